@@ -1,0 +1,119 @@
+import yargs, { type Argv } from "yargs";
+import { reportError } from "./errors.js";
+
+/**
+ * The CLI entry. Each command's implementation is a plain async function in `commands/NAME.ts`,
+ * loaded only when that command runs, returning the process exit code.
+ */
+type CommandModule = { run(args: Record<string, unknown>): Promise<number> };
+
+function lazy(name: string) {
+  return async (args: Record<string, unknown>) => {
+    const mod = (await import(`./commands/${name}.js`)) as CommandModule;
+    process.exitCode = await mod.run(args);
+  };
+}
+
+const projectOption = { type: "string", default: ".", describe: "project folder (holds watchkeeper.config.ts)" } as const;
+
+export async function main(argv: string[]): Promise<void> {
+  const cli: Argv = yargs(argv)
+    .scriptName("wk")
+    .usage("$0 <command> [options]\n\nMonitoring and on-call as code.")
+    .command(
+      "validate",
+      "type-check and validate the project; print diagnostics",
+      (y) => y.option("project", projectOption).option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
+      lazy("validate"),
+    )
+    .command(
+      "compile",
+      "compile the project to dist/watchkeeper/ (manifest.json + monitors.mjs)",
+      (y) =>
+        y
+          .option("project", projectOption)
+          .option("out", { type: "string", describe: "output folder (default PROJECT/dist/watchkeeper)" })
+          .option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
+      lazy("compile"),
+    )
+    .command(
+      "init [dir]",
+      "scaffold a new project that validates and compiles out of the box",
+      (y) =>
+        y
+          .positional("dir", { type: "string", default: ".", describe: "folder to create the project in" })
+          .option("force", { type: "boolean", default: false, describe: "write into a non-empty folder" }),
+      lazy("init"),
+    )
+    .command(
+      "run",
+      "run the monitors: scheduler, alert state, notifications, HTTP server",
+      (y) =>
+        y
+          .option("project", { type: "string", describe: "compile this project first, then run it" })
+          .option("artifact", { type: "string", describe: "run a compiled artifact folder (manifest.json + monitors.mjs)" })
+          .option("port", { type: "number", default: 8080, describe: "HTTP port (0 picks a free one)" })
+          .option("host", { type: "string", default: "0.0.0.0", describe: "HTTP bind address" })
+          .option("state", { type: "string", default: ".watchkeeper", describe: "state folder (SQLite)" })
+          .option("strict-secrets", { type: "boolean", default: false, describe: "refuse to start when a declared secret is not set" }),
+      lazy("run"),
+    )
+    .command(
+      "test <monitors..>",
+      "run the named monitors once, now, against their real targets",
+      (y) =>
+        y
+          .positional("monitors", { type: "string", array: true, describe: "monitor ids" })
+          .option("project", projectOption)
+          .option("json", { type: "boolean", default: false }),
+      lazy("test"),
+    )
+    .command(
+      "plan",
+      "show what would change: monitors and PagerDuty resources, property by property",
+      (y) =>
+        y
+          .option("project", projectOption)
+          .option("base", { type: "string", describe: "git ref to compare against" })
+          .option("base-manifest", { type: "string", describe: "previously deployed manifest.json to compare against" })
+          .option("format", { choices: ["text", "markdown", "json"] as const, default: "text" })
+          .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when changes are present" }),
+      lazy("plan"),
+    )
+    .command(
+      "deploy",
+      "apply the PagerDuty changes through Pulumi",
+      (y) =>
+        y
+          .option("project", projectOption)
+          .option("stack", { type: "string", default: "production" })
+          .option("plan-token", { type: "string", describe: "refuse when the base moved since this plan" })
+          .option("base-manifest", { type: "string", describe: "the deployed manifest the plan token was made against" })
+          .option("allow-destroy", { type: "boolean", default: false })
+          .option("routing-keys-out", { type: "string", describe: "file for the routing keys (mode 0600)" })
+          .option("yes", { type: "boolean", default: false }),
+      lazy("deploy"),
+    )
+    .command(
+      "dev",
+      "start recording PagerDuty, OpsGenie and Slack servers on loopback for local trials",
+      (y) => y.option("port", { type: "number", default: 0 }),
+      lazy("dev"),
+    )
+    .demandCommand(1, "name a command; `wk --help` lists them")
+    .strict()
+    .recommendCommands()
+    .help()
+    .version()
+    .fail((message, error, y) => {
+      if (error) throw error;
+      process.stderr.write(`${y.help ? "" : ""}error: ${message}\nrun \`wk --help\` for usage\n`);
+      process.exit(2);
+    });
+
+  try {
+    await cli.parseAsync();
+  } catch (error) {
+    process.exitCode = reportError(error);
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./duration.js";
+export * from "./secret.js";
+export * from "./result.js";

@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { API_VERSION, manifestSchema, type Manifest } from "./schema.js";
+
+export * from "./schema.js";
+
+/** JSON with object keys sorted at every level: the manifest's canonical, deterministic form. */
+export function canonicalJson(value: unknown, indent = 2): string {
+  return JSON.stringify(sortKeys(value), null, indent);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** The content hash of a manifest: sha256 over its canonical JSON without the `hash` field. */
+export function manifestHash(manifest: Omit<Manifest, "hash"> | Manifest): string {
+  const { hash: _ignored, ...rest } = manifest as Manifest;
+  return "sha256:" + createHash("sha256").update(canonicalJson(rest, 0)).digest("hex");
+}
+
+/** Fills in the content hash. */
+export function sealManifest(manifest: Omit<Manifest, "hash">): Manifest {
+  return { ...manifest, hash: manifestHash(manifest) } as Manifest;
+}
+
+export type ManifestLoadResult =
+  | { ok: true; manifest: Manifest }
+  | { ok: false; reason: string };
+
+/**
+ * Validates untrusted JSON as a manifest. Refuses an unknown apiVersion with a reason that says
+ * which versions this build understands, and a schema mismatch with the first problems found.
+ */
+export function parseManifest(json: unknown): ManifestLoadResult {
+  if (json === null || typeof json !== "object") {
+    return { ok: false, reason: "the manifest is not a JSON object" };
+  }
+  const apiVersion = (json as { apiVersion?: unknown }).apiVersion;
+  if (apiVersion !== API_VERSION) {
+    return {
+      ok: false,
+      reason:
+        `unsupported manifest apiVersion ${JSON.stringify(apiVersion)}; this build understands ${API_VERSION}. ` +
+        `Recompile the project with this version of watchkeeper, or upgrade watchkeeper.`,
+    };
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
+      .join("; ");
+    return { ok: false, reason: `the manifest does not match the ${API_VERSION} schema: ${problems}` };
+  }
+  const manifest = parsed.data;
+  const expected = manifestHash(manifest);
+  if (manifest.hash !== expected) {
+    return { ok: false, reason: `the manifest's content hash does not match its content (edited by hand?)` };
+  }
+  return { ok: true, manifest };
+}

@@ -107,7 +107,8 @@ export async function main(argv: string[]): Promise<void> {
     .version()
     .fail((message, error, y) => {
       if (error) throw error;
-      process.stderr.write(`${y.help ? "" : ""}error: ${message}\nrun \`wk --help\` for usage\n`);
+      void y;
+      process.stderr.write(`error: ${message}\nrun \`wk --help\` for usage\n`);
       process.exit(2);
     });
 

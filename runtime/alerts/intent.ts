@@ -46,3 +46,17 @@ export interface OutboxReader {
   /** Number of undispatched intents (the `outbox depth` metric). */
   depth(): number;
 }
+
+/** The outbox as the emergency page and webhooks see it: they enqueue intents of their own. */
+export interface OutboxWriter {
+  /** Appends an intent durably; returns its seq. Idempotent on intent.id. */
+  enqueue(intent: NotificationIntent): number;
+}
+
+/** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / incident.resolved). */
+export interface AlertControl {
+  /** Marks the alert with this dedup key acknowledged; false when no such open alert exists. */
+  acknowledge(dedupKey: string, by: string, at: number): boolean;
+  /** Resolves the alert with this dedup key from outside (the incident was resolved in PagerDuty). */
+  resolve(dedupKey: string, at: number, reason: string): boolean;
+}

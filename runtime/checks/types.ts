@@ -1,0 +1,41 @@
+import type { MonitorCode, CheckResult } from "../../sdk/result.js";
+
+/** What the runtime records from the outside world for event-driven checks. */
+export interface UptimeReport {
+  up: boolean;
+  message: string;
+  at: number;
+}
+
+export interface InboundEvents {
+  /** When the last heartbeat ping arrived (ms since the epoch), or null. */
+  lastHeartbeat(monitorId: string): number | null;
+  recordHeartbeat(monitorId: string, at: number): void;
+  /** The latest report an uptime service posted for this monitor, or null. */
+  lastUptimeReport(monitorId: string): UptimeReport | null;
+  recordUptimeReport(monitorId: string, report: UptimeReport): void;
+  /** When the emergency button was last pressed for this monitor, with the reporter's text. */
+  lastEmergency(monitorId: string): { at: number; message: string } | null;
+  recordEmergency(monitorId: string, at: number, message: string): void;
+}
+
+/** Everything a check may use; the check never reads the clock or globals. */
+export interface CheckContext {
+  /** The tick's scheduled time. */
+  now: Date;
+  /** When the monitor's runtime started (heartbeats get a grace period from start-up). */
+  startedAt: Date;
+  monitorId: string;
+  signal: AbortSignal;
+  secret(name: string): string | undefined;
+  code: MonitorCode | undefined;
+  inbound: InboundEvents;
+}
+
+/**
+ * One evaluation of a check: results per series (one for single-target checks, one per returned
+ * series for PromQL), or an error when the check could not produce a result at all.
+ */
+export type CheckOutcome =
+  | { kind: "results"; results: CheckResult[] }
+  | { kind: "error"; error: string; durationMs: number };

@@ -1,0 +1,37 @@
+import type { Manifest } from "../../sdk/manifest/schema.js";
+
+export type Severity = "error" | "warning" | "notice";
+
+/** A problem found in the user's project: reported together with all others, never thrown. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable code, e.g. `WK1001` or a rule name such as `unique-ids`. */
+  code: string;
+  message: string;
+  /** What to do about it. */
+  hint: string | null;
+  /** Path relative to the project folder. */
+  file: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+export interface CompileOptions {
+  projectDir: string;
+  /** Default: PROJECT/dist/watchkeeper */
+  outDir?: string;
+  /** Write manifest.json and monitors.mjs when the compile is clean (default true). */
+  write?: boolean;
+}
+
+export interface CompileResult {
+  /** True when no error diagnostic exists. */
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  manifest: Manifest | null;
+  /** Source of monitors.mjs. */
+  bundle: string | null;
+  outDir: string;
+  /** Milliseconds per pipeline step (discover, typecheck, load, validate, synthesize, write). */
+  timings: Record<string, number>;
+}

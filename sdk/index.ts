@@ -1,3 +1,19 @@
+/**
+ * The Watchkeeper authoring SDK: typed factories for monitors and on-call policy, and the manifest
+ * contract (`watchkeeper.dev/v1`) shared by the compiler, the Pulumi program and the runtime.
+ */
 export * from "./duration.js";
 export * from "./secret.js";
 export * from "./result.js";
+export { check } from "./constructs/checks.js";
+export type * from "./constructs/checks.js";
+export { channel } from "./constructs/channels.js";
+export type * from "./constructs/channels.js";
+export { diagnostic, type Diagnostic } from "./constructs/diagnostics.js";
+export { monitor, type Monitor, type MonitorProps, type ScheduleExpression, type Severity } from "./constructs/monitor.js";
+export * from "./constructs/oncall.js";
+export * from "./constructs/silence.js";
+export { config, type ProjectConfig, type RuleLevel } from "./constructs/config.js";
+export { isConstruct, constructStack, type Construct } from "./constructs/definition.js";
+export { collectConstructs } from "./collect.js";
+export { synthesize, monitorCode, type SynthInput } from "./synth.js";

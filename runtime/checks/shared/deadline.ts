@@ -1,0 +1,43 @@
+import { CheckError } from "../check-error.js";
+
+/** A signal that aborts when the parent aborts or when `ms` elapses; `dispose` releases the timer and listener. */
+export interface Deadline {
+  signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * Combines the runtime's signal with a check's own timeout. The abort reason is a classified
+ * CheckError, so whatever rejects with `signal.reason` already says "timeout" or "aborted".
+ * (Built by hand rather than with AbortSignal.any: the parent signal lives for the whole process.)
+ */
+export function deadline(parent: AbortSignal, ms: number, what: string): Deadline {
+  const controller = new AbortController();
+  const onParentAbort = (): void => controller.abort(abortReason(parent));
+  if (parent.aborted) onParentAbort();
+  else parent.addEventListener("abort", onParentAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new CheckError("timeout", `${what} timed out after ${formatMs(ms)}`)), ms);
+  timer.unref?.();
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onParentAbort);
+    },
+  };
+}
+
+/** The classified reason a signal was aborted with. */
+export function abortReason(signal: AbortSignal): CheckError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CheckError) return reason;
+  return new CheckError("aborted", "the check was cancelled");
+}
+
+/** Human duration for messages: `250ms`, `5s`, `1.5s`, `2m`. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  if (ms < 3_600_000) return `${Number((ms / 60_000).toFixed(1))}m`;
+  return `${Number((ms / 3_600_000).toFixed(1))}h`;
+}

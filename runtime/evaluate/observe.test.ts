@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { monitorSpec } from "../../test/runtime/support/manifest.js";
+import type { CheckResult } from "../../sdk/result.js";
+import { observe } from "./observe.js";
+
+const result = (over: Partial<CheckResult> = {}): CheckResult => ({
+  ok: true, value: 120, message: "HTTP 200 in 120ms", labels: {}, details: {}, durationMs: 120, ...over,
+});
+
+describe("observe", () => {
+  it("fires on the check's own failure when there is no threshold or condition", () => {
+    const m = monitorSpec({ id: "api" });
+    expect(observe({ kind: "results", results: [result({ ok: false })] }, m, undefined, [])[0]!.observation.kind).toBe("failing");
+    expect(observe({ kind: "results", results: [result()] }, m, undefined, [])[0]!.observation.kind).toBe("ok");
+  });
+
+  it("applies the threshold to the value (alert when value op threshold)", () => {
+    const m = monitorSpec({ id: "api", threshold: { op: ">", value: 500 } });
+    expect(observe({ kind: "results", results: [result({ value: 900 })] }, m, undefined, [])[0]!.firing).toBe(true);
+    expect(observe({ kind: "results", results: [result({ value: 100 })] }, m, undefined, [])[0]!.firing).toBe(false);
+  });
+
+  it("lets the code condition decide, and treats a throwing condition as a check error", () => {
+    const m = monitorSpec({ id: "api", code: { condition: true, summary: false, run: false, extract: false }, onError: "unknown" });
+    const code = { condition: (r: CheckResult) => (r.value ?? 0) > 100 };
+    expect(observe({ kind: "results", results: [result()] }, m, code, [])[0]!.observation.kind).toBe("failing");
+    const throwing = { condition: () => { throw new Error("boom"); } };
+    const out = observe({ kind: "results", results: [result()] }, m, throwing, [])[0]!;
+    expect(out.observation).toEqual({ kind: "unknown", reason: "condition threw: boom" });
+  });
+
+  it("treats a vanished series as ok and keeps per-series labels", () => {
+    const m = monitorSpec({ id: "prom" });
+    const out = observe({ kind: "results", results: [result({ labels: { instance: "a" }, ok: false })] }, m, undefined, [{ instance: "a" }, { instance: "b" }]);
+    expect(out.map((o) => [o.labels, o.observation.kind])).toEqual([[{ instance: "a" }, "failing"], [{ instance: "b" }, "ok"]]);
+  });
+
+  it("maps a check error to failing or unknown as onError says", () => {
+    expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a" }), undefined, [])[0]!.observation.kind).toBe("failing");
+    expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a", onError: "unknown" }), undefined, [])[0]!.observation.kind).toBe("unknown");
+  });
+
+  it("fills the summary template and caps its length", () => {
+    const m = monitorSpec({ id: "api", name: "Payments API", summary: "{{name}} {{value}} {{message}} on {{labels.instance}}" });
+    const out = observe({ kind: "results", results: [result({ ok: false, labels: { instance: "i-1" } })] }, m, undefined, []);
+    expect(out[0]!.observation).toMatchObject({ summary: "Payments API 120 HTTP 200 in 120ms on i-1" });
+    const long = observe({ kind: "results", results: [result({ ok: false, message: "x".repeat(5000) })] }, m, undefined, []);
+    expect((long[0]!.observation as { summary: string }).summary.length).toBe(1024);
+  });
+});

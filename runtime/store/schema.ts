@@ -1,0 +1,58 @@
+import type { Database } from "better-sqlite3";
+
+/** Bump when the tables change; each step migrates from the version before it. */
+export const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE alerts (
+      dedup_key TEXT PRIMARY KEY,
+      monitor_id TEXT NOT NULL,
+      state TEXT NOT NULL,
+      data TEXT NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX alerts_monitor ON alerts (monitor_id);
+    CREATE TABLE results (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      monitor_id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      ok INTEGER NOT NULL,
+      firing INTEGER,
+      value REAL,
+      message TEXT NOT NULL,
+      labels TEXT NOT NULL,
+      duration_ms REAL NOT NULL
+    );
+    CREATE INDEX results_monitor ON results (monitor_id, id);
+    CREATE TABLE outbox (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      dedup_key TEXT NOT NULL,
+      intent TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      dispatched_at INTEGER
+    );
+    CREATE INDEX outbox_undispatched ON outbox (seq) WHERE dispatched_at IS NULL;
+    CREATE TABLE heartbeats (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+    CREATE TABLE uptime_reports (monitor_id TEXT PRIMARY KEY, up INTEGER NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE TABLE emergencies (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL, message TEXT NOT NULL);
+    CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+  `,
+};
+
+/** Creates or upgrades the tables; refuses a database written by a newer build. */
+export function migrate(db: Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
+  const current = row?.version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the state database has schema version ${current}; this build understands up to ${SCHEMA_VERSION}. Upgrade watchkeeper.`);
+  }
+  const step = db.transaction(() => {
+    for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    db.prepare("DELETE FROM schema_version").run();
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(SCHEMA_VERSION);
+  });
+  if (current < SCHEMA_VERSION) step();
+}

@@ -1,0 +1,216 @@
+import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Alert } from "../alerts/state.js";
+import type { NotificationIntent, OutboxReader, OutboxWriter, StoredIntent } from "../alerts/intent.js";
+import type { InboundEvents, UptimeReport } from "../checks/types.js";
+import { migrate } from "./schema.js";
+
+/** One recorded check result (the last RECENT_RESULTS per monitor are kept). */
+export interface ResultRow {
+  monitorId: string;
+  at: number;
+  ok: boolean;
+  /** Whether the alert condition held; null when the evaluation was unknown. */
+  firing: boolean | null;
+  value: number | null;
+  message: string;
+  labels: Record<string, string>;
+  durationMs: number;
+}
+
+export const RECENT_RESULTS = 50;
+
+/**
+ * The embedded store: SQLite in WAL mode under the state folder. It holds alerts, recent results,
+ * the intents outbox and inbound events; an evaluation's alert changes, result rows and intents
+ * commit in one transaction, so a kill can never separate a transition from its notification.
+ */
+export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
+  private readonly s: Record<string, Statement>;
+  private readonly recordTx: (monitorId: string, alerts: Alert[], results: ResultRow[], intents: NotificationIntent[], at: number) => void;
+
+  private constructor(readonly db: Database) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      alertsOf: p("SELECT data FROM alerts WHERE monitor_id = ?"),
+      alertByKey: p("SELECT data FROM alerts WHERE dedup_key = ?"),
+      allAlerts: p("SELECT data FROM alerts ORDER BY monitor_id, dedup_key"),
+      upsertAlert: p(
+        "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) " +
+          "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
+      ),
+      insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      pruneResults: p(
+        `DELETE FROM results WHERE monitor_id = ? AND id < (SELECT id FROM results WHERE monitor_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${RECENT_RESULTS - 1})`,
+      ),
+      recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY id DESC LIMIT ?"),
+      latestResults: p("SELECT r.* FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id"),
+      enqueue: p("INSERT OR IGNORE INTO outbox (id, dedup_key, intent, created_at) VALUES (?, ?, ?, ?)"),
+      seqOf: p("SELECT seq FROM outbox WHERE id = ?"),
+      undispatched: p("SELECT seq, intent, created_at FROM outbox WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?"),
+      markDispatched: p("UPDATE outbox SET dispatched_at = ? WHERE seq = ? AND dispatched_at IS NULL"),
+      depth: p("SELECT COUNT(*) AS n FROM outbox WHERE dispatched_at IS NULL"),
+      getHeartbeat: p("SELECT at FROM heartbeats WHERE monitor_id = ?"),
+      putHeartbeat: p("INSERT INTO heartbeats (monitor_id, at) VALUES (?, ?) ON CONFLICT (monitor_id) DO UPDATE SET at = MAX(at, excluded.at)"),
+      getUptime: p("SELECT up, message, at FROM uptime_reports WHERE monitor_id = ?"),
+      putUptime: p("INSERT OR REPLACE INTO uptime_reports (monitor_id, up, message, at) VALUES (?, ?, ?, ?)"),
+      getEmergency: p("SELECT at, message FROM emergencies WHERE monitor_id = ?"),
+      putEmergency: p("INSERT OR REPLACE INTO emergencies (monitor_id, at, message) VALUES (?, ?, ?)"),
+      probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
+    };
+    this.recordTx = db.transaction((monitorId, alerts, results, intents, at) => {
+      for (const alert of alerts) this.putAlert(alert);
+      for (const r of results) {
+        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs);
+      }
+      if (results.length > 0) this.s.pruneResults!.run(monitorId, monitorId);
+      for (const intent of intents) this.enqueueAt(intent, at);
+    });
+  }
+
+  /** Opens (creating when needed) `state.db` in the state folder. */
+  static open(stateDir: string): SqliteStore {
+    mkdirSync(stateDir, { recursive: true });
+    const db = new BetterSqlite3(join(stateDir, "state.db"));
+    db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode stays consistent after a crash; a power cut may lose the last commits only.
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 5000");
+    migrate(db);
+    return new SqliteStore(db);
+  }
+
+  /**
+   * Commits one evaluation of a monitor: the alerts it changed, its result rows and the intents
+   * the transitions emitted, all or nothing.
+   */
+  recordEvaluation(monitorId: string, alerts: Alert[], results: ResultRow[], intents: NotificationIntent[], at: number): void {
+    this.recordTx(monitorId, alerts, results, intents, at);
+  }
+
+  /** Writes alert changes and their intents atomically (rollout, acknowledgements, outside resolves). */
+  commitAlerts(alerts: Alert[], intents: NotificationIntent[], at: number): void {
+    this.db.transaction(() => {
+      for (const alert of alerts) this.putAlert(alert);
+      for (const intent of intents) this.enqueueAt(intent, at);
+    })();
+  }
+
+  alertsOf(monitorId: string): Alert[] {
+    return (this.s.alertsOf!.all(monitorId) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Alert);
+  }
+
+  alertByKey(dedupKey: string): Alert | null {
+    const row = this.s.alertByKey!.get(dedupKey) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as Alert) : null;
+  }
+
+  allAlerts(): Alert[] {
+    return (this.s.allAlerts!.all() as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Alert);
+  }
+
+  recentResults(monitorId: string, limit = RECENT_RESULTS): ResultRow[] {
+    return (this.s.recentResults!.all(monitorId, limit) as RawResult[]).map(toResult);
+  }
+
+  /** The newest result of every monitor, for the status page and /api/monitors. */
+  latestResults(): Map<string, ResultRow> {
+    const out = new Map<string, ResultRow>();
+    for (const raw of this.s.latestResults!.all() as RawResult[]) out.set(raw.monitor_id, toResult(raw));
+    return out;
+  }
+
+  enqueue(intent: NotificationIntent): number {
+    return this.enqueueAt(intent, intent.at);
+  }
+
+  undispatched(limit: number): StoredIntent[] {
+    return (this.s.undispatched!.all(limit) as Array<{ seq: number; intent: string; created_at: number }>).map((r) => ({
+      seq: r.seq,
+      intent: JSON.parse(r.intent) as NotificationIntent,
+      createdAt: r.created_at,
+    }));
+  }
+
+  markDispatched(seq: number, at: number): void {
+    this.s.markDispatched!.run(at, seq);
+  }
+
+  depth(): number {
+    return (this.s.depth!.get() as { n: number }).n;
+  }
+
+  lastHeartbeat(monitorId: string): number | null {
+    return (this.s.getHeartbeat!.get(monitorId) as { at: number } | undefined)?.at ?? null;
+  }
+
+  recordHeartbeat(monitorId: string, at: number): void {
+    this.s.putHeartbeat!.run(monitorId, at);
+  }
+
+  lastUptimeReport(monitorId: string): UptimeReport | null {
+    const row = this.s.getUptime!.get(monitorId) as { up: number; message: string; at: number } | undefined;
+    return row ? { up: row.up === 1, message: row.message, at: row.at } : null;
+  }
+
+  recordUptimeReport(monitorId: string, report: UptimeReport): void {
+    this.s.putUptime!.run(monitorId, report.up ? 1 : 0, report.message, report.at);
+  }
+
+  lastEmergency(monitorId: string): { at: number; message: string } | null {
+    return (this.s.getEmergency!.get(monitorId) as { at: number; message: string } | undefined) ?? null;
+  }
+
+  recordEmergency(monitorId: string, at: number, message: string): void {
+    this.s.putEmergency!.run(monitorId, at, message);
+  }
+
+  /** True when a write commits: what /readyz reports as "store writable". */
+  writable(at: number): boolean {
+    try {
+      this.s.probe!.run(at);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private putAlert(alert: Alert): void {
+    this.s.upsertAlert!.run(alert.dedupKey, alert.monitorId, alert.state, JSON.stringify(alert), alert.updatedAt);
+  }
+
+  private enqueueAt(intent: NotificationIntent, at: number): number {
+    const info = this.s.enqueue!.run(intent.id, intent.dedupKey, JSON.stringify(intent), at);
+    if (info.changes > 0) return Number(info.lastInsertRowid);
+    return (this.s.seqOf!.get(intent.id) as { seq: number }).seq;
+  }
+}
+
+interface RawResult {
+  monitor_id: string;
+  at: number;
+  ok: number;
+  firing: number | null;
+  value: number | null;
+  message: string;
+  labels: string;
+  duration_ms: number;
+}
+
+function toResult(r: RawResult): ResultRow {
+  return {
+    monitorId: r.monitor_id,
+    at: r.at,
+    ok: r.ok === 1,
+    firing: r.firing === null ? null : r.firing === 1,
+    value: r.value,
+    message: r.message,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    durationMs: r.duration_ms,
+  };
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { manifestOf, monitorSpec } from "../../test/runtime/support/manifest.js";
+import { alertKey } from "../alerts/alert-key.js";
+import { newAlert, type Alert } from "../alerts/state.js";
+import { evaluate } from "../alerts/transition.js";
+import type { NotificationIntent } from "../alerts/intent.js";
+import { StoreAlertControl } from "./alert-control.js";
+import { rollOut } from "./rollout.js";
+import { SqliteStore, type ResultRow } from "./sqlite-store.js";
+
+const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const };
+const row = (monitorId: string, at: number, ok = false): ResultRow => ({ monitorId, at, ok, firing: !ok, value: at, message: "m", labels: {}, durationMs: 1 });
+
+function fire(monitorId: string, at: number, labels: Record<string, string> = {}): { alert: Alert; intents: NotificationIntent[] } {
+  return evaluate(newAlert(monitorId, labels, alertKey(monitorId, labels), at), { kind: "failing", value: 1, summary: "down", details: {} }, at, rules);
+}
+
+describe("SqliteStore", () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-store-"));
+    store = SqliteStore.open(dir);
+  });
+  afterEach(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("uses WAL and records the schema version", () => {
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(store.db.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 1 });
+  });
+
+  it("commits alert, result and intent together and survives reopening", () => {
+    const t = fire("api", 1000);
+    store.recordEvaluation("api", [t.alert], [row("api", 1000)], t.intents, 1000);
+    store.close();
+    store = SqliteStore.open(dir);
+    expect(store.alertsOf("api")[0]).toMatchObject({ state: "firing", firedAt: 1000, sequence: 1 });
+    expect(store.recentResults("api")).toHaveLength(1);
+    expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-api:1"]);
+  });
+
+  it("rolls back the whole evaluation when any part fails to write", () => {
+    const first = fire("api", 1000);
+    store.recordEvaluation("api", [first.alert], [row("api", 1000)], first.intents, 1000);
+    const next = evaluate(first.alert, { kind: "ok", value: 0, summary: "up", details: {} }, 2000, rules);
+    // A BigInt cannot be serialised: the intent insert throws after the alert and result were written.
+    const poisoned = next.intents.map((i) => ({ ...i, details: { bad: 1n } }));
+    expect(() => store.recordEvaluation("api", [next.alert], [row("api", 2000, true)], poisoned, 2000)).toThrow();
+    expect(store.alertsOf("api")[0]!.state).toBe("firing");
+    expect(store.recentResults("api").map((r) => r.at)).toEqual([1000]);
+    expect(store.depth()).toBe(1);
+  });
+
+  it("keeps only the last 50 results per monitor", () => {
+    for (let i = 0; i < 60; i++) store.recordEvaluation("a", [], [row("a", i)], [], i);
+    store.recordEvaluation("b", [], [row("b", 1)], [], 1);
+    const recent = store.recentResults("a");
+    expect(recent).toHaveLength(50);
+    expect(recent[0]!.at).toBe(59);
+    expect(recent.at(-1)!.at).toBe(10);
+    expect(store.latestResults().get("b")!.at).toBe(1);
+  });
+
+  it("enqueues idempotently by intent id and drains in seq order", () => {
+    const t = fire("api", 1);
+    const seq = store.enqueue(t.intents[0]!);
+    expect(store.enqueue(t.intents[0]!)).toBe(seq);
+    store.enqueue({ ...t.intents[0]!, id: "wk-api:2", type: "resolve" });
+    expect(store.depth()).toBe(2);
+    store.markDispatched(seq, 5);
+    expect(store.undispatched(10).map((s) => s.intent.type)).toEqual(["resolve"]);
+    expect(store.depth()).toBe(1);
+  });
+
+  it("acknowledges and resolves from outside with intents", () => {
+    const t = fire("api", 1);
+    store.recordEvaluation("api", [t.alert], [], t.intents, 1);
+    const control = new StoreAlertControl(store, manifestOf([monitorSpec({ id: "api" })]));
+    expect(control.acknowledge("wk-api", "Ada", 10)).toBe(true);
+    expect(control.resolve("wk-api", 20, "resolved in PagerDuty")).toBe(true);
+    expect(control.resolve("wk-api", 30, "again")).toBe(false);
+    expect(control.acknowledge("wk-nope", "Ada", 10)).toBe(false);
+    expect(store.undispatched(10).map((s) => [s.intent.id, s.intent.type])).toEqual([
+      ["wk-api:1", "trigger"], ["wk-api:2", "acknowledge"], ["wk-api:3", "resolve"],
+    ]);
+  });
+
+  it("resolves firing alerts of monitors removed from the manifest and keeps the others", () => {
+    const gone = fire("gone", 1);
+    const kept = fire("kept", 1, { instance: "a" });
+    store.recordEvaluation("gone", [gone.alert], [], gone.intents, 1);
+    store.recordEvaluation("kept", [kept.alert], [], kept.intents, 1);
+    const report = rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 100);
+    expect(report.resolved).toEqual(["wk-gone"]);
+    expect(store.alertsOf("gone")[0]).toMatchObject({ state: "inactive", resolvedAt: 100 });
+    expect(store.alertsOf("kept")[0]!.state).toBe("firing");
+    expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-gone:1", kept.intents[0]!.id, "wk-gone:2"]);
+    expect(rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 200).resolved).toEqual([]);
+  });
+
+  it("records heartbeats, uptime reports and emergencies", () => {
+    store.recordHeartbeat("hb", 10);
+    store.recordHeartbeat("hb", 5);
+    expect(store.lastHeartbeat("hb")).toBe(10);
+    expect(store.lastHeartbeat("none")).toBeNull();
+    store.recordUptimeReport("up", { up: false, message: "down", at: 3 });
+    expect(store.lastUptimeReport("up")).toEqual({ up: false, message: "down", at: 3 });
+    store.recordEmergency("em", 7, "site down");
+    expect(store.lastEmergency("em")).toEqual({ at: 7, message: "site down" });
+    expect(store.writable(1)).toBe(true);
+  });
+});

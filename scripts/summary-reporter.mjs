@@ -1,5 +1,7 @@
-// Prints one plain closing line, "tests: N passed, N failed, N skipped", after vitest's own summary,
-// so that any CI reading plain summaries sees the counts.
+// Prints one plain closing line, "tests: N passed, N failed, N skipped", as the very last line of the
+// run (after vitest's own summary), so that any CI reading plain summaries sees the counts.
+import { writeSync } from "node:fs";
+
 export default class SummaryReporter {
   onTestRunEnd(testModules) {
     let passed = 0;
@@ -13,6 +15,6 @@ export default class SummaryReporter {
         else skipped++;
       }
     }
-    process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.once("exit", () => writeSync(1, `\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`));
   }
 }

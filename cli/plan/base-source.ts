@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, realpath, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { readManifestFile } from "../../infra/manifest-file.js";
+import type { CompileResult, Diagnostic } from "../compiler/types.js";
+import { UserError } from "../errors.js";
+
+const exec = promisify(execFile);
+
+/** Compiles a project folder without writing anything (the command passes compileProject with write: false). */
+export type CompileFn = (projectDir: string) => Promise<CompileResult>;
+
+/** Reads a previously deployed manifest; an unreadable, invalid or newer one is a user error (exit 1). */
+export async function baseFromFile(path: string): Promise<Manifest> {
+  const loaded = await readManifestFile(path);
+  if (!loaded.ok) {
+    throw new UserError(`cannot use the base manifest: ${loaded.reason}`, 1, "pass the manifest.json that `wk deploy` saved, or compare with a git ref: --base main");
+  }
+  return loaded.manifest;
+}
+
+/**
+ * Compiles the project as it is at a git ref, in a temporary detached worktree that is removed
+ * afterwards whatever happens.
+ */
+export async function baseFromGitRef(projectDir: string, ref: string, compile: CompileFn): Promise<Manifest> {
+  const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
+    throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, 1, "run wk plan inside the repository, or use --base-manifest FILE");
+  });
+  const commit = await git(top, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch(() => {
+    throw new UserError(
+      `the base ref ${JSON.stringify(ref)} does not name a commit in this repository`,
+      1,
+      `check the name (git branch -a), fetch it (git fetch origin ${ref}), or in CI check out with full history (fetch-depth: 0)`,
+    );
+  });
+  const rel = relative(top, await realpath(projectDir));
+  const scratch = await mkdtemp(join(tmpdir(), "wk-base-"));
+  const tree = join(scratch, "tree");
+  try {
+    await git(top, ["worktree", "add", "--detach", tree, commit]);
+    const baseProject = join(tree, rel);
+    if (!existsSync(baseProject)) {
+      throw new UserError(`the project folder ${rel || "."} does not exist at ${ref}`, 1, "compare with a ref that has the project, or use --base-manifest FILE");
+    }
+    // Dependencies are not in git: let the base resolve them from the working tree's installs.
+    await linkIfMissing(join(top, "node_modules"), join(tree, "node_modules"));
+    await linkIfMissing(join(projectDir, "node_modules"), join(baseProject, "node_modules"));
+    const result = await compile(baseProject);
+    if (!result.ok || !result.manifest) {
+      throw new UserError(
+        `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
+        1,
+        "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
+      );
+    }
+    return result.manifest;
+  } finally {
+    await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
+    await rm(scratch, { recursive: true, force: true });
+    await git(top, ["worktree", "prune"]).catch(() => undefined);
+  }
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  const { stdout } = await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+async function linkIfMissing(from: string, to: string): Promise<void> {
+  if (existsSync(from) && !existsSync(to)) await symlink(from, to, "dir");
+}
+
+function summarize(diagnostics: readonly Diagnostic[]): string {
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const lines = errors.slice(0, 5).map((d) => `  ${d.file ?? "(project)"}${d.line !== null ? `:${d.line}` : ""}: ${d.message} [${d.code}]`);
+  if (errors.length > 5) lines.push(`  ... and ${errors.length - 5} more`);
+  return lines.join("\n");
+}

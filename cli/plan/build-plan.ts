@@ -1,0 +1,63 @@
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { diffConfig, diffMonitors } from "./manifest-diff.js";
+import { runUnderMocks, type RegisteredResource } from "./mock-run.js";
+import { diffResources } from "./resource-diff.js";
+import { planToken } from "./token.js";
+import { PLAN_FORMAT_VERSION, type EntryAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
+import { planWarnings } from "./warnings.js";
+
+export interface PlanInput {
+  base: Manifest | null;
+  baseSource: Omit<PlanSource, "hash">;
+  target: Manifest;
+  /** Start of the coverage window. */
+  now: Date;
+}
+
+export interface PlanTimings {
+  mockRuns: number;
+  diff: number;
+}
+
+/** Registered resources of a manifest under mocks; an empty base registers nothing. */
+async function resourcesOf(manifest: Manifest | null): Promise<RegisteredResource[]> {
+  return manifest ? (await runUnderMocks(manifest)).resources : [];
+}
+
+/** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
+export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
+  const t0 = clock();
+  const baseResources = await resourcesOf(input.base);
+  const targetResources = await resourcesOf(input.target);
+  const t1 = clock();
+  const plan = diffPlan(input, baseResources, targetResources);
+  return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 } };
+}
+
+/** The pure part: from two manifests and their registered resources to the plan. */
+export function diffPlan(input: PlanInput, baseResources: RegisteredResource[], targetResources: RegisteredResource[]): Plan {
+  const monitors = diffMonitors(input.base, input.target);
+  const resources = diffResources(baseResources, targetResources);
+  const config = diffConfig(input.base, input.target);
+  const warnings = planWarnings(input.base, input.target, resources, input.now);
+  const baseHash = input.base?.hash ?? null;
+  const count = <A extends string>(actions: readonly A[], list: readonly { action: A }[]) =>
+    Object.fromEntries(actions.map((a) => [a, list.filter((e) => e.action === a).length])) as Record<A, number>;
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    planToken: planToken(baseHash, input.target.hash),
+    base: { ...input.baseSource, hash: baseHash },
+    target: { hash: input.target.hash },
+    changesPresent: monitors.length + resources.length + config.length > 0,
+    summary: {
+      monitors: count<EntryAction>(["add", "change", "remove"], monitors),
+      resources: count<ResourceAction>(["create", "update", "replace", "delete"], resources),
+      config: config.length,
+      warnings: warnings.length,
+    },
+    monitors,
+    resources,
+    config,
+    warnings,
+  };
+}

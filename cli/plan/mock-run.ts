@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { declareOnCall } from "../../infra/program/oncall.js";
+import { getUserToken, resourceType } from "../../infra/program/names.js";
+
+/** One resource as the Pulumi engine would receive it: type token, logical name, resolved inputs. */
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/** What a mock run yields: the registered resources and the stack outputs, secrets still wrapped. */
+export interface MockRun {
+  resources: RegisteredResource[];
+  outputs: { routingKeys: pulumi.Output<Record<string, string>>; manifestHash: string };
+}
+
+/** Stand-in integration key: a real key only exists after `wk deploy` and never enters the plan. */
+export const MOCK_INTEGRATION_KEY = "mock-integration-key";
+
+/**
+ * Runs the infra program under Pulumi's mocks and records every registered resource's inputs.
+ * Mock ids are the logical names, so a reference reads as `escalation-policy:primary` in a diff.
+ * Runs must not overlap: Pulumi's mock monitor is process-wide.
+ */
+export async function runUnderMocks(manifest: Manifest, integrationKey: string = MOCK_INTEGRATION_KEY): Promise<MockRun> {
+  const registered: RegisteredResource[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: { ...(args.inputs as Record<string, unknown>) } });
+        const state: Record<string, unknown> = { ...(args.inputs as Record<string, unknown>) };
+        if (args.type === resourceType.serviceIntegration) state["integrationKey"] = integrationKey;
+        return { id: args.name, state };
+      },
+      call(args) {
+        if (args.token === getUserToken) {
+          const email = String((args.inputs as { email: unknown }).email);
+          return { id: `existing-user:${email}`, email, name: email };
+        }
+        throw new Error(`unexpected provider call ${args.token} under mocks`);
+      },
+    },
+    "watchkeeper",
+    "plan",
+    false,
+  );
+  const stack = declareOnCall(manifest);
+  // Registration is asynchronous; a resource's id resolves once the mock monitor has recorded it.
+  await Promise.all(stack.resources.map((r) => settle(r)));
+  registered.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
+  return { resources: registered, outputs: stack.outputs };
+}
+
+function settle(resource: pulumi.Resource): Promise<unknown> {
+  const output = resource instanceof pulumi.CustomResource ? resource.id : resource.urn;
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}

@@ -1,0 +1,47 @@
+import type { EntryAction, Plan, PropertyChange, ResourceAction } from "./types.js";
+
+const MAX_VALUE = 160;
+
+/** A value as it appears in a plan line: JSON, shortened when long. */
+export function showValue(value: unknown): string {
+  const text = value === undefined ? "(none)" : JSON.stringify(value);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+/** `path: before -> after`, or just the side that exists for additions and removals. */
+export function showChange(change: PropertyChange): string {
+  if (!("before" in change)) return `${change.path}: ${showValue(change.after)}`;
+  if (!("after" in change)) return `${change.path}: ${showValue(change.before)} -> (removed)`;
+  return `${change.path}: ${showValue(change.before)} -> ${showValue(change.after)}`;
+}
+
+/** `pagerduty:index/service:Service` -> `Service`. */
+export function shortType(type: string): string {
+  return type.split(":").pop() ?? type;
+}
+
+export const entrySymbol: Record<EntryAction, string> = { add: "+", change: "~", remove: "-" };
+export const resourceSymbol: Record<ResourceAction, string> = { create: "+", update: "~", replace: "-/+", delete: "-" };
+
+/** Where the base came from, in words. */
+export function describeBase(plan: Plan): string {
+  switch (plan.base.kind) {
+    case "git":
+      return `git ref ${plan.base.ref}`;
+    case "file":
+      return `manifest ${plan.base.ref}`;
+    case "empty":
+      return "nothing (first deploy)";
+  }
+}
+
+/** One line per section, as the summary of both renderers. */
+export function summaryLines(plan: Plan): string[] {
+  const m = plan.summary.monitors;
+  const r = plan.summary.resources;
+  return [
+    `Monitors: ${m.add} to add, ${m.change} to change, ${m.remove} to remove`,
+    `PagerDuty: ${r.create} to create, ${r.update} to update, ${r.replace} to replace, ${r.delete} to delete`,
+    `Runtime config: ${plan.summary.config} change${plan.summary.config === 1 ? "" : "s"}`,
+  ];
+}

@@ -1,0 +1,68 @@
+import pc from "picocolors";
+import { describeBase, entrySymbol, resourceSymbol, shortType, showChange, summaryLines } from "./render-common.js";
+import type { EntryAction, Plan, ResourceAction } from "./types.js";
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+/** The plan for a terminal; colors only when asked (the command passes `stdout.isTTY`). */
+export function renderText(plan: Plan, options: { color: boolean }): string {
+  const c = pc.createColors(options.color);
+  const lines: string[] = [c.bold(`Watchkeeper plan against ${describeBase(plan)}`), ""];
+  if (!plan.changesPresent) {
+    lines.push("No changes: the monitors and PagerDuty resources match the base.", "", `Plan token: ${plan.planToken}`);
+    return lines.join("\n") + "\n";
+  }
+  lines.push(...summaryLines(plan), "");
+  if (plan.warnings.length > 0) {
+    lines.push(c.yellow(c.bold("Warnings:")));
+    for (const w of plan.warnings) lines.push(c.yellow(`  ! ${w.message} [${w.code}]`));
+    lines.push("");
+  }
+  if (plan.monitors.length > 0) {
+    lines.push(c.bold("Monitors:"));
+    for (const m of plan.monitors) lines.push(...entry(c, m.action, m.id, m.changes.map(showChange)));
+    lines.push("");
+  }
+  if (plan.resources.length > 0) {
+    lines.push(c.bold("PagerDuty resources:"));
+    for (const r of plan.resources) {
+      const why = r.action === "replace" ? ` (replaced because ${r.replaceBecause.join(", ")} changed)` : "";
+      const details = r.action === "delete" ? [] : r.changes.map(showChange);
+      lines.push(...resource(c, r.action, `${r.name} ${c.dim(shortType(r.type))}${why}`, details));
+    }
+    lines.push("");
+  }
+  if (plan.config.length > 0) {
+    lines.push(c.bold("Runtime config:"));
+    for (const e of plan.config) lines.push(...entry(c, e.action, `${e.kind} ${e.id}`, e.action === "remove" ? [] : e.changes.map(showChange)));
+    lines.push("");
+  }
+  lines.push(`Plan token: ${plan.planToken}`);
+  return lines.join("\n") + "\n";
+}
+
+function paint(c: Colors, action: EntryAction | ResourceAction): (text: string) => string {
+  switch (action) {
+    case "add":
+    case "create":
+      return c.green;
+    case "change":
+    case "update":
+      return c.yellow;
+    case "replace":
+      return c.magenta;
+    case "remove":
+    case "delete":
+      return c.red;
+  }
+}
+
+function entry(c: Colors, action: EntryAction, title: string, details: string[]): string[] {
+  const color = paint(c, action);
+  return [color(`  ${entrySymbol[action]} ${title}`), ...details.map((d) => `      ${d}`)];
+}
+
+function resource(c: Colors, action: ResourceAction, title: string, details: string[]): string[] {
+  const color = paint(c, action);
+  return [color(`  ${resourceSymbol[action]} ${title}`), ...details.map((d) => `      ${d}`)];
+}

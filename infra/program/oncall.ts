@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { declareEscalationPolicies } from "./escalation-policies.js";
+import { declareMaintenanceWindows } from "./maintenance.js";
+import { declarePeople } from "./people.js";
+import { Refs } from "./refs.js";
+import { declareSchedules } from "./schedules.js";
+import { declareServices } from "./services.js";
+import { declareWebhookSubscription } from "./webhook-subscription.js";
+
+export interface OnCallOptions {
+  /** An explicit provider; by default the default provider reads `pagerduty:*` config and PAGERDUTY_* env. */
+  provider?: pulumi.ProviderResource;
+}
+
+export interface OnCallStack {
+  /** Every resource declared, so callers (the planner) can wait for their registration. */
+  resources: pulumi.Resource[];
+  /** The stack outputs: routing keys (secret) by service id, and the deployed manifest's hash. */
+  outputs: { routingKeys: pulumi.Output<Record<string, string>>; manifestHash: string };
+}
+
+/** Declares the PagerDuty side of a compiled manifest. Reads the manifest and nothing else. */
+export function declareOnCall(manifest: Manifest, options: OnCallOptions = {}): OnCallStack {
+  const opts: pulumi.CustomResourceOptions = options.provider ? { provider: options.provider } : {};
+  const refs = new Refs();
+  // Order matters only for the references: people -> schedules -> policies -> services.
+  const people = declarePeople(manifest, refs, opts);
+  const schedules = declareSchedules(manifest, refs, opts);
+  const policies = declareEscalationPolicies(manifest, refs, opts);
+  const services = declareServices(manifest, refs, opts);
+  const windows = declareMaintenanceWindows(manifest, refs, opts);
+  const webhook = declareWebhookSubscription(manifest, opts);
+  const keys: Record<string, pulumi.Output<string>> = {};
+  for (const [serviceId, key] of [...services.integrationKeys].sort(([a], [b]) => a.localeCompare(b))) keys[serviceId] = key;
+  return {
+    resources: [...people, ...schedules, ...policies, ...services.resources, ...windows, ...webhook],
+    outputs: {
+      // The runtime needs these to send events; they are credentials, so the output is secret.
+      routingKeys: pulumi.secret(pulumi.all(keys)),
+      manifestHash: manifest.hash,
+    },
+  };
+}

@@ -12,6 +12,8 @@ export interface PlanInput {
   target: Manifest;
   /** Start of the coverage window. */
   now: Date;
+  /** Stand-in integration key for the mock runs (tests pass a canary to prove it never shows). */
+  mockIntegrationKey?: string;
 }
 
 export interface PlanTimings {
@@ -20,15 +22,15 @@ export interface PlanTimings {
 }
 
 /** Registered resources of a manifest under mocks; an empty base registers nothing. */
-async function resourcesOf(manifest: Manifest | null): Promise<RegisteredResource[]> {
-  return manifest ? (await runUnderMocks(manifest)).resources : [];
+async function resourcesOf(manifest: Manifest | null, integrationKey?: string): Promise<RegisteredResource[]> {
+  return manifest ? (await runUnderMocks(manifest, integrationKey)).resources : [];
 }
 
 /** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
 export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
   const t0 = clock();
-  const baseResources = await resourcesOf(input.base);
-  const targetResources = await resourcesOf(input.target);
+  const baseResources = await resourcesOf(input.base, input.mockIntegrationKey);
+  const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
   const t1 = clock();
   const plan = diffPlan(input, baseResources, targetResources);
   return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 } };

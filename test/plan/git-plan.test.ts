@@ -1,0 +1,198 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
+import { renderJson } from "../../cli/plan/render-json.js";
+import { renderMarkdown, PLAN_COMMENT_MARKER } from "../../cli/plan/render-markdown.js";
+import { renderText } from "../../cli/plan/render-text.js";
+import { UserError } from "../../cli/errors.js";
+import { sampleManifest, sampleMonitor } from "../infra/sample-manifest.js";
+import { FixtureRepo, compileFixture } from "./git-fixture.js";
+
+const now = new Date("2026-11-21T00:00:00Z");
+const repos: FixtureRepo[] = [];
+
+function repo(): FixtureRepo {
+  const r = new FixtureRepo();
+  repos.push(r);
+  r.write(sampleManifest());
+  r.commit("base");
+  return r;
+}
+
+async function plan(r: FixtureRepo, ref = "main") {
+  const result: PlanProjectResult = await planProject({ projectDir: r.dir, base: { kind: "git", ref }, compile: compileFixture, now });
+  if (!result.ok) throw new Error("head did not compile");
+  return result.plan;
+}
+
+afterEach(() => {
+  for (const r of repos.splice(0)) r.remove();
+});
+
+describe("wk plan against a git ref", () => {
+  test("an added monitor and service show as additions and creates, in all three formats", async () => {
+    const r = repo();
+    r.write(
+      sampleManifest((d) => {
+        d.monitors.push(sampleMonitor("checkout-errors", { service: "checkout" }));
+        d.services.push({ ...d.services[0]!, id: "checkout", name: "Checkout" });
+      }),
+    );
+    const p = await plan(r);
+    expect(p.changesPresent).toBe(true);
+    expect(p.monitors.map((m) => [m.id, m.action])).toEqual([["checkout-errors", "add"]]);
+    expect(p.resources.map((c) => [c.name, c.action])).toEqual([
+      ["integration:checkout:events-v2", "create"],
+      ["service:checkout", "create"],
+    ]);
+    expect(p.base.hash).toBe(sampleManifest().hash);
+
+    const text = renderText(p, { color: false });
+    expect(text).toContain("Monitors: 1 to add, 0 to change, 0 to remove");
+    expect(text).toContain("PagerDuty: 2 to create, 0 to update, 0 to replace, 0 to delete");
+    expect(text).toContain("  + service:checkout Service");
+    expect(text).toContain('      name: "Checkout"');
+    expect(text).not.toContain("\u001b[");
+    expect(renderText(p, { color: true })).toContain("\u001b[32m  + service:checkout");
+
+    const md = renderMarkdown(p);
+    expect(md.startsWith(PLAN_COMMENT_MARKER)).toBe(true);
+    expect(md.indexOf("| PagerDuty resources | 2 | 0 | 0 | 0 |")).toBeLessThan(md.indexOf("<details>"));
+    expect(md).toContain("<details><summary>PagerDuty resources (2)</summary>");
+    expect(md).toContain("+ service:checkout (Service)");
+
+    const json = JSON.parse(renderJson(p));
+    expect(json).toMatchObject({ formatVersion: 1, changesPresent: true, planToken: p.planToken, base: { kind: "git", ref: "main" } });
+    expect(json.summary).toEqual({ monitors: { add: 1, change: 0, remove: 0 }, resources: { create: 2, update: 0, replace: 0, delete: 0 }, config: 0, warnings: 0 });
+  });
+
+  test("a changed monitor and service show property by property", async () => {
+    const r = repo();
+    r.write(
+      sampleManifest((d) => {
+        d.monitors[0]!.schedule = { kind: "cron", expression: "* * * * *", timezone: "UTC" };
+        d.monitors[0]!.threshold = { op: ">", value: 0.5 };
+        d.monitors[0]!.codeHash = "sha256:1";
+        d.services[0]!.urgency = "high";
+      }),
+    );
+    const p = await plan(r);
+    expect(p.monitors).toEqual([
+      {
+        id: "payments-api-latency",
+        action: "change",
+        changes: [
+          { path: "codeHash", before: "sha256:0", after: "sha256:1" },
+          { path: "schedule.expression", before: "*/5 * * * *", after: "* * * * *" },
+          { path: "threshold", before: null, after: { op: ">", value: 0.5 } },
+        ],
+      },
+    ]);
+    expect(p.resources).toEqual([
+      {
+        name: "service:payments-api",
+        type: "pagerduty:index/service:Service",
+        action: "update",
+        changes: [{ path: "incidentUrgencyRule.urgency", before: "severity_based", after: "high" }],
+        replaceBecause: [],
+      },
+    ]);
+    expect(renderText(p, { color: false })).toContain('      schedule.expression: "*/5 * * * *" -> "* * * * *"');
+    expect(renderMarkdown(p)).toContain('!     incidentUrgencyRule.urgency: "severity_based" -> "high"');
+    expect(JSON.parse(renderJson(p)).resources[0].changes[0].path).toBe("incidentUrgencyRule.urgency");
+  });
+
+  test("renaming files is a no-op; renaming a schedule's id deletes and recreates it with a warning", async () => {
+    const r = repo();
+    r.write(sampleManifest((d) => (d.schedules[0]!.source = "policies/oncall/schedules.ts")));
+    const moved = await plan(r);
+    expect(moved.changesPresent).toBe(false);
+    expect(renderText(moved, { color: false })).toContain("No changes");
+    expect(renderMarkdown(moved)).toContain("**No changes**");
+    expect(JSON.parse(renderJson(moved)).changesPresent).toBe(false);
+
+    r.write(
+      sampleManifest((d) => {
+        d.schedules[0]!.id = "payments-oncall";
+        d.escalationPolicies[0]!.rules[0]!.targets = [{ type: "schedule", id: "payments-oncall" }];
+      }),
+    );
+    const renamed = await plan(r);
+    expect(renamed.resources.map((c) => [c.name, c.action])).toEqual([
+      ["escalation-policy:payments-escalation", "update"],
+      ["schedule:payments-oncall", "create"],
+      ["schedule:payments-primary", "delete"],
+    ]);
+    expect(renamed.warnings.map((w) => w.code)).toEqual(["schedule-deleted"]);
+    expect(renderMarkdown(renamed)).toContain("> [!WARNING]");
+  });
+
+  test("a deleted service is a delete with a destructive-change warning", async () => {
+    const r = repo();
+    r.write(
+      sampleManifest((d) => {
+        d.services = [];
+        d.silences = [];
+        d.monitors[0]!.service = null;
+      }),
+    );
+    const p = await plan(r);
+    expect(p.resources.map((c) => [c.name, c.action])).toEqual([
+      ["integration:payments-api:events-v2", "delete"],
+      ["maintenance-window:db-upgrade", "delete"],
+      ["service:payments-api", "delete"],
+    ]);
+    expect(p.warnings).toEqual([
+      { code: "service-deleted", subject: "payments-api", message: "service payments-api will be deleted in PagerDuty, with its history and integrations" },
+    ]);
+    expect(p.config.map((c) => [c.kind, c.id, c.action])).toEqual([["silence", "db-upgrade", "remove"]]);
+    const text = renderText(p, { color: false });
+    expect(text).toContain("  - service:payments-api Service");
+    expect(text).toContain("! service payments-api will be deleted");
+  });
+
+  test("compares with an older commit by sha and with a branch", async () => {
+    const r = repo();
+    const first = r.git("rev-parse", "HEAD");
+    r.write(sampleManifest((d) => (d.services[0]!.name = "Payments")));
+    r.commit("rename service");
+    r.git("branch", "release", first);
+    expect((await plan(r, "HEAD")).changesPresent).toBe(false);
+    expect((await plan(r, first)).resources.map((c) => c.action)).toEqual(["update"]);
+    expect((await plan(r, "release")).resources[0]!.changes).toEqual([{ path: "name", before: "Payments API", after: "Payments" }]);
+  });
+
+  test("a ref that does not exist is a clear error naming it, and no worktree is left behind", async () => {
+    const r = repo();
+    const error = await plan(r, "no-such-branch").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain('"no-such-branch"');
+    expect((error as UserError).hint).toContain("git fetch");
+    expect((error as UserError).exitCode).toBe(1);
+    expect(r.worktrees()).toHaveLength(1);
+  });
+
+  test("a base that does not compile is a clear error, and its worktree is removed", async () => {
+    const r = repo();
+    r.write("{ not json");
+    r.commit("broken");
+    r.write(sampleManifest());
+    const error = await plan(r, "HEAD").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain("the base HEAD does not compile");
+    expect((error as UserError).message).toContain("manifest.json:1: invalid JSON");
+    expect(r.worktrees()).toHaveLength(1);
+  });
+
+  test("the plan token changes when either side moves", async () => {
+    const r = repo();
+    r.write(sampleManifest((d) => (d.services[0]!.name = "Payments")));
+    const a = await plan(r);
+    const b = await plan(r);
+    expect(a.planToken).toBe(b.planToken);
+    r.commit("deploy");
+    expect((await plan(r, "HEAD~1")).planToken).toBe(a.planToken);
+    r.write(sampleManifest((d) => (d.services[0]!.name = "Payments v2")));
+    expect((await plan(r, "HEAD~1")).planToken).not.toBe(a.planToken);
+    expect((await plan(r, "HEAD")).planToken).not.toBe(a.planToken);
+  });
+});

@@ -1,0 +1,23 @@
+import { config } from "watchkeeper";
+
+/** This repository's own monitoring: the website, the checkout microservice and the workflow engine. */
+export default config({
+  name: "watchkeeper-self",
+  monitors: ["monitors/**/*.ts"],
+  policies: ["policies/**/*.ts"],
+  // Names only; values come from the runtime's environment or mounted files.
+  secrets: [
+    "EMERGENCY_PASSWORD",
+    "OPSGENIE_API_KEY",
+    "PAGERDUTY_API_TOKEN",
+    "PAGERDUTY_ROUTING_CHECKOUT",
+    "PAGERDUTY_ROUTING_WEBSITE",
+    "PAGERDUTY_ROUTING_WORKFLOWS",
+    "SLACK_WEBHOOK_ONCALL",
+    "SMTP_PASSWORD",
+    "UPTIME_WEBHOOK_TOKEN",
+    "WORKFLOW_API_TOKEN",
+  ],
+  defaults: { timezone: "Europe/Berlin", severity: "error" },
+  statusPage: { title: "Example Corp status" },
+});

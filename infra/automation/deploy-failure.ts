@@ -1,0 +1,25 @@
+/** Why a deploy could not start or did not finish. */
+export type DeployFailureKind =
+  /** Missing or inconsistent settings (token, passphrase, backend). Nothing was touched. */
+  | "config"
+  /** The Pulumi engine or the PagerDuty API failed part-way; state records what was applied. */
+  | "engine";
+
+/** A classified deploy failure; its message and hint never carry a secret value. */
+export class DeployFailure extends Error {
+  constructor(
+    readonly kind: DeployFailureKind,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = "DeployFailure";
+  }
+}
+
+/** Replaces every occurrence of each secret value with `[secret]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[secret]");
+  return out;
+}

@@ -1,0 +1,102 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { declareOnCall } from "../program/oncall.js";
+import { DeployFailure, redact } from "./deploy-failure.js";
+
+export const PROJECT_NAME = "watchkeeper";
+
+export interface DeployStackOptions {
+  manifest: Manifest;
+  stackName: string;
+  /** Folder for the default `file://` backend and the Automation API workspace. */
+  stateDir: string;
+  /** The environment to read settings from (PULUMI_*, PAGERDUTY_*). */
+  env: NodeJS.ProcessEnv;
+  /** Progress lines from the engine, as they come. */
+  onOutput: (text: string) => void;
+}
+
+export interface DeployResult {
+  /** Events API v2 routing keys by service id. Secret: write to a 0600 file, never print. */
+  routingKeys: Record<string, string>;
+  /** Resource operations the engine performed, e.g. `{ create: 3, same: 7 }`. */
+  operations: Record<string, number>;
+}
+
+/** Where stacks are stored: PULUMI_BACKEND_URL, or a local `file://` backend under the state folder. */
+export function backendUrl(env: NodeJS.ProcessEnv, stateDir: string): string {
+  return env["PULUMI_BACKEND_URL"] || `file://${join(stateDir, "pulumi")}`;
+}
+
+/**
+ * Runs `pulumi up` on the manifest's resources through the Automation API (inline program).
+ * Settings problems are found before the engine starts; engine errors are classified and redacted.
+ */
+export async function deployStack(options: DeployStackOptions): Promise<DeployResult> {
+  const { env } = options;
+  const backend = backendUrl(env, options.stateDir);
+  const selfManaged = !/^https?:\/\//.test(backend);
+  if (selfManaged && !env["PULUMI_CONFIG_PASSPHRASE"] && !env["PULUMI_CONFIG_PASSPHRASE_FILE"]) {
+    throw new DeployFailure(
+      "config",
+      `the Pulumi backend ${backend} encrypts stack secrets with a passphrase, and none is set`,
+      "export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and keep it: every later deploy needs the same one",
+    );
+  }
+  if (backend.startsWith("file://")) await mkdir(backend.slice("file://".length), { recursive: true });
+  const workDir = join(options.stateDir, "pulumi-workspace");
+  await mkdir(workDir, { recursive: true });
+
+  const secrets = [env["PAGERDUTY_TOKEN"] ?? "", env["PULUMI_CONFIG_PASSPHRASE"] ?? ""].filter(Boolean);
+  let stack: Stack;
+  try {
+    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: false });
+    stack = await LocalWorkspace.createOrSelectStack(
+      { stackName: options.stackName, projectName: PROJECT_NAME, program: async () => declareOnCall(options.manifest).outputs },
+      {
+        workDir,
+        pulumiCommand,
+        envVars: { PULUMI_BACKEND_URL: backend },
+        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend } },
+      },
+    );
+  } catch (error) {
+    throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(message(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
+  }
+
+  const config = await stack.getAllConfig();
+  if (!env["PAGERDUTY_TOKEN"] && !config["pagerduty:token"]) {
+    throw new DeployFailure(
+      "config",
+      `no PagerDuty API token for stack ${options.stackName}`,
+      "export PAGERDUTY_TOKEN, or store it encrypted in the stack: pulumi config set --secret pagerduty:token (in the Automation API workspace)",
+    );
+  }
+  // Region and API URL are plain settings; taken from the environment so the repository never holds them.
+  if (env["PAGERDUTY_SERVICE_REGION"]) await stack.setConfig("pagerduty:serviceRegion", { value: env["PAGERDUTY_SERVICE_REGION"] });
+  if (env["PAGERDUTY_API_URL_OVERRIDE"]) await stack.setConfig("pagerduty:apiUrlOverride", { value: env["PAGERDUTY_API_URL_OVERRIDE"] });
+
+  try {
+    const result = await stack.up({ onOutput: (text) => options.onOutput(redact(text, secrets)), color: "never" });
+    const routingKeys = (result.outputs["routingKeys"]?.value ?? {}) as Record<string, string>;
+    const operations = Object.fromEntries(Object.entries(result.summary.resourceChanges ?? {}).map(([op, n]) => [op, Number(n)]));
+    return { routingKeys, operations };
+  } catch (error) {
+    throw new DeployFailure(
+      "engine",
+      `pulumi up failed for stack ${options.stackName}: ${redact(lastLines(message(error)), secrets)}`,
+      "fix the cause above and run wk deploy again; Pulumi's state records what was applied, so the rerun continues from there",
+    );
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Engine errors carry the whole CLI transcript; the end says what went wrong. */
+function lastLines(text: string, count = 12): string {
+  return text.trim().split("\n").slice(-count).join("\n");
+}

@@ -14,6 +14,11 @@ export interface DeployStackOptions {
   stateDir: string;
   /** The environment to read settings from (PULUMI_*, PAGERDUTY_*). */
   env: NodeJS.ProcessEnv;
+  /**
+   * Hash of the manifest the plan was made against (null: nothing deployed). The stack records the
+   * hash it was last deployed from; a mismatch means the plan's base is not what is deployed.
+   */
+  expectedBaseHash: string | null;
   /** Progress lines from the engine, as they come. */
   onOutput: (text: string) => void;
 }
@@ -66,6 +71,14 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
     throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(message(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
   }
 
+  const deployedHash = ((await stack.outputs())["manifestHash"]?.value as string | undefined) ?? null;
+  if (deployedHash !== options.expectedBaseHash) {
+    throw new DeployFailure(
+      "config",
+      `stack ${options.stackName} was last deployed from manifest ${deployedHash ?? "(nothing)"}, but the plan's base is ${options.expectedBaseHash ?? "(nothing)"}`,
+      "restore the deployed manifest (.watchkeeper/deployed-manifest.json) saved by the last wk deploy, or pass it with --base-manifest, then plan again",
+    );
+  }
   const config = await stack.getAllConfig();
   if (!env["PAGERDUTY_TOKEN"] && !config["pagerduty:token"]) {
     throw new DeployFailure(

@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1.7
+# Watchkeeper runtime image: the compiled artifact of this repository baked in at build time.
+#   docker build -t watchkeeper .
+#   docker run -p 8080:8080 -e PAGERDUTY_TOKEN=... watchkeeper
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: all dependencies, TypeScript build, project compile --------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+# Native modules (better-sqlite3) fall back to a source build when no prebuilt binary matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+# Install scripts stay off (the Pulumi plugin download is not needed here); rebuild only native parts.
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3 esbuild
+COPY . .
+RUN npm run build \
+    && node bin/watchkeeper.js compile --project . --out /artifact \
+    && npm prune --omit=dev
+
+# --- runtime: production dependencies, the build, the artifact; no compiler toolchain ------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=root:root /src/package.json ./package.json
+COPY --from=build --chown=root:root /src/node_modules ./node_modules
+COPY --from=build --chown=root:root /src/build ./build
+COPY --from=build --chown=root:root /src/bin ./bin
+COPY --from=build --chown=root:root /artifact ./artifact
+# The state folder (SQLite, routing keys) is the only writable place; the code is root-owned.
+RUN mkdir -p /app/.watchkeeper && chown node:node /app/.watchkeeper
+USER node
+EXPOSE 8080
+# node, not curl: the slim image has no curl and the runtime needs nothing more.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "bin/watchkeeper.js", "run", "--artifact", "/app/artifact", "--state", "/app/.watchkeeper", "--port", "8080"]

@@ -257,3 +257,22 @@ describe("scenario 3: microservice alerting", () => {
     );
   });
 });
+
+describe("the `wk init` template", () => {
+  it("synthesizes a clean project: one monitor paging a 24/7-covered service, every secret declared", async () => {
+    const dir = path.join(ROOT, "templates/init");
+    const load = async (file: string) => (await import(pathToFileURL(path.join(dir, file)).href)) as Record<string, unknown>;
+    const initConfig = (await load("watchkeeper.config.ts")).default as ProjectConfig;
+    const mods = [await load("policies/oncall.ts"), await load("monitors/example.ts")];
+    for (const mod of mods) for (const value of Object.values(mod)) expect(isConstruct(value)).toBe(true);
+    const parsed = parseManifest(sealManifest(synthesize({ config: initConfig, constructs: collectConstructs(mods.flatMap(Object.values)), sourceOf: () => "x.ts:1" })));
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const m = parsed.manifest;
+    expect(m.monitors.map((x) => x.id)).toEqual(["home-page"]);
+    expect(m.monitors[0]!.service).toBe("my-service");
+    expect(m.escalationPolicies[0]!.rules[0]!.targets).toEqual([{ type: "schedule", id: "primary-on-call" }]);
+    expect(m.schedules[0]!.layers.every((l) => l.restrictions.length === 0)).toBe(true);
+    expect(m.secrets).toEqual(["PAGERDUTY_ROUTING_KEY"]);
+    expect(m.services[0]!.routingKey).toEqual({ secret: "PAGERDUTY_ROUTING_KEY" });
+  });
+});

@@ -37,6 +37,7 @@ const MIGRATIONS: Record<number, string> = {
     CREATE TABLE heartbeats (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
     CREATE TABLE uptime_reports (monitor_id TEXT PRIMARY KEY, up INTEGER NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL);
     CREATE TABLE emergencies (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL, message TEXT NOT NULL);
+    CREATE TABLE emergency_resolutions (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
     CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
 };

@@ -35,6 +35,7 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
     this.s = {
       alertsOf: p("SELECT data FROM alerts WHERE monitor_id = ?"),
       alertByKey: p("SELECT data FROM alerts WHERE dedup_key = ?"),
+      alertStates: p("SELECT state, COUNT(*) AS n FROM alerts GROUP BY state"),
       allAlerts: p("SELECT data FROM alerts ORDER BY monitor_id, dedup_key"),
       upsertAlert: p(
         "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) " +
@@ -57,6 +58,8 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
       putUptime: p("INSERT OR REPLACE INTO uptime_reports (monitor_id, up, message, at) VALUES (?, ?, ?, ?)"),
       getEmergency: p("SELECT at, message FROM emergencies WHERE monitor_id = ?"),
       putEmergency: p("INSERT OR REPLACE INTO emergencies (monitor_id, at, message) VALUES (?, ?, ?)"),
+      getEmergencyResolved: p("SELECT at FROM emergency_resolutions WHERE monitor_id = ?"),
+      putEmergencyResolved: p("INSERT OR REPLACE INTO emergency_resolutions (monitor_id, at) VALUES (?, ?)"),
       probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
     };
     this.recordTx = db.transaction((monitorId, alerts, results, intents, at) => {
@@ -108,6 +111,13 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
 
   allAlerts(): Alert[] {
     return (this.s.allAlerts!.all() as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Alert);
+  }
+
+  /** How many alerts are in each state. */
+  alertStates(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.s.alertStates!.all() as Array<{ state: string; n: number }>) out[r.state] = r.n;
+    return out;
   }
 
   recentResults(monitorId: string, limit = RECENT_RESULTS): ResultRow[] {
@@ -164,6 +174,14 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
 
   recordEmergency(monitorId: string, at: number, message: string): void {
     this.s.putEmergency!.run(monitorId, at, message);
+  }
+
+  lastEmergencyResolved(monitorId: string): number | null {
+    return (this.s.getEmergencyResolved!.get(monitorId) as { at: number } | undefined)?.at ?? null;
+  }
+
+  recordEmergencyResolved(monitorId: string, at: number): void {
+    this.s.putEmergencyResolved!.run(monitorId, at);
   }
 
   /** True when a write commits: what /readyz reports as "store writable". */

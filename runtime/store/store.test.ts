@@ -113,6 +113,8 @@ describe("SqliteStore", () => {
     expect(store.lastUptimeReport("up")).toEqual({ up: false, message: "down", at: 3 });
     store.recordEmergency("em", 7, "site down");
     expect(store.lastEmergency("em")).toEqual({ at: 7, message: "site down" });
+    store.recordEmergencyResolved("em", 9);
+    expect(store.lastEmergencyResolved("em")).toBe(9);
     expect(store.writable(1)).toBe(true);
   });
 });

@@ -1,0 +1,105 @@
+import { access } from "node:fs/promises";
+import { resolve } from "node:path";
+import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/artifact.js";
+import { createRuntime } from "../../runtime/app.js";
+import { createLogger } from "../../runtime/logger.js";
+import type { DeliveryFactory } from "../../runtime/notify/contract.js";
+import { createSecretSource } from "../../runtime/secrets.js";
+import { parseDuration } from "../../sdk/duration.js";
+import { UserError } from "../errors.js";
+import { compileToArtifact } from "../compile-first.js";
+
+interface RunArgs {
+  project?: string;
+  artifact?: string;
+  port?: number;
+  host?: string;
+  state?: string;
+  strictSecrets?: boolean;
+  "strict-secrets"?: boolean;
+}
+
+/**
+ * `wk run`: loads (or compiles, then loads) the artifact, starts the runtime and runs until
+ * SIGTERM/SIGINT, then stops gracefully. Tuning without flags: WK_CONCURRENCY (checks at once),
+ * WK_SPREAD (largest per-monitor schedule offset, e.g. 30s or 0s), WK_LOG_LEVEL, WK_SECRETS_DIR.
+ */
+export async function run(raw: Record<string, unknown>): Promise<number> {
+  const args = raw as RunArgs;
+  if (args.project && args.artifact) throw new UserError("give either --project or --artifact, not both");
+  let artifactDir: string;
+  if (args.project) {
+    const compiled = await compileToArtifact(resolve(args.project));
+    if (!compiled.ok) return 1;
+    artifactDir = compiled.outDir;
+  } else {
+    artifactDir = resolve(args.artifact ?? "dist/watchkeeper");
+  }
+
+  let artifact: LoadedArtifact;
+  try {
+    artifact = await loadArtifact(artifactDir);
+  } catch (error) {
+    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, 1, "run `wk compile` with this version of watchkeeper");
+    throw error;
+  }
+
+  const env = process.env;
+  const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
+  const missing = secrets.missing();
+  if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
+    throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, 1, "set them in the environment or as files in WK_SECRETS_DIR");
+  }
+  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
+
+  const runtime = await createRuntime({
+    manifest: artifact.manifest,
+    bundle: artifact.bundle,
+    stateDir: resolve(args.state ?? ".watchkeeper"),
+    logger,
+    secrets,
+    delivery: await deliveryFactory(),
+    port: args.port ?? 8080,
+    host: args.host ?? "0.0.0.0",
+    concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
+    spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
+  });
+
+  const signalled = new Promise<NodeJS.Signals>((done) => {
+    process.once("SIGTERM", () => done("SIGTERM"));
+    process.once("SIGINT", () => done("SIGINT"));
+  });
+  const url = await runtime.start();
+  process.stdout.write(`watchkeeper: ${artifact.manifest.monitors.length} monitors, listening on ${url}\n`);
+  const signal = await signalled;
+  logger.info({ signal }, "shutting down");
+  await runtime.stop();
+  logger.flush();
+  return 0;
+}
+
+/** The notification pipeline when it is built in; otherwise the runtime prints intents as log lines. */
+async function deliveryFactory(): Promise<DeliveryFactory | undefined> {
+  // Looked up rather than imported statically, so `wk run` works in builds without the pipeline.
+  const here = new URL("../../runtime/notify/index.js", import.meta.url);
+  const present = await Promise.any([access(here), access(new URL("../../runtime/notify/index.ts", import.meta.url))]).then(
+    () => true,
+    () => false,
+  );
+  if (!present) return undefined;
+  const mod = (await import(here.href)) as { createDelivery?: DeliveryFactory };
+  return mod.createDelivery;
+}
+
+function positiveInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function durationOrThrow(text: string, name: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UserError(`${name} must be a duration such as 30s or 0s, got ${JSON.stringify(text)}`);
+  return ms;
+}

@@ -1,0 +1,140 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pc from "picocolors";
+import { Agent } from "undici";
+import { alertKey } from "../../runtime/alerts/alert-key.js";
+import { loadArtifact } from "../../runtime/artifact.js";
+import { observe, type LabeledObservation } from "../../runtime/evaluate/observe.js";
+import { runWithDeadline } from "../../runtime/evaluate/run-check.js";
+import { systemClock } from "../../runtime/scheduler/clock.js";
+import { createSecretSource } from "../../runtime/secrets.js";
+import type { MonitorSpec } from "../../sdk/manifest/schema.js";
+import { durationMs } from "../../sdk/duration.js";
+import { UserError } from "../errors.js";
+import { compileToArtifact } from "../compile-first.js";
+import { nearIds } from "../near-ids.js";
+
+interface TestArgs {
+  monitors?: string[];
+  project?: string;
+  json?: boolean;
+}
+
+/** What `wk test` found for one monitor. */
+interface MonitorReport {
+  id: string;
+  name: string;
+  kind: string;
+  durationMs: number;
+  error: string | null;
+  series: Array<{
+    labels: Record<string, string>;
+    ok: boolean;
+    value: number | null;
+    message: string;
+    /** Whether the alert condition holds; null when an error counts as unknown. */
+    firing: boolean | null;
+    alert: { dedupKey: string; severity: string; summary: string; service: string | null; channels: string[]; delay: string | null } | null;
+  }>;
+}
+
+/**
+ * `wk test <ids...>`: compiles, runs the named monitors once now against their real targets, and
+ * prints each result, the condition's verdict and the alert that would fire. Exit 1 when one would
+ * fire, 2 for unknown ids.
+ */
+export async function run(raw: Record<string, unknown>): Promise<number> {
+  const args = raw as TestArgs;
+  const ids = (args.monitors ?? []).map(String);
+  if (ids.length === 0) throw new UserError("name at least one monitor id");
+  const outDir = await mkdtemp(join(tmpdir(), "wk-test-"));
+  try {
+    const compiled = await compileToArtifact(resolve(args.project ?? "."), { outDir });
+    if (!compiled.ok) return 1;
+    const { manifest, bundle, missing } = await loadArtifact(outDir);
+    const known = manifest.monitors.map((m) => m.id);
+    const unknown = ids.filter((id) => !known.includes(id));
+    if (unknown.length > 0) {
+      const hints = unknown.map((id) => `${id}: did you mean ${nearIds(id, known).join(", ") || "(no close id)"}?`);
+      throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, 2, hints.join("\n      "));
+    }
+    const { runCheck } = await import("../../runtime/checks/index.js");
+    const { InMemoryInboundEvents } = await import("../../runtime/checks/index.js");
+    const secrets = createSecretSource({ declared: manifest.secrets, env: process.env, dir: process.env.WK_SECRETS_DIR || null, now: Date.now });
+    const dispatcher = new Agent();
+    const reports: MonitorReport[] = [];
+    try {
+      for (const id of ids) {
+        const monitor = manifest.monitors.find((m) => m.id === id)!;
+        const gap = missing.filter((g) => g.monitorId === id);
+        const code = bundle[id];
+        const now = systemClock.now();
+        const outcome = gap.length > 0
+          ? { kind: "error" as const, error: `monitors.mjs lacks ${gap.map((g) => g.export).join(", ")}`, durationMs: 0 }
+          : await runWithDeadline(runCheck, monitor, {
+              now: new Date(now), startedAt: new Date(now), monitorId: id, code, inbound: new InMemoryInboundEvents(),
+              secret: (name: string) => secrets.get(name), dispatcher,
+            }, systemClock);
+        reports.push(report(monitor, outcome.kind === "error" ? outcome.error : null, outcome.kind === "error" ? outcome.durationMs : Math.max(0, ...outcome.results.map((r) => r.durationMs)), observe(outcome, monitor, code, [])));
+      }
+    } finally {
+      await dispatcher.close();
+    }
+    const redact = (text: string) => secrets.values().reduce((t, v) => (v.length >= 4 ? t.split(v).join("[redacted]") : t), text);
+    process.stdout.write(redact(args.json ? JSON.stringify({ monitors: reports }, null, 2) + "\n" : reports.map(render).join("\n")));
+    return reports.some((r) => r.series.some((s) => s.firing === true)) ? 1 : 0;
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+function report(monitor: MonitorSpec, error: string | null, durationMs: number, judged: LabeledObservation[]): MonitorReport {
+  const delays = [
+    monitor.failureThreshold > 1 ? `${monitor.failureThreshold} consecutive failures` : null,
+    durationMs(monitor.for) > 0 ? `failing for ${monitor.for}` : null,
+  ].filter(Boolean);
+  return {
+    id: monitor.id,
+    name: monitor.name,
+    kind: monitor.check.kind,
+    durationMs,
+    error,
+    series: judged.map((o) => ({
+      labels: o.labels,
+      ok: o.result.ok,
+      value: o.result.value,
+      message: o.result.message,
+      firing: o.firing,
+      alert:
+        o.observation.kind === "failing"
+          ? {
+              dedupKey: alertKey(monitor.id, o.labels),
+              severity: monitor.severity,
+              summary: o.observation.summary,
+              service: monitor.service,
+              channels: monitor.channels,
+              delay: delays.length > 0 ? `after ${delays.join(" and ")}` : null,
+            }
+          : null,
+    })),
+  };
+}
+
+function render(r: MonitorReport): string {
+  const lines = [`${pc.bold(r.id)} (${r.kind}, ${Math.round(r.durationMs)} ms)`];
+  if (r.error) lines.push(`  check error: ${r.error}`);
+  for (const s of r.series) {
+    const labels = Object.keys(s.labels).length > 0 ? ` ${JSON.stringify(s.labels)}` : "";
+    lines.push(`  result${labels}: ${s.ok ? pc.green("ok") : pc.red("failed")} — ${s.message}`);
+    lines.push(`  value: ${s.value === null ? "n/a" : s.value}`);
+    const verdict = s.firing === null ? pc.yellow("unknown (errors count as unknown)") : s.firing ? pc.red("firing") : pc.green("not firing");
+    lines.push(`  condition: ${verdict}`);
+    if (s.alert) {
+      const route = [s.alert.service ? `service ${s.alert.service}` : null, s.alert.channels.length ? `channels ${s.alert.channels.join(", ")}` : null].filter(Boolean).join("; ");
+      lines.push(`  would fire: [${s.alert.severity}] ${s.alert.summary}`);
+      lines.push(`    dedup key ${s.alert.dedupKey}${route ? `; ${route}` : ""}${s.alert.delay ? `; ${s.alert.delay}` : ""}`);
+    }
+  }
+  return lines.join("\n") + "\n";
+}

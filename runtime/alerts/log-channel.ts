@@ -1,0 +1,51 @@
+import type { Logger } from "pino";
+import type { OutboxReader } from "./intent.js";
+import type { DeliveryService } from "../notify/contract.js";
+import type { Clock, TimerHandle } from "../scheduler/clock.js";
+
+/**
+ * The built-in channel used when no delivery service is configured: each intent becomes one JSON
+ * log line (`msg: "notification"`), then is marked dispatched. Same outbox contract as real delivery.
+ */
+export function createLogChannel(outbox: OutboxReader, logger: Logger, clock: Clock, pollMs = 500): DeliveryService & { drainOnce(): number } {
+  let timer: TimerHandle | null = null;
+  let running = false;
+
+  const drainOnce = (): number => {
+    let sent = 0;
+    for (let batch = outbox.undispatched(200); batch.length > 0; batch = outbox.undispatched(200)) {
+      for (const stored of batch) {
+        logger.info({ notification: stored.intent, seq: stored.seq }, "notification");
+        outbox.markDispatched(stored.seq, clock.now());
+        sent++;
+      }
+    }
+    return sent;
+  };
+
+  const loop = () => {
+    if (!running) return;
+    try {
+      drainOnce();
+    } catch (error) {
+      logger.error({ err: error }, "log channel could not drain the outbox");
+    }
+    timer = clock.setTimer(loop, pollMs);
+  };
+
+  return {
+    drainOnce,
+    start() {
+      running = true;
+      loop();
+    },
+    async stop() {
+      running = false;
+      timer?.cancel();
+      drainOnce();
+    },
+    registerRoutes() {
+      // The log channel takes no inbound webhooks.
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import type { Server } from "node:http";
+import type { Logger } from "pino";
+import { Agent } from "undici";
+import type { Manifest } from "../sdk/manifest/schema.js";
+import type { MonitorBundle } from "../sdk/result.js";
+import { createLogChannel } from "./alerts/log-channel.js";
+import { findMissingExports, type MissingExport } from "./artifact.js";
+import { monitorUnit, runTick, type MonitorUnit } from "./evaluate/tick.js";
+import type { CheckRunner } from "./evaluate/run-check.js";
+import { Router } from "./http/router.js";
+import { createMetrics, type RuntimeMetrics } from "./metrics.js";
+import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
+import { Scheduler } from "./scheduler/scheduler.js";
+import { systemClock, type Clock } from "./scheduler/clock.js";
+import { closeServer, createHttpServer, listen } from "./server/http-server.js";
+import { registerRuntimeRoutes } from "./server/routes.js";
+import { StoreAlertControl } from "./store/alert-control.js";
+import { rollOut } from "./store/rollout.js";
+import { SqliteStore } from "./store/sqlite-store.js";
+
+export interface RuntimeOptions {
+  manifest: Manifest;
+  bundle: MonitorBundle;
+  /** State folder (SQLite); `.watchkeeper` by default in `wk run`. */
+  stateDir: string;
+  logger: Logger;
+  secrets: SecretSource;
+  clock?: Clock;
+  /** The notification pipeline; without one, intents are printed by the built-in log channel. */
+  delivery?: DeliveryFactory;
+  /** The check runner; runtime/checks by default. */
+  runCheck?: CheckRunner;
+  port: number;
+  host: string;
+  /** Checks running at once (default 256). */
+  concurrency?: number;
+  /** Largest per-monitor schedule offset (default 30 s; 0 fires every monitor on the exact tick). */
+  spreadMs?: number;
+  /** How long stop() waits for in-flight checks and delivery (default 10 s). */
+  drainTimeoutMs?: number;
+  /** Extra observer of scheduling lag in ms (benchmarks). */
+  onLag?: (lagMs: number) => void;
+}
+
+/** An assembled runtime: store, scheduler, checks, alert state, delivery and HTTP server. */
+export interface Runtime {
+  readonly store: SqliteStore;
+  readonly metrics: RuntimeMetrics;
+  readonly router: Router;
+  /** Binds the HTTP server and starts scheduling and delivery; resolves with the listening URL. */
+  start(): Promise<string>;
+  /** Graceful stop: no new ticks, in-flight checks finish (within the timeout), delivery flushes, all closes. */
+  stop(): Promise<void>;
+  /** Runs one monitor's tick now (tests, `wk test`-like probes). */
+  tickNow(monitorId: string): Promise<void>;
+}
+
+/** Wires a runtime from its dependencies. Nothing here reads globals: clock, logger and secrets are passed in. */
+export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const clock = o.clock ?? systemClock;
+  const logger = o.logger;
+  const runCheck = o.runCheck ?? (await import("./checks/index.js")).runCheck;
+  const store = SqliteStore.open(o.stateDir);
+  const metrics = createMetrics({
+    alertStates: () => store.alertStates(),
+    outboxDepth: () => store.depth(),
+    declaredSecrets: o.manifest.secrets,
+    missingSecrets: () => o.secrets.missing(),
+  });
+  metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
+
+  const rollout = rollOut(store, o.manifest, clock.now());
+  if (rollout.resolved.length + rollout.dropped.length > 0) {
+    logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
+  }
+  for (const name of o.secrets.missing()) {
+    logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
+  }
+  const missing = findMissingExports(o.manifest.monitors, o.bundle);
+  const units = new Map<string, MonitorUnit>();
+  for (const m of o.manifest.monitors) {
+    const gaps = missing.filter((x) => x.monitorId === m.id);
+    const broken = gaps.length === 0 ? null : `monitors.mjs lacks ${gaps.map((g) => `${g.export}()`).join(", ")} for ${m.id}; recompile the project`;
+    units.set(m.id, monitorUnit(m, o.bundle[m.id], broken));
+  }
+  reportMissingExports(missing, metrics, logger);
+
+  // One keep-alive pool for every HTTP check: 10,000 monitors must not open 10,000 sockets per tick.
+  const dispatcher = new Agent({ keepAliveTimeout: 15_000, connections: 64 });
+  const startedAt = new Date(clock.now());
+  const tickDeps = {
+    store,
+    runCheck,
+    clock,
+    logger,
+    metrics,
+    context: { startedAt, secret: (name: string) => o.secrets.get(name), inbound: store, dispatcher },
+  };
+  const tick = async (monitorId: string, scheduledAt: number) => {
+    const unit = units.get(monitorId);
+    if (unit) await runTick(unit, scheduledAt, tickDeps);
+  };
+  const scheduler = new Scheduler({
+    clock,
+    concurrency: o.concurrency ?? 256,
+    spreadMs: o.spreadMs ?? 30_000,
+    run: tick,
+    onLag: (ms) => {
+      metrics.schedulingLag.observe(ms / 1000);
+      o.onLag?.(ms);
+    },
+    onSkip: (monitorId) => {
+      metrics.ticksSkipped.inc({ reason: "overlap" });
+      logger.warn({ monitorId }, "tick skipped: the previous check of this monitor is still running");
+    },
+  });
+  for (const m of o.manifest.monitors) scheduler.add(m.id, m.schedule);
+
+  const delivery: DeliveryService = o.delivery
+    ? o.delivery({
+        manifest: o.manifest,
+        db: store.db,
+        outbox: store,
+        alerts: new StoreAlertControl(store, o.manifest),
+        inbound: store,
+        secrets: o.secrets,
+        logger: logger.child({ component: "delivery" }),
+        clock: () => clock.now(),
+        registry: metrics.registry,
+      })
+    : createLogChannel(store, logger.child({ component: "log-channel" }), clock);
+
+  const router = new Router();
+  registerRuntimeRoutes(router, { manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing });
+  delivery.registerRoutes(router);
+  const server: Server = createHttpServer(router, logger);
+  const drainMs = o.drainTimeoutMs ?? 10_000;
+  let stopped: Promise<void> | null = null;
+
+  return {
+    store,
+    metrics,
+    router,
+    async start() {
+      const addr = await listen(server, o.port, o.host);
+      scheduler.start();
+      delivery.start();
+      const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
+      const url = `http://${host}:${addr.port}`;
+      logger.info({ url, monitors: units.size, manifest: o.manifest.hash }, "watchkeeper runtime listening");
+      return url;
+    },
+    stop() {
+      stopped ??= (async () => {
+        scheduler.stop();
+        const finished = await scheduler.drain(drainMs);
+        if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
+        await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
+        await closeServer(server);
+        await dispatcher.close().catch(() => undefined);
+        store.close();
+        logger.info("watchkeeper runtime stopped");
+      })();
+      return stopped;
+    },
+    async tickNow(monitorId) {
+      await tick(monitorId, clock.now());
+    },
+  };
+}
+
+function reportMissingExports(missing: MissingExport[], metrics: RuntimeMetrics, logger: Logger): void {
+  for (const gap of missing) {
+    metrics.bundleMissingExport.set({ monitor: gap.monitorId, export: gap.export }, 1);
+    logger.error(
+      { monitorId: gap.monitorId, export: gap.export },
+      `monitors.mjs has no ${gap.export}() for ${gap.monitorId}: its checks fail until the project is recompiled`,
+    );
+  }
+}

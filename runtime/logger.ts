@@ -1,0 +1,38 @@
+import { pino, type DestinationStream, type Logger } from "pino";
+
+/** Replaces every known secret value (and its JSON- and URL-encoded forms) in a log line. */
+export function redactSecrets(line: string, values: string[]): string {
+  let out = line;
+  for (const value of values) {
+    // Very short values would mangle ordinary text; secrets are never that short in practice.
+    if (value.length < 4) continue;
+    for (const form of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)])) {
+      if (out.includes(form)) out = out.split(form).join("[redacted]");
+    }
+  }
+  return out;
+}
+
+export interface LoggerOptions {
+  level?: string;
+  /** Current secret values; called for each line, so a secret set later is still redacted. */
+  secretValues: () => string[];
+  destination?: DestinationStream;
+}
+
+/**
+ * JSON logs (pino) with secret values removed from every line as it is written. Redaction works on
+ * the serialised line rather than on known field paths, so a secret echoed inside an error message
+ * or a URL is caught too.
+ */
+export function createLogger(o: LoggerOptions): Logger {
+  return pino(
+    {
+      level: o.level ?? "info",
+      base: { service: "watchkeeper" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: (line: string) => redactSecrets(line, o.secretValues()) },
+    },
+    o.destination ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

@@ -1,0 +1,80 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The runtime's Prometheus metrics, on a registry of its own (no global state). */
+export interface RuntimeMetrics {
+  registry: Registry;
+  checksTotal: Counter<"kind" | "result">;
+  checkDuration: Histogram<"kind">;
+  schedulingLag: Histogram;
+  ticksSkipped: Counter<"reason">;
+  alertTransitions: Counter<"type">;
+  secretMissing: Gauge<"name">;
+  heartbeatUnknown: Counter;
+  bundleMissingExport: Gauge<"monitor" | "export">;
+  evaluationErrors: Counter<"stage">;
+}
+
+/**
+ * Creates the metrics. `alertStates` and `outboxDepth` are read from the store on each scrape, so
+ * they are right after a restart without replaying anything.
+ */
+export function createMetrics(read: {
+  alertStates(): Record<string, number>;
+  outboxDepth(): number;
+  declaredSecrets: string[];
+  missingSecrets(): string[];
+}): RuntimeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const m: RuntimeMetrics = {
+    registry,
+    checksTotal: new Counter({ name: "watchkeeper_checks_total", help: "Checks run, by check kind and result (ok, failed, error).", labelNames: ["kind", "result"], registers: [registry] }),
+    checkDuration: new Histogram({
+      name: "watchkeeper_check_duration_seconds",
+      help: "Wall time of a check.",
+      labelNames: ["kind"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    schedulingLag: new Histogram({
+      name: "watchkeeper_scheduling_lag_seconds",
+      help: "Actual start of a check minus its scheduled time.",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    ticksSkipped: new Counter({ name: "watchkeeper_ticks_skipped_total", help: "Ticks not run, by reason (overlap: the previous one still ran).", labelNames: ["reason"], registers: [registry] }),
+    alertTransitions: new Counter({ name: "watchkeeper_alert_intents_total", help: "Notification intents written to the outbox, by type.", labelNames: ["type"], registers: [registry] }),
+    secretMissing: new Gauge({
+      name: "watchkeeper_secret_missing",
+      help: "1 when a declared secret has no value, 0 once it has one.",
+      labelNames: ["name"],
+      registers: [registry],
+      collect() {
+        const missing = new Set(read.missingSecrets());
+        for (const name of read.declaredSecrets) this.set({ name }, missing.has(name) ? 1 : 0);
+      },
+    }),
+    heartbeatUnknown: new Counter({ name: "watchkeeper_heartbeat_unknown_total", help: "Heartbeat pings for a monitor id the manifest does not have.", registers: [registry] }),
+    bundleMissingExport: new Gauge({ name: "watchkeeper_bundle_missing_export", help: "1 when the manifest says a monitor has code the bundle lacks.", labelNames: ["monitor", "export"], registers: [registry] }),
+    evaluationErrors: new Counter({ name: "watchkeeper_evaluation_errors_total", help: "Evaluations that failed inside the runtime (store write, state machine).", labelNames: ["stage"], registers: [registry] }),
+  };
+  new Gauge({
+    name: "watchkeeper_alerts",
+    help: "Alerts by state.",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const counts = read.alertStates();
+      for (const state of ["inactive", "pending", "firing"]) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: "watchkeeper_outbox_depth",
+    help: "Notification intents not yet dispatched.",
+    registers: [registry],
+    collect() {
+      this.set(read.outboxDepth());
+    },
+  });
+  return m;
+}

@@ -1,0 +1,75 @@
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { Alert, AlertState } from "../alerts/state.js";
+import type { ResultRow } from "../store/sqlite-store.js";
+
+/** What the status page shows for one monitor. */
+export interface MonitorStatus {
+  id: string;
+  name: string;
+  state: AlertState | "no data";
+  lastResult: ResultRow | null;
+}
+
+/** The worst state among a monitor's alerts. */
+export function worstState(alerts: Alert[]): AlertState {
+  if (alerts.some((a) => a.state === "firing")) return "firing";
+  if (alerts.some((a) => a.state === "pending")) return "pending";
+  return "inactive";
+}
+
+const LABEL: Record<MonitorStatus["state"], string> = {
+  firing: "Down",
+  pending: "Degraded",
+  inactive: "Operational",
+  "no data": "No data yet",
+};
+
+/**
+ * The public status page: plain server-rendered HTML, a real table with a caption and header
+ * cells, state spelled out in words (never colour alone), and no script at all.
+ */
+export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], now: number): string {
+  const title = manifest.settings.statusPage.title || manifest.project.name;
+  const down = monitors.filter((m) => m.state === "firing").length;
+  const overall = down === 0 ? "All systems operational" : `${down} of ${monitors.length} monitors down`;
+  const rows = monitors
+    .map((m) => {
+      const last = m.lastResult;
+      const when = last ? `<time datetime="${new Date(last.at).toISOString()}">${esc(new Date(last.at).toISOString().replace("T", " ").slice(0, 19))} UTC</time>` : "—";
+      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(last.message) : "—"}</td><td>${when}</td></tr>`;
+    })
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="30">
+<title>${esc(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a;background:#fff}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ccc}
+.state-firing td:nth-child(2){color:#a00000;font-weight:bold}.state-pending td:nth-child(2){color:#7a4b00}
+.state-inactive td:nth-child(2){color:#0a5a0a}
+</style>
+</head>
+<body>
+<main>
+<h1>${esc(title)}</h1>
+<p role="status">${esc(overall)}</p>
+<table>
+<caption>Monitors and their latest result, as of ${esc(new Date(now).toISOString())}</caption>
+<thead><tr><th scope="col">Monitor</th><th scope="col">State</th><th scope="col">Last result</th><th scope="col">Checked</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</main>
+</body>
+</html>
+`;
+}
+
+function esc(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}

@@ -1,0 +1,114 @@
+import type { Logger } from "pino";
+import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import { alertKey } from "../alerts/alert-key.js";
+import type { NotificationIntent, OutboxWriter } from "../alerts/intent.js";
+import type { InboundEvents } from "../checks/types.js";
+import { sendText, type Router } from "../http/router.js";
+import { clientAddress } from "../notify/http-io.js";
+import { truncate } from "../notify/redact.js";
+import { safeEqual } from "../webhooks/signature.js";
+import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
+import { SlidingWindowLimiter } from "./rate-limit.js";
+
+/** Runs a monitor's diagnostics and returns their text ("" when it has none). */
+export type Diagnose = (monitor: MonitorSpec, now: number, signal: AbortSignal) => Promise<string>;
+
+export interface EmergencyDeps {
+  manifest: Manifest;
+  outbox: OutboxWriter;
+  inbound: InboundEvents;
+  secret(name: string): string | undefined;
+  diagnose: Diagnose;
+  logger: Logger;
+  clock: () => number;
+  /** Presses (right or wrong) allowed per client address per minute. */
+  attemptsPerMinute: number;
+  /** How long diagnostics may run before the page goes out without them. */
+  diagnosticsTimeoutMs: number;
+  trustProxy: boolean;
+}
+
+const HTML = "text/html; charset=utf-8";
+
+/**
+ * `GET /emergency` serves the form; `POST /emergency` checks the manual check's password in
+ * constant time (rate limited per client address), records the press, runs the monitor's
+ * diagnostics for a bounded time, and enqueues a trigger through the outbox so nothing is lost:
+ * the monitor's channels page (a PagerDuty incident channel opens an incident) and its ack
+ * channels (the customer) get the confirmation, with the diagnostics attached.
+ */
+export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): void {
+  const manual = deps.manifest.monitors.filter((m) => m.check.kind === "manual");
+  const title = `${deps.manifest.settings.statusPage.title} — emergency`;
+  const limiter = new SlidingWindowLimiter(deps.attemptsPerMinute, 60_000);
+
+  router.add("GET", "/emergency", (_req, res) => {
+    if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
+    sendText(res, 200, emergencyForm({ monitors: manual, title }), HTML);
+  });
+
+  router.add("POST", "/emergency", async (req, res, _params, raw) => {
+    if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
+    const now = deps.clock();
+    const client = clientAddress(req, deps.trustProxy);
+    const allowed = limiter.attempt(client, now);
+    if (!allowed.ok) {
+      deps.logger.warn({ client }, "emergency page rate limited");
+      res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));
+      return sendText(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again." }), HTML);
+    }
+    const form = new URLSearchParams(raw.toString("utf8"));
+    const monitorId = form.get("monitor") ?? (manual.length === 1 ? manual[0]!.id : "");
+    const message = (form.get("message") ?? "").trim();
+    const password = form.get("password") ?? "";
+    const monitor = manual.find((m) => m.id === monitorId);
+    const again = (status: number, error: string) =>
+      sendText(res, status, emergencyForm({ monitors: manual, title, error, selected: monitorId, message }), HTML);
+    if (!monitor || monitor.check.kind !== "manual") return again(400, "Choose what is affected.");
+    if (message === "") return again(400, "Say what is happening.");
+    const expected = deps.secret(monitor.check.password.secret);
+    if (!expected) {
+      deps.logger.error({ monitor: monitor.id, secret: monitor.check.password.secret }, "emergency password secret is not set");
+      return again(503, "The emergency page is not configured. Call the on-call engineer directly.");
+    }
+    if (!safeEqual(password, expected)) {
+      deps.logger.warn({ monitor: monitor.id, client }, "emergency page: wrong password");
+      return again(401, "That password is not right.");
+    }
+
+    const reported = truncate(message, 2000);
+    deps.inbound.recordEmergency(monitor.id, now, reported);
+    const diagnostics = await runBounded(deps, monitor, now);
+    const dedupKey = alertKey(monitor.id, {});
+    const intent: NotificationIntent = {
+      id: `${dedupKey}:emergency:${now}`,
+      type: "trigger",
+      monitorId: monitor.id,
+      dedupKey,
+      labels: {},
+      severity: monitor.severity,
+      summary: truncate(`${monitor.check.title || monitor.name}: ${reported}`, 1024),
+      value: null,
+      details: { emergency: true, message: reported, reportedFrom: client, ...(diagnostics ? { diagnostics } : {}) },
+      at: now,
+      firedAt: now,
+    };
+    deps.outbox.enqueue(intent);
+    deps.logger.info({ monitor: monitor.id, client }, "emergency reported; page queued");
+    sendText(res, 202, emergencyConfirmation(title, monitor.check.title || monitor.name), HTML);
+  });
+}
+
+async function runBounded(deps: EmergencyDeps, monitor: MonitorSpec, now: number): Promise<string> {
+  if (monitor.diagnostics.length === 0) return "";
+  const signal = AbortSignal.timeout(deps.diagnosticsTimeoutMs);
+  try {
+    return await Promise.race([
+      deps.diagnose(monitor, now, signal),
+      new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve("(diagnostics did not finish in time)"), { once: true })),
+    ]);
+  } catch (error) {
+    deps.logger.warn({ err: error, monitor: monitor.id }, "emergency diagnostics failed");
+    return `(diagnostics failed: ${error instanceof Error ? error.message : String(error)})`;
+  }
+}

@@ -1,0 +1,39 @@
+/** How the retry stage spaces attempts. */
+export interface BackoffPolicy {
+  /** Delay before the second attempt. */
+  initialMs: number;
+  /** Longest delay between two attempts. */
+  maxMs: number;
+  /** Retryable failures stop being retried after this long (the delivery is marked failed). */
+  giveUpAfterMs: number;
+  /** How long to wait before looking again for a secret that is not set. */
+  missingSecretWaitMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  initialMs: 1_000,
+  maxMs: 5 * 60_000,
+  giveUpAfterMs: 24 * 3_600_000,
+  missingSecretWaitMs: 15_000,
+};
+
+/**
+ * Exponential backoff with jitter for the attempt after `attempts` failed ones; a vendor's
+ * Retry-After wins when it asks for longer. `random` is in [0, 1) and injected for tests.
+ */
+export function retryDelayMs(policy: BackoffPolicy, attempts: number, retryAfterMs: number | undefined, random: () => number): number {
+  const exponential = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempts - 1));
+  // Jitter in [50%, 100%] of the step: spreads retries of many alerts without ever retrying early.
+  const jittered = Math.round(exponential * (0.5 + random() * 0.5));
+  if (retryAfterMs !== undefined && retryAfterMs > 0) return Math.max(retryAfterMs, Math.min(jittered, policy.initialMs));
+  return jittered;
+}
+
+/** Parses a Retry-After header: delta seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text.trim()) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

@@ -1,0 +1,125 @@
+import nodemailer, { type Transporter } from "nodemailer";
+import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
+import { truncate } from "../../redact.js";
+import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+
+type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
+
+/** The HTML part: the same facts as the text part, readable in any mail client. */
+export function emailHtml(intent: NotificationIntent, message: MessageContext): string {
+  const rows = [
+    ["Monitor", `${message.monitor?.name ?? intent.monitorId} (${intent.monitorId})`],
+    ["Severity", intent.severity],
+    ...(intent.value !== null ? [["Value", String(intent.value)]] : []),
+    ...Object.entries(intent.labels).map(([k, v]) => [k, v]),
+    ["At", new Date(intent.at).toISOString()],
+    ...(intent.acknowledgedBy ? [["Acknowledged by", intent.acknowledgedBy]] : []),
+  ];
+  const reporter = intent.details["message"];
+  const diagnostics = diagnosticsText(intent);
+  return [
+    `<!doctype html><html lang="en"><body style="font-family:sans-serif">`,
+    `<h1 style="font-size:18px">${escapeHtml(headline(intent))}</h1>`,
+    `<table>${rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k!)}</th><td>${escapeHtml(v!)}</td></tr>`).join("")}</table>`,
+    intent.details["emergency"] === true && typeof reporter === "string" ? `<h2 style="font-size:16px">Reported</h2><p>${escapeHtml(reporter)}</p>` : "",
+    alertLinks(intent, message).map((l) => `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a></p>`).join(""),
+    diagnostics ? `<h2 style="font-size:16px">Diagnostics</h2><pre>${escapeHtml(diagnostics)}</pre>` : "",
+    `</body></html>`,
+  ].join("");
+}
+
+/**
+ * SMTP email through nodemailer, plain text plus HTML. SMTP 4xx and connection trouble are
+ * retryable; 5xx and authentication failures are not. A slow server only holds this
+ * destination's own workers: sending never blocks checks or other channels.
+ */
+export function emailNotifier(channel: EmailChannel, options: { timeoutMs: number }): Notifier {
+  let transport: Transporter | null = null;
+  let transportKey = "";
+  return {
+    kind: "email",
+    timeoutMs: options.timeoutMs,
+    async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
+      const user = channel.smtp.user === null ? null : typeof channel.smtp.user === "string" ? channel.smtp.user : ctx.secret(channel.smtp.user.secret);
+      if (user === undefined && channel.smtp.user !== null && typeof channel.smtp.user !== "string") return missing(channel.smtp.user.secret);
+      const pass = channel.smtp.password === null ? null : ctx.secret(channel.smtp.password.secret);
+      if (pass === undefined && channel.smtp.password !== null) return missing(channel.smtp.password.secret);
+      const key = `${user ?? ""}\u0000${pass ?? ""}`;
+      if (!transport || key !== transportKey) {
+        transport?.close();
+        transportKey = key;
+        transport = nodemailer.createTransport({
+          host: channel.smtp.host,
+          port: channel.smtp.port,
+          secure: channel.smtp.secure,
+          ...(user && pass ? { auth: { user, pass } } : {}),
+          connectionTimeout: options.timeoutMs,
+          greetingTimeout: options.timeoutMs,
+          socketTimeout: options.timeoutMs,
+        });
+      }
+      const sending = transport.sendMail({
+        from: channel.from,
+        to: channel.to,
+        subject: truncate(headline(intent), 200),
+        text: plainText(intent, message),
+        html: emailHtml(intent, message),
+        headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
+      });
+      try {
+        const info = await abortable(sending, ctx.signal);
+        return { ok: true, status: 250, answer: truncate(String(info.response ?? "accepted"), 2000) };
+      } catch (error) {
+        return { ok: false, failure: classifySmtp(error, ctx.signal), status: smtpCode(error), answer: "" };
+      }
+    },
+    close() {
+      transport?.close();
+      transport = null;
+    },
+  };
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function smtpCode(error: unknown): number | null {
+  const code = (error as { responseCode?: unknown }).responseCode;
+  return typeof code === "number" ? code : null;
+}
+
+/** Classifies an SMTP failure by reply code and nodemailer's error code; never echoes credentials. */
+export function classifySmtp(error: unknown, signal: AbortSignal): DeliveryFailure {
+  if (signal.aborted) return { retryable: true, reason: "timed out waiting for the SMTP server" };
+  const responseCode = smtpCode(error);
+  const code = (error as { code?: unknown }).code;
+  if (code === "EAUTH") return { retryable: false, reason: `SMTP authentication failed${responseCode ? ` (${responseCode})` : ""}` };
+  if (responseCode !== null) {
+    return responseCode >= 500
+      ? { retryable: false, reason: `SMTP server refused the message (${responseCode})` }
+      : { retryable: true, reason: `SMTP server deferred the message (${responseCode})` };
+  }
+  if (code === "EENVELOPE") return { retryable: false, reason: "SMTP envelope rejected" };
+  return { retryable: true, reason: `SMTP connection failed${typeof code === "string" ? `: ${code}` : ""}` };
+}
+
+function missing(name: string): SendResult {
+  return { ok: false, failure: { retryable: true, reason: `not available: ${name}`, missingSecret: name }, status: null, answer: "" };
+}

@@ -1,0 +1,74 @@
+import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { sendHttp, type HttpAnswer } from "../../http-send.js";
+import { plainText } from "../../render.js";
+import { truncate } from "../../redact.js";
+import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+
+type IncidentChannel = Extract<ChannelSpec, { kind: "pagerdutyIncident" }>;
+
+export const DEFAULT_PAGERDUTY_API_URL = "https://api.pagerduty.com";
+
+/**
+ * PagerDuty REST API incidents, for the emergency flow: a trigger opens an incident
+ * (`POST /incidents`, incident_key = dedup key); acknowledge and resolve update the incident
+ * opened for this alert (`PUT /incidents/{id}`). `serviceId` maps the channel's service to a
+ * PagerDuty service ID at send time.
+ */
+export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { baseUrl: string; serviceId: (ctx: SendContext) => { id: string } | { missing: string } }): Notifier {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  return {
+    kind: "pagerdutyIncident",
+    async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
+      const token = ctx.secret(channel.token.secret);
+      if (!token) return missing(channel.token.secret);
+      const headers = {
+        authorization: `Token token=${token}`,
+        accept: "application/vnd.pagerduty+json;version=2",
+        from: channel.from,
+      };
+      if (intent.type === "trigger" || intent.type === "remind") {
+        const service = options.serviceId(ctx);
+        if ("missing" in service) return missing(service.missing);
+        const body = JSON.stringify({
+          incident: {
+            type: "incident",
+            title: truncate(intent.summary || intent.monitorId, 255),
+            service: { id: service.id, type: "service_reference" },
+            urgency: channel.urgency,
+            incident_key: intent.dedupKey,
+            body: { type: "incident_body", details: plainText(intent, message) },
+          },
+        });
+        return sendHttp({ method: "POST", url: `${base}/incidents`, headers, body }, ctx.signal, ctx.now, classifyCreate);
+      }
+      if (!ctx.previousRef) {
+        return { ok: false, failure: { retryable: false, reason: "no PagerDuty incident was opened for this alert" }, status: null, answer: "" };
+      }
+      const status = intent.type === "resolve" ? "resolved" : "acknowledged";
+      const body = JSON.stringify({ incident: { type: "incident_reference", status } });
+      const url = `${base}/incidents/${encodeURIComponent(ctx.previousRef)}`;
+      return sendHttp({ method: "PUT", url, headers, body }, ctx.signal, ctx.now);
+    },
+  };
+}
+
+function missing(name: string): SendResult {
+  return { ok: false, failure: { retryable: true, reason: `not available: ${name}`, missingSecret: name }, status: null, answer: "" };
+}
+
+/** 201 carries the incident id; an open incident with the same key already exists counts as done. */
+function classifyCreate(answer: HttpAnswer): SendResult | null {
+  if (answer.status === 201 || answer.status === 200) {
+    try {
+      const id = (JSON.parse(answer.body) as { incident?: { id?: string } }).incident?.id ?? null;
+      return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: id };
+    } catch {
+      return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: null };
+    }
+  }
+  if (answer.status === 400 && /matching dedup key already exists/i.test(answer.body)) {
+    return { ok: true, status: 400, answer: truncate(answer.body, 2000), ref: null };
+  }
+  return null;
+}

@@ -1,0 +1,120 @@
+import type { CheckSpec, MonitorSpec, Severity } from "../../../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { alertLinks, diagnosticsText } from "../../render.js";
+import { truncate } from "../../redact.js";
+import type { MessageContext } from "../../types.js";
+
+/** The Events API v2 body (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). */
+export interface PagerDutyEvent {
+  routing_key: string;
+  event_action: "trigger" | "acknowledge" | "resolve";
+  dedup_key: string;
+  client?: string;
+  client_url?: string;
+  payload?: {
+    summary: string;
+    source: string;
+    severity: "critical" | "error" | "warning" | "info";
+    timestamp: string;
+    component?: string;
+    group?: string;
+    class?: string;
+    custom_details?: Record<string, unknown>;
+  };
+  links?: { href: string; text: string }[];
+  images?: { src: string; href?: string; alt?: string }[];
+}
+
+export const SUMMARY_MAX = 1024;
+
+/** Watchkeeper severities map one to one onto PagerDuty's; spelled out so a new one fails to compile. */
+export function pagerDutySeverity(severity: Severity): "critical" | "error" | "warning" | "info" {
+  switch (severity) {
+    case "critical":
+      return "critical";
+    case "error":
+      return "error";
+    case "warning":
+      return "warning";
+    case "info":
+      return "info";
+  }
+}
+
+/** The affected system as PagerDuty wants it (a host name where one is known). */
+export function eventSource(intent: NotificationIntent, monitor: MonitorSpec | null): string {
+  const fromLabels = intent.labels["instance"] ?? intent.labels["host"] ?? intent.labels["job"];
+  if (fromLabels) return fromLabels;
+  return monitor ? checkTarget(monitor.check) ?? monitor.id : intent.monitorId;
+}
+
+function checkTarget(check: CheckSpec): string | null {
+  switch (check.kind) {
+    case "http":
+    case "httpWindow":
+      return hostOf(check.url);
+    case "prometheus":
+      return hostOf(check.server);
+    case "dns":
+      return check.name;
+    case "tcp":
+      return `${check.host}:${check.port}`;
+    case "heartbeat":
+    case "webhook":
+    case "script":
+    case "manual":
+      return null;
+  }
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url.replace(/\{\{\w+\}\}/g, "x")).host;
+  } catch {
+    return null;
+  }
+}
+
+function images(intent: NotificationIntent): { src: string; href?: string; alt?: string }[] {
+  const raw = intent.details["images"];
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((image: unknown) => {
+    const img = image as { src?: unknown; href?: unknown; alt?: unknown };
+    if (typeof img?.src !== "string" || !img.src.startsWith("https://")) return [];
+    return [{ src: img.src, ...(typeof img.href === "string" ? { href: img.href } : {}), ...(typeof img.alt === "string" ? { alt: img.alt } : {}) }];
+  });
+}
+
+/** Builds the event for an intent; a reminder re-sends the trigger (PagerDuty appends it to the open incident). */
+export function pagerDutyEvent(intent: NotificationIntent, message: MessageContext, routingKey: string): PagerDutyEvent {
+  const action = intent.type === "resolve" ? "resolve" : intent.type === "acknowledge" ? "acknowledge" : "trigger";
+  const event: PagerDutyEvent = { routing_key: routingKey, event_action: action, dedup_key: intent.dedupKey, client: "Watchkeeper" };
+  const base = message.manifest.settings.publicUrl;
+  if (base) event.client_url = `${base.replace(/\/+$/, "")}/status`;
+  if (action !== "trigger") return event;
+
+  const monitor = message.monitor;
+  const { diagnostics: _diagnostics, images: _images, ...checkDetails } = intent.details;
+  event.payload = {
+    summary: truncate(intent.summary || intent.monitorId, SUMMARY_MAX),
+    source: eventSource(intent, monitor),
+    severity: pagerDutySeverity(intent.severity),
+    timestamp: new Date(intent.at).toISOString(),
+    component: intent.monitorId,
+    ...(monitor?.service ? { group: monitor.service } : monitor?.owner ? { group: monitor.owner } : {}),
+    ...(monitor ? { class: monitor.check.kind } : {}),
+    custom_details: {
+      monitor: monitor?.name ?? intent.monitorId,
+      value: intent.value,
+      labels: intent.labels,
+      firing_since: intent.firedAt === null ? null : new Date(intent.firedAt).toISOString(),
+      check_result: checkDetails,
+      ...(diagnosticsText(intent) ? { diagnostics: diagnosticsText(intent) } : {}),
+    },
+  };
+  const links = alertLinks(intent, message);
+  if (links.length > 0) event.links = links;
+  const imgs = images(intent);
+  if (imgs.length > 0) event.images = imgs;
+  return event;
+}

@@ -1,0 +1,43 @@
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { sendHttp, type HttpAnswer } from "../../http-send.js";
+import type { MessageContext, Notifier, NotifierKind, SendContext, SendResult } from "../../types.js";
+import { pagerDutyEvent } from "./pagerduty-event.js";
+
+export const DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com";
+
+/** Finds the routing key at send time: a value, or the name of what is missing. */
+export type RoutingKeyLookup = (ctx: SendContext) => { key: string } | { missing: string };
+
+/**
+ * PagerDuty Events API v2 (`POST {base}/v2/enqueue`): trigger, acknowledge and resolve with a
+ * stable dedup key. 202 is success; 400 means the event itself is invalid (not retryable); 429
+ * and 5xx are retryable.
+ */
+export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string; routingKey: RoutingKeyLookup }): Notifier {
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/v2/enqueue`;
+  return {
+    kind: options.kind,
+    async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
+      const found = options.routingKey(ctx);
+      if ("missing" in found) {
+        return { ok: false, failure: { retryable: true, reason: `routing key not available: ${found.missing}`, missingSecret: found.missing }, status: null, answer: "" };
+      }
+      const body = JSON.stringify(pagerDutyEvent(intent, message, found.key));
+      return sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now, classify);
+    },
+  };
+}
+
+function classify(answer: HttpAnswer): SendResult | null {
+  if (answer.status === 400) {
+    let detail = answer.body;
+    try {
+      const parsed = JSON.parse(answer.body) as { message?: string; errors?: string[] };
+      detail = [parsed.message, ...(parsed.errors ?? [])].filter(Boolean).join("; ");
+    } catch {
+      // keep the raw answer
+    }
+    return { ok: false, failure: { retryable: false, reason: `PagerDuty rejected the event: ${detail}` }, status: 400, answer: answer.body };
+  }
+  return null;
+}

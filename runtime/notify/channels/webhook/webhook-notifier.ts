@@ -1,0 +1,82 @@
+import { createHmac } from "node:crypto";
+import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { sendHttp } from "../../http-send.js";
+import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+
+type WebhookChannel = Extract<ChannelSpec, { kind: "webhook" }>;
+
+export const SIGNATURE_HEADER = "x-watchkeeper-signature";
+
+/** The JSON a generic webhook receives; `version` changes only with an incompatible shape. */
+export function webhookBody(intent: NotificationIntent, message: MessageContext): Record<string, unknown> {
+  return {
+    version: "1",
+    id: intent.id,
+    type: intent.type,
+    monitor: { id: intent.monitorId, name: message.monitor?.name ?? intent.monitorId, service: message.monitor?.service ?? null },
+    dedupKey: intent.dedupKey,
+    severity: intent.severity,
+    summary: intent.summary,
+    value: intent.value,
+    labels: intent.labels,
+    details: intent.details,
+    at: new Date(intent.at).toISOString(),
+    firedAt: intent.firedAt === null ? null : new Date(intent.firedAt).toISOString(),
+    acknowledgedBy: intent.acknowledgedBy ?? null,
+    runbook: message.monitor?.runbook ?? null,
+  };
+}
+
+/** Signs a body the way receivers verify it: `sha256=<hex HMAC-SHA256 of the raw body>`. */
+export function signBody(body: string, secret: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/**
+ * Generic webhook: POSTs the JSON body, optionally signed with HMAC-SHA256 in
+ * `X-Watchkeeper-Signature`; `X-Watchkeeper-Delivery` carries the intent id so receivers can
+ * drop a repeat.
+ */
+export function webhookNotifier(channel: WebhookChannel): Notifier {
+  const resolve = (value: string | { secret: string }, ctx: SendContext): { value: string } | { missing: string } => {
+    if (typeof value === "string") return { value };
+    const found = ctx.secret(value.secret);
+    return found === undefined ? { missing: value.secret } : { value: found };
+  };
+  return {
+    kind: "webhook",
+    async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
+      const url = resolve(channel.url, ctx);
+      if ("missing" in url) return missing(url.missing);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(channel.headers)) {
+        const resolved = resolve(value, ctx);
+        if ("missing" in resolved) return missing(resolved.missing);
+        headers[name.toLowerCase()] = resolved.value;
+      }
+      const body = JSON.stringify(webhookBody(intent, message));
+      if (channel.hmacSecret) {
+        const secret = ctx.secret(channel.hmacSecret.secret);
+        if (!secret) return missing(channel.hmacSecret.secret);
+        headers[SIGNATURE_HEADER] = signBody(body, secret);
+      }
+      headers["x-watchkeeper-delivery"] = intent.id;
+      const target = channel.baseUrl ? rebase(url.value, channel.baseUrl) : url.value;
+      return sendHttp({ method: "POST", url: target, headers, body }, ctx.signal, ctx.now);
+    },
+  };
+}
+
+function rebase(url: string, base: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${base.replace(/\/+$/, "")}${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
+function missing(name: string): SendResult {
+  return { ok: false, failure: { retryable: true, reason: `not available: ${name}`, missingSecret: name }, status: null, answer: "" };
+}

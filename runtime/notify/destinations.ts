@@ -1,0 +1,117 @@
+import type { ChannelSpec, Manifest } from "../../sdk/manifest/schema.js";
+import { emailNotifier } from "./channels/email/email-notifier.js";
+import { opsgenieNotifier } from "./channels/opsgenie/opsgenie-notifier.js";
+import { DEFAULT_PAGERDUTY_API_URL, pagerDutyIncidentNotifier } from "./channels/pagerduty-incident/pagerduty-incident-notifier.js";
+import { DEFAULT_PAGERDUTY_EVENTS_URL, pagerDutyNotifier } from "./channels/pagerduty/pagerduty-notifier.js";
+import { slackNotifier } from "./channels/slack/slack-notifier.js";
+import { webhookNotifier } from "./channels/webhook/webhook-notifier.js";
+import type { KeyFile } from "./routing-keys.js";
+import {
+  channelDestinationId,
+  DEFAULT_RATE_PER_MINUTE,
+  destinationKind,
+  serviceDestinationId,
+  type Destination,
+  type Notifier,
+} from "./types.js";
+
+/** Where vendors live and how long sends may take; read from the environment at the edge. */
+export interface DestinationConfig {
+  pagerDutyEventsUrl: string;
+  pagerDutyApiUrl: string;
+  routingKeys: KeyFile;
+  /** Manifest service id -> PagerDuty service ID, for the incident channel. */
+  serviceIds: KeyFile;
+  smtpTimeoutMs: number;
+}
+
+/** Every destination the manifest can route to, with its notifier. */
+export class Destinations {
+  private readonly byId = new Map<string, { destination: Destination; notifier: Notifier }>();
+
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly config: DestinationConfig,
+  ) {
+    for (const service of manifest.services) {
+      const destination: Destination = { id: serviceDestinationId(service.id), kind: "service", serviceId: service.id };
+      const notifier = pagerDutyNotifier({
+        kind: "pagerdutyService",
+        baseUrl: config.pagerDutyEventsUrl,
+        routingKey: (ctx) => {
+          if (service.routingKey) {
+            const key = ctx.secret(service.routingKey.secret);
+            return key ? { key } : { missing: service.routingKey.secret };
+          }
+          const key = config.routingKeys.get(service.id);
+          return key ? { key } : { missing: `routing key of service ${service.id} in ${config.routingKeys.path}` };
+        },
+      });
+      this.byId.set(destination.id, { destination, notifier });
+    }
+    for (const channel of manifest.channels) {
+      const destination: Destination = { id: channelDestinationId(channel.id), kind: "channel", channel };
+      this.byId.set(destination.id, { destination, notifier: this.notifierFor(channel) });
+    }
+  }
+
+  get(id: string): Destination | null {
+    return this.byId.get(id)?.destination ?? null;
+  }
+
+  notifier(destination: Destination): Notifier | null {
+    return this.byId.get(destination.id)?.notifier ?? null;
+  }
+
+  /** Sends per minute allowed to a destination: the channel's setting, else the vendor's documented limit. */
+  ratePerMinute(destination: Destination): number {
+    const kind = destinationKind(destination);
+    if (kind === "unrouted") return Infinity;
+    if (destination.kind === "channel" && destination.channel.rateLimitPerMinute !== null) return destination.channel.rateLimitPerMinute;
+    return DEFAULT_RATE_PER_MINUTE[kind];
+  }
+
+  /** Every secret name a destination may read, for redaction. */
+  secretNames(): string[] {
+    return this.manifest.secrets;
+  }
+
+  close(): void {
+    for (const { notifier } of this.byId.values()) notifier.close?.();
+  }
+
+  private notifierFor(channel: ChannelSpec): Notifier {
+    switch (channel.kind) {
+      case "pagerduty":
+        return pagerDutyNotifier({
+          kind: "pagerduty",
+          baseUrl: channel.baseUrl ?? this.config.pagerDutyEventsUrl,
+          routingKey: (ctx) => {
+            const key = ctx.secret(channel.routingKey.secret);
+            return key ? { key } : { missing: channel.routingKey.secret };
+          },
+        });
+      case "pagerdutyIncident": {
+        const known = this.manifest.services.some((s) => s.id === channel.service);
+        return pagerDutyIncidentNotifier(channel, {
+          baseUrl: channel.baseUrl ?? this.config.pagerDutyApiUrl,
+          serviceId: () => {
+            if (!known) return { id: channel.service };
+            const id = this.config.serviceIds.get(channel.service);
+            return id ? { id } : { missing: `PagerDuty service ID of ${channel.service} in ${this.config.serviceIds.path}` };
+          },
+        });
+      }
+      case "opsgenie":
+        return opsgenieNotifier(channel);
+      case "slack":
+        return slackNotifier(channel);
+      case "email":
+        return emailNotifier(channel, { timeoutMs: this.config.smtpTimeoutMs });
+      case "webhook":
+        return webhookNotifier(channel);
+    }
+  }
+}
+
+export { DEFAULT_PAGERDUTY_API_URL, DEFAULT_PAGERDUTY_EVENTS_URL };

@@ -1,0 +1,72 @@
+import { request } from "undici";
+import { parseRetryAfter } from "./backoff.js";
+import { truncate } from "./redact.js";
+import type { SendResult } from "./types.js";
+
+/** One HTTP request a notifier wants made. */
+export interface HttpCall {
+  method: "POST" | "PUT";
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An HTTP answer, for notifiers that classify beyond the defaults. */
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * Makes the call and classifies the answer where it happens: 2xx ok; 408, 425, 429 and 5xx
+ * retryable (Retry-After honoured); any other 4xx is the request's own fault and not retryable;
+ * network errors and timeouts are retryable. Reasons never include the URL: it can hold a secret.
+ */
+export async function sendHttp(
+  call: HttpCall,
+  signal: AbortSignal,
+  now: number,
+  classify: (answer: HttpAnswer) => SendResult | null = () => null,
+): Promise<SendResult> {
+  let answer: HttpAnswer;
+  try {
+    const response = await request(call.url, {
+      method: call.method,
+      headers: { "content-type": "application/json", "user-agent": "watchkeeper", ...call.headers },
+      body: call.body,
+      signal,
+    });
+    answer = { status: response.statusCode, headers: response.headers, body: await response.body.text() };
+  } catch (error) {
+    return { ok: false, failure: networkFailure(error, signal), status: null, answer: "" };
+  }
+  return classify(answer) ?? classifyHttp(answer, now);
+}
+
+/** The default classification of an HTTP answer. */
+export function classifyHttp(answer: HttpAnswer, now: number): SendResult {
+  const { status, body } = answer;
+  const text = truncate(body, 2000);
+  if (status >= 200 && status < 300) return { ok: true, status, answer: text };
+  const retryAfterMs = parseRetryAfter(answer.headers["retry-after"], now);
+  const detail = truncate(body.replace(/\s+/g, " ").trim(), 200);
+  const reason = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
+  if (status === 429 || status === 408 || status === 425 || status >= 500) {
+    return { ok: false, failure: { retryable: true, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }, status, answer: text };
+  }
+  return { ok: false, failure: { retryable: false, reason }, status, answer: text };
+}
+
+function networkFailure(error: unknown, signal: AbortSignal): { retryable: boolean; reason: string } {
+  const code = (error as { code?: string }).code;
+  const name = (error as { name?: string }).name;
+  if (signal.aborted || name === "AbortError" || name === "TimeoutError" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+    const cause = signal.reason as { name?: string } | undefined;
+    return { retryable: true, reason: cause?.name === "TimeoutError" || name === "TimeoutError" ? "timed out waiting for the vendor" : "request aborted" };
+  }
+  if (code === "ERR_INVALID_URL" || error instanceof TypeError && /invalid url/i.test(error.message)) {
+    return { retryable: false, reason: "the destination URL is not valid" };
+  }
+  return { retryable: true, reason: `network error${code ? `: ${code}` : ""}` };
+}

@@ -1,0 +1,54 @@
+import type { NotificationIntent } from "../alerts/intent.js";
+import type { MessageContext } from "./types.js";
+
+/** The headline a person reads first, by intent type. */
+export function headline(intent: NotificationIntent): string {
+  switch (intent.type) {
+    case "trigger":
+      return intent.details["emergency"] === true ? `[EMERGENCY] ${intent.summary}` : `[FIRING] ${intent.summary}`;
+    case "remind":
+      return `[STILL FIRING] ${intent.summary}`;
+    case "resolve":
+      return `[RESOLVED] ${intent.summary}`;
+    case "acknowledge":
+      return `[ACKNOWLEDGED${intent.acknowledgedBy ? ` by ${intent.acknowledgedBy}` : ""}] ${intent.summary}`;
+  }
+}
+
+/** The diagnostics text attached to an alert (`details.diagnostics`), if any. */
+export function diagnosticsText(intent: NotificationIntent): string | null {
+  const text = intent.details["diagnostics"];
+  return typeof text === "string" && text.trim() !== "" ? text : null;
+}
+
+/** Runbook and status page links for an alert. */
+export function alertLinks(intent: NotificationIntent, message: MessageContext): { href: string; text: string }[] {
+  const links: { href: string; text: string }[] = [];
+  if (message.monitor?.runbook) links.push({ href: message.monitor.runbook, text: "Runbook" });
+  const base = message.manifest.settings.publicUrl;
+  if (base) links.push({ href: `${base.replace(/\/+$/, "")}/status`, text: "Status page" });
+  void intent;
+  return links;
+}
+
+/** Plain-text body shared by email and chat fallbacks. */
+export function plainText(intent: NotificationIntent, message: MessageContext): string {
+  const lines = [headline(intent), ""];
+  lines.push(`Monitor: ${message.monitor?.name ?? intent.monitorId} (${intent.monitorId})`);
+  lines.push(`Severity: ${intent.severity}`);
+  if (intent.value !== null) lines.push(`Value: ${intent.value}`);
+  for (const [name, value] of Object.entries(intent.labels)) lines.push(`Label ${name}: ${value}`);
+  lines.push(`At: ${new Date(intent.at).toISOString()}`);
+  if (intent.firedAt !== null && intent.type !== "trigger") lines.push(`Firing since: ${new Date(intent.firedAt).toISOString()}`);
+  if (intent.acknowledgedBy) lines.push(`Acknowledged by: ${intent.acknowledgedBy}`);
+  const reporter = intent.details["message"];
+  if (intent.details["emergency"] === true && typeof reporter === "string") lines.push("", "Reported:", reporter);
+  for (const link of alertLinks(intent, message)) lines.push(`${link.text}: ${link.href}`);
+  const diagnostics = diagnosticsText(intent);
+  if (diagnostics) lines.push("", "Diagnostics:", diagnostics);
+  return lines.join("\n");
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}

@@ -1,0 +1,60 @@
+import type { Manifest } from "../../../sdk/manifest/schema.js";
+import type { IntentType } from "../../alerts/intent.js";
+import type { Stage } from "../pipeline.js";
+import type { Notification } from "../types.js";
+import { isAckOnlyDestination, isEmergency } from "./route-stage.js";
+
+/** The notification log: what was last sent per (dedup key, destination). */
+export interface NotifyLog {
+  lastSent(dedupKey: string, destination: string): { state: string; ref: string | null } | null;
+}
+
+/** The state a sent intent leaves at the vendor: a reminder re-sends the trigger. */
+export function sentState(type: IntentType): "trigger" | "resolve" | "acknowledge" {
+  switch (type) {
+    case "trigger":
+    case "remind":
+      return "trigger";
+    case "resolve":
+      return "resolve";
+    case "acknowledge":
+      return "acknowledge";
+  }
+}
+
+/** Why this notification must not be sent given what was last sent, or null to send it. */
+export function dedupReason(type: IntentType, last: string | null, ackAudience: boolean, repeatable: boolean): string | null {
+  switch (type) {
+    case "trigger":
+      if (repeatable) return null;
+      return last === "trigger" || last === "acknowledge" ? "already triggered" : null;
+    case "remind":
+      return ackAudience ? "reminders go to responders only" : null;
+    case "resolve":
+      return last === "trigger" || last === "acknowledge" ? null : "no trigger was sent for this alert";
+    case "acknowledge":
+      if (last === "acknowledge") return "already acknowledged";
+      return ackAudience || last === "trigger" ? null : "no trigger was sent for this alert";
+  }
+}
+
+/**
+ * Runs just before sending: never sends the same state twice per (dedup key, destination). A
+ * trigger after a trigger is dropped unless it is a reminder or an emergency report; a resolve
+ * goes only after a sent trigger. Reads the durable log, so a restart cannot re-page.
+ */
+export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
+  const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
+  return async (ctx, items) => {
+    const out: Notification[] = [];
+    for (const item of items) {
+      const last = log.lastSent(item.intent.dedupKey, item.destination.id);
+      const monitor = monitors.get(item.intent.monitorId);
+      const ackAudience = monitor ? isAckOnlyDestination(monitor, item.destination.id) : false;
+      const reason = dedupReason(item.intent.type, last?.state ?? null, ackAudience, isEmergency(item.intent));
+      if (reason) ctx.drop(item, reason);
+      else out.push(item);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,98 @@
+import type { Logger } from "pino";
+import type { NotificationIntent } from "../../alerts/intent.js";
+import { retryDelayMs, type BackoffPolicy } from "../backoff.js";
+import type { Stage } from "../pipeline.js";
+import type { RateLimiter } from "../rate-limiter.js";
+import { redact, truncate } from "../redact.js";
+import type { Destination, MessageContext, Notification, Notifier, SendOutcome, SendResult } from "../types.js";
+import type { NotifyLog } from "./dedup-stage.js";
+
+/** What the retry stage needs; everything passed in, nothing global. */
+export interface RetryStageDeps {
+  notifierFor(destination: Destination): Notifier | null;
+  messageFor(intent: NotificationIntent): MessageContext;
+  secret(name: string): string | undefined;
+  /** Every secret value in play right now, for redaction. */
+  secretValues(): string[];
+  log: NotifyLog;
+  limiter: RateLimiter;
+  ratePerMinute(destination: Destination): number;
+  policy: BackoffPolicy;
+  random: () => number;
+  sendTimeoutMs: number;
+  clock: () => number;
+  /** Aborted on shutdown: in-flight requests stop and stay pending. */
+  stopSignal: AbortSignal;
+  logger: Logger;
+}
+
+/**
+ * The one place that decides about retrying. For each notification it takes a rate-limit token,
+ * makes one attempt through the destination's notifier, and turns the notifier's classified
+ * result into an outcome: sent, retry at (backoff with jitter, Retry-After honoured), deferred
+ * (rate limit, secret not set yet) or failed (not retryable, or retried for too long). Retries
+ * happen later from the durable row, so a restart mid-retry neither loses nor repeats an event.
+ */
+export function retryStage(deps: RetryStageDeps): Stage {
+  const warnedMissing = new Map<string, number>();
+  return async (ctx, items) =>
+    Promise.all(
+      items.map(async (item): Promise<Notification> => {
+        item.outcome = await attempt(item, ctx.now);
+        return item;
+      }),
+    );
+
+  async function attempt(item: Notification, now: number): Promise<SendOutcome> {
+    const notifier = deps.notifierFor(item.destination);
+    if (!notifier) return { kind: "failed", reason: `no notifier for ${item.destination.id}`, status: null, answer: "" };
+    const token = deps.limiter.take(item.destination.id, deps.ratePerMinute(item.destination), now);
+    if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
+
+    const previous = deps.log.lastSent(item.intent.dedupKey, item.destination.id);
+    const signal = AbortSignal.any([deps.stopSignal, AbortSignal.timeout(notifier.timeoutMs ?? deps.sendTimeoutMs)]);
+    let result: SendResult;
+    try {
+      result = await notifier.send(item.intent, deps.messageFor(item.intent), {
+        signal,
+        secret: deps.secret,
+        previousRef: previous?.ref ?? null,
+        now,
+      });
+    } catch (error) {
+      // A notifier that throws has a bug; treat it as retryable so nothing is lost meanwhile.
+      const message = error instanceof Error ? error.message : String(error);
+      result = { ok: false, failure: { retryable: true, reason: `notifier error: ${message}` }, status: null, answer: "" };
+    }
+    const done = deps.clock();
+    const secrets = deps.secretValues();
+    const clean = (text: string, max: number) => truncate(redact(text, secrets), max);
+
+    if (result.ok) {
+      return { kind: "sent", status: result.status, answer: clean(result.answer, 2000), ref: result.ref ?? null, at: done };
+    }
+    const failure = result.failure;
+    const reason = clean(failure.reason, 500);
+    const answer = clean(result.answer, 2000);
+    if (deps.stopSignal.aborted) return { kind: "deferred", at: done, reason: "shutting down during the attempt" };
+    if (failure.missingSecret) {
+      const last = warnedMissing.get(failure.missingSecret) ?? -Infinity;
+      if (done - last > 60_000) {
+        warnedMissing.set(failure.missingSecret, done);
+        deps.logger.warn({ secret: failure.missingSecret, destination: item.destination.id }, `delivery waits: secret ${failure.missingSecret} is not set`);
+      }
+      return { kind: "deferred", at: done + deps.policy.missingSecretWaitMs, reason };
+    }
+    if (!failure.retryable) {
+      deps.logger.error({ destination: item.destination.id, dedupKey: item.intent.dedupKey, status: result.status, reason }, "delivery failed, not retryable");
+      return { kind: "failed", reason, status: result.status, answer };
+    }
+    if (done - item.firstDueAt >= deps.policy.giveUpAfterMs) {
+      deps.logger.error({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, reason }, "delivery failed, gave up retrying");
+      return { kind: "failed", reason: `gave up after ${item.attempts + 1} attempts: ${reason}`, status: result.status, answer };
+    }
+    const delay = retryDelayMs(deps.policy, item.attempts + 1, failure.retryAfterMs, deps.random);
+    deps.logger.warn({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, retryInMs: delay, reason }, "delivery will be retried");
+    return { kind: "retry", at: done + delay, reason, status: result.status, answer };
+  }
+}

@@ -1,0 +1,40 @@
+import type { Manifest } from "../../../sdk/manifest/schema.js";
+import type { Stage } from "../pipeline.js";
+import { silenceMatches, type Silence } from "../store/silence-store.js";
+import type { Notification } from "../types.js";
+import { isEmergency } from "./route-stage.js";
+
+/** Where the silence stage reads the silences in effect (manifest windows and API silences). */
+export interface SilenceSource {
+  active(now: number): Silence[];
+}
+
+/**
+ * Mutes triggers, reminders and acknowledgements covered by a silence or maintenance window at
+ * `now`. Resolves always pass, so an incident opened before the silence still closes (the dedup
+ * stage drops a resolve for an alert that was never sent). Emergency reports pass: a person asked.
+ */
+export function silenceStage(manifest: Manifest, silences: SilenceSource): Stage {
+  const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
+  return async (ctx, items) => {
+    const active = silences.active(ctx.now);
+    if (active.length === 0) return items;
+    const out: Notification[] = [];
+    for (const item of items) {
+      const monitor = monitors.get(item.intent.monitorId);
+      if (item.intent.type === "resolve" || isEmergency(item.intent) || !monitor) {
+        out.push(item);
+        continue;
+      }
+      const alert = {
+        monitorId: monitor.id,
+        serviceId: monitor.service,
+        labels: { ...monitor.labels, ...item.intent.labels },
+      };
+      const silence = active.find((s) => silenceMatches(s.matchers, alert));
+      if (silence) ctx.drop(item, `${silence.kind === "maintenance" ? "maintenance window" : "silence"} ${silence.id}`);
+      else out.push(item);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,111 @@
+import type { ChannelKind, ChannelSpec, Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../alerts/intent.js";
+
+/**
+ * Where a notification goes: a manifest channel, or a service's PagerDuty Events v2 integration
+ * (`service:<id>`, routed by the service's routing key).
+ */
+export type Destination =
+  | { id: string; kind: "channel"; channel: ChannelSpec }
+  | { id: string; kind: "service"; serviceId: string }
+  /** An intent the route stage has not yet expanded into one notification per destination. */
+  | { id: "unrouted"; kind: "unrouted" };
+
+/** The notifier kind behind a destination: a channel kind, or PagerDuty Events for a service. */
+export type NotifierKind = ChannelKind | "pagerdutyService";
+
+export function destinationKind(destination: Destination): NotifierKind | "unrouted" {
+  switch (destination.kind) {
+    case "service":
+      return "pagerdutyService";
+    case "channel":
+      return destination.channel.kind;
+    case "unrouted":
+      return "unrouted";
+  }
+}
+
+/** Destination ids as stored in delivery rows. */
+export function channelDestinationId(channelId: string): string {
+  return `channel:${channelId}`;
+}
+
+export function serviceDestinationId(serviceId: string): string {
+  return `service:${serviceId}`;
+}
+
+/** One intent bound for one destination: the unit that flows through the pipeline's stages. */
+export interface Notification {
+  intent: NotificationIntent;
+  destination: Destination;
+  /** Not sent before this time (group wait / interval, retry backoff, rate limits). */
+  notBefore: number;
+  /** Row in delivery_deliveries once recorded; null while dispatching. */
+  deliveryId: number | null;
+  /** Send attempts made so far. */
+  attempts: number;
+  /** When the first attempt was due; bounds how long retries go on. */
+  firstDueAt: number;
+  /** Set by the retry stage; read by the record stage. */
+  outcome: SendOutcome | null;
+}
+
+/** How a notifier failure should be handled; decided where the failure happens. */
+export interface DeliveryFailure {
+  retryable: boolean;
+  /** Short, secret-free explanation for logs and the deliveries table. */
+  reason: string;
+  /** The vendor asked us to wait this long (Retry-After). */
+  retryAfterMs?: number;
+  /** A secret the destination needs has no value: wait for it rather than fail. */
+  missingSecret?: string;
+}
+
+/** What one call to a vendor produced. */
+export type SendResult =
+  | { ok: true; status: number | null; answer: string; ref?: string | null }
+  | { ok: false; failure: DeliveryFailure; status: number | null; answer: string };
+
+/** What the retry stage decided for a notification after (or instead of) an attempt. */
+export type SendOutcome =
+  | { kind: "sent"; status: number | null; answer: string; ref: string | null; at: number }
+  | { kind: "retry"; at: number; reason: string; status: number | null; answer: string }
+  | { kind: "deferred"; at: number; reason: string }
+  | { kind: "failed"; reason: string; status: number | null; answer: string };
+
+/** Facts a notifier needs besides the intent: the monitor, links, the runtime's public URL. */
+export interface MessageContext {
+  manifest: Manifest;
+  monitor: MonitorSpec | null;
+}
+
+/** What a notifier receives for one attempt. */
+export interface SendContext {
+  signal: AbortSignal;
+  /** Reads a secret value; undefined when it is not set. Values must never reach logs or reasons. */
+  secret(name: string): string | undefined;
+  /** The vendor's id from the last successful send for this alert and destination (PagerDuty incident id). */
+  previousRef: string | null;
+  now: number;
+}
+
+/** One vendor integration: turns an intent into one request and classifies the answer. */
+export interface Notifier {
+  readonly kind: NotifierKind;
+  /** How long one attempt may take; the retry stage's default applies when unset. */
+  readonly timeoutMs?: number;
+  send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult>;
+  /** Releases connections (SMTP transports). */
+  close?(): void;
+}
+
+/** Default sends per minute per destination when the channel sets none (the vendors' documented limits). */
+export const DEFAULT_RATE_PER_MINUTE: Record<NotifierKind, number> = {
+  pagerduty: 120,
+  pagerdutyService: 120,
+  pagerdutyIncident: 900,
+  opsgenie: 600,
+  slack: 60,
+  email: 120,
+  webhook: 600,
+};

@@ -1,0 +1,52 @@
+import type { Logger } from "pino";
+import type { InboundEvents } from "../checks/types.js";
+import { sendJson, type Handler } from "../http/router.js";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { header, parseJson } from "../notify/http-io.js";
+import { safeEqual } from "./signature.js";
+
+/** Reads an up/down report from an uptime service's payload; null when it is not one. */
+export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string } | null {
+  if (!body || typeof body !== "object") return null;
+  const b = body as Record<string, unknown>;
+  if (format === "generic") {
+    if (typeof b["up"] !== "boolean") return null;
+    return { up: b["up"], message: typeof b["message"] === "string" ? b["message"] : b["up"] ? "up" : "down" };
+  }
+  // NodePing webhooks carry the event as `event` ("up"/"down"), or `result`/`status` in custom bodies.
+  const raw = [b["event"], b["result"], b["status"], b["state"]].find((v) => typeof v === "string" || typeof v === "boolean");
+  let up: boolean | null = null;
+  if (typeof raw === "boolean") up = raw;
+  else if (typeof raw === "string") {
+    const v = raw.trim().toLowerCase();
+    if (["up", "success", "pass", "ok", "true"].includes(v)) up = true;
+    else if (["down", "fail", "failure", "false", "error"].includes(v)) up = false;
+  }
+  if (up === null) return null;
+  const label = typeof b["label"] === "string" ? b["label"] : null;
+  const message = typeof b["message"] === "string" ? b["message"] : `${label ?? "check"} is ${up ? "up" : "down"}`;
+  return { up, message: message.slice(0, 1000) };
+}
+
+/**
+ * `POST /webhooks/uptime/:monitor`: an uptime service reports up or down for a webhook monitor.
+ * The shared token (the check's `token` secret) comes in `X-Watchkeeper-Token`, a bearer
+ * `Authorization` header or `?token=`, and is compared in constant time.
+ */
+export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: InboundEvents; secret(name: string): string | undefined; logger: Logger; clock: () => number }): Handler {
+  return (req, res, params, raw) => {
+    const monitor = deps.manifest.monitors.find((m) => m.id === params["monitor"]);
+    if (!monitor || monitor.check.kind !== "webhook") return sendJson(res, 404, { error: "no webhook monitor with that id" });
+    const expected = deps.secret(monitor.check.token.secret);
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const given = header(req, "x-watchkeeper-token") ?? header(req, "authorization")?.replace(/^Bearer\s+/i, "") ?? url.searchParams.get("token") ?? "";
+    if (!expected || !safeEqual(given, expected)) {
+      deps.logger.warn({ monitor: monitor.id, remote: req.socket.remoteAddress }, "uptime webhook refused: missing or wrong token");
+      return sendJson(res, 401, { error: "invalid token" });
+    }
+    const report = parseUptimeReport(monitor.check.format, parseJson(raw));
+    if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
+    deps.inbound.recordUptimeReport(monitor.id, { ...report, at: deps.clock() });
+    sendJson(res, 202, { status: "recorded", up: report.up });
+  };
+}

@@ -1,0 +1,132 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import type { DeployResult, DeployStackOptions } from "../../infra/automation/deploy-stack.js";
+import { DeployFailure } from "../../infra/automation/deploy-failure.js";
+import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
+import { deployProject, type DeployDeps, type DeployProjectOptions } from "../../cli/plan/deploy-project.js";
+import { buildPlan } from "../../cli/plan/build-plan.js";
+import { UserError } from "../../cli/errors.js";
+import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
+import { sampleManifest } from "../infra/sample-manifest.js";
+import { compileFixture } from "./git-fixture.js";
+
+const now = new Date("2026-11-21T00:00:00Z");
+const dirs: string[] = [];
+const CANARY_KEY = "R0UTING-CANARY-4b7e";
+
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function project(manifest: Manifest) {
+  const dir = await mkdtemp(join(tmpdir(), "wk-deploy-"));
+  dirs.push(dir);
+  await writeFile(join(dir, "manifest.json"), canonicalJson(manifest));
+  const stateDir = join(dir, ".watchkeeper");
+  const options: DeployProjectOptions = {
+    projectDir: dir,
+    stackName: "production",
+    stateDir,
+    planToken: null,
+    baseManifest: null,
+    allowDestroy: false,
+    routingKeysOut: join(stateDir, "routing-keys.json"),
+    yes: true,
+    now,
+    env: { PAGERDUTY_TOKEN: "pd-token-canary-77" },
+  };
+  const calls: DeployStackOptions[] = [];
+  const out: string[] = [];
+  let compiled = 0;
+  const deps: DeployDeps = {
+    findPulumi: () => "/opt/pulumi/bin/pulumi",
+    compile: async (d) => {
+      compiled++;
+      return compileFixture(d);
+    },
+    deployStack: async (o): Promise<DeployResult> => {
+      calls.push(o);
+      o.onOutput("Updating (production)\n");
+      return { routingKeys: { "payments-api": CANARY_KEY }, operations: { create: 10 } };
+    },
+    confirm: null,
+    out: (t) => out.push(t),
+    reportDiagnostics: () => {},
+  };
+  return { dir, stateDir, options, deps, calls, out, compiled: () => compiled };
+}
+
+describe("wk deploy", () => {
+  test("without the pulumi CLI it stops before compiling or touching anything, naming what to install", async () => {
+    const p = await project(sampleManifest());
+    p.deps.findPulumi = findPulumiCli;
+    const error = await deployProject({ ...p.options, env: { PATH: p.dir } }, p.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain("pulumi CLI is not on PATH");
+    expect((error as UserError).hint).toContain("install the Pulumi CLI");
+    expect(p.compiled()).toBe(0);
+    expect(p.calls).toEqual([]);
+    await expect(stat(p.stateDir)).rejects.toThrow();
+  });
+
+  test("writes the routing keys to a 0600 file, never to stdout, and saves the deployed manifest", async () => {
+    const p = await project(sampleManifest());
+    expect(await deployProject(p.options, p.deps)).toBe(0);
+    expect(p.calls[0]).toMatchObject({ stackName: "production", expectedBaseHash: null });
+    const keysFile = join(p.stateDir, "routing-keys.json");
+    expect(JSON.parse(await readFile(keysFile, "utf8"))).toEqual({ "payments-api": CANARY_KEY });
+    expect((await stat(keysFile)).mode & 0o777).toBe(0o600);
+    const printed = p.out.join("");
+    expect(printed).toContain("Updating (production)");
+    expect(printed).toContain("written to");
+    expect(printed).not.toContain(CANARY_KEY);
+    expect(printed).not.toContain("pd-token-canary-77");
+    const saved = JSON.parse(await readFile(join(p.stateDir, "deployed-manifest.json"), "utf8"));
+    expect(saved.hash).toBe(sampleManifest().hash);
+  });
+
+  test("the next deploy plans against the saved manifest and refuses a stale plan token", async () => {
+    const p = await project(sampleManifest());
+    await deployProject(p.options, p.deps);
+    const changed = sampleManifest((d) => (d.services[0]!.name = "Payments"));
+    await writeFile(join(p.dir, "manifest.json"), canonicalJson(changed));
+    const { plan } = await buildPlan({ base: sampleManifest(), baseSource: { kind: "file", ref: "x" }, target: changed, now });
+    const stale = await deployProject({ ...p.options, planToken: "wkp_0000" }, p.deps).catch((e: unknown) => e);
+    expect((stale as UserError).message).toContain("the plan is stale");
+    expect(p.calls).toHaveLength(1);
+    expect(await deployProject({ ...p.options, planToken: plan.planToken }, p.deps)).toBe(0);
+    expect(p.calls[1]!.expectedBaseHash).toBe(sampleManifest().hash);
+  });
+
+  test("refuses to delete a service without --allow-destroy, and deploys with it", async () => {
+    const p = await project(sampleManifest());
+    await deployProject(p.options, p.deps);
+    await writeFile(join(p.dir, "manifest.json"), canonicalJson(sampleManifest((d) => { d.services = []; d.silences = []; d.monitors[0]!.service = null; })));
+    const error = await deployProject(p.options, p.deps).catch((e: unknown) => e);
+    expect((error as UserError).message).toContain("service:payments-api (delete)");
+    expect((error as UserError).hint).toContain("--allow-destroy");
+    expect(p.calls).toHaveLength(1);
+    expect(await deployProject({ ...p.options, allowDestroy: true }, p.deps)).toBe(0);
+  });
+
+  test("without --yes and without a terminal it refuses instead of deploying", async () => {
+    const p = await project(sampleManifest());
+    const error = await deployProject({ ...p.options, yes: false }, p.deps).catch((e: unknown) => e);
+    expect((error as UserError).hint).toContain("--yes");
+    expect(p.calls).toEqual([]);
+  });
+
+  test("a provider error mid-deploy is a failure with its fix, and no keys file appears", async () => {
+    const p = await project(sampleManifest());
+    p.deps.deployStack = async () => {
+      throw new DeployFailure("engine", "pulumi up failed for stack production: 401 Unauthorized", "fix the cause above and run wk deploy again");
+    };
+    const error = await deployProject(p.options, p.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(1);
+    expect((error as UserError).message).toContain("401 Unauthorized");
+    await expect(stat(join(p.stateDir, "routing-keys.json"))).rejects.toThrow();
+  });
+});

@@ -13,7 +13,7 @@ export const websiteEmergency = monitor({
   description: "Raised by the customer from the emergency page.",
   owner: webTeam,
   schedule: { every: "15s" },
-  check: check.manual({ password: secret("EMERGENCY_PASSWORD"), title: "Report a website emergency" }),
+  check: check.manual({ password: secret("EMERGENCY_PASSWORD"), title: "Website emergency" }),
   severity: "critical",
   // The REST incident is the page; no `service` here, which would page a second time via Events v2.
   channels: [emergencyIncident, customerEmail],

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino, type Logger } from "pino";
+import { Registry } from "prom-client";
+import type { Manifest } from "../../../sdk/manifest/schema.js";
+import type { AlertControl, NotificationIntent } from "../../../runtime/alerts/intent.js";
+import { createDelivery, type DeliveryOptions } from "../../../runtime/notify/index.js";
+import type { DeliveryService, SecretSource } from "../../../runtime/notify/contract.js";
+import { DeliveryStore } from "../../../runtime/notify/store/delivery-store.js";
+import { SqliteStore } from "../../../runtime/store/sqlite-store.js";
+
+/** Log lines a test can search (secret canaries). */
+export function captureLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+  return { logger, lines };
+}
+
+export function secretsOf(values: Record<string, string>): SecretSource {
+  return {
+    get: (name) => values[name],
+    missing: () => [],
+  };
+}
+
+/** AlertControl that records what inbound webhooks asked for. */
+export class RecordingAlertControl implements AlertControl {
+  readonly calls: { op: "acknowledge" | "resolve"; dedupKey: string; by?: string; at: number }[] = [];
+  constructor(private readonly known: Set<string>) {}
+  acknowledge(dedupKey: string, by: string, at: number): boolean {
+    this.calls.push({ op: "acknowledge", dedupKey, by, at });
+    return this.known.has(dedupKey);
+  }
+  resolve(dedupKey: string, at: number): boolean {
+    this.calls.push({ op: "resolve", dedupKey, at });
+    return this.known.has(dedupKey);
+  }
+}
+
+/** A delivery service over the runtime's real SQLite store in a temp folder. */
+export interface Harness {
+  dir: string;
+  store: SqliteStore;
+  deliveries: DeliveryStore;
+  delivery: DeliveryService;
+  lines: string[];
+  alerts: RecordingAlertControl;
+  enqueue(intent: NotificationIntent): void;
+  /** Stops delivery and closes the database; the folder survives for a restart. */
+  close(): Promise<void>;
+  /** Stops and removes the folder. */
+  destroy(): Promise<void>;
+}
+
+export function makeHarness(o: {
+  manifest: Manifest;
+  secrets: Record<string, string>;
+  options?: DeliveryOptions;
+  dir?: string;
+  knownAlerts?: string[];
+  clock?: () => number;
+}): Harness {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), "wk-delivery-"));
+  const store = SqliteStore.open(dir);
+  const { logger, lines } = captureLogger();
+  const alerts = new RecordingAlertControl(new Set(o.knownAlerts ?? []));
+  const delivery = createDelivery(
+    {
+      manifest: o.manifest,
+      db: store.db,
+      outbox: store,
+      alerts,
+      inbound: store,
+      secrets: secretsOf(o.secrets),
+      logger,
+      clock: o.clock ?? (() => Date.now()),
+      registry: new Registry(),
+    },
+    { pollMs: 10, backoff: { initialMs: 50, maxMs: 400 }, env: {}, ...o.options },
+  );
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await delivery.stop(2_000);
+    store.close();
+  };
+  return {
+    dir,
+    store,
+    deliveries: new DeliveryStore(store.db),
+    delivery,
+    lines,
+    alerts,
+    enqueue: (intent) => void store.enqueue(intent),
+    close,
+    async destroy() {
+      await close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+
+/** An intent for a monitor; ids are unique per call. */
+export function intentFor(monitorId: string, type: NotificationIntent["type"], overrides: Partial<NotificationIntent> = {}): NotificationIntent {
+  counter++;
+  const dedupKey = overrides.dedupKey ?? `wk-${monitorId}`;
+  return {
+    id: `${dedupKey}:${counter}`,
+    type,
+    monitorId,
+    dedupKey,
+    labels: {},
+    severity: "critical",
+    summary: `${monitorId} is failing`,
+    value: 503,
+    details: { status: 503, message: "HTTP 503 from /health" },
+    at: Date.now(),
+    firedAt: type === "trigger" ? Date.now() : Date.now() - 1000,
+    ...overrides,
+  };
+}
+
+/** A 32-character routing key, as PagerDuty issues them. */
+export function routingKey(seed: string): string {
+  return (seed + "0123456789abcdef0123456789abcdef").slice(0, 32);
+}
+
+export async function until(predicate: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -14,8 +14,10 @@ export const websiteEmergency = monitor({
   owner: webTeam,
   schedule: { every: "15s" },
   check: check.manual({ password: secret("EMERGENCY_PASSWORD"), title: "Website emergency" }),
-  severity: "critical",
-  // The REST incident is the page; no `service` here, which would page a second time via Events v2.
+  // The REST incident is the page (high urgency, set on the channel). No `service` here: it would
+  // page a second time through Events v2. Severity stays "error" because a critical monitor must
+  // name a service (rule critical-routes-to-service).
+  severity: "error",
   channels: [emergencyIncident, customerEmail],
   notifyOnAcknowledge: [customerEmail],
   labels: { team: "web", source: "customer" },

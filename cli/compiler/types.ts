@@ -22,6 +22,8 @@ export interface CompileOptions {
   outDir?: string;
   /** Write manifest.json and monitors.mjs when the compile is clean (default true). */
   write?: boolean;
+  /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */
+  now?: Date;
 }
 
 export interface CompileResult {

@@ -1,0 +1,131 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import * as esbuild from "esbuild";
+import { glob } from "tinyglobby";
+import { z } from "zod";
+import type { ProjectConfig } from "../../sdk/index.js";
+import { diagnostic } from "./diagnostic.js";
+import { baseBuildOptions } from "./esbuild-options.js";
+import { buildFailureDiagnostics, importBundle } from "./evaluate.js";
+import type { SdkLocation } from "./paths.js";
+import { authorFrame, errorMessage } from "./stack.js";
+import type { Diagnostic } from "./types.js";
+
+export const CONFIG_FILE = "watchkeeper.config.ts";
+export const DEFAULT_MONITOR_GLOBS = ["monitors/**/*.ts"];
+export const DEFAULT_POLICY_GLOBS = ["policies/**/*.ts"];
+const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "dist/**", "build/**"];
+
+const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
+const configSchema = z.looseObject({
+  name: z.string().min(1, "the project needs a name"),
+  monitors: z.array(z.string().min(1)).optional(),
+  policies: z.array(z.string().min(1)).optional(),
+  secrets: z.array(z.string()).optional(),
+  defaults: z
+    .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
+    .optional(),
+  rules: z.record(z.string(), ruleLevel).optional(),
+});
+
+export interface Discovery {
+  configFile: string;
+  config: ProjectConfig;
+  /** Absolute paths of the monitor and policy modules, sorted. */
+  modules: string[];
+}
+
+export type DiscoverResult = { ok: true; discovery: Discovery; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
+
+/** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
+export async function discover(projectDir: string, sdk: SdkLocation, workDir: string): Promise<DiscoverResult> {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  if (!existsSync(configFile)) {
+    return {
+      ok: false,
+      diagnostics: [
+        diagnostic("error", "WK1001", `no ${CONFIG_FILE} in ${projectDir}`, "run `wk init` to create a project, or pass --project DIR"),
+      ],
+    };
+  }
+  const loaded = await loadConfig(projectDir, configFile, sdk, workDir);
+  if (!loaded.ok) return loaded;
+  const { config } = loaded;
+  const diagnostics: Diagnostic[] = [];
+  const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
+  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
+  const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+  if (modules.length === 0) {
+    diagnostics.push(
+      diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {
+        file: CONFIG_FILE,
+        line: 1,
+      }),
+    );
+  }
+  return { ok: true, discovery: { configFile, config, modules }, diagnostics };
+}
+
+type ConfigResult = { ok: true; config: ProjectConfig } | { ok: false; diagnostics: Diagnostic[] };
+
+async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string): Promise<ConfigResult> {
+  const at = { file: CONFIG_FILE, line: 1, column: 1 };
+  let text: string;
+  try {
+    const result = await esbuild.build({
+      ...baseBuildOptions(projectDir, sdk),
+      entryPoints: [configFile],
+      outfile: path.join(workDir, "config.mjs"),
+      sourcemap: "inline",
+    });
+    text = result.outputFiles![0]!.text;
+  } catch (error) {
+    const diagnostics = buildFailureDiagnostics(error);
+    if (diagnostics) return { ok: false, diagnostics };
+    throw error;
+  }
+  let exported: unknown;
+  try {
+    exported = (await importBundle(workDir, "config.mjs", text)).default;
+  } catch (error) {
+    const where = authorFrame((error as Error)?.stack, projectDir, sdk) ?? at;
+    return {
+      ok: false,
+      diagnostics: [diagnostic("error", "WK1002", `the config throws while loading: ${errorMessage(error)}`, "fix the error at this line", where)],
+    };
+  }
+  if (exported === undefined) {
+    return {
+      ok: false,
+      diagnostics: [
+        diagnostic("error", "WK1002", `${CONFIG_FILE} has no default export`, 'end it with `export default config({ name: "..." })` (import { config } from "watchkeeper")', at),
+      ],
+    };
+  }
+  const parsed = configSchema.safeParse(exported);
+  if (!parsed.success) {
+    const source = await readFile(configFile, "utf8");
+    return {
+      ok: false,
+      diagnostics: parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? "");
+        return diagnostic(
+          "error",
+          "WK1002",
+          `config ${issue.path.join(".") || "(default export)"}: ${issue.message}`,
+          "the default export must be `config({...})` from \"watchkeeper\"; see docs/compiler.md for the fields",
+          { ...at, line: lineOf(source, new RegExp(`\\b${key || "export default"}\\b`)) },
+        );
+      }),
+    };
+  }
+  return { ok: true, config: exported as ProjectConfig };
+}
+
+/** 1-based line of the first match, or 1. */
+export function lineOf(source: string, pattern: RegExp): number {
+  const lines = source.split("\n");
+  const index = lines.findIndex((l) => pattern.test(l));
+  return index < 0 ? 1 : index + 1;
+}

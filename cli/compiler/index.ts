@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { canonicalJson, sealManifest } from "../../sdk/manifest/index.js";
+import { runRules } from "../rules/index.js";
+import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
+import { CONFIG_FILE, discover } from "./discover.js";
+import { buildLoadBundle, loadProject } from "./load.js";
+import { locateSdk } from "./paths.js";
+import { schemaDiagnostics } from "./schema-check.js";
+import { bundleMonitors, synthesizeManifest } from "./synthesize.js";
+import { typecheck } from "./typecheck.js";
+import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
+import { writeArtifact } from "./write.js";
+
+export type { CompileOptions, CompileResult, Diagnostic, Severity } from "./types.js";
+export { formatDiagnostics, jsonReport, type JsonReport } from "./format.js";
+
+export const MANIFEST_FILE = "manifest.json";
+export const BUNDLE_FILE = "monitors.mjs";
+
+/**
+ * Compiles a project: discover -> type check -> load -> validate (schema, rules) -> synthesize
+ * -> write. Every problem in the project is a diagnostic in the result; a throw means a bug or a
+ * broken environment. The artifact is written only when no error was found.
+ */
+export async function compileProject(options: CompileOptions): Promise<CompileResult> {
+  const projectDir = path.resolve(options.projectDir);
+  const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
+  const now = options.now ?? new Date();
+  const timings: Record<string, number> = {};
+  const diagnostics: Diagnostic[] = [];
+  const finish = (manifest: CompileResult["manifest"] = null, bundle: string | null = null): CompileResult => {
+    const all = sortDiagnostics(dedupe(diagnostics));
+    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings };
+  };
+  const time = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      timings[step] = (timings[step] ?? 0) + Math.round(performance.now() - start);
+    }
+  };
+
+  const sdk = locateSdk();
+  const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
+  try {
+    const found = await time("discover", () => discover(projectDir, sdk, workDir));
+    diagnostics.push(...found.diagnostics);
+    if (!found.ok) return finish();
+    const { discovery } = found;
+
+    // esbuild works in its own process: both bundles are built while the type check runs here.
+    const loadBundle = buildLoadBundle(projectDir, discovery, sdk, workDir);
+    const monitorsBundle = bundleMonitors(projectDir, discovery, sdk);
+
+    diagnostics.push(...(await time("typecheck", () => typecheck(projectDir, [discovery.configFile, ...discovery.modules], sdk))));
+    if (hasErrors(diagnostics)) {
+      await Promise.all([loadBundle, monitorsBundle]);
+      return finish();
+    }
+
+    const loaded = await time("load", async () => {
+      const bundle = await loadBundle;
+      if (!bundle.ok) {
+        diagnostics.push(...bundle.diagnostics);
+        return null;
+      }
+      const result = await loadProject(projectDir, discovery, bundle, sdk, workDir);
+      diagnostics.push(...result.diagnostics);
+      return result.loaded;
+    });
+    if (!loaded) {
+      await monitorsBundle;
+      return finish();
+    }
+
+    const manifest = await time("validate", () => {
+      const synthesized = synthesizeManifest(loaded);
+      diagnostics.push(...synthesized.diagnostics);
+      if (!synthesized.manifest) return null;
+      const sealed = sealManifest(synthesized.manifest);
+      const schema = schemaDiagnostics(sealed);
+      diagnostics.push(...schema);
+      if (schema.length > 0) return null;
+      const columns = columnIndex(loaded.locations.values());
+      diagnostics.push(
+        ...runRules(
+          {
+            manifest: synthesized.manifest,
+            config: loaded.config,
+            sources: loaded.sources,
+            now,
+            locate: (entry) => {
+              const at = parseSource(entry.source);
+              return { ...at, column: columns.get(entry.source) ?? null };
+            },
+          },
+          CONFIG_FILE,
+        ),
+      );
+      return sealed;
+    });
+    if (!manifest || hasErrors(diagnostics)) {
+      await monitorsBundle;
+      return finish(manifest);
+    }
+
+    const bundle = await time("synthesize", async () => {
+      const built = await monitorsBundle;
+      if (!built.ok) diagnostics.push(...built.diagnostics);
+      return built.ok ? built.text : null;
+    });
+    if (bundle === null) return finish(manifest);
+
+    if (options.write !== false) {
+      await time("write", () => writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(manifest) + "\n", [BUNDLE_FILE]: bundle }));
+    }
+    return finish(manifest, bundle);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Column of each `file:line` where a construct was made (the manifest keeps file:line only). */
+function columnIndex(locations: Iterable<Location>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const at of locations) {
+    if (!at.file || at.line === null || at.column === null) continue;
+    const key = `${at.file}:${at.line}`;
+    if (!out.has(key)) out.set(key, at.column);
+  }
+  return out;
+}

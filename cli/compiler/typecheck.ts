@@ -1,0 +1,100 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { Project, ts } from "ts-morph";
+import { diagnostic } from "./diagnostic.js";
+import { relativePath, type SdkLocation } from "./paths.js";
+import type { Diagnostic } from "./types.js";
+
+/**
+ * Type-checks the config and the project's modules as `tsc --noEmit` would under strict
+ * settings, with `watchkeeper` mapped to the compiler's own SDK. One program, no emit, library
+ * declarations not re-checked: this step dominates compile time (see bench/compile).
+ */
+export function typecheck(projectDir: string, files: string[], sdk: SdkLocation): Diagnostic[] {
+  const project = new Project({
+    compilerOptions: compilerOptions(projectDir, sdk),
+    skipAddingFilesFromTsConfig: true,
+  });
+  for (const file of files) project.addSourceFileAtPath(file);
+  const program = project.getProgram().compilerObject;
+  return ts.getPreEmitDiagnostics(program).map((d) => toDiagnostic(projectDir, d));
+}
+
+/** The options `wk validate` checks with; bench/compile gives `tsc` the same ones. */
+export function compilerOptions(projectDir: string, sdk: SdkLocation): ts.CompilerOptions {
+  const esm = isEsmPackage(projectDir);
+  const nodeTypes = nodeTypesRoot(projectDir, sdk);
+  return {
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    // NodeNext decides ESM vs CommonJS from package.json; a folder without `"type": "module"`
+    // would make every import of the ESM SDK an error, so such projects are checked as bundled
+    // ESM, which is how the compiler loads them anyway.
+    module: esm ? ts.ModuleKind.NodeNext : ts.ModuleKind.ESNext,
+    moduleResolution: esm ? ts.ModuleResolutionKind.NodeNext : ts.ModuleResolutionKind.Bundler,
+    lib: nodeTypes ? ["lib.es2023.d.ts"] : ["lib.es2023.d.ts", "lib.dom.d.ts"],
+    types: nodeTypes ? ["node"] : [],
+    typeRoots: nodeTypes ? [nodeTypes] : [],
+    skipLibCheck: true,
+    noEmit: true,
+    allowImportingTsExtensions: true,
+    esModuleInterop: true,
+    resolveJsonModule: true,
+    paths: { watchkeeper: [sdk.typesEntry] },
+  };
+}
+
+function isEsmPackage(projectDir: string): boolean {
+  for (let dir = projectDir; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module";
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
+/** The `@types` folder holding Node's types: the project's own, else the CLI's. */
+function nodeTypesRoot(projectDir: string, sdk: SdkLocation): string | null {
+  for (const base of [projectDir, sdk.packageRoot]) {
+    try {
+      const found = createRequire(path.join(base, "package.json")).resolve("@types/node/package.json");
+      return path.dirname(path.dirname(found));
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+const HINTS: Record<number, string> = {
+  2304: "import it (`import { name } from \"watchkeeper\"` or from the module that exports it) or define it",
+  2305: "export it from that module (`export const ...`) or fix the name",
+  2307: "check the import path; relative imports need an extension (`./team.js`)",
+  2322: "give the property a value of the expected type; your editor shows the accepted values",
+  2353: "remove the property or check its spelling against the factory's props",
+  2339: "check the property name; your editor lists the available ones",
+  2741: "add the missing property",
+  2552: "check the spelling",
+};
+
+function toDiagnostic(projectDir: string, d: ts.Diagnostic): Diagnostic {
+  const message = ts.flattenDiagnosticMessageText(d.messageText, " ");
+  const syntax = d.code >= 1000 && d.code < 2000;
+  const hint =
+    HINTS[d.code] ??
+    (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
+  const severity = d.category === ts.DiagnosticCategory.Warning ? "warning" : d.category === ts.DiagnosticCategory.Error ? "error" : "notice";
+  if (!d.file || d.start === undefined) return diagnostic(severity, `TS${d.code}`, message, hint);
+  const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+  return diagnostic(severity, `TS${d.code}`, message, hint, {
+    file: relativePath(projectDir, d.file.fileName),
+    line: line + 1,
+    column: character + 1,
+  });
+}

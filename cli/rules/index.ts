@@ -1,0 +1,29 @@
+import type { Diagnostic } from "../compiler/types.js";
+import { criticalRoutesToService } from "./critical-routes-to-service.js";
+import { declaredSecrets } from "./declared-secrets.js";
+import { applyLevels } from "./levels.js";
+import { noSecretLiterals } from "./no-secret-literals.js";
+import { oncallCoverage } from "./oncall-coverage.js";
+import { pagerdutyLimits } from "./pagerduty-limits.js";
+import type { NamedRule, RuleContext } from "./types.js";
+import { uniqueIds } from "./unique-ids.js";
+import { validSchedules } from "./valid-schedules.js";
+
+export type { NamedRule, Rule, RuleContext } from "./types.js";
+
+/** Every rule, by the name the config's `rules` uses and diagnostics carry as their code. */
+export const RULES: readonly NamedRule[] = [
+  { name: "unique-ids", description: "ids are unique within a kind", check: uniqueIds },
+  { name: "valid-schedules", description: "cron expressions, intervals, time zones and dates are valid", check: validSchedules },
+  { name: "declared-secrets", description: "every referenced secret is declared in the config", check: declaredSecrets },
+  { name: "no-secret-literals", description: "no token, webhook URL or key written into a module", check: noSecretLiterals },
+  { name: "pagerduty-limits", description: "PagerDuty's API limits hold", check: pagerdutyLimits },
+  { name: "critical-routes-to-service", description: "critical monitors page through a service", check: criticalRoutesToService },
+  { name: "oncall-coverage", description: "first escalation steps cover the next 4 weeks", check: oncallCoverage },
+];
+
+/** Runs every rule and applies the config's levels. */
+export function runRules(ctx: RuleContext, configFile: string): Diagnostic[] {
+  const findings = RULES.flatMap((rule) => rule.check(ctx));
+  return applyLevels(findings, ctx.config.rules, RULES.map((r) => r.name), configFile);
+}

@@ -1,0 +1,29 @@
+import type { RuleLevel } from "../../sdk/index.js";
+import { diagnostic } from "../compiler/diagnostic.js";
+import type { Diagnostic } from "../compiler/types.js";
+
+/**
+ * Applies the config's `rules: { name: level }`: "off" drops a rule's findings, any other level
+ * replaces their severity. Rule names the compiler does not know are reported.
+ */
+export function applyLevels(
+  findings: Diagnostic[],
+  levels: Record<string, RuleLevel> | undefined,
+  known: readonly string[],
+  configFile: string,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const name of Object.keys(levels ?? {})) {
+    if (!known.includes(name)) {
+      out.push(
+        diagnostic("warning", "WK1005", `unknown rule "${name}" in config.rules`, `known rules: ${known.join(", ")}`, { file: configFile, line: 1 }),
+      );
+    }
+  }
+  for (const finding of findings) {
+    const level = levels?.[finding.code];
+    if (level === "off") continue;
+    out.push(level === undefined ? finding : { ...finding, severity: level });
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+import { diagnostic } from "../compiler/diagnostic.js";
+import type { Diagnostic } from "../compiler/types.js";
+import type { RuleContext } from "./types.js";
+
+interface Pattern {
+  what: string;
+  re: RegExp;
+  /** The part of a match that is safe to show (a fixed prefix, never key material). */
+  shown: (match: string) => string;
+}
+
+const prefix = (p: string) => () => p;
+
+/** Credential shapes that leak when committed. Each pattern is anchored on non-secret context. */
+export const SECRET_PATTERNS: Pattern[] = [
+  { what: "a private key", re: /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/g, shown: prefix("-----BEGIN … PRIVATE KEY-----") },
+  { what: "a Slack webhook URL", re: /https:\/\/hooks\.slack\.com\/(?:services|workflows|triggers)\/[A-Za-z0-9/_-]{8,}/g, shown: prefix("https://hooks.slack.com/…") },
+  { what: "a Slack token", re: /\bxox[abpr]-[A-Za-z0-9-]{10,}/g, shown: (m) => m.slice(0, 5) + "…" },
+  { what: "an AWS access key id", re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, shown: (m) => m.slice(0, 4) + "…" },
+  { what: "a PagerDuty REST API token", re: /Token token=[A-Za-z0-9_+\-]{10,}/g, shown: prefix("Token token=…") },
+  { what: "an OpsGenie API key", re: /GenieKey\s+[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g, shown: prefix("GenieKey …") },
+  { what: "a bearer token", re: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g, shown: prefix("Bearer …") },
+  { what: "a PagerDuty integration key", re: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g, shown: prefix("<32 hex characters>") },
+];
+
+/** A UUID on a line that sets an authorization header: OpsGenie keys are UUIDs. */
+const UUID_RE = /[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g;
+const AUTH_LINE_RE = /authorization|api[-_]?key|genie/i;
+
+/**
+ * No credential-looking literal in a module's source: tokens, webhook URLs, routing keys and
+ * private keys belong in `secret("NAME")`. Findings say where and what kind, never the value.
+ */
+export function noSecretLiterals(ctx: RuleContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [file, source] of [...ctx.sources].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    source.split("\n").forEach((text, i) => {
+      const hits: { column: number; what: string; shown: string }[] = [];
+      const covered: [number, number][] = [];
+      for (const p of SECRET_PATTERNS) {
+        for (const m of text.matchAll(p.re)) {
+          const start = m.index;
+          const end = start + m[0].length;
+          if (covered.some(([a, b]) => start < b && end > a)) continue;
+          covered.push([start, end]);
+          hits.push({ column: start + 1, what: p.what, shown: p.shown(m[0]) });
+        }
+      }
+      if (AUTH_LINE_RE.test(text)) {
+        for (const m of text.matchAll(UUID_RE)) {
+          const start = m.index;
+          if (covered.some(([a, b]) => start < b && start + m[0].length > a)) continue;
+          hits.push({ column: start + 1, what: "an API key (a UUID in an authorization header)", shown: "<uuid>" });
+        }
+      }
+      for (const hit of hits) {
+        out.push(
+          diagnostic(
+            "error",
+            "no-secret-literals",
+            `this looks like ${hit.what} (${hit.shown}) written into the source`,
+            'move it to a secret: declare its name in watchkeeper.config.ts and use secret("NAME"); then rotate the leaked credential',
+            { file, line: i + 1, column: hit.column },
+          ),
+        );
+      }
+    });
+  }
+  return out;
+}

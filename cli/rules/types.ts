@@ -1,0 +1,26 @@
+import type { ProjectConfig } from "../../sdk/index.js";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { Location } from "../compiler/diagnostic.js";
+import type { Diagnostic } from "../compiler/types.js";
+
+/** What a rule sees: the synthesized manifest (schema-valid), the config and the module sources. */
+export interface RuleContext {
+  manifest: Omit<Manifest, "hash">;
+  config: ProjectConfig;
+  /** Source text of the project's modules, by project-relative path. */
+  sources: ReadonlyMap<string, string>;
+  /** Evaluation time: coverage looks at the weeks after it. */
+  now: Date;
+  /** Where a manifest entry was defined (from its `source`). */
+  locate(entry: { source: string }): Location;
+}
+
+/** A named check over the project; returns its findings, never throws on bad input. */
+export type Rule = (ctx: RuleContext) => Diagnostic[];
+
+export interface NamedRule {
+  name: string;
+  /** One line for docs and `--help`. */
+  description: string;
+  check: Rule;
+}

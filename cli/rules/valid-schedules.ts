@@ -1,0 +1,95 @@
+import { parseDuration } from "../../sdk/duration.js";
+import { diagnostic } from "../compiler/diagnostic.js";
+import type { Diagnostic } from "../compiler/types.js";
+import { isTimeZone, parseZonedDateTime } from "./coverage/zoned-time.js";
+import { cronProblem } from "./cron.js";
+import type { RuleContext } from "./types.js";
+
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+
+/**
+ * Cron expressions (5 fields, 6 with seconds, Quartz `?`) parse and fire; intervals and timeouts
+ * are positive; time zones are IANA names; schedule and silence dates are ISO 8601 and in order.
+ */
+export function validSchedules(ctx: RuleContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const now = ctx.now;
+  const zoneHint = 'use an IANA time zone name such as "Europe/Berlin" or "America/New_York"';
+  for (const m of ctx.manifest.monitors) {
+    const at = ctx.locate(m);
+    const s = m.schedule;
+    if (s.kind === "cron") {
+      if (!isTimeZone(s.timezone)) {
+        out.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": unknown time zone "${s.timezone}"`, zoneHint, at));
+        continue;
+      }
+      const problem = cronProblem(s.expression, s.timezone, now);
+      if (problem) {
+        out.push(
+          diagnostic(
+            "error",
+            "valid-schedules",
+            `monitor "${m.id}": cron "${s.expression}" is not valid: ${problem}`,
+            'write 5 fields ("*/5 * * * *"), 6 with seconds first ("0 * * * * *"), Quartz style ("0 * * ? * *"), or { every: "30s" }',
+            at,
+          ),
+        );
+      }
+    } else if ((parseDuration(s.every) ?? 0) < 1000) {
+      out.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": every "${s.every}" is shorter than 1s`, "use an interval of at least 1s", at));
+    }
+    const timeouts: [string, string | null][] = [
+      ["check timeout", "timeout" in m.check ? m.check.timeout : null],
+      ["heartbeat every", m.check.kind === "heartbeat" ? m.check.every : null],
+      ["window", m.check.kind === "httpWindow" ? m.check.window : null],
+      ["repeatEvery", m.repeatEvery],
+    ];
+    for (const [what, value] of timeouts) {
+      if (value !== null && (parseDuration(value) ?? 0) <= 0) {
+        out.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": ${what} "${value}" must be longer than 0`, 'use a positive duration such as "30s"', at));
+      }
+    }
+  }
+  for (const u of ctx.manifest.users) {
+    if (u.timeZone !== null && !isTimeZone(u.timeZone)) {
+      out.push(diagnostic("error", "valid-schedules", `user "${u.id}": unknown time zone "${u.timeZone}"`, zoneHint, ctx.locate(u)));
+    }
+  }
+  for (const s of ctx.manifest.schedules) {
+    const at = ctx.locate(s);
+    if (!isTimeZone(s.timeZone)) {
+      out.push(diagnostic("error", "valid-schedules", `schedule "${s.id}": unknown time zone "${s.timeZone}"`, zoneHint, at));
+      continue;
+    }
+    s.layers.forEach((layer, i) => {
+      const name = `schedule "${s.id}" layer ${i + 1}`;
+      const dates: [string, string | null][] = [["start", layer.start], ["end", layer.end], ["handoff", layer.rotationVirtualStart]];
+      for (const [what, text] of dates) {
+        if (text !== null && parseZonedDateTime(text, s.timeZone) === undefined) {
+          out.push(diagnostic("error", "valid-schedules", `${name}: ${what} "${text}" is not an ISO 8601 date-time`, 'write "2026-01-05T09:00:00" (schedule time zone) or with an offset "2026-01-05T09:00:00+01:00"', at));
+        }
+      }
+      const start = parseZonedDateTime(layer.start, s.timeZone);
+      const end = layer.end === null ? undefined : parseZonedDateTime(layer.end, s.timeZone);
+      if (start !== undefined && end !== undefined && end <= start) {
+        out.push(diagnostic("error", "valid-schedules", `${name}: ends before it starts`, "move the end after the start, or leave it out", at));
+      }
+      for (const r of layer.restrictions) {
+        if (!TIME_OF_DAY.test(r.startTimeOfDay)) {
+          out.push(diagnostic("error", "valid-schedules", `${name}: restriction start "${r.startTimeOfDay}" is not a time of day`, 'write "09:00" or "17:30"', at));
+        }
+      }
+    });
+  }
+  for (const s of ctx.manifest.silences) {
+    const start = parseZonedDateTime(s.start, "UTC");
+    const end = parseZonedDateTime(s.end, "UTC");
+    const at = ctx.locate(s);
+    if (start === undefined || end === undefined) {
+      out.push(diagnostic("error", "valid-schedules", `${s.kind} "${s.id}": start and end must be ISO 8601 date-times`, 'write "2026-12-24T18:00:00Z"', at));
+    } else if (end <= start) {
+      out.push(diagnostic("error", "valid-schedules", `${s.kind} "${s.id}": ends before it starts`, "move the end after the start", at));
+    }
+  }
+  return out;
+}

@@ -16,13 +16,16 @@ const websiteDiagnostics = [
   diagnostic.hostLoad(),
 ];
 
-const common: Pick<MonitorProps, "owner" | "service" | "severity" | "failureThreshold" | "successThreshold" | "diagnostics"> = {
+const common: Pick<MonitorProps, "owner" | "service" | "severity" | "failureThreshold" | "successThreshold" | "for" | "diagnostics"> = {
   owner: webTeam,
   service: website,
   severity: "error",
-  // Two failures in a row before paging, two passes before resolving: one lost packet is not an incident.
+  // Two failures in a row before pending, two passes before resolving: one lost packet is not an incident.
   failureThreshold: 2,
   successThreshold: 2,
+  // Endpoint monitors hold a minute more, so when the whole site is down the site-down monitor
+  // fires first and mutes them (inhibition only mutes what has not been sent yet).
+  for: "1m",
   diagnostics: websiteDiagnostics,
 };
 
@@ -111,6 +114,7 @@ export const websiteSiteDown = monitor({
     },
   }),
   severity: "critical",
+  for: "0s",
   inhibits: [websiteHome, websiteLogin, websiteApiHealth],
   // Keep paging every 30 minutes while nobody has acknowledged.
   repeatEvery: "30m",

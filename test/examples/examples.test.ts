@@ -159,6 +159,9 @@ describe("scenario 2: website emergency flow", () => {
     expect(m.check.kind).toBe("script");
     expect(m.code.run).toBe(true);
     expect(m.repeatEvery).toBe("30m");
+    // It must fire before the endpoint monitors it mutes: same failure count, no extra hold.
+    for (const id of endpoints) expect(monitorById(id).for).toBe("1m");
+    expect(m.for).toBe("0s");
   });
 
   it("asks both nameservers directly", () => {

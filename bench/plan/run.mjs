@@ -1,0 +1,94 @@
+// `npm run bench:plan`: wk plan on a 1,000-monitor, 100-service tree with 10 changed files, against
+// a single wk compile of the same tree. Runs the built modules (npm run build first) and the CLI.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { changeFiles, generateTree } from "./generate-tree.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const tree = join(root, "bench/.work/plan-tree");
+const runs = Number(process.env.WK_BENCH_RUNS ?? 3);
+const cli = join(root, "bin/watchkeeper.js");
+
+const git = (...args) => execFileSync("git", args, { cwd: tree, encoding: "utf8" });
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${Math.round(x)} ms`;
+
+generateTree(tree);
+git("init", "-q", "-b", "main");
+git("config", "user.email", "bench@example.test");
+git("config", "user.name", "bench");
+git("add", "-A");
+git("commit", "-q", "-m", "base");
+const changed = changeFiles(tree, 10);
+
+const { compileProject } = await import(join(root, "build/cli/compiler/index.js"));
+const { planProject } = await import(join(root, "build/cli/plan/plan-project.js"));
+
+function wall(args) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: tree, encoding: "utf8", maxBuffer: 64 << 20 });
+  const elapsed = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`wk ${args.join(" ")} exited ${r.status}:\n${r.stderr}`);
+  return { elapsed, stdout: r.stdout };
+}
+
+// Warm-up (file cache, lazy imports) not counted.
+wall(["compile", "--project", "."]);
+const compileWall = [];
+const planWall = [];
+let planOut = "";
+for (let i = 0; i < runs; i++) {
+  compileWall.push(wall(["compile", "--project", "."]).elapsed);
+  const p = wall(["plan", "--project", ".", "--base", "HEAD", "--format", "json"]);
+  planWall.push(p.elapsed);
+  planOut = p.stdout;
+}
+const plan = JSON.parse(planOut);
+
+// The split, measured in-process with the same modules.
+const splits = [];
+for (let i = 0; i < runs; i++) {
+  const r = await planProject({
+    projectDir: tree,
+    base: { kind: "git", ref: "HEAD" },
+    compile: (dir) => compileProject({ projectDir: dir, write: false }),
+    now: new Date(),
+  });
+  if (!r.ok) throw new Error("tree does not compile");
+  splits.push(r.timings);
+}
+const split = Object.fromEntries(["compileHead", "compileBase", "mockRuns", "diff"].map((k) => [k, median(splits.map((s) => s[k]))]));
+
+const ratio = median(planWall) / median(compileWall);
+const report = `# wk plan benchmark
+
+\`npm run bench:plan\` (bench/plan/run.mjs): a generated tree of 1,000 monitors in 100 services
+(one file per monitor, one policy file per service: schedule, escalation policy, service), committed
+to git; then ${changed.length} files changed in the working tree (8 monitors, 1 service urgency,
+1 schedule rotation) and \`wk plan --base HEAD --format json\` run as a CLI process.
+Medians of ${runs} runs after one warm-up, on ${cpus().length} shared CPU cores, Node ${process.version}.
+
+| Measure | Median |
+|---|---:|
+| \`wk compile\` (whole CLI process) | ${ms(median(compileWall))} |
+| \`wk plan --base HEAD\` (whole CLI process) | ${ms(median(planWall))} |
+| **ratio plan / compile** (target <= 2.0) | **${ratio.toFixed(2)}** |
+
+Split of the plan (in-process, same modules):
+
+| Step | Median |
+|---|---:|
+| compile head (working tree) | ${ms(split.compileHead)} |
+| compile base (git worktree of HEAD, incl. worktree add/remove) | ${ms(split.compileBase)} |
+| mock runs (Pulumi program under mocks, base + head) | ${ms(split.mockRuns)} |
+| diff (monitors, resources, config, warnings incl. coverage) | ${ms(split.diff)} |
+
+Plan found: monitors ${JSON.stringify(plan.summary.monitors)}, resources ${JSON.stringify(plan.summary.resources)},
+warnings ${plan.summary.warnings}.
+`;
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(join(root, "bench/results/plan.md"), report);
+process.stdout.write(report);

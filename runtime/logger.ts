@@ -23,7 +23,8 @@ export interface LoggerOptions {
 /**
  * JSON logs (pino) with secret values removed from every line as it is written. Redaction works on
  * the serialised line rather than on known field paths, so a secret echoed inside an error message
- * or a URL is caught too.
+ * or a URL is caught too. Writes are synchronous: the log channel marks an intent dispatched right
+ * after logging it, and a kill must not lose a line already counted as sent.
  */
 export function createLogger(o: LoggerOptions): Logger {
   return pino(
@@ -33,6 +34,6 @@ export function createLogger(o: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       hooks: { streamWrite: (line: string) => redactSecrets(line, o.secretValues()) },
     },
-    o.destination ?? pino.destination({ dest: 1, sync: false }),
+    o.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }

@@ -28,7 +28,7 @@ describe("spread", () => {
   it("spreads 10,000 monitors on one interval evenly and deterministically", () => {
     const perSecond = new Array<number>(10).fill(0);
     for (let i = 0; i < 10_000; i++) {
-      const at = nextFunction(`m-${i}`, { kind: "every", every: "10s" }, 10_000)(T0);
+      const at = nextFunction(`m-${i}`, { kind: "every", every: "10s" }, 10_000)(T0)!;
       expect(at).toBeGreaterThan(T0);
       expect(at).toBeLessThanOrEqual(T0 + 10_000);
       perSecond[Math.floor(((at - T0 - 1) % 10_000) / 1000)]!++;
@@ -40,7 +40,7 @@ describe("spread", () => {
 
   it("offsets cron ticks by at most the spread window", () => {
     const next = nextFunction("x", { kind: "cron", expression: "0 * * * *", timezone: "UTC" }, 30_000);
-    const at = next(T0);
+    const at = next(T0)!;
     // The 12:00 tick, moved by the monitor's offset, is still ahead of 12:00:00.
     expect(at).toBeGreaterThan(T0);
     expect(at).toBeLessThan(T0 + 30_000);

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+/**
+ * Bundles the runtime child script with esbuild into node_modules/.cache (so its bare imports
+ * resolve to the project's node_modules) and returns the path. No tsc build of the whole tree needed.
+ */
+export async function bundleChild(name: string): Promise<string> {
+  const out = join(ROOT, "node_modules/.cache/watchkeeper-tests", `${name}-${process.pid}.mjs`);
+  await mkdir(dirname(out), { recursive: true });
+  await build({
+    entryPoints: [join(ROOT, "test/runtime/support/runtime-child.ts")],
+    outfile: out,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "error",
+  });
+  return out;
+}
+
+/** A spawned runtime with its output collected. */
+export interface RunningChild {
+  proc: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the bundled child and waits until it prints its URL. */
+export async function startChild(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<RunningChild> {
+  const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+  proc.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`child did not start:\n${err}\n${out}`)), timeoutMs);
+    const onData = () => {
+      const m = /READY (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    proc.stderr!.on("data", onData);
+    void exited.then((code) => reject(new Error(`child exited with ${code}:\n${err}\n${out}`)));
+  });
+  return { proc, url, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Polls until `probe` returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Parsed JSON log lines of the built-in log channel's notifications. */
+export function notifications(stdout: string): Array<{ id: string; type: string; dedupKey: string }> {
+  return stdout
+    .split("\n")
+    .filter((l) => l.includes('"notification"'))
+    .map((l) => JSON.parse(l) as { msg: string; notification?: { id: string; type: string; dedupKey: string } })
+    .filter((l) => l.msg === "notification" && l.notification)
+    .map((l) => l.notification!);
+}

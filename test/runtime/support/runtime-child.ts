@@ -1,0 +1,40 @@
+/**
+ * A runtime process for cross-process tests and the benchmark: loads an artifact folder and runs
+ * it like `wk run`, configured by environment variables. WK_CHILD_DELIVERY=hold installs a delivery
+ * that never dispatches (intents stay in the outbox), to stop a process between write and send.
+ */
+import { loadArtifact } from "../../../runtime/artifact.js";
+import { createRuntime } from "../../../runtime/app.js";
+import { createLogger } from "../../../runtime/logger.js";
+import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
+import { createSecretSource } from "../../../runtime/secrets.js";
+
+const env = process.env;
+const artifact = await loadArtifact(env.WK_CHILD_ARTIFACT!);
+const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
+const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
+const hold: DeliveryFactory = () => ({ start() {}, async stop() {}, registerRoutes() {} });
+const lags: Array<[number, number]> = [];
+
+const runtime = await createRuntime({
+  manifest: artifact.manifest,
+  bundle: artifact.bundle,
+  stateDir: env.WK_CHILD_STATE!,
+  logger,
+  secrets,
+  port: 0,
+  host: "127.0.0.1",
+  spreadMs: Number(env.WK_CHILD_SPREAD_MS ?? "0"),
+  concurrency: Number(env.WK_CHILD_CONCURRENCY ?? "64"),
+  ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
+  ...(env.WK_CHILD_LAGS ? { onLag: (ms: number) => void lags.push([Date.now(), ms]) } : {}),
+});
+const url = await runtime.start();
+process.stderr.write(`READY ${url}\n`);
+const stop = async () => {
+  await runtime.stop();
+  if (env.WK_CHILD_LAGS) process.stderr.write(`LAGS ${JSON.stringify(lags)}\n`);
+  process.exit(0);
+};
+process.once("SIGTERM", () => void stop());
+process.once("SIGINT", () => void stop());

@@ -1,4 +1,6 @@
+import type { Dispatcher } from "undici";
 import type { MonitorCode, CheckResult } from "../../sdk/result.js";
+import type { CheckErrorReason } from "./check-error.js";
 
 /** What the runtime records from the outside world for event-driven checks. */
 export interface UptimeReport {
@@ -17,6 +19,13 @@ export interface InboundEvents {
   /** When the emergency button was last pressed for this monitor, with the reporter's text. */
   lastEmergency(monitorId: string): { at: number; message: string } | null;
   recordEmergency(monitorId: string, at: number, message: string): void;
+  /**
+   * When the last emergency for this monitor was resolved (PagerDuty incident resolved, or resolved
+   * on the emergency page), or null. Optional so older implementations keep compiling; without it a
+   * press only clears when its hold time elapses.
+   */
+  lastEmergencyResolved?(monitorId: string): number | null;
+  recordEmergencyResolved?(monitorId: string, at: number): void;
 }
 
 /** Everything a check may use; the check never reads the clock or globals. */
@@ -30,6 +39,10 @@ export interface CheckContext {
   secret(name: string): string | undefined;
   code: MonitorCode | undefined;
   inbound: InboundEvents;
+  /** Connection pool for HTTP checks (keep-alive, custom CA); undici's global dispatcher when absent. */
+  dispatcher?: Dispatcher;
+  /** How long an emergency press keeps a manual check failing unless resolved first; default 1 h. */
+  emergencyHoldMs?: number;
 }
 
 /**
@@ -38,4 +51,4 @@ export interface CheckContext {
  */
 export type CheckOutcome =
   | { kind: "results"; results: CheckResult[] }
-  | { kind: "error"; error: string; durationMs: number };
+  | { kind: "error"; error: string; durationMs: number; reason?: CheckErrorReason };

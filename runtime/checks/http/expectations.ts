@@ -1,0 +1,79 @@
+import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
+import { durationMs } from "../../../sdk/duration.js";
+import { holds } from "../shared/compare.js";
+import { formatMs } from "../shared/deadline.js";
+import { BODY_LIMIT_BYTES, type HttpResponse } from "../shared/http-request.js";
+import { asNumber, parseJson, readPath } from "../shared/json-path.js";
+import type { CertificateInfo } from "./tls-expiry.js";
+
+type Expect = CheckSpecOf<"http">["expect"];
+
+/** What the response was judged against; each broken expectation is one readable line. */
+export function unmetExpectations(
+  expect: Expect,
+  res: HttpResponse,
+  latencyMs: number,
+  cert: CertificateInfo | null,
+  now: Date,
+): string[] {
+  const failures: string[] = [];
+  const statusOk = expect.status.length === 0 ? res.status >= 200 && res.status < 300 : expect.status.includes(res.status);
+  if (!statusOk) {
+    const wanted = expect.status.length === 0 ? "2xx" : expect.status.join(" or ");
+    failures.push(`expected status ${wanted}, got ${res.status}`);
+  }
+  if (expect.maxLatency !== null) {
+    const max = durationMs(expect.maxLatency);
+    if (latencyMs > max) failures.push(`latency ${Math.round(latencyMs)}ms is over ${formatMs(max)}`);
+  }
+  for (const [name, wanted] of Object.entries(expect.headers)) {
+    // Contains, case-insensitive: `content-type: application/json` matches `application/json; charset=utf-8`.
+    const actual = res.headers[name.toLowerCase()];
+    if (actual === undefined) failures.push(`header ${name} is missing`);
+    else if (!actual.toLowerCase().includes(wanted.toLowerCase())) failures.push(`header ${name} is "${clip(actual)}", expected it to contain "${wanted}"`);
+  }
+  if (expect.bodyContains !== null && res.body !== null && !res.body.includes(expect.bodyContains)) {
+    const scope = res.truncated ? ` (searched the first ${BODY_LIMIT_BYTES / 1024 / 1024} MiB)` : "";
+    failures.push(`body does not contain "${expect.bodyContains}"${scope}`);
+  }
+  if (expect.json.length > 0 && res.body !== null) failures.push(...jsonFailures(expect.json, res));
+  if (expect.tlsExpiryWithin !== null && cert !== null) {
+    const within = durationMs(expect.tlsExpiryWithin);
+    const left = cert.validTo.getTime() - now.getTime();
+    if (left <= 0) failures.push(`TLS certificate expired on ${cert.validTo.toISOString()}`);
+    else if (left < within) failures.push(`TLS certificate expires on ${cert.validTo.toISOString()}, within ${formatMs(within)}`);
+  }
+  return failures;
+}
+
+function jsonFailures(assertions: Expect["json"], res: HttpResponse): string[] {
+  if (res.truncated) return [`body is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB; JSON assertions not evaluated`];
+  const parsed = parseJson(res.body ?? "");
+  if (!parsed.ok) return ["body is not JSON"];
+  const failures: string[] = [];
+  for (const assertion of assertions) {
+    const { found, value } = readPath(parsed.value, assertion.path);
+    if (assertion.exists === false) {
+      if (found) failures.push(`JSON ${assertion.path} exists, expected it absent`);
+      continue;
+    }
+    if (!found) {
+      failures.push(`JSON ${assertion.path} is missing`);
+      continue;
+    }
+    if (assertion.equals !== undefined && value !== assertion.equals) {
+      failures.push(`JSON ${assertion.path} is ${clip(JSON.stringify(value) ?? "undefined")}, expected ${JSON.stringify(assertion.equals)}`);
+    }
+    if (assertion.threshold !== undefined) {
+      const n = asNumber(value);
+      const t = assertion.threshold;
+      if (n === null) failures.push(`JSON ${assertion.path} is not a number`);
+      else if (!holds(n, t)) failures.push(`JSON ${assertion.path} is ${n}, expected ${t.op} ${t.value}`);
+    }
+  }
+  return failures;
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

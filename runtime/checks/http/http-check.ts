@@ -1,0 +1,69 @@
+import { performance } from "node:perf_hooks";
+import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
+import type { CheckResult } from "../../../sdk/result.js";
+import { durationMs } from "../../../sdk/duration.js";
+import { CheckError } from "../check-error.js";
+import type { CheckContext } from "../types.js";
+import { deadline } from "../shared/deadline.js";
+import { redactUrl, resolveHeaders, sendRequest } from "../shared/http-request.js";
+import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
+import { unmetExpectations } from "./expectations.js";
+import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
+
+/**
+ * HTTP check: one request, judged on status, latency, headers, body and TLS expiry.
+ * value = latency in ms (request sent to body read). A target that cannot be reached or does not
+ * answer in time throws a classified CheckError; a response that breaks expectations is `ok: false`.
+ */
+export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext): Promise<CheckResult[]> {
+  const secrets = trackSecrets(ctx.secret);
+  const headers = resolveHeaders(spec.headers, secrets.secret);
+  const where = redactUrl(spec.url);
+  const timeoutMs = durationMs(spec.timeout);
+  const limit = deadline(ctx.signal, timeoutMs, `${spec.method} ${where}`);
+  const wantsTls = spec.expect.tlsExpiryWithin !== null;
+  if (wantsTls && !spec.url.startsWith("https:")) {
+    limit.dispose();
+    throw new CheckError("config", `tlsExpiryWithin needs an https URL, got ${where}`);
+  }
+  const readBody = spec.method !== "HEAD" && (spec.expect.json.length > 0 || spec.expect.bodyContains !== null);
+  const started = performance.now();
+  try {
+    const res = await sendRequest(
+      {
+        url: spec.url,
+        method: spec.method,
+        headers,
+        body: spec.body,
+        followRedirects: spec.followRedirects,
+        signal: limit.signal,
+        dispatcher: ctx.dispatcher,
+      },
+      readBody,
+    );
+    const latencyMs = performance.now() - started;
+    const cert: CertificateInfo | null = wantsTls ? await readPeerCertificate(new URL(spec.url), limit.signal) : null;
+    const failures = unmetExpectations(spec.expect, res, latencyMs, cert, ctx.now);
+    const rounded = Math.round(latencyMs * 10) / 10;
+    return [
+      scrubResult({
+        ok: failures.length === 0,
+        value: rounded,
+        message: failures.length === 0 ? `${res.status} in ${Math.round(latencyMs)}ms` : failures.join("; "),
+        labels: {},
+        details: {
+          url: where,
+          method: spec.method,
+          status: res.status,
+          latencyMs: rounded,
+          ...(cert ? { certificateExpiresAt: cert.validTo.toISOString(), certificateSubject: cert.subject } : {}),
+          ...(res.truncated ? { bodyTruncated: true } : {}),
+          ...(failures.length > 0 ? { failures } : {}),
+        },
+        durationMs: rounded,
+      }, secrets.values()),
+    ];
+  } finally {
+    limit.dispose();
+  }
+}

@@ -58,9 +58,10 @@ export function testService(id: string, overrides: Partial<ServiceSpec> = {}): S
   };
 }
 
-const common = { baseUrl: null, groupWait: null, groupInterval: null, rateLimitPerMinute: null, source: "channels.ts" };
+type Common = Pick<ChannelSpec, "baseUrl" | "groupWait" | "groupInterval" | "rateLimitPerMinute" | "source">;
+const common: Common = { baseUrl: null, groupWait: null, groupInterval: null, rateLimitPerMinute: null, source: "channels.ts" };
 
-type Kinded<K extends ChannelSpec["kind"]> = Omit<Extract<ChannelSpec, { kind: K }>, "id" | "kind" | keyof typeof common> & Partial<typeof common>;
+type Kinded<K extends ChannelSpec["kind"]> = Omit<Extract<ChannelSpec, { kind: K }>, "id" | "kind" | keyof Common> & Partial<Common>;
 
 /** Builds a channel spec of a kind with the common fields defaulted. */
 export function testChannel<K extends ChannelSpec["kind"]>(id: string, kind: K, fields: Kinded<K>): ChannelSpec {

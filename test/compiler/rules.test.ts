@@ -1,0 +1,134 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CompileResult, Diagnostic } from "../../cli/compiler/index.js";
+import { compileFixture } from "./support.js";
+
+const byCode = (r: CompileResult, code: string): Diagnostic[] => r.diagnostics.filter((d) => d.code === code);
+const messages = (ds: Diagnostic[]) => ds.map((d) => d.message).join("\n");
+
+describe("valid-schedules", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-valid-schedules")).result));
+
+  it("accepts 5-field, 6-field with seconds, Quartz `?` and zoned cron", () => {
+    const text = messages(byCode(r, "valid-schedules"));
+    for (const id of ["quartz-ok", "six-field-ok", "zoned-ok"]) expect(text).not.toContain(`"${id}"`);
+  });
+
+  it("rejects a year field, a misplaced `?`, an unknown zone, a cron that never fires and a zero interval, at the monitor's line", () => {
+    const found = byCode(r, "valid-schedules");
+    const at = (id: string) => found.find((d) => d.message.includes(`monitor "${id}"`));
+    expect(at("with-year")?.message).toMatch(/year/);
+    expect(at("with-year")?.line).toBe(8);
+    expect(at("misplaced-question")?.message).toMatch(/day-of-month or day-of-week/);
+    expect(at("bad-zone")?.message).toMatch(/Mars\/Olympus/);
+    expect(at("never-fires")?.message).toMatch(/never fires/);
+    expect(at("too-fast")?.message).toMatch(/shorter than 1s/);
+    for (const d of found) expect(d.file).toBe("monitors/schedules.ts");
+  });
+
+  it("rejects unknown user time zones, non-ISO layer dates and impossible times of day", () => {
+    const text = messages(byCode(r, "valid-schedules"));
+    expect(text).toMatch(/user "ana": unknown time zone "Europe\/Nowhere"/);
+    expect(text).toMatch(/start "next monday" is not an ISO 8601 date-time/);
+    expect(text).toMatch(/restriction start "25:00:00" is not a time of day/);
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe("declared-secrets", () => {
+  it("reports a secret that the config does not declare, at the definition, and a badly named declaration", async () => {
+    const { result } = await compileFixture("rule-declared-secrets");
+    const found = byCode(result, "declared-secrets");
+    const api = found.find((d) => d.message.includes('"API_TOKEN"'));
+    expect(api).toMatchObject({ severity: "error", file: "monitors/alerts.ts", line: 5 });
+    expect(api!.hint).toMatch(/add "API_TOKEN" to `secrets`/);
+    expect(messages(found)).not.toContain('"SLACK_WEBHOOK", which');
+    expect(messages(found)).toMatch(/"lower_case" is not an environment variable name/);
+  });
+});
+
+describe("no-secret-literals", () => {
+  let found: Diagnostic[];
+  beforeAll(async () => void (found = byCode((await compileFixture("rule-no-secret-literals")).result, "no-secret-literals")));
+
+  it("finds each kind of credential at its line and column", () => {
+    const line = (n: number) => found.filter((d) => d.line === n).map((d) => d.message).join(" | ");
+    expect(line(6)).toMatch(/bearer token/);
+    expect(line(7)).toMatch(/PagerDuty integration key/);
+    expect(line(10)).toMatch(/Slack webhook URL/);
+    expect(line(11)).toMatch(/Slack token/);
+    expect(line(12)).toMatch(/AWS access key/);
+    expect(line(13)).toMatch(/OpsGenie API key/);
+    expect(line(14)).toMatch(/PagerDuty REST API token/);
+    expect(line(15)).toBe("");
+    for (const d of found) expect(d).toMatchObject({ file: "monitors/leaky.ts", severity: "error" });
+    expect(found.every((d) => (d.column ?? 0) > 1)).toBe(true);
+  });
+
+  it("never repeats the secret in the diagnostic", () => {
+    const text = JSON.stringify(found);
+    for (const secretPart of ["0123456789abcdef0123", "B00000000/XXXX", "1234567890-fake", "IOSFODNN7EXAMPLE", "0123456789ab\"", "y_NbAkKc66ry", "eyJhbGciOiJIUzI1NiJ9"]) {
+      expect(text).not.toContain(secretPart);
+    }
+  });
+});
+
+describe("pagerduty-limits", () => {
+  it("enforces delays, loops, targets per rule, turn lengths, restriction lengths and service names", async () => {
+    const { result } = await compileFixture("rule-pagerduty-limits");
+    const text = messages(byCode(result, "pagerduty-limits"));
+    expect(text).toMatch(/loops is 12; PagerDuty allows 0 to 9/);
+    expect(text).toMatch(/rule 1: escalation delay 30s is under PagerDuty's minimum of 1 minute/);
+    expect(text).toMatch(/rule 2 has 11 targets; PagerDuty allows 1 to 10/);
+    expect(text).toMatch(/rotation 30m is outside PagerDuty's 1h to 1 year/);
+    expect(text).toMatch(/daily restriction lasts 25h/);
+    expect(text).toMatch(/weekly restriction lasts 8d/);
+    expect(text).toMatch(/name "Payments \/ Checkout" contains/);
+    for (const d of byCode(result, "pagerduty-limits")) expect(d.file).toBe("policies/limits.ts");
+  });
+});
+
+describe("critical-routes-to-service", () => {
+  it("reports a critical monitor without a service and leaves a warning-level one alone", async () => {
+    const { result } = await compileFixture("rule-critical-routes");
+    const found = byCode(result, "critical-routes-to-service");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "error", file: "monitors/db.ts", line: 5 });
+    expect(found[0]!.message).toContain("db-primary-down");
+  });
+});
+
+describe("oncall-coverage", () => {
+  let found: Diagnostic[];
+  let ok: boolean;
+  beforeAll(async () => {
+    const { result } = await compileFixture("rule-oncall-coverage");
+    found = byCode(result, "oncall-coverage");
+    ok = result.ok;
+  });
+
+  it("warns about an office-hours schedule with the first gap's start and end in its time zone", () => {
+    const web = found.find((d) => d.message.includes('service "web"'));
+    expect(web).toMatchObject({ severity: "warning", file: "policies/oncall.ts", line: 7 });
+    // 2026-11-23 is a Monday: the first gap runs from the start of the window to 09:00 Berlin.
+    expect(web!.message).toContain("2026-11-23 01:00 +01:00 to 2026-11-23 09:00 +01:00");
+    expect(web!.message).toContain("2026-11-23 17:00 +01:00 to 2026-11-24 09:00 +01:00");
+    expect(web!.message).toMatch(/Europe\/Berlin/);
+  });
+
+  it("accepts layered schedules that cover the clock together, and a first rule that names a user", () => {
+    expect(found.map((d) => d.message).join("\n")).not.toMatch(/service "(api|batch)"/);
+    expect(found).toHaveLength(1);
+    expect(ok).toBe(true);
+  });
+});
+
+describe("rule levels from the config", () => {
+  it("downgrades, turns off and reports unknown rule names", async () => {
+    const { result } = await compileFixture("rule-levels");
+    expect(byCode(result, "critical-routes-to-service")[0]?.severity).toBe("warning");
+    expect(byCode(result, "no-secret-literals")).toHaveLength(0);
+    expect(messages(byCode(result, "WK1005"))).toMatch(/unknown rule "no-such-rule"/);
+    expect(result.ok).toBe(true);
+  });
+});

@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
+
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+/** A fixed evaluation time, so coverage findings do not depend on the day the tests run. */
+export const NOW = new Date("2026-11-23T00:00:00Z");
+
+export interface Compiled {
+  result: CompileResult;
+  outDir: string;
+  /** Whether anything was written to the output folder. */
+  wrote: boolean;
+}
+
+/** Compiles a fixture project into a fresh temp output folder and removes it afterwards. */
+export async function compileFixture(name: string, now: Date = NOW): Promise<Compiled> {
+  const out = await mkdtemp(path.join(tmpdir(), "wk-out-"));
+  const outDir = path.join(out, "watchkeeper");
+  try {
+    const result = await compileProject({ projectDir: path.join(FIXTURES, name), outDir, now });
+    return { result, outDir, wrote: existsSync(outDir) };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/** Copies a fixture to a temp folder (with an ESM package.json) for tests that edit or write. */
+export async function copyFixture(name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const base = await mkdtemp(path.join(tmpdir(), "wk-project-"));
+  const dir = path.join(base, name);
+  await cp(path.join(FIXTURES, name), dir, { recursive: true });
+  await writeFile(path.join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
+  return { dir, cleanup: () => rm(base, { recursive: true, force: true }) };
+}

@@ -1,0 +1,121 @@
+import { Resolver } from "node:dns/promises";
+import { isIP } from "node:net";
+import { lookup } from "node:dns/promises";
+import { CheckError } from "../check-error.js";
+import { abortReason } from "../shared/deadline.js";
+
+export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "NS" | "TXT" | "SRV" | "SOA" | "CAA" | "PTR";
+
+/** One answer as people write it (`10 mail.example.com` for MX) plus the shorter forms an expectation may use. */
+export interface DnsAnswer {
+  text: string;
+  matches: string[];
+}
+
+/** What a DNS server said: records, or a definite "no" (NXDOMAIN, no data, server failure). */
+export type DnsReply = { kind: "answers"; answers: DnsAnswer[] } | { kind: "negative"; code: string; meaning: string };
+
+const NEGATIVE: Record<string, string> = {
+  ENOTFOUND: "no such name (NXDOMAIN)",
+  ENODATA: "no records of this type",
+  ESERVFAIL: "server failure (SERVFAIL)",
+  ENONAME: "no such name",
+};
+
+/**
+ * Asks one resolver (a `host`, `host:port` or `[v6]:port`; null = the system's) for one record
+ * type. Negative answers are returned; no answer at all (timeout, refused) throws a classified error.
+ */
+export async function queryDns(server: string | null, name: string, type: RecordType, timeoutMs: number, signal: AbortSignal): Promise<DnsReply> {
+  const resolver = new Resolver({ timeout: Math.max(1, Math.round(timeoutMs)), tries: 1 });
+  const label = server ?? "the system resolver";
+  if (server !== null) resolver.setServers([await serverAddress(server)]);
+  if (signal.aborted) throw abortReason(signal);
+  const onAbort = (): void => resolver.cancel();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    return { kind: "answers", answers: await ask(resolver, name, type) };
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal);
+    const code = (error as NodeJS.ErrnoException).code ?? "EUNKNOWN";
+    const meaning = NEGATIVE[code];
+    if (meaning) return { kind: "negative", code, meaning };
+    if (code === "ETIMEOUT") throw new CheckError("timeout", `DNS server ${label} did not answer ${type} ${name} within ${timeoutMs}ms`);
+    if (code === "ECONNREFUSED" || code === "EREFUSED") throw new CheckError("unreachable", `DNS server ${label} refused the ${type} ${name} query (${code})`);
+    throw new CheckError("unreachable", `DNS query ${type} ${name} to ${label} failed (${code})`);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** `host[:port]` to the `ip[:port]` form setServers wants; a host name is looked up first. */
+export async function serverAddress(server: string): Promise<string> {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  let host = server;
+  let port: string | undefined;
+  if (v6) {
+    host = v6[1]!;
+    port = v6[2];
+  } else if (isIP(server) !== 6) {
+    const parts = server.split(":");
+    host = parts[0]!;
+    port = parts[1];
+  }
+  if (!isIP(host)) {
+    try {
+      host = (await lookup(host)).address;
+    } catch {
+      throw new CheckError("config", `DNS server name ${host} does not resolve`);
+    }
+  }
+  const bracketed = isIP(host) === 6 ? `[${host}]` : host;
+  return port ? `${bracketed}:${port}` : host;
+}
+
+async function ask(resolver: Resolver, name: string, type: RecordType): Promise<DnsAnswer[]> {
+  switch (type) {
+    case "A":
+      return (await resolver.resolve4(name)).map(plain);
+    case "AAAA":
+      return (await resolver.resolve6(name)).map(plain);
+    case "CNAME":
+      return (await resolver.resolveCname(name)).map(plain);
+    case "NS":
+      return (await resolver.resolveNs(name)).map(plain);
+    case "PTR":
+      return (await resolver.resolvePtr(name)).map(plain);
+    case "TXT":
+      return (await resolver.resolveTxt(name)).map((chunks) => plain(chunks.join("")));
+    case "MX":
+      return (await resolver.resolveMx(name)).map((mx) => ({ text: `${mx.priority} ${mx.exchange}`, matches: [mx.exchange] }));
+    case "SRV":
+      return (await resolver.resolveSrv(name)).map((s) => ({ text: `${s.priority} ${s.weight} ${s.port} ${s.name}`, matches: [s.name, `${s.name}:${s.port}`] }));
+    case "SOA": {
+      const s = await resolver.resolveSoa(name);
+      return [{ text: `${s.nsname} ${s.hostmaster} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minttl}`, matches: [s.nsname] }];
+    }
+    case "CAA":
+      return (await resolver.resolveCaa(name)).map((c) => {
+        const [tag, value] = Object.entries(c).find(([k]) => k !== "critical") ?? ["unknown", ""];
+        return { text: `${c.critical} ${tag} "${String(value)}"`, matches: [String(value), `${tag} ${String(value)}`] };
+      });
+    default: {
+      const never: never = type;
+      throw new CheckError("config", `unsupported record type ${String(never)}`);
+    }
+  }
+}
+
+function plain(text: string): DnsAnswer {
+  return { text, matches: [] };
+}
+
+/** Case, trailing dots and spacing do not make two DNS values different. */
+export function sameValue(a: string, b: string): boolean {
+  const norm = (s: string): string => s.trim().toLowerCase().replace(/\.$/, "").replace(/\s+/g, " ").replace(/\.(\s)/g, "$1");
+  return norm(a) === norm(b);
+}
+
+export function answerMatches(answer: DnsAnswer, expected: string): boolean {
+  return sameValue(answer.text, expected) || answer.matches.some((m) => sameValue(m, expected));
+}

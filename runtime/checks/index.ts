@@ -1,0 +1,112 @@
+import { performance } from "node:perf_hooks";
+import type { CheckSpec, MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { CheckResult } from "../../sdk/result.js";
+import { durationMs } from "../../sdk/duration.js";
+import { CheckError } from "./check-error.js";
+import type { CheckContext, CheckOutcome } from "./types.js";
+import { formatMs } from "./shared/deadline.js";
+import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
+import { runDnsCheck } from "./dns/dns-check.js";
+import { runHeartbeatCheck } from "./heartbeat/heartbeat-check.js";
+import { runHttpCheck } from "./http/http-check.js";
+import { runHttpWindowCheck } from "./http-window/http-window-check.js";
+import { runManualCheck } from "./manual/manual-check.js";
+import { runPrometheusCheck } from "./prometheus/prometheus-check.js";
+import { runScriptCheck } from "./script/script-check.js";
+import { runTcpCheck } from "./tcp/tcp-check.js";
+import { runWebhookCheck } from "./webhook/webhook-check.js";
+
+export { CheckError, isCheckError, type CheckErrorReason } from "./check-error.js";
+export { InMemoryInboundEvents } from "./inbound-memory.js";
+export { DEFAULT_EMERGENCY_HOLD_MS } from "./manual/manual-check.js";
+export type { CheckContext, CheckOutcome, InboundEvents, UptimeReport } from "./types.js";
+
+/** Timeout for kinds without one of their own (they read local state and should be instant). */
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
+/** Time a runner gets after its signal aborts to settle with its own answer before it is cut off. */
+export const ABORT_GRACE_MS = 100;
+
+/** The check's timeout: its own `timeout`, or DEFAULT_CHECK_TIMEOUT_MS for event-driven kinds. */
+export function checkTimeoutMs(check: CheckSpec): number {
+  return "timeout" in check ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
+}
+
+/**
+ * Runs a monitor's check once. Never throws: whatever goes wrong becomes `{ kind: "error" }` with
+ * a classified, secret-free message. The timeout is enforced here even against a runner that hangs
+ * or ignores its signal: the signal aborts at the timeout and the runner is abandoned shortly after.
+ */
+export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise<CheckOutcome> {
+  const started = performance.now();
+  const timeoutMs = checkTimeoutMs(monitor.check);
+  const secrets = trackSecrets(ctx.secret);
+  const controller = new AbortController();
+  const onParentAbort = (): void => controller.abort(new CheckError("aborted", `check of ${monitor.id} was cancelled`));
+  if (ctx.signal.aborted) onParentAbort();
+  else ctx.signal.addEventListener("abort", onParentAbort, { once: true });
+  const timedOut = new CheckError("timeout", `check of ${monitor.id} timed out after ${formatMs(timeoutMs)}`);
+  let abortTimer: NodeJS.Timeout | undefined;
+  let cutOffTimer: NodeJS.Timeout | undefined;
+  const cutOff = new Promise<never>((_resolve, reject) => {
+    abortTimer = setTimeout(() => {
+      controller.abort(timedOut);
+      cutOffTimer = setTimeout(() => reject(timedOut), ABORT_GRACE_MS);
+    }, timeoutMs);
+    controller.signal.addEventListener("abort", () => {
+      if (controller.signal.reason !== timedOut) reject(controller.signal.reason);
+    }, { once: true });
+  });
+  const runnerCtx: CheckContext = { ...ctx, signal: controller.signal, secret: secrets.secret };
+  try {
+    const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
+    return { kind: "results", results: results.map((r: CheckResult) => scrubResult(r, secrets.values())) };
+  } catch (error) {
+    const classified = classify(error, monitor.id);
+    return {
+      kind: "error",
+      error: scrubText(classified.message, secrets.values()),
+      reason: classified.reason,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+    };
+  } finally {
+    clearTimeout(abortTimer);
+    clearTimeout(cutOffTimer);
+    ctx.signal.removeEventListener("abort", onParentAbort);
+    // The abandoned runner (if any) still holds the signal; abort it so its sockets are released.
+    if (!controller.signal.aborted) controller.abort(new CheckError("aborted", "check finished"));
+  }
+}
+
+function dispatch(check: CheckSpec, ctx: CheckContext): Promise<CheckResult[]> {
+  switch (check.kind) {
+    case "http":
+      return runHttpCheck(check, ctx);
+    case "httpWindow":
+      return runHttpWindowCheck(check, ctx);
+    case "prometheus":
+      return runPrometheusCheck(check, ctx);
+    case "dns":
+      return runDnsCheck(check, ctx);
+    case "tcp":
+      return runTcpCheck(check, ctx);
+    case "heartbeat":
+      return runHeartbeatCheck(check, ctx);
+    case "webhook":
+      return runWebhookCheck(check, ctx);
+    case "script":
+      return runScriptCheck(check, ctx);
+    case "manual":
+      return runManualCheck(check, ctx);
+    default: {
+      const never: never = check;
+      return Promise.reject(new CheckError("config", `unknown check kind ${String((never as { kind?: unknown }).kind)}`));
+    }
+  }
+}
+
+function classify(error: unknown, monitorId: string): CheckError {
+  if (error instanceof CheckError) return error;
+  // Not classified where it happened: a bug in a runner. Say so without dumping internals.
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new CheckError("code", `check of ${monitorId} failed unexpectedly: ${text.split("\n")[0]!.slice(0, 300)}`);
+}

@@ -1,0 +1,72 @@
+import { CheckError } from "../check-error.js";
+
+/** One sample of an instant query: the series labels (without `__name__`) and its value. */
+export interface Sample {
+  labels: Record<string, string>;
+  metric: string | null;
+  /** null when Prometheus returned NaN or ±Inf, which no threshold can judge. */
+  value: number | null;
+  raw: string;
+}
+
+/**
+ * Reads a Prometheus `/api/v1/query` response body. Vectors give one sample per series, a scalar
+ * one unlabelled sample; error responses, other result types and anything not in the API's shape
+ * are classified errors that say what came back.
+ */
+export function parseQueryResponse(status: number, text: string, where: string): { samples: Sample[]; warnings: string[] } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new CheckError("bad-response", `${where} answered ${status} with a body that is not JSON`);
+  }
+  if (!isRecord(body) || typeof body.status !== "string") {
+    throw new CheckError("bad-response", `${where} answered ${status} with JSON that is not a Prometheus API response`);
+  }
+  if (body.status === "error") {
+    const type = typeof body.errorType === "string" ? body.errorType : "error";
+    const message = typeof body.error === "string" ? body.error : "no message";
+    throw new CheckError("bad-response", `Prometheus rejected the query (${type}): ${message.slice(0, 300)}`);
+  }
+  const data = body.data;
+  if (status < 200 || status >= 300 || body.status !== "success" || !isRecord(data)) {
+    throw new CheckError("bad-response", `${where} answered ${status} without a successful query result`);
+  }
+  const warnings = Array.isArray(body.warnings) ? body.warnings.map(String) : [];
+  switch (data.resultType) {
+    case "vector":
+      if (!Array.isArray(data.result)) break;
+      return { samples: data.result.map((series) => vectorSample(series, where)), warnings };
+    case "scalar":
+      return { samples: [{ labels: {}, metric: null, ...sampleValue(data.result, where) }], warnings };
+    case "matrix":
+      throw new CheckError("bad-response", "the query returns a range vector; an alerting query needs an instant vector (drop the [range] or wrap it in a function)");
+    case "string":
+      throw new CheckError("bad-response", "the query returns a string; an alerting query needs an instant vector or a scalar");
+  }
+  throw new CheckError("bad-response", `${where} returned a result of unknown type ${String(data.resultType)}`);
+}
+
+function vectorSample(series: unknown, where: string): Sample {
+  if (!isRecord(series) || !isRecord(series.metric)) throw new CheckError("bad-response", `${where} returned a malformed series`);
+  const labels: Record<string, string> = {};
+  let metric: string | null = null;
+  for (const [name, value] of Object.entries(series.metric)) {
+    if (name === "__name__") metric = String(value);
+    else labels[name] = String(value);
+  }
+  return { labels, metric, ...sampleValue(series.value, where) };
+}
+
+function sampleValue(pair: unknown, where: string): { value: number | null; raw: string } {
+  if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[1] !== "string") {
+    throw new CheckError("bad-response", `${where} returned a malformed sample`);
+  }
+  const n = Number(pair[1]);
+  return { value: Number.isFinite(n) ? n : null, raw: pair[1] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,53 @@
+import { connect } from "node:net";
+import { performance } from "node:perf_hooks";
+import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
+import type { CheckResult } from "../../../sdk/result.js";
+import { durationMs } from "../../../sdk/duration.js";
+import { CheckError } from "../check-error.js";
+import type { CheckContext } from "../types.js";
+import { formatMs } from "../shared/deadline.js";
+
+/**
+ * TCP check: opens a connection and closes it. value = connect time in ms. Accepting connections is
+ * the whole expectation, so a refused or silent port is `ok: false` (not an error): that is the
+ * answer the check exists to give. Only a runtime cancellation throws.
+ */
+export async function runTcpCheck(spec: CheckSpecOf<"tcp">, ctx: CheckContext): Promise<CheckResult[]> {
+  const timeoutMs = durationMs(spec.timeout);
+  const target = `${spec.host}:${spec.port}`;
+  const started = performance.now();
+  const outcome = await attempt(spec.host, spec.port, timeoutMs, ctx.signal);
+  const elapsed = Math.round((performance.now() - started) * 10) / 10;
+  if (outcome.kind === "connected") {
+    return [{ ok: true, value: elapsed, message: `connected to ${target} in ${Math.round(elapsed)}ms`, labels: {}, details: { target, connectMs: elapsed }, durationMs: elapsed }];
+  }
+  const message =
+    outcome.kind === "timeout" ? `no connection to ${target} within ${formatMs(timeoutMs)}` : `cannot connect to ${target}: ${outcome.code}`;
+  return [{ ok: false, value: null, message, labels: {}, details: { target, error: outcome.kind === "timeout" ? "timeout" : outcome.code }, durationMs: elapsed }];
+}
+
+type Attempt = { kind: "connected" } | { kind: "timeout" } | { kind: "failed"; code: string };
+
+function attempt(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new CheckError("aborted", "the check was cancelled"));
+    const socket = connect({ host, port });
+    const settle = (result: Attempt | CheckError): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      socket.destroy();
+      if (result instanceof CheckError) reject(result);
+      else resolve(result);
+    };
+    const timer = setTimeout(() => settle({ kind: "timeout" }), timeoutMs);
+    const onAbort = (): void => {
+      const reason: unknown = signal.reason;
+      // The runtime's own deadline is a timeout answer; a shutdown is a cancellation.
+      if (reason instanceof CheckError && reason.reason === "timeout") settle({ kind: "timeout" });
+      else settle(new CheckError("aborted", "the check was cancelled"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("connect", () => settle({ kind: "connected" }));
+    socket.once("error", (error: NodeJS.ErrnoException) => settle({ kind: "failed", code: error.code ?? error.message }));
+  });
+}

@@ -9,6 +9,9 @@ import { createDelivery, type DeliveryOptions } from "../../../runtime/notify/in
 import type { DeliveryService, SecretSource } from "../../../runtime/notify/contract.js";
 import { DeliveryStore } from "../../../runtime/notify/store/delivery-store.js";
 import { SqliteStore } from "../../../runtime/store/sqlite-store.js";
+import { StoreAlertControl } from "../../../runtime/store/alert-control.js";
+import { Router } from "../../../runtime/http/router.js";
+import { closeServer, createHttpServer, listen } from "../../../runtime/server/http-server.js";
 
 /** Log lines a test can search (secret canaries). */
 export function captureLogger(): { logger: Logger; lines: string[] } {
@@ -46,6 +49,8 @@ export interface Harness {
   delivery: DeliveryService;
   lines: string[];
   alerts: RecordingAlertControl;
+  /** Serves the delivery routes on loopback; returns the base URL. */
+  serve(): Promise<string>;
   enqueue(intent: NotificationIntent): void;
   /** Stops delivery and closes the database; the folder survives for a restart. */
   close(): Promise<void>;
@@ -60,6 +65,8 @@ export function makeHarness(o: {
   dir?: string;
   knownAlerts?: string[];
   clock?: () => number;
+  /** Use the runtime's real AlertControl over the store instead of a recording one. */
+  realAlerts?: boolean;
 }): Harness {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "wk-delivery-"));
   const store = SqliteStore.open(dir);
@@ -70,7 +77,7 @@ export function makeHarness(o: {
       manifest: o.manifest,
       db: store.db,
       outbox: store,
-      alerts,
+      alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest) : alerts,
       inbound: store,
       secrets: secretsOf(o.secrets),
       logger,
@@ -80,9 +87,11 @@ export function makeHarness(o: {
     { pollMs: 10, backoff: { initialMs: 50, maxMs: 400 }, env: {}, ...o.options },
   );
   let closed = false;
+  let server: ReturnType<typeof createHttpServer> | null = null;
   const close = async () => {
     if (closed) return;
     closed = true;
+    if (server) await closeServer(server);
     await delivery.stop(2_000);
     store.close();
   };
@@ -93,6 +102,13 @@ export function makeHarness(o: {
     delivery,
     lines,
     alerts,
+    async serve() {
+      const router = new Router();
+      delivery.registerRoutes(router);
+      server = createHttpServer(router, logger);
+      const addr = await listen(server, 0, "127.0.0.1");
+      return `http://127.0.0.1:${addr.port}`;
+    },
     enqueue: (intent) => void store.enqueue(intent),
     close,
     async destroy() {

@@ -59,6 +59,7 @@ describe("SqliteStore", () => {
 
   it("keeps only the last 50 results per monitor", () => {
     for (let i = 0; i < 60; i++) store.recordEvaluation("a", [], [row("a", i)], [], i);
+    expect((store.db.prepare("SELECT COUNT(*) AS n FROM results WHERE monitor_id = 'a'").get() as { n: number }).n).toBe(50);
     store.recordEvaluation("b", [], [row("b", 1)], [], 1);
     const recent = store.recentResults("a");
     expect(recent).toHaveLength(50);

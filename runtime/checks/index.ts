@@ -56,7 +56,7 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
       if (controller.signal.reason !== timedOut) reject(controller.signal.reason);
     }, { once: true });
   });
-  const runnerCtx: CheckContext = { ...ctx, signal: controller.signal, secret: secrets.secret };
+  const runnerCtx: CheckContext = { ...ctx, monitorId: monitor.id, signal: controller.signal, secret: secrets.secret };
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
     return { kind: "results", results: results.map((r: CheckResult) => scrubResult(r, secrets.values())) };

@@ -30,7 +30,6 @@ type Attempt = { kind: "connected" } | { kind: "timeout" } | { kind: "failed"; c
 
 function attempt(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CheckError("aborted", "the check was cancelled"));
     const socket = connect({ host, port });
     const settle = (result: Attempt | CheckError): void => {
       clearTimeout(timer);
@@ -46,6 +45,7 @@ function attempt(host: string, port: number, timeoutMs: number, signal: AbortSig
       if (reason instanceof CheckError && reason.reason === "timeout") settle({ kind: "timeout" });
       else settle(new CheckError("aborted", "the check was cancelled"));
     };
+    if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     socket.once("connect", () => settle({ kind: "connected" }));
     socket.once("error", (error: NodeJS.ErrnoException) => settle({ kind: "failed", code: error.code ?? error.message }));

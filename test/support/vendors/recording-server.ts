@@ -48,6 +48,8 @@ export abstract class RecordingServer {
   private readonly sockets = new Set<Socket>();
   private faults: ActiveFault[] = [];
   url = "";
+  /** Called with every request after it is answered (`wk dev` prints them). */
+  onRecord: ((req: RecordedRequest) => void) | null = null;
 
   /** Answers a valid or invalid request the way the vendor does. */
   protected abstract answer(req: RecordedRequest): VendorAnswer;
@@ -141,6 +143,7 @@ export abstract class RecordingServer {
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     recorded.status = answer.status;
     this.received.push(recorded);
+    this.onRecord?.(recorded);
     const text = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
     const type = typeof answer.body === "string" ? "text/plain; charset=utf-8" : "application/json";
     if (res.destroyed) return;

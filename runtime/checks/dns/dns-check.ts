@@ -23,12 +23,14 @@ interface NameserverReport {
 export async function runDnsCheck(spec: CheckSpecOf<"dns">, ctx: CheckContext): Promise<CheckResult[]> {
   const timeoutMs = durationMs(spec.timeout);
   const question = `${spec.recordType} ${spec.name}`;
-  const limit = deadline(ctx.signal, timeoutMs, `DNS ${question}`);
+  const limit = deadline(ctx.signal, timeoutMs, `DNS ${question} via ${spec.resolver ?? "the system resolver"}`);
+  // Queries get slightly less than the whole budget so a silent server is named by its own timeout.
+  const queryMs = Math.max(1, Math.floor(timeoutMs * 0.9));
   try {
     const started = performance.now();
     const [reply, nameservers] = await Promise.all([
-      queryDns(spec.resolver, spec.name, spec.recordType, timeoutMs, limit.signal),
-      Promise.all(spec.nameservers.map((ns) => askNameserver(ns, spec, timeoutMs, limit.signal))),
+      queryDns(spec.resolver, spec.name, spec.recordType, queryMs, limit.signal),
+      Promise.all(spec.nameservers.map((ns) => askNameserver(ns, spec, queryMs, limit.signal))),
     ]);
     const elapsed = Math.round((performance.now() - started) * 10) / 10;
     const problems: string[] = [];

@@ -40,7 +40,7 @@ export async function queryDns(server: string | null, name: string, type: Record
     const code = (error as NodeJS.ErrnoException).code ?? "EUNKNOWN";
     const meaning = NEGATIVE[code];
     if (meaning) return { kind: "negative", code, meaning };
-    if (code === "ETIMEOUT") throw new CheckError("timeout", `DNS server ${label} did not answer ${type} ${name} within ${timeoutMs}ms`);
+    if (code === "ETIMEOUT") throw new CheckError("timeout", `DNS server ${label} did not answer ${type} ${name} before the check timed out`);
     if (code === "ECONNREFUSED" || code === "EREFUSED") throw new CheckError("unreachable", `DNS server ${label} refused the ${type} ${name} query (${code})`);
     throw new CheckError("unreachable", `DNS query ${type} ${name} to ${label} failed (${code})`);
   } finally {

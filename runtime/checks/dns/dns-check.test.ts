@@ -115,7 +115,7 @@ describe("dns check (real dnsmasq)", () => {
     const error = (await runDnsCheck(spec({ resolver: silentAddress, timeout: "300ms" }), checkContext()).catch((e: unknown) => e)) as CheckError;
     expect(error).toBeInstanceOf(CheckError);
     expect(error.reason).toBe("timeout");
-    expect(error.message).toContain(`DNS server ${silentAddress} did not answer A x.test`);
+    expect(error.message).toContain(silentAddress);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 

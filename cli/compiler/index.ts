@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalJson, sealManifest } from "../../sdk/manifest/index.js";
+import { UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
 import { CONFIG_FILE, discover } from "./discover.js";
@@ -115,7 +116,15 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
     if (bundle === null) return finish(manifest);
 
     if (options.write !== false) {
-      await time("write", () => writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(manifest) + "\n", [BUNDLE_FILE]: bundle }));
+      await time("write", async () => {
+        try {
+          await writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(manifest) + "\n", [BUNDLE_FILE]: bundle });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (!code) throw error;
+          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, 2, "check that the output folder's parent exists and is writable, or pass --out DIR");
+        }
+      });
     }
     return finish(manifest, bundle);
   } finally {

@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FIXTURES } from "./support.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = path.join(ROOT, "bin", "watchkeeper.js");
+const CANARY = "wk-cli-canary-91b4d2";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function wk(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env, FORCE_COLOR: "0" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b));
+    child.stderr.on("data", (b: Buffer) => (stderr += b));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("wk validate / wk compile (built CLI)", () => {
+  let tmp: string;
+  beforeAll(async () => {
+    if (!existsSync(path.join(ROOT, "build", "cli", "main.js"))) throw new Error("the CLI build is missing: run `npm run build` before these tests");
+    tmp = await mkdtemp(path.join(tmpdir(), "wk-cli-"));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("validate exits 0 on a clean project and says so", async () => {
+    const run = await wk(["validate", "--project", path.join(FIXTURES, "ok")]);
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain("no problems found");
+    expect(run.code).toBe(0);
+  });
+
+  it("validate --json exits 1 on an error and prints the documented shape", async () => {
+    const run = await wk(["validate", "--project", path.join(FIXTURES, "type-error"), "--json"]);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(Object.keys(report)).toEqual(["ok", "diagnostics", "summary"]);
+    expect(report.ok).toBe(false);
+    expect(report.summary).toEqual({ errors: 1, warnings: 0, notices: 0 });
+    expect(report.diagnostics[0]).toEqual({
+      severity: "error",
+      code: "TS2322",
+      message: expect.stringContaining('"urgent"'),
+      hint: expect.any(String),
+      file: "monitors/typo.ts",
+      line: 7,
+      column: 3,
+    });
+  });
+
+  it("compile prints diagnostics as file:line:col with hints and writes nothing on errors", async () => {
+    const out = path.join(tmp, "bad-out");
+    const run = await wk(["compile", "--project", path.join(FIXTURES, "duplicate-id"), "--out", out]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^monitors\/b\.ts:4:\d+  error  unique-ids  duplicate monitor id "checkout-up"/m);
+    expect(run.stdout).toMatch(/^ {2}hint: /m);
+    expect(run.stdout).toContain("1 error, 0 warnings, 0 notices");
+    expect(run.stdout).toContain("nothing written");
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("compile --json exits 0, writes the artifact, and never prints or writes a secret value from the environment", async () => {
+    const out = path.join(tmp, "ok-out");
+    const run = await wk(["compile", "--project", path.join(FIXTURES, "ok"), "--out", out, "--json"], { SLACK_WEBHOOK: CANARY, PAYMENTS_TOKEN: CANARY });
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.artifact).toEqual({ dir: out, hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
+    expect((await readdir(out)).sort()).toEqual(["manifest.json", "monitors.mjs"]);
+    expect(run.stdout + run.stderr).not.toContain(CANARY);
+    for (const file of await readdir(out)) expect(await readFile(path.join(out, file), "utf8")).not.toContain(CANARY);
+  });
+
+  it("exits 2 on a usage error", async () => {
+    const run = await wk(["validate", "--no-such-flag"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Unknown argument/i);
+  });
+
+  it("exits 2 without a stack trace when the output folder cannot be written", async () => {
+    const blocker = path.join(tmp, "a-file");
+    await writeFile(blocker, "not a folder");
+    const run = await wk(["compile", "--project", path.join(FIXTURES, "ok"), "--out", path.join(blocker, "out")]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/cannot write the artifact/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -7,12 +7,27 @@ import { promisify } from "node:util";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { readManifestFile } from "../../infra/manifest-file.js";
 import type { CompileResult, Diagnostic } from "../compiler/types.js";
+import type { RegisteredResource } from "./mock-run.js";
 import { UserError } from "../errors.js";
 
 const exec = promisify(execFile);
 
 /** Compiles a project folder without writing anything (the command passes compileProject with write: false). */
 export type CompileFn = (projectDir: string) => Promise<CompileResult>;
+
+/** A compiled base, with its mock-registered resources when the compiler already ran them (worker). */
+export interface CompiledBase {
+  result: CompileResult;
+  resources: RegisteredResource[] | null;
+}
+
+/** Compiles the base checkout; may run elsewhere (a worker thread) and run the mocks there too. */
+export type BaseCompileFn = (projectDir: string) => Promise<CompiledBase>;
+
+/** A base that only compiles, in this thread. */
+export function inThread(compile: CompileFn): BaseCompileFn {
+  return async (dir) => ({ result: await compile(dir), resources: null });
+}
 
 /** Reads a previously deployed manifest; an unreadable, invalid or newer one is a user error (exit 1). */
 export async function baseFromFile(path: string): Promise<Manifest> {
@@ -27,7 +42,11 @@ export async function baseFromFile(path: string): Promise<Manifest> {
  * Compiles the project as it is at a git ref, in a temporary detached worktree that is removed
  * afterwards whatever happens.
  */
-export async function baseFromGitRef(projectDir: string, ref: string, compile: CompileFn): Promise<Manifest> {
+export async function baseFromGitRef(
+  projectDir: string,
+  ref: string,
+  compile: BaseCompileFn,
+): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null }> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, 1, "run wk plan inside the repository, or use --base-manifest FILE");
   });
@@ -50,7 +69,7 @@ export async function baseFromGitRef(projectDir: string, ref: string, compile: C
     // Dependencies are not in git: let the base resolve them from the working tree's installs.
     await linkIfMissing(join(top, "node_modules"), join(tree, "node_modules"));
     await linkIfMissing(join(projectDir, "node_modules"), join(baseProject, "node_modules"));
-    const result = await compile(baseProject);
+    const { result, resources } = await compile(baseProject);
     if (!result.ok || !result.manifest) {
       throw new UserError(
         `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
@@ -58,7 +77,7 @@ export async function baseFromGitRef(projectDir: string, ref: string, compile: C
         "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
       );
     }
-    return result.manifest;
+    return { manifest: result.manifest, resources };
   } finally {
     await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });

@@ -14,6 +14,8 @@ export interface PlanInput {
   now: Date;
   /** Stand-in integration key for the mock runs (tests pass a canary to prove it never shows). */
   mockIntegrationKey?: string;
+  /** The base's registered resources when they were already computed (by the base's worker). */
+  baseResources?: RegisteredResource[] | null;
 }
 
 export interface PlanTimings {
@@ -29,7 +31,7 @@ async function resourcesOf(manifest: Manifest | null, integrationKey?: string): 
 /** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
 export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
   const t0 = clock();
-  const baseResources = await resourcesOf(input.base, input.mockIntegrationKey);
+  const baseResources = input.baseResources ?? (await resourcesOf(input.base, input.mockIntegrationKey));
   const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
   const t1 = clock();
   const plan = diffPlan(input, baseResources, targetResources);

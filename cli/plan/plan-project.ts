@@ -1,7 +1,8 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
-import { baseFromFile, baseFromGitRef, type CompileFn } from "./base-source.js";
+import { baseFromFile, baseFromGitRef, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
+import type { RegisteredResource } from "./mock-run.js";
 import type { Plan } from "./types.js";
 
 /** Which base to compare with. */
@@ -11,11 +12,16 @@ export interface PlanProjectOptions {
   projectDir: string;
   base: BaseSpec;
   compile: CompileFn;
+  /**
+   * Compiles the git base. Default: `compile` in this thread, after the head. A worker-thread
+   * compiler lets the base compile (and its mock run) overlap with the head's.
+   */
+  compileBase?: { fn: BaseCompileFn; concurrent: boolean };
   now: Date;
   clock?: () => number;
 }
 
-/** Wall time of each step, in milliseconds. */
+/** Wall time of each step, in milliseconds. With a concurrent base, the compiles overlap. */
 export interface PlanProjectTimings {
   compileHead: number;
   compileBase: number;
@@ -28,32 +34,61 @@ export type PlanProjectResult =
   /** The working tree does not compile: its diagnostics are the answer. */
   | { ok: false; head: CompileResult };
 
+interface LoadedBase {
+  manifest: Manifest | null;
+  resources: RegisteredResource[] | null;
+  elapsed: number;
+}
+
 /** Compiles the working tree and the base, then plans. Base problems are thrown as user errors. */
 export async function planProject(options: PlanProjectOptions): Promise<PlanProjectResult> {
   const clock = options.clock ?? (() => performance.now());
-  const t0 = clock();
-  const head = await options.compile(options.projectDir);
-  const t1 = clock();
-  if (!head.ok || !head.manifest) return { ok: false, head };
-  const base = await loadBase(options);
-  const t2 = clock();
+  const compileBase = options.compileBase ?? { fn: inThread(options.compile), concurrent: false };
+  const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+    const t0 = clock();
+    const value = await work();
+    return [value, clock() - t0];
+  };
+  const loadBase = async (): Promise<LoadedBase> => {
+    const [loaded, elapsed] = await timed(() => baseOf(options, compileBase.fn));
+    return { ...loaded, elapsed };
+  };
+
+  let head: CompileResult;
+  let compileHead: number;
+  let base: LoadedBase;
+  if (compileBase.concurrent) {
+    const pendingBase = loadBase();
+    // A failing base must not go unobserved while the head compiles.
+    pendingBase.catch(() => undefined);
+    [head, compileHead] = await timed(() => options.compile(options.projectDir));
+    if (!head.ok || !head.manifest) return { ok: false, head };
+    base = await pendingBase;
+  } else {
+    [head, compileHead] = await timed(() => options.compile(options.projectDir));
+    if (!head.ok || !head.manifest) return { ok: false, head };
+    base = await loadBase();
+  }
   const baseSource =
     options.base.kind === "git"
       ? { kind: "git" as const, ref: options.base.ref }
       : options.base.kind === "file"
         ? { kind: "file" as const, ref: options.base.path }
         : { kind: "empty" as const, ref: null };
-  const { plan, timings } = await buildPlan({ base, baseSource, target: head.manifest, now: options.now }, clock);
-  return { ok: true, plan, target: head.manifest, base, timings: { compileHead: t1 - t0, compileBase: t2 - t1, ...timings } };
+  const { plan, timings } = await buildPlan(
+    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: base.resources },
+    clock,
+  );
+  return { ok: true, plan, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: base.elapsed, ...timings } };
 }
 
-async function loadBase(options: PlanProjectOptions): Promise<Manifest | null> {
+async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): Promise<{ manifest: Manifest | null; resources: RegisteredResource[] | null }> {
   switch (options.base.kind) {
     case "git":
-      return baseFromGitRef(options.projectDir, options.base.ref, options.compile);
+      return baseFromGitRef(options.projectDir, options.base.ref, compileBase);
     case "file":
-      return baseFromFile(options.base.path);
+      return { manifest: await baseFromFile(options.base.path), resources: null };
     case "empty":
-      return null;
+      return { manifest: null, resources: null };
   }
 }

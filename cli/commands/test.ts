@@ -89,7 +89,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   }
 }
 
-function report(monitor: MonitorSpec, error: string | null, durationMs: number, judged: LabeledObservation[]): MonitorReport {
+function report(monitor: MonitorSpec, error: string | null, tookMs: number, judged: LabeledObservation[]): MonitorReport {
   const delays = [
     monitor.failureThreshold > 1 ? `${monitor.failureThreshold} consecutive failures` : null,
     durationMs(monitor.for) > 0 ? `failing for ${monitor.for}` : null,
@@ -98,7 +98,7 @@ function report(monitor: MonitorSpec, error: string | null, durationMs: number, 
     id: monitor.id,
     name: monitor.name,
     kind: monitor.check.kind,
-    durationMs,
+    durationMs: tookMs,
     error,
     series: judged.map((o) => ({
       labels: o.labels,

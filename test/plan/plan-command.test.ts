@@ -1,0 +1,102 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { run } from "../../cli/commands/plan.js";
+import { UserError } from "../../cli/errors.js";
+
+/** A real TypeScript project in a real git repository, compiled by the real compiler. */
+const dir = mkdtempSync(join(tmpdir(), "wk-plan-cmd-"));
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), text);
+}
+
+function git(...args: string[]): void {
+  execFileSync("git", args, { cwd: dir });
+}
+
+const monitorFile = (expression: string) => `import { check, monitor } from "watchkeeper";
+import { api } from "../policies/oncall.js";
+
+export const apiUp = monitor({
+  id: "api-up",
+  name: "API up",
+  schedule: { cron: "${expression}", timezone: "UTC" },
+  check: check.http({ url: "https://api.example.test/health", expect: { status: 200 } }),
+  severity: "critical",
+  service: api,
+  summary: "API is down",
+});
+`;
+
+async function plan(args: Record<string, unknown>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (out.push(String(chunk)), true));
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
+  try {
+    const code = await run({ project: dir, format: "text", ...args });
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  write("watchkeeper.config.ts", `import { config } from "watchkeeper";\nexport default config({ name: "cmd-test", monitors: ["monitors/**/*.ts"], policies: ["policies/**/*.ts"], statusPage: { title: "Test" } });\n`);
+  write(
+    "policies/oncall.ts",
+    `import { escalationPolicy, schedule, service, user } from "watchkeeper";
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.test" });
+export const week = schedule({ id: "week", name: "Week", timeZone: "UTC", layers: [{ start: "2026-01-05T09:00:00Z", rotation: "1w", users: [ana] }] });
+export const policy = escalationPolicy({ id: "policy", rules: [{ delay: "10m", targets: [week] }] });
+export const api = service({ id: "api", name: "API", escalationPolicy: policy });
+`,
+  );
+  write("monitors/api.ts", monitorFile("*/5 * * * *"));
+  git("init", "-q", "-b", "main");
+  git("-c", "user.email=t@example.test", "-c", "user.name=t", "add", "-A");
+  git("-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-q", "-m", "base");
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
+  test("exit 0 without changes, 2 with --detailed-exitcode when a monitor changed, and the change in JSON", async () => {
+    const same = await plan({ base: "main", "detailed-exitcode": true });
+    expect(same.stderr).toBe("");
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("No changes");
+
+    write("monitors/api.ts", monitorFile("* * * * *"));
+    const changed = await plan({ base: "main", format: "json", "detailed-exitcode": true });
+    expect(changed.code).toBe(2);
+    const json = JSON.parse(changed.stdout);
+    expect(json.monitors).toEqual([
+      { id: "api-up", action: "change", changes: [{ path: "schedule.expression", before: "*/5 * * * *", after: "* * * * *" }] },
+    ]);
+    expect((await plan({ base: "main" })).code).toBe(0);
+  });
+
+  test("exit 1 with the diagnostics when the working tree does not compile", async () => {
+    write("monitors/broken.ts", `import { monitor } from "watchkeeper";\nexport const broken = monitor({ id: 42 });\n`);
+    try {
+      const result = await plan({ base: "main" });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("monitors/broken.ts");
+      expect(result.stdout).toBe("");
+    } finally {
+      rmSync(join(dir, "monitors/broken.ts"));
+    }
+  });
+
+  test("an unknown base ref is a user error naming the ref", async () => {
+    const error = await plan({ base: "release-9" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toContain('"release-9"');
+  });
+});

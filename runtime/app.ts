@@ -5,7 +5,8 @@ import type { Manifest } from "../sdk/manifest/schema.js";
 import type { MonitorBundle } from "../sdk/result.js";
 import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
-import { monitorUnit, runTick, type MonitorUnit } from "./evaluate/tick.js";
+import { runDiagnostics } from "./diagnostics/index.js";
+import { monitorUnit, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
@@ -41,6 +42,9 @@ export interface RuntimeOptions {
   /** Extra observer of scheduling lag in ms (benchmarks). */
   onLag?: (lagMs: number) => void;
 }
+
+/** Diagnostics must not hold a firing alert's trigger back for long. */
+const DIAGNOSTICS_TIMEOUT_MS = 8_000;
 
 /** An assembled runtime: store, scheduler, checks, alert state, delivery and HTTP server. */
 export interface Runtime {
@@ -88,13 +92,17 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   // One keep-alive pool for every HTTP check: 10,000 monitors must not open 10,000 sockets per tick.
   const dispatcher = new Agent({ keepAliveTimeout: 15_000, connections: 64 });
   const startedAt = new Date(clock.now());
-  const tickDeps = {
+  const tickDeps: TickDeps = {
     store,
     runCheck,
     clock,
     logger,
     metrics,
     context: { startedAt, secret: (name: string) => o.secrets.get(name), inbound: store, dispatcher },
+    diagnose: async (monitor, now) => {
+      const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
+      return (await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text;
+    },
   };
   const tick = async (monitorId: string, scheduledAt: number) => {
     const unit = units.get(monitorId);

@@ -1,8 +1,9 @@
-import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/artifact.js";
 import { createRuntime } from "../../runtime/app.js";
 import { createLogger } from "../../runtime/logger.js";
+import { runDiagnostics } from "../../runtime/diagnostics/index.js";
+import { createDelivery, diagnoseWith } from "../../runtime/notify/index.js";
 import type { DeliveryFactory } from "../../runtime/notify/contract.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { parseDuration } from "../../sdk/duration.js";
@@ -58,7 +59,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,
-    delivery: await deliveryFactory(),
+    delivery: deliveryFactory,
     port: args.port ?? 8080,
     host: args.host ?? "0.0.0.0",
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
@@ -78,18 +79,9 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   return 0;
 }
 
-/** The notification pipeline when it is built in; otherwise the runtime prints intents as log lines. */
-async function deliveryFactory(): Promise<DeliveryFactory | undefined> {
-  // Looked up rather than imported statically, so `wk run` works in builds without the pipeline.
-  const here = new URL("../../runtime/notify/index.js", import.meta.url);
-  const present = await Promise.any([access(here), access(new URL("../../runtime/notify/index.ts", import.meta.url))]).then(
-    () => true,
-    () => false,
-  );
-  if (!present) return undefined;
-  const mod = (await import(here.href)) as { createDelivery?: DeliveryFactory };
-  return mod.createDelivery;
-}
+/** The notification pipeline, with diagnostics attached to emergency-page reports. */
+const deliveryFactory: DeliveryFactory = (deps) =>
+  createDelivery(deps, { diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) });
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === "") return undefined;

@@ -32,6 +32,8 @@ export interface TickDeps {
   logger: Logger;
   metrics: RuntimeMetrics;
   context: Omit<CheckContext, "signal" | "now" | "monitorId" | "code">;
+  /** Runs the monitor's diagnostics when its alert fires; the text rides on the trigger intent. */
+  diagnose?: (monitor: MonitorSpec, now: number) => Promise<string>;
 }
 
 /**
@@ -72,6 +74,11 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
       labels: o.labels,
       durationMs: o.result.durationMs,
     });
+  }
+  if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
+    // Diagnostics describe the moment the alert fires, so they run before the trigger is written.
+    const text = await d.diagnose(monitor, scheduledAt).catch((error: unknown) => `diagnostics failed: ${String(error)}`);
+    for (const i of intents) if (i.type === "trigger" && text) i.details = { ...i.details, diagnostics: text };
   }
   try {
     d.store.recordEvaluation(monitor.id, changed, results, intents, d.clock.now());

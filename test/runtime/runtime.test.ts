@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -34,11 +34,14 @@ describe("runtime (in process, real clock, real targets)", () => {
     // The failing target echoes what it was sent, so a secret header could travel into messages.
     bad = createServer((req, res) => res.writeHead(500).end(`rejected ${req.headers.authorization ?? ""}`));
     await Promise.all([good, bad].map((s) => new Promise<void>((r) => s.listen(0, "127.0.0.1", r))));
+    await writeFile(join(dir, "loadavg"), "3.50 2.10 1.00 2/345 6789\n");
+    await writeFile(join(dir, "meminfo"), "MemTotal:        2048000 kB\nMemAvailable:     512000 kB\n");
     const base = (s: Server) => `http://127.0.0.1:${(s.address() as { port: number }).port}`;
     const manifest = manifestOf(
       [
         monitorSpec({ id: "site-up", name: "Public site", schedule: every1s, check: httpCheck(`${base(good)}/`) }),
-        monitorSpec({ id: "site-down", name: "Checkout API", schedule: every1s, check: httpCheck(`${base(bad)}/`, { authorization: { secret: "CANARY_TOKEN" } }) }),
+        monitorSpec({ id: "site-down", name: "Checkout API", schedule: every1s, check: httpCheck(`${base(bad)}/`, { authorization: { secret: "CANARY_TOKEN" } }),
+          diagnostics: [{ kind: "hostLoad", loadavgFile: join(dir, "loadavg"), meminfoFile: join(dir, "meminfo") }] }),
         monitorSpec({ id: "stuck", schedule: every1s, check: { kind: "script", timeout: "1s" }, code: { condition: false, summary: false, run: true, extract: false } }),
         monitorSpec({ id: "broken", schedule: every1s, check: httpCheck(`${base(good)}/`), code: { condition: true, summary: false, run: false, extract: false } }),
         monitorSpec({ id: "cron-job", schedule: { kind: "every", every: "1h" }, check: { kind: "heartbeat", every: "1h", grace: "5m", token: null } }),
@@ -97,7 +100,10 @@ describe("runtime (in process, real clock, real targets)", () => {
     expect(keys).not.toContain("wk-site-up=firing");
     const triggers = logs.split("\n").filter((l) => l.includes('"msg":"notification"') && l.includes('"id":"wk-site-down:1"'));
     expect(triggers).toHaveLength(1);
-    expect(JSON.parse(triggers[0]!).notification).toMatchObject({ type: "trigger", monitorId: "site-down", severity: "critical" });
+    const trigger = JSON.parse(triggers[0]!).notification as { type: string; details: { diagnostics?: string } };
+    expect(trigger).toMatchObject({ type: "trigger", monitorId: "site-down", severity: "critical" });
+    // The monitor's diagnostics ran when it fired and ride on the trigger (custom_details, emails).
+    expect(trigger.details.diagnostics).toContain("3.5");
   });
 
   it("lists a missing secret by name in /readyz and /metrics, and a broken bundle export", async () => {

@@ -30,7 +30,7 @@ export type { DeliveryDeps, DeliveryService } from "./contract.js";
 
 /** Tuning that tests and benchmarks change; production uses the defaults and the environment. */
 export interface DeliveryOptions {
-  /** How often the outbox is polled for new intents (ms). Default 20. */
+  /** How often the outbox is polled for new intents (ms). Default 10: a cheap indexed query. */
   pollMs?: number;
   /** Concurrent sends per destination. Default 4. */
   maxPerDestination?: number;
@@ -114,7 +114,7 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
     maxPerDestination: options.maxPerDestination ?? 4,
     idleMs: 1_000,
   });
-  const pollMs = options.pollMs ?? 20;
+  const pollMs = options.pollMs ?? 10;
   let pollTimer: NodeJS.Timeout | null = null;
   let dispatching: Promise<void> = Promise.resolve();
   let running = false;

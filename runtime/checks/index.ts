@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { CheckSpec, MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult } from "../../sdk/result.js";
@@ -26,6 +27,8 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 /** Time a runner gets after its signal aborts to settle with its own answer before it is cut off. */
 export const ABORT_GRACE_MS = 100;
 
+const unlimited = new WeakSet<AbortSignal>();
+
 /** The check's timeout: its own `timeout`, or DEFAULT_CHECK_TIMEOUT_MS for event-driven kinds. */
 export function checkTimeoutMs(check: CheckSpec): number {
   return "timeout" in check ? durationMs(check.timeout) : DEFAULT_CHECK_TIMEOUT_MS;
@@ -43,7 +46,14 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   const controller = new AbortController();
   const onParentAbort = (): void => controller.abort(new CheckError("aborted", `check of ${monitor.id} was cancelled`));
   if (ctx.signal.aborted) onParentAbort();
-  else ctx.signal.addEventListener("abort", onParentAbort, { once: true });
+  else {
+    // The runtime shares one shutdown signal across every in-flight check; hundreds of listeners are expected.
+    if (!unlimited.has(ctx.signal)) {
+      setMaxListeners(0, ctx.signal);
+      unlimited.add(ctx.signal);
+    }
+    ctx.signal.addEventListener("abort", onParentAbort, { once: true });
+  }
   const timedOut = new CheckError("timeout", `check of ${monitor.id} timed out after ${formatMs(timeoutMs)}`);
   let abortTimer: NodeJS.Timeout | undefined;
   let cutOffTimer: NodeJS.Timeout | undefined;

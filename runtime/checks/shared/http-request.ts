@@ -49,7 +49,7 @@ export function resolveHeaders(
 export async function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpResponse> {
   const url = parseUrl(req.url);
   const base = req.dispatcher ?? getGlobalDispatcher();
-  const dispatcher = req.followRedirects ? base.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })) : base;
+  const dispatcher = req.followRedirects ? redirecting(base) : base;
   try {
     const res = await request(url, {
       method: req.method as Dispatcher.HttpMethod,
@@ -69,6 +69,18 @@ export async function sendRequest(req: HttpRequest, readBody: boolean): Promise<
   } catch (error) {
     throw classifyHttpError(error, req.signal, redactUrl(req.url));
   }
+}
+
+// One redirect-following wrapper per pool, instead of composing a new one on every request.
+const redirectingPools = new WeakMap<Dispatcher, Dispatcher>();
+
+function redirecting(base: Dispatcher): Dispatcher {
+  let composed = redirectingPools.get(base);
+  if (!composed) {
+    composed = base.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+    redirectingPools.set(base, composed);
+  }
+  return composed;
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number) {

@@ -61,6 +61,16 @@ describe("runCheck", () => {
     expect(outcome).toMatchObject({ kind: "error", reason: "timeout" });
   });
 
+  it("a hanging check does not delay checks running beside it", async () => {
+    const hangs: MonitorCode = { run: () => new Promise<boolean>(() => undefined) };
+    const started = Date.now();
+    const hanging = runCheck(script("1s"), checkContext({ code: hangs }));
+    const quick = await runCheck(monitor(http("/ok")), checkContext());
+    expect(quick.kind).toBe("results");
+    expect(Date.now() - started).toBeLessThan(500);
+    expect((await hanging).kind).toBe("error");
+  });
+
   it("catches anything a check throws and returns a classified error", async () => {
     const throwsString: MonitorCode = { run: () => { throw "plain string"; } };
     const outcome = await runCheck(script("1s"), checkContext({ code: throwsString }));

@@ -248,6 +248,10 @@ describe("http check TLS certificate expiry", () => {
     }
   });
 
+  it("asking for TLS expiry on a plain http URL is a config error", async () => {
+    await expect(runHttpCheck(spec("/ok", {}, { tlsExpiryWithin: "14d" }), checkContext())).rejects.toMatchObject({ reason: "config" });
+  });
+
   it("an untrusted certificate is a TLS error", async () => {
     const s = await httpsServer(400);
     try {

@@ -59,7 +59,7 @@ export function diagnoseWith(run: (specs: DiagnosticSpec[], opts: { now: Date; s
  */
 export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}): DeliveryService {
   const env = options.env ?? process.env;
-  const logger = deps.logger.child({ component: "delivery" });
+  const logger = deps.logger;
   const store = new DeliveryStore(deps.db);
   const silences = new SilenceStore(deps.db, deps.manifest);
   const routingKeys = new KeyFile(env["WK_ROUTING_KEYS_FILE"] || DEFAULT_ROUTING_KEYS_FILE);

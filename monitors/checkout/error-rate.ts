@@ -5,8 +5,8 @@ import { paymentsTeam } from "../../policies/teams.js";
 /**
  * Checkout answers with 5xx more than 0.05 times a second, for 5 minutes: critical. The query
  * returns only the series above the limit, one alert per series (job, instance, status carried as
- * labels); the threshold states the same limit so each returned series is judged by its value and
- * `{{value}}` reads right.
+ * labels). The check reports each series as a value, not as a verdict, so the threshold restates
+ * the limit: without it, nothing would ever fire.
  */
 export const checkoutErrorRate = monitor({
   id: "checkout-error-rate",

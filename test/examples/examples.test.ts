@@ -1,51 +1,22 @@
-import { readdirSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { collectConstructs, constructStack, isConstruct, monitorCode, synthesize, type Construct, type Monitor, type ProjectConfig } from "../../sdk/index.js";
+import { collectConstructs, isConstruct, monitorCode, synthesize, type ProjectConfig } from "../../sdk/index.js";
 import { parseManifest, sealManifest, type Manifest, type MonitorSpec } from "../../sdk/manifest/index.js";
 import { CronSchedule } from "../../runtime/scheduler/cron.js";
+import { loadRepoProject, ROOT, sourceOf, type LoadedProject } from "./project.js";
 
 // This repository's own monitors and policies, loaded the way a project is: every module under
 // monitors/ and policies/ plus watchkeeper.config.ts, synthesized, sealed and read back.
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-function modulesUnder(folder: string): string[] {
-  return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".ts"))
-    .map((f) => path.join(folder, f).split(path.sep).join("/"))
-    .sort();
-}
-
-/** `monitors/website/endpoints.ts:42` from the construct's call stack (first frame in the project). */
-function sourceOf(c: Construct): string {
-  const stack = constructStack(c) ?? "";
-  const match = /((?:monitors|policies)\/[\w/.-]+\.ts):(\d+)/.exec(stack);
-  return match ? `${match[1]}:${match[2]}` : "unknown";
-}
-
-let config: ProjectConfig;
-let exportsByFile: Map<string, Record<string, unknown>>;
-let constructs: Construct[];
+let project: LoadedProject;
 let manifest: Manifest;
 
 beforeAll(async () => {
-  config = ((await import(pathToFileURL(path.join(ROOT, "watchkeeper.config.ts")).href)) as { default: ProjectConfig }).default;
-  exportsByFile = new Map();
-  for (const file of [...modulesUnder("policies"), ...modulesUnder("monitors")]) {
-    exportsByFile.set(file, (await import(pathToFileURL(path.join(ROOT, file)).href)) as Record<string, unknown>);
-  }
-  constructs = collectConstructs([...exportsByFile.values()].flatMap((m) => Object.values(m)));
-  const parsed = parseManifest(JSON.parse(JSON.stringify(sealManifest(synthesize({ config, constructs, sourceOf })))));
-  if (!parsed.ok) throw new Error(parsed.reason);
-  manifest = parsed.manifest;
+  project = await loadRepoProject();
+  manifest = project.manifest;
 });
 
-const monitorById = (id: string): MonitorSpec => {
-  const found = manifest.monitors.find((m) => m.id === id);
-  if (!found) throw new Error(`no monitor ${id}`);
-  return found;
-};
+const monitorById = (id: string): MonitorSpec => project.monitor(id);
 const channelKinds = (m: MonitorSpec): string[] => m.channels.map((id) => manifest.channels.find((c) => c.id === id)!.kind);
 
 /** Wall-clock parts of an instant in a time zone. */
@@ -57,16 +28,16 @@ function zoned(iso: string, timeZone: string): { weekday: string; time: string }
 
 describe("the project itself", () => {
   it("is named by its config and every module exports only constructs", () => {
-    expect(config.name).toBe("watchkeeper-self");
-    expect(config.defaults?.timezone).toBe("Europe/Berlin");
-    for (const [file, mod] of exportsByFile) {
+    expect(project.config.name).toBe("watchkeeper-self");
+    expect(project.config.defaults?.timezone).toBe("Europe/Berlin");
+    for (const [file, mod] of project.exportsByFile) {
       for (const [name, value] of Object.entries(mod)) expect(isConstruct(value), `${file} export ${name}`).toBe(true);
     }
   });
 
   it("synthesizes a manifest the schema accepts, deterministically, with every construct's source file", () => {
     expect(manifest.project.name).toBe("watchkeeper-self");
-    const again = sealManifest(synthesize({ config, constructs, sourceOf }));
+    const again = sealManifest(synthesize({ config: project.config, constructs: project.constructs, sourceOf }));
     expect(again.hash).toBe(manifest.hash);
     for (const m of manifest.monitors) expect(m.source).toMatch(/^monitors\/[\w/-]+\.ts:\d+$/);
     expect(manifest.services.map((s) => s.source).every((s) => s.startsWith("policies/services.ts:"))).toBe(true);
@@ -85,7 +56,7 @@ describe("the project itself", () => {
     };
     walk({ ...manifest, secrets: [] });
     expect([...referenced].sort()).toEqual(manifest.secrets);
-    expect(manifest.secrets).toEqual([...(config.secrets ?? [])].sort());
+    expect(manifest.secrets).toEqual([...(project.config.secrets ?? [])].sort());
   });
 
   it("routes every critical monitor to PagerDuty, through its service or an incident channel", () => {
@@ -239,7 +210,7 @@ describe("scenario 3: microservice alerting", () => {
   });
 
   it("carries code: the latency condition ignores NaN and the error-rate summary names the instance", () => {
-    const byId = (id: string) => constructs.find((c): c is Monitor => c.kind === "monitor" && c.id === id)!;
+    const byId = (id: string) => project.construct(id);
     const latency = monitorCode(byId("checkout-latency-p99"));
     const result = (value: number | null) => ({ ok: true, value, message: "", labels: {}, details: {}, durationMs: 1 });
     expect(latency.condition?.(result(0.7))).toBe(true);

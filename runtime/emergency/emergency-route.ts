@@ -32,8 +32,8 @@ const HTML = "text/html; charset=utf-8";
 
 /**
  * `GET /emergency` serves the form; `POST /emergency` checks the manual check's password in
- * constant time (rate limited per client address), records the press, runs the monitor's
- * diagnostics for a bounded time, and enqueues a trigger through the outbox so nothing is lost:
+ * constant time (rate limited per client address), runs the monitor's diagnostics for a bounded
+ * time, records the press and enqueues a trigger through the outbox so nothing is lost:
  * the monitor's channels page (a PagerDuty incident channel opens an incident) and its ack
  * channels (the customer) get the confirmation, with the diagnostics attached.
  */
@@ -77,8 +77,10 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     }
 
     const reported = truncate(message, 2000);
-    deps.inbound.recordEmergency(monitor.id, now, reported);
     const diagnostics = await runBounded(deps, monitor, now);
+    // Recorded right before the trigger is queued, so the manual check's own tick (which reads the
+    // press) cannot page ahead of this report and its diagnostics.
+    deps.inbound.recordEmergency(monitor.id, now, reported);
     const dedupKey = alertKey(monitor.id, {});
     const intent: NotificationIntent = {
       id: `${dedupKey}:emergency:${now}`,

@@ -71,11 +71,6 @@ export class Destinations {
     return DEFAULT_RATE_PER_MINUTE[kind];
   }
 
-  /** Every secret name a destination may read, for redaction. */
-  secretNames(): string[] {
-    return this.manifest.secrets;
-  }
-
   close(): void {
     for (const { notifier } of this.byId.values()) notifier.close?.();
   }

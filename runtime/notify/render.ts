@@ -22,12 +22,11 @@ export function diagnosticsText(intent: NotificationIntent): string | null {
 }
 
 /** Runbook and status page links for an alert. */
-export function alertLinks(intent: NotificationIntent, message: MessageContext): { href: string; text: string }[] {
+export function alertLinks(message: MessageContext): { href: string; text: string }[] {
   const links: { href: string; text: string }[] = [];
   if (message.monitor?.runbook) links.push({ href: message.monitor.runbook, text: "Runbook" });
   const base = message.manifest.settings.publicUrl;
   if (base) links.push({ href: `${base.replace(/\/+$/, "")}/status`, text: "Status page" });
-  void intent;
   return links;
 }
 
@@ -43,7 +42,7 @@ export function plainText(intent: NotificationIntent, message: MessageContext): 
   if (intent.acknowledgedBy) lines.push(`Acknowledged by: ${intent.acknowledgedBy}`);
   const reporter = intent.details["message"];
   if (intent.details["emergency"] === true && typeof reporter === "string") lines.push("", "Reported:", reporter);
-  for (const link of alertLinks(intent, message)) lines.push(`${link.text}: ${link.href}`);
+  for (const link of alertLinks(message)) lines.push(`${link.text}: ${link.href}`);
   const diagnostics = diagnosticsText(intent);
   if (diagnostics) lines.push("", "Diagnostics:", diagnostics);
   return lines.join("\n");

@@ -26,14 +26,13 @@ export function routeStage(manifest: Manifest): Stage {
   const channels = new Map(manifest.channels.map((c) => [c.id, c]));
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>
-    async (ctx, items) => {
+    async (_ctx, items) => {
       const out: Notification[] = [];
       for (const item of items) {
         const monitor = monitors.get(item.intent.monitorId);
         if (!monitor) continue;
         for (const destination of pick(monitor, item.intent)) out.push({ ...item, destination });
       }
-      void ctx;
       return out;
     };
 

@@ -112,7 +112,7 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
       ...(diagnosticsText(intent) ? { diagnostics: diagnosticsText(intent) } : {}),
     },
   };
-  const links = alertLinks(intent, message);
+  const links = alertLinks(message);
   if (links.length > 0) event.links = links;
   const imgs = images(intent);
   if (imgs.length > 0) event.images = imgs;

@@ -23,7 +23,7 @@ export function slackMessage(intent: NotificationIntent, message: MessageContext
     { type: "header", text: { type: "plain_text", text: truncate(headline(intent), HEADER_MAX) } },
     { type: "section", fields: fields.slice(0, 10) },
   ];
-  const links = alertLinks(intent, message);
+  const links = alertLinks(message);
   if (links.length > 0) {
     blocks.push({ type: "context", elements: links.map((l) => ({ type: "mrkdwn", text: `<${l.href}|${l.text}>` })) });
   }

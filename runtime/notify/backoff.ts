@@ -12,7 +12,7 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = {
   initialMs: 1_000,
-  maxMs: 5 * 60_000,
+  maxMs: 60_000,
   giveUpAfterMs: 24 * 3_600_000,
   missingSecretWaitMs: 15_000,
 };

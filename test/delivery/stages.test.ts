@@ -1,3 +1,4 @@
+import BetterSqlite3 from "better-sqlite3";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { retryDelayMs, parseRetryAfter, DEFAULT_BACKOFF } from "../../runtime/notify/backoff.js";
@@ -8,7 +9,9 @@ import { groupStage } from "../../runtime/notify/stages/group-stage.js";
 import { inhibitStage } from "../../runtime/notify/stages/inhibit-stage.js";
 import { retryStage, type RetryStageDeps } from "../../runtime/notify/stages/retry-stage.js";
 import { routeStage } from "../../runtime/notify/stages/route-stage.js";
+import { recordStage } from "../../runtime/notify/stages/record-stage.js";
 import { silenceStage } from "../../runtime/notify/stages/silence-stage.js";
+import { DeliveryStore } from "../../runtime/notify/store/delivery-store.js";
 import type { Silence } from "../../runtime/notify/store/silence-store.js";
 import type { Destination, Notification, Notifier, SendResult } from "../../runtime/notify/types.js";
 import { intentFor } from "./support/harness.js";
@@ -241,5 +244,35 @@ describe("backoff and rate limits", () => {
     for (let i = 0; i < 120; i++) expect(limiter.take("k", 120, NOW).ok).toBe(true);
     expect(limiter.take("k", 120, NOW)).toEqual({ ok: false, waitMs: 500 });
     expect(limiter.take("k", 120, NOW + 500).ok).toBe(true);
+  });
+});
+
+describe("record stage", () => {
+  it("writes the outcome to the delivery row and a sent state to the notification log, together", async () => {
+    const db = new BetterSqlite3(":memory:");
+    try {
+      const store = new DeliveryStore(db);
+      const trigger = intentFor("site", "trigger");
+      const resolve = intentFor("site", "resolve");
+      store.add({ intent: trigger, seq: 1, destination: "service:web", status: "pending", due: NOW, now: NOW, reason: null });
+      store.add({ intent: resolve, seq: 2, destination: "service:web", status: "pending", due: NOW, now: NOW, reason: null });
+      // Only the oldest pending row per (dedup key, destination) is eligible.
+      const heads = store.dueHeads(NOW, 10);
+      expect(heads.map((r) => r.intent.id)).toEqual([trigger.id]);
+      const first = heads[0]!;
+
+      const sent: Notification = { ...at("service:web", trigger), deliveryId: first.id, outcome: { kind: "retry", at: NOW + 1000, reason: "HTTP 503", status: 503, answer: "down" } };
+      await recordStage(store)(ctx(), [sent]);
+      expect(store.forAlert(trigger.dedupKey)[0]).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: NOW + 1000, lastError: "HTTP 503" });
+      expect(store.dueHeads(NOW, 10)).toEqual([]);
+      expect(store.lastSent(trigger.dedupKey, "service:web")).toBeNull();
+
+      await recordStage(store)(ctx(NOW + 1000), [{ ...sent, attempts: 1, outcome: { kind: "sent", status: 202, answer: "ok", ref: null, at: NOW + 1000 } }]);
+      expect(store.forAlert(trigger.dedupKey)[0]).toMatchObject({ status: "sent", attempts: 2, vendorStatus: 202 });
+      expect(store.lastSent(trigger.dedupKey, "service:web")).toEqual({ state: "trigger", ref: null });
+      expect(store.dueHeads(NOW + 1000, 10).map((r) => r.intent.id)).toEqual([resolve.id]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -38,9 +38,9 @@ export class Destinations {
       const notifier = pagerDutyNotifier({
         kind: "pagerdutyService",
         baseUrl: config.pagerDutyEventsUrl,
-        routingKey: (ctx) => {
+        routingKey: (secret) => {
           if (service.routingKey) {
-            const key = ctx.secret(service.routingKey.secret);
+            const key = secret(service.routingKey.secret);
             return key ? { key } : { missing: service.routingKey.secret };
           }
           const key = config.routingKeys.get(service.id);
@@ -81,8 +81,8 @@ export class Destinations {
         return pagerDutyNotifier({
           kind: "pagerduty",
           baseUrl: channel.baseUrl ?? this.config.pagerDutyEventsUrl,
-          routingKey: (ctx) => {
-            const key = ctx.secret(channel.routingKey.secret);
+          routingKey: (secret) => {
+            const key = secret(channel.routingKey.secret);
             return key ? { key } : { missing: channel.routingKey.secret };
           },
         });

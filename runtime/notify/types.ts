@@ -95,6 +95,11 @@ export interface Notifier {
   /** How long one attempt may take; the retry stage's default applies when unset. */
   readonly timeoutMs?: number;
   send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult>;
+  /**
+   * What the vendor counts its rate limit by, when that is not the destination (PagerDuty counts
+   * per routing key, and two services may share one). Never a secret in clear.
+   */
+  rateKey?(secret: (name: string) => string | undefined): string | null;
   /** Releases connections (SMTP transports). */
   close?(): void;
 }

@@ -220,6 +220,12 @@ describe("retry stage", () => {
     expect(calls).toBe(2);
   });
 
+  it("counts the rate limit by the vendor's key when destinations share one (a PagerDuty routing key)", async () => {
+    const notifier: Notifier = { kind: "pagerdutyService", rateKey: () => "pagerduty:shared", send: async () => ({ ok: true, status: 202, answer: "" }) };
+    const out = await retryStage(deps(notifier, { ratePerMinute: () => 1 }))(ctx(), [at("service:web"), at("channel:ops-slack")]);
+    expect(out.map((o) => o.outcome!.kind)).toEqual(["sent", "deferred"]);
+  });
+
   it("waits for a missing secret instead of failing", async () => {
     const [a] = await retryStage(deps(fixed({ ok: false, failure: { retryable: true, reason: "not available: X", missingSecret: "X" }, status: null, answer: "" })))(ctx(), [at("channel:ops-slack")]);
     expect(a!.outcome).toMatchObject({ kind: "deferred", at: NOW + DEFAULT_BACKOFF.missingSecretWaitMs });

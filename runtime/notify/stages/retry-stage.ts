@@ -46,7 +46,8 @@ export function retryStage(deps: RetryStageDeps): Stage {
   async function attempt(item: Notification, now: number): Promise<SendOutcome> {
     const notifier = deps.notifierFor(item.destination);
     if (!notifier) return { kind: "failed", reason: `no notifier for ${item.destination.id}`, status: null, answer: "" };
-    const token = deps.limiter.take(item.destination.id, deps.ratePerMinute(item.destination), now);
+    const rateKey = notifier.rateKey?.(deps.secret) ?? item.destination.id;
+    const token = deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now);
     if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
 
     const previous = deps.log.lastSent(item.intent.dedupKey, item.destination.id);

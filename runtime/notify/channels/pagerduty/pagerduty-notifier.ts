@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp, type HttpAnswer } from "../../http-send.js";
 import type { MessageContext, Notifier, NotifierKind, SendContext, SendResult } from "../../types.js";
@@ -6,7 +7,7 @@ import { pagerDutyEvent } from "./pagerduty-event.js";
 export const DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com";
 
 /** Finds the routing key at send time: a value, or the name of what is missing. */
-export type RoutingKeyLookup = (ctx: SendContext) => { key: string } | { missing: string };
+export type RoutingKeyLookup = (secret: (name: string) => string | undefined) => { key: string } | { missing: string };
 
 /**
  * PagerDuty Events API v2 (`POST {base}/v2/enqueue`): trigger, acknowledge and resolve with a
@@ -17,8 +18,12 @@ export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string
   const url = `${options.baseUrl.replace(/\/+$/, "")}/v2/enqueue`;
   return {
     kind: options.kind,
+    rateKey(secret) {
+      const found = options.routingKey(secret);
+      return "key" in found ? `pagerduty:${createHash("sha256").update(found.key).digest("hex").slice(0, 16)}` : null;
+    },
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
-      const found = options.routingKey(ctx);
+      const found = options.routingKey(ctx.secret);
       if ("missing" in found) {
         return { ok: false, failure: { retryable: true, reason: `routing key not available: ${found.missing}`, missingSecret: found.missing }, status: null, answer: "" };
       }

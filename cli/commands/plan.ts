@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { UserError } from "../errors.js";
@@ -21,6 +21,8 @@ export async function run(args: Record<string, unknown>): Promise<number> {
     compile: (dir) => compileProject({ projectDir: dir, write: false }),
     // The base compiles on another core while the head compiles here.
     ...(workerAvailable() ? { compileBase: { fn: compileInWorker, concurrent: true } } : {}),
+    // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
+    baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
     now: new Date(),
   });
   if (!result.ok) {

@@ -8,6 +8,7 @@ import type { Manifest } from "../../sdk/manifest/schema.js";
 import { readManifestFile } from "../../infra/manifest-file.js";
 import type { CompileResult, Diagnostic } from "../compiler/types.js";
 import type { RegisteredResource } from "./mock-run.js";
+import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { UserError } from "../errors.js";
 
 const exec = promisify(execFile);
@@ -46,6 +47,7 @@ export async function baseFromGitRef(
   projectDir: string,
   ref: string,
   compile: BaseCompileFn,
+  cacheDir: string | null = null,
 ): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null }> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, 1, "run wk plan inside the repository, or use --base-manifest FILE");
@@ -58,6 +60,9 @@ export async function baseFromGitRef(
     );
   });
   const rel = relative(top, await realpath(projectDir));
+  const key = cacheDir ? baseCacheKey(await git(top, ["rev-parse", `${commit}^{tree}`]), rel) : null;
+  const cached = cacheDir && key ? await readCachedBase(cacheDir, key) : null;
+  if (cached) return cached;
   const scratch = await mkdtemp(join(tmpdir(), "wk-base-"));
   const tree = join(scratch, "tree");
   try {
@@ -77,6 +82,7 @@ export async function baseFromGitRef(
         "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
       );
     }
+    if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources });
     return { manifest: result.manifest, resources };
   } finally {
     await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);

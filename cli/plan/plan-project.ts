@@ -17,6 +17,8 @@ export interface PlanProjectOptions {
    * compiler lets the base compile (and its mock run) overlap with the head's.
    */
   compileBase?: { fn: BaseCompileFn; concurrent: boolean };
+  /** Folder caching git-base compiles by content (e.g. `.watchkeeper/plan-cache`); null disables. */
+  baseCacheDir?: string | null;
   now: Date;
   clock?: () => number;
 }
@@ -85,7 +87,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
 async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): Promise<{ manifest: Manifest | null; resources: RegisteredResource[] | null }> {
   switch (options.base.kind) {
     case "git":
-      return baseFromGitRef(options.projectDir, options.base.ref, compileBase);
+      return baseFromGitRef(options.projectDir, options.base.ref, compileBase, options.baseCacheDir ?? null);
     case "file":
       return { manifest: await baseFromFile(options.base.path), resources: null };
     case "empty":

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
 import { renderJson } from "../../cli/plan/render-json.js";
@@ -181,6 +182,26 @@ describe("wk plan against a git ref", () => {
     expect((error as UserError).message).toContain("the base HEAD does not compile");
     expect((error as UserError).message).toContain("manifest.json:1: invalid JSON");
     expect(r.worktrees()).toHaveLength(1);
+  });
+
+  test("a base compiled once is reused by content, and a new commit compiles again", async () => {
+    const r = repo();
+    const compiled: string[] = [];
+    const counting = async (dir: string) => {
+      compiled.push(dir);
+      return compileFixture(dir);
+    };
+    const cacheDir = join(r.dir, ".watchkeeper", "plan-cache");
+    const run = () => planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: counting, now, baseCacheDir: cacheDir });
+    r.write(sampleManifest((d) => (d.services[0]!.name = "Payments")));
+    const first = await run();
+    const second = await run();
+    expect(compiled).toHaveLength(3); // head, base, head: the second base came from the cache
+    expect(second.ok && first.ok && second.plan).toEqual(first.ok && first.plan);
+    r.commit("rename");
+    const third = await run();
+    expect(compiled).toHaveLength(5);
+    expect(third.ok && third.plan.changesPresent).toBe(false);
   });
 
   test("the plan token changes when either side moves", async () => {

@@ -94,6 +94,14 @@ describe("durable delivery to PagerDuty by service", () => {
     expect(second.deliveries.forAlert("wk-api").map((d) => d.status)).toEqual(["sent", "skipped"]);
   });
 
+  it("stopping flushes what is queued: intents written just before shutdown still go out", async () => {
+    const h = open();
+    h.delivery.start();
+    for (let i = 0; i < 3; i++) h.enqueue(intentFor("api", "trigger", { dedupKey: `wk-api-flush-${i}` }));
+    await h.close();
+    expect(pd.events().map((e) => e["dedup_key"]).sort()).toEqual(["wk-api-flush-0", "wk-api-flush-1", "wk-api-flush-2"]);
+  });
+
   it("keeps a delivery waiting, not dropped, while the routing key is missing, and logs the name", async () => {
     const h = open({ secrets: {}, options: { env: { WK_PAGERDUTY_EVENTS_URL: pd.url }, backoff: { missingSecretWaitMs: 50 } } });
     h.delivery.start();

@@ -6,7 +6,7 @@
  * Env: WK_BENCH_ALERTS (1000), WK_BENCH_SERVICES (10), WK_BENCH_GAP_MS (5), WK_BENCH_OUT.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { createRuntime } from "../../runtime/app.js";
@@ -123,7 +123,7 @@ const lines = [
   `- p99: ${p99} ms (target <= 100 ms)`,
   `- max: ${max} ms, mean: ${mean.toFixed(1)} ms`,
   "",
-  `Machine: ${process.platform} ${process.arch}, Node ${process.version}, 2 shared CPU cores (other work running). Run on ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${process.platform} ${process.arch}, Node ${process.version}, 2 CPU cores shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end). Run on ${new Date().toISOString().slice(0, 10)}.`,
   "",
 ];
 await writeFile(OUT, lines.join("\n"));

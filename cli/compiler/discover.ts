@@ -71,30 +71,30 @@ type ConfigResult = { ok: true; config: ProjectConfig } | { ok: false; diagnosti
 
 async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string): Promise<ConfigResult> {
   const at = { file: CONFIG_FILE, line: 1, column: 1 };
-  let text: string;
+  let outputs: esbuild.OutputFile[];
   try {
     const result = await esbuild.build({
       ...baseBuildOptions(projectDir, sdk),
       entryPoints: [configFile],
       outfile: path.join(workDir, "config.mjs"),
-      sourcemap: "inline",
+      sourcemap: "external",
     });
-    text = result.outputFiles![0]!.text;
+    outputs = result.outputFiles!;
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);
     if (diagnostics) return { ok: false, diagnostics };
     throw error;
   }
-  let exported: unknown;
-  try {
-    exported = (await importBundle(workDir, "config.mjs", text)).default;
-  } catch (error) {
-    const where = authorFrame((error as Error)?.stack, projectDir, sdk) ?? at;
+  const evaluated = await importBundle(workDir, outputs);
+  if (!evaluated.ok) {
+    const { error } = evaluated;
+    const where = authorFrame((error as Error)?.stack, projectDir, sdk, evaluated.mapFrame) ?? at;
     return {
       ok: false,
       diagnostics: [diagnostic("error", "WK1002", `the config throws while loading: ${errorMessage(error)}`, "fix the error at this line", where)],
     };
   }
+  const exported = evaluated.exports.default;
   if (exported === undefined) {
     return {
       ok: false,

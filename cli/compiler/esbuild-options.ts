@@ -13,7 +13,7 @@ export function sdkPlugin(sdk: SdkLocation): Plugin {
     setup(build) {
       build.onResolve({ filter: /^watchkeeper$/ }, () => ({ path: sdk.runtimeEntry, sideEffects: false }));
       build.onResolve({ filter: /^\./ }, async (args) => {
-        if (!args.importer || !isInside(sdk.sdkDir, args.importer)) return undefined;
+        if (args.namespace !== "file" || !args.importer || !isInside(sdk.sdkDir, args.importer)) return undefined;
         if (args.pluginData === "sdk") return undefined;
         const resolved = await build.resolve(args.path, {
           kind: args.kind,
@@ -24,6 +24,20 @@ export function sdkPlugin(sdk: SdkLocation): Plugin {
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         return { ...resolved, sideEffects: false };
       });
+    },
+  };
+}
+
+/** Namespace of the generated entry modules (`wk-entry:load`, `wk-entry:monitors`). */
+export const ENTRY_NAMESPACE = "wk-entry";
+
+/** Serves generated entry modules; their imports resolve from the project folder. */
+export function entryPlugin(entries: Record<string, string>, projectDir: string): Plugin {
+  return {
+    name: "watchkeeper-entries",
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${ENTRY_NAMESPACE}:`) }, (args) => ({ path: args.path.slice(ENTRY_NAMESPACE.length + 1), namespace: ENTRY_NAMESPACE }));
+      build.onLoad({ filter: /.*/, namespace: ENTRY_NAMESPACE }, (args) => ({ contents: entries[args.path] ?? "", resolveDir: projectDir, loader: "js" }));
     },
   };
 }

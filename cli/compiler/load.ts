@@ -6,8 +6,8 @@ import { findCycles } from "./cycles.js";
 import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
 import { CONFIG_FILE } from "./discover.js";
-import { baseBuildOptions } from "./esbuild-options.js";
-import { buildFailureDiagnostics, importBundle } from "./evaluate.js";
+import { ENTRY_NAMESPACE } from "./esbuild-options.js";
+import { importBundle, type FrameMapper } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
 import { isInside, relativePath, type SdkLocation } from "./paths.js";
 import { authorFrame, errorMessage } from "./stack.js";
@@ -22,42 +22,26 @@ export interface LoadedProject {
   sources: Map<string, string>;
 }
 
-const LOAD_ENTRY = "watchkeeper-load-entry.js";
-
-export type LoadBundle = { ok: true; text: string; graph: Map<string, string[]> } | { ok: false; diagnostics: Diagnostic[] };
+export type LoadBundle = { ok: true; outputs: esbuild.OutputFile[]; graph: Map<string, string[]> } | { ok: false; diagnostics: Diagnostic[] };
 
 /**
- * Bundles the config and every module into one ESM file. Modules are imported lazily from the
- * entry so each one's load runs (and fails) on its own: one throwing module does not hide the
- * others' problems. Runs in esbuild's own process, so it overlaps the type check.
+ * The entry of the load bundle: the config and every module, imported lazily so each module's
+ * load runs (and fails) on its own; one throwing module does not hide the others' problems.
  */
-export async function buildLoadBundle(projectDir: string, discovery: Discovery, sdk: SdkLocation, workDir: string): Promise<LoadBundle> {
+export function loadEntry(projectDir: string, discovery: Discovery): string {
   const specifier = (file: string) => JSON.stringify("./" + relativePath(projectDir, file));
-  const entry = [
+  return [
     `export const loadConfig = () => import(${specifier(discovery.configFile)});`,
     "export const modules = [",
     ...discovery.modules.map((f) => `  [${JSON.stringify(relativePath(projectDir, f))}, () => import(${specifier(f)})],`),
     "];",
   ].join("\n");
-  try {
-    const result = await esbuild.build({
-      ...baseBuildOptions(projectDir, sdk),
-      stdin: { contents: entry, resolveDir: projectDir, sourcefile: LOAD_ENTRY, loader: "js" },
-      outfile: path.join(workDir, "load.mjs"),
-      sourcemap: "inline",
-    });
-    return { ok: true, text: result.outputFiles![0]!.text, graph: importGraph(result.metafile!, projectDir, sdk) };
-  } catch (error) {
-    const diagnostics = buildFailureDiagnostics(error);
-    if (diagnostics) return { ok: false, diagnostics };
-    throw error;
-  }
 }
 
 /** Project files and their imports of other project files (SDK and packages left out). */
-function importGraph(metafile: esbuild.Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
+export function importGraph(metafile: esbuild.Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const own = (input: string) => {
-    if (input === LOAD_ENTRY || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
+    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
     return !isInside(sdk.sdkDir, path.resolve(projectDir, input));
   };
   const graph = new Map<string, string[]>();
@@ -76,8 +60,9 @@ export async function loadProject(
   sdk: SdkLocation,
   workDir: string,
 ): Promise<{ loaded: LoadedProject | null; diagnostics: Diagnostic[] }> {
-  const sources = new Map<string, string>();
-  for (const file of bundle.graph.keys()) sources.set(file, await readFile(path.join(projectDir, file), "utf8"));
+  const files = [...bundle.graph.keys()];
+  const texts = await Promise.all(files.map((file) => readFile(path.join(projectDir, file), "utf8")));
+  const sources = new Map(files.map((file, i) => [file, texts[i]!]));
 
   const cycles = findCycles(bundle.graph);
   if (cycles.length > 0) {
@@ -90,22 +75,27 @@ export async function loadProject(
   const restoreEnv = hideSecrets(discovery.config.secrets ?? []);
   const namespaces: Record<string, unknown>[] = [];
   let config: ProjectConfig | undefined;
+  let mapFrame: FrameMapper | undefined;
   try {
-    const entry = (await importBundle(workDir, "load.mjs", bundle.text)) as {
+    const evaluated = await importBundle(workDir, bundle.outputs);
+    mapFrame = evaluated.mapFrame;
+    // The entry only declares lazy imports; nothing of the project runs until they are called.
+    if (!evaluated.ok) throw evaluated.error;
+    const entry = evaluated.exports as {
       loadConfig: () => Promise<{ default?: ProjectConfig }>;
       modules: [string, () => Promise<Record<string, unknown>>][];
     };
     try {
       config = (await entry.loadConfig()).default;
     } catch (error) {
-      diagnostics.push(loadDiagnostic(error, CONFIG_FILE, projectDir, sdk));
+      diagnostics.push(loadDiagnostic(error, CONFIG_FILE, projectDir, sdk, mapFrame));
     }
     for (const [file, load] of entry.modules) {
       let namespace: Record<string, unknown>;
       try {
         namespace = await load();
       } catch (error) {
-        diagnostics.push(loadDiagnostic(error, file, projectDir, sdk));
+        diagnostics.push(loadDiagnostic(error, file, projectDir, sdk, mapFrame));
         continue;
       }
       namespaces.push(namespace);
@@ -122,13 +112,13 @@ export async function loadProject(
   const constructs = collectConstructs([config, ...namespaces]);
   const locations = new Map<Construct, Location>();
   for (const c of constructs) {
-    locations.set(c, authorFrame(constructStack(c), projectDir, sdk) ?? { file: null, line: null, column: null });
+    locations.set(c, authorFrame(constructStack(c), projectDir, sdk, mapFrame) ?? { file: null, line: null, column: null });
   }
   return { loaded: { config, constructs, locations, sources }, diagnostics };
 }
 
-function loadDiagnostic(error: unknown, file: string, projectDir: string, sdk: SdkLocation): Diagnostic {
-  const where = authorFrame((error as Error | undefined)?.stack, projectDir, sdk) ?? { file, line: 1, column: 1 };
+function loadDiagnostic(error: unknown, file: string, projectDir: string, sdk: SdkLocation, mapFrame?: FrameMapper): Diagnostic {
+  const where = authorFrame((error as Error | undefined)?.stack, projectDir, sdk, mapFrame) ?? { file, line: 1, column: 1 };
   return diagnostic(
     "error",
     "WK2001",

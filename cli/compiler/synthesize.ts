@@ -1,13 +1,9 @@
-import path from "node:path";
-import * as esbuild from "esbuild";
 import { synthesize, type Construct } from "../../sdk/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
-import { baseBuildOptions, normalizeModuleComments } from "./esbuild-options.js";
-import { buildFailureDiagnostics } from "./evaluate.js";
 import type { LoadedProject } from "./load.js";
-import { relativePath, type SdkLocation } from "./paths.js";
+import { relativePath } from "./paths.js";
 import type { Diagnostic } from "./types.js";
 
 /** The manifest without its hash (validated before it is sealed). */
@@ -37,34 +33,21 @@ export function synthesizeManifest(loaded: LoadedProject): { manifest: Omit<Mani
 export type MonitorBundle = { ok: true; text: string } | { ok: false; diagnostics: Diagnostic[] };
 
 /**
- * monitors.mjs: one ESM bundle exporting, per monitor id, the functions the monitor carries.
- * Deterministic: modules in sorted order, ids sorted, no source map, no absolute paths.
+ * The entry of monitors.mjs: collects the project's monitors and exports, per monitor id, the
+ * functions it carries. Modules in sorted order and ids sorted, so the bundle is deterministic.
  */
-export async function bundleMonitors(projectDir: string, discovery: Discovery, sdk: SdkLocation): Promise<MonitorBundle> {
+export function monitorsEntry(projectDir: string, discovery: Discovery): string {
   const spec = (file: string) => JSON.stringify("./" + relativePath(projectDir, file));
   const names = discovery.modules.map((_, i) => `m${i}`);
-  const entry = [
+  return [
     `import { collectConstructs, monitorCode } from "watchkeeper";`,
     `import config from ${spec(discovery.configFile)};`,
     ...discovery.modules.map((f, i) => `import * as m${i} from ${spec(f)};`),
-    "const monitors = collectConstructs([config" + names.map((n) => `, ${n}`).join("") + '])',
+    "const monitors = collectConstructs([config" + names.map((n) => `, ${n}`).join("") + "])",
     '  .filter((c) => c.kind === "monitor")',
     "  .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));",
     "const code = {};",
     "for (const m of monitors) code[m.id] = monitorCode(m);",
     "export default code;",
   ].join("\n");
-  try {
-    const result = await esbuild.build({
-      ...baseBuildOptions(projectDir, sdk),
-      stdin: { contents: entry, resolveDir: projectDir, sourcefile: "watchkeeper-monitors-entry.js", loader: "js" },
-      outfile: path.join(projectDir, "monitors.mjs"),
-      sourcemap: false,
-    });
-    return { ok: true, text: normalizeModuleComments(result.outputFiles![0]!.text, result.metafile!, projectDir, sdk) };
-  } catch (error) {
-    const diagnostics = buildFailureDiagnostics(error);
-    if (diagnostics) return { ok: false, diagnostics };
-    throw error;
-  }
 }

@@ -14,6 +14,13 @@ const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
 export function validSchedules(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const now = ctx.now;
+  // Many monitors share a schedule; croner's parse and first-run search are worth doing once.
+  const cronChecked = new Map<string, string | null>();
+  const checkCron = (expression: string, zone: string) => {
+    const key = `${zone} ${expression}`;
+    if (!cronChecked.has(key)) cronChecked.set(key, cronProblem(expression, zone, now));
+    return cronChecked.get(key)!;
+  };
   const zoneHint = 'use an IANA time zone name such as "Europe/Berlin" or "America/New_York"';
   for (const m of ctx.manifest.monitors) {
     const at = ctx.locate(m);
@@ -23,7 +30,7 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
         out.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": unknown time zone "${s.timezone}"`, zoneHint, at));
         continue;
       }
-      const problem = cronProblem(s.expression, s.timezone, now);
+      const problem = checkCron(s.expression, s.timezone);
       if (problem) {
         out.push(
           diagnostic(

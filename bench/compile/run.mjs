@@ -1,0 +1,87 @@
+// `npm run bench:compile`: `wk compile` against `tsc --noEmit` on the same generated tree (1,000
+// monitors, 100 services, 20 teams), back to back, medians of 5 after one warm-up each.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const RUNS = Number(process.env.WK_BENCH_RUNS ?? 5);
+const work = mkdtempSync(path.join(os.tmpdir(), "wk-bench-compile-"));
+const tree = path.join(work, "tree");
+
+try {
+  // The generator is TypeScript (the plan bench reuses it); transpile it for this plain-Node runner.
+  const generator = path.join(work, "generate.mjs");
+  await esbuild.build({ entryPoints: [path.join(ROOT, "bench/compile/generate.ts")], outfile: generator, format: "esm", platform: "node", bundle: true, logLevel: "silent" });
+  const { generateTree } = await import(pathToFileURL(generator).href);
+  const size = generateTree(tree, {
+    monitors: 1000,
+    services: 100,
+    teams: 20,
+    sdkTypes: path.join(ROOT, "build/sdk/index.d.ts"),
+    typeRoots: path.join(ROOT, "node_modules/@types"),
+  });
+
+  const wk = [path.join(ROOT, "bin/watchkeeper.js"), "compile", "--project", tree, "--out", path.join(work, "out")];
+  const tsc = [path.join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", path.join(tree, "tsconfig.json")];
+  const time = (args, label) => {
+    const start = process.hrtime.bigint();
+    const run = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (run.status !== 0) throw new Error(`${label} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+    return ms;
+  };
+
+  time(wk, "wk compile");
+  time(tsc, "tsc --noEmit");
+  const wkTimes = [];
+  const tscTimes = [];
+  for (let i = 0; i < RUNS; i++) {
+    wkTimes.push(time(wk, "wk compile"));
+    tscTimes.push(time(tsc, "tsc --noEmit"));
+    process.stderr.write(`run ${i + 1}/${RUNS}: wk ${Math.round(wkTimes[i])} ms, tsc ${Math.round(tscTimes[i])} ms\n`);
+  }
+
+  // One in-process compile for the per-step split (the CLI does not print timings).
+  const { compileProject } = await import(pathToFileURL(path.join(ROOT, "build/cli/compiler/index.js")).href);
+  const steps = (await compileProject({ projectDir: tree, write: false })).timings;
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const wkMedian = median(wkTimes);
+  const tscMedian = median(tscTimes);
+  const ratio = wkMedian / tscMedian;
+  const cpus = os.cpus();
+  const report = [
+    "# wk compile benchmark",
+    "",
+    "`npm run bench:compile` (bench/compile/run.mjs): a generated project (bench/compile/generate.ts) of",
+    `${size.monitors} monitors (one module each, six check kinds), ${size.services} services (schedule with two layers,`,
+    `escalation policy, Slack channel each) and ${size.teams} teams of 6 users. Each round runs \`wk compile\` (the built CLI,`,
+    "a whole process: type check, load, validate, synthesize, write) and then `tsc --noEmit` with the same compiler",
+    `options on the same tree, back to back; ${RUNS} rounds after one warm-up of each; medians.`,
+    "",
+    `Machine: ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, shared with other work;`,
+    `Node ${process.version}, TypeScript (tsc and ts-morph) ${spawnSync(process.execPath, [tsc[0], "--version"], { encoding: "utf8" }).stdout.trim()}.`,
+    `Date: ${new Date().toISOString().slice(0, 10)}.`,
+    "",
+    "| Measure | Median | Runs |",
+    "|---|---:|---|",
+    `| \`wk compile\` | ${Math.round(wkMedian)} ms | ${wkTimes.map(Math.round).join(", ")} |`,
+    `| \`tsc --noEmit\` | ${Math.round(tscMedian)} ms | ${tscTimes.map(Math.round).join(", ")} |`,
+    `| **ratio wk / tsc** (target <= 1.3) | **${ratio.toFixed(2)}** | |`,
+    "",
+    "Split of one in-process compile (ms, `CompileResult.timings`; esbuild bundles overlap the type check):",
+    "",
+    "| Step | ms |",
+    "|---|---:|",
+    ...Object.entries(steps).map(([step, ms]) => `| ${step} | ${ms} |`),
+    "",
+  ].join("\n");
+  if (process.env.WK_BENCH_WRITE !== "0") writeFileSync(path.join(ROOT, "bench/results/compile.md"), report);
+  process.stdout.write(report);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -92,13 +92,15 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   // One keep-alive pool for every HTTP check: 10,000 monitors must not open 10,000 sockets per tick.
   const dispatcher = new Agent({ keepAliveTimeout: 15_000, connections: 64 });
   const startedAt = new Date(clock.now());
+  // Aborted when shutdown gives up waiting, so checks still running let go of their sockets.
+  const shutdown = new AbortController();
   const tickDeps: TickDeps = {
     store,
     runCheck,
     clock,
     logger,
     metrics,
-    context: { startedAt, secret: (name: string) => o.secrets.get(name), inbound: store, dispatcher },
+    context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), inbound: store, dispatcher },
     diagnose: async (monitor, now) => {
       const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
       return (await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text;
@@ -163,6 +165,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         scheduler.stop();
         const finished = await scheduler.drain(drainMs);
         if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
+        shutdown.abort(new Error("runtime stopping"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
         await closeServer(server);
         await dispatcher.close().catch(() => undefined);

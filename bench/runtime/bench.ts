@@ -1,7 +1,8 @@
 /**
  * Runtime benchmark: N HTTP monitors every 10 s (spread over the period) against a loopback target,
  * with the Prometheus blackbox exporter probing the same target at the same rate in the same run.
- * Env: WK_BENCH_MONITORS (10000), WK_BENCH_SECONDS (60), WK_BENCH_WARMUP (12), WK_BLACKBOX_BIN.
+ * Env: WK_BENCH_MONITORS (10000), WK_BENCH_SECONDS (60), WK_BENCH_WARMUP (12), WK_BLACKBOX_BIN,
+ * WK_BENCH_NODE_OPTIONS (node flags for the runtime; default the heap cap recommended for the image).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -16,6 +17,8 @@ const MONITORS = Number(process.env.WK_BENCH_MONITORS ?? 10_000);
 const SECONDS = Number(process.env.WK_BENCH_SECONDS ?? 60);
 const WARMUP = Number(process.env.WK_BENCH_WARMUP ?? 12);
 const RESULTS = process.env.WK_BENCH_OUT ?? "bench/results/runtime.md";
+// Without a cap V8 lets promoted garbage pile up to ~3x the live heap before a full collection.
+const NODE_OPTIONS = (process.env.WK_BENCH_NODE_OPTIONS ?? "--max-old-space-size=128").split(" ").filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function checksTotal(url: string): Promise<number> {
@@ -55,7 +58,7 @@ try {
     WK_CHILD_CONCURRENCY: "256",
     WK_CHILD_LAGS: "1",
     WK_LOG_LEVEL: "warn",
-  }, 120_000);
+  }, 120_000, NODE_OPTIONS);
   cleanup.push(() => runtime.proc.kill("SIGKILL"));
   const blackbox = await startBlackbox(dir);
   cleanup.push(() => blackbox.proc.kill("SIGKILL"));
@@ -102,7 +105,8 @@ loopback HTTP target; the Prometheus blackbox exporter probes the same target at
 (driven through its \`/probe\` endpoint). Measured over ${f(elapsed, 0)} s after a ${WARMUP} s warm-up; CPU from
 \`/proc/PID/stat\` (user + system) of each prober process alone; peak RSS is VmHWM.
 
-Reproduce: \`npm run bench:runtime\` (env: WK_BENCH_MONITORS, WK_BENCH_SECONDS, WK_BLACKBOX_BIN).
+Reproduce: \`npm run bench:runtime\` (env: WK_BENCH_MONITORS, WK_BENCH_SECONDS, WK_BLACKBOX_BIN,
+WK_BENCH_NODE_OPTIONS). The runtime ran as \`node ${NODE_OPTIONS.join(" ")}\`.
 
 | | watchkeeper runtime | blackbox exporter |
 |---|---|---|

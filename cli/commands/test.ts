@@ -74,7 +74,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
           ? { kind: "error" as const, error: `monitors.mjs lacks ${gap.map((g) => g.export).join(", ")}`, durationMs: 0 }
           : await runWithDeadline(runCheck, monitor, {
               now: new Date(now), startedAt: new Date(now), monitorId: id, code, inbound: new InMemoryInboundEvents(),
-              secret: (name: string) => secrets.get(name), dispatcher,
+              secret: (name: string) => secrets.get(name), dispatcher, signal: new AbortController().signal,
             }, systemClock);
         reports.push(report(monitor, outcome.kind === "error" ? outcome.error : null, outcome.kind === "error" ? outcome.durationMs : Math.max(0, ...outcome.results.map((r) => r.durationMs)), observe(outcome, monitor, code, [])));
       }

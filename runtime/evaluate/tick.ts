@@ -31,7 +31,8 @@ export interface TickDeps {
   clock: Clock;
   logger: Logger;
   metrics: RuntimeMetrics;
-  context: Omit<CheckContext, "signal" | "now" | "monitorId" | "code">;
+  /** Shared by every check; the runtime aborts it at shutdown. */
+  context: Omit<CheckContext, "now" | "monitorId" | "code">;
   /** Runs the monitor's diagnostics when its alert fires; the text rides on the trigger intent. */
   diagnose?: (monitor: MonitorSpec, now: number) => Promise<string>;
 }

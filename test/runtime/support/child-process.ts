@@ -36,8 +36,8 @@ export interface RunningChild {
 }
 
 /** Starts the bundled child and waits until it prints its URL. */
-export async function startChild(script: string, env: Record<string, string>, timeoutMs = 20_000): Promise<RunningChild> {
-  const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+export async function startChild(script: string, env: Record<string, string>, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<RunningChild> {
+  const proc = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));

@@ -122,10 +122,13 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
   const dispatch = (): Promise<void> => {
     dispatching = dispatching.then(async () => {
       try {
+        let total = 0;
         let taken: number;
-        do taken = await dispatcher.dispatchOnce(100);
-        while (taken === 100);
-        if (taken > 0 || store.nextDueAt() !== null) worker.kick();
+        do {
+          taken = await dispatcher.dispatchOnce(100);
+          total += taken;
+        } while (taken === 100);
+        if (total > 0) worker.kick();
       } catch (error) {
         logger.error({ err: error }, "dispatching from the outbox failed");
       }

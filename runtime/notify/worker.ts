@@ -78,7 +78,9 @@ export class Worker {
   private scheduleNext(now: number): void {
     if (this.stopped) return;
     const next = this.store.nextDueAt();
-    const wait = next === null ? this.options.idleMs : Math.min(this.options.idleMs, Math.max(5, next - now));
+    // A row already due here is in flight or waiting for a slot; the send that frees it kicks the
+    // worker, so there is no need to poll for it.
+    const wait = next === null || next <= now ? this.options.idleMs : Math.min(this.options.idleMs, next - now);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.scan(), wait);
   }

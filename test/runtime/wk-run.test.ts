@@ -1,0 +1,46 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manifestOf, monitorSpec, writeArtifact } from "./support/manifest.js";
+import { waitFor } from "./support/child-process.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = join(ROOT, "bin/watchkeeper.js");
+
+/** The real CLI entry (`bin/watchkeeper.js`, which runs the compiled build: `npm run build` first). */
+describe("wk run (the CLI binary)", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-bin-"));
+    await writeArtifact(join(dir, "artifact"), manifestOf([monitorSpec({ id: "site", schedule: { kind: "every", every: "1h" } })], ["WK_BIN_TEST_MISSING"]));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("prints its URL, serves /readyz, and exits 0 on SIGTERM", async () => {
+    expect(existsSync(join(ROOT, "build/cli/main.js")), "build/ is missing: run `npm run build`").toBe(true);
+    const proc = spawn(process.execPath, [BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, "state")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WK_LOG_LEVEL: "info" },
+    });
+    let out = "";
+    proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    proc.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    try {
+      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, "the listening line");
+      const ready = (await (await fetch(`${url}/readyz`)).json()) as { ready: boolean; missingSecrets: string[] };
+      expect(ready).toMatchObject({ ready: true, missingSecrets: ["WK_BIN_TEST_MISSING"] });
+      proc.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(out).toContain('"msg":"watchkeeper runtime stopped"');
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 40_000);
+});

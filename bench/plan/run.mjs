@@ -1,14 +1,17 @@
 // `npm run bench:plan`: wk plan on a 1,000-monitor, 100-service tree with 10 changed files, against
 // a single wk compile of the same tree. Runs the built modules (npm run build first) and the CLI.
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { changeFiles, generateTree } from "./generate-tree.mjs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+import { changeFiles } from "./change-files.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const tree = join(root, "bench/.work/plan-tree");
+const work = mkdtempSync(join(tmpdir(), "wk-bench-plan-"));
+const tree = join(work, "tree");
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const runs = Number(process.env.WK_BENCH_RUNS ?? 3);
 const cli = join(root, "bin/watchkeeper.js");
 
@@ -16,13 +19,17 @@ const git = (...args) => execFileSync("git", args, { cwd: tree, encoding: "utf8"
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x) => `${Math.round(x)} ms`;
 
-generateTree(tree);
+// The same tree as the compile benchmark, from its generator (TypeScript, transpiled here).
+const generator = join(work, "generate.mjs");
+await esbuild.build({ entryPoints: [join(root, "bench/compile/generate.ts")], outfile: generator, format: "esm", platform: "node", bundle: true, logLevel: "silent" });
+const { generateTree } = await import(pathToFileURL(generator).href);
+generateTree(tree, { monitors: 1000, services: 100, teams: 20 });
 git("init", "-q", "-b", "main");
 git("config", "user.email", "bench@example.test");
 git("config", "user.name", "bench");
 git("add", "-A");
 git("commit", "-q", "-m", "base");
-const changed = changeFiles(tree, 10);
+const changed = changeFiles(tree, { services: 100 });
 
 const { compileProject } = await import(join(root, "build/cli/compiler/index.js"));
 const { planProject } = await import(join(root, "build/cli/plan/plan-project.js"));
@@ -73,10 +80,11 @@ const ratio = median(planWall) / median(compileWall);
 const warmRatio = median(warmWall) / median(compileWall);
 const report = `# wk plan benchmark
 
-\`npm run bench:plan\` (bench/plan/run.mjs): a generated tree of 1,000 monitors in 100 services
-(one file per monitor, one policy file per service: schedule, escalation policy, service), committed
-to git; then ${changed.length} files changed in the working tree (8 monitors, 1 service urgency,
-1 schedule rotation) and \`wk plan --base HEAD --format json\` run as a CLI process.
+\`npm run bench:plan\` (bench/plan/run.mjs): the compile benchmark's tree (bench/compile/generate.ts:
+1,000 monitors, 100 services, 20 teams; one file per monitor, one policy file per service),
+committed to git; then ${changed.length} files changed in the working tree (8 monitors' \`for\`, one
+service's auto-resolve timeout, one schedule's rotation) and \`wk plan --base HEAD --format json\`
+run as a CLI process.
 Medians of ${runs} runs after one warm-up, on ${cpus().length} CPU cores shared with other work (load average ${loadavg()[0].toFixed(1)} at the end), Node ${process.version}.
 
 | Measure | Median |

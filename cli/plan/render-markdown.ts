@@ -49,11 +49,13 @@ function count(plan: Plan, action: "add" | "change" | "remove"): number {
 
 /** GitHub colors `diff` lines by their first character: + green, - red, ! orange. */
 function prefix(symbol: string): string {
-  return symbol === "~" ? "!" : symbol === "-/+" ? "-/+" : symbol;
+  return symbol === "~" ? "!" : symbol;
 }
 
+/** A title line and its property lines; a replacement's properties read as changes (orange). */
 function block(symbol: string, title: string, details: string[]): string[] {
-  return [`${symbol} ${fence(title)}`, ...details.map((d) => `${symbol === "-/+" ? "!" : symbol}     ${fence(d)}`)];
+  const detail = symbol === "-/+" ? "!" : symbol;
+  return [`${symbol} ${fence(title)}`, ...details.map((d) => `${detail}     ${fence(d)}`)];
 }
 
 function folded(summary: string, lines: string[]): string[] {

@@ -23,7 +23,8 @@ export async function run(args: Record<string, unknown>): Promise<number> {
   for (const [from, to] of Object.entries(RENAMES)) {
     if (existsSync(path.join(dir, from))) await rename(path.join(dir, from), path.join(dir, to));
   }
-  const shown = path.relative(process.cwd(), dir) || ".";
+  const relative = path.relative(process.cwd(), dir);
+  const shown = relative === "" ? "." : relative.startsWith("..") ? dir : relative;
   process.stdout.write(
     `created a watchkeeper project in ${shown}\n\nnext:\n  cd ${shown}\n  wk validate\n  wk compile\n`,
   );

@@ -1,10 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { Project, ts } from "ts-morph";
+import type { ts as TS } from "ts-morph";
 import { diagnostic } from "./diagnostic.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
+
+// Loaded with require: as an ES import, Node would first scan the 9 MB CommonJS TypeScript
+// bundle for its export names, which costs a noticeable part of a compile.
+const { Project, ts } = createRequire(import.meta.url)("ts-morph") as typeof import("ts-morph");
 
 /**
  * Type-checks the config and the project's modules as `tsc --noEmit` would under strict
@@ -22,7 +26,7 @@ export function typecheck(projectDir: string, files: string[], sdk: SdkLocation)
 }
 
 /** The options `wk validate` checks with; bench/compile gives `tsc` the same ones. */
-export function compilerOptions(projectDir: string, sdk: SdkLocation): ts.CompilerOptions {
+export function compilerOptions(projectDir: string, sdk: SdkLocation): TS.CompilerOptions {
   const esm = isEsmPackage(projectDir);
   const nodeTypes = nodeTypesRoot(projectDir, sdk);
   return {
@@ -83,7 +87,7 @@ const HINTS: Record<number, string> = {
   2552: "check the spelling",
 };
 
-function toDiagnostic(projectDir: string, d: ts.Diagnostic): Diagnostic {
+function toDiagnostic(projectDir: string, d: TS.Diagnostic): Diagnostic {
   const message = ts.flattenDiagnosticMessageText(d.messageText, " ");
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =

@@ -35,6 +35,7 @@ try {
     return ms;
   };
 
+  const loadBefore = os.loadavg()[0];
   time(wk, "wk compile");
   time(tsc, "tsc --noEmit");
   const wkTimes = [];
@@ -49,6 +50,7 @@ try {
   const { compileProject } = await import(pathToFileURL(path.join(ROOT, "build/cli/compiler/index.js")).href);
   const steps = (await compileProject({ projectDir: tree, write: false })).timings;
 
+  const loadAfter = os.loadavg()[0];
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const wkMedian = median(wkTimes);
   const tscMedian = median(tscTimes);
@@ -65,7 +67,8 @@ try {
     "",
     `Machine: ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, shared with other work;`,
     `Node ${process.version}, TypeScript (tsc and ts-morph) ${spawnSync(process.execPath, [tsc[0], "--version"], { encoding: "utf8" }).stdout.trim()}.`,
-    `Date: ${new Date().toISOString().slice(0, 10)}.`,
+    `Date: ${new Date().toISOString().slice(0, 10)}. Load average (1 min) ${loadBefore.toFixed(1)} before and ${loadAfter.toFixed(1)} after the runs:`,
+    "the cores are shared, so absolute times vary from run to run; the ratio of back-to-back runs is the measure.",
     "",
     "| Measure | Median | Runs |",
     "|---|---:|---|",

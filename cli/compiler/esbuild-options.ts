@@ -1,29 +1,33 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { BuildOptions, Metafile, Plugin } from "esbuild";
 import { isInside, type SdkLocation } from "./paths.js";
 
+/** Namespace of the SDK's modules inside a bundle. */
+export const SDK_NAMESPACE = "wk-sdk";
+
 /**
  * Resolves the bare specifier `watchkeeper` to the compiler's own SDK and marks the SDK's modules
  * free of side effects, so a bundle keeps only what it uses (monitors.mjs needs two functions,
- * not the manifest schema and its validation library).
+ * not the manifest schema and its validation library). The SDK lives in its own namespace so
+ * that only its ~15 modules go through these callbacks, not every import of the project.
  */
 export function sdkPlugin(sdk: SdkLocation): Plugin {
   return {
     name: "watchkeeper-sdk",
     setup(build) {
-      build.onResolve({ filter: /^watchkeeper$/ }, () => ({ path: sdk.runtimeEntry, sideEffects: false }));
-      build.onResolve({ filter: /^\./ }, async (args) => {
-        if (args.namespace !== "file" || !args.importer || !isInside(sdk.sdkDir, args.importer)) return undefined;
-        if (args.pluginData === "sdk") return undefined;
-        const resolved = await build.resolve(args.path, {
-          kind: args.kind,
-          importer: args.importer,
-          resolveDir: args.resolveDir,
-          pluginData: "sdk",
-        });
+      build.onResolve({ filter: /^watchkeeper$/ }, () => ({ path: sdk.runtimeEntry, namespace: SDK_NAMESPACE, sideEffects: false }));
+      build.onResolve({ filter: /.*/, namespace: SDK_NAMESPACE }, async (args) => {
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
-        return { ...resolved, sideEffects: false };
+        if (!isInside(sdk.sdkDir, resolved.path)) return resolved;
+        return { path: resolved.path, namespace: SDK_NAMESPACE, sideEffects: false };
       });
+      build.onLoad({ filter: /.*/, namespace: SDK_NAMESPACE }, async (args) => ({
+        contents: await readFile(args.path, "utf8"),
+        loader: args.path.endsWith(".ts") ? "ts" : "js",
+        resolveDir: path.dirname(args.path),
+      }));
     },
   };
 }
@@ -69,8 +73,9 @@ export function baseBuildOptions(projectDir: string, sdk: SdkLocation): BuildOpt
 export function normalizeModuleComments(text: string, metafile: Metafile, projectDir: string, sdk: SdkLocation): string {
   let out = text;
   for (const input of Object.keys(metafile.inputs)) {
-    if (!input.startsWith("..")) continue;
-    const absolute = path.resolve(projectDir, input);
+    const inSdk = input.startsWith(SDK_NAMESPACE + ":");
+    if (!input.startsWith("..") && !inSdk) continue;
+    const absolute = inSdk ? input.slice(SDK_NAMESPACE.length + 1) : path.resolve(projectDir, input);
     const stable = isInside(sdk.packageRoot, absolute)
       ? "watchkeeper/" + path.relative(sdk.packageRoot, absolute).split(path.sep).join("/")
       : "external/" + path.basename(absolute);

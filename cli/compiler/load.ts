@@ -6,7 +6,7 @@ import { findCycles } from "./cycles.js";
 import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
 import { CONFIG_FILE } from "./discover.js";
-import { ENTRY_NAMESPACE } from "./esbuild-options.js";
+import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
 import { importBundle, type FrameMapper } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
 import { isInside, relativePath, type SdkLocation } from "./paths.js";
@@ -41,7 +41,7 @@ export function loadEntry(projectDir: string, discovery: Discovery): string {
 /** Project files and their imports of other project files (SDK and packages left out). */
 export function importGraph(metafile: esbuild.Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const own = (input: string) => {
-    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
+    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith(SDK_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
     return !isInside(sdk.sdkDir, path.resolve(projectDir, input));
   };
   const graph = new Map<string, string[]>();

@@ -8,7 +8,7 @@ import type { Diagnostic } from "./types.js";
 export interface Typechecker {
   /** True when `check` runs beside the main thread (its result arrives later). */
   readonly parallel: boolean;
-  check(projectDir: string, files: string[]): Promise<Diagnostic[]>;
+  check(files: string[]): Promise<Diagnostic[]>;
   close(): Promise<void>;
 }
 
@@ -16,12 +16,12 @@ export interface Typechecker {
  * Starts the checker before discovery so TypeScript loads while the config is read. The worker
  * needs compiled JavaScript, so from sources (tests) the check runs inline on the main thread.
  */
-export function startTypechecker(sdk: SdkLocation): Typechecker {
+export function startTypechecker(sdk: SdkLocation, projectDir: string): Typechecker {
   const workerFile = new URL("./typecheck-worker.js", import.meta.url);
-  if (!import.meta.url.endsWith(".js") || !existsSync(fileURLToPath(workerFile))) return inlineChecker(sdk);
+  if (!import.meta.url.endsWith(".js") || !existsSync(fileURLToPath(workerFile))) return inlineChecker(sdk, projectDir);
   // A larger young generation: a type check allocates heavily and short-lived, and with the
   // default size the worker spent a tenth of its time in scavenges.
-  const worker = new Worker(workerFile, { workerData: { sdk }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+  const worker = new Worker(workerFile, { workerData: { sdk, projectDir }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
   const failed = new Promise<never>((_, reject) => {
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the type-check worker exited with code ${code}`)));
@@ -29,13 +29,13 @@ export function startTypechecker(sdk: SdkLocation): Typechecker {
   failed.catch(() => undefined);
   return {
     parallel: true,
-    check(projectDir, files) {
+    check(files) {
       const answer = new Promise<Diagnostic[]>((resolve, reject) => {
         worker.once("message", (reply: { ok: true; diagnostics: Diagnostic[] } | { ok: false; error: string }) =>
           reply.ok ? resolve(reply.diagnostics) : reject(new Error(`type check failed inside the compiler: ${reply.error}`)),
         );
       });
-      worker.postMessage({ projectDir, files });
+      worker.postMessage({ files });
       return Promise.race([answer, failed]);
     },
     async close() {
@@ -45,10 +45,10 @@ export function startTypechecker(sdk: SdkLocation): Typechecker {
   };
 }
 
-function inlineChecker(sdk: SdkLocation): Typechecker {
+function inlineChecker(sdk: SdkLocation, projectDir: string): Typechecker {
   return {
     parallel: false,
-    async check(projectDir, files) {
+    async check(files) {
       const { typecheck } = await import("./typecheck.js");
       return typecheck(projectDir, files, sdk);
     },

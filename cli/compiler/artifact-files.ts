@@ -1,0 +1,3 @@
+/** File names inside the compiled artifact folder (dist/watchkeeper/). */
+export const MANIFEST_FILE = "manifest.json";
+export const BUNDLE_FILE = "monitors.mjs";

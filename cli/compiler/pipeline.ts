@@ -1,0 +1,151 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
+import { UserError } from "../errors.js";
+import { runRules } from "../rules/index.js";
+import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
+import { CONFIG_FILE, discover } from "./discover.js";
+import type { Discovery } from "./discover.js";
+import { buildBundles } from "./bundles.js";
+import { loadProject, type LoadBundle } from "./load.js";
+import type { SdkLocation } from "./paths.js";
+import { schemaDiagnostics } from "./schema-check.js";
+import { synthesizeManifest, type MonitorBundle } from "./synthesize.js";
+import type { Typechecker } from "./typechecker.js";
+import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
+import { writeArtifact } from "./write.js";
+import { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
+
+/** The compile pipeline after the type checker has started (see index.ts). */
+export async function runPipeline(options: CompileOptions, sdk: SdkLocation, checker: Typechecker): Promise<CompileResult> {
+  const projectDir = path.resolve(options.projectDir);
+  const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
+  const now = options.now ?? new Date();
+  const timings: Record<string, number> = {};
+  const diagnostics: Diagnostic[] = [];
+  const finish = (manifest: CompileResult["manifest"] = null, bundle: string | null = null): CompileResult => {
+    const all = sortDiagnostics(dedupe(diagnostics));
+    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings };
+  };
+  const time = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await run();
+    } finally {
+      timings[step] = (timings[step] ?? 0) + Math.round(performance.now() - start);
+    }
+  };
+
+  const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
+  try {
+    const found = await time("discover", () => discover(projectDir, sdk, workDir));
+    diagnostics.push(...found.diagnostics);
+    if (!found.ok) return finish();
+    const { discovery } = found;
+
+    // esbuild works in its own process: both bundles are built while the type check runs.
+    const bundles = buildBundles(projectDir, discovery, sdk, workDir);
+    const loadBundle = bundles.then((b) => b.load);
+    const monitorsBundle = bundles.then((b) => b.monitors);
+    const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
+    typechecked.catch(() => undefined);
+    if (!checker.parallel && hasErrors(await typechecked)) {
+      diagnostics.push(...(await typechecked));
+      await Promise.all([loadBundle, monitorsBundle]);
+      return finish();
+    }
+
+    // With a worker, loading and validating overlap the type check; their findings count only
+    // when the types are sound, since a type error's runtime symptoms would only add noise.
+    const later: Diagnostic[] = [];
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time);
+    const typeErrors = await typechecked;
+    diagnostics.push(...typeErrors);
+    if (hasErrors(typeErrors)) return finish();
+    diagnostics.push(...later);
+    if (!artifact.manifest || artifact.bundle === null || hasErrors(diagnostics)) return finish(artifact.manifest);
+    const { manifest, bundle } = artifact;
+
+    if (options.write !== false) {
+      await time("write", async () => {
+        try {
+          await writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(manifest) + "\n", [BUNDLE_FILE]: bundle });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (!code) throw error;
+          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, 2, "check that the output folder's parent exists and is writable, or pass --out DIR");
+        }
+      });
+    }
+    return finish(manifest, bundle);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+type Timer = <T>(step: string, run: () => T | Promise<T>) => Promise<T>;
+
+/** load -> validate -> synthesize; findings go to `diagnostics`. */
+async function produce(
+  projectDir: string,
+  discovery: Discovery,
+  sdk: SdkLocation,
+  workDir: string,
+  now: Date,
+  loadBundle: Promise<LoadBundle>,
+  monitorsBundle: Promise<MonitorBundle>,
+  diagnostics: Diagnostic[],
+  time: Timer,
+): Promise<{ manifest: Manifest | null; bundle: string | null }> {
+  const loaded = await time("load", async () => {
+    const bundle = await loadBundle;
+    if (!bundle.ok) {
+      diagnostics.push(...bundle.diagnostics);
+      return null;
+    }
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir);
+    diagnostics.push(...result.diagnostics);
+    return result.loaded;
+  });
+  if (!loaded) {
+    await monitorsBundle;
+    return { manifest: null, bundle: null };
+  }
+
+  const manifest = await time("validate", () => {
+    const synthesized = synthesizeManifest(loaded);
+    diagnostics.push(...synthesized.diagnostics);
+    if (!synthesized.manifest) return null;
+    const sealed = sealManifest(synthesized.manifest);
+    const schema = schemaDiagnostics(sealed);
+    diagnostics.push(...schema);
+    if (schema.length > 0) return null;
+    const columns = columnIndex(loaded.locations.values());
+    const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
+    diagnostics.push(...runRules({ manifest: synthesized.manifest, config: loaded.config, sources: loaded.sources, now, locate }, CONFIG_FILE));
+    return sealed;
+  });
+  if (!manifest || hasErrors(diagnostics)) {
+    await monitorsBundle;
+    return { manifest, bundle: null };
+  }
+
+  const bundle = await time("synthesize", async () => {
+    const built = await monitorsBundle;
+    if (!built.ok) diagnostics.push(...built.diagnostics);
+    return built.ok ? built.text : null;
+  });
+  return { manifest, bundle };
+}
+
+/** Column of each `file:line` where a construct was made (the manifest keeps file:line only). */
+function columnIndex(locations: Iterable<Location>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const at of locations) {
+    if (!at.file || at.line === null || at.column === null) continue;
+    const key = `${at.file}:${at.line}`;
+    if (!out.has(key)) out.set(key, at.column);
+  }
+  return out;
+}

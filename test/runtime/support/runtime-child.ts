@@ -1,8 +1,10 @@
 /**
  * A runtime process for cross-process tests and the benchmark: loads an artifact folder and runs
  * it like `wk run`, configured by environment variables. WK_CHILD_DELIVERY=hold installs a delivery
- * that never dispatches (intents stay in the outbox), to stop a process between write and send.
+ * that never dispatches (intents stay in the outbox), to stop a process between write and send;
+ * WK_CHILD_LAGS=FILE records [time, scheduling lag ms] pairs there at shutdown.
  */
+import { writeFileSync } from "node:fs";
 import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
@@ -33,7 +35,8 @@ const url = await runtime.start();
 process.stderr.write(`READY ${url}\n`);
 const stop = async () => {
   await runtime.stop();
-  if (env.WK_CHILD_LAGS) process.stderr.write(`LAGS ${JSON.stringify(lags)}\n`);
+  // A file, written synchronously: a pipe write right before exit may be cut short.
+  if (env.WK_CHILD_LAGS) writeFileSync(env.WK_CHILD_LAGS, JSON.stringify(lags));
   process.exit(0);
 };
 process.once("SIGTERM", () => void stop());

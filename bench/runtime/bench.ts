@@ -52,6 +52,7 @@ try {
   );
   await writeArtifact(join(dir, "artifact"), manifestOf(monitors));
   const script = await bundleChild("bench");
+  cleanup.push(() => rm(script, { force: true }));
 
   // Phase 1: the runtime alone. Phase 2: the exporter alone, same target, same rate. On a small
   // shared machine the two at once starve each other and the lag measures the contention instead.

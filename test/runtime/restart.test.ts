@@ -29,6 +29,7 @@ describe("runtime restart after kill -9 (separate processes)", () => {
     for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
     await new Promise<void>((r) => target.close(() => r()));
     await rm(dir, { recursive: true, force: true });
+    if (script) await rm(script, { force: true });
   });
 
   const start = async (delivery: "log" | "hold") => {

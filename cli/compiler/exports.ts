@@ -58,7 +58,7 @@ function describe(name: string, value: unknown): ExportProblem | null {
   if (typeof record.kind === "string" && CHECK_KINDS.has(record.kind) && typeof record.id !== "string") {
     return {
       name,
-      message: `\`${name}\` is a ${record.kind} check (or diagnostic), not a monitor`,
+      message: `\`${name}\` is ${/^(?:http|[aeiou])/i.test(record.kind) ? "an" : "a"} ${record.kind} check (or diagnostic), not a monitor`,
       hint: "wrap it in a monitor: `monitor({ id, schedule, check: ... })`, and export the monitor",
     };
   }

@@ -33,7 +33,6 @@ const changed = changeFiles(tree, { services: 100 });
 
 const { compileProject } = await import(join(root, "build/cli/compiler/index.js"));
 const { planProject } = await import(join(root, "build/cli/plan/plan-project.js"));
-const { compileInWorker } = await import(join(root, "build/cli/plan/worker-compile.js"));
 
 function wall(args, env = {}) {
   const t0 = performance.now();
@@ -68,7 +67,6 @@ for (let i = 0; i < runs; i++) {
     projectDir: tree,
     base: { kind: "git", ref: "HEAD" },
     compile: (dir) => compileProject({ projectDir: dir, write: false }),
-    compileBase: { fn: compileInWorker, concurrent: true },
     now: new Date(),
   });
   if (!r.ok) throw new Error("tree does not compile");
@@ -99,14 +97,13 @@ The first plan row is cold: \`WK_PLAN_CACHE=off\`, so the base is compiled from 
 every time (what CI does on a fresh checkout). The warm row is a repeated local plan against the
 same base commit, whose compile is cached by git tree id under \`.watchkeeper/plan-cache/\`.
 
-Split of the plan (in-process, same modules, as \`wk plan\` runs them: the base compiles and
-mock-runs in a worker thread while the head compiles, so the first two rows overlap in time):
+Split of a cold plan (in-process, same modules, base cache off; steps run one after the other):
 
 | Step | Median |
 |---|---:|
 | compile head (working tree) | ${ms(split.compileHead)} |
-| compile base + its mock run, in the worker (git worktree of HEAD, incl. worktree add/remove) | ${ms(split.compileBase)} |
-| mock runs left on the main thread (head) | ${ms(split.mockRuns)} |
+| compile base (git worktree of HEAD, incl. worktree add/remove) | ${ms(split.compileBase)} |
+| mock runs (Pulumi program under mocks, base + head) | ${ms(split.mockRuns)} |
 | diff (monitors, resources, config, warnings incl. coverage) | ${ms(split.diff)} |
 
 Plan found: monitors ${JSON.stringify(plan.summary.monitors)}, resources ${JSON.stringify(plan.summary.resources)},

@@ -6,7 +6,6 @@ import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { renderJson } from "../plan/render-json.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
 import { renderText } from "../plan/render-text.js";
-import { compileInWorker, workerAvailable } from "../plan/worker-compile.js";
 
 type Format = "text" | "markdown" | "json";
 
@@ -19,8 +18,6 @@ export async function run(args: Record<string, unknown>): Promise<number> {
     projectDir,
     base,
     compile: (dir) => compileProject({ projectDir: dir, write: false }),
-    // The base compiles on another core while the head compiles here.
-    ...(workerAvailable() ? { compileBase: { fn: compileInWorker, concurrent: true } } : {}),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
     now: new Date(),

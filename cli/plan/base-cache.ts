@@ -1,17 +1,37 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_VERSION, canonicalJson, parseManifest, type Manifest } from "../../sdk/manifest/index.js";
 import type { RegisteredResource } from "./mock-run.js";
 
-/** Cached compiles of git bases, by content: `<state>/plan-cache/`. */
-const KEEP = 8;
+/** Cached compiles of git bases and their mock runs, by content: `<state>/plan-cache/`. */
+const KEEP = 16;
 
 export interface CachedBase {
   manifest: Manifest;
   resources: RegisteredResource[] | null;
+}
+
+/** Key of a manifest's mock-registered resources: they depend on the manifest and on this build only. */
+export function resourcesCacheKey(manifestHash: string): string {
+  return "resources-" + createHash("sha256").update(`${manifestHash}\n${buildFingerprint()}`).digest("hex").slice(0, 40);
+}
+
+/** Cached registered resources of a manifest, or null. */
+export async function readCachedResources(cacheDir: string, manifestHash: string): Promise<RegisteredResource[] | null> {
+  try {
+    const entry = JSON.parse(await readFile(join(cacheDir, `${resourcesCacheKey(manifestHash)}.json`), "utf8")) as { resources?: unknown };
+    return Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stores a manifest's registered resources. */
+export async function writeCachedResources(cacheDir: string, manifestHash: string, resources: RegisteredResource[]): Promise<void> {
+  await writeEntry(cacheDir, resourcesCacheKey(manifestHash), { resources });
 }
 
 /**
@@ -27,14 +47,17 @@ let fingerprint: string | undefined;
 
 function buildFingerprint(): string {
   if (fingerprint !== undefined) return fingerprint;
-  const here = fileURLToPath(import.meta.url);
-  const ext = here.endsWith(".ts") ? ".ts" : ".js";
-  const parts = [API_VERSION, packageVersion(dirname(here))];
-  for (const rel of [`../compiler/index${ext}`, `../../infra/program/oncall${ext}`, `./mock-run${ext}`]) {
-    const file = join(dirname(here), rel);
-    parts.push(existsSync(file) ? `${rel}@${statSync(file).mtimeMs}` : rel);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const parts = [API_VERSION, packageVersion(here)];
+  // The compiler, the Pulumi program and the planner: a rebuild of any of them invalidates.
+  for (const rel of ["../compiler", "../../infra/program", "."]) {
+    const dir = join(here, rel);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      if (/\.(js|ts)$/.test(name)) parts.push(`${rel}/${name}@${statSync(join(dir, name)).mtimeMs}`);
+    }
   }
-  fingerprint = parts.join("|");
+  fingerprint = createHash("sha256").update(parts.join("|")).digest("hex");
   return fingerprint;
 }
 
@@ -61,10 +84,14 @@ export async function readCachedBase(cacheDir: string, key: string): Promise<Cac
 
 /** Stores a base compile; keeps the newest few entries. Failures only cost the next plan time. */
 export async function writeCachedBase(cacheDir: string, key: string, base: CachedBase): Promise<void> {
+  await writeEntry(cacheDir, key, base);
+}
+
+async function writeEntry(cacheDir: string, key: string, entry: object): Promise<void> {
   try {
     await mkdir(cacheDir, { recursive: true });
     const file = join(cacheDir, `${key}.json`);
-    await writeFile(`${file}.tmp`, canonicalJson(base, 0));
+    await writeFile(`${file}.tmp`, canonicalJson(entry, 0));
     await rename(`${file}.tmp`, file);
     const entries = await Promise.all(
       (await readdir(cacheDir)).filter((f) => f.endsWith(".json")).map(async (f) => ({ f, mtime: (await stat(join(cacheDir, f))).mtimeMs })),

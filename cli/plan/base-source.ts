@@ -16,13 +16,13 @@ const exec = promisify(execFile);
 /** Compiles a project folder without writing anything (the command passes compileProject with write: false). */
 export type CompileFn = (projectDir: string) => Promise<CompileResult>;
 
-/** A compiled base, with its mock-registered resources when the compiler already ran them (worker). */
+/** A compiled base, with its mock-registered resources when they are already known (cache). */
 export interface CompiledBase {
   result: CompileResult;
   resources: RegisteredResource[] | null;
 }
 
-/** Compiles the base checkout; may run elsewhere (a worker thread) and run the mocks there too. */
+/** Compiles the base checkout; may also return its mock-registered resources. */
 export type BaseCompileFn = (projectDir: string) => Promise<CompiledBase>;
 
 /** A base that only compiles, in this thread. */

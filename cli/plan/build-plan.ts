@@ -14,7 +14,7 @@ export interface PlanInput {
   now: Date;
   /** Stand-in integration key for the mock runs (tests pass a canary to prove it never shows). */
   mockIntegrationKey?: string;
-  /** The base's registered resources when they were already computed (by the base's worker). */
+  /** The base's registered resources when they are already known (plan cache). */
   baseResources?: RegisteredResource[] | null;
 }
 
@@ -29,13 +29,16 @@ async function resourcesOf(manifest: Manifest | null, integrationKey?: string): 
 }
 
 /** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
-export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
+export async function buildPlan(
+  input: PlanInput,
+  clock: () => number = () => performance.now(),
+): Promise<{ plan: Plan; timings: PlanTimings; baseResources: RegisteredResource[] }> {
   const t0 = clock();
   const baseResources = input.baseResources ?? (await resourcesOf(input.base, input.mockIntegrationKey));
   const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
   const t1 = clock();
   const plan = diffPlan(input, baseResources, targetResources);
-  return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 } };
+  return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 }, baseResources };
 }
 
 /** The pure part: from two manifests and their registered resources to the plan. */

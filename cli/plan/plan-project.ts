@@ -1,6 +1,7 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
 import { baseFromFile, baseFromGitRef, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
+import { readCachedResources, writeCachedResources } from "./base-cache.js";
 import { buildPlan } from "./build-plan.js";
 import type { RegisteredResource } from "./mock-run.js";
 import type { Plan } from "./types.js";
@@ -13,17 +14,17 @@ export interface PlanProjectOptions {
   base: BaseSpec;
   compile: CompileFn;
   /**
-   * Compiles the git base. Default: `compile` in this thread, after the head. A worker-thread
-   * compiler lets the base compile (and its mock run) overlap with the head's.
+   * Compiles the git base; default `compile`. One after the other on purpose: the compiler already
+   * type-checks on a worker beside loading, and two overlapping compiles measured slower on 2 cores.
    */
-  compileBase?: { fn: BaseCompileFn; concurrent: boolean };
+  compileBase?: BaseCompileFn;
   /** Folder caching git-base compiles by content (e.g. `.watchkeeper/plan-cache`); null disables. */
   baseCacheDir?: string | null;
   now: Date;
   clock?: () => number;
 }
 
-/** Wall time of each step, in milliseconds. With a concurrent base, the compiles overlap. */
+/** Wall time of each step, in milliseconds. */
 export interface PlanProjectTimings {
   compileHead: number;
   compileBase: number;
@@ -45,42 +46,30 @@ interface LoadedBase {
 /** Compiles the working tree and the base, then plans. Base problems are thrown as user errors. */
 export async function planProject(options: PlanProjectOptions): Promise<PlanProjectResult> {
   const clock = options.clock ?? (() => performance.now());
-  const compileBase = options.compileBase ?? { fn: inThread(options.compile), concurrent: false };
+  const compileBase = options.compileBase ?? inThread(options.compile);
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const t0 = clock();
     const value = await work();
     return [value, clock() - t0];
   };
-  const loadBase = async (): Promise<LoadedBase> => {
-    const [loaded, elapsed] = await timed(() => baseOf(options, compileBase.fn));
-    return { ...loaded, elapsed };
-  };
-
-  let head: CompileResult;
-  let compileHead: number;
-  let base: LoadedBase;
-  if (compileBase.concurrent) {
-    const pendingBase = loadBase();
-    // A failing base must not go unobserved while the head compiles.
-    pendingBase.catch(() => undefined);
-    [head, compileHead] = await timed(() => options.compile(options.projectDir));
-    if (!head.ok || !head.manifest) return { ok: false, head };
-    base = await pendingBase;
-  } else {
-    [head, compileHead] = await timed(() => options.compile(options.projectDir));
-    if (!head.ok || !head.manifest) return { ok: false, head };
-    base = await loadBase();
-  }
+  const [head, compileHead] = await timed(() => options.compile(options.projectDir));
+  if (!head.ok || !head.manifest) return { ok: false, head };
+  const [loaded, compileBaseMs] = await timed(() => baseOf(options, compileBase));
+  const base: LoadedBase = { ...loaded, elapsed: compileBaseMs };
   const baseSource =
     options.base.kind === "git"
       ? { kind: "git" as const, ref: options.base.ref }
       : options.base.kind === "file"
         ? { kind: "file" as const, ref: options.base.path }
         : { kind: "empty" as const, ref: null };
-  const { plan, timings } = await buildPlan(
-    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: base.resources },
+  const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
+  const cachedResources =
+    base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
+  const { plan, timings, baseResources } = await buildPlan(
+    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources },
     clock,
   );
+  if (cacheDir && base.manifest && cachedResources === null) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
   return { ok: true, plan, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: base.elapsed, ...timings } };
 }
 

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
@@ -198,6 +199,7 @@ describe("wk plan against a git ref", () => {
     const second = await run();
     expect(compiled).toHaveLength(3); // head, base, head: the second base came from the cache
     expect(second.ok && first.ok && second.plan).toEqual(first.ok && first.plan);
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith("resources-"))).toHaveLength(1);
     r.commit("rename");
     const third = await run();
     expect(compiled).toHaveLength(5);

@@ -1,4 +1,4 @@
-import type { Manifest } from "../../sdk/manifest/schema.js";
+import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 import { diffConfig, diffMonitors } from "./manifest-diff.js";
 import { runUnderMocks, type RegisteredResource } from "./mock-run.js";
 import { diffResources } from "./resource-diff.js";
@@ -28,12 +28,39 @@ async function resourcesOf(manifest: Manifest | null, integrationKey?: string): 
   return manifest ? (await runUnderMocks(manifest, integrationKey)).resources : [];
 }
 
+/**
+ * What the Pulumi program reads from a manifest (keep in step with infra/program): when this is
+ * equal on both sides, so are the registered resources, and both mock runs can be skipped.
+ */
+export function onCallInputs(manifest: Manifest | null): string {
+  if (!manifest) return "";
+  const strip = <T extends { source: string }>(list: readonly T[]) => list.map(({ source: _moved, ...rest }) => rest);
+  return canonicalJson(
+    {
+      project: manifest.project.name,
+      publicUrl: manifest.settings.publicUrl,
+      users: strip(manifest.users),
+      teams: strip(manifest.teams),
+      schedules: strip(manifest.schedules),
+      escalationPolicies: strip(manifest.escalationPolicies),
+      services: strip(manifest.services),
+      silences: strip(manifest.silences),
+    },
+    0,
+  );
+}
+
 /** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
 export async function buildPlan(
   input: PlanInput,
   clock: () => number = () => performance.now(),
-): Promise<{ plan: Plan; timings: PlanTimings; baseResources: RegisteredResource[] }> {
+): Promise<{ plan: Plan; timings: PlanTimings; baseResources: RegisteredResource[] | null }> {
   const t0 = clock();
+  if (input.base && onCallInputs(input.base) === onCallInputs(input.target)) {
+    // Nothing the program reads changed (a monitors-only change): the resource diff is empty.
+    const t1 = clock();
+    return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 }, baseResources: null };
+  }
   const baseResources = input.baseResources ?? (await resourcesOf(input.base, input.mockIntegrationKey));
   const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
   const t1 = clock();

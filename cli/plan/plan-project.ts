@@ -69,7 +69,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources },
     clock,
   );
-  if (cacheDir && base.manifest && cachedResources === null) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
+  if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
   return { ok: true, plan, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: base.elapsed, ...timings } };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import { resourceType } from "../../infra/program/names.js";
 import { runUnderMocks, type RegisteredResource } from "../../cli/plan/mock-run.js";
 import { buildPlan } from "../../cli/plan/build-plan.js";
+import { diffResources } from "../../cli/plan/resource-diff.js";
 import { sampleManifest } from "./sample-manifest.js";
 
 function find(resources: RegisteredResource[], name: string): Record<string, unknown> {
@@ -142,6 +143,9 @@ describe("the Pulumi program under mocks", () => {
       }
     });
     expect(moved.hash).not.toBe(base.hash);
+    // The program itself registers the same resources with the same inputs...
+    expect(diffResources((await runUnderMocks(base)).resources, (await runUnderMocks(moved)).resources)).toEqual([]);
+    // ...and the plan shows nothing.
     const { plan } = await buildPlan({ base, baseSource: { kind: "file", ref: "deployed-manifest.json" }, target: moved, now: new Date("2026-11-21T00:00:00Z") });
     expect(plan.changesPresent).toBe(false);
     expect(plan.resources).toEqual([]);

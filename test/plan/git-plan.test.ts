@@ -199,7 +199,7 @@ describe("wk plan against a git ref", () => {
     const second = await run();
     expect(compiled).toHaveLength(3); // head, base, head: the second base came from the cache
     expect(second.ok && first.ok && second.plan).toEqual(first.ok && first.plan);
-    expect(readdirSync(cacheDir).filter((f) => f.startsWith("resources-"))).toHaveLength(1);
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith("resources-"))).toHaveLength(1); // service renamed: mocks ran
     r.commit("rename");
     const third = await run();
     expect(compiled).toHaveLength(5);

@@ -49,6 +49,17 @@ describe("planner rules", () => {
     expect(renderText(plan, { color: false })).toContain("against nothing (first deploy)");
   });
 
+  test("a monitors-only change skips the mock runs, since nothing the Pulumi program reads changed", async () => {
+    const target = sampleManifest((d) => (d.monitors[0]!.for = "5m"));
+    const { plan, timings } = await buildPlan({ base: sampleManifest(), baseSource: fromFile, target, now });
+    expect(timings.mockRuns).toBe(0);
+    expect(plan.resources).toEqual([]);
+    expect(plan.monitors.map((m) => m.changes)).toEqual([[{ path: "for", before: "2m", after: "5m" }]]);
+    const paged = sampleManifest((d) => (d.settings.publicUrl = "https://other.example.test"));
+    const { plan: hook } = await buildPlan({ base: sampleManifest(), baseSource: fromFile, target: paged, now });
+    expect(hook.resources.map((r) => [r.name, r.action])).toEqual([["webhook-subscription:runtime", "update"]]);
+  });
+
   test("warns when an escalation policy loses its last target", async () => {
     const base = sampleManifest();
     const target = sampleManifest((d) => {

@@ -1,7 +1,7 @@
 // `npm run bench:compile`: `wk compile` against `tsc --noEmit` on the same generated tree (1,000
 // monitors, 100 services, 20 teams), back to back, medians of 5 after one warm-up each.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -27,17 +27,26 @@ try {
 
   const wk = [path.join(ROOT, "bin/watchkeeper.js"), "compile", "--project", tree, "--out", path.join(work, "out")];
   const tsc = [path.join(ROOT, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", path.join(tree, "tsconfig.json")];
+  // CPU seconds (user + sys) come from GNU time when it is installed; wall time is the measure.
+  const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+  const cpu = { "wk compile": [], "tsc --noEmit": [] };
   const time = (args, label) => {
     const start = process.hrtime.bigint();
-    const run = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const run = gnuTime
+      ? spawnSync(gnuTime, ["-f", "WKCPU %U %S", process.execPath, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 })
+      : spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (run.status !== 0) throw new Error(`${label} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+    const used = /WKCPU ([\d.]+) ([\d.]+)/.exec(run.stderr);
+    if (used) cpu[label].push((Number(used[1]) + Number(used[2])) * 1000);
     return ms;
   };
 
   const loadBefore = os.loadavg()[0];
   time(wk, "wk compile");
   time(tsc, "tsc --noEmit");
+  cpu["wk compile"].length = 0;
+  cpu["tsc --noEmit"].length = 0;
   const wkTimes = [];
   const tscTimes = [];
   for (let i = 0; i < RUNS; i++) {
@@ -77,6 +86,12 @@ try {
     `| \`tsc --noEmit\` | ${Math.round(tscMedian)} ms | ${tscTimes.map(Math.round).join(", ")} |`,
     `| **ratio of the medians wk / tsc** (target <= 1.3) | **${ratio.toFixed(2)}** | |`,
     `| median of the per-round ratios | ${roundRatio.toFixed(2)} | ${wkTimes.map((w, i) => (w / tscTimes[i]).toFixed(2)).join(", ")} |`,
+    ...(cpu["wk compile"].length === RUNS
+      ? [
+          `| CPU time (user + sys) \`wk compile\` | ${Math.round(median(cpu["wk compile"]))} ms | ${cpu["wk compile"].map(Math.round).join(", ")} |`,
+          `| CPU time (user + sys) \`tsc --noEmit\` | ${Math.round(median(cpu["tsc --noEmit"]))} ms | ${cpu["tsc --noEmit"].map(Math.round).join(", ")} |`,
+        ]
+      : []),
     "",
     "Split of one in-process compile (ms, `CompileResult.timings`; esbuild bundles overlap the type check):",
     "",

@@ -35,6 +35,15 @@ describe("observe", () => {
     expect(out.map((o) => [o.labels, o.observation.kind])).toEqual([[{ instance: "a" }, "failing"], [{ instance: "b" }, "ok"]]);
   });
 
+  it("fires for every returned PromQL series when the monitor has no threshold or condition, like an alerting rule", () => {
+    const m = monitorSpec({
+      id: "errors",
+      check: { kind: "prometheus", server: "http://127.0.0.1:9090", query: "rate(x[5m]) > 0.05", headers: {}, timeout: "5s" },
+    });
+    const out = observe({ kind: "results", results: [result({ labels: { pod: "a" }, value: 0.2 })] }, m, undefined, [{ pod: "b" }]);
+    expect(out.map((o) => [o.labels, o.observation.kind])).toEqual([[{ pod: "a" }, "failing"], [{ pod: "b" }, "ok"]]);
+  });
+
   it("maps a check error to failing or unknown as onError says", () => {
     expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a" }), undefined, [])[0]!.observation.kind).toBe("failing");
     expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a", onError: "unknown" }), undefined, [])[0]!.observation.kind).toBe("unknown");

@@ -67,13 +67,18 @@ function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: Chec
   return { labels: result.labels, result, observation, firing };
 }
 
-/** The code condition decides when the monitor has one; else the threshold on the value; else the check's own ok. */
+/**
+ * The code condition decides when the monitor has one; else the threshold on the value; else, for a
+ * PromQL check, every returned series fires (as in a Prometheus alerting rule, where the query's own
+ * comparison such as `> 0.05` filters the series); else the check's own ok.
+ */
 function isFiring(monitor: MonitorSpec, code: MonitorCode | undefined, result: CheckResult): boolean {
   if (monitor.code.condition) {
     if (!code?.condition) throw new Error(`the bundle has no condition for ${monitor.id}`);
     return code.condition(result) === true;
   }
   if (monitor.threshold !== null && result.value !== null) return !result.ok || breaches(result.value, monitor.threshold);
+  if (monitor.check.kind === "prometheus") return true;
   return !result.ok;
 }
 

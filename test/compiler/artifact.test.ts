@@ -49,6 +49,8 @@ describe("the compiled artifact", () => {
       ["payments-nightly-script", "monitors/payments.ts:25"],
     ]);
     expect(parsed.manifest.services[0]!.source).toBe("policies/oncall.ts:22");
+    // References are followed: the Slack channel is not exported, yet the monitors bring it along.
+    expect(parsed.manifest.channels.map((c) => [c.id, c.source])).toEqual([["payments-slack", "monitors/payments.ts:4"]]);
     const code = (await import(pathToFileURL(path.join(out, "monitors.mjs")).href)).default as MonitorBundle;
     expect(Object.keys(code)).toEqual(["payments-error-rate", "payments-health", "payments-nightly-script"]);
     expect(code["payments-health"]!.condition!({ ok: true, value: 900, message: "", labels: {}, details: {}, durationMs: 1 })).toBe(true);

@@ -19,9 +19,7 @@ export interface Typechecker {
 export function startTypechecker(sdk: SdkLocation, projectDir: string): Typechecker {
   const workerFile = new URL("./typecheck-worker.js", import.meta.url);
   if (!import.meta.url.endsWith(".js") || !existsSync(fileURLToPath(workerFile))) return inlineChecker(sdk, projectDir);
-  // A larger young generation: a type check allocates heavily and short-lived, and with the
-  // default size the worker spent a tenth of its time in scavenges.
-  const worker = new Worker(workerFile, { workerData: { sdk, projectDir }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+  const worker = new Worker(workerFile, { workerData: { sdk, projectDir } });
   const failed = new Promise<never>((_, reject) => {
     worker.once("error", reject);
     worker.once("exit", (code) => reject(new Error(`the type-check worker exited with code ${code}`)));

@@ -10,7 +10,7 @@ import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
 import { importBundle, type FrameMapper } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
 import { isInside, relativePath, type SdkLocation } from "./paths.js";
-import { authorFrame, errorMessage } from "./stack.js";
+import { authorFrame, errorMessage, frameLocator } from "./stack.js";
 import type { Diagnostic } from "./types.js";
 
 /** The project as loaded: its config, every construct, and where each was made. */
@@ -111,8 +111,9 @@ export async function loadProject(
 
   const constructs = collectConstructs([config, ...namespaces]);
   const locations = new Map<Construct, Location>();
+  const locate = frameLocator(projectDir, sdk, mapFrame);
   for (const c of constructs) {
-    locations.set(c, authorFrame(constructStack(c), projectDir, sdk, mapFrame) ?? { file: null, line: null, column: null });
+    locations.set(c, locate(constructStack(c)) ?? { file: null, line: null, column: null });
   }
   return { loaded: { config, constructs, locations, sources }, diagnostics };
 }

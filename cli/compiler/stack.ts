@@ -12,24 +12,44 @@ const FRAME_RE = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/;
  * bundle are mapped back to the author's `.ts` files with `mapFrame`.
  */
 export function authorFrame(stack: string | undefined, projectDir: string, sdk: SdkLocation, mapFrame?: FrameMapper): Location | null {
-  if (!stack) return null;
+  return frameLocator(projectDir, sdk, mapFrame)(stack);
+}
+
+/**
+ * `authorFrame` for many stacks at once. Thousands of constructs share their SDK frames, so each
+ * distinct frame is mapped and classified once.
+ */
+export function frameLocator(projectDir: string, sdk: SdkLocation, mapFrame?: FrameMapper): (stack: string | undefined) => Location | null {
   const sdkSources = path.join(sdk.packageRoot, "sdk");
-  for (const text of stack.split("\n")) {
-    const match = FRAME_RE.exec(text);
-    if (!match) continue;
+  // Per raw frame: the author's location, or null for a frame that is not the author's.
+  const seen = new Map<string, Location | null>();
+  const resolve = (frame: string): Location | null => {
+    const match = FRAME_RE.exec(frame);
+    if (!match) return null;
     let file = match[1]!;
     if (file.startsWith("file://")) file = fileURLToPath(file);
-    if (!path.isAbsolute(file)) continue;
+    if (!path.isAbsolute(file)) return null;
     let line = Number(match[2]);
     let column = Number(match[3]);
     const mapped = mapFrame?.(file, line, column);
     if (mapped) ({ file, line, column } = mapped);
-    if (isInside(sdk.sdkDir, file) || isInside(sdkSources, file)) continue;
-    if (file.split(path.sep).includes("node_modules")) continue;
-    if (!isInside(projectDir, file)) continue;
+    if (isInside(sdk.sdkDir, file) || isInside(sdkSources, file)) return null;
+    if (file.split(path.sep).includes("node_modules")) return null;
+    if (!isInside(projectDir, file)) return null;
     return { file: relativePath(projectDir, file), line, column };
-  }
-  return null;
+  };
+  return (stack) => {
+    if (!stack) return null;
+    for (const frame of stack.split("\n")) {
+      let at = seen.get(frame);
+      if (at === undefined) {
+        at = resolve(frame);
+        seen.set(frame, at);
+      }
+      if (at) return at;
+    }
+    return null;
+  };
 }
 
 /** The first line of an error's message, without the stack. */

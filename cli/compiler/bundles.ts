@@ -29,6 +29,8 @@ export async function buildBundles(
       outdir: workDir,
       outExtension: { ".js": ".mjs" },
       sourcemap: "external",
+      // Only positions are needed (construct locations); the sources are on disk.
+      sourcesContent: false,
     });
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);

@@ -78,6 +78,8 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       entryPoints: [configFile],
       outfile: path.join(workDir, "config.mjs"),
       sourcemap: "external",
+      // Only positions are needed (construct locations); the sources are on disk.
+      sourcesContent: false,
     });
     outputs = result.outputFiles!;
   } catch (error) {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,7 @@ export async function writeCachedResources(cacheDir: string, manifestHash: strin
 /**
  * A compile of committed content depends only on that content and on this build of Watchkeeper,
  * so (root tree id, project folder, build fingerprint) identifies it. The fingerprint changes with
- * the package version and whenever the compiler or the Pulumi program is rebuilt.
+ * the package version and with the code of the compiler, the Pulumi program and the planner.
  */
 export function baseCacheKey(treeId: string, projectRel: string): string {
   return createHash("sha256").update(`${treeId}\n${projectRel}\n${buildFingerprint()}`).digest("hex").slice(0, 40);
@@ -49,15 +49,17 @@ function buildFingerprint(): string {
   if (fingerprint !== undefined) return fingerprint;
   const here = dirname(fileURLToPath(import.meta.url));
   const parts = [API_VERSION, packageVersion(here)];
-  // The compiler, the Pulumi program and the planner: a rebuild of any of them invalidates.
+  // The code of the compiler, the Pulumi program and the planner: any change to it invalidates
+  // (by content, so a rebuild that produces the same files keeps the cache).
+  const hash = createHash("sha256").update(parts.join("|"));
   for (const rel of ["../compiler", "../../infra/program", "."]) {
     const dir = join(here, rel);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort()) {
-      if (/\.(js|ts)$/.test(name)) parts.push(`${rel}/${name}@${statSync(join(dir, name)).mtimeMs}`);
+      if (/\.(js|ts)$/.test(name) && !name.endsWith(".d.ts")) hash.update(`${rel}/${name}\n`).update(readFileSync(join(dir, name)));
     }
   }
-  fingerprint = createHash("sha256").update(parts.join("|")).digest("hex");
+  fingerprint = hash.digest("hex");
   return fingerprint;
 }
 

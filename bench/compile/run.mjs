@@ -111,7 +111,7 @@ try {
     "the compiler loads and parses the library and SDK declarations while the config is read. It is a plain",
     "`ts.createProgram` (ts-morph's `Project` cost about 15% more CPU), and TypeScript is loaded with `require`.",
     "One esbuild build makes both bundles, and only the SDK's 15 modules go through plugin callbacks. Construct",
-    "locations are mapped from an external source map on demand (Node's `--enable-source-maps` made loading 5x",
+    "locations are mapped from an external source map without embedded sources, on demand (Node's `--enable-source-maps` made loading 5x",
     "slower). The cron rule and the time-zone offsets are memoized, coverage subtraction is linear, and the",
     "secret scan skips files with no candidate anchor.",
     "",

@@ -9,12 +9,14 @@ import type { SqliteStore } from "./sqlite-store.js";
  */
 export class StoreAlertControl implements AlertControl {
   private readonly severity: Map<string, Severity>;
+  private readonly manual: Set<string>;
 
   constructor(
     private readonly store: SqliteStore,
     manifest: Manifest,
   ) {
     this.severity = new Map(manifest.monitors.map((m) => [m.id, m.severity]));
+    this.manual = new Set(manifest.monitors.filter((m) => m.check.kind === "manual").map((m) => m.id));
   }
 
   acknowledge(dedupKey: string, by: string, at: number): boolean {
@@ -30,6 +32,8 @@ export class StoreAlertControl implements AlertControl {
     if (!alert || alert.state !== "firing") return false;
     const t = resolve(alert, { reason }, at, { severity: this.severityOf(alert.monitorId) });
     this.store.commitAlerts([t.alert], t.intents, at);
+    // An emergency resolved in PagerDuty is over: the manual check must not fire again on its next tick.
+    if (this.manual.has(alert.monitorId)) this.store.recordEmergencyResolved(alert.monitorId, at);
     return true;
   }
 

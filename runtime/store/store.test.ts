@@ -92,6 +92,17 @@ describe("SqliteStore", () => {
     ]);
   });
 
+  it("ends the emergency when an emergency alert is resolved from PagerDuty, so the manual check stops firing", () => {
+    const t = fire("panic", 1);
+    store.recordEmergency("panic", 1, "site is down");
+    store.recordEvaluation("panic", [t.alert], [], t.intents, 1);
+    const manual = monitorSpec({ id: "panic", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Emergency" } });
+    const control = new StoreAlertControl(store, manifestOf([manual]));
+    expect(store.lastEmergencyResolved("panic")).toBeNull();
+    expect(control.resolve("wk-panic", 50, "resolved in PagerDuty")).toBe(true);
+    expect(store.lastEmergencyResolved("panic")).toBe(50);
+  });
+
   it("resolves firing alerts of monitors removed from the manifest and keeps the others", () => {
     const gone = fire("gone", 1);
     const kept = fire("kept", 1, { instance: "a" });

@@ -1,17 +1,7 @@
 import { Cron } from "croner";
+import { normalizeCron } from "../../sdk/cron.js";
 
-/**
- * Quartz writes `?` for "no specific value" in the day-of-month or day-of-week field. croner 9
- * reads `?` as "the value at the time the job is created", which would pin a Quartz schedule to
- * today's date, so it is rewritten to `*` before croner sees it.
- */
-export function normalizeCron(expression: string): string {
-  return expression
-    .trim()
-    .split(/\s+/)
-    .map((field) => (field === "?" ? "*" : field))
-    .join(" ");
-}
+export { normalizeCron };
 
 /** Why a cron expression is unusable, or null when croner accepts it and it fires at some point. */
 export function cronProblem(expression: string, timeZone: string, now: Date): string | null {

@@ -1,17 +1,18 @@
 import { Cron } from "croner";
+import { normalizeCron } from "../../sdk/cron.js";
 
 /**
- * Normalises the cron forms the sdk accepts to what croner understands. Quartz's `?` means "no
- * specific value" in day-of-month or day-of-week, but croner substitutes the current time for `?`,
- * which would make the schedule depend on when the process started; so `?` becomes `*`.
+ * The sdk's normalisation (Quartz `?` becomes `*`, nicknames pass), with the field count checked.
  * Day-of-week numbers keep the cron convention (0 or 7 = Sunday); names (MON-FRI) are safe either way.
  */
 export function normaliseCron(expression: string): string {
-  const fields = expression.trim().split(/\s+/);
+  const normalized = normalizeCron(expression);
+  if (normalized.startsWith("@")) return normalized;
+  const fields = normalized.split(" ");
   if (fields.length < 5 || fields.length > 6) {
     throw new Error(`cron expression ${JSON.stringify(expression)} must have 5 fields, or 6 with seconds first`);
   }
-  return fields.map((f) => (f === "?" ? "*" : f)).join(" ");
+  return normalized;
 }
 
 /** A cron schedule in an IANA time zone that answers "when next after t" without timers of its own. */

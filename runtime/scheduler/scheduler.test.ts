@@ -21,6 +21,8 @@ describe("cron schedules", () => {
 
   it("rejects expressions with the wrong number of fields", () => {
     expect(() => normaliseCron("* * *")).toThrow(/5 fields/);
+    expect(normaliseCron("@hourly")).toBe("@hourly");
+    expect(new CronSchedule("@hourly", "UTC").nextAfter(Date.UTC(2026, 0, 1, 10, 30))).toBe(Date.UTC(2026, 0, 1, 11, 0));
   });
 });
 

@@ -15,9 +15,8 @@ export const websiteEmergency = monitor({
   schedule: { every: "15s" },
   check: check.manual({ password: secret("EMERGENCY_PASSWORD"), title: "Website emergency" }),
   // The REST incident is the page (high urgency, set on the channel). No `service` here: it would
-  // page a second time through Events v2. Severity stays "error" because a critical monitor must
-  // name a service (rule critical-routes-to-service).
-  severity: "error",
+  // page a second time through Events v2; the incident channel is this critical monitor's route.
+  severity: "critical",
   channels: [emergencyIncident, customerEmail],
   notifyOnAcknowledge: [customerEmail],
   labels: { team: "web", source: "customer" },

@@ -89,7 +89,7 @@ describe("pagerduty-limits", () => {
 });
 
 describe("critical-routes-to-service", () => {
-  it("reports a critical monitor without a service and leaves a warning-level one alone", async () => {
+  it("reports a critical monitor that pages nobody, and accepts a service or a PagerDuty incident channel", async () => {
     const { result } = await compileFixture("rule-critical-routes");
     const found = byCode(result, "critical-routes-to-service");
     expect(found).toHaveLength(1);

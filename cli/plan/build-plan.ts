@@ -1,6 +1,6 @@
 import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 import { diffConfig, diffMonitors } from "./manifest-diff.js";
-import { runUnderMocks, type RegisteredResource } from "./mock-run.js";
+import type { RegisteredResource } from "./mock-run.js";
 import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
 import { PLAN_FORMAT_VERSION, type EntryAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
@@ -25,7 +25,10 @@ export interface PlanTimings {
 
 /** Registered resources of a manifest under mocks; an empty base registers nothing. */
 async function resourcesOf(manifest: Manifest | null, integrationKey?: string): Promise<RegisteredResource[]> {
-  return manifest ? (await runUnderMocks(manifest, integrationKey)).resources : [];
+  if (!manifest) return [];
+  // Loaded on demand: Pulumi takes most of a second to load, and monitors-only plans never need it.
+  const { runUnderMocks } = await import("./mock-run.js");
+  return (await runUnderMocks(manifest, integrationKey)).resources;
 }
 
 /**

@@ -39,7 +39,8 @@ export interface DeployDeps {
  * unapproved destruction, run Pulumi, then store routing keys (0600) and the deployed manifest.
  */
 export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): Promise<number> {
-  if (deps.findPulumi(o.env) === null) {
+  const pulumiBin = deps.findPulumi(o.env);
+  if (pulumiBin === null) {
     throw new UserError(
       "the pulumi CLI is not on PATH; wk deploy drives Pulumi through its Automation API and needs it",
       1,
@@ -89,6 +90,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       stackName: o.stackName,
       stateDir: o.stateDir,
       env: o.env,
+      pulumiBin,
       expectedBaseHash: base?.hash ?? null,
       onOutput: (text) => deps.out(text),
     });

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { declareOnCall } from "../program/oncall.js";
@@ -14,6 +14,8 @@ export interface DeployStackOptions {
   stateDir: string;
   /** The environment to read settings from (PULUMI_*, PAGERDUTY_*). */
   env: NodeJS.ProcessEnv;
+  /** The `pulumi` executable found on PATH or through WK_PULUMI_BIN. */
+  pulumiBin: string;
   /**
    * Hash of the manifest the plan was made against (null: nothing deployed). The stack records the
    * hash it was last deployed from; a mismatch means the plan's base is not what is deployed.
@@ -57,7 +59,10 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
   const secrets = [env["PAGERDUTY_TOKEN"] ?? "", env["PULUMI_CONFIG_PASSPHRASE"] ?? ""].filter(Boolean);
   let stack: Stack;
   try {
-    const pulumiCommand = await PulumiCommand.get({ skipVersionCheck: false });
+    // The Automation API runs ROOT/bin/pulumi; a CLI found elsewhere is taken from PATH as is.
+    const binDir = dirname(options.pulumiBin);
+    const root = basename(binDir) === "bin" ? dirname(binDir) : undefined;
+    const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
     stack = await LocalWorkspace.createOrSelectStack(
       { stackName: options.stackName, projectName: PROJECT_NAME, program: async () => declareOnCall(options.manifest).outputs },
       {

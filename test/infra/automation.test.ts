@@ -28,6 +28,7 @@ describe("Automation API settings checks (no engine needed)", () => {
       stackName: "production",
       stateDir: dir,
       env: { PATH: process.env["PATH"] ?? "", PAGERDUTY_TOKEN: "pd-secret-canary" },
+      pulumiBin: "pulumi",
       expectedBaseHash: null,
       onOutput: () => {},
     }).catch((e: unknown) => e);
@@ -52,6 +53,7 @@ if (!pulumiCli) {
         stackName: "ci-check",
         stateDir: dir,
         env: { PULUMI_CONFIG_PASSPHRASE: "test-passphrase" },
+        pulumiBin: pulumiCli,
         expectedBaseHash: null,
         onOutput: () => {},
       }).catch((e: unknown) => e);
@@ -66,6 +68,7 @@ if (!pulumiCli) {
         stackName: "ci-check",
         stateDir: dir,
         env: { PULUMI_CONFIG_PASSPHRASE: "test-passphrase", PAGERDUTY_TOKEN: "x" },
+        pulumiBin: pulumiCli,
         expectedBaseHash: "sha256:not-deployed",
         onOutput: () => {},
       }).catch((e: unknown) => e);

@@ -74,7 +74,7 @@ describe("wk deploy", () => {
   test("writes the routing keys to a 0600 file, never to stdout, and saves the deployed manifest", async () => {
     const p = await project(sampleManifest());
     expect(await deployProject(p.options, p.deps)).toBe(0);
-    expect(p.calls[0]).toMatchObject({ stackName: "production", expectedBaseHash: null });
+    expect(p.calls[0]).toMatchObject({ stackName: "production", expectedBaseHash: null, pulumiBin: "/opt/pulumi/bin/pulumi" });
     const keysFile = join(p.stateDir, "routing-keys.json");
     expect(JSON.parse(await readFile(keysFile, "utf8"))).toEqual({ "payments-api": CANARY_KEY });
     expect((await stat(keysFile)).mode & 0o777).toBe(0o600);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { buildPlan } from "../../cli/plan/build-plan.js";
+import { buildPlan, diffPlan } from "../../cli/plan/build-plan.js";
 import { baseFromFile } from "../../cli/plan/base-source.js";
 import { uncoveredHours } from "../../cli/plan/coverage.js";
 import { diffResources } from "../../cli/plan/resource-diff.js";
@@ -40,6 +40,22 @@ describe("planner rules", () => {
         replaceBecause: ["service"],
       },
     ]);
+  });
+
+  test("renders a replacement with its reason, and keeps values from breaking the Markdown fence", () => {
+    const type = "pagerduty:index/serviceIntegration:ServiceIntegration";
+    const base = sampleManifest();
+    const target = sampleManifest((d) => (d.monitors[0]!.summary = "```\n# injected"));
+    const plan = diffPlan(
+      { base, baseSource: fromFile, target, now },
+      [{ type, name: "integration:a:events-v2", inputs: { service: "service:a", type: "events_api_v2_inbound_integration" } }],
+      [{ type, name: "integration:a:events-v2", inputs: { service: "service:b", type: "events_api_v2_inbound_integration" } }],
+    );
+    const md = renderMarkdown(plan);
+    expect(md).toContain("-/+ integration:a:events-v2 (ServiceIntegration) (replaced because service changed)");
+    expect(md).toContain('!     service: "service:a" -> "service:b"');
+    expect(md.match(/```/g)).toHaveLength(4); // two folded sections, each one fence pair
+    expect(renderText(plan, { color: false })).toContain("  -/+ integration:a:events-v2 ServiceIntegration (replaced because service changed)");
   });
 
   test("an empty base plans every resource as a create", async () => {

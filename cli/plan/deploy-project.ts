@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { DeployResult, DeployStackOptions } from "../../infra/automation/deploy-stack.js";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
@@ -7,7 +7,7 @@ import type { CompileResult } from "../compiler/types.js";
 import { UserError } from "../errors.js";
 import { baseFromFile, type CompileFn } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
-import { deployedManifestPath, saveDeployedManifest, writeRoutingKeys } from "./deployed-files.js";
+import { deployedManifestPath, saveDeployedManifest, SERVICE_IDS_FILE, writeRoutingKeys, writeServiceIds } from "./deployed-files.js";
 import { summaryLines } from "./render-common.js";
 
 export interface DeployProjectOptions {
@@ -99,9 +99,10 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
     throw error;
   }
   await writeRoutingKeys(o.routingKeysOut, result.routingKeys);
+  await writeServiceIds(join(o.stateDir, SERVICE_IDS_FILE), result.serviceIds);
   const saved = await saveDeployedManifest(o.stateDir, head.manifest);
   deps.out(
-    `Deployed ${head.manifest.hash} to stack ${o.stackName}. Routing keys of ${Object.keys(result.routingKeys).length} service(s) written to ${o.routingKeysOut} (mode 0600); deployed manifest saved to ${saved}.\n`,
+    `Deployed ${head.manifest.hash} to stack ${o.stackName}. Routing keys of ${Object.keys(result.routingKeys).length} service(s) written to ${o.routingKeysOut} (mode 0600), service IDs to ${join(o.stateDir, SERVICE_IDS_FILE)}; deployed manifest saved to ${saved}.\n`,
   );
   return 0;
 }

@@ -5,6 +5,8 @@ import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 /** Files `wk deploy` keeps under the state folder. */
 export const DEPLOYED_MANIFEST_FILE = "deployed-manifest.json";
 export const ROUTING_KEYS_FILE = "routing-keys.json";
+/** PagerDuty service IDs by service id, read by the runtime's REST incident channel. */
+export const SERVICE_IDS_FILE = "service-ids.json";
 
 /** Default location of the deployed manifest: the next plan's base. */
 export function deployedManifestPath(stateDir: string): string {
@@ -25,6 +27,13 @@ export async function writeRoutingKeys(path: string, keys: Record<string, string
   } finally {
     await rm(temp, { force: true });
   }
+}
+
+/** Writes the PagerDuty service IDs `{ serviceId: "PXXXXXX" }` (not secret) for the runtime. */
+export async function writeServiceIds(path: string, ids: Record<string, string>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.tmp`, JSON.stringify(ids, Object.keys(ids).sort(), 2) + "\n");
+  await rename(`${path}.tmp`, path);
 }
 
 /** Saves the manifest that was just deployed, in canonical form. */

@@ -28,6 +28,8 @@ export interface DeployStackOptions {
 export interface DeployResult {
   /** Events API v2 routing keys by service id. Secret: write to a 0600 file, never print. */
   routingKeys: Record<string, string>;
+  /** PagerDuty service IDs by service id; not secret. */
+  serviceIds: Record<string, string>;
   /** Resource operations the engine performed, e.g. `{ create: 3, same: 7 }`. */
   operations: Record<string, number>;
 }
@@ -99,8 +101,9 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
   try {
     const result = await stack.up({ onOutput: (text) => options.onOutput(redact(text, secrets)), color: "never" });
     const routingKeys = (result.outputs["routingKeys"]?.value ?? {}) as Record<string, string>;
+    const serviceIds = (result.outputs["serviceIds"]?.value ?? {}) as Record<string, string>;
     const operations = Object.fromEntries(Object.entries(result.summary.resourceChanges ?? {}).map(([op, n]) => [op, Number(n)]));
-    return { routingKeys, operations };
+    return { routingKeys, serviceIds, operations };
   } catch (error) {
     throw new DeployFailure(
       "engine",

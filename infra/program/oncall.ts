@@ -16,8 +16,15 @@ export interface OnCallOptions {
 export interface OnCallStack {
   /** Every resource declared, so callers (the planner) can wait for their registration. */
   resources: pulumi.Resource[];
-  /** The stack outputs: routing keys (secret) by service id, and the deployed manifest's hash. */
-  outputs: { routingKeys: pulumi.Output<Record<string, string>>; manifestHash: string };
+  /**
+   * The stack outputs: routing keys (secret) by service id, PagerDuty service IDs by service id (the
+   * REST incident channel opens incidents on them), and the deployed manifest's hash.
+   */
+  outputs: {
+    routingKeys: pulumi.Output<Record<string, string>>;
+    serviceIds: pulumi.Output<Record<string, string>>;
+    manifestHash: string;
+  };
 }
 
 /** Declares the PagerDuty side of a compiled manifest. Reads the manifest and nothing else. */
@@ -33,11 +40,14 @@ export function declareOnCall(manifest: Manifest, options: OnCallOptions = {}): 
   const webhook = declareWebhookSubscription(manifest, opts);
   const keys: Record<string, pulumi.Output<string>> = {};
   for (const [serviceId, key] of [...services.integrationKeys].sort(([a], [b]) => a.localeCompare(b))) keys[serviceId] = key;
+  const serviceIds: Record<string, pulumi.Output<string>> = {};
+  for (const service of manifest.services) serviceIds[service.id] = refs.services.get(service.id)!;
   return {
     resources: [...people, ...schedules, ...policies, ...services.resources, ...windows, ...webhook],
     outputs: {
       // The runtime needs these to send events; they are credentials, so the output is secret.
       routingKeys: pulumi.secret(pulumi.all(keys)),
+      serviceIds: pulumi.all(serviceIds),
       manifestHash: manifest.hash,
     },
   };

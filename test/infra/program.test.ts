@@ -135,6 +135,12 @@ describe("the Pulumi program under mocks", () => {
     expect(run.outputs.manifestHash).toBe(sampleManifest().hash);
   });
 
+  test("exports the PagerDuty service IDs by service id, in the clear, for the REST incident channel", async () => {
+    const run = await runUnderMocks(sampleManifest(), "canary-routing-key");
+    expect(await pulumi.isSecret(run.outputs.serviceIds)).toBe(false);
+    expect(Object.keys(await valueOf(run.outputs.serviceIds))).toEqual(["payments-api"]);
+  });
+
   test("moving definitions to other files changes nothing in the plan", async () => {
     const base = sampleManifest();
     const moved = sampleManifest((d) => {

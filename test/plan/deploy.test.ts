@@ -49,7 +49,7 @@ async function project(manifest: Manifest) {
     deployStack: async (o): Promise<DeployResult> => {
       calls.push(o);
       o.onOutput("Updating (production)\n");
-      return { routingKeys: { "payments-api": CANARY_KEY }, operations: { create: 10 } };
+      return { routingKeys: { "payments-api": CANARY_KEY }, serviceIds: { "payments-api": "PSVC123" }, operations: { create: 10 } };
     },
     confirm: null,
     out: (t) => out.push(t),
@@ -78,6 +78,7 @@ describe("wk deploy", () => {
     const keysFile = join(p.stateDir, "routing-keys.json");
     expect(JSON.parse(await readFile(keysFile, "utf8"))).toEqual({ "payments-api": CANARY_KEY });
     expect((await stat(keysFile)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(join(p.stateDir, "service-ids.json"), "utf8"))).toEqual({ "payments-api": "PSVC123" });
     const printed = p.out.join("");
     expect(printed).toContain("Updating (production)");
     expect(printed).toContain("written to");

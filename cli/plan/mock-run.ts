@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Manifest } from "../../sdk/manifest/schema.js";
-import { declareOnCall } from "../../infra/program/oncall.js";
+import { declareOnCall, type OnCallStack } from "../../infra/program/oncall.js";
 import { getUserToken, resourceType } from "../../infra/program/names.js";
 
 /** One resource as the Pulumi engine would receive it: type token, logical name, resolved inputs. */
@@ -13,7 +13,7 @@ export interface RegisteredResource {
 /** What a mock run yields: the registered resources and the stack outputs, secrets still wrapped. */
 export interface MockRun {
   resources: RegisteredResource[];
-  outputs: { routingKeys: pulumi.Output<Record<string, string>>; manifestHash: string };
+  outputs: OnCallStack["outputs"];
 }
 
 /** Stand-in integration key: a real key only exists after `wk deploy` and never enters the plan. */

@@ -27,7 +27,7 @@ export async function run(args: Record<string, unknown>): Promise<number> {
     },
     {
       findPulumi: findPulumiCli,
-      compile: (dir) => compileProject({ projectDir: dir, write: false }),
+      compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
       deployStack,
       confirm: process.stdin.isTTY ? ask : null,
       out: (text) => process.stdout.write(text),

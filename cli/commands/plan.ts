@@ -17,7 +17,7 @@ export async function run(args: Record<string, unknown>): Promise<number> {
   const result = await planProject({
     projectDir,
     base,
-    compile: (dir) => compileProject({ projectDir: dir, write: false }),
+    compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
     now: new Date(),

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { locateSdk } from "./paths.js";
-import { startTypechecker } from "./typechecker.js";
+import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
 
 export type { CompileOptions, CompileResult, Diagnostic, Severity } from "./types.js";
@@ -16,7 +16,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const projectDir = path.resolve(options.projectDir);
   const sdk = locateSdk();
   // The type check is the longest step: it starts before the rest of the compiler is even loaded.
-  const checker = startTypechecker(sdk, projectDir);
+  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir);
   try {
     const { runPipeline } = await import("./pipeline.js");
     return await runPipeline({ ...options, projectDir }, sdk, checker);

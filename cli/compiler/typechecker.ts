@@ -43,6 +43,11 @@ export function startTypechecker(sdk: SdkLocation, projectDir: string): Typechec
   };
 }
 
+/** No type check: for sources already validated (a plan's git base). */
+export function skipTypecheck(): Typechecker {
+  return { parallel: false, check: async () => [], close: async () => {} };
+}
+
 function inlineChecker(sdk: SdkLocation, projectDir: string): Typechecker {
   return {
     parallel: false,

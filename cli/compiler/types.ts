@@ -24,6 +24,11 @@ export interface CompileOptions {
   write?: boolean;
   /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */
   now?: Date;
+  /**
+   * Run the TypeScript type check (default true). `wk plan` turns it off for a git base: committed
+   * code was validated when it merged, and the plan needs only the base's manifest.
+   */
+  typecheck?: boolean;
 }
 
 export interface CompileResult {

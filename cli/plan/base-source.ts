@@ -13,8 +13,11 @@ import { UserError } from "../errors.js";
 
 const exec = promisify(execFile);
 
-/** Compiles a project folder without writing anything (the command passes compileProject with write: false). */
-export type CompileFn = (projectDir: string) => Promise<CompileResult>;
+/**
+ * Compiles a project folder without writing anything (the command passes compileProject with
+ * write: false); `typecheck: false` skips the TypeScript check.
+ */
+export type CompileFn = (projectDir: string, options?: { typecheck?: boolean }) => Promise<CompileResult>;
 
 /** A compiled base, with its mock-registered resources when they are already known (cache). */
 export interface CompiledBase {

@@ -94,6 +94,21 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
     }
   });
 
+  test("the git base is not type-checked again: a committed type slip that still loads does not block the plan", async () => {
+    write("monitors/typo.ts", `import { check, monitor } from "watchkeeper";\nconst n: string = 5;\nexport const typo = monitor({ id: "typo-check", schedule: "* * * * *", check: check.tcp({ host: "db.example.test", port: 5432 }), summary: String(n) });\n`);
+    git("-c", "user.email=t@example.test", "-c", "user.name=t", "add", "-A");
+    git("-c", "user.email=t@example.test", "-c", "user.name=t", "commit", "-q", "-m", "typo");
+    try {
+      rmSync(join(dir, "monitors/typo.ts"));
+      const result = await plan({ base: "HEAD", format: "json" });
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).monitors).toContainEqual(expect.objectContaining({ id: "typo-check", action: "remove" }));
+    } finally {
+      git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
   test("an unknown base ref is a user error naming the ref", async () => {
     const error = await plan({ base: "release-9" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);

@@ -1,0 +1,122 @@
+import { durationMs } from "../../../sdk/duration.js";
+import type { OncallScheduleSpec, ScheduleLayerSpec } from "../../../sdk/manifest/schema.js";
+import { parseZonedDateTime, zonedInstant, zonedParts } from "./zoned-time.js";
+
+/** Who is on call from `start` to `end` (ms since epoch). */
+export interface Shift {
+  start: number;
+  end: number;
+  user: string;
+  /** Index of the layer that put this user on call. */
+  layer: number;
+}
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The final on-call timeline of a schedule over [from, to), as PagerDuty renders it: each layer
+ * rotates its users in turns counted from the hand-off, limited by its restrictions in the
+ * schedule's time zone; a later layer (drawn above) overrides the ones before it where it is on.
+ */
+export function renderSchedule(schedule: OncallScheduleSpec, from: number, to: number): Shift[] {
+  let taken: Interval[] = [];
+  const shifts: Shift[] = [];
+  for (let i = schedule.layers.length - 1; i >= 0; i--) {
+    const own = layerShifts(schedule.layers[i]!, i, schedule.timeZone, from, to);
+    for (const segment of own) {
+      for (const piece of subtract(segment, taken)) shifts.push({ ...segment, ...piece });
+    }
+    taken = union([...taken, ...own]);
+  }
+  return mergeShifts(shifts.sort((a, b) => a.start - b.start));
+}
+
+/** One layer's own shifts (before other layers override it). */
+export function layerShifts(layer: ScheduleLayerSpec, index: number, timeZone: string, from: number, to: number): Shift[] {
+  const layerStart = parseZonedDateTime(layer.start, timeZone);
+  const layerEnd = layer.end === null ? to : parseZonedDateTime(layer.end, timeZone);
+  const handoff = parseZonedDateTime(layer.rotationVirtualStart, timeZone) ?? layerStart;
+  if (layerStart === undefined || layerEnd === undefined || handoff === undefined || layer.users.length === 0) return [];
+  const active: Interval = { start: Math.max(from, layerStart), end: Math.min(to, layerEnd) };
+  if (active.end <= active.start) return [];
+  const windows = layer.restrictions.length === 0 ? [active] : restrictionWindows(layer, timeZone, active);
+  const turn = durationMs(layer.rotationTurnLength);
+  const out: Shift[] = [];
+  for (const w of windows) {
+    let t = w.start;
+    while (t < w.end) {
+      const k = Math.floor((t - handoff) / turn);
+      const turnEnd = handoff + (k + 1) * turn;
+      const end = Math.min(w.end, turnEnd);
+      const n = layer.users.length;
+      out.push({ start: t, end, user: layer.users[((k % n) + n) % n]!, layer: index });
+      t = end;
+    }
+  }
+  return out;
+}
+
+/** The times a layer's restrictions allow inside `active`, merged. */
+function restrictionWindows(layer: ScheduleLayerSpec, timeZone: string, active: Interval): Interval[] {
+  const windows: Interval[] = [];
+  // Start a week early: a weekly restriction that began last week may still be running.
+  for (let day = active.start - 8 * DAY; day < active.end + DAY; day += DAY) {
+    const p = zonedParts(day, timeZone);
+    for (const r of layer.restrictions) {
+      if (r.type === "weekly_restriction" && r.startDayOfWeek !== p.weekday) continue;
+      const [h, m, s] = r.startTimeOfDay.split(":").map(Number) as [number, number, number];
+      const start = zonedInstant(p.year, p.month, p.day, h, m, s, timeZone);
+      const end = start + durationMs(r.duration);
+      const clipped = { start: Math.max(start, active.start), end: Math.min(end, active.end) };
+      if (clipped.end > clipped.start) windows.push(clipped);
+    }
+  }
+  return union(windows);
+}
+
+/** Sorted, non-overlapping union of intervals. */
+export function union(intervals: Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => a.start - b.start);
+  const out: Interval[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last && i.start <= last.end) last.end = Math.max(last.end, i.end);
+    else out.push({ start: i.start, end: i.end });
+  }
+  return out;
+}
+
+/** The parts of `segment` outside `taken` (sorted, non-overlapping). */
+function subtract(segment: Interval, taken: Interval[]): Interval[] {
+  // Binary search for the first taken interval that ends after the segment starts.
+  let lo = 0;
+  let hi = taken.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (taken[mid]!.end <= segment.start) lo = mid + 1;
+    else hi = mid;
+  }
+  const pieces: Interval[] = [];
+  let t = segment.start;
+  for (let i = lo; i < taken.length && taken[i]!.start < segment.end; i++) {
+    if (taken[i]!.start > t) pieces.push({ start: t, end: taken[i]!.start });
+    t = Math.max(t, taken[i]!.end);
+  }
+  if (t < segment.end) pieces.push({ start: t, end: segment.end });
+  return pieces;
+}
+
+function mergeShifts(shifts: Shift[]): Shift[] {
+  const out: Shift[] = [];
+  for (const s of shifts) {
+    const last = out[out.length - 1];
+    if (last && last.user === s.user && last.layer === s.layer && last.end === s.start) last.end = s.end;
+    else out.push({ ...s });
+  }
+  return out;
+}

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import pc from "picocolors";
+import picocolors from "picocolors";
+
+const colors = picocolors.createColors(process.stdout.isTTY === true && !process.env["NO_COLOR"]);
 import { Agent } from "undici";
 import { alertKey } from "../../runtime/alerts/alert-key.js";
 import { loadArtifact } from "../../runtime/artifact.js";
@@ -121,7 +123,9 @@ function report(monitor: MonitorSpec, error: string | null, tookMs: number, judg
   };
 }
 
+/** Colors only on a terminal (picocolors alone would also color under CI=true). */
 function render(r: MonitorReport): string {
+  const pc = colors;
   const lines = [`${pc.bold(r.id)} (${r.kind}, ${Math.round(r.durationMs)} ms)`];
   if (r.error) lines.push(`  check error: ${r.error}`);
   for (const s of r.series) {

@@ -2,7 +2,7 @@ import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
 import type { Observation } from "../alerts/state.js";
 import type { CheckOutcome } from "../checks/types.js";
-import { breaches } from "./threshold.js";
+import { thresholdHolds } from "../../sdk/threshold.js";
 import { errorText, renderSummary } from "./summary.js";
 
 /** One label set's verdict for this tick, with the result it came from (recorded in recent results). */
@@ -77,7 +77,7 @@ function isFiring(monitor: MonitorSpec, code: MonitorCode | undefined, result: C
     if (!code?.condition) throw new Error(`the bundle has no condition for ${monitor.id}`);
     return code.condition(result) === true;
   }
-  if (monitor.threshold !== null && result.value !== null) return !result.ok || breaches(result.value, monitor.threshold);
+  if (monitor.threshold !== null && result.value !== null) return !result.ok || thresholdHolds(result.value, monitor.threshold);
   if (monitor.check.kind === "prometheus") return true;
   return !result.ok;
 }

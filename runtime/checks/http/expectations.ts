@@ -1,6 +1,6 @@
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import { durationMs } from "../../../sdk/duration.js";
-import { holds } from "../shared/compare.js";
+import { thresholdHolds } from "../../../sdk/threshold.js";
 import { formatMs } from "../shared/deadline.js";
 import { BODY_LIMIT_BYTES, type HttpResponse } from "../shared/http-request.js";
 import { asNumber, parseJson, readPath } from "../shared/json-path.js";
@@ -68,7 +68,7 @@ function jsonFailures(assertions: Expect["json"], res: HttpResponse): string[] {
       const n = asNumber(value);
       const t = assertion.threshold;
       if (n === null) failures.push(`JSON ${assertion.path} is not a number`);
-      else if (!holds(n, t)) failures.push(`JSON ${assertion.path} is ${n}, expected ${t.op} ${t.value}`);
+      else if (!thresholdHolds(n, t)) failures.push(`JSON ${assertion.path} is ${n}, expected ${t.op} ${t.value}`);
     }
   }
   return failures;

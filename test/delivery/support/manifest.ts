@@ -1,44 +1,19 @@
 import { sealManifest, type ChannelSpec, type Manifest, type MonitorSpec, type ServiceSpec } from "../../../sdk/manifest/index.js";
+import { manifestOf, monitorSpec } from "../../runtime/support/manifest.js";
 
-/** A monitor spec with sensible defaults for delivery tests. */
+/** A monitor spec with delivery-test defaults, on top of the runtime tests' defaults. */
 export function testMonitor(id: string, overrides: Partial<MonitorSpec> = {}): MonitorSpec {
-  return {
+  const base = monitorSpec({ id });
+  return monitorSpec({
     id,
     name: `Monitor ${id}`,
-    description: null,
     owner: "team-a",
     schedule: { kind: "every", every: "30s" },
-    check: {
-      kind: "http",
-      url: `https://${id}.example.com/health`,
-      method: "GET",
-      headers: {},
-      body: null,
-      timeout: "5s",
-      followRedirects: true,
-      expect: { status: [], maxLatency: null, headers: {}, json: [], bodyContains: null, tlsExpiryWithin: null },
-    },
-    threshold: null,
-    for: "0s",
-    keepFiringFor: "0s",
-    failureThreshold: 1,
-    successThreshold: 1,
-    repeatEvery: null,
-    onError: "fail",
-    severity: "critical",
-    service: null,
-    channels: [],
-    ackChannels: [],
-    inhibits: [],
-    labels: {},
+    check: { ...(base.check as Extract<MonitorSpec["check"], { kind: "http" }>), url: `https://${id}.example.com/health`, timeout: "5s", followRedirects: true },
     summary: `${id} is failing`,
     runbook: `https://runbooks.example.com/${id}`,
-    diagnostics: [],
-    code: { condition: false, summary: false, run: false, extract: false },
-    codeHash: "none",
-    source: `monitors/${id}.ts`,
     ...overrides,
-  };
+  });
 }
 
 export function testService(id: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec {
@@ -77,19 +52,13 @@ export function testManifest(parts: {
   secrets?: string[];
   publicUrl?: string | null;
 }): Manifest {
+  const { hash: _hash, ...empty } = manifestOf(parts.monitors, parts.secrets ?? [], "Example status");
   return sealManifest({
-    apiVersion: "watchkeeper.dev/v1",
-    kind: "Manifest",
+    ...empty,
     project: { name: "delivery-tests" },
-    monitors: parts.monitors,
     services: parts.services ?? [],
-    escalationPolicies: [],
-    schedules: [],
-    teams: [],
-    users: [],
     channels: parts.channels ?? [],
     silences: parts.silences ?? [],
-    secrets: parts.secrets ?? [],
     settings: { statusPage: { title: "Example status" }, publicUrl: parts.publicUrl === undefined ? "https://status.example.com" : parts.publicUrl },
   });
 }

@@ -120,11 +120,11 @@ async function produce(
     const sealed = sealManifest(synthesized.manifest);
     const schema = schemaDiagnostics(sealed);
     diagnostics.push(...schema);
-    if (schema.length > 0) return null;
     const columns = columnIndex(loaded.locations.values());
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
-    diagnostics.push(...runRules({ manifest: synthesized.manifest, config: loaded.config, sources: loaded.sources, now, locate }, CONFIG_FILE));
-    return sealed;
+    const context = { manifest: synthesized.manifest, config: loaded.config, sources: loaded.sources, now, locate };
+    diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
+    return schema.length > 0 ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {
     await monitorsBundle;

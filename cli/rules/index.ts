@@ -22,8 +22,20 @@ export const RULES: readonly NamedRule[] = [
   { name: "oncall-coverage", description: "first escalation steps cover the next 4 weeks", check: oncallCoverage },
 ];
 
-/** Runs every rule and applies the config's levels. */
-export function runRules(ctx: RuleContext, configFile: string): Diagnostic[] {
-  const findings = RULES.flatMap((rule) => rule.check(ctx));
+/**
+ * Runs every rule and applies the config's levels. With `schemaFailed`, the manifest is known to
+ * break the schema somewhere: the rules still run so that every problem is reported at once, but a
+ * rule that trips over the malformed part is skipped, since what it would say is a symptom of
+ * the schema error already reported.
+ */
+export function runRules(ctx: RuleContext, configFile: string, schemaFailed = false): Diagnostic[] {
+  const findings = RULES.flatMap((rule) => {
+    if (!schemaFailed) return rule.check(ctx);
+    try {
+      return rule.check(ctx);
+    } catch {
+      return [];
+    }
+  });
   return applyLevels(findings, ctx.config.rules, RULES.map((r) => r.name), configFile);
 }

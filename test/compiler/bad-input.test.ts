@@ -23,6 +23,13 @@ function expectReported(compiled: Awaited<ReturnType<typeof compileFixture>>, co
 }
 
 describe("bad input becomes diagnostics with file:line and a hint, and nothing is written", () => {
+  it("a schema problem does not hide rule findings: all are reported together", async () => {
+    const compiled = await compileFixture("schema-and-rules");
+    expectReported(compiled, "WK3001", "monitors/db.ts", 3);
+    expectReported(compiled, "valid-schedules", "monitors/db.ts", 3);
+    expectReported(compiled, "critical-routes-to-service", "monitors/db.ts", 3);
+  });
+
   it("a syntax error points at the broken line", async () => {
     const d = expectReported(await compileFixture("syntax-error"), /^TS1\d{3}$/, "monitors/broken.ts", 7);
     expect(d.column).toBeGreaterThan(0);

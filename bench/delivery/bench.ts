@@ -2,7 +2,7 @@
  * Delivery benchmark: time from a failing check's completion to the PagerDuty recording server's
  * receipt of the trigger, over N alerts (default 1,000), no group wait. Runs the real runtime
  * (scheduler tick, alert state machine, SQLite outbox) with the real delivery pipeline in one
- * process; the check is a stub that fails at once, so the number measures everything after it.
+ * process; the check is a script that fails at once, so the number measures everything after it.
  * Env: WK_BENCH_ALERTS (1000), WK_BENCH_SERVICES (10), WK_BENCH_GAP_MS (5), WK_BENCH_OUT.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -36,4 +37,25 @@ export async function copyFixture(name: string): Promise<{ dir: string; cleanup:
   await cp(path.join(FIXTURES, name), dir, { recursive: true });
   await writeFile(path.join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }));
   return { dir, cleanup: () => rm(base, { recursive: true, force: true }) };
+}
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`bin/watchkeeper.js`) as its own process, without color. */
+export function wk(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "watchkeeper.js"), ...args], { cwd: ROOT, env: { ...process.env, ...env, FORCE_COLOR: "0" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b));
+    child.stderr.on("data", (b: Buffer) => (stderr += b));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }

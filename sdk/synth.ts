@@ -7,7 +7,7 @@ import type { Monitor, ScheduleExpression } from "./constructs/monitor.js";
 import type { EscalationPolicy, Restriction, Schedule, Service, Team, User } from "./constructs/oncall.js";
 import type { MaintenanceWindow, Silence } from "./constructs/silence.js";
 import type { Diagnostic } from "./constructs/diagnostics.js";
-import { API_VERSION, type Manifest } from "./manifest/schema.js";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, type Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
 type Spec<K extends keyof Manifest> = Manifest[K] extends (infer T)[] ? T : never;
@@ -187,6 +187,12 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
     settings: {
       statusPage: { title: config.statusPage?.title ?? config.name },
       publicUrl: config.publicUrl ?? null,
+      runtime: {
+        openReads: config.runtime?.openReads ?? DEFAULT_RUNTIME_SETTINGS.openReads,
+        maxSilence: config.runtime?.maxSilence ?? DEFAULT_RUNTIME_SETTINGS.maxSilence,
+        webhookMaxAge: config.runtime?.webhookMaxAge ?? DEFAULT_RUNTIME_SETTINGS.webhookMaxAge,
+        retention: { ...DEFAULT_RUNTIME_SETTINGS.retention, ...config.runtime?.retention },
+      },
     },
   };
 }

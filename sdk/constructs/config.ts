@@ -24,6 +24,22 @@ export interface ProjectConfig {
   statusPage?: { title?: string };
   /** Public URL of the runtime (links, PagerDuty webhook subscription). */
   publicUrl?: string;
+  /** How the runtime guards and keeps its state; every field has a safe default (docs/security.md). */
+  runtime?: {
+    /** Serve `/api/*` details and internal views without the API token (default false: the status page alone is public). */
+    openReads?: boolean;
+    /** Longest silence the API accepts (default "14d"). */
+    maxSilence?: string;
+    /** PagerDuty webhook events older than this are refused as replays (default "10m"). */
+    webhookMaxAge?: string;
+    /** How long stored records are kept (defaults: results 48h, notifications 30d, silences 30d, inbound 7d, resolvedAlerts 30d). */
+    retention?: Partial<Record<"results" | "notifications" | "silences" | "inbound" | "resolvedAlerts", string>>;
+  };
+  /** How the compiler loads the project's modules. */
+  load?: {
+    /** Wall-clock limit for loading all modules in the sandbox (default "30s"). */
+    timeout?: string;
+  };
 }
 
 /** The project's `watchkeeper.config.ts` default export. */

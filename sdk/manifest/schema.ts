@@ -345,6 +345,30 @@ export const silenceSpecSchema = z.object({
   source: z.string(),
 });
 
+/** What the runtime keeps, and for how long; every table it writes has a retention. */
+export const retentionSchema = z.object({
+  /** Check results (beyond the most recent ones per monitor, which are always kept). */
+  results: durationSchema,
+  /** Dispatched outbox rows, finished deliveries and the notification log. */
+  notifications: durationSchema,
+  /** Silences and maintenance windows, counted from when they ended. */
+  silences: durationSchema,
+  /** Inbound webhook ids and other replay-protection records. */
+  inbound: durationSchema,
+  /** Resolved alerts, counted from when they resolved. */
+  resolvedAlerts: durationSchema,
+});
+
+export const runtimeSettingsSchema = z.object({
+  /** Serve the detail API and internal views without the API token. */
+  openReads: z.boolean(),
+  /** Longest silence the API accepts. */
+  maxSilence: durationSchema,
+  /** PagerDuty webhook events older than this (from `occurred_at`) are refused. */
+  webhookMaxAge: durationSchema,
+  retention: retentionSchema,
+});
+
 export const manifestSchema = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal("Manifest"),
@@ -365,6 +389,8 @@ export const manifestSchema = z.object({
     statusPage: z.object({ title: z.string() }),
     /** Public URL of the runtime, used for links and the PagerDuty webhook subscription. */
     publicUrl: z.string().nullable(),
+    /** Runtime safety settings; absent in manifests compiled before they existed (defaults apply). */
+    runtime: runtimeSettingsSchema.optional(),
   }),
 });
 
@@ -387,3 +413,18 @@ export type ChannelKind = ChannelSpec["kind"];
 export type SilenceSpec = z.infer<typeof silenceSpecSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type SecretRefSpec = z.infer<typeof secretRefSchema>;
+export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
+export type Retention = z.infer<typeof retentionSchema>;
+
+/** The defaults every runtime setting takes when the project says nothing (docs/security.md). */
+export const DEFAULT_RUNTIME_SETTINGS: RuntimeSettings = {
+  openReads: false,
+  maxSilence: "14d",
+  webhookMaxAge: "10m",
+  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d" },
+};
+
+/** The manifest's runtime settings with defaults filled in (older manifests carry none). */
+export function runtimeSettingsOf(manifest: { settings: { runtime?: RuntimeSettings | undefined } }): RuntimeSettings {
+  return manifest.settings.runtime ?? DEFAULT_RUNTIME_SETTINGS;
+}

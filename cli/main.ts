@@ -1,5 +1,5 @@
 import yargs, { type Argv } from "yargs";
-import { reportError } from "./errors.js";
+import { EXIT, reportError, UserError } from "./errors.js";
 
 /**
  * The CLI entry. Each command's implementation is a plain async function in `commands/NAME.ts`,
@@ -105,16 +105,23 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .help()
     .version()
-    .fail((message, error, y) => {
+    .fail((message, error) => {
       if (error) throw error;
-      void y;
-      process.stderr.write(`error: ${message}\nrun \`wk --help\` for usage\n`);
-      process.exit(2);
+      throw new UserError(message, EXIT.usage, "run `wk --help` for usage");
     });
 
+  // The single exit point: whatever a command leaves behind (a stray rejection, a throw from a
+  // timer) is reported as a bug with exit 3, never as Node's default 1 or as "changes present".
+  process.on("uncaughtException", (error) => fail(error));
+  process.on("unhandledRejection", (error) => fail(error));
   try {
     await cli.parseAsync();
   } catch (error) {
     process.exitCode = reportError(error);
   }
+}
+
+function fail(error: unknown): never {
+  process.exitCode = reportError(error);
+  process.exit();
 }

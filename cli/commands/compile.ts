@@ -1,8 +1,9 @@
 import path from "node:path";
 import { BUNDLE_FILE, compileProject, formatDiagnostics, jsonReport, MANIFEST_FILE } from "../compiler/index.js";
+import { EXIT, type ExitStatus } from "../errors.js";
 
 /** `wk compile`: validate, then write manifest.json and monitors.mjs when nothing is wrong. */
-export async function run(args: Record<string, unknown>): Promise<number> {
+export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const result = await compileProject({
     projectDir: String(args.project ?? "."),
     outDir: typeof args.out === "string" ? args.out : undefined,
@@ -19,5 +20,5 @@ export async function run(args: Record<string, unknown>): Promise<number> {
       process.stdout.write("nothing written: fix the errors above and compile again\n");
     }
   }
-  return result.ok ? 0 : 1;
+  return result.ok ? EXIT.ok : EXIT.findings;
 }

@@ -6,9 +6,10 @@ import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { deployProject } from "../plan/deploy-project.js";
 import { ROUTING_KEYS_FILE } from "../plan/deployed-files.js";
+import { EXIT, type ExitStatus } from "../errors.js";
 
 /** `wk deploy`: apply the PagerDuty changes through Pulumi and hand the routing keys to the runtime. */
-export async function run(args: Record<string, unknown>): Promise<number> {
+export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const projectDir = resolve(String(args["project"] ?? "."));
   const stateDir = join(projectDir, ".watchkeeper");
   const str = (key: string) => (typeof args[key] === "string" ? (args[key] as string) : null);

@@ -1,5 +1,5 @@
 import { OpsgenieServer, PagerDutyServer, SlackServer, type RecordedRequest, type RecordingServer } from "../../test/support/vendors/index.js";
-import { UserError } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 
 interface DevArgs {
   port?: number;
@@ -22,7 +22,7 @@ function describe(vendor: string, req: RecordedRequest): string {
  * loopback, prints the environment and base URLs that point a runtime at them, and prints every
  * request they receive until interrupted. They validate requests like the vendors do.
  */
-export async function run(raw: Record<string, unknown>): Promise<number> {
+export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as DevArgs;
   const first = args.port ?? 0;
   if (!Number.isInteger(first) || first < 0 || first > 65533) throw new UserError("--port must be 0 (any free port) or a port number below 65534");
@@ -41,7 +41,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
     await slack.start(port(2));
   } catch (error) {
     await Promise.all(servers.map(([, s]) => s.stop()));
-    throw new UserError(`could not start the recording servers: ${error instanceof Error ? error.message : String(error)}`, 1, "pick another --port, or 0 for free ports");
+    throw new UserError(`could not start the recording servers: ${error instanceof Error ? error.message : String(error)}`, EXIT.findings, "pick another --port, or 0 for free ports");
   }
   for (const [name, server] of servers) server.onRecord = (req) => process.stdout.write(`${describe(name, req)}\n`);
 
@@ -65,5 +65,5 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
     process.once("SIGTERM", () => done());
   });
   await Promise.all(servers.map(([, s]) => s.stop()));
-  return 0;
+  return EXIT.ok;
 }

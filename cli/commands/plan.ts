@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
-import { UserError } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { renderJson } from "../plan/render-json.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
@@ -10,7 +10,7 @@ import { renderText } from "../plan/render-text.js";
 type Format = "text" | "markdown" | "json";
 
 /** `wk plan`: compile the working tree and a base, print the property-level diff. */
-export async function run(args: Record<string, unknown>): Promise<number> {
+export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const projectDir = resolve(String(args["project"] ?? "."));
   const format = (args["format"] ?? "text") as Format;
   const base = baseSpec(args);
@@ -25,10 +25,10 @@ export async function run(args: Record<string, unknown>): Promise<number> {
   if (!result.ok) {
     process.stderr.write(formatDiagnostics(result.head.diagnostics, { color: process.stderr.isTTY === true }) + "\n");
     process.stderr.write("error: the project does not compile; fix the errors above, then plan again\n");
-    return 1;
+    return EXIT.findings;
   }
   process.stdout.write(render(result.plan, format));
-  return args["detailed-exitcode"] === true && result.plan.changesPresent ? 2 : 0;
+  return args["detailed-exitcode"] === true && result.plan.changesPresent ? EXIT.changes : EXIT.ok;
 }
 
 function baseSpec(args: Record<string, unknown>): BaseSpec {

@@ -7,7 +7,7 @@ import { createDelivery, diagnoseWith } from "../../runtime/notify/index.js";
 import type { DeliveryFactory } from "../../runtime/notify/contract.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { parseDuration } from "../../sdk/duration.js";
-import { UserError } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
 
 interface RunArgs {
@@ -25,13 +25,13 @@ interface RunArgs {
  * SIGTERM/SIGINT, then stops gracefully. Tuning without flags: WK_CONCURRENCY (checks at once),
  * WK_SPREAD (largest per-monitor schedule offset, e.g. 30s or 0s), WK_LOG_LEVEL, WK_SECRETS_DIR.
  */
-export async function run(raw: Record<string, unknown>): Promise<number> {
+export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as RunArgs;
   if (args.project && args.artifact) throw new UserError("give either --project or --artifact, not both");
   let artifactDir: string;
   if (args.project) {
     const compiled = await compileToArtifact(resolve(args.project));
-    if (!compiled.ok) return 1;
+    if (!compiled.ok) return EXIT.findings;
     artifactDir = compiled.outDir;
   } else {
     artifactDir = resolve(args.artifact ?? "dist/watchkeeper");
@@ -41,7 +41,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   try {
     artifact = await loadArtifact(artifactDir);
   } catch (error) {
-    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, 1, "run `wk compile` with this version of watchkeeper");
+    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "run `wk compile` with this version of watchkeeper");
     throw error;
   }
 
@@ -49,9 +49,10 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
   const missing = secrets.missing();
   if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
-    throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, 1, "set them in the environment or as files in WK_SECRETS_DIR");
+    throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
   const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
+  keepPagingThroughStrayErrors(logger);
 
   const runtime = await createRuntime({
     manifest: artifact.manifest,
@@ -76,7 +77,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
   logger.info({ signal }, "shutting down");
   await runtime.stop();
   logger.flush();
-  return 0;
+  return EXIT.ok;
 }
 
 /** The notification pipeline, with diagnostics attached to emergency-page reports. */
@@ -94,4 +95,16 @@ function durationOrThrow(text: string, name: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new UserError(`${name} must be a duration such as 30s or 0s, got ${JSON.stringify(text)}`);
   return ms;
+}
+
+/**
+ * The process that pages must outlive a script check's stray rejection or a throw from one of its
+ * timers: such errors are logged (the logger redacts secrets) and the runtime keeps running,
+ * instead of the CLI's default of reporting a bug and exiting.
+ */
+function keepPagingThroughStrayErrors(logger: ReturnType<typeof createLogger>): void {
+  process.removeAllListeners("uncaughtException");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", (error) => logger.error({ err: error }, "unhandled rejection; the runtime keeps running"));
+  process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception; the runtime keeps running"));
 }

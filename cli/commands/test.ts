@@ -13,7 +13,7 @@ import { systemClock } from "../../runtime/scheduler/clock.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
-import { UserError } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
 import { nearIds } from "../near-ids.js";
 
@@ -46,20 +46,20 @@ interface MonitorReport {
  * prints each result, the condition's verdict and the alert that would fire. Exit 1 when one would
  * fire, 2 for unknown ids.
  */
-export async function run(raw: Record<string, unknown>): Promise<number> {
+export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as TestArgs;
   const ids = (args.monitors ?? []).map(String);
   if (ids.length === 0) throw new UserError("name at least one monitor id");
   const outDir = await mkdtemp(join(tmpdir(), "wk-test-"));
   try {
     const compiled = await compileToArtifact(resolve(args.project ?? "."), { outDir });
-    if (!compiled.ok) return 1;
+    if (!compiled.ok) return EXIT.findings;
     const { manifest, bundle, missing } = await loadArtifact(outDir);
     const known = manifest.monitors.map((m) => m.id);
     const unknown = ids.filter((id) => !known.includes(id));
     if (unknown.length > 0) {
       const hints = unknown.map((id) => `${id}: did you mean ${nearIds(id, known).join(", ") || "(no close id)"}?`);
-      throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, 2, hints.join("\n      "));
+      throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, EXIT.usage, hints.join("\n      "));
     }
     const { runCheck } = await import("../../runtime/checks/index.js");
     const { InMemoryInboundEvents } = await import("../../runtime/checks/index.js");
@@ -85,7 +85,7 @@ export async function run(raw: Record<string, unknown>): Promise<number> {
     }
     const redact = (text: string) => secrets.values().reduce((t, v) => (v.length >= 4 ? t.split(v).join("[redacted]") : t), text);
     process.stdout.write(redact(args.json ? JSON.stringify({ monitors: reports }, null, 2) + "\n" : reports.map(render).join("\n")));
-    return reports.some((r) => r.series.some((s) => s.firing === true)) ? 1 : 0;
+    return reports.some((r) => r.series.some((s) => s.firing === true)) ? EXIT.findings : EXIT.ok;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
-import { UserError } from "../errors.js";
+import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
 import { CONFIG_FILE, discover } from "./discover.js";
@@ -74,7 +74,7 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (!code) throw error;
-          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, 2, "check that the output folder's parent exists and is writable, or pass --out DIR");
+          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, EXIT.findings, "check that the output folder's parent exists and is writable, or pass --out DIR");
         }
       });
     }

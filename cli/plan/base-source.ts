@@ -9,7 +9,7 @@ import { readManifestFile } from "../../infra/manifest-file.js";
 import type { CompileResult, Diagnostic } from "../compiler/types.js";
 import type { RegisteredResource } from "./mock-run.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
-import { UserError } from "../errors.js";
+import { EXIT, UserError } from "../errors.js";
 
 const exec = promisify(execFile);
 
@@ -37,7 +37,7 @@ export function inThread(compile: CompileFn): BaseCompileFn {
 export async function baseFromFile(path: string): Promise<Manifest> {
   const loaded = await readManifestFile(path);
   if (!loaded.ok) {
-    throw new UserError(`cannot use the base manifest: ${loaded.reason}`, 1, "pass the manifest.json that `wk deploy` saved, or compare with a git ref: --base main");
+    throw new UserError(`cannot use the base manifest: ${loaded.reason}`, EXIT.findings, "pass the manifest.json that `wk deploy` saved, or compare with a git ref: --base main");
   }
   return loaded.manifest;
 }
@@ -53,12 +53,12 @@ export async function baseFromGitRef(
   cacheDir: string | null = null,
 ): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null }> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
-    throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, 1, "run wk plan inside the repository, or use --base-manifest FILE");
+    throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
   const commit = await git(top, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch(() => {
     throw new UserError(
       `the base ref ${JSON.stringify(ref)} does not name a commit in this repository`,
-      1,
+      EXIT.findings,
       `check the name (git branch -a), fetch it (git fetch origin ${ref}), or in CI check out with full history (fetch-depth: 0)`,
     );
   });
@@ -72,7 +72,7 @@ export async function baseFromGitRef(
     await git(top, ["worktree", "add", "--detach", tree, commit]);
     const baseProject = join(tree, rel);
     if (!existsSync(baseProject)) {
-      throw new UserError(`the project folder ${rel || "."} does not exist at ${ref}`, 1, "compare with a ref that has the project, or use --base-manifest FILE");
+      throw new UserError(`the project folder ${rel || "."} does not exist at ${ref}`, EXIT.findings, "compare with a ref that has the project, or use --base-manifest FILE");
     }
     // Dependencies are not in git: let the base resolve them from the working tree's installs.
     await linkIfMissing(join(top, "node_modules"), join(tree, "node_modules"));
@@ -81,7 +81,7 @@ export async function baseFromGitRef(
     if (!result.ok || !result.manifest) {
       throw new UserError(
         `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
-        1,
+        EXIT.findings,
         "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
       );
     }

@@ -4,7 +4,7 @@ import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { DeployResult, DeployStackOptions } from "../../infra/automation/deploy-stack.js";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
 import type { CompileResult } from "../compiler/types.js";
-import { UserError } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { baseFromFile, type CompileFn } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
 import { deployedManifestPath, saveDeployedManifest, SERVICE_IDS_FILE, writeRoutingKeys, writeServiceIds } from "./deployed-files.js";
@@ -38,19 +38,19 @@ export interface DeployDeps {
  * Deploy: check the Pulumi CLI, compile, re-plan against the deployed base, refuse a stale token or
  * unapproved destruction, run Pulumi, then store routing keys (0600) and the deployed manifest.
  */
-export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): Promise<number> {
+export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): Promise<ExitStatus> {
   const pulumiBin = deps.findPulumi(o.env);
   if (pulumiBin === null) {
     throw new UserError(
       "the pulumi CLI is not on PATH; wk deploy drives Pulumi through its Automation API and needs it",
-      1,
+      EXIT.findings,
       "install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or point WK_PULUMI_BIN at it; nothing was changed",
     );
   }
   const head = await deps.compile(o.projectDir);
   if (!head.ok || !head.manifest) {
     deps.reportDiagnostics(head);
-    return 1;
+    return EXIT.findings;
   }
   const base = await deployedBase(o);
   const { plan } = await buildPlan({
@@ -62,7 +62,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
   if (o.planToken !== null && o.planToken !== plan.planToken) {
     throw new UserError(
       `the plan is stale: token ${o.planToken} was made against other manifests (now ${plan.planToken})`,
-      1,
+      EXIT.findings,
       "the deployed state or the project changed since that plan; run wk plan again, review it, and deploy with its token",
     );
   }
@@ -70,17 +70,17 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
   if (destructive.length > 0 && !o.allowDestroy) {
     throw new UserError(
       `the plan deletes or replaces ${destructive.length} PagerDuty resource(s): ${destructive.map((r) => `${r.name} (${r.action})`).join(", ")}`,
-      1,
+      EXIT.findings,
       "review the plan; if this is intended, deploy again with --allow-destroy",
     );
   }
   deps.out(summaryLines(plan).join("\n") + "\n");
   for (const w of plan.warnings) deps.out(`warning: ${w.message}\n`);
   if (!o.yes) {
-    if (!deps.confirm) throw new UserError("wk deploy needs confirmation and there is no terminal to ask", 1, "pass --yes (CI does, after reviewing the plan)");
+    if (!deps.confirm) throw new UserError("wk deploy needs confirmation and there is no terminal to ask", EXIT.findings, "pass --yes (CI does, after reviewing the plan)");
     if (!(await deps.confirm(`Deploy to stack ${o.stackName}?`))) {
       deps.out("Nothing deployed.\n");
-      return 1;
+      return EXIT.findings;
     }
   }
   let result: DeployResult;
@@ -95,7 +95,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       onOutput: (text) => deps.out(text),
     });
   } catch (error) {
-    if (error instanceof DeployFailure) throw new UserError(error.message, 1, error.hint);
+    if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
     throw error;
   }
   await writeRoutingKeys(o.routingKeysOut, result.routingKeys);
@@ -104,7 +104,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
   deps.out(
     `Deployed ${head.manifest.hash} to stack ${o.stackName}. Routing keys of ${Object.keys(result.routingKeys).length} service(s) written to ${o.routingKeysOut} (mode 0600), service IDs to ${join(o.stateDir, SERVICE_IDS_FILE)}; deployed manifest saved to ${saved}.\n`,
   );
-  return 0;
+  return EXIT.ok;
 }
 
 async function deployedBase(o: DeployProjectOptions): Promise<Manifest | null> {

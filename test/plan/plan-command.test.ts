@@ -66,7 +66,7 @@ export const api = service({ id: "api", name: "API", escalationPolicy: policy })
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
-  test("exit 0 without changes, 2 with --detailed-exitcode when a monitor changed, and the change in JSON", async () => {
+  test("exit 0 without changes, 4 (changes present) with --detailed-exitcode when a monitor changed, and the change in JSON", async () => {
     const same = await plan({ base: "main", "detailed-exitcode": true });
     expect(same.stderr).toBe("");
     expect(same.code).toBe(0);
@@ -74,7 +74,7 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
 
     write("monitors/api.ts", monitorFile("* * * * *"));
     const changed = await plan({ base: "main", format: "json", "detailed-exitcode": true });
-    expect(changed.code).toBe(2);
+    expect(changed.code).toBe(4);
     const json = JSON.parse(changed.stdout);
     expect(json.monitors).toEqual([
       { id: "api-up", action: "change", changes: [{ path: "schedule.expression", before: "*/5 * * * *", after: "* * * * *" }] },

@@ -71,11 +71,11 @@ describe("wk validate / wk compile (built CLI)", () => {
     expect(run.stderr).toMatch(/Unknown argument/i);
   });
 
-  it("exits 2 without a stack trace when the output folder cannot be written", async () => {
+  it("exits 1 (a finding about the environment) without a stack trace when the output folder cannot be written", async () => {
     const blocker = path.join(tmp, "a-file");
     await writeFile(blocker, "not a folder");
     const run = await wk(["compile", "--project", path.join(FIXTURES, "ok"), "--out", path.join(blocker, "out")]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/cannot write the artifact/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });

@@ -1,60 +1,137 @@
 import { randomUUID } from "node:crypto";
 import { headerValue, MinuteWindow, RecordingServer, type RecordedRequest, type VendorAnswer } from "./recording-server.js";
+import { describeProblem, vendorSchemas, type SchemaProblem, type VendorSchemas } from "./vendor-schemas.js";
 
-const PRIORITIES = ["P1", "P2", "P3", "P4", "P5"];
+/** OpsGenie caps `details` at 8,000 characters in total (keys and values, counted in code points). */
+export const OPSGENIE_DETAILS_MAX = 8_000;
 
-function answer(status: number, extra: Record<string, unknown> = {}): VendorAnswer {
-  return { status, body: { took: 0.01, requestId: randomUUID(), ...extra } };
+const SCHEMAS = {
+  create: ["opsgenie-alerts.json#/definitions/CreateAlertPayload", "opsgenie-alerts-limits.json#/definitions/CreateAlertPayload"],
+  close: ["opsgenie-alerts.json#/definitions/CloseAlertPayload", "opsgenie-alerts-limits.json#/definitions/ActionPayload"],
+  acknowledge: ["opsgenie-alerts.json#/definitions/AcknowledgeAlertPayload", "opsgenie-alerts-limits.json#/definitions/ActionPayload"],
+  identifierType: ["opsgenie-alerts.json#/definitions/AlertIdentifierType"],
+};
+const UNPROCESSABLE = "Request body is not processable. Please check the errors.";
+
+function answer(status: number, extra: Record<string, unknown> = {}, problems: string[] = []): VendorAnswer {
+  return { status, body: { took: 0.01, requestId: randomUUID(), ...extra }, problems };
+}
+
+function unprocessable(errors: Record<string, string>): VendorAnswer {
+  return answer(422, { message: UNPROCESSABLE, errors }, Object.entries(errors).map(([field, message]) => `${field}: ${message}`));
+}
+
+/** A schema problem in OpsGenie's words, keyed by field as its 422 answers are. */
+function fieldMessage(problem: SchemaProblem): [string, string] {
+  const field = problem.path || "body";
+  const name = field.replace(/\[\d+\]/g, "").split(".").pop()!;
+  const label = name.charAt(0).toUpperCase() + name.slice(1);
+  switch (problem.keyword) {
+    case "required":
+      return [field, `${label} can not be empty.`];
+    case "minLength":
+    case "pattern":
+      return [field, `${label} can not be empty.`];
+    case "maxLength":
+      return [field, `${label} can not be longer than ${String(problem.params["limit"])} characters.`];
+    case "maxItems":
+      return [field, `${label} can not have more than ${String(problem.params["limit"])} items.`];
+    case "enum":
+      return [field, `${label} should be one of [${(problem.params["allowedValues"] as unknown[]).join(", ")}]`];
+    default:
+      return [field, describeProblem(problem)];
+  }
+}
+
+function detailsLength(details: unknown): number {
+  if (!details || typeof details !== "object") return 0;
+  return Object.entries(details).reduce((sum, [key, value]) => sum + [...key].length + [...String(value)].length, 0);
+}
+
+interface OpsgenieAlert {
+  id: string;
+  tinyId: string;
+  alias: string;
+  message: string;
+  priority: string;
+  status: "open" | "acked" | "closed";
+  count: number;
 }
 
 /**
- * OpsGenie Alert API stand-in: `POST /v2/alerts` (message <= 130, alias <= 512, P1..P5),
- * `POST /v2/alerts/:id/close|acknowledge?identifierType=alias`, `GenieKey` auth. Answers 202
- * `Request will be processed`, 422 for invalid bodies, 401 for a bad key, 429 over the limit.
+ * OpsGenie Alert API stand-in: `POST /v2/alerts` and
+ * `POST /v2/alerts/:identifier/close|acknowledge?identifierType=id|alias|tiny` (default `id`),
+ * `GenieKey` auth. Bodies are validated against OpsGenie's published OpenAPI (opsgenie-oas) plus
+ * the Alert API's documented limits. Answers 202 `Request will be processed`, 422 with errors per
+ * field, 401 for a bad key, 429 over the limit.
  */
 export class OpsgenieServer extends RecordingServer {
   /** Alerts by alias with their status. */
-  readonly alerts = new Map<string, { alias: string; message: string; priority: string; status: "open" | "acked" | "closed"; count: number }>();
+  readonly alerts = new Map<string, OpsgenieAlert>();
   private readonly window: MinuteWindow;
+  private readonly schemas: VendorSchemas;
+  private tinyIds = 0;
 
   constructor(private readonly options: { apiKey?: string; perMinute?: number } = {}) {
     super();
     this.window = new MinuteWindow(options.perMinute ?? 600);
+    this.schemas = vendorSchemas();
   }
 
   protected answer(req: RecordedRequest): VendorAnswer {
     const key = /^GenieKey (.+)$/.exec(headerValue(req, "authorization") ?? "")?.[1];
     if (!key || (this.options.apiKey !== undefined && key !== this.options.apiKey)) {
-      return answer(401, { message: "Could not authenticate" });
+      return answer(401, { message: "Could not authenticate" }, ["missing or wrong GenieKey"]);
     }
-    if (!this.window.allow(key, req.at)) return answer(429, { message: "You are making too many requests! To avoid errors, we recommend you limit requests." });
-    if (req.json === undefined || typeof req.json !== "object" || req.json === null) {
-      return answer(400, { message: "Request body is not processable. Please check the errors.", errors: { body: "Could not parse JSON" } });
+    if (!this.window.allow(key, req.at)) {
+      return answer(429, { message: "You are making too many requests! To avoid errors, we recommend you limit requests." }, ["rate limited"]);
     }
-    const body = req.json as Record<string, unknown>;
-    if (req.method === "POST" && req.path === "/v2/alerts") {
-      const errors: Record<string, string> = {};
-      if (typeof body["message"] !== "string" || body["message"].trim() === "") errors["message"] = "Message can not be empty.";
-      else if (body["message"].length > 130) errors["message"] = "Message can not be longer than 130 characters.";
-      if (body["alias"] !== undefined && (typeof body["alias"] !== "string" || body["alias"].length > 512)) errors["alias"] = "Alias can not be longer than 512 characters.";
-      if (body["priority"] !== undefined && !PRIORITIES.includes(body["priority"] as string)) errors["priority"] = "Priority should be one of [P1, P2, P3, P4, P5]";
-      if (typeof body["description"] === "string" && body["description"].length > 15_000) errors["description"] = "Description can not be longer than 15000 characters.";
-      if (Object.keys(errors).length > 0) return answer(422, { message: "Request body is not processable. Please check the errors.", errors });
-      const alias = (body["alias"] as string | undefined) ?? randomUUID();
-      const existing = this.alerts.get(alias);
-      if (existing && existing.status !== "closed") existing.count++;
-      else this.alerts.set(alias, { alias, message: body["message"] as string, priority: (body["priority"] as string) ?? "P3", status: "open", count: 1 });
-      return answer(202, { result: "Request will be processed" });
-    }
+    if (req.method === "POST" && req.path === "/v2/alerts") return this.create(req);
     const action = /^\/v2\/alerts\/([^/]+)\/(close|acknowledge)$/.exec(req.path);
-    if (req.method === "POST" && action) {
-      if (req.query["identifierType"] !== "alias") {
-        return answer(422, { message: "Request body is not processable. Please check the errors.", errors: { identifierType: "identifierType should be alias for this client" } });
-      }
-      const alert = this.alerts.get(decodeURIComponent(action[1]!));
-      if (alert) alert.status = action[2] === "close" ? "closed" : "acked";
-      return answer(202, { result: "Request will be processed" });
+    if (req.method === "POST" && action) return this.act(req, decodeURIComponent(action[1]!), action[2] as "close" | "acknowledge");
+    return answer(404, { message: "Not found" }, [`no such endpoint: ${req.method} ${req.path}`]);
+  }
+
+  private create(req: RecordedRequest): VendorAnswer {
+    const body = this.jsonObject(req, false);
+    if ("status" in body) return body;
+    const errors = this.fieldErrors(SCHEMAS.create, body.json);
+    const details = detailsLength(body.json["details"]);
+    if (details > OPSGENIE_DETAILS_MAX) errors["details"] = `Details can not be longer than ${OPSGENIE_DETAILS_MAX} characters in total (got ${details}).`;
+    if (Object.keys(errors).length > 0) return unprocessable(errors);
+    const alert = body.json as { message: string; alias?: string; priority?: string };
+    const alias = alert.alias ?? randomUUID();
+    const existing = this.alerts.get(alias);
+    if (existing && existing.status !== "closed") existing.count++;
+    else this.alerts.set(alias, { id: randomUUID(), tinyId: String(++this.tinyIds), alias, message: alert.message, priority: alert.priority ?? "P3", status: "open", count: 1 });
+    return answer(202, { result: "Request will be processed" });
+  }
+
+  private act(req: RecordedRequest, identifier: string, action: "close" | "acknowledge"): VendorAnswer {
+    const identifierType = req.query["identifierType"] ?? "id";
+    if (this.schemas.check(...SCHEMAS.identifierType)(identifierType).length > 0) {
+      return unprocessable({ identifierType: `Invalid identifierType [${identifierType}]. Possible values are [id, alias, tiny].` });
     }
-    return answer(404, { message: "Not found" });
+    // The body of close and acknowledge is optional.
+    const body = this.jsonObject(req, true);
+    if ("status" in body) return body;
+    const errors = this.fieldErrors(SCHEMAS[action], body.json);
+    if (Object.keys(errors).length > 0) return unprocessable(errors);
+    const alert = [...this.alerts.values()].find((a) => (identifierType === "alias" ? a.alias : identifierType === "tiny" ? a.tinyId : a.id) === identifier);
+    if (alert) alert.status = action === "close" ? "closed" : "acked";
+    // Actions are asynchronous: an unknown identifier is still 202, and fails later in the request status.
+    return answer(202, { result: "Request will be processed" });
+  }
+
+  private jsonObject(req: RecordedRequest, optional: boolean): { json: Record<string, unknown> } | VendorAnswer {
+    if (optional && req.body.trim() === "") return { json: {} };
+    if (req.json === undefined || typeof req.json !== "object" || req.json === null || Array.isArray(req.json)) {
+      return answer(400, { message: UNPROCESSABLE, errors: { body: "Could not parse JSON" } }, ["body is not a JSON object"]);
+    }
+    return { json: req.json as Record<string, unknown> };
+  }
+
+  private fieldErrors(refs: string[], body: unknown): Record<string, string> {
+    return Object.fromEntries(this.schemas.check(...refs)(body).map(fieldMessage).reverse());
   }
 }

@@ -8,12 +8,16 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** Size of the body on the wire, in bytes. */
+  bytes: number;
   /** Parsed JSON body, or undefined when the body is not JSON. */
   json: unknown;
   /** When the request arrived (ms since the epoch). */
   at: number;
   /** The status the server answered. */
   status: number;
+  /** Why the vendor refused it (schema findings, limits, auth), empty when accepted. */
+  problems: string[];
 }
 
 /** What a vendor answers. */
@@ -21,6 +25,8 @@ export interface VendorAnswer {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Why the request was refused, recorded with it so a failing test can say so. */
+  problems?: string[];
 }
 
 /** A fault to inject instead of the normal answer. */
@@ -99,11 +105,16 @@ export abstract class RecordingServer {
     return this.received.filter((r) => r.status >= 200 && r.status < 300);
   }
 
+  /** Requests the vendor refused, with the reasons: what a failing test should print. */
+  rejections(): string[] {
+    return this.received.filter((r) => r.problems.length > 0).map(describeRequest);
+  }
+
   /** Resolves once `predicate` holds for the received requests; rejects after `timeoutMs`. */
   async waitFor(predicate: (received: RecordedRequest[]) => boolean, timeoutMs = 10_000): Promise<RecordedRequest[]> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting; received ${this.received.length} requests: ${this.received.map((r) => `${r.method} ${r.path} ${r.status}`).join(", ")}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting; received ${this.received.length} requests: ${this.received.map(describeRequest).join(", ")}`);
       await new Promise((r) => setTimeout(r, 10));
     }
     return this.received;
@@ -120,7 +131,8 @@ export abstract class RecordingServer {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString("utf8");
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString("utf8");
     const url = new URL(req.url ?? "/", "http://localhost");
     let json: unknown;
     try {
@@ -134,14 +146,17 @@ export abstract class RecordingServer {
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       body,
+      bytes: raw.length,
       json,
       at: Date.now(),
       status: 0,
+      problems: [],
     };
     const fault = this.currentFault(recorded.at);
     const answer: VendorAnswer = fault ? { status: fault.status, body: fault.body ?? "", headers: fault.headers ?? {} } : this.answer(recorded);
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     recorded.status = answer.status;
+    recorded.problems = fault ? [`injected fault: ${fault.status}`] : (answer.problems ?? []);
     this.received.push(recorded);
     this.onRecord?.(recorded);
     const text = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body);
@@ -169,6 +184,10 @@ export class MinuteWindow {
     this.hits.set(key, recent);
     return true;
   }
+}
+
+function describeRequest(r: RecordedRequest): string {
+  return `${r.method} ${r.path} ${r.status}${r.problems.length > 0 ? ` (${r.problems.join("; ")})` : ""}`;
 }
 
 export function headerValue(req: RecordedRequest, name: string): string | undefined {

@@ -1,55 +1,88 @@
 import { MinuteWindow, RecordingServer, type RecordedRequest, type VendorAnswer } from "./recording-server.js";
+import { describeProblem, vendorSchemas, type VendorSchemas } from "./vendor-schemas.js";
 
-const BLOCK_TYPES = ["section", "header", "context", "divider", "actions", "image", "rich_text", "input", "file", "video"];
+/** Slack keeps the first 40,000 characters of `text` and drops the rest, without an error. */
+export const SLACK_TEXT_KEPT = 40_000;
 
-/** Checks an incoming-webhook body; returns Slack's error code or null. */
-export function slackError(body: unknown): string | null {
-  if (!body || typeof body !== "object") return "invalid_payload";
-  const b = body as Record<string, unknown>;
-  const hasText = typeof b["text"] === "string" && b["text"].trim() !== "";
-  const blocks = b["blocks"];
-  if (!hasText && !Array.isArray(blocks)) return "no_text";
-  if (typeof b["text"] === "string" && b["text"].length > 40_000) return "invalid_payload";
-  if (blocks !== undefined) {
-    if (!Array.isArray(blocks) || blocks.length > 50) return "invalid_blocks";
-    for (const block of blocks as Record<string, unknown>[]) {
-      if (!BLOCK_TYPES.includes(block?.["type"] as string)) return "invalid_blocks";
-      const text = block["text"] as { type?: string; text?: string } | undefined;
-      if (block["type"] === "header" && (text?.type !== "plain_text" || (text.text ?? "").length > 150)) return "invalid_blocks";
-      if (block["type"] === "section") {
-        if (text && (typeof text.text !== "string" || text.text.length > 3000)) return "invalid_blocks";
-        const fields = block["fields"] as { text?: string }[] | undefined;
-        if (fields && (fields.length > 10 || fields.some((f) => (f.text ?? "").length > 2000))) return "invalid_blocks";
-        if (!text && !fields) return "invalid_blocks";
-      }
-    }
+const MESSAGE = "slack-incoming-webhook.json#/definitions/Message";
+const HAS_CONTENT = "slack-incoming-webhook.json#/definitions/HasContent";
+
+/** Why Slack refuses an incoming-webhook body, as its error code and the schema findings. */
+export interface SlackRefusal {
+  code: "invalid_payload" | "no_text" | "invalid_blocks";
+  problems: string[];
+}
+
+/** Checks an incoming-webhook body; returns Slack's error code and why, or null when Slack accepts it. */
+export function slackRefusal(body: unknown, schemas: VendorSchemas = vendorSchemas()): SlackRefusal | null {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return { code: "invalid_payload", problems: ["body is not a JSON object"] };
+  const shape = schemas.check(MESSAGE)(body);
+  if (shape.length > 0) {
+    const blocks = shape.every((p) => p.path.startsWith("blocks"));
+    return { code: blocks ? "invalid_blocks" : "invalid_payload", problems: [...new Set(shape.map(describeProblem))] };
   }
+  if (schemas.check(HAS_CONTENT)(body).length > 0) return { code: "no_text", problems: ["neither text nor blocks nor attachments"] };
   return null;
 }
 
+/** Slack's error code for an incoming-webhook body, or null when Slack accepts it. */
+export function slackError(body: unknown): string | null {
+  return slackRefusal(body)?.code ?? null;
+}
+
+/** What a webhook URL has become on Slack's side; each has its own answer. */
+export type WebhookState = "active" | "revoked" | "archived" | "prohibited";
+
 /**
  * Slack incoming-webhook stand-in: `POST /services/T…/B…/…` answers `ok`, or Slack's plain-text
- * errors (`invalid_payload`, `invalid_blocks`, `no_text`, 404 `no_service`), and 429 with
- * Retry-After past its per-webhook limit (about one message a second).
+ * errors (400 `invalid_payload` / `invalid_blocks` / `no_text`, 403 `action_prohibited`, 404
+ * `no_service`, 410 `channel_is_archived`), and 429 with Retry-After past its per-webhook limit
+ * (about one message a second). Bodies are checked against the documented shape and Block Kit limits.
  */
 export class SlackServer extends RecordingServer {
   private readonly window: MinuteWindow;
+  private readonly schemas: VendorSchemas;
+  private readonly states = new Map<string, WebhookState>();
 
   constructor(options: { perMinute?: number } = {}) {
     super();
     this.window = new MinuteWindow(options.perMinute ?? 60);
+    this.schemas = vendorSchemas();
   }
 
-  /** Accepted message bodies. */
+  /** Accepted message bodies as Slack shows them (`text` past 40,000 characters dropped). */
   messages(): Record<string, unknown>[] {
-    return this.accepted().map((r) => r.json as Record<string, unknown>);
+    return this.accepted().map((r) => {
+      const message = r.json as Record<string, unknown>;
+      const text = message["text"];
+      return typeof text === "string" && [...text].length > SLACK_TEXT_KEPT ? { ...message, text: [...text].slice(0, SLACK_TEXT_KEPT).join("") } : message;
+    });
+  }
+
+  /** Makes a webhook path (`/services/T/B/x`) answer as Slack does once it is revoked, archived or prohibited. */
+  setWebhookState(path: string, state: WebhookState): void {
+    this.states.set(path, state);
   }
 
   protected answer(req: RecordedRequest): VendorAnswer {
-    if (req.method !== "POST" || !/^\/services\/[^/]+\/[^/]+\/[^/]+$/.test(req.path)) return { status: 404, body: "no_service" };
-    if (!this.window.allow(req.path, req.at)) return { status: 429, body: "rate_limited", headers: { "retry-after": "1" } };
-    if (req.json === undefined) return { status: 400, body: "invalid_payload" };
-    const error = slackError(req.json);
-    return error ? { status: 400, body: error } : { status: 200, body: "ok" };
+    if (req.method !== "POST" || !/^\/services\/[^/]+\/[^/]+\/[^/]+$/.test(req.path)) return refuse(404, "no_service", [`no such webhook: ${req.method} ${req.path}`]);
+    switch (this.states.get(req.path) ?? "active") {
+      case "revoked":
+        return refuse(404, "no_service", ["webhook revoked"]);
+      case "archived":
+        return refuse(410, "channel_is_archived", ["channel archived"]);
+      case "prohibited":
+        return refuse(403, "action_prohibited", ["posting prohibited by an admin"]);
+      case "active":
+        break;
+    }
+    if (!this.window.allow(req.path, req.at)) return { status: 429, body: "rate_limited", headers: { "retry-after": "1" }, problems: ["rate limited"] };
+    if (req.json === undefined) return refuse(400, "invalid_payload", ["body is not JSON"]);
+    const refusal = slackRefusal(req.json, this.schemas);
+    return refusal ? refuse(400, refusal.code, refusal.problems) : { status: 200, body: "ok" };
   }
+}
+
+function refuse(status: number, code: string, problems: string[]): VendorAnswer {
+  return { status, body: code, problems };
 }

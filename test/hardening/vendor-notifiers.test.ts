@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
+import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
+import { slackNotifier } from "../../runtime/notify/channels/slack/slack-notifier.js";
+import type { MessageContext, SendContext } from "../../runtime/notify/types.js";
+import type { ChannelSpec } from "../../sdk/manifest/schema.js";
+import { intentFor, routingKey } from "../delivery/support/harness.js";
+import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
+import { OpsgenieServer, PagerDutyServer, SlackServer } from "../support/vendors/index.js";
+
+/**
+ * What the real notifiers send, for the largest alerts a user can produce, is accepted by the
+ * schema-validating fakes: a notifier that overflows a vendor limit loses the page.
+ */
+const pd = new PagerDutyServer();
+const og = new OpsgenieServer();
+const slack = new SlackServer();
+const KEY = routingKey("huge");
+
+beforeAll(async () => {
+  await Promise.all([pd.start(), og.start(), slack.start()]);
+});
+afterAll(async () => {
+  await Promise.all([pd.stop(), og.stop(), slack.stop()]);
+});
+
+/** An alert at its worst: long summary, many long labels, megabytes of check result and diagnostics, emoji at every cut. */
+function hugeIntent(type: "trigger" | "resolve" | "acknowledge") {
+  const long = (n: number) => "🔥x".repeat(n);
+  return intentFor("checkout", type, {
+    summary: long(2_000),
+    labels: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`label_${i}_${"n".repeat(80)}`, long(500)])),
+    details: { body: long(400_000), headers: { server: long(10_000) }, diagnostics: long(300_000) },
+  });
+}
+
+function context(secrets: Record<string, string>): SendContext {
+  return { signal: AbortSignal.timeout(10_000), secret: (name) => secrets[name], previousRef: null, now: Date.now() };
+}
+
+describe("the largest alerts go through every vendor fake", () => {
+  const monitor = testMonitor("checkout");
+  const message = (channels: ChannelSpec[]): MessageContext => ({ manifest: testManifest({ monitors: [monitor], channels }), monitor });
+
+  test.each(["trigger", "acknowledge", "resolve"] as const)("PagerDuty Events v2 accepts the %s", async (type) => {
+    const notifier = pagerDutyNotifier({ kind: "pagerduty", baseUrl: pd.url, routingKey: () => ({ key: KEY }) });
+    const result = await notifier.send(hugeIntent(type), message([]), context({}));
+    expect(result.ok, pd.rejections().join("\n")).toBe(true);
+  });
+
+  test.each(["trigger", "acknowledge", "resolve"] as const)("OpsGenie accepts the %s", async (type) => {
+    const channel = testChannel("og", "opsgenie", { apiKey: { secret: "OG" }, region: "us", responders: [{ type: "team", name: "shop" }], tags: Array.from({ length: 30 }, (_, i) => `tag-${i}-${"t".repeat(60)}`), baseUrl: og.url });
+    const result = await opsgenieNotifier(channel as Extract<ChannelSpec, { kind: "opsgenie" }>).send(hugeIntent(type), message([channel]), context({ OG: "key" }));
+    expect(result.ok, og.rejections().join("\n")).toBe(true);
+  });
+
+  test.each(["trigger", "resolve"] as const)("Slack accepts the %s", async (type) => {
+    const channel = testChannel("sl", "slack", { webhookUrl: { secret: "SLACK" }, channel: null });
+    const result = await slackNotifier(channel as Extract<ChannelSpec, { kind: "slack" }>).send(hugeIntent(type), message([channel]), context({ SLACK: `${slack.url}/services/T1/B1/token` }));
+    expect(result.ok, slack.rejections().join("\n")).toBe(true);
+  });
+});

@@ -1,9 +1,14 @@
 # syntax=docker/dockerfile:1.7
-# Watchkeeper runtime image: the compiled artifact of this repository baked in at build time.
+# Two images from one build:
+#   --target runtime   the Watchkeeper runtime without monitors, published as
+#                      ghcr.io/OWNER/watchkeeper:VERSION; a user's repository (`wk init`) bakes its
+#                      compiled artifact onto it.
+#   (default) monitors that runtime with this repository's own compiled artifact.
 #   docker build -t watchkeeper .
-#   docker run -p 8080:8080 -e PAGERDUTY_TOKEN=... watchkeeper
+#   docker run -p 8080:8080 -e PAGERDUTY_ROUTING_KEY=... watchkeeper
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The current Node LTS on Debian's current stable release; the package itself supports Node 20.19+.
+ARG NODE_IMAGE=node:26-trixie-slim
 
 # --- build: all dependencies, TypeScript build, project compile --------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -19,7 +24,7 @@ RUN npm run build \
     && node bin/watchkeeper.js compile --project . --out /artifact \
     && npm prune --omit=dev
 
-# --- runtime: production dependencies, the build, the artifact; no compiler toolchain ------------
+# --- runtime: production dependencies and the build; no compiler toolchain, no monitors ----------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 # A bounded old space makes V8 collect check garbage early: 10,000 monitors every 10 s stay under
@@ -31,7 +36,6 @@ COPY --from=build --chown=root:root /src/package.json ./package.json
 COPY --from=build --chown=root:root /src/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/build ./build
 COPY --from=build --chown=root:root /src/bin ./bin
-COPY --from=build --chown=root:root /artifact ./artifact
 # The state folder (SQLite, routing keys) is the only writable place; the code is root-owned.
 RUN mkdir -p /app/.watchkeeper && chown node:node /app/.watchkeeper
 USER node
@@ -40,3 +44,7 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "bin/watchkeeper.js", "run", "--artifact", "/app/artifact", "--state", "/app/.watchkeeper", "--port", "8080"]
+
+# --- monitors: this repository's compiled artifact on the runtime ---------------------------------
+FROM runtime AS monitors
+COPY --from=build --chown=root:root /artifact /app/artifact

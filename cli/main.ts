@@ -42,7 +42,11 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .positional("dir", { type: "string", default: ".", describe: "folder to create the project in" })
-          .option("force", { type: "boolean", default: false, describe: "write into a non-empty folder" }),
+          .option("force", { type: "boolean", default: false, describe: "write into a non-empty folder" })
+          .option("from", {
+            type: "string",
+            describe: "the watchkeeper dependency to write (a version, or a path to a tarball or folder); default: the Watchkeeper running this command",
+          }),
       lazy("init"),
     )
     .command(
@@ -76,8 +80,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("project", projectOption)
           .option("base", { type: "string", describe: "git ref to compare against" })
           .option("base-manifest", { type: "string", describe: "previously deployed manifest.json to compare against" })
+          .option("base-stack", { type: "string", describe: "compare against what this Pulumi stack records as deployed (needs the pulumi CLI)" })
+          .option("out", { type: "string", describe: "also save the plan document (e.g. plan.json) for wk deploy --plan" })
           .option("format", { choices: ["text", "markdown", "json"] as const, default: "text" })
-          .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 2 when changes are present" }),
+          .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 4 when changes are present" }),
       lazy("plan"),
     )
     .command(
@@ -87,8 +93,9 @@ export async function main(argv: string[]): Promise<void> {
         y
           .option("project", projectOption)
           .option("stack", { type: "string", default: "production" })
-          .option("plan-token", { type: "string", describe: "refuse when the base moved since this plan" })
-          .option("base-manifest", { type: "string", describe: "the deployed manifest the plan token was made against" })
+          .option("plan", { type: "string", describe: "the reviewed plan.json (wk plan --out): deploy exactly it, or refuse" })
+          .option("plan-token", { type: "string", describe: "refuse when the base or target moved since this plan (older form of --plan)" })
+          .option("base-manifest", { type: "string", describe: "the deployed manifest, for a stack that records only its hash" })
           .option("allow-destroy", { type: "boolean", default: false })
           .option("routing-keys-out", { type: "string", describe: "file for the routing keys (mode 0600)" })
           .option("yes", { type: "boolean", default: false }),

@@ -1,21 +1,25 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { Agent } from "undici";
-import type { Manifest } from "../sdk/manifest/schema.js";
+import { runtimeSettingsOf, type Manifest } from "../sdk/manifest/schema.js";
 import type { MonitorBundle } from "../sdk/result.js";
 import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
+import { erroringMonitors } from "./evaluate/erroring.js";
 import { monitorUnit, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
+import { deliveryPrunables } from "./notify/store/prunables.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
 import { StoreAlertControl } from "./store/alert-control.js";
+import { Pruner } from "./store/pruner.js";
+import { retentionOf } from "./store/retention.js";
 import { rollOut } from "./store/rollout.js";
 import { SqliteStore } from "./store/sqlite-store.js";
 
@@ -64,12 +68,14 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger;
   const runCheck = o.runCheck ?? (await import("./checks/index.js")).runCheck;
-  const store = SqliteStore.open(o.stateDir);
+  const store = SqliteStore.open(o.stateDir, clock.now());
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),
     outboxDepth: () => store.depth(),
     declaredSecrets: o.manifest.secrets,
     missingSecrets: () => o.secrets.missing(),
+    monitorIds: o.manifest.monitors.map((m) => m.id),
+    erroringMonitors: () => erroringMonitors(store.latestResults()).map((m) => m.id),
   });
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
 
@@ -140,6 +146,14 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       })
     : createLogChannel(store, logger.child({ component: "log-channel" }), clock);
 
+  // Deliveries before the outbox before alerts: an alert row goes only once its intents are gone.
+  const pruner = new Pruner({
+    stores: [...deliveryPrunables(store.db, o.manifest), store],
+    retention: retentionOf(runtimeSettingsOf(o.manifest)),
+    clock,
+    logger: logger.child({ component: "pruner" }),
+  });
+
   const router = new Router();
   registerRuntimeRoutes(router, { manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing });
   delivery.registerRoutes(router);
@@ -155,6 +169,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       const addr = await listen(server, o.port, o.host);
       scheduler.start();
       delivery.start();
+      pruner.start();
       const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
       const url = `http://${host}:${addr.port}`;
       logger.info({ url, monitors: units.size, manifest: o.manifest.hash }, "watchkeeper runtime listening");
@@ -168,6 +183,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         shutdown.abort(new Error("runtime stopping"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
         await closeServer(server);
+        await pruner.stop();
         await dispatcher.close().catch(() => undefined);
         store.close();
         logger.info("watchkeeper runtime stopped");

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { redactUrlsIn } from "./redact-url.js";
 
 /** Replaces every known secret value (and its JSON- and URL-encoded forms) in a log line. */
 export function redactSecrets(line: string, values: string[]): string {
@@ -32,7 +33,8 @@ export function createLogger(o: LoggerOptions): Logger {
       level: o.level ?? "info",
       base: { service: "watchkeeper" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: (line: string) => redactSecrets(line, o.secretValues()) },
+      // URL credentials (userinfo, `?api_key=`) are redacted too: they are not declared secrets.
+      hooks: { streamWrite: (line: string) => redactUrlsIn(redactSecrets(line, o.secretValues())) },
     },
     o.destination ?? pino.destination({ dest: 1, sync: true }),
   );

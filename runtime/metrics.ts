@@ -12,6 +12,7 @@ export interface RuntimeMetrics {
   heartbeatUnknown: Counter;
   bundleMissingExport: Gauge<"monitor" | "export">;
   evaluationErrors: Counter<"stage">;
+  checkErrors: Counter<"monitor" | "reason">;
 }
 
 /**
@@ -23,6 +24,9 @@ export function createMetrics(read: {
   outboxDepth(): number;
   declaredSecrets: string[];
   missingSecrets(): string[];
+  /** The manifest's monitor ids, and those whose latest tick errored (one gauge series per monitor). */
+  monitorIds?: string[];
+  erroringMonitors?(): string[];
 }): RuntimeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -56,6 +60,12 @@ export function createMetrics(read: {
     }),
     heartbeatUnknown: new Counter({ name: "watchkeeper_heartbeat_unknown_total", help: "Heartbeat pings for a monitor id the manifest does not have.", registers: [registry] }),
     bundleMissingExport: new Gauge({ name: "watchkeeper_bundle_missing_export", help: "1 when the manifest says a monitor has code the bundle lacks.", labelNames: ["monitor", "export"], registers: [registry] }),
+    checkErrors: new Counter({
+      name: "watchkeeper_check_errors_total",
+      help: "Ticks whose check could not be evaluated, by monitor and reason (timeout, unreachable, bad-response, duplicate-labelset, ...), whatever onError says.",
+      labelNames: ["monitor", "reason"],
+      registers: [registry],
+    }),
     evaluationErrors: new Counter({ name: "watchkeeper_evaluation_errors_total", help: "Evaluations that failed inside the runtime (store write, state machine).", labelNames: ["stage"], registers: [registry] }),
   };
   new Gauge({
@@ -66,6 +76,17 @@ export function createMetrics(read: {
     collect() {
       const counts = read.alertStates();
       for (const state of ["inactive", "pending", "firing"]) this.set({ state }, counts[state] ?? 0);
+    },
+  });
+  new Gauge({
+    name: "watchkeeper_monitor_erroring",
+    help: "1 while a monitor's latest tick could not be evaluated (check error), 0 otherwise; read from the store, so right after a restart.",
+    labelNames: ["monitor"],
+    registers: [registry],
+    collect() {
+      if (!read.erroringMonitors) return;
+      const erroring = new Set(read.erroringMonitors());
+      for (const monitor of read.monitorIds ?? []) this.set({ monitor }, erroring.has(monitor) ? 1 : 0);
     },
   });
   new Gauge({

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { API_TOKEN_SECRET } from "./http/api-auth.js";
 import type { SecretSource } from "./notify/contract.js";
 
 export interface SecretSourceOptions {
@@ -53,6 +54,7 @@ export function createSecretSource(o: SecretSourceOptions): RuntimeSecrets {
   return {
     get,
     missing: () => o.declared.filter((name) => get(name) === undefined),
-    values: () => o.declared.map(get).filter((v): v is string => v !== undefined),
+    // The API token is the runtime's own secret, not declared by the project, and is redacted too.
+    values: () => [...new Set([...o.declared, API_TOKEN_SECRET])].map(get).filter((v): v is string => v !== undefined),
   };
 }

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { deployStack } from "../../infra/automation/deploy-stack.js";
 import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
+import { readDeployed } from "../../infra/automation/read-deployed.js";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { deployProject } from "../plan/deploy-project.js";
@@ -18,6 +19,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
       projectDir,
       stackName: str("stack") ?? "production",
       stateDir,
+      planFile: str("plan") === null ? null : resolve(str("plan")!),
       planToken: str("plan-token"),
       baseManifest: str("base-manifest"),
       allowDestroy: args["allow-destroy"] === true,
@@ -29,6 +31,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     {
       findPulumi: findPulumiCli,
       compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
+      readDeployed,
       deployStack,
       confirm: process.stdin.isTTY ? ask : null,
       out: (text) => process.stdout.write(text),

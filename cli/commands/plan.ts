@@ -1,7 +1,11 @@
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { DeployFailure } from "../../infra/automation/deploy-failure.js";
+import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
+import type { Manifest } from "../../sdk/manifest/schema.js";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { planDocument, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { renderJson } from "../plan/render-json.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
@@ -20,6 +24,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
+    readStack: (stackName) => readStackBase(stackName, join(projectDir, ".watchkeeper")),
     now: new Date(),
   });
   if (!result.ok) {
@@ -27,27 +32,66 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     process.stderr.write("error: the project does not compile; fix the errors above, then plan again\n");
     return EXIT.findings;
   }
-  process.stdout.write(render(result.plan, format));
+  const out = typeof args["out"] === "string" ? resolve(args["out"]) : null;
+  if (out !== null) await writePlanDocument(out, planDocument(result.plan, result.target.project.name));
+  process.stdout.write(render(result.plan, format, out === null ? undefined : basename(out)));
   return args["detailed-exitcode"] === true && result.plan.changesPresent ? EXIT.changes : EXIT.ok;
 }
 
 function baseSpec(args: Record<string, unknown>): BaseSpec {
   const ref = args["base"];
   const file = args["base-manifest"] ?? args["baseManifest"];
-  if (typeof ref === "string" && typeof file === "string") {
-    throw new UserError("--base and --base-manifest both name a base; give one", 1, "--base REF compiles a git ref, --base-manifest FILE reads a deployed manifest");
+  const stack = args["base-stack"] ?? args["baseStack"];
+  if ([ref, file, stack].filter((v) => typeof v === "string").length > 1) {
+    throw new UserError(
+      "--base, --base-manifest and --base-stack each name a base; give one",
+      EXIT.usage,
+      "--base REF compiles a git ref, --base-manifest FILE reads a deployed manifest, --base-stack NAME reads what a Pulumi stack has deployed",
+    );
   }
   if (typeof ref === "string") return { kind: "git", ref };
   if (typeof file === "string") return { kind: "file", path: resolve(file) };
+  if (typeof stack === "string") return { kind: "stack", stackName: stack };
   return { kind: "empty" };
 }
 
-function render(plan: Parameters<typeof renderJson>[0], format: Format): string {
+/** `--base-stack NAME`: the manifest the stack records as deployed, read through the Automation API. */
+async function readStackBase(stackName: string, stateDir: string): Promise<Manifest | null> {
+  const pulumiBin = findPulumiCli(process.env);
+  if (pulumiBin === null) {
+    throw new UserError(
+      `--base-stack ${stackName} reads the deployed manifest through the pulumi CLI, which is not on PATH`,
+      EXIT.findings,
+      "install the Pulumi CLI (or set WK_PULUMI_BIN); offline, compare with a git ref (--base main) or a saved manifest (--base-manifest FILE)",
+    );
+  }
+  const { readDeployed } = await import("../../infra/automation/read-deployed.js");
+  const record = await readDeployed({ stackName, stateDir, env: process.env, pulumiBin }).catch((error: unknown) => {
+    if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
+    throw error;
+  });
+  switch (record.kind) {
+    case "none":
+      return null;
+    case "manifest":
+      return record.manifest;
+    case "hash-only":
+      throw new UserError(
+        `stack ${stackName} records only the hash of its deployed manifest (${record.hash}), deployed by an older Watchkeeper`,
+        EXIT.findings,
+        "plan with --base-manifest and the deployed-manifest.json that deploy saved; the next wk deploy records the whole manifest in the stack",
+      );
+    case "invalid":
+      throw new UserError(`cannot tell what stack ${stackName} has deployed: ${record.reason}`, EXIT.findings, "inspect the stack (pulumi stack output) and redeploy from a known commit");
+  }
+}
+
+function render(plan: Parameters<typeof renderJson>[0], format: Format, fullPlan: string | undefined): string {
   switch (format) {
     case "text":
       return renderText(plan, { color: process.stdout.isTTY === true && !process.env["NO_COLOR"] });
     case "markdown":
-      return renderMarkdown(plan);
+      return renderMarkdown(plan, { ...(fullPlan ? { fullPlan } : {}) });
     case "json":
       return renderJson(plan);
   }

@@ -6,6 +6,7 @@ import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { createDelivery, diagnoseWith } from "../../runtime/notify/index.js";
 import type { DeliveryFactory } from "../../runtime/notify/contract.js";
 import { createSecretSource } from "../../runtime/secrets.js";
+import { StateError } from "../../runtime/store/state-error.js";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
@@ -54,6 +55,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
   keepPagingThroughStrayErrors(logger);
 
+  // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
   const runtime = await createRuntime({
     manifest: artifact.manifest,
     bundle: artifact.bundle,
@@ -65,6 +67,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     host: args.host ?? "0.0.0.0",
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
     spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
+  }).catch((error: unknown) => {
+    if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
+    throw error;
   });
 
   const signalled = new Promise<NodeJS.Signals>((done) => {

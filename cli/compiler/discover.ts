@@ -6,10 +6,12 @@ import { glob } from "tinyglobby";
 import { z } from "zod";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { diagnostic } from "./diagnostic.js";
-import { baseBuildOptions } from "./esbuild-options.js";
-import { buildFailureDiagnostics, importBundle } from "./evaluate.js";
+import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin } from "./esbuild-options.js";
+import { buildFailureDiagnostics, writeBundle } from "./evaluate.js";
 import type { SdkLocation } from "./paths.js";
-import { authorFrame, errorMessage } from "./stack.js";
+import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox } from "./sandbox.js";
+import { sandboxEntry } from "./sandbox-entry.js";
+import { sandboxVerdict } from "./sandbox-verdict.js";
 import type { Diagnostic } from "./types.js";
 
 export const CONFIG_FILE = "watchkeeper.config.ts";
@@ -39,7 +41,7 @@ export interface Discovery {
 export type DiscoverResult = { ok: true; discovery: Discovery; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
-export async function discover(projectDir: string, sdk: SdkLocation, workDir: string): Promise<DiscoverResult> {
+export async function discover(projectDir: string, sdk: SdkLocation, workDir: string, loadTimeoutMs?: number): Promise<DiscoverResult> {
   const configFile = path.join(projectDir, CONFIG_FILE);
   if (!existsSync(configFile)) {
     return {
@@ -49,7 +51,7 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
       ],
     };
   }
-  const loaded = await loadConfig(projectDir, configFile, sdk, workDir);
+  const loaded = await loadConfig(projectDir, configFile, sdk, workDir, loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS);
   if (!loaded.ok) return loaded;
   const { config } = loaded;
   const diagnostics: Diagnostic[] = [];
@@ -69,13 +71,19 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
 
 type ConfigResult = { ok: true; config: ProjectConfig } | { ok: false; diagnostics: Diagnostic[] };
 
-async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string): Promise<ConfigResult> {
+/**
+ * Runs the config in the sandbox (mode "config"), as untrusted as any module. Its own `load.timeout`
+ * is not known yet, so this pass has the default limit (or the WK_LOAD_TIMEOUT override).
+ */
+async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string, timeoutMs: number): Promise<ConfigResult> {
   const at = { file: CONFIG_FILE, line: 1, column: 1 };
   let outputs: esbuild.OutputFile[];
   try {
+    const base = baseBuildOptions(projectDir, sdk);
     const result = await esbuild.build({
-      ...baseBuildOptions(projectDir, sdk),
-      entryPoints: [configFile],
+      ...base,
+      plugins: [entryPlugin({ config: sandboxEntry(projectDir, configFile, []) }, projectDir), ...(base.plugins ?? [])],
+      entryPoints: [`${ENTRY_NAMESPACE}:config`],
       outfile: path.join(workDir, "config.mjs"),
       sourcemap: "external",
       // Only positions are needed (construct locations); the sources are on disk.
@@ -87,17 +95,13 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
     if (diagnostics) return { ok: false, diagnostics };
     throw error;
   }
-  const evaluated = await importBundle(workDir, outputs);
-  if (!evaluated.ok) {
-    const { error } = evaluated;
-    const where = authorFrame((error as Error)?.stack, projectDir, sdk, evaluated.mapFrame) ?? at;
-    return {
-      ok: false,
-      diagnostics: [diagnostic("error", "WK1002", `the config throws while loading: ${errorMessage(error)}`, "fix the error at this line", where)],
-    };
-  }
-  const exported = evaluated.exports.default;
-  if (exported === undefined) {
+  const bundle = await writeBundle(workDir, outputs);
+  const outcome = await runSandbox({ mode: "config", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] });
+  const verdict = sandboxVerdict(outcome, timeoutMs);
+  const problems = [...verdict.diagnostics, ...(verdict.result?.diagnostics ?? [])];
+  if (!verdict.result || problems.some((d) => d.severity === "error")) return { ok: false, diagnostics: problems };
+  const exported = verdict.result.config ?? undefined;
+  if (!verdict.result.configExported) {
     return {
       ok: false,
       diagnostics: [
@@ -122,7 +126,7 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       }),
     };
   }
-  return { ok: true, config: exported as ProjectConfig };
+  return { ok: true, config: exported as unknown as ProjectConfig };
 }
 
 /** 1-based line of the first match, or 1. */

@@ -17,6 +17,13 @@ export function sdkPlugin(sdk: SdkLocation): Plugin {
     name: "watchkeeper-sdk",
     setup(build) {
       build.onResolve({ filter: /^watchkeeper$/ }, () => ({ path: sdk.runtimeEntry, namespace: SDK_NAMESPACE, sideEffects: false }));
+      // The sandbox loader (bundled with the project) imports the SDK by path: it must get the
+      // project's copy, or the bundle would carry two SDKs.
+      build.onResolve({ filter: /\/sdk\/index\.js$/ }, (args) => {
+        const target = path.resolve(args.resolveDir, args.path);
+        if (target.replace(/\.js$/, "") !== sdk.runtimeEntry.replace(/\.[jt]s$/, "")) return undefined;
+        return { path: sdk.runtimeEntry, namespace: SDK_NAMESPACE, sideEffects: false };
+      });
       build.onResolve({ filter: /.*/, namespace: SDK_NAMESPACE }, async (args) => {
         const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir });
         if (resolved.errors.length > 0) return { errors: resolved.errors };

@@ -1,7 +1,8 @@
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import type { BuildFailure, Message, OutputFile } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
@@ -9,36 +10,43 @@ import type { Diagnostic } from "./types.js";
 /** Maps a position in a bundle to the author's file (absolute), or null for other files. */
 export type FrameMapper = (file: string, line: number, column: number) => { file: string; line: number; column: number } | null;
 
-export type EvaluatedBundle =
-  | { ok: true; exports: Record<string, unknown>; mapFrame: FrameMapper }
-  | { ok: false; error: unknown; mapFrame: FrameMapper };
+/** A bundle written to the compile's private work folder, ready for the loader child. */
+export interface WrittenBundle {
+  file: string;
+  mapFile: string | null;
+}
 
-/**
- * Writes a bundle (built with an external source map) to the compile's private work folder and
- * imports it. Stack frames are mapped back to the author's files by the returned mapper rather
- * than by Node's `--enable-source-maps`, which maps every stack of every construct eagerly and
- * made loading a 1,000-monitor project five times slower.
- */
-export async function importBundle(workDir: string, outputs: OutputFile[]): Promise<EvaluatedBundle> {
+/** Writes a bundle (built with an external source map) to the work folder; nothing of it runs here. */
+export async function writeBundle(workDir: string, outputs: OutputFile[]): Promise<WrittenBundle> {
   const js = outputs.find((o) => o.path.endsWith(".mjs"));
   const map = outputs.find((o) => o.path.endsWith(".map"));
   if (!js) throw new Error("esbuild produced no JavaScript output");
   const file = path.join(workDir, path.basename(js.path));
   await writeFile(file, js.text);
+  let mapFile: string | null = null;
+  if (map) {
+    mapFile = path.join(workDir, path.basename(map.path));
+    await writeFile(mapFile, map.text);
+  }
+  return { file, mapFile };
+}
+
+/**
+ * Maps stack frames in a bundle back to the author's files. Done on demand rather than with
+ * Node's `--enable-source-maps`, which maps every stack of every construct eagerly and made
+ * loading a 1,000-monitor project five times slower. The map is read at the first lookup.
+ */
+export function bundleFrameMapper(bundle: WrittenBundle): FrameMapper {
+  const workDir = path.dirname(bundle.file);
   let sourceMap: SourceMap | null = null;
-  const mapFrame: FrameMapper = (frameFile, line, column) => {
-    if (!map || frameFile !== file) return null;
-    sourceMap ??= new SourceMap(JSON.parse(map.text) as SourceMapPayload);
+  return (frameFile, line, column) => {
+    if (!bundle.mapFile || frameFile !== bundle.file) return null;
+    sourceMap ??= new SourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as SourceMapPayload);
     const entry = sourceMap.findEntry(line - 1, column - 1);
     if (!("originalSource" in entry)) return null;
     const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : path.resolve(workDir, entry.originalSource);
     return { file: source, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
   };
-  try {
-    return { ok: true, exports: (await import(pathToFileURL(file).href)) as Record<string, unknown>, mapFrame };
-  } catch (error) {
-    return { ok: false, error, mapFrame };
-  }
 }
 
 /** esbuild's errors (syntax, unresolved imports) as diagnostics at the author's file:line. */

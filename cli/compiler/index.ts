@@ -1,4 +1,6 @@
 import path from "node:path";
+import { parseDuration } from "../../sdk/duration.js";
+import { EXIT, UserError } from "../errors.js";
 import { locateSdk } from "./paths.js";
 import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
@@ -19,8 +21,19 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir);
   try {
     const { runPipeline } = await import("./pipeline.js");
-    return await runPipeline({ ...options, projectDir }, sdk, checker);
+    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker);
   } finally {
     await checker.close();
   }
+}
+
+/**
+ * WK_LOAD_TIMEOUT (a duration such as "2s") overrides the project's `load.timeout`, and is the only
+ * limit the config's own load can have: CI can tighten it, tests shorten it.
+ */
+function loadTimeoutOverride(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new UserError(`WK_LOAD_TIMEOUT must be a duration such as "30s", not ${JSON.stringify(value)}`, EXIT.usage);
+  return ms;
 }

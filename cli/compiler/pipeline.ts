@@ -11,7 +11,7 @@ import { buildBundles } from "./bundles.js";
 import { loadProject, type LoadBundle } from "./load.js";
 import type { SdkLocation } from "./paths.js";
 import { schemaDiagnostics } from "./schema-check.js";
-import { synthesizeManifest, type MonitorBundle } from "./synthesize.js";
+import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
 import { writeArtifact } from "./write.js";
@@ -39,7 +39,7 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
   try {
-    const found = await time("discover", () => discover(projectDir, sdk, workDir));
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;
@@ -59,7 +59,7 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
     // With a worker, loading and validating overlap the type check; their findings count only
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     diagnostics.push(...typeErrors);
     if (hasErrors(typeErrors)) return finish();
@@ -97,6 +97,7 @@ async function produce(
   monitorsBundle: Promise<MonitorBundle>,
   diagnostics: Diagnostic[],
   time: Timer,
+  loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
@@ -104,7 +105,7 @@ async function produce(
       diagnostics.push(...bundle.diagnostics);
       return null;
     }
-    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir);
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, loadTimeoutMs);
     diagnostics.push(...result.diagnostics);
     return result.loaded;
   });
@@ -114,15 +115,13 @@ async function produce(
   }
 
   const manifest = await time("validate", () => {
-    const synthesized = synthesizeManifest(loaded);
-    diagnostics.push(...synthesized.diagnostics);
-    if (!synthesized.manifest) return null;
-    const sealed = sealManifest(synthesized.manifest);
+    // Synthesized in the sandbox (getters and proxies ran there); here it is plain data.
+    const sealed = sealManifest(loaded.manifest);
     const schema = schemaDiagnostics(sealed);
     diagnostics.push(...schema);
-    const columns = columnIndex(loaded.locations.values());
+    const columns = columnIndex(loaded.locations);
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
-    const context = { manifest: synthesized.manifest, config: loaded.config, sources: loaded.sources, now, locate };
+    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
     return schema.length > 0 ? null : sealed;
   });

@@ -2,12 +2,12 @@ import { synthesize, type Construct } from "../../sdk/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
-import type { LoadedProject } from "./load.js";
+import type { LiveProject } from "./sandbox-child.js";
 import { relativePath } from "./paths.js";
 import type { Diagnostic } from "./types.js";
 
 /** The manifest without its hash (validated before it is sealed). */
-export function synthesizeManifest(loaded: LoadedProject): { manifest: Omit<Manifest, "hash"> | null; diagnostics: Diagnostic[] } {
+export function synthesizeManifest(loaded: LiveProject): { manifest: Omit<Manifest, "hash"> | null; diagnostics: Diagnostic[] } {
   const sourceOf = (c: Construct) => {
     const at: Location | undefined = loaded.locations.get(c);
     return at?.file ? `${at.file}:${at.line ?? 1}` : "unknown";

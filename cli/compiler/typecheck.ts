@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { ts as TS } from "ts-morph";
+import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
@@ -77,26 +78,26 @@ export function typecheck(projectDir: string, files: string[], sdk: SdkLocation)
   return typecheckSession(projectDir, sdk).check(files);
 }
 
-/** The options `wk validate` checks with; bench/compile gives `tsc` the same ones. */
+/**
+ * The options `wk validate` checks with: `CHECKER_TSCONFIG_OPTIONS` (also the scaffold's
+ * tsconfig.json) plus what depends on this machine. bench/compile gives `tsc` the same ones.
+ */
 export function compilerOptions(projectDir: string, sdk: SdkLocation): TS.CompilerOptions {
   const esm = isEsmPackage(projectDir);
   const nodeTypes = nodeTypesRoot(projectDir, sdk);
+  const converted = ts.convertCompilerOptionsFromJson(CHECKER_TSCONFIG_OPTIONS, projectDir);
+  if (converted.errors.length > 0) {
+    throw new Error(`the checker's own compiler options are invalid: ${converted.errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, " ")).join("; ")}`);
+  }
+  const options = converted.options;
   return {
-    strict: true,
-    target: ts.ScriptTarget.ES2022,
+    ...options,
     // NodeNext decides ESM vs CommonJS from package.json; a folder without `"type": "module"`
     // would make every import of the ESM SDK an error, so such projects are checked as bundled
     // ESM, which is how the compiler loads them anyway.
-    module: esm ? ts.ModuleKind.NodeNext : ts.ModuleKind.ESNext,
-    moduleResolution: esm ? ts.ModuleResolutionKind.NodeNext : ts.ModuleResolutionKind.Bundler,
-    lib: nodeTypes ? ["lib.es2023.d.ts"] : ["lib.es2023.d.ts", "lib.dom.d.ts"],
-    types: nodeTypes ? ["node"] : [],
-    typeRoots: nodeTypes ? [nodeTypes] : [],
-    skipLibCheck: true,
-    noEmit: true,
-    allowImportingTsExtensions: true,
-    esModuleInterop: true,
-    resolveJsonModule: true,
+    ...(esm ? {} : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }),
+    // Without Node's types anywhere, `console` and `fetch` come from the DOM library instead.
+    ...(nodeTypes ? { typeRoots: [nodeTypes] } : { lib: [...(options.lib ?? []), "lib.dom.d.ts"], types: [], typeRoots: [] }),
     paths: { watchkeeper: [sdk.typesEntry] },
   };
 }

@@ -29,6 +29,8 @@ export interface CompileOptions {
    * code was validated when it merged, and the plan needs only the base's manifest.
    */
   typecheck?: boolean;
+  /** Time limit for loading the project's modules in the sandbox; overrides the config's `load.timeout`. */
+  loadTimeoutMs?: number;
 }
 
 export interface CompileResult {

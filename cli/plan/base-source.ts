@@ -2,12 +2,13 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, realpath, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, posix, relative, sep } from "node:path";
 import { promisify } from "node:util";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { readManifestFile } from "../../infra/manifest-file.js";
 import type { CompileResult, Diagnostic } from "../compiler/types.js";
 import type { RegisteredResource } from "./mock-run.js";
+import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
 
@@ -51,7 +52,7 @@ export async function baseFromGitRef(
   ref: string,
   compile: BaseCompileFn,
   cacheDir: string | null = null,
-): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null }> {
+): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null; readSource: SourceReader }> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
@@ -63,9 +64,11 @@ export async function baseFromGitRef(
     );
   });
   const rel = relative(top, await realpath(projectDir));
+  // The base's sources, for the diff of monitor code: read from the commit, no checkout needed.
+  const readSource: SourceReader = (file) => git(top, ["show", `${commit}:${posix.join(rel.split(sep).join("/"), file)}`]).catch(() => null);
   const key = cacheDir ? baseCacheKey(await git(top, ["rev-parse", `${commit}^{tree}`]), rel) : null;
   const cached = cacheDir && key ? await readCachedBase(cacheDir, key) : null;
-  if (cached) return cached;
+  if (cached) return { ...cached, readSource };
   const scratch = await mkdtemp(join(tmpdir(), "wk-base-"));
   const tree = join(scratch, "tree");
   try {
@@ -86,7 +89,7 @@ export async function baseFromGitRef(
       );
     }
     if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources });
-    return { manifest: result.manifest, resources };
+    return { manifest: result.manifest, resources, readSource };
   } finally {
     await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });

@@ -2,19 +2,27 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { DeployResult, DeployStackOptions } from "../../infra/automation/deploy-stack.js";
+import type { DeployedRecord } from "../../infra/automation/deployed-record.js";
+import type { ReadDeployedOptions } from "../../infra/automation/read-deployed.js";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
 import type { CompileResult } from "../compiler/types.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { baseFromFile, type CompileFn } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
 import { deployedManifestPath, saveDeployedManifest, SERVICE_IDS_FILE, writeRoutingKeys, writeServiceIds } from "./deployed-files.js";
+import { readPlanDocument, type PlanDocument } from "./plan-document.js";
 import { summaryLines } from "./render-common.js";
+import { refuseOtherTarget, refuseStaleBase } from "./reviewed-plan.js";
 
 export interface DeployProjectOptions {
   projectDir: string;
   stackName: string;
   stateDir: string;
+  /** `--plan FILE`: the reviewed plan document; the deploy applies exactly it or refuses. */
+  planFile: string | null;
+  /** `--plan-token T` (kept for older pipelines): refuse unless base and target hash to it. */
   planToken: string | null;
+  /** For a stack deployed by a Watchkeeper that recorded only the manifest's hash: that manifest. */
   baseManifest: string | null;
   allowDestroy: boolean;
   routingKeysOut: string;
@@ -27,6 +35,8 @@ export interface DeployProjectOptions {
 export interface DeployDeps {
   findPulumi: (env: NodeJS.ProcessEnv) => string | null;
   compile: CompileFn;
+  /** What the stack records as deployed (Automation API); read before anything is changed. */
+  readDeployed: (options: ReadDeployedOptions) => Promise<DeployedRecord>;
   deployStack: (options: DeployStackOptions) => Promise<DeployResult>;
   /** Asks the operator; null when nobody can be asked (not a terminal). */
   confirm: ((question: string) => Promise<boolean>) | null;
@@ -35,8 +45,10 @@ export interface DeployDeps {
 }
 
 /**
- * Deploy: check the Pulumi CLI, compile, re-plan against the deployed base, refuse a stale token or
- * unapproved destruction, run Pulumi, then store routing keys (0600) and the deployed manifest.
+ * Deploy: check the Pulumi CLI, read the reviewed plan, compile, read what the stack has deployed,
+ * refuse a plan whose target is not this commit or whose base is not what is deployed (or a stale
+ * token, or unapproved destruction), run Pulumi, then store routing keys (0600) and the deployed
+ * manifest. Every refusal comes before the engine starts: nothing is changed.
  */
 export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): Promise<ExitStatus> {
   const pulumiBin = deps.findPulumi(o.env);
@@ -47,15 +59,21 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "install the Pulumi CLI (https://www.pulumi.com/docs/install/, e.g. `curl -fsSL https://get.pulumi.com | sh`), or point WK_PULUMI_BIN at it; nothing was changed",
     );
   }
+  if (o.planFile !== null && o.planToken !== null) {
+    throw new UserError("--plan and --plan-token both name the reviewed plan; give one", EXIT.usage, "--plan plan.json (the file wk plan --out wrote) checks everything the token does, and more");
+  }
+  const reviewed: PlanDocument | null = o.planFile !== null ? await readPlanDocument(o.planFile) : null;
   const head = await deps.compile(o.projectDir);
   if (!head.ok || !head.manifest) {
     deps.reportDiagnostics(head);
     return EXIT.findings;
   }
-  const base = await deployedBase(o);
+  if (reviewed) refuseOtherTarget(reviewed, o.planFile!, head.manifest.project.name, head.manifest.hash);
+  const base = await deployedBase(o, deps, pulumiBin);
+  if (reviewed) refuseStaleBase(reviewed, o.planFile!, o.stackName, base?.hash ?? null);
   const { plan } = await buildPlan({
     base,
-    baseSource: base ? { kind: "file", ref: o.baseManifest ?? deployedManifestPath(o.stateDir) } : { kind: "empty", ref: null },
+    baseSource: base ? { kind: "stack", ref: o.stackName } : { kind: "empty", ref: null },
     target: head.manifest,
     now: o.now,
   });
@@ -107,8 +125,35 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
   return EXIT.ok;
 }
 
-async function deployedBase(o: DeployProjectOptions): Promise<Manifest | null> {
-  if (o.baseManifest !== null) return baseFromFile(resolve(o.baseManifest));
-  const saved = deployedManifestPath(o.stateDir);
-  return existsSync(saved) ? baseFromFile(saved) : null;
+/**
+ * The deployed manifest, as the stack records it. A stack deployed by a Watchkeeper that recorded
+ * only the hash is completed from a manifest file with that hash (--base-manifest, else the one the
+ * last deploy saved); anything else is refused before the engine starts.
+ */
+async function deployedBase(o: DeployProjectOptions, deps: DeployDeps, pulumiBin: string): Promise<Manifest | null> {
+  let record: DeployedRecord;
+  try {
+    record = await deps.readDeployed({ stackName: o.stackName, stateDir: o.stateDir, env: o.env, pulumiBin });
+  } catch (error) {
+    if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
+    throw error;
+  }
+  switch (record.kind) {
+    case "none":
+      return null;
+    case "manifest":
+      return record.manifest;
+    case "invalid":
+      throw new UserError(`cannot tell what stack ${o.stackName} has deployed: ${record.reason}; nothing was deployed`, EXIT.findings, "inspect the stack (pulumi stack output) and redeploy from a known commit");
+    case "hash-only": {
+      const file = o.baseManifest !== null ? resolve(o.baseManifest) : deployedManifestPath(o.stateDir);
+      const manifest = existsSync(file) ? await baseFromFile(file) : null;
+      if (manifest?.hash === record.hash) return manifest;
+      throw new UserError(
+        `stack ${o.stackName} records only the hash of its deployed manifest (${record.hash}), and ${manifest ? `${file} has ${manifest.hash}` : `there is no ${file}`}; nothing was deployed`,
+        EXIT.findings,
+        "pass the deployed manifest with --base-manifest (the deployed-manifest.json an earlier wk deploy saved); this deploy then records the whole manifest in the stack",
+      );
+    }
+  }
 }

@@ -1,13 +1,19 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
 import { baseFromFile, baseFromGitRef, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
 import { readCachedResources, writeCachedResources } from "./base-cache.js";
 import { buildPlan } from "./build-plan.js";
+import { readMonitorSources, withCodeChanges, type SourceReader } from "./code-sources.js";
 import type { RegisteredResource } from "./mock-run.js";
 import type { Plan } from "./types.js";
 
 /** Which base to compare with. */
-export type BaseSpec = { kind: "git"; ref: string } | { kind: "file"; path: string } | { kind: "empty" };
+export type BaseSpec = { kind: "git"; ref: string } | { kind: "file"; path: string } | { kind: "stack"; stackName: string } | { kind: "empty" };
+
+/** Reads the manifest a stack records as deployed (null: nothing deployed); base problems are user errors. */
+export type StackReader = (stackName: string) => Promise<Manifest | null>;
 
 export interface PlanProjectOptions {
   projectDir: string;
@@ -20,6 +26,8 @@ export interface PlanProjectOptions {
   compileBase?: BaseCompileFn;
   /** Folder caching git-base compiles by content (e.g. `.watchkeeper/plan-cache`); null disables. */
   baseCacheDir?: string | null;
+  /** Needed for a `stack` base: the command passes the Automation API reader. */
+  readStack?: StackReader;
   now: Date;
   clock?: () => number;
 }
@@ -40,7 +48,8 @@ export type PlanProjectResult =
 interface LoadedBase {
   manifest: Manifest | null;
   resources: RegisteredResource[] | null;
-  elapsed: number;
+  /** The base's source files, when it has them (a git base), for the diff of monitor code. */
+  readSource: SourceReader | null;
 }
 
 /** Compiles the working tree and the base, then plans. Base problems are thrown as user errors. */
@@ -57,13 +66,8 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   const [head, compileHead] = await timed(() => options.compile(options.projectDir));
   if (!head.ok || !head.manifest) return { ok: false, head };
   const [loaded, compileBaseMs] = await timed(() => baseOf(options, compileBase));
-  const base: LoadedBase = { ...loaded, elapsed: compileBaseMs };
-  const baseSource =
-    options.base.kind === "git"
-      ? { kind: "git" as const, ref: options.base.ref }
-      : options.base.kind === "file"
-        ? { kind: "file" as const, ref: options.base.path }
-        : { kind: "empty" as const, ref: null };
+  const base = loaded;
+  const baseSource = sourceOf(options.base);
   const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
   const cachedResources =
     base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
@@ -72,16 +76,44 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     clock,
   );
   if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
-  return { ok: true, plan, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: base.elapsed, ...timings } };
+  const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
+  const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
+  return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, ...timings } };
 }
 
-async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): Promise<{ manifest: Manifest | null; resources: RegisteredResource[] | null }> {
+/** The source diff of monitors whose code changed, read from both sides' files (parsed, not run). */
+async function codeChanges(monitors: Plan["monitors"], base: LoadedBase, target: Manifest, readHead: SourceReader): Promise<Plan["monitors"]> {
+  const changed = new Set(monitors.filter((m) => m.action === "change" && m.changes.some((c) => c.path === "codeHash")).map((m) => m.id));
+  if (changed.size === 0 || !base.readSource || !base.manifest) return monitors;
+  const pick = (manifest: Manifest) => manifest.monitors.filter((m) => changed.has(m.id));
+  const [before, after] = [await readMonitorSources(pick(base.manifest), base.readSource), await readMonitorSources(pick(target), readHead)];
+  return withCodeChanges(monitors, base.manifest, target, before, after);
+}
+
+function sourceOf(base: BaseSpec): Omit<Plan["base"], "hash"> {
+  switch (base.kind) {
+    case "git":
+      return { kind: "git", ref: base.ref };
+    case "file":
+      return { kind: "file", ref: base.path };
+    case "stack":
+      return { kind: "stack", ref: base.stackName };
+    case "empty":
+      return { kind: "empty", ref: null };
+  }
+}
+
+async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): Promise<LoadedBase> {
   switch (options.base.kind) {
     case "git":
       return baseFromGitRef(options.projectDir, options.base.ref, compileBase, options.baseCacheDir ?? null);
     case "file":
-      return { manifest: await baseFromFile(options.base.path), resources: null };
+      return { manifest: await baseFromFile(options.base.path), resources: null, readSource: null };
+    case "stack": {
+      if (!options.readStack) throw new Error("a stack base needs readStack");
+      return { manifest: await options.readStack(options.base.stackName), resources: null, readSource: null };
+    }
     case "empty":
-      return { manifest: null, resources: null };
+      return { manifest: null, resources: null, readSource: null };
   }
 }

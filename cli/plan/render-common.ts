@@ -4,7 +4,8 @@ const MAX_VALUE = 160;
 
 /** A value as it appears in a plan line: JSON, shortened when long. */
 export function showValue(value: unknown): string {
-  const text = value === undefined ? "(none)" : JSON.stringify(value);
+  // null is how the manifest spells "not set"; a reader should not see the JSON of it.
+  const text = value === undefined || value === null ? "(none)" : JSON.stringify(value);
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
@@ -30,6 +31,8 @@ export function describeBase(plan: Plan): string {
       return `git ref ${plan.base.ref}`;
     case "file":
       return `manifest ${plan.base.ref}`;
+    case "stack":
+      return `what stack ${plan.base.ref} has deployed`;
     case "empty":
       return "nothing (first deploy)";
   }
@@ -44,4 +47,10 @@ export function summaryLines(plan: Plan): string[] {
     `PagerDuty: ${r.create} to create, ${r.update} to update, ${r.replace} to replace, ${r.delete} to delete`,
     `Runtime config: ${plan.summary.config} change${plan.summary.config === 1 ? "" : "s"}`,
   ];
+}
+
+/** A source line in a plan, cut at a readable width. */
+export function clipLine(text: string, max = 200): string {
+  const chars = [...text];
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : text;
 }

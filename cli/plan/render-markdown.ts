@@ -1,19 +1,45 @@
-import { describeBase, entrySymbol, resourceSymbol, shortType, showChange } from "./render-common.js";
+import { clipLine, describeBase, entrySymbol, resourceSymbol, shortType } from "./render-common.js";
+import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import type { Plan } from "./types.js";
 
 /** Marks the pull-request comment so CI updates it instead of adding another. */
 export const PLAN_COMMENT_MARKER = "<!-- watchkeeper-plan -->";
 
-/** The plan as a pull-request comment: summary table first, details folded per section. */
-export function renderMarkdown(plan: Plan): string {
-  const out: string[] = [PLAN_COMMENT_MARKER, "### Watchkeeper plan", "", `Compared with ${escapeInline(describeBase(plan))}.`, ""];
+/** GitHub refuses a comment body over 65,536 characters. */
+export const COMMENT_LIMIT = 65_536;
+/** Property and source lines shown under one entry before the rest is counted instead. */
+const MAX_DETAILS = 40;
+/** Warnings listed before the rest is counted instead. */
+const MAX_WARNINGS = 50;
+
+export interface MarkdownOptions {
+  /** Longest body to produce (default: GitHub's comment limit). */
+  limit?: number;
+  /** Where the full plan is, named when something is left out (default: `plan.json`). */
+  fullPlan?: string;
+}
+
+interface Section {
+  title: string;
+  noun: string;
+  entries: string[][];
+}
+
+/**
+ * The plan as a pull-request comment: summary table first, details folded per section. It always
+ * fits one comment: entries that would overflow it are left out, counted, and the full plan named.
+ */
+export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
+  const limit = options.limit ?? COMMENT_LIMIT;
+  const fullPlan = options.fullPlan ?? "plan.json";
+  const head: string[] = [PLAN_COMMENT_MARKER, "### Watchkeeper plan", "", `Compared with ${escapeInline(describeBase(plan))}.`, ""];
   if (!plan.changesPresent) {
-    out.push("**No changes**: the monitors and PagerDuty resources match the base.", "", tokenLine(plan));
-    return out.join("\n") + "\n";
+    head.push("**No changes**: the monitors and PagerDuty resources match the base.", "", tokenLine(plan));
+    return head.join("\n") + "\n";
   }
   const m = plan.summary.monitors;
   const r = plan.summary.resources;
-  out.push(
+  head.push(
     "| | Add | Change | Replace | Remove |",
     "|---|---:|---:|---:|---:|",
     `| Monitors | ${m.add} | ${m.change} | – | ${m.remove} |`,
@@ -22,25 +48,63 @@ export function renderMarkdown(plan: Plan): string {
     "",
   );
   if (plan.warnings.length > 0) {
-    out.push("> [!WARNING]", ...plan.warnings.map((w) => `> - ${escapeInline(w.message)} (\`${w.code}\`)`), "");
+    const shown = plan.warnings.slice(0, MAX_WARNINGS).map((w) => `> - ${escapeInline(clipLine(w.message, 300))} (\`${w.code}\`)`);
+    if (plan.warnings.length > MAX_WARNINGS) shown.push(`> - … and ${plan.warnings.length - MAX_WARNINGS} more warnings (see ${fullPlan})`);
+    head.push("> [!WARNING]", ...shown, "");
   }
-  if (plan.monitors.length > 0) {
-    const lines = plan.monitors.flatMap((e) => block(prefix(entrySymbol[e.action]), e.id, e.changes.map(showChange)));
-    out.push(...folded(`Monitors (${plan.monitors.length})`, lines));
+  const sections: Section[] = [
+    {
+      title: "Monitors",
+      noun: "monitor(s)",
+      entries: plan.monitors.map((e) => block(prefix(entrySymbol[e.action]), e.id, monitorDetails(e))),
+    },
+    {
+      title: "PagerDuty resources",
+      noun: "resource(s)",
+      entries: plan.resources.map((e) => {
+        const why = e.action === "replace" ? ` (replaced because ${e.replaceBecause.join(", ")} changed)` : "";
+        return block(prefix(resourceSymbol[e.action]), `${e.name} (${shortType(e.type)})${why}`, propertyDetails(e.action, e.changes));
+      }),
+    },
+    {
+      title: "Runtime config",
+      noun: "entry(ies)",
+      entries: plan.config.map((e) => block(prefix(entrySymbol[e.action]), `${e.kind} ${e.id}`, propertyDetails(e.action, e.changes))),
+    },
+  ].filter((s) => s.entries.length > 0);
+
+  const tail = [tokenLine(plan)];
+  const note = (omitted: number) => [
+    "> [!NOTE]",
+    `> ${omitted} entr${omitted === 1 ? "y is" : "ies are"} not shown: this comment is shortened to fit GitHub's ${COMMENT_LIMIT.toLocaleString("en-US")}-character limit. The full plan is in \`${escapeInline(fullPlan)}\` (the workflow run's plan artifact).`,
+    "",
+  ];
+  // Room for the sections: the limit less the head, the tail, the longest possible note and the
+  // per-section wrapping (its own lines and an "... more" line).
+  const fixed = size(head) + size(tail) + size(note(Number.MAX_SAFE_INTEGER)) + sections.length * 200;
+  let room = limit - fixed;
+  let omitted = 0;
+  const body: string[] = [];
+  for (const section of sections) {
+    const kept: string[] = [];
+    let left = 0;
+    for (const lines of section.entries) {
+      const cost = size(lines);
+      if (left === 0 && cost <= room) {
+        kept.push(...lines);
+        room -= cost;
+      } else left++;
+    }
+    if (left > 0) kept.push(`  … ${left} more ${section.noun}: see ${fence(fullPlan)}`);
+    omitted += left;
+    body.push(...folded(`${section.title} (${section.entries.length})`, kept));
   }
-  if (plan.resources.length > 0) {
-    const lines = plan.resources.flatMap((e) => {
-      const why = e.action === "replace" ? ` (replaced because ${e.replaceBecause.join(", ")} changed)` : "";
-      return block(prefix(resourceSymbol[e.action]), `${e.name} (${shortType(e.type)})${why}`, e.action === "delete" ? [] : e.changes.map(showChange));
-    });
-    out.push(...folded(`PagerDuty resources (${plan.resources.length})`, lines));
-  }
-  if (plan.config.length > 0) {
-    const lines = plan.config.flatMap((e) => block(prefix(entrySymbol[e.action]), `${e.kind} ${e.id}`, e.action === "remove" ? [] : e.changes.map(showChange)));
-    out.push(...folded(`Runtime config (${plan.config.length})`, lines));
-  }
-  out.push(tokenLine(plan));
+  const out = [...head, ...(omitted > 0 ? note(omitted) : []), ...body, ...tail];
   return out.join("\n") + "\n";
+}
+
+function size(lines: readonly string[]): number {
+  return lines.reduce((n, l) => n + l.length + 1, 0);
 }
 
 function count(plan: Plan, action: "add" | "change" | "remove"): number {
@@ -52,10 +116,26 @@ function prefix(symbol: string): string {
   return symbol === "~" ? "!" : symbol;
 }
 
-/** A title line and its property lines; a replacement's properties read as changes (orange). */
-function block(symbol: string, title: string, details: string[]): string[] {
-  const detail = symbol === "-/+" ? "!" : symbol;
-  return [`${symbol} ${fence(title)}`, ...details.map((d) => `${detail}     ${fence(d)}`)];
+/** A title line and its detail lines; a replacement's properties read as changes (orange). */
+function block(symbol: string, title: string, details: DetailLine[]): string[] {
+  const mark = symbol === "-/+" ? "!" : symbol;
+  const shown = details.slice(0, MAX_DETAILS).map((d) => detail(mark, d));
+  if (details.length > MAX_DETAILS) shown.push(`${mark}     … ${details.length - MAX_DETAILS} more line(s)`);
+  return [`${symbol} ${fence(title)}`, ...shown];
+}
+
+function detail(mark: string, d: DetailLine): string {
+  if (d.kind !== "source") return `${mark}     ${fence(clipLine(d.text, 400))}`;
+  const text = fence(clipLine(d.text));
+  switch (d.op) {
+    case "removed":
+      return `-         ${text}`;
+    case "added":
+      return `+         ${text}`;
+    case "same":
+    case "skipped":
+      return `          ${text}`;
+  }
 }
 
 function folded(summary: string, lines: string[]): string[] {

@@ -1,5 +1,6 @@
 import pc from "picocolors";
-import { describeBase, entrySymbol, resourceSymbol, shortType, showChange, summaryLines } from "./render-common.js";
+import { clipLine, describeBase, entrySymbol, resourceSymbol, shortType, summaryLines } from "./render-common.js";
+import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import type { EntryAction, Plan, ResourceAction } from "./types.js";
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -20,21 +21,20 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
   }
   if (plan.monitors.length > 0) {
     lines.push(c.bold("Monitors:"));
-    for (const m of plan.monitors) lines.push(...entry(c, m.action, m.id, m.changes.map(showChange)));
+    for (const m of plan.monitors) lines.push(...entry(c, m.action, entrySymbol[m.action], m.id, monitorDetails(m)));
     lines.push("");
   }
   if (plan.resources.length > 0) {
     lines.push(c.bold("PagerDuty resources:"));
     for (const r of plan.resources) {
       const why = r.action === "replace" ? ` (replaced because ${r.replaceBecause.join(", ")} changed)` : "";
-      const details = r.action === "delete" ? [] : r.changes.map(showChange);
-      lines.push(...resource(c, r.action, `${r.name} ${c.dim(shortType(r.type))}${why}`, details));
+      lines.push(...entry(c, r.action, resourceSymbol[r.action], `${r.name} ${c.dim(shortType(r.type))}${why}`, propertyDetails(r.action, r.changes)));
     }
     lines.push("");
   }
   if (plan.config.length > 0) {
     lines.push(c.bold("Runtime config:"));
-    for (const e of plan.config) lines.push(...entry(c, e.action, `${e.kind} ${e.id}`, e.action === "remove" ? [] : e.changes.map(showChange)));
+    for (const e of plan.config) lines.push(...entry(c, e.action, entrySymbol[e.action], `${e.kind} ${e.id}`, propertyDetails(e.action, e.changes)));
     lines.push("");
   }
   lines.push(`Plan token: ${plan.planToken}`);
@@ -57,12 +57,20 @@ function paint(c: Colors, action: EntryAction | ResourceAction): (text: string) 
   }
 }
 
-function entry(c: Colors, action: EntryAction, title: string, details: string[]): string[] {
-  const color = paint(c, action);
-  return [color(`  ${entrySymbol[action]} ${title}`), ...details.map((d) => `      ${d}`)];
+function entry(c: Colors, action: EntryAction | ResourceAction, symbol: string, title: string, details: DetailLine[]): string[] {
+  return [paint(c, action)(`  ${symbol} ${title}`), ...details.map((d) => detail(c, d))];
 }
 
-function resource(c: Colors, action: ResourceAction, title: string, details: string[]): string[] {
-  const color = paint(c, action);
-  return [color(`  ${resourceSymbol[action]} ${title}`), ...details.map((d) => `      ${d}`)];
+function detail(c: Colors, d: DetailLine): string {
+  if (d.kind !== "source") return `      ${d.text}`;
+  switch (d.op) {
+    case "removed":
+      return c.red(`        - ${clipLine(d.text)}`);
+    case "added":
+      return c.green(`        + ${clipLine(d.text)}`);
+    case "same":
+      return `          ${clipLine(d.text)}`;
+    case "skipped":
+      return c.dim(`          ${d.text}`);
+  }
 }

@@ -15,10 +15,25 @@ export interface PropertyChange {
 export type EntryAction = "add" | "change" | "remove";
 export type ResourceAction = "create" | "update" | "replace" | "delete";
 
+/** A function a monitor carries (see the manifest's `code` flags). */
+export type CodeSlot = "condition" | "summary" | "run" | "extract";
+
+/**
+ * The source text of a code slot on each side, when the planner could read it; absent on the side
+ * where the slot does not exist or its source is not available (a base read from a manifest).
+ */
+export interface CodeChange {
+  slot: CodeSlot;
+  before?: string;
+  after?: string;
+}
+
 export interface MonitorChange {
   id: string;
   action: EntryAction;
   changes: PropertyChange[];
+  /** Source of the functions that changed (the manifest holds only their hash); absent when unknown. */
+  code?: CodeChange[];
 }
 
 export interface ResourceChange {
@@ -56,9 +71,9 @@ export interface PlanWarning {
 }
 
 export interface PlanSource {
-  /** `git`, `file` or `empty` (no base: everything is new). */
-  kind: "git" | "file" | "empty";
-  /** The git ref or file path as given; null for `empty`. */
+  /** `git`, `file`, `stack` (what a Pulumi stack records as deployed) or `empty` (everything is new). */
+  kind: "git" | "file" | "stack" | "empty";
+  /** The git ref, file path or stack name as given; null for `empty`. */
   ref: string | null;
   /** Manifest content hash; null for `empty`. */
   hash: string | null;

@@ -2,11 +2,15 @@ import type { Diagnostic } from "../compiler/types.js";
 import { criticalRoutesToService } from "./critical-routes-to-service.js";
 import { declaredSecrets } from "./declared-secrets.js";
 import { applyLevels } from "./levels.js";
+import { noProcessEnv } from "./no-process-env.js";
 import { noSecretLiterals } from "./no-secret-literals.js";
 import { oncallCoverage } from "./oncall-coverage.js";
+import { pagerdutyIncidentFrom } from "./pagerduty-incident-from.js";
 import { pagerdutyLimits } from "./pagerduty-limits.js";
+import { runbookUrl } from "./runbook-url.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
+import { validPromql } from "./valid-promql.js";
 import { validSchedules } from "./valid-schedules.js";
 
 export type { NamedRule, Rule, RuleContext } from "./types.js";
@@ -15,9 +19,13 @@ export type { NamedRule, Rule, RuleContext } from "./types.js";
 export const RULES: readonly NamedRule[] = [
   { name: "unique-ids", description: "ids are unique within a kind", check: uniqueIds },
   { name: "valid-schedules", description: "cron expressions, intervals, time zones and dates are valid", check: validSchedules },
+  { name: "valid-promql", description: "PromQL queries parse with Prometheus's own grammar", check: validPromql },
   { name: "declared-secrets", description: "every referenced secret is declared in the config", check: declaredSecrets },
   { name: "no-secret-literals", description: "no token, webhook URL or key written into a module", check: noSecretLiterals },
+  { name: "no-process-env", description: "modules do not read process.env (use secret(\"NAME\"))", check: noProcessEnv },
   { name: "pagerduty-limits", description: "PagerDuty's API limits hold", check: pagerdutyLimits },
+  { name: "pagerduty-incident-from", description: "a PagerDuty incident channel's from is a user's email", check: pagerdutyIncidentFrom },
+  { name: "runbook-url", description: "a monitor's runbook is an absolute http(s) URL", check: runbookUrl },
   { name: "critical-routes-to-service", description: "critical monitors page through a service", check: criticalRoutesToService },
   { name: "oncall-coverage", description: "first escalation steps cover the next 4 weeks", check: oncallCoverage },
 ];

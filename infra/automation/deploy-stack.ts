@@ -1,11 +1,8 @@
-import { mkdir } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { declareOnCall } from "../program/oncall.js";
 import { DeployFailure, redact } from "./deploy-failure.js";
-
-export const PROJECT_NAME = "watchkeeper";
+import { backendUrl, PROJECT_NAME, workspaceOptions } from "./workspace.js";
 
 export interface DeployStackOptions {
   manifest: Manifest;
@@ -34,11 +31,6 @@ export interface DeployResult {
   operations: Record<string, number>;
 }
 
-/** Where stacks are stored: PULUMI_BACKEND_URL, or a local `file://` backend under the state folder. */
-export function backendUrl(env: NodeJS.ProcessEnv, stateDir: string): string {
-  return env["PULUMI_BACKEND_URL"] || `file://${join(stateDir, "pulumi")}`;
-}
-
 /**
  * Runs `pulumi up` on the manifest's resources through the Automation API (inline program).
  * Settings problems are found before the engine starts; engine errors are classified and redacted.
@@ -54,25 +46,13 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
       "export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and keep it: every later deploy needs the same one",
     );
   }
-  if (backend.startsWith("file://")) await mkdir(backend.slice("file://".length), { recursive: true });
-  const workDir = join(options.stateDir, "pulumi-workspace");
-  await mkdir(workDir, { recursive: true });
 
   const secrets = [env["PAGERDUTY_TOKEN"] ?? "", env["PULUMI_CONFIG_PASSPHRASE"] ?? ""].filter(Boolean);
   let stack: Stack;
   try {
-    // The Automation API runs ROOT/bin/pulumi; a CLI found elsewhere is taken from PATH as is.
-    const binDir = dirname(options.pulumiBin);
-    const root = basename(binDir) === "bin" ? dirname(binDir) : undefined;
-    const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
     stack = await LocalWorkspace.createOrSelectStack(
       { stackName: options.stackName, projectName: PROJECT_NAME, program: async () => declareOnCall(options.manifest).outputs },
-      {
-        workDir,
-        pulumiCommand,
-        envVars: { PULUMI_BACKEND_URL: backend },
-        projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend } },
-      },
+      await workspaceOptions(options.stateDir, env, options.pulumiBin),
     );
   } catch (error) {
     throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(message(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
@@ -83,7 +63,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
     throw new DeployFailure(
       "config",
       `stack ${options.stackName} was last deployed from manifest ${deployedHash ?? "(nothing)"}, but the plan's base is ${options.expectedBaseHash ?? "(nothing)"}`,
-      "restore the deployed manifest (.watchkeeper/deployed-manifest.json) saved by the last wk deploy, or pass it with --base-manifest, then plan again",
+      "someone deployed meanwhile: plan again against what is deployed (wk plan --base-stack " + options.stackName + "), review it, and deploy that plan",
     );
   }
   const config = await stack.getAllConfig();

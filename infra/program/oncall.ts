@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { Manifest } from "../../sdk/manifest/schema.js";
+import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 import { declareEscalationPolicies } from "./escalation-policies.js";
 import { declareMaintenanceWindows } from "./maintenance.js";
 import { declarePeople } from "./people.js";
@@ -18,12 +18,16 @@ export interface OnCallStack {
   resources: pulumi.Resource[];
   /**
    * The stack outputs: routing keys (secret) by service id, PagerDuty service IDs by service id (the
-   * REST incident channel opens incidents on them), and the deployed manifest's hash.
+   * REST incident channel opens incidents on them), the deployed manifest's hash, and the deployed
+   * manifest itself: the stack is the record of what is deployed, so every plan's base is read from
+   * it rather than from a CI cache that can be evicted. The manifest holds no secret values.
    */
   outputs: {
     routingKeys: pulumi.Output<Record<string, string>>;
     serviceIds: pulumi.Output<Record<string, string>>;
     manifestHash: string;
+    /** The deployed manifest as canonical JSON, exactly the bytes its hash was computed over. */
+    deployedManifest: string;
   };
 }
 
@@ -49,6 +53,7 @@ export function declareOnCall(manifest: Manifest, options: OnCallOptions = {}): 
       routingKeys: pulumi.secret(pulumi.all(keys)),
       serviceIds: pulumi.all(serviceIds),
       manifestHash: manifest.hash,
+      deployedManifest: canonicalJson(manifest, 0),
     },
   };
 }

@@ -13,6 +13,7 @@ export interface NotificationIntent {
   monitorId: string;
   /** Stable per (monitor, label set): PagerDuty dedup_key, OpsGenie alias. See alertKey(). */
   dedupKey: string;
+  /** The alert's labels: the series labels with the monitor's own labels applied over them. */
   labels: Record<string, string>;
   severity: Severity;
   summary: string;
@@ -53,10 +54,17 @@ export interface OutboxWriter {
   enqueue(intent: NotificationIntent): number;
 }
 
+/**
+ * What an acknowledge or resolve from outside did: `applied`; `not-firing` (no alert with that
+ * dedup key is firing); `earlier-episode` (the incident was opened before the alert's current
+ * firing began, so it belongs to an episode that is over, and nothing changes).
+ */
+export type ControlOutcome = "applied" | "not-firing" | "earlier-episode";
+
 /** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / incident.resolved). */
 export interface AlertControl {
-  /** Marks the alert with this dedup key acknowledged; false when no such open alert exists. */
-  acknowledge(dedupKey: string, by: string, at: number): boolean;
-  /** Resolves the alert with this dedup key from outside (the incident was resolved in PagerDuty). */
-  resolve(dedupKey: string, at: number, reason: string): boolean;
+  /** Acknowledges the firing alert with this dedup key, when the incident (opened at `incidentOpenedAt`) is of its current firing. */
+  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): ControlOutcome;
+  /** Resolves the firing alert with this dedup key from outside, when the incident is of its current firing. */
+  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): ControlOutcome;
 }

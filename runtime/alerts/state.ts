@@ -41,6 +41,8 @@ export interface AlertRules {
   /** Re-send while firing; null disables reminders. */
   repeatEveryMs: number | null;
   severity: Severity;
+  /** The monitor's own labels: every notification carries them over the series labels (they win). */
+  labels: Record<string, string>;
 }
 
 /** What one evaluation said about one label set. */
@@ -58,6 +60,7 @@ export function rulesOf(monitor: MonitorSpec): AlertRules {
     successThreshold: monitor.successThreshold,
     repeatEveryMs: monitor.repeatEvery === null ? null : durationMs(monitor.repeatEvery),
     severity: monitor.severity,
+    labels: monitor.labels,
   };
 }
 

@@ -10,6 +10,7 @@ const rules = (over: Partial<AlertRules> = {}): AlertRules => ({
   successThreshold: 1,
   repeatEveryMs: null,
   severity: "critical",
+  labels: {},
   ...over,
 });
 const failing: Observation = { kind: "failing", value: 900, summary: "latency 900ms", details: { status: 200 } };

@@ -1,6 +1,9 @@
 import type { IntentType, NotificationIntent } from "./intent.js";
 import type { Alert, AlertRules, Observation } from "./state.js";
 
+/** What an intent needs from the monitor's rules. */
+export type IntentRules = Pick<AlertRules, "severity" | "labels">;
+
 /** The next alert and the intents the transition asks delivery to send (written in the same transaction). */
 export interface Transition {
   alert: Alert;
@@ -107,7 +110,7 @@ function fire(alert: Alert, details: Record<string, unknown>, now: number, rules
 }
 
 /** Ends a firing alert: also used by AlertControl when the incident is resolved from outside. */
-export function resolve(alert: Alert, details: Record<string, unknown>, now: number, rules: Pick<AlertRules, "severity">): Transition {
+export function resolve(alert: Alert, details: Record<string, unknown>, now: number, rules: IntentRules): Transition {
   if (alert.state !== "firing") {
     return { alert: { ...alert, state: "inactive", activeAt: null, keepFiringSince: null, updatedAt: now }, intents: [] };
   }
@@ -127,7 +130,7 @@ export function resolve(alert: Alert, details: Record<string, unknown>, now: num
 }
 
 /** Marks a firing alert acknowledged and emits an acknowledge intent (ack channels, PagerDuty). */
-export function acknowledge(alert: Alert, by: string, now: number, rules: Pick<AlertRules, "severity">): Transition {
+export function acknowledge(alert: Alert, by: string, now: number, rules: IntentRules): Transition {
   if (alert.state !== "firing" || alert.acknowledgedAt !== null) return { alert, intents: [] };
   const acked: Alert = { ...alert, acknowledgedAt: now, acknowledgedBy: by, updatedAt: now };
   const out = emit(acked, "acknowledge", {}, now, rules);
@@ -140,7 +143,7 @@ function emit(
   type: IntentType,
   details: Record<string, unknown>,
   now: number,
-  rules: Pick<AlertRules, "severity">,
+  rules: IntentRules,
 ): Transition {
   const sequence = alert.sequence + 1;
   const intent: NotificationIntent = {
@@ -148,7 +151,9 @@ function emit(
     type,
     monitorId: alert.monitorId,
     dedupKey: alert.dedupKey,
-    labels: alert.labels,
+    // As a Prometheus rule's labels: on every alert, winning over the series' own. The alert (and
+    // so its dedup key) stays keyed by the series labels, so keys of open incidents never change.
+    labels: { ...alert.labels, ...rules.labels },
     severity: rules.severity,
     summary: alert.summary,
     value: alert.lastValue,

@@ -1,3 +1,5 @@
+import { truncate } from "../text/truncate.js";
+
 /**
  * Why a check could not produce a result. The runtime counts errors by reason and the monitor's
  * `onError` decides whether they fail the monitor or leave it unknown.
@@ -37,4 +39,13 @@ export function isCheckError(error: unknown): error is CheckError {
 /** A missing secret: names the secret, never a value. */
 export function missingSecret(name: string): CheckError {
   return new CheckError("config", `secret ${name} is not set`);
+}
+
+/**
+ * The first line of a thrown message, shortened for a check error. Runners do not know the secret
+ * values; the cut ends in a `…` marker so runCheck's scrub can find and redact the head of a secret
+ * that the cut went through.
+ */
+export function errorExcerpt(text: string, max = 300): string {
+  return truncate(text.split("\n")[0]!, max);
 }

@@ -3,9 +3,10 @@ import { performance } from "node:perf_hooks";
 import type { CheckSpec, MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult } from "../../sdk/result.js";
 import { durationMs } from "../../sdk/duration.js";
-import { CheckError } from "./check-error.js";
+import { CheckError, errorExcerpt } from "./check-error.js";
 import type { CheckContext, CheckOutcome } from "./types.js";
 import { formatMs } from "./shared/deadline.js";
+import { redactUrlsIn, redactUrlsInValue } from "../redact-url.js";
 import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
 import { runDnsCheck } from "./dns/dns-check.js";
 import { runHeartbeatCheck } from "./heartbeat/heartbeat-check.js";
@@ -74,12 +75,13 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   const runnerCtx: CheckContext = { ...ctx, monitorId: monitor.id, signal: controller.signal, secret: secrets.secret };
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
-    return { kind: "results", results: results.map((r: CheckResult) => scrubResult(r, secrets.values())) };
+    // URL credentials are not declared secrets; they are cleaned before a result is stored or shown.
+    return { kind: "results", results: results.map((r: CheckResult) => redactUrlsInValue(scrubResult(r, secrets.values()))) };
   } catch (error) {
     const classified = classify(error, monitor.id);
     return {
       kind: "error",
-      error: scrubText(classified.message, secrets.values()),
+      error: redactUrlsIn(scrubText(classified.message, secrets.values())),
       reason: classified.reason,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };
@@ -123,5 +125,5 @@ function classify(error: unknown, monitorId: string): CheckError {
   if (error instanceof CheckError) return error;
   // Not classified where it happened: a bug in a runner. Say so without dumping internals.
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new CheckError("code", `check of ${monitorId} failed unexpectedly: ${text.split("\n")[0]!.slice(0, 300)}`);
+  return new CheckError("code", `check of ${monitorId} failed unexpectedly: ${errorExcerpt(text)}`);
 }

@@ -8,6 +8,8 @@ export interface PageState {
   error?: string;
   selected?: string;
   message?: string;
+  /** The anti-forgery token the POST must carry back. */
+  formToken: string;
 }
 
 const STYLE = `
@@ -42,6 +44,7 @@ export function emergencyForm(state: PageState): string {
 <p>Use this form to page the on-call engineer now. Say what you see; they will get it with an automatic diagnosis.</p>
 ${error}
 <form method="post" action="/emergency"${state.error ? ' aria-describedby="form-error"' : ""}>
+<input type="hidden" name="form_token" value="${escapeHtml(state.formToken)}">
 ${monitorField}
 <label for="message">What is happening</label>
 <textarea id="message" name="message" required maxlength="2000" aria-describedby="message-hint">${escapeHtml(state.message ?? "")}</textarea>

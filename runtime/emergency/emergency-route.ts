@@ -4,10 +4,12 @@ import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
 import { sendText, type Router } from "../http/router.js";
-import { clientAddress } from "../notify/http-io.js";
+import { refuseCrossOrigin } from "../http/api-auth.js";
+import { clientAddress, header } from "../notify/http-io.js";
 import { truncate } from "../notify/redact.js";
 import { safeEqual } from "../webhooks/signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
+import { FormTokens } from "./form-token.js";
 import { SlidingWindowLimiter } from "./rate-limit.js";
 
 /** Runs a monitor's diagnostics and returns their text ("" when it has none). */
@@ -26,12 +28,17 @@ export interface EmergencyDeps {
   /** How long diagnostics may run before the page goes out without them. */
   diagnosticsTimeoutMs: number;
   trustProxy: boolean;
+  /** `settings.publicUrl`: its origin counts as the runtime's own for the Origin check. */
+  publicUrl: string | null;
+  /** Anti-forgery tokens; a fresh random key by default. */
+  formTokens?: FormTokens;
 }
 
 const HTML = "text/html; charset=utf-8";
 
 /**
- * `GET /emergency` serves the form; `POST /emergency` checks the manual check's password in
+ * `GET /emergency` serves the form; `POST /emergency` refuses cross-site posts (Origin,
+ * Sec-Fetch-Site), checks the form's anti-forgery token and the manual check's password in
  * constant time (rate limited per client address), runs the monitor's diagnostics for a bounded
  * time, records the press and enqueues a trigger through the outbox so nothing is lost:
  * the monitor's channels page (a PagerDuty incident channel opens an incident) and its ack
@@ -41,21 +48,33 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
   const manual = deps.manifest.monitors.filter((m) => m.check.kind === "manual");
   const title = `${deps.manifest.settings.statusPage.title} — emergency`;
   const limiter = new SlidingWindowLimiter(deps.attemptsPerMinute, 60_000);
+  const tokens = deps.formTokens ?? new FormTokens();
 
   router.add("GET", "/emergency", (_req, res) => {
     if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
-    sendText(res, 200, emergencyForm({ monitors: manual, title }), HTML);
+    // The form is only for this origin: no framing (clickjacking), no caching of its token.
+    res.setHeader("x-frame-options", "DENY");
+    res.setHeader("content-security-policy", "frame-ancestors 'none'");
+    res.setHeader("cache-control", "no-store");
+    sendText(res, 200, emergencyForm({ monitors: manual, title, formToken: tokens.issue(deps.clock()) }), HTML);
   });
 
   router.add("POST", "/emergency", async (req, res, _params, raw) => {
     if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
     const now = deps.clock();
     const client = clientAddress(req, deps.trustProxy);
+    const fresh = () => tokens.issue(now);
+    // Refused before the rate limiter counts it: a foreign page must not lock a colleague out.
+    const crossSite = refuseCrossOrigin(req, deps.publicUrl);
+    if (crossSite) {
+      deps.logger.warn({ client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
+      return sendText(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }), HTML);
+    }
     const allowed = limiter.attempt(client, now);
     if (!allowed.ok) {
       deps.logger.warn({ client }, "emergency page rate limited");
       res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));
-      return sendText(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again." }), HTML);
+      return sendText(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again.", formToken: fresh() }), HTML);
     }
     const form = new URLSearchParams(raw.toString("utf8"));
     const monitorId = form.get("monitor") ?? (manual.length === 1 ? manual[0]!.id : "");
@@ -63,7 +82,11 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     const password = form.get("password") ?? "";
     const monitor = manual.find((m) => m.id === monitorId);
     const again = (status: number, error: string) =>
-      sendText(res, status, emergencyForm({ monitors: manual, title, error, selected: monitorId, message }), HTML);
+      sendText(res, status, emergencyForm({ monitors: manual, title, error, selected: monitorId, message, formToken: fresh() }), HTML);
+    if (!tokens.verify(form.get("form_token") ?? "", now)) {
+      deps.logger.warn({ client }, "emergency page: missing, forged or expired form token");
+      return again(403, "This form has expired. Check your report and send it again.");
+    }
     if (!monitor || monitor.check.kind !== "manual") return again(400, "Choose what is affected.");
     if (message === "") return again(400, "Say what is happening.");
     const expected = deps.secret(monitor.check.password.secret);

@@ -44,6 +44,24 @@ describe("observe", () => {
     expect(out.map((o) => [o.labels, o.observation.kind])).toEqual([[{ pod: "a" }, "failing"], [{ pod: "b" }, "ok"]]);
   });
 
+  it("a PromQL threshold monitor fires on +Inf but not on NaN or -Inf, as `x > 5` in Prometheus", () => {
+    const m = monitorSpec({
+      id: "temp",
+      threshold: { op: ">", value: 5 },
+      check: { kind: "prometheus", server: "http://127.0.0.1:9090", query: "temp", headers: {}, timeout: "5s" },
+    });
+    const fired = (value: number | null) => observe({ kind: "results", results: [result({ value })] }, m, undefined, [])[0]!.firing;
+    expect([fired(NaN), fired(Infinity), fired(-Infinity), fired(null), fired(9)]).toEqual([false, true, false, false, true]);
+  });
+
+  it("refuses results that share a label set once the monitor's labels win, naming it, and records the error", () => {
+    const m = monitorSpec({ id: "pair", labels: { team: "ops" }, onError: "unknown" });
+    const out = observe({ kind: "results", results: [result({ labels: { x: "1", team: "a" } }), result({ labels: { x: "1", team: "b" } })] }, m, undefined, []);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.observation).toEqual({ kind: "unknown", reason: 'vector contains metrics with the same labelset after applying alert labels: {team="ops", x="1"}' });
+    expect(out[0]!.error).toMatchObject({ reason: "duplicate-labelset" });
+  });
+
   it("maps a check error to failing or unknown as onError says", () => {
     expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a" }), undefined, [])[0]!.observation.kind).toBe("failing");
     expect(observe({ kind: "error", error: "timeout", durationMs: 5 }, monitorSpec({ id: "a", onError: "unknown" }), undefined, [])[0]!.observation.kind).toBe("unknown");

@@ -1,9 +1,11 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
 import type { Observation } from "../alerts/state.js";
+import type { CheckErrorReason } from "../checks/check-error.js";
 import type { CheckOutcome } from "../checks/types.js";
 import { thresholdHolds } from "../../sdk/threshold.js";
-import { errorText, renderSummary } from "./summary.js";
+import { errorText, renderSummary, SUMMARY_MAX } from "./summary.js";
+import { truncate } from "../text/truncate.js";
 
 /** One label set's verdict for this tick, with the result it came from (recorded in recent results). */
 export interface LabeledObservation {
@@ -12,6 +14,14 @@ export interface LabeledObservation {
   result: CheckResult;
   /** Whether the alert condition held: what `wk test` prints. */
   firing: boolean | null;
+  /** Set when this label set could not be evaluated: the monitor is erroring, whatever onError says. */
+  error?: EvaluationError;
+}
+
+/** Why an evaluation failed: `reason` is a metric label (a check error's class, or the evaluation step). */
+export interface EvaluationError {
+  reason: CheckErrorReason | "unclassified" | "duplicate-labelset";
+  message: string;
 }
 
 /**
@@ -25,7 +35,13 @@ export function observe(
   code: MonitorCode | undefined,
   knownLabelSets: Array<Record<string, string>>,
 ): LabeledObservation[] {
-  if (outcome.kind === "error") return [errored(monitor, outcome.error, outcome.durationMs)];
+  if (outcome.kind === "error") return [errored(monitor, outcome.error, outcome.durationMs, outcome.reason ?? "unclassified")];
+  const clash = sameAlertLabels(outcome.results, monitor.labels);
+  if (clash !== null) {
+    const longest = outcome.results.reduce((m, r) => Math.max(m, r.durationMs), 0);
+    const message = `vector contains metrics with the same labelset after applying alert labels: ${formatLabels(clash)}`;
+    return [errored(monitor, message, longest, "duplicate-labelset")];
+  }
   const out: LabeledObservation[] = [];
   const seen = new Set<string>();
   for (const result of outcome.results) {
@@ -41,14 +57,36 @@ export function observe(
 }
 
 /** A check that could not produce a result: failing or unknown, as the monitor's onError says. */
-export function errored(monitor: MonitorSpec, error: string, durationMs: number): LabeledObservation {
+export function errored(monitor: MonitorSpec, error: string, durationMs: number, reason: EvaluationError["reason"]): LabeledObservation {
   const result: CheckResult = { ok: false, value: null, message: `check error: ${error}`, labels: {}, details: { error }, durationMs };
-  const summary = `${monitor.name}: check error: ${error}`.slice(0, 1024);
+  const summary = truncate(`${monitor.name}: check error: ${error}`, SUMMARY_MAX);
   const observation: Observation =
     monitor.onError === "unknown"
       ? { kind: "unknown", reason: error }
       : { kind: "failing", value: null, summary, details: { error } };
-  return { labels: {}, result, observation, firing: monitor.onError === "unknown" ? null : true };
+  return { labels: {}, result, observation, firing: monitor.onError === "unknown" ? null : true, error: { reason, message: error } };
+}
+
+/**
+ * The first label set two results share once the monitor's labels are applied (they win, as a
+ * Prometheus rule's labels do), or null. Prometheus refuses such an evaluation: the series would
+ * be one alert whose value flips between them. `__name__` is already gone from PromQL results, so
+ * `a{x="1"}` and `b{x="1"}` clash here exactly as they do in an alerting rule.
+ */
+export function sameAlertLabels(results: CheckResult[], monitorLabels: Record<string, string>): Record<string, string> | null {
+  if (results.length < 2) return null;
+  const seen = new Set<string>();
+  for (const r of results) {
+    const labels = { ...r.labels, ...monitorLabels };
+    const id = labelId(labels);
+    if (seen.has(id)) return labels;
+    seen.add(id);
+  }
+  return null;
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  return `{${Object.keys(labels).sort().map((k) => `${k}=${JSON.stringify(labels[k])}`).join(", ")}}`;
 }
 
 function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: CheckResult): LabeledObservation {
@@ -56,7 +94,7 @@ function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: Chec
   try {
     firing = isFiring(monitor, code, result);
   } catch (error) {
-    const failed = errored(monitor, `condition threw: ${errorText(error)}`, result.durationMs);
+    const failed = errored(monitor, `condition threw: ${errorText(error)}`, result.durationMs, "code");
     return { ...failed, labels: result.labels, result: { ...failed.result, labels: result.labels } };
   }
   const summary = renderSummary(monitor, result, code);
@@ -77,7 +115,8 @@ function isFiring(monitor: MonitorSpec, code: MonitorCode | undefined, result: C
     if (!code?.condition) throw new Error(`the bundle has no condition for ${monitor.id}`);
     return code.condition(result) === true;
   }
-  if (monitor.threshold !== null && result.value !== null) return !result.ok || thresholdHolds(result.value, monitor.threshold);
+  // A threshold monitor with no value to compare has nothing that crossed it (only a failed check fires).
+  if (monitor.threshold !== null) return !result.ok || (result.value !== null && thresholdHolds(result.value, monitor.threshold));
   if (monitor.check.kind === "prometheus") return true;
   return !result.ok;
 }

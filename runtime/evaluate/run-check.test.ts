@@ -19,7 +19,7 @@ describe("runWithDeadline", () => {
     await clock.advance(2999);
     expect(settled).toBe(false);
     await clock.advance(1);
-    expect(await outcome).toEqual({ kind: "error", error: "check did not finish within 3000 ms", durationMs: 3000 });
+    expect(await outcome).toEqual({ kind: "error", error: "check did not finish within 3000 ms", durationMs: 3000, reason: "timeout" });
   });
 
   it("turns a throwing runner into an error outcome and passes results through", async () => {

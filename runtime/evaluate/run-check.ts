@@ -30,7 +30,7 @@ export async function runWithDeadline(run: CheckRunner, monitor: MonitorSpec, ct
   let timer: { cancel(): void } | undefined;
   const hung = new Promise<CheckOutcome>((resolve) => {
     timer = clock.setTimer(
-      () => resolve({ kind: "error", error: `check did not finish within ${deadlineMs} ms`, durationMs: clock.now() - started }),
+      () => resolve({ kind: "error", error: `check did not finish within ${deadlineMs} ms`, durationMs: clock.now() - started, reason: "timeout" }),
       deadlineMs,
     );
   });

@@ -1,5 +1,6 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
+import { truncate } from "../text/truncate.js";
 
 /** PagerDuty Events v2 caps `summary` at 1024 characters; every channel gets the same cap. */
 export const SUMMARY_MAX = 1024;
@@ -20,7 +21,8 @@ export function renderSummary(monitor: MonitorSpec, result: CheckResult, code: M
   } else {
     text = fillTemplate(monitor, result);
   }
-  return cap(text.replace(/\s+/g, " ").trim() || `${monitor.name}: ${result.message}`);
+  // The result is already free of secrets (checks redact before they answer), so a plain cut is safe.
+  return truncate(text.replace(/\s+/g, " ").trim() || `${monitor.name}: ${result.message}`, SUMMARY_MAX);
 }
 
 function fillTemplate(monitor: MonitorSpec, result: CheckResult): string {
@@ -42,10 +44,6 @@ function fillTemplate(monitor: MonitorSpec, result: CheckResult): string {
         return `{{${key}}}`;
     }
   });
-}
-
-function cap(text: string): string {
-  return text.length <= SUMMARY_MAX ? text : text.slice(0, SUMMARY_MAX - 1) + "…";
 }
 
 export function errorText(error: unknown): string {

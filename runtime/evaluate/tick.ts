@@ -45,7 +45,7 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   const { monitor } = unit;
   const kind = monitor.check.kind;
   const outcome: CheckOutcome = unit.broken
-    ? { kind: "error", error: unit.broken, durationMs: 0 }
+    ? { kind: "error", error: unit.broken, durationMs: 0, reason: "config" }
     : await runWithDeadline(d.runCheck, monitor, { ...d.context, now: new Date(scheduledAt), monitorId: monitor.id, code: unit.code }, d.clock);
   recordCheckMetrics(d.metrics, kind, outcome);
   if (outcome.kind === "error") d.logger.warn({ monitorId: monitor.id, kind, error: outcome.error }, "check failed to produce a result");
@@ -55,6 +55,12 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
   // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
   const judged = observe(outcome, unit.broken ? { ...monitor, onError: "fail" } : monitor, unit.code, active);
+  const failure = judged.find((o) => o.error !== undefined)?.error;
+  if (failure) {
+    // Counted whatever onError says: an "unknown" monitor changes no alert, so this is its only trace.
+    d.metrics.checkErrors.inc({ monitor: monitor.id, reason: failure.reason });
+    if (outcome.kind === "results") d.logger.warn({ monitorId: monitor.id, kind, error: failure.message }, "check results could not be evaluated");
+  }
 
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
@@ -74,6 +80,7 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
       message: o.result.message,
       labels: o.labels,
       durationMs: o.result.durationMs,
+      error: o.error?.message ?? null,
     });
   }
   if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { redactUrlsIn } from "../redact-url.js";
 
 /** A request handler: the raw body is read before the handler runs (webhook signatures need it). */
 export type Handler = (
@@ -23,13 +24,20 @@ export class Router {
     return this;
   }
 
-  /** Finds the handler for a request; `allowed` lists methods that match the path when none matches the method. */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | null {
+  /**
+   * Finds the handler for a request; `allowed` lists methods that match the path when none matches
+   * the method; `malformed` when a parameter is not valid percent-encoded UTF-8 (a 400, never a throw).
+   */
+  match(
+    method: string,
+    path: string,
+  ): { handler: Handler; params: Record<string, string> } | { allowed: string[] } | { malformed: string } | null {
     const segments = split(path);
     const allowed: string[] = [];
     for (const route of this.routes) {
       const params = matchSegments(route.segments, segments);
       if (!params) continue;
+      if (params === MALFORMED) return { malformed: "malformed percent-encoding in the path" };
       if (route.method === method.toUpperCase()) return { handler: route.handler, params };
       allowed.push(route.method);
     }
@@ -38,23 +46,37 @@ export class Router {
 }
 
 function split(path: string): string[] {
-  return path.split("?")[0]!.split("/").filter(Boolean);
+  return path.split(/[?#]/)[0]!.split("/").filter(Boolean);
 }
 
-function matchSegments(pattern: string[], actual: string[]): Record<string, string> | null {
+const MALFORMED = Symbol("malformed");
+
+function matchSegments(pattern: string[], actual: string[]): Record<string, string> | typeof MALFORMED | null {
   if (pattern.length !== actual.length) return null;
+  for (let i = 0; i < pattern.length; i++) if (!pattern[i]!.startsWith(":") && pattern[i] !== actual[i]) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
-    const a = actual[i]!;
-    if (p.startsWith(":")) params[p.slice(1)] = decodeURIComponent(a);
-    else if (p !== a) return null;
+    if (!p.startsWith(":")) continue;
+    const decoded = decodeSegment(actual[i]!);
+    if (decoded === null) return MALFORMED;
+    params[p.slice(1)] = decoded;
   }
   return params;
 }
 
+/** `decodeURIComponent`, but null for `%ff`, `%E0%A4` and other sequences that are not UTF-8. */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** Every JSON answer passes URL redaction: no route can show a monitor URL's credentials. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  const text = redactUrlsIn(JSON.stringify(body));
   res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }

@@ -10,14 +10,17 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   return req.socket.remoteAddress ?? "unknown";
 }
 
-/** Parses a JSON body; null when it is not valid JSON. */
+/** Parses a JSON body; null when it is not valid UTF-8 or not valid JSON (both answered 400). */
 export function parseJson(raw: Buffer): unknown {
   try {
-    return JSON.parse(raw.toString("utf8")) as unknown;
+    return JSON.parse(strictUtf8.decode(raw)) as unknown;
   } catch {
     return null;
   }
 }
+
+/** Invalid UTF-8 is refused rather than silently turned into U+FFFD. */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The value of a header that may be sent once or several times. */
 export function header(req: IncomingMessage, name: string): string | undefined {

@@ -1,9 +1,12 @@
-import type { DiagnosticSpec, MonitorSpec } from "../../sdk/manifest/schema.js";
+import { runtimeSettingsOf, type DiagnosticSpec, type MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { registerEmergencyRoutes, type Diagnose } from "../emergency/emergency-route.js";
+import { durationMs } from "../../sdk/duration.js";
+import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, type Router } from "../http/router.js";
 import { pagerDutyWebhookHandler } from "../webhooks/pagerduty-webhook.js";
 import { uptimeWebhookHandler } from "../webhooks/uptime-webhook.js";
+import { replayWindowMs } from "../webhooks/event-age.js";
 import { WebhookIds } from "../webhooks/webhook-ids.js";
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
@@ -166,10 +169,11 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
     },
     registerRoutes(router: Router) {
       const secret = (name: string) => deps.secrets.get(name);
+      const webhookMaxAgeMs = durationMs(runtimeSettingsOf(deps.manifest).webhookMaxAge);
       router.add(
         "POST",
         "/webhooks/pagerduty",
-        pagerDutyWebhookHandler({ alerts: deps.alerts, ids: new WebhookIds(deps.db), secret, logger, clock: deps.clock }),
+        pagerDutyWebhookHandler({ alerts: deps.alerts, ids: new WebhookIds(deps.db, replayWindowMs(webhookMaxAgeMs)), secret, logger, clock: deps.clock, maxAgeMs: webhookMaxAgeMs }),
       );
       router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: deps.manifest, inbound: deps.inbound, secret, logger, clock: deps.clock }));
       registerEmergencyRoutes(router, {
@@ -183,13 +187,16 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
         attemptsPerMinute: options.emergencyAttemptsPerMinute ?? 5,
         diagnosticsTimeoutMs: Number(env["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS"]) || 8_000,
         trustProxy: env["WK_TRUST_PROXY"] === "1",
+        publicUrl: deps.manifest.settings.publicUrl,
       });
-      registerSilenceRoutes(router, { silences, clock: deps.clock, secret });
-      router.add("GET", "/api/deliveries", (req, res) => {
+      const access = apiAccessOf(deps.manifest, secret);
+      const { maxSilence } = runtimeSettingsOf(deps.manifest);
+      registerSilenceRoutes(router, { silences, clock: deps.clock, access, maxSilence, maxSilenceMs: durationMs(maxSilence), logger });
+      router.add("GET", "/api/deliveries", guardRead(access, (req, res) => {
         const url = new URL(req.url ?? "/", "http://localhost");
         const key = url.searchParams.get("dedupKey");
         sendJson(res, 200, { deliveries: key ? store.forAlert(key) : store.recent(100) });
-      });
+      }));
     },
   };
 }

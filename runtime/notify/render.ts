@@ -21,10 +21,26 @@ export function diagnosticsText(intent: NotificationIntent): string | null {
   return typeof text === "string" && text.trim() !== "" ? text : null;
 }
 
+/**
+ * The runbook as a link target, or null when it is not an absolute http(s) URL: vendors refuse a
+ * whole event over a malformed link (PagerDuty's `links[].href` must be a URL), and a runbook
+ * written as prose must not cost the page. Prose runbooks still reach people as text.
+ */
+export function runbookUrl(runbook: string | null | undefined): string | null {
+  if (!runbook) return null;
+  try {
+    const url = new URL(runbook);
+    return url.protocol === "https:" || url.protocol === "http:" ? runbook : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runbook and status page links for an alert. */
 export function alertLinks(message: MessageContext): { href: string; text: string }[] {
   const links: { href: string; text: string }[] = [];
-  if (message.monitor?.runbook) links.push({ href: message.monitor.runbook, text: "Runbook" });
+  const runbook = runbookUrl(message.monitor?.runbook);
+  if (runbook) links.push({ href: runbook, text: "Runbook" });
   const base = message.manifest.settings.publicUrl;
   if (base) links.push({ href: `${base.replace(/\/+$/, "")}/status`, text: "Status page" });
   return links;
@@ -43,6 +59,8 @@ export function plainText(intent: NotificationIntent, message: MessageContext): 
   const reporter = intent.details["message"];
   if (intent.details["emergency"] === true && typeof reporter === "string") lines.push("", "Reported:", reporter);
   for (const link of alertLinks(message)) lines.push(`${link.text}: ${link.href}`);
+  const runbook = message.monitor?.runbook;
+  if (runbook && runbookUrl(runbook) === null) lines.push(`Runbook: ${runbook}`);
   const diagnostics = diagnosticsText(intent);
   if (diagnostics) lines.push("", "Diagnostics:", diagnostics);
   return lines.join("\n");

@@ -1,17 +1,21 @@
 import type { IncomingMessage } from "node:http";
-import { timingSafeEqual, createHash } from "node:crypto";
+import type { Logger } from "pino";
 import { z } from "zod";
 import { parseDuration } from "../../sdk/duration.js";
+import { guardRead, guardWrite, type ApiAccess } from "../http/api-auth.js";
 import { sendJson, type Router } from "../http/router.js";
-import { header, parseJson } from "./http-io.js";
+import { parseJson } from "./http-io.js";
 import type { Silence, SilenceStore } from "./store/silence-store.js";
 
-/** Secret that, when set, guards creating and expiring silences (`Authorization: Bearer ...`). */
-export const API_TOKEN_SECRET = "WATCHKEEPER_API_TOKEN";
+/** Secret holding the API token; without it, silences cannot be created or expired. */
+export { API_TOKEN_SECRET } from "../http/api-auth.js";
+
+/** A non-blank string, trimmed: who and why must say something. */
+const nonBlank = z.string().trim().min(1, "must not be blank");
 
 const createSchema = z.object({
-  comment: z.string().min(1),
-  createdBy: z.string().min(1),
+  comment: nonBlank,
+  createdBy: nonBlank,
   /** ISO date-time; default now. */
   startsAt: z.string().optional(),
   /** ISO date-time, or give `duration`. */
@@ -38,52 +42,90 @@ function view(s: Silence, now: number) {
   };
 }
 
+/** What the silence routes need; `maxSilenceMs` is `runtime.maxSilence` from the manifest. */
+export interface SilenceRouteDeps {
+  silences: SilenceStore;
+  clock: () => number;
+  access: ApiAccess;
+  maxSilenceMs: number;
+  /** `runtime.maxSilence` as the project wrote it, for the error message. */
+  maxSilence: string;
+  logger: Logger;
+}
+
 /**
- * `GET /api/silences` (current and scheduled), `POST /api/silences` (at least one matcher, an end
- * in the future), `DELETE /api/silences/:id` (expires an API silence; manifest windows change
- * only through the manifest).
+ * `GET /api/silences` (current and scheduled; a detail read), `POST /api/silences` (at least one
+ * matcher, a non-blank `createdBy` and `comment`, an end in the future, no longer than
+ * `runtime.maxSilence`), `DELETE /api/silences/:id` (expires an API silence; who and why go in a
+ * JSON body `{ "expiredBy", "comment" }` or the query; manifest windows change only through the
+ * manifest). Creating and expiring need the API token and are logged with who, why and what.
  */
-export function registerSilenceRoutes(router: Router, deps: { silences: SilenceStore; clock: () => number; secret(name: string): string | undefined }): void {
-  const authorized = (req: IncomingMessage): boolean => {
-    const token = deps.secret(API_TOKEN_SECRET);
-    if (!token) return true;
-    const given = header(req, "authorization")?.replace(/^Bearer\s+/i, "") ?? "";
-    const a = createHash("sha256").update(given).digest();
-    const b = createHash("sha256").update(token).digest();
-    return timingSafeEqual(a, b);
-  };
+export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): void {
+  router.add(
+    "GET",
+    "/api/silences",
+    guardRead(deps.access, (_req, res) => {
+      const now = deps.clock();
+      sendJson(res, 200, { silences: deps.silences.current(now).map((s) => view(s, now)) });
+    }),
+  );
 
-  router.add("GET", "/api/silences", (_req, res) => {
-    const now = deps.clock();
-    sendJson(res, 200, { silences: deps.silences.current(now).map((s) => view(s, now)) });
-  });
+  router.add(
+    "POST",
+    "/api/silences",
+    guardWrite(deps.access, (_req, res, _params, raw) => {
+      const parsed = createSchema.safeParse(parseJson(raw));
+      if (!parsed.success) return sendJson(res, 400, { error: "invalid silence", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
+      const input = parsed.data;
+      const now = deps.clock();
+      const startsAt = input.startsAt ? Date.parse(input.startsAt) : now;
+      const durationMs = input.duration ? parseDuration(input.duration) : undefined;
+      const endsAt = input.endsAt ? Date.parse(input.endsAt) : durationMs !== undefined ? startsAt + durationMs : NaN;
+      const { monitors, services, labels } = input.matchers;
+      if (Number.isNaN(startsAt) || Number.isNaN(endsAt)) return sendJson(res, 400, { error: "give endsAt (ISO date-time) or duration (e.g. 2h); startsAt must be a date-time" });
+      if (endsAt <= Math.max(now, startsAt)) return sendJson(res, 400, { error: "endsAt must be after startsAt and in the future" });
+      if (endsAt - startsAt > deps.maxSilenceMs) {
+        return sendJson(res, 400, {
+          error: `a silence may last at most ${deps.maxSilence} (runtime.maxSilence in watchkeeper.config.ts); split it or change the setting`,
+        });
+      }
+      if (monitors.length + services.length + Object.keys(labels).length === 0) {
+        return sendJson(res, 400, { error: "a silence needs at least one matcher (monitors, services or labels)" });
+      }
+      const silence = deps.silences.add({ comment: input.comment, createdBy: input.createdBy, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
+      const shown = view(silence, now);
+      deps.logger.info(
+        { silence: silence.id, createdBy: silence.createdBy, comment: silence.comment, matchers: silence.matchers, startsAt: shown.startsAt, endsAt: shown.endsAt },
+        "silence created",
+      );
+      sendJson(res, 201, shown);
+    }),
+  );
 
-  router.add("POST", "/api/silences", (req, res, _params, raw) => {
-    if (!authorized(req)) return sendJson(res, 401, { error: "a valid bearer token is required" });
-    const parsed = createSchema.safeParse(parseJson(raw));
-    if (!parsed.success) return sendJson(res, 400, { error: "invalid silence", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
-    const input = parsed.data;
-    const now = deps.clock();
-    const startsAt = input.startsAt ? Date.parse(input.startsAt) : now;
-    const durationMs = input.duration ? parseDuration(input.duration) : undefined;
-    const endsAt = input.endsAt ? Date.parse(input.endsAt) : durationMs !== undefined ? startsAt + durationMs : NaN;
-    const { monitors, services, labels } = input.matchers;
-    if (Number.isNaN(startsAt) || Number.isNaN(endsAt)) return sendJson(res, 400, { error: "give endsAt (ISO date-time) or duration (e.g. 2h); startsAt must be a date-time" });
-    if (endsAt <= Math.max(now, startsAt)) return sendJson(res, 400, { error: "endsAt must be after startsAt and in the future" });
-    if (monitors.length + services.length + Object.keys(labels).length === 0) {
-      return sendJson(res, 400, { error: "a silence needs at least one matcher (monitors, services or labels)" });
-    }
-    const silence = deps.silences.add({ comment: input.comment, createdBy: input.createdBy, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
-    sendJson(res, 201, view(silence, now));
-  });
+  router.add(
+    "DELETE",
+    "/api/silences/:id",
+    guardWrite(deps.access, (req, res, params, raw) => {
+      const id = params["id"] ?? "";
+      const who = expiry(req, raw);
+      if (!who.ok) return sendJson(res, 400, { error: who.error });
+      const silence = deps.silences.get(id);
+      if (!silence) return sendJson(res, 404, { error: `no silence ${id}` });
+      if (silence.origin === "manifest") return sendJson(res, 409, { error: `silence ${id} comes from the manifest; change it there` });
+      deps.silences.expire(id, deps.clock());
+      deps.logger.info({ silence: id, expiredBy: who.expiredBy, comment: who.comment, createdBy: silence.createdBy, matchers: silence.matchers }, "silence expired");
+      res.writeHead(204).end();
+    }),
+  );
+}
 
-  router.add("DELETE", "/api/silences/:id", (req, res, params) => {
-    if (!authorized(req)) return sendJson(res, 401, { error: "a valid bearer token is required" });
-    const id = params["id"] ?? "";
-    const silence = deps.silences.get(id);
-    if (!silence) return sendJson(res, 404, { error: `no silence ${id}` });
-    if (silence.origin === "manifest") return sendJson(res, 409, { error: `silence ${id} comes from the manifest; change it there` });
-    deps.silences.expire(id, deps.clock());
-    res.writeHead(204).end();
-  });
+const expirySchema = z.object({ expiredBy: nonBlank, comment: z.string().trim().optional() });
+
+/** Who expires a silence and why: a JSON body, else the query (`?expiredBy=ada&comment=...`). */
+function expiry(req: IncomingMessage, raw: Buffer): { ok: true; expiredBy: string; comment: string | null } | { ok: false; error: string } {
+  const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+  const input = raw.length > 0 ? parseJson(raw) : { expiredBy: query.get("expiredBy") ?? "", comment: query.get("comment") ?? undefined };
+  const parsed = expirySchema.safeParse(input);
+  if (!parsed.success) return { ok: false, error: "say who expires the silence: a JSON body { \"expiredBy\": \"name\", \"comment\": \"why\" } or ?expiredBy=name" };
+  return { ok: true, expiredBy: parsed.data.expiredBy, comment: parsed.data.comment || null };
 }

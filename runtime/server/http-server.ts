@@ -1,44 +1,75 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { sendJson, type Router } from "../http/router.js";
 
 /** Request bodies above this are refused: webhooks and heartbeats are small. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** A node:http server over the router: reads the body, dispatches, answers 404/405/413/500 itself. */
+/**
+ * A node:http server over the router: reads the body, dispatches, answers 400/404/405/413/500
+ * itself. Nothing a client sends can end the process: every failure while handling a request ends
+ * that request only (400 for input the runtime cannot parse, 500 for a bug, logged without the
+ * query string, where tokens travel).
+ */
 export function createHttpServer(router: Router, logger: Logger): Server {
   const server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    const method = req.method ?? "GET";
-    void readBody(req).then(
-      async (body) => {
-        if (body === null) return sendJson(res, 413, { error: "request body too large" });
-        const match = router.match(method === "HEAD" ? "GET" : method, url);
-        if (match === null) return sendJson(res, 404, { error: "not found" });
-        if ("allowed" in match) {
-          res.setHeader("allow", match.allowed.join(", "));
-          return sendJson(res, 405, { error: "method not allowed" });
-        }
-        try {
-          await match.handler(req, res, match.params, body);
-        } catch (error) {
-          logger.error({ err: error, method, path: url.split("?")[0] }, "request handler failed");
-          if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
-          else res.end();
-        }
-      },
-      () => res.destroy(),
-    );
+    void handle(router, req, res).catch((error: unknown) => failed(logger, req, res, error));
   });
   // Slow clients must not hold sockets forever; the handlers themselves are quick.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
+  // Requests node cannot parse (bad request line, oversized headers: 431) never reach the
+  // handler; node's own clientError answer (400/431, then close) is what we want.
   return server;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // An aborted request or a broken socket ends this request; the error must not go unhandled.
+  req.on("error", () => undefined);
+  res.on("error", () => undefined);
+  const method = req.method ?? "GET";
+  const target = parseTarget(req.url ?? "/");
+  if (target === null) return sendJson(res, 400, { error: "malformed request target" });
+  const body = await readBody(req);
+  if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
+  if (body === "failed") return void res.destroy();
+  const match = router.match(method === "HEAD" ? "GET" : method, target);
+  if (match === null) return sendJson(res, 404, { error: "not found" });
+  if ("malformed" in match) return sendJson(res, 400, { error: match.malformed });
+  if ("allowed" in match) {
+    res.setHeader("allow", match.allowed.join(", "));
+    return sendJson(res, 405, { error: "method not allowed" });
+  }
+  await match.handler(req, res, match.params, body);
+}
+
+function failed(logger: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  logger.error({ err: error, method: req.method, path: (req.url ?? "/").split(/[?#]/)[0] }, "request handler failed");
+  try {
+    if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+    else res.end();
+  } catch {
+    res.destroy();
+  }
+}
+
+/**
+ * The path and query of the request target; null when it does not parse (handlers read the query
+ * with `new URL(req.url, base)`, so a target that fails here would throw there).
+ */
+function parseTarget(url: string): string | null {
+  try {
+    const parsed = new URL(url, "http://localhost");
+    // An absolute-form target (`GET http://host/path`) routes by its path, like origin-form.
+    return url.startsWith("/") ? url : parsed.pathname + parsed.search;
+  } catch {
+    return null;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | "too large" | "failed"> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -47,8 +78,9 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("end", () => resolve(tooLarge ? "too large" : Buffer.concat(chunks)));
+    req.on("error", () => resolve("failed"));
+    req.on("close", () => resolve("failed"));
   });
 }
 

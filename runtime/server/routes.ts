@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
@@ -7,7 +6,9 @@ import type { RuntimeMetrics } from "../metrics.js";
 import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { SqliteStore } from "../store/sqlite-store.js";
+import { apiAccessOf, guardRead, tokenEquals } from "../http/api-auth.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
+import { erroringMonitors } from "../evaluate/erroring.js";
 import { renderStatusPage, worstState, type MonitorStatus } from "./status-page.js";
 
 export interface RuntimeRouteDeps {
@@ -29,13 +30,15 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   router.add("GET", "/readyz", (_req, res) => {
     const writable = d.store.writable(d.clock.now());
     const missingSecrets = d.secrets.missing();
-    // Missing secrets do not make the runtime unready: it runs, and what needs them waits.
+    // Missing secrets do not make the runtime unready: it runs, and what needs them waits. Nor do
+    // erroring monitors: the process is fine and a restart would not help, but they are listed.
     sendJson(res, writable ? 200 : 503, {
       ready: writable,
       manifest: { loaded: true, hash: d.manifest.hash, monitors: d.manifest.monitors.length },
       store: writable ? "writable" : "not writable",
       missingSecrets,
       brokenMonitors: d.missingExports.map((m) => `${m.monitorId}: bundle lacks ${m.export}()`),
+      erroringMonitors: erroringMonitors(d.store.latestResults()).filter((m) => monitors.has(m.id)),
     });
   });
 
@@ -43,11 +46,14 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
     sendText(res, 200, await d.metrics.registry.metrics(), d.metrics.registry.contentType);
   });
 
-  router.add("GET", "/api/monitors", (_req, res) => {
-    sendJson(res, 200, { monitors: statuses(d, [...monitors.values()]).map(toApi) });
-  });
+  // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
+  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name));
 
-  router.add("GET", "/api/monitors/:id", (_req, res, params) => {
+  router.add("GET", "/api/monitors", guardRead(access, (_req, res) => {
+    sendJson(res, 200, { monitors: statuses(d, [...monitors.values()]).map(toApi) });
+  }));
+
+  router.add("GET", "/api/monitors/:id", guardRead(access, (_req, res, params) => {
     const monitor = monitors.get(params.id!);
     if (!monitor) return sendJson(res, 404, { error: `no monitor ${params.id}` });
     sendJson(res, 200, {
@@ -55,13 +61,13 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
       alerts: d.store.alertsOf(monitor.id),
       recentResults: d.store.recentResults(monitor.id),
     });
-  });
+  }));
 
-  router.add("GET", "/api/alerts", (req, res) => {
+  router.add("GET", "/api/alerts", guardRead(access, (req, res) => {
     const all = new URL(req.url ?? "/", "http://x").searchParams.get("all") === "1";
     const alerts = d.store.allAlerts().filter((a) => all || a.state !== "inactive");
     sendJson(res, 200, { alerts });
-  });
+  }));
 
   const heartbeat = (req: IncomingMessage, res: Parameters<Parameters<Router["add"]>[2]>[1], params: Record<string, string>) => {
     const id = params.id!;
@@ -78,7 +84,7 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
         d.logger.warn({ monitorId: id, secret: tokenName }, "heartbeat token secret is not set; ping refused");
         return sendJson(res, 503, { error: "heartbeat token not configured" });
       }
-      if (!tokenMatches(presentedToken(req), expected)) return sendJson(res, 401, { error: "bad or missing token" });
+      if (!tokenEquals(presentedToken(req), expected)) return sendJson(res, 401, { error: "bad or missing token" });
     }
     const at = d.clock.now();
     d.store.recordHeartbeat(id, at);
@@ -99,7 +105,7 @@ function statuses(d: RuntimeRouteDeps, list: MonitorSpec[]): Array<MonitorStatus
   return list.map((monitor) => {
     const alerts = d.store.alertsOf(monitor.id);
     const last = latest.get(monitor.id) ?? null;
-    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts), lastResult: last };
+    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts, last), lastResult: last };
   });
 }
 
@@ -119,10 +125,4 @@ function presentedToken(req: IncomingMessage): string {
   const auth = req.headers.authorization ?? "";
   if (auth.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
   return new URL(req.url ?? "/", "http://x").searchParams.get("token") ?? "";
-}
-
-function tokenMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

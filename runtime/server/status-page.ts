@@ -1,18 +1,24 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Alert, AlertState } from "../alerts/state.js";
+import { redactUrlsIn } from "../redact-url.js";
 import type { ResultRow } from "../store/sqlite-store.js";
 
 /** What the status page shows for one monitor. */
 export interface MonitorStatus {
   id: string;
   name: string;
-  state: AlertState | "no data";
+  state: AlertState | "erroring" | "no data";
   lastResult: ResultRow | null;
 }
 
-/** The worst state among a monitor's alerts. */
-export function worstState(alerts: Alert[]): AlertState {
+/**
+ * The worst state among a monitor's alerts. A latest tick that errored is "erroring" unless an
+ * alert still fires: with `onError: "unknown"` the alerts stay as they were, so "Operational"
+ * would claim a health nobody checked.
+ */
+export function worstState(alerts: Alert[], latest: ResultRow | null = null): AlertState | "erroring" {
   if (alerts.some((a) => a.state === "firing")) return "firing";
+  if (latest?.error) return "erroring";
   if (alerts.some((a) => a.state === "pending")) return "pending";
   return "inactive";
 }
@@ -20,6 +26,7 @@ export function worstState(alerts: Alert[]): AlertState {
 const LABEL: Record<MonitorStatus["state"], string> = {
   firing: "Down",
   pending: "Degraded",
+  erroring: "Unknown: check erroring",
   inactive: "Operational",
   "no data": "No data yet",
 };
@@ -31,12 +38,18 @@ const LABEL: Record<MonitorStatus["state"], string> = {
 export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], now: number): string {
   const title = manifest.settings.statusPage.title || manifest.project.name;
   const down = monitors.filter((m) => m.state === "firing").length;
-  const overall = down === 0 ? "All systems operational" : `${down} of ${monitors.length} monitors down`;
+  const erroring = monitors.filter((m) => m.state === "erroring").length;
+  const overall =
+    down > 0
+      ? `${down} of ${monitors.length} monitors down`
+      : erroring > 0
+        ? `${erroring} of ${monitors.length} monitors cannot be checked`
+        : "All systems operational";
   const rows = monitors
     .map((m) => {
       const last = m.lastResult;
       const when = last ? `<time datetime="${new Date(last.at).toISOString()}">${esc(new Date(last.at).toISOString().replace("T", " ").slice(0, 19))} UTC</time>` : "—";
-      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(last.message) : "—"}</td><td>${when}</td></tr>`;
+      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(redactUrlsIn(last.message)) : "—"}</td><td>${when}</td></tr>`;
     })
     .join("\n");
   return `<!doctype html>
@@ -50,7 +63,7 @@ export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], 
 body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a;background:#fff}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ccc}
 .state-firing td:nth-child(2){color:#a00000;font-weight:bold}.state-pending td:nth-child(2){color:#7a4b00}
-.state-inactive td:nth-child(2){color:#0a5a0a}
+.state-inactive td:nth-child(2){color:#0a5a0a}.state-erroring td:nth-child(2){color:#5a2a82;font-weight:bold}
 </style>
 </head>
 <body>

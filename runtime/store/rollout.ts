@@ -31,7 +31,7 @@ export function rollOut(store: SqliteStore, manifest: Manifest, now: number): Ro
       { reason: "monitor removed from the manifest" },
       now,
       // The removed monitor's severity left with it; a resolve closes whatever the trigger opened.
-      { severity: "info" },
+      { severity: "info", labels: {} },
     );
     changed.push(t.alert);
     intents.push(...t.intents);

@@ -1,7 +1,8 @@
 import type { Database } from "better-sqlite3";
+import { StateError } from "./state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -40,6 +41,14 @@ const MIGRATIONS: Record<number, string> = {
     CREATE TABLE emergency_resolutions (monitor_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
     CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
+  // Why a tick could not evaluate (check error): the status page, /readyz and /metrics show it.
+  2: `ALTER TABLE results ADD COLUMN error TEXT;`,
+  // What the pruner looks for (runtime/store/pruner.ts): expired rows by age, an alert's intents by key.
+  3: `
+    CREATE INDEX outbox_dispatched ON outbox (dispatched_at) WHERE dispatched_at IS NOT NULL;
+    CREATE INDEX outbox_dedup_key ON outbox (dedup_key);
+    CREATE INDEX alerts_inactive ON alerts (updated_at) WHERE state = 'inactive';
+  `,
 };
 
 /** Creates or upgrades the tables; refuses a database written by a newer build. */
@@ -48,7 +57,11 @@ export function migrate(db: Database): void {
   const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
   const current = row?.version ?? 0;
   if (current > SCHEMA_VERSION) {
-    throw new Error(`the state database has schema version ${current}; this build understands up to ${SCHEMA_VERSION}. Upgrade watchkeeper.`);
+    throw new StateError(
+      "unusable",
+      `the state database has schema version ${current}; this build understands up to ${SCHEMA_VERSION}`,
+      "run a watchkeeper at least as new as the one that last wrote this state (upgrade the image); an older build must not write it",
+    );
   }
   const step = db.transaction(() => {
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);

@@ -1,10 +1,10 @@
-import BetterSqlite3, { type Database, type Statement } from "better-sqlite3";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import type { Database, Statement } from "better-sqlite3";
 import type { Alert } from "../alerts/state.js";
 import type { NotificationIntent, OutboxReader, OutboxWriter, StoredIntent } from "../alerts/intent.js";
 import type { InboundEvents, UptimeReport } from "../checks/types.js";
-import { migrate } from "./schema.js";
+import { ensureStateFolder, openStateDatabase } from "./open-database.js";
+import type { Prunable, RetentionMs } from "./retention.js";
+import { StateLock } from "./state-lock.js";
 
 /** One recorded check result (the last RECENT_RESULTS per monitor are kept). */
 export interface ResultRow {
@@ -17,6 +17,8 @@ export interface ResultRow {
   message: string;
   labels: Record<string, string>;
   durationMs: number;
+  /** Why the evaluation failed (check error, condition threw); null or absent when it ran. */
+  error?: string | null;
 }
 
 export const RECENT_RESULTS = 50;
@@ -27,12 +29,15 @@ const PRUNE_EVERY = 10;
  * the intents outbox and inbound events; an evaluation's alert changes, result rows and intents
  * commit in one transaction, so a kill can never separate a transition from its notification.
  */
-export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
+export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, Prunable {
   private readonly s: Record<string, Statement>;
   private readonly sincePrune = new Map<string, number>();
   private readonly recordTx: (monitorId: string, alerts: Alert[], results: ResultRow[], intents: NotificationIntent[], at: number) => void;
 
-  private constructor(readonly db: Database) {
+  private constructor(
+    readonly db: Database,
+    private readonly lock: StateLock,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       alertsOf: p("SELECT data FROM alerts WHERE monitor_id = ?"),
@@ -43,7 +48,7 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
         "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) " +
           "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
       ),
-      insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+      insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       pruneResults: p(
         `DELETE FROM results WHERE monitor_id = ? AND id < (SELECT id FROM results WHERE monitor_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${RECENT_RESULTS - 1})`,
       ),
@@ -63,11 +68,24 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
       getEmergencyResolved: p("SELECT at FROM emergency_resolutions WHERE monitor_id = ?"),
       putEmergencyResolved: p("INSERT OR REPLACE INTO emergency_resolutions (monitor_id, at) VALUES (?, ?)"),
       probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
+      // A monitor that wrote nothing for the retention left the manifest (or was renamed); the
+      // results of monitors still running are capped at RECENT_RESULTS by recordEvaluation.
+      staleResultMonitors: p(
+        "SELECT r.monitor_id FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id WHERE r.at < ? LIMIT 10",
+      ),
+      pruneMonitorResults: p("DELETE FROM results WHERE id IN (SELECT id FROM results WHERE monitor_id = ? LIMIT ?)"),
+      pruneOutbox: p("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE dispatched_at IS NOT NULL AND dispatched_at < ? LIMIT ?)"),
+      // While any intent of the alert is still stored its row stays: a new row would restart the
+      // sequence, and a repeated intent id would be taken for the old intent and never sent.
+      pruneAlerts: p(
+        `DELETE FROM alerts WHERE dedup_key IN (SELECT a.dedup_key FROM alerts a WHERE a.state = 'inactive' AND a.updated_at < ?
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
+      ),
     };
     this.recordTx = db.transaction((monitorId, alerts, results, intents, at) => {
       for (const alert of alerts) this.putAlert(alert);
       for (const r of results) {
-        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs);
+        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs, r.error ?? null);
       }
       // Pruning on every write costs a range delete per check; every PRUNE_EVERY writes keeps the
       // table within RECENT_RESULTS + PRUNE_EVERY rows per monitor at a tenth of the cost.
@@ -79,15 +97,21 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
   }
 
   /** Opens (creating when needed) `state.db` in the state folder. */
-  static open(stateDir: string): SqliteStore {
-    mkdirSync(stateDir, { recursive: true });
-    const db = new BetterSqlite3(join(stateDir, "state.db"));
-    db.pragma("journal_mode = WAL");
-    // NORMAL in WAL mode stays consistent after a crash; a power cut may lose the last commits only.
-    db.pragma("synchronous = NORMAL");
-    db.pragma("busy_timeout = 5000");
-    migrate(db);
-    return new SqliteStore(db);
+  /**
+   * Opens (creating when needed) `state.db` in the state folder, holding the folder's lock until
+   * close(). Throws a StateError when another runtime holds the folder, or the database is
+   * corrupt or cannot be written.
+   */
+  static open(stateDir: string, now: number = Date.now()): SqliteStore {
+    ensureStateFolder(stateDir);
+    // The lock comes first: checking or migrating a database another runtime is writing is unsafe.
+    const lock = StateLock.acquire(stateDir, now);
+    try {
+      return new SqliteStore(openStateDatabase(stateDir), lock);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
   }
 
   /**
@@ -200,8 +224,27 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents {
     }
   }
 
+  /**
+   * Deletes dispatched outbox rows older than `notifications`, inactive alerts not evaluated for
+   * `resolvedAlerts` (and with no intent left in the outbox), and the results of monitors that
+   * wrote none for `results`. Undispatched intents and pending or firing alerts are never touched.
+   */
+  prune(now: number, retention: RetentionMs, limit: number): number {
+    let deleted = this.s.pruneOutbox!.run(now - retention.notifications, limit).changes;
+    deleted += this.s.pruneAlerts!.run(now - retention.resolvedAlerts, limit).changes;
+    let budget = limit;
+    for (const { monitor_id } of this.s.staleResultMonitors!.all(now - retention.results) as Array<{ monitor_id: string }>) {
+      if (budget <= 0) break;
+      const n = this.s.pruneMonitorResults!.run(monitor_id, budget).changes;
+      budget -= n;
+      deleted += n;
+    }
+    return deleted;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock.release();
   }
 
   private putAlert(alert: Alert): void {
@@ -224,6 +267,7 @@ interface RawResult {
   message: string;
   labels: string;
   duration_ms: number;
+  error: string | null;
 }
 
 function toResult(r: RawResult): ResultRow {
@@ -236,5 +280,6 @@ function toResult(r: RawResult): ResultRow {
     message: r.message,
     labels: JSON.parse(r.labels) as Record<string, string>,
     durationMs: r.duration_ms,
+    error: r.error,
   };
 }

@@ -8,10 +8,11 @@ import { newAlert, type Alert } from "../alerts/state.js";
 import { evaluate } from "../alerts/transition.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { StoreAlertControl } from "./alert-control.js";
+import { SCHEMA_VERSION } from "./schema.js";
 import { rollOut } from "./rollout.js";
 import { SqliteStore, type ResultRow } from "./sqlite-store.js";
 
-const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const };
+const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
 const row = (monitorId: string, at: number, ok = false): ResultRow => ({ monitorId, at, ok, firing: !ok, value: at, message: "m", labels: {}, durationMs: 1 });
 
 function fire(monitorId: string, at: number, labels: Record<string, string> = {}): { alert: Alert; intents: NotificationIntent[] } {
@@ -32,7 +33,7 @@ describe("SqliteStore", () => {
 
   it("uses WAL and records the schema version", () => {
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(store.db.prepare("SELECT version FROM schema_version").get()).toEqual({ version: 1 });
+    expect(store.db.prepare("SELECT version FROM schema_version").get()).toEqual({ version: SCHEMA_VERSION });
   });
 
   it("commits alert, result and intent together and survives reopening", () => {
@@ -83,10 +84,10 @@ describe("SqliteStore", () => {
     const t = fire("api", 1);
     store.recordEvaluation("api", [t.alert], [], t.intents, 1);
     const control = new StoreAlertControl(store, manifestOf([monitorSpec({ id: "api" })]));
-    expect(control.acknowledge("wk-api", "Ada", 10)).toBe(true);
-    expect(control.resolve("wk-api", 20, "resolved in PagerDuty")).toBe(true);
-    expect(control.resolve("wk-api", 30, "again")).toBe(false);
-    expect(control.acknowledge("wk-nope", "Ada", 10)).toBe(false);
+    expect(control.acknowledge("wk-api", "Ada", 10, 2)).toBe("applied");
+    expect(control.resolve("wk-api", 20, "resolved in PagerDuty", 2)).toBe("applied");
+    expect(control.resolve("wk-api", 30, "again", 2)).toBe("not-firing");
+    expect(control.acknowledge("wk-nope", "Ada", 10, 2)).toBe("not-firing");
     expect(store.undispatched(10).map((s) => [s.intent.id, s.intent.type])).toEqual([
       ["wk-api:1", "trigger"], ["wk-api:2", "acknowledge"], ["wk-api:3", "resolve"],
     ]);
@@ -99,7 +100,7 @@ describe("SqliteStore", () => {
     const manual = monitorSpec({ id: "panic", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Emergency" } });
     const control = new StoreAlertControl(store, manifestOf([manual]));
     expect(store.lastEmergencyResolved("panic")).toBeNull();
-    expect(control.resolve("wk-panic", 50, "resolved in PagerDuty")).toBe(true);
+    expect(control.resolve("wk-panic", 50, "resolved in PagerDuty", 2)).toBe("applied");
     expect(store.lastEmergencyResolved("panic")).toBe(50);
   });
 

@@ -1,30 +1,37 @@
 import type { Logger } from "pino";
 import { z } from "zod";
-import type { AlertControl } from "../alerts/intent.js";
+import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
 import { sendJson, type Handler } from "../http/router.js";
 import { header, parseJson } from "../notify/http-io.js";
+import { eventAge } from "./event-age.js";
 import { verifyPagerDutySignature } from "./signature.js";
 import type { WebhookIds } from "./webhook-ids.js";
 
 export const PAGERDUTY_WEBHOOK_SECRET = "PAGERDUTY_WEBHOOK_SECRET";
+
+const timestamp = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "not an ISO 8601 date");
 
 const eventSchema = z.object({
   event: z.object({
     id: z.string().min(1),
     event_type: z.string().min(1),
     resource_type: z.string(),
-    occurred_at: z.string(),
+    occurred_at: timestamp,
     agent: z.object({ summary: z.string().optional(), id: z.string().optional() }).nullable().optional(),
     data: z.record(z.string(), z.unknown()),
   }),
 });
 
+/** PagerDuty's `incident` event data: `created_at` says which episode the incident belongs to. */
 const incidentSchema = z.object({
   id: z.string(),
   type: z.literal("incident"),
   incident_key: z.string().nullable().optional(),
+  created_at: timestamp,
   title: z.string().optional(),
 });
+
+const ACTED_ON = new Set(["incident.acknowledged", "incident.resolved"]);
 
 export interface PagerDutyWebhookDeps {
   alerts: AlertControl;
@@ -32,13 +39,18 @@ export interface PagerDutyWebhookDeps {
   secret(name: string): string | undefined;
   logger: Logger;
   clock: () => number;
+  /** Events whose `occurred_at` is older than this are not acted on (the manifest's webhookMaxAge). */
+  maxAgeMs: number;
 }
 
 /**
  * `POST /webhooks/pagerduty`: PagerDuty v3 webhooks. The signature is checked before anything
- * else (401 and a log line when unsigned or wrong); deliveries are deduplicated by `X-Webhook-Id`;
- * `incident.acknowledged` acknowledges the alert and tells its ack channels who acknowledged;
- * `incident.resolved` resolves it. Other event types are accepted and ignored.
+ * else (401 and a log line when unsigned or wrong). Only what PagerDuty signs is trusted: events
+ * are deduplicated by the body's `event.id` (the `X-Webhook-Id` header is not signed), refused
+ * when `occurred_at` is outside the accepted window, and an acknowledge or resolve applies only
+ * when the incident was created for the alert's current firing. Every refusal of a signed,
+ * well-formed event answers 200 and does nothing: PagerDuty retries non-2xx answers, and a
+ * replay or an old event is not going to become acceptable by being sent again.
  */
 export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
   return (req, res, _params, raw) => {
@@ -55,33 +67,40 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
     const parsed = eventSchema.safeParse(parseJson(raw));
     if (!parsed.success) return sendJson(res, 400, { error: "not a PagerDuty v3 webhook payload" });
     const event = parsed.data.event;
+    const incident = ACTED_ON.has(event.event_type) ? incidentSchema.safeParse(event.data) : null;
+    if (incident && !incident.success) return sendJson(res, 400, { error: "incident event without incident data" });
+
     const now = deps.clock();
-    const webhookId = header(req, "x-webhook-id") ?? `event:${event.id}`;
-    if (!deps.ids.firstTime(webhookId, now)) {
-      deps.logger.info({ webhookId }, "PagerDuty webhook replay ignored");
+    const occurredAt = Date.parse(event.occurred_at);
+    const age = eventAge(occurredAt, now, deps.maxAgeMs);
+    if (age.kind === "stale") {
+      deps.logger.warn({ eventId: event.id, eventType: event.event_type, occurredAt: event.occurred_at }, `PagerDuty webhook not acted on: ${age.reason}`);
+      return sendJson(res, 200, { status: "stale", reason: age.reason });
+    }
+    if (!deps.ids.firstTime(event.id, now)) {
+      deps.logger.info({ eventId: event.id }, "PagerDuty webhook replay ignored");
       return sendJson(res, 200, { status: "duplicate" });
     }
-    if (event.event_type !== "incident.acknowledged" && event.event_type !== "incident.resolved") {
-      return sendJson(res, 200, { status: "ignored", eventType: event.event_type });
-    }
-    const incident = incidentSchema.safeParse(event.data);
-    if (!incident.success) {
-      deps.ids.forget(webhookId);
-      return sendJson(res, 400, { error: "incident event without incident data" });
-    }
+    if (!incident) return sendJson(res, 200, { status: "ignored", eventType: event.event_type });
     const dedupKey = incident.data.incident_key ?? null;
     if (!dedupKey) return sendJson(res, 200, { status: "ignored", reason: "incident has no incident_key" });
-    const at = Number.isNaN(Date.parse(event.occurred_at)) ? now : Date.parse(event.occurred_at);
+    const openedAt = Date.parse(incident.data.created_at);
     const by = event.agent?.summary ?? "PagerDuty";
 
-    if (event.event_type === "incident.resolved") {
-      const known = deps.alerts.resolve(dedupKey, at, `resolved in PagerDuty by ${by}`);
-      deps.logger.info({ dedupKey, known }, "PagerDuty incident resolved");
-      return sendJson(res, 200, { status: known ? "resolved" : "unknown-alert" });
+    let outcome: ControlOutcome;
+    try {
+      outcome =
+        event.event_type === "incident.resolved"
+          ? deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt)
+          : // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
+            deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
+    } catch (error) {
+      // Not done, so not remembered: PagerDuty's retry of the 500 gets another go.
+      deps.ids.forget(event.id);
+      throw error;
     }
-    // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
-    const known = deps.alerts.acknowledge(dedupKey, by, at);
-    deps.logger.info({ dedupKey, known, by }, "PagerDuty incident acknowledged");
-    return sendJson(res, 200, { status: known ? "acknowledged" : "unknown-alert" });
+    const done = event.event_type === "incident.resolved" ? "resolved" : "acknowledged";
+    deps.logger.info({ dedupKey, outcome, by, incident: incident.data.id }, `PagerDuty incident ${done}`);
+    return sendJson(res, 200, { status: outcome === "applied" ? done : outcome });
   };
 }

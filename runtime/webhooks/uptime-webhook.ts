@@ -3,6 +3,7 @@ import type { InboundEvents } from "../checks/types.js";
 import { sendJson, type Handler } from "../http/router.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { header, parseJson } from "../notify/http-io.js";
+import { truncate } from "../text/truncate.js";
 import { safeEqual } from "./signature.js";
 
 /** Reads an up/down report from an uptime service's payload; null when it is not one. */
@@ -25,7 +26,7 @@ export function parseUptimeReport(format: "nodeping" | "generic", body: unknown)
   if (up === null) return null;
   const label = typeof b["label"] === "string" ? b["label"] : null;
   const message = typeof b["message"] === "string" ? b["message"] : `${label ?? "check"} is ${up ? "up" : "down"}`;
-  return { up, message: message.slice(0, 1000) };
+  return { up, message: truncate(message, 1000) };
 }
 
 /**

@@ -21,7 +21,10 @@ export interface PagerDutyChannelProps extends ChannelCommon {
 export interface PagerDutyIncidentChannelProps extends ChannelCommon {
   /** REST API token (`Authorization: Token token=...`). */
   token: SecretRef;
-  /** Email of the PagerDuty user the incident is opened as (`From` header). */
+  /**
+   * Email of the PagerDuty user the incident is opened as (`From` header): a bare address such as
+   * `oncall@example.com`; PagerDuty refuses any other. `wk validate` checks it is an email.
+   */
   from: string;
   /** The service the incident opens on: a service construct or a PagerDuty service ID. */
   service: Service | string;

@@ -10,7 +10,16 @@ const DURATION_RE = /^\d+(?:\.\d+)?(ms|s|m|h|d|w)$/;
 const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 export const durationSchema = z.string().regex(DURATION_RE, "expected a duration such as 90s, 5m or 4h");
-export const idSchema = z.string().regex(ID_RE, "expected a kebab-case id such as payments-api");
+/**
+ * Ids are capped at 63 characters, as DNS labels and Kubernetes names are: an id becomes part of
+ * dedup keys (PagerDuty allows 255), OpsGenie aliases, Pulumi resource names and URLs, and 63
+ * leaves every one of them room to spare.
+ */
+export const ID_MAX = 63;
+export const idSchema = z
+  .string()
+  .regex(ID_RE, "expected a kebab-case id such as payments-api")
+  .max(ID_MAX, `ids are at most ${ID_MAX} characters (they become part of PagerDuty dedup keys and resource names)`);
 export const secretRefSchema = z.object({ secret: z.string().min(1) }).strict();
 /** A literal string or a secret reference. */
 export const secretishSchema = z.union([z.string(), secretRefSchema]);

@@ -132,3 +132,36 @@ describe("rule levels from the config", () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe("valid-promql", () => {
+  let found: Diagnostic[];
+  beforeAll(async () => void (found = byCode((await compileFixture("rule-valid-promql")).result, "valid-promql")));
+  const at = (id: string) => found.find((d) => d.message.includes(`monitor "${id}"`));
+
+  it("rejects a query Prometheus's parser rejects, as an error at the monitor's line with the position in the query", () => {
+    expect(at("unclosed-paren")).toMatchObject({ severity: "error", file: "monitors/queries.ts", line: 6 });
+    expect(at("unclosed-paren")!.message).toMatch(/does not parse at 1:34 of the query: the query ends too early/);
+    expect(at("dangling-operator")!.message).toMatch(/at 1:5 .*ends too early, in "up >⟨here⟩"/);
+    expect(at("bad-matcher")!.message).toMatch(/at 1:8 of the query: unexpected "\}"/);
+    expect(at("two-selectors")!.message).toMatch(/at 1:4 of the query: unexpected "down"/);
+    expect(at("open-string")!.message).toMatch(/a string is not closed/);
+    expect(at("multi-line")).toMatchObject({ line: 11 });
+    expect(at("multi-line")!.message).toMatch(/at 3:1 of the query: unexpected "\)"/);
+  });
+
+  it("accepts rate, histogram_quantile, offset and @, subqueries, `and on()`, vector(), absent() and label_replace", () => {
+    expect(found.filter((d) => /"ok-/.test(d.message))).toEqual([]);
+    expect(found).toHaveLength(6);
+  });
+});
+
+describe("runbook-url", () => {
+  it("warns about a runbook that is not an absolute http(s) URL, at the monitor's line, and accepts a URL", async () => {
+    const { result } = await compileFixture("rule-runbook-url");
+    const found = byCode(result, "runbook-url");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "warning", file: "monitors/site.ts", line: 10 });
+    expect(found[0]!.message).toContain("site-prose");
+    expect(result.ok).toBe(true);
+  });
+});

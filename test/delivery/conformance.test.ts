@@ -290,6 +290,22 @@ describe.each(cases)("channel conformance: $name", (c) => {
     c.checkPayload(intent);
   });
 
+  it("delivers an alert far larger than the vendor allows, cut to its documented limits on whole characters", async () => {
+    c.heal();
+    const before = c.accepted();
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) labels[`label_${i}`] = `🇫🇷 värde ${i} `.repeat(30);
+    const huge = intentFor("checkout", "trigger", {
+      dedupKey: "wk-checkout-huge",
+      summary: `${"Checkout 👩‍👩‍👧‍👦 is down ".repeat(200)}`,
+      labels,
+      details: { status: 503, body: "é\u0001\"🙂".repeat(200_000), diagnostics: "DNS checkout.example.com A 10.0.0.7 🙂\n".repeat(40_000) },
+    });
+    const result = await send(huge);
+    expect(result.ok, JSON.stringify(result).slice(0, 500)).toBe(true);
+    expect(c.accepted()).toBe(before + 1);
+  });
+
   it("classifies a rejected request as not retryable", async () => {
     c.inject("rejected");
     const result = await send(withIntent());

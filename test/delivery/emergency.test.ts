@@ -1,4 +1,5 @@
 import { accessSync, constants } from "node:fs";
+import { createServer } from "node:http";
 import { delimiter, isAbsolute, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser } from "playwright-core";
@@ -53,8 +54,16 @@ function chromiumPath(): string {
 
 const secrets = { EMERGENCY_PASSWORD: PASSWORD, PD_API_TOKEN: "pd-token-emergency" };
 
-function form(fields: Record<string, string>): RequestInit {
-  return { method: "POST", body: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded" } };
+function form(fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit {
+  return { method: "POST", body: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded", ...headers } };
+}
+
+/** The anti-forgery token of a freshly served form, as a browser would submit it. */
+async function formToken(base: string): Promise<string> {
+  const html = await (await fetch(`${base}/emergency`)).text();
+  const m = /name="form_token" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error("the form carries no form_token");
+  return m[1]!;
 }
 
 describe("emergency page", () => {
@@ -96,7 +105,7 @@ describe("emergency page", () => {
   it("opens a PagerDuty incident and emails the customer, with the diagnostics attached", async () => {
     const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
     h.delivery.start();
-    const res = await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "Checkout shows an error page", password: PASSWORD }));
+    const res = await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "Checkout shows an error page", password: PASSWORD, form_token: await formToken(base) }));
     expect(res.status).toBe(202);
     expect(await res.text()).toContain("being paged");
     expect(h.store.lastEmergency("shop-down")).toMatchObject({ message: "Checkout shows an error page" });
@@ -116,14 +125,90 @@ describe("emergency page", () => {
   it("refuses a wrong password with 401, and rate limits each client to 5 attempts a minute", async () => {
     const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
     const statuses: number[] = [];
+    const token = await formToken(base);
     for (let i = 0; i < 6; i++) {
-      statuses.push((await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "help", password: `guess-${i}` }))).status);
+      statuses.push((await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "help", password: `guess-${i}`, form_token: token }))).status);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    expect((await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "help", password: PASSWORD }))).status).toBe(429);
+    expect((await fetch(`${base}/emergency`, form({ monitor: "shop-down", message: "help", password: PASSWORD, form_token: token }))).status).toBe(429);
     expect(h.store.lastEmergency("shop-down")).toBeNull();
     expect(h.store.depth()).toBe(0);
     expect(h.lines.join("\n")).not.toContain(PASSWORD);
+  });
+
+  it("refuses a post from another site (Origin or Sec-Fetch-Site), even with the right password and token, and opens nothing", async () => {
+    const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
+    h.delivery.start();
+    const fields = { monitor: "shop-down", message: "Checkout shows an error page", password: PASSWORD, form_token: await formToken(base) };
+    const foreign = await fetch(`${base}/emergency`, form(fields, { origin: "https://evil.example" }));
+    expect(foreign.status).toBe(403);
+    expect(await foreign.text()).toContain("can only be sent from this page");
+    expect((await fetch(`${base}/emergency`, form(fields, { origin: "null" }))).status).toBe(403);
+    expect((await fetch(`${base}/emergency`, form(fields, { "sec-fetch-site": "cross-site" }))).status).toBe(403);
+    expect((await fetch(`${base}/emergency`, form(fields, { "sec-fetch-site": "same-site" }))).status).toBe(403);
+    expect(h.store.lastEmergency("shop-down")).toBeNull();
+    expect(h.store.depth()).toBe(0);
+    // Refusals do not use up the rate limit: the same client can still report.
+    for (let i = 0; i < 5; i++) expect((await fetch(`${base}/emergency`, form(fields, { origin: "https://evil.example" }))).status).toBe(403);
+    const own = await fetch(`${base}/emergency`, form(fields, { origin: base, "sec-fetch-site": "same-origin" }));
+    expect(own.status).toBe(202);
+  });
+
+  it("refuses a post without the form token, with a forged one, or with one older than an hour, and opens nothing", async () => {
+    let now = Date.parse("2026-03-01T12:00:00Z");
+    h = makeHarness({ manifest: manifest([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]), secrets, clock: () => now, options: { emergencyAttemptsPerMinute: 50 } });
+    const base = await h.serve();
+    const fields = { monitor: "shop-down", message: "Checkout shows an error page", password: PASSWORD };
+    const missing = await fetch(`${base}/emergency`, form(fields));
+    expect(missing.status).toBe(403);
+    const again = await missing.text();
+    expect(again).toContain("This form has expired");
+    // The refused form is served again, filled in, with a fresh token the user can send.
+    expect(again).toContain("Checkout shows an error page");
+    expect(again).toMatch(/name="form_token" value="[^"]+"/);
+    const token = await formToken(base);
+    const [issued, mac] = token.split(".");
+    const forged = [`${issued}.${"A".repeat(43)}`, `${Number(issued) + 1}.${mac}`, `${issued}.${mac}x`, "", "garbage"];
+    for (const bad of forged) expect((await fetch(`${base}/emergency`, form({ ...fields, form_token: bad }))).status, bad).toBe(403);
+    now += 60 * 60 * 1000 + 1;
+    expect((await fetch(`${base}/emergency`, form({ ...fields, form_token: token }))).status).toBe(403);
+    expect(h.store.lastEmergency("shop-down")).toBeNull();
+    expect(h.store.depth()).toBe(0);
+    expect((await fetch(`${base}/emergency`, form({ ...fields, form_token: await formToken(base) }))).status).toBe(202);
+  });
+
+  it("forbids framing the form and caching its token", async () => {
+    const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
+    const res = await fetch(`${base}/emergency`);
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("refuses a form that a page on another site submits in a real browser, even with a valid token and password", async () => {
+    const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
+    const token = await formToken(base);
+    // The attacker's page, on another origin (localhost vs 127.0.0.1 are different sites).
+    const evil = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<!doctype html><form id="f" method="post" action="${base}/emergency">
+<input name="monitor" value="shop-down"><input name="message" value="forged"><input name="password" value="${PASSWORD}">
+<input name="form_token" value="${token}"></form><script>document.getElementById("f").submit()</script>`);
+    });
+    await new Promise<void>((r) => evil.listen(0, "127.0.0.1", r));
+    let browser: Browser | null = null;
+    try {
+      browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+      const page = await browser.newPage();
+      const answered = page.waitForResponse((r) => r.url() === `${base}/emergency` && r.request().method() === "POST");
+      await page.goto(`http://localhost:${(evil.address() as { port: number }).port}/`);
+      expect((await answered).status()).toBe(403);
+    } finally {
+      await browser?.close();
+      await new Promise<void>((r) => evil.close(() => r()));
+    }
+    expect(h.store.lastEmergency("shop-down")).toBeNull();
+    expect(h.store.depth()).toBe(0);
   });
 
   it("is filled in and submitted in a real browser", async () => {

@@ -31,16 +31,25 @@ function manifest() {
   });
 }
 
+/** A PagerDuty v3 event that occurred now, about an incident opened a minute ago. */
 function pdEvent(type: string, incidentKey: string | null, id = `evt-${Math.random()}`) {
   return JSON.stringify({
     event: {
       id,
       event_type: type,
       resource_type: "incident",
-      occurred_at: "2026-03-01T12:00:00.000Z",
+      occurred_at: new Date().toISOString(),
       agent: { id: "PUSER01", summary: "Ada Lovelace", type: "user_reference" },
       client: null,
-      data: { id: "PINC001", type: "incident", number: 7, status: type.split(".")[1], incident_key: incidentKey, title: "checkout is failing" },
+      data: {
+        id: "PINC001",
+        type: "incident",
+        number: 7,
+        status: type.split(".")[1],
+        incident_key: incidentKey,
+        created_at: new Date(Date.now() - 60_000).toISOString(),
+        title: "checkout is failing",
+      },
     },
   });
 }
@@ -75,7 +84,10 @@ describe("inbound webhooks", () => {
     const body = pdEvent("incident.acknowledged", "wk-checkout");
     const headers = { "x-pagerduty-signature": pagerDutySignature(body, WEBHOOK_SECRET), "x-webhook-id": "wh-1" };
     expect((await post(`${base}/webhooks/pagerduty`, body, headers)).status).toBe(200);
-    expect(h.alerts.calls).toEqual([{ op: "acknowledge", dedupKey: "wk-checkout", by: "Ada Lovelace", at: Date.parse("2026-03-01T12:00:00.000Z") }]);
+    const sent = (JSON.parse(body) as { event: { occurred_at: string; data: { created_at: string } } }).event;
+    expect(h.alerts.calls).toEqual([
+      { op: "acknowledge", dedupKey: "wk-checkout", by: "Ada Lovelace", at: Date.parse(sent.occurred_at), incidentOpenedAt: Date.parse(sent.data.created_at) },
+    ]);
     const replay = await post(`${base}/webhooks/pagerduty`, body, headers);
     expect(replay.status).toBe(200);
     expect(JSON.parse(replay.body)).toEqual({ status: "duplicate" });
@@ -155,6 +167,8 @@ describe("inbound webhooks", () => {
 });
 
 describe("silences API", () => {
+  const API_TOKEN = "api-token-canary-0001";
+  const bearer = { authorization: `Bearer ${API_TOKEN}` };
   let h: Harness;
   afterEach(async () => h?.destroy());
 
@@ -162,12 +176,12 @@ describe("silences API", () => {
     const pdServer = new PagerDutyServer();
     await pdServer.start();
     try {
-      h = makeHarness({ manifest: manifest(), secrets: { SHOP_KEY: routingKey("shop") }, options: { env: { WK_PAGERDUTY_EVENTS_URL: pdServer.url } } });
+      h = makeHarness({ manifest: manifest(), secrets: { SHOP_KEY: routingKey("shop"), WATCHKEEPER_API_TOKEN: API_TOKEN }, options: { env: { WK_PAGERDUTY_EVENTS_URL: pdServer.url } } });
       const base = await h.serve();
-      const created = await post(`${base}/api/silences`, JSON.stringify({ comment: "deploy", createdBy: "ada", duration: "1h", matchers: { monitors: ["checkout"] } }), {});
+      const created = await post(`${base}/api/silences`, JSON.stringify({ comment: "deploy", createdBy: "ada", duration: "1h", matchers: { monitors: ["checkout"] } }), bearer);
       expect(created.status).toBe(201);
       const { id } = JSON.parse(created.body) as { id: string };
-      const listed = (await (await fetch(`${base}/api/silences`)).json()) as { silences: { id: string; active: boolean }[] };
+      const listed = (await (await fetch(`${base}/api/silences`, { headers: bearer })).json()) as { silences: { id: string; active: boolean }[] };
       expect(listed.silences).toEqual([expect.objectContaining({ id, active: true })]);
 
       h.delivery.start();
@@ -176,11 +190,11 @@ describe("silences API", () => {
       await until(() => h.deliveries.forAlert("wk-checkout-a").length > 0);
       expect(h.deliveries.forAlert("wk-checkout-a")[0]).toMatchObject({ status: "suppressed", lastError: `silence ${id}` });
 
-      expect((await fetch(`${base}/api/silences/${id}`, { method: "DELETE" })).status).toBe(204);
+      expect((await fetch(`${base}/api/silences/${id}?expiredBy=ada`, { method: "DELETE", headers: bearer })).status).toBe(204);
       h.enqueue(intentFor("checkout", "trigger", { dedupKey: "wk-checkout-b" }));
       await pdServer.waitFor(() => pdServer.events().length === 1);
       expect(pdServer.events()[0]).toMatchObject({ dedup_key: "wk-checkout-b" });
-      expect((await post(`${base}/api/silences`, JSON.stringify({ comment: "x", createdBy: "y", duration: "1h", matchers: {} }), {})).status).toBe(400);
+      expect((await post(`${base}/api/silences`, JSON.stringify({ comment: "x", createdBy: "y", duration: "1h", matchers: {} }), bearer)).status).toBe(400);
     } finally {
       await pdServer.stop();
     }

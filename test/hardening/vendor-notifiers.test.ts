@@ -60,3 +60,16 @@ describe("the largest alerts go through every vendor fake", () => {
     expect(result.ok, slack.rejections().join("\n")).toBe(true);
   });
 });
+
+describe("a runbook written as prose never costs the page", () => {
+  test("PagerDuty accepts the trigger: the runbook rides in custom_details, not as a link", async () => {
+    const monitor = testMonitor("checkout", { runbook: "ask the shop team, wiki page 'checkout down'" });
+    const notifier = pagerDutyNotifier({ kind: "pagerduty", baseUrl: pd.url, routingKey: () => ({ key: KEY }) });
+    const before = pd.received.length;
+    const result = await notifier.send(intentFor("checkout", "trigger"), { manifest: testManifest({ monitors: [monitor] }), monitor }, context({}));
+    expect(result.ok, pd.rejections().join("\n")).toBe(true);
+    const sent = pd.received.slice(before).at(-1)!.json as { links?: { text: string }[]; payload: { custom_details: Record<string, unknown> } };
+    expect((sent.links ?? []).map((l) => l.text)).not.toContain("Runbook");
+    expect(sent.payload.custom_details["runbook"]).toBe("ask the shop team, wiki page 'checkout down'");
+  });
+});

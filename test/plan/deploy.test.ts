@@ -1,62 +1,21 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import type { DeployResult, DeployStackOptions } from "../../infra/automation/deploy-stack.js";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
 import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
-import { deployProject, type DeployDeps, type DeployProjectOptions } from "../../cli/plan/deploy-project.js";
+import { deployProject } from "../../cli/plan/deploy-project.js";
 import { buildPlan } from "../../cli/plan/build-plan.js";
 import { UserError } from "../../cli/errors.js";
-import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
+import type { Manifest } from "../../sdk/manifest/index.js";
 import { sampleManifest } from "../infra/sample-manifest.js";
-import { compileFixture } from "./git-fixture.js";
+import { CANARY_KEY, deployFixture, removeAll } from "./deploy-harness.js";
 
 const now = new Date("2026-11-21T00:00:00Z");
 const dirs: string[] = [];
-const CANARY_KEY = "R0UTING-CANARY-4b7e";
 
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
+afterEach(() => removeAll(dirs));
 
-async function project(manifest: Manifest) {
-  const dir = await mkdtemp(join(tmpdir(), "wk-deploy-"));
-  dirs.push(dir);
-  await writeFile(join(dir, "manifest.json"), canonicalJson(manifest));
-  const stateDir = join(dir, ".watchkeeper");
-  const options: DeployProjectOptions = {
-    projectDir: dir,
-    stackName: "production",
-    stateDir,
-    planToken: null,
-    baseManifest: null,
-    allowDestroy: false,
-    routingKeysOut: join(stateDir, "routing-keys.json"),
-    yes: true,
-    now,
-    env: { PAGERDUTY_TOKEN: "pd-token-canary-77" },
-  };
-  const calls: DeployStackOptions[] = [];
-  const out: string[] = [];
-  let compiled = 0;
-  const deps: DeployDeps = {
-    findPulumi: () => "/opt/pulumi/bin/pulumi",
-    compile: async (d) => {
-      compiled++;
-      return compileFixture(d);
-    },
-    deployStack: async (o): Promise<DeployResult> => {
-      calls.push(o);
-      o.onOutput("Updating (production)\n");
-      return { routingKeys: { "payments-api": CANARY_KEY }, serviceIds: { "payments-api": "PSVC123" }, operations: { create: 10 } };
-    },
-    confirm: null,
-    out: (t) => out.push(t),
-    reportDiagnostics: () => {},
-  };
-  return { dir, stateDir, options, deps, calls, out, compiled: () => compiled };
-}
+const project = (manifest: Manifest) => deployFixture(manifest, dirs);
 
 describe("wk deploy", () => {
   test("without the pulumi CLI it stops before compiling or touching anything, naming what to install", async () => {
@@ -88,11 +47,11 @@ describe("wk deploy", () => {
     expect(saved.hash).toBe(sampleManifest().hash);
   });
 
-  test("the next deploy plans against the saved manifest and refuses a stale plan token", async () => {
+  test("the next deploy plans against what the stack records as deployed and refuses a stale plan token", async () => {
     const p = await project(sampleManifest());
     await deployProject(p.options, p.deps);
     const changed = sampleManifest((d) => (d.services[0]!.name = "Payments"));
-    await writeFile(join(p.dir, "manifest.json"), canonicalJson(changed));
+    await p.checkout(changed);
     const { plan } = await buildPlan({ base: sampleManifest(), baseSource: { kind: "file", ref: "x" }, target: changed, now });
     const stale = await deployProject({ ...p.options, planToken: "wkp_0000" }, p.deps).catch((e: unknown) => e);
     expect((stale as UserError).message).toContain("the plan is stale");
@@ -104,7 +63,7 @@ describe("wk deploy", () => {
   test("refuses to delete a service without --allow-destroy, and deploys with it", async () => {
     const p = await project(sampleManifest());
     await deployProject(p.options, p.deps);
-    await writeFile(join(p.dir, "manifest.json"), canonicalJson(sampleManifest((d) => { d.services = []; d.silences = []; d.monitors[0]!.service = null; })));
+    await p.checkout(sampleManifest((d) => { d.services = []; d.silences = []; d.monitors[0]!.service = null; }));
     const error = await deployProject(p.options, p.deps).catch((e: unknown) => e);
     expect((error as UserError).message).toContain("service:payments-api (delete)");
     expect((error as UserError).hint).toContain("--allow-destroy");

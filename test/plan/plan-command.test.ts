@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { run } from "../../cli/commands/plan.js";
 import { UserError } from "../../cli/errors.js";
+import { readPlanDocument } from "../../cli/plan/plan-document.js";
 
 /** A real TypeScript project in a real git repository, compiled by the real compiler. */
 const dir = mkdtempSync(join(tmpdir(), "wk-plan-cmd-"));
@@ -106,6 +107,23 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
       expect(JSON.parse(result.stdout).monitors).toContainEqual(expect.objectContaining({ id: "typo-check", action: "remove" }));
     } finally {
       git("reset", "-q", "--hard", "HEAD~1");
+    }
+  });
+
+  test("--out saves the plan document that wk deploy --plan reads, and stdout keeps the chosen format", async () => {
+    const out = join(dir, "artifacts", "plan.json");
+    write("monitors/api.ts", monitorFile("*/2 * * * *"));
+    try {
+      const result = await plan({ base: "main", out, format: "markdown" });
+      expect(result.code).toBe(0);
+      expect(result.stdout.startsWith("<!-- watchkeeper-plan -->")).toBe(true);
+      const doc = await readPlanDocument(out);
+      expect(doc).toMatchObject({ kind: "WatchkeeperPlan", version: 1, project: "cmd-test", base: { kind: "git", ref: "main" } });
+      expect(doc.plan.monitors.map((m) => m.id)).toEqual(["api-up"]);
+      expect(result.stdout).toContain(doc.planToken);
+    } finally {
+      write("monitors/api.ts", monitorFile("*/5 * * * *"));
+      rmSync(join(dir, "artifacts"), { recursive: true, force: true });
     }
   });
 

@@ -36,6 +36,7 @@ describe("runtime restart after kill -9 (separate processes)", () => {
     const child = await startChild(script, {
       WK_CHILD_ARTIFACT: join(dir, "artifact"),
       WK_CHILD_STATE: join(dir, "state"),
+      WATCHKEEPER_API_TOKEN: "restart-test-token",
       ...(delivery === "hold" ? { WK_CHILD_DELIVERY: "hold" } : {}),
     });
     children.push(child);
@@ -81,7 +82,7 @@ describe("runtime restart after kill -9 (separate processes)", () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(notifications(third.stdout()).map((n) => [n.id, n.type])).toEqual([["wk-site:2", "resolve"]]);
     expect(outbox().every((r) => r.dispatched_at !== null)).toBe(true);
-    const alerts = (await (await fetch(`${third.url}/api/alerts?all=1`)).json()) as { alerts: Array<{ state: string; sequence: number }> };
+    const alerts = (await (await fetch(`${third.url}/api/alerts?all=1`, { headers: { authorization: "Bearer restart-test-token" } })).json()) as { alerts: Array<{ state: string; sequence: number }> };
     expect(alerts.alerts).toMatchObject([{ state: "inactive", sequence: 2 }]);
     third.proc.kill("SIGTERM");
     expect(await third.exited).toBe(0);

@@ -12,6 +12,7 @@ import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { manifestOf, monitorSpec, writeArtifact } from "./support/manifest.js";
 
 const CANARY = "canary-0d1f5e-do-not-log";
+const API_TOKEN = "api-token-for-the-detail-api";
 const every1s = { kind: "every", every: "1s" } as const;
 
 function httpCheck(url: string, headers: Record<string, string | { secret: string }> = {}): MonitorSpec["check"] {
@@ -52,7 +53,7 @@ describe("runtime (in process, real clock, real targets)", () => {
     // `stuck` ignores its abort signal entirely: only the runtime's deadline can free its slot.
     await writeArtifact(join(dir, "artifact"), manifest, "export default { stuck: { run() { return new Promise(() => {}); } } };\n");
     const artifact = await loadArtifact(join(dir, "artifact"));
-    const secrets = createSecretSource({ declared: manifest.secrets, env: { CANARY_TOKEN: CANARY }, now: Date.now });
+    const secrets = createSecretSource({ declared: manifest.secrets, env: { CANARY_TOKEN: CANARY, WATCHKEEPER_API_TOKEN: API_TOKEN }, now: Date.now });
     const destination = new Writable({ write(chunk, _e, done) { logs += String(chunk); done(); } });
     runtime = await createRuntime({
       manifest: artifact.manifest,
@@ -77,7 +78,7 @@ describe("runtime (in process, real clock, real targets)", () => {
   });
 
   const json = async (path: string, init?: RequestInit) => {
-    const res = await fetch(`${url}${path}`, init);
+    const res = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${API_TOKEN}` } });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 

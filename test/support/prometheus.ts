@@ -19,6 +19,8 @@ export interface PrometheusOptions {
   /** `host:port` targets scraped under job "exporter". */
   targets: string[];
   scrapeInterval?: string;
+  /** A rule file's YAML (`groups: ...`), loaded as the server's only rule file. */
+  rules?: string;
 }
 
 /** The Prometheus binary: WK_PROMETHEUS_BIN, or `prometheus` on PATH. */
@@ -34,6 +36,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     "global:",
     `  scrape_interval: ${interval}`,
     `  evaluation_interval: ${interval}`,
+    ...(options.rules === undefined ? [] : ["rule_files:", `  - ${JSON.stringify(join(dir, "rules.yml"))}`]),
     "scrape_configs:",
     "  - job_name: exporter",
     "    static_configs:",
@@ -41,6 +44,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     "",
   ].join("\n");
   await writeFile(join(dir, "prometheus.yml"), config);
+  if (options.rules !== undefined) await writeFile(join(dir, "rules.yml"), options.rules);
   let child: ChildProcess | null = null;
   let output = "";
   try {

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import type { CheckResult, TimeWindow } from "../../../sdk/result.js";
 import { durationMs } from "../../../sdk/duration.js";
-import { CheckError } from "../check-error.js";
+import { CheckError, errorExcerpt } from "../check-error.js";
 import type { CheckContext } from "../types.js";
 import { deadline } from "../shared/deadline.js";
 import { redactUrl, resolveHeaders, sendRequest } from "../shared/http-request.js";
@@ -67,6 +67,6 @@ function byCode(extract: (body: unknown, window: TimeWindow) => number | null, b
     return asNumber(extract(body, window));
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
-    throw new CheckError("code", `extract of ${monitorId} threw: ${text.split("\n")[0]!.slice(0, 300)}`);
+    throw new CheckError("code", `extract of ${monitorId} threw: ${errorExcerpt(text)}`);
   }
 }

@@ -4,18 +4,28 @@ import { thresholdHolds } from "../../../sdk/threshold.js";
 import { formatMs } from "../shared/deadline.js";
 import { BODY_LIMIT_BYTES, type HttpResponse } from "../shared/http-request.js";
 import { asNumber, parseJson, readPath } from "../shared/json-path.js";
+import { redactThenShorten } from "../../text/redact.js";
 import type { CertificateInfo } from "./tls-expiry.js";
 
 type Expect = CheckSpecOf<"http">["expect"];
 
-/** What the response was judged against; each broken expectation is one readable line. */
+/** Longest echo of a response value in a failure line. */
+export const ECHO_MAX = 80;
+
+/**
+ * What the response was judged against; each broken expectation is one readable line. `secrets`
+ * are the values the request carried: a target may echo them, and a value must be redacted
+ * before it is shortened or its head survives the cut.
+ */
 export function unmetExpectations(
   expect: Expect,
   res: HttpResponse,
   latencyMs: number,
   cert: CertificateInfo | null,
   now: Date,
+  secrets: readonly string[] = [],
 ): string[] {
+  const clip = (text: string): string => redactThenShorten(text, ECHO_MAX, secrets);
   const failures: string[] = [];
   const statusOk = expect.status.length === 0 ? res.status >= 200 && res.status < 300 : expect.status.includes(res.status);
   if (!statusOk) {
@@ -36,7 +46,7 @@ export function unmetExpectations(
     const scope = res.truncated ? ` (searched the first ${BODY_LIMIT_BYTES / 1024 / 1024} MiB)` : "";
     failures.push(`body does not contain "${expect.bodyContains}"${scope}`);
   }
-  if (expect.json.length > 0 && res.body !== null) failures.push(...jsonFailures(expect.json, res));
+  if (expect.json.length > 0 && res.body !== null) failures.push(...jsonFailures(expect.json, res, clip));
   if (expect.tlsExpiryWithin !== null && cert !== null) {
     const within = durationMs(expect.tlsExpiryWithin);
     const left = cert.validTo.getTime() - now.getTime();
@@ -46,7 +56,7 @@ export function unmetExpectations(
   return failures;
 }
 
-function jsonFailures(assertions: Expect["json"], res: HttpResponse): string[] {
+function jsonFailures(assertions: Expect["json"], res: HttpResponse, clip: (text: string) => string): string[] {
   if (res.truncated) return [`body is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB; JSON assertions not evaluated`];
   const parsed = parseJson(res.body ?? "");
   if (!parsed.ok) return ["body is not JSON"];
@@ -72,8 +82,4 @@ function jsonFailures(assertions: Expect["json"], res: HttpResponse): string[] {
     }
   }
   return failures;
-}
-
-function clip(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -43,7 +43,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
     );
     const latencyMs = performance.now() - started;
     const cert: CertificateInfo | null = wantsTls ? await readPeerCertificate(new URL(spec.url), limit.signal) : null;
-    const failures = unmetExpectations(spec.expect, res, latencyMs, cert, ctx.now);
+    const failures = unmetExpectations(spec.expect, res, latencyMs, cert, ctx.now, secrets.values());
     const rounded = Math.round(latencyMs * 10) / 10;
     return [
       scrubResult({

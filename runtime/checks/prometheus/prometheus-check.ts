@@ -52,7 +52,7 @@ function toResult(sample: Sample, query: string, warnings: string[], elapsed: nu
   return {
     ok: true,
     value: sample.value,
-    message: sample.value === null ? `${series} is ${sample.raw}` : `${series} = ${sample.raw}`,
+    message: `${series} = ${sample.raw}`,
     labels: sample.labels,
     details: { query, ...(sample.metric ? { metric: sample.metric } : {}), ...(warnings.length > 0 ? { warnings } : {}) },
     durationMs: elapsed,

@@ -1,11 +1,14 @@
-import { CheckError } from "../check-error.js";
+import { CheckError, errorExcerpt } from "../check-error.js";
 
 /** One sample of an instant query: the series labels (without `__name__`) and its value. */
 export interface Sample {
   labels: Record<string, string>;
   metric: string | null;
-  /** null when Prometheus returned NaN or ±Inf, which no threshold can judge. */
-  value: number | null;
+  /**
+   * The sample as Go's float64: NaN and ±Inf included, because PromQL compares them with IEEE
+   * semantics (NaN > 5 is false, +Inf > 5 true) and a threshold must give the same verdict.
+   */
+  value: number;
   raw: string;
 }
 
@@ -27,7 +30,7 @@ export function parseQueryResponse(status: number, text: string, where: string):
   if (body.status === "error") {
     const type = typeof body.errorType === "string" ? body.errorType : "error";
     const message = typeof body.error === "string" ? body.error : "no message";
-    throw new CheckError("bad-response", `Prometheus rejected the query (${type}): ${message.slice(0, 300)}`);
+    throw new CheckError("bad-response", `Prometheus rejected the query (${type}): ${errorExcerpt(message)}`);
   }
   const data = body.data;
   if (status < 200 || status >= 300 || body.status !== "success" || !isRecord(data)) {
@@ -59,12 +62,31 @@ function vectorSample(series: unknown, where: string): Sample {
   return { labels, metric, ...sampleValue(series.value, where) };
 }
 
-function sampleValue(pair: unknown, where: string): { value: number | null; raw: string } {
+function sampleValue(pair: unknown, where: string): { value: number; raw: string } {
   if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[1] !== "string") {
     throw new CheckError("bad-response", `${where} returned a malformed sample`);
   }
-  const n = Number(pair[1]);
-  return { value: Number.isFinite(n) ? n : null, raw: pair[1] };
+  const value = parseSampleValue(pair[1]);
+  if (value === undefined) throw new CheckError("bad-response", `${where} returned a sample value that is not a number: ${pair[1].slice(0, 40)}`);
+  return { value, raw: pair[1] };
+}
+
+/**
+ * A sample value as the API writes it (Go's strconv.FormatFloat: "NaN", "+Inf", "-Inf" or a
+ * decimal). JavaScript's Number() reads "+Inf" as NaN, so the specials are spelled out here.
+ */
+export function parseSampleValue(text: string): number | undefined {
+  switch (text) {
+    case "NaN":
+      return NaN;
+    case "+Inf":
+    case "Inf":
+      return Infinity;
+    case "-Inf":
+      return -Infinity;
+  }
+  const n = Number(text);
+  return text.trim() === "" || !Number.isFinite(n) ? undefined : n;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

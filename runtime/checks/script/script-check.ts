@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import type { CheckResult, ScriptOutcome } from "../../../sdk/result.js";
-import { CheckError } from "../check-error.js";
+import { CheckError, errorExcerpt } from "../check-error.js";
 import type { CheckContext } from "../types.js";
 import { deadline } from "../shared/deadline.js";
 import { durationMs } from "../../../sdk/duration.js";
@@ -26,7 +26,7 @@ export async function runScriptCheck(spec: CheckSpecOf<"script">, ctx: CheckCont
       if (error instanceof CheckError) throw error;
       if (limit.signal.aborted) throw limit.signal.reason as CheckError;
       const text = error instanceof Error ? error.message : String(error);
-      throw new CheckError("code", `script of ${ctx.monitorId} threw: ${text.split("\n")[0]!.slice(0, 300)}`);
+      throw new CheckError("code", `script of ${ctx.monitorId} threw: ${errorExcerpt(text)}`);
     }
     const elapsed = Math.round((performance.now() - started) * 10) / 10;
     return [normalise(outcome, ctx.monitorId, elapsed)];

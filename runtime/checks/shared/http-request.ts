@@ -1,7 +1,8 @@
 import { getGlobalDispatcher, interceptors, request, type Dispatcher } from "undici";
 import type { SecretRefSpec } from "../../../sdk/manifest/schema.js";
-import { CheckError, missingSecret } from "../check-error.js";
+import { CheckError, errorExcerpt, missingSecret } from "../check-error.js";
 import { abortReason } from "./deadline.js";
+import { redactUrl } from "../../redact-url.js";
 
 /** Redirects followed at most, like curl's default of 50 is far too many for a health check. */
 export const MAX_REDIRECTS = 10;
@@ -121,18 +122,8 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
-/** Drops credentials from a URL before it goes into a message (`https://user:pass@host` -> `https://host`). */
-export function redactUrl(text: string): string {
-  try {
-    const url = new URL(text);
-    if (!url.username && !url.password) return text;
-    url.username = "";
-    url.password = "";
-    return url.toString();
-  } catch {
-    return text.replace(/\/\/[^/@]*@/, "//");
-  }
-}
+/** Drops credentials from a URL before it goes into a message; one helper for checks, views and logs. */
+export { redactUrl };
 
 const TLS_CODES = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -195,5 +186,5 @@ function errorCode(error: unknown): string | undefined {
 
 function shortMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0]!.slice(0, 200);
+  return errorExcerpt(text, 200);
 }

@@ -1,8 +1,5 @@
 import type { CheckResult } from "../../../sdk/result.js";
-
-const REDACTED = "[redacted]";
-/** Values this short would blank out ordinary words; a secret that short is not one anyone relies on. */
-const MIN_SCRUB_LENGTH = 4;
+import { MIN_SECRET_LENGTH, redact } from "../../text/redact.js";
 
 /** Wraps a secret reader and remembers every value it handed out, so outputs can be scrubbed of them. */
 export function trackSecrets(read: (name: string) => string | undefined): {
@@ -13,18 +10,19 @@ export function trackSecrets(read: (name: string) => string | undefined): {
   return {
     secret(name) {
       const value = read(name);
-      if (value !== undefined && value.length >= MIN_SCRUB_LENGTH) seen.add(value);
+      if (value !== undefined && value.length >= MIN_SECRET_LENGTH) seen.add(value);
       return value;
     },
     values: () => [...seen],
   };
 }
 
-/** Replaces every occurrence of the given secret values in a string. */
+/**
+ * Replaces every occurrence of the given secret values in a string, and the head of one that a
+ * runner's own cut left before a `…` marker (see redact()).
+ */
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const value of secrets) if (out.includes(value)) out = out.split(value).join(REDACTED);
-  return out;
+  return secrets.length === 0 ? text : redact(text, secrets);
 }
 
 /** Deep copy of a JSON-like value with secret values replaced in every string (keys included). */

@@ -3,7 +3,7 @@ import type { NotificationIntent } from "../../alerts/intent.js";
 import { retryDelayMs, type BackoffPolicy } from "../backoff.js";
 import type { Stage } from "../pipeline.js";
 import type { RateLimiter } from "../rate-limiter.js";
-import { redact, truncate } from "../redact.js";
+import { redactThenShorten } from "../redact.js";
 import type { Destination, MessageContext, Notification, Notifier, SendOutcome, SendResult } from "../types.js";
 import type { NotifyLog } from "./dedup-stage.js";
 
@@ -67,7 +67,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
     }
     const done = deps.clock();
     const secrets = deps.secretValues();
-    const clean = (text: string, max: number) => truncate(redact(text, secrets), max);
+    const clean = (text: string, max: number) => redactThenShorten(text, max, secrets);
 
     if (result.ok) {
       return { kind: "sent", status: result.status, answer: clean(result.answer, 2000), ref: result.ref ?? null, at: done };

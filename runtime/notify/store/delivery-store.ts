@@ -1,5 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { NotificationIntent } from "../../alerts/intent.js";
+import type { Prunable, RetentionMs } from "../../store/retention.js";
 import type { SendOutcome } from "../types.js";
 import { migrateDeliveryTables } from "./schema.js";
 
@@ -49,7 +50,7 @@ interface RawRow {
 }
 
 /** Durable per-destination deliveries, the notification log and the firing set, over SQLite. */
-export class DeliveryStore {
+export class DeliveryStore implements Prunable {
   private readonly insert: Statement;
   private readonly heads: Statement;
   private readonly nextDue: Statement;
@@ -60,6 +61,8 @@ export class DeliveryStore {
   private readonly firingDel: Statement;
   private readonly firingByMonitor: Statement;
   private readonly pending: Statement;
+  private readonly pruneFinished: Statement;
+  private readonly pruneLog: Statement;
 
   constructor(readonly db: Database) {
     migrateDeliveryTables(db);
@@ -93,6 +96,14 @@ export class DeliveryStore {
     this.firingDel = db.prepare(`DELETE FROM delivery_firing WHERE dedup_key = ?`);
     this.firingByMonitor = db.prepare(`SELECT 1 FROM delivery_firing WHERE monitor_id = ? LIMIT 1`);
     this.pending = db.prepare(`SELECT COUNT(*) AS n FROM delivery_deliveries WHERE status = 'pending'`);
+    this.pruneFinished = db.prepare(
+      `DELETE FROM delivery_deliveries WHERE id IN (SELECT id FROM delivery_deliveries WHERE status <> 'pending' AND updated_at < ? LIMIT ?)`,
+    );
+    // Only resolved alerts leave the log: the dedup stage needs a firing alert's sent trigger to
+    // let its resolve through, however long it fires.
+    this.pruneLog = db.prepare(
+      `DELETE FROM delivery_notify_log WHERE rowid IN (SELECT rowid FROM delivery_notify_log WHERE last_state = 'resolve' AND sent_at < ? LIMIT ?)`,
+    );
   }
 
   /** Adds a delivery; a second insert for the same (intent, destination) is ignored (idempotent dispatch). */
@@ -173,6 +184,15 @@ export class DeliveryStore {
 
   isMonitorFiring(monitorId: string): boolean {
     return this.firingByMonitor.get(monitorId) !== undefined;
+  }
+
+  /**
+   * Deletes finished deliveries (sent, failed, skipped, suppressed) and the log of resolved alerts
+   * older than `notifications`. Pending deliveries are never deleted.
+   */
+  prune(now: number, retention: RetentionMs, limit: number): number {
+    const cutoff = now - retention.notifications;
+    return this.pruneFinished.run(cutoff, limit).changes + this.pruneLog.run(cutoff, limit).changes;
   }
 
   /** Deliveries for one alert, oldest first. */

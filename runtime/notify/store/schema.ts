@@ -62,5 +62,11 @@ export function migrateDeliveryTables(db: Database): void {
       id TEXT PRIMARY KEY,
       received_at INTEGER NOT NULL
     );
+
+    -- What the pruner looks for: rows past their retention, found by age without a table scan.
+    CREATE INDEX IF NOT EXISTS delivery_deliveries_finished ON delivery_deliveries (updated_at) WHERE status <> 'pending';
+    CREATE INDEX IF NOT EXISTS delivery_notify_log_resolved ON delivery_notify_log (sent_at) WHERE last_state = 'resolve';
+    CREATE INDEX IF NOT EXISTS delivery_silences_ends ON delivery_silences (ends_at);
+    CREATE INDEX IF NOT EXISTS delivery_webhook_ids_received ON delivery_webhook_ids (received_at);
   `);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Database } from "better-sqlite3";
 import type { Manifest } from "../../../sdk/manifest/schema.js";
+import type { Prunable, RetentionMs } from "../../store/retention.js";
 import { migrateDeliveryTables } from "./schema.js";
 
 /** What a silence matches; an empty list or map places no constraint. */
@@ -33,7 +34,7 @@ interface SilenceRow {
 }
 
 /** Manifest silences (read-only) plus API silences kept in SQLite; expiring an API silence ends it now. */
-export class SilenceStore {
+export class SilenceStore implements Prunable {
   private readonly fromManifest: Silence[];
 
   constructor(
@@ -82,6 +83,13 @@ export class SilenceStore {
   expire(id: string, now: number): boolean {
     const result = this.db.prepare(`UPDATE delivery_silences SET ends_at = MIN(ends_at, ?) WHERE id = ?`).run(now, id);
     return result.changes > 0;
+  }
+
+  /** Deletes API silences that ended more than `silences` ago; manifest silences live in the manifest. */
+  prune(now: number, retention: RetentionMs, limit: number): number {
+    return this.db
+      .prepare(`DELETE FROM delivery_silences WHERE id IN (SELECT id FROM delivery_silences WHERE ends_at < ? LIMIT ?)`)
+      .run(now - retention.silences, limit).changes;
   }
 
   private all(): Silence[] {

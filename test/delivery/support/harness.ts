@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Manifest } from "../../../sdk/manifest/schema.js";
-import type { AlertControl, NotificationIntent } from "../../../runtime/alerts/intent.js";
+import type { AlertControl, ControlOutcome, NotificationIntent } from "../../../runtime/alerts/intent.js";
 import { createDelivery, type DeliveryOptions } from "../../../runtime/notify/index.js";
 import type { DeliveryService, SecretSource } from "../../../runtime/notify/contract.js";
 import { DeliveryStore } from "../../../runtime/notify/store/delivery-store.js";
@@ -29,15 +29,15 @@ export function secretsOf(values: Record<string, string>): SecretSource {
 
 /** AlertControl that records what inbound webhooks asked for. */
 export class RecordingAlertControl implements AlertControl {
-  readonly calls: { op: "acknowledge" | "resolve"; dedupKey: string; by?: string; at: number }[] = [];
+  readonly calls: { op: "acknowledge" | "resolve"; dedupKey: string; by?: string; at: number; incidentOpenedAt: number }[] = [];
   constructor(private readonly known: Set<string>) {}
-  acknowledge(dedupKey: string, by: string, at: number): boolean {
-    this.calls.push({ op: "acknowledge", dedupKey, by, at });
-    return this.known.has(dedupKey);
+  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): ControlOutcome {
+    this.calls.push({ op: "acknowledge", dedupKey, by, at, incidentOpenedAt });
+    return this.known.has(dedupKey) ? "applied" : "not-firing";
   }
-  resolve(dedupKey: string, at: number): boolean {
-    this.calls.push({ op: "resolve", dedupKey, at });
-    return this.known.has(dedupKey);
+  resolve(dedupKey: string, at: number, _reason: string, incidentOpenedAt: number): ControlOutcome {
+    this.calls.push({ op: "resolve", dedupKey, at, incidentOpenedAt });
+    return this.known.has(dedupKey) ? "applied" : "not-firing";
   }
 }
 

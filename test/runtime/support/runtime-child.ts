@@ -2,6 +2,8 @@
  * A runtime process for cross-process tests and the benchmark: loads an artifact folder and runs
  * it like `wk run`, configured by environment variables. WK_CHILD_DELIVERY=hold installs a delivery
  * that never dispatches (intents stay in the outbox), to stop a process between write and send;
+ * WK_CHILD_DELIVERY=full installs the real notification pipeline and its routes (silences,
+ * emergency page, webhooks), as `wk run` does;
  * WK_CHILD_LAGS=FILE records [time, scheduling lag ms] pairs there at shutdown.
  */
 import { writeFileSync } from "node:fs";
@@ -9,6 +11,7 @@ import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
+import { createDelivery } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
 
 const env = process.env;
@@ -29,6 +32,7 @@ const runtime = await createRuntime({
   spreadMs: Number(env.WK_CHILD_SPREAD_MS ?? "0"),
   concurrency: Number(env.WK_CHILD_CONCURRENCY ?? "64"),
   ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
+  ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { env })) satisfies DeliveryFactory } : {}),
   ...(env.WK_CHILD_LAGS ? { onLag: (ms: number) => void lags.push([Date.now(), ms]) } : {}),
 });
 const url = await runtime.start();

@@ -2,13 +2,39 @@ import nodemailer, { type Transporter } from "nodemailer";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
-import { truncate } from "../../redact.js";
+import { truncate, truncateMarked } from "../../redact.js";
 import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 
 type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
 
+/**
+ * A subject longer than this is cut: mail clients show about 60, and RFC 5322 asks for header
+ * lines under 78 characters (nodemailer folds what is longer).
+ */
+export const SUBJECT_MAX = 200;
+/** Diagnostics in a mail body; more is unreadable and makes some servers refuse the message. */
+export const EMAIL_DIAGNOSTICS_MAX = 64 * 1024;
+
+/** The intent as email shows it: diagnostics cut to EMAIL_DIAGNOSTICS_MAX with a marker. */
+function forEmail(intent: NotificationIntent): NotificationIntent {
+  const text = diagnosticsText(intent);
+  if (text === null || text.length <= EMAIL_DIAGNOSTICS_MAX) return intent;
+  return { ...intent, details: { ...intent.details, diagnostics: truncateMarked(text, EMAIL_DIAGNOSTICS_MAX) } };
+}
+
+/** The subject line: the headline on one line, within SUBJECT_MAX. */
+export function emailSubject(intent: NotificationIntent): string {
+  return truncate(headline(intent).replace(/\s+/g, " "), SUBJECT_MAX);
+}
+
+/** The plain-text part. */
+export function emailText(intent: NotificationIntent, message: MessageContext): string {
+  return plainText(forEmail(intent), message);
+}
+
 /** The HTML part: the same facts as the text part, readable in any mail client. */
-export function emailHtml(intent: NotificationIntent, message: MessageContext): string {
+export function emailHtml(original: NotificationIntent, message: MessageContext): string {
+  const intent = forEmail(original);
   const rows = [
     ["Monitor", `${message.monitor?.name ?? intent.monitorId} (${intent.monitorId})`],
     ["Severity", intent.severity],
@@ -63,8 +89,8 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       const sending = transport.sendMail({
         from: channel.from,
         to: channel.to,
-        subject: truncate(headline(intent), 200),
-        text: plainText(intent, message),
+        subject: emailSubject(intent),
+        text: emailText(intent, message),
         html: emailHtml(intent, message),
         headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
       });

@@ -2,12 +2,30 @@ import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp, type HttpAnswer } from "../../http-send.js";
 import { plainText } from "../../render.js";
-import { truncate } from "../../redact.js";
+import { truncate, truncateMarked } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 
 type IncidentChannel = Extract<ChannelSpec, { kind: "pagerdutyIncident" }>;
 
 export const DEFAULT_PAGERDUTY_API_URL = "https://api.pagerduty.com";
+/** PagerDuty caps an incident title at 255 characters. */
+export const TITLE_MAX = 255;
+/** The incident body's details; PagerDuty documents no cap, so the email body's is used. */
+export const DETAILS_MAX = 64 * 1024;
+
+/** The `POST /incidents` body for a trigger. */
+export function incidentBody(intent: NotificationIntent, message: MessageContext, channel: IncidentChannel, serviceId: string): Record<string, unknown> {
+  return {
+    incident: {
+      type: "incident",
+      title: truncate(intent.summary || intent.monitorId, TITLE_MAX),
+      service: { id: serviceId, type: "service_reference" },
+      urgency: channel.urgency,
+      incident_key: intent.dedupKey,
+      body: { type: "incident_body", details: truncateMarked(plainText(intent, message), DETAILS_MAX) },
+    },
+  };
+}
 
 /**
  * PagerDuty REST API incidents, for the emergency flow: a trigger opens an incident
@@ -30,16 +48,7 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
       if (intent.type === "trigger" || intent.type === "remind") {
         const service = options.serviceId(ctx);
         if ("missing" in service) return missing(service.missing);
-        const body = JSON.stringify({
-          incident: {
-            type: "incident",
-            title: truncate(intent.summary || intent.monitorId, 255),
-            service: { id: service.id, type: "service_reference" },
-            urgency: channel.urgency,
-            incident_key: intent.dedupKey,
-            body: { type: "incident_body", details: plainText(intent, message) },
-          },
-        });
+        const body = JSON.stringify(incidentBody(intent, message, channel, service.id));
         return sendHttp({ method: "POST", url: `${base}/incidents`, headers, body }, ctx.signal, ctx.now, classifyCreate);
       }
       if (!ctx.previousRef) {

@@ -1,7 +1,9 @@
 import type { CheckSpec, MonitorSpec, Severity } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { alertLinks, diagnosticsText } from "../../render.js";
+import { alertLinks, diagnosticsText, runbookUrl } from "../../render.js";
+import { field, jsonBytes, shrinkToFit } from "../../fit.js";
 import { truncate } from "../../redact.js";
+import { truncatedMarker } from "../../../text/truncate.js";
 import type { MessageContext } from "../../types.js";
 
 /** The Events API v2 body (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). */
@@ -26,6 +28,15 @@ export interface PagerDutyEvent {
 }
 
 export const SUMMARY_MAX = 1024;
+/** PagerDuty refuses an event whose body is over 512 KB, and a refused trigger is a lost page. */
+export const EVENT_MAX_BYTES = 512 * 1024;
+/**
+ * What we aim for: 500,000 bytes of JSON, under "512 KB" read either way (524,288 bytes, or
+ * 512,000 as Alertmanager's maxEventSize reads it) with 12 KB to spare.
+ */
+export const EVENT_BUDGET_BYTES = 500_000;
+/** source, component, group and class are names, not documents; PagerDuty documents no cap, so summary's is used. */
+const NAME_MAX = 1024;
 
 /** Watchkeeper severities map one to one onto PagerDuty's; spelled out so a new one fails to compile. */
 export function pagerDutySeverity(severity: Severity): "critical" | "error" | "warning" | "info" {
@@ -97,11 +108,11 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
   const { diagnostics: _diagnostics, images: _images, ...checkDetails } = intent.details;
   event.payload = {
     summary: truncate(intent.summary || intent.monitorId, SUMMARY_MAX),
-    source: eventSource(intent, monitor),
+    source: truncate(eventSource(intent, monitor), NAME_MAX),
     severity: pagerDutySeverity(intent.severity),
     timestamp: new Date(intent.at).toISOString(),
     component: intent.monitorId,
-    ...(monitor?.service ? { group: monitor.service } : monitor?.owner ? { group: monitor.owner } : {}),
+    ...(monitor?.service ? { group: monitor.service } : monitor?.owner ? { group: truncate(monitor.owner, NAME_MAX) } : {}),
     ...(monitor ? { class: monitor.check.kind } : {}),
     custom_details: {
       monitor: monitor?.name ?? intent.monitorId,
@@ -109,6 +120,7 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
       labels: intent.labels,
       firing_since: intent.firedAt === null ? null : new Date(intent.firedAt).toISOString(),
       check_result: checkDetails,
+      ...(monitor?.runbook && runbookUrl(monitor.runbook) === null ? { runbook: monitor.runbook } : {}),
       ...(diagnosticsText(intent) ? { diagnostics: diagnosticsText(intent) } : {}),
     },
   };
@@ -116,5 +128,22 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
   if (links.length > 0) event.links = links;
   const imgs = images(intent);
   if (imgs.length > 0) event.images = imgs;
+  return fitEvent(event);
+}
+
+/**
+ * Fits the whole event in EVENT_BUDGET_BYTES of JSON (Alertmanager caps the whole event the same
+ * way): diagnostics text goes first, then the raw check result, then labels and the rest of the
+ * custom details, then images and links. Summary, severity, source and dedup key always stay.
+ */
+export function fitEvent(event: PagerDutyEvent, budget = EVENT_BUDGET_BYTES): PagerDutyEvent {
+  if (jsonBytes(event) <= budget || !event.payload) return event;
+  const details = (event.payload.custom_details ??= {});
+  shrinkToFit(event, budget, [field(details, "diagnostics"), field(details, "check_result"), field(details, "labels"), field(details, "monitor")]);
+  if (jsonBytes(event) > budget) {
+    event.payload.custom_details = { truncated: truncatedMarker(JSON.stringify(details).length) };
+    delete event.images;
+    delete event.links;
+  }
   return event;
 }

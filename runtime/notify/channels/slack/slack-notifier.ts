@@ -4,32 +4,43 @@ import { sendHttp } from "../../http-send.js";
 import { alertLinks, diagnosticsText, headline } from "../../render.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+import { slackText } from "./slack-escape.js";
 
 type SlackChannel = Extract<ChannelSpec, { kind: "slack" }>;
 
-/** Slack caps a section's text at 3,000 characters and a header at 150. */
-const SECTION_MAX = 3000;
-const HEADER_MAX = 150;
+/** Slack's Block Kit limits: section text 3,000 characters, a field 2,000 (at most 10), a header 150. */
+export const SECTION_MAX = 3000;
+export const FIELD_MAX = 2000;
+export const FIELDS_MAX = 10;
+export const HEADER_MAX = 150;
+/** The top-level `text` (the notification and fallback); Slack cuts it at 40,000, we keep it short. */
+export const TEXT_MAX = 3000;
 
 /** The incoming-webhook body: Block Kit blocks plus `text` as the notification fallback. */
 export function slackMessage(intent: NotificationIntent, message: MessageContext, channel: string | null): Record<string, unknown> {
+  // Every piece of alert data is escaped (slackText); only the bold names and our links are markup.
+  const field = (name: string, value: string) => {
+    const title = slackText(name, 200);
+    return { type: "mrkdwn", text: `*${title}*\n${slackText(value, FIELD_MAX - title.length - 3)}` };
+  };
   const fields = [
-    `*Monitor*\n${message.monitor?.name ?? intent.monitorId}`,
-    `*Severity*\n${intent.severity}`,
-    ...(intent.value !== null ? [`*Value*\n${intent.value}`] : []),
-    ...Object.entries(intent.labels).slice(0, 6).map(([k, v]) => `*${k}*\n${v}`),
-  ].map((text) => ({ type: "mrkdwn", text: truncate(text, 2000) }));
+    field("Monitor", message.monitor?.name ?? intent.monitorId),
+    field("Severity", intent.severity),
+    ...(intent.value !== null ? [field("Value", String(intent.value))] : []),
+    ...Object.entries(intent.labels).slice(0, 6).map(([k, v]) => field(k, v)),
+  ];
   const blocks: Record<string, unknown>[] = [
+    // plain_text is never parsed for mentions or links, so it is shortened but not escaped.
     { type: "header", text: { type: "plain_text", text: truncate(headline(intent), HEADER_MAX) } },
-    { type: "section", fields: fields.slice(0, 10) },
+    { type: "section", fields: fields.slice(0, FIELDS_MAX) },
   ];
   const links = alertLinks(message);
   if (links.length > 0) {
     blocks.push({ type: "context", elements: links.map((l) => ({ type: "mrkdwn", text: `<${l.href}|${l.text}>` })) });
   }
   const diagnostics = diagnosticsText(intent);
-  if (diagnostics) blocks.push({ type: "section", text: { type: "mrkdwn", text: truncate("```" + diagnostics + "```", SECTION_MAX) } });
-  return { text: truncate(headline(intent), 3000), blocks, ...(channel ? { channel } : {}) };
+  if (diagnostics) blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + slackText(diagnostics, SECTION_MAX - 6, true) + "```" } });
+  return { text: slackText(headline(intent), TEXT_MAX), blocks, ...(channel ? { channel } : {}) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { field, jsonBytes, shrinkToFit } from "../../fit.js";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp } from "../../http-send.js";
@@ -7,10 +8,15 @@ import type { MessageContext, Notifier, SendContext, SendResult } from "../../ty
 type WebhookChannel = Extract<ChannelSpec, { kind: "webhook" }>;
 
 export const SIGNATURE_HEADER = "x-watchkeeper-signature";
+/**
+ * Largest body we send: 256 KiB of JSON, a size that common receivers (API gateways, chat bridges,
+ * serverless functions) all accept. Larger alert data is cut with a marker and `truncated: true`.
+ */
+export const WEBHOOK_MAX_BYTES = 256 * 1024;
 
 /** The JSON a generic webhook receives; `version` changes only with an incompatible shape. */
-export function webhookBody(intent: NotificationIntent, message: MessageContext): Record<string, unknown> {
-  return {
+export function webhookBody(intent: NotificationIntent, message: MessageContext, budget = WEBHOOK_MAX_BYTES): Record<string, unknown> {
+  const body: Record<string, unknown> = {
     version: "1",
     id: intent.id,
     type: intent.type,
@@ -26,7 +32,32 @@ export function webhookBody(intent: NotificationIntent, message: MessageContext)
     acknowledgedBy: intent.acknowledgedBy ?? null,
     runbook: message.monitor?.runbook ?? null,
   };
+  if (jsonBytes(body) <= budget) return body;
+  // Same order as PagerDuty: diagnostics, then the check's own details largest first, then labels.
+  const details = { ...intent.details };
+  const labels = { ...intent.labels };
+  body["details"] = details;
+  body["labels"] = labels;
+  const { diagnostics: _diagnostics, ...rest } = details;
+  const bySize = (record: Record<string, unknown>) =>
+    Object.keys(record).sort((a, b) => (JSON.stringify(record[b])?.length ?? 0) - (JSON.stringify(record[a])?.length ?? 0));
+  shrinkToFit(body, budget - TRUNCATED_FLAG_BYTES, [
+    field(details, "diagnostics"),
+    ...bySize(rest).map((key) => field(details, key)),
+    ...bySize(labels).map((key) => field(labels, key)),
+    field(body, "summary"),
+  ]);
+  if (jsonBytes(body) > budget - TRUNCATED_FLAG_BYTES) {
+    // Thousands of keys: the values are already cut, so the maps themselves go.
+    body["details"] = {};
+    body["labels"] = {};
+  }
+  body["truncated"] = true;
+  return body;
 }
+
+/** Room for `,"truncated":true`. */
+const TRUNCATED_FLAG_BYTES = 20;
 
 /** Signs a body the way receivers verify it: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export function signBody(body: string, secret: string): string {

@@ -1,0 +1,128 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
+import { sendJson, type Handler } from "./router.js";
+
+/** Secret holding the API token: `Authorization: Bearer <token>` on the detail API and on every change. */
+export const API_TOKEN_SECRET = "WATCHKEEPER_API_TOKEN";
+
+/** What the guards need: the token (read per request, so a mounted secret is picked up) and the project's settings. */
+export interface ApiAccess {
+  token(): string | undefined;
+  /** `runtime.openReads`: the detail API answers without the token. */
+  openReads: boolean;
+  /** `settings.publicUrl`: its origin counts as the runtime's own. */
+  publicUrl: string | null;
+}
+
+/** The access rules of a manifest's runtime, with the token read through `secret` on every request. */
+export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined): ApiAccess {
+  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl };
+}
+
+/** A refusal: the status to answer and a message that names what to configure. */
+export type Refusal = { status: number; error: string };
+
+const CLOSED_WRITES = `changes through the API are disabled: set the ${API_TOKEN_SECRET} secret and send Authorization: Bearer <token>`;
+const CLOSED_READS = `the detail API is closed: set the ${API_TOKEN_SECRET} secret and send Authorization: Bearer <token>, or set runtime.openReads: true in watchkeeper.config.ts`;
+
+/** Constant-time comparison of two strings of any length (both are hashed to one size first). */
+export function tokenEquals(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The bearer token of a request, or "" when there is none. */
+export function bearerToken(req: IncomingMessage): string {
+  const auth = req.headers.authorization ?? "";
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth);
+  return m ? m[1]! : "";
+}
+
+/** Reads of the detail API: open when `runtime.openReads`, else the bearer token; closed when no token is set. */
+export function refuseRead(req: IncomingMessage, access: ApiAccess): Refusal | null {
+  if (access.openReads) return null;
+  const token = access.token();
+  if (!token) return { status: 403, error: CLOSED_READS };
+  if (!tokenEquals(bearerToken(req), token)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
+  return null;
+}
+
+/**
+ * Changes (silences, anything that alters alert state): closed without a token; with one, the
+ * bearer token, a same-origin request and, when a body is sent, `Content-Type: application/json`.
+ */
+export function refuseWrite(req: IncomingMessage, access: ApiAccess, body: Buffer): Refusal | null {
+  const token = access.token();
+  if (!token) return { status: 403, error: CLOSED_WRITES };
+  const crossSite = refuseCrossOrigin(req, access.publicUrl);
+  if (crossSite) return crossSite;
+  if (!tokenEquals(bearerToken(req), token)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
+  if (body.length > 0 && !isJson(req)) return { status: 415, error: "send the body as Content-Type: application/json" };
+  return null;
+}
+
+/**
+ * Browsers say where a request comes from; a page on another site must not drive this runtime.
+ * Refused: `Sec-Fetch-Site: cross-site | same-site`, and an `Origin` other than the runtime's own
+ * (the publicUrl's origin, or http(s):// plus the Host header). Requests without these headers
+ * (curl, scripts) are not browsers' cross-site requests and pass.
+ */
+export function refuseCrossOrigin(req: IncomingMessage, publicUrl: string | null): Refusal | null {
+  const site = single(req.headers["sec-fetch-site"])?.toLowerCase();
+  if (site === "cross-site" || site === "same-site") return { status: 403, error: "cross-site requests are refused" };
+  const origin = single(req.headers.origin);
+  if (origin === undefined) return null;
+  if (!ownOrigins(req, publicUrl).has(origin.toLowerCase())) return { status: 403, error: "cross-origin requests are refused" };
+  return null;
+}
+
+/** Wraps a handler of the detail API in the read guard. */
+export function guardRead(access: ApiAccess, handler: Handler): Handler {
+  return (req, res, params, body) => {
+    const refused = refuseRead(req, access);
+    if (refused) return refuse(res, refused);
+    return handler(req, res, params, body);
+  };
+}
+
+/** Wraps a handler that changes alert state in the write guard. */
+export function guardWrite(access: ApiAccess, handler: Handler): Handler {
+  return (req, res, params, body) => {
+    const refused = refuseWrite(req, access, body);
+    if (refused) return refuse(res, refused);
+    return handler(req, res, params, body);
+  };
+}
+
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  if (refusal.status === 401) res.setHeader("www-authenticate", 'Bearer realm="watchkeeper"');
+  sendJson(res, refusal.status, { error: refusal.error });
+}
+
+function ownOrigins(req: IncomingMessage, publicUrl: string | null): Set<string> {
+  const own = new Set<string>();
+  if (publicUrl) {
+    try {
+      own.add(new URL(publicUrl).origin.toLowerCase());
+    } catch {
+      // a publicUrl that does not parse names no origin
+    }
+  }
+  const host = single(req.headers.host)?.toLowerCase();
+  if (host) {
+    own.add(`http://${host}`);
+    own.add(`https://${host}`);
+  }
+  return own;
+}
+
+function isJson(req: IncomingMessage): boolean {
+  const type = single(req.headers["content-type"])?.split(";")[0]?.trim().toLowerCase();
+  return type === "application/json";
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

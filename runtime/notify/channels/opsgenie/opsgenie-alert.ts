@@ -1,0 +1,104 @@
+import type { ChannelSpec, Severity } from "../../../../sdk/manifest/schema.js";
+import type { NotificationIntent } from "../../../alerts/intent.js";
+import { headline, plainText } from "../../render.js";
+import { truncate, truncateMarked } from "../../redact.js";
+import type { MessageContext } from "../../types.js";
+import { truncatedMarker } from "../../../text/truncate.js";
+
+type OpsgenieChannel = Extract<ChannelSpec, { kind: "opsgenie" }>;
+
+/** OpsGenie's documented limits for the Alert API (characters); a longer field is cut or refused. */
+export const OPSGENIE_LIMITS = {
+  message: 130,
+  alias: 512,
+  description: 15_000,
+  /** Keys and values of `details` together. */
+  details: 8_000,
+  entity: 512,
+  source: 100,
+  tags: 20,
+  tag: 50,
+  user: 100,
+  note: 25_000,
+} as const;
+
+/** critical -> P1 ... info -> P5; P4 is left for teams that add their own. */
+export function opsgeniePriority(severity: Severity): "P1" | "P2" | "P3" | "P5" {
+  switch (severity) {
+    case "critical":
+      return "P1";
+    case "error":
+      return "P2";
+    case "warning":
+      return "P3";
+    case "info":
+      return "P5";
+  }
+}
+
+/** A detail key is a name; this keeps one absurd label name from taking the whole details budget. */
+const DETAIL_KEY_MAX = 100;
+
+/** The create body (`POST /v2/alerts`), every field within OpsGenie's limits. */
+export function opsgenieCreateBody(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel): Record<string, unknown> {
+  return {
+    message: truncate(intent.summary || intent.monitorId, OPSGENIE_LIMITS.message),
+    // Dedup keys are at most 255 characters (alertKey), well inside the alias limit.
+    alias: intent.dedupKey,
+    description: truncateMarked(plainText(intent, message), OPSGENIE_LIMITS.description),
+    // OpsGenie names a user responder by `username` (opsgenie-oas UserRecipient); `name` is for teams, schedules and escalations.
+    responders: channel.responders.map((r) => (r.type === "user" ? { type: "user", username: r.name } : r)),
+    tags: channel.tags.slice(0, OPSGENIE_LIMITS.tags).map((tag) => truncate(tag, OPSGENIE_LIMITS.tag)),
+    details: opsgenieDetails(intent),
+    entity: truncate(intent.monitorId, OPSGENIE_LIMITS.entity),
+    source: "watchkeeper",
+    priority: opsgeniePriority(intent.severity),
+  };
+}
+
+/** The close or acknowledge body (`POST /v2/alerts/{alias}/close|acknowledge`). */
+export function opsgenieActionBody(intent: NotificationIntent): Record<string, unknown> {
+  return {
+    source: "watchkeeper",
+    ...(intent.acknowledgedBy ? { user: truncate(intent.acknowledgedBy, OPSGENIE_LIMITS.user) } : {}),
+    note: truncate(headline(intent), OPSGENIE_LIMITS.note),
+  };
+}
+
+/**
+ * OpsGenie details are a flat string map of at most 8,000 characters, keys and values together.
+ * Entries go in by importance (monitor, severity, value, labels, the check's details, diagnostics
+ * last); the first that does not fit is cut with a marker, and anything after it is left out with
+ * a `truncated` entry saying how much.
+ */
+export function opsgenieDetails(intent: NotificationIntent, budget: number = OPSGENIE_LIMITS.details): Record<string, string> {
+  const entries: [string, string][] = [["monitor", intent.monitorId], ["severity", intent.severity]];
+  if (intent.value !== null) entries.push(["value", String(intent.value)]);
+  for (const [name, value] of Object.entries(intent.labels)) entries.push([`label.${name}`, value]);
+  const { diagnostics, ...rest } = intent.details;
+  for (const [name, value] of Object.entries(rest)) entries.push([name, typeof value === "string" ? value : (JSON.stringify(value) ?? "")]);
+  if (diagnostics !== undefined) entries.push(["diagnostics", typeof diagnostics === "string" ? diagnostics : (JSON.stringify(diagnostics) ?? "")]);
+
+  const out: Record<string, string> = {};
+  // Room kept for the entry that says what was left out.
+  const reserve = "truncated".length + truncatedMarker(Number.MAX_SAFE_INTEGER).length;
+  let left = budget - reserve;
+  let dropped = 0;
+  for (const [rawKey, value] of entries) {
+    const key = truncate(rawKey, DETAIL_KEY_MAX);
+    if (key in out) continue;
+    const room = left - key.length;
+    if (dropped === 0 && value.length <= room) {
+      out[key] = value;
+      left -= key.length + value.length;
+      continue;
+    }
+    if (dropped === 0 && room >= 64) {
+      out[key] = truncateMarked(value, room);
+      left -= key.length + out[key]!.length;
+    }
+    dropped += key in out ? value.length - out[key]!.length : key.length + value.length;
+  }
+  if (dropped > 0) out["truncated"] = truncatedMarker(dropped);
+  return out;
+}

@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import type { Clock, TimerHandle } from "../scheduler/clock.js";
+import { PRUNE_BATCH, type Prunable, type RetentionMs } from "./retention.js";
+
+/** How often the pruner runs; retention is days long, so minutes of slack cost nothing. */
+export const PRUNE_EVERY_MS = 5 * 60_000;
+
+export interface PrunerOptions {
+  stores: Prunable[];
+  retention: RetentionMs;
+  clock: Clock;
+  logger: Logger;
+  everyMs?: number;
+  batch?: number;
+}
+
+/**
+ * Deletes expired rows from every store in the background (Alertmanager's GC): on a timer, in
+ * small batches, yielding to the event loop between batches so checks and webhooks keep running.
+ */
+export class Pruner {
+  private timer: TimerHandle | null = null;
+  private running: Promise<number> = Promise.resolve(0);
+  private stopped = true;
+  /** Set by stop(): a run in progress ends after its current batch. */
+  private halted = false;
+
+  constructor(private readonly o: PrunerOptions) {}
+
+  /** Runs once soon after start, then every `everyMs`. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.halted = false;
+    this.schedule(0);
+  }
+
+  /** Cancels the timer and waits for a run in progress to finish its batch. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.halted = true;
+    this.timer?.cancel();
+    this.timer = null;
+    await this.running;
+  }
+
+  /** The run in progress (or the last one): resolves with the rows it deleted. */
+  settled(): Promise<number> {
+    return this.running;
+  }
+
+  /** Prunes every store until nothing expired is left; returns the rows deleted. */
+  async runOnce(): Promise<number> {
+    const now = this.o.clock.now();
+    const batch = this.o.batch ?? PRUNE_BATCH;
+    let total = 0;
+    for (const store of this.o.stores) {
+      for (;;) {
+        if (this.halted) break;
+        const deleted = store.prune(now, this.o.retention, batch);
+        total += deleted;
+        if (deleted === 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    if (total > 0) this.o.logger.info({ deleted: total }, "pruned state past its retention");
+    return total;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = this.o.clock.setTimer(() => {
+      this.running = this.runOnce()
+        .catch((error: unknown) => {
+          // A failed prune is retried on the next run; the runtime keeps working meanwhile.
+          this.o.logger.error({ err: error }, "pruning expired state failed");
+          return 0;
+        })
+        .finally(() => {
+          if (!this.stopped) this.schedule(this.o.everyMs ?? PRUNE_EVERY_MS);
+        });
+    }, ms);
+  }
+}

@@ -1,0 +1,33 @@
+import { durationMs } from "../../sdk/duration.js";
+import type { RuntimeSettings } from "../../sdk/manifest/schema.js";
+
+/** How long each kind of stored row is kept, in milliseconds (the manifest's `retention`). */
+export interface RetentionMs {
+  results: number;
+  notifications: number;
+  silences: number;
+  inbound: number;
+  resolvedAlerts: number;
+}
+
+/** Rows deleted per statement: short enough that a tick waiting on the database hardly notices. */
+export const PRUNE_BATCH = 500;
+
+/**
+ * A store that owns tables and deletes what has outlived its retention. Each call deletes at most
+ * `limit` rows per table and returns how many it deleted; the pruner calls again until it gets 0.
+ */
+export interface Prunable {
+  prune(now: number, retention: RetentionMs, limit: number): number;
+}
+
+export function retentionOf(settings: RuntimeSettings): RetentionMs {
+  const r = settings.retention;
+  return {
+    results: durationMs(r.results),
+    notifications: durationMs(r.notifications),
+    silences: durationMs(r.silences),
+    inbound: durationMs(r.inbound),
+    resolvedAlerts: durationMs(r.resolvedAlerts),
+  };
+}

@@ -1,0 +1,98 @@
+import { CUT_MARKER, headWithin, wellFormed } from "./truncate.js";
+
+export const REDACTED = "[redacted]";
+/**
+ * Values shorter than this are not treated as secrets: replacing them would mangle ordinary text,
+ * and a secret that short protects nothing anyway.
+ */
+export const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Removes secret values from text that may reach logs, results, the API, the store or a vendor.
+ * Every form a value travels in is removed (as is, URL-encoded, JSON-escaped, and a URL secret's
+ * path and long path segments, since an answer may echo only those), and so is the head of a
+ * value that an earlier cut left behind: a secret prefix of 4 or more characters that ends right
+ * before a cut marker (`…`) or at the end of the text.
+ */
+export function redact(text: string, secrets: Iterable<string>): string {
+  return redactForms(text, secretForms(secrets));
+}
+
+function redactForms(text: string, parts: string[]): string {
+  if (parts.length === 0) return text;
+  let out = text;
+  for (const part of parts) if (out.includes(part)) out = out.split(part).join(REDACTED);
+  return redactCutHeads(out, parts);
+}
+
+/**
+ * The one way to shorten text that may hold a secret: redact first, then cut (a cut made first
+ * would leave most of a long secret where no whole-value match can find it), and never end the
+ * kept text with the head of a secret.
+ */
+export function redactThenShorten(text: string, max: number, secrets: Iterable<string>): string {
+  const parts = secretForms(secrets);
+  const clean = wellFormed(redactForms(text, parts));
+  if (clean.length <= max) return clean;
+  if (max < CUT_MARKER.length) return "";
+  let head = headWithin(clean, max - CUT_MARKER.length);
+  for (let len = secretHeadEndingAt(head, head.length, parts); len > 0; len = secretHeadEndingAt(head, head.length, parts)) {
+    head = headWithin(head, head.length - len);
+  }
+  return head + CUT_MARKER;
+}
+
+/** Every form of every secret worth matching, longest first so a longer form is never half-replaced. */
+export function secretForms(secrets: Iterable<string>): string[] {
+  const forms = new Set<string>();
+  for (const value of secrets) {
+    if (value.length < MIN_SECRET_LENGTH) continue;
+    forms.add(value);
+    const encoded = encodeURIComponent(value);
+    if (encoded !== value) forms.add(encoded);
+    const escaped = JSON.stringify(value).slice(1, -1);
+    if (escaped !== value) forms.add(escaped);
+    if (/^https?:\/\//.test(value)) {
+      try {
+        const url = new URL(value);
+        if (url.pathname.length >= 10) forms.add(url.pathname);
+        for (const segment of url.pathname.split("/")) if (segment.length >= 10) forms.add(segment);
+        if (url.search.length >= 10) forms.add(url.search.slice(1));
+      } catch {
+        // not a URL after all
+      }
+    }
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
+}
+
+function redactCutHeads(text: string, forms: string[]): string {
+  const ends: number[] = [];
+  for (let i = text.indexOf(CUT_MARKER); i !== -1; i = text.indexOf(CUT_MARKER, i + 1)) ends.push(i);
+  ends.push(text.length);
+  let out = text;
+  // Right to left, so the positions still to visit do not move.
+  for (let k = ends.length - 1; k >= 0; k--) {
+    const end = ends[k]!;
+    const len = secretHeadEndingAt(out, end, forms);
+    if (len > 0) out = out.slice(0, end - len) + REDACTED + out.slice(end);
+  }
+  return out;
+}
+
+/** Length of the longest proper prefix (>= MIN_SECRET_LENGTH) of a secret form that ends at `end`; 0 if none. */
+function secretHeadEndingAt(text: string, end: number, forms: string[]): number {
+  if (end < MIN_SECRET_LENGTH) return 0;
+  const last = text.charCodeAt(end - 1);
+  let best = 0;
+  for (const form of forms) {
+    for (let len = Math.min(form.length - 1, end); len >= MIN_SECRET_LENGTH && len > best; len--) {
+      if (form.charCodeAt(len - 1) !== last) continue;
+      if (text.startsWith(form.slice(0, len), end - len)) {
+        best = len;
+        break;
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,191 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Diagnostic } from "../../cli/compiler/index.js";
+import { permissionFlags, placeholderEnv } from "../../cli/compiler/sandbox.js";
+import { noProcessEnv } from "../../cli/rules/no-process-env.js";
+import type { RuleContext } from "../../cli/rules/index.js";
+import { copyFixture, wk, type CliRun } from "../compiler/support.js";
+
+// These run the built CLI: `npx tsc -p tsconfig.build.json` first.
+
+const DB_PASSWORD = "hunter2-db-password-from-the-ci-environment";
+const API_TOKEN = "real-api-token-from-the-ci-environment";
+/** The parent's environment holds real secrets; the modules must never see them. */
+const ENV = { DB_PASSWORD, API_TOKEN, WK_LOAD_TIMEOUT: "4s" };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function project(fixture: string): Promise<string> {
+  const { dir, cleanup } = await copyFixture(fixture);
+  cleanups.push(cleanup);
+  return dir;
+}
+
+interface Report {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+}
+
+async function validate(dir: string, env: Record<string, string> = ENV): Promise<{ run: CliRun; report: Report }> {
+  const run = await wk(["validate", "--project", dir, "--json"], env);
+  // The whole of stdout is the CLI's JSON: nothing a module printed is interleaved with it.
+  return { run, report: JSON.parse(run.stdout) as Report };
+}
+
+/** Exit 1 (findings), the JSON report, and an error diagnostic with this code at file:line. */
+function expectFinding(run: CliRun, report: Report, code: string, file: string, line: number): Diagnostic {
+  expect(run.code, run.stderr).toBe(1);
+  expect(report.ok).toBe(false);
+  const found = report.diagnostics.find((d) => d.code === code && d.file === file && d.line === line);
+  expect(found, JSON.stringify(report.diagnostics, null, 2)).toBeDefined();
+  expect(found!.severity).toBe("error");
+  expect(found!.hint).toBeTruthy();
+  expect(found!.message).not.toMatch(/\n\s+at /);
+  return found!;
+}
+
+describe("a module cannot end the compiler or change its exit code", () => {
+  it("process.exit(0) in a monitor is an error at its line, and validate exits 1", async () => {
+    const dir = await project("sandbox-exit-monitor");
+    const { run, report } = await validate(dir);
+    expect(expectFinding(run, report, "WK2001", "monitors/quit.ts", 5).message).toMatch(/process\.exit\(\)/);
+    const started = await wk(["run", "--project", dir, "--port", "0", "--host", "127.0.0.1", "--state", path.join(dir, "state")], ENV);
+    expect(started.code).toBe(1);
+    expect(started.stderr).toMatch(/monitors\/quit\.ts:5/);
+  });
+
+  it("process.exit(0) in watchkeeper.config.ts is an error at its line, for validate and compile", async () => {
+    const dir = await project("sandbox-exit-config");
+    const { run, report } = await validate(dir);
+    expectFinding(run, report, "WK1002", "watchkeeper.config.ts", 3);
+    const compiled = await wk(["compile", "--project", dir, "--json"], ENV);
+    expect(compiled.code).toBe(1);
+    expect(existsSync(path.join(dir, "dist"))).toBe(false);
+  });
+
+  it("an exit hook is refused where it is registered", async () => {
+    const { run, report } = await validate(await project("sandbox-exit-hook"));
+    expect(expectFinding(run, report, "WK2001", "monitors/hook.ts", 5).message).toMatch(/process\.on\("exit"\)/);
+  });
+
+  it("a loader process that ends quietly with code 0 and a forged answer is an error naming the module", async () => {
+    const { run, report } = await validate(await project("sandbox-quiet-exit"));
+    expect(expectFinding(run, report, "WK2006", "monitors/quiet.ts", 1).message).toMatch(/exit code 0/);
+  });
+});
+
+describe("a module cannot hang the compiler", () => {
+  it("an endless loop is killed at the time limit and the diagnostic names the module", async () => {
+    const dir = await project("sandbox-loop");
+    const started = Date.now();
+    const { run, report } = await validate(dir);
+    expect(expectFinding(run, report, "WK2006", "monitors/spin.ts", 1).message).toMatch(/did not finish within 4s/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const compiled = await wk(["compile", "--project", dir, "--json"], ENV);
+    expect(compiled.code).toBe(1);
+    expect(existsSync(path.join(dir, "dist"))).toBe(false);
+  });
+
+  it("an await that never settles is an error naming the module", async () => {
+    const { run, report } = await validate(await project("sandbox-never-settles"));
+    expectFinding(run, report, "WK2006", "monitors/wait.ts", 1);
+  });
+});
+
+describe("a module cannot read the CI's environment", () => {
+  it("an undeclared DB_PASSWORD is not visible to modules, nor anywhere in the output or the manifest", async () => {
+    const dir = await project("sandbox-env-read");
+    const { run, report } = await validate(dir);
+    expectFinding(run, report, "no-process-env", "monitors/db.ts", 3);
+    expect(run.stdout + run.stderr).not.toContain(DB_PASSWORD);
+    // With the rule turned down to a warning the project compiles: the module saw nothing.
+    const config = path.join(dir, "watchkeeper.config.ts");
+    await writeFile(config, (await readFile(config, "utf8")).replace('name: "sandbox"', 'name: "sandbox", rules: { "no-process-env": "warning" }'));
+    const out = path.join(dir, "out");
+    const compiled = await wk(["compile", "--project", dir, "--out", out], ENV);
+    expect(compiled.code, compiled.stderr + compiled.stdout).toBe(0);
+    const manifest = await readFile(path.join(out, "manifest.json"), "utf8");
+    expect(manifest + compiled.stdout + compiled.stderr).not.toContain(DB_PASSWORD);
+    const monitors = (JSON.parse(manifest) as { monitors: { id: string; labels: Record<string, string> }[] }).monitors;
+    expect(monitors.find((m) => m.id === "db-up")!.labels["password"]).toBe("unset");
+  });
+
+  it("a getter that reads a declared secret sees a placeholder, and the read is an error at the definition", async () => {
+    const { run, report } = await validate(await project("sandbox-secret-getter"));
+    expectFinding(run, report, "no-process-env", "monitors/token.ts", 3);
+    expectFinding(run, report, "no-process-env", "monitors/token.ts", 8);
+    expect(run.stdout + run.stderr).not.toContain(API_TOKEN);
+  });
+});
+
+describe("a module cannot write files", () => {
+  it("a write outside the project is refused, nothing is written, and the diagnostic names the module", async () => {
+    const dir = await project("sandbox-file-write");
+    const { run, report } = await validate(dir);
+    expect(expectFinding(run, report, "WK2001", "monitors/write.ts", 4).message).toMatch(/tries to write/);
+    expect(existsSync(path.join(path.dirname(dir), "escaped.txt"))).toBe(false);
+  });
+});
+
+describe("a module's stray errors are diagnostics, not crashes", () => {
+  it("an unhandled rejection is an error at the line that made it", async () => {
+    const { run, report } = await validate(await project("sandbox-unhandled-rejection"));
+    expect(expectFinding(run, report, "WK2001", "monitors/reject.ts", 5).message).toMatch(/nobody handles this/);
+  });
+
+  it("a throw from a timer is an error at the throwing line", async () => {
+    const { run, report } = await validate(await project("sandbox-timer-throw"));
+    expect(expectFinding(run, report, "WK2001", "monitors/late.ts", 6).message).toMatch(/thrown from a timer/);
+  });
+
+  it("a label object that contains itself is an error at the monitor, for validate and compile", async () => {
+    const dir = await project("sandbox-self-label");
+    const { run, report } = await validate(dir);
+    expect(expectFinding(run, report, "WK4002", "monitors/loop.ts", 6).message).toMatch(/contains itself/);
+    expect(run.stderr).not.toMatch(/internal error/);
+    const compiled = await wk(["compile", "--project", dir, "--json"], ENV);
+    expect(compiled.code).toBe(1);
+    expect(compiled.stderr).not.toMatch(/internal error/);
+  });
+});
+
+describe("the loader's sandbox", () => {
+  it("reads only the named folders, writes nothing, and loads no addons", () => {
+    const flags = permissionFlags("20.20.2", ["/project", "/package"]);
+    expect(flags[0]).toBe("--experimental-permission");
+    expect(flags).toContain("--allow-fs-read=/project");
+    expect(flags).toContain("--no-addons");
+    expect(flags.some((f) => /allow-fs-write|allow-child-process|allow-worker|allow-addons/.test(f))).toBe(false);
+    expect(permissionFlags("22.13.0", [])[0]).toBe("--permission");
+    expect(permissionFlags("24.1.0", [])[0]).toBe("--permission");
+  });
+
+  it("gets placeholders for declared secrets and nothing else", () => {
+    expect(placeholderEnv(["API_TOKEN", "not a name"])).toEqual({ API_TOKEN: "PLACEHOLDER_API_TOKEN" });
+  });
+});
+
+describe("no-process-env", () => {
+  it("flags every way of reading the environment, at its line, and leaves comments and other names alone", () => {
+    const source = [
+      "const a = process.env.A;",
+      'const b = process["env"].B;',
+      "const { env } = process;",
+      'import { env as e } from "node:process";',
+      "// process.env in a comment",
+      "const environment = 'process environment';",
+    ].join("\n");
+    const ctx = { sources: new Map([["monitors/m.ts", source]]), config: { name: "p" }, manifest: { monitors: [] } } as unknown as RuleContext;
+    const found = noProcessEnv({ ...ctx, manifest: emptyManifest() });
+    expect(found.map((d) => [d.file, d.line, d.severity])).toEqual([1, 2, 3, 4].map((line) => ["monitors/m.ts", line, "error"]));
+  });
+});
+
+function emptyManifest(): RuleContext["manifest"] {
+  return { monitors: [], services: [], escalationPolicies: [], schedules: [], teams: [], users: [], channels: [], silences: [] } as unknown as RuleContext["manifest"];
+}

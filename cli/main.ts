@@ -46,6 +46,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("from", {
             type: "string",
             describe: "the watchkeeper dependency to write (a version, or a path to a tarball or folder); default: the Watchkeeper running this command",
+          })
+          .option("image", {
+            type: "string",
+            describe: "the Watchkeeper runtime image the scaffold's Dockerfile builds FROM (default ghcr.io/watchkeeper/watchkeeper)",
           }),
       lazy("init"),
     )

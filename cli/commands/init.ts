@@ -22,6 +22,7 @@ interface InitArgs {
   dir?: string;
   force?: boolean;
   from?: string;
+  image?: string;
 }
 
 /**
@@ -55,7 +56,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   }
   await writePackageJson(dir, watchkeeper);
   await writeFile(path.join(dir, "tsconfig.json"), renderTsconfig());
-  const values: Record<string, string> = { WATCHKEEPER_IMAGE: RUNTIME_IMAGE, WATCHKEEPER_VERSION: version };
+  // A mirror or a fork publishes the runtime image elsewhere; the scaffold builds FROM what it is told.
+  const image = typeof args.image === "string" && args.image !== "" ? args.image : RUNTIME_IMAGE;
+  const values: Record<string, string> = { WATCHKEEPER_IMAGE: image, WATCHKEEPER_VERSION: version };
   for (const file of RENDERED) await fillPlaceholders(path.join(dir, file), values);
 
   const relative = path.relative(process.cwd(), dir);

@@ -40,6 +40,6 @@ describe("wk validate on this repository's own projects", () => {
   it("the `wk init` template compiles with no diagnostics at all", async () => {
     const result = await compile(path.join(ROOT, "templates/init"));
     expect(formatDiagnostics(result.diagnostics, { color: false }), "diagnostics").toMatch(/^no problems found\s*$/);
-    expect(result.manifest?.monitors.map((m) => m.id)).toEqual(["home-page"]);
+    expect(result.manifest?.monitors.map((m) => m.id)).toEqual(["home-page", "nightly-backup"]);
   });
 });

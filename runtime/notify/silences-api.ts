@@ -57,7 +57,7 @@ export interface SilenceRouteDeps {
  * `GET /api/silences` (current and scheduled; a detail read), `POST /api/silences` (at least one
  * matcher, a non-blank `createdBy` and `comment`, an end in the future, no longer than
  * `runtime.maxSilence`), `DELETE /api/silences/:id` (expires an API silence; who and why go in a
- * JSON body `{ "expiredBy", "comment" }` or the query; manifest windows change only through the
+ * JSON body `{ "expiredBy", "comment" }` or the query, and are logged as "not named" when absent; manifest windows change only through the
  * manifest). Creating and expiring need the API token and are logged with who, why and what.
  */
 export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): void {
@@ -119,13 +119,20 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
   );
 }
 
-const expirySchema = z.object({ expiredBy: nonBlank, comment: z.string().trim().optional() });
+/** Logged as who expired a silence when the request names nobody: the token is all we know. */
+const UNNAMED_EXPIRER = "API token holder (no expiredBy given)";
 
-/** Who expires a silence and why: a JSON body, else the query (`?expiredBy=ada&comment=...`). */
+const expirySchema = z.object({ expiredBy: z.string().trim().optional(), comment: z.string().trim().optional() });
+
+/**
+ * Who expires a silence and why: a JSON body, else the query (`?expiredBy=ada&comment=...`).
+ * Naming someone is asked for, not required: a plain `curl -X DELETE` with the token must still be
+ * able to lift a silence that is hiding an outage; the log then says that nobody was named.
+ */
 function expiry(req: IncomingMessage, raw: Buffer): { ok: true; expiredBy: string; comment: string | null } | { ok: false; error: string } {
   const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-  const input = raw.length > 0 ? parseJson(raw) : { expiredBy: query.get("expiredBy") ?? "", comment: query.get("comment") ?? undefined };
+  const input = raw.length > 0 ? parseJson(raw) : { expiredBy: query.get("expiredBy") ?? undefined, comment: query.get("comment") ?? undefined };
   const parsed = expirySchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: "say who expires the silence: a JSON body { \"expiredBy\": \"name\", \"comment\": \"why\" } or ?expiredBy=name" };
-  return { ok: true, expiredBy: parsed.data.expiredBy, comment: parsed.data.comment || null };
+  if (!parsed.success) return { ok: false, error: "the body must be JSON such as { \"expiredBy\": \"name\", \"comment\": \"why\" }" };
+  return { ok: true, expiredBy: parsed.data.expiredBy || UNNAMED_EXPIRER, comment: parsed.data.comment || null };
 }

@@ -75,7 +75,11 @@ describe("a module cannot end the compiler or change its exit code", () => {
 
   it("a loader process that ends quietly with code 0 and a forged answer is an error naming the module", async () => {
     const { run, report } = await validate(await project("sandbox-quiet-exit"));
-    expect(expectFinding(run, report, "WK2006", "monitors/quiet.ts", 1).message).toMatch(/exit code 0/);
+    const found = expectFinding(run, report, "WK2006", "monitors/quiet.ts", 1);
+    expect(found.message).toMatch(/exit code 0/);
+    // What the module printed is quoted in the diagnostic, and only there.
+    expect(found.message).toContain("printed by the module");
+    expect(run.stderr).not.toContain("printed by the module");
   });
 });
 
@@ -89,6 +93,14 @@ describe("a module cannot hang the compiler", () => {
     const compiled = await wk(["compile", "--project", dir, "--json"], ENV);
     expect(compiled.code).toBe(1);
     expect(existsSync(path.join(dir, "dist"))).toBe(false);
+  });
+
+  it("the project's load.timeout sets the limit when no override is given", async () => {
+    const dir = await project("sandbox-loop");
+    const config = path.join(dir, "watchkeeper.config.ts");
+    await writeFile(config, (await readFile(config, "utf8")).replace('name: "sandbox"', 'name: "sandbox", load: { timeout: "2500ms" }'));
+    const { run, report } = await validate(dir, { DB_PASSWORD });
+    expect(expectFinding(run, report, "WK2006", "monitors/spin.ts", 1).message).toMatch(/did not finish within 2500ms/);
   });
 
   it("an await that never settles is an error naming the module", async () => {

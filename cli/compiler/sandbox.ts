@@ -86,6 +86,9 @@ export function runSandbox(run: SandboxRun): Promise<SandboxOutcome> {
   });
 }
 
+/** The sandbox's heap limit in MiB. */
+export const SANDBOX_HEAP_MB = 2048;
+
 /**
  * Node's permission flags: `--permission` from Node 22.13 and 23.5, `--experimental-permission`
  * before. Each readable folder is its own flag (a comma-separated list is no longer accepted).
@@ -107,6 +110,9 @@ export function permissionFlags(nodeVersion: string, readable: string[]): string
     stable ? "--permission" : "--experimental-permission",
     ...[...folders].map((dir) => `--allow-fs-read=${dir}`),
     "--no-addons",
+    // A module that allocates without end must fail its own load (a WK2006 diagnostic), not take
+    // the CI machine's memory: 2 GiB is ten times what a 1,000-monitor project needs.
+    `--max-old-space-size=${SANDBOX_HEAP_MB}`,
     "--disable-warning=ExperimentalWarning",
   ];
 }

@@ -103,6 +103,11 @@ describe("a module cannot hang the compiler", () => {
     expect(expectFinding(run, report, "WK2006", "monitors/spin.ts", 1).message).toMatch(/did not finish within 2500ms/);
   });
 
+  it("a module that allocates without end fails its own load at the sandbox's heap limit, not the machine's", async () => {
+    const { run, report } = await validate(await project("sandbox-memory"), { WK_LOAD_TIMEOUT: "60s" });
+    expectFinding(run, report, "WK2006", "monitors/hog.ts", 1);
+  }, 90_000);
+
   it("an await that never settles is an error naming the module", async () => {
     const { run, report } = await validate(await project("sandbox-never-settles"));
     expectFinding(run, report, "WK2006", "monitors/wait.ts", 1);

@@ -1,5 +1,7 @@
 import yargs, { type Argv } from "yargs";
+import { withHelp } from "./command-help.js";
 import { EXIT, reportError, UserError } from "./errors.js";
+import { environmentFailure } from "./system-error.js";
 
 /**
  * The CLI entry. Each command's implementation is a plain async function in `commands/NAME.ts`,
@@ -23,14 +25,14 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       "validate",
       "type-check and validate the project; print diagnostics",
-      (y) => y.option("project", projectOption).option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
+      (y) => withHelp("validate", y).option("project", projectOption).option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
       lazy("validate"),
     )
     .command(
       "compile",
       "compile the project to dist/watchkeeper/ (manifest.json + monitors.mjs)",
       (y) =>
-        y
+        withHelp("compile", y)
           .option("project", projectOption)
           .option("out", { type: "string", describe: "output folder (default PROJECT/dist/watchkeeper)" })
           .option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
@@ -40,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       "init [dir]",
       "scaffold a new project that validates and compiles out of the box",
       (y) =>
-        y
+        withHelp("init", y)
           .positional("dir", { type: "string", default: ".", describe: "folder to create the project in" })
           .option("force", { type: "boolean", default: false, describe: "write into a non-empty folder" })
           .option("from", {
@@ -57,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
       "run",
       "run the monitors: scheduler, alert state, notifications, HTTP server",
       (y) =>
-        y
+        withHelp("run", y)
           .option("project", { type: "string", describe: "compile this project first, then run it" })
           .option("artifact", { type: "string", describe: "run a compiled artifact folder (manifest.json + monitors.mjs)" })
           .option("port", { type: "number", default: 8080, describe: "HTTP port (0 picks a free one)" })
@@ -67,11 +69,11 @@ export async function main(argv: string[]): Promise<void> {
       lazy("run"),
     )
     .command(
-      "test <monitors..>",
-      "run the named monitors once, now, against their real targets",
+      "test [monitors..]",
+      "run the named monitors once, now, against their real targets (no ids: list them)",
       (y) =>
-        y
-          .positional("monitors", { type: "string", array: true, describe: "monitor ids" })
+        withHelp("test", y)
+          .positional("monitors", { type: "string", array: true, describe: "monitor ids (none: list the project's monitors)" })
           .option("project", projectOption)
           .option("json", { type: "boolean", default: false }),
       lazy("test"),
@@ -80,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
       "plan",
       "show what would change: monitors and PagerDuty resources, property by property",
       (y) =>
-        y
+        withHelp("plan", y)
           .option("project", projectOption)
           .option("base", { type: "string", describe: "git ref to compare against" })
           .option("base-manifest", { type: "string", describe: "previously deployed manifest.json to compare against" })
@@ -94,7 +96,7 @@ export async function main(argv: string[]): Promise<void> {
       "deploy",
       "apply the PagerDuty changes through Pulumi",
       (y) =>
-        y
+        withHelp("deploy", y)
           .option("project", projectOption)
           .option("stack", { type: "string", default: "production" })
           .option("plan", { type: "string", describe: "the reviewed plan.json (wk plan --out): deploy exactly it, or refuse" })
@@ -108,8 +110,14 @@ export async function main(argv: string[]): Promise<void> {
     .command(
       "dev",
       "start recording PagerDuty, OpsGenie and Slack servers on loopback for local trials",
-      (y) => y.option("port", { type: "number", default: 0 }),
+      (y) => withHelp("dev", y).option("port", { type: "number", default: 0, describe: "first of three ports: PagerDuty, OpsGenie (+1), Slack (+2); 0 picks free ones" }),
       lazy("dev"),
+    )
+    .command(
+      "completion",
+      "print a completion script for bash or zsh (wk and watchkeeper)",
+      (y) => withHelp("completion", y).option("shell", { choices: ["bash", "zsh"] as const, describe: "the shell to complete in (default: from $SHELL)" }),
+      lazy("completion"),
     )
     .demandCommand(1, "name a command; `wk --help` lists them")
     .strict()
@@ -118,7 +126,7 @@ export async function main(argv: string[]): Promise<void> {
     .version()
     .fail((message, error) => {
       if (error) throw error;
-      throw new UserError(message, EXIT.usage, "run `wk --help` for usage");
+      throw usageError(message, argv);
     });
 
   // The single exit point: whatever a command leaves behind (a stray rejection, a throw from a
@@ -128,11 +136,19 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await cli.parseAsync();
   } catch (error) {
-    process.exitCode = reportError(error);
+    process.exitCode = reportError(environmentFailure(error) ?? error);
   }
 }
 
 function fail(error: unknown): never {
-  process.exitCode = reportError(error);
+  process.exitCode = reportError(environmentFailure(error) ?? error);
   process.exit();
+}
+
+/** yargs' complaint as one error line and one hint; its "Did you mean plan?" names what was typed instead. */
+function usageError(message: string, argv: string[]): UserError {
+  const suggestion = /^Did you mean (\S+)\?$/.exec(message);
+  const typed = argv.find((word) => !word.startsWith("-"));
+  if (suggestion && typed) return new UserError(`unknown command: ${typed}`, EXIT.usage, `did you mean \`wk ${suggestion[1]}\`? \`wk --help\` lists the commands`);
+  return new UserError(message.replace(/\n\s*/g, " "), EXIT.usage, "run `wk --help` for usage");
 }

@@ -80,6 +80,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
 
   const rollout = rollOut(store, o.manifest, clock.now());
+  if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
   if (rollout.resolved.length + rollout.dropped.length > 0) {
     logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
   }

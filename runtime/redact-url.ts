@@ -38,15 +38,30 @@ export function redactUrl(text: string): string {
   return (scheme ? scheme[0] : "") + redactParams(rest);
 }
 
-/** Every URL inside free text (messages, log lines, JSON, HTML before escaping), redacted. */
+/**
+ * Every URL inside text that may be serialised JSON (answers, log lines) or free text, redacted so
+ * that JSON stays valid: a bare `"` ends a string there, so matches never cross one, and escapes
+ * (`\"`, `\\`) are taken or removed whole. A password may hold quotes, backticks and backslashes
+ * (`https://ops:pa'ss@host`): userinfo is removed up to its last `@` whatever it holds short of
+ * whitespace, `/ ? # @`, angle brackets and a bare `"`.
+ */
 export function redactUrlsIn(text: string): string {
   if (!text.includes("://")) return text;
-  return text.replace(URL_IN_TEXT, (url) => redactUrl(url));
+  return eachUrl(eachUrl(text, USERINFO_IN_JSON, (scheme) => scheme), URL_IN_JSON, (scheme, rest) => redactUrl(scheme + rest));
 }
 
-/** A deep copy of a JSON-like value with every string passed through redactUrlsIn. */
+/**
+ * The same for text that is not JSON (check messages and errors, the status page before escaping),
+ * where a bare `"` is just a character and may be part of a password or a query value.
+ */
+export function redactUrlsInText(text: string): string {
+  if (!text.includes("://")) return text;
+  return eachUrl(eachUrl(text, USERINFO_IN_TEXT, (scheme) => scheme), URL_IN_TEXT, (scheme, rest) => redactUrl(scheme + rest));
+}
+
+/** A deep copy of a JSON-like value with every string passed through redactUrlsInText. */
 export function redactUrlsInValue<T>(value: T, depth = 0): T {
-  if (typeof value === "string") return redactUrlsIn(value) as T;
+  if (typeof value === "string") return redactUrlsInText(value) as T;
   if (depth > 32 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v: unknown) => redactUrlsInValue(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
@@ -55,10 +70,43 @@ export function redactUrlsInValue<T>(value: T, depth = 0): T {
 }
 
 /**
- * Scheme, `://`, then anything up to whitespace, a quote, an angle bracket or a backslash. Stopping
- * at a backslash keeps JSON text valid when it is redacted after serialising (`\"`, `\n`).
+ * What may follow a scheme's `://` (sticky patterns, tried right after it). URL: anything up to
+ * whitespace or an angle bracket; a value may hold quotes and backslashes, and a quote that merely
+ * follows a URL is at worst replaced with a secret value. Userinfo: anything up to its last `@`
+ * before whitespace or `/ ? #`. In JSON text no bare `"` (it ends the string), and an escape pair
+ * (`\"`, `\\`) counts as one character, so it is kept or removed whole.
  */
-const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`\\]+/gi;
+const URL_IN_TEXT = /[^\s<>]+/y;
+const USERINFO_IN_TEXT = /(?:[^\s/?#@<>]*@)+/y;
+const URL_IN_JSON = /(?:[^\s"<>\\]|\\[^\s])+/y;
+const USERINFO_IN_JSON = /(?:(?:[^\s/?#@<>"\\]|\\[^\s])*@)+/y;
+
+const SCHEME_CHAR = /[a-z0-9+.-]/i;
+const LETTER = /[a-z]/i;
+
+/**
+ * Replaces every `scheme://` plus what `after` matches right behind it. Found from each `://`
+ * (a scheme is the longest run of scheme characters before it, from its first letter), never by
+ * trying a pattern at every position: `[a-z][a-z0-9+.-]*:\/\/` tried along 16,000 letters takes
+ * quadratic time, and an unauthenticated request can put that many in a log line or an answer.
+ */
+function eachUrl(text: string, after: RegExp, replace: (scheme: string, rest: string) => string): string {
+  let out = "";
+  let last = 0;
+  for (let at = text.indexOf("://"); at !== -1; at = text.indexOf("://", at + 3)) {
+    if (at < last) continue;
+    let start = at;
+    while (start > last && SCHEME_CHAR.test(text[start - 1]!)) start--;
+    while (start < at && !LETTER.test(text[start]!)) start++;
+    if (start === at) continue;
+    after.lastIndex = at + 3;
+    const m = after.exec(text);
+    if (!m || m[0].length === 0) continue;
+    out += text.slice(last, start) + replace(text.slice(start, at + 3), m[0]);
+    last = at + 3 + m[0].length;
+  }
+  return out + text.slice(last);
+}
 
 function redactParams(rest: string): string {
   const hash = rest.indexOf("#");

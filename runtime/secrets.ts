@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { API_TOKEN_SECRET } from "./http/api-auth.js";
+import { PAGERDUTY_WEBHOOK_SECRET } from "./webhooks/pagerduty-webhook.js";
 import type { SecretSource } from "./notify/contract.js";
 
 export interface SecretSourceOptions {
@@ -54,7 +55,8 @@ export function createSecretSource(o: SecretSourceOptions): RuntimeSecrets {
   return {
     get,
     missing: () => o.declared.filter((name) => get(name) === undefined),
-    // The API token is the runtime's own secret, not declared by the project, and is redacted too.
-    values: () => [...new Set([...o.declared, API_TOKEN_SECRET])].map(get).filter((v): v is string => v !== undefined),
+    // The runtime's own secrets (the API token, the PagerDuty webhook signing key) need not be
+    // declared by the project, and are redacted too.
+    values: () => [...new Set([...o.declared, API_TOKEN_SECRET, PAGERDUTY_WEBHOOK_SECRET])].map(get).filter((v): v is string => v !== undefined),
   };
 }

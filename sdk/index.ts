@@ -12,6 +12,7 @@ export type * from "./constructs/channels.js";
 export { diagnostic, type Diagnostic } from "./constructs/diagnostics.js";
 export { monitor, type Monitor, type MonitorProps, type ScheduleExpression, type Severity } from "./constructs/monitor.js";
 export * from "./constructs/oncall.js";
+export { contactMethod, type ContactMethod, type ContactMethodType, type NotificationRule } from "./constructs/contact-methods.js";
 export * from "./constructs/silence.js";
 export { config, type ProjectConfig, type RuleLevel } from "./constructs/config.js";
 export { isConstruct, constructStack, type Construct } from "./constructs/definition.js";

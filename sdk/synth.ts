@@ -7,6 +7,8 @@ import type { Monitor, ScheduleExpression } from "./constructs/monitor.js";
 import type { EscalationPolicy, Restriction, Schedule, Service, Team, User } from "./constructs/oncall.js";
 import type { MaintenanceWindow, Silence } from "./constructs/silence.js";
 import type { Diagnostic } from "./constructs/diagnostics.js";
+import type { ContactMethod } from "./constructs/contact-methods.js";
+import { parseDuration } from "./duration.js";
 import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, type Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
@@ -33,6 +35,7 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const monitors = (of("monitor") as Monitor[]).map(
     (m): Spec<"monitors"> => ({
       id: m.id,
+      ...renamed(m),
       name: m.name ?? m.id,
       description: m.description ?? null,
       owner: m.owner === undefined ? null : typeof m.owner === "string" ? m.owner : m.owner.id,
@@ -68,6 +71,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const services = (of("service") as Service[]).map(
     (s): Spec<"services"> => ({
       id: s.id,
+      ...renamed(s),
+      ...adopted(s),
       name: s.name ?? s.id,
       description: s.description ?? null,
       escalationPolicy: s.escalationPolicy.id,
@@ -84,6 +89,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const escalationPolicies = (of("escalationPolicy") as EscalationPolicy[]).map(
     (p): Spec<"escalationPolicies"> => ({
       id: p.id,
+      ...renamed(p),
+      ...adopted(p),
       name: p.name ?? p.id,
       description: p.description ?? null,
       loops: p.loops ?? 0,
@@ -99,6 +106,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const schedules = (of("schedule") as Schedule[]).map(
     (s): Spec<"schedules"> => ({
       id: s.id,
+      ...renamed(s),
+      ...adopted(s),
       name: s.name ?? s.id,
       description: s.description ?? null,
       timeZone: s.timeZone,
@@ -119,6 +128,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const teams = (of("team") as Team[]).map(
     (t): Spec<"teams"> => ({
       id: t.id,
+      ...renamed(t),
+      ...adopted(t),
       name: t.name,
       description: t.description ?? null,
       members: (t.members ?? []).map((m) =>
@@ -131,6 +142,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const users = (of("user") as User[]).map(
     (u): Spec<"users"> => ({
       id: u.id,
+      ...renamed(u),
+      ...contactsOf(u),
       name: u.name,
       email: u.email,
       role: u.role ?? "user",
@@ -195,6 +208,45 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
       },
     },
   };
+}
+
+/**
+ * Fields added after v1 are written only when used, so a project that does not use them compiles
+ * to the same manifest (and hash) as before they existed.
+ */
+function renamed(c: { previousIds?: string[] }): { previousIds?: string[] } {
+  return c.previousIds && c.previousIds.length > 0 ? { previousIds: unique(c.previousIds) } : {};
+}
+
+function adopted(c: { pagerdutyId?: string }): { pagerdutyId?: string } {
+  return c.pagerdutyId !== undefined ? { pagerdutyId: c.pagerdutyId } : {};
+}
+
+function contactsOf(u: User): Pick<Spec<"users">, "contactMethods" | "notificationRules"> {
+  const out: Pick<Spec<"users">, "contactMethods" | "notificationRules"> = {};
+  if (u.contactMethods !== undefined) out.contactMethods = u.contactMethods.map(contactMethodSpec);
+  if (u.notificationRules !== undefined) {
+    out.notificationRules = u.notificationRules.map((r) => ({
+      contactMethod: r.contactMethod.id,
+      urgency: r.urgency,
+      // PagerDuty counts in minutes; an invalid duration becomes -1, which the schema reports.
+      startDelayInMinutes: Math.round((parseDuration(r.startDelay ?? "0m") ?? -60_000) / 60_000),
+    }));
+  }
+  return out;
+}
+
+function contactMethodSpec(c: ContactMethod): NonNullable<Spec<"users">["contactMethods"]>[number] {
+  const common = { id: c.id, type: c.type, label: c.label ?? c.id };
+  switch (c.type) {
+    case "email":
+      return { ...common, address: c.address, countryCode: null, sendShortEmail: c.sendShortEmail ?? false };
+    case "phone":
+    case "sms":
+      return { ...common, address: c.number, countryCode: c.countryCode, sendShortEmail: false };
+    case "push":
+      return { ...common, address: c.address, countryCode: null, sendShortEmail: false };
+  }
 }
 
 function byId(a: { id: string }, b: { id: string }): number {

@@ -8,12 +8,15 @@ import { formatDiagnostics } from "../compiler/format.js";
 import { deployProject } from "../plan/deploy-project.js";
 import { ROUTING_KEYS_FILE } from "../plan/deployed-files.js";
 import { EXIT, type ExitStatus } from "../errors.js";
+import { refuseUnwritable } from "../writable-path.js";
 
 /** `wk deploy`: apply the PagerDuty changes through Pulumi and hand the routing keys to the runtime. */
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const projectDir = resolve(String(args["project"] ?? "."));
   const stateDir = join(projectDir, ".watchkeeper");
   const str = (key: string) => (typeof args[key] === "string" ? (args[key] as string) : null);
+  const routingKeysOut = resolve(str("routing-keys-out") ?? join(stateDir, ROUTING_KEYS_FILE));
+  await refuseUnwritable(routingKeysOut, "--routing-keys-out", "nothing was deployed");
   return deployProject(
     {
       projectDir,
@@ -23,7 +26,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
       planToken: str("plan-token"),
       baseManifest: str("base-manifest"),
       allowDestroy: args["allow-destroy"] === true,
-      routingKeysOut: resolve(str("routing-keys-out") ?? join(stateDir, ROUTING_KEYS_FILE)),
+      routingKeysOut,
       yes: args["yes"] === true,
       now: new Date(),
       env: process.env,

@@ -1,5 +1,6 @@
 import { OpsgenieServer, PagerDutyServer, SlackServer, type RecordedRequest, type RecordingServer } from "../../test/support/vendors/index.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { listenFailure } from "../system-error.js";
 
 interface DevArgs {
   port?: number;
@@ -41,7 +42,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     await slack.start(port(2));
   } catch (error) {
     await Promise.all(servers.map(([, s]) => s.stop()));
-    throw new UserError(`could not start the recording servers: ${error instanceof Error ? error.message : String(error)}`, EXIT.findings, "pick another --port, or 0 for free ports");
+    throw listenFailure(error) ?? error;
   }
   for (const [name, server] of servers) server.onRecord = (req) => process.stdout.write(`${describe(name, req)}\n`);
 

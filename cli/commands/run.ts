@@ -10,6 +10,7 @@ import { StateError } from "../../runtime/store/state-error.js";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
+import { listenFailure } from "../system-error.js";
 
 interface RunArgs {
   project?: string;
@@ -29,6 +30,9 @@ interface RunArgs {
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as RunArgs;
   if (args.project && args.artifact) throw new UserError("give either --project or --artifact, not both");
+  const port = args.port ?? 8080;
+  const host = args.host ?? "0.0.0.0";
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got ${String(args.port)}`, EXIT.usage, "0 picks a free port");
   let artifactDir: string;
   if (args.project) {
     const compiled = await compileToArtifact(resolve(args.project));
@@ -63,8 +67,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     logger,
     secrets,
     delivery: deliveryFactory,
-    port: args.port ?? 8080,
-    host: args.host ?? "0.0.0.0",
+    port,
+    host,
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
     spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
   }).catch((error: unknown) => {
@@ -76,7 +80,13 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     process.once("SIGTERM", () => done("SIGTERM"));
     process.once("SIGINT", () => done("SIGINT"));
   });
-  const url = await runtime.start();
+  // A taken or privileged port is the operator's to fix: one line, and the state lock released.
+  const url = await runtime.start().catch(async (error: unknown) => {
+    const refusal = listenFailure(error, { port, host });
+    if (refusal === null) throw error;
+    await runtime.stop();
+    throw refusal;
+  });
   process.stdout.write(`watchkeeper: ${artifact.manifest.monitors.length} monitors, listening on ${url}\n`);
   const signal = await signalled;
   logger.info({ signal }, "shutting down");

@@ -44,17 +44,17 @@ interface MonitorReport {
 /**
  * `wk test <ids...>`: compiles, runs the named monitors once now against their real targets, and
  * prints each result, the condition's verdict and the alert that would fire. Exit 1 when one would
- * fire, 2 for unknown ids.
+ * fire, 2 for unknown ids or none (the project's ids are listed then).
  */
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as TestArgs;
   const ids = (args.monitors ?? []).map(String);
-  if (ids.length === 0) throw new UserError("name at least one monitor id");
   const outDir = await mkdtemp(join(tmpdir(), "wk-test-"));
   try {
     const compiled = await compileToArtifact(resolve(args.project ?? "."), { outDir });
     if (!compiled.ok) return EXIT.findings;
     const { manifest, bundle, missing } = await loadArtifact(outDir);
+    if (ids.length === 0) refuseWithoutIds(manifest.monitors, args.json === true);
     const known = manifest.monitors.map((m) => m.id);
     const unknown = ids.filter((id) => !known.includes(id));
     if (unknown.length > 0) {
@@ -89,6 +89,24 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `wk test` with no ids: the ids to choose from go to stdout (one per line, id first, so a script
+ * can cut them out), the refusal to stderr; exit 2 as for any command line missing its arguments.
+ */
+function refuseWithoutIds(monitors: readonly MonitorSpec[], json: boolean): never {
+  const width = Math.max(0, ...monitors.map((m) => m.id.length));
+  process.stdout.write(
+    json
+      ? JSON.stringify({ monitors: monitors.map((m) => ({ id: m.id, name: m.name, kind: m.check.kind })) }, null, 2) + "\n"
+      : monitors.map((m) => `${m.id.padEnd(width)}  ${m.name} (${m.check.kind})\n`).join(""),
+  );
+  throw new UserError(
+    monitors.length === 0 ? "name a monitor id to test; this project has no monitors yet" : `name the monitor ids to test; this project has ${monitors.length} (listed above)`,
+    EXIT.usage,
+    monitors.length === 0 ? "add a monitor under monitors/ (see docs/authoring.md), then wk test ID" : `for example: wk test ${monitors[0]!.id}`,
+  );
 }
 
 function report(monitor: MonitorSpec, error: string | null, tookMs: number, judged: LabeledObservation[]): MonitorReport {

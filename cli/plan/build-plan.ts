@@ -3,7 +3,7 @@ import { diffConfig, diffMonitors } from "./manifest-diff.js";
 import type { RegisteredResource } from "./mock-run.js";
 import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
-import { PLAN_FORMAT_VERSION, type EntryAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
+import { PLAN_FORMAT_VERSION, type MonitorAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
 import { planWarnings } from "./warnings.js";
 
 export interface PlanInput {
@@ -87,8 +87,8 @@ export function diffPlan(input: PlanInput, baseResources: RegisteredResource[], 
     target: { hash: input.target.hash },
     changesPresent: monitors.length + resources.length + config.length > 0,
     summary: {
-      monitors: count<EntryAction>(["add", "change", "remove"], monitors),
-      resources: count<ResourceAction>(["create", "update", "replace", "delete"], resources),
+      monitors: count<MonitorAction>(["add", "change", "remove", "move"], monitors),
+      resources: count<ResourceAction>(["create", "update", "replace", "delete", "move", "import"], resources),
       config: config.length,
       warnings: warnings.length,
     },

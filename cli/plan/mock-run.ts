@@ -8,6 +8,10 @@ export interface RegisteredResource {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** Earlier logical names (Pulumi aliases): the resource moves from one of them instead of being created. */
+  aliases?: string[];
+  /** The PagerDuty id the resource adopts (Pulumi's `import` option) instead of creating an object. */
+  importId?: string;
 }
 
 /** What a mock run yields: the registered resources and the stack outputs, secrets still wrapped. */
@@ -38,10 +42,15 @@ export async function runUnderMocks(manifest: Manifest, integrationKey: string =
 
 async function register(manifest: Manifest, integrationKey: string): Promise<MockRun> {
   const registered: RegisteredResource[] = [];
+  const aliases = new Map<string, string[]>();
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: { ...(args.inputs as Record<string, unknown>) } });
+        const entry: RegisteredResource = { type: args.type, name: args.name, inputs: { ...(args.inputs as Record<string, unknown>) } };
+        const names = aliases.get(`${args.type}::${args.name}`);
+        if (names) entry.aliases = names;
+        if (args.id) entry.importId = args.id;
+        registered.push(entry);
         const state: Record<string, unknown> = { ...(args.inputs as Record<string, unknown>) };
         if (args.type === resourceType.serviceIntegration) state["integrationKey"] = integrationKey;
         return { id: args.name, state };
@@ -58,11 +67,31 @@ async function register(manifest: Manifest, integrationKey: string): Promise<Moc
     "plan",
     false,
   );
+  recordAliases(aliases);
   const stack = declareOnCall(manifest);
   // Registration is asynchronous; a resource's id resolves once the mock monitor has recorded it.
   await Promise.all(stack.resources.map((r) => settle(r)));
   registered.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type.localeCompare(b.type)));
   return { resources: registered, outputs: stack.outputs };
+}
+
+/**
+ * Pulumi's mocks hand `newResource` the inputs and the import id but not the aliases, which the
+ * plan needs to show a move; they are read from the registration request before it reaches the mocks.
+ */
+function recordAliases(into: Map<string, string[]>): void {
+  type Alias = { getUrn(): string; getSpec(): { getName(): string } | undefined };
+  type Request = { getType(): string; getName(): string; getAliasesList(): Alias[] };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Request, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const names = req
+      .getAliasesList()
+      .map((alias) => alias.getSpec()?.getName() || alias.getUrn().split("::").pop() || "")
+      .filter((name) => name !== "");
+    if (names.length > 0) into.set(`${req.getType()}::${req.getName()}`, names);
+    return register(req, callback);
+  };
 }
 
 function settle(resource: pulumi.Resource): Promise<unknown> {

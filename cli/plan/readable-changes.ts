@@ -1,6 +1,6 @@
 import { showChange } from "./render-common.js";
 import { lineDiff } from "./text-diff.js";
-import type { EntryAction, MonitorChange, PropertyChange, ResourceAction } from "./types.js";
+import type { MonitorAction, MonitorChange, PropertyChange, ResourceAction } from "./types.js";
 
 /**
  * What a reader sees under one plan entry. `property` is `path: before -> after`; `source` is a
@@ -17,9 +17,10 @@ const INTERNAL = /^code(\.|\[|$)/;
 const TEXT_PATHS = new Set(["summary", "runbook", "description"]);
 
 /** Details of a property-level change; a removed or deleted entry is its title line alone. */
-export function propertyDetails(action: EntryAction | ResourceAction, changes: readonly PropertyChange[]): DetailLine[] {
+export function propertyDetails(action: MonitorAction | ResourceAction, changes: readonly PropertyChange[]): DetailLine[] {
   if (action === "remove" || action === "delete") return [];
-  const creating = action === "add" || action === "create";
+  // An import lists what the program declares for the adopted object, as a create does.
+  const creating = action === "add" || action === "create" || action === "import";
   const out: DetailLine[] = [];
   for (const change of changes) {
     if (INTERNAL.test(change.path) || change.path === "codeHash") continue;

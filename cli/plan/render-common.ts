@@ -1,4 +1,4 @@
-import type { EntryAction, Plan, PropertyChange, ResourceAction } from "./types.js";
+import type { MonitorAction, MonitorChange, Plan, PropertyChange, ResourceAction, ResourceChange } from "./types.js";
 
 const MAX_VALUE = 160;
 
@@ -21,8 +21,15 @@ export function shortType(type: string): string {
   return type.split(":").pop() ?? type;
 }
 
-export const entrySymbol: Record<EntryAction, string> = { add: "+", change: "~", remove: "-" };
-export const resourceSymbol: Record<ResourceAction, string> = { create: "+", update: "~", replace: "-/+", delete: "-" };
+export const entrySymbol: Record<MonitorAction, string> = { add: "+", change: "~", remove: "-", move: ">" };
+export const resourceSymbol: Record<ResourceAction, string> = { create: "+", update: "~", replace: "-/+", delete: "-", move: ">", import: "<" };
+
+/** What a title adds for a move or an import: where the entry comes from. */
+export function origin(change: Pick<MonitorChange, "from"> & Partial<Pick<ResourceChange, "importId">>): string {
+  if (change.from !== undefined) return ` (moved from ${change.from})`;
+  if (change.importId !== undefined) return ` (imported: existing PagerDuty object ${change.importId})`;
+  return "";
+}
 
 /** Where the base came from, in words. */
 export function describeBase(plan: Plan): string {
@@ -42,9 +49,11 @@ export function describeBase(plan: Plan): string {
 export function summaryLines(plan: Plan): string[] {
   const m = plan.summary.monitors;
   const r = plan.summary.resources;
+  // Moves and imports are rare; they are named only when present, so the usual lines stay short.
+  const extra = (counts: [number, string][]) => counts.filter(([n]) => n > 0).map(([n, what]) => `, ${n} to ${what}`).join("");
   return [
-    `Monitors: ${m.add} to add, ${m.change} to change, ${m.remove} to remove`,
-    `PagerDuty: ${r.create} to create, ${r.update} to update, ${r.replace} to replace, ${r.delete} to delete`,
+    `Monitors: ${m.add} to add, ${m.change} to change, ${m.remove} to remove${extra([[m.move, "move"]])}`,
+    `PagerDuty: ${r.create} to create, ${r.update} to update, ${r.replace} to replace, ${r.delete} to delete${extra([[r.move, "move"], [r.import, "import"]])}`,
     `Runtime config: ${plan.summary.config} change${plan.summary.config === 1 ? "" : "s"}`,
   ];
 }

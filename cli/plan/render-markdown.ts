@@ -1,4 +1,4 @@
-import { clipLine, describeBase, entrySymbol, resourceSymbol, shortType } from "./render-common.js";
+import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import type { Plan } from "./types.js";
 
@@ -47,6 +47,13 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
     `| Runtime config | ${count(plan, "add")} | ${count(plan, "change")} | – | ${count(plan, "remove")} |`,
     "",
   );
+  const kept = [
+    [m.move, "monitor(s) move to a new id (their open alerts go with them)"],
+    [r.move, "PagerDuty resource(s) move to a new name (kept, not re-created)"],
+    [r.import, "existing PagerDuty object(s) are imported (adopted, not created)"],
+  ] as const;
+  for (const [n, what] of kept) if (n > 0) head.push(`- ${n} ${what}`);
+  if (kept.some(([n]) => n > 0)) head.push("");
   if (plan.warnings.length > 0) {
     const shown = plan.warnings.slice(0, MAX_WARNINGS).map((w) => `> - ${escapeInline(clipLine(w.message, 300))} (\`${w.code}\`)`);
     if (plan.warnings.length > MAX_WARNINGS) shown.push(`> - … and ${plan.warnings.length - MAX_WARNINGS} more warnings (see ${fullPlan})`);
@@ -56,14 +63,14 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
     {
       title: "Monitors",
       noun: "monitor(s)",
-      entries: plan.monitors.map((e) => block(prefix(entrySymbol[e.action]), e.id, monitorDetails(e))),
+      entries: plan.monitors.map((e) => block(prefix(entrySymbol[e.action]), `${e.id}${origin(e)}`, monitorDetails(e))),
     },
     {
       title: "PagerDuty resources",
       noun: "resource(s)",
       entries: plan.resources.map((e) => {
         const why = e.action === "replace" ? ` (replaced because ${e.replaceBecause.join(", ")} changed)` : "";
-        return block(prefix(resourceSymbol[e.action]), `${e.name} (${shortType(e.type)})${why}`, propertyDetails(e.action, e.changes));
+        return block(prefix(resourceSymbol[e.action]), `${e.name} (${shortType(e.type)})${origin(e)}${why}`, propertyDetails(e.action, e.changes));
       }),
     },
     {
@@ -111,9 +118,12 @@ function count(plan: Plan, action: "add" | "change" | "remove"): number {
   return plan.config.filter((e) => e.action === action).length;
 }
 
-/** GitHub colors `diff` lines by their first character: + green, - red, ! orange. */
+/**
+ * GitHub colors `diff` lines by their first character: + green, - red, ! orange. A move reads as
+ * a change (orange) and an import as an addition (green); their titles say which.
+ */
 function prefix(symbol: string): string {
-  return symbol === "~" ? "!" : symbol;
+  return symbol === "~" || symbol === ">" ? "!" : symbol === "<" ? "+" : symbol;
 }
 
 /** A title line and its detail lines; a replacement's properties read as changes (orange). */

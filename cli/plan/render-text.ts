@@ -1,7 +1,7 @@
 import pc from "picocolors";
-import { clipLine, describeBase, entrySymbol, resourceSymbol, shortType, summaryLines } from "./render-common.js";
+import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
-import type { EntryAction, Plan, ResourceAction } from "./types.js";
+import type { MonitorAction, Plan, ResourceAction } from "./types.js";
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -21,14 +21,14 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
   }
   if (plan.monitors.length > 0) {
     lines.push(c.bold("Monitors:"));
-    for (const m of plan.monitors) lines.push(...entry(c, m.action, entrySymbol[m.action], m.id, monitorDetails(m)));
+    for (const m of plan.monitors) lines.push(...entry(c, m.action, entrySymbol[m.action], `${m.id}${origin(m)}`, monitorDetails(m)));
     lines.push("");
   }
   if (plan.resources.length > 0) {
     lines.push(c.bold("PagerDuty resources:"));
     for (const r of plan.resources) {
       const why = r.action === "replace" ? ` (replaced because ${r.replaceBecause.join(", ")} changed)` : "";
-      lines.push(...entry(c, r.action, resourceSymbol[r.action], `${r.name} ${c.dim(shortType(r.type))}${why}`, propertyDetails(r.action, r.changes)));
+      lines.push(...entry(c, r.action, resourceSymbol[r.action], `${r.name} ${c.dim(shortType(r.type))}${origin(r)}${why}`, propertyDetails(r.action, r.changes)));
     }
     lines.push("");
   }
@@ -41,7 +41,7 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
   return lines.join("\n") + "\n";
 }
 
-function paint(c: Colors, action: EntryAction | ResourceAction): (text: string) => string {
+function paint(c: Colors, action: MonitorAction | ResourceAction): (text: string) => string {
   switch (action) {
     case "add":
     case "create":
@@ -51,13 +51,16 @@ function paint(c: Colors, action: EntryAction | ResourceAction): (text: string) 
       return c.yellow;
     case "replace":
       return c.magenta;
+    case "move":
+    case "import":
+      return c.cyan;
     case "remove":
     case "delete":
       return c.red;
   }
 }
 
-function entry(c: Colors, action: EntryAction | ResourceAction, symbol: string, title: string, details: DetailLine[]): string[] {
+function entry(c: Colors, action: MonitorAction | ResourceAction, symbol: string, title: string, details: DetailLine[]): string[] {
   return [paint(c, action)(`  ${symbol} ${title}`), ...details.map((d) => detail(c, d))];
 }
 

@@ -13,7 +13,13 @@ export interface PropertyChange {
 }
 
 export type EntryAction = "add" | "change" | "remove";
-export type ResourceAction = "create" | "update" | "replace" | "delete";
+/** A monitor may also move: renamed with `previousIds`, it keeps its alerts under the new id. */
+export type MonitorAction = EntryAction | "move";
+/**
+ * `move`: renamed with `previousIds`, Pulumi keeps the object through an alias (with any updates
+ * listed). `import`: adopted with `pagerdutyId`, Pulumi takes over the existing object.
+ */
+export type ResourceAction = "create" | "update" | "replace" | "delete" | "move" | "import";
 
 /** A function a monitor carries (see the manifest's `code` flags). */
 export type CodeSlot = "condition" | "summary" | "run" | "extract";
@@ -30,7 +36,9 @@ export interface CodeChange {
 
 export interface MonitorChange {
   id: string;
-  action: EntryAction;
+  action: MonitorAction;
+  /** For `move`: the id the monitor had in the base. */
+  from?: string;
   changes: PropertyChange[];
   /** Source of the functions that changed (the manifest holds only their hash); absent when unknown. */
   code?: CodeChange[];
@@ -45,6 +53,10 @@ export interface ResourceChange {
   changes: PropertyChange[];
   /** For `replace`: the changed properties that force it. */
   replaceBecause: string[];
+  /** For `move` (or a moved resource that is replaced): its logical name in the base. */
+  from?: string;
+  /** For `import`: the PagerDuty id of the object adopted. */
+  importId?: string;
 }
 
 /** Runtime-only configuration: channels, silences, secrets and settings. */
@@ -86,7 +98,7 @@ export interface Plan {
   target: { hash: string };
   changesPresent: boolean;
   summary: {
-    monitors: Record<EntryAction, number>;
+    monitors: Record<MonitorAction, number>;
     resources: Record<ResourceAction, number>;
     config: number;
     warnings: number;

@@ -1,12 +1,16 @@
 import type { Diagnostic } from "../compiler/types.js";
 import { criticalRoutesToService } from "./critical-routes-to-service.js";
 import { declaredSecrets } from "./declared-secrets.js";
+import { contactMethods } from "./contact-methods.js";
 import { applyLevels } from "./levels.js";
 import { noProcessEnv } from "./no-process-env.js";
 import { noSecretLiterals } from "./no-secret-literals.js";
 import { oncallCoverage } from "./oncall-coverage.js";
 import { pagerdutyIncidentFrom } from "./pagerduty-incident-from.js";
+import { pagerdutyIds } from "./pagerduty-ids.js";
 import { pagerdutyLimits } from "./pagerduty-limits.js";
+import { previousIds } from "./previous-ids.js";
+import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
@@ -28,6 +32,10 @@ export const RULES: readonly NamedRule[] = [
   { name: "runbook-url", description: "a monitor's runbook is an absolute http(s) URL", check: runbookUrl },
   { name: "critical-routes-to-service", description: "critical monitors page through a service", check: criticalRoutesToService },
   { name: "oncall-coverage", description: "first escalation steps cover the next 4 weeks", check: oncallCoverage },
+  { name: "previous-ids", description: "previousIds name ids that are gone, each claimed once", check: previousIds },
+  { name: "pagerduty-ids", description: "an adopted pagerdutyId is a PagerDuty id, adopted once", check: pagerdutyIds },
+  { name: "contact-methods", description: "contact methods and notification rules PagerDuty accepts", check: contactMethods },
+  { name: "reachable-on-call", description: "people paged for critical services have a phone, SMS or push rule", check: reachableOnCall },
 ];
 
 /**

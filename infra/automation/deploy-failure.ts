@@ -23,3 +23,22 @@ export function redact(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[secret]");
   return out;
 }
+
+/**
+ * What an engine error says, fit for one report: Pulumi's CommandError repeats its cause (the
+ * command line, then stderr that says the same), so lines are kept once each, and only the last
+ * ones, where the transcript says what went wrong.
+ */
+export function engineMessage(error: unknown, lastLines = 12): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    const key = line.trim();
+    if (key === "" || seen.has(key)) continue;
+    seen.add(key);
+    lines.push(line);
+  }
+  return lines.slice(-lastLines).join("\n");
+}

@@ -1,7 +1,7 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { declareOnCall } from "../program/oncall.js";
-import { DeployFailure, redact } from "./deploy-failure.js";
+import { DeployFailure, engineMessage, redact } from "./deploy-failure.js";
 import { backendUrl, PROJECT_NAME, workspaceOptions } from "./workspace.js";
 
 export interface DeployStackOptions {
@@ -55,7 +55,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
       await workspaceOptions(options.stateDir, env, options.pulumiBin),
     );
   } catch (error) {
-    throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(message(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
+    throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(engineMessage(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
   }
 
   const deployedHash = ((await stack.outputs())["manifestHash"]?.value as string | undefined) ?? null;
@@ -87,17 +87,9 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
   } catch (error) {
     throw new DeployFailure(
       "engine",
-      `pulumi up failed for stack ${options.stackName}: ${redact(lastLines(message(error)), secrets)}`,
+      `pulumi up failed for stack ${options.stackName}: ${redact(engineMessage(error), secrets)}`,
       "fix the cause above and run wk deploy again; Pulumi's state records what was applied, so the rerun continues from there",
     );
   }
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** Engine errors carry the whole CLI transcript; the end says what went wrong. */
-function lastLines(text: string, count = 12): string {
-  return text.trim().split("\n").slice(-count).join("\n");
-}

@@ -1,5 +1,5 @@
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { DeployFailure, redact } from "./deploy-failure.js";
+import { DeployFailure, engineMessage, redact } from "./deploy-failure.js";
 import { deployedRecordFromOutputs, stackOutputsOfDeployment, type DeployedRecord } from "./deployed-record.js";
 import { backendUrl, workspaceOptions } from "./workspace.js";
 
@@ -27,7 +27,7 @@ export async function readDeployed(options: ReadDeployedOptions): Promise<Deploy
   } catch (error) {
     throw new DeployFailure(
       "config",
-      `cannot read stack ${options.stackName} on ${backend}: ${redact(error instanceof Error ? error.message : String(error), secrets)}`,
+      `cannot read stack ${options.stackName} on ${backend}: ${redact(engineMessage(error), secrets)}`,
       "check PULUMI_BACKEND_URL, the passphrase (PULUMI_CONFIG_PASSPHRASE) and the stack name",
     );
   }

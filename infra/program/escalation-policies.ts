@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as pagerduty from "@pulumi/pagerduty";
 import type { EscalationPolicySpec, Manifest } from "../../sdk/manifest/schema.js";
+import { lineageOptions, oldNames } from "./lineage.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
 import { durationMinutes } from "./seconds.js";
@@ -12,7 +13,11 @@ export function declareEscalationPolicies(
   opts: pulumi.CustomResourceOptions,
 ): pulumi.Resource[] {
   return manifest.escalationPolicies.map((policy) => {
-    const created = new pagerduty.EscalationPolicy(logicalName.escalationPolicy(policy.id), policyArgs(policy, refs), opts);
+    const created = new pagerduty.EscalationPolicy(
+      logicalName.escalationPolicy(policy.id),
+      policyArgs(policy, refs),
+      lineageOptions(opts, oldNames(policy.previousIds, logicalName.escalationPolicy), policy.pagerdutyId),
+    );
     refs.escalationPolicies.set(policy.id, created.id);
     return created;
   });

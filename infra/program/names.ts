@@ -12,6 +12,9 @@ export const logicalName = {
   eventsIntegration: (serviceId: string) => `integration:${serviceId}:events-v2`,
   maintenanceWindow: (id: string) => `maintenance-window:${id}`,
   webhookSubscription: () => "webhook-subscription:runtime",
+  contactMethod: (userId: string, methodId: string) => `contact-method:${userId}:${methodId}`,
+  notificationRule: (userId: string, urgency: string, methodId: string, delayMinutes: number) =>
+    `notification-rule:${userId}:${urgency}:${methodId}:${delayMinutes}m`,
 } as const;
 
 /** PagerDuty resource type tokens as the Pulumi engine sees them. */
@@ -25,6 +28,8 @@ export const resourceType = {
   serviceIntegration: "pagerduty:index/serviceIntegration:ServiceIntegration",
   maintenanceWindow: "pagerduty:index/maintenanceWindow:MaintenanceWindow",
   webhookSubscription: "pagerduty:index/webhookSubscription:WebhookSubscription",
+  userContactMethod: "pagerduty:index/userContactMethod:UserContactMethod",
+  userNotificationRule: "pagerduty:index/userNotificationRule:UserNotificationRule",
 } as const;
 
 /** The invoke token of the user lookup used for users that already exist in PagerDuty. */

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as pagerduty from "@pulumi/pagerduty";
 import type { Manifest, OncallScheduleSpec } from "../../sdk/manifest/schema.js";
+import { lineageOptions, oldNames } from "./lineage.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
 import { durationSeconds } from "./seconds.js";
@@ -8,7 +9,11 @@ import { durationSeconds } from "./seconds.js";
 /** On-call schedules with their layers and restrictions. */
 export function declareSchedules(manifest: Manifest, refs: Refs, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
   return manifest.schedules.map((schedule) => {
-    const created = new pagerduty.Schedule(logicalName.schedule(schedule.id), scheduleArgs(schedule, refs), opts);
+    const created = new pagerduty.Schedule(
+      logicalName.schedule(schedule.id),
+      scheduleArgs(schedule, refs),
+      lineageOptions(opts, oldNames(schedule.previousIds, logicalName.schedule), schedule.pagerdutyId),
+    );
     refs.schedules.set(schedule.id, created.id);
     return created;
   });

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as pagerduty from "@pulumi/pagerduty";
 import type { Manifest, ServiceSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
+import { lineageOptions, oldNames } from "./lineage.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
 import { timeoutSetting } from "./seconds.js";
@@ -20,12 +21,17 @@ export function declareServices(manifest: Manifest, refs: Refs, opts: pulumi.Cus
   const resources: pulumi.Resource[] = [];
   const integrationKeys = new Map<string, pulumi.Output<string>>();
   for (const service of manifest.services) {
-    const created = new pagerduty.Service(logicalName.service(service.id), serviceArgs(service, refs), opts);
+    const created = new pagerduty.Service(
+      logicalName.service(service.id),
+      serviceArgs(service, refs),
+      lineageOptions(opts, oldNames(service.previousIds, logicalName.service), service.pagerdutyId),
+    );
     refs.services.set(service.id, created.id);
     const integration = new pagerduty.ServiceIntegration(
       logicalName.eventsIntegration(service.id),
       { name: "Watchkeeper (Events API v2)", service: created.id, type: EVENTS_V2_INTEGRATION },
-      opts,
+      // An adopted service gets Watchkeeper's own integration; a renamed one keeps its integration and key.
+      lineageOptions(opts, oldNames(service.previousIds, logicalName.eventsIntegration)),
     );
     integrationKeys.set(service.id, integration.integrationKey);
     resources.push(created, integration);

@@ -6,7 +6,7 @@ import { durationMs } from "../../sdk/duration.js";
 import { CheckError, errorExcerpt } from "./check-error.js";
 import type { CheckContext, CheckOutcome } from "./types.js";
 import { formatMs } from "./shared/deadline.js";
-import { redactUrlsIn, redactUrlsInValue } from "../redact-url.js";
+import { redactUrlsInText, redactUrlsInValue } from "../redact-url.js";
 import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
 import { runDnsCheck } from "./dns/dns-check.js";
 import { runHeartbeatCheck } from "./heartbeat/heartbeat-check.js";
@@ -81,7 +81,7 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
     const classified = classify(error, monitor.id);
     return {
       kind: "error",
-      error: redactUrlsIn(scrubText(classified.message, secrets.values())),
+      error: redactUrlsInText(scrubText(classified.message, secrets.values())),
       reason: classified.reason,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };

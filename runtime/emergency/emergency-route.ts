@@ -10,7 +10,7 @@ import { truncate } from "../notify/redact.js";
 import { safeEqual } from "../webhooks/signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
 import { FormTokens } from "./form-token.js";
-import { SlidingWindowLimiter } from "./rate-limit.js";
+import { rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
 
 /** Runs a monitor's diagnostics and returns their text ("" when it has none). */
 export type Diagnose = (monitor: MonitorSpec, now: number, signal: AbortSignal) => Promise<string>;
@@ -70,7 +70,7 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
       deps.logger.warn({ client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
       return sendText(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }), HTML);
     }
-    const allowed = limiter.attempt(client, now);
+    const allowed = limiter.attempt(rateLimitKey(client), now);
     if (!allowed.ok) {
       deps.logger.warn({ client }, "emergency page rate limited");
       res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));

@@ -1,4 +1,4 @@
-import { redactUrlsIn } from "../redact-url.js";
+import { redactUrlsInText } from "../redact-url.js";
 import type { ResultRow } from "../store/sqlite-store.js";
 
 /** A monitor whose latest tick could not be evaluated, and why. */
@@ -18,7 +18,7 @@ export interface ErroringMonitor {
 export function erroringMonitors(latest: ReadonlyMap<string, ResultRow>): ErroringMonitor[] {
   const out: ErroringMonitor[] = [];
   for (const [id, row] of latest) {
-    if (row.error) out.push({ id, reason: redactUrlsIn(row.error), at: row.at });
+    if (row.error) out.push({ id, reason: redactUrlsInText(row.error), at: row.at });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }

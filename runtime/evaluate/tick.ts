@@ -52,6 +52,11 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
 
   const existing = d.store.alertsOf(monitor.id);
   const byKey = new Map(existing.map((a) => [a.dedupKey, a]));
+  // Open alerts carried over from a monitor's previous id keep the dedup key they were opened
+  // with (runtime/store/rollout.ts), so they are found by label set rather than by a fresh key.
+  const carried = new Map(
+    existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]),
+  );
   const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
   // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
   const judged = observe(outcome, unit.broken ? { ...monitor, onError: "fail" } : monitor, unit.code, active);
@@ -67,9 +72,10 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   const results: ResultRow[] = [];
   for (const o of judged) {
     const key = alertKey(monitor.id, o.labels);
-    const before = byKey.get(key) ?? newAlert(monitor.id, o.labels, key, scheduledAt);
+    const prior = (carried.size > 0 ? carried.get(labelSetOf(o.labels)) : undefined) ?? byKey.get(key);
+    const before = prior ?? newAlert(monitor.id, o.labels, key, scheduledAt);
     const t = evaluate(before, o.observation, scheduledAt, unit.rules);
-    if (worthPersisting(byKey.get(key), t.alert)) changed.push(t.alert);
+    if (worthPersisting(prior, t.alert)) changed.push(t.alert);
     intents.push(...t.intents);
     results.push({
       monitorId: monitor.id,
@@ -97,6 +103,10 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   }
   for (const i of intents) d.metrics.alertTransitions.inc({ type: i.type });
   return intents;
+}
+
+function labelSetOf(labels: Record<string, string>): string {
+  return JSON.stringify(Object.keys(labels).sort().map((name) => [name, labels[name]]));
 }
 
 /** Healthy label sets that never failed need no row; every other change is written. */

@@ -1,11 +1,17 @@
 import type { IncomingMessage } from "node:http";
 
-/** The client address, honouring X-Forwarded-For only when the runtime sits behind a trusted proxy. */
+/**
+ * The client address, honouring X-Forwarded-For only when the runtime sits behind a trusted proxy.
+ * Then the last entry counts: the proxy appends the address it saw, while every entry before it is
+ * whatever the client chose to send (taking the first would let a client pick a fresh address for
+ * every attempt and dodge the emergency page's rate limit).
+ */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return first;
+    const entries = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded ?? "").split(",");
+    const last = entries[entries.length - 1]?.trim();
+    if (last) return last;
   }
   return req.socket.remoteAddress ?? "unknown";
 }

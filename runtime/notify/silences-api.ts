@@ -83,6 +83,9 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       const endsAt = input.endsAt ? Date.parse(input.endsAt) : durationMs !== undefined ? startsAt + durationMs : NaN;
       const { monitors, services, labels } = input.matchers;
       if (Number.isNaN(startsAt) || Number.isNaN(endsAt)) return sendJson(res, 400, { error: "give endsAt (ISO date-time) or duration (e.g. 2h); startsAt must be a date-time" });
+      // Date.parse accepts the last representable instant, and a duration added to it leaves the
+      // range: such a silence would be stored and then fail every listing (toISOString throws).
+      if (!representable(startsAt) || !representable(endsAt)) return sendJson(res, 400, { error: "startsAt and endsAt must be dates between the years 0 and 9999" });
       if (endsAt <= Math.max(now, startsAt)) return sendJson(res, 400, { error: "endsAt must be after startsAt and in the future" });
       if (endsAt - startsAt > deps.maxSilenceMs) {
         return sendJson(res, 400, {
@@ -117,6 +120,13 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       res.writeHead(204).end();
     }),
   );
+}
+
+/** Years 0 to 9999: every date a person means, and every one toISOString and SQLite can hold. */
+const YEAR_0 = Date.parse("0000-01-01T00:00:00.000Z");
+const YEAR_10000 = Date.parse("+010000-01-01T00:00:00.000Z");
+function representable(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= YEAR_0 && ms < YEAR_10000;
 }
 
 /** Logged as who expired a silence when the request names nobody: the token is all we know. */

@@ -6,14 +6,35 @@ import { sendJson, type Router } from "../http/router.js";
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * A node:http server over the router: reads the body, dispatches, answers 400/404/405/413/500
- * itself. Nothing a client sends can end the process: every failure while handling a request ends
+ * Bytes of request bodies held in memory at once, over all requests: without a bound, a few
+ * thousand slow 1 MiB uploads (30 s each) would exhaust memory and end the process that pages.
+ * Past it, requests answer 503 (Retry-After: 1) and their bodies are read and dropped.
+ */
+const MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface HttpServerOptions {
+  /** Body bytes held at once over all requests (default 64 MiB). */
+  maxBufferedBodyBytes?: number;
+}
+
+/** Body bytes currently held by requests being read or handled. */
+interface BodyBudget {
+  used: number;
+  readonly max: number;
+}
+
+/**
+ * A node:http server over the router: routes, reads the body, dispatches, answers
+ * 400/404/405/413/503/500 itself. Nothing a client sends can end the process: every failure while handling a request ends
  * that request only (400 for input the runtime cannot parse, 500 for a bug, logged without the
  * query string, where tokens travel).
  */
-export function createHttpServer(router: Router, logger: Logger): Server {
-  const server = createServer((req, res) => {
-    void handle(router, req, res).catch((error: unknown) => failed(logger, req, res, error));
+export function createHttpServer(router: Router, logger: Logger, options: HttpServerOptions = {}): Server {
+  const budget: BodyBudget = { used: 0, max: options.maxBufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES };
+  // Node enforces headersTimeout and requestTimeout only when it checks connections, every 30 s by
+  // default: a slow client would hold a socket for up to 40 s instead of the documented 10 s.
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    void handle(router, req, res, budget).catch((error: unknown) => failed(logger, req, res, error));
   });
   // Slow clients must not hold sockets forever; the handlers themselves are quick.
   server.requestTimeout = 30_000;
@@ -24,16 +45,14 @@ export function createHttpServer(router: Router, logger: Logger): Server {
   return server;
 }
 
-async function handle(router: Router, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(router: Router, req: IncomingMessage, res: ServerResponse, budget: BodyBudget): Promise<void> {
   // An aborted request or a broken socket ends this request; the error must not go unhandled.
   req.on("error", () => undefined);
   res.on("error", () => undefined);
   const method = req.method ?? "GET";
   const target = parseTarget(req.url ?? "/");
   if (target === null) return sendJson(res, 400, { error: "malformed request target" });
-  const body = await readBody(req);
-  if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
-  if (body === "failed") return void res.destroy();
+  // Routed before the body is read: a request no route serves is answered without buffering it.
   const match = router.match(method === "HEAD" ? "GET" : method, target);
   if (match === null) return sendJson(res, 404, { error: "not found" });
   if ("malformed" in match) return sendJson(res, 400, { error: match.malformed });
@@ -41,7 +60,18 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse)
     res.setHeader("allow", match.allowed.join(", "));
     return sendJson(res, 405, { error: "method not allowed" });
   }
-  await match.handler(req, res, match.params, body);
+  const body = await readBody(req, budget);
+  if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
+  if (body === "busy") {
+    res.setHeader("retry-after", "1");
+    return sendJson(res, 503, { error: "too many request bodies in flight; try again" });
+  }
+  if (body === "failed") return void res.destroy();
+  try {
+    await match.handler(req, res, match.params, body.data);
+  } finally {
+    body.release();
+  }
 }
 
 function failed(logger: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {
@@ -68,19 +98,43 @@ function parseTarget(url: string): string | null {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | "too large" | "failed"> {
+/**
+ * Reads the body, holding its bytes against the server-wide budget; `release` gives them back
+ * once the handler is done. Over MAX_BODY_BYTES ("too large") or over the budget ("busy"), what
+ * was held is dropped at once and the rest is read and discarded, so the client gets its answer.
+ */
+function readBody(req: IncomingMessage, budget: BodyBudget): Promise<{ data: Buffer; release: () => void } | "too large" | "busy" | "failed"> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
+    let chunks: Buffer[] = [];
+    let held = 0;
+    let refused: "too large" | "busy" | null = null;
+    const release = () => {
+      budget.used -= held;
+      held = 0;
+    };
+    let settled = false;
+    const settle = (value: Awaited<ReturnType<typeof readBody>>) => {
+      if (settled) return;
+      settled = true;
+      if (typeof value === "string") release();
+      resolve(value);
+    };
     req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
+      if (refused) return;
+      if (held + chunk.length > MAX_BODY_BYTES) refused = "too large";
+      else if (budget.used + chunk.length > budget.max) refused = "busy";
+      if (refused) {
+        chunks = [];
+        release();
+        return;
+      }
+      chunks.push(chunk);
+      held += chunk.length;
+      budget.used += chunk.length;
     });
-    req.on("end", () => resolve(tooLarge ? "too large" : Buffer.concat(chunks)));
-    req.on("error", () => resolve("failed"));
-    req.on("close", () => resolve("failed"));
+    req.on("end", () => settle(refused ?? { data: Buffer.concat(chunks), release }));
+    req.on("error", () => settle("failed"));
+    req.on("close", () => settle("failed"));
   });
 }
 

@@ -121,7 +121,14 @@ function toApi(s: MonitorStatus & { monitor: MonitorSpec }) {
   };
 }
 
+/**
+ * A heartbeat's token, as an uptime webhook's: `X-Watchkeeper-Token`, else `Authorization: Bearer`,
+ * else `?token=` (docs/security.md tells senders to prefer the headers). The first one present is
+ * the one compared: a wrong header is not rescued by a right query.
+ */
 function presentedToken(req: IncomingMessage): string {
+  const own = req.headers["x-watchkeeper-token"];
+  if (own !== undefined) return Array.isArray(own) ? own.join(",") : own;
   const auth = req.headers.authorization ?? "";
   if (auth.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
   return new URL(req.url ?? "/", "http://x").searchParams.get("token") ?? "";

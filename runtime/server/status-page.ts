@@ -1,6 +1,6 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Alert, AlertState } from "../alerts/state.js";
-import { redactUrlsIn } from "../redact-url.js";
+import { redactUrlsInText } from "../redact-url.js";
 import type { ResultRow } from "../store/sqlite-store.js";
 
 /** What the status page shows for one monitor. */
@@ -49,7 +49,7 @@ export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], 
     .map((m) => {
       const last = m.lastResult;
       const when = last ? `<time datetime="${new Date(last.at).toISOString()}">${esc(new Date(last.at).toISOString().replace("T", " ").slice(0, 19))} UTC</time>` : "—";
-      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(redactUrlsIn(last.message)) : "—"}</td><td>${when}</td></tr>`;
+      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(redactUrlsInText(last.message)) : "—"}</td><td>${when}</td></tr>`;
     })
     .join("\n");
   return `<!doctype html>

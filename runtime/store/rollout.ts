@@ -6,6 +6,8 @@ import type { SqliteStore } from "./sqlite-store.js";
 
 /** What a manifest rollout did to the stored alerts. */
 export interface RolloutReport {
+  /** Open alerts of renamed monitors (`previousIds`), now the new monitor's, dedup keys kept: `old -> new`. */
+  carried: string[];
   /** Firing alerts of monitors that left the manifest, resolved with a resolve intent. */
   resolved: string[];
   /** Pending alerts of removed monitors, dropped silently (they never notified). */
@@ -16,16 +18,27 @@ export interface RolloutReport {
  * Reconciles stored alerts with a new manifest at start-up. Alerts of removed monitors are resolved
  * explicitly (a resolve intent, so nobody is left with a zombie incident). Alerts of kept monitors
  * stay as they are: a label set the changed monitor still returns keeps its alert, one it no longer
- * returns resolves on the next evaluation as a vanished series.
+ * returns resolves on the next evaluation as a vanished series. Open alerts of a monitor that a
+ * new one lists in `previousIds` become the new monitor's, dedup keys and sequence kept.
  * Rows are kept (inactive) so intent sequence numbers never repeat if a monitor id comes back.
  */
 export function rollOut(store: SqliteStore, manifest: Manifest, now: number): RolloutReport {
   const kept = new Set(manifest.monitors.map((m) => m.id));
+  const renamedTo = new Map<string, string>();
+  for (const m of manifest.monitors) for (const old of m.previousIds ?? []) if (!kept.has(old) && !renamedTo.has(old)) renamedTo.set(old, m.id);
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
-  const report: RolloutReport = { resolved: [], dropped: [] };
+  const report: RolloutReport = { carried: [], resolved: [], dropped: [] };
   for (const alert of store.allAlerts()) {
     if (kept.has(alert.monitorId) || alert.state === "inactive") continue;
+    const heir = renamedTo.get(alert.monitorId);
+    if (heir !== undefined) {
+      // The open incident stays open under its dedup key: the renamed monitor's ticks find the
+      // alert by its label set, so it is neither re-triggered nor resolved as removed.
+      changed.push({ ...alert, monitorId: heir, updatedAt: now });
+      report.carried.push(`${alert.monitorId} -> ${heir}`);
+      continue;
+    }
     const t = resolve(
       { ...alert, summary: `${alert.summary} (monitor removed from the manifest)` },
       { reason: "monitor removed from the manifest" },

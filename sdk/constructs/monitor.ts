@@ -17,6 +17,8 @@ export type Severity = "critical" | "error" | "warning" | "info";
 export interface MonitorProps {
   /** Stable kebab-case id: dedup keys and resource names derive from it. */
   id: string;
+  /** Ids this monitor had before: its open alerts (and their dedup keys) carry over to the new id. */
+  previousIds?: string[];
   name?: string;
   description?: string;
   owner?: Team | string;

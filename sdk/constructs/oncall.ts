@@ -1,8 +1,24 @@
 import type { Duration } from "../duration.js";
 import type { SecretRef } from "../secret.js";
+import type { ContactMethod, NotificationRule } from "./contact-methods.js";
 import { define, type Construct } from "./definition.js";
 
-export interface UserProps {
+/** Lets a definition keep its deployed object (and its history) under a new id. */
+export interface Renamable {
+  /**
+   * Ids this definition had before: the plan shows a move instead of a delete and a create, Pulumi
+   * keeps the PagerDuty object (and its incident history), and the runtime keeps open alerts.
+   */
+  previousIds?: string[];
+}
+
+/** Lets a definition take over an object that already exists in PagerDuty instead of creating one. */
+export interface Adoptable {
+  /** The PagerDuty id of an existing object (e.g. "PABC123") to import on the next deploy. */
+  pagerdutyId?: string;
+}
+
+export interface UserProps extends Renamable {
   id: string;
   name: string;
   email: string;
@@ -10,6 +26,10 @@ export interface UserProps {
   timeZone?: string;
   /** The user already exists in PagerDuty: look it up by email instead of creating it. */
   existing?: boolean;
+  /** How PagerDuty can reach the user; when given, PagerDuty's list is managed as code. */
+  contactMethods?: ContactMethod[];
+  /** When and how the user is notified of an incident assigned to them, per urgency. */
+  notificationRules?: NotificationRule[];
 }
 export type User = Construct<"user"> & UserProps;
 
@@ -18,7 +38,7 @@ export function user(props: UserProps): User {
   return define({ kind: "user", ...props });
 }
 
-export interface TeamProps {
+export interface TeamProps extends Renamable, Adoptable {
   id: string;
   name: string;
   description?: string;
@@ -52,7 +72,7 @@ export interface ScheduleLayerProps {
   restrictions?: Restriction[];
 }
 
-export interface ScheduleProps {
+export interface ScheduleProps extends Renamable, Adoptable {
   id: string;
   name?: string;
   description?: string;
@@ -74,7 +94,7 @@ export interface EscalationRuleProps {
   targets: (User | Schedule)[];
 }
 
-export interface EscalationPolicyProps {
+export interface EscalationPolicyProps extends Renamable, Adoptable {
   id: string;
   name?: string;
   description?: string;
@@ -90,7 +110,7 @@ export function escalationPolicy(props: EscalationPolicyProps): EscalationPolicy
   return define({ kind: "escalationPolicy", ...props });
 }
 
-export interface ServiceProps {
+export interface ServiceProps extends Renamable, Adoptable {
   id: string;
   name?: string;
   description?: string;

@@ -24,6 +24,13 @@ export const secretRefSchema = z.object({ secret: z.string().min(1) }).strict();
 /** A literal string or a secret reference. */
 export const secretishSchema = z.union([z.string(), secretRefSchema]);
 export const labelsSchema = z.record(z.string(), z.string());
+/**
+ * Ids a definition had before a rename. Optional and omitted when empty, like every field added
+ * after v1 shipped, so manifests compiled before it load and keep their content hash.
+ */
+export const previousIdsSchema = z.array(idSchema).min(1).optional();
+/** The PagerDuty id of an existing object to adopt (import) instead of creating one. */
+export const pagerdutyIdSchema = z.string().min(1).optional();
 
 export const severitySchema = z.enum(["critical", "error", "warning", "info"]);
 
@@ -162,6 +169,7 @@ export const diagnosticSpecSchema = z.discriminatedUnion("kind", [
 
 export const monitorSpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
   name: z.string(),
   description: z.string().nullable(),
   owner: z.string().nullable(),
@@ -221,6 +229,8 @@ export const scheduleLayerSchema = z.object({
 
 export const oncallScheduleSpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
+  pagerdutyId: pagerdutyIdSchema,
   name: z.string(),
   description: z.string().nullable(),
   timeZone: z.string(),
@@ -236,6 +246,8 @@ export const escalationTargetSchema = z.object({
 
 export const escalationPolicySpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
+  pagerdutyId: pagerdutyIdSchema,
   name: z.string(),
   description: z.string().nullable(),
   /** How many times the whole policy repeats when nobody acknowledges (PagerDuty num_loops). */
@@ -252,6 +264,8 @@ export const escalationPolicySpecSchema = z.object({
 
 export const serviceSpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
+  pagerdutyId: pagerdutyIdSchema,
   name: z.string(),
   description: z.string().nullable(),
   escalationPolicy: idSchema,
@@ -269,20 +283,44 @@ export const serviceSpecSchema = z.object({
 
 export const teamSpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
+  pagerdutyId: pagerdutyIdSchema,
   name: z.string(),
   description: z.string().nullable(),
   members: z.array(z.object({ user: idSchema, role: z.enum(["manager", "responder", "observer"]) })),
   source: z.string(),
 });
 
+export const contactMethodSpecSchema = z.object({
+  id: idSchema,
+  type: z.enum(["email", "phone", "sms", "push"]),
+  /** Email address, phone number without the country code, or push device address. */
+  address: z.string().min(1),
+  /** Calling code for phone and SMS (1 to 3 digits); null otherwise. */
+  countryCode: z.number().int().nullable(),
+  label: z.string(),
+  sendShortEmail: z.boolean(),
+});
+
+export const notificationRuleSpecSchema = z.object({
+  /** Id of one of the same user's contact methods. */
+  contactMethod: idSchema,
+  urgency: z.enum(["high", "low"]),
+  startDelayInMinutes: z.number().int().min(0),
+});
+
 export const userSpecSchema = z.object({
   id: idSchema,
+  previousIds: previousIdsSchema,
   name: z.string(),
   email: z.string(),
   role: z.enum(["admin", "limited_user", "observer", "owner", "read_only_user", "restricted_access", "user"]),
   timeZone: z.string().nullable(),
   /** The user already exists in PagerDuty and is looked up by email instead of created. */
   existing: z.boolean(),
+  /** Present when the project manages the user's contact methods as code (absent: managed in PagerDuty). */
+  contactMethods: z.array(contactMethodSpecSchema).optional(),
+  notificationRules: z.array(notificationRuleSpecSchema).optional(),
   source: z.string(),
 });
 
@@ -417,6 +455,8 @@ export type OncallScheduleSpec = z.infer<typeof oncallScheduleSpecSchema>;
 export type ScheduleLayerSpec = z.infer<typeof scheduleLayerSchema>;
 export type TeamSpec = z.infer<typeof teamSpecSchema>;
 export type UserSpec = z.infer<typeof userSpecSchema>;
+export type ContactMethodSpec = z.infer<typeof contactMethodSpecSchema>;
+export type NotificationRuleSpec = z.infer<typeof notificationRuleSpecSchema>;
 export type ChannelSpec = z.infer<typeof channelSpecSchema>;
 export type ChannelKind = ChannelSpec["kind"];
 export type SilenceSpec = z.infer<typeof silenceSpecSchema>;

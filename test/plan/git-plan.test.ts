@@ -64,7 +64,7 @@ describe("wk plan against a git ref", () => {
 
     const json = JSON.parse(renderJson(p));
     expect(json).toMatchObject({ formatVersion: 1, changesPresent: true, planToken: p.planToken, base: { kind: "git", ref: "main" } });
-    expect(json.summary).toEqual({ monitors: { add: 1, change: 0, remove: 0 }, resources: { create: 2, update: 0, replace: 0, delete: 0 }, config: 0, warnings: 0 });
+    expect(json.summary).toEqual({ monitors: { add: 1, change: 0, remove: 0, move: 0 }, resources: { create: 2, update: 0, replace: 0, delete: 0, move: 0, import: 0 }, config: 0, warnings: 0 });
   });
 
   test("a changed monitor and service show property by property", async () => {

@@ -60,7 +60,7 @@ describe("planner rules", () => {
 
   test("an empty base plans every resource as a create", async () => {
     const { plan } = await buildPlan({ base: null, baseSource: { kind: "empty", ref: null }, target: sampleManifest(), now });
-    expect(plan.summary.resources).toEqual({ create: 10, update: 0, replace: 0, delete: 0 });
+    expect(plan.summary.resources).toEqual({ create: 10, update: 0, replace: 0, delete: 0, move: 0, import: 0 });
     expect(plan.base).toEqual({ kind: "empty", ref: null, hash: null });
     expect(renderText(plan, { color: false })).toContain("against nothing (first deploy)");
   });

@@ -1,0 +1,152 @@
+import type { Argv } from "yargs";
+
+/** What `--help` adds under a command's options: how people call it, and what it reads from the environment. */
+interface CommandHelp {
+  examples: Array<[command: string, what: string]>;
+  /** Only variables the command's code reads; test/gitops/cli-help.test.ts holds each list to the code. */
+  env: Array<[name: string, what: string]>;
+}
+
+const LOAD_TIMEOUT: [string, string] = ["WK_LOAD_TIMEOUT", "limit for loading the project's modules, e.g. 10s (overrides load.timeout in the config)"];
+const NO_COLOR: [string, string] = ["NO_COLOR", "set to print without colors on a terminal"];
+const PULUMI_BIN: [string, string] = ["WK_PULUMI_BIN", "the pulumi CLI to drive (default: pulumi on PATH)"];
+const PULUMI_BACKEND: [string, string] = ["PULUMI_BACKEND_URL", "Pulumi state backend (default file://PROJECT/.watchkeeper/pulumi)"];
+const PASSPHRASE: [string, string] = ["PULUMI_CONFIG_PASSPHRASE", "passphrase of the stack's secrets on a self-managed backend (or PULUMI_CONFIG_PASSPHRASE_FILE)"];
+const PASSPHRASE_FILE: [string, string] = ["PULUMI_CONFIG_PASSPHRASE_FILE", "file holding that passphrase"];
+const PAGERDUTY_TOKEN: [string, string] = ["PAGERDUTY_TOKEN", "PagerDuty REST API token (never printed)"];
+const SECRETS_DIR: [string, string] = ["WK_SECRETS_DIR", "folder of mounted secret files named after the declared secrets (a set variable of the same name wins)"];
+
+export const COMMAND_HELP: Record<string, CommandHelp> = {
+  validate: {
+    examples: [
+      ["$0 validate", "type-check and validate the project in this folder"],
+      ["$0 validate --project monitoring --json", "diagnostics as JSON, for an editor or a CI annotation"],
+    ],
+    env: [LOAD_TIMEOUT],
+  },
+  compile: {
+    examples: [
+      ["$0 compile", "write dist/watchkeeper/manifest.json and monitors.mjs"],
+      ["$0 compile --out build/artifact", "write the artifact elsewhere (the Dockerfile copies it)"],
+    ],
+    env: [LOAD_TIMEOUT],
+  },
+  init: {
+    examples: [
+      ["$0 init my-monitoring", "scaffold a project in a new folder"],
+      ["$0 init . --from ./watchkeeper-0.1.0.tgz", "depend on a packed tarball instead of this Watchkeeper"],
+    ],
+    env: [],
+  },
+  run: {
+    examples: [
+      ["$0 run --artifact dist/watchkeeper --state /var/lib/watchkeeper", "run a compiled artifact (as the container does)"],
+      ["WK_LOG_LEVEL=debug $0 run --project . --port 0", "compile this project and run it locally on a free port"],
+    ],
+    env: [
+      ["WK_LOG_LEVEL", "log level: trace, debug, info (default), warn, error"],
+      SECRETS_DIR,
+      ["WK_CONCURRENCY", "checks running at once (default 256)"],
+      ["WK_SPREAD", "largest per-monitor schedule offset, e.g. 30s (default) or 0s"],
+      ["WK_ROUTING_KEYS_FILE", "PagerDuty routing keys written by wk deploy, re-read on change (default .watchkeeper/routing-keys.json)"],
+      ["WK_PAGERDUTY_SERVICE_IDS_FILE", "PagerDuty service IDs written by wk deploy (default .watchkeeper/service-ids.json)"],
+      ["WK_PAGERDUTY_EVENTS_URL", "Events API v2 base URL (default https://events.pagerduty.com; wk dev prints a local one)"],
+      ["WK_PAGERDUTY_API_URL", "REST API base URL for incident channels (default https://api.pagerduty.com)"],
+      ["WK_SMTP_TIMEOUT_MS", "SMTP delivery timeout in ms (default 120000)"],
+      ["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS", "limit for diagnostics attached to an emergency page, in ms (default 8000)"],
+      ["WK_TRUST_PROXY", "1: rate-limit the emergency page by the first X-Forwarded-For address"],
+      ["WATCHKEEPER_API_TOKEN", "secret: bearer token for the JSON API (variable or file in WK_SECRETS_DIR)"],
+      ["PAGERDUTY_WEBHOOK_SECRET", "secret: verifies PagerDuty v3 webhook signatures (variable or file in WK_SECRETS_DIR)"],
+      LOAD_TIMEOUT,
+    ],
+  },
+  test: {
+    examples: [
+      ["$0 test", "list the project's monitor ids"],
+      ["$0 test payments-api-latency --json", "run one monitor now and print the result as JSON"],
+    ],
+    env: [SECRETS_DIR, LOAD_TIMEOUT, NO_COLOR],
+  },
+  plan: {
+    examples: [
+      ["$0 plan --base main", "what this branch changes compared with main"],
+      ["$0 plan --base-stack production --out plan.json --format markdown", "the pull-request comment, and the plan wk deploy --plan applies"],
+    ],
+    env: [
+      ["WK_PLAN_CACHE", "off: compile the git base every time instead of reusing .watchkeeper/plan-cache"],
+      LOAD_TIMEOUT,
+      NO_COLOR,
+      PULUMI_BIN,
+      PULUMI_BACKEND,
+      PASSPHRASE,
+      PASSPHRASE_FILE,
+      PAGERDUTY_TOKEN,
+    ],
+  },
+  deploy: {
+    examples: [
+      ["$0 deploy --plan plan.json --yes", "apply exactly the reviewed plan, or refuse (CI on merge)"],
+      ["$0 deploy --stack staging --routing-keys-out /run/watchkeeper/routing-keys.json", "deploy interactively and hand the routing keys to a runtime"],
+    ],
+    env: [
+      PAGERDUTY_TOKEN,
+      ["PAGERDUTY_SERVICE_REGION", "PagerDuty service region, e.g. eu"],
+      ["PAGERDUTY_API_URL_OVERRIDE", "PagerDuty API base URL for the provider"],
+      PULUMI_BIN,
+      PULUMI_BACKEND,
+      PASSPHRASE,
+      PASSPHRASE_FILE,
+      LOAD_TIMEOUT,
+    ],
+  },
+  dev: {
+    examples: [
+      ["$0 dev", "start the recording servers on free ports"],
+      ["$0 dev --port 9000", "PagerDuty on 9000, OpsGenie on 9001, Slack on 9002"],
+    ],
+    env: [],
+  },
+  completion: {
+    examples: [
+      ["$0 completion >> ~/.bashrc", "complete commands and options in bash"],
+      ["$0 completion --shell zsh > \"${fpath[1]}/_wk\"", "complete in zsh"],
+    ],
+    env: [["SHELL", "picks the script's shell when --shell is not given"]],
+  },
+};
+
+/** Adds a command's examples and an epilog listing the environment variables it reads. */
+export function withHelp<T>(name: keyof typeof COMMAND_HELP, y: Argv<T>): Argv<T> {
+  const help = COMMAND_HELP[name]!;
+  let out = y;
+  for (const [command, what] of help.examples) out = out.example(command, what);
+  return out.epilog(environmentEpilog(help.env));
+}
+
+/** yargs rewraps lines wider than the terminal without indenting them, so the epilog arrives wrapped. */
+const WIDTH = 78;
+
+function environmentEpilog(env: CommandHelp["env"]): string {
+  if (env.length === 0) return "Environment: none read by this command.";
+  const column = Math.max(...env.map(([name]) => name.length)) + 4;
+  const lines = ["Environment:"];
+  for (const [name, what] of env) {
+    const [first, ...rest] = wrap(what, WIDTH - column);
+    lines.push(`  ${name.padEnd(column - 2)}${first}`, ...rest.map((line) => " ".repeat(column) + line));
+  }
+  return lines.join("\n");
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line];
+}

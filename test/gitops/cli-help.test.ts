@@ -1,0 +1,113 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXIT } from "../../cli/errors.js";
+import { ensureBuild, ROOT, wk } from "./cli-process.js";
+
+/**
+ * What each command reads from the environment, read off the code (`env.X`, `env["X"]`, and the
+ * runtime's own secrets, which come from a variable or a file in WK_SECRETS_DIR). Commands that
+ * compile a project read WK_LOAD_TIMEOUT; plan and deploy reach the Pulumi workspace.
+ */
+const READS: Record<string, string[]> = {
+  validate: ["WK_LOAD_TIMEOUT"],
+  compile: ["WK_LOAD_TIMEOUT"],
+  init: [],
+  run: [
+    "WK_LOG_LEVEL",
+    "WK_SECRETS_DIR",
+    "WK_CONCURRENCY",
+    "WK_SPREAD",
+    "WK_ROUTING_KEYS_FILE",
+    "WK_PAGERDUTY_SERVICE_IDS_FILE",
+    "WK_PAGERDUTY_EVENTS_URL",
+    "WK_PAGERDUTY_API_URL",
+    "WK_SMTP_TIMEOUT_MS",
+    "WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS",
+    "WK_TRUST_PROXY",
+    "WATCHKEEPER_API_TOKEN",
+    "PAGERDUTY_WEBHOOK_SECRET",
+    "WK_LOAD_TIMEOUT",
+  ],
+  test: ["WK_SECRETS_DIR", "WK_LOAD_TIMEOUT", "NO_COLOR"],
+  plan: ["WK_PLAN_CACHE", "WK_LOAD_TIMEOUT", "NO_COLOR", "WK_PULUMI_BIN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PAGERDUTY_TOKEN"],
+  deploy: [
+    "PAGERDUTY_TOKEN",
+    "PAGERDUTY_SERVICE_REGION",
+    "PAGERDUTY_API_URL_OVERRIDE",
+    "WK_PULUMI_BIN",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "PULUMI_CONFIG_PASSPHRASE_FILE",
+    "WK_LOAD_TIMEOUT",
+  ],
+  dev: [],
+  completion: ["SHELL"],
+};
+
+/** Every variable name the shipped code reads, and every name it mentions at all. */
+function scanSources(): { read: Set<string>; mentioned: string } {
+  const read = new Set<string>();
+  let mentioned = "";
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (entry.name !== "node_modules" && entry.name !== "fixtures") walk(path);
+      } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) {
+        const text = readFileSync(path, "utf8");
+        mentioned += text;
+        for (const m of text.matchAll(/env(?:\.|\[\s*["'])([A-Z][A-Z0-9_]*)/g)) read.add(m[1]!);
+        // The runtime's own secrets: read from a variable of that name (or a file in WK_SECRETS_DIR).
+        for (const m of text.matchAll(/const \w+_SECRET = "([A-Z][A-Z0-9_]*)"/g)) read.add(m[1]!);
+      }
+    }
+  };
+  for (const part of ["cli", "runtime", "infra", "sdk"]) walk(join(ROOT, part));
+  read.delete("PATH");
+  return { read, mentioned };
+}
+
+const environmentSection = (help: string) => help.slice(help.indexOf("Environment:"));
+const listedVariables = (help: string) => [...environmentSection(help).matchAll(/^ {2}([A-Z][A-Z0-9_]+) /gm)].map((m) => m[1]!);
+
+describe("every command's --help shows examples and the environment it reads", () => {
+  const helps = new Map<string, string>();
+
+  beforeAll(async () => {
+    ensureBuild();
+    for (const command of Object.keys(READS)) {
+      const ran = await wk([command, "--help"]);
+      expect(ran.code, ran.stderr).toBe(EXIT.ok);
+      helps.set(command, ran.stdout);
+    }
+  });
+
+  it("wk --help lists every command", async () => {
+    const ran = await wk(["--help"]);
+    for (const command of Object.keys(READS)) expect(ran.stdout).toMatch(new RegExp(`^ {2}wk ${command}\\b`, "m"));
+  });
+
+  it.each(Object.keys(READS))("wk %s --help has an example of the command", (command) => {
+    const help = helps.get(command)!;
+    const examples = help.slice(help.indexOf("Examples:"), help.indexOf("Environment"));
+    expect(help).toContain("Examples:");
+    expect(examples).toMatch(new RegExp(`^ {2}(\\S+=\\S+ )?wk ${command}\\b`, "m"));
+  });
+
+  it.each(Object.keys(READS))("wk %s --help lists exactly the variables the command reads", (command) => {
+    const help = helps.get(command)!;
+    expect(help).toContain("Environment:");
+    expect(listedVariables(help).sort()).toEqual([...READS[command]!].sort());
+    if (READS[command]!.length === 0) expect(environmentSection(help)).toMatch(/none read by this command/);
+  });
+
+  it("every variable the code reads is documented in some command's --help, and none that it does not", () => {
+    const { read, mentioned } = scanSources();
+    // The scan itself must see what it is meant to see, or this test proves nothing.
+    expect([...read]).toEqual(expect.arrayContaining(["WK_SPREAD", "WK_ROUTING_KEYS_FILE", "PAGERDUTY_TOKEN", "WATCHKEEPER_API_TOKEN", "SHELL"]));
+    const documented = new Set([...helps.values()].flatMap(listedVariables));
+    expect([...read].filter((name) => !documented.has(name)), "read by the code but in no --help").toEqual([]);
+    expect([...documented].filter((name) => !mentioned.includes(`"${name}"`) && !mentioned.includes(`.${name}`)), "in a --help but not read").toEqual([]);
+  });
+});

@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { monitorSpec } from "../runtime/support/manifest.js";
+import { startHttpRuntime, type HttpRuntime } from "./support/http-runtime.js";
+
+const TOKEN = "api-token-redteam-dates";
+const monitors = [monitorSpec({ id: "site", schedule: { kind: "every", every: "1h" } })];
+const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+const silence = (over: Record<string, unknown>) => JSON.stringify({ comment: "deploy", createdBy: "ada", matchers: { monitors: ["site"] }, ...over });
+
+let rt: HttpRuntime | null = null;
+afterEach(async () => {
+  await rt?.stop();
+  rt = null;
+});
+
+describe("a silence must lie within the dates a clock can show", () => {
+  it("refuses (400) a silence that starts or ends beyond the last representable date, and the silence list keeps answering", async () => {
+    rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });
+    const bodies = [
+      // Date.parse accepts the last representable instant; a duration added to it leaves the range.
+      silence({ startsAt: "+275760-09-13T00:00:00.000Z", duration: "1h" }),
+      silence({ startsAt: "+275760-09-12T23:30:00.000Z", endsAt: "+275760-09-13T00:00:00.000Z" }),
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${rt.url}/api/silences`, { method: "POST", headers, body });
+      expect(res.status, body).toBe(400);
+      expect(await res.text()).not.toContain("internal error");
+    }
+    const list = await fetch(`${rt.url}/api/silences`, { headers });
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { silences: unknown[] }).silences).toEqual([]);
+    expect(rt.logs()).not.toContain("request handler failed");
+  });
+});

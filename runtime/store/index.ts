@@ -1,4 +1,3 @@
-export { SqliteStore, RECENT_RESULTS, type ResultRow } from "./sqlite-store.js";
-export { StoreAlertControl } from "./alert-control.js";
-export { rollOut, type RolloutReport } from "./rollout.js";
-export { SCHEMA_VERSION } from "./schema.js";
+export type { Store, StoreLifecycle } from "./port.js";
+export { SqliteStore, type SqliteStoreOptions } from "./sqlite/sqlite-store.js";
+export { SCHEMA_VERSION } from "./sqlite/schema.js";

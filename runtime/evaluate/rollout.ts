@@ -1,8 +1,8 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { AlertStore } from "../alerts/alert-store.js";
 import type { Alert } from "../alerts/state.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { resolve } from "../alerts/transition.js";
-import type { SqliteStore } from "./sqlite-store.js";
 
 /** What a manifest rollout did to the stored alerts. */
 export interface RolloutReport {
@@ -19,12 +19,12 @@ export interface RolloutReport {
  * returns resolves on the next evaluation as a vanished series.
  * Rows are kept (inactive) so intent sequence numbers never repeat if a monitor id comes back.
  */
-export function rollOut(store: SqliteStore, manifest: Manifest, now: number): RolloutReport {
+export async function rollOut(store: AlertStore, manifest: Manifest, now: number): Promise<RolloutReport> {
   const kept = new Set(manifest.monitors.map((m) => m.id));
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const report: RolloutReport = { resolved: [], dropped: [] };
-  for (const alert of store.allAlerts()) {
+  for (const alert of await store.allAlerts()) {
     if (kept.has(alert.monitorId) || alert.state === "inactive") continue;
     const t = resolve(
       { ...alert, summary: `${alert.summary} (monitor removed from the manifest)` },
@@ -37,6 +37,7 @@ export function rollOut(store: SqliteStore, manifest: Manifest, now: number): Ro
     intents.push(...t.intents);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);
   }
-  if (changed.length > 0) store.commitAlerts(changed, intents, now);
+    // Unconditional: at start-up this runtime is the only writer of a removed monitor's alerts.
+  if (changed.length > 0) await store.commitAlerts({ alerts: changed, readVersions: {}, intents, at: now });
   return report;
 }

@@ -37,7 +37,7 @@ export async function rollOut(store: AlertStore, manifest: Manifest, now: number
     intents.push(...t.intents);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);
   }
-    // Unconditional: at start-up this runtime is the only writer of a removed monitor's alerts.
+  // Unconditional: in embedded mode this runtime is the only writer (scale-out rollouts need versions).
   if (changed.length > 0) await store.commitAlerts({ alerts: changed, readVersions: {}, intents, at: now });
   return report;
 }

@@ -12,22 +12,30 @@ import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
-import { deliveryPrunables } from "./notify/store/prunables.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
-import { StoreAlertControl } from "./store/alert-control.js";
+import { durationMs } from "../sdk/duration.js";
+import { StoreAlertControl } from "./inbound/alert-control.js";
+import type { Diagnose } from "./inbound/emergency-route.js";
+import { replayWindowMs } from "./inbound/event-age.js";
+import { DEFAULT_INBOUND_SETTINGS, registerInboundRoutes, type InboundSettings } from "./inbound/routes.js";
+import { rollOut } from "./evaluate/rollout.js";
+import type { Store } from "./store/port.js";
 import { Pruner } from "./store/pruner.js";
 import { retentionOf } from "./store/retention.js";
-import { rollOut } from "./store/rollout.js";
-import { SqliteStore } from "./store/sqlite-store.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
   bundle: MonitorBundle;
   /** State folder (SQLite); `.watchkeeper` by default in `wk run`. */
   stateDir: string;
+  /** Opens the store; the embedded SQLite store in `stateDir` by default (scale-out passes Redis). */
+  openStore?: (now: number) => Promise<Store>;
+  /** Inbound tuning (the command reads it from the environment) and the emergency page's diagnostics. */
+  inbound?: { settings?: Partial<InboundSettings>; diagnose?: Diagnose };
   logger: Logger;
   secrets: SecretSource;
   clock?: Clock;
@@ -52,7 +60,7 @@ const DIAGNOSTICS_TIMEOUT_MS = 8_000;
 
 /** An assembled runtime: store, scheduler, checks, alert state, delivery and HTTP server. */
 export interface Runtime {
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly metrics: RuntimeMetrics;
   readonly router: Router;
   /** Binds the HTTP server and starts scheduling and delivery; resolves with the listening URL. */
@@ -68,18 +76,20 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger;
   const runCheck = o.runCheck ?? (await import("./checks/index.js")).runCheck;
-  const store = SqliteStore.open(o.stateDir, clock.now());
+  const settings = runtimeSettingsOf(o.manifest);
+  const webhookReplayWindowMs = replayWindowMs(durationMs(settings.webhookMaxAge));
+  const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), { webhookReplayWindowMs });
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),
     outboxDepth: () => store.depth(),
     declaredSecrets: o.manifest.secrets,
     missingSecrets: () => o.secrets.missing(),
     monitorIds: o.manifest.monitors.map((m) => m.id),
-    erroringMonitors: () => erroringMonitors(store.latestResults()).map((m) => m.id),
+    erroringMonitors: async () => erroringMonitors(await store.latestResults()).map((m) => m.id),
   });
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
 
-  const rollout = rollOut(store, o.manifest, clock.now());
+  const rollout = await rollOut(store, o.manifest, clock.now());
   if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
   if (rollout.resolved.length + rollout.dropped.length > 0) {
     logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
@@ -136,10 +146,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const delivery: DeliveryService = o.delivery
     ? o.delivery({
         manifest: o.manifest,
-        db: store.db,
-        outbox: store,
-        alerts: new StoreAlertControl(store, o.manifest),
-        inbound: store,
+        store,
         secrets: o.secrets,
         logger: logger.child({ component: "delivery" }),
         clock: () => clock.now(),
@@ -147,10 +154,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       })
     : createLogChannel(store, logger.child({ component: "log-channel" }), clock);
 
-  // Deliveries before the outbox before alerts: an alert row goes only once its intents are gone.
   const pruner = new Pruner({
-    stores: [...deliveryPrunables(store.db, o.manifest), store],
-    retention: retentionOf(runtimeSettingsOf(o.manifest)),
+    stores: [store],
+    retention: retentionOf(settings),
     clock,
     logger: logger.child({ component: "pruner" }),
   });
@@ -158,6 +164,17 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const router = new Router();
   registerRuntimeRoutes(router, { manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing });
   delivery.registerRoutes(router);
+  registerInboundRoutes(router, {
+    manifest: o.manifest,
+    store,
+    alerts: new StoreAlertControl(store, o.manifest),
+    secret: (name) => o.secrets.get(name),
+    logger: logger.child({ component: "inbound" }),
+    clock: () => clock.now(),
+    settings: { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings },
+    diagnose: o.inbound?.diagnose,
+    onUnknownHeartbeat: () => metrics.heartbeatUnknown.inc(),
+  });
   const server: Server = createHttpServer(router, logger);
   const drainMs = o.drainTimeoutMs ?? 10_000;
   let stopped: Promise<void> | null = null;
@@ -186,7 +203,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         await closeServer(server);
         await pruner.stop();
         await dispatcher.close().catch(() => undefined);
-        store.close();
+        await store.close();
         logger.info("watchkeeper runtime stopped");
       })();
       return stopped;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Awaitable } from "./awaitable.js";
 
 /** The runtime's Prometheus metrics, on a registry of its own (no global state). */
 export interface RuntimeMetrics {
@@ -20,13 +21,13 @@ export interface RuntimeMetrics {
  * they are right after a restart without replaying anything.
  */
 export function createMetrics(read: {
-  alertStates(): Record<string, number>;
-  outboxDepth(): number;
+  alertStates(): Awaitable<Record<string, number>>;
+  outboxDepth(): Awaitable<number>;
   declaredSecrets: string[];
   missingSecrets(): string[];
   /** The manifest's monitor ids, and those whose latest tick errored (one gauge series per monitor). */
   monitorIds?: string[];
-  erroringMonitors?(): string[];
+  erroringMonitors?(): Awaitable<string[]>;
 }): RuntimeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -73,8 +74,8 @@ export function createMetrics(read: {
     help: "Alerts by state.",
     labelNames: ["state"],
     registers: [registry],
-    collect() {
-      const counts = read.alertStates();
+    async collect() {
+      const counts = await read.alertStates();
       for (const state of ["inactive", "pending", "firing"]) this.set({ state }, counts[state] ?? 0);
     },
   });
@@ -83,9 +84,9 @@ export function createMetrics(read: {
     help: "1 while a monitor's latest tick could not be evaluated (check error), 0 otherwise; read from the store, so right after a restart.",
     labelNames: ["monitor"],
     registers: [registry],
-    collect() {
+    async collect() {
       if (!read.erroringMonitors) return;
-      const erroring = new Set(read.erroringMonitors());
+      const erroring = new Set(await read.erroringMonitors());
       for (const monitor of read.monitorIds ?? []) this.set({ monitor }, erroring.has(monitor) ? 1 : 0);
     },
   });
@@ -93,8 +94,8 @@ export function createMetrics(read: {
     name: "watchkeeper_outbox_depth",
     help: "Notification intents not yet dispatched.",
     registers: [registry],
-    collect() {
-      this.set(read.outboxDepth());
+    async collect() {
+      this.set(await read.outboxDepth());
     },
   });
   return m;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { API_TOKEN_SECRET } from "./http/api-auth.js";
-import { PAGERDUTY_WEBHOOK_SECRET } from "./webhooks/pagerduty-webhook.js";
+import { PAGERDUTY_WEBHOOK_SECRET } from "./inbound/pagerduty-webhook.js";
 import type { SecretSource } from "./notify/contract.js";
 
 export interface SecretSourceOptions {

@@ -64,7 +64,7 @@ const runtime = await createRuntime({
   stateDir: join(dir, "state"),
   logger: pino({ level: "warn" }),
   secrets: { get: (n) => keys[n], missing: () => [] },
-  delivery: (deps) => createDelivery(deps, { env: { WK_PAGERDUTY_EVENTS_URL: pd.url } }),
+  delivery: (deps) => createDelivery(deps, { settings: { pagerDutyEventsUrl: pd.url } }),
   runCheck: async (m): Promise<CheckOutcome> => {
     const ok = !failing.has(m.id);
     const outcome: CheckOutcome = { kind: "results", results: [{ ok, value: ok ? 200 : 503, message: ok ? "ok" : "HTTP 503", labels: {}, details: {}, durationMs: 1 }] };

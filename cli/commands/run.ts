@@ -3,8 +3,8 @@ import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/
 import { createRuntime } from "../../runtime/app.js";
 import { createLogger } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
-import { createDelivery, diagnoseWith } from "../../runtime/notify/index.js";
-import type { DeliveryFactory } from "../../runtime/notify/contract.js";
+import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/routes.js";
+import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
 import { parseDuration } from "../../sdk/duration.js";
@@ -66,7 +66,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,
-    delivery: deliveryFactory,
+    delivery: (deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) }),
+    // The emergency page attaches the monitor's diagnostics to the page it sends.
+    inbound: { settings: inboundSettingsFromEnv(env), diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },
     port,
     host,
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
@@ -94,10 +96,6 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   logger.flush();
   return EXIT.ok;
 }
-
-/** The notification pipeline, with diagnostics attached to emergency-page reports. */
-const deliveryFactory: DeliveryFactory = (deps) =>
-  createDelivery(deps, { diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) });
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
   if (text === undefined || text === "") return undefined;

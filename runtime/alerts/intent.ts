@@ -1,4 +1,5 @@
 import type { Severity } from "../../sdk/manifest/schema.js";
+import type { Awaitable } from "../awaitable.js";
 
 /**
  * What the alert state machine asks the notification pipeline to do. Intents are written to the
@@ -36,22 +37,22 @@ export interface StoredIntent {
 }
 
 /**
- * The outbox as the delivery side sees it. Implemented over the runtime's store (SQLite embedded).
- * Delivery reads undispatched intents in `seq` order and marks them dispatched once it has durably
- * recorded its own per-channel deliveries for them (same database, same transaction).
+ * The outbox as the delivery side sees it. Delivery reads undispatched intents in `seq` order and
+ * has them marked dispatched together with its per-destination deliveries (DeliveryQueue.dispatchIntent);
+ * the log channel marks them itself.
  */
 export interface OutboxReader {
   /** Undispatched intents, oldest first. */
-  undispatched(limit: number): StoredIntent[];
-  markDispatched(seq: number, at: number): void;
+  undispatched(limit: number): Awaitable<StoredIntent[]>;
+  markDispatched(seq: number, at: number): Awaitable<void>;
   /** Number of undispatched intents (the `outbox depth` metric). */
-  depth(): number;
+  depth(): Awaitable<number>;
 }
 
 /** The outbox as the emergency page and webhooks see it: they enqueue intents of their own. */
 export interface OutboxWriter {
   /** Appends an intent durably; returns its seq. Idempotent on intent.id. */
-  enqueue(intent: NotificationIntent): number;
+  enqueue(intent: NotificationIntent): Awaitable<number>;
 }
 
 /**
@@ -64,7 +65,7 @@ export type ControlOutcome = "applied" | "not-firing" | "earlier-episode";
 /** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / incident.resolved). */
 export interface AlertControl {
   /** Acknowledges the firing alert with this dedup key, when the incident (opened at `incidentOpenedAt`) is of its current firing. */
-  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): ControlOutcome;
+  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): Awaitable<ControlOutcome>;
   /** Resolves the firing alert with this dedup key from outside, when the incident is of its current firing. */
-  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): ControlOutcome;
+  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): Awaitable<ControlOutcome>;
 }

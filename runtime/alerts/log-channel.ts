@@ -7,30 +7,30 @@ import type { Clock, TimerHandle } from "../scheduler/clock.js";
  * The built-in channel used when no delivery service is configured: each intent becomes one JSON
  * log line (`msg: "notification"`), then is marked dispatched. Same outbox contract as real delivery.
  */
-export function createLogChannel(outbox: OutboxReader, logger: Logger, clock: Clock, pollMs = 500): DeliveryService & { drainOnce(): number } {
+export function createLogChannel(outbox: OutboxReader, logger: Logger, clock: Clock, pollMs = 500): DeliveryService & { drainOnce(): Promise<number> } {
   let timer: TimerHandle | null = null;
   let running = false;
 
-  const drainOnce = (): number => {
+  const drainOnce = async (): Promise<number> => {
     let sent = 0;
-    for (let batch = outbox.undispatched(200); batch.length > 0; batch = outbox.undispatched(200)) {
+    for (let batch = await outbox.undispatched(200); batch.length > 0; batch = await outbox.undispatched(200)) {
       for (const stored of batch) {
         logger.info({ notification: stored.intent, seq: stored.seq }, "notification");
-        outbox.markDispatched(stored.seq, clock.now());
+        await outbox.markDispatched(stored.seq, clock.now());
         sent++;
       }
     }
     return sent;
   };
 
+  let draining: Promise<unknown> = Promise.resolve();
   const loop = () => {
     if (!running) return;
-    try {
-      drainOnce();
-    } catch (error) {
-      logger.error({ err: error }, "log channel could not drain the outbox");
-    }
-    timer = clock.setTimer(loop, pollMs);
+    draining = drainOnce()
+      .catch((error: unknown) => logger.error({ err: error }, "log channel could not drain the outbox"))
+      .finally(() => {
+        if (running) timer = clock.setTimer(loop, pollMs);
+      });
   };
 
   return {
@@ -42,7 +42,8 @@ export function createLogChannel(outbox: OutboxReader, logger: Logger, clock: Cl
     async stop() {
       running = false;
       timer?.cancel();
-      drainOnce();
+      await draining;
+      await drainOnce();
     },
     registerRoutes() {
       // The log channel takes no inbound webhooks.

@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import type { MonitorCode, CheckResult } from "../../sdk/result.js";
+import type { Awaitable } from "../awaitable.js";
 import type { CheckErrorReason } from "./check-error.js";
 
 /** What the runtime records from the outside world for event-driven checks. */
@@ -11,21 +12,21 @@ export interface UptimeReport {
 
 export interface InboundEvents {
   /** When the last heartbeat ping arrived (ms since the epoch), or null. */
-  lastHeartbeat(monitorId: string): number | null;
-  recordHeartbeat(monitorId: string, at: number): void;
+  lastHeartbeat(monitorId: string): Awaitable<number | null>;
+  recordHeartbeat(monitorId: string, at: number): Awaitable<void>;
   /** The latest report an uptime service posted for this monitor, or null. */
-  lastUptimeReport(monitorId: string): UptimeReport | null;
-  recordUptimeReport(monitorId: string, report: UptimeReport): void;
+  lastUptimeReport(monitorId: string): Awaitable<UptimeReport | null>;
+  recordUptimeReport(monitorId: string, report: UptimeReport): Awaitable<void>;
   /** When the emergency button was last pressed for this monitor, with the reporter's text. */
-  lastEmergency(monitorId: string): { at: number; message: string } | null;
-  recordEmergency(monitorId: string, at: number, message: string): void;
+  lastEmergency(monitorId: string): Awaitable<{ at: number; message: string } | null>;
+  recordEmergency(monitorId: string, at: number, message: string): Awaitable<void>;
   /**
    * When the last emergency for this monitor was resolved (PagerDuty incident resolved, or resolved
    * on the emergency page), or null. Optional so older implementations keep compiling; without it a
    * press only clears when its hold time elapses.
    */
-  lastEmergencyResolved?(monitorId: string): number | null;
-  recordEmergencyResolved?(monitorId: string, at: number): void;
+  lastEmergencyResolved?(monitorId: string): Awaitable<number | null>;
+  recordEmergencyResolved?(monitorId: string, at: number): Awaitable<void>;
 }
 
 /** Everything a check may use; the check never reads the clock or globals. */

@@ -1,5 +1,5 @@
 import { redactUrlsInText } from "../redact-url.js";
-import type { ResultRow } from "../store/sqlite-store.js";
+import type { ResultRow } from "./evaluation-store.js";
 
 /** A monitor whose latest tick could not be evaluated, and why. */
 export interface ErroringMonitor {

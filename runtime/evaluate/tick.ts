@@ -2,14 +2,15 @@ import type { Logger } from "pino";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { MonitorCode } from "../../sdk/result.js";
 import { alertKey } from "../alerts/alert-key.js";
+import { versionsOf } from "../alerts/alert-store.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { newAlert, rulesOf, type Alert, type AlertRules } from "../alerts/state.js";
 import { evaluate } from "../alerts/transition.js";
 import type { CheckContext, CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "../scheduler/clock.js";
-import type { ResultRow, SqliteStore } from "../store/sqlite-store.js";
-import { observe } from "./observe.js";
+import type { EvaluationStore, ResultRow } from "./evaluation-store.js";
+import { observe, type LabeledObservation } from "./observe.js";
 import { runWithDeadline, type CheckRunner } from "./run-check.js";
 
 /** What a monitor needs to be evaluated on a tick. */
@@ -25,8 +26,11 @@ export function monitorUnit(monitor: MonitorSpec, code: MonitorCode | undefined,
   return { monitor, code, rules: rulesOf(monitor), broken };
 }
 
+/** Evaluations re-run after a conflicting write before the tick gives up (another replica keeps writing). */
+const CONFLICT_RETRIES = 5;
+
 export interface TickDeps {
-  store: SqliteStore;
+  store: EvaluationStore;
   runCheck: CheckRunner;
   clock: Clock;
   logger: Logger;
@@ -50,23 +54,59 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   recordCheckMetrics(d.metrics, kind, outcome);
   if (outcome.kind === "error") d.logger.warn({ monitorId: monitor.id, kind, error: outcome.error }, "check failed to produce a result");
 
-  const existing = d.store.alertsOf(monitor.id);
+  // The check ran once; only the evaluation repeats when another writer moved an alert meanwhile.
+  for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt++) {
+    const read = await d.store.readAlerts(monitor.id);
+    const existing = read.map((r) => r.alert);
+    const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
+    // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
+    const judged = observe(outcome, unit.broken ? { ...monitor, onError: "fail" } : monitor, unit.code, active);
+    if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
+    const { changed, intents, results } = advance(unit, judged, existing, scheduledAt);
+    if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
+      // Diagnostics describe the moment the alert fires, so they run before the trigger is written.
+      const text = await d.diagnose(monitor, scheduledAt).catch((error: unknown) => `diagnostics failed: ${String(error)}`);
+      for (const i of intents) if (i.type === "trigger" && text) i.details = { ...i.details, diagnostics: text };
+    }
+    let committed: boolean;
+    try {
+      // An alert first written here must still be absent (version 0): two replicas creating it never both win.
+      const readVersions = { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
+      const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, at: d.clock.now() });
+      committed = outcome.kind === "committed";
+      if (!committed) d.logger.debug({ monitorId: monitor.id, attempt }, "alert changed under the evaluation; evaluating again");
+    } catch (error) {
+      d.metrics.evaluationErrors.inc({ stage: "store" });
+      d.logger.error({ monitorId: monitor.id, err: error }, "could not record the evaluation; the alert state is unchanged");
+      return [];
+    }
+    if (committed) {
+      for (const i of intents) d.metrics.alertTransitions.inc({ type: i.type });
+      return intents;
+    }
+  }
+  d.metrics.evaluationErrors.inc({ stage: "conflict" });
+  d.logger.error({ monitorId: monitor.id }, "the alert kept changing under the evaluation; this tick is left out");
+  return [];
+}
+
+function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome, monitorId: string, kind: string, d: TickDeps): void {
+  const failure = judged.find((o) => o.error !== undefined)?.error;
+  if (!failure) return;
+  // Counted whatever onError says: an "unknown" monitor changes no alert, so this is its only trace.
+  d.metrics.checkErrors.inc({ monitor: monitorId, reason: failure.reason });
+  if (outcome.kind === "results") d.logger.warn({ monitorId, kind, error: failure.message }, "check results could not be evaluated");
+}
+
+/** Runs the state machine over each judged label set: the alerts to write, the intents, the result rows. */
+function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number) {
+  const { monitor } = unit;
   const byKey = new Map(existing.map((a) => [a.dedupKey, a]));
   // Open alerts carried over from a monitor's previous id keep the dedup key they were opened
-  // with (runtime/store/rollout.ts), so they are found by label set rather than by a fresh key.
+  // with (evaluate/rollout.ts), so they are found by label set rather than by a fresh key.
   const carried = new Map(
     existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]),
   );
-  const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
-  // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
-  const judged = observe(outcome, unit.broken ? { ...monitor, onError: "fail" } : monitor, unit.code, active);
-  const failure = judged.find((o) => o.error !== undefined)?.error;
-  if (failure) {
-    // Counted whatever onError says: an "unknown" monitor changes no alert, so this is its only trace.
-    d.metrics.checkErrors.inc({ monitor: monitor.id, reason: failure.reason });
-    if (outcome.kind === "results") d.logger.warn({ monitorId: monitor.id, kind, error: failure.message }, "check results could not be evaluated");
-  }
-
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const results: ResultRow[] = [];
@@ -89,20 +129,7 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
       error: o.error?.message ?? null,
     });
   }
-  if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
-    // Diagnostics describe the moment the alert fires, so they run before the trigger is written.
-    const text = await d.diagnose(monitor, scheduledAt).catch((error: unknown) => `diagnostics failed: ${String(error)}`);
-    for (const i of intents) if (i.type === "trigger" && text) i.details = { ...i.details, diagnostics: text };
-  }
-  try {
-    d.store.recordEvaluation(monitor.id, changed, results, intents, d.clock.now());
-  } catch (error) {
-    d.metrics.evaluationErrors.inc({ stage: "store" });
-    d.logger.error({ monitorId: monitor.id, err: error }, "could not record the evaluation; the alert state is unchanged");
-    return [];
-  }
-  for (const i of intents) d.metrics.alertTransitions.inc({ type: i.type });
-  return intents;
+  return { changed, intents, results };
 }
 
 function labelSetOf(labels: Record<string, string>): string {

@@ -1,10 +1,15 @@
-import type { Database } from "better-sqlite3";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Manifest } from "../../sdk/manifest/schema.js";
-import type { AlertControl, OutboxReader, OutboxWriter } from "../alerts/intent.js";
-import type { InboundEvents } from "../checks/types.js";
+import type { OutboxReader } from "../alerts/intent.js";
 import type { Router } from "../http/router.js";
+import type { DeliveryQueue } from "./delivery-queue.js";
+import type { SilenceLog } from "./silences.js";
+import type { NotifyLog } from "./stages/dedup-stage.js";
+import type { FiringSource } from "./stages/inhibit-stage.js";
+
+/** The store as the delivery side uses it: the outbox, deliveries, the notification log, silences. */
+export type DeliveryStorePort = OutboxReader & DeliveryQueue & NotifyLog & FiringSource & SilenceLog;
 
 /** Where secret values come from at run time (environment, or files in a mounted folder). */
 export interface SecretSource {
@@ -16,11 +21,8 @@ export interface SecretSource {
 /** Everything the delivery side receives from the runtime; nothing global. */
 export interface DeliveryDeps {
   manifest: Manifest;
-  /** The runtime's SQLite database; delivery keeps its own tables in it. */
-  db: Database;
-  outbox: OutboxReader & OutboxWriter;
-  alerts: AlertControl;
-  inbound: InboundEvents;
+  /** The runtime's store (SQLite embedded, Redis scale-out), through the ports delivery owns. */
+  store: DeliveryStorePort;
   secrets: SecretSource;
   logger: Logger;
   /** Milliseconds since the epoch; the only clock delivery reads. */
@@ -34,7 +36,7 @@ export interface DeliveryService {
   start(): void;
   /** Stops taking new work and flushes what can be sent within the timeout. */
   stop(timeoutMs: number): Promise<void>;
-  /** Inbound routes: PagerDuty v3 webhooks, uptime-service webhooks, the emergency page. */
+  /** Delivery's own API routes: silences and `/api/deliveries`. */
   registerRoutes(router: Router): void;
 }
 

@@ -1,38 +1,26 @@
-import { runtimeSettingsOf, type DiagnosticSpec, type MonitorSpec } from "../../sdk/manifest/schema.js";
-import type { NotificationIntent } from "../alerts/intent.js";
-import { registerEmergencyRoutes, type Diagnose } from "../emergency/emergency-route.js";
+import { runtimeSettingsOf } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, type Router } from "../http/router.js";
-import { pagerDutyWebhookHandler } from "../webhooks/pagerduty-webhook.js";
-import { uptimeWebhookHandler } from "../webhooks/uptime-webhook.js";
-import { replayWindowMs } from "../webhooks/event-age.js";
-import { WebhookIds } from "../webhooks/webhook-ids.js";
 import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
-import { DEFAULT_PAGERDUTY_API_URL, DEFAULT_PAGERDUTY_EVENTS_URL, Destinations } from "./destinations.js";
+import { Destinations } from "./destinations.js";
 import { Dispatcher } from "./dispatcher.js";
 import { deliveryMetrics } from "./metrics.js";
-import { inOrder, route } from "./pipeline.js";
-import { RateLimiter } from "./rate-limiter.js";
-import { DEFAULT_ROUTING_KEYS_FILE, KeyFile } from "./routing-keys.js";
+import { buildDispatchPipeline, buildSendPipeline, type PipelineParts } from "./pipeline-builder.js";
+import { KeyFile } from "./routing-keys.js";
+import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./settings.js";
 import { registerSilenceRoutes } from "./silences-api.js";
-import { dedupStage } from "./stages/dedup-stage.js";
-import { groupStage } from "./stages/group-stage.js";
-import { inhibitStage } from "./stages/inhibit-stage.js";
-import { recordStage } from "./stages/record-stage.js";
-import { retryStage } from "./stages/retry-stage.js";
-import { routeStage } from "./stages/route-stage.js";
-import { silenceStage } from "./stages/silence-stage.js";
-import { DeliveryStore } from "./store/delivery-store.js";
-import { SilenceStore } from "./store/silence-store.js";
-import { destinationKind, type MessageContext, type NotifierKind } from "./types.js";
+import { Silences } from "./silences.js";
 import { Worker } from "./worker.js";
 
 export type { DeliveryDeps, DeliveryService } from "./contract.js";
+export { deliverySettingsFromEnv, type DeliverySettings } from "./settings.js";
 
-/** Tuning that tests and benchmarks change; production uses the defaults and the environment. */
+/** Tuning that tests and benchmarks change; production uses the defaults and the settings `wk run` reads. */
 export interface DeliveryOptions {
+  /** Base URLs and file locations; the command reads them from the environment. Defaults: the vendors'. */
+  settings?: Partial<DeliverySettings>;
   /** How often the outbox is polled for new intents (ms). Default 10: a cheap indexed query. */
   pollMs?: number;
   /** Concurrent sends per destination. Default 4. */
@@ -42,78 +30,45 @@ export interface DeliveryOptions {
   random?: () => number;
   /** Timeout of one HTTP attempt (ms). Default 10 000. */
   sendTimeoutMs?: number;
-  /** Environment for base URLs and file locations. Default process.env. */
-  env?: Record<string, string | undefined>;
-  /** Runs diagnostics for the emergency page; default: none attached. */
-  diagnose?: Diagnose;
-  /** Emergency form posts per client per minute. Default 5. */
-  emergencyAttemptsPerMinute?: number;
-}
-
-/** Turns `runDiagnostics(specs, { now, signal })` into the emergency page's Diagnose. */
-export function diagnoseWith(run: (specs: DiagnosticSpec[], opts: { now: Date; signal: AbortSignal }) => Promise<{ text: string }>): Diagnose {
-  return async (monitor: MonitorSpec, now: number, signal: AbortSignal) => (await run(monitor.diagnostics, { now: new Date(now), signal })).text;
 }
 
 /**
  * The notification pipeline as the runtime drives it: a dispatcher moves outbox intents into
- * durable per-destination deliveries (route, silence, inhibit, group), and workers send due
- * deliveries (dedup, retry, record) in the background, so sending never blocks checks.
+ * durable per-destination deliveries (the dispatch pipeline), and workers send due deliveries
+ * (the send pipeline) in the background, so sending never blocks checks. Outbound only: inbound
+ * routes live in runtime/inbound/.
  */
 export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}): DeliveryService {
-  const env = options.env ?? process.env;
+  const settings: DeliverySettings = { ...DEFAULT_DELIVERY_SETTINGS, ...options.settings };
   const logger = deps.logger;
-  const store = new DeliveryStore(deps.db);
-  const silences = new SilenceStore(deps.db, deps.manifest);
-  const routingKeys = new KeyFile(env["WK_ROUTING_KEYS_FILE"] || DEFAULT_ROUTING_KEYS_FILE);
+  const store = deps.store;
+  const silences = new Silences(store, deps.manifest);
+  const routingKeys = new KeyFile(settings.routingKeysFile);
   const destinations = new Destinations(deps.manifest, {
-    pagerDutyEventsUrl: env["WK_PAGERDUTY_EVENTS_URL"] || DEFAULT_PAGERDUTY_EVENTS_URL,
-    pagerDutyApiUrl: env["WK_PAGERDUTY_API_URL"] || DEFAULT_PAGERDUTY_API_URL,
+    pagerDutyEventsUrl: settings.pagerDutyEventsUrl,
+    pagerDutyApiUrl: settings.pagerDutyApiUrl,
     routingKeys,
-    serviceIds: new KeyFile(env["WK_PAGERDUTY_SERVICE_IDS_FILE"] || ".watchkeeper/service-ids.json"),
-    smtpTimeoutMs: Number(env["WK_SMTP_TIMEOUT_MS"]) || 120_000,
+    serviceIds: new KeyFile(settings.serviceIdsFile),
+    smtpTimeoutMs: settings.smtpTimeoutMs,
   });
-  const metrics = deliveryMetrics(deps.registry, store);
-  const monitors = new Map(deps.manifest.monitors.map((m) => [m.id, m]));
   const stop = new AbortController();
-  const secretValues = () => [
-    ...deps.manifest.secrets.flatMap((name) => {
-      const value = deps.secrets.get(name);
-      return value ? [value] : [];
-    }),
-    ...routingKeys.all(),
-  ];
-
-  const dispatchPipeline = inOrder(
-    routeStage(deps.manifest),
-    silenceStage(deps.manifest, silences),
-    inhibitStage(deps.manifest, store),
-    groupStage(),
-  );
-  const retry = retryStage({
-    notifierFor: (d) => destinations.notifier(d),
-    messageFor: (intent: NotificationIntent): MessageContext => ({ manifest: deps.manifest, monitor: monitors.get(intent.monitorId) ?? null }),
-    secret: (name) => deps.secrets.get(name),
-    secretValues,
-    log: store,
-    limiter: new RateLimiter(),
-    ratePerMinute: (d) => destinations.ratePerMinute(d),
+  const parts: PipelineParts = {
+    manifest: deps.manifest,
+    store,
+    silences,
+    destinations,
+    routingKeys,
+    secrets: deps.secrets,
+    metrics: deliveryMetrics(deps.registry, store),
     policy: { ...DEFAULT_BACKOFF, ...options.backoff },
     random: options.random ?? Math.random,
     sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
     clock: deps.clock,
     stopSignal: stop.signal,
     logger,
-  });
-  const kinds: NotifierKind[] = ["pagerduty", "pagerdutyService", "pagerdutyIncident", "opsgenie", "slack", "email", "webhook"];
-  const sendPipeline = inOrder(
-    dedupStage(deps.manifest, store),
-    route((item) => destinationKind(item.destination), Object.fromEntries(kinds.map((k) => [k, retry]))),
-    recordStage(store, (item) => metrics.observe(item, item.notBefore, deps.clock())),
-  );
-
-  const dispatcher = new Dispatcher(deps.outbox, store, dispatchPipeline, logger, deps.clock);
-  const worker = new Worker(store, destinations, sendPipeline, logger, deps.clock, {
+  };
+  const dispatcher = new Dispatcher(store, store, buildDispatchPipeline(parts), logger, deps.clock);
+  const worker = new Worker(store, destinations, buildSendPipeline(parts), logger, deps.clock, {
     maxPerDestination: options.maxPerDestination ?? 4,
     idleMs: 1_000,
   });
@@ -158,8 +113,8 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
       await dispatch();
       // Flush: keep sending what is due until nothing is due or in flight, or time is up.
       while (deps.clock() < deadline) {
-        worker.scan();
-        const next = store.nextDueAt();
+        await worker.scan().catch((error: unknown) => logger.error({ err: error }, "flushing deliveries failed"));
+        const next = await store.nextDueAt();
         if (worker.busy() === 0 && (next === null || next > deps.clock())) break;
         await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, deadline - deps.clock()))));
       }
@@ -169,33 +124,13 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
     },
     registerRoutes(router: Router) {
       const secret = (name: string) => deps.secrets.get(name);
-      const webhookMaxAgeMs = durationMs(runtimeSettingsOf(deps.manifest).webhookMaxAge);
-      router.add(
-        "POST",
-        "/webhooks/pagerduty",
-        pagerDutyWebhookHandler({ alerts: deps.alerts, ids: new WebhookIds(deps.db, replayWindowMs(webhookMaxAgeMs)), secret, logger, clock: deps.clock, maxAgeMs: webhookMaxAgeMs }),
-      );
-      router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: deps.manifest, inbound: deps.inbound, secret, logger, clock: deps.clock }));
-      registerEmergencyRoutes(router, {
-        manifest: deps.manifest,
-        outbox: deps.outbox,
-        inbound: deps.inbound,
-        secret,
-        diagnose: options.diagnose ?? (async () => ""),
-        logger,
-        clock: deps.clock,
-        attemptsPerMinute: options.emergencyAttemptsPerMinute ?? 5,
-        diagnosticsTimeoutMs: Number(env["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS"]) || 8_000,
-        trustProxy: env["WK_TRUST_PROXY"] === "1",
-        publicUrl: deps.manifest.settings.publicUrl,
-      });
       const access = apiAccessOf(deps.manifest, secret);
       const { maxSilence } = runtimeSettingsOf(deps.manifest);
       registerSilenceRoutes(router, { silences, clock: deps.clock, access, maxSilence, maxSilenceMs: durationMs(maxSilence), logger });
-      router.add("GET", "/api/deliveries", guardRead(access, (req, res) => {
+      router.add("GET", "/api/deliveries", guardRead(access, async (req, res) => {
         const url = new URL(req.url ?? "/", "http://localhost");
         const key = url.searchParams.get("dedupKey");
-        sendJson(res, 200, { deliveries: key ? store.forAlert(key) : store.recent(100) });
+        sendJson(res, 200, { deliveries: key ? await store.deliveriesForAlert(key) : await store.recentDeliveries(100) });
       }));
     },
   };

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { DeliveryStore } from "./store/delivery-store.js";
+import type { DeliveryQueue } from "./delivery-queue.js";
 import { destinationKind, type Notification } from "./types.js";
 
 /** Delivery's Prometheus metrics, registered once per registry. */
@@ -7,7 +7,7 @@ export interface DeliveryMetrics {
   observe(item: Notification, startedAt: number, now: number): void;
 }
 
-export function deliveryMetrics(registry: Registry, store: DeliveryStore): DeliveryMetrics {
+export function deliveryMetrics(registry: Registry, store: Pick<DeliveryQueue, "pendingCount">): DeliveryMetrics {
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   const outcomes = get(
     "watchkeeper_delivery_attempts_total",
@@ -31,8 +31,8 @@ export function deliveryMetrics(registry: Registry, store: DeliveryStore): Deliv
         name: "watchkeeper_delivery_pending",
         help: "Deliveries waiting to be sent (including retries).",
         registers: [registry],
-        collect() {
-          this.set(store.pendingCount());
+        async collect() {
+          this.set(await store.pendingCount());
         },
       }),
   );

@@ -4,8 +4,8 @@ import { z } from "zod";
 import { parseDuration } from "../../sdk/duration.js";
 import { guardRead, guardWrite, type ApiAccess } from "../http/api-auth.js";
 import { sendJson, type Router } from "../http/router.js";
-import { parseJson } from "./http-io.js";
-import type { Silence, SilenceStore } from "./store/silence-store.js";
+import { parseJson } from "../http/http-io.js";
+import type { Silence, Silences } from "./silences.js";
 
 /** Secret holding the API token; without it, silences cannot be created or expired. */
 export { API_TOKEN_SECRET } from "../http/api-auth.js";
@@ -44,7 +44,7 @@ function view(s: Silence, now: number) {
 
 /** What the silence routes need; `maxSilenceMs` is `runtime.maxSilence` from the manifest. */
 export interface SilenceRouteDeps {
-  silences: SilenceStore;
+  silences: Silences;
   clock: () => number;
   access: ApiAccess;
   maxSilenceMs: number;
@@ -64,16 +64,16 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
   router.add(
     "GET",
     "/api/silences",
-    guardRead(deps.access, (_req, res) => {
+    guardRead(deps.access, async (_req, res) => {
       const now = deps.clock();
-      sendJson(res, 200, { silences: deps.silences.current(now).map((s) => view(s, now)) });
+      sendJson(res, 200, { silences: (await deps.silences.current(now)).map((s) => view(s, now)) });
     }),
   );
 
   router.add(
     "POST",
     "/api/silences",
-    guardWrite(deps.access, (_req, res, _params, raw) => {
+    guardWrite(deps.access, async (_req, res, _params, raw) => {
       const parsed = createSchema.safeParse(parseJson(raw));
       if (!parsed.success) return sendJson(res, 400, { error: "invalid silence", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
       const input = parsed.data;
@@ -95,7 +95,7 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       if (monitors.length + services.length + Object.keys(labels).length === 0) {
         return sendJson(res, 400, { error: "a silence needs at least one matcher (monitors, services or labels)" });
       }
-      const silence = deps.silences.add({ comment: input.comment, createdBy: input.createdBy, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
+      const silence = await deps.silences.add({ comment: input.comment, createdBy: input.createdBy, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
       const shown = view(silence, now);
       deps.logger.info(
         { silence: silence.id, createdBy: silence.createdBy, comment: silence.comment, matchers: silence.matchers, startsAt: shown.startsAt, endsAt: shown.endsAt },
@@ -108,14 +108,14 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
   router.add(
     "DELETE",
     "/api/silences/:id",
-    guardWrite(deps.access, (req, res, params, raw) => {
+    guardWrite(deps.access, async (req, res, params, raw) => {
       const id = params["id"] ?? "";
       const who = expiry(req, raw);
       if (!who.ok) return sendJson(res, 400, { error: who.error });
-      const silence = deps.silences.get(id);
+      const silence = await deps.silences.get(id);
       if (!silence) return sendJson(res, 404, { error: `no silence ${id}` });
       if (silence.origin === "manifest") return sendJson(res, 409, { error: `silence ${id} comes from the manifest; change it there` });
-      deps.silences.expire(id, deps.clock());
+      await deps.silences.expire(id, deps.clock());
       deps.logger.info({ silence: id, expiredBy: who.expiredBy, comment: who.comment, createdBy: silence.createdBy, matchers: silence.matchers }, "silence expired");
       res.writeHead(204).end();
     }),

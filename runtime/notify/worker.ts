@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
+import type { DeliveryQueue, DeliveryRow } from "./delivery-queue.js";
 import type { Destinations } from "./destinations.js";
 import type { Stage, StageContext } from "./pipeline.js";
-import type { DeliveryRow, DeliveryStore } from "./store/delivery-store.js";
 import type { Notification } from "./types.js";
 
 export interface WorkerOptions {
@@ -9,12 +9,18 @@ export interface WorkerOptions {
   maxPerDestination: number;
   /** Longest sleep while nothing is due. */
   idleMs: number;
+  /** How long a claimed delivery stays this worker's; after a crash another worker takes it then. */
+  leaseMs?: number;
 }
+
+/** Longer than any one attempt (SMTP waits up to 2 minutes), short enough to take over a dead replica's sends. */
+const DEFAULT_LEASE_MS = 5 * 60_000;
 
 /**
  * Sends due delivery rows through the send stages (dedup, retry, record), asynchronously and
  * per destination: only the oldest pending row of each (dedup key, destination) is eligible, so a
- * resolve never overtakes its trigger, and a slow destination occupies only its own slots.
+ * resolve never overtakes its trigger, and a slow destination occupies only its own slots. A row
+ * is claimed in the store before it is sent, so two workers (replicas) never send the same one.
  */
 export class Worker {
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -23,7 +29,7 @@ export class Worker {
   private stopped = false;
 
   constructor(
-    private readonly store: DeliveryStore,
+    private readonly store: DeliveryQueue,
     private readonly destinations: Destinations,
     private readonly pipeline: Stage,
     private readonly logger: Logger,
@@ -35,7 +41,7 @@ export class Worker {
   kick(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.scan(), 0);
+    this.timer = setTimeout(() => void this.scanLogged(), 0);
   }
 
   /** Stops starting new sends; resolves when in-flight sends have settled. */
@@ -51,18 +57,30 @@ export class Worker {
     return this.inFlight.size;
   }
 
-  /** Starts every eligible due row; returns how many started. */
-  scan(): number {
+  /** Starts every eligible due row it can claim; returns how many started. */
+  async scan(): Promise<number> {
     this.timer = null;
     if (this.stopped) return 0;
     const now = this.clock();
-    let started = 0;
-    for (const row of this.store.dueHeads(now, 500)) {
-      const lane = `${row.intent.dedupKey}\u0000${row.destination}`;
-      if (this.inFlight.has(lane)) continue;
-      const count = this.perDestination.get(row.destination) ?? 0;
+    const chosen: DeliveryRow[] = [];
+    const taking = new Map<string, number>();
+    const lanes = new Set<string>();
+    for (const row of await this.store.dueHeads(now, 500)) {
+      const lane = laneOf(row);
+      if (this.inFlight.has(lane) || lanes.has(lane)) continue;
+      const count = (this.perDestination.get(row.destination) ?? 0) + (taking.get(row.destination) ?? 0);
       if (count >= this.options.maxPerDestination) continue;
-      this.perDestination.set(row.destination, count + 1);
+      taking.set(row.destination, (taking.get(row.destination) ?? 0) + 1);
+      lanes.add(lane);
+      chosen.push(row);
+    }
+    const won = chosen.length === 0 ? new Set<number>() : new Set(await this.store.claim(chosen.map((r) => r.id), now, this.options.leaseMs ?? DEFAULT_LEASE_MS));
+    let started = 0;
+    for (const row of chosen) {
+      if (this.stopped || !won.has(row.id)) continue;
+      const lane = laneOf(row);
+      if (this.inFlight.has(lane)) continue;
+      this.perDestination.set(row.destination, (this.perDestination.get(row.destination) ?? 0) + 1);
       const run = this.send(row).finally(() => {
         this.inFlight.delete(lane);
         this.perDestination.set(row.destination, (this.perDestination.get(row.destination) ?? 1) - 1);
@@ -71,25 +89,36 @@ export class Worker {
       this.inFlight.set(lane, run);
       started++;
     }
-    this.scheduleNext(now);
+    await this.scheduleNext(now);
     return started;
   }
 
-  private scheduleNext(now: number): void {
+  private async scanLogged(): Promise<void> {
+    try {
+      await this.scan();
+    } catch (error) {
+      // The store is failing; look again after the idle wait.
+      this.logger.error({ err: error }, "looking for due deliveries failed");
+      if (!this.stopped) this.timer = setTimeout(() => void this.scanLogged(), this.options.idleMs);
+    }
+  }
+
+  private async scheduleNext(now: number): Promise<void> {
     if (this.stopped) return;
-    const next = this.store.nextDueAt();
+    const next = await this.store.nextDueAt();
+    if (this.stopped) return;
     // A row already due here is in flight or waiting for a slot; the send that frees it kicks the
     // worker, so there is no need to poll for it.
     const wait = next === null || next <= now ? this.options.idleMs : Math.min(this.options.idleMs, next - now);
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.scan(), wait);
+    this.timer = setTimeout(() => void this.scanLogged(), wait);
   }
 
   private async send(row: DeliveryRow): Promise<void> {
     const destination = this.destinations.get(row.destination);
     const now = this.clock();
     if (!destination) {
-      this.store.markSkipped(row.id, row.attempts, `destination ${row.destination} is no longer in the manifest`, now);
+      await this.store.markSkipped(row.id, row.attempts, `destination ${row.destination} is no longer in the manifest`, now);
       return;
     }
     const item: Notification = {
@@ -101,24 +130,30 @@ export class Worker {
       firstDueAt: row.firstDueAt,
       outcome: null,
     };
+    const skips: Promise<void>[] = [];
     const ctx: StageContext = {
       now,
       logger: this.logger,
       drop: (dropped, reason) => {
-        this.store.markSkipped(row.id, row.attempts, reason, this.clock());
+        skips.push(Promise.resolve(this.store.markSkipped(row.id, row.attempts, reason, this.clock())));
         this.logger.debug({ dedupKey: dropped.intent.dedupKey, destination: row.destination, reason }, "notification skipped");
       },
     };
     try {
       await this.pipeline(ctx, [item]);
+      await Promise.all(skips);
     } catch (error) {
       // The row stays pending; pushing its due time back keeps a persistent fault from spinning.
       this.logger.error({ err: error, deliveryId: row.id }, "send pipeline failed");
       try {
-        this.store.recordOutcome(row.id, row.attempts, { kind: "deferred", at: now + 5_000, reason: "internal error while sending" }, now);
+        await this.store.recordOutcome({ id: row.id, attemptsBefore: row.attempts, outcome: { kind: "deferred", at: now + 5_000, reason: "internal error while sending" }, now });
       } catch {
         // the database itself is failing; the next scan will try again
       }
     }
   }
+}
+
+function laneOf(row: DeliveryRow): string {
+  return `${row.intent.dedupKey}\u0000${row.destination}`;
 }

@@ -1,7 +1,7 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Alert, AlertState } from "../alerts/state.js";
 import { redactUrlsInText } from "../redact-url.js";
-import type { ResultRow } from "../store/sqlite-store.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
 
 /** What the status page shows for one monitor. */
 export interface MonitorStatus {

@@ -1,4 +1,4 @@
-export { SqliteStore, RECENT_RESULTS, type ResultRow } from "./sqlite-store.js";
-export { StoreAlertControl } from "./alert-control.js";
-export { rollOut, type RolloutReport } from "./rollout.js";
-export { SCHEMA_VERSION } from "./schema.js";
+export type { Store, StoreLifecycle } from "./port.js";
+export { SqliteStore, type SqliteStoreOptions } from "./sqlite/sqlite-store.js";
+export { SCHEMA_VERSION } from "./sqlite/schema.js";
+export { RedisStore, DEFAULT_REDIS_PREFIX, type RedisStoreOptions } from "./redis/redis-store.js";

@@ -57,7 +57,7 @@ export class Pruner {
     for (const store of this.o.stores) {
       for (;;) {
         if (this.halted) break;
-        const deleted = store.prune(now, this.o.retention, batch);
+        const deleted = await store.prune(now, this.o.retention, batch);
         total += deleted;
         if (deleted === 0) break;
         await new Promise((resolve) => setImmediate(resolve));

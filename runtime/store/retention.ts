@@ -1,5 +1,6 @@
 import { durationMs } from "../../sdk/duration.js";
 import type { RuntimeSettings } from "../../sdk/manifest/schema.js";
+import type { Awaitable } from "../awaitable.js";
 
 /** How long each kind of stored row is kept, in milliseconds (the manifest's `retention`). */
 export interface RetentionMs {
@@ -18,7 +19,7 @@ export const PRUNE_BATCH = 500;
  * `limit` rows per table and returns how many it deleted; the pruner calls again until it gets 0.
  */
 export interface Prunable {
-  prune(now: number, retention: RetentionMs, limit: number): number;
+  prune(now: number, retention: RetentionMs, limit: number): Awaitable<number>;
 }
 
 export function retentionOf(settings: RuntimeSettings): RetentionMs {

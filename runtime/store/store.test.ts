@@ -7,10 +7,11 @@ import { alertKey } from "../alerts/alert-key.js";
 import { newAlert, type Alert } from "../alerts/state.js";
 import { evaluate } from "../alerts/transition.js";
 import type { NotificationIntent } from "../alerts/intent.js";
-import { StoreAlertControl } from "./alert-control.js";
-import { SCHEMA_VERSION } from "./schema.js";
-import { rollOut } from "./rollout.js";
-import { SqliteStore, type ResultRow } from "./sqlite-store.js";
+import { StoreAlertControl } from "../inbound/alert-control.js";
+import { SCHEMA_VERSION } from "./sqlite/schema.js";
+import { rollOut } from "../evaluate/rollout.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
+import { SqliteStore } from "./sqlite/sqlite-store.js";
 
 const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
 const row = (monitorId: string, at: number, ok = false): ResultRow => ({ monitorId, at, ok, firing: !ok, value: at, message: "m", labels: {}, durationMs: 1 });
@@ -38,7 +39,7 @@ describe("SqliteStore", () => {
 
   it("commits alert, result and intent together and survives reopening", () => {
     const t = fire("api", 1000);
-    store.recordEvaluation("api", [t.alert], [row("api", 1000)], t.intents, 1000);
+    store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: {}, results: [row("api", 1000)], intents: t.intents, at: 1000 });
     store.close();
     store = SqliteStore.open(dir);
     expect(store.alertsOf("api")[0]).toMatchObject({ state: "firing", firedAt: 1000, sequence: 1 });
@@ -48,20 +49,20 @@ describe("SqliteStore", () => {
 
   it("rolls back the whole evaluation when any part fails to write", () => {
     const first = fire("api", 1000);
-    store.recordEvaluation("api", [first.alert], [row("api", 1000)], first.intents, 1000);
+    store.recordEvaluation({ monitorId: "api", alerts: [first.alert], readVersions: {}, results: [row("api", 1000)], intents: first.intents, at: 1000 });
     const next = evaluate(first.alert, { kind: "ok", value: 0, summary: "up", details: {} }, 2000, rules);
     // A BigInt cannot be serialised: the intent insert throws after the alert and result were written.
     const poisoned = next.intents.map((i) => ({ ...i, details: { bad: 1n } }));
-    expect(() => store.recordEvaluation("api", [next.alert], [row("api", 2000, true)], poisoned, 2000)).toThrow();
+    expect(() => store.recordEvaluation({ monitorId: "api", alerts: [next.alert], readVersions: {}, results: [row("api", 2000, true)], intents: poisoned, at: 2000 })).toThrow();
     expect(store.alertsOf("api")[0]!.state).toBe("firing");
     expect(store.recentResults("api").map((r) => r.at)).toEqual([1000]);
     expect(store.depth()).toBe(1);
   });
 
   it("keeps only the last 50 results per monitor", () => {
-    for (let i = 0; i < 60; i++) store.recordEvaluation("a", [], [row("a", i)], [], i);
+    for (let i = 0; i < 60; i++) store.recordEvaluation({ monitorId: "a", alerts: [], readVersions: {}, results: [row("a", i)], intents: [], at: i });
     expect((store.db.prepare("SELECT COUNT(*) AS n FROM results WHERE monitor_id = 'a'").get() as { n: number }).n).toBe(50);
-    store.recordEvaluation("b", [], [row("b", 1)], [], 1);
+    store.recordEvaluation({ monitorId: "b", alerts: [], readVersions: {}, results: [row("b", 1)], intents: [], at: 1 });
     const recent = store.recentResults("a");
     expect(recent).toHaveLength(50);
     expect(recent[0]!.at).toBe(59);
@@ -80,41 +81,41 @@ describe("SqliteStore", () => {
     expect(store.depth()).toBe(1);
   });
 
-  it("acknowledges and resolves from outside with intents", () => {
+  it("acknowledges and resolves from outside with intents", async () => {
     const t = fire("api", 1);
-    store.recordEvaluation("api", [t.alert], [], t.intents, 1);
+    store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, at: 1 });
     const control = new StoreAlertControl(store, manifestOf([monitorSpec({ id: "api" })]));
-    expect(control.acknowledge("wk-api", "Ada", 10, 2)).toBe("applied");
-    expect(control.resolve("wk-api", 20, "resolved in PagerDuty", 2)).toBe("applied");
-    expect(control.resolve("wk-api", 30, "again", 2)).toBe("not-firing");
-    expect(control.acknowledge("wk-nope", "Ada", 10, 2)).toBe("not-firing");
+    expect(await control.acknowledge("wk-api", "Ada", 10, 2)).toBe("applied");
+    expect(await control.resolve("wk-api", 20, "resolved in PagerDuty", 2)).toBe("applied");
+    expect(await control.resolve("wk-api", 30, "again", 2)).toBe("not-firing");
+    expect(await control.acknowledge("wk-nope", "Ada", 10, 2)).toBe("not-firing");
     expect(store.undispatched(10).map((s) => [s.intent.id, s.intent.type])).toEqual([
       ["wk-api:1", "trigger"], ["wk-api:2", "acknowledge"], ["wk-api:3", "resolve"],
     ]);
   });
 
-  it("ends the emergency when an emergency alert is resolved from PagerDuty, so the manual check stops firing", () => {
+  it("ends the emergency when an emergency alert is resolved from PagerDuty, so the manual check stops firing", async () => {
     const t = fire("panic", 1);
     store.recordEmergency("panic", 1, "site is down");
-    store.recordEvaluation("panic", [t.alert], [], t.intents, 1);
+    store.recordEvaluation({ monitorId: "panic", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, at: 1 });
     const manual = monitorSpec({ id: "panic", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Emergency" } });
     const control = new StoreAlertControl(store, manifestOf([manual]));
     expect(store.lastEmergencyResolved("panic")).toBeNull();
-    expect(control.resolve("wk-panic", 50, "resolved in PagerDuty", 2)).toBe("applied");
+    expect(await control.resolve("wk-panic", 50, "resolved in PagerDuty", 2)).toBe("applied");
     expect(store.lastEmergencyResolved("panic")).toBe(50);
   });
 
-  it("resolves firing alerts of monitors removed from the manifest and keeps the others", () => {
+  it("resolves firing alerts of monitors removed from the manifest and keeps the others", async () => {
     const gone = fire("gone", 1);
     const kept = fire("kept", 1, { instance: "a" });
-    store.recordEvaluation("gone", [gone.alert], [], gone.intents, 1);
-    store.recordEvaluation("kept", [kept.alert], [], kept.intents, 1);
-    const report = rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 100);
+    store.recordEvaluation({ monitorId: "gone", alerts: [gone.alert], readVersions: {}, results: [], intents: gone.intents, at: 1 });
+    store.recordEvaluation({ monitorId: "kept", alerts: [kept.alert], readVersions: {}, results: [], intents: kept.intents, at: 1 });
+    const report = await rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 100);
     expect(report.resolved).toEqual(["wk-gone"]);
     expect(store.alertsOf("gone")[0]).toMatchObject({ state: "inactive", resolvedAt: 100 });
     expect(store.alertsOf("kept")[0]!.state).toBe("firing");
     expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-gone:1", kept.intents[0]!.id, "wk-gone:2"]);
-    expect(rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 200).resolved).toEqual([]);
+    expect((await rollOut(store, manifestOf([monitorSpec({ id: "kept" })]), 200)).resolved).toEqual([]);
   });
 
   it("records heartbeats, uptime reports and emergencies", () => {

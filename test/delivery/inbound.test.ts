@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { newAlert, rulesOf } from "../../runtime/alerts/state.js";
 import { evaluate } from "../../runtime/alerts/transition.js";
-import { pagerDutySignature } from "../../runtime/webhooks/signature.js";
+import { pagerDutySignature } from "../../runtime/inbound/signature.js";
 import { PagerDutyServer, SmtpFixture } from "../support/vendors/index.js";
 import { makeHarness, routingKey, until, type Harness } from "./support/harness.js";
 import { testChannel, testManifest, testMonitor, testService } from "./support/manifest.js";
@@ -133,7 +133,7 @@ describe("inbound webhooks", () => {
     const m = manifest().monitors[0]!;
     const t = evaluate(newAlert("checkout", {}, "wk-checkout", 1000), { kind: "failing", value: 503, summary: "checkout is failing", details: {} }, 1000, rulesOf(m));
     expect(t.alert.state).toBe("firing");
-    h.store.commitAlerts([t.alert], t.intents, 1000);
+    h.store.commitAlerts({ alerts: [t.alert], readVersions: {}, intents: t.intents, at: 1000 });
     h.delivery.start();
     await pd.waitFor(() => pd.events().length === 1);
     const body = pdEvent("incident.acknowledged", "wk-checkout");

@@ -1,4 +1,6 @@
-import BetterSqlite3 from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { retryDelayMs, parseRetryAfter, DEFAULT_BACKOFF } from "../../runtime/notify/backoff.js";
@@ -11,8 +13,8 @@ import { retryStage, type RetryStageDeps } from "../../runtime/notify/stages/ret
 import { routeStage } from "../../runtime/notify/stages/route-stage.js";
 import { recordStage } from "../../runtime/notify/stages/record-stage.js";
 import { silenceStage } from "../../runtime/notify/stages/silence-stage.js";
-import { DeliveryStore } from "../../runtime/notify/store/delivery-store.js";
-import type { Silence } from "../../runtime/notify/store/silence-store.js";
+import type { Silence } from "../../runtime/notify/silences.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import type { Destination, Notification, Notifier, SendResult } from "../../runtime/notify/types.js";
 import { intentFor } from "./support/harness.js";
 import { testChannel, testManifest, testMonitor } from "./support/manifest.js";
@@ -255,13 +257,15 @@ describe("backoff and rate limits", () => {
 
 describe("record stage", () => {
   it("writes the outcome to the delivery row and a sent state to the notification log, together", async () => {
-    const db = new BetterSqlite3(":memory:");
+    const dir = mkdtempSync(join(tmpdir(), "wk-record-stage-"));
+    const store = SqliteStore.open(dir, NOW);
     try {
-      const store = new DeliveryStore(db);
       const trigger = intentFor("site", "trigger");
       const resolve = intentFor("site", "resolve");
-      store.add({ intent: trigger, seq: 1, destination: "service:web", status: "pending", due: NOW, now: NOW, reason: null });
-      store.add({ intent: resolve, seq: 2, destination: "service:web", status: "pending", due: NOW, now: NOW, reason: null });
+      for (const intent of [trigger, resolve]) {
+        const seq = store.enqueue(intent);
+        store.dispatchIntent({ seq, intent, createdAt: NOW }, [{ destination: "service:web", status: "pending", due: NOW, reason: null }], NOW);
+      }
       // Only the oldest pending row per (dedup key, destination) is eligible.
       const heads = store.dueHeads(NOW, 10);
       expect(heads.map((r) => r.intent.id)).toEqual([trigger.id]);
@@ -269,16 +273,17 @@ describe("record stage", () => {
 
       const sent: Notification = { ...at("service:web", trigger), deliveryId: first.id, outcome: { kind: "retry", at: NOW + 1000, reason: "HTTP 503", status: 503, answer: "down" } };
       await recordStage(store)(ctx(), [sent]);
-      expect(store.forAlert(trigger.dedupKey)[0]).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: NOW + 1000, lastError: "HTTP 503" });
+      expect(store.deliveriesForAlert(trigger.dedupKey)[0]).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: NOW + 1000, lastError: "HTTP 503" });
       expect(store.dueHeads(NOW, 10)).toEqual([]);
       expect(store.lastSent(trigger.dedupKey, "service:web")).toBeNull();
 
       await recordStage(store)(ctx(NOW + 1000), [{ ...sent, attempts: 1, outcome: { kind: "sent", status: 202, answer: "ok", ref: null, at: NOW + 1000 } }]);
-      expect(store.forAlert(trigger.dedupKey)[0]).toMatchObject({ status: "sent", attempts: 2, vendorStatus: 202 });
+      expect(store.deliveriesForAlert(trigger.dedupKey)[0]).toMatchObject({ status: "sent", attempts: 2, vendorStatus: 202 });
       expect(store.lastSent(trigger.dedupKey, "service:web")).toEqual({ state: "trigger", ref: null });
       expect(store.dueHeads(NOW + 1000, 10).map((r) => r.intent.id)).toEqual([resolve.id]);
     } finally {
-      db.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

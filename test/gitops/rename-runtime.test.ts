@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRuntime, type Runtime } from "../../runtime/app.js";
 import type { CheckRunner } from "../../runtime/evaluate/run-check.js";
@@ -47,11 +48,17 @@ describe("a renamed monitor keeps its open alert across a rollout", () => {
     });
     return runtime;
   };
-  /** Every intent ever written, sent or not (stop() flushes the outbox). */
-  const intents = (r: Runtime) =>
-    (r.store.db.prepare("SELECT intent FROM outbox ORDER BY seq").all() as Array<{ intent: string }>)
-      .map((row) => JSON.parse(row.intent) as { type: string; id: string })
-      .map((i) => `${i.type} ${i.id}`);
+  /** Every intent ever written, sent or not (stop() flushes the outbox), read from the state database itself. */
+  const intents = (_r: Runtime) => {
+    const db = new BetterSqlite3(join(dir, "state", "state.db"), { readonly: true });
+    try {
+      return (db.prepare("SELECT intent FROM outbox ORDER BY seq").all() as Array<{ intent: string }>)
+        .map((row) => JSON.parse(row.intent) as { type: string; id: string })
+        .map((i) => `${i.type} ${i.id}`);
+    } finally {
+      db.close();
+    }
+  };
 
   it("is not resolved as removed, not re-triggered, and resolves later under the old dedup key", async () => {
     dir = await mkdtemp(join(tmpdir(), "wk-rename-"));
@@ -59,7 +66,7 @@ describe("a renamed monitor keeps its open alert across a rollout", () => {
     // Run 1: monitor `checkout` fires (its trigger stays in the outbox: delivery never started).
     const first = await start(manifestOf([monitorSpec({ id: "checkout" })]));
     await first.tickNow("checkout");
-    const [opened] = first.store.alertsOf("checkout");
+    const [opened] = await first.store.alertsOf("checkout");
     expect(opened).toMatchObject({ state: "firing" });
     const oldKey = opened!.dedupKey;
     expect(oldKey).toMatch(/^wk-checkout-/);
@@ -68,21 +75,21 @@ describe("a renamed monitor keeps its open alert across a rollout", () => {
 
     // Run 2: the monitor is now `checkout-api`, naming its old id; still failing.
     const second = await start(manifestOf([monitorSpec({ id: "checkout-api", previousIds: ["checkout"] })]));
-    expect(second.store.alertsOf("checkout")).toEqual([]);
-    const [carried] = second.store.alertsOf("checkout-api");
+    expect(await second.store.alertsOf("checkout")).toEqual([]);
+    const [carried] = await second.store.alertsOf("checkout-api");
     expect(carried).toMatchObject({ state: "firing", dedupKey: oldKey, sequence: 1 });
     await clock.advance(10_000);
     await second.tickNow("checkout-api");
     // No resolve ("monitor removed") and no second trigger: nobody is paged again.
     expect(intents(second)).toEqual([`trigger ${oldKey}:1`]);
-    expect(second.store.alertsOf("checkout-api").map((a) => a.dedupKey)).toEqual([oldKey]);
+    expect((await second.store.alertsOf("checkout-api")).map((a) => a.dedupKey)).toEqual([oldKey]);
 
     // The target recovers: the incident opened under the old key is the one resolved.
     healthy = true;
     await clock.advance(10_000);
     await second.tickNow("checkout-api");
     expect(intents(second)).toEqual([`trigger ${oldKey}:1`, `resolve ${oldKey}:2`]);
-    const resolve = second.store.undispatched(100).find((s) => s.intent.type === "resolve")!;
+    const resolve = (await second.store.undispatched(100)).find((s) => s.intent.type === "resolve")!;
     expect(resolve.intent).toMatchObject({ id: `${oldKey}:2`, dedupKey: oldKey, monitorId: "checkout-api" });
   });
 

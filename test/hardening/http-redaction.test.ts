@@ -65,7 +65,7 @@ describe("public and detail views leak no URL credentials", () => {
       expect(all, leaked).not.toContain(leaked);
       expect(rt.logs(), leaked).not.toContain(leaked);
     }
-    const stored = [...rt.runtime.store.recentResults("plain"), ...rt.runtime.store.recentResults("tls")];
+    const stored = [...(await rt.runtime.store.recentResults("plain")), ...(await rt.runtime.store.recentResults("tls"))];
     expect(stored.length).toBeGreaterThan(0);
     expect(JSON.stringify(stored)).not.toContain(PASSWORD);
     expect(JSON.stringify(stored)).not.toContain(`api_key=${KEY}`);

@@ -67,7 +67,7 @@ describe("an erroring monitor is visible whatever onError says", () => {
   }, 30_000);
 
   it("changes no alert with onError unknown, yet the status page shows it as erroring, never Operational", async () => {
-    expect(runtime!.store.alertsOf("orders-rate").filter((a) => a.state !== "inactive")).toEqual([]);
+    expect((await runtime!.store.alertsOf("orders-rate")).filter((a) => a.state !== "inactive")).toEqual([]);
     const page = await (await fetch(`${url}/`)).text();
     const row = (name: string) => page.split("\n").find((l) => l.includes(`<th scope="row">${name}</th>`)) ?? "";
     expect(row("Orders rate")).toContain("<td>Unknown: check erroring</td>");

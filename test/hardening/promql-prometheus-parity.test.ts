@@ -10,7 +10,7 @@ import { runCheck } from "../../runtime/checks/index.js";
 import { runPrometheusCheck } from "../../runtime/checks/prometheus/prometheus-check.js";
 import { monitorUnit, runTick, type TickDeps } from "../../runtime/evaluate/tick.js";
 import { createMetrics } from "../../runtime/metrics.js";
-import { SqliteStore } from "../../runtime/store/sqlite-store.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import type { MonitorSpec, Threshold } from "../../sdk/manifest/schema.js";
 import { thresholdHolds } from "../../sdk/threshold.js";
 import { checkContext } from "../support/check-context.js";

@@ -20,6 +20,7 @@ import type { MessageContext } from "../../runtime/notify/types.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import type { ChannelSpec, Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
+import type { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 
 /**
  * A target that echoes the credential it was sent, at any offset of a response header and of a
@@ -134,12 +135,12 @@ describe("secrets echoed by a target never reach results, the store, the API, lo
   const api = async (path: string) => (await fetch(`${apiUrl}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
 
   function storedRows(): string {
-    const tables = runtime.store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    return tables.map((t) => JSON.stringify(runtime.store.db.prepare(`SELECT * FROM "${t.name}"`).all())).join("\n");
+    const tables = (runtime.store as SqliteStore).db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    return tables.map((t) => JSON.stringify((runtime.store as SqliteStore).db.prepare(`SELECT * FROM "${t.name}"`).all())).join("\n");
   }
 
   function lastTrigger(monitorId: string): NotificationIntent {
-    const rows = runtime.store.db.prepare("SELECT intent FROM outbox ORDER BY seq DESC").all() as { intent: string }[];
+    const rows = (runtime.store as SqliteStore).db.prepare("SELECT intent FROM outbox ORDER BY seq DESC").all() as { intent: string }[];
     const intent = rows.map((r) => JSON.parse(r.intent) as NotificationIntent).find((i) => i.monitorId === monitorId && i.type === "trigger");
     if (!intent) throw new Error(`no trigger for ${monitorId}`);
     return intent;
@@ -177,11 +178,11 @@ describe("secrets echoed by a target never reach results, the store, the API, lo
         await runtime.tickNow("echo-long");
         plant = null;
 
-        const latest = runtime.store.recentResults("echo", 1)[0]!;
+        const latest = (await runtime.store.recentResults("echo", 1))[0]!;
         // The planted value did reach the check: the failure is about the echo, with the secret removed.
         expect(latest.message).toMatch(/header x-echo is/);
         const haystacks: Record<string, string> = {
-          resultMessages: ["echo", "echo-long"].map((id) => runtime.store.recentResults(id, 2).map((r) => r.message).join("\n")).join("\n"),
+          resultMessages: (await Promise.all(["echo", "echo-long"].map(async (id) => (await runtime.store.recentResults(id, 2)).map((r) => r.message).join("\n")))).join("\n"),
           store: storedRows(),
           apiMonitor: (await api("/api/monitors/echo")) + (await api("/api/monitors/echo-long")),
           apiLists: (await api("/api/monitors")) + (await api("/api/alerts?all=1")),

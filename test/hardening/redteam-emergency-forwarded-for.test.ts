@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { clientAddress } from "../../runtime/notify/http-io.js";
+import { clientAddress } from "../../runtime/http/http-io.js";
 import { monitorSpec } from "../runtime/support/manifest.js";
 import { startHttpRuntime, type HttpRuntime } from "./support/http-runtime.js";
 

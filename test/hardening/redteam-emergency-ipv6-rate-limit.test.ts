@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rateLimitKey, SlidingWindowLimiter } from "../../runtime/emergency/rate-limit.js";
+import { rateLimitKey, SlidingWindowLimiter } from "../../runtime/inbound/rate-limit.js";
 
 describe("the emergency page's rate limit cannot be dodged by changing addresses within one IPv6 network", () => {
   it("counts every address of one IPv6 /64 against one budget, and IPv4 (mapped or not) per address", () => {

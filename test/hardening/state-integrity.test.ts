@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SqliteStore } from "../../runtime/store/sqlite-store.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import { StateError } from "../../runtime/store/state-error.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
 import { ensureBuild, ROOT, writeArtifact } from "../delivery/support/process.js";
@@ -46,7 +46,7 @@ function writeValidState(state: string): string {
     labels: { region: "eu-west-1", i: String(i) },
     durationMs: 12,
   }));
-  for (let i = 0; i < rows.length; i += 100) store.recordEvaluation("m", [], rows.slice(i, i + 100), [], i);
+  for (let i = 0; i < rows.length; i += 100) store.recordEvaluation({ monitorId: "m", alerts: [], readVersions: {}, results: rows.slice(i, i + 100), intents: [], at: i });
   store.close();
   return join(state, "state.db");
 }

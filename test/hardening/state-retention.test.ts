@@ -7,13 +7,11 @@ import { DEFAULT_RUNTIME_SETTINGS } from "../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../runtime/alerts/intent.js";
 import { newAlert, rulesOf, type Alert } from "../../runtime/alerts/state.js";
 import { evaluate } from "../../runtime/alerts/transition.js";
-import { DeliveryStore } from "../../runtime/notify/store/delivery-store.js";
-import { SilenceStore } from "../../runtime/notify/store/silence-store.js";
 import { Pruner } from "../../runtime/store/pruner.js";
 import { retentionOf } from "../../runtime/store/retention.js";
-import { SqliteStore, type ResultRow } from "../../runtime/store/sqlite-store.js";
-import { replayWindowMs } from "../../runtime/webhooks/event-age.js";
-import { WebhookIds } from "../../runtime/webhooks/webhook-ids.js";
+import type { ResultRow } from "../../runtime/evaluate/evaluation-store.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { replayWindowMs } from "../../runtime/inbound/event-age.js";
 import { FakeClock } from "../runtime/support/fake-clock.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
 
@@ -29,17 +27,15 @@ const rules = rulesOf(manifest.monitors[0]!);
 /** A runtime's stores over one database, with the pruner the runtime starts, on a fake clock. */
 function world(dir: string) {
   const clock = new FakeClock(T0);
-  const store = SqliteStore.open(dir, T0);
+  const store = SqliteStore.open(dir, T0, { webhookReplayWindowMs: replayWindowMs(10 * 60_000) });
   // Eight weeks of commits in seconds: durability against power loss is not what this test is about.
   store.db.pragma("synchronous = OFF");
-  const deliveries = new DeliveryStore(store.db);
-  const silences = new SilenceStore(store.db, manifest);
-  const ids = new WebhookIds(store.db, replayWindowMs(10 * 60_000));
-  const pruner = new Pruner({ stores: [deliveries, silences, ids, store], retention: retentionOf(DEFAULT_RUNTIME_SETTINGS), clock, logger: pino({ level: "silent" }) });
+  const deliveries = store;
+  const pruner = new Pruner({ stores: [store], retention: retentionOf(DEFAULT_RUNTIME_SETTINGS), clock, logger: pino({ level: "silent" }) });
   const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   const counts = () => Object.fromEntries(TABLES.map((t) => [t, count(t)])) as Record<(typeof TABLES)[number], number>;
   const pages = () => (store.db.pragma("page_count", { simple: true }) as number) + 0;
-  return { clock, store, deliveries, silences, ids, pruner, counts, pages };
+  return { clock, store, deliveries, pruner, counts, pages };
 }
 
 describe("everything the runtime stores has a retention", () => {
@@ -55,18 +51,17 @@ describe("everything the runtime stores has a retention", () => {
     const deliver = (now: number, keep: (i: NotificationIntent) => boolean = () => false) => {
       for (const s of store.undispatched(10_000)) {
         if (keep(s.intent)) continue;
-        deliveries.add({ intent: s.intent, seq: s.seq, destination: "pagerduty:shop", status: "pending", due: now, now, reason: null });
-        store.markDispatched(s.seq, now);
+        store.dispatchIntent(s, [{ destination: "pagerduty:shop", status: "pending", due: now, reason: null }], now);
       }
       for (const row of deliveries.dueHeads(now, 10_000)) {
-        deliveries.recordOutcome(row.id, row.attempts, { kind: "sent", status: 202, answer: "{}", ref: null, at: now }, now);
-        deliveries.logSent(row.intent.dedupKey, row.destination, row.intent.type === "resolve" ? "resolve" : "trigger", now, null);
+        const logged = { dedupKey: row.intent.dedupKey, destination: row.destination, state: row.intent.type === "resolve" ? "resolve" : "trigger" };
+        deliveries.recordOutcome({ id: row.id, attemptsBefore: row.attempts, outcome: { kind: "sent", status: 202, answer: "{}", ref: null, at: now }, now, logged });
       }
     };
     const transition = (alert: Alert, failing: boolean, at: number, monitorId: string) => {
       const t = evaluate(alert, failing ? { kind: "failing", value: 500, summary: "down", details: {} } : { kind: "ok", value: 200, summary: "up", details: {} }, at, rules);
       const result: ResultRow = { monitorId, at, ok: !failing, firing: failing, value: failing ? 500 : 200, message: failing ? "HTTP 500" : "HTTP 200", labels: alert.labels, durationMs: 5 };
-      store.recordEvaluation(monitorId, [t.alert], [result], t.intents, at);
+      store.recordEvaluation({ monitorId, alerts: [t.alert], readVersions: {}, results: [result], intents: t.intents, at });
       return t.alert;
     };
 
@@ -78,8 +73,10 @@ describe("everything the runtime stores has a retention", () => {
       id: "wk-stuck:1", type: "trigger", monitorId: "api", dedupKey: "wk-stuck", labels: {}, severity: "critical", summary: "stuck", value: null, details: {}, at, firedAt: at,
     });
     store.enqueue(stuck(T0));
-    deliveries.add({ intent: { ...stuck(T0), id: "wk-parked:1", dedupKey: "wk-parked" }, seq: 0, destination: "pagerduty:shop", status: "pending", due: T0 + 365 * DAY, now: T0, reason: null });
-    const longSilence = w.silences.add({ comment: "migration", createdBy: "ada", startsAt: T0, endsAt: T0 + 70 * DAY, matchers: { monitors: ["api"], services: [], labels: {} } }, T0);
+    const parked = { ...stuck(T0), id: "wk-parked:1", dedupKey: "wk-parked" };
+    const parkedSeq = store.enqueue(parked);
+    store.dispatchIntent({ seq: parkedSeq, intent: parked, createdAt: T0 }, [{ destination: "pagerduty:shop", status: "pending", due: T0 + 365 * DAY, reason: null }], T0);
+    const longSilence = store.addSilence({ comment: "migration", createdBy: "ada", startsAt: T0, endsAt: T0 + 70 * DAY, matchers: { monitors: ["api"], services: [], labels: {} } }, T0);
 
     w.pruner.start();
     const snapshots: Array<{ day: number; counts: ReturnType<typeof w.counts>; pages: number }> = [];
@@ -96,8 +93,8 @@ describe("everything the runtime stores has a retention", () => {
         transition(fired, false, now + 20 * 60_000, monitorId);
         deliver(now + 20 * 60_000, (i) => i.dedupKey === "wk-stuck");
       }
-      w.silences.add({ comment: "deploy", createdBy: "ci", startsAt: now, endsAt: now + HOUR, matchers: { monitors: [monitorId], services: [], labels: {} } }, now);
-      for (let n = 0; n < 3; n++) w.ids.firstTime(`evt-${hour}-${n}`, now);
+      store.addSilence({ comment: "deploy", createdBy: "ci", startsAt: now, endsAt: now + HOUR, matchers: { monitors: [monitorId], services: [], labels: {} } }, now);
+      for (let n = 0; n < 3; n++) store.firstWebhookEvent(`evt-${hour}-${n}`, now);
       await clock.advance(HOUR);
       if (hour % 24 === 23 && (day === 34 || day === 55)) {
         await w.pruner.settled();
@@ -130,8 +127,8 @@ describe("everything the runtime stores has a retention", () => {
     expect(store.alertByKey("wk-api-forever")).toMatchObject({ state: "firing", firedAt: forever.firedAt });
     expect(deliveries.lastSent("wk-api-forever", "pagerduty:shop")).toMatchObject({ state: "trigger" });
     expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-stuck:1"]);
-    expect(deliveries.forAlert("wk-parked")).toEqual([expect.objectContaining({ status: "pending" })]);
-    expect(w.silences.get(longSilence.id)).not.toBeNull();
+    expect(deliveries.deliveriesForAlert("wk-parked")).toEqual([expect.objectContaining({ status: "pending" })]);
+    expect(store.silenceById(longSilence.id)).not.toBeNull();
     // A resolved alert is kept for its retention: yesterday's are still there.
     expect(store.alertByKey(`wk-api-54-0`)).not.toBeNull();
     store.close();
@@ -139,13 +136,12 @@ describe("everything the runtime stores has a retention", () => {
 
   it("a webhook id is remembered at least as long as a replay of it could still be fresh", () => {
     dir = mkdtempSync(join(tmpdir(), "wk-retention-"));
-    const store = SqliteStore.open(dir, T0);
-    const ids = new WebhookIds(store.db, replayWindowMs(30 * 60_000));
-    ids.firstTime("evt-1", T0);
+    const store = SqliteStore.open(dir, T0, { webhookReplayWindowMs: replayWindowMs(30 * 60_000) });
+    store.firstWebhookEvent("evt-1", T0);
     const tiny = { ...retentionOf(DEFAULT_RUNTIME_SETTINGS), inbound: 60_000 };
-    expect(ids.prune(T0 + 20 * 60_000, tiny, 500)).toBe(0);
-    expect(ids.firstTime("evt-1", T0 + 20 * 60_000)).toBe(false);
-    expect(ids.prune(T0 + 32 * 60_000, tiny, 500)).toBe(1);
+    expect(store.prune(T0 + 20 * 60_000, tiny, 500)).toBe(0);
+    expect(store.firstWebhookEvent("evt-1", T0 + 20 * 60_000)).toBe(false);
+    expect(store.prune(T0 + 32 * 60_000, tiny, 500)).toBe(1);
     store.close();
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { newAlert, rulesOf } from "../../runtime/alerts/state.js";
 import { evaluate } from "../../runtime/alerts/transition.js";
-import { pagerDutySignature } from "../../runtime/webhooks/signature.js";
+import { pagerDutySignature } from "../../runtime/inbound/signature.js";
 import { makeHarness, type Harness } from "../delivery/support/harness.js";
 import { testManifest, testMonitor } from "../delivery/support/manifest.js";
 
@@ -52,11 +52,11 @@ describe("PagerDuty webhooks act once, only while fresh, and only on their own e
     const alert = h.store.alertByKey("wk-checkout") ?? newAlert("checkout", {}, "wk-checkout", at);
     const t = evaluate(alert, { kind: "failing", value: 503, summary: "checkout is failing", details: {} }, at, rules);
     expect(t.alert.state).toBe("firing");
-    h.store.commitAlerts([t.alert], t.intents, at);
+    h.store.commitAlerts({ alerts: [t.alert], readVersions: {}, intents: t.intents, at: at });
   };
   const recover = (at: number) => {
     const t = evaluate(h.store.alertByKey("wk-checkout")!, { kind: "ok", value: 200, summary: "ok", details: {} }, at, rules);
-    h.store.commitAlerts([t.alert], t.intents, at);
+    h.store.commitAlerts({ alerts: [t.alert], readVersions: {}, intents: t.intents, at: at });
   };
   const state = () => h.store.alertByKey("wk-checkout")!.state;
 

@@ -83,13 +83,13 @@ describe("runtime (in process, real clock, real targets)", () => {
   };
 
   it("keeps every other monitor on time while a check hangs", async () => {
-    const up = runtime.store.recentResults("site-up");
+    const up = await runtime.store.recentResults("site-up");
     expect(up.length).toBeGreaterThanOrEqual(4);
     const ats = up.map((r) => r.at).sort();
     for (let i = 1; i < ats.length; i++) expect(ats[i]! - ats[i - 1]!).toBe(1000);
     // Ticks started within 250 ms of their schedule although a check never returned.
     expect(Math.max(...lags)).toBeLessThan(250);
-    const stuck = runtime.store.recentResults("stuck");
+    const stuck = await runtime.store.recentResults("stuck");
     expect(stuck.length).toBeGreaterThanOrEqual(1);
     expect(stuck[0]).toMatchObject({ ok: false, firing: true });
   });
@@ -121,7 +121,7 @@ describe("runtime (in process, real clock, real targets)", () => {
     expect(metrics).toMatch(/watchkeeper_alerts\{state="firing"\} [1-9]/);
     expect(metrics).toContain("watchkeeper_outbox_depth");
     expect(logs).toContain('"secret":"MISSING_TOKEN"');
-    expect(runtime.store.recentResults("broken")[0]).toMatchObject({ ok: false, firing: true });
+    expect((await runtime.store.recentResults("broken"))[0]).toMatchObject({ ok: false, firing: true });
   });
 
   it("never writes the canary secret value to the logs", () => {
@@ -131,7 +131,7 @@ describe("runtime (in process, real clock, real targets)", () => {
 
   it("accepts heartbeats for heartbeat monitors and 404s unknown ids with a metric", async () => {
     expect((await json("/heartbeat/cron-job", { method: "POST" })).status).toBe(200);
-    expect(runtime.store.lastHeartbeat("cron-job")).toBeGreaterThan(0);
+    expect(await runtime.store.lastHeartbeat("cron-job")).toBeGreaterThan(0);
     expect((await json("/heartbeat/no-such-job", { method: "POST" })).status).toBe(404);
     expect(await (await fetch(`${url}/metrics`)).text()).toContain("watchkeeper_heartbeat_unknown_total 1");
     expect(logs).toContain("heartbeat for an unknown monitor id");

@@ -12,7 +12,7 @@ import { formatMs } from "../shared/deadline.js";
 export async function runHeartbeatCheck(spec: CheckSpecOf<"heartbeat">, ctx: CheckContext): Promise<CheckResult[]> {
   const allowedMs = durationMs(spec.every) + durationMs(spec.grace);
   const now = ctx.now.getTime();
-  const last = ctx.inbound.lastHeartbeat(ctx.monitorId);
+  const last = await ctx.inbound.lastHeartbeat(ctx.monitorId);
   const details: Record<string, unknown> = {
     expectedEvery: spec.every,
     grace: spec.grace,

@@ -15,8 +15,8 @@ export const DEFAULT_EMERGENCY_HOLD_MS = 60 * 60 * 1000;
  */
 export async function runManualCheck(spec: CheckSpecOf<"manual">, ctx: CheckContext): Promise<CheckResult[]> {
   const holdMs = ctx.emergencyHoldMs ?? DEFAULT_EMERGENCY_HOLD_MS;
-  const press = ctx.inbound.lastEmergency(ctx.monitorId);
-  const resolvedAt = ctx.inbound.lastEmergencyResolved?.(ctx.monitorId) ?? null;
+  const press = await ctx.inbound.lastEmergency(ctx.monitorId);
+  const resolvedAt = (await ctx.inbound.lastEmergencyResolved?.(ctx.monitorId)) ?? null;
   const now = ctx.now.getTime();
   const title = spec.title || "emergency";
   if (press === null) return [calm(`${title}: not pressed`, {})];

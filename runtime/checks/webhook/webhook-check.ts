@@ -8,7 +8,7 @@ import type { CheckContext } from "../types.js";
  * value = 1 for up, 0 for down, null before any report.
  */
 export async function runWebhookCheck(spec: CheckSpecOf<"webhook">, ctx: CheckContext): Promise<CheckResult[]> {
-  const report = ctx.inbound.lastUptimeReport(ctx.monitorId);
+  const report = await ctx.inbound.lastUptimeReport(ctx.monitorId);
   if (report === null) {
     return [{ ok: true, value: null, message: `no ${spec.format} report received yet`, labels: {}, details: { format: spec.format }, durationMs: 0 }];
   }

@@ -1,12 +1,13 @@
 import type { Manifest } from "../../../sdk/manifest/schema.js";
 import type { IntentType } from "../../alerts/intent.js";
+import type { Awaitable } from "../../awaitable.js";
 import type { Stage } from "../pipeline.js";
 import type { Notification } from "../types.js";
 import { isAckOnlyDestination, isEmergency } from "./route-stage.js";
 
 /** The notification log: what was last sent per (dedup key, destination). */
 export interface NotifyLog {
-  lastSent(dedupKey: string, destination: string): { state: string; ref: string | null } | null;
+  lastSent(dedupKey: string, destination: string): Awaitable<{ state: string; ref: string | null } | null>;
 }
 
 /** The state a sent intent leaves at the vendor: a reminder re-sends the trigger. */
@@ -48,7 +49,7 @@ export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
   return async (ctx, items) => {
     const out: Notification[] = [];
     for (const item of items) {
-      const last = log.lastSent(item.intent.dedupKey, item.destination.id);
+      const last = await log.lastSent(item.intent.dedupKey, item.destination.id);
       const monitor = monitors.get(item.intent.monitorId);
       const ackAudience = monitor ? isAckOnlyDestination(monitor, item.destination.id) : false;
       const reason = dedupReason(item.intent.type, last?.state ?? null, ackAudience, isEmergency(item.intent));

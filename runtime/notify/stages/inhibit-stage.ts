@@ -1,10 +1,11 @@
 import type { Manifest } from "../../../sdk/manifest/schema.js";
+import type { Awaitable } from "../../awaitable.js";
 import type { Stage } from "../pipeline.js";
 import type { Notification } from "../types.js";
 
 /** Which monitors have a firing alert right now (tracked from the outbox stream). */
 export interface FiringSource {
-  isMonitorFiring(monitorId: string): boolean;
+  isMonitorFiring(monitorId: string): Awaitable<boolean>;
 }
 
 /**
@@ -25,7 +26,15 @@ export function inhibitStage(manifest: Manifest, firing: FiringSource): Stage {
     for (const item of items) {
       const type = item.intent.type;
       const sources = inhibitedBy.get(item.intent.monitorId);
-      const source = type === "trigger" || type === "remind" ? sources?.find((id) => firing.isMonitorFiring(id)) : undefined;
+      let source: string | undefined;
+      if ((type === "trigger" || type === "remind") && sources) {
+        for (const id of sources) {
+          if (await firing.isMonitorFiring(id)) {
+            source = id;
+            break;
+          }
+        }
+      }
       if (source) ctx.drop(item, `inhibited while ${source} fires`);
       else out.push(item);
     }

@@ -50,7 +50,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const token = deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now);
     if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
 
-    const previous = deps.log.lastSent(item.intent.dedupKey, item.destination.id);
+    const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
     const signal = AbortSignal.any([deps.stopSignal, AbortSignal.timeout(notifier.timeoutMs ?? deps.sendTimeoutMs)]);
     let result: SendResult;
     try {

@@ -1,12 +1,13 @@
 import type { Manifest } from "../../../sdk/manifest/schema.js";
 import type { Stage } from "../pipeline.js";
-import { silenceMatches, type Silence } from "../store/silence-store.js";
+import type { Awaitable } from "../../awaitable.js";
+import { silenceMatches, type Silence } from "../silences.js";
 import type { Notification } from "../types.js";
 import { isEmergency } from "./route-stage.js";
 
 /** Where the silence stage reads the silences in effect (manifest windows and API silences). */
 export interface SilenceSource {
-  active(now: number): Silence[];
+  active(now: number): Awaitable<Silence[]>;
 }
 
 /**
@@ -17,7 +18,7 @@ export interface SilenceSource {
 export function silenceStage(manifest: Manifest, silences: SilenceSource): Stage {
   const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
   return async (ctx, items) => {
-    const active = silences.active(ctx.now);
+    const active = await silences.active(ctx.now);
     if (active.length === 0) return items;
     const out: Notification[] = [];
     for (const item of items) {

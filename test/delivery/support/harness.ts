@@ -5,11 +5,14 @@ import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Manifest } from "../../../sdk/manifest/schema.js";
 import type { AlertControl, ControlOutcome, NotificationIntent } from "../../../runtime/alerts/intent.js";
-import { createDelivery, type DeliveryOptions } from "../../../runtime/notify/index.js";
+import { createDelivery, deliverySettingsFromEnv, type DeliveryOptions } from "../../../runtime/notify/index.js";
+import type { DeliveryRecord } from "../../../runtime/notify/delivery-queue.js";
+import type { Diagnose } from "../../../runtime/inbound/emergency-route.js";
+import { DEFAULT_INBOUND_SETTINGS, registerInboundRoutes } from "../../../runtime/inbound/routes.js";
+import { replayWindowMs } from "../../../runtime/inbound/event-age.js";
 import type { DeliveryService, SecretSource } from "../../../runtime/notify/contract.js";
-import { DeliveryStore } from "../../../runtime/notify/store/delivery-store.js";
-import { SqliteStore } from "../../../runtime/store/sqlite-store.js";
-import { StoreAlertControl } from "../../../runtime/store/alert-control.js";
+import { SqliteStore } from "../../../runtime/store/sqlite/sqlite-store.js";
+import { StoreAlertControl } from "../../../runtime/inbound/alert-control.js";
 import { Router } from "../../../runtime/http/router.js";
 import { closeServer, createHttpServer, listen } from "../../../runtime/server/http-server.js";
 
@@ -45,7 +48,8 @@ export class RecordingAlertControl implements AlertControl {
 export interface Harness {
   dir: string;
   store: SqliteStore;
-  deliveries: DeliveryStore;
+  /** The store's deliveries, as the tests read them. */
+  deliveries: { forAlert(dedupKey: string): DeliveryRecord[]; recent(limit: number): DeliveryRecord[] };
   delivery: DeliveryService;
   lines: string[];
   alerts: RecordingAlertControl;
@@ -61,7 +65,8 @@ export interface Harness {
 export function makeHarness(o: {
   manifest: Manifest;
   secrets: Record<string, string>;
-  options?: DeliveryOptions;
+  /** Delivery tuning, plus the environment and inbound options the command would pass. */
+  options?: DeliveryOptions & { env?: Record<string, string | undefined>; diagnose?: Diagnose; emergencyAttemptsPerMinute?: number };
   dir?: string;
   knownAlerts?: string[];
   clock?: () => number;
@@ -69,22 +74,21 @@ export function makeHarness(o: {
   realAlerts?: boolean;
 }): Harness {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), "wk-delivery-"));
-  const store = SqliteStore.open(dir);
+  const store = SqliteStore.open(dir, Date.now(), { webhookReplayWindowMs: replayWindowMs(10 * 60_000) });
+  const { env = {}, diagnose, emergencyAttemptsPerMinute, ...deliveryOptions } = o.options ?? {};
+  const clock = o.clock ?? (() => Date.now());
   const { logger, lines } = captureLogger();
   const alerts = new RecordingAlertControl(new Set(o.knownAlerts ?? []));
   const delivery = createDelivery(
     {
       manifest: o.manifest,
-      db: store.db,
-      outbox: store,
-      alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest) : alerts,
-      inbound: store,
+      store,
       secrets: secretsOf(o.secrets),
       logger,
-      clock: o.clock ?? (() => Date.now()),
+      clock,
       registry: new Registry(),
     },
-    { pollMs: 10, backoff: { initialMs: 50, maxMs: 400 }, env: {}, ...o.options },
+    { pollMs: 10, backoff: { initialMs: 50, maxMs: 400 }, ...deliveryOptions, settings: deliverySettingsFromEnv(env) },
   );
   let closed = false;
   let server: ReturnType<typeof createHttpServer> | null = null;
@@ -98,13 +102,23 @@ export function makeHarness(o: {
   return {
     dir,
     store,
-    deliveries: new DeliveryStore(store.db),
+    deliveries: { forAlert: (key) => store.deliveriesForAlert(key), recent: (limit) => store.recentDeliveries(limit) },
     delivery,
     lines,
     alerts,
     async serve() {
       const router = new Router();
       delivery.registerRoutes(router);
+      registerInboundRoutes(router, {
+        manifest: o.manifest,
+        store,
+        alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest) : alerts,
+        secret: (name) => o.secrets[name],
+        logger,
+        clock,
+        settings: { ...DEFAULT_INBOUND_SETTINGS, ...(emergencyAttemptsPerMinute ? { emergencyAttemptsPerMinute } : {}) },
+        diagnose,
+      });
       server = createHttpServer(router, logger);
       const addr = await listen(server, 0, "127.0.0.1");
       return `http://127.0.0.1:${addr.port}`;

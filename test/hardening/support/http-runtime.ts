@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { createRuntime, type Runtime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
-import { createDelivery } from "../../../runtime/notify/index.js";
+import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
+import { inboundSettingsFromEnv } from "../../../runtime/inbound/routes.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
 import { DEFAULT_RUNTIME_SETTINGS, type Manifest, type MonitorSpec, type RuntimeSettings } from "../../../sdk/manifest/schema.js";
 import { manifestOf } from "../../runtime/support/manifest.js";
@@ -48,7 +49,8 @@ export async function startHttpRuntime(o: {
     stateDir: join(dir, "state"),
     logger: createLogger({ secretValues: () => secrets.values(), destination, level: "debug" }),
     secrets,
-    delivery: (deps) => createDelivery(deps, { env }),
+    delivery: (deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) }),
+    inbound: { settings: inboundSettingsFromEnv(env) },
     port: 0,
     host: "127.0.0.1",
     spreadMs: 0,

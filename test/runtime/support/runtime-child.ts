@@ -11,7 +11,7 @@ import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
-import { createDelivery } from "../../../runtime/notify/index.js";
+import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
 
 const env = process.env;
@@ -32,7 +32,7 @@ const runtime = await createRuntime({
   spreadMs: Number(env.WK_CHILD_SPREAD_MS ?? "0"),
   concurrency: Number(env.WK_CHILD_CONCURRENCY ?? "64"),
   ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
-  ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { env })) satisfies DeliveryFactory } : {}),
+  ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) })) satisfies DeliveryFactory } : {}),
   ...(env.WK_CHILD_LAGS ? { onLag: (ms: number) => void lags.push([Date.now(), ms]) } : {}),
 });
 const url = await runtime.start();

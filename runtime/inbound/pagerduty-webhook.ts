@@ -2,10 +2,10 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
 import { sendJson, type Handler } from "../http/router.js";
-import { header, parseJson } from "../notify/http-io.js";
+import { header, parseJson } from "../http/http-io.js";
 import { eventAge } from "./event-age.js";
 import { verifyPagerDutySignature } from "./signature.js";
-import type { WebhookIds } from "./webhook-ids.js";
+import type { WebhookIdLog } from "./webhook-ids.js";
 
 export const PAGERDUTY_WEBHOOK_SECRET = "PAGERDUTY_WEBHOOK_SECRET";
 
@@ -35,7 +35,7 @@ const ACTED_ON = new Set(["incident.acknowledged", "incident.resolved"]);
 
 export interface PagerDutyWebhookDeps {
   alerts: AlertControl;
-  ids: WebhookIds;
+  ids: WebhookIdLog;
   secret(name: string): string | undefined;
   logger: Logger;
   clock: () => number;
@@ -53,7 +53,7 @@ export interface PagerDutyWebhookDeps {
  * replay or an old event is not going to become acceptable by being sent again.
  */
 export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
-  return (req, res, _params, raw) => {
+  return async (req, res, _params, raw) => {
     const secret = deps.secret(PAGERDUTY_WEBHOOK_SECRET);
     const signature = header(req, "x-pagerduty-signature");
     if (!secret) {
@@ -77,7 +77,7 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
       deps.logger.warn({ eventId: event.id, eventType: event.event_type, occurredAt: event.occurred_at }, `PagerDuty webhook not acted on: ${age.reason}`);
       return sendJson(res, 200, { status: "stale", reason: age.reason });
     }
-    if (!deps.ids.firstTime(event.id, now)) {
+    if (!(await deps.ids.firstWebhookEvent(event.id, now))) {
       deps.logger.info({ eventId: event.id }, "PagerDuty webhook replay ignored");
       return sendJson(res, 200, { status: "duplicate" });
     }
@@ -91,12 +91,12 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
     try {
       outcome =
         event.event_type === "incident.resolved"
-          ? deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt)
+          ? await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt)
           : // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
-            deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
+            await deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
     } catch (error) {
       // Not done, so not remembered: PagerDuty's retry of the 500 gets another go.
-      deps.ids.forget(event.id);
+      await deps.ids.forgetWebhookEvent(event.id);
       throw error;
     }
     const done = event.event_type === "incident.resolved" ? "resolved" : "acknowledged";

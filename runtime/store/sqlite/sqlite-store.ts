@@ -1,52 +1,57 @@
 import type { Database, Statement } from "better-sqlite3";
-import type { Alert } from "../alerts/state.js";
-import type { NotificationIntent, OutboxReader, OutboxWriter, StoredIntent } from "../alerts/intent.js";
-import type { InboundEvents, UptimeReport } from "../checks/types.js";
+import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
+import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
+import type { Alert } from "../../alerts/state.js";
+import type { UptimeReport } from "../../checks/types.js";
+import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
+import type { AttemptRecord, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
+import type { NewSilence, Silence } from "../../notify/silences.js";
+import type { Store } from "../port.js";
+import type { RetentionMs } from "../retention.js";
+import { SqliteDeliveries } from "./deliveries.js";
 import { ensureStateFolder, openStateDatabase } from "./open-database.js";
-import type { Prunable, RetentionMs } from "./retention.js";
+import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
+import { SqliteWebhookIds } from "./webhook-ids.js";
 
-/** One recorded check result (the last RECENT_RESULTS per monitor are kept). */
-export interface ResultRow {
-  monitorId: string;
-  at: number;
-  ok: boolean;
-  /** Whether the alert condition held; null when the evaluation was unknown. */
-  firing: boolean | null;
-  value: number | null;
-  message: string;
-  labels: Record<string, string>;
-  durationMs: number;
-  /** Why the evaluation failed (check error, condition threw); null or absent when it ran. */
-  error?: string | null;
-}
-
-export const RECENT_RESULTS = 50;
 const PRUNE_EVERY = 10;
 
+export interface SqliteStoreOptions {
+  /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
+  webhookReplayWindowMs?: number;
+}
+
 /**
- * The embedded store: SQLite in WAL mode under the state folder. It holds alerts, recent results,
- * the intents outbox and inbound events; an evaluation's alert changes, result rows and intents
- * commit in one transaction, so a kill can never separate a transition from its notification.
+ * The embedded store: SQLite in WAL mode under the state folder, held by the folder's lock. It
+ * implements the whole Store port; each named atomic operation is one SQLite transaction, so a
+ * kill can never separate a transition from its notification, or a delivery from its outbox mark.
+ * It answers synchronously (better-sqlite3), which the port's Awaitable allows.
  */
-export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, Prunable {
+export class SqliteStore implements Store {
   private readonly s: Record<string, Statement>;
   private readonly sincePrune = new Map<string, number>();
-  private readonly recordTx: (monitorId: string, alerts: Alert[], results: ResultRow[], intents: NotificationIntent[], at: number) => void;
+  private readonly deliveries: SqliteDeliveries;
+  private readonly silenceRows: SqliteSilences;
+  private readonly webhookIds: SqliteWebhookIds;
+  private readonly webhookReplayWindowMs: number;
 
   private constructor(
+    /** The raw database, for the adapter's own tests; everything else goes through the port. */
     readonly db: Database,
     private readonly lock: StateLock,
+    options: SqliteStoreOptions,
   ) {
+    this.webhookReplayWindowMs = options.webhookReplayWindowMs ?? 0;
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      alertsOf: p("SELECT data FROM alerts WHERE monitor_id = ?"),
-      alertByKey: p("SELECT data FROM alerts WHERE dedup_key = ?"),
+      alertsOf: p("SELECT data, version FROM alerts WHERE monitor_id = ?"),
+      alertByKey: p("SELECT data, version FROM alerts WHERE dedup_key = ?"),
+      versionOf: p("SELECT version FROM alerts WHERE dedup_key = ?"),
       alertStates: p("SELECT state, COUNT(*) AS n FROM alerts GROUP BY state"),
       allAlerts: p("SELECT data FROM alerts ORDER BY monitor_id, dedup_key"),
       upsertAlert: p(
-        "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?) " +
-          "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at",
+        "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at, version) VALUES (?, ?, ?, ?, ?, 1) " +
+          "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at, version = alerts.version + 1",
       ),
       insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       pruneResults: p(
@@ -56,6 +61,7 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
       latestResults: p("SELECT r.* FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id"),
       enqueue: p("INSERT OR IGNORE INTO outbox (id, dedup_key, intent, created_at) VALUES (?, ?, ?, ?)"),
       seqOf: p("SELECT seq FROM outbox WHERE id = ?"),
+      dispatchedAt: p("SELECT dispatched_at FROM outbox WHERE seq = ?"),
       undispatched: p("SELECT seq, intent, created_at FROM outbox WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?"),
       markDispatched: p("UPDATE outbox SET dispatched_at = ? WHERE seq = ? AND dispatched_at IS NULL"),
       depth: p("SELECT COUNT(*) AS n FROM outbox WHERE dispatched_at IS NULL"),
@@ -82,61 +88,75 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
       ),
     };
-    this.recordTx = db.transaction((monitorId, alerts, results, intents, at) => {
-      for (const alert of alerts) this.putAlert(alert);
-      for (const r of results) {
-        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs, r.error ?? null);
-      }
-      // Pruning on every write costs a range delete per check; every PRUNE_EVERY writes keeps the
-      // table within RECENT_RESULTS + PRUNE_EVERY rows per monitor at a tenth of the cost.
-      const written = (this.sincePrune.get(monitorId) ?? 0) + results.length;
-      if (written >= PRUNE_EVERY) this.s.pruneResults!.run(monitorId, monitorId);
-      this.sincePrune.set(monitorId, written >= PRUNE_EVERY ? 0 : written);
-      for (const intent of intents) this.enqueueAt(intent, at);
-    });
+    this.deliveries = new SqliteDeliveries(db);
+    this.silenceRows = new SqliteSilences(db);
+    this.webhookIds = new SqliteWebhookIds(db);
+    // The folder's lock is ours: a claim still stored was a dead process's.
+    this.deliveries.releaseAllClaims();
   }
 
-  /** Opens (creating when needed) `state.db` in the state folder. */
   /**
    * Opens (creating when needed) `state.db` in the state folder, holding the folder's lock until
    * close(). Throws a StateError when another runtime holds the folder, or the database is
    * corrupt or cannot be written.
    */
-  static open(stateDir: string, now: number = Date.now()): SqliteStore {
+  static open(stateDir: string, now: number = Date.now(), options: SqliteStoreOptions = {}): SqliteStore {
     ensureStateFolder(stateDir);
     // The lock comes first: checking or migrating a database another runtime is writing is unsafe.
     const lock = StateLock.acquire(stateDir, now);
     try {
-      return new SqliteStore(openStateDatabase(stateDir), lock);
+      return new SqliteStore(openStateDatabase(stateDir), lock, options);
     } catch (error) {
       lock.release();
       throw error;
     }
   }
 
-  /**
-   * Commits one evaluation of a monitor: the alerts it changed, its result rows and the intents
-   * the transitions emitted, all or nothing.
-   */
-  recordEvaluation(monitorId: string, alerts: Alert[], results: ResultRow[], intents: NotificationIntent[], at: number): void {
-    this.recordTx(monitorId, alerts, results, intents, at);
+  readAlerts(monitorId: string): VersionedAlert[] {
+    return (this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>).map(versioned);
+  }
+
+  readAlert(dedupKey: string): VersionedAlert | null {
+    const row = this.s.alertByKey!.get(dedupKey) as { data: string; version: number } | undefined;
+    return row ? versioned(row) : null;
+  }
+
+  /** Commits one evaluation: the alerts it changed, its result rows and its intents, all or nothing. */
+  recordEvaluation(c: EvaluationCommit): CommitOutcome {
+    return this.db.transaction((): CommitOutcome => {
+      const conflicts = this.conflictsOf(c);
+      if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
+      for (const alert of c.alerts) this.putAlert(alert);
+      for (const r of c.results) {
+        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs, r.error ?? null);
+      }
+      // Pruning on every write costs a range delete per check; every PRUNE_EVERY writes keeps the
+      // table within RECENT_RESULTS + PRUNE_EVERY rows per monitor at a tenth of the cost.
+      const written = (this.sincePrune.get(c.monitorId) ?? 0) + c.results.length;
+      if (written >= PRUNE_EVERY) this.s.pruneResults!.run(c.monitorId, c.monitorId);
+      this.sincePrune.set(c.monitorId, written >= PRUNE_EVERY ? 0 : written);
+      for (const intent of c.intents) this.enqueueAt(intent, c.at);
+      return { kind: "committed" };
+    })();
   }
 
   /** Writes alert changes and their intents atomically (rollout, acknowledgements, outside resolves). */
-  commitAlerts(alerts: Alert[], intents: NotificationIntent[], at: number): void {
-    this.db.transaction(() => {
-      for (const alert of alerts) this.putAlert(alert);
-      for (const intent of intents) this.enqueueAt(intent, at);
+  commitAlerts(c: AlertCommit): CommitOutcome {
+    return this.db.transaction((): CommitOutcome => {
+      const conflicts = this.conflictsOf(c);
+      if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
+      for (const alert of c.alerts) this.putAlert(alert);
+      for (const intent of c.intents) this.enqueueAt(intent, c.at);
+      return { kind: "committed" };
     })();
   }
 
   alertsOf(monitorId: string): Alert[] {
-    return (this.s.alertsOf!.all(monitorId) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Alert);
+    return this.readAlerts(monitorId).map((r) => r.alert);
   }
 
   alertByKey(dedupKey: string): Alert | null {
-    const row = this.s.alertByKey!.get(dedupKey) as { data: string } | undefined;
-    return row ? (JSON.parse(row.data) as Alert) : null;
+    return this.readAlert(dedupKey)?.alert ?? null;
   }
 
   allAlerts(): Alert[] {
@@ -175,6 +195,80 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
 
   markDispatched(seq: number, at: number): void {
     this.s.markDispatched!.run(at, seq);
+  }
+
+  dispatchIntent(stored: StoredIntent, deliveries: NewDelivery[], now: number): boolean {
+    return this.db.transaction((): boolean => {
+      const row = this.s.dispatchedAt!.get(stored.seq) as { dispatched_at: number | null } | undefined;
+      if (!row || row.dispatched_at !== null) return false;
+      this.deliveries.add(stored, deliveries, now);
+      this.s.markDispatched!.run(now, stored.seq);
+      return true;
+    })();
+  }
+
+  dueHeads(now: number, limit: number): DeliveryRow[] {
+    return this.deliveries.dueHeads(now, limit);
+  }
+
+  claim(ids: number[], now: number, leaseMs: number): number[] {
+    return this.db.transaction(() => ids.filter((id) => this.deliveries.claim(id, now, leaseMs)))();
+  }
+
+  recordOutcome(attempt: AttemptRecord): void {
+    this.db.transaction(() => this.deliveries.recordOutcome(attempt))();
+  }
+
+  markSkipped(id: number, attempts: number, reason: string, now: number): void {
+    this.deliveries.markSkipped(id, attempts, reason, now);
+  }
+
+  nextDueAt(): number | null {
+    return this.deliveries.nextDueAt();
+  }
+
+  pendingCount(): number {
+    return this.deliveries.pendingCount();
+  }
+
+  deliveriesForAlert(dedupKey: string): DeliveryRecord[] {
+    return this.deliveries.forAlert(dedupKey);
+  }
+
+  recentDeliveries(limit: number): DeliveryRecord[] {
+    return this.deliveries.recent(limit);
+  }
+
+  lastSent(dedupKey: string, destination: string): { state: string; ref: string | null } | null {
+    return this.deliveries.lastSent(dedupKey, destination);
+  }
+
+  isMonitorFiring(monitorId: string): boolean {
+    return this.deliveries.isMonitorFiring(monitorId);
+  }
+
+  addSilence(input: NewSilence, now: number): Silence {
+    return this.silenceRows.add(input, now);
+  }
+
+  expireSilence(id: string, now: number): boolean {
+    return this.silenceRows.expire(id, now);
+  }
+
+  currentSilences(now: number): Silence[] {
+    return this.silenceRows.current(now);
+  }
+
+  silenceById(id: string): Silence | null {
+    return this.silenceRows.byId(id);
+  }
+
+  firstWebhookEvent(id: string, now: number): boolean {
+    return this.webhookIds.firstTime(id, now);
+  }
+
+  forgetWebhookEvent(id: string): void {
+    this.webhookIds.forget(id);
   }
 
   depth(): number {
@@ -225,12 +319,17 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
   }
 
   /**
-   * Deletes dispatched outbox rows older than `notifications`, inactive alerts not evaluated for
-   * `resolvedAlerts` (and with no intent left in the outbox), and the results of monitors that
-   * wrote none for `results`. Undispatched intents and pending or firing alerts are never touched.
+   * Deletes, at most `limit` rows per table per call: finished deliveries and the log of resolved
+   * alerts, ended API silences, webhook ids past max(inbound, replay window), dispatched outbox
+   * rows, inactive alerts with no intent left in the outbox, and the results of monitors that
+   * wrote none for `results`. Pending deliveries, undispatched intents and pending or firing
+   * alerts are never touched. Deliveries go before the outbox before alerts.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
-    let deleted = this.s.pruneOutbox!.run(now - retention.notifications, limit).changes;
+    let deleted = this.deliveries.prune(now, retention, limit);
+    deleted += this.silenceRows.prune(now, retention, limit);
+    deleted += this.webhookIds.prune(now, Math.max(retention.inbound, this.webhookReplayWindowMs), limit);
+    deleted += this.s.pruneOutbox!.run(now - retention.notifications, limit).changes;
     deleted += this.s.pruneAlerts!.run(now - retention.resolvedAlerts, limit).changes;
     let budget = limit;
     for (const { monitor_id } of this.s.staleResultMonitors!.all(now - retention.results) as Array<{ monitor_id: string }>) {
@@ -247,6 +346,17 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
     this.lock.release();
   }
 
+  private conflictsOf(c: AlertCommit): string[] {
+    const out: string[] = [];
+    for (const alert of c.alerts) {
+      const expected = c.readVersions[alert.dedupKey];
+      if (expected === undefined) continue;
+      const row = this.s.versionOf!.get(alert.dedupKey) as { version: number } | undefined;
+      if ((row?.version ?? 0) !== expected) out.push(alert.dedupKey);
+    }
+    return out;
+  }
+
   private putAlert(alert: Alert): void {
     this.s.upsertAlert!.run(alert.dedupKey, alert.monitorId, alert.state, JSON.stringify(alert), alert.updatedAt);
   }
@@ -256,6 +366,10 @@ export class SqliteStore implements OutboxReader, OutboxWriter, InboundEvents, P
     if (info.changes > 0) return Number(info.lastInsertRowid);
     return (this.s.seqOf!.get(intent.id) as { seq: number }).seq;
   }
+}
+
+function versioned(row: { data: string; version: number }): VersionedAlert {
+  return { alert: JSON.parse(row.data) as Alert, version: row.version };
 }
 
 interface RawResult {

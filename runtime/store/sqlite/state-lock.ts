@@ -2,7 +2,7 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { StateError, stateErrorOf } from "./state-error.js";
+import { StateError, stateErrorOf } from "../state-error.js";
 
 export const LOCK_FILE = "runtime.lock";
 /** Who holds the lock, for the message the next runtime prints; the lock itself is LOCK_FILE. */

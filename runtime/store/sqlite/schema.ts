@@ -1,8 +1,8 @@
 import type { Database } from "better-sqlite3";
-import { StateError } from "./state-error.js";
+import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -48,6 +48,58 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX outbox_dispatched ON outbox (dispatched_at) WHERE dispatched_at IS NOT NULL;
     CREATE INDEX outbox_dedup_key ON outbox (dedup_key);
     CREATE INDEX alerts_inactive ON alerts (updated_at) WHERE state = 'inactive';
+  `,
+  // Delivery's tables join the one migration path (earlier builds created them on the side, hence
+  // IF NOT EXISTS); alerts get the version a transition commits against; deliveries get claims.
+  4: `
+    CREATE TABLE IF NOT EXISTS delivery_deliveries (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      intent_id TEXT NOT NULL,
+      outbox_seq INTEGER NOT NULL,
+      destination TEXT NOT NULL,
+      dedup_key TEXT NOT NULL,
+      type TEXT NOT NULL,
+      intent_json TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'skipped', 'suppressed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL,
+      first_due_at INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      sent_at INTEGER,
+      last_error TEXT,
+      vendor_status INTEGER,
+      vendor_answer TEXT,
+      UNIQUE (intent_id, destination)
+    );
+    CREATE INDEX IF NOT EXISTS delivery_deliveries_queue ON delivery_deliveries (status, dedup_key, destination, id);
+    CREATE INDEX IF NOT EXISTS delivery_deliveries_due ON delivery_deliveries (status, next_attempt_at);
+    CREATE TABLE IF NOT EXISTS delivery_notify_log (
+      dedup_key TEXT NOT NULL,
+      destination TEXT NOT NULL,
+      last_state TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      vendor_ref TEXT,
+      PRIMARY KEY (dedup_key, destination)
+    );
+    CREATE TABLE IF NOT EXISTS delivery_firing (dedup_key TEXT PRIMARY KEY, monitor_id TEXT NOT NULL, since INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS delivery_silences (
+      id TEXT PRIMARY KEY,
+      comment TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      starts_at INTEGER NOT NULL,
+      ends_at INTEGER NOT NULL,
+      matchers_json TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS delivery_webhook_ids (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS delivery_deliveries_finished ON delivery_deliveries (updated_at) WHERE status <> 'pending';
+    CREATE INDEX IF NOT EXISTS delivery_notify_log_resolved ON delivery_notify_log (sent_at) WHERE last_state = 'resolve';
+    CREATE INDEX IF NOT EXISTS delivery_silences_ends ON delivery_silences (ends_at);
+    CREATE INDEX IF NOT EXISTS delivery_webhook_ids_received ON delivery_webhook_ids (received_at);
+    CREATE INDEX IF NOT EXISTS delivery_firing_monitor ON delivery_firing (monitor_id);
+    ALTER TABLE alerts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE delivery_deliveries ADD COLUMN claimed_until INTEGER;
   `,
 };
 

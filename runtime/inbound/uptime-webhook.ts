@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { InboundEvents } from "../checks/types.js";
 import { sendJson, type Handler } from "../http/router.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
-import { header, parseJson } from "../notify/http-io.js";
+import { header, parseJson } from "../http/http-io.js";
 import { truncate } from "../text/truncate.js";
 import { safeEqual } from "./signature.js";
 
@@ -35,7 +35,7 @@ export function parseUptimeReport(format: "nodeping" | "generic", body: unknown)
  * `Authorization` header or `?token=`, and is compared in constant time.
  */
 export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: InboundEvents; secret(name: string): string | undefined; logger: Logger; clock: () => number }): Handler {
-  return (req, res, params, raw) => {
+  return async (req, res, params, raw) => {
     const monitor = deps.manifest.monitors.find((m) => m.id === params["monitor"]);
     if (!monitor || monitor.check.kind !== "webhook") return sendJson(res, 404, { error: "no webhook monitor with that id" });
     const expected = deps.secret(monitor.check.token.secret);
@@ -47,7 +47,7 @@ export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: Inboun
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));
     if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
-    deps.inbound.recordUptimeReport(monitor.id, { ...report, at: deps.clock() });
+    await deps.inbound.recordUptimeReport(monitor.id, { ...report, at: deps.clock() });
     sendJson(res, 202, { status: "recorded", up: report.up });
   };
 }

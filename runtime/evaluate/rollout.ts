@@ -1,8 +1,8 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { AlertStore } from "../alerts/alert-store.js";
 import type { Alert } from "../alerts/state.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { resolve } from "../alerts/transition.js";
-import type { SqliteStore } from "./sqlite-store.js";
 
 /** What a manifest rollout did to the stored alerts. */
 export interface RolloutReport {
@@ -22,14 +22,14 @@ export interface RolloutReport {
  * new one lists in `previousIds` become the new monitor's, dedup keys and sequence kept.
  * Rows are kept (inactive) so intent sequence numbers never repeat if a monitor id comes back.
  */
-export function rollOut(store: SqliteStore, manifest: Manifest, now: number): RolloutReport {
+export async function rollOut(store: AlertStore, manifest: Manifest, now: number): Promise<RolloutReport> {
   const kept = new Set(manifest.monitors.map((m) => m.id));
   const renamedTo = new Map<string, string>();
   for (const m of manifest.monitors) for (const old of m.previousIds ?? []) if (!kept.has(old) && !renamedTo.has(old)) renamedTo.set(old, m.id);
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const report: RolloutReport = { carried: [], resolved: [], dropped: [] };
-  for (const alert of store.allAlerts()) {
+  for (const alert of await store.allAlerts()) {
     if (kept.has(alert.monitorId) || alert.state === "inactive") continue;
     const heir = renamedTo.get(alert.monitorId);
     if (heir !== undefined) {
@@ -50,6 +50,7 @@ export function rollOut(store: SqliteStore, manifest: Manifest, now: number): Ro
     intents.push(...t.intents);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);
   }
-  if (changed.length > 0) store.commitAlerts(changed, intents, now);
+  // Unconditional: in embedded mode this runtime is the only writer (scale-out rollouts need versions).
+  if (changed.length > 0) await store.commitAlerts({ alerts: changed, readVersions: {}, intents, at: now });
   return report;
 }

@@ -5,9 +5,9 @@ import type { NotificationIntent, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
 import { sendText, type Router } from "../http/router.js";
 import { refuseCrossOrigin } from "../http/api-auth.js";
-import { clientAddress, header } from "../notify/http-io.js";
+import { clientAddress, header } from "../http/http-io.js";
 import { truncate } from "../notify/redact.js";
-import { safeEqual } from "../webhooks/signature.js";
+import { safeEqual } from "./signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
 import { FormTokens } from "./form-token.js";
 import { rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
@@ -103,7 +103,7 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     const diagnostics = await runBounded(deps, monitor, now);
     // Recorded right before the trigger is queued, so the manual check's own tick (which reads the
     // press) cannot page ahead of this report and its diagnostics.
-    deps.inbound.recordEmergency(monitor.id, now, reported);
+    await deps.inbound.recordEmergency(monitor.id, now, reported);
     const dedupKey = alertKey(monitor.id, {});
     const intent: NotificationIntent = {
       id: `${dedupKey}:emergency:${now}`,
@@ -118,7 +118,7 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
       at: now,
       firedAt: now,
     };
-    deps.outbox.enqueue(intent);
+    await deps.outbox.enqueue(intent);
     deps.logger.info({ monitor: monitor.id, client }, "emergency reported; page queued");
     sendText(res, 202, emergencyConfirmation(title, monitor.check.title || monitor.name), HTML);
   });

@@ -2,7 +2,7 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrate } from "./schema.js";
-import { corruptState, StateError, stateErrorOf } from "./state-error.js";
+import { corruptState, StateError, stateErrorOf } from "../state-error.js";
 
 export const DATABASE_FILE = "state.db";
 

@@ -1,0 +1,73 @@
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { AlertStore } from "../alerts/alert-store.js";
+import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
+import type { Alert } from "../alerts/state.js";
+import { acknowledge, resolve, type IntentRules, type Transition } from "../alerts/transition.js";
+import type { InboundEvents } from "../checks/types.js";
+
+/** Re-reads after a conflicting write before giving up; a conflict means another writer just moved the alert. */
+const CONFLICT_RETRIES = 5;
+
+/**
+ * How much earlier than the alert's firing an incident's creation may look and still be this
+ * firing's incident: PagerDuty's clock and ours disagree by this much at most. An incident opened
+ * further back belongs to an earlier episode, whose late acknowledge or resolve must not touch
+ * the current one. (A flap shorter than this cannot be told apart; 30 s covers a poorly synced clock.)
+ */
+export const EPISODE_SKEW_MS = 30_000;
+
+/**
+ * Acknowledge and resolve from outside (PagerDuty v3 webhooks): each changes the alert and writes
+ * its intent in one store commit, so ack channels and other channels hear about it durably. The
+ * commit is against the version read; when an evaluation (on this replica or another) moved the
+ * alert in between, the change is recomputed from the new state.
+ */
+export class StoreAlertControl implements AlertControl {
+  private readonly rules: Map<string, IntentRules>;
+  private readonly manual: Set<string>;
+
+  constructor(
+    private readonly store: AlertStore & Pick<InboundEvents, "recordEmergencyResolved">,
+    manifest: Manifest,
+  ) {
+    this.rules = new Map(manifest.monitors.map((m) => [m.id, { severity: m.severity, labels: m.labels }]));
+    this.manual = new Set(manifest.monitors.filter((m) => m.check.kind === "manual").map((m) => m.id));
+  }
+
+  async acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): Promise<ControlOutcome> {
+    return (await this.apply(dedupKey, at, incidentOpenedAt, (alert) => acknowledge(alert, by, at, this.rulesOf(alert.monitorId)))).outcome;
+  }
+
+  async resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): Promise<ControlOutcome> {
+    const { outcome, monitorId } = await this.apply(dedupKey, at, incidentOpenedAt, (alert) => resolve(alert, { reason }, at, this.rulesOf(alert.monitorId)));
+    // An emergency resolved in PagerDuty is over: the manual check must not fire again on its next tick.
+    if (outcome === "applied" && monitorId && this.manual.has(monitorId)) await this.store.recordEmergencyResolved?.(monitorId, at);
+    return outcome;
+  }
+
+  private async apply(
+    dedupKey: string,
+    at: number,
+    incidentOpenedAt: number,
+    change: (alert: Alert) => Transition,
+  ): Promise<{ outcome: ControlOutcome; monitorId?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const read = await this.store.readAlert(dedupKey);
+      if (!read || read.alert.state !== "firing") return { outcome: "not-firing" };
+      if (!ofCurrentFiring(read.alert, incidentOpenedAt)) return { outcome: "earlier-episode" };
+      const t = change(read.alert);
+      const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, at });
+      if (outcome.kind === "committed") return { outcome: "applied", monitorId: read.alert.monitorId };
+      if (attempt >= CONFLICT_RETRIES) throw new Error(`alert ${dedupKey} kept changing under the ${attempt + 1} attempts to update it`);
+    }
+  }
+
+  private rulesOf(monitorId: string): IntentRules {
+    return this.rules.get(monitorId) ?? { severity: "critical", labels: {} };
+  }
+}
+
+/** Whether an incident opened at `incidentOpenedAt` can be the one this firing alert opened. */
+function ofCurrentFiring(alert: Alert, incidentOpenedAt: number): boolean {
+  return alert.firedAt === null || incidentOpenedAt >= alert.firedAt - EPISODE_SKEW_MS;
+}

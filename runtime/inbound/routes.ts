@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { durationMs } from "../../sdk/duration.js";
+import { runtimeSettingsOf, type DiagnosticSpec, type Manifest } from "../../sdk/manifest/schema.js";
+import type { AlertControl, OutboxWriter } from "../alerts/intent.js";
+import type { InboundEvents } from "../checks/types.js";
+import { tokenEquals } from "../http/api-auth.js";
+import { sendJson, type Router } from "../http/router.js";
+import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
+import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
+import { uptimeWebhookHandler } from "./uptime-webhook.js";
+import type { WebhookIdLog } from "./webhook-ids.js";
+
+/** Inbound tuning the command reads from the environment (WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS, WK_TRUST_PROXY). */
+export interface InboundSettings {
+  emergencyDiagnosticsTimeoutMs: number;
+  /** Honour X-Forwarded-For for the emergency page's rate limit (only behind a trusted proxy). */
+  trustProxy: boolean;
+  /** Emergency form posts per client per minute. */
+  emergencyAttemptsPerMinute: number;
+}
+
+export const DEFAULT_INBOUND_SETTINGS: InboundSettings = { emergencyDiagnosticsTimeoutMs: 8_000, trustProxy: false, emergencyAttemptsPerMinute: 5 };
+
+/** Reads inbound settings from an environment (the command passes process.env). */
+export function inboundSettingsFromEnv(env: Record<string, string | undefined>): InboundSettings {
+  return {
+    ...DEFAULT_INBOUND_SETTINGS,
+    emergencyDiagnosticsTimeoutMs: Number(env["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS"]) || DEFAULT_INBOUND_SETTINGS.emergencyDiagnosticsTimeoutMs,
+    trustProxy: env["WK_TRUST_PROXY"] === "1",
+  };
+}
+
+/** Turns `runDiagnostics(specs, { now, signal })` into the emergency page's Diagnose. */
+export function diagnoseWith(run: (specs: DiagnosticSpec[], opts: { now: Date; signal: AbortSignal }) => Promise<{ text: string }>): Diagnose {
+  return async (monitor, now, signal) => (await run(monitor.diagnostics, { now: new Date(now), signal })).text;
+}
+
+/** What the inbound routes need; the store through the ports inbound owns. */
+export interface InboundDeps {
+  manifest: Manifest;
+  store: OutboxWriter & InboundEvents & WebhookIdLog;
+  alerts: AlertControl;
+  secret(name: string): string | undefined;
+  logger: Logger;
+  clock: () => number;
+  settings: InboundSettings;
+  /** Runs diagnostics for the emergency page; default: none attached. */
+  diagnose?: Diagnose;
+  /** Counts pings for unknown monitors (`watchkeeper_heartbeat_unknown_total`). */
+  onUnknownHeartbeat?: () => void;
+}
+
+/**
+ * Everything the outside world tells the runtime: PagerDuty v3 webhooks (acknowledge, resolve),
+ * uptime-service webhooks, the emergency page and heartbeat pings. Each is parsed and
+ * authenticated at the edge; what reaches the store is typed.
+ */
+export function registerInboundRoutes(router: Router, d: InboundDeps): void {
+  const webhookMaxAgeMs = durationMs(runtimeSettingsOf(d.manifest).webhookMaxAge);
+  router.add("POST", "/webhooks/pagerduty", pagerDutyWebhookHandler({ alerts: d.alerts, ids: d.store, secret: d.secret, logger: d.logger, clock: d.clock, maxAgeMs: webhookMaxAgeMs }));
+  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, logger: d.logger, clock: d.clock }));
+  registerEmergencyRoutes(router, {
+    manifest: d.manifest,
+    outbox: d.store,
+    inbound: d.store,
+    secret: d.secret,
+    diagnose: d.diagnose ?? (async () => ""),
+    logger: d.logger,
+    clock: d.clock,
+    attemptsPerMinute: d.settings.emergencyAttemptsPerMinute,
+    diagnosticsTimeoutMs: d.settings.emergencyDiagnosticsTimeoutMs,
+    trustProxy: d.settings.trustProxy,
+    publicUrl: d.manifest.settings.publicUrl,
+  });
+  registerHeartbeatRoutes(router, d);
+}
+
+/** `POST|GET /heartbeat/:id`: a cron job's ping, with the monitor's token when it has one. */
+function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
+  const monitors = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const heartbeat = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
+    const id = params.id!;
+    const monitor = monitors.get(id);
+    if (!monitor || monitor.check.kind !== "heartbeat") {
+      d.onUnknownHeartbeat?.();
+      d.logger.warn({ monitorId: id }, "heartbeat for an unknown monitor id (or not a heartbeat monitor)");
+      return sendJson(res, 404, { error: `no heartbeat monitor ${id}` });
+    }
+    const tokenName = monitor.check.token?.secret ?? null;
+    if (tokenName !== null) {
+      const expected = d.secret(tokenName);
+      if (expected === undefined) {
+        d.logger.warn({ monitorId: id, secret: tokenName }, "heartbeat token secret is not set; ping refused");
+        return sendJson(res, 503, { error: "heartbeat token not configured" });
+      }
+      if (!tokenEquals(presentedToken(req), expected)) return sendJson(res, 401, { error: "bad or missing token" });
+    }
+    const at = d.clock();
+    await d.store.recordHeartbeat(id, at);
+    sendJson(res, 200, { ok: true, at: new Date(at).toISOString() });
+  };
+  router.add("POST", "/heartbeat/:id", heartbeat);
+  // Cron jobs often ping with a plain `curl URL`; GET is accepted as well.
+  router.add("GET", "/heartbeat/:id", heartbeat);
+}
+
+/**
+ * A heartbeat's token, as an uptime webhook's: `X-Watchkeeper-Token`, else `Authorization: Bearer`,
+ * else `?token=` (docs/security.md tells senders to prefer the headers). The first one present is
+ * the one compared: a wrong header is not rescued by a right query.
+ */
+function presentedToken(req: IncomingMessage): string {
+  const own = req.headers["x-watchkeeper-token"];
+  if (own !== undefined) return Array.isArray(own) ? own.join(",") : own;
+  const auth = req.headers.authorization ?? "";
+  if (auth.toLowerCase().startsWith("bearer ")) return auth.slice(7).trim();
+  return new URL(req.url ?? "/", "http://x").searchParams.get("token") ?? "";
+}

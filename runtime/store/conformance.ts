@@ -1,0 +1,273 @@
+import { describe, expect, it } from "vitest";
+import { versionsOf } from "../alerts/alert-store.js";
+import { alertKey } from "../alerts/alert-key.js";
+import type { NotificationIntent } from "../alerts/intent.js";
+import { newAlert, type AlertRules } from "../alerts/state.js";
+import { evaluate } from "../alerts/transition.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
+import type { Store } from "./port.js";
+import type { RetentionMs } from "./retention.js";
+
+/** A fresh, empty store of one adapter, and how to throw it away. */
+export interface StoreUnderTest {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+const rules: AlertRules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical", labels: {} };
+const T = 1_767_571_200_000;
+const DAY = 86_400_000;
+const RETENTION: RetentionMs = { results: DAY, notifications: DAY, silences: DAY, inbound: DAY, resolvedAlerts: DAY };
+const failing = { kind: "failing" as const, value: 1, summary: "down", details: {} };
+const ok = { kind: "ok" as const, value: 0, summary: "up", details: {} };
+const result = (monitorId: string, at: number, okay = false): ResultRow => ({ monitorId, at, ok: okay, firing: !okay, value: at, message: "m", labels: {}, durationMs: 1, error: null });
+
+/**
+ * One evaluation as a tick does it: read the monitor's alerts with their versions, run the state
+ * machine, commit against what was read. Returns the intents committed, or null on a conflict.
+ */
+async function evaluateOnce(store: Store, monitorId: string, observation: typeof failing | typeof ok, at: number): Promise<NotificationIntent[] | null> {
+  const read = await store.readAlerts(monitorId);
+  const key = alertKey(monitorId, {});
+  const before = read.find((r) => r.alert.dedupKey === key)?.alert ?? newAlert(monitorId, {}, key, at);
+  const t = evaluate(before, observation, at, rules);
+  const outcome = await store.recordEvaluation({
+    monitorId,
+    alerts: [t.alert],
+    readVersions: { [key]: 0, ...versionsOf(read) },
+    results: [result(monitorId, at, observation.kind === "ok")],
+    intents: t.intents,
+    at,
+  });
+  return outcome.kind === "committed" ? t.intents : null;
+}
+
+function intent(dedupKey: string, n: number, type: NotificationIntent["type"] = "trigger", monitorId = "api"): NotificationIntent {
+  return { id: `${dedupKey}:${n}`, type, monitorId, dedupKey, labels: {}, severity: "critical", summary: "s", value: null, details: {}, at: T, firedAt: T };
+}
+
+/**
+ * Every store behaviour the runtime relies on, run against one adapter. Each adapter's test file
+ * calls this once; a behaviour that differs between adapters fails here, not in production.
+ */
+export function describeStoreConformance(name: string, makeStore: () => Promise<StoreUnderTest>, options: { skip?: string | false } = {}): void {
+  const suite = options.skip ? describe.skip : describe;
+  suite(`Store conformance: ${name}${options.skip ? ` (skipped: ${options.skip})` : ""}`, () => {
+    const withStore = (fn: (store: Store) => Promise<void>) => async () => {
+      const { store, cleanup } = await makeStore();
+      try {
+        await fn(store);
+      } finally {
+        await cleanup();
+      }
+    };
+
+    it("commits an evaluation's alert changes, results and intents together", withStore(async (store) => {
+      const intents = await evaluateOnce(store, "api", failing, T);
+      expect(intents?.map((i) => i.type)).toEqual(["trigger"]);
+      expect((await store.readAlerts("api")).map((r) => [r.alert.state, r.version])).toEqual([["firing", 1]]);
+      expect((await store.recentResults("api")).map((r) => r.at)).toEqual([T]);
+      expect((await store.latestResults()).get("api")).toMatchObject({ at: T, ok: false, firing: true, error: null });
+      expect((await store.undispatched(10)).map((s) => s.intent.id)).toEqual(["wk-api:1"]);
+      expect(await store.alertStates()).toEqual({ firing: 1 });
+      expect(await store.depth()).toBe(1);
+    }));
+
+    it("keeps the newest results first and at most 50 per monitor", withStore(async (store) => {
+      for (let i = 0; i < 60; i++) {
+        await store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [result("api", T + i)], intents: [], at: T + i });
+      }
+      const recent = await store.recentResults("api");
+      expect(recent.length).toBeLessThanOrEqual(60);
+      expect(recent.slice(0, 50).length).toBe(50);
+      expect(recent[0]!.at).toBe(T + 59);
+      expect((await store.recentResults("api", 3)).map((r) => r.at)).toEqual([T + 59, T + 58, T + 57]);
+    }));
+
+    it("two replicas evaluating the same alert from the same read: exactly one trigger intent", withStore(async (store) => {
+      const key = alertKey("api", {});
+      // Both read before either writes.
+      const [a, b] = [await store.readAlerts("api"), await store.readAlerts("api")];
+      const commit = (read: typeof a, at: number) => {
+        const t = evaluate(newAlert("api", {}, key, at), failing, at, rules);
+        return store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: { [key]: 0, ...versionsOf(read) }, results: [result("api", at)], intents: t.intents, at });
+      };
+      const outcomes = await Promise.all([commit(a, T), commit(b, T)]);
+      expect(outcomes.map((o) => o.kind).sort()).toEqual(["committed", "conflict"]);
+      expect((await store.undispatched(10)).filter((s) => s.intent.type === "trigger")).toHaveLength(1);
+      // The loser re-reads, re-evaluates and finds nothing to send.
+      const again = await evaluateOnce(store, "api", failing, T + 1);
+      expect(again).toEqual([]);
+      expect((await store.recentResults("api")).map((r) => r.at)).toEqual([T + 1, T]);
+    }));
+
+    it("resolve from outside and an evaluation racing: the alert resolves once", withStore(async (store) => {
+      await evaluateOnce(store, "api", failing, T);
+      const key = alertKey("api", {});
+      const read = (await store.readAlert(key))!;
+      const tick = evaluate(read.alert, ok, T + 1, rules);
+      const outside = evaluate(read.alert, ok, T + 2, rules);
+      const first = await store.commitAlerts({ alerts: [outside.alert], readVersions: { [key]: read.version }, intents: outside.intents, at: T + 2 });
+      const second = await store.recordEvaluation({ monitorId: "api", alerts: [tick.alert], readVersions: { [key]: read.version }, results: [], intents: tick.intents, at: T + 1 });
+      expect([first.kind, second.kind]).toEqual(["committed", "conflict"]);
+      expect(second).toEqual({ kind: "conflict", dedupKeys: [key] });
+      expect((await store.undispatched(10)).filter((s) => s.intent.type === "resolve")).toHaveLength(1);
+    }));
+
+    it("enqueues idempotently by intent id and hands the outbox out in order", withStore(async (store) => {
+      const first = await store.enqueue(intent("wk-a", 1));
+      expect(await store.enqueue(intent("wk-a", 1))).toBe(first);
+      await store.enqueue(intent("wk-b", 1));
+      await store.enqueue(intent("wk-a", 2, "resolve"));
+      const out = await store.undispatched(10);
+      expect(out.map((s) => s.intent.id)).toEqual(["wk-a:1", "wk-b:1", "wk-a:2"]);
+      expect(out.map((s) => s.seq)).toEqual([...out.map((s) => s.seq)].sort((x, y) => x - y));
+      expect((await store.undispatched(2)).length).toBe(2);
+    }));
+
+    it("dispatches each intent exactly once, with its deliveries and the firing set", withStore(async (store) => {
+      const seq = await store.enqueue(intent("wk-a", 1));
+      const stored = (await store.undispatched(1))[0]!;
+      expect(stored.seq).toBe(seq);
+      const rows = [
+        { destination: "pd", status: "pending" as const, due: T, reason: null },
+        { destination: "slack", status: "suppressed" as const, due: T, reason: "silence s1" },
+      ];
+      const [one, two] = await Promise.all([store.dispatchIntent(stored, rows, T), store.dispatchIntent(stored, rows, T)]);
+      expect([one, two].sort()).toEqual([false, true]);
+      expect(await store.depth()).toBe(0);
+      expect(await store.undispatched(10)).toEqual([]);
+      const records = await store.deliveriesForAlert("wk-a");
+      expect(records.map((r) => [r.destination, r.status, r.lastError])).toEqual([["pd", "pending", null], ["slack", "suppressed", "silence s1"]]);
+      expect(await store.pendingCount()).toBe(1);
+      expect(await store.isMonitorFiring("api")).toBe(true);
+      const resolve = intent("wk-a", 2, "resolve");
+      await store.enqueue(resolve);
+      await store.dispatchIntent((await store.undispatched(1))[0]!, [], T);
+      expect(await store.isMonitorFiring("api")).toBe(false);
+      // The log channel marks without deliveries.
+      await store.enqueue(intent("wk-c", 1));
+      const c = (await store.undispatched(1))[0]!;
+      await store.markDispatched(c.seq, T);
+      expect(await store.depth()).toBe(0);
+    }));
+
+    it("only the oldest pending delivery per alert and destination is due; outcomes move the lane on", withStore(async (store) => {
+      for (const [n, type] of [[1, "trigger"], [2, "resolve"]] as const) {
+        await store.enqueue(intent("wk-a", n, type));
+        await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "pd", status: "pending", due: T, reason: null }], T);
+      }
+      const heads = await store.dueHeads(T, 10);
+      expect(heads.map((h) => h.intent.id)).toEqual(["wk-a:1"]);
+      const head = heads[0]!;
+      expect(head).toMatchObject({ destination: "pd", attempts: 0, firstDueAt: T, nextAttemptAt: T });
+      expect(await store.nextDueAt()).toBe(T);
+      await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "retry", at: T + 1000, reason: "HTTP 503", status: 503, answer: "down" }, now: T });
+      expect(await store.dueHeads(T, 10)).toEqual([]);
+      expect(await store.lastSent("wk-a", "pd")).toBeNull();
+      expect((await store.deliveriesForAlert("wk-a"))[0]).toMatchObject({ status: "pending", attempts: 1, nextAttemptAt: T + 1000, lastError: "HTTP 503", vendorStatus: 503 });
+      await store.recordOutcome({ id: head.id, attemptsBefore: 1, outcome: { kind: "sent", status: 202, answer: "ok", ref: "ref-1", at: T + 1000 }, now: T + 1000, logged: { dedupKey: "wk-a", destination: "pd", state: "trigger" } });
+      expect(await store.lastSent("wk-a", "pd")).toEqual({ state: "trigger", ref: "ref-1" });
+      expect((await store.deliveriesForAlert("wk-a"))[0]).toMatchObject({ status: "sent", attempts: 2, sentAt: T + 1000, lastError: null, vendorStatus: 202, vendorAnswer: "ok" });
+      const next = await store.dueHeads(T + 1000, 10);
+      expect(next.map((h) => h.intent.id)).toEqual(["wk-a:2"]);
+      await store.markSkipped(next[0]!.id, 0, "no trigger was sent", T + 1000);
+      expect(await store.pendingCount()).toBe(0);
+      expect(await store.nextDueAt()).toBeNull();
+      expect((await store.recentDeliveries(1))[0]).toMatchObject({ intentId: "wk-a:2", status: "skipped", lastError: "no trigger was sent" });
+    }));
+
+    it("two workers claiming the same due deliveries never both get one", withStore(async (store) => {
+      for (let n = 0; n < 20; n++) {
+        await store.enqueue(intent(`wk-${n}`, 1));
+        await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "pd", status: "pending", due: T, reason: null }], T);
+      }
+      const ids = (await store.dueHeads(T, 100)).map((h) => h.id);
+      expect(ids).toHaveLength(20);
+      const [a, b] = await Promise.all([store.claim(ids, T, 60_000), store.claim([...ids].reverse(), T, 60_000)]);
+      expect(a.filter((id) => b.includes(id))).toEqual([]);
+      expect(a.length + b.length).toBe(20);
+      // Claimed rows are not due to anyone until the lease ends (a worker that died lets go then).
+      expect(await store.dueHeads(T + 1, 100)).toEqual([]);
+      expect((await store.dueHeads(T + 60_000, 100)).length).toBe(20);
+      // An outcome ends the claim.
+      await store.recordOutcome({ id: ids[0]!, attemptsBefore: 0, outcome: { kind: "deferred", at: T + 5, reason: "rate limit" }, now: T });
+      expect((await store.dueHeads(T + 5, 100)).map((h) => h.id)).toEqual([ids[0]]);
+    }));
+
+    it("adds, lists and expires silences", withStore(async (store) => {
+      const matchers = { monitors: ["api"], services: [], labels: { env: "prod" } };
+      const s = await store.addSilence({ comment: "deploy", createdBy: "ada", startsAt: T, endsAt: T + 3_600_000, matchers }, T);
+      expect(s).toMatchObject({ kind: "silence", origin: "api", matchers });
+      await store.addSilence({ comment: "later", createdBy: "bob", startsAt: T + DAY, endsAt: T + 2 * DAY, matchers }, T + 1);
+      expect((await store.currentSilences(T)).map((x) => x.comment)).toEqual(["deploy", "later"]);
+      expect(await store.silenceById(s.id)).toEqual(s);
+      expect(await store.expireSilence(s.id, T + 10)).toBe(true);
+      expect((await store.silenceById(s.id))!.endsAt).toBe(T + 10);
+      // Expiring never extends a silence.
+      expect(await store.expireSilence(s.id, T + 20)).toBe(true);
+      expect((await store.silenceById(s.id))!.endsAt).toBe(T + 10);
+      expect((await store.currentSilences(T + 10)).map((x) => x.comment)).toEqual(["later"]);
+      expect(await store.expireSilence("api-nope", T)).toBe(false);
+      expect(await store.silenceById("api-nope")).toBeNull();
+    }));
+
+    it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
+      expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);
+      expect(await store.firstWebhookEvent("evt-1", T + 1)).toBe(false);
+      await store.forgetWebhookEvent("evt-1");
+      expect(await store.firstWebhookEvent("evt-1", T + 2)).toBe(true);
+    }));
+
+    it("records heartbeats (never backwards), uptime reports and emergencies", withStore(async (store) => {
+      await store.recordHeartbeat("hb", T + 10);
+      await store.recordHeartbeat("hb", T + 5);
+      expect(await store.lastHeartbeat("hb")).toBe(T + 10);
+      expect(await store.lastHeartbeat("none")).toBeNull();
+      await store.recordUptimeReport("up", { up: false, message: "down", at: T });
+      expect(await store.lastUptimeReport("up")).toEqual({ up: false, message: "down", at: T });
+      expect(await store.lastUptimeReport("none")).toBeNull();
+      await store.recordEmergency("em", T, "site down");
+      expect(await store.lastEmergency("em")).toEqual({ at: T, message: "site down" });
+      await store.recordEmergencyResolved("em", T + 9);
+      expect(await store.lastEmergencyResolved("em")).toBe(T + 9);
+      expect(await store.writable(T)).toBe(true);
+    }));
+
+    it("prunes what outlived its retention but never pending or firing state", withStore(async (store) => {
+      // A firing alert whose trigger was sent, an intent never dispatched, a pending delivery.
+      await evaluateOnce(store, "firing", failing, T);
+      const trig = (await store.undispatched(1))[0]!;
+      await store.dispatchIntent(trig, [{ destination: "pd", status: "pending", due: T, reason: null }], T);
+      const head = (await store.dueHeads(T, 1))[0]!;
+      await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "sent", status: 202, answer: "", ref: null, at: T }, now: T, logged: { dedupKey: trig.intent.dedupKey, destination: "pd", state: "trigger" } });
+      await store.enqueue(intent("wk-stuck", 1));
+      const parked = intent("wk-parked", 1);
+      await store.enqueue(parked);
+      const parkedStored = (await store.undispatched(10)).find((s) => s.intent.id === parked.id)!;
+      await store.dispatchIntent(parkedStored, [{ destination: "pd", status: "pending", due: T + 365 * DAY, reason: null }], T);
+      // A flapping alert that resolved, its intents delivered; an old silence; an old webhook id.
+      await evaluateOnce(store, "flap", failing, T);
+      await evaluateOnce(store, "flap", ok, T + 1);
+      for (const s of await store.undispatched(10)) if (s.intent.monitorId === "flap") await store.dispatchIntent(s, [], T + 1);
+      await store.addSilence({ comment: "old", createdBy: "ada", startsAt: T, endsAt: T + 1, matchers: { monitors: [], services: [], labels: {} } }, T);
+      await store.firstWebhookEvent("evt-old", T);
+
+      const later = T + 3 * DAY;
+      let deleted = 0;
+      for (let n = await store.prune(later, RETENTION, 2); n > 0; n = await store.prune(later, RETENTION, 2)) deleted += n;
+      expect(deleted).toBeGreaterThan(0);
+
+      expect((await store.readAlert(trig.intent.dedupKey))?.alert.state).toBe("firing");
+      expect(await store.lastSent(trig.intent.dedupKey, "pd")).toEqual({ state: "trigger", ref: null });
+      expect((await store.undispatched(10)).map((s) => s.intent.id)).toEqual(["wk-stuck:1"]);
+      expect((await store.deliveriesForAlert("wk-parked")).map((d) => d.status)).toEqual(["pending"]);
+      expect(await store.readAlert(alertKey("flap", {}))).toBeNull();
+      expect(await store.recentResults("flap")).toEqual([]);
+      expect(await store.currentSilences(T)).toEqual([]);
+      expect(await store.firstWebhookEvent("evt-old", later)).toBe(true);
+      expect(await store.alertStates()).toEqual({ firing: 1 });
+    }));
+  });
+}
+

@@ -1,0 +1,46 @@
+import type { AlertStore } from "../alerts/alert-store.js";
+import type { OutboxReader, OutboxWriter } from "../alerts/intent.js";
+import type { Awaitable } from "../awaitable.js";
+import type { InboundEvents } from "../checks/types.js";
+import type { EvaluationStore } from "../evaluate/evaluation-store.js";
+import type { WebhookIdLog } from "../inbound/webhook-ids.js";
+import type { DeliveryQueue } from "../notify/delivery-queue.js";
+import type { SilenceLog } from "../notify/silences.js";
+import type { NotifyLog } from "../notify/stages/dedup-stage.js";
+import type { FiringSource } from "../notify/stages/inhibit-stage.js";
+import type { StateView } from "../server/state-view.js";
+import type { Prunable } from "./retention.js";
+
+/** Whether the store can take writes, and letting go of it. */
+export interface StoreLifecycle {
+  /** True when a write commits: /readyz's "store writable". */
+  writable(at: number): Awaitable<boolean>;
+  close(): Awaitable<void>;
+}
+
+/**
+ * The runtime's one store: every narrow port its consumers own, in one interface that each adapter
+ * (SQLite embedded, Redis scale-out) implements and one conformance suite checks
+ * (runtime/store/conformance.ts). Consumers name the narrow port they use, never an adapter.
+ *
+ * - evaluate/: EvaluationStore (read alerts with versions; commit alerts, results and intents together)
+ * - alerts/ (acknowledgements, outside resolves, rollout): AlertStore
+ * - notify/: OutboxReader, DeliveryQueue, NotifyLog, FiringSource, SilenceLog
+ * - inbound/: OutboxWriter, InboundEvents, WebhookIdLog
+ * - server/ (health, metrics, status page, JSON API): StateView
+ * - the pruner: Prunable
+ */
+export interface Store
+  extends EvaluationStore,
+    AlertStore,
+    StateView,
+    OutboxReader,
+    OutboxWriter,
+    DeliveryQueue,
+    NotifyLog,
+    FiringSource,
+    SilenceLog,
+    Required<InboundEvents>,
+    WebhookIdLog,
+    Prunable,
+    StoreLifecycle {}

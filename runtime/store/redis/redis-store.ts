@@ -1,0 +1,428 @@
+import { randomUUID } from "node:crypto";
+import { Redis, type Result } from "ioredis";
+import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
+import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
+import type { Alert } from "../../alerts/state.js";
+import type { UptimeReport } from "../../checks/types.js";
+import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
+import type { AttemptRecord, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
+import type { Store } from "../port.js";
+import type { RetentionMs } from "../retention.js";
+import { CLAIM, COMMIT_ALERTS, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, PRUNE, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
+
+/** The default key prefix: every key is `wk:...`. */
+export const DEFAULT_REDIS_PREFIX = "wk";
+
+export interface RedisStoreOptions {
+  /** Keys are `${prefix}:...`; replicas share state exactly when they share the Redis and the prefix. */
+  prefix?: string;
+  /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
+  webhookReplayWindowMs?: number;
+}
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    wkCommitAlerts(prefix: string, payload: string): Result<string, Context>;
+    wkEnqueue(prefix: string, id: string, key: string, json: string, at: string): Result<number, Context>;
+    wkDispatch(prefix: string, seq: string, now: string, payload: string): Result<number, Context>;
+    wkClaim(prefix: string, now: string, until: string, ...ids: string[]): Result<string[], Context>;
+    wkRecordOutcome(prefix: string, id: string, payload: string): Result<number, Context>;
+    wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
+    wkExpireSilence(prefix: string, id: string, now: string): Result<number, Context>;
+    wkPrune(prefix: string, limit: string, cutoffs: string): Result<number, Context>;
+  }
+}
+
+/**
+ * The scale-out store: every replica on the same Redis and prefix shares alert state, results,
+ * the outbox, deliveries, silences and inbound events. Each named atomic operation of the port is
+ * one Lua script (runtime/store/redis/scripts.ts), so an alert transition commits only against the
+ * version it was computed from, and two replicas never both trigger or both resolve an alert.
+ * Needs a single Redis primary (scripts touch keys they build; Redis Cluster is not supported).
+ */
+export class RedisStore implements Store {
+  readonly prefix: string;
+  private readonly webhookReplayWindowMs: number;
+
+  constructor(
+    /** The connection; the store owns it and quits it on close(). */
+    readonly redis: Redis,
+    options: RedisStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
+    this.webhookReplayWindowMs = options.webhookReplayWindowMs ?? 0;
+    const define = (name: string, lua: string) => {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    };
+    define("wkCommitAlerts", COMMIT_ALERTS);
+    define("wkEnqueue", ENQUEUE_INTENT);
+    define("wkDispatch", DISPATCH_INTENT);
+    define("wkClaim", CLAIM);
+    define("wkRecordOutcome", RECORD_OUTCOME);
+    define("wkHeartbeat", RECORD_HEARTBEAT);
+    define("wkExpireSilence", EXPIRE_SILENCE);
+    define("wkPrune", PRUNE);
+  }
+
+  /** Connects to `url` (redis://[:password@]host:port/db) and checks that Redis answers. */
+  static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    await redis.connect();
+    await redis.ping();
+    return new RedisStore(redis, options);
+  }
+
+  private k(...parts: Array<string | number>): string {
+    return [this.prefix, ...parts].join(":");
+  }
+
+  // --- alerts ---------------------------------------------------------------------------------
+
+  async readAlerts(monitorId: string): Promise<VersionedAlert[]> {
+    const keys = await this.redis.smembers(this.k("alerts", "monitor", monitorId));
+    return this.readMany(keys);
+  }
+
+  async readAlert(dedupKey: string): Promise<VersionedAlert | null> {
+    return (await this.readMany([dedupKey]))[0] ?? null;
+  }
+
+  async alertsOf(monitorId: string): Promise<Alert[]> {
+    return (await this.readAlerts(monitorId)).map((r) => r.alert);
+  }
+
+  async allAlerts(): Promise<Alert[]> {
+    const keys = await this.redis.smembers(this.k("alerts", "all"));
+    const alerts = (await this.readMany(keys)).map((r) => r.alert);
+    return alerts.sort((a, b) => (a.monitorId === b.monitorId ? cmp(a.dedupKey, b.dedupKey) : cmp(a.monitorId, b.monitorId)));
+  }
+
+  async alertStates(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.k("alerts", "states"));
+    const out: Record<string, number> = {};
+    for (const [state, n] of Object.entries(raw)) if (Number(n) > 0) out[state] = Number(n);
+    return out;
+  }
+
+  recordEvaluation(c: EvaluationCommit): Promise<CommitOutcome> {
+    return this.commit(c, c.results);
+  }
+
+  commitAlerts(c: AlertCommit): Promise<CommitOutcome> {
+    return this.commit(c, []);
+  }
+
+  // --- results --------------------------------------------------------------------------------
+
+  async recentResults(monitorId: string, limit = RECENT_RESULTS): Promise<ResultRow[]> {
+    return (await this.redis.lrange(this.k("results", monitorId), 0, limit - 1)).map((j) => JSON.parse(j) as ResultRow);
+  }
+
+  async latestResults(): Promise<Map<string, ResultRow>> {
+    const raw = await this.redis.hgetall(this.k("results", "latest"));
+    return new Map(Object.entries(raw).map(([m, j]) => [m, JSON.parse(j) as ResultRow]));
+  }
+
+  // --- outbox ---------------------------------------------------------------------------------
+
+  async enqueue(intent: NotificationIntent): Promise<number> {
+    return Number(await this.redis.wkEnqueue(this.prefix, intent.id, intent.dedupKey, JSON.stringify(intent), String(intent.at)));
+  }
+
+  async undispatched(limit: number): Promise<StoredIntent[]> {
+    const seqs = await this.redis.zrange(this.k("outbox", "pending"), 0, limit - 1);
+    if (seqs.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const seq of seqs) pipe.hmget(this.k("outbox", "item", seq), "i", "c");
+    const rows = (await pipe.exec()) ?? [];
+    const out: StoredIntent[] = [];
+    rows.forEach(([error, value], n) => {
+      const [json, created] = (value as Array<string | null>) ?? [];
+      if (!error && json) out.push({ seq: Number(seqs[n]), intent: JSON.parse(json) as NotificationIntent, createdAt: Number(created) });
+    });
+    return out;
+  }
+
+  async markDispatched(seq: number, at: number): Promise<void> {
+    await this.redis.wkDispatch(this.prefix, String(seq), String(at), JSON.stringify({ intentId: "", dedupKey: "", monitorId: "", type: "", intent: "", observe: false, deliveries: [] }));
+  }
+
+  async depth(): Promise<number> {
+    return this.redis.zcard(this.k("outbox", "pending"));
+  }
+
+  // --- deliveries -----------------------------------------------------------------------------
+
+  async dispatchIntent(stored: StoredIntent, deliveries: NewDelivery[], now: number): Promise<boolean> {
+    const i = stored.intent;
+    const payload = {
+      intentId: i.id,
+      dedupKey: i.dedupKey,
+      monitorId: i.monitorId,
+      type: i.type,
+      intent: JSON.stringify(i),
+      observe: true,
+      deliveries: deliveries.map((d) => ({ destination: d.destination, status: d.status, due: String(d.due), reason: d.reason })),
+    };
+    return (await this.redis.wkDispatch(this.prefix, String(stored.seq), String(now), JSON.stringify(payload))) === 1;
+  }
+
+  async dueHeads(now: number, limit: number): Promise<DeliveryRow[]> {
+    const ids = await this.redis.zrangebyscore(this.k("delivery", "heads"), "-inf", now, "LIMIT", 0, limit);
+    return (await this.deliveries(ids))
+      .filter((d) => d.status === "pending")
+      .map((d) => ({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt }));
+  }
+
+  async claim(ids: number[], now: number, leaseMs: number): Promise<number[]> {
+    if (ids.length === 0) return [];
+    return (await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), ...ids.map(String))).map(Number);
+  }
+
+  async recordOutcome({ id, attemptsBefore, outcome, now, logged }: AttemptRecord): Promise<void> {
+    let row: { status: DeliveryStatus; attempts: number; next: number; sentAt: number | null; error: string | null; vendorStatus: number | null; answer: string | null };
+    switch (outcome.kind) {
+      case "sent":
+        row = { status: "sent", attempts: attemptsBefore + 1, next: now, sentAt: outcome.at, error: null, vendorStatus: outcome.status, answer: outcome.answer };
+        break;
+      case "retry":
+        row = { status: "pending", attempts: attemptsBefore + 1, next: outcome.at, sentAt: null, error: outcome.reason, vendorStatus: outcome.status, answer: outcome.answer || null };
+        break;
+      case "deferred":
+        row = { status: "pending", attempts: attemptsBefore, next: outcome.at, sentAt: null, error: outcome.reason, vendorStatus: null, answer: null };
+        break;
+      case "failed":
+        row = { status: "failed", attempts: attemptsBefore + 1, next: now, sentAt: null, error: outcome.reason, vendorStatus: outcome.status, answer: outcome.answer || null };
+        break;
+    }
+    const sent = outcome.kind === "sent" && logged ? { field: `${logged.dedupKey}\n${logged.destination}`, state: logged.state } : null;
+    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null });
+  }
+
+  async markSkipped(id: number, attempts: number, reason: string, now: number): Promise<void> {
+    await this.outcome(id, { status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, logged: null, ref: null });
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const first = await this.redis.zrange(this.k("delivery", "pending"), 0, 0, "WITHSCORES");
+    return first.length === 2 ? Number(first[1]) : null;
+  }
+
+  pendingCount(): Promise<number> {
+    return this.redis.zcard(this.k("delivery", "pending"));
+  }
+
+  async deliveriesForAlert(dedupKey: string): Promise<DeliveryRecord[]> {
+    return (await this.deliveries(await this.redis.lrange(this.k("delivery", "alert", dedupKey), 0, -1))).map(toRecord);
+  }
+
+  async recentDeliveries(limit: number): Promise<DeliveryRecord[]> {
+    return (await this.deliveries(await this.redis.zrevrange(this.k("delivery", "recent"), 0, limit - 1))).map(toRecord);
+  }
+
+  async lastSent(dedupKey: string, destination: string): Promise<{ state: string; ref: string | null } | null> {
+    const field = `${dedupKey}\n${destination}`;
+    const [state, ref] = await Promise.all([this.redis.hget(this.k("notifylog", "state"), field), this.redis.hget(this.k("notifylog", "ref"), field)]);
+    return state === null ? null : { state, ref };
+  }
+
+  async isMonitorFiring(monitorId: string): Promise<boolean> {
+    return (await this.redis.scard(this.k("firing", "monitor", monitorId))) > 0;
+  }
+
+  // --- silences -------------------------------------------------------------------------------
+
+  async addSilence(input: NewSilence, now: number): Promise<Silence> {
+    const id = `api-${randomUUID()}`;
+    await this.redis
+      .multi()
+      .hset(this.k("silence", id), { comment: input.comment, createdBy: input.createdBy, created: String(now), starts: String(input.startsAt), ends: String(input.endsAt), matchers: JSON.stringify(input.matchers) })
+      .zadd(this.k("silences", "ends"), input.endsAt, id)
+      .exec();
+    return { id, kind: "silence", origin: "api", ...input };
+  }
+
+  async expireSilence(id: string, now: number): Promise<boolean> {
+    return (await this.redis.wkExpireSilence(this.prefix, id, String(now))) === 1;
+  }
+
+  async currentSilences(now: number): Promise<Silence[]> {
+    const ids = await this.redis.zrangebyscore(this.k("silences", "ends"), `(${now}`, "+inf");
+    const found = await Promise.all(ids.map(async (id) => [id, await this.redis.hgetall(this.k("silence", id))] as const));
+    return found
+      .filter(([, h]) => h["ends"] !== undefined)
+      .sort(([a, ha], [b, hb]) => Number(ha["created"]) - Number(hb["created"]) || cmp(a, b))
+      .map(([id, h]) => toSilence(id, h));
+  }
+
+  async silenceById(id: string): Promise<Silence | null> {
+    const h = await this.redis.hgetall(this.k("silence", id));
+    return h["ends"] === undefined ? null : toSilence(id, h);
+  }
+
+  // --- inbound --------------------------------------------------------------------------------
+
+  async lastHeartbeat(monitorId: string): Promise<number | null> {
+    return numberOrNull(await this.redis.hget(this.k("heartbeats"), monitorId));
+  }
+
+  async recordHeartbeat(monitorId: string, at: number): Promise<void> {
+    await this.redis.wkHeartbeat(this.prefix, monitorId, String(at));
+  }
+
+  async lastUptimeReport(monitorId: string): Promise<UptimeReport | null> {
+    const json = await this.redis.hget(this.k("uptime"), monitorId);
+    return json === null ? null : (JSON.parse(json) as UptimeReport);
+  }
+
+  async recordUptimeReport(monitorId: string, report: UptimeReport): Promise<void> {
+    await this.redis.hset(this.k("uptime"), monitorId, JSON.stringify({ up: report.up, message: report.message, at: report.at }));
+  }
+
+  async lastEmergency(monitorId: string): Promise<{ at: number; message: string } | null> {
+    const json = await this.redis.hget(this.k("emergencies"), monitorId);
+    return json === null ? null : (JSON.parse(json) as { at: number; message: string });
+  }
+
+  async recordEmergency(monitorId: string, at: number, message: string): Promise<void> {
+    await this.redis.hset(this.k("emergencies"), monitorId, JSON.stringify({ at, message }));
+  }
+
+  async lastEmergencyResolved(monitorId: string): Promise<number | null> {
+    return numberOrNull(await this.redis.hget(this.k("emergency-resolutions"), monitorId));
+  }
+
+  async recordEmergencyResolved(monitorId: string, at: number): Promise<void> {
+    await this.redis.hset(this.k("emergency-resolutions"), monitorId, String(at));
+  }
+
+  async firstWebhookEvent(id: string, now: number): Promise<boolean> {
+    return (await this.redis.zadd(this.k("webhook-ids"), "NX", now, id)) === 1;
+  }
+
+  async forgetWebhookEvent(id: string): Promise<void> {
+    await this.redis.zrem(this.k("webhook-ids"), id);
+  }
+
+  // --- retention and health -------------------------------------------------------------------
+
+  async prune(now: number, retention: RetentionMs, limit: number): Promise<number> {
+    const cutoffs = {
+      notifications: String(now - retention.notifications),
+      silences: String(now - retention.silences),
+      webhookIds: String(now - Math.max(retention.inbound, this.webhookReplayWindowMs)),
+      resolvedAlerts: String(now - retention.resolvedAlerts),
+      results: String(now - retention.results),
+    };
+    return Number(await this.redis.wkPrune(this.prefix, String(limit), JSON.stringify(cutoffs)));
+  }
+
+  async writable(at: number): Promise<boolean> {
+    try {
+      return (await this.redis.set(this.k("probe"), String(at))) === "OK";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === "end") return;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  private async commit(c: AlertCommit, results: ResultRow[]): Promise<CommitOutcome> {
+    const payload = {
+      alerts: c.alerts.map((a) => ({ key: a.dedupKey, monitorId: a.monitorId, state: a.state, updatedAt: String(a.updatedAt), data: JSON.stringify(a) })),
+      // An empty object would reach Lua as an empty array; a placeholder key keeps it a map.
+      expected: { "\u0000": 0, ...c.readVersions },
+      results: results.map((r) => ({ monitorId: r.monitorId, at: String(r.at), json: JSON.stringify({ ...r, error: r.error ?? null }) })),
+      intents: c.intents.map((i) => ({ id: i.id, key: i.dedupKey, json: JSON.stringify(i) })),
+      at: String(c.at),
+      keep: String(RECENT_RESULTS),
+    };
+    const conflicts = JSON.parse(await this.redis.wkCommitAlerts(this.prefix, JSON.stringify(payload))) as string[] | Record<string, never>;
+    return Array.isArray(conflicts) && conflicts.length > 0 ? { kind: "conflict", dedupKeys: conflicts } : { kind: "committed" };
+  }
+
+  private async readMany(keys: string[]): Promise<VersionedAlert[]> {
+    if (keys.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const key of keys) pipe.hmget(this.k("alert", key), "d", "v");
+    const out: VersionedAlert[] = [];
+    for (const [error, value] of (await pipe.exec()) ?? []) {
+      const [data, version] = (value as Array<string | null>) ?? [];
+      if (!error && data) out.push({ alert: JSON.parse(data) as Alert, version: Number(version ?? 0) });
+    }
+    return out;
+  }
+
+  private async deliveries(ids: string[]): Promise<StoredDelivery[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.k("delivery", id));
+    const out: StoredDelivery[] = [];
+    ((await pipe.exec()) ?? []).forEach(([error, value], n) => {
+      const h = value as Record<string, string>;
+      if (!error && h && h["intent"] !== undefined) out.push(toStored(Number(ids[n]), h));
+    });
+    return out;
+  }
+
+  private async outcome(id: number, c: Record<string, unknown> & { next: number; now: number; sentAt: number | null }): Promise<void> {
+    const payload = { ...c, next: String(c.next), now: String(c.now), sentAt: c.sentAt === null ? null : String(c.sentAt), vendorStatus: c["vendorStatus"] === null ? null : String(c["vendorStatus"]) };
+    await this.redis.wkRecordOutcome(this.prefix, String(id), JSON.stringify(payload));
+  }
+}
+
+interface StoredDelivery extends DeliveryRecord {
+  intent: NotificationIntent;
+  firstDueAt: number;
+}
+
+function toStored(id: number, h: Record<string, string>): StoredDelivery {
+  return {
+    id,
+    intentId: h["intentId"]!,
+    destination: h["destination"]!,
+    dedupKey: h["dedupKey"]!,
+    type: h["type"]!,
+    status: h["status"] as DeliveryStatus,
+    attempts: Number(h["attempts"]),
+    nextAttemptAt: Number(h["next"]),
+    firstDueAt: Number(h["first"]),
+    sentAt: numberOrNull(h["sent"] ?? null),
+    lastError: h["error"] ?? null,
+    vendorStatus: numberOrNull(h["vendorStatus"] ?? null),
+    vendorAnswer: h["answer"] ?? null,
+    intent: JSON.parse(h["intent"]!) as NotificationIntent,
+  };
+}
+
+function toRecord(d: StoredDelivery): DeliveryRecord {
+  const { intent: _intent, firstDueAt: _first, ...record } = d;
+  return record;
+}
+
+function toSilence(id: string, h: Record<string, string>): Silence {
+  return {
+    id,
+    kind: "silence",
+    origin: "api",
+    comment: h["comment"] ?? "",
+    createdBy: h["createdBy"] ?? "",
+    startsAt: Number(h["starts"]),
+    endsAt: Number(h["ends"]),
+    matchers: JSON.parse(h["matchers"] ?? "{}") as SilenceMatchers,
+  };
+}
+
+function numberOrNull(value: string | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,266 @@
+/**
+ * The Redis adapter's atomic operations, as Lua scripts: Redis runs a script without interleaving
+ * any other command, so each is one transaction across every key it touches. ARGV[1] is always
+ * the key prefix; keys are built inside (see docs/scale-out.md for the layout). Numbers that end
+ * up in Redis travel as strings, so no float formatting ever touches a timestamp.
+ */
+
+/** Writes one intent into the outbox unless its id is already there; returns its seq. */
+const ENQUEUE = `
+local function enqueue(p, id, key, json, at)
+  local existing = redis.call('HGET', p .. ':outbox:ids', id)
+  if existing then return tonumber(existing) end
+  local seq = redis.call('INCR', p .. ':outbox:seq')
+  redis.call('HSET', p .. ':outbox:ids', id, seq)
+  redis.call('HSET', p .. ':outbox:item:' .. seq, 'id', id, 'k', key, 'i', json, 'c', at)
+  redis.call('ZADD', p .. ':outbox:pending', seq, seq)
+  redis.call('HINCRBY', p .. ':outbox:keys', key, 1)
+  return seq
+end
+`;
+
+/**
+ * Alert changes (checked against the versions read), result rows and intents, all or nothing.
+ * ARGV[2]: JSON { alerts: [{ key, monitorId, state, updatedAt, data }], expected: { key: version },
+ * results: [{ monitorId, at, json }], intents: [{ id, key, json }], at, keep }. Returns a JSON
+ * array of conflicting keys ("[]" when committed).
+ */
+export const COMMIT_ALERTS = `${ENQUEUE}
+local p = ARGV[1]
+local c = cjson.decode(ARGV[2])
+local conflicts = {}
+for _, a in ipairs(c.alerts) do
+  local expected = c.expected[a.key]
+  if expected ~= nil then
+    local v = tonumber(redis.call('HGET', p .. ':alert:' .. a.key, 'v') or '0')
+    if v ~= tonumber(expected) then table.insert(conflicts, a.key) end
+  end
+end
+if #conflicts > 0 then return cjson.encode(conflicts) end
+for _, a in ipairs(c.alerts) do
+  local k = p .. ':alert:' .. a.key
+  local old = redis.call('HGET', k, 's')
+  if old then redis.call('HINCRBY', p .. ':alerts:states', old, -1) end
+  redis.call('HINCRBY', p .. ':alerts:states', a.state, 1)
+  redis.call('HSET', k, 'd', a.data, 'm', a.monitorId, 's', a.state, 'u', a.updatedAt)
+  redis.call('HINCRBY', k, 'v', 1)
+  redis.call('SADD', p .. ':alerts:monitor:' .. a.monitorId, a.key)
+  redis.call('SADD', p .. ':alerts:all', a.key)
+  if a.state == 'inactive' then
+    redis.call('ZADD', p .. ':alerts:inactive', a.updatedAt, a.key)
+  else
+    redis.call('ZREM', p .. ':alerts:inactive', a.key)
+  end
+end
+for _, r in ipairs(c.results) do
+  local lk = p .. ':results:' .. r.monitorId
+  redis.call('LPUSH', lk, r.json)
+  redis.call('LTRIM', lk, 0, tonumber(c.keep) - 1)
+  redis.call('HSET', p .. ':results:latest', r.monitorId, r.json)
+  redis.call('ZADD', p .. ':results:monitors', r.at, r.monitorId)
+end
+for _, i in ipairs(c.intents) do enqueue(p, i.id, i.key, i.json, c.at) end
+return '[]'
+`;
+
+/** ARGV: prefix, intent id, dedup key, intent JSON, at. Returns the seq. */
+export const ENQUEUE_INTENT = `${ENQUEUE}
+return enqueue(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+`;
+
+/**
+ * Records an intent's deliveries, updates the firing set and marks it dispatched; 0 with nothing
+ * written when it is already dispatched (or gone). ARGV: prefix, seq, now, JSON { intentId,
+ * dedupKey, monitorId, type, intent, observe, deliveries: [{ destination, status, due, reason }] }.
+ */
+export const DISPATCH_INTENT = `
+local p, seq, now = ARGV[1], ARGV[2], ARGV[3]
+local c = cjson.decode(ARGV[4])
+local item = p .. ':outbox:item:' .. seq
+if redis.call('EXISTS', item) == 0 or redis.call('HEXISTS', item, 'dispatched') == 1 then return 0 end
+for _, d in ipairs(c.deliveries) do
+  local f = c.intentId .. '\\n' .. d.destination
+  if redis.call('HEXISTS', p .. ':delivery:ids', f) == 0 then
+    local id = redis.call('INCR', p .. ':delivery:seq')
+    redis.call('HSET', p .. ':delivery:ids', f, id)
+    local k = p .. ':delivery:' .. id
+    redis.call('HSET', k, 'intentId', c.intentId, 'seq', seq, 'destination', d.destination, 'dedupKey', c.dedupKey, 'type', c.type,
+      'intent', c.intent, 'status', d.status, 'attempts', 0, 'next', d.due, 'first', d.due, 'created', now, 'updated', now)
+    if d.reason ~= cjson.null and d.reason ~= nil then redis.call('HSET', k, 'error', d.reason) end
+    redis.call('RPUSH', p .. ':delivery:alert:' .. c.dedupKey, id)
+    redis.call('ZADD', p .. ':delivery:recent', id, id)
+    if d.status == 'pending' then
+      local lane = p .. ':delivery:lane:' .. c.dedupKey .. '\\n' .. d.destination
+      redis.call('RPUSH', lane, id)
+      if redis.call('LLEN', lane) == 1 then redis.call('ZADD', p .. ':delivery:heads', d.due, id) end
+      redis.call('ZADD', p .. ':delivery:pending', d.due, id)
+    else
+      redis.call('ZADD', p .. ':delivery:finished', now, id)
+    end
+  end
+end
+if c.observe then
+  if c.type == 'trigger' or c.type == 'remind' then
+    if redis.call('HSETNX', p .. ':firing', c.dedupKey, c.monitorId) == 1 then
+      redis.call('SADD', p .. ':firing:monitor:' .. c.monitorId, c.dedupKey)
+    end
+  elseif c.type == 'resolve' then
+    local m = redis.call('HGET', p .. ':firing', c.dedupKey)
+    if m then
+      redis.call('HDEL', p .. ':firing', c.dedupKey)
+      redis.call('SREM', p .. ':firing:monitor:' .. m, c.dedupKey)
+    end
+  end
+end
+redis.call('HSET', item, 'dispatched', now)
+redis.call('ZREM', p .. ':outbox:pending', seq)
+redis.call('ZADD', p .. ':outbox:dispatched', now, seq)
+return 1
+`;
+
+/**
+ * Claims lane heads for a lease: a claimed head's due score moves to the lease's end, so no other
+ * worker sees it due until then. ARGV: prefix, now, until, ids... Returns the ids won.
+ */
+export const CLAIM = `
+local p, now, untilAt = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local won = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  local score = redis.call('ZSCORE', p .. ':delivery:heads', id)
+  if score and tonumber(score) <= now and redis.call('HGET', p .. ':delivery:' .. id, 'status') == 'pending' then
+    redis.call('ZADD', p .. ':delivery:heads', untilAt, id)
+    redis.call('HSET', p .. ':delivery:' .. id, 'claimedUntil', untilAt)
+    table.insert(won, id)
+  end
+end
+return won
+`;
+
+/**
+ * Writes an attempt's outcome, ends the claim, moves the lane on when the delivery is finished,
+ * and (when sent) updates the notification log. ARGV: prefix, id, JSON { status, attempts, next,
+ * now, sentAt, error, vendorStatus, answer, logged: { field, state, resolved }, ref }.
+ */
+export const RECORD_OUTCOME = `
+local p, id = ARGV[1], ARGV[2]
+local c = cjson.decode(ARGV[3])
+local k = p .. ':delivery:' .. id
+if redis.call('EXISTS', k) == 0 then return 0 end
+redis.call('HSET', k, 'status', c.status, 'attempts', c.attempts, 'next', c.next, 'updated', c.now)
+redis.call('HDEL', k, 'claimedUntil')
+if c.sentAt ~= cjson.null then redis.call('HSET', k, 'sent', c.sentAt) end
+if c.error ~= cjson.null then redis.call('HSET', k, 'error', c.error) else redis.call('HDEL', k, 'error') end
+if c.vendorStatus ~= cjson.null then redis.call('HSET', k, 'vendorStatus', c.vendorStatus) end
+if c.answer ~= cjson.null then redis.call('HSET', k, 'answer', c.answer) end
+local lane = p .. ':delivery:lane:' .. redis.call('HGET', k, 'dedupKey') .. '\\n' .. redis.call('HGET', k, 'destination')
+if c.status == 'pending' then
+  redis.call('ZADD', p .. ':delivery:pending', c.next, id)
+  if redis.call('ZSCORE', p .. ':delivery:heads', id) then redis.call('ZADD', p .. ':delivery:heads', c.next, id) end
+else
+  redis.call('ZREM', p .. ':delivery:pending', id)
+  redis.call('ZREM', p .. ':delivery:heads', id)
+  redis.call('LREM', lane, 1, id)
+  redis.call('ZADD', p .. ':delivery:finished', c.now, id)
+  local head = redis.call('LINDEX', lane, 0)
+  if head then redis.call('ZADD', p .. ':delivery:heads', redis.call('HGET', p .. ':delivery:' .. head, 'next'), head) end
+end
+if c.logged ~= cjson.null and c.logged ~= nil then
+  redis.call('HSET', p .. ':notifylog:state', c.logged.field, c.logged.state)
+  if c.ref ~= cjson.null then redis.call('HSET', p .. ':notifylog:ref', c.logged.field, c.ref) end
+  if c.logged.state == 'resolve' then
+    redis.call('ZADD', p .. ':notifylog:resolved', c.sentAt, c.logged.field)
+  else
+    redis.call('ZREM', p .. ':notifylog:resolved', c.logged.field)
+  end
+end
+return 1
+`;
+
+/** Keeps the later of two heartbeats. ARGV: prefix, monitor id, at. */
+export const RECORD_HEARTBEAT = `
+local k = ARGV[1] .. ':heartbeats'
+local cur = redis.call('HGET', k, ARGV[2])
+if not cur or tonumber(cur) < tonumber(ARGV[3]) then redis.call('HSET', k, ARGV[2], ARGV[3]) end
+return 1
+`;
+
+/** Ends a stored silence at `now` unless it ended earlier. ARGV: prefix, id, now. Returns 1 when it exists. */
+export const EXPIRE_SILENCE = `
+local k = ARGV[1] .. ':silence:' .. ARGV[2]
+local ends = redis.call('HGET', k, 'ends')
+if not ends then return 0 end
+if tonumber(ARGV[3]) < tonumber(ends) then
+  redis.call('HSET', k, 'ends', ARGV[3])
+  redis.call('ZADD', ARGV[1] .. ':silences:ends', ARGV[3], ARGV[2])
+end
+return 1
+`;
+
+/**
+ * Deletes what outlived its retention, at most `limit` per kind; never pending deliveries,
+ * undispatched intents, or pending and firing alerts. ARGV: prefix, limit, cutoffs as JSON
+ * { notifications, silences, webhookIds, resolvedAlerts, results }. Returns the count deleted.
+ */
+export const PRUNE = `
+local p, limit = ARGV[1], tonumber(ARGV[2])
+local c = cjson.decode(ARGV[3])
+local n = 0
+local function older(key, cutoff) return redis.call('ZRANGEBYSCORE', key, '-inf', '(' .. cutoff, 'LIMIT', 0, limit) end
+for _, id in ipairs(older(p .. ':delivery:finished', c.notifications)) do
+  local k = p .. ':delivery:' .. id
+  local f = redis.call('HMGET', k, 'intentId', 'destination', 'dedupKey')
+  if f[1] then
+    redis.call('HDEL', p .. ':delivery:ids', f[1] .. '\\n' .. f[2])
+    redis.call('LREM', p .. ':delivery:alert:' .. f[3], 1, id)
+  end
+  redis.call('DEL', k)
+  redis.call('ZREM', p .. ':delivery:recent', id)
+  redis.call('ZREM', p .. ':delivery:finished', id)
+  n = n + 1
+end
+for _, field in ipairs(older(p .. ':notifylog:resolved', c.notifications)) do
+  redis.call('HDEL', p .. ':notifylog:state', field)
+  redis.call('HDEL', p .. ':notifylog:ref', field)
+  redis.call('ZREM', p .. ':notifylog:resolved', field)
+  n = n + 1
+end
+for _, id in ipairs(older(p .. ':silences:ends', c.silences)) do
+  redis.call('DEL', p .. ':silence:' .. id)
+  redis.call('ZREM', p .. ':silences:ends', id)
+  n = n + 1
+end
+for _, id in ipairs(older(p .. ':webhook-ids', c.webhookIds)) do
+  redis.call('ZREM', p .. ':webhook-ids', id)
+  n = n + 1
+end
+for _, seq in ipairs(older(p .. ':outbox:dispatched', c.notifications)) do
+  local item = p .. ':outbox:item:' .. seq
+  local f = redis.call('HMGET', item, 'id', 'k')
+  if f[1] then redis.call('HDEL', p .. ':outbox:ids', f[1]) end
+  if f[2] and redis.call('HINCRBY', p .. ':outbox:keys', f[2], -1) <= 0 then redis.call('HDEL', p .. ':outbox:keys', f[2]) end
+  redis.call('DEL', item)
+  redis.call('ZREM', p .. ':outbox:dispatched', seq)
+  n = n + 1
+end
+for _, key in ipairs(older(p .. ':alerts:inactive', c.resolvedAlerts)) do
+  -- While any intent of the alert is stored its row stays: a new row would restart the sequence.
+  if redis.call('HEXISTS', p .. ':outbox:keys', key) == 0 then
+    local k = p .. ':alert:' .. key
+    local m = redis.call('HGET', k, 'm')
+    if m then redis.call('SREM', p .. ':alerts:monitor:' .. m, key) end
+    redis.call('DEL', k)
+    redis.call('SREM', p .. ':alerts:all', key)
+    redis.call('HINCRBY', p .. ':alerts:states', 'inactive', -1)
+    redis.call('ZREM', p .. ':alerts:inactive', key)
+    n = n + 1
+  end
+end
+for _, m in ipairs(older(p .. ':results:monitors', c.results)) do
+  redis.call('DEL', p .. ':results:' .. m)
+  redis.call('HDEL', p .. ':results:latest', m)
+  redis.call('ZREM', p .. ':results:monitors', m)
+  n = n + 1
+end
+return n
+`;

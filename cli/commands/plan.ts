@@ -1,5 +1,4 @@
 import { basename, join, resolve } from "node:path";
-import { DeployFailure } from "../../infra/automation/deploy-failure.js";
 import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { compileProject } from "../compiler/index.js";
@@ -8,6 +7,7 @@ import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { planDocument, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { renderJson } from "../plan/render-json.js";
+import { readStackRecord } from "../plan/stack-record.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
 import { renderText } from "../plan/render-text.js";
 
@@ -66,10 +66,7 @@ async function readStackBase(stackName: string, stateDir: string): Promise<Manif
     );
   }
   const { readDeployed } = await import("../../infra/automation/read-deployed.js");
-  const record = await readDeployed({ stackName, stateDir, env: process.env, pulumiBin }).catch((error: unknown) => {
-    if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
-    throw error;
-  });
+  const record = await readStackRecord(readDeployed, { stackName, stateDir, env: process.env, pulumiBin });
   switch (record.kind) {
     case "none":
       return null;

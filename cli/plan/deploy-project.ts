@@ -13,6 +13,7 @@ import { deployedManifestPath, saveDeployedManifest, SERVICE_IDS_FILE, writeRout
 import { readPlanDocument, type PlanDocument } from "./plan-document.js";
 import { summaryLines } from "./render-common.js";
 import { refuseOtherTarget, refuseStaleBase } from "./reviewed-plan.js";
+import { readStackRecord } from "./stack-record.js";
 
 export interface DeployProjectOptions {
   projectDir: string;
@@ -131,13 +132,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
  * last deploy saved); anything else is refused before the engine starts.
  */
 async function deployedBase(o: DeployProjectOptions, deps: DeployDeps, pulumiBin: string): Promise<Manifest | null> {
-  let record: DeployedRecord;
-  try {
-    record = await deps.readDeployed({ stackName: o.stackName, stateDir: o.stateDir, env: o.env, pulumiBin });
-  } catch (error) {
-    if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
-    throw error;
-  }
+  const record = await readStackRecord(deps.readDeployed, { stackName: o.stackName, stateDir: o.stateDir, env: o.env, pulumiBin });
   switch (record.kind) {
     case "none":
       return null;

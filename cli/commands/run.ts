@@ -7,6 +7,7 @@ import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/rout
 import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
+import { DEFAULT_LOCATION, isLocationName, locationsOf, openScaleOut, RedisConnectError, type ScaleOut } from "../../runtime/scale-out/index.js";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
@@ -20,6 +21,9 @@ interface RunArgs {
   state?: string;
   strictSecrets?: boolean;
   "strict-secrets"?: boolean;
+  redis?: string;
+  "redis-prefix"?: string;
+  location?: string;
 }
 
 /**
@@ -56,8 +60,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
-  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
+  const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
+  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()) });
   keepPagingThroughStrayErrors(logger);
+  const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger);
 
   // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
   const runtime = await createRuntime({
@@ -73,6 +79,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     host,
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
     spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
+    ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
     if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
     throw error;
@@ -95,6 +102,40 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   await runtime.stop();
   logger.flush();
   return EXIT.ok;
+}
+
+/**
+ * `--redis` (or WATCHKEEPER_REDIS_URL) makes this process a replica: Redis store, BullMQ
+ * scheduling. A wrong URL or credentials stop it at start, naming the URL without its password.
+ * Without Redis, monitors with `locations` are warned about: embedded mode is the one location `local`.
+ */
+async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtifact, logger: ReturnType<typeof createLogger>): Promise<ScaleOut | null> {
+  const location = args.location ?? DEFAULT_LOCATION;
+  if (!isLocationName(location)) throw new UserError(`--location must be lowercase letters, digits and dashes, got ${JSON.stringify(location)}`, EXIT.usage);
+  if (!redisUrl) {
+    if (args.location !== undefined) throw new UserError("--location needs --redis: an embedded runtime is the one location `local`", EXIT.usage);
+    for (const m of artifact.manifest.monitors) {
+      const locations = locationsOf(m).filter((l) => l !== DEFAULT_LOCATION);
+      if (locations.length > 0) {
+        logger.warn({ monitorId: m.id, locations }, `monitor ${m.id} names locations ${locations.join(", ")}: embedded mode probes from ${DEFAULT_LOCATION} only (run replicas with --redis and --location)`);
+      }
+    }
+    return null;
+  }
+  const prefix = args["redis-prefix"] ?? "wk";
+  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new UserError(`--redis-prefix must be letters, digits, _ . or -, got ${JSON.stringify(prefix)}`, EXIT.usage);
+  const stall = process.env.WK_STALL_INTERVAL;
+  try {
+    return await openScaleOut(artifact.manifest, {
+      url: redisUrl,
+      prefix,
+      location,
+      ...(stall ? { stalledIntervalMs: Math.max(500, durationOrThrow(stall, "WK_STALL_INTERVAL")) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RedisConnectError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "check the URL, the password and that Redis runs there");
+    throw error;
+  }
 }
 
 function positiveInt(text: string | undefined, name: string): number | undefined {

@@ -5,6 +5,7 @@ import type { MissingExport } from "../artifact.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
+import type { SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
@@ -19,6 +20,8 @@ export interface RuntimeRouteDeps {
   clock: Clock;
   logger: Logger;
   missingExports: MissingExport[];
+  /** Readiness beyond the store: scale-out reports its Redis connection, replicas and locations. */
+  readiness?: () => Promise<SchedulerReadiness>;
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
@@ -28,17 +31,21 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 
   router.add("GET", "/readyz", async (_req, res) => {
-    const writable = await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
+    const scheduling = d.readiness ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, details: {} })) : null;
+    // With Redis unreachable the store cannot be written either; asking would only wait for a timeout.
+    const writable = scheduling?.ready === false ? false : await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
+    const ready = writable && (scheduling?.ready ?? true);
     const missingSecrets = d.secrets.missing();
     // Missing secrets do not make the runtime unready: it runs, and what needs them waits. Nor do
     // erroring monitors: the process is fine and a restart would not help, but they are listed.
-    sendJson(res, writable ? 200 : 503, {
-      ready: writable,
+    sendJson(res, ready ? 200 : 503, {
+      ready,
+      ...(scheduling ? { reason: scheduling.reason, ...scheduling.details } : {}),
       manifest: { loaded: true, hash: d.manifest.hash, monitors: d.manifest.monitors.length },
       store: writable ? "writable" : "not writable",
       missingSecrets,
       brokenMonitors: d.missingExports.map((m) => `${m.monitorId}: bundle lacks ${m.export}()`),
-      erroringMonitors: erroringMonitors(await d.store.latestResults()).filter((m) => monitors.has(m.id)),
+      erroringMonitors: erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map())).filter((m) => monitors.has(m.id)),
     });
   });
 

@@ -80,7 +80,17 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
   const maxPerDestination = options.maxPerDestination ?? 4;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   const sweepGraceMs = options.sweepGraceMs ?? 10_000;
-  const connect = () => new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+  const connect = () => {
+    const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    // Commands wait for the reconnect (maxRetriesPerRequest: null); say once that Redis went away, not per retry.
+    let down = false;
+    connection.on("error", (error: Error) => {
+      if (!down) logger.warn({ err: { message: error.message } }, "delivery lost its Redis connection; reconnecting");
+      down = true;
+    });
+    connection.on("ready", () => (down = false));
+    return connection;
+  };
   const queueConnection = connect();
   const workerConnection = connect();
   const queue = new Queue<DeliveryJob>(DELIVERY_QUEUE, {

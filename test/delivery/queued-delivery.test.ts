@@ -103,6 +103,31 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
     expect(new Set(pd.events().map((e) => e["dedup_key"])).size).toBe(10);
   });
 
+  it("a delivery recorded by a replica that died before adding its job is still sent, once", async () => {
+    prefix = testPrefix();
+    const dying = await queuedReplica({ prefix, manifest: manifest(), secrets: { PD_ROUTING_PAYMENTS: KEY }, options: { settings: { pagerDutyEventsUrl: pd.url } } });
+    replicas.push(dying);
+    // What the dying replica got done: the intent read and its delivery recorded, but no job added.
+    await dying.enqueue(intentFor("api", "trigger", { dedupKey: "wk-orphan" }));
+    const [stored] = await dying.store.undispatched(1);
+    const heads = await dying.store.dispatchIntentHeads(stored!, [{ destination: "service:payments", status: "pending", due: Date.now(), reason: null }], Date.now());
+    expect(heads).toHaveLength(1);
+    expect(await dying.store.dispatchIntentHeads(stored!, [], Date.now())).toBeNull();
+    await dying.close();
+
+    const survivor = await queuedReplica({
+      prefix,
+      manifest: manifest(),
+      secrets: { PD_ROUTING_PAYMENTS: KEY },
+      options: { settings: { pagerDutyEventsUrl: pd.url }, sweepMs: 100, sweepGraceMs: 200 },
+    });
+    replicas.push(survivor);
+    survivor.delivery.start();
+    await pd.waitFor(() => pd.events().length >= 1, 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pd.events().map((e) => e["dedup_key"])).toEqual(["wk-orphan"]);
+  });
+
   it("never exceeds a channel's rate limit across both replicas", async () => {
     prefix = testPrefix();
     const [a, b] = await twoReplicas();

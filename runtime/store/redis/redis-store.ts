@@ -73,6 +73,8 @@ export class RedisStore implements Store, DeliveryLanes {
   /** Connects to `url` (redis://[:password@]host:port/db) and checks that Redis answers. */
   static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // While Redis is away commands fail and /readyz says so; ioredis reconnects by itself.
+    redis.on("error", () => undefined);
     await redis.connect();
     await redis.ping();
     return new RedisStore(redis, options);

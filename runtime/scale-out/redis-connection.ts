@@ -50,7 +50,9 @@ export function boundedOptions(options: RedisOptions): RedisOptions {
 export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Redis> {
   const { options, shown } = parseRedisUrl(url);
   const redis = new Redis({ ...boundedOptions(options), lazyConnect: true, retryStrategy: () => null });
-  redis.on("error", () => undefined); // the rejection below reports it
+  // The rejection may only say "Connection is closed": the error event says why (WRONGPASS, ECONNREFUSED).
+  let cause: unknown = null;
+  redis.on("error", (error: unknown) => (cause ??= error));
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -62,13 +64,15 @@ export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Re
     ]);
   } catch (error) {
     redis.disconnect();
-    throw new RedisConnectError(shown, reasonOf(error, options.password));
+    throw new RedisConnectError(shown, reasonOf(cause ?? error, options.password));
   } finally {
     clearTimeout(timer);
   }
   // From now on the connection reconnects by itself.
   redis.options.retryStrategy = boundedOptions(options).retryStrategy;
   redis.removeAllListeners("error");
+  // Outage errors surface as rejected commands and in /readyz; the event itself needs no handling.
+  redis.on("error", () => undefined);
   return redis;
 }
 

@@ -7,7 +7,7 @@ import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
-import { monitorUnit, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
+import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
@@ -131,7 +131,17 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const concurrency = o.concurrency ?? 256;
   const spreadMs = o.spreadMs ?? 30_000;
   const scheduler: TickScheduler = o.scheduling
-    ? await o.scheduling({ manifest: o.manifest, run: tick, clock, logger, metrics, concurrency, spreadMs, onLag })
+    ? await o.scheduling({
+        manifest: o.manifest, run: tick, clock, logger, metrics, concurrency, spreadMs, onLag,
+        check: async (monitorId, scheduledAt) => {
+          const unit = units.get(monitorId);
+          return unit ? checkOnce(unit, scheduledAt, tickDeps) : { kind: "error", error: `no monitor ${monitorId}`, durationMs: 0 };
+        },
+        evaluateLocations: async (monitorId, scheduledAt, outcomes) => {
+          const unit = units.get(monitorId);
+          if (unit) await runLocatedTick(unit, scheduledAt, tickDeps, outcomes);
+        },
+      })
     : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });
   if (scheduler.ownsRollout) {
     const rollout = await rollOut(store, o.manifest, clock.now());

@@ -6,6 +6,7 @@ import { Counter, Gauge } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { deadlineOf } from "../evaluate/run-check.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
+import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
 import { ANYWHERE_QUEUE, cronStrategy, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
 
@@ -30,6 +31,8 @@ const MAX_BOUNCES = 10;
 const BOUNCE_DELAY_MS = 50;
 /** Shortest job lock: renewed every half, so a busy event loop must not stall longer than this half. */
 const MIN_LOCK_MS = 5_000;
+/** How long past a check's deadline a quorum tick waits for the other locations' reports. */
+const QUORUM_GRACE_MS = 5_000;
 
 /**
  * The scale-out scheduler: BullMQ job schedulers (one per monitor and location) produce one job
@@ -61,6 +64,8 @@ class BullmqScheduler implements TickScheduler {
   private lastError: string | null = null;
   private closing: Promise<void> | null = null;
   private readonly logged = new Map<string, number>();
+  private readonly reports: LocationReports;
+  private readonly deadlines = new Set<NodeJS.Timeout>();
   private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue"> };
 
   constructor(private readonly o: ScaleOutOptions, private readonly d: TickSchedulerDeps) {
@@ -76,6 +81,7 @@ class BullmqScheduler implements TickScheduler {
     this.registry = new ReplicaRegistry(o.control, o.prefix, self, this.heartbeatMs * 5);
     for (const m of d.manifest.monitors) this.fingerprints.set(m.id, specFingerprint(m));
     this.slots = new Semaphore(d.concurrency);
+    this.reports = new LocationReports(o.control, o.prefix);
     const longest = Math.max(0, ...d.manifest.monitors.map(deadlineOf));
     this.lockMs = Math.max(MIN_LOCK_MS, longest);
     this.stalledMs = o.stalledIntervalMs ?? 5_000;
@@ -143,6 +149,8 @@ class BullmqScheduler implements TickScheduler {
   }
 
   stop(): void {
+    for (const t of this.deadlines) clearTimeout(t);
+    this.deadlines.clear();
     if (this.beatTimer) clearInterval(this.beatTimer);
     this.beatTimer = null;
     // close() lets active jobs finish and stops taking new ones.
@@ -253,10 +261,39 @@ class BullmqScheduler implements TickScheduler {
     try {
       this.d.onLag(this.d.clock.now() - scheduledAt);
       this.m.checks.inc({ replica: this.registry.self.id, location: data.location ?? this.o.location });
-      await this.d.run(data.monitorId, scheduledAt);
+      if (data.location === null) await this.d.run(data.monitorId, scheduledAt);
+      else await this.runAtLocation(data.monitorId, scheduledAt, data.location);
     } finally {
       this.slots.release();
     }
+  }
+
+  /**
+   * One location's share of a quorum tick: check, report the outcome under the tick's key; the
+   * report that completes the set evaluates it, and the first report arms a deadline that evaluates
+   * with whatever arrived (a location whose replicas are down or slow counts as not failing).
+   */
+  private async runAtLocation(monitorId: string, scheduledAt: number, location: string): Promise<void> {
+    const monitor = this.d.manifest.monitors.find((m) => m.id === monitorId)!;
+    const expected = locationsOf(monitor).length;
+    const outcome = await this.d.check(monitorId, scheduledAt);
+    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected);
+    if (verdict.kind === "evaluate") {
+      await this.d.evaluateLocations(monitorId, scheduledAt, verdict.outcomes);
+      return;
+    }
+    if (verdict.kind !== "first") return;
+    const timer = setTimeout(() => {
+      this.deadlines.delete(timer);
+      void (async () => {
+        const outcomes = await this.reports.claim(monitorId, scheduledAt);
+        if (!outcomes) return;
+        const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
+        this.d.logger.warn({ monitorId, scheduledAt: new Date(scheduledAt).toISOString(), missing }, "quorum tick evaluated at its deadline without every location's report");
+        await this.d.evaluateLocations(monitorId, scheduledAt, outcomes);
+      })().catch((error: unknown) => this.noteError(error));
+    }, deadlineOf(monitor) + QUORUM_GRACE_MS);
+    this.deadlines.add(timer);
   }
 
   /** Puts a job this replica cannot run back for the others; drops it, logged, after MAX_BOUNCES. */

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "./clock.js";
 import type { TickRunner } from "./scheduler.js";
@@ -38,6 +39,10 @@ export interface SchedulerReadiness {
 export interface TickSchedulerDeps {
   manifest: Manifest;
   run: TickRunner;
+  /** Monitors with locations: one location's check for a tick, not yet evaluated. */
+  check(monitorId: string, scheduledAt: number): Promise<CheckOutcome>;
+  /** Monitors with locations: evaluates a tick from the outcomes its locations reported (quorum). */
+  evaluateLocations(monitorId: string, scheduledAt: number, outcomes: Record<string, CheckOutcome>): Promise<void>;
   clock: Clock;
   logger: Logger;
   metrics: RuntimeMetrics;

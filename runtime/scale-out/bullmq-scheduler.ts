@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { DelayedError, Queue, Worker, type Job, type RedisOptions } from "bullmq";
+import { Queue, Worker, type Job, type RedisOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { Counter, Gauge } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
@@ -8,7 +8,7 @@ import { deadlineOf } from "../evaluate/run-check.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
-import { ANYWHERE_QUEUE, cronStrategy, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
+import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
 
 export interface ScaleOutOptions {
   /** Connection options parsed from the Redis URL (BullMQ opens its own connections with them). */
@@ -26,9 +26,6 @@ export interface ScaleOutOptions {
   heartbeatMs?: number;
 }
 
-/** Times a job is put back for another replica before it is dropped (logged) as unrunnable. */
-const MAX_BOUNCES = 10;
-const BOUNCE_DELAY_MS = 50;
 /** Shortest job lock: renewed every half, so a busy event loop must not stall longer than this half. */
 const MIN_LOCK_MS = 5_000;
 /** How long past a check's deadline a quorum tick waits for the other locations' reports. */
@@ -126,7 +123,8 @@ class BullmqScheduler implements TickScheduler {
 
   async start(): Promise<void> {
     const strategy = cronStrategy(this.d.spreadMs);
-    for (const name of [ANYWHERE_QUEUE, locationQueue(this.o.location)]) {
+    const own = [ANYWHERE_QUEUE, locationQueue(this.o.location)];
+    for (const name of [...own, ...own.map((q) => handoffQueue(q, this.d.manifest.hash))]) {
       const worker = new Worker<TickJobData>(name, (job, token) => this.process(name, job, token), {
         connection: { ...this.o.redis, maxRetriesPerRequest: null },
         prefix: this.bullPrefix(),
@@ -250,13 +248,10 @@ class BullmqScheduler implements TickScheduler {
 
   private async process(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
     const data = job.data;
+    const scheduledAt = data.scheduledAt ?? scheduledAtOf(job.id, job.timestamp);
     const mine = this.fingerprints.get(data.monitorId);
-    if (mine !== data.spec) {
-      const reason = mine === undefined ? "monitor not in this replica's manifest" : "monitor defined differently in this replica's manifest";
-      return this.leave(job, token, reason);
-    }
+    if (mine !== data.spec && (await this.handOff(queueName, job, scheduledAt, mine))) return;
     if (job.attemptsMade > 0 || job.stalledCounter > 0) this.m.retried.inc({ queue: queueName });
-    const scheduledAt = scheduledAtOf(job.id, job.timestamp);
     await this.slots.acquire();
     try {
       this.d.onLag(this.d.clock.now() - scheduledAt);
@@ -296,21 +291,34 @@ class BullmqScheduler implements TickScheduler {
     this.deadlines.add(timer);
   }
 
-  /** Puts a job this replica cannot run back for the others; drops it, logged, after MAX_BOUNCES. */
-  private async leave(job: Job<TickJobData>, token: string | undefined, reason: string): Promise<void> {
+  /**
+   * A tick scheduled by another manifest, for a monitor this replica lacks or defines differently
+   * (a rollout in progress): it goes to the hand-off queue only replicas of that manifest read, and
+   * true is returned. When no replica of that manifest is alive any more, this replica runs its own
+   * definition if it has one (false), or drops the tick, logged (true).
+   */
+  private async handOff(queueName: string, job: Job<TickJobData>, scheduledAt: number, mine: string | undefined): Promise<boolean> {
     const data = job.data;
-    const bounces = (data.bounces ?? 0) + 1;
-    this.m.left.inc({ reason: bounces > MAX_BOUNCES ? "dropped" : "left" });
-    this.logOnce(`${data.monitorId}\n${reason}`, () =>
-      this.d.logger.info({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash, reason }, "tick left to the replicas whose manifest scheduled it"),
-    );
-    if (bounces > MAX_BOUNCES) {
-      this.d.logger.warn({ monitorId: data.monitorId, jobManifest: data.manifest, bounces }, "tick dropped: no live replica whose manifest defines this monitor took it");
-      return;
+    const reason = mine === undefined ? "monitor not in this replica's manifest" : "monitor defined differently in this replica's manifest";
+    if (!(await this.registry.manifestAlive(data.manifest, this.d.clock.now()))) {
+      if (mine !== undefined) return false;
+      this.m.left.inc({ reason: "dropped" });
+      this.d.logger.warn({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash }, "tick dropped: the monitor is not in this manifest and no replica of the manifest that scheduled it is alive");
+      return true;
     }
-    await job.updateData({ ...data, bounces });
-    await job.moveToDelayed(Date.now() + BOUNCE_DELAY_MS * bounces, token);
-    throw new DelayedError();
+    const base = queueName.includes("--m-") ? queueName.slice(0, queueName.indexOf("--m-")) : queueName;
+    await this.queue(handoffQueue(base, data.manifest)).add(data.monitorId, { ...data, scheduledAt }, {
+      jobId: `${data.monitorId}-${data.location ?? "any"}-${scheduledAt}`,
+      attempts: 2,
+      backoff: { type: "fixed", delay: 1_000 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 1_000 },
+    });
+    this.m.left.inc({ reason: "handed-off" });
+    this.logOnce(`${data.monitorId}\n${reason}`, () =>
+      this.d.logger.info({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash, reason }, "tick handed to the replicas of the manifest that scheduled it"),
+    );
+    return true;
   }
 
   private queue(name: string): Queue<TickJobData> {

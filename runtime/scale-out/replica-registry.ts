@@ -98,6 +98,11 @@ export class ReplicaRegistry {
     return infos.flatMap((text) => (text ? [JSON.parse(text) as ReplicaInfo] : [])).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Whether a live replica runs this manifest. */
+  async manifestAlive(hash: string, now: number): Promise<boolean> {
+    return (await this.redis.zcount(`${this.prefix}:replicas:manifest:${hash}`, now, "+inf")) > 0;
+  }
+
   /** Of `locations`, those no live replica serves. */
   async unserved(locations: string[], now: number): Promise<string[]> {
     if (locations.length === 0) return [];

@@ -8,6 +8,11 @@ import { nextFunction } from "../scheduler/scheduler.js";
 /** The queue of monitors that run anywhere; monitors with `locations` run on `checks-at-{location}`. */
 export const ANYWHERE_QUEUE = "checks";
 
+/** The queue only replicas running `manifest` read: ticks other replicas could not run go there. */
+export function handoffQueue(queue: string, manifest: string): string {
+  return `${queue}--m-${manifest.replace(/[^A-Za-z0-9]/g, "").slice(-16)}`;
+}
+
 export function locationQueue(location: string): string {
   return `checks-at-${location}`;
 }
@@ -31,8 +36,8 @@ export interface TickJobData {
   manifest: string;
   spec: string;
   location: string | null;
-  /** Times replicas that could not run it put it back. */
-  bounces?: number;
+  /** Set on a tick handed to the replicas of the manifest that scheduled it (its id is not a scheduler's). */
+  scheduledAt?: number;
 }
 
 /** A monitor's spec fingerprint: replicas whose manifests differ still run monitors they agree on. */

@@ -175,6 +175,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   registerRuntimeRoutes(router, {
     manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing,
     ...(scheduler.readiness ? { readiness: () => scheduler.readiness!() } : {}),
+    ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
+    ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
   delivery.registerRoutes(router);
   registerInboundRoutes(router, {
@@ -245,8 +247,20 @@ function embeddedScheduler(
     },
   });
   for (const m of manifest.monitors) scheduler.add(m.id, m.schedule);
+  // Embedded mode is the one location `local`: a monitor naming others runs from here, once, and says so.
+  const notes = new Map<string, string>();
+  for (const m of manifest.monitors) {
+    const elsewhere = (m.locations ?? []).filter((l) => l !== "local");
+    if (elsewhere.length > 0) notes.set(m.id, `checked from local only: locations ${elsewhere.join(", ")} need scale-out replicas (wk run --redis --location)`);
+  }
   return {
     ownsRollout: true,
+    ...(notes.size > 0
+      ? {
+          monitorNotes: async () => notes,
+          readiness: async () => ({ ready: true, reason: null, details: { locationWarnings: Object.fromEntries(notes) } }),
+        }
+      : {}),
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
     drain: (ms) => scheduler.drain(ms),

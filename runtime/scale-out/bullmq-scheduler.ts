@@ -200,6 +200,18 @@ class BullmqScheduler implements TickScheduler {
     return this.registry.replicas(this.d.clock.now());
   }
 
+  /** Monitors with a location no live replica serves: not checked there until one starts. */
+  async monitorNotes(): Promise<Map<string, string>> {
+    const notes = new Map<string, string>();
+    const unserved = await this.registry.unserved([...new Set(this.d.manifest.monitors.flatMap(locationsOf))], this.d.clock.now());
+    if (unserved.length === 0) return notes;
+    for (const m of this.d.manifest.monitors) {
+      const missing = locationsOf(m).filter((l) => unserved.includes(l));
+      if (missing.length > 0) notes.set(m.id, `not checked from ${missing.join(", ")}: no replica serves ${missing.length === 1 ? "that location" : "those locations"}`);
+    }
+    return notes;
+  }
+
   private async heartbeat(): Promise<void> {
     try {
       const owner = await this.registry.beat(this.d.clock.now());

@@ -23,6 +23,10 @@ export interface TickScheduler {
   readonly ownsRollout: boolean;
   /** Readiness beyond the store (the Redis connection, unserved locations); null when nothing to add. */
   readiness?(): Promise<SchedulerReadiness>;
+  /** One line per monitor that does not run as its spec asks (a location no replica serves). */
+  monitorNotes?(): Promise<Map<string, string>>;
+  /** The replicas sharing the work, for the status page. */
+  replicas?(): Promise<Array<{ id: string; location: string; manifest: string; startedAt: string }>>;
   /** Frees connections after drain. */
   close?(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
-import { renderStatusPage, worstState, type MonitorStatus } from "./status-page.js";
+import { renderStatusPage, worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
 
 export interface RuntimeRouteDeps {
   manifest: Manifest;
@@ -22,6 +22,10 @@ export interface RuntimeRouteDeps {
   missingExports: MissingExport[];
   /** Readiness beyond the store: scale-out reports its Redis connection, replicas and locations. */
   readiness?: () => Promise<SchedulerReadiness>;
+  /** Monitors that do not run as their spec asks, and why (shown in their status). */
+  monitorNotes?: () => Promise<Map<string, string>>;
+  /** Scale-out: the replicas sharing the work (status page). */
+  replicas?: () => Promise<ReplicaView[]>;
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
@@ -77,19 +81,22 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   }));
 
   router.add("GET", "/", async (_req, res) => {
-    const page = renderStatusPage(d.manifest, await statuses(d, [...monitors.values()]), d.clock.now());
+    const replicas = d.replicas ? await d.replicas().catch(() => null) : undefined;
+    const page = renderStatusPage(d.manifest, await statuses(d, [...monitors.values()]), d.clock.now(), replicas);
     sendText(res, 200, page, "text/html; charset=utf-8");
   });
 }
 
 async function statuses(d: RuntimeRouteDeps, list: MonitorSpec[]): Promise<Array<MonitorStatus & { monitor: MonitorSpec }>> {
   const latest = await d.store.latestResults();
+  const notes = d.monitorNotes ? await d.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
   const byMonitor = new Map<string, Alert[]>();
   for (const alert of await d.store.allAlerts()) byMonitor.set(alert.monitorId, [...(byMonitor.get(alert.monitorId) ?? []), alert]);
   return list.map((monitor) => {
     const alerts = byMonitor.get(monitor.id) ?? [];
     const last = latest.get(monitor.id) ?? null;
-    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts, last), lastResult: last };
+    const note = notes.get(monitor.id);
+    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts, last), lastResult: last, ...(note ? { note } : {}) };
   });
 }
 
@@ -102,5 +109,6 @@ function toApi(s: MonitorStatus & { monitor: MonitorSpec }) {
     schedule: s.monitor.schedule,
     state: s.state,
     lastResult: s.lastResult,
+    ...(s.note ? { note: s.note } : {}),
   };
 }

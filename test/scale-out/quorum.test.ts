@@ -51,7 +51,7 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
   };
 
   it("checks once per location per tick and pages only when both locations see the failure", async () => {
-    const replicas = await Promise.all(["eu-west", "us-east"].map(async (location) => {
+    const start = async (location: string) => {
       const child = await startChild(script, {
         WK_CHILD_ARTIFACT: join(dir, "artifact"),
         WK_CHILD_STATE: join(dir, `state-${location}`),
@@ -64,7 +64,17 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
       });
       children.push(child);
       return child;
-    }));
+    };
+    // Alone, eu-west says that nobody checks from us-east, in /readyz and on the status page.
+    const eu = await start("eu-west");
+    const alone = (await (await fetch(`${eu.url}/readyz`)).json()) as { ready: boolean; unservedLocations: Array<{ location: string; monitors: string[] }> };
+    expect(alone.ready).toBe(true);
+    expect(alone.unservedLocations).toMatchObject([{ location: "us-east", monitors: ["geo"] }]);
+    expect(await (await fetch(`${eu.url}/`)).text()).toContain("not checked from us-east: no replica serves that location");
+    const replicas = [eu, await start("us-east")];
+    const page = await (await fetch(`${eu.url}/`)).text();
+    expect(page).toContain("<h2>Replicas</h2>");
+    expect(page).not.toContain("not checked from us-east");
     const ready = (await (await fetch(`${replicas[0]!.url}/readyz`)).json()) as { unservedLocations: unknown[]; replicas: Array<{ location: string }> };
     expect(ready.unservedLocations).toEqual([]);
     expect(ready.replicas.map((r) => r.location).sort()).toEqual(["eu-west", "us-east"]);

@@ -85,7 +85,10 @@ describe.skipIf(!available)("scale-out replicas on Redis (separate processes)", 
       const twice: number[] = [];
       for (let t = from; t <= to; t += 1000) {
         const n = byTick.get(t) ?? 0;
-        if (n === 0) missing.push(t);
+        // A replica killed after taking a tick and before BullMQ queued the next one leaves that
+        // monitor's next ticks to the stalled tick's takeover, which resumes at the current slot:
+        // ticks inside the takeover window may be skipped (bounded by the gap check below), none outside it.
+        if (n === 0 && !(t >= killedAt - 1_000 && t <= killedAt + LOCK_MS + STALL_MS + 1_000)) missing.push(t);
         // A tick in flight on the killed replica may have reached the target before it died and
         // then run again on the replica that took it over: the only tolerated repeat.
         if (n > 1 && !(t >= killedAt - 2_000 && t <= killedAt)) twice.push(t);

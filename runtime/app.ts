@@ -7,13 +7,14 @@ import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
-import { monitorUnit, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
+import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
+import type { TickScheduler, TickSchedulerFactory } from "./scheduler/tick-scheduler.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
 import { durationMs } from "../sdk/duration.js";
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   stateDir: string;
   /** Opens the store; the embedded SQLite store in `stateDir` by default (scale-out passes Redis). */
   openStore?: (now: number) => Promise<Store>;
+  /** Decides when ticks run; the embedded Scheduler by default (scale-out passes BullMQ). */
+  scheduling?: TickSchedulerFactory;
   /** Inbound tuning (the command reads it from the environment) and the emergency page's diagnostics. */
   inbound?: { settings?: Partial<InboundSettings>; diagnose?: Diagnose };
   logger: Logger;
@@ -88,12 +91,6 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     erroringMonitors: async () => erroringMonitors(await store.latestResults()).map((m) => m.id),
   });
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
-
-  const rollout = await rollOut(store, o.manifest, clock.now());
-  if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
-  if (rollout.resolved.length + rollout.dropped.length > 0) {
-    logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
-  }
   for (const name of o.secrets.missing()) {
     logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
   }
@@ -127,21 +124,34 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     const unit = units.get(monitorId);
     if (unit) await runTick(unit, scheduledAt, tickDeps);
   };
-  const scheduler = new Scheduler({
-    clock,
-    concurrency: o.concurrency ?? 256,
-    spreadMs: o.spreadMs ?? 30_000,
-    run: tick,
-    onLag: (ms) => {
-      metrics.schedulingLag.observe(ms / 1000);
-      o.onLag?.(ms);
-    },
-    onSkip: (monitorId) => {
-      metrics.ticksSkipped.inc({ reason: "overlap" });
-      logger.warn({ monitorId }, "tick skipped: the previous check of this monitor is still running");
-    },
-  });
-  for (const m of o.manifest.monitors) scheduler.add(m.id, m.schedule);
+  const onLag = (ms: number) => {
+    metrics.schedulingLag.observe(ms / 1000);
+    o.onLag?.(ms);
+  };
+  const concurrency = o.concurrency ?? 256;
+  const spreadMs = o.spreadMs ?? 30_000;
+  const scheduler: TickScheduler = o.scheduling
+    ? await o.scheduling({
+        manifest: o.manifest, run: tick, clock, logger, metrics, concurrency, spreadMs, onLag,
+        check: async (monitorId, scheduledAt) => {
+          const unit = units.get(monitorId);
+          return unit ? checkOnce(unit, scheduledAt, tickDeps) : { kind: "error", error: `no monitor ${monitorId}`, durationMs: 0 };
+        },
+        evaluateLocations: async (monitorId, scheduledAt, outcomes) => {
+          const unit = units.get(monitorId);
+          if (unit) await runLocatedTick(unit, scheduledAt, tickDeps, outcomes);
+        },
+      })
+    : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });
+  if (scheduler.ownsRollout) {
+    const rollout = await rollOut(store, o.manifest, clock.now());
+    if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
+    if (rollout.resolved.length + rollout.dropped.length > 0) {
+      logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
+    }
+  } else {
+    logger.info({ manifest: o.manifest.hash }, "another manifest owns the schedules: alert rollout is left to its replicas");
+  }
 
   const delivery: DeliveryService = o.delivery
     ? o.delivery({
@@ -162,7 +172,12 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   });
 
   const router = new Router();
-  registerRuntimeRoutes(router, { manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing });
+  registerRuntimeRoutes(router, {
+    manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing,
+    ...(scheduler.readiness ? { readiness: () => scheduler.readiness!() } : {}),
+    ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
+    ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
+  });
   delivery.registerRoutes(router);
   registerInboundRoutes(router, {
     manifest: o.manifest,
@@ -185,7 +200,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     router,
     async start() {
       const addr = await listen(server, o.port, o.host);
-      scheduler.start();
+      await scheduler.start();
       delivery.start();
       pruner.start();
       const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
@@ -195,13 +210,14 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     },
     stop() {
       stopped ??= (async () => {
-        scheduler.stop();
+        await scheduler.stop();
         const finished = await scheduler.drain(drainMs);
         if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
         shutdown.abort(new Error("runtime stopping"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
         await closeServer(server);
         await pruner.stop();
+        await scheduler.close?.().catch((error: unknown) => logger.error({ err: error }, "scheduler did not close cleanly"));
         await dispatcher.close().catch(() => undefined);
         await store.close();
         logger.info("watchkeeper runtime stopped");
@@ -211,6 +227,43 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     async tickNow(monitorId) {
       await tick(monitorId, clock.now());
     },
+  };
+}
+
+/** The embedded scheduler: this process runs every monitor's ticks. */
+function embeddedScheduler(
+  manifest: Manifest,
+  o: { clock: Clock; concurrency: number; spreadMs: number; run: (id: string, at: number) => Promise<void>; onLag(ms: number): void; metrics: RuntimeMetrics; logger: Logger },
+): TickScheduler {
+  const scheduler = new Scheduler({
+    clock: o.clock,
+    concurrency: o.concurrency,
+    spreadMs: o.spreadMs,
+    run: o.run,
+    onLag: o.onLag,
+    onSkip: (monitorId) => {
+      o.metrics.ticksSkipped.inc({ reason: "overlap" });
+      o.logger.warn({ monitorId }, "tick skipped: the previous check of this monitor is still running");
+    },
+  });
+  for (const m of manifest.monitors) scheduler.add(m.id, m.schedule);
+  // Embedded mode is the one location `local`: a monitor naming others runs from here, once, and says so.
+  const notes = new Map<string, string>();
+  for (const m of manifest.monitors) {
+    const elsewhere = (m.locations ?? []).filter((l) => l !== "local");
+    if (elsewhere.length > 0) notes.set(m.id, `checked from local only: locations ${elsewhere.join(", ")} need scale-out replicas (wk run --redis --location)`);
+  }
+  return {
+    ownsRollout: true,
+    ...(notes.size > 0
+      ? {
+          monitorNotes: async () => notes,
+          readiness: async () => ({ ready: true, reason: null, details: { locationWarnings: Object.fromEntries(notes) } }),
+        }
+      : {}),
+    start: () => scheduler.start(),
+    stop: () => scheduler.stop(),
+    drain: (ms) => scheduler.drain(ms),
   };
 }
 

@@ -75,7 +75,9 @@ export function createMetrics(read: {
     labelNames: ["state"],
     registers: [registry],
     async collect() {
-      const counts = await read.alertStates();
+      // A store that cannot answer (Redis down) leaves the last values; the rest of /metrics still serves.
+      const counts = await Promise.resolve(read.alertStates()).catch(() => null);
+      if (!counts) return;
       for (const state of ["inactive", "pending", "firing"]) this.set({ state }, counts[state] ?? 0);
     },
   });
@@ -86,7 +88,9 @@ export function createMetrics(read: {
     registers: [registry],
     async collect() {
       if (!read.erroringMonitors) return;
-      const erroring = new Set(await read.erroringMonitors());
+      const list = await Promise.resolve(read.erroringMonitors()).catch(() => null);
+      if (!list) return;
+      const erroring = new Set(list);
       for (const monitor of read.monitorIds ?? []) this.set({ monitor }, erroring.has(monitor) ? 1 : 0);
     },
   });
@@ -95,7 +99,8 @@ export function createMetrics(read: {
     help: "Notification intents not yet dispatched.",
     registers: [registry],
     async collect() {
-      this.set(await read.outboxDepth());
+      const depth = await Promise.resolve(read.outboxDepth()).catch(() => null);
+      if (depth !== null) this.set(depth);
     },
   });
   return m;

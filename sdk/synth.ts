@@ -57,6 +57,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
       summary: typeof m.summary === "string" ? m.summary : "{{name}}: {{message}}",
       runbook: m.runbook ?? null,
       diagnostics: (m.diagnostics ?? []).map(diagnosticSpec),
+      ...(m.locations && m.locations.length > 0 ? { locations: unique(m.locations) } : {}),
+      ...(m.quorum !== undefined ? { quorum: m.quorum } : {}),
       code: {
         condition: typeof m.condition === "function",
         summary: typeof m.summary === "function",

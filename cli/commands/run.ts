@@ -4,9 +4,13 @@ import { createRuntime } from "../../runtime/app.js";
 import { createLogger } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/routes.js";
-import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
+import { createDelivery, createQueuedDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
+import type { DeliveryDeps, DeliveryService } from "../../runtime/notify/contract.js";
+import { RedisRateGate } from "../../runtime/store/redis/rate-gate.js";
+import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
+import { DEFAULT_LOCATION, isLocationName, locationsOf, openScaleOut, RedisConnectError, type ScaleOut } from "../../runtime/scale-out/index.js";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
@@ -20,6 +24,9 @@ interface RunArgs {
   state?: string;
   strictSecrets?: boolean;
   "strict-secrets"?: boolean;
+  redis?: string;
+  "redis-prefix"?: string;
+  location?: string;
 }
 
 /**
@@ -56,8 +63,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
-  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
+  const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
+  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()) });
   keepPagingThroughStrayErrors(logger);
+  const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger);
 
   // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
   const runtime = await createRuntime({
@@ -66,13 +75,14 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,
-    delivery: (deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) }),
+    delivery: (deps) => deliveryFor(deps, scaleOut === null ? null : { redisUrl, prefix: args["redis-prefix"] ?? "wk" }, deliverySettingsFromEnv(env)),
     // The emergency page attaches the monitor's diagnostics to the page it sends.
     inbound: { settings: inboundSettingsFromEnv(env), diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },
     port,
     host,
     concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
     spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
+    ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
     if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
     throw error;
@@ -95,6 +105,40 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   await runtime.stop();
   logger.flush();
   return EXIT.ok;
+}
+
+/**
+ * `--redis` (or WATCHKEEPER_REDIS_URL) makes this process a replica: Redis store, BullMQ
+ * scheduling. A wrong URL or credentials stop it at start, naming the URL without its password.
+ * Without Redis, monitors with `locations` are warned about: embedded mode is the one location `local`.
+ */
+async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtifact, logger: ReturnType<typeof createLogger>): Promise<ScaleOut | null> {
+  const location = args.location ?? DEFAULT_LOCATION;
+  if (!isLocationName(location)) throw new UserError(`--location must be lowercase letters, digits and dashes, got ${JSON.stringify(location)}`, EXIT.usage);
+  if (!redisUrl) {
+    if (args.location !== undefined) throw new UserError("--location needs --redis: an embedded runtime is the one location `local`", EXIT.usage);
+    for (const m of artifact.manifest.monitors) {
+      const locations = locationsOf(m).filter((l) => l !== DEFAULT_LOCATION);
+      if (locations.length > 0) {
+        logger.warn({ monitorId: m.id, locations }, `monitor ${m.id} names locations ${locations.join(", ")}: embedded mode probes from ${DEFAULT_LOCATION} only (run replicas with --redis and --location)`);
+      }
+    }
+    return null;
+  }
+  const prefix = args["redis-prefix"] ?? "wk";
+  if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new UserError(`--redis-prefix must be letters, digits, _ . or -, got ${JSON.stringify(prefix)}`, EXIT.usage);
+  const stall = process.env.WK_STALL_INTERVAL;
+  try {
+    return await openScaleOut(artifact.manifest, {
+      url: redisUrl,
+      prefix,
+      location,
+      ...(stall ? { stalledIntervalMs: Math.max(500, durationOrThrow(stall, "WK_STALL_INTERVAL")) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof RedisConnectError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "check the URL, the password and that Redis runs there");
+    throw error;
+  }
 }
 
 function positiveInt(text: string | undefined, name: string): number | undefined {
@@ -120,4 +164,14 @@ function keepPagingThroughStrayErrors(logger: ReturnType<typeof createLogger>): 
   process.removeAllListeners("unhandledRejection");
   process.on("unhandledRejection", (error) => logger.error({ err: error }, "unhandled rejection; the runtime keeps running"));
   process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception; the runtime keeps running"));
+}
+
+/**
+ * Embedded: the in-process pipeline over SQLite. Replicas: delivery as BullMQ jobs over the
+ * Redis store's lanes, rate-limited per destination across every replica.
+ */
+function deliveryFor(deps: DeliveryDeps, redis: { redisUrl: string; prefix: string } | null, settings: ReturnType<typeof deliverySettingsFromEnv>): DeliveryService {
+  if (redis === null || !(deps.store instanceof RedisStore)) return createDelivery(deps, { settings });
+  const limiter = new RedisRateGate(deps.store.redis, { prefix: redis.prefix });
+  return createQueuedDelivery(deps, { redisUrl: redis.redisUrl, prefix: redis.prefix, lanes: deps.store, limiter, settings });
 }

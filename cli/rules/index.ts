@@ -10,6 +10,7 @@ import { pagerdutyIncidentFrom } from "./pagerduty-incident-from.js";
 import { pagerdutyIds } from "./pagerduty-ids.js";
 import { pagerdutyLimits } from "./pagerduty-limits.js";
 import { previousIds } from "./previous-ids.js";
+import { quorum } from "./quorum.js";
 import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
 import type { NamedRule, RuleContext } from "./types.js";
@@ -35,6 +36,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "previous-ids", description: "previousIds name ids that are gone, each claimed once", check: previousIds },
   { name: "pagerduty-ids", description: "an adopted pagerdutyId is a PagerDuty id, adopted once", check: pagerdutyIds },
   { name: "contact-methods", description: "contact methods and notification rules PagerDuty accepts", check: contactMethods },
+  { name: "quorum", description: "a monitor's quorum is between 1 and the number of its locations", check: quorum },
   { name: "reachable-on-call", description: "people paged for critical services have a phone, SMS or push rule", check: reachableOnCall },
 ];
 

@@ -23,14 +23,33 @@ export interface RolloutReport {
  * Rows are kept (inactive) so intent sequence numbers never repeat if a monitor id comes back.
  */
 export async function rollOut(store: AlertStore, manifest: Manifest, now: number): Promise<RolloutReport> {
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await rollOutOnce(store, manifest, now);
+    if (outcome !== "conflict") return outcome;
+    // Another replica of the same manifest rolled the same alert out first: re-read, and find it done.
+    if (attempt >= ROLLOUT_RETRIES) throw new Error("alert rollout kept conflicting with other writers");
+  }
+}
+
+/** Re-reads after a conflicting commit before giving up. */
+const ROLLOUT_RETRIES = 5;
+
+async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): Promise<RolloutReport | "conflict"> {
   const kept = new Set(manifest.monitors.map((m) => m.id));
   const renamedTo = new Map<string, string>();
   for (const m of manifest.monitors) for (const old of m.previousIds ?? []) if (!kept.has(old) && !renamedTo.has(old)) renamedTo.set(old, m.id);
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const report: RolloutReport = { carried: [], resolved: [], dropped: [] };
-  for (const alert of await store.allAlerts()) {
-    if (kept.has(alert.monitorId) || alert.state === "inactive") continue;
+  const readVersions: Record<string, number> = {};
+  for (const listed of await store.allAlerts()) {
+    if (kept.has(listed.monitorId) || listed.state === "inactive") continue;
+    // The versioned read is what the commit is checked against: replicas starting together with
+    // the same manifest resolve a removed monitor's alert once, not once each.
+    const read = await store.readAlert(listed.dedupKey);
+    if (!read || read.alert.state === "inactive") continue;
+    const alert = read.alert;
+    readVersions[alert.dedupKey] = read.version;
     const heir = renamedTo.get(alert.monitorId);
     if (heir !== undefined) {
       // The open incident stays open under its dedup key: the renamed monitor's ticks find the
@@ -50,7 +69,9 @@ export async function rollOut(store: AlertStore, manifest: Manifest, now: number
     intents.push(...t.intents);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);
   }
-  // Unconditional: in embedded mode this runtime is the only writer (scale-out rollouts need versions).
-  if (changed.length > 0) await store.commitAlerts({ alerts: changed, readVersions: {}, intents, at: now });
+  if (changed.length > 0) {
+    const outcome = await store.commitAlerts({ alerts: changed, readVersions, intents, at: now });
+    if (outcome.kind === "conflict") return "conflict";
+  }
   return report;
 }

@@ -11,6 +11,7 @@ import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { EvaluationStore, ResultRow } from "./evaluation-store.js";
 import { observe, type LabeledObservation } from "./observe.js";
+import { mergeLocations } from "./quorum.js";
 import { runWithDeadline, type CheckRunner } from "./run-check.js";
 
 /** What a monitor needs to be evaluated on a tick. */
@@ -46,6 +47,12 @@ export interface TickDeps {
  * alerts, results and intents in one transaction. Returns the intents written.
  */
 export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps): Promise<NotificationIntent[]> {
+  const outcome = await checkOnce(unit, scheduledAt, d);
+  return evaluateJudged(unit, scheduledAt, d, (active) => judge(unit, outcome, active), outcome);
+}
+
+/** Runs the monitor's check for the tick (with its deadline) and counts it; evaluation is separate. */
+export async function checkOnce(unit: MonitorUnit, scheduledAt: number, d: TickDeps): Promise<CheckOutcome> {
   const { monitor } = unit;
   const kind = monitor.check.kind;
   const outcome: CheckOutcome = unit.broken
@@ -53,14 +60,40 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
     : await runWithDeadline(d.runCheck, monitor, { ...d.context, now: new Date(scheduledAt), monitorId: monitor.id, code: unit.code }, d.clock);
   recordCheckMetrics(d.metrics, kind, outcome);
   if (outcome.kind === "error") d.logger.warn({ monitorId: monitor.id, kind, error: outcome.error }, "check failed to produce a result");
+  return outcome;
+}
 
+/**
+ * Evaluates one tick of a monitor checked from several locations: a label set fails when at least
+ * `quorum` locations saw it failing (quorum.ts). Locations that did not report count as not failing.
+ */
+export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, outcomes: Record<string, CheckOutcome>): Promise<NotificationIntent[]> {
+  const quorum = unit.monitor.quorum ?? (unit.monitor.locations?.length ?? 1);
+  const judgeAll = (active: Array<Record<string, string>>) =>
+    mergeLocations(unit.monitor, Object.fromEntries(Object.entries(outcomes).map(([location, o]) => [location, judge(unit, o, active)])), quorum);
+  return evaluateJudged(unit, scheduledAt, d, judgeAll, null);
+}
+
+// A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
+function judge(unit: MonitorUnit, outcome: CheckOutcome, active: Array<Record<string, string>>): LabeledObservation[] {
+  return observe(outcome, unit.broken ? { ...unit.monitor, onError: "fail" } : unit.monitor, unit.code, active);
+}
+
+async function evaluateJudged(
+  unit: MonitorUnit,
+  scheduledAt: number,
+  d: TickDeps,
+  judgeAgainst: (active: Array<Record<string, string>>) => LabeledObservation[],
+  outcome: CheckOutcome | null,
+): Promise<NotificationIntent[]> {
+  const { monitor } = unit;
+  const kind = monitor.check.kind;
   // The check ran once; only the evaluation repeats when another writer moved an alert meanwhile.
   for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt++) {
     const read = await d.store.readAlerts(monitor.id);
     const existing = read.map((r) => r.alert);
     const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
-    // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
-    const judged = observe(outcome, unit.broken ? { ...monitor, onError: "fail" } : monitor, unit.code, active);
+    const judged = judgeAgainst(active);
     if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
     const { changed, intents, results } = advance(unit, judged, existing, scheduledAt);
     if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
@@ -90,12 +123,12 @@ export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDep
   return [];
 }
 
-function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome, monitorId: string, kind: string, d: TickDeps): void {
+function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | null, monitorId: string, kind: string, d: TickDeps): void {
   const failure = judged.find((o) => o.error !== undefined)?.error;
   if (!failure) return;
   // Counted whatever onError says: an "unknown" monitor changes no alert, so this is its only trace.
   d.metrics.checkErrors.inc({ monitor: monitorId, reason: failure.reason });
-  if (outcome.kind === "results") d.logger.warn({ monitorId, kind, error: failure.message }, "check results could not be evaluated");
+  if (outcome?.kind !== "error") d.logger.warn({ monitorId, kind, error: failure.message }, "check results could not be evaluated");
 }
 
 /** Runs the state machine over each judged label set: the alerts to write, the intents, the result rows. */

@@ -1,72 +1,35 @@
-import { runtimeSettingsOf } from "../../sdk/manifest/schema.js";
-import { durationMs } from "../../sdk/duration.js";
-import { apiAccessOf, guardRead } from "../http/api-auth.js";
-import { sendJson, type Router } from "../http/router.js";
-import { DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+import type { Router } from "../http/router.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
-import { Destinations } from "./destinations.js";
+import { deliveryParts, type SendTuning } from "./delivery-parts.js";
+import { registerDeliveryRoutes } from "./delivery-routes.js";
 import { Dispatcher } from "./dispatcher.js";
-import { deliveryMetrics } from "./metrics.js";
-import { buildDispatchPipeline, buildSendPipeline, type PipelineParts } from "./pipeline-builder.js";
-import { KeyFile } from "./routing-keys.js";
-import { DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from "./settings.js";
-import { registerSilenceRoutes } from "./silences-api.js";
-import { Silences } from "./silences.js";
+import { buildDispatchPipeline, buildSendPipeline } from "./pipeline-builder.js";
+import { RateLimiter } from "./rate-limiter.js";
 import { Worker } from "./worker.js";
 
 export type { DeliveryDeps, DeliveryService } from "./contract.js";
 export { deliverySettingsFromEnv, type DeliverySettings } from "./settings.js";
+export { createQueuedDelivery, type QueuedDeliveryOptions } from "./queued-delivery.js";
 
 /** Tuning that tests and benchmarks change; production uses the defaults and the settings `wk run` reads. */
-export interface DeliveryOptions {
-  /** Base URLs and file locations; the command reads them from the environment. Defaults: the vendors'. */
-  settings?: Partial<DeliverySettings>;
+export interface DeliveryOptions extends SendTuning {
   /** How often the outbox is polled for new intents (ms). Default 10: a cheap indexed query. */
   pollMs?: number;
   /** Concurrent sends per destination. Default 4. */
   maxPerDestination?: number;
-  backoff?: Partial<BackoffPolicy>;
-  /** Jitter source in [0, 1). Default Math.random. */
-  random?: () => number;
-  /** Timeout of one HTTP attempt (ms). Default 10 000. */
-  sendTimeoutMs?: number;
 }
 
 /**
- * The notification pipeline as the runtime drives it: a dispatcher moves outbox intents into
- * durable per-destination deliveries (the dispatch pipeline), and workers send due deliveries
+ * The notification pipeline as the embedded runtime drives it: a dispatcher moves outbox intents
+ * into durable per-destination deliveries (the dispatch pipeline), and workers send due deliveries
  * (the send pipeline) in the background, so sending never blocks checks. Outbound only: inbound
- * routes live in runtime/inbound/.
+ * routes live in runtime/inbound/. Scale-out replicas use createQueuedDelivery (same stages).
  */
 export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}): DeliveryService {
-  const settings: DeliverySettings = { ...DEFAULT_DELIVERY_SETTINGS, ...options.settings };
   const logger = deps.logger;
   const store = deps.store;
-  const silences = new Silences(store, deps.manifest);
-  const routingKeys = new KeyFile(settings.routingKeysFile);
-  const destinations = new Destinations(deps.manifest, {
-    pagerDutyEventsUrl: settings.pagerDutyEventsUrl,
-    pagerDutyApiUrl: settings.pagerDutyApiUrl,
-    routingKeys,
-    serviceIds: new KeyFile(settings.serviceIdsFile),
-    smtpTimeoutMs: settings.smtpTimeoutMs,
-  });
-  const stop = new AbortController();
-  const parts: PipelineParts = {
-    manifest: deps.manifest,
-    store,
-    silences,
-    destinations,
-    routingKeys,
-    secrets: deps.secrets,
-    metrics: deliveryMetrics(deps.registry, store),
-    policy: { ...DEFAULT_BACKOFF, ...options.backoff },
-    random: options.random ?? Math.random,
-    sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
-    clock: deps.clock,
-    stopSignal: stop.signal,
-    logger,
-  };
+  const { parts, stop } = deliveryParts(deps, options, new RateLimiter());
+  const destinations = parts.destinations;
   const dispatcher = new Dispatcher(store, store, buildDispatchPipeline(parts), logger, deps.clock);
   const worker = new Worker(store, destinations, buildSendPipeline(parts), logger, deps.clock, {
     maxPerDestination: options.maxPerDestination ?? 4,
@@ -123,15 +86,7 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
       destinations.close();
     },
     registerRoutes(router: Router) {
-      const secret = (name: string) => deps.secrets.get(name);
-      const access = apiAccessOf(deps.manifest, secret);
-      const { maxSilence } = runtimeSettingsOf(deps.manifest);
-      registerSilenceRoutes(router, { silences, clock: deps.clock, access, maxSilence, maxSilenceMs: durationMs(maxSilence), logger });
-      router.add("GET", "/api/deliveries", guardRead(access, async (req, res) => {
-        const url = new URL(req.url ?? "/", "http://localhost");
-        const key = url.searchParams.get("dedupKey");
-        sendJson(res, 200, { deliveries: key ? await store.deliveriesForAlert(key) : await store.recentDeliveries(100) });
-      }));
+      registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock: deps.clock, logger });
     },
   };
 }

@@ -5,7 +5,7 @@ import type { DeliveryStorePort, SecretSource } from "./contract.js";
 import type { Destinations } from "./destinations.js";
 import type { DeliveryMetrics } from "./metrics.js";
 import { inOrder, route, type Stage } from "./pipeline.js";
-import { RateLimiter } from "./rate-limiter.js";
+import type { RateGate } from "./rate-limiter.js";
 import type { KeyFile } from "./routing-keys.js";
 import type { Silences } from "./silences.js";
 import { dedupStage } from "./stages/dedup-stage.js";
@@ -27,6 +27,8 @@ export interface PipelineParts {
   routingKeys: KeyFile;
   secrets: SecretSource;
   metrics: DeliveryMetrics;
+  /** Per-destination rate limits (in-process, or shared through Redis). */
+  limiter: RateGate;
   policy: BackoffPolicy;
   random: () => number;
   sendTimeoutMs: number;
@@ -56,7 +58,7 @@ export function buildSendPipeline(p: PipelineParts): Stage {
     secret: (name) => p.secrets.get(name),
     secretValues,
     log: p.store,
-    limiter: new RateLimiter(),
+    limiter: p.limiter,
     ratePerMinute: (d) => p.destinations.ratePerMinute(d),
     policy: p.policy,
     random: p.random,

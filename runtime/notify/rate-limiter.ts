@@ -1,12 +1,34 @@
+import type { Awaitable } from "../awaitable.js";
+
+/** A rate-limit token taken, or how long to wait for one. */
+export type RateTake = { ok: true } | { ok: false; waitMs: number };
+
+/**
+ * Per-destination send limits as the retry stage uses them. In-process for the embedded runtime
+ * (RateLimiter); shared by every replica in scale-out (store/redis/rate-gate.ts).
+ */
+export interface RateGate {
+  /** Takes a send for `key` if the limit allows it now. */
+  take(key: string, perMinute: number, now: number): Awaitable<RateTake>;
+  /** Holds every send for `key` until `until`: the vendor asked us to wait (Retry-After). */
+  holdOff(key: string, until: number, now: number): Awaitable<void>;
+}
+
 /**
  * Token buckets per destination: `perMinute` sends a minute, with bursts of up to one minute's
  * allowance (the way PagerDuty counts ~120 events a minute per routing key). Time is an argument.
  */
-export class RateLimiter {
+export class RateLimiter implements RateGate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly holds = new Map<string, number>();
 
   /** Takes a token if one is available; otherwise returns how long to wait for one. */
-  take(key: string, perMinute: number, now: number): { ok: true } | { ok: false; waitMs: number } {
+  take(key: string, perMinute: number, now: number): RateTake {
+    const hold = this.holds.get(key);
+    if (hold !== undefined) {
+      if (hold > now) return { ok: false, waitMs: hold - now };
+      this.holds.delete(key);
+    }
     const capacity = Math.max(1, perMinute);
     const ratePerMs = perMinute / 60_000;
     const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
@@ -17,5 +39,9 @@ export class RateLimiter {
     }
     this.buckets.set(key, { tokens, at: now });
     return { ok: false, waitMs: Math.ceil((1 - tokens) / ratePerMs) };
+  }
+
+  holdOff(key: string, until: number, now: number): void {
+    if (until > now && until > (this.holds.get(key) ?? 0)) this.holds.set(key, until);
   }
 }

@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { DeliveryQueue, DeliveryRow } from "./delivery-queue.js";
 import type { Destinations } from "./destinations.js";
-import type { Stage, StageContext } from "./pipeline.js";
-import type { Notification } from "./types.js";
+import type { Stage } from "./pipeline.js";
+import { sendDelivery } from "./send-delivery.js";
 
 export interface WorkerOptions {
   /** Concurrent sends per destination; other destinations are never held up by a slow one. */
@@ -115,42 +115,7 @@ export class Worker {
   }
 
   private async send(row: DeliveryRow): Promise<void> {
-    const destination = this.destinations.get(row.destination);
-    const now = this.clock();
-    if (!destination) {
-      await this.store.markSkipped(row.id, row.attempts, `destination ${row.destination} is no longer in the manifest`, now);
-      return;
-    }
-    const item: Notification = {
-      intent: row.intent,
-      destination,
-      notBefore: row.nextAttemptAt,
-      deliveryId: row.id,
-      attempts: row.attempts,
-      firstDueAt: row.firstDueAt,
-      outcome: null,
-    };
-    const skips: Promise<void>[] = [];
-    const ctx: StageContext = {
-      now,
-      logger: this.logger,
-      drop: (dropped, reason) => {
-        skips.push(Promise.resolve(this.store.markSkipped(row.id, row.attempts, reason, this.clock())));
-        this.logger.debug({ dedupKey: dropped.intent.dedupKey, destination: row.destination, reason }, "notification skipped");
-      },
-    };
-    try {
-      await this.pipeline(ctx, [item]);
-      await Promise.all(skips);
-    } catch (error) {
-      // The row stays pending; pushing its due time back keeps a persistent fault from spinning.
-      this.logger.error({ err: error, deliveryId: row.id }, "send pipeline failed");
-      try {
-        await this.store.recordOutcome({ id: row.id, attemptsBefore: row.attempts, outcome: { kind: "deferred", at: now + 5_000, reason: "internal error while sending" }, now });
-      } catch {
-        // the database itself is failing; the next scan will try again
-      }
-    }
+    await sendDelivery(row, { store: this.store, destinations: this.destinations, pipeline: this.pipeline, logger: this.logger, clock: this.clock });
   }
 }
 

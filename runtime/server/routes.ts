@@ -5,11 +5,12 @@ import type { MissingExport } from "../artifact.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
+import type { SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
-import { renderStatusPage, worstState, type MonitorStatus } from "./status-page.js";
+import { renderStatusPage, worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
 
 export interface RuntimeRouteDeps {
   manifest: Manifest;
@@ -19,6 +20,12 @@ export interface RuntimeRouteDeps {
   clock: Clock;
   logger: Logger;
   missingExports: MissingExport[];
+  /** Readiness beyond the store: scale-out reports its Redis connection, replicas and locations. */
+  readiness?: () => Promise<SchedulerReadiness>;
+  /** Monitors that do not run as their spec asks, and why (shown in their status). */
+  monitorNotes?: () => Promise<Map<string, string>>;
+  /** Scale-out: the replicas sharing the work (status page). */
+  replicas?: () => Promise<ReplicaView[]>;
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
@@ -28,17 +35,21 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 
   router.add("GET", "/readyz", async (_req, res) => {
-    const writable = await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
+    const scheduling = d.readiness ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, details: {} })) : null;
+    // With Redis unreachable the store cannot be written either; asking would only wait for a timeout.
+    const writable = scheduling?.ready === false ? false : await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
+    const ready = writable && (scheduling?.ready ?? true);
     const missingSecrets = d.secrets.missing();
     // Missing secrets do not make the runtime unready: it runs, and what needs them waits. Nor do
     // erroring monitors: the process is fine and a restart would not help, but they are listed.
-    sendJson(res, writable ? 200 : 503, {
-      ready: writable,
+    sendJson(res, ready ? 200 : 503, {
+      ready,
+      ...(scheduling ? { reason: scheduling.reason, ...scheduling.details } : {}),
       manifest: { loaded: true, hash: d.manifest.hash, monitors: d.manifest.monitors.length },
       store: writable ? "writable" : "not writable",
       missingSecrets,
       brokenMonitors: d.missingExports.map((m) => `${m.monitorId}: bundle lacks ${m.export}()`),
-      erroringMonitors: erroringMonitors(await d.store.latestResults()).filter((m) => monitors.has(m.id)),
+      erroringMonitors: erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map())).filter((m) => monitors.has(m.id)),
     });
   });
 
@@ -70,19 +81,22 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   }));
 
   router.add("GET", "/", async (_req, res) => {
-    const page = renderStatusPage(d.manifest, await statuses(d, [...monitors.values()]), d.clock.now());
+    const replicas = d.replicas ? await d.replicas().catch(() => null) : undefined;
+    const page = renderStatusPage(d.manifest, await statuses(d, [...monitors.values()]), d.clock.now(), replicas);
     sendText(res, 200, page, "text/html; charset=utf-8");
   });
 }
 
 async function statuses(d: RuntimeRouteDeps, list: MonitorSpec[]): Promise<Array<MonitorStatus & { monitor: MonitorSpec }>> {
   const latest = await d.store.latestResults();
+  const notes = d.monitorNotes ? await d.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
   const byMonitor = new Map<string, Alert[]>();
   for (const alert of await d.store.allAlerts()) byMonitor.set(alert.monitorId, [...(byMonitor.get(alert.monitorId) ?? []), alert]);
   return list.map((monitor) => {
     const alerts = byMonitor.get(monitor.id) ?? [];
     const last = latest.get(monitor.id) ?? null;
-    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts, last), lastResult: last };
+    const note = notes.get(monitor.id);
+    return { monitor, id: monitor.id, name: monitor.name, state: last === null && alerts.length === 0 ? "no data" : worstState(alerts, last), lastResult: last, ...(note ? { note } : {}) };
   });
 }
 
@@ -95,5 +109,6 @@ function toApi(s: MonitorStatus & { monitor: MonitorSpec }) {
     schedule: s.monitor.schedule,
     state: s.state,
     lastResult: s.lastResult,
+    ...(s.note ? { note: s.note } : {}),
   };
 }

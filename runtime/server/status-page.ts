@@ -9,6 +9,16 @@ export interface MonitorStatus {
   name: string;
   state: AlertState | "erroring" | "no data";
   lastResult: ResultRow | null;
+  /** Why the monitor does not run as its spec asks (a location no replica serves). */
+  note?: string;
+}
+
+/** A scale-out replica as the status page lists it. */
+export interface ReplicaView {
+  id: string;
+  location: string;
+  manifest: string;
+  startedAt: string;
 }
 
 /**
@@ -35,7 +45,7 @@ const LABEL: Record<MonitorStatus["state"], string> = {
  * The public status page: plain server-rendered HTML, a real table with a caption and header
  * cells, state spelled out in words (never colour alone), and no script at all.
  */
-export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], now: number): string {
+export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], now: number, replicas?: ReplicaView[] | null): string {
   const title = manifest.settings.statusPage.title || manifest.project.name;
   const down = monitors.filter((m) => m.state === "firing").length;
   const erroring = monitors.filter((m) => m.state === "erroring").length;
@@ -49,7 +59,7 @@ export function renderStatusPage(manifest: Manifest, monitors: MonitorStatus[], 
     .map((m) => {
       const last = m.lastResult;
       const when = last ? `<time datetime="${new Date(last.at).toISOString()}">${esc(new Date(last.at).toISOString().replace("T", " ").slice(0, 19))} UTC</time>` : "—";
-      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(redactUrlsInText(last.message)) : "—"}</td><td>${when}</td></tr>`;
+      return `<tr class="state-${m.state.replace(" ", "-")}"><th scope="row">${esc(m.name)}</th><td>${LABEL[m.state]}</td><td>${last ? esc(redactUrlsInText(last.message)) : "—"}${m.note ? `<br><small>${esc(m.note)}</small>` : ""}</td><td>${when}</td></tr>`;
     })
     .join("\n");
   return `<!doctype html>
@@ -77,10 +87,27 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;bo
 ${rows}
 </tbody>
 </table>
+${replicas === undefined ? "" : replicaTable(replicas, now)}
 </main>
 </body>
 </html>
 `;
+}
+
+/** Scale-out: who shares the work, from where (null: Redis did not answer). */
+function replicaTable(replicas: ReplicaView[] | null, now: number): string {
+  if (replicas === null) return `<h2>Replicas</h2>\n<p>Replicas cannot be listed: Redis does not answer.</p>`;
+  const rows = replicas
+    .map((r) => `<tr><th scope="row">${esc(r.id)}</th><td>${esc(r.location)}</td><td><code>${esc(r.manifest.slice(-12))}</code></td><td>${esc(r.startedAt)}</td></tr>`)
+    .join("\n");
+  return `<h2>Replicas</h2>
+<table>
+<caption>${replicas.length} replica${replicas.length === 1 ? "" : "s"} sharing the checks, as of ${esc(new Date(now).toISOString())}</caption>
+<thead><tr><th scope="col">Replica</th><th scope="col">Location</th><th scope="col">Manifest</th><th scope="col">Started</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
 }
 
 function esc(text: string): string {

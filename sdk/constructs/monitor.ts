@@ -55,6 +55,13 @@ export interface MonitorProps {
   runbook?: string;
   /** Run when the alert fires; their text is attached to the notification. */
   diagnostics?: Diagnostic[];
+  /**
+   * Check from each of these locations every tick (replicas started with `wk run --location NAME`).
+   * An embedded runtime is the one location `local`.
+   */
+  locations?: string[];
+  /** Locations that must see a label set failing in the same tick for it to count as failing (default: all of them). */
+  quorum?: number;
 }
 
 export type Monitor = Construct<"monitor"> & MonitorProps;

@@ -194,6 +194,10 @@ export const monitorSpecSchema = z.object({
   summary: z.string(),
   runbook: z.string().nullable(),
   diagnostics: z.array(diagnosticSpecSchema),
+  /** Where the check runs from (scale-out replicas' `--location`); absent: anywhere, once per tick. */
+  locations: z.array(idSchema).min(1).optional(),
+  /** How many locations must see a label set failing in the same tick for it to fail (default: all). */
+  quorum: z.number().int().min(1).optional(),
   /** Which functions the bundle exports for this monitor. */
   code: z.object({
     condition: z.boolean(),

@@ -165,3 +165,14 @@ describe("runbook-url", () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe("quorum", () => {
+  it("refuses a quorum larger than the monitor's locations or without locations, at the monitor's line", async () => {
+    const { result } = await compileFixture("rule-quorum");
+    const found = byCode(result, "quorum");
+    expect(found.map((d) => [d.severity, d.line])).toEqual([["error", 11], ["error", 19]]);
+    expect(found[0]!.message).toContain("quorum 3 is more than its 2 locations");
+    expect(found[1]!.message).toContain("without locations");
+    expect(result.ok).toBe(false);
+  });
+});

@@ -228,6 +228,15 @@ describe("retry stage", () => {
     expect(out.map((o) => o.outcome!.kind)).toEqual(["sent", "deferred"]);
   });
 
+  it("holds every send to the same rate key for as long as a vendor's Retry-After asks", async () => {
+    const limiter = new RateLimiter();
+    const throttled = retryStage(deps(fixed({ ok: false, failure: { retryable: true, reason: "HTTP 429", retryAfterMs: 7000 }, status: 429, answer: "" }), { limiter }));
+    await throttled(ctx(), [at("channel:ops-slack")]);
+    const [other] = await retryStage(deps(fixed({ ok: true, status: 200, answer: "ok" }), { limiter }))(ctx(), [at("channel:ops-slack")]);
+    expect(other!.outcome).toMatchObject({ kind: "deferred", at: NOW + 7000 });
+    expect(limiter.take("channel:ops-slack", 600, NOW + 7000)).toEqual({ ok: true });
+  });
+
   it("waits for a missing secret instead of failing", async () => {
     const [a] = await retryStage(deps(fixed({ ok: false, failure: { retryable: true, reason: "not available: X", missingSecret: "X" }, status: null, answer: "" })))(ctx(), [at("channel:ops-slack")]);
     expect(a!.outcome).toMatchObject({ kind: "deferred", at: NOW + DEFAULT_BACKOFF.missingSecretWaitMs });

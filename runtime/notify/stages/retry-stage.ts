@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { NotificationIntent } from "../../alerts/intent.js";
 import { retryDelayMs, type BackoffPolicy } from "../backoff.js";
 import type { Stage } from "../pipeline.js";
-import type { RateLimiter } from "../rate-limiter.js";
+import type { RateGate } from "../rate-limiter.js";
 import { redactThenShorten } from "../redact.js";
 import type { Destination, MessageContext, Notification, Notifier, SendOutcome, SendResult } from "../types.js";
 import type { NotifyLog } from "./dedup-stage.js";
@@ -15,7 +15,8 @@ export interface RetryStageDeps {
   /** Every secret value in play right now, for redaction. */
   secretValues(): string[];
   log: NotifyLog;
-  limiter: RateLimiter;
+  /** Per-destination limits: in-process embedded, shared by every replica in scale-out. */
+  limiter: RateGate;
   ratePerMinute(destination: Destination): number;
   policy: BackoffPolicy;
   random: () => number;
@@ -30,7 +31,8 @@ export interface RetryStageDeps {
  * The one place that decides about retrying. For each notification it takes a rate-limit token,
  * makes one attempt through the destination's notifier, and turns the notifier's classified
  * result into an outcome: sent, retry at (backoff with jitter, Retry-After honoured), deferred
- * (rate limit, secret not set yet) or failed (not retryable, or retried for too long). Retries
+ * (rate limit, secret not set yet) or failed (not retryable, or retried for too long). A vendor's
+ * Retry-After holds every send to the same rate key, not only this one. Retries
  * happen later from the durable row, so a restart mid-retry neither loses nor repeats an event.
  */
 export function retryStage(deps: RetryStageDeps): Stage {
@@ -47,7 +49,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const notifier = deps.notifierFor(item.destination);
     if (!notifier) return { kind: "failed", reason: `no notifier for ${item.destination.id}`, status: null, answer: "" };
     const rateKey = notifier.rateKey?.(deps.secret) ?? item.destination.id;
-    const token = deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now);
+    const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now);
     if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
 
     const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
@@ -91,6 +93,10 @@ export function retryStage(deps: RetryStageDeps): Stage {
     if (done - item.firstDueAt >= deps.policy.giveUpAfterMs) {
       deps.logger.error({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, reason }, "delivery failed, gave up retrying");
       return { kind: "failed", reason: `gave up after ${item.attempts + 1} attempts: ${reason}`, status: result.status, answer };
+    }
+    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) {
+      // The vendor throttles the whole key, not this one event: every sender waits, on every replica.
+      await deps.limiter.holdOff(rateKey, done + failure.retryAfterMs, done);
     }
     const delay = retryDelayMs(deps.policy, item.attempts + 1, failure.retryAfterMs, deps.random);
     deps.logger.warn({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, retryInMs: delay, reason }, "delivery will be retried");

@@ -9,7 +9,8 @@ import type { AttemptRecord, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDel
 import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
-import { CLAIM, COMMIT_ALERTS, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, PRUNE, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
+import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
+import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
 
 /** The default key prefix: every key is `wk:...`. */
 export const DEFAULT_REDIS_PREFIX = "wk";
@@ -25,7 +26,9 @@ declare module "ioredis" {
   interface RedisCommander<Context> {
     wkCommitAlerts(prefix: string, payload: string): Result<string, Context>;
     wkEnqueue(prefix: string, id: string, key: string, json: string, at: string): Result<number, Context>;
-    wkDispatch(prefix: string, seq: string, now: string, payload: string): Result<number, Context>;
+    wkDispatch(prefix: string, seq: string, now: string, payload: string): Result<number | Array<string | number>, Context>;
+    wkDeliveryState(prefix: string, id: string): Result<string | null, Context>;
+    wkLaneHead(prefix: string, dedupKey: string, destination: string): Result<[string, string] | null, Context>;
     wkClaim(prefix: string, now: string, until: string, ...ids: string[]): Result<string[], Context>;
     wkRecordOutcome(prefix: string, id: string, payload: string): Result<number, Context>;
     wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
@@ -41,7 +44,7 @@ declare module "ioredis" {
  * version it was computed from, and two replicas never both trigger or both resolve an alert.
  * Needs a single Redis primary (scripts touch keys they build; Redis Cluster is not supported).
  */
-export class RedisStore implements Store {
+export class RedisStore implements Store, DeliveryLanes {
   readonly prefix: string;
   private readonly webhookReplayWindowMs: number;
 
@@ -63,11 +66,15 @@ export class RedisStore implements Store {
     define("wkHeartbeat", RECORD_HEARTBEAT);
     define("wkExpireSilence", EXPIRE_SILENCE);
     define("wkPrune", PRUNE);
+    define("wkDeliveryState", DELIVERY_STATE);
+    define("wkLaneHead", LANE_HEAD);
   }
 
   /** Connects to `url` (redis://[:password@]host:port/db) and checks that Redis answers. */
   static async connect(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+    // While Redis is away commands fail and /readyz says so; ioredis reconnects by itself.
+    redis.on("error", () => undefined);
     await redis.connect();
     await redis.ping();
     return new RedisStore(redis, options);
@@ -155,6 +162,10 @@ export class RedisStore implements Store {
   // --- deliveries -----------------------------------------------------------------------------
 
   async dispatchIntent(stored: StoredIntent, deliveries: NewDelivery[], now: number): Promise<boolean> {
+    return (await this.dispatchIntentHeads(stored, deliveries, now)) !== null;
+  }
+
+  async dispatchIntentHeads(stored: StoredIntent, deliveries: NewDelivery[], now: number): Promise<LaneHead[] | null> {
     const i = stored.intent;
     const payload = {
       intentId: i.id,
@@ -165,7 +176,36 @@ export class RedisStore implements Store {
       observe: true,
       deliveries: deliveries.map((d) => ({ destination: d.destination, status: d.status, due: String(d.due), reason: d.reason })),
     };
-    return (await this.redis.wkDispatch(this.prefix, String(stored.seq), String(now), JSON.stringify(payload))) === 1;
+    const answer = await this.redis.wkDispatch(this.prefix, String(stored.seq), String(now), JSON.stringify(payload));
+    if (!Array.isArray(answer)) return null;
+    const heads: LaneHead[] = [];
+    for (let n = 1; n + 1 < answer.length; n += 2) heads.push({ id: Number(answer[n]), due: Number(answer[n + 1]) });
+    return heads;
+  }
+
+  async deliveryState(id: number): Promise<DeliveryState | null> {
+    const json = await this.redis.wkDeliveryState(this.prefix, String(id));
+    if (json === null) return null;
+    const d = JSON.parse(json) as Record<string, string | boolean>;
+    const claimed = d["claimedUntil"] as string;
+    return {
+      row: {
+        id,
+        intent: JSON.parse(d["intent"] as string) as NotificationIntent,
+        destination: d["destination"] as string,
+        attempts: Number(d["attempts"]),
+        firstDueAt: Number(d["first"]),
+        nextAttemptAt: Number(d["next"]),
+      },
+      status: d["status"] as DeliveryStatus,
+      head: d["head"] === true,
+      claimedUntil: claimed === "" ? null : Number(claimed),
+    };
+  }
+
+  async laneHead(dedupKey: string, destination: string): Promise<LaneHead | null> {
+    const head = await this.redis.wkLaneHead(this.prefix, dedupKey, destination);
+    return head === null ? null : { id: Number(head[0]), due: Number(head[1]) };
   }
 
   async dueHeads(now: number, limit: number): Promise<DeliveryRow[]> {

@@ -72,12 +72,14 @@ return enqueue(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
  * Records an intent's deliveries, updates the firing set and marks it dispatched; 0 with nothing
  * written when it is already dispatched (or gone). ARGV: prefix, seq, now, JSON { intentId,
  * dedupKey, monitorId, type, intent, observe, deliveries: [{ destination, status, due, reason }] }.
+ * When dispatched, returns { 1, headId, headDue, ... }: the deliveries that became lane heads.
  */
 export const DISPATCH_INTENT = `
 local p, seq, now = ARGV[1], ARGV[2], ARGV[3]
 local c = cjson.decode(ARGV[4])
 local item = p .. ':outbox:item:' .. seq
 if redis.call('EXISTS', item) == 0 or redis.call('HEXISTS', item, 'dispatched') == 1 then return 0 end
+local heads = { 1 }
 for _, d in ipairs(c.deliveries) do
   local f = c.intentId .. '\\n' .. d.destination
   if redis.call('HEXISTS', p .. ':delivery:ids', f) == 0 then
@@ -92,7 +94,11 @@ for _, d in ipairs(c.deliveries) do
     if d.status == 'pending' then
       local lane = p .. ':delivery:lane:' .. c.dedupKey .. '\\n' .. d.destination
       redis.call('RPUSH', lane, id)
-      if redis.call('LLEN', lane) == 1 then redis.call('ZADD', p .. ':delivery:heads', d.due, id) end
+      if redis.call('LLEN', lane) == 1 then
+        redis.call('ZADD', p .. ':delivery:heads', d.due, id)
+        table.insert(heads, id)
+        table.insert(heads, d.due)
+      end
       redis.call('ZADD', p .. ':delivery:pending', d.due, id)
     else
       redis.call('ZADD', p .. ':delivery:finished', now, id)
@@ -115,6 +121,56 @@ end
 redis.call('HSET', item, 'dispatched', now)
 redis.call('ZREM', p .. ':outbox:pending', seq)
 redis.call('ZADD', p .. ':outbox:dispatched', now, seq)
+return heads
+`;
+
+/**
+ * A delivery as a queue job needs it, as JSON { intent, destination, status, attempts, first,
+ * next, claimedUntil, head }, or nil when it is gone. ARGV: prefix, id.
+ */
+export const DELIVERY_STATE = `
+local p, id = ARGV[1], ARGV[2]
+local h = redis.call('HMGET', p .. ':delivery:' .. id, 'intent', 'destination', 'dedupKey', 'status', 'attempts', 'first', 'next', 'claimedUntil')
+if not h[1] then return nil end
+local head = redis.call('LINDEX', p .. ':delivery:lane:' .. h[3] .. '\\n' .. h[2], 0)
+return cjson.encode({ intent = h[1], destination = h[2], status = h[4], attempts = h[5], first = h[6], next = h[7],
+  claimedUntil = h[8] or '', head = (head == id) })
+`;
+
+/** The head of a lane as { id, next }, or nil. ARGV: prefix, dedup key, destination. */
+export const LANE_HEAD = `
+local p = ARGV[1]
+local id = redis.call('LINDEX', p .. ':delivery:lane:' .. ARGV[2] .. '\\n' .. ARGV[3], 0)
+if not id then return nil end
+return { id, redis.call('HGET', p .. ':delivery:' .. id, 'next') }
+`;
+
+/**
+ * Takes a send from a destination's shared rate limit: at most `limit` sends in any `window` ms
+ * (a sliding log of send times), and none while the vendor asked us to hold off (Retry-After).
+ * Returns 0 when taken, else how many ms to wait. ARGV: prefix, rate key, limit, window, now.
+ */
+export const RATE_TAKE = `
+local p, key, limit, window, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local hold = tonumber(redis.call('GET', p .. ':rate:hold:' .. key) or '0')
+if hold > now then return hold - now end
+local z = p .. ':rate:' .. key
+redis.call('ZREMRANGEBYSCORE', z, '-inf', now - window)
+if redis.call('ZCARD', z) < limit then
+  redis.call('ZADD', z, now, now .. ':' .. redis.call('INCR', p .. ':rate:seq'))
+  redis.call('PEXPIRE', z, window)
+  return 0
+end
+local oldest = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+return math.max(1, tonumber(oldest[2]) + window - now)
+`;
+
+/** Holds a rate key until `until` (never shortens a longer hold). ARGV: prefix, rate key, until, now. */
+export const RATE_HOLD = `
+local k = ARGV[1] .. ':rate:hold:' .. ARGV[2]
+local untilAt, now = tonumber(ARGV[3]), tonumber(ARGV[4])
+local cur = tonumber(redis.call('GET', k) or '0')
+if untilAt > cur and untilAt > now then redis.call('SET', k, ARGV[3], 'PX', math.floor(untilAt - now) + 1) end
 return 1
 `;
 

@@ -5,6 +5,8 @@
  * WK_CHILD_DELIVERY=full installs the real notification pipeline and its routes (silences,
  * emergency page, webhooks), as `wk run` does;
  * WK_CHILD_LAGS=FILE records [time, scheduling lag ms] pairs there at shutdown.
+ * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
+ * WK_CHILD_STALL_MS), as `wk run --redis` does.
  */
 import { writeFileSync } from "node:fs";
 import { loadArtifact } from "../../../runtime/artifact.js";
@@ -13,6 +15,7 @@ import { createLogger } from "../../../runtime/logger.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
+import { openScaleOut } from "../../../runtime/scale-out/index.js";
 
 const env = process.env;
 const artifact = await loadArtifact(env.WK_CHILD_ARTIFACT!);
@@ -20,6 +23,15 @@ const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, d
 const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
 const hold: DeliveryFactory = () => ({ start() {}, async stop() {}, registerRoutes() {} });
 const lags: Array<[number, number]> = [];
+
+const scaleOut = env.WK_CHILD_REDIS
+  ? await openScaleOut(artifact.manifest, {
+      url: env.WK_CHILD_REDIS,
+      prefix: env.WK_CHILD_REDIS_PREFIX ?? "wk",
+      location: env.WK_CHILD_LOCATION ?? "local",
+      ...(env.WK_CHILD_STALL_MS ? { stalledIntervalMs: Number(env.WK_CHILD_STALL_MS) } : {}),
+    })
+  : null;
 
 const runtime = await createRuntime({
   manifest: artifact.manifest,
@@ -33,6 +45,7 @@ const runtime = await createRuntime({
   concurrency: Number(env.WK_CHILD_CONCURRENCY ?? "64"),
   ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
   ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) })) satisfies DeliveryFactory } : {}),
+  ...(scaleOut ?? {}),
   ...(env.WK_CHILD_LAGS ? { onLag: (ms: number) => void lags.push([Date.now(), ms]) } : {}),
 });
 const url = await runtime.start();

@@ -1,0 +1,24 @@
+import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
+import { durationMs } from "../../sdk/duration.js";
+import { apiAccessOf, guardRead } from "../http/api-auth.js";
+import { sendJson, type Router } from "../http/router.js";
+import type { Logger } from "pino";
+import type { SecretSource } from "./contract.js";
+import type { DeliveryQueue } from "./delivery-queue.js";
+import { registerSilenceRoutes } from "./silences-api.js";
+import type { Silences } from "./silences.js";
+
+/** Delivery's API routes in either mode: silences and `/api/deliveries`. */
+export function registerDeliveryRoutes(
+  router: Router,
+  deps: { manifest: Manifest; secrets: SecretSource; store: Pick<DeliveryQueue, "deliveriesForAlert" | "recentDeliveries">; silences: Silences; clock: () => number; logger: Logger },
+): void {
+  const access = apiAccessOf(deps.manifest, (name: string) => deps.secrets.get(name));
+  const { maxSilence } = runtimeSettingsOf(deps.manifest);
+  registerSilenceRoutes(router, { silences: deps.silences, clock: deps.clock, access, maxSilence, maxSilenceMs: durationMs(maxSilence), logger: deps.logger });
+  router.add("GET", "/api/deliveries", guardRead(access, async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const key = url.searchParams.get("dedupKey");
+    sendJson(res, 200, { deliveries: key ? await deps.store.deliveriesForAlert(key) : await deps.store.recentDeliveries(100) });
+  }));
+}

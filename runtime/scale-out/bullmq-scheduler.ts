@@ -1,0 +1,387 @@
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import { Queue, Worker, type Job, type RedisOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { Counter, Gauge } from "prom-client";
+import type { MonitorSpec } from "../../sdk/manifest/schema.js";
+import { deadlineOf } from "../evaluate/run-check.js";
+import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
+import { LocationReports } from "./location-reports.js";
+import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
+import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
+
+export interface ScaleOutOptions {
+  /** Connection options parsed from the Redis URL (BullMQ opens its own connections with them). */
+  redis: RedisOptions;
+  /** The URL without its password, for messages. */
+  shownUrl: string;
+  /** The replica's control connection (heartbeats, ownership); closed by close(). */
+  control: Redis;
+  prefix: string;
+  /** Where this replica probes from (`local` by default). */
+  location: string;
+  /** How often BullMQ looks for jobs whose worker died (default 5 s). */
+  stalledIntervalMs?: number;
+  /** Heartbeat period (default 2 s); a replica is gone after 5 missed beats. */
+  heartbeatMs?: number;
+}
+
+/** Shortest job lock: renewed every half, so a busy event loop must not stall longer than this half. */
+const MIN_LOCK_MS = 5_000;
+/** How long past a check's deadline a quorum tick waits for the other locations' reports. */
+const QUORUM_GRACE_MS = 5_000;
+
+/**
+ * The scale-out scheduler: BullMQ job schedulers (one per monitor and location) produce one job
+ * per tick; the workers of every replica on the same Redis and prefix take them, so each tick runs
+ * once across the replicas, and the jobs of a replica that dies are taken over by the others once
+ * their lock lapses (lockDuration from the longest check deadline, then the stall check).
+ */
+export function bullmqScheduling(o: ScaleOutOptions): TickSchedulerFactory {
+  return async (d) => {
+    const s = new BullmqScheduler(o, d);
+    await s.init();
+    return s;
+  };
+}
+
+class BullmqScheduler implements TickScheduler {
+  ownsRollout = false;
+  private readonly registry: ReplicaRegistry;
+  private readonly fingerprints = new Map<string, string>();
+  private readonly queues = new Map<string, Queue<TickJobData>>();
+  private readonly workers: Worker<TickJobData>[] = [];
+  private readonly slots: Semaphore;
+  private readonly lockMs: number;
+  private readonly stalledMs: number;
+  private readonly heartbeatMs: number;
+  private beatTimer: NodeJS.Timeout | null = null;
+  private owner: string | null = null;
+  private lastBeatOk = 0;
+  private lastError: string | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly logged = new Map<string, number>();
+  private readonly reports: LocationReports;
+  private readonly deadlines = new Set<NodeJS.Timeout>();
+  private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue"> };
+
+  constructor(private readonly o: ScaleOutOptions, private readonly d: TickSchedulerDeps) {
+    const self: ReplicaInfo = {
+      id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      location: o.location,
+      manifest: d.manifest.hash,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: new Date(d.clock.now()).toISOString(),
+    };
+    this.heartbeatMs = o.heartbeatMs ?? 2_000;
+    this.registry = new ReplicaRegistry(o.control, o.prefix, self, this.heartbeatMs * 5);
+    for (const m of d.manifest.monitors) this.fingerprints.set(m.id, specFingerprint(m));
+    this.slots = new Semaphore(d.concurrency);
+    this.reports = new LocationReports(o.control, o.prefix);
+    const longest = Math.max(0, ...d.manifest.monitors.map(deadlineOf));
+    this.lockMs = Math.max(MIN_LOCK_MS, longest);
+    this.stalledMs = o.stalledIntervalMs ?? 5_000;
+    const registry = d.metrics.registry;
+    this.m = {
+      checks: new Counter({ name: "watchkeeper_scaleout_checks_total", help: "Ticks this replica ran, by replica and location.", labelNames: ["replica", "location"], registers: [registry] }),
+      stalled: new Counter({ name: "watchkeeper_scaleout_stalled_jobs_total", help: "Tick jobs found stalled (their worker died) and taken over.", labelNames: ["queue"], registers: [registry] }),
+      retried: new Counter({ name: "watchkeeper_scaleout_retried_jobs_total", help: "Tick jobs run again after a failed or stalled attempt.", labelNames: ["queue"], registers: [registry] }),
+      failed: new Counter({ name: "watchkeeper_scaleout_failed_jobs_total", help: "Tick job attempts that failed (Redis errors during the tick).", labelNames: ["queue"], registers: [registry] }),
+      left: new Counter({ name: "watchkeeper_scaleout_jobs_left_total", help: "Tick jobs this replica left to others (a monitor its manifest lacks or defines differently), by reason.", labelNames: ["reason"], registers: [registry] }),
+    };
+    const queues = this.queues;
+    new Gauge({
+      name: "watchkeeper_scaleout_queue_jobs",
+      help: "Tick jobs in each queue by state (wait, delayed, active, prioritized).",
+      labelNames: ["queue", "state"],
+      registers: [registry],
+      async collect() {
+        for (const [name, q] of queues) {
+          const counts = await q.getJobCounts("wait", "delayed", "active", "prioritized").catch(() => null);
+          if (counts) for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
+        }
+      },
+    });
+  }
+
+  async init(): Promise<void> {
+    this.owner = await this.registry.beat(this.d.clock.now());
+    this.lastBeatOk = this.d.clock.now();
+    this.ownsRollout = this.owner === this.d.manifest.hash;
+    const names = new Set([ANYWHERE_QUEUE, locationQueue(this.o.location), ...this.d.manifest.monitors.flatMap(queuesOf)]);
+    for (const name of names) this.queue(name);
+    if (this.ownsRollout) await this.reconcile();
+    else this.d.logger.info({ owner: this.owner, manifest: this.d.manifest.hash }, "a newer manifest owns the schedules; this replica runs the ticks it agrees on");
+    const locations = [...new Set(this.d.manifest.monitors.flatMap(locationsOf))];
+    const unserved = await this.registry.unserved(locations, this.d.clock.now());
+    for (const location of unserved) {
+      const monitors = this.d.manifest.monitors.filter((m) => locationsOf(m).includes(location)).map((m) => m.id);
+      this.d.logger.warn({ location, monitors }, `no replica serves location ${location}: these monitors do not run there until one starts with --location ${location}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    const strategy = cronStrategy(this.d.spreadMs);
+    const own = [ANYWHERE_QUEUE, locationQueue(this.o.location)];
+    for (const name of [...own, ...own.map((q) => handoffQueue(q, this.d.manifest.hash))]) {
+      const worker = new Worker<TickJobData>(name, (job, token) => this.process(name, job, token), {
+        connection: { ...this.o.redis, maxRetriesPerRequest: null },
+        prefix: this.bullPrefix(),
+        concurrency: this.d.concurrency,
+        lockDuration: this.lockMs,
+        stalledInterval: this.stalledMs,
+        maxStalledCount: 2,
+        settings: { repeatStrategy: strategy },
+      });
+      worker.on("stalled", () => this.m.stalled.inc({ queue: name }));
+      worker.on("failed", (job, error) => {
+        this.m.failed.inc({ queue: name });
+        this.d.logger.warn({ queue: name, monitorId: job?.data.monitorId, err: error }, "tick job failed; BullMQ retries it once");
+      });
+      worker.on("error", (error) => this.noteError(error));
+      this.workers.push(worker);
+    }
+    this.beatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.beatTimer.unref();
+  }
+
+  stop(): void {
+    for (const t of this.deadlines) clearTimeout(t);
+    this.deadlines.clear();
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.beatTimer = null;
+    // close() lets active jobs finish and stops taking new ones.
+    this.closing ??= Promise.all(this.workers.map((w) => w.close())).then(() => undefined);
+  }
+
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.stop();
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([this.closing!.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    await this.registry.leave().catch(() => undefined);
+    await this.o.control.quit().catch(() => this.o.control.disconnect());
+  }
+
+  async readiness(): Promise<SchedulerReadiness> {
+    const now = this.d.clock.now();
+    const connected = this.o.control.status === "ready" && now - this.lastBeatOk < this.registry.ttlMs;
+    const details: Record<string, unknown> = {
+      redis: connected ? "connected" : "unreachable",
+      replica: { id: this.registry.self.id, location: this.o.location },
+      schedulesOwner: this.owner,
+      ownsSchedules: this.owner === this.d.manifest.hash,
+    };
+    if (!connected) {
+      return { ready: false, reason: `Redis at ${this.o.shownUrl} is unreachable${this.lastError ? `: ${this.lastError}` : ""}; reconnecting`, details };
+    }
+    const [replicas, unserved] = await Promise.all([
+      this.registry.replicas(now),
+      this.registry.unserved([...new Set(this.d.manifest.monitors.flatMap(locationsOf))], now),
+    ]);
+    details.replicas = replicas.map((r) => ({ id: r.id, location: r.location, manifest: r.manifest, startedAt: r.startedAt }));
+    details.unservedLocations = unserved.map((location) => ({
+      location,
+      monitors: this.d.manifest.monitors.filter((m) => locationsOf(m).includes(location)).map((m) => m.id),
+      warning: `no replica serves ${location}; start one with --location ${location}`,
+    }));
+    return { ready: true, reason: null, details };
+  }
+
+  /** Live replicas (status page). */
+  replicas(): Promise<ReplicaInfo[]> {
+    return this.registry.replicas(this.d.clock.now());
+  }
+
+  /** Monitors with a location no live replica serves: not checked there until one starts. */
+  async monitorNotes(): Promise<Map<string, string>> {
+    const notes = new Map<string, string>();
+    const unserved = await this.registry.unserved([...new Set(this.d.manifest.monitors.flatMap(locationsOf))], this.d.clock.now());
+    if (unserved.length === 0) return notes;
+    for (const m of this.d.manifest.monitors) {
+      const missing = locationsOf(m).filter((l) => unserved.includes(l));
+      if (missing.length > 0) notes.set(m.id, `not checked from ${missing.join(", ")}: no replica serves ${missing.length === 1 ? "that location" : "those locations"}`);
+    }
+    return notes;
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const owner = await this.registry.beat(this.d.clock.now());
+      this.lastBeatOk = this.d.clock.now();
+      this.lastError = null;
+      const wasOwner = this.owner === this.d.manifest.hash;
+      this.owner = owner;
+      if (!wasOwner && owner === this.d.manifest.hash) {
+        this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them");
+        await this.reconcile();
+      }
+    } catch (error) {
+      this.noteError(error);
+    }
+  }
+
+  /** Owner only: one job scheduler per monitor and queue, and none for monitors the manifest lacks. */
+  private async reconcile(): Promise<void> {
+    const now = this.d.clock.now();
+    const wanted = new Map<string, Set<string>>();
+    for (const m of this.d.manifest.monitors) {
+      for (const name of queuesOf(m)) {
+        const location = name === ANYWHERE_QUEUE ? null : name.slice(locationQueue("").length);
+        await this.queue(name).upsertJobScheduler(m.id, repeatOf(m, this.d.spreadMs, now), {
+          name: m.id,
+          data: { monitorId: m.id, manifest: this.d.manifest.hash, spec: this.fingerprints.get(m.id)!, location },
+          opts: { attempts: 2, backoff: { type: "fixed", delay: 1_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { count: 1_000 } },
+        });
+        (wanted.get(name) ?? wanted.set(name, new Set()).get(name)!).add(m.id);
+      }
+    }
+    // Queues of earlier manifests (a location no monitor names any more) are remembered in Redis.
+    const known = this.o.control;
+    await known.sadd(`${this.o.prefix}:queues`, ...wanted.keys(), ANYWHERE_QUEUE);
+    for (const name of await known.smembers(`${this.o.prefix}:queues`)) {
+      const queue = this.queue(name);
+      for (const scheduler of await queue.getJobSchedulers()) {
+        const id = scheduler.key;
+        if (!wanted.get(name)?.has(id)) {
+          await queue.removeJobScheduler(id);
+          this.d.logger.info({ monitorId: id, queue: name }, "schedule removed: the monitor left the manifest");
+        }
+      }
+    }
+  }
+
+  private async process(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
+    const data = job.data;
+    const scheduledAt = data.scheduledAt ?? scheduledAtOf(job.id, job.timestamp);
+    const mine = this.fingerprints.get(data.monitorId);
+    if (mine !== data.spec && (await this.handOff(queueName, job, scheduledAt, mine))) return;
+    if (job.attemptsMade > 0 || job.stalledCounter > 0) this.m.retried.inc({ queue: queueName });
+    await this.slots.acquire();
+    try {
+      this.d.onLag(this.d.clock.now() - scheduledAt);
+      this.m.checks.inc({ replica: this.registry.self.id, location: data.location ?? this.o.location });
+      if (data.location === null) await this.d.run(data.monitorId, scheduledAt);
+      else await this.runAtLocation(data.monitorId, scheduledAt, data.location);
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  /**
+   * One location's share of a quorum tick: check, report the outcome under the tick's key; the
+   * report that completes the set evaluates it, and the first report arms a deadline that evaluates
+   * with whatever arrived (a location whose replicas are down or slow counts as not failing).
+   */
+  private async runAtLocation(monitorId: string, scheduledAt: number, location: string): Promise<void> {
+    const monitor = this.d.manifest.monitors.find((m) => m.id === monitorId)!;
+    const expected = locationsOf(monitor).length;
+    const outcome = await this.d.check(monitorId, scheduledAt);
+    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected);
+    if (verdict.kind === "evaluate") {
+      await this.d.evaluateLocations(monitorId, scheduledAt, verdict.outcomes);
+      return;
+    }
+    if (verdict.kind !== "first") return;
+    const timer = setTimeout(() => {
+      this.deadlines.delete(timer);
+      void (async () => {
+        const outcomes = await this.reports.claim(monitorId, scheduledAt);
+        if (!outcomes) return;
+        const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
+        this.d.logger.warn({ monitorId, scheduledAt: new Date(scheduledAt).toISOString(), missing }, "quorum tick evaluated at its deadline without every location's report");
+        await this.d.evaluateLocations(monitorId, scheduledAt, outcomes);
+      })().catch((error: unknown) => this.noteError(error));
+    }, deadlineOf(monitor) + QUORUM_GRACE_MS);
+    this.deadlines.add(timer);
+  }
+
+  /**
+   * A tick scheduled by another manifest, for a monitor this replica lacks or defines differently
+   * (a rollout in progress): it goes to the hand-off queue only replicas of that manifest read, and
+   * true is returned. When no replica of that manifest is alive any more, this replica runs its own
+   * definition if it has one (false), or drops the tick, logged (true).
+   */
+  private async handOff(queueName: string, job: Job<TickJobData>, scheduledAt: number, mine: string | undefined): Promise<boolean> {
+    const data = job.data;
+    const reason = mine === undefined ? "monitor not in this replica's manifest" : "monitor defined differently in this replica's manifest";
+    if (!(await this.registry.manifestAlive(data.manifest, this.d.clock.now()))) {
+      if (mine !== undefined) return false;
+      this.m.left.inc({ reason: "dropped" });
+      this.d.logger.warn({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash }, "tick dropped: the monitor is not in this manifest and no replica of the manifest that scheduled it is alive");
+      return true;
+    }
+    const base = queueName.includes("--m-") ? queueName.slice(0, queueName.indexOf("--m-")) : queueName;
+    await this.queue(handoffQueue(base, data.manifest)).add(data.monitorId, { ...data, scheduledAt }, {
+      jobId: `${data.monitorId}-${data.location ?? "any"}-${scheduledAt}`,
+      attempts: 2,
+      backoff: { type: "fixed", delay: 1_000 },
+      removeOnComplete: { count: 1_000 },
+      removeOnFail: { count: 1_000 },
+    });
+    this.m.left.inc({ reason: "handed-off" });
+    this.logOnce(`${data.monitorId}\n${reason}`, () =>
+      this.d.logger.info({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash, reason }, "tick handed to the replicas of the manifest that scheduled it"),
+    );
+    return true;
+  }
+
+  private queue(name: string): Queue<TickJobData> {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue<TickJobData>(name, {
+        connection: { ...this.o.redis, enableOfflineQueue: false },
+        prefix: this.bullPrefix(),
+        settings: { repeatStrategy: cronStrategy(this.d.spreadMs) },
+      });
+      q.on("error", (error) => this.noteError(error));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  private bullPrefix(): string {
+    return `${this.o.prefix}:bull`;
+  }
+
+  private noteError(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.logOnce(`error\n${this.lastError}`, () => this.d.logger.warn({ err: this.lastError }, "Redis error in the scale-out scheduler"));
+  }
+
+  /** At most one line a minute per key: an outage or a rollout must not flood the log. */
+  private logOnce(key: string, log: () => void): void {
+    const now = Date.now();
+    if ((this.logged.get(key) ?? 0) > now - 60_000) return;
+    this.logged.set(key, now);
+    if (this.logged.size > 1_000) this.logged.clear();
+    log();
+  }
+}
+
+/** A counting semaphore: the per-replica concurrency limit shared by the replica's workers. */
+class Semaphore {
+  private waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+export type { MonitorSpec };

@@ -1,0 +1,57 @@
+import { durationMs } from "../../sdk/duration.js";
+import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
+import { replayWindowMs } from "../inbound/event-age.js";
+import type { TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
+import type { Store } from "../store/port.js";
+import { RedisStore } from "../store/redis/redis-store.js";
+import { bullmqScheduling } from "./bullmq-scheduler.js";
+import { connectChecked, parseRedisUrl } from "./redis-connection.js";
+
+export { RedisConnectError } from "./redis-connection.js";
+export { locationsOf } from "./schedules.js";
+
+/** The location of a replica that names none, and of embedded mode. */
+export const DEFAULT_LOCATION = "local";
+
+export interface ScaleOutSettings {
+  url: string;
+  prefix: string;
+  location: string;
+  stalledIntervalMs?: number;
+}
+
+/** What createRuntime needs for a replica: the Redis store and the BullMQ scheduler. */
+export interface ScaleOut {
+  openStore: (now: number) => Promise<Store>;
+  scheduling: TickSchedulerFactory;
+}
+
+/**
+ * Connects a replica to Redis (failing fast, naming the URL without its password) and returns the
+ * store and scheduler that make it share the work with every replica on the same Redis and prefix.
+ */
+export async function openScaleOut(manifest: Manifest, s: ScaleOutSettings): Promise<ScaleOut> {
+  const { options, shown } = parseRedisUrl(s.url);
+  const storeConnection = await connectChecked(s.url);
+  const control = await connectChecked(s.url).catch((error: unknown) => {
+    storeConnection.disconnect();
+    throw error;
+  });
+  const webhookReplayWindowMs = replayWindowMs(durationMs(runtimeSettingsOf(manifest).webhookMaxAge));
+  return {
+    openStore: async () => new RedisStore(storeConnection, { prefix: s.prefix, webhookReplayWindowMs }),
+    scheduling: bullmqScheduling({
+      redis: options,
+      shownUrl: shown,
+      control,
+      prefix: s.prefix,
+      location: s.location,
+      ...(s.stalledIntervalMs !== undefined ? { stalledIntervalMs: s.stalledIntervalMs } : {}),
+    }),
+  };
+}
+
+/** Location names: lowercase letters, digits and dashes (they become queue and key names). */
+export function isLocationName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
+}

@@ -1,0 +1,84 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { redactUrl } from "../redact-url.js";
+
+/** Thrown when Redis cannot be reached or refuses the credentials at start; the message never holds a password. */
+export class RedisConnectError extends Error {
+  constructor(readonly redactedUrl: string, reason: string) {
+    super(`cannot use Redis at ${redactedUrl}: ${reason}`);
+  }
+}
+
+/** `redis://[user:password@]host:port/db` or `rediss://...`, checked and shown without credentials. */
+export function parseRedisUrl(url: string): { options: RedisOptions; shown: string } {
+  const shown = redactUrl(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RedisConnectError(shown, "not a URL; expected redis://HOST:PORT/DB");
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new RedisConnectError(shown, `unsupported scheme ${parsed.protocol}; expected redis:// or rediss://`);
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new RedisConnectError(shown, `database ${JSON.stringify(parsed.pathname.slice(1))} is not a number`);
+  const options: RedisOptions = {
+    host: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port: parsed.port ? Number(parsed.port) : 6379,
+    db,
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.protocol === "rediss:" ? { tls: {} } : {}),
+  };
+  return { options, shown };
+}
+
+/**
+ * Options for the connections a replica keeps for its own commands (store, control): no offline
+ * queue, so a Redis outage fails commands at once instead of buffering them without bound, and
+ * reconnection that keeps trying every second at most.
+ */
+export function boundedOptions(options: RedisOptions): RedisOptions {
+  return {
+    ...options,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    retryStrategy: (times) => Math.min(100 * times, 1_000),
+  };
+}
+
+/** Connects and pings within `timeoutMs`, or throws RedisConnectError naming the URL without its password. */
+export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Redis> {
+  const { options, shown } = parseRedisUrl(url);
+  const redis = new Redis({ ...boundedOptions(options), lazyConnect: true, retryStrategy: () => null });
+  // The rejection may only say "Connection is closed": the error event says why (WRONGPASS, ECONNREFUSED).
+  let cause: unknown = null;
+  redis.on("error", (error: unknown) => (cause ??= error));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        await redis.connect();
+        await redis.ping();
+      })(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+  } catch (error) {
+    redis.disconnect();
+    throw new RedisConnectError(shown, reasonOf(cause ?? error, options.password));
+  } finally {
+    clearTimeout(timer);
+  }
+  // From now on the connection reconnects by itself.
+  redis.options.retryStrategy = boundedOptions(options).retryStrategy;
+  redis.removeAllListeners("error");
+  // Outage errors surface as rejected commands and in /readyz; the event itself needs no handling.
+  redis.on("error", () => undefined);
+  return redis;
+}
+
+function reasonOf(error: unknown, password: string | undefined): string {
+  let text = error instanceof Error ? error.message : String(error);
+  if (/WRONGPASS|NOAUTH|invalid username-password|AUTH failed/i.test(text)) text = `wrong credentials (${text.split("\n")[0]})`;
+  if (password) text = text.split(password).join("[redacted]");
+  return text;
+}

@@ -1,0 +1,114 @@
+import type { Redis, Result } from "ioredis";
+
+/** What a replica says about itself in its heartbeat (status page, /readyz). */
+export interface ReplicaInfo {
+  id: string;
+  location: string;
+  manifest: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+}
+
+/**
+ * One heartbeat: refreshes this replica's registration (a key with a TTL and its score in the
+ * live sets) and decides which manifest owns the schedules, atomically. The owner is the manifest
+ * first seen most recently among those some live replica runs: a rollout hands the schedules to
+ * the new version as soon as one of its replicas beats, an old replica restarting mid-rollout does
+ * not take them back, and a rollback takes effect when the newer version's replicas are gone.
+ * ARGV: prefix, replica id, manifest hash, location, now, ttl, info JSON. Returns the owner hash.
+ */
+const HEARTBEAT = `
+local p, id, hash, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local now, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local expires = now + ttl
+redis.call('SET', p .. ':replica:' .. id, ARGV[7], 'PX', ttl)
+redis.call('ZADD', p .. ':replicas', expires, id)
+redis.call('ZADD', p .. ':replicas:manifest:' .. hash, expires, id)
+redis.call('ZADD', p .. ':replicas:location:' .. loc, expires, id)
+redis.call('SADD', p .. ':locations', loc)
+redis.call('HSETNX', p .. ':manifest:seen', hash, now)
+redis.call('ZREMRANGEBYSCORE', p .. ':replicas', '-inf', now)
+local seen = redis.call('HGETALL', p .. ':manifest:seen')
+local best, bestAt = nil, -1
+for i = 1, #seen, 2 do
+  local h, at = seen[i], tonumber(seen[i + 1])
+  local key = p .. ':replicas:manifest:' .. h
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if redis.call('ZCARD', key) > 0 and (at > bestAt or (at == bestAt and h > best)) then
+    best, bestAt = h, at
+  end
+end
+local current = redis.call('HGET', p .. ':manifest:owner', 'hash')
+if current ~= best then
+  redis.call('HSET', p .. ':manifest:owner', 'hash', best, 'since', now)
+end
+return best
+`;
+
+/** Removes a replica that stops gracefully, so the others need not wait for its TTL. */
+const LEAVE = `
+local p, id, hash, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+redis.call('DEL', p .. ':replica:' .. id)
+redis.call('ZREM', p .. ':replicas', id)
+redis.call('ZREM', p .. ':replicas:manifest:' .. hash, id)
+redis.call('ZREM', p .. ':replicas:location:' .. loc, id)
+return 1
+`;
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    wkReplicaHeartbeat(...args: string[]): Result<string | null, Context>;
+    wkReplicaLeave(...args: string[]): Result<number, Context>;
+  }
+}
+
+/** A replica's registration in Redis: heartbeats, the live replicas, and which manifest owns the schedules. */
+export class ReplicaRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    readonly self: ReplicaInfo,
+    /** A replica missing heartbeats this long is gone. */
+    readonly ttlMs: number,
+  ) {
+    const define = (name: string, lua: string) => {
+      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
+    };
+    define("wkReplicaHeartbeat", HEARTBEAT);
+    define("wkReplicaLeave", LEAVE);
+  }
+
+  /** Beats once; returns the manifest hash that owns the schedules now. */
+  async beat(now: number): Promise<string | null> {
+    const s = this.self;
+    return this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s));
+  }
+
+  async leave(): Promise<void> {
+    const s = this.self;
+    await this.redis.wkReplicaLeave(this.prefix, s.id, s.manifest, s.location);
+  }
+
+  /** Live replicas, newest registration data first by id. */
+  async replicas(now: number): Promise<ReplicaInfo[]> {
+    const ids = await this.redis.zrangebyscore(`${this.prefix}:replicas`, now, "+inf");
+    if (ids.length === 0) return [];
+    const infos = await this.redis.mget(ids.map((id) => `${this.prefix}:replica:${id}`));
+    return infos.flatMap((text) => (text ? [JSON.parse(text) as ReplicaInfo] : [])).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Whether a live replica runs this manifest. */
+  async manifestAlive(hash: string, now: number): Promise<boolean> {
+    return (await this.redis.zcount(`${this.prefix}:replicas:manifest:${hash}`, now, "+inf")) > 0;
+  }
+
+  /** Of `locations`, those no live replica serves. */
+  async unserved(locations: string[], now: number): Promise<string[]> {
+    if (locations.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const loc of locations) pipeline.zcount(`${this.prefix}:replicas:location:${loc}`, now, "+inf");
+    const counts = (await pipeline.exec()) ?? [];
+    return locations.filter((_, i) => Number(counts[i]?.[1] ?? 0) === 0);
+  }
+}

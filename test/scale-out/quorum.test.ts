@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
+import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
+import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+
+const available = await redisAnswers();
+
+/** Two replicas in two locations; a monitor checked from both with quorum 2. */
+describe.skipIf(!available)("locations and quorum across replicas (separate processes)", () => {
+  let dir: string;
+  let script: string;
+  const target = new TickTarget();
+  const prefix = testPrefix();
+  const children: RunningChild[] = [];
+  let redis: Redis;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-quorum-"));
+    script = await bundleChild("quorum");
+    await target.start();
+    const geo = monitorSpec({
+      id: "geo",
+      schedule: { kind: "every", every: "1s" },
+      check: { kind: "script", timeout: "2s" },
+      code: { condition: false, summary: false, run: true, extract: false },
+      locations: ["eu-west", "us-east"],
+      quorum: 2,
+    });
+    await writeArtifact(join(dir, "artifact"), manifestOf([geo]), hitBundle(["geo"], target.port));
+    redis = new Redis(TEST_REDIS_URL);
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+    redis?.disconnect();
+    await target.stop();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    await rm(dir, { recursive: true, force: true });
+    if (script) await rm(script, { force: true });
+  });
+
+  const intents = async () => {
+    const ids = await redis.hgetall(`${prefix}:outbox:ids`);
+    return Promise.all(
+      Object.entries(ids).sort(([, a], [, b]) => Number(a) - Number(b)).map(async ([, seq]) => JSON.parse((await redis.hget(`${prefix}:outbox:item:${seq}`, "i"))!) as { type: string; summary: string; details: Record<string, unknown> }),
+    );
+  };
+
+  it("checks once per location per tick and pages only when both locations see the failure", async () => {
+    const start = async (location: string) => {
+      const child = await startChild(script, {
+        WK_CHILD_ARTIFACT: join(dir, "artifact"),
+        WK_CHILD_STATE: join(dir, `state-${location}`),
+        WK_CHILD_REDIS: TEST_REDIS_URL,
+        WK_CHILD_REDIS_PREFIX: prefix,
+        WK_CHILD_LOCATION: location,
+        WK_CHILD_SPREAD_MS: "0",
+        WK_CHILD_DELIVERY: "hold",
+        WK_LOG_LEVEL: "warn",
+      });
+      children.push(child);
+      return child;
+    };
+    // Alone, eu-west says that nobody checks from us-east, in /readyz and on the status page.
+    const eu = await start("eu-west");
+    const alone = (await (await fetch(`${eu.url}/readyz`)).json()) as { ready: boolean; unservedLocations: Array<{ location: string; monitors: string[] }> };
+    expect(alone.ready).toBe(true);
+    expect(alone.unservedLocations).toMatchObject([{ location: "us-east", monitors: ["geo"] }]);
+    expect(await (await fetch(`${eu.url}/`)).text()).toContain("not checked from us-east: no replica serves that location");
+    const replicas = [eu, await start("us-east")];
+    const page = await (await fetch(`${eu.url}/`)).text();
+    expect(page).toContain("<h2>Replicas</h2>");
+    expect(page).not.toContain("not checked from us-east");
+    const ready = (await (await fetch(`${replicas[0]!.url}/readyz`)).json()) as { unservedLocations: unknown[]; replicas: Array<{ location: string }> };
+    expect(ready.unservedLocations).toEqual([]);
+    expect(ready.replicas.map((r) => r.location).sort()).toEqual(["eu-west", "us-east"]);
+
+    // One location failing is below the quorum: nothing pages.
+    target.failing.add("geo@eu-west");
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await intents()).toEqual([]);
+
+    // Both failing: one trigger, saying which locations failed and what each saw.
+    target.failing.add("geo@us-east");
+    await waitFor(async () => (await intents()).length === 1, 15_000, "the trigger");
+    const [trigger] = await intents();
+    expect(trigger!.type).toBe("trigger");
+    expect(trigger!.summary).toContain("failing from eu-west, us-east (2 of 2, quorum 2)");
+    expect(trigger!.details.locations).toMatchObject({ quorum: 2, failing: ["eu-west", "us-east"], saw: { "eu-west": expect.stringContaining("status 500 from eu-west"), "us-east": expect.stringContaining("status 500 from us-east") } });
+
+    // One recovers: below the quorum again, one resolve.
+    target.failing.delete("geo@us-east");
+    await waitFor(async () => (await intents()).length === 2, 15_000, "the resolve");
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await intents()).map((i) => i.type)).toEqual(["trigger", "resolve"]);
+
+    // Every tick was checked once from each location.
+    const byTick = target.hits.get("geo")!;
+    const ticks = [...byTick.keys()].sort((a, b) => a - b).slice(2, -2);
+    expect(ticks.length).toBeGreaterThan(4);
+    for (const t of ticks) expect({ t, n: byTick.get(t) }).toEqual({ t, n: 2 });
+    for (const child of replicas) {
+      child.proc.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+    }
+  }, 90_000);
+});

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleChild, startChild, type RunningChild } from "../runtime/support/child-process.js";
+import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
+import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+
+const available = await redisAnswers();
+const every1s = { kind: "every", every: "1s" } as const;
+const scripted = (id: string, timeout = "2s") =>
+  monitorSpec({ id, schedule: every1s, check: { kind: "script", timeout }, code: { condition: false, summary: false, run: true, extract: false } });
+
+/**
+ * A rollout: replicas of manifest v1 run while a replica of v2 starts. v2 keeps `kept`, drops
+ * `dropped`, adds `added` and changes `changed` (its timeout). Neither version double-schedules or
+ * drops a monitor: every tick of a monitor runs once, by a replica that has its definition.
+ */
+describe.skipIf(!available)("rollout across manifest versions (separate processes)", () => {
+  let dir: string;
+  let script: string;
+  const target = new TickTarget();
+  const prefix = testPrefix();
+  const children: RunningChild[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-rollout-"));
+    script = await bundleChild("rollout");
+    await target.start();
+    const ids = ["kept", "dropped", "added", "changed"];
+    await writeArtifact(join(dir, "v1"), manifestOf([scripted("kept"), scripted("dropped"), scripted("changed", "2s")]), hitBundle(ids, target.port));
+    await writeArtifact(join(dir, "v2"), manifestOf([scripted("kept"), scripted("added"), scripted("changed", "3s")]), hitBundle(ids, target.port));
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+    await target.stop();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    await rm(dir, { recursive: true, force: true });
+    if (script) await rm(script, { force: true });
+  });
+
+  const replica = async (version: string, name: string) => {
+    const child = await startChild(script, {
+      WK_CHILD_ARTIFACT: join(dir, version),
+      WK_CHILD_STATE: join(dir, `state-${name}`),
+      WK_CHILD_REDIS: TEST_REDIS_URL,
+      WK_CHILD_REDIS_PREFIX: prefix,
+      WK_CHILD_SPREAD_MS: "0",
+      WK_CHILD_STALL_MS: "1000",
+      WK_LOG_LEVEL: "info",
+    });
+    children.push(child);
+    return child;
+  };
+  const ticks = (id: string, from: number, to: number) => [...(target.hits.get(id) ?? new Map<number, number>()).entries()].filter(([t]) => t >= from && t <= to);
+
+  it("hands the schedules to the new manifest without running a tick twice or losing one", async () => {
+    const v1 = await Promise.all([replica("v1", "a"), replica("v1", "b")]);
+    await new Promise((r) => setTimeout(r, 4_000));
+    const v2Start = Date.now();
+    const v2 = await replica("v2", "c");
+    await new Promise((r) => setTimeout(r, 12_000));
+    const end = Date.now();
+    for (const child of [...v1, v2]) child.proc.kill("SIGTERM");
+    await Promise.all([...v1, v2].map((c) => c.exited));
+
+    const settled = Math.ceil((v2Start + 3_000) / 1000) * 1000;
+    const last = Math.floor((end - 1_500) / 1000) * 1000;
+    // `kept` and `changed` run every tick exactly once, before, during and after the handover.
+    for (const id of ["kept", "changed"]) {
+      const seen = ticks(id, Math.ceil((v2Start - 3_000) / 1000) * 1000, last);
+      const expected = (last - Math.ceil((v2Start - 3_000) / 1000) * 1000) / 1000 + 1;
+      expect({ id, count: seen.length, repeats: seen.filter(([, n]) => n > 1) }).toEqual({ id, count: expected, repeats: [] });
+    }
+    // `added` runs every tick once the new manifest owns the schedules; `dropped` stops.
+    const added = ticks("added", settled, last);
+    expect({ count: added.length, repeats: added.filter(([, n]) => n > 1) }).toEqual({ count: (last - settled) / 1000 + 1, repeats: [] });
+    expect(ticks("dropped", settled, end)).toEqual([]);
+    // The old replicas say why they did not run the changed monitor's ticks.
+    expect(v1.map((c) => c.stdout()).join("")).toContain("tick handed to the replicas of the manifest that scheduled it");
+    expect(v1.map((c) => c.stdout()).join("")).not.toContain("tick dropped");
+  }, 60_000);
+});

@@ -1,0 +1,69 @@
+import type { Awaitable } from "../awaitable.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
+
+/**
+ * What the views read about the past (issue "What people look at"): result rollups, raw results in
+ * a window, each alert's transitions and each notification attempt. Every store adapter implements
+ * it (SQLite embedded, Redis scale-out) and the conformance suite checks both; the store writes it
+ * itself as part of the commits it already makes (an evaluation, an attempt, an acknowledgement),
+ * so nothing here is a second write path that could disagree with alert state.
+ */
+
+/** Rollup widths: per-minute and per-hour buckets, kept for `retention.rollups` (default 90 days). */
+export type RollupResolution = "minute" | "hour";
+
+/** One bucket of one monitor's results, all label sets together. Times are epoch ms. */
+export interface RollupBucket {
+  /** Start of the bucket, aligned to the minute or hour in UTC. */
+  start: number;
+  /** Results in the bucket. */
+  count: number;
+  /** Results whose condition held (`firing === true`). */
+  failures: number;
+  /** Results that could not be evaluated (`error` set, or `firing === null`). */
+  errors: number;
+  /** Latency percentiles of `durationMs` over the bucket; null when the bucket has no results. */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** One alert transition, as the alert's timeline shows it. */
+export interface AlertEvent {
+  dedupKey: string;
+  monitorId: string;
+  at: number;
+  kind: "pending" | "firing" | "reminder" | "resolved" | "acknowledged" | "unacknowledged" | "cleared";
+  /** Who, for an acknowledgement or an outside resolve (a PagerDuty agent's name); else null. */
+  by: string | null;
+  /** The alert's summary at that moment (already redacted). */
+  summary: string;
+}
+
+/** One attempt to deliver one notification to one destination, with the vendor's answer. */
+export interface DeliveryAttemptEvent {
+  dedupKey: string;
+  intentId: string;
+  /** `trigger`, `resolve`, `reminder`, `acknowledge`... as the intent says. */
+  type: string;
+  destination: string;
+  at: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  outcome: "sent" | "retrying" | "failed" | "suppressed" | "skipped";
+  vendorStatus: number | null;
+  /** The vendor's answer or our reason, redacted and shortened. */
+  detail: string | null;
+}
+
+export interface HistoryLog {
+  /** Buckets with at least one result in [since, until), oldest first. */
+  rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): Awaitable<RollupBucket[]>;
+  /** Raw results in [since, until), newest first, at most `limit`. */
+  resultsBetween(monitorId: string, since: number, until: number, limit: number): Awaitable<ResultRow[]>;
+  /** The transitions of one alert, oldest first. */
+  alertEvents(dedupKey: string): Awaitable<AlertEvent[]>;
+  /** Every delivery attempt of one alert's notifications, oldest first. */
+  deliveryAttempts(dedupKey: string): Awaitable<DeliveryAttemptEvent[]>;
+}

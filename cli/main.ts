@@ -96,6 +96,37 @@ export async function main(argv: string[]): Promise<void> {
       lazy("plan"),
     )
     .command(
+      "simulate",
+      "who is paged, when: the paging timeline of a monitor failing (or a service's incident) at a given time",
+      (y) =>
+        withHelp("simulate", y)
+          .option("project", projectOption)
+          .option("monitor", { type: "string", describe: "the monitor that starts failing" })
+          .option("service", { type: "string", describe: "or: an incident opened on this service directly" })
+          .option("at", { type: "string", demandOption: true, describe: 'when it starts: now, ISO 8601 with an offset, or "2026-03-28T03:12 Europe/Berlin"' })
+          .option("until-ack", { type: "string", describe: "someone acknowledges this long after it fires, e.g. 30m (default: nobody does)" })
+          .option("spread", { type: "string", default: "30s", describe: "the runtime's WK_SPREAD, for the monitor's tick offset (0s: none)" })
+          .option("tz", { type: "string", describe: "show times in this IANA zone (default: the zone in --at, else the first schedule's)" })
+          .option("format", { choices: ["text", "markdown", "json"] as const, default: "text" }),
+      lazy("simulate"),
+    )
+    .command(
+      "oncall",
+      "who is on call now or --at a time, per schedule, service or team; --ics writes calendar feeds",
+      (y) =>
+        withHelp("oncall", y)
+          .option("project", projectOption)
+          .option("at", { type: "string", default: "now", describe: 'the instant: now, ISO 8601 with an offset, or "2026-03-28T03:12 Europe/Berlin"' })
+          .option("schedule", { type: "string", describe: "only this schedule" })
+          .option("service", { type: "string", describe: "who each escalation rule of this service's policy reaches" })
+          .option("team", { type: "string", describe: "the schedules and services of this team" })
+          .option("ics", { type: "string", describe: "write an iCalendar feed per schedule and per person into this folder" })
+          .option("window", { type: "string", default: "30d", describe: "how far from --at the --ics feeds reach" })
+          .option("tz", { type: "string", describe: "show times in this IANA zone (default: each schedule's own)" })
+          .option("format", { choices: ["text", "markdown", "json"] as const, default: "text" }),
+      lazy("oncall"),
+    )
+    .command(
       "deploy",
       "apply the PagerDuty changes through Pulumi",
       (y) =>

@@ -45,20 +45,43 @@ export function layerShifts(layer: ScheduleLayerSpec, index: number, timeZone: s
   const active: Interval = { start: Math.max(from, layerStart), end: Math.min(to, layerEnd) };
   if (active.end <= active.start) return [];
   const windows = layer.restrictions.length === 0 ? [active] : restrictionWindows(layer, timeZone, active);
-  const turn = durationMs(layer.rotationTurnLength);
+  const turnStart = turnStarts(handoff, durationMs(layer.rotationTurnLength), timeZone);
   const out: Shift[] = [];
   for (const w of windows) {
     let t = w.start;
     while (t < w.end) {
-      const k = Math.floor((t - handoff) / turn);
-      const turnEnd = handoff + (k + 1) * turn;
-      const end = Math.min(w.end, turnEnd);
+      const k = turnAt(turnStart, t);
+      const end = Math.min(w.end, turnStart(k + 1));
       const n = layer.users.length;
       out.push({ start: t, end, user: layer.users[((k % n) + n) % n]!, layer: index });
       t = end;
     }
   }
   return out;
+}
+
+/**
+ * When turn k of a rotation begins. Turns of whole days hand off at the hand-off's wall-clock
+ * time in the schedule's zone, as PagerDuty's do: across a daylight-saving change a daily or
+ * weekly hand-off stays at 09:00, and the turn that spans the change is an hour shorter or longer.
+ * Other turn lengths (8h, 12h) are fixed spans of time.
+ */
+function turnStarts(handoff: number, turn: number, timeZone: string): (k: number) => number {
+  if (turn % DAY !== 0) return (k) => handoff + k * turn;
+  const days = turn / DAY;
+  const h = zonedParts(handoff, timeZone);
+  return (k) => zonedInstant(h.year, h.month, h.day + k * days, h.hour, h.minute, h.second, timeZone);
+}
+
+/** The turn that `t` falls in. */
+function turnAt(turnStart: (k: number) => number, t: number): number {
+  // The fixed-length estimate is off by at most one turn (a DST change moves a boundary by an hour).
+  const first = turnStart(0);
+  const length = turnStart(1) - first;
+  let k = Math.floor((t - first) / length);
+  while (turnStart(k) > t) k--;
+  while (turnStart(k + 1) <= t) k++;
+  return k;
 }
 
 /** The times a layer's restrictions allow inside `active`, merged. */

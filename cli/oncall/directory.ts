@@ -1,0 +1,28 @@
+import type { EscalationPolicySpec, Manifest, OncallScheduleSpec, ServiceSpec, TeamSpec, UserSpec } from "../../sdk/manifest/schema.js";
+
+/** The on-call part of a manifest, looked up by id: what the resolver and the escalation walk read. */
+export interface OncallDirectory {
+  users: ReadonlyMap<string, UserSpec>;
+  teams: ReadonlyMap<string, TeamSpec>;
+  schedules: ReadonlyMap<string, OncallScheduleSpec>;
+  policies: ReadonlyMap<string, EscalationPolicySpec>;
+  services: ReadonlyMap<string, ServiceSpec>;
+}
+
+type OncallPart = Pick<Manifest, "users" | "teams" | "schedules" | "escalationPolicies" | "services">;
+
+export function oncallDirectory(manifest: OncallPart): OncallDirectory {
+  return {
+    users: new Map(manifest.users.map((u) => [u.id, u])),
+    teams: new Map(manifest.teams.map((t) => [t.id, t])),
+    schedules: new Map(manifest.schedules.map((s) => [s.id, s])),
+    policies: new Map(manifest.escalationPolicies.map((p) => [p.id, p])),
+    services: new Map(manifest.services.map((s) => [s.id, s])),
+  };
+}
+
+/** A user's name for people to read: "Priya Raman (priya-raman)", or the bare id when unknown. */
+export function personLabel(directory: OncallDirectory, userId: string): string {
+  const user = directory.users.get(userId);
+  return user ? `${user.name} (${user.id})` : userId;
+}

@@ -103,6 +103,6 @@ function incidentEvents(incident: IncidentPath, directory: OncallDirectory, when
     add(incident.openedAt, "nobody", `NOBODY IS PAGED: no rule of ${policy.id} has anyone on call at ${when(incident.openedAt)}`, true);
   } else if (incident.escalation.exhaustedAt !== null && lastReached) {
     const names = lastReached.people.map((p) => personLabel(directory, p)).join(", ");
-    add(incident.escalation.exhaustedAt, "exhausted", `escalation ends (${policy.loops === 0 ? "no loops" : `${policy.loops} loop${policy.loops > 1 ? "s" : ""} done`}): the incident stays with ${names}; nobody else is notified`, true);
+    add(incident.escalation.exhaustedAt, "exhausted", `escalation ends (${policy.loops === 0 ? "no loops" : `${policy.loops} loop${policy.loops > 1 ? "s" : ""} done`}): the incident stays with ${names}; nobody else is notified`);
   }
 }

@@ -1,6 +1,7 @@
 import type { Diagnostic } from "../compiler/types.js";
 import { criticalRoutesToService } from "./critical-routes-to-service.js";
 import { declaredSecrets } from "./declared-secrets.js";
+import { endingLayer } from "./ending-layer.js";
 import { contactMethods } from "./contact-methods.js";
 import { applyLevels } from "./levels.js";
 import { noProcessEnv } from "./no-process-env.js";
@@ -13,8 +14,11 @@ import { previousIds } from "./previous-ids.js";
 import { quorum } from "./quorum.js";
 import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
+import { singleResponder } from "./single-responder.js";
+import { singleRulePolicy } from "./single-rule-policy.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
+import { unusedOncall } from "./unused-oncall.js";
 import { validPromql } from "./valid-promql.js";
 import { validSchedules } from "./valid-schedules.js";
 
@@ -38,6 +42,10 @@ export const RULES: readonly NamedRule[] = [
   { name: "contact-methods", description: "contact methods and notification rules PagerDuty accepts", check: contactMethods },
   { name: "quorum", description: "a monitor's quorum is between 1 and the number of its locations", check: quorum },
   { name: "reachable-on-call", description: "people paged for critical services have a phone, SMS or push rule", check: reachableOnCall },
+  { name: "single-responder", description: "a critical service's escalation policy can reach more than one person", check: singleResponder },
+  { name: "ending-layer", description: "no schedule layer ends within the coverage window without another taking over", check: endingLayer },
+  { name: "unused-oncall", description: "every schedule is in a policy and every policy is used by a service", check: unusedOncall },
+  { name: "single-rule-policy", description: "an escalation policy has a second rule or loops", check: singleRulePolicy },
 ];
 
 /**

@@ -5,7 +5,8 @@ import { coverageGaps } from "./coverage/gaps.js";
 import { formatZoned } from "./coverage/zoned-time.js";
 import type { RuleContext } from "./types.js";
 
-const WEEKS = 4;
+/** How far ahead on-call coverage (and a layer about to end) is looked at. */
+export const COVERAGE_WEEKS = 4;
 const SHOWN_GAPS = 3;
 
 /**
@@ -15,7 +16,7 @@ const SHOWN_GAPS = 3;
  */
 export function oncallCoverage(ctx: RuleContext): Diagnostic[] {
   const from = ctx.now.getTime();
-  const to = from + WEEKS * 7 * 86_400_000;
+  const to = from + COVERAGE_WEEKS * 7 * 86_400_000;
   const policies = new Map(ctx.manifest.escalationPolicies.map((p) => [p.id, p]));
   const schedules = new Map(ctx.manifest.schedules.map((s) => [s.id, s]));
   const out: Diagnostic[] = [];
@@ -37,7 +38,7 @@ export function oncallCoverage(ctx: RuleContext): Diagnostic[] {
       diagnostic(
         "warning",
         "oncall-coverage",
-        `service "${service.id}": schedule ${names} leaves nobody on call ${shown}${more} (${zone}, next ${WEEKS} weeks)`,
+        `service "${service.id}": schedule ${names} leaves nobody on call ${shown}${more} (${zone}, next ${COVERAGE_WEEKS} weeks)`,
         "add a layer or widen the restrictions to cover those hours, or add a user to the first escalation rule",
         ctx.locate(behind[0]!),
       ),

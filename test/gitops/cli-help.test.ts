@@ -45,6 +45,8 @@ const READS: Record<string, string[]> = {
   ],
   dev: [],
   completion: ["SHELL"],
+  simulate: ["WK_LOAD_TIMEOUT"],
+  oncall: ["WK_LOAD_TIMEOUT"],
 };
 
 /** Every variable name the shipped code reads, and every name it mentions at all. */

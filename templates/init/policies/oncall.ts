@@ -1,13 +1,20 @@
 import { escalationPolicy, schedule, secret, service, user } from "watchkeeper";
 
-/** A person who carries the pager (replace with your team; the email is their PagerDuty login). */
+/** People who carry the pager (replace with your team; the email is their PagerDuty login). */
 export const alex = user({
   id: "alex-rivera",
   name: "Alex Rivera",
   email: "alex.rivera@example.com",
 });
 
-/** Around the clock, one person per week, handing over on Mondays at 09:00 UTC. */
+/** A second person: with one, a critical alert reaches nobody on their day off (rule single-responder). */
+export const sam = user({
+  id: "sam-okoye",
+  name: "Sam Okoye",
+  email: "sam.okoye@example.com",
+});
+
+/** Around the clock, one person per week in turn, handing over on Mondays at 09:00 UTC. */
 export const primaryOnCall = schedule({
   id: "primary-on-call",
   name: "Primary on-call",
@@ -17,7 +24,7 @@ export const primaryOnCall = schedule({
       name: "Weekly",
       start: "2026-01-05T09:00:00Z",
       rotation: "1w",
-      users: [alex],
+      users: [alex, sam],
     },
   ],
 });

@@ -1,0 +1,67 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { CompileResult, Diagnostic } from "../../cli/compiler/index.js";
+import { compileFixture } from "./support.js";
+
+const byCode = (r: CompileResult, code: string): Diagnostic[] => r.diagnostics.filter((d) => d.code === code);
+
+describe("single-responder", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-single-responder")).result));
+
+  it("warns when a critical service's escalation policy can reach only one person, at the policy", () => {
+    const found = byCode(r, "single-responder");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "warning", file: "policies/oncall.ts", line: 9 });
+    expect(found[0]!.message).toBe('critical service "payments" (paged by "payments-down") can reach only one person: escalation policy "lonely-ep" pages nobody but "ana"');
+  });
+
+  it("accepts a backup person, and ignores services no critical monitor pages", () => {
+    const text = byCode(r, "single-responder").map((d) => d.message).join("\n");
+    expect(text).not.toMatch(/backed-ep|quiet-ep/);
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe("ending-layer", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-ending-layer")).result));
+
+  it("warns about a layer that ends within the coverage window with nothing after it, in the schedule's zone", () => {
+    const found = byCode(r, "ending-layer");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "warning", file: "policies/oncall.ts", line: 7 });
+    // 1 December 09:00 Berlin is 08:00Z; from "now" (23 November 00:00Z) that is 8.33 days: "in 9 days".
+    expect(found[0]!.message).toBe('schedule "ending": layer "Night" ends 2026-12-01 09:00 +01:00 (in 9 days, Europe/Berlin) and no other layer takes over');
+  });
+
+  it("accepts a layer handed over to a newer one, and one ending after the window", () => {
+    const text = byCode(r, "ending-layer").map((d) => d.message).join("\n");
+    expect(text).not.toMatch(/handed-over|later/);
+  });
+});
+
+describe("unused-oncall", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-unused-oncall")).result));
+
+  it("notes a schedule in no policy and a policy used by no service, each at its definition", () => {
+    const found = byCode(r, "unused-oncall");
+    expect(found.map((d) => [d.severity, d.line, d.message])).toEqual([
+      ["notice", 8, 'schedule "forgotten" is in no escalation policy, so nobody on it is ever paged'],
+      ["notice", 12, 'escalation policy "spare-ep" is used by no service, so no alert ever follows it'],
+    ]);
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe("single-rule-policy", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-single-rule-policy")).result));
+
+  it("warns about a policy with one rule and no loops, and accepts one that repeats or has a backup", () => {
+    const found = byCode(r, "single-rule-policy");
+    expect(found.map((d) => [d.severity, d.line])).toEqual([["warning", 8]]);
+    expect(found[0]!.message).toContain('escalation policy "once-ep" has one rule and no loops');
+    expect(r.ok).toBe(true);
+  });
+});

@@ -33,7 +33,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const at = parseInstant(String(args.at ?? "now"), now);
   if ("error" in at) throw new UserError(at.error, EXIT.usage, at.hint);
   const windowMs = parseDuration(String(args.window ?? "30d"));
-  if (windowMs === undefined || windowMs <= 0) throw new UserError(`--window ${JSON.stringify(args.window)} is not a duration`, EXIT.usage, "write it like 30d, 2w or 12h");
+  if (windowMs === undefined || windowMs <= 0) throw new UserError(`--window ${JSON.stringify(args.window)} is not a duration longer than zero`, EXIT.usage, "write it like 30d, 2w or 12h");
   if (windowMs > 366 * 86_400_000) throw new UserError(`--window ${args.window} is longer than a year`, EXIT.usage, "feeds are meant to be refreshed; 30d to 90d is usual");
   const zone = args.tz ?? at.zone;
   if (zone !== null && !isTimeZone(zone)) throw new UserError(`--tz "${zone}" is not an IANA time zone`, EXIT.usage, "for example Europe/Berlin, America/New_York or UTC");

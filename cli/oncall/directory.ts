@@ -21,8 +21,12 @@ export function oncallDirectory(manifest: OncallPart): OncallDirectory {
   };
 }
 
-/** A user's name for people to read: "Priya Raman (priya-raman)", or the bare id when unknown. */
+/**
+ * A user's name for people to read: "Priya Raman (priya-raman)", or the bare id when unknown.
+ * Control characters in a name become "?": a name must not move a terminal's cursor or recolour it.
+ */
 export function personLabel(directory: OncallDirectory, userId: string): string {
   const user = directory.users.get(userId);
-  return user ? `${user.name} (${user.id})` : userId;
+  // eslint-disable-next-line no-control-regex
+  return user ? `${user.name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")} (${user.id})` : userId;
 }

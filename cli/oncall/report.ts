@@ -1,5 +1,6 @@
 import type { OncallScheduleSpec, ServiceSpec } from "../../sdk/manifest/schema.js";
 import { personLabel, type OncallDirectory } from "./directory.js";
+import { markdownCell } from "./markdown.js";
 import { onCallAt, resolveTargets, type ResolvedTarget } from "./resolve.js";
 import { formatInstant, isoInstant } from "./time.js";
 
@@ -74,7 +75,6 @@ export function renderOncallText(report: OncallReport, directory: OncallDirector
 
 /** A Markdown table per part, for a chat message or a pull request. */
 export function renderOncallMarkdown(report: OncallReport, directory: OncallDirectory, zone: string | null): string {
-  const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c]!);
   const lines = [`### On call at ${formatInstant(report.at, zone ?? "UTC")}`];
   if (report.schedules.length > 0) {
     lines.push("", "| Schedule | On call | Layer | From | Until |", "| --- | --- | --- | --- | --- |");
@@ -82,14 +82,14 @@ export function renderOncallMarkdown(report: OncallReport, directory: OncallDire
       const z = zone ?? s.schedule.timeZone;
       lines.push(
         s.user === null
-          ? `| ${cell(s.schedule.id)} | **nobody** | | | |`
-          : `| ${cell(s.schedule.id)} | ${cell(personLabel(directory, s.user))} | ${cell(s.layer ?? "")} | ${formatInstant(s.since!, z)} | ${formatInstant(s.until!, z)} |`,
+          ? `| ${markdownCell(s.schedule.id)} | **nobody** | | | |`
+          : `| ${markdownCell(s.schedule.id)} | ${markdownCell(personLabel(directory, s.user))} | ${markdownCell(s.layer ?? "")} | ${formatInstant(s.since!, z)} | ${formatInstant(s.until!, z)} |`,
       );
     }
   }
   for (const s of report.services) {
-    lines.push("", `**Service ${cell(s.service.id)}** (escalation policy ${cell(s.service.escalationPolicy)})`, "", "| Rule | Reaches | Escalates after |", "| --- | --- | --- |");
-    s.rules.forEach((r, i) => lines.push(`| ${i + 1} | ${cell(r.targets.map((t) => who(directory, t)).join("; "))} | ${r.delay} |`));
+    lines.push("", `**Service ${markdownCell(s.service.id)}** (escalation policy ${markdownCell(s.service.escalationPolicy)})`, "", "| Rule | Reaches | Escalates after |", "| --- | --- | --- |");
+    s.rules.forEach((r, i) => lines.push(`| ${i + 1} | ${markdownCell(r.targets.map((t) => who(directory, t)).join("; "))} | ${r.delay} |`));
   }
   return lines.join("\n") + "\n";
 }

@@ -29,7 +29,8 @@ export function parseInstant(text: string, now: number): { at: number; zone: str
   }
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
     if (validWall(trimmed.replace(" ", "T"))) {
-      return { error: `--at ${JSON.stringify(text)}: a wall-clock time needs an offset or a time zone`, hint: `say which clock: ${trimmed}Z, ${trimmed}+01:00 or "${trimmed} Europe/Berlin"` };
+      const wall = /^\d{4}-\d{2}-\d{2}$/.test(trimmed) ? `${trimmed}T00:00` : trimmed;
+      return { error: `--at ${JSON.stringify(text)}: a wall-clock time needs an offset or a time zone`, hint: `say which clock: ${wall}Z, ${wall}+01:00 or "${wall} Europe/Berlin"` };
     }
     return refuse(text);
   }

@@ -1,4 +1,5 @@
 import type { OncallDirectory } from "../oncall/directory.js";
+import { markdownCell } from "../oncall/markdown.js";
 import { formatInstant, formatSpan, isoInstant } from "../oncall/time.js";
 import type { Simulation } from "./simulate.js";
 import { timeline, type TimelineEvent } from "./timeline.js";
@@ -45,13 +46,12 @@ export function renderText(sim: Simulation, directory: OncallDirectory, h: Simul
 
 /** A table for a pull-request comment; loud lines in bold. */
 export function renderMarkdown(sim: Simulation, directory: OncallDirectory, h: SimulationHeading): string {
-  const cell = (text: string) => text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[<>&]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;" })[c]!).replace(/\n/g, " ");
   const lines = [`### Paging simulation`, "", title(h), "", "| Time | After | What happens |", "| --- | --- | --- |"];
   for (const e of events(sim, directory, h.timeZone)) {
-    const text = cell(e.text);
+    const text = markdownCell(e.text);
     lines.push(`| ${formatInstant(e.at, h.timeZone)} | ${offset(e.at, h.at)} | ${e.loud ? `**${text}**` : text} |`);
   }
-  if (sim.warnings.length > 0) lines.push("", ...sim.warnings.map((w) => `- **warning:** ${cell(w)}`));
+  if (sim.warnings.length > 0) lines.push("", ...sim.warnings.map((w) => `- **warning:** ${markdownCell(w)}`));
   lines.push("", `_Times in ${h.timeZone}; checks at their scheduled ticks (spread ${h.spread}), delivery assumed instant._`);
   return lines.join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { layerSpec, manifestOf, monitorSpec, policySpec, scheduleSpec, serviceSpec, slackSpec, userSpec } from "../../test/support/oncall-manifest.js";
 import { oncallDirectory } from "../oncall/directory.js";
-import { renderJson, renderText, type SimulationHeading } from "./render.js";
+import { renderJson, renderMarkdown, renderText, type SimulationHeading } from "./render.js";
 import { simulate, type SimulationManifest } from "./simulate.js";
 
 const at = (iso: string) => Date.parse(iso);
@@ -144,6 +144,17 @@ describe("wk simulate: who is paged, when (times computed by hand)", () => {
     expect(sim.incidents).toEqual([]);
     expect(sim.warnings.join("\n")).toMatch(/pages no PagerDuty service of this project/);
     expect(sim.nobodyReached).toBe(false); // Slack still hears of it
+  });
+
+  it("escapes names in Markdown and control characters in text: a name cannot break the table or the terminal", () => {
+    const hostile = project({ users: [userSpec("priya", "Priya | <img src=x>\n| injected |"), userSpec("marco", "Marco\u001b[2J"), userSpec("helena", "Helena Fischer")] });
+    const sim = simulate(hostile, { target: { monitor: "checkout-errors" }, at: at("2026-03-10T08:31:30+01:00"), untilAckMs: null, spreadMs: 0 });
+    const md = renderMarkdown(sim, oncallDirectory(hostile), heading(at("2026-03-10T08:31:30+01:00"), "Europe/Berlin"));
+    expect(md).toContain("Priya \\| &lt;img src=x&gt;?\\| injected \\|");
+    expect(md).not.toContain("<img");
+    const text = renderText(sim, oncallDirectory(hostile), heading(at("2026-03-10T08:31:30+01:00"), "Europe/Berlin"));
+    expect(text).not.toContain("\u001b");
+    expect(text).toContain("Marco?[2J (marco)");
   });
 
   it("writes a stable JSON document", () => {

@@ -15,7 +15,10 @@ const run = (...args: string[]) => wk([...args, "--project", PROJECT], { timeout
 
 beforeAll(() => ensureBuild());
 
-describe("wk simulate", () => {
+// Each command compiles the fixture (type check included): generous limits for a busy CI machine.
+const SLOW = { timeout: 180_000 };
+
+describe("wk simulate", SLOW, () => {
   it("prints the timeline: a hand-off at 09:00 during the incident pages Priya on the second pass", async () => {
     const r = await run("simulate", "--monitor", "checkout-errors", "--at", "2026-03-10T08:31:30 Europe/Berlin", "--spread", "0s");
     expect(r.code, r.stderr).toBe(EXIT.ok);
@@ -78,7 +81,7 @@ describe("wk simulate", () => {
   });
 });
 
-describe("wk oncall", () => {
+describe("wk oncall", SLOW, () => {
   let dir = "";
   beforeAll(async () => void (dir = await mkdtemp(path.join(tmpdir(), "wk-ics-"))));
   afterAll(async () => rm(dir, { recursive: true, force: true }));

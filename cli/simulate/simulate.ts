@@ -207,6 +207,7 @@ function reminders(monitor: MonitorSpec, alert: AlertTiming, fired: number, unti
   const every = durationMs(monitor.repeatEvery);
   const out: number[] = [];
   let last = fired;
+  // Bounded: enough sends to get past a long maintenance window, never an endless walk.
   while (out.length < MAX_REMINDERS * 4) {
     const due = alert.next(last + every - 1);
     if (due === null || due >= until) break;

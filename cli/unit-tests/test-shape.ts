@@ -321,8 +321,11 @@ function parseAbsolute(text: string): number | null {
 function parseTime(value: unknown, start: number): number | null {
   if (typeof value !== "string") return null;
   if (value.startsWith("+")) {
-    const ms = parseDuration(value.slice(1));
-    return ms === undefined ? null : start + ms;
+    // "+5m", or compound as people say it: "+2m30s", "+1h15m".
+    const parts = value.slice(1).match(/\d+(?:\.\d+)?(?:ms|s|m|h|d|w)/g);
+    if (!parts || parts.join("") !== value.slice(1)) return null;
+    const ms = parts.reduce((sum, part) => sum + (parseDuration(part) ?? NaN), 0);
+    return Number.isFinite(ms) ? start + ms : null;
   }
   return parseAbsolute(value);
 }

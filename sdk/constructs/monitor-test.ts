@@ -13,8 +13,8 @@ import type { Service } from "./oncall.js";
  * machine and notification pipeline over them with a fake clock. See docs/unit-tests.md.
  */
 
-/** A time in a test: an offset from `start` (`"+90s"`, `"+5m"`) or an ISO time with its zone. */
-export type TestTime = `+${Duration}` | `${number}-${number}-${number}T${string}`;
+/** A time in a test: an offset from `start` (`"+90s"`, `"+5m"`, `"+2m30s"`, `"+1h15m"`) or an ISO time with its zone. */
+export type TestTime = `+${Duration}` | `+${number}${"d" | "h" | "m"}${Duration}` | `+${number}h${number}m${Duration}` | `${number}-${number}-${number}T${string}`;
 
 /** What an HTTP target answers; the monitor's own expectations (status, latency, JSON, ...) judge it. */
 export interface HttpAnswer {

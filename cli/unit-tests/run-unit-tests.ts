@@ -83,6 +83,7 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
         rows: rows.map((r) => ({ ...r, line: lines.get(`expect[${r.index}]`) ?? test.line })),
       });
     }
+    problems.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? 0) - (b.line ?? 0));
     return { kind: "ran", files, reports, problems };
   } finally {
     await rm(outDir, { recursive: true, force: true });

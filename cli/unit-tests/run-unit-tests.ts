@@ -8,7 +8,7 @@ import { locateSdk } from "../compiler/paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS } from "../compiler/sandbox.js";
 import { compare, type TimelineRow } from "./compare.js";
 import { findTestModules, loadTests } from "./load-tests.js";
-import { simulate } from "./simulate.js";
+import { simulate, simulationMetrics } from "./simulate.js";
 import { elementLines } from "./source-lines.js";
 import { parseTest, type TestProblem } from "./test-shape.js";
 
@@ -60,6 +60,7 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
     const { manifest, bundle } = await loadArtifact(outDir);
     const loaded = await loadTests(projectDir, files, sdk, workDir, DEFAULT_LOAD_TIMEOUT_MS);
     problems.push(...loaded.problems.map((p) => ({ ...p, hint: null })));
+    const metrics = simulationMetrics();
     for (const raw of loaded.tests) {
       const { test, problems: bad } = parseTest(raw, manifest);
       if (!test) {
@@ -67,7 +68,7 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
         continue;
       }
       const started = performance.now();
-      const result = await simulate(test, manifest, bundle);
+      const result = await simulate(test, manifest, bundle, metrics);
       const rows = compare(test, result);
       const ok = rows.every((r) => r.ok);
       const lines = ok ? new Map<string, number>() : await elementLines(projectDir, test.file, test.line);

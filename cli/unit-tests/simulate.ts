@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +10,7 @@ import type { Alert } from "../../runtime/alerts/state.js";
 import { alertKey } from "../../runtime/alerts/alert-key.js";
 import { monitorUnit, runTick, type MonitorUnit, type TickDeps } from "../../runtime/evaluate/tick.js";
 import { StoreAlertControl } from "../../runtime/inbound/alert-control.js";
-import { createMetrics } from "../../runtime/metrics.js";
+import { createMetrics, type RuntimeMetrics } from "../../runtime/metrics.js";
 import { deliveryParts } from "../../runtime/notify/delivery-parts.js";
 import type { Destinations } from "../../runtime/notify/destinations.js";
 import { Dispatcher } from "../../runtime/notify/dispatcher.js";
@@ -32,6 +33,11 @@ export interface AlertSnapshot {
   acknowledged: boolean;
 }
 
+/** Metrics the simulated ticks count into: one set per run, never scraped. */
+export function simulationMetrics(): RuntimeMetrics {
+  return createMetrics({ alertStates: () => ({}), outboxDepth: () => 0, declaredSecrets: [], missingSecrets: () => [] });
+}
+
 export interface SimulationResult {
   /** Per expectation index: the monitor's alerts at that time. */
   snapshots: Map<number, AlertSnapshot[]>;
@@ -50,8 +56,9 @@ const EVENT_KINDS = new Set(["heartbeat", "webhook", "manual"]);
  * through the dispatch stages (route, silence, inhibit, group) and due deliveries through the send
  * stages (dedup, retry, record) to recording destinations. A temporary SQLite store holds it all.
  */
-export async function simulate(test: ParsedTest, manifest: Manifest, bundle: MonitorBundle): Promise<SimulationResult> {
-  const stateDir = await mkdtemp(path.join(tmpdir(), "wk-unit-"));
+export async function simulate(test: ParsedTest, manifest: Manifest, bundle: MonitorBundle, metrics: RuntimeMetrics): Promise<SimulationResult> {
+  // A RAM-backed folder where there is one: the store's commits are the simulation's main cost.
+  const stateDir = await mkdtemp(path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "wk-unit-"));
   const clock = new SimulatedClock(test.start);
   const store = SqliteStore.open(stateDir, test.start);
   const logger = pino({ level: "silent" });
@@ -76,7 +83,7 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
       runCheck: simulatedCheckRunner((id) => current.get(id) ?? null),
       clock,
       logger,
-      metrics: createMetrics({ alertStates: () => ({}), outboxDepth: () => 0, declaredSecrets: [], missingSecrets: () => [] }),
+      metrics,
       context: { startedAt: new Date(test.start), signal: shutdown.signal, secret: placeholder, inbound: store },
     };
 

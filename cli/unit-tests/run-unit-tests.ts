@@ -8,7 +8,7 @@ import { locateSdk } from "../compiler/paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS } from "../compiler/sandbox.js";
 import { compare, type TimelineRow } from "./compare.js";
 import { findTestModules, loadTests } from "./load-tests.js";
-import { simulate, simulationMetrics } from "./simulate.js";
+import { simulate, simulationMetrics, SimulationTooLong } from "./simulate.js";
 import { elementLines } from "./source-lines.js";
 import { parseTest, type TestProblem } from "./test-shape.js";
 
@@ -68,7 +68,14 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
         continue;
       }
       const started = performance.now();
-      const result = await simulate(test, manifest, bundle, metrics);
+      let result: Awaited<ReturnType<typeof simulate>>;
+      try {
+        result = await simulate(test, manifest, bundle, metrics);
+      } catch (error) {
+        if (!(error instanceof SimulationTooLong)) throw error;
+        problems.push({ file: test.file, line: test.line, message: error.message, hint: null });
+        continue;
+      }
       const rows = compare(test, result);
       const ok = rows.every((r) => r.ok);
       const lines = ok ? new Map<string, number>() : await elementLines(projectDir, test.file, test.line);

@@ -47,6 +47,12 @@ export interface SimulationResult {
   ticks: number[];
 }
 
+/** More evaluations than this in one test is a mistake (two weeks of a one-minute schedule), not a test. */
+export const MAX_EVALUATIONS = 20_000;
+
+/** A test too long to simulate; reported at the test's line. */
+export class SimulationTooLong extends Error {}
+
 /** Result kinds hold from their step to the next; the event kinds happen once, at their time. */
 const EVENT_KINDS = new Set(["heartbeat", "webhook", "manual"]);
 
@@ -98,6 +104,14 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
     const end = Math.max(test.start, ...steps.map((s) => s.at), ...expectations.map((e) => e.at));
     const snapshots = new Map<number, AlertSnapshot[]>();
     const ticks: number[] = [];
+    // Counted before anything runs: a test that would take minutes is refused at once.
+    let evaluations = 0;
+    for (const s of schedules) {
+      for (let at = s.at; at !== null && at <= end && evaluations <= MAX_EVALUATIONS; at = s.next(at)) evaluations++;
+    }
+    if (evaluations > MAX_EVALUATIONS) {
+      throw new SimulationTooLong(`the test needs more than ${MAX_EVALUATIONS.toLocaleString("en")} evaluations (it runs until ${new Date(end).toISOString()}); shorten it or test a slower schedule`);
+    }
 
     for (;;) {
       const due = await store.nextDueAt();

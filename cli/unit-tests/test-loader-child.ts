@@ -87,8 +87,11 @@ function monitorIdOf(value: unknown): string | null {
   return m && typeof m === "object" && m.kind === "monitor" && typeof m.id === "string" ? m.id : null;
 }
 
-/** Data only: services and channels become destination ids, monitors their id; functions are dropped. */
-function plain(value: unknown, depth = 0): unknown {
+/**
+ * Data only: services and channels become destination ids, monitors their id; functions and a
+ * value inside itself are dropped (the parent reports what is then missing).
+ */
+function plain(value: unknown, depth = 0, path: Set<object> = new Set()): unknown {
   if (depth > 32) return null;
   if (value === null || typeof value !== "object") return typeof value === "function" || typeof value === "symbol" || typeof value === "bigint" ? null : value;
   const construct = value as { kind?: unknown; id?: unknown };
@@ -97,6 +100,9 @@ function plain(value: unknown, depth = 0): unknown {
     if (construct.kind === "channel") return `channel:${construct.id}`;
     if (construct.kind === "monitor") return `monitor:${construct.id}`;
   }
-  if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1)]));
+  if (path.has(value)) return null;
+  path.add(value);
+  const out = Array.isArray(value) ? value.map((v) => plain(v, depth + 1, path)) : Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1, path)]));
+  path.delete(value);
+  return out;
 }

@@ -71,6 +71,8 @@ export interface TestProblem {
   hint: string;
 }
 
+const ERROR_REASONS = ["timeout", "unreachable", "tls", "bad-response", "config", "code"] as const;
+
 /** The step keys each check kind accepts (besides `error` and `acknowledge`, which every kind does). */
 const STEP_KINDS: Record<string, string[]> = {
   http: ["http", "httpWindow"],
@@ -202,8 +204,9 @@ function parseAction(record: Record<string, unknown>, monitor: MonitorSpec, prob
   switch (key) {
     case "error": {
       if (typeof value !== "string") return bad("must be the error's message");
-      const reason = record["reason"];
-      return { kind: "error", message: value, reason: (typeof reason === "string" ? reason : "unreachable") as "unreachable" };
+      const reason = record["reason"] ?? "unreachable";
+      if (!ERROR_REASONS.includes(reason as never)) return bad(`reason ${JSON.stringify(reason)} is not one of ${ERROR_REASONS.join(", ")}`);
+      return { kind: "error", message: value, reason: reason as (typeof ERROR_REASONS)[number] };
     }
     case "acknowledge": {
       if (!isRecord(value) || typeof value["by"] !== "string") return bad("needs { by: \"name\" }");

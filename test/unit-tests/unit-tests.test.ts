@@ -65,7 +65,10 @@ describe("wk test --unit", () => {
     expect(out).toContain("error tests/bad-input.wktest.ts:25: expect[0]: queue-depth cannot produce the label set {queue=\"billing\"}: its steps give {queue=\"orders\"}");
     expect(out).toContain("error tests/bad-input.wktest.ts:32: steps[0]: a `series` step does not fit api-health, whose check is http");
     expect(out).toContain("error tests/bad-input.wktest.ts:39: monitor: unknown monitor not-in-the-project: it is not in the compiled project");
-    expect(out).toContain("4 tests: 3 passed, 1 failed; 5 problems in the tests");
+    // What an attacker or a typo could feed it: a test of a thousand weeks, an unknown error reason.
+    expect(out).toContain("error tests/bad-input.wktest.ts:45: the test needs more than 20,000 evaluations");
+    expect(out).toContain('error tests/bad-input.wktest.ts:56: steps[0]: `error` reason "gremlins" is not one of timeout, unreachable, tls, bad-response, config, code');
+    expect(out).toContain("4 tests: 3 passed, 1 failed; 7 problems in the tests");
   }, 240_000);
 
   it("refuses monitor ids with --unit as a usage error (exit 2)", async () => {

@@ -20,6 +20,8 @@ export const DEFAULT_POLICY_GLOBS = ["policies/**/*.ts"];
 /** Monitor unit test modules (`wk test --unit`); never loaded as monitor or policy modules. */
 export const DEFAULT_TEST_GLOBS = ["**/*.wktest.ts"];
 export const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "**/*.wktest.ts", "dist/**", "build/**"];
+/** What the `tests` globs never match. */
+export const TEST_IGNORE = ["**/node_modules/**", "**/*.d.ts", "dist/**", "build/**"];
 
 const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
 const configSchema = z.looseObject({
@@ -61,7 +63,7 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
   const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
   // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
-  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: IGNORE.slice(0, 2), absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
+  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
   const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile && !tests.has(f)).sort();
   if (modules.length === 0) {
     diagnostics.push(

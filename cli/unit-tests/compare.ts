@@ -1,7 +1,7 @@
 import { alertKey } from "../../runtime/alerts/alert-key.js";
 import type { RecordedNotification } from "./recording-destinations.js";
 import type { SimulationResult } from "./simulate.js";
-import { formatLabels, labelSets, sameLabelSet, type Expectation, type NotificationExpectation, type ParsedTest } from "./test-shape.js";
+import { formatLabels, labelSets, sameLabelSet, type NotificationExpectation, type ParsedTest } from "./test-shape.js";
 
 /** One expectation beside what the simulation did at that time. */
 export interface TimelineRow {
@@ -26,7 +26,7 @@ export function compare(test: ParsedTest, result: SimulationResult): TimelineRow
     previousAt.set(id, e.at);
     const snapshot = (result.snapshots.get(e.index) ?? []).find((a) => sameLabelSet(a.labels, series, test.monitor.labels));
     const dedupKey = alertKey(test.monitor.id, series);
-    const sent = result.sent.filter((n) => n.dedupKey === dedupKey && n.at > since && n.at <= e.at && !(since === -Infinity && n.at < test.start));
+    const sent = result.sent.filter((n) => n.dedupKey === dedupKey && n.at > since && n.at <= e.at);
     const actual = { alert: snapshot?.state ?? "inactive", acknowledged: snapshot?.acknowledged ?? false, notifications: sent.map(describeSent) };
     const notificationsOk = e.notifications === null || matches(e.notifications, sent);
     const ok = actual.alert === e.alert && (e.acknowledged === null || e.acknowledged === actual.acknowledged) && notificationsOk;
@@ -70,5 +70,3 @@ function describeExpected(n: NotificationExpectation): string {
   const extra = [n.dedupKey ? `dedup ${n.dedupKey}` : null, n.labels ? formatLabels(n.labels) : null].filter(Boolean).join(" ");
   return `${TYPE_NAMES[n.type] ?? n.type} -> ${n.destination}${extra ? ` (${extra})` : ""}`;
 }
-
-export type { Expectation };

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { glob } from "tinyglobby";
 import type { ProjectConfig } from "../../sdk/index.js";
-import { DEFAULT_TEST_GLOBS, IGNORE } from "../compiler/discover.js";
+import { DEFAULT_TEST_GLOBS, TEST_IGNORE } from "../compiler/discover.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin } from "../compiler/esbuild-options.js";
 import { buildFailureDiagnostics, writeBundle } from "../compiler/evaluate.js";
 import { relativePath, type SdkLocation } from "../compiler/paths.js";
@@ -16,7 +16,7 @@ const TEST_LOADER = fileURLToPath(new URL(`./test-loader-child${path.extname(fil
 
 /** The project's test modules (the config's `tests` globs, default `**\/*.wktest.ts`), sorted. */
 export async function findTestModules(projectDir: string, config: Pick<ProjectConfig, "tests">): Promise<string[]> {
-  const found = await glob(config.tests ?? DEFAULT_TEST_GLOBS, { cwd: projectDir, ignore: IGNORE.filter((g) => !g.includes("wktest")), absolute: true, onlyFiles: true });
+  const found = await glob(config.tests ?? DEFAULT_TEST_GLOBS, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true });
   return [...new Set(found.map((f) => path.normalize(f)))].sort();
 }
 

@@ -21,6 +21,7 @@ import { sendDelivery } from "../../runtime/notify/send-delivery.js";
 import { DEFAULT_DELIVERY_SETTINGS } from "../../runtime/notify/settings.js";
 import { nextFunction } from "../../runtime/scheduler/scheduler.js";
 import { SqliteStore } from "../../runtime/store/index.js";
+import { EXIT, UserError } from "../errors.js";
 import { RecordingDestinations, type RecordedNotification } from "./recording-destinations.js";
 import { SimulatedClock } from "./sim-clock.js";
 import { simulatedCheckRunner } from "./simulated-check.js";
@@ -66,7 +67,17 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
   // A RAM-backed folder where there is one: the store's commits are the simulation's main cost.
   const stateDir = await mkdtemp(path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "wk-unit-"));
   const clock = new SimulatedClock(test.start);
-  const store = SqliteStore.open(stateDir, test.start);
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.open(stateDir, test.start);
+  } catch (error) {
+    await rm(stateDir, { recursive: true, force: true });
+    // An install with --ignore-scripts leaves better-sqlite3 without its native module.
+    if (/bindings file|better_sqlite3\.node/.test(String((error as Error)?.message))) {
+      throw new UserError("wk test --unit needs better-sqlite3's native module, which is not built here", EXIT.findings, "run `npm rebuild better-sqlite3` (an install with --ignore-scripts skips it)");
+    }
+    throw error;
+  }
   const logger = pino({ level: "silent" });
   const sent: RecordedNotification[] = [];
   const shutdown = new AbortController();

@@ -66,6 +66,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       ["$0 test", "list the project's monitor ids"],
       ["$0 test payments-api-latency --json", "run one monitor now and print the result as JSON"],
+      ["$0 test --unit", "run the monitor unit tests (*.wktest.ts) in simulated time"],
     ],
     env: [SECRETS_DIR, LOAD_TIMEOUT, NO_COLOR],
   },

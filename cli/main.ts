@@ -78,7 +78,8 @@ export async function main(argv: string[]): Promise<void> {
         withHelp("test", y)
           .positional("monitors", { type: "string", array: true, describe: "monitor ids (none: list the project's monitors)" })
           .option("project", projectOption)
-          .option("json", { type: "boolean", default: false }),
+          .option("json", { type: "boolean", default: false })
+          .option("unit", { type: "boolean", default: false, describe: "run the project's monitor unit tests (*.wktest.ts) in simulated time" }),
       lazy("test"),
     )
     .command(

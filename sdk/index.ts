@@ -18,3 +18,5 @@ export { config, type ProjectConfig, type RuleLevel } from "./constructs/config.
 export { isConstruct, constructStack, type Construct } from "./constructs/definition.js";
 export { collectConstructs } from "./collect.js";
 export { synthesize, monitorCode, type SynthInput } from "./synth.js";
+export { monitorTest, feed, isMonitorTest } from "./constructs/monitor-test.js";
+export type * from "./constructs/monitor-test.js";

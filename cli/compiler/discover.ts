@@ -17,13 +17,18 @@ import type { Diagnostic } from "./types.js";
 export const CONFIG_FILE = "watchkeeper.config.ts";
 export const DEFAULT_MONITOR_GLOBS = ["monitors/**/*.ts"];
 export const DEFAULT_POLICY_GLOBS = ["policies/**/*.ts"];
-const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "dist/**", "build/**"];
+/** Monitor unit test modules (`wk test --unit`); never loaded as monitor or policy modules. */
+export const DEFAULT_TEST_GLOBS = ["**/*.wktest.ts"];
+export const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "**/*.wktest.ts", "dist/**", "build/**"];
+/** What the `tests` globs never match. */
+export const TEST_IGNORE = ["**/node_modules/**", "**/*.d.ts", "dist/**", "build/**"];
 
 const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
 const configSchema = z.looseObject({
   name: z.string().min(1, "the project needs a name"),
   monitors: z.array(z.string().min(1)).optional(),
   policies: z.array(z.string().min(1)).optional(),
+  tests: z.array(z.string().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
   defaults: z
     .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
@@ -57,7 +62,9 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
   const diagnostics: Diagnostic[] = [];
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
   const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
-  const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+  // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
+  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
+  const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile && !tests.has(f)).sort();
   if (modules.length === 0) {
     diagnostics.push(
       diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {

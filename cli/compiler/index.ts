@@ -1,6 +1,7 @@
 import path from "node:path";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, UserError } from "../errors.js";
+import { openCompileCache } from "./compile-cache.js";
 import { locateSdk } from "./paths.js";
 import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
@@ -17,8 +18,9 @@ export { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 export async function compileProject(options: CompileOptions): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const sdk = locateSdk();
-  // The type check is the longest step: it starts before the rest of the compiler is even loaded.
-  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir);
+  // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
+  const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
+  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
   try {
     const { runPipeline } = await import("./pipeline.js");
     return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker);

@@ -1,10 +1,13 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { sha256, type CompileCache } from "./compile-cache.js";
 import type { SdkLocation } from "./paths.js";
+import { locateNativeTsc } from "./tsc-native.js";
+import { checkerTsconfig, typecheck } from "./typecheck.js";
+import { planTypecheck } from "./typecheck-cache.js";
 import type { Diagnostic } from "./types.js";
 
-/** The type-check step, on a worker thread when the compiler runs from its build. */
+/** The type-check step: TypeScript 7 in its own process, beside loading and validating. */
 export interface Typechecker {
   /** True when `check` runs beside the main thread (its result arrives later). */
   readonly parallel: boolean;
@@ -13,33 +16,23 @@ export interface Typechecker {
 }
 
 /**
- * Starts the checker before discovery so TypeScript loads while the config is read. The worker
- * needs compiled JavaScript, so from sources (tests) the check runs inline on the main thread.
+ * The native tsc is a process of its own, so the check always overlaps the load. With a cache,
+ * files unchanged since a clean check are not checked again (see typecheck-cache.ts).
  */
-export function startTypechecker(sdk: SdkLocation, projectDir: string): Typechecker {
-  const workerFile = new URL("./typecheck-worker.js", import.meta.url);
-  if (!import.meta.url.endsWith(".js") || !existsSync(fileURLToPath(workerFile))) return inlineChecker(sdk, projectDir);
-  const worker = new Worker(workerFile, { workerData: { sdk, projectDir } });
-  const failed = new Promise<never>((_, reject) => {
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the type-check worker exited with code ${code}`)));
-  });
-  failed.catch(() => undefined);
+export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null): Typechecker {
   return {
     parallel: true,
-    check(files) {
-      const answer = new Promise<Diagnostic[]>((resolve, reject) => {
-        worker.once("message", (reply: { ok: true; diagnostics: Diagnostic[] } | { ok: false; error: string }) =>
-          reply.ok ? resolve(reply.diagnostics) : reject(new Error(`type check failed inside the compiler: ${reply.error}`)),
-        );
-      });
-      worker.postMessage({ files });
-      return Promise.race([answer, failed]);
+    async check(files) {
+      const tsc = locateNativeTsc();
+      const options = checkerTsconfig(projectDir, sdk);
+      const key = sha256(JSON.stringify({ v: 1, tsc: tsc.version, options, sdk: treeFingerprint(sdk.sdkDir), deps: dependencyFingerprint(projectDir, options) }));
+      const plan = planTypecheck(cache, key, files);
+      if (plan.kind === "clean") return [];
+      const diagnostics = await typecheck(projectDir, plan.roots, sdk, tsc);
+      if (diagnostics.length === 0) plan.save();
+      return diagnostics;
     },
-    async close() {
-      worker.removeAllListeners();
-      await worker.terminate();
-    },
+    async close() {},
   };
 }
 
@@ -48,13 +41,39 @@ export function skipTypecheck(): Typechecker {
   return { parallel: false, check: async () => [], close: async () => {} };
 }
 
-function inlineChecker(sdk: SdkLocation, projectDir: string): Typechecker {
-  return {
-    parallel: false,
-    async check(files) {
-      const { typecheck } = await import("./typecheck.js");
-      return typecheck(projectDir, files, sdk);
-    },
-    async close() {},
+/** Names, sizes and times of every file under `dir`: the SDK a project is checked against. */
+function treeFingerprint(dir: string): string {
+  const parts: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        const s = statSync(full);
+        parts.push(`${full}:${s.size}:${s.mtimeMs}`);
+      }
+    }
   };
+  walk(dir);
+  return sha256(parts.sort().join("\n"));
+}
+
+/**
+ * What installed packages a project's types can come from: its package.json, lockfiles, npm's
+ * record of node_modules, and Node's types. A reinstall or upgrade changes one of them.
+ */
+function dependencyFingerprint(projectDir: string, options: Record<string, unknown>): string {
+  const files = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "node_modules/.package-lock.json"].map((f) => path.join(projectDir, f));
+  for (const root of (options["typeRoots"] as string[] | undefined) ?? []) files.push(path.join(root, "node", "package.json"));
+  return sha256(
+    files
+      .map((file) => {
+        try {
+          return `${file}:${sha256(readFileSync(file))}`;
+        } catch {
+          return `${file}:-`;
+        }
+      })
+      .join("\n"),
+  );
 }

@@ -105,6 +105,23 @@ function sealedCache(dir: string, secret: Buffer): CompileCache {
   };
 }
 
+/** Names, sizes and times of every file under `dir`: the SDK a project is checked against. */
+export function treeFingerprint(dir: string): string {
+  const parts: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        const s = statSync(full);
+        parts.push(`${full}:${s.size}:${s.mtimeMs}`);
+      }
+    }
+  };
+  walk(dir);
+  return sha256(parts.sort().join("\n"));
+}
+
 export function sha256(text: string | Buffer): string {
   return createHash("sha256").update(text).digest("hex");
 }

@@ -1,34 +1,18 @@
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildFailure, Message, OutputFile } from "esbuild";
+import type { BuildFailure, Message } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
 
 /** Maps a position in a bundle to the author's file (absolute), or null for other files. */
 export type FrameMapper = (file: string, line: number, column: number) => { file: string; line: number; column: number } | null;
 
-/** A bundle written to the compile's private work folder, ready for the loader child. */
+/** A bundle esbuild wrote to the compile's private work folder, ready for the loader child. */
 export interface WrittenBundle {
   file: string;
   mapFile: string | null;
-}
-
-/** Writes a bundle (built with an external source map) to the work folder; nothing of it runs here. */
-export async function writeBundle(workDir: string, outputs: OutputFile[]): Promise<WrittenBundle> {
-  const js = outputs.find((o) => o.path.endsWith(".mjs"));
-  const map = outputs.find((o) => o.path.endsWith(".map"));
-  if (!js) throw new Error("esbuild produced no JavaScript output");
-  const file = path.join(workDir, path.basename(js.path));
-  await writeFile(file, js.text);
-  let mapFile: string | null = null;
-  if (map) {
-    mapFile = path.join(workDir, path.basename(map.path));
-    await writeFile(mapFile, map.text);
-  }
-  return { file, mapFile };
 }
 
 /**

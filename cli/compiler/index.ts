@@ -23,7 +23,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
   try {
     const { runPipeline } = await import("./pipeline.js");
-    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker);
+    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache);
   } finally {
     await checker.close();
   }

@@ -5,6 +5,7 @@ import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/i
 import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
+import type { CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
@@ -18,7 +19,7 @@ import { writeArtifact } from "./write.js";
 import { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 
 /** The compile pipeline after the type checker has started (see index.ts). */
-export async function runPipeline(options: CompileOptions, sdk: SdkLocation, checker: Typechecker): Promise<CompileResult> {
+export async function runPipeline(options: CompileOptions, sdk: SdkLocation, checker: Typechecker, cache: CompileCache | null = null): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
   const now = options.now ?? new Date();
@@ -39,7 +40,7 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
   try {
-    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs));
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;

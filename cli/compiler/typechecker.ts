@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { sha256, type CompileCache } from "./compile-cache.js";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import type { SdkLocation } from "./paths.js";
 import { locateNativeTsc } from "./tsc-native.js";
 import { checkerTsconfig, typecheck } from "./typecheck.js";
@@ -39,23 +39,6 @@ export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: Co
 /** No type check: for sources already validated (a plan's git base). */
 export function skipTypecheck(): Typechecker {
   return { parallel: false, check: async () => [], close: async () => {} };
-}
-
-/** Names, sizes and times of every file under `dir`: the SDK a project is checked against. */
-function treeFingerprint(dir: string): string {
-  const parts: string[] = [];
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const full = path.join(at, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.isFile()) {
-        const s = statSync(full);
-        parts.push(`${full}:${s.size}:${s.mtimeMs}`);
-      }
-    }
-  };
-  walk(dir);
-  return sha256(parts.sort().join("\n"));
 }
 
 /**

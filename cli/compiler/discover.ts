@@ -57,8 +57,7 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
   const { config } = loaded;
   const diagnostics: Diagnostic[] = [];
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
-  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
-  const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+  const modules = await listModules(projectDir, patterns);
   if (modules.length === 0) {
     diagnostics.push(
       diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {
@@ -68,6 +67,23 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
     );
   }
   return { ok: true, discovery: { configFile, config, modules }, diagnostics };
+}
+
+/** The modules matching `patterns`, absolute and sorted (the config itself never is one). */
+export async function listModules(projectDir: string, patterns: string[]): Promise<string[]> {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
+  return [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+}
+
+/**
+ * The type check's likely roots before the config has run: the config and the modules under the
+ * default globs, which most projects keep. See typechecker.ts.
+ */
+export async function likelyRoots(projectDir: string): Promise<string[] | null> {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  if (!existsSync(configFile)) return null;
+  return [configFile, ...(await listModules(projectDir, [...DEFAULT_MONITOR_GLOBS, ...DEFAULT_POLICY_GLOBS]))];
 }
 
 type ConfigResult = { ok: true; config: ProjectConfig; inputs?: string[] } | { ok: false; diagnostics: Diagnostic[] };

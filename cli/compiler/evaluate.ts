@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildFailure, Message } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
+import { parseSourceMap, type BundleSourceMap } from "./source-map.js";
 import type { Diagnostic } from "./types.js";
 
 /** Maps a position in a bundle to the author's file (absolute), or null for other files. */
@@ -22,14 +22,19 @@ export interface WrittenBundle {
  */
 export function bundleFrameMapper(bundle: WrittenBundle): FrameMapper {
   const workDir = path.dirname(bundle.file);
-  let sourceMap: SourceMap | null = null;
+  let sourceMap: BundleSourceMap | null = null;
+  const files = new Map<string, string>();
   return (frameFile, line, column) => {
     if (!bundle.mapFile || frameFile !== bundle.file) return null;
-    sourceMap ??= new SourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as SourceMapPayload);
-    const entry = sourceMap.findEntry(line - 1, column - 1);
-    if (!("originalSource" in entry)) return null;
-    const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : path.resolve(workDir, entry.originalSource);
-    return { file: source, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+    sourceMap ??= parseSourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as { sources: string[]; mappings: string });
+    const entry = sourceMap.find(line - 1, column - 1);
+    if (!entry) return null;
+    let source = files.get(entry.source);
+    if (source === undefined) {
+      source = entry.source.startsWith("file:") ? fileURLToPath(entry.source) : path.resolve(workDir, entry.source);
+      files.set(entry.source, source);
+    }
+    return { file: source, line: entry.line + 1, column: entry.column + 1 };
   };
 }
 

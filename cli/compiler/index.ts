@@ -2,6 +2,7 @@ import path from "node:path";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, UserError } from "../errors.js";
 import { openCompileCache } from "./compile-cache.js";
+import { likelyRoots } from "./discover.js";
 import { locateSdk } from "./paths.js";
 import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
@@ -21,6 +22,9 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
   const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
+  // The type check is the longest step: it starts on the likely file list while the config runs.
+  const likely = checker.prefetch ? await likelyRoots(projectDir) : null;
+  if (likely) checker.prefetch!(likely);
   try {
     const { runPipeline } = await import("./pipeline.js");
     return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache);

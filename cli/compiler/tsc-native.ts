@@ -67,12 +67,12 @@ export interface TscDiagnostic {
  * diagnostics. Exit 0 is a clean program, 1 and 2 mean diagnostics; anything else, or output that
  * is not diagnostics, is a broken environment and throws.
  */
-export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string): Promise<TscDiagnostic[]> {
+export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, signal?: AbortSignal): Promise<TscDiagnostic[]> {
   return new Promise((resolve, reject) => {
     execFile(
       tsc.exe,
       ["--noEmit", "--pretty", "false", "-p", tsconfig],
-      { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true },
+      { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true, ...(signal ? { signal } : {}) },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
         const diagnostics = parseTscOutput(stdout, cwd);

@@ -18,12 +18,12 @@ export type TsconfigOptions = Record<string, unknown>;
  * `watchkeeper` mapped to the compiler's own SDK: TypeScript 7's native tsc over a tsconfig.json
  * written to a temporary folder. Library declarations are not re-checked (`skipLibCheck`).
  */
-export async function typecheck(projectDir: string, files: string[], sdk: SdkLocation, tsc: NativeTsc = locateNativeTsc()): Promise<Diagnostic[]> {
+export async function typecheck(projectDir: string, files: string[], sdk: SdkLocation, tsc: NativeTsc = locateNativeTsc(), signal?: AbortSignal): Promise<Diagnostic[]> {
   const dir = await mkdtemp(path.join(tmpdir(), "wk-typecheck-"));
   try {
     const tsconfig = path.join(dir, "tsconfig.json");
     await writeFile(tsconfig, JSON.stringify({ compilerOptions: checkerTsconfig(projectDir, sdk), files }));
-    return (await runNativeTsc(tsc, tsconfig, projectDir)).map((d) => toDiagnostic(projectDir, d));
+    return (await runNativeTsc(tsc, tsconfig, projectDir, signal)).map((d) => toDiagnostic(projectDir, d));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

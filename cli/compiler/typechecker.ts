@@ -11,28 +11,48 @@ import type { Diagnostic } from "./types.js";
 export interface Typechecker {
   /** True when `check` runs beside the main thread (its result arrives later). */
   readonly parallel: boolean;
+  /**
+   * Starts checking `files` before discovery has the real list; `check` with the same files
+   * takes this result, any other list is checked on its own.
+   */
+  prefetch?(files: string[]): void;
   check(files: string[]): Promise<Diagnostic[]>;
   close(): Promise<void>;
 }
 
 /**
- * The native tsc is a process of its own, so the check always overlaps the load. With a cache,
- * files unchanged since a clean check are not checked again (see typecheck-cache.ts).
+ * The native tsc is a process of its own, so the check always overlaps the load; with
+ * `prefetch` it also overlaps discovery (running the config), for projects with default globs.
+ * With a cache, files unchanged since a clean check are not checked again (typecheck-cache.ts).
  */
 export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null): Typechecker {
+  // A compile that ends early (a broken config) does not leave a check running behind it.
+  const stop = new AbortController();
+  const run = async (files: string[]): Promise<Diagnostic[]> => {
+    const tsc = locateNativeTsc();
+    const options = checkerTsconfig(projectDir, sdk);
+    const key = sha256(JSON.stringify({ v: 1, tsc: tsc.version, options, sdk: treeFingerprint(sdk.sdkDir), deps: dependencyFingerprint(projectDir, options) }));
+    const plan = planTypecheck(cache, key, files);
+    if (plan.kind === "clean") return [];
+    const diagnostics = await typecheck(projectDir, plan.roots, sdk, tsc, stop.signal);
+    if (diagnostics.length === 0) plan.save();
+    return diagnostics;
+  };
+  let early: { files: string; result: Promise<Diagnostic[]> } | null = null;
   return {
     parallel: true,
-    async check(files) {
-      const tsc = locateNativeTsc();
-      const options = checkerTsconfig(projectDir, sdk);
-      const key = sha256(JSON.stringify({ v: 1, tsc: tsc.version, options, sdk: treeFingerprint(sdk.sdkDir), deps: dependencyFingerprint(projectDir, options) }));
-      const plan = planTypecheck(cache, key, files);
-      if (plan.kind === "clean") return [];
-      const diagnostics = await typecheck(projectDir, plan.roots, sdk, tsc);
-      if (diagnostics.length === 0) plan.save();
-      return diagnostics;
+    prefetch(files) {
+      const result = run(files);
+      result.catch(() => undefined);
+      early = { files: JSON.stringify(files), result };
     },
-    async close() {},
+    check(files) {
+      if (early && early.files === JSON.stringify(files)) return early.result;
+      return run(files);
+    },
+    async close() {
+      stop.abort();
+    },
   };
 }
 

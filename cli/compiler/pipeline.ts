@@ -62,6 +62,8 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
     const later: Diagnostic[] = [];
     const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
+    // The check's own duration: it may have started before discovery (see typechecker.ts).
+    if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
     diagnostics.push(...typeErrors);
     if (hasErrors(typeErrors)) return finish();
     diagnostics.push(...later);

@@ -17,6 +17,8 @@ export interface Typechecker {
    */
   prefetch?(files: string[]): void;
   check(files: string[]): Promise<Diagnostic[]>;
+  /** How long the check that `check` answered with took, from its own start (ms). */
+  readonly tookMs?: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,17 @@ export interface Typechecker {
 export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null): Typechecker {
   // A compile that ends early (a broken config) does not leave a check running behind it.
   const stop = new AbortController();
+  const took = new Map<Promise<Diagnostic[]>, number>();
+  let answered: Promise<Diagnostic[]> | null = null;
+  const timed = (files: string[]) => {
+    const start = performance.now();
+    const result = run(files);
+    result.then(
+      () => took.set(result, Math.round(performance.now() - start)),
+      () => undefined,
+    );
+    return result;
+  };
   const run = async (files: string[]): Promise<Diagnostic[]> => {
     const tsc = locateNativeTsc();
     const options = checkerTsconfig(projectDir, sdk);
@@ -42,13 +55,16 @@ export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: Co
   return {
     parallel: true,
     prefetch(files) {
-      const result = run(files);
+      const result = timed(files);
       result.catch(() => undefined);
       early = { files: JSON.stringify(files), result };
     },
     check(files) {
-      if (early && early.files === JSON.stringify(files)) return early.result;
-      return run(files);
+      answered = early && early.files === JSON.stringify(files) ? early.result : timed(files);
+      return answered;
+    },
+    get tookMs() {
+      return answered ? took.get(answered) : undefined;
     },
     async close() {
       stop.abort();

@@ -15,7 +15,7 @@ import { monitorsEntry, type MonitorBundle } from "./synthesize.js";
  */
 export async function buildBundles(
   projectDir: string,
-  discovery: Discovery,
+  discovery: Pick<Discovery, "configFile" | "modules">,
   sdk: SdkLocation,
   workDir: string,
 ): Promise<{ load: LoadBundle; monitors: MonitorBundle }> {

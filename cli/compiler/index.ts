@@ -23,11 +23,11 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
   // The type check is the longest step: it starts on the likely file list while the config runs.
-  const likely = checker.prefetch ? await likelyRoots(projectDir) : null;
-  if (likely) checker.prefetch!(likely);
+  const likely = await likelyRoots(projectDir);
+  if (likely && checker.prefetch) checker.prefetch(likely);
   try {
     const { runPipeline } = await import("./pipeline.js");
-    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache);
+    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache, likely);
   } finally {
     await checker.close();
   }

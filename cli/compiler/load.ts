@@ -31,7 +31,7 @@ export interface LoadedProject {
 export type LoadBundle = { ok: true; bundle: WrittenBundle; graph: Map<string, string[]> } | { ok: false; diagnostics: Diagnostic[] };
 
 /** The entry of the load bundle: the sandbox loader, the config and every module (see sandbox-entry.ts). */
-export function loadEntry(projectDir: string, discovery: Discovery): string {
+export function loadEntry(projectDir: string, discovery: Pick<Discovery, "configFile" | "modules">): string {
   return sandboxEntry(projectDir, discovery.configFile, discovery.modules);
 }
 

@@ -17,7 +17,8 @@ const SEMICOLON = 59;
 
 export function parseSourceMap(payload: { sources: string[]; mappings: string }): BundleSourceMap {
   const text = payload.mappings;
-  let size = 1024;
+  // esbuild's segments take five to eight characters: sized so that it seldom needs to grow.
+  let size = Math.max(1024, text.length >> 2);
   let genLine = new Int32Array(size);
   let genCol = new Int32Array(size);
   let src = new Int32Array(size);

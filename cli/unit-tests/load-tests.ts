@@ -5,7 +5,7 @@ import { glob } from "tinyglobby";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { DEFAULT_TEST_GLOBS, TEST_IGNORE } from "../compiler/discover.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin } from "../compiler/esbuild-options.js";
-import { buildFailureDiagnostics, type WrittenBundle } from "../compiler/evaluate.js";
+import { buildFailureDiagnostics } from "../compiler/evaluate.js";
 import { relativePath, type SdkLocation } from "../compiler/paths.js";
 import { runSandbox } from "../compiler/sandbox.js";
 import { sandboxVerdict } from "../compiler/sandbox-verdict.js";
@@ -33,24 +33,23 @@ export async function loadTests(projectDir: string, files: string[], sdk: SdkLoc
     ...files.map((f) => `  [${JSON.stringify(relativePath(projectDir, f))}, () => import(${specifier(f)})],`),
     "] });",
   ].join("\n");
-  const bundle: WrittenBundle = { file: path.join(workDir, "tests.mjs"), mapFile: path.join(workDir, "tests.mjs.map") };
   try {
     const base = baseBuildOptions(projectDir, sdk);
-    // esbuild writes the bundle and its map to the work folder itself, as the compiler's load bundle.
     await esbuild.build({
       ...base,
-      write: true,
       plugins: [entryPlugin({ tests: entry }, projectDir), ...(base.plugins ?? [])],
       entryPoints: [`${ENTRY_NAMESPACE}:tests`],
-      outfile: bundle.file,
+      outfile: path.join(workDir, "tests.mjs"),
       sourcemap: "external",
       sourcesContent: false,
+      write: true,
     });
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);
     if (!diagnostics) throw error;
     return { tests: [], problems: diagnostics.map((d) => ({ file: d.file, line: d.line, message: d.message })) };
   }
+  const bundle = { file: path.join(workDir, "tests.mjs"), mapFile: path.join(workDir, "tests.mjs.map") };
   const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] }, parseTestLoadResult);
   const verdict = sandboxVerdict(outcome, timeoutMs);
   const problems: LoadProblem[] = verdict.diagnostics.map((d) => ({ file: d.file, line: d.line, message: d.message }));

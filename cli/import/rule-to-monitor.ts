@@ -193,6 +193,9 @@ export function ourDuration(prom: string): string {
 /** `KubePodCrashLooping` -> `kube-pod-crash-looping`, `HTTPErrors5xx` -> `http-errors5xx`; at most ID_MAX characters. */
 export function kebab(name: string): string {
   const words = name
+    // Letters with accents keep their base letter: `ÜberAlert` -> `uber-alert`.
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
     .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
     .toLowerCase()

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { parseRulesFile } from "./prometheus-rules.js";
+import { camel, draftModules, kebab, ourDuration } from "./rule-to-monitor.js";
+
+describe("ids and names from Prometheus rule names", () => {
+  it("kebab-case ids split words the way people read them, at most 63 characters", () => {
+    expect(kebab("KubePodCrashLooping")).toBe("kube-pod-crash-looping");
+    expect(kebab("HTTPRequestsSlow")).toBe("http-requests-slow");
+    expect(kebab("etcd_high_fsync_durations")).toBe("etcd-high-fsync-durations");
+    expect(kebab("Node:disk:full!")).toBe("node-disk-full");
+    expect(kebab("ÜberAlert")).toBe("uber-alert");
+    expect(kebab("!!!")).toBe("alert");
+    const long = kebab("A".repeat(10) + "VeryLongAlertNameThatKeepsGoingAndGoingPastEveryLimitWeHave");
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+
+  it("binding names are identifiers", () => {
+    expect(camel("checkout-error-rate")).toBe("checkoutErrorRate");
+    expect(camel("5xx-errors")).toBe("alert5xxErrors");
+    expect(camel("delete")).toBe("deleteAlert");
+  });
+
+  it("Prometheus durations become one-unit durations", () => {
+    expect(ourDuration("1h30m")).toBe("90m");
+    expect(ourDuration("1y")).toBe("365d");
+    expect(ourDuration("2w")).toBe("2w");
+    expect(ourDuration("1m30s")).toBe("90s");
+    expect(ourDuration("1500ms")).toBe("1500ms");
+  });
+
+  it("ids stay unique across groups and stay the same on every run, even when cut to 63 characters", () => {
+    const name = "SomeExtremelyLongAlertNameThatGoesOnAndOnBeyondTheSixtyThreeCharacterLimit";
+    const text = `groups:
+  - name: a
+    rules:
+      - { alert: ${name}, expr: up == 0, labels: { severity: critical } }
+      - { alert: ${name}, expr: up == 0, labels: { severity: critical } }
+  - name: b
+    rules:
+      - { alert: ${name}, expr: up == 0, labels: { severity: warning } }
+`;
+    const parsed = parseRulesFile(text);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const ids = () => draftModules(parsed.groups, "svc").flatMap((m) => m.monitors.map((d) => d.id));
+    const first = ids();
+    expect(new Set(first).size).toBe(3);
+    for (const id of first) expect(id.length).toBeLessThanOrEqual(63);
+    expect(first[1]).toMatch(/-critical$/);
+    expect(first[2]).toMatch(/-warning$/);
+    expect(ids()).toEqual(first);
+  });
+});

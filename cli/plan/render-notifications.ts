@@ -88,7 +88,10 @@ function fenced(lang: string, text: string): string[] {
   return [`<pre lang="${lang}">${escapeHtml(text)}</pre>`, ""];
 }
 
-/** HTML-escapes, backticks too: they render the same and can never read as a Markdown fence. */
+/**
+ * Escapes for element content (quotes need no escaping there, and JSON stays readable in the raw
+ * comment); backticks too: they render the same and can never read as a Markdown fence.
+ */
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" })[c]!);
+  return text.replace(/[&<>`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;" })[c]!);
 }

@@ -134,8 +134,9 @@ function messagesOf(manifest: Manifest, monitor: MonitorSpec, sample: CheckResul
   const out = new Map<string, Rendered>();
   if (monitor.service !== null) {
     const service = manifest.services.find((s) => s.id === monitor.service);
-    const keyName = service?.routingKey ? service.routingKey.secret : `routing key of service ${monitor.service}`;
-    out.set(`service:${monitor.service}`, { kind: "pagerduty", message: pagerDutyEvent(intent, message, placeholder(keyName)) });
+    // A service without a routing-key secret uses the key `wk deploy` wrote for it (routing-keys.json).
+    const key = service?.routingKey ? placeholder(service.routingKey.secret) : `<routing key of service ${monitor.service}, from wk deploy>`;
+    out.set(`service:${monitor.service}`, { kind: "pagerduty", message: pagerDutyEvent(intent, message, key) });
   }
   for (const id of monitor.channels) {
     const channel = manifest.channels.find((c) => c.id === id);

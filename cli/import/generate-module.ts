@@ -43,7 +43,7 @@ export function generateModule(input: ModuleInput): string {
       for (const n of draft.notes) w.writeLine(comment(rulesFile, n));
       if (draft.notes.length > 0) w.blankLine();
     },
-    docs: [`The Prometheus server the rules of group ${JSON.stringify(draft.group)} query.`],
+    docs: [inComment(`The Prometheus server the rules of group ${JSON.stringify(draft.group)} query.`)],
     declarationKind: VariableDeclarationKind.Const,
     declarations: [{ name: "prometheusServer", initializer: JSON.stringify(server) }],
   });
@@ -53,7 +53,7 @@ export function generateModule(input: ModuleInput): string {
         w.blankLine();
         for (const n of m.notes) w.writeLine(comment(rulesFile, n));
       },
-      docs: [`${m.name}, from group ${JSON.stringify(draft.group)} (${rulesFile}:${m.at.line}).`],
+      docs: [inComment(`${m.name}, from group ${JSON.stringify(draft.group)} (${rulesFile}:${m.at.line}).`)],
       isExported: true,
       declarationKind: VariableDeclarationKind.Const,
       declarations: [{ name: m.variable, initializer: monitorCall(m, service.exportName) }],
@@ -91,9 +91,18 @@ function propertyName(name: string): string {
   return /^[A-Za-z_$][\w$]*$/.test(name) ? name : JSON.stringify(name);
 }
 
-/** A note as one comment line: newlines in quoted text are already escaped by JSON. */
+/** A note as one comment line. */
 function comment(rulesFile: string, n: ImportNote): string {
-  return `// wk import: ${rulesFile}:${n.at.line}: ${n.message.replace(/[\r\n]+/g, " ")}`;
+  return inComment(`// wk import: ${rulesFile}:${n.at.line}: ${n.message}`);
+}
+
+/**
+ * Text from the rules file made safe inside a comment: every JavaScript line terminator (U+2028
+ * and U+2029 too, which JSON leaves as they are) becomes a space, and `*` `/` cannot close a block
+ * comment. A rule whose name closes a comment and goes on with code stays a name, never code.
+ */
+function inComment(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, " ").replace(/\*\//g, "*\\/");
 }
 
 function checksum(body: string): string {
@@ -101,7 +110,7 @@ function checksum(body: string): string {
 }
 
 function withHeader(body: string, rulesFile: string, group: string): string {
-  return `${HEADER_PREFIX} from ${rulesFile}, group ${JSON.stringify(group)}; edits are refused on re-import unless --force. sha256:${checksum(body)}\n${body}`;
+  return `${inComment(`${HEADER_PREFIX} from ${rulesFile}, group ${JSON.stringify(group)}; edits are refused on re-import unless --force.`)} sha256:${checksum(body)}\n${body}`;
 }
 
 /** What a file already at the module's path is: ours as written, ours but edited since, or not ours. */

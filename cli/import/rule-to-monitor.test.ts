@@ -51,3 +51,31 @@ describe("ids and names from Prometheus rule names", () => {
     expect(ids()).toEqual(first);
   });
 });
+
+describe("rules files are data: nothing in one becomes code in a module", () => {
+  it("names and annotations that try to close a comment or a string stay text", async () => {
+    const { generateModule } = await import("./generate-module.js");
+    const { Project, SyntaxKind } = await import("ts-morph");
+    const evil = "Evil */ globalThis.pwned = 1; /*";
+    const text = [
+      "groups:",
+      `  - name: "grp\u2028globalThis.pwned = 2 */ x"`,
+      "    rules:",
+      `      - alert: "${evil}"`,
+      "        expr: up == 0",
+      "        labels: { severity: warning }",
+      "        annotations:",
+      '          summary: "`${globalThis.pwned = 3}` \\\\ {{ humanize $value }}"',
+      '          dashboard: "line\u2029globalThis.pwned = 4"',
+    ].join("\n");
+    const parsed = parseRulesFile(text);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [draft] = draftModules(parsed.groups, "svc");
+    const module = generateModule({ draft: draft!, service: { exportName: "svc", specifier: "../svc.js" }, server: "http://p:9090", rulesFile: "r.yml" });
+    const source = new Project({ useInMemoryFileSystem: true }).createSourceFile("/m.ts", module);
+    // Two imports, the server constant and one monitor: nothing else is a statement.
+    expect(source.getStatements().map((s) => s.getKindName())).toEqual(["ImportDeclaration", "ImportDeclaration", "VariableStatement", "VariableStatement"]);
+    expect(source.getDescendantsOfKind(SyntaxKind.BinaryExpression).map((b) => b.getText())).not.toContainEqual(expect.stringContaining("pwned"));
+    expect(module).toContain('name: "Evil */ globalThis.pwned = 1; /*"');
+  });
+});

@@ -110,11 +110,16 @@ describe("wk import prometheus: a rules file with several groups, templates and 
     expect(modules["recording-only.ts"]).toMatch(/\/\/ wk import: rules\.yml:59: recording rule instance:node_cpu:ratio[^\n]*\nexport \{\};\n$/);
   });
 
-  test("the output validates: wk validate on the project finds no errors", async () => {
-    const result = await compileProject({ projectDir: project, write: false });
-    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(result.ok).toBe(true);
-    expect(result.manifest!.monitors.map((m) => m.id).sort()).toEqual(
+  test("the output validates: `wk validate` on the project exits 0 with no errors", async () => {
+    ensureBuild();
+    const ran = await wk(["validate", "--json"], { cwd: project, timeoutMs: 120_000 });
+    expect(ran.code, ran.stderr + ran.stdout).toBe(EXIT.ok);
+    const report = JSON.parse(ran.stdout) as { ok: boolean; diagnostics: { severity: string }[]; summary: { errors: number } };
+    expect(report.ok).toBe(true);
+    expect(report.summary.errors).toBe(0);
+    expect(report.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const compiled = await compileProject({ projectDir: project, write: false });
+    expect(compiled.manifest!.monitors.map((m) => m.id).sort()).toEqual(
       ["checkout-high-error-rate", "checkout-high-error-rate-warning", "checkout-latency-high", "node-disk-almost-full", "watchdog"],
     );
   });

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap } from "yaml";
 import { promqlProblem } from "../rules/valid-promql.js";
 import { templateProblem } from "./go-template.js";
 
@@ -90,6 +90,8 @@ export function parseRulesFile(text: string): ParsedRules {
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((e) => ({ at: pos(e.pos[0]), message: `not valid YAML: ${firstLine(e.message)}` })) };
   }
+  // Aliases (`labels: *common`) stand for their anchor, as Go's YAML reads them; a copy keeps the anchor's position.
+  visit(doc, { Alias: (_key, alias) => (alias.resolve(doc) as Node | undefined)?.clone() as Node | undefined });
   const problems: RulesProblem[] = [];
   const at = (node: Node | null | undefined): Position => pos(node?.range?.[0] ?? 0);
   const problem = (node: Node | null | undefined, message: string) => problems.push({ at: at(node), message });

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { nearIds } from "../near-ids.js";
 import { EXIT, UserError, type ExitStatus } from "../errors.js";
-import { findServices, importSpecifier } from "../import/find-service.js";
+import { findMonitors, findServices, importSpecifier } from "../import/find-service.js";
 import { generateModule, ownership } from "../import/generate-module.js";
 import { parseRulesFile } from "../import/prometheus-rules.js";
 import { draftModules } from "../import/rule-to-monitor.js";
@@ -73,6 +73,14 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const drafts = draftModules(parsed.groups, service.exportName);
   const serviceImport = { exportName: service.exportName, specifier: importSpecifier(outDir, service.file) };
   const planned = drafts.map((draft) => ({ draft, file: path.join(outDir, draft.file), text: generateModule({ draft, service: serviceImport, server, rulesFile }) }));
+
+  // An id another module already has would make the project fail `wk validate` (unique-ids).
+  const ours = new Set(planned.map((p) => p.file));
+  const existing = new Map((await findMonitors(projectDir)).filter((m) => !ours.has(m.file)).map((m) => [m.id, m]));
+  const clashes = drafts.flatMap((d) => d.monitors.filter((m) => existing.has(m.id)).map((m) => `"${m.id}" (${m.name}, ${shown}:${m.at.line}) is already a monitor in ${path.relative(projectDir, existing.get(m.id)!.file)}`));
+  if (clashes.length > 0) {
+    throw new UserError(`monitor id ${clashes.join("; ")}; nothing was written`, EXIT.findings, "remove or rename the existing monitor (previousIds keeps its alerts), or import into a project without it");
+  }
 
   // Decide for every file before writing any, so a refusal leaves the folder as it was.
   const refused: string[] = [];

@@ -18,14 +18,23 @@ const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "dist/**", "b
  * Every `export const x = service({ id: "..." , ... })` in the project's TypeScript, read with
  * ts-morph (parsed, never run: the import only needs to know where to import the service from).
  */
-export async function findServices(projectDir: string): Promise<ServiceBinding[]> {
+export function findServices(projectDir: string): Promise<ServiceBinding[]> {
+  return findDefinitions(projectDir, "service");
+}
+
+/** Every exported `monitor({ id: "..." })`: the ids an import must not take. */
+export function findMonitors(projectDir: string): Promise<ServiceBinding[]> {
+  return findDefinitions(projectDir, "monitor");
+}
+
+async function findDefinitions(projectDir: string, factory: "service" | "monitor"): Promise<ServiceBinding[]> {
   const files = await glob(["**/*.ts"], { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
   const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true });
   const found: ServiceBinding[] = [];
   for (const file of files.sort()) {
     const text = await readFile(file, "utf8");
     // Cheap filter first: parsing every file of a large repository is the slow part.
-    if (!/\bservice\s*\(/.test(text)) continue;
+    if (!new RegExp(`\\b${factory}\\s*\\(`).test(text)) continue;
     const source = project.createSourceFile(file, text, { overwrite: true });
     for (const statement of source.getVariableStatements()) {
       if (!statement.isExported()) continue;
@@ -33,7 +42,7 @@ export async function findServices(projectDir: string): Promise<ServiceBinding[]
         const init = declaration.getInitializer();
         if (!init || !Node.isCallExpression(init)) continue;
         const callee = init.getExpression().getText();
-        if (callee !== "service" && !callee.endsWith(".service")) continue;
+        if (callee !== factory && !callee.endsWith(`.${factory}`)) continue;
         const arg = init.getArguments()[0];
         if (!arg || !Node.isObjectLiteralExpression(arg)) continue;
         const idProp = arg.getProperty("id");

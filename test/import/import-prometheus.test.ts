@@ -156,6 +156,15 @@ describe("wk import prometheus: a rules file with several groups, templates and 
     expect(error.hint).toContain('"checkout-payments"');
   });
 
+  test("an id the project already uses is refused before anything is written", async () => {
+    const other = fixtureProject();
+    cpSync(join(ROOT, "monitors/checkout"), join(other, "monitors/checkout"), { recursive: true });
+    const result = await importRules({ project: other, rules: join(FIXTURES, "checkout-error-rate.yml") });
+    expect(result.code).toBeInstanceOf(UserError);
+    expect((result.code as UserError).message).toMatch(/^monitor id "checkout-error-rate" \(CheckoutErrorRate, .*checkout-error-rate\.yml:6\) is already a monitor in monitors\/checkout\/error-rate\.ts; nothing was written$/);
+    expect(readdirSync(join(other, "monitors"))).toEqual(["checkout"]);
+  });
+
   test("the fixture is valid Prometheus: promtool check rules accepts it", () => {
     let promtool: string;
     try {

@@ -79,3 +79,17 @@ describe("rules files are data: nothing in one becomes code in a module", () => 
     expect(module).toContain('name: "Evil */ globalThis.pwned = 1; /*"');
   });
 });
+
+describe("group fields without an equivalent", () => {
+  // Debian's promtool (2.42) predates query_offset (Prometheus 2.53), so it is not in the promtool-checked fixture.
+  it("query_offset and limit become notes at their line", () => {
+    const parsed = parseRulesFile("groups:\n  - name: g\n    interval: 1m\n    query_offset: 1m\n    limit: 5\n    rules:\n      - alert: A\n        expr: up == 0\n");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [module] = draftModules(parsed.groups, "svc");
+    expect(module!.notes.map((n) => [n.at.line, n.message.split(":")[0]])).toEqual([
+      [5, "limit"],
+      [4, "query_offset"],
+    ]);
+    expect(module!.monitors[0]!.every).toBe("1m");
+  });
+});

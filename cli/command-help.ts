@@ -102,6 +102,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       LOAD_TIMEOUT,
     ],
   },
+  import: {
+    examples: [
+      ["$0 import prometheus rules/checkout.yml --service checkout-payments", "one module per rule group in monitors/imported/, paging that service"],
+      ["$0 import prometheus alerts.yml --service api --server http://prometheus.monitoring:9090 --out monitors/prometheus", "name the Prometheus server and the output folder"],
+    ],
+    env: [],
+  },
   dev: {
     examples: [
       ["$0 dev", "start the recording servers on free ports"],

@@ -112,6 +112,20 @@ export async function main(argv: string[]): Promise<void> {
       lazy("deploy"),
     )
     .command(
+      "import <source> <rules>",
+      "write typed monitor modules from Prometheus alerting rules",
+      (y) =>
+        withHelp("import", y)
+          .positional("source", { choices: ["prometheus"] as const, describe: "the kind of rules file" })
+          .positional("rules", { type: "string", describe: "the rules file (YAML)" })
+          .option("service", { type: "string", demandOption: true, describe: "id of the service the monitors page (a service() in the project)" })
+          .option("out", { type: "string", default: "monitors/imported", describe: "folder for the modules, inside the project" })
+          .option("server", { type: "string", describe: "base URL of the Prometheus server the checks query (default http://localhost:9090)" })
+          .option("project", projectOption)
+          .option("force", { type: "boolean", default: false, describe: "overwrite files the import did not write, or that were edited since" }),
+      lazy("import"),
+    )
+    .command(
       "dev",
       "start recording PagerDuty, OpsGenie and Slack servers on loopback for local trials",
       (y) => withHelp("dev", y).option("port", { type: "number", default: 0, describe: "first of three ports: PagerDuty, OpsGenie (+1), Slack (+2); 0 picks free ones" }),

@@ -5,6 +5,7 @@
 export * from "./duration.js";
 export * from "./secret.js";
 export * from "./result.js";
+export { humanize, humanize1024, humanizeDuration, humanizePercentage } from "./humanize.js";
 export { check } from "./constructs/checks.js";
 export type * from "./constructs/checks.js";
 export { channel } from "./constructs/channels.js";

@@ -5,6 +5,8 @@ export default config({
   name: "watchkeeper-self",
   monitors: ["monitors/**/*.ts"],
   policies: ["policies/**/*.ts"],
+  // Scenario tests of the monitors above (`wk test --unit`); the fixtures under test/ are not ours.
+  tests: ["monitors/**/*.wktest.ts"],
   // Names only; values come from the runtime's environment or mounted files.
   secrets: [
     "EMERGENCY_PASSWORD",

@@ -66,6 +66,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       ["$0 test", "list the project's monitor ids"],
       ["$0 test payments-api-latency --json", "run one monitor now and print the result as JSON"],
+      ["$0 test --unit", "run the monitor unit tests (*.wktest.ts) in simulated time"],
     ],
     env: [SECRETS_DIR, LOAD_TIMEOUT, NO_COLOR],
   },
@@ -115,6 +116,13 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       PASSPHRASE_FILE,
       LOAD_TIMEOUT,
     ],
+  },
+  import: {
+    examples: [
+      ["$0 import prometheus rules/checkout.yml --service checkout-payments", "one module per rule group in monitors/imported/, paging that service"],
+      ["$0 import prometheus alerts.yml --service api --server http://prometheus.monitoring:9090 --out monitors/prometheus", "name the Prometheus server and the output folder"],
+    ],
+    env: [],
   },
   dev: {
     examples: [

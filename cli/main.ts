@@ -78,7 +78,8 @@ export async function main(argv: string[]): Promise<void> {
         withHelp("test", y)
           .positional("monitors", { type: "string", array: true, describe: "monitor ids (none: list the project's monitors)" })
           .option("project", projectOption)
-          .option("json", { type: "boolean", default: false }),
+          .option("json", { type: "boolean", default: false })
+          .option("unit", { type: "boolean", default: false, describe: "run the project's monitor unit tests (*.wktest.ts) in simulated time" }),
       lazy("test"),
     )
     .command(
@@ -140,6 +141,20 @@ export async function main(argv: string[]): Promise<void> {
           .option("routing-keys-out", { type: "string", describe: "file for the routing keys (mode 0600)" })
           .option("yes", { type: "boolean", default: false }),
       lazy("deploy"),
+    )
+    .command(
+      "import <source> <rules>",
+      "write typed monitor modules from Prometheus alerting rules",
+      (y) =>
+        withHelp("import", y)
+          .positional("source", { choices: ["prometheus"] as const, describe: "the kind of rules file" })
+          .positional("rules", { type: "string", describe: "the rules file (YAML)" })
+          .option("service", { type: "string", demandOption: true, describe: "id of the service the monitors page (a service() in the project)" })
+          .option("out", { type: "string", default: "monitors/imported", describe: "folder for the modules, inside the project" })
+          .option("server", { type: "string", describe: "base URL of the Prometheus server the checks query (default http://localhost:9090)" })
+          .option("project", projectOption)
+          .option("force", { type: "boolean", default: false, describe: "overwrite files the import did not write, or that were edited since" }),
+      lazy("import"),
     )
     .command(
       "dev",

@@ -5,6 +5,7 @@
 export * from "./duration.js";
 export * from "./secret.js";
 export * from "./result.js";
+export { humanize, humanize1024, humanizeDuration, humanizePercentage } from "./humanize.js";
 export { check } from "./constructs/checks.js";
 export type * from "./constructs/checks.js";
 export { channel } from "./constructs/channels.js";
@@ -18,3 +19,5 @@ export { config, type ProjectConfig, type RuleLevel } from "./constructs/config.
 export { isConstruct, constructStack, type Construct } from "./constructs/definition.js";
 export { collectConstructs } from "./collect.js";
 export { synthesize, monitorCode, type SynthInput } from "./synth.js";
+export { monitorTest, feed, isMonitorTest } from "./constructs/monitor-test.js";
+export type * from "./constructs/monitor-test.js";

@@ -21,6 +21,7 @@ interface TestArgs {
   monitors?: string[];
   project?: string;
   json?: boolean;
+  unit?: boolean;
 }
 
 /** What `wk test` found for one monitor. */
@@ -49,6 +50,11 @@ interface MonitorReport {
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as TestArgs;
   const ids = (args.monitors ?? []).map(String);
+  if (args.unit) {
+    if (ids.length > 0) throw new UserError("wk test --unit runs the project's test modules; it takes no monitor ids", EXIT.usage, "drop the ids, or run `wk test ID` without --unit to check a monitor live");
+    const { runUnitCommand } = await import("../unit-tests/unit-command.js");
+    return runUnitCommand(resolve(args.project ?? "."), args.json === true, colors);
+  }
   const outDir = await mkdtemp(join(tmpdir(), "wk-test-"));
   try {
     const compiled = await compileToArtifact(resolve(args.project ?? "."), { outDir });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import type { Discovery } from "./discover.js";
@@ -14,7 +15,7 @@ import { monitorsEntry, type MonitorBundle } from "./synthesize.js";
  */
 export async function buildBundles(
   projectDir: string,
-  discovery: Discovery,
+  discovery: Pick<Discovery, "configFile" | "modules">,
   sdk: SdkLocation,
   workDir: string,
 ): Promise<{ load: LoadBundle; monitors: MonitorBundle }> {
@@ -28,6 +29,9 @@ export async function buildBundles(
       entryPoints: Object.keys(entries).map((name) => ({ in: `${ENTRY_NAMESPACE}:${name}`, out: name })),
       outdir: workDir,
       outExtension: { ".js": ".mjs" },
+      // esbuild writes the 2 MB load bundle and its map itself: handing them to this process as
+      // text, only to write them again for the loader child, cost more than building them.
+      write: true,
       sourcemap: "external",
       // Only positions are needed (construct locations); the sources are on disk.
       sourcesContent: false,
@@ -37,11 +41,10 @@ export async function buildBundles(
     if (!diagnostics) throw error;
     return { load: { ok: false, diagnostics }, monitors: { ok: false, diagnostics } };
   }
-  const outputs = result.outputFiles!;
-  const named = (file: string) => outputs.filter((o) => path.basename(o.path) === file);
-  const monitors = named("monitors.mjs")[0]!.text.replace(/\n\/\/# sourceMappingURL=\S+\n?$/, "\n");
+  const monitors = readFileSync(path.join(workDir, "monitors.mjs"), "utf8").replace(/\n\/\/# sourceMappingURL=\S+\n?$/, "\n");
+  const bundle = { file: path.join(workDir, "load.mjs"), mapFile: path.join(workDir, "load.mjs.map") };
   return {
-    load: { ok: true, outputs: [...named("load.mjs"), ...named("load.mjs.map")], graph: importGraph(result.metafile!, projectDir, sdk) },
+    load: { ok: true, bundle, graph: importGraph(result.metafile!, projectDir, sdk) },
     monitors: { ok: true, text: normalizeModuleComments(monitors, result.metafile!, projectDir, sdk) },
   };
 }

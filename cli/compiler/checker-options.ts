@@ -1,10 +1,10 @@
 /**
  * The compiler options `wk validate` type-checks a project with, spelled as in tsconfig.json.
  *
- * One source of truth: the checker (`typecheck.ts`) converts these, and `wk init` writes them
- * verbatim into the new project's tsconfig.json, so the editor (TypeScript 7 from the project's
- * devDependencies) and the CLI (TypeScript 6 through ts-morph) never disagree about an error.
- * Every option here must mean the same to both compilers: TypeScript 7 dropped `baseUrl`,
+ * One source of truth: the checker (`typecheck.ts`) writes these into the tsconfig.json it hands
+ * TypeScript 7, and `wk init` writes them verbatim into the new project's tsconfig.json, so the
+ * editor (TypeScript 7 from the project's devDependencies) and the CLI (TypeScript 7 from its own
+ * `typescript7` dependency) never disagree about an error. TypeScript 7 dropped `baseUrl`,
  * `moduleResolution: node10`, `esModuleInterop: false` and ES5 targets, so none of those appear.
  *
  * The checker adds only what depends on the machine, never on taste: `paths` mapping

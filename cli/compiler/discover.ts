@@ -1,13 +1,14 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import { glob } from "tinyglobby";
 import { z } from "zod";
 import type { ProjectConfig } from "../../sdk/index.js";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { diagnostic } from "./diagnostic.js";
-import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin } from "./esbuild-options.js";
-import { buildFailureDiagnostics, writeBundle } from "./evaluate.js";
+import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, SDK_NAMESPACE } from "./esbuild-options.js";
+import { buildFailureDiagnostics } from "./evaluate.js";
 import type { SdkLocation } from "./paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
@@ -17,13 +18,18 @@ import type { Diagnostic } from "./types.js";
 export const CONFIG_FILE = "watchkeeper.config.ts";
 export const DEFAULT_MONITOR_GLOBS = ["monitors/**/*.ts"];
 export const DEFAULT_POLICY_GLOBS = ["policies/**/*.ts"];
-const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "dist/**", "build/**"];
+/** Monitor unit test modules (`wk test --unit`); never loaded as monitor or policy modules. */
+export const DEFAULT_TEST_GLOBS = ["**/*.wktest.ts"];
+export const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "**/*.wktest.ts", "dist/**", "build/**"];
+/** What the `tests` globs never match. */
+export const TEST_IGNORE = ["**/node_modules/**", "**/*.d.ts", "dist/**", "build/**"];
 
 const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
 const configSchema = z.looseObject({
   name: z.string().min(1, "the project needs a name"),
   monitors: z.array(z.string().min(1)).optional(),
   policies: z.array(z.string().min(1)).optional(),
+  tests: z.array(z.string().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
   defaults: z
     .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
@@ -41,7 +47,7 @@ export interface Discovery {
 export type DiscoverResult = { ok: true; discovery: Discovery; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
-export async function discover(projectDir: string, sdk: SdkLocation, workDir: string, loadTimeoutMs?: number): Promise<DiscoverResult> {
+export async function discover(projectDir: string, sdk: SdkLocation, workDir: string, loadTimeoutMs?: number, cache: CompileCache | null = null): Promise<DiscoverResult> {
   const configFile = path.join(projectDir, CONFIG_FILE);
   if (!existsSync(configFile)) {
     return {
@@ -51,13 +57,14 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
       ],
     };
   }
-  const loaded = await loadConfig(projectDir, configFile, sdk, workDir, loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS);
+  const loaded = await cachedConfig(cache, projectDir, sdk, () => loadConfig(projectDir, configFile, sdk, workDir, loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS));
   if (!loaded.ok) return loaded;
   const { config } = loaded;
   const diagnostics: Diagnostic[] = [];
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
-  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
-  const modules = [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+  // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
+  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
+  const modules = (await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
   if (modules.length === 0) {
     diagnostics.push(
       diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {
@@ -69,7 +76,51 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
   return { ok: true, discovery: { configFile, config, modules }, diagnostics };
 }
 
-type ConfigResult = { ok: true; config: ProjectConfig } | { ok: false; diagnostics: Diagnostic[] };
+/** The modules matching `patterns`, absolute and sorted (the config itself never is one). */
+export async function listModules(projectDir: string, patterns: string[]): Promise<string[]> {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
+  return [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
+}
+
+/**
+ * The type check's likely roots before the config has run: the config and the modules under the
+ * default globs, which most projects keep. See typechecker.ts.
+ */
+export async function likelyRoots(projectDir: string): Promise<string[] | null> {
+  const configFile = path.join(projectDir, CONFIG_FILE);
+  if (!existsSync(configFile)) return null;
+  return [configFile, ...(await listModules(projectDir, [...DEFAULT_MONITOR_GLOBS, ...DEFAULT_POLICY_GLOBS]))];
+}
+
+type ConfigResult = { ok: true; config: ProjectConfig; inputs?: string[] } | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * The config as data is a function of the files its bundle read and of the SDK: a config loaded
+ * cleanly is kept with the content hash of each of those files and reused while they all match,
+ * which saves a bundle and a sandbox start on every warm run.
+ */
+async function cachedConfig(cache: CompileCache | null, projectDir: string, sdk: SdkLocation, load: () => Promise<ConfigResult>): Promise<ConfigResult> {
+  if (!cache) return load();
+  const key = sha256(JSON.stringify({ v: 1, projectDir, node: process.version, sdk: treeFingerprint(sdk.sdkDir) }));
+  const hashes = (files: string[]) => files.map((file) => [file, hashFile(file)] as const);
+  const stored = cache.read<{ inputs: [string, string | null][]; config: ProjectConfig }>("config", key);
+  if (stored && Array.isArray(stored.inputs) && stored.inputs.length > 0) {
+    const now = hashes(stored.inputs.map(([file]) => file));
+    if (now.every(([, hash], i) => hash !== null && hash === stored.inputs[i]![1])) return { ok: true, config: stored.config };
+  }
+  const loaded = await load();
+  if (loaded.ok && loaded.inputs) cache.write("config", key, { inputs: hashes(loaded.inputs), config: loaded.config });
+  return loaded;
+}
+
+function hashFile(file: string): string | null {
+  try {
+    return sha256(readFileSync(file));
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Runs the config in the sandbox (mode "config"), as untrusted as any module. Its own `load.timeout`
@@ -77,7 +128,7 @@ type ConfigResult = { ok: true; config: ProjectConfig } | { ok: false; diagnosti
  */
 async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string, timeoutMs: number): Promise<ConfigResult> {
   const at = { file: CONFIG_FILE, line: 1, column: 1 };
-  let outputs: esbuild.OutputFile[];
+  let inputs: string[];
   try {
     const base = baseBuildOptions(projectDir, sdk);
     const result = await esbuild.build({
@@ -88,14 +139,18 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       sourcemap: "external",
       // Only positions are needed (construct locations); the sources are on disk.
       sourcesContent: false,
+      write: true,
     });
-    outputs = result.outputFiles!;
+    // Every file the bundle read, except the SDK's (its fingerprint is part of the key).
+    inputs = Object.keys(result.metafile!.inputs)
+      .filter((input) => !input.startsWith(`${ENTRY_NAMESPACE}:`) && !input.startsWith(`${SDK_NAMESPACE}:`))
+      .map((input) => path.resolve(projectDir, input));
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);
     if (diagnostics) return { ok: false, diagnostics };
     throw error;
   }
-  const bundle = await writeBundle(workDir, outputs);
+  const bundle = { file: path.join(workDir, "config.mjs"), mapFile: path.join(workDir, "config.mjs.map") };
   const outcome = await runSandbox({ mode: "config", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] });
   const verdict = sandboxVerdict(outcome, timeoutMs);
   const problems = [...verdict.diagnostics, ...(verdict.result?.diagnostics ?? [])];
@@ -126,7 +181,7 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       }),
     };
   }
-  return { ok: true, config: exported as unknown as ProjectConfig };
+  return { ok: true, config: exported as unknown as ProjectConfig, inputs };
 }
 
 /** 1-based line of the first match, or 1. */

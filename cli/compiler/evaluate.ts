@@ -1,34 +1,18 @@
 import { readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { SourceMap, type SourceMapPayload } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BuildFailure, Message, OutputFile } from "esbuild";
+import type { BuildFailure, Message } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
+import { parseSourceMap, type BundleSourceMap } from "./source-map.js";
 import type { Diagnostic } from "./types.js";
 
 /** Maps a position in a bundle to the author's file (absolute), or null for other files. */
 export type FrameMapper = (file: string, line: number, column: number) => { file: string; line: number; column: number } | null;
 
-/** A bundle written to the compile's private work folder, ready for the loader child. */
+/** A bundle esbuild wrote to the compile's private work folder, ready for the loader child. */
 export interface WrittenBundle {
   file: string;
   mapFile: string | null;
-}
-
-/** Writes a bundle (built with an external source map) to the work folder; nothing of it runs here. */
-export async function writeBundle(workDir: string, outputs: OutputFile[]): Promise<WrittenBundle> {
-  const js = outputs.find((o) => o.path.endsWith(".mjs"));
-  const map = outputs.find((o) => o.path.endsWith(".map"));
-  if (!js) throw new Error("esbuild produced no JavaScript output");
-  const file = path.join(workDir, path.basename(js.path));
-  await writeFile(file, js.text);
-  let mapFile: string | null = null;
-  if (map) {
-    mapFile = path.join(workDir, path.basename(map.path));
-    await writeFile(mapFile, map.text);
-  }
-  return { file, mapFile };
 }
 
 /**
@@ -38,14 +22,19 @@ export async function writeBundle(workDir: string, outputs: OutputFile[]): Promi
  */
 export function bundleFrameMapper(bundle: WrittenBundle): FrameMapper {
   const workDir = path.dirname(bundle.file);
-  let sourceMap: SourceMap | null = null;
+  let sourceMap: BundleSourceMap | null = null;
+  const files = new Map<string, string>();
   return (frameFile, line, column) => {
     if (!bundle.mapFile || frameFile !== bundle.file) return null;
-    sourceMap ??= new SourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as SourceMapPayload);
-    const entry = sourceMap.findEntry(line - 1, column - 1);
-    if (!("originalSource" in entry)) return null;
-    const source = entry.originalSource.startsWith("file:") ? fileURLToPath(entry.originalSource) : path.resolve(workDir, entry.originalSource);
-    return { file: source, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+    sourceMap ??= parseSourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as { sources: string[]; mappings: string });
+    const entry = sourceMap.find(line - 1, column - 1);
+    if (!entry) return null;
+    let source = files.get(entry.source);
+    if (source === undefined) {
+      source = entry.source.startsWith("file:") ? fileURLToPath(entry.source) : path.resolve(workDir, entry.source);
+      files.set(entry.source, source);
+    }
+    return { file: source, line: entry.line + 1, column: entry.column + 1 };
   };
 }
 

@@ -1,6 +1,8 @@
 import path from "node:path";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, UserError } from "../errors.js";
+import { openCompileCache } from "./compile-cache.js";
+import { likelyRoots } from "./discover.js";
 import { locateSdk } from "./paths.js";
 import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
@@ -17,11 +19,15 @@ export { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 export async function compileProject(options: CompileOptions): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const sdk = locateSdk();
-  // The type check is the longest step: it starts before the rest of the compiler is even loaded.
-  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir);
+  // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
+  const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
+  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
+  // The type check is the longest step: it starts on the likely file list while the config runs.
+  const likely = await likelyRoots(projectDir);
+  if (likely && checker.prefetch) checker.prefetch(likely);
   try {
     const { runPipeline } = await import("./pipeline.js");
-    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker);
+    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache, likely);
   } finally {
     await checker.close();
   }

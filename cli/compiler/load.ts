@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import type { ProjectConfig } from "../../sdk/index.js";
@@ -7,7 +7,7 @@ import { findCycles } from "./cycles.js";
 import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
 import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
-import { writeBundle } from "./evaluate.js";
+import type { WrittenBundle } from "./evaluate.js";
 import { isInside, relativePath, type SdkLocation } from "./paths.js";
 import { runSandbox } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
@@ -28,10 +28,10 @@ export interface LoadedProject {
   sources: Map<string, string>;
 }
 
-export type LoadBundle = { ok: true; outputs: esbuild.OutputFile[]; graph: Map<string, string[]> } | { ok: false; diagnostics: Diagnostic[] };
+export type LoadBundle = { ok: true; bundle: WrittenBundle; graph: Map<string, string[]> } | { ok: false; diagnostics: Diagnostic[] };
 
 /** The entry of the load bundle: the sandbox loader, the config and every module (see sandbox-entry.ts). */
-export function loadEntry(projectDir: string, discovery: Discovery): string {
+export function loadEntry(projectDir: string, discovery: Pick<Discovery, "configFile" | "modules">): string {
   return sandboxEntry(projectDir, discovery.configFile, discovery.modules);
 }
 
@@ -62,8 +62,8 @@ export async function loadProject(
   timeoutOverrideMs?: number,
 ): Promise<{ loaded: LoadedProject | null; diagnostics: Diagnostic[] }> {
   const files = [...bundle.graph.keys()];
-  const texts = await Promise.all(files.map((file) => readFile(path.join(projectDir, file), "utf8")));
-  const sources = new Map(files.map((file, i) => [file, texts[i]!]));
+  // Read synchronously: a thousand small files through fs/promises cost ten times as much.
+  const sources = new Map(files.map((file) => [file, readFileSync(path.join(projectDir, file), "utf8")]));
 
   const cycles = findCycles(bundle.graph);
   if (cycles.length > 0) {
@@ -75,8 +75,7 @@ export async function loadProject(
   const timeout = loadTimeout(discovery.config.load?.timeout, timeoutOverrideMs);
   if (timeout.diagnostics.length > 0) return { loaded: null, diagnostics: timeout.diagnostics };
   const secrets = discovery.config.secrets ?? [];
-  const written = await writeBundle(workDir, bundle.outputs);
-  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: written, timeoutMs: timeout.ms, secrets });
+  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: bundle.bundle, timeoutMs: timeout.ms, secrets });
   const { result, diagnostics } = sandboxVerdict(outcome, timeout.ms);
   if (!result) return { loaded: null, diagnostics };
   diagnostics.push(...result.diagnostics);

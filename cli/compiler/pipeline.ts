@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
+import type { CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
@@ -18,7 +19,13 @@ import { writeArtifact } from "./write.js";
 import { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 
 /** The compile pipeline after the type checker has started (see index.ts). */
-export async function runPipeline(options: CompileOptions, sdk: SdkLocation, checker: Typechecker): Promise<CompileResult> {
+export async function runPipeline(
+  options: CompileOptions,
+  sdk: SdkLocation,
+  checker: Typechecker,
+  cache: CompileCache | null = null,
+  likelyRoots: string[] | null = null,
+): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
   const now = options.now ?? new Date();
@@ -38,14 +45,25 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
   };
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
+  // The bundles need only the file list: for the likely one (default globs) esbuild starts while
+  // the config runs, in a folder of its own; discovery then says whether it was the right list.
+  let early: { modules: string; bundles: ReturnType<typeof buildBundles> } | null = null;
+  if (likelyRoots) {
+    const [configFile, ...modules] = likelyRoots;
+    const earlyDir = path.join(workDir, "early");
+    const bundles = mkdir(earlyDir).then(() => buildBundles(projectDir, { configFile: configFile!, modules }, sdk, earlyDir));
+    bundles.catch(() => undefined);
+    early = { modules: JSON.stringify(modules), bundles };
+  }
   try {
-    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs));
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;
 
     // esbuild works in its own process: both bundles are built while the type check runs.
-    const bundles = buildBundles(projectDir, discovery, sdk, workDir);
+    const bundles =
+      early && early.modules === JSON.stringify(discovery.modules) ? early.bundles : buildBundles(projectDir, discovery, sdk, workDir);
     const loadBundle = bundles.then((b) => b.load);
     const monitorsBundle = bundles.then((b) => b.monitors);
     const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
@@ -61,6 +79,8 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
     const later: Diagnostic[] = [];
     const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
+    // The check's own duration: it may have started before discovery (see typechecker.ts).
+    if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
     diagnostics.push(...typeErrors);
     if (hasErrors(typeErrors)) return finish();
     diagnostics.push(...later);
@@ -80,6 +100,8 @@ export async function runPipeline(options: CompileOptions, sdk: SdkLocation, che
     }
     return finish(manifest, bundle);
   } finally {
+    // An early build nobody used may still be writing into the work folder.
+    await early?.bundles.catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
   }
 }

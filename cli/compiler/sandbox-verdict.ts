@@ -9,7 +9,7 @@ import type { Diagnostic } from "./types.js";
  * ends (with any code, 0 included), hangs or answers garbage is an error at the module that was
  * loading, never a success.
  */
-export function sandboxVerdict(outcome: SandboxOutcome, timeoutMs: number): { result: LoadResult | null; diagnostics: Diagnostic[] } {
+export function sandboxVerdict<R = LoadResult>(outcome: SandboxOutcome<R>, timeoutMs: number): { result: R | null; diagnostics: Diagnostic[] } {
   if (outcome.kind === "result") return { result: outcome.result, diagnostics: [] };
   const at = outcome.loading ? { file: outcome.loading, line: 1, column: 1 } : {};
   const who = outcome.loading ?? "the project";

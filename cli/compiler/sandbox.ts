@@ -23,8 +23,8 @@ export interface SandboxRun {
 }
 
 /** How a load ended, as the parent alone judges it. */
-export type SandboxOutcome =
-  | { kind: "result"; result: LoadResult }
+export type SandboxOutcome<R = LoadResult> =
+  | { kind: "result"; result: R }
   | { kind: "timeout"; loading: string | null; output: string }
   | { kind: "ended"; loading: string | null; code: number | null; signal: string | null; output: string }
   | { kind: "unreadable"; loading: string | null; output: string };
@@ -35,7 +35,10 @@ export type SandboxOutcome =
  * processes or workers, or load addons; its environment holds placeholders only. The child is
  * killed (SIGKILL) when it answers, or at the time limit.
  */
-export function runSandbox(run: SandboxRun): Promise<SandboxOutcome> {
+export function runSandbox(run: SandboxRun): Promise<SandboxOutcome>;
+/** The same sandbox for another loader (`wk test --unit` loads test modules): its answer read by `parse`. */
+export function runSandbox<R>(run: SandboxRun, parse: (message: unknown) => R | null): Promise<SandboxOutcome<R>>;
+export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown = parseLoadResult): Promise<SandboxOutcome<unknown>> {
   const nonce = randomBytes(16).toString("hex");
   const args = [...permissionFlags(process.versions.node, [run.projectDir, run.sdk.packageRoot, run.workDir]), run.bundle.file];
   const child = spawn(process.execPath, args, {
@@ -52,9 +55,9 @@ export function runSandbox(run: SandboxRun): Promise<SandboxOutcome> {
   child.stderr!.on("data", keep);
   let loading: string | null = null;
 
-  return new Promise<SandboxOutcome>((resolve, reject) => {
+  return new Promise<SandboxOutcome<unknown>>((resolve, reject) => {
     let settled = false;
-    const finish = (outcome: SandboxOutcome) => {
+    const finish = (outcome: SandboxOutcome<unknown>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -67,7 +70,7 @@ export function runSandbox(run: SandboxRun): Promise<SandboxOutcome> {
       if (m?.nonce !== nonce) return;
       if (m.type === "loading" && typeof m.file === "string") loading = m.file;
       if (m.type !== "result") return;
-      const result = parseLoadResult(message);
+      const result = parse(message);
       finish(result ? { kind: "result", result } : { kind: "unreadable", loading, output: shown(output) });
     });
     // "close" rather than "exit": the last output and messages have arrived by then.

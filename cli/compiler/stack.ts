@@ -23,20 +23,34 @@ export function frameLocator(projectDir: string, sdk: SdkLocation, mapFrame?: Fr
   const sdkSources = path.join(sdk.packageRoot, "sdk");
   // Per raw frame: the author's location, or null for a frame that is not the author's.
   const seen = new Map<string, Location | null>();
+  // Thousands of frames name a handful of files: each file's path and verdict is worked out once.
+  const paths = new Map<string, string | null>();
+  const authorPath = (file: string): string | null => {
+    let rel = paths.get(file);
+    if (rel === undefined) {
+      const own = !isInside(sdk.sdkDir, file) && !isInside(sdkSources, file) && !file.split(path.sep).includes("node_modules") && isInside(projectDir, file);
+      rel = own ? relativePath(projectDir, file) : null;
+      paths.set(file, rel);
+    }
+    return rel;
+  };
+  const urls = new Map<string, string>();
   const resolve = (frame: string): Location | null => {
     const match = FRAME_RE.exec(frame);
     if (!match) return null;
     let file = match[1]!;
-    if (file.startsWith("file://")) file = fileURLToPath(file);
+    if (file.startsWith("file://")) {
+      let converted = urls.get(file);
+      if (converted === undefined) urls.set(file, (converted = fileURLToPath(file)));
+      file = converted;
+    }
     if (!path.isAbsolute(file)) return null;
     let line = Number(match[2]);
     let column = Number(match[3]);
     const mapped = mapFrame?.(file, line, column);
     if (mapped) ({ file, line, column } = mapped);
-    if (isInside(sdk.sdkDir, file) || isInside(sdkSources, file)) return null;
-    if (file.split(path.sep).includes("node_modules")) return null;
-    if (!isInside(projectDir, file)) return null;
-    return { file: relativePath(projectDir, file), line, column };
+    const rel = authorPath(file);
+    return rel === null ? null : { file: rel, line, column };
   };
   return (stack) => {
     if (!stack) return null;

@@ -36,7 +36,7 @@ export type MonitorBundle = { ok: true; text: string } | { ok: false; diagnostic
  * The entry of monitors.mjs: collects the project's monitors and exports, per monitor id, the
  * functions it carries. Modules in sorted order and ids sorted, so the bundle is deterministic.
  */
-export function monitorsEntry(projectDir: string, discovery: Discovery): string {
+export function monitorsEntry(projectDir: string, discovery: Pick<Discovery, "configFile" | "modules">): string {
   const spec = (file: string) => JSON.stringify("./" + relativePath(projectDir, file));
   const names = discovery.modules.map((_, i) => `m${i}`);
   return [

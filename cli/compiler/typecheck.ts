@@ -1,105 +1,66 @@
 import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ts as TS } from "ts-morph";
 import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
 import { relativePath, type SdkLocation } from "./paths.js";
+import { locateNativeTsc, runNativeTsc, type NativeTsc, type TscDiagnostic } from "./tsc-native.js";
 import type { Diagnostic } from "./types.js";
 
-/** What the compiler uses of ts-morph's shared package: its TypeScript and its library files. */
-interface TsMorphCommon {
-  ts: typeof TS;
-  libFolderInMemoryPath: string;
-  getLibFiles(): { fileName: string; text: string }[];
-}
-
-// ts-morph ships TypeScript together with the standard library's declaration files (kept in
-// memory, not on disk). The check uses both through a plain Program: ts-morph's Project wraps
-// every file and cost about 15% more CPU on the benchmark tree. Loaded with require: as an ES
-// import, Node would first scan the 9 MB CommonJS TypeScript bundle for export names.
-const requireHere = createRequire(import.meta.url);
-const common = createRequire(requireHere.resolve("ts-morph"))("@ts-morph/common") as TsMorphCommon;
-const { ts } = common;
-
-/** One type-check program for a project: warm it up early, then check the project's files. */
-export interface TypecheckSession {
-  /** Parses the standard library, Node's types and the SDK's types before the file list is known. */
-  warm(): void;
-  check(files: string[]): Diagnostic[];
-}
+/** The compiler options the checker hands TypeScript 7, spelled as in tsconfig.json. */
+export type TsconfigOptions = Record<string, unknown>;
 
 /**
- * Type-checks the config and the project's modules as `tsc --noEmit` would under strict
- * settings, with `watchkeeper` mapped to the compiler's own SDK. One program, no emit, library
- * declarations not re-checked: this step dominates compile time (see bench/compile).
+ * Type-checks `files` (and what they import) as `tsc --noEmit` would under strict settings, with
+ * `watchkeeper` mapped to the compiler's own SDK: TypeScript 7's native tsc over a tsconfig.json
+ * written to a temporary folder. Library declarations are not re-checked (`skipLibCheck`).
  */
-export function typecheckSession(projectDir: string, sdk: SdkLocation): TypecheckSession {
-  const options = compilerOptions(projectDir, sdk);
-  const host = compilerHost(options);
-  return {
-    warm() {
-      ts.createProgram({ rootNames: [sdk.typesEntry], options, host });
-    },
-    check(files) {
-      const program = ts.createProgram({ rootNames: files, options, host });
-      return ts.getPreEmitDiagnostics(program).map((d) => toDiagnostic(projectDir, d));
-    },
-  };
-}
-
-/**
- * A compiler host that reads the project from disk and the standard library from ts-morph's
- * in-memory copy, and keeps every parsed file: the warm-up's declaration files are reused.
- */
-function compilerHost(options: TS.CompilerOptions): TS.CompilerHost {
-  const libDir = common.libFolderInMemoryPath;
-  const libs = new Map(common.getLibFiles().map((f) => [`${libDir}/${f.fileName}`, f.text]));
-  const host = ts.createCompilerHost(options);
-  const disk = { fileExists: host.fileExists, readFile: host.readFile, getSourceFile: host.getSourceFile };
-  const parsed = new Map<string, TS.SourceFile>();
-  host.getDefaultLibLocation = () => libDir;
-  host.getDefaultLibFileName = (o) => `${libDir}/${ts.getDefaultLibFileName(o)}`;
-  host.fileExists = (file) => libs.has(file) || disk.fileExists.call(host, file);
-  host.readFile = (file) => libs.get(file) ?? disk.readFile.call(host, file);
-  host.getSourceFile = (file, language, onError, create) => {
-    const known = parsed.get(file);
-    if (known) return known;
-    const lib = libs.get(file);
-    const source = lib !== undefined ? ts.createSourceFile(file, lib, language) : disk.getSourceFile.call(host, file, language, onError, create);
-    if (source) parsed.set(file, source);
-    return source;
-  };
-  return host;
-}
-
-/** Type-checks `files` in one go (no warm-up). */
-export function typecheck(projectDir: string, files: string[], sdk: SdkLocation): Diagnostic[] {
-  return typecheckSession(projectDir, sdk).check(files);
+export async function typecheck(projectDir: string, files: string[], sdk: SdkLocation, tsc: NativeTsc = locateNativeTsc(), signal?: AbortSignal): Promise<Diagnostic[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), "wk-typecheck-"));
+  try {
+    const tsconfig = path.join(dir, "tsconfig.json");
+    await writeFile(tsconfig, JSON.stringify({ compilerOptions: checkerTsconfig(projectDir, sdk), files }));
+    return (await runNativeTsc(tsc, tsconfig, projectDir, signal)).map((d) => toDiagnostic(projectDir, d));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
  * The options `wk validate` checks with: `CHECKER_TSCONFIG_OPTIONS` (also the scaffold's
  * tsconfig.json) plus what depends on this machine. bench/compile gives `tsc` the same ones.
  */
-export function compilerOptions(projectDir: string, sdk: SdkLocation): TS.CompilerOptions {
+export function checkerTsconfig(projectDir: string, sdk: SdkLocation): TsconfigOptions {
   const esm = isEsmPackage(projectDir);
   const nodeTypes = nodeTypesRoot(projectDir, sdk);
-  const converted = ts.convertCompilerOptionsFromJson(CHECKER_TSCONFIG_OPTIONS, projectDir);
-  if (converted.errors.length > 0) {
-    throw new Error(`the checker's own compiler options are invalid: ${converted.errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, " ")).join("; ")}`);
-  }
-  const options = converted.options;
   return {
-    ...options,
+    ...CHECKER_TSCONFIG_OPTIONS,
     // NodeNext decides ESM vs CommonJS from package.json; a folder without `"type": "module"`
     // would make every import of the ESM SDK an error, so such projects are checked as bundled
     // ESM, which is how the compiler loads them anyway.
-    ...(esm ? {} : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }),
+    ...(esm ? {} : { module: "ESNext", moduleResolution: "Bundler" }),
     // Without Node's types anywhere, `console` and `fetch` come from the DOM library instead.
-    ...(nodeTypes ? { typeRoots: [nodeTypes] } : { lib: [...(options.lib ?? []), "lib.dom.d.ts"], types: [], typeRoots: [] }),
+    ...(nodeTypes ? { typeRoots: [nodeTypes] } : { lib: [...CHECKER_TSCONFIG_OPTIONS.lib, "DOM"], types: [], typeRoots: [] }),
+    // Absolute: TypeScript 7 resolves `paths` from the tsconfig's folder (it has no baseUrl).
     paths: { watchkeeper: [sdk.typesEntry] },
   };
+}
+
+/**
+ * `checkerTsconfig` as TypeScript's parsed options (TypeScript 6 through ts-morph, which reads
+ * tsconfig.json the same way): lets tests compare it with a scaffold's tsconfig.json.
+ */
+export function compilerOptions(projectDir: string, sdk: SdkLocation): TS.CompilerOptions {
+  const requireHere = createRequire(import.meta.url);
+  const { ts } = createRequire(requireHere.resolve("ts-morph"))("@ts-morph/common") as { ts: typeof TS };
+  const converted = ts.convertCompilerOptionsFromJson(checkerTsconfig(projectDir, sdk), projectDir);
+  if (converted.errors.length > 0) {
+    throw new Error(`the checker's own compiler options are invalid: ${converted.errors.map((e) => ts.flattenDiagnosticMessageText(e.messageText, " ")).join("; ")}`);
+  }
+  return converted.options;
 }
 
 function isEsmPackage(projectDir: string): boolean {
@@ -140,18 +101,12 @@ const HINTS: Record<number, string> = {
   2552: "check the spelling",
 };
 
-function toDiagnostic(projectDir: string, d: TS.Diagnostic): Diagnostic {
-  const message = ts.flattenDiagnosticMessageText(d.messageText, " ");
+function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
     HINTS[d.code] ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
-  const severity = d.category === ts.DiagnosticCategory.Warning ? "warning" : d.category === ts.DiagnosticCategory.Error ? "error" : "notice";
-  if (!d.file || d.start === undefined) return diagnostic(severity, `TS${d.code}`, message, hint);
-  const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-  return diagnostic(severity, `TS${d.code}`, message, hint, {
-    file: relativePath(projectDir, d.file.fileName),
-    line: line + 1,
-    column: character + 1,
-  });
+  const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";
+  if (!d.file) return diagnostic(severity, `TS${d.code}`, d.message, hint);
+  return diagnostic(severity, `TS${d.code}`, d.message, hint, { file: relativePath(projectDir, d.file), line: d.line, column: d.column });
 }

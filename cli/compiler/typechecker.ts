@@ -1,44 +1,73 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import type { SdkLocation } from "./paths.js";
+import { locateNativeTsc } from "./tsc-native.js";
+import { checkerTsconfig, typecheck } from "./typecheck.js";
+import { planTypecheck } from "./typecheck-cache.js";
 import type { Diagnostic } from "./types.js";
 
-/** The type-check step, on a worker thread when the compiler runs from its build. */
+/** The type-check step: TypeScript 7 in its own process, beside loading and validating. */
 export interface Typechecker {
   /** True when `check` runs beside the main thread (its result arrives later). */
   readonly parallel: boolean;
+  /**
+   * Starts checking `files` before discovery has the real list; `check` with the same files
+   * takes this result, any other list is checked on its own.
+   */
+  prefetch?(files: string[]): void;
   check(files: string[]): Promise<Diagnostic[]>;
+  /** How long the check that `check` answered with took, from its own start (ms). */
+  readonly tookMs?: number;
   close(): Promise<void>;
 }
 
 /**
- * Starts the checker before discovery so TypeScript loads while the config is read. The worker
- * needs compiled JavaScript, so from sources (tests) the check runs inline on the main thread.
+ * The native tsc is a process of its own, so the check always overlaps the load; with
+ * `prefetch` it also overlaps discovery (running the config), for projects with default globs.
+ * With a cache, files unchanged since a clean check are not checked again (typecheck-cache.ts).
  */
-export function startTypechecker(sdk: SdkLocation, projectDir: string): Typechecker {
-  const workerFile = new URL("./typecheck-worker.js", import.meta.url);
-  if (!import.meta.url.endsWith(".js") || !existsSync(fileURLToPath(workerFile))) return inlineChecker(sdk, projectDir);
-  const worker = new Worker(workerFile, { workerData: { sdk, projectDir } });
-  const failed = new Promise<never>((_, reject) => {
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the type-check worker exited with code ${code}`)));
-  });
-  failed.catch(() => undefined);
+export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null): Typechecker {
+  // A compile that ends early (a broken config) does not leave a check running behind it.
+  const stop = new AbortController();
+  const took = new Map<Promise<Diagnostic[]>, number>();
+  let answered: Promise<Diagnostic[]> | null = null;
+  const timed = (files: string[]) => {
+    const start = performance.now();
+    const result = run(files);
+    result.then(
+      () => took.set(result, Math.round(performance.now() - start)),
+      () => undefined,
+    );
+    return result;
+  };
+  const run = async (files: string[]): Promise<Diagnostic[]> => {
+    const tsc = locateNativeTsc();
+    const options = checkerTsconfig(projectDir, sdk);
+    const key = sha256(JSON.stringify({ v: 1, tsc: tsc.version, options, sdk: treeFingerprint(sdk.sdkDir), deps: dependencyFingerprint(projectDir, options) }));
+    const plan = planTypecheck(cache, key, files);
+    if (plan.kind === "clean") return [];
+    const diagnostics = await typecheck(projectDir, plan.roots, sdk, tsc, stop.signal);
+    if (diagnostics.length === 0) plan.save();
+    return diagnostics;
+  };
+  let early: { files: string; result: Promise<Diagnostic[]> } | null = null;
   return {
     parallel: true,
+    prefetch(files) {
+      const result = timed(files);
+      result.catch(() => undefined);
+      early = { files: JSON.stringify(files), result };
+    },
     check(files) {
-      const answer = new Promise<Diagnostic[]>((resolve, reject) => {
-        worker.once("message", (reply: { ok: true; diagnostics: Diagnostic[] } | { ok: false; error: string }) =>
-          reply.ok ? resolve(reply.diagnostics) : reject(new Error(`type check failed inside the compiler: ${reply.error}`)),
-        );
-      });
-      worker.postMessage({ files });
-      return Promise.race([answer, failed]);
+      answered = early && early.files === JSON.stringify(files) ? early.result : timed(files);
+      return answered;
+    },
+    get tookMs() {
+      return answered ? took.get(answered) : undefined;
     },
     async close() {
-      worker.removeAllListeners();
-      await worker.terminate();
+      stop.abort();
     },
   };
 }
@@ -48,13 +77,22 @@ export function skipTypecheck(): Typechecker {
   return { parallel: false, check: async () => [], close: async () => {} };
 }
 
-function inlineChecker(sdk: SdkLocation, projectDir: string): Typechecker {
-  return {
-    parallel: false,
-    async check(files) {
-      const { typecheck } = await import("./typecheck.js");
-      return typecheck(projectDir, files, sdk);
-    },
-    async close() {},
-  };
+/**
+ * What installed packages a project's types can come from: its package.json, lockfiles, npm's
+ * record of node_modules, and Node's types. A reinstall or upgrade changes one of them.
+ */
+function dependencyFingerprint(projectDir: string, options: Record<string, unknown>): string {
+  const files = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "node_modules/.package-lock.json"].map((f) => path.join(projectDir, f));
+  for (const root of (options["typeRoots"] as string[] | undefined) ?? []) files.push(path.join(root, "node", "package.json"));
+  return sha256(
+    files
+      .map((file) => {
+        try {
+          return `${file}:${sha256(readFileSync(file))}`;
+        } catch {
+          return `${file}:-`;
+        }
+      })
+      .join("\n"),
+  );
 }

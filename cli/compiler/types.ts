@@ -29,6 +29,11 @@ export interface CompileOptions {
    * code was validated when it merged, and the plan needs only the base's manifest.
    */
   typecheck?: boolean;
+  /**
+   * Use the compile cache (default true; `WK_CACHE=off` also turns it off): the type check skips
+   * files unchanged since a clean check. See compile-cache.ts.
+   */
+  cache?: boolean;
   /** Time limit for loading the project's modules in the sandbox; overrides the config's `load.timeout`. */
   loadTimeoutMs?: number;
 }

@@ -5,6 +5,7 @@ import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
 import { PLAN_FORMAT_VERSION, type MonitorAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
 import { planWarnings } from "./warnings.js";
+import { notificationPreviews } from "./notification-preview.js";
 
 export interface PlanInput {
   base: Manifest | null;
@@ -96,5 +97,6 @@ export function diffPlan(input: PlanInput, baseResources: RegisteredResource[], 
     resources,
     config,
     warnings,
+    notifications: notificationPreviews(input.base, input.target, monitors),
   };
 }

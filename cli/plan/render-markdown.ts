@@ -1,5 +1,6 @@
 import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
+import { notificationMarkdownBlock } from "./render-notifications.js";
 import type { Plan } from "./types.js";
 
 /** Marks the pull-request comment so CI updates it instead of adding another. */
@@ -88,7 +89,7 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
   ];
   // Room for the sections: the limit less the head, the tail, the longest possible note and the
   // per-section wrapping (its own lines and an "... more" line).
-  const fixed = size(head) + size(tail) + size(note(Number.MAX_SAFE_INTEGER)) + sections.length * 200;
+  const fixed = size(head) + size(tail) + size(note(Number.MAX_SAFE_INTEGER)) + (sections.length + 1) * 200;
   let room = limit - fixed;
   let omitted = 0;
   const body: string[] = [];
@@ -105,6 +106,23 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
     if (left > 0) kept.push(`  … ${left} more ${section.noun}: see ${fence(fullPlan)}`);
     omitted += left;
     body.push(...folded(`${section.title} (${section.entries.length})`, kept));
+  }
+  // The notification preview takes what room the diff left: the diff is what the plan is for.
+  const previews = plan.notifications ?? [];
+  if (previews.length > 0) {
+    const kept: string[] = [];
+    let left = 0;
+    for (const preview of previews) {
+      const lines = notificationMarkdownBlock(preview);
+      if (left === 0 && size(lines) <= room) {
+        kept.push(...lines);
+        room -= size(lines);
+      } else left++;
+    }
+    if (left > 0) kept.push(`… ${left} more monitor(s): see the \`notifications\` of ${fence(fullPlan)}`, "");
+    omitted += left;
+    const n = previews.length;
+    body.push(`<details><summary>Notifications on trigger (${n} monitor${n === 1 ? "" : "s"})</summary>`, "", ...kept, "</details>", "");
   }
   const out = [...head, ...(omitted > 0 ? note(omitted) : []), ...body, ...tail];
   return out.join("\n") + "\n";

@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
+import { notificationTextLines } from "./render-notifications.js";
 import type { MonitorAction, Plan, ResourceAction } from "./types.js";
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -36,6 +37,10 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
     lines.push(c.bold("Runtime config:"));
     for (const e of plan.config) lines.push(...entry(c, e.action, entrySymbol[e.action], `${e.kind} ${e.id}`, propertyDetails(e.action, e.changes)));
     lines.push("");
+  }
+  const previews = plan.notifications ?? [];
+  if (previews.length > 0) {
+    lines.push(c.bold("Notifications on trigger (full messages: --format markdown or json):"), ...notificationTextLines(previews), "");
   }
   lines.push(`Plan token: ${plan.planToken}`);
   return lines.join("\n") + "\n";

@@ -1,3 +1,5 @@
+import type { NotificationPreview } from "./notification-preview.js";
+
 /**
  * The plan: what `wk plan` prints and `--format json` emits. The JSON shape is documented in
  * docs/plan-and-deploy.md; `formatVersion` changes when a field is renamed or removed.
@@ -107,4 +109,6 @@ export interface Plan {
   resources: ResourceChange[];
   config: ConfigChange[];
   warnings: PlanWarning[];
+  /** What each added or changed monitor would send on trigger, per destination (secrets as placeholders). */
+  notifications: NotificationPreview[];
 }

@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { MonitorCode, CheckResult } from "../../sdk/result.js";
 import type { Awaitable } from "../awaitable.js";
 import type { CheckErrorReason } from "./check-error.js";
+import type { CertificateInfo } from "./http/tls-expiry.js";
 
 /** What the runtime records from the outside world for event-driven checks. */
 export interface UptimeReport {
@@ -44,6 +45,13 @@ export interface CheckContext {
   dispatcher?: Dispatcher;
   /** How long an emergency press keeps a manual check failing unless resolved first; default 1 h. */
   emergencyHoldMs?: number;
+  /**
+   * Reads elapsed time in ms for latencies (performance.now when unset). `wk test --unit` passes a
+   * simulated one, so a step's latency is judged by the same expectations as a real one.
+   */
+  stopwatch?: () => number;
+  /** Reads the target's TLS certificate (a second connection when unset); simulated by `wk test --unit`. */
+  peerCertificate?: (url: URL, signal: AbortSignal) => Promise<CertificateInfo | null>;
 }
 
 /**

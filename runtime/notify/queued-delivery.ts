@@ -10,9 +10,13 @@ import { Dispatcher } from "./dispatcher.js";
 import { buildDispatchPipeline, buildSendPipeline } from "./pipeline-builder.js";
 import type { RateGate } from "./rate-limiter.js";
 import { sendDelivery } from "./send-delivery.js";
+import { DEFAULT_DELIVERY_SETTINGS } from "./settings.js";
 
 /** The BullMQ queue's name; with the prefix its keys are `${prefix}:deliveries:*`. */
 export const DELIVERY_QUEUE = "deliveries";
+
+/** A send's lease beyond its own timeout: the time to record its outcome after the vendor answered. */
+const LEASE_MARGIN_MS = 30_000;
 
 /** Retrying stops when the retry stage gives up (24 h by default), not after a count. */
 const UNBOUNDED_ATTEMPTS = 1_000_000;
@@ -33,8 +37,16 @@ export interface QueuedDeliveryOptions extends SendTuning {
   concurrency?: number;
   /** Of those, at most this many to one destination, so a slow vendor holds only its own slots. Default 4. */
   maxPerDestination?: number;
-  /** How long a started send belongs to this replica; after a crash another replica sends it then. Default 5 min. */
+  /**
+   * How long a started send belongs to this replica; after a crash another replica sends it then.
+   * Default: the send's own timeout (SMTP's for email, the HTTP timeout otherwise) plus 30 s, so a
+   * live replica's send always ends first and a dead one's is resent within about a minute.
+   */
   leaseMs?: number;
+  /** BullMQ lock of a running job, renewed at half of it while the replica lives. Default 10 s. */
+  lockMs?: number;
+  /** How often this replica looks for jobs whose replica died (BullMQ's stalled check). Default 5 s. */
+  stalledIntervalMs?: number;
   /** How often this replica looks for due lane heads that have no job (a replica died between two writes). Default 5 s. */
   sweepMs?: number;
   /** A head counts as jobless once it has been due this long. Default 10 s. */
@@ -78,7 +90,12 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
   const lanes = options.lanes;
   const sendPipeline = buildSendPipeline(parts);
   const maxPerDestination = options.maxPerDestination ?? 4;
-  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const leaseOf = (destinationId: string): number => {
+    if (options.leaseMs !== undefined) return options.leaseMs;
+    const destination = parts.destinations.get(destinationId);
+    const email = destination?.kind === "channel" && destination.channel.kind === "email";
+    return (email ? (options.settings?.smtpTimeoutMs ?? DEFAULT_DELIVERY_SETTINGS.smtpTimeoutMs) : parts.sendTimeoutMs) + LEASE_MARGIN_MS;
+  };
   const sweepGraceMs = options.sweepGraceMs ?? 10_000;
   const connect = () => {
     const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
@@ -143,7 +160,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     if (notBefore > now) return delay(job, token, notBefore);
     const destination = state.row.destination;
     if ((sending.get(destination) ?? 0) >= maxPerDestination) return delay(job, token, now + 100);
-    const won = await store.claim([id], now, leaseMs);
+    const won = await store.claim([id], now, leaseOf(destination));
     if (won.length === 0) return delay(job, token, now + 1_000);
     sending.set(destination, (sending.get(destination) ?? 0) + 1);
     let result;
@@ -174,6 +191,8 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     autorun: false,
     // A job whose replica died is run again elsewhere; the store's claim keeps it from being sent twice.
     maxStalledCount: 1_000,
+    lockDuration: options.lockMs ?? 10_000,
+    stalledInterval: options.stalledIntervalMs ?? 5_000,
     settings: { backoffStrategy: (_attempts, _type, error) => (error instanceof RetryLater ? Math.max(0, error.at - clock()) : 5_000) },
   });
   worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));

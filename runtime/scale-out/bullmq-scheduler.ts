@@ -30,6 +30,8 @@ export interface ScaleOutOptions {
 const MIN_LOCK_MS = 5_000;
 /** How long past a check's deadline a quorum tick waits for the other locations' reports. */
 const QUORUM_GRACE_MS = 5_000;
+/** How long one replica's evaluation of a quorum tick may take before another may do it instead. */
+const QUORUM_LEASE_MS = 30_000;
 
 /**
  * The scale-out scheduler: BullMQ job schedulers (one per monitor and location) produce one job
@@ -223,6 +225,7 @@ class BullmqScheduler implements TickScheduler {
         this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them");
         await this.reconcile();
       }
+      if (!this.closing) await this.sweepQuorumTicks();
     } catch (error) {
       this.noteError(error);
     }
@@ -277,30 +280,47 @@ class BullmqScheduler implements TickScheduler {
 
   /**
    * One location's share of a quorum tick: check, report the outcome under the tick's key; the
-   * report that completes the set evaluates it, and the first report arms a deadline that evaluates
-   * with whatever arrived (a location whose replicas are down or slow counts as not failing).
+   * report that completes the set evaluates it. Every report files the tick under a deadline in
+   * Redis: this replica's timer evaluates it then with whatever arrived (a location whose replicas
+   * are down or slow counts as not failing), and so does every replica's heartbeat sweep, so a
+   * replica that dies before its deadline or in the middle of an evaluation loses no tick.
    */
   private async runAtLocation(monitorId: string, scheduledAt: number, location: string): Promise<void> {
     const monitor = this.d.manifest.monitors.find((m) => m.id === monitorId)!;
     const expected = locationsOf(monitor).length;
     const outcome = await this.d.check(monitorId, scheduledAt);
-    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected);
+    const wait = deadlineOf(monitor) + QUORUM_GRACE_MS;
+    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected, this.d.clock.now() + wait, QUORUM_LEASE_MS);
     if (verdict.kind === "evaluate") {
       await this.d.evaluateLocations(monitorId, scheduledAt, verdict.outcomes);
+      await this.reports.finish(monitorId, scheduledAt);
       return;
     }
-    if (verdict.kind !== "first") return;
     const timer = setTimeout(() => {
       this.deadlines.delete(timer);
-      void (async () => {
-        const outcomes = await this.reports.claim(monitorId, scheduledAt);
-        if (!outcomes) return;
-        const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
-        this.d.logger.warn({ monitorId, scheduledAt: new Date(scheduledAt).toISOString(), missing }, "quorum tick evaluated at its deadline without every location's report");
-        await this.d.evaluateLocations(monitorId, scheduledAt, outcomes);
-      })().catch((error: unknown) => this.noteError(error));
-    }, deadlineOf(monitor) + QUORUM_GRACE_MS);
+      this.evaluateAtDeadline(monitor, scheduledAt).catch((error: unknown) => this.noteError(error));
+    }, wait);
     this.deadlines.add(timer);
+  }
+
+  /** A quorum tick past its deadline: evaluated with the reports so far, unless done or under way elsewhere. */
+  private async evaluateAtDeadline(monitor: MonitorSpec, scheduledAt: number): Promise<void> {
+    const outcomes = await this.reports.claim(monitor.id, scheduledAt, this.d.clock.now(), QUORUM_LEASE_MS);
+    if (!outcomes) return;
+    const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
+    if (missing.length > 0) this.d.logger.warn({ monitorId: monitor.id, scheduledAt: new Date(scheduledAt).toISOString(), missing }, "quorum tick evaluated at its deadline without every location's report");
+    await this.d.evaluateLocations(monitor.id, scheduledAt, outcomes);
+    await this.reports.finish(monitor.id, scheduledAt);
+  }
+
+  /** Every heartbeat: quorum ticks past their deadline whose replica died (this manifest's monitors only). */
+  private async sweepQuorumTicks(): Promise<void> {
+    for (const tick of await this.reports.due(this.d.clock.now())) {
+      const monitor = this.d.manifest.monitors.find((m) => m.id === tick.monitorId);
+      // Another manifest's monitor: its replicas sweep it (or it is forgotten with the reports' TTL).
+      if (!monitor || locationsOf(monitor).length === 0) continue;
+      await this.evaluateAtDeadline(monitor, tick.scheduledAt);
+    }
   }
 
   /**

@@ -10,6 +10,8 @@ export interface ProjectConfig {
   monitors?: string[];
   /** Globs of modules that hold users, teams, schedules, escalation policies, services. */
   policies?: string[];
+  /** Globs of monitor unit test modules run by `wk test --unit` (default `**\/*.wktest.ts`). */
+  tests?: string[];
   /** Names of every secret the project may reference; values are never in the repo. */
   secrets?: string[];
   defaults?: {

@@ -64,9 +64,10 @@ export interface MonitorProps {
   quorum?: number;
 }
 
-export type Monitor = Construct<"monitor"> & MonitorProps;
+/** A monitor; `C` keeps its check's kind, so a `monitorTest` can type its steps by it. */
+export type Monitor<C extends Check = Check> = Construct<"monitor"> & MonitorProps & { check: C };
 
 /** Declares a monitor: what to check, when, what counts as broken, and who is told. */
-export function monitor(props: MonitorProps): Monitor {
+export function monitor<C extends Check>(props: MonitorProps & { check: C }): Monitor<C> {
   return define({ kind: "monitor", ...props });
 }

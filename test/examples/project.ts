@@ -19,7 +19,8 @@ export interface LoadedProject {
 
 function modulesUnder(folder: string): string[] {
   return readdirSync(path.join(ROOT, folder), { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".ts"))
+    // Unit test modules (`*.wktest.ts`) sit beside the monitors but are not loaded as modules.
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".wktest.ts"))
     .map((f) => path.join(folder, f).split(path.sep).join("/"))
     .sort();
 }

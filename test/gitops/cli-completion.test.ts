@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../cli/errors.js";
 import { ensureBuild, ROOT, wk } from "./cli-process.js";
 
-const COMMANDS = ["validate", "compile", "init", "run", "test", "plan", "deploy", "dev", "completion", "simulate", "oncall"];
+const COMMANDS = ["validate", "compile", "init", "run", "test", "plan", "deploy", "dev", "import", "completion", "simulate", "oncall"];
 const PLAN_OPTIONS = ["--project", "--base", "--base-manifest", "--base-stack", "--out", "--format", "--detailed-exitcode", "--help"];
 
 function has(shell: string): boolean {

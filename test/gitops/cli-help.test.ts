@@ -44,6 +44,7 @@ const READS: Record<string, string[]> = {
     "WK_LOAD_TIMEOUT",
   ],
   dev: [],
+  import: [],
   completion: ["SHELL"],
   simulate: ["WK_LOAD_TIMEOUT"],
   oncall: ["WK_LOAD_TIMEOUT"],

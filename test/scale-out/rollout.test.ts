@@ -81,4 +81,26 @@ describe.skipIf(!available)("rollout across manifest versions (separate processe
     expect(v1.map((c) => c.stdout()).join("")).toContain("tick handed to the replicas of the manifest that scheduled it");
     expect(v1.map((c) => c.stdout()).join("")).not.toContain("tick dropped");
   }, 60_000);
+
+  it("keeps the new manifest's schedules when it runs alone, and an old replica restarting does not take them back", async () => {
+    // The first case left the schedules to v2 and stopped every replica; v2 comes back alone.
+    const v2 = await replica("v2", "d");
+    await new Promise((r) => setTimeout(r, 3_000));
+    const aloneFrom = Math.ceil(Date.now() / 1000) * 1000;
+    await new Promise((r) => setTimeout(r, 5_000));
+    // An old replica restarts mid-rollout: it runs what it agrees on, and schedules nothing back.
+    const old = await replica("v1", "e");
+    await new Promise((r) => setTimeout(r, 6_000));
+    const end = Date.now();
+    for (const child of [v2, old]) child.proc.kill("SIGTERM");
+    await Promise.all([v2, old].map((c) => c.exited));
+
+    const last = Math.floor((end - 1_500) / 1000) * 1000;
+    for (const id of ["kept", "changed", "added"]) {
+      const seen = ticks(id, aloneFrom, last);
+      expect({ id, count: seen.length, repeats: seen.filter(([, n]) => n > 1) }).toEqual({ id, count: (last - aloneFrom) / 1000 + 1, repeats: [] });
+    }
+    expect(ticks("dropped", aloneFrom, end)).toEqual([]);
+    expect(old.stdout()).toContain("a newer manifest owns the schedules");
+  }, 60_000);
 });

@@ -28,10 +28,11 @@ export async function runHttpWindowCheck(spec: CheckSpecOf<"httpWindow">, ctx: C
   const body = spec.body === null ? null : fillTemplate(spec.body, window, spec.timeFormat, false);
   const where = redactUrl(url);
   const limit = deadline(ctx.signal, durationMs(spec.timeout), `${spec.method} ${where}`);
-  const started = performance.now();
+  const stopwatch = ctx.stopwatch ?? (() => performance.now());
+  const started = stopwatch();
   try {
     const res = await sendRequest({ url, method: spec.method, headers, body, followRedirects: true, signal: limit.signal, dispatcher: ctx.dispatcher }, true);
-    const elapsed = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = Math.round((stopwatch() - started) * 10) / 10;
     const details: Record<string, unknown> = {
       url: where,
       status: res.status,

@@ -27,7 +27,8 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
     throw new CheckError("config", `tlsExpiryWithin needs an https URL, got ${where}`);
   }
   const readBody = spec.method !== "HEAD" && (spec.expect.json.length > 0 || spec.expect.bodyContains !== null);
-  const started = performance.now();
+  const stopwatch = ctx.stopwatch ?? (() => performance.now());
+  const started = stopwatch();
   try {
     const res = await sendRequest(
       {
@@ -41,8 +42,8 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
       },
       readBody,
     );
-    const latencyMs = performance.now() - started;
-    const cert: CertificateInfo | null = wantsTls ? await readPeerCertificate(new URL(spec.url), limit.signal) : null;
+    const latencyMs = stopwatch() - started;
+    const cert: CertificateInfo | null = wantsTls ? await (ctx.peerCertificate ?? readPeerCertificate)(new URL(spec.url), limit.signal) : null;
     const failures = unmetExpectations(spec.expect, res, latencyMs, cert, ctx.now, secrets.values());
     const rounded = Math.round(latencyMs * 10) / 10;
     return [

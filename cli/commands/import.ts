@@ -1,0 +1,118 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { nearIds } from "../near-ids.js";
+import { EXIT, UserError, type ExitStatus } from "../errors.js";
+import { findMonitors, findServices, importSpecifier } from "../import/find-service.js";
+import { generateModule, ownership } from "../import/generate-module.js";
+import { parseRulesFile } from "../import/prometheus-rules.js";
+import { draftModules } from "../import/rule-to-monitor.js";
+
+/** Prometheus listens here unless told otherwise; `--server` names the real one. */
+export const DEFAULT_SERVER = "http://localhost:9090";
+
+/**
+ * `wk import prometheus RULES.yml --service ID`: one typed monitor module per rule group. Every
+ * module is written, or none: a file in the way that the import did not write (or that was edited
+ * since) stops the whole import unless `--force`.
+ */
+export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
+  const projectDir = path.resolve(String(args["project"] ?? "."));
+  const rulesArg = String(args["rules"]);
+  const rulesPath = path.resolve(rulesArg);
+  const outDir = path.resolve(projectDir, String(args["out"] ?? "monitors/imported"));
+  const serviceId = String(args["service"]);
+  const serverGiven = typeof args["server"] === "string";
+  const server = serverGiven ? String(args["server"]) : DEFAULT_SERVER;
+  const force = args["force"] === true;
+
+  if (!existsSync(path.join(projectDir, "watchkeeper.config.ts"))) {
+    throw new UserError(`no watchkeeper.config.ts in ${projectDir}`, EXIT.findings, "run the import in a Watchkeeper project, or pass --project DIR");
+  }
+  if (serverGiven) {
+    try {
+      const url = new URL(server);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+    } catch {
+      throw new UserError(`--server ${JSON.stringify(server)} is not an http(s) URL`, EXIT.usage, "give the Prometheus server's base URL, such as http://prometheus.monitoring:9090");
+    }
+  }
+  let text: string;
+  try {
+    text = await readFile(rulesPath, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(`cannot read the rules file ${rulesArg}: ${code === "ENOENT" ? "no such file" : (code ?? String(error))}`, EXIT.findings);
+  }
+  const shown = rulesArg;
+  const parsed = parseRulesFile(text);
+  if (!parsed.ok) {
+    for (const p of parsed.problems) process.stderr.write(`${shown}:${p.at.line}:${p.at.column}: error: ${p.message}\n`);
+    throw new UserError(
+      `${shown} is not a valid Prometheus rules file (${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}); nothing was written`,
+      EXIT.findings,
+      "fix the file (`promtool check rules` says the same), then import again",
+    );
+  }
+
+  const services = await findServices(projectDir);
+  const service = services.find((s) => s.id === serviceId);
+  if (!service) {
+    const near = nearIds(serviceId, services.map((s) => s.id));
+    throw new UserError(
+      `unknown service "${serviceId}": no exported service({ id: "${serviceId}" }) in ${projectDir}`,
+      EXIT.findings,
+      near.length > 0 ? `did you mean ${near.map((n) => `"${n}"`).join(", ")}?` : services.length > 0 ? `services: ${services.map((s) => s.id).join(", ")}` : "declare the service in policies/ first (service({ id, name, escalationPolicy }))",
+    );
+  }
+
+  // Named from the project when it is inside it; by its name alone otherwise, so the header does not
+  // depend on where the file happened to be on this machine.
+  const relative = path.relative(projectDir, rulesPath);
+  const rulesFile = relative.startsWith("..") || path.isAbsolute(relative) ? path.basename(rulesPath) : relative.split(path.sep).join("/");
+  const drafts = draftModules(parsed.groups, service.exportName);
+  const serviceImport = { exportName: service.exportName, specifier: importSpecifier(outDir, service.file) };
+  const planned = drafts.map((draft) => ({ draft, file: path.join(outDir, draft.file), text: generateModule({ draft, service: serviceImport, server, rulesFile }) }));
+
+  // An id another module already has would make the project fail `wk validate` (unique-ids).
+  const ours = new Set(planned.map((p) => p.file));
+  const existing = new Map((await findMonitors(projectDir)).filter((m) => !ours.has(m.file)).map((m) => [m.id, m]));
+  const clashes = drafts.flatMap((d) => d.monitors.filter((m) => existing.has(m.id)).map((m) => `"${m.id}" (${m.name}, ${shown}:${m.at.line}) is already a monitor in ${path.relative(projectDir, existing.get(m.id)!.file)}`));
+  if (clashes.length > 0) {
+    throw new UserError(`monitor id ${clashes.join("; ")}; nothing was written`, EXIT.findings, "remove or rename the existing monitor (previousIds keeps its alerts), or import into a project without it");
+  }
+
+  // Decide for every file before writing any, so a refusal leaves the folder as it was.
+  const refused: string[] = [];
+  const states = await Promise.all(
+    planned.map(async (p) => {
+      const existing = await readFile(p.file, "utf8").catch(() => null);
+      if (existing === null) return "new" as const;
+      if (existing === p.text) return "unchanged" as const;
+      const owner = ownership(existing);
+      if (owner !== "generated" && !force) refused.push(`${path.relative(projectDir, p.file)} (${owner === "edited" ? "edited since it was imported" : "not written by wk import"})`);
+      return "updated" as const;
+    }),
+  );
+  if (refused.length > 0) {
+    throw new UserError(`refusing to overwrite ${refused.join(", ")}; nothing was written`, EXIT.findings, "move the file away, choose another --out, or pass --force to overwrite");
+  }
+
+  for (const d of drafts) {
+    for (const n of [...d.notes, ...d.monitors.flatMap((m) => m.notes)].sort((a, b) => a.at.line - b.at.line)) {
+      process.stderr.write(`${shown}:${n.at.line}:${n.at.column}: warning: ${n.message}\n`);
+    }
+  }
+  if (!serverGiven) process.stderr.write(`note: no --server given: the checks query ${DEFAULT_SERVER} (the prometheusServer constant in each module)\n`);
+  await mkdir(outDir, { recursive: true });
+  let count = 0;
+  for (const [i, p] of planned.entries()) {
+    const state = states[i]!;
+    if (state !== "unchanged") await writeFile(p.file, p.text);
+    count += p.draft.monitors.length;
+    const n = p.draft.monitors.length;
+    process.stdout.write(`${state === "unchanged" ? "unchanged" : state === "new" ? "wrote" : "updated"} ${path.relative(projectDir, p.file)}: ${n} monitor${n === 1 ? "" : "s"} from group "${p.draft.group}"\n`);
+  }
+  process.stdout.write(`${count} monitor${count === 1 ? "" : "s"} paging service ${service.id}; run \`wk validate\` to check them\n`);
+  return EXIT.ok;
+}

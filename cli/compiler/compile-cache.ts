@@ -1,0 +1,127 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+
+/**
+ * The compiler's cache, keyed by content: what a compile learned about inputs it has seen, so
+ * that a warm `wk validate` skips the work those inputs need. Every entry is sealed with an HMAC
+ * whose key lives in the user's own cache folder, outside the project: an entry edited by hand,
+ * copied from another machine or restored from a shared CI cache fails the check and is ignored,
+ * so a cache cannot be made to say "clean" about code nobody checked. Entries also name the
+ * exact content they were made from (see typecheck-cache.ts), which is checked against the disk.
+ *
+ * Where: PROJECT/node_modules/.cache/watchkeeper when the project has node_modules (the usual
+ * place; deleting node_modules clears it), else ~/.cache/watchkeeper/projects/<hash of the path>
+ * ($XDG_CACHE_HOME is honoured). WK_CACHE_DIR names the folder instead; WK_CACHE=off turns the
+ * cache off. Any failure to read or write it only costs speed.
+ */
+export interface CompileCache {
+  readonly dir: string;
+  /** The value stored under `name` for exactly `key`, or null (missing, other key, tampered). */
+  read<T>(name: string, key: string): T | null;
+  write(name: string, key: string, value: unknown): void;
+}
+
+/** How many per-project folders the user cache keeps (tests and temp checkouts make many). */
+const KEEP_PROJECTS = 100;
+
+export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
+  if (env["WK_CACHE"] === "off" || env["WK_CACHE"] === "0") return null;
+  try {
+    const userRoot = path.join(env["XDG_CACHE_HOME"] || path.join(homedir(), ".cache"), "watchkeeper");
+    const secret = macKey(userRoot);
+    const dir = env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : projectCacheDir(projectDir, userRoot);
+    mkdirSync(dir, { recursive: true });
+    return sealedCache(dir, secret);
+  } catch {
+    return null;
+  }
+}
+
+function projectCacheDir(projectDir: string, userRoot: string): string {
+  const modules = path.join(projectDir, "node_modules");
+  if (existsSync(modules)) return path.join(modules, ".cache", "watchkeeper");
+  const projects = path.join(userRoot, "projects");
+  const dir = path.join(projects, sha256(path.resolve(projectDir)).slice(0, 16));
+  if (!existsSync(dir)) prune(projects);
+  return dir;
+}
+
+/** Drops the least recently used project folders beyond KEEP_PROJECTS. */
+function prune(projects: string): void {
+  if (!existsSync(projects)) return;
+  const folders = readdirSync(projects).map((name) => {
+    const full = path.join(projects, name);
+    return { full, used: statSync(full).mtimeMs };
+  });
+  folders.sort((a, b) => b.used - a.used);
+  for (const old of folders.slice(KEEP_PROJECTS - 1)) rmSync(old.full, { recursive: true, force: true });
+}
+
+/** The user's HMAC key: 32 random bytes made on first use, readable by the user only. */
+function macKey(userRoot: string): Buffer {
+  const file = path.join(userRoot, "cache-key");
+  if (!existsSync(file)) {
+    mkdirSync(userRoot, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+  const key = Buffer.from(readFileSync(file, "utf8").trim(), "hex");
+  if (key.length < 32) throw new Error("the cache key is unreadable");
+  return key;
+}
+
+function sealedCache(dir: string, secret: Buffer): CompileCache {
+  const mac = (name: string, key: string, body: string) => createHmac("sha256", secret).update(`${name}\0${key}\0${body}`).digest();
+  const file = (name: string) => path.join(dir, `${name}.json`);
+  return {
+    dir,
+    read<T>(name: string, key: string): T | null {
+      try {
+        const entry = JSON.parse(readFileSync(file(name), "utf8")) as { key?: unknown; mac?: unknown; body?: unknown };
+        if (entry.key !== key || typeof entry.mac !== "string" || typeof entry.body !== "string") return null;
+        const expected = mac(name, key, entry.body);
+        const given = Buffer.from(entry.mac, "hex");
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+        return JSON.parse(entry.body) as T;
+      } catch {
+        return null;
+      }
+    },
+    write(name, key, value) {
+      try {
+        const body = JSON.stringify(value);
+        const temp = `${file(name)}.${process.pid}.${randomBytes(4).toString("hex")}`;
+        writeFileSync(temp, JSON.stringify({ key, mac: mac(name, key, body).toString("hex"), body }));
+        renameSync(temp, file(name));
+      } catch {
+        // A cache that cannot be written only costs the next run its speed.
+      }
+    },
+  };
+}
+
+/** Names, sizes and times of every file under `dir`: the SDK a project is checked against. */
+export function treeFingerprint(dir: string): string {
+  const parts: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) {
+        const s = statSync(full);
+        parts.push(`${full}:${s.size}:${s.mtimeMs}`);
+      }
+    }
+  };
+  walk(dir);
+  return sha256(parts.sort().join("\n"));
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash("sha256").update(text).digest("hex");
+}

@@ -1,0 +1,247 @@
+import { ID_MAX } from "../../sdk/manifest/schema.js";
+import { asTemplate, asTemplateLiteral, formatsUsed, needsFunction, translateTemplate, type ValueFormat } from "./go-template.js";
+import { promDurationMs, type AlertingRule, type Located, type Position, type RuleGroup } from "./prometheus-rules.js";
+
+/**
+ * Prometheus rule groups mapped onto monitors, as plain drafts the module writer prints. Whatever
+ * has no equivalent becomes a note: a `// wk import:` comment in the module and a warning on
+ * stderr, so nothing is lost silently.
+ */
+
+export type ImportSeverity = "critical" | "error" | "warning" | "info";
+
+/** Something the import could not carry over as it was; `at` is in the rules file. */
+export interface ImportNote {
+  at: Position;
+  message: string;
+}
+
+export type SummaryDraft = { kind: "template"; text: string } | { kind: "function"; body: string; formats: ValueFormat[] };
+
+export interface MonitorDraft {
+  id: string;
+  /** The exported constant's name. */
+  variable: string;
+  /** The alert's name as Prometheus knows it. */
+  name: string;
+  at: Position;
+  every: string;
+  query: string;
+  for: string | null;
+  keepFiringFor: string | null;
+  severity: ImportSeverity | null;
+  labels: Record<string, string>;
+  summary: SummaryDraft | null;
+  description: string | null;
+  runbook: string | null;
+  notes: ImportNote[];
+}
+
+export interface ModuleDraft {
+  group: string;
+  /** File name inside the output folder, e.g. `checkout.ts`. */
+  file: string;
+  at: Position;
+  /** Notes about the group as a whole (interval, limit, query_offset, recording rules). */
+  notes: ImportNote[];
+  monitors: MonitorDraft[];
+}
+
+/** Prometheus's default `evaluation_interval`, used when a group sets no `interval`. */
+export const DEFAULT_INTERVAL = "1m";
+
+/** Names a module's own bindings use; an exported monitor must not take one. */
+const RESERVED_BINDINGS = new Set(["check", "monitor", "prometheusServer", "humanize", "humanize1024", "humanizePercentage", "humanizeDuration"]);
+const JS_RESERVED = new Set(
+  "break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await".split(" "),
+);
+
+/** Maps every group; ids are unique across the whole file, modules' file names too. */
+export function draftModules(groups: readonly RuleGroup[], serviceBinding: string): ModuleDraft[] {
+  const ids = new UniqueNames("kebab");
+  const files = new UniqueNames("kebab");
+  return groups.map((group) => {
+    const notes: ImportNote[] = [];
+    const every = group.interval ? ourDuration(group.interval.value) : DEFAULT_INTERVAL;
+    if (!group.interval && group.rules.some((r) => r.kind === "alert")) notes.push({ at: group.at, message: `group "${group.name.value}" sets no interval: its monitors run every ${DEFAULT_INTERVAL}, Prometheus's default evaluation_interval` });
+    if (group.limit && group.limit.value > 0) {
+      notes.push(note(group.limit, `limit: ${group.limit.value} is not imported: a Watchkeeper monitor raises one alert per returned series, without a cap`));
+    }
+    if (group.queryOffset && promDurationMs(group.queryOffset.value) !== 0) {
+      notes.push(note(group.queryOffset, `query_offset: ${group.queryOffset.value} is not imported: Watchkeeper queries at the tick's time (add \`offset ${group.queryOffset.value}\` to a query to look back)`));
+    }
+    const monitors: MonitorDraft[] = [];
+    const variables = new UniqueNames("camel", [...RESERVED_BINDINGS, serviceBinding]);
+    for (const rule of group.rules) {
+      if (rule.kind === "record") {
+        notes.push(note(rule.record, `recording rule ${rule.record.value} is not imported (Watchkeeper runs alerting checks; keep it in Prometheus): expr ${JSON.stringify(rule.expr.value)}`));
+        continue;
+      }
+      const id = ids.take(kebab(rule.alert.value), severityOf(rule, group).severity ?? "");
+      monitors.push(draftMonitor(rule, group, id, variables.take(camel(id), "monitor"), every));
+    }
+    return { group: group.name.value, file: `${files.take(kebab(group.name.value), "")}.ts`, at: group.at, notes, monitors };
+  });
+}
+
+function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable: string, every: string): MonitorDraft {
+  const notes: ImportNote[] = [];
+  const labels: Record<string, string> = {};
+  const merged = new Map([...group.labels, ...rule.labels]);
+  const { severity, note: severityNote } = severityOf(rule, group);
+  if (severityNote) notes.push(severityNote);
+  for (const [name, value] of [...merged].sort(([a], [b]) => a.localeCompare(b))) {
+    if (name === "severity") continue;
+    if (value.value.includes("{{")) {
+      notes.push(note(value, `label ${name}: ${JSON.stringify(value.value)} is not imported: Watchkeeper labels are fixed values, not templates`));
+      continue;
+    }
+    labels[name] = value.value;
+  }
+  const annotations = rule.annotations;
+  const summarySource = annotations.get("summary") ?? annotations.get("message") ?? null;
+  const summary = summarySource ? summaryDraft(summarySource, annotations.has("summary") ? "summary" : "message", notes) : null;
+  const description = annotations.get("description") ? textDraft(annotations.get("description")!, "description", notes) : null;
+  const runbook = annotations.get("runbook_url") ? textDraft(annotations.get("runbook_url")!, "runbook_url", notes) : null;
+  if (runbook !== null && /\{\{/.test(runbook)) {
+    notes.push(note(annotations.get("runbook_url")!, "runbook_url uses labels or the value: Watchkeeper sends the runbook as written, so its placeholders stay unfilled"));
+  }
+  for (const [name, value] of annotations) {
+    if (name === "summary" || name === "description" || name === "runbook_url" || (name === "message" && !annotations.has("summary"))) continue;
+    notes.push(note(value, `annotation ${name}: ${JSON.stringify(value.value)} is not imported: monitors carry a summary, a description and a runbook only`));
+  }
+  const forMs = rule.for ? promDurationMs(rule.for.value)! : 0;
+  const keepMs = rule.keepFiringFor ? promDurationMs(rule.keepFiringFor.value)! : 0;
+  return {
+    id,
+    variable,
+    name: rule.alert.value,
+    at: rule.at,
+    every,
+    query: rule.expr.value.trim(),
+    for: forMs > 0 ? ourDuration(rule.for!.value) : null,
+    keepFiringFor: keepMs > 0 ? ourDuration(rule.keepFiringFor!.value) : null,
+    severity,
+    labels,
+    summary,
+    description,
+    runbook,
+    notes,
+  };
+}
+
+/**
+ * Prometheus's conventions for the `severity` label: critical and page page; warning warns; info
+ * informs; error is a Watchkeeper severity of its own. Anything else is a warning, said so.
+ */
+function severityOf(rule: AlertingRule, group: RuleGroup): { severity: ImportSeverity | null; note: ImportNote | null } {
+  const label = rule.labels.get("severity") ?? group.labels.get("severity");
+  if (!label) return { severity: null, note: null };
+  switch (label.value.trim().toLowerCase()) {
+    case "critical":
+    case "page":
+      return { severity: "critical", note: null };
+    case "error":
+      return { severity: "error", note: null };
+    case "warning":
+    case "warn":
+      return { severity: "warning", note: null };
+    case "info":
+      return { severity: "info", note: null };
+    default:
+      return { severity: "warning", note: note(label, `severity ${JSON.stringify(label.value)} is not one Watchkeeper knows (critical, page, error, warning, info): imported as warning`) };
+  }
+}
+
+function summaryDraft(source: Located, annotation: string, notes: ImportNote[]): SummaryDraft | null {
+  const t = translateTemplate(source.value);
+  if (t.controlFlow !== null) {
+    notes.push(note(source, `${annotation} ${JSON.stringify(source.value)} uses ${t.controlFlow}, which has no equivalent: the monitor keeps the default summary (name: message)`));
+    return null;
+  }
+  if (t.dropped.length > 0) notes.push(note(source, `${annotation}: ${t.dropped.join(", ")} left out of ${JSON.stringify(source.value)}: no equivalent in Watchkeeper summaries`));
+  if (needsFunction(t.parts)) return { kind: "function", body: asTemplateLiteral(t.parts), formats: formatsUsed(t.parts) };
+  return { kind: "template", text: asTemplate(t.parts) };
+}
+
+/** Description and runbook: shown as written, so a template is translated to the summary syntax for readers. */
+function textDraft(source: Located, annotation: string, notes: ImportNote[]): string {
+  const t = translateTemplate(source.value);
+  if (t.controlFlow !== null) {
+    notes.push(note(source, `${annotation} uses ${t.controlFlow}, which has no equivalent: kept as written, in Prometheus's template syntax`));
+    return source.value;
+  }
+  if (t.dropped.length > 0) notes.push(note(source, `${annotation}: ${t.dropped.join(", ")} left out of ${JSON.stringify(source.value)}: no equivalent in Watchkeeper`));
+  if (needsFunction(t.parts)) notes.push(note(source, `${annotation}: value formatting (humanize, printf) is not applied outside the summary; shown as {{value}}`));
+  return asTemplate(t.parts);
+}
+
+function note(at: Located<unknown>, message: string): ImportNote {
+  return { at: at.at, message };
+}
+
+/** A Prometheus duration in Watchkeeper's one-unit form: `1h30m` -> `90m`, `1y` -> `365d`. */
+export function ourDuration(prom: string): string {
+  const ms = promDurationMs(prom);
+  if (ms === undefined) throw new Error(`not a duration: ${prom}`);
+  for (const [unit, size] of [["w", 604_800_000], ["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** `KubePodCrashLooping` -> `kube-pod-crash-looping`, `HTTPErrors5xx` -> `http-errors5xx`; at most ID_MAX characters. */
+export function kebab(name: string): string {
+  const words = name
+    // Letters with accents keep their base letter: `ÜberAlert` -> `uber-alert`.
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1-$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return cut(words || "alert", ID_MAX);
+}
+
+function cut(id: string, max: number): string {
+  return id.length <= max ? id : id.slice(0, max).replace(/-+$/, "");
+}
+
+/** `checkout-error-rate` -> `checkoutErrorRate`, safe as a binding name. */
+export function camel(id: string): string {
+  const name = id.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+  if (/^[0-9]/.test(name)) return `alert${name[0]!.toUpperCase()}${name.slice(1)}`;
+  return JS_RESERVED.has(name) ? `${name}Alert` : name;
+}
+
+/**
+ * Hands out unique names in the order asked: the first keeps its name; a later one gets a hint
+ * (the severity: `high-error-rate-critical`) and then a number. Same input, same names.
+ */
+class UniqueNames {
+  private readonly taken = new Set<string>();
+
+  constructor(
+    private readonly style: "kebab" | "camel",
+    reserved: Iterable<string> = [],
+  ) {
+    for (const name of reserved) this.taken.add(name);
+  }
+
+  take(base: string, hint: string): string {
+    const suffixed = (s: string) =>
+      this.style === "kebab" ? `${cut(base, ID_MAX - s.length - 1)}-${s}` : `${base}${s[0]!.toUpperCase()}${s.slice(1)}`;
+    const candidates = [base, ...(hint ? [suffixed(hint)] : [])];
+    for (const c of candidates) if (!this.taken.has(c)) return this.mark(c);
+    for (let n = 2; ; n++) {
+      const c = suffixed(String(n));
+      if (!this.taken.has(c)) return this.mark(c);
+    }
+  }
+
+  private mark(name: string): string {
+    this.taken.add(name);
+    return name;
+  }
+}

@@ -1,0 +1,197 @@
+import type { ChannelSpec, Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { CheckResult, MonitorCode } from "../../sdk/result.js";
+import { alertKey } from "../../runtime/alerts/alert-key.js";
+import type { NotificationIntent } from "../../runtime/alerts/intent.js";
+import { renderSummary } from "../../runtime/evaluate/summary.js";
+import { emailSubject, emailText } from "../../runtime/notify/channels/email/email-notifier.js";
+import { opsgenieCreateBody } from "../../runtime/notify/channels/opsgenie/opsgenie-alert.js";
+import { pagerDutyEvent } from "../../runtime/notify/channels/pagerduty/pagerduty-event.js";
+import { slackMessage } from "../../runtime/notify/channels/slack/slack-notifier.js";
+import { webhookBody } from "../../runtime/notify/channels/webhook/webhook-notifier.js";
+import type { MessageContext } from "../../runtime/notify/types.js";
+import { canonicalJson } from "../../sdk/manifest/index.js";
+import type { MonitorChange } from "./types.js";
+
+/**
+ * What `wk plan` shows for every added or changed monitor: the messages its trigger would send to
+ * each destination, built by the runtime's own payload builders from one sample result. Only the
+ * manifest is read, never a secret: where a vendor request carries one (the routing key), the
+ * preview carries a placeholder naming the secret.
+ */
+
+/** The vendor message kinds a preview shows; `pagerduty` is Events API v2 (a service or a channel). */
+export type PreviewKind = "pagerduty" | "slack" | "email" | "opsgenie" | "webhook";
+
+export interface MessagePreview {
+  /** `service:<id>` or `channel:<id>`, as the runtime's delivery rows name destinations. */
+  destination: string;
+  kind: PreviewKind;
+  /** The message in the base; absent for a new monitor or a destination it did not have. */
+  before?: unknown;
+  /** The message in the target; absent for a destination the monitor no longer has. */
+  after?: unknown;
+  /** Whether before and after differ (always true when one side is absent). */
+  changed: boolean;
+}
+
+export interface NotificationPreview {
+  monitor: string;
+  /** The sample the messages were rendered from: the same on both sides, so only the monitor's change shows. */
+  sample: { value: number | null; labels: Record<string, string>; at: string };
+  /** True when the summary is a function: it runs only in the runtime, so the preview names it instead. */
+  summaryIsCode: boolean;
+  messages: MessagePreview[];
+}
+
+/**
+ * A fixed instant, so that the same change previews the same bytes in every run (the comment is
+ * updated in place, and a moving timestamp would show as a change on every push).
+ */
+export const SAMPLE_AT = Date.UTC(2026, 0, 5, 3, 12, 0);
+
+/** What the plan shows instead of a summary written as a function: the plan never runs project code. */
+export const CODE_SUMMARY_PLACEHOLDER = "(summary function: its text is computed when the alert fires)";
+
+/** Previews for the monitors a plan adds, changes or moves, in the plan's order. */
+export function notificationPreviews(base: Manifest | null, target: Manifest, monitors: readonly MonitorChange[]): NotificationPreview[] {
+  const out: NotificationPreview[] = [];
+  for (const change of monitors) {
+    if (change.action === "remove") continue;
+    const after = target.monitors.find((m) => m.id === change.id);
+    if (!after) continue;
+    const beforeId = change.action === "move" ? (change.from ?? change.id) : change.id;
+    const before = change.action === "add" || !base ? null : (base.monitors.find((m) => m.id === beforeId) ?? null);
+    const sample = sampleResult(after, before);
+    const afterMessages = messagesOf(target, after, sample);
+    const beforeMessages = before && base ? messagesOf(base, { ...before, id: after.id }, sample) : new Map<string, Rendered>();
+    const messages: MessagePreview[] = [];
+    for (const destination of [...new Set([...afterMessages.keys(), ...beforeMessages.keys()])]) {
+      const a = afterMessages.get(destination);
+      const b = beforeMessages.get(destination);
+      const changed = a === undefined || b === undefined || a.kind !== b.kind || canonicalJson(a.message, 0) !== canonicalJson(b.message, 0);
+      messages.push({
+        destination,
+        kind: (a ?? b)!.kind,
+        ...(b && changed ? { before: b.message } : {}),
+        ...(a ? { after: a.message } : {}),
+        changed,
+      });
+    }
+    out.push({
+      monitor: change.id,
+      sample: { value: sample.value, labels: sample.labels, at: new Date(SAMPLE_AT).toISOString() },
+      summaryIsCode: after.code.summary,
+      messages,
+    });
+  }
+  return out;
+}
+
+/**
+ * One result that fires the monitor: a value on the failing side of its threshold (or 1), and a
+ * value for every label its summary template names, so the rendered text shows where each goes.
+ */
+export function sampleResult(monitor: MonitorSpec, before: MonitorSpec | null): CheckResult {
+  const labels: Record<string, string> = {};
+  for (const m of [monitor, before]) {
+    if (!m) continue;
+    for (const match of m.summary.matchAll(/\{\{\s*labels\.([\w.-]+)\s*\}\}/g)) {
+      const name = match[1]!;
+      if (!(name in m.labels)) labels[name] = `<${name}>`;
+    }
+  }
+  const value = sampleValue(monitor);
+  return { ok: false, value, message: "sample result for the plan's notification preview", labels, details: {}, durationMs: 0 };
+}
+
+function sampleValue(monitor: MonitorSpec): number | null {
+  const t = monitor.threshold;
+  if (!t) return monitor.check.kind === "heartbeat" || monitor.check.kind === "manual" || monitor.check.kind === "webhook" ? null : 1;
+  switch (t.op) {
+    case ">":
+      return t.value > 0 ? t.value * 2 : t.value + 1;
+    case ">=":
+    case "==":
+      return t.value;
+    case "<":
+      return t.value > 0 ? t.value / 2 : t.value - 1;
+    case "<=":
+      return t.value;
+    case "!=":
+      return t.value + 1;
+  }
+}
+
+interface Rendered {
+  kind: PreviewKind;
+  message: unknown;
+}
+
+/** Every trigger message of one monitor in one manifest, by destination id (the route stage's fan-out). */
+function messagesOf(manifest: Manifest, monitor: MonitorSpec, sample: CheckResult): Map<string, Rendered> {
+  const intent = triggerIntent(monitor, sample);
+  const message: MessageContext = { manifest, monitor };
+  const out = new Map<string, Rendered>();
+  if (monitor.service !== null) {
+    const service = manifest.services.find((s) => s.id === monitor.service);
+    // A service without a routing-key secret uses the key `wk deploy` wrote for it (routing-keys.json).
+    const key = service?.routingKey ? placeholder(service.routingKey.secret) : `<routing key of service ${monitor.service}, from wk deploy>`;
+    out.set(`service:${monitor.service}`, { kind: "pagerduty", message: pagerDutyEvent(intent, message, key) });
+  }
+  for (const id of monitor.channels) {
+    const channel = manifest.channels.find((c) => c.id === id);
+    if (!channel) continue;
+    const rendered = channelMessage(channel, intent, message);
+    if (rendered) out.set(`channel:${id}`, rendered);
+  }
+  return out;
+}
+
+function channelMessage(channel: ChannelSpec, intent: NotificationIntent, message: MessageContext): Rendered | null {
+  switch (channel.kind) {
+    case "pagerduty":
+      return { kind: "pagerduty", message: pagerDutyEvent(intent, message, placeholder(channel.routingKey.secret)) };
+    case "slack":
+      return { kind: "slack", message: slackMessage(intent, message, channel.channel) };
+    case "email":
+      return { kind: "email", message: { from: channel.from, to: channel.to, subject: emailSubject(intent), text: emailText(intent, message) } };
+    case "opsgenie":
+      return { kind: "opsgenie", message: opsgenieCreateBody(intent, message, channel) };
+    case "webhook":
+      return { kind: "webhook", message: webhookBody(intent, message) };
+    case "pagerdutyIncident":
+      // A REST incident needs the PagerDuty service ID that only a deploy knows; nothing exact to show.
+      return null;
+  }
+}
+
+/** The intent the state machine would write for the sample's first firing. */
+function triggerIntent(monitor: MonitorSpec, sample: CheckResult): NotificationIntent {
+  const code: MonitorCode | undefined = monitor.code.summary ? { summary: () => CODE_SUMMARY_PLACEHOLDER } : undefined;
+  const labels = { ...sample.labels, ...monitor.labels };
+  const dedupKey = alertKey(monitor.id, labels);
+  return {
+    id: `${dedupKey}:1`,
+    type: "trigger",
+    monitorId: monitor.id,
+    dedupKey,
+    labels,
+    severity: monitor.severity,
+    summary: renderSummary(monitor, sample, code),
+    value: sample.value,
+    details: {
+      ...sample.details,
+      message: sample.message,
+      durationMs: sample.durationMs,
+      // Diagnostics run when the alert fires; their text rides on the trigger (runtime/evaluate/tick.ts).
+      ...(monitor.diagnostics.length > 0 ? { diagnostics: `(output of ${monitor.diagnostics.map((d) => d.kind).join(", ")} diagnostics, run when the alert fires)` } : {}),
+    },
+    at: SAMPLE_AT,
+    firedAt: SAMPLE_AT,
+  };
+}
+
+/** Stands where a secret goes: names the secret, never holds it. */
+export function placeholder(secretName: string): string {
+  return `<secret ${secretName}>`;
+}

@@ -1,0 +1,97 @@
+import type { MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
+import { clipLine } from "./render-common.js";
+
+/** What each vendor's message is called where a reviewer reads it. */
+export const KIND_TITLE: Record<PreviewKind, string> = {
+  pagerduty: "PagerDuty (Events API v2)",
+  slack: "Slack",
+  email: "Email",
+  opsgenie: "OpsGenie (create alert)",
+  webhook: "Webhook",
+};
+
+/** The one line a person sees first in each message: what the text output shows. */
+export function headlineOf(kind: PreviewKind, message: unknown): string {
+  const m = (message ?? {}) as Record<string, unknown>;
+  switch (kind) {
+    case "pagerduty":
+      return String((m["payload"] as Record<string, unknown> | undefined)?.["summary"] ?? "");
+    case "slack":
+      return String(m["text"] ?? "");
+    case "email":
+      return String(m["subject"] ?? "");
+    case "opsgenie":
+      return String(m["message"] ?? "");
+    case "webhook":
+      return String(m["summary"] ?? "");
+  }
+}
+
+/** Brief lines for the terminal: per monitor, each destination's headline, and whether it changed. */
+export function notificationTextLines(previews: readonly NotificationPreview[]): string[] {
+  const lines: string[] = [];
+  for (const p of previews) {
+    if (p.messages.length === 0) {
+      lines.push(`  ${p.monitor}: no destination (sends nothing on trigger)`);
+      continue;
+    }
+    lines.push(`  ${p.monitor}:`);
+    for (const m of p.messages) {
+      const state = m.after === undefined ? " (no longer sent)" : m.before !== undefined ? " (changed)" : m.changed ? " (new)" : "";
+      lines.push(`    ${KIND_TITLE[m.kind]} ${m.destination}${state}: ${clipLine(headlineOf(m.kind, m.after ?? m.before), 160)}`);
+    }
+  }
+  return lines;
+}
+
+/** One monitor's previews as a folded Markdown block: every message in full, before and after where they differ. */
+export function notificationMarkdownBlock(p: NotificationPreview): string[] {
+  const changed = p.messages.filter((m) => m.changed).length;
+  const kinds = [...new Set(p.messages.map((m) => KIND_TITLE[m.kind].split(" ")[0]))].join(", ") || "no destination";
+  const lines = [`<details><summary><code>${p.monitor}</code>: ${kinds}${changed > 0 ? ` (${changed} changed)` : ""}</summary>`, ""];
+  const sampleLabels = Object.entries(p.sample.labels).map(([k, v]) => `${k}=${v}`).join(", ");
+  lines.push(`Sample result: value ${p.sample.value === null ? "none" : p.sample.value}${sampleLabels ? `, series labels ${escapeHtml(sampleLabels)}` : ""}, at ${p.sample.at}.`);
+  if (p.summaryIsCode) lines.push("The summary is a function; it runs only in the runtime, so its text is named, not shown.");
+  lines.push("");
+  if (p.messages.length === 0) lines.push("This monitor has no service and no channel: it sends nothing when it fires.", "");
+  for (const m of p.messages) lines.push(...messageBlock(m));
+  lines.push("</details>", "");
+  return lines;
+}
+
+function messageBlock(m: MessagePreview): string[] {
+  const state = m.after === undefined ? " — no longer sent" : m.before !== undefined ? " — changed" : m.changed ? " — new" : "";
+  const lines = [`**${KIND_TITLE[m.kind]}** to \`${m.destination}\`${state}`, ""];
+  if (m.before !== undefined && m.after !== undefined) {
+    lines.push("Before:", "", ...codeBlock(m.kind, m.before), "After:", "", ...codeBlock(m.kind, m.after));
+  } else {
+    lines.push(...codeBlock(m.kind, m.after ?? m.before));
+  }
+  return lines;
+}
+
+/** The message as sent: JSON for the APIs, headers and body for email. */
+function codeBlock(kind: PreviewKind, message: unknown): string[] {
+  if (kind === "email") {
+    const e = message as { from: string; to: string[]; subject: string; text: string };
+    return fenced("text", `From: ${e.from}\nTo: ${e.to.join(", ")}\nSubject: ${e.subject}\n\n${e.text}`);
+  }
+  return fenced("json", JSON.stringify(message, null, 2));
+}
+
+/**
+ * A `<pre>` block, HTML-escaped: the text shows exactly as sent, no user text can end it (an HTML
+ * block of this kind runs to its closing tag, blank lines included), and it adds no code fence to
+ * the comment's diff sections.
+ */
+function fenced(lang: string, text: string): string[] {
+  return [`<pre lang="${lang}">${escapeHtml(text)}</pre>`, ""];
+}
+
+/**
+ * Escapes for element content (quotes need no escaping there, and JSON stays readable in the raw
+ * comment); backticks too: they render the same and can never read as a Markdown fence.
+ */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;" })[c]!);
+}

@@ -1,0 +1,132 @@
+import { readFile, writeFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { compileProject } from "../../cli/compiler/index.js";
+import { openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
+import { planTypecheck } from "../../cli/compiler/typecheck-cache.js";
+import { copyFixture, NOW } from "./support.js";
+
+// Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
+// "user cache" so the machine's own is not touched.
+const saved = { dir: process.env["WK_CACHE_DIR"], xdg: process.env["XDG_CACHE_HOME"], off: process.env["WK_CACHE"] };
+let userCache: string;
+let project: { dir: string; cleanup: () => Promise<void> };
+
+beforeAll(async () => {
+  userCache = await mkdtemp(path.join(tmpdir(), "wk-user-cache-"));
+  process.env["XDG_CACHE_HOME"] = userCache;
+  delete process.env["WK_CACHE"];
+});
+
+afterAll(async () => {
+  for (const [name, value] of [["WK_CACHE_DIR", saved.dir], ["XDG_CACHE_HOME", saved.xdg], ["WK_CACHE", saved.off]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await rm(userCache, { recursive: true, force: true });
+});
+
+async function freshProject(): Promise<string> {
+  project = await copyFixture("ok");
+  process.env["WK_CACHE_DIR"] = path.join(project.dir, "..", "cache");
+  return project.dir;
+}
+
+afterEach(async () => {
+  await project?.cleanup();
+});
+
+const validate = (dir: string) => compileProject({ projectDir: dir, write: false, now: NOW });
+const monitorFile = (dir: string) => path.join(dir, "monitors", "payments.ts");
+const policyFile = (dir: string) => path.join(dir, "policies", "oncall.ts");
+
+// Several whole compiles per test on a shared machine: generous limits, nothing timed.
+describe("the compile cache", () => {
+  it("catches a type error introduced after a clean, cached check, at its file:line", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    expect((await validate(dir)).ok).toBe(true);
+    expect((await validate(dir)).ok).toBe(true);
+
+    const source = await readFile(monitorFile(dir), "utf8");
+    await writeFile(monitorFile(dir), source.replace('for: "5m",', 'for: 5,'));
+    const warm = await validate(dir);
+    expect(warm.ok).toBe(false);
+    const error = warm.diagnostics.find((d) => d.code === "TS2322");
+    expect(error, JSON.stringify(warm.diagnostics, null, 2)).toMatchObject({ file: "monitors/payments.ts", line: 10, column: 3 });
+
+    // Still reported on the next run (a failed check is never stored), and gone once fixed.
+    expect((await validate(dir)).diagnostics.some((d) => d.code === "TS2322")).toBe(true);
+    await writeFile(monitorFile(dir), source);
+    expect((await validate(dir)).ok).toBe(true);
+  });
+
+  it("skips the check when nothing changed, and rechecks a changed file with the files that import it", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    expect((await validate(dir)).ok).toBe(true);
+    const cache = openCompileCache(dir)!;
+    const roots = [path.join(dir, "watchkeeper.config.ts"), monitorFile(dir), policyFile(dir)];
+    const key = (await readStored(cache.dir)).key;
+
+    expect(planTypecheck(cache, key, roots).kind).toBe("clean");
+    await writeFile(monitorFile(dir), (await readFile(monitorFile(dir), "utf8")) + "\n// edited\n");
+    expect(planTypecheck(cache, key, roots)).toMatchObject({ kind: "check", full: false, roots: [monitorFile(dir)] });
+    await writeFile(policyFile(dir), (await readFile(policyFile(dir), "utf8")) + "\n// edited\n");
+    // The monitor imports the policy module: both are checked again.
+    expect(planTypecheck(cache, key, roots)).toMatchObject({ kind: "check", full: false, roots: [monitorFile(dir), policyFile(dir)].sort() });
+    // A file that declares globals can change any file's types: everything is checked.
+    await writeFile(policyFile(dir), (await readFile(policyFile(dir), "utf8")) + "\ndeclare global { var x: number }\n");
+    expect(planTypecheck(cache, key, roots)).toMatchObject({ kind: "check", full: true });
+  });
+
+  it("ignores an entry edited to say that code with a type error is clean", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    expect((await validate(dir)).ok).toBe(true);
+    const source = await readFile(monitorFile(dir), "utf8");
+    const broken = source.replace('for: "5m",', 'for: 5,');
+    await writeFile(monitorFile(dir), broken);
+
+    // The attacker knows the format: they record the broken file's hash as checked and clean,
+    // and recompute the checksum with a key of their own (they cannot read the user's key).
+    const cacheDir = process.env["WK_CACHE_DIR"]!;
+    const entryFile = path.join(cacheDir, "typecheck.json");
+    const entry = JSON.parse(await readFile(entryFile, "utf8")) as { key: string; mac: string; body: string };
+    const body = JSON.parse(entry.body) as { files: Record<string, string> };
+    body.files[monitorFile(dir)] = sha256(broken);
+    const forged = JSON.stringify(body);
+    const { createHmac } = await import("node:crypto");
+    await writeFile(entryFile, JSON.stringify({ key: entry.key, mac: createHmac("sha256", "guessed").update(`typecheck\0${entry.key}\0${forged}`).digest("hex"), body: forged }));
+    const result = await validate(dir);
+    expect(result.diagnostics.find((d) => d.code === "TS2322")).toMatchObject({ file: "monitors/payments.ts", line: 10 });
+
+    // The same forgery keeping the old checksum fails too.
+    await writeFile(entryFile, JSON.stringify({ key: entry.key, mac: entry.mac, body: forged }));
+    expect((await validate(dir)).diagnostics.some((d) => d.code === "TS2322")).toBe(true);
+  });
+
+  it("reloads the config when it changes", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    expect((await validate(dir)).ok).toBe(true);
+    const config = path.join(dir, "watchkeeper.config.ts");
+    const text = await readFile(config, "utf8");
+    // The cached config is not used once the file differs: the new shape is checked.
+    await writeFile(config, text.replace(/name: "[^"]*"/, 'name: ""'));
+    const result = await validate(dir);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.some((d) => d.code === "WK1002" && /name/.test(d.message))).toBe(true);
+  });
+
+  it("is off with WK_CACHE=off", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    process.env["WK_CACHE"] = "off";
+    try {
+      expect(openCompileCache(dir)).toBeNull();
+    } finally {
+      delete process.env["WK_CACHE"];
+    }
+  });
+});
+
+async function readStored(cacheDir: string): Promise<{ key: string }> {
+  return JSON.parse(await readFile(path.join(cacheDir, "typecheck.json"), "utf8")) as { key: string };
+}

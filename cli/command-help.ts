@@ -8,6 +8,11 @@ interface CommandHelp {
 }
 
 const LOAD_TIMEOUT: [string, string] = ["WK_LOAD_TIMEOUT", "limit for loading the project's modules, e.g. 10s (overrides load.timeout in the config)"];
+const CACHE: Array<[string, string]> = [
+  ["WK_CACHE", "off: compile without the content-keyed cache (type check and config)"],
+  ["WK_CACHE_DIR", "folder of the compile cache (default node_modules/.cache/watchkeeper, else the user cache)"],
+  ["XDG_CACHE_HOME", "user cache root: the cache key, and the cache when the project has no node_modules (default ~/.cache)"],
+];
 const NO_COLOR: [string, string] = ["NO_COLOR", "set to print without colors on a terminal"];
 const PULUMI_BIN: [string, string] = ["WK_PULUMI_BIN", "the pulumi CLI to drive (default: pulumi on PATH)"];
 const PULUMI_BACKEND: [string, string] = ["PULUMI_BACKEND_URL", "Pulumi state backend (default file://PROJECT/.watchkeeper/pulumi)"];
@@ -22,7 +27,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["$0 validate", "type-check and validate the project in this folder"],
       ["$0 validate --project monitoring --json", "diagnostics as JSON, for an editor or a CI annotation"],
     ],
-    env: [LOAD_TIMEOUT],
+    env: [LOAD_TIMEOUT, ...CACHE],
   },
   compile: {
     examples: [

@@ -396,6 +396,15 @@ export const silenceSpecSchema = z.object({
   source: z.string(),
 });
 
+/** A public status page: named groups of monitor ids (`statusPage()` in a project module). */
+export const statusPageSpecSchema = z.object({
+  id: idSchema,
+  title: z.string(),
+  description: z.string().nullable(),
+  groups: z.array(z.object({ name: z.string().min(1), monitors: z.array(z.string()) })),
+  source: z.string(),
+});
+
 /** What the runtime keeps, and for how long; every table it writes has a retention. */
 export const retentionSchema = z.object({
   /** Check results (beyond the most recent ones per monitor, which are always kept). */
@@ -434,6 +443,8 @@ export const manifestSchema = z.object({
   users: z.array(userSpecSchema),
   channels: z.array(channelSpecSchema),
   silences: z.array(silenceSpecSchema),
+  /** Public status pages; absent in manifests compiled before they existed, and when a project has none. */
+  statusPages: z.array(statusPageSpecSchema).optional(),
   /** Names of the secrets the project declares; never values. */
   secrets: z.array(z.string()),
   settings: z.object({
@@ -464,6 +475,7 @@ export type NotificationRuleSpec = z.infer<typeof notificationRuleSpecSchema>;
 export type ChannelSpec = z.infer<typeof channelSpecSchema>;
 export type ChannelKind = ChannelSpec["kind"];
 export type SilenceSpec = z.infer<typeof silenceSpecSchema>;
+export type StatusPageSpec = z.infer<typeof statusPageSpecSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type SecretRefSpec = z.infer<typeof secretRefSchema>;
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;

@@ -27,6 +27,7 @@ import type { Store } from "./store/port.js";
 import { Pruner } from "./store/pruner.js";
 import { retentionOf } from "./store/retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { registerViewRoutes } from "./views/routes.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
@@ -179,6 +180,11 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
   delivery.registerRoutes(router);
+  const views = registerViewRoutes(router, {
+    manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
+    ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
+    ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
+  });
   registerInboundRoutes(router, {
     manifest: o.manifest,
     store,
@@ -215,6 +221,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
         shutdown.abort(new Error("runtime stopping"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
+        // Event streams never end by themselves: close them so the server can.
+        views.close();
         await closeServer(server);
         await pruner.stop();
         await scheduler.close?.().catch((error: unknown) => logger.error({ err: error }, "scheduler did not close cleanly"));

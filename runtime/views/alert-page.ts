@@ -23,8 +23,8 @@ ${a?.state === "inactive" && a.resolvedAt ? html`<dt>Resolved</dt><dd>${when(a.r
 <section aria-labelledby="tl-h"><h2 id="tl-h">Timeline</h2>
 ${r.timeline.length === 0 ? html`<p class="muted">Nothing recorded yet.</p>` : html`<ol class="timeline">${r.timeline.map((e) =>
     e.kind === "transition"
-      ? html`<li class="t-${e.event}">${when(e.at)} <strong>${EVENT_WORDS[e.event]}</strong>${e.by ? html` by <strong class="who">${e.by}</strong>` : ""}${e.event === "firing" || e.event === "pending" ? html`<br><small>${redactUrlsInText(e.summary)}</small>` : ""}</li>`
-      : html`<li class="t-attempt attempt">${when(e.at)} <strong>${e.attempt.type}</strong> to <strong>${e.attempt.destination}</strong>: ${OUTCOME_WORDS[e.attempt.outcome]} (attempt ${e.attempt.attempt}${e.attempt.vendorStatus !== null ? `, HTTP ${e.attempt.vendorStatus}` : ""})${e.attempt.detail ? html`<br><small>Vendor said: <code>${redactUrlsInText(e.attempt.detail)}</code></small>` : ""}</li>`,
+      ? html`<li class="t-${e.event}">${when(e.at, true)} <strong>${EVENT_WORDS[e.event]}</strong>${e.by ? html` by <strong class="who">${e.by}</strong>` : ""}${e.event === "firing" || e.event === "pending" ? html`<br><small>${redactUrlsInText(e.summary)}</small>` : ""}</li>`
+      : html`<li class="t-attempt attempt">${when(e.at, true)} <strong>${e.attempt.type}</strong> to <strong>${e.attempt.destination}</strong>: ${OUTCOME_WORDS[e.attempt.outcome]} (attempt ${e.attempt.attempt}${e.attempt.vendorStatus !== null ? `, HTTP ${e.attempt.vendorStatus}` : ""})${e.attempt.detail ? html`<br><small>Vendor said: <code>${redactUrlsInText(e.attempt.detail)}</code></small>` : ""}</li>`,
   )}</ol>`}
 ${r.fromHistory ? "" : html`<p class="notice">This store keeps no alert history: the timeline shows the last episode's timestamps and each delivery's last attempt.</p>`}
 </section>

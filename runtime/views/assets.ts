@@ -51,6 +51,7 @@ label{font-weight:600}
 .monitor .facts{display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem;color:var(--muted)}
 .monitor[hidden],.group[hidden]{display:none}
 svg.bars,svg.spark,svg.chart{display:block;width:100%;height:auto}
+svg.bars{height:1.75rem}
 svg.spark{max-width:10rem;height:1.5rem}
 .bar-ok{fill:var(--ok)}.bar-warn{fill:#d29a00}.bar-bad{fill:var(--bad)}.bar-none{fill:var(--none)}
 .line-p50{stroke:var(--link);fill:none;stroke-width:1.5}.line-p95{stroke:var(--warn);fill:none;stroke-width:1.5;stroke-dasharray:4 3}
@@ -73,7 +74,8 @@ ol.timeline li.t-acknowledged::before{background:var(--info)}ol.timeline li.t-at
 .notice{padding:.5rem .75rem;border-radius:6px;background:var(--card);border-left:4px solid var(--muted)}
 .status-groups{display:grid;gap:1rem}
 .status-group{border:1px solid var(--line);border-radius:6px;padding:.75rem}
-.status-group h2{margin:0 0 .5rem;display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
+.status-group h2{margin:0 0 .5rem;display:flex;justify-content:space-between;align-items:center;gap:.5rem;flex-wrap:wrap}
+.status-group h2 .badge{font-size:.85rem}
 .status-row{display:grid;gap:.25rem;padding:.4rem 0;border-top:1px solid var(--line)}
 .status-row .head{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}

@@ -1,5 +1,6 @@
 import { durationMs } from "../../sdk/duration.js";
 import type { Manifest, MonitorSpec, ScheduleSpec } from "../../sdk/manifest/schema.js";
+import { renderSchedule } from "../../sdk/oncall/render.js";
 import { redactUrl } from "../redact-url.js";
 
 const UNITS: Array<[number, string]> = [
@@ -81,9 +82,11 @@ export interface PagingPath {
   team: { id: string; name: string } | null;
   policy: { id: string; name: string; steps: string[] } | null;
   channels: string[];
+  /** Who the first escalation step reaches at `at` (schedules rendered from the manifest). */
+  onCallNow: string[];
 }
 
-export function pagingPath(manifest: Manifest, m: MonitorSpec): PagingPath {
+export function pagingPath(manifest: Manifest, m: MonitorSpec, at: number | null = null): PagingPath {
   const service = m.service ? manifest.services.find((s) => s.id === m.service) ?? null : null;
   const policy = service ? manifest.escalationPolicies.find((p) => p.id === service.escalationPolicy) ?? null : null;
   const teamId = service?.team ?? m.owner;
@@ -100,6 +103,15 @@ export function pagingPath(manifest: Manifest, m: MonitorSpec): PagingPath {
           steps: policy.rules.map((r, i) => `${i === 0 ? "first" : `after ${durationWords(r.escalationDelay)}`}: ${r.targets.map((t) => name(t.type, t.id)).join(", ")}`),
         }
       : null,
+    onCallNow:
+      policy && at !== null
+        ? (policy.rules[0]?.targets ?? []).flatMap((t) => {
+            if (t.type === "user") return [name("user", t.id)];
+            const schedule = manifest.schedules.find((s) => s.id === t.id);
+            const shift = schedule ? renderSchedule(schedule, at, at + 1)[0] : undefined;
+            return shift ? [`${name("user", shift.user)} (${schedule!.name})`] : [];
+          })
+        : [],
     channels: m.channels.map((id) => {
       const c = manifest.channels.find((x) => x.id === id);
       return c ? `${id} (${c.kind})` : id;

@@ -92,11 +92,11 @@ export function notFoundPage(what: string, signedIn: boolean | null): string {
   });
 }
 
-/** "2026-12-01 10:05 UTC" in a <time> element. */
-export function when(ms: number | null | undefined): Html {
+/** "2026-12-01 10:05 UTC" (or with seconds) in a <time> element. */
+export function when(ms: number | null | undefined, seconds = false): Html {
   if (ms === null || ms === undefined) return html`—`;
   const iso = new Date(ms).toISOString();
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
+  return html`<time datetime="${iso}">${iso.slice(0, seconds ? 19 : 16).replace("T", " ")} UTC</time>`;
 }
 
 /** "3 h 20 min", "45 s", "2 d 4 h". */

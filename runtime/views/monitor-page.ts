@@ -18,8 +18,8 @@ export async function renderMonitorPage(d: ViewDeps, monitor: MonitorSpec, signe
   const h = await monitorHistory(log, monitor.id, now);
   const from = now - DAY;
   const buckets = log ? await log.rollups(monitor.id, "minute", from, now + 1) : [];
-  const results = log ? await log.resultsBetween(monitor.id, now - 2 * DAY, now + 1, 50) : await d.store.recentResults(monitor.id, 50);
-  const path = pagingPath(d.manifest, monitor);
+  const results = log ? await log.resultsBetween(monitor.id, now - 2 * DAY, now + 1, 20) : await d.store.recentResults(monitor.id, 20);
+  const path = pagingPath(d.manifest, monitor, now);
   const runbook = monitor.runbook && /^https?:\/\//i.test(monitor.runbook) ? monitor.runbook : null;
   const alerts = [...row!.alerts].sort((a, b) => b.updatedAt - a.updatedAt);
 
@@ -35,7 +35,8 @@ ${monitor.description ? html`<p>${monitor.description}</p>` : ""}
 <dt>Severity</dt><dd>${monitor.severity}</dd>
 <dt>Service</dt><dd>${path.service ? path.service.name : "none: it notifies its channels only"}</dd>
 <dt>Escalation</dt><dd>${path.policy ? html`${path.policy.name}<ul>${path.policy.steps.map((s) => html`<li>${s}</li>`)}</ul>` : "—"}</dd>
-<dt>Channels</dt><dd>${path.channels.length > 0 ? path.channels.join(", ") : "none"}</dd>
+<dt>On call now</dt><dd>${path.onCallNow.length > 0 ? path.onCallNow.join(", ") : "—"}</dd>
+<dt>Channels</dt><dd>${path.channels.length > 0 ? path.channels.join(", ") : path.service ? "none besides the service's PagerDuty integration" : "none"}</dd>
 <dt>Runbook</dt><dd>${runbook ? html`<a href="${runbook}" rel="noopener noreferrer">${runbook}</a>` : monitor.runbook ?? "none"}</dd>
 <dt>Labels</dt><dd>${Object.entries(monitor.labels).map(([k, v]) => `${k}=${v}`).join(", ") || "none"}</dd>
 <dt>Defined in</dt><dd><code>${monitor.source}</code></dd>
@@ -49,7 +50,7 @@ ${alerts.map((a) => html`<tr><th scope="row"><a href="/alerts/${seg(a.dedupKey)}
 </tbody></table></div>`}</section>
 <section aria-labelledby="res-h"><h2 id="res-h">Recent results</h2>
 ${results.length === 0 ? html`<p class="muted">No results yet.</p>` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Time</th><th scope="col">Result</th><th scope="col">Latency</th><th scope="col">Message</th></tr></thead><tbody>
-${results.map((r) => html`<tr><td>${when(r.at)}</td><td>${r.error ? html`<span class="badge s-erroring">error</span>` : r.firing ? html`<span class="badge s-firing">failing</span>` : html`<span class="badge s-ok">ok</span>`}</td><td>${Math.round(r.durationMs)} ms</td><td>${redactUrlsInText(r.error ?? r.message)}</td></tr>`)}
+${results.map((r) => html`<tr><td>${when(r.at, true)}</td><td>${r.error ? html`<span class="badge s-erroring">error</span>` : r.firing ? html`<span class="badge s-firing">failing</span>` : html`<span class="badge s-ok">ok</span>`}</td><td>${Math.round(r.durationMs)} ms</td><td>${redactUrlsInText(r.error ?? r.message)}</td></tr>`)}
 </tbody></table></div>`}</section>
 <p><a href="/badge/${seg(monitor.id)}.svg">Status badge</a> · <a href="/badge/${seg(monitor.id)}.svg?type=uptime&amp;window=30d">Uptime badge</a></p>`;
   return page({ title: monitor.name, nav: { signedIn }, live: "/events", monitor: monitor.id, body });

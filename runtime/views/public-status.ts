@@ -55,7 +55,7 @@ ${groups.map((g) => {
     return html`<section class="status-group" aria-label="${g.name}"><h2><span>${g.name}</span> <span class="badge c-${state}">${CUSTOMER_LABEL[state]}</span></h2>
 ${g.rows.map((r) => {
       const h = uptimes.get(r.id)!;
-      return html`<div class="status-row"><div class="head"><span>${r.name}</span><span class="badge c-${r.state}">${CUSTOMER_LABEL[r.state]}</span></div>${historyBars(h.days)}<small>${percent(h.uptime.d90)} uptime over 90 days</small></div>`;
+      return html`<div class="status-row"><div class="head"><span>${r.name}</span><span class="badge c-${r.state}">${CUSTOMER_LABEL[r.state]}</span></div>${historyBars(h.days)}<small>${h.uptime.d90 === null ? "No history yet" : `${percent(h.uptime.d90)} uptime over 90 days`}</small></div>`;
     })}
 </section>`;
   })}

@@ -92,6 +92,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   router.add("GET", "/assets/views.css", (req, res) => asset(req, res, VIEWS_CSS, "text/css; charset=utf-8", ASSET_ETAGS.css));
   router.add("GET", "/assets/views.js", (req, res) => asset(req, res, VIEWS_JS, "text/javascript; charset=utf-8", ASSET_ETAGS.js));
 
+  router.add("GET", "/favicon.ico", (_req, res) => void res.writeHead(204, { "cache-control": "max-age=86400" }).end());
   router.add("GET", "/", guardPage(async (_req, res, _p, s) => {
     const notes = o.monitorNotes ? await o.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
     const replicas = o.replicas ? await o.replicas().catch(() => null) : undefined;

@@ -64,7 +64,8 @@ describe("views in a real browser", () => {
   });
 
   const shot = (name: string, p: Page = page) => p.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-  const injectedRan = (p: Page = page) => p.evaluate(() => (window as unknown as { __xss?: number }).__xss ?? 0);
+  // Strings run in the page (this file is type-checked without the DOM library).
+  const injectedRan = (p: Page = page) => p.evaluate<number>("window.__xss ?? 0");
 
   it("asks for the token, signs in with an HttpOnly SameSite=Strict cookie, and shows history after simulated days", async () => {
     await page.goto(`${base}/`);
@@ -91,12 +92,12 @@ describe("views in a real browser", () => {
 
   it("turns a monitor firing on the open overview without a reload", async () => {
     await page.goto(`${base}/`);
-    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
-    await page.waitForFunction(() => document.body.dataset["stream"] === "open");
+    await page.evaluate("window.__marker = 42");
+    await page.waitForFunction('document.body.dataset.stream === "open"');
     await page.waitForTimeout(2_500); // the hub's first comparison is the baseline
     target.failing = true;
-    await page.waitForFunction(() => document.querySelector('[data-monitor-state="checkout-api"]')?.textContent === "Firing", undefined, { timeout: 20_000 });
-    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+    await page.waitForFunction(`document.querySelector('[data-monitor-state="checkout-api"]')?.textContent === "Firing"`, undefined, { timeout: 20_000 });
+    expect(await page.evaluate<number>("window.__marker")).toBe(42);
     await expect.poll(() => page.textContent(".banner")).toContain("firing");
   }, 40_000);
 
@@ -242,7 +243,7 @@ describe("views in a real browser", () => {
     const p = await phone.newPage();
     for (const [name, path] of [["overview", "/"], ["monitor", "/monitors/checkout-api"], ["alert", "/alerts/wk-checkout-api"], ["silences", "/silences"], ["status-page", "/status/public"]] as const) {
       await p.goto(`${base}${path}`);
-      const [scroll, inner] = await p.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      const [scroll, inner] = await p.evaluate<[number, number]>("[document.documentElement.scrollWidth, window.innerWidth]");
       expect(scroll, `${path} scrolls sideways`).toBeLessThanOrEqual(inner!);
       await shot(`${name}-phone-dark`, p);
     }

@@ -17,7 +17,9 @@ export async function renderMonitorPage(d: ViewDeps, monitor: MonitorSpec, signe
   const log = history(d);
   const h = await monitorHistory(log, monitor.id, now);
   const from = now - DAY;
-  const buckets = log ? await log.rollups(monitor.id, "minute", from, now + 1) : [];
+  const rolled = log ? await log.rollups(monitor.id, "minute", from, now + 1) : [];
+  // Without rollups yet (a new monitor, a store without history), the latest results draw the line.
+  const buckets = rolled.length >= 2 ? rolled : (await d.store.recentResults(monitor.id, 50)).filter((r) => !r.error && r.at >= from).map((r) => ({ start: r.at, count: 1, failures: r.firing ? 1 : 0, errors: 0, p50: r.durationMs, p95: r.durationMs, p99: r.durationMs, max: r.durationMs }));
   const results = log ? await log.resultsBetween(monitor.id, now - 2 * DAY, now + 1, 20) : await d.store.recentResults(monitor.id, 20);
   const path = pagingPath(d.manifest, monitor, now);
   const runbook = monitor.runbook && /^https?:\/\//i.test(monitor.runbook) ? monitor.runbook : null;

@@ -12,7 +12,16 @@ export async function renderOverview(d: ViewDeps, signedIn: boolean, extra: { no
   const now = d.clock.now();
   const rows = await monitorRows(d, now);
   const log = history(d);
-  const histories = new Map(await Promise.all(rows.map(async (r) => [r.monitor.id, await monitorHistory(log, r.monitor.id, now)] as const)));
+  const histories = new Map(
+    await Promise.all(
+      rows.map(async (r) => {
+        const h = await monitorHistory(log, r.monitor.id, now);
+        // Within its first hours a monitor has too few hourly buckets for a line: use its latest results.
+        if (h.latency.length < 2) h.latency = (await d.store.recentResults(r.monitor.id, 30)).filter((x) => !x.error).map((x) => x.durationMs).reverse();
+        return [r.monitor.id, h] as const;
+      }),
+    ),
+  );
   const silences = await currentSilences(d, now);
   const teams = [...new Map(rows.filter((r) => r.team).map((r) => [r.team!.id, r.team!.name])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
   const title = d.manifest.settings.statusPage.title || d.manifest.project.name;
@@ -80,7 +89,7 @@ function monitorItem(r: MonitorRow, h: MonitorHistory, now: number, note?: strin
 ${note ? html`<div class="facts"><span>${note}</span></div>` : ""}
 <div class="facts"><span>Uptime 24 h <strong>${percent(h.uptime.d1)}</strong></span><span>7 d <strong>${percent(h.uptime.d7)}</strong></span><span>30 d <strong>${percent(h.uptime.d30)}</strong></span></div>
 </div>
-<div>${historyBars(h.days)}<div class="facts"><span>Latency, 24 h</span>${sparkline(h.latency)}</div></div>
+<div>${historyBars(h.days)}<div class="facts"><span>Latency</span>${sparkline(h.latency)}</div></div>
 </li>`;
 }
 

@@ -10,7 +10,7 @@ import type { Diagnostic } from "./constructs/diagnostics.js";
 import type { ContactMethod } from "./constructs/contact-methods.js";
 import type { StatusPage } from "./constructs/status-page.js";
 import { parseDuration } from "./duration.js";
-import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, type Manifest } from "./manifest/schema.js";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS, type Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
 type Spec<K extends keyof Manifest> = NonNullable<Manifest[K]> extends (infer T)[] ? T : never;
@@ -220,10 +220,16 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
         openReads: config.runtime?.openReads ?? DEFAULT_RUNTIME_SETTINGS.openReads,
         maxSilence: config.runtime?.maxSilence ?? DEFAULT_RUNTIME_SETTINGS.maxSilence,
         webhookMaxAge: config.runtime?.webhookMaxAge ?? DEFAULT_RUNTIME_SETTINGS.webhookMaxAge,
-        retention: { ...DEFAULT_RUNTIME_SETTINGS.retention, ...config.runtime?.retention },
+        retention: { ...v1RetentionDefaults(), ...config.runtime?.retention },
       },
     },
   };
+}
+
+/** The retention defaults every manifest has carried since v1; later fields only when set. */
+function v1RetentionDefaults(): Record<(typeof V1_RETENTION_FIELDS)[number], string> {
+  const d = DEFAULT_RUNTIME_SETTINGS.retention;
+  return { results: d.results, notifications: d.notifications, silences: d.silences, inbound: d.inbound, resolvedAlerts: d.resolvedAlerts };
 }
 
 /**

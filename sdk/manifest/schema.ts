@@ -415,8 +415,12 @@ export const retentionSchema = z.object({
   silences: durationSchema,
   /** Inbound webhook ids and other replay-protection records. */
   inbound: durationSchema,
-  /** Resolved alerts, counted from when they resolved. */
+  /** Resolved alerts, counted from when they resolved; also alert timelines (transitions). */
   resolvedAlerts: durationSchema,
+  /** Per-hour result rollups (count, failures, errors, latency percentiles). Absent: 90d. */
+  rollups: durationSchema.optional(),
+  /** Per-minute result rollups. Absent: 7d (a minute bucket per monitor per minute adds up fast). */
+  minuteRollups: durationSchema.optional(),
 });
 
 export const runtimeSettingsSchema = z.object({
@@ -486,8 +490,15 @@ export const DEFAULT_RUNTIME_SETTINGS: RuntimeSettings = {
   openReads: false,
   maxSilence: "14d",
   webhookMaxAge: "10m",
-  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d" },
+  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d", rollups: "90d", minuteRollups: "7d" },
 };
+
+/**
+ * The retention fields every manifest carries since v1. Fields added later (`rollups`,
+ * `minuteRollups`) are written only when the project sets them, so the manifest (and its hash) of
+ * a project that does not stays as it was; the runtime fills in their defaults.
+ */
+export const V1_RETENTION_FIELDS = ["results", "notifications", "silences", "inbound", "resolvedAlerts"] as const;
 
 /** The manifest's runtime settings with defaults filled in (older manifests carry none). */
 export function runtimeSettingsOf(manifest: { settings: { runtime?: RuntimeSettings | undefined } }): RuntimeSettings {

@@ -5,7 +5,9 @@ import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
 import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
-import type { AttemptRecord, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AlertEvent } from "../../alerts/alert-event.js";
+import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
@@ -129,6 +131,25 @@ export class RedisStore implements Store, DeliveryLanes {
   async latestResults(): Promise<Map<string, ResultRow>> {
     const raw = await this.redis.hgetall(this.k("results", "latest"));
     return new Map(Object.entries(raw).map(([m, j]) => [m, JSON.parse(j) as ResultRow]));
+  }
+
+  // --- history --------------------------------------------------------------------------------
+  // Written and read by the next commit; until then the Redis adapter keeps no history.
+
+  async rollups(_monitorId: string, _resolution: RollupResolution, _since: number, _until: number): Promise<RollupBucket[]> {
+    return [];
+  }
+
+  async resultsBetween(_monitorId: string, _since: number, _until: number, _limit: number): Promise<ResultRow[]> {
+    return [];
+  }
+
+  async alertEvents(_dedupKey: string): Promise<AlertEvent[]> {
+    return [];
+  }
+
+  async deliveryAttempts(_dedupKey: string): Promise<DeliveryAttemptEvent[]> {
+    return [];
   }
 
   // --- outbox ---------------------------------------------------------------------------------

@@ -93,10 +93,11 @@ describe("views in a real browser", () => {
   it("turns a monitor firing on the open overview without a reload", async () => {
     await page.goto(`${base}/`);
     await page.evaluate("window.__marker = 42");
-    await page.waitForFunction('document.body.dataset.stream === "open"');
+    // Polling in the page would need eval, which the Content-Security-Policy forbids: poll from here.
+    await expect.poll(() => page.getAttribute("body", "data-stream")).toBe("open");
     await page.waitForTimeout(2_500); // the hub's first comparison is the baseline
     target.failing = true;
-    await page.waitForFunction(`document.querySelector('[data-monitor-state="checkout-api"]')?.textContent === "Firing"`, undefined, { timeout: 20_000 });
+    await expect.poll(() => page.textContent('[data-monitor-state="checkout-api"]'), { timeout: 20_000 }).toBe("Firing");
     expect(await page.evaluate<number>("window.__marker")).toBe(42);
     await expect.poll(() => page.textContent(".banner")).toContain("firing");
   }, 40_000);

@@ -61,6 +61,7 @@ svg.spark{max-width:10rem;height:1.5rem}
 .table-wrap{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.4rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+thead th{white-space:nowrap}
 caption{text-align:left;color:var(--muted);padding:.25rem 0}
 dl.facts{display:grid;grid-template-columns:minmax(7rem,max-content) minmax(0,1fr);gap:.3rem 1rem;margin:0}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}

@@ -42,6 +42,8 @@ export function sparkline(values: number[]): Html {
 export function latencyChart(buckets: RollupBucket[], from: number, to: number): Html {
   const withData = buckets.filter((b) => b.p50 !== null);
   if (withData.length === 0) return html`<p class="muted">No latency recorded in this window yet.</p>`;
+  // A monitor younger than the window is drawn over the time it has, not squeezed against the right edge.
+  from = Math.max(from, Math.min(...withData.map((b) => b.start)));
   const W = 600;
   const H = 180;
   const left = 44;

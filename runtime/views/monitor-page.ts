@@ -45,7 +45,7 @@ ${monitor.description ? html`<p>${monitor.description}</p>` : ""}
 </dl></section>
 <section aria-labelledby="hist-h"><h2 id="hist-h">90 days</h2>${historyBars(h.days)}
 <p>Uptime 24 h <strong>${percent(h.uptime.d1)}</strong> · 7 d <strong>${percent(h.uptime.d7)}</strong> · 30 d <strong>${percent(h.uptime.d30)}</strong> · 90 d <strong>${percent(h.uptime.d90)}</strong></p></section>
-<section aria-labelledby="lat-h"><h2 id="lat-h">Latency, last 24 hours</h2>${latencyChart(buckets, from, now)}</section>
+<section aria-labelledby="lat-h"><h2 id="lat-h">Latency, up to the last 24 hours</h2>${latencyChart(buckets, from, now)}</section>
 <section aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>
 ${alerts.length === 0 ? html`<p class="muted">No alerts on record.</p>` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Alert</th><th scope="col">State</th><th scope="col">Fired</th><th scope="col">Resolved</th><th scope="col">Summary</th></tr></thead><tbody>
 ${alerts.map((a) => html`<tr><th scope="row"><a href="/alerts/${seg(a.dedupKey)}">${Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(", ") || a.dedupKey}</a></th><td>${a.state === "firing" && a.acknowledgedAt ? "acknowledged" : a.state === "inactive" ? "resolved" : a.state}</td><td>${when(a.firedAt)}</td><td>${when(a.resolvedAt)}</td><td>${redactUrlsInText(a.summary)}</td></tr>`)}

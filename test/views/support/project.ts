@@ -52,7 +52,7 @@ import { shop } from "../policies/oncall.js";
 
 export const api = monitor({
   id: "checkout-api",
-  name: ${JSON.stringify(`Checkout API ${XSS}`)},
+  name: "Checkout API",
   description: "The checkout API answers on /api.",
   schedule: { every: "1s" },
   check: check.http({ url: "${target}/api", timeout: "2s" }),
@@ -73,7 +73,7 @@ export const website = monitor({
 
 export const script = monitor({
   id: "script-output",
-  name: "Nightly export",
+  name: ${JSON.stringify(`Nightly export ${XSS}`)},
   schedule: { every: "5s" },
   check: check.script({ run: async () => ({ ok: true, value: 1, message: ${JSON.stringify(`export done ${XSS}`)} }) }),
   severity: "info",

@@ -26,7 +26,7 @@ ${r.timeline.length === 0 ? html`<p class="muted">Nothing recorded yet.</p>` : h
       ? html`<li class="t-${e.event}">${when(e.at, true)} <strong>${EVENT_WORDS[e.event]}</strong>${e.by ? html` by <strong class="who">${e.by}</strong>` : ""}${e.event === "firing" || e.event === "pending" ? html`<br><small>${redactUrlsInText(e.summary)}</small>` : ""}</li>`
       : html`<li class="t-attempt attempt">${when(e.at, true)} <strong>${e.attempt.type}</strong> to <strong>${e.attempt.destination}</strong>: ${OUTCOME_WORDS[e.attempt.outcome]} (attempt ${e.attempt.attempt}${e.attempt.vendorStatus !== null ? `, HTTP ${e.attempt.vendorStatus}` : ""})${e.attempt.detail ? html`<br><small>Vendor said: <code>${redactUrlsInText(e.attempt.detail)}</code></small>` : ""}</li>`,
   )}</ol>`}
-${r.fromHistory ? "" : html`<p class="notice">This store keeps no alert history: the timeline shows the last episode's timestamps and each delivery's last attempt.</p>`}
+${r.fromHistory ? "" : html`<p class="notice">The store holds no recorded history for this alert: the timeline shows its last episode's timestamps and each delivery's last attempt.</p>`}
 </section>
 <section aria-labelledby="diag-h"><h2 id="diag-h">Diagnostics</h2>
 ${r.diagnostics ? html`<pre>${redactUrlsInText(r.diagnostics)}</pre>` : html`<p class="muted">${r.monitor && r.monitor.diagnostics.length === 0 ? "This monitor runs no diagnostics." : "No diagnostics recorded for this alert."}</p>`}

@@ -33,7 +33,9 @@ export async function readAlertRecord(d: ViewDeps, dedupKey: string): Promise<Al
   const read = await d.store.readAlert(dedupKey);
   const log = history(d);
   const events = log ? await log.alertEvents(dedupKey) : [];
-  const attempts = log ? await log.deliveryAttempts(dedupKey) : await fallbackAttempts(d, dedupKey);
+  const logged = log ? await log.deliveryAttempts(dedupKey) : [];
+  // A store whose history has nothing for this alert (older records, an adapter still without it) still has its deliveries.
+  const attempts = logged.length > 0 ? logged : await fallbackAttempts(d, dedupKey);
   if (!read && events.length === 0 && attempts.length === 0) return null;
   const alert = read?.alert ?? null;
   const monitorId = alert?.monitorId ?? events[0]?.monitorId ?? null;
@@ -42,7 +44,7 @@ export async function readAlertRecord(d: ViewDeps, dedupKey: string): Promise<Al
   const timeline = [...transitions, ...attempts.map((a): TimelineEntry => ({ kind: "attempt", at: a.at, attempt: a }))].sort((a, b) => a.at - b.at);
   const source = d.store as Partial<DiagnosticsSource>;
   const diagnostics = typeof source.alertDiagnostics === "function" ? await source.alertDiagnostics(dedupKey) : null;
-  return { dedupKey, alert, monitor, timeline, attempts, diagnostics, fromHistory: log !== null };
+  return { dedupKey, alert, monitor, timeline, attempts, diagnostics, fromHistory: events.length > 0 || logged.length > 0 };
 }
 
 /** Without the history log, the alert's own timestamps tell the outline of its last episode. */

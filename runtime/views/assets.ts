@@ -81,6 +81,10 @@ ol.timeline li.t-acknowledged::before{background:var(--info)}ol.timeline li.t-at
 .status-row .head{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .full{flex-basis:100%;margin:0}
+#silence-form{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));align-items:end}
+#silence-form .full,#silence-form [role=status]{grid-column:1/-1}
+#silence-form .field{min-width:0}
+button{white-space:nowrap}
 .login{max-width:24rem}
 @media (min-width:48rem){.monitor{grid-template-columns:minmax(0,2fr) minmax(0,3fr)}}
 `;

@@ -8,8 +8,10 @@ export interface EventHubOptions {
   /** Reads the current snapshot (monitor states for the team, customer states for public pages). */
   snapshot(): Promise<Snapshot>;
   logger: Logger;
-  /** Streams open at once; past it, new ones get 503 (default 200). */
+  /** Team streams open at once; past it, new ones get 503 (default 100). */
   maxClients?: number;
+  /** Public status page streams open at once, counted apart so visitors cannot crowd the team out (default 100). */
+  maxPublicClients?: number;
   /** How often the state is compared while someone listens (default 2 s). */
   pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
@@ -36,9 +38,11 @@ export class EventHub {
   private polling = false;
   private closed = false;
   private readonly maxClients: number;
+  private readonly maxPublicClients: number;
 
   constructor(private readonly o: EventHubOptions) {
-    this.maxClients = o.maxClients ?? 200;
+    this.maxClients = o.maxClients ?? 100;
+    this.maxPublicClients = o.maxPublicClients ?? 100;
   }
 
   get size(): number {
@@ -47,7 +51,8 @@ export class EventHub {
 
   /** Opens a stream for this request; `scope` null for the team's pages, `status:<id>` for a public page. */
   open(req: IncomingMessage, res: ServerResponse, scope: string | null): void {
-    if (this.closed || this.clients.size >= this.maxClients) {
+    const open = [...this.clients].filter((c) => (c.scope === null) === (scope === null)).length;
+    if (this.closed || open >= (scope === null ? this.maxClients : this.maxPublicClients)) {
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "30" });
       res.end("too many open event streams\n");
       return;

@@ -38,7 +38,7 @@ export interface ViewRouteDeps {
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
   replicas?: () => Promise<ReplicaView[]>;
   /** Tuning for tests: event stream limits and poll interval. */
-  events?: { maxClients?: number; pollMs?: number; heartbeatMs?: number };
+  events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number };
 }
 
 /** The views as the runtime holds them: close() ends the event streams at shutdown. */

@@ -216,7 +216,7 @@ function fakeStream(): { req: IncomingMessage; res: ServerResponse; written: () 
 describe("the event stream hub", () => {
   it("tells team pages which monitors changed, public pages only that theirs did, and refuses past its bound", async () => {
     let snapshot = new Map([["checkout", "ok|"], ["status:public", "operational"]]);
-    const hub = new EventHub({ snapshot: async () => snapshot, logger: pino({ level: "silent" }), maxClients: 2, pollMs: 3_600_000, heartbeatMs: 3_600_000 });
+    const hub = new EventHub({ snapshot: async () => snapshot, logger: pino({ level: "silent" }), maxClients: 1, maxPublicClients: 1, pollMs: 3_600_000, heartbeatMs: 3_600_000 });
     const team = fakeStream();
     const visitor = fakeStream();
     const third = fakeStream();
@@ -224,6 +224,9 @@ describe("the event stream hub", () => {
     hub.open(visitor.req, visitor.res, "status:public");
     hub.open(third.req, third.res, null);
     expect(third.status()).toBe(503);
+    const fourth = fakeStream();
+    hub.open(fourth.req, fourth.res, "status:public");
+    expect(fourth.status()).toBe(503);
     expect(team.written()).toContain(": connected");
     await hub.poll();
     snapshot = new Map([["checkout", "firing|123"], ["status:public", "outage"]]);

@@ -47,5 +47,5 @@ describeStoreConformance(
       },
     };
   },
-  { skip: up ? false : `no Redis answers at ${URL}`, history: false },
+  { skip: up ? false : `no Redis answers at ${URL}` },
 );

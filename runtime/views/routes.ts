@@ -188,7 +188,9 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
 
   router.add("GET", "/login", (req, res) => {
     const next = safeNext(new URL(req.url ?? "/", "http://x").searchParams.get("next"));
-    if (!access.token()) return sendPage(res, access.openReads ? 200 : 403, access.openReads ? notFoundPage("The views are open: no sign-in needed.", false) : renderClosed());
+    // Open reads need no sign-in: straight to where the person was going.
+    if (access.openReads) return void res.writeHead(302, { location: next }).end();
+    if (!access.token()) return sendPage(res, 403, renderClosed());
     sendPage(res, 200, renderLogin(next, null));
   });
   router.add("POST", "/login", (req, res, _params, raw) => {
@@ -235,6 +237,6 @@ function asset(req: IncomingMessage, res: ServerResponse, body: string, type: st
 function sendBadge(res: ServerResponse, status: number, svg: string): void {
   res.setHeader("cache-control", "max-age=60");
   res.setHeader("x-content-type-options", "nosniff");
-  res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
+  res.setHeader("content-security-policy", "default-src 'none'");
   sendText(res, status, svg, "image/svg+xml; charset=utf-8");
 }

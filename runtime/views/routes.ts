@@ -188,9 +188,8 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
 
   router.add("GET", "/login", (req, res) => {
     const next = safeNext(new URL(req.url ?? "/", "http://x").searchParams.get("next"));
-    // Open reads need no sign-in: straight to where the person was going.
-    if (access.openReads) return void res.writeHead(302, { location: next }).end();
-    if (!access.token()) return sendPage(res, 403, renderClosed());
+    // Without a token there is nothing to sign in with: open reads go straight on, closed ones say how to open.
+    if (!access.token()) return access.openReads ? void res.writeHead(302, { location: next }).end() : sendPage(res, 403, renderClosed());
     sendPage(res, 200, renderLogin(next, null));
   });
   router.add("POST", "/login", (req, res, _params, raw) => {

@@ -25,7 +25,8 @@ ${canWrite
 <div class="field"><button type="submit" class="primary">Create silence</button></div>
 <p role="status" aria-live="polite" class="muted"></p>
 </form>`
-    : html`<p class="notice">Creating and expiring silences needs the API token: set the ${API_TOKEN_SECRET} secret and sign in.</p>`}`;
+    : html`<p class="notice">Creating and expiring silences needs the API token: set the ${API_TOKEN_SECRET} secret and sign in.</p>`}
+${canWrite && !signedIn ? html`<p class="notice">The views are open to read; to create or expire a silence, <a href="/login?next=%2Fsilences">sign in</a> with the API token.</p>` : ""}`;
   const body = html`<section aria-labelledby="cur-h"><h2 id="cur-h">In force and scheduled</h2>
 ${silences.length === 0 ? html`<p class="muted">No silence or maintenance window is in force.</p>` : html`<div class="table-wrap"><table><thead><tr><th scope="col">What</th><th scope="col">Matches</th><th scope="col">When</th><th scope="col">Why, who</th><th scope="col"><span class="sr">Action</span></th></tr></thead><tbody>
 ${silences.map((s) => html`<tr class="silence"><th scope="row">${s.kind === "maintenance" ? "Maintenance" : "Silence"}<br><small><code>${s.id}</code></small></th><td>${matcherWords(s)}</td><td>${s.startsAt <= now ? "now" : when(s.startsAt)} until ${when(s.endsAt)}</td><td>${s.comment || "(no comment)"}<br><small>by ${s.createdBy}</small></td>

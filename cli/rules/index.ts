@@ -13,6 +13,7 @@ import { previousIds } from "./previous-ids.js";
 import { quorum } from "./quorum.js";
 import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
+import { statusPages } from "./status-pages.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
 import { validPromql } from "./valid-promql.js";
@@ -37,6 +38,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "pagerduty-ids", description: "an adopted pagerdutyId is a PagerDuty id, adopted once", check: pagerdutyIds },
   { name: "contact-methods", description: "contact methods and notification rules PagerDuty accepts", check: contactMethods },
   { name: "quorum", description: "a monitor's quorum is between 1 and the number of its locations", check: quorum },
+  { name: "status-pages", description: "status pages name monitors the project defines, each once", check: statusPages },
   { name: "reachable-on-call", description: "people paged for critical services have a phone, SMS or push rule", check: reachableOnCall },
 ];
 

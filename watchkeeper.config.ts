@@ -22,4 +22,8 @@ export default config({
   ],
   defaults: { timezone: "Europe/Berlin", severity: "error" },
   statusPage: { title: "Example Corp status" },
+  // This repository is the demo `npm start` runs: its internal views are open to read, so a first
+  // look needs no token. Projects keep the default (closed; the API token or a sign-in opens them),
+  // and writes (silences) need the token either way.
+  runtime: { openReads: true },
 });

@@ -8,6 +8,13 @@ interface CommandHelp {
 }
 
 const LOAD_TIMEOUT: [string, string] = ["WK_LOAD_TIMEOUT", "limit for loading the project's modules, e.g. 10s (overrides load.timeout in the config)"];
+const CACHE: Array<[string, string]> = [
+  ["WK_CACHE", "off: compile without the content-keyed cache (type check and config)"],
+  ["WK_CACHE_DIR", "folder of the compile cache (default node_modules/.cache/watchkeeper, else the user cache)"],
+  ["XDG_CACHE_HOME", "user cache root: the cache key, and the cache when the project has no node_modules (default ~/.cache)"],
+];
+/** Every command that compiles the project reads these. */
+const COMPILING: Array<[string, string]> = [LOAD_TIMEOUT, ...CACHE];
 const NO_COLOR: [string, string] = ["NO_COLOR", "set to print without colors on a terminal"];
 const PULUMI_BIN: [string, string] = ["WK_PULUMI_BIN", "the pulumi CLI to drive (default: pulumi on PATH)"];
 const PULUMI_BACKEND: [string, string] = ["PULUMI_BACKEND_URL", "Pulumi state backend (default file://PROJECT/.watchkeeper/pulumi)"];
@@ -22,14 +29,14 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["$0 validate", "type-check and validate the project in this folder"],
       ["$0 validate --project monitoring --json", "diagnostics as JSON, for an editor or a CI annotation"],
     ],
-    env: [LOAD_TIMEOUT],
+    env: [...COMPILING],
   },
   compile: {
     examples: [
       ["$0 compile", "write dist/watchkeeper/manifest.json and monitors.mjs"],
       ["$0 compile --out build/artifact", "write the artifact elsewhere (the Dockerfile copies it)"],
     ],
-    env: [LOAD_TIMEOUT],
+    env: [...COMPILING],
   },
   init: {
     examples: [
@@ -59,7 +66,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["WK_TRUST_PROXY", "1: rate-limit the emergency page by the first X-Forwarded-For address"],
       ["WATCHKEEPER_API_TOKEN", "secret: bearer token for the JSON API (variable or file in WK_SECRETS_DIR)"],
       ["PAGERDUTY_WEBHOOK_SECRET", "secret: verifies PagerDuty v3 webhook signatures (variable or file in WK_SECRETS_DIR)"],
-      LOAD_TIMEOUT,
+      ...COMPILING,
     ],
   },
   test: {
@@ -68,7 +75,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["$0 test payments-api-latency --json", "run one monitor now and print the result as JSON"],
       ["$0 test --unit", "run the monitor unit tests (*.wktest.ts) in simulated time"],
     ],
-    env: [SECRETS_DIR, LOAD_TIMEOUT, NO_COLOR],
+    env: [SECRETS_DIR, ...COMPILING, NO_COLOR],
   },
   plan: {
     examples: [
@@ -77,7 +84,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     env: [
       ["WK_PLAN_CACHE", "off: compile the git base every time instead of reusing .watchkeeper/plan-cache"],
-      LOAD_TIMEOUT,
+      ...COMPILING,
       NO_COLOR,
       PULUMI_BIN,
       PULUMI_BACKEND,
@@ -114,7 +121,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       PULUMI_BACKEND,
       PASSPHRASE,
       PASSPHRASE_FILE,
-      LOAD_TIMEOUT,
+      ...COMPILING,
     ],
   },
   import: {

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Agent } from "undici";
 import { runtimeSettingsOf, type Manifest } from "../sdk/manifest/schema.js";
 import type { MonitorBundle } from "../sdk/result.js";
+import { logAlertEvents } from "./alerts/alert-event.js";
 import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
@@ -27,6 +28,7 @@ import type { Store } from "./store/port.js";
 import { Pruner } from "./store/pruner.js";
 import { retentionOf } from "./store/retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { registerViewRoutes } from "./views/routes.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
@@ -146,9 +148,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   if (scheduler.ownsRollout) {
     const rollout = await rollOut(store, o.manifest, clock.now());
     if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
-    if (rollout.resolved.length + rollout.dropped.length > 0) {
-      logger.info({ resolved: rollout.resolved, dropped: rollout.dropped }, "alerts of monitors removed from the manifest were closed");
-    }
+    // One line per closed alert, as for every other transition; the summary says why.
+    logAlertEvents(logger.child({ reason: "monitor removed from the manifest" }), rollout.events);
   } else {
     logger.info({ manifest: o.manifest.hash }, "another manifest owns the schedules: alert rollout is left to its replicas");
   }
@@ -179,10 +180,15 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
   delivery.registerRoutes(router);
+  const views = registerViewRoutes(router, {
+    manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
+    ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
+    ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
+  });
   registerInboundRoutes(router, {
     manifest: o.manifest,
     store,
-    alerts: new StoreAlertControl(store, o.manifest),
+    alerts: new StoreAlertControl(store, o.manifest, logger),
     secret: (name) => o.secrets.get(name),
     logger: logger.child({ component: "inbound" }),
     clock: () => clock.now(),
@@ -215,6 +221,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
         shutdown.abort(new Error("runtime stopping"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
+        // Event streams never end by themselves: close them so the server can.
+        views.close();
         await closeServer(server);
         await pruner.stop();
         await scheduler.close?.().catch((error: unknown) => logger.error({ err: error }, "scheduler did not close cleanly"));

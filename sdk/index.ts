@@ -15,6 +15,7 @@ export { monitor, type Monitor, type MonitorProps, type ScheduleExpression, type
 export * from "./constructs/oncall.js";
 export { contactMethod, type ContactMethod, type ContactMethodType, type NotificationRule } from "./constructs/contact-methods.js";
 export * from "./constructs/silence.js";
+export { statusPage, type StatusPage, type StatusPageProps, type StatusPageGroup } from "./constructs/status-page.js";
 export { config, type ProjectConfig, type RuleLevel } from "./constructs/config.js";
 export { isConstruct, constructStack, type Construct } from "./constructs/definition.js";
 export { collectConstructs } from "./collect.js";

@@ -8,11 +8,12 @@ import type { EscalationPolicy, Restriction, Schedule, Service, Team, User } fro
 import type { MaintenanceWindow, Silence } from "./constructs/silence.js";
 import type { Diagnostic } from "./constructs/diagnostics.js";
 import type { ContactMethod } from "./constructs/contact-methods.js";
+import type { StatusPage } from "./constructs/status-page.js";
 import { parseDuration } from "./duration.js";
-import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, type Manifest } from "./manifest/schema.js";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS, type Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
-type Spec<K extends keyof Manifest> = Manifest[K] extends (infer T)[] ? T : never;
+type Spec<K extends keyof Manifest> = NonNullable<Manifest[K]> extends (infer T)[] ? T : never;
 
 export interface SynthInput {
   config: ProjectConfig;
@@ -186,6 +187,17 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
     ),
   ].sort(byId);
 
+  const statusPages = (of("statusPage") as StatusPage[]).map(
+    (p): Spec<"statusPages"> => ({
+      id: p.id,
+      title: p.title ?? config.statusPage?.title ?? config.name,
+      description: p.description ?? null,
+      // A monitor given as its id (plain JavaScript) is kept as written; the status-pages rule checks it.
+      groups: p.groups.map((g) => ({ name: g.name, monitors: g.monitors.map((m) => (typeof m === "string" ? m : m.id)) })),
+      source: sourceOf(p),
+    }),
+  );
+
   return {
     apiVersion: API_VERSION,
     kind: "Manifest",
@@ -198,6 +210,8 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
     users,
     channels,
     silences,
+    // Written only when used, so a project without status pages keeps its manifest hash.
+    ...(statusPages.length > 0 ? { statusPages } : {}),
     secrets: unique(config.secrets ?? []).sort(),
     settings: {
       statusPage: { title: config.statusPage?.title ?? config.name },
@@ -206,10 +220,16 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
         openReads: config.runtime?.openReads ?? DEFAULT_RUNTIME_SETTINGS.openReads,
         maxSilence: config.runtime?.maxSilence ?? DEFAULT_RUNTIME_SETTINGS.maxSilence,
         webhookMaxAge: config.runtime?.webhookMaxAge ?? DEFAULT_RUNTIME_SETTINGS.webhookMaxAge,
-        retention: { ...DEFAULT_RUNTIME_SETTINGS.retention, ...config.runtime?.retention },
+        retention: { ...v1RetentionDefaults(), ...config.runtime?.retention },
       },
     },
   };
+}
+
+/** The retention defaults every manifest has carried since v1; later fields only when set. */
+function v1RetentionDefaults(): Record<(typeof V1_RETENTION_FIELDS)[number], string> {
+  const d = DEFAULT_RUNTIME_SETTINGS.retention;
+  return { results: d.results, notifications: d.notifications, silences: d.silences, inbound: d.inbound, resolvedAlerts: d.resolvedAlerts };
 }
 
 /**

@@ -9,7 +9,7 @@ import { calendarFeeds, type CalendarFeed } from "../oncall/ics.js";
 import { oncallJson, oncallReport, renderOncallMarkdown, renderOncallText } from "../oncall/report.js";
 import { parseInstant } from "../oncall/time.js";
 import { projectManifest } from "../project-manifest.js";
-import { isTimeZone } from "../rules/coverage/zoned-time.js";
+import { isTimeZone } from "../../sdk/oncall/zoned-time.js";
 import { fileRefusal } from "../system-error.js";
 
 interface OncallArgs {

@@ -5,7 +5,7 @@ import { nearIds } from "../near-ids.js";
 import { oncallDirectory } from "../oncall/directory.js";
 import { parseInstant } from "../oncall/time.js";
 import { projectManifest } from "../project-manifest.js";
-import { isTimeZone } from "../rules/coverage/zoned-time.js";
+import { isTimeZone } from "../../sdk/oncall/zoned-time.js";
 import { renderJson, renderMarkdown, renderText, type SimulationHeading } from "../simulate/render.js";
 import { simulate } from "../simulate/simulate.js";
 

@@ -34,7 +34,10 @@ export function planTypecheck(cache: CompileCache | null, key: string, roots: st
   const state: State = { files: {}, dirs: {} };
   for (const [file, text] of scan.texts) state.files[file] = sha256(text);
   for (const [dir, names] of scan.listings) state.dirs[dir] = sha256(names.join("\n"));
-  const save = () => cache.write(ENTRY, key, state);
+  // A file edited while tsc ran may not be what tsc read: then nothing is stored.
+  const save = () => {
+    if (scan.stamps.every(([file, stamp]) => fileStamp(file) === stamp)) cache.write(ENTRY, key, state);
+  };
   const full: TypecheckPlan = { kind: "check", roots, full: true, save };
 
   const before = cache.read<State>(ENTRY, key);
@@ -75,6 +78,8 @@ interface ProgramScan {
   graph: Map<string, string[]>;
   /** Sorted names in each folder holding a scanned file. */
   listings: Map<string, string[]>;
+  /** Size and modification time of each file when it was read. */
+  stamps: [string, string][];
 }
 
 // Import specifiers in any form TypeScript follows: `from "x"`, `import "x"`, `import("x")`,
@@ -84,6 +89,7 @@ const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|<
 /** The roots and every file they reach by relative imports (packages are keyed by the lockfile). */
 export function scanProgram(roots: string[]): ProgramScan {
   const texts = new Map<string, string>();
+  const stamps: [string, string][] = [];
   const graph = new Map<string, string[]>();
   const listings = new Map<string, string[]>();
   const list = (dir: string): Set<string> => {
@@ -104,12 +110,14 @@ export function scanProgram(roots: string[]): ProgramScan {
     const file = queue.pop()!;
     if (texts.has(file)) continue;
     let text: string;
+    const stamp = fileStamp(file);
     try {
       text = readFileSync(file, "utf8");
     } catch {
       continue;
     }
     texts.set(file, text);
+    stamps.push([file, stamp]);
     list(path.dirname(file));
     const imports: string[] = [];
     for (const match of text.matchAll(SPECIFIER)) {
@@ -122,7 +130,7 @@ export function scanProgram(roots: string[]): ProgramScan {
     graph.set(file, imports);
     queue.push(...imports);
   }
-  return { texts, graph, listings };
+  return { texts, graph, listings, stamps };
 }
 
 /** Every file a relative specifier may resolve to (over-approximated: more files only cost time). */
@@ -135,6 +143,15 @@ function candidates(target: string): string[] {
   }
   if (/\.(m|c)?tsx?$|\.json$/.test(target)) return [target];
   return [target, `${target}.ts`, `${target}.tsx`, `${target}.d.ts`, path.join(target, "index.ts"), path.join(target, "index.tsx"), path.join(target, "index.d.ts")];
+}
+
+function fileStamp(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "-";
+  }
 }
 
 function isFile(file: string): boolean {

@@ -1,5 +1,5 @@
 import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
-import { renderSchedule, type Shift } from "../rules/coverage/render.js";
+import { renderSchedule, type Shift } from "../../sdk/oncall/render.js";
 import type { OncallDirectory } from "./directory.js";
 
 const DAY = 86_400_000;

@@ -1,4 +1,4 @@
-import { isTimeZone, offsetAt, parseZonedDateTime, zonedParts } from "../rules/coverage/zoned-time.js";
+import { isTimeZone, offsetAt, parseZonedDateTime, zonedParts } from "../../sdk/oncall/zoned-time.js";
 
 /** Why a `--at` value was refused, and how to write it instead. */
 export interface TimeRefusal {

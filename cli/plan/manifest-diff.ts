@@ -79,6 +79,7 @@ export function diffConfig(base: Manifest | null, target: Manifest): ConfigChang
   return [
     ...diffById(base?.channels ?? [], target.channels).map((c) => ({ kind: "channel" as const, ...c })),
     ...diffById(base?.silences ?? [], target.silences).map((c) => ({ kind: "silence" as const, ...c })),
+    ...diffById(base?.statusPages ?? [], target.statusPages ?? []).map((c) => ({ kind: "statusPage" as const, ...c })),
     ...diffById(secretsAsEntries(base), secretsAsEntries(target)).map((c) => ({ kind: "secret" as const, ...c })),
     ...diffById(settings(base), settings(target)).map((c) => ({ kind: "settings" as const, ...c })),
   ];

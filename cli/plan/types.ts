@@ -61,9 +61,9 @@ export interface ResourceChange {
   importId?: string;
 }
 
-/** Runtime-only configuration: channels, silences, secrets and settings. */
+/** Runtime-only configuration: channels, silences, status pages, secrets and settings. */
 export interface ConfigChange {
-  kind: "channel" | "silence" | "secret" | "settings";
+  kind: "channel" | "silence" | "statusPage" | "secret" | "settings";
   id: string;
   action: EntryAction;
   changes: PropertyChange[];

@@ -1,6 +1,6 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
-import { formatZoned, parseZonedDateTime } from "./coverage/zoned-time.js";
+import { formatZoned, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { COVERAGE_WEEKS } from "./oncall-coverage.js";
 import type { RuleContext } from "./types.js";
 

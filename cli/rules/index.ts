@@ -16,6 +16,7 @@ import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
 import { singleResponder } from "./single-responder.js";
 import { singleRulePolicy } from "./single-rule-policy.js";
+import { statusPages } from "./status-pages.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
 import { unusedOncall } from "./unused-oncall.js";
@@ -41,6 +42,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "pagerduty-ids", description: "an adopted pagerdutyId is a PagerDuty id, adopted once", check: pagerdutyIds },
   { name: "contact-methods", description: "contact methods and notification rules PagerDuty accepts", check: contactMethods },
   { name: "quorum", description: "a monitor's quorum is between 1 and the number of its locations", check: quorum },
+  { name: "status-pages", description: "status pages name monitors the project defines, each once", check: statusPages },
   { name: "reachable-on-call", description: "people paged for critical services have a phone, SMS or push rule", check: reachableOnCall },
   { name: "single-responder", description: "a critical service's escalation policy can reach more than one person", check: singleResponder },
   { name: "ending-layer", description: "no schedule layer ends within the coverage window without another taking over", check: endingLayer },

@@ -2,7 +2,7 @@ import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { coverageGaps } from "./coverage/gaps.js";
-import { formatZoned } from "./coverage/zoned-time.js";
+import { formatZoned } from "../../sdk/oncall/zoned-time.js";
 import type { RuleContext } from "./types.js";
 
 /** How far ahead on-call coverage (and a layer about to end) is looked at. */

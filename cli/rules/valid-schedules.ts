@@ -1,7 +1,7 @@
 import { parseDuration } from "../../sdk/duration.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
-import { isTimeZone, parseZonedDateTime } from "./coverage/zoned-time.js";
+import { isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { cronProblem } from "./cron.js";
 import type { RuleContext } from "./types.js";
 

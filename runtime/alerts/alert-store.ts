@@ -1,4 +1,5 @@
 import type { Awaitable } from "../awaitable.js";
+import type { AlertEvent } from "./alert-event.js";
 import type { NotificationIntent } from "./intent.js";
 import type { Alert } from "./state.js";
 
@@ -27,6 +28,8 @@ export interface AlertCommit {
    */
   readVersions: Record<string, number>;
   intents: NotificationIntent[];
+  /** The transitions' timeline entries (Transition.events), stored with the alerts or not at all. */
+  events?: AlertEvent[];
   /** When the intents are enqueued (the outbox's created time). */
   at: number;
 }

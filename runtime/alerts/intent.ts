@@ -62,10 +62,12 @@ export interface OutboxWriter {
  */
 export type ControlOutcome = "applied" | "not-firing" | "earlier-episode";
 
-/** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / incident.resolved). */
+/** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / .unacknowledged / .resolved). */
 export interface AlertControl {
   /** Acknowledges the firing alert with this dedup key, when the incident (opened at `incidentOpenedAt`) is of its current firing. */
   acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): Awaitable<ControlOutcome>;
-  /** Resolves the firing alert with this dedup key from outside, when the incident is of its current firing. */
-  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): Awaitable<ControlOutcome>;
+  /** Resolves the firing alert with this dedup key from outside (`by`: who), when the incident is of its current firing. */
+  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number, by?: string | null): Awaitable<ControlOutcome>;
+  /** Takes back the acknowledgement of the firing alert (incident.unacknowledged): reminders resume. */
+  unacknowledge?(dedupKey: string, at: number, incidentOpenedAt: number): Awaitable<ControlOutcome>;
 }

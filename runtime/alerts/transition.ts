@@ -1,13 +1,23 @@
+import { alertEvent, eventKindOfIntent, type AlertEvent } from "./alert-event.js";
 import type { IntentType, NotificationIntent } from "./intent.js";
 import type { Alert, AlertRules, Observation } from "./state.js";
 
 /** What an intent needs from the monitor's rules. */
 export type IntentRules = Pick<AlertRules, "severity" | "labels">;
 
-/** The next alert and the intents the transition asks delivery to send (written in the same transaction). */
+/**
+ * The next alert, the intents the transition asks delivery to send and the events its timeline
+ * records: the store writes all three in the same transaction.
+ */
 export interface Transition {
   alert: Alert;
   intents: NotificationIntent[];
+  events: AlertEvent[];
+}
+
+/** No change worth a notification or a timeline entry (counters and values may still move). */
+function quiet(alert: Alert): Transition {
+  return { alert, intents: [], events: [] };
 }
 
 /**
@@ -18,7 +28,7 @@ export function evaluate(alert: Alert, observation: Observation, now: number, ru
   switch (observation.kind) {
     case "unknown":
       // An errored evaluation the monitor calls unknown says nothing about the target: keep everything.
-      return { alert, intents: [] };
+      return quiet(alert);
     case "failing":
       return onFailing(
         {
@@ -55,19 +65,20 @@ export function evaluate(alert: Alert, observation: Observation, now: number, ru
 function onFailing(alert: Alert, details: Record<string, unknown>, now: number, rules: AlertRules): Transition {
   switch (alert.state) {
     case "inactive": {
-      if (alert.consecutiveFailures < rules.failureThreshold) return { alert, intents: [] };
+      if (alert.consecutiveFailures < rules.failureThreshold) return quiet(alert);
       const active: Alert = { ...alert, state: "pending", activeAt: now };
-      return rules.forMs <= 0 ? fire(active, details, now, rules) : { alert: active, intents: [] };
+      // With no `for` the alert fires in the same instant: its timeline says fired, not pending too.
+      return rules.forMs <= 0 ? fire(active, details, now, rules) : { alert: active, intents: [], events: [alertEvent(active, "pending", now)] };
     }
     case "pending":
-      return now - (alert.activeAt ?? now) >= rules.forMs ? fire(alert, details, now, rules) : { alert, intents: [] };
+      return now - (alert.activeAt ?? now) >= rules.forMs ? fire(alert, details, now, rules) : quiet(alert);
     case "firing": {
       // Reminders keep paging a firing alert nobody acknowledged; an acknowledged one is being handled.
       const due =
         rules.repeatEveryMs !== null &&
         alert.acknowledgedAt === null &&
         now - (alert.lastSentAt ?? alert.firedAt ?? now) >= rules.repeatEveryMs;
-      if (!due) return { alert, intents: [] };
+      if (!due) return quiet(alert);
       return emit({ ...alert, lastSentAt: now }, "remind", details, now, rules);
     }
     default:
@@ -78,15 +89,17 @@ function onFailing(alert: Alert, details: Record<string, unknown>, now: number, 
 function onOk(alert: Alert, details: Record<string, unknown>, now: number, rules: AlertRules): Transition {
   switch (alert.state) {
     case "inactive":
-      return { alert, intents: [] };
-    case "pending":
+      return quiet(alert);
+    case "pending": {
       // Nothing was sent, so nothing needs resolving: the streak simply ends.
-      return { alert: { ...alert, state: "inactive", activeAt: null }, intents: [] };
+      const cleared: Alert = { ...alert, state: "inactive", activeAt: null };
+      return { alert: cleared, intents: [], events: [alertEvent(cleared, "cleared", now)] };
+    }
     case "firing": {
       const since = alert.keepFiringSince ?? now;
       const held = { ...alert, keepFiringSince: since };
       if (held.consecutiveSuccesses < rules.successThreshold || now - since < rules.keepFiringForMs) {
-        return { alert: held, intents: [] };
+        return quiet(held);
       }
       return resolve(held, details, now, rules);
     }
@@ -109,10 +122,14 @@ function fire(alert: Alert, details: Record<string, unknown>, now: number, rules
   return emit(firing, "trigger", details, now, rules);
 }
 
-/** Ends a firing alert: also used by AlertControl when the incident is resolved from outside. */
-export function resolve(alert: Alert, details: Record<string, unknown>, now: number, rules: IntentRules): Transition {
+/**
+ * Ends a firing alert: also used by AlertControl when the incident is resolved from outside (`by`:
+ * who resolved it) and by the rollout for removed monitors. A pending alert is cleared silently.
+ */
+export function resolve(alert: Alert, details: Record<string, unknown>, now: number, rules: IntentRules, by: string | null = null): Transition {
   if (alert.state !== "firing") {
-    return { alert: { ...alert, state: "inactive", activeAt: null, keepFiringSince: null, updatedAt: now }, intents: [] };
+    const ended: Alert = { ...alert, state: "inactive", activeAt: null, keepFiringSince: null, updatedAt: now };
+    return { alert: ended, intents: [], events: alert.state === "pending" ? [alertEvent(ended, "cleared", now, by)] : [] };
   }
   const resolved: Alert = {
     ...alert,
@@ -126,16 +143,24 @@ export function resolve(alert: Alert, details: Record<string, unknown>, now: num
     acknowledgedBy: null,
     updatedAt: now,
   };
-  return emit(resolved, "resolve", details, now, rules);
+  return emit(resolved, "resolve", details, now, rules, by);
 }
 
 /** Marks a firing alert acknowledged and emits an acknowledge intent (ack channels, PagerDuty). */
 export function acknowledge(alert: Alert, by: string, now: number, rules: IntentRules): Transition {
-  if (alert.state !== "firing" || alert.acknowledgedAt !== null) return { alert, intents: [] };
+  if (alert.state !== "firing" || alert.acknowledgedAt !== null) return quiet(alert);
   const acked: Alert = { ...alert, acknowledgedAt: now, acknowledgedBy: by, updatedAt: now };
-  const out = emit(acked, "acknowledge", {}, now, rules);
-  out.intents[0]!.acknowledgedBy = by;
-  return out;
+  return emit(acked, "acknowledge", {}, now, rules, by);
+}
+
+/**
+ * Takes an acknowledgement back (PagerDuty's incident.unacknowledged: the acknowledgement timed
+ * out or someone undid it): reminders resume. Nothing is sent; the vendor already knows.
+ */
+export function unacknowledge(alert: Alert, now: number): Transition {
+  if (alert.state !== "firing" || alert.acknowledgedAt === null) return quiet(alert);
+  const back: Alert = { ...alert, acknowledgedAt: null, acknowledgedBy: null, updatedAt: now };
+  return { alert: back, intents: [], events: [alertEvent(back, "unacknowledged", now)] };
 }
 
 function emit(
@@ -144,6 +169,7 @@ function emit(
   details: Record<string, unknown>,
   now: number,
   rules: IntentRules,
+  by: string | null = null,
 ): Transition {
   const sequence = alert.sequence + 1;
   const intent: NotificationIntent = {
@@ -160,8 +186,10 @@ function emit(
     details,
     at: now,
     firedAt: alert.firedAt,
+    ...(type === "acknowledge" ? { acknowledgedBy: by } : {}),
   };
-  return { alert: { ...alert, sequence }, intents: [intent] };
+  const next = { ...alert, sequence };
+  return { alert: next, intents: [intent], events: [alertEvent(next, eventKindOfIntent(type), now, type === "acknowledge" || type === "resolve" ? by : null)] };
 }
 
 function assertNever(value: never): never {

@@ -1,4 +1,5 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { AlertEvent } from "../alerts/alert-event.js";
 import type { AlertStore } from "../alerts/alert-store.js";
 import type { Alert } from "../alerts/state.js";
 import type { NotificationIntent } from "../alerts/intent.js";
@@ -12,6 +13,8 @@ export interface RolloutReport {
   resolved: string[];
   /** Pending alerts of removed monitors, dropped silently (they never notified). */
   dropped: string[];
+  /** The transitions committed (resolved, cleared), for the log. */
+  events: AlertEvent[];
 }
 
 /**
@@ -40,7 +43,8 @@ async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): 
   for (const m of manifest.monitors) for (const old of m.previousIds ?? []) if (!kept.has(old) && !renamedTo.has(old)) renamedTo.set(old, m.id);
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
-  const report: RolloutReport = { carried: [], resolved: [], dropped: [] };
+  const events: AlertEvent[] = [];
+  const report: RolloutReport = { carried: [], resolved: [], dropped: [], events };
   const readVersions: Record<string, number> = {};
   for (const listed of await store.allAlerts()) {
     if (kept.has(listed.monitorId) || listed.state === "inactive") continue;
@@ -67,10 +71,11 @@ async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): 
     );
     changed.push(t.alert);
     intents.push(...t.intents);
+    events.push(...t.events);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);
   }
   if (changed.length > 0) {
-    const outcome = await store.commitAlerts({ alerts: changed, readVersions, intents, at: now });
+    const outcome = await store.commitAlerts({ alerts: changed, readVersions, intents, events, at: now });
     if (outcome.kind === "conflict") return "conflict";
   }
   return report;

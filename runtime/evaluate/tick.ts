@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { MonitorCode } from "../../sdk/result.js";
+import { logAlertEvents, type AlertEvent } from "../alerts/alert-event.js";
 import { alertKey } from "../alerts/alert-key.js";
 import { versionsOf } from "../alerts/alert-store.js";
 import type { NotificationIntent } from "../alerts/intent.js";
@@ -95,7 +96,7 @@ async function evaluateJudged(
     const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
     const judged = judgeAgainst(active);
     if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
-    const { changed, intents, results } = advance(unit, judged, existing, scheduledAt);
+    const { changed, intents, events, results } = advance(unit, judged, existing, scheduledAt);
     if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
       // Diagnostics describe the moment the alert fires, so they run before the trigger is written.
       const text = await d.diagnose(monitor, scheduledAt).catch((error: unknown) => `diagnostics failed: ${String(error)}`);
@@ -105,7 +106,7 @@ async function evaluateJudged(
     try {
       // An alert first written here must still be absent (version 0): two replicas creating it never both win.
       const readVersions = { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
-      const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, at: d.clock.now() });
+      const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, events, at: d.clock.now() });
       committed = outcome.kind === "committed";
       if (!committed) d.logger.debug({ monitorId: monitor.id, attempt }, "alert changed under the evaluation; evaluating again");
     } catch (error) {
@@ -115,6 +116,7 @@ async function evaluateJudged(
     }
     if (committed) {
       for (const i of intents) d.metrics.alertTransitions.inc({ type: i.type });
+      logAlertEvents(d.logger, events);
       return intents;
     }
   }
@@ -131,7 +133,7 @@ function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | nul
   if (outcome?.kind !== "error") d.logger.warn({ monitorId, kind, error: failure.message }, "check results could not be evaluated");
 }
 
-/** Runs the state machine over each judged label set: the alerts to write, the intents, the result rows. */
+/** Runs the state machine over each judged label set: the alerts to write, the intents, the transitions, the result rows. */
 function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number) {
   const { monitor } = unit;
   const byKey = new Map(existing.map((a) => [a.dedupKey, a]));
@@ -142,6 +144,7 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
   );
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
+  const events: AlertEvent[] = [];
   const results: ResultRow[] = [];
   for (const o of judged) {
     const key = alertKey(monitor.id, o.labels);
@@ -150,6 +153,7 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
     const t = evaluate(before, o.observation, scheduledAt, unit.rules);
     if (worthPersisting(prior, t.alert)) changed.push(t.alert);
     intents.push(...t.intents);
+    events.push(...t.events);
     results.push({
       monitorId: monitor.id,
       at: scheduledAt,
@@ -162,7 +166,7 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
       error: o.error?.message ?? null,
     });
   }
-  return { changed, intents, results };
+  return { changed, intents, events, results };
 }
 
 function labelSetOf(labels: Record<string, string>): string {

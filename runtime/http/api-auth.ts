@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
 import { sendJson, type Handler } from "./router.js";
+import { cookie, hasSession, SESSION_COOKIE } from "./session.js";
 
 /** Secret holding the API token: `Authorization: Bearer <token>` on the detail API and on every change. */
 export const API_TOKEN_SECRET = "WATCHKEEPER_API_TOKEN";
@@ -13,11 +14,13 @@ export interface ApiAccess {
   openReads: boolean;
   /** `settings.publicUrl`: its origin counts as the runtime's own. */
   publicUrl: string | null;
+  /** The clock sessions are checked against (browser sign-in, runtime/http/session.ts). */
+  now?: () => number;
 }
 
 /** The access rules of a manifest's runtime, with the token read through `secret` on every request. */
-export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined): ApiAccess {
-  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl };
+export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined, now: () => number = Date.now): ApiAccess {
+  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl, now };
 }
 
 /** A refusal: the status to answer and a message that names what to configure. */
@@ -40,13 +43,17 @@ export function bearerToken(req: IncomingMessage): string {
   return m ? m[1]! : "";
 }
 
-/** Reads of the detail API: open when `runtime.openReads`, else the bearer token; closed when no token is set. */
+/**
+ * Reads of the detail API and the internal views: open when `runtime.openReads`, else the bearer
+ * token or a signed-in browser's session cookie; closed when no token is set.
+ */
 export function refuseRead(req: IncomingMessage, access: ApiAccess): Refusal | null {
   if (access.openReads) return null;
   const token = access.token();
   if (!token) return { status: 403, error: CLOSED_READS };
-  if (!tokenEquals(bearerToken(req), token)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
-  return null;
+  if (tokenEquals(bearerToken(req), token)) return null;
+  if (hasSession(req, token, (access.now ?? Date.now)())) return null;
+  return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
 }
 
 /**
@@ -58,9 +65,22 @@ export function refuseWrite(req: IncomingMessage, access: ApiAccess, body: Buffe
   if (!token) return { status: 403, error: CLOSED_WRITES };
   const crossSite = refuseCrossOrigin(req, access.publicUrl);
   if (crossSite) return crossSite;
-  if (!tokenEquals(bearerToken(req), token)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
+  if (!tokenEquals(bearerToken(req), token) && !browserSession(req, token, access)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
   if (body.length > 0 && !isJson(req)) return { status: 415, error: "send the body as Content-Type: application/json" };
   return null;
+}
+
+/**
+ * A signed-in browser may change things too (the silences page), but only when it proves where
+ * the request comes from: the cookie is SameSite=Strict, and on top of that an `Origin` (checked
+ * against the runtime's own by refuseCrossOrigin) or `Sec-Fetch-Site: same-origin` must be present,
+ * so a request that says nothing about its origin cannot ride on the cookie.
+ */
+function browserSession(req: IncomingMessage, token: string, access: ApiAccess): boolean {
+  if (cookie(req, SESSION_COOKIE) === "") return false;
+  const site = single(req.headers["sec-fetch-site"])?.toLowerCase();
+  if (single(req.headers.origin) === undefined && site !== "same-origin") return false;
+  return hasSession(req, token, (access.now ?? Date.now)());
 }
 
 /**

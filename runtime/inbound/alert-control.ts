@@ -1,8 +1,10 @@
+import type { Logger } from "pino";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { logAlertEvents } from "../alerts/alert-event.js";
 import type { AlertStore } from "../alerts/alert-store.js";
 import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
 import type { Alert } from "../alerts/state.js";
-import { acknowledge, resolve, type IntentRules, type Transition } from "../alerts/transition.js";
+import { acknowledge, resolve, unacknowledge, type IntentRules, type Transition } from "../alerts/transition.js";
 import type { InboundEvents } from "../checks/types.js";
 
 /** Re-reads after a conflicting write before giving up; a conflict means another writer just moved the alert. */
@@ -29,6 +31,8 @@ export class StoreAlertControl implements AlertControl {
   constructor(
     private readonly store: AlertStore & Pick<InboundEvents, "recordEmergencyResolved">,
     manifest: Manifest,
+    /** Each committed transition is logged here, one line each. */
+    private readonly logger?: Logger,
   ) {
     this.rules = new Map(manifest.monitors.map((m) => [m.id, { severity: m.severity, labels: m.labels }]));
     this.manual = new Set(manifest.monitors.filter((m) => m.check.kind === "manual").map((m) => m.id));
@@ -38,8 +42,12 @@ export class StoreAlertControl implements AlertControl {
     return (await this.apply(dedupKey, at, incidentOpenedAt, (alert) => acknowledge(alert, by, at, this.rulesOf(alert.monitorId)))).outcome;
   }
 
-  async resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number): Promise<ControlOutcome> {
-    const { outcome, monitorId } = await this.apply(dedupKey, at, incidentOpenedAt, (alert) => resolve(alert, { reason }, at, this.rulesOf(alert.monitorId)));
+  async unacknowledge(dedupKey: string, at: number, incidentOpenedAt: number): Promise<ControlOutcome> {
+    return (await this.apply(dedupKey, at, incidentOpenedAt, (alert) => unacknowledge(alert, at))).outcome;
+  }
+
+  async resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number, by: string | null = null): Promise<ControlOutcome> {
+    const { outcome, monitorId } = await this.apply(dedupKey, at, incidentOpenedAt, (alert) => resolve(alert, { reason }, at, this.rulesOf(alert.monitorId), by));
     // An emergency resolved in PagerDuty is over: the manual check must not fire again on its next tick.
     if (outcome === "applied" && monitorId && this.manual.has(monitorId)) await this.store.recordEmergencyResolved?.(monitorId, at);
     return outcome;
@@ -56,8 +64,11 @@ export class StoreAlertControl implements AlertControl {
       if (!read || read.alert.state !== "firing") return { outcome: "not-firing" };
       if (!ofCurrentFiring(read.alert, incidentOpenedAt)) return { outcome: "earlier-episode" };
       const t = change(read.alert);
-      const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, at });
-      if (outcome.kind === "committed") return { outcome: "applied", monitorId: read.alert.monitorId };
+      const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, events: t.events, at });
+      if (outcome.kind === "committed") {
+        if (this.logger) logAlertEvents(this.logger, t.events);
+        return { outcome: "applied", monitorId: read.alert.monitorId };
+      }
       if (attempt >= CONFLICT_RETRIES) throw new Error(`alert ${dedupKey} kept changing under the ${attempt + 1} attempts to update it`);
     }
   }

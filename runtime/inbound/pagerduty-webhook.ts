@@ -31,7 +31,10 @@ const incidentSchema = z.object({
   title: z.string().optional(),
 });
 
-const ACTED_ON = new Set(["incident.acknowledged", "incident.resolved"]);
+const ACTED_ON = new Set(["incident.acknowledged", "incident.unacknowledged", "incident.resolved"]);
+
+/** What each acted-on event does, in the words of the answer and the log. */
+const DONE: Record<string, string> = { "incident.acknowledged": "acknowledged", "incident.unacknowledged": "unacknowledged", "incident.resolved": "resolved" };
 
 export interface PagerDutyWebhookDeps {
   alerts: AlertControl;
@@ -89,18 +92,27 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
 
     let outcome: ControlOutcome;
     try {
-      outcome =
-        event.event_type === "incident.resolved"
-          ? await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt)
-          : // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
-            await deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
+      switch (event.event_type) {
+        case "incident.resolved":
+          outcome = await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt, by);
+          break;
+        case "incident.unacknowledged":
+          // An acknowledgement that timed out (or was taken back): reminders resume.
+          outcome = deps.alerts.unacknowledge ? await deps.alerts.unacknowledge(dedupKey, occurredAt, openedAt) : "not-firing";
+          break;
+        default:
+          // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
+          outcome = await deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
+      }
     } catch (error) {
       // Not done, so not remembered: PagerDuty's retry of the 500 gets another go.
       await deps.ids.forgetWebhookEvent(event.id);
       throw error;
     }
-    const done = event.event_type === "incident.resolved" ? "resolved" : "acknowledged";
-    deps.logger.info({ dedupKey, outcome, by, incident: incident.data.id }, `PagerDuty incident ${done}`);
+    const done = DONE[event.event_type]!;
+    // An applied change is logged once, as the alert's transition; only a refusal needs its own line.
+    const level = outcome === "applied" ? "debug" : "info";
+    deps.logger[level]({ dedupKey, outcome, by, incident: incident.data.id }, `PagerDuty incident ${done}`);
     return sendJson(res, 200, { status: outcome === "applied" ? done : outcome });
   };
 }

@@ -49,6 +49,27 @@ export interface AttemptRecord {
 }
 
 /**
+ * One attempt to deliver one notification to one destination, with the vendor's answer: the
+ * store writes one with every recorded outcome (`recordOutcome`, `markSkipped`) and for every
+ * suppressed delivery (`dispatchIntent`), in the same transaction. A deferral (rate limit, secret
+ * not set yet) made no attempt and writes none.
+ */
+export interface DeliveryAttemptEvent {
+  dedupKey: string;
+  intentId: string;
+  /** `trigger`, `resolve`, `remind`, `acknowledge`, as the intent says. */
+  type: string;
+  destination: string;
+  at: number;
+  /** 1 for the first attempt; 0 when nothing was sent (suppressed, or skipped before any attempt). */
+  attempt: number;
+  outcome: "sent" | "retrying" | "failed" | "suppressed" | "skipped";
+  vendorStatus: number | null;
+  /** The vendor's answer or our reason, redacted (by the retry stage) and shortened. */
+  detail: string | null;
+}
+
+/**
  * Durable per-destination deliveries as the dispatcher and the workers use them. Only the oldest
  * pending delivery of each (dedup key, destination) is a head, so a resolve never overtakes its
  * trigger; a claimed head belongs to one worker until its lease ends.

@@ -10,7 +10,7 @@ import { apiAccessOf, guardRead } from "../http/api-auth.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
-import { renderStatusPage, worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
+import { worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
 
 export interface RuntimeRouteDeps {
   manifest: Manifest;
@@ -80,11 +80,7 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
     sendJson(res, 200, { alerts });
   }));
 
-  router.add("GET", "/", async (_req, res) => {
-    const replicas = d.replicas ? await d.replicas().catch(() => null) : undefined;
-    const page = renderStatusPage(d.manifest, await statuses(d, [...monitors.values()]), d.clock.now(), replicas);
-    sendText(res, 200, page, "text/html; charset=utf-8");
-  });
+  // The pages (/, /monitors, /alerts, /silences, /status, badges, /events) are runtime/views.
 }
 
 async function statuses(d: RuntimeRouteDeps, list: MonitorSpec[]): Promise<Array<MonitorStatus & { monitor: MonitorSpec }>> {

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import { versionsOf } from "../alerts/alert-store.js";
 import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent } from "../alerts/intent.js";
-import { newAlert, type AlertRules } from "../alerts/state.js";
-import { evaluate } from "../alerts/transition.js";
+import { newAlert, type Alert, type AlertRules } from "../alerts/state.js";
+import { acknowledge, evaluate, resolve, unacknowledge, type Transition } from "../alerts/transition.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
+import { ATTEMPT_DETAIL_MAX } from "./attempt-event.js";
+import { PERCENTILE_RELATIVE_ERROR } from "./latency-histogram.js";
 import type { Store } from "./port.js";
 import type { RetentionMs } from "./retention.js";
 
@@ -17,10 +19,10 @@ export interface StoreUnderTest {
 const rules: AlertRules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical", labels: {} };
 const T = 1_767_571_200_000;
 const DAY = 86_400_000;
-const RETENTION: RetentionMs = { results: DAY, notifications: DAY, silences: DAY, inbound: DAY, resolvedAlerts: DAY };
+const RETENTION: RetentionMs = { results: DAY, notifications: DAY, silences: DAY, inbound: DAY, resolvedAlerts: DAY, rollups: 30 * DAY, minuteRollups: 2 * DAY };
 const failing = { kind: "failing" as const, value: 1, summary: "down", details: {} };
 const ok = { kind: "ok" as const, value: 0, summary: "up", details: {} };
-const result = (monitorId: string, at: number, okay = false): ResultRow => ({ monitorId, at, ok: okay, firing: !okay, value: at, message: "m", labels: {}, durationMs: 1, error: null });
+const result = (monitorId: string, at: number, okay = false, durationMs = 1): ResultRow => ({ monitorId, at, ok: okay, firing: !okay, value: at, message: "m", labels: {}, durationMs, error: null });
 
 /**
  * One evaluation as a tick does it: read the monitor's alerts with their versions, run the state
@@ -37,6 +39,7 @@ async function evaluateOnce(store: Store, monitorId: string, observation: typeof
     readVersions: { [key]: 0, ...versionsOf(read) },
     results: [result(monitorId, at, observation.kind === "ok")],
     intents: t.intents,
+    events: t.events,
     at,
   });
   return outcome.kind === "committed" ? t.intents : null;
@@ -50,7 +53,11 @@ function intent(dedupKey: string, n: number, type: NotificationIntent["type"] = 
  * Every store behaviour the runtime relies on, run against one adapter. Each adapter's test file
  * calls this once; a behaviour that differs between adapters fails here, not in production.
  */
-export function describeStoreConformance(name: string, makeStore: () => Promise<StoreUnderTest>, options: { skip?: string | false } = {}): void {
+export function describeStoreConformance(
+  name: string,
+  makeStore: () => Promise<StoreUnderTest>,
+  options: { skip?: string | false; /** False while an adapter's history is not written yet. */ history?: boolean } = {},
+): void {
   const suite = options.skip ? describe.skip : describe;
   suite(`Store conformance: ${name}${options.skip ? ` (skipped: ${options.skip})` : ""}`, () => {
     const withStore = (fn: (store: Store) => Promise<void>) => async () => {
@@ -268,6 +275,179 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect(await store.firstWebhookEvent("evt-old", later)).toBe(true);
       expect(await store.alertStates()).toEqual({ firing: 1 });
     }));
+
+    if (options.history === false) return;
+    describeHistory(withStore);
   });
 }
 
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/** The history behaviours (runtime/store/history.ts): what the views read about the past. */
+function describeHistory(withStore: (fn: (store: Store) => Promise<void>) => () => Promise<void>): void {
+  const record = (store: Store, monitorId: string, results: ResultRow[], at = results[0]?.at ?? T) =>
+    store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results, intents: [], at });
+
+  it("keeps raw results for the results window and a monitor's newest 50 whatever their age", withStore(async (store) => {
+    // Every 10 minutes for three days, and a daily job for 60 days.
+    for (let at = T; at < T + 3 * DAY; at += 10 * MIN) await record(store, "api", [result("api", at, true)]);
+    for (let day = 0; day < 60; day++) await record(store, "daily", [result("daily", T - 57 * DAY + day * DAY, true)]);
+    const now = T + 3 * DAY;
+    const retention = { ...RETENTION, results: 2 * DAY };
+    while ((await store.prune(now, retention, 50)) > 0);
+    const kept = await store.resultsBetween("api", 0, now + 1, 10_000);
+    expect(kept).toHaveLength((2 * DAY) / (10 * MIN));
+    expect(kept[0]!.at).toBe(now - 10 * MIN);
+    expect(kept.at(-1)!.at).toBe(now - 2 * DAY);
+    expect((await store.resultsBetween("daily", 0, now, 10_000)).length).toBe(50);
+    expect((await store.recentResults("daily", 1))[0]!.at).toBe(T + 2 * DAY);
+    expect((await store.latestResults()).get("api")!.at).toBe(now - 10 * MIN);
+  }));
+
+  it("answers results in a time window newest first, at most the limit", withStore(async (store) => {
+    for (let i = 0; i < 10; i++) await record(store, "api", [result("api", T + i * MIN, i % 2 === 0)]);
+    await record(store, "other", [result("other", T + 3 * MIN)]);
+    const window = await store.resultsBetween("api", T + 2 * MIN, T + 6 * MIN, 100);
+    expect(window.map((r) => r.at)).toEqual([T + 5 * MIN, T + 4 * MIN, T + 3 * MIN, T + 2 * MIN]);
+    expect(window[0]).toMatchObject({ monitorId: "api", ok: false, firing: true, error: null });
+    expect((await store.resultsBetween("api", T, T + HOUR, 3)).map((r) => r.at)).toEqual([T + 9 * MIN, T + 8 * MIN, T + 7 * MIN]);
+    expect(await store.resultsBetween("none", T, T + HOUR, 3)).toEqual([]);
+  }));
+
+  it("rolls results up per minute and per hour in the evaluation's own commit, all label sets together", withStore(async (store) => {
+    // Minute 0: three label sets in one evaluation, one failing and one that could not be evaluated.
+    await record(store, "api", [
+      { ...result("api", T + 5_000, true, 10), labels: { region: "a" } },
+      { ...result("api", T + 5_000, false, 20), labels: { region: "b" } },
+      { ...result("api", T + 5_000, true, 1_000), firing: null, error: "timeout", labels: { region: "c" } },
+    ]);
+    // Minute 1: 100 results from 1 to 100 ms.
+    for (let i = 1; i <= 100; i++) await record(store, "api", [result("api", T + MIN + i * 100, true, i)]);
+    // Next hour: one result.
+    await record(store, "api", [result("api", T + HOUR + 1, false, 7)]);
+
+    const minutes = await store.rollups("api", "minute", T, T + 2 * HOUR);
+    expect(minutes.map((b) => [b.start, b.count, b.failures, b.errors, b.max])).toEqual([
+      [T, 3, 1, 1, 1_000],
+      [T + MIN, 100, 0, 0, 100],
+      [T + HOUR, 1, 1, 0, 7],
+    ]);
+    const close = (actual: number | null, expected: number) => {
+      expect(actual).not.toBeNull();
+      expect(Math.abs(actual! - expected) / expected).toBeLessThanOrEqual(PERCENTILE_RELATIVE_ERROR + 1e-9);
+    };
+    close(minutes[1]!.p50, 50);
+    close(minutes[1]!.p95, 95);
+    close(minutes[1]!.p99, 99);
+    close(minutes[0]!.p50, 20);
+    close(minutes[0]!.p99, 1_000);
+    // The hour is the minutes merged, without the raw results.
+    const hours = await store.rollups("api", "hour", T, T + 2 * HOUR);
+    expect(hours.map((b) => [b.start, b.count, b.failures, b.errors, b.max])).toEqual([
+      [T, 103, 1, 1, 1_000],
+      [T + HOUR, 1, 1, 0, 7],
+    ]);
+    close(hours[0]!.p50, 50);
+    close(hours[0]!.p95, 95);
+    // [since, until) by bucket start; nothing for other monitors or empty minutes.
+    expect((await store.rollups("api", "minute", T + MIN, T + HOUR)).map((b) => b.start)).toEqual([T + MIN]);
+    expect(await store.rollups("none", "hour", T, T + DAY)).toEqual([]);
+  }));
+
+  it("a conflicting evaluation writes no results, rollups or transitions", withStore(async (store) => {
+    await evaluateOnce(store, "api", failing, T);
+    const key = alertKey("api", {});
+    const stale = evaluate(newAlert("api", {}, key, T), failing, T + 1, rules);
+    const outcome = await store.recordEvaluation({ monitorId: "api", alerts: [stale.alert], readVersions: { [key]: 0 }, results: [result("api", T + 1)], intents: stale.intents, events: stale.events, at: T + 1 });
+    expect(outcome.kind).toBe("conflict");
+    expect((await store.rollups("api", "minute", T, T + HOUR)).map((b) => b.count)).toEqual([1]);
+    expect((await store.alertEvents(key)).map((e) => e.kind)).toEqual(["firing"]);
+  }));
+
+  it("records every alert transition with the commit that makes it, oldest first", withStore(async (store) => {
+    const pendingRules: AlertRules = { ...rules, forMs: 60_000 };
+    const key = alertKey("api", {});
+    const step = async (fn: (alert: Alert) => Transition, at: number) => {
+      const read = await store.readAlert(key);
+      const t = fn(read?.alert ?? newAlert("api", {}, key, at));
+      await store.commitAlerts({ alerts: [t.alert], readVersions: { [key]: read?.version ?? 0 }, intents: t.intents, events: t.events, at });
+    };
+    await step((a) => evaluate(a, failing, T, pendingRules), T);
+    await step((a) => evaluate(a, ok, T + 1, pendingRules), T + 1);
+    await step((a) => evaluate(a, failing, T + 2, pendingRules), T + 2);
+    await step((a) => evaluate(a, failing, T + 2 + 60_000, pendingRules), T + 2 + 60_000);
+    await step((a) => acknowledge(a, "Ada Lovelace", T + 100_000, pendingRules), T + 100_000);
+    await step((a) => unacknowledge(a, T + 200_000), T + 200_000);
+    await step((a) => resolve(a, { reason: "resolved in PagerDuty" }, T + 300_000, pendingRules, "Grace Hopper"), T + 300_000);
+    const events = await store.alertEvents(key);
+    expect(events.map((e) => [e.kind, e.at, e.by])).toEqual([
+      ["pending", T, null],
+      ["cleared", T + 1, null],
+      ["pending", T + 2, null],
+      ["firing", T + 2 + 60_000, null],
+      ["acknowledged", T + 100_000, "Ada Lovelace"],
+      ["unacknowledged", T + 200_000, null],
+      ["resolved", T + 300_000, "Grace Hopper"],
+    ]);
+    expect(events[3]).toEqual({ dedupKey: key, monitorId: "api", at: T + 2 + 60_000, kind: "firing", by: null, summary: "down" });
+    expect(await store.alertEvents("wk-none")).toEqual([]);
+  }));
+
+  it("records every delivery attempt with the vendor's answer; a deferral is not an attempt", withStore(async (store) => {
+    await store.enqueue(intent("wk-a", 1));
+    await store.dispatchIntent((await store.undispatched(1))[0]!, [
+      { destination: "pd", status: "pending", due: T, reason: null },
+      { destination: "slack", status: "suppressed", due: T, reason: "silence s1: deploy" },
+    ], T);
+    const head = (await store.dueHeads(T, 1))[0]!;
+    await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "deferred", at: T + 10, reason: "rate limit for this destination" }, now: T });
+    await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "retry", at: T + 1000, reason: "HTTP 503", status: 503, answer: "{\"status\":\"unavailable\"}" }, now: T + 10 });
+    await store.recordOutcome({ id: head.id, attemptsBefore: 1, outcome: { kind: "sent", status: 202, answer: "{\"status\":\"success\"}", ref: null, at: T + 1001 }, now: T + 1000 });
+    await store.enqueue(intent("wk-a", 2, "resolve"));
+    await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "pd", status: "pending", due: T + 2000, reason: null }, { destination: "mail", status: "pending", due: T + 2000, reason: null }], T + 2000);
+    const [pd, mail] = (await store.dueHeads(T + 2000, 10)).sort((a, b) => a.destination.localeCompare(b.destination)).reverse();
+    await store.recordOutcome({ id: pd!.id, attemptsBefore: 0, outcome: { kind: "failed", reason: "HTTP 400: not retryable", status: 400, answer: "bad key" }, now: T + 2000 });
+    await store.markSkipped(mail!.id, 0, "no trigger was sent", T + 2001);
+    const attempts = await store.deliveryAttempts("wk-a");
+    expect(attempts.map((a) => [a.intentId, a.type, a.destination, a.at, a.attempt, a.outcome, a.vendorStatus, a.detail])).toEqual([
+      ["wk-a:1", "trigger", "slack", T, 0, "suppressed", null, "silence s1: deploy"],
+      ["wk-a:1", "trigger", "pd", T + 10, 1, "retrying", 503, 'HTTP 503: {"status":"unavailable"}'],
+      ["wk-a:1", "trigger", "pd", T + 1000, 2, "sent", 202, '{"status":"success"}'],
+      ["wk-a:2", "resolve", "pd", T + 2000, 1, "failed", 400, "HTTP 400: not retryable: bad key"],
+      ["wk-a:2", "resolve", "mail", T + 2001, 0, "skipped", null, "no trigger was sent"],
+    ]);
+    expect(attempts.every((a) => a.dedupKey === "wk-a")).toBe(true);
+    expect(await store.deliveryAttempts("wk-none")).toEqual([]);
+  }));
+
+  it("shortens a vendor's long answer in the attempt it records", withStore(async (store) => {
+    await store.enqueue(intent("wk-a", 1));
+    await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "pd", status: "pending", due: T, reason: null }], T);
+    const head = (await store.dueHeads(T, 1))[0]!;
+    await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "retry", at: T + 1, reason: "HTTP 500", status: 500, answer: "x".repeat(5000) }, now: T });
+    const [a] = await store.deliveryAttempts("wk-a");
+    expect(a!.detail!.length).toBeLessThanOrEqual(ATTEMPT_DETAIL_MAX);
+    expect(a!.detail!.startsWith("HTTP 500: xxx")).toBe(true);
+  }));
+
+  it("prunes rollups, transitions and attempts past their retentions", withStore(async (store) => {
+    await record(store, "api", [result("api", T, false, 5)]);
+    await evaluateOnce(store, "flap", failing, T);
+    await evaluateOnce(store, "flap", ok, T + 1);
+    await store.enqueue(intent("wk-a", 1));
+    await store.dispatchIntent((await store.undispatched(10)).find((s) => s.intent.id === "wk-a:1")!, [{ destination: "slack", status: "suppressed", due: T, reason: "silenced" }], T);
+    const prune = async (now: number) => {
+      while ((await store.prune(now, RETENTION, 3)) > 0);
+    };
+    // Past notifications and resolvedAlerts (1 day) and minuteRollups (2 days), within rollups (30 days).
+    await prune(T + 3 * DAY);
+    expect(await store.rollups("api", "minute", 0, T + DAY)).toEqual([]);
+    expect((await store.rollups("api", "hour", 0, T + DAY)).map((b) => b.count)).toEqual([1]);
+    expect(await store.alertEvents(alertKey("flap", {}))).toEqual([]);
+    expect(await store.deliveryAttempts("wk-a")).toEqual([]);
+    await prune(T + 31 * DAY);
+    expect(await store.rollups("api", "hour", 0, T + DAY)).toEqual([]);
+  }));
+}

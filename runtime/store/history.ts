@@ -1,5 +1,7 @@
 import type { Awaitable } from "../awaitable.js";
+import type { AlertEvent } from "../alerts/alert-event.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
+import type { DeliveryAttemptEvent } from "../notify/delivery-queue.js";
 
 /**
  * What the views read about the past (issue "What people look at"): result rollups, raw results in
@@ -29,33 +31,17 @@ export interface RollupBucket {
   max: number | null;
 }
 
-/** One alert transition, as the alert's timeline shows it. */
-export interface AlertEvent {
-  dedupKey: string;
-  monitorId: string;
-  at: number;
-  kind: "pending" | "firing" | "reminder" | "resolved" | "acknowledged" | "unacknowledged" | "cleared";
-  /** Who, for an acknowledgement or an outside resolve (a PagerDuty agent's name); else null. */
-  by: string | null;
-  /** The alert's summary at that moment (already redacted). */
-  summary: string;
-}
+/**
+ * One alert transition, as the alert's timeline shows it (defined beside the state machine that
+ * makes them, runtime/alerts/alert-event.ts).
+ */
+export type { AlertEvent, AlertEventKind } from "../alerts/alert-event.js";
 
-/** One attempt to deliver one notification to one destination, with the vendor's answer. */
-export interface DeliveryAttemptEvent {
-  dedupKey: string;
-  intentId: string;
-  /** `trigger`, `resolve`, `reminder`, `acknowledge`... as the intent says. */
-  type: string;
-  destination: string;
-  at: number;
-  /** 1 for the first attempt. */
-  attempt: number;
-  outcome: "sent" | "retrying" | "failed" | "suppressed" | "skipped";
-  vendorStatus: number | null;
-  /** The vendor's answer or our reason, redacted and shortened. */
-  detail: string | null;
-}
+/**
+ * One attempt to deliver one notification to one destination, with the vendor's answer (defined
+ * beside the delivery queue that records them, runtime/notify/delivery-queue.ts).
+ */
+export type { DeliveryAttemptEvent } from "../notify/delivery-queue.js";
 
 export interface HistoryLog {
   /** Buckets with at least one result in [since, until), oldest first. */

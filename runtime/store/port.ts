@@ -9,6 +9,7 @@ import type { SilenceLog } from "../notify/silences.js";
 import type { NotifyLog } from "../notify/stages/dedup-stage.js";
 import type { FiringSource } from "../notify/stages/inhibit-stage.js";
 import type { StateView } from "../server/state-view.js";
+import type { HistoryLog } from "./history.js";
 import type { Prunable } from "./retention.js";
 
 /** Whether the store can take writes, and letting go of it. */
@@ -28,12 +29,14 @@ export interface StoreLifecycle {
  * - notify/: OutboxReader, DeliveryQueue, NotifyLog, FiringSource, SilenceLog
  * - inbound/: OutboxWriter, InboundEvents, WebhookIdLog
  * - server/ (health, metrics, status page, JSON API): StateView
+ * - views/ (overview, monitor and alert pages, postmortem drafts): HistoryLog
  * - the pruner: Prunable
  */
 export interface Store
   extends EvaluationStore,
     AlertStore,
     StateView,
+    HistoryLog,
     OutboxReader,
     OutboxWriter,
     DeliveryQueue,

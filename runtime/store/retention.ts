@@ -1,5 +1,5 @@
 import { durationMs } from "../../sdk/duration.js";
-import type { RuntimeSettings } from "../../sdk/manifest/schema.js";
+import { DEFAULT_RUNTIME_SETTINGS, type RuntimeSettings } from "../../sdk/manifest/schema.js";
 import type { Awaitable } from "../awaitable.js";
 
 /** How long each kind of stored row is kept, in milliseconds (the manifest's `retention`). */
@@ -8,7 +8,12 @@ export interface RetentionMs {
   notifications: number;
   silences: number;
   inbound: number;
+  /** Alert timelines (transitions) too: an alert's story is kept as long as the alert. */
   resolvedAlerts: number;
+  /** Per-hour rollups. */
+  rollups: number;
+  /** Per-minute rollups. */
+  minuteRollups: number;
 }
 
 /** Rows deleted per statement: short enough that a tick waiting on the database hardly notices. */
@@ -30,5 +35,8 @@ export function retentionOf(settings: RuntimeSettings): RetentionMs {
     silences: durationMs(r.silences),
     inbound: durationMs(r.inbound),
     resolvedAlerts: durationMs(r.resolvedAlerts),
+    // Manifests compiled before rollups existed carry no such field.
+    rollups: durationMs(r.rollups ?? DEFAULT_RUNTIME_SETTINGS.retention.rollups ?? "90d"),
+    minuteRollups: durationMs(r.minuteRollups ?? DEFAULT_RUNTIME_SETTINGS.retention.minuteRollups ?? "7d"),
   };
 }

@@ -59,9 +59,9 @@ describe("SqliteStore", () => {
     expect(store.depth()).toBe(1);
   });
 
-  it("keeps only the last 50 results per monitor", () => {
+  it("keeps every result of the window (pruning is the pruner's) and lists the newest 50", () => {
     for (let i = 0; i < 60; i++) store.recordEvaluation({ monitorId: "a", alerts: [], readVersions: {}, results: [row("a", i)], intents: [], at: i });
-    expect((store.db.prepare("SELECT COUNT(*) AS n FROM results WHERE monitor_id = 'a'").get() as { n: number }).n).toBe(50);
+    expect((store.db.prepare("SELECT COUNT(*) AS n FROM results WHERE monitor_id = 'a'").get() as { n: number }).n).toBe(60);
     store.recordEvaluation({ monitorId: "b", alerts: [], readVersions: {}, results: [row("b", 1)], intents: [], at: 1 });
     const recent = store.recentResults("a");
     expect(recent).toHaveLength(50);

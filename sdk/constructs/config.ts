@@ -34,8 +34,12 @@ export interface ProjectConfig {
     maxSilence?: string;
     /** PagerDuty webhook events older than this are refused as replays (default "10m"). */
     webhookMaxAge?: string;
-    /** How long stored records are kept (defaults: results 48h, notifications 30d, silences 30d, inbound 7d, resolvedAlerts 30d). */
-    retention?: Partial<Record<"results" | "notifications" | "silences" | "inbound" | "resolvedAlerts", string>>;
+    /**
+     * How long stored records are kept (defaults: results 48h, notifications 30d, silences 30d,
+     * inbound 7d, resolvedAlerts 30d, rollups 90d for hourly and minuteRollups 7d for per-minute
+     * latency and failure rollups).
+     */
+    retention?: Partial<Record<"results" | "notifications" | "silences" | "inbound" | "resolvedAlerts" | "rollups" | "minuteRollups", string>>;
   };
   /** How the compiler loads the project's modules. */
   load?: {

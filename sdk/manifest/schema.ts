@@ -396,6 +396,15 @@ export const silenceSpecSchema = z.object({
   source: z.string(),
 });
 
+/** A public status page: named groups of monitor ids (`statusPage()` in a project module). */
+export const statusPageSpecSchema = z.object({
+  id: idSchema,
+  title: z.string(),
+  description: z.string().nullable(),
+  groups: z.array(z.object({ name: z.string().min(1), monitors: z.array(z.string()) })),
+  source: z.string(),
+});
+
 /** What the runtime keeps, and for how long; every table it writes has a retention. */
 export const retentionSchema = z.object({
   /** Check results (beyond the most recent ones per monitor, which are always kept). */
@@ -406,8 +415,12 @@ export const retentionSchema = z.object({
   silences: durationSchema,
   /** Inbound webhook ids and other replay-protection records. */
   inbound: durationSchema,
-  /** Resolved alerts, counted from when they resolved. */
+  /** Resolved alerts, counted from when they resolved; also alert timelines (transitions). */
   resolvedAlerts: durationSchema,
+  /** Per-hour result rollups (count, failures, errors, latency percentiles). Absent: 90d. */
+  rollups: durationSchema.optional(),
+  /** Per-minute result rollups. Absent: 7d (a minute bucket per monitor per minute adds up fast). */
+  minuteRollups: durationSchema.optional(),
 });
 
 export const runtimeSettingsSchema = z.object({
@@ -434,6 +447,8 @@ export const manifestSchema = z.object({
   users: z.array(userSpecSchema),
   channels: z.array(channelSpecSchema),
   silences: z.array(silenceSpecSchema),
+  /** Public status pages; absent in manifests compiled before they existed, and when a project has none. */
+  statusPages: z.array(statusPageSpecSchema).optional(),
   /** Names of the secrets the project declares; never values. */
   secrets: z.array(z.string()),
   settings: z.object({
@@ -464,6 +479,7 @@ export type NotificationRuleSpec = z.infer<typeof notificationRuleSpecSchema>;
 export type ChannelSpec = z.infer<typeof channelSpecSchema>;
 export type ChannelKind = ChannelSpec["kind"];
 export type SilenceSpec = z.infer<typeof silenceSpecSchema>;
+export type StatusPageSpec = z.infer<typeof statusPageSpecSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type SecretRefSpec = z.infer<typeof secretRefSchema>;
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
@@ -474,8 +490,15 @@ export const DEFAULT_RUNTIME_SETTINGS: RuntimeSettings = {
   openReads: false,
   maxSilence: "14d",
   webhookMaxAge: "10m",
-  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d" },
+  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d", rollups: "90d", minuteRollups: "7d" },
 };
+
+/**
+ * The retention fields every manifest carries since v1. Fields added later (`rollups`,
+ * `minuteRollups`) are written only when the project sets them, so the manifest (and its hash) of
+ * a project that does not stays as it was; the runtime fills in their defaults.
+ */
+export const V1_RETENTION_FIELDS = ["results", "notifications", "silences", "inbound", "resolvedAlerts"] as const;
 
 /** The manifest's runtime settings with defaults filled in (older manifests carry none). */
 export function runtimeSettingsOf(manifest: { settings: { runtime?: RuntimeSettings | undefined } }): RuntimeSettings {

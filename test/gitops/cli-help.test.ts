@@ -10,8 +10,8 @@ import { ensureBuild, ROOT, wk } from "./cli-process.js";
  * compile a project read WK_LOAD_TIMEOUT; plan and deploy reach the Pulumi workspace.
  */
 const READS: Record<string, string[]> = {
-  validate: ["WK_LOAD_TIMEOUT"],
-  compile: ["WK_LOAD_TIMEOUT"],
+  validate: ["WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME"],
+  compile: ["WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME"],
   init: [],
   run: [
     "WK_LOG_LEVEL",
@@ -29,10 +29,10 @@ const READS: Record<string, string[]> = {
     "WK_TRUST_PROXY",
     "WATCHKEEPER_API_TOKEN",
     "PAGERDUTY_WEBHOOK_SECRET",
-    "WK_LOAD_TIMEOUT",
+    "WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME",
   ],
-  test: ["WK_SECRETS_DIR", "WK_LOAD_TIMEOUT", "NO_COLOR"],
-  plan: ["WK_PLAN_CACHE", "WK_LOAD_TIMEOUT", "NO_COLOR", "WK_PULUMI_BIN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PAGERDUTY_TOKEN"],
+  test: ["WK_SECRETS_DIR", "WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME", "NO_COLOR"],
+  plan: ["WK_PLAN_CACHE", "WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME", "NO_COLOR", "WK_PULUMI_BIN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PAGERDUTY_TOKEN"],
   deploy: [
     "PAGERDUTY_TOKEN",
     "PAGERDUTY_SERVICE_REGION",
@@ -41,7 +41,7 @@ const READS: Record<string, string[]> = {
     "PULUMI_BACKEND_URL",
     "PULUMI_CONFIG_PASSPHRASE",
     "PULUMI_CONFIG_PASSPHRASE_FILE",
-    "WK_LOAD_TIMEOUT",
+    "WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME",
   ],
   dev: [],
   import: [],

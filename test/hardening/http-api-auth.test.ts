@@ -6,7 +6,9 @@ const TOKEN = "api-token-canary-7f3a";
 const hour = { kind: "every", every: "1h" } as const;
 const monitors = [monitorSpec({ id: "site", schedule: hour })];
 const DETAIL_READS = ["/api/monitors", "/api/monitors/site", "/api/alerts", "/api/silences", "/api/deliveries"];
-const PUBLIC_READS = ["/", "/healthz", "/readyz", "/metrics"];
+const PUBLIC_READS = ["/status", "/healthz", "/readyz", "/metrics"];
+/** The team's pages follow the detail API's rule (docs/views.md). */
+const TEAM_PAGES = ["/", "/monitors/site", "/silences"];
 const silence = (over: Record<string, unknown> = {}) => JSON.stringify({ comment: "deploy 42", createdBy: "ada", duration: "1h", matchers: { monitors: ["site"] }, ...over });
 const bearer = { authorization: `Bearer ${TOKEN}` };
 const json = { "content-type": "application/json" };
@@ -44,11 +46,13 @@ describe("mutating APIs are closed by default", () => {
       expect(res.body, path).toContain("WATCHKEEPER_API_TOKEN");
     }
     for (const path of PUBLIC_READS) expect((await call(path)).status, path).toBe(200);
+    for (const path of TEAM_PAGES) expect((await call(path)).status, path).toBe(403);
   });
 
   it("opens the detail API without a token when runtime.openReads is true, while changes stay closed", async () => {
     rt = await startHttpRuntime({ monitors, runtime: { openReads: true } });
     for (const path of DETAIL_READS) expect((await call(path)).status, path).toBe(200);
+    for (const path of TEAM_PAGES) expect((await call(path)).status, path).toBe(200);
     expect((await create(silence())).status).toBe(403);
   });
 

@@ -50,7 +50,7 @@ describe("public and detail views leak no URL credentials", () => {
   });
 
   it("shows neither the password nor the key in any route's answer (with the token), the status page, or the log", async () => {
-    const paths = ["/", "/healthz", "/readyz", "/metrics", "/api/monitors", "/api/monitors/plain", "/api/monitors/tls", "/api/alerts?all=1", "/api/silences", "/api/deliveries"];
+    const paths = ["/", "/monitors/plain", "/monitors/tls", "/healthz", "/readyz", "/metrics", "/api/monitors", "/api/monitors/plain", "/api/monitors/tls", "/api/alerts?all=1", "/api/silences", "/api/deliveries"];
     const answers: string[] = [];
     for (const path of paths) {
       const res = await fetch(`${rt.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -186,7 +186,7 @@ describe("secrets echoed by a target never reach results, the store, the API, lo
           store: storedRows(),
           apiMonitor: (await api("/api/monitors/echo")) + (await api("/api/monitors/echo-long")),
           apiLists: (await api("/api/monitors")) + (await api("/api/alerts?all=1")),
-          statusPage: await (await fetch(`${apiUrl}/`)).text(),
+          pages: (await api("/")) + (await api("/monitors/echo")) + (await api("/monitors/echo-long")),
           logs,
         };
         for (const id of ["echo", "echo-long"]) {

@@ -18,7 +18,19 @@ import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse("2026-01-05T00:00:00Z");
-const TABLES = ["alerts", "results", "outbox", "delivery_deliveries", "delivery_notify_log", "delivery_silences", "delivery_webhook_ids"] as const;
+const TABLES = [
+  "alerts",
+  "results",
+  "history_monitors",
+  "rollups",
+  "alert_events",
+  "outbox",
+  "delivery_deliveries",
+  "delivery_attempts",
+  "delivery_notify_log",
+  "delivery_silences",
+  "delivery_webhook_ids",
+] as const;
 const ALERTS_PER_HOUR = 6;
 
 const manifest = manifestOf([monitorSpec({ id: "api" })]);
@@ -31,7 +43,9 @@ function world(dir: string) {
   // Eight weeks of commits in seconds: durability against power loss is not what this test is about.
   store.db.pragma("synchronous = OFF");
   const deliveries = store;
-  const pruner = new Pruner({ stores: [store], retention: retentionOf(DEFAULT_RUNTIME_SETTINGS), clock, logger: pino({ level: "silent" }) });
+  // Hourly rollups are kept 90 days by default, longer than this run: 30 here, so they level off too.
+  const retention = { ...retentionOf(DEFAULT_RUNTIME_SETTINGS), rollups: 30 * DAY };
+  const pruner = new Pruner({ stores: [store], retention, clock, logger: pino({ level: "silent" }) });
   const count = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   const counts = () => Object.fromEntries(TABLES.map((t) => [t, count(t)])) as Record<(typeof TABLES)[number], number>;
   const pages = () => (store.db.pragma("page_count", { simple: true }) as number) + 0;
@@ -61,7 +75,7 @@ describe("everything the runtime stores has a retention", () => {
     const transition = (alert: Alert, failing: boolean, at: number, monitorId: string) => {
       const t = evaluate(alert, failing ? { kind: "failing", value: 500, summary: "down", details: {} } : { kind: "ok", value: 200, summary: "up", details: {} }, at, rules);
       const result: ResultRow = { monitorId, at, ok: !failing, firing: failing, value: failing ? 500 : 200, message: failing ? "HTTP 500" : "HTTP 200", labels: alert.labels, durationMs: 5 };
-      store.recordEvaluation({ monitorId, alerts: [t.alert], readVersions: {}, results: [result], intents: t.intents, at });
+      store.recordEvaluation({ monitorId, alerts: [t.alert], readVersions: {}, results: [result], intents: t.intents, events: t.events, at });
       return t.alert;
     };
 
@@ -108,7 +122,13 @@ describe("everything the runtime stores has a retention", () => {
     const perDay = 24 * ALERTS_PER_HOUR;
     const bound = {
       alerts: perDay * 31 + 10,
-      results: 60 * 6 + 60,
+      // Two evaluations per alert and hour, kept for 48 hours (and an hour of timer slack).
+      results: 2 * ALERTS_PER_HOUR * 50,
+      history_monitors: 2,
+      // Two minutes a hour kept 7 days, one hour bucket a hour kept 30, and a day of slack each.
+      rollups: 2 * 24 * 8 + 24 * 31,
+      alert_events: 2 * perDay * 31 + 10,
+      delivery_attempts: 2 * perDay * 31 + 10,
       outbox: 2 * perDay * 31 + 10,
       delivery_deliveries: 2 * perDay * 31 + 10,
       delivery_notify_log: perDay * 31 + 10,

@@ -19,7 +19,7 @@ describe("locations in embedded mode", () => {
     const manifest = manifestOf([
       monitorSpec({ id: "geo", name: "Geo site", schedule: { kind: "every", every: "1h" }, locations: ["eu-west", "us-east"], quorum: 2 }),
       monitorSpec({ id: "plain", name: "Plain site", schedule: { kind: "every", every: "1h" } }),
-    ]);
+    ], [], "Test status", { openReads: true });
     const secrets = createSecretSource({ declared: [], env: {}, now: Date.now });
     runtime = await createRuntime({
       manifest,

@@ -30,7 +30,7 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
       locations: ["eu-west", "us-east"],
       quorum: 2,
     });
-    await writeArtifact(join(dir, "artifact"), manifestOf([geo]), hitBundle(["geo"], target.port));
+    await writeArtifact(join(dir, "artifact"), manifestOf([geo], [], "Test status", { openReads: true }), hitBundle(["geo"], target.port));
     redis = new Redis(TEST_REDIS_URL);
   });
 

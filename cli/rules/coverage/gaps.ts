@@ -1,5 +1,5 @@
 import type { OncallScheduleSpec } from "../../../sdk/manifest/schema.js";
-import { renderSchedule, union, type Interval } from "./render.js";
+import { renderSchedule, union, type Interval } from "../../../sdk/oncall/render.js";
 
 /** Gaps shorter than this come from rounding at restriction edges, not from a missing person. */
 const MIN_GAP_MS = 60_000;

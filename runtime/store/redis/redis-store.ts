@@ -5,12 +5,16 @@ import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
 import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
-import type { AttemptRecord, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AlertEvent } from "../../alerts/alert-event.js";
+import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
-import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
+import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
+import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
+import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
 
 /** The default key prefix: every key is `wk:...`. */
 export const DEFAULT_REDIS_PREFIX = "wk";
@@ -34,6 +38,7 @@ declare module "ioredis" {
     wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
     wkExpireSilence(prefix: string, id: string, now: string): Result<number, Context>;
     wkPrune(prefix: string, limit: string, cutoffs: string): Result<number, Context>;
+    wkPruneHistory(prefix: string, cursor: string, count: string, cutoffs: string): Result<[number, string], Context>;
   }
 }
 
@@ -47,6 +52,8 @@ declare module "ioredis" {
 export class RedisStore implements Store, DeliveryLanes {
   readonly prefix: string;
   private readonly webhookReplayWindowMs: number;
+  /** Where the pruner's walk over monitors' history stopped ("" between walks). */
+  private historyCursor = "";
 
   constructor(
     /** The connection; the store owns it and quits it on close(). */
@@ -66,6 +73,7 @@ export class RedisStore implements Store, DeliveryLanes {
     define("wkHeartbeat", RECORD_HEARTBEAT);
     define("wkExpireSilence", EXPIRE_SILENCE);
     define("wkPrune", PRUNE);
+    define("wkPruneHistory", PRUNE_HISTORY);
     define("wkDeliveryState", DELIVERY_STATE);
     define("wkLaneHead", LANE_HEAD);
   }
@@ -123,12 +131,58 @@ export class RedisStore implements Store, DeliveryLanes {
   // --- results --------------------------------------------------------------------------------
 
   async recentResults(monitorId: string, limit = RECENT_RESULTS): Promise<ResultRow[]> {
-    return (await this.redis.lrange(this.k("results", monitorId), 0, limit - 1)).map((j) => JSON.parse(j) as ResultRow);
+    return (await this.redis.zrevrange(this.k("results", "w", monitorId), 0, limit - 1)).map((j) => JSON.parse(j) as ResultRow);
   }
 
   async latestResults(): Promise<Map<string, ResultRow>> {
     const raw = await this.redis.hgetall(this.k("results", "latest"));
     return new Map(Object.entries(raw).map(([m, j]) => [m, JSON.parse(j) as ResultRow]));
+  }
+
+  // --- history --------------------------------------------------------------------------------
+
+  async rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): Promise<RollupBucket[]> {
+    const width = ROLLUP_WIDTH_MS[resolution];
+    const starts = await this.redis.zrangebyscore(this.k("rollups", width, monitorId), since, `(${until}`);
+    if (starts.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const start of starts) pipe.hgetall(this.k("rollup", width, monitorId, start));
+    const out: RollupBucket[] = [];
+    ((await pipe.exec()) ?? []).forEach(([error, value], n) => {
+      const h = value as Record<string, string>;
+      if (error || !h || h["c"] === undefined) return;
+      const bins: Bins = new Map();
+      for (const [field, count] of Object.entries(h)) if (/^\d+$/.test(field)) bins.set(Number(field), Number(count));
+      out.push(rollupBucket(Number(starts[n]), Number(h["c"]), Number(h["f"] ?? 0), Number(h["e"] ?? 0), Number(h["x"] ?? 0), bins));
+    });
+    return out;
+  }
+
+  async resultsBetween(monitorId: string, since: number, until: number, limit: number): Promise<ResultRow[]> {
+    const rows = await this.redis.zrevrangebyscore(this.k("results", "w", monitorId), `(${until}`, since, "LIMIT", 0, limit);
+    return rows.map((j) => JSON.parse(j) as ResultRow);
+  }
+
+  async alertEvents(dedupKey: string): Promise<AlertEvent[]> {
+    return (await this.redis.lrange(this.k("history", "alert", dedupKey), 0, -1)).map((j) => JSON.parse(j) as AlertEvent);
+  }
+
+  async deliveryAttempts(dedupKey: string): Promise<DeliveryAttemptEvent[]> {
+    return (await this.redis.lrange(this.k("history", "attempts", dedupKey), 0, -1)).map((j) => {
+      const a = JSON.parse(j) as Record<string, unknown>;
+      // Written by Lua: absent means null, and the time travels as a string.
+      return {
+        dedupKey: String(a["dedupKey"]),
+        intentId: String(a["intentId"]),
+        type: String(a["type"]),
+        destination: String(a["destination"]),
+        at: Number(a["at"]),
+        attempt: Number(a["attempt"]),
+        outcome: a["outcome"] as DeliveryAttemptEvent["outcome"],
+        vendorStatus: a["vendorStatus"] === undefined || a["vendorStatus"] === null ? null : Number(a["vendorStatus"]),
+        detail: typeof a["detail"] === "string" ? a["detail"] : null,
+      };
+    });
   }
 
   // --- outbox ---------------------------------------------------------------------------------
@@ -174,7 +228,13 @@ export class RedisStore implements Store, DeliveryLanes {
       type: i.type,
       intent: JSON.stringify(i),
       observe: true,
-      deliveries: deliveries.map((d) => ({ destination: d.destination, status: d.status, due: String(d.due), reason: d.reason })),
+      deliveries: deliveries.map((d) => ({
+        destination: d.destination,
+        status: d.status,
+        due: String(d.due),
+        reason: d.reason,
+        detail: d.status === "suppressed" ? suppressedAttempt(d.reason).detail : null,
+      })),
     };
     const answer = await this.redis.wkDispatch(this.prefix, String(stored.seq), String(now), JSON.stringify(payload));
     if (!Array.isArray(answer)) return null;
@@ -237,11 +297,14 @@ export class RedisStore implements Store, DeliveryLanes {
         break;
     }
     const sent = outcome.kind === "sent" && logged ? { field: `${logged.dedupKey}\n${logged.destination}`, state: logged.state } : null;
-    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null });
+    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
   }
 
   async markSkipped(id: number, attempts: number, reason: string, now: number): Promise<void> {
-    await this.outcome(id, { status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, logged: null, ref: null });
+    await this.outcome(id, {
+      status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, logged: null, ref: null,
+      attempt: attemptPayload(skippedAttempt(attempts, reason)),
+    });
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -347,6 +410,11 @@ export class RedisStore implements Store, DeliveryLanes {
 
   // --- retention and health -------------------------------------------------------------------
 
+  /**
+   * One call prunes what PRUNE finds (at most `limit` per kind) and walks monitors' results
+   * windows and rollups, a hundred monitors per script, until `limit` rows went or the walk ends;
+   * the next call goes on from there.
+   */
   async prune(now: number, retention: RetentionMs, limit: number): Promise<number> {
     const cutoffs = {
       notifications: String(now - retention.notifications),
@@ -355,7 +423,21 @@ export class RedisStore implements Store, DeliveryLanes {
       resolvedAlerts: String(now - retention.resolvedAlerts),
       results: String(now - retention.results),
     };
-    return Number(await this.redis.wkPrune(this.prefix, String(limit), JSON.stringify(cutoffs)));
+    let deleted = Number(await this.redis.wkPrune(this.prefix, String(limit), JSON.stringify(cutoffs)));
+    const history = JSON.stringify({
+      results: String(now - retention.results),
+      minute: String(now - retention.minuteRollups),
+      hour: String(now - retention.rollups),
+      keep: String(RECENT_RESULTS),
+      minuteWidth: String(ROLLUP_WIDTH_MS.minute),
+      hourWidth: String(ROLLUP_WIDTH_MS.hour),
+    });
+    do {
+      const [n, next] = await this.redis.wkPruneHistory(this.prefix, this.historyCursor, String(HISTORY_WALK_STEP), history);
+      deleted += Number(n);
+      this.historyCursor = next;
+    } while (this.historyCursor !== "" && deleted < limit);
+    return deleted;
   }
 
   async writable(at: number): Promise<boolean> {
@@ -379,12 +461,37 @@ export class RedisStore implements Store, DeliveryLanes {
       // An empty object would reach Lua as an empty array; a placeholder key keeps it a map.
       expected: { "\u0000": 0, ...c.readVersions },
       results: results.map((r) => ({ monitorId: r.monitorId, at: String(r.at), json: JSON.stringify({ ...r, error: r.error ?? null }) })),
+      rollups: this.rollupsOf(results),
+      events: (c.events ?? []).map((e) => ({ key: e.dedupKey, at: String(e.at), json: JSON.stringify(e) })),
       intents: c.intents.map((i) => ({ id: i.id, key: i.dedupKey, json: JSON.stringify(i) })),
       at: String(c.at),
-      keep: String(RECENT_RESULTS),
     };
     const conflicts = JSON.parse(await this.redis.wkCommitAlerts(this.prefix, JSON.stringify(payload))) as string[] | Record<string, never>;
     return Array.isArray(conflicts) && conflicts.length > 0 ? { kind: "conflict", dedupKeys: conflicts } : { kind: "committed" };
+  }
+
+  /** What the commit adds to each rollup bucket: one hash per bucket, a field per latency bin. */
+  private rollupsOf(results: ResultRow[]) {
+    const out = [];
+    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour]) {
+      const byMonitor = new Map<string, ResultRow[]>();
+      for (const r of results) byMonitor.set(r.monitorId, [...(byMonitor.get(r.monitorId) ?? []), r]);
+      for (const [monitorId, rows] of byMonitor) {
+        for (const d of rollupDeltas(rows, width)) {
+          out.push({
+            key: ["rollup", width, monitorId, d.start].join(":"),
+            index: ["rollups", width, monitorId].join(":"),
+            start: String(d.start),
+            count: d.count,
+            failures: d.failures,
+            errors: d.errors,
+            max: String(d.maxMs),
+            bins: [...d.bins.entries()].flatMap(([bin, n]) => [String(bin), n]),
+          });
+        }
+      }
+    }
+    return out;
   }
 
   private async readMany(keys: string[]): Promise<VersionedAlert[]> {
@@ -457,6 +564,13 @@ function toSilence(id: string, h: Record<string, string>): Silence {
     endsAt: Number(h["ends"]),
     matchers: JSON.parse(h["matchers"] ?? "{}") as SilenceMatchers,
   };
+}
+
+/** How many monitors one PRUNE_HISTORY script looks at: Redis runs nothing else meanwhile. */
+const HISTORY_WALK_STEP = 100;
+
+function attemptPayload(a: AttemptFacts | null) {
+  return a === null ? null : { attempt: a.attempt, outcome: a.outcome, vendorStatus: a.vendorStatus, detail: a.detail };
 }
 
 function numberOrNull(value: string | null): number | null {

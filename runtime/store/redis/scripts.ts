@@ -20,12 +20,26 @@ end
 `;
 
 /**
- * Alert changes (checked against the versions read), result rows and intents, all or nothing.
- * ARGV[2]: JSON { alerts: [{ key, monitorId, state, updatedAt, data }], expected: { key: version },
- * results: [{ monitorId, at, json }], intents: [{ id, key, json }], at, keep }. Returns a JSON
- * array of conflicting keys ("[]" when committed).
+ * Appends one history item (an alert transition or a delivery attempt, as JSON) to its alert's
+ * list, and indexes the list by its oldest item's time the first time, for the pruner.
  */
-export const COMMIT_ALERTS = `${ENQUEUE}
+const HISTORY_PUSH = `
+local function historyPush(p, kind, index, key, at, json)
+  if redis.call('RPUSH', p .. ':history:' .. kind .. ':' .. key, json) == 1 then
+    redis.call('ZADD', p .. ':history:' .. index, at, key)
+  end
+end
+`;
+
+/**
+ * Alert changes (checked against the versions read) with their transitions, result rows with
+ * their rollups, and intents, all or nothing. ARGV[2]: JSON { alerts: [{ key, monitorId, state,
+ * updatedAt, data }], expected: { key: version }, results: [{ monitorId, at, json }], rollups:
+ * [{ key, index, start, count, failures, errors, max, bins: [bin, n, ...] }], events: [{ key, at,
+ * json }], intents: [{ id, key, json }], at }. Returns a JSON array of conflicting keys ("[]" when
+ * committed).
+ */
+export const COMMIT_ALERTS = `${ENQUEUE}${HISTORY_PUSH}
 local p = ARGV[1]
 local c = cjson.decode(ARGV[2])
 local conflicts = {}
@@ -52,12 +66,21 @@ for _, a in ipairs(c.alerts) do
     redis.call('ZREM', p .. ':alerts:inactive', a.key)
   end
 end
+for _, e in ipairs(c.events) do historyPush(p, 'alert', 'alerts', e.key, e.at, e.json) end
 for _, r in ipairs(c.results) do
-  local lk = p .. ':results:' .. r.monitorId
-  redis.call('LPUSH', lk, r.json)
-  redis.call('LTRIM', lk, 0, tonumber(c.keep) - 1)
+  redis.call('ZADD', p .. ':results:w:' .. r.monitorId, r.at, r.json)
   redis.call('HSET', p .. ':results:latest', r.monitorId, r.json)
   redis.call('ZADD', p .. ':results:monitors', r.at, r.monitorId)
+  redis.call('ZADD', p .. ':history:monitors', 0, r.monitorId)
+end
+for _, u in ipairs(c.rollups) do
+  local k = p .. ':' .. u.key
+  if redis.call('HINCRBY', k, 'c', u.count) == u.count then redis.call('ZADD', p .. ':' .. u.index, u.start, u.start) end
+  if u.failures > 0 then redis.call('HINCRBY', k, 'f', u.failures) end
+  if u.errors > 0 then redis.call('HINCRBY', k, 'e', u.errors) end
+  local x = redis.call('HGET', k, 'x')
+  if not x or tonumber(u.max) > tonumber(x) then redis.call('HSET', k, 'x', u.max) end
+  for i = 1, #u.bins, 2 do redis.call('HINCRBY', k, u.bins[i], u.bins[i + 1]) end
 end
 for _, i in ipairs(c.intents) do enqueue(p, i.id, i.key, i.json, c.at) end
 return '[]'
@@ -69,12 +92,13 @@ return enqueue(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
 
 /**
- * Records an intent's deliveries, updates the firing set and marks it dispatched; 0 with nothing
- * written when it is already dispatched (or gone). ARGV: prefix, seq, now, JSON { intentId,
- * dedupKey, monitorId, type, intent, observe, deliveries: [{ destination, status, due, reason }] }.
- * When dispatched, returns { 1, headId, headDue, ... }: the deliveries that became lane heads.
+ * Records an intent's deliveries (a suppressed one with its attempt), updates the firing set and
+ * marks it dispatched; 0 with nothing written when it is already dispatched (or gone). ARGV:
+ * prefix, seq, now, JSON { intentId, dedupKey, monitorId, type, intent, observe, deliveries:
+ * [{ destination, status, due, reason, detail }] }. When dispatched, returns { 1, headId, headDue,
+ * ... }: the deliveries that became lane heads.
  */
-export const DISPATCH_INTENT = `
+export const DISPATCH_INTENT = `${HISTORY_PUSH}
 local p, seq, now = ARGV[1], ARGV[2], ARGV[3]
 local c = cjson.decode(ARGV[4])
 local item = p .. ':outbox:item:' .. seq
@@ -102,6 +126,8 @@ for _, d in ipairs(c.deliveries) do
       redis.call('ZADD', p .. ':delivery:pending', d.due, id)
     else
       redis.call('ZADD', p .. ':delivery:finished', now, id)
+      historyPush(p, 'attempts', 'attempted', c.dedupKey, now, cjson.encode({ dedupKey = c.dedupKey, intentId = c.intentId, type = c.type,
+        destination = d.destination, at = now, attempt = 0, outcome = d.status, vendorStatus = cjson.null, detail = d.detail }))
     end
   end
 end
@@ -194,15 +220,21 @@ return won
 `;
 
 /**
- * Writes an attempt's outcome, ends the claim, moves the lane on when the delivery is finished,
- * and (when sent) updates the notification log. ARGV: prefix, id, JSON { status, attempts, next,
- * now, sentAt, error, vendorStatus, answer, logged: { field, state, resolved }, ref }.
+ * Writes an attempt's outcome and the attempt itself, ends the claim, moves the lane on when the
+ * delivery is finished, and (when sent) updates the notification log. ARGV: prefix, id, JSON {
+ * status, attempts, next, now, sentAt, error, vendorStatus, answer, logged: { field, state,
+ * resolved }, ref, attempt: { attempt, outcome, vendorStatus, detail } or null (a deferral) }.
  */
-export const RECORD_OUTCOME = `
+export const RECORD_OUTCOME = `${HISTORY_PUSH}
 local p, id = ARGV[1], ARGV[2]
 local c = cjson.decode(ARGV[3])
 local k = p .. ':delivery:' .. id
 if redis.call('EXISTS', k) == 0 then return 0 end
+if c.attempt ~= cjson.null and c.attempt ~= nil then
+  local f = redis.call('HMGET', k, 'dedupKey', 'intentId', 'type', 'destination')
+  historyPush(p, 'attempts', 'attempted', f[1], c.now, cjson.encode({ dedupKey = f[1], intentId = f[2], type = f[3], destination = f[4],
+    at = c.now, attempt = c.attempt.attempt, outcome = c.attempt.outcome, vendorStatus = c.attempt.vendorStatus, detail = c.attempt.detail }))
+end
 redis.call('HSET', k, 'status', c.status, 'attempts', c.attempts, 'next', c.next, 'updated', c.now)
 redis.call('HDEL', k, 'claimedUntil')
 if c.sentAt ~= cjson.null then redis.call('HSET', k, 'sent', c.sentAt) end
@@ -254,9 +286,10 @@ return 1
 `;
 
 /**
- * Deletes what outlived its retention, at most `limit` per kind; never pending deliveries,
- * undispatched intents, or pending and firing alerts. ARGV: prefix, limit, cutoffs as JSON
- * { notifications, silences, webhookIds, resolvedAlerts, results }. Returns the count deleted.
+ * Deletes what outlived its retention, at most `limit` per kind (history lists: `limit` lists);
+ * never pending deliveries, undispatched intents, or pending and firing alerts. ARGV: prefix,
+ * limit, cutoffs as JSON { notifications, silences, webhookIds, resolvedAlerts, results }. Returns
+ * the count deleted. Results within their window and rollups are PRUNE_HISTORY's.
  */
 export const PRUNE = `
 local p, limit = ARGV[1], tonumber(ARGV[2])
@@ -313,10 +346,74 @@ for _, key in ipairs(older(p .. ':alerts:inactive', c.resolvedAlerts)) do
   end
 end
 for _, m in ipairs(older(p .. ':results:monitors', c.results)) do
-  redis.call('DEL', p .. ':results:' .. m)
+  -- ':results:' .. m is the list older builds kept.
+  redis.call('DEL', p .. ':results:' .. m, p .. ':results:w:' .. m)
   redis.call('HDEL', p .. ':results:latest', m)
   redis.call('ZREM', p .. ':results:monitors', m)
   n = n + 1
 end
+-- An alert's transitions and attempts are lists in time order: drop their old heads.
+local function trimLists(kind, index, cutoff)
+  local limitAt = tonumber(cutoff)
+  for _, key in ipairs(older(p .. ':history:' .. index, cutoff)) do
+    local lk = p .. ':history:' .. kind .. ':' .. key
+    local head = redis.call('LINDEX', lk, 0)
+    while head do
+      local at = tonumber(cjson.decode(head).at)
+      if at >= limitAt then break end
+      redis.call('LPOP', lk)
+      n = n + 1
+      head = redis.call('LINDEX', lk, 0)
+    end
+    if head then
+      redis.call('ZADD', p .. ':history:' .. index, string.format('%d', tonumber(cjson.decode(head).at)), key)
+    else
+      redis.call('ZREM', p .. ':history:' .. index, key)
+    end
+  end
+end
+trimLists('alert', 'alerts', c.resolvedAlerts)
+trimLists('attempts', 'attempted', c.notifications)
 return n
+`;
+
+/**
+ * Applies the results window and the rollup retentions to up to `count` monitors after `cursor`
+ * (in id order): results older than the window go unless they are among the monitor's newest
+ * `keep`; minute and hour buckets that start before their cutoffs go. A monitor with nothing left
+ * leaves the walk. ARGV: prefix, cursor ("" to start), count, JSON { results, minute, hour, keep,
+ * minuteWidth, hourWidth }. Returns { deleted, next cursor ("" when the walk is done) }.
+ */
+export const PRUNE_HISTORY = `
+local p, cursor, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local c = cjson.decode(ARGV[4])
+local walk = p .. ':history:monitors'
+local from = cursor == '' and '-' or '(' .. cursor
+local monitors = redis.call('ZRANGEBYLEX', walk, from, '+', 'LIMIT', 0, count)
+local n = 0
+local keep = tonumber(c.keep)
+for _, m in ipairs(monitors) do
+  local zk = p .. ':results:w:' .. m
+  local size = redis.call('ZCARD', zk)
+  if size > keep then
+    local edge = redis.call('ZRANGE', zk, size - keep, size - keep, 'WITHSCORES')[2]
+    local cutoff = c.results
+    if tonumber(edge) < tonumber(cutoff) then cutoff = edge end
+    n = n + redis.call('ZREMRANGEBYSCORE', zk, '-inf', '(' .. cutoff)
+  end
+  local left = redis.call('EXISTS', zk)
+  for _, r in ipairs({ { c.minuteWidth, c.minute }, { c.hourWidth, c.hour } }) do
+    local index = p .. ':rollups:' .. r[1] .. ':' .. m
+    for _, start in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. r[2])) do
+      redis.call('DEL', p .. ':rollup:' .. r[1] .. ':' .. m .. ':' .. start)
+      n = n + 1
+    end
+    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. r[2])
+    left = left + redis.call('EXISTS', index)
+  end
+  if left == 0 then redis.call('ZREM', walk, m) end
+end
+local next = ''
+if #monitors == count then next = monitors[#monitors] end
+return { n, next }
 `;

@@ -1,6 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
-import type { AttemptRecord, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import type { RetentionMs } from "../retention.js";
 
 interface RawRow {
@@ -20,9 +21,21 @@ interface RawRow {
   vendor_answer: string | null;
 }
 
+interface RawAttempt {
+  dedup_key: string;
+  intent_id: string;
+  type: string;
+  destination: string;
+  at: number;
+  attempt: number;
+  outcome: DeliveryAttemptEvent["outcome"];
+  vendor_status: number | null;
+  detail: string | null;
+}
+
 /**
- * The SQLite adapter's deliveries, notification log and firing set (part of SqliteStore). Callers
- * run the writes inside the store's transactions.
+ * The SQLite adapter's deliveries, their attempts, the notification log and the firing set (part
+ * of SqliteStore). Callers run the writes inside the store's transactions.
  */
 export class SqliteDeliveries {
   private readonly s: Record<string, Statement>;
@@ -67,6 +80,12 @@ export class SqliteDeliveries {
       pending: p(`SELECT COUNT(*) AS n FROM delivery_deliveries WHERE status = 'pending'`),
       forAlert: p(`SELECT * FROM delivery_deliveries WHERE dedup_key = ? ORDER BY id`),
       recent: p(`SELECT * FROM delivery_deliveries ORDER BY id DESC LIMIT ?`),
+      attempt: p(
+        `INSERT INTO delivery_attempts (dedup_key, intent_id, type, destination, at, attempt, outcome, vendor_status, detail)
+         SELECT dedup_key, intent_id, type, destination, @at, @attempt, @outcome, @vendorStatus, @detail FROM delivery_deliveries WHERE id = @id`,
+      ),
+      attemptsOf: p(`SELECT * FROM delivery_attempts WHERE dedup_key = ? ORDER BY id`),
+      pruneAttempts: p(`DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE at < ? LIMIT ?)`),
       pruneFinished: p(
         `DELETE FROM delivery_deliveries WHERE id IN (SELECT id FROM delivery_deliveries WHERE status <> 'pending' AND updated_at < ? LIMIT ?)`,
       ),
@@ -82,7 +101,7 @@ export class SqliteDeliveries {
   add(stored: StoredIntent, deliveries: NewDelivery[], now: number): void {
     const intent = stored.intent;
     for (const d of deliveries) {
-      this.s.insert!.run({
+      const info = this.s.insert!.run({
         intentId: intent.id,
         seq: stored.seq,
         destination: d.destination,
@@ -94,6 +113,7 @@ export class SqliteDeliveries {
         now,
         reason: d.reason,
       });
+      if (info.changes > 0 && d.status === "suppressed") this.recordAttempt(Number(info.lastInsertRowid), now, suppressedAttempt(d.reason));
     }
     this.observeAlert(intent);
   }
@@ -127,6 +147,8 @@ export class SqliteDeliveries {
   }
 
   recordOutcome({ id, attemptsBefore, outcome, now, logged }: AttemptRecord): void {
+    const attempt = attemptOfOutcome(outcome, attemptsBefore);
+    if (attempt) this.recordAttempt(id, now, attempt);
     const base = { id, now, sentAt: null as number | null, vendorStatus: null as number | null, answer: null as string | null };
     switch (outcome.kind) {
       case "sent":
@@ -146,6 +168,7 @@ export class SqliteDeliveries {
   }
 
   markSkipped(id: number, attempts: number, reason: string, now: number): void {
+    this.recordAttempt(id, now, skippedAttempt(attempts, reason));
     this.s.update!.run({ id, status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null });
   }
 
@@ -166,10 +189,32 @@ export class SqliteDeliveries {
     return (this.s.recent!.all(limit) as RawRow[]).map(toRecord);
   }
 
-  /** Finished deliveries and the log of resolved alerts older than `notifications`; pending rows stay. */
+  /** Every attempt at one alert's notifications, oldest first. */
+  attempts(dedupKey: string): DeliveryAttemptEvent[] {
+    return (this.s.attemptsOf!.all(dedupKey) as RawAttempt[]).map((r) => ({
+      dedupKey: r.dedup_key,
+      intentId: r.intent_id,
+      type: r.type,
+      destination: r.destination,
+      at: r.at,
+      attempt: r.attempt,
+      outcome: r.outcome,
+      vendorStatus: r.vendor_status,
+      detail: r.detail,
+    }));
+  }
+
+  /**
+   * Finished deliveries, the log of resolved alerts and delivery attempts older than
+   * `notifications`; pending rows stay.
+   */
   prune(now: number, retention: RetentionMs, limit: number): number {
     const cutoff = now - retention.notifications;
-    return this.s.pruneFinished!.run(cutoff, limit).changes + this.s.pruneLog!.run(cutoff, limit).changes;
+    return this.s.pruneFinished!.run(cutoff, limit).changes + this.s.pruneLog!.run(cutoff, limit).changes + this.s.pruneAttempts!.run(cutoff, limit).changes;
+  }
+
+  private recordAttempt(id: number, at: number, a: AttemptFacts): void {
+    this.s.attempt!.run({ id, at, attempt: a.attempt, outcome: a.outcome, vendorStatus: a.vendorStatus, detail: a.detail });
   }
 
   private observeAlert(intent: NotificationIntent): void {

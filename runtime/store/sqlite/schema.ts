@@ -2,7 +2,7 @@ import type { Database } from "better-sqlite3";
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -100,6 +100,60 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX IF NOT EXISTS delivery_firing_monitor ON delivery_firing (monitor_id);
     ALTER TABLE alerts ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE delivery_deliveries ADD COLUMN claimed_until INTEGER;
+  `,
+  // History (runtime/store/history.ts): results are kept for a time window rather than the newest
+  // 50, so they are found by monitor and time, pruned by age, and each monitor's newest row is
+  // pointed at instead of searched for; per-minute and per-hour rollups with mergeable latency
+  // bins; every alert transition and every delivery attempt. History starts at the upgrade: the
+  // few results older builds kept are not rolled up.
+  5: `
+    DROP INDEX results_monitor;
+    CREATE INDEX results_monitor_at ON results (monitor_id, at);
+    CREATE INDEX results_at ON results (at);
+    CREATE TABLE history_monitors (
+      monitor_id TEXT PRIMARY KEY,
+      latest_id INTEGER NOT NULL,
+      at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO history_monitors (monitor_id, latest_id, at)
+      SELECT r.monitor_id, r.id, r.at FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id;
+    CREATE TABLE rollups (
+      monitor_id TEXT NOT NULL,
+      width INTEGER NOT NULL,
+      start INTEGER NOT NULL,
+      count INTEGER NOT NULL,
+      failures INTEGER NOT NULL,
+      errors INTEGER NOT NULL,
+      max_ms REAL NOT NULL,
+      bins BLOB NOT NULL,
+      PRIMARY KEY (monitor_id, width, start)
+    ) WITHOUT ROWID;
+    CREATE INDEX rollups_age ON rollups (width, start);
+    CREATE TABLE alert_events (
+      id INTEGER PRIMARY KEY,
+      dedup_key TEXT NOT NULL,
+      monitor_id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      kind TEXT NOT NULL,
+      by TEXT,
+      summary TEXT NOT NULL
+    );
+    CREATE INDEX alert_events_alert ON alert_events (dedup_key, id);
+    CREATE INDEX alert_events_at ON alert_events (at);
+    CREATE TABLE delivery_attempts (
+      id INTEGER PRIMARY KEY,
+      dedup_key TEXT NOT NULL,
+      intent_id TEXT NOT NULL,
+      type TEXT NOT NULL,
+      destination TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      outcome TEXT NOT NULL,
+      vendor_status INTEGER,
+      detail TEXT
+    );
+    CREATE INDEX delivery_attempts_alert ON delivery_attempts (dedup_key, id);
+    CREATE INDEX delivery_attempts_at ON delivery_attempts (at);
   `,
 };
 

@@ -4,21 +4,24 @@ import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
 import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
-import type { AttemptRecord, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
+import type { AlertEvent } from "../../alerts/alert-event.js";
+import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence } from "../../notify/silences.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
+import { SqliteHistory } from "./history.js";
 import { ensureStateFolder, openStateDatabase } from "./open-database.js";
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
 
-const PRUNE_EVERY = 10;
-
 export interface SqliteStoreOptions {
   /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
   webhookReplayWindowMs?: number;
+  /** Result rollups are written with every evaluation; false only for the history benchmark's baseline. */
+  rollups?: boolean;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   private readonly s: Record<string, Statement>;
-  private readonly sincePrune = new Map<string, number>();
+  private readonly history: SqliteHistory;
   private readonly deliveries: SqliteDeliveries;
   private readonly silenceRows: SqliteSilences;
   private readonly webhookIds: SqliteWebhookIds;
@@ -53,12 +56,6 @@ export class SqliteStore implements Store {
         "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at, version) VALUES (?, ?, ?, ?, ?, 1) " +
           "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at, version = alerts.version + 1",
       ),
-      insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-      pruneResults: p(
-        `DELETE FROM results WHERE monitor_id = ? AND id < (SELECT id FROM results WHERE monitor_id = ? ORDER BY id DESC LIMIT 1 OFFSET ${RECENT_RESULTS - 1})`,
-      ),
-      recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY id DESC LIMIT ?"),
-      latestResults: p("SELECT r.* FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id"),
       enqueue: p("INSERT OR IGNORE INTO outbox (id, dedup_key, intent, created_at) VALUES (?, ?, ?, ?)"),
       seqOf: p("SELECT seq FROM outbox WHERE id = ?"),
       dispatchedAt: p("SELECT dispatched_at FROM outbox WHERE seq = ?"),
@@ -74,12 +71,6 @@ export class SqliteStore implements Store {
       getEmergencyResolved: p("SELECT at FROM emergency_resolutions WHERE monitor_id = ?"),
       putEmergencyResolved: p("INSERT OR REPLACE INTO emergency_resolutions (monitor_id, at) VALUES (?, ?)"),
       probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
-      // A monitor that wrote nothing for the retention left the manifest (or was renamed); the
-      // results of monitors still running are capped at RECENT_RESULTS by recordEvaluation.
-      staleResultMonitors: p(
-        "SELECT r.monitor_id FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id WHERE r.at < ? LIMIT 10",
-      ),
-      pruneMonitorResults: p("DELETE FROM results WHERE id IN (SELECT id FROM results WHERE monitor_id = ? LIMIT ?)"),
       pruneOutbox: p("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE dispatched_at IS NOT NULL AND dispatched_at < ? LIMIT ?)"),
       // While any intent of the alert is still stored its row stays: a new row would restart the
       // sequence, and a repeated intent id would be taken for the old intent and never sent.
@@ -88,6 +79,7 @@ export class SqliteStore implements Store {
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
       ),
     };
+    this.history = new SqliteHistory(db, options.rollups ?? true);
     this.deliveries = new SqliteDeliveries(db);
     this.silenceRows = new SqliteSilences(db);
     this.webhookIds = new SqliteWebhookIds(db);
@@ -121,31 +113,29 @@ export class SqliteStore implements Store {
     return row ? versioned(row) : null;
   }
 
-  /** Commits one evaluation: the alerts it changed, its result rows and its intents, all or nothing. */
+  /**
+   * Commits one evaluation: the alerts it changed with their transitions, its result rows with
+   * their rollups, and its intents, all or nothing. Old results are left to the pruner.
+   */
   recordEvaluation(c: EvaluationCommit): CommitOutcome {
     return this.db.transaction((): CommitOutcome => {
       const conflicts = this.conflictsOf(c);
       if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
       for (const alert of c.alerts) this.putAlert(alert);
-      for (const r of c.results) {
-        this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs, r.error ?? null);
-      }
-      // Pruning on every write costs a range delete per check; every PRUNE_EVERY writes keeps the
-      // table within RECENT_RESULTS + PRUNE_EVERY rows per monitor at a tenth of the cost.
-      const written = (this.sincePrune.get(c.monitorId) ?? 0) + c.results.length;
-      if (written >= PRUNE_EVERY) this.s.pruneResults!.run(c.monitorId, c.monitorId);
-      this.sincePrune.set(c.monitorId, written >= PRUNE_EVERY ? 0 : written);
+      this.history.addEvents(c.events ?? []);
+      this.history.addResults(c.monitorId, c.results);
       for (const intent of c.intents) this.enqueueAt(intent, c.at);
       return { kind: "committed" };
     })();
   }
 
-  /** Writes alert changes and their intents atomically (rollout, acknowledgements, outside resolves). */
+  /** Writes alert changes, their transitions and their intents atomically (rollout, acknowledgements, outside resolves). */
   commitAlerts(c: AlertCommit): CommitOutcome {
     return this.db.transaction((): CommitOutcome => {
       const conflicts = this.conflictsOf(c);
       if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
       for (const alert of c.alerts) this.putAlert(alert);
+      this.history.addEvents(c.events ?? []);
       for (const intent of c.intents) this.enqueueAt(intent, c.at);
       return { kind: "committed" };
     })();
@@ -171,14 +161,28 @@ export class SqliteStore implements Store {
   }
 
   recentResults(monitorId: string, limit = RECENT_RESULTS): ResultRow[] {
-    return (this.s.recentResults!.all(monitorId, limit) as RawResult[]).map(toResult);
+    return this.history.recentResults(monitorId, limit);
   }
 
   /** The newest result of every monitor, for the status page and /api/monitors. */
   latestResults(): Map<string, ResultRow> {
-    const out = new Map<string, ResultRow>();
-    for (const raw of this.s.latestResults!.all() as RawResult[]) out.set(raw.monitor_id, toResult(raw));
-    return out;
+    return this.history.latestResults();
+  }
+
+  resultsBetween(monitorId: string, since: number, until: number, limit: number): ResultRow[] {
+    return this.history.resultsBetween(monitorId, since, until, limit);
+  }
+
+  rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): RollupBucket[] {
+    return this.history.rollups(monitorId, resolution, since, until);
+  }
+
+  alertEvents(dedupKey: string): AlertEvent[] {
+    return this.history.alertEvents(dedupKey);
+  }
+
+  deliveryAttempts(dedupKey: string): DeliveryAttemptEvent[] {
+    return this.deliveries.attempts(dedupKey);
   }
 
   enqueue(intent: NotificationIntent): number {
@@ -220,7 +224,7 @@ export class SqliteStore implements Store {
   }
 
   markSkipped(id: number, attempts: number, reason: string, now: number): void {
-    this.deliveries.markSkipped(id, attempts, reason, now);
+    this.db.transaction(() => this.deliveries.markSkipped(id, attempts, reason, now))();
   }
 
   nextDueAt(): number | null {
@@ -319,11 +323,12 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Deletes, at most `limit` rows per table per call: finished deliveries and the log of resolved
-   * alerts, ended API silences, webhook ids past max(inbound, replay window), dispatched outbox
-   * rows, inactive alerts with no intent left in the outbox, and the results of monitors that
-   * wrote none for `results`. Pending deliveries, undispatched intents and pending or firing
-   * alerts are never touched. Deliveries go before the outbox before alerts.
+   * Deletes, at most `limit` rows per table per call: finished deliveries, their attempts and the
+   * log of resolved alerts, ended API silences, webhook ids past max(inbound, replay window),
+   * dispatched outbox rows, inactive alerts with no intent left in the outbox, alert transitions,
+   * results past their window (all of them for monitors that wrote none in it) and rollups past
+   * theirs. Pending deliveries, undispatched intents and pending or firing alerts are never
+   * touched. Deliveries go before the outbox before alerts.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
     let deleted = this.deliveries.prune(now, retention, limit);
@@ -331,13 +336,7 @@ export class SqliteStore implements Store {
     deleted += this.webhookIds.prune(now, Math.max(retention.inbound, this.webhookReplayWindowMs), limit);
     deleted += this.s.pruneOutbox!.run(now - retention.notifications, limit).changes;
     deleted += this.s.pruneAlerts!.run(now - retention.resolvedAlerts, limit).changes;
-    let budget = limit;
-    for (const { monitor_id } of this.s.staleResultMonitors!.all(now - retention.results) as Array<{ monitor_id: string }>) {
-      if (budget <= 0) break;
-      const n = this.s.pruneMonitorResults!.run(monitor_id, budget).changes;
-      budget -= n;
-      deleted += n;
-    }
+    deleted += this.history.prune(now, retention, limit);
     return deleted;
   }
 
@@ -370,30 +369,4 @@ export class SqliteStore implements Store {
 
 function versioned(row: { data: string; version: number }): VersionedAlert {
   return { alert: JSON.parse(row.data) as Alert, version: row.version };
-}
-
-interface RawResult {
-  monitor_id: string;
-  at: number;
-  ok: number;
-  firing: number | null;
-  value: number | null;
-  message: string;
-  labels: string;
-  duration_ms: number;
-  error: string | null;
-}
-
-function toResult(r: RawResult): ResultRow {
-  return {
-    monitorId: r.monitor_id,
-    at: r.at,
-    ok: r.ok === 1,
-    firing: r.firing === null ? null : r.firing === 1,
-    value: r.value,
-    message: r.message,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    durationMs: r.duration_ms,
-    error: r.error,
-  };
 }

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { API_VERSION, canonicalJson, sealManifest, type Manifest, type MonitorSpec } from "../../../sdk/manifest/index.js";
+import { DEFAULT_RUNTIME_SETTINGS } from "../../../sdk/manifest/schema.js";
 
 /** A monitor spec with sensible defaults: an HTTP check every 10s that fires at once. */
 export function monitorSpec(over: Partial<MonitorSpec> & { id: string }): MonitorSpec {
@@ -42,8 +43,8 @@ export function monitorSpec(over: Partial<MonitorSpec> & { id: string }): Monito
   };
 }
 
-/** A sealed manifest holding these monitors and these declared secret names. */
-export function manifestOf(monitors: MonitorSpec[], secrets: string[] = [], title = "Test status"): Manifest {
+/** A sealed manifest holding these monitors and these declared secret names (`openReads`: the team's views need no token). */
+export function manifestOf(monitors: MonitorSpec[], secrets: string[] = [], title = "Test status", options: { openReads?: boolean } = {}): Manifest {
   return sealManifest({
     apiVersion: API_VERSION,
     kind: "Manifest",
@@ -57,7 +58,7 @@ export function manifestOf(monitors: MonitorSpec[], secrets: string[] = [], titl
     channels: [],
     silences: [],
     secrets,
-    settings: { statusPage: { title }, publicUrl: null },
+    settings: { statusPage: { title }, publicUrl: null, ...(options.openReads ? { runtime: { ...DEFAULT_RUNTIME_SETTINGS, openReads: true } } : {}) },
   } as Omit<Manifest, "hash">);
 }
 

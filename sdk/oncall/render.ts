@@ -1,5 +1,9 @@
-import { durationMs } from "../../../sdk/duration.js";
-import type { OncallScheduleSpec, ScheduleLayerSpec } from "../../../sdk/manifest/schema.js";
+/**
+ * How a schedule renders into shifts, as PagerDuty draws it: shared by the compiler's coverage rule
+ * and the runtime's postmortem drafts (who was on call when an alert fired).
+ */
+import { durationMs } from "../duration.js";
+import type { OncallScheduleSpec, ScheduleLayerSpec } from "../manifest/schema.js";
 import { parseZonedDateTime, zonedInstant, zonedParts } from "./zoned-time.js";
 
 /** Who is on call from `start` to `end` (ms since epoch). */

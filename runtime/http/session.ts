@@ -1,0 +1,58 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+
+/** The cookie a browser signs in with (docs/views.md "Signing in"). */
+export const SESSION_COOKIE = "wk_session";
+/** A session lasts a working day; then the token is asked for again. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * A browser session: `<issuedAt>.<HMAC-SHA256(key(token), issuedAt)>`. The cookie never holds the
+ * token itself; the key is derived from it, so rotating WATCHKEEPER_API_TOKEN signs everyone out,
+ * and every replica (and a restarted runtime) accepts the sessions of the others without sharing
+ * state. Time is an argument.
+ */
+export function issueSession(token: string, now: number): string {
+  const issuedAt = String(Math.floor(now));
+  return `${issuedAt}.${mac(token, issuedAt).toString("base64url")}`;
+}
+
+export function verifySession(value: string, token: string, now: number): boolean {
+  const m = /^(\d{1,16})\.([A-Za-z0-9_-]{43})$/.exec(value);
+  if (!m) return false;
+  const issuedAt = Number(m[1]);
+  const given = Buffer.from(m[2]!, "base64url");
+  const expected = mac(token, m[1]!);
+  const genuine = given.length === expected.length && timingSafeEqual(given, expected);
+  return genuine && issuedAt <= now + 60_000 && now - issuedAt <= SESSION_TTL_MS;
+}
+
+function mac(token: string, issuedAt: string): Buffer {
+  const key = createHmac("sha256", token).update("watchkeeper-session-key").digest();
+  return createHmac("sha256", key).update(`watchkeeper-session:${issuedAt}`).digest();
+}
+
+/** The value of one cookie of a request, or "" when absent. */
+export function cookie(req: IncomingMessage, name: string): string {
+  const header = req.headers.cookie ?? "";
+  for (const pair of header.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) continue;
+    if (pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+  }
+  return "";
+}
+
+/** Whether the request carries a valid session for this token. */
+export function hasSession(req: IncomingMessage, token: string, now: number): boolean {
+  const value = cookie(req, SESSION_COOKIE);
+  return value !== "" && verifySession(value, token, now);
+}
+
+/**
+ * The Set-Cookie header: HttpOnly (no script reads it), SameSite=Strict (no other site's page
+ * sends it), Secure when the runtime is reached over https (its publicUrl or the connection).
+ */
+export function sessionCookie(value: string, secure: boolean, maxAgeSeconds = SESSION_TTL_MS / 1000): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
+}

@@ -1,0 +1,97 @@
+import type { Awaitable } from "../awaitable.js";
+import type { HistoryLog, RollupBucket } from "../store/history.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+export const HISTORY_DAYS = 90;
+
+/** The store's history port, when the store has one (older adapters do not: the views then show no history). */
+export function historyOf(store: object): HistoryLog | null {
+  const h = store as Partial<HistoryLog>;
+  return typeof h.rollups === "function" && typeof h.alertEvents === "function" && typeof h.deliveryAttempts === "function" && typeof h.resultsBetween === "function"
+    ? (store as HistoryLog)
+    : null;
+}
+
+/** One day of a monitor's 90-day bar. */
+export interface DayBar {
+  start: number;
+  count: number;
+  failures: number;
+  errors: number;
+  /** Share of evaluated results without the condition holding; null when nothing was evaluated. */
+  uptime: number | null;
+}
+
+export interface Uptime {
+  d1: number | null;
+  d7: number | null;
+  d30: number | null;
+  d90: number | null;
+}
+
+/** What the overview shows for one monitor's past. */
+export interface MonitorHistory {
+  days: DayBar[];
+  uptime: Uptime;
+  /** Median latency per hour over the last day, oldest first (the sparkline). */
+  latency: number[];
+}
+
+/**
+ * Uptime is the share of evaluated results whose condition did not hold: results that could not
+ * be evaluated (check errors) count neither way, since they say nothing about the service.
+ */
+export function uptimeOf(buckets: RollupBucket[]): number | null {
+  let evaluated = 0;
+  let failures = 0;
+  for (const b of buckets) {
+    evaluated += b.count - b.errors;
+    failures += b.failures;
+  }
+  return evaluated > 0 ? Math.max(0, (evaluated - failures) / evaluated) : null;
+}
+
+/** A monitor's last 90 days from hour rollups: daily bars (UTC days), uptime windows and the latency sparkline. */
+export async function monitorHistory(history: HistoryLog | null, monitorId: string, now: number): Promise<MonitorHistory> {
+  const today = Math.floor(now / DAY) * DAY;
+  const from = today - (HISTORY_DAYS - 1) * DAY;
+  const buckets = history ? await history.rollups(monitorId, "hour", from, now + 1) : [];
+  return summarize(buckets, now);
+}
+
+export function summarize(buckets: RollupBucket[], now: number): MonitorHistory {
+  const today = Math.floor(now / DAY) * DAY;
+  const from = today - (HISTORY_DAYS - 1) * DAY;
+  const days: DayBar[] = [];
+  for (let i = 0; i < HISTORY_DAYS; i++) days.push({ start: from + i * DAY, count: 0, failures: 0, errors: 0, uptime: null });
+  for (const b of buckets) {
+    const day = days[Math.floor((b.start - from) / DAY)];
+    if (!day) continue;
+    day.count += b.count;
+    day.failures += b.failures;
+    day.errors += b.errors;
+  }
+  for (const d of days) d.uptime = d.count - d.errors > 0 ? (d.count - d.errors - d.failures) / (d.count - d.errors) : null;
+  const within = (ms: number) => buckets.filter((b) => b.start >= now - ms);
+  return {
+    days,
+    uptime: { d1: uptimeOf(within(DAY)), d7: uptimeOf(within(7 * DAY)), d30: uptimeOf(within(30 * DAY)), d90: uptimeOf(buckets) },
+    latency: within(DAY)
+      .map((b) => b.p50)
+      .filter((v): v is number => v !== null),
+  };
+}
+
+/** "99.95%", "100%", "—". */
+export function percent(value: number | null): string {
+  if (value === null) return "—";
+  if (value >= 1) return "100%";
+  // Never round a failure up to 100%.
+  return `${(Math.floor(value * 10000) / 100).toFixed(2)}%`;
+}
+
+/** Waits for a value that may be a promise (ports answer Awaitable). */
+export async function settle<T>(value: Awaitable<T>): Promise<T> {
+  return value;
+}

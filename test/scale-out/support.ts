@@ -52,6 +52,10 @@ export class TickTarget {
       const loc = url.searchParams.get("loc") ?? "";
       const byTick = this.hits.get(m) ?? this.hits.set(m, new Map()).get(m)!;
       byTick.set(t, (byTick.get(t) ?? 0) + 1);
+      if (loc) {
+        const atLocation = this.hits.get(`${m}@${loc}`) ?? this.hits.set(`${m}@${loc}`, new Map()).get(`${m}@${loc}`)!;
+        atLocation.set(t, (atLocation.get(t) ?? 0) + 1);
+      }
       (this.arrivals.get(m) ?? this.arrivals.set(m, []).get(m)!).push(Date.now());
       const fail = this.failing.has(m) || this.failing.has(`${m}@${loc}`);
       res.writeHead(fail ? 500 : 200).end(fail ? "broken" : "ok");

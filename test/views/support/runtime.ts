@@ -55,7 +55,8 @@ export function seedHistory(stateDir: string, now: number, monitors: string[], d
     const start = Math.floor(now / DAY) * DAY - days * DAY;
     for (const monitorId of monitors) {
       for (let t = start; t < now - HOUR; t += HOUR) {
-        const dayAgo = Math.floor((now - t) / DAY);
+        // Calendar days (UTC) back from today, as the history bars count them, whatever the time of day.
+        const dayAgo = Math.floor(now / DAY) - Math.floor(t / DAY);
         const fails = failing(monitorId, dayAgo, new Date(t).getUTCHours());
         const result: ResultRow = { monitorId, at: t, ok: !fails, firing: fails, value: 40 + (t / HOUR) % 7, message: fails ? "expected status 2xx, got 500" : "200 in 40ms", labels: {}, durationMs: 40 + ((t / HOUR) % 7) * 5, error: null };
         store.recordEvaluation({ monitorId, results: [result], alerts: [], readVersions: {}, intents: [], at: t });

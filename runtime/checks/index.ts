@@ -61,6 +61,7 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
       cutOffTimer = setTimeout(() => reject(timedOut), ABORT_GRACE_MS);
     }, timeoutMs);
     release = onAbort(ctx.signal, () => {
+      if (controller.signal.aborted) return; // timed out already: the grace runs its course
       const cancelled = new CheckError("aborted", `check of ${monitor.id} was cancelled`);
       controller.abort(cancelled);
       reject(cancelled);

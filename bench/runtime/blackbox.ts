@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { pinned } from "./fleet.js";
 
 /** A free loopback port (bound, then released for the exporter to take). */
 export async function freePort(): Promise<number> {
@@ -16,13 +17,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the Prometheus blackbox exporter with one http_2xx module; WK_BLACKBOX_BIN overrides the binary. */
-export async function startBlackbox(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+/** Starts the Prometheus blackbox exporter with one http_2xx module (on `cpus` when given); WK_BLACKBOX_BIN overrides the binary. */
+export async function startBlackbox(dir: string, cpus: string | null = null): Promise<{ proc: ChildProcess; url: string }> {
   const config = join(dir, "blackbox.yml");
   await writeFile(config, "modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n");
   const port = await freePort();
   const bin = process.env.WK_BLACKBOX_BIN ?? "prometheus-blackbox-exporter";
-  const proc = spawn(bin, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"], { stdio: ["ignore", "ignore", "pipe"] });
+  const [cmd, args] = pinned(cpus, bin, [`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"]);
+  const proc = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     if (proc.exitCode !== null) throw new Error(`${bin} exited with ${proc.exitCode}`);

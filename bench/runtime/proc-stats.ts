@@ -17,6 +17,33 @@ export function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** Resident set size now in MB (VmRSS), from /proc/PID/status. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/**
+ * Where the resident memory of a process sits, in MB, from /proc/PID/smaps: anonymous memory
+ * (V8 heap, malloc arenas: SQLite's page cache, undici buffers), the node binary's own pages, and
+ * other files (shared libraries, the SQLite add-on, mapped database files).
+ */
+export function residentBreakdownMb(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let name = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1]!.trim();
+      name = path === "" || path.startsWith("[anon") ? "anonymous" : path === "[heap]" ? "anonymous" : path.endsWith("/node") ? "node binary" : path.startsWith("[") ? "other" : "files";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out[name] = (out[name] ?? 0) + Number(rss[1]) / 1024;
+  }
+  return out;
+}
+
 /** The q-quantile (0..1) of a list of numbers. */
 export function quantile(values: number[], q: number): number {
   if (values.length === 0) return NaN;

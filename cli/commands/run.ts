@@ -4,16 +4,15 @@ import { createRuntime } from "../../runtime/app.js";
 import { createLogger } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/routes.js";
-import { createDelivery, createQueuedDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
+import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import type { DeliveryDeps, DeliveryService } from "../../runtime/notify/contract.js";
-import { RedisRateGate } from "../../runtime/store/redis/rate-gate.js";
-import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
-import { DEFAULT_LOCATION, isLocationName, locationsOf, openScaleOut, RedisConnectError, type ScaleOut } from "../../runtime/scale-out/index.js";
+import type { ScaleOut } from "../../runtime/scale-out/index.js";
+import { DEFAULT_LOCATION, isLocationName } from "../../runtime/scale-out/locations.js";
+import { locationsOf } from "../../runtime/scale-out/schedules.js";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
-import { compileToArtifact } from "../compile-first.js";
 import { listenFailure } from "../system-error.js";
 
 interface RunArgs {
@@ -42,6 +41,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got ${String(args.port)}`, EXIT.usage, "0 picks a free port");
   let artifactDir: string;
   if (args.project) {
+    const { compileToArtifact } = await import("../compile-first.js");
     const compiled = await compileToArtifact(resolve(args.project));
     if (!compiled.ok) return EXIT.findings;
     artifactDir = compiled.outDir;
@@ -67,6 +67,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()) });
   keepPagingThroughStrayErrors(logger);
   const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger);
+  const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
 
   // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
   const runtime = await createRuntime({
@@ -75,7 +76,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,
-    delivery: (deps) => deliveryFor(deps, scaleOut === null ? null : { redisUrl, prefix: args["redis-prefix"] ?? "wk" }, deliverySettingsFromEnv(env)),
+    delivery: (deps) => deliveryFor(deps, queued, deliverySettingsFromEnv(env)),
     // The emergency page attaches the monitor's diagnostics to the page it sends.
     inbound: { settings: inboundSettingsFromEnv(env), diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },
     port,
@@ -128,6 +129,8 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
   const prefix = args["redis-prefix"] ?? "wk";
   if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new UserError(`--redis-prefix must be letters, digits, _ . or -, got ${JSON.stringify(prefix)}`, EXIT.usage);
   const stall = process.env.WK_STALL_INTERVAL;
+  // Loaded only for a replica: BullMQ and ioredis are a fifth of an embedded runtime's memory.
+  const { openScaleOut, RedisConnectError } = await import("../../runtime/scale-out/index.js");
   try {
     return await openScaleOut(artifact.manifest, {
       url: redisUrl,
@@ -166,12 +169,25 @@ function keepPagingThroughStrayErrors(logger: ReturnType<typeof createLogger>): 
   process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception; the runtime keeps running"));
 }
 
-/**
- * Embedded: the in-process pipeline over SQLite. Replicas: delivery as BullMQ jobs over the
- * Redis store's lanes, rate-limited per destination across every replica.
- */
-function deliveryFor(deps: DeliveryDeps, redis: { redisUrl: string; prefix: string } | null, settings: ReturnType<typeof deliverySettingsFromEnv>): DeliveryService {
-  if (redis === null || !(deps.store instanceof RedisStore)) return createDelivery(deps, { settings });
-  const limiter = new RedisRateGate(deps.store.redis, { prefix: redis.prefix });
-  return createQueuedDelivery(deps, { redisUrl: redis.redisUrl, prefix: redis.prefix, lanes: deps.store, limiter, settings });
+type Settings = ReturnType<typeof deliverySettingsFromEnv>;
+/** A replica's delivery, or null when the store it is given is not the Redis store. */
+type QueuedDeliveryFactory = (deps: DeliveryDeps, settings: Settings) => DeliveryService | null;
+
+/** Replicas: delivery as BullMQ jobs over the Redis store's lanes, rate-limited per destination across every replica. */
+async function queuedDeliveryOf(redisUrl: string, prefix: string): Promise<QueuedDeliveryFactory> {
+  const [{ createQueuedDelivery }, { RedisRateGate }, { RedisStore }] = await Promise.all([
+    import("../../runtime/notify/queued-delivery.js"),
+    import("../../runtime/store/redis/rate-gate.js"),
+    import("../../runtime/store/redis/redis-store.js"),
+  ]);
+  return (deps, settings) => {
+    if (!(deps.store instanceof RedisStore)) return null;
+    const limiter = new RedisRateGate(deps.store.redis, { prefix });
+    return createQueuedDelivery(deps, { redisUrl, prefix, lanes: deps.store, limiter, settings });
+  };
+}
+
+/** Embedded: the in-process pipeline over SQLite; replicas: the queued one. */
+function deliveryFor(deps: DeliveryDeps, queued: QueuedDeliveryFactory | null, settings: Settings): DeliveryService {
+  return queued?.(deps, settings) ?? createDelivery(deps, { settings });
 }

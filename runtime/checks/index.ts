@@ -1,10 +1,10 @@
-import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import type { CheckSpec, MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult } from "../../sdk/result.js";
 import { durationMs } from "../../sdk/duration.js";
 import { CheckError, errorExcerpt } from "./check-error.js";
 import type { CheckContext, CheckOutcome } from "./types.js";
+import { onAbort } from "./shared/abort-fanout.js";
 import { formatMs } from "./shared/deadline.js";
 import { redactUrlsInText, redactUrlsInValue } from "../redact-url.js";
 import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
@@ -28,7 +28,6 @@ export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 /** Time a runner gets after its signal aborts to settle with its own answer before it is cut off. */
 export const ABORT_GRACE_MS = 100;
 
-const unlimited = new WeakSet<AbortSignal>();
 /** Abort reason for a runner abandoned after its answer came in; one shared object, no stack per check. */
 const CHECK_FINISHED = new CheckError("aborted", "check finished");
 
@@ -47,32 +46,34 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   const timeoutMs = checkTimeoutMs(monitor.check);
   const secrets = trackSecrets(ctx.secret);
   const controller = new AbortController();
-  const onParentAbort = (): void => controller.abort(new CheckError("aborted", `check of ${monitor.id} was cancelled`));
-  if (ctx.signal.aborted) onParentAbort();
-  else {
-    // The runtime shares one shutdown signal across every in-flight check; hundreds of listeners are expected.
-    if (!unlimited.has(ctx.signal)) {
-      setMaxListeners(0, ctx.signal);
-      unlimited.add(ctx.signal);
-    }
-    ctx.signal.addEventListener("abort", onParentAbort, { once: true });
-  }
   // The timeout error is made only when the timer fires: an Error captures a stack, and at
   // thousands of checks a second that garbage shows in heap size and scheduling lag.
-  let timedOut: CheckError | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   let cutOffTimer: NodeJS.Timeout | undefined;
+  let release = (): void => undefined;
+  // Only this function aborts the controller before the check settles, so it rejects the cut-off
+  // itself instead of listening to its own signal. A timeout gives the runner ABORT_GRACE_MS to
+  // answer with its own classified error; a cancellation cuts it off at once.
   const cutOff = new Promise<never>((_resolve, reject) => {
     abortTimer = setTimeout(() => {
-      timedOut = new CheckError("timeout", `check of ${monitor.id} timed out after ${formatMs(timeoutMs)}`);
+      const timedOut = new CheckError("timeout", `check of ${monitor.id} timed out after ${formatMs(timeoutMs)}`);
       controller.abort(timedOut);
       cutOffTimer = setTimeout(() => reject(timedOut), ABORT_GRACE_MS);
     }, timeoutMs);
-    controller.signal.addEventListener("abort", () => {
-      if (controller.signal.reason !== timedOut) reject(controller.signal.reason);
-    }, { once: true });
+    release = onAbort(ctx.signal, () => {
+      if (controller.signal.aborted) return; // timed out already: the grace runs its course
+      const cancelled = new CheckError("aborted", `check of ${monitor.id} was cancelled`);
+      controller.abort(cancelled);
+      reject(cancelled);
+    });
   });
-  const runnerCtx: CheckContext = { ...ctx, monitorId: monitor.id, signal: controller.signal, secret: secrets.secret };
+  const runnerCtx: CheckContext = {
+    ...ctx,
+    monitorId: monitor.id,
+    signal: controller.signal,
+    signalAbortsBy: started + timeoutMs,
+    secret: secrets.secret,
+  };
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
     // URL credentials are not declared secrets; they are cleaned before a result is stored or shown.
@@ -88,7 +89,7 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   } finally {
     clearTimeout(abortTimer);
     clearTimeout(cutOffTimer);
-    ctx.signal.removeEventListener("abort", onParentAbort);
+    release();
     // The abandoned runner (if any) still holds the signal; abort it so its sockets are released.
     if (!controller.signal.aborted) controller.abort(CHECK_FINISHED);
   }

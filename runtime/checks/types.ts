@@ -38,6 +38,8 @@ export interface CheckContext {
   startedAt: Date;
   monitorId: string;
   signal: AbortSignal;
+  /** When (performance.now() ms) `signal` aborts at the latest; set by runCheck at the check's timeout. */
+  signalAbortsBy?: number;
   secret(name: string): string | undefined;
   code: MonitorCode | undefined;
   inbound: InboundEvents;

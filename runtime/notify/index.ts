@@ -9,7 +9,6 @@ import { Worker } from "./worker.js";
 
 export type { DeliveryDeps, DeliveryService } from "./contract.js";
 export { deliverySettingsFromEnv, type DeliverySettings } from "./settings.js";
-export { createQueuedDelivery, type QueuedDeliveryOptions } from "./queued-delivery.js";
 
 /** Tuning that tests and benchmarks change; production uses the defaults and the settings `wk run` reads. */
 export interface DeliveryOptions extends SendTuning {
@@ -23,7 +22,8 @@ export interface DeliveryOptions extends SendTuning {
  * The notification pipeline as the embedded runtime drives it: a dispatcher moves outbox intents
  * into durable per-destination deliveries (the dispatch pipeline), and workers send due deliveries
  * (the send pipeline) in the background, so sending never blocks checks. Outbound only: inbound
- * routes live in runtime/inbound/. Scale-out replicas use createQueuedDelivery (same stages).
+ * routes live in runtime/inbound/. Scale-out replicas use createQueuedDelivery (queued-delivery.ts, same stages;
+ * imported from there, so an embedded runtime never loads BullMQ).
  */
 export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}): DeliveryService {
   const logger = deps.logger;

@@ -9,9 +9,7 @@ import { connectChecked, parseRedisUrl } from "./redis-connection.js";
 
 export { RedisConnectError } from "./redis-connection.js";
 export { locationsOf } from "./schedules.js";
-
-/** The location of a replica that names none, and of embedded mode. */
-export const DEFAULT_LOCATION = "local";
+export { DEFAULT_LOCATION, isLocationName } from "./locations.js";
 
 export interface ScaleOutSettings {
   url: string;
@@ -49,9 +47,4 @@ export async function openScaleOut(manifest: Manifest, s: ScaleOutSettings): Pro
       ...(s.stalledIntervalMs !== undefined ? { stalledIntervalMs: s.stalledIntervalMs } : {}),
     }),
   };
-}
-
-/** Location names: lowercase letters, digits and dashes (they become queue and key names). */
-export function isLocationName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9-]{0,62}$/.test(name);
 }

@@ -115,7 +115,10 @@ export class Scheduler {
       this.dispatch(entry, top.at);
       // Missed ticks (a stalled process) are skipped, not replayed in a burst.
       const next = entry.next(Math.max(top.at, now));
-      if (next !== null) this.heap.push({ at: next, id: entry.id });
+      if (next === null) continue;
+      // The popped entry goes back with its next time: no allocation per tick.
+      top.at = next;
+      this.heap.push(top);
     }
     this.arm();
   }

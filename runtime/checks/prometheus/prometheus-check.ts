@@ -21,7 +21,7 @@ export async function runPrometheusCheck(spec: CheckSpecOf<"prometheus">, ctx: C
   const headers = resolveHeaders(spec.headers, secrets.secret);
   const endpoint = `${spec.server.replace(/\/+$/, "")}/api/v1/query`;
   const where = redactUrl(endpoint);
-  const limit = deadline(ctx.signal, durationMs(spec.timeout), `Prometheus query at ${where}`);
+  const limit = deadline(ctx.signal, durationMs(spec.timeout), `Prometheus query at ${where}`, ctx.signalAbortsBy);
   // POST keeps long queries out of URL length limits; `time` pins evaluation to the tick.
   const form = new URLSearchParams({ query: spec.query, time: (ctx.now.getTime() / 1000).toFixed(3) });
   const started = performance.now();

@@ -1,4 +1,6 @@
+import { performance } from "node:perf_hooks";
 import { CheckError } from "../check-error.js";
+import { onAbort } from "./abort-fanout.js";
 
 /** A signal that aborts when the parent aborts or when `ms` elapses; `dispose` releases the timer and listener. */
 export interface Deadline {
@@ -10,22 +12,26 @@ export interface Deadline {
  * Combines the runtime's signal with a check's own timeout. The abort reason is a classified
  * CheckError, so whatever rejects with `signal.reason` already says "timeout" or "aborted".
  * (Built by hand rather than with AbortSignal.any: the parent signal lives for the whole process.)
+ * `parentAbortsBy` (performance.now() time) says the parent already aborts by then, as runCheck's
+ * signal does at the check's timeout: when that is no later than this deadline, the parent is the
+ * deadline, and no second controller and timer are made for every check.
  */
-export function deadline(parent: AbortSignal, ms: number, what: string): Deadline {
+export function deadline(parent: AbortSignal, ms: number, what: string, parentAbortsBy?: number): Deadline {
+  if (parentAbortsBy !== undefined && parentAbortsBy <= performance.now() + ms) return { signal: parent, dispose: noop };
   const controller = new AbortController();
-  const onParentAbort = (): void => controller.abort(abortReason(parent));
-  if (parent.aborted) onParentAbort();
-  else parent.addEventListener("abort", onParentAbort, { once: true });
+  const release = onAbort(parent, () => controller.abort(abortReason(parent)));
   const timer = setTimeout(() => controller.abort(new CheckError("timeout", `${what} timed out after ${formatMs(ms)}`)), ms);
   timer.unref?.();
   return {
     signal: controller.signal,
     dispose() {
       clearTimeout(timer);
-      parent.removeEventListener("abort", onParentAbort);
+      release();
     },
   };
 }
+
+const noop = (): void => undefined;
 
 /** The classified reason a signal was aborted with. */
 export function abortReason(signal: AbortSignal): CheckError {

@@ -11,6 +11,8 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
   url: string;
+  /** `url` parsed already (a check that sends the same request every tick parses it once). */
+  parsedUrl?: URL;
   method: string;
   headers: Record<string, string>;
   body: string | null;
@@ -48,7 +50,7 @@ export function resolveHeaders(
 
 /** Sends one request and reads at most BODY_LIMIT_BYTES of the body when `readBody` is set. */
 export async function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpResponse> {
-  const url = parseUrl(req.url);
+  const url = req.parsedUrl ?? parseUrl(req.url);
   const base = req.dispatcher ?? getGlobalDispatcher();
   const dispatcher = req.followRedirects ? redirecting(base) : base;
   try {

@@ -11,11 +11,17 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
  * resolve to the project's node_modules) and returns the path. No tsc build of the whole tree needed.
  */
 export async function bundleChild(name: string): Promise<string> {
-  const out = join(ROOT, "node_modules/.cache/watchkeeper-tests", `${name}-${process.pid}.mjs`);
-  await mkdir(dirname(out), { recursive: true });
+  const outdir = join(ROOT, "node_modules/.cache/watchkeeper-tests");
+  const entry = `${name}-${process.pid}`;
+  await mkdir(outdir, { recursive: true });
   await build({
-    entryPoints: [join(ROOT, "test/runtime/support/runtime-child.ts")],
-    outfile: out,
+    entryPoints: { [entry]: join(ROOT, "test/runtime/support/runtime-child.ts") },
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    // Split at dynamic imports as node would load them: a child that is not a replica must not
+    // load BullMQ and ioredis up front (the runtime benchmark measures its memory).
+    splitting: true,
+    chunkNames: `chunks-${process.pid}/[name]-[hash]`,
     bundle: true,
     platform: "node",
     format: "esm",
@@ -23,7 +29,7 @@ export async function bundleChild(name: string): Promise<string> {
     packages: "external",
     logLevel: "error",
   });
-  return out;
+  return join(outdir, `${entry}.mjs`);
 }
 
 /** A spawned runtime with its output collected. */
@@ -35,9 +41,21 @@ export interface RunningChild {
   exited: Promise<number | null>;
 }
 
-/** Starts the bundled child and waits until it prints its URL. */
-export async function startChild(script: string, env: Record<string, string>, timeoutMs = 20_000, nodeArgs: string[] = []): Promise<RunningChild> {
-  const proc = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Starts the bundled child and waits until it prints its URL. A `launcher` runs node through
+ * another command that execs it (benchmarks: `taskset -c 0 node`), so the pid stays node's.
+ */
+export async function startChild(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+  nodeArgs: string[] = [],
+  launcher?: { command: string; prefix: string[] },
+): Promise<RunningChild> {
+  const proc = spawn(launcher?.command ?? process.execPath, [...(launcher?.prefix ?? []), ...nodeArgs, script], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));

@@ -4,28 +4,33 @@
  * that never dispatches (intents stay in the outbox), to stop a process between write and send;
  * WK_CHILD_DELIVERY=full installs the real notification pipeline and its routes (silences,
  * emergency page, webhooks), as `wk run` does;
- * WK_CHILD_LAGS=FILE records [time, scheduling lag ms] pairs there at shutdown.
+ * WK_CHILD_STATS=FILE (benchmarks) writes a snapshot there on SIGUSR2 and at shutdown: scheduling
+ * lag as a 1 ms histogram, checks by result, skipped ticks and process.memoryUsage(). A fixed-size
+ * histogram rather than a list of samples: at 5,000 checks a second a list would be the largest
+ * thing in the heap being measured.
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
  * WK_CHILD_STALL_MS), as `wk run --redis` does.
  */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
-import { openScaleOut } from "../../../runtime/scale-out/index.js";
 
 const env = process.env;
 const artifact = await loadArtifact(env.WK_CHILD_ARTIFACT!);
 const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
 const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
 const hold: DeliveryFactory = () => ({ start() {}, async stop() {}, registerRoutes() {} });
-const lags: Array<[number, number]> = [];
+const LAG_BUCKETS = 60_001; // 0..60,000 ms; the last bucket holds everything later
+const lagHistogram = new Uint32Array(LAG_BUCKETS);
+const recordLag = (ms: number) => void lagHistogram[Math.min(LAG_BUCKETS - 1, Math.max(0, Math.round(ms)))]!++;
 
+// Imported only for a replica, as `wk run` does: an embedded runtime never loads BullMQ.
 const scaleOut = env.WK_CHILD_REDIS
-  ? await openScaleOut(artifact.manifest, {
+  ? await (await import("../../../runtime/scale-out/index.js")).openScaleOut(artifact.manifest, {
       url: env.WK_CHILD_REDIS,
       prefix: env.WK_CHILD_REDIS_PREFIX ?? "wk",
       location: env.WK_CHILD_LOCATION ?? "local",
@@ -46,14 +51,36 @@ const runtime = await createRuntime({
   ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
   ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) })) satisfies DeliveryFactory } : {}),
   ...(scaleOut ?? {}),
-  ...(env.WK_CHILD_LAGS ? { onLag: (ms: number) => void lags.push([Date.now(), ms]) } : {}),
+  ...(env.WK_CHILD_STATS ? { onLag: recordLag } : {}),
 });
 const url = await runtime.start();
 process.stderr.write(`READY ${url}\n`);
+async function writeStats(file: string): Promise<void> {
+  const counted = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, label: string) => {
+    const out: Record<string, number> = {};
+    for (const v of (await metric.get()).values) out[String(v.labels[label])] = (out[String(v.labels[label])] ?? 0) + v.value;
+    return out;
+  };
+  const lags: Array<[number, number]> = [];
+  for (let ms = 0; ms < LAG_BUCKETS; ms++) if (lagHistogram[ms]! > 0) lags.push([ms, lagHistogram[ms]!]);
+  const stats = {
+    at: Date.now(),
+    lags,
+    checks: await counted(runtime.metrics.checksTotal, "result"),
+    skipped: await counted(runtime.metrics.ticksSkipped, "reason"),
+    memory: process.memoryUsage(),
+  };
+  // A file, written synchronously and renamed: the reader never sees half a snapshot.
+  writeFileSync(`${file}.tmp`, JSON.stringify(stats));
+  renameSync(`${file}.tmp`, file);
+}
+if (env.WK_CHILD_STATS) {
+  const file = env.WK_CHILD_STATS;
+  process.on("SIGUSR2", () => void writeStats(file));
+}
 const stop = async () => {
   await runtime.stop();
-  // A file, written synchronously: a pipe write right before exit may be cut short.
-  if (env.WK_CHILD_LAGS) writeFileSync(env.WK_CHILD_LAGS, JSON.stringify(lags));
+  if (env.WK_CHILD_STATS) await writeStats(env.WK_CHILD_STATS);
   process.exit(0);
 };
 process.once("SIGTERM", () => void stop());

@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
@@ -76,6 +76,8 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       if (!transport || key !== transportKey) {
         transport?.close();
         transportKey = key;
+        // Loaded on the first email: a runtime with no email channel never pays for nodemailer.
+        const nodemailer = (await import("nodemailer")).default;
         transport = nodemailer.createTransport({
           host: channel.smtp.host,
           port: channel.smtp.port,

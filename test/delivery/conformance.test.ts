@@ -97,7 +97,7 @@ const cases: Case[] = [
       expect(payload["custom_details"]).toMatchObject({ check_result: { status: 503, latencyMs: 812 }, diagnostics: expect.stringContaining("HTTP /health 503") });
       expect(e["links"]).toEqual([
         { href: "https://runbooks.example.com/checkout", text: "Runbook" },
-        { href: "https://status.example.com/status", text: "Status page" },
+        { href: `https://status.example.com/alerts/${encodeURIComponent(intent.dedupKey)}`, text: "Alert page" },
       ]);
     },
     retryAfter: true,

@@ -354,7 +354,7 @@ describe.each(cases)("channel conformance: $name", (c) => {
       c.heal();
       const recorded = JSON.stringify(h.deliveries.recent(50));
       const logs = h.lines.join("\n");
-      expect(logs).toContain("delivery failed, not retryable");
+      expect(logs).toContain("notification failed, given up");
       for (const canary of c.canaries()) {
         expect(logs).not.toContain(canary);
         expect(recorded).not.toContain(canary);

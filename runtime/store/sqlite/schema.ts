@@ -102,21 +102,16 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE delivery_deliveries ADD COLUMN claimed_until INTEGER;
   `,
   // History (runtime/store/history.ts): results are kept for a time window rather than the newest
-  // 50, so they are found by monitor and time, pruned by age, and each monitor's newest row is
-  // pointed at instead of searched for; per-minute and per-hour rollups with mergeable latency
+  // 50, so they are found by monitor and time and pruned by age, and the monitors that have any are
+  // listed (the newest of each is one index lookup); per-minute and per-hour rollups with mergeable latency
   // bins; every alert transition and every delivery attempt. History starts at the upgrade: the
   // few results older builds kept are not rolled up.
   5: `
     DROP INDEX results_monitor;
     CREATE INDEX results_monitor_at ON results (monitor_id, at);
     CREATE INDEX results_at ON results (at);
-    CREATE TABLE history_monitors (
-      monitor_id TEXT PRIMARY KEY,
-      latest_id INTEGER NOT NULL,
-      at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    INSERT INTO history_monitors (monitor_id, latest_id, at)
-      SELECT r.monitor_id, r.id, r.at FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id;
+    CREATE TABLE history_monitors (monitor_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT INTO history_monitors (monitor_id) SELECT DISTINCT monitor_id FROM results;
     CREATE TABLE rollups (
       monitor_id TEXT NOT NULL,
       width INTEGER NOT NULL,

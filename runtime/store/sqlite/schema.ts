@@ -152,8 +152,11 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-/** Creates or upgrades the tables; refuses a database written by a newer build. */
-export function migrate(db: Database): void {
+/**
+ * Creates or upgrades the tables; refuses a database written by a newer build. `target` is for
+ * tests that build an older schema to upgrade from.
+ */
+export function migrate(db: Database, target: number = SCHEMA_VERSION): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
   const current = row?.version ?? 0;
@@ -165,9 +168,9 @@ export function migrate(db: Database): void {
     );
   }
   const step = db.transaction(() => {
-    for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current + 1; v <= target; v++) db.exec(MIGRATIONS[v]!);
     db.prepare("DELETE FROM schema_version").run();
-    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(SCHEMA_VERSION);
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(target);
   });
-  if (current < SCHEMA_VERSION) step();
+  if (current < target) step();
 }

@@ -93,6 +93,7 @@ export async function main(argv: string[]): Promise<void> {
           .option("base-stack", { type: "string", describe: "compare against what this Pulumi stack records as deployed (needs the pulumi CLI)" })
           .option("out", { type: "string", describe: "also save the plan document (e.g. plan.json) for wk deploy --plan" })
           .option("format", { choices: ["text", "markdown", "json"] as const, default: "text" })
+          .option("summary", { type: "boolean", default: false, describe: "print counts per kind of resource and change instead of every change (text only)" })
           .option("detailed-exitcode", { type: "boolean", default: false, describe: "exit 4 when changes are present" }),
       lazy("plan"),
     )

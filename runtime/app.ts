@@ -91,6 +91,12 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     missingSecrets: () => o.secrets.missing(),
     monitorIds: o.manifest.monitors.map((m) => m.id),
     erroringMonitors: async () => erroringMonitors(await store.latestResults()).map((m) => m.id),
+    monitors: {
+      monitorIds: o.manifest.monitors.map((m) => m.id),
+      latestResults: () => store.latestResults(),
+      allAlerts: () => store.allAlerts(),
+      recentResults: (id, limit) => store.recentResults(id, limit),
+    },
   });
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
   for (const name of o.secrets.missing()) {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.js";
+import { createLogger, logFormatFor } from "./logger.js";
 import { createSecretSource } from "./secrets.js";
 
 const CANARY = "canary-7f3a9e-Sup3r\"Secret/Value";
@@ -46,5 +46,21 @@ describe("secrets and log redaction", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("reads as one human line each on a terminal, JSON in a container, and redacts both", () => {
+    expect(logFormatFor({}, true)).toBe("pretty");
+    expect(logFormatFor({}, false)).toBe("json");
+    expect(logFormatFor({ WK_LOG_FORMAT: "json" }, true)).toBe("json");
+    expect(logFormatFor({ WK_LOG_FORMAT: "pretty" }, false)).toBe("pretty");
+    const out = capture();
+    const logger = createLogger({ secretValues: () => [CANARY], destination: out.destination, format: "pretty" });
+    logger.info({ monitorId: "checkout", dedupKey: "wk-checkout", header: `Bearer ${CANARY}` }, "alert firing");
+    const text = out.text();
+    expect(() => JSON.parse(text)).toThrow();
+    expect(text).toContain("alert firing");
+    expect(text).toContain("wk-checkout");
+    expect(text).not.toContain(CANARY);
+    expect(text).toContain("[redacted]");
   });
 });

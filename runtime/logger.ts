@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { PinoPretty } from "pino-pretty";
 import { redactUrlsIn } from "./redact-url.js";
 
 /** Replaces every known secret value (and its JSON- and URL-encoded forms) in a log line. */
@@ -19,15 +20,37 @@ export interface LoggerOptions {
   /** Current secret values; called for each line, so a secret set later is still redacted. */
   secretValues: () => string[];
   destination?: DestinationStream;
+  /**
+   * `json` (default): one JSON object a line, for containers and log shippers. `pretty`: one
+   * human-readable line each (pino-pretty), for a terminal.
+   */
+  format?: LogFormat;
+}
+
+export type LogFormat = "json" | "pretty";
+
+/**
+ * How `wk run` logs: WK_LOG_FORMAT when set (json or pretty), else pretty on a terminal and JSON
+ * anywhere else (a container's stdout is not a TTY).
+ */
+export function logFormatFor(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): LogFormat {
+  const asked = env["WK_LOG_FORMAT"];
+  if (asked === "json" || asked === "pretty") return asked;
+  return stdoutIsTty ? "pretty" : "json";
 }
 
 /**
  * JSON logs (pino) with secret values removed from every line as it is written. Redaction works on
  * the serialised line rather than on known field paths, so a secret echoed inside an error message
- * or a URL is caught too. Writes are synchronous: the log channel marks an intent dispatched right
- * after logging it, and a kill must not lose a line already counted as sent.
+ * or a URL is caught too; a pretty line is made from the redacted JSON, so it holds no secret
+ * either. Writes are synchronous: the log channel marks an intent dispatched right after logging
+ * it, and a kill must not lose a line already counted as sent.
  */
 export function createLogger(o: LoggerOptions): Logger {
+  const destination =
+    o.format === "pretty"
+      ? PinoPretty({ sync: true, destination: o.destination ?? 1, colorize: o.destination === undefined && !process.env["NO_COLOR"], translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" })
+      : (o.destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(
     {
       level: o.level ?? "info",
@@ -36,6 +59,6 @@ export function createLogger(o: LoggerOptions): Logger {
       // URL credentials (userinfo, `?api_key=`) are redacted too: they are not declared secrets.
       hooks: { streamWrite: (line: string) => redactUrlsIn(redactSecrets(line, o.secretValues())) },
     },
-    o.destination ?? pino.destination({ dest: 1, sync: true }),
+    destination,
   );
 }

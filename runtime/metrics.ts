@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Awaitable } from "./awaitable.js";
+import { registerMonitorSeries, type MonitorSeriesSource } from "./monitor-metrics.js";
 
 /** The runtime's Prometheus metrics, on a registry of its own (no global state). */
 export interface RuntimeMetrics {
@@ -28,6 +29,8 @@ export function createMetrics(read: {
   /** The manifest's monitor ids, and those whose latest tick errored (one gauge series per monitor). */
   monitorIds?: string[];
   erroringMonitors?(): Awaitable<string[]>;
+  /** Per-monitor up, last duration, last success and alert state (monitor-metrics.ts). */
+  monitors?: MonitorSeriesSource;
 }): RuntimeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -94,6 +97,7 @@ export function createMetrics(read: {
       for (const monitor of read.monitorIds ?? []) this.set({ monitor }, erroring.has(monitor) ? 1 : 0);
     },
   });
+  if (read.monitors) registerMonitorSeries(registry, read.monitors);
   new Gauge({
     name: "watchkeeper_outbox_depth",
     help: "Notification intents not yet dispatched.",

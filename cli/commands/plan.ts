@@ -9,6 +9,7 @@ import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { renderJson } from "../plan/render-json.js";
 import { readStackRecord } from "../plan/stack-record.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
+import { renderSummary } from "../plan/render-summary.js";
 import { renderText } from "../plan/render-text.js";
 
 type Format = "text" | "markdown" | "json";
@@ -34,7 +35,8 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   }
   const out = typeof args["out"] === "string" ? resolve(args["out"]) : null;
   if (out !== null) await writePlanDocument(out, planDocument(result.plan, result.target.project.name));
-  process.stdout.write(render(result.plan, format, out === null ? undefined : basename(out)));
+  const summary = args["summary"] === true && format === "text";
+  process.stdout.write(summary ? renderSummary(result.plan) : render(result.plan, format, out === null ? undefined : basename(out)));
   return args["detailed-exitcode"] === true && result.plan.changesPresent ? EXIT.changes : EXIT.ok;
 }
 

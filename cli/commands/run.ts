@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/artifact.js";
 import { createRuntime } from "../../runtime/app.js";
-import { createLogger } from "../../runtime/logger.js";
+import { createLogger, logFormatFor } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/routes.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
@@ -64,7 +64,11 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
   const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
-  const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()) });
+  const logger = createLogger({
+    level: env.WK_LOG_LEVEL ?? "info",
+    secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()),
+    format: logFormatFor(env, process.stdout.isTTY === true),
+  });
   keepPagingThroughStrayErrors(logger);
   const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger);
   const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
@@ -101,6 +105,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     throw refusal;
   });
   process.stdout.write(`watchkeeper: ${artifact.manifest.monitors.length} monitors, listening on ${url}\n`);
+  // The last start-up line: where to look (a wildcard address is not somewhere a browser can go).
+  process.stdout.write(`Open ${browsable(url)}/\n`);
   const signal = await signalled;
   logger.info({ signal }, "shutting down");
   await runtime.stop();
@@ -142,6 +148,11 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
     if (error instanceof RedisConnectError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "check the URL, the password and that Redis runs there");
     throw error;
   }
+}
+
+/** The listening URL as a browser on this machine can open it: 0.0.0.0 and :: become localhost. */
+export function browsable(url: string): string {
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\])(?=[:/]|$)/, "$1localhost").replace(/\/+$/, "");
 }
 
 function positiveInt(text: string | undefined, name: string): number | undefined {

@@ -36,13 +36,22 @@ export function runbookUrl(runbook: string | null | undefined): string | null {
   }
 }
 
-/** Runbook and status page links for an alert. */
-export function alertLinks(message: MessageContext): { href: string; text: string }[] {
+/**
+ * The alert's own page on the runtime (its timeline, notifications and postmortem draft), or null
+ * when the project sets no `publicUrl`. The page's id is the dedup key, whatever it holds.
+ */
+export function alertPageUrl(intent: Pick<NotificationIntent, "dedupKey">, message: MessageContext): string | null {
+  const base = message.manifest.settings.publicUrl;
+  return base ? `${base.replace(/\/+$/, "")}/alerts/${encodeURIComponent(intent.dedupKey)}` : null;
+}
+
+/** Runbook and alert page links for an alert. */
+export function alertLinks(intent: Pick<NotificationIntent, "dedupKey">, message: MessageContext): { href: string; text: string }[] {
   const links: { href: string; text: string }[] = [];
   const runbook = runbookUrl(message.monitor?.runbook);
   if (runbook) links.push({ href: runbook, text: "Runbook" });
-  const base = message.manifest.settings.publicUrl;
-  if (base) links.push({ href: `${base.replace(/\/+$/, "")}/status`, text: "Status page" });
+  const page = alertPageUrl(intent, message);
+  if (page) links.push({ href: page, text: "Alert page" });
   return links;
 }
 
@@ -58,7 +67,7 @@ export function plainText(intent: NotificationIntent, message: MessageContext): 
   if (intent.acknowledgedBy) lines.push(`Acknowledged by: ${intent.acknowledgedBy}`);
   const reporter = intent.details["message"];
   if (intent.details["emergency"] === true && typeof reporter === "string") lines.push("", "Reported:", reporter);
-  for (const link of alertLinks(message)) lines.push(`${link.text}: ${link.href}`);
+  for (const link of alertLinks(intent, message)) lines.push(`${link.text}: ${link.href}`);
   const runbook = message.monitor?.runbook;
   if (runbook && runbookUrl(runbook) === null) lines.push(`Runbook: ${runbook}`);
   const diagnostics = diagnosticsText(intent);

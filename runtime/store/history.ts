@@ -11,7 +11,10 @@ import type { DeliveryAttemptEvent } from "../notify/delivery-queue.js";
  * so nothing here is a second write path that could disagree with alert state.
  */
 
-/** Rollup widths: per-minute and per-hour buckets, kept for `retention.rollups` (default 90 days). */
+/**
+ * Rollup widths: per-hour buckets are kept for `retention.rollups` (default 90 days), per-minute
+ * ones for `retention.minuteRollups` (default 7 days). Percentiles are within 4.33 % (docs/runtime.md).
+ */
 export type RollupResolution = "minute" | "hour";
 
 /** One bucket of one monitor's results, all label sets together. Times are epoch ms. */

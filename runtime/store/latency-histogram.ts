@@ -113,11 +113,6 @@ export function decodeBins(buf: Uint8Array | null | undefined, into: Bins = new 
   return into;
 }
 
-/** Merges two encoded histograms (the SQLite adapter's `wk_bins_merge`). */
-export function mergeEncoded(a: Uint8Array | null, b: Uint8Array | null): Buffer {
-  return encodeBins(decodeBins(b, decodeBins(a)));
-}
-
 /** The nearest-rank q-quantile (0 < q <= 1) of the binned durations, capped at the exact maximum. */
 export function percentile(bins: Bins, count: number, q: number, maxMs: number): number | null {
   if (count <= 0) return null;

@@ -1,3 +1,5 @@
+import BetterSqlite3 from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +10,7 @@ import { newAlert, type Alert } from "../alerts/state.js";
 import { evaluate } from "../alerts/transition.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { StoreAlertControl } from "../inbound/alert-control.js";
-import { SCHEMA_VERSION } from "./sqlite/schema.js";
+import { migrate, SCHEMA_VERSION } from "./sqlite/schema.js";
 import { rollOut } from "../evaluate/rollout.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
@@ -130,5 +132,31 @@ describe("SqliteStore", () => {
     store.recordEmergencyResolved("em", 9);
     expect(store.lastEmergencyResolved("em")).toBe(9);
     expect(store.writable(1)).toBe(true);
+  });
+});
+
+describe("upgrading a state folder to the history schema (migration 5)", () => {
+  it("keeps the results an older build wrote, lists their monitors, and rolls up from then on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wk-migrate-"));
+    try {
+      const old = new BetterSqlite3(join(dir, "state.db"));
+      migrate(old, 4);
+      const insert = old.prepare("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, 1, 0, 1, 'ok', '{}', 5, NULL)");
+      for (let i = 0; i < 3; i++) insert.run("api", 1000 + i);
+      insert.run("db", 1500);
+      old.close();
+      const store = SqliteStore.open(dir, 0);
+      try {
+        expect(store.recentResults("api").map((r) => r.at)).toEqual([1002, 1001, 1000]);
+        expect([...store.latestResults().entries()].map(([id, r]) => [id, r.at]).sort()).toEqual([["api", 1002], ["db", 1500]]);
+        expect(store.rollups("api", "minute", 0, 10_000)).toEqual([]);
+        store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row("api", 2000)], intents: [], at: 2000 });
+        expect(store.rollups("api", "minute", 0, 10_000).map((b) => b.count)).toEqual([1]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

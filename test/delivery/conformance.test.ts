@@ -97,7 +97,7 @@ const cases: Case[] = [
       expect(payload["custom_details"]).toMatchObject({ check_result: { status: 503, latencyMs: 812 }, diagnostics: expect.stringContaining("HTTP /health 503") });
       expect(e["links"]).toEqual([
         { href: "https://runbooks.example.com/checkout", text: "Runbook" },
-        { href: "https://status.example.com/status", text: "Status page" },
+        { href: `https://status.example.com/alerts/${encodeURIComponent(intent.dedupKey)}`, text: "Alert page" },
       ]);
     },
     retryAfter: true,
@@ -354,7 +354,7 @@ describe.each(cases)("channel conformance: $name", (c) => {
       c.heal();
       const recorded = JSON.stringify(h.deliveries.recent(50));
       const logs = h.lines.join("\n");
-      expect(logs).toContain("delivery failed, not retryable");
+      expect(logs).toContain("notification failed, given up");
       for (const canary of c.canaries()) {
         expect(logs).not.toContain(canary);
         expect(recorded).not.toContain(canary);

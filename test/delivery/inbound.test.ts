@@ -144,6 +144,27 @@ describe("inbound webhooks", () => {
     expect(smtp.mails[0]!.raw).toContain("ACKNOWLEDGED by Ada Lovelace");
   });
 
+  it("takes an acknowledgement back on incident.unacknowledged and resolves with who did it, on the alert's timeline", async () => {
+    await open(true);
+    const m = manifest().monitors[0]!;
+    const t = evaluate(newAlert("checkout", {}, "wk-checkout", Date.now() - 30_000), { kind: "failing", value: 503, summary: "checkout is failing", details: {} }, Date.now() - 30_000, rulesOf(m));
+    h.store.commitAlerts({ alerts: [t.alert], readVersions: {}, intents: t.intents, events: t.events, at: Date.now() - 30_000 });
+    const send = async (type: string, n: number) => {
+      const body = pdEvent(type, "wk-checkout");
+      return JSON.parse((await post(`${base}/webhooks/pagerduty`, body, { "x-pagerduty-signature": pagerDutySignature(body, WEBHOOK_SECRET), "x-webhook-id": `wh-u${n}` })).body) as { status: string };
+    };
+    expect(await send("incident.acknowledged", 1)).toEqual({ status: "acknowledged" });
+    expect(await send("incident.unacknowledged", 2)).toEqual({ status: "unacknowledged" });
+    expect(h.store.alertByKey("wk-checkout")).toMatchObject({ state: "firing", acknowledgedAt: null, acknowledgedBy: null });
+    expect(await send("incident.resolved", 3)).toEqual({ status: "resolved" });
+    expect(h.store.alertEvents("wk-checkout").map((e) => [e.kind, e.by])).toEqual([
+      ["firing", null],
+      ["acknowledged", "Ada Lovelace"],
+      ["unacknowledged", null],
+      ["resolved", "Ada Lovelace"],
+    ]);
+  });
+
   it("records NodePing-style up/down reports with the shared token, in a header or the query", async () => {
     await open();
     const down = JSON.stringify({ label: "Shop front", event: "down", message: "HTTP 500", checkid: "abc" });

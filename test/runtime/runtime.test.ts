@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +10,7 @@ import { loadArtifact } from "../../runtime/artifact.js";
 import { createLogger } from "../../runtime/logger.js";
 import { createSecretSource } from "../../runtime/secrets.js";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
+import { parseExposition } from "./support/exposition.js";
 import { manifestOf, monitorSpec, writeArtifact } from "./support/manifest.js";
 
 const CANARY = "canary-0d1f5e-do-not-log";
@@ -122,6 +124,40 @@ describe("runtime (in process, real clock, real targets)", () => {
     expect(metrics).toContain("watchkeeper_outbox_depth");
     expect(logs).toContain('"secret":"MISSING_TOKEN"');
     expect((await runtime.store.recentResults("broken"))[0]).toMatchObject({ ok: false, firing: true });
+  });
+
+  it("serves per-monitor up, duration, last success and alert state that Prometheus's own rules accept, and no per-monitor histogram", async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    // promtool (Debian's prometheus package) parses the exposition and lints it by Prometheus's rules.
+    const lint = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(lint.error, "promtool must be installed (scripts/ensure-system.sh)").toBeUndefined();
+    const findings = `${lint.stdout}${lint.stderr}`.split("\n").filter((l) => l.trim() !== "");
+    // A parse error would stop the lint with "error while linting"; prom-client's own Node.js gauges
+    // named `_total` are its lint findings, not ours.
+    expect(findings.filter((l) => !/^nodejs_\w+ non-counter metrics should not have "_total" suffix$/.test(l))).toEqual([]);
+    const samples = parseExposition(text);
+    const value = (name: string, labels: Record<string, string>) =>
+      samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v) && Object.keys(x.labels).length === Object.keys(labels).length)?.value;
+    expect(value("watchkeeper_monitor_up", { monitor: "site-up" })).toBe(1);
+    expect(value("watchkeeper_monitor_up", { monitor: "site-down" })).toBe(0);
+    expect(value("watchkeeper_monitor_alert_state", { monitor: "site-down", state: "firing" })).toBe(1);
+    expect(value("watchkeeper_monitor_alert_state", { monitor: "site-down", state: "ok" })).toBe(0);
+    expect(value("watchkeeper_monitor_alert_state", { monitor: "site-up", state: "ok" })).toBe(1);
+    // Exactly one state per monitor.
+    for (const monitor of ["site-up", "site-down", "stuck", "broken", "cron-job"]) {
+      const states = samples.filter((x) => x.name === "watchkeeper_monitor_alert_state" && x.labels["monitor"] === monitor);
+      expect(states.map((x) => x.labels["state"]).sort()).toEqual(["acknowledged", "firing", "ok", "pending"]);
+      expect(states.reduce((sum, x) => sum + x.value, 0)).toBe(1);
+    }
+    const duration = value("watchkeeper_monitor_last_duration_seconds", { monitor: "site-up" })!;
+    expect(duration).toBeGreaterThan(0);
+    expect(duration).toBeLessThan(2);
+    const lastSuccess = value("watchkeeper_monitor_last_success_timestamp_seconds", { monitor: "site-up" })!;
+    expect(Date.now() / 1000 - lastSuccess).toBeLessThan(10);
+    expect(value("watchkeeper_monitor_last_success_timestamp_seconds", { monitor: "site-down" })).toBeUndefined();
+    // The heartbeat monitor has had no tick yet: no up series rather than a guess.
+    expect(value("watchkeeper_monitor_up", { monitor: "cron-job" })).toBeUndefined();
+    expect(samples.some((x) => x.name.endsWith("_bucket") && "monitor" in x.labels)).toBe(false);
   });
 
   it("never writes the canary secret value to the logs", () => {

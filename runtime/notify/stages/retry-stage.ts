@@ -86,12 +86,9 @@ export function retryStage(deps: RetryStageDeps): Stage {
       }
       return { kind: "deferred", at: done + deps.policy.missingSecretWaitMs, reason };
     }
-    if (!failure.retryable) {
-      deps.logger.error({ destination: item.destination.id, dedupKey: item.intent.dedupKey, status: result.status, reason }, "delivery failed, not retryable");
-      return { kind: "failed", reason, status: result.status, answer };
-    }
+    // The record stage logs every outcome, once; nothing here logs it again.
+    if (!failure.retryable) return { kind: "failed", reason, status: result.status, answer };
     if (done - item.firstDueAt >= deps.policy.giveUpAfterMs) {
-      deps.logger.error({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, reason }, "delivery failed, gave up retrying");
       return { kind: "failed", reason: `gave up after ${item.attempts + 1} attempts: ${reason}`, status: result.status, answer };
     }
     if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) {
@@ -99,7 +96,6 @@ export function retryStage(deps: RetryStageDeps): Stage {
       await deps.limiter.holdOff(rateKey, done + failure.retryAfterMs, done);
     }
     const delay = retryDelayMs(deps.policy, item.attempts + 1, failure.retryAfterMs, deps.random);
-    deps.logger.warn({ destination: item.destination.id, dedupKey: item.intent.dedupKey, attempts: item.attempts + 1, retryInMs: delay, reason }, "delivery will be retried");
     return { kind: "retry", at: done + delay, reason, status: result.status, answer };
   }
 }

@@ -102,21 +102,16 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE delivery_deliveries ADD COLUMN claimed_until INTEGER;
   `,
   // History (runtime/store/history.ts): results are kept for a time window rather than the newest
-  // 50, so they are found by monitor and time, pruned by age, and each monitor's newest row is
-  // pointed at instead of searched for; per-minute and per-hour rollups with mergeable latency
+  // 50, so they are found by monitor and time and pruned by age, and the monitors that have any are
+  // listed (the newest of each is one index lookup); per-minute and per-hour rollups with mergeable latency
   // bins; every alert transition and every delivery attempt. History starts at the upgrade: the
   // few results older builds kept are not rolled up.
   5: `
     DROP INDEX results_monitor;
     CREATE INDEX results_monitor_at ON results (monitor_id, at);
     CREATE INDEX results_at ON results (at);
-    CREATE TABLE history_monitors (
-      monitor_id TEXT PRIMARY KEY,
-      latest_id INTEGER NOT NULL,
-      at INTEGER NOT NULL
-    ) WITHOUT ROWID;
-    INSERT INTO history_monitors (monitor_id, latest_id, at)
-      SELECT r.monitor_id, r.id, r.at FROM results r JOIN (SELECT monitor_id, MAX(id) AS id FROM results GROUP BY monitor_id) m ON r.id = m.id;
+    CREATE TABLE history_monitors (monitor_id TEXT PRIMARY KEY) WITHOUT ROWID;
+    INSERT INTO history_monitors (monitor_id) SELECT DISTINCT monitor_id FROM results;
     CREATE TABLE rollups (
       monitor_id TEXT NOT NULL,
       width INTEGER NOT NULL,
@@ -157,8 +152,11 @@ const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-/** Creates or upgrades the tables; refuses a database written by a newer build. */
-export function migrate(db: Database): void {
+/**
+ * Creates or upgrades the tables; refuses a database written by a newer build. `target` is for
+ * tests that build an older schema to upgrade from.
+ */
+export function migrate(db: Database, target: number = SCHEMA_VERSION): void {
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
   const current = row?.version ?? 0;
@@ -170,9 +168,9 @@ export function migrate(db: Database): void {
     );
   }
   const step = db.transaction(() => {
-    for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current + 1; v <= target; v++) db.exec(MIGRATIONS[v]!);
     db.prepare("DELETE FROM schema_version").run();
-    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(SCHEMA_VERSION);
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(target);
   });
-  if (current < SCHEMA_VERSION) step();
+  if (current < target) step();
 }

@@ -118,15 +118,21 @@ export class SqliteStore implements Store {
    * their rollups, and its intents, all or nothing. Old results are left to the pruner.
    */
   recordEvaluation(c: EvaluationCommit): CommitOutcome {
-    return this.db.transaction((): CommitOutcome => {
-      const conflicts = this.conflictsOf(c);
-      if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
-      for (const alert of c.alerts) this.putAlert(alert);
-      this.history.addEvents(c.events ?? []);
-      this.history.addResults(c.monitorId, c.results);
-      for (const intent of c.intents) this.enqueueAt(intent, c.at);
-      return { kind: "committed" };
-    })();
+    let outcome: CommitOutcome | null = null;
+    try {
+      outcome = this.db.transaction((): CommitOutcome => {
+        const conflicts = this.conflictsOf(c);
+        if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
+        for (const alert of c.alerts) this.putAlert(alert);
+        this.history.addEvents(c.events ?? []);
+        this.history.addResults(c.monitorId, c.results);
+        for (const intent of c.intents) this.enqueueAt(intent, c.at);
+        return { kind: "committed" };
+      })();
+      return outcome;
+    } finally {
+      this.history.settle(outcome?.kind === "committed");
+    }
   }
 
   /** Writes alert changes, their transitions and their intents atomically (rollout, acknowledgements, outside resolves). */

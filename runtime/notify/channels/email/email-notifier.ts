@@ -50,7 +50,7 @@ export function emailHtml(original: NotificationIntent, message: MessageContext)
     `<h1 style="font-size:18px">${escapeHtml(headline(intent))}</h1>`,
     `<table>${rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k!)}</th><td>${escapeHtml(v!)}</td></tr>`).join("")}</table>`,
     intent.details["emergency"] === true && typeof reporter === "string" ? `<h2 style="font-size:16px">Reported</h2><p>${escapeHtml(reporter)}</p>` : "",
-    alertLinks(message).map((l) => `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a></p>`).join(""),
+    alertLinks(intent, message).map((l) => `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a></p>`).join(""),
     diagnostics ? `<h2 style="font-size:16px">Diagnostics</h2><pre>${escapeHtml(diagnostics)}</pre>` : "",
     `</body></html>`,
   ].join("");

@@ -1,6 +1,6 @@
 import type { CheckSpec, MonitorSpec, Severity } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { alertLinks, diagnosticsText, runbookUrl } from "../../render.js";
+import { alertLinks, alertPageUrl, diagnosticsText, runbookUrl } from "../../render.js";
 import { field, jsonBytes, shrinkToFit } from "../../fit.js";
 import { truncate } from "../../redact.js";
 import { truncatedMarker } from "../../../text/truncate.js";
@@ -100,8 +100,8 @@ function images(intent: NotificationIntent): { src: string; href?: string; alt?:
 export function pagerDutyEvent(intent: NotificationIntent, message: MessageContext, routingKey: string): PagerDutyEvent {
   const action = intent.type === "resolve" ? "resolve" : intent.type === "acknowledge" ? "acknowledge" : "trigger";
   const event: PagerDutyEvent = { routing_key: routingKey, event_action: action, dedup_key: intent.dedupKey, client: "Watchkeeper" };
-  const base = message.manifest.settings.publicUrl;
-  if (base) event.client_url = `${base.replace(/\/+$/, "")}/status`;
+  const page = alertPageUrl(intent, message);
+  if (page) event.client_url = page;
   if (action !== "trigger") return event;
 
   const monitor = message.monitor;
@@ -124,7 +124,7 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
       ...(diagnosticsText(intent) ? { diagnostics: diagnosticsText(intent) } : {}),
     },
   };
-  const links = alertLinks(message);
+  const links = alertLinks(intent, message);
   if (links.length > 0) event.links = links;
   const imgs = images(intent);
   if (imgs.length > 0) event.images = imgs;

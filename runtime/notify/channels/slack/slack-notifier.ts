@@ -34,7 +34,7 @@ export function slackMessage(intent: NotificationIntent, message: MessageContext
     { type: "header", text: { type: "plain_text", text: truncate(headline(intent), HEADER_MAX) } },
     { type: "section", fields: fields.slice(0, FIELDS_MAX) },
   ];
-  const links = alertLinks(message);
+  const links = alertLinks(intent, message);
   if (links.length > 0) {
     blocks.push({ type: "context", elements: links.map((l) => ({ type: "mrkdwn", text: `<${l.href}|${l.text}>` })) });
   }

@@ -3,6 +3,7 @@ import { field, jsonBytes, shrinkToFit } from "../../fit.js";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp } from "../../http-send.js";
+import { alertPageUrl } from "../../render.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 
 type WebhookChannel = Extract<ChannelSpec, { kind: "webhook" }>;
@@ -31,6 +32,8 @@ export function webhookBody(intent: NotificationIntent, message: MessageContext,
     firedAt: intent.firedAt === null ? null : new Date(intent.firedAt).toISOString(),
     acknowledgedBy: intent.acknowledgedBy ?? null,
     runbook: message.monitor?.runbook ?? null,
+    // The alert's page on the runtime (null without `publicUrl`).
+    url: alertPageUrl(intent, message),
   };
   if (jsonBytes(body) <= budget) return body;
   // Same order as PagerDuty: diagnostics, then the check's own details largest first, then labels.

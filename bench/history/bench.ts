@@ -321,8 +321,8 @@ if (process.argv[2] === "--run") {
     const r = await childRun(config);
     process.stderr.write(`  done: ${JSON.stringify(r)}\n`);
     results.push(r);
-    // Written after each run, so a long plan leaves what it has measured so far.
-    await writeFile(out + ".json", JSON.stringify({ loadBefore, results }, null, 2));
+    // Written after each run, so a long plan leaves what it has measured so far (in the temp folder).
+    await writeFile(join(tmpdir(), "wk-bench-history.json"), JSON.stringify({ loadBefore, results }, null, 2));
   };
   if (process.env["WK_BENCH_PARALLEL"] === "1") {
     // Side by side: runs compared with each other share the machine's load equally.

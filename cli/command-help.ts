@@ -52,6 +52,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     env: [
       ["WK_LOG_LEVEL", "log level: trace, debug, info (default), warn, error"],
+      ["WK_LOG_FORMAT", "json or pretty; default pretty on a terminal, JSON otherwise (containers)"],
       SECRETS_DIR,
       ["WK_CONCURRENCY", "checks running at once (default 256)"],
       ["WK_SPREAD", "largest per-monitor schedule offset, e.g. 30s (default) or 0s"],

@@ -152,7 +152,7 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
 
 /** The listening URL as a browser on this machine can open it: 0.0.0.0 and :: become localhost. */
 export function browsable(url: string): string {
-  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\])(?=[:/]|$)/, "$1localhost").replace(/\/+$/, "");
+  return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\]|::)(?=:\d|\/|$)/, "$1localhost").replace(/\/+$/, "");
 }
 
 function positiveInt(text: string | undefined, name: string): number | undefined {

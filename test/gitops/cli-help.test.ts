@@ -15,6 +15,7 @@ const READS: Record<string, string[]> = {
   init: [],
   run: [
     "WK_LOG_LEVEL",
+    "WK_LOG_FORMAT",
     "WK_SECRETS_DIR",
     "WK_CONCURRENCY",
     "WK_SPREAD",

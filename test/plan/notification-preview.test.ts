@@ -66,7 +66,7 @@ describe("notification preview in the plan", () => {
       event_action: "trigger",
       dedup_key: alertKey("checkout-errors", labels),
       payload: { summary: "Checkout errors on <instance>: 0.1 errors/s", severity: "critical", source: "<instance>", group: "payments-api", class: "prometheus" },
-      links: [{ href: "https://runbooks.example.test/checkout", text: "Runbook" }, { href: "https://wk.example.test/status", text: "Status page" }],
+      links: [{ href: "https://runbooks.example.test/checkout", text: "Runbook" }, { href: expect.stringMatching(/^https:\/\/wk\.example\.test\/alerts\/wk-checkout-errors-[0-9a-f]{16}$/), text: "Alert page" }],
     });
     expect(byKind["slack"]).toMatchObject({ text: "[FIRING] Checkout errors on &lt;instance&gt;: 0.1 errors/s", channel: "#oncall" });
     expect(byKind["email"]).toMatchObject({ subject: "[FIRING] Checkout errors on <instance>: 0.1 errors/s", to: ["ops@example.test"] });

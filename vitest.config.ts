@@ -12,5 +12,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core CI machine.
+    // Most of the slow files wait on real time (replica windows, timeouts, child processes), so two
+    // files at once nearly halve the run; the timing assertions allow for a shared core.
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });

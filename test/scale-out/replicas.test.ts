@@ -59,7 +59,8 @@ describe.skipIf(!available)("scale-out replicas on Redis (separate processes)", 
     expect(ready).toMatchObject({ ready: true, redis: "connected" });
 
     const started = Date.now();
-    await new Promise((r) => setTimeout(r, 30_000));
+    // 15 s a side: every monitor ticks each second, and the takeover needs lock + stall (6 s).
+    await new Promise((r) => setTimeout(r, 15_000));
     // The work is shared: each replica ran ticks before the kill.
     for (const child of [a, b, c]) {
       const text = await (await fetch(`${child!.url}/metrics`)).text();
@@ -69,7 +70,7 @@ describe.skipIf(!available)("scale-out replicas on Redis (separate processes)", 
     const killedAt = Date.now();
     c!.proc.kill("SIGKILL");
     await c!.exited;
-    await new Promise((r) => setTimeout(r, 30_000));
+    await new Promise((r) => setTimeout(r, 15_000));
     const ended = Date.now();
     await Promise.all([a, b].map(async (child) => {
       child!.proc.kill("SIGTERM");

@@ -1,21 +1,47 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files that assert on real time across several processes (replica windows, lease take-overs,
+ * quorum ticks): they run alone, after the rest, so no other file shares their cores.
+ */
+const REAL_TIME = ["test/scale-out/**/*.test.ts"];
+const EXCLUDE = ["**/node_modules/**", "build/**", "**/fixtures/**"];
+
 export default defineConfig({
   resolve: {
     // Project modules import the published package name; under test it is the SDK source.
     alias: [{ find: /^watchkeeper$/, replacement: fileURLToPath(new URL("./sdk/index.ts", import.meta.url)) }],
   },
   test: {
-    include: ["{sdk,cli,infra,runtime,test}/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "build/**", "**/fixtures/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core CI machine.
-    // Most of the slow files wait on real time (replica windows, timeouts, child processes), so two
-    // files at once nearly halve the run; the timing assertions allow for a shared core.
-    maxWorkers: 2,
-    minWorkers: 1,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "main",
+          include: ["{sdk,cli,infra,runtime,test}/**/*.test.ts"],
+          exclude: [...EXCLUDE, ...REAL_TIME],
+          // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core CI
+          // machine. Most slow files wait on child processes and timeouts, so two at once nearly
+          // halve the run.
+          maxWorkers: 2,
+          minWorkers: 1,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "real-time",
+          include: REAL_TIME,
+          exclude: EXCLUDE,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -6,8 +6,10 @@ import { renderSummary } from "../../runtime/evaluate/summary.js";
 import { emailSubject, emailText } from "../../runtime/notify/channels/email/email-notifier.js";
 import { opsgenieCreateBody } from "../../runtime/notify/channels/opsgenie/opsgenie-alert.js";
 import { pagerDutyEvent } from "../../runtime/notify/channels/pagerduty/pagerduty-event.js";
+import { DEFAULT_PAGERDUTY_API_URL, incidentBody, incidentHeaders } from "../../runtime/notify/channels/pagerduty-incident/pagerduty-incident-notifier.js";
 import { slackMessage } from "../../runtime/notify/channels/slack/slack-notifier.js";
 import { webhookBody } from "../../runtime/notify/channels/webhook/webhook-notifier.js";
+import { DEFAULT_HEADERS } from "../../runtime/notify/http-send.js";
 import type { MessageContext } from "../../runtime/notify/types.js";
 import { canonicalJson } from "../../sdk/manifest/index.js";
 import type { MonitorChange } from "./types.js";
@@ -15,12 +17,23 @@ import type { MonitorChange } from "./types.js";
 /**
  * What `wk plan` shows for every added or changed monitor: the messages its trigger would send to
  * each destination, built by the runtime's own payload builders from one sample result. Only the
- * manifest is read, never a secret: where a vendor request carries one (the routing key), the
- * preview carries a placeholder naming the secret.
+ * manifest is read, never a secret: where a vendor request carries one (a routing key, an API
+ * token), the preview carries a placeholder naming the secret.
  */
 
-/** The vendor message kinds a preview shows; `pagerduty` is Events API v2 (a service or a channel). */
-export type PreviewKind = "pagerduty" | "slack" | "email" | "opsgenie" | "webhook";
+/**
+ * The vendor message kinds a preview shows; `pagerduty` is Events API v2 (a service or a channel),
+ * `pagerdutyIncident` the REST API's `POST /incidents` request (an {@link IncidentRequest}).
+ */
+export type PreviewKind = "pagerduty" | "pagerdutyIncident" | "slack" | "email" | "opsgenie" | "webhook";
+
+/** A REST request as the runtime sends it: the headers with the API token as a placeholder. */
+export interface IncidentRequest {
+  method: "POST";
+  url: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
 
 export interface MessagePreview {
   /** `service:<id>` or `channel:<id>`, as the runtime's delivery rows name destinations. */
@@ -159,9 +172,18 @@ function channelMessage(channel: ChannelSpec, intent: NotificationIntent, messag
       return { kind: "opsgenie", message: opsgenieCreateBody(intent, message, channel) };
     case "webhook":
       return { kind: "webhook", message: webhookBody(intent, message) };
-    case "pagerdutyIncident":
-      // A REST incident needs the PagerDuty service ID that only a deploy knows; nothing exact to show.
-      return null;
+    case "pagerdutyIncident": {
+      // A manifest service's PagerDuty ID exists only once `wk deploy` has created it; a literal ID is sent as written.
+      const known = message.manifest.services.some((s) => s.id === channel.service);
+      const serviceId = known ? `<PagerDuty ID of service ${channel.service}, known after wk deploy>` : channel.service;
+      const request: IncidentRequest = {
+        method: "POST",
+        url: `${(channel.baseUrl ?? DEFAULT_PAGERDUTY_API_URL).replace(/\/+$/, "")}/incidents`,
+        headers: { ...DEFAULT_HEADERS, ...incidentHeaders(channel, placeholder(channel.token.secret)) },
+        body: incidentBody(intent, message, channel, serviceId),
+      };
+      return { kind: "pagerdutyIncident", message: request };
+    }
   }
 }
 

@@ -1,9 +1,10 @@
-import type { MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
+import type { IncidentRequest, MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
 import { clipLine } from "./render-common.js";
 
 /** What each vendor's message is called where a reviewer reads it. */
 export const KIND_TITLE: Record<PreviewKind, string> = {
   pagerduty: "PagerDuty (Events API v2)",
+  pagerdutyIncident: "PagerDuty (REST incident)",
   slack: "Slack",
   email: "Email",
   opsgenie: "OpsGenie (create alert)",
@@ -16,6 +17,8 @@ export function headlineOf(kind: PreviewKind, message: unknown): string {
   switch (kind) {
     case "pagerduty":
       return String((m["payload"] as Record<string, unknown> | undefined)?.["summary"] ?? "");
+    case "pagerdutyIncident":
+      return String(((m["body"] as Record<string, unknown> | undefined)?.["incident"] as Record<string, unknown> | undefined)?.["title"] ?? "");
     case "slack":
       return String(m["text"] ?? "");
     case "email":
@@ -70,8 +73,13 @@ function messageBlock(m: MessagePreview): string[] {
   return lines;
 }
 
-/** The message as sent: JSON for the APIs, headers and body for email. */
+/** The message as sent: JSON for the APIs, headers and body for email and the REST request. */
 function codeBlock(kind: PreviewKind, message: unknown): string[] {
+  if (kind === "pagerdutyIncident") {
+    const r = message as IncidentRequest;
+    const headers = Object.entries(r.headers).map(([name, value]) => `${headerName(name)}: ${value}`);
+    return fenced("http", `${r.method} ${r.url}\n${headers.join("\n")}\n\n${JSON.stringify(r.body, null, 2)}`);
+  }
   if (kind === "email") {
     const e = message as { from: string; to: string[]; subject: string; text: string };
     return fenced("text", `From: ${e.from}\nTo: ${e.to.join(", ")}\nSubject: ${e.subject}\n\n${e.text}`);
@@ -94,4 +102,9 @@ function fenced(lang: string, text: string): string[] {
  */
 function escapeHtml(text: string): string {
   return text.replace(/[&<>`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;" })[c]!);
+}
+
+/** `authorization` as HTTP documentation writes it: `Authorization`. */
+function headerName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_all, dash: string, c: string) => dash + c.toUpperCase());
 }

@@ -107,6 +107,50 @@ describe("notification preview in the plan", () => {
     expect(quiet.notifications[0]!.messages.every((m) => !m.changed && m.before === undefined && m.after !== undefined)).toBe(true);
   });
 
+  test("a PagerDuty REST incident channel previews the runtime's request: service ID and token as placeholders, From as a header", () => {
+    const incident = (id: string, service: string): ChannelSpec => ({ ...common, id, kind: "pagerdutyIncident", token: { secret: "PAGERDUTY_API_TOKEN" }, from: "oncall-bot@example.test", service, urgency: "high" });
+    const target = manifestWith("Checkout errors: {{value}}/s", (m) => (m.channels = ["pd-rest", "pd-rest-literal"]));
+    target.channels.push(incident("pd-rest", "payments-api"), incident("pd-rest-literal", "PXYZ123"));
+    target.secrets.push("PAGERDUTY_API_TOKEN");
+    const plan = diffPlan({ base: sampleManifest(), baseSource: fromFile, target, now }, [], []);
+    const byDestination = Object.fromEntries(plan.notifications[0]!.messages.map((m) => [m.destination, m]));
+    const rest = byDestination["channel:pd-rest"]!;
+    expect(rest.kind).toBe("pagerdutyIncident");
+    const monitor = target.monitors.find((m) => m.id === "checkout-errors")!;
+    expect(rest.after).toEqual({
+      method: "POST",
+      url: "https://api.pagerduty.com/incidents",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "watchkeeper",
+        authorization: "Token token=<secret PAGERDUTY_API_TOKEN>",
+        accept: "application/vnd.pagerduty+json;version=2",
+        from: "oncall-bot@example.test",
+      },
+      body: {
+        incident: {
+          type: "incident",
+          title: "Checkout errors: 0.1/s",
+          service: { id: "<PagerDuty ID of service payments-api, known after wk deploy>", type: "service_reference" },
+          urgency: "high",
+          incident_key: alertKey(monitor.id, { team: "payments" }),
+          body: { type: "incident_body", details: expect.stringContaining("Checkout errors: 0.1/s") },
+        },
+      },
+    });
+    // A literal PagerDuty service ID is sent as written.
+    expect((byDestination["channel:pd-rest-literal"]!.after as { body: { incident: { service: unknown } } }).body.incident.service).toEqual({ id: "PXYZ123", type: "service_reference" });
+
+    const text = renderText(plan, { color: false });
+    expect(text).toContain("PagerDuty (REST incident) channel:pd-rest (new): Checkout errors: 0.1/s");
+    const md = renderMarkdown(plan);
+    expect(md).toContain("**PagerDuty (REST incident)** to `channel:pd-rest` — new");
+    expect(md).toContain("POST https://api.pagerduty.com/incidents\nContent-Type: application/json\nUser-Agent: watchkeeper\nAuthorization: Token token=&lt;secret PAGERDUTY_API_TOKEN&gt;\nAccept: application/vnd.pagerduty+json;version=2\nFrom: oncall-bot@example.test\n\n{");
+    expect(md).toContain('"id": "&lt;PagerDuty ID of service payments-api, known after wk deploy&gt;"');
+    const json = JSON.parse(renderJson(plan));
+    expect(json.notifications[0].messages.find((m: { destination: string }) => m.destination === "channel:pd-rest").after.headers.authorization).toBe("Token token=<secret PAGERDUTY_API_TOKEN>");
+  });
+
   test("a summary function is named, not run, and user text cannot break out of the comment's markup", () => {
     const target = manifestWith("x", (m) => {
       m.code = { ...m.code, summary: true };

@@ -39,6 +39,7 @@ export function notificationTextLines(previews: readonly NotificationPreview[]):
       continue;
     }
     lines.push(`  ${p.monitor}:`);
+    for (const problem of p.summaryProblems) lines.push(`    summary not previewed${problem.side === "before" ? " (base)" : ""}: ${clipLine(problem.reason, 300)}`);
     for (const m of p.messages) {
       const state = m.after === undefined ? " (no longer sent)" : m.before !== undefined ? " (changed)" : m.changed ? " (new)" : "";
       lines.push(`    ${KIND_TITLE[m.kind]} ${m.destination}${state}: ${clipLine(headlineOf(m.kind, m.after ?? m.before), 160)}`);
@@ -54,11 +55,21 @@ export function notificationMarkdownBlock(p: NotificationPreview): string[] {
   const lines = [`<details><summary><code>${p.monitor}</code>: ${kinds}${changed > 0 ? ` (${changed} changed)` : ""}</summary>`, ""];
   const sampleLabels = Object.entries(p.sample.labels).map(([k, v]) => `${k}=${v}`).join(", ");
   lines.push(`Sample result: value ${p.sample.value === null ? "none" : p.sample.value}${sampleLabels ? `, series labels ${escapeHtml(sampleLabels)}` : ""}, at ${p.sample.at}.`);
-  if (p.summaryIsCode) lines.push("The summary is a function; it runs only in the runtime, so its text is named, not shown.");
+  if (p.summaryIsCode) lines.push(...summaryNote(p));
   lines.push("");
   if (p.messages.length === 0) lines.push("This monitor has no service and no channel: it sends nothing when it fires.", "");
   for (const m of p.messages) lines.push(...messageBlock(m));
   lines.push("</details>", "");
+  return lines;
+}
+
+/** How the summary function's text was made, and why a side shows a reason instead. */
+function summaryNote(p: NotificationPreview): string[] {
+  if (!p.summaryRan) return ["The summary is a function; it runs only in the runtime, so its text is named, not shown."];
+  const lines = ["The summary is a function: the plan ran the compiled code on this sample in a sandbox, and the messages hold what it returned."];
+  for (const problem of p.summaryProblems) {
+    lines.push("", `${problem.side === "before" ? "Before" : "After"}, no text: ${escapeHtml(problem.reason)}; the messages show this reason where the text goes.`);
+  }
   return lines;
 }
 

@@ -82,7 +82,8 @@ function denyEnvironment(): () => void {
   const real = process.env;
   const refuse = (key: string | symbol) => {
     if (fromNode()) return;
-    throw new SandboxViolation(`reading process.env${typeof key === "string" ? `.${key}` : ""}`);
+    // JSON.stringify asks for toJSON first: that is a read of the whole environment.
+    throw new SandboxViolation(`reading process.env${typeof key === "string" && key !== "" && key !== "toJSON" ? `.${key}` : ""}`);
   };
   process.env = new Proxy(real, {
     get: (target, key) => (refuse(key), Reflect.get(target, key)),
@@ -110,12 +111,22 @@ function describeThrow(error: unknown, limitMs: number): string {
     return `${did}: a summary function only formats the result into text`;
   }
   if (e?.code === "ERR_ACCESS_DENIED") {
-    const what = e.permission === "FileSystemWrite" ? "write" : e.permission === "FileSystemRead" ? "read" : e.permission === "ChildProcess" ? "start a process" : e.permission === "WorkerThreads" ? "start a worker" : "use";
-    const resource = typeof e.resource === "string" ? ` ${e.resource}` : "";
+    // process.binding() is refused with no permission name, only its own name as the message.
+    const what = ACCESS[String(e.permission)] ?? `use ${String(e.permission || (error as Error).message || "something the sandbox refuses")}`;
+    const resource = typeof e.resource === "string" && e.resource !== "" ? ` ${e.resource}` : "";
     return `tries to ${what}${resource}: a summary function only formats the result into text`;
   }
   return `throws: ${errorText(error)}`;
 }
+
+/** What Node's permission model refused, in words. */
+const ACCESS: Record<string, string> = {
+  FileSystemRead: "read",
+  FileSystemWrite: "write",
+  ChildProcess: "start a process",
+  WorkerThreads: "start a worker",
+  Addons: "load a native addon",
+};
 
 function errorText(error: unknown): string {
   try {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -180,15 +181,28 @@ export const api = monitor({ id: "api", name: "API", schedule: { every: "1m" }, 
       };
       project("`API down (${r.message.length} chars)`");
       const base = compiled(await compileProject({ projectDir: dir, outDir: join(dir, "deployed"), write: true, typecheck: false }));
+      const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
+      git("init", "-q", "-b", "main");
+      git("-c", "user.email=ci@example.test", "-c", "user.name=CI", "-c", "commit.gpgsign=false", "commit", "-q", "--allow-empty", "-m", "empty");
+      writeFileSync(join(dir, ".gitignore"), "deployed/\n");
+      git("add", "-A");
+      git("-c", "user.email=ci@example.test", "-c", "user.name=CI", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "base");
       project("`API is down: ${r.message}`");
       const compile = (d: string, o?: { typecheck?: boolean }) => compileProject({ projectDir: d, write: false, typecheck: false, ...o });
 
       const withBundle = await planProject({ projectDir: dir, base: { kind: "file", path: join(dir, "deployed", "manifest.json") }, compile, now });
       expect(withBundle.ok).toBe(true);
       if (!withBundle.ok) return;
+      const message = sampleResult(base.manifest.monitors[0]!, null).message;
       const hook = withBundle.plan.notifications[0]!.messages[0]!;
-      expect((hook.before as { summary: string }).summary).toBe(`API down (${sampleResult(base.manifest.monitors[0]!, null).message.length} chars)`);
-      expect((hook.after as { summary: string }).summary).toBe(`API is down: ${sampleResult(base.manifest.monitors[0]!, null).message}`);
+      expect((hook.before as { summary: string }).summary).toBe(`API down (${message.length} chars)`);
+      expect((hook.after as { summary: string }).summary).toBe(`API is down: ${message}`);
+
+      // A git base is compiled, bundle and all.
+      const fromGit = await planProject({ projectDir: dir, base: { kind: "git", ref: "HEAD" }, compile, now });
+      if (!fromGit.ok) throw new Error("plan failed");
+      expect(fromGit.plan.notifications[0]!.summaryProblems).toEqual([]);
+      expect((fromGit.plan.notifications[0]!.messages[0]!.before as { summary: string }).summary).toBe(`API down (${message.length} chars)`);
 
       // A deployed manifest on its own (what wk deploy saves) has no compiled code beside it.
       writeFileSync(join(dir, "deployed-manifest.json"), JSON.stringify(base.manifest));

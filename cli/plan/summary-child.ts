@@ -30,9 +30,9 @@ async function callSummaries(job: SummaryJob, progress: (what: string) => void):
     progress(`bundle:${b.id}`);
     try {
       const exported = ((await import(pathToFileURL(b.file).href)) as { default?: unknown }).default;
-      bundles.set(b.id, exported !== null && typeof exported === "object" ? { code: exported as Record<string, unknown> } : { problem: "the compiled bundle exports no monitor code" });
+      bundles.set(b.id, exported !== null && typeof exported === "object" ? { code: exported as Record<string, unknown> } : { problem: "cannot run: the compiled bundle exports no monitor code" });
     } catch (error) {
-      bundles.set(b.id, { problem: `the compiled bundle ${describeThrow(error, job.callLimitMs)} while it loads` });
+      bundles.set(b.id, { problem: `cannot run: loading the compiled bundle, it ${describeThrow(error, job.callLimitMs)}` });
     }
   }
   const answers: SummaryAnswer[] = [];
@@ -40,7 +40,7 @@ async function callSummaries(job: SummaryJob, progress: (what: string) => void):
     progress(`call:${call.key}`);
     const bundle = bundles.get(call.bundle);
     if (!bundle || "problem" in bundle) {
-      answers.push({ key: call.key, problem: bundle?.problem ?? "no compiled bundle" });
+      answers.push({ key: call.key, problem: bundle?.problem ?? "cannot run: no compiled bundle" });
       continue;
     }
     answers.push({ key: call.key, ...callOne(bundle.code, call, job.callLimitMs) });
@@ -54,7 +54,7 @@ const CALL = new vm.Script("summary(result, monitor)");
 
 function callOne(code: Record<string, unknown>, call: SummaryCall, limitMs: number): { text: string } | { problem: string } {
   const summary = (code[call.exportId] as { summary?: unknown } | undefined)?.summary;
-  if (typeof summary !== "function") return { problem: "the compiled bundle has no summary function for this monitor" };
+  if (typeof summary !== "function") return { problem: "cannot run: the compiled bundle has no summary function for this monitor" };
   const restore = denyEnvironment();
   let value: unknown;
   try {

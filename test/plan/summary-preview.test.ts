@@ -17,6 +17,7 @@ import type { Plan } from "../../cli/plan/types.js";
 import { importBundle } from "../../runtime/artifact.js";
 import { renderSummary } from "../../runtime/evaluate/summary.js";
 import type { Manifest } from "../../sdk/manifest/index.js";
+import { sampleManifest, sampleMonitor } from "../infra/sample-manifest.js";
 
 const now = new Date("2026-11-23T00:00:00Z");
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -163,6 +164,19 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
       expect(outputs[1]).toContain("After, no text: the summary function at monitors/attacks.ts:");
       expect(outputs[1]).toContain("summary-not-previewed");
     });
+  });
+
+  test("a compiled bundle that throws or hangs while it loads costs its side's previews, each with the reason", async () => {
+    const target = sampleManifest((d) => {
+      d.monitors.push(sampleMonitor("api", { code: { condition: false, summary: true, run: false, extract: false }, source: "monitors/api.ts:4" }));
+    });
+    const monitors = diffMonitors(null, target);
+    const throws = await previewSummaries({ target: { manifest: target, bundle: 'throw new Error("top-level boom");\nexport default {};\n' }, base: null, monitors, env: {} });
+    expect(throws.get("after:api")).toEqual({ ok: false, reason: "the summary function at monitors/api.ts:4 cannot run: loading the compiled bundle, it throws: Error: top-level boom" });
+    const hangs = await previewSummaries({ target: { manifest: target, bundle: "for (;;) {}\nexport default {};\n" }, base: null, monitors, env: {}, timeoutMs: 3000 });
+    expect(hangs.get("after:api")).toEqual({ ok: false, reason: "the summary function at monitors/api.ts:4 cannot run: loading its compiled bundle did not finish within 3000 ms and was stopped" });
+    const fine = await previewSummaries({ target: { manifest: target, bundle: 'export default { api: { summary: (r, m) => m.monitorId + " is " + r.message.slice(0, 6) } };\n' }, base: null, monitors, env: {} });
+    expect(fine.get("after:api")).toEqual({ ok: true, text: "api is sample" });
   });
 
   test("the base's summary shows before and after from its compiled bundle, and a base without one says so", async () => {

@@ -177,6 +177,10 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
     expect(hangs.get("after:api")).toEqual({ ok: false, reason: "the summary function at monitors/api.ts:4 cannot run: loading its compiled bundle did not finish within 3000 ms and was stopped" });
     const fine = await previewSummaries({ target: { manifest: target, bundle: 'export default { api: { summary: (r, m) => m.monitorId + " is " + r.message.slice(0, 6) } };\n' }, base: null, monitors, env: {} });
     expect(fine.get("after:api")).toEqual({ ok: true, text: "api is sample" });
+    // A value of a declared secret that reaches the text anyway (here written into the code) is redacted, as the runtime redacts.
+    const canary = "canary-api-token-4e4e4e4e";
+    const leaks = await previewSummaries({ target: { manifest: target, bundle: `export default { api: { summary: () => "token ${canary} and %22${encodeURIComponent(canary)}" } };\n` }, base: null, monitors, env: { API_TOKEN: canary } });
+    expect(leaks.get("after:api")).toEqual({ ok: true, text: "token [redacted] and %22[redacted]" });
   });
 
   test("the base's summary shows before and after from its compiled bundle, and a base without one says so", async () => {

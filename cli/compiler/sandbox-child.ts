@@ -5,6 +5,7 @@ import { diagnostic, parseSource, type Location } from "./diagnostic.js";
 import { bundleFrameMapper } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
 import { guardProcess, SandboxViolation } from "./sandbox-guard.js";
+import { serveSandboxRequest } from "./sandbox-serve.js";
 import type { LoadRequest, LoadResult } from "./sandbox-protocol.js";
 import { errorMessage, frameLocator } from "./stack.js";
 import { synthesizeManifest } from "./synthesize.js";
@@ -30,24 +31,13 @@ export interface LiveProject {
   locations: Map<Construct, Location>;
 }
 
-type Send = (message: unknown) => void;
-
 /** Waits for the compiler's request, loads, and answers once over IPC. */
 export function runSandboxChild(entry: SandboxEntry): void {
-  // Kept before any module runs: a module replacing process.send cannot intercept the answer.
-  const send = process.send?.bind(process) as Send | undefined;
-  if (!send) {
-    process.stderr.write("this bundle is run by `wk` to load a project in a sandbox; it does nothing on its own\n");
-    process.exitCode = 1;
-    return;
-  }
-  process.once("message", (request: LoadRequest) => {
-    const post = (message: Record<string, unknown>) => send({ ...message, nonce: request.nonce });
-    load(entry, request, (file) => post({ type: "loading", file })).then(
-      (result) => post({ type: "result", ...result }),
-      (error: unknown) => post({ type: "result", ...emptyResult([bug(error)]) }),
-    );
-  });
+  serveSandboxRequest(
+    "load a project",
+    (request, loading) => load(entry, request, loading),
+    (error) => emptyResult([bug(error)]),
+  );
 }
 
 async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: string) => void): Promise<LoadResult> {

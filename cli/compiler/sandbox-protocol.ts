@@ -9,8 +9,12 @@ import type { Diagnostic } from "./types.js";
  * module's own `process.send` cannot forge a result without it.
  */
 
-/** `config` loads watchkeeper.config.ts alone (discovery); `project` loads the config and every module. */
-export type LoadMode = "config" | "project";
+/**
+ * The request's kind. `config` loads watchkeeper.config.ts alone (discovery); `project` loads the
+ * config and every module; `tests` loads `wk test --unit`'s test modules; `summaries` imports
+ * compiled monitors.mjs bundles and calls summary functions on a sample (`wk plan`'s preview).
+ */
+export type LoadMode = "config" | "project" | "tests" | "summaries";
 
 /** The parent's first and only message to the child. */
 export interface LoadRequest {
@@ -21,6 +25,8 @@ export interface LoadRequest {
   /** The bundle being run and its source map, both in the compile's work folder. */
   bundleFile: string;
   mapFile: string | null;
+  /** What a loader other than the compiler's needs beyond this (a `summaries` request's calls); its loader reads it. */
+  job?: unknown;
 }
 
 /** Sent before each module runs, so a time limit or an exit can name the module. */

@@ -20,6 +20,13 @@ export interface SandboxRun {
   timeoutMs: number;
   /** Names of the declared secrets: the child sees `PLACEHOLDER_<NAME>` for each, nothing else. */
   secrets: readonly string[];
+  /**
+   * What the child may read, when not the project, the package and the work folder: a request
+   * that needs only the work folder (compiled bundles copied there) gets only that.
+   */
+  readable?: readonly string[];
+  /** The request's payload for loaders other than the compiler's (see LoadRequest.job). */
+  job?: unknown;
 }
 
 /** How a load ended, as the parent alone judges it. */
@@ -40,9 +47,11 @@ export function runSandbox(run: SandboxRun): Promise<SandboxOutcome>;
 export function runSandbox<R>(run: SandboxRun, parse: (message: unknown) => R | null): Promise<SandboxOutcome<R>>;
 export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown = parseLoadResult): Promise<SandboxOutcome<unknown>> {
   const nonce = randomBytes(16).toString("hex");
-  const args = [...permissionFlags(process.versions.node, [run.projectDir, run.sdk.packageRoot, run.workDir]), run.bundle.file];
+  const readable = run.readable ?? [run.projectDir, run.sdk.packageRoot, run.workDir];
+  const args = [...permissionFlags(process.versions.node, [...readable]), run.bundle.file];
   const child = spawn(process.execPath, args, {
-    cwd: run.projectDir,
+    // A relative path the child opens resolves inside what it may read.
+    cwd: run.readable ? run.workDir : run.projectDir,
     env: placeholderEnv(run.secrets),
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     serialization: "advanced",
@@ -81,7 +90,15 @@ export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown
       clearTimeout(timer);
       reject(new Error(`cannot start the module loader (${process.execPath}): ${error.message}`));
     });
-    const request: LoadRequest = { nonce, mode: run.mode, projectDir: run.projectDir, sdk: run.sdk, bundleFile: run.bundle.file, mapFile: run.bundle.mapFile };
+    const request: LoadRequest = {
+      nonce,
+      mode: run.mode,
+      projectDir: run.projectDir,
+      sdk: run.sdk,
+      bundleFile: run.bundle.file,
+      mapFile: run.bundle.mapFile,
+      ...(run.job !== undefined ? { job: run.job } : {}),
+    };
     child.send(request, (error) => {
       // The child may already be gone (a module ended it at once); "close" reports that.
       void error;

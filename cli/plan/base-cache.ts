@@ -12,6 +12,8 @@ const KEEP = 16;
 export interface CachedBase {
   manifest: Manifest;
   resources: RegisteredResource[] | null;
+  /** The base's compiled monitors.mjs, for the preview of its summary functions. */
+  bundle: string | null;
 }
 
 /** Key of a manifest's mock-registered resources: they depend on the manifest and on this build only. */
@@ -76,9 +78,9 @@ function packageVersion(from: string): string {
 /** The cached base, or null when absent or unreadable (a cache miss is never an error). */
 export async function readCachedBase(cacheDir: string, key: string): Promise<CachedBase | null> {
   try {
-    const entry = JSON.parse(await readFile(join(cacheDir, `${key}.json`), "utf8")) as { manifest: unknown; resources: RegisteredResource[] | null };
+    const entry = JSON.parse(await readFile(join(cacheDir, `${key}.json`), "utf8")) as { manifest: unknown; resources: RegisteredResource[] | null; bundle?: unknown };
     const parsed = parseManifest(entry.manifest);
-    return parsed.ok ? { manifest: parsed.manifest, resources: entry.resources } : null;
+    return parsed.ok ? { manifest: parsed.manifest, resources: entry.resources, bundle: typeof entry.bundle === "string" ? entry.bundle : null } : null;
   } catch {
     return null;
   }

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, realpath, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, posix, relative, sep } from "node:path";
+import { dirname, join, posix, relative, sep } from "node:path";
 import { promisify } from "node:util";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { readManifestFile } from "../../infra/manifest-file.js";
@@ -44,6 +44,14 @@ export async function baseFromFile(path: string): Promise<Manifest> {
 }
 
 /**
+ * The compiled monitors.mjs beside a base manifest (a compiled artifact folder has both), for the
+ * preview of the base's summary functions; null when there is none.
+ */
+export async function bundleBeside(manifestPath: string): Promise<string | null> {
+  return readFile(join(dirname(manifestPath), "monitors.mjs"), "utf8").catch(() => null);
+}
+
+/**
  * Compiles the project as it is at a git ref, in a temporary detached worktree that is removed
  * afterwards whatever happens.
  */
@@ -52,7 +60,7 @@ export async function baseFromGitRef(
   ref: string,
   compile: BaseCompileFn,
   cacheDir: string | null = null,
-): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null; readSource: SourceReader }> {
+): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null; bundle: string | null; readSource: SourceReader }> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
@@ -88,8 +96,8 @@ export async function baseFromGitRef(
         "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
       );
     }
-    if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources });
-    return { manifest: result.manifest, resources, readSource };
+    if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources, bundle: result.bundle });
+    return { manifest: result.manifest, resources, bundle: result.bundle, readSource };
   } finally {
     await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });

@@ -4,7 +4,8 @@ import type { RegisteredResource } from "./mock-run.js";
 import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
 import { PLAN_FORMAT_VERSION, type MonitorAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
-import { planWarnings } from "./warnings.js";
+import { planWarnings, summaryWarnings } from "./warnings.js";
+import type { SummaryTexts } from "./summary-protocol.js";
 import { notificationPreviews } from "./notification-preview.js";
 
 export interface PlanInput {
@@ -17,6 +18,8 @@ export interface PlanInput {
   mockIntegrationKey?: string;
   /** The base's registered resources when they are already known (plan cache). */
   baseResources?: RegisteredResource[] | null;
+  /** What previewed summary functions returned on the sample (summary-preview.ts); without it they are named, not shown. */
+  summaries?: SummaryTexts;
 }
 
 export interface PlanTimings {
@@ -77,7 +80,8 @@ export function diffPlan(input: PlanInput, baseResources: RegisteredResource[], 
   const monitors = diffMonitors(input.base, input.target);
   const resources = diffResources(baseResources, targetResources);
   const config = diffConfig(input.base, input.target);
-  const warnings = planWarnings(input.base, input.target, resources, input.now);
+  const notifications = notificationPreviews(input.base, input.target, monitors, input.summaries);
+  const warnings = [...planWarnings(input.base, input.target, resources, input.now), ...summaryWarnings(notifications)];
   const baseHash = input.base?.hash ?? null;
   const count = <A extends string>(actions: readonly A[], list: readonly { action: A }[]) =>
     Object.fromEntries(actions.map((a) => [a, list.filter((e) => e.action === a).length])) as Record<A, number>;
@@ -97,6 +101,6 @@ export function diffPlan(input: PlanInput, baseResources: RegisteredResource[], 
     resources,
     config,
     warnings,
-    notifications: notificationPreviews(input.base, input.target, monitors),
+    notifications,
   };
 }

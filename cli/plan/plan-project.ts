@@ -1,12 +1,14 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
-import { baseFromFile, baseFromGitRef, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
+import { baseFromFile, baseFromGitRef, bundleBeside, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
 import { readCachedResources, writeCachedResources } from "./base-cache.js";
 import { buildPlan } from "./build-plan.js";
 import { readMonitorSources, withCodeChanges, type SourceReader } from "./code-sources.js";
 import type { RegisteredResource } from "./mock-run.js";
+import { diffMonitors } from "./manifest-diff.js";
+import { previewSummaries } from "./summary-preview.js";
 import type { Plan } from "./types.js";
 
 /** Which base to compare with. */
@@ -36,6 +38,8 @@ export interface PlanProjectOptions {
 export interface PlanProjectTimings {
   compileHead: number;
   compileBase: number;
+  /** Running the previewed summary functions in the sandbox (0 when none is previewed). */
+  summaries: number;
   mockRuns: number;
   diff: number;
 }
@@ -48,6 +52,9 @@ export type PlanProjectResult =
 interface LoadedBase {
   manifest: Manifest | null;
   resources: RegisteredResource[] | null;
+  /** The base's compiled monitors.mjs, when it has one; otherwise why not. */
+  bundle: string | null;
+  noBundle?: string;
   /** The base's source files, when it has them (a git base), for the diff of monitor code. */
   readSource: SourceReader | null;
 }
@@ -71,14 +78,22 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
   const cachedResources =
     base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
+  // Summary functions run before the (pure) plan is built: their texts are one of its inputs.
+  const [summaries, summariesMs] = await timed(() =>
+    previewSummaries({
+      target: { manifest: head.manifest!, bundle: head.bundle },
+      base: base.manifest ? { manifest: base.manifest, bundle: base.bundle, ...(base.noBundle ? { noBundle: base.noBundle } : {}) } : null,
+      monitors: diffMonitors(base.manifest, head.manifest!),
+    }),
+  );
   const { plan, timings, baseResources } = await buildPlan(
-    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources },
+    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries },
     clock,
   );
   if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
   const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
   const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
-  return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, ...timings } };
+  return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
 }
 
 /** The source diff of monitors whose code changed, read from both sides' files (parsed, not run). */
@@ -107,13 +122,22 @@ async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): 
   switch (options.base.kind) {
     case "git":
       return baseFromGitRef(options.projectDir, options.base.ref, compileBase, options.baseCacheDir ?? null);
-    case "file":
-      return { manifest: await baseFromFile(options.base.path), resources: null, readSource: null };
+    case "file": {
+      const bundle = await bundleBeside(options.base.path);
+      return {
+        manifest: await baseFromFile(options.base.path),
+        resources: null,
+        readSource: null,
+        bundle,
+        ...(bundle === null ? { noBundle: `the base ${basename(options.base.path)} has no compiled monitors.mjs beside it, so the base's summary text is unknown` } : {}),
+      };
+    }
     case "stack": {
       if (!options.readStack) throw new Error("a stack base needs readStack");
-      return { manifest: await options.readStack(options.base.stackName), resources: null, readSource: null };
+      const noBundle = `the base is what stack ${options.base.stackName} records as deployed: its manifest, without the compiled monitors.mjs, so the base's summary text is unknown`;
+      return { manifest: await options.readStack(options.base.stackName), resources: null, readSource: null, bundle: null, noBundle };
     }
     case "empty":
-      return { manifest: null, resources: null, readSource: null };
+      return { manifest: null, resources: null, readSource: null, bundle: null };
   }
 }

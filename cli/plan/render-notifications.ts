@@ -1,9 +1,10 @@
-import type { MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
+import type { IncidentRequest, MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
 import { clipLine } from "./render-common.js";
 
 /** What each vendor's message is called where a reviewer reads it. */
 export const KIND_TITLE: Record<PreviewKind, string> = {
   pagerduty: "PagerDuty (Events API v2)",
+  pagerdutyIncident: "PagerDuty (REST incident)",
   slack: "Slack",
   email: "Email",
   opsgenie: "OpsGenie (create alert)",
@@ -16,6 +17,8 @@ export function headlineOf(kind: PreviewKind, message: unknown): string {
   switch (kind) {
     case "pagerduty":
       return String((m["payload"] as Record<string, unknown> | undefined)?.["summary"] ?? "");
+    case "pagerdutyIncident":
+      return String(((m["body"] as Record<string, unknown> | undefined)?.["incident"] as Record<string, unknown> | undefined)?.["title"] ?? "");
     case "slack":
       return String(m["text"] ?? "");
     case "email":
@@ -36,6 +39,7 @@ export function notificationTextLines(previews: readonly NotificationPreview[]):
       continue;
     }
     lines.push(`  ${p.monitor}:`);
+    for (const problem of p.summaryProblems) lines.push(`    summary not previewed${problem.side === "before" ? " (base)" : ""}: ${clipLine(problem.reason, 300)}`);
     for (const m of p.messages) {
       const state = m.after === undefined ? " (no longer sent)" : m.before !== undefined ? " (changed)" : m.changed ? " (new)" : "";
       lines.push(`    ${KIND_TITLE[m.kind]} ${m.destination}${state}: ${clipLine(headlineOf(m.kind, m.after ?? m.before), 160)}`);
@@ -51,11 +55,21 @@ export function notificationMarkdownBlock(p: NotificationPreview): string[] {
   const lines = [`<details><summary><code>${p.monitor}</code>: ${kinds}${changed > 0 ? ` (${changed} changed)` : ""}</summary>`, ""];
   const sampleLabels = Object.entries(p.sample.labels).map(([k, v]) => `${k}=${v}`).join(", ");
   lines.push(`Sample result: value ${p.sample.value === null ? "none" : p.sample.value}${sampleLabels ? `, series labels ${escapeHtml(sampleLabels)}` : ""}, at ${p.sample.at}.`);
-  if (p.summaryIsCode) lines.push("The summary is a function; it runs only in the runtime, so its text is named, not shown.");
+  if (p.summaryIsCode) lines.push(...summaryNote(p));
   lines.push("");
   if (p.messages.length === 0) lines.push("This monitor has no service and no channel: it sends nothing when it fires.", "");
   for (const m of p.messages) lines.push(...messageBlock(m));
   lines.push("</details>", "");
+  return lines;
+}
+
+/** How the summary function's text was made, and why a side shows a reason instead. */
+function summaryNote(p: NotificationPreview): string[] {
+  if (!p.summaryRan) return ["The summary is a function; it runs only in the runtime, so its text is named, not shown."];
+  const lines = ["The summary is a function: the plan ran the compiled code on this sample in a sandbox, and the messages hold what it returned."];
+  for (const problem of p.summaryProblems) {
+    lines.push("", `${problem.side === "before" ? "Before" : "After"}, no text: ${escapeHtml(problem.reason)}; the messages show this reason where the text goes.`);
+  }
   return lines;
 }
 
@@ -70,8 +84,13 @@ function messageBlock(m: MessagePreview): string[] {
   return lines;
 }
 
-/** The message as sent: JSON for the APIs, headers and body for email. */
+/** The message as sent: JSON for the APIs, headers and body for email and the REST request. */
 function codeBlock(kind: PreviewKind, message: unknown): string[] {
+  if (kind === "pagerdutyIncident") {
+    const r = message as IncidentRequest;
+    const headers = Object.entries(r.headers).map(([name, value]) => `${headerName(name)}: ${value}`);
+    return fenced("http", `${r.method} ${r.url}\n${headers.join("\n")}\n\n${JSON.stringify(r.body, null, 2)}`);
+  }
   if (kind === "email") {
     const e = message as { from: string; to: string[]; subject: string; text: string };
     return fenced("text", `From: ${e.from}\nTo: ${e.to.join(", ")}\nSubject: ${e.subject}\n\n${e.text}`);
@@ -94,4 +113,9 @@ function fenced(lang: string, text: string): string[] {
  */
 function escapeHtml(text: string): string {
   return text.replace(/[&<>`]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "&#96;" })[c]!);
+}
+
+/** `authorization` as HTTP documentation writes it: `Authorization`. */
+function headerName(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_all, dash: string, c: string) => dash + c.toUpperCase());
 }

@@ -75,7 +75,9 @@ export type WarningCode =
   | "schedule-deleted"
   | "schedule-replaced"
   | "escalation-policy-without-targets"
-  | "coverage-worse";
+  | "coverage-worse"
+  /** A monitor's summary function gave no text on the preview's sample; the preview says why. */
+  | "summary-not-previewed";
 
 export interface PlanWarning {
   code: WarningCode;

@@ -1,5 +1,6 @@
 import type { EscalationPolicySpec, Manifest } from "../../sdk/manifest/schema.js";
 import { uncoveredHours } from "./coverage.js";
+import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
 
 /** Destructive changes and on-call coverage that got worse; `now` starts the 4-week coverage window. */
@@ -79,4 +80,22 @@ function coverageWorse(base: Manifest | null, target: Manifest, now: Date): Plan
 
 function fmt(hours: number): string {
   return Number.isInteger(hours) ? String(hours) : hours.toFixed(1);
+}
+
+/**
+ * A summary function that gave no text on the sample (it throws, loops, ends the process, reads
+ * the environment, touches files or returns a non-string): its preview shows the reason, and so
+ * does this warning. A base without compiled code is not the author's problem and only noted in
+ * the preview.
+ */
+export function summaryWarnings(previews: readonly NotificationPreview[]): PlanWarning[] {
+  return previews.flatMap((p) =>
+    p.summaryProblems
+      .filter((problem) => problem.side === "after" || problem.reason.startsWith("the summary function"))
+      .map((problem) => ({
+        code: "summary-not-previewed" as const,
+        subject: p.monitor,
+        message: `${p.monitor}${problem.side === "before" ? " (in the base)" : ""}: ${problem.reason}`,
+      })),
+  );
 }

@@ -50,7 +50,7 @@ export async function loadTests(projectDir: string, files: string[], sdk: SdkLoc
     return { tests: [], problems: diagnostics.map((d) => ({ file: d.file, line: d.line, message: d.message })) };
   }
   const bundle = { file: path.join(workDir, "tests.mjs"), mapFile: path.join(workDir, "tests.mjs.map") };
-  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] }, parseTestLoadResult);
+  const outcome = await runSandbox({ mode: "tests", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] }, parseTestLoadResult);
   const verdict = sandboxVerdict(outcome, timeoutMs);
   const problems: LoadProblem[] = verdict.diagnostics.map((d) => ({ file: d.file, line: d.line, message: d.message }));
   return verdict.result ? { tests: verdict.result.tests, problems: [...problems, ...verdict.result.problems] } : { tests: [], problems };

@@ -5,6 +5,9 @@ import { durationMs } from "../../sdk/duration.js";
 import { runCheck } from "../../runtime/checks/index.js";
 import type { CheckContext, CheckOutcome } from "../../runtime/checks/types.js";
 import type { CheckRunner } from "../../runtime/evaluate/run-check.js";
+import type { DnsRcode } from "../../sdk/index.js";
+import { answerFromText, replyForError, type DnsQuery } from "../../runtime/checks/dns/records.js";
+import type { TcpAttempt } from "../../runtime/checks/tcp/tcp-check.js";
 import type { StepAction } from "./test-shape.js";
 
 /**
@@ -20,7 +23,11 @@ import type { StepAction } from "./test-shape.js";
  *   pings, uptime reports and presses at their step times.
  * - script: the real check runs with the monitor's `run` answering the step's outcome, so the
  *   outcome is normalised as in production.
- * - dns, tcp: the step's success or failure is the result (their judgement is the socket itself).
+ * - dns: the real check runs with its DNS queries answered from the step (the resolver's records
+ *   or rcode, and each nameserver's), so expected values, negative answers and silent nameservers
+ *   are judged and worded by the runtime; the older `{ ok, answers }` step is the result itself.
+ * - tcp: the real check runs with its connection opening after the step's latency or failing with
+ *   the step's error, so the result carries the runtime's connect time, target and error code.
  * - error: the check fails to produce a result, with the step's reason.
  */
 export function simulatedCheckRunner(current: (monitorId: string) => StepAction | null): CheckRunner {
@@ -33,11 +40,25 @@ export function simulatedCheckRunner(current: (monitorId: string) => StepAction 
       case "prometheus":
         return step ? throughMockAgent(monitor, ctx, step) : noResult(monitor);
       case "dns":
+        if (step?.kind === "dnsReply") return throughDnsAnswers(monitor, ctx, step);
         if (step?.kind !== "dns") return noResult(monitor);
         return results({ ok: step.ok, value: step.latencyMs, message: step.message ?? (step.ok ? `answers: ${step.answers.join(", ")}` : "DNS check failed"), details: { answers: step.answers } }, step.latencyMs);
-      case "tcp":
+      case "tcp": {
         if (step?.kind !== "tcp") return noResult(monitor);
-        return results({ ok: step.connected, value: step.connected ? step.latencyMs : null, message: step.connected ? "connected" : "cannot connect: ECONNREFUSED", details: {} }, step.latencyMs);
+        const timeoutMs = durationMs(monitor.check.timeout);
+        // A timeout takes the check's whole timeout unless the step says how long.
+        let elapsed = 0;
+        const took = step.error === "timeout" && step.latencyMs === 0 ? timeoutMs : step.latencyMs;
+        return runCheck(monitor, {
+          ...ctx,
+          stopwatch: () => elapsed,
+          tcpConnect: async (): Promise<TcpAttempt> => {
+            elapsed += took;
+            if (step.connected) return { kind: "connected" };
+            return step.error === "timeout" ? { kind: "timeout" } : { kind: "failed", code: step.error ?? "ECONNREFUSED" };
+          },
+        });
+      }
       case "script": {
         if (step?.kind !== "script") return noResult(monitor);
         const code: MonitorCode = { ...ctx.code, run: async () => step.outcome as never };
@@ -49,6 +70,20 @@ export function simulatedCheckRunner(current: (monitorId: string) => StepAction 
         return runCheck(monitor, ctx);
     }
   };
+}
+
+const RCODE_ERRORS: Record<DnsRcode, string> = { NXDOMAIN: "ENOTFOUND", NODATA: "ENODATA", SERVFAIL: "ESERVFAIL", REFUSED: "EREFUSED", TIMEOUT: "ETIMEOUT" };
+
+/** The DNS check with its queries answered from the step; an rcode means what the resolver's error code means to the runtime. */
+async function throughDnsAnswers(monitor: MonitorSpec, ctx: CheckContext, step: Extract<StepAction, { kind: "dnsReply" }>): Promise<CheckOutcome> {
+  let elapsed = 0;
+  const dnsQuery: DnsQuery = async (server, name, type) => {
+    elapsed = Math.max(elapsed, step.latencyMs);
+    const answer = (server !== null ? step.nameservers[server] : undefined) ?? step.reply;
+    if ("answers" in answer) return { kind: "answers", answers: answer.answers.map((text) => answerFromText(type, text)) };
+    return replyForError(RCODE_ERRORS[answer.rcode], server ?? "the system resolver", name, type);
+  };
+  return runCheck(monitor, { ...ctx, stopwatch: () => elapsed, dnsQuery });
 }
 
 async function throughMockAgent(monitor: MonitorSpec, ctx: CheckContext, step: StepAction): Promise<CheckOutcome> {

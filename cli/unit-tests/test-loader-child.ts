@@ -2,6 +2,7 @@ import { constructStack, isMonitorTest, type MonitorFeed, type MonitorTest } fro
 import { bundleFrameMapper } from "../compiler/evaluate.js";
 import { guardProcess } from "../compiler/sandbox-guard.js";
 import type { LoadRequest } from "../compiler/sandbox-protocol.js";
+import { serveSandboxRequest } from "../compiler/sandbox-serve.js";
 import { errorMessage, frameLocator } from "../compiler/stack.js";
 import type { LoadedTest, TestLoadResult } from "./test-protocol.js";
 
@@ -17,19 +18,11 @@ export interface TestEntry {
 }
 
 export function runTestLoaderChild(entry: TestEntry): void {
-  const send = process.send?.bind(process) as ((message: unknown) => void) | undefined;
-  if (!send) {
-    process.stderr.write("this bundle is run by `wk test --unit` in a sandbox; it does nothing on its own\n");
-    process.exitCode = 1;
-    return;
-  }
-  process.once("message", (request: LoadRequest) => {
-    const post = (message: Record<string, unknown>) => send({ ...message, nonce: request.nonce });
-    load(entry, request, (file) => post({ type: "loading", file })).then(
-      (result) => post({ type: "result", ...result }),
-      (error: unknown) => post({ type: "result", tests: [], problems: [{ file: null, line: null, message: `the test loader failed: ${errorMessage(error)}` }] }),
-    );
-  });
+  serveSandboxRequest(
+    "run `wk test --unit`",
+    (request, loading) => load(entry, request, loading),
+    (error): TestLoadResult => ({ tests: [], problems: [{ file: null, line: null, message: `the test loader failed: ${errorMessage(error)}` }] }),
+  );
 }
 
 async function load(entry: TestEntry, request: LoadRequest, loading: (file: string) => void): Promise<TestLoadResult> {

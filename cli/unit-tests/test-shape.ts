@@ -1,6 +1,6 @@
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { parseDuration } from "../../sdk/duration.js";
-import type { HttpAnswer } from "../../sdk/index.js";
+import type { DnsRcode, DnsServerAnswer, HttpAnswer } from "../../sdk/index.js";
 import type { LoadedTest } from "./test-protocol.js";
 
 /**
@@ -13,8 +13,12 @@ import type { LoadedTest } from "./test-protocol.js";
 export type StepAction =
   | { kind: "http"; answer: HttpAnswer }
   | { kind: "series"; series: Array<{ labels: Record<string, string>; value: number }> }
+  /** The older DNS step: the result itself, without the check. */
   | { kind: "dns"; ok: boolean; answers: string[]; message: string | null; latencyMs: number }
-  | { kind: "tcp"; connected: boolean; latencyMs: number }
+  /** A DNS step the runtime's check judges: what the resolver and each named nameserver answer. */
+  | { kind: "dnsReply"; reply: DnsServerAnswer; nameservers: Record<string, DnsServerAnswer>; latencyMs: number }
+  /** `error`: the socket's code, `timeout`, or null when connected. */
+  | { kind: "tcp"; connected: boolean; error: string | null; latencyMs: number }
   | { kind: "heartbeat"; received: boolean }
   | { kind: "uptime"; up: boolean; message: string }
   | { kind: "script"; outcome: unknown }
@@ -90,8 +94,8 @@ const STEP_FOR_KIND: Record<string, string> = {
   http: "http: { status, body?, headers?, latency? }",
   httpWindow: "http: { status, body }",
   prometheus: "series: [{ labels, value }]",
-  dns: "dns: { ok, answers?, message? }",
-  tcp: "tcp: { connected }",
+  dns: "dns: { answers: [...] } or { rcode }, with latency? and nameservers?",
+  tcp: "tcp: { connected: true, latency? } or { connected: false, error? }",
   heartbeat: 'heartbeat: "received"',
   webhook: "uptime: { up, message? }",
   script: "script: true | false | number | { ok, value?, message?, labels? }",
@@ -232,13 +236,39 @@ function parseAction(record: Record<string, unknown>, monitor: MonitorSpec, prob
       return { kind: "series", series };
     }
     case "dns": {
-      if (!isRecord(value) || typeof value["ok"] !== "boolean") return bad("needs { ok: true | false }");
-      const answers = Array.isArray(value["answers"]) ? value["answers"].map(String) : [];
-      return { kind: "dns", ok: value["ok"], answers, message: typeof value["message"] === "string" ? value["message"] : null, latencyMs: parseDuration(String(value["latency"] ?? "0ms")) ?? 0 };
+      if (!isRecord(value)) return bad("needs { answers: [...] } or { rcode }");
+      const latency = parseDuration(String(value["latency"] ?? "0ms"));
+      if (latency === undefined) return bad(`latency ${JSON.stringify(value["latency"])} is not a duration`);
+      if ("ok" in value) {
+        if (typeof value["ok"] !== "boolean") return bad("ok must be true or false");
+        const answers = Array.isArray(value["answers"]) ? value["answers"].map(String) : [];
+        return { kind: "dns", ok: value["ok"], answers, message: typeof value["message"] === "string" ? value["message"] : null, latencyMs: latency };
+      }
+      const reply = dnsServerAnswer(value);
+      if (typeof reply === "string") return bad(reply);
+      const nameservers: Record<string, DnsServerAnswer> = {};
+      if (value["nameservers"] !== undefined) {
+        if (!isRecord(value["nameservers"])) return bad("nameservers must be an object: { \"ns1.example.com\": { answers: [...] } | { rcode } }");
+        const named = monitor.check.kind === "dns" ? monitor.check.nameservers : [];
+        for (const [ns, answer] of Object.entries(value["nameservers"])) {
+          if (!named.includes(ns)) return bad(`nameservers: ${ns} is not one of ${monitor.id}'s nameservers (${named.join(", ") || "none"})`);
+          const parsed = isRecord(answer) ? dnsServerAnswer(answer) : "needs { answers: [...] } or { rcode }";
+          if (typeof parsed === "string") return bad(`nameservers.${ns}: ${parsed}`);
+          nameservers[ns] = parsed;
+        }
+      }
+      return { kind: "dnsReply", reply, nameservers, latencyMs: latency };
     }
     case "tcp": {
       if (!isRecord(value) || typeof value["connected"] !== "boolean") return bad("needs { connected: true | false }");
-      return { kind: "tcp", connected: value["connected"], latencyMs: parseDuration(String(value["latency"] ?? "0ms")) ?? 0 };
+      const latency = parseDuration(String(value["latency"] ?? "0ms"));
+      if (latency === undefined) return bad(`latency ${JSON.stringify(value["latency"])} is not a duration`);
+      if (value["connected"] && value["error"] !== undefined) return bad("a connected step has no error");
+      if (value["error"] !== undefined && (typeof value["error"] !== "string" || !/^(timeout|E[A-Z]+)$/.test(value["error"]))) {
+        return bad(`error ${JSON.stringify(value["error"])} is not a socket error code (ECONNREFUSED, EHOSTUNREACH, ...) or "timeout"`);
+      }
+      const error = value["connected"] ? null : typeof value["error"] === "string" ? value["error"] : "ECONNREFUSED";
+      return { kind: "tcp", connected: value["connected"], error, latencyMs: latency };
     }
     case "heartbeat":
       if (value !== "received" && value !== "missing") return bad('must be "received" or "missing"');
@@ -284,6 +314,20 @@ function parseNotifications(value: unknown, manifest: Manifest, problem: (m: str
     });
   }
   return out;
+}
+
+const RCODES: readonly DnsRcode[] = ["NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "TIMEOUT"];
+
+/** `{ answers: [...] }` or `{ rcode }`, or what is wrong with it. */
+function dnsServerAnswer(value: Record<string, unknown>): DnsServerAnswer | string {
+  const hasAnswers = value["answers"] !== undefined;
+  const hasRcode = value["rcode"] !== undefined;
+  if (hasAnswers === hasRcode) return "needs either answers: [...] (records as text) or rcode: one of " + RCODES.join(", ");
+  if (hasRcode) return RCODES.includes(value["rcode"] as DnsRcode) ? { rcode: value["rcode"] as DnsRcode } : `rcode ${JSON.stringify(value["rcode"])} is not one of ${RCODES.join(", ")}`;
+  const answers = value["answers"];
+  if (!Array.isArray(answers) || answers.some((a) => typeof a !== "string")) return "answers must be a list of strings";
+  if (answers.length === 0) return "answers is empty; a name without records of this type answers rcode: \"NODATA\"";
+  return { answers: answers as string[] };
 }
 
 /** The label sets the monitor's check can produce in this test: series and script labels, else the one empty set. */

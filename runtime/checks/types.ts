@@ -2,7 +2,9 @@ import type { Dispatcher } from "undici";
 import type { MonitorCode, CheckResult } from "../../sdk/result.js";
 import type { Awaitable } from "../awaitable.js";
 import type { CheckErrorReason } from "./check-error.js";
+import type { DnsQuery } from "./dns/records.js";
 import type { CertificateInfo } from "./http/tls-expiry.js";
+import type { TcpConnect } from "./tcp/tcp-check.js";
 
 /** What the runtime records from the outside world for event-driven checks. */
 export interface UptimeReport {
@@ -54,6 +56,10 @@ export interface CheckContext {
   stopwatch?: () => number;
   /** Reads the target's TLS certificate (a second connection when unset); simulated by `wk test --unit`. */
   peerCertificate?: (url: URL, signal: AbortSignal) => Promise<CertificateInfo | null>;
+  /** Asks one DNS server (`queryDns`, over the network, when unset); simulated by `wk test --unit`. */
+  dnsQuery?: DnsQuery;
+  /** Opens and closes one TCP connection (a real socket when unset); simulated by `wk test --unit`. */
+  tcpConnect?: TcpConnect;
 }
 
 /**

@@ -11,6 +11,9 @@ export interface HttpCall {
   body: string;
 }
 
+/** Headers every notifier request carries; a notifier's own headers come after and win. */
+export const DEFAULT_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json", "user-agent": "watchkeeper" };
+
 /** An HTTP answer, for notifiers that classify beyond the defaults. */
 export interface HttpAnswer {
   status: number;
@@ -33,7 +36,7 @@ export async function sendHttp(
   try {
     const response = await request(call.url, {
       method: call.method,
-      headers: { "content-type": "application/json", "user-agent": "watchkeeper", ...call.headers },
+      headers: { ...DEFAULT_HEADERS, ...call.headers },
       body: call.body,
       signal,
     });

@@ -28,6 +28,32 @@ export interface HttpAnswer {
   certificateExpires?: string;
 }
 
+/**
+ * How a DNS server ends a query without records: NXDOMAIN (no such name), NODATA (no records of
+ * this type), SERVFAIL, REFUSED, or TIMEOUT (no answer at all). NXDOMAIN, NODATA and SERVFAIL are
+ * answers the check fails on; REFUSED and TIMEOUT leave it without a result (a check error).
+ */
+export type DnsRcode = "NXDOMAIN" | "NODATA" | "SERVFAIL" | "REFUSED" | "TIMEOUT";
+
+/** What one DNS server answers: records as people write them (`10 mail.example.com` for MX), or an rcode. */
+export type DnsServerAnswer = { answers: string[] } | { rcode: DnsRcode };
+
+/**
+ * A DNS step: what the resolver answers (the monitor's `expectValues` judge it) and, for a check
+ * with `nameservers`, what each of them answers (one left out answers as the resolver does).
+ * The older `{ ok, answers?, message? }` form gives the result directly, without the check.
+ */
+export type DnsStep =
+  | (DnsServerAnswer & { latency?: Duration; nameservers?: Record<string, DnsServerAnswer> })
+  | { ok: boolean; answers?: string[]; message?: string; latency?: Duration };
+
+/**
+ * A TCP step: the connection opens after `latency`, or fails with the socket's error code
+ * (`ECONNREFUSED` by default, `EHOSTUNREACH`, `ECONNRESET`, ...) or `"timeout"` (nothing answers
+ * within the check's timeout).
+ */
+export type TcpStep = { connected: true; latency?: Duration } | { connected: false; error?: string; latency?: Duration };
+
 /** One series of an instant-vector answer: what the PromQL query returns at that time. */
 export interface SeriesSample {
   /** The series' labels (without `__name__`). */
@@ -43,9 +69,9 @@ export type StepResultFor<K extends Check["kind"]> = K extends "http"
     : K extends "prometheus"
       ? { series: SeriesSample[] }
       : K extends "dns"
-        ? { dns: { ok: boolean; answers?: string[]; message?: string; latency?: Duration } }
+        ? { dns: DnsStep }
         : K extends "tcp"
-          ? { tcp: { connected: boolean; latency?: Duration } }
+          ? { tcp: TcpStep }
           : K extends "heartbeat"
             ? { heartbeat: "received" | "missing" }
             : K extends "webhook"

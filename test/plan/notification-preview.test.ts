@@ -107,6 +107,50 @@ describe("notification preview in the plan", () => {
     expect(quiet.notifications[0]!.messages.every((m) => !m.changed && m.before === undefined && m.after !== undefined)).toBe(true);
   });
 
+  test("a PagerDuty REST incident channel previews the runtime's request: service ID and token as placeholders, From as a header", () => {
+    const incident = (id: string, service: string): ChannelSpec => ({ ...common, id, kind: "pagerdutyIncident", token: { secret: "PAGERDUTY_API_TOKEN" }, from: "oncall-bot@example.test", service, urgency: "high" });
+    const target = manifestWith("Checkout errors: {{value}}/s", (m) => (m.channels = ["pd-rest", "pd-rest-literal"]));
+    target.channels.push(incident("pd-rest", "payments-api"), incident("pd-rest-literal", "PXYZ123"));
+    target.secrets.push("PAGERDUTY_API_TOKEN");
+    const plan = diffPlan({ base: sampleManifest(), baseSource: fromFile, target, now }, [], []);
+    const byDestination = Object.fromEntries(plan.notifications[0]!.messages.map((m) => [m.destination, m]));
+    const rest = byDestination["channel:pd-rest"]!;
+    expect(rest.kind).toBe("pagerdutyIncident");
+    const monitor = target.monitors.find((m) => m.id === "checkout-errors")!;
+    expect(rest.after).toEqual({
+      method: "POST",
+      url: "https://api.pagerduty.com/incidents",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "watchkeeper",
+        authorization: "Token token=<secret PAGERDUTY_API_TOKEN>",
+        accept: "application/vnd.pagerduty+json;version=2",
+        from: "oncall-bot@example.test",
+      },
+      body: {
+        incident: {
+          type: "incident",
+          title: "Checkout errors: 0.1/s",
+          service: { id: "<PagerDuty ID of service payments-api, known after wk deploy>", type: "service_reference" },
+          urgency: "high",
+          incident_key: alertKey(monitor.id, { team: "payments" }),
+          body: { type: "incident_body", details: expect.stringContaining("Checkout errors: 0.1/s") },
+        },
+      },
+    });
+    // A literal PagerDuty service ID is sent as written.
+    expect((byDestination["channel:pd-rest-literal"]!.after as { body: { incident: { service: unknown } } }).body.incident.service).toEqual({ id: "PXYZ123", type: "service_reference" });
+
+    const text = renderText(plan, { color: false });
+    expect(text).toContain("PagerDuty (REST incident) channel:pd-rest (new): Checkout errors: 0.1/s");
+    const md = renderMarkdown(plan);
+    expect(md).toContain("**PagerDuty (REST incident)** to `channel:pd-rest` — new");
+    expect(md).toContain("POST https://api.pagerduty.com/incidents\nContent-Type: application/json\nUser-Agent: watchkeeper\nAuthorization: Token token=&lt;secret PAGERDUTY_API_TOKEN&gt;\nAccept: application/vnd.pagerduty+json;version=2\nFrom: oncall-bot@example.test\n\n{");
+    expect(md).toContain('"id": "&lt;PagerDuty ID of service payments-api, known after wk deploy&gt;"');
+    const json = JSON.parse(renderJson(plan));
+    expect(json.notifications[0].messages.find((m: { destination: string }) => m.destination === "channel:pd-rest").after.headers.authorization).toBe("Token token=<secret PAGERDUTY_API_TOKEN>");
+  });
+
   test("a summary function is named, not run, and user text cannot break out of the comment's markup", () => {
     const target = manifestWith("x", (m) => {
       m.code = { ...m.code, summary: true };
@@ -132,6 +176,7 @@ describe("wk plan never shows a secret in the preview", { timeout: 120_000 }, ()
     SLACK_WEBHOOK_ONCALL: "https://hooks.slack.example/services/T000/B000/canary-slack-token-7a7a7a",
     OPSGENIE_API_KEY: "canary-opsgenie-key-0b0b0b0b",
     SMTP_PASSWORD: "canary-smtp-password-1c1c1c",
+    PAGERDUTY_API_TOKEN: "canary-pagerduty-api-token-2d2d2d2d",
   };
   const write = (file: string, text: string) => {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
@@ -153,6 +198,7 @@ export const api = service({ id: "api", name: "API", escalationPolicy: policy, r
 export const slack = channel.slack({ id: "oncall-slack", webhookUrl: secret("SLACK_WEBHOOK_ONCALL"), channel: "#oncall" });
 export const genie = channel.opsgenie({ id: "genie", apiKey: secret("OPSGENIE_API_KEY") });
 export const mail = channel.email({ id: "mail", smtp: { host: "smtp.example.test", port: 587, user: "wk", password: secret("SMTP_PASSWORD") }, from: "wk@example.test", to: ["ops@example.test"] });
+export const incident = channel.pagerdutyIncident({ id: "incident", token: secret("PAGERDUTY_API_TOKEN"), from: "bot@example.test", service: api });
 `,
     );
     write(
@@ -171,6 +217,20 @@ export const apiUp = monitor({
 });
 `,
     );
+    // Summary functions that try to put a secret into the page: from the environment, and from the
+    // file where a runtime finds the routing keys (spelled so that only the sandbox, not a lint rule, stops them).
+    write(
+      "monitors/leaky.ts",
+      `import { check, monitor } from "watchkeeper";
+import { incident, slack } from "../policies/oncall.js";
+declare const process: any;
+declare const require: (name: string) => any;
+const common = { schedule: { every: "1m" as const }, check: check.http({ url: "https://api.example.test/health" }), severity: "warning" as const, channels: [slack, incident] };
+export const leakEnv = monitor({ ...common, id: "leak-env", name: "Leak env", summary: () => "key " + String(process["e" + "nv"]["PAGERDUTY_ROUTING_API"]) });
+export const leakFile = monitor({ ...common, id: "leak-file", name: "Leak file", summary: () => "keys " + String(require("node:fs").readFileSync(${JSON.stringify(join(dir, ".watchkeeper", "routing-keys.json"))}, "utf8")) });
+export const leakAll = monitor({ ...common, id: "leak-all", name: "Leak all", summary: () => JSON.stringify(process["e" + "nv"]) });
+`,
+    );
     // Where a runtime would find routing keys written by wk deploy.
     write(".watchkeeper/routing-keys.json", JSON.stringify({ api: canaries.PAGERDUTY_ROUTING_API }));
     execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
@@ -178,7 +238,7 @@ export const apiUp = monitor({
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("in text, Markdown and JSON, with every secret set in the environment", async () => {
+  test("in text, Markdown and JSON, with every secret set in the environment, whatever a summary function tries", async () => {
     for (const [name, value] of Object.entries(canaries)) vi.stubEnv(name, value);
     try {
       for (const format of ["text", "markdown", "json"]) {
@@ -193,12 +253,17 @@ export const apiUp = monitor({
           e.mockRestore();
         }
         const all = out.join("");
+        // The refused summaries are warnings: the exit code stays what the plan's rules say.
         expect(code, all).toBe(0);
-        expect(all).toContain(format === "text" ? "Notifications on trigger" : format === "markdown" ? "Notifications on trigger (1 monitor)" : '"notifications"');
+        expect(all).toContain(format === "text" ? "Notifications on trigger" : format === "markdown" ? "Notifications on trigger (4 monitors)" : '"notifications"');
         if (format !== "text") {
           expect(all).toContain("secret PAGERDUTY_ROUTING_API");
           expect(all).toContain("API is down: sample result");
+          expect(all).toContain(format === "json" ? "Token token=<secret PAGERDUTY_API_TOKEN>" : "Token token=&lt;secret PAGERDUTY_API_TOKEN&gt;");
         }
+        expect(all).toMatch(/the summary function at monitors\/leaky\.ts:\d+ reads process\.env\.PAGERDUTY_ROUTING_API/);
+        expect(all).toMatch(/the summary function at monitors\/leaky\.ts:\d+ tries to read \S*routing-keys\.json/);
+        expect(all).toMatch(/the summary function at monitors\/leaky\.ts:\d+ reads process\.env:/);
         for (const [name, value] of Object.entries(canaries)) {
           expect(all, `${format} output holds ${name}`).not.toContain(value);
           expect(all).not.toContain(value.slice(-12));

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { feed, isMonitorTest, monitorTest } from "watchkeeper";
 import { checkoutErrorRate } from "../../monitors/checkout/error-rate.js";
 import { websiteHome, websiteSiteDown } from "../../monitors/website/endpoints.js";
+import { websiteDnsNameservers } from "../../monitors/website/dns.js";
 import { websiteUptimeService } from "../../monitors/website/uptime-intake.js";
 
 // `npx tsc -p tsconfig.json` checks this file: each @ts-expect-error is a step shape the editor refuses.
@@ -37,6 +38,19 @@ describe("monitorTest step types", () => {
       expect: [{ at: "5", alert: "firing" }],
       // @ts-expect-error a script monitor takes script outcomes
       others: [feed(websiteSiteDown, [{ at: "+0s", tcp: { connected: true } }])],
+    });
+    monitorTest({
+      monitor: websiteDnsNameservers,
+      start: "2026-12-05T03:12:00Z",
+      steps: [
+        { at: "+0s", dns: { answers: ["ns1.example.net"], latency: "10ms", nameservers: { "192.0.2.53": { rcode: "TIMEOUT" } } } },
+        { at: "+5m", dns: { rcode: "NXDOMAIN" } },
+        // @ts-expect-error an rcode is one of NXDOMAIN, NODATA, SERVFAIL, REFUSED, TIMEOUT
+        { at: "+10m", dns: { rcode: "NOERROR" } },
+        // @ts-expect-error a DNS monitor takes DNS answers, not a TCP connection
+        { at: "+15m", tcp: { connected: false, error: "ECONNREFUSED" } },
+      ],
+      expect: [{ at: "+5m", alert: "firing" }],
     });
     expect(isMonitorTest(ok)).toBe(true);
     expect(Object.isFrozen(ok)).toBe(true);

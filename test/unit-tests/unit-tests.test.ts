@@ -37,9 +37,10 @@ describe("wk test --unit", () => {
       expect(t.ticks, `${t.name} evaluated its monitor`).toBeGreaterThan(0);
       byMonitor.set(t.monitor, (byMonitor.get(t.monitor) ?? 0) + 1);
     }
-    // The three field scenarios: the website, the checkout microservice, the workflow engine.
+    // The three field scenarios: the website (its endpoints and its DNS), the checkout microservice, the workflow engine.
     expect(Object.fromEntries(byMonitor)).toEqual({
       "website-home": 3,
+      "website-dns-nameservers": 1,
       "checkout-error-rate": 3,
       "checkout-latency-p99": 1,
       "workflow-failed-runs": 2,

@@ -5,7 +5,7 @@ import { durationMs } from "../../../sdk/duration.js";
 import { CheckError } from "../check-error.js";
 import type { CheckContext } from "../types.js";
 import { deadline } from "../shared/deadline.js";
-import { answerMatches, queryDns, type DnsReply } from "./records.js";
+import { answerMatches, queryDns, type DnsQuery, type DnsReply } from "./records.js";
 
 interface NameserverReport {
   nameserver: string;
@@ -26,13 +26,15 @@ export async function runDnsCheck(spec: CheckSpecOf<"dns">, ctx: CheckContext): 
   const limit = deadline(ctx.signal, timeoutMs, `DNS ${question} via ${spec.resolver ?? "the system resolver"}`);
   // Queries get slightly less than the whole budget so a silent server is named by its own timeout.
   const queryMs = Math.max(1, Math.floor(timeoutMs * 0.9));
+  const query = ctx.dnsQuery ?? queryDns;
+  const stopwatch = ctx.stopwatch ?? (() => performance.now());
   try {
-    const started = performance.now();
+    const started = stopwatch();
     const [reply, nameservers] = await Promise.all([
-      queryDns(spec.resolver, spec.name, spec.recordType, queryMs, limit.signal),
-      Promise.all(spec.nameservers.map((ns) => askNameserver(ns, spec, queryMs, limit.signal))),
+      query(spec.resolver, spec.name, spec.recordType, queryMs, limit.signal),
+      Promise.all(spec.nameservers.map((ns) => askNameserver(query, ns, spec, queryMs, limit.signal))),
     ]);
-    const elapsed = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = Math.round((stopwatch() - started) * 10) / 10;
     const problems: string[] = [];
     const answers = reply.kind === "answers" ? reply.answers.map((a) => a.text) : [];
     if (reply.kind === "negative") problems.push(`${question}: ${reply.meaning}`);
@@ -78,9 +80,9 @@ function missingValues(reply: Extract<DnsReply, { kind: "answers" }>, expected: 
 }
 
 /** Asks one nameserver directly; never throws, because "this one did not answer" is the finding. */
-async function askNameserver(nameserver: string, spec: CheckSpecOf<"dns">, timeoutMs: number, signal: AbortSignal): Promise<NameserverReport> {
+async function askNameserver(query: DnsQuery, nameserver: string, spec: CheckSpecOf<"dns">, timeoutMs: number, signal: AbortSignal): Promise<NameserverReport> {
   try {
-    const reply = await queryDns(nameserver, spec.name, spec.recordType, timeoutMs, signal);
+    const reply = await query(nameserver, spec.name, spec.recordType, timeoutMs, signal);
     if (reply.kind === "negative") return { nameserver, answered: false, answers: [], problem: `answered ${reply.meaning}` };
     const answers = reply.answers.map((a) => a.text);
     const missing = missingValues(reply, spec.expectValues);

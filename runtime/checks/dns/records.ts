@@ -22,6 +22,9 @@ const NEGATIVE: Record<string, string> = {
   ENONAME: "no such name",
 };
 
+/** How a DNS check asks a server; `queryDns` is the real one. */
+export type DnsQuery = (server: string | null, name: string, type: RecordType, timeoutMs: number, signal: AbortSignal) => Promise<DnsReply>;
+
 /**
  * Asks one resolver (a `host`, `host:port` or `[v6]:port`; null = the system's) for one record
  * type. Negative answers are returned; no answer at all (timeout, refused) throws a classified error.
@@ -37,14 +40,43 @@ export async function queryDns(server: string | null, name: string, type: Record
     return { kind: "answers", answers: await ask(resolver, name, type) };
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
-    const code = (error as NodeJS.ErrnoException).code ?? "EUNKNOWN";
-    const meaning = NEGATIVE[code];
-    if (meaning) return { kind: "negative", code, meaning };
-    if (code === "ETIMEOUT") throw new CheckError("timeout", `DNS server ${label} did not answer ${type} ${name} before the check timed out`);
-    if (code === "ECONNREFUSED" || code === "EREFUSED") throw new CheckError("unreachable", `DNS server ${label} refused the ${type} ${name} query (${code})`);
-    throw new CheckError("unreachable", `DNS query ${type} ${name} to ${label} failed (${code})`);
+    return replyForError((error as NodeJS.ErrnoException).code ?? "EUNKNOWN", label, name, type);
   } finally {
     signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * What a resolver's error code means: a definite "no" (returned) or no answer at all (thrown,
+ * classified). `label` names the server as messages show it.
+ */
+export function replyForError(code: string, label: string, name: string, type: RecordType): DnsReply {
+  const meaning = NEGATIVE[code];
+  if (meaning) return { kind: "negative", code, meaning };
+  if (code === "ETIMEOUT") throw new CheckError("timeout", `DNS server ${label} did not answer ${type} ${name} before the check timed out`);
+  if (code === "ECONNREFUSED" || code === "EREFUSED") throw new CheckError("unreachable", `DNS server ${label} refused the ${type} ${name} query (${code})`);
+  throw new CheckError("unreachable", `DNS query ${type} ${name} to ${label} failed (${code})`);
+}
+
+/**
+ * One answer from its text as people write it (`10 mail.example.com` for MX), with the shorter
+ * forms an expectation may use, as `ask` builds them from a resolver's records.
+ */
+export function answerFromText(type: RecordType, text: string): DnsAnswer {
+  const parts = text.trim().split(/\s+/);
+  switch (type) {
+    case "MX":
+      return { text, matches: parts.length >= 2 ? [parts[1]!] : [] };
+    case "SRV":
+      return { text, matches: parts.length >= 4 ? [parts[3]!, `${parts[3]!}:${parts[2]!}`] : [] };
+    case "SOA":
+      return { text, matches: parts.length >= 1 ? [parts[0]!] : [] };
+    case "CAA": {
+      const m = /^\S+\s+(\S+)\s+"?(.*?)"?$/.exec(text.trim());
+      return { text, matches: m ? [m[2]!, `${m[1]!} ${m[2]!}`] : [] };
+    }
+    default:
+      return plain(text);
   }
 }
 

@@ -15,9 +15,10 @@ import { formatMs } from "../shared/deadline.js";
 export async function runTcpCheck(spec: CheckSpecOf<"tcp">, ctx: CheckContext): Promise<CheckResult[]> {
   const timeoutMs = durationMs(spec.timeout);
   const target = `${spec.host}:${spec.port}`;
-  const started = performance.now();
-  const outcome = await attempt(spec.host, spec.port, timeoutMs, ctx.signal);
-  const elapsed = Math.round((performance.now() - started) * 10) / 10;
+  const stopwatch = ctx.stopwatch ?? (() => performance.now());
+  const started = stopwatch();
+  const outcome = await (ctx.tcpConnect ?? attempt)(spec.host, spec.port, timeoutMs, ctx.signal);
+  const elapsed = Math.round((stopwatch() - started) * 10) / 10;
   if (outcome.kind === "connected") {
     return [{ ok: true, value: elapsed, message: `connected to ${target} in ${Math.round(elapsed)}ms`, labels: {}, details: { target, connectMs: elapsed }, durationMs: elapsed }];
   }
@@ -26,7 +27,12 @@ export async function runTcpCheck(spec: CheckSpecOf<"tcp">, ctx: CheckContext): 
   return [{ ok: false, value: null, message, labels: {}, details: { target, error: outcome.kind === "timeout" ? "timeout" : outcome.code }, durationMs: elapsed }];
 }
 
-type Attempt = { kind: "connected" } | { kind: "timeout" } | { kind: "failed"; code: string };
+/** How a connection attempt ended: the error code is the socket's (`ECONNREFUSED`, `EHOSTUNREACH`, ...). */
+export type TcpAttempt = { kind: "connected" } | { kind: "timeout" } | { kind: "failed"; code: string };
+type Attempt = TcpAttempt;
+
+/** How a TCP check connects; a real socket unless a simulation stands in. */
+export type TcpConnect = (host: string, port: number, timeoutMs: number, signal: AbortSignal) => Promise<TcpAttempt>;
 
 function attempt(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<Attempt> {
   return new Promise((resolve, reject) => {

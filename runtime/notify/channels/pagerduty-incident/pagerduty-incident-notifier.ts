@@ -27,6 +27,15 @@ export function incidentBody(intent: NotificationIntent, message: MessageContext
   };
 }
 
+/** The REST API's headers: the API token, the version, and `From` (the PagerDuty user the incident is opened as). */
+export function incidentHeaders(channel: IncidentChannel, token: string): Record<string, string> {
+  return {
+    authorization: `Token token=${token}`,
+    accept: "application/vnd.pagerduty+json;version=2",
+    from: channel.from,
+  };
+}
+
 /**
  * PagerDuty REST API incidents, for the emergency flow: a trigger opens an incident
  * (`POST /incidents`, incident_key = dedup key); acknowledge and resolve update the incident
@@ -40,11 +49,7 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const token = ctx.secret(channel.token.secret);
       if (!token) return missing(channel.token.secret);
-      const headers = {
-        authorization: `Token token=${token}`,
-        accept: "application/vnd.pagerduty+json;version=2",
-        from: channel.from,
-      };
+      const headers = incidentHeaders(channel, token);
       if (intent.type === "trigger" || intent.type === "remind") {
         const service = options.serviceId(ctx);
         if ("missing" in service) return missing(service.missing);

@@ -17,6 +17,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core CI
+    // machine. Most slow files wait on child processes and timeouts, so two at once nearly halve
+    // the run.
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         extends: true,
@@ -24,11 +29,6 @@ export default defineConfig({
           name: "main",
           include: ["{sdk,cli,infra,runtime,test}/**/*.test.ts"],
           exclude: [...EXCLUDE, ...REAL_TIME],
-          // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core CI
-          // machine. Most slow files wait on child processes and timeouts, so two at once nearly
-          // halve the run.
-          maxWorkers: 2,
-          minWorkers: 1,
           sequence: { groupOrder: 0 },
         },
       },
@@ -38,7 +38,8 @@ export default defineConfig({
           name: "real-time",
           include: REAL_TIME,
           exclude: EXCLUDE,
-          fileParallelism: false,
+          // One file at a time, in one worker.
+          poolOptions: { forks: { singleFork: true } },
           sequence: { groupOrder: 1 },
         },
       },

@@ -9,6 +9,7 @@ import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
+import { withScrubbedSummary } from "./evaluate/summary.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
@@ -102,12 +103,13 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   for (const name of o.secrets.missing()) {
     logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
   }
+  const declaredSecretValues = () => o.manifest.secrets.flatMap((name) => o.secrets.get(name) ?? []);
   const missing = findMissingExports(o.manifest.monitors, o.bundle);
   const units = new Map<string, MonitorUnit>();
   for (const m of o.manifest.monitors) {
     const gaps = missing.filter((x) => x.monitorId === m.id);
     const broken = gaps.length === 0 ? null : `monitors.mjs lacks ${gaps.map((g) => `${g.export}()`).join(", ")} for ${m.id}; recompile the project`;
-    units.set(m.id, monitorUnit(m, o.bundle[m.id], broken));
+    units.set(m.id, monitorUnit(m, withScrubbedSummary(o.bundle[m.id], declaredSecretValues), broken));
   }
   reportMissingExports(missing, metrics, logger);
 
@@ -122,7 +124,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     clock,
     logger,
     metrics,
-    context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), inbound: store, dispatcher },
+    context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), secretValues: declaredSecretValues, inbound: store, dispatcher },
     diagnose: async (monitor, now) => {
       const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
       return (await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text;

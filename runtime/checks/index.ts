@@ -37,6 +37,15 @@ export function checkTimeoutMs(check: CheckSpec): number {
 }
 
 /**
+ * The secret values a check's output is scrubbed of: those it read through `secret()`, and for a
+ * script check, whose code could read one any other way, every declared secret's value.
+ */
+function scrubSecretsOf(monitor: MonitorSpec, ctx: CheckContext, read: string[]): string[] {
+  if (monitor.check.kind !== "script" || !ctx.secretValues) return read;
+  return [...new Set([...read, ...ctx.secretValues()])];
+}
+
+/**
  * Runs a monitor's check once. Never throws: whatever goes wrong becomes `{ kind: "error" }` with
  * a classified, secret-free message. The timeout is enforced here even against a runner that hangs
  * or ignores its signal: the signal aborts at the timeout and the runner is abandoned shortly after.
@@ -77,12 +86,13 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
     // URL credentials are not declared secrets; they are cleaned before a result is stored or shown.
-    return { kind: "results", results: results.map((r: CheckResult) => redactUrlsInValue(scrubResult(r, secrets.values()))) };
+    const scrubWith = scrubSecretsOf(monitor, ctx, secrets.values());
+    return { kind: "results", results: results.map((r: CheckResult) => redactUrlsInValue(scrubResult(r, scrubWith))) };
   } catch (error) {
     const classified = classify(error, monitor.id);
     return {
       kind: "error",
-      error: redactUrlsInText(scrubText(classified.message, secrets.values())),
+      error: redactUrlsInText(scrubText(classified.message, scrubSecretsOf(monitor, ctx, secrets.values()))),
       reason: classified.reason,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };

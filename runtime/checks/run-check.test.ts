@@ -87,6 +87,17 @@ describe("runCheck", () => {
     expect(JSON.stringify(result)).toContain("[redacted]");
   });
 
+  it("scrubs every declared secret from a script's output, even one it read without asking secret()", async () => {
+    // Project code runs in the runtime's process: it could read a secret from the environment.
+    const fromEnvironment: MonitorCode = { run: () => ({ ok: false, message: `env says ${CANARY}`, details: { token: CANARY } }) };
+    const result = await runCheck(script("1s"), checkContext({ code: fromEnvironment, secrets: { API_TOKEN: CANARY } }));
+    expect(JSON.stringify(result)).not.toContain(CANARY);
+    expect(result).toMatchObject({ kind: "results", results: [{ message: "env says [redacted]" }] });
+    const throwsIt: MonitorCode = { run: () => { throw new Error(`denied for ${CANARY}`); } };
+    const error = await runCheck(script("1s"), checkContext({ code: throwsIt, secrets: { API_TOKEN: CANARY } }));
+    expect(error).toMatchObject({ kind: "error", error: "script of probe threw: denied for [redacted]" });
+  });
+
   it("a runtime shutdown cancels the check", async () => {
     const shutdown = new AbortController();
     const hangs: MonitorCode = { run: () => new Promise<boolean>(() => undefined) };

@@ -43,6 +43,11 @@ export interface CheckContext {
   /** When (performance.now() ms) `signal` aborts at the latest; set by runCheck at the check's timeout. */
   signalAbortsBy?: number;
   secret(name: string): string | undefined;
+  /**
+   * Every declared secret's value now set. Project code (a script check, a summary function) could
+   * read a secret without asking `secret()`, so what it returns is scrubbed of all of them.
+   */
+  secretValues?: () => string[];
   code: MonitorCode | undefined;
   inbound: InboundEvents;
   /** Connection pool for HTTP checks (keep-alive, custom CA); undici's global dispatcher when absent. */

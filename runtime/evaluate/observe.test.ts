@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { monitorSpec } from "../../test/runtime/support/manifest.js";
 import type { CheckResult } from "../../sdk/result.js";
 import { observe } from "./observe.js";
+import { withScrubbedSummary } from "./summary.js";
 
 const result = (over: Partial<CheckResult> = {}): CheckResult => ({
   ok: true, value: 120, message: "HTTP 200 in 120ms", labels: {}, details: {}, durationMs: 120, ...over,
@@ -73,5 +74,18 @@ describe("observe", () => {
     expect(out[0]!.observation).toMatchObject({ summary: "Payments API 120 HTTP 200 in 120ms on i-1" });
     const long = observe({ kind: "results", results: [result({ ok: false, message: "x".repeat(5000) })] }, m, undefined, []);
     expect((long[0]!.observation as { summary: string }).summary.length).toBe(1024);
+  });
+});
+
+describe("a summary function's text", () => {
+  it("is scrubbed of every declared secret, whether or not the function asked for it", () => {
+    const canary = "canary-summary-7f3a-never-paged";
+    const m = monitorSpec({ id: "api", code: { condition: false, summary: true, run: false, extract: false } });
+    // The function reads the secret behind the runtime's back (process.env in real code).
+    const code = withScrubbedSummary({ summary: (r) => `token ${canary} saw ${r.message}` }, () => [canary]);
+    const result: CheckResult = { ok: false, value: null, message: "status 500", labels: {}, details: {}, durationMs: 3 };
+    const [observed] = observe({ kind: "results", results: [result] }, m, code, []);
+    expect(observed!.observation).toMatchObject({ summary: "token [redacted] saw status 500" });
+    expect(withScrubbedSummary(undefined, () => [canary])).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
+import { redact } from "../text/redact.js";
 import { truncate } from "../text/truncate.js";
 
 /** PagerDuty Events v2 caps `summary` at 1024 characters; every channel gets the same cap. */
@@ -21,8 +22,26 @@ export function renderSummary(monitor: MonitorSpec, result: CheckResult, code: M
   } else {
     text = fillTemplate(monitor, result);
   }
-  // The result is already free of secrets (checks redact before they answer), so a plain cut is safe.
+  // Checks redact before they answer, and the runtime scrubs a summary function's text of every secret
+  // (withScrubbedSummary) before this cut, so a plain cut is safe.
   return truncate(text.replace(/\s+/g, " ").trim() || `${monitor.name}: ${result.message}`, SUMMARY_MAX);
+}
+
+/**
+ * The monitor's code with its summary function's text scrubbed of every secret value: the function
+ * runs in the runtime's process and could read a secret from the environment and page it.
+ */
+export function withScrubbedSummary(code: MonitorCode | undefined, secretValues: () => string[]): MonitorCode | undefined {
+  const summary = code?.summary;
+  if (!code || !summary) return code;
+  return {
+    ...code,
+    summary: (result, context) => {
+      const secrets = secretValues();
+      const text = String(summary(result, context));
+      return secrets.length === 0 ? text : redact(text, secrets);
+    },
+  };
 }
 
 function fillTemplate(monitor: MonitorSpec, result: CheckResult): string {

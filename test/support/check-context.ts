@@ -11,6 +11,7 @@ export function checkContext(overrides: Partial<CheckContext> & { secrets?: Reco
     monitorId: "test-monitor",
     signal: new AbortController().signal,
     secret: (name) => secrets[name],
+    secretValues: () => Object.values(secrets),
     code: undefined as MonitorCode | undefined,
     inbound: new InMemoryInboundEvents(),
     ...rest,

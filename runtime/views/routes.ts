@@ -7,7 +7,7 @@ import { clientAddress } from "../http/http-io.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
 import { rateLimitKey, SlidingWindowLimiter } from "../inbound/rate-limit.js";
-import type { SilenceLog } from "../notify/silences.js";
+import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
 import { Silences } from "../notify/silences.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { ReplicaView } from "../server/status-page.js";
@@ -29,7 +29,7 @@ import { history, monitorRows, type ViewDeps, type ViewStore } from "./view-mode
 
 export interface ViewRouteDeps {
   manifest: Manifest;
-  store: ViewStore & SilenceLog;
+  store: ViewStore & SilenceLog & Partial<SilenceRecords>;
   clock: Clock;
   logger: Logger;
   secret(name: string): string | undefined;
@@ -113,8 +113,16 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const record = await readAlertRecord(d, params.id!);
     if (!record) return notFound(res, `There is no alert "${params.id}".`, req);
     const now = o.clock.now();
-    // Every silence still known, including ended API ones not yet pruned: the draft asks what was in force then.
-    const silences = [...o.manifest.silences.map((s) => ({ id: s.id, kind: s.kind, origin: "manifest" as const, comment: s.comment, createdBy: s.source, startsAt: Date.parse(s.start), endsAt: Date.parse(s.end), matchers: s.matchers })), ...(await o.store.currentSilences(0))];
+    // Every silence on record, pruned ones included (their records are kept as long as alert history):
+    // the draft asks what was in force then. Stored silences without a record (none in SQLite; in
+    // Redis, those made before records existed) are still listed.
+    const records: SilenceRecord[] = o.store.silenceRecords ? await o.store.silenceRecords(0, Number.MAX_SAFE_INTEGER) : [];
+    const recorded = new Set(records.map((r) => r.id));
+    const silences: Array<Silence | SilenceRecord> = [
+      ...o.manifest.silences.map((s) => ({ id: s.id, kind: s.kind, origin: "manifest" as const, comment: s.comment, createdBy: s.source, startsAt: Date.parse(s.start), endsAt: Date.parse(s.end), matchers: s.matchers })),
+      ...records,
+      ...(await o.store.currentSilences(0)).filter((s) => !recorded.has(s.id)),
+    ];
     const text = renderPostmortem(record, o.manifest, silences, now, o.manifest.settings.publicUrl);
     securityHeaders(res);
     res.setHeader("content-disposition", `inline; filename="postmortem-${record.dedupKey.replace(/[^A-Za-z0-9._-]/g, "_")}.md"`);

@@ -70,4 +70,68 @@ describe("views over the real store", () => {
     const draft = await (await get(`/alerts/${key}/postmortem.md`)).text();
     expect(draft).toContain(`- Silence \`${silence.id}\` from 2026-12-01 12:01:00 UTC to 2026-12-01 12:10:00 UTC by Alan: db failover; created 2026-12-01 12:01:00 UTC, matching monitors checkout; expired early at 2026-12-01 12:10:00 UTC by Grace`);
   });
+
+  it("pages and filters the overview on the server, with links that work without script", async () => {
+    const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
+    await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }));
+    const fire = (id: string) => {
+      const t = evaluate(newAlert(id, {}, alertKey(id, {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
+      store.recordEvaluation({ monitorId: id, alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
+    };
+    fire("m-150");
+    fire("m-007");
+    const first = await (await get("/")).text();
+    const ids = (html: string) => [...html.matchAll(/<li class="monitor" data-id="([^"]+)"/g)].map((m) => m[1]);
+    // Worst first, then by name; 100 a page; the banner counts every monitor.
+    expect(ids(first)).toHaveLength(100);
+    expect(ids(first).slice(0, 3)).toEqual(["m-007", "m-150", "m-000"]);
+    expect(first).toContain("2 of 230 monitors firing");
+    expect(first).toContain("Monitors 1–100 of 230 (page 1 of 3)");
+    expect(first).toContain('<a href="/?page=2" rel="next">Next page</a>');
+    expect(first).toContain('<form class="filters" role="search" aria-label="Filter monitors" method="get" action="/">');
+    const last = await (await get("/?page=3")).text();
+    expect(ids(last)).toHaveLength(30);
+    expect(last).toContain('<a href="/?page=2" rel="prev">Previous page</a>');
+    expect(last).not.toContain('rel="next"');
+    // Filters run over every monitor, not just a page, and the pager keeps them.
+    const gold = await (await get("/?q=gold&per=50&page=2")).text();
+    expect(ids(gold)).toHaveLength(50);
+    expect(ids(gold).every((id) => Number(id!.slice(2)) % 2 === 0)).toBe(true);
+    expect(gold).toContain('<a href="/?q=gold&amp;per=50&amp;page=3" rel="next">');
+    expect(gold).toContain('value="gold"');
+    expect(ids(await (await get("/?state=firing")).text())).toEqual(["m-007", "m-150"]);
+    expect(await (await get("/?q=no-such-monitor")).text()).toContain("No monitor matches this filter.");
+    // A page past the end shows the last one.
+    expect(ids(await (await get("/?page=99")).text())).toHaveLength(30);
+    for (const [query, field] of [["state=burning", "state must be one of"], ["page=0", "page must be a whole number"], ["per=5000", "per must be a whole number from 1 to 500"], ["team=nope", "team must be one of"]] as const) {
+      const res = await get(`/?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.text(), query).toContain(field);
+    }
+  });
+
+  it("tells an open page of a transition from the store's change feed, reading only the monitor it touched", async () => {
+    const monitors = Array.from({ length: 20 }, (_, i) => testMonitor(`m-${i}`));
+    // Polling would take an hour: only the change feed can deliver this in time.
+    await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }), { pollMs: 3_600_000 });
+    const reads = { all: 0, each: 0 };
+    const allAlerts = store.allAlerts.bind(store);
+    const alertsOf = store.alertsOf.bind(store);
+    store.allAlerts = () => (reads.all++, allAlerts());
+    store.alertsOf = (id: string) => (reads.each++, alertsOf(id));
+    const stream = await get("/events");
+    const reader = stream.body!.getReader();
+    let text = "";
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until(/: connected/);
+    await expect.poll(() => reads.all).toBe(1); // the baseline
+    const t = evaluate(newAlert("m-3", {}, alertKey("m-3", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
+    store.recordEvaluation({ monitorId: "m-3", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
+    await until(/event: change/);
+    expect(text).toContain('data: {"changed":[{"id":"m-3","state":"firing"}]}');
+    expect(reads).toEqual({ all: 1, each: 1 });
+    await reader.cancel();
+  });
 });

@@ -196,10 +196,18 @@ export class EventHub {
           this.unwatch = stop;
           return this.poll();
         },
-        (error: unknown) => this.o.logger.warn({ err: error }, "live view updates cannot follow the store's changes"),
+        (error: unknown) => {
+          // Without the feed (Redis refused the subscription) the pages still update: by comparing.
+          this.o.logger.warn({ err: error }, "live view updates cannot follow the store's changes; comparing every few seconds instead");
+          if (generation === this.generation) this.startPolling();
+        },
       );
       return;
     }
+    this.startPolling();
+  }
+
+  private startPolling(): void {
     this.poller = setInterval(() => void this.poll(), this.o.pollMs ?? 2_000);
     this.poller.unref();
     void this.poll();

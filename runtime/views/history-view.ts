@@ -63,12 +63,21 @@ export async function monitorHistory(history: HistoryLog | null, monitorId: stri
   const today = Math.floor(now / DAY) * DAY;
   const from = today - (HISTORY_DAYS - 1) * DAY;
   const edge = (ms: number) => Math.ceil((now - ms) / DAY) * DAY;
-  const [days, lastDay, head7, head30] = await Promise.all([
+  const [stored, lastDay, head7, head30] = await Promise.all([
     settle(history.rollups(monitorId, "day", from, now + 1)),
     settle(history.rollups(monitorId, "hour", now - DAY, now + 1)),
     settle(history.rollups(monitorId, "hour", now - 7 * DAY, edge(7 * DAY))),
     settle(history.rollups(monitorId, "hour", now - 30 * DAY, edge(30 * DAY))),
   ]);
+  let days = stored;
+  const firstDay = stored[0]?.start ?? null;
+  if (firstDay === null || firstDay > from) {
+    // Day buckets start when the store began keeping them (a Redis store's upgrade, whose first day
+    // is partial), or at a monitor's first result: the hours before, and of that first day, fill in.
+    const until = firstDay === null ? now + 1 : firstDay + DAY;
+    const hours = await settle(history.rollups(monitorId, "hour", from, until));
+    if (hours.length > 0) days = [...daysOf(hours), ...stored.filter((b) => b.start >= until)];
+  }
   const h = summarize(days, now);
   return {
     days: h.days,
@@ -80,6 +89,21 @@ export async function monitorHistory(history: HistoryLog | null, monitorId: stri
     },
     latency: lastDay.map((b) => b.p50).filter((v): v is number => v !== null),
   };
+}
+
+/** Hour buckets added up into UTC days (counts only: the bars and uptime need no percentiles). */
+function daysOf(hours: RollupBucket[]): RollupBucket[] {
+  const out = new Map<number, RollupBucket>();
+  for (const h of hours) {
+    const start = Math.floor(h.start / DAY) * DAY;
+    const d = out.get(start) ?? { start, count: 0, failures: 0, errors: 0, p50: null, p95: null, p99: null, max: null };
+    d.count += h.count;
+    d.failures += h.failures;
+    d.errors += h.errors;
+    d.max = h.max === null ? d.max : Math.max(d.max ?? 0, h.max);
+    out.set(start, d);
+  }
+  return [...out.values()];
 }
 
 /**

@@ -40,4 +40,33 @@ describe("the overview's history from day rollups", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("fills the days before day rollups began (a Redis store's upgrade) from the hours", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
+    const store = SqliteStore.open(dir);
+    try {
+      const now = Date.parse("2026-12-01T15:37:00Z");
+      let n = 0;
+      for (let at = now - 95 * DAY; at < now; at += 37 * 60_000, n++) {
+        const failing = n % 13 < 2;
+        const row: ResultRow = { monitorId: "api", at, ok: !failing, firing: failing, value: 1, message: "", labels: {}, durationMs: 10, error: null };
+        store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row], intents: [], at });
+      }
+      // Day buckets as a store that began keeping them 20 days ago, mid-day, would have them: none before, the first one partial.
+      const upgradeDay = Math.floor(now / DAY) * DAY - 20 * DAY;
+      store.db.prepare("DELETE FROM rollups WHERE width = ? AND start < ?").run(DAY, upgradeDay);
+      store.db.prepare("UPDATE rollups SET count = count - 10 WHERE width = ? AND start = ?").run(DAY, upgradeDay);
+      const fast = await monitorHistory(store, "api", now);
+      const slow = await monitorHistoryFromHours(store, "api", now);
+      expect(fast.days).toEqual(slow.days);
+      expect(fast.uptime.d90).toBeCloseTo(slow.uptime.d90!, 12);
+      expect(fast.uptime.d30).toBeCloseTo(slow.uptime.d30!, 12);
+      // A monitor with no day buckets at all reads its hours.
+      store.db.prepare("DELETE FROM rollups WHERE width = ?").run(DAY);
+      expect((await monitorHistory(store, "api", now)).days).toEqual(slow.days);
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -30,6 +30,8 @@ import { Pruner } from "./store/pruner.js";
 import { retentionOf } from "./store/retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { registerViewRoutes } from "./views/routes.js";
+import { DIAGNOSTICS_RECORD_MAX } from "./store/diagnostics-record.js";
+import { redactThenShorten } from "./text/redact.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
@@ -113,6 +115,13 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   }
   reportMissingExports(missing, metrics, logger);
 
+  // Diagnostics ride on the trigger to vendors and into the store's record: no secret value, and a bounded size.
+  const secretValues = () => [
+    ...o.manifest.secrets.map((name) => o.secrets.get(name)).filter((v): v is string => v !== undefined),
+    ...("values" in o.secrets && typeof o.secrets.values === "function" ? (o.secrets.values as () => string[])() : []),
+  ];
+  const redactDiagnostics = (text: string) => redactThenShorten(text, DIAGNOSTICS_RECORD_MAX, secretValues());
+
   // One keep-alive pool for every HTTP check: 10,000 monitors must not open 10,000 sockets per tick.
   const dispatcher = new Agent({ keepAliveTimeout: 15_000, connections: 64 });
   const startedAt = new Date(clock.now());
@@ -127,7 +136,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), secretValues: declaredSecretValues, inbound: store, dispatcher },
     diagnose: async (monitor, now) => {
       const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
-      return (await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text;
+      return redactDiagnostics((await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text);
     },
   };
   const tick = async (monitorId: string, scheduledAt: number) => {
@@ -201,7 +210,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     logger: logger.child({ component: "inbound" }),
     clock: () => clock.now(),
     settings: { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings },
-    diagnose: o.inbound?.diagnose,
+    ...(o.inbound?.diagnose ? { diagnose: async (monitor, now, signal) => redactDiagnostics(await o.inbound!.diagnose!(monitor, now, signal)) } : {}),
     onUnknownHeartbeat: () => metrics.heartbeatUnknown.inc(),
   });
   const server: Server = createHttpServer(router, logger);

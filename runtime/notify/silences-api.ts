@@ -115,7 +115,7 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       const silence = await deps.silences.get(id);
       if (!silence) return sendJson(res, 404, { error: `no silence ${id}` });
       if (silence.origin === "manifest") return sendJson(res, 409, { error: `silence ${id} comes from the manifest; change it there` });
-      await deps.silences.expire(id, deps.clock());
+      await deps.silences.expire(id, deps.clock(), who.expiredBy);
       deps.logger.info({ silence: id, expiredBy: who.expiredBy, comment: who.comment, createdBy: silence.createdBy, matchers: silence.matchers }, "silence expired");
       res.writeHead(204).end();
     }),

@@ -28,14 +28,33 @@ export interface NewSilence {
   matchers: SilenceMatchers;
 }
 
+/** A silence as its durable record keeps it: when it was made, and who ended it early. */
+export interface SilenceRecord extends Silence {
+  createdAt: number;
+  /** When someone expired it before its end; null while it runs or when it ran its course. */
+  expiredAt: number | null;
+  /** Who expired it, as the request named them; null when nobody expired it. */
+  expiredBy: string | null;
+}
+
 /** The silences added through the API, as the store keeps them. */
 export interface SilenceLog {
   addSilence(input: NewSilence, now: number): Awaitable<Silence>;
-  /** Ends a stored silence now (never later than it would have); false when there is no such silence. */
-  expireSilence(id: string, now: number): Awaitable<boolean>;
+  /** Ends a stored silence now (never later than it would have), recording who; false when there is no such silence. */
+  expireSilence(id: string, now: number, expiredBy?: string | null): Awaitable<boolean>;
   /** Stored silences that have not ended by `now`. */
   currentSilences(now: number): Awaitable<Silence[]>;
   silenceById(id: string): Awaitable<Silence | null>;
+}
+
+/**
+ * Every API silence's record (created, by whom, matchers, reason, its end and who expired it),
+ * written with the silence and kept as long as alert history (`retention.resolvedAlerts` after it
+ * ended), long after the silence itself is pruned: postmortem drafts ask what was in force then.
+ */
+export interface SilenceRecords {
+  /** Recorded silences in force at some moment of [since, until), oldest first. */
+  silenceRecords(since: number, until: number): Awaitable<SilenceRecord[]>;
 }
 
 /** Manifest silences (read-only) plus API silences from the store; expiring an API silence ends it now. */
@@ -77,9 +96,9 @@ export class Silences {
   }
 
   /** Ends an API silence now; false when there is no such API silence. */
-  async expire(id: string, now: number): Promise<boolean> {
+  async expire(id: string, now: number, expiredBy: string | null = null): Promise<boolean> {
     if (this.fromManifest.some((s) => s.id === id)) return false;
-    return this.log.expireSilence(id, now);
+    return this.log.expireSilence(id, now, expiredBy);
   }
 }
 

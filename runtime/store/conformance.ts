@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { versionsOf } from "../alerts/alert-store.js";
 import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent } from "../alerts/intent.js";
@@ -6,6 +6,7 @@ import { newAlert, type Alert, type AlertRules } from "../alerts/state.js";
 import { acknowledge, evaluate, resolve, unacknowledge, type Transition } from "../alerts/transition.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { ATTEMPT_DETAIL_MAX } from "./attempt-event.js";
+import { DIAGNOSTICS_RECORD_MAX } from "./diagnostics-record.js";
 import { PERCENTILE_RELATIVE_ERROR } from "./latency-histogram.js";
 import type { Store } from "./port.js";
 import type { RetentionMs } from "./retention.js";
@@ -219,6 +220,56 @@ export function describeStoreConformance(
       expect(await store.silenceById("api-nope")).toBeNull();
     }));
 
+    it("keeps a record of every silence, who expired it, after the silence itself is pruned", withStore(async (store) => {
+      const matchers = { monitors: ["api"], services: [], labels: {} };
+      const s = await store.addSilence({ comment: "deploy", createdBy: "ada", startsAt: T, endsAt: T + 3_600_000, matchers }, T - 5);
+      const ranOut = await store.addSilence({ comment: "db move", createdBy: "bob", startsAt: T + 10, endsAt: T + 20, matchers }, T);
+      await store.addSilence({ comment: "later", createdBy: "eve", startsAt: T + 2 * DAY, endsAt: T + 3 * DAY, matchers }, T);
+      expect(await store.expireSilence(s.id, T + 100, "Grace")).toBe(true);
+      // A second expiry of an ended silence names nobody new.
+      expect(await store.expireSilence(s.id, T + 200, "Mallory")).toBe(true);
+      // Past the silences' retention (1 day) but within alert history's (resolvedAlerts, here 2 days).
+      const later = T + DAY + 1_000;
+      while ((await store.prune(later, { ...RETENTION, resolvedAlerts: 2 * DAY }, 10)) > 0);
+      expect(await store.silenceById(s.id)).toBeNull();
+      const records = await store.silenceRecords(T, T + DAY);
+      expect(records.map((r) => [r.id, r.comment, r.createdBy, r.createdAt, r.startsAt, r.endsAt, r.expiredAt, r.expiredBy])).toEqual([
+        [s.id, "deploy", "ada", T - 5, T, T + 100, T + 100, "Grace"],
+        [ranOut.id, "db move", "bob", T, T + 10, T + 20, null, null],
+      ]);
+      expect(records[0]!.matchers).toEqual(matchers);
+      // In force at some moment of [since, until) only.
+      expect((await store.silenceRecords(T + 100, T + 2 * DAY)).map((r) => r.comment)).toEqual([]);
+      expect((await store.silenceRecords(T + 2 * DAY, T + 2 * DAY + 1)).map((r) => r.comment)).toEqual(["later"]);
+      // Gone with the alert history they explain.
+      while ((await store.prune(T + 4 * DAY + 1, RETENTION, 10)) > 0);
+      expect(await store.silenceRecords(0, T + 4 * DAY)).toEqual([]);
+    }));
+
+    it("tells watchers which monitors changed as the views see them, once committed, and nothing on a quiet tick", withStore(async (store) => {
+      const heard: Array<string[] | null> = [];
+      const stop = await store.watchChanges((m) => heard.push(m));
+      const tick = (monitorId: string, at: number, error: string | null = null) =>
+        store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results: [{ ...result(monitorId, at, true), error, firing: error ? null : false }], intents: [], at });
+      const expectHeard = (expected: Array<string[] | null>) => vi.waitFor(() => expect(heard).toEqual(expected), { timeout: 2_000 });
+      await evaluateOnce(store, "api", failing, T);
+      await expectHeard([["api"]]);
+      await tick("db", T); // its first result: "no data" becomes OK
+      await tick("db", T + 1); // quiet
+      await tick("db", T + 2, "timeout"); // starts erroring
+      await tick("db", T + 3, "timeout"); // still erroring: quiet
+      await tick("db", T + 4); // recovers
+      await expectHeard([["api"], ["db"], ["db"], ["db"]]);
+      const s = await store.addSilence({ comment: "deploy", createdBy: "ada", startsAt: T, endsAt: T + DAY, matchers: { monitors: ["db"], services: [], labels: {} } }, T);
+      await store.expireSilence(s.id, T + 5, "ada");
+      await expectHeard([["api"], ["db"], ["db"], ["db"], null, null]);
+      stop();
+      await evaluateOnce(store, "api", ok, T + 6);
+      await evaluateOnce(store, "web", failing, T + 7);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toHaveLength(6);
+    }));
+
     it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
       expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);
       expect(await store.firstWebhookEvent("evt-1", T + 1)).toBe(false);
@@ -354,6 +405,55 @@ function describeHistory(withStore: (fn: (store: Store) => Promise<void>) => () 
     // [since, until) by bucket start; nothing for other monitors or empty minutes.
     expect((await store.rollups("api", "minute", T + MIN, T + HOUR)).map((b) => b.start)).toEqual([T + MIN]);
     expect(await store.rollups("none", "hour", T, T + DAY)).toEqual([]);
+  }));
+
+  it("keeps per-day rollups (UTC days) with the hours, for the 90-day bars", withStore(async (store) => {
+    await record(store, "api", [result("api", T + 5_000, true, 10)]);
+    await record(store, "api", [{ ...result("api", T + 5 * HOUR, true, 30), firing: null, error: "timeout" }]);
+    await record(store, "api", [result("api", T + 23 * HOUR, false, 20)]);
+    await record(store, "api", [result("api", T + DAY + 1, true, 5)]);
+    const days = await store.rollups("api", "day", T - DAY, T + 2 * DAY);
+    expect(days.map((b) => [b.start, b.count, b.failures, b.errors, b.max])).toEqual([
+      [T, 3, 1, 1, 30],
+      [T + DAY, 1, 0, 0, 5],
+    ]);
+    expect(days[0]!.p50).not.toBeNull();
+    // Days go with the hours' retention (rollups), not the minutes'.
+    while ((await store.prune(T + 5 * DAY, RETENTION, 10)) > 0);
+    expect((await store.rollups("api", "day", 0, T + 2 * DAY)).map((b) => b.count)).toEqual([3, 1]);
+    while ((await store.prune(T + 32 * DAY, RETENTION, 10)) > 0);
+    expect(await store.rollups("api", "day", 0, T + 2 * DAY)).toEqual([]);
+  }));
+
+  it("records the diagnostics a trigger carries in the commit that fires the alert, cut to the budget", withStore(async (store) => {
+    const key = alertKey("api", {});
+    const read = await store.readAlerts("api");
+    const t = evaluate(newAlert("api", {}, key, T), failing, T, rules);
+    const long = `== DNS ==\n<script>alert(1)</script>\n${"x".repeat(DIAGNOSTICS_RECORD_MAX)}`;
+    for (const i of t.intents) i.details = { ...i.details, diagnostics: long };
+    // A conflicting commit records nothing.
+    const stale = await store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: { [key]: 7 }, results: [], intents: t.intents, events: t.events, at: T });
+    expect(stale.kind).toBe("conflict");
+    expect(await store.alertDiagnostics(key)).toBeNull();
+    await store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: { [key]: 0, ...versionsOf(read) }, results: [], intents: t.intents, events: t.events, at: T });
+    const text = await store.alertDiagnostics(key);
+    expect(text!.length).toBeLessThanOrEqual(DIAGNOSTICS_RECORD_MAX);
+    expect(text!.startsWith("== DNS ==\n<script>alert(1)</script>\nxxx")).toBe(true);
+    expect(text).toMatch(/truncated \d+ characters\]$/);
+    // The emergency page's trigger goes straight to the outbox; its diagnostics are recorded with it, once.
+    const emergency = { ...intent("wk-em", 1, "trigger", "em"), at: T + 5, details: { diagnostics: "host load 9.1" } };
+    await store.enqueue(emergency);
+    await store.enqueue({ ...emergency, details: { diagnostics: "again" } });
+    expect(await store.alertDiagnostics("wk-em")).toBe("host load 9.1");
+    // The newest firing's text is the alert's; none recorded for other alerts.
+    await store.enqueue({ ...intent("wk-em", 2, "trigger", "em"), at: T + 9, details: { diagnostics: "second firing" } });
+    expect(await store.alertDiagnostics("wk-em")).toBe("second firing");
+    await store.enqueue(intent("wk-plain", 1));
+    expect(await store.alertDiagnostics("wk-plain")).toBeNull();
+    // Pruned with the alert's transitions (resolvedAlerts).
+    while ((await store.prune(T + 2 * DAY, RETENTION, 3)) > 0);
+    expect(await store.alertDiagnostics(key)).toBeNull();
+    expect(await store.alertDiagnostics("wk-em")).toBeNull();
   }));
 
   it("a conflicting evaluation writes no results, rollups or transitions", withStore(async (store) => {

@@ -12,10 +12,12 @@ import type { DeliveryAttemptEvent } from "../notify/delivery-queue.js";
  */
 
 /**
- * Rollup widths: per-hour buckets are kept for `retention.rollups` (default 90 days), per-minute
- * ones for `retention.minuteRollups` (default 7 days). Percentiles are within 4.33 % (docs/runtime.md).
+ * Rollup widths: per-hour and per-day buckets are kept for `retention.rollups` (default 90 days),
+ * per-minute ones for `retention.minuteRollups` (default 7 days). Day buckets (UTC days) are what
+ * the overview's 90 bars read: 90 rows a monitor instead of 2,160 hours. Percentiles are within
+ * 4.33 % (docs/runtime.md).
  */
-export type RollupResolution = "minute" | "hour";
+export type RollupResolution = "minute" | "hour" | "day";
 
 /** One bucket of one monitor's results, all label sets together. Times are epoch ms. */
 export interface RollupBucket {
@@ -55,4 +57,9 @@ export interface HistoryLog {
   alertEvents(dedupKey: string): Awaitable<AlertEvent[]>;
   /** Every delivery attempt of one alert's notifications, oldest first. */
   deliveryAttempts(dedupKey: string): Awaitable<DeliveryAttemptEvent[]>;
+  /**
+   * The diagnostics text attached when the alert last fired (written in the commit that fired it,
+   * cut to DIAGNOSTICS_RECORD_MAX, kept as long as its transitions); null when none was recorded.
+   */
+  alertDiagnostics(dedupKey: string): Awaitable<string | null>;
 }

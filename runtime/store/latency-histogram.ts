@@ -20,7 +20,7 @@ const LAST_BIN = 255;
 export const PERCENTILE_RELATIVE_ERROR = (GROWTH - 1) / (GROWTH + 1);
 
 /** Bucket widths in ms. */
-export const ROLLUP_WIDTH_MS: Record<RollupResolution, number> = { minute: 60_000, hour: 3_600_000 };
+export const ROLLUP_WIDTH_MS: Record<RollupResolution, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 /** bin -> how many results fell in it. */
 export type Bins = Map<number, number>;

@@ -5,10 +5,11 @@ import type { InboundEvents } from "../checks/types.js";
 import type { EvaluationStore } from "../evaluate/evaluation-store.js";
 import type { WebhookIdLog } from "../inbound/webhook-ids.js";
 import type { DeliveryQueue } from "../notify/delivery-queue.js";
-import type { SilenceLog } from "../notify/silences.js";
+import type { SilenceLog, SilenceRecords } from "../notify/silences.js";
 import type { NotifyLog } from "../notify/stages/dedup-stage.js";
 import type { FiringSource } from "../notify/stages/inhibit-stage.js";
 import type { StateView } from "../server/state-view.js";
+import type { ChangeFeed } from "./change-feed.js";
 import type { HistoryLog } from "./history.js";
 import type { Prunable } from "./retention.js";
 
@@ -27,6 +28,7 @@ export interface StoreLifecycle {
  * - evaluate/: EvaluationStore (read alerts with versions; commit alerts, results and intents together)
  * - alerts/ (acknowledgements, outside resolves, rollout): AlertStore
  * - notify/: OutboxReader, DeliveryQueue, NotifyLog, FiringSource, SilenceLog
+ * - views/ (postmortem drafts): SilenceRecords; (live updates): ChangeFeed
  * - inbound/: OutboxWriter, InboundEvents, WebhookIdLog
  * - server/ (health, metrics, status page, JSON API): StateView
  * - views/ (overview, monitor and alert pages, postmortem drafts): HistoryLog
@@ -43,6 +45,8 @@ export interface Store
     NotifyLog,
     FiringSource,
     SilenceLog,
+    SilenceRecords,
+    ChangeFeed,
     Required<InboundEvents>,
     WebhookIdLog,
     Prunable,

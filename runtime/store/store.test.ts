@@ -14,6 +14,7 @@ import { migrate, SCHEMA_VERSION } from "./sqlite/schema.js";
 import { rollOut } from "../evaluate/rollout.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
+import { encodeBins, binOf } from "./latency-histogram.js";
 
 const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
 const row = (monitorId: string, at: number, ok = false): ResultRow => ({ monitorId, at, ok, firing: !ok, value: at, message: "m", labels: {}, durationMs: 1 });
@@ -152,6 +153,35 @@ describe("upgrading a state folder to the history schema (migration 5)", () => {
         expect(store.rollups("api", "minute", 0, 10_000)).toEqual([]);
         store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row("api", 2000)], intents: [], at: 2000 });
         expect(store.rollups("api", "minute", 0, 10_000).map((b) => b.count)).toEqual([1]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("upgrading fills day rollups from the hours kept and records the silences still stored", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wk-migrate-"));
+    try {
+      const old = new BetterSqlite3(join(dir, "state.db"));
+      migrate(old, 5);
+      const hour = old.prepare("INSERT INTO rollups (monitor_id, width, start, count, failures, errors, max_ms, bins) VALUES (?, 3600000, ?, ?, ?, ?, ?, ?)");
+      const DAY = 86_400_000;
+      hour.run("api", 0, 10, 1, 0, 40, encodeBins(new Map([[binOf(40), 10]])));
+      hour.run("api", 23 * 3_600_000, 5, 0, 2, 90, encodeBins(new Map([[binOf(90), 5]])));
+      hour.run("api", DAY, 7, 7, 0, 8, encodeBins(new Map([[binOf(8), 7]])));
+      hour.run("db", DAY + 3_600_000, 1, 0, 0, 3, encodeBins(new Map([[binOf(3), 1]])));
+      old.prepare("INSERT INTO delivery_silences (id, comment, created_by, created_at, starts_at, ends_at, matchers_json) VALUES ('api-1', 'deploy', 'ada', 1, 2, 3, '{\"monitors\":[\"api\"],\"services\":[],\"labels\":{}}')").run();
+      old.close();
+      const store = SqliteStore.open(dir, 0);
+      try {
+        expect(store.rollups("api", "day", 0, 2 * DAY).map((b) => [b.start, b.count, b.failures, b.errors, b.max])).toEqual([
+          [0, 15, 1, 2, 90],
+          [DAY, 7, 7, 0, 8],
+        ]);
+        expect(store.rollups("db", "day", 0, 2 * DAY).map((b) => b.count)).toEqual([1]);
+        expect(store.silenceRecords(0, 10).map((r) => [r.id, r.createdBy, r.comment, r.expiredBy])).toEqual([["api-1", "ada", "deploy", null]]);
       } finally {
         store.close();
       }

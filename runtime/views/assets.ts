@@ -34,6 +34,7 @@ label{font-weight:600}
 .field{display:flex;flex-direction:column;gap:.2rem;margin:.5rem 0}
 .filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;margin:0 0 1rem;padding:.75rem;background:var(--card);border-radius:6px}
 .filters .field{margin:0;min-width:10rem;flex:1}
+.pager{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:.5rem 0}.pager p{margin:0}
 .banner{padding:.75rem 1rem;border-radius:6px;margin:0 0 1rem;font-weight:600;border-left:6px solid}
 .banner.ok{background:var(--ok-bg);border-color:var(--ok)}.banner.bad{background:var(--bad-bg);border-color:var(--bad)}
 .banner.warn{background:var(--warn-bg);border-color:var(--warn)}.banner.info{background:var(--info-bg);border-color:var(--info)}

@@ -4,15 +4,29 @@ import type { Logger } from "pino";
 /** A snapshot of what pages show: per key (monitor id, or `status:<page>`), a fingerprint string. */
 export type Snapshot = Map<string, string>;
 
+/** Monitor ids a change touched; null: anything may have changed. */
+export type Touched = string[] | null;
+
 export interface EventHubOptions {
-  /** Reads the current snapshot (monitor states for the team, customer states for public pages). */
-  snapshot(): Promise<Snapshot>;
+  /**
+   * Reads the current snapshot (monitor states for the team, customer states for public pages):
+   * of everything (`null`), or only the keys that the given monitors decide.
+   */
+  snapshot(monitors: Touched): Promise<Snapshot>;
+  /**
+   * The store's change feed: calls back after each commit with the monitors it touched. With it
+   * the hub reads only what changed; without it (a store with no feed) it compares everything
+   * every `pollMs`.
+   */
+  watch?: (onChange: (monitors: Touched) => void) => Promise<() => void>;
+  /** With a feed: how long changes gather before one read (default 250 ms). */
+  batchMs?: number;
   logger: Logger;
   /** Team streams open at once; past it, new ones get 503 (default 100). */
   maxClients?: number;
   /** Public status page streams open at once, counted apart so visitors cannot crowd the team out (default 100). */
   maxPublicClients?: number;
-  /** How often the state is compared while someone listens (default 2 s). */
+  /** Without a feed: how often the state is compared while someone listens (default 2 s). */
   pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
   heartbeatMs?: number;
@@ -25,10 +39,13 @@ interface Client {
 }
 
 /**
- * `/events`: server-sent events telling open pages that something they show changed. The hub
- * compares snapshots of the store rather than hooking into the evaluation path: it sees changes
- * made by other replicas and by webhooks alike, costs nothing while nobody listens, and never
- * slows a tick. Its timers are unref'd, and close() ends every stream so shutdown is not held up.
+ * `/events`: server-sent events telling open pages that something they show changed. While a
+ * page listens the hub follows the store's change feed (every replica's commits, webhooks'
+ * included): it gathers the monitors touched for `batchMs`, reads just those and tells each page
+ * what changed, so its cost follows the changes, not the monitor count. A store without a feed
+ * is compared whole every `pollMs`. Nobody listening costs nothing; the feed's callback only
+ * notes ids, so a commit is never slowed. Timers are unref'd, and close() ends every stream so
+ * shutdown is not held up.
  */
 export class EventHub {
   private readonly clients = new Set<Client>();
@@ -37,6 +54,12 @@ export class EventHub {
   private heartbeat: NodeJS.Timeout | null = null;
   private polling = false;
   private closed = false;
+  /** Monitors touched since the last read (null: everything); undefined while nothing is waiting. */
+  private dirty: Set<string> | null | undefined = undefined;
+  private batch: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+  /** Bumped whenever the feed is let go, so a subscription that answers late is dropped. */
+  private generation = 0;
   private readonly maxClients: number;
   private readonly maxPublicClients: number;
 
@@ -87,24 +110,31 @@ export class EventHub {
 
   /** Compares the state now with the last one and tells each client what changed in its scope. */
   async poll(): Promise<void> {
+    return this.compare(null);
+  }
+
+  /** Reads the keys the touched monitors decide (all of them for null), and tells clients what differs. */
+  private async compare(touched: Touched): Promise<void> {
     if (this.polling || this.clients.size === 0) return;
     this.polling = true;
     try {
-      const next = await this.o.snapshot();
+      // Without a baseline yet, a part cannot be compared: read it all.
+      if (this.last === null) touched = null;
+      const next = await this.o.snapshot(touched);
       const before = this.last;
-      this.last = next;
-      if (before === null) return;
+      if (before === null) {
+        this.last = next;
+        return;
+      }
       const changed: Array<{ id: string; value: string }> = [];
       for (const [key, value] of next) if (before.get(key) !== value) changed.push({ id: key, value });
-      for (const key of before.keys()) if (!next.has(key)) changed.push({ id: key, value: "" });
-      if (changed.length === 0) return;
-      for (const c of this.clients) {
-        const mine = c.scope === null ? changed.filter((x) => !x.id.startsWith("status:")) : changed.filter((x) => x.id === c.scope);
-        if (mine.length === 0) continue;
-        // Public streams learn only that their page changed, never what or which monitor.
-        const data = c.scope === null ? { changed: mine.map((x) => ({ id: x.id, state: x.value.split("|")[0] })) } : { changed: [] };
-        c.res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+      if (touched === null) {
+        for (const key of before.keys()) if (!next.has(key)) changed.push({ id: key, value: "" });
+        this.last = next;
+      } else {
+        for (const [key, value] of next) before.set(key, value);
       }
+      this.tell(changed);
     } catch (error) {
       this.o.logger.warn({ err: error }, "live view update failed; trying again");
     } finally {
@@ -112,22 +142,88 @@ export class EventHub {
     }
   }
 
+  private tell(changed: Array<{ id: string; value: string }>): void {
+    if (changed.length === 0) return;
+    for (const c of this.clients) {
+      const mine = c.scope === null ? changed.filter((x) => !x.id.startsWith("status:")) : changed.filter((x) => x.id === c.scope);
+      if (mine.length === 0) continue;
+      // Public streams learn only that their page changed, never what or which monitor.
+      const data = c.scope === null ? { changed: mine.map((x) => ({ id: x.id, state: x.value.split("|")[0] })) } : { changed: [] };
+      c.res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+    }
+  }
+
+  /** The feed's callback: note what was touched; one read follows after `batchMs`. */
+  private touched(monitors: Touched): void {
+    if (this.clients.size === 0) return;
+    if (monitors === null) this.dirty = null;
+    else if (this.dirty !== null) {
+      this.dirty ??= new Set();
+      for (const m of monitors) this.dirty.add(m);
+    }
+    if (this.batch) return;
+    this.batch = setTimeout(() => void this.flush(), this.o.batchMs ?? 250);
+    this.batch.unref();
+  }
+
+  private async flush(): Promise<void> {
+    this.batch = null;
+    if (this.polling) {
+      // A read is under way: go again once it is done, with everything gathered meanwhile.
+      this.batch = setTimeout(() => void this.flush(), this.o.batchMs ?? 250);
+      this.batch.unref();
+      return;
+    }
+    const dirty = this.dirty;
+    this.dirty = undefined;
+    if (dirty === undefined) return;
+    await this.compare(dirty === null ? null : [...dirty]);
+  }
+
   private startTimers(): void {
-    if (this.poller) return;
-    this.poller = setInterval(() => void this.poll(), this.o.pollMs ?? 2_000);
-    this.poller.unref();
+    if (this.heartbeat) return;
     this.heartbeat = setInterval(() => {
       for (const c of this.clients) c.res.write(": heartbeat\n\n");
     }, this.o.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
+    if (this.o.watch) {
+      const watch = this.o.watch;
+      const generation = this.generation;
+      // The baseline is read once the feed is on, so no change falls between the two.
+      void watch((m) => this.touched(m)).then(
+        (stop) => {
+          if (generation !== this.generation) return stop();
+          this.unwatch = stop;
+          return this.poll();
+        },
+        (error: unknown) => {
+          // Without the feed (Redis refused the subscription) the pages still update: by comparing.
+          this.o.logger.warn({ err: error }, "live view updates cannot follow the store's changes; comparing every few seconds instead");
+          if (generation === this.generation) this.startPolling();
+        },
+      );
+      return;
+    }
+    this.startPolling();
+  }
+
+  private startPolling(): void {
+    this.poller = setInterval(() => void this.poll(), this.o.pollMs ?? 2_000);
+    this.poller.unref();
     void this.poll();
   }
 
   private stopTimers(): void {
     if (this.poller) clearInterval(this.poller);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.batch) clearTimeout(this.batch);
+    this.unwatch?.();
+    this.unwatch = null;
+    this.generation++;
     this.poller = null;
     this.heartbeat = null;
+    this.batch = null;
+    this.dirty = undefined;
     this.last = null;
   }
 }

@@ -92,6 +92,11 @@ export function notFoundPage(what: string, signedIn: boolean | null): string {
   });
 }
 
+/** A 400 page: which field of the address is wrong, and what it accepts. */
+export function badRequestPage(error: string, signedIn: boolean): string {
+  return page({ title: "Bad request", nav: { signedIn }, body: html`<h1>Bad request</h1><p>${error}</p><p><a href="/">Back to the overview</a></p>` });
+}
+
 /** "2026-12-01 10:05 UTC" (or with seconds) in a <time> element. */
 export function when(ms: number | null | undefined, seconds = false): Html {
   if (ms === null || ms === undefined) return html`—`;

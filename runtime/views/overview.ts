@@ -7,15 +7,69 @@ import { currentSilences, history, monitorRows, type MonitorRow, type ViewDeps }
 import type { Silence } from "../notify/silences.js";
 import type { ReplicaView } from "../server/status-page.js";
 
-/** `/`: every monitor grouped by team and service, worst first, with its past and the silences in force. */
-export async function renderOverview(d: ViewDeps, signedIn: boolean, extra: { notes?: Map<string, string>; replicas?: ReplicaView[] | null } = {}): Promise<string> {
+/** What the overview shows: a filter (text, team, state) and a page of the monitors that match. */
+export interface OverviewQuery {
+  /** Lower-case text found in the name, id, service, team or a label value; "" for any. */
+  text: string;
+  /** A team id; "" for any. */
+  team: string;
+  state: DisplayState | "";
+  /** 1-based. */
+  page: number;
+  perPage: number;
+}
+
+export const OVERVIEW_PAGE_SIZE = 100;
+export const OVERVIEW_MAX_PAGE_SIZE = 500;
+const DEFAULT_QUERY: OverviewQuery = { text: "", team: "", state: "", page: 1, perPage: OVERVIEW_PAGE_SIZE };
+
+/**
+ * Reads the overview's query string (`q`, `team`, `state`, `page`, `per`); a value the page
+ * cannot mean is refused with the field and what it accepts.
+ */
+export function parseOverviewQuery(params: URLSearchParams, teams: Set<string>): { ok: true; query: OverviewQuery } | { ok: false; error: string } {
+  const text = (params.get("q") ?? "").trim().toLowerCase().slice(0, 200);
+  const team = params.get("team") ?? "";
+  if (team !== "" && !teams.has(team)) return { ok: false, error: `team must be one of the project's team ids (${[...teams].join(", ") || "none defined"}), not "${team}"` };
+  const state = params.get("state") ?? "";
+  if (state !== "" && !STATE_ORDER.includes(state as DisplayState)) return { ok: false, error: `state must be one of ${STATE_ORDER.join(", ")}, not "${state}"` };
+  const whole = (name: string, fallback: number, max: number): number | string => {
+    const raw = params.get(name);
+    if (raw === null || raw === "") return fallback;
+    const n = Number(raw);
+    return Number.isInteger(n) && n >= 1 && n <= max ? n : `${name} must be a whole number from 1 to ${max}, not "${raw}"`;
+  };
+  const page = whole("page", 1, 1_000_000);
+  if (typeof page === "string") return { ok: false, error: page };
+  const perPage = whole("per", OVERVIEW_PAGE_SIZE, OVERVIEW_MAX_PAGE_SIZE);
+  if (typeof perPage === "string") return { ok: false, error: perPage };
+  return { ok: true, query: { text, team, state: state as DisplayState | "", page, perPage } };
+}
+
+/**
+ * `/`: the monitors grouped by team and service, worst first, a page at a time (filtered on the
+ * server, so 10,000 monitors cost one page of history reads), with the silences in force. The
+ * banner counts every monitor, whatever the filter.
+ */
+export async function renderOverview(
+  d: ViewDeps,
+  signedIn: boolean,
+  extra: { notes?: Map<string, string>; replicas?: ReplicaView[] | null; query?: OverviewQuery; /** The benchmark's baseline: 90 days of hours per monitor. */ readHistory?: typeof monitorHistory } = {},
+): Promise<string> {
   const now = d.clock.now();
+  const query = extra.query ?? DEFAULT_QUERY;
   const rows = await monitorRows(d, now);
   const log = history(d);
+  const teams = [...new Map(rows.filter((r) => r.team).map((r) => [r.team!.id, r.team!.name])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  const matching = ordered(rows.filter((r) => matches(r, query)));
+  const pages = Math.max(1, Math.ceil(matching.length / query.perPage));
+  const pageNo = Math.min(query.page, pages);
+  const shown = matching.slice((pageNo - 1) * query.perPage, pageNo * query.perPage);
+  const read = extra.readHistory ?? monitorHistory;
   const histories = new Map(
     await Promise.all(
-      rows.map(async (r) => {
-        const h = await monitorHistory(log, r.monitor.id, now);
+      shown.map(async (r) => {
+        const h = await read(log, r.monitor.id, now);
         // Within its first hours a monitor has too few hourly buckets for a line: use its latest results.
         if (h.latency.length < 2) h.latency = (await d.store.recentResults(r.monitor.id, 30)).filter((x) => !x.error).map((x) => x.durationMs).reverse();
         return [r.monitor.id, h] as const;
@@ -23,14 +77,15 @@ export async function renderOverview(d: ViewDeps, signedIn: boolean, extra: { no
     ),
   );
   const silences = await currentSilences(d, now);
-  const teams = [...new Map(rows.filter((r) => r.team).map((r) => [r.team!.id, r.team!.name])).entries()].sort((a, b) => a[1].localeCompare(b[1]));
   const title = d.manifest.settings.statusPage.title || d.manifest.project.name;
 
   const fixed = html`<h1>${title}: monitors</h1>
-<form class="filters" role="search" aria-label="Filter monitors">
-<div class="field"><label for="filter-text">Search</label><input id="filter-text" type="search" placeholder="name, id, service" autocomplete="off"></div>
-<div class="field"><label for="filter-team">Team</label><select id="filter-team"><option value="">All teams</option>${teams.map(([id, name]) => html`<option value="${id}">${name}</option>`)}</select></div>
-<div class="field"><label for="filter-state">State</label><select id="filter-state"><option value="">All states</option>${STATE_ORDER.map((s) => html`<option value="${s}">${STATE_LABEL[s]}</option>`)}</select></div>
+<form class="filters" role="search" aria-label="Filter monitors" method="get" action="/">
+<div class="field"><label for="filter-text">Search</label><input id="filter-text" name="q" type="search" placeholder="name, id, service" autocomplete="off" value="${query.text}"></div>
+<div class="field"><label for="filter-team">Team</label><select id="filter-team" name="team"><option value="">All teams</option>${teams.map(([id, name]) => html`<option value="${id}"${id === query.team ? html` selected` : ""}>${name}</option>`)}</select></div>
+<div class="field"><label for="filter-state">State</label><select id="filter-state" name="state"><option value="">All states</option>${STATE_ORDER.map((s) => html`<option value="${s}"${s === query.state ? html` selected` : ""}>${STATE_LABEL[s]}</option>`)}</select></div>
+${query.perPage !== OVERVIEW_PAGE_SIZE ? html`<input type="hidden" name="per" value="${String(query.perPage)}">` : ""}
+<div class="field"><button type="submit">Filter</button></div>
 <p id="filter-count" class="muted" role="status" aria-live="polite"></p>
 </form>`;
 
@@ -44,15 +99,55 @@ export async function renderOverview(d: ViewDeps, signedIn: boolean, extra: { no
         ? html`<p class="banner warn" role="status">${counts.get("erroring")} of ${rows.length} monitors cannot be checked</p>`
         : html`<p class="banner ok" role="status">All ${rows.length} monitors OK</p>`;
 
+  const pager = pagerNav(query, pageNo, pages, matching.length, shown.length);
   const body = html`${banner}
 ${silenceSection(silences, now)}
-${groups(rows).map(([teamName, services]) => html`<section class="group" aria-labelledby="${groupId(teamName)}">
+${pager}
+${matching.length === 0 ? html`<p class="muted">No monitor matches this filter. <a href="/">Show all monitors</a></p>` : ""}
+${groups(shown).map(([teamName, services]) => html`<section class="group" aria-labelledby="${groupId(teamName)}">
 <h2 id="${groupId(teamName)}">${teamName}</h2>
 ${services.map(([serviceName, list]) => html`<h3>${serviceName}</h3><ul class="monitors">${list.map((r) => monitorItem(r, histories.get(r.monitor.id)!, now, extra.notes?.get(r.monitor.id)))}</ul>`)}
 </section>`)}
+${pages > 1 ? pager : ""}
 ${extra.replicas === undefined ? "" : replicaSection(extra.replicas, now)}
 <p class="muted">As of ${when(now)}. History bars: one per UTC day over 90 days; uptime counts results that could be evaluated.</p>`;
   return page({ title: `${title}: monitors`, nav: { signedIn, current: "overview" }, live: "/events", fixed, body });
+}
+
+function matches(r: MonitorRow, q: OverviewQuery): boolean {
+  if (q.team !== "" && r.team?.id !== q.team) return false;
+  if (q.state !== "" && r.display.state !== q.state) return false;
+  return q.text === "" || searchText(r).includes(q.text);
+}
+
+function searchText(r: MonitorRow): string {
+  const m = r.monitor;
+  return [m.name, m.id, r.service?.name ?? "", r.team?.name ?? "", ...Object.values(m.labels)].join(" ").toLowerCase();
+}
+
+/** The order the page lists them in: teams, then services, each by name; monitors worst first. */
+function ordered(rows: MonitorRow[]): MonitorRow[] {
+  return groups(rows).flatMap(([, services]) => services.flatMap(([, list]) => list));
+}
+
+/** Links to the pages of the matching monitors: plain links, so they work without script and by keyboard. */
+function pagerNav(q: OverviewQuery, pageNo: number, pages: number, total: number, shown: number): Html {
+  const link = (n: number) => {
+    const p = new URLSearchParams();
+    if (q.text) p.set("q", q.text);
+    if (q.team) p.set("team", q.team);
+    if (q.state) p.set("state", q.state);
+    if (q.perPage !== OVERVIEW_PAGE_SIZE) p.set("per", String(q.perPage));
+    if (n > 1) p.set("page", String(n));
+    const s = p.toString();
+    return s ? `/?${s}` : "/";
+  };
+  const first = total === 0 ? 0 : (pageNo - 1) * q.perPage + 1;
+  return html`<nav class="pager" aria-label="Pages of monitors">
+<p class="muted">Monitors ${first}–${first + shown - Math.min(1, shown)} of ${total}${q.text || q.team || q.state ? " matching" : ""} (page ${pageNo} of ${pages})</p>
+${pageNo > 1 ? html`<a href="${link(pageNo - 1)}" rel="prev">Previous page</a>` : ""}
+${pageNo < pages ? html`<a href="${link(pageNo + 1)}" rel="next">Next page</a>` : ""}
+</nav>`;
 }
 
 function groupId(name: string): string {
@@ -81,7 +176,7 @@ export function stateBadge(state: DisplayState, id?: string): Html {
 
 function monitorItem(r: MonitorRow, h: MonitorHistory, now: number, note?: string): Html {
   const m = r.monitor;
-  const text = [m.name, m.id, r.service?.name ?? "", r.team?.name ?? "", ...Object.values(m.labels)].join(" ").toLowerCase();
+  const text = searchText(r);
   return html`<li class="monitor" data-id="${m.id}" data-state="${r.display.state}" data-team="${r.team?.id ?? ""}" data-text="${text}">
 <div>
 <div class="head"><a class="name" href="/monitors/${seg(m.id)}">${m.name}</a> ${stateBadge(r.display.state, m.id)}</div>

@@ -1,6 +1,6 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { renderSchedule } from "../../sdk/oncall/render.js";
-import type { Silence } from "../notify/silences.js";
+import type { Silence, SilenceRecord } from "../notify/silences.js";
 import { silenceMatches } from "../notify/silences.js";
 import { redactUrlsInText } from "../redact-url.js";
 import { EVENT_WORDS, OUTCOME_WORDS, type AlertRecord } from "./alert-record.js";
@@ -13,7 +13,7 @@ import { span } from "./layout.js";
  * are right and the judgement is left to people. User text is escaped for Markdown: a summary
  * cannot open a link, a table cell or raw HTML in the document it is pasted into.
  */
-export function renderPostmortem(r: AlertRecord, manifest: Manifest, silences: Silence[], now: number, publicUrl: string | null): string {
+export function renderPostmortem(r: AlertRecord, manifest: Manifest, silences: Array<Silence | SilenceRecord>, now: number, publicUrl: string | null): string {
   const a = r.alert;
   const name = r.monitor?.name ?? r.monitor?.id ?? r.alert?.monitorId ?? r.dedupKey;
   const pick = (kind: string) => r.timeline.find((e) => e.kind === "transition" && e.event === kind)?.at ?? null;
@@ -71,8 +71,8 @@ export function renderPostmortem(r: AlertRecord, manifest: Manifest, silences: S
   const inForce = started && monitor ? silences.filter((s) => s.startsAt < end && s.endsAt > started && silenceMatches(s.matchers, { monitorId: monitor.id, serviceId: monitor.service, labels: { ...(a?.labels ?? {}), ...monitor.labels } })) : [];
   lines.push(
     ...(inForce.length > 0
-      ? inForce.map((s) => `- ${s.kind === "maintenance" ? "Maintenance window" : "Silence"} \`${code(s.id)}\` from ${iso(s.startsAt)} to ${iso(s.endsAt)} by ${md(s.createdBy)}: ${md(s.comment || "(no comment)")}`)
-      : ["- None that matched this alert (silences that ended and were pruned are not listed)."]),
+      ? inForce.map((s) => `- ${s.kind === "maintenance" ? "Maintenance window" : "Silence"} \`${code(s.id)}\` from ${iso(s.startsAt)} to ${iso(s.endsAt)} by ${md(s.createdBy)}: ${md(s.comment || "(no comment)")}${expiry(s)}`)
+      : ["- None that matched this alert."]),
   );
 
   lines.push("", "## Open questions", "");
@@ -85,6 +85,19 @@ export function renderPostmortem(r: AlertRecord, manifest: Manifest, silences: S
   lines.push("- What would have caught this earlier, or prevented it?");
   if (r.diagnostics) lines.push("", "## Diagnostics at the time it fired", "", "```text", redactUrlsInText(r.diagnostics).replace(/```/g, "``\u200b`"), "```");
   return lines.join("\n") + "\n";
+}
+
+/** How a recorded silence ended early: who expired it, and when it was made. */
+function expiry(s: Silence | SilenceRecord): string {
+  if (!("createdAt" in s)) return "";
+  const made = `; created ${iso(s.createdAt)}, matching ${md(matchers(s))}`;
+  return s.expiredAt !== null ? `${made}; expired early at ${iso(s.expiredAt)} by ${md(s.expiredBy ?? "someone")}` : made;
+}
+
+function matchers(s: Silence): string {
+  const m = s.matchers;
+  const parts = [...(m.monitors.length ? [`monitors ${m.monitors.join(", ")}`] : []), ...(m.services.length ? [`services ${m.services.join(", ")}`] : []), ...Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)];
+  return parts.join("; ") || "everything";
 }
 
 /** The first escalation step's people at `at`: schedules rendered from the manifest, users as named. */

@@ -7,21 +7,22 @@ import { clientAddress } from "../http/http-io.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
 import { rateLimitKey, SlidingWindowLimiter } from "../inbound/rate-limit.js";
-import type { SilenceLog } from "../notify/silences.js";
+import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
 import { Silences } from "../notify/silences.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { ReplicaView } from "../server/status-page.js";
+import type { ChangeFeed } from "../store/change-feed.js";
 import { readAlertRecord } from "./alert-record.js";
 import { renderAlertPage } from "./alert-page.js";
 import { ASSET_ETAGS, VIEWS_CSS, VIEWS_JS } from "./assets.js";
 import { badge } from "./charts.js";
 import { EventHub, type Snapshot } from "./events.js";
 import { monitorHistory, percent } from "./history-view.js";
-import { notFoundPage, securityHeaders, sendPage } from "./layout.js";
+import { badRequestPage, notFoundPage, securityHeaders, sendPage } from "./layout.js";
 import { renderClosed, renderLogin, safeNext } from "./login-page.js";
 import { STATE_LABEL, CUSTOMER_LABEL, customerState, worstCustomerState, type DisplayState } from "./monitor-state.js";
 import { renderMonitorPage } from "./monitor-page.js";
-import { renderOverview } from "./overview.js";
+import { parseOverviewQuery, renderOverview } from "./overview.js";
 import { renderPostmortem } from "./postmortem.js";
 import { publicRows, renderPublicStatus, renderStatusIndex } from "./public-status.js";
 import { renderSilencesPage } from "./silences-page.js";
@@ -29,7 +30,7 @@ import { history, monitorRows, type ViewDeps, type ViewStore } from "./view-mode
 
 export interface ViewRouteDeps {
   manifest: Manifest;
-  store: ViewStore & SilenceLog;
+  store: ViewStore & SilenceLog & Partial<SilenceRecords> & Partial<ChangeFeed>;
   clock: Clock;
   logger: Logger;
   secret(name: string): string | undefined;
@@ -37,8 +38,8 @@ export interface ViewRouteDeps {
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
   replicas?: () => Promise<ReplicaView[]>;
-  /** Tuning for tests: event stream limits and poll interval. */
-  events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number };
+  /** Tuning for tests: event stream limits, poll interval (stores without a change feed) and batching. */
+  events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number; batchMs?: number };
 }
 
 /** The views as the runtime holds them: close() ends the event streams at shutdown. */
@@ -50,6 +51,8 @@ export interface Views {
 type Page = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, signedIn: boolean) => Promise<void> | void;
 
 const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+/** How often live views look whether a silence or maintenance window began or ended on its own. */
+const SILENCE_BOUNDARY_CHECK_MS = 15_000;
 const UPTIME_WINDOWS: Record<string, keyof Awaited<ReturnType<typeof monitorHistory>>["uptime"]> = { "24h": "d1", "1d": "d1", "7d": "d7", "30d": "d30", "90d": "d90" };
 const STATE_COLOR: Record<DisplayState, string> = {
   firing: "#c62828",
@@ -93,10 +96,13 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   router.add("GET", "/assets/views.js", (req, res) => asset(req, res, VIEWS_JS, "text/javascript; charset=utf-8", ASSET_ETAGS.js));
 
   router.add("GET", "/favicon.ico", (_req, res) => void res.writeHead(204, { "cache-control": "max-age=86400" }).end());
-  router.add("GET", "/", guardPage(async (_req, res, _p, s) => {
+  const teamIds = new Set(o.manifest.teams.map((t) => t.id));
+  router.add("GET", "/", guardPage(async (req, res, _p, s) => {
+    const parsed = parseOverviewQuery(new URL(req.url ?? "/", "http://x").searchParams, teamIds);
+    if (!parsed.ok) return sendPage(res, 400, badRequestPage(parsed.error, s));
     const notes = o.monitorNotes ? await o.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
     const replicas = o.replicas ? await o.replicas().catch(() => null) : undefined;
-    sendPage(res, 200, await renderOverview(d, s, { notes, replicas }));
+    sendPage(res, 200, await renderOverview(d, s, { notes, replicas, query: parsed.query }));
   }));
   router.add("GET", "/monitors", (_req, res) => void res.writeHead(302, { location: "/" }).end());
   router.add("GET", "/monitors/:id", guardPage(async (req, res, params, s) => {
@@ -113,8 +119,16 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const record = await readAlertRecord(d, params.id!);
     if (!record) return notFound(res, `There is no alert "${params.id}".`, req);
     const now = o.clock.now();
-    // Every silence still known, including ended API ones not yet pruned: the draft asks what was in force then.
-    const silences = [...o.manifest.silences.map((s) => ({ id: s.id, kind: s.kind, origin: "manifest" as const, comment: s.comment, createdBy: s.source, startsAt: Date.parse(s.start), endsAt: Date.parse(s.end), matchers: s.matchers })), ...(await o.store.currentSilences(0))];
+    // Every silence on record, pruned ones included (their records are kept as long as alert history):
+    // the draft asks what was in force then. Stored silences without a record (none in SQLite; in
+    // Redis, those made before records existed) are still listed.
+    const records: SilenceRecord[] = o.store.silenceRecords ? await o.store.silenceRecords(0, Number.MAX_SAFE_INTEGER) : [];
+    const recorded = new Set(records.map((r) => r.id));
+    const silences: Array<Silence | SilenceRecord> = [
+      ...o.manifest.silences.map((s) => ({ id: s.id, kind: s.kind, origin: "manifest" as const, comment: s.comment, createdBy: s.source, startsAt: Date.parse(s.start), endsAt: Date.parse(s.end), matchers: s.matchers })),
+      ...records,
+      ...(await o.store.currentSilences(0)).filter((s) => !recorded.has(s.id)),
+    ];
     const text = renderPostmortem(record, o.manifest, silences, now, o.manifest.settings.publicUrl);
     securityHeaders(res);
     res.setHeader("content-disposition", `inline; filename="postmortem-${record.dedupKey.replace(/[^A-Za-z0-9._-]/g, "_")}.md"`);
@@ -160,20 +174,49 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     sendBadge(res, 200, badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]));
   });
 
+  // What each monitor's key in the live snapshot says, and the status pages that show each monitor.
+  const pagesOf = new Map<string, string[]>();
+  for (const spec of statusPages.values()) for (const id of new Set(spec.groups.flatMap((g) => g.monitors))) pagesOf.set(id, [...(pagesOf.get(id) ?? []), spec.id]);
+  const feed = o.store.watchChanges ? o.store.watchChanges.bind(o.store) : null;
   const events = new EventHub({
     logger: o.logger,
     ...o.events,
-    snapshot: async () => {
+    snapshot: async (touched) => {
       const now = o.clock.now();
       const snapshot: Snapshot = new Map();
-      for (const r of await monitorRows(d, now)) snapshot.set(r.monitor.id, `${r.display.state}|${r.display.since ?? ""}|${r.display.detail ?? ""}`);
-      for (const [id, r] of await o.store.latestResults()) snapshot.set(`results:${id}`, String(r.at));
-      for (const spec of statusPages.values()) {
+      const only = touched === null ? undefined : touched.map((id) => monitors.get(id)).filter((m) => m !== undefined);
+      for (const r of await monitorRows(d, now, only)) snapshot.set(r.monitor.id, `${r.display.state}|${r.display.since ?? ""}|${r.display.detail ?? ""}`);
+      const pages = touched === null ? [...statusPages.values()] : [...new Set(touched.flatMap((id) => pagesOf.get(id) ?? []))].map((id) => statusPages.get(id)!);
+      for (const spec of pages) {
         const groups = await publicRows(d, spec, now);
         snapshot.set(`status:${spec.id}`, groups.map((g) => `${worstCustomerState(g.rows.map((r) => r.state))}:${g.rows.map((r) => r.state).join(",")}`).join(";"));
       }
       return snapshot;
     },
+    ...(feed
+      ? {
+          watch: async (onChange: (monitors: string[] | null) => void) => {
+            const stop = await feed(onChange);
+            // A silence starting or ending on its own commits nothing: look at the silences in force now and then.
+            let inForce: string | null = null;
+            const boundaries = setInterval(() => {
+              void d.silences.active(o.clock.now()).then(
+                (active) => {
+                  const ids = active.map((s) => s.id).sort().join(",");
+                  if (inForce !== null && ids !== inForce) onChange(null);
+                  inForce = ids;
+                },
+                () => undefined,
+              );
+            }, SILENCE_BOUNDARY_CHECK_MS);
+            boundaries.unref();
+            return () => {
+              clearInterval(boundaries);
+              stop();
+            };
+          },
+        }
+      : {}),
   });
   router.add("GET", "/events", (req, res) => {
     const status = new URL(req.url ?? "/", "http://x").searchParams.get("status");

@@ -1,5 +1,6 @@
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { VersionedAlert } from "../alerts/alert-store.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
 import type { Alert } from "../alerts/state.js";
 import type { Awaitable } from "../awaitable.js";
 import type { ApiAccess } from "../http/api-auth.js";
@@ -35,9 +36,16 @@ export interface MonitorRow {
   team: { id: string; name: string } | null;
 }
 
-/** Every monitor with its display state, read in three store calls whatever the monitor count. */
+/** Up to this many monitors are read one by one; more are read in bulk (every alert, every newest result). */
+const READ_EACH_UP_TO = 50;
+
+/**
+ * Monitors with their display state: all of them (or many) in three store calls whatever the
+ * monitor count; a few (a status page, the monitors a change touched) by reading just those.
+ */
 export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]): Promise<MonitorRow[]> {
-  const [alerts, latest, active] = await Promise.all([d.store.allAlerts(), d.store.latestResults(), d.silences.active(now)]);
+  const few = only !== undefined && only.length <= READ_EACH_UP_TO;
+  const [[alerts, latest], active] = await Promise.all([few ? readEach(d, only) : Promise.all([d.store.allAlerts(), d.store.latestResults()]), d.silences.active(now)]);
   const byMonitor = new Map<string, Alert[]>();
   for (const a of alerts) byMonitor.set(a.monitorId, [...(byMonitor.get(a.monitorId) ?? []), a]);
   const erroring = new Set([...latest.values()].filter((r) => r.error).map((r) => r.monitorId));
@@ -54,6 +62,13 @@ export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]
       team: path.team,
     };
   });
+}
+
+async function readEach(d: ViewDeps, monitors: MonitorSpec[]): Promise<[Alert[], Map<string, ResultRow>]> {
+  const read = await Promise.all(monitors.map(async (m) => [m.id, await d.store.alertsOf(m.id), (await d.store.recentResults(m.id, 1))[0]] as const));
+  const latest = new Map<string, ResultRow>();
+  for (const [id, , r] of read) if (r) latest.set(id, r);
+  return [read.flatMap(([, alerts]) => alerts), latest];
 }
 
 export function history(d: ViewDeps): HistoryLog | null {

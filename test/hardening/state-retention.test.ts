@@ -30,6 +30,8 @@ const TABLES = [
   "delivery_notify_log",
   "delivery_silences",
   "delivery_webhook_ids",
+  "alert_diagnostics",
+  "silence_records",
 ] as const;
 const ALERTS_PER_HOUR = 6;
 
@@ -74,6 +76,7 @@ describe("everything the runtime stores has a retention", () => {
     };
     const transition = (alert: Alert, failing: boolean, at: number, monitorId: string) => {
       const t = evaluate(alert, failing ? { kind: "failing", value: 500, summary: "down", details: {} } : { kind: "ok", value: 200, summary: "up", details: {} }, at, rules);
+      for (const i of t.intents) if (i.type === "trigger") i.details = { ...i.details, diagnostics: "== DNS: api.example.com ==\n  A 192.0.2.10" };
       const result: ResultRow = { monitorId, at, ok: !failing, firing: failing, value: failing ? 500 : 200, message: failing ? "HTTP 500" : "HTTP 200", labels: alert.labels, durationMs: 5 };
       store.recordEvaluation({ monitorId, alerts: [t.alert], readVersions: {}, results: [result], intents: t.intents, events: t.events, at });
       return t.alert;
@@ -125,8 +128,8 @@ describe("everything the runtime stores has a retention", () => {
       // Two evaluations per alert and hour, kept for 48 hours (and an hour of timer slack).
       results: 2 * ALERTS_PER_HOUR * 50,
       history_monitors: 2,
-      // Two minutes a hour kept 7 days, one hour bucket a hour kept 30, and a day of slack each.
-      rollups: 2 * 24 * 8 + 24 * 31,
+      // Two minutes a hour kept 7 days, one hour bucket a hour and one day bucket a day kept 30, and a day of slack each.
+      rollups: 2 * 24 * 8 + 24 * 31 + 31,
       alert_events: 2 * perDay * 31 + 10,
       delivery_attempts: 2 * perDay * 31 + 10,
       outbox: 2 * perDay * 31 + 10,
@@ -134,6 +137,10 @@ describe("everything the runtime stores has a retention", () => {
       delivery_notify_log: perDay * 31 + 10,
       delivery_silences: 24 * 31 + 10,
       delivery_webhook_ids: 3 * 24 * 8,
+      // One firing per alert, kept with its transitions.
+      alert_diagnostics: perDay * 31 + 10,
+      // One silence an hour, recorded for as long as alert history after it ended.
+      silence_records: 24 * 31 + 10,
     };
     for (const table of TABLES) {
       expect(end.counts[table], table).toBeGreaterThan(0);
@@ -152,7 +159,7 @@ describe("everything the runtime stores has a retention", () => {
     // A resolved alert is kept for its retention: yesterday's are still there.
     expect(store.alertByKey(`wk-api-54-0`)).not.toBeNull();
     store.close();
-  }, 120_000);
+  }, 300_000);
 
   it("a webhook id is remembered at least as long as a replay of it could still be fresh", () => {
     dir = mkdtempSync(join(tmpdir(), "wk-retention-"));

@@ -7,12 +7,12 @@ import { pagerDutySignature } from "../../runtime/inbound/signature.js";
 import { ensureBuild, kill, startRun, type RunProcess } from "../delivery/support/process.js";
 import { routingKey } from "../delivery/support/harness.js";
 import { PagerDutyServer } from "../support/vendors/index.js";
-import { writeViewsProject, XSS } from "./support/project.js";
+import { DIAGNOSTICS_CANARY, writeViewsProject, XSS } from "./support/project.js";
 import { ARTIFACTS, compile, launchChromium, seedHistory, Target } from "./support/runtime.js";
 
 const TOKEN = "views-api-token-canary-7f3a";
 const WEBHOOK_SECRET = "pd-webhook-secret-views";
-const UPTIME_TOKEN = "uptime-token-views";
+const UPTIME_TOKEN = DIAGNOSTICS_CANARY;
 const ACKER = "Grace Hopper";
 
 /**
@@ -214,9 +214,20 @@ describe("views in a real browser", () => {
     await page.goto(`${base}/alerts/wk-uptime-webhook`);
     expect(await page.textContent("main")).toContain(`acknowledged by Mallory ${XSS}`);
     expect(await page.textContent("main")).toContain(`down ${XSS}`);
+    // The diagnostics recorded when it fired: shown as text, the secret's value redacted.
+    const diagnostics = (await page.textContent("section[aria-labelledby=diag-h] pre"))!;
+    expect(diagnostics).toContain("Diagnostics at ");
+    expect(diagnostics).toContain(`/nonexistent/${XSS}`);
+    expect(diagnostics).toContain("[redacted]");
+    expect(await page.content()).not.toContain(DIAGNOSTICS_CANARY);
     const draft = await (await page.request.get(`${base}/alerts/wk-uptime-webhook/postmortem.md`)).text();
     expect(draft).toContain("Mallory &lt;img");
-    expect(draft).not.toMatch(/<img|<script/);
+    // Markup appears only inside the diagnostics' fenced code block, which Markdown shows as text.
+    const [outside, fenced] = draft.split("## Diagnostics at the time it fired\n\n```text\n");
+    expect(outside).not.toMatch(/<img|<script/);
+    expect(fenced).toContain(`/nonexistent/${XSS}`);
+    expect(fenced!.trimEnd().endsWith("```")).toBe(true);
+    expect(draft).not.toContain(DIAGNOSTICS_CANARY);
     await page.goto(`${base}/`);
     expect(await page.textContent("main")).toContain(`Nightly export ${XSS}`);
     await page.goto(`${base}/monitors/uptime-webhook`);

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { newAlert } from "../../runtime/alerts/state.js";
 import { issueSession, verifySession, sessionCookie, SESSION_TTL_MS } from "../../runtime/http/session.js";
@@ -237,6 +237,51 @@ describe("the event stream hub", () => {
     hub.close();
     expect(team.ended() && visitor.ended()).toBe(true);
     expect(hub.size).toBe(0);
+  });
+
+  it("with a change feed, reads only the monitors a change touched, and lets go of the feed when the last page closes", async () => {
+    const state = new Map([["checkout", "ok|"], ["website", "ok|"], ["status:public", "operational"]]);
+    const reads: Array<string[] | null> = [];
+    let onChange: ((m: string[] | null) => void) | null = null;
+    let stopped = 0;
+    const hub = new EventHub({
+      snapshot: async (touched) => {
+        reads.push(touched);
+        return touched === null ? new Map(state) : new Map(touched.map((id) => [id, state.get(id)!]));
+      },
+      watch: async (listener) => ((onChange = listener), () => void stopped++),
+      logger: pino({ level: "silent" }),
+      batchMs: 1,
+      pollMs: 3_600_000,
+      heartbeatMs: 3_600_000,
+    });
+    const team = fakeStream();
+    hub.open(team.req, team.res, null);
+    await vi.waitFor(() => expect(reads).toEqual([null]));
+    state.set("website", "firing|1");
+    onChange!(["website"]);
+    onChange!(["website"]);
+    await vi.waitFor(() => expect(team.written()).toContain('data: {"changed":[{"id":"website","state":"firing"}]}'));
+    expect(reads).toEqual([null, ["website"]]);
+    // A silence changed: everything is read again.
+    state.set("checkout", "silenced|2");
+    onChange!(null);
+    await vi.waitFor(() => expect(team.written()).toContain('{"id":"checkout","state":"silenced"}'));
+    expect(reads).toEqual([null, ["website"], null]);
+    team.req.emit("close");
+    expect(stopped).toBe(1);
+    hub.close();
+  });
+
+  it("falls back to comparing when the change feed cannot be followed", async () => {
+    let snapshot = new Map([["checkout", "ok|"]]);
+    const hub = new EventHub({ snapshot: async () => snapshot, watch: () => Promise.reject(new Error("redis down")), logger: pino({ level: "silent" }), pollMs: 5, heartbeatMs: 3_600_000 });
+    const team = fakeStream();
+    hub.open(team.req, team.res, null);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    snapshot = new Map([["checkout", "firing|1"]]);
+    await vi.waitFor(() => expect(team.written()).toContain('{"id":"checkout","state":"firing"}'));
+    hub.close();
   });
 
   it("forgets a client whose connection closed", async () => {

@@ -8,7 +8,9 @@ import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../eva
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
-import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
+import type { NewSilence, Silence, SilenceMatchers, SilenceRecord } from "../../notify/silences.js";
+import { diagnosticsOf } from "../diagnostics-record.js";
+import type { ChangedMonitors, ChangeFeed } from "../change-feed.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
@@ -29,14 +31,14 @@ export interface RedisStoreOptions {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     wkCommitAlerts(prefix: string, payload: string): Result<string, Context>;
-    wkEnqueue(prefix: string, id: string, key: string, json: string, at: string): Result<number, Context>;
+    wkEnqueue(prefix: string, id: string, key: string, json: string, at: string, diagnostics: string, diagnosedAt: string): Result<number, Context>;
     wkDispatch(prefix: string, seq: string, now: string, payload: string): Result<number | Array<string | number>, Context>;
     wkDeliveryState(prefix: string, id: string): Result<string | null, Context>;
     wkLaneHead(prefix: string, dedupKey: string, destination: string): Result<[string, string] | null, Context>;
     wkClaim(prefix: string, now: string, until: string, ...ids: string[]): Result<string[], Context>;
     wkRecordOutcome(prefix: string, id: string, payload: string): Result<number, Context>;
     wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
-    wkExpireSilence(prefix: string, id: string, now: string): Result<number, Context>;
+    wkExpireSilence(prefix: string, id: string, now: string, expiredBy: string): Result<number, Context>;
     wkPrune(prefix: string, limit: string, cutoffs: string): Result<number, Context>;
     wkPruneHistory(prefix: string, cursor: string, count: string, cutoffs: string): Result<[number, string], Context>;
   }
@@ -49,8 +51,11 @@ declare module "ioredis" {
  * version it was computed from, and two replicas never both trigger or both resolve an alert.
  * Needs a single Redis primary (scripts touch keys they build; Redis Cluster is not supported).
  */
-export class RedisStore implements Store, DeliveryLanes {
+export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   readonly prefix: string;
+  private readonly watchers = new Set<(monitors: ChangedMonitors) => void>();
+  /** A second connection, subscribed to `{prefix}:changes` while anything watches (a subscribed connection runs no commands). */
+  private subscriber: Redis | null = null;
   private readonly webhookReplayWindowMs: number;
   /** Where the pruner's walk over monitors' history stopped ("" between walks). */
   private historyCursor = "";
@@ -185,10 +190,17 @@ export class RedisStore implements Store, DeliveryLanes {
     });
   }
 
+  async alertDiagnostics(dedupKey: string): Promise<string | null> {
+    const newest = await this.redis.lindex(this.k("history", "diagnostics", dedupKey), -1);
+    return newest === null ? null : String((JSON.parse(newest) as { text: unknown }).text);
+  }
+
   // --- outbox ---------------------------------------------------------------------------------
 
+  /** Queues one intent; a trigger's diagnostics (the emergency page's) are recorded with it. */
   async enqueue(intent: NotificationIntent): Promise<number> {
-    return Number(await this.redis.wkEnqueue(this.prefix, intent.id, intent.dedupKey, JSON.stringify(intent), String(intent.at)));
+    const [d] = diagnosticsOf([intent]);
+    return Number(await this.redis.wkEnqueue(this.prefix, intent.id, intent.dedupKey, JSON.stringify(intent), String(intent.at), d ? JSON.stringify(d) : "", String(intent.at)));
   }
 
   async undispatched(limit: number): Promise<StoredIntent[]> {
@@ -342,12 +354,29 @@ export class RedisStore implements Store, DeliveryLanes {
       .multi()
       .hset(this.k("silence", id), { comment: input.comment, createdBy: input.createdBy, created: String(now), starts: String(input.startsAt), ends: String(input.endsAt), matchers: JSON.stringify(input.matchers) })
       .zadd(this.k("silences", "ends"), input.endsAt, id)
+      .hset(this.k("silence-record", id), { comment: input.comment, createdBy: input.createdBy, created: String(now), starts: String(input.startsAt), ends: String(input.endsAt), matchers: JSON.stringify(input.matchers) })
+      .zadd(this.k("silence-records", "ends"), input.endsAt, id)
+      .publish(this.k("changes"), "*")
       .exec();
     return { id, kind: "silence", origin: "api", ...input };
   }
 
-  async expireSilence(id: string, now: number): Promise<boolean> {
-    return (await this.redis.wkExpireSilence(this.prefix, id, String(now))) === 1;
+  async expireSilence(id: string, now: number, expiredBy: string | null = null): Promise<boolean> {
+    return (await this.redis.wkExpireSilence(this.prefix, id, String(now), expiredBy ?? "")) === 1;
+  }
+
+  async silenceRecords(since: number, until: number): Promise<SilenceRecord[]> {
+    const ids = await this.redis.zrangebyscore(this.k("silence-records", "ends"), `(${since}`, "+inf");
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.k("silence-record", id));
+    const out: SilenceRecord[] = [];
+    ((await pipe.exec()) ?? []).forEach(([error, value], n) => {
+      const h = value as Record<string, string>;
+      if (error || !h || h["ends"] === undefined || Number(h["starts"]) >= until) return;
+      out.push({ ...toSilence(ids[n]!, h), createdAt: Number(h["created"]), expiredAt: numberOrNull(h["expired"] ?? null), expiredBy: h["expiredBy"] ?? null });
+    });
+    return out.sort((a, b) => a.createdAt - b.createdAt || cmp(a.id, b.id));
   }
 
   async currentSilences(now: number): Promise<Silence[]> {
@@ -431,6 +460,7 @@ export class RedisStore implements Store, DeliveryLanes {
       keep: String(RECENT_RESULTS),
       minuteWidth: String(ROLLUP_WIDTH_MS.minute),
       hourWidth: String(ROLLUP_WIDTH_MS.hour),
+      dayWidth: String(ROLLUP_WIDTH_MS.day),
     });
     do {
       const [n, next] = await this.redis.wkPruneHistory(this.prefix, this.historyCursor, String(HISTORY_WALK_STEP), history);
@@ -448,7 +478,45 @@ export class RedisStore implements Store, DeliveryLanes {
     }
   }
 
+  /**
+   * Hears the changes every replica commits (published by the commit scripts on `{prefix}:changes`).
+   * The first watcher opens the subscriber connection, the last one to stop closes it.
+   */
+  async watchChanges(listener: (monitors: ChangedMonitors) => void): Promise<() => void> {
+    this.watchers.add(listener);
+    if (!this.subscriber) {
+      const sub = this.redis.duplicate();
+      sub.on("error", () => undefined);
+      this.subscriber = sub;
+      sub.on("message", (_channel: string, message: string) => {
+        let monitors: ChangedMonitors = null;
+        if (message !== "*") {
+          try {
+            monitors = (JSON.parse(message) as unknown[]).map(String);
+          } catch {
+            monitors = null;
+          }
+        }
+        for (const w of this.watchers) w(monitors);
+      });
+      await sub.subscribe(this.k("changes"));
+    }
+    return () => {
+      this.watchers.delete(listener);
+      if (this.watchers.size === 0 && this.subscriber) {
+        const sub = this.subscriber;
+        this.subscriber = null;
+        void sub.quit().catch(() => sub.disconnect());
+      }
+    };
+  }
+
   async close(): Promise<void> {
+    if (this.subscriber) {
+      const sub = this.subscriber;
+      this.subscriber = null;
+      await sub.quit().catch(() => sub.disconnect());
+    }
     if (this.redis.status === "end") return;
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
@@ -460,9 +528,10 @@ export class RedisStore implements Store, DeliveryLanes {
       alerts: c.alerts.map((a) => ({ key: a.dedupKey, monitorId: a.monitorId, state: a.state, updatedAt: String(a.updatedAt), data: JSON.stringify(a) })),
       // An empty object would reach Lua as an empty array; a placeholder key keeps it a map.
       expected: { "\u0000": 0, ...c.readVersions },
-      results: results.map((r) => ({ monitorId: r.monitorId, at: String(r.at), json: JSON.stringify({ ...r, error: r.error ?? null }) })),
+      results: results.map((r) => ({ monitorId: r.monitorId, at: String(r.at), json: JSON.stringify({ ...r, error: r.error ?? null }), errored: r.error !== null && r.error !== undefined })),
       rollups: this.rollupsOf(results),
       events: (c.events ?? []).map((e) => ({ key: e.dedupKey, at: String(e.at), json: JSON.stringify(e) })),
+      diagnostics: diagnosticsOf(c.intents).map((d) => ({ key: d.dedupKey, at: String(d.at), json: JSON.stringify(d) })),
       intents: c.intents.map((i) => ({ id: i.id, key: i.dedupKey, json: JSON.stringify(i) })),
       at: String(c.at),
     };
@@ -473,7 +542,7 @@ export class RedisStore implements Store, DeliveryLanes {
   /** What the commit adds to each rollup bucket: one hash per bucket, a field per latency bin. */
   private rollupsOf(results: ResultRow[]) {
     const out = [];
-    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour]) {
+    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour, ROLLUP_WIDTH_MS.day]) {
       const byMonitor = new Map<string, ResultRow[]>();
       for (const r of results) byMonitor.set(r.monitorId, [...(byMonitor.get(r.monitorId) ?? []), r]);
       for (const [monitorId, rows] of byMonitor) {

@@ -34,10 +34,11 @@ end
 /**
  * Alert changes (checked against the versions read) with their transitions, result rows with
  * their rollups, and intents, all or nothing. ARGV[2]: JSON { alerts: [{ key, monitorId, state,
- * updatedAt, data }], expected: { key: version }, results: [{ monitorId, at, json }], rollups:
+ * updatedAt, data }], expected: { key: version }, results: [{ monitorId, at, json, errored }], rollups:
  * [{ key, index, start, count, failures, errors, max, bins: [bin, n, ...] }], events: [{ key, at,
- * json }], intents: [{ id, key, json }], at }. Returns a JSON array of conflicting keys ("[]" when
- * committed).
+ * json }], diagnostics: [{ key, at, json }], intents: [{ id, key, json }], at }. Returns a JSON array of conflicting keys ("[]" when
+ * committed). Once committed, publishes the monitors whose alerts changed, whose first result this
+ * is, or whose latest result started or stopped erroring, as a JSON array on `{p}:changes`.
  */
 export const COMMIT_ALERTS = `${ENQUEUE}${HISTORY_PUSH}
 local p = ARGV[1]
@@ -67,11 +68,22 @@ for _, a in ipairs(c.alerts) do
   end
 end
 for _, e in ipairs(c.events) do historyPush(p, 'alert', 'alerts', e.key, e.at, e.json) end
+for _, d in ipairs(c.diagnostics) do historyPush(p, 'diagnostics', 'diagnosed', d.key, d.at, d.json) end
+local changed = {}
+for _, a in ipairs(c.alerts) do changed[a.monitorId] = true end
+local last = {}
 for _, r in ipairs(c.results) do
   redis.call('ZADD', p .. ':results:w:' .. r.monitorId, r.at, r.json)
   redis.call('HSET', p .. ':results:latest', r.monitorId, r.json)
-  redis.call('ZADD', p .. ':results:monitors', r.at, r.monitorId)
+  if redis.call('ZADD', p .. ':results:monitors', r.at, r.monitorId) == 1 then changed[r.monitorId] = true end
   redis.call('ZADD', p .. ':history:monitors', 0, r.monitorId)
+  last[r.monitorId] = r.errored
+end
+-- A monitor whose latest result starts or stops erroring changes what the views show.
+for m, errored in pairs(last) do
+  local flipped
+  if errored then flipped = redis.call('SADD', p .. ':results:erroring', m) else flipped = redis.call('SREM', p .. ':results:erroring', m) end
+  if flipped == 1 then changed[m] = true end
 end
 for _, u in ipairs(c.rollups) do
   local k = p .. ':' .. u.key
@@ -83,11 +95,20 @@ for _, u in ipairs(c.rollups) do
   for i = 1, #u.bins, 2 do redis.call('HINCRBY', k, u.bins[i], u.bins[i + 1]) end
 end
 for _, i in ipairs(c.intents) do enqueue(p, i.id, i.key, i.json, c.at) end
+local list = {}
+for m in pairs(changed) do table.insert(list, m) end
+if #list > 0 then redis.call('PUBLISH', p .. ':changes', cjson.encode(list)) end
 return '[]'
 `;
 
-/** ARGV: prefix, intent id, dedup key, intent JSON, at. Returns the seq. */
-export const ENQUEUE_INTENT = `${ENQUEUE}
+/**
+ * ARGV: prefix, intent id, dedup key, intent JSON, at, and the trigger's diagnostics record as
+ * JSON ("" for none) with its time. A new intent's diagnostics are recorded with it. Returns the seq.
+ */
+export const ENQUEUE_INTENT = `${ENQUEUE}${HISTORY_PUSH}
+local existing = redis.call('HGET', ARGV[1] .. ':outbox:ids', ARGV[2])
+if existing then return tonumber(existing) end
+if ARGV[6] ~= '' then historyPush(ARGV[1], 'diagnostics', 'diagnosed', ARGV[3], ARGV[7], ARGV[6]) end
 return enqueue(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
 
@@ -273,14 +294,24 @@ if not cur or tonumber(cur) < tonumber(ARGV[3]) then redis.call('HSET', k, ARGV[
 return 1
 `;
 
-/** Ends a stored silence at `now` unless it ended earlier. ARGV: prefix, id, now. Returns 1 when it exists. */
+/**
+ * Ends a stored silence at `now` unless it ended earlier, and records who in its durable record.
+ * ARGV: prefix, id, now, expired by ("" when nobody was named). Returns 1 when it exists.
+ */
 export const EXPIRE_SILENCE = `
 local k = ARGV[1] .. ':silence:' .. ARGV[2]
 local ends = redis.call('HGET', k, 'ends')
 if not ends then return 0 end
 if tonumber(ARGV[3]) < tonumber(ends) then
+  redis.call('PUBLISH', ARGV[1] .. ':changes', '*')
   redis.call('HSET', k, 'ends', ARGV[3])
   redis.call('ZADD', ARGV[1] .. ':silences:ends', ARGV[3], ARGV[2])
+  local r = ARGV[1] .. ':silence-record:' .. ARGV[2]
+  if redis.call('EXISTS', r) == 1 then
+    redis.call('HSET', r, 'ends', ARGV[3], 'expired', ARGV[3])
+    if ARGV[4] ~= '' then redis.call('HSET', r, 'expiredBy', ARGV[4]) end
+    redis.call('ZADD', ARGV[1] .. ':silence-records:ends', ARGV[3], ARGV[2])
+  end
 end
 return 1
 `;
@@ -317,6 +348,12 @@ end
 for _, id in ipairs(older(p .. ':silences:ends', c.silences)) do
   redis.call('DEL', p .. ':silence:' .. id)
   redis.call('ZREM', p .. ':silences:ends', id)
+  n = n + 1
+end
+-- A silence's record outlives the silence: it goes with the alert history it explains.
+for _, id in ipairs(older(p .. ':silence-records:ends', c.resolvedAlerts)) do
+  redis.call('DEL', p .. ':silence-record:' .. id)
+  redis.call('ZREM', p .. ':silence-records:ends', id)
   n = n + 1
 end
 for _, id in ipairs(older(p .. ':webhook-ids', c.webhookIds)) do
@@ -373,6 +410,7 @@ local function trimLists(kind, index, cutoff)
   end
 end
 trimLists('alert', 'alerts', c.resolvedAlerts)
+trimLists('diagnostics', 'diagnosed', c.resolvedAlerts)
 trimLists('attempts', 'attempted', c.notifications)
 return n
 `;
@@ -380,9 +418,9 @@ return n
 /**
  * Applies the results window and the rollup retentions to up to `count` monitors after `cursor`
  * (in id order): results older than the window go unless they are among the monitor's newest
- * `keep`; minute and hour buckets that start before their cutoffs go. A monitor with nothing left
- * leaves the walk. ARGV: prefix, cursor ("" to start), count, JSON { results, minute, hour, keep,
- * minuteWidth, hourWidth }. Returns { deleted, next cursor ("" when the walk is done) }.
+ * `keep`; minute, hour and day buckets that start before their cutoffs go (days with the hours'). A
+ * monitor with nothing left leaves the walk. ARGV: prefix, cursor ("" to start), count, JSON {
+ * results, minute, hour, keep, minuteWidth, hourWidth, dayWidth }. Returns { deleted, next cursor ("" when the walk is done) }.
  */
 export const PRUNE_HISTORY = `
 local p, cursor, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -402,7 +440,7 @@ for _, m in ipairs(monitors) do
     n = n + redis.call('ZREMRANGEBYSCORE', zk, '-inf', '(' .. cutoff)
   end
   local left = redis.call('EXISTS', zk)
-  for _, r in ipairs({ { c.minuteWidth, c.minute }, { c.hourWidth, c.hour } }) do
+  for _, r in ipairs({ { c.minuteWidth, c.minute }, { c.hourWidth, c.hour }, { c.dayWidth, c.hour } }) do
     local index = p .. ':rollups:' .. r[1] .. ':' .. m
     for _, start in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. r[2])) do
       redis.call('DEL', p .. ':rollup:' .. r[1] .. ':' .. m .. ':' .. start)

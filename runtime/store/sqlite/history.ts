@@ -1,6 +1,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { AlertEvent, AlertEventKind } from "../../alerts/alert-event.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
+import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import { decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type RollupDelta } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
@@ -88,6 +89,9 @@ export class SqliteHistory {
       rollups: p("SELECT start, count, failures, errors, max_ms, bins FROM rollups WHERE monitor_id = ? AND width = ? AND start >= ? AND start < ? ORDER BY start"),
       addEvent: p("INSERT INTO alert_events (dedup_key, monitor_id, at, kind, by, summary) VALUES (?, ?, ?, ?, ?, ?)"),
       events: p("SELECT dedup_key, monitor_id, at, kind, by, summary FROM alert_events WHERE dedup_key = ? ORDER BY id"),
+      addDiagnostics: p("INSERT INTO alert_diagnostics (dedup_key, monitor_id, at, text) VALUES (?, ?, ?, ?)"),
+      diagnostics: p("SELECT text FROM alert_diagnostics WHERE dedup_key = ? ORDER BY id DESC LIMIT 1"),
+      pruneDiagnostics: p("DELETE FROM alert_diagnostics WHERE id IN (SELECT id FROM alert_diagnostics WHERE at < ? LIMIT ?)"),
       // Old rows go unless they are among their monitor's newest KEPT_PER_MONITOR: a monitor that
       // runs once a day still shows its last 50 results. Newest first, so the kept old rows of
       // such monitors are passed once per run, at its end, not at the start of every batch.
@@ -116,7 +120,7 @@ export class SqliteHistory {
     }
     this.s.addMonitor!.run(monitorId);
     if (!this.rollupsOn) return;
-    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour]) {
+    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour, ROLLUP_WIDTH_MS.day]) {
       for (const d of rollupDeltas(results, width)) this.addToBucket(monitorId, width, d);
     }
   }
@@ -152,6 +156,14 @@ export class SqliteHistory {
     for (const e of events) this.s.addEvent!.run(e.dedupKey, e.monitorId, e.at, e.kind, e.by, e.summary);
   }
 
+  addDiagnostics(records: readonly DiagnosticsRecord[]): void {
+    for (const d of records) this.s.addDiagnostics!.run(d.dedupKey, d.monitorId, d.at, d.text);
+  }
+
+  alertDiagnostics(dedupKey: string): string | null {
+    return (this.s.diagnostics!.get(dedupKey) as { text: string } | undefined)?.text ?? null;
+  }
+
   recentResults(monitorId: string, limit: number): ResultRow[] {
     return (this.s.recentResults!.all(monitorId, limit) as RawResult[]).map(toResult);
   }
@@ -178,8 +190,8 @@ export class SqliteHistory {
 
   /**
    * Deletes at most `limit` rows of each kind: results past `results` (but never a monitor's
-   * newest 50), every result of a monitor that wrote none for `results`, minute and hour rollups
-   * past their retentions, and alert transitions past `resolvedAlerts`.
+   * newest 50), every result of a monitor that wrote none for `results`, minute, hour and day
+   * rollups past their retentions, and alert transitions and diagnostics past `resolvedAlerts`.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
     const cutoff = now - retention.results;
@@ -196,7 +208,9 @@ export class SqliteHistory {
     if (this.open.size > 0) for (const [key, b] of this.open) if (b.start < now - retention.results) this.open.delete(key);
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
+    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;
     deleted += this.s.pruneEvents!.run(now - retention.resolvedAlerts, limit).changes;
+    deleted += this.s.pruneDiagnostics!.run(now - retention.resolvedAlerts, limit).changes;
     return deleted;
   }
 }

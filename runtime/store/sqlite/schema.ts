@@ -1,10 +1,14 @@
 import type { Database } from "better-sqlite3";
+import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
-const MIGRATIONS: Record<number, string> = {
+/** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
+type Migration = string | { sql: string; then(db: Database): void };
+
+const MIGRATIONS: Record<number, Migration> = {
   1: `
     CREATE TABLE alerts (
       dedup_key TEXT PRIMARY KEY,
@@ -150,7 +154,62 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX delivery_attempts_alert ON delivery_attempts (dedup_key, id);
     CREATE INDEX delivery_attempts_at ON delivery_attempts (at);
   `,
+  // The diagnostics text of each firing, kept with the alert's transitions; a durable record of
+  // every API silence (kept as long as alert history, after the silence itself is pruned), filled
+  // from the silences still stored; per-day rollups (width 86400000 in \`rollups\`) for the
+  // overview's 90 bars, filled from the hour rollups already kept.
+  6: {
+    sql: `
+    CREATE TABLE alert_diagnostics (
+      id INTEGER PRIMARY KEY,
+      dedup_key TEXT NOT NULL,
+      monitor_id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      text TEXT NOT NULL
+    );
+    CREATE INDEX alert_diagnostics_alert ON alert_diagnostics (dedup_key, id);
+    CREATE INDEX alert_diagnostics_at ON alert_diagnostics (at);
+    CREATE TABLE silence_records (
+      id TEXT PRIMARY KEY,
+      comment TEXT NOT NULL,
+      created_by TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      starts_at INTEGER NOT NULL,
+      ends_at INTEGER NOT NULL,
+      matchers_json TEXT NOT NULL,
+      expired_at INTEGER,
+      expired_by TEXT
+    );
+    CREATE INDEX silence_records_ends ON silence_records (ends_at);
+    INSERT INTO silence_records (id, comment, created_by, created_at, starts_at, ends_at, matchers_json)
+      SELECT id, comment, created_by, created_at, starts_at, ends_at, matchers_json FROM delivery_silences;
+  `,
+    then: backfillDayRollups,
+  },
 };
+
+/** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */
+function backfillDayRollups(db: Database): void {
+  const hour = ROLLUP_WIDTH_MS.hour;
+  const day = ROLLUP_WIDTH_MS.day;
+  const put = db.prepare("INSERT OR REPLACE INTO rollups (monitor_id, width, start, count, failures, errors, max_ms, bins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  const hours = db.prepare("SELECT start, count, failures, errors, max_ms, bins FROM rollups WHERE monitor_id = ? AND width = ? ORDER BY start");
+  const monitors = db.prepare("SELECT DISTINCT monitor_id FROM rollups WHERE width = ?").pluck().all(hour) as string[];
+  for (const monitor of monitors) {
+    const days = new Map<number, { count: number; failures: number; errors: number; max: number; bins: Bins }>();
+    for (const r of hours.all(monitor, hour) as Array<{ start: number; count: number; failures: number; errors: number; max_ms: number; bins: Buffer }>) {
+      const start = Math.floor(r.start / day) * day;
+      const d = days.get(start) ?? { count: 0, failures: 0, errors: 0, max: 0, bins: new Map() };
+      d.count += r.count;
+      d.failures += r.failures;
+      d.errors += r.errors;
+      d.max = Math.max(d.max, r.max_ms);
+      mergeBins(d.bins, decodeBins(r.bins));
+      days.set(start, d);
+    }
+    for (const [start, d] of days) put.run(monitor, day, start, d.count, d.failures, d.errors, d.max, encodeBins(d.bins));
+  }
+}
 
 /**
  * Creates or upgrades the tables; refuses a database written by a newer build. `target` is for
@@ -168,7 +227,11 @@ export function migrate(db: Database, target: number = SCHEMA_VERSION): void {
     );
   }
   const step = db.transaction(() => {
-    for (let v = current + 1; v <= target; v++) db.exec(MIGRATIONS[v]!);
+    for (let v = current + 1; v <= target; v++) {
+      const m = MIGRATIONS[v]!;
+      db.exec(typeof m === "string" ? m : m.sql);
+      if (typeof m !== "string") m.then(db);
+    }
     db.prepare("DELETE FROM schema_version").run();
     db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(target);
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
-import type { NewSilence, Silence, SilenceMatchers } from "../../notify/silences.js";
+import type { NewSilence, Silence, SilenceMatchers, SilenceRecord } from "../../notify/silences.js";
 import type { RetentionMs } from "../retention.js";
 
 interface SilenceRow {
@@ -12,11 +12,20 @@ interface SilenceRow {
   matchers_json: string;
 }
 
-/** The SQLite adapter's API silences (part of SqliteStore). */
+interface RecordRow extends SilenceRow {
+  created_at: number;
+  expired_at: number | null;
+  expired_by: string | null;
+}
+
+/**
+ * The SQLite adapter's API silences and their durable records (part of SqliteStore): a silence
+ * and its record are written in one transaction, and the record outlives the silence's pruning.
+ */
 export class SqliteSilences {
   private readonly s: Record<string, Statement>;
 
-  constructor(db: Database) {
+  constructor(private readonly db: Database) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO delivery_silences (id, comment, created_by, created_at, starts_at, ends_at, matchers_json) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -24,17 +33,39 @@ export class SqliteSilences {
       current: p(`SELECT * FROM delivery_silences WHERE ends_at > ? ORDER BY created_at, id`),
       byId: p(`SELECT * FROM delivery_silences WHERE id = ?`),
       prune: p(`DELETE FROM delivery_silences WHERE id IN (SELECT id FROM delivery_silences WHERE ends_at < ? LIMIT ?)`),
+      record: p(`INSERT INTO silence_records (id, comment, created_by, created_at, starts_at, ends_at, matchers_json) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // Only an expiry that ends it early names who: a second expiry of an ended silence changes nothing.
+      recordExpiry: p(`UPDATE silence_records SET ends_at = ?, expired_at = ?, expired_by = ? WHERE id = ? AND ends_at > ?`),
+      records: p(`SELECT * FROM silence_records WHERE ends_at > ? AND starts_at < ? ORDER BY created_at, id`),
+      pruneRecords: p(`DELETE FROM silence_records WHERE id IN (SELECT id FROM silence_records WHERE ends_at < ? LIMIT ?)`),
     };
   }
 
   add(input: NewSilence, now: number): Silence {
     const id = `api-${randomUUID()}`;
-    this.s.insert!.run(id, input.comment, input.createdBy, now, input.startsAt, input.endsAt, JSON.stringify(input.matchers));
+    const matchers = JSON.stringify(input.matchers);
+    this.db.transaction(() => {
+      this.s.insert!.run(id, input.comment, input.createdBy, now, input.startsAt, input.endsAt, matchers);
+      this.s.record!.run(id, input.comment, input.createdBy, now, input.startsAt, input.endsAt, matchers);
+    })();
     return { id, kind: "silence", origin: "api", ...input };
   }
 
-  expire(id: string, now: number): boolean {
-    return this.s.expire!.run(now, id).changes > 0;
+  expire(id: string, now: number, expiredBy: string | null): boolean {
+    return this.db.transaction(() => {
+      const found = this.s.expire!.run(now, id).changes > 0;
+      if (found) this.s.recordExpiry!.run(now, now, expiredBy, id, now);
+      return found;
+    })();
+  }
+
+  records(since: number, until: number): SilenceRecord[] {
+    return (this.s.records!.all(since, until) as RecordRow[]).map((r) => ({
+      ...toSilence(r),
+      createdAt: r.created_at,
+      expiredAt: r.expired_at,
+      expiredBy: r.expired_by,
+    }));
   }
 
   current(now: number): Silence[] {
@@ -46,9 +77,12 @@ export class SqliteSilences {
     return row ? toSilence(row) : null;
   }
 
-  /** API silences that ended more than `silences` ago; manifest silences live in the manifest. */
+  /**
+   * API silences that ended more than `silences` ago (manifest silences live in the manifest), and
+   * records of silences that ended more than `resolvedAlerts` ago: as long as the alerts they muted.
+   */
   prune(now: number, retention: RetentionMs, limit: number): number {
-    return this.s.prune!.run(now - retention.silences, limit).changes;
+    return this.s.prune!.run(now - retention.silences, limit).changes + this.s.pruneRecords!.run(now - retention.resolvedAlerts, limit).changes;
   }
 }
 

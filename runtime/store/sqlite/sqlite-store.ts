@@ -7,7 +7,9 @@ import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../eva
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
-import type { NewSilence, Silence } from "../../notify/silences.js";
+import type { NewSilence, Silence, SilenceRecord } from "../../notify/silences.js";
+import { diagnosticsOf } from "../diagnostics-record.js";
+import type { ChangedMonitors } from "../change-feed.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
@@ -37,6 +39,10 @@ export class SqliteStore implements Store {
   private readonly silenceRows: SqliteSilences;
   private readonly webhookIds: SqliteWebhookIds;
   private readonly webhookReplayWindowMs: number;
+  private readonly watchers = new Set<(monitors: ChangedMonitors) => void>();
+  /** Monitors whose latest committed result errored: a flip is a change the views show. */
+  private readonly erroring = new Set<string>();
+  private readonly seen = new Set<string>();
 
   private constructor(
     /** The raw database, for the adapter's own tests; everything else goes through the port. */
@@ -125,10 +131,12 @@ export class SqliteStore implements Store {
         if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
         for (const alert of c.alerts) this.putAlert(alert);
         this.history.addEvents(c.events ?? []);
+        this.history.addDiagnostics(diagnosticsOf(c.intents));
         this.history.addResults(c.monitorId, c.results);
         for (const intent of c.intents) this.enqueueAt(intent, c.at);
         return { kind: "committed" };
       })();
+      if (outcome.kind === "committed") this.tell(this.changedBy(c));
       return outcome;
     } finally {
       this.history.settle(outcome?.kind === "committed");
@@ -137,14 +145,49 @@ export class SqliteStore implements Store {
 
   /** Writes alert changes, their transitions and their intents atomically (rollout, acknowledgements, outside resolves). */
   commitAlerts(c: AlertCommit): CommitOutcome {
-    return this.db.transaction((): CommitOutcome => {
+    const outcome = this.db.transaction((): CommitOutcome => {
       const conflicts = this.conflictsOf(c);
       if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
       for (const alert of c.alerts) this.putAlert(alert);
       this.history.addEvents(c.events ?? []);
+      this.history.addDiagnostics(diagnosticsOf(c.intents));
       for (const intent of c.intents) this.enqueueAt(intent, c.at);
       return { kind: "committed" };
     })();
+    if (outcome.kind === "committed") this.tell([...new Set(c.alerts.map((a) => a.monitorId))]);
+    return outcome;
+  }
+
+  watchChanges(listener: (monitors: ChangedMonitors) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  /** The monitors a committed evaluation changed as the views see them: its alerts, or its erroring flipped. */
+  private changedBy(c: EvaluationCommit): string[] {
+    const out = new Set(c.alerts.map((a) => a.monitorId));
+    const last = c.results.at(-1);
+    if (last) {
+      const errored = last.error !== null && last.error !== undefined;
+      const was = this.erroring.has(c.monitorId);
+      if (errored !== was || !this.seen.has(c.monitorId)) out.add(c.monitorId);
+      this.seen.add(c.monitorId);
+      if (errored) this.erroring.add(c.monitorId);
+      else this.erroring.delete(c.monitorId);
+    }
+    return [...out];
+  }
+
+  private tell(monitors: ChangedMonitors): void {
+    if (monitors !== null && monitors.length === 0) return;
+    // A watcher's failure is the watcher's: it never undoes or fails the commit that was made.
+    for (const w of this.watchers) {
+      try {
+        w(monitors);
+      } catch {
+        // the views log their own failures
+      }
+    }
   }
 
   alertsOf(monitorId: string): Alert[] {
@@ -191,8 +234,18 @@ export class SqliteStore implements Store {
     return this.deliveries.attempts(dedupKey);
   }
 
+  alertDiagnostics(dedupKey: string): string | null {
+    return this.history.alertDiagnostics(dedupKey);
+  }
+
+  /** Queues one intent; a trigger's diagnostics (the emergency page's) are recorded with it. */
   enqueue(intent: NotificationIntent): number {
-    return this.enqueueAt(intent, intent.at);
+    return this.db.transaction((): number => {
+      const seq = this.s.seqOf!.get(intent.id) as { seq: number } | undefined;
+      if (seq) return seq.seq;
+      this.history.addDiagnostics(diagnosticsOf([intent]));
+      return this.enqueueAt(intent, intent.at);
+    })();
   }
 
   undispatched(limit: number): StoredIntent[] {
@@ -258,11 +311,19 @@ export class SqliteStore implements Store {
   }
 
   addSilence(input: NewSilence, now: number): Silence {
-    return this.silenceRows.add(input, now);
+    const silence = this.silenceRows.add(input, now);
+    this.tell(null);
+    return silence;
   }
 
-  expireSilence(id: string, now: number): boolean {
-    return this.silenceRows.expire(id, now);
+  expireSilence(id: string, now: number, expiredBy: string | null = null): boolean {
+    const found = this.silenceRows.expire(id, now, expiredBy);
+    if (found) this.tell(null);
+    return found;
+  }
+
+  silenceRecords(since: number, until: number): SilenceRecord[] {
+    return this.silenceRows.records(since, until);
   }
 
   currentSilences(now: number): Silence[] {

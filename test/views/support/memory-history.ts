@@ -15,6 +15,7 @@ export class MemoryViewStore implements ViewStore, HistoryLog, SilenceLog {
   events: AlertEvent[] = [];
   attempts: DeliveryAttemptEvent[] = [];
   silences: Silence[] = [];
+  diagnostics = new Map<string, string>();
 
   alertsOf(monitorId: string): Alert[] {
     return this.alerts.filter((a) => a.monitorId === monitorId);
@@ -41,7 +42,7 @@ export class MemoryViewStore implements ViewStore, HistoryLog, SilenceLog {
     return alert ? { alert, version: 1 } : null;
   }
   rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): RollupBucket[] {
-    const width = resolution === "minute" ? 60_000 : 3_600_000;
+    const width = resolution === "minute" ? 60_000 : resolution === "hour" ? 3_600_000 : 86_400_000;
     const buckets = new Map<number, ResultRow[]>();
     for (const r of this.results) {
       if (r.monitorId !== monitorId || r.at < since || r.at >= until) continue;
@@ -64,6 +65,9 @@ export class MemoryViewStore implements ViewStore, HistoryLog, SilenceLog {
   }
   deliveryAttempts(dedupKey: string): DeliveryAttemptEvent[] {
     return this.attempts.filter((e) => e.dedupKey === dedupKey).sort((a, b) => a.at - b.at);
+  }
+  alertDiagnostics(dedupKey: string): string | null {
+    return this.diagnostics.get(dedupKey) ?? null;
   }
   addSilence(input: NewSilence): Silence {
     const s: Silence = { id: `s${this.silences.length + 1}`, kind: "silence", origin: "api", ...input };

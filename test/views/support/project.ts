@@ -4,6 +4,9 @@ import { join } from "node:path";
 /** Markup and script a hostile author, check target or agent could put into text we show. */
 export const XSS = `<img src=x onerror="window.__xss=(window.__xss||0)+1"><script>window.__xss=(window.__xss||0)+1</script>`;
 
+/** A secret's value (the uptime token) that a diagnostic's text carries: pages must show it redacted. */
+export const DIAGNOSTICS_CANARY = "uptime-token-views";
+
 /**
  * A small project with real monitors on loopback targets: an HTTP API (`target` decides whether it
  * answers 200 or 500), a website, a script whose output carries markup, and an uptime webhook;
@@ -47,7 +50,7 @@ export const shop = service({ id: "shop-api", name: "Shop API", escalationPolicy
   );
   await writeFile(
     join(dir, "monitors", "shop.ts"),
-    `import { check, monitor, secret, statusPage } from "watchkeeper";
+    `import { check, diagnostic, monitor, secret, statusPage } from "watchkeeper";
 import { shop } from "../policies/oncall.js";
 
 export const api = monitor({
@@ -85,6 +88,8 @@ export const uptime = monitor({
   schedule: { every: "5s" },
   check: check.webhook({ format: "generic", token: secret("UPTIME_TOKEN") }),
   severity: "info",
+  // Diagnostics whose text carries markup and a secret's value (a file path that names it): the pages show neither as such.
+  diagnostics: [diagnostic.hostLoad({ loadavgFile: ${JSON.stringify(`/nonexistent/${XSS}`)}, meminfoFile: "/nonexistent/" + ${JSON.stringify(DIAGNOSTICS_CANARY)} })],
 });
 
 export const publicPage = statusPage({

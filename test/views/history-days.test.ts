@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ResultRow } from "../../runtime/evaluate/evaluation-store.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { monitorHistory, monitorHistoryFromHours } from "../../runtime/views/history-view.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe("the overview's history from day rollups", () => {
+  it.each(["2026-12-01T15:37:00Z", "2026-12-01T00:20:00Z", "2026-12-01T23:59:59Z"])("shows the same bars, uptime windows and sparkline as summing 90 days of hours (at %s)", async (time) => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
+    const store = SqliteStore.open(dir);
+    try {
+      const now = Date.parse(time);
+      // A result every 37 minutes for 95 days, failing or erroring on a pattern that crosses day edges.
+      let n = 0;
+      for (let at = now - 95 * DAY; at < now; at += 37 * 60_000, n++) {
+        const failing = n % 11 < 3;
+        const error = n % 17 === 0 ? "timeout" : null;
+        const row: ResultRow = { monitorId: "api", at, ok: !failing && !error, firing: error ? null : failing, value: 1, message: "", labels: {}, durationMs: 10 + (n % 50), error };
+        store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row], intents: [], at });
+      }
+      {
+        const at = now;
+        const fast = await monitorHistory(store, "api", at);
+        const slow = await monitorHistoryFromHours(store, "api", at);
+        expect(fast.days).toEqual(slow.days);
+        expect(fast.uptime.d90).toBeCloseTo(slow.uptime.d90!, 12);
+        expect(fast.uptime.d30).toBeCloseTo(slow.uptime.d30!, 12);
+        expect(fast.uptime.d7).toBeCloseTo(slow.uptime.d7!, 12);
+        expect(fast.uptime.d1).toBeCloseTo(slow.uptime.d1!, 12);
+        expect(fast.latency).toEqual(slow.latency);
+        expect(fast.days.filter((d) => d.uptime !== null && d.uptime < 1).length).toBeGreaterThan(80);
+      }
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fills the days before day rollups began (a Redis store's upgrade) from the hours", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
+    const store = SqliteStore.open(dir);
+    try {
+      const now = Date.parse("2026-12-01T15:37:00Z");
+      let n = 0;
+      for (let at = now - 95 * DAY; at < now; at += 37 * 60_000, n++) {
+        const failing = n % 13 < 2;
+        const row: ResultRow = { monitorId: "api", at, ok: !failing, firing: failing, value: 1, message: "", labels: {}, durationMs: 10, error: null };
+        store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row], intents: [], at });
+      }
+      // Day buckets as a store that began keeping them 20 days ago, mid-day, would have them: none before, the first one partial.
+      const upgradeDay = Math.floor(now / DAY) * DAY - 20 * DAY;
+      store.db.prepare("DELETE FROM rollups WHERE width = ? AND start < ?").run(DAY, upgradeDay);
+      store.db.prepare("UPDATE rollups SET count = count - 10 WHERE width = ? AND start = ?").run(DAY, upgradeDay);
+      const fast = await monitorHistory(store, "api", now);
+      const slow = await monitorHistoryFromHours(store, "api", now);
+      expect(fast.days).toEqual(slow.days);
+      expect(fast.uptime.d90).toBeCloseTo(slow.uptime.d90!, 12);
+      expect(fast.uptime.d30).toBeCloseTo(slow.uptime.d30!, 12);
+      // A monitor with no day buckets at all reads its hours.
+      store.db.prepare("DELETE FROM rollups WHERE width = ?").run(DAY);
+      expect((await monitorHistory(store, "api", now)).days).toEqual(slow.days);
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

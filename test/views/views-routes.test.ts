@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Manifest } from "../../sdk/manifest/index.js";
+import { alertKey } from "../../runtime/alerts/alert-key.js";
+import { newAlert } from "../../runtime/alerts/state.js";
+import { evaluate } from "../../runtime/alerts/transition.js";
+import { Router } from "../../runtime/http/router.js";
+import { createHttpServer, listen } from "../../runtime/server/http-server.js";
+import type { RetentionMs } from "../../runtime/store/retention.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { registerViewRoutes, type Views } from "../../runtime/views/routes.js";
+import { testManifest, testMonitor } from "../delivery/support/manifest.js";
+
+const TOKEN = "views-routes-token";
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
+
+/** The views over a real SQLite store, served on loopback, with a clock the test moves. */
+describe("views over the real store", () => {
+  let dir: string;
+  let store: SqliteStore;
+  let server: Server;
+  let views: Views;
+  let base: string;
+  let now = Date.parse("2026-12-01T12:00:00Z");
+  const logger = pino({ level: "silent" });
+
+  const start = async (manifest: Manifest, events: { pollMs?: number } = {}) => {
+    const router = new Router();
+    views = registerViewRoutes(router, { manifest, store, clock: { now: () => now, setTimer: () => ({ cancel: () => undefined }) }, logger, secret: (name) => (name === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined), events });
+    server = createHttpServer(router, logger);
+    const addr = await listen(server, 0, "127.0.0.1");
+    base = `http://127.0.0.1:${addr.port}`;
+  };
+  const get = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-views-routes-"));
+    store = SqliteStore.open(dir, now);
+  });
+  afterEach(async () => {
+    views?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("lists in the postmortem a silence that was in force, who expired it, after the silence itself was pruned", async () => {
+    const manifest = testManifest({ monitors: [testMonitor("checkout", { name: "Checkout" })], secrets: ["WATCHKEEPER_API_TOKEN"] });
+    const key = alertKey("checkout", {});
+    const firedAt = now;
+    const t = evaluate(newAlert("checkout", {}, key, firedAt), { kind: "failing", value: 1, summary: "down", details: {} }, firedAt, rules);
+    store.recordEvaluation({ monitorId: "checkout", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: firedAt });
+    const silence = store.addSilence({ comment: "db failover", createdBy: "Alan", startsAt: firedAt + 60_000, endsAt: firedAt + 2 * HOUR, matchers: { monitors: ["checkout"], services: [], labels: {} } }, firedAt + 60_000);
+    store.expireSilence(silence.id, firedAt + 10 * 60_000, "Grace");
+    const r = evaluate(t.alert, { kind: "ok", value: 0, summary: "up", details: {} }, firedAt + HOUR, rules);
+    store.recordEvaluation({ monitorId: "checkout", alerts: [r.alert], readVersions: {}, results: [], intents: r.intents, events: r.events, at: firedAt + HOUR });
+    // Two days on: past `retention.silences` (1 day here), within alert history (30 days).
+    now = firedAt + 2 * DAY;
+    const retention: RetentionMs = { results: DAY, notifications: 30 * DAY, silences: DAY, inbound: DAY, resolvedAlerts: 30 * DAY, rollups: 90 * DAY, minuteRollups: 7 * DAY };
+    while (store.prune(now, retention, 100) > 0);
+    expect(store.silenceById(silence.id)).toBeNull();
+    await start(manifest);
+    const draft = await (await get(`/alerts/${key}/postmortem.md`)).text();
+    expect(draft).toContain(`- Silence \`${silence.id}\` from 2026-12-01 12:01:00 UTC to 2026-12-01 12:10:00 UTC by Alan: db failover; created 2026-12-01 12:01:00 UTC, matching monitors checkout; expired early at 2026-12-01 12:10:00 UTC by Grace`);
+  });
+
+  it("pages and filters the overview on the server, with links that work without script", async () => {
+    const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
+    await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }));
+    const fire = (id: string) => {
+      const t = evaluate(newAlert(id, {}, alertKey(id, {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
+      store.recordEvaluation({ monitorId: id, alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
+    };
+    fire("m-150");
+    fire("m-007");
+    const first = await (await get("/")).text();
+    const ids = (html: string) => [...html.matchAll(/<li class="monitor" data-id="([^"]+)"/g)].map((m) => m[1]);
+    // Worst first, then by name; 100 a page; the banner counts every monitor.
+    expect(ids(first)).toHaveLength(100);
+    expect(ids(first).slice(0, 3)).toEqual(["m-007", "m-150", "m-000"]);
+    expect(first).toContain("2 of 230 monitors firing");
+    expect(first).toContain("Monitors 1–100 of 230 (page 1 of 3)");
+    expect(first).toContain('<a href="/?page=2" rel="next">Next page</a>');
+    expect(first).toContain('<form class="filters" role="search" aria-label="Filter monitors" method="get" action="/">');
+    const last = await (await get("/?page=3")).text();
+    expect(ids(last)).toHaveLength(30);
+    expect(last).toContain('<a href="/?page=2" rel="prev">Previous page</a>');
+    expect(last).not.toContain('rel="next"');
+    // Filters run over every monitor, not just a page, and the pager keeps them.
+    const gold = await (await get("/?q=gold&per=50&page=2")).text();
+    expect(ids(gold)).toHaveLength(50);
+    expect(ids(gold).every((id) => Number(id!.slice(2)) % 2 === 0)).toBe(true);
+    expect(gold).toContain('<a href="/?q=gold&amp;per=50&amp;page=3" rel="next">');
+    expect(gold).toContain('value="gold"');
+    expect(ids(await (await get("/?state=firing")).text())).toEqual(["m-007", "m-150"]);
+    expect(await (await get("/?q=no-such-monitor")).text()).toContain("No monitor matches this filter.");
+    // A page past the end shows the last one.
+    expect(ids(await (await get("/?page=99")).text())).toHaveLength(30);
+    for (const [query, field] of [["state=burning", "state must be one of"], ["page=0", "page must be a whole number"], ["per=5000", "per must be a whole number from 1 to 500"], ["team=nope", "team must be one of"]] as const) {
+      const res = await get(`/?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(await res.text(), query).toContain(field);
+    }
+  });
+
+  it("tells an open page of a transition from the store's change feed, reading only the monitor it touched", async () => {
+    const monitors = Array.from({ length: 20 }, (_, i) => testMonitor(`m-${i}`));
+    // Polling would take an hour: only the change feed can deliver this in time.
+    await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }), { pollMs: 3_600_000 });
+    const reads = { all: 0, each: 0 };
+    const allAlerts = store.allAlerts.bind(store);
+    const alertsOf = store.alertsOf.bind(store);
+    store.allAlerts = () => (reads.all++, allAlerts());
+    store.alertsOf = (id: string) => (reads.each++, alertsOf(id));
+    const stream = await get("/events");
+    const reader = stream.body!.getReader();
+    let text = "";
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until(/: connected/);
+    await expect.poll(() => reads.all).toBe(1); // the baseline
+    const t = evaluate(newAlert("m-3", {}, alertKey("m-3", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
+    store.recordEvaluation({ monitorId: "m-3", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
+    await until(/event: change/);
+    expect(text).toContain('data: {"changed":[{"id":"m-3","state":"firing"}]}');
+    expect(reads).toEqual({ all: 1, each: 1 });
+    await reader.cancel();
+  });
+});

@@ -2,7 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { AlertEvent, AlertEventKind } from "../../alerts/alert-event.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
-import { decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type RollupDelta } from "../latency-histogram.js";
+import { decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins, type RollupDelta } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -39,40 +39,67 @@ interface RawEvent {
   summary: string;
 }
 
-/** A monitor's current bucket of one width, as last committed. */
-interface OpenBucket {
+/** A bucket held in memory: the open minute of a monitor, or the hour it belongs to. */
+interface HeldBucket {
   start: number;
   count: number;
   failures: number;
   errors: number;
   maxMs: number;
-  bins: Buffer;
+  bins: Bins;
 }
+
+/** A monitor's buckets as held: `minute` is open (not yet written), `hour` is as written (closed minutes only). */
+interface HeldBuckets {
+  minute: HeldBucket | null;
+  hour: HeldBucket | null;
+}
+
+const MINUTE = ROLLUP_WIDTH_MS.minute;
+const HOUR = ROLLUP_WIDTH_MS.hour;
+/**
+ * An open minute is written when the monitor's first result of a later minute commits, or at the
+ * latest this long after the minute ended (monitors that run less than once a minute, or stopped):
+ * long enough for a check still running at the minute's end to finish.
+ */
+const MINUTE_GRACE_MS = 60_000;
+/** How often the commits look for open minutes past their grace. */
+const SWEEP_EVERY_MS = 5_000;
 
 /**
  * The SQLite adapter's history (part of SqliteStore): raw results in their time window, per-minute
  * and per-hour rollups, and alert transitions. Writes run inside the store's transactions, so a
- * result and its rollups, or an alert and its transition, commit together.
+ * result and its transition commit together.
  *
- * Each monitor's current minute and hour bucket is also held in memory (a few hundred bytes per
- * monitor), so adding a result writes the whole bucket row without reading it first or merging
- * bins in SQL: the store holds the state folder's lock, so nothing else writes these rows. The
- * copy changes only after the commit (`settle`); a bucket not held (after a restart) is read once.
+ * Rollups cost a check almost nothing: each monitor's open minute is held in memory and written
+ * once, when it closes (the monitor's first result of a later minute, or MINUTE_GRACE_MS after
+ * the minute ended), in the same transaction as the commit that closes it, together with the hour
+ * row it adds to. A kill loses at most each monitor's open minute from the rollups (the raw
+ * results of that minute are stored as always); close() writes the open minutes. The reads below
+ * merge the held buckets in, so the views see the open minute. The store holds the state folder's
+ * lock, so nothing else writes these rows. Memory changes only after the commit (`settle`).
  */
 export class SqliteHistory {
   private readonly s: Record<string, Statement>;
-  private readonly open = new Map<string, OpenBucket>();
-  private staged: Array<[string, OpenBucket]> = [];
+  private readonly held = new Map<string, HeldBuckets>();
+  /** This transaction's copies of the monitors' buckets, made current by settle(true). */
+  private staged = new Map<string, HeldBuckets>();
+  /** Monitors known to have their history_monitors row (one insert per monitor, not per commit). */
+  private readonly listed = new Set<string>();
+  private stagedListed: string[] = [];
+  private nextSweepAt = 0;
 
   constructor(
     db: Database,
     /** Off only for the history benchmark's baseline (bench/history): results without rollups. */
     private readonly rollupsOn: boolean,
+    /** Buckets starting before this may hold rows a previous process wrote: they are read before writing. */
+    private readonly openedAt: number,
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-      // Written once per monitor, read-only afterwards: a commit pays a lookup, not a page write.
+      // Written once per monitor, read-only afterwards.
       addMonitor: p("INSERT OR IGNORE INTO history_monitors (monitor_id) VALUES (?)"),
       recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
       resultsBetween: p("SELECT * FROM results WHERE monitor_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?"),
@@ -108,44 +135,116 @@ export class SqliteHistory {
     };
   }
 
-  /** Writes one evaluation's results and adds them to the monitor's minute and hour buckets. */
+  /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
   addResults(monitorId: string, results: readonly ResultRow[]): void {
     if (results.length === 0) return;
     for (const r of results) {
       this.s.insertResult!.run(r.monitorId, r.at, r.ok ? 1 : 0, r.firing === null ? null : r.firing ? 1 : 0, r.value, r.message, JSON.stringify(r.labels), r.durationMs, r.error ?? null);
     }
-    this.s.addMonitor!.run(monitorId);
+    if (!this.listed.has(monitorId)) {
+      this.s.addMonitor!.run(monitorId);
+      this.stagedListed.push(monitorId);
+    }
     if (!this.rollupsOn) return;
-    for (const width of [ROLLUP_WIDTH_MS.minute, ROLLUP_WIDTH_MS.hour]) {
-      for (const d of rollupDeltas(results, width)) this.addToBucket(monitorId, width, d);
+    for (const d of rollupDeltas(results, MINUTE)) this.addToMinute(monitorId, d);
+  }
+
+  /** Inside a commit's transaction: closeDue(now), at most every SWEEP_EVERY_MS. */
+  sweep(now: number): void {
+    if (now < this.nextSweepAt && now > this.nextSweepAt - 2 * SWEEP_EVERY_MS) return;
+    this.nextSweepAt = now + SWEEP_EVERY_MS;
+    this.closeDue(now);
+  }
+
+  /**
+   * Inside a transaction: writes every open minute that ended more than MINUTE_GRACE_MS before
+   * `now`, or every open minute when `all` (the store is closing).
+   */
+  closeDue(now: number, all = false): void {
+    if (!this.rollupsOn) return;
+    for (const [monitorId, b] of this.held) {
+      if (b.minute === null || (!all && b.minute.start + MINUTE + MINUTE_GRACE_MS > now)) continue;
+      const w = this.forWrite(monitorId);
+      if (w.minute === null) continue;
+      this.closeMinute(monitorId, w);
+      w.minute = null;
     }
   }
 
   /** After the transaction: true when it committed (the buckets written are now the ones held). */
   settle(committed: boolean): void {
-    if (committed) for (const [key, bucket] of this.staged) this.open.set(key, bucket);
-    this.staged = [];
+    if (committed) {
+      for (const [monitorId, b] of this.staged) this.held.set(monitorId, b);
+      for (const monitorId of this.stagedListed) this.listed.add(monitorId);
+    }
+    this.staged = new Map();
+    this.stagedListed = [];
   }
 
-  private addToBucket(monitorId: string, width: number, d: RollupDelta): void {
-    const key = `${monitorId}\u0000${width}`;
-    let held = this.staged.findLast(([k]) => k === key)?.[1] ?? this.open.get(key);
-    if (held === undefined || held.start !== d.start) {
-      const row = this.s.readRollup!.get(monitorId, width, d.start) as RawRollup | undefined;
-      held = row ? { start: row.start, count: row.count, failures: row.failures, errors: row.errors, maxMs: row.max_ms, bins: row.bins } : undefined;
+  /** The monitor's buckets as this transaction sees them, copied on first write. */
+  private forWrite(monitorId: string): HeldBuckets {
+    let w = this.staged.get(monitorId);
+    if (w === undefined) {
+      const h = this.held.get(monitorId);
+      w = { minute: h?.minute ? copyOf(h.minute) : null, hour: h?.hour ? copyOf(h.hour) : null };
+      this.staged.set(monitorId, w);
     }
-    const next: OpenBucket = held
-      ? {
-          start: d.start,
-          count: held.count + d.count,
-          failures: held.failures + d.failures,
-          errors: held.errors + d.errors,
-          maxMs: Math.max(held.maxMs, d.maxMs),
-          bins: encodeBins(mergeBins(decodeBins(held.bins), d.bins)),
-        }
-      : { start: d.start, count: d.count, failures: d.failures, errors: d.errors, maxMs: d.maxMs, bins: encodeBins(d.bins) };
-    this.s.putRollup!.run(monitorId, width, next.start, next.count, next.failures, next.errors, next.maxMs, next.bins);
-    this.staged.push([key, next]);
+    return w;
+  }
+
+  private addToMinute(monitorId: string, d: RollupDelta): void {
+    const w = this.forWrite(monitorId);
+    if (w.minute !== null && w.minute.start === d.start) {
+      addInto(w.minute, d);
+      return;
+    }
+    if (w.minute !== null && w.minute.start > d.start) {
+      // A late result (its tick began before the open minute): its minute and hour are written as read.
+      this.mergeRow(monitorId, MINUTE, d.start, d);
+      const hourStart = floorTo(d.start, HOUR);
+      if (w.hour !== null && w.hour.start === hourStart) {
+        addInto(w.hour, d);
+        this.putRow(monitorId, HOUR, w.hour);
+      } else {
+        this.mergeRow(monitorId, HOUR, hourStart, d);
+      }
+      return;
+    }
+    const known = w.minute !== null;
+    if (w.minute !== null) this.closeMinute(monitorId, w);
+    // A minute that follows an open one cannot have been written by this process; one that starts
+    // a monitor's run (or follows a closed one) may have been, by close() or a grace close.
+    w.minute = known && d.start >= this.openedAt ? emptyAt(d.start) : this.readRow(monitorId, MINUTE, d.start);
+    addInto(w.minute, d);
+    const hourStart = floorTo(d.start, HOUR);
+    if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
+  }
+
+  /** Writes the open minute and the hour it adds to. */
+  private closeMinute(monitorId: string, w: HeldBuckets): void {
+    const m = w.minute!;
+    this.putRow(monitorId, MINUTE, m);
+    const hourStart = floorTo(m.start, HOUR);
+    if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
+    addInto(w.hour, m);
+    this.putRow(monitorId, HOUR, w.hour);
+  }
+
+  private readRow(monitorId: string, width: number, start: number): HeldBucket {
+    const row = this.s.readRollup!.get(monitorId, width, start) as RawRollup | undefined;
+    return row
+      ? { start: row.start, count: row.count, failures: row.failures, errors: row.errors, maxMs: row.max_ms, bins: decodeBins(row.bins) }
+      : emptyAt(start);
+  }
+
+  private mergeRow(monitorId: string, width: number, start: number, d: RollupDelta): void {
+    const b = this.readRow(monitorId, width, start);
+    addInto(b, d);
+    this.putRow(monitorId, width, b);
+  }
+
+  private putRow(monitorId: string, width: number, b: HeldBucket): void {
+    this.s.putRollup!.run(monitorId, width, b.start, b.count, b.failures, b.errors, b.maxMs, encodeBins(b.bins));
   }
 
   addEvents(events: readonly AlertEvent[]): void {
@@ -166,10 +265,31 @@ export class SqliteHistory {
     return out;
   }
 
+  /** Stored buckets with the monitor's held ones in: the open minute, and the hour with it added. */
   rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): RollupBucket[] {
-    return (this.s.rollups!.all(monitorId, ROLLUP_WIDTH_MS[resolution], since, until) as RawRollup[]).map((r) =>
-      rollupBucket(r.start, r.count, r.failures, r.errors, r.max_ms, decodeBins(r.bins)),
+    const width = ROLLUP_WIDTH_MS[resolution];
+    const rows = (this.s.rollups!.all(monitorId, width, since, until) as RawRollup[]).map(
+      (r): HeldBucket => ({ start: r.start, count: r.count, failures: r.failures, errors: r.errors, maxMs: r.max_ms, bins: decodeBins(r.bins) }),
     );
+    const open = this.held.get(monitorId)?.minute;
+    if (open) {
+      const start = floorTo(open.start, width);
+      if (start >= since && start < until) {
+        const at = rows.findIndex((r) => r.start >= start);
+        if (resolution === "minute") {
+          // The held minute includes what an earlier process wrote of it: it replaces the row.
+          if (at >= 0 && rows[at]!.start === start) rows[at] = open;
+          else rows.splice(at < 0 ? rows.length : at, 0, open);
+        } else if (at >= 0 && rows[at]!.start === start) {
+          const hour = copyOf(rows[at]!);
+          addInto(hour, open);
+          rows[at] = hour;
+        } else {
+          rows.splice(at < 0 ? rows.length : at, 0, { ...copyOf(open), start });
+        }
+      }
+    }
+    return rows.map((b) => rollupBucket(b.start, b.count, b.failures, b.errors, b.maxMs, b.bins));
   }
 
   alertEvents(dedupKey: string): AlertEvent[] {
@@ -191,14 +311,35 @@ export class SqliteHistory {
       budget -= n;
       deleted += n;
       this.s.forgetMonitor!.run(monitor_id, monitor_id);
+      this.listed.delete(monitor_id);
     }
-    // Buckets of monitors that stopped writing would otherwise be held for good.
-    if (this.open.size > 0) for (const [key, b] of this.open) if (b.start < now - retention.results) this.open.delete(key);
+    // Hours of monitors that stopped writing would otherwise be held for good (their minutes were written).
+    for (const [monitorId, b] of this.held) if (b.minute === null && (b.hour === null || b.hour.start < now - 2 * HOUR)) this.held.delete(monitorId);
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
     deleted += this.s.pruneEvents!.run(now - retention.resolvedAlerts, limit).changes;
     return deleted;
   }
+}
+
+function emptyAt(start: number): HeldBucket {
+  return { start, count: 0, failures: 0, errors: 0, maxMs: 0, bins: new Map() };
+}
+
+function copyOf(b: HeldBucket): HeldBucket {
+  return { start: b.start, count: b.count, failures: b.failures, errors: b.errors, maxMs: b.maxMs, bins: new Map(b.bins) };
+}
+
+function addInto(b: HeldBucket, d: Omit<HeldBucket, "start">): void {
+  b.count += d.count;
+  b.failures += d.failures;
+  b.errors += d.errors;
+  if (d.maxMs > b.maxMs) b.maxMs = d.maxMs;
+  mergeBins(b.bins, d.bins);
+}
+
+function floorTo(at: number, width: number): number {
+  return Math.floor(at / width) * width;
 }
 
 export function toResult(r: RawResult): ResultRow {

@@ -47,6 +47,8 @@ interface HeldBucket {
   errors: number;
   maxMs: number;
   bins: Bins;
+  /** An open minute whose row was written before (by close() or a grace close): it holds only what came since. */
+  stored?: boolean;
 }
 
 /** A monitor's buckets as held: `minute` is open (not yet written), `hour` is as written (closed minutes only). */
@@ -93,7 +95,7 @@ export class SqliteHistory {
     db: Database,
     /** Off only for the history benchmark's baseline (bench/history): results without rollups. */
     private readonly rollupsOn: boolean,
-    /** Buckets starting before this may hold rows a previous process wrote: they are read before writing. */
+    /** Minutes starting before this may have rows a previous process wrote (its close()). */
     private readonly openedAt: number,
   ) {
     const p = (sql: string) => db.prepare(sql);
@@ -213,8 +215,10 @@ export class SqliteHistory {
     const known = w.minute !== null;
     if (w.minute !== null) this.closeMinute(monitorId, w);
     // A minute that follows an open one cannot have been written by this process; one that starts
-    // a monitor's run (or follows a closed one) may have been, by close() or a grace close.
-    w.minute = known && d.start >= this.openedAt ? emptyAt(d.start) : this.readRow(monitorId, MINUTE, d.start);
+    // a monitor's run (or follows a closed one) may have been, by close() or a grace close: then
+    // the open minute holds only what is new, and is added to the stored row when it closes.
+    w.minute = emptyAt(d.start);
+    if (!(known && d.start >= this.openedAt)) w.minute.stored = this.s.readRollup!.get(monitorId, MINUTE, d.start) !== undefined;
     addInto(w.minute, d);
     const hourStart = floorTo(d.start, HOUR);
     if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
@@ -223,7 +227,8 @@ export class SqliteHistory {
   /** Writes the open minute and the hour it adds to. */
   private closeMinute(monitorId: string, w: HeldBuckets): void {
     const m = w.minute!;
-    this.putRow(monitorId, MINUTE, m);
+    if (m.stored) this.mergeRow(monitorId, MINUTE, m.start, m);
+    else this.putRow(monitorId, MINUTE, m);
     const hourStart = floorTo(m.start, HOUR);
     if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
     addInto(w.hour, m);
@@ -237,7 +242,7 @@ export class SqliteHistory {
       : emptyAt(start);
   }
 
-  private mergeRow(monitorId: string, width: number, start: number, d: RollupDelta): void {
+  private mergeRow(monitorId: string, width: number, start: number, d: Omit<HeldBucket, "start">): void {
     const b = this.readRow(monitorId, width, start);
     addInto(b, d);
     this.putRow(monitorId, width, b);
@@ -276,14 +281,11 @@ export class SqliteHistory {
       const start = floorTo(open.start, width);
       if (start >= since && start < until) {
         const at = rows.findIndex((r) => r.start >= start);
-        if (resolution === "minute") {
-          // The held minute includes what an earlier process wrote of it: it replaces the row.
-          if (at >= 0 && rows[at]!.start === start) rows[at] = open;
-          else rows.splice(at < 0 ? rows.length : at, 0, open);
-        } else if (at >= 0 && rows[at]!.start === start) {
-          const hour = copyOf(rows[at]!);
-          addInto(hour, open);
-          rows[at] = hour;
+        if (at >= 0 && rows[at]!.start === start) {
+          // The stored row holds what was written (closed minutes, or this minute before a restart).
+          const merged = copyOf(rows[at]!);
+          addInto(merged, open);
+          rows[at] = merged;
         } else {
           rows.splice(at < 0 ? rows.length : at, 0, { ...copyOf(open), start });
         }
@@ -327,7 +329,9 @@ function emptyAt(start: number): HeldBucket {
 }
 
 function copyOf(b: HeldBucket): HeldBucket {
-  return { start: b.start, count: b.count, failures: b.failures, errors: b.errors, maxMs: b.maxMs, bins: new Map(b.bins) };
+  const copy: HeldBucket = { start: b.start, count: b.count, failures: b.failures, errors: b.errors, maxMs: b.maxMs, bins: new Map(b.bins) };
+  if (b.stored) copy.stored = true;
+  return copy;
 }
 
 function addInto(b: HeldBucket, d: Omit<HeldBucket, "start">): void {

@@ -2,7 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { AlertEvent, AlertEventKind } from "../../alerts/alert-event.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
-import { decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins, type RollupDelta } from "../latency-histogram.js";
+import { binOf, decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins, type RollupDelta } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -57,6 +57,12 @@ interface HeldBuckets {
   hour: HeldBucket | null;
 }
 
+/** One change to the held buckets, as the journal undoes it. */
+type Undo =
+  | { kind: "add"; bucket: HeldBucket; result: ResultRow; maxMs: number }
+  | { kind: "new"; monitorId: string }
+  | { kind: "snapshot"; buckets: HeldBuckets; minute: HeldBucket | null; minuteWas: HeldBucket | null; hour: HeldBucket | null; hourWas: HeldBucket | null };
+
 const MINUTE = ROLLUP_WIDTH_MS.minute;
 const HOUR = ROLLUP_WIDTH_MS.hour;
 /**
@@ -79,13 +85,15 @@ const SWEEP_EVERY_MS = 5_000;
  * row it adds to. A kill loses at most each monitor's open minute from the rollups (the raw
  * results of that minute are stored as always); close() writes the open minutes. The reads below
  * merge the held buckets in, so the views see the open minute. The store holds the state folder's
- * lock, so nothing else writes these rows. Memory changes only after the commit (`settle`).
+ * lock, so nothing else writes these rows. Held buckets change in place during the transaction,
+ * with an undo journal that settle(false) plays back when it rolls back: a result in the open
+ * minute costs a few additions, no copy.
  */
 export class SqliteHistory {
   private readonly s: Record<string, Statement>;
   private readonly held = new Map<string, HeldBuckets>();
-  /** This transaction's copies of the monitors' buckets, made current by settle(true). */
-  private staged = new Map<string, HeldBuckets>();
+  /** How to undo this transaction's changes to the held buckets, oldest first. */
+  private journal: Undo[] = [];
   /** Monitors known to have their history_monitors row (one insert per monitor, not per commit). */
   private readonly listed = new Set<string>();
   private stagedListed: string[] = [];
@@ -148,7 +156,18 @@ export class SqliteHistory {
       this.stagedListed.push(monitorId);
     }
     if (!this.rollupsOn) return;
-    for (const d of rollupDeltas(results, MINUTE)) this.addToMinute(monitorId, d);
+    for (const r of results) this.addResult(monitorId, r);
+  }
+
+  /** The common case in place (the result falls in the monitor's open minute); anything else in addToMinute. */
+  private addResult(monitorId: string, r: ResultRow): void {
+    const minute = this.held.get(monitorId)?.minute;
+    if (minute && minute.start === floorTo(r.at, MINUTE)) {
+      this.journal.push({ kind: "add", bucket: minute, result: r, maxMs: minute.maxMs });
+      addResultInto(minute, r);
+      return;
+    }
+    this.addToMinute(monitorId, rollupDeltas([r], MINUTE)[0]!);
   }
 
   /** Inside a commit's transaction: closeDue(now), at most every SWEEP_EVERY_MS. */
@@ -167,31 +186,55 @@ export class SqliteHistory {
     for (const [monitorId, b] of this.held) {
       if (b.minute === null || (!all && b.minute.start + MINUTE + MINUTE_GRACE_MS > now)) continue;
       const w = this.forWrite(monitorId);
-      if (w.minute === null) continue;
       this.closeMinute(monitorId, w);
       w.minute = null;
     }
   }
 
-  /** After the transaction: true when it committed (the buckets written are now the ones held). */
+  /** After the transaction: true when it committed (the held buckets stand), false to undo their changes. */
   settle(committed: boolean): void {
     if (committed) {
-      for (const [monitorId, b] of this.staged) this.held.set(monitorId, b);
       for (const monitorId of this.stagedListed) this.listed.add(monitorId);
+    } else {
+      for (let n = this.journal.length - 1; n >= 0; n--) this.undo(this.journal[n]!);
     }
-    this.staged = new Map();
+    this.journal = [];
     this.stagedListed = [];
   }
 
-  /** The monitor's buckets as this transaction sees them, copied on first write. */
-  private forWrite(monitorId: string): HeldBuckets {
-    let w = this.staged.get(monitorId);
-    if (w === undefined) {
-      const h = this.held.get(monitorId);
-      w = { minute: h?.minute ? copyOf(h.minute) : null, hour: h?.hour ? copyOf(h.hour) : null };
-      this.staged.set(monitorId, w);
+  private undo(u: Undo): void {
+    if (u.kind === "add") {
+      subtractResult(u.bucket, u.result);
+      u.bucket.maxMs = u.maxMs;
+    } else if (u.kind === "new") {
+      this.held.delete(u.monitorId);
+    } else {
+      // Back into the same objects: older "add" entries refer to them.
+      if (u.minute) restoreInto(u.minute, u.minuteWas!);
+      if (u.hour) restoreInto(u.hour, u.hourWas!);
+      u.buckets.minute = u.minute;
+      u.buckets.hour = u.hour;
     }
-    return w;
+  }
+
+  /** The monitor's held buckets, journalled so a rollback restores them; created when missing. */
+  private forWrite(monitorId: string): HeldBuckets {
+    let h = this.held.get(monitorId);
+    if (h === undefined) {
+      h = { minute: null, hour: null };
+      this.held.set(monitorId, h);
+      this.journal.push({ kind: "new", monitorId });
+    } else {
+      this.journal.push({
+        kind: "snapshot",
+        buckets: h,
+        minute: h.minute,
+        minuteWas: h.minute ? copyOf(h.minute) : null,
+        hour: h.hour,
+        hourWas: h.hour ? copyOf(h.hour) : null,
+      });
+    }
+    return h;
   }
 
   private addToMinute(monitorId: string, d: RollupDelta): void {
@@ -340,6 +383,40 @@ function addInto(b: HeldBucket, d: Omit<HeldBucket, "start">): void {
   b.errors += d.errors;
   if (d.maxMs > b.maxMs) b.maxMs = d.maxMs;
   mergeBins(b.bins, d.bins);
+}
+
+/** What one result adds to a bucket, as rollupDeltas counts it. */
+function addResultInto(b: HeldBucket, r: ResultRow): void {
+  const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
+  b.count += 1;
+  if (r.firing === true) b.failures += 1;
+  if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors += 1;
+  if (ms > b.maxMs) b.maxMs = ms;
+  const bin = binOf(ms);
+  b.bins.set(bin, (b.bins.get(bin) ?? 0) + 1);
+}
+
+/** addResultInto backwards, but for the maximum (the journal keeps the one before). */
+function subtractResult(b: HeldBucket, r: ResultRow): void {
+  const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
+  b.count -= 1;
+  if (r.firing === true) b.failures -= 1;
+  if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors -= 1;
+  const bin = binOf(ms);
+  const n = (b.bins.get(bin) ?? 0) - 1;
+  if (n > 0) b.bins.set(bin, n);
+  else b.bins.delete(bin);
+}
+
+function restoreInto(b: HeldBucket, was: HeldBucket): void {
+  b.start = was.start;
+  b.count = was.count;
+  b.failures = was.failures;
+  b.errors = was.errors;
+  b.maxMs = was.maxMs;
+  b.bins = was.bins;
+  if (was.stored) b.stored = true;
+  else delete b.stored;
 }
 
 function floorTo(at: number, width: number): number {

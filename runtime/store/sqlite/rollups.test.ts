@@ -86,6 +86,24 @@ describe("SQLite rollups: the open minute is held in memory and written once", (
     expect(stored(store, 60 * MIN).filter((r) => r.m === "rare")).toEqual([{ m: "rare", start: T, count: 2 }]);
   });
 
+  it("a batch rolled back for one bad evaluation counts the others' results once, and the bad one's not at all", () => {
+    record("api", T + 5_000);
+    record("web", T + 5_000);
+    const plain = (monitorId: string, at: number) => ({ monitorId, alerts: [], readVersions: {}, results: [row(monitorId, at)], intents: [], at });
+    // The bad one throws after its result was written and added: the batch's transaction rolls back.
+    const bad = { ...plain("bad", T + 15_000), intents: [{ id: "x:1", type: "trigger" as const, monitorId: "bad", dedupKey: "x", labels: {}, severity: "critical" as const, summary: "s", value: null, details: { size: 1n }, at: T, firedAt: T }] };
+    const outcomes = store.recordEvaluations([plain("api", T + 15_000), plain("web", T + MIN + 1_000), bad, plain("new", T + 15_000)]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["committed", "committed", "failed", "committed"]);
+    const counts = (id: string, res: "minute" | "hour") => store.rollups(id, res, T, T + HOUR).map((b) => [b.start, b.count]);
+    expect(counts("api", "minute")).toEqual([[T, 2]]);
+    expect(counts("web", "minute")).toEqual([[T, 1], [T + MIN, 1]]);
+    expect(counts("web", "hour")).toEqual([[T, 2]]);
+    expect(stored(store, MIN).filter((r) => r.m === "web")).toEqual([{ m: "web", start: T, count: 1 }]);
+    expect(counts("new", "minute")).toEqual([[T, 1]]);
+    expect(counts("bad", "minute")).toEqual([]);
+    expect(store.recentResults("bad")).toEqual([]);
+  });
+
   it("a late result (its tick began in a minute already written) is added to that minute and hour", () => {
     record("api", T + 10_000);
     record("api", T + MIN + 10_000);

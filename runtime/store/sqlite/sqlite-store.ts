@@ -37,6 +37,12 @@ export class SqliteStore implements Store {
   private readonly silenceRows: SqliteSilences;
   private readonly webhookIds: SqliteWebhookIds;
   private readonly webhookReplayWindowMs: number;
+  /**
+   * Monitors known to have no alert row: most monitors are healthy and never wrote one, and their
+   * every tick would otherwise pay a query to learn it. Added only after a query found none (the
+   * store holds the folder's lock: nothing else writes alerts), dropped on any alert write.
+   */
+  private readonly withoutAlerts = new Set<string>();
 
   private constructor(
     /** The raw database, for the adapter's own tests; everything else goes through the port. */
@@ -106,7 +112,10 @@ export class SqliteStore implements Store {
   }
 
   readAlerts(monitorId: string): VersionedAlert[] {
-    return (this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>).map(versioned);
+    if (this.withoutAlerts.has(monitorId)) return [];
+    const rows = this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>;
+    if (rows.length === 0) this.withoutAlerts.add(monitorId);
+    return rows.map(versioned);
   }
 
   readAlert(dedupKey: string): VersionedAlert | null {
@@ -418,6 +427,8 @@ export class SqliteStore implements Store {
   }
 
   private putAlert(alert: Alert): void {
+    // Before the write, so a rollback leaves the monitor to be queried again, never wrongly empty.
+    this.withoutAlerts.delete(alert.monitorId);
     this.s.upsertAlert!.run(alert.dedupKey, alert.monitorId, alert.state, JSON.stringify(alert), alert.updatedAt);
   }
 

@@ -8,6 +8,7 @@ import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
+import { GroupCommit } from "./evaluate/group-commit.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
 import type { CheckRunner } from "./evaluate/run-check.js";
@@ -127,8 +128,10 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const startedAt = new Date(clock.now());
   // Aborted when shutdown gives up waiting, so checks still running let go of their sockets.
   const shutdown = new AbortController();
+  // Checks that finish together share one transaction; each tick resumes after its batch commits.
+  const commits = new GroupCommit(store);
   const tickDeps: TickDeps = {
-    store,
+    store: commits,
     runCheck,
     clock,
     logger,
@@ -237,6 +240,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         const finished = await scheduler.drain(drainMs);
         if (!finished) logger.warn({ timeoutMs: drainMs }, "in-flight checks did not finish before the shutdown timeout");
         shutdown.abort(new Error("runtime stopping"));
+        await commits.drain().catch((error: unknown) => logger.error({ err: error }, "could not write the last evaluations"));
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
         // Event streams never end by themselves: close them so the server can.
         views.close();

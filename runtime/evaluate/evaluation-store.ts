@@ -25,9 +25,22 @@ export interface EvaluationCommit extends AlertCommit {
   results: ResultRow[];
 }
 
+/**
+ * What became of one evaluation in a batch: committed, in conflict (nothing of it written), or
+ * failed on its own (a constraint or a bad value; nothing of it written, the others unaffected).
+ */
+export type EvaluationOutcome = CommitOutcome | { kind: "failed"; error: unknown };
+
 /** The store as a tick uses it: read a monitor's alerts with their versions, commit the evaluation. */
 export interface EvaluationStore {
   readAlerts(monitorId: string): Awaitable<VersionedAlert[]>;
   /** On a conflict nothing is written, results included: the re-evaluation writes them. */
   recordEvaluation(commit: EvaluationCommit): Awaitable<CommitOutcome>;
+  /**
+   * Several evaluations in one durable write (one SQLite transaction, one Redis round trip), each
+   * still all or nothing on its own: one outcome per commit, in order. When the promise settles
+   * (or the call returns), every `committed` entry is durable. Throws only when the store itself
+   * is unusable (closed), and then nothing of the batch is written.
+   */
+  recordEvaluations(commits: readonly EvaluationCommit[]): Awaitable<EvaluationOutcome[]>;
 }

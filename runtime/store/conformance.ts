@@ -109,6 +109,50 @@ export function describeStoreConformance(
       expect((await store.recentResults("api")).map((r) => r.at)).toEqual([T + 1, T]);
     }));
 
+    it("commits a batch of evaluations, each all or nothing on its own, one outcome each in order", withStore(async (store) => {
+      const fire = (monitorId: string, at: number) => {
+        const key = alertKey(monitorId, {});
+        const t = evaluate(newAlert(monitorId, {}, key, at), failing, at, rules);
+        return { monitorId, alerts: [t.alert], readVersions: { [key]: 0 }, results: [result(monitorId, at)], intents: t.intents, events: t.events, at };
+      };
+      const outcomes = await store.recordEvaluations([fire("a", T), fire("b", T), fire("c", T)]);
+      expect(outcomes.map((o) => o.kind)).toEqual(["committed", "committed", "committed"]);
+      expect((await store.undispatched(10)).map((s) => s.intent.id)).toEqual(["wk-a:1", "wk-b:1", "wk-c:1"]);
+      expect((await store.recentResults("b")).map((r) => r.at)).toEqual([T]);
+      expect((await store.alertEvents(alertKey("c", {}))).map((e) => e.kind)).toEqual(["firing"]);
+      expect(await store.recordEvaluations([])).toEqual([]);
+    }));
+
+    it("one bad evaluation in a batch fails alone: the others commit, it writes nothing", withStore(async (store) => {
+      const fire = (monitorId: string, at: number) => {
+        const key = alertKey(monitorId, {});
+        const t = evaluate(newAlert(monitorId, {}, key, at), failing, at, rules);
+        return { monitorId, alerts: [t.alert], readVersions: { [key]: 0 }, results: [result(monitorId, at)], intents: t.intents, events: t.events, at };
+      };
+      const bad = fire("bad", T);
+      // A BigInt cannot be stored: the intent's write throws after its alert and result were written.
+      bad.intents = bad.intents.map((i) => ({ ...i, details: { size: 1n } }));
+      const outcomes = await store.recordEvaluations([fire("a", T), bad, fire("c", T)]);
+      expect(outcomes.map((o) => o.kind)).toEqual(["committed", "failed", "committed"]);
+      expect((await store.undispatched(10)).map((s) => s.intent.id)).toEqual(["wk-a:1", "wk-c:1"]);
+      expect(await store.readAlerts("bad")).toEqual([]);
+      expect(await store.recentResults("bad")).toEqual([]);
+      expect(await store.alertEvents(alertKey("bad", {}))).toEqual([]);
+      expect(await store.alertStates()).toEqual({ firing: 2 });
+    }));
+
+    it("two evaluations of one alert from the same read in one batch: the second conflicts, one trigger", withStore(async (store) => {
+      const key = alertKey("api", {});
+      const commit = (at: number) => {
+        const t = evaluate(newAlert("api", {}, key, at), failing, at, rules);
+        return { monitorId: "api", alerts: [t.alert], readVersions: { [key]: 0 }, results: [result("api", at)], intents: t.intents, at };
+      };
+      const outcomes = await store.recordEvaluations([commit(T), commit(T + 1)]);
+      expect(outcomes.map((o) => o.kind)).toEqual(["committed", "conflict"]);
+      expect((await store.undispatched(10)).map((s) => s.intent.id)).toEqual(["wk-api:1"]);
+      expect((await store.recentResults("api")).map((r) => r.at)).toEqual([T]);
+    }));
+
     it("resolve from outside and an evaluation racing: the alert resolves once", withStore(async (store) => {
       await evaluateOnce(store, "api", failing, T);
       const key = alertKey("api", {});

@@ -4,7 +4,7 @@ import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/al
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
-import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
+import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
@@ -29,6 +29,9 @@ export interface RedisStoreOptions {
 }
 
 declare module "ioredis" {
+  interface ChainableCommander {
+    wkCommitAlerts(prefix: string, payload: string): ChainableCommander;
+  }
   interface RedisCommander<Context> {
     wkCommitAlerts(prefix: string, payload: string): Result<string, Context>;
     wkEnqueue(prefix: string, id: string, key: string, json: string, at: string, diagnostics: string, diagnosedAt: string): Result<number, Context>;
@@ -131,6 +134,33 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 
   commitAlerts(c: AlertCommit): Promise<CommitOutcome> {
     return this.commit(c, []);
+  }
+
+  /**
+   * A batch of evaluations in one round trip (a pipeline of the commit script): each entry is
+   * still its own atomic script, so one that fails (or conflicts) leaves the others committed.
+   * Rollups stay in the script (HINCRBY into shared buckets): replicas share a monitor's buckets,
+   * so no process can hold them in memory. Throws when Redis cannot be reached.
+   */
+  async recordEvaluations(commits: readonly EvaluationCommit[]): Promise<EvaluationOutcome[]> {
+    if (commits.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    const bad = new Map<number, unknown>();
+    commits.forEach((c, n) => {
+      try {
+        pipe.wkCommitAlerts(this.prefix, JSON.stringify(this.payloadOf(c, c.results)));
+      } catch (error) {
+        bad.set(n, error);
+      }
+    });
+    const replies = bad.size === commits.length ? [] : ((await pipe.exec()) ?? []);
+    let reply = 0;
+    return commits.map((_, n): EvaluationOutcome => {
+      if (bad.has(n)) return { kind: "failed", error: bad.get(n) };
+      const [error, value] = replies[reply++] ?? [new Error("Redis answered no reply for this commit"), null];
+      if (error) return { kind: "failed", error };
+      return outcomeOf(value as string);
+    });
   }
 
   // --- results --------------------------------------------------------------------------------
@@ -524,7 +554,11 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   // --- helpers --------------------------------------------------------------------------------
 
   private async commit(c: AlertCommit, results: ResultRow[]): Promise<CommitOutcome> {
-    const payload = {
+    return outcomeOf(await this.redis.wkCommitAlerts(this.prefix, JSON.stringify(this.payloadOf(c, results))));
+  }
+
+  private payloadOf(c: AlertCommit, results: ResultRow[]) {
+    return {
       alerts: c.alerts.map((a) => ({ key: a.dedupKey, monitorId: a.monitorId, state: a.state, updatedAt: String(a.updatedAt), data: JSON.stringify(a) })),
       // An empty object would reach Lua as an empty array; a placeholder key keeps it a map.
       expected: { "\u0000": 0, ...c.readVersions },
@@ -535,8 +569,6 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
       intents: c.intents.map((i) => ({ id: i.id, key: i.dedupKey, json: JSON.stringify(i) })),
       at: String(c.at),
     };
-    const conflicts = JSON.parse(await this.redis.wkCommitAlerts(this.prefix, JSON.stringify(payload))) as string[] | Record<string, never>;
-    return Array.isArray(conflicts) && conflicts.length > 0 ? { kind: "conflict", dedupKeys: conflicts } : { kind: "committed" };
   }
 
   /** What the commit adds to each rollup bucket: one hash per bucket, a field per latency bin. */
@@ -648,4 +680,10 @@ function numberOrNull(value: string | null): number | null {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The commit script's answer: the conflicting dedup keys, or an empty list (an empty map from Lua). */
+function outcomeOf(reply: string): CommitOutcome {
+  const conflicts = JSON.parse(reply) as string[] | Record<string, never>;
+  return Array.isArray(conflicts) && conflicts.length > 0 ? { kind: "conflict", dedupKeys: conflicts } : { kind: "committed" };
 }

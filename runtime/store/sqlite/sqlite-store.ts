@@ -3,7 +3,7 @@ import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/al
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
-import { RECENT_RESULTS, type EvaluationCommit, type ResultRow } from "../../evaluate/evaluation-store.js";
+import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
@@ -43,12 +43,19 @@ export class SqliteStore implements Store {
   /** Monitors whose latest committed result errored: a flip is a change the views show. */
   private readonly erroring = new Set<string>();
   private readonly seen = new Set<string>();
+  /**
+   * Monitors known to have no alert row: most monitors are healthy and never wrote one, and their
+   * every tick would otherwise pay a query to learn it. Added only after a query found none (the
+   * store holds the folder's lock: nothing else writes alerts), dropped on any alert write.
+   */
+  private readonly withoutAlerts = new Set<string>();
 
   private constructor(
     /** The raw database, for the adapter's own tests; everything else goes through the port. */
     readonly db: Database,
     private readonly lock: StateLock,
     options: SqliteStoreOptions,
+    openedAt: number,
   ) {
     this.webhookReplayWindowMs = options.webhookReplayWindowMs ?? 0;
     const p = (sql: string) => db.prepare(sql);
@@ -85,7 +92,7 @@ export class SqliteStore implements Store {
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
       ),
     };
-    this.history = new SqliteHistory(db, options.rollups ?? true);
+    this.history = new SqliteHistory(db, options.rollups ?? true, openedAt);
     this.deliveries = new SqliteDeliveries(db);
     this.silenceRows = new SqliteSilences(db);
     this.webhookIds = new SqliteWebhookIds(db);
@@ -103,7 +110,7 @@ export class SqliteStore implements Store {
     // The lock comes first: checking or migrating a database another runtime is writing is unsafe.
     const lock = StateLock.acquire(stateDir, now);
     try {
-      return new SqliteStore(openStateDatabase(stateDir), lock, options);
+      return new SqliteStore(openStateDatabase(stateDir), lock, options, now);
     } catch (error) {
       lock.release();
       throw error;
@@ -111,7 +118,10 @@ export class SqliteStore implements Store {
   }
 
   readAlerts(monitorId: string): VersionedAlert[] {
-    return (this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>).map(versioned);
+    if (this.withoutAlerts.has(monitorId)) return [];
+    const rows = this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>;
+    if (rows.length === 0) this.withoutAlerts.add(monitorId);
+    return rows.map(versioned);
   }
 
   readAlert(dedupKey: string): VersionedAlert | null {
@@ -127,20 +137,59 @@ export class SqliteStore implements Store {
     let outcome: CommitOutcome | null = null;
     try {
       outcome = this.db.transaction((): CommitOutcome => {
-        const conflicts = this.conflictsOf(c);
-        if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
-        for (const alert of c.alerts) this.putAlert(alert);
-        this.history.addEvents(c.events ?? []);
-        this.history.addDiagnostics(diagnosticsOf(c.intents));
-        this.history.addResults(c.monitorId, c.results);
-        for (const intent of c.intents) this.enqueueAt(intent, c.at);
-        return { kind: "committed" };
+        this.history.sweep(c.at);
+        return this.writeEvaluation(c);
       })();
       if (outcome.kind === "committed") this.tell(this.changedBy(c));
       return outcome;
     } finally {
-      this.history.settle(outcome?.kind === "committed");
+      this.history.settle(outcome !== null);
     }
+  }
+
+  /**
+   * Commits a batch of evaluations in one transaction (one WAL commit for all of them). When one
+   * of them throws (a constraint, a value that cannot be stored), the transaction is rolled back
+   * and each is committed on its own, so only the bad one fails. Returns one outcome per commit.
+   */
+  recordEvaluations(commits: readonly EvaluationCommit[]): EvaluationOutcome[] {
+    if (commits.length === 0) return [];
+    if (!this.db.open) throw new Error("the state database is closed");
+    let outcomes: EvaluationOutcome[] | null = null;
+    try {
+      outcomes = this.db.transaction((): EvaluationOutcome[] => {
+        this.history.sweep(commits[commits.length - 1]!.at);
+        return commits.map((c) => this.writeEvaluation(c));
+      })();
+    } catch {
+      // Fall through to one by one: the error belongs to one of them, found below.
+    } finally {
+      this.history.settle(outcomes !== null);
+    }
+    if (outcomes !== null) {
+      const committed = outcomes;
+      this.tell([...new Set(commits.flatMap((c, i) => (committed[i]!.kind === "committed" ? this.changedBy(c) : [])))]);
+      return outcomes;
+    }
+    return commits.map((c): EvaluationOutcome => {
+      try {
+        return this.recordEvaluation(c);
+      } catch (error) {
+        return { kind: "failed", error };
+      }
+    });
+  }
+
+  /** One evaluation's writes, inside a transaction the caller holds. */
+  private writeEvaluation(c: EvaluationCommit): CommitOutcome {
+    const conflicts = this.conflictsOf(c);
+    if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
+    for (const alert of c.alerts) this.putAlert(alert);
+    this.history.addEvents(c.events ?? []);
+    this.history.addDiagnostics(diagnosticsOf(c.intents));
+    this.history.addResults(c.monitorId, c.results);
+    for (const intent of c.intents) this.enqueueAt(intent, c.at);
+    return { kind: "committed" };
   }
 
   /** Writes alert changes, their transitions and their intents atomically (rollout, acknowledgements, outside resolves). */
@@ -398,6 +447,7 @@ export class SqliteStore implements Store {
    * touched. Deliveries go before the outbox before alerts.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
+    this.closeRollups(now, false);
     let deleted = this.deliveries.prune(now, retention, limit);
     deleted += this.silenceRows.prune(now, retention, limit);
     deleted += this.webhookIds.prune(now, Math.max(retention.inbound, this.webhookReplayWindowMs), limit);
@@ -407,9 +457,27 @@ export class SqliteStore implements Store {
     return deleted;
   }
 
+  /** Writes the open minutes of the rollups, then lets go of the database and the folder's lock. */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      try {
+        this.closeRollups(Date.now(), true);
+      } finally {
+        this.db.close();
+      }
+    }
     this.lock.release();
+  }
+
+  /** Writes the rollups' open minutes past their grace (all of them when `all`). */
+  private closeRollups(now: number, all: boolean): void {
+    let done = false;
+    try {
+      this.db.transaction(() => this.history.closeDue(now, all))();
+      done = true;
+    } finally {
+      this.history.settle(done);
+    }
   }
 
   private conflictsOf(c: AlertCommit): string[] {
@@ -424,6 +492,8 @@ export class SqliteStore implements Store {
   }
 
   private putAlert(alert: Alert): void {
+    // Before the write, so a rollback leaves the monitor to be queried again, never wrongly empty.
+    this.withoutAlerts.delete(alert.monitorId);
     this.s.upsertAlert!.run(alert.dedupKey, alert.monitorId, alert.state, JSON.stringify(alert), alert.updatedAt);
   }
 

@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { alertKey } from "../alerts/alert-key.js";
+import { newAlert } from "../alerts/state.js";
+import { evaluate } from "../alerts/transition.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import type { EvaluationCommit, EvaluationOutcome } from "./evaluation-store.js";
+import { GroupCommit } from "./group-commit.js";
+
+const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
+const T = 1_767_571_200_000;
+
+function firing(monitorId: string, at = T): EvaluationCommit {
+  const key = alertKey(monitorId, {});
+  const t = evaluate(newAlert(monitorId, {}, key, at), { kind: "failing", value: 1, summary: "down", details: {} }, at, rules);
+  const result = { monitorId, at, ok: false, firing: true, value: 1, message: "down", labels: {}, durationMs: 3, error: null };
+  return { monitorId, alerts: [t.alert], readVersions: { [key]: 0 }, results: [result], intents: t.intents, events: t.events, at };
+}
+
+describe("GroupCommit", () => {
+  let dir: string;
+  let store: SqliteStore;
+  let batches: number[];
+  let commits: GroupCommit;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-group-commit-"));
+    store = SqliteStore.open(dir, T);
+    batches = [];
+    // The real store, with the size of every batch it is handed noted.
+    const counted = {
+      readAlerts: (id: string) => store.readAlerts(id),
+      recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
+      recordEvaluations: (cs: readonly EvaluationCommit[]): EvaluationOutcome[] => {
+        batches.push(cs.length);
+        return store.recordEvaluations(cs);
+      },
+    };
+    commits = new GroupCommit(counted, { maxBatch: 4 });
+  });
+  afterEach(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes evaluations queued in the same turn as one batch, and each settles only once it is committed", async () => {
+    const settled: string[] = [];
+    const pending = ["a", "b", "c"].map((id) => commits.recordEvaluation(firing(id)).then((o) => {
+      // The continuation sees its own commit in the store.
+      expect(store.readAlerts(id).map((r) => r.alert.state)).toEqual(["firing"]);
+      settled.push(id);
+      return o.kind;
+    }));
+    // Nothing is written before the next macrotask.
+    expect(store.depth()).toBe(0);
+    expect(await Promise.all(pending)).toEqual(["committed", "committed", "committed"]);
+    expect(batches).toEqual([3]);
+    expect(settled).toEqual(["a", "b", "c"]);
+    expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-a:1", "wk-b:1", "wk-c:1"]);
+  });
+
+  it("starts a batch as soon as it is full; the rest form the next", async () => {
+    const outcomes = await Promise.all(["a", "b", "c", "d", "e", "f"].map((id) => commits.recordEvaluation(firing(id))));
+    expect(outcomes.every((o) => o.kind === "committed")).toBe(true);
+    expect(batches).toEqual([4, 2]);
+    expect(store.depth()).toBe(6);
+  });
+
+  it("rejects only the evaluation the store refuses; the rest of its batch commits", async () => {
+    const bad = firing("bad");
+    bad.intents = bad.intents.map((i) => ({ ...i, details: { size: 1n } }));
+    const [a, refused, c] = await Promise.allSettled([commits.recordEvaluation(firing("a")), commits.recordEvaluation(bad), commits.recordEvaluation(firing("c"))]);
+    expect(a).toMatchObject({ status: "fulfilled", value: { kind: "committed" } });
+    expect(refused.status).toBe("rejected");
+    expect(c).toMatchObject({ status: "fulfilled", value: { kind: "committed" } });
+    expect(store.readAlerts("bad")).toEqual([]);
+    expect(store.undispatched(10).map((s) => s.intent.id)).toEqual(["wk-a:1", "wk-c:1"]);
+  });
+
+  it("resolves a conflict as a conflict: the tick re-reads and evaluates again", async () => {
+    await commits.recordEvaluation(firing("api"));
+    expect(await commits.recordEvaluation(firing("api", T + 1))).toMatchObject({ kind: "conflict", dedupKeys: ["wk-api"] });
+    expect(store.depth()).toBe(1);
+  });
+
+  it("drain writes what is queued before the store closes", async () => {
+    const queued = commits.recordEvaluation(firing("a"));
+    await commits.drain();
+    expect(store.depth()).toBe(1);
+    expect(await queued).toEqual({ kind: "committed" });
+  });
+
+  it("rejects the whole batch when the store cannot be written at all, and writes nothing", async () => {
+    store.db.close();
+    await expect(commits.recordEvaluation(firing("a"))).rejects.toThrow(/closed/);
+  });
+});

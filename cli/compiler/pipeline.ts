@@ -4,13 +4,14 @@ import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
-import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
+import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
 import type { CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
 import { loadProject, type LoadBundle } from "./load.js";
-import type { SdkLocation } from "./paths.js";
+import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
+import { relativePath, type SdkLocation } from "./paths.js";
 import { schemaDiagnostics } from "./schema-check.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
@@ -45,15 +46,26 @@ export async function runPipeline(
   };
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
+  // monitors.mjs is built whenever it is written or asked for (`wk validate` and `wk plan` do not need it).
+  const wantBundle = options.write !== false || options.bundle !== false;
+  const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";
+  const planFor = (configFile: string, modules: string[], secrets: string[] | null) =>
+    planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets);
+  const startBundles = (roots: { configFile: string; modules: string[] }, plan: LoadPlan, dir: string) => {
+    // The load bundle holds the config and the modules whose cached load is stale; none when all are fresh.
+    const load = plan.stale.length === 0 ? null : { configFile: roots.configFile, modules: plan.stale.slice(1).map((f) => path.join(projectDir, f)) };
+    return buildBundles(projectDir, load, wantBundle ? roots : null, sdk, dir);
+  };
   // The bundles need only the file list: for the likely one (default globs) esbuild starts while
   // the config runs, in a folder of its own; discovery then says whether it was the right list.
-  let early: { modules: string; bundles: ReturnType<typeof buildBundles> } | null = null;
+  let early: { modules: string; plan: LoadPlan; bundles: ReturnType<typeof buildBundles> } | null = null;
   if (likelyRoots) {
     const [configFile, ...modules] = likelyRoots;
     const earlyDir = path.join(workDir, "early");
-    const bundles = mkdir(earlyDir).then(() => buildBundles(projectDir, { configFile: configFile!, modules }, sdk, earlyDir));
+    const plan = planFor(configFile!, modules, null);
+    const bundles = mkdir(earlyDir).then(() => startBundles({ configFile: configFile!, modules }, plan, earlyDir));
     bundles.catch(() => undefined);
-    early = { modules: JSON.stringify(modules), bundles };
+    early = { modules: JSON.stringify(modules), plan, bundles };
   }
   try {
     const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
@@ -61,9 +73,12 @@ export async function runPipeline(
     if (!found.ok) return finish();
     const { discovery } = found;
 
-    // esbuild works in its own process: both bundles are built while the type check runs.
-    const bundles =
-      early && early.modules === JSON.stringify(discovery.modules) ? early.bundles : buildBundles(projectDir, discovery, sdk, workDir);
+    // esbuild works in its own process: both bundles are built while the type check runs. The
+    // early build stands unless the config named other globs or other secrets than the cache saw.
+    const secrets = [...(discovery.config.secrets ?? [])];
+    const earlyStands = early && early.modules === JSON.stringify(discovery.modules) && (!early.plan.state || JSON.stringify(early.plan.state.secrets) === JSON.stringify(secrets));
+    const plan = earlyStands ? early!.plan : planFor(discovery.configFile, discovery.modules, secrets);
+    const bundles = earlyStands ? early!.bundles : startBundles(discovery, plan, workDir);
     const loadBundle = bundles.then((b) => b.load);
     const monitorsBundle = bundles.then((b) => b.monitors);
     const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
@@ -77,7 +92,7 @@ export async function runPipeline(
     // With a worker, loading and validating overlap the type check; their findings count only
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time, options.loadTimeoutMs);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -115,19 +130,19 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  loadBundle: Promise<LoadBundle>,
-  monitorsBundle: Promise<MonitorBundle>,
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
+  const { loadBundle, monitorsBundle, plan, cache } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
-    if (!bundle.ok) {
+    if (bundle && !bundle.ok) {
       diagnostics.push(...bundle.diagnostics);
       return null;
     }
-    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, loadTimeoutMs);
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, loadTimeoutMs);
     diagnostics.push(...result.diagnostics);
     return result.loaded;
   });
@@ -141,7 +156,7 @@ async function produce(
     const sealed = sealManifest(loaded.manifest);
     const schema = schemaDiagnostics(sealed);
     diagnostics.push(...schema);
-    const columns = columnIndex(loaded.locations);
+    const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
     const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
@@ -154,19 +169,9 @@ async function produce(
 
   const bundle = await time("synthesize", async () => {
     const built = await monitorsBundle;
+    if (!built) return null;
     if (!built.ok) diagnostics.push(...built.diagnostics);
     return built.ok ? built.text : null;
   });
   return { manifest, bundle };
-}
-
-/** Column of each `file:line` where a construct was made (the manifest keeps file:line only). */
-function columnIndex(locations: Iterable<Location>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const at of locations) {
-    if (!at.file || at.line === null || at.column === null) continue;
-    const key = `${at.file}:${at.line}`;
-    if (!out.has(key)) out.set(key, at.column);
-  }
-  return out;
 }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Location } from "./diagnostic.js";
 import type { SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
 
@@ -30,16 +29,29 @@ export interface LoadingMessage {
   file: string;
 }
 
+/** One construct as the manifest holds it: its list, its entry, and the column where it was made. */
+export type ManifestPart = [section: string, entry: Record<string, unknown>, column: number | null];
+
+/**
+ * The manifest in parts (project mode, when every module loaded): each construct synthesized once,
+ * and for each file that ran (the config included) the constructs its exports reach. The compiler
+ * assembles the manifest from these parts, and keeps each module's parts in the load cache.
+ */
+export interface ProjectParts {
+  /** The manifest of the config alone: project, secrets, settings, every list empty. */
+  skeleton: Record<string, unknown>;
+  parts: ManifestPart[];
+  /** Per file, indexes into `parts` (twice for two constructs with the same entry). */
+  modules: [file: string, parts: number[]][];
+}
+
 /** The plain-data outcome of a load: everything the compiler needs, no live objects. */
 export interface LoadResult {
   /** The config's default export as data (functions dropped), or null when it has none or throws. */
   config: Record<string, unknown> | null;
   /** True when watchkeeper.config.ts has a default export. */
   configExported: boolean;
-  /** The synthesized manifest without its hash (project mode, when every module loaded). */
-  manifest: Record<string, unknown> | null;
-  /** Where each construct was made (for diagnostic columns). */
-  locations: Location[];
+  project: ProjectParts | null;
   diagnostics: Diagnostic[];
 }
 
@@ -48,7 +60,6 @@ export interface ResultMessage extends LoadResult {
   type: "result";
 }
 
-const location = z.object({ file: z.string().nullable(), line: z.number().nullable(), column: z.number().nullable() });
 const diagnosticShape = z.object({
   severity: z.enum(["error", "warning", "notice"]),
   code: z.string(),
@@ -62,8 +73,13 @@ const resultShape = z.object({
   type: z.literal("result"),
   config: z.record(z.string(), z.unknown()).nullable(),
   configExported: z.boolean(),
-  manifest: z.record(z.string(), z.unknown()).nullable(),
-  locations: z.array(location),
+  project: z
+    .object({
+      skeleton: z.record(z.string(), z.unknown()),
+      parts: z.array(z.tuple([z.string(), z.record(z.string(), z.unknown()), z.number().nullable()])),
+      modules: z.array(z.tuple([z.string(), z.array(z.number().int().nonnegative())])),
+    })
+    .nullable(),
   diagnostics: z.array(diagnosticShape),
 });
 
@@ -75,9 +91,10 @@ const resultShape = z.object({
 export function parseLoadResult(message: unknown): LoadResult | null {
   const parsed = resultShape.safeParse(message);
   if (!parsed.success) return null;
-  const { config, configExported, manifest, locations, diagnostics } = parsed.data;
-  if (!isPlainData(config) || !isPlainData(manifest)) return null;
-  return { config, configExported, manifest, locations, diagnostics };
+  const { config, configExported, project, diagnostics } = parsed.data;
+  if (!isPlainData(config) || !isPlainData(project)) return null;
+  if (project && project.modules.some(([, indexes]) => indexes.some((i) => i >= project.parts.length))) return null;
+  return { config, configExported, project, diagnostics };
 }
 
 /** True for JSON-shaped values (and `undefined` fields) without cycles. */

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Metafile } from "esbuild";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
 import type { SdkLocation } from "./paths.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { SANDBOX_LOADER } from "./sandbox-entry.js";
 import type { ManifestPart } from "./sandbox-protocol.js";
 
@@ -54,12 +55,12 @@ export interface LoadPlan {
   fresh: string[];
 }
 
-export function planLoad(cache: CompileCache | null, key: string, projectDir: string, files: string[], secrets: string[] | null): LoadPlan {
+export function planLoad(cache: CompileCache | null, key: string, projectDir: string, files: string[], secrets: string[] | null, read: ProjectFiles = projectFiles()): LoadPlan {
   const state = cache?.read<LoadState>(ENTRY, key) ?? null;
   const all = { key, state, stale: files, fresh: [] };
   if (!state || !wellFormed(state)) return { ...all, state: null };
   if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
-  const hashOf = memo((file: string) => hashFile(path.resolve(projectDir, file)));
+  const hashOf = (file: string) => read.hash(path.resolve(projectDir, file));
   const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
   const reusable = (file: string): boolean => {
     const record = state.modules[file];
@@ -120,7 +121,16 @@ export function nextState(
   cache: CompileCache,
   plan: LoadPlan,
   projectDir: string,
-  loaded: { secrets: string[]; skeleton: Record<string, unknown>; config: Record<string, unknown>; modules: Map<string, { inputs: string[]; parts: ManifestPart[] }> },
+  loaded: {
+    secrets: string[];
+    skeleton: Record<string, unknown>;
+    config: Record<string, unknown>;
+    /** Loaded files: their inputs and part hashes. */
+    modules: Map<string, { inputs: string[]; parts: string[] }>;
+    /** Every part by hash (cached and loaded). */
+    parts: Map<string, ManifestPart>;
+  },
+  read: ProjectFiles,
 ): void {
   const previous = plan.state;
   const modules: Record<string, ModuleRecord> = {};
@@ -130,13 +140,9 @@ export function nextState(
     modules[file] = record;
     for (const hash of record.parts) parts[hash] = previous!.parts[hash]!;
   }
-  for (const [file, { inputs, parts: own }] of loaded.modules) {
-    const hashes = own.map((part) => {
-      const hash = partHash(part);
-      parts[hash] = part;
-      return hash;
-    });
-    modules[file] = { inputs, parts: hashes };
+  for (const [file, record] of loaded.modules) {
+    for (const hash of record.parts) parts[hash] = loaded.parts.get(hash)!;
+    modules[file] = record;
   }
   const files: Record<string, string> = {};
   const folders: Record<string, string> = {};
@@ -144,7 +150,7 @@ export function nextState(
   for (const record of Object.values(modules)) {
     for (const input of record.inputs) {
       if (files[input] !== undefined) continue;
-      const hash = hashFile(path.resolve(projectDir, input));
+      const hash = read.hash(path.resolve(projectDir, input));
       const names = folderOf(path.dirname(input));
       // A file that went away while loading: the record could not be checked later; keep none.
       if (hash === null || names === null) return;
@@ -174,14 +180,6 @@ function memo<T>(compute: (key: string) => T): (key: string) => T {
     if (!known.has(key)) known.set(key, compute(key));
     return known.get(key)!;
   };
-}
-
-function hashFile(file: string): string | null {
-  try {
-    return sha256(readFileSync(file));
-  } catch {
-    return null;
-  }
 }
 
 function folderNames(dir: string): string | null {

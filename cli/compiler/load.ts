@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as esbuild from "esbuild";
 import type { ProjectConfig } from "../../sdk/index.js";
@@ -9,8 +8,9 @@ import { diagnostic } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
 import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
 import type { WrittenBundle } from "./evaluate.js";
-import { inputsOf, nextState, type LoadPlan } from "./load-cache.js";
+import { inputsOf, nextState, partHash, type LoadPlan } from "./load-cache.js";
 import { isInside, type SdkLocation } from "./paths.js";
+import type { ProjectFiles } from "./project-files.js";
 import { runSandbox } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
 import type { ManifestPart } from "./sandbox-protocol.js";
@@ -68,13 +68,15 @@ export async function loadProject(
   workDir: string,
   plan: LoadPlan,
   cache: CompileCache | null,
+  read: ProjectFiles,
   timeoutOverrideMs?: number,
 ): Promise<{ loaded: LoadedProject | null; diagnostics: Diagnostic[] }> {
   const records = plan.state?.modules ?? {};
   const files = new Set(bundle ? bundle.graph.keys() : []);
   for (const file of plan.fresh) for (const input of records[file]!.inputs) if (ownFile(input)) files.add(input);
-  // Read synchronously: a thousand small files through fs/promises cost ten times as much.
-  const sources = new Map([...files].sort().map((file) => [file, readFileSync(path.join(projectDir, file), "utf8")]));
+  // Read synchronously (a thousand small files through fs/promises cost ten times as much), and
+  // once: the caches' plans read the same files.
+  const sources = new Map([...files].sort().map((file) => [file, read.text(path.join(projectDir, file)) ?? ""]));
 
   // A cycle among unchanged modules cannot exist: their records come from a clean load.
   const cycles = bundle ? findCycles(bundle.graph) : [];
@@ -85,12 +87,14 @@ export async function loadProject(
   }
 
   const secrets = discovery.config.secrets ?? [];
-  const modules: ManifestPart[][] = plan.fresh.map((file) => records[file]!.parts.map((hash) => plan.state!.parts[hash]!));
+  // Parts by hash: the cached ones, then those this load made.
+  const parts = new Map<string, ManifestPart>();
+  const modules: string[][] = plan.fresh.map((file) => records[file]!.parts);
+  for (const hashes of modules) for (const hash of hashes) parts.set(hash, plan.state!.parts[hash]!);
   if (!bundle) {
     // Nothing changed since the last clean load: every part comes from the cache.
     const state = plan.state!;
-    const assembled = assembleManifest(state.skeleton, modules);
-    return { loaded: { config: state.config as unknown as ProjectConfig, ...assembled, sources }, diagnostics: [] };
+    return { loaded: { config: state.config as unknown as ProjectConfig, ...assembleManifest(state.skeleton, modules, parts), sources }, diagnostics: [] };
   }
 
   const timeout = loadTimeout(discovery.config.load?.timeout, timeoutOverrideMs);
@@ -100,46 +104,49 @@ export async function loadProject(
   if (!result) return { loaded: null, diagnostics };
   diagnostics.push(...result.diagnostics);
   if (!result.config || !result.project) return { loaded: null, diagnostics };
-  const { skeleton, parts, modules: loadedModules } = result.project;
+  const { skeleton, modules: loadedModules } = result.project;
+  const made = result.project.parts.map((part) => {
+    const hash = partHash(part);
+    parts.set(hash, part);
+    return hash;
+  });
   const inputs = inputsOf(bundle.metafile, loadedModules.map(([file]) => file));
-  const loaded = new Map(loadedModules.map(([file, indexes]) => [file, { inputs: inputs.get(file) ?? [file], parts: indexes.map((i) => parts[i]!) }]));
+  const loaded = new Map(loadedModules.map(([file, indexes]) => [file, { inputs: inputs.get(file) ?? [file], parts: indexes.map((i) => made[i]!) }]));
   for (const { parts: own } of loaded.values()) modules.push(own);
   if (cache && !diagnostics.some((d) => d.severity === "error")) {
-    nextState(cache, plan, projectDir, { secrets: [...secrets], skeleton, config: result.config, modules: loaded });
+    nextState(cache, plan, projectDir, { secrets: [...secrets], skeleton, config: result.config, modules: loaded, parts }, read);
   }
-  const assembled = assembleManifest(skeleton, modules);
-  return { loaded: { config: result.config as unknown as ProjectConfig, ...assembled, sources }, diagnostics };
+  return { loaded: { config: result.config as unknown as ProjectConfig, ...assembleManifest(skeleton, modules, parts), sources }, diagnostics };
 }
 
 /** The manifest's lists that hold definitions. */
 const LISTS = ["monitors", "services", "escalationPolicies", "schedules", "teams", "users", "channels", "silences", "statusPages"] as const;
 
 /**
- * The manifest from each module's parts. A construct reached from several modules (a service
- * every monitor imports) is one part; two constructs with the same entry made at the same place
- * count as often as one module reaches them, so a duplicate id made twice in one place is still
- * reported. Lists are sorted by id (then by entry, so the order never depends on load order).
+ * The manifest from each module's parts (by hash). A construct reached from several modules (a
+ * service every monitor imports) is one part; two constructs with the same entry made at the
+ * same place count as often as one module reaches them, so a duplicate id made twice in one place
+ * is still reported. Lists are sorted by id, then by the part's hash, so the order never depends
+ * on which modules were loaded and which came from the cache.
  */
-export function assembleManifest(skeleton: Record<string, unknown>, modules: ManifestPart[][]): { manifest: Omit<Manifest, "hash">; columns: Map<string, number> } {
-  const counted = new Map<string, { part: ManifestPart; text: string; times: number }>();
-  for (const parts of modules) {
+export function assembleManifest(
+  skeleton: Record<string, unknown>,
+  modules: string[][],
+  parts: Map<string, ManifestPart>,
+): { manifest: Omit<Manifest, "hash">; columns: Map<string, number> } {
+  const times = new Map<string, number>();
+  for (const hashes of modules) {
+    if (hashes.length === 0) continue;
     const here = new Map<string, number>();
-    for (const part of parts) {
-      const text = JSON.stringify(part);
-      const times = (here.get(text) ?? 0) + 1;
-      here.set(text, times);
-      const known = counted.get(text);
-      if (!known) counted.set(text, { part, text, times });
-      else if (known.times < times) known.times = times;
-    }
+    for (const hash of hashes) here.set(hash, (here.get(hash) ?? 0) + 1);
+    for (const [hash, n] of here) if ((times.get(hash) ?? 0) < n) times.set(hash, n);
   }
-  const lists = new Map<string, { id: string; text: string; entry: Record<string, unknown> }[]>(LISTS.map((name) => [name, []]));
-  const columns = new Map<string, number>();
-  for (const { part, text, times } of counted.values()) {
-    const [section, entry, column] = part;
-    const list = lists.get(section);
+  const lists = new Map<string, { id: string; hash: string; part: ManifestPart }[]>(LISTS.map((name) => [name, []]));
+  for (const [hash, n] of times) {
+    const part = parts.get(hash)!;
+    const list = lists.get(part[0]);
     if (!list) continue;
-    for (let i = 0; i < times; i++) list.push({ id: String(entry["id"]), text, entry });
+    for (let i = 0; i < n; i++) list.push({ id: String(part[1]["id"]), hash, part });
   }
   const manifest: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(skeleton)) {
@@ -147,16 +154,14 @@ export function assembleManifest(skeleton: Record<string, unknown>, modules: Man
     if (name === "secrets" && lists.get("statusPages")!.length > 0) manifest["statusPages"] = null;
     manifest[name] = value;
   }
+  const columns = new Map<string, number>();
   for (const [name, list] of lists) {
     if (name === "statusPages" && list.length === 0) continue;
-    list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
-    manifest[name] = list.map((item) => item.entry);
-  }
-  for (const list of lists.values()) {
-    for (const { entry, text } of list) {
-      const column = counted.get(text)!.part[2];
-      const source = entry["source"];
-      if (typeof source === "string" && column !== null && !columns.has(source)) columns.set(source, column);
+    list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    manifest[name] = list.map((item) => item.part[1]);
+    for (const { part } of list) {
+      const source = part[1]["source"];
+      if (typeof source === "string" && part[2] !== null && !columns.has(source)) columns.set(source, part[2]);
     }
   }
   return { manifest: manifest as unknown as Omit<Manifest, "hash">, columns };

@@ -12,6 +12,7 @@ import { buildBundles } from "./bundles.js";
 import { loadProject, type LoadBundle } from "./load.js";
 import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { schemaDiagnostics } from "./schema-check.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
@@ -26,6 +27,7 @@ export async function runPipeline(
   checker: Typechecker,
   cache: CompileCache | null = null,
   likelyRoots: string[] | null = null,
+  files: ProjectFiles = projectFiles(),
 ): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
@@ -50,7 +52,7 @@ export async function runPipeline(
   const wantBundle = options.write !== false || options.bundle !== false;
   const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";
   const planFor = (configFile: string, modules: string[], secrets: string[] | null) =>
-    planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets);
+    planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets, files);
   const startBundles = (roots: { configFile: string; modules: string[] }, plan: LoadPlan, dir: string) => {
     // The load bundle holds the config and the modules whose cached load is stale; none when all are fresh.
     const load = plan.stale.length === 0 ? null : { configFile: roots.configFile, modules: plan.stale.slice(1).map((f) => path.join(projectDir, f)) };
@@ -92,7 +94,7 @@ export async function runPipeline(
     // With a worker, loading and validating overlap the type check; their findings count only
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache }, later, time, options.loadTimeoutMs);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -130,19 +132,19 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null },
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
-  const { loadBundle, monitorsBundle, plan, cache } = load;
+  const { loadBundle, monitorsBundle, plan, cache, files } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
     if (bundle && !bundle.ok) {
       diagnostics.push(...bundle.diagnostics);
       return null;
     }
-    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, loadTimeoutMs);
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, files, loadTimeoutMs);
     diagnostics.push(...result.diagnostics);
     return result.loaded;
   });

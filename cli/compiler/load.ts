@@ -27,6 +27,8 @@ export interface LoadedProject {
   manifest: Omit<Manifest, "hash">;
   /** Column where the construct at each `file:line` was made (the manifest keeps file:line only). */
   columns: Map<string, number>;
+  /** The part hash of each entry of the manifest's lists. */
+  partHashes: Map<object, string>;
   /** Source text of every project file in the import graph, by project-relative path. */
   sources: Map<string, string>;
 }
@@ -133,7 +135,7 @@ export function assembleManifest(
   skeleton: Record<string, unknown>,
   modules: string[][],
   parts: Map<string, ManifestPart>,
-): { manifest: Omit<Manifest, "hash">; columns: Map<string, number> } {
+): { manifest: Omit<Manifest, "hash">; columns: Map<string, number>; partHashes: Map<object, string> } {
   const times = new Map<string, number>();
   for (const hashes of modules) {
     if (hashes.length === 0) continue;
@@ -155,16 +157,18 @@ export function assembleManifest(
     manifest[name] = value;
   }
   const columns = new Map<string, number>();
+  const partHashes = new Map<object, string>();
   for (const [name, list] of lists) {
     if (name === "statusPages" && list.length === 0) continue;
     list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
     manifest[name] = list.map((item) => item.part[1]);
-    for (const { part } of list) {
+    for (const { part, hash } of list) {
+      partHashes.set(part[1], hash);
       const source = part[1]["source"];
       if (typeof source === "string" && part[2] !== null && !columns.has(source)) columns.set(source, part[2]);
     }
   }
-  return { manifest: manifest as unknown as Omit<Manifest, "hash">, columns };
+  return { manifest: manifest as unknown as Omit<Manifest, "hash">, columns, partHashes };
 }
 
 /** A project file (not a package's, not outside the project). */

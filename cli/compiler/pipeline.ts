@@ -5,7 +5,7 @@ import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/i
 import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
-import type { CompileCache } from "./compile-cache.js";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
@@ -13,7 +13,7 @@ import { loadProject, type LoadBundle } from "./load.js";
 import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
-import { schemaDiagnostics } from "./schema-check.js";
+import { schemaDiagnostics, type SchemaMemo } from "./schema-check.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
@@ -123,6 +123,20 @@ export async function runPipeline(
   }
 }
 
+/** The schema verdicts of entries seen before (by part hash), and a way to keep this run's. */
+function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Map<object, string>): { memo: SchemaMemo; save: () => void } | null {
+  if (!cache) return null;
+  // The schema is the SDK's: its files are the key.
+  const key = sha256(JSON.stringify({ v: 1, sdk: treeFingerprint(sdk.sdkDir) }));
+  const stored = cache.read<string[]>("schema", key);
+  const memo: SchemaMemo = { valid: new Set(Array.isArray(stored) ? stored : []), hashOf: (entry) => partHashes.get(entry), next: new Set() };
+  const save = () => {
+    if (memo.next.size === memo.valid.size && [...memo.next].every((h) => memo.valid.has(h))) return;
+    cache.write("schema", key, [...memo.next].sort());
+  };
+  return { memo, save };
+}
+
 type Timer = <T>(step: string, run: () => T | Promise<T>) => Promise<T>;
 
 /** load -> validate -> synthesize; findings go to `diagnostics`. */
@@ -156,7 +170,9 @@ async function produce(
   const manifest = await time("validate", () => {
     // Synthesized in the sandbox (getters and proxies ran there); here it is plain data.
     const sealed = sealManifest(loaded.manifest);
-    const schema = schemaDiagnostics(sealed);
+    const memo = schemaMemo(cache, sdk, loaded.partHashes);
+    const schema = schemaDiagnostics(sealed, memo?.memo);
+    memo?.save();
     diagnostics.push(...schema);
     const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });

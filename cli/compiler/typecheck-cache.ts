@@ -93,19 +93,24 @@ export function scanProgram(roots: string[], files: ProjectFiles = projectFiles(
   const stamps: [string, string][] = [];
   const graph = new Map<string, string[]>();
   const listings = new Map<string, string[]>();
+  // Per folder, its files (a folder listing says which names are files: no stat per candidate).
+  const filesIn = new Map<string, Set<string>>();
   const list = (dir: string): Set<string> => {
-    let names = listings.get(dir);
-    if (!names) {
+    let files = filesIn.get(dir);
+    if (!files) {
+      let entries: import("node:fs").Dirent[];
       try {
-        names = readdirSync(dir).sort();
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
-        names = [];
+        entries = [];
       }
-      listings.set(dir, names);
+      listings.set(dir, entries.map((e) => e.name).sort());
+      files = new Set(entries.filter((e) => e.isFile() || (e.isSymbolicLink() && isFile(path.join(dir, e.name)))).map((e) => e.name));
+      filesIn.set(dir, files);
     }
-    return new Set(names);
+    return files;
   };
-  const exists = (file: string) => list(path.dirname(file)).has(path.basename(file)) && isFile(file);
+  const exists = (file: string) => list(path.dirname(file)).has(path.basename(file));
   const queue = [...roots];
   while (queue.length > 0) {
     const file = queue.pop()!;

@@ -131,6 +131,14 @@ describe("the load cache", () => {
     expect(cronWarm.diagnostics).toEqual((await cold(dir)).diagnostics);
     await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('schedule: "*/5 * * *"', 'schedule: "*/5 * * * *"'));
 
+    // A schema error (an id that is not kebab-case) in a warm-loaded module; the entries the
+    // schema passed before are not parsed again, and the finding is the same as a cold run's.
+    await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('id: "web-latency"', 'id: "Web_Latency"'));
+    const schemaWarm = await warm(dir);
+    expect(schemaWarm.diagnostics.find((d) => d.code === "WK3001"), JSON.stringify(schemaWarm.diagnostics, null, 2)).toMatchObject({ file: "monitors/web.ts", line: 6 });
+    expect(schemaWarm.diagnostics).toEqual((await cold(dir)).diagnostics);
+    await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('id: "Web_Latency"', 'id: "web-latency"'));
+
     // A type error.
     await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('severity: "critical"', "severity: 5"));
     const typeWarm = await warm(dir);

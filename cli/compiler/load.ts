@@ -128,8 +128,10 @@ const LISTS = ["monitors", "services", "escalationPolicies", "schedules", "teams
  * The manifest from each module's parts (by hash). A construct reached from several modules (a
  * service every monitor imports) is one part; two constructs with the same entry made at the
  * same place count as often as one module reaches them, so a duplicate id made twice in one place
- * is still reported. Lists are sorted by id, then by the part's hash, so the order never depends
- * on which modules were loaded and which came from the cache.
+ * is still reported. Lists are sorted by id, then (for a duplicate id) by where the construct was
+ * made and by the part's hash, so the order never depends on which modules were loaded and which
+ * came from the cache, and the first definition in file order is the one a duplicate is reported
+ * against.
  */
 export function assembleManifest(
   skeleton: Record<string, unknown>,
@@ -143,7 +145,7 @@ export function assembleManifest(
     for (const hash of hashes) here.set(hash, (here.get(hash) ?? 0) + 1);
     for (const [hash, n] of here) if ((times.get(hash) ?? 0) < n) times.set(hash, n);
   }
-  const lists = new Map<string, { id: string; hash: string; part: ManifestPart }[]>(LISTS.map((name) => [name, []]));
+  const lists = new Map<string, Listed[]>(LISTS.map((name) => [name, []]));
   for (const [hash, n] of times) {
     const part = parts.get(hash)!;
     const list = lists.get(part[0]);
@@ -160,7 +162,7 @@ export function assembleManifest(
   const partHashes = new Map<object, string>();
   for (const [name, list] of lists) {
     if (name === "statusPages" && list.length === 0) continue;
-    list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    list.sort(byIdThenPlace);
     manifest[name] = list.map((item) => item.part[1]);
     for (const { part, hash } of list) {
       partHashes.set(part[1], hash);
@@ -169,6 +171,27 @@ export function assembleManifest(
     }
   }
   return { manifest: manifest as unknown as Omit<Manifest, "hash">, columns, partHashes };
+}
+
+type Listed = { id: string; hash: string; part: ManifestPart };
+
+function byIdThenPlace(a: Listed, b: Listed): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1;
+  const [fileA, lineA] = place(a.part);
+  const [fileB, lineB] = place(b.part);
+  if (fileA !== fileB) return fileA < fileB ? -1 : 1;
+  if (lineA !== lineB) return lineA - lineB;
+  const columnA = a.part[2] ?? 0;
+  const columnB = b.part[2] ?? 0;
+  if (columnA !== columnB) return columnA - columnB;
+  return a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0;
+}
+
+/** `file` and line of an entry's `source` (`path/to/file.ts:LINE`). */
+function place(part: ManifestPart): [string, number] {
+  const source = String(part[1]["source"] ?? "");
+  const colon = source.lastIndexOf(":");
+  return colon < 0 ? [source, 0] : [source.slice(0, colon), Number(source.slice(colon + 1)) || 0];
 }
 
 /** A project file (not a package's, not outside the project). */

@@ -139,6 +139,14 @@ function projectParts(
       diagnostic("error", "WK4002", `the project config holds ${skeletonProblem.what} at ${skeletonProblem.path}; settings must be plain data`, "give the property strings, numbers and plain objects", { file: "watchkeeper.config.ts", line: 1 }),
     );
   }
+  // An entry never depends on the declared secrets (only the skeleton lists them): without them,
+  // each construct's synthesis does not sort the project's secret names again.
+  let entryConfig: ProjectConfig = config;
+  try {
+    entryConfig = { ...config, secrets: [] };
+  } catch {
+    // A getter that throws on copying: synthesize reads the config as it is.
+  }
   const parts: ManifestPart[] = [];
   // Per construct: its index in `parts`, or -1 for one that has no entry or could not be synthesized.
   const index = new Map<Construct, number>();
@@ -147,7 +155,7 @@ function projectParts(
     const source = at?.file ? `${at.file}:${at.line ?? 1}` : "unknown";
     let manifest: Record<string, unknown>;
     try {
-      manifest = synthesize({ config, constructs: [c], sourceOf: () => source, ...(functionText ? { functionText } : {}) }) as unknown as Record<string, unknown>;
+      manifest = synthesize({ config: entryConfig, constructs: [c], sourceOf: () => source, ...(functionText ? { functionText } : {}) }) as unknown as Record<string, unknown>;
     } catch (error) {
       // Types normally make this unreachable; values forced past them (`as any`) land here.
       diagnostics.push(

@@ -8,7 +8,7 @@ import { EXIT, UserError } from "./errors.js";
  */
 export async function projectManifest(projectDir: string, now: Date): Promise<Manifest> {
   const { compileProject, formatDiagnostics } = await import("./compiler/index.js");
-  const result = await compileProject({ projectDir, write: false, now });
+  const result = await compileProject({ projectDir, write: false, bundle: false, now });
   if (!result.ok || !result.manifest) {
     const errors = result.diagnostics.filter((d) => d.severity === "error");
     const text = formatDiagnostics(errors, { color: process.stderr.isTTY === true });

@@ -21,6 +21,11 @@ export interface SynthInput {
   constructs: Construct[];
   /** `path/to/file.ts:LINE` where the construct was made. */
   sourceOf(construct: Construct): string;
+  /**
+   * The text a monitor's code hash is taken from (default `fn.toString()`). The compiler passes one
+   * that undoes the bundler's renaming, so the hash does not depend on which modules shared a bundle.
+   */
+  functionText?(fn: Function): string;
 }
 
 const DEFAULT_TIMEOUT = "10s";
@@ -29,6 +34,7 @@ const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 /** Turns the project's constructs into the manifest (without its hash): pure and deterministic. */
 export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
   const { config, constructs, sourceOf } = input;
+  const text = input.functionText ?? ((fn: Function) => fn.toString());
   const of = <K extends Construct["kind"]>(kind: K) => constructs.filter((c) => c.kind === kind).sort(byId);
   const defaults = config.defaults ?? {};
   const defaultChannels = (defaults.channels ?? []).map((c) => c.id);
@@ -66,7 +72,7 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
         run: m.check.kind === "script",
         extract: m.check.kind === "httpWindow" && typeof m.check.extract === "function",
       },
-      codeHash: codeHash(m),
+      codeHash: codeHash(m, text),
       source: sourceOf(m),
     }),
   );
@@ -458,12 +464,12 @@ function channelSpec(c: Channel, source: string): Spec<"channels"> {
 }
 
 /** Hash of the functions a monitor carries, so a code change shows in the plan. */
-function codeHash(m: Monitor): string {
+function codeHash(m: Monitor, text: (fn: Function) => string): string {
   const parts = {
-    condition: m.condition?.toString() ?? null,
-    summary: typeof m.summary === "function" ? m.summary.toString() : null,
-    run: m.check.kind === "script" ? m.check.run.toString() : null,
-    extract: m.check.kind === "httpWindow" && typeof m.check.extract === "function" ? m.check.extract.toString() : null,
+    condition: m.condition ? text(m.condition) : null,
+    summary: typeof m.summary === "function" ? text(m.summary) : null,
+    run: m.check.kind === "script" ? text(m.check.run) : null,
+    extract: m.check.kind === "httpWindow" && typeof m.check.extract === "function" ? text(m.check.extract) : null,
   };
   return "sha256:" + createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 32);
 }

@@ -18,6 +18,11 @@ const work = mkdtempSync(path.join(os.tmpdir(), "wk-bench-compile-"));
 const tree = path.join(work, "tree");
 const cacheDir = path.join(work, "cache");
 const cli = path.join(ROOT, "bin/watchkeeper.js");
+// WK_BENCH_BEFORE names another checkout of watchkeeper (built): its `wk` runs beside this one in
+// every round, so a change is measured before and after in one run, on one load.
+const before = process.env.WK_BENCH_BEFORE ? path.resolve(process.env.WK_BENCH_BEFORE) : null;
+const beforeCli = before ? path.join(before, "bin/watchkeeper.js") : null;
+const beforeCacheDir = path.join(work, "cache-before");
 
 try {
   // The generator is TypeScript (the plan bench reuses it); transpile it for this plain-Node runner.
@@ -55,6 +60,13 @@ try {
     "tsc --noEmit (TypeScript 6)": { command: [process.execPath, tsc6, "--noEmit", "-p", path.join(tree, "tsconfig.json")], env: {} },
     "wk plan, 10 files changed": { command: [process.execPath, cli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: cold },
     "wk validate, warm, 1 file edited": { command: [process.execPath, cli, "validate", "--project", tree], env: warm },
+    ...(beforeCli
+      ? {
+          "before: wk compile": { command: [process.execPath, beforeCli, "compile", "--project", tree, "--out", path.join(work, "out-before")], env: cold },
+          "before: wk plan, 10 files changed": { command: [process.execPath, beforeCli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: cold },
+          "before: wk validate, warm, 1 file edited": { command: [process.execPath, beforeCli, "validate", "--project", tree], env: { WK_CACHE_DIR: beforeCacheDir } },
+        }
+      : {}),
   };
   const wall = Object.fromEntries(Object.keys(measures).map((k) => [k, []]));
   const cpu = Object.fromEntries(Object.keys(measures).map((k) => [k, []]));
@@ -89,9 +101,15 @@ try {
     time("tsc --noEmit (TypeScript 7)");
     time("tsc --noEmit (TypeScript 6)");
     time("wk plan, 10 files changed");
+    if (beforeCli) {
+      time("before: wk compile");
+      time("before: wk plan, 10 files changed");
+      time("before: wk validate, warm, 1 file edited", false);
+    }
     time("wk validate, warm, 1 file edited", false); // fills the cache for the tree as it is now
     editOneFile();
     time("wk validate, warm, 1 file edited");
+    if (beforeCli) time("before: wk validate, warm, 1 file edited");
     process.stderr.write(`round ${i + 1}/${RUNS}: ${Object.entries(wall).map(([k, v]) => `${k} ${Math.round(v[i])} ms`).join(", ")}\n`);
   }
   const loadAfter = os.loadavg();
@@ -101,7 +119,7 @@ try {
   const { planProject } = await import(pathToFileURL(path.join(ROOT, "build/cli/plan/plan-project.js")).href);
   const steps = (await compileProject({ projectDir: tree, write: false, cache: false })).timings;
   process.env.WK_PLAN_CACHE = "off";
-  const planned = await planProject({ projectDir: tree, base: { kind: "git", ref: "HEAD" }, compile: (dir, o) => compileProject({ projectDir: dir, write: false, cache: false, ...o }), now: new Date() });
+  const planned = await planProject({ projectDir: tree, base: { kind: "git", ref: "HEAD" }, compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: false, cache: false, ...o }), now: new Date() });
   const planSteps = planned.ok ? planned.timings : {};
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -132,6 +150,7 @@ try {
     "  warm `wk validate`.",
     "",
     `${RUNS} rounds after one warm-up of each; medians; ratios of the medians, and the median of per-round ratios.`,
+    ...(beforeCli ? ["", "Rows marked \"before:\" ran the same commands with the build of the commit before this change (`WK_BENCH_BEFORE`), in the same rounds."] : []),
     "",
     `Machine: ${cpus.length} x ${cpus[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, **shared with other engineers**`,
     "(their builds and tests ran during this benchmark: absolute times are inflated and vary; the ratios of",
@@ -149,6 +168,13 @@ try {
     ratioRow("`wk plan` (10 files) / `wk compile`", "wk plan, 10 files changed", "wk compile", 2),
     `| warm \`wk validate\` after a one-file edit (target <= 0.5 s) | **${(m["wk validate, warm, 1 file edited"] / 1000).toFixed(2)} s** (${m["wk validate, warm, 1 file edited"] <= 500 ? "met" : "**missed**"}) | | |`,
     `| TypeScript 6 / TypeScript 7 \`tsc --noEmit\` | ${(m["tsc --noEmit (TypeScript 6)"] / m["tsc --noEmit (TypeScript 7)"]).toFixed(2)} | | |`,
+    ...(beforeCli
+      ? [
+          ratioRow("before: `wk compile` / TypeScript 7 `tsc --noEmit`", "before: wk compile", "tsc --noEmit (TypeScript 7)", 1.3),
+          ratioRow("before: `wk plan` (10 files) / before: `wk compile`", "before: wk plan, 10 files changed", "before: wk compile", 2),
+          `| before: warm \`wk validate\` after a one-file edit (target <= 0.5 s) | **${(m["before: wk validate, warm, 1 file edited"] / 1000).toFixed(2)} s** | | |`,
+        ]
+      : []),
     "",
     "Split of one in-process cold compile (ms, `CompileResult.timings`; the type check runs in its own process",
     "from the start, beside discover, bundle and load, so the steps overlap and do not add up):",

@@ -15,19 +15,25 @@ export interface WrittenBundle {
   mapFile: string | null;
 }
 
+/** A bundle's source map, read once, or null when the bundle has none or it cannot be read. */
+export function readBundleMap(bundle: WrittenBundle): BundleSourceMap | null {
+  if (!bundle.mapFile) return null;
+  return parseSourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as { sources: string[]; mappings: string; names?: string[] });
+}
+
 /**
  * Maps stack frames in a bundle back to the author's files. Done on demand rather than with
  * Node's `--enable-source-maps`, which maps every stack of every construct eagerly and made
  * loading a 1,000-monitor project five times slower. The map is read at the first lookup.
  */
-export function bundleFrameMapper(bundle: WrittenBundle): FrameMapper {
+export function bundleFrameMapper(bundle: WrittenBundle, map?: () => BundleSourceMap | null): FrameMapper {
   const workDir = path.dirname(bundle.file);
-  let sourceMap: BundleSourceMap | null = null;
+  let sourceMap: BundleSourceMap | null | undefined;
   const files = new Map<string, string>();
   return (frameFile, line, column) => {
     if (!bundle.mapFile || frameFile !== bundle.file) return null;
-    sourceMap ??= parseSourceMap(JSON.parse(readFileSync(bundle.mapFile, "utf8")) as { sources: string[]; mappings: string });
-    const entry = sourceMap.find(line - 1, column - 1);
+    if (sourceMap === undefined) sourceMap = map ? map() : readBundleMap(bundle);
+    const entry = sourceMap?.find(line - 1, column - 1);
     if (!entry) return null;
     let source = files.get(entry.source);
     if (source === undefined) {
@@ -36,6 +42,17 @@ export function bundleFrameMapper(bundle: WrittenBundle): FrameMapper {
     }
     return { file: source, line: entry.line + 1, column: entry.column + 1 };
   };
+}
+
+/**
+ * A function's text with the bundler's renames undone (`threshold2` back to `threshold`), so a
+ * monitor's code hash is the same whichever other modules shared its bundle.
+ */
+export function authorFunctionText(bundle: WrittenBundle, map: BundleSourceMap | null): ((fn: Function) => string) | undefined {
+  if (!map) return undefined;
+  const renamed = map.renamed(readFileSync(bundle.file, "utf8"));
+  if (renamed.size === 0) return undefined;
+  return (fn) => fn.toString().replace(/[A-Za-z_$][\w$]*/g, (id) => renamed.get(id) ?? id);
 }
 
 /** esbuild's errors (syntax, unresolved imports) as diagnostics at the author's file:line. */

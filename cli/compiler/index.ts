@@ -4,6 +4,7 @@ import { EXIT, UserError } from "../errors.js";
 import { openCompileCache } from "./compile-cache.js";
 import { likelyRoots } from "./discover.js";
 import { locateSdk } from "./paths.js";
+import { projectFiles } from "./project-files.js";
 import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
 
@@ -21,13 +22,15 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const sdk = locateSdk();
   // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
   const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
-  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache);
+  // One read of each project file for the whole compile: both caches and the rules ask for them.
+  const files = projectFiles();
+  const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache, files);
   // The type check is the longest step: it starts on the likely file list while the config runs.
   const likely = await likelyRoots(projectDir);
   if (likely && checker.prefetch) checker.prefetch(likely);
   try {
     const { runPipeline } = await import("./pipeline.js");
-    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache, likely);
+    return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache, likely, files);
   } finally {
     await checker.close();
   }

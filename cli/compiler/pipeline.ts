@@ -4,14 +4,16 @@ import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
 import { runRules } from "../rules/index.js";
-import { dedupe, hasErrors, parseSource, sortDiagnostics, type Location } from "./diagnostic.js";
-import type { CompileCache } from "./compile-cache.js";
+import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
 import { loadProject, type LoadBundle } from "./load.js";
-import type { SdkLocation } from "./paths.js";
-import { schemaDiagnostics } from "./schema-check.js";
+import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
+import { relativePath, type SdkLocation } from "./paths.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
+import { schemaDiagnostics, type SchemaMemo } from "./schema-check.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
@@ -25,6 +27,7 @@ export async function runPipeline(
   checker: Typechecker,
   cache: CompileCache | null = null,
   likelyRoots: string[] | null = null,
+  files: ProjectFiles = projectFiles(),
 ): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const outDir = options.outDir ? path.resolve(options.outDir) : path.join(projectDir, "dist", "watchkeeper");
@@ -45,15 +48,26 @@ export async function runPipeline(
   };
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
+  // monitors.mjs is built whenever it is written or asked for (`wk validate` and `wk plan` do not need it).
+  const wantBundle = options.write !== false || options.bundle !== false;
+  const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";
+  const planFor = (configFile: string, modules: string[], secrets: string[] | null) =>
+    planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets, files);
+  const startBundles = (roots: { configFile: string; modules: string[] }, plan: LoadPlan, dir: string) => {
+    // The load bundle holds the config and the modules whose cached load is stale; none when all are fresh.
+    const load = plan.stale.length === 0 ? null : { configFile: roots.configFile, modules: plan.stale.slice(1).map((f) => path.join(projectDir, f)) };
+    return buildBundles(projectDir, load, wantBundle ? roots : null, sdk, dir);
+  };
   // The bundles need only the file list: for the likely one (default globs) esbuild starts while
   // the config runs, in a folder of its own; discovery then says whether it was the right list.
-  let early: { modules: string; bundles: ReturnType<typeof buildBundles> } | null = null;
+  let early: { modules: string; plan: LoadPlan; bundles: ReturnType<typeof buildBundles> } | null = null;
   if (likelyRoots) {
     const [configFile, ...modules] = likelyRoots;
     const earlyDir = path.join(workDir, "early");
-    const bundles = mkdir(earlyDir).then(() => buildBundles(projectDir, { configFile: configFile!, modules }, sdk, earlyDir));
+    const plan = planFor(configFile!, modules, null);
+    const bundles = mkdir(earlyDir).then(() => startBundles({ configFile: configFile!, modules }, plan, earlyDir));
     bundles.catch(() => undefined);
-    early = { modules: JSON.stringify(modules), bundles };
+    early = { modules: JSON.stringify(modules), plan, bundles };
   }
   try {
     const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
@@ -61,9 +75,12 @@ export async function runPipeline(
     if (!found.ok) return finish();
     const { discovery } = found;
 
-    // esbuild works in its own process: both bundles are built while the type check runs.
-    const bundles =
-      early && early.modules === JSON.stringify(discovery.modules) ? early.bundles : buildBundles(projectDir, discovery, sdk, workDir);
+    // esbuild works in its own process: both bundles are built while the type check runs. The
+    // early build stands unless the config named other globs or other secrets than the cache saw.
+    const secrets = [...(discovery.config.secrets ?? [])];
+    const earlyStands = early && early.modules === JSON.stringify(discovery.modules) && (!early.plan.state || JSON.stringify(early.plan.state.secrets) === JSON.stringify(secrets));
+    const plan = earlyStands ? early!.plan : planFor(discovery.configFile, discovery.modules, secrets);
+    const bundles = earlyStands ? early!.bundles : startBundles(discovery, plan, workDir);
     const loadBundle = bundles.then((b) => b.load);
     const monitorsBundle = bundles.then((b) => b.monitors);
     const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
@@ -77,7 +94,7 @@ export async function runPipeline(
     // With a worker, loading and validating overlap the type check; their findings count only
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, loadBundle, monitorsBundle, later, time, options.loadTimeoutMs);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -106,6 +123,20 @@ export async function runPipeline(
   }
 }
 
+/** The schema verdicts of entries seen before (by part hash), and a way to keep this run's. */
+function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Map<object, string>): { memo: SchemaMemo; save: () => void } | null {
+  if (!cache) return null;
+  // The schema is the SDK's: its files are the key.
+  const key = sha256(JSON.stringify({ v: 1, sdk: treeFingerprint(sdk.sdkDir) }));
+  const stored = cache.read<string[]>("schema", key);
+  const memo: SchemaMemo = { valid: new Set(Array.isArray(stored) ? stored : []), hashOf: (entry) => partHashes.get(entry), next: new Set() };
+  const save = () => {
+    if (memo.next.size === memo.valid.size && [...memo.next].every((h) => memo.valid.has(h))) return;
+    cache.write("schema", key, [...memo.next].sort());
+  };
+  return { memo, save };
+}
+
 type Timer = <T>(step: string, run: () => T | Promise<T>) => Promise<T>;
 
 /** load -> validate -> synthesize; findings go to `diagnostics`. */
@@ -115,19 +146,19 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  loadBundle: Promise<LoadBundle>,
-  monitorsBundle: Promise<MonitorBundle>,
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
+  const { loadBundle, monitorsBundle, plan, cache, files } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
-    if (!bundle.ok) {
+    if (bundle && !bundle.ok) {
       diagnostics.push(...bundle.diagnostics);
       return null;
     }
-    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, loadTimeoutMs);
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, files, loadTimeoutMs);
     diagnostics.push(...result.diagnostics);
     return result.loaded;
   });
@@ -139,9 +170,11 @@ async function produce(
   const manifest = await time("validate", () => {
     // Synthesized in the sandbox (getters and proxies ran there); here it is plain data.
     const sealed = sealManifest(loaded.manifest);
-    const schema = schemaDiagnostics(sealed);
+    const memo = schemaMemo(cache, sdk, loaded.partHashes);
+    const schema = schemaDiagnostics(sealed, memo?.memo);
+    memo?.save();
     diagnostics.push(...schema);
-    const columns = columnIndex(loaded.locations);
+    const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
     const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
@@ -154,19 +187,9 @@ async function produce(
 
   const bundle = await time("synthesize", async () => {
     const built = await monitorsBundle;
+    if (!built) return null;
     if (!built.ok) diagnostics.push(...built.diagnostics);
     return built.ok ? built.text : null;
   });
   return { manifest, bundle };
-}
-
-/** Column of each `file:line` where a construct was made (the manifest keeps file:line only). */
-function columnIndex(locations: Iterable<Location>): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const at of locations) {
-    if (!at.file || at.line === null || at.column === null) continue;
-    const key = `${at.file}:${at.line}`;
-    if (!out.has(key)) out.set(key, at.column);
-  }
-  return out;
 }

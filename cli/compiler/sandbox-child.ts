@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { collectConstructs, constructStack, type Construct, type ProjectConfig } from "../../sdk/index.js";
+import { collectConstructs, constructStack, synthesize, type Construct, type ProjectConfig } from "../../sdk/index.js";
 import { diagnostic, parseSource, type Location } from "./diagnostic.js";
-import { bundleFrameMapper } from "./evaluate.js";
+import { authorFunctionText, bundleFrameMapper, readBundleMap } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
 import { guardProcess, SandboxViolation } from "./sandbox-guard.js";
 import { serveSandboxRequest } from "./sandbox-serve.js";
-import type { LoadRequest, LoadResult } from "./sandbox-protocol.js";
+import type { LoadRequest, LoadResult, ManifestPart, ProjectParts } from "./sandbox-protocol.js";
 import { errorMessage, frameLocator } from "./stack.js";
-import { synthesizeManifest } from "./synthesize.js";
 import type { Diagnostic } from "./types.js";
 
 /**
@@ -24,13 +23,6 @@ export interface SandboxEntry {
   modules: [string, () => Promise<Record<string, unknown>>][];
 }
 
-/** The project as loaded inside the child: live constructs, before synthesis. */
-export interface LiveProject {
-  config: ProjectConfig;
-  constructs: Construct[];
-  locations: Map<Construct, Location>;
-}
-
 /** Waits for the compiler's request, loads, and answers once over IPC. */
 export function runSandboxChild(entry: SandboxEntry): void {
   serveSandboxRequest(
@@ -42,7 +34,10 @@ export function runSandboxChild(entry: SandboxEntry): void {
 
 async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: string) => void): Promise<LoadResult> {
   const { projectDir, sdk, mode } = request;
-  const locate = frameLocator(projectDir, sdk, bundleFrameMapper({ file: request.bundleFile, mapFile: request.mapFile }));
+  const bundle = { file: request.bundleFile, mapFile: request.mapFile };
+  let map: ReturnType<typeof readBundleMap> | undefined;
+  const bundleMap = () => (map === undefined ? (map = readBundleMap(bundle)) : map);
+  const locate = frameLocator(projectDir, sdk, bundleFrameMapper(bundle, bundleMap));
   const diagnostics: Diagnostic[] = [];
   // Errors that escape a module's load (a timer that throws, a promise nobody awaits) are charged
   // to the module whose line their stack names, else to the module loading when they happened.
@@ -68,7 +63,7 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
     diagnostics.push(threw(error, entry.configFile, mode === "config" ? "WK1002" : "WK2001"));
   }
 
-  const namespaces: Record<string, unknown>[] = [];
+  const namespaces: [string, Record<string, unknown>][] = [];
   for (const [file, importModule] of mode === "project" ? entry.modules : []) {
     current = file;
     loading(file);
@@ -79,7 +74,7 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
       diagnostics.push(threw(error, file, "WK2001"));
       continue;
     }
-    namespaces.push(namespace);
+    namespaces.push([file, namespace]);
     const problems = exportProblems(namespace);
     const source = problems.length > 0 ? readFileSync(path.join(projectDir, file), "utf8") : "";
     for (const problem of problems) {
@@ -104,18 +99,89 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   } catch (error) {
     diagnostics.push(threw(error, entry.configFile, mode === "config" ? "WK1002" : "WK2001"));
   }
-  const result: LoadResult = { config: configData, configExported: configLoaded && config !== undefined, manifest: null, locations: [], diagnostics };
+  const result: LoadResult = { config: configData, configExported: configLoaded && config !== undefined, project: null, diagnostics };
   if (mode === "config" || !configLoaded || config === undefined || diagnostics.some((d) => d.severity === "error")) return result;
 
-  const constructs = collectConstructs([config, ...namespaces]);
-  const locations = new Map<Construct, Location>();
-  for (const c of constructs) locations.set(c, locate(constructStack(c)) ?? { file: null, line: null, column: null });
-  const synthesized = synthesizeManifest({ config: config as ProjectConfig, constructs, locations });
-  diagnostics.push(...synthesized.diagnostics);
-  const manifest = synthesized.manifest as Record<string, unknown> | null;
-  const notData = manifest ? nonDataDiagnostics(manifest) : [];
-  diagnostics.push(...notData);
-  return { ...result, manifest: notData.length > 0 ? null : manifest, locations: [...locations.values()] };
+  const roots: [string, unknown][] = [[entry.configFile, config], ...namespaces];
+  const made = projectParts(config as ProjectConfig, roots, locate, authorFunctionText(bundle, bundleMap()));
+  diagnostics.push(...made.diagnostics);
+  return { ...result, project: made.diagnostics.length > 0 ? null : made.project };
+}
+
+/** The manifest's lists, in the order the manifest has them. */
+const SECTIONS = ["monitors", "services", "escalationPolicies", "schedules", "teams", "users", "channels", "silences", "statusPages"] as const;
+
+/**
+ * Synthesizes each construct once, and lists for each file the constructs its exports reach: the
+ * compiler assembles the manifest from these parts (and keeps them per module in its cache).
+ */
+function projectParts(
+  config: ProjectConfig,
+  roots: [string, unknown][],
+  locate: (stack: string | undefined) => Location | null,
+  functionText: ((fn: Function) => string) | undefined,
+): { project: ProjectParts; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const skeleton = synthesize({ config, constructs: [], sourceOf: () => "unknown" }) as unknown as Record<string, unknown>;
+  const skeletonProblem = firstNonData(skeleton, []);
+  if (skeletonProblem) {
+    diagnostics.push(
+      diagnostic("error", "WK4002", `the project config holds ${skeletonProblem.what} at ${skeletonProblem.path}; settings must be plain data`, "give the property strings, numbers and plain objects", { file: "watchkeeper.config.ts", line: 1 }),
+    );
+  }
+  // An entry never depends on the declared secrets (only the skeleton lists them): without them,
+  // each construct's synthesis does not sort the project's secret names again.
+  let entryConfig: ProjectConfig = config;
+  try {
+    entryConfig = { ...config, secrets: [] };
+  } catch {
+    // A getter that throws on copying: synthesize reads the config as it is.
+  }
+  const parts: ManifestPart[] = [];
+  // Per construct: its index in `parts`, or -1 for one that has no entry or could not be synthesized.
+  const index = new Map<Construct, number>();
+  const partOf = (c: Construct): number => {
+    const at = locate(constructStack(c));
+    const source = at?.file ? `${at.file}:${at.line ?? 1}` : "unknown";
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = synthesize({ config: entryConfig, constructs: [c], sourceOf: () => source, ...(functionText ? { functionText } : {}) }) as unknown as Record<string, unknown>;
+    } catch (error) {
+      // Types normally make this unreachable; values forced past them (`as any`) land here.
+      diagnostics.push(
+        diagnostic(
+          "error",
+          "WK4001",
+          `a definition holds a value the SDK cannot read: ${(error as Error).message}`,
+          "look for values forced past the types (`as any`, `as unknown as`) and give them their documented shape",
+          at ?? {},
+        ),
+      );
+      return -1;
+    }
+    for (const section of SECTIONS) {
+      const list = manifest[section];
+      if (!Array.isArray(list) || list.length === 0) continue;
+      const entry = list[0] as Record<string, unknown>;
+      const problem = nonDataDiagnostic(section, entry);
+      if (problem) {
+        diagnostics.push(problem);
+        return -1;
+      }
+      return parts.push([section, entry, at?.column ?? null]) - 1;
+    }
+    return -1; // a construct the manifest does not hold (a monitor test)
+  };
+  const modules: [string, number[]][] = roots.map(([file, root]) => {
+    const reached: number[] = [];
+    for (const c of collectConstructs([root])) {
+      let i = index.get(c);
+      if (i === undefined) index.set(c, (i = partOf(c)));
+      if (i >= 0) reached.push(i);
+    }
+    return [file, reached];
+  });
+  return { project: { skeleton, parts, modules }, diagnostics };
 }
 
 function describeThrow(error: unknown): string {
@@ -151,29 +217,20 @@ function toConfigData(config: unknown): Record<string, unknown> | null {
   return data !== null && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
 }
 
-/** Definitions whose synthesized form holds something that is not data, at the definition's line. */
-function nonDataDiagnostics(manifest: Record<string, unknown>): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const [section, entries] of Object.entries(manifest)) {
-    const list = Array.isArray(entries) ? entries : [entries];
-    for (const entry of list) {
-      const problem = firstNonData(entry, []);
-      if (!problem) continue;
-      const record = (entry ?? {}) as { id?: unknown; source?: unknown };
-      const where = typeof record.source === "string" ? parseSource(record.source) : {};
-      const name = typeof record.id === "string" ? `"${record.id}"` : section;
-      out.push(
-        diagnostic(
-          "error",
-          "WK4002",
-          `${name} holds ${problem.what} at ${problem.path || "its top level"}; definitions must be plain data`,
-          "give the property strings, numbers and plain objects; an object that refers to itself cannot be written to the manifest",
-          where,
-        ),
-      );
-    }
-  }
-  return out;
+/** A definition whose synthesized form holds something that is not data, at the definition's line. */
+function nonDataDiagnostic(section: string, entry: Record<string, unknown>): Diagnostic | null {
+  const problem = firstNonData(entry, []);
+  if (!problem) return null;
+  const record = entry as { id?: unknown; source?: unknown };
+  const where = typeof record.source === "string" ? parseSource(record.source) : {};
+  const name = typeof record.id === "string" ? `"${record.id}"` : section;
+  return diagnostic(
+    "error",
+    "WK4002",
+    `${name} holds ${problem.what} at ${problem.path || "its top level"}; definitions must be plain data`,
+    "give the property strings, numbers and plain objects; an object that refers to itself cannot be written to the manifest",
+    where,
+  );
 }
 
 function firstNonData(value: unknown, trail: string[], seen: Set<object> = new Set()): { path: string; what: string } | null {
@@ -195,7 +252,7 @@ function firstNonData(value: unknown, trail: string[], seen: Set<object> = new S
 }
 
 function emptyResult(diagnostics: Diagnostic[]): LoadResult {
-  return { config: null, configExported: false, manifest: null, locations: [], diagnostics };
+  return { config: null, configExported: false, project: null, diagnostics };
 }
 
 function bug(error: unknown): Diagnostic {

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Location } from "./diagnostic.js";
 import type { SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
 
@@ -36,16 +35,29 @@ export interface LoadingMessage {
   file: string;
 }
 
+/** One construct as the manifest holds it: its list, its entry, and the column where it was made. */
+export type ManifestPart = [section: string, entry: Record<string, unknown>, column: number | null];
+
+/**
+ * The manifest in parts (project mode, when every module loaded): each construct synthesized once,
+ * and for each file that ran (the config included) the constructs its exports reach. The compiler
+ * assembles the manifest from these parts, and keeps each module's parts in the load cache.
+ */
+export interface ProjectParts {
+  /** The manifest of the config alone: project, secrets, settings, every list empty. */
+  skeleton: Record<string, unknown>;
+  parts: ManifestPart[];
+  /** Per file, indexes into `parts` (twice for two constructs with the same entry). */
+  modules: [file: string, parts: number[]][];
+}
+
 /** The plain-data outcome of a load: everything the compiler needs, no live objects. */
 export interface LoadResult {
   /** The config's default export as data (functions dropped), or null when it has none or throws. */
   config: Record<string, unknown> | null;
   /** True when watchkeeper.config.ts has a default export. */
   configExported: boolean;
-  /** The synthesized manifest without its hash (project mode, when every module loaded). */
-  manifest: Record<string, unknown> | null;
-  /** Where each construct was made (for diagnostic columns). */
-  locations: Location[];
+  project: ProjectParts | null;
   diagnostics: Diagnostic[];
 }
 
@@ -54,7 +66,6 @@ export interface ResultMessage extends LoadResult {
   type: "result";
 }
 
-const location = z.object({ file: z.string().nullable(), line: z.number().nullable(), column: z.number().nullable() });
 const diagnosticShape = z.object({
   severity: z.enum(["error", "warning", "notice"]),
   code: z.string(),
@@ -68,8 +79,8 @@ const resultShape = z.object({
   type: z.literal("result"),
   config: z.record(z.string(), z.unknown()).nullable(),
   configExported: z.boolean(),
-  manifest: z.record(z.string(), z.unknown()).nullable(),
-  locations: z.array(location),
+  // Checked by hand below: zod over ~15,000 tuple members cost a quarter of a second.
+  project: z.unknown(),
   diagnostics: z.array(diagnosticShape),
 });
 
@@ -81,9 +92,25 @@ const resultShape = z.object({
 export function parseLoadResult(message: unknown): LoadResult | null {
   const parsed = resultShape.safeParse(message);
   if (!parsed.success) return null;
-  const { config, configExported, manifest, locations, diagnostics } = parsed.data;
-  if (!isPlainData(config) || !isPlainData(manifest)) return null;
-  return { config, configExported, manifest, locations, diagnostics };
+  const { config, configExported, diagnostics } = parsed.data;
+  const project = parsed.data.project === null ? null : projectParts(parsed.data.project);
+  if (project === undefined || !isPlainData(config) || !isPlainData(project)) return null;
+  return { config, configExported, project, diagnostics };
+}
+
+/** The project's parts as the child sent them, or undefined for anything of another shape. */
+function projectParts(value: unknown): ProjectParts | undefined {
+  const record = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!record(value) || !record(value["skeleton"]) || !Array.isArray(value["parts"]) || !Array.isArray(value["modules"])) return undefined;
+  const parts = value["parts"] as unknown[];
+  for (const part of parts) {
+    if (!Array.isArray(part) || part.length !== 3 || typeof part[0] !== "string" || !record(part[1]) || !(part[2] === null || typeof part[2] === "number")) return undefined;
+  }
+  for (const module of value["modules"] as unknown[]) {
+    if (!Array.isArray(module) || module.length !== 2 || typeof module[0] !== "string" || !Array.isArray(module[1])) return undefined;
+    for (const i of module[1] as unknown[]) if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= parts.length) return undefined;
+  }
+  return { skeleton: value["skeleton"], parts: parts as ManifestPart[], modules: value["modules"] as [string, number[]][] };
 }
 
 /** True for JSON-shaped values (and `undefined` fields) without cycles. */

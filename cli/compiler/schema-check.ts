@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { manifestSchema, type Manifest } from "../../sdk/manifest/schema.js";
 import { COLLECTIONS } from "../rules/entries.js";
 import { diagnostic, parseSource } from "./diagnostic.js";
@@ -8,10 +9,9 @@ import type { Diagnostic } from "./types.js";
  * mistakes first; this catches what types cannot (ids that are not kebab-case, durations built
  * at run time, values forced through `as any`), pointing at the definition that holds them.
  */
-export function schemaDiagnostics(manifest: Manifest): Diagnostic[] {
-  const parsed = manifestSchema.safeParse(manifest);
-  if (parsed.success) return [];
-  return parsed.error.issues.map((issue) => {
+export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Diagnostic[] {
+  const issues = memo ? issuesByPart(manifest, memo) : issuesOf(manifestSchema.safeParse(manifest));
+  return issues.map((issue) => {
     const [collection, index, ...rest] = issue.path;
     const noun = COLLECTIONS.find(([key]) => key === collection)?.[1];
     const entry =
@@ -28,4 +28,54 @@ export function schemaDiagnostics(manifest: Manifest): Diagnostic[] {
       entry ? parseSource(entry.source) : {},
     );
   });
+}
+
+/**
+ * Entries already found valid, by part hash (see load-cache.ts). An entry's verdict is a function
+ * of the entry alone, so a warm compile checks only the entries it has not seen; the manifest's
+ * own fields are checked every time.
+ */
+export interface SchemaMemo {
+  valid: Set<string>;
+  hashOf(entry: object): string | undefined;
+  /** Filled in by the check: the hashes of every entry of this manifest that is valid. */
+  next: Set<string>;
+}
+
+const LISTS = ["monitors", "services", "escalationPolicies", "schedules", "teams", "users", "channels", "silences", "statusPages"] as const;
+
+type Issue = { path: PropertyKey[]; message: string };
+
+function issuesOf(result: { success: boolean; error?: { issues: Issue[] } }): Issue[] {
+  return result.success ? [] : (result.error?.issues ?? []);
+}
+
+/** The same issues as parsing the whole manifest, with each list entry parsed on its own. */
+function issuesByPart(manifest: Manifest, memo: SchemaMemo): Issue[] {
+  const lists = manifest as unknown as Record<string, unknown>;
+  const top: Record<string, unknown> = { ...lists };
+  for (const name of LISTS) if (Array.isArray(top[name])) top[name] = [];
+  const issues = [...issuesOf(manifestSchema.safeParse(top))];
+  for (const name of LISTS) {
+    const list = lists[name];
+    if (!Array.isArray(list)) continue;
+    const element = elementSchema(name);
+    list.forEach((entry: unknown, index) => {
+      const hash = entry !== null && typeof entry === "object" ? memo.hashOf(entry) : undefined;
+      if (hash !== undefined && memo.valid.has(hash)) {
+        memo.next.add(hash);
+        return;
+      }
+      const found = issuesOf(element.safeParse(entry));
+      if (found.length === 0 && hash !== undefined) memo.next.add(hash);
+      for (const issue of found) issues.push({ ...issue, path: [name, index, ...issue.path] });
+    });
+  }
+  return issues;
+}
+
+function elementSchema(name: (typeof LISTS)[number]): z.ZodType {
+  let schema: z.ZodType = manifestSchema.shape[name];
+  if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return (schema as z.ZodArray<z.ZodType>).element;
 }

@@ -7,6 +7,11 @@
 export interface BundleSourceMap {
   /** 0-based position in the bundle -> 0-based position in `sources[source]`, or null. */
   find(line: number, column: number): { source: string; line: number; column: number } | null;
+  /**
+   * Identifiers the bundler renamed (`threshold2` for an author's `threshold`, when two modules
+   * in one bundle both declare it), read from the map's `names` and the bundle's text.
+   */
+  renamed(bundleText: string): Map<string, string>;
 }
 
 const BASE64 = new Int8Array(128).fill(-1);
@@ -15,7 +20,7 @@ for (const [i, c] of [..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 const COMMA = 44;
 const SEMICOLON = 59;
 
-export function parseSourceMap(payload: { sources: string[]; mappings: string }): BundleSourceMap {
+export function parseSourceMap(payload: { sources: string[]; mappings: string; names?: string[] }): BundleSourceMap {
   const text = payload.mappings;
   // esbuild's segments take five to eight characters: sized so that it seldom needs to grow.
   let size = Math.max(1024, text.length >> 2);
@@ -25,6 +30,8 @@ export function parseSourceMap(payload: { sources: string[]; mappings: string })
   let origLine = new Int32Array(size);
   let origCol = new Int32Array(size);
   let count = 0;
+  // Segments that carry a name: esbuild writes one only where it renamed an identifier.
+  const named: number[] = [];
   const grow = () => {
     size *= 2;
     const bigger = (a: Int32Array) => {
@@ -59,6 +66,7 @@ export function parseSourceMap(payload: { sources: string[]; mappings: string })
   let source = 0;
   let sourceLine = 0;
   let sourceColumn = 0;
+  let nameIndex = 0;
   while (pos < text.length) {
     const c = text.charCodeAt(pos);
     if (c === COMMA) {
@@ -82,7 +90,10 @@ export function parseSourceMap(payload: { sources: string[]; mappings: string })
     source += vlq();
     sourceLine += vlq();
     sourceColumn += vlq();
-    if (!separator()) vlq(); // a name index: not needed
+    if (!separator()) {
+      nameIndex += vlq();
+      named.push(line, column, nameIndex);
+    }
     src[count] = source;
     origLine[count] = sourceLine;
     origCol[count++] = sourceColumn;
@@ -104,6 +115,19 @@ export function parseSourceMap(payload: { sources: string[]; mappings: string })
       if (found < 0 || src[found]! < 0) return null;
       const name = payload.sources[src[found]!];
       return name === undefined ? null : { source: name, line: origLine[found]!, column: origCol[found]! };
+    },
+    renamed(bundleText) {
+      const out = new Map<string, string>();
+      if (named.length === 0) return out;
+      const lines = bundleText.split("\n");
+      const identifier = /[A-Za-z_$][\w$]*/y;
+      for (let i = 0; i < named.length; i += 3) {
+        const original = payload.names?.[named[i + 2]!];
+        identifier.lastIndex = named[i + 1]!;
+        const generated = identifier.exec(lines[named[i]!] ?? "")?.[0];
+        if (original && generated && generated !== original) out.set(generated, original);
+      }
+      return out;
     },
   };
 }

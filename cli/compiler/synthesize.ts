@@ -1,34 +1,6 @@
-import { synthesize, type Construct } from "../../sdk/index.js";
-import type { Manifest } from "../../sdk/manifest/schema.js";
-import { diagnostic, type Location } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
-import type { LiveProject } from "./sandbox-child.js";
 import { relativePath } from "./paths.js";
 import type { Diagnostic } from "./types.js";
-
-/** The manifest without its hash (validated before it is sealed). */
-export function synthesizeManifest(loaded: LiveProject): { manifest: Omit<Manifest, "hash"> | null; diagnostics: Diagnostic[] } {
-  const sourceOf = (c: Construct) => {
-    const at: Location | undefined = loaded.locations.get(c);
-    return at?.file ? `${at.file}:${at.line ?? 1}` : "unknown";
-  };
-  try {
-    return { manifest: synthesize({ config: loaded.config, constructs: loaded.constructs, sourceOf }), diagnostics: [] };
-  } catch (error) {
-    // Types normally make this unreachable; values forced past them (`as any`) land here.
-    return {
-      manifest: null,
-      diagnostics: [
-        diagnostic(
-          "error",
-          "WK4001",
-          `a definition holds a value the SDK cannot read: ${(error as Error).message}`,
-          "look for values forced past the types (`as any`, `as unknown as`) and give them their documented shape",
-        ),
-      ],
-    };
-  }
-}
 
 export type MonitorBundle = { ok: true; text: string } | { ok: false; diagnostics: Diagnostic[] };
 

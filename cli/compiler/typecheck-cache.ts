@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { sha256, type CompileCache } from "./compile-cache.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
 
 /**
  * What the type check may skip. The cache holds one state per project: the content hash of every
@@ -28,11 +29,11 @@ interface State {
 
 const ENTRY = "typecheck";
 
-export function planTypecheck(cache: CompileCache | null, key: string, roots: string[]): TypecheckPlan {
+export function planTypecheck(cache: CompileCache | null, key: string, roots: string[], files: ProjectFiles = projectFiles()): TypecheckPlan {
   if (!cache) return { kind: "check", roots, full: true, save: () => {} };
-  const scan = scanProgram(roots);
+  const scan = scanProgram(roots, files);
   const state: State = { files: {}, dirs: {} };
-  for (const [file, text] of scan.texts) state.files[file] = sha256(text);
+  for (const file of scan.texts.keys()) state.files[file] = files.hash(file)!;
   for (const [dir, names] of scan.listings) state.dirs[dir] = sha256(names.join("\n"));
   // A file edited while tsc ran may not be what tsc read: then nothing is stored.
   const save = () => {
@@ -87,35 +88,36 @@ interface ProgramScan {
 const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|<reference\s+path\s*=\s*)["']([^"'\n]+)["']/g;
 
 /** The roots and every file they reach by relative imports (packages are keyed by the lockfile). */
-export function scanProgram(roots: string[]): ProgramScan {
+export function scanProgram(roots: string[], files: ProjectFiles = projectFiles()): ProgramScan {
   const texts = new Map<string, string>();
   const stamps: [string, string][] = [];
   const graph = new Map<string, string[]>();
   const listings = new Map<string, string[]>();
+  // Per folder, its files (a folder listing says which names are files: no stat per candidate).
+  const filesIn = new Map<string, Set<string>>();
   const list = (dir: string): Set<string> => {
-    let names = listings.get(dir);
-    if (!names) {
+    let files = filesIn.get(dir);
+    if (!files) {
+      let entries: import("node:fs").Dirent[];
       try {
-        names = readdirSync(dir).sort();
+        entries = readdirSync(dir, { withFileTypes: true });
       } catch {
-        names = [];
+        entries = [];
       }
-      listings.set(dir, names);
+      listings.set(dir, entries.map((e) => e.name).sort());
+      files = new Set(entries.filter((e) => e.isFile() || (e.isSymbolicLink() && isFile(path.join(dir, e.name)))).map((e) => e.name));
+      filesIn.set(dir, files);
     }
-    return new Set(names);
+    return files;
   };
-  const exists = (file: string) => list(path.dirname(file)).has(path.basename(file)) && isFile(file);
+  const exists = (file: string) => list(path.dirname(file)).has(path.basename(file));
   const queue = [...roots];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (texts.has(file)) continue;
-    let text: string;
     const stamp = fileStamp(file);
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
+    const text = files.text(file);
+    if (text === null) continue;
     texts.set(file, text);
     stamps.push([file, stamp]);
     list(path.dirname(file));

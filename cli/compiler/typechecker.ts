@@ -5,6 +5,7 @@ import type { SdkLocation } from "./paths.js";
 import { locateNativeTsc } from "./tsc-native.js";
 import { checkerTsconfig, typecheck } from "./typecheck.js";
 import { planTypecheck } from "./typecheck-cache.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
 import type { Diagnostic } from "./types.js";
 
 /** The type-check step: TypeScript 7 in its own process, beside loading and validating. */
@@ -27,7 +28,7 @@ export interface Typechecker {
  * `prefetch` it also overlaps discovery (running the config), for projects with default globs.
  * With a cache, files unchanged since a clean check are not checked again (typecheck-cache.ts).
  */
-export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null): Typechecker {
+export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: CompileCache | null = null, files: ProjectFiles = projectFiles()): Typechecker {
   // A compile that ends early (a broken config) does not leave a check running behind it.
   const stop = new AbortController();
   const took = new Map<Promise<Diagnostic[]>, number>();
@@ -41,11 +42,11 @@ export function startTypechecker(sdk: SdkLocation, projectDir: string, cache: Co
     );
     return result;
   };
-  const run = async (files: string[]): Promise<Diagnostic[]> => {
+  const run = async (roots: string[]): Promise<Diagnostic[]> => {
     const tsc = locateNativeTsc();
     const options = checkerTsconfig(projectDir, sdk);
     const key = sha256(JSON.stringify({ v: 1, tsc: tsc.version, options, sdk: treeFingerprint(sdk.sdkDir), deps: dependencyFingerprint(projectDir, options) }));
-    const plan = planTypecheck(cache, key, files);
+    const plan = planTypecheck(cache, key, roots, files);
     if (plan.kind === "clean") return [];
     const diagnostics = await typecheck(projectDir, plan.roots, sdk, tsc, stop.signal);
     if (diagnostics.length === 0) plan.save();

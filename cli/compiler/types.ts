@@ -22,6 +22,11 @@ export interface CompileOptions {
   outDir?: string;
   /** Write manifest.json and monitors.mjs when the compile is clean (default true). */
   write?: boolean;
+  /**
+   * Build monitors.mjs when nothing is written (default true). `wk validate` and `wk plan` need only
+   * the manifest and its diagnostics, and skip bundling every module a second time.
+   */
+  bundle?: boolean;
   /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */
   now?: Date;
   /**

@@ -74,7 +74,13 @@ function turnStarts(handoff: number, turn: number, timeZone: string): (k: number
   if (turn % DAY !== 0) return (k) => handoff + k * turn;
   const days = turn / DAY;
   const h = zonedParts(handoff, timeZone);
-  return (k) => zonedInstant(h.year, h.month, h.day + k * days, h.hour, h.minute, h.second, timeZone);
+  // turnAt asks for the same few turns for every window of the layer: each is worked out once.
+  const known = new Map<number, number>();
+  return (k) => {
+    let at = known.get(k);
+    if (at === undefined) known.set(k, (at = zonedInstant(h.year, h.month, h.day + k * days, h.hour, h.minute, h.second, timeZone)));
+    return at;
+  };
 }
 
 /** The turn that `t` falls in. */
@@ -91,14 +97,15 @@ function turnAt(turnStart: (k: number) => number, t: number): number {
 /** The times a layer's restrictions allow inside `active`, merged. */
 function restrictionWindows(layer: ScheduleLayerSpec, timeZone: string, active: Interval): Interval[] {
   const windows: Interval[] = [];
+  const restrictions = layer.restrictions.map((r) => ({ r, time: r.startTimeOfDay.split(":").map(Number) as [number, number, number], length: durationMs(r.duration) }));
   // Start a week early: a weekly restriction that began last week may still be running.
   for (let day = active.start - 8 * DAY; day < active.end + DAY; day += DAY) {
     const p = zonedParts(day, timeZone);
-    for (const r of layer.restrictions) {
+    for (const { r, time, length } of restrictions) {
       if (r.type === "weekly_restriction" && r.startDayOfWeek !== p.weekday) continue;
-      const [h, m, s] = r.startTimeOfDay.split(":").map(Number) as [number, number, number];
+      const [h, m, s] = time;
       const start = zonedInstant(p.year, p.month, p.day, h, m, s, timeZone);
-      const end = start + durationMs(r.duration);
+      const end = start + length;
       const clipped = { start: Math.max(start, active.start), end: Math.min(end, active.end) };
       if (clipped.end > clipped.start) windows.push(clipped);
     }

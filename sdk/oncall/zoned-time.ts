@@ -71,20 +71,27 @@ function intlOffset(instant: number, timeZone: string): number {
 
 const HOUR = 3_600_000;
 // Offsets per zone and UTC hour. Rendering four weeks of a hundred schedules asks for the same
-// few hundred hours again and again; Intl answers each in microseconds, but not thousands.
-const offsets = new Map<string, number | null>();
+// few hundred hours again and again; Intl answers each in microseconds, but not thousands. One
+// map per zone keyed by the hour number: a string key per lookup cost as much as the lookup.
+const offsets = new Map<string, Map<number, number | null>>();
+let cached = 0;
 
 /** Offset of `timeZone` from UTC at an instant, in ms (Berlin in winter: +3600000). */
 export function offsetAt(instant: number, timeZone: string): number {
   const hour = Math.floor(instant / HOUR);
-  const key = `${timeZone}|${hour}`;
-  let known = offsets.get(key);
+  let zone = offsets.get(timeZone);
+  if (!zone) offsets.set(timeZone, (zone = new Map()));
+  let known = zone.get(hour);
   if (known === undefined) {
     // Constant across the hour unless a transition falls inside it; then ask Intl each time.
     const first = intlOffset(hour * HOUR, timeZone);
     known = first === intlOffset(hour * HOUR + HOUR - 1000, timeZone) ? first : null;
-    if (offsets.size > 100_000) offsets.clear();
-    offsets.set(key, known);
+    if (++cached > 100_000) {
+      offsets.clear();
+      cached = 1;
+      offsets.set(timeZone, (zone = new Map()));
+    }
+    zone.set(hour, known);
   }
   return known ?? intlOffset(instant, timeZone);
 }

@@ -1,0 +1,191 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import type { Metafile } from "esbuild";
+import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
+import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
+import type { SdkLocation } from "./paths.js";
+import { projectFiles, type ProjectFiles } from "./project-files.js";
+import { SANDBOX_LOADER } from "./sandbox-entry.js";
+import type { ManifestPart } from "./sandbox-protocol.js";
+
+/**
+ * The load cache: what each module's load produced (the manifest parts its exports reach), kept
+ * with the content hash of every file its bundle read, so a warm compile runs only the modules
+ * whose code or imports changed. Entries are sealed by the compile cache's HMAC (a forged or
+ * corrupted entry is ignored), and each recorded hash is compared with the disk before a record
+ * is reused, so a record can only ever stand for the exact files it was made from.
+ */
+
+/** One module's load: the files its bundle read (project-relative, as esbuild names them) and its parts. */
+export interface ModuleRecord {
+  inputs: string[];
+  /** Hashes into `LoadState.parts`, once per construct (twice for two constructs with one entry). */
+  parts: string[];
+}
+
+export interface LoadState {
+  /** The declared secret names the modules loaded with (the sandbox's environment). */
+  secrets: string[];
+  /** Content hash of every input of every module. */
+  files: Record<string, string>;
+  /** Hash of the names in each folder that holds an input: a new file can change how an import resolves. */
+  folders: Record<string, string>;
+  /** The config's manifest without definitions, and the config as data for the rules. */
+  skeleton: Record<string, unknown>;
+  config: Record<string, unknown>;
+  /** By project-relative path; the config file is one of them. */
+  modules: Record<string, ModuleRecord>;
+  parts: Record<string, ManifestPart>;
+}
+
+const ENTRY = "load";
+
+/** What the records depend on besides the files: the Node version, the SDK and the loader itself. */
+export function loadCacheKey(projectDir: string, sdk: SdkLocation): string {
+  return sha256(JSON.stringify({ v: 1, projectDir, node: process.version, sdk: treeFingerprint(sdk.sdkDir), loader: treeFingerprint(path.dirname(SANDBOX_LOADER)) }));
+}
+
+/** Which of `files` (project-relative; the config first) must run in the sandbox, and what can be reused. */
+export interface LoadPlan {
+  key: string;
+  state: LoadState | null;
+  /** Files to load, the config first; empty when every record is reusable. */
+  stale: string[];
+  /** Files whose records are reused. */
+  fresh: string[];
+}
+
+export function planLoad(cache: CompileCache | null, key: string, projectDir: string, files: string[], secrets: string[] | null, read: ProjectFiles = projectFiles()): LoadPlan {
+  const state = cache?.read<LoadState>(ENTRY, key) ?? null;
+  const all = { key, state, stale: files, fresh: [] };
+  if (!state || !wellFormed(state)) return { ...all, state: null };
+  if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
+  const hashOf = (file: string) => read.hash(path.resolve(projectDir, file));
+  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  const reusable = (file: string): boolean => {
+    const record = state.modules[file];
+    if (!record) return false;
+    for (const input of record.inputs) {
+      if (hashOf(input) !== state.files[input]) return false;
+      const dir = path.dirname(input);
+      if (folderOf(dir) !== state.folders[dir]) return false;
+    }
+    return record.parts.every((hash) => hash in state.parts);
+  };
+  const [config, ...modules] = files;
+  // A monitor's entry takes the config's defaults (time zone, severity, channels): a changed
+  // config reloads everything.
+  if (config === undefined || !reusable(config)) return all;
+  const fresh = modules.filter(reusable);
+  if (fresh.length === modules.length) return { key, state, stale: [], fresh: files };
+  const reused = new Set(fresh);
+  return { key, state, stale: [config, ...modules.filter((m) => !reused.has(m))], fresh };
+}
+
+/**
+ * For each loaded file, the inputs its bundle read: everything reachable from it in esbuild's
+ * graph, except the generated entry and the SDK (whose files are part of the key).
+ */
+export function inputsOf(metafile: Metafile, files: string[]): Map<string, string[]> {
+  const key = (p: string) => p.split(path.sep).join("/");
+  const imports = new Map<string, string[]>();
+  for (const [input, info] of Object.entries(metafile.inputs)) {
+    imports.set(key(input), info.imports.filter((i) => !i.external).map((i) => key(i.path)));
+  }
+  const own = (p: string) => !p.startsWith(`${ENTRY_NAMESPACE}:`) && !p.startsWith(`${SDK_NAMESPACE}:`) && !p.startsWith("<");
+  const out = new Map<string, string[]>();
+  for (const file of files) {
+    const seen = new Set<string>();
+    const stack = [file];
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      if (seen.has(at) || !own(at)) continue;
+      seen.add(at);
+      for (const next of imports.get(at) ?? []) stack.push(next);
+    }
+    out.set(file, [...seen].sort());
+  }
+  return out;
+}
+
+/** The part's identity: the same entry made at the same place is the same part. */
+export function partHash(part: ManifestPart): string {
+  return sha256(JSON.stringify(part));
+}
+
+/**
+ * The state after a load: reused records as they were, loaded files with their new inputs and
+ * parts. Written only after a load without errors, so every record stands for a clean load.
+ */
+export function nextState(
+  cache: CompileCache,
+  plan: LoadPlan,
+  projectDir: string,
+  loaded: {
+    secrets: string[];
+    skeleton: Record<string, unknown>;
+    config: Record<string, unknown>;
+    /** Loaded files: their inputs and part hashes. */
+    modules: Map<string, { inputs: string[]; parts: string[] }>;
+    /** Every part by hash (cached and loaded). */
+    parts: Map<string, ManifestPart>;
+  },
+  read: ProjectFiles,
+): void {
+  const previous = plan.state;
+  const modules: Record<string, ModuleRecord> = {};
+  const parts: Record<string, ManifestPart> = {};
+  for (const file of plan.fresh) {
+    const record = previous!.modules[file]!;
+    modules[file] = record;
+    for (const hash of record.parts) parts[hash] = previous!.parts[hash]!;
+  }
+  for (const [file, record] of loaded.modules) {
+    for (const hash of record.parts) parts[hash] = loaded.parts.get(hash)!;
+    modules[file] = record;
+  }
+  const files: Record<string, string> = {};
+  const folders: Record<string, string> = {};
+  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  for (const record of Object.values(modules)) {
+    for (const input of record.inputs) {
+      if (files[input] !== undefined) continue;
+      const hash = read.hash(path.resolve(projectDir, input));
+      const names = folderOf(path.dirname(input));
+      // A file that went away while loading: the record could not be checked later; keep none.
+      if (hash === null || names === null) return;
+      files[input] = hash;
+      folders[path.dirname(input)] = names;
+    }
+  }
+  const state: LoadState = { secrets: loaded.secrets, files, folders, skeleton: loaded.skeleton, config: loaded.config, modules, parts };
+  cache.write(ENTRY, plan.key, state);
+}
+
+function wellFormed(state: LoadState): boolean {
+  return (
+    Array.isArray(state.secrets) &&
+    typeof state.files === "object" &&
+    typeof state.folders === "object" &&
+    typeof state.modules === "object" &&
+    typeof state.parts === "object" &&
+    typeof state.skeleton === "object" &&
+    typeof state.config === "object"
+  );
+}
+
+function memo<T>(compute: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    if (!known.has(key)) known.set(key, compute(key));
+    return known.get(key)!;
+  };
+}
+
+function folderNames(dir: string): string | null {
+  try {
+    return sha256(readdirSync(dir).sort().join("\n"));
+  } catch {
+    return null;
+  }
+}

@@ -22,7 +22,8 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const result = await planProject({
     projectDir,
     base,
-    compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: false, ...o }),
+    // Bundled: the notification preview runs summary functions from the compiled monitors.mjs.
+    compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
     readStack: (stackName) => readStackBase(stackName, join(projectDir, ".watchkeeper")),

@@ -78,7 +78,8 @@ describe("group commit survives kill -9 with batches in flight (separate process
     const last = await start();
     await waitFor(() => read<{ n: number }>("SELECT COUNT(*) AS n FROM alerts WHERE state != 'inactive'")[0]!.n === 0 && read<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE dispatched_at IS NULL")[0]!.n === 0, 20_000, "every alert resolved and sent");
     last.proc.kill("SIGTERM");
-    expect(await last.exited).toBe(0);
+    const code = await last.exited;
+    expect({ code, signal: last.proc.signalCode }, `the last runtime's stderr:\n${last.stderr().slice(-4000)}`).toEqual({ code: 0, signal: null });
     printed.push(...notifications(last.stdout()));
 
     const outbox = read<{ id: string; dedup_key: string; type: string }>("SELECT id, dedup_key, json_extract(intent, '$.type') AS type FROM outbox ORDER BY seq");

@@ -54,7 +54,6 @@ const runtime = await createRuntime({
   ...(env.WK_CHILD_STATS ? { onLag: recordLag } : {}),
 });
 const url = await runtime.start();
-process.stderr.write(`READY ${url}\n`);
 async function writeStats(file: string): Promise<void> {
   const counted = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, label: string) => {
     const out: Record<string, number> = {};
@@ -85,3 +84,6 @@ const stop = async () => {
 };
 process.once("SIGTERM", () => void stop());
 process.once("SIGINT", () => void stop());
+// Only once the signals are handled: a parent that stops the child as soon as it reads READY
+// must find a SIGTERM handler, or the child dies of the signal instead of stopping.
+process.stderr.write(`READY ${url}\n`);

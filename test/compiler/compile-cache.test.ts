@@ -1,31 +1,15 @@
-import { readFile, writeFile, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { compileProject } from "../../cli/compiler/index.js";
 import { openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
 import { planTypecheck } from "../../cli/compiler/typecheck-cache.js";
-import { copyFixture, NOW } from "./support.js";
+import { copyFixture, NOW, temporaryUserCache } from "./support.js";
 
 // Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
 // "user cache" so the machine's own is not touched.
-const saved = { dir: process.env["WK_CACHE_DIR"], xdg: process.env["XDG_CACHE_HOME"], off: process.env["WK_CACHE"] };
-let userCache: string;
+temporaryUserCache();
 let project: { dir: string; cleanup: () => Promise<void> };
-
-beforeAll(async () => {
-  userCache = await mkdtemp(path.join(tmpdir(), "wk-user-cache-"));
-  process.env["XDG_CACHE_HOME"] = userCache;
-  delete process.env["WK_CACHE"];
-});
-
-afterAll(async () => {
-  for (const [name, value] of [["WK_CACHE_DIR", saved.dir], ["XDG_CACHE_HOME", saved.xdg], ["WK_CACHE", saved.off]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await rm(userCache, { recursive: true, force: true });
-});
 
 async function freshProject(): Promise<string> {
   project = await copyFixture("ok");

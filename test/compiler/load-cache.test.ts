@@ -1,34 +1,18 @@
 import { createHmac } from "node:crypto";
-import { mkdtemp, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { canonicalJson } from "../../sdk/manifest/index.js";
 import { openCompileCache } from "../../cli/compiler/compile-cache.js";
 import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
 import { loadCacheKey, planLoad } from "../../cli/compiler/load-cache.js";
 import { locateSdk } from "../../cli/compiler/paths.js";
-import { copyFixture, NOW } from "./support.js";
+import { copyFixture, NOW, temporaryUserCache } from "./support.js";
 
 // Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
 // "user cache" so the machine's own is not touched.
-const saved = { dir: process.env["WK_CACHE_DIR"], xdg: process.env["XDG_CACHE_HOME"], off: process.env["WK_CACHE"] };
-let userCache: string;
+temporaryUserCache();
 let project: { dir: string; cleanup: () => Promise<void> } | undefined;
-
-beforeAll(async () => {
-  userCache = await mkdtemp(path.join(tmpdir(), "wk-user-cache-"));
-  process.env["XDG_CACHE_HOME"] = userCache;
-  delete process.env["WK_CACHE"];
-});
-
-afterAll(async () => {
-  for (const [name, value] of [["WK_CACHE_DIR", saved.dir], ["XDG_CACHE_HOME", saved.xdg], ["WK_CACHE", saved.off]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await rm(userCache, { recursive: true, force: true });
-});
 
 afterEach(async () => {
   await project?.cleanup();

@@ -4,6 +4,7 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
 
 export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -57,5 +58,26 @@ export function wk(args: string[], env: Record<string, string> = {}): Promise<Cl
     child.stderr.on("data", (b: Buffer) => (stderr += b));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * Compile caches on, with the HMAC key in a temporary "user cache" (XDG_CACHE_HOME) so the
+ * machine's own is not touched; the settings are restored after the file's tests.
+ */
+export function temporaryUserCache(): void {
+  const saved = { dir: process.env["WK_CACHE_DIR"], xdg: process.env["XDG_CACHE_HOME"], off: process.env["WK_CACHE"] };
+  let userCache = "";
+  beforeAll(async () => {
+    userCache = await mkdtemp(path.join(tmpdir(), "wk-user-cache-"));
+    process.env["XDG_CACHE_HOME"] = userCache;
+    delete process.env["WK_CACHE"];
+  });
+  afterAll(async () => {
+    for (const [name, value] of [["WK_CACHE_DIR", saved.dir], ["XDG_CACHE_HOME", saved.xdg], ["WK_CACHE", saved.off]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await rm(userCache, { recursive: true, force: true });
   });
 }

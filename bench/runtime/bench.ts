@@ -293,8 +293,8 @@ prober alone; RSS is VmRSS sampled every second (every 5 s in windows over a min
 included. Lag is a tick's actual start minus its scheduled time, every tick in the window.
 
 Machine: ${cpuList().length} × ${cpuModel()}, Node ${process.version}, blackbox exporter ${exporterVersion()} (Debian).
-**Shared machine**: other engineers ran test suites on it throughout, so rates and lags vary between runs; ratios
-are taken back to back within a round. Load averages (1, 5, 15 min): ${loadRows}.
+The load averages say what else ran on the machine (a load near 2 is this benchmark alone: the prober on one core,
+the target on the other); ratios are taken back to back within a round. Load averages (1, 5, 15 min): ${loadRows}.
 
 ## ${MONITORS.toLocaleString("en-US")} HTTP monitors every 10 s, beside the blackbox exporter
 
@@ -322,9 +322,9 @@ the executable's code pages, shared with every node process, ${f(res["node binar
 
 **RSS over time** (round 1, ${f(soak.seconds, 0)} s): ${f(early, 1)} MB averaged over the first third of the window,
 ${f(late, 1)} MB over the last third (${f(late - early, 1)} MB). The state folder grew from ${f(soak.stateMbStart, 1)} MB to
-${f(soak.stateMbEnd, 1)} MB meanwhile: the store keeps the last 50 results per monitor (pruned every 10 writes), so the
-file stops growing once every monitor has 60 (10 minutes at every: 10s); SQLite's page cache is capped at 2 MiB,
-so the file's size does not reach RSS.
+${f(soak.stateMbEnd, 1)} MB meanwhile: raw results are kept for \`retention.results\` (48 h by default) and
+pruned in the background, so over a window this short the file grows with every result; SQLite's page cache is capped
+at 2 MiB, so the file's size does not reach RSS.
 
 ## Saturation: one process, one core
 

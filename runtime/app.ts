@@ -87,7 +87,10 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const runCheck = o.runCheck ?? (await import("./checks/index.js")).runCheck;
   const settings = runtimeSettingsOf(o.manifest);
   const webhookReplayWindowMs = replayWindowMs(durationMs(settings.webhookMaxAge));
-  const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), { webhookReplayWindowMs });
+  const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), {
+        webhookReplayWindowMs,
+        onBackgroundError: (error) => logger.error({ err: error }, "writing result rollups failed; they are kept in memory and retried"),
+      });
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),
     outboxDepth: () => store.depth(),

@@ -46,6 +46,8 @@ interface RunResult extends RunConfig {
   commitUs: { p50: number; p99: number };
   pruneRuns: number;
   pruneMs: { p50: number; max: number };
+  /** The rollup rows written after each round of commits (off the commits, as the store does on the next turn of the event loop). */
+  rollupWriteMs: { p50: number; p99: number; max: number };
   peakRssMb: number;
   /** Live heap after a full GC at the end: what the run really holds (the open rollup buckets). */
   heapAfterGcMb: number;
@@ -193,6 +195,7 @@ async function runOne(config: RunConfig): Promise<RunResult> {
   const ticks = (config.hours * HOUR) / EVERY_MS;
   const tickMs: number[] = [];
   const pruneMs: number[] = [];
+  const writeMs: number[] = [];
   const started = Date.now();
   for (let n = 0; n < ticks; n++) {
     scheduledAt = T0 + n * EVERY_MS;
@@ -207,6 +210,10 @@ async function runOne(config: RunConfig): Promise<RunResult> {
     tickUs = 0;
     for (const id of ids) tick(id);
     tickMs.push(tickUs / 1000);
+    // The closed minutes' rows, written after the commits as the runtime's event loop would.
+    const w0 = process.hrtime.bigint();
+    store.writeRollups(scheduledAt);
+    writeMs.push(Number(process.hrtime.bigint() - w0) / 1e6);
     // Delivery takes what the tick queued, as a runtime's dispatcher would.
     for (const s of store.undispatched(10_000)) store.markDispatched(s.seq, scheduledAt);
     if (n > 0 && n % 8640 === 0) process.stderr.write(`  ${config.monitors}x${config.hours}h rollups ${config.rollups ? "on" : "off"}: ${n / 8640} simulated days, ${Math.round((Date.now() - started) / 1000)} s\n`);
@@ -236,6 +243,7 @@ async function runOne(config: RunConfig): Promise<RunResult> {
     commitUs: { p50: commitUs.quantile(0.5), p99: commitUs.quantile(0.99) },
     pruneRuns: pruneMs.length,
     pruneMs: { p50: quantile(pruneMs, 0.5), max: Math.max(0, ...pruneMs) },
+    rollupWriteMs: { p50: quantile(writeMs, 0.5), p99: quantile(writeMs, 0.99), max: Math.max(0, ...writeMs) },
     peakRssMb: peakRssMb(),
     heapAfterGcMb: process.memoryUsage().heapUsed / 1024 / 1024,
     dbMb,
@@ -274,7 +282,8 @@ function report(results: RunResult[], loadBefore: number[]): string {
     "",
     "Monitors checked every 10 s for a simulated span, written into the real SQLite store as a tick",
     "writes (read the monitor's alerts, run the state machine, then `recordEvaluation` with the result,",
-    "its per-minute and per-hour rollups, alert transitions and intents in one commit), pruned by the",
+    "alert transitions and intents in one commit; the rollup rows of the minutes that closed are written",
+    "after each round of commits, as the runtime does on the next turn of its event loop), pruned by the",
     "real `Pruner` on a simulated clock (default retention: results 48 h with the newest 50 always",
     "kept, minute rollups 7 d, hour rollups 90 d), as fast as the machine goes. Check outcomes are",
     "drawn, not run (20-80 ms, a 2 % tail to 2 s); one monitor in 200 has an incident each hour, so",
@@ -286,13 +295,14 @@ function report(results: RunResult[], loadBefore: number[]): string {
     "Reproduce: `npm run bench:history` (env: WK_BENCH_PLAN, e.g. `10000x1:off,10000x1:on,100x72:on`;",
     "WK_BENCH_PARALLEL=1 to run them side by side; WK_BENCH_OUT; WK_BENCH_DIR).",
     "",
-    "| monitors x simulated span | rollups | commits | tick commit time p50 / p99 / max | one commit p50 / p99 | prune run p50 / max | peak RSS (heap after GC) | database (results / rollups) | rows at the end (results / rollups / transitions) | wall time |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| monitors x simulated span | rollups | commits | tick commit time p50 / p99 / max | one commit p50 / p99 | rollup writes after a round p50 / p99 | prune run p50 / max | peak RSS (heap after GC) | database (results / rollups) | rows at the end (results / rollups / transitions) | wall time |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of results) {
     lines.push(
       `| ${r.monitors.toLocaleString("en")} x ${r.hours >= 24 ? `${fmt(r.hours / 24, 0)} d` : `${r.hours} h`} | ${r.rollups ? "on" : "off"} | ${(r.commits / 1e6).toFixed(1)} M | ` +
         `${fmt(r.tickCommitMs.p50)} / ${fmt(r.tickCommitMs.p99)} / ${fmt(r.tickCommitMs.max)} ms | ${r.commitUs.p50} / ${r.commitUs.p99} µs | ` +
+        `${fmt(r.rollupWriteMs.p50)} / ${fmt(r.rollupWriteMs.p99)} ms | ` +
         `${r.pruneMs.p50} / ${r.pruneMs.max} ms (${r.pruneRuns} runs) | ${fmt(r.peakRssMb)} MB (${fmt(r.heapAfterGcMb)} MB) | ` +
         `${fmt(r.dbMb, 0)} MB (${fmt(r.tableMb["results"] ?? 0, 0)} / ${fmt(r.tableMb["rollups"] ?? 0, 0)}) | ` +
         `${r.rows["results"]!.toLocaleString("en")} / ${r.rows["rollups"]!.toLocaleString("en")} / ${r.rows["alert_events"]!.toLocaleString("en")} | ${fmt(r.wallSeconds / 60)} min |`,

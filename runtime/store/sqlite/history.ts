@@ -3,7 +3,7 @@ import type { AlertEvent, AlertEventKind } from "../../alerts/alert-event.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
-import { binOf, decodeBins, encodeBins, mergeBins, rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins, type RollupDelta } from "../latency-histogram.js";
+import { binOf, decodeBins, encodeBins, mergeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -40,7 +40,7 @@ interface RawEvent {
   summary: string;
 }
 
-/** A bucket held in memory: the open minute of a monitor, or the hour it belongs to. */
+/** A bucket held in memory: a monitor's open minute, or a closed minute (or a late result's share) waiting to be written. */
 interface HeldBucket {
   start: number;
   count: number;
@@ -48,65 +48,82 @@ interface HeldBucket {
   errors: number;
   maxMs: number;
   bins: Bins;
-  /** An open minute whose row was written before (by close() or a grace close): it holds only what came since. */
+  /** Its minute row may exist already (written by an earlier process or an earlier write): it is added to, not replaced. */
   stored?: boolean;
-}
-
-/** A monitor's buckets as held: `minute` is open (not yet written), `hour` is as written (closed minutes only). */
-interface HeldBuckets {
-  minute: HeldBucket | null;
-  hour: HeldBucket | null;
 }
 
 /** One change to the held buckets, as the journal undoes it. */
 type Undo =
   | { kind: "add"; bucket: HeldBucket; result: ResultRow; maxMs: number }
-  | { kind: "new"; monitorId: string }
-  | { kind: "snapshot"; buckets: HeldBuckets; minute: HeldBucket | null; minuteWas: HeldBucket | null; hour: HeldBucket | null; hourWas: HeldBucket | null };
+  | { kind: "open"; monitorId: string; was: HeldBucket | undefined }
+  | { kind: "pend"; monitorId: string };
 
 const MINUTE = ROLLUP_WIDTH_MS.minute;
 const HOUR = ROLLUP_WIDTH_MS.hour;
 const DAY = ROLLUP_WIDTH_MS.day;
 /**
- * An open minute is written when the monitor's first result of a later minute commits, or at the
+ * An open minute is closed when the monitor's first result of a later minute commits, or at the
  * latest this long after the minute ended (monitors that run less than once a minute, or stopped):
  * long enough for a check still running at the minute's end to finish.
  */
 const MINUTE_GRACE_MS = 60_000;
-/** How often the commits look for open minutes past their grace. */
+/** How often the writer looks for open minutes past their grace and moves the rebuild mark on. */
 const SWEEP_EVERY_MS = 5_000;
+/** Closed minutes written per transaction: a few milliseconds of the event loop at a time. */
+export const ROLLUP_WRITE_BATCH = 256;
+/** Past this many closed minutes waiting, the commit that adds one writes a batch itself (a caller that never yields). */
+const BACKLOG_MAX = 8_192;
+/** A result can commit this long after its `at` (its tick's start): the rebuild mark stays this far behind. */
+const LATE_MS = MINUTE + MINUTE_GRACE_MS;
 
 /**
  * The SQLite adapter's history (part of SqliteStore): raw results in their time window, per-minute,
- * per-hour and per-day rollups, alert transitions and diagnostics. Writes run inside the store's transactions, so a
- * result and its transition commit together.
+ * per-hour and per-day rollups, alert transitions and diagnostics. Results, transitions and
+ * diagnostics are written inside the store's transactions, so a result and its transition commit
+ * together.
  *
- * Rollups cost a check almost nothing: each monitor's open minute is held in memory and written
- * once, when it closes (the monitor's first result of a later minute, or MINUTE_GRACE_MS after
- * the minute ended), in the same transaction as the commit that closes it, together with the hour
- * and day rows it adds to. A kill loses at most each monitor's open minute from the rollups (the raw
- * results of that minute are stored as always); close() writes the open minutes. The reads below
- * merge the held buckets in, so the views see the open minute. The store holds the state folder's
- * lock, so nothing else writes these rows. Held buckets change in place during the transaction,
- * with an undo journal that settle(false) plays back when it rolls back: a result in the open
- * minute costs a few additions, no copy.
+ * Rollups stay off the commit: each monitor's open minute is held in memory and a result is
+ * added to it in place (an undo journal that settle(false) plays back restores it when the
+ * transaction rolls back). When the minute closes (the monitor's first result of a later minute,
+ * or MINUTE_GRACE_MS after the minute ended) it waits in `pending` and is written after the
+ * commit, on the next turn of the event loop, in transactions of its own of at most
+ * ROLLUP_WRITE_BATCH minutes, each with the hour and day rows it adds to. A commit therefore
+ * writes the raw result only, whatever the rollups.
+ *
+ * Rollups are derived data, rebuilt after a kill: the `rollup_progress` row holds a time before
+ * which every committed result is in the stored rollups, moved on as minutes are written. On open,
+ * the minutes from that mark on are counted again from the raw results (which commit with their
+ * evaluations), and whatever the stored minute rows lack is written into them and added to their
+ * hour and day rows. A minute row always holds exactly what was added to its hour and day rows,
+ * so the difference is exact. The reads below merge the held buckets in, so the views see them.
+ * The store holds the state folder's lock, so nothing else writes these rows.
  */
 export class SqliteHistory {
   private readonly s: Record<string, Statement>;
-  private readonly held = new Map<string, HeldBuckets>();
+  /** Each monitor's open minute. */
+  private readonly open = new Map<string, HeldBucket>();
+  /** Closed minutes (and late results' shares of earlier minutes) not yet written, oldest first per monitor. */
+  private readonly pending = new Map<string, HeldBucket[]>();
+  private pendingCount = 0;
   /** How to undo this transaction's changes to the held buckets, oldest first. */
   private journal: Undo[] = [];
   /** Monitors known to have their history_monitors row (one insert per monitor, not per commit). */
   private readonly listed = new Set<string>();
   private stagedListed: string[] = [];
   private nextSweepAt = 0;
+  /** The newest result time seen: the writer's clock for grace closes. */
+  private latestAt = 0;
+  private writeQueued = false;
+  private progress: number;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     /** Off only for the history benchmark's baseline (bench/history): results without rollups. */
     private readonly rollupsOn: boolean,
-    /** Minutes starting before this may have rows a previous process wrote (its close()). */
+    /** Minutes starting before this may have rows a previous process wrote. */
     private readonly openedAt: number,
+    /** Told when a background write of rollups fails (they stay held and are retried). */
+    private readonly onWriteError: (error: unknown) => void = () => {},
   ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
@@ -115,6 +132,7 @@ export class SqliteHistory {
       addMonitor: p("INSERT OR IGNORE INTO history_monitors (monitor_id) VALUES (?)"),
       recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
       resultsBetween: p("SELECT * FROM results WHERE monitor_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?"),
+      resultsSince: p("SELECT monitor_id, at, ok, firing, duration_ms, error FROM results WHERE at >= ? ORDER BY monitor_id, at"),
       latestResults: p(
         "SELECT r.* FROM history_monitors h JOIN results r ON r.id = (SELECT x.id FROM results x WHERE x.monitor_id = h.monitor_id ORDER BY x.at DESC, x.id DESC LIMIT 1)",
       ),
@@ -124,6 +142,8 @@ export class SqliteHistory {
          ON CONFLICT (monitor_id, width, start) DO UPDATE SET count = excluded.count, failures = excluded.failures,
            errors = excluded.errors, max_ms = excluded.max_ms, bins = excluded.bins`,
       ),
+      readProgress: p("SELECT through FROM rollup_progress WHERE id = 1"),
+      putProgress: p("INSERT INTO rollup_progress (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through"),
       rollups: p("SELECT start, count, failures, errors, max_ms, bins FROM rollups WHERE monitor_id = ? AND width = ? AND start >= ? AND start < ? ORDER BY start"),
       addEvent: p("INSERT INTO alert_events (dedup_key, monitor_id, at, kind, by, summary) VALUES (?, ?, ?, ?, ?, ?)"),
       events: p("SELECT dedup_key, monitor_id, at, kind, by, summary FROM alert_events WHERE dedup_key = ? ORDER BY id"),
@@ -148,6 +168,7 @@ export class SqliteHistory {
       pruneRollups: p("DELETE FROM rollups WHERE (monitor_id, width, start) IN (SELECT monitor_id, width, start FROM rollups WHERE width = ? AND start < ? LIMIT ?)"),
       pruneEvents: p("DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE at < ? LIMIT ?)"),
     };
+    this.progress = this.rollupsOn ? this.rebuild() : openedAt;
   }
 
   /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
@@ -164,39 +185,44 @@ export class SqliteHistory {
     for (const r of results) this.addResult(monitorId, r);
   }
 
-  /** The common case in place (the result falls in the monitor's open minute); anything else in addToMinute. */
+  /** In place when the result falls in the monitor's open minute; otherwise a minute closes or a late share waits. */
   private addResult(monitorId: string, r: ResultRow): void {
-    const minute = this.held.get(monitorId)?.minute;
-    if (minute && minute.start === floorTo(r.at, MINUTE)) {
+    if (r.at > this.latestAt) this.latestAt = r.at;
+    const minute = this.open.get(monitorId);
+    const start = floorTo(r.at, MINUTE);
+    if (minute !== undefined && minute.start === start) {
       this.journal.push({ kind: "add", bucket: minute, result: r, maxMs: minute.maxMs });
       addResultInto(minute, r);
       return;
     }
-    this.addToMinute(monitorId, rollupDeltas([r], MINUTE)[0]!);
+    const one = emptyAt(start);
+    addResultInto(one, r);
+    if (minute !== undefined && minute.start > start) {
+      // A late result (its tick began before the open minute): its share is added to that minute's row.
+      one.stored = true;
+      this.pend(monitorId, one);
+      return;
+    }
+    if (minute !== undefined) this.pend(monitorId, minute);
+    this.journal.push({ kind: "open", monitorId, was: minute });
+    // A minute that follows an open one of this process cannot have a row yet; any other may
+    // (an earlier process's, a grace close's, a rebuild's): it is added to, not replaced.
+    if (!(minute !== undefined && start >= this.openedAt)) one.stored = true;
+    this.open.set(monitorId, one);
   }
 
-  /** Inside a commit's transaction: closeDue(now), at most every SWEEP_EVERY_MS. */
-  sweep(now: number): void {
-    if (now < this.nextSweepAt && now > this.nextSweepAt - 2 * SWEEP_EVERY_MS) return;
-    this.nextSweepAt = now + SWEEP_EVERY_MS;
-    this.closeDue(now);
+  private pend(monitorId: string, b: HeldBucket): void {
+    const list = this.pending.get(monitorId);
+    if (list === undefined) this.pending.set(monitorId, [b]);
+    else list.push(b);
+    this.pendingCount += 1;
+    this.journal.push({ kind: "pend", monitorId });
   }
 
   /**
-   * Inside a transaction: writes every open minute that ended more than MINUTE_GRACE_MS before
-   * `now`, or every open minute when `all` (the store is closing).
+   * After the transaction: true when it committed (the held buckets stand, and closed minutes are
+   * written on the next turn of the event loop), false to undo their changes.
    */
-  closeDue(now: number, all = false): void {
-    if (!this.rollupsOn) return;
-    for (const [monitorId, b] of this.held) {
-      if (b.minute === null || (!all && b.minute.start + MINUTE + MINUTE_GRACE_MS > now)) continue;
-      const w = this.forWrite(monitorId);
-      this.closeMinute(monitorId, w);
-      w.minute = null;
-    }
-  }
-
-  /** After the transaction: true when it committed (the held buckets stand), false to undo their changes. */
   settle(committed: boolean): void {
     if (committed) {
       for (const monitorId of this.stagedListed) this.listed.add(monitorId);
@@ -205,84 +231,157 @@ export class SqliteHistory {
     }
     this.journal = [];
     this.stagedListed = [];
+    if (!this.rollupsOn) return;
+    if (this.pendingCount > BACKLOG_MAX) this.writeSafely(this.latestAt);
+    if (this.pendingCount > 0 || this.latestAt >= this.nextSweepAt) this.queueWrite();
   }
 
   private undo(u: Undo): void {
     if (u.kind === "add") {
       subtractResult(u.bucket, u.result);
       u.bucket.maxMs = u.maxMs;
-    } else if (u.kind === "new") {
-      this.held.delete(u.monitorId);
+    } else if (u.kind === "open") {
+      if (u.was === undefined) this.open.delete(u.monitorId);
+      else this.open.set(u.monitorId, u.was);
     } else {
-      // Back into the same objects: older "add" entries refer to them.
-      if (u.minute) restoreInto(u.minute, u.minuteWas!);
-      if (u.hour) restoreInto(u.hour, u.hourWas!);
-      u.buckets.minute = u.minute;
-      u.buckets.hour = u.hour;
+      const list = this.pending.get(u.monitorId)!;
+      list.pop();
+      if (list.length === 0) this.pending.delete(u.monitorId);
+      this.pendingCount -= 1;
     }
   }
 
-  /** The monitor's held buckets, journalled so a rollback restores them; created when missing. */
-  private forWrite(monitorId: string): HeldBuckets {
-    let h = this.held.get(monitorId);
-    if (h === undefined) {
-      h = { minute: null, hour: null };
-      this.held.set(monitorId, h);
-      this.journal.push({ kind: "new", monitorId });
-    } else {
-      this.journal.push({
-        kind: "snapshot",
-        buckets: h,
-        minute: h.minute,
-        minuteWas: h.minute ? copyOf(h.minute) : null,
-        hour: h.hour,
-        hourWas: h.hour ? copyOf(h.hour) : null,
-      });
-    }
-    return h;
+  private queueWrite(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    setImmediate(() => {
+      this.writeQueued = false;
+      if (this.db.open && this.writeSafely(this.latestAt) > 0 && this.pendingCount > 0) this.queueWrite();
+    });
   }
 
-  private addToMinute(monitorId: string, d: RollupDelta): void {
-    const w = this.forWrite(monitorId);
-    if (w.minute !== null && w.minute.start === d.start) {
-      addInto(w.minute, d);
-      return;
+  private writeSafely(now: number): number {
+    try {
+      return this.writeRollups(now);
+    } catch (error) {
+      this.onWriteError(error);
+      return 0;
     }
-    if (w.minute !== null && w.minute.start > d.start) {
-      // A late result (its tick began before the open minute): its minute and hour are written as read.
-      this.mergeRow(monitorId, MINUTE, d.start, d);
-      const hourStart = floorTo(d.start, HOUR);
-      if (w.hour !== null && w.hour.start === hourStart) {
-        addInto(w.hour, d);
-        this.putRow(monitorId, HOUR, w.hour);
-      } else {
-        this.mergeRow(monitorId, HOUR, hourStart, d);
+  }
+
+  /**
+   * Outside any other transaction: writes at most `limit` closed minutes (those of open minutes
+   * past their grace first, every open minute when `all`) in one transaction, with the hour and
+   * day rows they add to, and moves the rebuild mark on. Returns how many it wrote; the rest wait
+   * for the next call. A failed transaction leaves them held.
+   */
+  writeRollups(now: number, limit = ROLLUP_WRITE_BATCH, all = false): number {
+    if (!this.rollupsOn) return 0;
+    const sweep = all || now >= this.nextSweepAt || now < this.nextSweepAt - 2 * SWEEP_EVERY_MS;
+    if (sweep) {
+      this.nextSweepAt = now + SWEEP_EVERY_MS;
+      for (const [monitorId, minute] of this.open) {
+        if (!all && minute.start + MINUTE + MINUTE_GRACE_MS > now) continue;
+        this.open.delete(monitorId);
+        const list = this.pending.get(monitorId);
+        if (list === undefined) this.pending.set(monitorId, [minute]);
+        else list.push(minute);
+        this.pendingCount += 1;
       }
-      this.mergeRow(monitorId, DAY, floorTo(d.start, DAY), d);
-      return;
     }
-    const known = w.minute !== null;
-    if (w.minute !== null) this.closeMinute(monitorId, w);
-    // A minute that follows an open one cannot have been written by this process; one that starts
-    // a monitor's run (or follows a closed one) may have been, by close() or a grace close: then
-    // the open minute holds only what is new, and is added to the stored row when it closes.
-    w.minute = emptyAt(d.start);
-    if (!(known && d.start >= this.openedAt)) w.minute.stored = this.s.readRollup!.get(monitorId, MINUTE, d.start) !== undefined;
-    addInto(w.minute, d);
-    const hourStart = floorTo(d.start, HOUR);
-    if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
+    const batch: Array<[string, HeldBucket]> = [];
+    for (const [monitorId, list] of this.pending) {
+      for (const b of list) {
+        if (batch.length >= limit) break;
+        batch.push([monitorId, b]);
+      }
+      if (batch.length >= limit) break;
+    }
+    if (batch.length === 0 && !sweep) return 0;
+    const mark = sweep ? this.markAfter(batch.length) : null;
+    this.db.transaction(() => {
+      for (const [monitorId, b] of batch) this.writeMinute(monitorId, b);
+      if (mark !== null && mark > this.progress) this.s.putProgress!.run(mark);
+    })();
+    for (const [monitorId] of batch) {
+      const list = this.pending.get(monitorId)!;
+      list.shift();
+      if (list.length === 0) this.pending.delete(monitorId);
+    }
+    this.pendingCount -= batch.length;
+    if (mark !== null && mark > this.progress) this.progress = mark;
+    return batch.length;
   }
 
-  /** Writes the open minute and the hour and day it adds to (the day read and written once a minute). */
-  private closeMinute(monitorId: string, w: HeldBuckets): void {
-    const m = w.minute!;
-    if (m.stored) this.mergeRow(monitorId, MINUTE, m.start, m);
-    else this.putRow(monitorId, MINUTE, m);
-    const hourStart = floorTo(m.start, HOUR);
-    if (w.hour === null || w.hour.start !== hourStart) w.hour = this.readRow(monitorId, HOUR, hourStart);
-    addInto(w.hour, m);
-    this.putRow(monitorId, HOUR, w.hour);
-    this.mergeRow(monitorId, DAY, floorTo(m.start, DAY), m);
+  /**
+   * Every result before the returned time is in the stored rollups once the first `written`
+   * pending buckets are. It trails the newest result seen (not the clock: a clock stepped back, or
+   * a test's, must not put a result behind the mark) by LATE_MS, for results still to commit.
+   */
+  private markAfter(written: number): number {
+    let mark = floorTo(this.latestAt - LATE_MS, MINUTE);
+    for (const minute of this.open.values()) if (minute.start < mark) mark = minute.start;
+    let n = 0;
+    for (const list of this.pending.values()) {
+      for (const b of list) if (n++ >= written && b.start < mark) mark = b.start;
+    }
+    return mark;
+  }
+
+  /** A closed minute's row (added to when it may exist), and the same counts into its hour and day. */
+  private writeMinute(monitorId: string, b: HeldBucket): void {
+    if (b.stored) this.mergeRow(monitorId, MINUTE, b.start, b);
+    else this.putRow(monitorId, MINUTE, b);
+    this.mergeRow(monitorId, HOUR, floorTo(b.start, HOUR), b);
+    this.mergeRow(monitorId, DAY, floorTo(b.start, DAY), b);
+  }
+
+  /** Closes and writes every held minute (the store is closing). */
+  writeAll(now: number): void {
+    if (!this.rollupsOn) return;
+    this.writeRollups(now, Number.MAX_SAFE_INTEGER, true);
+  }
+
+  /**
+   * On open: counts again every minute from the rebuild mark on from the raw results and writes
+   * what the stored rows lack (a kill took the held minutes). Returns the mark to keep.
+   */
+  private rebuild(): number {
+    const row = this.s.readProgress!.get() as { through: number } | undefined;
+    if (row === undefined) {
+      // A new database, or one written before the mark existed: only results that may still commit late are owed.
+      const mark = floorTo(this.openedAt - LATE_MS, MINUTE);
+      this.s.putProgress!.run(mark);
+      return mark;
+    }
+    const since = floorTo(row.through, MINUTE);
+    // Counted first, written after: SQLite cannot write while a statement is being read. The mark
+    // trails the newest result by a few minutes, so this is a few minutes of results.
+    const counted: Array<[string, HeldBucket]> = [];
+    let key = "";
+    for (const r of this.s.resultsSince!.iterate(since) as Iterable<Pick<RawResult, "monitor_id" | "at" | "firing" | "duration_ms" | "error">>) {
+      const start = floorTo(r.at, MINUTE);
+      const k = `${r.monitor_id}\u0000${start}`;
+      if (k !== key) {
+        key = k;
+        counted.push([r.monitor_id, emptyAt(start)]);
+      }
+      addResultInto(counted[counted.length - 1]![1], { firing: r.firing === null ? null : r.firing === 1, error: r.error, durationMs: r.duration_ms });
+    }
+    this.db.transaction(() => {
+      for (const [monitorId, bucket] of counted) this.writeMissing(monitorId, bucket);
+    })();
+    return row.through;
+  }
+
+  /** `counted` is a minute counted from its raw results; the stored row holds a part of it, or none. */
+  private writeMissing(monitorId: string, counted: HeldBucket): void {
+    const stored = this.readRow(monitorId, MINUTE, counted.start);
+    const missing = differenceOf(counted, stored);
+    if (missing === null) return;
+    this.putRow(monitorId, MINUTE, counted);
+    this.mergeRow(monitorId, HOUR, floorTo(counted.start, HOUR), missing);
+    this.mergeRow(monitorId, DAY, floorTo(counted.start, DAY), missing);
   }
 
   private readRow(monitorId: string, width: number, start: number): HeldBucket {
@@ -328,25 +427,31 @@ export class SqliteHistory {
     return out;
   }
 
-  /** Stored buckets with the monitor's held ones in: the open minute, and the hour with it added. */
+  /** Stored buckets with the monitor's held ones in: closed minutes not yet written, and the open minute. */
   rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): RollupBucket[] {
     const width = ROLLUP_WIDTH_MS[resolution];
     const rows = (this.s.rollups!.all(monitorId, width, since, until) as RawRollup[]).map(
       (r): HeldBucket => ({ start: r.start, count: r.count, failures: r.failures, errors: r.errors, maxMs: r.max_ms, bins: decodeBins(r.bins) }),
     );
-    const open = this.held.get(monitorId)?.minute;
-    if (open) {
-      const start = floorTo(open.start, width);
-      if (start >= since && start < until) {
-        const at = rows.findIndex((r) => r.start >= start);
-        if (at >= 0 && rows[at]!.start === start) {
-          // The stored row holds what was written (closed minutes, or this minute before a restart).
-          const merged = copyOf(rows[at]!);
-          addInto(merged, open);
-          rows[at] = merged;
-        } else {
-          rows.splice(at < 0 ? rows.length : at, 0, { ...copyOf(open), start });
+    const held = [...(this.pending.get(monitorId) ?? [])];
+    const open = this.open.get(monitorId);
+    if (open !== undefined) held.push(open);
+    const copied = new Set<HeldBucket>();
+    for (const b of held) {
+      const start = floorTo(b.start, width);
+      if (start < since || start >= until) continue;
+      const at = rows.findIndex((r) => r.start >= start);
+      if (at >= 0 && rows[at]!.start === start) {
+        // Copied before the first addition: the stored row holds only what was written.
+        if (!copied.has(rows[at]!)) {
+          rows[at] = copyOf(rows[at]!);
+          copied.add(rows[at]!);
         }
+        addInto(rows[at]!, b);
+      } else {
+        const fresh = { ...copyOf(b), start };
+        copied.add(fresh);
+        rows.splice(at < 0 ? rows.length : at, 0, fresh);
       }
     }
     return rows.map((b) => rollupBucket(b.start, b.count, b.failures, b.errors, b.maxMs, b.bins));
@@ -373,8 +478,6 @@ export class SqliteHistory {
       this.s.forgetMonitor!.run(monitor_id, monitor_id);
       this.listed.delete(monitor_id);
     }
-    // Hours of monitors that stopped writing would otherwise be held for good (their minutes were written).
-    for (const [monitorId, b] of this.held) if (b.minute === null && (b.hour === null || b.hour.start < now - 2 * HOUR)) this.held.delete(monitorId);
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;
@@ -403,7 +506,7 @@ function addInto(b: HeldBucket, d: Omit<HeldBucket, "start">): void {
 }
 
 /** What one result adds to a bucket, as rollupDeltas counts it. */
-function addResultInto(b: HeldBucket, r: ResultRow): void {
+function addResultInto(b: HeldBucket, r: Pick<ResultRow, "firing" | "error" | "durationMs">): void {
   const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
   b.count += 1;
   if (r.firing === true) b.failures += 1;
@@ -425,15 +528,17 @@ function subtractResult(b: HeldBucket, r: ResultRow): void {
   else b.bins.delete(bin);
 }
 
-function restoreInto(b: HeldBucket, was: HeldBucket): void {
-  b.start = was.start;
-  b.count = was.count;
-  b.failures = was.failures;
-  b.errors = was.errors;
-  b.maxMs = was.maxMs;
-  b.bins = was.bins;
-  if (was.stored) b.stored = true;
-  else delete b.stored;
+/** What `counted` has that `part` (a subset of the same results) lacks; null when nothing, or when `part` is not a subset. */
+function differenceOf(counted: HeldBucket, part: HeldBucket): HeldBucket | null {
+  if (counted.count <= part.count || counted.failures < part.failures || counted.errors < part.errors) return null;
+  const bins: Bins = new Map(counted.bins);
+  for (const [bin, n] of part.bins) {
+    const left = (bins.get(bin) ?? 0) - n;
+    if (left < 0) return null;
+    if (left === 0) bins.delete(bin);
+    else bins.set(bin, left);
+  }
+  return { start: counted.start, count: counted.count - part.count, failures: counted.failures - part.failures, errors: counted.errors - part.errors, maxMs: counted.maxMs, bins };
 }
 
 function floorTo(at: number, width: number): number {

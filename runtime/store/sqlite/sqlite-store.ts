@@ -22,8 +22,10 @@ import { SqliteWebhookIds } from "./webhook-ids.js";
 export interface SqliteStoreOptions {
   /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
   webhookReplayWindowMs?: number;
-  /** Result rollups are written with every evaluation; false only for the history benchmark's baseline. */
+  /** Result rollups are kept; false only for the history benchmark's baseline. */
   rollups?: boolean;
+  /** Told when writing rollups after the commits failed (they stay held and are retried). */
+  onBackgroundError?: (error: unknown) => void;
 }
 
 /**
@@ -92,7 +94,7 @@ export class SqliteStore implements Store {
            AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
       ),
     };
-    this.history = new SqliteHistory(db, options.rollups ?? true, openedAt);
+    this.history = new SqliteHistory(db, options.rollups ?? true, openedAt, options.onBackgroundError);
     this.deliveries = new SqliteDeliveries(db);
     this.silenceRows = new SqliteSilences(db);
     this.webhookIds = new SqliteWebhookIds(db);
@@ -136,10 +138,7 @@ export class SqliteStore implements Store {
   recordEvaluation(c: EvaluationCommit): CommitOutcome {
     let outcome: CommitOutcome | null = null;
     try {
-      outcome = this.db.transaction((): CommitOutcome => {
-        this.history.sweep(c.at);
-        return this.writeEvaluation(c);
-      })();
+      outcome = this.db.transaction((): CommitOutcome => this.writeEvaluation(c))();
       if (outcome.kind === "committed") this.tell(this.changedBy(c));
       return outcome;
     } finally {
@@ -157,10 +156,7 @@ export class SqliteStore implements Store {
     if (!this.db.open) throw new Error("the state database is closed");
     let outcomes: EvaluationOutcome[] | null = null;
     try {
-      outcomes = this.db.transaction((): EvaluationOutcome[] => {
-        this.history.sweep(commits[commits.length - 1]!.at);
-        return commits.map((c) => this.writeEvaluation(c));
-      })();
+      outcomes = this.db.transaction((): EvaluationOutcome[] => commits.map((c) => this.writeEvaluation(c)))();
     } catch {
       // Fall through to one by one: the error belongs to one of them, found below.
     } finally {
@@ -447,7 +443,7 @@ export class SqliteStore implements Store {
    * touched. Deliveries go before the outbox before alerts.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
-    this.closeRollups(now, false);
+    this.history.writeRollups(now);
     let deleted = this.deliveries.prune(now, retention, limit);
     deleted += this.silenceRows.prune(now, retention, limit);
     deleted += this.webhookIds.prune(now, Math.max(retention.inbound, this.webhookReplayWindowMs), limit);
@@ -457,27 +453,25 @@ export class SqliteStore implements Store {
     return deleted;
   }
 
-  /** Writes the open minutes of the rollups, then lets go of the database and the folder's lock. */
+  /**
+   * Writes the rollups' closed minutes still held, every one when `all` (the open minutes too), as
+   * the store does by itself after commits. For tests and benchmarks that never yield.
+   */
+  writeRollups(now: number, all = false): void {
+    if (all) this.history.writeAll(now);
+    else while (this.history.writeRollups(now) > 0);
+  }
+
+  /** Writes the rollups' held minutes, then lets go of the database and the folder's lock. */
   close(): void {
     if (this.db.open) {
       try {
-        this.closeRollups(Date.now(), true);
+        this.history.writeAll(Date.now());
       } finally {
         this.db.close();
       }
     }
     this.lock.release();
-  }
-
-  /** Writes the rollups' open minutes past their grace (all of them when `all`). */
-  private closeRollups(now: number, all: boolean): void {
-    let done = false;
-    try {
-      this.db.transaction(() => this.history.closeDue(now, all))();
-      done = true;
-    } finally {
-      this.history.settle(done);
-    }
   }
 
   private conflictsOf(c: AlertCommit): string[] {

@@ -23,6 +23,8 @@ const stores = { off: SqliteStore.open(join(dir, "off"), T0, { rollups: false })
 let seed = 42;
 const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
 const medians: Record<"off" | "on", number[]> = { off: [], on: [] };
+/** Per round: the mean of every commit, minute-closing rounds included (µs). */
+const means: Record<"off" | "on", number[]> = { off: [], on: [] };
 /** Per round: the rollup writes after the commits, µs per commit (rollups on only). */
 const writes: number[] = [];
 const load = loadavg();
@@ -41,7 +43,9 @@ try {
         store.recordEvaluation({ monitorId: id, alerts: [], readVersions: {}, results: [{ monitorId: id, at, ok: true, firing: false, value: durationMs, message: "HTTP 200", labels: {}, durationMs, error: null }], intents: [], at });
         times.push(Number(process.hrtime.bigint() - t0) / 1000);
       }
-      if (which === "on") {
+      means[which].push(times.reduce((s, x) => s + x, 0) / times.length);
+      // Builds that write rollups inside the commit have nothing to write afterwards.
+      if (which === "on" && "writeRollups" in store) {
         const w0 = process.hrtime.bigint();
         store.writeRollups(at);
         writes.push(Number(process.hrtime.bigint() - w0) / 1000 / MONITORS);
@@ -56,13 +60,21 @@ try {
   const off = median(medians.off.slice(ROUNDS / 4));
   const on = median(medians.on.slice(ROUNDS / 4));
   const tail = writes.slice(ROUNDS / 4);
-  const writeUs = tail.reduce((s, x) => s + x, 0) / tail.length;
+  const writeUs = tail.length === 0 ? 0 : tail.reduce((s, x) => s + x, 0) / tail.length;
+  const mean = (xs: number[]) => xs.slice(ROUNDS / 4).reduce((s, x) => s + x, 0) / (xs.length - ROUNDS / 4);
+  // Over every round, closing ones included (their share is in each round's trimmed mean).
+  const roundMean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   process.stdout.write(
     JSON.stringify({
       monitors: MONITORS,
       rounds: ROUNDS,
       commitUs: { off: +off.toFixed(1), on: +on.toFixed(1) },
       onOverOff: +(on / off).toFixed(3),
+      // The rounds that close a minute (one in six at 10 s) carry the rollup rows of builds that write them in the commit.
+      closingRoundUs: { off: +roundMean(medians.off.filter((_, i) => i % 6 === 0)).toFixed(1), on: +roundMean(medians.on.filter((_, i) => i % 6 === 0)).toFixed(1) },
+      otherRoundUs: { off: +roundMean(medians.off.filter((_, i) => i % 6 !== 0)).toFixed(1), on: +roundMean(medians.on.filter((_, i) => i % 6 !== 0)).toFixed(1) },
+      meanCommitUs: { off: +mean(means.off).toFixed(1), on: +mean(means.on).toFixed(1) },
+      meanOnOverOff: +(mean(means.on) / mean(means.off)).toFixed(3),
       rollupWriteUsPerCommit: +writeUs.toFixed(1),
       load: { before: load, after: loadavg() },
     }) + "\n",

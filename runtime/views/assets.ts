@@ -164,20 +164,22 @@ export const VIEWS_JS = String.raw`// Watchkeeper views: filters, live updates o
     return document.querySelector("#live .monitor[data-id=\"" + CSS.escape(String(id)) + "\"]");
   }
 
-  // Worst first, then by name, within a service's list; at the page's edge a move may cross pages.
-  function inPlace(el) {
-    const key = (x) => [Number(x.dataset.rank), x.querySelector(".name")?.textContent || ""];
-    const before = (a, b) => {
-      const [ra, na] = key(a);
-      const [rb, nb] = key(b);
-      return ra < rb || (ra === rb && na.localeCompare(nb) <= 0);
-    };
-    const prev = el.previousElementSibling;
-    const next = el.nextElementSibling;
+  // A row whose state changed takes its place in its service's list (worst first, then by name).
+  // A list at the page's edge may go on in the next or previous page: false, the page must refresh.
+  function reorder(el) {
+    const list = el.parentElement;
     const lists = document.querySelectorAll("#live ul.monitors");
-    if (!prev && lists[0] === el.parentElement && document.querySelector("#live a[rel=prev]")) return false;
-    if (!next && lists[lists.length - 1] === el.parentElement && document.querySelector("#live a[rel=next]")) return false;
-    return (!prev || before(prev, el)) && (!next || before(el, next));
+    if (lists[0] === list && document.querySelector("#live a[rel=prev]")) return false;
+    if (lists[lists.length - 1] === list && document.querySelector("#live a[rel=next]")) return false;
+    const rank = Number(el.dataset.rank);
+    const name = el.querySelector(".name")?.textContent || "";
+    const after = Array.from(list.children).find((x) => {
+      if (x === el) return false;
+      const r = Number(x.dataset.rank);
+      return r > rank || (r === rank && (x.querySelector(".name")?.textContent || "").localeCompare(name) > 0);
+    });
+    list.insertBefore(el, after || null);
+    return true;
   }
 
   async function applyRows(changed) {
@@ -210,7 +212,7 @@ export const VIEWS_JS = String.raw`// Watchkeeper views: filters, live updates o
         const moved = old.dataset.rank !== next.dataset.rank;
         const el = document.importNode(next, true);
         old.replaceWith(el);
-        if (moved && !inPlace(el)) return soon();
+        if (moved && !reorder(el)) return soon();
       }
       for (const sel of [".banner", "#as-of"]) {
         const mine = document.querySelector("#live " + sel);

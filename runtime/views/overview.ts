@@ -98,7 +98,7 @@ ${pager}
 ${matching.length === 0 ? html`<p class="muted">No monitor matches this filter. <a href="/">Show all monitors</a></p>` : ""}
 ${groups(shown).map(([teamName, services]) => html`<section class="group" aria-labelledby="${groupId(teamName)}">
 <h2 id="${groupId(teamName)}">${teamName}</h2>
-${services.map(([serviceName, list]) => html`<h3>${serviceName}</h3><ul class="monitors" data-group="${groupKey(list[0]!)}">${list.map((r) => monitorItem(r, histories.get(r.monitor.id)!, now, extra.notes?.get(r.monitor.id)))}</ul>`)}
+${services.map(([serviceName, list]) => html`<h3>${serviceName}</h3><ul class="monitors">${list.map((r) => monitorItem(r, histories.get(r.monitor.id)!, now, extra.notes?.get(r.monitor.id)))}</ul>`)}
 </section>`)}
 ${pages > 1 ? pager : ""}
 ${extra.replicas === undefined ? "" : replicaSection(extra.replicas, now)}

@@ -115,7 +115,11 @@ export const VIEWS_JS = String.raw`// Watchkeeper views: filters, live updates o
     if (count) count.textContent = monitors.length ? shown + " of " + monitors.length + " monitors shown" : "";
   }
 
+  // Bumped by every whole refresh, so rows fetched before it are not applied over it.
+  let generation = 0;
+
   async function refresh() {
+    generation++;
     try {
       const res = await fetch(location.href, { headers: { accept: "text/html" }, credentials: "same-origin" });
       if (!res.ok) return;
@@ -141,18 +145,106 @@ export const VIEWS_JS = String.raw`// Watchkeeper views: filters, live updates o
     }, 250);
   }
 
+  // Row by row (the overview): the monitors that changed, gathered for 250 ms like a refresh.
+  const queued = new Map();
+  let rowTimer = null;
+  let rowUpdates = 0;
+  function rowsSoon(changed) {
+    changed.forEach((c) => queued.set(c.id, c));
+    if (rowTimer) return;
+    rowTimer = setTimeout(() => {
+      rowTimer = null;
+      const list = Array.from(queued.values());
+      queued.clear();
+      void applyRows(list);
+    }, 250);
+  }
+
+  function rowOf(id) {
+    return document.querySelector("#live .monitor[data-id=\"" + CSS.escape(String(id)) + "\"]");
+  }
+
+  // A row whose state changed takes its place in its service's list (worst first, then by name).
+  // A list at the page's edge may go on in the next or previous page: false, the page must refresh.
+  function reorder(el) {
+    const list = el.parentElement;
+    const lists = document.querySelectorAll("#live ul.monitors");
+    if (lists[0] === list && document.querySelector("#live a[rel=prev]")) return false;
+    if (lists[lists.length - 1] === list && document.querySelector("#live a[rel=next]")) return false;
+    const rank = Number(el.dataset.rank);
+    const name = el.querySelector(".name")?.textContent || "";
+    const after = Array.from(list.children).find((x) => {
+      if (x === el) return false;
+      const r = Number(x.dataset.rank);
+      return r > rank || (r === rank && (x.querySelector(".name")?.textContent || "").localeCompare(name) > 0);
+    });
+    list.insertBefore(el, after || null);
+    return true;
+  }
+
+  async function applyRows(changed) {
+    const params = new URLSearchParams(location.search);
+    const state = params.get("state") || "";
+    const paged = document.querySelector("#live a[rel=prev], #live a[rel=next]") !== null;
+    const ids = [];
+    for (const c of changed) {
+      if (rowOf(c.id)) {
+        ids.push(c.id);
+        continue;
+      }
+      // Not on this page: it may join it (its filter, or its list straddling the page's edge).
+      if (state && (c.state === state || c.was === state)) return soon();
+      if (paged && document.querySelector("#live .monitor[data-group=\"" + CSS.escape(String(c.group || "")) + "\"]")) return soon();
+    }
+    if (ids.length === 0) return;
+    params.set("ids", ids.join(","));
+    const started = generation;
+    try {
+      const res = await fetch(body.dataset.rows + "?" + params.toString(), { headers: { accept: "text/html" }, credentials: "same-origin" });
+      if (!res.ok) return soon();
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const rows = doc.getElementById("rows");
+      if (started !== generation) return;
+      if (!rows || rows.dataset.refresh) return soon();
+      for (const next of Array.from(rows.querySelectorAll("li.monitor"))) {
+        const old = rowOf(next.dataset.id);
+        if (!old) return soon();
+        const moved = old.dataset.rank !== next.dataset.rank;
+        const el = document.importNode(next, true);
+        old.replaceWith(el);
+        if (moved && !reorder(el)) return soon();
+      }
+      for (const sel of [".banner", "#as-of"]) {
+        const mine = document.querySelector("#live " + sel);
+        const theirs = rows.querySelector(sel);
+        if (mine && theirs) mine.replaceWith(document.importNode(theirs, true));
+      }
+      rowUpdates++;
+      body.dataset.rowUpdates = String(rowUpdates);
+      applyFilters();
+    } catch (_) {
+      soon();
+    }
+  }
+
   function follow(url) {
     if (!("EventSource" in window)) return;
     const source = new EventSource(url);
     source.addEventListener("change", (event) => {
-      let changed = [];
+      let message = {};
       try {
-        changed = JSON.parse(event.data).changed || [];
+        message = JSON.parse(event.data) || {};
       } catch (_) {
-        changed = [];
+        message = {};
       }
+      const changed = message.changed || [];
       const mine = body.dataset.monitor;
-      if (!mine || changed.length === 0 || changed.some((c) => c.id === mine)) soon();
+      if (mine) {
+        if (changed.length === 0 || changed.some((c) => c.id === mine)) soon();
+        return;
+      }
+      if (body.dataset.rows && !message.full && changed.length > 0) return rowsSoon(changed);
+      soon();
     });
     source.addEventListener("open", () => (body.dataset.stream = "open"));
     window.addEventListener("pagehide", () => source.close());

@@ -4,6 +4,13 @@ import type { Logger } from "pino";
 /** A snapshot of what pages show: per key (monitor id, or `status:<page>`), a fingerprint string. */
 export type Snapshot = Map<string, string>;
 
+/** One key whose fingerprint changed, with the one the hub held before. */
+interface Change {
+  id: string;
+  value: string;
+  before: string | undefined;
+}
+
 /** Monitor ids a change touched; null: anything may have changed. */
 export type Touched = string[] | null;
 
@@ -30,6 +37,11 @@ export interface EventHubOptions {
   pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
   heartbeatMs?: number;
+  /**
+   * What a team stream says about one changed key (default: its id and the state, the
+   * fingerprint's first `|` field). `before` is the fingerprint the hub held, if any.
+   */
+  describe?: (id: string, value: string, before: string | undefined) => Record<string, string>;
 }
 
 interface Client {
@@ -62,6 +74,7 @@ export class EventHub {
   private generation = 0;
   private readonly maxClients: number;
   private readonly maxPublicClients: number;
+  private version = 0;
 
   constructor(private readonly o: EventHubOptions) {
     this.maxClients = o.maxClients ?? 100;
@@ -108,6 +121,14 @@ export class EventHub {
     this.clients.clear();
   }
 
+  /**
+   * The fingerprints the hub holds (every monitor's, and every status page's), with a version
+   * that changes whenever they do; null while nobody listens or before the first read.
+   */
+  current(): { version: number; snapshot: ReadonlyMap<string, string> } | null {
+    return this.last === null ? null : { version: this.version, snapshot: this.last };
+  }
+
   /** Compares the state now with the last one and tells each client what changed in its scope. */
   async poll(): Promise<void> {
     return this.compare(null);
@@ -126,15 +147,18 @@ export class EventHub {
         this.last = next;
         return;
       }
-      const changed: Array<{ id: string; value: string }> = [];
-      for (const [key, value] of next) if (before.get(key) !== value) changed.push({ id: key, value });
+      const changed: Change[] = [];
+      for (const [key, value] of next) if (before.get(key) !== value) changed.push({ id: key, value, before: before.get(key) });
       if (touched === null) {
-        for (const key of before.keys()) if (!next.has(key)) changed.push({ id: key, value: "" });
+        for (const key of before.keys()) if (!next.has(key)) changed.push({ id: key, value: "", before: before.get(key) });
         this.last = next;
       } else {
         for (const [key, value] of next) before.set(key, value);
       }
-      this.tell(changed);
+      if (changed.length > 0) this.version++;
+      // A whole comparison (a silence began or ended, or a store without a feed) may change more than
+      // rows (the silences listed): pages refresh whole.
+      this.tell(changed, touched === null);
     } catch (error) {
       this.o.logger.warn({ err: error }, "live view update failed; trying again");
     } finally {
@@ -142,13 +166,20 @@ export class EventHub {
     }
   }
 
-  private tell(changed: Array<{ id: string; value: string }>): void {
+  private tell(changed: Change[], full: boolean): void {
     if (changed.length === 0) return;
+    const describe = this.o.describe ?? ((id: string, value: string) => ({ id, state: value.split("|")[0]! }));
+    let team: string | null = null;
     for (const c of this.clients) {
       const mine = c.scope === null ? changed.filter((x) => !x.id.startsWith("status:")) : changed.filter((x) => x.id === c.scope);
       if (mine.length === 0) continue;
       // Public streams learn only that their page changed, never what or which monitor.
-      const data = c.scope === null ? { changed: mine.map((x) => ({ id: x.id, state: x.value.split("|")[0] })) } : { changed: [] };
+      if (c.scope === null) {
+        team ??= JSON.stringify({ changed: mine.map((x) => describe(x.id, x.value, x.before)), ...(full ? { full: true } : {}) });
+        c.res.write(`event: change\ndata: ${team}\n\n`);
+        continue;
+      }
+      const data = { changed: [] };
       c.res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
     }
   }

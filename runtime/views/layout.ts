@@ -23,6 +23,8 @@ export interface PageOptions {
   nav?: { signedIn: boolean; current?: "overview" | "silences" | "status" };
   /** The server-sent events URL this page follows; its `#live` region is refreshed on changes. */
   live?: string;
+  /** Where the page fetches the rows of monitors that changed (the overview); without it a change refreshes the live region. */
+  rows?: string;
   /** Which monitor the page is about: only its changes refresh the page. */
   monitor?: string;
   /** Content above the live region that a refresh must not replace (filters keep their input). */
@@ -53,7 +55,7 @@ ${o.nav.signedIn ? html`<form method="post" action="/logout" class="inline"><but
 <script src="/assets/views.js" defer></script>
 ${o.head ?? ""}
 </head>
-<body${o.live ? html` data-live="${o.live}"` : ""}${o.monitor ? html` data-monitor="${o.monitor}"` : ""}>
+<body${o.live ? html` data-live="${o.live}"` : ""}${o.rows ? html` data-rows="${o.rows}"` : ""}${o.monitor ? html` data-monitor="${o.monitor}"` : ""}>
 <a class="skip" href="#content">Skip to content</a>
 ${nav}
 <main id="content" tabindex="-1">

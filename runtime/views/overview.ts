@@ -89,15 +89,7 @@ ${query.perPage !== OVERVIEW_PAGE_SIZE ? html`<input type="hidden" name="per" va
 <p id="filter-count" class="muted" role="status" aria-live="polite"></p>
 </form>`;
 
-  const counts = new Map<DisplayState, number>();
-  for (const r of rows) counts.set(r.display.state, (counts.get(r.display.state) ?? 0) + 1);
-  const firing = (counts.get("firing") ?? 0) + (counts.get("acknowledged") ?? 0);
-  const banner =
-    firing > 0
-      ? html`<p class="banner bad" role="status">${firing} of ${rows.length} monitors firing</p>`
-      : (counts.get("erroring") ?? 0) > 0
-        ? html`<p class="banner warn" role="status">${counts.get("erroring")} of ${rows.length} monitors cannot be checked</p>`
-        : html`<p class="banner ok" role="status">All ${rows.length} monitors OK</p>`;
+  const banner = bannerOf(stateCounts(rows.map((r) => r.display.state)));
 
   const pager = pagerNav(query, pageNo, pages, matching.length, shown.length);
   const body = html`${banner}
@@ -110,8 +102,86 @@ ${services.map(([serviceName, list]) => html`<h3>${serviceName}</h3><ul class="m
 </section>`)}
 ${pages > 1 ? pager : ""}
 ${extra.replicas === undefined ? "" : replicaSection(extra.replicas, now)}
-<p class="muted">As of ${when(now)}. History bars: one per UTC day over 90 days; uptime counts results that could be evaluated.</p>`;
-  return page({ title: `${title}: monitors`, nav: { signedIn, current: "overview" }, live: "/events", fixed, body });
+${asOf(now)}`;
+  return page({ title: `${title}: monitors`, nav: { signedIn, current: "overview" }, live: "/events", rows: "/overview/rows", fixed, body });
+}
+
+/** Monitors per display state, and how many in all: what the banner says. */
+export interface StateCounts {
+  byState: Map<DisplayState, number>;
+  total: number;
+}
+
+export function stateCounts(states: Iterable<DisplayState>): StateCounts {
+  const byState = new Map<DisplayState, number>();
+  let total = 0;
+  for (const s of states) {
+    byState.set(s, (byState.get(s) ?? 0) + 1);
+    total++;
+  }
+  return { byState, total };
+}
+
+function bannerOf({ byState, total }: StateCounts): Html {
+  const firing = (byState.get("firing") ?? 0) + (byState.get("acknowledged") ?? 0);
+  return firing > 0
+    ? html`<p class="banner bad" role="status">${firing} of ${total} monitors firing</p>`
+    : (byState.get("erroring") ?? 0) > 0
+      ? html`<p class="banner warn" role="status">${byState.get("erroring")} of ${total} monitors cannot be checked</p>`
+      : html`<p class="banner ok" role="status">All ${total} monitors OK</p>`;
+}
+
+function asOf(now: number): Html {
+  return html`<p class="muted" id="as-of">As of ${when(now)}. History bars: one per UTC day over 90 days; uptime counts results that could be evaluated.</p>`;
+}
+
+/** The most monitors one rows request may name: a page's worth. */
+export const OVERVIEW_ROWS_MAX = OVERVIEW_MAX_PAGE_SIZE;
+
+/**
+ * `/overview/rows?ids=a,b&q=&team=&state=`: the live update of an open overview page, costing the
+ * monitors that changed rather than the page. The page names the changed monitors it shows; the
+ * answer holds their rows, rendered exactly as the full page renders them, plus the banner and the
+ * "as of" line. A named monitor that no longer matches the page's filter is not sent: the answer
+ * asks for a full refresh instead (`data-refresh`), so a page never receives a row it would not
+ * show. `counts` (the live hub's copy of every monitor's state) spares the read of every monitor
+ * for the banner; without it every state is read.
+ */
+export async function renderOverviewRows(
+  d: ViewDeps,
+  ids: string[],
+  query: OverviewQuery,
+  extra: { notes?: Map<string, string>; counts?: StateCounts | null } = {},
+): Promise<string> {
+  const now = d.clock.now();
+  const byId = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const named = [...new Set(ids)].slice(0, OVERVIEW_ROWS_MAX).map((id) => byId.get(id));
+  const known = named.filter((m) => m !== undefined);
+  const rows = await monitorRows(d, now, known);
+  const keep = rows.filter((r) => matches(r, query));
+  // A monitor the page named that is gone from the manifest or from its filter: the page's set changed.
+  const refresh = keep.length !== named.length;
+  const log = history(d);
+  const items = await Promise.all(
+    keep.map(async (r) => {
+      const h = await monitorHistory(log, r.monitor.id, now);
+      if (h.latency.length < 2) h.latency = (await d.store.recentResults(r.monitor.id, 30)).filter((x) => !x.error).map((x) => x.durationMs).reverse();
+      return monitorItem(r, h, now, extra.notes?.get(r.monitor.id));
+    }),
+  );
+  const counts = extra.counts ?? stateCounts((await monitorRows(d, now)).map((r) => r.display.state));
+  return html`<!doctype html>
+<div id="rows"${refresh ? html` data-refresh="1"` : ""}>
+${bannerOf(counts)}
+<ul class="monitors">${items}</ul>
+${asOf(now)}
+</div>
+`.text;
+}
+
+/** The list a monitor sits in on the overview (its team and service): a state change moves it only within it. */
+function groupKey(r: MonitorRow): string {
+  return `${r.team?.id ?? ""}/${r.service?.id ?? ""}`;
 }
 
 function matches(r: MonitorRow, q: OverviewQuery): boolean {
@@ -177,7 +247,7 @@ export function stateBadge(state: DisplayState, id?: string): Html {
 function monitorItem(r: MonitorRow, h: MonitorHistory, now: number, note?: string): Html {
   const m = r.monitor;
   const text = searchText(r);
-  return html`<li class="monitor" data-id="${m.id}" data-state="${r.display.state}" data-team="${r.team?.id ?? ""}" data-text="${text}">
+  return html`<li class="monitor" data-id="${m.id}" data-state="${r.display.state}" data-rank="${String(STATE_ORDER.indexOf(r.display.state))}" data-group="${groupKey(r)}" data-team="${r.team?.id ?? ""}" data-text="${text}">
 <div>
 <div class="head"><a class="name" href="/monitors/${seg(m.id)}">${m.name}</a> ${stateBadge(r.display.state, m.id)}</div>
 <div class="facts"><span>${since(r.display.since, now)}</span>${r.display.detail ? html`<span>${r.display.detail}</span>` : ""}${r.display.muting ? html`<span>${r.display.muting.kind === "maintenance" ? "maintenance" : "silence"}: ${r.display.muting.comment || r.display.muting.id}</span>` : ""}</div>

@@ -22,7 +22,8 @@ import { badRequestPage, notFoundPage, securityHeaders, sendPage } from "./layou
 import { renderClosed, renderLogin, safeNext } from "./login-page.js";
 import { STATE_LABEL, CUSTOMER_LABEL, customerState, worstCustomerState, type DisplayState } from "./monitor-state.js";
 import { renderMonitorPage } from "./monitor-page.js";
-import { parseOverviewQuery, renderOverview } from "./overview.js";
+import { OVERVIEW_ROWS_MAX, parseOverviewQuery, renderOverview, renderOverviewRows, stateCounts, type StateCounts } from "./overview.js";
+import { pagingPath } from "./describe.js";
 import { renderPostmortem } from "./postmortem.js";
 import { publicRows, renderPublicStatus, renderStatusIndex } from "./public-status.js";
 import { renderSilencesPage } from "./silences-page.js";
@@ -104,6 +105,16 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const replicas = o.replicas ? await o.replicas().catch(() => null) : undefined;
     sendPage(res, 200, await renderOverview(d, s, { notes, replicas, query: parsed.query }));
   }));
+  // The live update of an open overview: only the rows of the monitors that changed (docs/views.md).
+  router.add("GET", "/overview/rows", guardPage(async (req, res, _p, s) => {
+    const params = new URL(req.url ?? "/", "http://x").searchParams;
+    const parsed = parseOverviewQuery(params, teamIds);
+    if (!parsed.ok) return sendPage(res, 400, badRequestPage(parsed.error, s));
+    const ids = (params.get("ids") ?? "").split(",").filter((id) => id !== "");
+    if (ids.length === 0 || ids.length > OVERVIEW_ROWS_MAX) return sendPage(res, 400, badRequestPage(`ids must name 1 to ${OVERVIEW_ROWS_MAX} monitors, separated by commas`, s));
+    const notes = o.monitorNotes ? await o.monitorNotes().catch(() => new Map<string, string>()) : new Map<string, string>();
+    sendPage(res, 200, await renderOverviewRows(d, ids, parsed.query, { notes, counts: liveCounts() }));
+  }));
   router.add("GET", "/monitors", (_req, res) => void res.writeHead(302, { location: "/" }).end());
   router.add("GET", "/monitors/:id", guardPage(async (req, res, params, s) => {
     const monitor = monitors.get(params.id!);
@@ -177,10 +188,17 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   // What each monitor's key in the live snapshot says, and the status pages that show each monitor.
   const pagesOf = new Map<string, string[]>();
   for (const spec of statusPages.values()) for (const id of new Set(spec.groups.flatMap((g) => g.monitors))) pagesOf.set(id, [...(pagesOf.get(id) ?? []), spec.id]);
+  const groupOf = new Map(o.manifest.monitors.map((m) => {
+    const path = pagingPath(o.manifest, m);
+    return [m.id, `${path.team?.id ?? ""}/${path.service?.id ?? ""}`];
+  }));
   const feed = o.store.watchChanges ? o.store.watchChanges.bind(o.store) : null;
   const events = new EventHub({
     logger: o.logger,
     ...o.events,
+    // A team page learns the monitor's list (team/service) and the state it left, to tell whether
+    // the change can be applied row by row or moves monitors between its pages.
+    describe: (id, value, before) => ({ id, state: value.split("|")[0]!, was: before?.split("|")[0] ?? "", group: groupOf.get(id) ?? "" }),
     snapshot: async (touched) => {
       const now = o.clock.now();
       const snapshot: Snapshot = new Map();
@@ -218,6 +236,18 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
         }
       : {}),
   });
+  // Every monitor's state as the live hub holds it (while pages listen), counted once per change.
+  let counted: { version: number; counts: StateCounts } | null = null;
+  function liveCounts(): StateCounts | null {
+    const live = events.current();
+    if (live === null) return null;
+    if (counted?.version !== live.version) {
+      const states: DisplayState[] = [];
+      for (const [key, value] of live.snapshot) if (!key.startsWith("status:")) states.push(value.slice(0, value.indexOf("|")) as DisplayState);
+      counted = { version: live.version, counts: stateCounts(states) };
+    }
+    return counted.counts;
+  }
   router.add("GET", "/events", (req, res) => {
     const status = new URL(req.url ?? "/", "http://x").searchParams.get("status");
     if (status !== null) {

@@ -32,6 +32,7 @@ const ROUTES = [
   "/monitors/:id",
   "/alerts/:id",
   "/alerts/:id/postmortem.md",
+  "/overview/rows",
   "/silences",
   "/status",
   "/status/:id",

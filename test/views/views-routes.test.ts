@@ -130,8 +130,56 @@ describe("views over the real store", () => {
     const t = evaluate(newAlert("m-3", {}, alertKey("m-3", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
     store.recordEvaluation({ monitorId: "m-3", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
     await until(/event: change/);
-    expect(text).toContain('data: {"changed":[{"id":"m-3","state":"firing"}]}');
+    expect(text).toContain('data: {"changed":[{"id":"m-3","state":"firing","was":"no-data","group":"team-a/"}]}');
     expect(reads).toEqual({ all: 1, each: 1 });
     await reader.cancel();
+  });
+  it("sends an open overview only the rows of the monitors that changed, rendered and escaped as the page renders them", async () => {
+    const evil = `<img src=x onerror="alert(1)">`;
+    const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}${i === 7 ? ` ${evil}` : ""}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
+    await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }), { pollMs: 3_600_000 });
+    const stream = await get("/events");
+    const reader = stream.body!.getReader();
+    let text = "";
+    const until = async (pattern: RegExp) => {
+      while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await until(/: connected/);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the baseline
+    const t = evaluate(newAlert("m-007", {}, alertKey("m-007", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
+    store.recordEvaluation({ monitorId: "m-007", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
+    await until(/event: change/);
+    expect(text).toContain('{"id":"m-007","state":"firing","was":"no-data","group":"team-a/"}');
+    expect(text).not.toContain('"full"');
+    await reader.cancel();
+
+    const page = await (await get("/?q=bronze")).text();
+    const rows = await get("/overview/rows?ids=m-007&q=bronze");
+    expect(rows.status).toBe(200);
+    expect(rows.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const body = await rows.text();
+    const items = [...body.matchAll(/<li class="monitor" data-id="([^"]+)"/g)].map((m) => m[1]);
+    expect(items).toEqual(["m-007"]);
+    // The same markup the full page has for it (the same renderer, the same escaping).
+    const item = (html: string) => html.slice(html.indexOf('<li class="monitor" data-id="m-007"'), html.indexOf("</li>", html.indexOf('data-id="m-007"')) + 5);
+    expect(item(body)).toBe(item(page));
+    expect(body).toContain("Monitor 007 &lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
+    expect(body).not.toContain(evil);
+    expect(body).toContain('data-rank="0"');
+    expect(body).toContain("1 of 230 monitors firing");
+    expect(body).not.toContain("data-refresh");
+    // A monitor the page's filter no longer takes (or never took) is not sent: the page refreshes whole instead.
+    const gone = await (await get("/overview/rows?ids=m-007&state=ok")).text();
+    expect(gone).toContain('data-refresh="1"');
+    expect(gone).not.toContain('<li class="monitor"');
+    const other = await (await get("/overview/rows?ids=m-008,m-007&q=bronze")).text();
+    expect([...other.matchAll(/<li class="monitor" data-id="([^"]+)"/g)].map((m) => m[1])).toEqual(["m-007"]);
+    expect(other).toContain('data-refresh="1"');
+    expect(await (await get("/overview/rows?ids=nope")).text()).toContain('data-refresh="1"');
+    for (const query of ["", "ids=", `ids=${Array.from({ length: 501 }, (_, i) => `x-${i}`).join(",")}`, "ids=m-001&state=burning"]) expect((await get(`/overview/rows?${query}`)).status, query).toBe(400);
+    // Only the team reads rows.
+    const anonymous = await fetch(`${base}/overview/rows?ids=m-007`, { redirect: "manual" });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/login?next=%2Foverview%2Frows%3Fids%3Dm-007");
   });
 });

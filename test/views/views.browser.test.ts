@@ -116,6 +116,12 @@ describe("views in a real browser", () => {
     await expect.poll(() => page.textContent('[data-monitor-state="checkout-api"]'), { timeout: 20_000 }).toBe("Firing");
     expect(await page.evaluate<number>("window.__marker")).toBe(42);
     await expect.poll(() => page.textContent(".banner")).toContain("firing");
+    // Row by row: the changed monitor's row was fetched and replaced, the rest of the page left as it was.
+    expect(Number(await page.getAttribute("body", "data-row-updates"))).toBeGreaterThanOrEqual(1);
+    expect(await page.getAttribute("body", "data-refreshes")).toBeNull();
+    // In its service's list, worst first.
+    const list = page.locator('.monitor[data-id="checkout-api"]').locator("xpath=..");
+    expect(await list.locator(".monitor").first().getAttribute("data-id")).toBe("checkout-api");
   }, 40_000);
 
   it("shows every notification attempt with PagerDuty's answer on the alert page", async () => {
@@ -183,8 +189,16 @@ describe("views in a real browser", () => {
   it("serves a public status page with customer words and no hostname or error text", async () => {
     const visitor = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const p = await visitor.newPage();
+    const requested: string[] = [];
+    p.on("request", (r) => void requested.push(new URL(r.url()).pathname + new URL(r.url()).search));
     await p.goto(`${base}/status`);
     expect(p.url()).toBe(`${base}/status/public`);
+    // The public page follows its own stream only (which says that it changed, never which monitor), and asks for no rows.
+    expect(await p.getAttribute("body", "data-live")).toBe("/events?status=public");
+    expect(await p.getAttribute("body", "data-rows")).toBeNull();
+    await expect.poll(() => p.getAttribute("body", "data-stream")).toBe("open");
+    expect(requested.filter((r) => r.startsWith("/overview") || r === "/events")).toEqual([]);
+    expect((await fetch(`${base}/overview/rows?ids=checkout-api`, { redirect: "manual" })).status).toBe(303);
     const text = (await p.textContent("body"))!;
     expect(text).toContain("Acme status");
     expect(text).toMatch(/Checkout\s*Outage/);
@@ -199,12 +213,23 @@ describe("views in a real browser", () => {
   });
 
   it("runs none of the markup injected into names, summaries, check output, webhook content, agent names and silence comments", async () => {
+    // The overview stays open meanwhile: the injected agent's name reaches it through the row update.
+    await page.goto(`${base}/`);
+    await expect.poll(() => page.getAttribute("body", "data-stream")).toBe("open");
+    await page.waitForTimeout(2_500); // the hub's first read is the baseline
+    const rowUpdates = Number((await page.getAttribute("body", "data-row-updates")) ?? 0);
     const report = await fetch(`${base}/webhooks/uptime/uptime-webhook`, { method: "POST", headers: { "content-type": "application/json", "x-watchkeeper-token": UPTIME_TOKEN }, body: JSON.stringify({ up: false, message: `down ${XSS}` }) });
     expect(report.status).toBe(202);
     const firing = async () => ((await (await fetch(`${base}/api/alerts`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { alerts: Array<{ dedupKey: string; state: string }> }).alerts.some((a) => a.dedupKey === "wk-uptime-webhook" && a.state === "firing");
     await expect.poll(firing, { timeout: 15_000 }).toBe(true);
     // The uptime monitor's alert fired with the webhook's message in its summary; someone with markup in their name acknowledges it.
     expect(await acknowledge("wk-uptime-webhook", `Mallory ${XSS}`)).toMatchObject({ status: "acknowledged" });
+    const row = page.locator('.monitor[data-id="uptime-webhook"]');
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain(`by Mallory ${XSS}`);
+    expect(Number(await page.getAttribute("body", "data-row-updates"))).toBeGreaterThan(rowUpdates);
+    expect(await page.getAttribute("body", "data-refreshes")).toBeNull();
+    expect(await injectedRan()).toBe(0);
+    expect(await page.locator("main img, main script").count()).toBe(0);
     for (const path of ["/", "/monitors/checkout-api", "/monitors/script-output", "/monitors/uptime-webhook", "/alerts/wk-uptime-webhook", "/alerts/wk-checkout-api", "/silences"]) {
       await page.goto(`${base}${path}`);
       await page.waitForTimeout(300);

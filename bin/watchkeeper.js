@@ -1,6 +1,24 @@
 #!/usr/bin/env node
-// The CLI runs from the compiled build (npm install runs `prepare`, which builds it).
-import("../build/cli/main.js")
+// The CLI runs from the compiled build (npm install runs `prepare`, which builds it). `npm run
+// build` also makes a start-up bundle of it (scripts/bundle-cli.mjs), used while every file it
+// was made from is as it was; otherwise (say, after a plain `tsc`) the build itself runs.
+import { readFileSync, statSync } from "node:fs";
+
+function startupBundle() {
+  try {
+    const root = new URL("../", import.meta.url);
+    const inputs = JSON.parse(readFileSync(new URL("build/wk/inputs.json", root), "utf8"));
+    for (const [file, size, mtimeMs] of inputs) {
+      const s = statSync(new URL(file, root));
+      if (s.size !== size || s.mtimeMs !== mtimeMs) return null;
+    }
+    return "../build/wk/main.js";
+  } catch {
+    return null;
+  }
+}
+
+import(startupBundle() ?? "../build/cli/main.js")
   .then((cli) => cli.main(process.argv.slice(2)))
   .catch((error) => {
     // Exit codes as cli/errors.ts names them: 1 a problem of the environment, 3 a bug.

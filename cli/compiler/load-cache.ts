@@ -1,4 +1,3 @@
-import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Metafile } from "esbuild";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
@@ -61,7 +60,7 @@ export function planLoad(cache: CompileCache | null, key: string, projectDir: st
   if (!state || !wellFormed(state)) return { ...all, state: null };
   if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
   const hashOf = (file: string) => read.hash(path.resolve(projectDir, file));
-  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  const folderOf = (dir: string) => read.folderHash(path.resolve(projectDir, dir));
   const reusable = (file: string): boolean => {
     const record = state.modules[file];
     if (!record) return false;
@@ -146,7 +145,7 @@ export function nextState(
   }
   const files: Record<string, string> = {};
   const folders: Record<string, string> = {};
-  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  const folderOf = (dir: string) => read.folderHash(path.resolve(projectDir, dir));
   for (const record of Object.values(modules)) {
     for (const input of record.inputs) {
       if (files[input] !== undefined) continue;
@@ -172,20 +171,4 @@ function wellFormed(state: LoadState): boolean {
     typeof state.skeleton === "object" &&
     typeof state.config === "object"
   );
-}
-
-function memo<T>(compute: (key: string) => T): (key: string) => T {
-  const known = new Map<string, T>();
-  return (key) => {
-    if (!known.has(key)) known.set(key, compute(key));
-    return known.get(key)!;
-  };
-}
-
-function folderNames(dir: string): string | null {
-  try {
-    return sha256(readdirSync(dir).sort().join("\n"));
-  } catch {
-    return null;
-  }
 }

@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
-import { runRules } from "../rules/index.js";
+import { runRules, type RuleMemo } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
@@ -137,6 +138,41 @@ function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Ma
   return { memo, save };
 }
 
+/**
+ * The inputs per-construct rules found clean before (valid-promql's queries), kept under the
+ * rules' own code and the PromQL grammar's version; this run's clean inputs replace them.
+ */
+function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMemo; save: () => void } | null {
+  if (!cache) return null;
+  let key: string;
+  try {
+    const rulesDir = path.join(path.dirname(sdk.sdkDir), "cli", "rules");
+    // The grammar's package folder (its entry is dist/index.*).
+    const grammar = path.dirname(path.dirname(createRequire(path.join(sdk.packageRoot, "package.json")).resolve("@prometheus-io/lezer-promql")));
+    key = sha256(JSON.stringify({ v: 1, rules: treeFingerprint(rulesDir), grammar: treeFingerprint(grammar) }));
+  } catch {
+    return null;
+  }
+  const stored = cache.read<string[]>("rules", key);
+  const known = new Set(Array.isArray(stored) ? stored : []);
+  const next = new Set<string>();
+  const id = (rule: string, input: string) => sha256(`${rule}\0${input}`);
+  const memo: RuleMemo = {
+    clean: (rule, input) => {
+      const hash = id(rule, input);
+      if (!known.has(hash)) return false;
+      next.add(hash);
+      return true;
+    },
+    remember: (rule, input) => void next.add(id(rule, input)),
+  };
+  const save = () => {
+    if (next.size === known.size && [...next].every((h) => known.has(h))) return;
+    cache.write("rules", key, [...next].sort());
+  };
+  return { memo, save };
+}
+
 type Timer = <T>(step: string, run: () => T | Promise<T>) => Promise<T>;
 
 /** load -> validate -> synthesize; findings go to `diagnostics`. */
@@ -176,8 +212,10 @@ async function produce(
     diagnostics.push(...schema);
     const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
-    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate };
+    const rules = ruleMemo(cache, sdk);
+    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, ...(rules ? { memo: rules.memo } : {}) };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
+    rules?.save();
     return schema.length > 0 ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {

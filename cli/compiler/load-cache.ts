@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { Metafile } from "esbuild";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
-import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
+import { ENTRY_NAMESPACE, isSdkInput } from "./esbuild-options.js";
 import type { SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { SANDBOX_LOADER } from "./sandbox-entry.js";
@@ -85,13 +85,13 @@ export function planLoad(cache: CompileCache | null, key: string, projectDir: st
  * For each loaded file, the inputs its bundle read: everything reachable from it in esbuild's
  * graph, except the generated entry and the SDK (whose files are part of the key).
  */
-export function inputsOf(metafile: Metafile, files: string[]): Map<string, string[]> {
+export function inputsOf(metafile: Metafile, files: string[], projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const key = (p: string) => p.split(path.sep).join("/");
   const imports = new Map<string, string[]>();
   for (const [input, info] of Object.entries(metafile.inputs)) {
     imports.set(key(input), info.imports.filter((i) => !i.external).map((i) => key(i.path)));
   }
-  const own = (p: string) => !p.startsWith(`${ENTRY_NAMESPACE}:`) && !p.startsWith(`${SDK_NAMESPACE}:`) && !p.startsWith("<");
+  const own = (p: string) => !p.startsWith(`${ENTRY_NAMESPACE}:`) && !p.startsWith("<") && !isSdkInput(p, projectDir, sdk);
   const out = new Map<string, string[]>();
   for (const file of files) {
     const seen = new Set<string>();

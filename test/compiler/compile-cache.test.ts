@@ -112,5 +112,5 @@ describe("the compile cache", () => {
 });
 
 async function readStored(cacheDir: string): Promise<{ key: string }> {
-  return JSON.parse(await readFile(path.join(cacheDir, "typecheck.json"), "utf8")) as { key: string };
+  return readEntry(await readFile(path.join(cacheDir, "typecheck.json"), "utf8"));
 }

@@ -37,7 +37,9 @@ export async function runPipeline(
   const diagnostics: Diagnostic[] = [];
   const finish = (manifest: CompileResult["manifest"] = null, bundle: string | null = null): CompileResult => {
     const all = sortDiagnostics(dedupe(diagnostics));
-    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings };
+    // In pipeline order, whichever step finished first (the type check runs beside the others).
+    const ordered = Object.fromEntries(Object.entries(timings).sort(([a], [b]) => stepOrder(a) - stepOrder(b)));
+    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings: ordered };
   };
   const time = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -123,6 +125,9 @@ export async function runPipeline(
     await rm(workDir, { recursive: true, force: true });
   }
 }
+
+const STEPS = ["discover", "typecheck", "load", "validate", "synthesize", "write"];
+const stepOrder = (step: string) => (STEPS.includes(step) ? STEPS.indexOf(step) : STEPS.length);
 
 /** The schema verdicts of entries seen before (by part hash), and a way to keep this run's. */
 function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Map<object, string>): { memo: SchemaMemo; save: () => void } | null {

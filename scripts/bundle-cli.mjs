@@ -8,7 +8,8 @@
 // tsc) are the same as when the file runs on its own, and the package stays relocatable.
 // bin/watchkeeper.js uses the bundle only while every file it was made from is unchanged
 // (build/wk/inputs.json); after a plain `tsc` it runs build/cli/main.js as before.
-import { statSync, writeFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -88,14 +89,15 @@ const result = await esbuild.build({
   banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
 });
 
-// What the bundle was made from, with sizes and times: a later tsc run that changes any of them
-// makes bin/watchkeeper.js fall back to the unbundled build.
+// What the bundle was made from, with sizes, times and content hashes: a later tsc run that changes
+// any of them makes bin/watchkeeper.js fall back to the unbundled build. The hash is read only when
+// the time differs (npm's tarballs give every file one fixed time).
 const inputs = Object.keys(result.metafile.inputs)
   .map((input) => path.resolve(ROOT, input))
   .filter((file) => file.startsWith(BUILD + path.sep))
   .sort()
   .map((file) => {
     const s = statSync(file);
-    return [path.relative(ROOT, file).split(path.sep).join("/"), s.size, s.mtimeMs];
+    return [path.relative(ROOT, file).split(path.sep).join("/"), s.size, s.mtimeMs, createHash("sha256").update(readFileSync(file)).digest("hex")];
   });
 writeFileSync(path.join(OUT, "inputs.json"), JSON.stringify(inputs) + "\n");

@@ -7,7 +7,8 @@ import { isInside, type SdkLocation } from "./paths.js";
  * SDK's own files: they are part of the compile caches' keys, and never the author's inputs.
  */
 export function isSdkInput(input: string, projectDir: string, sdk: SdkLocation): boolean {
-  return !input.includes(":") && isInside(sdk.sdkDir, path.resolve(projectDir, input));
+  // A namespaced input (`wk-entry:load`) is generated; a drive letter (`C:`) is a path.
+  return !/^[\w-]{2,}:/.test(input) && isInside(sdk.sdkDir, path.resolve(projectDir, input));
 }
 
 /** Namespace of the generated entry modules (`wk-entry:load`, `wk-entry:monitors`). */

@@ -1,7 +1,7 @@
 // The CLI's start-up bundle (`npm run build` runs this after tsc): build/cli/main.js and the
-// modules it reaches, with the pure-JavaScript packages they use, as a few ES modules in build/wk/.
-// Node compiles and links one file where it would otherwise resolve, read and link about 200
-// (zod alone is 95), which was most of a warm `wk validate`'s start.
+// modules it reaches, with most of the pure-JavaScript packages they use, as a few ES modules in
+// build/wk/. Node compiles and links one file where it would otherwise resolve, read and link about
+// 200 (zod alone is 95), which was most of a warm `wk validate`'s start.
 //
 // Every `import.meta.url` in the project's own code is rewritten to the URL of the file it came
 // from, relative to the bundle, so paths found from it (the SDK, the sandbox loader, the native
@@ -19,33 +19,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUILD = path.join(ROOT, "build");
 const OUT = path.join(BUILD, "wk");
 
-// Bundled: pure JavaScript, loaded on every command. Everything else stays an ordinary import
-// (native addons, packages that find their own files, such as esbuild's binary or tsc's).
-const BUNDLED = new Set([
-  "zod",
-  "yargs",
-  "yargs-parser",
-  "y18n",
-  "cliui",
-  "string-width",
-  "strip-ansi",
-  "ansi-regex",
-  "wrap-ansi",
-  "ansi-styles",
-  "get-east-asian-width",
-  "escalade",
-  "get-caller-file",
-  "emoji-regex",
-  "tinyglobby",
-  "fdir",
-  "picomatch",
-  "picocolors",
-  "@lezer/lr",
-  "@lezer/common",
-  "@lezer/highlight",
-  "@prometheus-io/lezer-promql",
-  "croner",
-]);
+// Bundled: pure JavaScript, loaded on every command, that does not find files from its own
+// location. Everything else stays an ordinary import: native addons, packages that find their own
+// files (esbuild's binary, tsc), and yargs, which reads its locales and the CLI's package.json
+// (`--version`) relative to where it is installed.
+const BUNDLED = new Set(["zod", "tinyglobby", "fdir", "picomatch", "picocolors", "@lezer/lr", "@lezer/common", "@lezer/highlight", "@prometheus-io/lezer-promql", "croner"]);
 
 const packageName = (specifier) => {
   const parts = specifier.split("/");

@@ -1,6 +1,29 @@
 #!/usr/bin/env node
-// The CLI runs from the compiled build (npm install runs `prepare`, which builds it).
-import("../build/cli/main.js")
+// The CLI runs from the compiled build (npm install runs `prepare`, which builds it). `npm run
+// build` also makes a start-up bundle of it (scripts/bundle-cli.mjs), used while every file it
+// was made from is as it was (build/wk/inputs.json); otherwise (say, after a plain `tsc`) the build
+// itself runs.
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+
+function startupBundle() {
+  try {
+    const root = new URL("../", import.meta.url);
+    const inputs = JSON.parse(readFileSync(new URL("build/wk/inputs.json", root), "utf8"));
+    for (const [file, size, mtimeMs, sha256] of inputs) {
+      const at = new URL(file, root);
+      const s = statSync(at);
+      if (s.size !== size) return null;
+      // An installed package's files all carry the tarball's fixed time: then the content decides.
+      if (s.mtimeMs !== mtimeMs && createHash("sha256").update(readFileSync(at)).digest("hex") !== sha256) return null;
+    }
+    return "../build/wk/main.js";
+  } catch {
+    return null;
+  }
+}
+
+import(startupBundle() ?? "../build/cli/main.js")
   .then((cli) => cli.main(process.argv.slice(2)))
   .catch((error) => {
     // Exit codes as cli/errors.ts names them: 1 a problem of the environment, 3 a bug.

@@ -10,7 +10,8 @@ import type { Diagnostic } from "./constructs/diagnostics.js";
 import type { ContactMethod } from "./constructs/contact-methods.js";
 import type { StatusPage } from "./constructs/status-page.js";
 import { parseDuration } from "./duration.js";
-import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS, type Manifest } from "./manifest/schema.js";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS } from "./manifest/constants.js";
+import type { Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
 type Spec<K extends keyof Manifest> = NonNullable<Manifest[K]> extends (infer T)[] ? T : never;

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { diagnostic } from "./diagnostic.js";
-import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, SDK_NAMESPACE } from "./esbuild-options.js";
+import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, isSdkInput } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
 import type { SdkLocation } from "./paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox } from "./sandbox.js";
@@ -143,7 +143,7 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
     });
     // Every file the bundle read, except the SDK's (its fingerprint is part of the key).
     inputs = Object.keys(result.metafile!.inputs)
-      .filter((input) => !input.startsWith(`${ENTRY_NAMESPACE}:`) && !input.startsWith(`${SDK_NAMESPACE}:`))
+      .filter((input) => !input.startsWith(`${ENTRY_NAMESPACE}:`) && !isSdkInput(input, projectDir, sdk))
       .map((input) => path.resolve(projectDir, input));
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);

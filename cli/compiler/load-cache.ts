@@ -1,8 +1,7 @@
-import { readdirSync } from "node:fs";
 import path from "node:path";
 import type { Metafile } from "esbuild";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
-import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
+import { ENTRY_NAMESPACE, isSdkInput } from "./esbuild-options.js";
 import type { SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { SANDBOX_LOADER } from "./sandbox-entry.js";
@@ -61,7 +60,7 @@ export function planLoad(cache: CompileCache | null, key: string, projectDir: st
   if (!state || !wellFormed(state)) return { ...all, state: null };
   if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
   const hashOf = (file: string) => read.hash(path.resolve(projectDir, file));
-  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  const folderOf = (dir: string) => read.folderHash(path.resolve(projectDir, dir));
   const reusable = (file: string): boolean => {
     const record = state.modules[file];
     if (!record) return false;
@@ -86,13 +85,13 @@ export function planLoad(cache: CompileCache | null, key: string, projectDir: st
  * For each loaded file, the inputs its bundle read: everything reachable from it in esbuild's
  * graph, except the generated entry and the SDK (whose files are part of the key).
  */
-export function inputsOf(metafile: Metafile, files: string[]): Map<string, string[]> {
+export function inputsOf(metafile: Metafile, files: string[], projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const key = (p: string) => p.split(path.sep).join("/");
   const imports = new Map<string, string[]>();
   for (const [input, info] of Object.entries(metafile.inputs)) {
     imports.set(key(input), info.imports.filter((i) => !i.external).map((i) => key(i.path)));
   }
-  const own = (p: string) => !p.startsWith(`${ENTRY_NAMESPACE}:`) && !p.startsWith(`${SDK_NAMESPACE}:`) && !p.startsWith("<");
+  const own = (p: string) => !p.startsWith(`${ENTRY_NAMESPACE}:`) && !p.startsWith("<") && !isSdkInput(p, projectDir, sdk);
   const out = new Map<string, string[]>();
   for (const file of files) {
     const seen = new Set<string>();
@@ -146,7 +145,7 @@ export function nextState(
   }
   const files: Record<string, string> = {};
   const folders: Record<string, string> = {};
-  const folderOf = memo((dir: string) => folderNames(path.resolve(projectDir, dir)));
+  const folderOf = (dir: string) => read.folderHash(path.resolve(projectDir, dir));
   for (const record of Object.values(modules)) {
     for (const input of record.inputs) {
       if (files[input] !== undefined) continue;
@@ -172,20 +171,4 @@ function wellFormed(state: LoadState): boolean {
     typeof state.skeleton === "object" &&
     typeof state.config === "object"
   );
-}
-
-function memo<T>(compute: (key: string) => T): (key: string) => T {
-  const known = new Map<string, T>();
-  return (key) => {
-    if (!known.has(key)) known.set(key, compute(key));
-    return known.get(key)!;
-  };
-}
-
-function folderNames(dir: string): string | null {
-  try {
-    return sha256(readdirSync(dir).sort().join("\n"));
-  } catch {
-    return null;
-  }
 }

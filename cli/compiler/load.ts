@@ -6,7 +6,7 @@ import { findCycles } from "./cycles.js";
 import type { CompileCache } from "./compile-cache.js";
 import { diagnostic } from "./diagnostic.js";
 import type { Discovery } from "./discover.js";
-import { ENTRY_NAMESPACE, SDK_NAMESPACE } from "./esbuild-options.js";
+import { ENTRY_NAMESPACE } from "./esbuild-options.js";
 import type { WrittenBundle } from "./evaluate.js";
 import { inputsOf, nextState, partHash, type LoadPlan } from "./load-cache.js";
 import { isInside, type SdkLocation } from "./paths.js";
@@ -45,7 +45,7 @@ export function loadEntry(projectDir: string, discovery: Pick<Discovery, "config
 /** Project files and their imports of other project files (SDK and packages left out). */
 export function importGraph(metafile: esbuild.Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const own = (input: string) => {
-    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith(SDK_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
+    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
     return !isInside(sdk.sdkDir, path.resolve(projectDir, input));
   };
   const graph = new Map<string, string[]>();
@@ -112,7 +112,7 @@ export async function loadProject(
     parts.set(hash, part);
     return hash;
   });
-  const inputs = inputsOf(bundle.metafile, loadedModules.map(([file]) => file));
+  const inputs = inputsOf(bundle.metafile, loadedModules.map(([file]) => file), projectDir, sdk);
   const loaded = new Map(loadedModules.map(([file, indexes]) => [file, { inputs: inputs.get(file) ?? [file], parts: indexes.map((i) => made[i]!) }]));
   for (const { parts: own } of loaded.values()) modules.push(own);
   if (cache && !diagnostics.some((d) => d.severity === "error")) {

@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
-import { runRules } from "../rules/index.js";
+import { runRules, type RuleMemo } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
@@ -36,7 +37,9 @@ export async function runPipeline(
   const diagnostics: Diagnostic[] = [];
   const finish = (manifest: CompileResult["manifest"] = null, bundle: string | null = null): CompileResult => {
     const all = sortDiagnostics(dedupe(diagnostics));
-    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings };
+    // In pipeline order, whichever step finished first (the type check runs beside the others).
+    const ordered = Object.fromEntries(Object.entries(timings).sort(([a], [b]) => stepOrder(a) - stepOrder(b)));
+    return { ok: !hasErrors(all), diagnostics: all, manifest, bundle, outDir, timings: ordered };
   };
   const time = async <T>(step: string, run: () => T | Promise<T>): Promise<T> => {
     const start = performance.now();
@@ -123,6 +126,9 @@ export async function runPipeline(
   }
 }
 
+const STEPS = ["discover", "typecheck", "load", "validate", "synthesize", "write"];
+const stepOrder = (step: string) => (STEPS.includes(step) ? STEPS.indexOf(step) : STEPS.length);
+
 /** The schema verdicts of entries seen before (by part hash), and a way to keep this run's. */
 function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Map<object, string>): { memo: SchemaMemo; save: () => void } | null {
   if (!cache) return null;
@@ -133,6 +139,41 @@ function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Ma
   const save = () => {
     if (memo.next.size === memo.valid.size && [...memo.next].every((h) => memo.valid.has(h))) return;
     cache.write("schema", key, [...memo.next].sort());
+  };
+  return { memo, save };
+}
+
+/**
+ * The inputs per-construct rules found clean before (valid-promql's queries), kept under the
+ * rules' own code and the PromQL grammar's version; this run's clean inputs replace them.
+ */
+function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMemo; save: () => void } | null {
+  if (!cache) return null;
+  let key: string;
+  try {
+    const rulesDir = path.join(path.dirname(sdk.sdkDir), "cli", "rules");
+    // The grammar's package folder (its entry is dist/index.*).
+    const grammar = path.dirname(path.dirname(createRequire(path.join(sdk.packageRoot, "package.json")).resolve("@prometheus-io/lezer-promql")));
+    key = sha256(JSON.stringify({ v: 1, rules: treeFingerprint(rulesDir), grammar: treeFingerprint(grammar) }));
+  } catch {
+    return null;
+  }
+  const stored = cache.read<string[]>("rules", key);
+  const known = new Set(Array.isArray(stored) ? stored : []);
+  const next = new Set<string>();
+  const id = (rule: string, input: string) => sha256(`${rule}\0${input}`);
+  const memo: RuleMemo = {
+    clean: (rule, input) => {
+      const hash = id(rule, input);
+      if (!known.has(hash)) return false;
+      next.add(hash);
+      return true;
+    },
+    remember: (rule, input) => void next.add(id(rule, input)),
+  };
+  const save = () => {
+    if (next.size === known.size && [...next].every((h) => known.has(h))) return;
+    cache.write("rules", key, [...next].sort());
   };
   return { memo, save };
 }
@@ -176,8 +217,10 @@ async function produce(
     diagnostics.push(...schema);
     const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
-    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate };
+    const rules = ruleMemo(cache, sdk);
+    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, ...(rules ? { memo: rules.memo } : {}) };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
+    rules?.save();
     return schema.length > 0 ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { sha256 } from "./compile-cache.js";
 
 /**
@@ -11,12 +11,15 @@ export interface ProjectFiles {
   text(file: string): string | null;
   /** SHA-256 of the file's bytes, or null when it cannot be read. */
   hash(file: string): string | null;
+  /** SHA-256 of the sorted names in a folder, or null when it cannot be listed. */
+  folderHash(dir: string): string | null;
 }
 
 export function projectFiles(): ProjectFiles {
   const texts = new Map<string, Buffer | null>();
   const decoded = new Map<string, string | null>();
   const hashes = new Map<string, string | null>();
+  const folders = new Map<string, string | null>();
   const bytes = (file: string): Buffer | null => {
     let data = texts.get(file);
     if (data === undefined) {
@@ -45,6 +48,18 @@ export function projectFiles(): ProjectFiles {
         const data = bytes(file);
         hash = data === null ? null : sha256(data);
         hashes.set(file, hash);
+      }
+      return hash;
+    },
+    folderHash(dir) {
+      let hash = folders.get(dir);
+      if (hash === undefined) {
+        try {
+          hash = sha256(readdirSync(dir).sort().join("\n"));
+        } catch {
+          hash = null;
+        }
+        folders.set(dir, hash);
       }
       return hash;
     },

@@ -23,7 +23,7 @@ import { unusedOncall } from "./unused-oncall.js";
 import { validPromql } from "./valid-promql.js";
 import { validSchedules } from "./valid-schedules.js";
 
-export type { NamedRule, Rule, RuleContext } from "./types.js";
+export type { NamedRule, Rule, RuleContext, RuleMemo } from "./types.js";
 
 /** Every rule, by the name the config's `rules` uses and diagnostics carry as their code. */
 export const RULES: readonly NamedRule[] = [

@@ -13,6 +13,18 @@ export interface RuleContext {
   now: Date;
   /** Where a manifest entry was defined (from its `source`). */
   locate(entry: { source: string }): Location;
+  /** Inputs a per-construct rule found clean in an earlier compile, when a compile cache is on. */
+  memo?: RuleMemo;
+}
+
+/**
+ * What a rule whose verdict depends only on one input (a PromQL query) may keep between
+ * compiles: the inputs it found clean. A rule asks before the work and reports what it found
+ * clean after it; findings are never kept, so a problem is always reported from a fresh check.
+ */
+export interface RuleMemo {
+  clean(rule: string, input: string): boolean;
+  remember(rule: string, input: string): void;
 }
 
 /** A named check over the project; returns its findings, never throws on bad input. */

@@ -22,8 +22,12 @@ export function validPromql(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const m of ctx.manifest.monitors) {
     if (m.check.kind !== "prometheus") continue;
+    if (ctx.memo?.clean("valid-promql", m.check.query)) continue;
     const found = promqlProblem(m.check.query);
-    if (found === null) continue;
+    if (found === null) {
+      ctx.memo?.remember("valid-promql", m.check.query);
+      continue;
+    }
     out.push(
       diagnostic(
         "error",

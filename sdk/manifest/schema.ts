@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS } from "./constants.js";
+
+export { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS } from "./constants.js";
 
 /**
  * The compiled manifest: the one contract between authoring (cli), provisioning (infra) and
  * running (runtime). Every declarative fact, never a secret value: secrets appear as `{ secret: NAME }`.
  */
-export const API_VERSION = "watchkeeper.dev/v1";
 
 const DURATION_RE = /^\d+(?:\.\d+)?(ms|s|m|h|d|w)$/;
 const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -484,21 +486,6 @@ export type Severity = z.infer<typeof severitySchema>;
 export type SecretRefSpec = z.infer<typeof secretRefSchema>;
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 export type Retention = z.infer<typeof retentionSchema>;
-
-/** The defaults every runtime setting takes when the project says nothing (docs/security.md). */
-export const DEFAULT_RUNTIME_SETTINGS: RuntimeSettings = {
-  openReads: false,
-  maxSilence: "14d",
-  webhookMaxAge: "10m",
-  retention: { results: "48h", notifications: "30d", silences: "30d", inbound: "7d", resolvedAlerts: "30d", rollups: "90d", minuteRollups: "7d" },
-};
-
-/**
- * The retention fields every manifest carries since v1. Fields added later (`rollups`,
- * `minuteRollups`) are written only when the project sets them, so the manifest (and its hash) of
- * a project that does not stays as it was; the runtime fills in their defaults.
- */
-export const V1_RETENTION_FIELDS = ["results", "notifications", "silences", "inbound", "resolvedAlerts"] as const;
 
 /** The manifest's runtime settings with defaults filled in (older manifests carry none). */
 export function runtimeSettingsOf(manifest: { settings: { runtime?: RuntimeSettings | undefined } }): RuntimeSettings {

@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURES, ROOT, wk } from "./support.js";
 
@@ -63,6 +65,17 @@ describe("wk validate / wk compile (built CLI)", () => {
     expect((await readdir(out)).sort()).toEqual(["manifest.json", "monitors.mjs"]);
     expect(run.stdout + run.stderr).not.toContain(CANARY);
     for (const file of await readdir(out)) expect(await readFile(path.join(out, file), "utf8")).not.toContain(CANARY);
+  });
+
+  it("--version prints the package's version from any folder, from the start-up bundle as from the plain build", async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    // `npm run build` makes the bundle; the bin uses it while the build files it was made from are unchanged.
+    expect(existsSync(path.join(ROOT, "build", "wk", "inputs.json"))).toBe(true);
+    const run = (args: string[]) => spawnSync(process.execPath, args, { cwd: tmp, encoding: "utf8" });
+    const bundled = run([path.join(ROOT, "bin", "watchkeeper.js"), "--version"]);
+    expect(bundled.stdout.trim()).toBe(version);
+    const plain = run(["--input-type=module", "-e", `import(${JSON.stringify(pathToFileURL(path.join(ROOT, "build", "cli", "main.js")).href)}).then((cli) => cli.main(["--version"]))`]);
+    expect(plain.stdout.trim()).toBe(version);
   });
 
   it("exits 2 on a usage error", async () => {

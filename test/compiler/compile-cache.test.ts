@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileProject } from "../../cli/compiler/index.js";
 import { openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
 import { planTypecheck } from "../../cli/compiler/typecheck-cache.js";
-import { copyFixture, NOW, temporaryUserCache } from "./support.js";
+import { copyFixture, NOW, readEntry, temporaryUserCache, writeEntry } from "./support.js";
 
 // Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
 // "user cache" so the machine's own is not touched.
@@ -74,17 +74,17 @@ describe("the compile cache", () => {
     // and recompute the checksum with a key of their own (they cannot read the user's key).
     const cacheDir = process.env["WK_CACHE_DIR"]!;
     const entryFile = path.join(cacheDir, "typecheck.json");
-    const entry = JSON.parse(await readFile(entryFile, "utf8")) as { key: string; mac: string; body: string };
+    const entry = readEntry(await readFile(entryFile, "utf8"));
     const body = JSON.parse(entry.body) as { files: Record<string, string> };
     body.files[monitorFile(dir)] = sha256(broken);
     const forged = JSON.stringify(body);
     const { createHmac } = await import("node:crypto");
-    await writeFile(entryFile, JSON.stringify({ key: entry.key, mac: createHmac("sha256", "guessed").update(`typecheck\0${entry.key}\0${forged}`).digest("hex"), body: forged }));
+    await writeFile(entryFile, writeEntry(entry.key, createHmac("sha256", "guessed").update(`typecheck\0${entry.key}\0${forged}`).digest("hex"), forged));
     const result = await validate(dir);
     expect(result.diagnostics.find((d) => d.code === "TS2322")).toMatchObject({ file: "monitors/payments.ts", line: 10 });
 
     // The same forgery keeping the old checksum fails too.
-    await writeFile(entryFile, JSON.stringify({ key: entry.key, mac: entry.mac, body: forged }));
+    await writeFile(entryFile, writeEntry(entry.key, entry.mac, forged));
     expect((await validate(dir)).diagnostics.some((d) => d.code === "TS2322")).toBe(true);
   });
 
@@ -112,5 +112,5 @@ describe("the compile cache", () => {
 });
 
 async function readStored(cacheDir: string): Promise<{ key: string }> {
-  return JSON.parse(await readFile(path.join(cacheDir, "typecheck.json"), "utf8")) as { key: string };
+  return readEntry(await readFile(path.join(cacheDir, "typecheck.json"), "utf8"));
 }

@@ -7,7 +7,7 @@ import { openCompileCache } from "../../cli/compiler/compile-cache.js";
 import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
 import { loadCacheKey, planLoad } from "../../cli/compiler/load-cache.js";
 import { locateSdk } from "../../cli/compiler/paths.js";
-import { copyFixture, NOW, temporaryUserCache } from "./support.js";
+import { copyFixture, NOW, readEntry, temporaryUserCache, writeEntry } from "./support.js";
 
 // Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
 // "user cache" so the machine's own is not touched.
@@ -134,12 +134,13 @@ describe("the load cache", () => {
     const dir = await freshProject();
     expect((await warm(dir)).ok).toBe(true);
     const entryFile = path.join(process.env["WK_CACHE_DIR"]!, "load.json");
-    const entry = JSON.parse(await readFile(entryFile, "utf8")) as { key: string; mac: string; body: string };
+    const text = await readFile(entryFile, "utf8");
+    const entry = readEntry(text);
     expect(entry.body).toContain('"Payments API"');
     // The attacker knows the format: they rename the service in the cached parts and seal the
     // entry with a key of their own (they cannot read the user's key).
     const forged = entry.body.split('"Payments API"').join('"Forged API"');
-    const sealed = (mac: string) => JSON.stringify({ key: entry.key, mac, body: forged });
+    const sealed = (mac: string) => writeEntry(entry.key, mac, forged);
     const truth = canonicalJson((await cold(dir)).manifest);
 
     await writeFile(entryFile, sealed(createHmac("sha256", "guessed").update(`load\0${entry.key}\0${forged}`).digest("hex")));
@@ -150,7 +151,7 @@ describe("the load cache", () => {
     // The same forgery keeping the old checksum, and a truncated file, fail too.
     await writeFile(entryFile, sealed(entry.mac));
     expect(canonicalJson((await warm(dir)).manifest)).toBe(truth);
-    await writeFile(entryFile, JSON.stringify(entry).slice(0, 200));
+    await writeFile(entryFile, text.slice(0, 200));
     expect(canonicalJson((await warm(dir)).manifest)).toBe(truth);
   });
 });

@@ -81,3 +81,15 @@ export function temporaryUserCache(): void {
     await rm(userCache, { recursive: true, force: true });
   });
 }
+
+/** A compile cache entry file as the cache writes it: a header line (key, seal), then the body. */
+export function readEntry(text: string): { key: string; mac: string; body: string } {
+  const newline = text.indexOf("\n");
+  const header = JSON.parse(text.slice(0, newline)) as { key: string; mac: string };
+  return { ...header, body: text.slice(newline + 1) };
+}
+
+/** An entry file with the given key, seal and body (to forge one in tests). */
+export function writeEntry(key: string, mac: string, body: string): string {
+  return JSON.stringify({ key, mac }) + "\n" + body;
+}

@@ -1,0 +1,81 @@
+// The CLI's start-up bundle (`npm run build` runs this after tsc): build/cli/main.js and the
+// modules it reaches, with most of the pure-JavaScript packages they use, as a few ES modules in
+// build/wk/. Node compiles and links one file where it would otherwise resolve, read and link about
+// 200 (zod alone is 95), which was most of a warm `wk validate`'s start.
+//
+// Every `import.meta.url` in the project's own code is rewritten to the URL of the file it came
+// from, relative to the bundle, so paths found from it (the SDK, the sandbox loader, the native
+// tsc) are the same as when the file runs on its own, and the package stays relocatable.
+// bin/watchkeeper.js uses the bundle only while every file it was made from is unchanged
+// (build/wk/inputs.json); after a plain `tsc` it runs build/cli/main.js as before.
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BUILD = path.join(ROOT, "build");
+const OUT = path.join(BUILD, "wk");
+
+// Bundled: pure JavaScript, loaded on every command, that does not find files from its own
+// location. Everything else stays an ordinary import: native addons, packages that find their own
+// files (esbuild's binary, tsc), and yargs, which reads its locales and the CLI's package.json
+// (`--version`) relative to where it is installed.
+const BUNDLED = new Set(["zod", "tinyglobby", "fdir", "picomatch", "picocolors", "@lezer/lr", "@lezer/common", "@lezer/highlight", "@prometheus-io/lezer-promql", "croner"]);
+
+const packageName = (specifier) => {
+  const parts = specifier.split("/");
+  return specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+};
+
+const ownUrls = {
+  name: "own-import-meta-url",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith("node:") || !BUNDLED.has(packageName(args.path))) return { path: args.path, external: true };
+      return undefined;
+    });
+    build.onLoad({ filter: /\.js$/ }, async (args) => {
+      if (!args.path.startsWith(BUILD + path.sep) || args.path.startsWith(OUT + path.sep)) return undefined;
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return { contents: text, loader: "js" };
+      const relative = path.relative(OUT, args.path).split(path.sep).join("/");
+      // Not inside a quoted string: the load bundle's banner is text that says `import.meta.url`.
+      const own = `new URL(${JSON.stringify(relative)}, import.meta.url).href`;
+      return { contents: text.replace(/(["'])(?:\\.|(?!\1)[^\\\n])*\1|\bimport\.meta\.url\b/g, (match) => (match === "import.meta.url" ? own : match)), loader: "js" };
+    });
+  },
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const result = await esbuild.build({
+  entryPoints: { main: path.join(BUILD, "cli/main.js") },
+  outdir: OUT,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  metafile: true,
+  logLevel: "warning",
+  legalComments: "none",
+  chunkNames: "chunk-[hash]",
+  plugins: [ownUrls],
+  // CommonJS packages inside an ES module bundle need a `require`.
+  banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
+});
+
+// What the bundle was made from, with sizes, times and content hashes: a later tsc run that changes
+// any of them makes bin/watchkeeper.js fall back to the unbundled build. The hash is read only when
+// the time differs (npm's tarballs give every file one fixed time).
+const inputs = Object.keys(result.metafile.inputs)
+  .map((input) => path.resolve(ROOT, input))
+  .filter((file) => file.startsWith(BUILD + path.sep))
+  .sort()
+  .map((file) => {
+    const s = statSync(file);
+    return [path.relative(ROOT, file).split(path.sep).join("/"), s.size, s.mtimeMs, createHash("sha256").update(readFileSync(file)).digest("hex")];
+  });
+writeFileSync(path.join(OUT, "inputs.json"), JSON.stringify(inputs) + "\n");

@@ -4,7 +4,7 @@ import type { CheckResult } from "../../../sdk/result.js";
 import { durationMs } from "../../../sdk/duration.js";
 import { CheckError } from "../check-error.js";
 import type { CheckContext } from "../types.js";
-import { deadline } from "../shared/deadline.js";
+import { checkDeadline } from "../shared/deadline.js";
 import { redactUrl, resolveHeaders, sendRequest } from "../shared/http-request.js";
 import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
 import { unmetExpectations } from "./expectations.js";
@@ -19,7 +19,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
   const secrets = trackSecrets(ctx.secret);
   const headers = resolveHeaders(spec.headers, secrets.secret);
   const { where, timeoutMs, url } = preparedOf(spec);
-  const limit = deadline(ctx.signal, timeoutMs, `${spec.method} ${where}`, ctx.signalAbortsBy);
+  const limit = checkDeadline(ctx, timeoutMs, `${spec.method} ${where}`);
   const wantsTls = spec.expect.tlsExpiryWithin !== null;
   if (wantsTls && !spec.url.startsWith("https:")) {
     limit.dispose();
@@ -37,7 +37,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
         headers,
         body: spec.body,
         followRedirects: spec.followRedirects,
-        signal: limit.signal,
+        signal: limit.stop,
         dispatcher: ctx.dispatcher,
       },
       readBody,

@@ -36,18 +36,26 @@ export function resolveHeaders(
   headers: Record<string, string | SecretRefSpec>,
   secret: (name: string) => string | undefined,
 ): Record<string, string> {
+  // Plain headers (the usual case) are sent as they are: undici only reads them.
+  if (plainHeaders.has(headers)) return headers as Record<string, string>;
   const out: Record<string, string> = {};
+  let plain = true;
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value === "string") {
       out[name] = value;
       continue;
     }
+    plain = false;
     const resolved = secret(value.secret);
     if (resolved === undefined) throw missingSecret(value.secret);
     out[name] = resolved;
   }
+  if (plain) plainHeaders.add(headers);
   return out;
 }
+
+/** Header objects of specs known to hold no secret reference. */
+const plainHeaders = new WeakSet<object>();
 
 /** Bytes of an unread body drained to keep the connection; past this the connection is closed instead. */
 const DISCARD_LIMIT_BYTES = 64 * 1024;

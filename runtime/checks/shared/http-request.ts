@@ -11,8 +11,8 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
   url: string;
-  /** `url` parsed already (a check that sends the same request every tick parses it once). */
-  parsedUrl?: URL;
+  /** `url` split already (a check that sends the same request every tick does it once: see requestTarget). */
+  target?: RequestTarget;
   method: string;
   headers: Record<string, string>;
   body: string | null;
@@ -67,9 +67,9 @@ const DISCARD_LIMIT_BYTES = 64 * 1024;
  * CPU). A stop (timeout, shutdown) rejects with its own classified reason.
  */
 export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpResponse> {
-  let url: URL;
+  let target: RequestTarget;
   try {
-    url = req.parsedUrl ?? parseUrl(req.url);
+    target = req.target ?? requestTarget(parseUrl(req.url));
   } catch (error) {
     return Promise.reject(error instanceof CheckError ? error : classifyHttpError(error, redactUrl(req.url)));
   }
@@ -79,7 +79,7 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
     const exchange = new Exchange(readBody, resolve, (error) => reject(classifyHttpError(error, redactUrl(req.url))));
     exchange.release = whenStopped(req.signal, (reason) => exchange.cancel(reason));
     if (exchange.isSettled) return; // stopped already
-    const { origin, path } = targetOf(url);
+    const { origin, path } = target;
     dispatcher.dispatch({ origin, path, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? undefined }, exchange);
   });
 }
@@ -201,16 +201,18 @@ function decodeHeaders(raw: Buffer[]): Record<string, string> {
 const CLOSED = new Error("response taken");
 const noop = (): void => undefined;
 
-// Origin and path per parsed URL: a check sends the same URL every tick, and URL's getters build new strings.
-const targets = new WeakMap<URL, { origin: string; path: string }>();
+/** Where a request goes, as undici's dispatch takes it. */
+export interface RequestTarget {
+  origin: string;
+  path: string;
+}
 
-function targetOf(url: URL): { origin: string; path: string } {
-  let t = targets.get(url);
-  if (!t) {
-    t = { origin: url.origin, path: `${url.pathname}${url.search}` };
-    targets.set(url, t);
-  }
-  return t;
+/**
+ * An http(s) URL as origin and path. Kept per monitor instead of a URL object: the strings are all a
+ * request needs, and a URL (with its internal context) costs three times their memory.
+ */
+export function requestTarget(url: URL): RequestTarget {
+  return { origin: url.origin, path: `${url.pathname}${url.search}` };
 }
 
 // One redirect-following wrapper per pool, instead of composing a new one on every request.

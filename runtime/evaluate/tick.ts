@@ -106,7 +106,7 @@ async function evaluateJudged(
     let committed: boolean;
     try {
       // An alert first written here must still be absent (version 0): two replicas creating it never both win.
-      const readVersions = { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
+      const readVersions = changed.length === 0 && read.length === 0 ? {} : { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
       const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, events, at: d.clock.now() });
       committed = outcome.kind === "committed";
       if (!committed) d.logger.debug({ monitorId: monitor.id, attempt }, "alert changed under the evaluation; evaluating again");
@@ -137,12 +137,14 @@ function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | nul
 /** Runs the state machine over each judged label set: the alerts to write, the intents, the transitions, the result rows. */
 function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number) {
   const { monitor } = unit;
-  const byKey = new Map(existing.map((a) => [a.dedupKey, a]));
+  // A monitor without alert rows (every healthy one) builds no lookup tables.
+  const byKey = existing.length === 0 ? NO_ALERTS : new Map(existing.map((a) => [a.dedupKey, a]));
   // Open alerts carried over from a monitor's previous id keep the dedup key they were opened
   // with (evaluate/rollout.ts), so they are found by label set rather than by a fresh key.
-  const carried = new Map(
-    existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]),
-  );
+  const carried =
+    existing.length === 0
+      ? NO_ALERTS
+      : new Map(existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]));
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const events: AlertEvent[] = [];
@@ -169,6 +171,8 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
   }
   return { changed, intents, events, results };
 }
+
+const NO_ALERTS: ReadonlyMap<string, Alert> = new Map();
 
 function labelSetOf(labels: Record<string, string>): string {
   return JSON.stringify(Object.keys(labels).sort().map((name) => [name, labels[name]]));

@@ -11,7 +11,7 @@ import { erroringMonitors } from "./evaluate/erroring.js";
 import { GroupCommit } from "./evaluate/group-commit.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
-import type { CheckRunner } from "./evaluate/run-check.js";
+import { selfBounded, type CheckRunner } from "./evaluate/run-check.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
@@ -84,7 +84,8 @@ export interface Runtime {
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger;
-  const runCheck = o.runCheck ?? (await import("./checks/index.js")).runCheck;
+  const checks = o.runCheck ? null : await import("./checks/index.js");
+  const runCheck = o.runCheck ?? selfBounded(checks!.runCheck, checks!.ABORT_GRACE_MS);
   const settings = runtimeSettingsOf(o.manifest);
   const webhookReplayWindowMs = replayWindowMs(durationMs(settings.webhookMaxAge));
   const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), {

@@ -77,14 +77,33 @@ const redactedTexts = new Map<string, string>();
 const MEMO_SIZE = 16_384;
 const MEMO_TEXT_MAX = 512;
 
-/** A deep copy of a JSON-like value with every string passed through redactUrlsInText. */
+/**
+ * A JSON-like value with every string passed through redactUrlsInText: copied where a string
+ * changed, the value itself where none did (every check result passes here, and almost none
+ * carries a URL with credentials: the copy was garbage on every tick).
+ */
 export function redactUrlsInValue<T>(value: T, depth = 0): T {
   if (typeof value === "string") return redactUrlsInText(value) as T;
   if (depth > 32 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v: unknown) => redactUrlsInValue(v, depth + 1)) as T;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactUrlsInValue(v, depth + 1);
-  return out as T;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const r = redactUrlsInValue(v, depth + 1);
+      if (r !== v && out === null) out = value.slice(0, i);
+      out?.push(r);
+    }
+    return (out ?? value) as T;
+  }
+  let out: Record<string, unknown> | null = null;
+  const entries = Object.entries(value);
+  for (let i = 0; i < entries.length; i++) {
+    const [k, v] = entries[i]!;
+    const r = redactUrlsInValue(v, depth + 1);
+    if (r !== v && out === null) out = Object.fromEntries(entries.slice(0, i));
+    if (out !== null) out[k] = r;
+  }
+  return (out ?? value) as T;
 }
 
 /**

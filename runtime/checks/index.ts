@@ -5,6 +5,7 @@ import { durationMs } from "../../sdk/duration.js";
 import { CheckError, errorExcerpt } from "./check-error.js";
 import type { CheckContext, CheckOutcome } from "./types.js";
 import { onAbort } from "./shared/abort-fanout.js";
+import { CheckStop } from "./shared/check-stop.js";
 import { formatMs } from "./shared/deadline.js";
 import { redactUrlsInText, redactUrlsInValue } from "../redact-url.js";
 import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
@@ -54,32 +55,36 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   const started = performance.now();
   const timeoutMs = checkTimeoutMs(monitor.check);
   const secrets = trackSecrets(ctx.secret);
-  const controller = new AbortController();
+  // The runner's stop: an AbortSignal only if the runner asks for one (check-stop.ts).
+  const stop = new CheckStop();
   // The timeout error is made only when the timer fires: an Error captures a stack, and at
   // thousands of checks a second that garbage shows in heap size and scheduling lag.
   let abortTimer: NodeJS.Timeout | undefined;
   let cutOffTimer: NodeJS.Timeout | undefined;
   let release = (): void => undefined;
-  // Only this function aborts the controller before the check settles, so it rejects the cut-off
-  // itself instead of listening to its own signal. A timeout gives the runner ABORT_GRACE_MS to
+  // Only this function stops the runner before the check settles, so it rejects the cut-off
+  // itself instead of listening to its own stop. A timeout gives the runner ABORT_GRACE_MS to
   // answer with its own classified error; a cancellation cuts it off at once.
   const cutOff = new Promise<never>((_resolve, reject) => {
     abortTimer = setTimeout(() => {
       const timedOut = new CheckError("timeout", `check of ${monitor.id} timed out after ${formatMs(timeoutMs)}`);
-      controller.abort(timedOut);
+      stop.stop(timedOut);
       cutOffTimer = setTimeout(() => reject(timedOut), ABORT_GRACE_MS);
     }, timeoutMs);
     release = onAbort(ctx.signal, () => {
-      if (controller.signal.aborted) return; // timed out already: the grace runs its course
+      if (stop.reason) return; // timed out already: the grace runs its course
       const cancelled = new CheckError("aborted", `check of ${monitor.id} was cancelled`);
-      controller.abort(cancelled);
+      stop.stop(cancelled);
       reject(cancelled);
     });
   });
   const runnerCtx: CheckContext = {
     ...ctx,
     monitorId: monitor.id,
-    signal: controller.signal,
+    get signal() {
+      return stop.signal;
+    },
+    stop,
     signalAbortsBy: started + timeoutMs,
     secret: secrets.secret,
   };
@@ -100,8 +105,8 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
     clearTimeout(abortTimer);
     clearTimeout(cutOffTimer);
     release();
-    // The abandoned runner (if any) still holds the signal; abort it so its sockets are released.
-    if (!controller.signal.aborted) controller.abort(CHECK_FINISHED);
+    // The abandoned runner (if any) still follows the stop; stop it so its sockets are released.
+    stop.stop(CHECK_FINISHED);
   }
 }
 

@@ -9,10 +9,15 @@ import { runCheck } from "./index.js";
 const CANARY = "canary-4b1e-not-for-logs";
 let server: Server;
 let base: string;
+/** Requests to /hang whose connection the check has closed. */
+let hangsClosed = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url === "/hang") return;
+    if (req.url === "/hang") {
+      req.socket.once("close", () => hangsClosed++);
+      return;
+    }
     res.end("ok");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -59,6 +64,18 @@ describe("runCheck", () => {
   it("a target that never answers becomes a timeout error, not a hang", async () => {
     const outcome = await runCheck(monitor(http("/hang", "250ms")), checkContext());
     expect(outcome).toMatchObject({ kind: "error", reason: "timeout" });
+  });
+
+  it("an HTTP check cut off at its timeout or by shutdown closes its connection to the target", async () => {
+    const before = hangsClosed;
+    expect(await runCheck(monitor(http("/hang", "150ms")), checkContext())).toMatchObject({ kind: "error", reason: "timeout" });
+    const shutdown = new AbortController();
+    const pending = runCheck(monitor(http("/hang", "5s")), checkContext({ signal: shutdown.signal }));
+    await new Promise((r) => setTimeout(r, 50));
+    shutdown.abort();
+    expect(await pending).toMatchObject({ kind: "error", reason: "aborted" });
+    for (let i = 0; i < 100 && hangsClosed < before + 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(hangsClosed).toBe(before + 2);
   });
 
   it("a hanging check does not delay checks running beside it", async () => {

@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { MonitorCode, CheckResult } from "../../sdk/result.js";
 import type { Awaitable } from "../awaitable.js";
 import type { CheckErrorReason } from "./check-error.js";
+import type { StopHook } from "./shared/check-stop.js";
 import type { DnsQuery } from "./dns/records.js";
 import type { CertificateInfo } from "./http/tls-expiry.js";
 import type { TcpConnect } from "./tcp/tcp-check.js";
@@ -42,6 +43,8 @@ export interface CheckContext {
   signal: AbortSignal;
   /** When (performance.now() ms) `signal` aborts at the latest; set by runCheck at the check's timeout. */
   signalAbortsBy?: number;
+  /** The same stop as `signal`, followed without an AbortSignal (set by runCheck; see check-stop.ts). */
+  stop?: StopHook;
   secret(name: string): string | undefined;
   /**
    * Every declared secret's value now set. Project code (a script check, a summary function) could

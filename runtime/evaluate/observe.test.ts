@@ -75,6 +75,14 @@ describe("observe", () => {
     const long = observe({ kind: "results", results: [result({ ok: false, message: "x".repeat(5000) })] }, m, undefined, []);
     expect((long[0]!.observation as { summary: string }).summary.length).toBe(1024);
   });
+
+  it("folds the summary onto one line and leaves unknown placeholders readable", () => {
+    const m = monitorSpec({ id: "api", name: "Payments API", summary: "  {{name}}\n\t{{ message }}  {{nope}} {{labels.missing}}|" });
+    const out = observe({ kind: "results", results: [result({ ok: false, message: "HTTP 500" })] }, m, undefined, []);
+    expect(out[0]!.observation).toMatchObject({ summary: "Payments API HTTP 500 {{nope}} |" });
+    const plain = monitorSpec({ id: "api", name: "Payments API", summary: "" });
+    expect(observe({ kind: "results", results: [result({ ok: false, message: "HTTP 500" })] }, plain, undefined, [])[0]!.observation).toMatchObject({ summary: "Payments API: HTTP 500" });
+  });
 });
 
 describe("a summary function's text", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../test/runtime/support/fake-clock.js";
 import { InMemoryInboundEvents } from "../checks/index.js";
 import { monitorSpec } from "../../test/runtime/support/manifest.js";
-import { deadlineOf, runWithDeadline } from "./run-check.js";
+import { deadlineOf, runWithDeadline, selfBounded } from "./run-check.js";
 
 const ctx = () => ({
   now: new Date(0), startedAt: new Date(0), monitorId: "m", code: undefined, inbound: new InMemoryInboundEvents(),
@@ -28,5 +28,18 @@ describe("runWithDeadline", () => {
     expect(thrown).toMatchObject({ kind: "error", error: "check threw: boom" });
     const ok = await runWithDeadline(async () => ({ kind: "results", results: [] }), monitorSpec({ id: "m" }), ctx(), clock);
     expect(ok).toEqual({ kind: "results", results: [] });
+  });
+
+  it("trusts a runner that bounds itself (runCheck): no timer of its own, throws still become outcomes", async () => {
+    const clock = new FakeClock(0);
+    let timers = 0;
+    const counting = { now: () => clock.now(), setTimer: (fn: () => void, ms: number) => (timers++, clock.setTimer(fn, ms)) };
+    const ok = await runWithDeadline(selfBounded(async () => ({ kind: "results", results: [] }), 100), monitorSpec({ id: "m" }), ctx(), counting);
+    expect(ok).toEqual({ kind: "results", results: [] });
+    const thrown = await runWithDeadline(selfBounded(() => Promise.reject(new Error("boom")), 100), monitorSpec({ id: "m" }), ctx(), counting);
+    expect(thrown).toMatchObject({ kind: "error", error: "check threw: boom" });
+    expect(timers).toBe(0);
+    await runWithDeadline(async () => ({ kind: "results", results: [] }), monitorSpec({ id: "m" }), ctx(), counting);
+    expect(timers).toBe(1);
   });
 });

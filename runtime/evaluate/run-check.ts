@@ -4,7 +4,21 @@ import type { CheckContext, CheckOutcome } from "../checks/types.js";
 import type { Clock } from "../scheduler/clock.js";
 
 /** Runs one check; implemented by runtime/checks (`runCheck`). */
-export type CheckRunner = (monitor: MonitorSpec, ctx: CheckContext) => Promise<CheckOutcome>;
+export type CheckRunner = ((monitor: MonitorSpec, ctx: CheckContext) => Promise<CheckOutcome>) & {
+  /** Set when the runner itself settles within this many ms past the check's timeout and never rejects. */
+  settlesWithinMs?: number;
+};
+
+/**
+ * Marks a runner that enforces the check's timeout itself (runCheck cuts a runner off at the
+ * timeout plus `graceMs` and turns every failure into an outcome): runWithDeadline then adds no
+ * timer and promises of its own, which every check paid for and none needed.
+ */
+export function selfBounded(run: (monitor: MonitorSpec, ctx: CheckContext) => Promise<CheckOutcome>, graceMs: number): CheckRunner {
+  const bounded: CheckRunner = (monitor, ctx) => run(monitor, ctx);
+  bounded.settlesWithinMs = graceMs;
+  return bounded;
+}
 
 /** Extra time past a check's own timeout before the runtime stops waiting for it. */
 const DEADLINE_GRACE_MS = 1_000;
@@ -27,6 +41,13 @@ export function deadlineOf(monitor: MonitorSpec): number {
 export async function runWithDeadline(run: CheckRunner, monitor: MonitorSpec, ctx: CheckContext, clock: Clock): Promise<CheckOutcome> {
   const deadlineMs = deadlineOf(monitor);
   const started = clock.now();
+  if (run.settlesWithinMs !== undefined && run.settlesWithinMs < DEADLINE_GRACE_MS) {
+    try {
+      return await run(monitor, ctx);
+    } catch (error) {
+      return thrown(error, clock.now() - started);
+    }
+  }
   let timer: { cancel(): void } | undefined;
   const hung = new Promise<CheckOutcome>((resolve) => {
     timer = clock.setTimer(
@@ -36,14 +57,14 @@ export async function runWithDeadline(run: CheckRunner, monitor: MonitorSpec, ct
   });
   const attempt = Promise.resolve()
     .then(() => run(monitor, ctx))
-    .catch((error: unknown): CheckOutcome => ({
-      kind: "error",
-      error: `check threw: ${error instanceof Error ? error.message : String(error)}`,
-      durationMs: clock.now() - started,
-    }));
+    .catch((error: unknown): CheckOutcome => thrown(error, clock.now() - started));
   try {
     return await Promise.race([attempt, hung]);
   } finally {
     timer?.cancel();
   }
+}
+
+function thrown(error: unknown, durationMs: number): CheckOutcome {
+  return { kind: "error", error: `check threw: ${error instanceof Error ? error.message : String(error)}`, durationMs };
 }

@@ -24,7 +24,8 @@ export function renderSummary(monitor: MonitorSpec, result: CheckResult, code: M
   }
   // Checks redact before they answer, and the runtime scrubs a summary function's text of every secret
   // (withScrubbedSummary) before this cut, so a plain cut is safe.
-  return truncate(text.replace(/\s+/g, " ").trim() || `${monitor.name}: ${result.message}`, SUMMARY_MAX);
+  const line = LOOSE_WHITESPACE.test(text) ? text.replace(/\s+/g, " ").trim() : text;
+  return truncate(line || `${monitor.name}: ${result.message}`, SUMMARY_MAX);
 }
 
 /**
@@ -44,25 +45,47 @@ export function withScrubbedSummary(code: MonitorCode | undefined, secretValues:
   };
 }
 
+/** Whitespace that the one-line summary folds: anything but single inner spaces. */
+const LOOSE_WHITESPACE = /[^\S ]|\s\s|^\s|\s$/;
+
+/** A template split once into literal text and placeholder names (odd indexes), instead of a regex pass per tick. */
+type CompiledTemplate = string[];
+const compiledTemplates = new Map<string, CompiledTemplate>();
+const COMPILED_MAX = 4096;
+
+function compile(template: string): CompiledTemplate {
+  let parts = compiledTemplates.get(template);
+  if (!parts) {
+    parts = template.split(/\{\{\s*([\w.-]+)\s*\}\}/);
+    if (compiledTemplates.size >= COMPILED_MAX) compiledTemplates.clear();
+    compiledTemplates.set(template, parts);
+  }
+  return parts;
+}
+
 function fillTemplate(monitor: MonitorSpec, result: CheckResult): string {
-  const template = monitor.summary || "{{name}}: {{message}}";
-  return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_all, key: string) => {
-    if (key.startsWith("labels.")) return result.labels[key.slice(7)] ?? monitor.labels[key.slice(7)] ?? "";
-    switch (key) {
-      case "name":
-        return monitor.name;
-      case "id":
-        return monitor.id;
-      case "severity":
-        return monitor.severity;
-      case "value":
-        return result.value === null ? "n/a" : String(result.value);
-      case "message":
-        return result.message;
-      default:
-        return `{{${key}}}`;
-    }
-  });
+  const parts = compile(monitor.summary || "{{name}}: {{message}}");
+  let text = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) text += placeholder(parts[i]!, monitor, result) + parts[i + 1]!;
+  return text;
+}
+
+function placeholder(key: string, monitor: MonitorSpec, result: CheckResult): string {
+  if (key.startsWith("labels.")) return result.labels[key.slice(7)] ?? monitor.labels[key.slice(7)] ?? "";
+  switch (key) {
+    case "name":
+      return monitor.name;
+    case "id":
+      return monitor.id;
+    case "severity":
+      return monitor.severity;
+    case "value":
+      return result.value === null ? "n/a" : String(result.value);
+    case "message":
+      return result.message;
+    default:
+      return `{{${key}}}`;
+  }
 }
 
 export function errorText(error: unknown): string {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Counter, Histogram } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { MonitorCode } from "../../sdk/result.js";
 import { logAlertEvents, type AlertEvent } from "../alerts/alert-event.js";
@@ -105,7 +106,7 @@ async function evaluateJudged(
     let committed: boolean;
     try {
       // An alert first written here must still be absent (version 0): two replicas creating it never both win.
-      const readVersions = { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
+      const readVersions = changed.length === 0 && read.length === 0 ? {} : { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
       const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, events, at: d.clock.now() });
       committed = outcome.kind === "committed";
       if (!committed) d.logger.debug({ monitorId: monitor.id, attempt }, "alert changed under the evaluation; evaluating again");
@@ -136,12 +137,14 @@ function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | nul
 /** Runs the state machine over each judged label set: the alerts to write, the intents, the transitions, the result rows. */
 function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number) {
   const { monitor } = unit;
-  const byKey = new Map(existing.map((a) => [a.dedupKey, a]));
+  // A monitor without alert rows (every healthy one) builds no lookup tables.
+  const byKey = existing.length === 0 ? NO_ALERTS : new Map(existing.map((a) => [a.dedupKey, a]));
   // Open alerts carried over from a monitor's previous id keep the dedup key they were opened
   // with (evaluate/rollout.ts), so they are found by label set rather than by a fresh key.
-  const carried = new Map(
-    existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]),
-  );
+  const carried =
+    existing.length === 0
+      ? NO_ALERTS
+      : new Map(existing.filter((a) => a.state !== "inactive" && a.dedupKey !== alertKey(monitor.id, a.labels)).map((a) => [labelSetOf(a.labels), a]));
   const changed: Alert[] = [];
   const intents: NotificationIntent[] = [];
   const events: AlertEvent[] = [];
@@ -169,6 +172,8 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
   return { changed, intents, events, results };
 }
 
+const NO_ALERTS: ReadonlyMap<string, Alert> = new Map();
+
 function labelSetOf(labels: Record<string, string>): string {
   return JSON.stringify(Object.keys(labels).sort().map((name) => [name, labels[name]]));
 }
@@ -181,13 +186,46 @@ function worthPersisting(before: Alert | undefined, after: Alert): boolean {
 }
 
 function recordCheckMetrics(metrics: RuntimeMetrics, kind: string, outcome: CheckOutcome): void {
+  const series = checkSeriesOf(metrics, kind);
   if (outcome.kind === "error") {
-    metrics.checksTotal.inc({ kind, result: "error" });
-    metrics.checkDuration.observe({ kind }, outcome.durationMs / 1000);
+    series.error.inc();
+    series.duration.observe(outcome.durationMs / 1000);
     return;
   }
   const failed = outcome.results.some((r) => !r.ok);
-  metrics.checksTotal.inc({ kind, result: failed ? "failed" : "ok" });
+  (failed ? series.failed : series.ok).inc();
   const longest = outcome.results.reduce((m, r) => Math.max(m, r.durationMs), 0);
-  metrics.checkDuration.observe({ kind }, longest / 1000);
+  series.duration.observe(longest / 1000);
+}
+
+interface CheckSeries {
+  ok: Counter.Internal;
+  failed: Counter.Internal;
+  error: Counter.Internal;
+  duration: Histogram.Internal<"kind">;
+}
+
+/**
+ * The check metrics' children of one check kind, looked up once: prom-client hashes a label object
+ * on every inc() and observe(), a few per cent of a check's CPU. Same series, same values.
+ */
+const checkSeries = new WeakMap<RuntimeMetrics, Map<string, CheckSeries>>();
+
+function checkSeriesOf(metrics: RuntimeMetrics, kind: string): CheckSeries {
+  let byKind = checkSeries.get(metrics);
+  if (!byKind) {
+    byKind = new Map();
+    checkSeries.set(metrics, byKind);
+  }
+  let series = byKind.get(kind);
+  if (!series) {
+    series = {
+      ok: metrics.checksTotal.labels({ kind, result: "ok" }),
+      failed: metrics.checksTotal.labels({ kind, result: "failed" }),
+      error: metrics.checksTotal.labels({ kind, result: "error" }),
+      duration: metrics.checkDuration.labels({ kind }),
+    };
+    byKind.set(kind, series);
+  }
+  return series;
 }

@@ -3,7 +3,7 @@
  * is bounded by its check's deadline, so a slot always comes back.
  */
 export class WorkQueue {
-  private readonly waiting: Array<() => Promise<void>> = [];
+  private readonly waiting: Array<(() => Promise<void>) | undefined> = [];
   private head = 0;
   private running = 0;
   private idleWaiters: Array<() => void> = [];
@@ -44,7 +44,9 @@ export class WorkQueue {
 
   private pump(): void {
     while (this.running < this.concurrency && this.head < this.waiting.length) {
-      const task = this.waiting[this.head++]!;
+      const task = this.waiting[this.head]!;
+      // Let go of a started task at once: held until the next splice, every closure outlived the young generation.
+      this.waiting[this.head++] = undefined;
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting.splice(0, this.head);
         this.head = 0;

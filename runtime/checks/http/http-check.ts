@@ -4,8 +4,8 @@ import type { CheckResult } from "../../../sdk/result.js";
 import { durationMs } from "../../../sdk/duration.js";
 import { CheckError } from "../check-error.js";
 import type { CheckContext } from "../types.js";
-import { deadline } from "../shared/deadline.js";
-import { redactUrl, resolveHeaders, sendRequest } from "../shared/http-request.js";
+import { checkDeadline } from "../shared/deadline.js";
+import { redactUrl, requestTarget, resolveHeaders, sendRequest, type RequestTarget } from "../shared/http-request.js";
 import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
 import { unmetExpectations } from "./expectations.js";
 import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
@@ -18,8 +18,8 @@ import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
 export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext): Promise<CheckResult[]> {
   const secrets = trackSecrets(ctx.secret);
   const headers = resolveHeaders(spec.headers, secrets.secret);
-  const { where, timeoutMs, url } = preparedOf(spec);
-  const limit = deadline(ctx.signal, timeoutMs, `${spec.method} ${where}`, ctx.signalAbortsBy);
+  const { where, timeoutMs, target } = preparedOf(spec);
+  const limit = checkDeadline(ctx, timeoutMs, `${spec.method} ${where}`);
   const wantsTls = spec.expect.tlsExpiryWithin !== null;
   if (wantsTls && !spec.url.startsWith("https:")) {
     limit.dispose();
@@ -32,12 +32,12 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
     const res = await sendRequest(
       {
         url: spec.url,
-        ...(url ? { parsedUrl: url } : {}),
+        ...(target ? { target } : {}),
         method: spec.method,
         headers,
         body: spec.body,
         followRedirects: spec.followRedirects,
-        signal: limit.signal,
+        signal: limit.stop,
         dispatcher: ctx.dispatcher,
       },
       readBody,
@@ -74,21 +74,21 @@ interface Prepared {
   where: string;
   timeoutMs: number;
   /** Null unless an http(s) URL: sendRequest then parses and refuses it as a config error, every time. */
-  url: URL | null;
+  target: RequestTarget | null;
 }
 
 // Specs live as long as the manifest: weakly keyed, a new manifest's specs start afresh.
 const prepared = new WeakMap<CheckSpecOf<"http">, Prepared>();
 
-function httpUrl(text: string): URL | null {
+function httpTarget(text: string): RequestTarget | null {
   const url = URL.canParse(text) ? new URL(text) : null;
-  return url && (url.protocol === "http:" || url.protocol === "https:") ? url : null;
+  return url && (url.protocol === "http:" || url.protocol === "https:") ? requestTarget(url) : null;
 }
 
 function preparedOf(spec: CheckSpecOf<"http">): Prepared {
   let p = prepared.get(spec);
   if (!p) {
-    p = { where: redactUrl(spec.url), timeoutMs: durationMs(spec.timeout), url: httpUrl(spec.url) };
+    p = { where: redactUrl(spec.url), timeoutMs: durationMs(spec.timeout), target: httpTarget(spec.url) };
     prepared.set(spec, p);
   }
   return p;

@@ -4,7 +4,7 @@ import type { CheckResult } from "../../../sdk/result.js";
 import { durationMs } from "../../../sdk/duration.js";
 import { CheckError } from "../check-error.js";
 import type { CheckContext } from "../types.js";
-import { deadline } from "../shared/deadline.js";
+import { checkDeadline } from "../shared/deadline.js";
 import { redactUrl, resolveHeaders, sendRequest } from "../shared/http-request.js";
 import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
 import { parseQueryResponse, type Sample } from "./query-response.js";
@@ -21,7 +21,7 @@ export async function runPrometheusCheck(spec: CheckSpecOf<"prometheus">, ctx: C
   const headers = resolveHeaders(spec.headers, secrets.secret);
   const endpoint = `${spec.server.replace(/\/+$/, "")}/api/v1/query`;
   const where = redactUrl(endpoint);
-  const limit = deadline(ctx.signal, durationMs(spec.timeout), `Prometheus query at ${where}`, ctx.signalAbortsBy);
+  const limit = checkDeadline(ctx, durationMs(spec.timeout), `Prometheus query at ${where}`);
   // POST keeps long queries out of URL length limits; `time` pins evaluation to the tick.
   const form = new URLSearchParams({ query: spec.query, time: (ctx.now.getTime() / 1000).toFixed(3) });
   const started = performance.now();
@@ -33,7 +33,7 @@ export async function runPrometheusCheck(spec: CheckSpecOf<"prometheus">, ctx: C
         headers: { ...headers, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         body: form.toString(),
         followRedirects: true,
-        signal: limit.signal,
+        signal: limit.stop,
         dispatcher: ctx.dispatcher,
       },
       true,

@@ -1,6 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { CheckError } from "../check-error.js";
+import type { CheckContext } from "../types.js";
 import { onAbort } from "./abort-fanout.js";
+import type { StopSource } from "./check-stop.js";
 
 /** A signal that aborts when the parent aborts or when `ms` elapses; `dispose` releases the timer and listener. */
 export interface Deadline {
@@ -32,6 +34,33 @@ export function deadline(parent: AbortSignal, ms: number, what: string, parentAb
 }
 
 const noop = (): void => undefined;
+
+/** A check's deadline as a request follows it (`stop`), with the AbortSignal for work that needs one. */
+export interface CheckDeadline {
+  stop: StopSource;
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * `deadline` for a runner that sends requests: when runCheck's own stop already comes by then (it
+ * does at the check's timeout), the request follows that stop hook, and no AbortSignal is made
+ * unless something reads `signal` (a TLS certificate read).
+ */
+export function checkDeadline(ctx: Pick<CheckContext, "signal" | "stop" | "signalAbortsBy">, ms: number, what: string): CheckDeadline {
+  const stop = ctx.stop;
+  if (stop && ctx.signalAbortsBy !== undefined && ctx.signalAbortsBy <= performance.now() + ms) {
+    return {
+      stop,
+      get signal() {
+        return ctx.signal;
+      },
+      dispose: noop,
+    };
+  }
+  const d = deadline(ctx.signal, ms, what, ctx.signalAbortsBy);
+  return { stop: d.signal, signal: d.signal, dispose: d.dispose };
+}
 
 /** The classified reason a signal was aborted with. */
 export function abortReason(signal: AbortSignal): CheckError {

@@ -1,7 +1,7 @@
-import { getGlobalDispatcher, interceptors, request, type Dispatcher } from "undici";
+import { getGlobalDispatcher, interceptors, type Dispatcher } from "undici";
 import type { SecretRefSpec } from "../../../sdk/manifest/schema.js";
 import { CheckError, errorExcerpt, missingSecret } from "../check-error.js";
-import { abortReason } from "./deadline.js";
+import { whenStopped, type StopSource } from "./check-stop.js";
 import { redactUrl } from "../../redact-url.js";
 
 /** Redirects followed at most, like curl's default of 50 is far too many for a health check. */
@@ -11,13 +11,14 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
   url: string;
-  /** `url` parsed already (a check that sends the same request every tick parses it once). */
-  parsedUrl?: URL;
+  /** `url` split already (a check that sends the same request every tick does it once: see requestTarget). */
+  target?: RequestTarget;
   method: string;
   headers: Record<string, string>;
   body: string | null;
   followRedirects: boolean;
-  signal: AbortSignal;
+  /** Stops the request: the check's deadline signal, or runCheck's stop hook (check-stop.ts). */
+  signal: StopSource;
   dispatcher?: Dispatcher;
 }
 
@@ -35,43 +36,183 @@ export function resolveHeaders(
   headers: Record<string, string | SecretRefSpec>,
   secret: (name: string) => string | undefined,
 ): Record<string, string> {
+  // Plain headers (the usual case) are sent as they are: undici only reads them.
+  if (plainHeaders.has(headers)) return headers as Record<string, string>;
   const out: Record<string, string> = {};
+  let plain = true;
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value === "string") {
       out[name] = value;
       continue;
     }
+    plain = false;
     const resolved = secret(value.secret);
     if (resolved === undefined) throw missingSecret(value.secret);
     out[name] = resolved;
   }
+  if (plain) plainHeaders.add(headers);
   return out;
 }
 
-/** Sends one request and reads at most BODY_LIMIT_BYTES of the body when `readBody` is set. */
-export async function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpResponse> {
-  const url = req.parsedUrl ?? parseUrl(req.url);
+/** Header objects of specs known to hold no secret reference. */
+const plainHeaders = new WeakSet<object>();
+
+/** Bytes of an unread body drained to keep the connection; past this the connection is closed instead. */
+const DISCARD_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Sends one request and reads at most BODY_LIMIT_BYTES of the body when `readBody` is set.
+ * Dispatched straight to the pool with a handler that collects the answer: no response stream, no
+ * async resource and no abort listener of undici's own per request (together a fifth of a check's
+ * CPU). A stop (timeout, shutdown) rejects with its own classified reason.
+ */
+export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpResponse> {
+  let target: RequestTarget;
+  try {
+    target = req.target ?? requestTarget(parseUrl(req.url));
+  } catch (error) {
+    return Promise.reject(error instanceof CheckError ? error : classifyHttpError(error, redactUrl(req.url)));
+  }
   const base = req.dispatcher ?? getGlobalDispatcher();
   const dispatcher = req.followRedirects ? redirecting(base) : base;
-  try {
-    const res = await request(url, {
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body ?? undefined,
-      signal: req.signal,
-      dispatcher,
-    });
-    const headers = flattenHeaders(res.headers);
-    if (!readBody) {
-      // Discard without buffering: a check that only looks at status must not pay for a huge body.
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      return { status: res.statusCode, headers, body: null, truncated: false };
-    }
-    const { text, truncated } = await readCapped(res.body, BODY_LIMIT_BYTES);
-    return { status: res.statusCode, headers, body: text, truncated };
-  } catch (error) {
-    throw classifyHttpError(error, req.signal, redactUrl(req.url));
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const exchange = new Exchange(readBody, resolve, (error) => reject(classifyHttpError(error, redactUrl(req.url))));
+    exchange.release = whenStopped(req.signal, (reason) => exchange.cancel(reason));
+    if (exchange.isSettled) return; // stopped already
+    const { origin, path } = target;
+    dispatcher.dispatch({ origin, path, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? undefined }, exchange);
+  });
+}
+
+/**
+ * One request's answer, collected as undici's parser hands it over. It settles once: at the end of
+ * the body, at the body cap, or at the first error. An error after the headers of an answer whose
+ * body is not read still settles with the status, as draining the body never failed a check.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  release: () => void = noop;
+  private abort: ((reason?: Error) => void) | null = null;
+  private cancelled: CheckError | null = null;
+  private settled = false;
+  private status = 0;
+  private rawHeaders: Buffer[] | null = null;
+  private chunks: Buffer[] | null = null;
+  private size = 0;
+
+  constructor(
+    private readonly readBody: boolean,
+    private readonly resolve: (res: HttpResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  get isSettled(): boolean {
+    return this.settled;
   }
+
+  cancel(reason: CheckError): void {
+    if (this.settled) return;
+    this.cancelled = reason;
+    if (this.abort) this.abort(reason);
+    else this.onError(reason);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.settled) abort(CLOSED);
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true; // 1xx: the answer is still to come
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+    if (this.readBody) this.chunks = [];
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return false;
+    const room = (this.readBody ? BODY_LIMIT_BYTES : DISCARD_LIMIT_BYTES) - this.size;
+    if (chunk.length <= room) {
+      this.size += chunk.length;
+      this.chunks?.push(chunk);
+      return true;
+    }
+    // Over the cap: keep what fits, settle, and close the connection rather than read on.
+    this.chunks?.push(chunk.subarray(0, room));
+    this.settle(this.readBody);
+    this.abort?.(CLOSED);
+    return false;
+  }
+
+  onComplete(): void {
+    this.settle(false);
+  }
+
+  onError(error: unknown): void {
+    if (this.settled) return;
+    if (this.rawHeaders !== null && !this.readBody) {
+      this.settle(false);
+      return;
+    }
+    this.settled = true;
+    this.release();
+    this.reject(this.cancelled ?? error);
+  }
+
+  private settle(truncated: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.release();
+    const body = this.chunks === null ? null : (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)).toString("utf8");
+    this.resolve(new CollectedResponse(this.status, this.rawHeaders ?? [], body, truncated));
+  }
+}
+
+/** The answer; its headers are decoded only when something reads them (most checks never do). */
+class CollectedResponse implements HttpResponse {
+  private decoded: Record<string, string> | null = null;
+
+  constructor(
+    readonly status: number,
+    private readonly rawHeaders: Buffer[],
+    readonly body: string | null,
+    readonly truncated: boolean,
+  ) {}
+
+  get headers(): Record<string, string> {
+    if (this.decoded === null) this.decoded = decodeHeaders(this.rawHeaders);
+    return this.decoded;
+  }
+}
+
+/** Raw header pairs as one lower-case name per header, repeated headers joined with ", ". */
+function decodeHeaders(raw: Buffer[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString("latin1").toLowerCase();
+    const value = raw[i + 1]!.toString("latin1");
+    const prior = out[name];
+    out[name] = prior === undefined ? value : `${prior}, ${value}`;
+  }
+  return out;
+}
+
+/** Reason a connection is closed with once the answer was taken (never reaches a caller). */
+const CLOSED = new Error("response taken");
+const noop = (): void => undefined;
+
+/** Where a request goes, as undici's dispatch takes it. */
+export interface RequestTarget {
+  origin: string;
+  path: string;
+}
+
+/**
+ * An http(s) URL as origin and path. Kept per monitor instead of a URL object: the strings are all a
+ * request needs, and a URL (with its internal context) costs three times their memory.
+ */
+export function requestTarget(url: URL): RequestTarget {
+  return { origin: url.origin, path: `${url.pathname}${url.search}` };
 }
 
 // One redirect-following wrapper per pool, instead of composing a new one on every request.
@@ -86,25 +227,6 @@ function redirecting(base: Dispatcher): Dispatcher {
   return composed;
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of body) {
-    const room = limit - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      truncated = true;
-      break;
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  // Leaving the loop early closes the stream; destroy makes sure the socket is not kept reading.
-  if (truncated) body.destroy();
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated };
-}
-
 function parseUrl(text: string): URL {
   try {
     const url = new URL(text);
@@ -113,15 +235,6 @@ function parseUrl(text: string): URL {
   } catch {
     throw new CheckError("config", `invalid URL ${redactUrl(text)}`);
   }
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return out;
 }
 
 /** Drops credentials from a URL before it goes into a message; one helper for checks, views and logs. */
@@ -138,10 +251,9 @@ const TLS_CODES = new Set([
   "ERR_SSL_WRONG_VERSION_NUMBER",
 ]);
 
-/** Turns what undici/node throw into a classified, secret-free CheckError. */
-export function classifyHttpError(error: unknown, signal: AbortSignal, where: string): CheckError {
+/** Turns what undici/node throw into a classified, secret-free CheckError (a stop's reason is one already). */
+export function classifyHttpError(error: unknown, where: string): CheckError {
   if (error instanceof CheckError) return error;
-  if (signal.aborted) return abortReason(signal);
   if (error instanceof Error && error.name === "HTTPParserError") {
     return new CheckError("bad-response", `${where} did not answer with valid HTTP`);
   }

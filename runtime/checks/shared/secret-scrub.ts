@@ -6,16 +6,20 @@ export function trackSecrets(read: (name: string) => string | undefined): {
   secret: (name: string) => string | undefined;
   values: () => string[];
 } {
-  const seen = new Set<string>();
+  // Most checks read no secret: the set is made on the first one.
+  let seen: Set<string> | null = null;
   return {
     secret(name) {
       const value = read(name);
-      if (value !== undefined && value.length >= MIN_SECRET_LENGTH) seen.add(value);
+      if (value !== undefined && value.length >= MIN_SECRET_LENGTH) (seen ??= new Set()).add(value);
       return value;
     },
-    values: () => [...seen],
+    values: () => (seen === null ? NONE : [...seen]),
   };
 }
+
+// Frozen: a caller that pushed to it would throw instead of leaking a value into every check.
+const NONE = Object.freeze([]) as unknown as string[];
 
 /**
  * Replaces every occurrence of the given secret values in a string, and the head of one that a

@@ -46,16 +46,17 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     const large = sizeOf(path) >= fullCheckBelowBytes;
     db = new BetterSqlite3(path);
     db.pragma("busy_timeout = 5000");
+    // better-sqlite3 builds SQLite with a 16 MiB page cache; the pages a commit touches are the
+    // newest results and one index leaf per monitor, and the rest sit in the OS page cache
+    // anyway. 2 MiB costs no measurable CPU per commit and keeps 14 MiB out of the runtime's RSS
+    // (bench/results/runtime.md). Set before the check, which reads every page it checks through
+    // the cache. No mmap either: mapped pages would count as our RSS.
+    db.pragma("cache_size = -2048");
     const problems = large ? scopedCheck(db) : quickCheck(db, null);
     if (problems.length > 0) throw corruptState(path, `quick_check: ${summary(problems)}`);
     db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode stays consistent after a crash; a power cut may lose the last commits only.
     db.pragma("synchronous = NORMAL");
-    // better-sqlite3 builds SQLite with a 16 MiB page cache; the pages a commit touches are the
-    // newest results and one index leaf per monitor, and the rest sit in the OS page cache
-    // anyway. 2 MiB costs no measurable CPU per commit and keeps 14 MiB out of the runtime's RSS
-    // (bench/results/runtime.md). No mmap either: mapped pages would count as our RSS.
-    db.pragma("cache_size = -2048");
     migrate(db);
     // SQLite opens a file it may not write read-only without a word; only a write tells.
     db.prepare("INSERT OR REPLACE INTO probe (id, at) VALUES (1, 0)").run();

@@ -21,7 +21,8 @@
  * Env: WK_BENCH_DIR (parent of the state folders; default a temp dir), WK_BENCH_KEEP=1 (keep them),
  * WK_WEEK_SEED_MINUTES, WK_WEEK_RESULT_HOURS (default 48), WK_WEEK_DAYS (default 7), WK_WEEK_ROUNDS
  * (default 2), WK_WEEK_WARMUP (s, default 20), WK_WEEK_SECONDS (s, default 60), WK_BENCH_PIN=0,
- * WK_BENCH_OUT (where the markdown goes; default printed only).
+ * WK_BENCH_OUT (where the markdown goes; default printed only), WK_WEEK_STATE (a state folder kept
+ * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check).
  */
 import BetterSqlite3 from "better-sqlite3";
 import { execFileSync } from "node:child_process";
@@ -234,6 +235,48 @@ function seed(stateDir: string, end: number): Seeded {
   return { resultsFrom, resultsTo, results, minuteFrom, minuteRows, hourRows, dayRows, events, diagnostics, seconds, complete, bytes: 0 };
 }
 
+/** What a state folder kept from an earlier run holds (WK_WEEK_STATE): results by id range (only the oldest are ever deleted). */
+function counted(stateDir: string): Seeded {
+  const db = new BetterSqlite3(join(stateDir, DATABASE_FILE), { readonly: true });
+  try {
+    const r = db.prepare("SELECT MIN(id) AS lo, MAX(id) AS hi FROM results").get() as { lo: number; hi: number };
+    const span = db.prepare("SELECT (SELECT at FROM results WHERE id = ?) AS a, (SELECT at FROM results WHERE id = ?) AS b").get(r.lo, r.hi) as { a: number; b: number };
+    const rollups = (width: number) => db.prepare("SELECT COUNT(*) FROM rollups WHERE width = ?").pluck().get(width) as number;
+    const minuteFrom = (db.prepare("SELECT MIN(start) FROM rollups WHERE width = ?").pluck().get(MINUTE) as number | null) ?? NaN;
+    return {
+      resultsFrom: span.a, resultsTo: span.b, results: r.hi - r.lo + 1, minuteFrom, minuteRows: rollups(MINUTE), hourRows: rollups(HOUR), dayRows: rollups(DAY),
+      events: db.prepare("SELECT COUNT(*) FROM alert_events").pluck().get() as number, diagnostics: db.prepare("SELECT COUNT(*) FROM alert_diagnostics").pluck().get() as number,
+      seconds: {}, complete: false, bytes: 0,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The stale-monitor query as it was (every monitor, every batch) against the page of 500 it is now: ms per run, median of 9. */
+function staleQueryAb(stateDir: string, cutoff: number): { all: number; page: number } {
+  const db = new BetterSqlite3(join(stateDir, DATABASE_FILE), { readonly: true });
+  try {
+    db.pragma("cache_size = -2048");
+    const all = db.prepare("SELECT h.monitor_id FROM history_monitors h WHERE COALESCE((SELECT MAX(x.at) FROM results x WHERE x.monitor_id = h.monitor_id), 0) < ? LIMIT 10");
+    const page = db.prepare("SELECT h.monitor_id, COALESCE((SELECT MAX(x.at) FROM results x WHERE x.monitor_id = h.monitor_id), 0) AS last FROM history_monitors h WHERE h.monitor_id > ? ORDER BY h.monitor_id LIMIT 500");
+    const time = (fn: () => unknown) => {
+      const a = performance.now();
+      fn();
+      return performance.now() - a;
+    };
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      a.push(time(() => all.all(cutoff)));
+      b.push(time(() => page.all(`bench-${i}`)));
+    }
+    return { all: median(a), page: median(b) };
+  } finally {
+    db.close();
+  }
+}
+
 interface PruneRun {
   batches: number;
   deleted: number;
@@ -304,20 +347,23 @@ log(`${f(freeGb)} GB free in ${parent}; seeding needs about ${f(needGb)} GB`);
 const dir = await mkdtemp(join(parent, "wk-week-"));
 const cleanup: Array<() => unknown> = [];
 try {
-  const week = join(dir, "week");
+  const reuse = process.env.WK_WEEK_STATE;
+  const week = reuse ?? join(dir, "week");
   const seedStart = Date.now();
-  const seeded = seed(week, seedStart);
+  const seeded = reuse ? counted(reuse) : seed(week, seedStart);
   seeded.bytes = await folderBytes(week);
-  log(`seeded ${big(seeded.results)} results, ${big(seeded.minuteRows)} minute rows in ${f((Date.now() - seedStart) / 1000, 0)} s: ${f(seeded.bytes / 2 ** 30, 2)} GB`);
+  log(`${reuse ? "reusing" : "seeded"} ${big(seeded.results)} results, ${big(seeded.minuteRows)} minute rows in ${f((Date.now() - seedStart) / 1000, 0)} s: ${f(seeded.bytes / 2 ** 30, 2)} GB`);
   noteLoad("after seeding");
 
+  const stale = staleQueryAb(week, Date.now() - 48 * HOUR);
+  log(`stale-monitor query: every monitor ${f(stale.all)} ms, a page of 500 ${f(stale.page)} ms`);
   log("pruning the seeded store to its steady state, every batch timed");
   const prune = pruneAtFullSize(week);
   log(`  ${big(prune.deleted)} rows in ${prune.batches} batches, ${f(prune.seconds)} s; batch p50 ${f(prune.p50)} / p99 ${f(prune.p99)} / max ${f(prune.max)} ms`);
   noteLoad("after pruning");
 
   log("quick_check on the seeded database");
-  const quick = quickCheckSeconds(week);
+  const quick = process.env.WK_WEEK_QUICK === "0" ? NaN : quickCheckSeconds(week);
   log(`  ${f(quick)} s`);
 
   const target = await startTarget(TARGET_CPUS);
@@ -360,7 +406,7 @@ try {
     for (const folder of order) runs.push(await runOnce(folder, r));
     noteLoad(`after round ${r}`);
   }
-  const md = report(seeded, prune, quick, runs);
+  const md = report(seeded, prune, quick, runs) + `\nStale-monitor query (median of 9, read-only connection): every monitor ${f(stale.all)} ms; a page of 500 ${f(stale.page)} ms. ${reuse ? "State reused from an earlier run (WK_WEEK_STATE); results counted by id range." : ""}\n`;
   if (process.env.WK_BENCH_OUT) await writeFile(process.env.WK_BENCH_OUT, md);
   process.stdout.write(md);
 } finally {

@@ -36,8 +36,9 @@ export interface OpenedDatabase {
  * 0.14 s with the file in the page cache, 1.4 s cold; integrity_check took 0.48 s warm. A file of
  * FULL_CHECK_BELOW_BYTES or more is checked a table at a time (SQLite's partial check,
  * `quick_check(TABLE)`: the table and its indexes) for every table but the history ones, and
- * `sqlite_schema` (which a partial check of it includes the freelist); checkInBackground() then
- * reads the whole file as before, off the event loop.
+ * `sqlite_schema`: a partial check skips the freelist and the every-page-used check, except that
+ * checking the schema table (root page 1) still walks the freelist (sqlite3BtreeIntegrityCheck in
+ * SQLite's btree.c). checkInBackground() then reads the whole file as before, off the event loop.
  */
 export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number = FULL_CHECK_BELOW_BYTES): OpenedDatabase {
   const path = join(stateDir, DATABASE_FILE);

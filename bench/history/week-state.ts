@@ -278,6 +278,9 @@ function staleQueryAb(stateDir: string, cutoff: number): { all: number; page: nu
 }
 
 interface PruneRun {
+  size: number;
+  /** Seconds spent in this size's batches. */
+  busy: number;
   batches: number;
   deleted: number;
   seconds: number;
@@ -286,29 +289,39 @@ interface PruneRun {
   max: number;
 }
 
-/** Prunes the seeded store as the Pruner does (batches of PRUNE_BATCH until 0), timing each batch. */
-function pruneAtFullSize(stateDir: string): PruneRun {
+/**
+ * Prunes the seeded store as the Pruner does (batches until 0), timing each batch. Batch sizes
+ * take turns (WK_WEEK_PRUNE_BATCHES, default PRUNE_BATCH and half of it), so each size meets the
+ * same rows and the same load; a batch is synchronous, so its time is the event-loop stall.
+ */
+function pruneAtFullSize(stateDir: string): PruneRun[] {
+  const sizes = (process.env.WK_WEEK_PRUNE_BATCHES ?? `${PRUNE_BATCH},${PRUNE_BATCH / 2}`).split(",").map(Number);
   const now = Date.now();
   const store = SqliteStore.open(stateDir, now);
   const retention = retentionOf(DEFAULT_RUNTIME_SETTINGS);
-  const times: number[] = [];
-  let deleted = 0;
+  const times = sizes.map(() => [] as number[]);
+  const deleted = sizes.map(() => 0);
   const t0 = performance.now();
   try {
-    for (;;) {
+    for (let n = 0; ; n++) {
+      const k = n % sizes.length;
       const a = performance.now();
-      const n = store.prune(now, retention, PRUNE_BATCH) as number;
-      times.push(performance.now() - a);
-      deleted += n;
-      if (n === 0) break;
-      if (times.length % 500 === 0) log(`  prune: ${times.length} batches, ${big(deleted)} rows`);
+      const rows = store.prune(now, retention, sizes[k]!) as number;
+      times[k]!.push(performance.now() - a);
+      deleted[k]! += rows;
+      if (rows === 0) break;
+      if (n % 1000 === 999) log(`  prune: ${n + 1} batches, ${big(deleted.reduce((x, y) => x + y, 0))} rows`);
     }
   } finally {
     store.close();
   }
-  const sorted = [...times].sort((x, y) => x - y);
-  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
-  return { batches: times.length, deleted, seconds: (performance.now() - t0) / 1000, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1]! };
+  const seconds = (performance.now() - t0) / 1000;
+  return sizes.map((size, k) => {
+    const sorted = [...times[k]!].sort((x, y) => x - y);
+    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+    const busy = times[k]!.reduce((x, y) => x + y, 0) / 1000;
+    return { size, batches: sorted.length, deleted: deleted[k]!, seconds, busy, p50: q(0.5), p99: q(0.99), max: sorted[sorted.length - 1]! };
+  });
 }
 
 /** `PRAGMA quick_check` on the folder's database, as start-up runs it. */
@@ -359,7 +372,7 @@ try {
   log(`stale-monitor query: every monitor ${f(stale.all)} ms, a page of 500 ${f(stale.page)} ms`);
   log("pruning the seeded store to its steady state, every batch timed");
   const prune = pruneAtFullSize(week);
-  log(`  ${big(prune.deleted)} rows in ${prune.batches} batches, ${f(prune.seconds)} s; batch p50 ${f(prune.p50)} / p99 ${f(prune.p99)} / max ${f(prune.max)} ms`);
+  for (const p of prune) log(`  batches of ${p.size}: ${big(p.deleted)} rows in ${p.batches} batches, ${f(p.busy)} s busy (${f(p.deleted / p.busy, 0)} rows/s); batch p50 ${f(p.p50)} / p99 ${f(p.p99)} / max ${f(p.max)} ms`);
   noteLoad("after pruning");
 
   log("quick_check on the seeded database");
@@ -392,7 +405,7 @@ try {
       const run: Run = { ...w, folder, readySeconds, firstCheckSeconds, hwm: peakRssMb(rt.pid), bytesStart, bytesEnd: 0 };
       await rt.stop();
       run.bytesEnd = await folderBytes(state);
-      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 lag ${w.lagP99} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB`);
+      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 lag ${w.lagP99} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB`);
       return run;
     } finally {
       kill();
@@ -421,11 +434,11 @@ try {
   else await rm(dir, { recursive: true, force: true });
 }
 
-function report(s: Seeded, p: PruneRun, quick: number, runs: Run[]): string {
-  const iso = (t: number) => new Date(t).toISOString().slice(0, 16).replace("T", " ");
+function report(s: Seeded, prune: PruneRun[], quick: number, runs: Run[]): string {
+  const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") : "none");
   const by = (folder: Run["folder"]) => runs.filter((r) => r.folder === folder);
   const row = (r: Run, i: number) =>
-    `| ${r.folder === "week" ? "week" : "empty"} (${i}) | ${f(r.readySeconds, 2)} / ${f(r.firstCheckSeconds, 2)} s | ${f(r.checksPerSecond, 0)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} / ${f(r.lagMax, 0)} ms | ${r.skipped} | ${f(r.cpuPer1000, 3)} | ${f(r.hwm, 0)} MB | ${f(r.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(r.rssSamples[r.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB | ${f(r.bytesStart / 2 ** 20, 0)} -> ${f(r.bytesEnd / 2 ** 20, 0)} MB |`;
+    `| ${r.folder === "week" ? "week" : "empty"} (${i}) | ${f(r.readySeconds, 2)} / ${f(r.firstCheckSeconds, 2)} s | ${f(r.checksPerSecond, 0)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} / ${f(r.lagMax, 0)} ms | ${r.skipped} | ${f(r.cpuPer1000, 3)} | ${f(r.hwm, 0)} MB | ${f(r.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(r.rssSamples[r.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB | ${f(r.memory.heapUsed / 2 ** 20, 1)} MB | ${f(r.bytesStart / 2 ** 20, 0)} -> ${f(r.bytesEnd / 2 ** 20, 0)} MB |`;
   const rows = runs.map((r) => row(r, by(r.folder).indexOf(r) + 1)).join("\n");
   const m = (folder: Run["folder"], k: (r: Run) => number) => median(by(folder).map(k));
   const loadRows = loads.map(([when, l]) => `${when}: ${l.map((x) => x.toFixed(1)).join(", ")}`).join("; ");
@@ -433,11 +446,12 @@ function report(s: Seeded, p: PruneRun, quick: number, runs: Run[]): string {
 ${big(s.minuteRows)} minute rollups (from ${iso(s.minuteFrom)}), ${big(s.hourRows)} hour and ${big(s.dayRows)} day rollups, ${big(s.events)} alert
 transitions, ${big(s.diagnostics)} diagnostics: ${f(s.bytes / 2 ** 30, 2)} GB. Seeding took ${Object.entries(s.seconds).map(([k, v]) => `${k} ${f(v, 0)} s`).join(", ")}.
 
-Pruner at full size (in process on the real store, default retention, batches of ${PRUNE_BATCH}): ${big(p.deleted)} rows in ${big(p.batches)} batches,
-${f(p.seconds)} s; a batch p50 ${f(p.p50)} / p99 ${f(p.p99)} / max ${f(p.max)} ms. \`PRAGMA quick_check\` on the seeded file: ${f(quick)} s.
+Pruner at full size (in process on the real store, default retention, batch sizes taking turns, ${f(prune[0]?.seconds ?? NaN)} s in all):
+${prune.map((p) => `batches of ${p.size}: ${big(p.deleted)} rows in ${big(p.batches)} batches, ${f(p.busy)} s busy (${f(p.deleted / p.busy, 0)} rows/s); a batch p50 ${f(p.p50)} / p99 ${f(p.p99)} / max ${f(p.max)} ms`).join("; ")}.
+\`PRAGMA quick_check\` on the seeded file: ${f(quick)} s.
 
-| folder (round) | spawn to READY / first check | checks/s | lag p50 / p99 / max | skipped | CPU-s per 1,000 checks | peak RSS (VmHWM) | RSS first -> last sample | state folder |
-|---|---|---|---|---|---|---|---|---|
+| folder (round) | spawn to READY / first check | checks/s | lag p50 / p99 / max | skipped | CPU-s per 1,000 checks | peak RSS (VmHWM) | RSS first -> last sample | V8 heap used at the end | state folder |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
 Medians, week / empty: checks/s ${f(m("week", (r) => r.checksPerSecond), 0)} / ${f(m("empty", (r) => r.checksPerSecond), 0)}; p99 lag ${f(m("week", (r) => r.lagP99), 0)} / ${f(m("empty", (r) => r.lagP99), 0)} ms;

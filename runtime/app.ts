@@ -90,7 +90,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const webhookReplayWindowMs = replayWindowMs(durationMs(settings.webhookMaxAge));
   const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), {
         webhookReplayWindowMs,
-        onBackgroundError: (error) => logger.error({ err: error }, "writing result rollups failed; they are kept in memory and retried"),
+        onBackgroundError: (error) => logger.error({ err: error }, "result rollups could not be written (closed minutes stay held and are retried) or rebuilt at start (damaged history pages)"),
       });
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),
@@ -233,6 +233,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       await scheduler.start();
       delivery.start();
       pruner.start();
+      checkStateInBackground(store, logger);
       const host = addr.host.includes(":") ? `[${addr.host}]` : addr.host;
       const url = `http://${host}:${addr.port}`;
       logger.info({ url, monitors: units.size, manifest: o.manifest.hash }, "watchkeeper runtime listening");
@@ -308,4 +309,25 @@ function reportMissingExports(missing: MissingExport[], metrics: RuntimeMetrics,
       `monitors.mjs has no ${gap.export}() for ${gap.monitorId}: its checks fail until the project is recompiled`,
     );
   }
+}
+
+/**
+ * A large SQLite state file had only its alert-state tables checked at start: the whole file is
+ * checked now, in a worker thread, and a problem is logged as an error with what to do.
+ */
+function checkStateInBackground(store: Store, logger: Logger): void {
+  const check = store instanceof SqliteStore ? store.checkDeferred() : null;
+  if (check === null) return;
+  logger.info("the state database is large: its alert state was checked at start, the whole file is being checked in the background");
+  check.then(
+    (problems) => {
+      if (problems.length === 0) logger.info("the state database passed its integrity check");
+      else
+        logger.error(
+          { problems: problems.slice(0, 10), more: Math.max(0, problems.length - 10) },
+          "the state database failed its integrity check: alert state passed it at start, but history pages are damaged; stop the runtime, move state.db and its -wal and -shm files aside together (or restore them from a backup) and start again",
+        );
+    },
+    (error: unknown) => logger.warn({ err: error }, "the background integrity check of the state database could not run"),
+  );
 }

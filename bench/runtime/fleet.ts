@@ -55,7 +55,7 @@ export interface MeasuredRuntime {
 
 export async function startRuntime(
   script: string,
-  o: { artifact: string; state: string; statsFile: string; cpus: string | null; nodeOptions: string[]; concurrency?: number },
+  o: { artifact: string; state: string; statsFile: string; cpus: string | null; nodeOptions: string[]; concurrency?: number; startTimeoutMs?: number },
 ): Promise<MeasuredRuntime> {
   const env = {
     ...RUNTIME_ENV,
@@ -67,7 +67,7 @@ export async function startRuntime(
     WK_LOG_LEVEL: "warn",
   };
   const launcher = o.cpus === null ? [] : ["-c", o.cpus, process.execPath];
-  const child = await startChild(script, env, 180_000, o.nodeOptions, o.cpus === null ? undefined : { command: "taskset", prefix: launcher });
+  const child = await startChild(script, env, o.startTimeoutMs ?? 180_000, o.nodeOptions, o.cpus === null ? undefined : { command: "taskset", prefix: launcher });
   const pid = child.proc.pid!;
   return {
     child,

@@ -8,6 +8,8 @@ import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
 export const KEPT_PER_MONITOR = 50;
+/** Monitors prune() looks at per call for ones that stopped writing (an index lookup each). */
+const STALE_PAGE = 500;
 
 export interface RawResult {
   id: number;
@@ -115,6 +117,8 @@ export class SqliteHistory {
   private latestAt = 0;
   private writeQueued = false;
   private progress: number;
+  /** Where prune() goes on looking for stale monitors: the last monitor id it looked at ("" from the start). */
+  private staleCursor = "";
 
   constructor(
     private readonly db: Database,
@@ -159,16 +163,18 @@ export class SqliteHistory {
               AND r.at < (SELECT x.at FROM results x WHERE x.monitor_id = r.monitor_id ORDER BY x.at DESC LIMIT 1 OFFSET ${KEPT_PER_MONITOR - 1})
             ORDER BY r.at DESC LIMIT @limit)`,
       ),
-      // A monitor that wrote nothing for the whole window left the manifest (or was renamed): all of its results go.
+      // A monitor that wrote nothing for the whole window left the manifest (or was renamed): all of
+      // its results go. Looked for a page of monitors per call (one index lookup each), so a batch
+      // costs the same at 10,000 monitors as at 10; a sweep of all of them spans calls and runs.
       staleMonitors: p(
-        "SELECT h.monitor_id FROM history_monitors h WHERE COALESCE((SELECT MAX(x.at) FROM results x WHERE x.monitor_id = h.monitor_id), 0) < ? LIMIT 10",
+        "SELECT h.monitor_id, COALESCE((SELECT MAX(x.at) FROM results x WHERE x.monitor_id = h.monitor_id), 0) AS last FROM history_monitors h WHERE h.monitor_id > ? ORDER BY h.monitor_id LIMIT ?",
       ),
       pruneMonitorResults: p("DELETE FROM results WHERE id IN (SELECT id FROM results WHERE monitor_id = ? LIMIT ?)"),
       forgetMonitor: p("DELETE FROM history_monitors WHERE monitor_id = ? AND NOT EXISTS (SELECT 1 FROM results WHERE monitor_id = ?)"),
       pruneRollups: p("DELETE FROM rollups WHERE (monitor_id, width, start) IN (SELECT monitor_id, width, start FROM rollups WHERE width = ? AND start < ? LIMIT ?)"),
       pruneEvents: p("DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE at < ? LIMIT ?)"),
     };
-    this.progress = this.rollupsOn ? this.rebuild() : openedAt;
+    this.progress = this.rollupsOn ? this.rebuildUnlessDamaged() : openedAt;
   }
 
   /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
@@ -343,6 +349,21 @@ export class SqliteHistory {
   }
 
   /**
+   * A damaged page among the raw results (the start-up check of a large file leaves the history
+   * tables to the background check) costs the rebuild, not the start: the alert state is sound,
+   * and a tick must run. The minutes it could not count keep what was stored.
+   */
+  private rebuildUnlessDamaged(): number {
+    try {
+      return this.rebuild();
+    } catch (error) {
+      if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String((error as { code?: unknown }).code))) throw error;
+      this.onWriteError(error);
+      return (this.s.readProgress!.get() as { through: number } | undefined)?.through ?? this.openedAt;
+    }
+  }
+
+  /**
    * On open: counts again every minute from the rebuild mark on from the raw results and writes
    * what the stored rows lack (a kill took the held minutes). Returns the mark to keep.
    */
@@ -470,14 +491,25 @@ export class SqliteHistory {
     const cutoff = now - retention.results;
     let deleted = this.s.pruneResults!.run({ cutoff, limit }).changes;
     let budget = limit;
-    for (const { monitor_id } of this.s.staleMonitors!.all(cutoff) as Array<{ monitor_id: string }>) {
-      if (budget <= 0) break;
-      const n = this.s.pruneMonitorResults!.run(monitor_id, budget).changes;
-      budget -= n;
-      deleted += n;
-      this.s.forgetMonitor!.run(monitor_id, monitor_id);
-      this.listed.delete(monitor_id);
+    const page = this.s.staleMonitors!.all(this.staleCursor, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
+    let cursor = page.length < STALE_PAGE ? "" : page[page.length - 1]!.monitor_id;
+    let before = this.staleCursor;
+    for (const { monitor_id, last } of page) {
+      if (last < cutoff) {
+        const n = this.s.pruneMonitorResults!.run(monitor_id, budget).changes;
+        deleted += n;
+        if (n === budget) {
+          // Maybe more of them: the next call starts at this monitor again.
+          cursor = before;
+          break;
+        }
+        budget -= n;
+        this.s.forgetMonitor!.run(monitor_id, monitor_id);
+        this.listed.delete(monitor_id);
+      }
+      before = monitor_id;
     }
+    this.staleCursor = cursor;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;

@@ -14,7 +14,7 @@ import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteHistory } from "./history.js";
-import { ensureStateFolder, openStateDatabase } from "./open-database.js";
+import { checkInBackground, ensureStateFolder, openStateDatabase, type BackgroundCheck } from "./open-database.js";
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
@@ -26,6 +26,8 @@ export interface SqliteStoreOptions {
   rollups?: boolean;
   /** Told when writing rollups after the commits failed (they stay held and are retried). */
   onBackgroundError?: (error: unknown) => void;
+  /** A file this large or larger is checked in part at open and whole by checkDeferred() (tests set it low). */
+  fullCheckBelowBytes?: number;
 }
 
 /**
@@ -51,6 +53,9 @@ export class SqliteStore implements Store {
    * store holds the folder's lock: nothing else writes alerts), dropped on any alert write.
    */
   private readonly withoutAlerts = new Set<string>();
+  /** The state folder, when open() left the whole file's check for checkDeferred(). */
+  private deferredCheckOf: string | null = null;
+  private backgroundCheck: BackgroundCheck | null = null;
 
   private constructor(
     /** The raw database, for the adapter's own tests; everything else goes through the port. */
@@ -112,7 +117,10 @@ export class SqliteStore implements Store {
     // The lock comes first: checking or migrating a database another runtime is writing is unsafe.
     const lock = StateLock.acquire(stateDir, now);
     try {
-      return new SqliteStore(openStateDatabase(stateDir), lock, options, now);
+      const opened = openStateDatabase(stateDir, options.fullCheckBelowBytes);
+      const store = new SqliteStore(opened.db, lock, options, now);
+      if (opened.deferredCheck) store.deferredCheckOf = stateDir;
+      return store;
     } catch (error) {
       lock.release();
       throw error;
@@ -462,8 +470,20 @@ export class SqliteStore implements Store {
     else while (this.history.writeRollups(now) > 0);
   }
 
+  /**
+   * The rest of the start-up integrity check, off the event loop: the whole file's quick_check
+   * when open() checked only the tables of alert state (a large file); null when open() checked
+   * it all. Resolves with the problems found.
+   */
+  checkDeferred(): Promise<string[]> | null {
+    if (this.deferredCheckOf === null || this.backgroundCheck !== null) return null;
+    this.backgroundCheck = checkInBackground(this.deferredCheckOf);
+    return this.backgroundCheck.done;
+  }
+
   /** Writes the rollups' held minutes, then lets go of the database and the folder's lock. */
   close(): void {
+    void this.backgroundCheck?.stop();
     if (this.db.open) {
       try {
         this.history.writeAll(Date.now());

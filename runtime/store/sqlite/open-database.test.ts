@@ -1,0 +1,91 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { StateError } from "../state-error.js";
+import { DATABASE_FILE } from "./open-database.js";
+import { SqliteStore } from "./sqlite-store.js";
+
+const T = 1_767_571_200_000;
+const PAGE = 4096;
+
+/** A state folder with a few hundred results and alerts, closed. */
+function writeState(dir: string): void {
+  const store = SqliteStore.open(dir, T);
+  for (let i = 0; i < 400; i++) {
+    store.recordEvaluation({
+      monitorId: `m-${i % 20}`,
+      alerts: [],
+      readVersions: {},
+      results: [{ monitorId: `m-${i % 20}`, at: T + i * 1000, ok: true, firing: false, value: 1, message: "200 in 3ms ".repeat(8), labels: {}, durationMs: 3, error: null }],
+      intents: [],
+      at: T + i * 1000,
+    });
+  }
+  for (let i = 0; i < 200; i++) {
+    store.db.prepare("INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at) VALUES (?, ?, 'inactive', ?, ?)").run(`k-${i}`, `m-${i}`, "x".repeat(200), T);
+  }
+  store.close();
+}
+
+/** Overwrites a leaf page of the table (dbstat names each page's table) with noise. */
+function corruptPageOf(dir: string, table: string): void {
+  const path = join(dir, DATABASE_FILE);
+  const db = new BetterSqlite3(path, { readonly: true });
+  const page = db.prepare("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno DESC LIMIT 1").pluck().get(table) as number | undefined;
+  db.close();
+  expect(page).toBeDefined();
+  const fd = openSync(path, "r+");
+  writeSync(fd, Buffer.alloc(PAGE, 0xa5), 0, PAGE, (page! - 1) * PAGE);
+  closeSync(fd);
+}
+
+describe("SQLite start-up integrity check: whole while small, alert state first when large", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-open-db-"));
+    writeState(dir);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a small file is checked whole at start: a damaged results page refuses to open", () => {
+    corruptPageOf(dir, "results");
+    expect(() => SqliteStore.open(dir, T)).toThrow(StateError);
+  });
+
+  it("a large file with a damaged results page opens (alert state is sound) and the background check finds the page", async () => {
+    corruptPageOf(dir, "results");
+    const store = SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 });
+    try {
+      const problems = await store.checkDeferred()!;
+      expect(problems.length).toBeGreaterThan(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a large file with a damaged alerts page refuses to open, naming the database", () => {
+    corruptPageOf(dir, "alerts");
+    expect(() => SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 })).toThrow(/state database .*state\.db is corrupt \(/);
+  });
+
+  it("a sound large file passes the background check; a small one has none to run", async () => {
+    const large = SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 });
+    try {
+      expect(await large.checkDeferred()!).toEqual([]);
+      expect(large.checkDeferred()).toBeNull();
+    } finally {
+      large.close();
+    }
+    const small = SqliteStore.open(dir, T);
+    try {
+      expect(small.checkDeferred()).toBeNull();
+    } finally {
+      small.close();
+    }
+  });
+});

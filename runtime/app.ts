@@ -313,7 +313,7 @@ function reportMissingExports(missing: MissingExport[], metrics: RuntimeMetrics,
 
 /**
  * A large SQLite state file had only its alert-state tables checked at start: the whole file is
- * checked now, in a worker thread, and a problem is logged as an error with what to do.
+ * checked now, in a child process, and a problem is logged as an error with what to do.
  */
 function checkStateInBackground(store: Store, logger: Logger): void {
   const check = store instanceof SqliteStore ? store.checkDeferred() : null;

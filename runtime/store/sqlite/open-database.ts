@@ -2,7 +2,8 @@ import BetterSqlite3, { type Database } from "better-sqlite3";
 import { mkdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { spawn } from "node:child_process";
+import { setPriority } from "node:os";
 import { migrate } from "./schema.js";
 import { corruptState, StateError, stateErrorOf } from "../state-error.js";
 
@@ -99,12 +100,11 @@ export interface BackgroundCheck {
   stop(): Promise<void>;
 }
 
-// Runs in a worker thread: its own read-only connection (WAL lets it read beside the runtime's
-// writes), the whole file's quick_check, the problems posted back.
-const CHECK_WORKER = `
-const { parentPort, workerData } = require("node:worker_threads");
-const Database = require(workerData.module);
-const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
+// Runs in a child process: its own read-only connection (WAL lets it read beside the runtime's
+// writes), the whole file's quick_check, the problems as JSON on stdout.
+const CHECK_CHILD = `
+const Database = require(process.env.WK_CHECK_MODULE);
+const db = new Database(process.env.WK_CHECK_PATH, { readonly: true, fileMustExist: true });
 try {
   db.pragma("cache_size = -2048");
   let problems;
@@ -115,28 +115,61 @@ try {
     if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String(error && error.code))) throw error;
     problems = [String(error.message)];
   }
-  parentPort.postMessage(problems);
+  process.stdout.write(JSON.stringify(problems));
 } finally {
   db.close();
 }
 `;
 
+/** Niceness of the check: the runtime's ticks come first when both want the same core. */
+const CHECK_NICENESS = 10;
+
 /**
- * The whole file's quick_check, in a worker thread, for a database openStateDatabase checked only
- * in part. It holds a read snapshot while it runs (minutes on tens of GB), so the WAL cannot be
- * checkpointed past it meanwhile and grows by what the runtime writes in that time.
+ * The whole file's quick_check, in a child process, for a database openStateDatabase checked only
+ * in part. A process rather than a thread: its memory (node and SQLite's reads) is not the
+ * runtime's and is returned when it ends, a fault in it cannot take the runtime down, and it runs
+ * at a lower priority. It gets no environment but the two values it needs (no secret reaches it).
+ * It holds a read snapshot while it runs (minutes on tens of GB), so the WAL cannot be
+ * checkpointed past it meanwhile and grows by what the runtime writes in that time. stop() kills
+ * it; if the runtime dies first, the check finishes on its own and exits.
  */
 export function checkInBackground(stateDir: string): BackgroundCheck {
-  const path = join(stateDir, DATABASE_FILE);
-  const worker = new Worker(CHECK_WORKER, { eval: true, workerData: { path, module: createRequire(import.meta.url).resolve("better-sqlite3") } });
+  const child = spawn(process.execPath, ["-e", CHECK_CHILD], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { WK_CHECK_PATH: join(stateDir, DATABASE_FILE), WK_CHECK_MODULE: createRequire(import.meta.url).resolve("better-sqlite3") },
+  });
+  try {
+    if (child.pid !== undefined) setPriority(child.pid, CHECK_NICENESS);
+  } catch {
+    // Not allowed here: it runs at the runtime's priority.
+  }
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => void (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => void (err = (err + d).slice(-2_000)));
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const done = new Promise<string[]>((resolve, reject) => {
-    worker.once("message", (problems: string[]) => resolve(problems));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`the background integrity check stopped (exit ${code})`)));
+    child.once("error", reject);
+    void exited.then((code) => {
+      if (code !== 0) return reject(new Error(`the background integrity check stopped (exit ${code}): ${err.trim().split("\n").pop() ?? ""}`));
+      try {
+        const problems = JSON.parse(out) as unknown;
+        if (!Array.isArray(problems) || !problems.every((p) => typeof p === "string")) throw new Error("not a list of problems");
+        resolve(problems);
+      } catch (error) {
+        reject(new Error(`the background integrity check answered something unreadable: ${(error as Error).message}`));
+      }
+    });
   });
   // Settled either way; the runtime reports what it found.
   done.catch(() => undefined);
-  return { done, stop: async () => void (await worker.terminate()) };
+  return {
+    done,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
 }
 
 /** Creates the state folder when it is missing; a StateError when that is not allowed. */

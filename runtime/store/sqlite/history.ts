@@ -136,7 +136,8 @@ export class SqliteHistory {
       addMonitor: p("INSERT OR IGNORE INTO history_monitors (monitor_id) VALUES (?)"),
       recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
       resultsBetween: p("SELECT * FROM results WHERE monitor_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?"),
-      resultsSince: p("SELECT monitor_id, at, ok, firing, duration_ms, error FROM results WHERE at >= ? ORDER BY monitor_id, at"),
+      historyMonitors: p("SELECT monitor_id FROM history_monitors"),
+      monitorResultsSince: p("SELECT at, firing, duration_ms, error FROM results WHERE monitor_id = ? AND at >= ? ORDER BY at"),
       latestResults: p(
         "SELECT r.* FROM history_monitors h JOIN results r ON r.id = (SELECT x.id FROM results x WHERE x.monitor_id = h.monitor_id ORDER BY x.at DESC, x.id DESC LIMIT 1)",
       ),
@@ -376,21 +377,21 @@ export class SqliteHistory {
       return mark;
     }
     const since = floorTo(row.through, MINUTE);
-    // Counted first, written after: SQLite cannot write while a statement is being read. The mark
-    // trails the newest result by a few minutes, so this is a few minutes of results.
-    const counted: Array<[string, HeldBucket]> = [];
-    let key = "";
-    for (const r of this.s.resultsSince!.iterate(since) as Iterable<Pick<RawResult, "monitor_id" | "at" | "firing" | "duration_ms" | "error">>) {
-      const start = floorTo(r.at, MINUTE);
-      const k = `${r.monitor_id}\u0000${start}`;
-      if (k !== key) {
-        key = k;
-        counted.push([r.monitor_id, emptyAt(start)]);
-      }
-      addResultInto(counted[counted.length - 1]![1], { firing: r.firing === null ? null : r.firing === 1, error: r.error, durationMs: r.duration_ms });
-    }
+    // A monitor at a time (its index range), so memory holds one monitor's few minutes, not the fleet's.
+    const monitors = this.s.historyMonitors!.all() as Array<{ monitor_id: string }>;
     this.db.transaction(() => {
-      for (const [monitorId, bucket] of counted) this.writeMissing(monitorId, bucket);
+      for (const { monitor_id: monitorId } of monitors) {
+        let bucket: HeldBucket | null = null;
+        for (const r of this.s.monitorResultsSince!.all(monitorId, since) as Array<Pick<RawResult, "at" | "firing" | "duration_ms" | "error">>) {
+          const start = floorTo(r.at, MINUTE);
+          if (bucket === null || bucket.start !== start) {
+            if (bucket !== null) this.writeMissing(monitorId, bucket);
+            bucket = emptyAt(start);
+          }
+          addResultInto(bucket, { firing: r.firing === null ? null : r.firing === 1, error: r.error, durationMs: r.duration_ms });
+        }
+        if (bucket !== null) this.writeMissing(monitorId, bucket);
+      }
     })();
     return row.through;
   }

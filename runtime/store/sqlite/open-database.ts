@@ -103,8 +103,9 @@ export interface BackgroundCheck {
 // Runs in a child process: its own read-only connection (WAL lets it read beside the runtime's
 // writes), the whole file's quick_check, the problems as JSON on stdout.
 const CHECK_CHILD = `
-const Database = require(process.env.WK_CHECK_MODULE);
-const db = new Database(process.env.WK_CHECK_PATH, { readonly: true, fileMustExist: true });
+const [modulePath, databasePath] = process.argv.slice(1);
+const Database = require(modulePath);
+const db = new Database(databasePath, { readonly: true, fileMustExist: true });
 try {
   db.pragma("cache_size = -2048");
   let problems;
@@ -128,15 +129,15 @@ const CHECK_NICENESS = 10;
  * The whole file's quick_check, in a child process, for a database openStateDatabase checked only
  * in part. A process rather than a thread: its memory (node and SQLite's reads) is not the
  * runtime's and is returned when it ends, a fault in it cannot take the runtime down, and it runs
- * at a lower priority. It gets no environment but the two values it needs (no secret reaches it).
- * It holds a read snapshot while it runs (minutes on tens of GB), so the WAL cannot be
+ * at a lower priority. It gets an empty environment (no secret reaches it) and two arguments: the
+ * SQLite module and the file. It holds a read snapshot while it runs (minutes on tens of GB), so the WAL cannot be
  * checkpointed past it meanwhile and grows by what the runtime writes in that time. stop() kills
  * it; if the runtime dies first, the check finishes on its own and exits.
  */
 export function checkInBackground(stateDir: string): BackgroundCheck {
-  const child = spawn(process.execPath, ["-e", CHECK_CHILD], {
+  const child = spawn(process.execPath, ["-e", CHECK_CHILD, createRequire(import.meta.url).resolve("better-sqlite3"), join(stateDir, DATABASE_FILE)], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { WK_CHECK_PATH: join(stateDir, DATABASE_FILE), WK_CHECK_MODULE: createRequire(import.meta.url).resolve("better-sqlite3") },
+    env: {},
   });
   try {
     if (child.pid !== undefined) setPriority(child.pid, CHECK_NICENESS);

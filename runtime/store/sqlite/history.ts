@@ -360,7 +360,8 @@ export class SqliteHistory {
     } catch (error) {
       if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String((error as { code?: unknown }).code))) throw error;
       this.onWriteError(error);
-      return (this.s.readProgress!.get() as { through: number } | undefined)?.through ?? this.openedAt;
+      const through = (this.s.readProgress!.get() as { through: unknown } | undefined)?.through;
+      return typeof through === "number" && Number.isFinite(through) ? through : this.openedAt;
     }
   }
 
@@ -369,14 +370,17 @@ export class SqliteHistory {
    * what the stored rows lack (a kill took the held minutes). Returns the mark to keep.
    */
   private rebuild(): number {
-    const row = this.s.readProgress!.get() as { through: number } | undefined;
-    if (row === undefined) {
+    const row = this.s.readProgress!.get() as { through: unknown } | undefined;
+    // A mark that is not a time, or is past tomorrow (an edited file, a clock that was far ahead), would
+    // never move again and stop every later rebuild: it is set afresh, as for a new database.
+    if (row === undefined || typeof row.through !== "number" || !Number.isFinite(row.through) || row.through > this.openedAt + DAY) {
       // A new database, or one written before the mark existed: only results that may still commit late are owed.
       const mark = floorTo(this.openedAt - LATE_MS, MINUTE);
       this.s.putProgress!.run(mark);
       return mark;
     }
-    const since = floorTo(row.through, MINUTE);
+    const through = row.through;
+    const since = floorTo(through, MINUTE);
     // A monitor at a time (its index range), so memory holds one monitor's few minutes, not the fleet's.
     const monitors = this.s.historyMonitors!.all() as Array<{ monitor_id: string }>;
     this.db.transaction(() => {
@@ -393,7 +397,7 @@ export class SqliteHistory {
         if (bucket !== null) this.writeMissing(monitorId, bucket);
       }
     })();
-    return row.through;
+    return through;
   }
 
   /** `counted` is a minute counted from its raw results; the stored row holds a part of it, or none. */

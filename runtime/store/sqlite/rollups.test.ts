@@ -145,6 +145,34 @@ describe("SQLite rollups: a commit writes the raw result only; minutes are writt
     expect(store.rollups("api", "hour", T, T + 2 * MIN).map((b) => [b.start, b.count])).toEqual([[T, 3]]);
   });
 
+  it("a rebuild mark that is not a time, or far in the future, is set afresh and rebuilds go on working", async () => {
+    record("api", T + 5_000);
+    store.close();
+    for (const bad of ["'abc'", "9e300", "x'00'"]) {
+      store = SqliteStore.open(dir, T + 10_000);
+      store.db.exec(`UPDATE rollup_progress SET through = ${bad}`);
+      store.close();
+      store = SqliteStore.open(dir, T + 20_000);
+      const through = (store.db.prepare("SELECT through FROM rollup_progress").get() as { through: unknown }).through;
+      expect(typeof through === "number" && through <= T + 20_000).toBe(true);
+      store.close();
+    }
+    store = SqliteStore.open(dir, T + 30_000);
+    record("api", T + 40_000);
+    // A kill now: the next process counts the held minute again from the raw results.
+    const copy = await crashCopy(dir);
+    try {
+      const after = SqliteStore.open(copy, T + 50_000);
+      try {
+        expect(stored(after, MIN)).toEqual([{ m: "api", start: T, count: 2 }]);
+      } finally {
+        after.close();
+      }
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+
   it("a failed write keeps the closed minutes held and says so; the next write succeeds", async () => {
     store.close();
     const errors: unknown[] = [];

@@ -26,10 +26,9 @@
  * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check).
  */
 import BetterSqlite3 from "better-sqlite3";
-import { execFileSync } from "node:child_process";
 import { statfsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { cpus as cpuList, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { DEFAULT_RUNTIME_SETTINGS } from "../../sdk/manifest/schema.js";
@@ -40,7 +39,7 @@ import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import { bundleChild } from "../../test/runtime/support/child-process.js";
 import { measure, sleep, startRuntime, startTarget, writeFleet, type MeasuredRuntime, type Window } from "../runtime/fleet.js";
 import { peakRssMb } from "../runtime/proc-stats.js";
-import { runtimeNodeOptions } from "../runtime/settings.js";
+import { canPinCpus, runtimeNodeOptions } from "../runtime/settings.js";
 
 const MONITORS = 10_000;
 const EVERY_MS = 10_000;
@@ -56,7 +55,7 @@ const SLACK_MS = 5 * 60_000;
 const MINUTE = ROLLUP_WIDTH_MS.minute;
 const HOUR = ROLLUP_WIDTH_MS.hour;
 const DAY = ROLLUP_WIDTH_MS.day;
-const canPin = process.env.WK_BENCH_PIN !== "0" && cpuList().length >= 2 && hasTaskset();
+const canPin = canPinCpus();
 const RUNTIME_CPUS = canPin ? "0" : null;
 const TARGET_CPUS = canPin ? "1" : null;
 
@@ -70,14 +69,6 @@ const median = (xs: number[]) => {
 const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "n/a");
 const big = (n: number) => n.toLocaleString("en-US");
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync("taskset", ["-c", "0", "true"]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function folderBytes(path: string): Promise<number> {
   let bytes = 0;

@@ -25,7 +25,7 @@ import { driveProbes, startBlackbox } from "./blackbox.js";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { measure, sleep, startRuntime, startTarget, writeFleet, type Window } from "./fleet.js";
 import { cpuSeconds, peakRssMb, residentBreakdownMb } from "./proc-stats.js";
-import { runtimeNodeOptions } from "./settings.js";
+import { canPinCpus, runtimeNodeOptions } from "./settings.js";
 
 const smoke = (process.env.WK_BENCH_MODE ?? "full") === "smoke";
 const num = (name: string, full: number, short: number) => Number(process.env[name] ?? (smoke ? short : full));
@@ -44,18 +44,10 @@ const SIZES = (process.env.WK_BENCH_SIZES ?? (smoke ? "300,1000" : "1000,10000,5
 const LAG_LIMIT_MS = 50;
 const RESULTS = process.env.WK_BENCH_OUT ?? (smoke ? "node_modules/.cache/watchkeeper-bench/runtime-smoke.md" : "bench/results/runtime.md");
 const nodeOptions = (monitors: number) => (process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(monitors)).split(" ").filter(Boolean);
-const canPin = process.env.WK_BENCH_PIN !== "0" && cpuList().length >= 2 && hasTaskset();
+const canPin = canPinCpus();
 const RUNTIME_CPUS = canPin ? "0" : null;
 const TARGET_CPUS = canPin ? "1" : null;
 
-function hasTaskset(): boolean {
-  try {
-    execFileSync("taskset", ["-c", "0", "true"]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const loads: Array<[string, number[]]> = [];
 const noteLoad = (when: string) => loads.push([when, loadavg()]);

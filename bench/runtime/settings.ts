@@ -3,6 +3,23 @@
  * each, with the numbers, in docs/runtime.md and bench/results/runtime.md.
  */
 
+import { execFileSync } from "node:child_process";
+import { cpus } from "node:os";
+
+/**
+ * Whether the benchmarks pin the prober to CPU 0 and the target to CPU 1: two CPUs or more, taskset
+ * present, and not turned off with WK_BENCH_PIN=0.
+ */
+export function canPinCpus(): boolean {
+  if (process.env.WK_BENCH_PIN === "0" || cpus().length < 2) return false;
+  try {
+    execFileSync("taskset", ["-c", "0", "true"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The old-space cap for a fleet: 128 MB up to 20,000 monitors, then about 5 MB per 1,000 (start-up
  * holds the manifest as text, as parsed JSON and as checked specs at once: 50,000 monitors need

@@ -38,6 +38,19 @@ describe("views over the real store", () => {
     base = `http://127.0.0.1:${addr.port}`;
   };
   const get = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  /** The live stream, read as it comes: `until` waits for a pattern, `text` is all read so far. */
+  const openEvents = async () => {
+    const reader = (await get("/events")).body!.getReader();
+    const decoder = new TextDecoder();
+    const stream = {
+      text: "",
+      until: async (pattern: RegExp) => {
+        while (!pattern.test(stream.text)) stream.text += decoder.decode((await reader.read()).value);
+      },
+      close: () => reader.cancel(),
+    };
+    return stream;
+  };
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "wk-views-routes-"));
@@ -119,39 +132,29 @@ describe("views over the real store", () => {
     const alertsOf = store.alertsOf.bind(store);
     store.allAlerts = () => (reads.all++, allAlerts());
     store.alertsOf = (id: string) => (reads.each++, alertsOf(id));
-    const stream = await get("/events");
-    const reader = stream.body!.getReader();
-    let text = "";
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    };
-    await until(/: connected/);
+    const events = await openEvents();
+    await events.until(/: connected/);
     await expect.poll(() => reads.all).toBe(1); // the baseline
     const t = evaluate(newAlert("m-3", {}, alertKey("m-3", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
     store.recordEvaluation({ monitorId: "m-3", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
-    await until(/event: change/);
-    expect(text).toContain('data: {"changed":[{"id":"m-3","state":"firing","was":"no-data","group":"team-a/"}]}');
+    await events.until(/event: change/);
+    expect(events.text).toContain('data: {"changed":[{"id":"m-3","state":"firing","was":"no-data","group":"team-a/"}]}');
     expect(reads).toEqual({ all: 1, each: 1 });
-    await reader.cancel();
+    await events.close();
   });
   it("sends an open overview only the rows of the monitors that changed, rendered and escaped as the page renders them", async () => {
     const evil = `<img src=x onerror="alert(1)">`;
     const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}${i === 7 ? ` ${evil}` : ""}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
     await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }), { pollMs: 3_600_000 });
-    const stream = await get("/events");
-    const reader = stream.body!.getReader();
-    let text = "";
-    const until = async (pattern: RegExp) => {
-      while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    };
-    await until(/: connected/);
+    const events = await openEvents();
+    await events.until(/: connected/);
     await new Promise((resolve) => setTimeout(resolve, 100)); // the baseline
     const t = evaluate(newAlert("m-007", {}, alertKey("m-007", {}), now), { kind: "failing", value: 1, summary: "down", details: {} }, now, rules);
     store.recordEvaluation({ monitorId: "m-007", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, events: t.events, at: now });
-    await until(/event: change/);
-    expect(text).toContain('{"id":"m-007","state":"firing","was":"no-data","group":"team-a/"}');
-    expect(text).not.toContain('"full"');
-    await reader.cancel();
+    await events.until(/event: change/);
+    expect(events.text).toContain('{"id":"m-007","state":"firing","was":"no-data","group":"team-a/"}');
+    expect(events.text).not.toContain('"full"');
+    await events.close();
 
     const page = await (await get("/?q=bronze")).text();
     const rows = await get("/overview/rows?ids=m-007&q=bronze");

@@ -8,7 +8,7 @@ import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
-import { GroupCommit } from "./evaluate/group-commit.js";
+import { COMMIT_WINDOW_MS, GroupCommit } from "./evaluate/group-commit.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
 import { selfBounded, type CheckRunner } from "./evaluate/run-check.js";
@@ -62,6 +62,8 @@ export interface RuntimeOptions {
   drainTimeoutMs?: number;
   /** Extra observer of scheduling lag in ms (benchmarks). */
   onLag?: (lagMs: number) => void;
+  /** How long a commit may wait for ticks still running to share its transaction (default 10 ms; 0: the next turn of the event loop only). */
+  commitWindowMs?: number;
 }
 
 /** Diagnostics must not hold a firing alert's trigger back for long. */
@@ -132,8 +134,26 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const startedAt = new Date(clock.now());
   // Aborted when shutdown gives up waiting, so checks still running let go of their sockets.
   const shutdown = new AbortController();
-  // Checks that finish together share one transaction; each tick resumes after its batch commits.
-  const commits = new GroupCommit(store);
+  // Checks that finish close together share one transaction; each tick resumes after its batch commits.
+  let ticking = 0;
+  const counted = async (work: () => Promise<unknown>): Promise<void> => {
+    ticking++;
+    try {
+      await work();
+    } finally {
+      ticking--;
+    }
+  };
+  // A batch waits (up to the window) only while another tick runs or is due within it: a lone
+  // tick, or a test stepping ticks one at a time, is written at once.
+  const commitWindowMs = o.commitWindowMs ?? COMMIT_WINDOW_MS;
+  let nextTickAt: () => number | null = () => null;
+  const othersComing = (queued: number) => {
+    if (ticking > queued) return true;
+    const next = nextTickAt();
+    return next !== null && next <= clock.now() + commitWindowMs;
+  };
+  const commits = new GroupCommit(store, { windowMs: commitWindowMs, othersComing });
   const tickDeps: TickDeps = {
     store: commits,
     runCheck,
@@ -148,7 +168,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
   const tick = async (monitorId: string, scheduledAt: number) => {
     const unit = units.get(monitorId);
-    if (unit) await runTick(unit, scheduledAt, tickDeps);
+    if (unit) await counted(() => runTick(unit, scheduledAt, tickDeps));
   };
   const onLag = (ms: number) => {
     metrics.schedulingLag.observe(ms / 1000);
@@ -165,10 +185,11 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         },
         evaluateLocations: async (monitorId, scheduledAt, outcomes) => {
           const unit = units.get(monitorId);
-          if (unit) await runLocatedTick(unit, scheduledAt, tickDeps, outcomes);
+          if (unit) await counted(() => runLocatedTick(unit, scheduledAt, tickDeps, outcomes));
         },
       })
     : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });
+  if (scheduler.nextTickAt) nextTickAt = () => scheduler.nextTickAt!();
   if (scheduler.ownsRollout) {
     const rollout = await rollOut(store, o.manifest, clock.now());
     if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
@@ -298,6 +319,7 @@ function embeddedScheduler(
     start: () => scheduler.start(),
     stop: () => scheduler.stop(),
     drain: (ms) => scheduler.drain(ms),
+    nextTickAt: () => scheduler.nextDueAt(),
   };
 }
 

@@ -14,4 +14,12 @@ describe("redactUrlsInValue", () => {
     const clean = { message: "200 in 3ms", details: { url: "http://127.0.0.1:8080/ok", status: 200, failures: ["a"] }, labels: {} };
     expect(redactUrlsInValue(clean)).toBe(clean);
   });
+
+  it("keeps a `__proto__` key of a copied object as data, redacted, without touching the prototype", () => {
+    const value = JSON.parse('{"first":"plain","__proto__":"https://u:secret@h/","last":"https://v:other@h/"}') as Record<string, unknown>;
+    const out = redactUrlsInValue(value);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out)).toEqual(["first", "__proto__", "last"]);
+    expect(JSON.stringify(out)).toBe('{"first":"plain","__proto__":"https://h/","last":"https://h/"}');
+  });
 });

@@ -95,15 +95,26 @@ export function redactUrlsInValue<T>(value: T, depth = 0): T {
     }
     return (out ?? value) as T;
   }
+  // Keys rather than entries: no pair array per property of every result that passes.
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
   let out: Record<string, unknown> | null = null;
-  const entries = Object.entries(value);
-  for (let i = 0; i < entries.length; i++) {
-    const [k, v] = entries[i]!;
+  for (let i = 0; i < keys.length; i++) {
+    const v = record[keys[i]!];
     const r = redactUrlsInValue(v, depth + 1);
-    if (r !== v && out === null) out = Object.fromEntries(entries.slice(0, i));
-    if (out !== null) out[k] = r;
+    if (r !== v && out === null) {
+      out = {};
+      for (let j = 0; j < i; j++) ownProperty(out, keys[j]!, record[keys[j]!]);
+    }
+    if (out !== null) ownProperty(out, keys[i]!, r);
   }
   return (out ?? value) as T;
+}
+
+/** Sets an own property, `__proto__` included (an assignment would set the prototype instead). */
+function ownProperty(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /**

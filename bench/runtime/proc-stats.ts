@@ -5,10 +5,16 @@ const CLK_TCK = 100;
 
 /** User + system CPU seconds a process has used so far, from /proc/PID/stat. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplitSeconds(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process (all its threads) from /proc/PID/stat. */
+export function cpuSplitSeconds(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name (which may contain spaces) start at state (field 3).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
 /** Peak resident set size in MB (VmHWM), from /proc/PID/status. */

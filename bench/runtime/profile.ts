@@ -3,16 +3,20 @@
  * target, with node's --cpu-prof or --heap-prof when asked, printing where resident memory sits
  * (V8 heap, external, anonymous native, the node binary, files) every few seconds.
  *   node bench/run-ts.mjs bench/runtime/profile.ts
- * Env: WK_BENCH_MONITORS (10000), WK_BENCH_SECONDS (40), WK_PROFILE (cpu | heap | snapshot | none),
+ * Env: WK_BENCH_MONITORS (10000), WK_BENCH_SECONDS (40), WK_PROFILE (cpu | heap | snapshot | gc | none;
+ * gc sums V8's --trace-gc lines by kind over the whole run),
  * WK_PROFILE_DIR (where profiles go), WK_BENCH_NODE_OPTIONS, WK_BENCH_CPUS (e.g. "0"; the target
- * then runs on the other CPU).
+ * then runs on the other CPU), WK_PROFILE_EVERY (seconds between lines, default 5; fractions allowed),
+ * WK_BENCH_STATE (a state folder to run on, such as one `npm run bench:week` kept; left in place),
+ * WK_CHILD_ALLOC_PROFILE (a file: every allocation sampled from READY to the end, for
+ * bench/runtime/alloc-report.mjs).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleChild } from "../../test/runtime/support/child-process.js";
 import { measure, sleep, startRuntime, startTarget, writeFleet } from "./fleet.js";
-import { peakRssMb, residentBreakdownMb, rssMb } from "./proc-stats.js";
+import { cpuSplitSeconds, peakRssMb, residentBreakdownMb, rssMb } from "./proc-stats.js";
 import { runtimeNodeOptions } from "./settings.js";
 
 const MONITORS = Number(process.env.WK_BENCH_MONITORS ?? 10_000);
@@ -20,11 +24,14 @@ const SECONDS = Number(process.env.WK_BENCH_SECONDS ?? 40);
 const PROFILE = process.env.WK_PROFILE ?? "none";
 const PROFILE_DIR = process.env.WK_PROFILE_DIR ?? join(process.cwd(), "node_modules/.cache/watchkeeper-profiles");
 const CPUS = process.env.WK_BENCH_CPUS ?? null;
+const EVERY = Number(process.env.WK_PROFILE_EVERY ?? 5);
+const STATE = process.env.WK_BENCH_STATE ?? null;
 const nodeOptions = [
   ...(process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(MONITORS)).split(" ").filter(Boolean),
   ...(PROFILE === "cpu" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
   ...(PROFILE === "heap" ? ["--heap-prof", `--heap-prof-dir=${PROFILE_DIR}`] : []),
   ...(PROFILE === "snapshot" ? ["--heapsnapshot-signal=SIGHUP", `--diagnostic-dir=${PROFILE_DIR}`] : []),
+  ...(PROFILE === "gc" ? ["--trace-gc"] : []),
 ];
 
 const dir = await mkdtemp(join(tmpdir(), "wk-profile-"));
@@ -33,15 +40,18 @@ let rt: Awaited<ReturnType<typeof startRuntime>> | null = null;
 try {
   await writeFleet(join(dir, "artifact"), MONITORS, target.url);
   const script = await bundleChild("profile");
-  rt = await startRuntime(script, { artifact: join(dir, "artifact"), state: join(dir, "state"), statsFile: join(dir, "stats.json"), cpus: CPUS, nodeOptions });
+  rt = await startRuntime(script, { artifact: join(dir, "artifact"), state: STATE ?? join(dir, "state"), statsFile: join(dir, "stats.json"), cpus: CPUS, nodeOptions });
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
-  const every = 5;
-  for (let t = 0; t < SECONDS; t += every) {
-    const w = await measure(rt, every);
+  const started = Date.now();
+  while (Date.now() - started < SECONDS * 1000) {
+    const cpuBefore = cpuSplitSeconds(rt.pid);
+    const w = await measure(rt, EVERY);
+    const cpuAfter = cpuSplitSeconds(rt.pid);
+    const systemShare = (cpuAfter.system - cpuBefore.system) / (cpuAfter.system + cpuAfter.user - cpuBefore.system - cpuBefore.user || 1);
     const m = w.memory;
     const parts = Object.entries(residentBreakdownMb(rt.pid)).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
     process.stdout.write(
-      `t=${t + every}s ${w.checksPerSecond.toFixed(0)}/s cpu/1000 ${w.cpuPer1000.toFixed(3)} lag p99 ${w.lagP99} ms skipped ${w.skipped} | ` +
+      `t=${((Date.now() - started) / 1000).toFixed(1)}s ${w.checksPerSecond.toFixed(0)}/s cpu/1000 ${w.cpuPer1000.toFixed(3)} (system ${(100 * systemShare).toFixed(0)} %) lag p99 ${w.lagP99} ms skipped ${w.skipped} | ` +
         `rss ${rssMb(rt.pid).toFixed(1)} (hwm ${peakRssMb(rt.pid).toFixed(1)}) heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} (buffers ${mb(m.arrayBuffers)}) | ${parts}\n`,
     );
   }
@@ -51,9 +61,22 @@ try {
   }
   await rt.stop();
   await sleep(100);
+  if (PROFILE === "gc") process.stdout.write(gcSummary(rt.child.stdout(), (Date.now() - started) / 1000));
   if (PROFILE !== "none") process.stdout.write(`profile written to ${PROFILE_DIR}\n`);
 } finally {
   if (rt?.child.proc.exitCode === null) rt.child.proc.kill("SIGKILL");
   target.proc.kill("SIGTERM");
   await rm(dir, { recursive: true, force: true });
+}
+
+/** `--trace-gc` lines (`[pid:addr] 1234 ms: Scavenge 40.1 (45.2) -> 38.0 (46.1) MB, 1.23 / 0.00 ms ...`) summed by kind. */
+function gcSummary(out: string, seconds: number): string {
+  const kinds = new Map<string, { count: number; ms: number }>();
+  for (const m of out.matchAll(/ms: ([A-Za-z-]+(?: \(reduce\))?) [^,]*, ([\d.]+) \/ ([\d.]+) ms/g)) {
+    const k = kinds.get(m[1]!) ?? kinds.set(m[1]!, { count: 0, ms: 0 }).get(m[1]!)!;
+    k.count++;
+    k.ms += Number(m[2]);
+  }
+  const lines = [...kinds].map(([kind, k]) => `${kind}: ${k.count} (${(k.count / seconds).toFixed(2)}/s), ${k.ms.toFixed(0)} ms on the main thread (${((k.ms / seconds / 10)).toFixed(1)} % of it)`);
+  return `GC over the whole run (start-up included):\n${lines.join("\n")}\n`;
 }

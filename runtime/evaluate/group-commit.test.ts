@@ -95,4 +95,51 @@ describe("GroupCommit", () => {
     store.db.close();
     await expect(commits.recordEvaluation(firing("a"))).rejects.toThrow(/closed/);
   });
+
+  describe("with a window for ticks still running", () => {
+    const counting = (running: { n: number }) =>
+      new GroupCommit(
+        {
+          readAlerts: (id: string) => store.readAlerts(id),
+          recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
+          recordEvaluations: (cs: readonly EvaluationCommit[]) => {
+            batches.push(cs.length);
+            return store.recordEvaluations(cs);
+          },
+        },
+        { maxBatch: 4, windowMs: 40, othersComing: (queued) => running.n > queued },
+      );
+    const turn = () => new Promise((r) => setImmediate(r));
+
+    it("waits for a tick still running and writes both in one batch", async () => {
+      const running = { n: 2 };
+      const grouped = counting(running);
+      const first = grouped.recordEvaluation(firing("a"));
+      await turn();
+      await turn();
+      expect(store.depth()).toBe(0);
+      const second = grouped.recordEvaluation(firing("b"));
+      expect(await Promise.all([first, second])).toEqual([{ kind: "committed" }, { kind: "committed" }]);
+      expect(batches).toEqual([2]);
+    });
+
+    it("writes at the end of the window when the other tick has not finished by then", async () => {
+      const running = { n: 2 };
+      const grouped = counting(running);
+      const started = performance.now();
+      expect(await grouped.recordEvaluation(firing("a"))).toEqual({ kind: "committed" });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+      expect(batches).toEqual([1]);
+    });
+
+    it("writes a lone tick at once: no tick is left to wait for", async () => {
+      const running = { n: 1 };
+      const grouped = counting(running);
+      const queued = grouped.recordEvaluation(firing("a"));
+      await turn();
+      await turn();
+      expect(store.depth()).toBe(1);
+      expect(await queued).toEqual({ kind: "committed" });
+    });
+  });
 });

@@ -82,6 +82,11 @@ export class Scheduler {
     return done;
   }
 
+  /** When the next tick is due while the scheduler runs, or null. */
+  nextDueAt(): number | null {
+    return this.running ? (this.heap.peek()?.at ?? null) : null;
+  }
+
   /** Ticks waiting for a concurrency slot. */
   get queued(): number {
     return this.queue.queued;

@@ -29,6 +29,8 @@ export interface TickScheduler {
   replicas?(): Promise<Array<{ id: string; location: string; manifest: string; startedAt: string }>>;
   /** Frees connections after drain. */
   close?(): Promise<void>;
+  /** When this process's next tick is due (clock ms), or null: none scheduled, or not known here (scale-out). */
+  nextTickAt?(): number | null;
 }
 
 export interface SchedulerReadiness {

@@ -3,6 +3,7 @@ import type { AlertEvent, AlertEventKind } from "../../alerts/alert-event.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
+import { atomically } from "./atomically.js";
 import { binOf, decodeBins, encodeBins, mergeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
@@ -306,10 +307,10 @@ export class SqliteHistory {
     }
     if (batch.length === 0 && !sweep) return 0;
     const mark = sweep ? this.markAfter(batch.length) : null;
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       for (const [monitorId, b] of batch) this.writeMinute(monitorId, b);
       if (mark !== null && mark > this.progress) this.s.putProgress!.run(mark);
-    })();
+    });
     for (const [monitorId] of batch) {
       const list = this.pending.get(monitorId)!;
       list.shift();
@@ -383,7 +384,7 @@ export class SqliteHistory {
     const since = floorTo(through, MINUTE);
     // A monitor at a time (its index range), so memory holds one monitor's few minutes, not the fleet's.
     const monitors = this.s.historyMonitors!.all() as Array<{ monitor_id: string }>;
-    this.db.transaction(() => {
+    atomically(this.db, () => {
       for (const { monitor_id: monitorId } of monitors) {
         let bucket: HeldBucket | null = null;
         for (const r of this.s.monitorResultsSince!.all(monitorId, since) as Array<Pick<RawResult, "at" | "firing" | "duration_ms" | "error">>) {
@@ -396,7 +397,7 @@ export class SqliteHistory {
         }
         if (bucket !== null) this.writeMissing(monitorId, bucket);
       }
-    })();
+    });
     return through;
   }
 

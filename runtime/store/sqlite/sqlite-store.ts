@@ -3,6 +3,7 @@ import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/al
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import type { UptimeReport } from "../../checks/types.js";
+import { atomically } from "./atomically.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
@@ -146,7 +147,7 @@ export class SqliteStore implements Store {
   recordEvaluation(c: EvaluationCommit): CommitOutcome {
     let outcome: CommitOutcome | null = null;
     try {
-      outcome = this.db.transaction((): CommitOutcome => this.writeEvaluation(c))();
+      outcome = atomically(this.db, (): CommitOutcome => this.writeEvaluation(c));
       if (outcome.kind === "committed") this.tell(this.changedBy(c));
       return outcome;
     } finally {
@@ -164,7 +165,7 @@ export class SqliteStore implements Store {
     if (!this.db.open) throw new Error("the state database is closed");
     let outcomes: EvaluationOutcome[] | null = null;
     try {
-      outcomes = this.db.transaction((): EvaluationOutcome[] => commits.map((c) => this.writeEvaluation(c)))();
+      outcomes = atomically(this.db, (): EvaluationOutcome[] => commits.map((c) => this.writeEvaluation(c)));
     } catch {
       // Fall through to one by one: the error belongs to one of them, found below.
     } finally {
@@ -198,7 +199,7 @@ export class SqliteStore implements Store {
 
   /** Writes alert changes, their transitions and their intents atomically (rollout, acknowledgements, outside resolves). */
   commitAlerts(c: AlertCommit): CommitOutcome {
-    const outcome = this.db.transaction((): CommitOutcome => {
+    const outcome = atomically(this.db, (): CommitOutcome => {
       const conflicts = this.conflictsOf(c);
       if (conflicts.length > 0) return { kind: "conflict", dedupKeys: conflicts };
       for (const alert of c.alerts) this.putAlert(alert);
@@ -206,7 +207,7 @@ export class SqliteStore implements Store {
       this.history.addDiagnostics(diagnosticsOf(c.intents));
       for (const intent of c.intents) this.enqueueAt(intent, c.at);
       return { kind: "committed" };
-    })();
+    });
     if (outcome.kind === "committed") this.tell([...new Set(c.alerts.map((a) => a.monitorId))]);
     return outcome;
   }
@@ -293,12 +294,12 @@ export class SqliteStore implements Store {
 
   /** Queues one intent; a trigger's diagnostics (the emergency page's) are recorded with it. */
   enqueue(intent: NotificationIntent): number {
-    return this.db.transaction((): number => {
+    return atomically(this.db, (): number => {
       const seq = this.s.seqOf!.get(intent.id) as { seq: number } | undefined;
       if (seq) return seq.seq;
       this.history.addDiagnostics(diagnosticsOf([intent]));
       return this.enqueueAt(intent, intent.at);
-    })();
+    });
   }
 
   undispatched(limit: number): StoredIntent[] {
@@ -314,13 +315,13 @@ export class SqliteStore implements Store {
   }
 
   dispatchIntent(stored: StoredIntent, deliveries: NewDelivery[], now: number): boolean {
-    return this.db.transaction((): boolean => {
+    return atomically(this.db, (): boolean => {
       const row = this.s.dispatchedAt!.get(stored.seq) as { dispatched_at: number | null } | undefined;
       if (!row || row.dispatched_at !== null) return false;
       this.deliveries.add(stored, deliveries, now);
       this.s.markDispatched!.run(now, stored.seq);
       return true;
-    })();
+    });
   }
 
   dueHeads(now: number, limit: number): DeliveryRow[] {
@@ -328,15 +329,15 @@ export class SqliteStore implements Store {
   }
 
   claim(ids: number[], now: number, leaseMs: number): number[] {
-    return this.db.transaction(() => ids.filter((id) => this.deliveries.claim(id, now, leaseMs)))();
+    return atomically(this.db, () => ids.filter((id) => this.deliveries.claim(id, now, leaseMs)));
   }
 
   recordOutcome(attempt: AttemptRecord): void {
-    this.db.transaction(() => this.deliveries.recordOutcome(attempt))();
+    atomically(this.db, () => this.deliveries.recordOutcome(attempt));
   }
 
   markSkipped(id: number, attempts: number, reason: string, now: number): void {
-    this.db.transaction(() => this.deliveries.markSkipped(id, attempts, reason, now))();
+    atomically(this.db, () => this.deliveries.markSkipped(id, attempts, reason, now));
   }
 
   nextDueAt(): number | null {

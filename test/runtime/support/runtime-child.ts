@@ -8,10 +8,14 @@
  * lag as a 1 ms histogram, checks by result, skipped ticks and process.memoryUsage(). A fixed-size
  * histogram rather than a list of samples: at 5,000 checks a second a list would be the largest
  * thing in the heap being measured.
+ * WK_CHILD_ALLOC_PROFILE=FILE (benchmarks) runs V8's sampling heap profiler over every allocation,
+ * collected or not, from READY to shutdown, and writes it there as a .heapprofile: what the ticks
+ * allocate, which the garbage collector's share of the CPU pays for.
+ * WK_CHILD_COMMIT_WINDOW_MS (benchmarks) sets the group commit's window (the runtime's default otherwise).
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
  * WK_CHILD_STALL_MS), as `wk run --redis` does.
  */
-import { renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
@@ -20,7 +24,16 @@ import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify
 import { createSecretSource } from "../../../runtime/secrets.js";
 
 const env = process.env;
+// WK_CHILD_MEMORY_STEPS=1 (benchmarks): resident memory now and at its highest after each start-up step, on stderr.
+const step = (name: string) => {
+  if (!env.WK_CHILD_MEMORY_STEPS) return;
+  const status = readFileSync("/proc/self/status", "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  process.stderr.write(`STEP ${name}: rss ${(kb("VmRSS") / 1024).toFixed(1)} MB, peak ${(kb("VmHWM") / 1024).toFixed(1)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MB\n`);
+};
+step("modules loaded");
 const artifact = await loadArtifact(env.WK_CHILD_ARTIFACT!);
+step("artifact loaded");
 const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
 const logger = createLogger({ level: env.WK_LOG_LEVEL ?? "info", secretValues: () => secrets.values() });
 const hold: DeliveryFactory = () => ({ start() {}, async stop() {}, registerRoutes() {} });
@@ -52,8 +65,19 @@ const runtime = await createRuntime({
   ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) })) satisfies DeliveryFactory } : {}),
   ...(scaleOut ?? {}),
   ...(env.WK_CHILD_STATS ? { onLag: recordLag } : {}),
+  ...(env.WK_CHILD_COMMIT_WINDOW_MS ? { commitWindowMs: Number(env.WK_CHILD_COMMIT_WINDOW_MS) } : {}),
 });
+step("runtime created");
 const url = await runtime.start();
+step("runtime started");
+if (env.WK_CHILD_MEMORY_STEPS) {
+  let n = 0;
+  const t = setInterval(() => {
+    const m = process.memoryUsage();
+    step(`+${++n * 200} ms: heap total ${(m.heapTotal / 2 ** 20).toFixed(1)}, external ${(m.external / 2 ** 20).toFixed(1)}, buffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)}`);
+    if (n >= 25) clearInterval(t);
+  }, 200);
+}
 async function writeStats(file: string): Promise<void> {
   const counted = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, label: string) => {
     const out: Record<string, number> = {};
@@ -77,7 +101,19 @@ if (env.WK_CHILD_STATS) {
   const file = env.WK_CHILD_STATS;
   process.on("SIGUSR2", () => void writeStats(file));
 }
+const allocations = env.WK_CHILD_ALLOC_PROFILE ? await startAllocationProfile() : null;
+async function startAllocationProfile() {
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post("HeapProfiler.stopSampling");
+    writeFileSync(env.WK_CHILD_ALLOC_PROFILE!, JSON.stringify(profile));
+  };
+}
 const stop = async () => {
+  await allocations?.();
   await runtime.stop();
   if (env.WK_CHILD_STATS) await writeStats(env.WK_CHILD_STATS);
   process.exit(0);

@@ -9,6 +9,7 @@ import { findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
 import { COMMIT_WINDOW_MS, GroupCommit } from "./evaluate/group-commit.js";
+import { keepWebAssemblyAtBaseline } from "./wasm-baseline.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
 import { selfBounded, type CheckRunner } from "./evaluate/run-check.js";
@@ -84,6 +85,8 @@ export interface Runtime {
 
 /** Wires a runtime from its dependencies. Nothing here reads globals: clock, logger and secrets are passed in. */
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
+  // Before the first HTTP check compiles undici's parser: no TurboFan compile spike after start-up.
+  keepWebAssemblyAtBaseline();
   const clock = o.clock ?? systemClock;
   const logger = o.logger;
   const checks = o.runCheck ? null : await import("./checks/index.js");

@@ -11,6 +11,8 @@ import type { RetentionMs } from "../retention.js";
 export const KEPT_PER_MONITOR = 50;
 /** Monitors prune() looks at per call for ones that stopped writing (an index lookup each). */
 const STALE_PAGE = 500;
+/** How often the floors of KEPT_PER_MONITOR are read again (a page per prune call meanwhile). */
+const FLOOR_SWEEP_EVERY_MS = 5 * 60_000;
 
 export interface RawResult {
   id: number;
@@ -120,6 +122,17 @@ export class SqliteHistory {
   private progress: number;
   /** Where prune() goes on looking for stale monitors: the last monitor id it looked at ("" from the start). */
   private staleCursor = "";
+  /**
+   * Each monitor's floor: the time of its KEPT_PER_MONITOR-th newest result when last swept (0
+   * when it had fewer). A floor only rises (results are added above it; the pruner deletes below
+   * it), so one read earlier is never above the true one: pruning below it keeps at least what
+   * the rule keeps. This replaced a lookup per deleted row, which was most of a prune batch's
+   * time on a week's state (bench/results/history.md).
+   */
+  private readonly floors = new Map<string, number>();
+  /** Where the sweep in progress goes on (null: none), and when the last one finished. */
+  private floorCursor: string | null = null;
+  private floorsSweptAt = -Infinity;
 
   constructor(
     private readonly db: Database,
@@ -131,6 +144,8 @@ export class SqliteHistory {
     private readonly onWriteError: (error: unknown) => void = () => {},
   ) {
     const p = (sql: string) => db.prepare(sql);
+    // Before the statements that call it.
+    db.function("wk_kept_floor", { deterministic: false, varargs: false }, (monitorId: unknown) => this.floors.get(monitorId as string) ?? null);
     this.s = {
       insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       // Written once per monitor, read-only afterwards.
@@ -157,14 +172,17 @@ export class SqliteHistory {
       diagnostics: p("SELECT text FROM alert_diagnostics WHERE dedup_key = ? ORDER BY id DESC LIMIT 1"),
       pruneDiagnostics: p("DELETE FROM alert_diagnostics WHERE id IN (SELECT id FROM alert_diagnostics WHERE at < ? LIMIT ?)"),
       // Old rows go unless they are among their monitor's newest KEPT_PER_MONITOR: a monitor that
-      // runs once a day still shows its last 50 results. Newest first, so the kept old rows of
-      // such monitors are passed once per run, at its end, not at the start of every batch.
+      // runs once a day still shows its last 50 results. Each monitor's floor (the time of its
+      // 50th newest result) comes from a sweep (see keepFloors), not from a lookup per row. A
+      // monitor not swept yet has no floor (NULL): none of its rows go. Newest first, so the kept
+      // old rows of sparse monitors are passed once per run, at its end, not at every batch.
       pruneResults: p(
         `DELETE FROM results WHERE id IN (
-           SELECT r.id FROM results r WHERE r.at < @cutoff
-              AND r.at < (SELECT x.at FROM results x WHERE x.monitor_id = r.monitor_id ORDER BY x.at DESC LIMIT 1 OFFSET ${KEPT_PER_MONITOR - 1})
+           SELECT r.id FROM results r WHERE r.at < @cutoff AND r.at < wk_kept_floor(r.monitor_id)
             ORDER BY r.at DESC LIMIT @limit)`,
       ),
+      keptFloor: p(`SELECT at FROM results WHERE monitor_id = ? ORDER BY at DESC LIMIT 1 OFFSET ${KEPT_PER_MONITOR - 1}`).pluck(),
+      monitorsAfter: p("SELECT monitor_id FROM history_monitors WHERE monitor_id > ? ORDER BY monitor_id LIMIT ?").pluck(),
       // A monitor that wrote nothing for the whole window left the manifest (or was renamed): all of
       // its results go. Looked for a page of monitors per call (one index lookup each), so a batch
       // costs the same at 10,000 monitors as at 10; a sweep of all of them spans calls and runs.
@@ -177,6 +195,19 @@ export class SqliteHistory {
       pruneEvents: p("DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE at < ? LIMIT ?)"),
     };
     this.progress = this.rollupsOn ? this.rebuildUnlessDamaged() : openedAt;
+    // The first sweep whole, at open (about 15 us a monitor on a week's state): every monitor with
+    // rows has a floor before the first prune. Later sweeps go a page per prune call.
+    this.floorCursor = "";
+    while (this.floorCursor !== null) this.sweepFloors(openedAt);
+  }
+
+  /** One page of the floor sweep in progress, if any. */
+  private sweepFloors(now: number): void {
+    if (this.floorCursor === null) return;
+    const page = this.s.monitorsAfter!.all(this.floorCursor, STALE_PAGE) as string[];
+    for (const monitorId of page) this.floors.set(monitorId, (this.s.keptFloor!.get(monitorId) as number | undefined) ?? 0);
+    this.floorCursor = page.length < STALE_PAGE ? null : page[page.length - 1]!;
+    if (this.floorCursor === null) this.floorsSweptAt = now;
   }
 
   /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
@@ -495,6 +526,9 @@ export class SqliteHistory {
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
     const cutoff = now - retention.results;
+    // Floors again every few minutes, so a monitor that went quiet keeps its newest rows.
+    if (this.floorCursor === null && (now - this.floorsSweptAt >= FLOOR_SWEEP_EVERY_MS || now < this.floorsSweptAt)) this.floorCursor = "";
+    this.sweepFloors(now);
     let deleted = this.s.pruneResults!.run({ cutoff, limit }).changes;
     let budget = limit;
     const page = this.s.staleMonitors!.all(this.staleCursor, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
@@ -512,6 +546,7 @@ export class SqliteHistory {
         budget -= n;
         this.s.forgetMonitor!.run(monitor_id, monitor_id);
         this.listed.delete(monitor_id);
+        this.floors.delete(monitor_id);
       }
       before = monitor_id;
     }

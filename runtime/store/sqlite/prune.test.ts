@@ -68,3 +68,54 @@ describe("SQLite pruning: monitors that stopped writing are looked for a page at
     expect(results("alive")).toBe(1);
   });
 });
+
+describe("SQLite pruning: a monitor's newest 50 results stay, by floors read in a sweep", () => {
+  let dir: string;
+  const retention = { ...retentionOf(DEFAULT_RUNTIME_SETTINGS), results: 24 * HOUR };
+  const MIN = 60_000;
+  const newest = (store: SqliteStore, monitorId: string) =>
+    store.db.prepare("SELECT at FROM results WHERE monitor_id = ? ORDER BY at DESC").pluck().all(monitorId) as number[];
+  const write = (store: SqliteStore, monitorId: string, from: number, every: number, n: number) => {
+    for (let i = 0; i < n; i++) store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results: [row(monitorId, from + i * every)], intents: [], at: from + i * every });
+  };
+  const run = (store: SqliteStore, now: number) => {
+    while ((store.prune(now, retention, 25) as number) > 0);
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-floors-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("never prunes a monitor's newest 50 with floors from an earlier sweep, waits for a sweep to prune a monitor new since, and prunes to 50 once swept again", () => {
+    const first = SqliteStore.open(dir, T);
+    try {
+      write(first, "slowing", T - 119 * 10 * MIN, 10 * MIN, 120);
+      write(first, "late", T - 30 * HOUR, 10 * MIN, 60);
+    } finally {
+      first.close();
+    }
+    const now = T + 48 * HOUR;
+    // Opened a minute before the prune: its sweep is the floors the prune uses.
+    const store = SqliteStore.open(dir, now - MIN);
+    try {
+      // Written after the sweep: floors only rise, so the swept ones are now too low.
+      write(store, "slowing", T + 36 * HOUR, 11 * HOUR, 2);
+      write(store, "late", T + 47 * HOUR, HOUR, 1);
+      write(store, "fresh", T + 2 * HOUR, 10 * MIN, 60);
+      write(store, "fresh", T + 47 * HOUR, HOUR, 1);
+      run(store, now);
+      // Everything but the last rows is past the 24 h window; stale floors keep more, never less.
+      expect([newest(store, "slowing").length, newest(store, "late").length, newest(store, "fresh").length]).toEqual([52, 51, 61]);
+      // Past the sweep interval: floors read again, and each monitor keeps exactly its newest 50.
+      const later = now + 10 * MIN;
+      const before = { slowing: newest(store, "slowing"), late: newest(store, "late"), fresh: newest(store, "fresh") };
+      run(store, later);
+      for (const [id, rows] of Object.entries(before)) expect({ id, kept: newest(store, id) }).toEqual({ id, kept: rows.slice(0, 50) });
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -120,8 +120,14 @@ export class SqliteHistory {
   private latestAt = 0;
   private writeQueued = false;
   private progress: number;
-  /** Where prune() goes on looking for stale monitors: the last monitor id it looked at ("" from the start). */
-  private staleCursor = "";
+  /**
+   * Where prune() goes on looking for stale monitors: the last monitor id it looked at ("" from the
+   * start, null: no sweep in progress), and when the last sweep finished. One sweep every
+   * FLOOR_SWEEP_EVERY_MS, a page per call: looking on every call made a run of 1,200 batches read
+   * every monitor's newest result 60 times over.
+   */
+  private staleCursor: string | null = "";
+  private staleSweptAt = -Infinity;
   /**
    * Each monitor's floor: the time of its KEPT_PER_MONITOR-th newest result when last swept (0
    * when it had fewer). A floor only rises (results are added above it; the pruner deletes below
@@ -530,10 +536,24 @@ export class SqliteHistory {
     if (this.floorCursor === null && (now - this.floorsSweptAt >= FLOOR_SWEEP_EVERY_MS || now < this.floorsSweptAt)) this.floorCursor = "";
     this.sweepFloors(now);
     let deleted = this.s.pruneResults!.run({ cutoff, limit }).changes;
+    if (this.staleCursor === null && (now - this.staleSweptAt >= FLOOR_SWEEP_EVERY_MS || now < this.staleSweptAt)) this.staleCursor = "";
+    if (this.staleCursor !== null) deleted += this.pruneStalePage(now, cutoff, limit);
+    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
+    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
+    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;
+    deleted += this.s.pruneEvents!.run(now - retention.resolvedAlerts, limit).changes;
+    deleted += this.s.pruneDiagnostics!.run(now - retention.resolvedAlerts, limit).changes;
+    return deleted;
+  }
+
+  /** One page of the stale-monitor sweep in progress: every result of a monitor with none since `cutoff` goes, `limit` at most. */
+  private pruneStalePage(now: number, cutoff: number, limit: number): number {
+    const start = this.staleCursor ?? "";
+    const page = this.s.staleMonitors!.all(start, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
+    let cursor: string | null = page.length < STALE_PAGE ? null : page[page.length - 1]!.monitor_id;
+    let before = start;
     let budget = limit;
-    const page = this.s.staleMonitors!.all(this.staleCursor, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
-    let cursor = page.length < STALE_PAGE ? "" : page[page.length - 1]!.monitor_id;
-    let before = this.staleCursor;
+    let deleted = 0;
     for (const { monitor_id, last } of page) {
       if (last < cutoff) {
         const n = this.s.pruneMonitorResults!.run(monitor_id, budget).changes;
@@ -551,11 +571,7 @@ export class SqliteHistory {
       before = monitor_id;
     }
     this.staleCursor = cursor;
-    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
-    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
-    deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;
-    deleted += this.s.pruneEvents!.run(now - retention.resolvedAlerts, limit).changes;
-    deleted += this.s.pruneDiagnostics!.run(now - retention.resolvedAlerts, limit).changes;
+    if (cursor === null) this.staleSweptAt = now;
     return deleted;
   }
 }

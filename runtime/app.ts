@@ -150,10 +150,10 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   // A batch waits (up to the window) only while another tick runs or is due within it: a lone
   // tick, or a test stepping ticks one at a time, is written at once.
   const commitWindowMs = o.commitWindowMs ?? COMMIT_WINDOW_MS;
-  let nextTickAt: () => number | null = () => null;
   const othersComing = (queued: number) => {
     if (ticking > queued) return true;
-    const next = nextTickAt();
+    // Ticks (and so commits) start only once the scheduler below exists.
+    const next = scheduler.nextTickAt?.() ?? null;
     return next !== null && next <= clock.now() + commitWindowMs;
   };
   const commits = new GroupCommit(store, { windowMs: commitWindowMs, othersComing });
@@ -192,7 +192,6 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         },
       })
     : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });
-  if (scheduler.nextTickAt) nextTickAt = () => scheduler.nextTickAt!();
   if (scheduler.ownsRollout) {
     const rollout = await rollOut(store, o.manifest, clock.now());
     if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");

@@ -11,8 +11,27 @@ import type { RetentionMs } from "../retention.js";
 export const KEPT_PER_MONITOR = 50;
 /** Monitors prune() looks at per call for ones that stopped writing (an index lookup each). */
 const STALE_PAGE = 500;
-/** How often the floors of KEPT_PER_MONITOR are read again (a page per prune call meanwhile). */
-const FLOOR_SWEEP_EVERY_MS = 5 * 60_000;
+/** How often prune() sweeps the monitors again (stale ones, KEPT_PER_MONITOR floors), a page per call. */
+const MONITOR_SWEEP_EVERY_MS = 5 * 60_000;
+
+/** A pass over the monitors by id, a page per call, started again at most every MONITOR_SWEEP_EVERY_MS. */
+class PagedSweep {
+  /** Where the pass in progress goes on ("" from the start), or null: none in progress. */
+  private cursor: string | null = null;
+  private finishedAt = -Infinity;
+
+  /** Where to read the next page from, a new pass starting when one is due; null: none due. */
+  next(now: number): string | null {
+    if (this.cursor === null && (now - this.finishedAt >= MONITOR_SWEEP_EVERY_MS || now < this.finishedAt)) this.cursor = "";
+    return this.cursor;
+  }
+
+  /** After a page: where the next one starts, or null when the pass is done. */
+  moveTo(cursor: string | null, now: number): void {
+    this.cursor = cursor;
+    if (cursor === null) this.finishedAt = now;
+  }
+}
 
 export interface RawResult {
   id: number;
@@ -121,13 +140,11 @@ export class SqliteHistory {
   private writeQueued = false;
   private progress: number;
   /**
-   * Where prune() goes on looking for stale monitors: the last monitor id it looked at ("" from the
-   * start, null: no sweep in progress), and when the last sweep finished. One sweep every
-   * FLOOR_SWEEP_EVERY_MS, a page per call: looking on every call made a run of 1,200 batches read
-   * every monitor's newest result 60 times over.
+   * prune() looks for monitors that stopped writing a page at a time, in one sweep every
+   * MONITOR_SWEEP_EVERY_MS: looking on every call made a run of 1,200 batches read every monitor's newest
+   * result 60 times over.
    */
-  private staleCursor: string | null = "";
-  private staleSweptAt = -Infinity;
+  private readonly staleSweep = new PagedSweep();
   /**
    * Each monitor's floor: the time of its KEPT_PER_MONITOR-th newest result when last swept (0
    * when it had fewer). A floor only rises (results are added above it; the pruner deletes below
@@ -136,9 +153,7 @@ export class SqliteHistory {
    * time on a week's state (bench/results/history.md).
    */
   private readonly floors = new Map<string, number>();
-  /** Where the sweep in progress goes on (null: none), and when the last one finished. */
-  private floorCursor: string | null = null;
-  private floorsSweptAt = -Infinity;
+  private readonly floorSweep = new PagedSweep();
 
   constructor(
     private readonly db: Database,
@@ -202,18 +217,25 @@ export class SqliteHistory {
     };
     this.progress = this.rollupsOn ? this.rebuildUnlessDamaged() : openedAt;
     // The first sweep whole, at open (about 15 us a monitor on a week's state): every monitor with
-    // rows has a floor before the first prune. Later sweeps go a page per prune call.
-    this.floorCursor = "";
-    while (this.floorCursor !== null) this.sweepFloors(openedAt);
+    // rows has a floor before the first prune. Later sweeps go a page per prune call. A damaged
+    // results page ends it early, as it does the rebuild: unswept monitors keep all their rows.
+    try {
+      while (this.sweepFloors(openedAt));
+    } catch (error) {
+      if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String((error as { code?: unknown }).code))) throw error;
+      this.onWriteError(error);
+    }
   }
 
-  /** One page of the floor sweep in progress, if any. */
-  private sweepFloors(now: number): void {
-    if (this.floorCursor === null) return;
-    const page = this.s.monitorsAfter!.all(this.floorCursor, STALE_PAGE) as string[];
+  /** One page of the floor sweep, when one is due or in progress; true while it goes on. */
+  private sweepFloors(now: number): boolean {
+    const from = this.floorSweep.next(now);
+    if (from === null) return false;
+    const page = this.s.monitorsAfter!.all(from, STALE_PAGE) as string[];
     for (const monitorId of page) this.floors.set(monitorId, (this.s.keptFloor!.get(monitorId) as number | undefined) ?? 0);
-    this.floorCursor = page.length < STALE_PAGE ? null : page[page.length - 1]!;
-    if (this.floorCursor === null) this.floorsSweptAt = now;
+    const cursor = page.length < STALE_PAGE ? null : page[page.length - 1]!;
+    this.floorSweep.moveTo(cursor, now);
+    return cursor !== null;
   }
 
   /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
@@ -533,11 +555,10 @@ export class SqliteHistory {
   prune(now: number, retention: RetentionMs, limit: number): number {
     const cutoff = now - retention.results;
     // Floors again every few minutes, so a monitor that went quiet keeps its newest rows.
-    if (this.floorCursor === null && (now - this.floorsSweptAt >= FLOOR_SWEEP_EVERY_MS || now < this.floorsSweptAt)) this.floorCursor = "";
     this.sweepFloors(now);
     let deleted = this.s.pruneResults!.run({ cutoff, limit }).changes;
-    if (this.staleCursor === null && (now - this.staleSweptAt >= FLOOR_SWEEP_EVERY_MS || now < this.staleSweptAt)) this.staleCursor = "";
-    if (this.staleCursor !== null) deleted += this.pruneStalePage(now, cutoff, limit);
+    const from = this.staleSweep.next(now);
+    if (from !== null) deleted += this.pruneStalePage(from, now, cutoff, limit);
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.minute, now - retention.minuteRollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.hour, now - retention.rollups, limit).changes;
     deleted += this.s.pruneRollups!.run(ROLLUP_WIDTH_MS.day, now - retention.rollups, limit).changes;
@@ -547,8 +568,7 @@ export class SqliteHistory {
   }
 
   /** One page of the stale-monitor sweep in progress: every result of a monitor with none since `cutoff` goes, `limit` at most. */
-  private pruneStalePage(now: number, cutoff: number, limit: number): number {
-    const start = this.staleCursor ?? "";
+  private pruneStalePage(start: string, now: number, cutoff: number, limit: number): number {
     const page = this.s.staleMonitors!.all(start, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
     let cursor: string | null = page.length < STALE_PAGE ? null : page[page.length - 1]!.monitor_id;
     let before = start;
@@ -570,8 +590,7 @@ export class SqliteHistory {
       }
       before = monitor_id;
     }
-    this.staleCursor = cursor;
-    if (cursor === null) this.staleSweptAt = now;
+    this.staleSweep.moveTo(cursor, now);
     return deleted;
   }
 }

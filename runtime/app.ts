@@ -336,13 +336,13 @@ function reportMissingExports(missing: MissingExport[], metrics: RuntimeMetrics,
 }
 
 /**
- * A large SQLite state file had only its alert-state tables checked at start: the whole file is
- * checked now, in a child process, and a problem is logged as an error with what to do.
+ * A large SQLite state file had only its alert-state tables checked at start: its history tables
+ * are read now, in a child process, and a problem is logged as an error with what to do.
  */
 function checkStateInBackground(store: Store, logger: Logger): void {
   const check = store instanceof SqliteStore ? store.checkDeferred() : null;
   if (check === null) return;
-  logger.info("the state database is large: its alert state was checked at start, the whole file is being checked in the background");
+  logger.info("the state database is large: its alert state was checked at start, its history is being checked in the background");
   check.then(
     (problems) => {
       if (problems.length === 0) logger.info("the state database passed its integrity check");

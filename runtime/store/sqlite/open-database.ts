@@ -17,13 +17,16 @@ export const HISTORY_TABLES: readonly string[] = ["results", "rollups", "alert_e
 
 /**
  * Up to this size start-up checks the whole file (about 3.5 s cold); above it, the tables of alert
- * state, outbox, deliveries and silences at start and the whole file in the background.
+ * state, outbox, deliveries and silences at start and the history tables in the background.
  */
 export const FULL_CHECK_BELOW_BYTES = 256 * 2 ** 20;
 
+/** What the WAL file is cut back to once a checkpoint has copied it all (see open). */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 2 ** 20;
+
 export interface OpenedDatabase {
   db: Database;
-  /** The file was too large to check whole at start: run checkInBackground() once the runtime is up. */
+  /** The file was too large to check whole at start: run checkInBackground() once the runtime is up (the history tables). */
   deferredCheck: boolean;
 }
 
@@ -39,7 +42,8 @@ export interface OpenedDatabase {
  * `quick_check(TABLE)`: the table and its indexes) for every table but the history ones, and
  * `sqlite_schema`: a partial check skips the freelist and the every-page-used check, except that
  * checking the schema table (root page 1) still walks the freelist (sqlite3BtreeIntegrityCheck in
- * SQLite's btree.c). checkInBackground() then reads the whole file as before, off the event loop.
+ * SQLite's btree.c). checkInBackground() then reads every page of the history tables, off the
+ * event loop, in slices that never hold the WAL back for long.
  */
 export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number = FULL_CHECK_BELOW_BYTES): OpenedDatabase {
   const path = join(stateDir, DATABASE_FILE);
@@ -59,6 +63,9 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode stays consistent after a crash; a power cut may lose the last commits only.
     db.pragma("synchronous = NORMAL");
+    // A WAL that grew while a reader held it back (a long view query, a backup) is cut back to
+    // 64 MiB at the next checkpoint that resets it, instead of keeping its largest size on disk.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     migrate(db);
     // SQLite opens a file it may not write read-only without a word; only a write tells.
     db.prepare("INSERT OR REPLACE INTO probe (id, at) VALUES (1, 0)").run();
@@ -100,22 +107,92 @@ export interface BackgroundCheck {
   stop(): Promise<void>;
 }
 
+/**
+ * Rows read per statement by the background check. Each statement is its own read transaction, so
+ * the WAL can be checkpointed between them: a slice of 10,000 rows takes milliseconds, where one
+ * whole-file quick_check held its snapshot for minutes on a large file and the WAL (and its mapped
+ * index, counted in the runtime's RSS) grew by everything written meanwhile.
+ */
+export const CHECK_SLICE_ROWS = 10_000;
+
+/**
+ * The background check, as source for the child process (and for tests, through
+ * `new Function`): every b-tree of the given tables (the table and each index) read in key order
+ * in slices of `sliceRows` rows, each slice its own statement and read transaction, resuming after
+ * the last key read. Reading every row through the b-tree loads every page, interior, leaf and
+ * overflow, so a page SQLite cannot read (what the views and the pruner would meet) ends that
+ * b-tree's scan with SQLITE_CORRUPT, which becomes a problem naming the table and index. What it
+ * does not do that quick_check does: check the key order within pages and that no page is used
+ * twice (the start-up check covers the freelist). A table whose keys cannot be sliced (an
+ * expression or partial index, a NULL key) gets SQLite's `quick_check(TABLE)` instead, in one
+ * statement. Returns the problems and the rows read per b-tree.
+ */
+export const SLICED_CHECK_SOURCE = String.raw`function checkInSlices(db, tables, sliceRows) {
+  const q = (name) => '"' + String(name).replace(/"/g, '""') + '"';
+  const problems = [];
+  const rows = {};
+  const damaged = (error) => /^SQLITE_(CORRUPT|NOTADB)/.test(String(error && error.code));
+  const whole = (table) => {
+    try {
+      for (const r of db.pragma("quick_check(" + q(table) + ")")) if (r.quick_check !== "ok") problems.push(table + ": " + r.quick_check);
+    } catch (error) {
+      if (!damaged(error)) throw error;
+      problems.push(table + ": " + error.message);
+    }
+  };
+  const scan = (table, index, keys, columns) => {
+    const from = " FROM " + q(table) + (index === null ? " NOT INDEXED" : " INDEXED BY " + q(index));
+    const order = " ORDER BY " + keys.join(", ") + " LIMIT " + sliceRows;
+    const first = db.prepare("SELECT " + keys.join(", ") + columns + from + order).raw();
+    const next = db.prepare("SELECT " + keys.join(", ") + columns + from + " WHERE (" + keys.join(", ") + ") > (" + keys.map(() => "?").join(", ") + ")" + order).raw();
+    let read = 0;
+    let slice = first.all();
+    while (slice.length > 0) {
+      read += slice.length;
+      if (slice.length < sliceRows) break;
+      const cursor = slice[slice.length - 1].slice(0, keys.length);
+      if (cursor.some((v) => v === null)) return false;
+      slice = next.all(cursor);
+    }
+    rows[table + (index === null ? "" : "." + index)] = read;
+    return true;
+  };
+  for (const table of tables) {
+    try {
+      const info = db.prepare("SELECT wr FROM pragma_table_list WHERE name = ?").get(table);
+      if (info === undefined) continue;
+      const indexes = db.pragma("index_list(" + q(table) + ")");
+      let tableKeys = ["rowid"];
+      if (info.wr === 1) {
+        const pk = indexes.find((i) => i.origin === "pk");
+        tableKeys = db.pragma("index_xinfo(" + q(pk.name) + ")").filter((c) => c.key === 1).map((c) => q(c.name));
+      }
+      const plans = [[null, tableKeys, ", *"]];
+      let sliceable = true;
+      for (const index of indexes) {
+        if (info.wr === 1 && index.origin === "pk") continue;
+        const columns = db.pragma("index_xinfo(" + q(index.name) + ")");
+        if (index.partial === 1 || columns.some((c) => c.cid === -2)) sliceable = false;
+        plans.push([index.name, columns.map((c) => (c.cid === -1 ? "rowid" : q(c.name))), ""]);
+      }
+      if (!sliceable || !plans.every(([index, keys, columns]) => scan(table, index, keys, columns))) whole(table);
+    } catch (error) {
+      if (!damaged(error)) throw error;
+      problems.push(table + ": " + error.message);
+    }
+  }
+  return { problems, rows };
+}`;
+
 // Runs in a child process: its own read-only connection (WAL lets it read beside the runtime's
-// writes), the whole file's quick_check, the problems as JSON on stdout.
+// writes), the history tables read in slices, the problems as JSON on stdout.
 const CHECK_CHILD = `
-const [modulePath, databasePath] = process.argv.slice(1);
+const [modulePath, databasePath, tables, sliceRows] = process.argv.slice(1);
 const Database = require(modulePath);
 const db = new Database(databasePath, { readonly: true, fileMustExist: true });
 try {
   db.pragma("cache_size = -2048");
-  let problems;
-  try {
-    problems = db.pragma("quick_check").map((r) => r.quick_check).filter((p) => p !== "ok");
-  } catch (error) {
-    // A page too damaged to walk ends the check with SQLITE_CORRUPT rather than a list.
-    if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String(error && error.code))) throw error;
-    problems = [String(error.message)];
-  }
+  const { problems } = (${SLICED_CHECK_SOURCE})(db, JSON.parse(tables), Number(sliceRows));
   process.stdout.write(JSON.stringify(problems));
 } finally {
   db.close();
@@ -126,16 +203,17 @@ try {
 const CHECK_NICENESS = 10;
 
 /**
- * The whole file's quick_check, in a child process, for a database openStateDatabase checked only
- * in part. A process rather than a thread: its memory (node and SQLite's reads) is not the
- * runtime's and is returned when it ends, a fault in it cannot take the runtime down, and it runs
- * at a lower priority. It gets an empty environment (no secret reaches it) and two arguments: the
- * SQLite module and the file. It holds a read snapshot while it runs (minutes on tens of GB), so the WAL cannot be
- * checkpointed past it meanwhile and grows by what the runtime writes in that time. stop() kills
+ * The history tables' check, in a child process, for a database openStateDatabase checked only in
+ * part (SLICED_CHECK_SOURCE: every page read, a slice of rows per read transaction, so the WAL is
+ * never held back for more than a slice). A process rather than a thread: its memory (node and
+ * SQLite's reads) is not the runtime's and is returned when it ends, a fault in it cannot take the
+ * runtime down, and it runs at a lower priority. It gets an empty environment (no secret reaches
+ * it) and four arguments: the SQLite module, the file, the tables and the slice size. stop() kills
  * it; if the runtime dies first, the check finishes on its own and exits.
  */
-export function checkInBackground(stateDir: string): BackgroundCheck {
-  const child = spawn(process.execPath, ["-e", CHECK_CHILD, createRequire(import.meta.url).resolve("better-sqlite3"), join(stateDir, DATABASE_FILE)], {
+export function checkInBackground(stateDir: string, sliceRows: number = CHECK_SLICE_ROWS): BackgroundCheck {
+  const args = [createRequire(import.meta.url).resolve("better-sqlite3"), join(stateDir, DATABASE_FILE), JSON.stringify(HISTORY_TABLES), String(sliceRows)];
+  const child = spawn(process.execPath, ["-e", CHECK_CHILD, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: {},
   });

@@ -27,7 +27,7 @@ export interface SqliteStoreOptions {
   rollups?: boolean;
   /** Told when writing rollups after the commits failed (they stay held and are retried). */
   onBackgroundError?: (error: unknown) => void;
-  /** A file this large or larger is checked in part at open and whole by checkDeferred() (tests set it low). */
+  /** A file this large or larger is checked in part at open and its history by checkDeferred() (tests set it low). */
   fullCheckBelowBytes?: number;
 }
 
@@ -54,7 +54,7 @@ export class SqliteStore implements Store {
    * store holds the folder's lock: nothing else writes alerts), dropped on any alert write.
    */
   private readonly withoutAlerts = new Set<string>();
-  /** The state folder, when open() left the whole file's check for checkDeferred(). */
+  /** The state folder, when open() left the history tables' check for checkDeferred(). */
   private deferredCheckOf: string | null = null;
   private backgroundCheck: BackgroundCheck | null = null;
 
@@ -472,9 +472,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The rest of the start-up integrity check, off the event loop: the whole file's quick_check
-   * when open() checked only the tables of alert state (a large file); null when open() checked
-   * it all. Resolves with the problems found.
+   * The rest of the start-up integrity check, off the event loop: every page of the history
+   * tables read, in slices (checkInBackground), when open() checked only the tables of alert state
+   * (a large file); null when open() checked it all. Resolves with the problems found.
    */
   checkDeferred(): Promise<string[]> | null {
     if (this.deferredCheckOf === null || this.backgroundCheck !== null) return null;

@@ -11,6 +11,10 @@
  *
  *   WK_WEEK_STATE=<a state folder kept by bench:week> node bench/run-ts.mjs bench/history/background-check.ts
  *
+ * WK_CHECK_SECONDS stops the check after that long; WK_CHECK_NONE=1 runs the writer alone for that
+ * long (the baseline). The writer checkpoints by hand every 1,000 pages, as SQLite's
+ * auto-checkpoint would, so commits and checkpoints are timed apart.
+ *
  * The folder must not be in use by a runtime. The writer's rows are deleted again at the end.
  */
 import BetterSqlite3 from "better-sqlite3";
@@ -27,6 +31,9 @@ if (!folder) {
   process.exit(2);
 }
 const whole = process.env["WK_CHECK_WHOLE"] === "1";
+/** Stop the check after this many seconds (0: let it finish); WK_CHECK_NONE=1 runs the writer alone for that long. */
+const stopAfterS = Number(process.env["WK_CHECK_SECONDS"] ?? 0);
+const none = process.env["WK_CHECK_NONE"] === "1";
 const path = join(folder, DATABASE_FILE);
 const size = (file: string) => {
   try {
@@ -41,6 +48,9 @@ const db = new BetterSqlite3(path);
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = NORMAL");
 db.pragma("cache_size = -2048");
+// The writer checkpoints by hand, as SQLite's auto-checkpoint would (every 1,000 pages of WAL),
+// so that commit and checkpoint are timed apart.
+db.pragma("wal_autocheckpoint = 0");
 const insert = db.prepare("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms) VALUES (?, ?, 1, 0, 1, 'HTTP 200 in 3 ms', '{}', 3)");
 const commit = db.transaction((at: number) => {
   for (let i = 0; i < 10; i++) insert.run(`bench-${(Math.floor(at / 10) + i) % 10_000}`, at);
@@ -56,21 +66,33 @@ process.stdout.write(JSON.stringify(problems));
 db.close();
 `;
 const started = Date.now();
-const done: Promise<string[]> = whole
+let stop: () => Promise<void> = async () => {};
+const done: Promise<string[]> = none
+  ? new Promise((resolve) => setTimeout(() => resolve([]), stopAfterS * 1000))
+  : whole
   ? new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ["-e", wholeChild, createRequire(import.meta.url).resolve("better-sqlite3"), path], { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       child.stdout.setEncoding("utf8").on("data", (d: string) => void (out += d));
       child.once("close", (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`exit ${code}`))));
     })
-  : checkInBackground(folder).done;
+  : (() => {
+      const check = checkInBackground(folder);
+      stop = check.stop;
+      return check.done;
+    })();
+if (stopAfterS > 0 && !none) setTimeout(() => void stop(), stopAfterS * 1000);
 let finished = false;
-void done.finally(() => void (finished = true));
+void done.then(
+  () => void (finished = true),
+  () => void (finished = true),
+);
 
 let peakWal = 0;
 let peakShm = 0;
 let commits = 0;
 const commitMs: number[] = [];
+const checkpointMs: number[] = [];
 const load = loadavg();
 while (!finished) {
   const at = Date.now();
@@ -78,21 +100,32 @@ while (!finished) {
   commit(at);
   commitMs.push(performance.now() - t0);
   commits++;
+  const [wal] = db.pragma("wal_checkpoint(NOOP)") as Array<{ log: number }>;
+  // SQLite's own rule (sqlite3WalDefaultHook): a passive checkpoint after any commit that leaves 1,000 frames or more.
+  if (wal !== undefined && wal.log >= 1000) {
+    const t1 = performance.now();
+    db.pragma("wal_checkpoint(PASSIVE)");
+    checkpointMs.push(performance.now() - t1);
+  }
   peakWal = Math.max(peakWal, size(`${path}-wal`));
   peakShm = Math.max(peakShm, size(`${path}-shm`));
   await new Promise((r) => setTimeout(r, 10));
 }
-const problems = await done;
+const problems = await done.catch((error: Error) => [`stopped: ${error.message}`]);
 const seconds = (Date.now() - started) / 1000;
 const sorted = commitMs.sort((a, b) => a - b);
+const cps = checkpointMs.sort((a, b) => a - b);
+const at = (xs: number[], q: number) => (xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.floor(xs.length * q))]!);
 db.prepare("DELETE FROM results WHERE id >= ?").run(firstId);
 db.pragma("wal_checkpoint(TRUNCATE)");
 db.close();
 process.stdout.write(
   [
-    `check: ${whole ? "whole-file quick_check (before)" : "history tables in slices (checkInBackground)"} on ${mb(size(path))} MB`,
+    `check: ${none ? "none (the writer alone)" : whole ? "whole-file quick_check (before)" : "history tables in slices (checkInBackground)"} on ${mb(size(path))} MB${stopAfterS > 0 ? `, stopped after ${stopAfterS} s` : ""}`,
     `took ${seconds.toFixed(1)} s; problems: ${problems.length}`,
     `writer: ${commits} commits of 10 rows; commit p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, p99 ${sorted[Math.floor(sorted.length * 0.99)]!.toFixed(2)} ms`,
+    `commit max ${sorted[sorted.length - 1]!.toFixed(1)} ms; commits over 20 ms: ${sorted.filter((t) => t > 20).length}`,
+    `checkpoints: ${cps.length}; p50 ${at(cps, 0.5).toFixed(1)} ms, p99 ${at(cps, 0.99).toFixed(1)} ms, max ${at(cps, 1).toFixed(1)} ms; over 20 ms: ${cps.filter((t) => t > 20).length}`,
     `peak WAL ${mb(peakWal)} MB, peak -shm ${mb(peakShm)} MB`,
     `load average before: ${load.map((l) => l.toFixed(1)).join(", ")}`,
     "",

@@ -23,7 +23,8 @@
  * WK_WEEK_SEED_MINUTES, WK_WEEK_RESULT_HOURS (default 48), WK_WEEK_DAYS (default 7), WK_WEEK_ROUNDS
  * (default 2), WK_WEEK_WARMUP (s, default 20), WK_WEEK_SECONDS (s, default 60), WK_BENCH_PIN=0,
  * WK_BENCH_OUT (where the markdown goes; default printed only), WK_WEEK_STATE (a state folder kept
- * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check).
+ * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check),
+ * WK_WEEK_FOLDERS (default `week,empty`; `week` runs the week's folder alone).
  */
 import BetterSqlite3 from "better-sqlite3";
 import { statfsSync } from "node:fs";
@@ -51,6 +52,8 @@ const ROUNDS = num("WK_WEEK_ROUNDS", 2);
 const WARMUP = num("WK_WEEK_WARMUP", 20);
 const SECONDS = num("WK_WEEK_SECONDS", 60);
 const KEEP = process.env.WK_BENCH_KEEP === "1";
+/** Which folders each round runs (a diagnostic run may take the week's alone). */
+const FOLDERS = (process.env.WK_WEEK_FOLDERS ?? "week,empty").split(",");
 const SLACK_MS = 5 * 60_000;
 const MINUTE = ROLLUP_WIDTH_MS.minute;
 const HOUR = ROLLUP_WIDTH_MS.hour;
@@ -423,7 +426,7 @@ try {
   for (let r = 1; r <= ROUNDS; r++) {
     log(`round ${r}/${ROUNDS}`);
     // Alternate which goes first, so neither always follows the other's page-cache state.
-    const order: Array<"week" | "empty"> = r % 2 === 1 ? ["week", "empty"] : ["empty", "week"];
+    const order = (r % 2 === 1 ? (["week", "empty"] as const) : (["empty", "week"] as const)).filter((f) => FOLDERS.includes(f));
     for (const folder of order) runs.push(await runOnce(folder, r));
     noteLoad(`after round ${r}`);
   }

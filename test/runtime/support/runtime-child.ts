@@ -29,7 +29,7 @@ const step = (name: string) => {
   if (!env.WK_CHILD_MEMORY_STEPS) return;
   const status = readFileSync("/proc/self/status", "utf8");
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  process.stderr.write(`STEP ${name}: rss ${(kb("VmRSS") / 1024).toFixed(1)} MB, peak ${(kb("VmHWM") / 1024).toFixed(1)} MB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MB\n`);
+  process.stderr.write(`STEP ${name}: rss ${(kb("VmRSS") / 1024).toFixed(1)} MB, peak ${(kb("VmHWM") / 1024).toFixed(1)} MB (anon ${(kb("RssAnon") / 1024).toFixed(1)}, file ${(kb("RssFile") / 1024).toFixed(1)}, shmem ${(kb("RssShmem") / 1024).toFixed(1)}), heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)} MB\n`);
 };
 step("modules loaded");
 const artifact = await loadArtifact(env.WK_CHILD_ARTIFACT!);

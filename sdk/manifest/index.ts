@@ -11,7 +11,8 @@ export function canonicalJson(value: unknown, indent = 2): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
+    // No prototype: a "__proto__" key (JSON.parse makes it an own key) stays data, not a setter.
+    const out: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
       if (v !== undefined) out[key] = sortKeys(v);
@@ -40,8 +41,17 @@ export function manifestHash(manifest: Omit<Manifest, "hash"> | Manifest): strin
   return "sha256:" + hash.update(pending).digest("hex");
 }
 
-/** Writes exactly `canonicalJson(value, 0)`, piece by piece. */
-function writeCanonical(value: unknown, write: (piece: string) => void): void {
+/**
+ * Writes exactly `canonicalJson(value, 0)`, piece by piece: the manifest and its lists here, each
+ * entry of a list (a monitor, a service) as one piece from JSON.stringify over a key-sorted copy.
+ * An entry is a few kilobytes; writing it value by value cost a cold `wk validate` of 1,000
+ * monitors about 95 ms against 55-70 (bench/compile/notes.md).
+ */
+function writeCanonical(value: unknown, write: (piece: string) => void, depth = 0): void {
+  if (depth >= 2 && value !== null && typeof value === "object") {
+    write(JSON.stringify(sortKeys(value)));
+    return;
+  }
   if (Array.isArray(value)) {
     write("[");
     for (let i = 0; i < value.length; i++) {
@@ -49,7 +59,7 @@ function writeCanonical(value: unknown, write: (piece: string) => void): void {
       const v: unknown = value[i];
       // JSON.stringify writes what it cannot represent in an array as null.
       if (v === undefined || typeof v === "function" || typeof v === "symbol") write("null");
-      else writeCanonical(v, write);
+      else writeCanonical(v, write, depth + 1);
     }
     write("]");
     return;
@@ -57,17 +67,33 @@ function writeCanonical(value: unknown, write: (piece: string) => void): void {
   if (value !== null && typeof value === "object") {
     write("{");
     let first = true;
-    for (const key of Object.keys(value).sort()) {
+    for (const key of canonicalKeys(value)) {
       const v = (value as Record<string, unknown>)[key];
       if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
       write(first ? `${JSON.stringify(key)}:` : `,${JSON.stringify(key)}:`);
       first = false;
-      writeCanonical(v, write);
+      writeCanonical(v, write, depth + 1);
     }
     write("}");
     return;
   }
   write(JSON.stringify(value));
+}
+
+/**
+ * An object's keys in the order `canonicalJson` writes them. It writes a copy with the keys
+ * inserted in sorted order, and JavaScript lists an object's integer-like keys ("0", "404") first,
+ * ascending by value, then the rest in insertion order.
+ */
+function canonicalKeys(value: object): string[] {
+  const keys = Object.keys(value).sort();
+  const indexes = keys.filter(isArrayIndex);
+  if (indexes.length === 0) return keys;
+  return [...indexes.sort((a, b) => Number(a) - Number(b)), ...keys.filter((k) => !isArrayIndex(k))];
+}
+
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
 
 /** Fills in the content hash. */

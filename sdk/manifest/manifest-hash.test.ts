@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { manifestOf, monitorSpec } from "../../test/runtime/support/manifest.js";
 import { canonicalJson, manifestHash, type Manifest } from "./index.js";
@@ -21,5 +22,24 @@ describe("manifest hash", () => {
   it("treats what JSON cannot hold as JSON.stringify does: dropped in objects, null in arrays", () => {
     const odd = { ...manifestOf([monitorSpec({ id: "a" })]), extra: { gone: undefined, fn: () => 1, list: [1, undefined, () => 2, -0, 1e21] } } as unknown as Manifest;
     expect(manifestHash(odd)).toBe(hashAsOneString(odd));
+  });
+
+  it("orders integer-like keys as the canonical JSON does, and keeps a __proto__ key, at every depth", () => {
+    const keyed = JSON.parse('{"10":1,"9":2,"":3,"a":4,"007":5,"__proto__":6}') as Record<string, number>;
+    const monitors = [{ ...monitorSpec({ id: "a" }), labels: keyed }];
+    const manifest = { ...manifestOf(monitors as never), top: keyed } as unknown as Manifest;
+    expect(canonicalJson(keyed, 0)).toBe('{"9":2,"10":1,"":3,"007":5,"__proto__":6,"a":4}');
+    expect(manifestHash(manifest)).toBe(hashAsOneString(manifest));
+  });
+
+  it("is the canonical JSON's hash for any JSON an entry holds, at any depth", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { maxLength: 4 }), fc.jsonValue(), (values, top) => {
+        const monitors = values.map((v, i) => ({ ...monitorSpec({ id: `m-${i}` }), extra: v }));
+        const manifest = { ...manifestOf(monitors as never), top } as unknown as Manifest;
+        expect(manifestHash(manifest)).toBe(hashAsOneString(manifest));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -59,16 +59,22 @@ export function planLoad(cache: CompileCache | null, key: string, projectDir: st
   const all = { key, state, stale: files, fresh: [] };
   if (!state || !wellFormed(state)) return { ...all, state: null };
   if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
-  const hashOf = (file: string) => read.hash(path.resolve(projectDir, file));
-  const folderOf = (dir: string) => read.folderHash(path.resolve(projectDir, dir));
+  // Most inputs are shared (every monitor of a service reads its policy files): each is compared
+  // with the disk once.
+  const unchanged = new Map<string, boolean>();
+  const inputUnchanged = (input: string): boolean => {
+    let same = unchanged.get(input);
+    if (same === undefined) {
+      const dir = path.dirname(input);
+      same = read.hash(path.resolve(projectDir, input)) === state.files[input] && read.folderHash(path.resolve(projectDir, dir)) === state.folders[dir];
+      unchanged.set(input, same);
+    }
+    return same;
+  };
   const reusable = (file: string): boolean => {
     const record = state.modules[file];
     if (!record) return false;
-    for (const input of record.inputs) {
-      if (hashOf(input) !== state.files[input]) return false;
-      const dir = path.dirname(input);
-      if (folderOf(dir) !== state.folders[dir]) return false;
-    }
+    for (const input of record.inputs) if (!inputUnchanged(input)) return false;
     return record.parts.every((hash) => hash in state.parts);
   };
   const [config, ...modules] = files;

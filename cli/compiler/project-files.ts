@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { sha256 } from "./compile-cache.js";
 
 /**
@@ -13,6 +13,18 @@ export interface ProjectFiles {
   hash(file: string): string | null;
   /** SHA-256 of the sorted names in a folder, or null when it cannot be listed. */
   folderHash(dir: string): string | null;
+  /** Size and modification time of the file as it was read (`size:mtimeMs`), or "-" when it cannot be read. */
+  stamp(file: string): string;
+}
+
+/** `size:mtimeMs` of a file now, or "-": compared with `ProjectFiles.stamp` to see an edit made since the read. */
+export function fileStamp(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return "-";
+  }
 }
 
 export function projectFiles(): ProjectFiles {
@@ -20,13 +32,21 @@ export function projectFiles(): ProjectFiles {
   const decoded = new Map<string, string | null>();
   const hashes = new Map<string, string | null>();
   const folders = new Map<string, string | null>();
+  const stamps = new Map<string, string>();
   const bytes = (file: string): Buffer | null => {
     let data = texts.get(file);
     if (data === undefined) {
+      // The stamp comes from the open file, so it describes exactly the bytes read.
+      let fd: number | null = null;
       try {
-        data = readFileSync(file);
+        fd = openSync(file, "r");
+        const s = fstatSync(fd);
+        data = readFileSync(fd);
+        stamps.set(file, `${s.size}:${s.mtimeMs}`);
       } catch {
         data = null;
+      } finally {
+        if (fd !== null) closeSync(fd);
       }
       texts.set(file, data);
     }
@@ -50,6 +70,10 @@ export function projectFiles(): ProjectFiles {
         hashes.set(file, hash);
       }
       return hash;
+    },
+    stamp(file) {
+      bytes(file);
+      return stamps.get(file) ?? "-";
     },
     folderHash(dir) {
       let hash = folders.get(dir);

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { sha256, type CompileCache } from "./compile-cache.js";
-import { projectFiles, type ProjectFiles } from "./project-files.js";
+import { fileStamp, projectFiles, type ProjectFiles } from "./project-files.js";
 
 /**
  * What the type check may skip. The cache holds one state per project: the content hash of every
@@ -115,11 +115,10 @@ export function scanProgram(roots: string[], files: ProjectFiles = projectFiles(
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (texts.has(file)) continue;
-    const stamp = fileStamp(file);
     const text = files.text(file);
     if (text === null) continue;
     texts.set(file, text);
-    stamps.push([file, stamp]);
+    stamps.push([file, files.stamp(file)]);
     list(path.dirname(file));
     const imports: string[] = [];
     for (const match of text.matchAll(SPECIFIER)) {
@@ -145,15 +144,6 @@ function candidates(target: string): string[] {
   }
   if (/\.(m|c)?tsx?$|\.json$/.test(target)) return [target];
   return [target, `${target}.ts`, `${target}.tsx`, `${target}.d.ts`, path.join(target, "index.ts"), path.join(target, "index.tsx"), path.join(target, "index.d.ts")];
-}
-
-function fileStamp(file: string): string {
-  try {
-    const s = statSync(file);
-    return `${s.size}:${s.mtimeMs}`;
-  } catch {
-    return "-";
-  }
 }
 
 function isFile(file: string): boolean {

@@ -117,10 +117,11 @@ export const CHECK_SLICE_ROWS = 10_000;
 
 /**
  * After each slice the check sleeps this many times as long as the slice took: it takes at most a
- * quarter of a core and of the disk's time. Unpaced, it read about 100 MB/s and held a week's
- * runtime back (p99 scheduling lag 114 against 23 ms on an empty folder, bench/results/history.md).
+ * tenth of a core and of the disk's time, so a week's 25 GB take about 50 minutes. Unpaced it read
+ * about 100 MB/s and held a week's runtime back: p99 scheduling lag 114 ms against 23 on an empty
+ * folder; paced 3x, 37 ms; 9x, 26 ms (bench/results/history.md).
  */
-export const CHECK_PAUSE_FACTOR = 3;
+export const CHECK_PAUSE_FACTOR = 9;
 
 /**
  * The background check, as source for the child process (and for tests, through

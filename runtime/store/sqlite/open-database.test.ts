@@ -1,11 +1,11 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateError } from "../state-error.js";
-import { DATABASE_FILE, HISTORY_TABLES, SLICED_CHECK_SOURCE } from "./open-database.js";
+import { checkInBackground, DATABASE_FILE, HISTORY_TABLES, SLICED_CHECK_SOURCE } from "./open-database.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const T = 1_767_571_200_000;
@@ -166,5 +166,10 @@ describe("SQLite background check: the history tables read in slices, each its o
     } finally {
       db.close();
     }
+  });
+
+  it("a file that is not a database is a problem found, not a crash of the check", async () => {
+    writeFileSync(join(dir, DATABASE_FILE), "not a database ".repeat(500));
+    expect(await checkInBackground(dir).done).toEqual([expect.stringMatching(/not a database/)]);
   });
 });

@@ -206,18 +206,26 @@ export const SLICED_CHECK_SOURCE = String.raw`function checkInSlices(db, tables,
 
 // Runs in a child process: its own read-only connection (WAL lets it read beside the runtime's
 // writes), the history tables read in slices, the problems as JSON on stdout.
+// A file SQLite cannot open as a database is a problem found; any other failure ends the child
+// with its message as the last line of stderr, which the runtime logs.
 const CHECK_CHILD = `
 const [modulePath, databasePath, tables, sliceRows, pauseFactor] = process.argv.slice(1);
-const Database = require(modulePath);
-const db = new Database(databasePath, { readonly: true, fileMustExist: true });
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const paced = (ms) => Atomics.wait(sleeper, 0, 0, ms * Number(pauseFactor));
+let db = null;
 try {
+  db = new (require(modulePath))(databasePath, { readonly: true, fileMustExist: true });
   db.pragma("cache_size = -2048");
   const { problems } = (${SLICED_CHECK_SOURCE})(db, JSON.parse(tables), Number(sliceRows), paced);
   process.stdout.write(JSON.stringify(problems));
+} catch (error) {
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(String(error && error.code))) process.stdout.write(JSON.stringify([String(error.message)]));
+  else {
+    process.stderr.write(String((error && error.message) || error).split("\\n")[0] + "\\n");
+    process.exitCode = 1;
+  }
 } finally {
-  db.close();
+  if (db !== null && db.open) db.close();
 }
 `;
 

@@ -42,24 +42,30 @@ function corruptPageOf(dir: string, table: string): void {
   closeSync(fd);
 }
 
-describe("SQLite start-up integrity check: whole while small, alert state first when large", () => {
-  let dir: string;
+/** A state folder written afresh (writeState) for each test of the describe block it is called in. */
+function stateFolderPerTest(): { readonly path: string } {
+  const folder = { path: "" };
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-open-db-"));
-    writeState(dir);
+    folder.path = await mkdtemp(join(tmpdir(), "wk-open-db-"));
+    writeState(folder.path);
   });
   afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await rm(folder.path, { recursive: true, force: true });
   });
+  return folder;
+}
+
+describe("SQLite start-up integrity check: whole while small, alert state first when large", () => {
+  const folder = stateFolderPerTest();
 
   it("a small file is checked whole at start: a damaged results page refuses to open", () => {
-    corruptPageOf(dir, "results");
-    expect(() => SqliteStore.open(dir, T)).toThrow(StateError);
+    corruptPageOf(folder.path, "results");
+    expect(() => SqliteStore.open(folder.path, T)).toThrow(StateError);
   });
 
   it("a large file with a damaged results page opens (alert state is sound) and the background check finds the page", async () => {
-    corruptPageOf(dir, "results");
-    const store = SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 });
+    corruptPageOf(folder.path, "results");
+    const store = SqliteStore.open(folder.path, T, { fullCheckBelowBytes: 0 });
     try {
       const problems = await store.checkDeferred()!;
       expect(problems.length).toBeGreaterThan(0);
@@ -69,19 +75,19 @@ describe("SQLite start-up integrity check: whole while small, alert state first 
   });
 
   it("a large file with a damaged alerts page refuses to open, naming the database", () => {
-    corruptPageOf(dir, "alerts");
-    expect(() => SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 })).toThrow(/state database .*state\.db is corrupt \(/);
+    corruptPageOf(folder.path, "alerts");
+    expect(() => SqliteStore.open(folder.path, T, { fullCheckBelowBytes: 0 })).toThrow(/state database .*state\.db is corrupt \(/);
   });
 
   it("a sound large file passes the background check; a small one has none to run", async () => {
-    const large = SqliteStore.open(dir, T, { fullCheckBelowBytes: 0 });
+    const large = SqliteStore.open(folder.path, T, { fullCheckBelowBytes: 0 });
     try {
       expect(await large.checkDeferred()!).toEqual([]);
       expect(large.checkDeferred()).toBeNull();
     } finally {
       large.close();
     }
-    const small = SqliteStore.open(dir, T);
+    const small = SqliteStore.open(folder.path, T);
     try {
       expect(small.checkDeferred()).toBeNull();
     } finally {
@@ -94,17 +100,10 @@ type SlicedCheck = (db: unknown, tables: readonly string[], sliceRows: number) =
 const checkInSlices = new Function(`return (${SLICED_CHECK_SOURCE})`)() as SlicedCheck;
 
 describe("SQLite background check: the history tables read in slices, each its own read transaction", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-sliced-check-"));
-    writeState(dir);
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const folder = stateFolderPerTest();
 
   it("reads every row of every table and index, slice by slice, each slice a seek rather than a scan", () => {
-    const db = new BetterSqlite3(join(dir, DATABASE_FILE), { readonly: true });
+    const db = new BetterSqlite3(join(folder.path, DATABASE_FILE), { readonly: true });
     try {
       const sqls: string[] = [];
       const spy = { pragma: (s: string) => db.pragma(s), prepare: (sql: string) => (sqls.push(sql), db.prepare(sql)) };
@@ -128,9 +127,9 @@ describe("SQLite background check: the history tables read in slices, each its o
   });
 
   it("holds no snapshot between slices: the runtime's writes are checkpointed and the WAL emptied while it runs", () => {
-    const writer = new BetterSqlite3(join(dir, DATABASE_FILE));
+    const writer = new BetterSqlite3(join(folder.path, DATABASE_FILE));
     writer.pragma("journal_mode = WAL");
-    const db = new BetterSqlite3(join(dir, DATABASE_FILE), { readonly: true });
+    const db = new BetterSqlite3(join(folder.path, DATABASE_FILE), { readonly: true });
     try {
       const insert = writer.prepare("INSERT INTO results (monitor_id, at, ok, message, labels, duration_ms) VALUES ('m-x', ?, 1, 'ok', '{}', 1)");
       let slices = 0;
@@ -157,8 +156,8 @@ describe("SQLite background check: the history tables read in slices, each its o
   });
 
   it("a damaged index page is reported with its table, and the other tables are still read", () => {
-    corruptPageOf(dir, "results_at");
-    const db = new BetterSqlite3(join(dir, DATABASE_FILE), { readonly: true });
+    corruptPageOf(folder.path, "results_at");
+    const db = new BetterSqlite3(join(folder.path, DATABASE_FILE), { readonly: true });
     try {
       const { problems, rows } = checkInSlices(db, HISTORY_TABLES, 7);
       expect(problems).toEqual([expect.stringMatching(/^results: .*malformed/)]);
@@ -169,7 +168,7 @@ describe("SQLite background check: the history tables read in slices, each its o
   });
 
   it("a file that is not a database is a problem found, not a crash of the check", async () => {
-    writeFileSync(join(dir, DATABASE_FILE), "not a database ".repeat(500));
-    expect(await checkInBackground(dir).done).toEqual([expect.stringMatching(/not a database/)]);
+    writeFileSync(join(folder.path, DATABASE_FILE), "not a database ".repeat(500));
+    expect(await checkInBackground(folder.path).done).toEqual([expect.stringMatching(/not a database/)]);
   });
 });

@@ -34,6 +34,10 @@ ENV NODE_ENV=production
 # instead of keeping start-up's peak resident.
 ENV NODE_OPTIONS="--max-old-space-size=128 --max-semi-space-size=4" \
     MALLOC_TRIM_THRESHOLD_=131072
+# SQLite's own shell runs the WAL checkpoints of a large state file off the event loop
+# (runtime/store/sqlite/checkpointer.ts, docs/runtime.md); without it they run on the event loop.
+RUN apt-get update && apt-get install -y --no-install-recommends sqlite3 \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build --chown=root:root /src/package.json ./package.json
 COPY --from=build --chown=root:root /src/node_modules ./node_modules

@@ -96,6 +96,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const store: Store = o.openStore ? await o.openStore(clock.now()) : SqliteStore.open(o.stateDir, clock.now(), {
         webhookReplayWindowMs,
         onBackgroundError: (error) => logger.error({ err: error }, "result rollups could not be written (closed minutes stay held and are retried) or rebuilt at start (damaged history pages)"),
+        onNotice: (level, message) => logger[level](message),
       });
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),

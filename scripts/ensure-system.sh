@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the real parts the tests talk to are present: Debian's Prometheus, its blackbox
-# exporter, Chromium, dnsmasq and openssl, plus running Redis and PostgreSQL. Installs or starts
+# exporter, Chromium, dnsmasq, openssl and SQLite's shell, plus running Redis and PostgreSQL. Installs or starts
 # only what is missing; as a non-root user it names what is missing instead.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ declare -A pkg_for=(
   [dnsmasq]=dnsmasq-base
   [openssl]=openssl
   [redis-server]=redis-server
+  [sqlite3]=sqlite3
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do

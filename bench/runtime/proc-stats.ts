@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Linux clock ticks per second for /proc/PID/stat times (USER_HZ; 100 on every mainstream kernel). */
 const CLK_TCK = 100;
@@ -55,4 +55,40 @@ export function quantile(values: number[], q: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** A child process of the runtime (the integrity check, the checkpoint helper) as /proc sees it now. */
+export interface HelperProcess {
+  pid: number;
+  /** The command name (/proc/PID/comm): `node` for the check, `sqlite3` for the checkpoints. */
+  name: string;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+/** The live children of a process, with their CPU so far and peak RSS; a child that just ended is left out. */
+export function helperProcesses(pid: number): HelperProcess[] {
+  const out: HelperProcess[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  const children = new Set<number>();
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/)) if (c) children.add(Number(c));
+    } catch {
+      // The thread ended.
+    }
+  }
+  for (const c of children) {
+    try {
+      out.push({ pid: c, name: readFileSync(`/proc/${c}/comm`, "utf8").trim(), cpuSeconds: cpuSeconds(c), peakRssMb: peakRssMb(c) });
+    } catch {
+      // The child ended.
+    }
+  }
+  return out;
 }

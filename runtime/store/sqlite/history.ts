@@ -4,7 +4,7 @@ import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import { atomically } from "./atomically.js";
-import { binOf, decodeBins, encodeBins, mergeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
+import { binOf, decodeBins, encodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -71,10 +71,17 @@ interface HeldBucket {
   failures: number;
   errors: number;
   maxMs: number;
-  bins: Bins;
+  bins: HeldBins;
   /** Its minute row may exist already (written by an earlier process or an earlier write): it is added to, not replaced. */
   stored?: boolean;
 }
+
+/**
+ * A held bucket's latency bins, flat: [bin, count, bin, count, ...]. Every monitor holds its open
+ * minute, so this is per monitor: a Map of a minute's few bins took about 500 bytes of heap, this
+ * array about 200 (bench/results/runtime.md).
+ */
+type HeldBins = number[];
 
 /** One change to the held buckets, as the journal undoes it. */
 type Undo =
@@ -473,7 +480,7 @@ export class SqliteHistory {
   private readRow(monitorId: string, width: number, start: number): HeldBucket {
     const row = this.s.readRollup!.get(monitorId, width, start) as RawRollup | undefined;
     return row
-      ? { start: row.start, count: row.count, failures: row.failures, errors: row.errors, maxMs: row.max_ms, bins: decodeBins(row.bins) }
+      ? { start: row.start, count: row.count, failures: row.failures, errors: row.errors, maxMs: row.max_ms, bins: heldOf(decodeBins(row.bins)) }
       : emptyAt(start);
   }
 
@@ -484,7 +491,7 @@ export class SqliteHistory {
   }
 
   private putRow(monitorId: string, width: number, b: HeldBucket): void {
-    this.s.putRollup!.run(monitorId, width, b.start, b.count, b.failures, b.errors, b.maxMs, encodeBins(b.bins));
+    this.s.putRollup!.run(monitorId, width, b.start, b.count, b.failures, b.errors, b.maxMs, encodeBins(mapOf(b.bins)));
   }
 
   addEvents(events: readonly AlertEvent[]): void {
@@ -517,7 +524,7 @@ export class SqliteHistory {
   rollups(monitorId: string, resolution: RollupResolution, since: number, until: number): RollupBucket[] {
     const width = ROLLUP_WIDTH_MS[resolution];
     const rows = (this.s.rollups!.all(monitorId, width, since, until) as RawRollup[]).map(
-      (r): HeldBucket => ({ start: r.start, count: r.count, failures: r.failures, errors: r.errors, maxMs: r.max_ms, bins: decodeBins(r.bins) }),
+      (r): HeldBucket => ({ start: r.start, count: r.count, failures: r.failures, errors: r.errors, maxMs: r.max_ms, bins: heldOf(decodeBins(r.bins)) }),
     );
     const held = [...(this.pending.get(monitorId) ?? [])];
     const open = this.open.get(monitorId);
@@ -540,7 +547,7 @@ export class SqliteHistory {
         rows.splice(at < 0 ? rows.length : at, 0, fresh);
       }
     }
-    return rows.map((b) => rollupBucket(b.start, b.count, b.failures, b.errors, b.maxMs, b.bins));
+    return rows.map((b) => rollupBucket(b.start, b.count, b.failures, b.errors, b.maxMs, mapOf(b.bins)));
   }
 
   alertEvents(dedupKey: string): AlertEvent[] {
@@ -596,11 +603,11 @@ export class SqliteHistory {
 }
 
 function emptyAt(start: number): HeldBucket {
-  return { start, count: 0, failures: 0, errors: 0, maxMs: 0, bins: new Map() };
+  return { start, count: 0, failures: 0, errors: 0, maxMs: 0, bins: [] };
 }
 
 function copyOf(b: HeldBucket): HeldBucket {
-  const copy: HeldBucket = { start: b.start, count: b.count, failures: b.failures, errors: b.errors, maxMs: b.maxMs, bins: new Map(b.bins) };
+  const copy: HeldBucket = { start: b.start, count: b.count, failures: b.failures, errors: b.errors, maxMs: b.maxMs, bins: b.bins.slice() };
   if (b.stored) copy.stored = true;
   return copy;
 }
@@ -610,7 +617,7 @@ function addInto(b: HeldBucket, d: Omit<HeldBucket, "start">): void {
   b.failures += d.failures;
   b.errors += d.errors;
   if (d.maxMs > b.maxMs) b.maxMs = d.maxMs;
-  mergeBins(b.bins, d.bins);
+  for (let i = 0; i < d.bins.length; i += 2) countBin(b.bins, d.bins[i]!, d.bins[i + 1]!);
 }
 
 /** What one result adds to a bucket, as rollupDeltas counts it. */
@@ -620,8 +627,7 @@ function addResultInto(b: HeldBucket, r: Pick<ResultRow, "firing" | "error" | "d
   if (r.firing === true) b.failures += 1;
   if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors += 1;
   if (ms > b.maxMs) b.maxMs = ms;
-  const bin = binOf(ms);
-  b.bins.set(bin, (b.bins.get(bin) ?? 0) + 1);
+  countBin(b.bins, binOf(ms), 1);
 }
 
 /** addResultInto backwards, but for the maximum (the journal keeps the one before). */
@@ -630,23 +636,47 @@ function subtractResult(b: HeldBucket, r: ResultRow): void {
   b.count -= 1;
   if (r.firing === true) b.failures -= 1;
   if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors -= 1;
-  const bin = binOf(ms);
-  const n = (b.bins.get(bin) ?? 0) - 1;
-  if (n > 0) b.bins.set(bin, n);
-  else b.bins.delete(bin);
+  countBin(b.bins, binOf(ms), -1);
 }
 
 /** What `counted` has that `part` (a subset of the same results) lacks; null when nothing, or when `part` is not a subset. */
 function differenceOf(counted: HeldBucket, part: HeldBucket): HeldBucket | null {
   if (counted.count <= part.count || counted.failures < part.failures || counted.errors < part.errors) return null;
-  const bins: Bins = new Map(counted.bins);
-  for (const [bin, n] of part.bins) {
-    const left = (bins.get(bin) ?? 0) - n;
-    if (left < 0) return null;
-    if (left === 0) bins.delete(bin);
-    else bins.set(bin, left);
+  const bins = counted.bins.slice();
+  for (let i = 0; i < part.bins.length; i += 2) {
+    if (countOf(bins, part.bins[i]!) < part.bins[i + 1]!) return null;
+    countBin(bins, part.bins[i]!, -part.bins[i + 1]!);
   }
   return { start: counted.start, count: counted.count - part.count, failures: counted.failures - part.failures, errors: counted.errors - part.errors, maxMs: counted.maxMs, bins };
+}
+
+/** Adds `n` (negative to take away) to a bin's count; a bin whose count reaches 0 is removed. */
+function countBin(bins: HeldBins, bin: number, n: number): void {
+  for (let i = 0; i < bins.length; i += 2) {
+    if (bins[i] !== bin) continue;
+    const left = bins[i + 1]! + n;
+    if (left > 0) bins[i + 1] = left;
+    else bins.splice(i, 2);
+    return;
+  }
+  if (n > 0) bins.push(bin, n);
+}
+
+function countOf(bins: HeldBins, bin: number): number {
+  for (let i = 0; i < bins.length; i += 2) if (bins[i] === bin) return bins[i + 1]!;
+  return 0;
+}
+
+function heldOf(bins: Bins): HeldBins {
+  const held: HeldBins = [];
+  for (const [bin, n] of bins) if (n > 0) held.push(bin, n);
+  return held;
+}
+
+function mapOf(bins: HeldBins): Bins {
+  const map: Bins = new Map();
+  for (let i = 0; i < bins.length; i += 2) map.set(bins[i]!, bins[i + 1]!);
+  return map;
 }
 
 function floorTo(at: number, width: number): number {

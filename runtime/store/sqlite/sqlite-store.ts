@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import { statSync } from "node:fs";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
@@ -15,7 +16,8 @@ import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteHistory } from "./history.js";
-import { checkInBackground, ensureStateFolder, openStateDatabase, type BackgroundCheck } from "./open-database.js";
+import { startCheckpointer, findSqliteShell, type Checkpointer } from "./checkpointer.js";
+import { checkInBackground, ensureStateFolder, FULL_CHECK_BELOW_BYTES, openStateDatabase, type BackgroundCheck } from "./open-database.js";
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
@@ -29,6 +31,15 @@ export interface SqliteStoreOptions {
   onBackgroundError?: (error: unknown) => void;
   /** A file this large or larger is checked in part at open and its history by checkDeferred() (tests set it low). */
   fullCheckBelowBytes?: number;
+  /**
+   * A file this large or larger has its WAL checkpoints run by the `sqlite3` shell in a process of
+   * its own (checkpointer.ts); checked at open and at every prune run. Default FULL_CHECK_BELOW_BYTES.
+   */
+  checkpointsOffLoopFromBytes?: number;
+  /** The `sqlite3` shell for those checkpoints; default the one on PATH; null keeps them on the event loop. */
+  sqliteShell?: string | null;
+  /** Told what the runtime should log about the store's helpers (the checkpoint helper's start, or its loss). */
+  onNotice?: (level: "info" | "warn", message: string) => void;
 }
 
 /**
@@ -57,6 +68,10 @@ export class SqliteStore implements Store {
   /** The state folder, when open() left the history tables' check for checkDeferred(). */
   private deferredCheckOf: string | null = null;
   private backgroundCheck: BackgroundCheck | null = null;
+  private checkpointer: Checkpointer | null = null;
+  private readonly checkpointsOffLoopFromBytes: number;
+  private readonly sqliteShell: string | null;
+  private readonly onNotice: (level: "info" | "warn", message: string) => void;
 
   private constructor(
     /** The raw database, for the adapter's own tests; everything else goes through the port. */
@@ -66,6 +81,9 @@ export class SqliteStore implements Store {
     openedAt: number,
   ) {
     this.webhookReplayWindowMs = options.webhookReplayWindowMs ?? 0;
+    this.checkpointsOffLoopFromBytes = options.checkpointsOffLoopFromBytes ?? FULL_CHECK_BELOW_BYTES;
+    this.sqliteShell = options.sqliteShell === undefined ? findSqliteShell() : options.sqliteShell;
+    this.onNotice = options.onNotice ?? (() => undefined);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       alertsOf: p("SELECT data, version FROM alerts WHERE monitor_id = ?"),
@@ -121,6 +139,7 @@ export class SqliteStore implements Store {
       const opened = openStateDatabase(stateDir, options.fullCheckBelowBytes);
       const store = new SqliteStore(opened.db, lock, options, now);
       if (opened.deferredCheck) store.deferredCheckOf = stateDir;
+      store.offloadCheckpointsWhenLarge();
       return store;
     } catch (error) {
       lock.release();
@@ -452,6 +471,7 @@ export class SqliteStore implements Store {
    * touched. Deliveries go before the outbox before alerts.
    */
   prune(now: number, retention: RetentionMs, limit: number): number {
+    this.offloadCheckpointsWhenLarge();
     this.history.writeRollups(now);
     let deleted = this.deliveries.prune(now, retention, limit);
     deleted += this.silenceRows.prune(now, retention, limit);
@@ -482,9 +502,30 @@ export class SqliteStore implements Store {
     return this.backgroundCheck.done;
   }
 
+  /** Whether the checkpoint helper runs (for tests and benchmarks). */
+  get checkpointsOffLoop(): boolean {
+    return this.checkpointer?.running ?? false;
+  }
+
+  /**
+   * Once the file is large, its WAL checkpoints move to the `sqlite3` shell (checkpointer.ts): on a
+   * large file each one costs milliseconds of the event loop. Without the shell, or once it is
+   * lost, they stay on the event loop, as on a small file.
+   */
+  private offloadCheckpointsWhenLarge(): void {
+    if (this.checkpointer !== null || this.sqliteShell === null || !this.db.open) return;
+    if (fileSize(this.db.name) < this.checkpointsOffLoopFromBytes) return;
+    this.checkpointer = startCheckpointer(this.db, this.db.name, {
+      shell: this.sqliteShell,
+      onFallback: (reason) => this.onNotice("warn", `WAL checkpoints are back on the event loop: ${reason}`),
+    });
+    this.onNotice("info", "the state database is large: its WAL checkpoints run in a sqlite3 helper process, off the event loop");
+  }
+
   /** Writes the rollups' held minutes, then lets go of the database and the folder's lock. */
   close(): void {
     void this.backgroundCheck?.stop();
+    this.checkpointer?.stop();
     if (this.db.open) {
       try {
         this.history.writeAll(Date.now());
@@ -516,6 +557,14 @@ export class SqliteStore implements Store {
     const info = this.s.enqueue!.run(intent.id, intent.dedupKey, JSON.stringify(intent), at);
     if (info.changes > 0) return Number(info.lastInsertRowid);
     return (this.s.seqOf!.get(intent.id) as { seq: number }).seq;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -1,0 +1,164 @@
+import BetterSqlite3, { type Database } from "better-sqlite3";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_RUNTIME_SETTINGS } from "../../../sdk/manifest/schema.js";
+import { retentionOf } from "../retention.js";
+import { findSqliteShell, startCheckpointer } from "./checkpointer.js";
+import { DATABASE_FILE } from "./open-database.js";
+import { SqliteStore } from "./sqlite-store.js";
+
+const T = 1_767_571_200_000;
+const shell = findSqliteShell();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+async function until(what: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await sleep(20);
+  }
+}
+
+let dir = "";
+beforeEach(async () => {
+  // A folder name a careless shell quoting would split or take for an option.
+  dir = join(await mkdtemp(join(tmpdir(), "wk-ckpt-")), "-state 'a' \"b\" $x");
+  mkdirSync(dir);
+});
+afterEach(async () => {
+  await rm(join(dir, ".."), { recursive: true, force: true });
+});
+
+function openWal(): Database {
+  const db = new BetterSqlite3(join(dir, DATABASE_FILE));
+  db.pragma("journal_mode = WAL");
+  db.exec("CREATE TABLE IF NOT EXISTS t (x BLOB)");
+  return db;
+}
+
+describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the event loop", () => {
+  it("a large store's WAL is copied into the file by the helper, with its own auto-checkpoint off", async () => {
+    const notices: string[] = [];
+    const store = SqliteStore.open(dir, T, { checkpointsOffLoopFromBytes: 1, onNotice: (_, m) => notices.push(m) });
+    try {
+      expect(store.checkpointsOffLoop).toBe(true);
+      expect(store.db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+      expect(notices.join("\n")).toMatch(/checkpoints run in a sqlite3 helper/);
+      const before = statSync(join(dir, DATABASE_FILE)).size;
+      for (let i = 0; i < 300; i++) {
+        store.recordEvaluation({
+          monitorId: `m-${i % 50}`,
+          alerts: [],
+          readVersions: {},
+          results: [{ monitorId: `m-${i % 50}`, at: T + i * 1000, ok: true, firing: false, value: 1, message: "x".repeat(4000), labels: {}, durationMs: 3, error: null }],
+          intents: [],
+          at: T + i * 1000,
+        });
+      }
+      // Nothing on this connection checkpoints: only the helper can grow the database file.
+      expect(statSync(join(dir, DATABASE_FILE)).size).toBe(before);
+      await until(() => statSync(join(dir, DATABASE_FILE)).size > before + 300 * 4000, 10_000);
+      expect(store.checkpointsOffLoop).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a small store keeps SQLite's own checkpoints, and turns to the helper once its file grows past the size", async () => {
+    const store = SqliteStore.open(dir, T, { checkpointsOffLoopFromBytes: 256 * 1024 });
+    try {
+      expect(store.checkpointsOffLoop).toBe(false);
+      expect(store.db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+      store.db.exec("CREATE TABLE filler (x BLOB)");
+      store.db.prepare("INSERT INTO filler VALUES (zeroblob(400000))").run();
+      store.db.pragma("wal_checkpoint(TRUNCATE)");
+      store.prune(T, retentionOf(DEFAULT_RUNTIME_SETTINGS), 10);
+      expect(store.checkpointsOffLoop).toBe(true);
+      expect(store.db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("runs the helper with an empty environment and ends it with the store", async () => {
+    process.env["WK_TEST_SECRET_FOR_HELPER"] = "s3cret-value";
+    const db = openWal();
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: shell!, everyMs: 20 });
+    try {
+      await c.ready;
+      expect(c.pid).not.toBeNull();
+      expect(readFileSync(`/proc/${c.pid}/environ`, "utf8")).toBe("");
+      c.stop();
+      await until(() => !alive(c.pid!));
+      expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    } finally {
+      delete process.env["WK_TEST_SECRET_FOR_HELPER"];
+      c.stop();
+      db.close();
+    }
+  });
+
+  it("a helper that dies puts checkpoints back on the event loop and says why", async () => {
+    const db = openWal();
+    const reasons: string[] = [];
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: shell!, everyMs: 20, onFallback: (r) => reasons.push(r) });
+    try {
+      await c.ready;
+      process.kill(c.pid!, "SIGKILL");
+      await until(() => reasons.length > 0);
+      expect(reasons[0]).toMatch(/sqlite3 shell stopped \(SIGKILL\)/);
+      expect(c.running).toBe(false);
+      expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    } finally {
+      c.stop();
+      db.close();
+    }
+  });
+});
+
+describe("WAL checkpoint helper: what if it is missing or hangs", () => {
+  it("a shell that cannot be started leaves SQLite's own checkpoints on", async () => {
+    const db = openWal();
+    const reasons: string[] = [];
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: join(dir, "no-such-sqlite3"), everyMs: 20, onFallback: (r) => reasons.push(r) });
+    try {
+      await expect(c.ready).rejects.toThrow(/could not run|stopped/);
+      expect(reasons).toHaveLength(1);
+      expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("a shell that never answers is given up on after the stall time", async () => {
+    const silent = join(dir, "silent-sqlite3");
+    writeFileSync(silent, "#!/bin/sh\nexec sleep 30\n");
+    chmodSync(silent, 0o755);
+    const db = openWal();
+    const reasons: string[] = [];
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: silent, everyMs: 20, stallMs: 200, onFallback: (r) => reasons.push(r) });
+    try {
+      await until(() => reasons.length > 0);
+      expect(reasons[0]).toMatch(/answered no checkpoint/);
+      expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
+      await until(() => !alive(c.pid!));
+    } finally {
+      c.stop();
+      db.close();
+    }
+  });
+
+  it("finds the shell only in absolute PATH entries", () => {
+    const bin = join(dir, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "sqlite3"), "#!/bin/sh\n");
+    chmodSync(join(bin, "sqlite3"), 0o755);
+    expect(findSqliteShell(`relative/bin:${bin}`)).toBe(join(bin, "sqlite3"));
+    expect(findSqliteShell("bin:.")).toBeNull();
+    expect(findSqliteShell(undefined)).toBe(findSqliteShell(process.env.PATH));
+  });
+});

@@ -68,6 +68,31 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
     }
   });
 
+  it("the WAL starts over while the runtime keeps committing: it does not grow with what was written", async () => {
+    const db = openWal();
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: shell!, everyMs: 100 });
+    const insert = db.prepare("INSERT INTO t VALUES (randomblob(20000))");
+    const writer = setInterval(() => insert.run(), 5);
+    try {
+      await c.ready;
+      const wal = join(dir, `${DATABASE_FILE}-wal`);
+      let written = 0;
+      const t0 = Date.now();
+      while (Date.now() - t0 < 3_000) {
+        await sleep(100);
+        written = (db.prepare("SELECT count(*) FROM t").pluck().get() as number) * 20_000;
+      }
+      // About 12 MB committed; a WAL that never started over would hold all of it.
+      expect(written).toBeGreaterThan(4 * 2 ** 20);
+      expect(statSync(wal).size).toBeLessThan(written / 3);
+      expect(c.running).toBe(true);
+    } finally {
+      clearInterval(writer);
+      c.stop();
+      db.close();
+    }
+  });
+
   it("a small store keeps SQLite's own checkpoints, and turns to the helper once its file grows past the size", async () => {
     const store = SqliteStore.open(dir, T, { checkpointsOffLoopFromBytes: 256 * 1024 });
     try {
@@ -146,6 +171,27 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
       expect(reasons[0]).toMatch(/answered no checkpoint/);
       expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
       await until(() => !alive(c.pid!));
+    } finally {
+      c.stop();
+      db.close();
+    }
+  });
+
+  it("a helper far behind gets SQLite's own checkpoints back beside it until it catches up", async () => {
+    const fake = join(dir, "behind-sqlite3");
+    // Answers like the shell: first 90,000 frames left uncopied, then none.
+    writeFileSync(
+      fake,
+      `#!/bin/sh\nn=0\nwhile read line; do case "$line" in SELECT*) n=$((n+1)); if [ $n -le 2 ]; then echo "0|100000|10000"; else echo "0|500|500"; fi; echo wk-checkpoint-done;; esac; done\n`,
+    );
+    chmodSync(fake, 0o755);
+    const db = openWal();
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20 });
+    try {
+      expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
+      await until(() => db.pragma("wal_autocheckpoint", { simple: true }) === 1000);
+      await until(() => db.pragma("wal_autocheckpoint", { simple: true }) === 0);
+      expect(c.running).toBe(true);
     } finally {
       c.stop();
       db.close();

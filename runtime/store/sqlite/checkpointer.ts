@@ -7,13 +7,21 @@ import { delimiter, isAbsolute, join, resolve } from "node:path";
 export const CHECKPOINT_EVERY_MS = 1_000;
 /** A helper that has not answered for this long is given up on, and checkpoints go back to the event loop. */
 export const CHECKPOINT_STALL_MS = 120_000;
-/** SQLite's own auto-checkpoint threshold (pages), restored when the helper is gone. */
+/** SQLite's own auto-checkpoint threshold (pages), restored when the helper is gone or far behind. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
+/**
+ * WAL frames not yet copied after a request past which the helper is behind (a burst of writes, a
+ * slow disk): the connection checkpoints by itself too until it catches up, as it did without a
+ * helper, so the WAL cannot outgrow the disk. 65,536 frames of 4 KB pages: 256 MB.
+ */
+export const BEHIND_FRAMES = 65_536;
 
 const DONE = "wk-checkpoint-done";
-// Each request ends with a line of its own, so an answer is recognised whatever the pragma printed
-// (its row, or an error on stderr).
-const REQUEST = `PRAGMA wal_checkpoint(PASSIVE);\nSELECT '${DONE}';\n`;
+// Three passes: the runtime commits all the while, so the first pass leaves what was committed
+// while it ran, and the WAL only starts over when a commit begins with every frame copied. Each
+// request ends with a line of its own, so an answer is recognised whatever the pragmas printed
+// (a row `busy|log|checkpointed` each, or an error on stderr).
+const REQUEST = `PRAGMA wal_checkpoint(PASSIVE);\nPRAGMA wal_checkpoint(PASSIVE);\nPRAGMA wal_checkpoint(PASSIVE);\nSELECT '${DONE}';\n`;
 
 export interface Checkpointer {
   /** Ends the helper; the connection checkpoints by itself again. Safe to call twice. */
@@ -31,6 +39,7 @@ export interface CheckpointerOptions {
   shell: string;
   everyMs?: number;
   stallMs?: number;
+  behindFrames?: number;
   /** Told when the helper is given up on: checkpoints are back on the event loop. */
   onFallback?: (reason: string) => void;
 }
@@ -74,10 +83,14 @@ export function findSqliteShell(path: string | undefined = process.env.PATH): st
 export function startCheckpointer(db: Database, databasePath: string, o: CheckpointerOptions): Checkpointer {
   const everyMs = o.everyMs ?? CHECKPOINT_EVERY_MS;
   const stallMs = o.stallMs ?? CHECKPOINT_STALL_MS;
+  const behindFrames = o.behindFrames ?? BEHIND_FRAMES;
   let child: ChildProcessWithoutNullStreams | null = null;
   let stopped = false;
   let sentAt: number | null = null;
   let stderrTail = "";
+  /** Frames the last pass left uncopied. */
+  let behind = 0;
+  let helping = false;
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -127,9 +140,17 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
       while ((at = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, at).trim();
         pending = pending.slice(at + 1);
+        const row = /^(\d+)\|(-?\d+)\|(-?\d+)$/.exec(line);
+        if (row) behind = Math.max(0, Number(row[2]) - Number(row[3]));
         if (line === DONE) {
           sentAt = null;
           markReady();
+          // Far behind: SQLite's own checkpoints help (and slow the writer) until it catches up.
+          const wantHelp = behind > behindFrames;
+          if (wantHelp !== helping && !stopped && db.open) {
+            helping = wantHelp;
+            db.pragma(`wal_autocheckpoint = ${helping ? SQLITE_AUTOCHECKPOINT_PAGES : 0}`);
+          }
         }
       }
       // A shell that writes without end is not one to keep.

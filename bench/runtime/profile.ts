@@ -55,6 +55,8 @@ try {
         `rss ${rssMb(rt.pid).toFixed(1)} (hwm ${peakRssMb(rt.pid).toFixed(1)}) heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} external ${mb(m.external)} (buffers ${mb(m.arrayBuffers)}) | ${parts}\n`,
     );
   }
+  // The runtime child's own memory trace (WK_CHILD_MEMORY_STEPS=1), start-up steps first.
+  for (const line of rt.child.stderr().split("\n")) if (line.startsWith("STEP ")) process.stdout.write(`${line}\n`);
   if (PROFILE === "snapshot") {
     rt.child.proc.kill("SIGHUP");
     await sleep(15_000);

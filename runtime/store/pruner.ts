@@ -25,6 +25,13 @@ const PRUNE_SHARE = 0.2;
 /** Real milliseconds, whatever the clock: the pause is about the CPU the batch just took. */
 const PAUSE_MAX_MS = 1_000;
 
+/**
+ * How long the pruner waits at most, a poll at a time, for a store whose writes are behind
+ * (writesBehind) before it deletes again anyway.
+ */
+const BEHIND_WAIT_MAX_MS = 30_000;
+const BEHIND_POLL_MS = 100;
+
 /** A batch quicker than this is followed by a turn of the event loop only: no tick notices it. */
 const PAUSE_FROM_MS = 2;
 
@@ -83,6 +90,10 @@ export class Pruner {
         total += deleted;
         if (deleted === 0) break;
         await pause(performance.now() - started);
+        // A delete dirties pages all over a large file: the next waits until they are on disk.
+        for (let waited = 0; !this.halted && waited < BEHIND_WAIT_MAX_MS && store.writesBehind?.() === true; waited += BEHIND_POLL_MS) {
+          await new Promise((resolve) => setTimeout(resolve, BEHIND_POLL_MS));
+        }
       }
     }
     if (total > 0) this.o.logger.info({ deleted: total }, "pruned state past its retention");

@@ -29,6 +29,12 @@ export const PRUNE_BATCH = 250;
  */
 export interface Prunable {
   prune(now: number, retention: RetentionMs, limit: number): Awaitable<number>;
+  /**
+   * True while the store's earlier writes have not reached its files yet (SQLite: a WAL its
+   * checkpoint helper has not caught up with): the pruner waits before its next batch, so that
+   * deletes never outrun the disk.
+   */
+  writesBehind?(): boolean;
 }
 
 export function retentionOf(settings: RuntimeSettings): RetentionMs {

@@ -177,7 +177,7 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     }
   });
 
-  it("a helper far behind gets SQLite's own checkpoints back beside it until it catches up", async () => {
+  it("a helper behind says so (the pruner waits), and far behind gets SQLite's own checkpoints back beside it until it catches up", async () => {
     const fake = join(dir, "behind-sqlite3");
     // Answers like the shell: first 90,000 frames left uncopied, then none.
     writeFileSync(
@@ -186,11 +186,13 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     );
     chmodSync(fake, 0o755);
     const db = openWal();
-    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20 });
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20, behindFrames: 1_000, farBehindFrames: 50_000 });
     try {
       expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(0);
       await until(() => db.pragma("wal_autocheckpoint", { simple: true }) === 1000);
+      expect(c.behind()).toBe(true);
       await until(() => db.pragma("wal_autocheckpoint", { simple: true }) === 0);
+      expect(c.behind()).toBe(false);
       expect(c.running).toBe(true);
     } finally {
       c.stop();

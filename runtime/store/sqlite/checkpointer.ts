@@ -10,11 +10,18 @@ export const CHECKPOINT_STALL_MS = 120_000;
 /** SQLite's own auto-checkpoint threshold (pages), restored when the helper is gone or far behind. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 /**
- * WAL frames not yet copied after a request past which the helper is behind (a burst of writes, a
- * slow disk): the connection checkpoints by itself too until it catches up, as it did without a
- * helper, so the WAL cannot outgrow the disk. 65,536 frames of 4 KB pages: 256 MB.
+ * WAL frames left uncopied after a request past which the helper counts as behind: writers that
+ * can wait (the pruner) wait until it catches up (writesBehind). 16,384 frames of 4 KB: 64 MB.
  */
-export const BEHIND_FRAMES = 65_536;
+export const BEHIND_FRAMES = 16_384;
+/**
+ * Past this many frames left uncopied the connection checkpoints by itself too, as it did without
+ * a helper, so that the WAL cannot outgrow the disk whatever writes it (1 GB of 4 KB pages). Its
+ * first checkpoint then copies the whole backlog on the event loop: a last resort.
+ */
+export const FAR_BEHIND_FRAMES = 262_144;
+/** A request taking longer than this means the helper has more to copy than it keeps up with. */
+const SLOW_REQUEST_MS = 2_000;
 
 const DONE = "wk-checkpoint-done";
 // Three passes: the runtime commits all the while, so the first pass leaves what was committed
@@ -30,6 +37,11 @@ export interface Checkpointer {
   readonly ready: Promise<void>;
   /** False once stopped or given up on. */
   readonly running: boolean;
+  /**
+   * True while the helper has not caught up with the WAL (its last request left more than
+   * `behindFrames` uncopied, or the one in flight is slow): a writer that can wait should.
+   */
+  behind(): boolean;
   /** The helper's process id (null when it could not start). */
   readonly pid: number | null;
 }
@@ -40,6 +52,7 @@ export interface CheckpointerOptions {
   everyMs?: number;
   stallMs?: number;
   behindFrames?: number;
+  farBehindFrames?: number;
   /** Told when the helper is given up on: checkpoints are back on the event loop. */
   onFallback?: (reason: string) => void;
 }
@@ -84,6 +97,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   const everyMs = o.everyMs ?? CHECKPOINT_EVERY_MS;
   const stallMs = o.stallMs ?? CHECKPOINT_STALL_MS;
   const behindFrames = o.behindFrames ?? BEHIND_FRAMES;
+  const farBehindFrames = o.farBehindFrames ?? FAR_BEHIND_FRAMES;
   let child: ChildProcessWithoutNullStreams | null = null;
   let stopped = false;
   let sentAt: number | null = null;
@@ -146,7 +160,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
           sentAt = null;
           markReady();
           // Far behind: SQLite's own checkpoints help (and slow the writer) until it catches up.
-          const wantHelp = behind > behindFrames;
+          const wantHelp = behind > farBehindFrames;
           if (wantHelp !== helping && !stopped && db.open) {
             helping = wantHelp;
             db.pragma(`wal_autocheckpoint = ${helping ? SQLITE_AUTOCHECKPOINT_PAGES : 0}`);
@@ -170,6 +184,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     get running() {
       return !stopped;
     },
+    behind: () => !stopped && (behind > behindFrames || (sentAt !== null && Date.now() - sentAt > SLOW_REQUEST_MS)),
     pid: child?.pid ?? null,
   };
 }

@@ -502,6 +502,11 @@ export class SqliteStore implements Store {
     return this.backgroundCheck.done;
   }
 
+  /** The checkpoint helper has not caught up with the WAL: the pruner waits (Prunable). */
+  writesBehind(): boolean {
+    return this.checkpointer?.behind() ?? false;
+  }
+
   /** Whether the checkpoint helper runs (for tests and benchmarks). */
   get checkpointsOffLoop(): boolean {
     return this.checkpointer?.running ?? false;

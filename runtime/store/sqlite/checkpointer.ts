@@ -105,6 +105,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   /** Frames the last pass left uncopied. */
   let behind = 0;
   let helping = false;
+  let answered = false;
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -134,7 +135,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     child = null;
     queueMicrotask(() => giveUp(`the sqlite3 shell could not start: ${(error as Error).message}`));
   }
-  const timer = setInterval(() => {
+  const ask = () => {
     if (stopped || child === null) return;
     const now = Date.now();
     if (sentAt === null) {
@@ -143,8 +144,10 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     } else if (now - sentAt > stallMs) {
       giveUp(`the sqlite3 shell answered no checkpoint for ${Math.round(stallMs / 1000)} s`);
     }
-  }, everyMs);
+  };
+  const timer = setInterval(ask, everyMs);
   timer.unref();
+  ask();
   if (child !== null) {
     const c = child;
     let pending = "";
@@ -158,6 +161,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
         if (row) behind = Math.max(0, Number(row[2]) - Number(row[3]));
         if (line === DONE) {
           sentAt = null;
+          answered = true;
           markReady();
           // Far behind: SQLite's own checkpoints help (and slow the writer) until it catches up.
           const wantHelp = behind > farBehindFrames;
@@ -184,7 +188,9 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     get running() {
       return !stopped;
     },
-    behind: () => !stopped && (behind > behindFrames || (sentAt !== null && Date.now() - sentAt > SLOW_REQUEST_MS)),
+    // Until its first answer the helper has not caught up with anything: a large file's first
+    // prune run would otherwise fill the WAL for seconds.
+    behind: () => !stopped && (!answered || behind > behindFrames || (sentAt !== null && Date.now() - sentAt > SLOW_REQUEST_MS)),
     pid: child?.pid ?? null,
   };
 }

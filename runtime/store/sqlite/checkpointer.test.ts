@@ -90,6 +90,7 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
       clearInterval(writer);
       c.stop();
       db.close();
+      c.release();
     }
   });
 
@@ -124,6 +125,8 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
       delete process.env["WK_TEST_SECRET_FOR_HELPER"];
       c.stop();
       db.close();
+      c.release();
+      c.release();
     }
   });
 
@@ -141,6 +144,7 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
     } finally {
       c.stop();
       db.close();
+      c.release();
     }
   });
 });
@@ -174,6 +178,7 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     } finally {
       c.stop();
       db.close();
+      c.release();
     }
   });
 
@@ -197,6 +202,29 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     } finally {
       c.stop();
       db.close();
+      c.release();
+    }
+  });
+
+  it("counts the frames not yet copied from the WAL index itself, whatever the helper last said", async () => {
+    const fake = join(dir, "lazy-sqlite3");
+    // Says it copied everything, and copies nothing.
+    writeFileSync(fake, `#!/bin/sh\nwhile read line; do case "$line" in SELECT*) echo "0|0|0"; echo wk-checkpoint-done;; esac; done\n`);
+    chmodSync(fake, 0o755);
+    const db = openWal();
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20, behindFrames: 100 });
+    try {
+      await c.ready;
+      expect(c.behind()).toBe(false);
+      const insert = db.prepare("INSERT INTO t VALUES (randomblob(4000))");
+      for (let i = 0; i < 300; i++) insert.run();
+      expect(c.behind()).toBe(true);
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      expect(c.behind()).toBe(false);
+    } finally {
+      c.stop();
+      db.close();
+      c.release();
     }
   });
 

@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
+import { endianness } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 
 /** How often the helper is asked to checkpoint; SQLite's own rule (1,000 pages) fires a few times a second at 1,000 results/s. */
@@ -20,8 +21,8 @@ export const BEHIND_FRAMES = 16_384;
  * first checkpoint then copies the whole backlog on the event loop: a last resort.
  */
 export const FAR_BEHIND_FRAMES = 262_144;
-/** A request taking longer than this means the helper has more to copy than it keeps up with. */
-const SLOW_REQUEST_MS = 2_000;
+/** The WAL index header's version (SQLite's walformat): anything else is not read. */
+const WAL_INDEX_VERSION = 3_007_000;
 
 const DONE = "wk-checkpoint-done";
 // Three passes: the runtime commits all the while, so the first pass leaves what was committed
@@ -38,10 +39,13 @@ export interface Checkpointer {
   /** False once stopped or given up on. */
   readonly running: boolean;
   /**
-   * True while the helper has not caught up with the WAL (its last request left more than
-   * `behindFrames` uncopied, or the one in flight is slow): a writer that can wait should.
+   * True while the helper has not caught up with the WAL: more than `behindFrames` frames not yet
+   * copied (read from the WAL index now, or left by its last request), or no answer yet. A writer
+   * that can wait should.
    */
   behind(): boolean;
+  /** Closes the WAL index file; only once the database connection is closed (see walBacklog). */
+  release(): void;
   /** The helper's process id (null when it could not start). */
   readonly pid: number | null;
 }
@@ -106,6 +110,16 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   let behind = 0;
   let helping = false;
   let answered = false;
+  // Opened once and closed only after the connection (release): closing any descriptor of a file
+  // drops every POSIX lock this process holds on it, SQLite's own included.
+  let shm: number | null = null;
+  try {
+    shm = openSync(`${databasePath}-shm`, "r");
+  } catch {
+    shm = null;
+  }
+  const header = Buffer.alloc(100);
+  const backlog = () => Math.max(behind, shm === null ? 0 : (walBacklog(shm, header) ?? 0));
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -164,7 +178,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
           answered = true;
           markReady();
           // Far behind: SQLite's own checkpoints help (and slow the writer) until it catches up.
-          const wantHelp = behind > farBehindFrames;
+          const wantHelp = backlog() > farBehindFrames;
           if (wantHelp !== helping && !stopped && db.open) {
             helping = wantHelp;
             db.pragma(`wal_autocheckpoint = ${helping ? SQLITE_AUTOCHECKPOINT_PAGES : 0}`);
@@ -190,7 +204,31 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     },
     // Until its first answer the helper has not caught up with anything: a large file's first
     // prune run would otherwise fill the WAL for seconds.
-    behind: () => !stopped && (!answered || behind > behindFrames || (sentAt !== null && Date.now() - sentAt > SLOW_REQUEST_MS)),
+    behind: () => !stopped && (!answered || backlog() > behindFrames),
+    release: () => {
+      if (shm !== null && !db.open) {
+        closeSync(shm);
+        shm = null;
+      }
+    },
     pid: child?.pid ?? null,
   };
+}
+
+/**
+ * Frames in the WAL not yet copied into the database, from the WAL index's header (SQLite's
+ * walformat.html: the header's version at byte 0, mxFrame at byte 16, nBackfill at byte 96, in
+ * native byte order); null when it cannot be read or is not a header SQLite wrote.
+ */
+function walBacklog(fd: number, buf: Buffer): number | null {
+  try {
+    if (readSync(fd, buf, 0, 100, 0) < 100) return null;
+    const u32 = (at: number) => (endianness() === "LE" ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
+    if (u32(0) !== WAL_INDEX_VERSION) return null;
+    const frames = u32(16);
+    const copied = u32(96);
+    return frames >= copied ? frames - copied : null;
+  } catch {
+    return null;
+  }
 }

@@ -536,6 +536,7 @@ export class SqliteStore implements Store {
         this.history.writeAll(Date.now());
       } finally {
         this.db.close();
+        this.checkpointer?.release();
       }
     }
     this.lock.release();

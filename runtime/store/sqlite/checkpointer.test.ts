@@ -206,7 +206,7 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     }
   });
 
-  it("counts the frames not yet copied from the WAL index itself, whatever the helper last said", async () => {
+  it("counts the WAL's frames from the WAL index itself, whatever the helper last said", async () => {
     const fake = join(dir, "lazy-sqlite3");
     // Says it copied everything, and copies nothing.
     writeFileSync(fake, `#!/bin/sh\nwhile read line; do case "$line" in SELECT*) echo "0|0|0"; echo wk-checkpoint-done;; esac; done\n`);

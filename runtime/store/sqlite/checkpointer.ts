@@ -11,14 +11,15 @@ export const CHECKPOINT_STALL_MS = 120_000;
 /** SQLite's own auto-checkpoint threshold (pages), restored when the helper is gone or far behind. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 /**
- * WAL frames left uncopied after a request past which the helper counts as behind: writers that
- * can wait (the pruner) wait until it catches up (writesBehind). 16,384 frames of 4 KB: 64 MB.
+ * WAL frames since it last started over past which the helper counts as behind: writers that can
+ * wait (the pruner) wait until it catches up and the WAL starts over (writesBehind). 16,384
+ * frames of 4 KB: 64 MB, the WAL's size limit.
  */
 export const BEHIND_FRAMES = 16_384;
 /**
- * Past this many frames left uncopied the connection checkpoints by itself too, as it did without
- * a helper, so that the WAL cannot outgrow the disk whatever writes it (1 GB of 4 KB pages). Its
- * first checkpoint then copies the whole backlog on the event loop: a last resort.
+ * Past this many frames the connection checkpoints by itself too, as it did without a helper, so
+ * that the WAL cannot outgrow the disk whatever writes it (1 GB of 4 KB pages): its checkpoint
+ * right after a commit lets the next commit start the WAL over. A last resort.
  */
 export const FAR_BEHIND_FRAMES = 262_144;
 /** The WAL index header's version (SQLite's walformat): anything else is not read. */
@@ -39,9 +40,9 @@ export interface Checkpointer {
   /** False once stopped or given up on. */
   readonly running: boolean;
   /**
-   * True while the helper has not caught up with the WAL: more than `behindFrames` frames not yet
-   * copied (read from the WAL index now, or left by its last request), or no answer yet. A writer
-   * that can wait should.
+   * True while the WAL holds more than `behindFrames` frames since it last started over (read from
+   * the WAL index now; or left uncopied by the helper's last request), or before the helper's
+   * first answer. A writer that can wait should: the WAL starts over once the helper catches up.
    */
   behind(): boolean;
   /** Closes the WAL index file; only once the database connection is closed (see walBacklog). */
@@ -119,7 +120,10 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     shm = null;
   }
   const header = Buffer.alloc(100);
-  const backlog = () => Math.max(behind, shm === null ? 0 : (walBacklog(shm, header) ?? 0));
+  // Frames in the WAL since it last started over: the WAL starts over only when a commit begins
+  // with every frame copied, so a helper that keeps copying but never quite catches up still
+  // lets it grow. The helper's own answer counts too (a WAL index that cannot be read).
+  const backlog = () => Math.max(behind, shm === null ? 0 : (walFrames(shm, header) ?? 0));
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -216,18 +220,15 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
 }
 
 /**
- * Frames in the WAL not yet copied into the database, from the WAL index's header (SQLite's
- * walformat.html: the header's version at byte 0, mxFrame at byte 16, nBackfill at byte 96, in
- * native byte order); null when it cannot be read or is not a header SQLite wrote.
+ * Frames in the WAL since it last started over, from the WAL index's header (SQLite's
+ * walformat.html: the header's version at byte 0 and mxFrame at byte 16, in native byte order);
+ * null when it cannot be read or is not a header SQLite wrote.
  */
-function walBacklog(fd: number, buf: Buffer): number | null {
+function walFrames(fd: number, buf: Buffer): number | null {
   try {
     if (readSync(fd, buf, 0, 100, 0) < 100) return null;
     const u32 = (at: number) => (endianness() === "LE" ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
-    if (u32(0) !== WAL_INDEX_VERSION) return null;
-    const frames = u32(16);
-    const copied = u32(96);
-    return frames >= copied ? frames - copied : null;
+    return u32(0) === WAL_INDEX_VERSION ? u32(16) : null;
   } catch {
     return null;
   }

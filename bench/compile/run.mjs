@@ -51,23 +51,19 @@ try {
   const tsc6 = path.join(ROOT, "node_modules/typescript/bin/tsc");
   const tsc6Version = spawnSync(process.execPath, [tsc6, "--version"], { encoding: "utf8" }).stdout.trim();
   const gnuTime = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
-  // Cold compiles: no compile cache (WK_CACHE=off). Cold plans: an empty compile cache, a fresh one
-  // each run (a CI machine's first plan: the working tree's compile fills it and the base reads
-  // it), and no plan cache (WK_PLAN_CACHE=off).
+  // Cold compiles and plans: no compile cache (WK_CACHE=off), no plan cache (WK_PLAN_CACHE=off).
   const cold = { WK_CACHE: "off", WK_PLAN_CACHE: "off" };
-  let fresh = 0;
-  const coldPlan = () => ({ WK_PLAN_CACHE: "off", WK_CACHE_DIR: path.join(work, `plan-cache-${fresh++}`) });
   const warm = { WK_CACHE_DIR: cacheDir };
   const measures = {
     "wk compile": { command: [process.execPath, cli, "compile", "--project", tree, "--out", path.join(work, "out")], env: cold },
     "tsc --noEmit (TypeScript 7)": { command: [tsc7.exe, "--noEmit", "-p", path.join(tree, "tsconfig.json")], env: {} },
     "tsc --noEmit (TypeScript 6)": { command: [process.execPath, tsc6, "--noEmit", "-p", path.join(tree, "tsconfig.json")], env: {} },
-    "wk plan, 10 files changed": { command: [process.execPath, cli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: coldPlan },
+    "wk plan, 10 files changed": { command: [process.execPath, cli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: cold },
     "wk validate, warm, 1 file edited": { command: [process.execPath, cli, "validate", "--project", tree], env: warm },
     ...(beforeCli
       ? {
           "before: wk compile": { command: [process.execPath, beforeCli, "compile", "--project", tree, "--out", path.join(work, "out-before")], env: cold },
-          "before: wk plan, 10 files changed": { command: [process.execPath, beforeCli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: coldPlan },
+          "before: wk plan, 10 files changed": { command: [process.execPath, beforeCli, "plan", "--project", tree, "--base", "HEAD", "--format", "json"], env: cold },
           "before: wk validate, warm, 1 file edited": { command: [process.execPath, beforeCli, "validate", "--project", tree], env: { WK_CACHE_DIR: beforeCacheDir } },
         }
       : {}),
@@ -75,8 +71,7 @@ try {
   const wall = Object.fromEntries(Object.keys(measures).map((k) => [k, []]));
   const cpu = Object.fromEntries(Object.keys(measures).map((k) => [k, []]));
   const time = (label, record = true) => {
-    const { command } = measures[label];
-    const env = typeof measures[label].env === "function" ? measures[label].env() : measures[label].env;
+    const { command, env } = measures[label];
     const [file, ...args] = gnuTime ? [gnuTime, "-f", "WKCPU %U %S", ...command] : command;
     const start = process.hrtime.bigint();
     const run = spawnSync(file, args, { cwd: tree, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } });
@@ -124,8 +119,7 @@ try {
   const { planProject } = await import(pathToFileURL(path.join(ROOT, "build/cli/plan/plan-project.js")).href);
   const steps = (await compileProject({ projectDir: tree, write: false, cache: false })).timings;
   process.env.WK_PLAN_CACHE = "off";
-  process.env.WK_CACHE_DIR = path.join(work, "plan-cache-split");
-  const planned = await planProject({ projectDir: tree, base: { kind: "git", ref: "HEAD" }, compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: false, ...o }), now: new Date() });
+  const planned = await planProject({ projectDir: tree, base: { kind: "git", ref: "HEAD" }, compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: false, cache: false, ...o }), now: new Date() });
   const planSteps = planned.ok ? planned.timings : {};
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -150,10 +144,8 @@ try {
     "- `wk compile`: the built CLI, a whole process, cold: no compile cache (`WK_CACHE=off`);",
     "- `tsc --noEmit` of TypeScript 7 (the native binary itself, no Node launcher in front) and of TypeScript 6,",
     "  with the options `wk validate` checks with (`checkerTsconfig`), over the same files;",
-    "- `wk plan --base HEAD --format json` with the 10 changed files, cold: an empty compile cache, a fresh one each run",
-    "  (`WK_CACHE_DIR`, as on a CI machine's first plan: the working tree's compile fills it, the base reads it) and no",
-    "  plan cache (`WK_PLAN_CACHE=off`): a compile of the working tree, a compile of the base from a git worktree, two",
-    "  Pulumi mock runs, the diff;",
+    "- `wk plan --base HEAD --format json` with the 10 changed files, cold (`WK_CACHE=off`, `WK_PLAN_CACHE=off`): a",
+    "  compile of the working tree, a compile of the base from a git worktree, two Pulumi mock runs, the diff;",
     "- `wk validate` once (not timed: the cache now holds this tree), then one monitor file edited, then the timed",
     "  warm `wk validate`.",
     "",

@@ -23,11 +23,6 @@ export interface CompileCache {
   write(name: string, key: string, value: unknown): void;
 }
 
-/** The same entries, never written: for a compile that reads another folder's cache and must not change it. */
-export function readOnlyCache(cache: CompileCache | null): CompileCache | null {
-  return cache && { dir: cache.dir, read: (name, key) => cache.read(name, key), write: () => undefined };
-}
-
 /** How many per-project folders the user cache keeps (tests and temp checkouts make many). */
 const KEEP_PROJECTS = 100;
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { parseDuration } from "../../sdk/duration.js";
 import { EXIT, UserError } from "../errors.js";
-import { openCompileCache, readOnlyCache } from "./compile-cache.js";
+import { openCompileCache } from "./compile-cache.js";
 import { likelyRoots } from "./discover.js";
 import { locateSdk } from "./paths.js";
 import { projectFiles } from "./project-files.js";
@@ -20,13 +20,8 @@ export { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 export async function compileProject(options: CompileOptions): Promise<CompileResult> {
   const projectDir = path.resolve(options.projectDir);
   const sdk = locateSdk();
-  // A plan's git base is not type-checked, and its temporary checkout gets no cache of its own: it
-  // may read the working tree's (reuseCacheOf).
-  const cache =
-    options.cache === false ? null
-    : options.reuseCacheOf !== undefined ? readOnlyCache(openCompileCache(path.resolve(options.reuseCacheOf)))
-    : options.typecheck === false ? null
-    : openCompileCache(projectDir);
+  // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
+  const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
   // One read of each project file for the whole compile: both caches and the rules ask for them.
   const files = projectFiles();
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache, files);

@@ -53,9 +53,7 @@ export async function runPipeline(
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
   // monitors.mjs is built whenever it is written or asked for (`wk validate` and `wk plan` do not need it).
   const wantBundle = options.write !== false || options.bundle !== false;
-  // Load records name their inputs relative to the project, and each is compared with this
-  // folder's files before reuse: records made in another folder (reuseCacheOf) stand here too.
-  const loadKey = cache ? loadCacheKey(options.reuseCacheOf !== undefined ? path.resolve(options.reuseCacheOf) : projectDir, sdk) : "";
+  const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";
   const planFor = (configFile: string, modules: string[], secrets: string[] | null) =>
     planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets, files);
   const startBundles = (roots: { configFile: string; modules: string[] }, plan: LoadPlan, dir: string) => {
@@ -75,8 +73,7 @@ export async function runPipeline(
     early = { modules: JSON.stringify(modules), plan, bundles };
   }
   try {
-    // The config's cache entry names its inputs by absolute path: another folder's cannot stand here.
-    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, options.reuseCacheOf !== undefined ? null : cache));
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;

@@ -39,14 +39,6 @@ export interface CompileOptions {
    * files unchanged since a clean check. See compile-cache.ts.
    */
   cache?: boolean;
-  /**
-   * Reuse, read-only, what the compile cache of this other project folder learned: the loads of
-   * modules whose every input has the same content and folder listing here, and the schema and
-   * rule verdicts (keyed by content). `wk plan` compiles its git base this way from the working
-   * tree's cache, so only the modules the change touched run in the sandbox. Nothing is written
-   * to that cache, and this folder gets none of its own.
-   */
-  reuseCacheOf?: string;
   /** Time limit for loading the project's modules in the sandbox; overrides the config's `load.timeout`. */
   loadTimeoutMs?: number;
 }

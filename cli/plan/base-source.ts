@@ -18,7 +18,7 @@ const exec = promisify(execFile);
  * Compiles a project folder without writing anything (the command passes compileProject with
  * write: false); `typecheck: false` skips the TypeScript check.
  */
-export type CompileFn = (projectDir: string, options?: { typecheck?: boolean; reuseCacheOf?: string }) => Promise<CompileResult>;
+export type CompileFn = (projectDir: string, options?: { typecheck?: boolean }) => Promise<CompileResult>;
 
 /** A compiled base, with its mock-registered resources when they are already known (cache). */
 export interface CompiledBase {

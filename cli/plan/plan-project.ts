@@ -63,10 +63,8 @@ interface LoadedBase {
 export async function planProject(options: PlanProjectOptions): Promise<PlanProjectResult> {
   const clock = options.clock ?? (() => performance.now());
   // The git base is committed code that was validated when it merged: its manifest is all the plan
-  // needs, so it is loaded and validated without the TypeScript check (about half its cost). It
-  // reuses the working tree's load records (read-only) for modules whose inputs are the same there:
-  // only what the change touched runs in the sandbox.
-  const compileBase = options.compileBase ?? inThread((dir) => options.compile(dir, { typecheck: false, reuseCacheOf: options.projectDir }));
+  // needs, so it is loaded and validated without the TypeScript check (about half its cost).
+  const compileBase = options.compileBase ?? inThread((dir) => options.compile(dir, { typecheck: false }));
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const t0 = clock();
     const value = await work();

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
@@ -125,6 +125,25 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
       write("monitors/api.ts", monitorFile("*/5 * * * *"));
       rmSync(join(dir, "artifacts"), { recursive: true, force: true });
     }
+  });
+
+  test("an edited policy file shows in the plan though the monitor that imports it is unchanged", async () => {
+    const policies = "policies/oncall.ts";
+    const before = readFileSync(join(dir, policies), "utf8");
+    // The monitor's own file is unchanged, but it imports the edited policies file.
+    write(policies, before.replace('name: "API"', 'name: "API gateway"'));
+    try {
+      const result = await plan({ base: "main", format: "json" });
+      expect(result.stderr).toBe("");
+      const json = JSON.parse(result.stdout);
+      expect(json.resources).toContainEqual(expect.objectContaining({ name: "service:api", action: "update" }));
+      expect(JSON.stringify(json.resources)).toContain("API gateway");
+      // And the base is the committed one whatever the working tree's compile cache holds.
+      expect((await plan({ base: "main", format: "json" })).stdout).toBe(result.stdout);
+    } finally {
+      write(policies, before);
+    }
+    expect((await plan({ base: "main", "detailed-exitcode": true })).code).toBe(0);
   });
 
   test("an unknown base ref is a user error naming the ref", async () => {

@@ -33,6 +33,14 @@ afterEach(async () => {
   await rm(join(dir, ".."), { recursive: true, force: true });
 });
 
+/** A stand-in for the shell: a script that ignores its arguments and answers stdin as `body` says. */
+function fakeShell(name: string, body: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
 function openWal(): Database {
   const db = new BetterSqlite3(join(dir, DATABASE_FILE));
   db.pragma("journal_mode = WAL");
@@ -164,9 +172,7 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
   });
 
   it("a shell that never answers is given up on after the stall time", async () => {
-    const silent = join(dir, "silent-sqlite3");
-    writeFileSync(silent, "#!/bin/sh\nexec sleep 30\n");
-    chmodSync(silent, 0o755);
+    const silent = fakeShell("silent-sqlite3", "exec sleep 30");
     const db = openWal();
     const reasons: string[] = [];
     const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: silent, everyMs: 20, stallMs: 200, onFallback: (r) => reasons.push(r) });
@@ -183,13 +189,11 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
   });
 
   it("a helper behind says so (the pruner waits), and far behind gets SQLite's own checkpoints back beside it until it catches up", async () => {
-    const fake = join(dir, "behind-sqlite3");
     // Answers like the shell: first 90,000 frames left uncopied, then none.
-    writeFileSync(
-      fake,
-      `#!/bin/sh\nn=0\nwhile read line; do case "$line" in SELECT*) n=$((n+1)); if [ $n -le 2 ]; then echo "0|100000|10000"; else echo "0|500|500"; fi; echo wk-checkpoint-done;; esac; done\n`,
+    const fake = fakeShell(
+      "behind-sqlite3",
+      `n=0\nwhile read line; do case "$line" in SELECT*) n=$((n+1)); if [ $n -le 2 ]; then echo "0|100000|10000"; else echo "0|500|500"; fi; echo wk-checkpoint-done;; esac; done`,
     );
-    chmodSync(fake, 0o755);
     const db = openWal();
     const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20, behindFrames: 1_000, farBehindFrames: 50_000 });
     try {
@@ -207,10 +211,8 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
   });
 
   it("counts the WAL's frames from the WAL index itself, whatever the helper last said", async () => {
-    const fake = join(dir, "lazy-sqlite3");
     // Says it copied everything, and copies nothing.
-    writeFileSync(fake, `#!/bin/sh\nwhile read line; do case "$line" in SELECT*) echo "0|0|0"; echo wk-checkpoint-done;; esac; done\n`);
-    chmodSync(fake, 0o755);
+    const fake = fakeShell("lazy-sqlite3", `while read line; do case "$line" in SELECT*) echo "0|0|0"; echo wk-checkpoint-done;; esac; done`);
     const db = openWal();
     const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: fake, everyMs: 20, behindFrames: 100 });
     try {

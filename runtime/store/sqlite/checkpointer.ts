@@ -64,8 +64,8 @@ export interface CheckpointerOptions {
 
 /**
  * The `sqlite3` command-line shell on PATH, or null. It is SQLite's own program (Debian's
- * `sqlite3` package, in the image): about 4.5 MB of RSS, where a worker thread with a second
- * better-sqlite3 connection cost the runtime 9.5 MB and a node child process 40 MB.
+ * `sqlite3` package, in the image): about 4.4 MB of RSS, where a worker thread with a second
+ * better-sqlite3 connection cost the runtime 9.5 MB and a node child process about 49 MB.
  */
 export function findSqliteShell(path: string | undefined = process.env.PATH): string | null {
   for (const dir of (path ?? "").split(delimiter)) {

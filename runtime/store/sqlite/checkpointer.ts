@@ -24,6 +24,8 @@ export const BEHIND_FRAMES = 16_384;
 export const FAR_BEHIND_FRAMES = 262_144;
 /** The WAL index header's version (SQLite's walformat): anything else is not read. */
 const WAL_INDEX_VERSION = 3_007_000;
+/** The WAL index is in the machine's own byte order. */
+const LITTLE_ENDIAN = endianness() === "LE";
 
 const DONE = "wk-checkpoint-done";
 // Three passes: the runtime commits all the while, so the first pass leaves what was committed
@@ -45,7 +47,7 @@ export interface Checkpointer {
    * first answer. A writer that can wait should: the WAL starts over once the helper catches up.
    */
   behind(): boolean;
-  /** Closes the WAL index file; only once the database connection is closed (see walBacklog). */
+  /** Closes the WAL index file; only once the database connection is closed (see walFrames). */
   release(): void;
   /** The helper's process id (null when it could not start). */
   readonly pid: number | null;
@@ -107,7 +109,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   let stopped = false;
   let sentAt: number | null = null;
   let stderrTail = "";
-  /** Frames the last pass left uncopied. */
+  /** Frames the helper's last pass left uncopied (its own answer, for a WAL index that cannot be read). */
   let behind = 0;
   let helping = false;
   let answered = false;
@@ -227,7 +229,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
 function walFrames(fd: number, buf: Buffer): number | null {
   try {
     if (readSync(fd, buf, 0, 100, 0) < 100) return null;
-    const u32 = (at: number) => (endianness() === "LE" ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
+    const u32 = (at: number) => (LITTLE_ENDIAN ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
     return u32(0) === WAL_INDEX_VERSION ? u32(16) : null;
   } catch {
     return null;

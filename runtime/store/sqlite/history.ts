@@ -79,7 +79,7 @@ interface HeldBucket {
 /**
  * A held bucket's latency bins, flat: [bin, count, bin, count, ...]. Every monitor holds its open
  * minute, so this is per monitor: a Map of a minute's few bins took about 500 bytes of heap, this
- * array about 200 (bench/results/runtime.md).
+ * array about 200 (docs/runtime.md, "Memory does not grow with history").
  */
 type HeldBins = number[];
 

@@ -77,7 +77,8 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
   }
 }
 
-function sizeOf(path: string): number {
+/** A file's size in bytes; 0 when it does not exist or cannot be read. */
+export function sizeOf(path: string): number {
   try {
     return statSync(path).size;
   } catch {

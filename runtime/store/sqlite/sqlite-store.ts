@@ -1,5 +1,4 @@
 import type { Database, Statement } from "better-sqlite3";
-import { statSync } from "node:fs";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
@@ -17,7 +16,7 @@ import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteHistory } from "./history.js";
 import { startCheckpointer, findSqliteShell, type Checkpointer } from "./checkpointer.js";
-import { checkInBackground, ensureStateFolder, FULL_CHECK_BELOW_BYTES, openStateDatabase, type BackgroundCheck } from "./open-database.js";
+import { checkInBackground, ensureStateFolder, FULL_CHECK_BELOW_BYTES, openStateDatabase, sizeOf, type BackgroundCheck } from "./open-database.js";
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
@@ -519,7 +518,7 @@ export class SqliteStore implements Store {
    */
   private offloadCheckpointsWhenLarge(): void {
     if (this.checkpointer !== null || this.sqliteShell === null || !this.db.open) return;
-    if (fileSize(this.db.name) < this.checkpointsOffLoopFromBytes) return;
+    if (sizeOf(this.db.name) < this.checkpointsOffLoopFromBytes) return;
     this.checkpointer = startCheckpointer(this.db, this.db.name, {
       shell: this.sqliteShell,
       onFallback: (reason) => this.onNotice("warn", `WAL checkpoints are back on the event loop: ${reason}`),
@@ -563,14 +562,6 @@ export class SqliteStore implements Store {
     const info = this.s.enqueue!.run(intent.id, intent.dedupKey, JSON.stringify(intent), at);
     if (info.changes > 0) return Number(info.lastInsertRowid);
     return (this.s.seqOf!.get(intent.id) as { seq: number }).seq;
-  }
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { Agent } from "undici";
+import { Agent } from "./undici.js";
 import { runtimeSettingsOf, type Manifest } from "../sdk/manifest/schema.js";
 import type { MonitorBundle } from "../sdk/result.js";
 import { logAlertEvents } from "./alerts/alert-event.js";

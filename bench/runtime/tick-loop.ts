@@ -3,7 +3,8 @@
  * and without waiting for the clock: 10,000 HTTP monitors ticked back to back, IN_FLIGHT at a time,
  * against the loopback target. On a machine shared with other work, CPU time per tick is steadier
  * than any rate, so this is how changes to the hot path were compared.
- *   node bench/run-ts.mjs bench/runtime/tick-loop.ts   (env: WK_BENCH_MONITORS, WK_TICKS, WK_IN_FLIGHT)
+ *   node bench/run-ts.mjs bench/runtime/tick-loop.ts   (env: WK_BENCH_MONITORS, WK_TICKS, WK_IN_FLIGHT,
+ *   WK_BENCH_STATE: a state folder to tick on, such as one `npm run bench:week` kept; left in place)
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +27,7 @@ try {
   const runtime = await createRuntime({
     manifest: artifact.manifest,
     bundle: artifact.bundle,
-    stateDir: join(dir, "state"),
+    stateDir: process.env.WK_BENCH_STATE ?? join(dir, "state"),
     logger: createLogger({ level: "warn", secretValues: () => [] }),
     secrets: createSecretSource({ declared: [], env: {}, dir: null, now: Date.now }),
     port: 0,

@@ -1,4 +1,4 @@
-import { request } from "undici";
+import { request } from "../undici.js";
 import { parseRetryAfter } from "./backoff.js";
 import { truncate } from "./redact.js";
 import type { SendResult } from "./types.js";

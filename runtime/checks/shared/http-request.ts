@@ -1,4 +1,5 @@
-import { getGlobalDispatcher, interceptors, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
+import { getGlobalDispatcher, redirectInterceptor } from "../../undici.js";
 import type { SecretRefSpec } from "../../../sdk/manifest/schema.js";
 import { CheckError, errorExcerpt, missingSecret } from "../check-error.js";
 import { whenStopped, type StopSource } from "./check-stop.js";
@@ -221,7 +222,7 @@ const redirectingPools = new WeakMap<Dispatcher, Dispatcher>();
 function redirecting(base: Dispatcher): Dispatcher {
   let composed = redirectingPools.get(base);
   if (!composed) {
-    composed = base.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+    composed = base.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
     redirectingPools.set(base, composed);
   }
   return composed;

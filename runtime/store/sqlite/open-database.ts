@@ -24,6 +24,9 @@ export const FULL_CHECK_BELOW_BYTES = 256 * 2 ** 20;
 /** What the WAL file is cut back to once a checkpoint has copied it all (see open). */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 2 ** 20;
 
+/** SQLite's page cache for the runtime's connection, in KiB (why this size: where it is set). */
+export const PAGE_CACHE_KIB = 512;
+
 export interface OpenedDatabase {
   db: Database;
   /** The file was too large to check whole at start: run checkInBackground() once the runtime is up (the history tables). */
@@ -54,10 +57,14 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     db.pragma("busy_timeout = 5000");
     // better-sqlite3 builds SQLite with a 16 MiB page cache; the pages a commit touches are the
     // newest results and one index leaf per monitor, and the rest sit in the OS page cache
-    // anyway. 2 MiB costs no measurable CPU per commit and keeps 14 MiB out of the runtime's RSS
-    // (bench/results/runtime.md). Set before the check, which reads every page it checks through
-    // the cache. No mmap either: mapped pages would count as our RSS.
-    db.pragma("cache_size = -2048");
+    // anyway. 512 KiB holds the inner pages every commit walks (a few dozen, even on a week's
+    // 25 GB file, whose leaves would not fit in 16 MiB either); a larger cache only fills with
+    // leaves a commit will not touch again for a tick. On a week's state, 2 MiB of cache was
+    // about 3 MB of the runtime's RSS that an empty folder did not have yet; CPU per tick was the
+    // same at 256 KiB, 512 KiB and 2 MiB (bench/results/history.md). Set before the check, which
+    // reads every page it checks through the cache. No mmap either: mapped pages would count as
+    // our RSS.
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     const problems = large ? scopedCheck(db) : quickCheck(db, null);
     if (problems.length > 0) throw corruptState(path, `quick_check: ${summary(problems)}`);
     db.pragma("journal_mode = WAL");

@@ -316,7 +316,7 @@ the executable's code pages, shared with every node process, ${f(res["node binar
 ${f(late, 1)} MB over the last third (${f(late - early, 1)} MB). The state folder grew from ${f(soak.stateMbStart, 1)} MB to
 ${f(soak.stateMbEnd, 1)} MB meanwhile: raw results are kept for \`retention.results\` (48 h by default) and
 pruned in the background, so over a window this short the file grows with every result; SQLite's page cache is capped
-at 2 MiB, so the file's size does not reach RSS.
+at 512 KiB, so the file's size does not reach RSS.
 
 ## Saturation: one process, one core
 

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,32 @@ describe("wk run (the CLI binary)", () => {
       proc.kill("SIGTERM");
       expect(await exited).toBe(0);
       expect(out).toContain('"msg":"watchkeeper runtime stopped"');
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 40_000);
+
+  it("loads the parts of undici it uses, never undici's index (fetch, WebSocket, caches: about 7 MB of RSS)", async () => {
+    // A preload that writes, at exit, every undici file the process loaded.
+    const preload = join(dir, "loaded-undici.cjs");
+    const loaded = join(dir, "loaded-undici.json");
+    await writeFile(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache).filter((f) => f.includes("undici")))));\n`);
+    const proc = spawn(process.execPath, ["--require", preload, BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, "state-undici")], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WK_LOG_LEVEL: "info" },
+    });
+    let out = "";
+    proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    proc.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    try {
+      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, "the listening line");
+      expect((await fetch(`${url}/readyz`)).status).toBeLessThan(600);
+      proc.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      const files = JSON.parse(await readFile(loaded, "utf8")) as string[];
+      expect(files.some((f) => f.endsWith(join("undici", "lib", "dispatcher", "agent.js")))).toBe(true);
+      expect(files.filter((f) => f.endsWith(join("undici", "index.js")) || f.includes(join("undici", "lib", "web")))).toEqual([]);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }

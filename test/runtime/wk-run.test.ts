@@ -22,9 +22,9 @@ describe("wk run (the CLI binary)", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("prints its URL, serves /readyz, and exits 0 on SIGTERM", async () => {
-    expect(existsSync(join(ROOT, "build/cli/main.js")), "build/ is missing: run `npm run build`").toBe(true);
-    const proc = spawn(process.execPath, [BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, "state")], {
+  /** `wk run` on the test's artifact with `state` as its state folder; node flags before the binary. */
+  const startRun = async (state: string, nodeArgs: string[] = []) => {
+    const proc = spawn(process.execPath, [...nodeArgs, BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, state)], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, WK_LOG_LEVEL: "info" },
     });
@@ -32,13 +32,22 @@ describe("wk run (the CLI binary)", () => {
     proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
     proc.stderr.on("data", (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, "the listening line").catch((error: unknown) => {
+      proc.kill("SIGKILL");
+      throw error;
+    });
+    return { proc, url, exited, output: () => out };
+  };
+
+  it("prints its URL, serves /readyz, and exits 0 on SIGTERM", async () => {
+    expect(existsSync(join(ROOT, "build/cli/main.js")), "build/ is missing: run `npm run build`").toBe(true);
+    const { proc, url, exited, output } = await startRun("state");
     try {
-      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, "the listening line");
       const ready = (await (await fetch(`${url}/readyz`)).json()) as { ready: boolean; missingSecrets: string[] };
       expect(ready).toMatchObject({ ready: true, missingSecrets: ["WK_BIN_TEST_MISSING"] });
       proc.kill("SIGTERM");
       expect(await exited).toBe(0);
-      expect(out).toContain('"msg":"watchkeeper runtime stopped"');
+      expect(output()).toContain('"msg":"watchkeeper runtime stopped"');
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }
@@ -49,17 +58,8 @@ describe("wk run (the CLI binary)", () => {
     const preload = join(dir, "loaded-undici.cjs");
     const loaded = join(dir, "loaded-undici.json");
     await writeFile(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache).filter((f) => f.includes("undici")))));\n`);
-    const proc = spawn(process.execPath, ["--require", preload, BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, "state-undici")], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WK_LOG_LEVEL: "info" },
-    });
-    let out = "";
-    proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    proc.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+    const { proc, exited } = await startRun("state-undici", ["--require", preload]);
     try {
-      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 20_000, "the listening line");
-      expect((await fetch(`${url}/readyz`)).status).toBeLessThan(600);
       proc.kill("SIGTERM");
       expect(await exited).toBe(0);
       const files = JSON.parse(await readFile(loaded, "utf8")) as string[];

@@ -32,6 +32,7 @@ export async function sendHttp(
   now: number,
   classify: (answer: HttpAnswer) => SendResult | null = () => null,
 ): Promise<SendResult> {
+  if (!httpUrl(call.url)) return { ok: false, failure: { retryable: false, reason: "the destination URL is not valid: it must be an http:// or https:// URL" }, status: null, answer: "" };
   let answer: HttpAnswer;
   try {
     const response = await request(call.url, {
@@ -59,6 +60,16 @@ export function classifyHttp(answer: HttpAnswer, now: number): SendResult {
     return { ok: false, failure: { retryable: true, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }, status, answer: text };
   }
   return { ok: false, failure: { retryable: false, reason }, status, answer: text };
+}
+
+/** Whether a URL parses and is http or https: anything else is refused before any request, never retried. */
+function httpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
 }
 
 function networkFailure(error: unknown, signal: AbortSignal): { retryable: boolean; reason: string } {

@@ -153,13 +153,14 @@ export class SqliteHistory {
    */
   private readonly staleSweep = new PagedSweep();
   /**
-   * Each monitor's floor: the time of its KEPT_PER_MONITOR-th newest result when last swept (0
-   * when it had fewer). A floor only rises (results are added above it; the pruner deletes below
-   * it), so one read earlier is never above the true one: pruning below it keeps at least what
-   * the rule keeps. This replaced a lookup per deleted row, which was most of a prune batch's
-   * time on a week's state (bench/results/history.md).
+   * Sweeps each monitor's floor (`history_monitors.kept_floor`): the time of its
+   * KEPT_PER_MONITOR-th newest result when last swept (0 when it had fewer). A floor only rises
+   * (results are added above it; the pruner deletes below it), so one read earlier, even by an
+   * earlier process, is never above the true one: pruning below it keeps at least what the rule
+   * keeps. This replaced a lookup per deleted row, which was most of a prune batch's time on a
+   * week's state (bench/results/history.md); the floors are on disk, not in a map the size of the
+   * fleet in the heap.
    */
-  private readonly floors = new Map<string, number>();
   private readonly floorSweep = new PagedSweep();
 
   constructor(
@@ -172,8 +173,7 @@ export class SqliteHistory {
     private readonly onWriteError: (error: unknown) => void = () => {},
   ) {
     const p = (sql: string) => db.prepare(sql);
-    // Before the statements that call it.
-    db.function("wk_kept_floor", { deterministic: false, varargs: false }, (monitorId: unknown) => this.floors.get(monitorId as string) ?? null);
+    const keptFloor = `COALESCE((SELECT x.at FROM results x WHERE x.monitor_id = history_monitors.monitor_id ORDER BY x.at DESC LIMIT 1 OFFSET ${KEPT_PER_MONITOR - 1}), 0)`;
     this.s = {
       insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       // Written once per monitor, read-only afterwards.
@@ -201,16 +201,20 @@ export class SqliteHistory {
       pruneDiagnostics: p("DELETE FROM alert_diagnostics WHERE id IN (SELECT id FROM alert_diagnostics WHERE at < ? LIMIT ?)"),
       // Old rows go unless they are among their monitor's newest KEPT_PER_MONITOR: a monitor that
       // runs once a day still shows its last 50 results. Each monitor's floor (the time of its
-      // 50th newest result) comes from a sweep (see keepFloors), not from a lookup per row. A
-      // monitor not swept yet has no floor (NULL): none of its rows go. Newest first, so the kept
-      // old rows of sparse monitors are passed once per run, at its end, not at every batch.
+      // 50th newest result) comes from a sweep (see sweepFloors), not from a lookup per row of its
+      // results: one primary-key lookup. A monitor not swept yet has no floor (NULL): none of its
+      // rows go. Newest first, so the kept old rows of sparse monitors are passed once per run, at
+      // its end, not at every batch.
       pruneResults: p(
         `DELETE FROM results WHERE id IN (
-           SELECT r.id FROM results r WHERE r.at < @cutoff AND r.at < wk_kept_floor(r.monitor_id)
+           SELECT r.id FROM results r WHERE r.at < @cutoff
+              AND r.at < (SELECT h.kept_floor FROM history_monitors h WHERE h.monitor_id = r.monitor_id)
             ORDER BY r.at DESC LIMIT @limit)`,
       ),
-      keptFloor: p(`SELECT at FROM results WHERE monitor_id = ? ORDER BY at DESC LIMIT 1 OFFSET ${KEPT_PER_MONITOR - 1}`).pluck(),
-      monitorsAfter: p("SELECT monitor_id FROM history_monitors WHERE monitor_id > ? ORDER BY monitor_id LIMIT ?").pluck(),
+      // A page of the floor sweep: where it ends (undefined: the page runs to the last monitor).
+      floorPageEnd: p(`SELECT monitor_id FROM history_monitors WHERE monitor_id > ? ORDER BY monitor_id LIMIT 1 OFFSET ${STALE_PAGE - 1}`).pluck(),
+      sweepFloorsTo: p(`UPDATE history_monitors SET kept_floor = ${keptFloor} WHERE monitor_id > ? AND monitor_id <= ?`),
+      sweepFloorsToEnd: p(`UPDATE history_monitors SET kept_floor = ${keptFloor} WHERE monitor_id > ?`),
       // A monitor that wrote nothing for the whole window left the manifest (or was renamed): all of
       // its results go. Looked for a page of monitors per call (one index lookup each), so a batch
       // costs the same at 10,000 monitors as at 10; a sweep of all of them spans calls and runs.
@@ -223,26 +227,20 @@ export class SqliteHistory {
       pruneEvents: p("DELETE FROM alert_events WHERE id IN (SELECT id FROM alert_events WHERE at < ? LIMIT ?)"),
     };
     this.progress = this.rollupsOn ? this.rebuildUnlessDamaged() : openedAt;
-    // The first sweep whole, at open (about 15 us a monitor on a week's state): every monitor with
-    // rows has a floor before the first prune. Later sweeps go a page per prune call. A damaged
-    // results page ends it early, as it does the rebuild: unswept monitors keep all their rows.
-    try {
-      while (this.sweepFloors(openedAt));
-    } catch (error) {
-      if (!/^SQLITE_(CORRUPT|NOTADB)/.test(String((error as { code?: unknown }).code))) throw error;
-      this.onWriteError(error);
-    }
   }
 
-  /** One page of the floor sweep, when one is due or in progress; true while it goes on. */
+  /**
+   * One page of the floor sweep, when one is due or in progress (the first at the first prune: the
+   * floors an earlier process stored hold until then); true while it goes on.
+   */
   private sweepFloors(now: number): boolean {
     const from = this.floorSweep.next(now);
     if (from === null) return false;
-    const page = this.s.monitorsAfter!.all(from, STALE_PAGE) as string[];
-    for (const monitorId of page) this.floors.set(monitorId, (this.s.keptFloor!.get(monitorId) as number | undefined) ?? 0);
-    const cursor = page.length < STALE_PAGE ? null : page[page.length - 1]!;
-    this.floorSweep.moveTo(cursor, now);
-    return cursor !== null;
+    const end = this.s.floorPageEnd!.get(from) as string | undefined;
+    if (end === undefined) this.s.sweepFloorsToEnd!.run(from);
+    else this.s.sweepFloorsTo!.run(from, end);
+    this.floorSweep.moveTo(end ?? null, now);
+    return end !== undefined;
   }
 
   /** Writes one evaluation's results and adds them to the monitor's open minute (in memory until it closes). */
@@ -593,7 +591,6 @@ export class SqliteHistory {
         budget -= n;
         this.s.forgetMonitor!.run(monitor_id, monitor_id);
         this.listed.delete(monitor_id);
-        this.floors.delete(monitor_id);
       }
       before = monitor_id;
     }

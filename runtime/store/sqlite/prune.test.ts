@@ -1,3 +1,4 @@
+import BetterSqlite3 from "better-sqlite3";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RUNTIME_SETTINGS } from "../../../sdk/manifest/schema.js";
 import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import { retentionOf } from "../retention.js";
+import { migrate } from "./schema.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 const T = 1_767_571_200_000;
@@ -78,8 +80,8 @@ describe("SQLite pruning: a monitor's newest 50 results stay, by floors read in 
   const write = (store: SqliteStore, monitorId: string, from: number, every: number, n: number) => {
     for (let i = 0; i < n; i++) store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results: [row(monitorId, from + i * every)], intents: [], at: from + i * every });
   };
-  const run = (store: SqliteStore, now: number) => {
-    while ((store.prune(now, retention, 25) as number) > 0);
+  const run = (store: SqliteStore, now: number, kept = retention) => {
+    while ((store.prune(now, kept, 25) as number) > 0);
   };
 
   beforeEach(async () => {
@@ -98,9 +100,11 @@ describe("SQLite pruning: a monitor's newest 50 results stay, by floors read in 
       first.close();
     }
     const now = T + 48 * HOUR;
-    // Opened a minute before the prune: its sweep is the floors the prune uses.
     const store = SqliteStore.open(dir, now - MIN);
     try {
+      // A prune a minute earlier (with a window long enough that no monitor is stale yet) sweeps the
+      // floors, stored in the database, that the next one uses.
+      run(store, now - MIN, { ...retention, results: 72 * HOUR });
       // Written after the sweep: floors only rise, so the swept ones are now too low.
       write(store, "slowing", T + 36 * HOUR, 11 * HOUR, 2);
       write(store, "late", T + 47 * HOUR, HOUR, 1);
@@ -114,6 +118,25 @@ describe("SQLite pruning: a monitor's newest 50 results stay, by floors read in 
       const before = { slowing: newest(store, "slowing"), late: newest(store, "late"), fresh: newest(store, "fresh") };
       run(store, later);
       for (const [id, rows] of Object.entries(before)) expect({ id, kept: newest(store, id) }).toEqual({ id, kept: rows.slice(0, 50) });
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a state folder from before floors were stored (schema 7) upgrades with none (nothing of a monitor goes by age), and its first prune sweeps them and keeps the newest 50", () => {
+    const old = new BetterSqlite3(join(dir, "state.db"));
+    migrate(old, 7);
+    const insert = old.prepare("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, 1, 0, 1, 'ok', '{}', 5, NULL)");
+    for (let i = 0; i < 80; i++) insert.run("api", T + i * MIN);
+    old.prepare("INSERT INTO history_monitors (monitor_id) VALUES ('api')").run();
+    old.close();
+    const now = T + 48 * HOUR;
+    const store = SqliteStore.open(dir, now);
+    try {
+      expect(store.db.prepare("SELECT kept_floor FROM history_monitors").pluck().all()).toEqual([null]);
+      write(store, "api", now - MIN, MIN, 1);
+      run(store, now);
+      expect(newest(store, "api")).toEqual([now - MIN, ...Array.from({ length: 49 }, (_, i) => T + (79 - i) * MIN)]);
     } finally {
       store.close();
     }

@@ -3,7 +3,7 @@ import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from ".
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 /** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
 type Migration = string | { sql: string; then(db: Database): void };
@@ -189,6 +189,10 @@ const MIGRATIONS: Record<number, Migration> = {
   // Rollups are written after the commits that close their minutes and rebuilt from the raw
   // results after a kill: every result before `through` is in the stored rollups.
   7: `CREATE TABLE rollup_progress (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL);`,
+  // Each monitor's floor for the newest-50 rule (the time of its 50th newest result when the sweep
+  // last read it; NULL: not read yet, nothing of it is pruned), kept on disk instead of in a map
+  // the size of the fleet in the runtime's heap.
+  8: `ALTER TABLE history_monitors ADD COLUMN kept_floor INTEGER;`,
 };
 
 /** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */

@@ -1,6 +1,10 @@
+import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
-import { PinoPretty } from "pino-pretty";
+import type { PinoPretty } from "pino-pretty";
 import { redactUrlsIn } from "./redact-url.js";
+
+/** pino-pretty is loaded only for pretty logs: a container's JSON logs do without its 0.5 MB. */
+const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPretty }).PinoPretty;
 
 /** Replaces every known secret value (and its JSON- and URL-encoded forms) in a log line. */
 export function redactSecrets(line: string, values: string[]): string {
@@ -49,7 +53,7 @@ export function logFormatFor(env: NodeJS.ProcessEnv, stdoutIsTty: boolean): LogF
 export function createLogger(o: LoggerOptions): Logger {
   const destination =
     o.format === "pretty"
-      ? PinoPretty({ sync: true, destination: o.destination ?? 1, colorize: o.destination === undefined && !process.env["NO_COLOR"], translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" })
+      ? loadPretty()({ sync: true, destination: o.destination ?? 1, colorize: o.destination === undefined && !process.env["NO_COLOR"], translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service" })
       : (o.destination ?? pino.destination({ dest: 1, sync: true }));
   return pino(
     {

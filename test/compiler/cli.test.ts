@@ -78,6 +78,23 @@ describe("wk validate / wk compile (built CLI)", () => {
     expect(plain.stdout.trim()).toBe(version);
   });
 
+  it("the start-up bundle carries zod's English messages only, and its schema errors read in English", async () => {
+    const chunks = (await readdir(path.join(ROOT, "build", "wk"))).filter((f) => f.endsWith(".js"));
+    const text = (await Promise.all(chunks.map((f) => readFile(path.join(ROOT, "build", "wk", f), "utf8")))).join("\n");
+    expect(text).toContain("Invalid input: expected");
+    // German and French, two of the 63 others.
+    expect(text).not.toContain("Ungültige Eingabe");
+    expect(text).not.toContain("Entrée invalide");
+    const compiled = path.join(tmp, "artifact-for-zod");
+    expect((await wk(["compile", "--project", path.join(FIXTURES, "ok"), "--out", compiled])).code).toBe(0);
+    const manifest = JSON.parse(await readFile(path.join(compiled, "manifest.json"), "utf8")) as { monitors: Array<{ name: unknown }> };
+    manifest.monitors[0]!.name = 42;
+    await writeFile(path.join(compiled, "manifest.json"), JSON.stringify(manifest));
+    const run = await wk(["run", "--artifact", compiled, "--state", path.join(tmp, "zod-state"), "--port", "0", "--host", "127.0.0.1"]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("monitors.0.name: Invalid input: expected string, received number");
+  });
+
   it("exits 2 on a usage error", async () => {
     const run = await wk(["validate", "--no-such-flag"]);
     expect(run.code).toBe(2);

@@ -53,11 +53,11 @@ describe("wk run (the CLI binary)", () => {
     }
   }, 40_000);
 
-  it("loads the parts of undici it uses, never undici's index (fetch, WebSocket, caches: about 7 MB of RSS)", async () => {
-    // A preload that writes, at exit, every undici file the process loaded.
-    const preload = join(dir, "loaded-undici.cjs");
-    const loaded = join(dir, "loaded-undici.json");
-    await writeFile(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache).filter((f) => f.includes("undici")))));\n`);
+  it("loads the parts of undici it uses, never undici's index (fetch, WebSocket, caches: about 7 MB of RSS), nor pino-pretty for JSON logs", async () => {
+    // A preload that writes, at exit, every undici and pino-pretty file the process loaded.
+    const preload = join(dir, "loaded-files.cjs");
+    const loaded = join(dir, "loaded-files.json");
+    await writeFile(preload, `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache).filter((f) => f.includes("undici") || f.includes("pino-pretty")))));\n`);
     const { proc, exited } = await startRun("state-undici", ["--require", preload]);
     try {
       proc.kill("SIGTERM");
@@ -65,6 +65,8 @@ describe("wk run (the CLI binary)", () => {
       const files = JSON.parse(await readFile(loaded, "utf8")) as string[];
       expect(files.some((f) => f.endsWith(join("undici", "lib", "dispatcher", "agent.js")))).toBe(true);
       expect(files.filter((f) => f.endsWith(join("undici", "index.js")) || f.includes(join("undici", "lib", "web")))).toEqual([]);
+      // Its stdout is a pipe, so it logs JSON.
+      expect(files.filter((f) => f.includes("pino-pretty"))).toEqual([]);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }

@@ -13,6 +13,7 @@ import { DEFAULT_RUNTIME_SETTINGS } from "../../sdk/manifest/schema.js";
 import { PRUNE_BATCH, retentionOf } from "../../runtime/store/retention.js";
 import { KEPT_PER_MONITOR } from "../../runtime/store/sqlite/history.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { takeTurns, turnsReport, type Turns } from "./take-turns.js";
 
 const folder = process.env.WK_WEEK_STATE;
 if (!folder) {
@@ -50,25 +51,10 @@ const variants = [
        ORDER BY r.at DESC LIMIT @limit)`),
   },
 ];
-const times = variants.map(() => [] as number[]);
-const rows = variants.map(() => 0);
+let turns: Turns[];
 try {
-  for (let n = 0; n < BATCHES; n++) {
-    const k = Math.floor(n / BLOCK) % variants.length;
-    const t0 = performance.now();
-    const deleted = variants[k]!.run.run({ cutoff, limit: PRUNE_BATCH }).changes;
-    times[k]!.push(performance.now() - t0);
-    rows[k]! += deleted;
-    if (deleted === 0) break;
-  }
+  turns = takeTurns(variants.length, BLOCK, BATCHES, (k) => variants[k]!.run.run({ cutoff, limit: PRUNE_BATCH }).changes);
 } finally {
   store.close();
 }
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
-process.stdout.write(`Load average before (1, 5, 15 min): ${load.map((x) => x.toFixed(1)).join(", ")}; after: ${loadavg().map((x) => x.toFixed(1)).join(", ")}\n`);
-process.stdout.write(`| floors | batches of ${PRUNE_BATCH} | rows deleted | batch p50 / p99 / max |\n|---|---|---|---|\n`);
-variants.forEach((v, k) => {
-  const xs = times[k]!;
-  if (xs.length === 0) return;
-  process.stdout.write(`| ${v.name} | ${xs.length} | ${rows[k]!.toLocaleString("en-US")} | ${q(xs, 0.5).toFixed(1)} / ${q(xs, 0.99).toFixed(1)} / ${Math.max(...xs).toFixed(1)} ms |\n`);
-});
+process.stdout.write(turnsReport(load, `floors (batches of ${PRUNE_BATCH})`, variants.map((v) => v.name), turns));

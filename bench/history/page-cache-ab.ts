@@ -16,6 +16,7 @@ import { DEFAULT_RUNTIME_SETTINGS } from "../../sdk/manifest/schema.js";
 import { PRUNE_BATCH, retentionOf } from "../../runtime/store/retention.js";
 import { PAGE_CACHE_KIB } from "../../runtime/store/sqlite/open-database.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { takeTurns, turnsReport, type Turns } from "./take-turns.js";
 
 const folder = process.env.WK_WEEK_STATE;
 if (!folder) {
@@ -30,26 +31,13 @@ const load = loadavg();
 const now = Date.now();
 const store = SqliteStore.open(folder, now);
 const retention = retentionOf(DEFAULT_RUNTIME_SETTINGS);
-const times = sizes.map(() => [] as number[]);
-const rows = sizes.map(() => 0);
+let turns: Turns[];
 try {
-  for (let n = 0; n < BATCHES; n++) {
-    const k = Math.floor(n / BLOCK) % sizes.length;
-    if (n % BLOCK === 0) store.db.pragma(`cache_size = -${sizes[k]}`);
-    const t0 = performance.now();
-    const deleted = store.prune(now, retention, PRUNE_BATCH) as number;
-    times[k]!.push(performance.now() - t0);
-    rows[k]! += deleted;
-    if (deleted === 0) break;
-  }
+  turns = takeTurns(sizes.length, BLOCK, BATCHES, (k, first) => {
+    if (first) store.db.pragma(`cache_size = -${sizes[k]}`);
+    return store.prune(now, retention, PRUNE_BATCH) as number;
+  });
 } finally {
   store.close();
 }
-const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
-process.stdout.write(`Load average before (1, 5, 15 min): ${load.map((x) => x.toFixed(1)).join(", ")}; after: ${loadavg().map((x) => x.toFixed(1)).join(", ")}\n`);
-process.stdout.write(`| cache_size | batches | rows deleted | batch p50 / p99 / max |\n|---|---|---|---|\n`);
-sizes.forEach((size, k) => {
-  const xs = times[k]!;
-  if (xs.length === 0) return;
-  process.stdout.write(`| ${size} KiB | ${xs.length} | ${rows[k]!.toLocaleString("en-US")} | ${q(xs, 0.5).toFixed(1)} / ${q(xs, 0.99).toFixed(1)} / ${Math.max(...xs).toFixed(1)} ms |\n`);
-});
+process.stdout.write(turnsReport(load, "cache_size", sizes.map((size) => `${size} KiB`), turns));

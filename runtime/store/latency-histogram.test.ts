@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { binOf, decodeBins, encodeBins, mergeBins, percentile, PERCENTILE_RELATIVE_ERROR, type Bins } from "./latency-histogram.js";
+import { addBinsTo, binOf, decodeBins, encodeBins, mergeBins, percentile, PERCENTILE_RELATIVE_ERROR, type Bins } from "./latency-histogram.js";
 
 const binsOf = (values: number[]): Bins => {
   const bins: Bins = new Map();
@@ -28,6 +28,22 @@ describe("latency percentiles from mergeable bins", () => {
       fc.property(fc.array(durations, { minLength: 1, maxLength: 6 }), (minutes) => {
         const merged = minutes.reduce((acc, m) => mergeBins(acc, decodeBins(encodeBins(binsOf(m)))), new Map() as Bins);
         expect(decodeBins(encodeBins(merged))).toEqual(binsOf(minutes.flat()));
+      }),
+    );
+  });
+
+  it("adding held bins to a stored row's bytes gives the bytes of the merged bins, removals and large counts included", () => {
+    const bins = fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 2 ** 40 })), { maxLength: 40 });
+    const held = fc.array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: -50, max: 5_000 })), { maxLength: 12 });
+    fc.assert(
+      fc.property(bins, held, (stored, added) => {
+        const row = encodeBins(new Map(stored));
+        const flat = added.flat();
+        const want = mergeBins(decodeBins(row), new Map());
+        for (const [bin, n] of added) want.set(bin, (want.get(bin) ?? 0) + n);
+        expect([...addBinsTo(row, flat)]).toEqual([...encodeBins(want)]);
+        // Nothing carries over from one call to the next.
+        expect([...addBinsTo(null, [])]).toEqual([]);
       }),
     );
   });

@@ -4,7 +4,7 @@ import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import { atomically } from "./atomically.js";
-import { binOf, decodeBins, encodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
+import { addBinsTo, binOf, decodeBins, encodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -482,10 +482,14 @@ export class SqliteHistory {
       : emptyAt(start);
   }
 
+  /** Adds `d` to a stored row (or writes it as a new one), the bins added to the row's bytes directly (addBinsTo). */
   private mergeRow(monitorId: string, width: number, start: number, d: Omit<HeldBucket, "start">): void {
-    const b = this.readRow(monitorId, width, start);
-    addInto(b, d);
-    this.putRow(monitorId, width, b);
+    const row = this.s.readRollup!.get(monitorId, width, start) as RawRollup | undefined;
+    if (row === undefined) {
+      this.s.putRollup!.run(monitorId, width, start, d.count, d.failures, d.errors, Math.max(0, d.maxMs), addBinsTo(null, d.bins));
+      return;
+    }
+    this.s.putRollup!.run(monitorId, width, start, row.count + d.count, row.failures + d.failures, row.errors + d.errors, Math.max(row.max_ms, d.maxMs), addBinsTo(row.bins, d.bins));
   }
 
   private putRow(monitorId: string, width: number, b: HeldBucket): void {

@@ -105,22 +105,7 @@ const scratch = new Uint8Array(256 * 9);
  * bins that garbage was a fifth of the runtime's allocation (bench/results/history.md).
  */
 export function addBinsTo(encoded: Uint8Array | null | undefined, added: readonly number[]): Buffer {
-  if (encoded) {
-    let i = 0;
-    while (i < encoded.length) {
-      const bin = encoded[i++]!;
-      let n = 0;
-      let scale = 1;
-      for (;;) {
-        const byte = encoded[i++];
-        if (byte === undefined) break;
-        n += (byte & 0x7f) * scale;
-        if ((byte & 0x80) === 0) break;
-        scale *= 128;
-      }
-      totals[bin]! += n;
-    }
-  }
+  if (encoded) eachBin(encoded, addToTotals);
   for (let i = 0; i < added.length; i += 2) totals[added[i]! & 0xff]! += added[i + 1]!;
   let at = 0;
   for (let bin = 0; bin < 256; bin++) {
@@ -140,7 +125,12 @@ export function addBinsTo(encoded: Uint8Array | null | undefined, added: readonl
 }
 
 export function decodeBins(buf: Uint8Array | null | undefined, into: Bins = new Map()): Bins {
-  if (!buf) return into;
+  if (buf) eachBin(buf, (bin, n) => into.set(bin, (into.get(bin) ?? 0) + n));
+  return into;
+}
+
+/** Each bin and count of encodeBins' bytes, in order; a count cut short ends it. */
+function eachBin(buf: Uint8Array, visit: (bin: number, n: number) => void): void {
   let i = 0;
   while (i < buf.length) {
     const bin = buf[i++]!;
@@ -148,15 +138,18 @@ export function decodeBins(buf: Uint8Array | null | undefined, into: Bins = new 
     let scale = 1;
     for (;;) {
       const byte = buf[i++];
-      if (byte === undefined) return into;
+      if (byte === undefined) return;
       n += (byte & 0x7f) * scale;
       if ((byte & 0x80) === 0) break;
       scale *= 128;
     }
-    into.set(bin, (into.get(bin) ?? 0) + n);
+    visit(bin, n);
   }
-  return into;
 }
+
+const addToTotals = (bin: number, n: number): void => {
+  totals[bin]! += n;
+};
 
 /** The nearest-rank q-quantile (0 < q <= 1) of the binned durations, capped at the exact maximum. */
 export function percentile(bins: Bins, count: number, q: number, maxMs: number): number | null {

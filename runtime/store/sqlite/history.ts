@@ -4,7 +4,7 @@ import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import { atomically } from "./atomically.js";
-import { addBinsTo, binOf, decodeBins, encodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
+import { addBinsTo, binOf, decodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -493,7 +493,7 @@ export class SqliteHistory {
   }
 
   private putRow(monitorId: string, width: number, b: HeldBucket): void {
-    this.s.putRollup!.run(monitorId, width, b.start, b.count, b.failures, b.errors, b.maxMs, encodeBins(mapOf(b.bins)));
+    this.s.putRollup!.run(monitorId, width, b.start, b.count, b.failures, b.errors, b.maxMs, addBinsTo(null, b.bins));
   }
 
   addEvents(events: readonly AlertEvent[]): void {

@@ -98,15 +98,16 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         onBackgroundError: (error) => logger.error({ err: error }, "result rollups could not be written (closed minutes stay held and are retried) or rebuilt at start (damaged history pages)"),
         onNotice: (level, message) => logger[level](message),
       });
+  const monitorIds = o.manifest.monitors.map((m) => m.id);
   const metrics = createMetrics({
     alertStates: () => store.alertStates(),
     outboxDepth: () => store.depth(),
     declaredSecrets: o.manifest.secrets,
     missingSecrets: () => o.secrets.missing(),
-    monitorIds: o.manifest.monitors.map((m) => m.id),
+    monitorIds,
     erroringMonitors: async () => erroringMonitors(await store.latestResults()).map((m) => m.id),
     monitors: {
-      monitorIds: o.manifest.monitors.map((m) => m.id),
+      monitorIds,
       latestResults: () => store.latestResults(),
       allAlerts: () => store.allAlerts(),
       recentResults: (id, limit) => store.recentResults(id, limit),

@@ -1,11 +1,12 @@
 import type { Logger } from "pino";
-import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { logAlertEvents } from "../alerts/alert-event.js";
 import type { AlertStore } from "../alerts/alert-store.js";
 import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
 import type { Alert } from "../alerts/state.js";
 import { acknowledge, resolve, unacknowledge, type IntentRules, type Transition } from "../alerts/transition.js";
 import type { InboundEvents } from "../checks/types.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 /** Re-reads after a conflicting write before giving up; a conflict means another writer just moved the alert. */
 const CONFLICT_RETRIES = 5;
@@ -25,7 +26,7 @@ export const EPISODE_SKEW_MS = 30_000;
  * alert in between, the change is recomputed from the new state.
  */
 export class StoreAlertControl implements AlertControl {
-  private readonly rules: Map<string, IntentRules>;
+  private readonly monitors: ReadonlyMap<string, MonitorSpec>;
   private readonly manual: Set<string>;
 
   constructor(
@@ -34,7 +35,7 @@ export class StoreAlertControl implements AlertControl {
     /** Each committed transition is logged here, one line each. */
     private readonly logger?: Logger,
   ) {
-    this.rules = new Map(manifest.monitors.map((m) => [m.id, { severity: m.severity, labels: m.labels }]));
+    this.monitors = monitorsById(manifest);
     this.manual = new Set(manifest.monitors.filter((m) => m.check.kind === "manual").map((m) => m.id));
   }
 
@@ -74,7 +75,8 @@ export class StoreAlertControl implements AlertControl {
   }
 
   private rulesOf(monitorId: string): IntentRules {
-    return this.rules.get(monitorId) ?? { severity: "critical", labels: {} };
+    const monitor = this.monitors.get(monitorId);
+    return monitor ? { severity: monitor.severity, labels: monitor.labels } : { severity: "critical", labels: {} };
   }
 }
 

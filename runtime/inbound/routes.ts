@@ -10,6 +10,7 @@ import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
 import { uptimeWebhookHandler } from "./uptime-webhook.js";
 import type { WebhookIdLog } from "./webhook-ids.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 /** Inbound tuning the command reads from the environment (WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS, WK_TRUST_PROXY). */
 export interface InboundSettings {
@@ -78,7 +79,7 @@ export function registerInboundRoutes(router: Router, d: InboundDeps): void {
 
 /** `POST|GET /heartbeat/:id`: a cron job's ping, with the monitor's token when it has one. */
 function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
-  const monitors = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(d.manifest);
   const heartbeat = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
     const id = params.id!;
     const monitor = monitors.get(id);

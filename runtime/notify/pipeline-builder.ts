@@ -17,6 +17,7 @@ import { routeStage } from "./stages/route-stage.js";
 import { silenceStage } from "./stages/silence-stage.js";
 import { destinationKind, type MessageContext, type NotifierKind } from "./types.js";
 import type { Logger } from "pino";
+import { monitorsById } from "../monitors-by-id.js";
 
 /** What the pipelines are built from; the stages themselves know nothing of each other. */
 export interface PipelineParts {
@@ -44,7 +45,7 @@ export function buildDispatchPipeline(p: PipelineParts): Stage {
 
 /** Due delivery -> vendor: dedup, retry (one notifier per channel kind), record. */
 export function buildSendPipeline(p: PipelineParts): Stage {
-  const monitors = new Map<string, MonitorSpec>(p.manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(p.manifest);
   const secretValues = () => [
     ...p.manifest.secrets.flatMap((name) => {
       const value = p.secrets.get(name);

@@ -11,6 +11,7 @@ import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
 import { worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 export interface RuntimeRouteDeps {
   manifest: Manifest;
@@ -30,7 +31,7 @@ export interface RuntimeRouteDeps {
 
 /** Health, readiness, metrics, the JSON API and the status page. */
 export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void {
-  const monitors = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(d.manifest);
 
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 

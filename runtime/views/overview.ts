@@ -6,6 +6,7 @@ import { STATE_LABEL, STATE_ORDER, type DisplayState } from "./monitor-state.js"
 import { currentSilences, history, monitorRows, type MonitorRow, type ViewDeps } from "./view-model.js";
 import type { Silence } from "../notify/silences.js";
 import type { ReplicaView } from "../server/status-page.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 /** What the overview shows: a filter (text, team, state) and a page of the monitors that match. */
 export interface OverviewQuery {
@@ -154,7 +155,7 @@ export async function renderOverviewRows(
   extra: { notes?: Map<string, string>; counts?: StateCounts | null } = {},
 ): Promise<string> {
   const now = d.clock.now();
-  const byId = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const byId = monitorsById(d.manifest);
   const named = [...new Set(ids)].slice(0, OVERVIEW_ROWS_MAX).map((id) => byId.get(id));
   const known = named.filter((m) => m !== undefined);
   const rows = await monitorRows(d, now, known);

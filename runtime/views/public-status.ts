@@ -5,6 +5,7 @@ import { page, when } from "./layout.js";
 import { monitorHistory, percent } from "./history-view.js";
 import { CUSTOMER_LABEL, customerState, worstCustomerState, type CustomerState } from "./monitor-state.js";
 import { history, monitorRows, type ViewDeps } from "./view-model.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 const BANNER: Record<CustomerState, [string, string]> = {
   operational: ["ok", "All systems operational"],
@@ -21,7 +22,7 @@ export interface PublicRow {
 
 /** The customer states of a page's monitors, by group: also what its live stream compares. */
 export async function publicRows(d: ViewDeps, spec: StatusPageSpec, now: number): Promise<Array<{ name: string; rows: Array<PublicRow & { id: string }> }>> {
-  const byId = new Map(d.manifest.monitors.map((m) => [m.id, m]));
+  const byId = monitorsById(d.manifest);
   const named = [...new Set(spec.groups.flatMap((g) => g.monitors))].map((id) => byId.get(id)).filter((m) => m !== undefined);
   const rows = new Map((await monitorRows(d, now, named)).map((r) => [r.monitor.id, r]));
   return spec.groups.map((g) => ({

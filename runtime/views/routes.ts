@@ -28,6 +28,7 @@ import { renderPostmortem } from "./postmortem.js";
 import { publicRows, renderPublicStatus, renderStatusIndex } from "./public-status.js";
 import { renderSilencesPage } from "./silences-page.js";
 import { history, monitorRows, type ViewDeps, type ViewStore } from "./view-model.js";
+import { monitorsById } from "../monitors-by-id.js";
 
 export interface ViewRouteDeps {
   manifest: Manifest;
@@ -74,7 +75,7 @@ const STATE_COLOR: Record<DisplayState, string> = {
 export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now());
   const d: ViewDeps = { manifest: o.manifest, store: o.store, silences: new Silences(o.store, o.manifest), clock: o.clock, access };
-  const monitors = new Map(o.manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(o.manifest);
   const statusPages = new Map((o.manifest.statusPages ?? []).map((p) => [p.id, p]));
   const publicMonitors = new Set([...statusPages.values()].flatMap((p) => p.groups.flatMap((g) => g.monitors)));
   const logins = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000);

@@ -4,6 +4,7 @@ import type { Awaitable } from "../../awaitable.js";
 import type { Stage } from "../pipeline.js";
 import type { Notification } from "../types.js";
 import { isAckOnlyDestination, isEmergency } from "./route-stage.js";
+import { monitorsById } from "../../monitors-by-id.js";
 
 /** The notification log: what was last sent per (dedup key, destination). */
 export interface NotifyLog {
@@ -45,7 +46,7 @@ export function dedupReason(type: IntentType, last: string | null, ackAudience: 
  * goes only after a sent trigger. Reads the durable log, so a restart cannot re-page.
  */
 export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
-  const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(manifest);
   return async (ctx, items) => {
     const out: Notification[] = [];
     for (const item of items) {

@@ -3,6 +3,7 @@ import type { NotificationIntent } from "../../alerts/intent.js";
 import type { Stage } from "../pipeline.js";
 import { fanOut } from "../pipeline.js";
 import { channelDestinationId, serviceDestinationId, type Destination, type Notification } from "../types.js";
+import { monitorsById } from "../../monitors-by-id.js";
 
 /** True for intents raised by a person through the emergency page. */
 export function isEmergency(intent: NotificationIntent): boolean {
@@ -22,7 +23,7 @@ export function isAckOnlyDestination(monitor: MonitorSpec, destinationId: string
  * acknowledgements and emergency reports.
  */
 export function routeStage(manifest: Manifest): Stage {
-  const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(manifest);
   const channels = new Map(manifest.channels.map((c) => [c.id, c]));
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>

@@ -4,6 +4,7 @@ import type { Awaitable } from "../../awaitable.js";
 import { silenceMatches, type Silence } from "../silences.js";
 import type { Notification } from "../types.js";
 import { isEmergency } from "./route-stage.js";
+import { monitorsById } from "../../monitors-by-id.js";
 
 /** Where the silence stage reads the silences in effect (manifest windows and API silences). */
 export interface SilenceSource {
@@ -16,7 +17,7 @@ export interface SilenceSource {
  * stage drops a resolve for an alert that was never sent). Emergency reports pass: a person asked.
  */
 export function silenceStage(manifest: Manifest, silences: SilenceSource): Stage {
-  const monitors = new Map(manifest.monitors.map((m) => [m.id, m]));
+  const monitors = monitorsById(manifest);
   return async (ctx, items) => {
     const active = await silences.active(ctx.now);
     if (active.length === 0) return items;

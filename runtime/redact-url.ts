@@ -35,7 +35,10 @@ export function redactUrl(text: string): string {
   const authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
   const at = authority.lastIndexOf("@");
   if (scheme && at !== -1) rest = rest.slice(at + 1);
-  return (scheme ? scheme[0] : "") + redactParams(rest);
+  const redacted = (scheme ? scheme[0] : "") + redactParams(rest);
+  // The text itself when nothing was taken out: a check keeps its monitor's URL this way, and one
+  // string held per monitor is better than two.
+  return redacted === text ? text : redacted;
 }
 
 /**

@@ -82,7 +82,7 @@ const prepared = new WeakMap<CheckSpecOf<"http">, Prepared>();
 
 function httpTarget(text: string): RequestTarget | null {
   const url = URL.canParse(text) ? new URL(text) : null;
-  return url && (url.protocol === "http:" || url.protocol === "https:") ? requestTarget(url) : null;
+  return url && (url.protocol === "http:" || url.protocol === "https:") ? requestTarget(url, text) : null;
 }
 
 function preparedOf(spec: CheckSpecOf<"http">): Prepared {

@@ -212,8 +212,14 @@ export interface RequestTarget {
  * An http(s) URL as origin and path. Kept per monitor instead of a URL object: the strings are all a
  * request needs, and a URL (with its internal context) costs three times their memory.
  */
-export function requestTarget(url: URL): RequestTarget {
-  return { origin: url.origin, path: `${url.pathname}${url.search}` };
+export function requestTarget(url: URL, text?: string): RequestTarget {
+  const origin = url.origin;
+  const path = `${url.pathname}${url.search}`;
+  // Parts of the monitor's own URL text when it reads exactly so: no second copy of its characters.
+  if (text !== undefined && text.length === origin.length + path.length && text.startsWith(origin) && text.endsWith(path)) {
+    return { origin: text.slice(0, origin.length), path: text.slice(origin.length) };
+  }
+  return { origin, path };
 }
 
 // One redirect-following wrapper per pool, instead of composing a new one on every request.

@@ -1,5 +1,6 @@
 import { redactUrlsInText } from "../redact-url.js";
 import type { ResultRow } from "./evaluation-store.js";
+import { byCodeUnits } from "../text/compare.js";
 
 /** A monitor whose latest tick could not be evaluated, and why. */
 export interface ErroringMonitor {
@@ -20,5 +21,5 @@ export function erroringMonitors(latest: ReadonlyMap<string, ResultRow>): Errori
   for (const [id, row] of latest) {
     if (row.error) out.push({ id, reason: redactUrlsInText(row.error), at: row.at });
   }
-  return out.sort((a, b) => a.id.localeCompare(b.id));
+  return out.sort((a, b) => byCodeUnits(a.id, b.id));
 }

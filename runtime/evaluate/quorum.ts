@@ -2,6 +2,7 @@ import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { truncate } from "../text/truncate.js";
 import { labelId, type LabeledObservation } from "./observe.js";
 import { SUMMARY_MAX } from "./summary.js";
+import { byCodeUnits } from "../text/compare.js";
 
 /**
  * Merges one tick's judged label sets from several locations into one per label set: failing when
@@ -11,7 +12,7 @@ import { SUMMARY_MAX } from "./summary.js";
  */
 export function mergeLocations(monitor: MonitorSpec, byLocation: Record<string, LabeledObservation[]>, quorum: number): LabeledObservation[] {
   const sets = new Map<string, Array<{ location: string; o: LabeledObservation }>>();
-  for (const [location, judged] of Object.entries(byLocation).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [location, judged] of Object.entries(byLocation).sort(([a], [b]) => byCodeUnits(a, b))) {
     for (const o of judged) {
       const key = labelId(o.labels);
       (sets.get(key) ?? sets.set(key, []).get(key)!).push({ location, o });

@@ -1,4 +1,5 @@
 import type { Redis, Result } from "ioredis";
+import { byCodeUnits } from "../text/compare.js";
 
 /** What a replica says about itself in its heartbeat (status page, /readyz). */
 export interface ReplicaInfo {
@@ -95,7 +96,7 @@ export class ReplicaRegistry {
     const ids = await this.redis.zrangebyscore(`${this.prefix}:replicas`, now, "+inf");
     if (ids.length === 0) return [];
     const infos = await this.redis.mget(ids.map((id) => `${this.prefix}:replica:${id}`));
-    return infos.flatMap((text) => (text ? [JSON.parse(text) as ReplicaInfo] : [])).sort((a, b) => a.id.localeCompare(b.id));
+    return infos.flatMap((text) => (text ? [JSON.parse(text) as ReplicaInfo] : [])).sort((a, b) => byCodeUnits(a.id, b.id));
   }
 
   /** Whether a live replica runs this manifest. */

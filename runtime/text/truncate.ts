@@ -8,7 +8,11 @@
 /** Marks a cut in short fields, where a longer marker would eat the budget. */
 export const CUT_MARKER = "…";
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+/**
+ * Made by the first cut that needs it: a segmenter loads ICU's break rules into the process, about
+ * 1 MB of resident memory that a runtime whose texts all fit never needs.
+ */
+let segmenter: Intl.Segmenter | null = null;
 /** Graphemes are segmented only in this window before the cut: a cut stays cheap on megabytes of text. */
 const SEGMENT_WINDOW = 1024;
 
@@ -51,7 +55,7 @@ export function headWithin(text: string, max: number): string {
   const window = text.slice(start, max + 16);
   let end = start;
   let first = true;
-  for (const { index, segment } of segmenter.segment(window)) {
+  for (const { index, segment } of (segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" })).segment(window)) {
     const segmentEnd = start + index + segment.length;
     if (segmentEnd > max) break;
     if (!first || start === 0) end = segmentEnd;

@@ -17,6 +17,7 @@ import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delive
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
+import { byCodeUnits } from "../../text/compare.js";
 
 /** The default key prefix: every key is `wk:...`. */
 export const DEFAULT_REDIS_PREFIX = "wk";
@@ -118,7 +119,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   async allAlerts(): Promise<Alert[]> {
     const keys = await this.redis.smembers(this.k("alerts", "all"));
     const alerts = (await this.readMany(keys)).map((r) => r.alert);
-    return alerts.sort((a, b) => (a.monitorId === b.monitorId ? cmp(a.dedupKey, b.dedupKey) : cmp(a.monitorId, b.monitorId)));
+    return alerts.sort((a, b) => (a.monitorId === b.monitorId ? byCodeUnits(a.dedupKey, b.dedupKey) : byCodeUnits(a.monitorId, b.monitorId)));
   }
 
   async alertStates(): Promise<Record<string, number>> {
@@ -406,7 +407,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
       if (error || !h || h["ends"] === undefined || Number(h["starts"]) >= until) return;
       out.push({ ...toSilence(ids[n]!, h), createdAt: Number(h["created"]), expiredAt: numberOrNull(h["expired"] ?? null), expiredBy: h["expiredBy"] ?? null });
     });
-    return out.sort((a, b) => a.createdAt - b.createdAt || cmp(a.id, b.id));
+    return out.sort((a, b) => a.createdAt - b.createdAt || byCodeUnits(a.id, b.id));
   }
 
   async currentSilences(now: number): Promise<Silence[]> {
@@ -414,7 +415,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     const found = await Promise.all(ids.map(async (id) => [id, await this.redis.hgetall(this.k("silence", id))] as const));
     return found
       .filter(([, h]) => h["ends"] !== undefined)
-      .sort(([a, ha], [b, hb]) => Number(ha["created"]) - Number(hb["created"]) || cmp(a, b))
+      .sort(([a, ha], [b, hb]) => Number(ha["created"]) - Number(hb["created"]) || byCodeUnits(a, b))
       .map(([id, h]) => toSilence(id, h));
   }
 
@@ -676,10 +677,6 @@ function attemptPayload(a: AttemptFacts | null) {
 
 function numberOrNull(value: string | null): number | null {
   return value === null ? null : Number(value);
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The commit script's answer: the conflicting dedup keys, or an empty list (an empty map from Lua). */

@@ -204,11 +204,13 @@ export class SqliteHistory {
       // 50th newest result) comes from a sweep (see sweepFloors), not from a lookup per row of its
       // results: one primary-key lookup. A monitor not swept yet has no floor (NULL): none of its
       // rows go. Newest first, so the kept old rows of sparse monitors are passed once per run, at
-      // its end, not at every batch.
+      // its end, not at every batch. The floor is read as an integer: in SQLite any text compares
+      // above every number, so a floor that is not a number (a hand-edited or damaged file) would
+      // let every old row go; as 0 it keeps them all until the next sweep writes it again.
       pruneResults: p(
         `DELETE FROM results WHERE id IN (
            SELECT r.id FROM results r WHERE r.at < @cutoff
-              AND r.at < (SELECT h.kept_floor FROM history_monitors h WHERE h.monitor_id = r.monitor_id)
+              AND r.at < (SELECT CAST(h.kept_floor AS INTEGER) FROM history_monitors h WHERE h.monitor_id = r.monitor_id)
             ORDER BY r.at DESC LIMIT @limit)`,
       ),
       // A page of the floor sweep: where it ends (undefined: the page runs to the last monitor).

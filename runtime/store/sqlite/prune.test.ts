@@ -123,6 +123,24 @@ describe("SQLite pruning: a monitor's newest 50 results stay, by floors read in 
     }
   });
 
+  it("a floor that is not a number (a hand-edited or damaged file) keeps every row of its monitor until the next sweep, then the newest 50", () => {
+    const now = T + 48 * HOUR;
+    const store = SqliteStore.open(dir, now - MIN);
+    try {
+      write(store, "api", T, MIN, 80);
+      write(store, "api", now - 2 * MIN, MIN, 1);
+      run(store, now - MIN, { ...retention, results: 72 * HOUR });
+      // In SQLite any text compares above every number.
+      store.db.prepare("UPDATE history_monitors SET kept_floor = 'not a number' WHERE monitor_id = 'api'").run();
+      run(store, now);
+      expect(newest(store, "api")).toHaveLength(81);
+      run(store, now + 10 * MIN);
+      expect(newest(store, "api")).toEqual([now - 2 * MIN, ...Array.from({ length: 49 }, (_, i) => T + (79 - i) * MIN)]);
+    } finally {
+      store.close();
+    }
+  });
+
   it("a state folder from before floors were stored (schema 7) upgrades with none (nothing of a monitor goes by age), and its first prune sweeps them and keeps the newest 50", () => {
     const old = new BetterSqlite3(join(dir, "state.db"));
     migrate(old, 7);

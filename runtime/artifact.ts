@@ -76,7 +76,8 @@ function shareAlike(value: unknown, texts: Map<string, string>): unknown {
  * - Equal texts become one string: V8 shares only the short ones JSON.parse reads.
  * The specs are JSON values (the schema has no transforms and no defaults), so the copy equals the
  * original. One spec at a time, so start-up never holds two copies of all of them. At 10,000
- * monitors this is about 6 MB of the heap, for about 0.1 s of start-up (docs/runtime.md, "Memory").
+ * monitors this is about 6 MB of the heap, for about 0.15 s of start-up (docs/runtime.md, "Memory
+ * and CPU").
  */
 function withCompactMonitors(manifest: Manifest): Manifest {
   const texts = new Map<string, string>();

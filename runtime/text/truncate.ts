@@ -9,8 +9,8 @@
 export const CUT_MARKER = "…";
 
 /**
- * Made by the first cut that needs it: a segmenter loads ICU's break rules into the process, about
- * 1 MB of resident memory that a runtime whose texts all fit never needs.
+ * Made by the first cut that needs it: a segmenter loads ICU's break rules into the process (about
+ * 1 MB of resident pages in an idle node process), which a runtime whose texts all fit never needs.
  */
 let segmenter: Intl.Segmenter | null = null;
 /** Graphemes are segmented only in this window before the cut: a cut stays cheap on megabytes of text. */

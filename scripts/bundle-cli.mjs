@@ -68,7 +68,57 @@ const englishOnlyZod = {
   },
 };
 
+// The plan's Pulumi mock runs (cli/plan/mock-run.js) get a bundle of their own, Pulumi and the
+// PagerDuty provider included. `@pulumi/pulumi`'s index loads its Automation API (npm's arborist,
+// pacote, sigstore: about 600 modules) and its closure serializer loads TypeScript 3.8 and
+// arborist at start, none of which a mock run calls: importing the package took about 1 s of a
+// plan. In this bundle those three are stand-ins that throw if anything calls them.
+const MOCK_RUN = "mock-run.mjs";
+const UNUSED_UNDER_MOCKS = "unused-under-mocks";
+const withoutUnusedPulumi = {
+  name: "without-unused-pulumi",
+  setup(build) {
+    const inPulumi = (dir) => /[\\/]node_modules[\\/]@pulumi[\\/]pulumi([\\/]|$)/.test(dir);
+    build.onResolve({ filter: /^\.\/automation$/ }, (args) => (/[\\/]@pulumi[\\/]pulumi$/.test(args.resolveDir) ? { path: "automation", namespace: UNUSED_UNDER_MOCKS } : undefined));
+    build.onResolve({ filter: /typescript-shim$|^typescript$|^@npmcli\/arborist$/ }, (args) => (inPulumi(args.resolveDir) ? { path: args.path.split("/").pop(), namespace: UNUSED_UNDER_MOCKS } : undefined));
+    build.onLoad({ filter: /.*/, namespace: UNUSED_UNDER_MOCKS }, (args) => {
+      const fail = `throw new Error(${JSON.stringify(`${args.path} is not in the plan's Pulumi bundle (a mock run does not use it)`)});`;
+      // A module object that throws on first use, but can be imported: arborist's class, TypeScript's functions.
+      const contents =
+        args.path === "arborist"
+          ? `Object.defineProperty(exports, "__esModule", { value: true }); exports.Arborist = class { constructor() { ${fail} } };`
+          : `module.exports = new Proxy({}, { get(_target, key) { if (key === "__esModule" || typeof key === "symbol") return undefined; ${fail} } });`;
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 rmSync(OUT, { recursive: true, force: true });
+const mockRun = await esbuild.build({
+  entryPoints: { [MOCK_RUN.replace(/\.mjs$/, "")]: path.join(BUILD, "cli/plan/mock-run.js") },
+  outdir: OUT,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  metafile: true,
+  logLevel: "warning",
+  legalComments: "none",
+  plugins: [englishOnlyZod, withoutUnusedPulumi],
+  banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
+});
+
+// The start-up bundle imports the mock runs from their bundle.
+const mockRunFromItsBundle = {
+  name: "mock-run-from-its-bundle",
+  setup(build) {
+    build.onResolve({ filter: /^\.\/mock-run\.js$/ }, (args) =>
+      args.importer === path.join(BUILD, "cli/plan/build-plan.js") ? { path: `./${MOCK_RUN}`, external: true } : undefined,
+    );
+  },
+};
+
 const result = await esbuild.build({
   entryPoints: { main: path.join(BUILD, "cli/main.js") },
   outdir: OUT,
@@ -81,7 +131,7 @@ const result = await esbuild.build({
   logLevel: "warning",
   legalComments: "none",
   chunkNames: "chunk-[hash]",
-  plugins: [englishOnlyZod, ownUrls],
+  plugins: [englishOnlyZod, mockRunFromItsBundle, ownUrls],
   // CommonJS packages inside an ES module bundle need a `require`.
   banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
 });
@@ -89,7 +139,7 @@ const result = await esbuild.build({
 // What the bundle was made from, with sizes, times and content hashes: a later tsc run that changes
 // any of them makes bin/watchkeeper.js fall back to the unbundled build. The hash is read only when
 // the time differs (npm's tarballs give every file one fixed time).
-const inputs = Object.keys(result.metafile.inputs)
+const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(mockRun.metafile.inputs)])]
   .map((input) => path.resolve(ROOT, input))
   .filter((file) => file.startsWith(BUILD + path.sep))
   .sort()

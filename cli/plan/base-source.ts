@@ -51,16 +51,31 @@ export async function bundleBeside(manifestPath: string): Promise<string | null>
   return readFile(join(dirname(manifestPath), "monitors.mjs"), "utf8").catch(() => null);
 }
 
+/** A git base as the plan gets it: its manifest, and what goes with it. */
+export interface GitBase {
+  manifest: Manifest;
+  resources: RegisteredResource[] | null;
+  bundle: string | null;
+  readSource: SourceReader;
+}
+
 /**
- * Compiles the project as it is at a git ref, in a temporary detached worktree that is removed
- * afterwards whatever happens.
+ * A git base made ready to compile: the ref resolved, the cache asked, and on a miss the commit
+ * checked out in a temporary detached worktree. `compile` compiles it once; `release` removes the
+ * worktree whatever happened (safe to call twice, and after `compile`).
  */
-export async function baseFromGitRef(
-  projectDir: string,
-  ref: string,
-  compile: BaseCompileFn,
-  cacheDir: string | null = null,
-): Promise<{ manifest: Manifest; resources: RegisteredResource[] | null; bundle: string | null; readSource: SourceReader }> {
+export interface PreparedGitBase {
+  compile(compile: BaseCompileFn): Promise<GitBase>;
+  release(): Promise<void>;
+}
+
+/**
+ * The project as it is at a git ref, made ready to compile: the ref resolved, the cache asked, and
+ * on a miss the commit checked out in a temporary detached worktree (removed by `release`). It
+ * needs only git, so the plan starts it while the working tree compiles; a ref that does not
+ * resolve rejects with the user error the plan reports.
+ */
+export async function prepareGitBase(projectDir: string, ref: string, cacheDir: string | null = null): Promise<PreparedGitBase> {
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
@@ -76,9 +91,16 @@ export async function baseFromGitRef(
   const readSource: SourceReader = (file) => git(top, ["show", `${commit}:${posix.join(rel.split(sep).join("/"), file)}`]).catch(() => null);
   const key = cacheDir ? baseCacheKey(await git(top, ["rev-parse", `${commit}^{tree}`]), rel) : null;
   const cached = cacheDir && key ? await readCachedBase(cacheDir, key) : null;
-  if (cached) return { ...cached, readSource };
+  if (cached) return { compile: async () => ({ ...cached, readSource }), release: async () => undefined };
   const scratch = await mkdtemp(join(tmpdir(), "wk-base-"));
   const tree = join(scratch, "tree");
+  let released: Promise<void> | null = null;
+  const release = () =>
+    (released ??= (async () => {
+      await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
+      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+      await git(top, ["worktree", "prune"]).catch(() => undefined);
+    })());
   try {
     await git(top, ["worktree", "add", "--detach", tree, commit]);
     const baseProject = join(tree, rel);
@@ -88,21 +110,70 @@ export async function baseFromGitRef(
     // Dependencies are not in git: let the base resolve them from the working tree's installs.
     await linkIfMissing(join(top, "node_modules"), join(tree, "node_modules"));
     await linkIfMissing(join(projectDir, "node_modules"), join(baseProject, "node_modules"));
-    const { result, resources } = await compile(baseProject);
-    if (!result.ok || !result.manifest) {
-      throw new UserError(
-        `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
-        EXIT.findings,
-        "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
-      );
-    }
-    if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources, bundle: result.bundle });
-    return { manifest: result.manifest, resources, bundle: result.bundle, readSource };
-  } finally {
-    await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
-    await rm(scratch, { recursive: true, force: true });
-    await git(top, ["worktree", "prune"]).catch(() => undefined);
+    const compileOnce = async (compile: BaseCompileFn): Promise<GitBase> => {
+      const { result, resources } = await compile(baseProject);
+      if (!result.ok || !result.manifest) {
+        throw new UserError(
+          `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
+          EXIT.findings,
+          "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
+        );
+      }
+      if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources, bundle: result.bundle });
+      return { manifest: result.manifest, resources, bundle: result.bundle, readSource };
+    };
+    return { compile: compileOnce, release };
+  } catch (error) {
+    await release();
+    throw error;
   }
+}
+
+/** Paths (relative to the project, "/"-separated) that differ between a git ref and the working tree. */
+export interface TreeChanges {
+  /** Changed, added or untracked. */
+  changed: Set<string>;
+  /** Deleted since the ref. */
+  deleted: number;
+}
+
+/**
+ * What differs between `ref` and the project's working tree, from git alone (no checkout); null when
+ * git cannot say (not a repository, an unknown ref).
+ */
+export async function treeChanges(projectDir: string, ref: string): Promise<TreeChanges | null> {
+  if (ref.startsWith("-")) return null;
+  try {
+    const [diff, untracked] = await Promise.all([
+      exec("git", ["diff", "--name-status", "--no-renames", "--relative", "-z", `${ref}^{commit}`, "--"], { cwd: projectDir, maxBuffer: 16 * 1024 * 1024 }),
+      exec("git", ["ls-files", "--others", "--exclude-standard", "-z"], { cwd: projectDir, maxBuffer: 16 * 1024 * 1024 }),
+    ]);
+    const changed = new Set(untracked.stdout.split("\0").filter((p) => p !== ""));
+    let deleted = 0;
+    const fields = diff.stdout.split("\0");
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === "D") deleted++;
+      else changed.add(fields[i + 1]!);
+    }
+    return { changed, deleted };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the on-call part of `target` (what the Pulumi program reads: users, teams, schedules,
+ * escalation policies, services, silences, and the config's project name and public URL) may
+ * differ from the base's, judged by the files it came from: a guess, for starting the target's
+ * mock run early. A file deleted since the base counts as a yes; on-call built from a file those
+ * modules import is missed, and the plan then runs its mock runs one after the other as without
+ * the guess. The plan's result never depends on it.
+ */
+export function onCallMayHaveChanged(changes: TreeChanges | null, target: Manifest, configFile: string): boolean {
+  if (changes === null) return false;
+  if (changes.deleted > 0 || changes.changed.has(configFile)) return true;
+  const entries = [target.users, target.teams, target.schedules, target.escalationPolicies, target.services, target.silences];
+  return entries.some((list) => list.some((entry) => changes.changed.has(entry.source.replace(/:\d+(:\d+)?$/, ""))));
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {

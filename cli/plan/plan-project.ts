@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { CONFIG_FILE } from "../compiler/discover.js";
 import type { CompileResult } from "../compiler/types.js";
-import { baseFromFile, baseFromGitRef, bundleBeside, inThread, type BaseCompileFn, type CompileFn } from "./base-source.js";
+import { baseFromFile, bundleBeside, inThread, onCallMayHaveChanged, prepareGitBase, treeChanges, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
 import { readCachedResources, writeCachedResources } from "./base-cache.js";
-import { buildPlan } from "./build-plan.js";
+import { buildPlan, resourcesOf } from "./build-plan.js";
 import { readMonitorSources, withCodeChanges, type SourceReader } from "./code-sources.js";
 import type { RegisteredResource } from "./mock-run.js";
 import { diffMonitors } from "./manifest-diff.js";
@@ -42,6 +43,8 @@ export interface PlanProjectTimings {
   summaries: number;
   mockRuns: number;
   diff: number;
+  /** Whether the working tree's mock run started while the base compiled (onCallMayHaveChanged). */
+  earlyMockRun: boolean;
 }
 
 export type PlanProjectResult =
@@ -70,30 +73,57 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     const value = await work();
     return [value, clock() - t0];
   };
-  const [head, compileHead] = await timed(() => options.compile(options.projectDir));
-  if (!head.ok || !head.manifest) return { ok: false, head };
-  const [loaded, compileBaseMs] = await timed(() => baseOf(options, compileBase));
-  const base = loaded;
-  const baseSource = sourceOf(options.base);
-  const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
-  const cachedResources =
-    base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
-  // Summary functions run before the (pure) plan is built: their texts are one of its inputs.
-  const [summaries, summariesMs] = await timed(() =>
-    previewSummaries({
-      target: { manifest: head.manifest!, bundle: head.bundle },
-      base: base.manifest ? { manifest: base.manifest, bundle: base.bundle, ...(base.noBundle ? { noBundle: base.noBundle } : {}) } : null,
-      monitors: diffMonitors(base.manifest, head.manifest!),
-    }),
-  );
-  const { plan, timings, baseResources } = await buildPlan(
-    { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries },
-    clock,
-  );
-  if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
-  const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
-  const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
-  return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
+  // While the working tree compiles, git checks the base out (a process of its own, mostly file
+  // system work) and says what changed since it. The checkout is removed whatever happens.
+  const git = options.base.kind === "git" ? options.base : null;
+  const preparing = git ? prepareGitBase(options.projectDir, git.ref, options.baseCacheDir ?? null) : null;
+  preparing?.catch(() => undefined);
+  const release = async () => (await preparing?.catch(() => null))?.release();
+  const changes = git ? treeChanges(options.projectDir, git.ref) : Promise.resolve(null);
+  let head: CompileResult;
+  let compileHead: number;
+  try {
+    [head, compileHead] = await timed(() => options.compile(options.projectDir));
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  if (!head.ok || !head.manifest) {
+    await release();
+    return { ok: false, head };
+  }
+  // A git base takes a checkout and a load. When the change touches the files the working tree's
+  // on-call comes from, its mock run (which needs only its own manifest) runs meanwhile, on the
+  // main thread the base's compile leaves idle; it is used only if the plan compares resources.
+  // Pulumi's mock monitor is process-wide, so the run is always finished before this returns.
+  const early = onCallMayHaveChanged(await changes, head.manifest, CONFIG_FILE) ? resourcesOf(head.manifest) : undefined;
+  early?.catch(() => undefined);
+  try {
+    const [base, compileBaseMs] = await timed(() => baseOf(options, compileBase, preparing));
+    const baseSource = sourceOf(options.base);
+    const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
+    const cachedResources =
+      base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
+    // Summary functions run before the (pure) plan is built: their texts are one of its inputs.
+    const [summaries, summariesMs] = await timed(() =>
+      previewSummaries({
+        target: { manifest: head.manifest!, bundle: head.bundle },
+        base: base.manifest ? { manifest: base.manifest, bundle: base.bundle, ...(base.noBundle ? { noBundle: base.noBundle } : {}) } : null,
+        monitors: diffMonitors(base.manifest, head.manifest!),
+      }),
+    );
+    const { plan, timings, baseResources } = await buildPlan(
+      { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries, ...(early ? { targetResources: early } : {}) },
+      clock,
+    );
+    if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
+    const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
+    const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
+    return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings, earlyMockRun: early !== undefined } };
+  } finally {
+    await early?.catch(() => undefined);
+    await release();
+  }
 }
 
 /** The source diff of monitors whose code changed, read from both sides' files (parsed, not run). */
@@ -118,10 +148,15 @@ function sourceOf(base: BaseSpec): Omit<Plan["base"], "hash"> {
   }
 }
 
-async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn): Promise<LoadedBase> {
+async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn, preparing: Promise<PreparedGitBase> | null): Promise<LoadedBase> {
   switch (options.base.kind) {
-    case "git":
-      return baseFromGitRef(options.projectDir, options.base.ref, compileBase, options.baseCacheDir ?? null);
+    case "git": {
+      const prepared = await preparing!;
+      const base = await prepared.compile(compileBase);
+      // The checkout goes while the plan goes on; planProject waits for it before it returns.
+      void prepared.release();
+      return base;
+    }
     case "file": {
       const bundle = await bundleBeside(options.base.path);
       return {

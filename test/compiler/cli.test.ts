@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canonicalJson } from "../../sdk/manifest/index.js";
+import { sampleManifest } from "../infra/sample-manifest.js";
 import { FIXTURES, ROOT, wk } from "./support.js";
 
 const CANARY = "wk-cli-canary-91b4d2";
@@ -93,6 +95,35 @@ describe("wk validate / wk compile (built CLI)", () => {
     const run = await wk(["run", "--artifact", compiled, "--state", path.join(tmp, "zod-state"), "--port", "0", "--host", "127.0.0.1"]);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain("monitors.0.name: Invalid input: expected string, received number");
+  });
+
+  it("the plan's mock runs load Pulumi from a bundle of their own, without its Automation API, TypeScript or npm's arborist, and register the same resources", async () => {
+    const manifestFile = path.join(tmp, "on-call-manifest.json");
+    await writeFile(manifestFile, canonicalJson(sampleManifest()));
+    // Each in a fresh node: the resources registered, and every CommonJS module and package it loaded.
+    const script = `
+      const { runUnderMocks } = await import(process.argv[1]);
+      const { readFileSync } = await import("node:fs");
+      const { createRequire } = await import("node:module");
+      const run = await runUnderMocks(JSON.parse(readFileSync(process.argv[2], "utf8")));
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      process.stdout.write(JSON.stringify({ resources: run.resources, loaded }));`;
+    const mockRun = (module: string) => {
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script, pathToFileURL(module).href, manifestFile], { cwd: tmp, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      expect(child.stderr).toBe("");
+      return JSON.parse(child.stdout) as { resources: unknown[]; loaded: string[] };
+    };
+    const bundled = mockRun(path.join(ROOT, "build", "wk", "mock-run.mjs"));
+    const plain = mockRun(path.join(ROOT, "build", "cli", "plan", "mock-run.js"));
+    expect(bundled.resources.length).toBeGreaterThan(5);
+    expect(bundled.resources).toEqual(plain.resources);
+    const unused = /[\\/]node_modules[\\/](typescript|@npmcli[\\/]arborist)[\\/]|[\\/]@pulumi[\\/]pulumi[\\/]automation[\\/]/;
+    expect(plain.loaded.some((file) => unused.test(file))).toBe(true);
+    expect(bundled.loaded.filter((file) => unused.test(file))).toEqual([]);
+    // The start-up bundle's plan imports it.
+    const chunks = (await readdir(path.join(ROOT, "build", "wk"))).filter((f) => f.endsWith(".js"));
+    const texts = await Promise.all(chunks.map((f) => readFile(path.join(ROOT, "build", "wk", f), "utf8")));
+    expect(texts.some((text) => text.includes('import("./mock-run.mjs")'))).toBe(true);
   });
 
   it("exits 2 on a usage error", async () => {

@@ -129,53 +129,6 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   }
 }
 
-/** Paths (relative to the project, "/"-separated) that differ between a git ref and the working tree. */
-export interface TreeChanges {
-  /** Changed, added or untracked. */
-  changed: Set<string>;
-  /** Deleted since the ref. */
-  deleted: number;
-}
-
-/**
- * What differs between `ref` and the project's working tree, from git alone (no checkout); null when
- * git cannot say (not a repository, an unknown ref).
- */
-export async function treeChanges(projectDir: string, ref: string): Promise<TreeChanges | null> {
-  if (ref.startsWith("-")) return null;
-  try {
-    const [diff, untracked] = await Promise.all([
-      exec("git", ["diff", "--name-status", "--no-renames", "--relative", "-z", `${ref}^{commit}`, "--"], { cwd: projectDir, maxBuffer: 16 * 1024 * 1024 }),
-      exec("git", ["ls-files", "--others", "--exclude-standard", "-z"], { cwd: projectDir, maxBuffer: 16 * 1024 * 1024 }),
-    ]);
-    const changed = new Set(untracked.stdout.split("\0").filter((p) => p !== ""));
-    let deleted = 0;
-    const fields = diff.stdout.split("\0");
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === "D") deleted++;
-      else changed.add(fields[i + 1]!);
-    }
-    return { changed, deleted };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether the on-call part of `target` (what the Pulumi program reads: users, teams, schedules,
- * escalation policies, services, silences, and the config's project name and public URL) may
- * differ from the base's, judged by the files it came from: a guess, for starting the target's
- * mock run early. A file deleted since the base counts as a yes; on-call built from a file those
- * modules import is missed, and the plan then runs its mock runs one after the other as without
- * the guess. The plan's result never depends on it.
- */
-export function onCallMayHaveChanged(changes: TreeChanges | null, target: Manifest, configFile: string): boolean {
-  if (changes === null) return false;
-  if (changes.deleted > 0 || changes.changed.has(configFile)) return true;
-  const entries = [target.users, target.teams, target.schedules, target.escalationPolicies, target.services, target.silences];
-  return entries.some((list) => list.some((entry) => changes.changed.has(entry.source.replace(/:\d+(:\d+)?$/, ""))));
-}
-
 async function git(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();

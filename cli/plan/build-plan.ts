@@ -18,11 +18,6 @@ export interface PlanInput {
   mockIntegrationKey?: string;
   /** The base's registered resources when they are already known (plan cache). */
   baseResources?: RegisteredResource[] | null;
-  /**
-   * The target's registered resources when a mock run of it has already started (the plan runs it
-   * while the base compiles); used only when the resources are compared at all.
-   */
-  targetResources?: Promise<RegisteredResource[]>;
   /** What previewed summary functions returned on the sample (summary-preview.ts); without it they are named, not shown. */
   summaries?: SummaryTexts;
 }
@@ -33,7 +28,7 @@ export interface PlanTimings {
 }
 
 /** Registered resources of a manifest under mocks; an empty base registers nothing. */
-export async function resourcesOf(manifest: Manifest | null, integrationKey?: string): Promise<RegisteredResource[]> {
+async function resourcesOf(manifest: Manifest | null, integrationKey?: string): Promise<RegisteredResource[]> {
   if (!manifest) return [];
   // Loaded on demand: Pulumi takes most of a second to load, and monitors-only plans never need it.
   const { runUnderMocks } = await import("./mock-run.js");
@@ -73,10 +68,8 @@ export async function buildPlan(
     const t1 = clock();
     return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 }, baseResources: null };
   }
-  // Pulumi's mock monitor is process-wide: a run already started finishes before the next begins.
-  const started = input.targetResources ? await input.targetResources : null;
   const baseResources = input.baseResources ?? (await resourcesOf(input.base, input.mockIntegrationKey));
-  const targetResources = started ?? (await resourcesOf(input.target, input.mockIntegrationKey));
+  const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
   const t1 = clock();
   const plan = diffPlan(input, baseResources, targetResources);
   return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 }, baseResources };

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
-import { CONFIG_FILE } from "../compiler/discover.js";
 import type { CompileResult } from "../compiler/types.js";
-import { baseFromFile, bundleBeside, inThread, onCallMayHaveChanged, prepareGitBase, treeChanges, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
+import { baseFromFile, bundleBeside, inThread, prepareGitBase, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
 import { readCachedResources, writeCachedResources } from "./base-cache.js";
-import { buildPlan, resourcesOf } from "./build-plan.js";
+import { buildPlan } from "./build-plan.js";
 import { readMonitorSources, withCodeChanges, type SourceReader } from "./code-sources.js";
 import type { RegisteredResource } from "./mock-run.js";
 import { diffMonitors } from "./manifest-diff.js";
@@ -24,7 +23,8 @@ export interface PlanProjectOptions {
   compile: CompileFn;
   /**
    * Compiles the git base; default `compile` without the type check. One after the other on purpose: the compiler already
-   * type-checks on a worker beside loading, and two overlapping compiles measured slower on 2 cores.
+   * type-checks in a process of its own beside loading, and two overlapping compiles measured slower on 2 cores (only the
+   * base's checkout runs beside the working tree's compile).
    */
   compileBase?: BaseCompileFn;
   /** Folder caching git-base compiles by content (e.g. `.watchkeeper/plan-cache`); null disables. */
@@ -43,8 +43,6 @@ export interface PlanProjectTimings {
   summaries: number;
   mockRuns: number;
   diff: number;
-  /** Whether the working tree's mock run started while the base compiled (onCallMayHaveChanged). */
-  earlyMockRun: boolean;
 }
 
 export type PlanProjectResult =
@@ -74,12 +72,11 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     return [value, clock() - t0];
   };
   // While the working tree compiles, git checks the base out (a process of its own, mostly file
-  // system work) and says what changed since it. The checkout is removed whatever happens.
+  // system work). The checkout is removed whatever happens.
   const git = options.base.kind === "git" ? options.base : null;
   const preparing = git ? prepareGitBase(options.projectDir, git.ref, options.baseCacheDir ?? null) : null;
   preparing?.catch(() => undefined);
   const release = async () => (await preparing?.catch(() => null))?.release();
-  const changes = git ? treeChanges(options.projectDir, git.ref) : Promise.resolve(null);
   let head: CompileResult;
   let compileHead: number;
   try {
@@ -92,12 +89,6 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     await release();
     return { ok: false, head };
   }
-  // A git base takes a checkout and a load. When the change touches the files the working tree's
-  // on-call comes from, its mock run (which needs only its own manifest) runs meanwhile, on the
-  // main thread the base's compile leaves idle; it is used only if the plan compares resources.
-  // Pulumi's mock monitor is process-wide, so the run is always finished before this returns.
-  const early = onCallMayHaveChanged(await changes, head.manifest, CONFIG_FILE) ? resourcesOf(head.manifest) : undefined;
-  early?.catch(() => undefined);
   try {
     const [base, compileBaseMs] = await timed(() => baseOf(options, compileBase, preparing));
     const baseSource = sourceOf(options.base);
@@ -113,15 +104,14 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
       }),
     );
     const { plan, timings, baseResources } = await buildPlan(
-      { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries, ...(early ? { targetResources: early } : {}) },
+      { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries },
       clock,
     );
     if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
     const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
     const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
-    return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings, earlyMockRun: early !== undefined } };
+    return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
   } finally {
-    await early?.catch(() => undefined);
     await release();
   }
 }

@@ -1,9 +1,7 @@
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
-import { onCallMayHaveChanged, treeChanges } from "../../cli/plan/base-source.js";
-import { buildPlan } from "../../cli/plan/build-plan.js";
 import { renderJson } from "../../cli/plan/render-json.js";
 import { renderMarkdown, PLAN_COMMENT_MARKER } from "../../cli/plan/render-markdown.js";
 import { renderText } from "../../cli/plan/render-text.js";
@@ -221,80 +219,36 @@ describe("wk plan against a git ref", () => {
     expect((await plan(r, "HEAD")).planToken).not.toBe(a.planToken);
   });
 
-  test("a change to the file the on-call comes from runs the working tree's mock run beside the base's compile, with the plan it would have had", async () => {
+  test("the base is checked out while the working tree compiles, and removed when the working tree does not compile", async () => {
     const r = repo();
-    const put = (file: string, text: string) => {
-      mkdirSync(join(r.dir, "policies"), { recursive: true });
-      writeFileSync(join(r.dir, file), text);
+    r.write(sampleManifest((d) => (d.services[0]!.name = "Payments")));
+    let checkedOutMeanwhile = false;
+    const headFails = async (dir: string) => {
+      if (dir !== r.dir) return compileFixture(dir);
+      // The working tree's compile: the base's worktree appears beside it before it ends.
+      for (let i = 0; i < 200 && !checkedOutMeanwhile; i++) {
+        checkedOutMeanwhile = r.worktrees().length === 2;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return { ...(await compileFixture(dir)), ok: false, manifest: null };
     };
-    put("policies/services.ts", "// v1\n");
-    r.commit("services module");
-    const head = sampleManifest((d) => (d.services[0]!.name = "Payments"));
-    r.write(head);
-    // Only manifest.json changed: not a file the on-call comes from, so the runs are one after the other.
-    const after = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now });
-    put("policies/services.ts", "// v2\n");
-    const beside = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now });
-    if (!after.ok || !beside.ok) throw new Error("head did not compile");
-    expect(after.timings.earlyMockRun).toBe(false);
-    expect(beside.timings.earlyMockRun).toBe(true);
-    expect(beside.plan).toEqual(after.plan);
-    expect(beside.plan.resources.map((c) => [c.name, c.action])).toEqual([["service:payments-api", "update"]]);
-    const direct = await buildPlan({ base: sampleManifest(), baseSource: { kind: "git", ref: "main" }, target: head, now });
-    expect(beside.plan.resources).toEqual(direct.plan.resources);
+    const result = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: headFails, now });
+    expect(result.ok).toBe(false);
+    expect(checkedOutMeanwhile).toBe(true);
+    expect(r.worktrees()).toHaveLength(1);
   });
 
-  test("a mock run started early whose plan compares no resources is still finished before the plan returns", async () => {
+  test("a working tree compile that throws removes the base's checkout, and a base ref that does not resolve is reported only once the working tree compiled", async () => {
     const r = repo();
-    mkdirSync(join(r.dir, "policies"));
-    writeFileSync(join(r.dir, "policies/services.ts"), "// a comment only\n");
-    // The file the service comes from is new, but the on-call it builds is the same: no mock runs are compared.
-    const result = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now });
-    if (!result.ok) throw new Error("head did not compile");
-    expect(result.timings.earlyMockRun).toBe(true);
-    expect(result.plan.resources).toEqual([]);
-    // Pulumi's mock monitor is process-wide: a run still going would break the next one.
-    const next = await buildPlan({ base: null, baseSource: { kind: "empty", ref: null }, target: sampleManifest(), now });
-    expect(next.plan.resources.length).toBeGreaterThan(0);
-  });
-});
-
-describe("what git says changed since the base (the guess that starts a mock run early)", () => {
-  test("changed, untracked and deleted files, relative to the project folder", async () => {
-    const r = repo();
-    mkdirSync(join(r.dir, "project/policies"), { recursive: true });
-    writeFileSync(join(r.dir, "project/policies/users.ts"), "// users\n");
-    writeFileSync(join(r.dir, "project/policies/teams.ts"), "// teams\n");
-    writeFileSync(join(r.dir, "outside.ts"), "// not in the project\n");
-    r.commit("project");
-    const project = join(r.dir, "project");
-    expect(await treeChanges(project, "main")).toEqual({ changed: new Set(), deleted: 0 });
-    writeFileSync(join(r.dir, "project/policies/users.ts"), "// users, changed\n");
-    writeFileSync(join(r.dir, "project/policies/schedules.ts"), "// new, untracked\n");
-    writeFileSync(join(r.dir, "outside.ts"), "// changed, outside the project\n");
-    expect(await treeChanges(project, "main")).toEqual({ changed: new Set(["policies/users.ts", "policies/schedules.ts"]), deleted: 0 });
-    rmSync(join(r.dir, "project/policies/teams.ts"));
-    expect((await treeChanges(project, "main"))!.deleted).toBe(1);
-  });
-
-  test("no answer for a ref git does not know, one that reads as an option, or a folder outside git", async () => {
-    const r = repo();
-    expect(await treeChanges(r.dir, "no-such-branch")).toBeNull();
-    expect(await treeChanges(r.dir, "--output=/tmp/wk-should-not-exist")).toBeNull();
-    const outside = new FixtureRepo();
-    repos.push(outside);
-    rmSync(join(outside.dir, ".git"), { recursive: true, force: true });
-    expect(await treeChanges(outside.dir, "main")).toBeNull();
-  });
-
-  test("yes for the config, a file an on-call entry comes from (with or without a line), or any deletion; no otherwise", () => {
-    const target = sampleManifest((d) => (d.services[0]!.source = "policies/services.ts:12"));
-    const changes = (changed: string[], deleted = 0) => ({ changed: new Set(changed), deleted });
-    expect(onCallMayHaveChanged(changes(["monitors/checkout.ts"]), target, "watchkeeper.config.ts")).toBe(false);
-    expect(onCallMayHaveChanged(changes(["watchkeeper.config.ts"]), target, "watchkeeper.config.ts")).toBe(true);
-    expect(onCallMayHaveChanged(changes(["policies/services.ts"]), target, "watchkeeper.config.ts")).toBe(true);
-    expect(onCallMayHaveChanged(changes(["policies/users.ts"]), target, "watchkeeper.config.ts")).toBe(true);
-    expect(onCallMayHaveChanged(changes([], 1), target, "watchkeeper.config.ts")).toBe(true);
-    expect(onCallMayHaveChanged(null, target, "watchkeeper.config.ts")).toBe(false);
+    const broken = async (dir: string): Promise<never> => {
+      // Long enough for the checkout to have started.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      throw new Error(`compiler bug in ${dir}`);
+    };
+    await expect(planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: broken, now })).rejects.toThrow("compiler bug");
+    expect(r.worktrees()).toHaveLength(1);
+    r.write("{ not json");
+    const headFirst = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "no-such-branch" }, compile: compileFixture, now });
+    expect(headFirst.ok).toBe(false);
   });
 });

@@ -93,11 +93,9 @@ const withoutUnusedPulumi = {
   },
 };
 
-rmSync(OUT, { recursive: true, force: true });
-const mockRun = await esbuild.build({
-  entryPoints: { [MOCK_RUN.replace(/\.mjs$/, "")]: path.join(BUILD, "cli/plan/mock-run.js") },
+/** What both bundles share: ES modules for Node in build/wk/. */
+const common = {
   outdir: OUT,
-  outExtension: { ".js": ".mjs" },
   bundle: true,
   format: "esm",
   platform: "node",
@@ -105,8 +103,16 @@ const mockRun = await esbuild.build({
   metafile: true,
   logLevel: "warning",
   legalComments: "none",
-  plugins: [englishOnlyZod, withoutUnusedPulumi],
+  // CommonJS packages inside an ES module bundle need a `require`.
   banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
+};
+
+rmSync(OUT, { recursive: true, force: true });
+const mockRun = await esbuild.build({
+  ...common,
+  entryPoints: { [MOCK_RUN.replace(/\.mjs$/, "")]: path.join(BUILD, "cli/plan/mock-run.js") },
+  outExtension: { ".js": ".mjs" },
+  plugins: [englishOnlyZod, withoutUnusedPulumi],
 });
 
 // The start-up bundle imports the mock runs from their bundle.
@@ -120,20 +126,11 @@ const mockRunFromItsBundle = {
 };
 
 const result = await esbuild.build({
+  ...common,
   entryPoints: { main: path.join(BUILD, "cli/main.js") },
-  outdir: OUT,
-  bundle: true,
   splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  metafile: true,
-  logLevel: "warning",
-  legalComments: "none",
   chunkNames: "chunk-[hash]",
   plugins: [englishOnlyZod, mockRunFromItsBundle, ownUrls],
-  // CommonJS packages inside an ES module bundle need a `require`.
-  banner: { js: 'import { createRequire as __wkCreateRequire } from "node:module";\nconst require = __wkCreateRequire(import.meta.url);' },
 });
 
 // What the bundle was made from, with sizes, times and content hashes: a later tsc run that changes

@@ -6,6 +6,7 @@ import { formatDiagnostics } from "../compiler/format.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { planDocument, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
+import { hasSummaryFunctions } from "../plan/summary-preview.js";
 import { renderJson } from "../plan/render-json.js";
 import { readStackRecord } from "../plan/stack-record.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
@@ -22,8 +23,9 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const result = await planProject({
     projectDir,
     base,
-    // Bundled: the notification preview runs summary functions from the compiled monitors.mjs.
-    compile: (dir, o) => compileProject({ projectDir: dir, write: false, ...o }),
+    // The notification preview runs summary functions from the compiled monitors.mjs: it is built
+    // for a side whose monitors have any.
+    compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: hasSummaryFunctions, ...o }),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
     readStack: (stackName) => readStackBase(stackName, join(projectDir, ".watchkeeper")),

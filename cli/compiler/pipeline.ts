@@ -52,7 +52,9 @@ export async function runPipeline(
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
   // monitors.mjs is built whenever it is written or asked for (`wk validate` and `wk plan` do not need it).
-  const wantBundle = options.write !== false || options.bundle !== false;
+  // With a predicate (and nothing written), monitors.mjs waits for the validated manifest.
+  const bundleIf = options.write === false && typeof options.bundle === "function" ? options.bundle : null;
+  const wantBundle = options.write !== false || (options.bundle !== false && bundleIf === null);
   const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";
   const planFor = (configFile: string, modules: string[], secrets: string[] | null) =>
     planLoad(cache, loadKey, projectDir, [configFile, ...modules].map((f) => relativePath(projectDir, f)), secrets, files);
@@ -85,12 +87,14 @@ export async function runPipeline(
     const plan = earlyStands ? early!.plan : planFor(discovery.configFile, discovery.modules, secrets);
     const bundles = earlyStands ? early!.bundles : startBundles(discovery, plan, workDir);
     const loadBundle = bundles.then((b) => b.load);
-    const monitorsBundle = bundles.then((b) => b.monitors);
+    // A bundle asked for only once the manifest is known: one more esbuild build, of monitors.mjs alone.
+    const monitorsBundle = (manifest: Manifest | null): Promise<MonitorBundle | null> =>
+      bundleIf === null ? bundles.then((b) => b.monitors) : manifest !== null && bundleIf(manifest) ? buildBundles(projectDir, null, discovery, sdk, workDir).then((b) => b.monitors) : Promise.resolve(null);
     const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
     typechecked.catch(() => undefined);
     if (!checker.parallel && hasErrors(await typechecked)) {
       diagnostics.push(...(await typechecked));
-      await Promise.all([loadBundle, monitorsBundle]);
+      await bundles;
       return finish();
     }
 
@@ -187,7 +191,7 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles },
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
@@ -204,7 +208,7 @@ async function produce(
     return result.loaded;
   });
   if (!loaded) {
-    await monitorsBundle;
+    await monitorsBundle(null);
     return { manifest: null, bundle: null };
   }
 
@@ -224,12 +228,12 @@ async function produce(
     return schema.length > 0 ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {
-    await monitorsBundle;
+    await monitorsBundle(null);
     return { manifest, bundle: null };
   }
 
   const bundle = await time("synthesize", async () => {
-    const built = await monitorsBundle;
+    const built = await monitorsBundle(manifest);
     if (!built) return null;
     if (!built.ok) diagnostics.push(...built.diagnostics);
     return built.ok ? built.text : null;

@@ -23,10 +23,13 @@ export interface CompileOptions {
   /** Write manifest.json and monitors.mjs when the compile is clean (default true). */
   write?: boolean;
   /**
-   * Build monitors.mjs when nothing is written (default true). `wk validate` and `wk plan` need only
-   * the manifest and its diagnostics, and skip bundling every module a second time.
+   * Build monitors.mjs when nothing is written (default true). `wk validate` needs only the manifest
+   * and its diagnostics, and skips bundling every module a second time. A function of the validated
+   * manifest builds it only when it says so (`wk plan`: only a project with summary functions needs
+   * it, for their preview); it is then one more esbuild build after validation instead of a second
+   * output of the first.
    */
-  bundle?: boolean;
+  bundle?: boolean | ((manifest: Manifest) => boolean);
   /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */
   now?: Date;
   /**

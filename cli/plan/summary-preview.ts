@@ -46,6 +46,11 @@ export const SUMMARY_CALL_LIMIT_MS = 2_000;
 /** The child's entry: the summary loader, `.ts` from source (tests), `.js` from the build. */
 const SUMMARY_LOADER = fileURLToPath(new URL(`./summary-child${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
+/** Whether any monitor formats its summary with a function: only then does a side's preview need its monitors.mjs. */
+export function hasSummaryFunctions(manifest: Manifest): boolean {
+  return manifest.monitors.some((monitor) => monitor.code.summary);
+}
+
 /** Evaluates every previewed summary function; monitors whose summary is a template are left out. */
 export async function previewSummaries(options: SummaryPreviewOptions): Promise<Map<string, SummaryOutcome>> {
   const out = new Map<string, SummaryOutcome>();

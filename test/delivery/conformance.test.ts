@@ -342,7 +342,9 @@ describe.each(cases)("channel conformance: $name", (c) => {
   });
 
   it("keeps secrets out of logs, errors and recorded answers", async () => {
-    const h = makeHarness({ manifest: c.manifest(), secrets: c.secrets(), options: { env: c.env(), sendTimeoutMs: 400, backoff: { initialMs: 20, maxMs: 40 } } });
+    // Not a timeout test: a send gets long enough for a whole SMTP conversation on a loaded machine
+    // (at 400 ms a busy CI machine timed the rejection out into retries).
+    const h = makeHarness({ manifest: c.manifest(), secrets: c.secrets(), options: { env: c.env(), sendTimeoutMs: 3_000, backoff: { initialMs: 20, maxMs: 40 } } });
     try {
       c.inject("rejected");
       h.delivery.start();

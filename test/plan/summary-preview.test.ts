@@ -12,7 +12,7 @@ import { planProject } from "../../cli/plan/plan-project.js";
 import { renderJson } from "../../cli/plan/render-json.js";
 import { renderMarkdown } from "../../cli/plan/render-markdown.js";
 import { renderText } from "../../cli/plan/render-text.js";
-import { previewSummaries } from "../../cli/plan/summary-preview.js";
+import { hasSummaryFunctions, previewSummaries } from "../../cli/plan/summary-preview.js";
 import type { Plan } from "../../cli/plan/types.js";
 import { importBundle } from "../../runtime/artifact.js";
 import { renderSummary } from "../../runtime/evaluate/summary.js";
@@ -183,6 +183,21 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
     expect(leaks.get("after:api")).toEqual({ ok: true, text: "token [redacted] and %22[redacted]" });
   });
 
+  test("monitors.mjs asked for by the manifest is the bundle a compile makes, built only when the manifest says so", async () => {
+    const always = await compileProject({ projectDir: repoRoot, write: false, typecheck: false });
+    const asked: boolean[] = [];
+    const when = (answer: boolean) => async () => compileProject({ projectDir: repoRoot, write: false, typecheck: false, bundle: (m) => (asked.push(hasSummaryFunctions(m)), answer) });
+    const [yes, no] = [await when(true)(), await when(false)()];
+    // This repository's project has a summary function (the checkout error-rate monitor).
+    expect(asked).toEqual([true, true]);
+    expect(always.bundle).not.toBeNull();
+    expect(yes.bundle).toBe(always.bundle);
+    expect(no.bundle).toBeNull();
+    expect(no.manifest).toEqual(always.manifest);
+    expect(yes.diagnostics).toEqual(always.diagnostics);
+    expect(hasSummaryFunctions(sampleManifest())).toBe(false);
+  });
+
   test("the base's summary shows before and after from its compiled bundle, and a base without one says so", async () => {
     const dir = mkdtempSync(join(tmpdir(), "wk-summary-base-"));
     try {
@@ -216,8 +231,10 @@ export const api = monitor({ id: "api", name: "API", schedule: { every: "1m" }, 
       expect((hook.before as { summary: string }).summary).toBe(`API down (${message.length} chars)`);
       expect((hook.after as { summary: string }).summary).toBe(`API is down: ${message}`);
 
-      // A git base is compiled, bundle and all.
-      const fromGit = await planProject({ projectDir: dir, base: { kind: "git", ref: "HEAD" }, compile, now });
+      // A git base is compiled, bundle and all; as `wk plan` compiles, monitors.mjs is built once the
+      // manifest says a summary function needs it.
+      const asThePlanCommand = (d: string, o?: { typecheck?: boolean }) => compileProject({ projectDir: d, write: false, typecheck: false, bundle: hasSummaryFunctions, ...o });
+      const fromGit = await planProject({ projectDir: dir, base: { kind: "git", ref: "HEAD" }, compile: asThePlanCommand, now });
       if (!fromGit.ok) throw new Error("plan failed");
       expect(fromGit.plan.notifications[0]!.summaryProblems).toEqual([]);
       expect((fromGit.plan.notifications[0]!.messages[0]!.before as { summary: string }).summary).toBe(`API down (${message.length} chars)`);

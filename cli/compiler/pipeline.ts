@@ -51,8 +51,9 @@ export async function runPipeline(
   };
 
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-compile-"));
-  // monitors.mjs is built whenever it is written or asked for (`wk validate` and `wk plan` do not need it).
-  // With a predicate (and nothing written), monitors.mjs waits for the validated manifest.
+  // monitors.mjs is built whenever it is written or asked for (`wk validate` does not need it). With
+  // a predicate (`wk plan`: only summary functions need it) and nothing written, it waits for the
+  // validated manifest.
   const bundleIf = options.write === false && typeof options.bundle === "function" ? options.bundle : null;
   const wantBundle = options.write !== false || (options.bundle !== false && bundleIf === null);
   const loadKey = cache ? loadCacheKey(projectDir, sdk) : "";

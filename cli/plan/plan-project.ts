@@ -74,7 +74,8 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   // While the working tree compiles, git checks the base out (a process of its own, mostly file
   // system work). The checkout is removed whatever happens.
   const git = options.base.kind === "git" ? options.base : null;
-  const preparing = git ? prepareGitBase(options.projectDir, git.ref, options.baseCacheDir ?? null) : null;
+  const cacheDir = git ? (options.baseCacheDir ?? null) : null;
+  const preparing = git ? prepareGitBase(options.projectDir, git.ref, cacheDir) : null;
   preparing?.catch(() => undefined);
   const release = async () => (await preparing?.catch(() => null))?.release();
   let head: CompileResult;
@@ -92,7 +93,6 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   try {
     const [base, compileBaseMs] = await timed(() => baseOf(options, compileBase, preparing));
     const baseSource = sourceOf(options.base);
-    const cacheDir = options.base.kind === "git" ? (options.baseCacheDir ?? null) : null;
     const cachedResources =
       base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
     // Summary functions run before the (pure) plan is built: their texts are one of its inputs.

@@ -32,7 +32,7 @@ export function rssMb(pid: number): number {
 /**
  * Where the resident memory of a process sits, in MB, from /proc/PID/smaps: anonymous memory
  * (V8 heap, malloc arenas: SQLite's page cache, undici buffers), the node binary's own pages, and
- * other files (shared libraries, the SQLite add-on, mapped database files).
+ * the WAL index SQLite maps (`state.db-shm`) and other files (shared libraries, the SQLite add-on).
  */
 export function residentBreakdownMb(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -41,7 +41,7 @@ export function residentBreakdownMb(pid: number): Record<string, number> {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
       const path = head[1]!.trim();
-      name = path === "" || path.startsWith("[anon") ? "anonymous" : path === "[heap]" ? "anonymous" : path.endsWith("/node") ? "node binary" : path.startsWith("[") ? "other" : "files";
+      name = path === "" || path.startsWith("[anon") ? "anonymous" : path === "[heap]" ? "anonymous" : path.endsWith("/node") ? "node binary" : path.endsWith(".db-shm") ? "WAL index" : path.startsWith("[") ? "other" : "files";
       continue;
     }
     const rss = /^Rss:\s+(\d+) kB/.exec(line);

@@ -76,33 +76,35 @@ function macKey(userRoot: string): Buffer {
 }
 
 function sealedCache(dir: string, secret: Buffer): CompileCache {
-  const mac = (name: string, key: string, body: string) => createHmac("sha256", secret).update(`${name}\0${key}\0${body}`).digest();
+  // Over the body's bytes as they are on disk: what was sealed is exactly what is parsed.
+  const mac = (name: string, key: string, body: Buffer) => createHmac("sha256", secret).update(`${name}\0${key}\0`).update(body).digest();
   const file = (name: string) => path.join(dir, `${name}.json`);
   return {
     dir,
     read<T>(name: string, key: string): T | null {
       try {
-        // One line of header (key and seal), then the body as written: the body is parsed once,
-        // not as a string inside JSON and again (the load state is megabytes).
-        const text = readFileSync(file(name), "utf8");
-        const newline = text.indexOf("\n");
+        // One line of header (key and seal), then the body as written. The seal is checked over
+        // the bytes as read and the body decoded once, for the parse (the load state is megabytes).
+        const bytes = readFileSync(file(name));
+        const newline = bytes.indexOf(0x0a);
         if (newline < 0) return null;
-        const header = JSON.parse(text.slice(0, newline)) as { key?: unknown; mac?: unknown };
+        const header = JSON.parse(bytes.toString("utf8", 0, newline)) as { key?: unknown; mac?: unknown };
         if (header.key !== key || typeof header.mac !== "string") return null;
-        const body = text.slice(newline + 1);
+        const body = bytes.subarray(newline + 1);
         const expected = mac(name, key, body);
         const given = Buffer.from(header.mac, "hex");
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-        return JSON.parse(body) as T;
+        return JSON.parse(body.toString("utf8")) as T;
       } catch {
         return null;
       }
     },
     write(name, key, value) {
       try {
-        const body = JSON.stringify(value);
+        const body = Buffer.from(JSON.stringify(value), "utf8");
         const temp = `${file(name)}.${process.pid}.${randomBytes(4).toString("hex")}`;
-        writeFileSync(temp, JSON.stringify({ key, mac: mac(name, key, body).toString("hex") }) + "\n" + body);
+        const header = Buffer.from(JSON.stringify({ key, mac: mac(name, key, body).toString("hex") }) + "\n", "utf8");
+        writeFileSync(temp, Buffer.concat([header, body]));
         renameSync(temp, file(name));
       } catch {
         // A cache that cannot be written only costs the next run its speed.

@@ -39,9 +39,50 @@ export interface LoadState {
 
 const ENTRY = "load";
 
+/**
+ * The load state as stored: each part once, in a list beside its hash, and each module's parts as
+ * positions in that list. A monitor reaches a dozen parts (its service's policies, its team's
+ * users), so its hashes written out were most of the file (1 MB of 2.4 MB on the benchmark tree);
+ * the whole file is read, checked against its seal and parsed on every warm compile.
+ */
+interface StoredLoadState extends Omit<LoadState, "modules" | "parts"> {
+  hashes: string[];
+  parts: ManifestPart[];
+  modules: Record<string, { inputs: string[]; parts: number[] }>;
+}
+
+function stored(state: LoadState): StoredLoadState {
+  const hashes = Object.keys(state.parts);
+  const at = new Map(hashes.map((hash, i) => [hash, i]));
+  const modules: StoredLoadState["modules"] = {};
+  for (const [file, record] of Object.entries(state.modules)) modules[file] = { inputs: record.inputs, parts: record.parts.map((hash) => at.get(hash)!) };
+  return { ...state, hashes, parts: hashes.map((hash) => state.parts[hash]!), modules };
+}
+
+/** The state a stored one stands for; null when it is not one this code wrote. */
+function restored(s: StoredLoadState): LoadState | null {
+  if (!s || typeof s !== "object" || !Array.isArray(s.hashes) || !Array.isArray(s.parts) || s.hashes.length !== s.parts.length) return null;
+  if (typeof s.modules !== "object" || s.modules === null) return null;
+  const parts: Record<string, ManifestPart> = {};
+  s.hashes.forEach((hash, i) => (parts[hash] = s.parts[i]!));
+  const modules: Record<string, ModuleRecord> = {};
+  for (const [file, record] of Object.entries(s.modules)) {
+    if (!record || !Array.isArray(record.inputs) || !Array.isArray(record.parts)) return null;
+    const hashes: string[] = [];
+    for (const i of record.parts) {
+      const hash = s.hashes[i];
+      if (!Number.isInteger(i) || hash === undefined) return null;
+      hashes.push(hash);
+    }
+    modules[file] = { inputs: record.inputs, parts: hashes };
+  }
+  const state = { secrets: s.secrets, files: s.files, folders: s.folders, skeleton: s.skeleton, config: s.config, modules, parts };
+  return wellFormed(state) ? state : null;
+}
+
 /** What the records depend on besides the files: the Node version, the SDK and the loader itself. */
 export function loadCacheKey(projectDir: string, sdk: SdkLocation): string {
-  return sha256(JSON.stringify({ v: 1, projectDir, node: process.version, sdk: treeFingerprint(sdk.sdkDir), loader: treeFingerprint(path.dirname(SANDBOX_LOADER)) }));
+  return sha256(JSON.stringify({ v: 2, projectDir, node: process.version, sdk: treeFingerprint(sdk.sdkDir), loader: treeFingerprint(path.dirname(SANDBOX_LOADER)) }));
 }
 
 /** Which of `files` (project-relative; the config first) must run in the sandbox, and what can be reused. */
@@ -55,9 +96,10 @@ export interface LoadPlan {
 }
 
 export function planLoad(cache: CompileCache | null, key: string, projectDir: string, files: string[], secrets: string[] | null, read: ProjectFiles = projectFiles()): LoadPlan {
-  const state = cache?.read<LoadState>(ENTRY, key) ?? null;
+  const kept = cache?.read<StoredLoadState>(ENTRY, key) ?? null;
+  const state = kept === null ? null : restored(kept);
   const all = { key, state, stale: files, fresh: [] };
-  if (!state || !wellFormed(state)) return { ...all, state: null };
+  if (!state) return all;
   if (secrets && JSON.stringify(secrets) !== JSON.stringify(state.secrets)) return all;
   // Most inputs are shared (every monitor of a service reads its policy files): each is compared
   // with the disk once.
@@ -164,11 +206,16 @@ export function nextState(
     }
   }
   const state: LoadState = { secrets: loaded.secrets, files, folders, skeleton: loaded.skeleton, config: loaded.config, modules, parts };
-  cache.write(ENTRY, plan.key, state);
+  cache.write(ENTRY, plan.key, stored(state));
 }
 
 function wellFormed(state: LoadState): boolean {
   return (
+    state.secrets !== null &&
+    state.files !== null &&
+    state.folders !== null &&
+    state.skeleton !== null &&
+    state.config !== null &&
     Array.isArray(state.secrets) &&
     typeof state.files === "object" &&
     typeof state.folders === "object" &&

@@ -154,4 +154,27 @@ describe("the load cache", () => {
     await writeFile(entryFile, text.slice(0, 200));
     expect(canonicalJson((await warm(dir)).manifest)).toBe(truth);
   });
+
+  it("stores each part once and a module's parts by position; a sealed entry whose positions do not hold is not used", { timeout: 600_000 }, async () => {
+    const dir = await freshProject();
+    expect((await warm(dir)).ok).toBe(true);
+    const entry = readEntry(await readFile(path.join(process.env["WK_CACHE_DIR"]!, "load.json"), "utf8"));
+    const state = JSON.parse(entry.body) as { hashes: string[]; parts: unknown[]; modules: Record<string, { parts: unknown[] }> };
+    // Every part once, beside its hash; the modules name them by position.
+    expect(new Set(state.hashes).size).toBe(state.hashes.length);
+    expect(state.parts).toHaveLength(state.hashes.length);
+    for (const record of Object.values(state.modules)) for (const i of record.parts) expect(state.hashes[i as number]).toBeDefined();
+    expect(staleNow(dir)).toEqual([]);
+
+    // Written through the cache with the user's own key, as a bug of ours would write it.
+    const truth = canonicalJson((await cold(dir)).manifest);
+    const cache = openCompileCache(dir)!;
+    for (const bad of [state.hashes.length, -1, 0.5, "0", null]) {
+      const broken = structuredClone(state);
+      broken.modules["monitors/web.ts"]!.parts = [bad];
+      cache.write("load", entry.key, broken);
+      expect(staleNow(dir)).toHaveLength(5);
+      expect(canonicalJson((await warm(dir)).manifest)).toBe(truth);
+    }
+  });
 });

@@ -47,7 +47,15 @@ export interface Discovery {
 export type DiscoverResult = { ok: true; discovery: Discovery; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
 /** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
-export async function discover(projectDir: string, sdk: SdkLocation, workDir: string, loadTimeoutMs?: number, cache: CompileCache | null = null): Promise<DiscoverResult> {
+export async function discover(
+  projectDir: string,
+  sdk: SdkLocation,
+  workDir: string,
+  loadTimeoutMs?: number,
+  cache: CompileCache | null = null,
+  /** The modules under the default globs, listed moments before (likelyRoots): not listed again when the config keeps those globs. */
+  listedUnderDefaults: string[] | null = null,
+): Promise<DiscoverResult> {
   const configFile = path.join(projectDir, CONFIG_FILE);
   if (!existsSync(configFile)) {
     return {
@@ -64,7 +72,8 @@ export async function discover(projectDir: string, sdk: SdkLocation, workDir: st
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
   // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
   const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
-  const modules = (await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
+  const underDefaults = listedUnderDefaults !== null && JSON.stringify(patterns) === JSON.stringify([...DEFAULT_MONITOR_GLOBS, ...DEFAULT_POLICY_GLOBS]);
+  const modules = (underDefaults ? listedUnderDefaults : await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
   if (modules.length === 0) {
     diagnostics.push(
       diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {

@@ -76,7 +76,8 @@ export async function runPipeline(
     early = { modules: JSON.stringify(modules), plan, bundles };
   }
   try {
-    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache));
+    // The likely list is the default globs' listing: a config that keeps them is not listed again.
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache, likelyRoots?.slice(1) ?? null));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;

@@ -3,7 +3,7 @@ import { EXIT, type ExitStatus } from "../errors.js";
 
 /** `wk validate`: type check and validate the project, print every diagnostic, write nothing. */
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
-  const result = await compileProject({ projectDir: String(args.project ?? "."), write: false, bundle: false });
+  const result = await compileProject({ projectDir: String(args.project ?? "."), write: false, bundle: false, manifest: false });
   if (args.json === true) {
     process.stdout.write(JSON.stringify(jsonReport(result.diagnostics), null, 2) + "\n");
   } else {

@@ -103,7 +103,8 @@ export async function runPipeline(
     // With a worker, loading and validating overlap the type check; their findings count only
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files }, later, time, options.loadTimeoutMs);
+    const seal = options.manifest !== false || options.write !== false;
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -193,12 +194,12 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles },
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles; seal: boolean },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
-  const { loadBundle, monitorsBundle, plan, cache, files } = load;
+  const { loadBundle, monitorsBundle, plan, cache, files, seal } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
     if (bundle && !bundle.ok) {
@@ -215,8 +216,9 @@ async function produce(
   }
 
   const manifest = await time("validate", () => {
-    // Synthesized in the sandbox (getters and proxies ran there); here it is plain data.
-    const sealed = sealManifest(loaded.manifest);
+    // Synthesized in the sandbox (getters and proxies ran there); here it is plain data. The
+    // content hash (a canonical serialization of the whole manifest) only for a caller that keeps it.
+    const sealed = seal ? sealManifest(loaded.manifest) : ({ ...loaded.manifest, hash: "" } as Manifest);
     const memo = schemaMemo(cache, sdk, loaded.partHashes);
     const schema = schemaDiagnostics(sealed, memo?.memo);
     memo?.save();
@@ -227,7 +229,7 @@ async function produce(
     const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, ...(rules ? { memo: rules.memo } : {}) };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
     rules?.save();
-    return schema.length > 0 ? null : sealed;
+    return schema.length > 0 || !seal ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {
     await monitorsBundle(null);

@@ -30,6 +30,11 @@ export interface CompileOptions {
    * output of the first.
    */
   bundle?: boolean | ((manifest: Manifest) => boolean);
+  /**
+   * Seal the manifest with its content hash and return it (default true). `wk validate` prints
+   * diagnostics only: it says false, and the result's `manifest` is null. Nothing is written then.
+   */
+  manifest?: boolean;
   /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */
   now?: Date;
   /**

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { discover, likelyRoots } from "../../cli/compiler/discover.js";
+import { compileProject } from "../../cli/compiler/index.js";
 import { locateSdk } from "../../cli/compiler/paths.js";
-import { copyFixture } from "./support.js";
+import { copyFixture, FIXTURES, NOW } from "./support.js";
 
 let project: { dir: string; cleanup: () => Promise<void> } | undefined;
 afterEach(async () => {
@@ -39,5 +40,27 @@ describe("discover", () => {
     const config = path.join(dir, "watchkeeper.config.ts");
     await writeFile(config, (await readFile(config, "utf8")).replace('name: "fixture-ok",', 'name: "fixture-ok",\n  monitors: ["checks.ts"],'));
     expect(await discovered(dir, given)).toEqual(["checks.ts", "policies/oncall.ts"]);
+  });
+});
+
+describe("a compile that keeps no manifest (`wk validate`)", () => {
+  it("reports what a compile reports, and seals nothing", { timeout: 240_000 }, async () => {
+    for (const fixture of ["ok", "rule-runbook-url", "duplicate-id"]) {
+      const projectDir = path.join(FIXTURES, fixture);
+      const full = await compileProject({ projectDir, write: false, bundle: false, cache: false, now: NOW });
+      const validated = await compileProject({ projectDir, write: false, bundle: false, cache: false, now: NOW, manifest: false });
+      expect(validated.diagnostics, fixture).toEqual(full.diagnostics);
+      expect(validated.ok, fixture).toBe(full.ok);
+      expect(validated.manifest, fixture).toBeNull();
+      if (fixture === "ok") expect(full.manifest?.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+  });
+
+  it("is sealed whenever it is written", { timeout: 120_000 }, async () => {
+    project = await copyFixture("ok");
+    const outDir = path.join(project.dir, "out");
+    const result = await compileProject({ projectDir: project.dir, outDir, bundle: false, cache: false, now: NOW, manifest: false });
+    expect(result.ok).toBe(true);
+    expect(JSON.parse(await readFile(path.join(outDir, "manifest.json"), "utf8")).hash).toBe(result.manifest!.hash);
   });
 });

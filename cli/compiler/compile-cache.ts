@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 
@@ -22,6 +22,9 @@ export interface CompileCache {
   read<T>(name: string, key: string): T | null;
   write(name: string, key: string, value: unknown): void;
 }
+
+/** An entry larger than this is not read (the load state of 1,000 monitors is 1.5 MB). */
+const ENTRY_LIMIT_BYTES = 256 * 2 ** 20;
 
 /** How many per-project folders the user cache keeps (tests and temp checkouts make many). */
 const KEEP_PROJECTS = 100;
@@ -85,7 +88,8 @@ function sealedCache(dir: string, secret: Buffer): CompileCache {
       try {
         // One line of header (key and seal), then the body as written. The seal is checked over
         // the bytes as read and the body decoded once, for the parse (the load state is megabytes).
-        const bytes = readFileSync(file(name));
+        const bytes = regularFile(file(name));
+        if (bytes === null) return null;
         const newline = bytes.indexOf(0x0a);
         if (newline < 0) return null;
         const header = JSON.parse(bytes.toString("utf8", 0, newline)) as { key?: unknown; mac?: unknown };
@@ -111,6 +115,22 @@ function sealedCache(dir: string, secret: Buffer): CompileCache {
       }
     },
   };
+}
+
+/**
+ * The bytes of a regular file of at most ENTRY_LIMIT_BYTES; null for anything else. The cache
+ * folder can sit in a checkout (node_modules/.cache): a FIFO or a link to /dev/zero put there must
+ * not hang the compile or fill its memory. O_NONBLOCK: opening a FIFO does not wait for a writer.
+ */
+function regularFile(file: string): Buffer | null {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size > ENTRY_LIMIT_BYTES) return null;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Names, sizes and times of every file under `dir`: the SDK a project is checked against. */

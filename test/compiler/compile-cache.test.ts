@@ -1,10 +1,11 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileProject } from "../../cli/compiler/index.js";
 import { openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
 import { planTypecheck } from "../../cli/compiler/typecheck-cache.js";
-import { copyFixture, NOW, readEntry, temporaryUserCache, writeEntry } from "./support.js";
+import { copyFixture, NOW, readEntry, ROOT, temporaryUserCache, writeEntry } from "./support.js";
 
 // Each test gets a project copy and a cache folder of its own; the HMAC key lives in a temp
 // "user cache" so the machine's own is not touched.
@@ -98,6 +99,27 @@ describe("the compile cache", () => {
     const result = await validate(dir);
     expect(result.ok).toBe(false);
     expect(result.diagnostics.some((d) => d.code === "WK1002" && /name/.test(d.message))).toBe(true);
+  });
+
+  it("reads no entry that is not a regular file: a FIFO or a link to /dev/zero in its place costs only the cache", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    const cacheDir = process.env["WK_CACHE_DIR"]!;
+    const truth = await validate(dir);
+    expect(truth.ok).toBe(true);
+    await rm(path.join(cacheDir, "load.json"));
+    execFileSync("mkfifo", [path.join(cacheDir, "load.json")]);
+    await rm(path.join(cacheDir, "typecheck.json"));
+    await symlink("/dev/zero", path.join(cacheDir, "typecheck.json"));
+    // In a process of its own, with a limit: a blocking open of the FIFO, or reading /dev/zero to
+    // its end, would never return (and would block this test's thread with it).
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "watchkeeper.js"), "validate", "--project", dir], { env: { ...process.env, FORCE_COLOR: "0" } });
+    let output = "";
+    child.stdout.on("data", (b: Buffer) => (output += b));
+    child.stderr.on("data", (b: Buffer) => (output += b));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearTimeout(killer);
+    expect({ code, output }).toEqual({ code: 0, output: "no problems found\n" });
   });
 
   it("is off with WK_CACHE=off", { timeout: 240_000 }, async () => {

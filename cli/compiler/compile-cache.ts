@@ -32,7 +32,7 @@ const KEEP_PROJECTS = 100;
 export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
   if (env["WK_CACHE"] === "off" || env["WK_CACHE"] === "0") return null;
   try {
-    const userRoot = path.join(env["XDG_CACHE_HOME"] || path.join(homedir(), ".cache"), "watchkeeper");
+    const userRoot = userCacheRoot(env);
     const secret = macKey(userRoot);
     const dir = env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : projectCacheDir(projectDir, userRoot);
     mkdirSync(dir, { recursive: true });
@@ -40,6 +40,25 @@ export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = pr
   } catch {
     return null;
   }
+}
+
+/**
+ * Any folder of entries sealed as the compile cache's are (the plan's cache of git-base compiles):
+ * an entry put there by anyone without the user's key, a file committed into a checkout included,
+ * is not read. Null when the key cannot be had: then nothing is cached.
+ */
+export function openSealedFolder(dir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
+  try {
+    const secret = macKey(userCacheRoot(env));
+    mkdirSync(dir, { recursive: true });
+    return sealedCache(dir, secret);
+  } catch {
+    return null;
+  }
+}
+
+function userCacheRoot(env: NodeJS.ProcessEnv): string {
+  return path.join(env["XDG_CACHE_HOME"] || path.join(homedir(), ".cache"), "watchkeeper");
 }
 
 function projectCacheDir(projectDir: string, userRoot: string): string {

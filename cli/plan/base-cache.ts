@@ -1,12 +1,19 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from "node:fs/promises";
+import { readdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { API_VERSION, canonicalJson, parseManifest, type Manifest } from "../../sdk/manifest/index.js";
+import { API_VERSION, parseManifest, type Manifest } from "../../sdk/manifest/index.js";
+import { openSealedFolder } from "../compiler/compile-cache.js";
 import type { RegisteredResource } from "./mock-run.js";
 
-/** Cached compiles of git bases and their mock runs, by content: `<state>/plan-cache/`. */
+/**
+ * Cached compiles of git bases and their mock runs, by content: `<project>/.watchkeeper/plan-cache/`.
+ * That folder is inside the checkout a pull request controls, and its keys can be computed by
+ * anyone (a tree id, a path, this build's files), so every entry is sealed with the user's cache
+ * key (compile-cache.ts): an entry committed by a pull request, forging the base it is compared
+ * with or the resources of its own manifest, is not read.
+ */
 const KEEP = 16;
 
 export interface CachedBase {
@@ -23,12 +30,9 @@ export function resourcesCacheKey(manifestHash: string): string {
 
 /** Cached registered resources of a manifest, or null. */
 export async function readCachedResources(cacheDir: string, manifestHash: string): Promise<RegisteredResource[] | null> {
-  try {
-    const entry = JSON.parse(await readFile(join(cacheDir, `${resourcesCacheKey(manifestHash)}.json`), "utf8")) as { resources?: unknown };
-    return Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
-  } catch {
-    return null;
-  }
+  const key = resourcesCacheKey(manifestHash);
+  const entry = openSealedFolder(cacheDir)?.read<{ resources?: unknown }>(key, key);
+  return entry && Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
 }
 
 /** Stores a manifest's registered resources. */
@@ -77,13 +81,11 @@ function packageVersion(from: string): string {
 
 /** The cached base, or null when absent or unreadable (a cache miss is never an error). */
 export async function readCachedBase(cacheDir: string, key: string): Promise<CachedBase | null> {
-  try {
-    const entry = JSON.parse(await readFile(join(cacheDir, `${key}.json`), "utf8")) as { manifest: unknown; resources: RegisteredResource[] | null; bundle?: unknown };
-    const parsed = parseManifest(entry.manifest);
-    return parsed.ok ? { manifest: parsed.manifest, resources: entry.resources, bundle: typeof entry.bundle === "string" ? entry.bundle : null } : null;
-  } catch {
-    return null;
-  }
+  const entry = openSealedFolder(cacheDir)?.read<{ manifest: unknown; resources: unknown; bundle?: unknown }>(key, key);
+  if (!entry) return null;
+  const parsed = parseManifest(entry.manifest);
+  const resources = Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
+  return parsed.ok ? { manifest: parsed.manifest, resources, bundle: typeof entry.bundle === "string" ? entry.bundle : null } : null;
 }
 
 /** Stores a base compile; keeps the newest few entries. Failures only cost the next plan time. */
@@ -93,10 +95,9 @@ export async function writeCachedBase(cacheDir: string, key: string, base: Cache
 
 async function writeEntry(cacheDir: string, key: string, entry: object): Promise<void> {
   try {
-    await mkdir(cacheDir, { recursive: true });
-    const file = join(cacheDir, `${key}.json`);
-    await writeFile(`${file}.tmp`, canonicalJson(entry, 0));
-    await rename(`${file}.tmp`, file);
+    const sealed = openSealedFolder(cacheDir);
+    if (sealed === null) return;
+    sealed.write(key, key, entry);
     const entries = await Promise.all(
       (await readdir(cacheDir)).filter((f) => f.endsWith(".json")).map(async (f) => ({ f, mtime: (await stat(join(cacheDir, f))).mtimeMs })),
     );

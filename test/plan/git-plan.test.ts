@@ -1,7 +1,10 @@
-import { readdirSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { baseCacheKey, resourcesCacheKey } from "../../cli/plan/base-cache.js";
 import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
+import { temporaryUserCache } from "../compiler/support.js";
 import { renderJson } from "../../cli/plan/render-json.js";
 import { renderMarkdown, PLAN_COMMENT_MARKER } from "../../cli/plan/render-markdown.js";
 import { renderText } from "../../cli/plan/render-text.js";
@@ -10,6 +13,8 @@ import { sampleManifest, sampleMonitor } from "../infra/sample-manifest.js";
 import { FixtureRepo, compileFixture } from "./git-fixture.js";
 
 const now = new Date("2026-11-21T00:00:00Z");
+// The plan cache is sealed with the user's cache key: a temporary one, not the machine's.
+temporaryUserCache();
 const repos: FixtureRepo[] = [];
 
 function repo(): FixtureRepo {
@@ -204,6 +209,42 @@ describe("wk plan against a git ref", () => {
     const third = await run();
     expect(compiled).toHaveLength(5);
     expect(third.ok && third.plan.changesPresent).toBe(false);
+  });
+
+  test("an entry a pull request commits into the plan cache is not read: neither a forged base nor forged resources", async () => {
+    const r = repo();
+    const cacheDir = join(r.dir, ".watchkeeper", "plan-cache");
+    const run = () => planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now, baseCacheDir: cacheDir });
+    const renamed = sampleManifest((d) => (d.services[0]!.name = "Payments"));
+    r.write(renamed);
+    // The keys are public: the base's tree id, the project's folder in the repository, this build.
+    const baseKey = baseCacheKey(r.git("rev-parse", "main^{tree}"), "");
+    const resourcesKey = resourcesCacheKey(sampleManifest().hash);
+    const forge = (key: string, entry: object) => {
+      mkdirSync(cacheDir, { recursive: true });
+      const body = JSON.stringify(entry);
+      // Once as the cache used to store entries, once sealed with a key the attacker made up.
+      writeFileSync(join(cacheDir, `${key}.json`), body);
+      writeFileSync(join(cacheDir, `${key}.json`), JSON.stringify({ key, mac: createHmac("sha256", "guessed").update(`${key}\0${key}\0${body}`).digest("hex") }) + "\n" + body);
+    };
+    for (const write of [(k: string, b: string) => writeFileSync(join(cacheDir, `${k}.json`), b), null]) {
+      rmSync(cacheDir, { recursive: true, force: true });
+      // The base "already had" the rename, and its resources were "none": the plan would show nothing, or only creates.
+      if (write) {
+        mkdirSync(cacheDir, { recursive: true });
+        write(baseKey, JSON.stringify({ manifest: renamed, resources: null, bundle: null }));
+        write(resourcesKey, JSON.stringify({ resources: [] }));
+      } else {
+        forge(baseKey, { manifest: renamed, resources: null, bundle: null });
+        forge(resourcesKey, { resources: [] });
+      }
+      const result = await run();
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.plan.changesPresent).toBe(true);
+      expect(result.plan.resources.map((c) => c.action)).toEqual(["update"]);
+      expect(result.plan.resources[0]!.changes).toEqual([{ path: "name", before: "Payments API", after: "Payments" }]);
+    }
   });
 
   test("the plan token changes when either side moves", async () => {

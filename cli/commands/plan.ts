@@ -1,6 +1,7 @@
 import { basename, join, resolve } from "node:path";
 import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { folderWithin } from "../compiler/compile-cache.js";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
@@ -27,7 +28,8 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     // for a side whose monitors have any.
     compile: (dir, o) => compileProject({ projectDir: dir, write: false, bundle: hasSummaryFunctions, ...o }),
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
-    baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : join(projectDir, ".watchkeeper", "plan-cache"),
+    // Only in folders of the checkout's own: a link committed in their place turns the cache off.
+    baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : folderWithin(projectDir, [".watchkeeper", "plan-cache"], false),
     readStack: (stackName) => readStackBase(stackName, join(projectDir, ".watchkeeper")),
     now: new Date(),
   });

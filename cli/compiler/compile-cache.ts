@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 
@@ -62,12 +62,40 @@ function userCacheRoot(env: NodeJS.ProcessEnv): string {
 }
 
 function projectCacheDir(projectDir: string, userRoot: string): string {
-  const modules = path.join(projectDir, "node_modules");
-  if (existsSync(modules)) return path.join(modules, ".cache", "watchkeeper");
+  const inProject = existsSync(path.join(projectDir, "node_modules")) ? folderWithin(projectDir, ["node_modules", ".cache", "watchkeeper"]) : null;
+  if (inProject !== null) return inProject;
   const projects = path.join(userRoot, "projects");
   const dir = path.join(projects, sha256(path.resolve(projectDir)).slice(0, 16));
   if (!existsSync(dir)) prune(projects);
   return dir;
+}
+
+/**
+ * `root/a/b/...` (made where missing, unless `create` is false) when every part of it below `root`
+ * that exists is a folder of its own: null when one is a symbolic link or not a folder. A checkout can hold links a pull request
+ * committed (`.watchkeeper/plan-cache` pointing at the runner's home): a cache that followed them
+ * would write its entries, and prune, wherever they point.
+ */
+export function folderWithin(root: string, parts: readonly string[], create = true): string | null {
+  let at = root;
+  for (const [i, part] of parts.entries()) {
+    at = path.join(at, part);
+    let stat;
+    try {
+      stat = lstatSync(at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return null;
+      if (!create) return path.join(at, ...parts.slice(i + 1));
+      try {
+        mkdirSync(at);
+      } catch (made) {
+        if ((made as NodeJS.ErrnoException).code !== "EEXIST") return null;
+      }
+      stat = lstatSync(at);
+    }
+    if (stat.isSymbolicLink() || !stat.isDirectory()) return null;
+  }
+  return at;
 }
 
 /** Drops the least recently used project folders beyond KEEP_PROJECTS. */

@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from "node:child_process";
-import { readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileProject } from "../../cli/compiler/index.js";
-import { openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
+import { folderWithin, openCompileCache, sha256 } from "../../cli/compiler/compile-cache.js";
 import { planTypecheck } from "../../cli/compiler/typecheck-cache.js";
 import { copyFixture, NOW, readEntry, ROOT, temporaryUserCache, writeEntry } from "./support.js";
 
@@ -120,6 +121,43 @@ describe("the compile cache", () => {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     clearTimeout(killer);
     expect({ code, output }).toEqual({ code: 0, output: "no problems found\n" });
+  });
+
+  it("follows no link a checkout holds: its entries go to the user's cache instead, and nothing where the link points is touched", { timeout: 240_000 }, async () => {
+    const dir = await freshProject();
+    delete process.env["WK_CACHE_DIR"];
+    try {
+      // A folder outside the project with a file the cache would write over (config.json), reached
+      // through a link committed as node_modules/.cache.
+      const elsewhere = path.join(dir, "..", "elsewhere");
+      await mkdir(path.join(elsewhere, "watchkeeper"), { recursive: true });
+      await writeFile(path.join(elsewhere, "watchkeeper", "config.json"), "precious");
+      await mkdir(path.join(dir, "node_modules"));
+      await symlink(elsewhere, path.join(dir, "node_modules", ".cache"));
+      expect((await validate(dir)).ok).toBe(true);
+      expect(await readdir(path.join(elsewhere, "watchkeeper"))).toEqual(["config.json"]);
+      expect(await readFile(path.join(elsewhere, "watchkeeper", "config.json"), "utf8")).toBe("precious");
+      expect(openCompileCache(dir)!.dir.startsWith(process.env["XDG_CACHE_HOME"]!)).toBe(true);
+    } finally {
+      process.env["WK_CACHE_DIR"] = path.join(dir, "..", "cache");
+    }
+  });
+
+  it("gives a folder within a checkout only when no part of it is a link or a file", async () => {
+    const dir = await freshProject();
+    expect(folderWithin(dir, [".watchkeeper", "plan-cache"], false)).toBe(path.join(dir, ".watchkeeper", "plan-cache"));
+    expect(existsSync(path.join(dir, ".watchkeeper"))).toBe(false);
+    expect(folderWithin(dir, [".watchkeeper", "plan-cache"])).toBe(path.join(dir, ".watchkeeper", "plan-cache"));
+    await rm(path.join(dir, ".watchkeeper"), { recursive: true });
+    await mkdir(path.join(dir, ".watchkeeper"));
+    await symlink(path.join(dir, ".."), path.join(dir, ".watchkeeper", "plan-cache"));
+    expect(folderWithin(dir, [".watchkeeper", "plan-cache"], false)).toBeNull();
+    await rm(path.join(dir, ".watchkeeper"), { recursive: true });
+    await symlink("/nonexistent", path.join(dir, ".watchkeeper"));
+    expect(folderWithin(dir, [".watchkeeper", "plan-cache"])).toBeNull();
+    await rm(path.join(dir, ".watchkeeper"));
+    await writeFile(path.join(dir, ".watchkeeper"), "a file");
+    expect(folderWithin(dir, [".watchkeeper", "plan-cache"], false)).toBeNull();
   });
 
   it("is off with WK_CACHE=off", { timeout: 240_000 }, async () => {

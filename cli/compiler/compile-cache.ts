@@ -72,9 +72,9 @@ function projectCacheDir(projectDir: string, userRoot: string): string {
 
 /**
  * `root/a/b/...` (made where missing, unless `create` is false) when every part of it below `root`
- * that exists is a folder of its own: null when one is a symbolic link or not a folder. A checkout can hold links a pull request
- * committed (`.watchkeeper/plan-cache` pointing at the runner's home): a cache that followed them
- * would write its entries, and prune, wherever they point.
+ * that exists is a folder of its own: null when one is a symbolic link or not a folder. A checkout
+ * can hold links a pull request committed (`.watchkeeper/plan-cache` pointing at the runner's
+ * home): a cache that followed them would write its entries, and prune, wherever they point.
  */
 export function folderWithin(root: string, parts: readonly string[], create = true): string | null {
   let at = root;

@@ -32,7 +32,8 @@ export interface CompileOptions {
   bundle?: boolean | ((manifest: Manifest) => boolean);
   /**
    * Seal the manifest with its content hash and return it (default true). `wk validate` prints
-   * diagnostics only: it says false, and the result's `manifest` is null. Nothing is written then.
+   * diagnostics only: it says false, and the result's `manifest` is null. A compile that writes
+   * seals whatever this says.
    */
   manifest?: boolean;
   /** Evaluation time for time-dependent rules such as on-call coverage (default: the clock). */

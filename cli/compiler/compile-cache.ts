@@ -32,11 +32,7 @@ const KEEP_PROJECTS = 100;
 export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
   if (env["WK_CACHE"] === "off" || env["WK_CACHE"] === "0") return null;
   try {
-    const userRoot = userCacheRoot(env);
-    const secret = macKey(userRoot);
-    const dir = env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : projectCacheDir(projectDir, userRoot);
-    mkdirSync(dir, { recursive: true });
-    return sealedCache(dir, secret);
+    return openSealedFolder(env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : projectCacheDir(projectDir, userCacheRoot(env)), env);
   } catch {
     return null;
   }

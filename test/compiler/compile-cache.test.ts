@@ -144,7 +144,9 @@ describe("the compile cache", () => {
   });
 
   it("gives a folder within a checkout only when no part of it is a link or a file", async () => {
-    const dir = await freshProject();
+    // A folder of its own: a fixture copy may hold a .watchkeeper another test's run left there.
+    const dir = path.join(await freshProject(), "..", "checkout");
+    await mkdir(dir);
     expect(folderWithin(dir, [".watchkeeper", "plan-cache"], false)).toBe(path.join(dir, ".watchkeeper", "plan-cache"));
     expect(existsSync(path.join(dir, ".watchkeeper"))).toBe(false);
     expect(folderWithin(dir, [".watchkeeper", "plan-cache"])).toBe(path.join(dir, ".watchkeeper", "plan-cache"));

@@ -43,7 +43,7 @@ describe("durable delivery to PagerDuty by service", () => {
 
   it("loses nothing and keeps per-key order while the vendor answers 500 and 429 for a while", async () => {
     const h = open();
-    pd.failFor(600, { status: 500, body: { status: "error" } });
+    pd.failNext(4, { status: 500, body: { status: "error" } });
     pd.failNext(3, { status: 429, body: { status: "throttle event" }, headers: { "retry-after": "0" } });
     h.delivery.start();
     for (let i = 0; i < 5; i++) {

@@ -72,7 +72,7 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
 
   it("keeps trigger before resolve per dedup key while the vendor fails and deliveries are retried", async () => {
     prefix = testPrefix();
-    pd.failFor(800, { status: 500, body: { status: "error" } });
+    pd.failNext(3, { status: 500, body: { status: "error" } });
     const [a, b] = await twoReplicas();
     for (let i = 0; i < 10; i++) {
       await a.enqueue(intentFor("api", "trigger", { dedupKey: `wk-order-${i}` }));

@@ -86,7 +86,7 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
 
     // Both failing: one trigger, saying which locations failed and what each saw.
     target.failing.add("geo@us-east");
-    await waitFor(async () => (await intents()).length === 1, 15_000, "the trigger");
+    await waitFor(async () => (await intents()).length === 1, 30_000, "the trigger");
     const [trigger] = await intents();
     expect(trigger!.type).toBe("trigger");
     expect(trigger!.summary).toContain("failing from eu-west, us-east (2 of 2, quorum 2)");
@@ -94,7 +94,7 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
 
     // One recovers: below the quorum again, one resolve.
     target.failing.delete("geo@us-east");
-    await waitFor(async () => (await intents()).length === 2, 15_000, "the resolve");
+    await waitFor(async () => (await intents()).length === 2, 30_000, "the resolve");
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await intents()).map((i) => i.type)).toEqual(["trigger", "resolve"]);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,11 +50,15 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
   /** A regular file: anything "under" it cannot be created, even by root (ENOTDIR). */
   let file = "";
   let busy: Server;
+  /** A copy of the `ok` fixture: plan and deploy make `.watchkeeper` in the project they are given. */
+  let project = "";
 
   beforeAll(async () => {
     ensureBuild();
     dir = await mkdtemp(join(tmpdir(), "wk-cli-failures-"));
     await chmod(dir, 0o755);
+    project = join(dir, "project");
+    await cp(join(FIXTURES, "ok"), project, { recursive: true });
     artifact = join(dir, "artifact");
     await writeArtifact(artifact, manifestOf([monitorSpec({ id: "api-health" })]));
     file = join(dir, "a-file");
@@ -111,7 +115,7 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
   });
 
   it("wk compile --out under a file exits 1 with the path", async () => {
-    const ran = await wk(["compile", "--project", join(FIXTURES, "ok"), "--out", join(file, "artifact")]);
+    const ran = await wk(["compile", "--project", project, "--out", join(file, "artifact")]);
     const lines = messageLines(ran.stderr);
     expect(ran.code, ran.stdout + ran.stderr).toBe(EXIT.findings);
     expect(lines.filter((l) => l.startsWith("error: ")), ran.stderr).toEqual([expect.stringContaining(join(file, "artifact"))]);
@@ -120,13 +124,13 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
   });
 
   it("wk plan --out under a file exits 1 with the path", async () => {
-    const ran = await wk(["plan", "--project", join(FIXTURES, "ok"), "--out", join(file, "plan.json")]);
+    const ran = await wk(["plan", "--project", project, "--out", join(file, "plan.json")]);
     expectOneLineRefusal(ran, /a-file\/plan\.json/);
   });
 
   it("wk deploy --routing-keys-out under a file is refused before anything is deployed", async () => {
     // The check comes first, so it holds without the Pulumi CLI as much as with it.
-    const ran = await wk(["deploy", "--project", join(FIXTURES, "ok"), "--routing-keys-out", join(file, "routing-keys.json"), "--yes"]);
+    const ran = await wk(["deploy", "--project", project, "--routing-keys-out", join(file, "routing-keys.json"), "--yes"]);
     expectOneLineRefusal(ran, /--routing-keys-out .*a-file\/routing-keys\.json: .*nothing was deployed/);
   });
 });

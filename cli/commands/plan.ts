@@ -9,6 +9,7 @@ import { planDocument, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { hasSummaryFunctions } from "../plan/summary-preview.js";
 import { renderJson } from "../plan/render-json.js";
+import { refuseCommittedBackend } from "../plan/stack-backend.js";
 import { readStackRecord } from "../plan/stack-record.js";
 import { renderMarkdown } from "../plan/render-markdown.js";
 import { renderSummary } from "../plan/render-summary.js";
@@ -30,7 +31,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     // Committed content compiles the same every time: reuse it (WK_PLAN_CACHE=off to disable).
     // Only in folders of the checkout's own: a link committed in their place turns the cache off.
     baseCacheDir: process.env["WK_PLAN_CACHE"] === "off" ? null : folderWithin(projectDir, [".watchkeeper", "plan-cache"], false),
-    readStack: (stackName) => readStackBase(stackName, join(projectDir, ".watchkeeper")),
+    readStack: (stackName) => readStackBase(stackName, projectDir, join(projectDir, ".watchkeeper")),
     now: new Date(),
   });
   if (!result.ok) {
@@ -63,7 +64,8 @@ function baseSpec(args: Record<string, unknown>): BaseSpec {
 }
 
 /** `--base-stack NAME`: the manifest the stack records as deployed, read through the Automation API. */
-async function readStackBase(stackName: string, stateDir: string): Promise<Manifest | null> {
+async function readStackBase(stackName: string, projectDir: string, stateDir: string): Promise<Manifest | null> {
+  await refuseCommittedBackend(stackName, projectDir, stateDir, process.env);
   const pulumiBin = findPulumiCli(process.env);
   if (pulumiBin === null) {
     throw new UserError(

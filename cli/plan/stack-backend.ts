@@ -1,0 +1,54 @@
+import { execFile } from "node:child_process";
+import { realpath } from "node:fs/promises";
+import { dirname, relative, resolve, sep } from "node:path";
+import { promisify } from "node:util";
+import { backendUrl } from "../../infra/automation/workspace.js";
+import { EXIT, UserError } from "../errors.js";
+
+const exec = promisify(execFile);
+
+/**
+ * `--base-stack` compares the working tree with what the stack records as deployed. With a local
+ * `file://` backend inside the project (the default is `.watchkeeper/pulumi`), that record is
+ * files in the checkout: when git tracks any of them (or a link on the way to them), a pull
+ * request can commit the "deployed" manifest its own plan is compared with, and make its changes
+ * vanish from the plan. Such a backend is refused. State the user's own deploys left there,
+ * untracked, is theirs and is read as before; so is a backend outside the project.
+ */
+export async function refuseCommittedBackend(stackName: string, projectDir: string, stateDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const backend = backendUrl(env, stateDir);
+  if (!backend.startsWith("file://")) return;
+  const project = await realpath(projectDir).catch(() => resolve(projectDir));
+  const folder = await realOrAsWritten(resolve(project, backend.slice("file://".length)));
+  const rel = relative(project, folder).split(sep).join("/");
+  if (rel === ".." || rel.startsWith("../")) return;
+  // A file backend keeps its stacks under `.pulumi/` in its folder. Links on the way are followed
+  // first (realOrAsWritten): a committed link that leads the backend to committed files elsewhere
+  // in the project is caught by what git tracks there.
+  const listed = await git(project, ["ls-files", "-z", "--", rel === "" ? ".pulumi" : `${rel}/.pulumi`]);
+  if (listed === null) return;
+  const found = listed.split("\0").filter((f) => f !== "");
+  if (found.length === 0) return;
+  throw new UserError(
+    `--base-stack ${stackName} would read what is deployed from ${backend}, inside the project, where git tracks ${found[0]}${found.length > 1 ? ` and ${found.length - 1} more` : ""}: a pull request could commit the record its own plan is compared with`,
+    EXIT.findings,
+    "keep Pulumi state out of the repository: set PULUMI_BACKEND_URL to the backend wk deploy uses (s3://, gs://, azblob://, https://api.pulumi.com), or compare with a git ref (--base main)",
+  );
+}
+
+/** The real path of a folder, or of the nearest folder above it that exists, with the rest appended. */
+async function realOrAsWritten(path: string): Promise<string> {
+  const real = await realpath(path).catch(() => null);
+  if (real !== null) return real;
+  const parent = dirname(path);
+  return parent === path ? path : resolve(await realOrAsWritten(parent), relative(parent, path));
+}
+
+/** git's answer, or null where git cannot answer (not a repository, no git). */
+async function git(cwd: string, args: string[]): Promise<string | null> {
+  try {
+    return (await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { realpath } from "node:fs/promises";
-import { dirname, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { backendUrl } from "../../infra/automation/workspace.js";
 import { EXIT, UserError } from "../errors.js";
@@ -19,21 +19,26 @@ export async function refuseCommittedBackend(stackName: string, projectDir: stri
   const backend = backendUrl(env, stateDir);
   if (!backend.startsWith("file://")) return;
   const project = await realpath(projectDir).catch(() => resolve(projectDir));
-  const folder = await realOrAsWritten(resolve(project, backend.slice("file://".length)));
-  const rel = relative(project, folder).split(sep).join("/");
-  if (rel === ".." || rel.startsWith("../")) return;
-  // A file backend keeps its stacks under `.pulumi/` in its folder. Links on the way are followed
-  // first (realOrAsWritten): a committed link that leads the backend to committed files elsewhere
-  // in the project is caught by what git tracks there.
-  const listed = await git(project, ["ls-files", "-z", "--", rel === "" ? ".pulumi" : `${rel}/.pulumi`]);
-  if (listed === null) return;
-  const found = listed.split("\0").filter((f) => f !== "");
-  if (found.length === 0) return;
-  throw new UserError(
-    `--base-stack ${stackName} would read what is deployed from ${backend}, inside the project, where git tracks ${found[0]}${found.length > 1 ? ` and ${found.length - 1} more` : ""}: a pull request could commit the record its own plan is compared with`,
-    EXIT.findings,
-    "keep Pulumi state out of the repository: set PULUMI_BACKEND_URL to the backend wk deploy uses (s3://, gs://, azblob://, https://api.pulumi.com), or compare with a git ref (--base main)",
-  );
+  // A relative path: as wk's own folder sees it, or as the Pulumi CLI does from its workspace
+  // folder (workspace.ts); either may be what is read.
+  const written = backend.slice("file://".length);
+  const bases = isAbsolute(written) ? [""] : [process.cwd(), projectDir, join(stateDir, "pulumi-workspace")];
+  for (const base of new Set(bases)) {
+    const folder = await realOrAsWritten(resolve(base, written));
+    const rel = relative(project, folder).split(sep).join("/");
+    if (rel === ".." || rel.startsWith("../") || isAbsolute(rel)) continue;
+    // A file backend keeps its stacks under `.pulumi/` in its folder. Links on the way are followed
+    // first (realOrAsWritten): a committed link that leads the backend to committed files elsewhere
+    // in the project is caught by what git tracks there.
+    const listed = await git(project, ["ls-files", "-z", "--", rel === "" ? ".pulumi" : `${rel}/.pulumi`]);
+    const found = (listed ?? "").split("\0").filter((f) => f !== "");
+    if (found.length === 0) continue;
+    throw new UserError(
+      `--base-stack ${stackName} would read what is deployed from ${backend}, inside the project, where git tracks ${found[0]}${found.length > 1 ? ` and ${found.length - 1} more` : ""}: a pull request could commit the record its own plan is compared with`,
+      EXIT.findings,
+      "keep Pulumi state out of the repository: set PULUMI_BACKEND_URL to the backend wk deploy uses (s3://, gs://, azblob://, https://api.pulumi.com), or compare with a git ref (--base main)",
+    );
+  }
 }
 
 /** The real path of a folder, or of the nearest folder above it that exists, with the rest appended. */

@@ -22,6 +22,7 @@ async function project(o: { commitState: boolean }): Promise<string> {
   dirs.push(base);
   const dir = join(base, "repo");
   await cp(join(FIXTURES, "ok"), dir, { recursive: true });
+  await rm(join(dir, ".watchkeeper"), { recursive: true, force: true });
   git(dir, "init", "-q", "-b", "main");
   git(dir, "config", "user.email", "ci@example.test");
   git(dir, "config", "user.name", "CI");
@@ -55,6 +56,8 @@ describe("--base-stack with a file backend inside the project", () => {
     const error = await refusal(dir);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain(".watchkeeper/pulumi/.pulumi/stacks/watchkeeper/production.json");
+    // Named relative to the Pulumi CLI's workspace folder, the same folder is refused too.
+    expect(await refusal(dir, { PULUMI_BACKEND_URL: "file://../pulumi" })).toBeInstanceOf(UserError);
     expect((error as UserError).hint).toContain("PULUMI_BACKEND_URL");
     // Through the command: refused before anything else (no Pulumi CLI is needed to see it).
     const ran = await wk(["plan", "--project", dir, "--base-stack", "production"], { env: { PULUMI_BACKEND_URL: "" } });

@@ -84,9 +84,17 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
     await new Promise((r) => setTimeout(r, 5_000));
     expect(await intents()).toEqual([]);
 
+    // A wait that times out says what the replicas logged (warnings and up) and what was checked.
+    const seen = <T>(wait: Promise<T>) =>
+      wait.catch((error: Error) => {
+        const logs = replicas.map((c, i) => `--- replica ${i} stderr (end):\n${c.stderr().slice(-3_000)}`).join("\n");
+        const hits = [...target.hits.entries()].map(([key, ticks]) => `${key}: ${ticks.size} ticks`).join(", ");
+        throw new Error(`${error.message}\nchecks: ${hits}\n${logs}`);
+      });
+
     // Both failing: one trigger, saying which locations failed and what each saw.
     target.failing.add("geo@us-east");
-    await waitFor(async () => (await intents()).length === 1, 30_000, "the trigger");
+    await seen(waitFor(async () => (await intents()).length === 1, 30_000, "the trigger"));
     const [trigger] = await intents();
     expect(trigger!.type).toBe("trigger");
     expect(trigger!.summary).toContain("failing from eu-west, us-east (2 of 2, quorum 2)");
@@ -94,7 +102,7 @@ describe.skipIf(!available)("locations and quorum across replicas (separate proc
 
     // One recovers: below the quorum again, one resolve.
     target.failing.delete("geo@us-east");
-    await waitFor(async () => (await intents()).length === 2, 30_000, "the resolve");
+    await seen(waitFor(async () => (await intents()).length === 2, 30_000, "the resolve"));
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await intents()).map((i) => i.type)).toEqual(["trigger", "resolve"]);
 

@@ -129,7 +129,8 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   }
 }
 
-async function git(cwd: string, args: string[]): Promise<string> {
+/** git's output, trimmed; rejects when git fails. */
+export async function git(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();
 }

@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import { realpath } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { promisify } from "node:util";
 import { backendUrl } from "../../infra/automation/workspace.js";
 import { EXIT, UserError } from "../errors.js";
-
-const exec = promisify(execFile);
+import { git } from "./base-source.js";
 
 /**
  * `--base-stack` compares the working tree with what the stack records as deployed. With a local
@@ -21,7 +18,8 @@ export async function refuseCommittedBackend(stackName: string, projectDir: stri
   const project = await realpath(projectDir).catch(() => resolve(projectDir));
   // A relative path: as wk's own folder sees it, or as the Pulumi CLI does from its workspace
   // folder (workspace.ts); either may be what is read.
-  const written = backend.slice("file://".length);
+  // Pulumi takes settings after `?` in a file URL (`?no_tmp_dir=true`): they are not the path.
+  const written = backend.slice("file://".length).split("?")[0]!;
   const bases = isAbsolute(written) ? [""] : [process.cwd(), projectDir, join(stateDir, "pulumi-workspace")];
   for (const base of new Set(bases)) {
     const folder = await realOrAsWritten(resolve(base, written));
@@ -30,8 +28,9 @@ export async function refuseCommittedBackend(stackName: string, projectDir: stri
     // A file backend keeps its stacks under `.pulumi/` in its folder. Links on the way are followed
     // first (realOrAsWritten): a committed link that leads the backend to committed files elsewhere
     // in the project is caught by what git tracks there.
-    const listed = await git(project, ["ls-files", "-z", "--", rel === "" ? ".pulumi" : `${rel}/.pulumi`]);
-    const found = (listed ?? "").split("\0").filter((f) => f !== "");
+    // Where git cannot answer (not a repository), nothing is tracked.
+    const listed = await git(project, ["ls-files", "-z", "--", rel === "" ? ".pulumi" : `${rel}/.pulumi`]).catch(() => "");
+    const found = listed.split("\0").filter((f) => f !== "");
     if (found.length === 0) continue;
     throw new UserError(
       `--base-stack ${stackName} would read what is deployed from ${backend}, inside the project, where git tracks ${found[0]}${found.length > 1 ? ` and ${found.length - 1} more` : ""}: a pull request could commit the record its own plan is compared with`,
@@ -47,13 +46,4 @@ async function realOrAsWritten(path: string): Promise<string> {
   if (real !== null) return real;
   const parent = dirname(path);
   return parent === path ? path : resolve(await realOrAsWritten(parent), relative(parent, path));
-}
-
-/** git's answer, or null where git cannot answer (not a repository, no git). */
-async function git(cwd: string, args: string[]): Promise<string | null> {
-  try {
-    return (await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 })).stdout;
-  } catch {
-    return null;
-  }
 }

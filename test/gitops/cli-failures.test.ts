@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../cli/errors.js";
-import { FIXTURES } from "../compiler/support.js";
+import { copyFixture } from "../compiler/support.js";
 import { writeArtifact } from "../delivery/support/process.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
 import { ensureBuild, messageLines, wk, type Finished } from "./cli-process.js";
@@ -52,13 +52,14 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
   let busy: Server;
   /** A copy of the `ok` fixture: plan and deploy make `.watchkeeper` in the project they are given. */
   let project = "";
+  let fixture: Awaited<ReturnType<typeof copyFixture>> | undefined;
 
   beforeAll(async () => {
     ensureBuild();
     dir = await mkdtemp(join(tmpdir(), "wk-cli-failures-"));
     await chmod(dir, 0o755);
-    project = join(dir, "project");
-    await cp(join(FIXTURES, "ok"), project, { recursive: true });
+    fixture = await copyFixture("ok");
+    project = fixture.dir;
     artifact = join(dir, "artifact");
     await writeArtifact(artifact, manifestOf([monitorSpec({ id: "api-health" })]));
     file = join(dir, "a-file");
@@ -69,6 +70,7 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
   afterAll(async () => {
     await new Promise<void>((done) => busy.close(() => done()));
     await rm(dir, { recursive: true, force: true });
+    await fixture?.cleanup();
   });
 
   it("wk run on a port that is already taken names the port and exits 1", async () => {

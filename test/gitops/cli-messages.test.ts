@@ -1,16 +1,13 @@
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../cli/errors.js";
-import { FIXTURES } from "../compiler/support.js";
+import { copyFixture, FIXTURES } from "../compiler/support.js";
 import { ensureBuild, messageLines, wk } from "./cli-process.js";
 
 // A copy of the fixture: plan and deploy make `.watchkeeper` in the project they are given.
-const copy = mkdtempSync(join(tmpdir(), "wk-cli-messages-"));
-const ok = join(copy, "ok");
-cpSync(join(FIXTURES, "ok"), ok, { recursive: true });
-afterAll(() => rmSync(copy, { recursive: true, force: true }));
+const fixture = await copyFixture("ok");
+const ok = fixture.dir;
+afterAll(() => fixture.cleanup());
 
 describe("wk test without monitor ids", () => {
   beforeAll(() => ensureBuild());

@@ -1,33 +1,33 @@
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EXIT, UserError } from "../../cli/errors.js";
 import { refuseCommittedBackend } from "../../cli/plan/stack-backend.js";
-import { FIXTURES } from "../compiler/support.js";
+import { copyFixture } from "../compiler/support.js";
 import { ensureBuild, wk } from "../gitops/cli-process.js";
 
 // `wk plan --base-stack` must not read its base from files a pull request can commit.
 const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 const git = (dir: string, ...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
 
 /** The `ok` fixture as a repository, with a stack record under `.watchkeeper/pulumi`, committed or not. */
 async function project(o: { commitState: boolean }): Promise<string> {
-  const base = await mkdtemp(join(tmpdir(), "wk-stack-backend-"));
-  dirs.push(base);
-  const dir = join(base, "repo");
-  await cp(join(FIXTURES, "ok"), dir, { recursive: true });
-  await rm(join(dir, ".watchkeeper"), { recursive: true, force: true });
+  const fixture = await copyFixture("ok");
+  cleanups.push(fixture.cleanup);
+  const dir = fixture.dir;
   git(dir, "init", "-q", "-b", "main");
   git(dir, "config", "user.email", "ci@example.test");
   git(dir, "config", "user.name", "CI");
   // Beside the backend: a committed deployed manifest is no stack record and changes nothing.
-  await mkdir(join(dir, ".watchkeeper"));
+  await mkdir(join(dir, ".watchkeeper"), { recursive: true });
   await writeFile(join(dir, ".watchkeeper", "deployed-manifest.json"), "{}\n");
   if (o.commitState) await writeState(dir);
   git(dir, "add", "-A");
@@ -58,6 +58,8 @@ describe("--base-stack with a file backend inside the project", () => {
     expect((error as UserError).message).toContain(".watchkeeper/pulumi/.pulumi/stacks/watchkeeper/production.json");
     // Named relative to the Pulumi CLI's workspace folder, the same folder is refused too.
     expect(await refusal(dir, { PULUMI_BACKEND_URL: "file://../pulumi" })).toBeInstanceOf(UserError);
+    // With a setting after the path, the same folder is refused too.
+    expect(await refusal(dir, { PULUMI_BACKEND_URL: `file://${join(dir, ".watchkeeper", "pulumi")}?no_tmp_dir=true` })).toBeInstanceOf(UserError);
     expect((error as UserError).hint).toContain("PULUMI_BACKEND_URL");
     // Through the command: refused before anything else (no Pulumi CLI is needed to see it).
     const ran = await wk(["plan", "--project", dir, "--base-stack", "production"], { env: { PULUMI_BACKEND_URL: "" } });

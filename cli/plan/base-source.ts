@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, realpath, rm, symlink } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, relative, sep } from "node:path";
 import { promisify } from "node:util";
@@ -11,6 +11,7 @@ import type { RegisteredResource } from "./mock-run.js";
 import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
+import { provideBaseDependencies } from "./base-dependencies.js";
 
 const exec = promisify(execFile);
 
@@ -107,14 +108,17 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
     if (!existsSync(baseProject)) {
       throw new UserError(`the project folder ${rel || "."} does not exist at ${ref}`, EXIT.findings, "compare with a ref that has the project, or use --base-manifest FILE");
     }
-    // Dependencies are not in git: let the base resolve them from the working tree's installs.
-    await linkIfMissing(join(top, "node_modules"), join(tree, "node_modules"));
-    await linkIfMissing(join(projectDir, "node_modules"), join(baseProject, "node_modules"));
+    // Dependencies are not in git: the base gets its own (see provideBaseDependencies).
+    const packages = await provideBaseDependencies({ top: await realpath(top), projectDir, rel, commit, tree, ref });
     const compileOnce = async (compile: BaseCompileFn): Promise<GitBase> => {
       const { result, resources } = await compile(baseProject);
       if (!result.ok || !result.manifest) {
+        const fromCheckout =
+          packages.fromCheckout.length > 0
+            ? `\n  (packages that live in the repository are read from the base's checkout, as committed there, unbuilt: ${packages.fromCheckout.join(", ")})`
+            : "";
         throw new UserError(
-          `the base ${ref} does not compile:\n${summarize(result.diagnostics)}`,
+          `the base ${ref} does not compile:\n${summarize(result.diagnostics)}${fromCheckout}`,
           EXIT.findings,
           "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
         );
@@ -133,10 +137,6 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
 export async function git(cwd: string, args: string[]): Promise<string> {
   const { stdout } = await exec("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 });
   return stdout.trim();
-}
-
-async function linkIfMissing(from: string, to: string): Promise<void> {
-  if (existsSync(from) && !existsSync(to)) await symlink(from, to, "dir");
 }
 
 function summarize(diagnostics: readonly Diagnostic[]): string {

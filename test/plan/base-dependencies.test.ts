@@ -28,6 +28,16 @@ function repo(files: Record<string, string>): { dir: string; write: (file: strin
   return { dir, write, git, npm };
 }
 
+/** A repository with those files, its packages installed (npm, offline) and committed on main. */
+function committed(files: Record<string, string>, install = true): ReturnType<typeof repo> {
+  const r = repo(files);
+  if (install) r.npm("install");
+  r.git("init", "-q", "-b", "main");
+  r.git("add", "-A");
+  r.git("commit", "-q", "-m", "base");
+  return r;
+}
+
 const CONFIG = `import { config } from "watchkeeper";\nexport default config({ name: "deps-test", monitors: ["monitors/**/*.ts"] });\n`;
 const MONITOR = `import { check, monitor } from "watchkeeper";
 import { latencyMs } from "thresholds";
@@ -82,11 +92,7 @@ afterAll(() => {
 describe("wk plan --base: the base's own packages", { timeout: 180_000 }, () => {
   test("a package that lives in the repository (a file: or workspace dependency) is read from the base's checkout, not the working tree's", async () => {
     const v1 = library(500);
-    const r = repo({ ".gitignore": "node_modules/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": v1.package, "libs/thresholds/index.js": v1.index, "libs/thresholds/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
-    r.npm("install");
-    r.git("init", "-q", "-b", "main");
-    r.git("add", "-A");
-    r.git("commit", "-q", "-m", "base");
+    const r = committed({ ".gitignore": "node_modules/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": v1.package, "libs/thresholds/index.js": v1.index, "libs/thresholds/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
 
     const same = await plan(r.dir);
     expect(same.stderr).toBe("");
@@ -106,11 +112,7 @@ describe("wk plan --base: the base's own packages", { timeout: 180_000 }, () => 
   test("a package whose entry point is untracked build output is unbuilt in the base's checkout: the message names it", async () => {
     const v1 = library(500);
     const built = JSON.stringify({ name: "thresholds", version: "1.0.0", type: "module", main: "dist/index.js", types: "dist/index.d.ts" });
-    const r = repo({ ".gitignore": "node_modules/\ndist/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": built, "libs/thresholds/dist/index.js": v1.index, "libs/thresholds/dist/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
-    r.npm("install");
-    r.git("init", "-q", "-b", "main");
-    r.git("add", "-A");
-    r.git("commit", "-q", "-m", "base");
+    const r = committed({ ".gitignore": "node_modules/\ndist/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": built, "libs/thresholds/dist/index.js": v1.index, "libs/thresholds/dist/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
     const result = await plan(r.dir);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("does not compile");
@@ -121,11 +123,7 @@ describe("wk plan --base: the base's own packages", { timeout: 180_000 }, () => 
   test("a changed lockfile: the base's packages are installed in its checkout from its own lockfile", async () => {
     const v1 = library(500);
     const v2 = library(900);
-    const r = repo({ ".gitignore": "node_modules/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": v1.package, "libs/thresholds/index.js": v1.index, "libs/thresholds/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
-    r.npm("install");
-    r.git("init", "-q", "-b", "main");
-    r.git("add", "-A");
-    r.git("commit", "-q", "-m", "base");
+    const r = committed({ ".gitignore": "node_modules/\n", "package.json": packageJson("thresholds"), "libs/thresholds/package.json": v1.package, "libs/thresholds/index.js": v1.index, "libs/thresholds/index.d.ts": v1.types, "watchkeeper.config.ts": CONFIG, "monitors/api.ts": MONITOR });
 
     // The pull request points the dependency elsewhere (as a version bump would) and installs it.
     r.write("libs/thresholds-next/package.json", v2.package);
@@ -143,17 +141,14 @@ describe("wk plan --base: the base's own packages", { timeout: 180_000 }, () => 
 
   test("a base whose packages cannot be installed stops the plan with the reason, instead of a base it did not evaluate", async () => {
     const v1 = library(500);
-    const r = repo({
+    const r = committed({
       "package.json": packageJson("thresholds", { scripts: { test: "true" } }),
       "yarn.lock": "# yarn lockfile v1\n",
       "libs/thresholds/package.json": v1.package,
       "libs/thresholds/index.js": v1.index, "libs/thresholds/index.d.ts": v1.types,
       "watchkeeper.config.ts": CONFIG,
       "monitors/api.ts": MONITOR,
-    });
-    r.git("init", "-q", "-b", "main");
-    r.git("add", "-A");
-    r.git("commit", "-q", "-m", "base");
+    }, false);
     mkdirSync(join(r.dir, "node_modules"));
     execFileSync("ln", ["-s", "../libs/thresholds", join(r.dir, "node_modules", "thresholds")]);
 

@@ -13,6 +13,8 @@ export { API_TOKEN_SECRET } from "../http/api-auth.js";
 /** A non-blank string, trimmed: who and why must say something. */
 const nonBlank = z.string().trim().min(1, "must not be blank");
 
+const SILENCE_EXAMPLE = '{ "matchers": { "monitors": ["api-up"] }, "duration": "2h", "comment": "database failover", "createdBy": "ada" }';
+
 const createSchema = z.object({
   comment: nonBlank,
   createdBy: nonBlank,
@@ -74,7 +76,11 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
     "POST",
     "/api/silences",
     guardWrite(deps.access, async (_req, res, _params, raw) => {
-      const parsed = createSchema.safeParse(parseJson(raw));
+      const body = parseJson(raw);
+      if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        return sendJson(res, 400, { error: "invalid silence", issues: [`the body must be a JSON object (UTF-8), such as ${SILENCE_EXAMPLE}`] });
+      }
+      const parsed = createSchema.safeParse(body);
       if (!parsed.success) return sendJson(res, 400, { error: "invalid silence", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
       const input = parsed.data;
       const now = deps.clock();

@@ -32,3 +32,19 @@ describe("a silence must lie within the dates a clock can show", () => {
     expect(rt.logs()).not.toContain("request handler failed");
   });
 });
+
+describe("a silence body that is not a JSON object", () => {
+  it("is refused (400) with what to send, whatever it is", async () => {
+    rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });
+    for (const body of ['{"matchers":', "null", "[]", '"silence"', "42", "\u00ff\u00fe", ""]) {
+      const res = await fetch(`${rt.url}/api/silences`, { method: "POST", headers, body });
+      expect(res.status, body).toBe(400);
+      const answer = (await res.json()) as { error: string; issues: string[] };
+      expect(answer.issues.join(" "), body).toContain("the body must be a JSON object");
+      expect(answer.issues.join(" ")).toContain('"createdBy": "ada"');
+    }
+    const list = await fetch(`${rt.url}/api/silences`, { headers });
+    expect(((await list.json()) as { silences: unknown[] }).silences).toEqual([]);
+    expect(rt.logs()).not.toContain("request handler failed");
+  });
+});

@@ -55,20 +55,18 @@ export async function provideBaseDependencies(base: BaseCheckout): Promise<BaseD
   const changed = await changedDependencyFiles(base);
   if (changed.length > 0) {
     await installBaseDependencies(base, changed);
-    return { installed: true, fromCheckout: [] };
+    return { fromCheckout: [] };
   }
   const baseProject = join(base.tree, base.rel);
   const pairs: Array<[string, string]> = [[join(base.top, "node_modules"), join(base.tree, "node_modules")]];
   if (base.rel !== "") pairs.push([join(base.projectDir, "node_modules"), join(baseProject, "node_modules")]);
   const fromCheckout: string[] = [];
   for (const [from, to] of pairs) fromCheckout.push(...(await linkModules(from, to, base)));
-  return { installed: false, fromCheckout };
+  return { fromCheckout };
 }
 
 /** How the base got its packages, for the message when it does not compile. */
 export interface BaseDependencies {
-  /** Installed from the base's own lockfile. */
-  installed: boolean;
   /** Packages that live in the repository, read from the base's checkout (each as "name (path)"). */
   fromCheckout: string[];
 }

@@ -109,6 +109,27 @@ describe("wk plan --base: the base's own packages", { timeout: 180_000 }, () => 
     expect(r.git("worktree", "list").split("\n")).toHaveLength(1);
   });
 
+  test("a project in a subfolder of a workspace: the workspace's packages at the top come from the base's checkout", async () => {
+    const v1 = library(500);
+    const r = committed({
+      ".gitignore": "node_modules/\n",
+      "package.json": JSON.stringify({ name: "monorepo", private: true, workspaces: ["libs/*", "ops/monitoring"] }),
+      "libs/thresholds/package.json": v1.package,
+      "libs/thresholds/index.js": v1.index,
+      "libs/thresholds/index.d.ts": v1.types,
+      "ops/monitoring/package.json": JSON.stringify({ name: "monitoring", private: true, type: "module", dependencies: { thresholds: "*" } }),
+      "ops/monitoring/watchkeeper.config.ts": CONFIG,
+      "ops/monitoring/monitors/api.ts": MONITOR,
+    });
+    // npm links every workspace at the top: node_modules/thresholds -> ../libs/thresholds.
+    expect(readFileSync(join(r.dir, "node_modules", "thresholds", "index.js"), "utf8")).toBe(v1.index);
+    r.write("libs/thresholds/index.js", library(900).index);
+    const changed = await plan(join(r.dir, "ops", "monitoring"));
+    expect(changed.stderr).toBe("");
+    expect(names(changed.stdout)).toEqual([{ path: "name", before: "API answers within 500 ms", after: "API answers within 900 ms" }]);
+    expect(r.git("worktree", "list").split("\n")).toHaveLength(1);
+  });
+
   test("a package whose entry point is untracked build output is unbuilt in the base's checkout: the message names it", async () => {
     const v1 = library(500);
     const built = JSON.stringify({ name: "thresholds", version: "1.0.0", type: "module", main: "dist/index.js", types: "dist/index.d.ts" });

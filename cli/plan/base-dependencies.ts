@@ -161,6 +161,8 @@ async function installBaseDependencies(base: BaseCheckout, changed: string[]): P
       timeout: INSTALL_TIMEOUT_MS,
       maxBuffer: 16 * 1024 * 1024,
       env: { ...process.env, npm_config_update_notifier: "false" },
+      // Windows runs npm.cmd only through a shell; the arguments are fixed, nothing is interpolated.
+      shell: process.platform === "win32",
     });
   } catch (error) {
     const e = error as { stderr?: string; code?: unknown; killed?: boolean; message?: string };

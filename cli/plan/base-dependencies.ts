@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readdir, readFile, realpath, symlink } from "node:fs/promises";
-import { dirname, isAbsolute, join, posix, relative, sep } from "node:path";
+import { dirname, join, posix, relative, sep } from "node:path";
 import { promisify } from "node:util";
+import { isInside } from "../compiler/paths.js";
 import { EXIT, UserError } from "../errors.js";
 
 const exec = promisify(execFile);
@@ -195,9 +196,9 @@ function firstLines(text: string, n: number): string {
  */
 async function linkModules(from: string, to: string, base: BaseCheckout): Promise<string[]> {
   if (!existsSync(from) || existsSync(to)) return [];
-  const entries = await packageEntries(from);
+  const { entries, links } = await packageEntries(from);
   const inRepo = new Map<string, string>();
-  for (const entry of entries) {
+  for (const entry of links) {
     const target = await inRepository(join(from, entry), base.top);
     if (target !== null) inRepo.set(entry, target);
   }
@@ -225,40 +226,38 @@ async function linkModules(from: string, to: string, base: BaseCheckout): Promis
     // Its own packages (not hoisted) come from the working tree's install of it; written only
     // inside the base's checkout (the base may have a link where the working tree has a folder).
     const own = join(base.top, target, "node_modules");
-    if (isInside(real, realTree) && existsSync(own) && !existsSync(join(real, "node_modules"))) await symlink(own, join(real, "node_modules"), "dir");
+    if (isInside(realTree, real) && existsSync(own) && !existsSync(join(real, "node_modules"))) await symlink(own, join(real, "node_modules"), "dir");
   }
   return fromCheckout;
 }
 
-/** The names in a `node_modules` folder, scoped packages as "@scope/name". */
-async function packageEntries(dir: string): Promise<string[]> {
-  const names: string[] = [];
+/** The names in a `node_modules` folder, scoped packages as "@scope/name", and which of them are links. */
+async function packageEntries(dir: string): Promise<{ entries: string[]; links: string[] }> {
+  const entries: string[] = [];
+  const links: string[] = [];
+  const add = (name: string, link: boolean) => {
+    entries.push(name);
+    if (link) links.push(name);
+  };
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (entry.name.startsWith("@") && entry.isDirectory()) {
-      for (const inner of await readdir(join(dir, entry.name))) names.push(`${entry.name}/${inner}`);
+      for (const inner of await readdir(join(dir, entry.name), { withFileTypes: true })) add(`${entry.name}/${inner.name}`, inner.isSymbolicLink());
     } else {
-      names.push(entry.name);
+      add(entry.name, entry.isSymbolicLink());
     }
   }
-  return names;
-}
-
-function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+  return { entries, links };
 }
 
 /**
- * Where a linked package lives in the repository (a path from the top), or null: not a link, or a
- * link out of the repository or into a `node_modules` folder (an installed package).
+ * Where a linked package lives in the repository (a path from the top), or null: a link out of
+ * the repository or into a `node_modules` folder (an installed package).
  */
 async function inRepository(path: string, top: string): Promise<string | null> {
-  const info = await lstat(path).catch(() => null);
-  if (!info?.isSymbolicLink()) return null;
   const real = await realpath(path).catch(() => null);
   if (real === null) return null;
+  if (!isInside(top, real)) return null;
   const rel = relative(top, real);
-  if (rel.startsWith("..") || isAbsolute(rel)) return null;
   if (rel.split(sep).includes("node_modules") || rel.split(sep)[0] === ".git") return null;
   return rel;
 }

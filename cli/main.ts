@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { withHelp } from "./command-help.js";
 import { EXIT, reportError, UserError } from "./errors.js";
@@ -173,11 +174,13 @@ export async function main(argv: string[]): Promise<void> {
     .strict()
     .recommendCommands()
     .help()
-    .version()
+    .version(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version)
     .fail((message, error) => {
       if (error) throw error;
       throw usageError(message, argv);
     });
+
+  if (!argv.some((arg) => arg === "--help" || arg.startsWith("--help="))) skipHelpLayout(cli);
 
   // The single exit point: whatever a command leaves behind (a stray rejection, a throw from a
   // timer) is reported as a bug with exit 3, never as Node's default 1 or as "changes present".
@@ -188,6 +191,19 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     process.exitCode = reportError(environmentFailure(error) ?? error);
   }
+}
+
+/**
+ * yargs lays out a command's whole help text before it runs the command's handler, in case the
+ * handler shows it; no handler here does, and usage errors are reported as one line (usageError).
+ * That layout (wrapping and measuring every line of options, examples and the environment table)
+ * was about 30 ms of every command. Without `--help` it is skipped. Should a later yargs lack this
+ * internal method, the layout is simply done as before (test/gitops/cli-help.test.ts notices).
+ */
+function skipHelpLayout(cli: Argv): void {
+  const internals = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
 }
 
 function fail(error: unknown): never {

@@ -23,7 +23,10 @@ const OUT = path.join(BUILD, "wk");
 // location. Everything else stays an ordinary import: native addons, packages that find their own
 // files (esbuild's binary, tsc), and yargs, which reads its locales and the CLI's package.json
 // (`--version`) relative to where it is installed.
-const BUNDLED = new Set(["zod", "tinyglobby", "fdir", "picomatch", "picocolors", "@lezer/lr", "@lezer/common", "@lezer/highlight", "@prometheus-io/lezer-promql", "croner"]);
+const BUNDLED = new Set([
+  "zod", "tinyglobby", "fdir", "picomatch", "picocolors", "@lezer/lr", "@lezer/common", "@lezer/highlight", "@prometheus-io/lezer-promql", "croner",
+  "yargs", "yargs-parser", "cliui", "string-width", "strip-ansi", "ansi-regex", "wrap-ansi", "ansi-styles", "get-east-asian-width", "emoji-regex", "y18n", "escalade", "get-caller-file",
+]);
 
 const packageName = (specifier) => {
   const parts = specifier.split("/");
@@ -65,6 +68,22 @@ const englishOnlyZod = {
       loader: "js",
       resolveDir: path.dirname(args.path),
     }));
+  },
+};
+
+// string-width makes an Intl.Segmenter when it is imported (about 9 ms: ICU's break data), and
+// yargs imports it for help text, which most runs never lay out. In the bundle it makes one on
+// first use. If the source no longer reads as expected, it is bundled as it is.
+const lazySegmenter = {
+  name: "lazy-segmenter",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      const made = "const segmenter = new Intl.Segmenter();";
+      const used = "segmenter.segment(";
+      if (text.split(made).length !== 2 || text.split(used).length !== 2) return { contents: text, loader: "js" };
+      return { contents: text.replace(made, "let segmenter;").replace(used, "(segmenter ??= new Intl.Segmenter()).segment("), loader: "js" };
+    });
   },
 };
 
@@ -130,7 +149,7 @@ const result = await esbuild.build({
   entryPoints: { main: path.join(BUILD, "cli/main.js") },
   splitting: true,
   chunkNames: "chunk-[hash]",
-  plugins: [englishOnlyZod, mockRunFromItsBundle, ownUrls],
+  plugins: [englishOnlyZod, lazySegmenter, mockRunFromItsBundle, ownUrls],
 });
 
 // What the bundle was made from, with sizes, times and content hashes: a later tsc run that changes

@@ -10,7 +10,7 @@ import { diagnostic } from "./diagnostic.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, isSdkInput } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
 import type { SdkLocation } from "./paths.js";
-import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox } from "./sandbox.js";
+import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, type SandboxSpare } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
 import { sandboxVerdict } from "./sandbox-verdict.js";
 import type { Diagnostic } from "./types.js";
@@ -55,6 +55,8 @@ export async function discover(
   cache: CompileCache | null = null,
   /** The modules under the default globs, listed moments before (likelyRoots): not listed again when the config keeps those globs. */
   listedUnderDefaults: string[] | null = null,
+  /** A sandbox child started ahead, for the config's run when it is not cached. */
+  spare?: SandboxSpare,
 ): Promise<DiscoverResult> {
   const configFile = path.join(projectDir, CONFIG_FILE);
   if (!existsSync(configFile)) {
@@ -65,7 +67,7 @@ export async function discover(
       ],
     };
   }
-  const loaded = await cachedConfig(cache, projectDir, sdk, () => loadConfig(projectDir, configFile, sdk, workDir, loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS));
+  const loaded = await cachedConfig(cache, projectDir, sdk, () => loadConfig(projectDir, configFile, sdk, workDir, loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS, spare));
   if (!loaded.ok) return loaded;
   const { config } = loaded;
   const diagnostics: Diagnostic[] = [];
@@ -135,7 +137,7 @@ function hashFile(file: string): string | null {
  * Runs the config in the sandbox (mode "config"), as untrusted as any module. Its own `load.timeout`
  * is not known yet, so this pass has the default limit (or the WK_LOAD_TIMEOUT override).
  */
-async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string, timeoutMs: number): Promise<ConfigResult> {
+async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocation, workDir: string, timeoutMs: number, spare?: SandboxSpare): Promise<ConfigResult> {
   const at = { file: CONFIG_FILE, line: 1, column: 1 };
   let inputs: string[];
   try {
@@ -160,7 +162,7 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
     throw error;
   }
   const bundle = { file: path.join(workDir, "config.mjs"), mapFile: path.join(workDir, "config.mjs.map") };
-  const outcome = await runSandbox({ mode: "config", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [] });
+  const outcome = await runSandbox({ mode: "config", projectDir, sdk, workDir, bundle, timeoutMs, secrets: [], spare });
   const verdict = sandboxVerdict(outcome, timeoutMs);
   const problems = [...verdict.diagnostics, ...(verdict.result?.diagnostics ?? [])];
   if (!verdict.result || problems.some((d) => d.severity === "error")) return { ok: false, diagnostics: problems };

@@ -25,9 +25,8 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   // One read of each project file for the whole compile: both caches and the rules ask for them.
   const files = projectFiles();
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache, files);
-  // The type check is the longest step: it starts on the likely file list while the config runs.
+  // The bundles and the type check start on the likely file list while the config runs.
   const likely = await likelyRoots(projectDir);
-  if (likely && checker.prefetch) checker.prefetch(likely);
   try {
     const { runPipeline } = await import("./pipeline.js");
     return await runPipeline({ ...options, projectDir, loadTimeoutMs: options.loadTimeoutMs ?? loadTimeoutOverride(process.env["WK_LOAD_TIMEOUT"]) }, sdk, checker, cache, likely, files);

@@ -11,7 +11,7 @@ import type { WrittenBundle } from "./evaluate.js";
 import { inputsOf, nextState, partHash, type LoadPlan } from "./load-cache.js";
 import { isInside, type SdkLocation } from "./paths.js";
 import type { ProjectFiles } from "./project-files.js";
-import { runSandbox } from "./sandbox.js";
+import { runSandbox, type SandboxSpare } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
 import type { ManifestPart } from "./sandbox-protocol.js";
 import { loadTimeout, sandboxVerdict } from "./sandbox-verdict.js";
@@ -72,6 +72,8 @@ export async function loadProject(
   cache: CompileCache | null,
   read: ProjectFiles,
   timeoutOverrideMs?: number,
+  /** A sandbox child started ahead, used when still waiting. */
+  spare?: SandboxSpare,
 ): Promise<{ loaded: LoadedProject | null; diagnostics: Diagnostic[] }> {
   const records = plan.state?.modules ?? {};
   const files = new Set(bundle ? bundle.graph.keys() : []);
@@ -101,7 +103,7 @@ export async function loadProject(
 
   const timeout = loadTimeout(discovery.config.load?.timeout, timeoutOverrideMs);
   if (timeout.diagnostics.length > 0) return { loaded: null, diagnostics: timeout.diagnostics };
-  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: bundle.bundle, timeoutMs: timeout.ms, secrets });
+  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: bundle.bundle, timeoutMs: timeout.ms, secrets, spare });
   const { result, diagnostics } = sandboxVerdict(outcome, timeout.ms);
   if (!result) return { loaded: null, diagnostics };
   diagnostics.push(...result.diagnostics);

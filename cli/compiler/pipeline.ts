@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +11,7 @@ import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
+import { SandboxSpare } from "./sandbox.js";
 import { loadProject, type LoadBundle } from "./load.js";
 import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
@@ -71,13 +73,22 @@ export async function runPipeline(
     const [configFile, ...modules] = likelyRoots;
     const earlyDir = path.join(workDir, "early");
     const plan = planFor(configFile!, modules, null);
-    const bundles = mkdir(earlyDir).then(() => startBundles({ configFile: configFile!, modules }, plan, earlyDir));
+    // Made at once: esbuild gets the work before the type check's plan takes the thread.
+    mkdirSync(earlyDir);
+    const bundles = startBundles({ configFile: configFile!, modules }, plan, earlyDir);
     bundles.catch(() => undefined);
     early = { modules: JSON.stringify(modules), plan, bundles };
   }
+  // A sandbox child starts now when modules will run (some load is stale, or nothing is cached):
+  // the config's run or the load takes it, and Node's start overlaps the bundling.
+  const sandboxFolders = [projectDir, sdk.packageRoot, workDir];
+  let spare = !early || early.plan.stale.length > 0 ? new SandboxSpare(sandboxFolders, projectDir) : null;
+  // Then the type check (its own process) on the same list. The load's work above goes first: it
+  // has more steps after it (a sandbox run, the rules) than the check of what changed.
+  if (likelyRoots && checker.prefetch) checker.prefetch(likelyRoots);
   try {
     // The likely list is the default globs' listing: a config that keeps them is not listed again.
-    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache, likelyRoots?.slice(1) ?? null));
+    const found = await time("discover", () => discover(projectDir, sdk, workDir, options.loadTimeoutMs, cache, likelyRoots?.slice(1) ?? null, spare ?? undefined));
     diagnostics.push(...found.diagnostics);
     if (!found.ok) return finish();
     const { discovery } = found;
@@ -88,6 +99,8 @@ export async function runPipeline(
     const earlyStands = early && early.modules === JSON.stringify(discovery.modules) && (!early.plan.state || JSON.stringify(early.plan.state.secrets) === JSON.stringify(secrets));
     const plan = earlyStands ? early!.plan : planFor(discovery.configFile, discovery.modules, secrets);
     const bundles = earlyStands ? early!.bundles : startBundles(discovery, plan, workDir);
+    // The config's run took the spare: the load gets another while its bundle builds.
+    if (plan.stale.length > 0 && !spare?.waiting) spare = new SandboxSpare(sandboxFolders, projectDir);
     const loadBundle = bundles.then((b) => b.load);
     // A bundle asked for only once the manifest is known: one more esbuild build, of monitors.mjs alone.
     const monitorsBundle = (manifest: Manifest | null): Promise<MonitorBundle | null> =>
@@ -104,7 +117,7 @@ export async function runPipeline(
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
     const seal = options.manifest !== false || options.write !== false;
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal }, later, time, options.loadTimeoutMs);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal, spare }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -127,6 +140,7 @@ export async function runPipeline(
     }
     return finish(manifest, bundle);
   } finally {
+    spare?.dispose();
     // An early build nobody used may still be writing into the work folder.
     await early?.bundles.catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });
@@ -151,24 +165,39 @@ function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Ma
 }
 
 /**
- * The inputs per-construct rules found clean before (valid-promql's queries), kept under the
- * rules' own code and the PromQL grammar's version; this run's clean inputs replace them.
+ * The inputs per-construct rules found clean before (valid-promql's queries, valid-schedules'
+ * entries, oncall-coverage's schedules), kept under everything their verdicts depend on: the
+ * rules' own code, the SDK's (zoned time), the PromQL grammar's and croner's files, and Node's
+ * version with its time-zone data. This run's clean inputs replace them.
  */
 function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMemo; save: () => void } | null {
   if (!cache) return null;
   let key: string;
   try {
     const rulesDir = path.join(path.dirname(sdk.sdkDir), "cli", "rules");
-    // The grammar's package folder (its entry is dist/index.*).
-    const grammar = path.dirname(path.dirname(createRequire(path.join(sdk.packageRoot, "package.json")).resolve("@prometheus-io/lezer-promql")));
-    key = sha256(JSON.stringify({ v: 1, rules: treeFingerprint(rulesDir), grammar: treeFingerprint(grammar) }));
+    // The packages' folders (each entry is dist/NAME.*).
+    const resolve = createRequire(path.join(sdk.packageRoot, "package.json")).resolve;
+    const [grammar, croner] = ["@prometheus-io/lezer-promql", "croner"].map((name) => path.dirname(path.dirname(resolve(name))));
+    key = sha256(
+      JSON.stringify({
+        v: 2,
+        rules: treeFingerprint(rulesDir),
+        sdk: treeFingerprint(sdk.sdkDir),
+        grammar: treeFingerprint(grammar!),
+        croner: treeFingerprint(croner!),
+        node: process.version,
+        tz: process.versions.tz ?? null,
+      }),
+    );
   } catch {
     return null;
   }
   const stored = cache.read<string[]>("rules", key);
   const known = new Set(Array.isArray(stored) ? stored : []);
   const next = new Set<string>();
-  const id = (rule: string, input: string) => sha256(`${rule}\0${input}`);
+  // An input that is already a content hash (a source's, an entry's) is kept as it is, beside the
+  // rule's name: hashing thousands of them again cost more than the checks it saved.
+  const id = (rule: string, input: string) => (CONTENT_HASH.test(input) ? `${rule} ${input}` : sha256(`${rule}\0${input}`));
   const memo: RuleMemo = {
     clean: (rule, input) => {
       const hash = id(rule, input);
@@ -185,6 +214,8 @@ function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMem
   return { memo, save };
 }
 
+const CONTENT_HASH = /^[0-9a-f]{64}$/;
+
 type Timer = <T>(step: string, run: () => T | Promise<T>) => Promise<T>;
 
 /** load -> validate -> synthesize; findings go to `diagnostics`. */
@@ -194,19 +225,19 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles; seal: boolean },
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles; seal: boolean; spare: SandboxSpare | null },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
-  const { loadBundle, monitorsBundle, plan, cache, files, seal } = load;
+  const { loadBundle, monitorsBundle, plan, cache, files, seal, spare } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
     if (bundle && !bundle.ok) {
       diagnostics.push(...bundle.diagnostics);
       return null;
     }
-    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, files, loadTimeoutMs);
+    const result = await loadProject(projectDir, discovery, bundle, sdk, workDir, plan, cache, files, loadTimeoutMs, spare ?? undefined);
     diagnostics.push(...result.diagnostics);
     return result.loaded;
   });
@@ -226,7 +257,11 @@ async function produce(
     const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
     const rules = ruleMemo(cache, sdk);
-    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, ...(rules ? { memo: rules.memo } : {}) };
+    const hashes = {
+      source: (file: string) => files.hash(path.join(projectDir, file)) ?? undefined,
+      entry: (value: object) => loaded.partHashes.get(value),
+    };
+    const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, hashes, ...(rules ? { memo: rules.memo } : {}) };
     diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
     rules?.save();
     return schema.length > 0 || !seal ? null : sealed;

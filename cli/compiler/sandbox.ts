@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import type { WrittenBundle } from "./evaluate.js";
 import type { SdkLocation } from "./paths.js";
 import { parseLoadResult, type LoadMode, type LoadRequest, type LoadResult } from "./sandbox-protocol.js";
@@ -27,6 +28,8 @@ export interface SandboxRun {
   readable?: readonly string[];
   /** The request's payload for loaders other than the compiler's (see LoadRequest.job). */
   job?: unknown;
+  /** A child started ahead for this run's folders: used when it is still waiting, else one is started. */
+  spare?: SandboxSpare;
 }
 
 /** How a load ended, as the parent alone judges it. */
@@ -48,20 +51,9 @@ export function runSandbox<R>(run: SandboxRun, parse: (message: unknown) => R | 
 export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown = parseLoadResult): Promise<SandboxOutcome<unknown>> {
   const nonce = randomBytes(16).toString("hex");
   const readable = run.readable ?? [run.projectDir, run.sdk.packageRoot, run.workDir];
-  const args = [...permissionFlags(process.versions.node, [...readable]), run.bundle.file];
-  const child = spawn(process.execPath, args, {
-    // A relative path the child opens resolves inside what it may read.
-    cwd: run.readable ? run.workDir : run.projectDir,
-    env: placeholderEnv(run.secrets),
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    serialization: "advanced",
-  });
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  // A relative path the child opens resolves inside what it may read.
+  const cwd = run.readable ? run.workDir : run.projectDir;
+  const { child, output: shownOutput } = run.spare?.take(readable, cwd, run.bundle.file, placeholderEnv(run.secrets)) ?? startChild([...permissionFlags(process.versions.node, [...readable]), run.bundle.file], cwd, placeholderEnv(run.secrets));
   let loading: string | null = null;
 
   return new Promise<SandboxOutcome<unknown>>((resolve, reject) => {
@@ -73,17 +65,17 @@ export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown
       child.kill("SIGKILL");
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ kind: "timeout", loading, output: shown(output) }), run.timeoutMs);
+    const timer = setTimeout(() => finish({ kind: "timeout", loading, output: shownOutput() }), run.timeoutMs);
     child.on("message", (message: unknown) => {
       const m = message as { nonce?: unknown; type?: unknown; file?: unknown };
       if (m?.nonce !== nonce) return;
       if (m.type === "loading" && typeof m.file === "string") loading = m.file;
       if (m.type !== "result") return;
       const result = parse(message);
-      finish(result ? { kind: "result", result } : { kind: "unreadable", loading, output: shown(output) });
+      finish(result ? { kind: "result", result } : { kind: "unreadable", loading, output: shownOutput() });
     });
     // "close" rather than "exit": the last output and messages have arrived by then.
-    child.on("close", (code, signal) => finish({ kind: "ended", loading, code, signal, output: shown(output) }));
+    child.on("close", (code, signal) => finish({ kind: "ended", loading, code, signal, output: shownOutput() }));
     child.on("error", (error) => {
       if (settled) return;
       settled = true;
@@ -104,6 +96,94 @@ export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown
       void error;
     });
   });
+}
+
+/** A sandbox child: the process, and its output as a diagnostic may quote it. */
+interface SandboxChild {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startChild(args: string[], cwd: string, env: Record<string, string>): SandboxChild {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "advanced" });
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  return { child, output: () => shown(output) };
+}
+
+/**
+ * What a spare child runs until it is given its bundle: the placeholders go into its environment,
+ * the bundle is imported as the program would have been, and the parent's request, which may
+ * arrive while the bundle is still loading, is handed to the loader once it listens. Nothing of
+ * the project runs before the bundle's loader has guarded the process, as in a child started on
+ * the bundle itself.
+ */
+const SPARE_BOOT = [
+  "const held = [];",
+  "const hold = (message) => held.push(message);",
+  'process.once("message", (start) => {',
+  '  process.on("message", hold);',
+  "  for (const [name, value] of Object.entries(start.env)) process.env[name] = value;",
+  "  import(start.url).then(() => {",
+  '    process.off("message", hold);',
+  '    for (const message of held) process.emit("message", message);',
+  "  });",
+  "});",
+].join("\n");
+
+/**
+ * A sandbox child started before its bundle is built, so Node's start (about 50 ms) overlaps the
+ * bundling instead of following it. It is the same sandbox: the same permission flags and folders,
+ * a fresh process used once, an environment of placeholders only. A run takes it only for the
+ * folders it was started with; `dispose` ends it when no run took it.
+ */
+export class SandboxSpare {
+  #waiting: SandboxChild | null;
+
+  constructor(
+    private readonly readable: readonly string[],
+    private readonly cwd: string,
+  ) {
+    this.#waiting = startChild([...permissionFlags(process.versions.node, [...readable]), "--input-type=module", "--eval", SPARE_BOOT], cwd, {});
+    // A child that cannot start is not taken (below); the run then starts its own and reports that.
+    this.#waiting.child.on("error", () => undefined);
+  }
+
+  /** The waiting child, now running `bundleFile`; null when it was taken, has ended, or is for other folders. */
+  take(readable: readonly string[], cwd: string, bundleFile: string, env: Record<string, string>): SandboxChild | null {
+    const spare = this.#waiting;
+    if (!spare || cwd !== this.cwd || readable.length !== this.readable.length || readable.some((dir, i) => dir !== this.readable[i])) return null;
+    this.#waiting = null;
+    const { child } = spare;
+    if (child.exitCode !== null || child.signalCode !== null || !child.connected) {
+      child.kill("SIGKILL");
+      return null;
+    }
+    child.send({ url: pathToFileURL(bundleFile).href, env }, (error) => {
+      // The child may already be gone; the run's "close" reports that.
+      void error;
+    });
+    return spare;
+  }
+
+  /** True while a child waits to be taken. */
+  get waiting(): boolean {
+    return this.#waiting !== null;
+  }
+
+  /** The waiting child's process id (tests look for it after `dispose`). */
+  get pid(): number | undefined {
+    return this.#waiting?.child.pid;
+  }
+
+  dispose(): void {
+    this.#waiting?.child.kill("SIGKILL");
+    this.#waiting = null;
+  }
 }
 
 /** The sandbox's heap limit in MiB. */

@@ -2,7 +2,7 @@ import { isValidSecretName } from "../../sdk/secret.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { entries } from "./entries.js";
-import type { RuleContext } from "./types.js";
+import { sha256, unlessClean, type RuleContext } from "./types.js";
 
 /**
  * Every `secret("NAME")` a definition uses is declared in the config's `secrets`, so the runtime
@@ -21,19 +21,22 @@ export function declaredSecrets(ctx: RuleContext): Diagnostic[] {
       );
     }
   }
+  // An entry's verdict depends on it and on the declared names.
+  const rule = `declared-secrets ${sha256([...declared].sort().join(" "))}`;
   for (const entry of entries(ctx.manifest)) {
-    for (const name of secretNames(entry.value)) {
-      if (declared.has(name)) continue;
-      out.push(
-        diagnostic(
-          "error",
-          "declared-secrets",
-          `${entry.noun} "${entry.value.id}" uses secret "${name}", which the config does not declare`,
-          `add "${name}" to \`secrets\` in watchkeeper.config.ts (or fix the name)`,
-          ctx.locate(entry.value),
-        ),
-      );
-    }
+    const undeclared = () =>
+      secretNames(entry.value)
+        .filter((name) => !declared.has(name))
+        .map((name) =>
+          diagnostic(
+            "error",
+            "declared-secrets",
+            `${entry.noun} "${entry.value.id}" uses secret "${name}", which the config does not declare`,
+            `add "${name}" to \`secrets\` in watchkeeper.config.ts (or fix the name)`,
+            ctx.locate(entry.value),
+          ),
+        );
+    out.push(...unlessClean(ctx, rule, ctx.hashes?.entry(entry.value), undeclared));
   }
   return out;
 }

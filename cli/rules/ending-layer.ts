@@ -2,6 +2,7 @@ import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { formatZoned, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { COVERAGE_WEEKS } from "./oncall-coverage.js";
+import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
 import type { RuleContext } from "./types.js";
 
 const DAY = 86_400_000;
@@ -16,33 +17,50 @@ const DAY = 86_400_000;
 export function endingLayer(ctx: RuleContext): Diagnostic[] {
   const now = ctx.now.getTime();
   const horizon = now + COVERAGE_WEEKS * 7 * DAY;
+  // A schedule with no such layer from the start of today's UTC day to a day past the horizon
+  // has none for any compile that day: that verdict is kept, under the day.
+  const day = Math.floor(now / DAY) * DAY;
+  const rule = `ending-layer ${day}`;
   const out: Diagnostic[] = [];
   for (const schedule of ctx.manifest.schedules) {
+    const hash = ctx.hashes?.entry(schedule);
+    if (hash !== undefined && ctx.memo?.clean(rule, hash)) continue;
     const zone = schedule.timeZone;
-    const spans = schedule.layers.map((l) => ({
-      layer: l,
-      start: parseZonedDateTime(l.start, zone),
-      end: l.end === null ? Infinity : parseZonedDateTime(l.end, zone),
-    }));
-    spans.forEach((span, i) => {
-      if (span.end === undefined || span.end === Infinity || span.end < now || span.end >= horizon) return;
-      const end = span.end;
-      // Taken over: a layer that began after this one did (a newer rotation) and runs on past its end.
-      const replaced = spans.some(
-        (other, j) => j !== i && other.start !== undefined && span.start !== undefined && other.start > span.start && other.start <= end && other.end !== undefined && other.end > end,
-      );
-      if (replaced) return;
+    const ending = endingLayers(schedule, now, horizon);
+    if (ending.length === 0 && hash !== undefined && ctx.memo && endingLayers(schedule, day, day + DAY + (horizon - now)).length === 0) ctx.memo.remember(rule, hash);
+    for (const { layer, index, end } of ending) {
       const days = Math.max(0, Math.ceil((end - now) / DAY));
       out.push(
         diagnostic(
           "warning",
           "ending-layer",
-          `schedule "${schedule.id}": layer "${span.layer.name || `layer ${i + 1}`}" ends ${formatZoned(end, zone)} (in ${days} day${days === 1 ? "" : "s"}, ${zone}) and no other layer takes over`,
+          `schedule "${schedule.id}": layer "${layer.name || `layer ${index + 1}`}" ends ${formatZoned(end, zone)} (in ${days} day${days === 1 ? "" : "s"}, ${zone}) and no other layer takes over`,
           "move its end later or remove it, or add the layer that continues the rotation from that date",
           ctx.locate(schedule),
         ),
       );
-    });
+    }
   }
   return out;
+}
+
+/** The layers of a schedule that end in [from, to) with no newer layer taking over. */
+function endingLayers(schedule: OncallScheduleSpec, from: number, to: number): { layer: OncallScheduleSpec["layers"][number]; index: number; end: number }[] {
+  const zone = schedule.timeZone;
+  const spans = schedule.layers.map((l) => ({
+    layer: l,
+    start: parseZonedDateTime(l.start, zone),
+    end: l.end === null ? Infinity : parseZonedDateTime(l.end, zone),
+  }));
+  const found: { layer: OncallScheduleSpec["layers"][number]; index: number; end: number }[] = [];
+  spans.forEach((span, i) => {
+    if (span.end === undefined || span.end === Infinity || span.end < from || span.end >= to) return;
+    const end = span.end;
+    // Taken over: a layer that began after this one did (a newer rotation) and runs on past its end.
+    const replaced = spans.some(
+      (other, j) => j !== i && other.start !== undefined && span.start !== undefined && other.start > span.start && other.start <= end && other.end !== undefined && other.end > end,
+    );
+    if (!replaced) found.push({ layer: span.layer, index: i, end });
+  });
+  return found;
 }

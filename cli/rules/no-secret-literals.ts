@@ -1,6 +1,6 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
-import type { RuleContext } from "./types.js";
+import { unlessClean, type RuleContext } from "./types.js";
 
 interface Pattern {
   what: string;
@@ -39,38 +39,44 @@ const anyCandidate = (source: string) => ANCHORS.some((a) => source.includes(a))
 export function noSecretLiterals(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [file, source] of [...ctx.sources].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (!anyCandidate(source)) continue;
-    source.split("\n").forEach((text, i) => {
-      const hits: { column: number; what: string; shown: string }[] = [];
-      const covered: [number, number][] = [];
-      for (const p of SECRET_PATTERNS) {
-        for (const m of text.matchAll(p.re)) {
-          const start = m.index;
-          const end = start + m[0].length;
-          if (covered.some(([a, b]) => start < b && end > a)) continue;
-          covered.push([start, end]);
-          hits.push({ column: start + 1, what: p.what, shown: p.shown(m[0]) });
-        }
-      }
-      if (AUTH_LINE_RE.test(text)) {
-        for (const m of text.matchAll(UUID_RE)) {
-          const start = m.index;
-          if (covered.some(([a, b]) => start < b && start + m[0].length > a)) continue;
-          hits.push({ column: start + 1, what: "an API key (a UUID in an authorization header)", shown: "<uuid>" });
-        }
-      }
-      for (const hit of hits) {
-        out.push(
-          diagnostic(
-            "error",
-            "no-secret-literals",
-            `this looks like ${hit.what} (${hit.shown}) written into the source`,
-            'move it to a secret: declare its name in watchkeeper.config.ts and use secret("NAME"); then rotate the leaked credential',
-            { file, line: i + 1, column: hit.column },
-          ),
-        );
-      }
-    });
+    out.push(...unlessClean(ctx, "no-secret-literals", ctx.hashes?.source(file), () => literalsIn(file, source)));
   }
+  return out;
+}
+
+function literalsIn(file: string, source: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (!anyCandidate(source)) return out;
+  source.split("\n").forEach((text, i) => {
+    const hits: { column: number; what: string; shown: string }[] = [];
+    const covered: [number, number][] = [];
+    for (const p of SECRET_PATTERNS) {
+      for (const m of text.matchAll(p.re)) {
+        const start = m.index;
+        const end = start + m[0].length;
+        if (covered.some(([a, b]) => start < b && end > a)) continue;
+        covered.push([start, end]);
+        hits.push({ column: start + 1, what: p.what, shown: p.shown(m[0]) });
+      }
+    }
+    if (AUTH_LINE_RE.test(text)) {
+      for (const m of text.matchAll(UUID_RE)) {
+        const start = m.index;
+        if (covered.some(([a, b]) => start < b && start + m[0].length > a)) continue;
+        hits.push({ column: start + 1, what: "an API key (a UUID in an authorization header)", shown: "<uuid>" });
+      }
+    }
+    for (const hit of hits) {
+      out.push(
+        diagnostic(
+          "error",
+          "no-secret-literals",
+          `this looks like ${hit.what} (${hit.shown}) written into the source`,
+          'move it to a secret: declare its name in watchkeeper.config.ts and use secret("NAME"); then rotate the leaked credential',
+          { file, line: i + 1, column: hit.column },
+        ),
+      );
+    }
+  });
   return out;
 }

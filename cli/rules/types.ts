@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ProjectConfig } from "../../sdk/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Location } from "../compiler/diagnostic.js";
@@ -15,6 +16,11 @@ export interface RuleContext {
   locate(entry: { source: string }): Location;
   /** Inputs a per-construct rule found clean in an earlier compile, when a compile cache is on. */
   memo?: RuleMemo;
+  /** Content hashes the compile already has: of a source (project-relative path) and of a manifest entry. */
+  hashes?: {
+    source(file: string): string | undefined;
+    entry(value: object): string | undefined;
+  };
 }
 
 /**
@@ -26,6 +32,21 @@ export interface RuleMemo {
   clean(rule: string, input: string): boolean;
   remember(rule: string, input: string): void;
 }
+
+/**
+ * One check of a rule over one input whose verdict depends on that input alone (and on what
+ * `input` names besides it): skipped when an earlier compile found the same input clean,
+ * remembered when it is clean now. Without an input or a memo it always runs.
+ */
+export function unlessClean(ctx: RuleContext, rule: string, input: string | undefined, check: () => Diagnostic[]): Diagnostic[] {
+  if (input !== undefined && ctx.memo?.clean(rule, input)) return [];
+  const found = check();
+  if (found.length === 0 && input !== undefined) ctx.memo?.remember(rule, input);
+  return found;
+}
+
+/** A rule memo's name for what else a verdict depends on (the declared secrets). */
+export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /** A named check over the project; returns its findings, never throws on bad input. */
 export type Rule = (ctx: RuleContext) => Diagnostic[];

@@ -117,3 +117,21 @@ describe("every command's --help shows examples and the environment it reads", (
     expect([...documented].filter((name) => !mentioned.includes(`"${name}"`) && !mentioned.includes(`.${name}`)), "in a --help but not read").toEqual([]);
   });
 });
+
+describe("help is laid out only when asked for", () => {
+  it("yargs still has the layout before a handler that cli/main.ts skips without --help", async () => {
+    const yargs = (await import("yargs")).default;
+    const internals = (yargs([]) as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage: unknown } } }).getInternalMethods();
+    // If this fails, a yargs upgrade renamed it: every command lays out its help again (slower, not wrong).
+    expect(typeof internals.getUsageInstance().cacheHelpMessage).toBe("function");
+  });
+
+  it("a usage error is still one line and a hint, and --version still answers", async () => {
+    ensureBuild();
+    const bad = await wk(["validate", "--bogus"]);
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toMatch(/^error: Unknown argument: bogus\nhint: /);
+    const version = await wk(["--version"]);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+  });
+});

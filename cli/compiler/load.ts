@@ -76,21 +76,29 @@ export async function loadProject(
   spare?: SandboxSpare,
 ): Promise<{ loaded: LoadedProject | null; diagnostics: Diagnostic[] }> {
   const records = plan.state?.modules ?? {};
+  const secrets = discovery.config.secrets ?? [];
+  // A cycle among unchanged modules cannot exist: their records come from a clean load.
+  const cycles = bundle ? findCycles(bundle.graph) : [];
+  const timeout = loadTimeout(discovery.config.load?.timeout, timeoutOverrideMs);
+  // The modules run while the sources are read and the cached parts gathered below; a cycle or
+  // a bad time limit keeps them from running at all.
+  const running =
+    bundle && cycles.length === 0 && timeout.diagnostics.length === 0
+      ? runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: bundle.bundle, timeoutMs: timeout.ms, secrets, spare })
+      : null;
+
   const files = new Set(bundle ? bundle.graph.keys() : []);
   for (const file of plan.fresh) for (const input of records[file]!.inputs) if (ownFile(input)) files.add(input);
   // Read synchronously (a thousand small files through fs/promises cost ten times as much), and
   // once: the caches' plans read the same files.
   const sources = new Map([...files].sort().map((file) => [file, read.text(path.join(projectDir, file)) ?? ""]));
 
-  // A cycle among unchanged modules cannot exist: their records come from a clean load.
-  const cycles = bundle ? findCycles(bundle.graph) : [];
   if (cycles.length > 0) {
     // A cycle makes module evaluation order-dependent (bindings read before they are set), so
     // the modules are not run: their errors would only be symptoms of the cycle.
     return { loaded: null, diagnostics: cycles.map((cycle) => cycleDiagnostic(cycle, sources)) };
   }
 
-  const secrets = discovery.config.secrets ?? [];
   // Parts by hash: the cached ones, then those this load made.
   const parts = new Map<string, ManifestPart>();
   const modules: string[][] = plan.fresh.map((file) => records[file]!.parts);
@@ -101,9 +109,8 @@ export async function loadProject(
     return { loaded: { config: state.config as unknown as ProjectConfig, ...assembleManifest(state.skeleton, modules, parts), sources }, diagnostics: [] };
   }
 
-  const timeout = loadTimeout(discovery.config.load?.timeout, timeoutOverrideMs);
-  if (timeout.diagnostics.length > 0) return { loaded: null, diagnostics: timeout.diagnostics };
-  const outcome = await runSandbox({ mode: "project", projectDir, sdk, workDir, bundle: bundle.bundle, timeoutMs: timeout.ms, secrets, spare });
+  if (!running) return { loaded: null, diagnostics: timeout.diagnostics };
+  const outcome = await running;
   const { result, diagnostics } = sandboxVerdict(outcome, timeout.ms);
   if (!result) return { loaded: null, diagnostics };
   diagnostics.push(...result.diagnostics);

@@ -22,6 +22,8 @@ const projectOption = { type: "string", default: ".", describe: "project folder 
 export async function main(argv: string[]): Promise<void> {
   const cli: Argv = yargs(argv)
     .scriptName("wk")
+    // Every message the CLI shows is English; yargs would otherwise pick its words by LANG.
+    .detectLocale(false)
     .usage("$0 <command> [options]\n\nMonitoring and on-call as code.")
     .command(
       "validate",

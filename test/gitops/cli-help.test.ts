@@ -131,6 +131,9 @@ describe("help is laid out only when asked for", () => {
     const bad = await wk(["validate", "--bogus"]);
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toMatch(/^error: Unknown argument: bogus\nhint: /);
+    // yargs' own messages in the user's language used to leak through ("Meintest du plan?").
+    const typo = await wk(["plna"], { env: { LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" } });
+    expect(typo.stderr).toBe("error: unknown command: plna\nhint: did you mean `wk plan`? `wk --help` lists the commands\n");
     const version = await wk(["--version"]);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { PulumiCommand, type LocalWorkspaceOptions } from "@pulumi/pulumi/automation/index.js";
+import type { LocalWorkspaceOptions } from "@pulumi/pulumi/automation/index.js";
 
 export const PROJECT_NAME = "watchkeeper";
 
@@ -21,6 +21,9 @@ export async function workspaceOptions(stateDir: string, env: NodeJS.ProcessEnv,
   // The Automation API runs ROOT/bin/pulumi; a CLI found elsewhere is taken from PATH as is.
   const binDir = dirname(pulumiBin);
   const root = basename(binDir) === "bin" ? dirname(binDir) : undefined;
+  // Pulumi's Automation API (npm's arborist, pacote, a TypeScript 3.8) takes about 0.45 s to load:
+  // only a command that drives a stack loads it, not every plan that imports backendUrl.
+  const { PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
   const pulumiCommand = await PulumiCommand.get(root ? { root } : {});
   // The CLI inherits the process environment; the options' environment is passed on explicitly so a
   // caller's settings (tests, a wrapper) reach it too.

@@ -183,7 +183,7 @@ try {
     "|---|---:|",
     ...Object.entries(steps).map(([step, ms]) => `| ${step} | ${ms} |`),
     "",
-    "Split of one in-process cold plan (ms, `planProject` timings; one after the other):",
+    "Split of one in-process cold plan (ms, `planProject` timings; the base compiles beside the working tree, so compileHead and compileBase overlap):",
     "",
     "| Step | ms |",
     "|---|---:|",

@@ -78,20 +78,29 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   const preparing = git ? prepareGitBase(options.projectDir, git.ref, cacheDir) : null;
   preparing?.catch(() => undefined);
   const release = async () => (await preparing?.catch(() => null))?.release();
+  // The base compiles beside the working tree: each spends much of its time waiting on its own
+  // processes (esbuild, the module loader, tsc), which the other fills. The base's problems
+  // count only once the working tree compiled.
+  const baseLoaded = timed(() => baseOf(options, compileBase, preparing));
+  baseLoaded.catch(() => undefined);
+  const settle = async () => {
+    await baseLoaded.catch(() => null);
+    await release();
+  };
   let head: CompileResult;
   let compileHead: number;
   try {
     [head, compileHead] = await timed(() => options.compile(options.projectDir));
   } catch (error) {
-    await release();
+    await settle();
     throw error;
   }
   if (!head.ok || !head.manifest) {
-    await release();
+    await settle();
     return { ok: false, head };
   }
   try {
-    const [base, compileBaseMs] = await timed(() => baseOf(options, compileBase, preparing));
+    const [base, compileBaseMs] = await baseLoaded;
     const baseSource = sourceOf(options.base);
     const cachedResources =
       base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
@@ -112,7 +121,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
     const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
     return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
   } finally {
-    await release();
+    await settle();
   }
 }
 

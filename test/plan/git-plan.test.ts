@@ -260,22 +260,25 @@ describe("wk plan against a git ref", () => {
     expect((await plan(r, "HEAD")).planToken).not.toBe(a.planToken);
   });
 
-  test("the base is checked out while the working tree compiles, and removed when the working tree does not compile", async () => {
+  test("the base is checked out and compiled while the working tree compiles, and removed when the working tree does not compile", async () => {
     const r = repo();
     r.write(sampleManifest((d) => (d.services[0]!.name = "Payments")));
-    let checkedOutMeanwhile = false;
+    let headRunning = false;
+    let baseDuringHead = false;
     const headFails = async (dir: string) => {
-      if (dir !== r.dir) return compileFixture(dir);
-      // The working tree's compile: the base's worktree appears beside it before it ends.
-      for (let i = 0; i < 200 && !checkedOutMeanwhile; i++) {
-        checkedOutMeanwhile = r.worktrees().length === 2;
-        await new Promise((resolve) => setTimeout(resolve, 25));
+      if (dir !== r.dir) {
+        baseDuringHead = headRunning && r.worktrees().length === 2;
+        return compileFixture(dir);
       }
+      // The working tree's compile takes a while: the base is checked out and compiled meanwhile.
+      headRunning = true;
+      for (let i = 0; i < 200 && !baseDuringHead; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      headRunning = false;
       return { ...(await compileFixture(dir)), ok: false, manifest: null };
     };
     const result = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: headFails, now });
     expect(result.ok).toBe(false);
-    expect(checkedOutMeanwhile).toBe(true);
+    expect(baseDuringHead).toBe(true);
     expect(r.worktrees()).toHaveLength(1);
   });
 

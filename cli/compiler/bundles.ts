@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import type { Metafile } from "esbuild";
+import { esbuild } from "./esbuild.js";
 import type { Discovery } from "./discover.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, normalizeModuleComments } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
@@ -43,7 +44,7 @@ export async function buildBundles(
   };
 }
 
-type Built = { ok: true; metafile: esbuild.Metafile } | { ok: false; diagnostics: Diagnostic[] };
+type Built = { ok: true; metafile: Metafile } | { ok: false; diagnostics: Diagnostic[] };
 
 async function build(projectDir: string, entries: Record<string, string>, sdk: SdkLocation, workDir: string): Promise<Built> {
   if (Object.keys(entries).length === 0) return { ok: true, metafile: { inputs: {}, outputs: {} } };

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import * as esbuild from "esbuild";
+import { esbuild } from "./esbuild.js";
 import { glob } from "tinyglobby";
 import { z } from "zod";
 import type { ProjectConfig } from "../../sdk/index.js";

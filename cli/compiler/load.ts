@@ -1,5 +1,5 @@
 import path from "node:path";
-import * as esbuild from "esbuild";
+import type { Metafile } from "esbuild";
 import type { ProjectConfig } from "../../sdk/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { findCycles } from "./cycles.js";
@@ -34,7 +34,7 @@ export interface LoadedProject {
 }
 
 export type LoadBundle =
-  | { ok: true; bundle: WrittenBundle; graph: Map<string, string[]>; metafile: esbuild.Metafile }
+  | { ok: true; bundle: WrittenBundle; graph: Map<string, string[]>; metafile: Metafile }
   | { ok: false; diagnostics: Diagnostic[] };
 
 /** The entry of the load bundle: the sandbox loader, the config and every module (see sandbox-entry.ts). */
@@ -43,7 +43,7 @@ export function loadEntry(projectDir: string, discovery: Pick<Discovery, "config
 }
 
 /** Project files and their imports of other project files (SDK and packages left out). */
-export function importGraph(metafile: esbuild.Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
+export function importGraph(metafile: Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
   const own = (input: string) => {
     if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
     return !isInside(sdk.sdkDir, path.resolve(projectDir, input));

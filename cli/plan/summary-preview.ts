@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import { esbuild } from "../compiler/esbuild.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { redact } from "../../runtime/text/redact.js";
 import { truncate } from "../../runtime/text/truncate.js";

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import * as esbuild from "esbuild";
+import { esbuild } from "../compiler/esbuild.js";
 import { glob } from "tinyglobby";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { DEFAULT_TEST_GLOBS, TEST_IGNORE } from "../compiler/discover.js";

@@ -117,7 +117,7 @@ export async function runPipeline(
     // when the types are sound, since a type error's runtime symptoms would only add noise.
     const later: Diagnostic[] = [];
     const seal = options.manifest !== false || options.write !== false;
-    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal, spare }, later, time, options.loadTimeoutMs);
+    const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal, spare, rules: options.rules }, later, time, options.loadTimeoutMs);
     const typeErrors = await typechecked;
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
@@ -225,12 +225,12 @@ async function produce(
   sdk: SdkLocation,
   workDir: string,
   now: Date,
-  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles; seal: boolean; spare: SandboxSpare | null },
+  load: { loadBundle: Promise<LoadBundle | null>; monitorsBundle: (manifest: Manifest | null) => Promise<MonitorBundle | null>; plan: LoadPlan; cache: CompileCache | null; files: ProjectFiles; seal: boolean; spare: SandboxSpare | null; rules: readonly string[] | undefined },
   diagnostics: Diagnostic[],
   time: Timer,
   loadTimeoutMs: number | undefined,
 ): Promise<{ manifest: Manifest | null; bundle: string | null }> {
-  const { loadBundle, monitorsBundle, plan, cache, files, seal, spare } = load;
+  const { loadBundle, monitorsBundle, plan, cache, files, seal, spare, rules: only } = load;
   const loaded = await time("load", async () => {
     const bundle = await loadBundle;
     if (bundle && !bundle.ok) {
@@ -262,7 +262,7 @@ async function produce(
       entry: (value: object) => loaded.partHashes.get(value),
     };
     const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, hashes, ...(rules ? { memo: rules.memo } : {}) };
-    diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0));
+    diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0, only));
     rules?.save();
     return schema.length > 0 || !seal ? null : sealed;
   });

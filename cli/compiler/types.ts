@@ -44,6 +44,11 @@ export interface CompileOptions {
    */
   typecheck?: boolean;
   /**
+   * The rules to run, by name (default: all). `wk plan` runs only `unique-ids` on a git base: the
+   * diff matches entries by id, and nothing else a rule says about the base changes the plan.
+   */
+  rules?: readonly string[];
+  /**
    * Use the compile cache (default true; `WK_CACHE=off` also turns it off): the type check skips
    * files unchanged since a clean check. See compile-cache.ts.
    */

@@ -17,9 +17,9 @@ const exec = promisify(execFile);
 
 /**
  * Compiles a project folder without writing anything (the command passes compileProject with
- * write: false); `typecheck: false` skips the TypeScript check.
+ * write: false); `typecheck: false` skips the TypeScript check, `rules` names the rules to run.
  */
-export type CompileFn = (projectDir: string, options?: { typecheck?: boolean }) => Promise<CompileResult>;
+export type CompileFn = (projectDir: string, options?: { typecheck?: boolean; rules?: readonly string[] }) => Promise<CompileResult>;
 
 /** A compiled base, with its mock-registered resources when they are already known (cache). */
 export interface CompiledBase {

@@ -1,5 +1,6 @@
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CodeChange, CodeSlot, MonitorChange } from "./types.js";
+import { maskCredentials } from "../rules/no-secret-literals.js";
 
 /** Reads a project file (path relative to the project) as text; null when it is not there. */
 export type SourceReader = (file: string) => Promise<string | null>;
@@ -71,7 +72,8 @@ export function withCodeChanges(
       // A slot whose source was not found on a side where it exists is unknown: show nothing rather than a wrong diff.
       if ((had && old[slot] === undefined) || (has && now[slot] === undefined)) continue;
       if (old[slot] === now[slot]) continue;
-      code.push({ slot, ...(had ? { before: old[slot] } : {}), ...(has ? { after: now[slot] } : {}) });
+      // Code as the plan shows it: credential-looking text cut (see maskCredentials).
+      code.push({ slot, ...(had ? { before: maskCredentials(old[slot]!) } : {}), ...(has ? { after: maskCredentials(now[slot]!) } : {}) });
     }
     return code.length > 0 ? { ...change, code } : change;
   });

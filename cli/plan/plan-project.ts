@@ -60,12 +60,17 @@ interface LoadedBase {
   readSource: SourceReader | null;
 }
 
+/** The rules a git base is held to: the diff matches entries by id. */
+export const BASE_RULES: readonly string[] = ["unique-ids"];
+
 /** Compiles the working tree and the base, then plans. Base problems are thrown as user errors. */
 export async function planProject(options: PlanProjectOptions): Promise<PlanProjectResult> {
   const clock = options.clock ?? (() => performance.now());
   // The git base is committed code that was validated when it merged: its manifest is all the plan
-  // needs, so it is loaded and validated without the TypeScript check (about half its cost).
-  const compileBase = options.compileBase ?? inThread((dir) => options.compile(dir, { typecheck: false }));
+  // needs, so it is loaded and checked against the schema without the TypeScript check (about half
+  // its cost) and with only the rule the diff relies on (ids are unique). A base that breaks a rule
+  // added since, or that holds the leaked token the pull request removes, must still plan.
+  const compileBase = options.compileBase ?? inThread((dir) => options.compile(dir, { typecheck: false, rules: BASE_RULES }));
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const t0 = clock();
     const value = await work();

@@ -1,4 +1,5 @@
 import type { PropertyChange } from "./types.js";
+import { maskCredentials } from "../rules/no-secret-literals.js";
 
 /**
  * The leaves that differ between two JSON values, with their paths. Arrays compare by position:
@@ -21,8 +22,9 @@ export function diffValues(before: unknown, after: unknown, path = ""): Property
   if (before === undefined && isContainer(after)) return diffValues(emptyLike(after), after, path);
   if (after === undefined && isContainer(before)) return diffValues(before, emptyLike(before), path);
   const change: PropertyChange = { path: path || "(value)" };
-  if (before !== undefined) change.before = before;
-  if (after !== undefined) change.after = after;
+  // A credential-looking value (a base may hold the token the change removes) is shown cut.
+  if (before !== undefined) change.before = typeof before === "string" ? maskCredentials(before) : before;
+  if (after !== undefined) change.after = typeof after === "string" ? maskCredentials(after) : after;
   return [change];
 }
 

@@ -11,6 +11,7 @@ import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, type SandboxOutcome } from "../com
 import { previewPairs, sampleResult } from "./notification-preview.js";
 import { parseSummaryJobResult, summaryKey, type SummaryCall, type SummaryJob, type SummaryJobResult, type SummaryOutcome } from "./summary-protocol.js";
 import type { MonitorChange } from "./types.js";
+import { maskCredentials } from "../rules/no-secret-literals.js";
 
 /**
  * Runs the summary functions of the monitors a plan previews, on the preview's sample, in the
@@ -74,7 +75,8 @@ export async function previewSummaries(options: SummaryPreviewOptions): Promise<
   if (calls.length === 0) return out;
 
   const secretValues = declaredSecretValues([options.target.manifest, options.base?.manifest], options.env ?? process.env);
-  const clean = (text: string) => redact(text, secretValues);
+  // Declared secrets' values, and text shaped like a credential (a base's summary may return one).
+  const clean = (text: string) => maskCredentials(redact(text, secretValues));
   const answers = await runCalls(calls, sides, options);
   for (const call of calls) {
     const answer = answers.get(call.key) ?? { problem: "cannot run: the sandbox gave no answer for it" };

@@ -54,10 +54,11 @@ export const RULES: readonly NamedRule[] = [
  * Runs every rule and applies the config's levels. With `schemaFailed`, the manifest is known to
  * break the schema somewhere: the rules still run so that every problem is reported at once, but a
  * rule that trips over the malformed part is skipped, since what it would say is a symptom of
- * the schema error already reported.
+ * the schema error already reported. With `only`, just the rules of those names run (the config's
+ * levels still apply to them, and its unknown names are still reported).
  */
-export function runRules(ctx: RuleContext, configFile: string, schemaFailed = false): Diagnostic[] {
-  const findings = RULES.flatMap((rule) => {
+export function runRules(ctx: RuleContext, configFile: string, schemaFailed = false, only?: readonly string[]): Diagnostic[] {
+  const findings = (only ? RULES.filter((rule) => only.includes(rule.name)) : RULES).flatMap((rule) => {
     if (!schemaFailed) return rule.check(ctx);
     try {
       return rule.check(ctx);

@@ -23,6 +23,17 @@ export const SECRET_PATTERNS: Pattern[] = [
   { what: "a PagerDuty integration key", re: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g, shown: prefix("<32 hex characters>") },
 ];
 
+/**
+ * Text with every credential-looking part cut to what is safe to show ("Bearer …"). The plan
+ * shows a git base's values and code, which may hold the token a pull request removes, or one
+ * committed before this rule existed: a plan comment must not repeat it.
+ */
+export function maskCredentials(text: string): string {
+  let out = text;
+  for (const p of SECRET_PATTERNS) out = out.replace(p.re, (match) => p.shown(match));
+  return out;
+}
+
 /** A UUID on a line that sets an authorization header: OpsGenie keys are UUIDs. */
 const UUID_RE = /[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g;
 const AUTH_LINE_RE = /authorization|api[-_]?key|genie/i;

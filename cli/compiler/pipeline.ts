@@ -180,7 +180,7 @@ function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMem
     const [grammar, croner] = ["@prometheus-io/lezer-promql", "croner"].map((name) => path.dirname(path.dirname(resolve(name))));
     key = sha256(
       JSON.stringify({
-        v: 2,
+        v: 3,
         rules: treeFingerprint(rulesDir),
         sdk: treeFingerprint(sdk.sdkDir),
         grammar: treeFingerprint(grammar!),
@@ -192,24 +192,33 @@ function ruleMemo(cache: CompileCache | null, sdk: SdkLocation): { memo: RuleMem
   } catch {
     return null;
   }
-  const stored = cache.read<string[]>("rules", key);
-  const known = new Set(Array.isArray(stored) ? stored : []);
-  const next = new Set<string>();
-  // An input that is already a content hash (a source's, an entry's) is kept as it is, beside the
-  // rule's name: hashing thousands of them again cost more than the checks it saved.
-  const id = (rule: string, input: string) => (CONTENT_HASH.test(input) ? `${rule} ${input}` : sha256(`${rule}\0${input}`));
+  // Per rule, the inputs found clean. An input that is already a content hash (a source's, an
+  // entry's) is kept as it is: hashing thousands of them again cost more than the checks saved.
+  const stored = cache.read<Record<string, string[]>>("rules", key);
+  const known = new Map<string, Set<string>>();
+  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+    for (const [rule, inputs] of Object.entries(stored)) if (Array.isArray(inputs)) known.set(rule, new Set(inputs.filter((i) => typeof i === "string")));
+  }
+  const next = new Map<string, Set<string>>();
+  const id = (input: string) => (CONTENT_HASH.test(input) ? input : sha256(input));
+  const keep = (rule: string, input: string) => {
+    let inputs = next.get(rule);
+    if (!inputs) next.set(rule, (inputs = new Set()));
+    inputs.add(input);
+  };
   const memo: RuleMemo = {
     clean: (rule, input) => {
-      const hash = id(rule, input);
-      if (!known.has(hash)) return false;
-      next.add(hash);
+      const key = id(input);
+      if (!known.get(rule)?.has(key)) return false;
+      keep(rule, key);
       return true;
     },
-    remember: (rule, input) => void next.add(id(rule, input)),
+    remember: (rule, input) => keep(rule, id(input)),
   };
   const save = () => {
-    if (next.size === known.size && [...next].every((h) => known.has(h))) return;
-    cache.write("rules", key, [...next].sort());
+    const same = next.size === known.size && [...next].every(([rule, inputs]) => inputs.size === known.get(rule)?.size && [...inputs].every((i) => known.get(rule)!.has(i)));
+    if (same) return;
+    cache.write("rules", key, Object.fromEntries([...next].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rule, inputs]) => [rule, [...inputs].sort()])));
   };
   return { memo, save };
 }

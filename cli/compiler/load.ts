@@ -44,9 +44,15 @@ export function loadEntry(projectDir: string, discovery: Pick<Discovery, "config
 
 /** Project files and their imports of other project files (SDK and packages left out). */
 export function importGraph(metafile: Metafile, projectDir: string, sdk: SdkLocation): Map<string, string[]> {
+  // Once per path: every module imports the same few files (see inputsOf).
+  const owned = new Map<string, boolean>();
   const own = (input: string) => {
-    if (input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) return false;
-    return !isInside(sdk.sdkDir, path.resolve(projectDir, input));
+    let known = owned.get(input);
+    if (known === undefined) {
+      known = !(input.startsWith(ENTRY_NAMESPACE + ":") || input.startsWith("<") || input.startsWith("..") || input.includes("node_modules")) && !isInside(sdk.sdkDir, path.resolve(projectDir, input));
+      owned.set(input, known);
+    }
+    return known;
   };
   const graph = new Map<string, string[]>();
   for (const [input, info] of Object.entries(metafile.inputs)) {

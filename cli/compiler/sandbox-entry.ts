@@ -14,14 +14,18 @@ export const SANDBOX_LOADER = fileURLToPath(new URL(`./sandbox-child${path.extna
  * fails) on its own; one throwing module does not hide the others' problems.
  */
 export function sandboxEntry(projectDir: string, configFile: string, modules: string[]): string {
-  const specifier = (file: string) => JSON.stringify("./" + relativePath(projectDir, file));
+  const entry = (file: string) => {
+    const relative = relativePath(projectDir, file);
+    return { name: JSON.stringify(relative), specifier: JSON.stringify("./" + relative) };
+  };
+  const config = entry(configFile);
   return [
     `import { runSandboxChild } from ${JSON.stringify(SANDBOX_LOADER)};`,
     "runSandboxChild({",
-    `  configFile: ${JSON.stringify(relativePath(projectDir, configFile))},`,
-    `  loadConfig: () => import(${specifier(configFile)}),`,
+    `  configFile: ${config.name},`,
+    `  loadConfig: () => import(${config.specifier}),`,
     "  modules: [",
-    ...modules.map((f) => `    [${JSON.stringify(relativePath(projectDir, f))}, () => import(${specifier(f)})],`),
+    ...modules.map(entry).map(({ name, specifier }) => `    [${name}, () => import(${specifier})],`),
     "  ],",
     "});",
   ].join("\n");

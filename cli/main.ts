@@ -176,7 +176,7 @@ export async function main(argv: string[]): Promise<void> {
     .strict()
     .recommendCommands()
     .help()
-    .version(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version)
+    .version(packageVersion())
     .fail((message, error) => {
       if (error) throw error;
       throw usageError(message, argv);
@@ -206,6 +206,19 @@ function skipHelpLayout(cli: Argv): void {
   const internals = (cli as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } }).getInternalMethods?.();
   const usage = internals?.getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
+}
+
+/** This package's version, from its package.json: two folders up from the build (build/cli/main.js), one from the sources. */
+function packageVersion(): string {
+  for (const up of ["../../package.json", "../package.json"]) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
+      if (manifest.name === "watchkeeper" && typeof manifest.version === "string") return manifest.version;
+    } catch {
+      continue;
+    }
+  }
+  return "unknown";
 }
 
 function fail(error: unknown): never {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { EXIT } from "../../cli/errors.js";
 import { ensureBuild, ROOT, wk } from "./cli-process.js";
 
@@ -136,5 +136,21 @@ describe("help is laid out only when asked for", () => {
     expect(typo.stderr).toBe("error: unknown command: plna\nhint: did you mean `wk plan`? `wk --help` lists the commands\n");
     const version = await wk(["--version"]);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+  });
+});
+
+describe("the CLI's entry from its sources", () => {
+  it("sets up (version included) when run in process from cli/main.ts, not only from the build", async () => {
+    const { main } = await import("../../cli/main.js");
+    const err: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (err.push(String(chunk)), true));
+    const exitCode = process.exitCode;
+    try {
+      await main(["plna"]);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = exitCode;
+    }
+    expect(err.join("")).toContain("error: unknown command: plna");
   });
 });

@@ -18,13 +18,16 @@ afterAll(() => {
 });
 
 const TOKEN = "Bearer abcdefghijklmnopqrstuvwxyz0123456789";
-const CONFIG = 'import { config } from "watchkeeper";\nexport default config({ name: "base-rules", secrets: ["API_TOKEN"] });\n';
-const monitorModule = (authorization: string, summary: string) => `import { check, monitor, secret } from "watchkeeper";
+const CONFIG = 'import { config } from "watchkeeper";\nexport default config({ name: "base-rules", secrets: ["API_TOKEN", "SLACK_WEBHOOK_ONCALL"] });\n';
+// A Slack channel, so that the plan previews the messages (and runs the summary functions).
+const monitorModule = (authorization: string, summary: string) => `import { channel, check, monitor, secret } from "watchkeeper";
 
+export const slack = channel.slack({ id: "oncall-slack", webhookUrl: secret("SLACK_WEBHOOK_ONCALL"), channel: "#oncall" });
 export const api = monitor({
   id: "api-up",
   schedule: { every: "1m" },
   check: check.http({ url: "https://api.example.test/health", headers: { authorization: ${authorization} } }),
+  channels: [slack],
   summary: ${summary},
 });
 `;
@@ -71,8 +74,10 @@ describe("wk plan --base against a base that breaks a rule", () => {
       expect(out).toContain("api-up");
       expect(out).not.toContain("abcdefghijklmnop");
     }
-    const { out } = await plan(r.dir, "text");
+    const { out } = await plan(r.dir, "markdown");
     expect(out).toContain('check.headers.authorization: "Bearer …"');
+    // The base's summary function ran for the preview; what it returned is cut too.
+    expect(out).toContain("[FIRING] calls with Bearer …");
   });
 
   test("a base with a duplicate id is still refused: the diff matches entries by id", async () => {

@@ -2,7 +2,8 @@ import { isValidSecretName } from "../../sdk/secret.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { entries } from "./entries.js";
-import { sha256, unlessClean, type RuleContext } from "./types.js";
+import { sha256 } from "../compiler/compile-cache.js";
+import { unlessClean, type RuleContext } from "./types.js";
 
 /**
  * Every `secret("NAME")` a definition uses is declared in the config's `secrets`, so the runtime

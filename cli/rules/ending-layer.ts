@@ -3,7 +3,7 @@ import type { Diagnostic } from "../compiler/types.js";
 import { formatZoned, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { COVERAGE_WEEKS } from "./oncall-coverage.js";
 import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
-import type { RuleContext } from "./types.js";
+import { cleanForTheDay, type RuleContext } from "./types.js";
 
 const DAY = 86_400_000;
 
@@ -17,17 +17,11 @@ const DAY = 86_400_000;
 export function endingLayer(ctx: RuleContext): Diagnostic[] {
   const now = ctx.now.getTime();
   const horizon = now + COVERAGE_WEEKS * 7 * DAY;
-  // A schedule with no such layer from the start of today's UTC day to a day past the horizon
-  // has none for any compile that day: that verdict is kept, under the day.
-  const day = Math.floor(now / DAY) * DAY;
-  const rule = `ending-layer ${day}`;
   const out: Diagnostic[] = [];
   for (const schedule of ctx.manifest.schedules) {
-    const hash = ctx.hashes?.entry(schedule);
-    if (hash !== undefined && ctx.memo?.clean(rule, hash)) continue;
     const zone = schedule.timeZone;
-    const ending = endingLayers(schedule, now, horizon);
-    if (ending.length === 0 && hash !== undefined && ctx.memo && endingLayers(schedule, day, day + DAY + (horizon - now)).length === 0) ctx.memo.remember(rule, hash);
+    // A clean verdict is kept for the day, keyed by the schedule's entry.
+    const ending = cleanForTheDay(ctx, "ending-layer", ctx.hashes?.entry(schedule), horizon - now, (from, to) => endingLayers(schedule, from, to));
     for (const { layer, index, end } of ending) {
       const days = Math.max(0, Math.ceil((end - now) / DAY));
       out.push(

@@ -1,7 +1,8 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { entries, type Entry } from "./entries.js";
-import { sha256, unlessClean, type RuleContext } from "./types.js";
+import { sha256 } from "../compiler/compile-cache.js";
+import { unlessClean, type RuleContext } from "./types.js";
 
 /** `process.env`, `process["env"]`, `const { env } = process`, `import { env } from "node:process"`. */
 const ENV_READS: RegExp[] = [

@@ -3,12 +3,11 @@ import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { coverageGaps } from "./coverage/gaps.js";
 import { formatZoned } from "../../sdk/oncall/zoned-time.js";
-import type { RuleContext } from "./types.js";
+import { cleanForTheDay, type RuleContext } from "./types.js";
 
 /** How far ahead on-call coverage (and a layer about to end) is looked at. */
 export const COVERAGE_WEEKS = 4;
 const SHOWN_GAPS = 3;
-const DAY = 86_400_000;
 
 /**
  * The first escalation step of every service must reach someone around the clock for the next
@@ -26,16 +25,9 @@ export function oncallCoverage(ctx: RuleContext): Diagnostic[] {
     if (!first || first.targets.length === 0 || first.targets.some((t) => t.type === "user")) continue;
     const behind = first.targets.map((t) => schedules.get(t.id)).filter((s): s is OncallScheduleSpec => s !== undefined);
     if (behind.length === 0) continue;
-    // Schedules that covered the whole UTC day of `now` plus the four weeks after it cover the
-    // window of any compile that day: that verdict is kept, keyed by the day and the schedules.
-    const day = Math.floor(from / DAY) * DAY;
-    const input = `${day} ${JSON.stringify(behind)}`;
-    if (ctx.memo?.clean("oncall-coverage", input)) continue;
-    const gaps = coverageGaps(behind, from, to);
-    if (gaps.length === 0) {
-      if (ctx.memo && coverageGaps(behind, day, day + DAY + (to - from)).length === 0) ctx.memo.remember("oncall-coverage", input);
-      continue;
-    }
+    // A clean verdict is kept for the day, keyed by the schedules.
+    const gaps = cleanForTheDay(ctx, "oncall-coverage", JSON.stringify(behind), to - from, (start, end) => coverageGaps(behind, start, end));
+    if (gaps.length === 0) continue;
     const zone = behind[0]!.timeZone;
     const shown = gaps
       .slice(0, SHOWN_GAPS)

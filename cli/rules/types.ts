@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { ProjectConfig } from "../../sdk/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Location } from "../compiler/diagnostic.js";
@@ -45,8 +44,23 @@ export function unlessClean(ctx: RuleContext, rule: string, input: string | unde
   return found;
 }
 
-/** A rule memo's name for what else a verdict depends on (the declared secrets). */
-export const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+const DAY = 86_400_000;
+
+/**
+ * For a rule that looks `windowMs` ahead of the compile's time: what `find(from, to)` finds for this
+ * compile. A clean verdict is kept under the UTC day only when `find` is also clean from the start
+ * of that day to a day past the window, so it holds for every compile that day; a finding that
+ * enters the window later that day is found by a fresh check.
+ */
+export function cleanForTheDay<T>(ctx: RuleContext, rule: string, input: string | undefined, windowMs: number, find: (from: number, to: number) => T[]): T[] {
+  const now = ctx.now.getTime();
+  const day = Math.floor(now / DAY) * DAY;
+  const key = `${rule} ${day}`;
+  if (input !== undefined && ctx.memo?.clean(key, input)) return [];
+  const found = find(now, now + windowMs);
+  if (found.length === 0 && input !== undefined && ctx.memo && find(day, day + DAY + windowMs).length === 0) ctx.memo.remember(key, input);
+  return found;
+}
 
 /** A named check over the project; returns its findings, never throws on bad input. */
 export type Rule = (ctx: RuleContext) => Diagnostic[];

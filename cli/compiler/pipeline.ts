@@ -80,9 +80,10 @@ export async function runPipeline(
     early = { modules: JSON.stringify(modules), plan, bundles };
   }
   // A sandbox child starts now when modules will run (some load is stale, or nothing is cached):
-  // the config's run or the load takes it, and Node's start overlaps the bundling.
+  // the config's run or the load takes it, and Node's start overlaps the bundling. Otherwise the
+  // load gets one once discovery says modules will run (below).
   const sandboxFolders = [projectDir, sdk.packageRoot, workDir];
-  let spare = !early || early.plan.stale.length > 0 ? new SandboxSpare(sandboxFolders, projectDir) : null;
+  let spare = (early ? early.plan.stale.length > 0 : cache === null) ? new SandboxSpare(sandboxFolders, projectDir) : null;
   // Then the type check (its own process) on the same list. The load's work above goes first: it
   // has more steps after it (a sandbox run, the rules) than the check of what changed.
   if (likelyRoots && checker.prefetch) checker.prefetch(likelyRoots);
@@ -165,8 +166,8 @@ function schemaMemo(cache: CompileCache | null, sdk: SdkLocation, partHashes: Ma
 }
 
 /**
- * The inputs per-construct rules found clean before (valid-promql's queries, valid-schedules'
- * entries, oncall-coverage's schedules), kept under everything their verdicts depend on: the
+ * The inputs the rules found clean before (their table is in docs/compiler.md), kept under
+ * everything those verdicts depend on: the
  * rules' own code, the SDK's (zoned time), the PromQL grammar's and croner's files, and Node's
  * version with its time-zone data. This run's clean inputs replace them.
  */

@@ -5,39 +5,20 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_VERSION, parseManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { openSealedFolder } from "../compiler/compile-cache.js";
-import type { RegisteredResource } from "./mock-run.js";
 
 /**
- * Cached compiles of git bases and their mock runs, by content: `<project>/.watchkeeper/plan-cache/`.
+ * Cached compiles of git bases, by content: `<project>/.watchkeeper/plan-cache/`.
  * That folder is inside the checkout a pull request controls, and its keys can be computed by
  * anyone (a tree id, a path, this build's files), so every entry is sealed with the user's cache
  * key (compile-cache.ts): an entry committed by a pull request, forging the base it is compared
- * with or the resources of its own manifest, is not read.
+ * with, is not read.
  */
 const KEEP = 16;
 
 export interface CachedBase {
   manifest: Manifest;
-  resources: RegisteredResource[] | null;
   /** The base's compiled monitors.mjs, for the preview of its summary functions. */
   bundle: string | null;
-}
-
-/** Key of a manifest's mock-registered resources: they depend on the manifest and on this build only. */
-export function resourcesCacheKey(manifestHash: string): string {
-  return "resources-" + createHash("sha256").update(`${manifestHash}\n${buildFingerprint()}`).digest("hex").slice(0, 40);
-}
-
-/** Cached registered resources of a manifest, or null. */
-export async function readCachedResources(cacheDir: string, manifestHash: string): Promise<RegisteredResource[] | null> {
-  const key = resourcesCacheKey(manifestHash);
-  const entry = openSealedFolder(cacheDir)?.read<{ resources?: unknown }>(key, key);
-  return entry && Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
-}
-
-/** Stores a manifest's registered resources. */
-export async function writeCachedResources(cacheDir: string, manifestHash: string, resources: RegisteredResource[]): Promise<void> {
-  await writeEntry(cacheDir, resourcesCacheKey(manifestHash), { resources });
 }
 
 /**
@@ -81,11 +62,10 @@ function packageVersion(from: string): string {
 
 /** The cached base, or null when absent or unreadable (a cache miss is never an error). */
 export async function readCachedBase(cacheDir: string, key: string): Promise<CachedBase | null> {
-  const entry = openSealedFolder(cacheDir)?.read<{ manifest: unknown; resources: unknown; bundle?: unknown }>(key, key);
+  const entry = openSealedFolder(cacheDir)?.read<{ manifest: unknown; bundle?: unknown }>(key, key);
   if (!entry) return null;
   const parsed = parseManifest(entry.manifest);
-  const resources = Array.isArray(entry.resources) ? (entry.resources as RegisteredResource[]) : null;
-  return parsed.ok ? { manifest: parsed.manifest, resources, bundle: typeof entry.bundle === "string" ? entry.bundle : null } : null;
+  return parsed.ok ? { manifest: parsed.manifest, bundle: typeof entry.bundle === "string" ? entry.bundle : null } : null;
 }
 
 /** Stores a base compile; keeps the newest few entries. Failures only cost the next plan time. */

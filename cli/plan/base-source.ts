@@ -7,7 +7,6 @@ import { promisify } from "node:util";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { readManifestFile } from "../../infra/manifest-file.js";
 import type { CompileResult, Diagnostic } from "../compiler/types.js";
-import type { RegisteredResource } from "./mock-run.js";
 import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
@@ -21,19 +20,8 @@ const exec = promisify(execFile);
  */
 export type CompileFn = (projectDir: string, options?: { typecheck?: boolean; rules?: readonly string[] }) => Promise<CompileResult>;
 
-/** A compiled base, with its mock-registered resources when they are already known (cache). */
-export interface CompiledBase {
-  result: CompileResult;
-  resources: RegisteredResource[] | null;
-}
-
-/** Compiles the base checkout; may also return its mock-registered resources. */
-export type BaseCompileFn = (projectDir: string) => Promise<CompiledBase>;
-
-/** A base that only compiles, in this thread. */
-export function inThread(compile: CompileFn): BaseCompileFn {
-  return async (dir) => ({ result: await compile(dir), resources: null });
-}
+/** Compiles the base checkout. */
+export type BaseCompileFn = (projectDir: string) => Promise<CompileResult>;
 
 /** Reads a previously deployed manifest; an unreadable, invalid or newer one is a user error (exit 1). */
 export async function baseFromFile(path: string): Promise<Manifest> {
@@ -55,7 +43,6 @@ export async function bundleBeside(manifestPath: string): Promise<string | null>
 /** A git base as the plan gets it: its manifest, and what goes with it. */
 export interface GitBase {
   manifest: Manifest;
-  resources: RegisteredResource[] | null;
   bundle: string | null;
   readSource: SourceReader;
 }
@@ -111,7 +98,7 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
     // Dependencies are not in git: the base gets its own (see provideBaseDependencies).
     const packages = await provideBaseDependencies({ top: await realpath(top), projectDir, rel, commit, tree, ref });
     const compileOnce = async (compile: BaseCompileFn): Promise<GitBase> => {
-      const { result, resources } = await compile(baseProject);
+      const result = await compile(baseProject);
       if (!result.ok || !result.manifest) {
         const fromCheckout =
           packages.fromCheckout.length > 0
@@ -123,8 +110,8 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
           "plan against a ref that compiles (e.g. the last deployed commit), or use --base-manifest with the deployed manifest",
         );
       }
-      if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, resources, bundle: result.bundle });
-      return { manifest: result.manifest, resources, bundle: result.bundle, readSource };
+      if (cacheDir && key) await writeCachedBase(cacheDir, key, { manifest: result.manifest, bundle: result.bundle });
+      return { manifest: result.manifest, bundle: result.bundle, readSource };
     };
     return { compile: compileOnce, release };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 import { diffConfig, diffMonitors } from "./manifest-diff.js";
 import type { RegisteredResource } from "./mock-run.js";
+import { onCallSlices } from "./oncall-slice.js";
 import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
 import { PLAN_FORMAT_VERSION, type MonitorAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
@@ -16,8 +17,6 @@ export interface PlanInput {
   now: Date;
   /** Stand-in integration key for the mock runs (tests pass a canary to prove it never shows). */
   mockIntegrationKey?: string;
-  /** The base's registered resources when they are already known (plan cache). */
-  baseResources?: RegisteredResource[] | null;
   /** What previewed summary functions returned on the sample (summary-preview.ts); without it they are named, not shown. */
   summaries?: SummaryTexts;
 }
@@ -57,22 +56,23 @@ export function onCallInputs(manifest: Manifest | null): string {
   );
 }
 
-/** Builds the plan: mock runs of the Pulumi program on both manifests, then pure diffs. */
-export async function buildPlan(
-  input: PlanInput,
-  clock: () => number = () => performance.now(),
-): Promise<{ plan: Plan; timings: PlanTimings; baseResources: RegisteredResource[] | null }> {
+/**
+ * Builds the plan: mock runs of the Pulumi program on both manifests, cut down to the definitions
+ * whose resources can differ (oncall-slice.ts), then pure diffs.
+ */
+export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
   const t0 = clock();
   if (input.base && onCallInputs(input.base) === onCallInputs(input.target)) {
     // Nothing the program reads changed (a monitors-only change): the resource diff is empty.
     const t1 = clock();
-    return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 }, baseResources: null };
+    return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 } };
   }
-  const baseResources = input.baseResources ?? (await resourcesOf(input.base, input.mockIntegrationKey));
-  const targetResources = await resourcesOf(input.target, input.mockIntegrationKey);
+  const slices = input.base ? onCallSlices(input.base, input.target) : null;
+  const baseResources = await resourcesOf(slices?.base ?? null, input.mockIntegrationKey);
+  const targetResources = await resourcesOf(slices?.target ?? input.target, input.mockIntegrationKey);
   const t1 = clock();
   const plan = diffPlan(input, baseResources, targetResources);
-  return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 }, baseResources };
+  return { plan, timings: { mockRuns: t1 - t0, diff: clock() - t1 } };
 }
 
 /** The pure part: from two manifests and their registered resources to the plan. */

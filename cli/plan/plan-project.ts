@@ -2,11 +2,9 @@ import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
-import { baseFromFile, bundleBeside, inThread, prepareGitBase, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
-import { readCachedResources, writeCachedResources } from "./base-cache.js";
+import { baseFromFile, bundleBeside, prepareGitBase, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
 import { readMonitorSources, withCodeChanges, type SourceReader } from "./code-sources.js";
-import type { RegisteredResource } from "./mock-run.js";
 import { diffMonitors } from "./manifest-diff.js";
 import { previewSummaries } from "./summary-preview.js";
 import type { Plan } from "./types.js";
@@ -52,7 +50,6 @@ export type PlanProjectResult =
 
 interface LoadedBase {
   manifest: Manifest | null;
-  resources: RegisteredResource[] | null;
   /** The base's compiled monitors.mjs, when it has one; otherwise why not. */
   bundle: string | null;
   noBundle?: string;
@@ -70,7 +67,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   // needs, so it is loaded and checked against the schema without the TypeScript check (about half
   // its cost) and with only the rule the diff relies on (ids are unique). A base that breaks a rule
   // added since, or that holds the leaked token the pull request removes, must still plan.
-  const compileBase = options.compileBase ?? inThread((dir) => options.compile(dir, { typecheck: false, rules: BASE_RULES }));
+  const compileBase = options.compileBase ?? ((dir) => options.compile(dir, { typecheck: false, rules: BASE_RULES }));
   const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
     const t0 = clock();
     const value = await work();
@@ -107,8 +104,6 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   try {
     const [base, compileBaseMs] = await baseLoaded;
     const baseSource = sourceOf(options.base);
-    const cachedResources =
-      base.resources ?? (cacheDir && base.manifest ? await readCachedResources(cacheDir, base.manifest.hash) : null);
     // Summary functions run before the (pure) plan is built: their texts are one of its inputs.
     const [summaries, summariesMs] = await timed(() =>
       previewSummaries({
@@ -117,11 +112,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
         monitors: diffMonitors(base.manifest, head.manifest!),
       }),
     );
-    const { plan, timings, baseResources } = await buildPlan(
-      { base: base.manifest, baseSource, target: head.manifest, now: options.now, baseResources: cachedResources, summaries },
-      clock,
-    );
-    if (cacheDir && base.manifest && cachedResources === null && baseResources) await writeCachedResources(cacheDir, base.manifest.hash, baseResources);
+    const { plan, timings } = await buildPlan({ base: base.manifest, baseSource, target: head.manifest, now: options.now, summaries }, clock);
     const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
     const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
     return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
@@ -165,7 +156,6 @@ async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn, p
       const bundle = await bundleBeside(options.base.path);
       return {
         manifest: await baseFromFile(options.base.path),
-        resources: null,
         readSource: null,
         bundle,
         ...(bundle === null ? { noBundle: `the base ${basename(options.base.path)} has no compiled monitors.mjs beside it, so the base's summary text is unknown` } : {}),
@@ -174,9 +164,9 @@ async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn, p
     case "stack": {
       if (!options.readStack) throw new Error("a stack base needs readStack");
       const noBundle = `the base is what stack ${options.base.stackName} records as deployed: its manifest, without the compiled monitors.mjs, so the base's summary text is unknown`;
-      return { manifest: await options.readStack(options.base.stackName), resources: null, readSource: null, bundle: null, noBundle };
+      return { manifest: await options.readStack(options.base.stackName), readSource: null, bundle: null, noBundle };
     }
     case "empty":
-      return { manifest: null, resources: null, readSource: null, bundle: null };
+      return { manifest: null, readSource: null, bundle: null };
   }
 }

@@ -31,7 +31,12 @@ export interface OnCallStack {
   };
 }
 
-/** Declares the PagerDuty side of a compiled manifest. Reads the manifest and nothing else. */
+/**
+ * Declares the PagerDuty side of a compiled manifest. Reads the manifest and nothing else. Each
+ * resource is made from one definition and the definitions it refers to; the plan relies on that
+ * to run this program only over what changed (cli/plan/oncall-slice.ts: a new kind of reference
+ * goes into its `refsOf`).
+ */
 export function declareOnCall(manifest: Manifest, options: OnCallOptions = {}): OnCallStack {
   const opts: pulumi.CustomResourceOptions = options.provider ? { provider: options.provider } : {};
   const refs = new Refs();

@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { baseCacheKey, resourcesCacheKey } from "../../cli/plan/base-cache.js";
+import { baseCacheKey } from "../../cli/plan/base-cache.js";
 import { planProject, type PlanProjectResult } from "../../cli/plan/plan-project.js";
 import { temporaryUserCache } from "../compiler/support.js";
 import { renderJson } from "../../cli/plan/render-json.js";
@@ -204,14 +204,13 @@ describe("wk plan against a git ref", () => {
     const second = await run();
     expect(compiled).toHaveLength(3); // head, base, head: the second base came from the cache
     expect(second.ok && first.ok && second.plan).toEqual(first.ok && first.plan);
-    expect(readdirSync(cacheDir).filter((f) => f.startsWith("resources-"))).toHaveLength(1); // service renamed: mocks ran
     r.commit("rename");
     const third = await run();
     expect(compiled).toHaveLength(5);
     expect(third.ok && third.plan.changesPresent).toBe(false);
   });
 
-  test("an entry a pull request commits into the plan cache is not read: neither a forged base nor forged resources", async () => {
+  test("an entry a pull request commits into the plan cache is not read: a forged base", async () => {
     const r = repo();
     const cacheDir = join(r.dir, ".watchkeeper", "plan-cache");
     const run = () => planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now, baseCacheDir: cacheDir });
@@ -219,7 +218,6 @@ describe("wk plan against a git ref", () => {
     r.write(renamed);
     // The keys are public: the base's tree id, the project's folder in the repository, this build.
     const baseKey = baseCacheKey(r.git("rev-parse", "main^{tree}"), "");
-    const resourcesKey = resourcesCacheKey(sampleManifest().hash);
     const forge = (key: string, entry: object) => {
       mkdirSync(cacheDir, { recursive: true });
       const body = JSON.stringify(entry);
@@ -229,14 +227,12 @@ describe("wk plan against a git ref", () => {
     };
     for (const write of [(k: string, b: string) => writeFileSync(join(cacheDir, `${k}.json`), b), null]) {
       rmSync(cacheDir, { recursive: true, force: true });
-      // The base "already had" the rename, and its resources were "none": the plan would show nothing, or only creates.
+      // The base "already had" the rename: the plan would show nothing.
       if (write) {
         mkdirSync(cacheDir, { recursive: true });
-        write(baseKey, JSON.stringify({ manifest: renamed, resources: null, bundle: null }));
-        write(resourcesKey, JSON.stringify({ resources: [] }));
+        write(baseKey, JSON.stringify({ manifest: renamed, bundle: null }));
       } else {
-        forge(baseKey, { manifest: renamed, resources: null, bundle: null });
-        forge(resourcesKey, { resources: [] });
+        forge(baseKey, { manifest: renamed, bundle: null });
       }
       const result = await run();
       expect(result.ok).toBe(true);

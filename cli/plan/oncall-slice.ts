@@ -99,7 +99,13 @@ export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest
   // Who refers to whom, on either side.
   const referrers = new Map<string, string[]>();
   for (const side of [before, after]) {
-    for (const [key, refs] of side.refs) for (const ref of refs) referrers.set(ref, [...(referrers.get(ref) ?? []), key]);
+    for (const [key, refs] of side.refs) {
+      for (const ref of refs) {
+        const list = referrers.get(ref);
+        if (list) list.push(key);
+        else referrers.set(ref, [key]);
+      }
+    }
   }
   const affected = closure(changed, (key) => referrers.get(key) ?? []);
   // And what they refer to on either side, kept on both: those did not change (or they would

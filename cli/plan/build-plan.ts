@@ -1,7 +1,8 @@
 import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 import { diffConfig, diffMonitors } from "./manifest-diff.js";
 import type { RegisteredResource } from "./mock-run.js";
-import { onCallSlices } from "./oncall-slice.js";
+import { EXIT, UserError } from "../errors.js";
+import { danglingReference, onCallSlices } from "./oncall-slice.js";
 import { diffResources } from "./resource-diff.js";
 import { planToken } from "./token.js";
 import { PLAN_FORMAT_VERSION, type MonitorAction, type Plan, type PlanSource, type ResourceAction } from "./types.js";
@@ -66,6 +67,16 @@ export async function buildPlan(input: PlanInput, clock: () => number = () => pe
     // Nothing the program reads changed (a monitors-only change): the resource diff is empty.
     const t1 = clock();
     return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 } };
+  }
+  // A base from a file or a stack is not compiled here: one the program could not declare is the
+  // user's problem to fix, not a crash of the planner.
+  const dangling = input.base ? danglingReference(input.base) : null;
+  if (dangling !== null) {
+    throw new UserError(
+      `cannot plan against the base (${input.baseSource.kind} ${input.baseSource.ref ?? ""}): ${dangling}`.replace(" )", ")"),
+      EXIT.findings,
+      "the base was edited or not written by wk compile or wk deploy: pass the manifest.json that `wk deploy` saved, or compare with a git ref: --base main",
+    );
   }
   const slices = input.base ? onCallSlices(input.base, input.target) : null;
   const baseResources = await resourcesOf(slices?.base ?? null, input.mockIntegrationKey);

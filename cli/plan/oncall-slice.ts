@@ -120,3 +120,44 @@ export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest
   const count = (m: Manifest) => KINDS.reduce((n, kind) => n + m[kind].length, 0);
   return { base: baseCut, target: targetCut, kept: count(baseCut) + count(targetCut), of: count(base) + count(target) };
 }
+
+const NAMES: Record<Kind, string> = {
+  users: "user",
+  teams: "team",
+  schedules: "schedule",
+  escalationPolicies: "escalation policy",
+  services: "service",
+  silences: "silence",
+};
+
+/**
+ * The first reference in a manifest to an on-call definition it does not hold (the Pulumi program
+ * cannot declare it), or a notification rule naming a contact method its user does not declare;
+ * null when there is none. A compiled manifest never has one: the SDK resolves references to the
+ * objects themselves. A base read from a file or a stack might.
+ */
+export function danglingReference(manifest: Manifest): string | null {
+  const { content } = sideOf(manifest);
+  for (const kind of KINDS) {
+    for (const entry of manifest[kind] as readonly Entry[]) {
+      // Earlier ids name what no longer exists, by design.
+      const earlier = entry.previousIds?.length ?? 0;
+      const missing = refsOf(kind, entry as Manifest[Kind][number]).slice(earlier).find((ref) => !content.has(ref));
+      if (missing !== undefined) {
+        const [refKind, refId] = split(missing);
+        return `${NAMES[kind]} ${JSON.stringify(entry.id)} refers to ${NAMES[refKind]} ${JSON.stringify(refId)}, which the manifest does not define`;
+      }
+    }
+  }
+  for (const user of manifest.users) {
+    const methods = new Set((user.contactMethods ?? []).map((m) => m.id));
+    const rule = (user.notificationRules ?? []).find((r) => !methods.has(r.contactMethod));
+    if (rule) return `user ${JSON.stringify(user.id)} has a notification rule for contact method ${JSON.stringify(rule.contactMethod)}, which the user does not declare`;
+  }
+  return null;
+}
+
+function split(key: string): [Kind, string] {
+  const at = key.indexOf(":");
+  return [key.slice(0, at) as Kind, key.slice(at + 1)];
+}

@@ -2,10 +2,11 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { buildPlan } from "../../cli/plan/build-plan.js";
 import { runUnderMocks } from "../../cli/plan/mock-run.js";
-import { onCallSlices } from "../../cli/plan/oncall-slice.js";
+import { danglingReference, onCallSlices } from "../../cli/plan/oncall-slice.js";
+import { UserError } from "../../cli/errors.js";
 import { diffResources } from "../../cli/plan/resource-diff.js";
 import { sealManifest, type Manifest } from "../../sdk/manifest/index.js";
-import { sampleDraft } from "../infra/sample-manifest.js";
+import { sampleDraft, sampleManifest } from "../infra/sample-manifest.js";
 
 type Draft = Omit<Manifest, "hash">;
 type Gen = fc.GeneratorValue;
@@ -190,6 +191,8 @@ describe("the plan's mock runs on the changed part of the on-call definitions", 
       fc.asyncProperty(fc.gen(), async (g) => {
         const baseDraft = drawBase(g);
         const [base, target] = [sealManifest(baseDraft), sealManifest(drawTarget(g, baseDraft))];
+        // Whole manifests, earlier ids naming what is gone included: nothing dangles.
+        expect([danglingReference(base), danglingReference(target)]).toEqual([null, null]);
         const slices = onCallSlices(base, target);
         if (slices.kept < slices.of) cut++;
         expect(await resourceDiff(slices.base, slices.target)).toEqual(await resourceDiff(base, target));
@@ -212,5 +215,32 @@ describe("the plan's mock runs on the changed part of the on-call definitions", 
     expect(slices.target.escalationPolicies.map((p) => p.id)).toEqual(["payments-escalation"]);
     const { plan } = await buildPlan({ base, baseSource: { kind: "file", ref: "m.json" }, target, now: new Date("2026-11-23T00:00:00Z") });
     expect(plan.resources.map((r) => [r.name, r.action, r.changes])).toEqual([["service:search-api", "update", [{ path: "incidentUrgencyRule.urgency", before: "severity_based", after: "high" }]]]);
+  });
+
+  test("a base from a file that refers to what it does not define is a user error naming the reference, not a crash", async () => {
+    const now = new Date("2026-11-23T00:00:00Z");
+    const target = sealManifest(sampleDraft());
+    const cases: Array<[(d: Draft) => void, RegExp]> = [
+      [(d) => d.schedules[0]!.layers[0]!.users.push("ghost"), /schedule "payments-primary" refers to user "ghost", which the manifest does not define/],
+      [(d) => (d.services[0]!.escalationPolicy = "gone"), /service "payments-api" refers to escalation policy "gone"/],
+      [(d) => d.silences[0]!.matchers.services.push("nowhere"), /silence "db-upgrade" refers to service "nowhere"/],
+      [
+        (d) => Object.assign(d.users[0]!, { contactMethods: [], notificationRules: [{ contactMethod: "phone", urgency: "high", startDelayInMinutes: 0 }] }),
+        /user "alice" has a notification rule for contact method "phone", which the user does not declare/,
+      ],
+    ];
+    for (const [edit, message] of cases) {
+      const draft = structuredClone(sampleDraft());
+      edit(draft);
+      // Also a change the plan must run the program for, so the bad part is reached.
+      draft.services[0]!.name = "Old name";
+      const base = sealManifest(draft);
+      const planned = buildPlan({ base, baseSource: { kind: "file", ref: "deployed.json" }, target, now });
+      await expect(planned).rejects.toThrow(UserError);
+      await expect(planned).rejects.toThrow(message);
+    }
+    // Earlier ids are names of what is gone, not references.
+    const renamed = sampleManifest((d) => (d.users[0]!.previousIds = ["alice-old"]));
+    expect(danglingReference(renamed)).toBeNull();
   });
 });

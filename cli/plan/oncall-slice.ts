@@ -86,8 +86,9 @@ function closure(start: Iterable<string>, edges: (key: string) => readonly strin
  * through others, to nothing that changed, are the same on both sides and drop out of the diff.
  * What stays: the changed definitions (added, removed or edited, `source` aside), everything that
  * refers to them, transitively, on either side, and, on both sides, what those refer to on either
- * side, so that every reference resolves. The project's settings stay whole. A mock run costs about half a
- * millisecond per resource, and a pull request usually touches a few definitions of hundreds.
+ * side, so that every reference resolves. The project's settings stay whole. A mock run costs
+ * about half a millisecond per resource, and a pull request usually touches a few definitions of
+ * hundreds.
  * `test/plan/oncall-slice.test.ts` checks by property that the diff of the slices equals the diff
  * of the whole manifests.
  */
@@ -108,9 +109,9 @@ export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest
     }
   }
   const affected = closure(changed, (key) => referrers.get(key) ?? []);
-  // And what they refer to on either side, kept on both: those did not change (or they would
-  // refer to something that did), so they register the same on both sides and only make the
-  // references resolve.
+  // And what they refer to on either side, kept on both. Those not affected themselves did not
+  // change and refer to nothing that did, so they register the same on both sides: they are there
+  // so that references resolve.
   const keep = closure(affected, (key) => [...(before.refs.get(key) ?? []), ...(after.refs.get(key) ?? [])]);
   const cut = (manifest: Manifest): Manifest => {
     const pick = <K extends Kind>(kind: K) => (manifest[kind] as readonly Entry[]).filter((e) => keep.has(`${kind}:${e.id}`)) as Manifest[K];

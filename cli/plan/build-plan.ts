@@ -1,4 +1,4 @@
-import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
+import type { Manifest } from "../../sdk/manifest/index.js";
 import { diffConfig, diffMonitors } from "./manifest-diff.js";
 import type { RegisteredResource } from "./mock-run.js";
 import { EXIT, UserError } from "../errors.js";
@@ -36,34 +36,13 @@ async function resourcesOf(manifest: Manifest | null, integrationKey?: string): 
 }
 
 /**
- * What the Pulumi program reads from a manifest (keep in step with infra/program): when this is
- * equal on both sides, so are the registered resources, and both mock runs can be skipped.
- */
-export function onCallInputs(manifest: Manifest | null): string {
-  if (!manifest) return "";
-  const strip = <T extends { source: string }>(list: readonly T[]) => list.map(({ source: _moved, ...rest }) => rest);
-  return canonicalJson(
-    {
-      project: manifest.project.name,
-      publicUrl: manifest.settings.publicUrl,
-      users: strip(manifest.users),
-      teams: strip(manifest.teams),
-      schedules: strip(manifest.schedules),
-      escalationPolicies: strip(manifest.escalationPolicies),
-      services: strip(manifest.services),
-      silences: strip(manifest.silences),
-    },
-    0,
-  );
-}
-
-/**
  * Builds the plan: mock runs of the Pulumi program on both manifests, cut down to the definitions
  * whose resources can differ (oncall-slice.ts), then pure diffs.
  */
 export async function buildPlan(input: PlanInput, clock: () => number = () => performance.now()): Promise<{ plan: Plan; timings: PlanTimings }> {
   const t0 = clock();
-  if (input.base && onCallInputs(input.base) === onCallInputs(input.target)) {
+  const slices = input.base ? onCallSlices(input.base, input.target) : null;
+  if (slices?.unchanged) {
     // Nothing the program reads changed (a monitors-only change): the resource diff is empty.
     const t1 = clock();
     return { plan: diffPlan(input, [], []), timings: { mockRuns: 0, diff: clock() - t1 } };
@@ -72,13 +51,13 @@ export async function buildPlan(input: PlanInput, clock: () => number = () => pe
   // user's problem to fix, not a crash of the planner.
   const dangling = input.base ? danglingReference(input.base) : null;
   if (dangling !== null) {
+    const base = [input.baseSource.kind, input.baseSource.ref].filter((part) => part !== null).join(" ");
     throw new UserError(
-      `cannot plan against the base (${input.baseSource.kind} ${input.baseSource.ref ?? ""}): ${dangling}`.replace(" )", ")"),
+      `cannot plan against the base (${base}): ${dangling}`,
       EXIT.findings,
       "the base was edited or not written by wk compile or wk deploy: pass the manifest.json that `wk deploy` saved, or compare with a git ref: --base main",
     );
   }
-  const slices = input.base ? onCallSlices(input.base, input.target) : null;
   const baseResources = await resourcesOf(slices?.base ?? null, input.mockIntegrationKey);
   const targetResources = await resourcesOf(slices?.target ?? input.target, input.mockIntegrationKey);
   const t1 = clock();

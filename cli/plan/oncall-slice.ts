@@ -79,7 +79,8 @@ function closure(start: Iterable<string>, edges: (key: string) => readonly strin
 }
 
 /**
- * The two manifests cut down to what can register different resources, for the plan's mock runs.
+ * The two manifests cut down to what can register different resources, for the plan's mock runs;
+ * `unchanged` when nothing the program reads differs (both runs can be skipped).
  *
  * A definition's resources are made from its own content and from the definitions it refers to
  * (refsOf). So the resources of a definition that did not change, and that refers, directly or
@@ -92,11 +93,13 @@ function closure(start: Iterable<string>, edges: (key: string) => readonly strin
  * `test/plan/oncall-slice.test.ts` checks by property that the diff of the slices equals the diff
  * of the whole manifests.
  */
-export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest; target: Manifest; kept: number; of: number } {
+export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest; target: Manifest; unchanged: boolean; kept: number; of: number } {
   const [before, after] = [sideOf(base), sideOf(target)];
   const changed = new Set<string>();
   for (const [key, text] of before.content) if (after.content.get(key) !== text) changed.add(key);
   for (const key of after.content.keys()) if (!before.content.has(key)) changed.add(key);
+  // The settings the program reads (the webhook subscription's).
+  const sameSettings = base.project.name === target.project.name && base.settings.publicUrl === target.settings.publicUrl;
   // Who refers to whom, on either side.
   const referrers = new Map<string, string[]>();
   for (const side of [before, after]) {
@@ -119,7 +122,7 @@ export function onCallSlices(base: Manifest, target: Manifest): { base: Manifest
   };
   const [baseCut, targetCut] = [cut(base), cut(target)];
   const count = (m: Manifest) => KINDS.reduce((n, kind) => n + m[kind].length, 0);
-  return { base: baseCut, target: targetCut, kept: count(baseCut) + count(targetCut), of: count(base) + count(target) };
+  return { base: baseCut, target: targetCut, unchanged: changed.size === 0 && sameSettings, kept: count(baseCut) + count(targetCut), of: count(base) + count(target) };
 }
 
 const NAMES: Record<Kind, string> = {
@@ -138,12 +141,12 @@ const NAMES: Record<Kind, string> = {
  * objects themselves. A base read from a file or a stack might.
  */
 export function danglingReference(manifest: Manifest): string | null {
-  const { content } = sideOf(manifest);
+  const defined = new Set(KINDS.flatMap((kind) => (manifest[kind] as readonly Entry[]).map((e) => `${kind}:${e.id}`)));
   for (const kind of KINDS) {
     for (const entry of manifest[kind] as readonly Entry[]) {
       // Earlier ids name what no longer exists, by design.
       const earlier = entry.previousIds?.length ?? 0;
-      const missing = refsOf(kind, entry as Manifest[Kind][number]).slice(earlier).find((ref) => !content.has(ref));
+      const missing = refsOf(kind, entry as Manifest[Kind][number]).slice(earlier).find((ref) => !defined.has(ref));
       if (missing !== undefined) {
         const [refKind, refId] = split(missing);
         return `${NAMES[kind]} ${JSON.stringify(entry.id)} refers to ${NAMES[refKind]} ${JSON.stringify(refId)}, which the manifest does not define`;

@@ -9,7 +9,7 @@
  * then runs on the other CPU), WK_PROFILE_EVERY (seconds between lines, default 5; fractions allowed),
  * WK_BENCH_STATE (a state folder to run on, such as one `npm run bench:week` kept; left in place),
  * WK_CHILD_ALLOC_PROFILE (a file: every allocation sampled from READY to the end, for
- * bench/runtime/alloc-report.mjs).
+ * bench/runtime/alloc-report.mjs), WK_BENCH_CONCURRENCY (ticks in flight, default the runtime's 256).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,6 +26,7 @@ const PROFILE_DIR = process.env.WK_PROFILE_DIR ?? join(process.cwd(), "node_modu
 const CPUS = process.env.WK_BENCH_CPUS ?? null;
 const EVERY = Number(process.env.WK_PROFILE_EVERY ?? 5);
 const STATE = process.env.WK_BENCH_STATE ?? null;
+const CONCURRENCY = process.env.WK_BENCH_CONCURRENCY === undefined ? undefined : Number(process.env.WK_BENCH_CONCURRENCY);
 const nodeOptions = [
   ...(process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(MONITORS)).split(" ").filter(Boolean),
   ...(PROFILE === "cpu" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
@@ -40,7 +41,7 @@ let rt: Awaited<ReturnType<typeof startRuntime>> | null = null;
 try {
   await writeFleet(join(dir, "artifact"), MONITORS, target.url);
   const script = await bundleChild("profile");
-  rt = await startRuntime(script, { artifact: join(dir, "artifact"), state: STATE ?? join(dir, "state"), statsFile: join(dir, "stats.json"), cpus: CPUS, nodeOptions });
+  rt = await startRuntime(script, { artifact: join(dir, "artifact"), state: STATE ?? join(dir, "state"), statsFile: join(dir, "stats.json"), cpus: CPUS, nodeOptions, concurrency: CONCURRENCY });
   const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
   const started = Date.now();
   while (Date.now() - started < SECONDS * 1000) {

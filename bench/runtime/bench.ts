@@ -32,7 +32,7 @@ const num = (name: string, full: number, short: number) => Number(process.env[na
 const MONITORS = num("WK_BENCH_MONITORS", 10_000, 1_000);
 const ROUNDS = num("WK_BENCH_ROUNDS", 3, 1);
 const WARMUP = num("WK_BENCH_WARMUP", 15, 12);
-// Windows of a minute or more: every monitor's rollup minute closes within one period after the
+// Runtime windows (here and SATURATION_SECONDS) of a minute or more: every monitor's rollup minute closes within one period after the
 // minute's end, so the closed minutes are written as a wave once a minute (bench/runtime/notes.md),
 // and a shorter window holds that wave or not by chance.
 const SECONDS = num("WK_BENCH_SECONDS", 60, 10);

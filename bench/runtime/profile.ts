@@ -27,6 +27,9 @@ const CPUS = process.env.WK_BENCH_CPUS ?? null;
 const EVERY = Number(process.env.WK_PROFILE_EVERY ?? 5);
 const STATE = process.env.WK_BENCH_STATE ?? null;
 const CONCURRENCY = process.env.WK_BENCH_CONCURRENCY === undefined ? undefined : Number(process.env.WK_BENCH_CONCURRENCY);
+if (CONCURRENCY !== undefined && !(Number.isInteger(CONCURRENCY) && CONCURRENCY >= 1)) {
+  throw new Error(`WK_BENCH_CONCURRENCY must be a whole number of ticks in flight, 1 or more; got "${process.env.WK_BENCH_CONCURRENCY}"`);
+}
 const nodeOptions = [
   ...(process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(MONITORS)).split(" ").filter(Boolean),
   ...(PROFILE === "cpu" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),

@@ -221,6 +221,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     logger: logger.child({ component: "pruner" }),
   });
 
+  const inboundSettings: InboundSettings = { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings };
   const router = new Router();
   registerRuntimeRoutes(router, {
     manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing,
@@ -231,6 +232,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   delivery.registerRoutes(router);
   const views = registerViewRoutes(router, {
     manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
+    trustProxy: inboundSettings.trustProxy,
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
@@ -241,7 +243,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     secret: (name) => o.secrets.get(name),
     logger: logger.child({ component: "inbound" }),
     clock: () => clock.now(),
-    settings: { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings },
+    settings: inboundSettings,
     ...(o.inbound?.diagnose ? { diagnose: async (monitor, now, signal) => redactDiagnostics(await o.inbound!.diagnose!(monitor, now, signal)) } : {}),
     onUnknownHeartbeat: () => metrics.heartbeatUnknown.inc(),
   });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { alertKey } from "../alerts/alert-key.js";
@@ -35,6 +36,8 @@ export interface EmergencyDeps {
 }
 
 const HTML = "text/html; charset=utf-8";
+/** The page's one inline stylesheet and nothing else: no script, no other origin, posts only to itself. */
+const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /**
  * `GET /emergency` serves the form; `POST /emergency` refuses cross-site posts (Origin,
@@ -51,16 +54,12 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
   const tokens = deps.formTokens ?? new FormTokens();
 
   router.add("GET", "/emergency", (_req, res) => {
-    if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
-    // The form is only for this origin: no framing (clickjacking), no caching of its token.
-    res.setHeader("x-frame-options", "DENY");
-    res.setHeader("content-security-policy", "frame-ancestors 'none'");
-    res.setHeader("cache-control", "no-store");
-    sendText(res, 200, emergencyForm({ monitors: manual, title, formToken: tokens.issue(deps.clock()) }), HTML);
+    if (manual.length === 0) return sendPage(res, 404, noEmergencyMonitors());
+    sendPage(res, 200, emergencyForm({ monitors: manual, title, formToken: tokens.issue(deps.clock()) }));
   });
 
   router.add("POST", "/emergency", async (req, res, _params, raw) => {
-    if (manual.length === 0) return sendText(res, 404, noEmergencyMonitors(), HTML);
+    if (manual.length === 0) return sendPage(res, 404, noEmergencyMonitors());
     const now = deps.clock();
     const client = clientAddress(req, deps.trustProxy);
     const fresh = () => tokens.issue(now);
@@ -68,13 +67,13 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     const crossSite = refuseCrossOrigin(req, deps.publicUrl);
     if (crossSite) {
       deps.logger.warn({ client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
-      return sendText(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }), HTML);
+      return sendPage(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }));
     }
     const allowed = limiter.attempt(rateLimitKey(client), now);
     if (!allowed.ok) {
       deps.logger.warn({ client }, "emergency page rate limited");
       res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));
-      return sendText(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again.", formToken: fresh() }), HTML);
+      return sendPage(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again.", formToken: fresh() }));
     }
     const form = new URLSearchParams(raw.toString("utf8"));
     const monitorId = form.get("monitor") ?? (manual.length === 1 ? manual[0]!.id : "");
@@ -82,7 +81,7 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     const password = form.get("password") ?? "";
     const monitor = manual.find((m) => m.id === monitorId);
     const again = (status: number, error: string) =>
-      sendText(res, status, emergencyForm({ monitors: manual, title, error, selected: monitorId, message, formToken: fresh() }), HTML);
+      sendPage(res, status, emergencyForm({ monitors: manual, title, error, selected: monitorId, message, formToken: fresh() }));
     if (!tokens.verify(form.get("form_token") ?? "", now)) {
       deps.logger.warn({ client }, "emergency page: missing, forged or expired form token");
       return again(403, "This form has expired. Check your report and send it again.");
@@ -120,8 +119,20 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     };
     await deps.outbox.enqueue(intent);
     deps.logger.info({ monitor: monitor.id, client }, "emergency reported; page queued");
-    sendText(res, 202, emergencyConfirmation(title, monitor.check.title || monitor.name), HTML);
+    sendPage(res, 202, emergencyConfirmation(title, monitor.check.title || monitor.name));
   });
+}
+
+/**
+ * Every answer of the page carries a form (with a fresh token) or what a press did: none may be
+ * framed by another site (clickjacking a password field), nor kept by a cache.
+ */
+function sendPage(res: ServerResponse, status: number, page: string): void {
+  res.setHeader("x-frame-options", "DENY");
+  res.setHeader("content-security-policy", PAGE_POLICY);
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("cache-control", "no-store");
+  sendText(res, status, page, HTML);
 }
 
 async function runBounded(deps: EmergencyDeps, monitor: MonitorSpec, now: number): Promise<string> {

@@ -12,9 +12,19 @@ const MAX_BODY_BYTES = 1024 * 1024;
  */
 const MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
 
+/**
+ * A connection on which nothing moves for this long is closed. The request timeouts end only once
+ * a request has arrived: a client that sends a whole request and then never reads the answer would
+ * otherwise hold its socket, and the answer in memory, for as long as it likes. Event streams write
+ * a heartbeat every 15 s, and every handler answers well within this.
+ */
+const IDLE_TIMEOUT_MS = 120_000;
+
 export interface HttpServerOptions {
   /** Body bytes held at once over all requests (default 64 MiB). */
   maxBufferedBodyBytes?: number;
+  /** Closes a connection with no traffic either way for this long (default 2 minutes). */
+  idleTimeoutMs?: number;
 }
 
 /** Body bytes currently held by requests being read or handled. */
@@ -40,6 +50,7 @@ export function createHttpServer(router: Router, logger: Logger, options: HttpSe
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
+  server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   // Requests node cannot parse (bad request line, oversized headers: 431) never reach the
   // handler; node's own clientError answer (400/431, then close) is what we want.
   return server;

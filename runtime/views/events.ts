@@ -37,6 +37,8 @@ export interface EventHubOptions {
   pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
   heartbeatMs?: number;
+  /** Bytes a stream may have waiting for its reader before it is dropped (default 1 MiB). */
+  maxBufferedBytes?: number;
   /**
    * What a team stream says about one changed key (default: its id and the state, the
    * fingerprint's first `|` field). `before` is the fingerprint the hub held, if any.
@@ -176,12 +178,27 @@ export class EventHub {
       // Public streams learn only that their page changed, never what or which monitor.
       if (c.scope === null) {
         team ??= JSON.stringify({ changed: mine.map((x) => describe(x.id, x.value, x.before)), ...(full ? { full: true } : {}) });
-        c.res.write(`event: change\ndata: ${team}\n\n`);
+        this.send(c, `event: change\ndata: ${team}\n\n`);
         continue;
       }
       const data = { changed: [] };
-      c.res.write(`event: change\ndata: ${JSON.stringify(data)}\n\n`);
+      this.send(c, `event: change\ndata: ${JSON.stringify(data)}\n\n`);
     }
+  }
+
+  /**
+   * Writes to one stream, unless its reader has fallen behind: a page that stops reading (a laptop
+   * asleep, a hostile client) would otherwise have every later message held for it in memory. The
+   * stream is cut; a browser reconnects after `retry` and its page catches up on the next change.
+   */
+  private send(c: Client, text: string): void {
+    if (c.res.destroyed) return;
+    if (c.res.writableLength > (this.o.maxBufferedBytes ?? 1024 * 1024)) {
+      this.o.logger.info({ buffered: c.res.writableLength }, "live view stream dropped: its reader fell behind");
+      c.res.destroy();
+      return;
+    }
+    c.res.write(text);
   }
 
   /** The feed's callback: note what was touched; one read follows after `batchMs`. */
@@ -214,7 +231,7 @@ export class EventHub {
   private startTimers(): void {
     if (this.heartbeat) return;
     this.heartbeat = setInterval(() => {
-      for (const c of this.clients) c.res.write(": heartbeat\n\n");
+      for (const c of this.clients) this.send(c, ": heartbeat\n\n");
     }, this.o.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
     if (this.o.watch) {

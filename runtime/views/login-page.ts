@@ -26,8 +26,12 @@ export function renderClosed(): string {
   });
 }
 
-/** Only a path on this site may be a place to return to: never `//host` or `https://...`. */
+/**
+ * Only a path on this site may be a place to return to: never `//host` or `https://...`. It goes
+ * out in a Location header, so it must be printable ASCII: browsers drop tabs and newlines from a
+ * URL (`/<tab>/evil.example` is `//evil.example` to them), and Node refuses other characters there.
+ */
 export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\r\n]/.test(next)) return "/";
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[^\x21-\x7e]/.test(next)) return "/";
   return next;
 }

@@ -36,6 +36,11 @@ export interface ViewRouteDeps {
   clock: Clock;
   logger: Logger;
   secret(name: string): string | undefined;
+  /**
+   * Behind a trusted proxy (WK_TRUST_PROXY=1) the sign-in limit counts the forwarded client's
+   * address: counted by the proxy's, ten wrong tokens a minute from anyone would lock every user out.
+   */
+  trustProxy?: boolean;
   /** Monitors that do not run as their spec asks, and why (shown on the overview). */
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
@@ -274,7 +279,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const form = new URLSearchParams(raw.toString("utf8"));
     const next = safeNext(form.get("next"));
     const now = o.clock.now();
-    const limited = logins.attempt(rateLimitKey(clientAddress(req, false)), now);
+    const limited = logins.attempt(rateLimitKey(clientAddress(req, o.trustProxy === true)), now);
     if (!limited.ok) {
       res.setHeader("retry-after", String(Math.ceil(limited.retryAfterMs / 1000)));
       return sendPage(res, 429, renderLogin(next, "Too many sign-in attempts; wait a minute."));
@@ -287,6 +292,8 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     res.writeHead(303, { location: next, "cache-control": "no-store" }).end();
   });
   router.add("POST", "/logout", (req, res) => {
+    // A page on another site must not sign people out (the answer's Set-Cookie would clear the session).
+    if (refuseCrossOrigin(req, access.publicUrl)) return sendPage(res, 403, notFoundPage("Signing out from another site is refused.", null));
     res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl), 0));
     res.writeHead(303, { location: "/login" }).end();
   });

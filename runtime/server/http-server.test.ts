@@ -1,0 +1,51 @@
+import type { Server } from "node:http";
+import { connect, type Socket } from "node:net";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { Router, sendText } from "../http/router.js";
+import { createHttpServer, listen } from "./http-server.js";
+
+let server: Server | null = null;
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = null;
+});
+
+const connections = (s: Server) => new Promise<number>((resolve, reject) => s.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+
+describe("connections that stop reading", () => {
+  it("closes a connection whose client asked for an answer and stopped reading it, so such clients cannot hold sockets and memory forever", async () => {
+    // Any answer larger than the kernel's buffers will do: a big /metrics, a status page, an API list.
+    const big = "x".repeat(16 * 1024 * 1024);
+    let served = 0;
+    const router = new Router().add("GET", "/big", (_req, res) => {
+      served++;
+      sendText(res, 200, big);
+    });
+    server = createHttpServer(router, pino({ level: "silent" }), { idleTimeoutMs: 1_000 });
+    const { port } = await listen(server, 0, "127.0.0.1");
+
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(port, "127.0.0.1");
+      sockets.push(socket);
+      socket.on("error", () => undefined);
+      // Sends a whole, valid request (so no request timeout applies), then never reads a byte.
+      socket.write("GET /big HTTP/1.1\r\nHost: wk\r\n\r\n");
+    }
+    await until(async () => served === 2);
+    expect(await connections(server!)).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await connections(server)).toBe(0);
+  });
+});
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error("condition not met in time");
+}

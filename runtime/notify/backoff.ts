@@ -29,11 +29,17 @@ export function retryDelayMs(policy: BackoffPolicy, attempts: number, retryAfter
   return jittered;
 }
 
-/** Parses a Retry-After header: delta seconds or an HTTP date. */
+/**
+ * The longest wait a vendor's Retry-After can impose. The vendors document seconds; a larger value
+ * (a date in the year 9999, more digits than a number holds) would hold every page to the
+ * destination, or its whole routing key, for that long.
+ */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** Parses a Retry-After header: delta seconds or an HTTP date, within [0, MAX_RETRY_AFTER_MS]. */
 export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
-  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text.trim()) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text.trim()) * 1000 : Date.parse(text) - now;
+  return Number.isNaN(ms) ? undefined : Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)));
 }

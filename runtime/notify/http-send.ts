@@ -14,6 +14,13 @@ export interface HttpCall {
 /** Headers every notifier request carries; a notifier's own headers come after and win. */
 export const DEFAULT_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json", "user-agent": "watchkeeper" };
 
+/**
+ * The most of a vendor's answer that is read. Answers worth reading (an error, an incident id) are
+ * a few kilobytes; past this the connection is closed, so an answer that never ends cannot fill
+ * the runtime's memory.
+ */
+export const ANSWER_LIMIT_BYTES = 64 * 1024;
+
 /** An HTTP answer, for notifiers that classify beyond the defaults. */
 export interface HttpAnswer {
   status: number;
@@ -41,7 +48,7 @@ export async function sendHttp(
       body: call.body,
       signal,
     });
-    answer = { status: response.statusCode, headers: response.headers, body: await response.body.text() };
+    answer = { status: response.statusCode, headers: response.headers, body: await readAnswer(response.body) };
   } catch (error) {
     return { ok: false, failure: networkFailure(error, signal), status: null, answer: "" };
   }
@@ -60,6 +67,29 @@ export function classifyHttp(answer: HttpAnswer, now: number): SendResult {
     return { ok: false, failure: { retryable: true, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }, status, answer: text };
   }
   return { ok: false, failure: { retryable: false, reason }, status, answer: text };
+}
+
+/**
+ * Reads at most ANSWER_LIMIT_BYTES of the body, then closes it. The status is the vendor's verdict:
+ * a body that breaks off or stalls until the timeout (an accepted event whose answer drips) keeps
+ * what arrived, rather than turning an accepted event into a retry that sends it again.
+ */
+async function readAnswer(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const room = ANSWER_LIMIT_BYTES - size;
+      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      size += Math.min(chunk.length, room);
+      if (size >= ANSWER_LIMIT_BYTES) break;
+    }
+  } catch {
+    // keep what arrived
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Whether a URL parses and is http or https: anything else is refused before any request, never retried. */

@@ -71,15 +71,23 @@ function missing(name: string): SendResult {
   return { ok: false, failure: { retryable: true, reason: `not available: ${name}`, missingSecret: name }, status: null, answer: "" };
 }
 
+/** PagerDuty's ids are a few characters; anything else in the answer is not an id to store or put in a URL. */
+const INCIDENT_ID_MAX = 255;
+
+/** The incident id of a create answer, or null when the answer holds none (a string of 1 to INCIDENT_ID_MAX characters). */
+function incidentId(body: string): string | null {
+  try {
+    const id: unknown = (JSON.parse(body) as { incident?: { id?: unknown } } | null)?.incident?.id;
+    return typeof id === "string" && id.length > 0 && id.length <= INCIDENT_ID_MAX ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 /** 201 carries the incident id; an open incident with the same key already exists counts as done. */
 function classifyCreate(answer: HttpAnswer): SendResult | null {
   if (answer.status === 201 || answer.status === 200) {
-    try {
-      const id = (JSON.parse(answer.body) as { incident?: { id?: string } }).incident?.id ?? null;
-      return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: id };
-    } catch {
-      return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: null };
-    }
+    return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: incidentId(answer.body) };
   }
   if (answer.status === 400 && /matching dedup key already exists/i.test(answer.body)) {
     return { ok: true, status: 400, answer: truncate(answer.body, 2000), ref: null };

@@ -15,8 +15,6 @@ export const Agent = load("undici/lib/dispatcher/agent.js") as typeof Undici.Age
 
 export const getGlobalDispatcher = (load("undici/lib/global.js") as Pick<typeof Undici, "getGlobalDispatcher">).getGlobalDispatcher;
 
-export const redirectInterceptor = load("undici/lib/interceptor/redirect.js") as typeof Undici.interceptors.redirect;
-
 const { parseURL } = load("undici/lib/core/util.js") as { parseURL(url: string): URL };
 const dispatcherRequest = load("undici/lib/api/api-request.js") as (
   this: Undici.Dispatcher,

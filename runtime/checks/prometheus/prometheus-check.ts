@@ -30,7 +30,8 @@ export async function runPrometheusCheck(spec: CheckSpecOf<"prometheus">, ctx: C
       {
         url: endpoint,
         method: "POST",
-        headers: { ...headers, "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        headers,
+        protocolHeaders: FORM_HEADERS,
         body: form.toString(),
         followRedirects: true,
         signal: limit.stop,
@@ -46,6 +47,9 @@ export async function runPrometheusCheck(spec: CheckSpecOf<"prometheus">, ctx: C
     limit.dispose();
   }
 }
+
+/** What the query request says about itself; unlike the monitor's headers, it follows a redirect anywhere. */
+const FORM_HEADERS: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
 
 function toResult(sample: Sample, query: string, warnings: string[], elapsed: number): CheckResult {
   const series = formatSeries(sample);

@@ -1,5 +1,14 @@
 import { CheckError, errorExcerpt } from "../check-error.js";
 
+/**
+ * Series one query may return. Each series is an alert of its own, with a row per tick in the
+ * store and, when it fires, a page: a query that returns thousands of series (a selector that
+ * forgot its filter, `up` over a fleet) is a mistake, and paging once per series would bury the
+ * one alert that matters. Past this the check errors instead, as a Prometheus alerting rule fails
+ * when it exceeds its group's `limit`.
+ */
+export const MAX_SERIES_PER_QUERY = 1_000;
+
 /** One sample of an instant query: the series labels (without `__name__`) and its value. */
 export interface Sample {
   labels: Record<string, string>;
@@ -40,6 +49,7 @@ export function parseQueryResponse(status: number, text: string, where: string):
   switch (data.resultType) {
     case "vector":
       if (!Array.isArray(data.result)) break;
+      if (data.result.length > MAX_SERIES_PER_QUERY) throw tooManySeries(data.result.length);
       return { samples: data.result.map((series) => vectorSample(series, where)), warnings };
     case "scalar":
       return { samples: [{ labels: {}, metric: null, ...sampleValue(data.result, where) }], warnings };
@@ -49,6 +59,14 @@ export function parseQueryResponse(status: number, text: string, where: string):
       throw new CheckError("bad-response", "the query returns a string; an alerting query needs an instant vector or a scalar");
   }
   throw new CheckError("bad-response", `${where} returned a result of unknown type ${String(data.resultType)}`);
+}
+
+function tooManySeries(count: number): CheckError {
+  return new CheckError(
+    "bad-response",
+    `the query returned ${count} series; a check turns at most ${MAX_SERIES_PER_QUERY} into alerts. ` +
+      'Narrow the query with a label selector or an aggregation (`sum by (service) (…)`, `topk(10, …)`)',
+  );
 }
 
 function vectorSample(series: unknown, where: string): Sample {

@@ -1,12 +1,12 @@
 import type { Dispatcher } from "undici";
-import { getGlobalDispatcher, redirectInterceptor } from "../../undici.js";
+import { getGlobalDispatcher } from "../../undici.js";
 import type { SecretRefSpec } from "../../../sdk/manifest/schema.js";
 import { CheckError, errorExcerpt, missingSecret } from "../check-error.js";
 import { whenStopped, type StopSource } from "./check-stop.js";
 import { redactUrl } from "../../redact-url.js";
+import { hopHeaders, isRedirect, nextHop, type Hop } from "./redirect.js";
 
-/** Redirects followed at most, like curl's default of 50 is far too many for a health check. */
-export const MAX_REDIRECTS = 10;
+export { MAX_REDIRECTS } from "./redirect.js";
 /** Response bodies are read up to this size; a larger body is cut off and reported as such. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -15,8 +15,12 @@ export interface HttpRequest {
   /** `url` split already (a check that sends the same request every tick does it once: see requestTarget). */
   target?: RequestTarget;
   method: string;
+  /** The monitor's own headers: sent to its target, and never on to another origin a redirect leads to. */
   headers: Record<string, string>;
+  /** Headers the runtime adds for the protocol (content type, accept): they follow every redirect. */
+  protocolHeaders?: Record<string, string>;
   body: string | null;
+  /** Follow redirects (at most MAX_REDIRECTS) and judge where they lead, instead of the redirect itself. */
   followRedirects: boolean;
   /** Stops the request: the check's deadline signal, or runCheck's stop hook (check-stop.ts). */
   signal: StopSource;
@@ -74,14 +78,21 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
   } catch (error) {
     return Promise.reject(error instanceof CheckError ? error : classifyHttpError(error, redactUrl(req.url)));
   }
-  const base = req.dispatcher ?? getGlobalDispatcher();
-  const dispatcher = req.followRedirects ? redirecting(base) : base;
+  const dispatcher = req.dispatcher ?? getGlobalDispatcher();
+  const hop: Hop = {
+    origin: target.origin,
+    path: target.path,
+    method: req.method as Dispatcher.HttpMethod,
+    headers: req.headers,
+    protocolHeaders: req.protocolHeaders ?? null,
+    body: req.body,
+    redirects: 0,
+  };
   return new Promise<HttpResponse>((resolve, reject) => {
-    const exchange = new Exchange(readBody, resolve, (error) => reject(classifyHttpError(error, redactUrl(req.url))));
+    const exchange = new Exchange(readBody, dispatcher, req.followRedirects ? req.url : null, resolve, (error) => reject(classifyHttpError(error, redactUrl(req.url))));
     exchange.release = whenStopped(req.signal, (reason) => exchange.cancel(reason));
     if (exchange.isSettled) return; // stopped already
-    const { origin, path } = target;
-    dispatcher.dispatch({ origin, path, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? undefined }, exchange);
+    exchange.send(hop);
   });
 }
 
@@ -89,6 +100,8 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
  * One request's answer, collected as undici's parser hands it over. It settles once: at the end of
  * the body, at the body cap, or at the first error. An error after the headers of an answer whose
  * body is not read still settles with the status, as draining the body never failed a check.
+ * When following redirects, a redirect's body is skipped and its end sends the next request
+ * through this same exchange (redirect.ts decides what that request is).
  */
 class Exchange implements Dispatcher.DispatchHandler {
   release: () => void = noop;
@@ -99,15 +112,28 @@ class Exchange implements Dispatcher.DispatchHandler {
   private rawHeaders: Buffer[] | null = null;
   private chunks: Buffer[] | null = null;
   private size = 0;
+  /** The request in flight, and the one its redirect leads to (set from the redirect's headers to its end). */
+  private hop: Hop | null = null;
+  private next: Hop | null = null;
 
   constructor(
     private readonly readBody: boolean,
+    private readonly dispatcher: Dispatcher,
+    /** The check's URL when redirects are followed (named, redacted, when one cannot be), else null. */
+    private readonly followFrom: string | null,
     private readonly resolve: (res: HttpResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {}
 
   get isSettled(): boolean {
     return this.settled;
+  }
+
+  send(hop: Hop): void {
+    this.hop = hop;
+    this.abort = null;
+    const { origin, path, method, body } = hop;
+    this.dispatcher.dispatch({ origin, path, method, headers: hopHeaders(hop), body: body ?? undefined }, this);
   }
 
   cancel(reason: CheckError): void {
@@ -124,6 +150,18 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true; // 1xx: the answer is still to come
+    if (this.followFrom !== null && this.hop !== null && isRedirect(statusCode)) {
+      const location = headerValue(rawHeaders, "location");
+      if (location !== undefined) {
+        try {
+          this.next = nextHop(this.hop, statusCode, location, this.followFrom);
+          return true;
+        } catch (error) {
+          this.fail(error);
+          return false;
+        }
+      }
+    }
     this.status = statusCode;
     this.rawHeaders = rawHeaders;
     if (this.readBody) this.chunks = [];
@@ -132,6 +170,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false;
+    if (this.next !== null) return true; // a redirect's body: skipped, as browsers and undici do
     const room = (this.readBody ? BODY_LIMIT_BYTES : DISCARD_LIMIT_BYTES) - this.size;
     if (chunk.length <= room) {
       this.size += chunk.length;
@@ -146,7 +185,17 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.settle(false);
+    const next = this.next;
+    if (next === null || this.settled) {
+      this.settle(false);
+      return;
+    }
+    this.next = null;
+    try {
+      this.send(next);
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   onError(error: unknown): void {
@@ -158,6 +207,14 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.settled = true;
     this.release();
     this.reject(this.cancelled ?? error);
+  }
+
+  /** Settles with an error of its own and closes the connection rather than read on. */
+  private fail(error: unknown): void {
+    this.settled = true;
+    this.release();
+    this.reject(error);
+    this.abort?.(CLOSED);
   }
 
   private settle(truncated: boolean): void {
@@ -198,6 +255,15 @@ function decodeHeaders(raw: Buffer[]): Record<string, string> {
   return out;
 }
 
+/** The first value of a raw header (name in any case), decoded as undici decodes header values. */
+function headerValue(raw: Buffer[], name: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toString("latin1").toLowerCase() === name) return raw[i + 1]!.toString("latin1");
+  }
+  return undefined;
+}
+
 /** Reason a connection is closed with once the answer was taken (never reaches a caller). */
 const CLOSED = new Error("response taken");
 const noop = (): void => undefined;
@@ -220,18 +286,6 @@ export function requestTarget(url: URL, text?: string): RequestTarget {
     return { origin: text.slice(0, origin.length), path: text.slice(origin.length) };
   }
   return { origin, path };
-}
-
-// One redirect-following wrapper per pool, instead of composing a new one on every request.
-const redirectingPools = new WeakMap<Dispatcher, Dispatcher>();
-
-function redirecting(base: Dispatcher): Dispatcher {
-  let composed = redirectingPools.get(base);
-  if (!composed) {
-    composed = base.compose(redirectInterceptor({ maxRedirections: MAX_REDIRECTS }));
-    redirectingPools.set(base, composed);
-  }
-  return composed;
 }
 
 function parseUrl(text: string): URL {

@@ -6,11 +6,11 @@ import { testChannel, testManifest, testMonitor } from "../../test/delivery/supp
 import { MAX_RETRY_AFTER_MS, parseRetryAfter } from "./backoff.js";
 import { ANSWER_LIMIT_BYTES, sendHttp } from "./http-send.js";
 
-/** A vendor on loopback that answers however the test says, and counts what it was sent. */
+/** A vendor on loopback that answers however the test says, and counts what it was sent (POSTs: a lookup is not a send). */
 async function vendor(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
   let requests = 0;
   const server: Server = createServer((req, res) => {
-    requests++;
+    if (req.method === "POST") requests++;
     req.resume();
     req.on("end", () => answer(req, res));
   });

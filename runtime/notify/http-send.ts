@@ -5,10 +5,11 @@ import type { SendResult } from "./types.js";
 
 /** One HTTP request a notifier wants made. */
 export interface HttpCall {
-  method: "POST" | "PUT";
+  method: "GET" | "POST" | "PUT";
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** The request body; a GET (a vendor lookup) has none. */
+  body?: string;
 }
 
 /** Headers every notifier request carries; a notifier's own headers come after and win. */

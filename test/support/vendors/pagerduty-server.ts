@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { subscribe } from "node:diagnostics_channel";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { headerValue, MinuteWindow, RecordingServer, type RecordedRequest, type VendorAnswer } from "./recording-server.js";
 import { describeProblem, vendorSchemas, type SchemaProblem, type VendorSchemas } from "./vendor-schemas.js";
 
@@ -15,6 +17,47 @@ const REST_SCHEMAS = {
   from: "pagerduty-rest-incidents.json#/definitions/FromHeader",
 };
 const REST_ACCEPT = "application/vnd.pagerduty+json;version=2";
+
+/** How listIncidents reads each documented query parameter, and the extracted schema it must pass. */
+const LIST_QUERY: Record<string, { schema: string; value: "string" | "integer" | "boolean" | "list" }> = {
+  incident_key: { schema: "IncidentKeyQuery", value: "string" },
+  "statuses[]": { schema: "StatusesQuery", value: "string" },
+  "service_ids[]": { schema: "ServiceIdsQuery", value: "list" },
+  date_range: { schema: "DateRangeQuery", value: "string" },
+  since: { schema: "SinceQuery", value: "string" },
+  until: { schema: "UntilQuery", value: "string" },
+  limit: { schema: "LimitQuery", value: "integer" },
+  offset: { schema: "OffsetQuery", value: "integer" },
+  total: { schema: "TotalQuery", value: "boolean" },
+};
+/** listIncidents covers the last month unless `since`/`until` or `date_range=all` say otherwise. */
+const LIST_DEFAULT_RANGE_MS = 30 * 24 * 60 * 60 * 1000;
+const LIST_DEFAULT_LIMIT = 25;
+const LIST_MAX_LIMIT = 100;
+
+/**
+ * Each request's raw URL and response, by its headers object. RecordedRequest.query keeps one
+ * value per name, but listIncidents filters repeat (`statuses[]=triggered&statuses[]=acknowledged`),
+ * and losing an answer needs the response. Node publishes each request before the server sees it,
+ * and the recorded request shares the request's headers object.
+ */
+const inFlight = new WeakMap<object, { url: string; response: ServerResponse }>();
+subscribe("http.server.request.start", (message) => {
+  const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+  inFlight.set(request.headers, { url: request.url ?? "/", response });
+});
+
+/** An incident opened through the REST API, as the fake keeps it. */
+export interface FakeIncident {
+  id: string;
+  incident_number: number;
+  incident_key: string | null;
+  status: string;
+  title: string;
+  service: string;
+  from: string;
+  created_at: string;
+}
 
 function invalid(errors: string[]): VendorAnswer {
   return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors }, problems: errors };
@@ -59,17 +102,19 @@ export function eventErrors(body: unknown, schemas: VendorSchemas = vendorSchema
 
 /**
  * PagerDuty stand-in: Events API v2 (`POST /v2/enqueue`, 202 / 400 / 429 at ~120 events a minute
- * per routing key) and the REST incidents API (`POST /incidents`, `PUT /incidents/:id`). Bodies
- * are validated against PagerDuty's published OpenAPI schemas plus the documented limits; headers
- * (Token auth, `From`, the v2 Accept, JSON content type) as the REST API checks them.
+ * per routing key) and the REST incidents API (`POST /incidents`, `PUT /incidents/:id`,
+ * `GET /incidents`). Bodies and list filters are validated against PagerDuty's published OpenAPI
+ * schemas plus the documented limits; headers (Token auth, `From`, the v2 Accept, JSON content
+ * type) as the REST API checks them.
  */
 export class PagerDutyServer extends RecordingServer {
   /** Incidents opened through the REST API, by id. */
-  readonly incidents = new Map<string, { id: string; incident_key: string | null; status: string; title: string; service: string; from: string }>();
+  readonly incidents = new Map<string, FakeIncident>();
   private readonly window: MinuteWindow;
   private readonly apiToken: string | null;
   private readonly maxEventBytes: number;
   private readonly schemas: VendorSchemas;
+  private readonly losing: { method: string; path: string; remaining: number }[] = [];
 
   constructor(options: { eventsPerMinute?: number; apiToken?: string; maxEventBytes?: number } = {}) {
     super();
@@ -84,7 +129,24 @@ export class PagerDutyServer extends RecordingServer {
     return this.accepted().filter((r) => r.path === "/v2/enqueue").map((r) => r.json as Record<string, unknown>);
   }
 
+  /**
+   * Handles the next `count` `method path` requests as PagerDuty does (an incident is created),
+   * then closes the connection instead of answering: the vendor acted, the client never hears.
+   */
+  loseAnswers(method: string, path: string, count = 1): void {
+    this.losing.push({ method, path, remaining: count });
+  }
+
   protected answer(req: RecordedRequest): VendorAnswer {
+    const answer = this.handle(req);
+    const lose = this.losing.find((l) => l.remaining > 0 && l.method === req.method && l.path === req.path);
+    if (!lose) return answer;
+    lose.remaining--;
+    inFlight.get(req.headers)?.response.destroy();
+    return { ...answer, problems: [...(answer.problems ?? []), "answer lost: the connection was closed after the request was handled"] };
+  }
+
+  private handle(req: RecordedRequest): VendorAnswer {
     if (req.method === "POST" && req.path === "/v2/enqueue") return this.enqueue(req);
     if (req.path === "/incidents" || req.path.startsWith("/incidents/")) return this.rest(req);
     return { status: 404, body: { status: "not found", message: "Not Found" }, problems: [`no such endpoint: ${req.method} ${req.path}`] };
@@ -107,6 +169,8 @@ export class PagerDutyServer extends RecordingServer {
     const token = /^Token token=(.+)$/.exec(headerValue(req, "authorization") ?? "")?.[1];
     if (!token || (this.apiToken !== null && token !== this.apiToken)) return restError(401, "Unauthorized", 2006);
     if (headerValue(req, "accept") !== REST_ACCEPT) return restError(406, "Not Acceptable", 2001, [`Accept must be ${REST_ACCEPT}`]);
+    // listIncidents takes no `From` and no body, but its schema requires the JSON Content-Type too.
+    if (req.method === "GET" && req.path === "/incidents") return this.list(req);
     const from = headerValue(req, "from");
     if (from === undefined || from.trim() === "") return restError(400, 'You must specify a user\'s email address in the "From" header to perform this action', 2016);
     if (this.schemas.check(REST_SCHEMAS.from)(from).length > 0) return restError(400, 'Malformed "From" header', 1028);
@@ -122,9 +186,9 @@ export class PagerDutyServer extends RecordingServer {
       const open = [...this.incidents.values()].find((i) => key !== null && i.incident_key === key && i.status !== "resolved");
       if (open) return restError(400, "Invalid Input Provided", 2001, ["Open incident with matching dedup key already exists on this service"]);
       const id = `P${randomBytes(3).toString("hex").toUpperCase()}`;
-      const created = { id, incident_key: key, status: "triggered", title: incident.title, service: incident.service.id, from };
+      const created: FakeIncident = { id, incident_number: this.incidents.size + 1, incident_key: key, status: "triggered", title: incident.title, service: incident.service.id, from, created_at: new Date(req.at).toISOString() };
       this.incidents.set(id, created);
-      return { status: 201, body: { incident: { ...created, type: "incident", incident_number: this.incidents.size } } };
+      return { status: 201, body: { incident: { ...created, type: "incident" } } };
     }
     const match = /^\/incidents\/([^/]+)$/.exec(req.path);
     if (req.method === "PUT" && match) {
@@ -137,6 +201,53 @@ export class PagerDutyServer extends RecordingServer {
       return { status: 200, body: { incident: { ...found, type: "incident" } } };
     }
     return restError(404, "Not Found", 2100);
+  }
+
+  /** `GET /incidents` (listIncidents): the filters the notifiers use, oldest first, one page. */
+  private list(req: RecordedRequest): VendorAnswer {
+    if (!(headerValue(req, "content-type") ?? "").includes("application/json")) return restError(400, "Invalid Input Provided", 2001, ["Content-Type must be application/json"]);
+    const query = new URL(inFlight.get(req.headers)?.url ?? req.path, "http://localhost").searchParams;
+    const errors = this.queryErrors(query);
+    if (errors.length > 0) return restError(400, "Invalid Input Provided", 2001, errors);
+    const one = (name: string) => query.getAll(name).at(-1);
+    const all = (name: string) => query.getAll(name);
+    let range: { since: number; until: number } | null = null;
+    if (one("date_range") !== "all") {
+      const since = one("since") === undefined ? req.at - LIST_DEFAULT_RANGE_MS : Date.parse(one("since")!);
+      const until = one("until") === undefined ? req.at : Date.parse(one("until")!);
+      if (Number.isNaN(since) || Number.isNaN(until)) return restError(400, "Invalid Input Provided", 2001, ["since and until must be dates"]);
+      range = { since, until };
+    }
+    const key = one("incident_key");
+    const matching = [...this.incidents.values()]
+      .filter((i) => key === undefined || i.incident_key === key)
+      .filter((i) => all("service_ids[]").length === 0 || all("service_ids[]").includes(i.service))
+      .filter((i) => all("statuses[]").length === 0 || all("statuses[]").includes(i.status))
+      .filter((i) => range === null || (Date.parse(i.created_at) >= range.since && Date.parse(i.created_at) <= range.until))
+      .sort((a, b) => a.incident_number - b.incident_number);
+    const limit = Math.min(Number(one("limit") ?? LIST_DEFAULT_LIMIT), LIST_MAX_LIMIT);
+    const offset = Number(one("offset") ?? 0);
+    const page = matching.slice(offset, offset + limit);
+    const incidents = page.map(({ from: _from, service, ...i }) => ({ ...i, type: "incident", service: { id: service, type: "service_reference" } }));
+    return { status: 200, body: { incidents, limit, offset, more: offset + page.length < matching.length, total: one("total") === "true" ? matching.length : null } };
+  }
+
+  /** Each query parameter against its extracted schema; a parameter the fake does not model is refused, not ignored. */
+  private queryErrors(query: URLSearchParams): string[] {
+    const errors: string[] = [];
+    for (const name of new Set(query.keys())) {
+      const parameter = LIST_QUERY[name];
+      if (!parameter) {
+        errors.push(`${name}: not modelled by this PagerDuty stand-in`);
+        continue;
+      }
+      const values = query.getAll(name);
+      const check = this.schemas.check(`pagerduty-rest-incidents.json#/definitions/${parameter.schema}`);
+      const read = (v: string): unknown => (parameter.value === "integer" && /^-?\d+$/.test(v) ? Number(v) : parameter.value === "boolean" && (v === "true" || v === "false") ? v === "true" : v);
+      const problems = parameter.value === "list" ? check(values) : values.flatMap((v) => check(read(v)));
+      errors.push(...problems.map((p) => describeProblem({ ...p, path: p.path ? `${name}${p.path}` : name })));
+    }
+    return [...new Set(errors)];
   }
 
   private restErrors(ref: string, body: unknown): string[] {

@@ -4,6 +4,7 @@ import { sendHttp, type HttpAnswer } from "../../http-send.js";
 import { plainText } from "../../render.js";
 import { truncate, truncateMarked } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+import { findOpenIncident, isIncidentId, lookupFailed } from "./open-incident-lookup.js";
 
 type IncidentChannel = Extract<ChannelSpec, { kind: "pagerdutyIncident" }>;
 
@@ -37,10 +38,18 @@ export function incidentHeaders(channel: IncidentChannel, token: string): Record
 }
 
 /**
+ * The ref of a trigger whose incident id is not known. A null ref would leave an earlier firing's
+ * incident id as this alert's ref (the delivery log keeps the last non-null one), and acknowledge
+ * and resolve would update that old incident; this empty one makes them look the incident up.
+ */
+const UNKNOWN_INCIDENT = "";
+
+/**
  * PagerDuty REST API incidents, for the emergency flow: a trigger opens an incident
  * (`POST /incidents`, incident_key = dedup key); acknowledge and resolve update the incident
- * opened for this alert (`PUT /incidents/{id}`). `serviceId` maps the channel's service to a
- * PagerDuty service ID at send time.
+ * opened for this alert (`PUT /incidents/{id}`). When that incident's id is not known, it is found
+ * by its key (`GET /incidents`); none open counts as done. `serviceId` maps the channel's service
+ * to a PagerDuty service ID at send time.
  */
 export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { baseUrl: string; serviceId: (ctx: SendContext) => { id: string } | { missing: string } }): Notifier {
   const base = options.baseUrl.replace(/\/+$/, "");
@@ -54,15 +63,30 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
         const service = options.serviceId(ctx);
         if ("missing" in service) return missing(service.missing);
         const body = JSON.stringify(incidentBody(intent, message, channel, service.id));
-        return sendHttp({ method: "POST", url: `${base}/incidents`, headers, body }, ctx.signal, ctx.now, classifyCreate);
-      }
-      if (!ctx.previousRef) {
-        return { ok: false, failure: { retryable: false, reason: "no PagerDuty incident was opened for this alert" }, status: null, answer: "" };
+        const created = await sendHttp({ method: "POST", url: `${base}/incidents`, headers, body }, ctx.signal, ctx.now, classifyCreate);
+        if (!created.ok || created.ref) return created;
+        // The incident is open but its id did not come back: an "already exists" answer to a
+        // retry whose first answer was lost, or a 201 without a usable id. Find it by its key now;
+        // failing that, acknowledge and resolve look again. The create is never repeated for it.
+        const found = await findOpenIncident({ base, headers, serviceId: service.id }, intent.dedupKey, ctx.signal, ctx.now);
+        return { ...created, ref: found.kind === "open" ? found.id : UNKNOWN_INCIDENT };
       }
       const status = intent.type === "resolve" ? "resolved" : "acknowledged";
+      let id = ctx.previousRef;
+      if (!id) {
+        const service = options.serviceId(ctx);
+        if ("missing" in service) return missing(service.missing);
+        const found = await findOpenIncident({ base, headers, serviceId: service.id }, intent.dedupKey, ctx.signal, ctx.now);
+        if (found.kind === "failed") return lookupFailed(found);
+        // Nothing open for this alert: a person resolved it in PagerDuty, or it was never opened.
+        if (found.kind === "none") return { ok: true, status: found.status, answer: `no open PagerDuty incident for this alert; nothing to mark ${status}`, ref: null };
+        id = found.id;
+      }
       const body = JSON.stringify({ incident: { type: "incident_reference", status } });
-      const url = `${base}/incidents/${encodeURIComponent(ctx.previousRef)}`;
-      return sendHttp({ method: "PUT", url, headers, body }, ctx.signal, ctx.now);
+      const url = `${base}/incidents/${encodeURIComponent(id)}`;
+      const updated = await sendHttp({ method: "PUT", url, headers, body }, ctx.signal, ctx.now);
+      // An id found by lookup is kept, so the next update for this alert need not look again.
+      return updated.ok && id !== ctx.previousRef ? { ...updated, ref: id } : updated;
     },
   };
 }
@@ -71,20 +95,20 @@ function missing(name: string): SendResult {
   return { ok: false, failure: { retryable: true, reason: `not available: ${name}`, missingSecret: name }, status: null, answer: "" };
 }
 
-/** PagerDuty's ids are a few characters; anything else in the answer is not an id to store or put in a URL. */
-const INCIDENT_ID_MAX = 255;
-
-/** The incident id of a create answer, or null when the answer holds none (a string of 1 to INCIDENT_ID_MAX characters). */
+/** The incident id of a create answer, or null when the answer holds none usable. */
 function incidentId(body: string): string | null {
   try {
     const id: unknown = (JSON.parse(body) as { incident?: { id?: unknown } } | null)?.incident?.id;
-    return typeof id === "string" && id.length > 0 && id.length <= INCIDENT_ID_MAX ? id : null;
+    return isIncidentId(id) ? id : null;
   } catch {
     return null;
   }
 }
 
-/** 201 carries the incident id; an open incident with the same key already exists counts as done. */
+/**
+ * 201 carries the incident id; an open incident with the same key already exists counts as done
+ * (its id is then looked up by the caller).
+ */
 function classifyCreate(answer: HttpAnswer): SendResult | null {
   if (answer.status === 201 || answer.status === 200) {
     return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: incidentId(answer.body) };

@@ -74,6 +74,9 @@ const oas3Component = (doc, name) => {
 };
 const requestSchema = (doc, path, method) => doc.paths[path][method].requestBody.content["application/json"].schema;
 const headerSchema = (doc, name) => ({ ...doc.components.parameters[name].schema });
+// A query parameter's schema, as PagerDuty publishes it (for some repeated filters, such as
+// `statuses[]`, that is the schema of one value; for others, such as `service_ids[]`, of the list).
+const querySchema = headerSchema;
 // PagerDuty's api-schema repository carries no license file: only the structural facts of its
 // schemas (names, types, enums, required fields, formats) are kept, none of its prose.
 const PAGERDUTY = { factsOnly: true };
@@ -89,7 +92,7 @@ write(
 const rest = read(join(pdDir, "reference/REST/openapiv3.json"));
 write(
   "pagerduty-rest-incidents.json",
-  { "x-source": { repository: "https://github.com/PagerDuty/api-schema", path: "reference/REST/openapiv3.json", commit: pdCommit, operations: ["POST /incidents (createIncident)", "PUT /incidents/{id} (updateIncident)"], note: PAGERDUTY_NOTE } },
+  { "x-source": { repository: "https://github.com/PagerDuty/api-schema", path: "reference/REST/openapiv3.json", commit: pdCommit, operations: ["POST /incidents (createIncident)", "PUT /incidents/{id} (updateIncident)", "GET /incidents (listIncidents)"], note: PAGERDUTY_NOTE } },
   extract(
     rest,
     {
@@ -98,6 +101,15 @@ write(
       FromHeader: headerSchema(rest, "from_header"),
       AcceptHeader: headerSchema(rest, "header_Accept"),
       ContentTypeHeader: headerSchema(rest, "header_Content-Type"),
+      IncidentKeyQuery: querySchema(rest, "incident_key"),
+      StatusesQuery: querySchema(rest, "statuses_incidents"),
+      ServiceIdsQuery: querySchema(rest, "incident_services"),
+      DateRangeQuery: querySchema(rest, "date_range"),
+      SinceQuery: querySchema(rest, "since_incidents"),
+      UntilQuery: querySchema(rest, "until_incidents"),
+      LimitQuery: querySchema(rest, "incident_list_limit"),
+      OffsetQuery: querySchema(rest, "offset_offset"),
+      TotalQuery: querySchema(rest, "offset_total"),
     },
     "#/components/schemas/",
     oas3Component,

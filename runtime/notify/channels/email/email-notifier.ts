@@ -1,9 +1,10 @@
-import type { Transporter } from "nodemailer";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
 import { truncate, truncateMarked } from "../../redact.js";
 import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
+import type { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
+import { OVERSIZED_REPLY } from "./smtp-reply-limit.js";
 
 type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
 
@@ -59,11 +60,12 @@ export function emailHtml(original: NotificationIntent, message: MessageContext)
 /**
  * SMTP email through nodemailer, plain text plus HTML. SMTP 4xx and connection trouble are
  * retryable; 5xx and authentication failures are not. A slow server only holds this
- * destination's own workers: sending never blocks checks or other channels.
+ * destination's own workers: sending never blocks checks or other channels, and a reply over
+ * the limits in smtp-reply-limit.ts ends the attempt before nodemailer parses it.
  */
 export function emailNotifier(channel: EmailChannel, options: { timeoutMs: number }): Notifier {
-  let transport: Transporter | null = null;
-  let transportKey = "";
+  let smtp: Promise<typeof import("./smtp-transport.js")> | null = null;
+  const live = new Set<GuardedSmtpConnection>();
   return {
     kind: "email",
     timeoutMs: options.timeoutMs,
@@ -72,31 +74,29 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       if (user === undefined && channel.smtp.user !== null && typeof channel.smtp.user !== "string") return missing(channel.smtp.user.secret);
       const pass = channel.smtp.password === null ? null : ctx.secret(channel.smtp.password.secret);
       if (pass === undefined && channel.smtp.password !== null) return missing(channel.smtp.password.secret);
-      const key = `${user ?? ""}\u0000${pass ?? ""}`;
-      if (!transport || key !== transportKey) {
-        transport?.close();
-        transportKey = key;
-        // Loaded on the first email: a runtime with no email channel never pays for nodemailer.
-        const nodemailer = (await import("nodemailer")).default;
-        transport = nodemailer.createTransport({
+      // Loaded on the first email: a runtime with no email channel never pays for nodemailer.
+      const { sendSmtp } = await (smtp ??= import("./smtp-transport.js"));
+      try {
+        const server = {
           host: channel.smtp.host,
           port: channel.smtp.port,
           secure: channel.smtp.secure,
-          ...(user && pass ? { auth: { user, pass } } : {}),
-          connectionTimeout: options.timeoutMs,
-          greetingTimeout: options.timeoutMs,
-          socketTimeout: options.timeoutMs,
-        });
-      }
-      const sending = transport.sendMail({
-        from: channel.from,
-        to: channel.to,
-        subject: emailSubject(intent),
-        text: emailText(intent, message),
-        html: emailHtml(intent, message),
-        headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
-      });
-      try {
+          auth: user && pass ? { user, pass } : null,
+          timeoutMs: options.timeoutMs,
+        };
+        const sending = sendSmtp(
+          server,
+          {
+            from: channel.from,
+            to: channel.to,
+            subject: emailSubject(intent),
+            text: emailText(intent, message),
+            html: emailHtml(intent, message),
+            headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
+          },
+          ctx.signal,
+          live,
+        );
         const info = await abortable(sending, ctx.signal);
         return { ok: true, status: 250, answer: truncate(String(info.response ?? "accepted"), 2000) };
       } catch (error) {
@@ -104,8 +104,8 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       }
     },
     close() {
-      transport?.close();
-      transport = null;
+      for (const connection of live) connection.abort();
+      live.clear();
     },
   };
 }
@@ -138,6 +138,7 @@ export function classifySmtp(error: unknown, signal: AbortSignal): DeliveryFailu
   if (signal.aborted) return { retryable: true, reason: "timed out waiting for the SMTP server" };
   const responseCode = smtpCode(error);
   const code = (error as { code?: unknown }).code;
+  if (code === OVERSIZED_REPLY) return { retryable: true, reason: "SMTP server sent an oversized reply" };
   if (code === "EAUTH") return { retryable: false, reason: `SMTP authentication failed${responseCode ? ` (${responseCode})` : ""}` };
   if (responseCode !== null) {
     return responseCode >= 500

@@ -1,0 +1,89 @@
+import nodemailer from "nodemailer";
+import type Mail from "nodemailer/lib/mailer/index.js";
+import type MailMessage from "nodemailer/lib/mailer/mail-message.js";
+import type SMTPConnection from "nodemailer/lib/smtp-connection/index.js";
+import { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
+
+/** Where and how to reach the SMTP server; one timeout for connecting, the greeting and each read. */
+export interface SmtpServer {
+  host: string;
+  port: number;
+  secure: boolean;
+  auth: { user: string; pass: string } | null;
+  timeoutMs: number;
+}
+
+/**
+ * Sends one message over its own SMTP connection (as nodemailer's SMTP transport does without a
+ * pool): nodemailer composes the message and speaks SMTP, STARTTLS and AUTH; the connection is
+ * ours, so replies are size-limited and an aborted attempt drops the connection at once.
+ * `live` holds the connections in progress, for the notifier to drop when it closes.
+ */
+export function sendSmtp(server: SmtpServer, message: Mail.Options, signal: AbortSignal, live: Set<GuardedSmtpConnection>): Promise<{ response: string }> {
+  const transport = nodemailer.createTransport<SMTPConnection.SentMessageInfo>({
+    name: "watchkeeper-smtp",
+    version: "1",
+    send: (mail, callback) => sendOver(server, mail, signal, live, callback),
+  });
+  return transport.sendMail(message);
+}
+
+function sendOver(
+  server: SmtpServer,
+  mail: MailMessage<SMTPConnection.SentMessageInfo>,
+  signal: AbortSignal,
+  live: Set<GuardedSmtpConnection>,
+  callback: (error: Error | null, info: SMTPConnection.SentMessageInfo) => void,
+): void {
+  if (signal.aborted) return callback(abortError(signal), undefined as never);
+  const connection = new GuardedSmtpConnection({
+    host: server.host,
+    port: server.port,
+    secure: server.secure,
+    connectionTimeout: server.timeoutMs,
+    greetingTimeout: server.timeoutMs,
+    socketTimeout: server.timeoutMs,
+  });
+  let settled = false;
+  const finish = (error: Error | null, info?: SMTPConnection.SentMessageInfo) => {
+    if (settled) return;
+    settled = true;
+    signal.removeEventListener("abort", onAbort);
+    live.delete(connection);
+    connection.close();
+    callback(error, info as SMTPConnection.SentMessageInfo);
+  };
+  const onAbort = () => {
+    connection.abort();
+    finish(abortError(signal));
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  live.add(connection);
+
+  connection.once("error", (error) => finish(error));
+  connection.once("end", () => {
+    // An error or the send's answer may still be on its way, as in nodemailer's own transport.
+    if (!settled) setTimeout(() => finish(new Error("Unexpected socket close")), 1000).unref();
+  });
+
+  const sendMessage = () => {
+    connection.send(mail.message.getEnvelope(), mail.message.createReadStream(), (error, info) => finish(error, info));
+  };
+  connection.connect(() => {
+    if (settled) return;
+    // As nodemailer does: credentials only go to a server that offers AUTH.
+    if (server.auth && connection.offersAuth()) {
+      connection.login(server.auth, (error) => {
+        if (settled) return;
+        if (error) return finish(error);
+        sendMessage();
+      });
+    } else {
+      sendMessage();
+    }
+  });
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error("SMTP attempt aborted");
+}

@@ -6,6 +6,7 @@ import type { Discovery } from "./discover.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, normalizeModuleComments } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
 import { importGraph, loadEntry, type LoadBundle } from "./load.js";
+import { outsideImports } from "./outside-inputs.js";
 import type { SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
 import { monitorsEntry, type MonitorBundle } from "./synthesize.js";
@@ -63,6 +64,8 @@ async function build(projectDir: string, entries: Record<string, string>, sdk: S
       // Only positions are needed (construct locations); the sources are on disk.
       sourcesContent: false,
     });
+    const outside = outsideImports(result.metafile!, projectDir, sdk);
+    if (outside.length > 0) return { ok: false, diagnostics: outside };
     return { ok: true, metafile: result.metafile! };
   } catch (error) {
     const diagnostics = buildFailureDiagnostics(error);

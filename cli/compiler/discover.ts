@@ -9,6 +9,7 @@ import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { diagnostic } from "./diagnostic.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, isSdkInput } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
+import { outsideImports } from "./outside-inputs.js";
 import type { SdkLocation } from "./paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, type SandboxSpare } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
@@ -73,7 +74,7 @@ export async function discover(
   const diagnostics: Diagnostic[] = [];
   const patterns = [...(config.monitors ?? DEFAULT_MONITOR_GLOBS), ...(config.policies ?? DEFAULT_POLICY_GLOBS)];
   // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
-  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true })).map((f) => path.normalize(f))) : new Set<string>();
+  const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false })).map((f) => path.normalize(f))) : new Set<string>();
   const underDefaults = listedUnderDefaults !== null && JSON.stringify(patterns) === JSON.stringify([...DEFAULT_MONITOR_GLOBS, ...DEFAULT_POLICY_GLOBS]);
   const modules = (underDefaults ? listedUnderDefaults : await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
   if (modules.length === 0) {
@@ -90,7 +91,9 @@ export async function discover(
 /** The modules matching `patterns`, absolute and sorted (the config itself never is one). */
 export async function listModules(projectDir: string, patterns: string[]): Promise<string[]> {
   const configFile = path.join(projectDir, CONFIG_FILE);
-  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
+  // Links are not followed: one committed in a pull request (`monitors/root -> /`) would make every
+  // .ts file of the machine a module, and a link to /proc would never finish listing.
+  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false });
   return [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
 }
 
@@ -152,6 +155,8 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       sourcesContent: false,
       write: true,
     });
+    const outside = outsideImports(result.metafile!, projectDir, sdk);
+    if (outside.length > 0) return { ok: false, diagnostics: outside };
     // Every file the bundle read, except the SDK's (its fingerprint is part of the key).
     inputs = Object.keys(result.metafile!.inputs)
       .filter((input) => !input.startsWith(`${ENTRY_NAMESPACE}:`) && !isSdkInput(input, projectDir, sdk))

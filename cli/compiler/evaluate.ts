@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildFailure, Message } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
+import { OUTSIDE_PROJECT } from "./outside-inputs.js";
 import { parseSourceMap, type BundleSourceMap } from "./source-map.js";
 import type { Diagnostic } from "./types.js";
 
@@ -55,6 +56,11 @@ export function authorFunctionText(bundle: WrittenBundle, map: BundleSourceMap |
   return (fn) => fn.toString().replace(/[A-Za-z_$][\w$]*/g, (id) => renamed.get(id) ?? id);
 }
 
+/** True for a path esbuild gives (relative to the project) that leaves it and is not a package's. */
+function isOutside(file: string): boolean {
+  return (file.startsWith("..") || path.isAbsolute(file)) && !file.split(/[\\/]/).includes("node_modules");
+}
+
 /** esbuild's errors (syntax, unresolved imports) as diagnostics at the author's file:line. */
 export function buildFailureDiagnostics(error: unknown): Diagnostic[] | null {
   const failure = error as Partial<BuildFailure>;
@@ -64,6 +70,11 @@ export function buildFailureDiagnostics(error: unknown): Diagnostic[] | null {
 
 export function messageDiagnostic(message: Message): Diagnostic {
   const loc = message.location;
+  if (loc && isOutside(loc.file)) {
+    // A file reached through a link or `../` that is not a package: its text may be anything the
+    // CI can read (esbuild's message quotes it), so only its name is shown.
+    return diagnostic("error", OUTSIDE_PROJECT, `cannot bundle ${loc.file.split(path.sep).join("/")}: it is outside the project`, "modules may import the project's files and installed packages only; a symbolic link to a file elsewhere is refused too");
+  }
   const unresolved = /^Could not resolve/.test(message.text);
   return diagnostic(
     "error",

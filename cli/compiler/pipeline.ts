@@ -11,12 +11,13 @@ import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { CONFIG_FILE, discover } from "./discover.js";
 import type { Discovery } from "./discover.js";
 import { buildBundles } from "./bundles.js";
-import { SandboxSpare } from "./sandbox.js";
+import { SandboxSpare, sandboxReadable } from "./sandbox.js";
 import { loadProject, type LoadBundle } from "./load.js";
 import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { schemaDiagnostics, type SchemaMemo } from "./schema-check.js";
+import { OUTSIDE_PROJECT } from "./outside-inputs.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult, Diagnostic } from "./types.js";
@@ -82,8 +83,10 @@ export async function runPipeline(
   // A sandbox child starts now when modules will run (some load is stale, or nothing is cached):
   // the config's run or the load takes it, and Node's start overlaps the bundling. Otherwise the
   // load gets one once discovery says modules will run (below).
-  const sandboxFolders = [projectDir, sdk.packageRoot, workDir];
-  let spare = (early ? early.plan.stale.length > 0 : cache === null) ? new SandboxSpare(sandboxFolders, projectDir) : null;
+  // Listed once, and only when a spare starts: a warm run that loads nothing does not walk the project.
+  let folders: string[] | null = null;
+  const sandboxFolders = () => (folders ??= sandboxReadable(projectDir, sdk, workDir));
+  let spare = (early ? early.plan.stale.length > 0 : cache === null) ? new SandboxSpare(sandboxFolders(), projectDir) : null;
   // Then the type check (its own process) on the same list. The load's work above goes first: it
   // has more steps after it (a sandbox run, the rules) than the check of what changed.
   if (likelyRoots && checker.prefetch) checker.prefetch(likelyRoots);
@@ -101,15 +104,23 @@ export async function runPipeline(
     const plan = earlyStands ? early!.plan : planFor(discovery.configFile, discovery.modules, secrets);
     const bundles = earlyStands ? early!.bundles : startBundles(discovery, plan, workDir);
     // The config's run took the spare: the load gets another while its bundle builds.
-    if (plan.stale.length > 0 && !spare?.waiting) spare = new SandboxSpare(sandboxFolders, projectDir);
+    if (plan.stale.length > 0 && !spare?.waiting) spare = new SandboxSpare(sandboxFolders(), projectDir);
     const loadBundle = bundles.then((b) => b.load);
     // A bundle asked for only once the manifest is known: one more esbuild build, of monitors.mjs alone.
     const monitorsBundle = (manifest: Manifest | null): Promise<MonitorBundle | null> =>
       bundleIf === null ? bundles.then((b) => b.monitors) : manifest !== null && bundleIf(manifest) ? buildBundles(projectDir, null, discovery, sdk, workDir).then((b) => b.monitors) : Promise.resolve(null);
     const typechecked = time("typecheck", () => checker.check([discovery.configFile, ...discovery.modules]));
     typechecked.catch(() => undefined);
+    // A type error can quote what the checker read from a file outside the project (a literal
+    // type, an unknown name): when the bundle refused such a file, that refusal is the report.
+    const reported = async (typeErrors: Diagnostic[]): Promise<Diagnostic[]> => {
+      if (!hasErrors(typeErrors)) return typeErrors;
+      const built = await bundles;
+      const outside = [built.load, built.monitors].flatMap((b) => (b && !b.ok ? b.diagnostics.filter((d) => d.code === OUTSIDE_PROJECT) : []));
+      return outside.length > 0 ? outside : typeErrors;
+    };
     if (!checker.parallel && hasErrors(await typechecked)) {
-      diagnostics.push(...(await typechecked));
+      diagnostics.push(...(await reported(await typechecked)));
       await bundles;
       return finish();
     }
@@ -119,7 +130,7 @@ export async function runPipeline(
     const later: Diagnostic[] = [];
     const seal = options.manifest !== false || options.write !== false;
     const artifact = await produce(projectDir, discovery, sdk, workDir, now, { loadBundle, monitorsBundle, plan, cache, files, seal, spare, rules: options.rules }, later, time, options.loadTimeoutMs);
-    const typeErrors = await typechecked;
+    const typeErrors = await reported(await typechecked);
     // The check's own duration: it may have started before discovery (see typechecker.ts).
     if (checker.tookMs !== undefined) timings["typecheck"] = checker.tookMs;
     diagnostics.push(...typeErrors);

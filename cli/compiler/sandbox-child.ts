@@ -126,7 +126,7 @@ function projectParts(
   const skeletonProblem = firstNonData(skeleton, []);
   if (skeletonProblem) {
     diagnostics.push(
-      diagnostic("error", "WK4002", `the project config holds ${skeletonProblem.what} at ${skeletonProblem.path}; settings must be plain data`, "give the property strings, numbers and plain objects", { file: "watchkeeper.config.ts", line: 1 }),
+      diagnostic("error", "WK4002", `the project config holds ${skeletonProblem.what} at ${skeletonProblem.path}; settings must be plain data`, skeletonProblem.hint ?? "give the property strings, numbers and plain objects", { file: "watchkeeper.config.ts", line: 1 }),
     );
   }
   // An entry never depends on the declared secrets (only the skeleton lists them): without them,
@@ -138,6 +138,7 @@ function projectParts(
     // A getter that throws on copying: synthesize reads the config as it is.
   }
   const parts: ManifestPart[] = [];
+  const projectText = { chars: 0 };
   // Per construct: its index in `parts`, or -1 for one that has no entry or could not be synthesized.
   const index = new Map<Construct, number>();
   const partOf = (c: Construct): number => {
@@ -163,7 +164,7 @@ function projectParts(
       const list = manifest[section];
       if (!Array.isArray(list) || list.length === 0) continue;
       const entry = list[0] as Record<string, unknown>;
-      const problem = nonDataDiagnostic(section, entry);
+      const problem = nonDataDiagnostic(section, entry, projectText);
       if (problem) {
         diagnostics.push(problem);
         return -1;
@@ -190,7 +191,7 @@ function describeThrow(error: unknown): string {
   if (denied?.code === "ERR_ACCESS_DENIED") {
     const what = denied.permission === "FileSystemWrite" ? "write" : denied.permission === "FileSystemRead" ? "read" : "use";
     const resource = typeof denied.resource === "string" ? ` ${denied.resource}` : "";
-    return `tries to ${what}${resource} while loading; the sandbox lets modules read the project and nothing else`;
+    return `tries to ${what}${resource} while loading; the sandbox lets modules read the project and nothing else (not its node_modules or .git, nor a symbolic link that leads out of it)`;
   }
   return `throws while loading: ${errorMessage(error)}`;
 }
@@ -218,8 +219,13 @@ function toConfigData(config: unknown): Record<string, unknown> | null {
 }
 
 /** A definition whose synthesized form holds something that is not data, at the definition's line. */
-function nonDataDiagnostic(section: string, entry: Record<string, unknown>): Diagnostic | null {
-  const problem = firstNonData(entry, []);
+function nonDataDiagnostic(section: string, entry: Record<string, unknown>, project: { chars: number }): Diagnostic | null {
+  const text = { chars: 0 };
+  let problem = firstNonData(entry, [], new Set(), text);
+  project.chars += text.chars;
+  if (!problem && project.chars > PROJECT_TEXT_MAX_CHARS) {
+    problem = { path: "", what: `text that takes the project's definitions past ${PROJECT_TEXT_MAX_CHARS.toLocaleString("en-US")} characters in all`, hint: TEXT_HINT };
+  }
   if (!problem) return null;
   const record = entry as { id?: unknown; source?: unknown };
   const where = typeof record.source === "string" ? parseSource(record.source) : {};
@@ -227,15 +233,38 @@ function nonDataDiagnostic(section: string, entry: Record<string, unknown>): Dia
   return diagnostic(
     "error",
     "WK4002",
-    `${name} holds ${problem.what} at ${problem.path || "its top level"}; definitions must be plain data`,
-    "give the property strings, numbers and plain objects; an object that refers to itself cannot be written to the manifest",
+    `${name} holds ${problem.what} at ${problem.path || "its top level"}; definitions must be plain data${problem.hint ? " of a readable size" : ""}`,
+    problem.hint ?? "give the property strings, numbers and plain objects; an object that refers to itself cannot be written to the manifest",
     where,
   );
 }
 
-function firstNonData(value: unknown, trail: string[], seen: Set<object> = new Set()): { path: string; what: string } | null {
+/**
+ * The longest text one property may hold, and the most text one definition may hold in all (keys
+ * included). A name, a query or a script is kilobytes; hundreds of megabytes of text would pass
+ * every other check and then end the compile past what a JavaScript string can hold.
+ */
+export const TEXT_MAX_CHARS = 1024 * 1024;
+export const DEFINITION_TEXT_MAX_CHARS = 16 * 1024 * 1024;
+/** The most text all definitions may hold together: the manifest is one JSON text, and a JavaScript string holds at most about 512 MiB. */
+export const PROJECT_TEXT_MAX_CHARS = 256 * 1024 * 1024;
+
+interface DataProblem {
+  path: string;
+  what: string;
+  hint?: string;
+}
+
+const TEXT_HINT = "keep names, descriptions, queries and scripts to what a person reads: read large data at run time in a script check instead";
+
+function firstNonData(value: unknown, trail: string[], seen: Set<object> = new Set(), text = { chars: 0 }): DataProblem | null {
   if (typeof value === "function") return { path: trail.join("."), what: "a function" };
   if (typeof value === "symbol" || typeof value === "bigint") return { path: trail.join("."), what: `a ${typeof value}` };
+  if (typeof value === "string") {
+    if (value.length > TEXT_MAX_CHARS) return { path: trail.join("."), what: `a text of ${value.length.toLocaleString("en-US")} characters (at most ${TEXT_MAX_CHARS.toLocaleString("en-US")})`, hint: TEXT_HINT };
+    text.chars += value.length;
+    return text.chars > DEFINITION_TEXT_MAX_CHARS ? { path: trail.join("."), what: `more than ${DEFINITION_TEXT_MAX_CHARS.toLocaleString("en-US")} characters of text in all`, hint: TEXT_HINT } : null;
+  }
   if (value === null || typeof value !== "object") return null;
   if (seen.has(value)) return { path: trail.join("."), what: "an object that contains itself" };
   seen.add(value);
@@ -243,7 +272,7 @@ function firstNonData(value: unknown, trail: string[], seen: Set<object> = new S
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
     trail.push(key);
-    const found = firstNonData((value as Record<string, unknown>)[key], trail, seen);
+    const found = firstNonData(key, trail, seen, text) ?? firstNonData((value as Record<string, unknown>)[key], trail, seen, text);
     trail.pop();
     if (found) return found;
   }

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { realpathSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { WrittenBundle } from "./evaluate.js";
-import type { SdkLocation } from "./paths.js";
+import { isInside, type SdkLocation } from "./paths.js";
 import { parseLoadResult, type LoadMode, type LoadRequest, type LoadResult } from "./sandbox-protocol.js";
 
 /** Loading gets this long when neither the project nor the environment says otherwise. */
@@ -50,7 +51,7 @@ export function runSandbox(run: SandboxRun): Promise<SandboxOutcome>;
 export function runSandbox<R>(run: SandboxRun, parse: (message: unknown) => R | null): Promise<SandboxOutcome<R>>;
 export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown = parseLoadResult): Promise<SandboxOutcome<unknown>> {
   const nonce = randomBytes(16).toString("hex");
-  const readable = run.readable ?? [run.projectDir, run.sdk.packageRoot, run.workDir];
+  const readable = run.readable ?? sandboxReadable(run.projectDir, run.sdk, run.workDir);
   // A relative path the child opens resolves inside what it may read.
   const cwd = run.readable ? run.workDir : run.projectDir;
   const { child, output: shownOutput } = run.spare?.take(readable, cwd, run.bundle.file, placeholderEnv(run.secrets)) ?? startChild([...permissionFlags(process.versions.node, [...readable]), run.bundle.file], cwd, placeholderEnv(run.secrets));
@@ -184,6 +185,67 @@ export class SandboxSpare {
     this.#waiting?.child.kill("SIGKILL");
     this.#waiting = null;
   }
+}
+
+/** What a sandbox child reads when its run names nothing else: the project (see projectReadable), the package and the work folder. */
+export function sandboxReadable(projectDir: string, sdk: SdkLocation, workDir: string): string[] {
+  return [...projectReadable(projectDir), sdk.packageRoot, workDir];
+}
+
+/**
+ * Folders of a project the sandbox never reads, at any depth: packages are bundled (and a nested
+ * package folder is not walked), and a checkout's `.git/config` can hold the CI's token.
+ */
+const UNREAD = new Set(["node_modules", ".git"]);
+
+/**
+ * What the sandbox may read of the project: all of it but `node_modules` and `.git`, and no
+ * symbolic link that leads elsewhere. Node's permission model follows a link wherever it points,
+ * so a link committed in a pull request (`data/p -> /proc`) would let a module read any file of
+ * the CI, and the compiler's own environment in `/proc/<parent>/environ`. A folder holding such a
+ * link is granted entry by entry, without the link; a link is kept only when it names a regular
+ * file that is readable anyway.
+ */
+export function projectReadable(projectDir: string): string[] {
+  let real: string;
+  try {
+    real = realpathSync(projectDir);
+  } catch {
+    return [projectDir];
+  }
+  const readable = (link: string): boolean => {
+    try {
+      const target = realpathSync(link);
+      return isInside(real, target) && !path.relative(real, target).split(path.sep).some((part) => UNREAD.has(part)) && statSync(target).isFile();
+    } catch {
+      return false;
+    }
+  };
+  // The folder itself when all of it may be read, else the entries that may.
+  const grants = (dir: string): string[] => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [dir];
+    }
+    const out: string[] = [];
+    let whole = true;
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
+      if (UNREAD.has(entry.name) || (entry.isSymbolicLink() && !readable(file))) {
+        whole = false;
+      } else if (entry.isDirectory()) {
+        const inner = grants(file);
+        if (inner.length !== 1 || inner[0] !== file) whole = false;
+        out.push(...inner);
+      } else {
+        out.push(file);
+      }
+    }
+    return whole ? [dir] : out;
+  };
+  return grants(projectDir);
 }
 
 /** The sandbox's heap limit in MiB. */

@@ -28,7 +28,7 @@ export function findMonitors(projectDir: string): Promise<ServiceBinding[]> {
 }
 
 async function findDefinitions(projectDir: string, factory: "service" | "monitor"): Promise<ServiceBinding[]> {
-  const files = await glob(["**/*.ts"], { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true });
+  const files = await glob(["**/*.ts"], { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false });
   const project = new Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true });
   const found: ServiceBinding[] = [];
   for (const file of files.sort()) {

@@ -16,7 +16,7 @@ const TEST_LOADER = fileURLToPath(new URL(`./test-loader-child${path.extname(fil
 
 /** The project's test modules (the config's `tests` globs, default `**\/*.wktest.ts`), sorted. */
 export async function findTestModules(projectDir: string, config: Pick<ProjectConfig, "tests">): Promise<string[]> {
-  const found = await glob(config.tests ?? DEFAULT_TEST_GLOBS, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true });
+  const found = await glob(config.tests ?? DEFAULT_TEST_GLOBS, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false });
   return [...new Set(found.map((f) => path.normalize(f)))].sort();
 }
 

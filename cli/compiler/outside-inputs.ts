@@ -1,0 +1,72 @@
+import { readFileSync, realpathSync } from "node:fs";
+import path from "node:path";
+import type { Metafile } from "esbuild";
+import { diagnostic } from "./diagnostic.js";
+import { ENTRY_NAMESPACE } from "./esbuild-options.js";
+import { isInside, relativePath, type SdkLocation } from "./paths.js";
+import type { Diagnostic } from "./types.js";
+
+/** The code of an import or a link that leads outside the project. */
+export const OUTSIDE_PROJECT = "WK2007";
+
+/**
+ * Imports of files outside the project, at the importing line. esbuild runs in the compiler's own
+ * process, outside the sandbox: an import that leaves the project (`../../`, an absolute path, a
+ * symbolic link, a tsconfig path) would copy any file the CI can read into the bundle, and a
+ * module could put it into the manifest. Packages (under a `node_modules` folder) and the SDK may
+ * live anywhere. Checked before the bundle runs.
+ */
+export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkLocation): Diagnostic[] {
+  let real = projectDir;
+  try {
+    real = realpathSync(projectDir);
+  } catch {
+    // The project folder vanished: its files failed to bundle already.
+  }
+  const allowed = (input: string): boolean => {
+    if (isGenerated(input)) return true;
+    // esbuild names inputs by their real path, relative to the project.
+    const file = path.resolve(projectDir, input);
+    return isInside(projectDir, file) || isInside(real, file) || isInside(sdk.packageRoot, file) || file.split(path.sep).includes("node_modules");
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const [importer, info] of Object.entries(metafile.inputs)) {
+    for (const { path: input, original } of info.imports) {
+      if (allowed(input)) continue;
+      const shown = original ?? input;
+      // The generated entry imports the config and the modules themselves: the file is the place.
+      const at = isGenerated(importer) ? { file: shown.replace(/^\.\//, ""), line: 1, column: 1 } : importLocation(projectDir, importer, shown);
+      diagnostics.push(
+        diagnostic(
+          "error",
+          OUTSIDE_PROJECT,
+          `\`${shown}\` is outside the project (${relativePath(projectDir, path.resolve(projectDir, input))}); modules may import the project's files and installed packages only`,
+          "move the file into the project, or install it as a package; a symbolic link to a file elsewhere is refused too",
+          at,
+        ),
+      );
+    }
+  }
+  return diagnostics;
+}
+
+function isGenerated(input: string): boolean {
+  return input.startsWith(`${ENTRY_NAMESPACE}:`) || input.startsWith("<");
+}
+
+/** Where `importer` names `specifier`, or its first line. */
+function importLocation(projectDir: string, importer: string, specifier: string): { file: string; line: number; column: number } {
+  const file = importer.split(path.sep).join("/");
+  let source = "";
+  try {
+    source = readFileSync(path.resolve(projectDir, importer), "utf8");
+  } catch {
+    return { file, line: 1, column: 1 };
+  }
+  const lines = source.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const column = Math.max(lines[i]!.indexOf(`"${specifier}"`), lines[i]!.indexOf(`'${specifier}'`));
+    if (column >= 0) return { file, line: i + 1, column: column + 1 };
+  }
+  return { file, line: 1, column: 1 };
+}

@@ -1,0 +1,187 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
+import { copyFixture, NOW } from "./support.js";
+
+/**
+ * A pull request's author controls the project's files, symbolic links included, and the code
+ * that runs at compile time. Nothing outside the project may reach the manifest.
+ */
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** The `ok` fixture with one more monitor, whose name is `name` (an expression), plus `setup` done to the copy. */
+async function projectWith(name: string, setup: (dir: string) => Promise<void>, imports: string | ((dir: string) => string) = ""): Promise<string> {
+  const { dir, cleanup } = await copyFixture("ok");
+  cleanups.push(cleanup);
+  await setup(dir);
+  const source = [
+    'import { check, monitor } from "watchkeeper";',
+    'import { readFileSync } from "node:fs";',
+    typeof imports === "string" ? imports : imports(dir),
+    "export const leak = monitor({",
+    '  id: "leak",',
+    `  name: ${name},`,
+    '  schedule: { every: "1m" },',
+    '  check: check.http({ url: "https://example.com/" }),',
+    '  severity: "info",',
+    "});",
+  ].join("\n");
+  await writeFile(path.join(dir, "monitors", "leak.ts"), source);
+  return dir;
+}
+
+async function compile(dir: string): Promise<CompileResult> {
+  return compileProject({ projectDir: dir, write: false, now: NOW });
+}
+
+/** An error at monitors/leak.ts, and no manifest. */
+function expectRefused(result: CompileResult, code: string, line: number, message: RegExp): void {
+  expect(result.manifest?.monitors.find((m) => m.id === "leak")?.name).toBeUndefined();
+  expect(result.ok).toBe(false);
+  const found = result.diagnostics.find((d) => d.code === code && d.file === "monitors/leak.ts" && d.line === line);
+  expect(found, JSON.stringify(result.diagnostics, null, 2)).toBeDefined();
+  expect(found!.message).toMatch(message);
+  expect(found!.hint).toBeTruthy();
+}
+
+describe("a module reads the project and nothing else, whatever links the project holds", () => {
+  it("a link to /proc does not give modules the compiler's environment", async () => {
+    const dir = await projectWith("readFileSync(`data/p/${process.ppid}/environ`, \"utf8\")", async (dir) => {
+      await mkdir(path.join(dir, "data"));
+      await symlink("/proc", path.join(dir, "data", "p"));
+    });
+    expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
+  });
+
+  it("a link to a file outside the project cannot be read", async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(path.join(outside, "token.txt"), "ci-token-value");
+    const dir = await projectWith('readFileSync("monitors/token.txt", "utf8")', (dir) => symlink(path.join(outside, "token.txt"), path.join(dir, "monitors", "token.txt")));
+    expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
+  });
+
+  it("the checkout's .git folder cannot be read (it can hold the CI's token)", async () => {
+    const dir = await projectWith('readFileSync(".git/config", "utf8")', async (dir) => {
+      await mkdir(path.join(dir, ".git"));
+      await writeFile(path.join(dir, ".git", "config"), '[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW4=\n');
+    });
+    expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
+  });
+
+  it("the project's own files stay readable, through a link inside it too", async () => {
+    const dir = await projectWith('readFileSync("monitors/name.txt", "utf8").trim()', async (dir) => {
+      await mkdir(path.join(dir, "data"));
+      await writeFile(path.join(dir, "data", "name.txt"), "Read at compile time\n");
+      await symlink("../data/name.txt", path.join(dir, "monitors", "name.txt"));
+      await symlink("/proc", path.join(dir, "data", "p"));
+    });
+    const result = await compile(dir);
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(result.manifest?.monitors.find((m) => m.id === "leak")?.name).toBe("Read at compile time");
+  });
+});
+
+describe("the bundle holds the project's files and packages, nothing from elsewhere", () => {
+  async function outsideDir(): Promise<string> {
+    const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(path.join(outside, "token.txt"), "ci-token-value");
+    await writeFile(path.join(outside, "token.ts"), 'export const token: string = "ci-token-value";\n');
+    await writeFile(path.join(outside, "literal.ts"), 'export const token = "ci-token-value";\n');
+    await writeFile(path.join(outside, "dotenv"), "API_TOKEN=ci-token-value\n");
+    return outside;
+  }
+
+  it("an absolute import of a file elsewhere is an error at the import, and nothing of it reaches a manifest", async () => {
+    const outside = await outsideDir();
+    const dir = await projectWith("String(token)", async () => undefined, `// @ts-ignore\nimport token from ${JSON.stringify(path.join(outside, "token.txt"))};`);
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 4, /outside the project/);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
+
+  it("an import through a link to a file elsewhere is an error at the import", async () => {
+    const outside = await outsideDir();
+    const dir = await projectWith("token", (dir) => symlink(path.join(outside, "token.ts"), path.join(dir, "monitors", "shared.ts")), 'import { token } from "./shared.js";');
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 3, /outside the project/);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
+
+  it("a type error cannot quote a file from elsewhere: the import is the one error reported", async () => {
+    const outside = await outsideDir();
+    const dir = await projectWith('"x"', async () => undefined, `import { token } from ${JSON.stringify(path.join(outside, "literal.js"))};\nexport const typed: "x" = token;`);
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 3, /outside the project/);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
+
+  it("a link that makes a secrets file look like a module does not show its text in diagnostics", async () => {
+    const outside = await outsideDir();
+    const dir = await projectWith('"x"', (dir) => symlink(path.join(outside, "dotenv"), path.join(dir, "monitors", "env.ts")), 'import "./env.js";');
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 3, /outside the project/);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
+
+  it("an import that climbs out with ../ is an error at the import", async () => {
+    const outside = await outsideDir();
+    const dir = await projectWith("token", async () => undefined, (dir) => `import { token } from ${JSON.stringify(path.relative(path.join(dir, "monitors"), path.join(outside, "token.js")))};`);
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 3, /outside the project/);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
+});
+
+describe("modules are listed from the project's own folders", () => {
+  it("a link out of the project under monitors/ does not make files elsewhere modules", async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(path.join(outside, "planted.ts"), 'import { monitor, check } from "watchkeeper";\nexport const planted = monitor({ id: "planted", schedule: { every: "1m" }, check: check.http({ url: "https://example.com/" }), severity: "info" });\n');
+    const { dir, cleanup } = await copyFixture("ok");
+    cleanups.push(cleanup);
+    await symlink(outside, path.join(dir, "monitors", "elsewhere"));
+    const result = await compile(dir);
+    expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(result.manifest?.monitors.map((m) => m.id)).not.toContain("planted");
+  });
+
+  it("a link to /proc under monitors/ does not keep the compile listing files forever", async () => {
+    const { dir, cleanup } = await copyFixture("ok");
+    cleanups.push(cleanup);
+    await symlink("/proc", path.join(dir, "monitors", "proc"));
+    const result = await compile(dir);
+    expect(result.ok).toBe(true);
+  }, 30_000);
+});
+
+describe("definitions hold text of a size a person reads", () => {
+  it("a text past the limit is an error at the definition, not a crash of the compile", async () => {
+    const dir = await projectWith('"x".repeat(1024 * 1024 + 1)', async () => undefined);
+    const result = await compile(dir);
+    expectRefused(result, "WK4002", 4, /a text of 1,048,577 characters \(at most 1,048,576\) at name/);
+  });
+
+  it("many texts under the limit that add up past a definition's total are an error too", async () => {
+    const dir = await projectWith('"n"', async () => undefined);
+    const source = (await import("node:fs")).readFileSync(path.join(dir, "monitors", "leak.ts"), "utf8")
+      .replace('  severity: "info",', '  severity: "info",\n  labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, "y".repeat(1024 * 1024)])),');
+    await writeFile(path.join(dir, "monitors", "leak.ts"), source);
+    expectRefused(await compile(dir), "WK4002", 4, /more than 16,777,216 characters of text in all/);
+  });
+
+  it("a nested package folder and a nested .git are not readable either", async () => {
+    const dir = await projectWith('readFileSync("data/node_modules/x/token.txt", "utf8")', async (dir) => {
+      await mkdir(path.join(dir, "data", "node_modules", "x"), { recursive: true });
+      await writeFile(path.join(dir, "data", "node_modules", "x", "token.txt"), "nested");
+    });
+    expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
+  });
+});

@@ -1,4 +1,4 @@
-import { showChange } from "./render-common.js";
+import { showChange, visible } from "./render-common.js";
 import { lineDiff } from "./text-diff.js";
 import type { MonitorAction, MonitorChange, PropertyChange, ResourceAction } from "./types.js";
 
@@ -27,7 +27,7 @@ export function propertyDetails(action: MonitorAction | ResourceAction, changes:
     // A new entry's unset optional fields say nothing.
     if (creating && (change.after === null || change.after === undefined)) continue;
     if (!creating && isText(change)) {
-      out.push({ kind: "heading", text: `${change.path}:` });
+      out.push({ kind: "heading", text: `${visible(change.path)}:` });
       out.push(...source(typeof change.before === "string" ? change.before : "", typeof change.after === "string" ? change.after : ""));
       continue;
     }

@@ -5,15 +5,48 @@ const MAX_VALUE = 160;
 /** A value as it appears in a plan line: JSON, shortened when long. */
 export function showValue(value: unknown): string {
   // null is how the manifest spells "not set"; a reader should not see the JSON of it.
-  const text = value === undefined || value === null ? "(none)" : JSON.stringify(value);
+  const text = value === undefined || value === null ? "(none)" : visible(JSON.stringify(value));
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
 /** `path: before -> after`, or just the side that exists for additions and removals. */
 export function showChange(change: PropertyChange): string {
-  if (!("before" in change)) return `${change.path}: ${showValue(change.after)}`;
-  if (!("after" in change)) return `${change.path}: ${showValue(change.before)} -> (removed)`;
-  return `${change.path}: ${showValue(change.before)} -> ${showValue(change.after)}`;
+  // A path holds label and detail keys, which are the author's text too.
+  const path = visible(change.path);
+  if (!("before" in change)) return `${path}: ${showValue(change.after)}`;
+  if (!("after" in change)) return `${path}: ${showValue(change.before)} -> (removed)`;
+  return `${path}: ${showValue(change.before)} -> ${showValue(change.after)}`;
+}
+
+/** Control, format (bidi, zero-width) and separator characters; tab and line feed are kept. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * The author's text with every invisible character spelled out (`\u202e`), as JSON escapes it. A
+ * reviewer must see what changes: a zero-width space makes a changed name read as unchanged,
+ * bidi controls reorder a line (Trojan Source), and terminal escapes (ESC) can erase lines above
+ * them, such as a deletion.
+ */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (ch) => {
+    if (ch === "\t" || ch === "\n") return ch;
+    const code = ch.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * The author's text inline in Markdown, as a code span: GitHub renders nothing in it (no link,
+ * image, HTML, emphasis, @mention or autolink), so an error message or a label cannot ping
+ * people or show a picture of "No changes" in the plan comment. The run of backticks around it
+ * is longer than any run inside.
+ */
+export function codeSpan(text: string): string {
+  const one = visible(text).replace(/\n/g, " ");
+  const longest = Math.max(0, ...(one.match(/`+/g) ?? []).map((run) => run.length));
+  const ticks = "`".repeat(longest + 1);
+  const pad = one.startsWith("`") || one.endsWith("`") ? " " : "";
+  return `${ticks}${pad}${one}${pad}${ticks}`;
 }
 
 /** `pagerduty:index/service:Service` -> `Service`. */
@@ -60,6 +93,7 @@ export function summaryLines(plan: Plan): string[] {
 
 /** A source line in a plan, cut at a readable width. */
 export function clipLine(text: string, max = 200): string {
-  const chars = [...text];
-  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : text;
+  const shown = visible(text);
+  const chars = [...shown];
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : shown;
 }

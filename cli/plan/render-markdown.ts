@@ -1,4 +1,4 @@
-import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType } from "./render-common.js";
+import { clipLine, codeSpan, describeBase, entrySymbol, origin, resourceSymbol, shortType } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import { notificationMarkdownBlock } from "./render-notifications.js";
 import type { Plan } from "./types.js";
@@ -56,7 +56,8 @@ export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): strin
   for (const [n, what] of kept) if (n > 0) head.push(`- ${n} ${what}`);
   if (kept.some(([n]) => n > 0)) head.push("");
   if (plan.warnings.length > 0) {
-    const shown = plan.warnings.slice(0, MAX_WARNINGS).map((w) => `> - ${escapeInline(clipLine(w.message, 300))} (\`${w.code}\`)`);
+    // A message can carry the author's text (a summary function's error): it is shown, never rendered.
+    const shown = plan.warnings.slice(0, MAX_WARNINGS).map((w) => `> - ${codeSpan(clipLine(w.message, 300))} (\`${w.code}\`)`);
     if (plan.warnings.length > MAX_WARNINGS) shown.push(`> - … and ${plan.warnings.length - MAX_WARNINGS} more warnings (see ${fullPlan})`);
     head.push("> [!WARNING]", ...shown, "");
   }

@@ -1,5 +1,5 @@
 import type { IncidentRequest, MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
-import { clipLine } from "./render-common.js";
+import { clipLine, codeSpan, visible } from "./render-common.js";
 
 /** What each vendor's message is called where a reviewer reads it. */
 export const KIND_TITLE: Record<PreviewKind, string> = {
@@ -54,7 +54,7 @@ export function notificationMarkdownBlock(p: NotificationPreview): string[] {
   const kinds = [...new Set(p.messages.map((m) => KIND_TITLE[m.kind].split(" ")[0]))].join(", ") || "no destination";
   const lines = [`<details><summary><code>${p.monitor}</code>: ${kinds}${changed > 0 ? ` (${changed} changed)` : ""}</summary>`, ""];
   const sampleLabels = Object.entries(p.sample.labels).map(([k, v]) => `${k}=${v}`).join(", ");
-  lines.push(`Sample result: value ${p.sample.value === null ? "none" : p.sample.value}${sampleLabels ? `, series labels ${escapeHtml(sampleLabels)}` : ""}, at ${p.sample.at}.`);
+  lines.push(`Sample result: value ${p.sample.value === null ? "none" : p.sample.value}${sampleLabels ? `, series labels ${codeSpan(sampleLabels)}` : ""}, at ${p.sample.at}.`);
   if (p.summaryIsCode) lines.push(...summaryNote(p));
   lines.push("");
   if (p.messages.length === 0) lines.push("This monitor has no service and no channel: it sends nothing when it fires.", "");
@@ -68,7 +68,7 @@ function summaryNote(p: NotificationPreview): string[] {
   if (!p.summaryRan) return ["The summary is a function; it runs only in the runtime, so its text is named, not shown."];
   const lines = ["The summary is a function: the plan ran the compiled code on this sample in a sandbox, and the messages hold what it returned."];
   for (const problem of p.summaryProblems) {
-    lines.push("", `${problem.side === "before" ? "Before" : "After"}, no text: ${escapeHtml(problem.reason)}; the messages show this reason where the text goes.`);
+    lines.push("", `${problem.side === "before" ? "Before" : "After"}, no text: ${codeSpan(problem.reason)}; the messages show this reason where the text goes.`);
   }
   return lines;
 }
@@ -104,7 +104,7 @@ function codeBlock(kind: PreviewKind, message: unknown): string[] {
  * the comment's diff sections.
  */
 function fenced(lang: string, text: string): string[] {
-  return [`<pre lang="${lang}">${escapeHtml(text)}</pre>`, ""];
+  return [`<pre lang="${lang}">${escapeHtml(visible(text))}</pre>`, ""];
 }
 
 /**

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
+import { clipLine, describeBase, visible, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import { notificationTextLines } from "./render-notifications.js";
 import type { MonitorAction, Plan, ResourceAction } from "./types.js";
@@ -17,7 +17,7 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
   lines.push(...summaryLines(plan), "");
   if (plan.warnings.length > 0) {
     lines.push(c.yellow(c.bold("Warnings:")));
-    for (const w of plan.warnings) lines.push(c.yellow(`  ! ${w.message} [${w.code}]`));
+    for (const w of plan.warnings) lines.push(c.yellow(`  ! ${visible(w.message)} [${w.code}]`));
     lines.push("");
   }
   if (plan.monitors.length > 0) {
@@ -79,6 +79,6 @@ function detail(c: Colors, d: DetailLine): string {
     case "same":
       return `          ${clipLine(d.text)}`;
     case "skipped":
-      return c.dim(`          ${d.text}`);
+      return c.dim(`          ${visible(d.text)}`);
   }
 }

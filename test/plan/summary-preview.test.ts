@@ -161,7 +161,7 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
         expect(out).toContain("Monitor good at 1");
       }
       expect(outputs[0]).toContain(`    summary not previewed: ${reasonOf("throws")}`);
-      expect(outputs[1]).toContain("After, no text: the summary function at monitors/attacks.ts:");
+      expect(outputs[1]).toContain("After, no text: `the summary function at monitors/attacks.ts:");
       expect(outputs[1]).toContain("summary-not-previewed");
     });
   });
@@ -248,7 +248,7 @@ export const api = monitor({ id: "api", name: "API", schedule: { every: "1m" }, 
       expect((preview.messages[0]!.after as { summary: string }).summary).toMatch(/^API is down: /);
       // Not the author's doing: said in the preview, not warned about.
       expect(bare.plan.warnings).toEqual([]);
-      expect(renderMarkdown(bare.plan)).toContain("Before, no text: the base deployed-manifest.json has no compiled monitors.mjs beside it");
+      expect(renderMarkdown(bare.plan)).toContain("Before, no text: `the base deployed-manifest.json has no compiled monitors.mjs beside it");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

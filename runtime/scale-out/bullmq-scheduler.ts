@@ -59,13 +59,16 @@ class BullmqScheduler implements TickScheduler {
   private readonly heartbeatMs: number;
   private beatTimer: NodeJS.Timeout | null = null;
   private owner: string | null = null;
+  /** The data's epoch as this replica last saw it: a change means Redis lost its data. */
+  private epoch: string | null = null;
+  private mustReconcile = false;
   private lastBeatOk = 0;
   private lastError: string | null = null;
   private closing: Promise<void> | null = null;
   private readonly logged = new Map<string, number>();
   private readonly reports: LocationReports;
   private readonly deadlines = new Set<NodeJS.Timeout>();
-  private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue"> };
+  private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue">; lost: Counter };
 
   constructor(private readonly o: ScaleOutOptions, private readonly d: TickSchedulerDeps) {
     const self: ReplicaInfo = {
@@ -90,6 +93,7 @@ class BullmqScheduler implements TickScheduler {
       stalled: new Counter({ name: "watchkeeper_scaleout_stalled_jobs_total", help: "Tick jobs found stalled (their worker died) and taken over.", labelNames: ["queue"], registers: [registry] }),
       retried: new Counter({ name: "watchkeeper_scaleout_retried_jobs_total", help: "Tick jobs run again after a failed or stalled attempt.", labelNames: ["queue"], registers: [registry] }),
       failed: new Counter({ name: "watchkeeper_scaleout_failed_jobs_total", help: "Tick job attempts that failed (Redis errors during the tick).", labelNames: ["queue"], registers: [registry] }),
+      lost: new Counter({ name: "watchkeeper_scaleout_redis_data_lost_total", help: "Times this replica found that Redis had lost its data (restarted without persistence, flushed).", registers: [registry] }),
       left: new Counter({ name: "watchkeeper_scaleout_jobs_left_total", help: "Tick jobs this replica left to others (a monitor its manifest lacks or defines differently), by reason.", labelNames: ["reason"], registers: [registry] }),
     };
     const queues = this.queues;
@@ -108,7 +112,7 @@ class BullmqScheduler implements TickScheduler {
   }
 
   async init(): Promise<void> {
-    this.owner = await this.registry.beat(this.d.clock.now());
+    ({ owner: this.owner, epoch: this.epoch } = await this.registry.beat(this.d.clock.now()));
     this.lastBeatOk = this.d.clock.now();
     this.ownsRollout = this.owner === this.d.manifest.hash;
     const names = new Set([ANYWHERE_QUEUE, locationQueue(this.o.location), ...this.d.manifest.monitors.flatMap(queuesOf)]);
@@ -216,14 +220,30 @@ class BullmqScheduler implements TickScheduler {
 
   private async heartbeat(): Promise<void> {
     try {
-      const owner = await this.registry.beat(this.d.clock.now());
+      const { owner, epoch } = await this.registry.beat(this.d.clock.now());
       this.lastBeatOk = this.d.clock.now();
       this.lastError = null;
       const wasOwner = this.owner === this.d.manifest.hash;
       this.owner = owner;
+      const lost = this.epoch !== null && epoch !== this.epoch;
+      this.epoch = epoch;
+      if (lost) {
+        // The job schedulers went with the data: without them no replica would check anything again.
+        this.m.lost.inc();
+        this.d.logger.error(
+          { prefix: this.o.prefix, redis: this.o.shownUrl },
+          "Redis lost its data (restarted without persistence, flushed, or failed over to a copy without it): the schedules are restored, but alert state, queued notifications and delivery records are gone; alerts still failing page again under the same dedup key, alerts that recovered meanwhile are never resolved: look for open incidents at the vendors",
+        );
+        this.mustReconcile = true;
+      }
       if (!wasOwner && owner === this.d.manifest.hash) {
         this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them");
+        this.mustReconcile = true;
+      }
+      // Until a reconcile completes: one that fails (Redis still coming back) is tried again next beat.
+      if (this.mustReconcile && owner === this.d.manifest.hash) {
         await this.reconcile();
+        this.mustReconcile = false;
       }
       if (!this.closing) await this.sweepQuorumTicks();
     } catch (error) {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Redis, Result } from "ioredis";
 import { byCodeUnits } from "../text/compare.js";
 
@@ -17,7 +18,10 @@ export interface ReplicaInfo {
  * first seen most recently among those some live replica runs: a rollout hands the schedules to
  * the new version as soon as one of its replicas beats, an old replica restarting mid-rollout does
  * not take them back, and a rollback takes effect when the newer version's replicas are gone.
- * ARGV: prefix, replica id, manifest hash, location, now, ttl, info JSON. Returns the owner hash.
+ * It also answers the data's epoch: a random id the first beat on an empty Redis writes, so a
+ * replica that sees it change knows Redis lost its data (restarted without persistence, flushed).
+ * ARGV: prefix, replica id, manifest hash, location, now, ttl, info JSON, a new epoch id.
+ * Returns { owner hash (nil when none), epoch }.
  */
 const HEARTBEAT = `
 local p, id, hash, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -28,12 +32,14 @@ redis.call('ZADD', p .. ':replicas', expires, id)
 redis.call('ZADD', p .. ':replicas:manifest:' .. hash, expires, id)
 redis.call('ZADD', p .. ':replicas:location:' .. loc, expires, id)
 redis.call('SADD', p .. ':locations', loc)
+redis.call('SET', p .. ':epoch', ARGV[8], 'NX')
 redis.call('HSETNX', p .. ':manifest:seen', hash, now)
 redis.call('ZREMRANGEBYSCORE', p .. ':replicas', '-inf', now)
 local seen = redis.call('HGETALL', p .. ':manifest:seen')
 local best, bestAt = nil, -1
 for i = 1, #seen, 2 do
-  local h, at = seen[i], tonumber(seen[i + 1])
+  -- A value edited by hand to something else counts as first seen at 0 instead of failing every beat.
+  local h, at = seen[i], tonumber(seen[i + 1]) or 0
   local key = p .. ':replicas:manifest:' .. h
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   if redis.call('ZCARD', key) > 0 and (at > bestAt or (at == bestAt and h > best)) then
@@ -44,7 +50,7 @@ local current = redis.call('HGET', p .. ':manifest:owner', 'hash')
 if current ~= best then
   redis.call('HSET', p .. ':manifest:owner', 'hash', best, 'since', now)
 end
-return best
+return { best or false, redis.call('GET', p .. ':epoch') }
 `;
 
 /** Removes a replica that stops gracefully, so the others need not wait for its TTL. */
@@ -59,7 +65,7 @@ return 1
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    wkReplicaHeartbeat(...args: string[]): Result<string | null, Context>;
+    wkReplicaHeartbeat(...args: string[]): Result<[string | null, string], Context>;
     wkReplicaLeave(...args: string[]): Result<number, Context>;
   }
 }
@@ -80,10 +86,11 @@ export class ReplicaRegistry {
     define("wkReplicaLeave", LEAVE);
   }
 
-  /** Beats once; returns the manifest hash that owns the schedules now. */
-  async beat(now: number): Promise<string | null> {
+  /** Beats once; returns the manifest hash that owns the schedules now, and the data's epoch. */
+  async beat(now: number): Promise<{ owner: string | null; epoch: string }> {
     const s = this.self;
-    return this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s));
+    const [owner, epoch] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s), randomUUID());
+    return { owner: owner ?? null, epoch };
   }
 
   async leave(): Promise<void> {
@@ -96,7 +103,7 @@ export class ReplicaRegistry {
     const ids = await this.redis.zrangebyscore(`${this.prefix}:replicas`, now, "+inf");
     if (ids.length === 0) return [];
     const infos = await this.redis.mget(ids.map((id) => `${this.prefix}:replica:${id}`));
-    return infos.flatMap((text) => (text ? [JSON.parse(text) as ReplicaInfo] : [])).sort((a, b) => byCodeUnits(a.id, b.id));
+    return infos.flatMap((text) => parseInfo(text)).sort((a, b) => byCodeUnits(a.id, b.id));
   }
 
   /** Whether a live replica runs this manifest. */
@@ -111,5 +118,16 @@ export class ReplicaRegistry {
     for (const loc of locations) pipeline.zcount(`${this.prefix}:replicas:location:${loc}`, now, "+inf");
     const counts = (await pipeline.exec()) ?? [];
     return locations.filter((_, i) => Number(counts[i]?.[1] ?? 0) === 0);
+  }
+}
+
+/** A registration as stored; one edited by hand into something else is left out rather than failing every replica's /readyz. */
+function parseInfo(text: string | null): ReplicaInfo[] {
+  if (!text) return [];
+  try {
+    const info = JSON.parse(text) as Partial<ReplicaInfo> | null;
+    return info && typeof info.id === "string" ? [info as ReplicaInfo] : [];
+  } catch {
+    return [];
   }
 }

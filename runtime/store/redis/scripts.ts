@@ -245,12 +245,14 @@ return won
  * delivery is finished, and (when sent) updates the notification log. ARGV: prefix, id, JSON {
  * status, attempts, next, now, sentAt, error, vendorStatus, answer, logged: { field, state,
  * resolved }, ref, attempt: { attempt, outcome, vendorStatus, detail } or null (a deferral) }.
+ * Returns 0, with nothing written, when the delivery is gone or no longer pending.
  */
 export const RECORD_OUTCOME = `${HISTORY_PUSH}
 local p, id = ARGV[1], ARGV[2]
 local c = cjson.decode(ARGV[3])
 local k = p .. ':delivery:' .. id
-if redis.call('EXISTS', k) == 0 then return 0 end
+-- A replica that outlived its lease (paused, frozen) must not reopen what another one finished.
+if redis.call('HGET', k, 'status') ~= 'pending' then return 0 end
 if c.attempt ~= cjson.null and c.attempt ~= nil then
   local f = redis.call('HMGET', k, 'dedupKey', 'intentId', 'type', 'destination')
   historyPush(p, 'attempts', 'attempted', f[1], c.now, cjson.encode({ dedupKey = f[1], intentId = f[2], type = f[3], destination = f[4],

@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import type { Metafile } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
@@ -11,10 +11,12 @@ export const OUTSIDE_PROJECT = "WK2007";
 
 /**
  * Imports of files outside the project, at the importing line. esbuild runs in the compiler's own
- * process, outside the sandbox: an import that leaves the project (`../../`, an absolute path, a
- * symbolic link, a tsconfig path) would copy any file the CI can read into the bundle, and a
- * module could put it into the manifest. Packages (under a `node_modules` folder) and the SDK may
- * live anywhere. Checked before the bundle runs.
+ * process, outside the sandbox: an import that leaves the project's repository (`../../`, an
+ * absolute path, a symbolic link, a tsconfig path) would copy any file the CI can read into the
+ * bundle, and a module could put it into the manifest. Allowed: the project, the rest of the Git
+ * checkout it lives in (a workspace's own packages, linked from `node_modules`; committed content,
+ * the author's anyway) but never a `.git` folder, packages (under a `node_modules` folder) and the
+ * SDK. Checked before the bundle runs.
  */
 export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkLocation): Diagnostic[] {
   let real = projectDir;
@@ -23,11 +25,13 @@ export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkL
   } catch {
     // The project folder vanished: its files failed to bundle already.
   }
+  const checkout = checkoutRoot(real);
   const allowed = (input: string): boolean => {
     if (isGenerated(input)) return true;
     // esbuild names inputs by their real path, relative to the project.
     const file = path.resolve(projectDir, input);
-    return isInside(projectDir, file) || isInside(real, file) || isInside(sdk.packageRoot, file) || file.split(path.sep).includes("node_modules");
+    if (file.split(path.sep).includes(".git")) return false;
+    return isInside(projectDir, file) || isInside(checkout, file) || isInside(sdk.packageRoot, file) || file.split(path.sep).includes("node_modules");
   };
   const diagnostics: Diagnostic[] = [];
   for (const [importer, info] of Object.entries(metafile.inputs)) {
@@ -48,6 +52,14 @@ export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkL
     }
   }
   return diagnostics;
+}
+
+/** The Git checkout (or worktree) that holds the project: the nearest folder up with a `.git`; the project itself outside any. */
+function checkoutRoot(projectDir: string): string {
+  for (let dir = projectDir; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, ".git"))) return dir;
+    if (path.dirname(dir) === dir) return projectDir;
+  }
 }
 
 function isGenerated(input: string): boolean {

@@ -138,6 +138,20 @@ describe("the bundle holds the project's files and packages, nothing from elsewh
     expectRefused(result, "WK2007", 3, /outside the project/);
     expect(JSON.stringify(result)).not.toContain("ci-token-value");
   });
+
+  it("a checkout's other files may be imported (a workspace's packages), its .git folder not", async () => {
+    // The project in a subfolder of a Git checkout: ../shared is the checkout's, ../.git is not.
+    const dir = await projectWith("`${limit} ${token}`", async (dir) => {
+      await mkdir(path.join(dir, "..", ".git"), { recursive: true });
+      await writeFile(path.join(dir, "..", ".git", "token.js"), 'export const token = "ci-token-value";\n');
+      await mkdir(path.join(dir, "..", "shared"), { recursive: true });
+      await writeFile(path.join(dir, "..", "shared", "limits.js"), "export const limit = 500;\n");
+    }, 'import { limit } from "../../shared/limits.js";\nimport { token } from "../../.git/token.js";');
+    const result = await compile(dir);
+    expectRefused(result, "WK2007", 4, /outside the project/);
+    expect(result.diagnostics.filter((d) => d.code === "WK2007")).toHaveLength(1);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+  });
 });
 
 describe("modules are listed from the project's own folders", () => {

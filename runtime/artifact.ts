@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseManifest, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
@@ -91,8 +92,16 @@ function withCompactMonitors(manifest: Manifest): Manifest {
 async function readManifestJson(manifestPath: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(manifestPath, "utf8");
+    // Non-blocking, then checked: a FIFO in the manifest's place would otherwise hold start-up forever, without a word.
+    const file = await open(manifestPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      requireFile(manifestPath, await file.stat());
+      text = await file.readFile("utf8");
+    } finally {
+      await file.close();
+    }
   } catch (error) {
+    if (error instanceof ArtifactError) throw error;
     throw new ArtifactError(`cannot read ${manifestPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   try {
@@ -106,6 +115,13 @@ async function readManifestJson(manifestPath: string): Promise<unknown> {
 export async function importBundle(path: string, version: string): Promise<MonitorBundle> {
   let mod: { default?: unknown };
   try {
+    // import() would wait forever on a FIFO: only a regular file (or a link to one) is loaded.
+    requireFile(path, await stat(path));
+  } catch (error) {
+    if (error instanceof ArtifactError) throw error;
+    throw new ArtifactError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
     mod = (await import(`${pathToFileURL(path).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
   } catch (error) {
     throw new ArtifactError(`cannot load ${path}: ${(error as Error).message}`);
@@ -115,6 +131,13 @@ export async function importBundle(path: string, version: string): Promise<Monit
     throw new ArtifactError(`${path} must \`export default\` an object keyed by monitor id`);
   }
   return exported as MonitorBundle;
+}
+
+/** Throws an ArtifactError unless the artifact file is a regular file. */
+function requireFile(path: string, s: Stats): void {
+  if (s.isFile()) return;
+  const kind = s.isDirectory() ? "a folder" : s.isFIFO() ? "a FIFO" : s.isSocket() ? "a socket" : "a device";
+  throw new ArtifactError(`${path} is ${kind}, not a file`);
 }
 
 /** Compares each monitor's code flags with what the bundle exports. */

@@ -1,12 +1,13 @@
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/artifact.js";
 import { createRuntime } from "../../runtime/app.js";
 import { createLogger, logFormatFor } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
-import { diagnoseWith, inboundSettingsFromEnv } from "../../runtime/inbound/routes.js";
+import { diagnoseWith, InboundSettingError, inboundSettingsFromEnv, type InboundSettings } from "../../runtime/inbound/routes.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import type { DeliveryDeps, DeliveryService } from "../../runtime/notify/contract.js";
-import { createSecretSource } from "../../runtime/secrets.js";
+import { createSecretSource, MAX_SECRET_FILE_BYTES } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
 import type { ScaleOut } from "../../runtime/scale-out/index.js";
 import { DEFAULT_LOCATION, isLocationName } from "../../runtime/scale-out/locations.js";
@@ -30,8 +31,8 @@ interface RunArgs {
 
 /**
  * `wk run`: loads (or compiles, then loads) the artifact, starts the runtime and runs until
- * SIGTERM/SIGINT, then stops gracefully. Tuning without flags: WK_CONCURRENCY (checks at once),
- * WK_SPREAD (largest per-monitor schedule offset, e.g. 30s or 0s), WK_LOG_LEVEL, WK_SECRETS_DIR.
+ * SIGTERM/SIGINT, then stops gracefully. Tuning without flags: the WK_* variables that
+ * settingsFromEnv reads, every one checked before anything starts.
  */
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as RunArgs;
@@ -39,6 +40,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const port = args.port ?? 8080;
   const host = args.host ?? "0.0.0.0";
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got ${String(args.port)}`, EXIT.usage, "0 picks a free port");
+  const env = process.env;
+  const settings = settingsFromEnv(env);
   let artifactDir: string;
   if (args.project) {
     const { compileToArtifact } = await import("../compile-first.js");
@@ -57,20 +60,28 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     throw error;
   }
 
-  const env = process.env;
-  const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: env.WK_SECRETS_DIR || null, now: Date.now });
+  const secrets = createSecretSource({ declared: artifact.manifest.secrets, env, dir: settings.secretsDir, now: Date.now });
+  // A secret file that is a folder, a FIFO, a device or too large is a mistake to fix, not a secret that is merely not set yet.
+  const unusable = secrets.unusableFiles();
+  if (unusable.length > 0) {
+    throw new UserError(
+      `refusing to start: ${unusable.map((u) => `the secret file ${u.path} ${u.reason}`).join("; ")}`,
+      EXIT.findings,
+      `a file in WK_SECRETS_DIR holds one secret's value as text (at most ${MAX_SECRET_FILE_BYTES} bytes); replace or remove it`,
+    );
+  }
   const missing = secrets.missing();
   if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
   const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
   const logger = createLogger({
-    level: env.WK_LOG_LEVEL ?? "info",
+    level: settings.logLevel,
     secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()),
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
-  const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger);
+  const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger, settings.stalledIntervalMs);
   const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
 
   // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
@@ -80,13 +91,13 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,
-    delivery: (deps) => deliveryFor(deps, queued, deliverySettingsFromEnv(env)),
+    delivery: (deps) => deliveryFor(deps, queued, settings.delivery),
     // The emergency page attaches the monitor's diagnostics to the page it sends.
-    inbound: { settings: inboundSettingsFromEnv(env), diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },
+    inbound: { settings: settings.inbound, diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },
     port,
     host,
-    concurrency: positiveInt(env.WK_CONCURRENCY, "WK_CONCURRENCY") ?? 256,
-    spreadMs: env.WK_SPREAD ? durationOrThrow(env.WK_SPREAD, "WK_SPREAD") : 30_000,
+    concurrency: settings.concurrency,
+    spreadMs: settings.spreadMs,
     ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
     if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
@@ -119,7 +130,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
  * scheduling. A wrong URL or credentials stop it at start, naming the URL without its password.
  * Without Redis, monitors with `locations` are warned about: embedded mode is the one location `local`.
  */
-async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtifact, logger: ReturnType<typeof createLogger>): Promise<ScaleOut | null> {
+async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtifact, logger: ReturnType<typeof createLogger>, stalledIntervalMs: number | null): Promise<ScaleOut | null> {
   const location = args.location ?? DEFAULT_LOCATION;
   if (!isLocationName(location)) throw new UserError(`--location must be lowercase letters, digits and dashes, got ${JSON.stringify(location)}`, EXIT.usage);
   if (!redisUrl) {
@@ -134,7 +145,6 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
   }
   const prefix = args["redis-prefix"] ?? "wk";
   if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) throw new UserError(`--redis-prefix must be letters, digits, _ . or -, got ${JSON.stringify(prefix)}`, EXIT.usage);
-  const stall = process.env.WK_STALL_INTERVAL;
   // Loaded only for a replica: BullMQ and ioredis are a fifth of an embedded runtime's memory.
   const { openScaleOut, RedisConnectError } = await import("../../runtime/scale-out/index.js");
   try {
@@ -142,7 +152,7 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
       url: redisUrl,
       prefix,
       location,
-      ...(stall ? { stalledIntervalMs: Math.max(500, durationOrThrow(stall, "WK_STALL_INTERVAL")) } : {}),
+      ...(stalledIntervalMs !== null ? { stalledIntervalMs: Math.max(500, stalledIntervalMs) } : {}),
     });
   } catch (error) {
     if (error instanceof RedisConnectError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "check the URL, the password and that Redis runs there");
@@ -155,17 +165,80 @@ export function browsable(url: string): string {
   return url.replace(/^(https?:\/\/)(0\.0\.0\.0|\[::\]|::)(?=:\d|\/|$)/, "$1localhost").replace(/\/+$/, "");
 }
 
-function positiveInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined || text === "") return undefined;
+/** What `wk run` takes from WK_* variables, each already checked. */
+export interface RunSettings {
+  logLevel: string;
+  concurrency: number;
+  spreadMs: number;
+  /** WK_STALL_INTERVAL; null: the scheduler's default. */
+  stalledIntervalMs: number | null;
+  secretsDir: string | null;
+  delivery: Settings;
+  inbound: InboundSettings;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+/** The longest timer Node keeps: a longer one fires at once, so a larger setting would spin. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Reads and checks every WK_* setting of `wk run` before anything starts: a value it cannot take
+ * is refused, naming the variable and what it takes, never read as the default. An empty variable
+ * counts as not set (a deployment that sets `VAR: ""` means the default).
+ */
+export function settingsFromEnv(env: Record<string, string | undefined>): RunSettings {
+  const set = (value: string | undefined): string | undefined => (value === "" ? undefined : value);
+  const logLevel = set(env.WK_LOG_LEVEL) ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) throw new UserError(`WK_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  const logFormat = set(env.WK_LOG_FORMAT);
+  if (logFormat !== undefined && logFormat !== "json" && logFormat !== "pretty") throw new UserError(`WK_LOG_FORMAT must be json or pretty, got ${JSON.stringify(logFormat)}`);
+  for (const [name, url] of [["WK_PAGERDUTY_EVENTS_URL", set(env.WK_PAGERDUTY_EVENTS_URL)], ["WK_PAGERDUTY_API_URL", set(env.WK_PAGERDUTY_API_URL)]] as const) {
+    if (url !== undefined && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) throw new UserError(`${name} must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
+  }
+  wholeNumber(set(env.WK_SMTP_TIMEOUT_MS), "WK_SMTP_TIMEOUT_MS", MAX_TIMER_MS, "milliseconds, such as 120000");
+  const secretsDir = set(env.WK_SECRETS_DIR) ?? null;
+  if (secretsDir !== null && !isFolder(secretsDir)) {
+    throw new UserError(`WK_SECRETS_DIR must name a folder of secret files, got ${JSON.stringify(secretsDir)}, which is not a folder`, EXIT.findings, "mount the secrets there, or unset WK_SECRETS_DIR to read secrets from the environment only");
+  }
+  const stall = set(env.WK_STALL_INTERVAL);
+  let inbound: InboundSettings;
+  try {
+    inbound = inboundSettingsFromEnv(env);
+  } catch (error) {
+    if (error instanceof InboundSettingError) throw new UserError(error.message);
+    throw error;
+  }
+  return {
+    logLevel,
+    concurrency: wholeNumber(set(env.WK_CONCURRENCY), "WK_CONCURRENCY", Number.MAX_SAFE_INTEGER, "checks at once, such as 256") ?? 256,
+    spreadMs: durationOrThrow(set(env.WK_SPREAD) ?? "30s", "WK_SPREAD", "30s or 0s"),
+    stalledIntervalMs: stall === undefined ? null : durationOrThrow(stall, "WK_STALL_INTERVAL", "5s", MAX_TIMER_MS),
+    secretsDir,
+    delivery: deliverySettingsFromEnv(env),
+    inbound,
+  };
+}
+
+function wholeNumber(text: string | undefined, name: string, max: number, what: string): number | undefined {
+  if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  const range = max === Number.MAX_SAFE_INTEGER ? "of at least 1" : `from 1 to ${max}`;
+  if (!/^\d+$/.test(text) || n < 1 || n > max) throw new UserError(`${name} must be a whole number ${range} (${what}), got ${JSON.stringify(text)}`);
   return n;
 }
 
-function durationOrThrow(text: string, name: string): number {
+function durationOrThrow(text: string, name: string, example: string, max = Infinity): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new UserError(`${name} must be a duration such as 30s or 0s, got ${JSON.stringify(text)}`);
+  if (ms === undefined || ms > max) throw new UserError(`${name} must be a duration such as ${example}${max < Infinity ? `, at most ${max} ms` : ""}, got ${JSON.stringify(text)}`);
   return ms;
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -23,12 +23,34 @@ export interface InboundSettings {
 
 export const DEFAULT_INBOUND_SETTINGS: InboundSettings = { emergencyDiagnosticsTimeoutMs: 8_000, trustProxy: false, emergencyAttemptsPerMinute: 5 };
 
-/** Reads inbound settings from an environment (the command passes process.env). */
+/** An inbound setting in the environment holds something it cannot take; the message names the variable. */
+export class InboundSettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InboundSettingError";
+  }
+}
+
+/** The longest timer Node keeps: a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Reads inbound settings from an environment (the command passes process.env). An empty variable
+ * counts as not set; anything else it cannot take is refused, never read as the default.
+ */
 export function inboundSettingsFromEnv(env: Record<string, string | undefined>): InboundSettings {
+  const timeout = env["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS"] ?? "";
+  if (timeout !== "" && !(/^\d+$/.test(timeout) && Number(timeout) >= 1 && Number(timeout) <= MAX_TIMER_MS)) {
+    throw new InboundSettingError(`WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, such as 8000, got ${JSON.stringify(timeout)}`);
+  }
+  const trustProxy = env["WK_TRUST_PROXY"] ?? "";
+  if (trustProxy !== "" && trustProxy !== "0" && trustProxy !== "1") {
+    throw new InboundSettingError(`WK_TRUST_PROXY must be 1 (behind a proxy that sets X-Forwarded-For) or 0, got ${JSON.stringify(trustProxy)}`);
+  }
   return {
     ...DEFAULT_INBOUND_SETTINGS,
-    emergencyDiagnosticsTimeoutMs: Number(env["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS"]) || DEFAULT_INBOUND_SETTINGS.emergencyDiagnosticsTimeoutMs,
-    trustProxy: env["WK_TRUST_PROXY"] === "1",
+    emergencyDiagnosticsTimeoutMs: timeout === "" ? DEFAULT_INBOUND_SETTINGS.emergencyDiagnosticsTimeoutMs : Number(timeout),
+    trustProxy: trustProxy === "1",
   };
 }
 

@@ -1,5 +1,5 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync, type Stats } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -52,6 +52,7 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
   const path = join(stateDir, DATABASE_FILE);
   let db: Database | null = null;
   try {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) requireRegularFile(file);
     const large = sizeOf(path) >= fullCheckBelowBytes;
     db = new BetterSqlite3(path);
     db.pragma("busy_timeout = 5000");
@@ -67,6 +68,8 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     const problems = large ? scopedCheck(db) : quickCheck(db, null);
     if (problems.length > 0) throw corruptState(path, `quick_check: ${summary(problems)}`);
+    // Before WAL mode is set, which would change the file's header.
+    refuseForeignDatabase(db, path);
     db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode stays consistent after a crash; a power cut may lose the last commits only.
     db.pragma("synchronous = NORMAL");
@@ -82,6 +85,40 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     if (error instanceof StateError) throw error;
     throw stateErrorOf(error, path) ?? error;
   }
+}
+
+/**
+ * A state file that is there must be a regular file (a link to one will do). SQLite reports a
+ * folder as a permission problem and a FIFO as a disk error, and those hints send the operator the
+ * wrong way.
+ */
+export function requireRegularFile(path: string): void {
+  let s: Stats;
+  try {
+    s = statSync(path);
+  } catch {
+    return; // Missing (SQLite creates it) or unreadable (SQLite says so, with the path).
+  }
+  if (s.isFile()) return;
+  const kind = s.isDirectory() ? "a folder" : s.isFIFO() ? "a FIFO" : s.isSocket() ? "a socket" : "a device";
+  throw new StateError("unusable", `${path} is ${kind}, not a file`, `the state folder holds only the runtime's own files: move ${path} away, or give the runtime another --state folder`);
+}
+
+/**
+ * A SQLite file with tables but no schema version was not written by a runtime (another program's
+ * database named state.db, or a state whose version row was deleted): migrating it would fail
+ * half-way on a table that already exists, so it is refused, untouched.
+ */
+function refuseForeignDatabase(db: Database, path: string): void {
+  const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").pluck().all() as string[];
+  // migrate() makes schema_version before the transaction of the first migration: alone, it is a new state.
+  if (tables.every((t) => t === "schema_version")) return;
+  if (tables.includes("schema_version") && db.prepare("SELECT count(*) FROM schema_version").pluck().get() !== 0) return;
+  throw new StateError(
+    "unusable",
+    `${path} is a SQLite database but not a watchkeeper state: it has tables (${summary(tables.filter((t) => t !== "schema_version"))}) and no schema version`,
+    "point --state at a folder of its own for the runtime (an empty one starts a new state); if this was the runtime's state and its schema_version row was removed, restore the folder from a backup",
+  );
 }
 
 /** A file's size in bytes; 0 when it does not exist or cannot be read. */

@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync 
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { StateError, stateErrorOf } from "../state-error.js";
+import { requireRegularFile } from "./open-database.js";
 
 export const LOCK_FILE = "runtime.lock";
 /** Who holds the lock, for the message the next runtime prints; the lock itself is LOCK_FILE. */
@@ -39,7 +40,7 @@ export class StateLock {
     } catch (error) {
       db.close();
       if ((error as { code?: string }).code === "SQLITE_BUSY") throw lockedBy(stateDir, readHolder(holderPath));
-      throw stateErrorOf(error, path) ?? error;
+      throw notALockFile(error, path) ?? stateErrorOf(error, path) ?? error;
     }
     const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date(now).toISOString() };
     try {
@@ -63,6 +64,7 @@ export class StateLock {
 function openLockDatabase(path: string): Database {
   let db: Database | null = null;
   try {
+    requireRegularFile(path);
     db = new BetterSqlite3(path);
     db.pragma("busy_timeout = 0");
     // SQLite quietly opens a file it may not write read-only, and a read-only descriptor takes no
@@ -71,8 +73,24 @@ function openLockDatabase(path: string): Database {
     return db;
   } catch (error) {
     db?.close();
-    throw stateErrorOf(error, path) ?? error;
+    if (error instanceof StateError) throw error;
+    throw notALockFile(error, path) ?? stateErrorOf(error, path) ?? error;
   }
+}
+
+/**
+ * The lock file holds no state, so SQLite's "not a database" here is not the state's corruption (whose
+ * recovery starts a new, empty state): the file is simply not one a runtime made, and no runtime can
+ * be holding it.
+ */
+function notALockFile(error: unknown, path: string): StateError | null {
+  const code = String((error as { code?: unknown }).code ?? "");
+  if (code !== "SQLITE_NOTADB" && !code.startsWith("SQLITE_CORRUPT")) return null;
+  return new StateError(
+    "unusable",
+    `${path} is not a lock file a watchkeeper runtime made (${(error as Error).message})`,
+    `it holds no alert state: remove ${path} and start again; the runtime makes a new one`,
+  );
 }
 
 function readHolder(path: string): LockHolder | null {

@@ -1,0 +1,66 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
+import { mkdtemp, rm, symlink, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { manifestOf, monitorSpec, writeArtifact } from "../test/runtime/support/manifest.js";
+import { ArtifactError, loadArtifact } from "./artifact.js";
+
+const dirs: string[] = [];
+const fifos: string[] = [];
+afterAll(async () => {
+  // A reader still waiting on a FIFO (the behaviour these tests guard against) is let go: a writer opens and closes it.
+  for (const fifo of fifos) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch {
+      // No reader waits.
+    }
+  }
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function artifact(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "wk-artifact-files-"));
+  dirs.push(dir);
+  await writeArtifact(dir, manifestOf([monitorSpec({ id: "site" })]));
+  return dir;
+}
+
+async function replaceWithFifo(path: string): Promise<void> {
+  await unlink(path);
+  execFileSync("mkfifo", [path]);
+  fifos.push(path);
+}
+
+describe("an artifact file that is not a regular file is refused at start, never waited on", () => {
+  it("manifest.json as a FIFO: refused naming the file, instead of start-up waiting for a writer forever", async () => {
+    const dir = await artifact();
+    await replaceWithFifo(join(dir, "manifest.json"));
+    await expect(loadArtifact(dir)).rejects.toThrow(new ArtifactError(`${join(dir, "manifest.json")} is a FIFO, not a file`));
+  }, 3_000);
+
+  it("monitors.mjs as a FIFO: refused naming the file", async () => {
+    const dir = await artifact();
+    await replaceWithFifo(join(dir, "monitors.mjs"));
+    await expect(loadArtifact(dir)).rejects.toThrow(new ArtifactError(`${join(dir, "monitors.mjs")} is a FIFO, not a file`));
+  }, 3_000);
+
+  it("manifest.json as a link to a device: refused, instead of read until memory runs out", async () => {
+    const dir = await artifact();
+    await unlink(join(dir, "manifest.json"));
+    await symlink("/dev/null", join(dir, "manifest.json"));
+    await expect(loadArtifact(dir)).rejects.toThrow(new ArtifactError(`${join(dir, "manifest.json")} is a device, not a file`));
+  });
+
+  it("a link to a regular file loads (a ConfigMap mounts its files as links)", async () => {
+    const dir = await artifact();
+    const linked = await mkdtemp(join(tmpdir(), "wk-artifact-link-"));
+    dirs.push(linked);
+    await symlink(join(dir, "manifest.json"), join(linked, "manifest.json"));
+    await symlink(join(dir, "monitors.mjs"), join(linked, "monitors.mjs"));
+    const loaded = await loadArtifact(linked);
+    expect(loaded.manifest.monitors.map((m) => m.id)).toEqual(["site"]);
+  });
+});

@@ -11,12 +11,11 @@ import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manif
 import { freeTcpPort } from "../support/free-port.js";
 import { OwnRedis } from "../support/redis-server.js";
 import { stopProcess } from "../support/process.js";
-import { hitBundle, redisAnswers, testPrefix, TickTarget } from "./support.js";
+import { hitBundle, redisAnswers, scriptCheck, testPrefix, TickTarget } from "./support.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "bin/watchkeeper.js");
 const available = await redisAnswers();
-const scriptCheck = { check: { kind: "script", timeout: "2s" } as const, code: { condition: false, summary: false, run: true, extract: false } };
 
 describe.skipIf(!available)("scale-out faults", () => {
   let dir: string;

@@ -6,10 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
 import { OwnRedis } from "../support/redis-server.js";
-import { hitBundle, redisAnswers, testPrefix, TickTarget } from "./support.js";
+import { hitBundle, redisAnswers, scriptCheck, testPrefix, TickTarget } from "./support.js";
 
 const available = await redisAnswers();
-const scriptCheck = { check: { kind: "script", timeout: "2s" } as const, code: { condition: false, summary: false, run: true, extract: false } };
 
 /**
  * Redis restarted without persistence (or flushed by hand): every key is gone, the BullMQ job

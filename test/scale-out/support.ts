@@ -77,3 +77,6 @@ export function hitBundle(ids: string[], port: number): string {
   );
   return `export default {\n${entries.join("\n")}\n};\n`;
 }
+
+/** A script check whose run hits the tick target (hitBundle): the monitor spec's check and code parts. */
+export const scriptCheck = { check: { kind: "script", timeout: "2s" } as const, code: { condition: false, summary: false, run: true, extract: false } };

@@ -59,6 +59,13 @@ export class VendorSchemas {
     // discriminator as a string in Swagger 2.0); ajv understands OpenAPI's `nullable` itself.
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats.default(this.ajv);
+    // PagerDuty's Events API schema types client_url, links[].href and images[].src|href as
+    // `format: url`, which JSON Schema does not define; ajv-formats reads it as a regex that refuses
+    // a host without a dot or on a private address (`http://10.0.0.7:8080/`, `http://[::]:9092/`),
+    // and punycode hosts. PagerDuty takes such URLs (Kapacitor has long sent `client_url`
+    // `http://[::]:9092/kapacitor/v1`, influxdata/kapacitor#2236), so here it means what the
+    // developer docs say, "URL": an absolute http(s) URL, no whitespace.
+    this.ajv.addFormat("url", { type: "string", validate: (value: string) => /^https?:\/\/[^\s/?#]+[^\s]*$/i.test(value) && URL.canParse(value) });
     for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
       const schema = JSON.parse(readFileSync(join(dir, file), "utf8")) as AnySchemaObject;
       applyErrata(file, schema);

@@ -3,11 +3,15 @@ import type { NotificationIntent } from "../../../alerts/intent.js";
 import { headline, plainText } from "../../render.js";
 import { truncate, truncateMarked } from "../../redact.js";
 import type { MessageContext } from "../../types.js";
-import { truncatedMarker } from "../../../text/truncate.js";
+import { truncatedMarker, wellFormed } from "../../../text/truncate.js";
 
 type OpsgenieChannel = Extract<ChannelSpec, { kind: "opsgenie" }>;
 
-/** OpsGenie's documented limits for the Alert API (characters); a longer field is cut or refused. */
+/**
+ * OpsGenie's documented limits for the Alert API (characters; counts of responders and tags), from
+ * https://docs.opsgenie.com/docs/alert-api (Create Alert) and
+ * https://docs.opsgenie.com/docs/alerts-and-alert-fields; a longer field is cut, a longer list shortened.
+ */
 export const OPSGENIE_LIMITS = {
   message: 130,
   alias: 512,
@@ -18,6 +22,7 @@ export const OPSGENIE_LIMITS = {
   source: 100,
   tags: 20,
   tag: 50,
+  responders: 50,
   user: 100,
   note: 25_000,
 } as const;
@@ -42,12 +47,17 @@ const DETAIL_KEY_MAX = 100;
 /** The create body (`POST /v2/alerts`), every field within OpsGenie's limits. */
 export function opsgenieCreateBody(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel): Record<string, unknown> {
   return {
-    message: truncate(intent.summary || intent.monitorId, OPSGENIE_LIMITS.message),
+    // OpsGenie refuses a blank message ("Message can not be empty."), whitespace included.
+    message: truncate(intent.summary.trim() !== "" ? intent.summary : intent.monitorId, OPSGENIE_LIMITS.message),
     // Dedup keys are at most 255 characters (alertKey), well inside the alias limit.
     alias: intent.dedupKey,
     description: truncateMarked(plainText(intent, message), OPSGENIE_LIMITS.description),
     // OpsGenie names a user responder by `username` (opsgenie-oas UserRecipient); `name` is for teams, schedules and escalations.
-    responders: channel.responders.map((r) => (r.type === "user" ? { type: "user", username: r.name } : r)),
+    // At most 50 responders, each named (a nameless one would cost the alert a 422).
+    responders: channel.responders
+      .filter((r) => r.name.trim() !== "")
+      .slice(0, OPSGENIE_LIMITS.responders)
+      .map((r) => (r.type === "user" ? { type: "user", username: wellFormed(r.name) } : { type: r.type, name: wellFormed(r.name) })),
     tags: channel.tags.slice(0, OPSGENIE_LIMITS.tags).map((tag) => truncate(tag, OPSGENIE_LIMITS.tag)),
     details: opsgenieDetails(intent),
     entity: truncate(intent.monitorId, OPSGENIE_LIMITS.entity),
@@ -84,7 +94,8 @@ export function opsgenieDetails(intent: NotificationIntent, budget: number = OPS
   const reserve = "truncated".length + truncatedMarker(Number.MAX_SAFE_INTEGER).length;
   let left = budget - reserve;
   let dropped = 0;
-  for (const [rawKey, value] of entries) {
+  for (const [rawKey, rawValue] of entries) {
+    const value = wellFormed(rawValue);
     const key = truncate(rawKey, DETAIL_KEY_MAX);
     if (key in out) continue;
     const room = left - key.length;

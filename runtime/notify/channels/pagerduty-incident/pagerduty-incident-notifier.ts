@@ -19,7 +19,8 @@ export function incidentBody(intent: NotificationIntent, message: MessageContext
   return {
     incident: {
       type: "incident",
-      title: truncate(intent.summary || intent.monitorId, TITLE_MAX),
+      // createIncident requires a title; a blank one reads as none.
+      title: truncate(intent.summary.trim() !== "" ? intent.summary : intent.monitorId, TITLE_MAX),
       service: { id: serviceId, type: "service_reference" },
       urgency: channel.urgency,
       incident_key: intent.dedupKey,

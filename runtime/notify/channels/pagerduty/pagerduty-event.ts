@@ -1,9 +1,9 @@
 import type { CheckSpec, MonitorSpec, Severity } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { alertLinks, alertPageUrl, diagnosticsText, runbookUrl } from "../../render.js";
-import { field, jsonBytes, shrinkToFit } from "../../fit.js";
+import { field, jsonBytes, shrinkToFit, wellFormedJson } from "../../fit.js";
 import { truncate } from "../../redact.js";
-import { truncatedMarker } from "../../../text/truncate.js";
+import { truncatedMarker, wellFormed } from "../../../text/truncate.js";
 import type { MessageContext } from "../../types.js";
 
 /** The Events API v2 body (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/). */
@@ -86,35 +86,64 @@ function hostOf(url: string): string | null {
   }
 }
 
+/**
+ * A URL as PagerDuty's schema wants it (`format: url`, api-schema reference/events-v2/openapiv3.json
+ * at 91a06fb3c64b0ab2b2bd6c485d12b327dfb55c18: `client_url`, `links[].href`, `images[].src|href`):
+ * the parsed, normalized form (spaces and `<>"` percent-encoded, host in ASCII), or null when it
+ * does not parse as an http(s) URL. A malformed link would cost the whole event (400), so it is
+ * left out instead; its text still reaches people in custom_details or the alert page.
+ */
+export function eventUrl(raw: string, schemes: readonly string[] = ["https:", "http:"]): string | null {
+  try {
+    const url = new URL(wellFormed(raw));
+    return schemes.includes(url.protocol) && url.host !== "" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A short text beside a link or an image (`links[].text`, `images[].alt`), never a document. */
+const LINK_TEXT_MAX = 1024;
+
+/** Images from the check's details: the developer docs require `src` to be served over HTTPS. */
 function images(intent: NotificationIntent): { src: string; href?: string; alt?: string }[] {
   const raw = intent.details["images"];
   if (!Array.isArray(raw)) return [];
   return raw.flatMap((image: unknown) => {
     const img = image as { src?: unknown; href?: unknown; alt?: unknown };
-    if (typeof img?.src !== "string" || !img.src.startsWith("https://")) return [];
-    return [{ src: img.src, ...(typeof img.href === "string" ? { href: img.href } : {}), ...(typeof img.alt === "string" ? { alt: img.alt } : {}) }];
+    const src = typeof img?.src === "string" ? eventUrl(img.src, ["https:"]) : null;
+    if (!src) return [];
+    const href = typeof img.href === "string" ? eventUrl(img.href) : null;
+    return [{ src, ...(href ? { href } : {}), ...(typeof img.alt === "string" ? { alt: truncate(img.alt, LINK_TEXT_MAX) } : {}) }];
   });
+}
+
+/** A text PagerDuty requires (summary, source): never blank, which its answer calls "missing or blank". */
+function nonBlank(text: string | null | undefined, fallback: string): string {
+  return text && text.trim() !== "" ? text : fallback;
 }
 
 /** Builds the event for an intent; a reminder re-sends the trigger (PagerDuty appends it to the open incident). */
 export function pagerDutyEvent(intent: NotificationIntent, message: MessageContext, routingKey: string): PagerDutyEvent {
   const action = intent.type === "resolve" ? "resolve" : intent.type === "acknowledge" ? "acknowledge" : "trigger";
   const event: PagerDutyEvent = { routing_key: routingKey, event_action: action, dedup_key: intent.dedupKey, client: "Watchkeeper" };
-  const page = alertPageUrl(intent, message);
+  const rawPage = alertPageUrl(intent, message);
+  const page = rawPage ? eventUrl(rawPage) : null;
   if (page) event.client_url = page;
   if (action !== "trigger") return event;
 
   const monitor = message.monitor;
   const { diagnostics: _diagnostics, images: _images, ...checkDetails } = intent.details;
   event.payload = {
-    summary: truncate(intent.summary || intent.monitorId, SUMMARY_MAX),
-    source: truncate(eventSource(intent, monitor), NAME_MAX),
+    summary: truncate(nonBlank(intent.summary, intent.monitorId), SUMMARY_MAX),
+    source: truncate(nonBlank(eventSource(intent, monitor), intent.monitorId), NAME_MAX),
     severity: pagerDutySeverity(intent.severity),
     timestamp: new Date(intent.at).toISOString(),
     component: intent.monitorId,
     ...(monitor?.service ? { group: monitor.service } : monitor?.owner ? { group: truncate(monitor.owner, NAME_MAX) } : {}),
     ...(monitor ? { class: monitor.check.kind } : {}),
-    custom_details: {
+    // Alert data as written, every string made well-formed (a lone surrogate must not reach PagerDuty).
+    custom_details: wellFormedJson({
       monitor: monitor?.name ?? intent.monitorId,
       value: intent.value,
       labels: intent.labels,
@@ -122,9 +151,12 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
       check_result: checkDetails,
       ...(monitor?.runbook && runbookUrl(monitor.runbook) === null ? { runbook: monitor.runbook } : {}),
       ...(diagnosticsText(intent) ? { diagnostics: diagnosticsText(intent) } : {}),
-    },
+    }),
   };
-  const links = alertLinks(intent, message);
+  const links = alertLinks(intent, message).flatMap((link) => {
+    const href = eventUrl(link.href);
+    return href ? [{ href, text: link.text }] : [];
+  });
   if (links.length > 0) event.links = links;
   const imgs = images(intent);
   if (imgs.length > 0) event.images = imgs;

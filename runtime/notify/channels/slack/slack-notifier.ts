@@ -5,6 +5,7 @@ import { alertLinks, diagnosticsText, headline } from "../../render.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 import { slackText } from "./slack-escape.js";
+import { wellFormed } from "../../../text/truncate.js";
 
 type SlackChannel = Extract<ChannelSpec, { kind: "slack" }>;
 
@@ -36,11 +37,31 @@ export function slackMessage(intent: NotificationIntent, message: MessageContext
   ];
   const links = alertLinks(intent, message);
   if (links.length > 0) {
-    blocks.push({ type: "context", elements: links.map((l) => ({ type: "mrkdwn", text: `<${l.href}|${l.text}>` })) });
+    const live = links.flatMap((l) => {
+      const href = slackLinkUrl(l.href);
+      return href ? [{ type: "mrkdwn", text: `<${href}|${l.text}>` }] : [];
+    });
+    if (live.length > 0) blocks.push({ type: "context", elements: live });
   }
   const diagnostics = diagnosticsText(intent);
   if (diagnostics) blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + slackText(diagnostics, SECTION_MAX - 6, true) + "```" } });
-  return { text: slackText(headline(intent), TEXT_MAX), blocks, ...(channel ? { channel } : {}) };
+  return { text: slackText(headline(intent), TEXT_MAX), blocks, ...(channel ? { channel: wellFormed(channel) } : {}) };
+}
+
+/**
+ * A URL for Slack's `<url|text>` link syntax, or null when it does not parse as http(s). The parsed
+ * form percent-encodes spaces, `<`, `>` and `"`; `|` is encoded too, since Slack would end the URL
+ * there (https://docs.slack.dev/messaging/formatting-message-text#linking-urls). Without this a
+ * runbook such as `https://wiki/a>b|c` would show as broken markup or a link to somewhere else.
+ */
+export function slackLinkUrl(raw: string): string | null {
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    return url.href.replace(/\|/g, "%7C");
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { field, jsonBytes, shrinkToFit } from "../../fit.js";
+import { field, jsonBytes, shrinkToFit, wellFormedJson } from "../../fit.js";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp } from "../../http-send.js";
@@ -17,7 +17,8 @@ export const WEBHOOK_MAX_BYTES = 256 * 1024;
 
 /** The JSON a generic webhook receives; `version` changes only with an incompatible shape. */
 export function webhookBody(intent: NotificationIntent, message: MessageContext, budget = WEBHOOK_MAX_BYTES): Record<string, unknown> {
-  const body: Record<string, unknown> = {
+  // Every string well-formed: a lone surrogate in alert data would reach receivers as an escape strict decoders refuse.
+  const body: Record<string, unknown> = wellFormedJson({
     version: "1",
     id: intent.id,
     type: intent.type,
@@ -34,21 +35,29 @@ export function webhookBody(intent: NotificationIntent, message: MessageContext,
     runbook: message.monitor?.runbook ?? null,
     // The alert's page on the runtime (null without `publicUrl`).
     url: alertPageUrl(intent, message),
-  };
+  });
   if (jsonBytes(body) <= budget) return body;
   // Same order as PagerDuty: diagnostics, then the check's own details largest first, then labels.
-  const details = { ...intent.details };
-  const labels = { ...intent.labels };
+  const details = { ...(body["details"] as Record<string, unknown>) };
+  const labels = { ...(body["labels"] as Record<string, string>) };
   body["details"] = details;
   body["labels"] = labels;
   const { diagnostics: _diagnostics, ...rest } = details;
+  // Largest first, each measured once.
   const bySize = (record: Record<string, unknown>) =>
-    Object.keys(record).sort((a, b) => (JSON.stringify(record[b])?.length ?? 0) - (JSON.stringify(record[a])?.length ?? 0));
+    Object.keys(record)
+      .map((key) => [key, JSON.stringify(record[key])?.length ?? 0] as const)
+      .sort((a, b) => b[1] - a[1])
+      .map(([key]) => key);
   shrinkToFit(body, budget - TRUNCATED_FLAG_BYTES, [
     field(details, "diagnostics"),
     ...bySize(rest).map((key) => field(details, key)),
     ...bySize(labels).map((key) => field(labels, key)),
     field(body, "summary"),
+    // What the author wrote has no cap of its own either: a prose runbook, the monitor's name, who acknowledged.
+    field(body, "runbook"),
+    field(body["monitor"] as Record<string, unknown>, "name"),
+    field(body, "acknowledgedBy"),
   ]);
   if (jsonBytes(body) > budget - TRUNCATED_FLAG_BYTES) {
     // Thousands of keys: the values are already cut, so the maps themselves go.

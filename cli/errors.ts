@@ -38,6 +38,16 @@ export class ExitCode extends Error {
   }
 }
 
+/**
+ * An 'error' listener for stdout and stderr. A reader that stops early (`wk plan | head -1`, a
+ * pager quit) closes the pipe: what is left to print has nowhere to go and is dropped, and the
+ * command still ends with its own exit code. Any other failure of the stream is thrown on, to be
+ * reported as ever.
+ */
+export function dropOutputToClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+}
+
 /** Maps anything thrown out of a command to an exit code and a message on stderr. */
 export function reportError(error: unknown, write: (line: string) => void = (l) => process.stderr.write(l)): ExitStatus {
   if (error instanceof ExitCode) return error.code;

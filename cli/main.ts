@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { withHelp } from "./command-help.js";
-import { EXIT, reportError, UserError } from "./errors.js";
+import { dropOutputToClosedPipe, EXIT, reportError, UserError } from "./errors.js";
+import { inScratchFolder } from "./scratch-folder.js";
 import { environmentFailure } from "./system-error.js";
 
 /**
@@ -10,10 +11,17 @@ import { environmentFailure } from "./system-error.js";
  */
 type CommandModule = { run(args: Record<string, unknown>): Promise<number> };
 
+/**
+ * Commands whose temporary folders are removed even when Ctrl-C or a kill ends them
+ * (scratch-folder.ts). `run` and `dev` stop gracefully on those signals themselves, and `deploy`
+ * leaves them to Pulumi, which cancels an update cleanly.
+ */
+const SCRATCH_COMMANDS = new Set(["validate", "compile", "plan", "test", "simulate", "oncall", "import"]);
+
 function lazy(name: string) {
   return async (args: Record<string, unknown>) => {
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
-    process.exitCode = await mod.run(args);
+    process.exitCode = SCRATCH_COMMANDS.has(name) ? await inScratchFolder(() => mod.run(args)) : await mod.run(args);
   };
 }
 
@@ -186,6 +194,8 @@ export async function main(argv: string[]): Promise<void> {
 
   // The single exit point: whatever a command leaves behind (a stray rejection, a throw from a
   // timer) is reported as a bug with exit 3, never as Node's default 1 or as "changes present".
+  process.stdout.on("error", dropOutputToClosedPipe);
+  process.stderr.on("error", dropOutputToClosedPipe);
   process.on("uncaughtException", (error) => fail(error));
   process.on("unhandledRejection", (error) => fail(error));
   try {

@@ -1,12 +1,15 @@
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { BUNDLE_FILE, compileProject, formatDiagnostics, jsonReport, MANIFEST_FILE } from "../compiler/index.js";
-import { EXIT, type ExitStatus } from "../errors.js";
+import { EXIT, type ExitStatus, UserError } from "../errors.js";
 
 /** `wk compile`: validate, then write manifest.json and monitors.mjs when nothing is wrong. */
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
+  const outDir = typeof args.out === "string" && args.out !== "" ? args.out : undefined;
+  if (outDir !== undefined) await refuseToReplace(path.resolve(outDir), outDir);
   const result = await compileProject({
     projectDir: String(args.project ?? "."),
-    outDir: typeof args.out === "string" ? args.out : undefined,
+    outDir,
   });
   const written = result.ok && result.manifest ? { dir: result.outDir, hash: result.manifest.hash } : null;
   if (args.json === true) {
@@ -21,4 +24,22 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     }
   }
   return result.ok ? EXIT.ok : EXIT.findings;
+}
+
+const REPLACE_HINT = "give an empty or new folder, or one that wk compile wrote (the default is PROJECT/dist/watchkeeper)";
+
+/**
+ * The artifact folder is swapped in whole (a reader never sees half of it), so whatever `--out`
+ * names is replaced: a folder holding anything but an artifact (`--out .`, `--out monitors`) or a
+ * file is refused before the compile. A path that does not exist yet, or cannot be read, is left
+ * to the write, which says what is wrong with it.
+ */
+async function refuseToReplace(outDir: string, shown: string): Promise<void> {
+  const info = await stat(outDir).catch(() => null);
+  if (info === null) return;
+  if (!info.isDirectory()) throw new UserError(`--out ${shown} is a file; compiling would replace it with the artifact folder`, EXIT.usage, REPLACE_HINT);
+  const others = (await readdir(outDir).catch(() => [] as string[])).filter((name) => name !== MANIFEST_FILE && name !== BUNDLE_FILE).sort();
+  if (others.length === 0) return;
+  const named = others.length > 3 ? `${others.slice(0, 3).join(", ")} and ${others.length - 3} more` : others.join(", ");
+  throw new UserError(`--out ${shown} holds ${named}, which ${others.length === 1 ? "is" : "are"} not part of a compiled artifact; compiling would replace the whole folder`, EXIT.usage, REPLACE_HINT);
 }

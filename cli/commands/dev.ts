@@ -26,7 +26,13 @@ function describe(vendor: string, req: RecordedRequest): string {
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as DevArgs;
   const first = args.port ?? 0;
-  if (!Number.isInteger(first) || first < 0 || first > 65533) throw new UserError("--port must be 0 (any free port) or a port number below 65534");
+  if (!Number.isInteger(first) || first < 0 || first > 65533) {
+    throw new UserError(
+      `--port must be 0 (any free port) or a port number below 65534, got ${Number.isNaN(first) ? "not a number" : first}`,
+      EXIT.usage,
+      "the servers listen on this port and the next two (PagerDuty, OpsGenie, Slack); 0 picks free ones",
+    );
+  }
   const port = (offset: number) => (first === 0 ? 0 : first + offset);
   const pagerduty = new PagerDutyServer();
   const opsgenie = new OpsgenieServer();

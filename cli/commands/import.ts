@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { nearIds } from "../near-ids.js";
 import { EXIT, UserError, type ExitStatus } from "../errors.js";
+import { fileRefusal } from "../system-error.js";
 import { findMonitors, findServices, importSpecifier } from "../import/find-service.js";
 import { generateModule, ownership } from "../import/generate-module.js";
 import { parseRulesFile } from "../import/prometheus-rules.js";
@@ -36,14 +37,22 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     } catch {
       throw new UserError(`--server ${JSON.stringify(server)} is not an http(s) URL`, EXIT.usage, "give the Prometheus server's base URL, such as http://prometheus.monitoring:9090");
     }
+    // The URL is written into modules that are committed; a password there is a secret in Git.
+    const url = new URL(server);
+    if (url.username !== "" || url.password !== "") {
+      if (url.password !== "") url.password = "***";
+      throw new UserError(
+        `--server ${JSON.stringify(url.href)} carries a user and password`,
+        EXIT.usage,
+        'give the URL without them; the modules are committed: add headers: { Authorization: secret("PROMETHEUS_AUTHORIZATION") } to the checks instead',
+      );
+    }
   }
-  let text: string;
-  try {
-    text = await readFile(rulesPath, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read the rules file ${rulesArg}: ${code === "ENOENT" ? "no such file" : (code ?? String(error))}`, EXIT.findings);
+  const outside = path.relative(projectDir, outDir);
+  if (outside === ".." || outside.startsWith(`..${path.sep}`) || path.isAbsolute(outside)) {
+    throw new UserError(`--out ${String(args["out"])} is outside the project`, EXIT.usage, "monitor modules are compiled only from inside the project: choose a folder such as monitors/imported");
   }
+  const text = await readRulesFile(rulesPath, rulesArg);
   const shown = rulesArg;
   const parsed = parseRulesFile(text);
   if (!parsed.ok) {
@@ -115,4 +124,41 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   }
   process.stdout.write(`${count} monitor${count === 1 ? "" : "s"} paging service ${service.id}; run \`wk validate\` to check them\n`);
   return EXIT.ok;
+}
+
+/** Far more than the largest rules files in use; a larger input is a mistake (a log, a device), not rules. */
+const RULES_FILE_LIMIT_BYTES = 16 * 2 ** 20;
+
+/**
+ * The rules file's text, read to its end or to the limit: a pipe (`<(kubectl get ...)`) is read
+ * like a file, `/dev/zero` or a huge log is refused at the limit instead of filling the memory.
+ */
+async function readRulesFile(rulesPath: string, shown: string): Promise<string> {
+  try {
+    const handle = await open(rulesPath, "r");
+    try {
+      if ((await handle.stat()).isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR", syscall: "read" });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for (;;) {
+        const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(1 << 16) });
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        if (size > RULES_FILE_LIMIT_BYTES) {
+          throw new UserError(`the rules file ${shown} is larger than ${RULES_FILE_LIMIT_BYTES / 2 ** 20} MiB`, EXIT.findings, "import the rules files one at a time (a Prometheus rules file is rarely over 1 MiB)");
+        }
+        chunks.push(buffer.subarray(0, bytesRead));
+      }
+      return Buffer.concat(chunks).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new UserError(`cannot read the rules file ${shown}: no such file`, EXIT.findings, "check the path; it is read from the current folder, not from --project");
+    const refusal = fileRefusal(error);
+    if (refusal !== null) throw new UserError(`cannot read the rules file ${shown}: ${refusal.reason} (${refusal.code})`, EXIT.findings, refusal.code === "EISDIR" ? "give one rules file (for a folder of them, run the import once per file)" : "check the path, and that this user may read the file");
+    throw error;
+  }
 }

@@ -43,6 +43,11 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     }
   }
   const from = typeof args.from === "string" && args.from !== "" ? args.from : null;
+  if (from !== null && looksLikePath(from) && !existsSync(path.resolve(from.replace(/^file:/, "")))) {
+    throw new UserError(`--from ${from}: no such file or folder`, EXIT.usage, "give a path to a watchkeeper tarball (npm pack) or checkout, or a version such as 0.1.0");
+  }
+  const imageArg = typeof args.image === "string" && args.image !== "" ? args.image : null;
+  if (imageArg !== null) refuseBadImage(imageArg);
   const watchkeeper = from !== null ? explicitWatchkeeperSpec(from, dir, process.cwd()) : detectWatchkeeperSpec(packageRoot);
   const version = await packageVersion(packageRoot);
 
@@ -57,7 +62,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   await writePackageJson(dir, watchkeeper);
   await writeFile(path.join(dir, "tsconfig.json"), renderTsconfig());
   // A mirror or a fork publishes the runtime image elsewhere; the scaffold builds FROM what it is told.
-  const image = typeof args.image === "string" && args.image !== "" ? args.image : RUNTIME_IMAGE;
+  const image = imageArg ?? RUNTIME_IMAGE;
   const values: Record<string, string> = { WATCHKEEPER_IMAGE: image, WATCHKEEPER_VERSION: version };
   for (const file of RENDERED) await fillPlaceholders(path.join(dir, file), values);
 
@@ -96,4 +101,20 @@ async function fillPlaceholders(file: string, values: Record<string, string>): P
   const text = await readFile(file, "utf8");
   const filled = text.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
   await writeFile(file, filled);
+}
+
+/** A `--from` that names a file or folder (npm would read it so), not a version, range or URL. */
+function looksLikePath(from: string): boolean {
+  return /^(file:|\.{1,2}([/\\]|$)|[/\\]|[A-Za-z]:[/\\])/.test(from) || /\.(tgz|tar\.gz)$/.test(from);
+}
+
+/** A registry's host (with a port) and lowercase path components, as Docker's reference grammar has them. */
+const IMAGE_NAME = /^(?:[A-Za-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+
+/** The Dockerfile writes `--image` followed by `:VERSION`: it must be a bare image name. */
+function refuseBadImage(image: string): void {
+  const shown = JSON.stringify(image);
+  const tagged = /^(.*\/)?[^/]*[:@][^/]*$/.test(image) && IMAGE_NAME.test(image.replace(/[:@][^/]*$/, ""));
+  if (tagged) throw new UserError(`--image ${shown} carries a tag or digest`, EXIT.usage, `give the image name without a tag: wk init adds the version of this Watchkeeper (${image.replace(/[:@][^/]*$/, "")})`);
+  if (!IMAGE_NAME.test(image)) throw new UserError(`--image ${shown} is not an image name`, EXIT.usage, "write it as REGISTRY/NAME in lowercase, such as ghcr.io/acme/watchkeeper or registry.example.com:5000/watchkeeper");
 }

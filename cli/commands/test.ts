@@ -64,7 +64,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     const known = manifest.monitors.map((m) => m.id);
     const unknown = ids.filter((id) => !known.includes(id));
     if (unknown.length > 0) {
-      const hints = unknown.map((id) => `${id}: did you mean ${nearIds(id, known).join(", ") || "(no close id)"}?`);
+      const near = unknown.map((id) => [id, nearIds(id, known)] as const);
+      const hints = near.filter(([, ids]) => ids.length > 0).map(([id, ids]) => `${id}: did you mean ${ids.join(", ")}?`);
+      if (hints.length < unknown.length) hints.push(known.length === 0 ? "the project has no monitors yet" : `the project's monitors: ${known.slice(0, 8).join(", ")}${known.length > 8 ? ", ..." : ""}`);
       throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, EXIT.usage, hints.join("\n      "));
     }
     const { runCheck } = await import("../../runtime/checks/index.js");

@@ -11,6 +11,22 @@ describe("reading a Prometheus rules file", () => {
     expect(Object.fromEntries([...b.labels].map(([k, v]) => [k, v.value]))).toEqual({ team: "x" });
   });
 
+  it("refuses a file whose aliases would expand beyond any rules file (a billion laughs) at once, at the alias", () => {
+    const levels = "abcdef".split("");
+    const lines = levels.map((name, i) => `${name}: &${name} [${i === 0 ? Array(9).fill('"lol"').join(",") : Array(9).fill(`*${levels[i - 1]}`).join(",")}]`);
+    const started = performance.now();
+    const parsed = parseRulesFile(`${lines.join("\n")}\ngroups: *f\n`);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems).toContainEqual({ at: expect.objectContaining({ line: expect.any(Number) }), message: expect.stringMatching(/^aliases expand to more than [\d,]+ YAML nodes/) });
+  }, 30_000);
+
+  it("refuses an anchor that contains its own alias instead of expanding it without end", () => {
+    const parsed = parseRulesFile("a: &a [1, *a]\ngroups: []\n");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems).toEqual([{ at: { line: 1, column: 11 }, message: "alias *a stands inside its own anchor &a, which would never end" }]);
+  }, 30_000);
+
   it("an empty file has no groups; several documents are refused at the second one", () => {
     expect(parseRulesFile("")).toEqual({ ok: true, groups: [] });
     expect(parseRulesFile("# only a comment\n")).toEqual({ ok: true, groups: [] });

@@ -70,6 +70,15 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const PROM_DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 const UNIT_MS = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000, 1];
 
+/** Nodes that aliases may add in all: generous for shared labels on thousands of rules, refused long before memory runs out. */
+const ALIAS_NODE_LIMIT = 250_000;
+
+function nodeCount(node: Node): number {
+  let count = 0;
+  visit(node, () => void count++);
+  return count;
+}
+
 /** Milliseconds of a Prometheus duration (`1h30m`, `5m`, `0`), or undefined when it is not one. */
 export function promDurationMs(text: string): number | undefined {
   if (text === "0") return 0;
@@ -91,7 +100,26 @@ export function parseRulesFile(text: string): ParsedRules {
     return { ok: false, problems: doc.errors.map((e) => ({ at: pos(e.pos[0]), message: `not valid YAML: ${firstLine(e.message)}` })) };
   }
   // Aliases (`labels: *common`) stand for their anchor, as Go's YAML reads them; a copy keeps the anchor's position.
-  visit(doc, { Alias: (_key, alias) => (alias.resolve(doc) as Node | undefined)?.clone() as Node | undefined });
+  // Their copies are counted: nested aliases grow them exponentially (a billion laughs), and an
+  // anchor that contains its own alias without end.
+  let copied = 0;
+  let refusal: RulesProblem | undefined;
+  visit(doc, {
+    Alias: (_key, alias, path) => {
+      const anchor = alias.resolve(doc) as Node | undefined;
+      if (anchor !== undefined && path.includes(anchor)) {
+        refusal = { at: pos(alias.range?.[0] ?? 0), message: `alias *${alias.source} stands inside its own anchor &${alias.source}, which would never end` };
+        return visit.BREAK;
+      }
+      copied += anchor === undefined ? 0 : nodeCount(anchor);
+      if (copied > ALIAS_NODE_LIMIT) {
+        refusal = { at: pos(alias.range?.[0] ?? 0), message: `aliases expand to more than ${ALIAS_NODE_LIMIT.toLocaleString("en")} YAML nodes here (anchors nested in anchors); a rules file needs far fewer: write the values out` };
+        return visit.BREAK;
+      }
+      return anchor?.clone() as Node | undefined;
+    },
+  });
+  if (refusal !== undefined) return { ok: false, problems: [refusal] };
   const problems: RulesProblem[] = [];
   const at = (node: Node | null | undefined): Position => pos(node?.range?.[0] ?? 0);
   const problem = (node: Node | null | undefined, message: string) => problems.push({ at: at(node), message });

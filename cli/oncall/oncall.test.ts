@@ -136,4 +136,13 @@ describe("--at", () => {
     expect(parseInstant("2026-03-28T03:12 Mars/Olympus", now)).toMatchObject({ error: expect.stringContaining('unknown time zone "Mars/Olympus"') });
     expect(parseInstant("2026-03-28T03:12", now)).toMatchObject({ error: expect.stringContaining("needs an offset or a time zone") });
   });
+
+  // JavaScript reads years 0 to 99 as 1900 to 1999: year 50 was shown as 1950 with an offset of
+  // +16655040:00, and year 75 would have been answered as 1975 without a word.
+  it("refuses a year before 1970 instead of answering for another one", () => {
+    for (const text of ["0050-01-01T00:00Z", "0075-06-01T12:00+02:00", "0001-01-01 00:00 Europe/Berlin", "1969-12-31T23:59Z"]) {
+      expect(parseInstant(text, now)).toMatchObject({ error: `--at ${JSON.stringify(text)} is before 1970`, hint: expect.stringContaining("2026-03-28T03:12:00Z") });
+    }
+    expect(parseInstant("1970-01-01T00:00Z", now)).toEqual({ at: 0, zone: null });
+  });
 });

@@ -17,6 +17,9 @@ const EXAMPLES = "e.g. now, 2026-03-28T03:12:00Z, 2026-03-28T03:12+01:00 or \"20
 export function parseInstant(text: string, now: number): { at: number; zone: string | null } | TimeRefusal {
   const trimmed = text.trim();
   if (trimmed.toLowerCase() === "now") return { at: now, zone: null };
+  // JavaScript's Date reads years 0 to 99 as 1900 to 1999, and no schedule reaches back before 1970.
+  const year = /^(\d{4})-/.exec(trimmed);
+  if (year && Number(year[1]) < 1970) return { error: `--at ${JSON.stringify(text)} is before 1970`, hint: `give a time from 1970 on, ${EXAMPLES}` };
   const zoned = /^(\S+?)(?:[T ](\S+))?\s+([A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*)$/.exec(trimmed);
   if (zoned) {
     const [, date, time, zone] = zoned as unknown as [string, string, string | undefined, string];

@@ -37,6 +37,12 @@ describe("wk test without monitor ids", () => {
     expect(ran.stderr).toMatch(/^error: unknown monitor id: payments-helth$/m);
     expect(ran.stderr).toMatch(/did you mean payments-health/);
   });
+
+  it("lists the project's monitors when no id is close to an unknown one", async () => {
+    const ran = await wk(["test", "zzz", "--project", ok]);
+    expect(ran.code, ran.stderr).toBe(EXIT.usage);
+    expect(messageLines(ran.stderr)).toEqual(["error: unknown monitor id: zzz", "hint: the project's monitors: payments-error-rate, payments-health, payments-nightly-script"]);
+  });
 });
 
 describe("no error line is printed twice", () => {

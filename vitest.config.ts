@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
  * Files that assert on real time across several processes (replica windows, lease take-overs,
  * quorum ticks): they run alone, after the rest, so no other file shares their cores.
  */
-const REAL_TIME = ["test/scale-out/**/*.test.ts"];
+const REAL_TIME = ["test/scale-out/**/*.test.ts", "test/chaos/**/*.test.ts"];
 const EXCLUDE = ["**/node_modules/**", "build/**", "**/fixtures/**"];
 
 export default defineConfig({

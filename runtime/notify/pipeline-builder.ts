@@ -40,7 +40,7 @@ export interface PipelineParts {
 
 /** Outbox intent -> per-destination deliveries: route, silence, inhibit, group. */
 export function buildDispatchPipeline(p: PipelineParts): Stage {
-  return inOrder(routeStage(p.manifest), silenceStage(p.manifest, p.silences), inhibitStage(p.manifest, p.store), groupStage());
+  return inOrder(routeStage(p.manifest, p.store), silenceStage(p.manifest, p.silences), inhibitStage(p.manifest, p.store), groupStage());
 }
 
 /** Due delivery -> vendor: dedup, retry (one notifier per channel kind), record. */

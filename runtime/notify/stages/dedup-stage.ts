@@ -43,15 +43,23 @@ export function dedupReason(type: IntentType, last: string | null, ackAudience: 
 /**
  * Runs just before sending: never sends the same state twice per (dedup key, destination). A
  * trigger after a trigger is dropped unless it is a reminder or an emergency report; a resolve
- * goes only after a sent trigger. Reads the durable log, so a restart cannot re-page.
+ * goes only after a sent trigger. Reads the durable log, so a restart cannot re-page. Of a monitor
+ * that left the manifest (not renamed through `previousIds`), only resolves are sent.
  */
 export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
   const monitors = monitorsById(manifest);
+  const renamed = new Set(manifest.monitors.flatMap((m) => m.previousIds ?? []));
   return async (ctx, items) => {
     const out: Notification[] = [];
     for (const item of items) {
-      const last = await log.lastSent(item.intent.dedupKey, item.destination.id);
       const monitor = monitors.get(item.intent.monitorId);
+      // A delivery queued before a rollout removed its monitor: the rollout resolved the alert,
+      // so only its resolve may still go; a trigger sent now would open an incident nothing closes.
+      if (!monitor && !renamed.has(item.intent.monitorId) && item.intent.type !== "resolve") {
+        ctx.drop(item, `monitor ${item.intent.monitorId} left the manifest`);
+        continue;
+      }
+      const last = await log.lastSent(item.intent.dedupKey, item.destination.id);
       const ackAudience = monitor ? isAckOnlyDestination(monitor, item.destination.id) : false;
       const reason = dedupReason(item.intent.type, last?.state ?? null, ackAudience, isEmergency(item.intent));
       if (reason) ctx.drop(item, reason);

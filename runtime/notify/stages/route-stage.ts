@@ -1,5 +1,6 @@
 import type { Manifest, MonitorSpec } from "../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../alerts/intent.js";
+import type { Awaitable } from "../../awaitable.js";
 import type { Stage } from "../pipeline.js";
 import { fanOut } from "../pipeline.js";
 import { channelDestinationId, serviceDestinationId, type Destination, type Notification } from "../types.js";
@@ -17,20 +18,46 @@ export function isAckOnlyDestination(monitor: MonitorSpec, destinationId: string
   return inAck && !inMain;
 }
 
+/** What was last sent per (dedup key, destination): the durable log the dedup stage reads too. */
+export interface PagedLog {
+  lastSent(dedupKey: string, destination: string): Awaitable<{ state: string } | null>;
+}
+
 /**
  * Expands each unrouted intent into one notification per destination: the monitor's service
  * (PagerDuty Events via its routing key), its channels, and its acknowledgement channels for
- * acknowledgements and emergency reports.
+ * acknowledgements and emergency reports. The resolve of a monitor that left the manifest (the
+ * rollout closes its alerts) goes to every destination still in the manifest where its alert
+ * was paged, as `log` says, so no incident is left open that no runtime will ever close. An
+ * intent of a renamed monitor's old id routes as the monitor that names it in `previousIds`.
  */
-export function routeStage(manifest: Manifest): Stage {
+export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
   const monitors = monitorsById(manifest);
+  // An intent written before a rename (`previousIds`) names the old id; the rollout made its
+  // alert the new monitor's (runtime/evaluate/rollout.ts), and so does routing.
+  const heirs = new Map<string, MonitorSpec>();
+  for (const m of manifest.monitors) for (const old of m.previousIds ?? []) if (!monitors.has(old) && !heirs.has(old)) heirs.set(old, m);
+  const monitorOf = (id: string): MonitorSpec | undefined => monitors.get(id) ?? heirs.get(id);
   const channels = new Map(manifest.channels.map((c) => [c.id, c]));
+  const everyDestination: Destination[] = [
+    ...manifest.services.map((s): Destination => ({ id: serviceDestinationId(s.id), kind: "service", serviceId: s.id })),
+    ...manifest.channels.map((channel): Destination => ({ id: channelDestinationId(channel.id), kind: "channel", channel })),
+  ];
+  const pagedAt = async (intent: NotificationIntent): Promise<Destination[]> => {
+    if (!log || intent.type !== "resolve") return [];
+    const paged: Destination[] = [];
+    for (const destination of everyDestination) {
+      const last = await log.lastSent(intent.dedupKey, destination.id);
+      if (last?.state === "trigger" || last?.state === "acknowledge") paged.push(destination);
+    }
+    return paged;
+  };
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>
     async (_ctx, items) => {
       const out: Notification[] = [];
       for (const item of items) {
-        const monitor = monitors.get(item.intent.monitorId);
+        const monitor = monitorOf(item.intent.monitorId);
         if (!monitor) continue;
         for (const destination of pick(monitor, item.intent)) out.push({ ...item, destination });
       }
@@ -55,13 +82,17 @@ export function routeStage(manifest: Manifest): Stage {
   const fan = fanOut(byService, byChannel, byAckChannel);
 
   return async (ctx, items) => {
+    const orphans: Notification[] = [];
     for (const item of items) {
       if (item.destination.kind !== "unrouted") throw new Error("route stage received an already routed notification");
-      if (!monitors.has(item.intent.monitorId)) ctx.drop(item, `monitor ${item.intent.monitorId} is not in the manifest`);
+      if (monitorOf(item.intent.monitorId)) continue;
+      const paged = await pagedAt(item.intent);
+      if (paged.length === 0) ctx.drop(item, `monitor ${item.intent.monitorId} is not in the manifest`);
+      for (const destination of paged) orphans.push({ ...item, destination });
     }
-    const routed = await fan(ctx, items);
+    const routed = [...(await fan(ctx, items)), ...orphans];
     for (const item of items) {
-      if (monitors.has(item.intent.monitorId) && !routed.some((r) => r.intent.id === item.intent.id)) {
+      if (monitorOf(item.intent.monitorId) && !routed.some((r) => r.intent.id === item.intent.id)) {
         ctx.drop(item, "the monitor routes to no service or channel");
       }
     }

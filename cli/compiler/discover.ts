@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import fs, { existsSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { esbuild } from "./esbuild.js";
 import { glob } from "tinyglobby";
 import { z } from "zod";
+import { EXIT, UserError } from "../errors.js";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { diagnostic } from "./diagnostic.js";
@@ -93,7 +94,19 @@ export async function listModules(projectDir: string, patterns: string[]): Promi
   const configFile = path.join(projectDir, CONFIG_FILE);
   // Links are not followed: one committed in a pull request (`monitors/root -> /`) would make every
   // .ts file of the machine a module, and a link to /proc would never finish listing.
-  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false });
+  // A folder that cannot be read is not an empty one: listed as nothing, its monitors would vanish
+  // from the compile, and a plan made from it would delete them. The lister skips such folders
+  // silently, so its reads are watched.
+  const unreadable: string[] = [];
+  const watched: typeof fs.readdir = ((dir: fs.PathLike, options: unknown, done: (error: NodeJS.ErrnoException | null, entries: unknown) => void) =>
+    fs.readdir(dir, options as { withFileTypes: true }, (error, entries) => {
+      if (error && error.code !== "ENOENT") unreadable.push(`${path.relative(projectDir, String(dir)) || "."} (${error.code ?? error.message})`);
+      done(error, entries);
+    })) as typeof fs.readdir;
+  const found = await glob(patterns, { cwd: projectDir, ignore: IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false, fs: { ...fs, readdir: watched } });
+  if (unreadable.length > 0) {
+    throw new UserError(`cannot list the project's modules: ${unreadable.slice(0, 5).join(", ")}${unreadable.length > 5 ? ` and ${unreadable.length - 5} more` : ""} cannot be read`, EXIT.findings, "give the user running wk read and search permission on the project's folders");
+  }
   return [...new Set(found.map((f) => path.normalize(f)))].filter((f) => f !== configFile).sort();
 }
 

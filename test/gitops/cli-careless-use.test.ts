@@ -138,3 +138,35 @@ describe("wk compile --out naming a folder or file that holds something else", (
     expect((await readdir(out)).sort()).toEqual(["manifest.json", "monitors.mjs"]);
   });
 });
+
+describe("a modules folder the user cannot read", () => {
+  // As root every folder reads; the command then runs as `nobody` (the project copied where it may).
+  const asRoot = process.getuid?.() === 0;
+  const runuser = ["/usr/sbin/runuser", "/sbin/runuser"].find((p) => existsSync(p));
+
+  it.skipIf(asRoot && !runuser)("is an error naming it, never a project of no monitors (a plan from it would delete them all)", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { chmod, cp } = await import("node:fs/promises");
+    const project = join(scratch, "unreadable");
+    await cp(join(FIXTURES, "ok"), project, { recursive: true });
+    execFileSync("chmod", ["-R", "a+rwX", scratch]);
+    await chmod(join(project, "monitors"), 0o000);
+    try {
+      const command = [process.execPath, join(ROOT, "bin/watchkeeper.js"), "validate", "--project", project];
+      const ran = (() => {
+        try {
+          const stdout = execFileSync(asRoot ? runuser! : command[0]!, asRoot ? ["-u", "nobody", "--", ...command] : command.slice(1), { encoding: "utf8", env: { ...process.env, WK_CACHE: "off", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+          return { code: 0, stdout, stderr: "" };
+        } catch (error) {
+          const e = error as { status: number; stdout: string; stderr: string };
+          return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+        }
+      })();
+      expect(ran.code, ran.stdout + ran.stderr).toBe(EXIT.findings);
+      expect(ran.stderr).toContain("monitors (EACCES) cannot be read");
+      expect(ran.stdout).not.toContain("no problems found");
+    } finally {
+      await chmod(join(project, "monitors"), 0o755);
+    }
+  });
+});

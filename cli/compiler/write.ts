@@ -1,11 +1,13 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { EXIT, UserError } from "../errors.js";
 
 /**
  * Writes the artifact next to its destination, then swaps it in with renames, so a reader never
  * sees a half-written dist/watchkeeper/ and a failed write leaves the previous one in place.
  */
 export async function writeArtifact(outDir: string, files: Record<string, string>): Promise<void> {
+  await refuseToReplaceOther(outDir, Object.keys(files));
   const parent = path.dirname(outDir);
   await mkdir(parent, { recursive: true });
   const suffix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -31,4 +33,23 @@ export async function writeArtifact(outDir: string, files: Record<string, string
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * The swap replaces whatever `outDir` is: only a folder an earlier write made (the artifact's own
+ * files, nothing else) or none may be replaced, whoever the caller (`wk compile --out` checks it
+ * first, with its own message; this holds for every other caller).
+ */
+async function refuseToReplaceOther(outDir: string, names: string[]): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(outDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return;
+    if (code === "ENOTDIR") throw new UserError(`${outDir} is a file; the artifact folder is not written over it`, EXIT.usage, "name a new or empty folder for the artifact");
+    throw error;
+  }
+  const others = entries.filter((name) => !names.includes(name));
+  if (others.length > 0) throw new UserError(`${outDir} holds ${others.slice(0, 3).join(", ")}${others.length > 3 ? ` and ${others.length - 3} more` : ""}, not part of an artifact; it is not replaced`, EXIT.usage, "name a new or empty folder for the artifact");
 }

@@ -102,7 +102,9 @@ async function readManifestJson(manifestPath: string): Promise<unknown> {
     }
   } catch (error) {
     if (error instanceof ArtifactError) throw error;
-    throw new ArtifactError(`cannot read ${manifestPath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ArtifactError(`${manifestPath} does not exist: no compiled artifact there`);
+    throw new ArtifactError(`cannot read ${manifestPath}: ${code ?? String(error)}`);
   }
   try {
     return JSON.parse(text);

@@ -39,7 +39,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   if (args.project && args.artifact) throw new UserError("give either --project or --artifact, not both");
   const port = args.port ?? 8080;
   const host = args.host ?? "0.0.0.0";
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got ${String(args.port)}`, EXIT.usage, "0 picks a free port");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be a port number from 0 to 65535, got ${typeof port === "number" && Number.isNaN(port) ? "a value that is not a number" : String(args.port)}`, EXIT.usage, "0 picks a free port");
   const env = process.env;
   const settings = settingsFromEnv(env);
   let artifactDir: string;
@@ -56,7 +56,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   try {
     artifact = await loadArtifact(artifactDir);
   } catch (error) {
-    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "run `wk compile` with this version of watchkeeper");
+    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "`wk compile` writes the artifact (dist/watchkeeper by default; --out names another folder); run it with this version of watchkeeper and pass that folder as --artifact");
     throw error;
   }
 

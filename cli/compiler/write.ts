@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UserError } from "../errors.js";
 
@@ -47,7 +47,11 @@ async function refuseToReplaceOther(outDir: string, names: string[]): Promise<vo
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return;
-    if (code === "ENOTDIR") throw new UserError(`${outDir} is a file; the artifact folder is not written over it`, EXIT.usage, "name a new or empty folder for the artifact");
+    // ENOTDIR: the path is a file, or a folder on its way is (then the write says where it failed).
+    if (code === "ENOTDIR" && (await stat(outDir).catch(() => null))?.isFile()) {
+      throw new UserError(`${outDir} is a file; the artifact folder is not written over it`, EXIT.usage, "name a new or empty folder for the artifact");
+    }
+    if (code === "ENOTDIR") return;
     throw error;
   }
   const others = entries.filter((name) => !names.includes(name));

@@ -3,8 +3,12 @@ import type { InboundEvents } from "../checks/types.js";
 import { sendJson, type Handler } from "../http/router.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { header, parseJson } from "../http/http-io.js";
+import { redactThenShorten } from "../text/redact.js";
 import { truncate } from "../text/truncate.js";
 import { safeEqual } from "./signature.js";
+
+/** Longest message of an uptime report that is kept. */
+const UPTIME_MESSAGE_MAX = 1000;
 
 /** Reads an up/down report from an uptime service's payload; null when it is not one. */
 export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string } | null {
@@ -47,7 +51,10 @@ export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: Inboun
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));
     if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
-    await deps.inbound.recordUptimeReport(monitor.id, { ...report, at: deps.clock() });
+    // The sender's message is stored and shown: no declared secret (its own token included) goes in.
+    const secrets = deps.manifest.secrets.flatMap((name) => deps.secret(name) ?? []);
+    const message = redactThenShorten(report.message, UPTIME_MESSAGE_MAX, secrets);
+    await deps.inbound.recordUptimeReport(monitor.id, { ...report, message, at: deps.clock() });
     sendJson(res, 202, { status: "recorded", up: report.up });
   };
 }

@@ -6,13 +6,15 @@ export const REDACTED = "[redacted]";
  * and a secret that short protects nothing anyway.
  */
 export const MIN_SECRET_LENGTH = 4;
+/** How many levels of JSON-in-JSON a secret is matched through (an echoed request inside an echoed answer). */
+const JSON_NESTING = 3;
 
 /**
  * Removes secret values from text that may reach logs, results, the API, the store or a vendor.
- * Every form a value travels in is removed (as is, URL-encoded, JSON-escaped, and a URL secret's
- * path and long path segments, since an answer may echo only those), and so is the head of a
- * value that an earlier cut left behind: a secret prefix of 4 or more characters that ends right
- * before a cut marker (`…`) or at the end of the text.
+ * Every form a value travels in is removed (as is, URL-encoded, JSON-escaped up to three levels
+ * deep, and a URL secret's path and long path segments, since an answer may echo only those), and
+ * so is the head of a value that an earlier cut left behind: a secret prefix of 4 or more
+ * characters that ends right before a cut marker (`…`) or at the end of the text.
  */
 export function redact(text: string, secrets: Iterable<string>): string {
   return redactForms(text, secretForms(secrets));
@@ -50,8 +52,14 @@ export function secretForms(secrets: Iterable<string>): string[] {
     forms.add(value);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) forms.add(encoded);
-    const escaped = JSON.stringify(value).slice(1, -1);
-    if (escaped !== value) forms.add(escaped);
+    // JSON-escaped once per level of nesting: a vendor that answers with the request it refused
+    // as a string inside its JSON error (or a log of that answer) escapes the value again.
+    for (let level = 0, inner = value; level < JSON_NESTING; level++) {
+      const escaped = JSON.stringify(inner).slice(1, -1);
+      if (escaped === inner) break;
+      forms.add(escaped);
+      inner = escaped;
+    }
     if (/^https?:\/\//.test(value)) {
       try {
         const url = new URL(value);

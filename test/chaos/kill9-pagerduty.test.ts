@@ -2,11 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { Manifest } from "../../sdk/manifest/schema.js";
 import { routingKey } from "../delivery/support/harness.js";
-import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
+import { testManifest, testService } from "../delivery/support/manifest.js";
 import { ensureBuild, startRun, writeArtifact, type RunProcess } from "../delivery/support/process.js";
-import { ChaosPagerDuty, FlippingTarget, readState, seeded } from "./support/chaos.js";
+import { ChaosPagerDuty, FlippingTarget, httpMonitor, readState, seeded } from "./support/chaos.js";
 
 /**
  * Randomized kill -9 against the real CLI (`wk run`), seeded so a failure replays:
@@ -42,17 +42,6 @@ interface Run {
   startedAt: number;
   endedAt: number | null;
   signal: "SIGKILL" | "SIGTERM" | null;
-}
-
-function httpMonitor(id: string, url: string, extra: Partial<MonitorSpec> = {}): MonitorSpec {
-  const base = testMonitor(id);
-  return testMonitor(id, {
-    schedule: { kind: "every", every: "1s" },
-    check: { ...(base.check as Extract<MonitorSpec["check"], { kind: "http" }>), url, timeout: "1s", followRedirects: false },
-    service: "shop",
-    summary: `${id} health check failing`,
-    ...extra,
-  });
 }
 
 describe("kill -9 at random moments never re-pages, never loses a resolve (wk run, separate processes)", () => {

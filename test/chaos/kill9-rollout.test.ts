@@ -5,25 +5,14 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { routingKey } from "../delivery/support/harness.js";
-import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
+import { testManifest, testService } from "../delivery/support/manifest.js";
 import { ensureBuild, kill, startRun, writeArtifact, type RunProcess } from "../delivery/support/process.js";
 import { pagerDutySignature } from "../../runtime/inbound/signature.js";
-import { ChaosPagerDuty, FlippingTarget, readState } from "./support/chaos.js";
+import { ChaosPagerDuty, FlippingTarget, httpMonitor, readState } from "./support/chaos.js";
 
 const KEY = routingKey("chaos-rollout");
 const TOKEN = "chaos-rollout-api-token";
 const WEBHOOK_SECRET = "chaos-rollout-webhook-secret";
-
-function httpMonitor(id: string, url: string, extra: Partial<MonitorSpec> = {}): MonitorSpec {
-  const base = testMonitor(id);
-  return testMonitor(id, {
-    schedule: { kind: "every", every: "1s" },
-    check: { ...(base.check as Extract<MonitorSpec["check"], { kind: "http" }>), url, timeout: "1s", followRedirects: false },
-    service: "shop",
-    summary: `${id} health check failing`,
-    ...extra,
-  });
-}
 
 /**
  * Kill -9 around a changed manifest and around state a person set (a silence), against the real

@@ -1,5 +1,7 @@
 import { createServer, type Server } from "node:http";
 import BetterSqlite3 from "better-sqlite3";
+import type { MonitorSpec } from "../../../sdk/manifest/schema.js";
+import { testMonitor } from "../../delivery/support/manifest.js";
 import { PagerDutyServer } from "../../support/vendors/index.js";
 import type { RecordedRequest, VendorAnswer } from "../../support/vendors/recording-server.js";
 
@@ -93,4 +95,16 @@ export function readState<T>(dbPath: string, sql: string): T[] {
   } finally {
     db.close();
   }
+}
+
+/** An HTTP monitor of the chaos fleet: every second against `url`, paging the service `shop`. */
+export function httpMonitor(id: string, url: string, extra: Partial<MonitorSpec> = {}): MonitorSpec {
+  const base = testMonitor(id);
+  return testMonitor(id, {
+    schedule: { kind: "every", every: "1s" },
+    check: { ...(base.check as Extract<MonitorSpec["check"], { kind: "http" }>), url, timeout: "1s", followRedirects: false },
+    service: "shop",
+    summary: `${id} health check failing`,
+    ...extra,
+  });
 }

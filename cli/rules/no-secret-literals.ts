@@ -20,6 +20,9 @@ export const SECRET_PATTERNS: Pattern[] = [
   { what: "a PagerDuty REST API token", re: /Token token=[A-Za-z0-9_+\-]{10,}/g, shown: prefix("Token token=…") },
   { what: "an OpsGenie API key", re: /GenieKey\s+[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g, shown: prefix("GenieKey …") },
   { what: "a bearer token", re: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g, shown: prefix("Bearer …") },
+  // A password in a URL's userinfo (`https://user:password@host`): the whole URL would reach the
+  // manifest and every log line that names the target. A `${...}` part is code, not a literal.
+  { what: "a password in a URL", re: /\bhttps?:\/\/[^\s/:@"'`]+:[^\s/@"'`${}]+@/g, shown: (m) => `${m.slice(0, m.indexOf("//") + 2)}…:…@` },
   { what: "a PagerDuty integration key", re: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g, shown: prefix("<32 hex characters>") },
 ];
 
@@ -39,7 +42,7 @@ const UUID_RE = /[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g;
 const AUTH_LINE_RE = /authorization|api[-_]?key|genie/i;
 
 /** Cheap test for any pattern's anchor; most files have none and are skipped whole. */
-const ANCHORS = ["PRIVATE KEY", "hooks.slack.com", "xox", "AKIA", "ASIA", "Token token=", "GenieKey", "Bearer"];
+const ANCHORS = ["PRIVATE KEY", "hooks.slack.com", "xox", "AKIA", "ASIA", "Token token=", "GenieKey", "Bearer", "://"];
 const HEX_RUN = /[0-9a-fA-F]{8}/;
 const anyCandidate = (source: string) => ANCHORS.some((a) => source.includes(a)) || HEX_RUN.test(source);
 

@@ -113,4 +113,34 @@ describe("Scheduler", () => {
     await clock.advance(1000);
     expect(await drained).toBe(false);
   });
+  it("keeps ticking when the wall clock steps back an hour (NTP, a restored VM), from the new time", async () => {
+    const clock = new FakeClock(T0);
+    const runs: number[] = [];
+    const s = new Scheduler({ clock, concurrency: 4, spreadMs: 0, run: async (_id, at) => void runs.push(at) });
+    s.add("a", { kind: "every", every: "10s" });
+    s.start();
+    await clock.advance(20_000);
+    expect(runs).toEqual([T0 + 10_000, T0 + 20_000]);
+    clock.step(T0 - 3_600_000);
+    await clock.advance(60_000);
+    // Within one re-check (30 s) the monitor runs again, at times of the new clock.
+    const after = runs.slice(2);
+    expect(after.length).toBeGreaterThanOrEqual(3);
+    expect(after[0]).toBeLessThanOrEqual(T0 - 3_600_000 + 40_000);
+    for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBe(10_000);
+    s.stop();
+  });
+
+  it("does not repeat or skip ticks when the clock steps back less than a second", async () => {
+    const clock = new FakeClock(T0);
+    const runs: number[] = [];
+    const s = new Scheduler({ clock, concurrency: 4, spreadMs: 0, run: async (_id, at) => void runs.push(at) });
+    s.add("a", { kind: "every", every: "10s" });
+    s.start();
+    await clock.advance(15_000);
+    clock.step(clock.now() - 500);
+    await clock.advance(20_000);
+    expect(runs).toEqual([T0 + 10_000, T0 + 20_000, T0 + 30_000]);
+    s.stop();
+  });
 });

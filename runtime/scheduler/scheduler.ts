@@ -32,6 +32,13 @@ interface Entry {
 const MAX_WAIT_MS = 30_000;
 
 /**
+ * A wall clock that steps back by more than this (NTP correcting a fast clock, a VM restored from
+ * a snapshot) has every due time in a future the clock left: the monitors are rescheduled from the
+ * new time. A smaller step only delays one tick by that much.
+ */
+const CLOCK_STEP_BACK_MS = 1_000;
+
+/**
  * The embedded scheduler: a min-heap of due times behind a single timer, feeding a bounded work
  * queue. A tick never waits for another monitor's tick; a monitor whose previous tick still runs
  * skips (and reports) the overlapping one instead of piling up.
@@ -43,6 +50,8 @@ export class Scheduler {
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
   private running = false;
+  /** The clock's reading at the last timer, to notice it stepping back. */
+  private lastFiredAt = -Infinity;
 
   constructor(private readonly o: SchedulerOptions) {
     this.queue = new WorkQueue(o.concurrency);
@@ -113,6 +122,8 @@ export class Scheduler {
 
   private fire(): void {
     const now = this.o.clock.now();
+    if (now < this.lastFiredAt - CLOCK_STEP_BACK_MS) this.rescheduleFrom(now);
+    this.lastFiredAt = now;
     for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
       this.heap.pop();
       const entry = this.entries.get(top.id);
@@ -126,6 +137,15 @@ export class Scheduler {
       this.heap.push(top);
     }
     this.arm();
+  }
+
+  /** Every monitor's next tick worked out again from `now` (after the clock stepped back). */
+  private rescheduleFrom(now: number): void {
+    this.heap.clear();
+    for (const entry of this.entries.values()) {
+      const at = entry.next(now);
+      if (at !== null) this.heap.push({ at, id: entry.id });
+    }
   }
 
   private dispatch(entry: Entry, scheduledAt: number): void {

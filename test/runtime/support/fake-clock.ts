@@ -17,6 +17,16 @@ export class FakeClock implements Clock {
     return { cancel: () => void (this.timers = this.timers.filter((x) => x !== timer)) };
   }
 
+  /**
+   * Steps the clock to `t` at once, as NTP or a restored VM steps a wall clock (backwards too);
+   * pending timers keep their remaining waits.
+   */
+  step(t: number): void {
+    const by = t - this.t;
+    for (const timer of this.timers) timer.at += by;
+    this.t = t;
+  }
+
   /** Moves time forward by `ms`, firing due timers and letting promise callbacks run after each. */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;

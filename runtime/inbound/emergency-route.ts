@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { LimitedWarnings } from "../limited-warnings.js";
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent, OutboxWriter } from "../alerts/intent.js";
@@ -51,6 +52,8 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
   const manual = deps.manifest.monitors.filter((m) => m.check.kind === "manual");
   const title = `${deps.manifest.settings.statusPage.title} — emergency`;
   const limiter = new SlidingWindowLimiter(deps.attemptsPerMinute, 60_000);
+  // Refusals before the rate limiter, and the limiter's own: one line a minute each, whatever the flood.
+  const refusals = new LimitedWarnings(deps.logger, deps.clock);
   const tokens = deps.formTokens ?? new FormTokens();
 
   router.add("GET", "/emergency", (_req, res) => {
@@ -66,12 +69,12 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     // Refused before the rate limiter counts it: a foreign page must not lock a colleague out.
     const crossSite = refuseCrossOrigin(req, deps.publicUrl);
     if (crossSite) {
-      deps.logger.warn({ client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
+      refusals.warn("cross-site", { client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
       return sendPage(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }));
     }
     const allowed = limiter.attempt(rateLimitKey(client), now);
     if (!allowed.ok) {
-      deps.logger.warn({ client }, "emergency page rate limited");
+      refusals.warn("rate-limited", { client }, "emergency page rate limited");
       res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));
       return sendPage(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again.", formToken: fresh() }));
     }

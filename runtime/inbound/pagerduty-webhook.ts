@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { LimitedWarnings } from "../limited-warnings.js";
 import { z } from "zod";
 import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
 import { sendJson, type Handler } from "../http/router.js";
@@ -56,15 +57,17 @@ export interface PagerDutyWebhookDeps {
  * replay or an old event is not going to become acceptable by being sent again.
  */
 export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
+  // Unsigned requests can come from anyone who reaches the port: one line a minute each.
+  const refusals = new LimitedWarnings(deps.logger, deps.clock);
   return async (req, res, _params, raw) => {
     const secret = deps.secret(PAGERDUTY_WEBHOOK_SECRET);
     const signature = header(req, "x-pagerduty-signature");
     if (!secret) {
-      deps.logger.warn(`PagerDuty webhook refused: secret ${PAGERDUTY_WEBHOOK_SECRET} is not set`);
+      refusals.warn("no-secret", {}, `PagerDuty webhook refused: secret ${PAGERDUTY_WEBHOOK_SECRET} is not set`);
       return sendJson(res, 401, { error: "webhook signature cannot be verified" });
     }
     if (!verifyPagerDutySignature(raw, signature, secret)) {
-      deps.logger.warn({ remote: req.socket.remoteAddress, signed: signature !== undefined }, "PagerDuty webhook refused: missing or bad signature");
+      refusals.warn("signature", { remote: req.socket.remoteAddress, signed: signature !== undefined }, "PagerDuty webhook refused: missing or bad signature");
       return sendJson(res, 401, { error: "invalid signature" });
     }
     const parsed = eventSchema.safeParse(parseJson(raw));

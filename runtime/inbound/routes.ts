@@ -10,7 +10,9 @@ import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
 import { uptimeWebhookHandler } from "./uptime-webhook.js";
 import type { WebhookIdLog } from "./webhook-ids.js";
+import { LimitedWarnings } from "../limited-warnings.js";
 import { monitorsById } from "../monitors-by-id.js";
+import { truncate } from "../text/truncate.js";
 
 /** Inbound tuning the command reads from the environment (WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS, WK_TRUST_PROXY). */
 export interface InboundSettings {
@@ -102,12 +104,14 @@ export function registerInboundRoutes(router: Router, d: InboundDeps): void {
 /** `POST|GET /heartbeat/:id`: a cron job's ping, with the monitor's token when it has one. */
 function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
   const monitors = monitorsById(d.manifest);
+  // Anyone who reaches the port can ping any id: the metric counts every unknown one, the log one a minute.
+  const unknown = new LimitedWarnings(d.logger, d.clock);
   const heartbeat = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
     const id = params.id!;
     const monitor = monitors.get(id);
     if (!monitor || monitor.check.kind !== "heartbeat") {
       d.onUnknownHeartbeat?.();
-      d.logger.warn({ monitorId: id }, "heartbeat for an unknown monitor id (or not a heartbeat monitor)");
+      unknown.warn("unknown-id", { monitorId: truncate(id, 200) }, "heartbeat for an unknown monitor id (or not a heartbeat monitor)");
       return sendJson(res, 404, { error: `no heartbeat monitor ${id}` });
     }
     const tokenName = monitor.check.token?.secret ?? null;

@@ -1,4 +1,6 @@
 import type { Logger } from "pino";
+import { LimitedWarnings } from "../limited-warnings.js";
+import { monitorsById } from "../monitors-by-id.js";
 import type { InboundEvents } from "../checks/types.js";
 import { sendJson, type Handler } from "../http/router.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
@@ -39,14 +41,17 @@ export function parseUptimeReport(format: "nodeping" | "generic", body: unknown)
  * `Authorization` header or `?token=`, and is compared in constant time.
  */
 export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: InboundEvents; secret(name: string): string | undefined; logger: Logger; clock: () => number }): Handler {
+  const monitors = monitorsById(deps.manifest);
+  // Wrong tokens can come from anyone who reaches the port: one line a minute per monitor.
+  const refusals = new LimitedWarnings(deps.logger, deps.clock);
   return async (req, res, params, raw) => {
-    const monitor = deps.manifest.monitors.find((m) => m.id === params["monitor"]);
+    const monitor = monitors.get(params["monitor"] ?? "");
     if (!monitor || monitor.check.kind !== "webhook") return sendJson(res, 404, { error: "no webhook monitor with that id" });
     const expected = deps.secret(monitor.check.token.secret);
     const url = new URL(req.url ?? "/", "http://localhost");
     const given = header(req, "x-watchkeeper-token") ?? header(req, "authorization")?.replace(/^Bearer\s+/i, "") ?? url.searchParams.get("token") ?? "";
     if (!expected || !safeEqual(given, expected)) {
-      deps.logger.warn({ monitor: monitor.id, remote: req.socket.remoteAddress }, "uptime webhook refused: missing or wrong token");
+      refusals.warn(monitor.id, { monitor: monitor.id, remote: req.socket.remoteAddress }, "uptime webhook refused: missing or wrong token");
       return sendJson(res, 401, { error: "invalid token" });
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));

@@ -109,14 +109,15 @@ describe("inbound webhooks", () => {
     expect((await post(`${base}/webhooks/pagerduty`, body, { "x-pagerduty-signature": header, "x-webhook-id": "wh-3" })).status).toBe(200);
   });
 
-  it("refuses unsigned and wrongly signed webhooks with 401 and a log line, without the secret", async () => {
+  it("refuses unsigned and wrongly signed webhooks with 401 and a log line (one a minute), without the secret", async () => {
     await open();
     const body = pdEvent("incident.resolved", "wk-checkout");
     expect((await post(`${base}/webhooks/pagerduty`, body, {})).status).toBe(401);
     expect((await post(`${base}/webhooks/pagerduty`, body, { "x-pagerduty-signature": pagerDutySignature(body, "wrong") })).status).toBe(401);
     expect((await post(`${base}/webhooks/pagerduty`, body + " ", { "x-pagerduty-signature": pagerDutySignature(body, WEBHOOK_SECRET) })).status).toBe(401);
     expect(h.alerts.calls).toEqual([]);
-    expect(h.lines.filter((l) => l.includes("PagerDuty webhook refused"))).toHaveLength(3);
+    // The first refusal is logged at once; the ones within the minute after it only counted.
+    expect(h.lines.filter((l) => l.includes("PagerDuty webhook refused"))).toHaveLength(1);
     expect(h.lines.join("\n")).not.toContain(WEBHOOK_SECRET);
   });
 

@@ -36,12 +36,24 @@ export async function queryDns(server: string | null, name: string, type: Record
   if (signal.aborted) throw abortReason(signal);
   const onAbort = (): void => resolver.cancel();
   signal.addEventListener("abort", onAbort, { once: true });
+  // c-ares takes `timeout` as a first guess and adapts it per server (c-ares 1.26+): a silent
+  // server went unanswered past the check's own timeout, and the error then named neither the
+  // server nor the question. The query's own budget is kept here.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    resolver.cancel();
+  }, timeoutMs);
   try {
-    return { kind: "answers", answers: await ask(resolver, name, type) };
+    const answers = await ask(resolver, name, type);
+    // An answer without a record of the type asked (a CNAME chain that ends nowhere, or loops) is
+    // "no data", as dig shows it: not a pass for a check that expects nothing in particular.
+    return answers.length === 0 ? replyForError("ENODATA", label, name, type) : { kind: "answers", answers };
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
-    return replyForError((error as NodeJS.ErrnoException).code ?? "EUNKNOWN", label, name, type);
+    return replyForError(timedOut ? "ETIMEOUT" : ((error as NodeJS.ErrnoException).code ?? "EUNKNOWN"), label, name, type);
   } finally {
+    clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
 }

@@ -3,7 +3,7 @@ import { durationMs } from "../../../sdk/duration.js";
 import { thresholdHolds } from "../../../sdk/threshold.js";
 import { formatMs } from "../shared/deadline.js";
 import { BODY_LIMIT_BYTES, type HttpResponse } from "../shared/http-request.js";
-import { asNumber, parseJson, readPath } from "../shared/json-path.js";
+import { asNumber, jsonPreview, parseJson, readPath } from "../shared/json-path.js";
 import { redactThenShorten } from "../../text/redact.js";
 import type { CertificateInfo } from "./tls-expiry.js";
 
@@ -11,6 +11,8 @@ type Expect = CheckSpecOf<"http">["expect"];
 
 /** Longest echo of a response value in a failure line. */
 export const ECHO_MAX = 80;
+/** Characters of a JSON value written out before the echo is cut: room to redact a secret that crosses ECHO_MAX. */
+const ECHO_PREVIEW = 4 * ECHO_MAX;
 
 /**
  * What the response was judged against; each broken expectation is one readable line. `secrets`
@@ -72,7 +74,7 @@ function jsonFailures(assertions: Expect["json"], res: HttpResponse, clip: (text
       continue;
     }
     if (assertion.equals !== undefined && value !== assertion.equals) {
-      failures.push(`JSON ${assertion.path} is ${clip(JSON.stringify(value) ?? "undefined")}, expected ${JSON.stringify(assertion.equals)}`);
+      failures.push(`JSON ${assertion.path} is ${clip(jsonPreview(value, ECHO_PREVIEW))}, expected ${JSON.stringify(assertion.equals)}`);
     }
     if (assertion.threshold !== undefined) {
       const n = asNumber(value);

@@ -45,7 +45,7 @@ export function parseQueryResponse(status: number, text: string, where: string):
   if (status < 200 || status >= 300 || body.status !== "success" || !isRecord(data)) {
     throw new CheckError("bad-response", `${where} answered ${status} without a successful query result`);
   }
-  const warnings = Array.isArray(body.warnings) ? body.warnings.map(String) : [];
+  const warnings = Array.isArray(body.warnings) ? keptWarnings(body.warnings) : [];
   switch (data.resultType) {
     case "vector":
       if (!Array.isArray(data.result)) break;
@@ -61,6 +61,21 @@ export function parseQueryResponse(status: number, text: string, where: string):
   throw new CheckError("bad-response", `${where} returned a result of unknown type ${String(data.resultType)}`);
 }
 
+/** Warnings of one answer kept in the check's details, and the characters kept of each. */
+export const MAX_WARNINGS = 5;
+const WARNING_MAX_CHARS = 300;
+
+/**
+ * The first few warnings, each shortened, and a count of the rest. Every series' result carries
+ * them, and results are stored and paged: an answer with thousands of long warnings (a proxy, a
+ * broken server) copied into each of 1,000 series was gigabytes and seconds of a stalled runtime.
+ */
+function keptWarnings(raw: unknown[]): string[] {
+  const kept = raw.slice(0, MAX_WARNINGS).map((w) => (typeof w === "string" ? errorExcerpt(w, WARNING_MAX_CHARS) : `(a warning that is not text: ${typeof w})`));
+  if (raw.length > MAX_WARNINGS) kept.push(`… ${raw.length - MAX_WARNINGS} more warnings`);
+  return kept;
+}
+
 function tooManySeries(count: number): CheckError {
   return new CheckError(
     "bad-response",
@@ -74,8 +89,11 @@ function vectorSample(series: unknown, where: string): Sample {
   const labels: Record<string, string> = {};
   let metric: string | null = null;
   for (const [name, value] of Object.entries(series.metric)) {
-    if (name === "__name__") metric = String(value);
-    else labels[name] = String(value);
+    // The API's label values are strings; anything else is not Prometheus (and String() of a deep
+    // array recurses until the stack runs out).
+    if (typeof value !== "string") throw new CheckError("bad-response", `${where} returned a series whose label ${errorExcerpt(name, 60)} is not a string`);
+    if (name === "__name__") metric = value;
+    else labels[name] = value;
   }
   return { labels, metric, ...sampleValue(series.value, where) };
 }

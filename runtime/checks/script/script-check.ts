@@ -5,6 +5,7 @@ import { CheckError, errorExcerpt } from "../check-error.js";
 import type { CheckContext } from "../types.js";
 import { deadline } from "../shared/deadline.js";
 import { durationMs } from "../../../sdk/duration.js";
+import { jsonDetails } from "./json-details.js";
 
 /**
  * Script check: calls the monitor's `run` export with the tick's time, the timeout signal and the
@@ -50,26 +51,48 @@ export function normalise(outcome: unknown, monitorId: string, elapsed: number):
     if (value !== null && (typeof value !== "number" || !Number.isFinite(value))) {
       throw new CheckError("code", `script of ${monitorId} returned value ${String(value)}, not a finite number`);
     }
+    const message: unknown = o.message;
+    if (message !== undefined && typeof message !== "string") {
+      throw new CheckError("code", `script of ${monitorId} returned a message that is ${describe(message)}; expected a string`);
+    }
     return {
       ok: o.ok,
       value,
-      message: o.message ?? (o.ok ? "script passed" : "script failed"),
-      labels: stringRecord(o.labels),
-      details: o.details ?? {},
+      message: message ?? (o.ok ? "script passed" : "script failed"),
+      labels: stringRecord(o.labels, monitorId),
+      details: jsonDetails(o.details),
       durationMs: elapsed,
     };
   }
-  throw new CheckError("code", `script of ${monitorId} returned ${describe(outcome)}; expected a boolean, a number or { ok, value?, message? }`);
+  throw new CheckError("code", `script of ${monitorId} returned ${describeOutcome(outcome)}; expected a boolean, a number or { ok, value?, message? }`);
 }
 
-function stringRecord(labels: Record<string, string> | undefined): Record<string, string> {
+/**
+ * Labels name an alert per series: an object of text, or nothing. Numbers and booleans are written
+ * out, an undefined value is left out; anything else is the script's mistake, named.
+ */
+function stringRecord(labels: unknown, monitorId: string): Record<string, string> {
+  if (labels === undefined || labels === null) return {};
+  if (typeof labels !== "object" || Array.isArray(labels)) {
+    throw new CheckError("code", `script of ${monitorId} returned labels that are ${describe(labels)}; expected an object of strings`);
+  }
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels ?? {})) out[k] = String(v);
+  for (const [k, v] of Object.entries(labels)) {
+    if (v === undefined) continue; // as JSON drops it: `{ region: process.env.REGION }` unset
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+      throw new CheckError("code", `script of ${monitorId} returned label ${errorExcerpt(k, 60)} that is ${describe(v)}; expected a string`);
+    }
+    out[k] = String(v);
+  }
   return out;
+}
+
+function describeOutcome(value: unknown): string {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? "an object without a boolean ok" : describe(value);
 }
 
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  return typeof value === "object" ? "an object without a boolean ok" : typeof value === "undefined" ? "undefined" : `a ${typeof value}`;
+  return typeof value === "object" ? "an object" : typeof value === "undefined" ? "undefined" : `a ${typeof value}`;
 }

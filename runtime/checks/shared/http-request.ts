@@ -5,9 +5,13 @@ import { CheckError, errorExcerpt, missingSecret } from "../check-error.js";
 import { whenStopped, type StopSource } from "./check-stop.js";
 import { redactUrl } from "../../redact-url.js";
 import { hopHeaders, isRedirect, nextHop, type Hop } from "./redirect.js";
+import { BodyDecodeError, contentCoding, startDecoder, type BodyDecoder, type ContentCoding } from "./body-decoder.js";
 
 export { MAX_REDIRECTS } from "./redirect.js";
-/** Response bodies are read up to this size; a larger body is cut off and reported as such. */
+/**
+ * Response bodies are read up to this size; a larger body is cut off and reported as such. A
+ * compressed body is held to it twice: its bytes on the wire, and what they decode to.
+ */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface HttpRequest {
@@ -32,7 +36,7 @@ export interface HttpResponse {
   headers: Record<string, string>;
   /** The body as text, or null when it was not asked for (discarded without buffering). */
   body: string | null;
-  /** True when the body was longer than BODY_LIMIT_BYTES and was cut off. */
+  /** True when the body was longer than BODY_LIMIT_BYTES (on the wire or decoded) and was cut off. */
   truncated: boolean;
 }
 
@@ -53,10 +57,26 @@ export function resolveHeaders(
     plain = false;
     const resolved = secret(value.secret);
     if (resolved === undefined) throw missingSecret(value.secret);
+    if (NOT_IN_HEADER_VALUE.test(resolved)) throw unsendableSecret(value.secret, name);
     out[name] = resolved;
   }
   if (plain) plainHeaders.add(headers);
   return out;
+}
+
+/** What an HTTP header value cannot carry (RFC 9110 section 5.5): control characters other than tab. */
+const NOT_IN_HEADER_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * A secret that cannot go into a header, usually a token pasted with its line break (a value in
+ * the environment is taken as it is). undici refuses the request, which read as "unreachable":
+ * a page about the target for what is a fix to the secret.
+ */
+function unsendableSecret(secretName: string, header: string): CheckError {
+  return new CheckError(
+    "config",
+    `secret ${secretName} (header ${header}) holds a line break or another control character, which an HTTP header cannot carry; set it without the trailing newline`,
+  );
 }
 
 /** Header objects of specs known to hold no secret reference. */
@@ -89,7 +109,10 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
     redirects: 0,
   };
   return new Promise<HttpResponse>((resolve, reject) => {
-    const exchange = new Exchange(readBody, dispatcher, req.followRedirects ? req.url : null, resolve, (error) => reject(classifyHttpError(error, redactUrl(req.url))));
+    const exchange = new Exchange(readBody, dispatcher, req.followRedirects ? req.url : null, resolve, (error) => {
+      const where = redactUrl(req.url);
+      reject(error instanceof CheckError && error.reason === "timeout" ? new CheckError("timeout", `${error.message} (${exchange.progress(where)})`) : classifyHttpError(error, where));
+    });
     exchange.release = whenStopped(req.signal, (reason) => exchange.cancel(reason));
     if (exchange.isSettled) return; // stopped already
     exchange.send(hop);
@@ -100,6 +123,8 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
  * One request's answer, collected as undici's parser hands it over. It settles once: at the end of
  * the body, at the body cap, or at the first error. An error after the headers of an answer whose
  * body is not read still settles with the status, as draining the body never failed a check.
+ * A body that is read and sent compressed (gzip, deflate, br) is decoded as it arrives (the
+ * expectations judge what a browser would show), and the cap applies to what it decodes to.
  * When following redirects, a redirect's body is skipped and its end sends the next request
  * through this same exchange (redirect.ts decides what that request is).
  */
@@ -112,6 +137,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   private rawHeaders: Buffer[] | null = null;
   private chunks: Buffer[] | null = null;
   private size = 0;
+  /** The body's compression when it is read and decoded; its decoder is made at its first bytes. */
+  private coding: ContentCoding | null = null;
+  private decoder: BodyDecoder | null = null;
+  /** Bytes of a compressed body taken from the wire; true once its last were handed to the decoder. */
+  private wireSize = 0;
+  private wireDone = false;
   /** The request in flight, and the one its redirect leads to (set from the redirect's headers to its end). */
   private hop: Hop | null = null;
   private next: Hop | null = null;
@@ -129,6 +160,16 @@ class Exchange implements Dispatcher.DispatchHandler {
     return this.settled;
   }
 
+  /**
+   * How far the answer had come, for a timeout's message: a target that never answers and one
+   * whose body trickles in are different problems for whoever is paged.
+   */
+  progress(where: string): string {
+    if (this.rawHeaders === null) return `no response from ${where}`;
+    const bytes = this.coding !== null ? this.wireSize : this.size;
+    return `${where} answered ${this.status}; its body was still arriving after ${bytes} bytes`;
+  }
+
   send(hop: Hop): void {
     this.hop = hop;
     this.abort = null;
@@ -139,7 +180,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   cancel(reason: CheckError): void {
     if (this.settled) return;
     this.cancelled = reason;
-    if (this.abort) this.abort(reason);
+    // A body whose last bytes are with the decoder has no request left to abort.
+    if (this.abort && !this.wireDone) this.abort(reason);
     else this.onError(reason);
   }
 
@@ -164,13 +206,22 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     this.status = statusCode;
     this.rawHeaders = rawHeaders;
-    if (this.readBody) this.chunks = [];
+    if (this.readBody) {
+      this.chunks = [];
+      this.coding = contentCoding(headerValue(rawHeaders, "content-encoding"));
+    }
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false;
     if (this.next !== null) return true; // a redirect's body: skipped, as browsers and undici do
+    if (this.coding !== null) return this.decode(chunk);
+    return this.collect(chunk);
+  }
+
+  /** Keeps a chunk of the body (as sent, or as decoded) up to the cap; false once the cap is reached. */
+  private collect(chunk: Buffer): boolean {
     const room = (this.readBody ? BODY_LIMIT_BYTES : DISCARD_LIMIT_BYTES) - this.size;
     if (chunk.length <= room) {
       this.size += chunk.length;
@@ -180,11 +231,44 @@ class Exchange implements Dispatcher.DispatchHandler {
     // Over the cap: keep what fits, settle, and close the connection rather than read on.
     this.chunks?.push(chunk.subarray(0, room));
     this.settle(this.readBody);
+    if (!this.wireDone) this.abort?.(CLOSED);
+    return false;
+  }
+
+  /**
+   * Hands compressed bytes to the decoder, whose output goes through `collect`. Past the cap on the
+   * wire the connection is closed and what arrived is decoded: a bomb costs at most the cap in
+   * bytes received and the cap in bytes decoded.
+   */
+  private decode(chunk: Buffer): boolean {
+    this.decoder ??= startDecoder(this.coding!, chunk, {
+      data: (decoded) => {
+        if (!this.settled && !this.collect(decoded)) this.decoder?.stop();
+      },
+      end: () => this.settle(this.wireSize > BODY_LIMIT_BYTES),
+      error: (error) => {
+        if (!this.settled) this.fail(error);
+      },
+    });
+    const room = BODY_LIMIT_BYTES - this.wireSize;
+    this.wireSize += chunk.length;
+    if (chunk.length <= room) {
+      this.decoder.write(chunk);
+      return true;
+    }
+    this.decoder.write(chunk.subarray(0, room));
+    this.wireDone = true;
+    this.decoder.end();
     this.abort?.(CLOSED);
     return false;
   }
 
   onComplete(): void {
+    if (this.decoder !== null && !this.settled) {
+      this.wireDone = true;
+      this.decoder.end();
+      return;
+    }
     const next = this.next;
     if (next === null || this.settled) {
       this.settle(false);
@@ -200,27 +284,33 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onError(error: unknown): void {
     if (this.settled) return;
+    // The connection closed after a compressed body's last bytes went to the decoder: it decides.
+    if (this.wireDone && this.cancelled === null) return;
     if (this.rawHeaders !== null && !this.readBody) {
       this.settle(false);
       return;
     }
-    this.settled = true;
-    this.release();
+    this.finish();
     this.reject(this.cancelled ?? error);
   }
 
   /** Settles with an error of its own and closes the connection rather than read on. */
   private fail(error: unknown): void {
+    this.finish();
+    this.reject(error);
+    if (!this.wireDone) this.abort?.(CLOSED);
+  }
+
+  /** Marks the exchange settled and lets go of what it held: the stop listener, the decoder. */
+  private finish(): void {
     this.settled = true;
     this.release();
-    this.reject(error);
-    this.abort?.(CLOSED);
+    this.decoder?.stop();
   }
 
   private settle(truncated: boolean): void {
     if (this.settled) return;
-    this.settled = true;
-    this.release();
+    this.finish();
     const body = this.chunks === null ? null : (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks)).toString("utf8");
     this.resolve(new CollectedResponse(this.status, this.rawHeaders ?? [], body, truncated));
   }
@@ -310,17 +400,51 @@ const TLS_CODES = new Set([
   "CERT_NOT_YET_VALID",
   "ERR_TLS_CERT_ALTNAME_INVALID",
   "ERR_SSL_WRONG_VERSION_NUMBER",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "HOSTNAME_MISMATCH",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
 ]);
+
+/**
+ * A failed handshake or a certificate that is not trusted: OpenSSL's verify results as node names
+ * them (CERT_*, *_CERT_*, a key or digest too weak for the security level) and node's own TLS and
+ * OpenSSL errors (a protocol version or cipher the two sides do not share, an alert the server sent).
+ * Node names a verify result it has no code for `UNSPECIFIED` (see tlsProblem).
+ */
+function isTlsCode(code: string): boolean {
+  return TLS_CODES.has(code) || code === "UNSPECIFIED" || code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_") || /CERT|_KEY_TOO_SMALL$|_MD_TOO_WEAK$/.test(code);
+}
+
+/**
+ * The code, and OpenSSL's words when node has no name for the problem: node reports some verify
+ * results (a chain signed with SHA-1 or MD5, "CA signature digest algorithm too weak") as
+ * `UNSPECIFIED`, which alone tells an on-call engineer nothing.
+ */
+function tlsProblem(code: string, error: unknown): string {
+  if (code !== "UNSPECIFIED") return code;
+  return error instanceof Error ? errorExcerpt(error.message, 200) : code;
+}
 
 /** Turns what undici/node throw into a classified, secret-free CheckError (a stop's reason is one already). */
 export function classifyHttpError(error: unknown, where: string): CheckError {
   if (error instanceof CheckError) return error;
+  if (error instanceof BodyDecodeError) return new CheckError("bad-response", `${where} sent a body that ${error.message}`);
   if (error instanceof Error && error.name === "HTTPParserError") {
     return new CheckError("bad-response", `${where} did not answer with valid HTTP`);
   }
   const code = errorCode(error);
-  if (code && TLS_CODES.has(code)) return new CheckError("tls", `TLS failure at ${where}: ${code}`);
+  if (code && isTlsCode(code)) return new CheckError("tls", `TLS failure at ${where}: ${tlsProblem(code, error)}`);
   switch (code) {
+    case "UND_ERR_INVALID_ARG":
+      // undici refused to send what it was given (a header value it cannot carry): the monitor's to fix.
+      return new CheckError("config", `request to ${where} could not be sent: ${shortMessage(error)}`);
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+      // Two Content-Lengths, a length and chunking both, or a body of another length than declared.
+      return new CheckError("bad-response", `${where} answered with a body that does not match its Content-Length`);
+    case "UND_ERR_HEADERS_OVERFLOW":
+      return new CheckError("bad-response", `${where} answered with response headers over the 16 KiB limit (too many or too large)`);
     case "ECONNREFUSED":
       return new CheckError("unreachable", `connection refused by ${where}`);
     case "ENOTFOUND":

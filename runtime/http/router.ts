@@ -15,9 +15,31 @@ interface Route {
   handler: Handler;
 }
 
+/** A check every request passes before routing (the Host check); a refusal is answered as JSON. */
+export type RequestGuard = (req: IncomingMessage, path: string) => { status: number; error: string } | null;
+
 /** A small method + path router: `/api/monitors/:id` patterns, exact segments otherwise. */
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly guards = new Map<string, RequestGuard>();
+
+  /**
+   * Adds a check run before any route, under a name: registering the same name again replaces it,
+   * so the runtime's routes and the views can each install the Host check they both need.
+   */
+  guard(name: string, check: RequestGuard): this {
+    this.guards.set(name, check);
+    return this;
+  }
+
+  /** The first refusal of a guard for this request, or null. */
+  refusal(req: IncomingMessage, path: string): { status: number; error: string } | null {
+    for (const check of this.guards.values()) {
+      const refused = check(req, path);
+      if (refused) return refused;
+    }
+    return null;
+  }
 
   add(method: string, pattern: string, handler: Handler): this {
     this.routes.push({ method: method.toUpperCase(), segments: split(pattern), handler });

@@ -34,10 +34,11 @@ interface BodyBudget {
 }
 
 /**
- * A node:http server over the router: routes, reads the body, dispatches, answers
- * 400/404/405/413/503/500 itself. Nothing a client sends can end the process: every failure while handling a request ends
- * that request only (400 for input the runtime cannot parse, 500 for a bug, logged without the
- * query string, where tokens travel).
+ * A node:http server over the router: runs the router's guards (a Host it does not answer to:
+ * 421), routes, reads the body, dispatches, answers 400/404/405/413/503/500 itself. Nothing a
+ * client sends can end the process: every failure while handling a request ends that request only
+ * (400 for input the runtime cannot parse, 500 for a bug, logged without the query string, where
+ * tokens travel).
  */
 export function createHttpServer(router: Router, logger: Logger, options: HttpServerOptions = {}): Server {
   const budget: BodyBudget = { used: 0, max: options.maxBufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES };
@@ -63,6 +64,8 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   const method = req.method ?? "GET";
   const target = parseTarget(req.url ?? "/");
   if (target === null) return sendJson(res, 400, { error: "malformed request target" });
+  const refused = router.refusal(req, target);
+  if (refused) return sendJson(res, refused.status, { error: refused.error });
   // Routed before the body is read: a request no route serves is answered without buffering it.
   const match = router.match(method === "HEAD" ? "GET" : method, target);
   if (match === null) return sendJson(res, 404, { error: "not found" });

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
+import { runtimeSettingsOf, type Manifest, type MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { Alert } from "../alerts/state.js";
 import type { MissingExport } from "../artifact.js";
 import type { RuntimeMetrics } from "../metrics.js";
@@ -7,6 +7,7 @@ import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead } from "../http/api-auth.js";
+import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
@@ -27,11 +28,16 @@ export interface RuntimeRouteDeps {
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (status page). */
   replicas?: () => Promise<ReplicaView[]>;
+  /** Host names answered beyond IP addresses, localhost, service names and the publicUrl's host (runtime/http/host-check.ts). */
+  allowedHosts?: readonly string[];
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
 export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void {
   const monitors = monitorsById(d.manifest);
+  const hosts = hostPolicyOf(d.manifest.settings.publicUrl, d.allowedHosts);
+  // Only open reads are worth rebinding a name for (runtime/http/host-check.ts).
+  if (runtimeSettingsOf(d.manifest).openReads) router.guard("host", (req, path) => refuseHost(req, path, hosts));
 
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 

@@ -261,15 +261,21 @@ export const VIEWS_JS = String.raw`// Watchkeeper views: filters, live updates o
   async function createSilence(form) {
     const data = new FormData(form);
     const monitors = data.getAll("monitor").map(String).filter(Boolean);
+    // A pair that cannot be read stops the form: dropped, the silence would match more than asked
+    // ("__proto__" too: assigned into an object it would vanish the same way).
     const labels = {};
+    const unreadable = [];
     String(data.get("labels") || "")
       .split(/[\n,]+/)
       .map((s) => s.trim())
       .filter(Boolean)
       .forEach((pair) => {
         const eq = pair.indexOf("=");
-        if (eq > 0) labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+        const name = eq > 0 ? pair.slice(0, eq).trim() : "";
+        if (name === "" || name === "__proto__") unreadable.push(pair);
+        else labels[name] = pair.slice(eq + 1).trim();
       });
+    if (unreadable.length > 0) return message(form, "Labels must be name=value pairs separated by commas; not understood: " + unreadable.map((p) => JSON.stringify(p)).join(", "), true);
     const payload = {
       createdBy: String(data.get("createdBy") || ""),
       comment: String(data.get("comment") || ""),

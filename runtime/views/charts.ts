@@ -71,14 +71,27 @@ ${ticks}
 </figure>`;
 }
 
+/** Characters XML 1.0 does not allow in a document (C0 controls but tab, LF, CR; U+FFFE, U+FFFF). */
+const NOT_XML_CHAR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+
+function xmlText(text: string): string {
+  return text.replace(NOT_XML_CHAR, "\ufffd");
+}
+
 function niceMax(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
   return 10 * p;
 }
 
-/** A shields-style badge: grey label, coloured value; text is escaped, widths estimated per character. */
+/**
+ * A shields-style badge: grey label, coloured value; text is escaped, widths estimated per
+ * character. A badge is an XML document: a control character in a monitor's name would make it
+ * ill-formed and the image would not show at all, so those become U+FFFD.
+ */
 export function badge(label: string, value: string, color: string): string {
+  label = xmlText(label);
+  value = xmlText(value);
   const cw = (t: string) => Math.round(t.length * 6.6 + 12);
   const lw = cw(label);
   const vw = cw(value);

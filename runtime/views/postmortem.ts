@@ -128,14 +128,24 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 }
 
-/** Text with Markdown's active characters escaped and HTML defused. */
+/**
+ * Text with Markdown's active characters escaped and HTML defused, on one line: CommonMark ends a
+ * line at CR as at LF, so a lone CR would start a block (a list, a setext heading, the end of a
+ * table row) in the document the draft is pasted into.
+ */
 export function md(text: string): string {
-  return text
+  return oneLine(text)
     .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\r?\n/g, " ");
+    .replace(/>/g, "&gt;");
+}
+
+/** Line breaks (CRLF, LF or a lone CR), with the blanks around them, as one space (split, not a regex that backtracks on long blanks). */
+function oneLine(text: string): string {
+  const lines = text.split(/\r\n?|\n/);
+  if (lines.length === 1) return text;
+  return lines.map((line, i) => (i === 0 ? line.trimEnd() : i === lines.length - 1 ? line.trimStart() : line.trim())).filter((line) => line !== "").join(" ");
 }
 
 /** Text in a table cell: escaped, on one line. */
@@ -145,5 +155,5 @@ function cell(text: string): string {
 
 /** Text inside backticks: no backtick can close it early. */
 function code(text: string): string {
-  return text.replace(/`/g, "'");
+  return oneLine(text).replace(/`/g, "'");
 }

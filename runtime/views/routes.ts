@@ -3,6 +3,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { apiAccessOf, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
+import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress } from "../http/http-io.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
@@ -45,6 +46,8 @@ export interface ViewRouteDeps {
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
   replicas?: () => Promise<ReplicaView[]>;
+  /** Host names answered beyond IP addresses, localhost, service names and the publicUrl's host (runtime/http/host-check.ts). */
+  allowedHosts?: readonly string[];
   /** Tuning for tests: event stream limits, poll interval (stores without a change feed) and batching. */
   events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number; batchMs?: number };
 }
@@ -85,6 +88,9 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   const publicMonitors = new Set([...statusPages.values()].flatMap((p) => p.groups.flatMap((g) => g.monitors)));
   const logins = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000);
   const title = o.manifest.settings.statusPage.title || o.manifest.project.name;
+  // Pages read through a rebound name would be the attacker's to read: refused unless the Host is the runtime's.
+  const hosts = hostPolicyOf(o.manifest.settings.publicUrl, o.allowedHosts);
+  if (access.openReads) router.guard("host", (req, path) => refuseHost(req, path, hosts));
 
   const signedIn = (req: IncomingMessage) => {
     const token = access.token();
@@ -170,25 +176,29 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const monitor = file.endsWith(".svg") ? monitors.get(file.slice(0, -4)) : undefined;
     if (!monitor) return notFound(res, `There is no badge "${file}".`, null);
     const isPublic = publicMonitors.has(monitor.id);
-    if (!isPublic && refuseRead(req, access) !== null) return sendBadge(res, 403, badge(monitor.id, "private", "#757575"));
+    const team = refuseRead(req, access) === null;
+    // What the team's credentials read must not reach anyone else through a shared cache.
+    const cache = access.openReads ? "open" : team ? "team" : "anonymous";
+    if (!isPublic && !team) return sendBadge(res, 403, badge(monitor.id, "private", "#757575"), cache);
     const query = new URL(req.url ?? "/", "http://x").searchParams;
     const now = o.clock.now();
     if (query.get("type") === "uptime") {
       const window = query.get("window") ?? "30d";
-      const key = UPTIME_WINDOWS[window];
+      // Own keys only: `constructor` or `__proto__` would otherwise name Object's and draw "NaN%".
+      const key = Object.hasOwn(UPTIME_WINDOWS, window) ? UPTIME_WINDOWS[window] : undefined;
       if (!key) return sendText(res, 400, `window must be one of ${Object.keys(UPTIME_WINDOWS).join(", ")}\n`);
       const h = await monitorHistory(history(d), monitor.id, now);
       const value = h.uptime[key];
       const color = value === null ? "#757575" : value >= 0.999 ? "#2e7d32" : value >= 0.99 ? "#9e9d24" : value >= 0.95 ? "#b26a00" : "#c62828";
-      return sendBadge(res, 200, badge(`uptime ${window}`, percent(value), color));
+      return sendBadge(res, 200, badge(`uptime ${window}`, percent(value), color), cache);
     }
     const [row] = await monitorRows(d, now, [monitor]);
     // A public badge says what the public page says; the team's badge says the team's state.
-    if (isPublic && refuseRead(req, access) !== null) {
+    if (isPublic && !team) {
       const state = customerState(row!.display);
-      return sendBadge(res, 200, badge(monitor.name, CUSTOMER_LABEL[state], state === "operational" ? "#2e7d32" : state === "outage" ? "#c62828" : state === "maintenance" ? "#6a1b9a" : "#b26a00"));
+      return sendBadge(res, 200, badge(monitor.name, CUSTOMER_LABEL[state], state === "operational" ? "#2e7d32" : state === "outage" ? "#c62828" : state === "maintenance" ? "#6a1b9a" : "#b26a00"), cache);
     }
-    sendBadge(res, 200, badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]));
+    sendBadge(res, 200, badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]), cache);
   });
 
   // What each monitor's key in the live snapshot says, and the status pages that show each monitor.
@@ -314,8 +324,15 @@ function asset(req: IncomingMessage, res: ServerResponse, body: string, type: st
   sendText(res, 200, body, type);
 }
 
-function sendBadge(res: ServerResponse, status: number, svg: string): void {
-  res.setHeader("cache-control", "max-age=60");
+/**
+ * Badges are cached a minute, but what one says can depend on who asks (the team's state, or the
+ * customer word, or "private"): unless reads are open, caches must key on the credentials
+ * (`Vary`), and an answer read with them is for that browser alone (`private`), so a CDN in front
+ * of the runtime never hands the team's badge to the public.
+ */
+function sendBadge(res: ServerResponse, status: number, svg: string, cache: "open" | "team" | "anonymous"): void {
+  res.setHeader("cache-control", cache === "team" ? "private, max-age=60" : "max-age=60");
+  if (cache !== "open") res.setHeader("vary", "Authorization, Cookie");
   res.setHeader("x-content-type-options", "nosniff");
   res.setHeader("content-security-policy", "default-src 'none'");
   sendText(res, status, svg, "image/svg+xml; charset=utf-8");

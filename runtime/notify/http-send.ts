@@ -1,7 +1,7 @@
 import { request } from "../undici.js";
 import { parseRetryAfter } from "./backoff.js";
 import { truncate } from "./redact.js";
-import type { SendResult } from "./types.js";
+import type { DeliveryFailure, SendResult } from "./types.js";
 
 /** One HTTP request a notifier wants made. */
 export interface HttpCall {
@@ -41,11 +41,14 @@ export async function sendHttp(
   classify: (answer: HttpAnswer) => SendResult | null = () => null,
 ): Promise<SendResult> {
   if (!httpUrl(call.url)) return { ok: false, failure: { retryable: false, reason: "the destination URL is not valid: it must be an http:// or https:// URL" }, status: null, answer: "" };
+  const headers = { ...DEFAULT_HEADERS, ...call.headers };
+  const badHeader = headerProblem(headers);
+  if (badHeader) return { ok: false, failure: badHeader, status: null, answer: "" };
   let answer: HttpAnswer;
   try {
     const response = await request(call.url, {
       method: call.method,
-      headers: { ...DEFAULT_HEADERS, ...call.headers },
+      headers,
       body: call.body,
       signal,
     });
@@ -91,6 +94,28 @@ async function readAnswer(body: AsyncIterable<Buffer> & { destroy(): unknown }):
     body.destroy();
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A header name as HTTP defines it (RFC 9110 `token`). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What undici refuses in a header value: line breaks, other control characters, anything past Latin-1. */
+const HEADER_VALUE_FORBIDDEN = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Why these headers cannot be sent, or null. undici would refuse them with an error that reads
+ * like a network failure and be retried for a day. A bad name comes from the manifest and never
+ * gets better; a bad value may come from a secret (a token pasted with a line break, a `.env` file
+ * with CRLF endings), which the operator can fix while the delivery keeps being retried. The
+ * value itself is never shown: it may be a secret.
+ */
+export function headerProblem(headers: Record<string, string>): DeliveryFailure | null {
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) return { retryable: false, reason: `header ${JSON.stringify(name.slice(0, 100))} is not a valid HTTP header name` };
+    if (HEADER_VALUE_FORBIDDEN.test(value)) {
+      return { retryable: true, reason: `header ${name} holds a line break, control character or character beyond Latin-1, which HTTP does not allow: fix its value (or the secret behind it)` };
+    }
+  }
+  return null;
 }
 
 /** Whether a URL parses and is http or https: anything else is refused before any request, never retried. */

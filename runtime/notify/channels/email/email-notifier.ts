@@ -5,6 +5,8 @@ import { truncate, truncateMarked } from "../../redact.js";
 import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 import type { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
 import { OVERSIZED_REPLY } from "./smtp-reply-limit.js";
+import { PASSWORD_NEEDS_TLS } from "./smtp-tls-policy.js";
+import type { SmtpAccepted } from "./smtp-transport.js";
 
 type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
 
@@ -15,12 +17,17 @@ type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
 export const SUBJECT_MAX = 200;
 /** Diagnostics in a mail body; more is unreadable and makes some servers refuse the message. */
 export const EMAIL_DIAGNOSTICS_MAX = 64 * 1024;
+/**
+ * Diagnostics in the second try of a message the server refused as too big (552 after DATA):
+ * the alert itself must get through a server with a small size limit.
+ */
+export const EMAIL_DIAGNOSTICS_SHORT = 4 * 1024;
 
-/** The intent as email shows it: diagnostics cut to EMAIL_DIAGNOSTICS_MAX with a marker. */
-function forEmail(intent: NotificationIntent): NotificationIntent {
+/** The intent as email shows it: diagnostics cut to `max` with a marker. */
+function forEmail(intent: NotificationIntent, max: number): NotificationIntent {
   const text = diagnosticsText(intent);
-  if (text === null || text.length <= EMAIL_DIAGNOSTICS_MAX) return intent;
-  return { ...intent, details: { ...intent.details, diagnostics: truncateMarked(text, EMAIL_DIAGNOSTICS_MAX) } };
+  if (text === null || text.length <= max) return intent;
+  return { ...intent, details: { ...intent.details, diagnostics: truncateMarked(text, max) } };
 }
 
 /** The subject line: the headline on one line, within SUBJECT_MAX. */
@@ -29,13 +36,13 @@ export function emailSubject(intent: NotificationIntent): string {
 }
 
 /** The plain-text part. */
-export function emailText(intent: NotificationIntent, message: MessageContext): string {
-  return plainText(forEmail(intent), message);
+export function emailText(intent: NotificationIntent, message: MessageContext, diagnosticsMax = EMAIL_DIAGNOSTICS_MAX): string {
+  return plainText(forEmail(intent, diagnosticsMax), message);
 }
 
 /** The HTML part: the same facts as the text part, readable in any mail client. */
-export function emailHtml(original: NotificationIntent, message: MessageContext): string {
-  const intent = forEmail(original);
+export function emailHtml(original: NotificationIntent, message: MessageContext, diagnosticsMax = EMAIL_DIAGNOSTICS_MAX): string {
+  const intent = forEmail(original, diagnosticsMax);
   const rows = [
     ["Monitor", `${message.monitor?.name ?? intent.monitorId} (${intent.monitorId})`],
     ["Severity", intent.severity],
@@ -57,15 +64,29 @@ export function emailHtml(original: NotificationIntent, message: MessageContext)
   ].join("");
 }
 
+/** Intents whose email is waiting for some recipients only; past this, the oldest is forgotten. */
+const PARTIAL_MAX = 1_000;
+
+/** A recipient the server refused at RCPT TO while it took the others. */
+interface RefusedRecipient {
+  recipient: string;
+  code: number | null;
+  reply: string;
+}
+
 /**
  * SMTP email through nodemailer, plain text plus HTML. SMTP 4xx and connection trouble are
- * retryable; 5xx and authentication failures are not. A slow server only holds this
- * destination's own workers: sending never blocks checks or other channels, and a reply over
- * the limits in smtp-reply-limit.ts ends the attempt before nodemailer parses it.
+ * retryable; 5xx and a refused password are not. A slow server only holds this destination's own
+ * workers: sending never blocks checks or other channels, and a reply over the limits in
+ * smtp-reply-limit.ts ends the attempt before nodemailer parses it. When the server takes the
+ * message for some recipients and defers others (greylisting), the attempt is retried for the
+ * deferred ones only, so nobody is dropped and nobody gets it twice.
  */
 export function emailNotifier(channel: EmailChannel, options: { timeoutMs: number }): Notifier {
   let smtp: Promise<typeof import("./smtp-transport.js")> | null = null;
   const live = new Set<GuardedSmtpConnection>();
+  /** Recipients still owed the email, by intent id, after a partly accepted attempt. */
+  const owed = new Map<string, string[]>();
   return {
     kind: "email",
     timeoutMs: options.timeoutMs,
@@ -76,6 +97,7 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       if (pass === undefined && channel.smtp.password !== null) return missing(channel.smtp.password.secret);
       // Loaded on the first email: a runtime with no email channel never pays for nodemailer.
       const { sendSmtp } = await (smtp ??= import("./smtp-transport.js"));
+      const to = owed.get(intent.id) ?? channel.to;
       try {
         const server = {
           host: channel.smtp.host,
@@ -84,23 +106,37 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
           auth: user && pass ? { user, pass } : null,
           timeoutMs: options.timeoutMs,
         };
-        const sending = sendSmtp(
-          server,
-          {
-            from: channel.from,
-            to: channel.to,
-            subject: emailSubject(intent),
-            text: emailText(intent, message),
-            html: emailHtml(intent, message),
-            headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
-          },
-          ctx.signal,
-          live,
-        );
-        const info = await abortable(sending, ctx.signal);
-        return { ok: true, status: 250, answer: truncate(String(info.response ?? "accepted"), 2000) };
+        const compose = (diagnosticsMax: number) => ({
+          from: channel.from,
+          to,
+          subject: emailSubject(intent),
+          text: emailText(intent, message, diagnosticsMax),
+          html: emailHtml(intent, message, diagnosticsMax),
+          headers: { "X-Watchkeeper-Dedup-Key": intent.dedupKey, "X-Watchkeeper-Delivery": intent.id },
+        });
+        let info: SmtpAccepted;
+        try {
+          info = await abortable(sendSmtp(server, compose(EMAIL_DIAGNOSTICS_MAX), ctx.signal, live), ctx.signal);
+        } catch (error) {
+          if (!refusedAsTooBig(error) || (diagnosticsText(intent)?.length ?? 0) <= EMAIL_DIAGNOSTICS_SHORT) throw error;
+          // The server refused the whole message, for every recipient: a shorter one is no duplicate.
+          info = await abortable(sendSmtp(server, compose(EMAIL_DIAGNOSTICS_SHORT), ctx.signal, live), ctx.signal);
+        }
+        const refused = refusedRecipients(info.rejectedErrors);
+        const deferred = refused.filter((r) => r.code !== null && r.code < 500);
+        const accepted = truncate(String(info.response ?? "accepted"), 2000);
+        if (deferred.length > 0) {
+          remember(owed, intent.id, deferred.map((r) => r.recipient));
+          const reason = `SMTP server deferred ${describeRefused(deferred)}; the others have it`;
+          return { ok: false, failure: { retryable: true, reason }, status: deferred[0]!.code, answer: truncate(`${accepted}; ${reason}`, 2000) };
+        }
+        owed.delete(intent.id);
+        const note = refused.length > 0 ? `; SMTP server refused ${describeRefused(refused)}` : "";
+        return { ok: true, status: 250, answer: truncate(accepted + note, 2000) };
       } catch (error) {
-        return { ok: false, failure: classifySmtp(error, ctx.signal), status: smtpCode(error), answer: "" };
+        // A reply to AUTH can quote what was sent (the password, or its base64): never kept.
+        const answer = (error as { code?: unknown }).code === "EAUTH" ? "" : (smtpReply(error) ?? "");
+        return { ok: false, failure: classifySmtp(error, ctx.signal), status: smtpCode(error), answer };
       }
     },
     close() {
@@ -108,6 +144,25 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       live.clear();
     },
   };
+}
+
+/** 552 in answer to the message itself (RFC 5321: exceeded storage allocation; 5.3.4 too big). */
+function refusedAsTooBig(error: unknown): boolean {
+  return (error as { code?: unknown }).code === "EMESSAGE" && smtpCode(error) === 552;
+}
+
+function remember(owed: Map<string, string[]>, intentId: string, recipients: string[]): void {
+  owed.delete(intentId);
+  owed.set(intentId, recipients);
+  while (owed.size > PARTIAL_MAX) owed.delete(owed.keys().next().value!);
+}
+
+function refusedRecipients(errors: SmtpAccepted["rejectedErrors"]): RefusedRecipient[] {
+  return (errors ?? []).flatMap((e) => (e.recipient ? [{ recipient: e.recipient, code: typeof e.responseCode === "number" ? e.responseCode : null, reply: firstLine(e.response) }] : []));
+}
+
+function describeRefused(refused: RefusedRecipient[]): string {
+  return refused.map((r) => `${r.recipient}${r.reply ? ` (${r.reply})` : ""}`).join(", ");
 }
 
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -133,20 +188,55 @@ function smtpCode(error: unknown): number | null {
   return typeof code === "number" ? code : null;
 }
 
-/** Classifies an SMTP failure by reply code and nodemailer's error code; never echoes credentials. */
+/** The server's reply to the failed command (`550 5.1.1 User unknown`), one line, shortened. */
+function smtpReply(error: unknown): string | null {
+  const response = (error as { response?: unknown }).response;
+  return typeof response === "string" && response.trim() !== "" ? firstLine(response) : null;
+}
+
+function firstLine(text: string | undefined): string {
+  return truncate((text ?? "").split(/\r?\n/)[0]!.trim(), 200);
+}
+
+/** Node's own words for a failed connection or TLS handshake (`self-signed certificate`), shortened. */
+function errorMessage(error: unknown): string {
+  const message = (error as { message?: unknown }).message;
+  return typeof message === "string" ? truncate(message.replace(/\s+/g, " ").trim(), 200) : "";
+}
+
+/**
+ * Classifies an SMTP failure by reply code and nodemailer's error code, the way mail servers
+ * treat their own: 4xx and TLS or connection trouble are temporary, 5xx permanent. The server's
+ * reply is quoted, except to AUTH: credentials are never echoed.
+ */
 export function classifySmtp(error: unknown, signal: AbortSignal): DeliveryFailure {
   if (signal.aborted) return { retryable: true, reason: "timed out waiting for the SMTP server" };
   const responseCode = smtpCode(error);
   const code = (error as { code?: unknown }).code;
+  const reply = smtpReply(error);
   if (code === OVERSIZED_REPLY) return { retryable: true, reason: "SMTP server sent an oversized reply" };
-  if (code === "EAUTH") return { retryable: false, reason: `SMTP authentication failed${responseCode ? ` (${responseCode})` : ""}` };
-  if (responseCode !== null) {
-    return responseCode >= 500
-      ? { retryable: false, reason: `SMTP server refused the message (${responseCode})` }
-      : { retryable: true, reason: `SMTP server deferred the message (${responseCode})` };
+  if (code === PASSWORD_NEEDS_TLS) {
+    return { retryable: true, reason: "SMTP server did not offer STARTTLS: the password is only sent over TLS (use secure: true on port 465, or a server that offers STARTTLS)" };
   }
-  if (code === "EENVELOPE") return { retryable: false, reason: "SMTP envelope rejected" };
-  return { retryable: true, reason: `SMTP connection failed${typeof code === "string" ? `: ${code}` : ""}` };
+  if (code === "EAUTH") {
+    return responseCode !== null && responseCode < 500
+      ? { retryable: true, reason: `SMTP authentication failed temporarily (${responseCode})` }
+      : { retryable: false, reason: `SMTP authentication failed${responseCode ? ` (${responseCode})` : ""}: the server refused the user name or password` };
+  }
+  if (code === "ETLS") return { retryable: true, reason: `SMTP STARTTLS failed: ${reply ?? errorMessage(error)}` };
+  const refused = refusedRecipients((error as { rejectedErrors?: SmtpAccepted["rejectedErrors"] }).rejectedErrors);
+  // Every recipient refused: one deferral among them makes it temporary, whatever the last reply said.
+  if (refused.some((r) => r.code !== null && r.code < 500)) return { retryable: true, reason: `SMTP server deferred ${describeRefused(refused)}` };
+  if (refused.length > 0) return { retryable: false, reason: `SMTP server refused ${describeRefused(refused)}` };
+  if (responseCode !== null) {
+    const said = reply ?? String(responseCode);
+    return responseCode >= 500
+      ? { retryable: false, reason: `SMTP server refused the message: ${said}` }
+      : { retryable: true, reason: `SMTP server deferred the message: ${said}` };
+  }
+  if (code === "EENVELOPE") return { retryable: false, reason: `SMTP envelope rejected: ${errorMessage(error)}` };
+  const detail = errorMessage(error);
+  return { retryable: true, reason: `SMTP connection failed${typeof code === "string" ? ` (${code})` : ""}${detail ? `: ${detail}` : ""}` };
 }
 
 function missing(name: string): SendResult {

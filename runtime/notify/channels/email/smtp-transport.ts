@@ -3,6 +3,7 @@ import type Mail from "nodemailer/lib/mailer/index.js";
 import type MailMessage from "nodemailer/lib/mailer/mail-message.js";
 import type SMTPConnection from "nodemailer/lib/smtp-connection/index.js";
 import { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
+import { isLoopback, passwordNeedsTls } from "./smtp-tls-policy.js";
 
 /** Where and how to reach the SMTP server; one timeout for connecting, the greeting and each read. */
 export interface SmtpServer {
@@ -13,13 +14,19 @@ export interface SmtpServer {
   timeoutMs: number;
 }
 
+/** What the server accepted: its answer, and the recipients it refused at RCPT TO while taking the others. */
+export interface SmtpAccepted {
+  response: string;
+  rejectedErrors?: { recipient?: string; responseCode?: number; response?: string }[];
+}
+
 /**
  * Sends one message over its own SMTP connection (as nodemailer's SMTP transport does without a
  * pool): nodemailer composes the message and speaks SMTP, STARTTLS and AUTH; the connection is
  * ours, so replies are size-limited and an aborted attempt drops the connection at once.
  * `live` holds the connections in progress, for the notifier to drop when it closes.
  */
-export function sendSmtp(server: SmtpServer, message: Mail.Options, signal: AbortSignal, live: Set<GuardedSmtpConnection>): Promise<{ response: string }> {
+export function sendSmtp(server: SmtpServer, message: Mail.Options, signal: AbortSignal, live: Set<GuardedSmtpConnection>): Promise<SmtpAccepted> {
   const transport = nodemailer.createTransport<SMTPConnection.SentMessageInfo>({
     name: "watchkeeper-smtp",
     version: "1",
@@ -73,6 +80,9 @@ function sendOver(
     if (settled) return;
     // As nodemailer does: credentials only go to a server that offers AUTH.
     if (server.auth && connection.offersAuth()) {
+      // nodemailer would log in over a plain connection when STARTTLS is not offered, which is
+      // exactly what an attacker on the path arranges by deleting STARTTLS from the server's answer.
+      if (!connection.secure && !isLoopback(server.host)) return finish(passwordNeedsTls());
       connection.login(server.auth, (error) => {
         if (settled) return;
         if (error) return finish(error);

@@ -1,6 +1,7 @@
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp } from "../../http-send.js";
+import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
+import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 import { OPSGENIE_LIMITS, opsgenieActionBody, opsgenieCreateBody } from "./opsgenie-alert.js";
 
@@ -13,8 +14,25 @@ export const OPSGENIE_EU_URL = "https://api.eu.opsgenie.com";
 export const MESSAGE_MAX = OPSGENIE_LIMITS.message;
 
 /**
+ * How long after a request was accepted OpsGenie may still be processing it. Past this its status
+ * is not waited for: OpsGenie keeps request statuses for a while only, and a close must never wait
+ * for good on a status that is gone.
+ */
+export const PROCESSING_WAIT_MS = 10 * 60_000;
+
+/** OpsGenie's request ids are UUIDs; anything else in a stored reference is not ours to put in a URL. */
+const REQUEST_ID = /^[A-Za-z0-9-]{1,100}$/;
+
+/**
  * OpsGenie Alert API v2: create with `alias` = dedup key (OpsGenie deduplicates on it), close
  * and acknowledge by alias. `GenieKey` auth; EU region or `baseUrl` override.
+ *
+ * OpsGenie answers 202 and processes each request later, in no promised order: a close sent right
+ * after its create can be processed first, fail with "Alert does not exist", and leave the alert
+ * open for good, and a create sent right after a close (a flapping check) can be folded into the
+ * alert being closed. So each accepted request's id is kept as the delivery's reference, and each
+ * request first asks whether the one before it for the same alias has been processed (Get Request
+ * Status); while OpsGenie answers 404 (not processed yet) it is retried later instead of sent.
  */
 export function opsgenieNotifier(channel: OpsgenieChannel): Notifier {
   const base = (channel.baseUrl ?? (channel.region === "eu" ? OPSGENIE_EU_URL : OPSGENIE_US_URL)).replace(/\/+$/, "");
@@ -27,20 +45,95 @@ export function opsgenieNotifier(channel: OpsgenieChannel): Notifier {
       }
       const headers = { authorization: `GenieKey ${key}` };
       const alias = encodeURIComponent(intent.dedupKey);
+      const previous = await previousRequest(base, headers, ctx);
+      if (previous.kind === "processing") return previous.result;
+      const note = previous.kind === "failed" ? previous.note : null;
       switch (intent.type) {
         case "trigger":
         case "remind": {
           const body = JSON.stringify(opsgenieCreateBody(intent, message, channel));
-          return sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now);
+          return withNote(await sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now)), note);
         }
         case "resolve":
         case "acknowledge": {
           const action = intent.type === "resolve" ? "close" : "acknowledge";
           const body = JSON.stringify(opsgenieActionBody(intent));
           const url = `${base}/v2/alerts/${alias}/${action}?identifierType=alias`;
-          return sendHttp({ method: "POST", url, headers, body }, ctx.signal, ctx.now);
+          return withNote(await sendHttp({ method: "POST", url, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now)), note);
         }
       }
     },
   };
+}
+
+/** A delivery's reference: OpsGenie's request id and when it was accepted, `<requestId>@<ms>`. */
+export function requestRef(requestId: string, acceptedAt: number): string {
+  return `${requestId}@${acceptedAt}`;
+}
+
+function parseRequestRef(ref: string | null): { requestId: string; acceptedAt: number } | null {
+  const match = ref ? /^([^@]+)@(\d{1,15})$/.exec(ref) : null;
+  if (!match || !REQUEST_ID.test(match[1]!)) return null;
+  return { requestId: match[1]!, acceptedAt: Number(match[2]) };
+}
+
+/** Classifies as usual, and keeps the request id of an accepted request as the reference. */
+function keepRequestId(now: number): (answer: HttpAnswer) => SendResult | null {
+  return (answer) => {
+    const result = classifyHttp(answer, now);
+    if (!result.ok) return result;
+    const requestId = requestIdOf(answer.body);
+    return requestId ? { ...result, ref: requestRef(requestId, now) } : result;
+  };
+}
+
+function requestIdOf(body: string): string | null {
+  try {
+    const requestId = (JSON.parse(body) as { requestId?: unknown } | null)?.requestId;
+    return typeof requestId === "string" && REQUEST_ID.test(requestId) ? requestId : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What became of the request before this one for the same alias. */
+type PreviousRequest =
+  | { kind: "processing"; result: SendResult }
+  | { kind: "failed"; note: string }
+  | { kind: "done" };
+
+/**
+ * Asks OpsGenie about the request before this one. While it answers 404 (not processed yet), a
+ * retryable failure. A request OpsGenie processed and failed (a create refused by an alert policy)
+ * is noted in this delivery's answer, where an operator finds it. Any other answer lets the request
+ * go: an API key without read access (403) or an OpsGenie that is down must not hold a close back;
+ * the request itself reports the latter.
+ */
+async function previousRequest(base: string, headers: Record<string, string>, ctx: SendContext): Promise<PreviousRequest> {
+  const previous = parseRequestRef(ctx.previousRef);
+  if (!previous || ctx.now - previous.acceptedAt >= PROCESSING_WAIT_MS) return { kind: "done" };
+  const url = `${base}/v2/alerts/requests/${encodeURIComponent(previous.requestId)}`;
+  const status = await sendHttp({ method: "GET", url, headers }, ctx.signal, ctx.now);
+  if (!status.ok && status.status === 404) {
+    return { kind: "processing", result: { ok: false, failure: { retryable: true, reason: "OpsGenie has not yet processed the previous request for this alert" }, status: 404, answer: status.answer } };
+  }
+  const failed = status.ok ? failedRequest(status.answer) : null;
+  return failed ? { kind: "failed", note: failed } : { kind: "done" };
+}
+
+/** `Create failed at OpsGenie: <status>` when the status answer says the request failed, else null. */
+function failedRequest(answer: string): string | null {
+  try {
+    const data = (JSON.parse(answer) as { data?: { isSuccess?: unknown; action?: unknown; status?: unknown } } | null)?.data;
+    if (!data || data.isSuccess !== false) return null;
+    const action = typeof data.action === "string" ? data.action : "the previous request";
+    const status = typeof data.status === "string" ? data.status : "no reason given";
+    return truncate(`${action} failed at OpsGenie: ${status}`, 300);
+  } catch {
+    return null;
+  }
+}
+
+function withNote(result: SendResult, note: string | null): SendResult {
+  return note === null ? result : { ...result, answer: truncate(`${result.answer} (previous request: ${note})`, 2000) };
 }

@@ -1,0 +1,285 @@
+import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
+import type { AddressInfo } from "node:net";
+import { SMTPServer, type SMTPServerOptions } from "smtp-server";
+import { afterEach, describe, expect, it } from "vitest";
+import type { NotificationIntent } from "../../runtime/alerts/intent.js";
+import { emailNotifier } from "../../runtime/notify/channels/email/email-notifier.js";
+import type { Notifier, SendResult } from "../../runtime/notify/types.js";
+import { intentFor } from "../delivery/support/harness.js";
+import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
+import { selfSignedCert } from "../support/tls.js";
+
+// How the email channel behaves against a real SMTP server (the `smtp-server` package) that
+// answers as mail servers do: temporary and permanent refusals, greylisting, TLS, AUTH.
+
+const PASSWORD = "smtp-password-canary-7731";
+
+interface Received {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+interface Served {
+  port: number;
+  /** Drops every open connection at once, as a server that crashes does. */
+  dropConnections(): void;
+  mails: Received[];
+  logins: string[];
+}
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+/** A real SMTP server on `host` that records what it accepted and who logged in. */
+async function serve(options: SMTPServerOptions, host = "127.0.0.1"): Promise<Served> {
+  const served: Served = { port: 0, mails: [], logins: [], dropConnections: () => undefined };
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    onAuth: (auth, _session, callback) => {
+      served.logins.push(`${auth.username}:${auth.password}`);
+      callback(null, { user: auth.username });
+    },
+    onData: (stream, session, callback) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        // What a server with a size limit does (RFC 1870): the whole message is refused.
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(refuse(552, "5.3.4 Message size exceeds fixed limit"));
+        served.mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
+        callback();
+      });
+    },
+    ...options,
+  });
+  served.dropConnections = () => {
+    for (const connection of (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) connection._socket.destroy();
+  };
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
+  served.port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
+  stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return served;
+}
+
+function mailChannel(port: number, o: { host?: string; password?: boolean; to?: string[]; from?: string } = {}) {
+  return testChannel("mail", "email", {
+    smtp: { host: o.host ?? "127.0.0.1", port, secure: false, user: o.password ? "mailer" : null, password: o.password ? { secret: "SMTP_PASSWORD" } : null },
+    from: o.from ?? "watchkeeper@example.com",
+    to: o.to ?? ["oncall@example.com"],
+  }) as Extract<ReturnType<typeof testChannel>, { kind: "email" }>;
+}
+
+function notifierFor(channel: ReturnType<typeof mailChannel>): Notifier {
+  const notifier = emailNotifier(channel, { timeoutMs: 5_000 });
+  stops.push(async () => notifier.close?.());
+  return notifier;
+}
+
+function sendWith(notifier: Notifier, channel: ReturnType<typeof mailChannel>, intent: NotificationIntent, monitorName?: string): Promise<SendResult> {
+  const monitor = testMonitor("api", { channels: ["mail"], ...(monitorName ? { name: monitorName } : {}) });
+  const message = { manifest: testManifest({ monitors: [monitor], channels: [channel] }), monitor };
+  return notifier.send(intent, message, { signal: AbortSignal.timeout(5_000), secret: (n) => (n === "SMTP_PASSWORD" ? PASSWORD : undefined), previousRef: null, now: Date.now() });
+}
+
+function send(port: number, o: Parameters<typeof mailChannel>[1] = {}, intent = intentFor("api", "trigger")): Promise<SendResult> {
+  const channel = mailChannel(port, o);
+  return sendWith(notifierFor(channel), channel, intent);
+}
+
+function refuse(code: number, text: string): Error {
+  return Object.assign(new Error(text), { responseCode: code });
+}
+
+describe("SMTP replies decide the retry", () => {
+  it("a 454 temporary authentication failure is retried, not given up", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true, onAuth: (_a, _s, cb) => cb(refuse(454, "4.7.0 Temporary authentication failure")) });
+    const result = await send(server.port, { password: true });
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+  });
+
+  it("a 535 wrong password fails for good, says so, and never shows the password", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true, onAuth: (a, _s, cb) => cb(refuse(535, `5.7.8 Authentication failed for ${a.username} ${a.password}`)) });
+    const result = await send(server.port, { password: true });
+    expect(result).toMatchObject({ ok: false, status: 535, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/authentication failed \(535\).*user name or password/);
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+    expect(JSON.stringify(result)).not.toContain(Buffer.from(`\u0000mailer\u0000${PASSWORD}`).toString("base64"));
+  });
+
+  it("a 5xx refusal is given up with the server's own answer in the reason and the answer", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"], onRcptTo: (_a, _s, cb) => cb(refuse(550, "5.1.1 User unknown in virtual mailbox table")) });
+    const result = await send(server.port);
+    expect(result).toMatchObject({ ok: false, status: 550, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toContain("5.1.1 User unknown");
+    expect(result.answer).toContain("5.1.1 User unknown");
+  });
+
+  it("552 (message too big) after DATA is permanent and quoted", async () => {
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onData: (stream, _s, cb) => {
+        stream.resume();
+        stream.on("end", () => cb(refuse(552, "5.3.4 Message size exceeds fixed limit")));
+      },
+    });
+    const result = await send(server.port);
+    expect(result).toMatchObject({ ok: false, status: 552, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toContain("5.3.4 Message size exceeds fixed limit");
+  });
+
+  it("a message refused as too big (552) because of long diagnostics goes out again at once with them shortened", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"], size: 40_000 });
+    const intent = intentFor("api", "trigger", { details: { diagnostics: "sweep line\n".repeat(6_000) } });
+    const result = await send(server.port, {}, intent);
+    expect(result).toMatchObject({ ok: true });
+    expect(server.mails).toHaveLength(1);
+    expect(plainPart(server.mails[0]!.raw)).toMatch(/Diagnostics:\nsweep line\n[\s\S]*truncated \d+ characters/);
+  });
+
+  it("a greylisted recipient (450) next to an accepting one is retried alone: nobody dropped, nobody twice", async () => {
+    let greylisted = true;
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => (address.address.startsWith("grey") && greylisted ? cb(refuse(450, "4.7.1 Greylisted, please try again later")) : cb()),
+    });
+    const channel = mailChannel(server.port, { to: ["oncall@example.com", "grey@example.org"] });
+    const notifier = notifierFor(channel);
+    const intent = intentFor("api", "trigger");
+    const first = await sendWith(notifier, channel, intent);
+    expect(first).toMatchObject({ ok: false, failure: { retryable: true } });
+    if (first.ok) throw new Error("sent");
+    expect(first.failure.reason).toContain("grey@example.org");
+    greylisted = false;
+    const retry = await sendWith(notifier, channel, intent);
+    expect(retry).toMatchObject({ ok: true });
+    expect(server.mails.map((m) => m.to)).toEqual([["oncall@example.com"], ["grey@example.org"]]);
+  });
+
+  it("every recipient refused, one of them only for now: retried", async () => {
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => cb(address.address.startsWith("grey") ? refuse(450, "4.7.1 Greylisted") : refuse(550, "5.1.1 User unknown")),
+    });
+    const result = await send(server.port, { to: ["grey@example.org", "gone@example.com"] });
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+  });
+
+  it("a server that closes the connection in the middle of DATA: retryable, not lost", async () => {
+    const server: Served = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onData: (stream) => {
+        stream.once("data", () => server.dropConnections());
+        stream.resume();
+      },
+    });
+    const started = Date.now();
+    const result = await send(server.port);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(result).toMatchObject({ ok: false });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.retryable).toBe(true);
+  });
+});
+
+describe("TLS and the password", () => {
+  it("a STARTTLS certificate that cannot be verified fails as retryable and says why", async () => {
+    const cert = await selfSignedCert(2);
+    const server = await serve({ key: cert.key, cert: cert.cert, disabledCommands: ["AUTH"] });
+    const result = await send(server.port, { host: "localhost" });
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/certificate/);
+    expect(server.mails).toEqual([]);
+  });
+
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((i): i is NetworkInterfaceInfo => !!i && !i.internal && i.family === "IPv4");
+  it.skipIf(!lan)("the password is never sent in clear to a server across the network that does not offer STARTTLS", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true }, lan!.address);
+    const result = await send(server.port, { host: lan!.address, password: true });
+    expect(server.logins).toEqual([]);
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/STARTTLS.*only sent over TLS/);
+  });
+
+  it.each([["PLAIN"], ["LOGIN"]])("a server that offers only AUTH %s gets the password that way, and the mail", async (method) => {
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true, authMethods: [method] });
+    expect(await send(server.port, { password: true })).toMatchObject({ ok: true });
+    expect(server.logins).toEqual([`mailer:${PASSWORD}`]);
+    expect(server.mails).toHaveLength(1);
+  });
+
+  it("a relay on loopback still takes the password without TLS", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true });
+    expect(await send(server.port, { password: true })).toMatchObject({ ok: true });
+    expect(server.logins).toEqual([`mailer:${PASSWORD}`]);
+  });
+});
+
+/** The header section, unfolded, one header per entry. */
+function headersOf(raw: string): string[] {
+  const head = raw.slice(0, raw.indexOf("\r\n\r\n"));
+  return head.replace(/\r\n[ \t]/g, " ").split("\r\n");
+}
+
+/** The decoded text/plain part of a nodemailer message. */
+function plainPart(raw: string): string {
+  const start = raw.indexOf("Content-Type: text/plain");
+  const part = raw.slice(start, raw.indexOf("\r\n--", start));
+  const [head, ...body] = part.split("\r\n\r\n");
+  const text = body.join("\r\n\r\n");
+  if (/Content-Transfer-Encoding: base64/i.test(head!)) return Buffer.from(text.replace(/\s+/g, ""), "base64").toString("utf8").replace(/\r\n/g, "\n");
+  if (/Content-Transfer-Encoding: quoted-printable/i.test(head!)) {
+    const bytes = text.replace(/=\r\n/g, "").replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, "latin1").toString("utf8").replace(/\r\n/g, "\n");
+  }
+  return text.replace(/\r\n/g, "\n");
+}
+
+describe("what alert text can do to the message", () => {
+  it("CR/LF in a summary, a monitor name, labels or an acknowledger adds no header and no recipient", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const channel = mailChannel(server.port);
+    const evil = "x\r\nBcc: thief@evil.example\r\nX-Injected: 1\r\n\r\nbody";
+    const intent = intentFor("api", "acknowledge", { summary: `down ${evil}`, acknowledgedBy: `Mallory${evil}`, labels: { job: evil, [`k${evil}`]: "v" } });
+    expect(await sendWith(notifierFor(channel), channel, intent, `Name ${evil}`)).toMatchObject({ ok: true });
+    const [mail] = server.mails;
+    expect(mail!.to).toEqual(["oncall@example.com"]);
+    const names = headersOf(mail!.raw).map((h) => h.slice(0, h.indexOf(":")).toLowerCase());
+    expect(names).not.toContain("bcc");
+    expect(names).not.toContain("x-injected");
+    expect(names.filter((n) => n === "subject")).toHaveLength(1);
+  });
+
+  it("a dot alone on a line and very long lines arrive intact, every line within 998 octets", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const long = "x".repeat(5_000);
+    const diagnostics = `before\n.\n..\n.\r\nafter\n${long}`;
+    const intent = intentFor("api", "trigger", { summary: ".", details: { diagnostics } });
+    expect(await send(server.port, {}, intent)).toMatchObject({ ok: true });
+    const raw = server.mails[0]!.raw;
+    for (const line of raw.split("\r\n")) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(998);
+    const text = plainPart(raw);
+    expect(text).toContain("before\n.\n..\n.");
+    expect(text).toContain(long);
+  });
+
+  it("non-ASCII recipients, sender names and subjects go out with SMTPUTF8 and arrive as written", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const intent = intentFor("api", "trigger", { summary: "Überlast in Zürich ✅" });
+    const result = await send(server.port, { to: ["josé@exämple.com"], from: "Wächter <wächter@example.com>" }, intent);
+    expect(result).toMatchObject({ ok: true });
+    expect(server.mails[0]!.to).toEqual(["josé@exämple.com"]);
+    const subject = headersOf(server.mails[0]!.raw).find((h) => h.startsWith("Subject:"))!;
+    expect(/^[\x20-\x7e]*$/.test(subject) || /SMTPUTF8/.test(subject)).toBe(true);
+  });
+});

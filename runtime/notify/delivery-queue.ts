@@ -80,8 +80,12 @@ export interface DeliveryQueue {
    * nothing. False, with nothing written, when the intent was already dispatched (by another replica).
    */
   dispatchIntent(stored: StoredIntent, deliveries: NewDelivery[], now: number): Awaitable<boolean>;
-  /** Pending heads that are due and not claimed, oldest due first. */
-  dueHeads(now: number, limit: number): Awaitable<DeliveryRow[]>;
+  /**
+   * Pending heads that are due and not claimed, oldest due first; at most `perDestination` of any
+   * one destination when given (the worker can start no more of one at a time, and a destination
+   * with a long backlog must not fill the window and hide every other one's).
+   */
+  dueHeads(now: number, limit: number, perDestination?: number): Awaitable<DeliveryRow[]>;
   /**
    * Claims these heads for `leaseMs` (a worker that dies lets go when the lease ends); returns the
    * ids this caller won. Two workers claiming the same id never both win it.

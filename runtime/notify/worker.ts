@@ -65,7 +65,7 @@ export class Worker {
     const chosen: DeliveryRow[] = [];
     const taking = new Map<string, number>();
     const lanes = new Set<string>();
-    for (const row of await this.store.dueHeads(now, 500)) {
+    for (const row of await this.store.dueHeads(now, 500, this.options.maxPerDestination)) {
       const lane = laneOf(row);
       if (this.inFlight.has(lane) || lanes.has(lane)) continue;
       const count = (this.perDestination.get(row.destination) ?? 0) + (taking.get(row.destination) ?? 0);

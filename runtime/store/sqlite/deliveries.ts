@@ -49,12 +49,17 @@ export class SqliteDeliveries {
          VALUES (@intentId, @seq, @destination, @dedupKey, @type, @json, @status, @due, @due, @now, @now, @reason)`,
       ),
       // Only the oldest pending row per (dedup key, destination) may go: a resolve never overtakes its trigger.
+      // At most @perDestination heads of each destination (the oldest due): a destination with
+      // thousands of alerts waiting cannot fill the window and hide every other one's.
       heads: p(
-        `SELECT d.* FROM delivery_deliveries d
-          WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.claimed_until IS NULL OR d.claimed_until <= @now)
-            AND d.id = (SELECT MIN(x.id) FROM delivery_deliveries x
-                         WHERE x.status = 'pending' AND x.dedup_key = d.dedup_key AND x.destination = d.destination)
-          ORDER BY d.next_attempt_at, d.id LIMIT @limit`,
+        `SELECT * FROM (
+           SELECT d.*, ROW_NUMBER() OVER (PARTITION BY d.destination ORDER BY d.next_attempt_at, d.id) AS place
+             FROM delivery_deliveries d
+            WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND (d.claimed_until IS NULL OR d.claimed_until <= @now)
+              AND d.id = (SELECT MIN(x.id) FROM delivery_deliveries x
+                           WHERE x.status = 'pending' AND x.dedup_key = d.dedup_key AND x.destination = d.destination))
+          WHERE place <= @perDestination
+          ORDER BY next_attempt_at, id LIMIT @limit`,
       ),
       claim: p(
         `UPDATE delivery_deliveries SET claimed_until = @until
@@ -118,8 +123,8 @@ export class SqliteDeliveries {
     this.observeAlert(intent);
   }
 
-  dueHeads(now: number, limit: number): DeliveryRow[] {
-    return (this.s.heads!.all({ now, limit }) as RawRow[]).map((r) => ({
+  dueHeads(now: number, limit: number, perDestination = limit): DeliveryRow[] {
+    return (this.s.heads!.all({ now, limit, perDestination }) as RawRow[]).map((r) => ({
       id: r.id,
       intent: JSON.parse(r.intent_json) as NotificationIntent,
       destination: r.destination,

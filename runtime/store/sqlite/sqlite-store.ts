@@ -342,8 +342,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  dueHeads(now: number, limit: number): DeliveryRow[] {
-    return this.deliveries.dueHeads(now, limit);
+  dueHeads(now: number, limit: number, perDestination?: number): DeliveryRow[] {
+    return this.deliveries.dueHeads(now, limit, perDestination);
   }
 
   claim(ids: number[], now: number, leaseMs: number): number[] {

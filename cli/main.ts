@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { withHelp } from "./command-help.js";
 import { dropOutputToClosedPipe, EXIT, reportError, UserError } from "./errors.js";
+import { visible } from "./plan/render-common.js";
 import { inScratchFolder } from "./scratch-folder.js";
 import { environmentFailure } from "./system-error.js";
 
@@ -20,9 +21,26 @@ const SCRATCH_COMMANDS = new Set(["validate", "compile", "plan", "test", "simula
 
 function lazy(name: string) {
   return async (args: Record<string, unknown>) => {
+    refuseIgnoredWords(args);
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
     process.exitCode = SCRATCH_COMMANDS.has(name) ? await inScratchFolder(() => mod.run(args)) : await mod.run(args);
   };
+}
+
+/**
+ * yargs reads the words after `--` into no option or positional: `wk init --force -- my-dir` would
+ * scaffold into the current folder, and `wk test -- ID` would list the monitors instead of testing
+ * one. Such a word is refused rather than dropped without a word.
+ */
+function refuseIgnoredWords(args: Record<string, unknown>): void {
+  const words = Array.isArray(args["_"]) ? args["_"].slice(1).map(String) : [];
+  if (words.length === 0) return;
+  const dashed = words.find((w) => w.startsWith("-"));
+  throw new UserError(
+    `${words.map((w) => visible(JSON.stringify(w))).join(", ")} after \`--\` ${words.length === 1 ? "is" : "are"} not read by any argument`,
+    EXIT.usage,
+    dashed !== undefined ? `leave out \`--\`; name a path that starts with a dash as ./${dashed}` : "leave out `--`: the command reads its arguments without it",
+  );
 }
 
 const projectOption = { type: "string", default: ".", describe: "project folder (holds watchkeeper.config.ts)" } as const;
@@ -201,8 +219,17 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await cli.parseAsync();
   } catch (error) {
-    process.exitCode = reportError(environmentFailure(error) ?? error);
+    process.exitCode = reportError(environmentFailure(error) ?? error, writeVisibly);
   }
+}
+
+/**
+ * A refusal quotes what it was given (an id, a path, a rule's name), so its invisible characters
+ * are spelled out: a terminal escape in a rules file or an argument could otherwise erase the
+ * lines above it or recolour the terminal.
+ */
+function writeVisibly(line: string): void {
+  process.stderr.write(visible(line));
 }
 
 /**
@@ -232,7 +259,7 @@ function packageVersion(): string {
 }
 
 function fail(error: unknown): never {
-  process.exitCode = reportError(environmentFailure(error) ?? error);
+  process.exitCode = reportError(environmentFailure(error) ?? error, writeVisibly);
   process.exit();
 }
 

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { lstat, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { nearIds } from "../near-ids.js";
+import { visible } from "../plan/render-common.js";
 import { EXIT, UserError, type ExitStatus } from "../errors.js";
 import { fileRefusal } from "../system-error.js";
 import { findMonitors, findServices, importSpecifier } from "../import/find-service.js";
@@ -52,11 +53,19 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   if (outside === ".." || outside.startsWith(`..${path.sep}`) || path.isAbsolute(outside)) {
     throw new UserError(`--out ${String(args["out"])} is outside the project`, EXIT.usage, "monitor modules are compiled only from inside the project: choose a folder such as monitors/imported");
   }
+  const link = await linkOnTheWay(projectDir, outside);
+  if (link !== null) {
+    throw new UserError(
+      `--out ${String(args["out"] ?? "monitors/imported")}: ${link} is a link, and the compiler does not follow links, so the modules written there would never compile`,
+      EXIT.usage,
+      "import into a real folder of the project (remove the link, or choose another --out)",
+    );
+  }
   const text = await readRulesFile(rulesPath, rulesArg);
   const shown = rulesArg;
   const parsed = parseRulesFile(text);
   if (!parsed.ok) {
-    for (const p of parsed.problems) process.stderr.write(`${shown}:${p.at.line}:${p.at.column}: error: ${p.message}\n`);
+    for (const p of parsed.problems) say(process.stderr, `${shown}:${p.at.line}:${p.at.column}: error: ${p.message}`);
     throw new UserError(
       `${shown} is not a valid Prometheus rules file (${parsed.problems.length} problem${parsed.problems.length === 1 ? "" : "s"}); nothing was written`,
       EXIT.findings,
@@ -109,7 +118,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
 
   for (const d of drafts) {
     for (const n of [...d.notes, ...d.monitors.flatMap((m) => m.notes)].sort((a, b) => a.at.line - b.at.line)) {
-      process.stderr.write(`${shown}:${n.at.line}:${n.at.column}: warning: ${n.message}\n`);
+      say(process.stderr, `${shown}:${n.at.line}:${n.at.column}: warning: ${n.message}`);
     }
   }
   if (!serverGiven) process.stderr.write(`note: no --server given: the checks query ${DEFAULT_SERVER} (the prometheusServer constant in each module)\n`);
@@ -120,10 +129,35 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     if (state !== "unchanged") await writeFile(p.file, p.text);
     count += p.draft.monitors.length;
     const n = p.draft.monitors.length;
-    process.stdout.write(`${state === "unchanged" ? "unchanged" : state === "new" ? "wrote" : "updated"} ${path.relative(projectDir, p.file)}: ${n} monitor${n === 1 ? "" : "s"} from group "${p.draft.group}"\n`);
+    say(process.stdout, `${state === "unchanged" ? "unchanged" : state === "new" ? "wrote" : "updated"} ${path.relative(projectDir, p.file)}: ${n} monitor${n === 1 ? "" : "s"} from group "${p.draft.group}"`);
   }
   process.stdout.write(`${count} monitor${count === 1 ? "" : "s"} paging service ${service.id}; run \`wk validate\` to check them\n`);
   return EXIT.ok;
+}
+
+/**
+ * One line that quotes the rules file (group and alert names, labels, queries), with its invisible
+ * characters spelled out: a terminal escape there (ESC [1A ESC [2K) would erase the warning above
+ * it, and a bidi control would reorder the line.
+ */
+function say(stream: NodeJS.WriteStream, line: string): void {
+  stream.write(`${visible(line.replace(/\n/g, " "))}\n`);
+}
+
+/**
+ * The first folder on the way from the project to `--out` (given relative to the project) that is a
+ * symbolic link, as a `/`-separated path; null when there is none. The compiler lists modules
+ * without following links (a committed link could otherwise pull any file of the machine in), so
+ * modules written through one are reported as imported and then never compile.
+ */
+async function linkOnTheWay(projectDir: string, out: string): Promise<string | null> {
+  const parts = out.split(path.sep).filter((p) => p !== "" && p !== ".");
+  for (let i = 1; i <= parts.length; i++) {
+    const info = await lstat(path.join(projectDir, ...parts.slice(0, i))).catch(() => null);
+    if (info === null) return null;
+    if (info.isSymbolicLink()) return parts.slice(0, i).join("/");
+  }
+  return null;
 }
 
 /** Far more than the largest rules files in use; a larger input is a mistake (a log, a device), not rules. */

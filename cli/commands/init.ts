@@ -4,6 +4,8 @@ import path from "node:path";
 import { renderTsconfig } from "../compiler/checker-options.js";
 import { locateSdk } from "../compiler/paths.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { shellWord } from "../init/shell-word.js";
+import { visible } from "../plan/render-common.js";
 import { detectWatchkeeperSpec, explicitWatchkeeperSpec, type WatchkeeperSpec } from "../init/watchkeeper-spec.js";
 
 /** Files npm would drop from (or treat specially in) a published package keep another name in the template. */
@@ -69,9 +71,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const relative = path.relative(process.cwd(), dir);
   const shown = relative === "" ? "." : relative.startsWith("..") ? dir : relative;
   process.stdout.write(
-    `created a watchkeeper project in ${shown}\n` +
-      `watchkeeper dependency: ${watchkeeper.spec} (${watchkeeper.origin})\n\n` +
-      `next:\n  cd ${shown}\n  npm install\n  npx wk validate\n  npm test\n`,
+    `created a watchkeeper project in ${visible(shown)}\n` +
+      `watchkeeper dependency: ${visible(watchkeeper.spec)} (${visible(watchkeeper.origin)})\n\n` +
+      `next:\n  cd ${shellWord(shown)}\n  npm install\n  npx wk validate\n  npm test\n`,
   );
   return EXIT.ok;
 }

@@ -5,7 +5,7 @@ import { folderWithin } from "../compiler/compile-cache.js";
 import { compileProject } from "../compiler/index.js";
 import { formatDiagnostics } from "../compiler/format.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
-import { planDocument, writePlanDocument } from "../plan/plan-document.js";
+import { planDocument, refuseOverwritingNonPlan, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
 import { hasSummaryFunctions } from "../plan/summary-preview.js";
 import { renderJson } from "../plan/render-json.js";
@@ -22,6 +22,8 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const projectDir = resolve(String(args["project"] ?? "."));
   const format = (args["format"] ?? "text") as Format;
   const base = baseSpec(args);
+  const out = typeof args["out"] === "string" ? resolve(args["out"]) : null;
+  if (out !== null) await refuseOverwritingNonPlan(out, String(args["out"]));
   const result = await planProject({
     projectDir,
     base,
@@ -39,7 +41,6 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     process.stderr.write("error: the project does not compile; fix the errors above, then plan again\n");
     return EXIT.findings;
   }
-  const out = typeof args["out"] === "string" ? resolve(args["out"]) : null;
   if (out !== null) await writePlanDocument(out, planDocument(result.plan, result.target.project.name));
   const summary = args["summary"] === true && format === "text";
   process.stdout.write(summary ? renderSummary(result.plan) : render(result.plan, format, out === null ? undefined : basename(out)));

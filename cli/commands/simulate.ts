@@ -36,7 +36,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const now = Date.now();
   const at = parseInstant(String(args.at ?? ""), now);
   if ("error" in at) throw new UserError(at.error, EXIT.usage, at.hint);
-  const untilAckMs = args.untilAck === undefined ? null : positiveDuration(args.untilAck, "--until-ack");
+  const untilAckMs = args.untilAck === undefined ? null : withinAYear(positiveDuration(args.untilAck, "--until-ack"), args.untilAck, "--until-ack");
   const spreadMs = args.spread === undefined ? 30_000 : positiveDuration(args.spread, "--spread", true);
   if (args.tz !== undefined && !isTimeZone(args.tz)) throw new UserError(`--tz "${args.tz}" is not an IANA time zone`, EXIT.usage, "for example Europe/Berlin, America/New_York or UTC");
 
@@ -67,6 +67,18 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
 function positiveDuration(text: string, flag: string, zeroAllowed = false): number {
   const ms = parseDuration(String(text));
   if (ms === undefined || (ms <= 0 && !zeroAllowed)) throw new UserError(`${flag} ${JSON.stringify(text)} is not a duration`, EXIT.usage, `write it like 30m, 90s or 1h${zeroAllowed ? " (0s turns it off)" : ""}`);
+  return ms;
+}
+
+/** Longest wait for an acknowledgement a simulation follows; as long as `wk oncall --window`. */
+const LONGEST_MS = 366 * 86_400_000;
+
+/**
+ * A duration of at most a year: an escalation is long over by then, and a far longer one put the
+ * acknowledgement past the last date JavaScript can represent (an internal error, not an answer).
+ */
+function withinAYear(ms: number, text: string, flag: string): number {
+  if (ms > LONGEST_MS) throw new UserError(`${flag} ${text} is longer than a year`, EXIT.usage, "an acknowledgement a year after the alert fires shows the whole escalation; write it like 30m, 4h or 2d");
   return ms;
 }
 

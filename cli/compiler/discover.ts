@@ -85,8 +85,23 @@ export async function discover(
         line: 1,
       }),
     );
+  } else if (config.monitors && config.monitors.length > 0 && (await listModules(projectDir, config.monitors)).every((f) => tests.has(f))) {
+    diagnostics.push(await noMonitorModules(configFile, config.monitors));
   }
   return { ok: true, discovery: { configFile, config, modules }, diagnostics };
+}
+
+/**
+ * The config's own `monitors` globs match nothing while the policies still load: a typo
+ * (`monitor/**` for `monitors/**`) compiles to a project without monitors, and its deploy would
+ * delete every monitor. Said at the `monitors` line.
+ */
+async function noMonitorModules(configFile: string, globs: readonly string[]): Promise<Diagnostic> {
+  const source = await readFile(configFile, "utf8").catch(() => "");
+  return diagnostic("warning", "WK1003", `no module matches monitors: ${globs.join(", ")}; the project has no monitors`, "fix the globs (relative to the project folder, such as monitors/**/*.ts), or add monitor modules where they point", {
+    file: CONFIG_FILE,
+    line: lineOf(source, /\bmonitors\s*:/),
+  });
 }
 
 /** The modules matching `patterns`, absolute and sorted (the config itself never is one). */

@@ -99,6 +99,8 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   } catch (error) {
     diagnostics.push(threw(error, entry.configFile, mode === "config" ? "WK1002" : "WK2001"));
   }
+  const notConfig = configLoaded && config !== undefined && configData === null ? notAConfig(config, entry.configFile, projectDir) : null;
+  if (notConfig) diagnostics.push(notConfig);
   const result: LoadResult = { config: configData, configExported: configLoaded && config !== undefined, project: null, diagnostics };
   if (mode === "config" || !configLoaded || config === undefined || diagnostics.some((d) => d.severity === "error")) return result;
 
@@ -201,6 +203,29 @@ function hintFor(error: unknown): string {
     return "modules only describe monitors and policy; do work with files, processes or the environment in a script check, which runs in the runtime";
   }
   return "module top level runs at compile time: fix the error at this line, or move work that needs the running system into a script check";
+}
+
+/**
+ * A default export that is not an object (`export default 42`, an array, a function, null), named
+ * as what it is at the export's line. Only the object passes to the compiler as data, so without
+ * this the schema saw nothing and said "received undefined".
+ */
+function notAConfig(config: unknown, configFile: string, projectDir: string): Diagnostic {
+  const what =
+    config === null ? "null" : Array.isArray(config) ? "an array" : typeof config === "function" ? "a function" : typeof config === "object" ? "an object that is not data" : `a ${typeof config}`;
+  let line = 1;
+  try {
+    line = exportLine(readFileSync(path.join(projectDir, configFile), "utf8"), "default");
+  } catch {
+    // The line is a courtesy: the message stands without it.
+  }
+  return diagnostic(
+    "error",
+    "WK1002",
+    `the default export of ${configFile} is ${what}, not a config`,
+    'export the config object itself: `export default config({ name: "..." })` (import { config } from "watchkeeper")',
+    { file: configFile, line, column: 1 },
+  );
 }
 
 /** The config as data for the compiler's rules: functions dropped, a value inside itself cut. */

@@ -1,4 +1,4 @@
-import { ID_MAX } from "../../sdk/manifest/schema.js";
+import { ID_MAX, NAME_MAX } from "../../sdk/manifest/schema.js";
 import { asTemplate, asTemplateLiteral, formatsUsed, needsFunction, translateTemplate, type ValueFormat } from "./go-template.js";
 import { promDurationMs, type AlertingRule, type Located, type Position, type RuleGroup } from "./prometheus-rules.js";
 
@@ -110,12 +110,15 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
     if (name === "summary" || name === "description" || name === "runbook_url" || (name === "message" && !annotations.has("summary"))) continue;
     notes.push(note(value, `annotation ${name}: ${JSON.stringify(value.value)} is not imported: monitors carry a summary, a description and a runbook only`));
   }
+  const name = monitorName(rule.alert.value);
+  if (name.controls) notes.push(note(rule.alert, `name ${JSON.stringify(rule.alert.value)} holds control characters or bidirectional overrides, which a monitor's name cannot: imported with spaces in their place`));
+  if (name.cut) notes.push(note(rule.alert, `name is longer than ${NAME_MAX} characters, a monitor's (and PagerDuty's) limit: imported cut to its first ${NAME_MAX}`));
   const forMs = rule.for ? promDurationMs(rule.for.value)! : 0;
   const keepMs = rule.keepFiringFor ? promDurationMs(rule.keepFiringFor.value)! : 0;
   return {
     id,
     variable,
-    name: rule.alert.value,
+    name: name.text,
     at: rule.at,
     every,
     query: rule.expr.value.trim(),
@@ -128,6 +131,24 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
     runbook,
     notes,
   };
+}
+
+/** The characters a monitor's name refuses (the manifest schema's list): C0 and C1 controls, bidi overrides and isolates. */
+const NAME_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]+/g;
+
+/**
+ * An alert's name as a monitor's name: Prometheus takes any text, a monitor's name is one line of
+ * at most NAME_MAX characters without controls, so the module the import writes validates as it
+ * is. Each run of controls becomes a space; a long name is cut on a code point.
+ */
+function monitorName(alert: string): { text: string; controls: boolean; cut: boolean } {
+  const plain = alert.replace(NAME_CONTROLS, " ").trim();
+  let text = "";
+  for (const ch of plain) {
+    if (text.length + ch.length > NAME_MAX) break;
+    text += ch;
+  }
+  return { text, controls: plain !== alert.trim(), cut: text.length < plain.length };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
 import { provideBaseDependencies } from "./base-dependencies.js";
+import { checkOutBaseSubmodules } from "./base-submodules.js";
 
 const exec = promisify(execFile);
 
@@ -67,7 +68,7 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
-  const commit = await git(top, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch(() => {
+  const commit = await git(top, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).catch(() => {
     throw new UserError(
       `the base ref ${JSON.stringify(ref)} does not name a commit in this repository`,
       EXIT.findings,
@@ -83,14 +84,17 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   const scratch = await mkdtemp(join(tmpdir(), "wk-base-"));
   const tree = join(scratch, "tree");
   let released: Promise<void> | null = null;
+  let submodules: { release: () => Promise<void> } | null = null;
   const release = () =>
     (released ??= (async () => {
       await git(top, ["worktree", "remove", "--force", tree]).catch(() => undefined);
       await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
       await git(top, ["worktree", "prune"]).catch(() => undefined);
+      await submodules?.release();
     })());
   try {
     await git(top, ["worktree", "add", "--detach", tree, commit]);
+    submodules = await checkOutBaseSubmodules({ top, tree, commit, ref });
     const baseProject = join(tree, rel);
     if (!existsSync(baseProject)) {
       throw new UserError(`the project folder ${rel || "."} does not exist at ${ref}`, EXIT.findings, "compare with a ref that has the project, or use --base-manifest FILE");

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { canonicalJson } from "../../sdk/manifest/index.js";
@@ -64,6 +64,35 @@ export async function writePlanDocument(path: string, doc: PlanDocument): Promis
     await rm(temp, { force: true }).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new UserError(`cannot write the plan to ${path}: ${code}`, EXIT.findings, "choose a writable path for --out");
+  }
+}
+
+/** Larger than any plan a project makes, for telling an earlier plan from another file. */
+const EARLIER_PLAN_MAX_BYTES = 256 * 2 ** 20;
+
+/**
+ * Refuses an `--out` that would replace a file other than an earlier plan: `wk plan --out
+ * monitors/checkout.ts` (a slip of the shell's completion) replaced a monitor module with JSON,
+ * and outside git that module was gone. A missing or empty file (`mktemp` in CI) and an earlier
+ * plan document are fine. Checked before the compile, so nothing is spent on a plan that cannot be saved.
+ */
+export async function refuseOverwritingNonPlan(path: string, shown: string): Promise<void> {
+  const info = await stat(path).catch(() => null);
+  if (info === null || !info.isFile() || info.size === 0) return;
+  const kind = info.size > EARLIER_PLAN_MAX_BYTES ? null : await readFile(path, "utf8").then(planKindOf, () => null);
+  if (kind === PLAN_DOCUMENT_KIND) return;
+  throw new UserError(
+    `--out ${shown} is a file that is not a plan; wk plan --out replaces only an earlier plan (kind "${PLAN_DOCUMENT_KIND}")`,
+    EXIT.usage,
+    "choose a new path for the plan, such as plan.json, or remove the file first",
+  );
+}
+
+function planKindOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { kind?: unknown } | null)?.kind;
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, relative, sep } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CompileResult } from "../compiler/types.js";
 import { baseFromFile, bundleBeside, prepareGitBase, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
@@ -103,7 +103,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
   }
   try {
     const [base, compileBaseMs] = await baseLoaded;
-    const baseSource = sourceOf(options.base);
+    const baseSource = sourceOf(options.base, options.projectDir);
     // Summary functions run before the (pure) plan is built: their texts are one of its inputs.
     const [summaries, summariesMs] = await timed(() =>
       previewSummaries({
@@ -130,17 +130,27 @@ async function codeChanges(monitors: Plan["monitors"], base: LoadedBase, target:
   return withCodeChanges(monitors, base.manifest, target, before, after);
 }
 
-function sourceOf(base: BaseSpec): Omit<Plan["base"], "hash"> {
+function sourceOf(base: BaseSpec, projectDir: string): Omit<Plan["base"], "hash"> {
   switch (base.kind) {
     case "git":
       return { kind: "git", ref: base.ref };
     case "file":
-      return { kind: "file", ref: base.path };
+      return { kind: "file", ref: shownManifestPath(base.path, projectDir) };
     case "stack":
       return { kind: "stack", ref: base.stackName };
     case "empty":
       return { kind: "empty", ref: null };
   }
+}
+
+/**
+ * The base manifest as the plan names it: relative to the project (`.watchkeeper/deployed-manifest.json`)
+ * when it is inside it, by its name alone otherwise. The plan is a pull request's comment: the CI
+ * machine's folders are not the reader's business, and the same plan reads the same on every machine.
+ */
+function shownManifestPath(file: string, projectDir: string): string {
+  const inside = relative(projectDir, file);
+  return inside === "" || inside.startsWith("..") || isAbsolute(inside) ? basename(file) : inside.split(sep).join("/");
 }
 
 async function baseOf(options: PlanProjectOptions, compileBase: BaseCompileFn, preparing: Promise<PreparedGitBase> | null): Promise<LoadedBase> {

@@ -64,15 +64,19 @@ export function origin(change: Pick<MonitorChange, "from"> & Partial<Pick<Resour
   return "";
 }
 
-/** Where the base came from, in words. */
-export function describeBase(plan: Plan): string {
+/**
+ * Where the base came from, in words. The ref is a branch name someone pushed (the pull request's
+ * base): `quote` shows it, with its invisible characters spelled out in text, as a code span in
+ * Markdown (no @mention, no bidi reordering in the comment).
+ */
+export function describeBase(plan: Plan, quote: (ref: string) => string = visible): string {
   switch (plan.base.kind) {
     case "git":
-      return `git ref ${plan.base.ref}`;
+      return `git ref ${quote(plan.base.ref ?? "")}`;
     case "file":
-      return `manifest ${plan.base.ref}`;
+      return `manifest ${quote(plan.base.ref ?? "")}`;
     case "stack":
-      return `what stack ${plan.base.ref} has deployed`;
+      return `what stack ${quote(plan.base.ref ?? "")} has deployed`;
     case "empty":
       return "nothing (first deploy)";
   }

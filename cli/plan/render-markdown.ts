@@ -33,7 +33,7 @@ interface Section {
 export function renderMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
   const limit = options.limit ?? COMMENT_LIMIT;
   const fullPlan = options.fullPlan ?? "plan.json";
-  const head: string[] = [PLAN_COMMENT_MARKER, "### Watchkeeper plan", "", `Compared with ${escapeInline(describeBase(plan))}.`, ""];
+  const head: string[] = [PLAN_COMMENT_MARKER, "### Watchkeeper plan", "", `Compared with ${describeBase(plan, codeSpan)}.`, ""];
   if (!plan.changesPresent) {
     head.push("**No changes**: the monitors and PagerDuty resources match the base.", "", tokenLine(plan));
     return head.join("\n") + "\n";

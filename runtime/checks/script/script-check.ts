@@ -78,7 +78,7 @@ function stringRecord(labels: unknown, monitorId: string): Record<string, string
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
-    if (v === undefined) continue; // as JSON drops it: `{ region: process.env.REGION }` unset
+    if (v === undefined) continue; // as JSON drops it: a label read from an unset variable
     if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
       throw new CheckError("code", `script of ${monitorId} returned label ${errorExcerpt(k, 60)} that is ${describe(v)}; expected a string`);
     }

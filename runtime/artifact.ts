@@ -2,7 +2,7 @@ import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseManifest, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
+import { bundleSha256, parseManifest, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
 import type { MonitorBundle, MonitorCode } from "../sdk/result.js";
 
 /** The artifact could not be used at all: the runtime refuses to start, with this reason. */
@@ -29,10 +29,14 @@ export interface LoadedArtifact {
 /** Reads and validates `manifest.json` and imports `monitors.mjs` from a compiled artifact folder. */
 export async function loadArtifact(dir: string): Promise<LoadedArtifact> {
   const manifestPath = join(dir, "manifest.json");
-  const parsed = parseManifest(await readManifestJson(manifestPath));
+  // With the schema's limits: what the compiler refuses, a hand-edited artifact cannot start with.
+  const parsed = parseManifest(await readManifestJson(manifestPath), { limits: true });
   if (!parsed.ok) throw new ArtifactError(`${manifestPath}: ${parsed.reason}`);
   const manifest = withCompactMonitors(parsed.manifest);
-  const bundle = await importBundle(join(dir, "monitors.mjs"), manifest.hash);
+  const bundlePath = join(dir, "monitors.mjs");
+  if (manifest.bundle) await requireSealedBundle(bundlePath, manifestPath, manifest.bundle.sha256);
+  // Keyed by the bundle's own hash when the manifest records it: a rebuilt bundle under an unchanged manifest is imported afresh.
+  const bundle = await importBundle(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
   return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle) };
 }
 
@@ -90,26 +94,44 @@ function withCompactMonitors(manifest: Manifest): Manifest {
  * before validation builds the checked specs: start-up's peak holds two copies, not three.
  */
 async function readManifestJson(manifestPath: string): Promise<unknown> {
-  let text: string;
+  const text = (await readArtifactFile(manifestPath, "no compiled artifact there")).toString("utf8");
   try {
-    // Non-blocking, then checked: a FIFO in the manifest's place would otherwise hold start-up forever, without a word.
-    const file = await open(manifestPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ArtifactError(`${manifestPath} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** An artifact file's bytes; only a regular file (or a link to one) is read. */
+async function readArtifactFile(path: string, whenMissing: string): Promise<Buffer> {
+  try {
+    // Non-blocking, then checked: a FIFO in the file's place would otherwise hold start-up forever, without a word.
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      requireFile(manifestPath, await file.stat());
-      text = await file.readFile("utf8");
+      requireFile(path, await file.stat());
+      return await file.readFile();
     } finally {
       await file.close();
     }
   } catch (error) {
     if (error instanceof ArtifactError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ArtifactError(`${manifestPath} does not exist: no compiled artifact there`);
-    throw new ArtifactError(`cannot read ${manifestPath}: ${code ?? String(error)}`);
+    if (code === "ENOENT") throw new ArtifactError(`${path} does not exist: ${whenMissing}`);
+    throw new ArtifactError(`cannot read ${path}: ${code ?? String(error)}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ArtifactError(`${manifestPath} is not valid JSON: ${(error as Error).message}`);
+}
+
+/**
+ * Refuses a monitors.mjs other than the one compiled with the manifest: a stale bundle whose
+ * export names still match would otherwise run the old code under the new manifest, without a word.
+ */
+async function requireSealedBundle(bundlePath: string, manifestPath: string, expected: string): Promise<void> {
+  const actual = bundleSha256(await readArtifactFile(bundlePath, `${manifestPath} was compiled with a monitors.mjs beside it`));
+  if (actual !== expected) {
+    throw new ArtifactError(
+      `${bundlePath} is not the monitors.mjs compiled with ${manifestPath} (its sha256 is ${actual}, the manifest records ${expected}); ` +
+        `the two files come from different compiles: deploy both files of one \`wk compile\` together`,
+    );
   }
 }
 

@@ -296,10 +296,9 @@ function secretish(value: Secretish): Secretish {
   return isSecretRef(value) ? { secret: value.secret } : value;
 }
 
+/** Copied as data: assigning a `__proto__` key would drop it without a word, and the schema reports it. */
 function secretishRecord(record: Record<string, Secretish> | undefined): Record<string, Secretish> {
-  const out: Record<string, Secretish> = {};
-  for (const [k, v] of Object.entries(record ?? {})) out[k] = secretish(v);
-  return out;
+  return Object.fromEntries(Object.entries(record ?? {}).map(([k, v]) => [k, secretish(v)]));
 }
 
 function bodyText(body: string | Record<string, unknown> | undefined): string | null {

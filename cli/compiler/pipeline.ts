@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { canonicalJson, sealManifest, type Manifest } from "../../sdk/manifest/index.js";
+import { canonicalJson, sealManifest, withBundleSeal, type Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
 import { runRules, type RuleMemo } from "../rules/index.js";
 import { dedupe, hasErrors, parseSource, sortDiagnostics } from "./diagnostic.js";
@@ -142,7 +142,8 @@ export async function runPipeline(
     if (options.write !== false) {
       await time("write", async () => {
         try {
-          await writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(manifest) + "\n", [BUNDLE_FILE]: bundle });
+          // The manifest records the bundle's sha256: the runtime refuses a monitors.mjs from another compile.
+          await writeArtifact(outDir, { [MANIFEST_FILE]: canonicalJson(withBundleSeal(manifest, bundle)) + "\n", [BUNDLE_FILE]: bundle });
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (!code) throw error;

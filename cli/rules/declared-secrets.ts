@@ -1,4 +1,5 @@
-import { isValidSecretName } from "../../sdk/secret.js";
+import { reservedSecretProblem } from "../../sdk/reserved-secrets.js";
+import { isValidSecretName, SECRET_NAME_MAX } from "../../sdk/secret.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { entries } from "./entries.js";
@@ -8,17 +9,33 @@ import { unlessClean, type RuleContext } from "./types.js";
 /**
  * Every `secret("NAME")` a definition uses is declared in the config's `secrets`, so the runtime
  * can check at start-up that all of them are set, and a typo fails here rather than at 3 a.m.
+ * A declared name is an environment variable's, and not one the runtime keeps for itself: its API
+ * token, its other secrets and the variables it and Node are configured by.
  */
 export function declaredSecrets(ctx: RuleContext): Diagnostic[] {
   const declared = new Set(ctx.config.secrets ?? []);
   const out: Diagnostic[] = [];
+  const atConfig = { file: "watchkeeper.config.ts", line: configLine(ctx, "secrets") };
   for (const name of declared) {
-    if (!isValidSecretName(name)) {
+    const shown = typeof name === "string" && name.length > 80 ? `${name.slice(0, 77)}...` : String(name);
+    if (typeof name !== "string" || !isValidSecretName(name)) {
       out.push(
-        diagnostic("error", "declared-secrets", `declared secret name "${name}" is not an environment variable name`, "use UPPER_SNAKE_CASE, e.g. PAGERDUTY_ROUTING_PAYMENTS", {
-          file: "watchkeeper.config.ts",
-          line: 1,
-        }),
+        diagnostic("error", "declared-secrets", `declared secret name "${shown}" is not an environment variable name`, `use UPPER_SNAKE_CASE of at most ${SECRET_NAME_MAX} characters, e.g. PAGERDUTY_ROUTING_PAYMENTS`, atConfig),
+      );
+      continue;
+    }
+    const reserved = reservedSecretProblem(name);
+    if (reserved) {
+      out.push(
+        // Declaring it alone is harmless (older projects did, for the API token): a warning. Any
+        // definition that references it is refused by the manifest's schema, at its own line.
+        diagnostic(
+          "warning",
+          "declared-secrets",
+          `declared secret "${name}" cannot be a project's secret: ${reserved}; no monitor or channel may reference it`,
+          `remove "${name}" from \`secrets\` in watchkeeper.config.ts and give the project's own credential a name of its own, such as PAYMENTS_API_TOKEN (the runtime reads its own secrets without a declaration)`,
+          atConfig,
+        ),
       );
     }
   }
@@ -40,6 +57,14 @@ export function declaredSecrets(ctx: RuleContext): Diagnostic[] {
     out.push(...unlessClean(ctx, rule, ctx.hashes?.entry(entry.value), undeclared));
   }
   return out;
+}
+
+/** The line of the config that sets `field`, or 1 when the config's source is not at hand. */
+function configLine(ctx: RuleContext, field: string): number {
+  const text = ctx.sources.get("watchkeeper.config.ts");
+  if (text === undefined) return 1;
+  const index = text.search(new RegExp(`\\b${field}\\s*:`));
+  return index < 0 ? 1 : text.slice(0, index).split("\n").length;
 }
 
 /** Names of the `{ secret: NAME }` references inside a value, each once, in order. */

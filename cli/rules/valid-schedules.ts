@@ -63,11 +63,24 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
             ),
           );
         }
-      } else if ((parseDuration(s.every) ?? 0) < 1000) {
+      } else if (parseDuration(s.every) === undefined) {
+        // Not a duration at all: the schema reports it, and "shorter than 1s" would mislead.
+      } else if (parseDuration(s.every)! < 1000) {
         found.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": every "${s.every}" is shorter than 1s`, "use an interval of at least 1s", at));
+      } else if ("timeout" in m.check && (parseDuration(m.check.timeout) ?? 0) > (parseDuration(s.every) ?? Infinity)) {
+        // A tick is skipped while the previous one runs: a hanging target is reported only when its check times out.
+        found.push(
+          diagnostic(
+            "warning",
+            "valid-schedules",
+            `monitor "${m.id}": check timeout "${m.check.timeout}" is longer than every "${s.every}"; while a check hangs, the ticks in between are skipped, and a target that hangs is reported only after ${m.check.timeout}`,
+            `use a timeout shorter than the interval (the default is 10s), or check less often`,
+            at,
+          ),
+        );
       }
       for (const [what, value] of timeouts) {
-        if (value !== null && (parseDuration(value) ?? 0) <= 0) {
+        if (value !== null && parseDuration(value) === 0) {
           found.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": ${what} "${value}" must be longer than 0`, 'use a positive duration such as "30s"', at));
         }
       }

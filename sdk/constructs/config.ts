@@ -12,7 +12,11 @@ export interface ProjectConfig {
   policies?: string[];
   /** Globs of monitor unit test modules run by `wk test --unit` (default `**\/*.wktest.ts`). */
   tests?: string[];
-  /** Names of every secret the project may reference; values are never in the repo. */
+  /**
+   * Names of every secret the project may reference; values are never in the repo. Not the
+   * runtime's own (`WATCHKEEPER_API_TOKEN`, `PAGERDUTY_WEBHOOK_SECRET`), nor `WK_*`, `WATCHKEEPER_*`
+   * or `NODE_*` (docs/compiler.md, "Reserved secret names").
+   */
   secrets?: string[];
   defaults?: {
     /** IANA time zone for cron schedules without one (default UTC). */
@@ -24,7 +28,10 @@ export interface ProjectConfig {
   /** Turn named rules off or change their severity. */
   rules?: Record<string, RuleLevel>;
   statusPage?: { title?: string };
-  /** Public URL of the runtime (links, PagerDuty webhook subscription). */
+  /**
+   * Public URL of the runtime (links, PagerDuty webhook subscription): `https://host[:port][/path]`,
+   * without credentials, query or fragment.
+   */
   publicUrl?: string;
   /** How the runtime guards and keeps its state; every field has a safe default (docs/security.md). */
   runtime?: {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { API_VERSION, manifestSchema, type Manifest } from "./schema.js";
+import { API_VERSION, manifestSchema, withoutLimits, type Manifest } from "./schema.js";
 
 export * from "./schema.js";
 
@@ -28,7 +28,7 @@ function sortKeys(value: unknown): unknown {
  * is 12 MB, and hashing it whole made the runtime's start-up peak 35 MB higher than its steady state.
  */
 export function manifestHash(manifest: Omit<Manifest, "hash"> | Manifest): string {
-  const { hash: _ignored, ...rest } = manifest as Manifest;
+  const { hash: _ignored, bundle: _written, ...rest } = manifest as Manifest;
   const hash = createHash("sha256");
   let pending = "";
   writeCanonical(rest, (piece) => {
@@ -101,15 +101,38 @@ export function sealManifest(manifest: Omit<Manifest, "hash">): Manifest {
   return { ...manifest, hash: manifestHash(manifest) } as Manifest;
 }
 
+/** The hex sha256 of a compiled monitors.mjs, as the manifest's `bundle.sha256` records it. */
+export function bundleSha256(bundle: string | Uint8Array): string {
+  return createHash("sha256").update(bundle).digest("hex");
+}
+
+/**
+ * The manifest as written beside `bundle` (monitors.mjs): it records the bundle's sha256, so a
+ * runtime given another compile's monitors.mjs refuses to start. The content hash stays as it was.
+ */
+export function withBundleSeal(manifest: Manifest, bundle: string): Manifest {
+  return { ...manifest, bundle: { sha256: bundleSha256(bundle) } };
+}
+
 export type ManifestLoadResult =
   | { ok: true; manifest: Manifest }
   | { ok: false; reason: string };
+
+export interface ParseManifestOptions {
+  /**
+   * Enforce the schema's limits (URLs, header names, caps, reserved secrets, names). A manifest
+   * about to run needs them (`loadArtifact`); one that says what a stack already runs (a plan's or
+   * a deploy's base, compiled before a limit existed) is read without them, so the deploy that
+   * fixes it can still run. Default false.
+   */
+  limits?: boolean;
+}
 
 /**
  * Validates untrusted JSON as a manifest. Refuses an unknown apiVersion with a reason that says
  * which versions this build understands, and a schema mismatch with the first problems found.
  */
-export function parseManifest(json: unknown): ManifestLoadResult {
+export function parseManifest(json: unknown, options: ParseManifestOptions = {}): ManifestLoadResult {
   if (json === null || typeof json !== "object") {
     return { ok: false, reason: "the manifest is not a JSON object" };
   }
@@ -122,7 +145,7 @@ export function parseManifest(json: unknown): ManifestLoadResult {
         `Recompile the project with this version of watchkeeper, or upgrade watchkeeper.`,
     };
   }
-  const parsed = manifestSchema.safeParse(json);
+  const parsed = options.limits ? manifestSchema.safeParse(json) : withoutLimits(() => manifestSchema.safeParse(json));
   if (!parsed.success) {
     const problems = parsed.error.issues
       .slice(0, 5)

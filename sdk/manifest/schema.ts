@@ -1,4 +1,9 @@
+import { posix } from "node:path";
 import { z } from "zod";
+import { parseDuration } from "../duration.js";
+import { reservedSecretProblem } from "../reserved-secrets.js";
+import { isValidSecretName, SECRET_NAME_MAX } from "../secret.js";
+import { publicUrlProblem, webUrlProblem } from "../web-url.js";
 import { API_VERSION, DEFAULT_RUNTIME_SETTINGS } from "./constants.js";
 
 export { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS } from "./constants.js";
@@ -11,7 +16,54 @@ export { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS } from "./co
 const DURATION_RE = /^\d+(?:\.\d+)?(ms|s|m|h|d|w)$/;
 const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-export const durationSchema = z.string().regex(DURATION_RE, "expected a duration such as 90s, 5m or 4h");
+/**
+ * Whether the limits of this schema apply to the parse in progress. They came after manifests
+ * were deployed: a compile and a runtime's start enforce them, but reading what a stack already
+ * has deployed (the base of a plan or a deploy) must not refuse a manifest that only breaks a
+ * limit, or the deploy that fixes it could never run. Parses are synchronous, so the switch is
+ * only ever off inside `withoutLimits`.
+ */
+const limits = { enforced: true };
+
+/** Runs a parse of this schema with the limits off (see `limits`). */
+export function withoutLimits<T>(parse: () => T): T {
+  limits.enforced = false;
+  try {
+    return parse();
+  } finally {
+    limits.enforced = true;
+  }
+}
+
+/** A check that holds whenever the limits are off. */
+const within =
+  <T>(holds: (value: T) => boolean) =>
+  (value: T): boolean =>
+    !limits.enforced || holds(value);
+
+/**
+ * The longest duration: ten years, beyond any retention or rotation, and finite: `1e400s` has the
+ * shape of a duration but is Infinity milliseconds, which the scheduler and the retention math
+ * cannot place in time.
+ */
+export const DURATION_MAX_MS = 3650 * 86_400_000;
+/** Shows a user's text in a message: quoted, and cut when long. */
+const quoted = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+
+export const durationSchema = z
+  .string()
+  .regex(DURATION_RE, "expected a duration such as 90s, 5m or 4h")
+  .refine(within((text: string) => !DURATION_RE.test(text) || (parseDuration(text) ?? Infinity) <= DURATION_MAX_MS), "durations are at most 3650d (ten years)");
+/**
+ * The longest check timeout: a day. The runtime's deadline timers hold at most 2^31-1 ms (24.8
+ * days); Node fires a longer one after 1 ms, so every check would time out at once. A hanging
+ * target is also reported only when its check times out, so a day is already far too long.
+ */
+export const CHECK_TIMEOUT_MAX_MS = 86_400_000;
+const checkTimeoutSchema = durationSchema.refine(
+  within((text: string) => (parseDuration(text) ?? 0) <= CHECK_TIMEOUT_MAX_MS),
+  "a check timeout is at most 1d: the check is reported failing only when it times out",
+);
 /**
  * Ids are capped at 63 characters, as DNS labels and Kubernetes names are: an id becomes part of
  * dedup keys (PagerDuty allows 255), OpsGenie aliases, Pulumi resource names and URLs, and 63
@@ -22,10 +74,96 @@ export const idSchema = z
   .string()
   .regex(ID_RE, "expected a kebab-case id such as payments-api")
   .max(ID_MAX, `ids are at most ${ID_MAX} characters (they become part of PagerDuty dedup keys and resource names)`);
-export const secretRefSchema = z.object({ secret: z.string().min(1) }).strict();
+/** A secret's name: the environment variable (or the file in the secrets folder) that holds it. */
+export const secretNameSchema = z.string().superRefine((name, ctx) => {
+  if (limits.enforced && !isValidSecretName(name)) {
+    ctx.addIssue({ code: "custom", message: `${quoted(name)} is not a secret name: expected an environment variable name in UPPER_SNAKE_CASE, at most ${SECRET_NAME_MAX} characters, such as PAGERDUTY_ROUTING_PAYMENTS` });
+  }
+});
+/**
+ * A reference never names the runtime's own secrets or the variables it is configured by: a
+ * manifest edited by hand could otherwise send the runtime's API token to any check target.
+ */
+export const secretRefSchema = z
+  .object({
+    secret: secretNameSchema.superRefine((name, ctx) => {
+      const problem = limits.enforced ? reservedSecretProblem(name) : null;
+      if (problem) ctx.addIssue({ code: "custom", message: `the secret ${name} cannot be used: ${problem}` });
+    }),
+  })
+  .strict();
 /** A literal string or a secret reference. */
 export const secretishSchema = z.union([z.string(), secretRefSchema]);
-export const labelsSchema = z.record(z.string(), z.string());
+/**
+ * C0 and C1 control characters and the Unicode bidirectional overrides and isolates: in a
+ * one-line name they break the line a notification or the plan shows, or make it read backwards
+ * ("Trojan Source"), so a name that pages someone could say something else than it does.
+ */
+const INVISIBLE_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const PRINTABLE_MESSAGE = "holds a control character or a bidirectional override (U+202A-U+202E, U+2066-U+2069); write the name as plain text";
+/** The longest name: PagerDuty's limit for the names of services, policies, schedules and teams. */
+export const NAME_MAX = 255;
+/** A one-line name a person reads in a page, on the status page and in the plan. */
+export const displayNameSchema = z
+  .string()
+  .refine(within((text: string) => text.length <= NAME_MAX), `names are at most ${NAME_MAX} characters`)
+  .refine(within((text: string) => !INVISIBLE_CONTROLS.test(text)), PRINTABLE_MESSAGE);
+
+/**
+ * A map the user names the keys of (labels, headers), without a `__proto__` key. JSON.parse keeps
+ * one as a key, and the compiler wrote it; zod's record parse drops it without a word (assigning it
+ * would set the prototype), so the runtime's copy lost the entry and refused the compiled manifest
+ * as edited by hand. The value passes through unchanged.
+ */
+const withoutProtoKey = <T extends z.ZodType>(map: T) =>
+  z.preprocess((value, ctx) => {
+    if (value !== null && typeof value === "object" && Object.prototype.hasOwnProperty.call(value, "__proto__")) {
+      ctx.addIssue({ code: "custom", path: ["__proto__"], message: "__proto__ cannot be a name here; choose another", input: value });
+    }
+    return value;
+  }, map);
+
+/** Limits on labels: every notification carries them, and they become PagerDuty details and OpsGenie details. */
+export const LABELS_MAX = 64;
+export const LABEL_NAME_MAX = 128;
+export const LABEL_VALUE_MAX = 1024;
+export const labelsSchema = withoutProtoKey(z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  if (!limits.enforced) return;
+  const names = Object.keys(labels);
+  if (names.length > LABELS_MAX) ctx.addIssue({ code: "custom", message: `at most ${LABELS_MAX} labels, got ${names.length}` });
+  for (const name of names) {
+    if (name.length === 0 || name.length > LABEL_NAME_MAX) ctx.addIssue({ code: "custom", path: [name], message: `a label name is 1 to ${LABEL_NAME_MAX} characters` });
+    else if (INVISIBLE_CONTROLS.test(name)) ctx.addIssue({ code: "custom", path: [name], message: `the label name ${PRINTABLE_MESSAGE.replace("write the name", "write it")}` });
+    if (labels[name]!.length > LABEL_VALUE_MAX) ctx.addIssue({ code: "custom", path: [name], message: `a label value is at most ${LABEL_VALUE_MAX} characters` });
+  }
+}));
+
+/**
+ * Request headers the runtime sends: names are HTTP tokens (RFC 9110), literal values have no line
+ * breaks, and none is one undici refuses to send. Each of these otherwise compiled clean and then
+ * failed as an "invalid header" config error on every tick or every delivery.
+ */
+const HEADER_NAME_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const UNSENDABLE_HEADERS = ["transfer-encoding", "keep-alive", "upgrade", "expect"];
+export const HEADERS_MAX = 64;
+export const HEADER_VALUE_MAX = 8192;
+export const requestHeadersSchema = withoutProtoKey(z.record(z.string(), secretishSchema).superRefine((headers, ctx) => {
+  if (!limits.enforced) return;
+  const names = Object.keys(headers);
+  if (names.length > HEADERS_MAX) ctx.addIssue({ code: "custom", message: `at most ${HEADERS_MAX} headers, got ${names.length}` });
+  for (const name of names) {
+    const shown = quoted(name);
+    if (!HEADER_NAME_RE.test(name) || name.length > 256) {
+      ctx.addIssue({ code: "custom", path: [name], message: `${shown} is not a header name: letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or colons, at most 256` });
+    } else if (UNSENDABLE_HEADERS.includes(name.toLowerCase())) {
+      ctx.addIssue({ code: "custom", path: [name], message: `the ${name} header is managed by the HTTP client and cannot be set` });
+    }
+    const value = headers[name];
+    if (typeof value === "string" && (/[\r\n\0]/.test(value) || value.length > HEADER_VALUE_MAX)) {
+      ctx.addIssue({ code: "custom", path: [name], message: `a header value is one line of at most ${HEADER_VALUE_MAX} characters` });
+    }
+  }
+}));
 /**
  * Ids a definition had before a rename. Optional and omitted when empty, like every field added
  * after v1 shipped, so manifests compiled before it load and keep their content hash.
@@ -33,6 +171,21 @@ export const labelsSchema = z.record(z.string(), z.string());
 export const previousIdsSchema = z.array(idSchema).min(1).optional();
 /** The PagerDuty id of an existing object to adopt (import) instead of creating one. */
 export const pagerdutyIdSchema = z.string().min(1).optional();
+
+/**
+ * A URL the runtime fetches: absolute http(s), any host (see web-url.ts). `fill` turns a template
+ * into the URL it stands for, so placeholders are checked as the values they become.
+ */
+const fetchedUrlSchema = (fill: (text: string) => string = (text) => text) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => refineFetchedUrl(fill(text), text, ctx));
+function refineFetchedUrl(url: string, written: string, ctx: z.RefinementCtx): void {
+  const problem = limits.enforced ? webUrlProblem(url) : null;
+  if (problem) ctx.addIssue({ code: "custom", message: `${quoted(written)} cannot be fetched: ${problem}; write the full address, such as "https://api.example.com/health"` });
+}
+const windowBounds = (text: string) => text.replace(/\{\{\s*(?:from|to)\s*\}\}/g, "0");
 
 export const severitySchema = z.enum(["critical", "error", "warning", "info"]);
 
@@ -61,17 +214,17 @@ const jsonAssertionSchema = z.object({
 
 const httpCheckSchema = z.object({
   kind: z.literal("http"),
-  url: z.string().min(1),
+  url: fetchedUrlSchema(),
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-  headers: z.record(z.string(), secretishSchema),
+  headers: requestHeadersSchema,
   body: z.string().nullable(),
-  timeout: durationSchema,
+  timeout: checkTimeoutSchema,
   followRedirects: z.boolean(),
   expect: z.object({
     /** Accepted status codes; empty means any 2xx. */
     status: z.array(z.number().int()),
     maxLatency: durationSchema.nullable(),
-    headers: z.record(z.string(), z.string()),
+    headers: withoutProtoKey(z.record(z.string(), z.string())),
     json: z.array(jsonAssertionSchema),
     bodyContains: z.string().nullable(),
     /** Fail when the TLS certificate expires within this duration. */
@@ -82,9 +235,9 @@ const httpCheckSchema = z.object({
 const httpWindowCheckSchema = z.object({
   kind: z.literal("httpWindow"),
   /** URL template; `{{from}}` and `{{to}}` are replaced with the window bounds. */
-  url: z.string().min(1),
+  url: fetchedUrlSchema(windowBounds),
   method: z.enum(["GET", "POST", "PUT"]),
-  headers: z.record(z.string(), secretishSchema),
+  headers: requestHeadersSchema,
   /** Body template with the same placeholders. */
   body: z.string().nullable(),
   /** Length of the sliding window ending at the tick's time (`from = now - window, to = now`). */
@@ -92,16 +245,16 @@ const httpWindowCheckSchema = z.object({
   timeFormat: z.enum(["iso", "epoch-ms", "epoch-s"]),
   /** Dotted path of the value to extract from the JSON response; null when the monitor extracts in code. */
   extract: z.string().nullable(),
-  timeout: durationSchema,
+  timeout: checkTimeoutSchema,
 });
 
 const prometheusCheckSchema = z.object({
   kind: z.literal("prometheus"),
   /** Base URL of the Prometheus server, e.g. http://prometheus:9090 */
-  server: z.string().min(1),
+  server: fetchedUrlSchema(),
   query: z.string().min(1),
-  headers: z.record(z.string(), secretishSchema),
-  timeout: durationSchema,
+  headers: requestHeadersSchema,
+  timeout: checkTimeoutSchema,
 });
 
 const dnsCheckSchema = z.object({
@@ -114,14 +267,14 @@ const dnsCheckSchema = z.object({
   expectValues: z.array(z.string()),
   /** Nameservers (`host` or `host:port`) that must each answer authoritatively for `name`. */
   nameservers: z.array(z.string()),
-  timeout: durationSchema,
+  timeout: checkTimeoutSchema,
 });
 
 const tcpCheckSchema = z.object({
   kind: z.literal("tcp"),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
-  timeout: durationSchema,
+  timeout: checkTimeoutSchema,
 });
 
 const heartbeatCheckSchema = z.object({
@@ -141,7 +294,7 @@ const webhookCheckSchema = z.object({
 
 const scriptCheckSchema = z.object({
   kind: z.literal("script"),
-  timeout: durationSchema,
+  timeout: checkTimeoutSchema,
 });
 
 const manualCheckSchema = z.object({
@@ -163,16 +316,35 @@ export const checkSpecSchema = z.discriminatedUnion("kind", [
   manualCheckSchema,
 ]);
 
+/**
+ * A file the runtime reads when an alert fires (`/proc/loadavg` or a mounted copy): an absolute
+ * path, never a device. The runtime reads the file whole, and `/dev/zero` never ends: reading it
+ * took 600 MB before failing, on every alert.
+ */
+const hostFileSchema = z.string().superRefine((file, ctx) => {
+  if (!limits.enforced) return;
+  const normalized = posix.normalize(file);
+  if (!file.startsWith("/") || file.includes("\0")) ctx.addIssue({ code: "custom", message: `${quoted(file)} is not an absolute path such as "/proc/loadavg"` });
+  else if (normalized === "/dev" || normalized.startsWith("/dev/")) ctx.addIssue({ code: "custom", message: `${quoted(file)} is a device, not a loadavg or meminfo file; give "/proc/loadavg", "/proc/meminfo" or a mounted copy` });
+});
+
+/** Diagnostics run on every alert that fires: a few, each with a few URLs. */
+export const DIAGNOSTICS_MAX = 10;
+export const SWEEP_URLS_MAX = 20;
+
 export const diagnosticSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("dns"), name: z.string(), recordType: z.string(), resolver: z.string().nullable() }),
-  z.object({ kind: z.literal("httpSweep"), urls: z.array(z.string()), timeout: durationSchema }),
-  z.object({ kind: z.literal("hostLoad"), loadavgFile: z.string(), meminfoFile: z.string() }),
+  z.object({ kind: z.literal("httpSweep"), urls: z.array(fetchedUrlSchema()).refine(within((urls: string[]) => urls.length <= SWEEP_URLS_MAX), `an HTTP sweep gets at most ${SWEEP_URLS_MAX} URLs`), timeout: checkTimeoutSchema }),
+  z.object({ kind: z.literal("hostLoad"), loadavgFile: hostFileSchema, meminfoFile: hostFileSchema }),
 ]);
+
+/** The largest failure or success threshold (consecutive evaluations). */
+export const EVALUATIONS_MAX = 10_000;
 
 export const monitorSpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
-  name: z.string(),
+  name: displayNameSchema,
   description: z.string().nullable(),
   owner: z.string().nullable(),
   schedule: scheduleSpecSchema,
@@ -180,8 +352,9 @@ export const monitorSpecSchema = z.object({
   threshold: thresholdSchema.nullable(),
   for: durationSchema,
   keepFiringFor: durationSchema,
-  failureThreshold: z.number().int().min(1),
-  successThreshold: z.number().int().min(1),
+  /** At most 10,000: past that a monitor never fires (or never resolves) in any useful time. */
+  failureThreshold: z.number().int().min(1).refine(within((n: number) => n <= EVALUATIONS_MAX), `at most ${EVALUATIONS_MAX} consecutive evaluations; a larger count means the alert never fires or never resolves`),
+  successThreshold: z.number().int().min(1).refine(within((n: number) => n <= EVALUATIONS_MAX), `at most ${EVALUATIONS_MAX} consecutive evaluations; a larger count means the alert never fires or never resolves`),
   repeatEvery: durationSchema.nullable(),
   /** What a check that errors (throws, times out, returns garbage) counts as. */
   onError: z.enum(["fail", "unknown"]),
@@ -195,7 +368,7 @@ export const monitorSpecSchema = z.object({
   labels: labelsSchema,
   summary: z.string(),
   runbook: z.string().nullable(),
-  diagnostics: z.array(diagnosticSpecSchema),
+  diagnostics: z.array(diagnosticSpecSchema).refine(within((list: unknown[]) => list.length <= DIAGNOSTICS_MAX), `at most ${DIAGNOSTICS_MAX} diagnostics per monitor: they all run on every alert that fires`),
   /** Where the check runs from (scale-out replicas' `--location`); absent: anywhere, once per tick. */
   locations: z.array(idSchema).min(1).optional(),
   /** How many locations must see a label set failing in the same tick for it to fail (default: all). */
@@ -222,7 +395,7 @@ const restrictionSchema = z.object({
 });
 
 export const scheduleLayerSchema = z.object({
-  name: z.string(),
+  name: displayNameSchema,
   /** ISO 8601 date-time when the layer takes effect. */
   start: z.string(),
   end: z.string().nullable(),
@@ -237,7 +410,7 @@ export const oncallScheduleSpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
   pagerdutyId: pagerdutyIdSchema,
-  name: z.string(),
+  name: displayNameSchema,
   description: z.string().nullable(),
   timeZone: z.string(),
   layers: z.array(scheduleLayerSchema).min(1),
@@ -254,7 +427,7 @@ export const escalationPolicySpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
   pagerdutyId: pagerdutyIdSchema,
-  name: z.string(),
+  name: displayNameSchema,
   description: z.string().nullable(),
   /** How many times the whole policy repeats when nobody acknowledges (PagerDuty num_loops). */
   loops: z.number().int(),
@@ -272,7 +445,7 @@ export const serviceSpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
   pagerdutyId: pagerdutyIdSchema,
-  name: z.string(),
+  name: displayNameSchema,
   description: z.string().nullable(),
   escalationPolicy: idSchema,
   team: idSchema.nullable(),
@@ -291,7 +464,7 @@ export const teamSpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
   pagerdutyId: pagerdutyIdSchema,
-  name: z.string(),
+  name: displayNameSchema,
   description: z.string().nullable(),
   members: z.array(z.object({ user: idSchema, role: z.enum(["manager", "responder", "observer"]) })),
   source: z.string(),
@@ -318,7 +491,7 @@ export const notificationRuleSpecSchema = z.object({
 export const userSpecSchema = z.object({
   id: idSchema,
   previousIds: previousIdsSchema,
-  name: z.string(),
+  name: displayNameSchema,
   email: z.string(),
   role: z.enum(["admin", "limited_user", "observer", "owner", "read_only_user", "restricted_access", "user"]),
   timeZone: z.string().nullable(),
@@ -333,7 +506,7 @@ export const userSpecSchema = z.object({
 const channelCommon = {
   id: idSchema,
   /** Base URL override (EU regions, proxies, recording servers in tests); null means the vendor default. */
-  baseUrl: z.string().nullable(),
+  baseUrl: fetchedUrlSchema().nullable(),
   groupWait: durationSchema.nullable(),
   groupInterval: durationSchema.nullable(),
   /** Sends per minute to this destination; null means the vendor's documented limit. */
@@ -357,8 +530,13 @@ export const channelSpecSchema = z.discriminatedUnion("kind", [
     kind: z.literal("opsgenie"),
     apiKey: secretRefSchema,
     region: z.enum(["us", "eu"]),
-    responders: z.array(z.object({ type: z.enum(["team", "user", "escalation", "schedule"]), name: z.string() })),
-    tags: z.array(z.string()),
+    /** OpsGenie's limits (docs.opsgenie.com, Create Alert): past them the runtime would drop responders and cut tags, without a word. */
+    responders: z
+      .array(z.object({ type: z.enum(["team", "user", "escalation", "schedule"]), name: z.string().refine(within((name: string) => name.trim() !== "" && name.length <= NAME_MAX), "a responder needs a name of at most 255 characters") }))
+      .refine(within((list: unknown[]) => list.length <= 50), "OpsGenie takes at most 50 responders per alert"),
+    tags: z
+      .array(z.string().refine(within((tag: string) => tag.length >= 1 && tag.length <= 50), "OpsGenie tags are 1 to at most 50 characters"))
+      .refine(within((list: unknown[]) => list.length <= 20), "OpsGenie takes at most 20 tags per alert"),
   }),
   z.object({ ...channelCommon, kind: z.literal("slack"), webhookUrl: secretRefSchema, channel: z.string().nullable() }),
   z.object({
@@ -377,8 +555,11 @@ export const channelSpecSchema = z.discriminatedUnion("kind", [
   z.object({
     ...channelCommon,
     kind: z.literal("webhook"),
-    url: secretishSchema,
-    headers: z.record(z.string(), secretishSchema),
+    /** A literal URL is checked here; a secret's is checked when it is sent. */
+    url: secretishSchema.superRefine((url, ctx) => {
+      if (typeof url === "string") refineFetchedUrl(url, url, ctx);
+    }),
+    headers: requestHeadersSchema,
     /** When set, the body is signed with HMAC-SHA256 in `X-Watchkeeper-Signature: sha256=<hex>`. */
     hmacSecret: secretRefSchema.nullable(),
   }),
@@ -401,9 +582,9 @@ export const silenceSpecSchema = z.object({
 /** A public status page: named groups of monitor ids (`statusPage()` in a project module). */
 export const statusPageSpecSchema = z.object({
   id: idSchema,
-  title: z.string(),
+  title: displayNameSchema,
   description: z.string().nullable(),
-  groups: z.array(z.object({ name: z.string().min(1), monitors: z.array(z.string()) })),
+  groups: z.array(z.object({ name: displayNameSchema.min(1), monitors: z.array(z.string()) })),
   source: z.string(),
 });
 
@@ -435,12 +616,29 @@ export const runtimeSettingsSchema = z.object({
   retention: retentionSchema,
 });
 
+/** `publicUrl` in watchkeeper.config.ts: every link to the runtime is built from it (see web-url.ts). */
+const publicUrlSchema = z.string().superRefine((text, ctx) => {
+  const problem = limits.enforced ? publicUrlProblem(text) : null;
+  if (problem) {
+    ctx.addIssue({
+      code: "custom",
+      message: `publicUrl in watchkeeper.config.ts is not usable: ${problem}; give the runtime's address as https://host[:port][/path], such as "https://watchkeeper.example.com"`,
+    });
+  }
+});
+
 export const manifestSchema = z.object({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal("Manifest"),
-  project: z.object({ name: z.string() }),
-  /** sha256 of the manifest's canonical JSON without this field. */
+  project: z.object({ name: displayNameSchema }),
+  /** sha256 of the manifest's canonical JSON without this field (nor `bundle`). */
   hash: z.string(),
+  /**
+   * The monitors.mjs that `wk compile` wrote beside this manifest, so the runtime refuses one from
+   * another compile. Outside the content hash: `wk plan` builds no bundle and must see the same
+   * hash; absent in artifacts compiled before it existed (their bundle loads unchecked).
+   */
+  bundle: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, "expected the sha256 of monitors.mjs in hex") }).strict().optional(),
   monitors: z.array(monitorSpecSchema),
   services: z.array(serviceSpecSchema),
   escalationPolicies: z.array(escalationPolicySpecSchema),
@@ -452,11 +650,11 @@ export const manifestSchema = z.object({
   /** Public status pages; absent in manifests compiled before they existed, and when a project has none. */
   statusPages: z.array(statusPageSpecSchema).optional(),
   /** Names of the secrets the project declares; never values. */
-  secrets: z.array(z.string()),
+  secrets: z.array(secretNameSchema),
   settings: z.object({
-    statusPage: z.object({ title: z.string() }),
+    statusPage: z.object({ title: displayNameSchema }),
     /** Public URL of the runtime, used for links and the PagerDuty webhook subscription. */
-    publicUrl: z.string().nullable(),
+    publicUrl: publicUrlSchema.nullable(),
     /** Runtime safety settings; absent in manifests compiled before they existed (defaults apply). */
     runtime: runtimeSettingsSchema.optional(),
   }),

@@ -78,7 +78,7 @@ describe("the compiled artifact", () => {
   it("never carries a secret's value, even when a module reads it from the environment", async () => {
     const configFile = path.join(project.dir, "watchkeeper.config.ts");
     const config = await readFile(configFile, "utf8");
-    await writeFile(configFile, config.replace('secrets: ["SLACK_WEBHOOK"', 'rules: { "no-process-env": "warning" }, secrets: ["WK_CANARY_TOKEN", "SLACK_WEBHOOK"'));
+    await writeFile(configFile, config.replace('secrets: ["SLACK_WEBHOOK"', 'rules: { "no-process-env": "warning" }, secrets: ["COMPILE_CANARY_TOKEN", "SLACK_WEBHOOK"'));
     await mkdir(path.join(project.dir, "monitors"), { recursive: true });
     await writeFile(
       path.join(project.dir, "monitors", "env.ts"),
@@ -87,23 +87,23 @@ describe("the compiled artifact", () => {
         "export const env = monitor({",
         '  id: "reads-env",',
         '  schedule: "* * * * *",',
-        '  check: check.http({ url: "https://x.example.com", headers: { "x-token": process.env.WK_CANARY_TOKEN ?? "unset" } }),',
-        '  condition: (r) => r.message === (process.env.WK_CANARY_TOKEN ?? ""),',
+        '  check: check.http({ url: "https://x.example.com", headers: { "x-token": process.env.COMPILE_CANARY_TOKEN ?? "unset" } }),',
+        '  condition: (r) => r.message === (process.env.COMPILE_CANARY_TOKEN ?? ""),',
         "});",
       ].join("\n"),
     );
-    process.env.WK_CANARY_TOKEN = CANARY;
+    process.env.COMPILE_CANARY_TOKEN = CANARY;
     const out = path.join(project.dir, "canary-out");
     try {
       const result = await compileProject({ projectDir: project.dir, outDir: out, now: NOW });
       expect(result.ok, JSON.stringify(result.diagnostics)).toBe(true);
-      expect(process.env.WK_CANARY_TOKEN).toBe(CANARY);
+      expect(process.env.COMPILE_CANARY_TOKEN).toBe(CANARY);
       expect(JSON.stringify(result.manifest)).not.toContain(CANARY);
       expect(result.bundle).not.toContain(CANARY);
       expect(JSON.stringify(result.diagnostics)).not.toContain(CANARY);
       for (const file of await readdir(out)) expect(await readFile(path.join(out, file), "utf8")).not.toContain(CANARY);
     } finally {
-      delete process.env.WK_CANARY_TOKEN;
+      delete process.env.COMPILE_CANARY_TOKEN;
       await writeFile(configFile, config);
       await writeFile(path.join(project.dir, "monitors", "env.ts"), "export {};\n");
     }

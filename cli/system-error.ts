@@ -23,6 +23,12 @@ function systemErrorOf(error: unknown): SystemError | null {
  */
 export function listenFailure(error: unknown, asked: { port?: number; host?: string; flag?: string } = {}): UserError | null {
   const e = systemErrorOf(error);
+  // A host name to listen on is looked up first: one that does not resolve never reaches listen().
+  if (e !== null && e.syscall === "getaddrinfo" && (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN" || e.code === "EAI_FAIL")) {
+    const name = (error as { hostname?: unknown }).hostname;
+    const host = typeof name === "string" ? name : (asked.host ?? "the host");
+    return new UserError(`cannot listen on ${JSON.stringify(host)}: it is not an address of this machine, nor a name that resolves to one`, EXIT.findings, "listen on 0.0.0.0 (all interfaces) or 127.0.0.1 with --host");
+  }
   if (e === null || e.syscall !== "listen") return null;
   const flag = asked.flag ?? "--port";
   const port = e.port ?? asked.port;

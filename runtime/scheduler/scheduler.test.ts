@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../test/runtime/support/fake-clock.js";
 import { CronSchedule, normaliseCron } from "./cron.js";
+import { systemClock } from "./clock.js";
 import { Scheduler, nextFunction } from "./scheduler.js";
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0); // a Monday
@@ -142,5 +143,15 @@ describe("Scheduler", () => {
     await clock.advance(20_000);
     expect(runs).toEqual([T0 + 10_000, T0 + 20_000, T0 + 30_000]);
     s.stop();
+  });
+});
+
+describe("systemClock", () => {
+  it("waits past Node's longest timer instead of firing at once", async () => {
+    let fired = false;
+    const handle = systemClock.setTimer(() => (fired = true), 30 * 24 * 3_600_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fired).toBe(false);
+    handle.cancel();
   });
 });

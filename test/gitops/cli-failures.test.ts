@@ -94,6 +94,12 @@ describe("a busy port or an unwritable folder is a one-line error with a hint, n
     expectOneLineRefusal(ran, /192\.0\.2\.1: the address is not on this machine/);
   });
 
+  it("wk run --host with a name that does not resolve says so in one line, not a stack", async () => {
+    // `.invalid` never resolves (RFC 6761).
+    const ran = await wk(["run", "--artifact", artifact, "--state", join(dir, "state-name"), "--host", "wk-no-such-host.invalid", "--port", "0"]);
+    expectOneLineRefusal(ran, /cannot listen on "wk-no-such-host\.invalid": it is not an address of this machine/);
+  });
+
   it("wk run with a state folder that cannot be created says which path and why", async () => {
     const ran = await wk(["run", "--artifact", artifact, "--state", join(file, "state"), "--host", "127.0.0.1", "--port", "0"]);
     expectOneLineRefusal(ran, /a-file\/state: a part of the path is a file, not a folder/);

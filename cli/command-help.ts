@@ -65,6 +65,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["WK_SMTP_TIMEOUT_MS", "SMTP delivery timeout in ms (default 120000)"],
       ["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS", "limit for diagnostics attached to an emergency page, in ms (default 8000)"],
       ["WK_TRUST_PROXY", "1: rate-limit the emergency page by the first X-Forwarded-For address"],
+      ["WK_ALLOWED_HOSTS", "with open reads: host names the views answer to beyond IPs, localhost, service names and publicUrl's host"],
       ["WATCHKEEPER_API_TOKEN", "secret: bearer token for the JSON API (variable or file in WK_SECRETS_DIR)"],
       ["PAGERDUTY_WEBHOOK_SECRET", "secret: verifies PagerDuty v3 webhook signatures (variable or file in WK_SECRETS_DIR)"],
       ...COMPILING,

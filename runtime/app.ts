@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   drainTimeoutMs?: number;
   /** Extra observer of scheduling lag in ms (benchmarks). */
   onLag?: (lagMs: number) => void;
+  /** Host names the views and API answer to beyond IP addresses, localhost, service names and publicUrl's host (WK_ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
   /** How long a commit may wait for ticks still running to share its transaction (default 10 ms; 0: the next turn of the event loop only). */
   commitWindowMs?: number;
 }
@@ -225,6 +227,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const router = new Router();
   registerRuntimeRoutes(router, {
     manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing,
+    ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.readiness ? { readiness: () => scheduler.readiness!() } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
@@ -233,6 +236,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const views = registerViewRoutes(router, {
     manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
     trustProxy: inboundSettings.trustProxy,
+    ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });

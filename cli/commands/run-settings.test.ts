@@ -26,6 +26,9 @@ const GARBAGE: Array<[string, string, string]> = [
   ["WK_PAGERDUTY_EVENTS_URL", "events.pagerduty.com", "must be an http:// or https:// URL"],
   ["WK_PAGERDUTY_API_URL", "ftp://api.pagerduty.com", "must be an http:// or https:// URL"],
   ["WK_SECRETS_DIR", "/nonexistent/secrets", "must name a folder of secret files"],
+  ["WK_ALLOWED_HOSTS", "https://wk.corp.example", "must list host names separated by commas"],
+  ["WK_ALLOWED_HOSTS", "*.corp.example", "is not one"],
+  ["WK_ALLOWED_HOSTS", "wk.corp.example:8080", "must list host names"],
 ];
 
 describe("wk run refuses a WK_* setting it cannot take, naming the variable, before anything starts", () => {
@@ -76,8 +79,9 @@ describe("wk run refuses a WK_* setting it cannot take, naming the variable, bef
       WK_SMTP_TIMEOUT_MS: "60000",
       WK_PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9999",
       WK_SECRETS_DIR: dir,
+      WK_ALLOWED_HOSTS: " WK.corp.example , status.example.com,",
     });
-    expect(set).toMatchObject({ logLevel: "debug", concurrency: 64, spreadMs: 0, stalledIntervalMs: 5_000, secretsDir: dir });
+    expect(set).toMatchObject({ logLevel: "debug", concurrency: 64, spreadMs: 0, stalledIntervalMs: 5_000, secretsDir: dir, allowedHosts: ["wk.corp.example", "status.example.com"] });
     expect(set.inbound).toMatchObject({ emergencyDiagnosticsTimeoutMs: 3_000, trustProxy: true });
     expect(set.delivery).toMatchObject({ smtpTimeoutMs: 60_000, pagerDutyEventsUrl: "http://127.0.0.1:9999" });
   });

@@ -98,6 +98,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     host,
     concurrency: settings.concurrency,
     spreadMs: settings.spreadMs,
+    allowedHosts: settings.allowedHosts,
     ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
     if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
@@ -173,6 +174,8 @@ export interface RunSettings {
   /** WK_STALL_INTERVAL; null: the scheduler's default. */
   stalledIntervalMs: number | null;
   secretsDir: string | null;
+  /** WK_ALLOWED_HOSTS: host names the views answer to beyond the built-in ones (runtime/http/host-check.ts). */
+  allowedHosts: string[];
   delivery: Settings;
   inbound: InboundSettings;
 }
@@ -214,9 +217,28 @@ export function settingsFromEnv(env: Record<string, string | undefined>): RunSet
     spreadMs: durationOrThrow(set(env.WK_SPREAD) ?? "30s", "WK_SPREAD", "30s or 0s"),
     stalledIntervalMs: stall === undefined ? null : durationOrThrow(stall, "WK_STALL_INTERVAL", "5s", MAX_TIMER_MS),
     secretsDir,
+    allowedHosts: hostNames(set(env.WK_ALLOWED_HOSTS)),
     delivery: deliverySettingsFromEnv(env),
     inbound,
   };
+}
+
+/** A DNS name as a Host header carries it, without a port: labels of letters, digits and hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** WK_ALLOWED_HOSTS: comma-separated host names; each must be one, or the variable is refused by entry. */
+function hostNames(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const bad = names.find((name) => !HOST_NAME.test(name));
+  if (bad !== undefined) {
+    throw new UserError(
+      `WK_ALLOWED_HOSTS must list host names separated by commas, such as watchkeeper.corp.example,status.example.com; ${JSON.stringify(bad.slice(0, 200))} is not one`,
+      EXIT.findings,
+      "give names only: no scheme, port, path or wildcard (IP addresses, localhost and Kubernetes service names are answered without being listed)",
+    );
+  }
+  return names.map((name) => name.toLowerCase());
 }
 
 function wholeNumber(text: string | undefined, name: string, max: number, what: string): number | undefined {

@@ -171,7 +171,7 @@ describe("views attack: DNS rebinding against the whole runtime", () => {
     dir = await mkdtemp(join(tmpdir(), "wk-rebind-runtime-"));
     const manifest = openManifest();
     const secrets = createSecretSource({ declared: manifest.secrets, env: {}, now: Date.now });
-    runtime = await createRuntime({ manifest, bundle: {}, stateDir: join(dir, "state"), logger: createLogger({ secretValues: () => [], destination: new Writable({ write: (_c, _e, done) => done() }) }), secrets, port: 0, host: "127.0.0.1", spreadMs: 0 });
+    runtime = await createRuntime({ manifest, bundle: {}, stateDir: join(dir, "state"), logger: createLogger({ secretValues: () => [], destination: new Writable({ write: (_c, _e, done) => done() }) }), secrets, port: 0, host: "127.0.0.1", spreadMs: 0, allowedHosts: ["wk.corp.example"] });
     port = Number(new URL(await runtime.start()).port);
   }, 30_000);
   afterAll(async () => {
@@ -187,6 +187,9 @@ describe("views attack: DNS rebinding against the whole runtime", () => {
       expect(answer.body, path).not.toContain(SECRET_NAME);
     }
     expect((await raw(port, "/api/monitors", `localhost:${port}`)).body).toContain(SECRET_NAME);
+    // A name listed in WK_ALLOWED_HOSTS (the runtime's allowedHosts) is answered, by the API and the pages alike.
+    expect((await raw(port, "/api/monitors", "wk.corp.example")).body).toContain(SECRET_NAME);
+    expect((await raw(port, "/", `WK.corp.example:${port}`)).status).toBe(200);
     for (const path of ["/healthz", "/readyz", "/metrics", "/heartbeat/nightly", "/webhooks/pagerduty"]) {
       expect((await raw(port, path, rebound)).status, path).not.toBe(421);
     }

@@ -1,5 +1,6 @@
 import { DelayedError, Queue, UnrecoverableError, Worker as QueueWorker, type Job } from "bullmq";
 import { Redis } from "ioredis";
+import { abandonBullmq, settlesWithin } from "../scale-out/bullmq-abandon.js";
 import type { Router } from "../http/router.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
 import type { DeliveryLanes, LaneHead } from "./delivery-lanes.js";
@@ -115,7 +116,17 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     prefix: options.prefix,
     defaultJobOptions: { attempts: UNBOUNDED_ATTEMPTS, backoff: { type: "vendor" }, removeOnComplete: true, removeOnFail: true },
   });
-  queue.on("error", (error) => logger.error({ err: error }, "delivery queue error"));
+  // BullMQ reports every failed reconnect: one line a minute per message, not one a second.
+  const errorLogged = new Map<string, number>();
+  const logError = (error: Error, message: string) => {
+    const key = `${message}\n${error.message}`;
+    const now = Date.now();
+    if ((errorLogged.get(key) ?? 0) > now - 60_000) return;
+    if (errorLogged.size > 100) errorLogged.clear();
+    errorLogged.set(key, now);
+    logger.error({ err: { message: error.message } }, message);
+  };
+  queue.on("error", (error) => logError(error, "delivery queue error"));
 
   const addJobs = async (heads: LaneHead[]): Promise<void> => {
     if (heads.length === 0) return;
@@ -195,7 +206,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     stalledInterval: options.stalledIntervalMs ?? 5_000,
     settings: { backoffStrategy: (_attempts, _type, error) => (error instanceof RetryLater ? Math.max(0, error.at - clock()) : 5_000) },
   });
-  worker.on("error", (error) => logger.error({ err: error }, "delivery worker error"));
+  worker.on("error", (error) => logError(error, "delivery worker error"));
 
   const pollMs = options.pollMs ?? 50;
   const sweepMs = options.sweepMs ?? 5_000;
@@ -210,7 +221,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       try {
         while ((await dispatcher.dispatchOnce(100)) === 100);
       } catch (error) {
-        logger.error({ err: error }, "dispatching from the outbox failed");
+        logError(error instanceof Error ? error : new Error(String(error)), "dispatching from the outbox failed");
       }
     });
     return dispatching;
@@ -251,10 +262,23 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       clearTimeout(timer);
       // Sends still under way are aborted: they stay pending and are retried.
       abort.abort(new Error("delivery stopping"));
-      await closing.catch((error: unknown) => logger.error({ err: error }, "closing the delivery worker failed"));
-      await workerRun;
-      await queue.close().catch(() => undefined);
-      for (const connection of [queueConnection, workerConnection]) await connection.quit().catch(() => connection.disconnect());
+      // BullMQ's close waits for Redis to be ready: with Redis gone or refusing the password it never
+      // would, so after the drain time the connections are dropped and the replica exits.
+      const closed = await settlesWithin(
+        (async () => {
+          await closing.catch((error: unknown) => logger.error({ err: error }, "closing the delivery worker failed"));
+          await workerRun;
+          await queue.close().catch(() => undefined);
+        })(),
+        // The worker had the drain time above; what is left of closing is quick when Redis answers.
+        1_000,
+      );
+      if (!closed) logger.warn({ timeoutMs }, "the delivery queue did not close in time (Redis unreachable?); dropping its connections");
+      for (const connection of [queueConnection, workerConnection]) {
+        if (closed) await settlesWithin(connection.quit(), 1_000);
+        connection.disconnect();
+      }
+      if (!closed) for (const part of [worker, queue]) abandonBullmq(part);
       parts.destinations.close();
     },
     registerRoutes(router: Router) {

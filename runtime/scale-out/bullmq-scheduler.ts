@@ -6,6 +6,7 @@ import { Counter, Gauge } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { deadlineOf } from "../evaluate/run-check.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
+import { abandonBullmq, settlesWithin } from "./bullmq-abandon.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
 import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
@@ -66,6 +67,8 @@ class BullmqScheduler implements TickScheduler {
   private lastError: string | null = null;
   private closing: Promise<void> | null = null;
   private readonly logged = new Map<string, number>();
+  /** What is wrong with the Redis settings (eviction, no AOF), found at start. */
+  private readonly redisWarnings: string[] = [];
   private readonly reports: LocationReports;
   private readonly deadlines = new Set<NodeJS.Timeout>();
   private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue">; lost: Counter };
@@ -84,6 +87,8 @@ class BullmqScheduler implements TickScheduler {
     for (const m of d.manifest.monitors) this.fingerprints.set(m.id, specFingerprint(m));
     this.slots = new Semaphore(d.concurrency);
     this.reports = new LocationReports(o.control, o.prefix);
+    // Why the control connection dropped or cannot reconnect (refused credentials, a reset) is what /readyz says.
+    o.control.on("error", (error: unknown) => this.noteError(error));
     const longest = Math.max(0, ...d.manifest.monitors.map(deadlineOf));
     this.lockMs = Math.max(MIN_LOCK_MS, longest);
     this.stalledMs = o.stalledIntervalMs ?? 5_000;
@@ -112,7 +117,10 @@ class BullmqScheduler implements TickScheduler {
   }
 
   async init(): Promise<void> {
-    ({ owner: this.owner, epoch: this.epoch } = await this.registry.beat(this.d.clock.now()));
+    await this.checkRedisSettings();
+    const first = await this.registry.beat(this.d.clock.now());
+    ({ owner: this.owner, epoch: this.epoch } = first);
+    this.warnOfSkew(first.skewMs);
     this.lastBeatOk = this.d.clock.now();
     this.ownsRollout = this.owner === this.d.manifest.hash;
     const names = new Set([ANYWHERE_QUEUE, locationQueue(this.o.location), ...this.d.manifest.monitors.flatMap(queuesOf)]);
@@ -170,22 +178,61 @@ class BullmqScheduler implements TickScheduler {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
-    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    const bullmq = [...this.workers, ...this.queues.values()];
+    // BullMQ's close waits for its connections to be ready: with Redis gone or refusing our
+    // credentials it would wait forever, and a stopping replica would never exit.
+    const closed = await settlesWithin(
+      (async () => {
+        await Promise.all(this.workers.map((w) => w.close(true).catch(() => undefined)));
+        await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+      })(),
+      CLOSE_TIMEOUT_MS,
+    );
+    if (!closed) {
+      this.d.logger.warn({ redis: this.o.shownUrl }, "BullMQ did not close within 5 s (Redis unreachable?); dropping its connections");
+      for (const part of bullmq) abandonBullmq(part);
+    }
     await this.registry.leave().catch(() => undefined);
     await this.o.control.quit().catch(() => this.o.control.disconnect());
   }
 
+  /** Readiness within READINESS_TIMEOUT_MS: a stalled Redis makes /readyz say so, not hang. */
   async readiness(): Promise<SchedulerReadiness> {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<SchedulerReadiness>((resolve) => {
+      timer = setTimeout(() => {
+        resolve({
+          ready: false,
+          reason: `Redis at ${this.o.shownUrl} did not answer within ${READINESS_TIMEOUT_MS / 1000} s (a slow command, a fork on a large dataset, a stalled server); ticks wait for it`,
+          details: { redis: "not answering", replica: { id: this.registry.self.id, location: this.o.location } },
+        });
+      }, READINESS_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([this.readinessNow(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async readinessNow(): Promise<SchedulerReadiness> {
     const now = this.d.clock.now();
     const connected = this.o.control.status === "ready" && now - this.lastBeatOk < this.registry.ttlMs;
+    // A Redis that answers but refuses writes (maxmemory with noeviction, a read-only replica) is not "unreachable".
+    const refused = this.o.control.status === "ready" ? await this.writeRefused(now) : null;
     const details: Record<string, unknown> = {
-      redis: connected ? "connected" : "unreachable",
+      redis: refused !== null ? "refusing writes" : connected ? "connected" : "unreachable",
       replica: { id: this.registry.self.id, location: this.o.location },
       schedulesOwner: this.owner,
       ownsSchedules: this.owner === this.d.manifest.hash,
+      ...(this.redisWarnings.length > 0 ? { redisWarnings: this.redisWarnings } : {}),
     };
+    if (refused !== null) return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses writes: ${refused}`, details };
     if (!connected) {
+      if (this.lastError !== null && /WRONGPASS|NOAUTH|invalid username-password/i.test(this.lastError)) {
+        details.redis = "refusing credentials";
+        return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses this replica's credentials: ${this.lastError} (was the password changed? fix --redis or WATCHKEEPER_REDIS_URL and restart the replica); reconnecting`, details };
+      }
       return { ready: false, reason: `Redis at ${this.o.shownUrl} is unreachable${this.lastError ? `: ${this.lastError}` : ""}; reconnecting`, details };
     }
     const [replicas, unserved] = await Promise.all([
@@ -199,6 +246,48 @@ class BullmqScheduler implements TickScheduler {
       warning: `no replica serves ${location}; start one with --location ${location}`,
     }));
     return { ready: true, reason: null, details };
+  }
+
+  /**
+   * Liveness and ownership use Redis's clock, but tick times, delivery leases, rate limits and
+   * quorum deadlines use this replica's: a clock off by seconds is said once a minute.
+   */
+  private warnOfSkew(skewMs: number): void {
+    if (Math.abs(skewMs) < MAX_SKEW_MS) return;
+    this.logOnce("skew", () =>
+      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: ticks, delivery leases, rate limits and quorum deadlines use it; keep replicas on NTP`),
+    );
+  }
+
+  /** Why a probe write fails (with what to do about it), or null when Redis takes writes. */
+  private async writeRefused(now: number): Promise<string | null> {
+    try {
+      await this.o.control.set(`${this.o.prefix}:probe`, String(now));
+      return null;
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 300);
+      if (/^OOM/.test(message)) return `${message} (it is full: raise maxmemory or shorten retention; ticks and pages wait, nothing accepted is lost)`;
+      if (/^READONLY/.test(message)) return `${message} (point --redis at the primary, or through Sentinel)`;
+      if (this.o.control.status !== "ready") return null;
+      return message;
+    }
+  }
+
+  /**
+   * Settings of this Redis that lose what docs/scale-out.md promises to keep, said once at start
+   * and in /readyz. INFO may be refused (managed Redis): then nothing is said.
+   */
+  private async checkRedisSettings(): Promise<void> {
+    const memory = await this.o.control.info("memory").catch(() => "");
+    const policy = /^maxmemory_policy:(\S+)/m.exec(memory)?.[1];
+    if (policy && policy !== "noeviction") {
+      this.redisWarnings.push(`maxmemory-policy is ${policy}: Redis evicts keys when full, and an evicted alert, delivery or job is a lost or repeated page; set maxmemory-policy noeviction`);
+    }
+    const persistence = await this.o.control.info("persistence").catch(() => "");
+    if (/^aof_enabled:0/m.test(persistence)) {
+      this.redisWarnings.push("appendonly is off: a Redis restart loses alert state and queued pages; set appendonly yes (docs/scale-out.md, production settings)");
+    }
+    for (const warning of this.redisWarnings) this.d.logger.warn({ redis: this.o.shownUrl }, `Redis at ${this.o.shownUrl}: ${warning}`);
   }
 
   /** Live replicas (status page). */
@@ -220,9 +309,10 @@ class BullmqScheduler implements TickScheduler {
 
   private async heartbeat(): Promise<void> {
     try {
-      const { owner, epoch } = await this.registry.beat(this.d.clock.now());
+      const { owner, epoch, skewMs } = await this.registry.beat(this.d.clock.now());
       this.lastBeatOk = this.d.clock.now();
       this.lastError = null;
+      this.warnOfSkew(skewMs);
       const wasOwner = this.owner === this.d.manifest.hash;
       this.owner = owner;
       const lost = this.epoch !== null && epoch !== this.epoch;
@@ -405,6 +495,15 @@ class BullmqScheduler implements TickScheduler {
     log();
   }
 }
+
+/** A clock further off Redis's than this is warned about. */
+const MAX_SKEW_MS = 2_000;
+
+/** How long /readyz waits for Redis before it answers that Redis does not answer. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** How long close() waits for BullMQ before dropping its connections. */
+const CLOSE_TIMEOUT_MS = 5_000;
 
 /** A counting semaphore: the per-replica concurrency limit shared by the replica's workers. */
 class Semaphore {

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { durationMs } from "../../sdk/duration.js";
 import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
 import { replayWindowMs } from "../inbound/event-age.js";
@@ -36,15 +37,39 @@ export async function openScaleOut(manifest: Manifest, s: ScaleOutSettings): Pro
     throw error;
   });
   const webhookReplayWindowMs = replayWindowMs(durationMs(runtimeSettingsOf(manifest).webhookMaxAge));
+  const notices = noticeLog();
+  const scheduling = bullmqScheduling({
+    redis: options,
+    shownUrl: shown,
+    control,
+    prefix: s.prefix,
+    location: s.location,
+    ...(s.stalledIntervalMs !== undefined ? { stalledIntervalMs: s.stalledIntervalMs } : {}),
+  });
   return {
-    openStore: async () => new RedisStore(storeConnection, { prefix: s.prefix, webhookReplayWindowMs }),
-    scheduling: bullmqScheduling({
-      redis: options,
-      shownUrl: shown,
-      control,
-      prefix: s.prefix,
-      location: s.location,
-      ...(s.stalledIntervalMs !== undefined ? { stalledIntervalMs: s.stalledIntervalMs } : {}),
-    }),
+    openStore: async () => new RedisStore(storeConnection, { prefix: s.prefix, webhookReplayWindowMs, onNotice: notices.notice }),
+    scheduling: async (deps) => {
+      notices.attach(deps.logger);
+      return scheduling(deps);
+    },
+  };
+}
+
+/**
+ * The store's notices (a garbage alert key) go to the runtime's logger, which the replica learns
+ * when its scheduler is made; the few said before that are kept and logged then.
+ */
+function noticeLog() {
+  let logger: Logger | null = null;
+  const early: Array<["warn" | "error", string]> = [];
+  return {
+    notice(level: "warn" | "error", message: string): void {
+      if (logger) logger[level](message);
+      else if (early.length < 100) early.push([level, message]);
+    },
+    attach(to: Logger): void {
+      logger = to;
+      for (const [level, message] of early.splice(0)) to[level](message);
+    },
   };
 }

@@ -31,16 +31,21 @@ export function parseRedisUrl(url: string): { options: RedisOptions; shown: stri
   return { options, shown };
 }
 
+/** A command Redis has not answered by then fails (a stalled Redis: a slow command, a fork, DEBUG SLEEP). */
+export const COMMAND_TIMEOUT_MS = 5_000;
+
 /**
  * Options for the connections a replica keeps for its own commands (store, control): no offline
- * queue, so a Redis outage fails commands at once instead of buffering them without bound, and
- * reconnection that keeps trying every second at most.
+ * queue, so a Redis outage fails commands at once instead of buffering them without bound, a
+ * command timeout, so a stalled Redis fails commands (a tick is retried, /readyz answers) instead
+ * of holding them forever, and reconnection that keeps trying every second at most.
  */
 export function boundedOptions(options: RedisOptions): RedisOptions {
   return {
     ...options,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: 5_000,
     retryStrategy: (times) => Math.min(100 * times, 1_000),
   };
@@ -52,6 +57,7 @@ export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Re
   const redis = new Redis({ ...boundedOptions(options), lazyConnect: true, retryStrategy: () => null });
   // The rejection may only say "Connection is closed": the error event says why (WRONGPASS, ECONNREFUSED).
   let cause: unknown = null;
+  let pinged = false;
   redis.on("error", (error: unknown) => (cause ??= error));
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -59,12 +65,17 @@ export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Re
       (async () => {
         await redis.connect();
         await redis.ping();
+        pinged = true;
+        // ioredis only logs a failed SELECT and goes on in database 0: ask for the database ourselves.
+        if (options.db) await redis.select(options.db).catch((error: unknown) => {
+          throw new Error(`database ${options.db} cannot be selected (${error instanceof Error ? error.message : String(error)}); Redis has databases 0 to \`databases\` - 1 (16 by default)`);
+        });
       })(),
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs))),
     ]);
   } catch (error) {
     redis.disconnect();
-    throw new RedisConnectError(shown, reasonOf(cause ?? error, options.password));
+    throw new RedisConnectError(shown, reasonOf(pinged ? error : (cause ?? error), options));
   } finally {
     clearTimeout(timer);
   }
@@ -76,9 +87,17 @@ export async function connectChecked(url: string, timeoutMs = 5_000): Promise<Re
   return redis;
 }
 
-function reasonOf(error: unknown, password: string | undefined): string {
+/** The setting a user fixes: named in every credentials error. */
+const URL_SETTING = "--redis or WATCHKEEPER_REDIS_URL";
+
+function reasonOf(error: unknown, options: RedisOptions): string {
   let text = error instanceof Error ? error.message : String(error);
-  if (/WRONGPASS|NOAUTH|invalid username-password|AUTH failed/i.test(text)) text = `wrong credentials (${text.split("\n")[0]})`;
-  if (password) text = text.split(password).join("[redacted]");
+  const first = text.split("\n")[0]!;
+  if (/NOAUTH|Authentication required/i.test(first) && !options.password) {
+    text = `Redis requires a password and the URL has none (${first}); give it in ${URL_SETTING} as redis://:PASSWORD@HOST:PORT/DB`;
+  } else if (/WRONGPASS|NOAUTH|invalid username-password|AUTH failed/i.test(first)) {
+    text = `wrong credentials (${first}); check the user and password in ${URL_SETTING}`;
+  }
+  if (options.password) text = text.split(options.password).join("[redacted]");
   return text;
 }

@@ -20,12 +20,15 @@ export interface ReplicaInfo {
  * not take them back, and a rollback takes effect when the newer version's replicas are gone.
  * It also answers the data's epoch: a random id the first beat on an empty Redis writes, so a
  * replica that sees it change knows Redis lost its data (restarted without persistence, flushed).
- * ARGV: prefix, replica id, manifest hash, location, now, ttl, info JSON, a new epoch id.
- * Returns { owner hash (nil when none), epoch }.
+ * Time is Redis's own (TIME), not the replica's: a replica whose clock is off must not make the
+ * others look dead, look dead itself, or win the schedules for an older manifest.
+ * ARGV: prefix, replica id, manifest hash, location, (unused: the replica's clock), ttl, info
+ * JSON, a new epoch id. Returns { owner hash (nil when none), epoch, Redis's time in ms }.
  */
 const HEARTBEAT = `
 local p, id, hash, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local now, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local time = redis.call('TIME')
+local now, ttl = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000), tonumber(ARGV[6])
 local expires = now + ttl
 redis.call('SET', p .. ':replica:' .. id, ARGV[7], 'PX', ttl)
 redis.call('ZADD', p .. ':replicas', expires, id)
@@ -50,7 +53,7 @@ local current = redis.call('HGET', p .. ':manifest:owner', 'hash')
 if current ~= best then
   redis.call('HSET', p .. ':manifest:owner', 'hash', best, 'since', now)
 end
-return { best or false, redis.call('GET', p .. ':epoch') }
+return { best or false, redis.call('GET', p .. ':epoch'), string.format('%d', now) }
 `;
 
 /** Removes a replica that stops gracefully, so the others need not wait for its TTL. */
@@ -65,7 +68,7 @@ return 1
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    wkReplicaHeartbeat(...args: string[]): Result<[string | null, string], Context>;
+    wkReplicaHeartbeat(...args: string[]): Result<[string | null, string, string], Context>;
     wkReplicaLeave(...args: string[]): Result<number, Context>;
   }
 }
@@ -86,11 +89,19 @@ export class ReplicaRegistry {
     define("wkReplicaLeave", LEAVE);
   }
 
-  /** Beats once; returns the manifest hash that owns the schedules now, and the data's epoch. */
-  async beat(now: number): Promise<{ owner: string | null; epoch: string }> {
+  /**
+   * How far Redis's clock is ahead of this replica's (ms), as of the last beat: liveness is
+   * judged in Redis's time, so reads shift this replica's `now` by it.
+   */
+  skewMs = 0;
+
+  /** Beats once; returns the manifest hash that owns the schedules now, the data's epoch, and the clock skew. */
+  async beat(now: number): Promise<{ owner: string | null; epoch: string; skewMs: number }> {
     const s = this.self;
-    const [owner, epoch] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s), randomUUID());
-    return { owner: owner ?? null, epoch };
+    const [owner, epoch, redisNow] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s), randomUUID());
+    const skew = Number(redisNow) - now;
+    if (Number.isFinite(skew)) this.skewMs = skew;
+    return { owner: owner ?? null, epoch, skewMs: this.skewMs };
   }
 
   async leave(): Promise<void> {
@@ -100,7 +111,7 @@ export class ReplicaRegistry {
 
   /** Live replicas, newest registration data first by id. */
   async replicas(now: number): Promise<ReplicaInfo[]> {
-    const ids = await this.redis.zrangebyscore(`${this.prefix}:replicas`, now, "+inf");
+    const ids = await this.redis.zrangebyscore(`${this.prefix}:replicas`, now + this.skewMs, "+inf");
     if (ids.length === 0) return [];
     const infos = await this.redis.mget(ids.map((id) => `${this.prefix}:replica:${id}`));
     return infos.flatMap((text) => parseInfo(text)).sort((a, b) => byCodeUnits(a.id, b.id));
@@ -108,14 +119,14 @@ export class ReplicaRegistry {
 
   /** Whether a live replica runs this manifest. */
   async manifestAlive(hash: string, now: number): Promise<boolean> {
-    return (await this.redis.zcount(`${this.prefix}:replicas:manifest:${hash}`, now, "+inf")) > 0;
+    return (await this.redis.zcount(`${this.prefix}:replicas:manifest:${hash}`, now + this.skewMs, "+inf")) > 0;
   }
 
   /** Of `locations`, those no live replica serves. */
   async unserved(locations: string[], now: number): Promise<string[]> {
     if (locations.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const loc of locations) pipeline.zcount(`${this.prefix}:replicas:location:${loc}`, now, "+inf");
+    for (const loc of locations) pipeline.zcount(`${this.prefix}:replicas:location:${loc}`, now + this.skewMs, "+inf");
     const counts = (await pipeline.exec()) ?? [];
     return locations.filter((_, i) => Number(counts[i]?.[1] ?? 0) === 0);
   }

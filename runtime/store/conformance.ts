@@ -229,6 +229,18 @@ export function describeStoreConformance(
       expect((await store.recentDeliveries(1))[0]).toMatchObject({ intentId: "wk-a:2", status: "skipped", lastError: "no trigger was sent" });
     }));
 
+    it("gives at most the asked number of due heads of one destination, oldest first, beside the others", withStore(async (store) => {
+      for (let n = 0; n < 12; n++) {
+        await store.enqueue(intent(`wk-busy-${n}`, 1));
+        await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "busy", status: "pending", due: T + n, reason: null }], T);
+      }
+      await store.enqueue(intent("wk-quiet", 1));
+      await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "quiet", status: "pending", due: T + 20, reason: null }], T);
+      const heads = await store.dueHeads(T + 100, 10, 4);
+      expect(heads.filter((h) => h.destination === "busy").map((h) => h.intent.dedupKey)).toEqual(["wk-busy-0", "wk-busy-1", "wk-busy-2", "wk-busy-3"]);
+      expect(heads.filter((h) => h.destination === "quiet")).toHaveLength(1);
+    }));
+
     it("two workers claiming the same due deliveries never both get one", withStore(async (store) => {
       for (let n = 0; n < 20; n++) {
         await store.enqueue(intent(`wk-${n}`, 1));

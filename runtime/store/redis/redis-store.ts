@@ -16,7 +16,8 @@ import type { RetentionMs } from "../retention.js";
 import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
-import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RECORD_HEARTBEAT, RECORD_OUTCOME } from "./scripts.js";
+import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
+import { parseStoredAlert } from "./stored-alert.js";
 import { byCodeUnits } from "../../text/compare.js";
 
 /** The default key prefix: every key is `wk:...`. */
@@ -27,6 +28,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
   webhookReplayWindowMs?: number;
+  /** Hears what an operator must know about the data (an alert key that is garbage); the runtime logs it. */
+  onNotice?: (level: "warn" | "error", message: string) => void;
 }
 
 declare module "ioredis" {
@@ -39,7 +42,8 @@ declare module "ioredis" {
     wkDispatch(prefix: string, seq: string, now: string, payload: string): Result<number | Array<string | number>, Context>;
     wkDeliveryState(prefix: string, id: string): Result<string | null, Context>;
     wkLaneHead(prefix: string, dedupKey: string, destination: string): Result<[string, string] | null, Context>;
-    wkClaim(prefix: string, now: string, until: string, ...ids: string[]): Result<string[], Context>;
+    wkReplaceGarbageAlert(prefix: string, dedupKey: string, seen: string, d: string, v: string, monitorId: string): Result<string, Context>;
+    wkClaim(prefix: string, now: string, until: string, token: string, ...ids: string[]): Result<string[], Context>;
     wkRecordOutcome(prefix: string, id: string, payload: string): Result<number, Context>;
     wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
     wkExpireSilence(prefix: string, id: string, now: string, expiredBy: string): Result<number, Context>;
@@ -63,6 +67,14 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   private readonly webhookReplayWindowMs: number;
   /** Where the pruner's walk over monitors' history stopped ("" between walks). */
   private historyCursor = "";
+  /**
+   * The token of each delivery this process claimed and has not yet recorded: its outcome carries
+   * the token, and the store records it only while that claim is the current one (fencing).
+   */
+  private readonly claims = new Map<number, string>();
+  private readonly notice: (level: "warn" | "error", message: string) => void;
+  /** Garbage alert keys already reported, so a key that cannot be replaced is reported once. */
+  private readonly reported = new Set<string>();
 
   constructor(
     /** The connection; the store owns it and quits it on close(). */
@@ -85,6 +97,8 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     define("wkPruneHistory", PRUNE_HISTORY);
     define("wkDeliveryState", DELIVERY_STATE);
     define("wkLaneHead", LANE_HEAD);
+    define("wkReplaceGarbageAlert", REPLACE_GARBAGE_ALERT);
+    this.notice = options.onNotice ?? (() => undefined);
   }
 
   /** Connects to `url` (redis://[:password@]host:port/db) and checks that Redis answers. */
@@ -105,7 +119,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 
   async readAlerts(monitorId: string): Promise<VersionedAlert[]> {
     const keys = await this.redis.smembers(this.k("alerts", "monitor", monitorId));
-    return this.readMany(keys);
+    return this.readMany(keys, monitorId);
   }
 
   async readAlert(dedupKey: string): Promise<VersionedAlert | null> {
@@ -311,16 +325,39 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return head === null ? null : { id: Number(head[0]), due: Number(head[1]) };
   }
 
-  async dueHeads(now: number, limit: number): Promise<DeliveryRow[]> {
-    const ids = await this.redis.zrangebyscore(this.k("delivery", "heads"), "-inf", now, "LIMIT", 0, limit);
-    return (await this.deliveries(ids))
-      .filter((d) => d.status === "pending")
-      .map((d) => ({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt }));
+  async dueHeads(now: number, limit: number, perDestination = limit): Promise<DeliveryRow[]> {
+    const heads: DeliveryRow[] = [];
+    const taken = new Map<string, number>();
+    // Pages of the due index, oldest first, until `limit` heads are found: a destination past its
+    // share is skipped, not allowed to fill the window. Bounded, so a huge backlog costs a few pages.
+    for (let offset = 0, pages = 0; heads.length < limit && pages < 20; offset += limit, pages++) {
+      const ids = await this.redis.zrangebyscore(this.k("delivery", "heads"), "-inf", now, "LIMIT", offset, limit);
+      for (const d of await this.deliveries(ids)) {
+        if (d.status !== "pending" || heads.length >= limit) continue;
+        const n = taken.get(d.destination) ?? 0;
+        taken.set(d.destination, n + 1);
+        if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt });
+      }
+      if (ids.length < limit) break;
+    }
+    return heads;
   }
+
 
   async claim(ids: number[], now: number, leaseMs: number): Promise<number[]> {
     if (ids.length === 0) return [];
-    return (await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), ...ids.map(String))).map(Number);
+    const token = randomUUID();
+    const won = (await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), token, ...ids.map(String))).map(Number);
+    for (const id of won) {
+      this.claims.delete(id);
+      this.claims.set(id, token);
+    }
+    // Only a process that claims and never records (its sends keep crashing) grows this; keep it bounded.
+    for (const id of this.claims.keys()) {
+      if (this.claims.size <= MAX_HELD_CLAIMS) break;
+      this.claims.delete(id);
+    }
+    return won;
   }
 
   async recordOutcome({ id, attemptsBefore, outcome, now, logged }: AttemptRecord): Promise<void> {
@@ -596,16 +633,60 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return out;
   }
 
-  private async readMany(keys: string[]): Promise<VersionedAlert[]> {
+  /**
+   * Reads alerts by dedup key. A key that is not an alert Watchkeeper wrote is replaced (see
+   * replaceGarbage) and read again, so one bad key never stops its monitor's ticks or any view.
+   */
+  private async readMany(keys: string[], monitorId = "", again = true): Promise<VersionedAlert[]> {
     if (keys.length === 0) return [];
     const pipe = this.redis.pipeline();
     for (const key of keys) pipe.hmget(this.k("alert", key), "d", "v");
     const out: VersionedAlert[] = [];
-    for (const [error, value] of (await pipe.exec()) ?? []) {
-      const [data, version] = (value as Array<string | null>) ?? [];
-      if (!error && data) out.push({ alert: JSON.parse(data) as Alert, version: Number(version ?? 0) });
+    const replies = (await pipe.exec()) ?? [];
+    for (const [n, key] of keys.entries()) {
+      const [error, value] = replies[n] ?? [new Error("no reply"), null];
+      if (error) {
+        if (/WRONGTYPE/.test(String(error))) await this.replaceGarbage(key, "other", null, null, monitorId, "it is not a hash", out, again);
+        continue;
+      }
+      const [d, v] = (value as Array<string | null>) ?? [null, null];
+      const stored = parseStoredAlert(key, d ?? null, v ?? null);
+      if (stored.kind === "alert") out.push(stored.read);
+      else if (stored.kind === "garbage") await this.replaceGarbage(key, "hash", d ?? null, v ?? null, monitorId, stored.problem, out, again);
     }
     return out;
+  }
+
+  /**
+   * Treats a garbage alert key as a lost alert state (docs/scale-out.md, "Keys edited by hand"):
+   * replaces it, unless it changed meanwhile, with an inactive alert that keeps the alert's intent
+   * sequence, says so once, and reads the replacement into `out`.
+   */
+  private async replaceGarbage(key: string, seen: "hash" | "other", d: string | null, v: string | null, monitorId: string, problem: string, out: VersionedAlert[], again: boolean): Promise<void> {
+    const name = this.k("alert", key);
+    let answer: string;
+    try {
+      answer = await this.redis.wkReplaceGarbageAlert(this.prefix, key, seen, d ?? "", v ?? "", monitorId);
+    } catch (error) {
+      if (!this.reported.has(name)) {
+        this.reported.add(name);
+        this.notice("error", `Redis key ${name} is not an alert Watchkeeper wrote (${problem}) and could not be replaced (${error instanceof Error ? error.message : String(error)}); it is left out until it can be: delete it (redis-cli DEL '${name}') to let the alert start again from no state`);
+      }
+      return;
+    }
+    if (answer === "changed") {
+      if (again) out.push(...(await this.readMany([key], monitorId, false)));
+      return;
+    }
+    this.reported.delete(name);
+    this.notice(
+      "error",
+      `Redis key ${name} was not an alert Watchkeeper wrote (${problem}): the alert's state is lost, and it was ${answer === "removed" ? "removed" : "replaced with an inactive alert"}. ` +
+        "A monitor still failing fires again under the same dedup key; if that alert was firing and its check has recovered, resolve its incident at the vendor by hand. Do not edit alert keys in Redis.",
+    );
+    if (answer === "removed") return;
+    const stored = parseStoredAlert(key, answer, "1");
+    if (stored.kind === "alert") out.push(stored.read);
   }
 
   private async deliveries(ids: string[]): Promise<StoredDelivery[]> {
@@ -620,9 +701,18 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return out;
   }
 
+  /**
+   * Records an outcome under this process's claim of the delivery: a replica that outlived its
+   * lease and was replaced by another claimant writes nothing (docs/scale-out.md, "Claim, then send").
+   */
   private async outcome(id: number, c: Record<string, unknown> & { next: number; now: number; sentAt: number | null }): Promise<void> {
-    const payload = { ...c, next: String(c.next), now: String(c.now), sentAt: c.sentAt === null ? null : String(c.sentAt), vendorStatus: c["vendorStatus"] === null ? null : String(c["vendorStatus"]) };
-    await this.redis.wkRecordOutcome(this.prefix, String(id), JSON.stringify(payload));
+    const claim = this.claims.get(id) ?? "";
+    const payload = { ...c, claim, next: String(c.next), now: String(c.now), sentAt: c.sentAt === null ? null : String(c.sentAt), vendorStatus: c["vendorStatus"] === null ? null : String(c["vendorStatus"]) };
+    const recorded = await this.redis.wkRecordOutcome(this.prefix, String(id), JSON.stringify(payload));
+    if (this.claims.get(id) === claim) this.claims.delete(id);
+    if (Number(recorded) === 0 && claim !== "") {
+      this.notice("warn", `the ${String(c["status"])} outcome of delivery ${id} was not recorded: this replica's claim ended (it outlived its lease, paused or frozen) and another replica took the delivery over or finished it`);
+    }
   }
 }
 
@@ -667,6 +757,9 @@ function toSilence(id: string, h: Record<string, string>): Silence {
     matchers: JSON.parse(h["matchers"] ?? "{}") as SilenceMatchers,
   };
 }
+
+/** Claims held without an outcome that a process remembers; older ones record as if unclaimed. */
+const MAX_HELD_CLAIMS = 10_000;
 
 /** How many monitors one PRUNE_HISTORY script looks at: Redis runs nothing else meanwhile. */
 const HISTORY_WALK_STEP = 100;

@@ -204,7 +204,8 @@ if hold > now then return hold - now end
 local z = p .. ':rate:' .. key
 redis.call('ZREMRANGEBYSCORE', z, '-inf', now - window)
 if redis.call('ZCARD', z) < limit then
-  redis.call('ZADD', z, now, now .. ':' .. redis.call('INCR', p .. ':rate:seq'))
+  -- The counter is not under ':rate:', where a destination named 'seq' would meet it.
+  redis.call('ZADD', z, now, now .. ':' .. redis.call('INCR', p .. ':rates:seq'))
   redis.call('PEXPIRE', z, window)
   return 0
 end
@@ -223,17 +224,19 @@ return 1
 
 /**
  * Claims lane heads for a lease: a claimed head's due score moves to the lease's end, so no other
- * worker sees it due until then. ARGV: prefix, now, until, ids... Returns the ids won.
+ * worker sees it due until then, and the claim's token (`claim`) replaces any earlier claimant's,
+ * so only this caller's outcome is recorded (RECORD_OUTCOME). ARGV: prefix, now, until, token,
+ * ids... Returns the ids won.
  */
 export const CLAIM = `
-local p, now, untilAt = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local p, now, untilAt, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local won = {}
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   local id = ARGV[i]
   local score = redis.call('ZSCORE', p .. ':delivery:heads', id)
   if score and tonumber(score) <= now and redis.call('HGET', p .. ':delivery:' .. id, 'status') == 'pending' then
     redis.call('ZADD', p .. ':delivery:heads', untilAt, id)
-    redis.call('HSET', p .. ':delivery:' .. id, 'claimedUntil', untilAt)
+    redis.call('HSET', p .. ':delivery:' .. id, 'claimedUntil', untilAt, 'claim', token)
     table.insert(won, id)
   end
 end
@@ -243,9 +246,11 @@ return won
 /**
  * Writes an attempt's outcome and the attempt itself, ends the claim, moves the lane on when the
  * delivery is finished, and (when sent) updates the notification log. ARGV: prefix, id, JSON {
- * status, attempts, next, now, sentAt, error, vendorStatus, answer, logged: { field, state,
+ * claim, status, attempts, next, now, sentAt, error, vendorStatus, answer, logged: { field, state,
  * resolved }, ref, attempt: { attempt, outcome, vendorStatus, detail } or null (a deferral) }.
- * Returns 0, with nothing written, when the delivery is gone or no longer pending.
+ * `claim` is the token of the caller's claim ("" when it made none). Returns 0, with nothing
+ * written, when the delivery is gone or no longer pending, when a caller's claim is no longer the
+ * current one, or when a caller without a claim meets another's live claim.
  */
 export const RECORD_OUTCOME = `${HISTORY_PUSH}
 local p, id = ARGV[1], ARGV[2]
@@ -253,13 +258,20 @@ local c = cjson.decode(ARGV[3])
 local k = p .. ':delivery:' .. id
 -- A replica that outlived its lease (paused, frozen) must not reopen what another one finished.
 if redis.call('HGET', k, 'status') ~= 'pending' then return 0 end
+-- Nor end the claim of the replica now sending it, nor undo the outcome that replica recorded.
+local held = redis.call('HGET', k, 'claim')
+if c.claim ~= '' then
+  if held ~= c.claim then return 0 end
+elseif held and tonumber(redis.call('HGET', k, 'claimedUntil') or '0') > tonumber(c.now) then
+  return 0
+end
 if c.attempt ~= cjson.null and c.attempt ~= nil then
   local f = redis.call('HMGET', k, 'dedupKey', 'intentId', 'type', 'destination')
   historyPush(p, 'attempts', 'attempted', f[1], c.now, cjson.encode({ dedupKey = f[1], intentId = f[2], type = f[3], destination = f[4],
     at = c.now, attempt = c.attempt.attempt, outcome = c.attempt.outcome, vendorStatus = c.attempt.vendorStatus, detail = c.attempt.detail }))
 end
 redis.call('HSET', k, 'status', c.status, 'attempts', c.attempts, 'next', c.next, 'updated', c.now)
-redis.call('HDEL', k, 'claimedUntil')
+redis.call('HDEL', k, 'claimedUntil', 'claim')
 if c.sentAt ~= cjson.null then redis.call('HSET', k, 'sent', c.sentAt) end
 if c.error ~= cjson.null then redis.call('HSET', k, 'error', c.error) else redis.call('HDEL', k, 'error') end
 if c.vendorStatus ~= cjson.null then redis.call('HSET', k, 'vendorStatus', c.vendorStatus) end
@@ -385,8 +397,13 @@ for _, key in ipairs(older(p .. ':alerts:inactive', c.resolvedAlerts)) do
   end
 end
 for _, m in ipairs(older(p .. ':results:monitors', c.results)) do
-  -- ':results:' .. m is the list older builds kept.
-  redis.call('DEL', p .. ':results:' .. m, p .. ':results:w:' .. m)
+  -- ':results:' .. m is the list older builds kept; a monitor named like one of our own results
+  -- keys (latest, monitors, erroring) had none, and its name must not delete that key.
+  if m == 'latest' or m == 'monitors' or m == 'erroring' then
+    redis.call('DEL', p .. ':results:w:' .. m)
+  else
+    redis.call('DEL', p .. ':results:' .. m, p .. ':results:w:' .. m)
+  end
   redis.call('HDEL', p .. ':results:latest', m)
   redis.call('ZREM', p .. ':results:monitors', m)
   n = n + 1
@@ -456,4 +473,91 @@ end
 local next = ''
 if #monitors == count then next = monitors[#monitors] end
 return { n, next }
+`;
+
+/**
+ * Replaces an alert hash that is not what Watchkeeper wrote (edited by hand, written by another
+ * tool) with a fresh inactive alert, unless it changed since it was read. The alert's state is
+ * lost, but not its place in the outbox: the new alert keeps the highest sequence among the
+ * intents still stored for its dedup key (and their labels), so its next intent gets an id the
+ * outbox has not seen and is sent. With no intent stored the key is removed (it never paged).
+ * The firing set forgets it, as the alert is no longer firing, and the state counts are counted
+ * again (the key may have escaped the writes that keep them). ARGV: prefix, dedup key, what was
+ * read (`hash`, or `other` for a key of another type), its `d` and `v` ("" when absent), the
+ * monitor it was read for ("" when unknown). Returns `changed`, `removed`, or the new alert JSON.
+ */
+export const REPLACE_GARBAGE_ALERT = `
+local p, key, seen, seenD, seenV, hint = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local k = p .. ':alert:' .. key
+local t = redis.call('TYPE', k).ok
+local oldMonitor = nil
+if t == 'hash' then
+  if seen ~= 'hash' then return 'changed' end
+  local h = redis.call('HMGET', k, 'd', 'v', 'm')
+  if (h[1] or '') ~= seenD or (h[2] or '') ~= seenV then return 'changed' end
+  oldMonitor = h[3]
+elseif t == 'none' or seen == 'hash' then
+  return 'changed'
+end
+local sequence, newest = 0, nil
+if redis.call('HEXISTS', p .. ':outbox:keys', key) == 1 then
+  local pattern = (string.gsub(key, '[%*%?%[%]\\\\]', '\\\\%0')) .. ':*'
+  local cursor = '0'
+  repeat
+    local r = redis.call('HSCAN', p .. ':outbox:ids', cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = r[1]
+    for i = 1, #r[2], 2 do
+      local n = tonumber(string.sub(r[2][i], #key + 2))
+      if n and n > sequence then sequence, newest = n, r[2][i + 1] end
+    end
+  until cursor == '0'
+end
+local intent = nil
+if newest then
+  local ok, decoded = pcall(cjson.decode, redis.call('HGET', p .. ':outbox:item:' .. newest, 'i') or '')
+  if ok and type(decoded) == 'table' and type(decoded.labels) == 'table' then intent = decoded end
+end
+redis.call('DEL', k)
+local firingMonitor = redis.call('HGET', p .. ':firing', key)
+if firingMonitor then
+  redis.call('HDEL', p .. ':firing', key)
+  redis.call('SREM', p .. ':firing:monitor:' .. firingMonitor, key)
+end
+-- The state counts were kept by the writes this key escaped (or lost its state to): count afresh.
+local function recount()
+  local counts = {}
+  for _, member in ipairs(redis.call('SMEMBERS', p .. ':alerts:all')) do
+    local mk = p .. ':alert:' .. member
+    if redis.call('TYPE', mk).ok == 'hash' then
+      local s = redis.call('HGET', mk, 's')
+      if s then counts[s] = (counts[s] or 0) + 1 end
+    end
+  end
+  redis.call('DEL', p .. ':alerts:states')
+  for s, n in pairs(counts) do redis.call('HSET', p .. ':alerts:states', s, n) end
+end
+local monitor = hint
+if monitor == '' then monitor = oldMonitor or (intent and intent.monitorId) or '' end
+if not intent or monitor == '' then
+  for _, m in ipairs({ hint, oldMonitor or '' }) do
+    if m ~= '' then redis.call('SREM', p .. ':alerts:monitor:' .. m, key) end
+  end
+  redis.call('SREM', p .. ':alerts:all', key)
+  redis.call('ZREM', p .. ':alerts:inactive', key)
+  recount()
+  return 'removed'
+end
+local time = redis.call('TIME')
+local at = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local json = cjson.encode({ monitorId = monitor, labels = intent.labels, dedupKey = key, state = 'inactive', activeAt = cjson.null,
+  firedAt = cjson.null, resolvedAt = cjson.null, lastSentAt = cjson.null, consecutiveFailures = 0, consecutiveSuccesses = 0,
+  keepFiringSince = cjson.null, acknowledgedAt = cjson.null, acknowledgedBy = cjson.null, sequence = sequence, lastValue = cjson.null,
+  summary = '', updatedAt = at })
+local atText = string.format('%d', at)
+redis.call('HSET', k, 'd', json, 'v', 1, 'm', monitor, 's', 'inactive', 'u', atText)
+redis.call('SADD', p .. ':alerts:monitor:' .. monitor, key)
+redis.call('SADD', p .. ':alerts:all', key)
+redis.call('ZADD', p .. ':alerts:inactive', atText, key)
+recount()
+return json
 `;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { manifestOf, monitorSpec, writeArtifact } from "../../test/runtime/support/manifest.js";
 import { EXIT, UserError } from "../errors.js";
-import { run, settingsFromEnv } from "./run.js";
+import { run, settingsFromEnv, urlPassword } from "./run.js";
 
 /** What `wk run` refuses for each WK_* variable, and the words the refusal must carry. */
 const GARBAGE: Array<[string, string, string]> = [
@@ -98,5 +98,14 @@ describe("wk run refuses a WK_* setting it cannot take, naming the variable, bef
     expect((refusal as UserError).exitCode).toBe(EXIT.findings);
     expect((refusal as UserError).message).toBe(`refusing to start: the secret file ${join(secrets, "ROUTING_KEY")} is a folder, not a file`);
     expect((refusal as UserError).hint).toContain("WK_SECRETS_DIR");
+  });
+});
+
+describe("the Redis URL's password is redacted on its own too", () => {
+  it("as written and decoded, and nothing for a URL without one", () => {
+    expect(urlPassword("redis://:s3cr%40t-pass@redis:6379/0")).toEqual(["s3cr%40t-pass", "s3cr@t-pass"]);
+    expect(urlPassword("redis://user:plainpass@redis:6379")).toEqual(["plainpass"]);
+    expect(urlPassword("redis://redis:6379")).toEqual([]);
+    expect(urlPassword("not a url")).toEqual([]);
   });
 });

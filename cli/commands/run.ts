@@ -77,7 +77,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
   const logger = createLogger({
     level: settings.logLevel,
-    secretValues: () => (redisUrl ? [...secrets.values(), redisUrl] : secrets.values()),
+    // The URL whole, and its password alone: an error may quote either (AUTH failures, ioredis's options).
+    secretValues: () => (redisUrl ? [...secrets.values(), redisUrl, ...urlPassword(redisUrl)] : secrets.values()),
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
@@ -159,6 +160,20 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
     if (error instanceof RedisConnectError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "check the URL, the password and that Redis runs there");
     throw error;
   }
+}
+
+/** The password of a URL such as redis://:PASSWORD@host:6379/0, decoded and as written, when it has one. */
+export function urlPassword(url: string): string[] {
+  if (!URL.canParse(url)) return [];
+  const raw = new URL(url).password;
+  if (raw === "") return [];
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // A malformed escape: the text as written is what could appear.
+  }
+  return [...new Set([raw, decoded])].filter((p) => p.length >= 4);
 }
 
 /** The listening URL as a browser on this machine can open it: 0.0.0.0 and :: become localhost. */

@@ -23,4 +23,12 @@ describe("LimitedWarnings", () => {
     warnings.warn("a", { kind: "a" }, "refused a");
     expect(lines).toHaveLength(4);
   });
+
+  it("logs failures of the runtime's own parts at error level, limited the same way", () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const warnings = new LimitedWarnings(logger, () => 5);
+    for (let i = 0; i < 100; i++) warnings.error("drain", {}, "could not drain");
+    expect(lines).toEqual([expect.objectContaining({ level: 50, msg: "could not drain" })]);
+  });
 });

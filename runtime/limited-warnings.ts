@@ -23,6 +23,15 @@ export class LimitedWarnings {
   ) {}
 
   warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.log("warn", kind, fields, message);
+  }
+
+  /** The same for failures of the runtime's own parts (a store that is down), at error level. */
+  error(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.log("error", kind, fields, message);
+  }
+
+  private log(level: "warn" | "error", kind: string, fields: Record<string, unknown>, message: string): void {
     const now = this.clock();
     const seen = this.last.get(kind);
     // A clock that stepped back counts as a new minute.
@@ -32,7 +41,7 @@ export class LimitedWarnings {
     }
     const left = seen?.left ?? 0;
     this.last.set(kind, { at: now, left: 0 });
-    if (left === 0) this.logger.warn(fields, message);
-    else this.logger.warn({ ...fields, notLogged: left }, `${message} (${left} more like it since the last such line were not logged)`);
+    if (left === 0) this.logger[level](fields, message);
+    else this.logger[level]({ ...fields, notLogged: left }, `${message} (${left} more like it since the last such line were not logged)`);
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { OutboxReader } from "./intent.js";
 import type { DeliveryService } from "../notify/contract.js";
 import type { Clock, TimerHandle } from "../scheduler/clock.js";
+import { LimitedWarnings } from "../limited-warnings.js";
 
 /**
  * The built-in channel used when no delivery service is configured: each intent becomes one JSON
@@ -24,10 +25,12 @@ export function createLogChannel(outbox: OutboxReader, logger: Logger, clock: Cl
   };
 
   let draining: Promise<unknown> = Promise.resolve();
+  // A store that is down fails every poll (twice a second): the first failure is logged at once, then one line a minute.
+  const failures = new LimitedWarnings(logger, () => clock.now());
   const loop = () => {
     if (!running) return;
     draining = drainOnce()
-      .catch((error: unknown) => logger.error({ err: error }, "log channel could not drain the outbox"))
+      .catch((error: unknown) => failures.error("drain", { err: error }, "log channel could not drain the outbox; it tries again"))
       .finally(() => {
         if (running) timer = clock.setTimer(loop, pollMs);
       });

@@ -3,9 +3,18 @@ import type { Diagnostic } from "../compiler/types.js";
 import type { RuleContext } from "./types.js";
 
 /**
+ * Calling codes whose national trunk prefix PagerDuty refuses at the start of the number (the
+ * provider's check, after PagerDuty's phone number formatting guide): Germany's 0151... is 151...
+ */
+const TRUNK_PREFIXES: ReadonlyMap<number, string> = new Map([
+  [33, "0"], [40, "0"], [44, "0"], [45, "0"], [49, "0"], [61, "0"], [66, "0"], [91, "0"], [1, "1"],
+]);
+
+/**
  * Contact methods and notification rules PagerDuty would refuse: a method id used twice in one
  * user, a phone or SMS number without a valid calling code or with other than digits, an email
- * without an @, and a notification rule naming a method the user does not declare.
+ * without an @, a number that starts with its country's trunk prefix, and a notification rule
+ * naming a method the user does not declare.
  */
 export function contactMethods(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -21,6 +30,9 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
         }
         if (!/^[0-9]{3,15}$/.test(method.address)) {
           err(`${method.type} "${method.id}": number must be 3 to 15 digits without the calling code, spaces or signs`, 'write "15123456789", not "+49 151 2345 6789"');
+        } else if (method.countryCode !== null) {
+          const problem = nationalPrefixProblem(method.type, method.countryCode, method.address);
+          if (problem) err(`${method.type} "${method.id}": ${problem}`, `write the number as dialled from abroad after +${method.countryCode}, without the leading ${method.address[0]}`);
         }
       }
       if (method.type === "email" && !/^[^@\s]+@[^@\s]+$/.test(method.address)) err(`email "${method.id}": ${JSON.stringify(method.address)} is not an email address`, "use an address like name@example.com");
@@ -35,4 +47,16 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
     }
   }
   return out;
+}
+
+/** Why PagerDuty refuses a number that repeats a national prefix after its calling code, or null. */
+function nationalPrefixProblem(type: "phone" | "sms", countryCode: number, number: string): string | null {
+  const prefix = TRUNK_PREFIXES.get(countryCode);
+  if (prefix !== undefined && number.startsWith(prefix)) {
+    return `number "${number}" starts with the national prefix ${prefix}, which PagerDuty refuses after calling code ${countryCode}`;
+  }
+  if (type === "sms" && countryCode === 52 && number.startsWith("1")) {
+    return `Mexican SMS number "${number}" starts with 1, which PagerDuty refuses for SMS`;
+  }
+  return null;
 }

@@ -5,6 +5,7 @@ import { declareContactMethods } from "./contact-methods.js";
 import { lineageOptions, oldNames, oldPairNames } from "./lineage.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
+import { pagerdutyTimeZone } from "./time-zones.js";
 
 /** Users (created, or looked up by email when they already exist), teams and team memberships. */
 export function declarePeople(manifest: Manifest, refs: Refs, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
@@ -23,7 +24,7 @@ export function declarePeople(manifest: Manifest, refs: Refs, opts: pulumi.Custo
         name: user.name,
         email: user.email,
         role: user.role,
-        ...(user.timeZone !== null ? { timeZone: user.timeZone } : {}),
+        ...(user.timeZone !== null ? { timeZone: pagerdutyTimeZone(user.timeZone) ?? user.timeZone } : {}),
       },
       lineageOptions(opts, oldNames(user.previousIds, logicalName.user)),
     );

@@ -1,10 +1,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as pagerduty from "@pulumi/pagerduty";
 import type { Manifest, OncallScheduleSpec } from "../../sdk/manifest/schema.js";
+import { layerTime } from "./layer-times.js";
 import { lineageOptions, oldNames } from "./lineage.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
 import { durationSeconds } from "./seconds.js";
+import { pagerdutyTimeZone } from "./time-zones.js";
 
 /** On-call schedules with their layers and restrictions. */
 export function declareSchedules(manifest: Manifest, refs: Refs, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
@@ -22,15 +24,16 @@ export function declareSchedules(manifest: Manifest, refs: Refs, opts: pulumi.Cu
 function scheduleArgs(schedule: OncallScheduleSpec, refs: Refs): pagerduty.ScheduleArgs {
   return {
     name: schedule.name,
-    timeZone: schedule.timeZone,
+    // "UTC" is refused by name; the rules let through only zones PagerDuty has under some name.
+    timeZone: pagerdutyTimeZone(schedule.timeZone) ?? schedule.timeZone,
     ...(schedule.description !== null ? { description: schedule.description } : {}),
     ...(schedule.teams.length > 0 ? { teams: schedule.teams.map((id) => Refs.get(refs.teams, "team", id)) } : {}),
     layers: schedule.layers.map((layer) => ({
       name: layer.name,
-      start: layer.start,
-      ...(layer.end !== null ? { end: layer.end } : {}),
+      start: layerTime(layer.start, schedule.timeZone),
+      ...(layer.end !== null ? { end: layerTime(layer.end, schedule.timeZone) } : {}),
       rotationTurnLengthSeconds: durationSeconds(layer.rotationTurnLength),
-      rotationVirtualStart: layer.rotationVirtualStart,
+      rotationVirtualStart: layerTime(layer.rotationVirtualStart, schedule.timeZone),
       users: layer.users.map((id) => Refs.get(refs.users, "user", id)),
       restrictions: layer.restrictions.map((r) => ({
         type: r.type,

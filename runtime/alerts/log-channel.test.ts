@@ -23,6 +23,6 @@ describe("the log channel", () => {
     const drained = lines.filter((l) => l.msg.startsWith("log channel could not drain"));
     expect(drained).toHaveLength(2);
     expect(drained[1]!.notLogged).toBeGreaterThan(50);
-    await channel.stop().catch(() => undefined);
+    await channel.stop(1_000).catch(() => undefined);
   });
 });

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { open } from "node:fs/promises";
 import type { DiagnosticSpec } from "../../sdk/manifest/schema.js";
 import type { DiagnosticSection } from "./section.js";
 
@@ -72,14 +73,45 @@ export async function hostLoad(spec: Extract<DiagnosticSpec, { kind: "hostLoad" 
   return { kind: "hostLoad", title: "Host load", ok, lines, data };
 }
 
+/** The most of one loadavg or meminfo file that is read: the real ones are a few KiB. */
+export const MAX_HOST_FILE_BYTES = 64 * 1024;
+
+/**
+ * One loadavg or meminfo file's text, read without ever waiting or reading without bound: opened
+ * non-blocking, so a FIFO at that path answers at once instead of holding one of libuv's four
+ * threads forever (four such diagnostics would stall every file read and DNS lookup of the
+ * runtime); only a regular file (or a link to one: `/proc` files are regular files) of at most
+ * MAX_HOST_FILE_BYTES is read.
+ */
 async function readText(file: string): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
+  let handle;
   try {
-    // Bounded: these files are a few KiB; a wrong path to a huge file must not fill memory.
-    const text = (await readFile(file, "utf8")).slice(0, 64 * 1024);
-    return { ok: true, text };
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
     return { ok: false, error: (error as NodeJS.ErrnoException).code ?? String(error) };
   }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { ok: false, error: `it is ${kindOf(stat)}, not a file: point it at a loadavg or meminfo file such as /proc/loadavg` };
+    // The size the file says is not trusted (`/proc` files say 0, others may grow while read): at most one byte past the limit is read.
+    const buffer = Buffer.alloc(MAX_HOST_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = (await handle.read(buffer, length, buffer.length - length, null)).bytesRead;
+    if (length > MAX_HOST_FILE_BYTES) return { ok: false, error: `it is larger than ${MAX_HOST_FILE_BYTES / 1024} KiB, too large for a loadavg or meminfo file: check the path` };
+    return { ok: true, text: buffer.toString("utf8", 0, length) };
+  } catch (error) {
+    return { ok: false, error: (error as NodeJS.ErrnoException).code ?? String(error) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return "a folder";
+  if (stat.isFIFO()) return "a FIFO";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not a regular file";
 }
 
 function gib(bytes: number): string {

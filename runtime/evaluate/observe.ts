@@ -20,7 +20,7 @@ export interface LabeledObservation {
 
 /** Why an evaluation failed: `reason` is a metric label (a check error's class, or the evaluation step). */
 export interface EvaluationError {
-  reason: CheckErrorReason | "unclassified" | "duplicate-labelset";
+  reason: CheckErrorReason | "unclassified" | "duplicate-labelset" | "labels-too-large";
   message: string;
 }
 
@@ -41,6 +41,11 @@ export function observe(
     const longest = outcome.results.reduce((m, r) => Math.max(m, r.durationMs), 0);
     const message = `vector contains metrics with the same labelset after applying alert labels: ${formatLabels(clash)}`;
     return [errored(monitor, message, longest, "duplicate-labelset")];
+  }
+  const oversized = oversizedLabels(outcome.results);
+  if (oversized !== null) {
+    const longest = outcome.results.reduce((m, r) => Math.max(m, r.durationMs), 0);
+    return [errored(monitor, oversized, longest, "labels-too-large")];
   }
   const out: LabeledObservation[] = [];
   const seen = new Set<string>();
@@ -81,6 +86,33 @@ export function sameAlertLabels(results: CheckResult[], monitorLabels: Record<st
     const id = labelId(labels);
     if (seen.has(id)) return labels;
     seen.add(id);
+  }
+  return null;
+}
+
+/**
+ * Characters (names and values) one result's label set may hold. Labels name the alert: they are
+ * stored with every result of every tick and sent with every page, and a vendor refuses a page
+ * past its size limit (PagerDuty: 512 KB an event). A 1 MB label value (a query text or a body
+ * captured into a label by mistake) would have filled the disk by gigabytes a day and lost the page.
+ */
+export const LABEL_SET_MAX_CHARS = 16 * 1024;
+
+/** Why the first result whose labels are too large is refused, naming its longest label; or null. */
+function oversizedLabels(results: CheckResult[]): string | null {
+  for (const r of results) {
+    let size = 0;
+    let longest: [string, number] = ["", -1];
+    for (const [name, value] of Object.entries(r.labels)) {
+      size += name.length + value.length;
+      if (name.length + value.length > longest[1]) longest = [name, value.length];
+    }
+    if (size <= LABEL_SET_MAX_CHARS) continue;
+    const name = truncate(longest[0], 60);
+    return (
+      `a result's labels are ${size} characters (label ${name} is ${longest[1]} characters); at most ${LABEL_SET_MAX_CHARS} per label set, ` +
+      "as labels are stored with every result and sent with every page: drop or shorten that label in the query (label_replace) or the script"
+    );
   }
   return null;
 }

@@ -4,6 +4,8 @@ import type { AlertStore } from "../alerts/alert-store.js";
 import type { Alert } from "../alerts/state.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { resolve } from "../alerts/transition.js";
+import { truncate } from "../text/truncate.js";
+import { SUMMARY_MAX } from "./summary.js";
 
 /** What a manifest rollout did to the stored alerts. */
 export interface RolloutReport {
@@ -63,7 +65,7 @@ async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): 
       continue;
     }
     const t = resolve(
-      { ...alert, summary: `${alert.summary} (monitor removed from the manifest)` },
+      { ...alert, summary: removedSummary(alert.summary) },
       { reason: "monitor removed from the manifest" },
       now,
       // The removed monitor's severity left with it; a resolve closes whatever the trigger opened.
@@ -79,4 +81,14 @@ async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): 
     if (outcome.kind === "conflict") return "conflict";
   }
   return report;
+}
+
+const REMOVED_NOTE = " (monitor removed from the manifest)";
+
+/**
+ * The resolve's summary: the alert's, cut so that the reason still fits in SUMMARY_MAX. A summary
+ * already at the cap lost the reason when a channel cut the page to its limit.
+ */
+function removedSummary(summary: string): string {
+  return truncate(summary, SUMMARY_MAX - REMOVED_NOTE.length) + REMOVED_NOTE;
 }

@@ -1,7 +1,7 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
 import { redact } from "../text/redact.js";
-import { truncate } from "../text/truncate.js";
+import { CUT_MARKER, truncate } from "../text/truncate.js";
 
 /** PagerDuty Events v2 caps `summary` at 1024 characters; every channel gets the same cap. */
 export const SUMMARY_MAX = 1024;
@@ -23,7 +23,9 @@ export function renderSummary(monitor: MonitorSpec, result: CheckResult, code: M
     text = fillTemplate(monitor, result);
   }
   // Checks redact before they answer, and the runtime scrubs a summary function's text of every secret
-  // (withScrubbedSummary) before this cut, so a plain cut is safe.
+  // (withScrubbedSummary) before this cut, so a plain cut is safe. Megabytes of message or label
+  // values are cut before the whitespace is folded: folding all of them took half a second a label set.
+  if (text.length > FOLD_MAX) text = text.slice(0, FOLD_MAX) + CUT_MARKER;
   const line = LOOSE_WHITESPACE.test(text) ? text.replace(/\s+/g, " ").trim() : text;
   return truncate(line || `${monitor.name}: ${result.message}`, SUMMARY_MAX);
 }
@@ -44,6 +46,9 @@ export function withScrubbedSummary(code: MonitorCode | undefined, secretValues:
     },
   };
 }
+
+/** The most of a filled-in summary whose whitespace is folded before the cut to SUMMARY_MAX. */
+const FOLD_MAX = 16 * SUMMARY_MAX;
 
 /** Whitespace that the one-line summary folds: anything but single inner spaces. */
 const LOOSE_WHITESPACE = /[^\S ]|\s\s|^\s|\s$/;
@@ -71,7 +76,7 @@ function fillTemplate(monitor: MonitorSpec, result: CheckResult): string {
 }
 
 function placeholder(key: string, monitor: MonitorSpec, result: CheckResult): string {
-  if (key.startsWith("labels.")) return result.labels[key.slice(7)] ?? monitor.labels[key.slice(7)] ?? "";
+  if (key.startsWith("labels.")) return labelValue(result.labels, key.slice(7)) ?? labelValue(monitor.labels, key.slice(7)) ?? "";
   switch (key) {
     case "name":
       return monitor.name;
@@ -80,12 +85,24 @@ function placeholder(key: string, monitor: MonitorSpec, result: CheckResult): st
     case "severity":
       return monitor.severity;
     case "value":
-      return result.value === null ? "n/a" : String(result.value);
+      return result.value === null ? "n/a" : formatValue(result.value);
     case "message":
       return result.message;
     default:
       return `{{${key}}}`;
   }
+}
+
+/** A label's own value: `{{labels.constructor}}` on a result without that label is empty, not Object's source. */
+function labelValue(labels: Record<string, string>, name: string): string | undefined {
+  return Object.hasOwn(labels, name) ? labels[name] : undefined;
+}
+
+/** A value as Prometheus prints `$value`: `+Inf` and `-Inf` rather than JavaScript's `Infinity`. */
+function formatValue(value: number): string {
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
 }
 
 export function errorText(error: unknown): string {

@@ -1,6 +1,7 @@
+import { uptime } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
-import type { Clock, TimerHandle } from "../scheduler/clock.js";
+import { systemClock, type Clock, type TimerHandle } from "../scheduler/clock.js";
 import { PRUNE_BATCH, type Prunable, type RetentionMs } from "./retention.js";
 
 /** How often the pruner runs; retention is days long, so minutes of slack cost nothing. */
@@ -13,7 +14,20 @@ export interface PrunerOptions {
   logger: Logger;
   everyMs?: number;
   batch?: number;
+  /**
+   * Milliseconds from a clock that no one sets (the host's time since boot, which counts a
+   * suspend too): what tells a wall clock that jumped ahead from time that passed. Defaults to
+   * the host's uptime with the system clock; with another clock (tests) there is no such guard.
+   */
+  monotonic?: () => number;
 }
+
+/**
+ * How far the wall clock may run ahead of the time the pruner has seen pass before pruning is
+ * held. A clock stepped a year ahead (a VM restored with a bad RTC, NTP gone wrong) would
+ * otherwise have every row deleted as a year old, irreversibly, within minutes.
+ */
+export const CLOCK_AHEAD_HOLD_MS = 60 * 60_000;
 
 /**
  * At most this share of the event loop goes to pruning while a run has work: a batch that took
@@ -52,8 +66,13 @@ export class Pruner {
   private stopped = true;
   /** Set by stop(): a run in progress ends after its current batch. */
   private halted = false;
+  private readonly monotonic: (() => number) | null;
+  /** The smallest `wall clock - monotonic` seen: the wall clock as it was before any jump ahead. */
+  private trustedOffset: number | null = null;
 
-  constructor(private readonly o: PrunerOptions) {}
+  constructor(private readonly o: PrunerOptions) {
+    this.monotonic = o.monotonic ?? (o.clock === systemClock ? () => uptime() * 1000 : null);
+  }
 
   /** Runs once soon after start, then every `everyMs`. */
   start(): void {
@@ -84,9 +103,11 @@ export class Pruner {
     for (const store of this.o.stores) {
       for (;;) {
         if (this.halted) break;
-        const started = performance.now();
         // The clock read per batch: a paced run spans a minute or more, and what expires meanwhile goes too.
-        const deleted = await store.prune(this.o.clock.now(), this.o.retention, batch);
+        const now = this.trustedNow();
+        if (now === null) return total;
+        const started = performance.now();
+        const deleted = await store.prune(now, this.o.retention, batch);
         total += deleted;
         if (deleted === 0) break;
         await pause(performance.now() - started);
@@ -98,6 +119,28 @@ export class Pruner {
     }
     if (total > 0) this.o.logger.info({ deleted: total }, "pruned state past its retention");
     return total;
+  }
+
+  /**
+   * The wall clock's time, or null (and a warning) while it is more than CLOCK_AHEAD_HOLD_MS ahead
+   * of the time that has passed since the earliest reading: pruning then waits for the clock to
+   * come back. A clock that steps back only makes a run delete less, and becomes the reference.
+   * A jump that was a correction (a host that booted with its clock behind) is accepted by a
+   * restart, which takes the clock as it finds it.
+   */
+  private trustedNow(): number | null {
+    const now = this.o.clock.now();
+    if (this.monotonic === null) return now;
+    const offset = now - this.monotonic();
+    if (this.trustedOffset === null || offset < this.trustedOffset) this.trustedOffset = offset;
+    const ahead = offset - this.trustedOffset;
+    if (ahead <= CLOCK_AHEAD_HOLD_MS) return now;
+    this.o.logger.warn(
+      { aheadMs: Math.round(ahead) },
+      `the wall clock is ${formatAhead(ahead)} ahead of the time that has passed since the runtime first read it (a clock that jumped?): ` +
+        "pruning is held so that history is not deleted as if it were that old; it resumes once the clock is back, or restart the runtime to accept the new time",
+    );
+    return null;
   }
 
   private schedule(ms: number): void {
@@ -113,4 +156,9 @@ export class Pruner {
         });
     }, ms);
   }
+}
+
+function formatAhead(ms: number): string {
+  const hours = ms / 3_600_000;
+  return hours >= 48 ? `${Math.round(hours / 24)} days` : `${Math.round(hours)} hours`;
 }

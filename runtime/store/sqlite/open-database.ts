@@ -24,6 +24,18 @@ export const FULL_CHECK_BELOW_BYTES = 256 * 2 ** 20;
 /** What the WAL file is cut back to once a checkpoint has copied it all (see open). */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 2 ** 20;
 
+/**
+ * How long one write waits for another process's write lock on state.db (an operator's `sqlite3`,
+ * a script) before it fails with "database is locked". SQLite waits by sleeping the thread, and
+ * better-sqlite3 runs on the event loop: at 5 s, each of readyz's probe, a heartbeat, a delivery
+ * claim or a prune froze the whole runtime for 5 s while the lock was held. The runtime is the
+ * only writer it expects (the folder's lock), so a lock is not waited out: the write fails, the
+ * tick is left out and logged, readyz says the store is not writable, and the next tick evaluates
+ * again from the stored state. (Transactions that read first fail at once anyway: SQLite does not
+ * wait to upgrade a read to a write.)
+ */
+export const BUSY_TIMEOUT_MS = 100;
+
 /** SQLite's page cache for the runtime's connection, in KiB (why this size: where it is set). */
 export const PAGE_CACHE_KIB = 512;
 
@@ -55,7 +67,7 @@ export function openStateDatabase(stateDir: string, fullCheckBelowBytes: number 
     for (const file of [path, `${path}-wal`, `${path}-shm`]) requireRegularFile(file);
     const large = sizeOf(path) >= fullCheckBelowBytes;
     db = new BetterSqlite3(path);
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // better-sqlite3 builds SQLite with a 16 MiB page cache; the pages a commit touches are the
     // newest results and one index leaf per monitor, and the rest sit in the OS page cache
     // anyway. 512 KiB holds the inner pages every commit walks (a few dozen, even on a week's

@@ -177,6 +177,10 @@ export class SqliteStore implements Store {
    * Commits a batch of evaluations in one transaction (one WAL commit for all of them). When one
    * of them throws (a constraint, a value that cannot be stored), the transaction is rolled back
    * and each is committed on its own, so only the bad one fails. Returns one outcome per commit.
+   * A problem of the database itself (locked by another process, read-only, corrupt) throws for
+   * the whole batch: one by one, each would only meet it again, and a lock is waited for
+   * (BUSY_TIMEOUT_MS, on the event loop) by every one of them. A full disk is not one: the
+   * evaluations that still fit in the space left commit.
    */
   recordEvaluations(commits: readonly EvaluationCommit[]): EvaluationOutcome[] {
     if (commits.length === 0) return [];
@@ -184,7 +188,8 @@ export class SqliteStore implements Store {
     let outcomes: EvaluationOutcome[] | null = null;
     try {
       outcomes = atomically(this.db, (): EvaluationOutcome[] => commits.map((c) => this.writeEvaluation(c)));
-    } catch {
+    } catch (error) {
+      if (failsEveryWrite(error)) throw error;
       // Fall through to one by one: the error belongs to one of them, found below.
     } finally {
       this.history.settle(outcomes !== null);
@@ -567,4 +572,16 @@ export class SqliteStore implements Store {
 
 function versioned(row: { data: string; version: number }): VersionedAlert {
   return { alert: JSON.parse(row.data) as Alert, version: row.version };
+}
+
+/**
+ * SQLite result codes that say the database takes no write now, whatever is written: another
+ * process's lock, a read-only or corrupt file. A constraint or a value that cannot be bound is the
+ * one evaluation's own; a full disk may still take a smaller one.
+ */
+const DATABASE_PROBLEMS = ["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_READONLY", "SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_PERM"];
+
+function failsEveryWrite(error: unknown): boolean {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  return DATABASE_PROBLEMS.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
 }

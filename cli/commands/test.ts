@@ -49,7 +49,8 @@ interface MonitorReport {
  */
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as TestArgs;
-  const ids = (args.monitors ?? []).map(String);
+  // Each monitor once, however often it is named (`wk test api api` checks the target once).
+  const ids = [...new Set((args.monitors ?? []).map(String))];
   if (args.unit) {
     if (ids.length > 0) throw new UserError("wk test --unit runs the project's test modules; it takes no monitor ids", EXIT.usage, "drop the ids, or run `wk test ID` without --unit to check a monitor live");
     const { runUnitCommand } = await import("../unit-tests/unit-command.js");

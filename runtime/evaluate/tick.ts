@@ -15,6 +15,7 @@ import type { EvaluationStore, ResultRow } from "./evaluation-store.js";
 import { observe, type LabeledObservation } from "./observe.js";
 import { mergeLocations } from "./quorum.js";
 import { runWithDeadline, type CheckRunner } from "./run-check.js";
+import { truncate } from "../text/truncate.js";
 
 /** What a monitor needs to be evaluated on a tick. */
 export interface MonitorUnit {
@@ -163,16 +164,27 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
       ok: o.result.ok,
       firing: o.firing,
       value: o.result.value,
-      message: o.result.message,
+      message: stored(o.result.message),
       labels: o.labels,
       durationMs: o.result.durationMs,
-      error: o.error?.message ?? null,
+      error: o.error ? stored(o.error.message) : null,
     });
   }
   return { changed, intents, events, results };
 }
 
 const NO_ALERTS: ReadonlyMap<string, Alert> = new Map();
+
+/**
+ * The longest result message (and error) kept: results are stored for every tick, and a script or
+ * a target can say megabytes (a script returning a whole response as its message). Pages carry the
+ * summary, which has its own limit.
+ */
+export const RESULT_MESSAGE_MAX = 4096;
+
+function stored(text: string): string {
+  return text.length > RESULT_MESSAGE_MAX ? truncate(text, RESULT_MESSAGE_MAX) : text;
+}
 
 function labelSetOf(labels: Record<string, string>): string {
   return JSON.stringify(Object.keys(labels).sort().map((name) => [name, labels[name]]));

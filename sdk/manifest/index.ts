@@ -118,6 +118,13 @@ export type ManifestLoadResult =
   | { ok: true; manifest: Manifest }
   | { ok: false; reason: string };
 
+/** An apiVersion as the refusal shows it: a short text as written, anything else by its kind (a file's content never goes into the message whole). */
+function shownVersion(apiVersion: unknown): string {
+  if (apiVersion === undefined) return "(none)";
+  if (typeof apiVersion === "string") return apiVersion.length <= 64 ? JSON.stringify(apiVersion) : `${JSON.stringify(apiVersion.slice(0, 64))}... (${apiVersion.length} characters)`;
+  return Array.isArray(apiVersion) ? "(an array)" : apiVersion === null ? "null" : typeof apiVersion === "object" ? "(an object)" : String(apiVersion).slice(0, 64);
+}
+
 export interface ParseManifestOptions {
   /**
    * Enforce the schema's limits (URLs, header names, caps, reserved secrets, names). A manifest
@@ -141,7 +148,7 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
     return {
       ok: false,
       reason:
-        `unsupported manifest apiVersion ${JSON.stringify(apiVersion)}; this build understands ${API_VERSION}. ` +
+        `unsupported manifest apiVersion ${shownVersion(apiVersion)}; this build understands ${API_VERSION}. ` +
         `Recompile the project with this version of watchkeeper, or upgrade watchkeeper.`,
     };
   }

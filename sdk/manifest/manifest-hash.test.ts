@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { manifestOf, monitorSpec } from "../../test/runtime/support/manifest.js";
-import { canonicalJson, manifestHash, type Manifest } from "./index.js";
+import { canonicalJson, manifestHash, parseManifest, type Manifest } from "./index.js";
 
 // The hash every earlier build wrote: sha256 over the canonical JSON as one string.
 function hashAsOneString(manifest: Manifest): string {
@@ -41,5 +41,16 @@ describe("manifest hash", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("parseManifest's refusal of another apiVersion", () => {
+  it("never quotes a long or structured apiVersion whole (a file's content)", () => {
+    const long = parseManifest({ apiVersion: "root:x:0:0:root:/root:/bin/bash\n".repeat(1000) });
+    expect(long.ok).toBe(false);
+    if (!long.ok) expect(long.reason.length).toBeLessThan(400);
+    const object = parseManifest({ apiVersion: { secret: "s3cr3t-value" } });
+    expect(object.ok).toBe(false);
+    if (!object.ok) expect(object.reason).not.toContain("s3cr3t-value");
   });
 });

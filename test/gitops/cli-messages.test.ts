@@ -31,6 +31,12 @@ describe("wk test without monitor ids", () => {
     expect(listed.monitors.find((m) => m.id === "payments-health")).toMatchObject({ kind: "http" });
   });
 
+  it("checks a monitor named twice once", async () => {
+    const ran = await wk(["test", "payments-nightly-script", "payments-nightly-script", "--project", ok, "--json"]);
+    const out = JSON.parse(ran.stdout) as { monitors: Array<{ id: string }> };
+    expect(out.monitors.map((m) => m.id)).toEqual(["payments-nightly-script"]);
+  });
+
   it("still suggests the nearest ids for an unknown one", async () => {
     const ran = await wk(["test", "payments-helth", "--project", ok]);
     expect(ran.code, ran.stderr).toBe(EXIT.usage);

@@ -58,6 +58,15 @@ describe("secret files in WK_SECRETS_DIR", () => {
     expect(s.missing()).toEqual(["NOT_MOUNTED"]);
   });
 
+  it("takes a variable without its one trailing line break, as a file (a value pasted with its newline)", () => {
+    const source = createSecretSource({ declared: ["A", "B", "C"], env: { A: "token-a\n", B: "token-b\r\n", C: "\n" }, now: () => 0 });
+    expect(source.get("A")).toBe("token-a");
+    expect(source.get("B")).toBe("token-b");
+    // Nothing but a line break is not set.
+    expect(source.get("C")).toBeUndefined();
+    expect(source.missing()).toEqual(["C"]);
+  });
+
   it("checks the runtime's own secrets' files too (the API token), declared or not", async () => {
     await mkdir(join(dir, "WATCHKEEPER_API_TOKEN"));
     expect(source([]).unusableFiles()).toEqual([{ name: "WATCHKEEPER_API_TOKEN", path: join(dir, "WATCHKEEPER_API_TOKEN"), reason: "is a folder, not a file" }]);

@@ -66,7 +66,10 @@ export function createSecretSource(o: SecretSourceOptions): RuntimeSecrets {
 
   const get = (name: string): string | undefined => {
     const env = o.env[name];
-    if (env !== undefined && env !== "") return env;
+    // One trailing line break goes, as from a file: `$(cat token)` keeps none, but a value pasted
+    // into a manifest or an env file often ends with one, and no header or URL can carry it.
+    const value = env !== undefined && env.endsWith("\n") ? env.replace(/\r?\n$/, "") : env;
+    if (value !== undefined && value !== "") return value;
     return fromFile(name);
   };
 

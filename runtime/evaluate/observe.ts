@@ -101,16 +101,18 @@ export const LABEL_SET_MAX_CHARS = 16 * 1024;
 /** Why the first result whose labels are too large is refused, naming its longest label; or null. */
 function oversizedLabels(results: CheckResult[]): string | null {
   for (const r of results) {
+    // Runs on every result of every tick: no array per result (most have no labels at all).
     let size = 0;
-    let longest: [string, number] = ["", -1];
-    for (const [name, value] of Object.entries(r.labels)) {
-      size += name.length + value.length;
-      if (name.length + value.length > longest[1]) longest = [name, value.length];
+    let longestName = "";
+    for (const name in r.labels) {
+      const length = name.length + r.labels[name]!.length;
+      size += length;
+      if (length > longestName.length + (r.labels[longestName]?.length ?? -1)) longestName = name;
     }
     if (size <= LABEL_SET_MAX_CHARS) continue;
-    const name = truncate(longest[0], 60);
+    const name = truncate(longestName, 60);
     return (
-      `a result's labels are ${size} characters (label ${name} is ${longest[1]} characters); at most ${LABEL_SET_MAX_CHARS} per label set, ` +
+      `a result's labels are ${size} characters (label ${name} is ${r.labels[longestName]!.length} characters); at most ${LABEL_SET_MAX_CHARS} per label set, ` +
       "as labels are stored with every result and sent with every page: drop or shorten that label in the query (label_replace) or the script"
     );
   }

@@ -2,7 +2,9 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { Agent } from "./undici.js";
 import { runtimeSettingsOf, type Manifest } from "../sdk/manifest/schema.js";
-import type { MonitorBundle } from "../sdk/result.js";
+import type { CheckResult, MonitorBundle, MonitorCode } from "../sdk/result.js";
+import { CodeHost } from "./code-host/code-host.js";
+import { hostedCode } from "./code-host/hosted-code.js";
 import { logAlertEvents } from "./alerts/alert-event.js";
 import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
@@ -38,6 +40,14 @@ import { redactThenShorten } from "./text/redact.js";
 export interface RuntimeOptions {
   manifest: Manifest;
   bundle: MonitorBundle;
+  /**
+   * Where `bundle` was imported from. When set, the project's functions run in a worker thread
+   * that imports it (runtime/code-host), never on the runtime's thread; without it (tests handing
+   * functions in directly) they run in this thread.
+   */
+  bundleUrl?: string;
+  /** The code worker's stall limit (default 2 s); tests shorten it. */
+  codeStallMs?: number;
   /** State folder (SQLite); `.watchkeeper` by default in `wk run`. */
   stateDir: string;
   /** Opens the store; the embedded SQLite store in `stateDir` by default (scale-out passes Redis). */
@@ -121,11 +131,32 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   }
   const declaredSecretValues = () => o.manifest.secrets.flatMap((name) => o.secrets.get(name) ?? []);
   const missing = findMissingExports(o.manifest.monitors, o.bundle);
+  // The project's code runs in a worker thread: an endless loop there cannot stop every other monitor.
+  const codeHost =
+    o.bundleUrl && Object.values(o.bundle).some((code) => code && hasFunctions(code))
+      ? new CodeHost({
+          bundleUrl: o.bundleUrl,
+          logger: logger.child({ component: "code" }),
+          ...(o.codeStallMs ? { stallMs: o.codeStallMs } : {}),
+          onRestart: (reason) => metrics.codeWorkerRestarts.inc({ reason }),
+        })
+      : null;
+  const declaredSecrets = () => Object.fromEntries(o.manifest.secrets.flatMap((name) => {
+    const value = o.secrets.get(name);
+    return value === undefined ? [] : [[name, value] as const];
+  }));
   const units = new Map<string, MonitorUnit>();
   for (const m of o.manifest.monitors) {
     const gaps = missing.filter((x) => x.monitorId === m.id);
     const broken = gaps.length === 0 ? null : `monitors.mjs lacks ${gaps.map((g) => `${g.export}()`).join(", ")} for ${m.id}; recompile the project`;
-    units.set(m.id, monitorUnit(m, withScrubbedSummary(o.bundle[m.id], declaredSecretValues), broken));
+    const local = o.bundle[m.id];
+    if (codeHost && local && !broken && hasFunctions(local)) {
+      const hosted = hostedCode(codeHost, m, local, declaredSecrets);
+      const prepare = async (results: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results), declaredSecretValues);
+      units.set(m.id, monitorUnit(m, hosted.code, null, prepare));
+    } else {
+      units.set(m.id, monitorUnit(m, withScrubbedSummary(local, declaredSecretValues), broken));
+    }
   }
   reportMissingExports(missing, metrics, logger);
 
@@ -284,6 +315,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         await pruner.stop();
         await scheduler.close?.().catch((error: unknown) => logger.error({ err: error }, "scheduler did not close cleanly"));
         await dispatcher.close().catch(() => undefined);
+        await codeHost?.close();
         await store.close();
         logger.info("watchkeeper runtime stopped");
       })();
@@ -362,4 +394,9 @@ function checkStateInBackground(store: Store, logger: Logger): void {
     },
     (error: unknown) => logger.warn({ err: error }, "the background integrity check of the state database could not run"),
   );
+}
+
+/** Whether a monitor's exports hold any function the runtime calls. */
+function hasFunctions(code: MonitorCode): boolean {
+  return typeof code.condition === "function" || typeof code.summary === "function" || typeof code.run === "function" || typeof code.extract === "function";
 }

@@ -24,6 +24,8 @@ export interface LoadedArtifact {
   bundle: MonitorBundle;
   /** Monitors that cannot run as compiled; their checks fail, the others run. */
   missing: MissingExport[];
+  /** The URL `bundle` was imported from: the runtime's code worker imports the same file (runtime/code-host). */
+  bundleUrl: string;
 }
 
 /** Reads and validates `manifest.json` and imports `monitors.mjs` from a compiled artifact folder. */
@@ -36,8 +38,9 @@ export async function loadArtifact(dir: string): Promise<LoadedArtifact> {
   const bundlePath = join(dir, "monitors.mjs");
   if (manifest.bundle) await requireSealedBundle(bundlePath, manifestPath, manifest.bundle.sha256);
   // Keyed by the bundle's own hash when the manifest records it: a rebuilt bundle under an unchanged manifest is imported afresh.
+  const bundleUrl = bundleUrlOf(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
   const bundle = await importBundle(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
-  return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle) };
+  return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle), bundleUrl };
 }
 
 const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
@@ -146,7 +149,7 @@ export async function importBundle(path: string, version: string): Promise<Monit
     throw new ArtifactError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   try {
-    mod = (await import(`${pathToFileURL(path).href}?v=${encodeURIComponent(version)}`)) as { default?: unknown };
+    mod = (await import(bundleUrlOf(path, version))) as { default?: unknown };
   } catch (error) {
     throw new ArtifactError(`cannot load ${path}: ${(error as Error).message}`);
   }
@@ -155,6 +158,10 @@ export async function importBundle(path: string, version: string): Promise<Monit
     throw new ArtifactError(`${path} must \`export default\` an object keyed by monitor id`);
   }
   return exported as MonitorBundle;
+}
+
+function bundleUrlOf(path: string, version: string): string {
+  return `${pathToFileURL(path).href}?v=${encodeURIComponent(version)}`;
 }
 
 /** Throws an ArtifactError unless the artifact file is a regular file. */

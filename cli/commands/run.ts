@@ -89,6 +89,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const runtime = await createRuntime({
     manifest: artifact.manifest,
     bundle: artifact.bundle,
+    bundleUrl: artifact.bundleUrl,
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
     secrets,

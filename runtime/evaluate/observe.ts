@@ -6,6 +6,7 @@ import type { CheckOutcome } from "../checks/types.js";
 import { thresholdHolds } from "../../sdk/threshold.js";
 import { errorText, renderSummary, SUMMARY_MAX } from "./summary.js";
 import { truncate } from "../text/truncate.js";
+import { CodeHostError } from "../code-host/code-host.js";
 
 /** One label set's verdict for this tick, with the result it came from (recorded in recent results). */
 export interface LabeledObservation {
@@ -53,10 +54,20 @@ export function observe(
     seen.add(labelId(result.labels));
     out.push(judge(monitor, code, result));
   }
+  for (const result of vanishedResults(seen, knownLabelSets)) {
+    out.push({ labels: result.labels, result, firing: false, observation: { kind: "ok", value: null, summary: renderSummary(monitor, result, code), details: {} } });
+  }
+  return out;
+}
+
+/**
+ * What a label set that has an alert but is no longer returned counts as: ok, so its alert can
+ * resolve. `seen` holds the label ids of this tick's results.
+ */
+export function vanishedResults(seen: ReadonlySet<string>, knownLabelSets: Array<Record<string, string>>): CheckResult[] {
+  const out: CheckResult[] = [];
   for (const labels of knownLabelSets) {
-    if (seen.has(labelId(labels))) continue;
-    const result: CheckResult = { ok: true, value: null, message: "series no longer returned", labels, details: {}, durationMs: 0 };
-    out.push({ labels, result, firing: false, observation: { kind: "ok", value: null, summary: renderSummary(monitor, result, code), details: {} } });
+    if (!seen.has(labelId(labels))) out.push({ ok: true, value: null, message: "series no longer returned", labels, details: {}, durationMs: 0 });
   }
   return out;
 }
@@ -128,7 +139,9 @@ function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: Chec
   try {
     firing = isFiring(monitor, code, result);
   } catch (error) {
-    const failed = errored(monitor, `condition threw: ${errorText(error)}`, result.durationMs, "code");
+    // The code worker stopped or held back the condition: said as what happened, not as a throw.
+    const why = error instanceof CodeHostError ? `condition ${error.message}` : `condition threw: ${errorText(error)}`;
+    const failed = errored(monitor, why, result.durationMs, "code");
     return { ...failed, labels: result.labels, result: { ...failed.result, labels: result.labels } };
   }
   const summary = renderSummary(monitor, result, code);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Counter, Histogram } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
-import type { MonitorCode } from "../../sdk/result.js";
+import type { CheckResult, MonitorCode } from "../../sdk/result.js";
 import { logAlertEvents, type AlertEvent } from "../alerts/alert-event.js";
 import { alertKey } from "../alerts/alert-key.js";
 import { versionsOf } from "../alerts/alert-store.js";
@@ -12,7 +12,7 @@ import type { CheckContext, CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { EvaluationStore, ResultRow } from "./evaluation-store.js";
-import { observe, type LabeledObservation } from "./observe.js";
+import { labelId, observe, vanishedResults, type LabeledObservation } from "./observe.js";
 import { mergeLocations } from "./quorum.js";
 import { runWithDeadline, type CheckRunner } from "./run-check.js";
 import { truncate } from "../text/truncate.js";
@@ -24,10 +24,20 @@ export interface MonitorUnit {
   rules: AlertRules;
   /** Set when the bundle lacks code the manifest promises: every tick fails with this reason. */
   broken: string | null;
+  /**
+   * Set when the monitor's code runs in the code worker: calls its condition and summary for a
+   * tick's results and answers with code that returns those answers (runtime/code-host).
+   */
+  prepare?: (results: CheckResult[]) => Promise<MonitorCode | undefined>;
 }
 
-export function monitorUnit(monitor: MonitorSpec, code: MonitorCode | undefined, broken: string | null): MonitorUnit {
-  return { monitor, code, rules: rulesOf(monitor), broken };
+export function monitorUnit(
+  monitor: MonitorSpec,
+  code: MonitorCode | undefined,
+  broken: string | null,
+  prepare?: (results: CheckResult[]) => Promise<MonitorCode | undefined>,
+): MonitorUnit {
+  return prepare ? { monitor, code, rules: rulesOf(monitor), broken, prepare } : { monitor, code, rules: rulesOf(monitor), broken };
 }
 
 /** Evaluations re-run after a conflicting write before the tick gives up (another replica keeps writing). */
@@ -72,21 +82,30 @@ export async function checkOnce(unit: MonitorUnit, scheduledAt: number, d: TickD
  */
 export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, outcomes: Record<string, CheckOutcome>): Promise<NotificationIntent[]> {
   const quorum = unit.monitor.quorum ?? (unit.monitor.locations?.length ?? 1);
-  const judgeAll = (active: Array<Record<string, string>>) =>
-    mergeLocations(unit.monitor, Object.fromEntries(Object.entries(outcomes).map(([location, o]) => [location, judge(unit, o, active)])), quorum);
+  const judgeAll = async (active: Array<Record<string, string>>) => {
+    const judged = await Promise.all(Object.entries(outcomes).map(async ([location, o]) => [location, await judge(unit, o, active)] as const));
+    return mergeLocations(unit.monitor, Object.fromEntries(judged), quorum);
+  };
   return evaluateJudged(unit, scheduledAt, d, judgeAll, null);
 }
 
 // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
-function judge(unit: MonitorUnit, outcome: CheckOutcome, active: Array<Record<string, string>>): LabeledObservation[] {
-  return observe(outcome, unit.broken ? { ...unit.monitor, onError: "fail" } : unit.monitor, unit.code, active);
+async function judge(unit: MonitorUnit, outcome: CheckOutcome, active: Array<Record<string, string>>): Promise<LabeledObservation[]> {
+  const code = unit.prepare && outcome.kind === "results" && !unit.broken ? await unit.prepare(resultsToJudge(outcome.results, active)) : unit.code;
+  return observe(outcome, unit.broken ? { ...unit.monitor, onError: "fail" } : unit.monitor, code, active);
+}
+
+/** Every result observe() judges or summarises: the tick's own, and the label sets no longer returned. */
+function resultsToJudge(results: CheckResult[], active: Array<Record<string, string>>): CheckResult[] {
+  const vanished = vanishedResults(new Set(results.map((r) => labelId(r.labels))), active);
+  return vanished.length === 0 ? results : [...results, ...vanished];
 }
 
 async function evaluateJudged(
   unit: MonitorUnit,
   scheduledAt: number,
   d: TickDeps,
-  judgeAgainst: (active: Array<Record<string, string>>) => LabeledObservation[],
+  judgeAgainst: (active: Array<Record<string, string>>) => Promise<LabeledObservation[]>,
   outcome: CheckOutcome | null,
 ): Promise<NotificationIntent[]> {
   const { monitor } = unit;
@@ -96,7 +115,7 @@ async function evaluateJudged(
     const read = await d.store.readAlerts(monitor.id);
     const existing = read.map((r) => r.alert);
     const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
-    const judged = judgeAgainst(active);
+    const judged = await judgeAgainst(active);
     if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
     const { changed, intents, events, results } = advance(unit, judged, existing, scheduledAt);
     if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {

@@ -47,7 +47,7 @@ export async function runHttpWindowCheck(spec: CheckSpecOf<"httpWindow">, ctx: C
     if (res.truncated) return result(false, null, `response from ${where} is larger than the body limit; nothing extracted`);
     const parsed = parseJson(res.body ?? "");
     if (!parsed.ok) return result(false, null, `response from ${where} is not JSON`);
-    const value = spec.extract !== null ? byPath(parsed.value, spec.extract) : byCode(extractFn!, parsed.value, window, ctx.monitorId);
+    const value = spec.extract !== null ? byPath(parsed.value, spec.extract) : await byCode(extractFn!, parsed.value, window, ctx.monitorId);
     if (value === null) {
       const how = spec.extract !== null ? `at ${spec.extract}` : "from the extract function";
       return result(false, null, `no number ${how} in the response for ${window.from.toISOString()}..${window.to.toISOString()}`);
@@ -63,10 +63,12 @@ function byPath(body: unknown, path: string): number | null {
   return found ? asNumber(value) : null;
 }
 
-function byCode(extract: (body: unknown, window: TimeWindow) => number | null, body: unknown, window: TimeWindow, monitorId: string): number | null {
+/** The monitor's extract function; in the runtime it runs in the code worker and answers asynchronously. */
+async function byCode(extract: (body: unknown, window: TimeWindow) => number | null | Promise<number | null>, body: unknown, window: TimeWindow, monitorId: string): Promise<number | null> {
   try {
-    return asNumber(extract(body, window));
+    return asNumber(await extract(body, window));
   } catch (error) {
+    if (error instanceof CheckError) throw error;
     const text = error instanceof Error ? error.message : String(error);
     throw new CheckError("code", `extract of ${monitorId} threw: ${errorExcerpt(text)}`);
   }

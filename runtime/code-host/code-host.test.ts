@@ -1,0 +1,160 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { CodeHost, CodeHostError } from "./code-host.js";
+
+// The project's code as a compiled monitors.mjs: some monitors behave, others never return, exit
+// the thread or throw from a timer.
+const BUNDLE = `
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let calls = 0;
+export default {
+  healthy: {
+    condition: (r) => r.value > 10,
+    summary: (r, m) => m.name + " is at " + r.value,
+    run: async ({ now, secret, signal }) => { await sleep(150); return { ok: true, value: now.getTime(), message: secret("TOKEN") ?? "none", details: { at: now, f: () => 1, big: 5n, j: { toJSON: () => "as-json" } } }; },
+    extract: (body) => body.items.length,
+  },
+  "loops-sync": { condition: () => { while (true) {} } },
+  "loops-later": { run: async () => { await sleep(20); for (;;) {} } },
+  "loops-in-getter": { run: async () => ({ ok: true, get message() { for (;;) {} } }) },
+  exits: { run: async () => { await sleep(20); process.exit(3); } },
+  "throws-later": { run: async () => { setTimeout(() => { throw new Error("late"); }, 1); return true; } },
+  throws: { condition: () => { throw new TypeError("bad field"); } },
+  counts: { condition: () => { calls++; return calls > 1; } },
+  proxy: { extract: () => new Proxy({}, {}) },
+  getter: { extract: () => ({ get n() { throw new Error("getter broke"); } }) },
+  hogs: { run: async () => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); } },
+  ignores: { run: () => new Promise(() => undefined) },
+};
+`;
+
+const silent = pino({ level: "silent" });
+let dir: string | undefined;
+const hosts: CodeHost[] = [];
+
+function host(options: { stallMs?: number; heapMb?: number; bundle?: string } = {}) {
+  dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
+  writeFileSync(join(dir, "monitors.mjs"), options.bundle ?? BUNDLE);
+  const restarts: string[] = [];
+  const h = new CodeHost({
+    bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href,
+    logger: silent,
+    stallMs: options.stallMs ?? 400,
+    quarantineMs: 60_000,
+    ...(options.heapMb ? { heapMb: options.heapMb } : {}),
+    onRestart: (reason) => restarts.push(reason),
+  });
+  hosts.push(h);
+  return { h, restarts };
+}
+
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.close()));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the project's code runs in a worker the runtime can end", () => {
+  it("answers conditions, summaries, extracts and scripts as the code would", async () => {
+    const { h } = host();
+    await expect(h.call("healthy", "condition", [{ value: 11 }])).resolves.toBe(true);
+    await expect(h.call("healthy", "condition", [{ value: 9 }])).resolves.toBe(false);
+    await expect(h.call("healthy", "summary", [{ value: 3 }, { name: "API" }])).resolves.toBe("API is at 3");
+    await expect(h.call("healthy", "extract", [{ items: [1, 2, 3] }, {}])).resolves.toBe(3);
+    const now = new Date("2026-03-01T12:00:00Z");
+    const outcome = await h.call("healthy", "run", [{ now }], { timeoutMs: 1000, secrets: { TOKEN: "t0ken" } });
+    // As JSON.stringify would see it: toJSON honoured, functions dropped; BigInts left for the runtime's normalising.
+    expect(outcome).toEqual({ ok: true, value: now.getTime(), message: "t0ken", details: { at: now.toISOString(), big: 5n, j: "as-json" } });
+  });
+
+  it("keeps the code's state between calls (a module-level counter)", async () => {
+    const { h } = host();
+    await expect(h.call("counts", "condition", [{}])).resolves.toBe(false);
+    await expect(h.call("counts", "condition", [{}])).resolves.toBe(true);
+  });
+
+  it("an error the code throws arrives with its own message", async () => {
+    const { h } = host();
+    const error = await h.call("throws", "condition", [{}]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(CodeHostError);
+    expect((error as Error).message).toBe("bad field");
+  });
+
+  it("stops a condition that never returns, blames its monitor alone, and answers the others", async () => {
+    const { h, restarts } = host();
+    const innocent = h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 });
+    const culprit = h.call("loops-sync", "condition", [{}]).catch((e: unknown) => e);
+    const started = performance.now();
+    const error = await culprit;
+    expect(error).toBeInstanceOf(CodeHostError);
+    expect((error as Error).message).toMatch(/^ran for more than 400 ms without returning \(an endless loop\?\) and was stopped$/);
+    expect(performance.now() - started).toBeLessThan(3000);
+    // The script that was waiting on a timer in the same thread is run again on the new one.
+    await expect(innocent).resolves.toMatchObject({ ok: true });
+    expect(restarts).toEqual(["stalled"]);
+    // Held back: no new thread and no new stall for every tick of a broken monitor.
+    const again = await h.call("loops-sync", "condition", [{}]).catch((e: unknown) => e);
+    expect((again as Error).message).toMatch(/^is held back for 1 min: its condition ran for more than 400 ms/);
+    expect(restarts).toEqual(["stalled"]);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("finds the culprit when the loop runs after an await, and in a getter of what it returned", async () => {
+    const { h } = host();
+    const later = await h.call("loops-later", "run", [{ now: new Date() }], { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect((later as Error).message).toMatch(/without returning/);
+    const getter = await h.call("loops-in-getter", "run", [{ now: new Date() }], { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect((getter as Error).message).toMatch(/without returning/);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("process.exit in the code ends the worker, not the runtime", async () => {
+    const { h, restarts } = host();
+    const error = await h.call("exits", "run", [{ now: new Date() }], { timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("was running when the code ended the worker (process.exit(3))");
+    expect(restarts).toEqual(["exited"]);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("code that fills its heap ends the worker, not the runtime", async () => {
+    const { h, restarts } = host({ heapMb: 32, stallMs: 10_000 });
+    const error = await h.call("hogs", "run", [{ now: new Date() }], { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CodeHostError);
+    expect((error as Error).message).toBe("was running when the code filled the worker's 32 MB heap");
+    expect(restarts).toEqual(["exited"]);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("a throw from a timer the code set is reported and the worker goes on", async () => {
+    const { h } = host();
+    await expect(h.call("throws-later", "run", [{ now: new Date() }], { timeoutMs: 1000 })).resolves.toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("what the code returns is read as JSON would read it: a Proxy is its fields, a throwing getter the call's error", async () => {
+    const { h } = host();
+    await expect(h.call("proxy", "extract", [{}, {}])).resolves.toEqual({});
+    await expect(h.call("getter", "extract", [{}, {}])).rejects.toThrow("getter broke");
+  });
+
+  it("a script that ignores its signal is abandoned when the caller's signal aborts", async () => {
+    const { h } = host();
+    const stop = new AbortController();
+    const pending = h.call("ignores", "run", [{ now: new Date() }], { timeoutMs: 100, signal: stop.signal }).catch((e: unknown) => e);
+    setTimeout(() => stop.abort(new Error("timed out")), 100);
+    expect(((await pending) as Error).message).toBe("timed out");
+  });
+
+  it("a bundle whose top-level code throws fails calls with the reason, and closes cleanly", async () => {
+    const { h } = host({ bundle: "throw new Error('no config'); export default {};" });
+    const error = await h.call("healthy", "condition", [{}]).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/did not load in the code worker: no config/);
+    await h.close();
+    await expect(h.call("healthy", "condition", [{}])).rejects.toThrow(/the runtime is stopping/);
+  });
+});

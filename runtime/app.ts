@@ -2,9 +2,9 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { Agent } from "./undici.js";
 import { runtimeSettingsOf, type Manifest } from "../sdk/manifest/schema.js";
-import type { CheckResult, MonitorBundle, MonitorCode } from "../sdk/result.js";
+import type { CheckResult, MonitorBundle } from "../sdk/result.js";
 import { CodeHost } from "./code-host/code-host.js";
-import { hostedCode } from "./code-host/hosted-code.js";
+import { hasFunctions, hostedCode } from "./code-host/hosted-code.js";
 import { logAlertEvents } from "./alerts/alert-event.js";
 import { createLogChannel } from "./alerts/log-channel.js";
 import { findMissingExports, type MissingExport } from "./artifact.js";
@@ -394,9 +394,4 @@ function checkStateInBackground(store: Store, logger: Logger): void {
     },
     (error: unknown) => logger.warn({ err: error }, "the background integrity check of the state database could not run"),
   );
-}
-
-/** Whether a monitor's exports hold any function the runtime calls. */
-function hasFunctions(code: MonitorCode): boolean {
-  return typeof code.condition === "function" || typeof code.summary === "function" || typeof code.run === "function" || typeof code.extract === "function";
 }

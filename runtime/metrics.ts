@@ -64,7 +64,7 @@ export function createMetrics(read: {
       },
     }),
     heartbeatUnknown: new Counter({ name: "watchkeeper_heartbeat_unknown_total", help: "Heartbeat pings for a monitor id the manifest does not have.", registers: [registry] }),
-    codeWorkerRestarts: new Counter({ name: "watchkeeper_code_worker_restarts_total", help: "Times the worker running the project's code was replaced: stalled (code that did not return) or exited (process.exit, out of heap).", labelNames: ["reason"], registers: [registry] }),
+    codeWorkerRestarts: new Counter({ name: "watchkeeper_code_worker_restarts_total", help: "Times the worker running the project's code was replaced: stalled (code that did not return), exited (process.exit, out of heap) or unanswered (a call got no answer).", labelNames: ["reason"], registers: [registry] }),
     bundleMissingExport: new Gauge({ name: "watchkeeper_bundle_missing_export", help: "1 when the manifest says a monitor has code the bundle lacks.", labelNames: ["monitor", "export"], registers: [registry] }),
     checkErrors: new Counter({
       name: "watchkeeper_check_errors_total",

@@ -1,7 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pino from "pino";
 import { loadArtifact } from "../../runtime/artifact.js";
+import { CodeHost } from "../../runtime/code-host/code-host.js";
+import { hasFunctions } from "../../runtime/code-host/hosted-code.js";
 import { compileToArtifact } from "../compile-first.js";
 import { discover } from "../compiler/discover.js";
 import { locateSdk } from "../compiler/paths.js";
@@ -47,6 +50,7 @@ export type UnitRun =
 export async function runUnitTests(projectDir: string): Promise<UnitRun> {
   const outDir = await mkdtemp(path.join(tmpdir(), "wk-unit-artifact-"));
   const workDir = await mkdtemp(path.join(tmpdir(), "wk-unit-load-"));
+  let codeHost: CodeHost | null = null;
   try {
     const compiled = await compileToArtifact(projectDir, { outDir });
     if (!compiled.ok) return { kind: "compile-failed" };
@@ -57,7 +61,11 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
     const problems: InputProblem[] = [];
     const reports: TestReport[] = [];
     if (files.length === 0) return { kind: "ran", files, reports, problems };
-    const { manifest, bundle } = await loadArtifact(outDir);
+    const { manifest, bundle, bundleUrl } = await loadArtifact(outDir);
+    // What the code worker stopped (a loop, an exit) is said at the test that ran it.
+    const stopped: string[] = [];
+    const codeLog = pino({ level: "error" }, { write: (line: string) => stopped.push((JSON.parse(line) as { msg: string }).msg) });
+    codeHost = Object.values(bundle).some(hasFunctions) ? new CodeHost({ bundleUrl, logger: codeLog }) : null;
     const loaded = await loadTests(projectDir, files, sdk, workDir, DEFAULT_LOAD_TIMEOUT_MS);
     problems.push(...loaded.problems.map((p) => ({ ...p, hint: null })));
     const metrics = simulationMetrics();
@@ -70,11 +78,13 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
       const started = performance.now();
       let result: Awaited<ReturnType<typeof simulate>>;
       try {
-        result = await simulate(test, manifest, bundle, metrics);
+        result = await simulate(test, manifest, bundle, metrics, codeHost);
       } catch (error) {
         if (!(error instanceof SimulationTooLong)) throw error;
         problems.push({ file: test.file, line: test.line, message: error.message, hint: null });
         continue;
+      } finally {
+        for (const message of stopped.splice(0)) problems.push({ file: test.file, line: test.line, message, hint: "a condition, summary or extract function must return within 2 s" });
       }
       const rows = compare(test, result);
       const ok = rows.every((r) => r.ok);
@@ -94,6 +104,7 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
     problems.sort((a, b) => (a.file ?? "").localeCompare(b.file ?? "") || (a.line ?? 0) - (b.line ?? 0));
     return { kind: "ran", files, reports, problems };
   } finally {
+    await codeHost?.close();
     await rm(outDir, { recursive: true, force: true });
     await rm(workDir, { recursive: true, force: true });
   }

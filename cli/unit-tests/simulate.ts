@@ -1,4 +1,6 @@
 import { existsSync } from "node:fs";
+import { CodeHost } from "../../runtime/code-host/code-host.js";
+import { hasFunctions, hostedCode } from "../../runtime/code-host/hosted-code.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,7 +65,7 @@ const EVENT_KINDS = new Set(["heartbeat", "webhook", "manual"]);
  * through the dispatch stages (route, silence, inhibit, group) and due deliveries through the send
  * stages (dedup, retry, record) to recording destinations. A temporary SQLite store holds it all.
  */
-export async function simulate(test: ParsedTest, manifest: Manifest, bundle: MonitorBundle, metrics: RuntimeMetrics): Promise<SimulationResult> {
+export async function simulate(test: ParsedTest, manifest: Manifest, bundle: MonitorBundle, metrics: RuntimeMetrics, codeHost: CodeHost | null = null): Promise<SimulationResult> {
   // A RAM-backed folder where there is one: the store's commits are the simulation's main cost.
   const stateDir = await mkdtemp(path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "wk-unit-"));
   const clock = new SimulatedClock(test.start);
@@ -84,6 +86,7 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
   try {
     const placeholder = (name: string) => (manifest.secrets.includes(name) ? `PLACEHOLDER_${name}` : undefined);
     const secrets = { get: placeholder, missing: () => [] };
+    const placeholders = () => Object.fromEntries(manifest.secrets.map((name) => [name, `PLACEHOLDER_${name}`]));
     const { parts } = deliveryParts({ manifest, store, secrets, logger, clock: () => clock.now(), registry: new Registry() }, {}, new RateLimiter());
     parts.destinations = new RecordingDestinations(
       manifest,
@@ -106,7 +109,10 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
 
     const monitors: MonitorSpec[] = [test.monitor, ...test.others.filter((o) => o.id !== test.monitor.id)].sort((a, b) => a.id.localeCompare(b.id));
     const schedules = monitors.map((m) => {
-      const unit: MonitorUnit = monitorUnit(m, bundle[m.id], null);
+      // The project's functions run in a code worker, as in the runtime: one that loops is stopped and named, and `wk test` ends.
+      const local = bundle[m.id];
+      const hosted = codeHost && local && hasFunctions(local) ? hostedCode(codeHost, m, local, placeholders) : null;
+      const unit: MonitorUnit = hosted ? monitorUnit(m, hosted.code, null, hosted.prepare) : monitorUnit(m, local, null);
       const next = nextFunction(m.id, m.schedule, 0);
       return { unit, next, at: next(test.start - 1) };
     });

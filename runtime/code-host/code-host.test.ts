@@ -9,6 +9,7 @@ import { CodeHost, CodeHostError } from "./code-host.js";
 // The project's code as a compiled monitors.mjs: some monitors behave, others never return, exit
 // the thread or throw from a timer.
 const BUNDLE = `
+import * as workerThreads from "node:worker_threads";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let calls = 0;
 export default {
@@ -29,6 +30,9 @@ export default {
   getter: { extract: () => ({ get n() { throw new Error("getter broke"); } }) },
   hogs: { run: async () => { const keep = []; for (;;) keep.push(new Array(1e6).fill(1)); } },
   ignores: { run: () => new Promise(() => undefined) },
+  "leaves-a-loop": { condition: () => { setTimeout(() => { for (;;) {} }, 30); return true; } },
+  "closes-port": { condition: () => { workerThreads.parentPort.close(); return true; } },
+  "patches-atomics": { condition: () => { Atomics.add = () => 0; Atomics.store = () => 0; return true; } },
 };
 `;
 
@@ -36,7 +40,7 @@ const silent = pino({ level: "silent" });
 let dir: string | undefined;
 const hosts: CodeHost[] = [];
 
-function host(options: { stallMs?: number; heapMb?: number; bundle?: string } = {}) {
+function host(options: { stallMs?: number; heapMb?: number; bundle?: string; callDeadlineMs?: number } = {}) {
   dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
   writeFileSync(join(dir, "monitors.mjs"), options.bundle ?? BUNDLE);
   const restarts: string[] = [];
@@ -46,6 +50,7 @@ function host(options: { stallMs?: number; heapMb?: number; bundle?: string } = 
     stallMs: options.stallMs ?? 400,
     quarantineMs: 60_000,
     ...(options.heapMb ? { heapMb: options.heapMb } : {}),
+    ...(options.callDeadlineMs ? { callDeadlineMs: options.callDeadlineMs } : {}),
     onRestart: (reason) => restarts.push(reason),
   });
   hosts.push(h);
@@ -109,6 +114,29 @@ describe("the project's code runs in a worker the runtime can end", () => {
     expect((later as Error).message).toMatch(/without returning/);
     const getter = await h.call("loops-in-getter", "run", [{ now: new Date() }], { timeoutMs: 5000 }).catch((e: unknown) => e);
     expect((getter as Error).message).toMatch(/without returning/);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("blames the monitor whose finished call left a loop behind in a timer, not the call in flight when it spun", async () => {
+    const { h, restarts } = host();
+    await expect(h.call("leaves-a-loop", "condition", [{}])).resolves.toBe(true);
+    // This script is waiting on its timer when the leftover loop takes the thread: it is sent again, not failed.
+    await expect(h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 })).resolves.toMatchObject({ ok: true });
+    expect(restarts).toEqual(["stalled"]);
+    await expect(h.call("leaves-a-loop", "condition", [{}])).rejects.toThrow(/^is held back for 1 min: its condition ran for more than 400 ms without returning/);
+    await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("code that replaces Atomics' methods does not hide a later stall", async () => {
+    const { h } = host();
+    await expect(h.call("patches-atomics", "condition", [{}])).resolves.toBe(true);
+    await expect(h.call("loops-sync", "condition", [{}])).rejects.toThrow(/without returning/);
+  });
+
+  it("a worker whose code closed its port fails the call after the deadline instead of holding the tick for ever", async () => {
+    const { h } = host({ callDeadlineMs: 300 });
+    await expect(h.call("closes-port", "condition", [{}])).rejects.toThrow("got no answer from the code worker within 300 ms");
+    // The deaf worker is replaced: the next call is answered.
     await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
   });
 

@@ -14,10 +14,12 @@ export interface CodeHostOptions {
   stallMs?: number;
   /** How long a monitor whose code was stopped is not run again (default 5 minutes). */
   quarantineMs?: number;
+  /** How long a condition, summary or extract call waits for its answer (default 10 s). */
+  callDeadlineMs?: number;
   /** The worker's heap limit (default 256 MB): code that leaks ends its thread, not the runtime. */
   heapMb?: number;
   /** Called when the worker is replaced, with the reason (metrics). */
-  onRestart?: (reason: "stalled" | "exited") => void;
+  onRestart?: (reason: "stalled" | "exited" | "unanswered") => void;
 }
 
 export interface CallOptions {
@@ -40,6 +42,10 @@ const DEFAULT_QUARANTINE_MS = 5 * 60_000;
 const DEFAULT_HEAP_MB = 256;
 /** Text the worker sends back (errors, summaries) is cut to this many characters. */
 const TEXT_MAX = 64 * 1024;
+/** Calls remembered by id after they finish, to name the monitor whose leftover code held the worker. */
+const RECENT_CALLS = 4096;
+/** How long a condition, summary or extract call may wait for its answer (a healthy worker answers at once). */
+const CALL_DEADLINE_MS = 10_000;
 /** After the bundle failed to load in a worker, how long calls fail at once before another worker tries. */
 const LOAD_RETRY_MS = 30_000;
 /** How long the bundle may take to load in a new worker. */
@@ -59,6 +65,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   onAbort?: () => void;
+  /** For a call other than `run`: the answer's deadline. */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -86,6 +94,8 @@ export class CodeHost {
   private beatSince = 0;
   private readonly quarantined = new Map<string, { until: number; reason: string }>();
   private closed = false;
+  /** The latest calls, finished or not, by id: code a call left running (a timer) is still its monitor's. */
+  private readonly recent = new Map<number, { monitorId: string; fn: CodeFunction }>();
   private readonly stallMs: number;
   private readonly quarantineMs: number;
 
@@ -115,6 +125,8 @@ export class CodeHost {
         signal.addEventListener("abort", p.onAbort, { once: true });
       }
       this.pending.set(p.id, p);
+      this.recent.set(p.id, { monitorId, fn });
+      if (this.recent.size > RECENT_CALLS) this.recent.delete(this.recent.keys().next().value!);
       this.send(p);
     });
   }
@@ -140,6 +152,7 @@ export class CodeHost {
         if (this.worker !== worker || !this.pending.has(p.id)) return;
         try {
           worker!.postMessage(message);
+          if (p.fn !== "run") this.answerBy(p, worker!);
         } catch (error) {
           // What the runtime passes is plain data; a value that cannot be copied is the call's failure alone.
           this.pending.delete(p.id);
@@ -152,6 +165,22 @@ export class CodeHost {
         if (this.pending.delete(p.id)) this.finish(p, error);
       },
     );
+  }
+
+  /**
+   * A healthy, loaded worker answers a condition, summary or extract at once; one that takes calls
+   * and answers none (the code closed its message port) must not hold ticks for ever.
+   */
+  private answerBy(p: Pending, worker: Worker): void {
+    if (p.timer) clearTimeout(p.timer);
+    const deadline = this.o.callDeadlineMs ?? CALL_DEADLINE_MS;
+    p.timer = setTimeout(() => {
+      if (!this.pending.delete(p.id)) return;
+      this.settled();
+      this.finish(p, new CodeHostError(`got no answer from the code worker within ${formatMs(deadline)}`));
+      if (this.worker === worker) this.replace("unanswered", "the code worker stopped answering");
+    }, deadline);
+    p.timer.unref();
   }
 
   private start(): Promise<void> {
@@ -221,7 +250,7 @@ export class CodeHost {
    * The worker stalled or ended: the call whose code was running fails (and its monitor is held
    * back), every other call in flight goes to a new worker once.
    */
-  private replace(why: "stalled" | "exited", what: string): void {
+  private replace(why: "stalled" | "exited" | "unanswered", what: string): void {
     const worker = this.worker;
     const culprit = Atomics.load(this.slot, 0);
     this.worker = null;
@@ -229,22 +258,25 @@ export class CodeHost {
     this.stopWatching();
     if (worker) void worker.terminate();
     this.o.onRestart?.(why);
-    const inFlight = [...this.pending.values()];
-    const blamed = inFlight.find((p) => p.id === culprit) ?? (inFlight.length === 1 ? inFlight[0] : undefined);
-    if (blamed) {
+    // Whose code held or ended the thread: a call in flight, or one that finished but left code
+    // running (a timer it set). Without a mark nobody is blamed, and every call in flight is sent again.
+    const owner = culprit === 0 ? undefined : this.pending.get(culprit) ?? this.recent.get(culprit);
+    const blamed = owner ? this.pending.get(culprit) : undefined;
+    if (owner) {
       const reason = why === "stalled" ? `ran for more than ${formatMs(this.stallMs)} without returning (an endless loop?) and was stopped` : `was running when ${what}`;
-      this.pending.delete(blamed.id);
-      this.quarantined.set(blamed.monitorId, {
+      this.quarantined.set(owner.monitorId, {
         until: performance.now() + this.quarantineMs,
-        reason: `is held back for ${formatMs(this.quarantineMs)}: its ${blamed.fn} ${reason}`,
+        reason: `is held back for ${formatMs(this.quarantineMs)}: its ${owner.fn} ${reason}`,
       });
-      this.o.logger.error({ monitorId: blamed.monitorId, function: blamed.fn }, `the project's ${blamed.fn} of ${blamed.monitorId} ${reason}; its code is not run again for ${formatMs(this.quarantineMs)}`);
-      this.finish(blamed, new CodeHostError(reason));
+      this.o.logger.error({ monitorId: owner.monitorId, function: owner.fn }, `the project's ${owner.fn} of ${owner.monitorId} ${reason}; its code is not run again for ${formatMs(this.quarantineMs)}`);
+      if (blamed) {
+        this.pending.delete(blamed.id);
+        this.finish(blamed, new CodeHostError(reason));
+      }
     } else {
-      this.o.logger.error({ inFlight: inFlight.map((p) => p.monitorId) }, `the project's code worker was replaced: ${what}`);
+      this.o.logger.error({ inFlight: [...this.pending.values()].map((p) => p.monitorId) }, `the project's code worker was replaced: ${what}; no call was running, so the calls in flight are sent again`);
     }
     for (const p of this.pending.values()) {
-      if (p.id === blamed?.id) continue;
       if (p.resent >= 1) {
         this.pending.delete(p.id);
         this.finish(p, new CodeHostError(`was stopped twice with the code worker (${what})`));
@@ -256,6 +288,7 @@ export class CodeHost {
   }
 
   private finish(p: Pending, error: Error | null, value?: unknown): void {
+    if (p.timer) clearTimeout(p.timer);
     if (p.onAbort) p.options.signal?.removeEventListener("abort", p.onAbort);
     if (error) p.reject(error);
     else p.resolve(value);

@@ -26,18 +26,20 @@ export function codeWorkerMain(
   const port = parentPort!;
   const data = workerData as { url: string; shared: SharedArrayBuffer; textMax: number; heartbeatMs: number };
   const slot = new Int32Array(data.shared);
+  // Taken before the project's code loads, so code that replaces Atomics' methods cannot silence the marks.
+  const { store, add } = Atomics;
   const running = new AsyncLocalStorage<number>();
   // Continuations of a script (after an await) run from the event loop: the hook marks whose they are.
   const stack: number[] = [];
   const enter = (id: number) => {
     stack.push(id);
-    Atomics.store(slot, 0, id);
+    store(slot, 0, id);
   };
   const leave = () => {
     stack.pop();
-    Atomics.store(slot, 0, stack.length > 0 ? stack[stack.length - 1]! : 0);
+    store(slot, 0, stack.length > 0 ? stack[stack.length - 1]! : 0);
   };
-  setInterval(() => Atomics.add(slot, 1, 1), data.heartbeatMs);
+  setInterval(() => add(slot, 1, 1), data.heartbeatMs);
   createHook({
     before() {
       const id = running.getStore();

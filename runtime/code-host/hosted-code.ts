@@ -78,3 +78,9 @@ function stoppedAs(what: "script" | "extract", monitorId: string) {
     throw error;
   };
 }
+
+/** Whether a monitor's exports hold any function the runtime calls. */
+export function hasFunctions(code: MonitorCode | undefined): boolean {
+  if (!code) return false;
+  return typeof code.condition === "function" || typeof code.summary === "function" || typeof code.run === "function" || typeof code.extract === "function";
+}

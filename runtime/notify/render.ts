@@ -1,4 +1,5 @@
 import type { NotificationIntent } from "../alerts/intent.js";
+import { withoutDirectionalControls } from "../text/bidi.js";
 import type { MessageContext } from "./types.js";
 
 /** The headline a person reads first, by intent type. */
@@ -76,5 +77,5 @@ export function plainText(intent: NotificationIntent, message: MessageContext): 
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return withoutDirectionalControls(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }

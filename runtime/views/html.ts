@@ -1,3 +1,5 @@
+import { withoutDirectionalControls } from "../text/bidi.js";
+
 /**
  * HTML built only through `html`: every interpolated value is escaped unless it is itself Html,
  * so user text (monitor names, summaries, check output, diagnostics, agent names, silence
@@ -12,9 +14,9 @@ export class Html {
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
-/** Text made safe for element content and quoted attribute values. */
+/** Text made safe for element content and quoted attribute values, and shown in the order it is stored. */
 export function esc(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return withoutDirectionalControls(text).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 /** A value as HTML: Html as is, arrays joined, nothing for null/undefined/false, text escaped. */

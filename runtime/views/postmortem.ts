@@ -1,4 +1,5 @@
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { withoutDirectionalControls } from "../text/bidi.js";
 import { renderSchedule } from "../../sdk/oncall/render.js";
 import type { Silence, SilenceRecord } from "../notify/silences.js";
 import { silenceMatches } from "../notify/silences.js";
@@ -134,7 +135,7 @@ function iso(ms: number): string {
  * table row) in the document the draft is pasted into.
  */
 export function md(text: string): string {
-  return oneLine(text)
+  return oneLine(withoutDirectionalControls(text))
     .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
@@ -155,5 +156,5 @@ function cell(text: string): string {
 
 /** Text inside backticks: no backtick can close it early. */
 function code(text: string): string {
-  return oneLine(text).replace(/`/g, "'");
+  return oneLine(withoutDirectionalControls(text)).replace(/`/g, "'");
 }

@@ -129,7 +129,13 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   for (const name of o.secrets.missing()) {
     logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
   }
-  const declaredSecretValues = () => o.manifest.secrets.flatMap((name) => o.secrets.get(name) ?? []);
+  // Every secret value known: the declared ones and the runtime's own (its API token, the webhook
+  // signing key). Project code could read any of them without asking secret(), so what it returns
+  // is scrubbed of all of them, as diagnostics are.
+  const secretValues = () => [
+    ...o.manifest.secrets.map((name) => o.secrets.get(name)).filter((v): v is string => v !== undefined),
+    ...("values" in o.secrets && typeof o.secrets.values === "function" ? (o.secrets.values as () => string[])() : []),
+  ];
   const missing = findMissingExports(o.manifest.monitors, o.bundle);
   // The project's code runs in a worker thread: an endless loop there cannot stop every other monitor.
   const codeHost =
@@ -152,19 +158,15 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     const local = o.bundle[m.id];
     if (codeHost && local && !broken && hasFunctions(local)) {
       const hosted = hostedCode(codeHost, m, local, declaredSecrets);
-      const prepare = async (results: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results), declaredSecretValues);
+      const prepare = async (results: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results), secretValues);
       units.set(m.id, monitorUnit(m, hosted.code, null, prepare));
     } else {
-      units.set(m.id, monitorUnit(m, withScrubbedSummary(local, declaredSecretValues), broken));
+      units.set(m.id, monitorUnit(m, withScrubbedSummary(local, secretValues), broken));
     }
   }
   reportMissingExports(missing, metrics, logger);
 
   // Diagnostics ride on the trigger to vendors and into the store's record: no secret value, and a bounded size.
-  const secretValues = () => [
-    ...o.manifest.secrets.map((name) => o.secrets.get(name)).filter((v): v is string => v !== undefined),
-    ...("values" in o.secrets && typeof o.secrets.values === "function" ? (o.secrets.values as () => string[])() : []),
-  ];
   const redactDiagnostics = (text: string) => redactThenShorten(text, DIAGNOSTICS_RECORD_MAX, secretValues());
 
   // One keep-alive pool for every HTTP check: 10,000 monitors must not open 10,000 sockets per tick.
@@ -198,7 +200,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     clock,
     logger,
     metrics,
-    context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), secretValues: declaredSecretValues, inbound: store, dispatcher },
+    context: { startedAt, signal: shutdown.signal, secret: (name: string) => o.secrets.get(name), secretValues, inbound: store, dispatcher },
     diagnose: async (monitor, now) => {
       const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
       return redactDiagnostics((await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text);

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
+import { RUNTIME_SECRET_NAMES } from "../../sdk/reserved-secrets.js";
 import { codeWorkerMain } from "./code-worker.js";
 
 /** The project's functions the runtime calls. */
@@ -193,6 +194,7 @@ export class CodeHost {
       resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? DEFAULT_HEAP_MB },
       stdout: false,
       stderr: false,
+      env: projectEnv(process.env),
     });
     // The runtime does not wait for this thread to exit.
     worker.unref();
@@ -332,4 +334,18 @@ function formatMs(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms} ms`;
+}
+
+/**
+ * The environment the project's code sees: the process's, without the runtime's own secrets (its
+ * API token, the webhook signing key, the Redis URL) and settings (`WK_*`, `WATCHKEEPER_*`). A
+ * script reads its secrets through `secret()`; what it returns is scrubbed of every one anyway.
+ */
+export function projectEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || RUNTIME_SECRET_NAMES.includes(name) || name.startsWith("WK_") || name.startsWith("WATCHKEEPER_")) continue;
+    out[name] = value;
+  }
+  return out;
 }

@@ -16,15 +16,23 @@ const BIN = join(ROOT, "bin/watchkeeper.js");
 // fills its heap. The runtime runs all of it in a worker thread, so none of it may stop another
 // monitor from paging, the HTTP port from answering, or the process from living.
 const BUNDLE = `
+import { readFileSync } from "node:fs";
+const environ = () => readFileSync("/proc/self/environ", "utf8").split("\\0").find((v) => v.startsWith("WATCHKEEPER_API_TOKEN=")) ?? "";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export default {
   spin: { run: async () => { await sleep(5); for (;;) {} } },
   "loop-condition": { condition: () => { while (true) {} } },
   "exit-summary": { summary: () => process.exit(0) },
   hog: { run: async () => { const keep = []; for (;;) { keep.push(new Array(1e5).fill(Math.random())); await null; } } },
+  leaky: {
+    run: async () => ({ ok: false, message: "env " + (process.env.WATCHKEEPER_API_TOKEN ?? "none") + "; environ " + environ() }),
+    summary: () => "summary " + environ(),
+  },
   fine: { run: async ({ secret }) => ({ ok: secret("QUEUE_TOKEN") === "q-token", message: "queue ok" }) },
 };
 `;
+
+const TOKEN = "runtime-admin-token-3f9c2a";
 
 describe("project code that never returns, exits or fills its heap, in `wk run`", () => {
   let dir: string;
@@ -49,12 +57,12 @@ describe("project code that never returns, exits or fills its heap, in `wk run`"
       monitorSpec({ id, schedule: every, check: { kind: "script", timeout: "5s" } as ReturnType<typeof monitorSpec>["check"], code: { condition: false, summary: false, run: true, extract: false } });
     await writeArtifact(
       join(dir, "artifact"),
-      manifestOf([http("site"), http("loop-condition", { condition: true }), http("exit-summary", { summary: true }), script("spin"), script("hog"), script("fine")], ["QUEUE_TOKEN"]),
+      manifestOf([http("site"), http("loop-condition", { condition: true }), http("exit-summary", { summary: true }), script("spin"), script("hog"), script("fine"), { ...script("leaky"), code: { condition: false, summary: true, run: true, extract: false } }], ["QUEUE_TOKEN"]),
       BUNDLE,
     );
     proc = spawn(process.execPath, [BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, "state")], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WK_LOG_LEVEL: "info", QUEUE_TOKEN: "q-token" },
+      env: { ...process.env, WK_LOG_LEVEL: "info", QUEUE_TOKEN: "q-token", WATCHKEEPER_API_TOKEN: TOKEN },
     });
     proc.stdout!.on("data", (c: Buffer) => (out += c.toString()));
     proc.stderr!.on("data", (c: Buffer) => (out += c.toString()));
@@ -92,6 +100,17 @@ describe("project code that never returns, exits or fills its heap, in `wk run`"
       expect(text).toMatch(/watchkeeper_monitor_erroring\{monitor="spin"\} 1/);
       expect(text).toMatch(/watchkeeper_monitor_erroring\{monitor="loop-condition"\} 1/);
       expect(text).not.toContain("q-token");
+      // The runtime's own API token is not in the code's environment, and read some other way it is scrubbed from what the code returns.
+      const leaky = await waitFor(async () => {
+        const res = await fetch(`${url}/api/monitors/leaky`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const body = await res.text();
+        return body.includes("env none") ? body : undefined;
+      }, 20_000, "the leaky script's result");
+      expect(leaky).not.toContain(TOKEN);
+      expect(leaky).toContain("environ WATCHKEEPER_API_TOKEN=");
+      const alerts = await (await fetch(`${url}/api/alerts`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      expect(alerts).toContain("summary WATCHKEEPER_API_TOKEN=");
+      expect(alerts).not.toContain(TOKEN);
     } finally {
       clearInterval(probe);
     }

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { sendJson, type Router } from "../http/router.js";
+import { LimitedWarnings } from "../limited-warnings.js";
 
 /** Request bodies above this are refused: webhooks and heartbeats are small. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -20,7 +22,22 @@ const MAX_BUFFERED_BODY_BYTES = 64 * 1024 * 1024;
  */
 const IDLE_TIMEOUT_MS = 120_000;
 
+/**
+ * Connections held at once. Each costs a file descriptor and a few kilobytes: without a bound,
+ * tens of thousands of idle connections (each allowed 10 s to send its headers) would use up the
+ * descriptors the runtime needs for its checks, its pages and its state file, or its memory. A
+ * single address may hold only a share of them, so one client's flood leaves room for the
+ * probes, the team's browsers and the webhooks. Past either bound a new connection is closed at
+ * once; the ones held are served as before.
+ */
+const MAX_CONNECTIONS = 4096;
+const MAX_CONNECTIONS_PER_ADDRESS = 256;
+
 export interface HttpServerOptions {
+  /** Connections held at once (default 4096). */
+  maxConnections?: number;
+  /** Connections one remote address may hold at once (default 256). */
+  maxConnectionsPerAddress?: number;
   /** Body bytes held at once over all requests (default 64 MiB). */
   maxBufferedBodyBytes?: number;
   /** Closes a connection with no traffic either way for this long (default 2 minutes). */
@@ -52,9 +69,34 @@ export function createHttpServer(router: Router, logger: Logger, options: HttpSe
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  limitConnections(server, logger, options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS);
   // Requests node cannot parse (bad request line, oversized headers: 431) never reach the
   // handler; node's own clientError answer (400/431, then close) is what we want.
   return server;
+}
+
+function limitConnections(server: Server, logger: Logger, max: number, perAddress: number): void {
+  const warnings = new LimitedWarnings(logger, Date.now);
+  server.maxConnections = max;
+  server.on("drop", (data?: { remoteAddress?: string }) => {
+    warnings.warn("connections-full", { limit: max, remoteAddress: data?.remoteAddress }, "a connection was closed at once: the runtime holds as many connections as it allows");
+  });
+  const held = new Map<string, number>();
+  server.on("connection", (socket: Socket) => {
+    const address = socket.remoteAddress ?? "";
+    const count = held.get(address) ?? 0;
+    if (count >= perAddress) {
+      warnings.warn("connections-per-address", { limit: perAddress, remoteAddress: address }, "a connection was closed at once: its address holds as many connections as one address may");
+      socket.destroy();
+      return;
+    }
+    held.set(address, count + 1);
+    socket.once("close", () => {
+      const left = (held.get(address) ?? 1) - 1;
+      if (left <= 0) held.delete(address);
+      else held.set(address, left);
+    });
+  });
 }
 
 async function handle(router: Router, req: IncomingMessage, res: ServerResponse, budget: BodyBudget): Promise<void> {

@@ -17,8 +17,9 @@ describe("refusals anyone can cause are logged once a minute, not once a request
         monitors: [
           testMonitor("uptime", { check: { kind: "webhook", format: "generic", token: { secret: "UPTIME_TOKEN" } } }),
           testMonitor("backup", { check: { kind: "heartbeat", every: "1h", grace: "5m", token: null } }),
+          testMonitor("nightly", { check: { kind: "heartbeat", every: "1d", grace: "1h", token: { secret: "NIGHTLY_TOKEN" } } }),
         ],
-        secrets: ["UPTIME_TOKEN", "PAGERDUTY_WEBHOOK_SECRET"],
+        secrets: ["UPTIME_TOKEN", "PAGERDUTY_WEBHOOK_SECRET", "NIGHTLY_TOKEN"],
       }),
       secrets: { UPTIME_TOKEN: "uptime-token-123", PAGERDUTY_WEBHOOK_SECRET: "pd-secret" },
     });
@@ -42,11 +43,14 @@ describe("refusals anyone can cause are logged once a minute, not once a request
     expect(await send(`${base}/webhooks/uptime/uptime`, { method: "POST", body: '{"up":false}', headers: { "content-type": "application/json", "x-watchkeeper-token": "wrong" } }, 200)).toEqual([401]);
     const long = "x".repeat(4000);
     expect(await send(`${base}/heartbeat/${long}`, { method: "POST" }, 200)).toEqual([404]);
+    // A monitor whose token secret is not set yet refuses every ping; anyone may send them.
+    expect(await send(`${base}/heartbeat/nightly`, { method: "POST" }, 200)).toEqual([503]);
 
     const count = (text: string) => h.lines.filter((l) => l.includes(text)).length;
     expect(count("PagerDuty webhook refused: missing or bad signature")).toBe(1);
     expect(count("uptime webhook refused: missing or wrong token")).toBe(1);
     expect(count("heartbeat for an unknown monitor id")).toBe(1);
+    expect(count("heartbeat token secret is not set; ping refused")).toBe(1);
     // The request's id is cut in the line it does log.
     expect(h.lines.find((l) => l.includes("heartbeat for an unknown monitor id"))!.length).toBeLessThan(1000);
   });

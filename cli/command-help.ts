@@ -58,6 +58,8 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ["WK_SPREAD", "largest per-monitor schedule offset, e.g. 30s (default) or 0s"],
       ["WATCHKEEPER_REDIS_URL", "secret: scale out on this Redis, like --redis (redis://[:password@]HOST:PORT/DB)"],
       ["WK_STALL_INTERVAL", "scale-out: how often replicas look for ticks whose replica died, e.g. 5s (default)"],
+      ["WK_DRAIN_TIMEOUT", "on SIGTERM, how long to wait for in-flight checks, then for delivery, e.g. 10s (default)"],
+      ["WK_DELIVERY_LEASE_MARGIN_MS", "scale-out: a send's lease beyond its timeout, in ms, at least 1000 (default 30000)"],
       ["WK_ROUTING_KEYS_FILE", "PagerDuty routing keys written by wk deploy, re-read on change (default .watchkeeper/routing-keys.json)"],
       ["WK_PAGERDUTY_SERVICE_IDS_FILE", "PagerDuty service IDs written by wk deploy (default .watchkeeper/service-ids.json)"],
       ["WK_PAGERDUTY_EVENTS_URL", "Events API v2 base URL (default https://events.pagerduty.com; wk dev prints a local one)"],

@@ -19,6 +19,10 @@ const GARBAGE: Array<[string, string, string]> = [
   ["WK_STALL_INTERVAL", "999d", "at most 2147483647 ms"],
   ["WK_SMTP_TIMEOUT_MS", "10s", "must be a whole number from 1 to 2147483647"],
   ["WK_SMTP_TIMEOUT_MS", "-1", "must be a whole number"],
+  ["WK_DELIVERY_LEASE_MARGIN_MS", "30s", "must be a whole number from 1 to 2147483647"],
+  ["WK_DELIVERY_LEASE_MARGIN_MS", "500", "must be at least 1000"],
+  ["WK_DRAIN_TIMEOUT", "soon", "must be a duration such as 10s"],
+  ["WK_DRAIN_TIMEOUT", "999d", "at most 2147483647 ms"],
   ["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS", "abc", "must be a whole number of milliseconds"],
   ["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS", "-1", "must be a whole number of milliseconds"],
   ["WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS", "1e309", "must be a whole number of milliseconds"],
@@ -66,7 +70,7 @@ describe("wk run refuses a WK_* setting it cannot take, naming the variable, bef
       WK_SECRETS_DIR: "",
       WK_PAGERDUTY_EVENTS_URL: "",
     });
-    expect(settings).toMatchObject({ logLevel: "info", concurrency: 256, spreadMs: 30_000, stalledIntervalMs: null, secretsDir: null });
+    expect(settings).toMatchObject({ logLevel: "info", concurrency: 256, spreadMs: 30_000, stalledIntervalMs: null, drainTimeoutMs: 10_000, secretsDir: null });
     expect(settings.inbound).toMatchObject({ emergencyDiagnosticsTimeoutMs: 8_000, trustProxy: false });
     const set = settingsFromEnv({
       WK_LOG_LEVEL: "debug",
@@ -77,13 +81,16 @@ describe("wk run refuses a WK_* setting it cannot take, naming the variable, bef
       WK_TRUST_PROXY: "1",
       WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS: "3000",
       WK_SMTP_TIMEOUT_MS: "60000",
+      WK_DELIVERY_LEASE_MARGIN_MS: "5000",
+      WK_DRAIN_TIMEOUT: "3s",
       WK_PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9999",
       WK_SECRETS_DIR: dir,
       WK_ALLOWED_HOSTS: " WK.corp.example , status.example.com,",
     });
     expect(set).toMatchObject({ logLevel: "debug", concurrency: 64, spreadMs: 0, stalledIntervalMs: 5_000, secretsDir: dir, allowedHosts: ["wk.corp.example", "status.example.com"] });
     expect(set.inbound).toMatchObject({ emergencyDiagnosticsTimeoutMs: 3_000, trustProxy: true });
-    expect(set.delivery).toMatchObject({ smtpTimeoutMs: 60_000, pagerDutyEventsUrl: "http://127.0.0.1:9999" });
+    expect(set.delivery).toMatchObject({ smtpTimeoutMs: 60_000, deliveryLeaseMarginMs: 5_000, pagerDutyEventsUrl: "http://127.0.0.1:9999" });
+    expect(set.drainTimeoutMs).toBe(3_000);
   });
 
   it("refuses to start when a declared secret's file is a folder, naming the file, not as a secret merely not set", async () => {

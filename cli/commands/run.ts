@@ -100,6 +100,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     host,
     concurrency: settings.concurrency,
     spreadMs: settings.spreadMs,
+    drainTimeoutMs: settings.drainTimeoutMs,
     allowedHosts: settings.allowedHosts,
     ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
@@ -189,6 +190,8 @@ export interface RunSettings {
   spreadMs: number;
   /** WK_STALL_INTERVAL; null: the scheduler's default. */
   stalledIntervalMs: number | null;
+  /** WK_DRAIN_TIMEOUT: how long a stop waits for in-flight checks, and then for delivery. */
+  drainTimeoutMs: number;
   secretsDir: string | null;
   /** WK_ALLOWED_HOSTS: host names the views answer to beyond the built-in ones (runtime/http/host-check.ts). */
   allowedHosts: string[];
@@ -215,6 +218,9 @@ export function settingsFromEnv(env: Record<string, string | undefined>): RunSet
     if (url !== undefined && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) throw new UserError(`${name} must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
   }
   wholeNumber(set(env.WK_SMTP_TIMEOUT_MS), "WK_SMTP_TIMEOUT_MS", MAX_TIMER_MS, "milliseconds, such as 120000");
+  // Under a second, a live replica could still be recording its outcome when another takes the send over.
+  const leaseMargin = wholeNumber(set(env.WK_DELIVERY_LEASE_MARGIN_MS), "WK_DELIVERY_LEASE_MARGIN_MS", MAX_TIMER_MS, "milliseconds, such as 30000");
+  if (leaseMargin !== undefined && leaseMargin < 1000) throw new UserError(`WK_DELIVERY_LEASE_MARGIN_MS must be at least 1000 (milliseconds, such as 30000), got ${JSON.stringify(set(env.WK_DELIVERY_LEASE_MARGIN_MS))}`);
   const secretsDir = set(env.WK_SECRETS_DIR) ?? null;
   if (secretsDir !== null && !isFolder(secretsDir)) {
     throw new UserError(`WK_SECRETS_DIR must name a folder of secret files, got ${JSON.stringify(secretsDir)}, which is not a folder`, EXIT.findings, "mount the secrets there, or unset WK_SECRETS_DIR to read secrets from the environment only");
@@ -232,6 +238,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): RunSet
     concurrency: wholeNumber(set(env.WK_CONCURRENCY), "WK_CONCURRENCY", Number.MAX_SAFE_INTEGER, "checks at once, such as 256") ?? 256,
     spreadMs: durationOrThrow(set(env.WK_SPREAD) ?? "30s", "WK_SPREAD", "30s or 0s"),
     stalledIntervalMs: stall === undefined ? null : durationOrThrow(stall, "WK_STALL_INTERVAL", "5s", MAX_TIMER_MS),
+    drainTimeoutMs: durationOrThrow(set(env.WK_DRAIN_TIMEOUT) ?? "10s", "WK_DRAIN_TIMEOUT", "10s", MAX_TIMER_MS),
     secretsDir,
     allowedHosts: hostNames(set(env.WK_ALLOWED_HOSTS)),
     delivery: deliverySettingsFromEnv(env),

@@ -16,9 +16,6 @@ import { DEFAULT_DELIVERY_SETTINGS } from "./settings.js";
 /** The BullMQ queue's name; with the prefix its keys are `${prefix}:deliveries:*`. */
 export const DELIVERY_QUEUE = "deliveries";
 
-/** A send's lease beyond its own timeout: the time to record its outcome after the vendor answered. */
-const LEASE_MARGIN_MS = 30_000;
-
 /** Retrying stops when the retry stage gives up (24 h by default), not after a count. */
 const UNBOUNDED_ATTEMPTS = 1_000_000;
 
@@ -40,8 +37,9 @@ export interface QueuedDeliveryOptions extends SendTuning {
   maxPerDestination?: number;
   /**
    * How long a started send belongs to this replica; after a crash another replica sends it then.
-   * Default: the send's own timeout (SMTP's for email, the HTTP timeout otherwise) plus 30 s, so a
-   * live replica's send always ends first and a dead one's is resent within about a minute.
+   * Default: the send's own timeout (SMTP's for email, the HTTP timeout otherwise) plus the
+   * settings' lease margin (30 s, WK_DELIVERY_LEASE_MARGIN_MS), so a live replica's send always ends
+   * first and a dead one's is resent within about a minute.
    */
   leaseMs?: number;
   /** BullMQ lock of a running job, renewed at half of it while the replica lives. Default 10 s. */
@@ -95,7 +93,9 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     if (options.leaseMs !== undefined) return options.leaseMs;
     const destination = parts.destinations.get(destinationId);
     const email = destination?.kind === "channel" && destination.channel.kind === "email";
-    return (email ? (options.settings?.smtpTimeoutMs ?? DEFAULT_DELIVERY_SETTINGS.smtpTimeoutMs) : parts.sendTimeoutMs) + LEASE_MARGIN_MS;
+    // Beyond the send's own timeout: the time to record its outcome after the vendor answered.
+    const margin = options.settings?.deliveryLeaseMarginMs ?? DEFAULT_DELIVERY_SETTINGS.deliveryLeaseMarginMs;
+    return (email ? (options.settings?.smtpTimeoutMs ?? DEFAULT_DELIVERY_SETTINGS.smtpTimeoutMs) : parts.sendTimeoutMs) + margin;
   };
   const sweepGraceMs = options.sweepGraceMs ?? 10_000;
   const connect = () => {

@@ -8,6 +8,8 @@ export interface DeliverySettings {
   routingKeysFile: string;
   serviceIdsFile: string;
   smtpTimeoutMs: number;
+  /** A replica's send lease beyond the send's own timeout (scale-out delivery): the time to record its outcome. */
+  deliveryLeaseMarginMs: number;
 }
 
 export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
@@ -16,11 +18,13 @@ export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
   routingKeysFile: DEFAULT_ROUTING_KEYS_FILE,
   serviceIdsFile: ".watchkeeper/service-ids.json",
   smtpTimeoutMs: 120_000,
+  deliveryLeaseMarginMs: 30_000,
 };
 
 /**
  * Reads delivery settings from an environment (the command passes process.env): WK_PAGERDUTY_EVENTS_URL,
- * WK_PAGERDUTY_API_URL, WK_ROUTING_KEYS_FILE, WK_PAGERDUTY_SERVICE_IDS_FILE, WK_SMTP_TIMEOUT_MS.
+ * WK_PAGERDUTY_API_URL, WK_ROUTING_KEYS_FILE, WK_PAGERDUTY_SERVICE_IDS_FILE, WK_SMTP_TIMEOUT_MS,
+ * WK_DELIVERY_LEASE_MARGIN_MS.
  */
 export function deliverySettingsFromEnv(env: Record<string, string | undefined>): DeliverySettings {
   const d = DEFAULT_DELIVERY_SETTINGS;
@@ -30,5 +34,6 @@ export function deliverySettingsFromEnv(env: Record<string, string | undefined>)
     routingKeysFile: env["WK_ROUTING_KEYS_FILE"] || d.routingKeysFile,
     serviceIdsFile: env["WK_PAGERDUTY_SERVICE_IDS_FILE"] || d.serviceIdsFile,
     smtpTimeoutMs: Number(env["WK_SMTP_TIMEOUT_MS"]) || d.smtpTimeoutMs,
+    deliveryLeaseMarginMs: Number(env["WK_DELIVERY_LEASE_MARGIN_MS"]) || d.deliveryLeaseMarginMs,
   };
 }

@@ -7,6 +7,7 @@ import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { deadlineOf } from "../evaluate/run-check.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
 import { abandonBullmq, settlesWithin } from "./bullmq-abandon.js";
+import { reconnectDelay } from "./redis-connection.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
 import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
@@ -140,7 +141,7 @@ class BullmqScheduler implements TickScheduler {
     const own = [ANYWHERE_QUEUE, locationQueue(this.o.location)];
     for (const name of [...own, ...own.map((q) => handoffQueue(q, this.d.manifest.hash))]) {
       const worker = new Worker<TickJobData>(name, (job, token) => this.process(name, job, token), {
-        connection: { ...this.o.redis, maxRetriesPerRequest: null },
+        connection: { ...schedulerConnection(this.o.redis), maxRetriesPerRequest: null },
         prefix: this.bullPrefix(),
         concurrency: this.d.concurrency,
         lockDuration: this.lockMs,
@@ -467,7 +468,7 @@ class BullmqScheduler implements TickScheduler {
     let q = this.queues.get(name);
     if (!q) {
       q = new Queue<TickJobData>(name, {
-        connection: { ...this.o.redis, enableOfflineQueue: false },
+        connection: { ...schedulerConnection(this.o.redis), enableOfflineQueue: false },
         prefix: this.bullPrefix(),
         settings: { repeatStrategy: cronStrategy(this.d.spreadMs) },
       });
@@ -524,3 +525,12 @@ class Semaphore {
 }
 
 export type { MonitorSpec };
+
+/**
+ * The connection options of the scheduler's BullMQ workers and queues: the replica's Redis, with
+ * reconnection every second at most (BullMQ's default waits up to 20 s between attempts, so ticks
+ * resumed up to 20 s after a long outage had ended).
+ */
+export function schedulerConnection(redis: RedisOptions): RedisOptions {
+  return { ...redis, retryStrategy: reconnectDelay };
+}

@@ -47,8 +47,17 @@ export function boundedOptions(options: RedisOptions): RedisOptions {
     maxRetriesPerRequest: 1,
     commandTimeout: COMMAND_TIMEOUT_MS,
     connectTimeout: 5_000,
-    retryStrategy: (times) => Math.min(100 * times, 1_000),
+    retryStrategy: reconnectDelay,
   };
+}
+
+/**
+ * How long a lost connection waits before its next attempt: 100 ms more each time, at most 1 s.
+ * BullMQ's own default grows to 20 s, so ticks resumed up to 20 s after a long Redis outage ended;
+ * the scheduler's connections use this one too.
+ */
+export function reconnectDelay(times: number): number {
+  return Math.min(100 * times, 1_000);
 }
 
 /** Connects and pings within `timeoutMs`, or throws RedisConnectError naming the URL without its password. */

@@ -15,6 +15,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "bin/watchkeeper.js");
 const available = await redisAnswers();
 const KEY = "checkout0123456789abcdef01234567".slice(0, 32);
+/**
+ * A send's lease beyond its 10 s HTTP timeout (30 s in production): still longer than the slow
+ * vendor's 4 s answer below, so the replica killed mid-send held a live lease, and a resend after
+ * the kill comes within seconds instead of the 40 s a production lease takes.
+ */
+const LEASE_MARGIN_MS = 2_000;
 
 interface Replica {
   name: string;
@@ -27,7 +33,7 @@ interface Replica {
 /** `wk run --redis` as an operator starts it, waiting for the line that says where it listens. */
 async function startReplica(name: string, artifact: string, state: string, prefix: string, env: Record<string, string>): Promise<Replica> {
   const proc = spawn(process.execPath, [BIN, "run", "--artifact", artifact, "--state", state, "--redis", TEST_REDIS_URL, "--redis-prefix", prefix, "--port", "0", "--host", "127.0.0.1"], {
-    env: { ...process.env, WK_SPREAD: "0s", WK_STALL_INTERVAL: "1s", WK_LOG_LEVEL: "info", NO_COLOR: "1", ...env },
+    env: { ...process.env, WK_SPREAD: "0s", WK_STALL_INTERVAL: "1s", WK_DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS), WK_LOG_LEVEL: "info", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -93,7 +99,8 @@ describe.skipIf(!available)("wk run --redis: queued delivery across replica proc
   };
 
   it("sends one trigger and one resolve, and the last replica finishes after two are killed with -9", async () => {
-    for (const name of ["a", "b", "c"]) replicas.push(await startReplica(name, join(dir, "artifact"), join(dir, `state-${name}`), prefix, env()));
+    // Started together, as a deployment's replicas are.
+    replicas.push(...(await Promise.all(["a", "b", "c"].map((name) => startReplica(name, join(dir, "artifact"), join(dir, `state-${name}`), prefix, env())))));
     await waitFor(async () => (await fetch(`${replicas[0]!.url}/readyz`)).ok, 20_000, "replica a ready");
 
     target.failing.add("checkout");
@@ -133,7 +140,8 @@ describe.skipIf(!available)("wk run --redis: queued delivery across replica proc
 
     const survivor = await startReplica("e", join(dir, "artifact"), join(dir, "state-e"), prefix, env());
     replicas.push(survivor);
-    // Lease: the 10 s HTTP timeout plus 30 s; BullMQ finds the stalled job within 15 s.
+    // Lease: the 10 s HTTP timeout plus LEASE_MARGIN_MS; BullMQ finds the stalled job within 15 s
+    // (its 10 s lock, then the 5 s stalled check), and the resend waits for the lease's end.
     await waitFor(async () => (await deliveries(survivor)).filter((d) => d.type === "trigger" && d.status === "sent").length === 2, 70_000, "the trigger resent by the survivor");
     target.failing.delete("checkout");
     await waitFor(() => pd.events().some((e) => e.event_action === "resolve"), 30_000, "the resolve at PagerDuty");

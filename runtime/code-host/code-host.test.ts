@@ -20,6 +20,9 @@ export default {
     extract: (body) => body.items.length,
   },
   "loops-sync": { condition: () => { while (true) {} } },
+  "loops-a": { condition: () => { while (true) {} } },
+  "loops-b": { summary: () => { while (true) {} } },
+  "loops-c": { extract: () => { while (true) {} } },
   "loops-later": { run: async () => { await sleep(20); for (;;) {} } },
   "loops-in-getter": { run: async () => ({ ok: true, get message() { for (;;) {} } }) },
   exits: { run: async () => { await sleep(20); process.exit(3); } },
@@ -106,6 +109,19 @@ describe("the project's code runs in a worker the runtime can end", () => {
     expect((again as Error).message).toMatch(/^is held back for 1 min: its condition ran for more than 400 ms/);
     expect(restarts).toEqual(["stalled"]);
     await expect(h.call("healthy", "condition", [{ value: 50 }])).resolves.toBe(true);
+  });
+
+  it("an innocent call in flight through several culprits' stalls in a row is answered, not failed", async () => {
+    const { h, restarts } = host();
+    const innocent = h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 10_000 });
+    const culprits = await Promise.all([
+      h.call("loops-a", "condition", [{}]).catch((e: unknown) => e),
+      h.call("loops-b", "summary", [{}, {}]).catch((e: unknown) => e),
+      h.call("loops-c", "extract", [{}, {}]).catch((e: unknown) => e),
+    ]);
+    for (const error of culprits) expect((error as Error).message).toMatch(/without returning/);
+    expect(restarts).toEqual(["stalled", "stalled", "stalled"]);
+    await expect(innocent).resolves.toMatchObject({ ok: true });
   });
 
   it("finds the culprit when the loop runs after an await, and in a getter of what it returned", async () => {

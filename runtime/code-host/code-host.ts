@@ -61,8 +61,8 @@ interface Pending {
   fn: CodeFunction;
   args: unknown[];
   options: CallOptions;
-  /** Times this call was sent again after the worker it was on was replaced for another call's fault. */
-  resent: number;
+  /** Times this call was in flight when the worker was replaced and nobody's code was marked as the cause. */
+  suspected: number;
   resolve(value: unknown): void;
   reject(error: Error): void;
   onAbort?: () => void;
@@ -114,7 +114,7 @@ export class CodeHost {
     if (this.loadFailure && this.loadFailure.until > performance.now()) return Promise.reject(this.loadFailure.error);
     if (options.signal?.aborted) return Promise.reject(options.signal.reason instanceof Error ? options.signal.reason : new CodeHostError("was stopped"));
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: this.nextId++, monitorId, fn, args, options, resent: 0, resolve, reject };
+      const p: Pending = { id: this.nextId++, monitorId, fn, args, options, suspected: 0, resolve, reject };
       if (options.signal) {
         const signal = options.signal;
         p.onAbort = () => {
@@ -278,13 +278,18 @@ export class CodeHost {
     } else {
       this.o.logger.error({ inFlight: [...this.pending.values()].map((p) => p.monitorId) }, `the project's code worker was replaced: ${what}; no call was running, so the calls in flight are sent again`);
     }
+    // A replacement whose cause is known is another monitor's doing: the calls in flight go again
+    // however often that happens. One whose cause is unknown makes each of them a suspect, and a
+    // suspect twice over fails, so code that ends the worker unmarked cannot do it for ever.
     for (const p of this.pending.values()) {
-      if (p.resent >= 1) {
-        this.pending.delete(p.id);
-        this.finish(p, new CodeHostError(`was stopped twice with the code worker (${what})`));
-        continue;
+      if (!owner) {
+        if (p.suspected >= 1) {
+          this.pending.delete(p.id);
+          this.finish(p, new CodeHostError(`was in flight twice when the code worker was replaced for no call's fault (${what})`));
+          continue;
+        }
+        p.suspected++;
       }
-      p.resent++;
       if (!this.closed) this.send(p);
     }
   }

@@ -90,7 +90,8 @@ describe("project code that never returns, exits or fills its heap, in `wk run`"
       await logged(/the project's run of spin ran for more than 2 s without returning \(an endless loop\?\) and was stopped/, "spin stopped");
       await logged(/the project's condition of loop-condition ran for more than 2 s without returning/, "loop-condition stopped");
       await logged(/the project's summary of exit-summary was running when the code ended the worker \(process.exit\(0\)\)/, "exit-summary named");
-      await logged(/the project's run of hog was running when the code filled the worker's 256 MB heap/, "hog named");
+      // Near its heap limit the worker may spend seconds collecting garbage first: stopped as a stall, or ended by the limit.
+      await logged(/the project's run of hog (was running when the code filled the worker's 256 MB heap|ran for more than 2 s without returning)/, "hog named");
       const restarts = await metrics();
       expect(restarts).toMatch(/watchkeeper_code_worker_restarts_total\{reason="stalled"\} [1-9]/);
       expect(restarts).toMatch(/watchkeeper_code_worker_restarts_total\{reason="exited"\} [1-9]/);

@@ -31,7 +31,9 @@ describe("summary templates with hostile check output", () => {
     const huge = "é\u202e{{name}} ".repeat(200_000);
     const started = performance.now();
     const text = renderSummary(monitor, result({ message: huge, labels: { x: huge } }), undefined);
-    expect(performance.now() - started).toBeLessThan(100);
+    // Folding the whitespace of all of it took about half a second per value; the cut takes a few
+    // milliseconds, and a loaded CI machine must not turn that into a failure.
+    expect(performance.now() - started).toBeLessThan(400);
     expect(text.length).toBeLessThanOrEqual(SUMMARY_MAX);
   });
 });

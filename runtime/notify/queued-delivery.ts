@@ -1,6 +1,6 @@
 import { DelayedError, Queue, UnrecoverableError, Worker as QueueWorker, type Job } from "bullmq";
 import { Redis } from "ioredis";
-import { abandonBullmq, settlesWithin } from "../scale-out/bullmq-abandon.js";
+import { abandonBullmq, settlesWithin, whenTrue } from "../scale-out/bullmq-abandon.js";
 import type { Router } from "../http/router.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
 import type { DeliveryLanes, LaneHead } from "./delivery-lanes.js";
@@ -195,7 +195,17 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     }
   };
 
-  const worker = new QueueWorker<DeliveryJob, string>(DELIVERY_QUEUE, process, {
+  // Sends under way in this replica: a stop with Redis gone need not wait for BullMQ once there are none.
+  let active = 0;
+  const counted = async (job: Parameters<typeof process>[0], token: Parameters<typeof process>[1]) => {
+    active++;
+    try {
+      return await process(job, token);
+    } finally {
+      active--;
+    }
+  };
+  const worker = new QueueWorker<DeliveryJob, string>(DELIVERY_QUEUE, counted, {
     connection: workerConnection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 16,
@@ -258,8 +268,11 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       await dispatch();
       const closing = worker.close();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closing, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      // BullMQ's close waits for Redis; with Redis gone and nothing being sent there is nothing to wait for.
+      const idleWithoutRedis = whenTrue(() => active === 0 && workerConnection.status !== "ready", 100);
+      await Promise.race([closing, idleWithoutRedis.done, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
+      idleWithoutRedis.cancel();
       // Sends still under way are aborted: they stay pending and are retried.
       abort.abort(new Error("delivery stopping"));
       // BullMQ's close waits for Redis to be ready: with Redis gone or refusing the password it never

@@ -25,3 +25,16 @@ export async function settlesWithin(work: Promise<unknown>, ms: number): Promise
   clearTimeout(timer);
   return settled;
 }
+
+/** Resolves once `holds()` is true (asked every `everyMs`), unless cancelled first. */
+export function whenTrue(holds: () => boolean, everyMs: number): { done: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    const look = () => {
+      if (holds()) return resolve();
+      timer = setTimeout(look, everyMs);
+    };
+    look();
+  });
+  return { done, cancel: () => clearTimeout(timer) };
+}

@@ -6,7 +6,7 @@ import { Counter, Gauge } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { deadlineOf } from "../evaluate/run-check.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
-import { abandonBullmq, settlesWithin } from "./bullmq-abandon.js";
+import { abandonBullmq, settlesWithin, whenTrue } from "./bullmq-abandon.js";
 import { reconnectDelay } from "./redis-connection.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
@@ -67,6 +67,8 @@ class BullmqScheduler implements TickScheduler {
   private lastBeatOk = 0;
   private lastError: string | null = null;
   private closing: Promise<void> | null = null;
+  /** Tick jobs this replica is processing now. */
+  private active = 0;
   private readonly logged = new Map<string, number>();
   /** What is wrong with the Redis settings (eviction, no AOF), found at start. */
   private readonly redisWarnings: string[] = [];
@@ -173,8 +175,13 @@ class BullmqScheduler implements TickScheduler {
   async drain(timeoutMs: number): Promise<boolean> {
     this.stop();
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([this.closing!.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    // BullMQ's close waits for Redis: with Redis gone it would hold the stop for the whole drain
+    // time (and say checks were still running) though no tick is. No tick running and no Redis is
+    // drained too; close() then drops what BullMQ still holds.
+    const idleWithoutRedis = whenTrue(() => this.active === 0 && this.o.control.status !== "ready", IDLE_POLL_MS);
+    const done = await Promise.race([this.closing!.then(() => true), idleWithoutRedis.done.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
     clearTimeout(timer);
+    idleWithoutRedis.cancel();
     return done;
   }
 
@@ -373,6 +380,15 @@ class BullmqScheduler implements TickScheduler {
   }
 
   private async process(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
+    this.active++;
+    try {
+      await this.processTick(queueName, job, token);
+    } finally {
+      this.active--;
+    }
+  }
+
+  private async processTick(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
     const data = job.data;
     const scheduledAt = data.scheduledAt ?? scheduledAtOf(job.id, job.timestamp);
     const mine = this.fingerprints.get(data.monitorId);
@@ -534,3 +550,7 @@ export type { MonitorSpec };
 export function schedulerConnection(redis: RedisOptions): RedisOptions {
   return { ...redis, retryStrategy: reconnectDelay };
 }
+
+/** How often a stop looks whether nothing is running while Redis is away. */
+const IDLE_POLL_MS = 100;
+

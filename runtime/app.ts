@@ -7,7 +7,7 @@ import { CodeHost } from "./code-host/code-host.js";
 import { hasFunctions, hostedCode } from "./code-host/hosted-code.js";
 import { logAlertEvents } from "./alerts/alert-event.js";
 import { createLogChannel } from "./alerts/log-channel.js";
-import { findMissingExports, type MissingExport } from "./artifact.js";
+import { ArtifactError, findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
 import { COMMIT_WINDOW_MS, GroupCommit } from "./evaluate/group-commit.js";
@@ -39,11 +39,15 @@ import { redactThenShorten } from "./text/redact.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
-  bundle: MonitorBundle;
   /**
-   * Where `bundle` was imported from. When set, the project's functions run in a worker thread
-   * that imports it (runtime/code-host), never on the runtime's thread; without it (tests handing
-   * functions in directly) they run in this thread.
+   * The project's functions by monitor id, for a runtime that runs them in its own thread (tests
+   * handing functions in directly). `wk run` passes none: with `bundleUrl` alone, only the code
+   * worker imports the bundle (runtime/code-host), and the runtime's thread never runs its code.
+   */
+  bundle?: MonitorBundle;
+  /**
+   * Where the bundle is: the project's functions run in a worker thread that imports it, never on
+   * the runtime's thread. With `bundle` too, the worker runs them and `bundle` says what is exported.
    */
   bundleUrl?: string;
   /** The code worker's stall limit (default 2 s); tests shorten it. */
@@ -136,10 +140,10 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...o.manifest.secrets.map((name) => o.secrets.get(name)).filter((v): v is string => v !== undefined),
     ...("values" in o.secrets && typeof o.secrets.values === "function" ? (o.secrets.values as () => string[])() : []),
   ];
-  const missing = findMissingExports(o.manifest.monitors, o.bundle);
   // The project's code runs in a worker thread: an endless loop there cannot stop every other monitor.
+  const needsCode = o.bundle ? Object.values(o.bundle).some((code) => code && hasFunctions(code)) : o.manifest.monitors.some((m) => Object.values(m.code).some(Boolean));
   const codeHost =
-    o.bundleUrl && Object.values(o.bundle).some((code) => code && hasFunctions(code))
+    o.bundleUrl && needsCode
       ? new CodeHost({
           bundleUrl: o.bundleUrl,
           logger: logger.child({ component: "code" }),
@@ -147,6 +151,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
           onRestart: (reason) => metrics.codeWorkerRestarts.inc({ reason }),
         })
       : null;
+  const bundle = o.bundle ?? (codeHost ? await exportedBy(codeHost) : {});
+  const missing = findMissingExports(o.manifest.monitors, bundle);
   const declaredSecrets = () => Object.fromEntries(o.manifest.secrets.flatMap((name) => {
     const value = o.secrets.get(name);
     return value === undefined ? [] : [[name, value] as const];
@@ -155,7 +161,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   for (const m of o.manifest.monitors) {
     const gaps = missing.filter((x) => x.monitorId === m.id);
     const broken = gaps.length === 0 ? null : `monitors.mjs lacks ${gaps.map((g) => `${g.export}()`).join(", ")} for ${m.id}; recompile the project`;
-    const local = o.bundle[m.id];
+    const local = bundle[m.id];
     if (codeHost && local && !broken && hasFunctions(local)) {
       const hosted = hostedCode(codeHost, m, local, declaredSecrets);
       const prepare = async (results: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results), secretValues);
@@ -396,4 +402,22 @@ function checkStateInBackground(store: Store, logger: Logger): void {
     },
     (error: unknown) => logger.warn({ err: error }, "the background integrity check of the state database could not run"),
   );
+}
+
+/**
+ * The bundle as its code worker reports it: each exported function is named, and calling one in
+ * this thread is a bug (every call goes to the worker). A bundle that does not load refuses the start.
+ */
+async function exportedBy(host: CodeHost): Promise<MonitorBundle> {
+  let exported: Record<string, string[]>;
+  try {
+    exported = await host.exports();
+  } catch (error) {
+    await host.close();
+    throw new ArtifactError((error as Error).message.replace(/^could not be run: /, ""));
+  }
+  const inWorker = () => {
+    throw new Error("the project's code runs in the code worker, not in the runtime's thread");
+  };
+  return Object.fromEntries(Object.entries(exported).map(([id, names]) => [id, Object.fromEntries(names.map((name) => [name, inWorker]))]));
 }

@@ -28,8 +28,12 @@ export interface LoadedArtifact {
   bundleUrl: string;
 }
 
-/** Reads and validates `manifest.json` and imports `monitors.mjs` from a compiled artifact folder. */
-export async function loadArtifact(dir: string): Promise<LoadedArtifact> {
+/**
+ * Reads and validates `manifest.json` and imports `monitors.mjs` from a compiled artifact folder.
+ * With `importBundle: false` the bundle is checked against the manifest's seal but not imported
+ * (`bundle` is empty, `missing` too): `wk run` loads it in its code worker (runtime/code-host).
+ */
+export async function loadArtifact(dir: string, options: { importBundle?: boolean } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, "manifest.json");
   // With the schema's limits: what the compiler refuses, a hand-edited artifact cannot start with.
   const parsed = parseManifest(await readManifestJson(manifestPath), { limits: true });
@@ -39,6 +43,10 @@ export async function loadArtifact(dir: string): Promise<LoadedArtifact> {
   if (manifest.bundle) await requireSealedBundle(bundlePath, manifestPath, manifest.bundle.sha256);
   // Keyed by the bundle's own hash when the manifest records it: a rebuilt bundle under an unchanged manifest is imported afresh.
   const bundleUrl = bundleUrlOf(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
+  if (options.importBundle === false) {
+    if (!manifest.bundle) await readArtifactFile(bundlePath, `${manifestPath} needs the monitors.mjs compiled with it`);
+    return { manifest, bundle: {}, missing: [], bundleUrl };
+  }
   const bundle = await importBundle(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
   return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle), bundleUrl };
 }

@@ -54,7 +54,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
 
   let artifact: LoadedArtifact;
   try {
-    artifact = await loadArtifact(artifactDir);
+    // The bundle is checked here and imported only by the runtime's code worker.
+    artifact = await loadArtifact(artifactDir, { importBundle: false });
   } catch (error) {
     if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "`wk compile` writes the artifact (dist/watchkeeper by default; --out names another folder); run it with this version of watchkeeper and pass that folder as --artifact");
     throw error;
@@ -88,7 +89,6 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   // A locked, corrupt or unwritable state folder is the environment's problem: say which and what to do.
   const runtime = await createRuntime({
     manifest: artifact.manifest,
-    bundle: artifact.bundle,
     bundleUrl: artifact.bundleUrl,
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
@@ -105,6 +105,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     ...(scaleOut ?? {}),
   }).catch((error: unknown) => {
     if (error instanceof StateError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, error.hint);
+    if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "recompile the project with `wk compile` and start the runtime on that artifact");
     throw error;
   });
 

@@ -95,6 +95,8 @@ export class CodeHost {
   private beatSince = 0;
   private readonly quarantined = new Map<string, { until: number; reason: string }>();
   private closed = false;
+  /** The loaded bundle's functions by monitor id, as the worker reported them. */
+  private exported: Record<string, CodeFunction[]> = {};
   /** The latest calls, finished or not, by id: code a call left running (a timer) is still its monitor's. */
   private readonly recent = new Map<number, { monitorId: string; fn: CodeFunction }>();
   private readonly stallMs: number;
@@ -130,6 +132,16 @@ export class CodeHost {
       if (this.recent.size > RECENT_CALLS) this.recent.delete(this.recent.keys().next().value!);
       this.send(p);
     });
+  }
+
+  /**
+   * What each monitor exports of the functions the runtime calls, as the bundle loaded in a worker
+   * says: the runtime's own thread never imports the project's code (its top level could replace
+   * globals the runtime uses, or set timers that run there). Rejects with why the bundle did not load.
+   */
+  async exports(): Promise<Record<string, CodeFunction[]>> {
+    await (this.ready ?? this.start());
+    return this.exported;
   }
 
   /** Ends the worker; calls in flight fail. */
@@ -205,6 +217,7 @@ export class CodeHost {
       worker.on("message", (m: { t: string; id?: number; ok?: boolean; value?: unknown; error?: string }) => {
         if (m.t === "ready") {
           loaded = true;
+          this.exported = (m as { exports?: Record<string, CodeFunction[]> }).exports ?? {};
           return resolve();
         }
         if (m.t === "failed") return reject(new CodeHostError(`could not be run: monitors.mjs did not load in the code worker: ${m.error}`));

@@ -166,7 +166,13 @@ export function codeWorkerMain(
         if (m.t === "abort") return aborts.get(m.id)?.abort(new Error("the check was stopped"));
         if (m.t === "call") void running.run(m.id, () => call(bundle, m));
       });
-      send({ t: "ready" });
+      // Which of the functions the runtime calls each monitor exports: the runtime's thread never imports the bundle.
+      const exports: Record<string, string[]> = {};
+      for (const id of Object.keys(bundle)) {
+        const code = bundle[id];
+        if (code && typeof code === "object") exports[id] = ["condition", "summary", "run", "extract"].filter((name) => typeof code[name] === "function");
+      }
+      send({ t: "ready", exports });
     },
     (error: unknown) => send({ t: "failed", error: describe(error) }),
   );

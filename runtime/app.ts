@@ -164,7 +164,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     const local = bundle[m.id];
     if (codeHost && local && !broken && hasFunctions(local)) {
       const hosted = hostedCode(codeHost, m, local, declaredSecrets);
-      const prepare = async (results: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results), secretValues);
+      const prepare = async (results: CheckResult[], vanished: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results, vanished), secretValues);
       units.set(m.id, monitorUnit(m, hosted.code, null, prepare));
     } else {
       units.set(m.id, monitorUnit(m, withScrubbedSummary(local, secretValues), broken));

@@ -13,7 +13,7 @@ export interface HostedCode {
    * Calls the condition and summary functions for these results in the worker and answers with a
    * MonitorCode whose functions return those answers at once, so judging stays synchronous.
    */
-  prepare(results: CheckResult[]): Promise<MonitorCode>;
+  prepare(results: CheckResult[], vanished: CheckResult[]): Promise<MonitorCode>;
 }
 
 /**
@@ -36,18 +36,19 @@ export function hostedCode(host: CodeHost, monitor: MonitorSpec, local: MonitorC
   const context = { monitorId: id, name: monitor.name, severity: monitor.severity };
   return {
     code,
-    async prepare(results) {
+    async prepare(results, vanished) {
       if (!wantCondition && !wantSummary) return code;
       const answers = new Map<string, { condition?: Settled; summary?: Settled }>();
-      await Promise.all(
-        results.map(async (result) => {
-          const [condition, summary] = await Promise.all([
-            wantCondition ? settle(host.call(id, "condition", [result])) : undefined,
-            wantSummary ? settle(host.call(id, "summary", [result, context])) : undefined,
-          ]);
-          answers.set(labelId(result.labels), { condition, summary });
-        }),
-      );
+      // As in the runtime's own thread: the condition judges what the check returned; a label set
+      // no longer returned is ok without asking it, and only its summary is written.
+      const ask = async (result: CheckResult, judged: boolean) => {
+        const [condition, summary] = await Promise.all([
+          wantCondition && judged ? settle(host.call(id, "condition", [result])) : undefined,
+          wantSummary ? settle(host.call(id, "summary", [result, context])) : undefined,
+        ]);
+        answers.set(labelId(result.labels), { condition, summary });
+      };
+      await Promise.all([...results.map((r) => ask(r, true)), ...vanished.map((r) => ask(r, false))]);
       const answer = (result: CheckResult, fn: "condition" | "summary"): unknown => {
         const settled = answers.get(labelId(result.labels))?.[fn];
         if (!settled) throw new CodeHostError(`had no answer for this result`);

@@ -28,15 +28,13 @@ export interface MonitorUnit {
    * Set when the monitor's code runs in the code worker: calls its condition and summary for a
    * tick's results and answers with code that returns those answers (runtime/code-host).
    */
-  prepare?: (results: CheckResult[]) => Promise<MonitorCode | undefined>;
+  prepare?: Prepare;
 }
 
-export function monitorUnit(
-  monitor: MonitorSpec,
-  code: MonitorCode | undefined,
-  broken: string | null,
-  prepare?: (results: CheckResult[]) => Promise<MonitorCode | undefined>,
-): MonitorUnit {
+/** Answers the condition for `results` and the summary for them and for `vanished` (label sets no longer returned). */
+export type Prepare = (results: CheckResult[], vanished: CheckResult[]) => Promise<MonitorCode | undefined>;
+
+export function monitorUnit(monitor: MonitorSpec, code: MonitorCode | undefined, broken: string | null, prepare?: Prepare): MonitorUnit {
   return prepare ? { monitor, code, rules: rulesOf(monitor), broken, prepare } : { monitor, code, rules: rulesOf(monitor), broken };
 }
 
@@ -91,14 +89,11 @@ export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: 
 
 // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
 async function judge(unit: MonitorUnit, outcome: CheckOutcome, active: Array<Record<string, string>>): Promise<LabeledObservation[]> {
-  const code = unit.prepare && outcome.kind === "results" && !unit.broken ? await unit.prepare(resultsToJudge(outcome.results, active)) : unit.code;
+  const code =
+    unit.prepare && outcome.kind === "results" && !unit.broken
+      ? await unit.prepare(outcome.results, vanishedResults(new Set(outcome.results.map((r) => labelId(r.labels))), active))
+      : unit.code;
   return observe(outcome, unit.broken ? { ...unit.monitor, onError: "fail" } : unit.monitor, code, active);
-}
-
-/** Every result observe() judges or summarises: the tick's own, and the label sets no longer returned. */
-function resultsToJudge(results: CheckResult[], active: Array<Record<string, string>>): CheckResult[] {
-  const vanished = vanishedResults(new Set(results.map((r) => labelId(r.labels))), active);
-  return vanished.length === 0 ? results : [...results, ...vanished];
 }
 
 async function evaluateJudged(

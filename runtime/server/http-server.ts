@@ -38,6 +38,8 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Connections one remote address may hold at once (default 256). */
   maxConnectionsPerAddress?: number;
+  /** Whether loopback addresses have the per-address bound too (default no: they are this host's own). */
+  limitLoopback?: boolean;
   /** Body bytes held at once over all requests (default 64 MiB). */
   maxBufferedBodyBytes?: number;
   /** Closes a connection with no traffic either way for this long (default 2 minutes). */
@@ -69,13 +71,13 @@ export function createHttpServer(router: Router, logger: Logger, options: HttpSe
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
-  limitConnections(server, logger, options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS);
+  limitConnections(server, logger, options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS, options.limitLoopback === true);
   // Requests node cannot parse (bad request line, oversized headers: 431) never reach the
   // handler; node's own clientError answer (400/431, then close) is what we want.
   return server;
 }
 
-function limitConnections(server: Server, logger: Logger, max: number, perAddress: number): void {
+function limitConnections(server: Server, logger: Logger, max: number, perAddress: number, limitLoopback: boolean): void {
   const warnings = new LimitedWarnings(logger, Date.now);
   server.maxConnections = max;
   server.on("drop", (data?: { remoteAddress?: string }) => {
@@ -84,6 +86,8 @@ function limitConnections(server: Server, logger: Logger, max: number, perAddres
   const held = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
     const address = socket.remoteAddress ?? "";
+    // A client on this host (a sidecar, a port-forward, a load test) is already inside; the total still bounds it.
+    if (!limitLoopback && isLoopback(address)) return;
     const count = held.get(address) ?? 0;
     if (count >= perAddress) {
       warnings.warn("connections-per-address", { limit: perAddress, remoteAddress: address }, "a connection was closed at once: its address holds as many connections as one address may");
@@ -215,4 +219,9 @@ export function closeServer(server: Server): Promise<void> {
     // Anything still open after a short grace (a slow client) is cut so shutdown finishes.
     setTimeout(() => server.closeAllConnections(), 2_000).unref();
   });
+}
+
+/** 127.0.0.0/8, ::1 and IPv4 loopback written as IPv6. */
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.") || address === "::1" || address.startsWith("::ffff:127.");
 }

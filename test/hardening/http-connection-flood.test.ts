@@ -19,12 +19,13 @@ describe("http attack: a flood of idle connections", () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  async function start(maxConnections: number, maxConnectionsPerAddress: number) {
+  async function start(maxConnections: number, maxConnectionsPerAddress: number, limitLoopback = true) {
     const router = new Router();
     router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { ok: true }));
     const lines: string[] = [];
     const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(line) });
-    server = createHttpServer(router, logger, { maxConnections, maxConnectionsPerAddress });
+    // The loopback addresses stand in for remote ones (the bound leaves this host's own alone by default).
+    server = createHttpServer(router, logger, { maxConnections, maxConnectionsPerAddress, limitLoopback });
     const { port } = await listen(server, 0, "127.0.0.1");
     return { port, lines };
   }
@@ -66,6 +67,13 @@ describe("http attack: a flood of idle connections", () => {
     expect(lines.filter((l) => l.includes("its address holds as many connections"))).toHaveLength(1);
     for (const s of sockets.splice(0)) s.destroy();
     await new Promise((r) => setTimeout(r, 100));
+    expect(await get(port, "127.0.0.2")).toBe(200);
+  });
+
+  it("leaves this host's own clients out of the per-address bound", async () => {
+    const { port } = await start(1000, 5, false);
+    const kept = await Promise.all(Array.from({ length: 20 }, () => hold(port, "127.0.0.2")));
+    expect(kept.every(Boolean)).toBe(true);
     expect(await get(port, "127.0.0.2")).toBe(200);
   });
 

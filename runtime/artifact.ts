@@ -179,12 +179,15 @@ function requireFile(path: string, s: Stats): void {
   throw new ArtifactError(`${path} is ${kind}, not a file`);
 }
 
+/** The functions a monitor's code may export for the runtime to call. */
+export const CODE_EXPORTS = ["condition", "summary", "run", "extract"] as const;
+
 /** Compares each monitor's code flags with what the bundle exports. */
 export function findMissingExports(monitors: MonitorSpec[], bundle: MonitorBundle): MissingExport[] {
   const missing: MissingExport[] = [];
   for (const m of monitors) {
     const code = bundle[m.id];
-    for (const name of ["condition", "summary", "run", "extract"] as const) {
+    for (const name of CODE_EXPORTS) {
       if (m.code[name] && typeof code?.[name] !== "function") missing.push({ monitorId: m.id, export: name });
     }
   }

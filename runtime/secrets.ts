@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { kindOf } from "./file-kind.js";
 import { join } from "node:path";
 import { API_TOKEN_SECRET } from "./http/api-auth.js";
 import { PAGERDUTY_WEBHOOK_SECRET } from "./inbound/pagerduty-webhook.js";
@@ -127,12 +128,4 @@ function readSecretFile(path: string): SecretFile {
   } finally {
     closeSync(fd);
   }
-}
-
-function kindOf(stat: Stats): string {
-  if (stat.isDirectory()) return "a folder";
-  if (stat.isFIFO()) return "a FIFO";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  return "not a regular file";
 }

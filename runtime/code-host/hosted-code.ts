@@ -1,6 +1,7 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import type { CheckResult, MonitorCode, ScriptContext, TimeWindow } from "../../sdk/result.js";
+import { CODE_EXPORTS } from "../artifact.js";
 import { CheckError } from "../checks/check-error.js";
 import { labelId } from "../evaluate/observe.js";
 import { CodeHostError, type CodeHost } from "./code-host.js";
@@ -82,6 +83,5 @@ function stoppedAs(what: "script" | "extract", monitorId: string) {
 
 /** Whether a monitor's exports hold any function the runtime calls. */
 export function hasFunctions(code: MonitorCode | undefined): boolean {
-  if (!code) return false;
-  return typeof code.condition === "function" || typeof code.summary === "function" || typeof code.run === "function" || typeof code.extract === "function";
+  return code !== undefined && CODE_EXPORTS.some((name) => typeof code[name] === "function");
 }

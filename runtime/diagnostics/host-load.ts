@@ -1,5 +1,6 @@
-import { constants, type Stats } from "node:fs";
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import { kindOf } from "../file-kind.js";
 import type { DiagnosticSpec } from "../../sdk/manifest/schema.js";
 import type { DiagnosticSection } from "./section.js";
 
@@ -104,14 +105,6 @@ async function readText(file: string): Promise<{ ok: true; text: string } | { ok
   } finally {
     await handle.close();
   }
-}
-
-function kindOf(stat: Stats): string {
-  if (stat.isDirectory()) return "a folder";
-  if (stat.isFIFO()) return "a FIFO";
-  if (stat.isSocket()) return "a socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
-  return "not a regular file";
 }
 
 function gib(bytes: number): string {

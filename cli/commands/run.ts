@@ -7,7 +7,7 @@ import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { diagnoseWith, InboundSettingError, inboundSettingsFromEnv, type InboundSettings } from "../../runtime/inbound/routes.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import type { DeliveryDeps, DeliveryService } from "../../runtime/notify/contract.js";
-import { createSecretSource, MAX_SECRET_FILE_BYTES } from "../../runtime/secrets.js";
+import { createSecretSource, MAX_SECRET_FILE_BYTES, type RuntimeSecrets } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
 import type { ScaleOut } from "../../runtime/scale-out/index.js";
 import { DEFAULT_LOCATION, isLocationName } from "../../runtime/scale-out/locations.js";
@@ -76,10 +76,14 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
   }
   const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
+  // The Redis URL whole, and its password alone, are secrets too: an error may quote either (AUTH
+  // failures, ioredis's options), and project code can read the command line. Logs, diagnostics and
+  // what project code returns are scrubbed of them like the declared ones.
+  const redisSecrets = redisUrl ? [redisUrl, ...urlPassword(redisUrl)] : [];
+  const runtimeSecrets: RuntimeSecrets = { ...secrets, values: () => [...secrets.values(), ...redisSecrets] };
   const logger = createLogger({
     level: settings.logLevel,
-    // The URL whole, and its password alone: an error may quote either (AUTH failures, ioredis's options).
-    secretValues: () => (redisUrl ? [...secrets.values(), redisUrl, ...urlPassword(redisUrl)] : secrets.values()),
+    secretValues: runtimeSecrets.values,
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
@@ -92,7 +96,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     bundleUrl: artifact.bundleUrl,
     stateDir: resolve(args.state ?? ".watchkeeper"),
     logger,
-    secrets,
+    secrets: runtimeSecrets,
     delivery: (deps) => deliveryFor(deps, queued, settings.delivery),
     // The emergency page attaches the monitor's diagnostics to the page it sends.
     inbound: { settings: settings.inbound, diagnose: diagnoseWith((specs, opts) => runDiagnostics(specs, opts)) },

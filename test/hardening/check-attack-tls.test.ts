@@ -86,13 +86,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "wk-tls-attack-"));
   const pki = await testCa(dir);
   dispatcher = new Agent({ connect: { ca: pki.ca } });
-  const [expired, future, wrongHost, sha1, current] = await Promise.all([
-    pki.leaf({ from: "20200101000000Z", to: "20200201000000Z" }),
-    pki.leaf({ from: "20250101000000Z", to: "21260101000000Z" }),
-    pki.leaf({ host: "other.test", from: "20250101000000Z", to: "21000101000000Z" }),
-    pki.leaf({ from: "20250101000000Z", to: "21000101000000Z", digest: "sha1" }),
-    pki.leaf({ host: "sni.test", from: "20250101000000Z", to: "20990101000000Z" }),
-  ]);
+  // One after another: `openssl ca` rewrites the CA's serial and index files, and two at once race
+  // on renaming them.
+  const expired = await pki.leaf({ from: "20200101000000Z", to: "20200201000000Z" });
+  const future = await pki.leaf({ from: "20250101000000Z", to: "21260101000000Z" });
+  const wrongHost = await pki.leaf({ host: "other.test", from: "20250101000000Z", to: "21000101000000Z" });
+  const sha1 = await pki.leaf({ from: "20250101000000Z", to: "21000101000000Z", digest: "sha1" });
+  const current = await pki.leaf({ host: "sni.test", from: "20250101000000Z", to: "20990101000000Z" });
   const self = await selfSignedCert(30);
   await serve("expired", expired);
   await serve("future", future);

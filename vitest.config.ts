@@ -22,6 +22,9 @@ export default defineConfig({
     // the run.
     maxWorkers: 2,
     minWorkers: 1,
+    // Workers are not replaced after each file (vitest reads this for the whole pool, not per
+    // project); each project says below whether its files share a module graph.
+    poolOptions: { forks: { isolate: false } },
     projects: [
       {
         extends: true,
@@ -43,8 +46,9 @@ export default defineConfig({
           name: "real-time",
           include: REAL_TIME,
           exclude: EXCLUDE,
-          // One file at a time, in one worker.
-          poolOptions: { forks: { singleFork: true } },
+          // One file at a time, in one worker, each file with its own module graph.
+          isolate: true,
+          poolOptions: { forks: { singleFork: true, isolate: true } },
           sequence: { groupOrder: 1 },
         },
       },

@@ -65,3 +65,15 @@ describe("single-rule-policy", () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe("group-wait", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-group-wait")).result));
+
+  it("warns about a channel that holds the first notification past 5 minutes, at the channel, and accepts 5 minutes or none", () => {
+    const found = byCode(r, "group-wait");
+    expect(found.map((d) => [d.severity, d.line])).toEqual([["warning", 4]]);
+    expect(found[0]!.message).toContain('channel "slow": groupWait "30m"');
+    expect(r.ok).toBe(true);
+  });
+});

@@ -1,12 +1,13 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RUNTIME_SETTINGS } from "../../../sdk/manifest/schema.js";
 import { retentionOf } from "../retention.js";
-import { findSqliteShell, startCheckpointer } from "./checkpointer.js";
+import { checkpointLeftoverWal, findSqliteShell, startCheckpointer } from "./checkpointer.js";
 import { DATABASE_FILE } from "./open-database.js";
 import { SqliteStore } from "./sqlite-store.js";
 
@@ -238,5 +239,56 @@ describe("WAL checkpoint helper: what if it is missing or hangs", () => {
     expect(findSqliteShell(`relative/bin:${bin}`)).toBe(join(bin, "sqlite3"));
     expect(findSqliteShell("bin:.")).toBeNull();
     expect(findSqliteShell(undefined)).toBe(findSqliteShell(process.env.PATH));
+  });
+});
+
+/** A run killed with `frames` pages of its last writes still in the WAL (auto-checkpoint off, as with the helper). */
+function killedWithWal(frames: number): number {
+  SqliteStore.open(dir, T).close();
+  const script = `
+    const db = new (require("better-sqlite3"))(process.argv[1]);
+    db.pragma("wal_autocheckpoint = 0");
+    db.pragma("synchronous = OFF");
+    const set = db.prepare("INSERT OR REPLACE INTO heartbeats (monitor_id, at) VALUES ('cron', ?)");
+    for (let i = 1; i <= ${frames}; i++) set.run(i);
+    process.kill(process.pid, "SIGKILL");`;
+  const run = spawnSync(process.execPath, ["-e", script, join(dir, DATABASE_FILE)], { cwd: process.cwd() });
+  expect(run.signal).toBe("SIGKILL");
+  return statSync(join(dir, `${DATABASE_FILE}-wal`)).size;
+}
+
+describe.skipIf(shell === null)("a large WAL left by a killed run", () => {
+  it("is copied into the file by the sqlite3 shell before the runtime's connection maps its index, nothing lost", () => {
+    expect(killedWithWal(10_000)).toBeGreaterThan(32 * 2 ** 20);
+    const notices: string[] = [];
+    const store = SqliteStore.open(dir, T, { leftoverWalFromBytes: 2 ** 20, onNotice: (level, m) => notices.push(`${level}: ${m}`) });
+    try {
+      expect(notices.join("\n")).toMatch(/^info: the \d+ MB WAL left by the last run was copied into state\.db by the sqlite3 shell before opening/m);
+      // The WAL index this connection maps is one 32 KB region, not one per 4,096 frames of the old WAL.
+      expect(statSync(join(dir, `${DATABASE_FILE}-shm`)).size).toBeLessThanOrEqual(32 * 1024);
+      expect(store.db.prepare("SELECT at FROM heartbeats").pluck().get()).toBe(10_000);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("opens the WAL as it is when the shell fails, and says so", () => {
+    killedWithWal(600);
+    const broken = fakeShell("broken-sqlite3", "echo 'Error: disk I/O error' >&2; exit 1");
+    const notices: string[] = [];
+    const store = SqliteStore.open(dir, T, { sqliteShell: broken, leftoverWalFromBytes: 2 ** 20, onNotice: (level, m) => notices.push(`${level}: ${m}`) });
+    try {
+      expect(notices.join("\n")).toMatch(/^warn: the \d+ MB WAL left by the last run could not be copied .*disk I\/O error.*opening it as it is/m);
+      expect(store.db.prepare("SELECT at FROM heartbeats").pluck().get()).toBe(600);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("leaves a small WAL, and anything that is not a regular file, to the runtime's own connection", () => {
+    SqliteStore.open(dir, T).close();
+    writeFileSync(join(dir, `${DATABASE_FILE}-wal`), "");
+    expect(checkpointLeftoverWal(join(dir, DATABASE_FILE), shell, { fromBytes: 1 })).toBeNull();
+    expect(checkpointLeftoverWal(join(dir, "absent.db"), shell, { fromBytes: 0 })).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import type { Database } from "better-sqlite3";
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { accessSync, closeSync, constants, lstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 
@@ -234,4 +234,58 @@ function walFrames(fd: number, buf: Buffer): number | null {
   } catch {
     return null;
   }
+}
+
+/** A WAL left this large by the last run is copied into the file before the runtime opens it. */
+export const LEFTOVER_WAL_FROM_BYTES = 64 * 2 ** 20;
+/** How long start-up waits for that copy; past it the runtime opens the WAL as it is. */
+const LEFTOVER_WAL_TIMEOUT_MS = 60_000;
+
+/**
+ * Before the runtime's connection opens a database whose last run ended with a large WAL (a
+ * kill during heavy pruning, or a crash), the `sqlite3` shell, in a process of its own, copies the
+ * WAL into the file and cuts it to nothing (`wal_checkpoint(TRUNCATE)`), then closes.
+ *
+ * The runtime's connection would otherwise rebuild the WAL index for every frame and map all of
+ * it: 32 KB per 4,096 frames, so about 2 MB of its RSS for a 1 GB WAL, held for as long as it
+ * runs (SQLite never unmaps it), and the runtime's peak RSS with it (bench/results/history.md).
+ * The copy is SQLite's own checkpoint, safe to kill at any moment; when the shell is missing, fails
+ * or takes longer than the timeout, the runtime opens the WAL as it is, as it always did. Returns
+ * what was done, for the log, or null when there was nothing to do.
+ */
+export function checkpointLeftoverWal(
+  databasePath: string,
+  shell: string | null,
+  o: { fromBytes?: number; timeoutMs?: number } = {},
+): { level: "info" | "warn"; message: string } | null {
+  const wal = `${databasePath}-wal`;
+  let walBytes: number;
+  try {
+    // Only the state folder's own regular files: opening checks them again and refuses anything else.
+    if (!lstatSync(databasePath).isFile()) return null;
+    const stat = lstatSync(wal);
+    if (!stat.isFile()) return null;
+    walBytes = stat.size;
+  } catch {
+    return null;
+  }
+  if (shell === null || walBytes < (o.fromBytes ?? LEFTOVER_WAL_FROM_BYTES)) return null;
+  const mb = Math.round(walBytes / 2 ** 20);
+  const started = Date.now();
+  const run = spawnSync(shell, ["-batch", "-safe", "-init", "/dev/null", resolve(databasePath)], {
+    input: "PRAGMA wal_checkpoint(TRUNCATE);\n",
+    env: {},
+    encoding: "utf8",
+    timeout: o.timeoutMs ?? LEFTOVER_WAL_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  // The answer is "busy|log|checkpointed": 0 busy means every frame was copied.
+  const answer = /^(\d+)\|(-?\d+)\|(-?\d+)\s*$/m.exec(run.stdout ?? "");
+  if (run.status === 0 && answer !== null && answer[1] === "0") {
+    return { level: "info", message: `the ${mb} MB WAL left by the last run was copied into state.db by the sqlite3 shell before opening (${seconds} s)` };
+  }
+  const said = `${run.stderr ?? ""}${run.stdout ?? ""}`.trim().slice(0, 200);
+  const why = run.signal ? `was stopped after ${seconds} s` : said ? `answered ${JSON.stringify(said)}` : `could not run: ${run.error?.message ?? `exit ${run.status}`}`;
+  return { level: "warn", message: `the ${mb} MB WAL left by the last run could not be copied into state.db before opening (the sqlite3 shell ${why}); opening it as it is` };
 }

@@ -1,4 +1,5 @@
 import type { Database, Statement } from "better-sqlite3";
+import { join } from "node:path";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
@@ -15,8 +16,8 @@ import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
 import { SqliteDeliveries } from "./deliveries.js";
 import { SqliteHistory } from "./history.js";
-import { startCheckpointer, findSqliteShell, type Checkpointer } from "./checkpointer.js";
-import { checkInBackground, ensureStateFolder, FULL_CHECK_BELOW_BYTES, openStateDatabase, sizeOf, type BackgroundCheck } from "./open-database.js";
+import { checkpointLeftoverWal, startCheckpointer, findSqliteShell, type Checkpointer } from "./checkpointer.js";
+import { checkInBackground, DATABASE_FILE, ensureStateFolder, FULL_CHECK_BELOW_BYTES, openStateDatabase, sizeOf, type BackgroundCheck } from "./open-database.js";
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
@@ -37,6 +38,8 @@ export interface SqliteStoreOptions {
   checkpointsOffLoopFromBytes?: number;
   /** The `sqlite3` shell for those checkpoints; default the one on PATH; null keeps them on the event loop. */
   sqliteShell?: string | null;
+  /** A WAL left this large by the last run is checkpointed by that shell before opening (checkpointLeftoverWal; tests set it low). */
+  leftoverWalFromBytes?: number;
   /** Told what the runtime should log about the store's helpers (the checkpoint helper's start, or its loss). */
   onNotice?: (level: "info" | "warn", message: string) => void;
 }
@@ -135,6 +138,9 @@ export class SqliteStore implements Store {
     // The lock comes first: checking or migrating a database another runtime is writing is unsafe.
     const lock = StateLock.acquire(stateDir, now);
     try {
+      const shell = options.sqliteShell === undefined ? findSqliteShell() : options.sqliteShell;
+      const leftover = checkpointLeftoverWal(join(stateDir, DATABASE_FILE), shell, { fromBytes: options.leftoverWalFromBytes });
+      if (leftover !== null) options.onNotice?.(leftover.level, leftover.message);
       const opened = openStateDatabase(stateDir, options.fullCheckBelowBytes);
       const store = new SqliteStore(opened.db, lock, options, now);
       if (opened.deferredCheck) store.deferredCheckOf = stateDir;

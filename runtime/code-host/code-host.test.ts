@@ -36,6 +36,27 @@ export default {
   "leaves-a-loop": { condition: () => { setTimeout(() => { for (;;) {} }, 30); return true; } },
   "closes-port": { condition: () => { workerThreads.parentPort.close(); return true; } },
   "patches-atomics": { condition: () => { Atomics.add = () => 0; Atomics.store = () => 0; return true; } },
+  "throws-a-loop": { condition: () => { throw { toString() { for (;;) {} } }; } },
+  "timer-throws-a-loop": { condition: () => { setTimeout(() => { throw { toString() { for (;;) {} } }; }, 1); return true; } },
+  "finds-the-slot": { condition: () => workerThreads.workerData?.shared === undefined && !Object.values(workerThreads.workerData ?? {}).some((v) => v instanceof SharedArrayBuffer) },
+};
+`;
+
+/** A bundle whose top level sets a loop going in a timer, and one that reaches the loop through a promise no call started. */
+const LOAD_TIMER_BUNDLE = `
+setTimeout(() => { for (;;) {} }, 50);
+setInterval(() => { for (;;) {} }, 80);
+setImmediate(() => { globalThis.ranImmediate = true; });
+export default { healthy: { condition: () => globalThis.ranImmediate !== true } };
+`;
+const OUTSIDE_LOOP_BUNDLE = `
+// A message port opened at the top level: its callbacks run in no call's context.
+const { port1, port2 } = new MessageChannel();
+port1.on("message", () => { for (;;) {} });
+let poked = false;
+export default {
+  healthy: { run: async () => { await new Promise((r) => setTimeout(r, 100)); return true; } },
+  pokes: { condition: () => { if (!poked) { poked = true; port2.postMessage(1); } return true; } },
 };
 `;
 
@@ -192,6 +213,56 @@ describe("the project's code runs in a worker the runtime can end", () => {
     const pending = h.call("ignores", "run", [{ now: new Date() }], { timeoutMs: 100, signal: stop.signal }).catch((e: unknown) => e);
     setTimeout(() => stop.abort(new Error("timed out")), 100);
     expect(((await pending) as Error).message).toBe("timed out");
+  });
+
+  it("a thrown value whose toString loops is blamed on the call that threw it, not on the calls beside it", async () => {
+    const { h, restarts } = host();
+    const innocent = h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 });
+    await expect(h.call("throws-a-loop", "condition", [{}])).rejects.toThrow(/without returning/);
+    await expect(innocent).resolves.toMatchObject({ ok: true });
+    await expect(h.call("throws-a-loop", "condition", [{}])).rejects.toThrow(/^is held back for 1 min/);
+    // The same from a timer the call left behind: the error is read as its owner's.
+    await expect(h.call("timer-throws-a-loop", "condition", [{}])).resolves.toBe(true);
+    await expect(h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 })).resolves.toMatchObject({ ok: true });
+    await expect(h.call("timer-throws-a-loop", "condition", [{}])).rejects.toThrow(/^is held back for 1 min/);
+    expect(restarts).toEqual(["stalled", "stalled"]);
+  });
+
+  it("the code cannot reach the worker's shared slot to fake its heartbeat", async () => {
+    const { h } = host();
+    await expect(h.call("finds-the-slot", "condition", [{}])).resolves.toBe(true);
+  });
+
+  it("timers the bundle sets at its top level never run in the worker, and the runtime says so once", async () => {
+    const warnings: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
+    dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
+    writeFileSync(join(dir, "monitors.mjs"), LOAD_TIMER_BUNDLE);
+    const restarts: string[] = [];
+    const h = new CodeHost({ bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href, logger, stallMs: 400, onRestart: (r) => restarts.push(r) });
+    hosts.push(h);
+    await expect(h.call("healthy", "condition", [{}])).resolves.toBe(true);
+    await new Promise((r) => setTimeout(r, 700));
+    await expect(h.call("healthy", "condition", [{}])).resolves.toBe(true);
+    expect(restarts).toEqual([]);
+    expect(warnings.filter((w) => /set timers at its top level while loading; they were cancelled/.test(w))).toHaveLength(1);
+  });
+
+  it("a loop in code no call started fails no call: those in flight are sent again", async () => {
+    const errors: string[] = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line).msg) });
+    dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
+    writeFileSync(join(dir, "monitors.mjs"), OUTSIDE_LOOP_BUNDLE);
+    const restarts: string[] = [];
+    const h = new CodeHost({ bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href, logger, stallMs: 400, quarantineMs: 60_000, onRestart: (r) => restarts.push(r) });
+    hosts.push(h);
+    const innocent = h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 });
+    await expect(h.call("pokes", "condition", [{}])).resolves.toBe(true);
+    await expect(innocent).resolves.toBe(true);
+    expect(restarts).toEqual(["stalled"]);
+    expect(errors.join("\n")).toMatch(/in code monitors\.mjs runs outside any monitor's function/);
+    // Nobody is held back: no call's code was running.
+    await expect(h.call("pokes", "condition", [{}])).resolves.toBe(true);
   });
 
   it("a bundle whose top-level code throws fails calls with the reason, and closes cleanly", async () => {

@@ -51,6 +51,8 @@ const CALL_DEADLINE_MS = 10_000;
 const LOAD_RETRY_MS = 30_000;
 /** How long the bundle may take to load in a new worker. */
 const LOAD_TIMEOUT_MS = 30_000;
+/** slot[0] while the worker runs a callback no call started (code-worker.ts). */
+const OUTSIDE_CALLS = -1;
 
 /** The worker's program: its body, called with what a transformed function cannot reach itself. */
 const WORKER_SOURCE = `(${codeWorkerMain.toString()})((url) => import(url), require("node:worker_threads"), require("node:async_hooks"))`;
@@ -101,6 +103,8 @@ export class CodeHost {
   private readonly recent = new Map<number, { monitorId: string; fn: CodeFunction }>();
   private readonly stallMs: number;
   private readonly quarantineMs: number;
+  /** Said once per runtime: each new worker loads the same bundle and cancels the same timers. */
+  private warnedLoadTimers = false;
 
   constructor(private readonly o: CodeHostOptions) {
     this.stallMs = o.stallMs ?? DEFAULT_STALL_MS;
@@ -217,7 +221,15 @@ export class CodeHost {
       worker.on("message", (m: { t: string; id?: number; ok?: boolean; value?: unknown; error?: string }) => {
         if (m.t === "ready") {
           loaded = true;
-          this.exported = (m as { exports?: Record<string, CodeFunction[]> }).exports ?? {};
+          const ready = m as { exports?: Record<string, CodeFunction[]>; cancelledTimers?: number };
+          this.exported = ready.exports ?? {};
+          if ((ready.cancelledTimers ?? 0) > 0 && !this.warnedLoadTimers) {
+            this.warnedLoadTimers = true;
+            this.o.logger.warn(
+              { timers: ready.cancelledTimers },
+              "monitors.mjs set timers at its top level while loading; they were cancelled: a monitor's code runs only in its condition, summary, extract or script (move the work there)",
+            );
+          }
           return resolve();
         }
         if (m.t === "failed") return reject(new CodeHostError(`could not be run: monitors.mjs did not load in the code worker: ${m.error}`));
@@ -275,9 +287,17 @@ export class CodeHost {
     this.o.onRestart?.(why);
     // Whose code held or ended the thread: a call in flight, or one that finished but left code
     // running (a timer it set). Without a mark nobody is blamed, and every call in flight is sent again.
-    const owner = culprit === 0 ? undefined : this.pending.get(culprit) ?? this.recent.get(culprit);
+    const owner = culprit <= 0 ? undefined : this.pending.get(culprit) ?? this.recent.get(culprit);
     const blamed = owner ? this.pending.get(culprit) : undefined;
-    if (owner) {
+    // Code no call started (a promise or connection the bundle set going when it loaded): no
+    // monitor can be held back for it, and no call in flight is to blame.
+    const outside = culprit === OUTSIDE_CALLS;
+    if (outside) {
+      this.o.logger.error(
+        { inFlight: [...this.pending.values()].map((p) => p.monitorId) },
+        `the project's code worker was replaced: ${what}, in code monitors.mjs runs outside any monitor's function (a promise, connection or callback its top level started); the calls in flight are sent again`,
+      );
+    } else if (owner) {
       const reason = why === "stalled" ? `ran for more than ${formatMs(this.stallMs)} without returning (an endless loop?) and was stopped` : `was running when ${what}`;
       this.quarantined.set(owner.monitorId, {
         until: performance.now() + this.quarantineMs,
@@ -295,7 +315,7 @@ export class CodeHost {
     // however often that happens. One whose cause is unknown makes each of them a suspect, and a
     // suspect twice over fails, so code that ends the worker unmarked cannot do it for ever.
     for (const p of this.pending.values()) {
-      if (!owner) {
+      if (!owner && !outside) {
         if (p.suspected >= 1) {
           this.pending.delete(p.id);
           this.finish(p, new CodeHostError(`was in flight twice when the code worker was replaced for no call's fault (${what})`));

@@ -12,9 +12,13 @@
  *               cannot be loaded, and { t: "stray", error } for an error no call caught.
  *
  * The shared slot tells the runtime how this thread is: slot[0] is the id of the call whose code is
- * running (0 when none), slot[1] a heartbeat counted every few milliseconds by a timer. A heartbeat
- * that stands still for the stall limit is a thread held by code that does not return (an endless
- * loop); the runtime ends the thread, and slot[0] says whose code it was.
+ * running (0 when none, OUTSIDE_CALLS for a callback no call started: a promise, socket or timer
+ * the bundle set going when it loaded), slot[1] a heartbeat counted every few milliseconds by a
+ * timer. A heartbeat that stands still for the stall limit is a thread held by code that does not
+ * return (an endless loop); the runtime ends the thread, and slot[0] says whose code it was. The
+ * slot is taken out of `workerData` before the bundle loads, so the project's code cannot reach it
+ * to write either number. Timers the bundle sets while it loads are cancelled once it has loaded:
+ * the compiler never runs them either, and code runs only in a monitor's functions.
  */
 export function codeWorkerMain(
   load: (url: string) => Promise<{ default?: unknown }>,
@@ -24,8 +28,12 @@ export function codeWorkerMain(
   const { parentPort, workerData } = threads;
   const { AsyncLocalStorage, createHook } = hooks;
   const port = parentPort!;
-  const data = workerData as { url: string; shared: SharedArrayBuffer; textMax: number; heartbeatMs: number };
-  const slot = new Int32Array(data.shared);
+  const data = workerData as { url: string; shared?: SharedArrayBuffer; textMax: number; heartbeatMs: number };
+  const slot = new Int32Array(data.shared!);
+  // The bundle can import node:worker_threads and read workerData: the slot is not left there.
+  delete data.shared;
+  /** slot[0] while a callback that no call started runs (code-host.ts reads it as "outside any call"). */
+  const OUTSIDE_CALLS = -1;
   // Taken before the project's code loads, so code that replaces Atomics' methods cannot silence the marks.
   const { store, add } = Atomics;
   const running = new AsyncLocalStorage<number>();
@@ -40,13 +48,17 @@ export function codeWorkerMain(
     store(slot, 0, stack.length > 0 ? stack[stack.length - 1]! : 0);
   };
   setInterval(() => add(slot, 1, 1), data.heartbeatMs);
+  /** Timers and immediates the bundle set outside any call while it loaded; cancelled once it has. */
+  let loadTimers: { immediate: boolean; resource: object }[] | null = null;
   createHook({
+    init(_asyncId, type, _trigger, resource) {
+      if (loadTimers !== null && (type === "Timeout" || type === "Immediate") && running.getStore() === undefined) loadTimers.push({ immediate: type === "Immediate", resource });
+    },
     before() {
-      const id = running.getStore();
-      if (id !== undefined) enter(id);
+      enter(running.getStore() ?? OUTSIDE_CALLS);
     },
     after() {
-      if (running.getStore() !== undefined) leave();
+      leave();
     },
   }).enable();
 
@@ -67,8 +79,17 @@ export function codeWorkerMain(
     }
   };
   // An error no call caught (a throw from a timer the code set) is reported, and the thread goes on.
-  process.on("uncaughtException", (error) => send({ t: "stray", error: describe(error) }));
-  process.on("unhandledRejection", (error) => send({ t: "stray", error: describe(error) }));
+  // It is read while the callback that threw is still marked (its `after` never comes): a thrown
+  // value's getters or toString that loop are that callback's owner's. Node drops its stack of
+  // callbacks after an uncaught error, and the marks follow.
+  const stray = (error: unknown) => {
+    const text = describe(error);
+    stack.length = 0;
+    store(slot, 0, 0);
+    send({ t: "stray", error: text });
+  };
+  process.on("uncaughtException", stray);
+  process.on("unhandledRejection", stray);
 
   // What a script or an extract returns, made copyable between threads the way JSON.stringify
   // sees it: toJSON honoured, functions and symbols dropped. Cycles are kept (the copy holds them)
@@ -152,15 +173,30 @@ export function codeWorkerMain(
       }
       send({ t: "done", id: m.id, ok: true, value });
     } catch (error) {
-      send({ t: "done", id: m.id, ok: false, error: describe(error) });
+      // Reading what was thrown (a getter, toString) runs the project's code too.
+      enter(m.id);
+      let text: string;
+      try {
+        text = describe(error);
+      } finally {
+        leave();
+      }
+      send({ t: "done", id: m.id, ok: false, error: text });
     } finally {
       if (timer) clearTimeout(timer);
       aborts.delete(m.id);
     }
   };
 
+  loadTimers = [];
   load(data.url).then(
     (mod: { default?: unknown }) => {
+      const cancelled = loadTimers?.length ?? 0;
+      for (const { immediate, resource } of loadTimers ?? []) {
+        if (immediate) clearImmediate(resource as ReturnType<typeof setImmediate>);
+        else clearTimeout(resource as ReturnType<typeof setTimeout>);
+      }
+      loadTimers = null;
       const bundle = (mod.default ?? {}) as Record<string, Code | undefined>;
       port.on("message", (m: { t: string; id: number; monitorId: string; fn: string; args: unknown[] }) => {
         if (m.t === "abort") return aborts.get(m.id)?.abort(new Error("the check was stopped"));
@@ -172,7 +208,7 @@ export function codeWorkerMain(
         const code = bundle[id];
         if (code && typeof code === "object") exports[id] = ["condition", "summary", "run", "extract"].filter((name) => typeof code[name] === "function");
       }
-      send({ t: "ready", exports });
+      send({ t: "ready", exports, cancelledTimers: cancelled });
     },
     (error: unknown) => send({ t: "failed", error: describe(error) }),
   );

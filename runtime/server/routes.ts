@@ -6,7 +6,7 @@ import type { RuntimeMetrics } from "../metrics.js";
 import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
 import type { SchedulerReadiness } from "../scheduler/tick-scheduler.js";
-import { apiAccessOf, guardRead } from "../http/api-auth.js";
+import { apiAccessOf, guardRead, refuseRead } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
@@ -41,12 +41,16 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
 
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 
-  router.add("GET", "/readyz", async (_req, res) => {
+  // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
+  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name));
+
+  router.add("GET", "/readyz", async (req, res) => {
     const scheduling = d.readiness ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, details: {} })) : null;
     // With Redis unreachable the store cannot be written either; asking would only wait for a timeout.
     const writable = scheduling?.ready === false ? false : await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
     const ready = writable && (scheduling?.ready ?? true);
     const missingSecrets = d.secrets.missing();
+    const detailed = refuseRead(req, access) === null;
     // Missing secrets do not make the runtime unready: it runs, and what needs them waits. Nor do
     // erroring monitors: the process is fine and a restart would not help, but they are listed.
     sendJson(res, ready ? 200 : 503, {
@@ -56,16 +60,17 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
       store: writable ? "writable" : "not writable",
       missingSecrets,
       brokenMonitors: d.missingExports.map((m) => `${m.monitorId}: bundle lacks ${m.export}()`),
-      erroringMonitors: erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map())).filter((m) => monitors.has(m.id)),
+      // Which monitors err is for anyone's probe; why (a target's host, a body's first bytes) is
+      // detail, for those who may read the API.
+      erroringMonitors: erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map()))
+        .filter((m) => monitors.has(m.id))
+        .map((m) => (detailed ? m : { id: m.id, at: m.at })),
     });
   });
 
   router.add("GET", "/metrics", async (_req, res) => {
     sendText(res, 200, await d.metrics.registry.metrics(), d.metrics.registry.contentType);
   });
-
-  // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
-  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name));
 
   router.add("GET", "/api/monitors", guardRead(access, async (_req, res) => {
     sendJson(res, 200, { monitors: (await statuses(d, [...monitors.values()])).map(toApi) });

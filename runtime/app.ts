@@ -284,6 +284,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     store,
     alerts: new StoreAlertControl(store, o.manifest, logger),
     secret: (name) => o.secrets.get(name),
+    secretValues,
     logger: logger.child({ component: "inbound" }),
     clock: () => clock.now(),
     settings: inboundSettings,

@@ -67,6 +67,8 @@ export interface InboundDeps {
   store: OutboxWriter & InboundEvents & WebhookIdLog;
   alerts: AlertControl;
   secret(name: string): string | undefined;
+  /** Every secret value the runtime knows, to scrub from what senders say before it is stored. */
+  secretValues(): string[];
   logger: Logger;
   clock: () => number;
   settings: InboundSettings;
@@ -84,7 +86,7 @@ export interface InboundDeps {
 export function registerInboundRoutes(router: Router, d: InboundDeps): void {
   const webhookMaxAgeMs = durationMs(runtimeSettingsOf(d.manifest).webhookMaxAge);
   router.add("POST", "/webhooks/pagerduty", pagerDutyWebhookHandler({ alerts: d.alerts, ids: d.store, secret: d.secret, logger: d.logger, clock: d.clock, maxAgeMs: webhookMaxAgeMs }));
-  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, logger: d.logger, clock: d.clock }));
+  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, secretValues: d.secretValues, logger: d.logger, clock: d.clock }));
   registerEmergencyRoutes(router, {
     manifest: d.manifest,
     outbox: d.store,

@@ -40,7 +40,15 @@ export function parseUptimeReport(format: "nodeping" | "generic", body: unknown)
  * The shared token (the check's `token` secret) comes in `X-Watchkeeper-Token`, a bearer
  * `Authorization` header or `?token=`, and is compared in constant time.
  */
-export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: InboundEvents; secret(name: string): string | undefined; logger: Logger; clock: () => number }): Handler {
+export function uptimeWebhookHandler(deps: {
+  manifest: Manifest;
+  inbound: InboundEvents;
+  secret(name: string): string | undefined;
+  /** Every secret value the runtime knows (the project's and its own: the API token, the signing key, the Redis URL). */
+  secretValues(): string[];
+  logger: Logger;
+  clock: () => number;
+}): Handler {
   const monitors = monitorsById(deps.manifest);
   // Wrong tokens can come from anyone who reaches the port: one line a minute per monitor.
   const refusals = new LimitedWarnings(deps.logger, deps.clock);
@@ -56,9 +64,9 @@ export function uptimeWebhookHandler(deps: { manifest: Manifest; inbound: Inboun
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));
     if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
-    // The sender's message is stored and shown: no declared secret (its own token included) goes in.
-    const secrets = deps.manifest.secrets.flatMap((name) => deps.secret(name) ?? []);
-    const message = redactThenShorten(report.message, UPTIME_MESSAGE_MAX, secrets);
+    // The sender's message is stored and shown: no secret the runtime knows (the check's own token,
+    // the API token included) goes in.
+    const message = redactThenShorten(report.message, UPTIME_MESSAGE_MAX, deps.secretValues());
     await deps.inbound.recordUptimeReport(monitor.id, { ...report, message, at: deps.clock() });
     sendJson(res, 202, { status: "recorded", up: report.up });
   };

@@ -424,6 +424,7 @@ describe("canary sweep findings, one by one", () => {
       manifest: testManifest({ monitors: [monitor], secrets: ["UPTIME_TOKEN", "OTHER"] }),
       inbound: { recordUptimeReport: (_id: string, report: { message: string }) => void stored.push(report) } as never,
       secret: (name) => values[name],
+      secretValues: () => Object.values(values),
       logger: { warn() {} } as never,
       clock: () => 0,
     });

@@ -87,3 +87,27 @@ describe("heartbeat and uptime webhook intake under attack", () => {
     expect(rt.logs()).not.toContain(UPTIME_TOKEN);
   });
 });
+
+describe("what an uptime service says is stored without any secret the runtime knows", () => {
+  const API_TOKEN = "canary-api-token-5f0e2b7c";
+  const SIGNING_KEY = "canary-signing-key-c41d9a";
+
+  it("the API token and the PagerDuty signing key in a report's message never reach the API or the pages", async () => {
+    rt = await startHttpRuntime({
+      monitors,
+      secrets: ["HEARTBEAT_TOKEN", "UPTIME_TOKEN"],
+      env: { HEARTBEAT_TOKEN, UPTIME_TOKEN, WATCHKEEPER_API_TOKEN: API_TOKEN, PAGERDUTY_WEBHOOK_SECRET: SIGNING_KEY },
+      runtime: { openReads: true },
+    });
+    const message = `checkout down; debug: ${API_TOKEN} ${SIGNING_KEY} ${UPTIME_TOKEN}`;
+    const sent = await fetch(`${rt.url}/webhooks/uptime/site-uptime`, { method: "POST", headers: { "x-watchkeeper-token": UPTIME_TOKEN, "content-type": "application/json" }, body: JSON.stringify({ up: false, message }) });
+    expect(sent.status).toBe(202);
+    await rt.runtime.tickNow("site-uptime");
+    const api = await (await fetch(`${rt.url}/api/monitors/site-uptime`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
+    const page = await (await fetch(`${rt.url}/monitors/site-uptime`)).text();
+    expect(api).toContain("checkout down");
+    for (const shown of [api, page, rt.logs()]) {
+      for (const secret of [API_TOKEN, SIGNING_KEY, UPTIME_TOKEN]) expect(shown).not.toContain(secret);
+    }
+  });
+});

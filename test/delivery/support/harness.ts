@@ -114,6 +114,7 @@ export function makeHarness(o: {
         store,
         alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest) : alerts,
         secret: (name) => o.secrets[name],
+        secretValues: () => Object.values(o.secrets).filter((v): v is string => typeof v === "string"),
         logger,
         clock,
         settings: { ...DEFAULT_INBOUND_SETTINGS, ...(emergencyAttemptsPerMinute ? { emergencyAttemptsPerMinute } : {}) },

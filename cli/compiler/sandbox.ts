@@ -187,9 +187,57 @@ export class SandboxSpare {
   }
 }
 
-/** What a sandbox child reads when its run names nothing else: the project (see projectReadable), the package and the work folder. */
+/** What a sandbox child reads when its run names nothing else: the project (see projectReadable), the package (see packageReadable) and the work folder. */
 export function sandboxReadable(projectDir: string, sdk: SdkLocation, workDir: string): string[] {
-  return [...projectReadable(projectDir), sdk.packageRoot, workDir];
+  return [...projectReadable(projectDir), ...packageReadable(sdk.packageRoot, projectDir), workDir];
+}
+
+/**
+ * What the sandbox may read of Watchkeeper's own package (the loader, the SDK, their packages in
+ * `node_modules`): all of it but a `.git`, and nothing of the project it holds. Installed from
+ * the registry the package is a folder of the project's `node_modules` and is granted whole. Run
+ * from a checkout (this repository compiles its own monitors), the package root is a Git checkout
+ * that may hold the project: granting it whole would let a module read `.git/config`, and read
+ * through any link committed in the project, which projectReadable leaves out. So a folder that
+ * holds the project or a `.git` is granted entry by entry, without either; the project's part is
+ * projectReadable's alone, and the package's `node_modules` stays readable even when it is also
+ * the project's.
+ */
+export function packageReadable(packageRoot: string, projectDir: string): string[] {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const project = real(projectDir);
+  const grants = (dir: string): string[] => {
+    const here = real(dir);
+    if (here === project) return [];
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return isInside(here, project) ? [] : [dir];
+    }
+    if (!isInside(here, project) && !entries.some((e) => e.name === ".git")) return [dir];
+    return entries.flatMap((e) => {
+      if (e.name === ".git") return [];
+      const file = path.join(dir, e.name);
+      return e.isDirectory() ? grants(file) : isInside(project, real(file)) ? [] : [file];
+    });
+  };
+  const out = grants(packageRoot);
+  const modules = path.join(packageRoot, "node_modules");
+  if (isInside(project, real(packageRoot)) && !out.includes(modules)) {
+    try {
+      if (statSync(modules).isDirectory()) out.push(modules);
+    } catch {
+      // A package without node_modules of its own (hoisted): its packages are found where the project's are.
+    }
+  }
+  return out;
 }
 
 /**

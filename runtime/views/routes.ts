@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
-import type { Manifest } from "../../sdk/manifest/schema.js";
+import type { Manifest, StatusPageSpec } from "../../sdk/manifest/schema.js";
 import { apiAccessOf, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress } from "../http/http-io.js";
@@ -63,6 +63,8 @@ type Page = (req: IncomingMessage, res: ServerResponse, params: Record<string, s
 const LOGIN_ATTEMPTS_PER_MINUTE = 10;
 /** How often live views look whether a silence or maintenance window began or ended on its own. */
 const SILENCE_BOUNDARY_CHECK_MS = 15_000;
+/** How long a rendered public status page is served again (see publicPage). */
+const PUBLIC_PAGE_TTL_MS = 5_000;
 const UPTIME_WINDOWS: Record<string, keyof Awaited<ReturnType<typeof monitorHistory>>["uptime"]> = { "24h": "d1", "1d": "d1", "7d": "d7", "30d": "d30", "90d": "d90" };
 const STATE_COLOR: Record<DisplayState, string> = {
   firing: "#c62828",
@@ -165,10 +167,28 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     if (pages.length === 1) return void res.writeHead(302, { location: `/status/${encodeURIComponent(pages[0]!.id)}` }).end();
     sendPage(res, 200, renderStatusIndex(pages, title, refuseRead(req, access) === null ? signedIn(req) : null), "no-cache");
   });
+  // A public status page is the one page anyone may ask for as often as they like: each is
+  // rendered at most once per PUBLIC_PAGE_TTL_MS, and asks that come while it renders share the
+  // render, so a flood of visitors costs renders of one page, not one each (a flood of 200
+  // clients once held /healthz for seconds). A change of what the page shows, as the live hub
+  // holds it while anyone listens, renders it afresh at the next ask.
+  const publicRenders = new Map<string, { at: number; shows: string | undefined; page: Promise<string> }>();
+  const publicPage = (spec: StatusPageSpec): Promise<string> => {
+    const shows = events.current()?.snapshot.get(`status:${spec.id}`);
+    const now = performance.now();
+    const kept = publicRenders.get(spec.id);
+    if (kept && now - kept.at < PUBLIC_PAGE_TTL_MS && kept.shows === shows) return kept.page;
+    const page = renderPublicStatus(d, spec);
+    publicRenders.set(spec.id, { at: now, shows, page });
+    page.catch(() => {
+      if (publicRenders.get(spec.id)?.page === page) publicRenders.delete(spec.id);
+    });
+    return page;
+  };
   router.add("GET", "/status/:id", async (_req, res, params) => {
     const spec = statusPages.get(params.id!);
     if (!spec) return notFound(res, `There is no status page "${params.id}".`, null);
-    sendPage(res, 200, await renderPublicStatus(d, spec), "no-cache");
+    sendPage(res, 200, await publicPage(spec), "no-cache");
   });
 
   router.add("GET", "/badge/:file", async (req, res, params) => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { locateSdk } from "../../cli/compiler/paths.js";
-import { runSandbox, SandboxSpare, type SandboxOutcome } from "../../cli/compiler/sandbox.js";
+import { runSandbox, SandboxSpare, sandboxReadable, type SandboxOutcome } from "../../cli/compiler/sandbox.js";
 
 // A spare is a sandbox child started before its bundle exists. These run it on small bundles that
 // answer the loader's protocol by hand: what the child sees must be what a child started on the
@@ -66,7 +66,7 @@ describe("a spare sandbox child", () => {
     const dir = await folder();
     process.env["WK_SPARE_TEST_SECRET"] = "real-secret-of-the-parent";
     try {
-      const spare = new SandboxSpare([dir, sdk.packageRoot, dir], dir);
+      const spare = new SandboxSpare(sandboxReadable(dir, sdk, dir), dir);
       expect(spare.waiting).toBe(true);
       const viaSpare = await run(dir, bundleText(), spare);
       expect(spare.waiting).toBe(false);
@@ -85,7 +85,7 @@ describe("a spare sandbox child", () => {
 
   it("hands over a request that arrives while the bundle is still loading", async () => {
     const dir = await folder();
-    const spare = new SandboxSpare([dir, sdk.packageRoot, dir], dir);
+    const spare = new SandboxSpare(sandboxReadable(dir, sdk, dir), dir);
     // The bundle's top level takes a while before the loader listens.
     const outcome = await run(dir, bundleText("await new Promise((r) => setTimeout(r, 300));"), spare);
     expect(outcome.kind, JSON.stringify(outcome)).toBe("result");
@@ -94,7 +94,7 @@ describe("a spare sandbox child", () => {
   it("is not taken by a run for other folders, and ends when disposed", async () => {
     const dir = await folder();
     const other = await folder();
-    const spare = new SandboxSpare([other, sdk.packageRoot, other], other);
+    const spare = new SandboxSpare(sandboxReadable(other, sdk, other), other);
     const pid = spare.pid!;
     const outcome = await run(dir, bundleText(), spare);
     expect(outcome.kind).toBe("result");
@@ -106,7 +106,7 @@ describe("a spare sandbox child", () => {
 
   it("that ended before it was taken is replaced by a child of the run's own", async () => {
     const dir = await folder();
-    const spare = new SandboxSpare([dir, sdk.packageRoot, dir], dir);
+    const spare = new SandboxSpare(sandboxReadable(dir, sdk, dir), dir);
     process.kill(spare.pid!, "SIGKILL");
     // Until its parent has seen the end, a dead spare looks alive; the run must still be answered.
     await new Promise((r) => setTimeout(r, 200));

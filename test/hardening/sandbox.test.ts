@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../cli/compiler/index.js";
 import { permissionFlags, placeholderEnv } from "../../cli/compiler/sandbox.js";
 import { noProcessEnv } from "../../cli/rules/no-process-env.js";
 import type { RuleContext } from "../../cli/rules/index.js";
-import { copyFixture, wk, type CliRun } from "../compiler/support.js";
+import { copyFixture, ROOT, wk, type CliRun } from "../compiler/support.js";
 
 // These run the built CLI: `npx tsc -p tsconfig.build.json` first.
 
@@ -206,3 +206,31 @@ describe("no-process-env", () => {
 function emptyManifest(): RuleContext["manifest"] {
   return { monitors: [], services: [], escalationPolicies: [], schedules: [], teams: [], users: [], channels: [], silences: [] } as unknown as RuleContext["manifest"];
 }
+
+describe("a project inside Watchkeeper's own checkout", () => {
+  it("cannot read the checkout's .git, while the package itself still loads", async () => {
+    // This repository compiles its own monitors (npm start), so the package root can hold the project.
+    const base = await mkdtemp(path.join(ROOT, ".wk-inside-"));
+    cleanups.push(() => rm(base, { recursive: true, force: true }));
+    const dir = path.join(base, "project");
+    await cp(path.join(ROOT, "test/compiler/fixtures/ok"), dir, { recursive: true });
+    await writeFile(
+      path.join(dir, "monitors", "peek.ts"),
+      [
+        'import { readFileSync } from "node:fs";',
+        'import { check, monitor } from "watchkeeper";',
+        "",
+        `readFileSync(${JSON.stringify(path.join(ROOT, ".git", "HEAD"))}, "utf8");`,
+        "",
+        'export const peek = monitor({ id: "peek", schedule: "* * * * *", check: check.tcp({ host: "db.internal", port: 5432 }) });',
+        "",
+      ].join("\n"),
+    );
+    const { run, report } = await validate(dir);
+    expect(expectFinding(run, report, "WK2001", "monitors/peek.ts", 4).message).toMatch(/tries to read .*\.git/);
+    // Without the read, the same project inside the checkout compiles.
+    await writeFile(path.join(dir, "monitors", "peek.ts"), 'import { check, monitor } from "watchkeeper";\nexport const peek = monitor({ id: "peek", schedule: "* * * * *", check: check.tcp({ host: "db.internal", port: 5432 }) });\n');
+    const clean = await validate(dir);
+    expect(clean.run.code, clean.run.stderr + JSON.stringify(clean.report.diagnostics)).toBe(0);
+  });
+});

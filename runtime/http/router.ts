@@ -99,11 +99,12 @@ function decodeSegment(segment: string): string | null {
 /** Every JSON answer passes URL redaction: no route can show a monitor URL's credentials. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = redactUrlsIn(JSON.stringify(body));
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  // nosniff: an answer that quotes what a client sent (a name, a summary) is never read as a page.
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-content-type-options": "nosniff" });
   res.end(text);
 }
 
 export function sendText(res: ServerResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
-  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), "x-content-type-options": "nosniff" });
   res.end(body);
 }

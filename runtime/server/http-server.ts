@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { sendJson, type Router } from "../http/router.js";
+import { rateLimitKey } from "../inbound/rate-limit.js";
 import { LimitedWarnings } from "../limited-warnings.js";
 
 /** Request bodies above this are refused: webhooks and heartbeats are small. */
@@ -36,7 +37,7 @@ const MAX_CONNECTIONS_PER_ADDRESS = 256;
 export interface HttpServerOptions {
   /** Connections held at once (default 4096). */
   maxConnections?: number;
-  /** Connections one remote address may hold at once (default 256). */
+  /** Connections one remote address (an IPv6 /64 counts as one) may hold at once (default 256). */
   maxConnectionsPerAddress?: number;
   /** Whether loopback addresses have the per-address bound too (default no: they are this host's own). */
   limitLoopback?: boolean;
@@ -85,9 +86,11 @@ function limitConnections(server: Server, logger: Logger, max: number, perAddres
   });
   const held = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
-    const address = socket.remoteAddress ?? "";
+    const remote = socket.remoteAddress ?? "";
     // A client on this host (a sidecar, a port-forward, a load test) is already inside; the total still bounds it.
-    if (!limitLoopback && isLoopback(address)) return;
+    if (!limitLoopback && isLoopback(remote)) return;
+    // One host holds a whole IPv6 /64: counted by address, 16 of its addresses would fill every slot.
+    const address = rateLimitKey(remote);
     const count = held.get(address) ?? 0;
     if (count >= perAddress) {
       warnings.warn("connections-per-address", { limit: perAddress, remoteAddress: address }, "a connection was closed at once: its address holds as many connections as one address may");

@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import type { Server } from "node:http";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Router, sendJson } from "../../runtime/http/router.js";
 import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 
@@ -85,5 +86,57 @@ describe("http attack: a flood of idle connections", () => {
     sockets.splice(0, 1).forEach((s) => s.destroy());
     await new Promise((r) => setTimeout(r, 100));
     expect(await get(port, "127.0.0.51")).toBe(200);
+  });
+});
+
+/**
+ * One host holds a whole IPv6 /64 and can pick a fresh address for every connection: the bound
+ * counts the /64 as one address. The test needs addresses of two /64s on this host's loopback
+ * device (documentation prefixes, removed after), which only root may add.
+ */
+describe("http attack: a flood from many addresses of one IPv6 /64", () => {
+  const OWN = ["2001:db8:77::1", "2001:db8:77::2", "2001:db8:77:0:ffff::3"];
+  const OTHER = "2001:db8:78::1";
+  const ip = (...args: string[]) => spawnSync("ip", args, { stdio: "ignore" }).status === 0;
+  let added: string[] = [];
+  let server: Server | undefined;
+  const sockets: Socket[] = [];
+
+  beforeAll(() => {
+    for (const address of [...OWN, OTHER]) if (ip("-6", "addr", "add", `${address}/128`, "dev", "lo", "nodad")) added.push(address);
+  });
+  afterAll(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    server?.closeAllConnections();
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    for (const address of added) ip("-6", "addr", "del", `${address}/128`, "dev", "lo");
+    added = [];
+  });
+
+  it("counts every address of the /64 against one share, and another /64 apart", async (ctx) => {
+    if (added.length < OWN.length + 1) {
+      console.warn("skipped: this host's loopback device takes no extra IPv6 addresses here (needs root and IPv6)");
+      return ctx.skip();
+    }
+    const router = new Router();
+    router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { ok: true }));
+    server = createHttpServer(router, pino({ level: "silent" }), { maxConnections: 1000, maxConnectionsPerAddress: 2 });
+    const { port } = await listen(server, 0, "::");
+    const hold = (from: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ port, host: from, localAddress: from });
+        sockets.push(socket);
+        socket.on("error", () => undefined);
+        const kept = setTimeout(() => resolve(true), 300);
+        socket.once("close", () => {
+          clearTimeout(kept);
+          resolve(false);
+        });
+      });
+    // Two connections from two addresses of the /64 fill its share; a third address of it is refused.
+    expect(await hold(OWN[0]!)).toBe(true);
+    expect(await hold(OWN[1]!)).toBe(true);
+    expect(await hold(OWN[2]!)).toBe(false);
+    expect(await hold(OTHER)).toBe(true);
   });
 });

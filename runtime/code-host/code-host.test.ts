@@ -64,13 +64,14 @@ const silent = pino({ level: "silent" });
 let dir: string | undefined;
 const hosts: CodeHost[] = [];
 
-function host(options: { stallMs?: number; heapMb?: number; bundle?: string; callDeadlineMs?: number } = {}) {
+function host(options: { stallMs?: number; heapMb?: number; bundle?: string; callDeadlineMs?: number; logged?: { level: string; lines: string[] } } = {}) {
   dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
   writeFileSync(join(dir, "monitors.mjs"), options.bundle ?? BUNDLE);
   const restarts: string[] = [];
+  const logged = options.logged;
   const h = new CodeHost({
     bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href,
-    logger: silent,
+    logger: logged ? pino({ level: logged.level }, { write: (line: string) => void logged.lines.push(JSON.parse(line).msg) }) : silent,
     stallMs: options.stallMs ?? 400,
     quarantineMs: 60_000,
     ...(options.heapMb ? { heapMb: options.heapMb } : {}),
@@ -235,12 +236,7 @@ describe("the project's code runs in a worker the runtime can end", () => {
 
   it("timers the bundle sets at its top level never run in the worker, and the runtime says so once", async () => {
     const warnings: string[] = [];
-    const logger = pino({ level: "warn" }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
-    dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
-    writeFileSync(join(dir, "monitors.mjs"), LOAD_TIMER_BUNDLE);
-    const restarts: string[] = [];
-    const h = new CodeHost({ bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href, logger, stallMs: 400, onRestart: (r) => restarts.push(r) });
-    hosts.push(h);
+    const { h, restarts } = host({ bundle: LOAD_TIMER_BUNDLE, logged: { level: "warn", lines: warnings } });
     await expect(h.call("healthy", "condition", [{}])).resolves.toBe(true);
     await new Promise((r) => setTimeout(r, 700));
     await expect(h.call("healthy", "condition", [{}])).resolves.toBe(true);
@@ -250,12 +246,7 @@ describe("the project's code runs in a worker the runtime can end", () => {
 
   it("a loop in code no call started fails no call: those in flight are sent again", async () => {
     const errors: string[] = [];
-    const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line).msg) });
-    dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
-    writeFileSync(join(dir, "monitors.mjs"), OUTSIDE_LOOP_BUNDLE);
-    const restarts: string[] = [];
-    const h = new CodeHost({ bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href, logger, stallMs: 400, quarantineMs: 60_000, onRestart: (r) => restarts.push(r) });
-    hosts.push(h);
+    const { h, restarts } = host({ bundle: OUTSIDE_LOOP_BUNDLE, logged: { level: "error", lines: errors } });
     const innocent = h.call("healthy", "run", [{ now: new Date() }], { timeoutMs: 5000 });
     await expect(h.call("pokes", "condition", [{}])).resolves.toBe(true);
     await expect(innocent).resolves.toBe(true);

@@ -18,7 +18,16 @@ export async function inScratchFolder<T>(work: () => Promise<T>): Promise<T> {
   const saved = TEMP_VARIABLES.map((name) => [name, process.env[name]] as const);
   const scratch = mkdtempSync(path.join(tmpdir(), "wk-"));
   for (const name of TEMP_VARIABLES) process.env[name] = scratch;
-  const remove = () => rmSync(scratch, { recursive: true, force: true });
+  // A child the signal also reached (the type checker, the sandbox) may still write into the
+  // folder while it is removed: a few retries ride that out, and removing it never fails
+  // the command (nor turns Ctrl-C into an internal error) when a file appears too late.
+  const remove = () => {
+    try {
+      rmSync(scratch, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    } catch {
+      // Left in the system's temporary folder, which the system clears.
+    }
+  };
   const endedBy = (signal: NodeJS.Signals) => {
     remove();
     process.kill(process.pid, signal);

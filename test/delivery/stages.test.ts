@@ -45,6 +45,7 @@ const manifest = testManifest({
   ],
   services: [
     { id: "web", name: "Web", description: null, escalationPolicy: "p", team: null, urgency: "high", autoResolveTimeout: null, acknowledgementTimeout: null, alertGrouping: null, routingKey: null, source: "s" },
+    { id: "payments", name: "Payments", description: null, escalationPolicy: "p", team: null, urgency: "high", autoResolveTimeout: null, acknowledgementTimeout: null, alertGrouping: null, routingKey: null, source: "s" },
   ],
   channels: [slack, customer, grouped],
 });
@@ -93,6 +94,21 @@ describe("route stage", () => {
   it("routes an acknowledgement also to the ack channels (the customer's email)", async () => {
     const out = await routeStage(manifest)(ctx(), [unrouted(intentFor("site", "acknowledge", { acknowledgedBy: "Ada" }))]);
     expect(out.map((n) => n.destination.id).sort()).toEqual(["channel:customer-mail", "channel:ops-slack", "service:web"]);
+  });
+
+  it("sends a resolve and an acknowledgement also where the alert was paged before the monitor's routing changed", async () => {
+    // The alert of "site" paged service:payments and the customer's email got an acknowledgement; "site" now routes to service:web.
+    const sent = new Map([["wk-site\nservice:payments", "trigger"], ["wk-site\nchannel:customer-mail", "acknowledge"]]);
+    const log = { lastSent: (key: string, destination: string) => (sent.has(`${key}\n${destination}`) ? { state: sent.get(`${key}\n${destination}`)! } : null) };
+    const resolve = intentFor("site", "resolve");
+    const out = await routeStage(manifest, log)(ctx(), [unrouted({ ...resolve, dedupKey: "wk-site" })]);
+    expect(out.map((n) => n.destination.id).sort()).toEqual(["channel:ops-slack", "service:payments", "service:web"]);
+    const ack = intentFor("site", "acknowledge", { acknowledgedBy: "Ada" });
+    const acked = await routeStage(manifest, log)(ctx(), [unrouted({ ...ack, dedupKey: "wk-site" })]);
+    expect(acked.map((n) => n.destination.id).sort()).toEqual(["channel:customer-mail", "channel:ops-slack", "service:payments", "service:web"]);
+    // A trigger goes where the monitor routes now, and nowhere else.
+    const trigger = await routeStage(manifest, log)(ctx(), [unrouted({ ...intentFor("site", "trigger"), dedupKey: "wk-site" })]);
+    expect(trigger.map((n) => n.destination.id).sort()).toEqual(["channel:ops-slack", "service:web"]);
   });
 
   it("drops intents of monitors that are not in the manifest", async () => {

@@ -33,6 +33,8 @@ const url = fc.oneof(
   text,
   fc.constantFrom("https://runbooks.example.com/checkout", "https://runbooks.example.com/my page", "https://x.example.com/a>b|c<d", "http://10.0.0.7:8080/runbook", "https://bücher.example/r", "https://"),
   text.map((t) => `https://runbooks.example.com/${t}`),
+  // A dashboard link with its whole state in the query: longer than a Slack text element holds.
+  fc.integer({ min: 2_950, max: 7_000 }).map((n) => `https://grafana.example.com/d/abc?${"var-host=a&".repeat(Math.ceil(n / 11))}`),
 );
 
 const severity = fc.constantFrom<Severity>("critical", "error", "warning", "info");

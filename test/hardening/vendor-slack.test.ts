@@ -51,6 +51,7 @@ describe("incoming webhook", () => {
 
   const invalid: [string, unknown, string, RegExp][] = [
     ["a section whose text is 3001 characters", { text: "t", blocks: [section("s".repeat(3001))] }, "invalid_blocks", /blocks\[0\]\.text\.text: must NOT have more than 3000 characters/],
+    ["a context element of 3001 characters", { text: "t", blocks: [{ type: "context", elements: [{ type: "mrkdwn", text: "c".repeat(3001) }] }] }, "invalid_blocks", /blocks\[0\]\.elements\[0\]\.text: must NOT have more than 3000 characters/],
     ["a header of 151 characters", { text: "t", blocks: [{ type: "header", text: { type: "plain_text", text: "h".repeat(151) } }] }, "invalid_blocks", /150/],
     ["a header in mrkdwn", { text: "t", blocks: [{ type: "header", text: { type: "mrkdwn", text: "*h*" } }] }, "invalid_blocks", /blocks\[0\]\.text\.type/],
     ["51 blocks", { text: "t", blocks: Array.from({ length: 51 }, () => ({ type: "divider" })) }, "invalid_blocks", /more than 50 items/],

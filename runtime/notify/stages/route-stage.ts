@@ -26,10 +26,13 @@ export interface PagedLog {
 /**
  * Expands each unrouted intent into one notification per destination: the monitor's service
  * (PagerDuty Events via its routing key), its channels, and its acknowledgement channels for
- * acknowledgements and emergency reports. The resolve of a monitor that left the manifest (the
- * rollout closes its alerts) goes to every destination still in the manifest where its alert
- * was paged, as `log` says, so no incident is left open that no runtime will ever close. An
- * intent of a renamed monitor's old id routes as the monitor that names it in `previousIds`.
+ * acknowledgements and emergency reports. A resolve or an acknowledgement also goes to every
+ * destination still in the manifest where its alert was paged, as `log` says, when the monitor
+ * no longer routes there (its service or channels changed while it fired, or it left the
+ * manifest and the rollout closes its alerts): PagerDuty and OpsGenie close an incident only
+ * when told so where it was opened, and no incident may be left open that no runtime will ever
+ * close. An intent of a renamed monitor's old id routes as the monitor that names it in
+ * `previousIds`.
  */
 export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
   const monitors = monitorsById(manifest);
@@ -43,14 +46,12 @@ export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
     ...manifest.services.map((s): Destination => ({ id: serviceDestinationId(s.id), kind: "service", serviceId: s.id })),
     ...manifest.channels.map((channel): Destination => ({ id: channelDestinationId(channel.id), kind: "channel", channel })),
   ];
-  const pagedAt = async (intent: NotificationIntent): Promise<Destination[]> => {
-    if (!log || intent.type !== "resolve") return [];
-    const paged: Destination[] = [];
-    for (const destination of everyDestination) {
-      const last = await log.lastSent(intent.dedupKey, destination.id);
-      if (last?.state === "trigger" || last?.state === "acknowledge") paged.push(destination);
-    }
-    return paged;
+  /** Where this alert's trigger was sent and not yet resolved (for a resolve, or an acknowledgement of a monitor still here). */
+  const pagedAt = async (intent: NotificationIntent, acknowledgements: boolean): Promise<Destination[]> => {
+    if (!log || (intent.type !== "resolve" && !(acknowledgements && intent.type === "acknowledge"))) return [];
+    // One read per destination, all at once (a round trip each on Redis); only resolves and acknowledgements pay it.
+    const lasts = await Promise.all(everyDestination.map((destination) => log.lastSent(intent.dedupKey, destination.id)));
+    return everyDestination.filter((_, i) => lasts[i]?.state === "trigger" || lasts[i]?.state === "acknowledge");
   };
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>
@@ -86,11 +87,23 @@ export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
     for (const item of items) {
       if (item.destination.kind !== "unrouted") throw new Error("route stage received an already routed notification");
       if (monitorOf(item.intent.monitorId)) continue;
-      const paged = await pagedAt(item.intent);
+      const paged = await pagedAt(item.intent, false);
       if (paged.length === 0) ctx.drop(item, `monitor ${item.intent.monitorId} is not in the manifest`);
       for (const destination of paged) orphans.push({ ...item, destination });
     }
     const routed = [...(await fan(ctx, items)), ...orphans];
+    // A monitor still here whose routing changed while its alert was open: where it was paged
+    // hears the resolve (and an acknowledgement) too. An acknowledgement-only audience (a
+    // customer's email) is not sent a resolve it never had a trigger for.
+    for (const item of items) {
+      const monitor = monitorOf(item.intent.monitorId);
+      if (!monitor) continue;
+      for (const destination of await pagedAt(item.intent, true)) {
+        if (routed.some((r) => r.intent.id === item.intent.id && r.destination.id === destination.id)) continue;
+        if (item.intent.type === "resolve" && isAckOnlyDestination(monitor, destination.id)) continue;
+        routed.push({ ...item, destination });
+      }
+    }
     for (const item of items) {
       if (monitorOf(item.intent.monitorId) && !routed.some((r) => r.intent.id === item.intent.id)) {
         ctx.drop(item, "the monitor routes to no service or channel");

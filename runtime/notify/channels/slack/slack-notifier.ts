@@ -37,9 +37,13 @@ export function slackMessage(intent: NotificationIntent, message: MessageContext
   ];
   const links = alertLinks(intent, message);
   if (links.length > 0) {
+    // A text element holds at most SECTION_MAX characters, and Slack refuses the whole message
+    // for one that is longer: a link that long (a dashboard URL with its whole state in the
+    // query) is left out, and the alert's own page still links to everything.
     const live = links.flatMap((l) => {
       const href = slackLinkUrl(l.href);
-      return href ? [{ type: "mrkdwn", text: `<${href}|${l.text}>` }] : [];
+      const text = href ? `<${href}|${l.text}>` : "";
+      return href && text.length <= SECTION_MAX ? [{ type: "mrkdwn", text }] : [];
     });
     if (live.length > 0) blocks.push({ type: "context", elements: live });
   }

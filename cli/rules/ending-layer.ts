@@ -1,6 +1,6 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
-import { formatZoned, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
+import { formatZoned, isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { COVERAGE_WEEKS } from "./oncall-coverage.js";
 import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
 import { cleanForTheDay, type RuleContext } from "./types.js";
@@ -20,6 +20,8 @@ export function endingLayer(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const schedule of ctx.manifest.schedules) {
     const zone = schedule.timeZone;
+    // An unknown zone is valid-schedules' error; nothing can be placed in it.
+    if (!isTimeZone(zone)) continue;
     // A clean verdict is kept for the day, keyed by the schedule's entry.
     const ending = cleanForTheDay(ctx, "ending-layer", ctx.hashes?.entry(schedule), horizon - now, (from, to) => endingLayers(schedule, from, to));
     for (const { layer, index, end } of ending) {

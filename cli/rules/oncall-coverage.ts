@@ -2,7 +2,7 @@ import type { OncallScheduleSpec } from "../../sdk/manifest/schema.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { coverageGaps } from "./coverage/gaps.js";
-import { formatZoned } from "../../sdk/oncall/zoned-time.js";
+import { formatZoned, isTimeZone } from "../../sdk/oncall/zoned-time.js";
 import { cleanForTheDay, type RuleContext } from "./types.js";
 
 /** How far ahead on-call coverage (and a layer about to end) is looked at. */
@@ -24,7 +24,8 @@ export function oncallCoverage(ctx: RuleContext): Diagnostic[] {
     const first = policies.get(service.escalationPolicy)?.rules[0];
     if (!first || first.targets.length === 0 || first.targets.some((t) => t.type === "user")) continue;
     const behind = first.targets.map((t) => schedules.get(t.id)).filter((s): s is OncallScheduleSpec => s !== undefined);
-    if (behind.length === 0) continue;
+    // An unknown zone is valid-schedules' error; no shift can be placed in it.
+    if (behind.length === 0 || behind.some((s) => !isTimeZone(s.timeZone))) continue;
     // A clean verdict is kept for the day, keyed by the schedules.
     const gaps = cleanForTheDay(ctx, "oncall-coverage", JSON.stringify(behind), to - from, (start, end) => coverageGaps(behind, start, end));
     if (gaps.length === 0) continue;

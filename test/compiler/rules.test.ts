@@ -33,6 +33,11 @@ describe("valid-schedules", () => {
     expect(text).toMatch(/restriction start "25:00:00" is not a time of day/);
     expect(r.ok).toBe(false);
   });
+
+  it("reports a schedule's unknown time zone as a finding, and no rule that places shifts trips over it", () => {
+    expect(messages(byCode(r, "valid-schedules"))).toMatch(/schedule "mars-rota": unknown time zone "Mars\/Olympus"/);
+    expect(r.diagnostics.filter((d) => d.message.includes("mars-rota") && d.code !== "valid-schedules")).toEqual([]);
+  });
 });
 
 describe("declared-secrets", () => {

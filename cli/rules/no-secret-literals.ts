@@ -7,6 +7,14 @@ interface Pattern {
   re: RegExp;
   /** The part of a match that is safe to show (a fixed prefix, never key material). */
   shown: (match: string) => string;
+  /** A second look at a match the expression alone cannot tell from prose. */
+  accept?: (match: string) => boolean;
+}
+
+/** `Basic <base64>` whose decoded form is `user:password` ("Basic authentication" is prose). */
+function basicCredentials(match: string): boolean {
+  const decoded = Buffer.from(match.replace(/^Basic\s+/, ""), "base64").toString("utf8");
+  return /^[^\s:]{1,256}:[^\s]{1,256}$/.test(decoded);
 }
 
 const prefix = (p: string) => () => p;
@@ -20,6 +28,8 @@ export const SECRET_PATTERNS: Pattern[] = [
   { what: "a PagerDuty REST API token", re: /Token token=[A-Za-z0-9_+\-]{10,}/g, shown: prefix("Token token=…") },
   { what: "an OpsGenie API key", re: /GenieKey\s+[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g, shown: prefix("GenieKey …") },
   { what: "a bearer token", re: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g, shown: prefix("Bearer …") },
+  { what: "basic-auth credentials", re: /\bBasic\s+[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=])/g, shown: prefix("Basic …"), accept: basicCredentials },
+  { what: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g, shown: (m) => m.slice(0, m.startsWith("github_pat_") ? 11 : 4) + "…" },
   // A password in a URL's userinfo (`https://user:password@host`): the whole URL would reach the
   // manifest and every log line that names the target. A `${...}` part is code, not a literal.
   { what: "a password in a URL", re: /\bhttps?:\/\/[^\s/:@"'`]+:[^\s/@"'`${}]+@/g, shown: (m) => `${m.slice(0, m.indexOf("//") + 2)}…:…@` },
@@ -33,7 +43,7 @@ export const SECRET_PATTERNS: Pattern[] = [
  */
 export function maskCredentials(text: string): string {
   let out = text;
-  for (const p of SECRET_PATTERNS) out = out.replace(p.re, (match) => p.shown(match));
+  for (const p of SECRET_PATTERNS) out = out.replace(p.re, (match) => (p.accept && !p.accept(match) ? match : p.shown(match)));
   return out;
 }
 
@@ -42,7 +52,7 @@ const UUID_RE = /[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g;
 const AUTH_LINE_RE = /authorization|api[-_]?key|genie/i;
 
 /** Cheap test for any pattern's anchor; most files have none and are skipped whole. */
-const ANCHORS = ["PRIVATE KEY", "hooks.slack.com", "xox", "AKIA", "ASIA", "Token token=", "GenieKey", "Bearer", "://"];
+const ANCHORS = ["PRIVATE KEY", "hooks.slack.com", "xox", "AKIA", "ASIA", "Token token=", "GenieKey", "Bearer", "Basic", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "://"];
 const HEX_RUN = /[0-9a-fA-F]{8}/;
 const anyCandidate = (source: string) => ANCHORS.some((a) => source.includes(a)) || HEX_RUN.test(source);
 
@@ -68,6 +78,7 @@ function literalsIn(file: string, source: string): Diagnostic[] {
       for (const m of text.matchAll(p.re)) {
         const start = m.index;
         const end = start + m[0].length;
+        if (p.accept && !p.accept(m[0])) continue;
         if (covered.some(([a, b]) => start < b && end > a)) continue;
         covered.push([start, end]);
         hits.push({ column: start + 1, what: p.what, shown: p.shown(m[0]) });

@@ -69,13 +69,16 @@ describe("no-secret-literals", () => {
     expect(line(16)).toMatch(/a password in a URL \(http:\/\/…:…@\)/);
     expect(line(17)).toBe("");
     expect(line(18)).toBe("");
+    expect(line(19)).toMatch(/basic-auth credentials \(Basic …\)/);
+    expect(line(20)).toMatch(/GitHub token \(ghp_…\)/);
+    expect(line(21)).toBe("");
     for (const d of found) expect(d).toMatchObject({ file: "monitors/leaky.ts", severity: "error" });
     expect(found.every((d) => (d.column ?? 0) > 1)).toBe(true);
   });
 
   it("never repeats the secret in the diagnostic", () => {
     const text = JSON.stringify(found);
-    for (const secretPart of ["0123456789abcdef0123", "B00000000/XXXX", "1234567890-fake", "IOSFODNN7EXAMPLE", "0123456789ab\"", "y_NbAkKc66ry", "eyJhbGciOiJIUzI1NiJ9", "hunter2pw"]) {
+    for (const secretPart of ["0123456789abcdef0123", "B00000000/XXXX", "1234567890-fake", "IOSFODNN7EXAMPLE", "0123456789ab\"", "y_NbAkKc66ry", "eyJhbGciOiJIUzI1NiJ9", "hunter2pw", "YWRtaW46aHVudGVyMg", "abcdefghijklmnopqrstuvwxyz0123456789"]) {
       expect(text).not.toContain(secretPart);
     }
   });

@@ -6,6 +6,14 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 
+// Older Node fails deep inside (yargs refuses Node < 20, the compile sandbox passes flags 20.19
+// knows): say what is wrong instead, before anything is loaded (package.json's engines).
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 19)) {
+  process.stderr.write(`watchkeeper: error: Node.js 20.19 or later is needed; this is Node ${process.versions.node}\nhint: install the current LTS release of Node.js (https://nodejs.org), or run the watchkeeper image\n`);
+  process.exit(1);
+}
+
 function startupBundle() {
   try {
     const root = new URL("../", import.meta.url);

@@ -194,14 +194,15 @@ export function sandboxReadable(projectDir: string, sdk: SdkLocation, workDir: s
 
 /**
  * What the sandbox may read of Watchkeeper's own package (the loader, the SDK, their packages in
- * `node_modules`): all of it but a `.git`, and nothing of the project it holds. Installed from
- * the registry the package is a folder of the project's `node_modules` and is granted whole. Run
- * from a checkout (this repository compiles its own monitors), the package root is a Git checkout
- * that may hold the project: granting it whole would let a module read `.git/config`, and read
- * through any link committed in the project, which projectReadable leaves out. So a folder that
- * holds the project or a `.git` is granted entry by entry, without either; the project's part is
- * projectReadable's alone, and the package's `node_modules` stays readable even when it is also
- * the project's.
+ * `node_modules`): all of it but a `.git`, and nothing of the project it holds.
+ * - Installed from the registry, the package is a folder of the project's `node_modules`: granted
+ *   whole.
+ * - Run from a checkout of Watchkeeper with the project elsewhere, the checkout is not the pull
+ *   request's: granted whole but for its `.git` (its top folder entry by entry).
+ * - Run from a checkout that holds the project (this repository compiles its own monitors), the
+ *   whole checkout is the pull request's: granted as projectReadable grants a project (no `.git`,
+ *   no link that leads out), without the project's part, which is projectReadable's alone; the
+ *   package's `node_modules` stays readable although it is also the project's.
  */
 export function packageReadable(packageRoot: string, projectDir: string): string[] {
   const real = (p: string) => {
@@ -212,32 +213,25 @@ export function packageReadable(packageRoot: string, projectDir: string): string
     }
   };
   const project = real(projectDir);
-  const grants = (dir: string): string[] => {
-    const here = real(dir);
-    if (here === project) return [];
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return isInside(here, project) ? [] : [dir];
-    }
-    if (!isInside(here, project) && !entries.some((e) => e.name === ".git")) return [dir];
-    return entries.flatMap((e) => {
-      if (e.name === ".git") return [];
-      const file = path.join(dir, e.name);
-      return e.isDirectory() ? grants(file) : isInside(project, real(file)) ? [] : [file];
-    });
-  };
-  const out = grants(packageRoot);
-  const modules = path.join(packageRoot, "node_modules");
-  if (isInside(project, real(packageRoot)) && !out.includes(modules)) {
+  const root = real(packageRoot);
+  if (isInside(root, project)) {
+    const out = root === project ? [] : readableTree(packageRoot, (file, name) => UNREAD.has(name) || real(file) === project);
+    const modules = path.join(packageRoot, "node_modules");
     try {
       if (statSync(modules).isDirectory()) out.push(modules);
     } catch {
       // A package without node_modules of its own (hoisted): its packages are found where the project's are.
     }
+    return out;
   }
-  return out;
+  let entries;
+  try {
+    entries = readdirSync(packageRoot, { withFileTypes: true });
+  } catch {
+    return [packageRoot];
+  }
+  if (!entries.some((e) => e.name === ".git")) return [packageRoot];
+  return entries.filter((e) => e.name !== ".git").map((e) => path.join(packageRoot, e.name));
 }
 
 /**
@@ -255,11 +249,20 @@ const UNREAD = new Set(["node_modules", ".git"]);
  * file that is readable anyway.
  */
 export function projectReadable(projectDir: string): string[] {
+  return readableTree(projectDir, (_file, name) => UNREAD.has(name));
+}
+
+/**
+ * The folders and files under `dir` the sandbox may read: `dir` itself when all of it may, else
+ * its entries that may, folder by folder. An entry `leftOut` names is not granted, nor a link
+ * unless it names a regular file inside `dir` (outside any `UNREAD` folder).
+ */
+function readableTree(dir: string, leftOut: (file: string, name: string) => boolean): string[] {
   let real: string;
   try {
-    real = realpathSync(projectDir);
+    real = realpathSync(dir);
   } catch {
-    return [projectDir];
+    return [dir];
   }
   const readable = (link: string): boolean => {
     try {
@@ -269,19 +272,18 @@ export function projectReadable(projectDir: string): string[] {
       return false;
     }
   };
-  // The folder itself when all of it may be read, else the entries that may.
-  const grants = (dir: string): string[] => {
+  const grants = (folder: string): string[] => {
     let entries;
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = readdirSync(folder, { withFileTypes: true });
     } catch {
-      return [dir];
+      return [folder];
     }
     const out: string[] = [];
     let whole = true;
     for (const entry of entries) {
-      const file = path.join(dir, entry.name);
-      if (UNREAD.has(entry.name) || (entry.isSymbolicLink() && !readable(file))) {
+      const file = path.join(folder, entry.name);
+      if (leftOut(file, entry.name) || (entry.isSymbolicLink() && !readable(file))) {
         whole = false;
       } else if (entry.isDirectory()) {
         const inner = grants(file);
@@ -291,9 +293,9 @@ export function projectReadable(projectDir: string): string[] {
         out.push(file);
       }
     }
-    return whole ? [dir] : out;
+    return whole ? [folder] : out;
   };
-  return grants(projectDir);
+  return grants(dir);
 }
 
 /** The sandbox's heap limit in MiB. */

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../cli/compiler/index.js";
@@ -208,7 +208,7 @@ function emptyManifest(): RuleContext["manifest"] {
 }
 
 describe("a project inside Watchkeeper's own checkout", () => {
-  it("cannot read the checkout's .git, while the package itself still loads", async () => {
+  it("cannot read the checkout's .git, nor a link in it that leads out, while the package itself still loads", async () => {
     // This repository compiles its own monitors (npm start), so the package root can hold the project.
     const base = await mkdtemp(path.join(ROOT, ".wk-inside-"));
     cleanups.push(() => rm(base, { recursive: true, force: true }));
@@ -228,6 +228,11 @@ describe("a project inside Watchkeeper's own checkout", () => {
     );
     const { run, report } = await validate(dir);
     expect(expectFinding(run, report, "WK2001", "monitors/peek.ts", 4).message).toMatch(/tries to read .*\.git/);
+    // A link committed beside the project, in the checkout, that leads out of it: not readable either.
+    await symlink("/etc/hostname", path.join(base, "escape"));
+    await writeFile(path.join(dir, "monitors", "peek.ts"), (await readFile(path.join(dir, "monitors", "peek.ts"), "utf8")).replace(JSON.stringify(path.join(ROOT, ".git", "HEAD")), JSON.stringify(path.join(base, "escape"))));
+    const linked = await validate(dir);
+    expect(expectFinding(linked.run, linked.report, "WK2001", "monitors/peek.ts", 4).message).toMatch(/tries to read .*escape/);
     // Without the read, the same project inside the checkout compiles.
     await writeFile(path.join(dir, "monitors", "peek.ts"), 'import { check, monitor } from "watchkeeper";\nexport const peek = monitor({ id: "peek", schedule: "* * * * *", check: check.tcp({ host: "db.internal", port: 5432 }) });\n');
     const clean = await validate(dir);

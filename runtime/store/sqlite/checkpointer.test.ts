@@ -1,5 +1,5 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -290,5 +290,10 @@ describe.skipIf(shell === null)("a large WAL left by a killed run", () => {
     writeFileSync(join(dir, `${DATABASE_FILE}-wal`), "");
     expect(checkpointLeftoverWal(join(dir, DATABASE_FILE), shell, { fromBytes: 1 })).toBeNull();
     expect(checkpointLeftoverWal(join(dir, "absent.db"), shell, { fromBytes: 0 })).toBeNull();
+    // A WAL index that is a link (to a file elsewhere) is the connection's to refuse, not the shell's to follow.
+    writeFileSync(join(dir, `${DATABASE_FILE}-wal`), "x".repeat(64));
+    writeFileSync(join(dir, "elsewhere"), "");
+    symlinkSync(join(dir, "elsewhere"), join(dir, `${DATABASE_FILE}-shm`));
+    expect(checkpointLeftoverWal(join(dir, DATABASE_FILE), shell, { fromBytes: 1 })).toBeNull();
   });
 });

@@ -265,6 +265,8 @@ export function checkpointLeftoverWal(
     if (!lstatSync(databasePath).isFile()) return null;
     const stat = lstatSync(wal);
     if (!stat.isFile()) return null;
+    const shm = lstatSync(`${databasePath}-shm`, { throwIfNoEntry: false });
+    if (shm !== undefined && !shm.isFile()) return null;
     walBytes = stat.size;
   } catch {
     return null;

@@ -432,6 +432,10 @@ export function classifyHttpError(error: unknown, where: string): CheckError {
   if (error instanceof CheckError) return error;
   if (error instanceof BodyDecodeError) return new CheckError("bad-response", `${where} sent a body that ${error.message}`);
   if (error instanceof Error && error.name === "HTTPParserError") {
+    // llhttp finds two Content-Lengths itself when both arrive in one read; undici, when they do not.
+    if (errorCode(error) === "HPE_UNEXPECTED_CONTENT_LENGTH" || /content-length/i.test(error.message)) {
+      return new CheckError("bad-response", `${where} answered with a body that does not match its Content-Length`);
+    }
     return new CheckError("bad-response", `${where} did not answer with valid HTTP`);
   }
   const code = errorCode(error);

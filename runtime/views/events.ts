@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { rateLimitKey } from "../inbound/rate-limit.js";
+import { LimitedWarnings } from "../limited-warnings.js";
 
 /** A snapshot of what pages show: per key (monitor id, or `status:<page>`), a fingerprint string. */
 export type Snapshot = Map<string, string>;
@@ -33,6 +35,12 @@ export interface EventHubOptions {
   maxClients?: number;
   /** Public status page streams open at once, counted apart so visitors cannot crowd the team out (default 100). */
   maxPublicClients?: number;
+  /**
+   * Streams one address may hold once half of its kind's slots are taken (default 10). Below half
+   * an address takes what it asks for (visitors behind one proxy share an address); past it, one
+   * address can never hold more than half, so one client cannot take every slot.
+   */
+  maxPerAddress?: number;
   /** Without a feed: how often the state is compared while someone listens (default 2 s). */
   pollMs?: number;
   /** Comment lines that keep proxies from closing an idle stream (default 15 s). */
@@ -48,6 +56,8 @@ export interface EventHubOptions {
 
 interface Client {
   res: ServerResponse;
+  /** The address the stream is counted against (an IPv6 /64 as one). */
+  address: string;
   /** Only keys with this prefix matter to the client (`status:<id>` for a public page); null: monitors. */
   scope: string | null;
 }
@@ -78,7 +88,10 @@ export class EventHub {
   private readonly maxPublicClients: number;
   private version = 0;
 
+  private readonly warnings: LimitedWarnings;
+
   constructor(private readonly o: EventHubOptions) {
+    this.warnings = new LimitedWarnings(o.logger, Date.now);
     this.maxClients = o.maxClients ?? 100;
     this.maxPublicClients = o.maxPublicClients ?? 100;
   }
@@ -87,10 +100,17 @@ export class EventHub {
     return this.clients.size;
   }
 
-  /** Opens a stream for this request; `scope` null for the team's pages, `status:<id>` for a public page. */
-  open(req: IncomingMessage, res: ServerResponse, scope: string | null): void {
-    const open = [...this.clients].filter((c) => (c.scope === null) === (scope === null)).length;
-    if (this.closed || open >= (scope === null ? this.maxClients : this.maxPublicClients)) {
+  /**
+   * Opens a stream for this request; `scope` null for the team's pages, `status:<id>` for a public
+   * page. `address` is the client's (as the rate limits key it), the socket's when not given.
+   */
+  open(req: IncomingMessage, res: ServerResponse, scope: string | null, address = rateLimitKey(req.socket.remoteAddress ?? "")): void {
+    const kind = [...this.clients].filter((c) => (c.scope === null) === (scope === null));
+    const max = scope === null ? this.maxClients : this.maxPublicClients;
+    const mine = kind.filter((c) => c.address === address).length;
+    const crowded = kind.length >= max / 2 && mine >= (this.o.maxPerAddress ?? 10);
+    if (this.closed || kind.length >= max || crowded) {
+      if (crowded) this.warnings.warn("events-per-address", { address, open: mine }, "a live view stream was refused: its address holds as many as one address may while the slots are half taken");
       res.writeHead(503, { "content-type": "text/plain; charset=utf-8", "retry-after": "30" });
       res.end("too many open event streams\n");
       return;
@@ -103,7 +123,7 @@ export class EventHub {
     });
     // A reconnecting browser waits this long; the first comment flushes the headers through proxies.
     res.write("retry: 3000\n: connected\n\n");
-    const client: Client = { res, scope };
+    const client: Client = { res, scope, address };
     this.clients.add(client);
     const drop = () => {
       this.clients.delete(client);

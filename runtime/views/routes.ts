@@ -288,11 +288,11 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const status = new URL(req.url ?? "/", "http://x").searchParams.get("status");
     if (status !== null) {
       if (!statusPages.has(status)) return sendJson(res, 404, { error: `no status page ${status}` });
-      return events.open(req, res, `status:${status}`);
+      return events.open(req, res, `status:${status}`, rateLimitKey(clientAddress(req, o.trustProxy === true)));
     }
     const refused = refuseRead(req, access);
     if (refused) return sendJson(res, refused.status, { error: refused.error });
-    events.open(req, res, null);
+    events.open(req, res, null, rateLimitKey(clientAddress(req, o.trustProxy === true)));
   });
 
   router.add("GET", "/login", (req, res) => {

@@ -364,7 +364,7 @@ function embeddedScheduler(
     ...(notes.size > 0
       ? {
           monitorNotes: async () => notes,
-          readiness: async () => ({ ready: true, reason: null, details: { locationWarnings: Object.fromEntries(notes) } }),
+          readiness: async () => ({ ready: true, reason: null, publicReason: null, details: { locationWarnings: Object.fromEntries(notes) } }),
         }
       : {}),
     start: () => scheduler.start(),

@@ -212,6 +212,7 @@ class BullmqScheduler implements TickScheduler {
         resolve({
           ready: false,
           reason: `Redis at ${this.o.shownUrl} did not answer within ${READINESS_TIMEOUT_MS / 1000} s (a slow command, a fork on a large dataset, a stalled server); ticks wait for it`,
+          publicReason: `Redis did not answer within ${READINESS_TIMEOUT_MS / 1000} s; ticks wait for it`,
           details: { redis: "not answering", replica: { id: this.registry.self.id, location: this.o.location } },
         });
       }, READINESS_TIMEOUT_MS);
@@ -235,13 +236,18 @@ class BullmqScheduler implements TickScheduler {
       ownsSchedules: this.owner === this.d.manifest.hash,
       ...(this.redisWarnings.length > 0 ? { redisWarnings: this.redisWarnings } : {}),
     };
-    if (refused !== null) return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses writes: ${refused}`, details };
+    if (refused !== null) return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses writes: ${refused}`, publicReason: "Redis refuses writes", details };
     if (!connected) {
       if (this.lastError !== null && /WRONGPASS|NOAUTH|invalid username-password/i.test(this.lastError)) {
         details.redis = "refusing credentials";
-        return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses this replica's credentials: ${this.lastError} (was the password changed? fix --redis or WATCHKEEPER_REDIS_URL and restart the replica); reconnecting`, details };
+        return {
+          ready: false,
+          reason: `Redis at ${this.o.shownUrl} refuses this replica's credentials: ${this.lastError} (was the password changed? fix --redis or WATCHKEEPER_REDIS_URL and restart the replica); reconnecting`,
+          publicReason: "Redis refuses this replica's credentials; reconnecting",
+          details,
+        };
       }
-      return { ready: false, reason: `Redis at ${this.o.shownUrl} is unreachable${this.lastError ? `: ${this.lastError}` : ""}; reconnecting`, details };
+      return { ready: false, reason: `Redis at ${this.o.shownUrl} is unreachable${this.lastError ? `: ${this.lastError}` : ""}; reconnecting`, publicReason: "Redis is unreachable; reconnecting", details };
     }
     const [replicas, unserved] = await Promise.all([
       this.registry.replicas(now),
@@ -253,7 +259,7 @@ class BullmqScheduler implements TickScheduler {
       monitors: this.d.manifest.monitors.filter((m) => locationsOf(m).includes(location)).map((m) => m.id),
       warning: `no replica serves ${location}; start one with --location ${location}`,
     }));
-    return { ready: true, reason: null, details };
+    return { ready: true, reason: null, publicReason: null, details };
   }
 
   /**

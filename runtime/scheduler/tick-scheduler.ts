@@ -33,11 +33,19 @@ export interface TickScheduler {
   nextTickAt?(): number | null;
 }
 
+/** Readiness details that name no host, replica or setting: Redis's state in a word, schedule ownership, unserved locations. */
+export const PUBLIC_READINESS_DETAILS: readonly string[] = ["redis", "ownsSchedules", "unservedLocations", "locationWarnings"];
+
 export interface SchedulerReadiness {
   ready: boolean;
-  /** Why not ready, in one line (never a password). */
+  /** Why not ready, in one line (never a password); shown to those who may read the API. */
   reason: string | null;
-  /** Shown as-is in /readyz (replicas, locations, warnings). */
+  /** Why not ready in words that name no host, address or error text: what anyone's probe sees. */
+  publicReason: string | null;
+  /**
+   * Shown in /readyz (replicas, locations, warnings) to those who may read the API; to anyone
+   * else only the keys in `PUBLIC_READINESS_DETAILS`.
+   */
   details: Record<string, unknown>;
 }
 

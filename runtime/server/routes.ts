@@ -5,7 +5,7 @@ import type { MissingExport } from "../artifact.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
-import type { SchedulerReadiness } from "../scheduler/tick-scheduler.js";
+import { PUBLIC_READINESS_DETAILS, type SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead, refuseRead } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
@@ -45,7 +45,9 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name));
 
   router.add("GET", "/readyz", async (req, res) => {
-    const scheduling = d.readiness ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, details: {} })) : null;
+    const scheduling = d.readiness
+      ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, publicReason: "readiness could not be read", details: {} }))
+      : null;
     // With Redis unreachable the store cannot be written either; asking would only wait for a timeout.
     const writable = scheduling?.ready === false ? false : await Promise.resolve(d.store.writable(d.clock.now())).catch(() => false);
     const ready = writable && (scheduling?.ready ?? true);
@@ -55,7 +57,9 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
     // erroring monitors: the process is fine and a restart would not help, but they are listed.
     sendJson(res, ready ? 200 : 503, {
       ready,
-      ...(scheduling ? { reason: scheduling.reason, ...scheduling.details } : {}),
+      // The scheduler's reason names Redis's host and its error, and replicas are named after their
+      // hosts: for those who may read the API. A probe's reader learns what is wrong in words.
+      ...(scheduling ? (detailed ? { reason: scheduling.reason, ...scheduling.details } : { reason: scheduling.publicReason, ...publicDetails(scheduling.details) }) : {}),
       manifest: { loaded: true, hash: d.manifest.hash, monitors: d.manifest.monitors.length },
       store: writable ? "writable" : "not writable",
       missingSecrets,
@@ -93,6 +97,10 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   }));
 
   // The pages (/, /monitors, /alerts, /silences, /status, badges, /events) are runtime/views.
+}
+
+function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(details).filter(([key]) => PUBLIC_READINESS_DETAILS.includes(key)));
 }
 
 async function statuses(d: RuntimeRouteDeps, list: MonitorSpec[]): Promise<Array<MonitorStatus & { monitor: MonitorSpec }>> {

@@ -13,6 +13,8 @@ import { createSecretSource } from "../../runtime/secrets.js";
 import { testManifest, testMonitor } from "../delivery/support/manifest.js";
 import { freeTcpPort } from "../support/free-port.js";
 import { stopProcess, waitUntil } from "../support/process.js";
+
+const TOKEN = "redis-auth-api-token-0123456789";
 import { OwnRedis } from "../support/redis-server.js";
 
 const PASSWORD = "pw-secret-9f3";
@@ -107,7 +109,7 @@ describe("a Redis password rotated under a running replica", () => {
       stateDir: join(dir, "state"),
       ...scaleOut,
       logger: createLogger({ secretValues: () => [], destination: sink }),
-      secrets: createSecretSource({ declared: [], env: {}, now: () => Date.now() }),
+      secrets: createSecretSource({ declared: [], env: { WATCHKEEPER_API_TOKEN: TOKEN }, now: () => Date.now() }),
       runCheck: async () => ({ kind: "results", results: [{ ok: false, value: null, message: "down", labels: {}, details: {}, durationMs: 1 }] }),
       port: 0,
       host: "127.0.0.1",
@@ -127,11 +129,15 @@ describe("a Redis password rotated under a running replica", () => {
         return res.status === 503;
       }, "not ready after the rotation", 20_000);
       await new Promise((r) => setTimeout(r, 3_000));
-      body = (await (await fetch(`${base}/readyz`)).json()) as Record<string, unknown>;
+      body = (await (await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Record<string, unknown>;
       const shown = JSON.stringify(body) + (await (await fetch(`${base}/metrics`)).text()) + (await (await fetch(`${base}/`)).text());
       expect(shown).not.toContain(PASSWORD);
       expect(lines.join("")).not.toContain(PASSWORD);
       expect(String(body["reason"])).toMatch(/refuses this replica's credentials: WRONGPASS/);
+      // Without the token: what is wrong, not where Redis is.
+      const seen = (await (await fetch(`${base}/readyz`)).json()) as Record<string, unknown>;
+      expect(seen["reason"]).toBe("Redis refuses this replica's credentials; reconnecting");
+      expect(JSON.stringify(seen)).not.toContain(`:${redis.port}`);
       // A replica told to stop while Redis refuses it stops: it never waits for a connection that cannot come.
       const started = Date.now();
       const stopping = runtime.stop();

@@ -16,6 +16,8 @@ import { OwnRedis } from "../support/redis-server.js";
 const PREFIX = "wk";
 
 /** One replica in this process over its own Redis, its checks counted. */
+const TOKEN = "oom-api-token-0123456789";
+
 async function replica(url: string, dir: string, logs: Array<Record<string, unknown>>, runCheck: CheckRunner): Promise<Runtime> {
   const manifest = testManifest({ monitors: ["api", "db"].map((id) => testMonitor(id, { schedule: { kind: "every", every: "1s" } })) });
   const scaleOut = await openScaleOut(manifest, { url, prefix: PREFIX, location: "local" });
@@ -31,7 +33,7 @@ async function replica(url: string, dir: string, logs: Array<Record<string, unkn
     stateDir: join(dir, "state"),
     ...scaleOut,
     logger: createLogger({ secretValues: () => [], destination: sink }),
-    secrets: createSecretSource({ declared: [], env: {}, now: () => Date.now() }),
+    secrets: createSecretSource({ declared: [], env: { WATCHKEEPER_API_TOKEN: TOKEN }, now: () => Date.now() }),
     runCheck,
     port: 0,
     host: "127.0.0.1",
@@ -41,8 +43,9 @@ async function replica(url: string, dir: string, logs: Array<Record<string, unkn
   return runtime;
 }
 
-async function readyz(base: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}/readyz`);
+/** /readyz as the team reads it (the token): the reasons in full. */
+async function readyz(base: string, token: string | null = TOKEN): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}/readyz`, token === null ? {} : { headers: { authorization: `Bearer ${token}` } });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -83,6 +86,13 @@ describe("Redis out of memory", () => {
       expect(full.body["redis"]).not.toBe("unreachable");
       expect(String(full.body["reason"])).toMatch(/maxmemory/);
       expect(String(full.body["reason"])).not.toMatch(/unreachable/);
+      // Anyone's probe learns what is wrong, not where Redis is or what it said.
+      const seen = await readyz(base, null);
+      expect(seen.status).toBe(503);
+      expect(seen.body["reason"]).toBe("Redis refuses writes");
+      expect(JSON.stringify(seen.body)).not.toContain(redis.url.replace(/^redis:\/\//, ""));
+      expect(JSON.stringify(seen.body)).not.toContain("127.0.0.1");
+      expect(seen.body["replica"]).toBeUndefined();
 
       await admin.config("SET", "maxmemory", "0");
       await waitUntil(async () => (await readyz(base)).status === 200, "ready again once Redis has room", 20_000);
@@ -105,5 +115,7 @@ describe("Redis out of memory", () => {
     const ready = await readyz(base);
     expect(ready.status).toBe(200);
     expect(ready.body["redisWarnings"]).toEqual([expect.stringMatching(/^maxmemory-policy is allkeys-lru/)]);
+    // Redis's settings are for the team.
+    expect((await readyz(base, null)).body["redisWarnings"]).toBeUndefined();
   }, 30_000);
 });

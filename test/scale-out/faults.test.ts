@@ -11,6 +11,8 @@ import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manif
 import { freeTcpPort } from "../support/free-port.js";
 import { OwnRedis } from "../support/redis-server.js";
 import { stopProcess } from "../support/process.js";
+
+const TOKEN = "faults-api-token-0123456789";
 import { hitBundle, redisAnswers, scriptCheck, testPrefix, TickTarget } from "./support.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -98,6 +100,7 @@ describe.skipIf(!available)("scale-out faults", () => {
           WK_CHILD_SPREAD_MS: "0",
           WK_CHILD_DELIVERY: "hold",
           WK_LOG_LEVEL: "warn",
+          WATCHKEEPER_API_TOKEN: TOKEN,
         });
         children.push(child);
         return child;
@@ -121,7 +124,8 @@ describe.skipIf(!available)("scale-out faults", () => {
       const downAt = Date.now();
       await new Promise((r) => setTimeout(r, 3_000));
       for (const child of replicas) {
-        const res = await fetch(`${child.url}/readyz`);
+        // The team's reading (the token): which Redis, and what it answered.
+        const res = await fetch(`${child.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
         const body = (await res.json()) as { ready: boolean; reason: string; redis: string };
         expect(res.status).toBe(503);
         expect(body).toMatchObject({ ready: false, redis: "unreachable" });

@@ -4,7 +4,7 @@ import { collectConstructs, constructStack, synthesize, type Construct, type Pro
 import { diagnostic, parseSource, type Location } from "./diagnostic.js";
 import { authorFunctionText, bundleFrameMapper, readBundleMap } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
-import { guardProcess, SandboxViolation } from "./sandbox-guard.js";
+import { guardHost, guardProcess, SandboxViolation } from "./sandbox-guard.js";
 import { serveSandboxRequest } from "./sandbox-serve.js";
 import type { LoadRequest, LoadResult, ManifestPart, ProjectParts } from "./sandbox-protocol.js";
 import { errorMessage, frameLocator } from "./stack.js";
@@ -46,6 +46,7 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   process.on("uncaughtException", (error) => escaped.push({ error, during: current, kind: "throw" }));
   process.on("unhandledRejection", (error) => escaped.push({ error, during: current, kind: "rejection" }));
   guardProcess();
+  guardHost();
 
   const threw = (error: unknown, file: string, code: string): Diagnostic => {
     const where = locate((error as Error | undefined)?.stack) ?? { file, line: 1, column: 1 };
@@ -188,7 +189,7 @@ function projectParts(
 }
 
 function describeThrow(error: unknown): string {
-  if (error instanceof SandboxViolation) return `calls ${error.what} while loading; modules load in a disposable sandbox and cannot end or hook the compiler`;
+  if (error instanceof SandboxViolation) return `calls ${error.what} while loading; modules load in a disposable sandbox and ${error.why}`;
   const denied = error as { code?: unknown; permission?: unknown; resource?: unknown };
   if (denied?.code === "ERR_ACCESS_DENIED") {
     const what = denied.permission === "FileSystemWrite" ? "write" : denied.permission === "FileSystemRead" ? "read" : "use";

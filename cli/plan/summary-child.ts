@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
-import { guardProcess, SandboxViolation } from "../compiler/sandbox-guard.js";
+import { guardHost, guardProcess, SandboxViolation } from "../compiler/sandbox-guard.js";
 import { serveSandboxRequest } from "../compiler/sandbox-serve.js";
 import type { SummaryAnswer, SummaryCall, SummaryJob, SummaryJobResult } from "./summary-protocol.js";
 
@@ -25,6 +25,7 @@ export function runSummaryChild(): void {
 
 async function callSummaries(job: SummaryJob, progress: (what: string) => void): Promise<SummaryJobResult> {
   guardProcess();
+  guardHost();
   const bundles = new Map<string, { code: Record<string, unknown> } | { problem: string }>();
   for (const b of job.bundles) {
     progress(`bundle:${b.id}`);

@@ -1,6 +1,6 @@
 import { constructStack, isMonitorTest, type MonitorFeed, type MonitorTest } from "../../sdk/index.js";
 import { bundleFrameMapper } from "../compiler/evaluate.js";
-import { guardProcess } from "../compiler/sandbox-guard.js";
+import { guardHost, guardProcess } from "../compiler/sandbox-guard.js";
 import type { LoadRequest } from "../compiler/sandbox-protocol.js";
 import { serveSandboxRequest } from "../compiler/sandbox-serve.js";
 import { errorMessage, frameLocator } from "../compiler/stack.js";
@@ -28,6 +28,7 @@ export function runTestLoaderChild(entry: TestEntry): void {
 async function load(entry: TestEntry, request: LoadRequest, loading: (file: string) => void): Promise<TestLoadResult> {
   const locate = frameLocator(request.projectDir, request.sdk, bundleFrameMapper({ file: request.bundleFile, mapFile: request.mapFile }));
   guardProcess();
+  guardHost();
   const result: TestLoadResult = { tests: [], problems: [] };
   for (const [file, importModule] of entry.modules) {
     loading(file);

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createServer as createTcpServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
 import { copyFixture, NOW } from "./support.js";
@@ -198,4 +199,48 @@ describe("definitions hold text of a size a person reads", () => {
     });
     expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
   });
+});
+
+describe("a module loading cannot use the network or learn the host", () => {
+  /** A loopback port that counts the connections it gets: a module that reached it could send anything. */
+  async function listener(): Promise<{ port: number; connections: () => number }> {
+    let count = 0;
+    const server = createTcpServer((socket) => {
+      count++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    return { port: (server.address() as { port: number }).port, connections: () => count };
+  }
+
+  const network: [string, string, (port: number) => string][] = [
+    ["fetch", "", (port) => `await fetch("http://127.0.0.1:${port}/?host=ci").then((r) => r.text())`],
+    ["a TCP connection", 'import { connect } from "node:net";', (port) => `String(connect(${port}, "127.0.0.1"))`],
+    ["an HTTP request", 'import http from "node:http";', (port) => `String(http.get("http://127.0.0.1:${port}/"))`],
+    ["a UDP datagram", 'import dgram from "node:dgram";', (port) => `String(dgram.createSocket("udp4").send("x", ${port}, "127.0.0.1"))`],
+    ["a DNS query", 'import { promises as dns } from "node:dns";', () => `(await dns.resolveTxt("exfiltrate.example.com")).join()`],
+  ];
+  for (const [what, imports, name] of network) {
+    it(`${what} is refused at its line, and nothing reaches the listener`, async () => {
+      const target = await listener();
+      const dir = await projectWith(name(target.port), async () => undefined, imports);
+      expectRefused(await compile(dir), "WK2001", 6, /use the network/);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(target.connections()).toBe(0);
+    });
+  }
+
+  const host: [string, string, string][] = [
+    ["the host's name", 'import { hostname } from "node:os";', "hostname()"],
+    ["its network interfaces", 'import os from "node:os";', "JSON.stringify(os.networkInterfaces())"],
+    ["its user", 'import { userInfo } from "node:os";', "userInfo().username"],
+    ["a diagnostic report", "", "JSON.stringify(process.report.getReport())"],
+  ];
+  for (const [what, imports, name] of host) {
+    it(`${what} is refused at its line`, async () => {
+      const dir = await projectWith(name, async () => undefined, imports);
+      expectRefused(await compile(dir), "WK2001", 6, /host's name, addresses, user or reports/);
+    });
+  }
 });

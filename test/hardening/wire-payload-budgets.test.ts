@@ -8,6 +8,7 @@ import { WEBHOOK_MAX_BYTES, webhookBody } from "../../runtime/notify/channels/we
 import type { MessageContext } from "../../runtime/notify/types.js";
 import type { ChannelSpec } from "../../sdk/manifest/schema.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
+import { eventErrors } from "../support/vendors/index.js";
 
 const monitor = monitorSpec({ id: "checkout", name: "Checkout API", runbook: "https://runbooks.example.com/checkout" });
 const message: MessageContext = { manifest: manifestOf([monitor]), monitor };
@@ -62,6 +63,30 @@ describe("every payload fits its vendor's documented limits, whatever the check 
     expect(details["diagnostics"]).toBe("HTTP /health 503");
     expect(details["check_result"]).toMatch(/^\{"message":"xxxx.*…\[truncated \d+ characters\]$/);
     expect(details["labels"]).toEqual({ region: "eu" });
+  });
+
+  it("a PagerDuty event that images push over 512 KB loses images first, keeping its details, diagnostics and links", () => {
+    // 600 chart images of ~1 KB each (long query strings): about 600 KB of images alone.
+    const images = Array.from({ length: 600 }, (_, i) => ({ src: `https://charts.example.com/render?panel=${i}&q=${"rate(http_requests_total[5m])".repeat(32)}`, alt: `panel ${i}` }));
+    const diagnostics = "DNS checkout.example.com A 10.0.0.7\nHTTP /health 503 in 1200 ms\n".repeat(50);
+    const intent = hugeIntent({ labels: { region: "eu" }, details: { status: 503, diagnostics, images } });
+    const event = pagerDutyEvent(intent, message, "R0UTINGKEY0000000000000000000000");
+    expect(bytes(event)).toBeLessThanOrEqual(EVENT_MAX_BYTES);
+    expect(eventErrors(event)).toEqual([]);
+    const details = event.payload!.custom_details!;
+    expect(details).toMatchObject({ diagnostics, check_result: { status: 503 }, labels: { region: "eu" }, monitor: "Checkout API" });
+    expect(event.links?.map((l) => l.text)).toContain("Runbook");
+    // As many images as fit stay, the first ones; the event says how many were left out.
+    expect(event.images!.length).toBeGreaterThan(300);
+    expect(event.images![0]!.alt).toBe("panel 0");
+    expect(details["images_left_out"]).toBe(600 - event.images!.length);
+  });
+
+  it("a PagerDuty event whose diagnostics overflow keeps its runbook link: links go only after the details are cut", () => {
+    const event = pagerDutyEvent(hugeIntent({ labels: { region: "eu" } }), message, "R0UTINGKEY00000000000000000000000");
+    expect(bytes(event)).toBeLessThanOrEqual(EVENT_MAX_BYTES);
+    expect(event.links?.map((l) => l.text)).toContain("Runbook");
+    expect(event.payload!.custom_details!["diagnostics"]).toMatch(/…\[truncated \d+ characters\]$/);
   });
 
   it("OpsGenie details stay within 8,000 characters (keys and values), monitor and labels first, and every field within its limit", () => {

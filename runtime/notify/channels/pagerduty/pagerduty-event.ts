@@ -165,17 +165,34 @@ export function pagerDutyEvent(intent: NotificationIntent, message: MessageConte
 
 /**
  * Fits the whole event in EVENT_BUDGET_BYTES of JSON (Alertmanager caps the whole event the same
- * way): diagnostics text goes first, then the raw check result, then labels and the rest of the
- * custom details, then images and links. Summary, severity, source and dedup key always stay.
+ * way), keeping the text the on-call reads: images go first (from the last, as many as needed, and
+ * custom_details says how many), then the details are cut (diagnostics text, then the raw check
+ * result, then labels and the monitor's name), then links. Summary, severity, source and dedup key
+ * always stay. Links go after the details are cut, not before: they are two short URLs (runbook,
+ * alert page), so dropping them first would cost the runbook whenever diagnostics overflow and
+ * still leave the diagnostics to cut.
  */
 export function fitEvent(event: PagerDutyEvent, budget = EVENT_BUDGET_BYTES): PagerDutyEvent {
   if (jsonBytes(event) <= budget || !event.payload) return event;
   const details = (event.payload.custom_details ??= {});
+  const images = event.images ?? [];
+  let size = jsonBytes(event);
+  let dropped = 0;
+  while (images.length > 0 && size > budget) {
+    // An image and the comma before it; the count below is a few bytes the next steps account for.
+    size -= jsonBytes(images.pop()) + (images.length > 0 ? 1 : 0);
+    dropped++;
+  }
+  if (dropped > 0) {
+    if (images.length === 0) delete event.images;
+    details["images_left_out"] = dropped;
+    if (jsonBytes(event) <= budget) return event;
+  }
   shrinkToFit(event, budget, [field(details, "diagnostics"), field(details, "check_result"), field(details, "labels"), field(details, "monitor")]);
+  if (jsonBytes(event) <= budget) return event;
+  delete event.links;
   if (jsonBytes(event) > budget) {
     event.payload.custom_details = { truncated: truncatedMarker(JSON.stringify(details).length) };
-    delete event.images;
-    delete event.links;
   }
   return event;
 }

@@ -8,8 +8,11 @@ export type RateTake = { ok: true } | { ok: false; waitMs: number };
  * (RateLimiter); shared by every replica in scale-out (store/redis/rate-gate.ts).
  */
 export interface RateGate {
-  /** Takes a send for `key` if the limit allows it now. */
-  take(key: string, perMinute: number, now: number): Awaitable<RateTake>;
+  /**
+   * Takes `requests` sends (default 1) for `key` if the limit allows them all now, else none: an
+   * attempt that makes two requests (OpsGenie reads a request's status first) counts both.
+   */
+  take(key: string, perMinute: number, now: number, requests?: number): Awaitable<RateTake>;
   /** Holds every send for `key` until `until`: the vendor asked us to wait (Retry-After). */
   holdOff(key: string, until: number, now: number): Awaitable<void>;
 }
@@ -22,8 +25,8 @@ export class RateLimiter implements RateGate {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly holds = new Map<string, number>();
 
-  /** Takes a token if one is available; otherwise returns how long to wait for one. */
-  take(key: string, perMinute: number, now: number): RateTake {
+  /** Takes `requests` tokens if they are available; otherwise returns how long to wait for them. */
+  take(key: string, perMinute: number, now: number, requests = 1): RateTake {
     const hold = this.holds.get(key);
     if (hold !== undefined) {
       if (hold > now) return { ok: false, waitMs: hold - now };
@@ -33,12 +36,14 @@ export class RateLimiter implements RateGate {
     const ratePerMs = perMinute / 60_000;
     const bucket = this.buckets.get(key) ?? { tokens: capacity, at: now };
     const tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.at) * ratePerMs);
-    if (tokens >= 1) {
-      this.buckets.set(key, { tokens: tokens - 1, at: now });
+    // More than a full bucket can never be had at once: such an attempt waits for a full one.
+    const need = Math.min(Math.max(1, requests), capacity);
+    if (tokens >= need) {
+      this.buckets.set(key, { tokens: tokens - need, at: now });
       return { ok: true };
     }
     this.buckets.set(key, { tokens, at: now });
-    return { ok: false, waitMs: Math.ceil((1 - tokens) / ratePerMs) };
+    return { ok: false, waitMs: Math.ceil((need - tokens) / ratePerMs) };
   }
 
   holdOff(key: string, until: number, now: number): void {

@@ -100,6 +100,11 @@ export interface Notifier {
    * per routing key, and two services may share one). Never a secret in clear.
    */
   rateKey?(secret: (name: string) => string | undefined): string | null;
+  /**
+   * How many requests to the vendor's rate limit one attempt makes, when more than one (OpsGenie
+   * reads the previous request's status before sending). The retry stage takes them all at once.
+   */
+  requestsPerAttempt?(intent: NotificationIntent, previousRef: string | null, now: number): number;
   /** Releases connections (SMTP transports). */
   close?(): void;
 }

@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
-import type { SendResult } from "../../runtime/notify/types.js";
+import { pino } from "pino";
+import { DEFAULT_BACKOFF } from "../../runtime/notify/backoff.js";
+import { RateLimiter } from "../../runtime/notify/rate-limiter.js";
+import { retryStage } from "../../runtime/notify/stages/retry-stage.js";
+import type { Notification, SendResult } from "../../runtime/notify/types.js";
 import { intentFor, makeHarness, until, type Harness } from "../delivery/support/harness.js";
 import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
 import { OpsgenieServer, type ProcessingDelays } from "../support/vendors/opsgenie-server.js";
@@ -110,6 +114,54 @@ describe("the request id of the last request", () => {
     const result = await send(og, "resolve", trigger.ok ? (trigger.ref ?? null) : null);
     expect(result).toMatchObject({ ok: true, status: 202 });
     expect(og.alerts.get("wk-api")?.status).toBe("closed");
+  });
+
+  it("a 429 or a 5xx on the request-status read holds the close back and is retried (Retry-After kept), never taken as done", async () => {
+    for (const fault of [
+      { status: 429, headers: { "retry-after": "7" }, body: { message: "You are making too many requests!", took: 0 } },
+      { status: 503, body: { message: "Service Unavailable", took: 0 } },
+    ]) {
+      const og = await opsgenie({ create: 60_000 });
+      const trigger = await send(og, "trigger", null);
+      og.failNext(1, fault);
+      const result = await send(og, "resolve", trigger.ok ? (trigger.ref ?? null) : null);
+      expect(result).toMatchObject({ ok: false, status: fault.status, failure: { retryable: true, reason: expect.stringContaining("could not say whether it has processed the previous request") } });
+      if (fault.status === 429) expect(result.ok ? null : result.failure.retryAfterMs).toBe(7_000);
+      expect(og.received.filter((r) => r.path.endsWith("/close"))).toEqual([]);
+    }
+  });
+
+  it("the status read counts against the OpsGenie rate limit: the runtime waits instead of OpsGenie answering 429", async () => {
+    const now = Date.now();
+    const og = new OpsgenieServer({ apiKey: KEY, perMinute: 3 });
+    await og.start();
+    cleanups.push(() => og.stop());
+    const refs = new Map<string, string>();
+    const destination = { id: "channel:og", kind: "channel" as const, channel: channel(og) };
+    const stage = retryStage({
+      notifierFor: () => opsgenieNotifier(channel(og)),
+      messageFor: () => ({ manifest: testManifest({ monitors: [] }), monitor: null }),
+      secret: () => KEY,
+      secretValues: () => [KEY],
+      log: { lastSent: (dedupKey) => (refs.has(dedupKey) ? { state: "trigger", ref: refs.get(dedupKey)! } : null) },
+      limiter: new RateLimiter(),
+      ratePerMinute: () => 3,
+      policy: DEFAULT_BACKOFF,
+      random: () => 0.5,
+      sendTimeoutMs: 5_000,
+      clock: () => now,
+      stopSignal: new AbortController().signal,
+      logger: pino({ level: "silent" }),
+    });
+    const outcomes: string[] = [];
+    // Create, then close (status read + close), then a flapping check's create (status read + create).
+    for (const type of ["trigger", "resolve", "trigger"] as const) {
+      const item: Notification = { intent: intentFor("api", type), destination, notBefore: now, deliveryId: 1, attempts: 0, firstDueAt: now, outcome: null };
+      const [out] = await stage({ now, logger: pino({ level: "silent" }), drop: () => {} }, [item]);
+      outcomes.push(out!.outcome!.kind);
+      if (out!.outcome!.kind === "sent" && out!.outcome!.ref) refs.set("wk-api", out!.outcome!.ref);
+    }
+    expect({ outcomes, requests: og.received.length, throttled: og.received.length - og.accepted().length }).toEqual({ outcomes: ["sent", "sent", "deferred"], requests: 3, throttled: 0 });
   });
 
   it("an old reference whose status OpsGenie no longer has does not hold the close back", async () => {

@@ -28,12 +28,13 @@ export interface RetryStageDeps {
 }
 
 /**
- * The one place that decides about retrying. For each notification it takes a rate-limit token,
- * makes one attempt through the destination's notifier, and turns the notifier's classified
- * result into an outcome: sent, retry at (backoff with jitter, Retry-After honoured), deferred
- * (rate limit, secret not set yet) or failed (not retryable, or retried for too long). A vendor's
- * Retry-After holds every send to the same rate key, not only this one. Retries
- * happen later from the durable row, so a restart mid-retry neither loses nor repeats an event.
+ * The one place that decides about retrying. For each notification it takes a rate-limit token
+ * for every request the attempt makes to the vendor, makes one attempt through the destination's
+ * notifier, and turns the notifier's classified result into an outcome: sent, retry at (backoff
+ * with jitter, Retry-After honoured), deferred (rate limit, secret not set yet) or failed (not
+ * retryable, or retried for too long). A vendor's Retry-After holds every send to the same rate
+ * key, not only this one. Retries happen later from the durable row, so a restart mid-retry
+ * neither loses nor repeats an event.
  */
 export function retryStage(deps: RetryStageDeps): Stage {
   const warnedMissing = new Map<string, number>();
@@ -49,10 +50,11 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const notifier = deps.notifierFor(item.destination);
     if (!notifier) return { kind: "failed", reason: `no notifier for ${item.destination.id}`, status: null, answer: "" };
     const rateKey = notifier.rateKey?.(deps.secret) ?? item.destination.id;
-    const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now);
+    const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
+    const requests = notifier.requestsPerAttempt?.(item.intent, previous?.ref ?? null, now) ?? 1;
+    const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now, requests);
     if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
 
-    const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
     const signal = AbortSignal.any([deps.stopSignal, AbortSignal.timeout(notifier.timeoutMs ?? deps.sendTimeoutMs)]);
     let result: SendResult;
     try {

@@ -4,7 +4,7 @@ import { RATE_HOLD, RATE_TAKE } from "./scripts.js";
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    wkRateTake(prefix: string, key: string, limit: string, windowMs: string, now: string): Result<number, Context>;
+    wkRateTake(prefix: string, key: string, limit: string, windowMs: string, now: string, requests: string): Result<number, Context>;
     wkRateHold(prefix: string, key: string, until: string, now: string): Result<number, Context>;
   }
 }
@@ -39,10 +39,11 @@ export class RedisRateGate implements RateGate {
     define("wkRateHold", RATE_HOLD);
   }
 
-  async take(key: string, perMinute: number, now: number): Promise<RateTake> {
+  async take(key: string, perMinute: number, now: number, requests = 1): Promise<RateTake> {
     if (!Number.isFinite(perMinute)) return { ok: true };
     const limit = Math.max(1, Math.floor(perMinute));
-    const waitMs = Number(await this.redis.wkRateTake(this.prefix, key, String(limit), String(this.windowMs), String(now)));
+    const need = Math.min(Math.max(1, Math.floor(requests)), limit);
+    const waitMs = Number(await this.redis.wkRateTake(this.prefix, key, String(limit), String(this.windowMs), String(now), String(need)));
     return waitMs <= 0 ? { ok: true } : { ok: false, waitMs };
   }
 

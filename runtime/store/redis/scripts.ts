@@ -193,24 +193,30 @@ return { id, redis.call('HGET', p .. ':delivery:' .. id, 'next') }
 `;
 
 /**
- * Takes a send from a destination's shared rate limit: at most `limit` sends in any `window` ms
- * (a sliding log of send times), and none while the vendor asked us to hold off (Retry-After).
- * Returns 0 when taken, else how many ms to wait. ARGV: prefix, rate key, limit, window, now.
+ * Takes `requests` sends (all or none) from a destination's shared rate limit: at most `limit` sends
+ * in any `window` ms (a sliding log of send times), and none while the vendor asked us to hold off
+ * (Retry-After). Returns 0 when taken, else how many ms to wait. ARGV: prefix, rate key, limit,
+ * window, now, requests (at most limit; 1 when absent).
  */
 export const RATE_TAKE = `
 local p, key, limit, window, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local need = tonumber(ARGV[6] or '1')
 local hold = tonumber(redis.call('GET', p .. ':rate:hold:' .. key) or '0')
 if hold > now then return hold - now end
 local z = p .. ':rate:' .. key
 redis.call('ZREMRANGEBYSCORE', z, '-inf', now - window)
-if redis.call('ZCARD', z) < limit then
-  -- The counter is not under ':rate:', where a destination named 'seq' would meet it.
-  redis.call('ZADD', z, now, now .. ':' .. redis.call('INCR', p .. ':rates:seq'))
+local used = redis.call('ZCARD', z)
+if used + need <= limit then
+  for _ = 1, need do
+    -- The counter is not under ':rate:', where a destination named 'seq' would meet it.
+    redis.call('ZADD', z, now, now .. ':' .. redis.call('INCR', p .. ':rates:seq'))
+  end
   redis.call('PEXPIRE', z, window)
   return 0
 end
-local oldest = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
+-- Room for all of them once the (used + need - limit) oldest sends leave the window.
+local freeing = redis.call('ZRANGE', z, used + need - limit - 1, used + need - limit - 1, 'WITHSCORES')
+return math.max(1, tonumber(freeing[2]) + window - now)
 `;
 
 /** Holds a rate key until `until` (never shortens a longer hold). ARGV: prefix, rate key, until, now. */

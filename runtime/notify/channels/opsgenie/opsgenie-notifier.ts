@@ -38,6 +38,8 @@ export function opsgenieNotifier(channel: OpsgenieChannel): Notifier {
   const base = (channel.baseUrl ?? (channel.region === "eu" ? OPSGENIE_EU_URL : OPSGENIE_US_URL)).replace(/\/+$/, "");
   return {
     kind: "opsgenie",
+    // The status read is an Alert API request like any other: OpsGenie's limit counts it.
+    requestsPerAttempt: (_intent, previousRef, now) => (statusToRead(previousRef, now) ? 2 : 1),
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const key = ctx.secret(channel.apiKey.secret);
       if (!key) {
@@ -96,6 +98,12 @@ function requestIdOf(body: string): string | null {
   }
 }
 
+/** The previous request whose status must be read before sending, or null when there is none to wait for. */
+function statusToRead(previousRef: string | null, now: number): { requestId: string; acceptedAt: number } | null {
+  const previous = parseRequestRef(previousRef);
+  return previous && now - previous.acceptedAt < PROCESSING_WAIT_MS ? previous : null;
+}
+
 /** What became of the request before this one for the same alias. */
 type PreviousRequest =
   | { kind: "processing"; result: SendResult }
@@ -103,19 +111,25 @@ type PreviousRequest =
   | { kind: "done" };
 
 /**
- * Asks OpsGenie about the request before this one. While it answers 404 (not processed yet), a
- * retryable failure. A request OpsGenie processed and failed (a create refused by an alert policy)
- * is noted in this delivery's answer, where an operator finds it. Any other answer lets the request
- * go: an API key without read access (403) or an OpsGenie that is down must not hold a close back;
- * the request itself reports the latter.
+ * Asks OpsGenie about the request before this one. While it answers 404 (OpsGenie: the request
+ * "does not exist or not processed yet"), a retryable failure; so is an answer that says nothing
+ * about the request (429, 5xx, a timeout): OpsGenie may still be processing it, and sending now
+ * could let a close overtake its create. Both stop once the request is PROCESSING_WAIT_MS old. A
+ * request OpsGenie processed and failed (a create refused by an alert policy) is noted in this
+ * delivery's answer, where an operator finds it. Any other answer lets the request go: an API key
+ * without read access (403) must not hold a close back for good.
  */
 async function previousRequest(base: string, headers: Record<string, string>, ctx: SendContext): Promise<PreviousRequest> {
-  const previous = parseRequestRef(ctx.previousRef);
-  if (!previous || ctx.now - previous.acceptedAt >= PROCESSING_WAIT_MS) return { kind: "done" };
+  const previous = statusToRead(ctx.previousRef, ctx.now);
+  if (!previous) return { kind: "done" };
   const url = `${base}/v2/alerts/requests/${encodeURIComponent(previous.requestId)}`;
   const status = await sendHttp({ method: "GET", url, headers }, ctx.signal, ctx.now);
   if (!status.ok && status.status === 404) {
     return { kind: "processing", result: { ok: false, failure: { retryable: true, reason: "OpsGenie has not yet processed the previous request for this alert" }, status: 404, answer: status.answer } };
+  }
+  if (!status.ok && status.failure.retryable) {
+    const failure = { ...status.failure, reason: `OpsGenie could not say whether it has processed the previous request for this alert: ${status.failure.reason}` };
+    return { kind: "processing", result: { ok: false, failure, status: status.status, answer: status.answer } };
   }
   const failed = status.ok ? failedRequest(status.answer) : null;
   return failed ? { kind: "failed", note: failed } : { kind: "done" };

@@ -117,7 +117,7 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
     if (error instanceof DeployFailure) throw new UserError(error.message, EXIT.findings, error.hint);
     throw error;
   }
-  await writeRoutingKeys(o.routingKeysOut, result.routingKeys);
+  await writeRoutingKeys(o.routingKeysOut, result.routingKeys, result.replacedRoutingKeys);
   await writeServiceIds(join(o.stateDir, SERVICE_IDS_FILE), result.serviceIds);
   const saved = await saveDeployedManifest(o.stateDir, head.manifest);
   deps.out(

@@ -1,5 +1,6 @@
 import { mkdir, rename, writeFile, chmod, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { KeyFile, PREVIOUS_KEYS_FIELD } from "../../runtime/notify/routing-keys.js";
 import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
 
 /** Files `wk deploy` keeps under the state folder. */
@@ -13,15 +14,32 @@ export function deployedManifestPath(stateDir: string): string {
   return join(stateDir, DEPLOYED_MANIFEST_FILE);
 }
 
+/** How many replaced keys a service keeps in the routing keys file (newest first). */
+export const MAX_PREVIOUS_ROUTING_KEYS = 3;
+
 /**
  * Writes the routing keys `{ serviceId: key }` readable by the owner only. The file is created
  * 0600 before any byte is written and renamed into place, so no reader ever sees it looser.
+ *
+ * A key this deploy replaced (the file's value before, or `replaced`: what the stack held before)
+ * is kept under `$previous` for that service, newest first, at most MAX_PREVIOUS_ROUTING_KEYS: an
+ * incident PagerDuty opened under the old integration can only be resolved with the old key, so the
+ * runtime needs it until that incident is closed.
  */
-export async function writeRoutingKeys(path: string, keys: Record<string, string>): Promise<void> {
+export async function writeRoutingKeys(path: string, keys: Record<string, string>, replaced: Record<string, string> = {}): Promise<void> {
+  const before = new KeyFile(path).contents();
+  const previous: Record<string, string[]> = {};
+  for (const id of Object.keys(keys).sort()) {
+    const kept = [before.values[id], replaced[id], ...(before.previous[id] ?? [])].filter((k): k is string => typeof k === "string" && k !== "" && k !== keys[id]);
+    const unique = [...new Set(kept)].slice(0, MAX_PREVIOUS_ROUTING_KEYS);
+    if (unique.length > 0) previous[id] = unique;
+  }
+  const out: Record<string, unknown> = Object.fromEntries(Object.keys(keys).sort().map((id) => [id, keys[id]]));
+  if (Object.keys(previous).length > 0) out[PREVIOUS_KEYS_FIELD] = previous;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(temp, JSON.stringify(keys, Object.keys(keys).sort(), 2) + "\n", { mode: 0o600, flag: "w" });
+    await writeFile(temp, JSON.stringify(out, null, 2) + "\n", { mode: 0o600, flag: "w" });
     await chmod(temp, 0o600);
     await rename(temp, path);
   } finally {

@@ -25,6 +25,11 @@ export interface DeployStackOptions {
 export interface DeployResult {
   /** Events API v2 routing keys by service id. Secret: write to a 0600 file, never print. */
   routingKeys: Record<string, string>;
+  /**
+   * Routing keys this deploy replaced (the stack's value before `up`, where it changed), by service
+   * id. Secret, like routingKeys: the runtime keeps them to resolve incidents opened with them.
+   */
+  replacedRoutingKeys?: Record<string, string>;
   /** PagerDuty service IDs by service id; not secret. */
   serviceIds: Record<string, string>;
   /** Resource operations the engine performed, e.g. `{ create: 3, same: 7 }`. */
@@ -58,7 +63,9 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
     throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(engineMessage(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
   }
 
-  const deployedHash = ((await stack.outputs())["manifestHash"]?.value as string | undefined) ?? null;
+  const outputsBefore = await stack.outputs();
+  const deployedHash = (outputsBefore["manifestHash"]?.value as string | undefined) ?? null;
+  const keysBefore = (outputsBefore["routingKeys"]?.value ?? {}) as Record<string, string>;
   if (deployedHash !== options.expectedBaseHash) {
     throw new DeployFailure(
       "config",
@@ -83,7 +90,8 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
     const routingKeys = (result.outputs["routingKeys"]?.value ?? {}) as Record<string, string>;
     const serviceIds = (result.outputs["serviceIds"]?.value ?? {}) as Record<string, string>;
     const operations = Object.fromEntries(Object.entries(result.summary.resourceChanges ?? {}).map(([op, n]) => [op, Number(n)]));
-    return { routingKeys, serviceIds, operations };
+    const replacedRoutingKeys = Object.fromEntries(Object.entries(keysBefore).filter(([id, key]) => typeof key === "string" && routingKeys[id] !== undefined && routingKeys[id] !== key));
+    return { routingKeys, replacedRoutingKeys, serviceIds, operations };
   } catch (error) {
     throw new DeployFailure(
       "engine",

@@ -5,7 +5,7 @@ import { DEFAULT_PAGERDUTY_API_URL, pagerDutyIncidentNotifier } from "./channels
 import { DEFAULT_PAGERDUTY_EVENTS_URL, pagerDutyNotifier } from "./channels/pagerduty/pagerduty-notifier.js";
 import { slackNotifier } from "./channels/slack/slack-notifier.js";
 import { webhookNotifier } from "./channels/webhook/webhook-notifier.js";
-import type { KeyFile } from "./routing-keys.js";
+import { RoutingKeyHistory, type KeyFile } from "./routing-keys.js";
 import {
   channelDestinationId,
   DEFAULT_RATE_PER_MINUTE,
@@ -28,6 +28,8 @@ export interface DestinationConfig {
 /** Every destination the manifest can route to, with its notifier. */
 export class Destinations {
   private readonly byId = new Map<string, { destination: Destination; notifier: Notifier }>();
+  /** Routing keys sent with since start, so a rotation does not orphan the incidents opened before it. */
+  private readonly keyHistory = new RoutingKeyHistory();
 
   constructor(
     private readonly manifest: Manifest,
@@ -39,12 +41,11 @@ export class Destinations {
         kind: "pagerdutyService",
         baseUrl: config.pagerDutyEventsUrl,
         routingKey: (secret) => {
-          if (service.routingKey) {
-            const key = secret(service.routingKey.secret);
-            return key ? { key } : { missing: service.routingKey.secret };
-          }
+          if (service.routingKey) return this.secretKey(secret, service.routingKey.secret);
           const key = config.routingKeys.get(service.id);
-          return key ? { key } : { missing: `routing key of service ${service.id} in ${config.routingKeys.path}` };
+          if (!key) return { missing: `routing key of service ${service.id} in ${config.routingKeys.path}` };
+          const previous = [...this.keyHistory.current(`service:${service.id}`, key), ...config.routingKeys.previous(service.id)];
+          return { key, previous: [...new Set(previous)].filter((k) => k !== key) };
         },
       });
       this.byId.set(destination.id, { destination, notifier });
@@ -71,6 +72,17 @@ export class Destinations {
     return DEFAULT_RATE_PER_MINUTE[kind];
   }
 
+  /** Every routing key sent with since start (rotated ones too), for redaction. */
+  knownRoutingKeys(): string[] {
+    return this.keyHistory.all();
+  }
+
+  /** A routing key held in a secret: its value now, and the values it had before since start. */
+  private secretKey(secret: (name: string) => string | undefined, name: string): { key: string; previous: string[] } | { missing: string } {
+    const key = secret(name);
+    return key ? { key, previous: this.keyHistory.current(`secret:${name}`, key) } : { missing: name };
+  }
+
   close(): void {
     for (const { notifier } of this.byId.values()) notifier.close?.();
   }
@@ -81,10 +93,7 @@ export class Destinations {
         return pagerDutyNotifier({
           kind: "pagerduty",
           baseUrl: channel.baseUrl ?? this.config.pagerDutyEventsUrl,
-          routingKey: (secret) => {
-            const key = secret(channel.routingKey.secret);
-            return key ? { key } : { missing: channel.routingKey.secret };
-          },
+          routingKey: (secret) => this.secretKey(secret, channel.routingKey.secret),
         });
       case "pagerdutyIncident": {
         const known = this.manifest.services.some((s) => s.id === channel.service);

@@ -52,6 +52,7 @@ export function buildSendPipeline(p: PipelineParts): Stage {
       return value ? [value] : [];
     }),
     ...p.routingKeys.all(),
+    ...p.destinations.knownRoutingKeys(),
   ];
   const retry = retryStage({
     notifierFor: (d) => p.destinations.notifier(d),

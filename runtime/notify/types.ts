@@ -63,12 +63,19 @@ export interface DeliveryFailure {
 
 /** What one call to a vendor produced. */
 export type SendResult =
-  | { ok: true; status: number | null; answer: string; ref?: string | null }
+  | {
+      ok: true;
+      status: number | null;
+      answer: string;
+      ref?: string | null;
+      /** Sent, but it may not do what it was meant to (secret-free): logged as a warning. */
+      warning?: string;
+    }
   | { ok: false; failure: DeliveryFailure; status: number | null; answer: string };
 
 /** What the retry stage decided for a notification after (or instead of) an attempt. */
 export type SendOutcome =
-  | { kind: "sent"; status: number | null; answer: string; ref: string | null; at: number }
+  | { kind: "sent"; status: number | null; answer: string; ref: string | null; at: number; warning?: string }
   | { kind: "retry"; at: number; reason: string; status: number | null; answer: string }
   | { kind: "deferred"; at: number; reason: string }
   | { kind: "failed"; reason: string; status: number | null; answer: string };

@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
@@ -45,6 +45,26 @@ describe("wk deploy", () => {
     expect(printed).not.toContain("pd-token-canary-77");
     const saved = JSON.parse(await readFile(join(p.stateDir, "deployed-manifest.json"), "utf8"));
     expect(saved.hash).toBe(sampleManifest().hash);
+  });
+
+  test("a deploy that replaces a routing key keeps the old one under $previous, for incidents opened with it", async () => {
+    const p = await project(sampleManifest());
+    const keysFile = join(p.stateDir, "routing-keys.json");
+    const deployStack = p.deps.deployStack;
+    const keys = ["R0UTING-ONE", "R0UTING-TWO", "R0UTING-THREE", "R0UTING-FOUR", "R0UTING-FIVE"];
+    // The stack tells which key it replaced even where the file is not there (a fresh CI runner).
+    let before: string | null = null;
+    for (const key of keys) {
+      const replaced: Record<string, string> = before ? { "payments-api": before } : {};
+      p.deps.deployStack = async (o) => ({ ...(await deployStack(o)), routingKeys: { "payments-api": key }, replacedRoutingKeys: replaced });
+      if (key === "R0UTING-THREE") await rm(keysFile);
+      p.stack.outputs = null;
+      expect(await deployProject(p.options, p.deps)).toBe(0);
+      before = key;
+    }
+    expect(JSON.parse(await readFile(keysFile, "utf8"))).toEqual({ "payments-api": "R0UTING-FIVE", $previous: { "payments-api": ["R0UTING-FOUR", "R0UTING-THREE", "R0UTING-TWO"] } });
+    expect((await stat(keysFile)).mode & 0o777).toBe(0o600);
+    expect(p.out.join("")).not.toMatch(/R0UTING-/);
   });
 
   test("the next deploy plans against what the stack records as deployed and refuses a stale plan token", async () => {

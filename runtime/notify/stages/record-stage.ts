@@ -50,7 +50,8 @@ function logOutcome(logger: Logger, item: Notification): void {
   };
   switch (outcome.kind) {
     case "sent":
-      logger.info({ ...fields, status: outcome.status }, "notification sent");
+      if (outcome.warning !== undefined) logger.warn({ ...fields, status: outcome.status, warning: outcome.warning }, `notification sent, but ${outcome.warning}`);
+      else logger.info({ ...fields, status: outcome.status }, "notification sent");
       return;
     case "retry":
       logger.warn(

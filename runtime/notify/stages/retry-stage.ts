@@ -74,7 +74,8 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const clean = (text: string, max: number) => redactThenShorten(text, max, secrets);
 
     if (result.ok) {
-      return { kind: "sent", status: result.status, answer: clean(result.answer, 2000), ref: result.ref ?? null, at: done };
+      const sent: SendOutcome = { kind: "sent", status: result.status, answer: clean(result.answer, 2000), ref: result.ref ?? null, at: done };
+      return result.warning === undefined ? sent : { ...sent, warning: clean(result.warning, 1000) };
     }
     const failure = result.failure;
     const reason = clean(failure.reason, 500);

@@ -59,6 +59,19 @@ export interface FakeIncident {
   created_at: string;
 }
 
+/**
+ * An incident opened through the Events API. PagerDuty keys it by the integration (routing key) its
+ * trigger came in on and the dedup key: an acknowledge or resolve under another routing key answers
+ * 202 like any other event and leaves it as it is.
+ */
+export interface EventIncident {
+  routingKey: string;
+  dedupKey: string;
+  status: "triggered" | "acknowledged" | "resolved";
+  /** Events that reached it (a trigger on an open incident is appended to it). */
+  events: number;
+}
+
 function invalid(errors: string[]): VendorAnswer {
   return { status: 400, body: { status: "invalid event", message: "Event object is invalid", errors }, problems: errors };
 }
@@ -102,7 +115,7 @@ export function eventErrors(body: unknown, schemas: VendorSchemas = vendorSchema
 
 /**
  * PagerDuty stand-in: Events API v2 (`POST /v2/enqueue`, 202 / 400 / 429 at ~120 events a minute
- * per routing key) and the REST incidents API (`POST /incidents`, `PUT /incidents/:id`,
+ * per routing key; incidents scoped to the routing key, see EventIncident) and the REST incidents API (`POST /incidents`, `PUT /incidents/:id`,
  * `GET /incidents`). Bodies and list filters are validated against PagerDuty's published OpenAPI
  * schemas plus the documented limits; headers (Token auth, `From`, the v2 Accept, JSON content
  * type) as the REST API checks them.
@@ -110,6 +123,8 @@ export function eventErrors(body: unknown, schemas: VendorSchemas = vendorSchema
 export class PagerDutyServer extends RecordingServer {
   /** Incidents opened through the REST API, by id. */
   readonly incidents = new Map<string, FakeIncident>();
+  /** Incidents opened through the Events API, oldest first; a resolved one is kept. */
+  readonly eventIncidents: EventIncident[] = [];
   private readonly window: MinuteWindow;
   private readonly apiToken: string | null;
   private readonly maxEventBytes: number;
@@ -122,6 +137,11 @@ export class PagerDutyServer extends RecordingServer {
     this.apiToken = options.apiToken ?? null;
     this.maxEventBytes = options.maxEventBytes ?? PAGERDUTY_MAX_EVENT_BYTES;
     this.schemas = vendorSchemas();
+  }
+
+  /** The open Events API incident for a dedup key under a routing key, if any. */
+  openIncident(routingKey: string, dedupKey: string): EventIncident | undefined {
+    return this.eventIncidents.find((i) => i.routingKey === routingKey && i.dedupKey === dedupKey && i.status !== "resolved");
   }
 
   /** Accepted Events API v2 bodies, in arrival order. */
@@ -158,11 +178,30 @@ export class PagerDutyServer extends RecordingServer {
     if (req.json === undefined) return invalid(["JSON parse error"]);
     const errors = eventErrors(req.json, this.schemas);
     if (errors.length > 0) return invalid(errors);
-    const e = req.json as { routing_key: string; dedup_key?: string };
+    const e = req.json as { routing_key: string; event_action: "trigger" | "acknowledge" | "resolve"; dedup_key?: string };
     if (!this.window.allow(e.routing_key, req.at)) {
       return { status: 429, body: { status: "throttle event", message: "Requests for this service are arriving too quickly. Please retry later." }, problems: ["rate limited"] };
     }
-    return { status: 202, body: { status: "success", message: "Event processed", dedup_key: e.dedup_key ?? randomBytes(16).toString("hex") } };
+    const dedupKey = e.dedup_key ?? randomBytes(16).toString("hex");
+    this.apply(e.routing_key, e.event_action, dedupKey);
+    return { status: 202, body: { status: "success", message: "Event processed", dedup_key: dedupKey } };
+  }
+
+  /**
+   * What an accepted event does, scoped to its integration: a trigger opens an incident (or is
+   * appended to the open one); acknowledge and resolve act on the open incident with that dedup key
+   * under that routing key, and on nothing when there is none (still 202).
+   */
+  private apply(routingKey: string, action: "trigger" | "acknowledge" | "resolve", dedupKey: string): void {
+    const open = this.openIncident(routingKey, dedupKey);
+    if (action === "trigger") {
+      if (open) open.events++;
+      else this.eventIncidents.push({ routingKey, dedupKey, status: "triggered", events: 1 });
+      return;
+    }
+    if (!open) return;
+    open.events++;
+    open.status = action === "resolve" ? "resolved" : "acknowledged";
   }
 
   private rest(req: RecordedRequest): VendorAnswer {

@@ -3,16 +3,21 @@ import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp, type HttpAnswer } from "../../http-send.js";
 import type { MessageContext, Notifier, NotifierKind, SendContext, SendResult } from "../../types.js";
 import { pagerDutyEvent } from "./pagerduty-event.js";
+import { chooseRoutingKey, routingKeyRef, type KnownRoutingKeys } from "./routing-key-ref.js";
 
 export const DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com";
 
-/** Finds the routing key at send time: a value, or the name of what is missing. */
-export type RoutingKeyLookup = (secret: (name: string) => string | undefined) => { key: string } | { missing: string };
+/**
+ * Finds the routing key at send time: the current value and the ones rotations replaced, or the
+ * name of what is missing.
+ */
+export type RoutingKeyLookup = (secret: (name: string) => string | undefined) => KnownRoutingKeys | { missing: string };
 
 /**
  * PagerDuty Events API v2 (`POST {base}/v2/enqueue`): trigger, acknowledge and resolve with a
  * stable dedup key. 202 is success; 400 means the event itself is invalid (not retryable); 429
- * and 5xx are retryable.
+ * and 5xx are retryable. Each sent event leaves the fingerprint of its routing key as its
+ * reference, so the events after a trigger go with the key the trigger went with (chooseRoutingKey).
  */
 export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string; routingKey: RoutingKeyLookup }): Notifier {
   const url = `${options.baseUrl.replace(/\/+$/, "")}/v2/enqueue`;
@@ -27,8 +32,13 @@ export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string
       if ("missing" in found) {
         return { ok: false, failure: { retryable: true, reason: `routing key not available: ${found.missing}`, missingSecret: found.missing }, status: null, answer: "" };
       }
-      const body = JSON.stringify(pagerDutyEvent(intent, message, found.key));
-      return sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now, classify);
+      const chosen = chooseRoutingKey(intent, found, ctx.previousRef);
+      const body = JSON.stringify(pagerDutyEvent(intent, message, chosen.key));
+      const result = await sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now, classify);
+      if (!result.ok) return result;
+      const sent = { ...result, ref: routingKeyRef(chosen.key) };
+      // The warning also goes in the stored answer, where the alert's page shows it.
+      return chosen.warning === null ? sent : { ...sent, warning: chosen.warning, answer: `${result.answer} (warning: ${chosen.warning})` };
     },
   };
 }

@@ -282,7 +282,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   registerInboundRoutes(router, {
     manifest: o.manifest,
     store,
-    alerts: new StoreAlertControl(store, o.manifest, logger),
+    alerts: new StoreAlertControl(store, o.manifest, logger, delivery.pagerDutyServices ? (monitorId) => delivery.pagerDutyServices!(monitorId) : undefined),
     secret: (name) => o.secrets.get(name),
     secretValues,
     logger: logger.child({ component: "inbound" }),

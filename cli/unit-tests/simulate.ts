@@ -182,7 +182,7 @@ async function applyStep(step: ParsedTest["steps"][number], current: Map<string,
     case "acknowledge": {
       const key = alertKey(step.monitorId, a.labels ?? {});
       const read = store.readAlert(key);
-      if (read) await control.acknowledge(key, a.by, t, read.alert.firedAt ?? t);
+      if (read) await control.acknowledge(key, a.by, t, { openedAt: read.alert.firedAt ?? t });
       return;
     }
     default:

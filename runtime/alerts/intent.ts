@@ -60,14 +60,22 @@ export interface OutboxWriter {
  * dedup key is firing); `earlier-episode` (the incident was opened before the alert's current
  * firing began, so it belongs to an episode that is over, and nothing changes).
  */
-export type ControlOutcome = "applied" | "not-firing" | "earlier-episode";
+export type ControlOutcome = "applied" | "not-firing" | "earlier-episode" | "other-service";
 
 /** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / .unacknowledged / .resolved). */
+/** The outside incident an acknowledge or resolve comes from. */
+export interface IncidentRef {
+  /** When it was opened: an incident older than the alert's firing belongs to an earlier episode. */
+  openedAt: number;
+  /** The PagerDuty service it is on, when the event says: one the alert does not page is not its incident. */
+  serviceId?: string | null;
+}
+
 export interface AlertControl {
-  /** Acknowledges the firing alert with this dedup key, when the incident (opened at `incidentOpenedAt`) is of its current firing. */
-  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): Awaitable<ControlOutcome>;
+  /** Acknowledges the firing alert with this dedup key, when the incident is of its current firing. */
+  acknowledge(dedupKey: string, by: string, at: number, incident: IncidentRef): Awaitable<ControlOutcome>;
   /** Resolves the firing alert with this dedup key from outside (`by`: who), when the incident is of its current firing. */
-  resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number, by?: string | null): Awaitable<ControlOutcome>;
+  resolve(dedupKey: string, at: number, reason: string, incident: IncidentRef, by?: string | null): Awaitable<ControlOutcome>;
   /** Takes back the acknowledgement of the firing alert (incident.unacknowledged): reminders resume. */
-  unacknowledge?(dedupKey: string, at: number, incidentOpenedAt: number): Awaitable<ControlOutcome>;
+  unacknowledge?(dedupKey: string, at: number, incident: IncidentRef): Awaitable<ControlOutcome>;
 }

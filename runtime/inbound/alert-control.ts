@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { logAlertEvents } from "../alerts/alert-event.js";
 import type { AlertStore } from "../alerts/alert-store.js";
-import type { AlertControl, ControlOutcome } from "../alerts/intent.js";
+import type { AlertControl, ControlOutcome, IncidentRef } from "../alerts/intent.js";
 import type { Alert } from "../alerts/state.js";
 import { acknowledge, resolve, unacknowledge, type IntentRules, type Transition } from "../alerts/transition.js";
 import type { InboundEvents } from "../checks/types.js";
@@ -34,21 +34,23 @@ export class StoreAlertControl implements AlertControl {
     manifest: Manifest,
     /** Each committed transition is logged here, one line each. */
     private readonly logger?: Logger,
+    /** The PagerDuty services a monitor pages (DeliveryService.pagerDutyServices); unknown without it. */
+    private readonly pagerDutyServices?: (monitorId: string) => ReadonlySet<string>,
   ) {
     this.monitors = monitorsById(manifest);
     this.manual = new Set(manifest.monitors.filter((m) => m.check.kind === "manual").map((m) => m.id));
   }
 
-  async acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): Promise<ControlOutcome> {
-    return (await this.apply(dedupKey, at, incidentOpenedAt, (alert) => acknowledge(alert, by, at, this.rulesOf(alert.monitorId)))).outcome;
+  async acknowledge(dedupKey: string, by: string, at: number, incident: IncidentRef): Promise<ControlOutcome> {
+    return (await this.apply(dedupKey, at, incident, (alert) => acknowledge(alert, by, at, this.rulesOf(alert.monitorId)))).outcome;
   }
 
-  async unacknowledge(dedupKey: string, at: number, incidentOpenedAt: number): Promise<ControlOutcome> {
-    return (await this.apply(dedupKey, at, incidentOpenedAt, (alert) => unacknowledge(alert, at))).outcome;
+  async unacknowledge(dedupKey: string, at: number, incident: IncidentRef): Promise<ControlOutcome> {
+    return (await this.apply(dedupKey, at, incident, (alert) => unacknowledge(alert, at))).outcome;
   }
 
-  async resolve(dedupKey: string, at: number, reason: string, incidentOpenedAt: number, by: string | null = null): Promise<ControlOutcome> {
-    const { outcome, monitorId } = await this.apply(dedupKey, at, incidentOpenedAt, (alert) => resolve(alert, { reason }, at, this.rulesOf(alert.monitorId), by));
+  async resolve(dedupKey: string, at: number, reason: string, incident: IncidentRef, by: string | null = null): Promise<ControlOutcome> {
+    const { outcome, monitorId } = await this.apply(dedupKey, at, incident, (alert) => resolve(alert, { reason }, at, this.rulesOf(alert.monitorId), by));
     // An emergency resolved in PagerDuty is over: the manual check must not fire again on its next tick.
     if (outcome === "applied" && monitorId && this.manual.has(monitorId)) await this.store.recordEmergencyResolved?.(monitorId, at);
     return outcome;
@@ -57,13 +59,14 @@ export class StoreAlertControl implements AlertControl {
   private async apply(
     dedupKey: string,
     at: number,
-    incidentOpenedAt: number,
+    incident: IncidentRef,
     change: (alert: Alert) => Transition,
   ): Promise<{ outcome: ControlOutcome; monitorId?: string }> {
     for (let attempt = 0; ; attempt++) {
       const read = await this.store.readAlert(dedupKey);
       if (!read || read.alert.state !== "firing") return { outcome: "not-firing" };
-      if (!ofCurrentFiring(read.alert, incidentOpenedAt)) return { outcome: "earlier-episode" };
+      if (!this.ofItsServices(read.alert.monitorId, incident)) return { outcome: "other-service" };
+      if (!ofCurrentFiring(read.alert, incident.openedAt)) return { outcome: "earlier-episode" };
       const t = change(read.alert);
       const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, events: t.events, at });
       if (outcome.kind === "committed") {
@@ -72,6 +75,18 @@ export class StoreAlertControl implements AlertControl {
       }
       if (attempt >= CONFLICT_RETRIES) throw new Error(`alert ${dedupKey} kept changing under the ${attempt + 1} attempts to update it`);
     }
+  }
+
+  /**
+   * PagerDuty keeps an incident key unique within one service only, and the webhook subscription
+   * covers the account: an incident on another service with the same key (another project's
+   * monitor of the same id, or anyone with an integration key making one) is not this alert's.
+   * When the runtime knows which services the monitor pages, the incident must be on one of them.
+   */
+  private ofItsServices(monitorId: string, incident: IncidentRef): boolean {
+    if (!incident.serviceId || !this.pagerDutyServices) return true;
+    const known = this.pagerDutyServices(monitorId);
+    return known.size === 0 || known.has(incident.serviceId);
   }
 
   private rulesOf(monitorId: string): IntentRules {

@@ -30,6 +30,7 @@ const incidentSchema = z.object({
   incident_key: z.string().nullable().optional(),
   created_at: timestamp,
   title: z.string().optional(),
+  service: z.object({ id: z.string() }).nullable().optional(),
 });
 
 const ACTED_ON = new Set(["incident.acknowledged", "incident.unacknowledged", "incident.resolved"]);
@@ -90,22 +91,22 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
     if (!incident) return sendJson(res, 200, { status: "ignored", eventType: event.event_type });
     const dedupKey = incident.data.incident_key ?? null;
     if (!dedupKey) return sendJson(res, 200, { status: "ignored", reason: "incident has no incident_key" });
-    const openedAt = Date.parse(incident.data.created_at);
+    const at = { openedAt: Date.parse(incident.data.created_at), serviceId: incident.data.service?.id ?? null };
     const by = event.agent?.summary ?? "PagerDuty";
 
     let outcome: ControlOutcome;
     try {
       switch (event.event_type) {
         case "incident.resolved":
-          outcome = await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, openedAt, by);
+          outcome = await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, at, by);
           break;
         case "incident.unacknowledged":
           // An acknowledgement that timed out (or was taken back): reminders resume.
-          outcome = deps.alerts.unacknowledge ? await deps.alerts.unacknowledge(dedupKey, occurredAt, openedAt) : "not-firing";
+          outcome = deps.alerts.unacknowledge ? await deps.alerts.unacknowledge(dedupKey, occurredAt, at) : "not-firing";
           break;
         default:
           // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
-          outcome = await deps.alerts.acknowledge(dedupKey, by, occurredAt, openedAt);
+          outcome = await deps.alerts.acknowledge(dedupKey, by, occurredAt, at);
       }
     } catch (error) {
       // Not done, so not remembered: PagerDuty's retry of the 500 gets another go.
@@ -114,8 +115,9 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
     }
     const done = DONE[event.event_type]!;
     // An applied change is logged once, as the alert's transition; only a refusal needs its own line.
-    const level = outcome === "applied" ? "debug" : "info";
-    deps.logger[level]({ dedupKey, outcome, by, incident: incident.data.id }, `PagerDuty incident ${done}`);
+    const level = outcome === "applied" ? "debug" : outcome === "other-service" ? "warn" : "info";
+    const why = outcome === "other-service" ? ": the incident is on a PagerDuty service this alert does not page, so it is not this alert's (not acted on)" : "";
+    deps.logger[level]({ dedupKey, outcome, by, incident: incident.data.id, service: at.serviceId }, `PagerDuty incident ${done}${why}`);
     return sendJson(res, 200, { status: outcome === "applied" ? done : outcome });
   };
 }

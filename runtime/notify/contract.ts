@@ -38,6 +38,12 @@ export interface DeliveryService {
   stop(timeoutMs: number): Promise<void>;
   /** Delivery's own API routes: silences and `/api/deliveries`. */
   registerRoutes(router: Router): void;
+  /**
+   * The PagerDuty service IDs (`P...`) this monitor's alerts page, as far as the runtime knows
+   * them (the service IDs file `wk deploy` writes, a REST channel's service); empty when it knows
+   * none (a channel with a bare routing key).
+   */
+  pagerDutyServices?(monitorId: string): ReadonlySet<string>;
 }
 
 export type DeliveryFactory = (deps: DeliveryDeps) => DeliveryService;

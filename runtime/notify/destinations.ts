@@ -72,6 +72,26 @@ export class Destinations {
     return DEFAULT_RATE_PER_MINUTE[kind];
   }
 
+  /** The PagerDuty service IDs this monitor pages, as far as they are known (DeliveryService.pagerDutyServices). */
+  pagerDutyServicesOf(monitorId: string): ReadonlySet<string> {
+    const ids = new Set<string>();
+    const monitor = this.manifest.monitors.find((m) => m.id === monitorId);
+    if (!monitor) return ids;
+    const known = (service: string) => {
+      const id = this.config.serviceIds.get(service);
+      if (id) ids.add(id);
+    };
+    if (monitor.service) known(monitor.service);
+    for (const channelId of monitor.channels) {
+      const channel = this.manifest.channels.find((c) => c.id === channelId);
+      if (channel?.kind !== "pagerdutyIncident") continue;
+      // A REST channel names a manifest service, or the PagerDuty service ID itself.
+      if (this.manifest.services.some((s) => s.id === channel.service)) known(channel.service);
+      else ids.add(channel.service);
+    }
+    return ids;
+  }
+
   /** Every routing key sent with since start (rotated ones too), for redaction. */
   knownRoutingKeys(): string[] {
     return this.keyHistory.all();

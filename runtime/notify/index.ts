@@ -85,6 +85,7 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
       await worker.stop();
       destinations.close();
     },
+    pagerDutyServices: (monitorId: string) => parts.destinations.pagerDutyServicesOf(monitorId),
     registerRoutes(router: Router) {
       registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock: deps.clock, logger });
     },

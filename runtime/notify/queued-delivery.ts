@@ -294,6 +294,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       if (!closed) for (const part of [worker, queue]) abandonBullmq(part);
       parts.destinations.close();
     },
+    pagerDutyServices: (monitorId: string) => parts.destinations.pagerDutyServicesOf(monitorId),
     registerRoutes(router: Router) {
       registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock, logger });
     },

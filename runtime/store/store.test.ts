@@ -88,10 +88,10 @@ describe("SqliteStore", () => {
     const t = fire("api", 1);
     store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, at: 1 });
     const control = new StoreAlertControl(store, manifestOf([monitorSpec({ id: "api" })]));
-    expect(await control.acknowledge("wk-api", "Ada", 10, 2)).toBe("applied");
-    expect(await control.resolve("wk-api", 20, "resolved in PagerDuty", 2)).toBe("applied");
-    expect(await control.resolve("wk-api", 30, "again", 2)).toBe("not-firing");
-    expect(await control.acknowledge("wk-nope", "Ada", 10, 2)).toBe("not-firing");
+    expect(await control.acknowledge("wk-api", "Ada", 10, { openedAt: 2 })).toBe("applied");
+    expect(await control.resolve("wk-api", 20, "resolved in PagerDuty", { openedAt: 2 })).toBe("applied");
+    expect(await control.resolve("wk-api", 30, "again", { openedAt: 2 })).toBe("not-firing");
+    expect(await control.acknowledge("wk-nope", "Ada", 10, { openedAt: 2 })).toBe("not-firing");
     expect(store.undispatched(10).map((s) => [s.intent.id, s.intent.type])).toEqual([
       ["wk-api:1", "trigger"], ["wk-api:2", "acknowledge"], ["wk-api:3", "resolve"],
     ]);
@@ -104,7 +104,7 @@ describe("SqliteStore", () => {
     const manual = monitorSpec({ id: "panic", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Emergency" } });
     const control = new StoreAlertControl(store, manifestOf([manual]));
     expect(store.lastEmergencyResolved("panic")).toBeNull();
-    expect(await control.resolve("wk-panic", 50, "resolved in PagerDuty", 2)).toBe("applied");
+    expect(await control.resolve("wk-panic", 50, "resolved in PagerDuty", { openedAt: 2 })).toBe("applied");
     expect(store.lastEmergencyResolved("panic")).toBe(50);
   });
 

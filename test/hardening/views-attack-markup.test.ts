@@ -57,7 +57,7 @@ describe("views attack: markup in every user-controlled text, in Chromium", () =
       events: t.events,
       at: now - 60_000,
     });
-    await new StoreAlertControl(store, manifest).acknowledge(key, `Mallory ${P}`, now - 30_000, now - 60_000);
+    await new StoreAlertControl(store, manifest).acknowledge(key, `Mallory ${P}`, now - 30_000, { openedAt: now - 60_000 });
     store.addSilence({ comment: `because ${P}`, createdBy: `Eve ${P}`, startsAt: now - 1_000, endsAt: now + 3_600_000, matchers: { monitors: ["other"], services: [], labels: { region: P } } }, now - 1_000);
 
     const router = new Router();

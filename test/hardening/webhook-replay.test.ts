@@ -1,17 +1,20 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { newAlert, rulesOf } from "../../runtime/alerts/state.js";
 import { evaluate } from "../../runtime/alerts/transition.js";
 import { pagerDutySignature } from "../../runtime/inbound/signature.js";
 import { makeHarness, type Harness } from "../delivery/support/harness.js";
-import { testManifest, testMonitor } from "../delivery/support/manifest.js";
+import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
 
 const SECRET = "pd-webhook-secret-replay";
 const MINUTE = 60_000;
-const manifest = testManifest({ monitors: [testMonitor("checkout")], secrets: ["PAGERDUTY_WEBHOOK_SECRET"] });
+const manifest = testManifest({ monitors: [testMonitor("checkout", { service: "shop" })], services: [testService("shop")], secrets: ["PAGERDUTY_WEBHOOK_SECRET"] });
 const rules = rulesOf(manifest.monitors[0]!);
 
 /** A PagerDuty v3 incident event, signed as PagerDuty signs it (the body, never the headers). */
-function signedEvent(o: { id: string; type: "incident.acknowledged" | "incident.resolved"; occurredAt: number | string; incidentCreatedAt: number }) {
+function signedEvent(o: { id: string; type: "incident.acknowledged" | "incident.resolved"; occurredAt: number | string; incidentCreatedAt: number; service?: string }) {
   const body = JSON.stringify({
     event: {
       id: o.id,
@@ -20,7 +23,15 @@ function signedEvent(o: { id: string; type: "incident.acknowledged" | "incident.
       occurred_at: typeof o.occurredAt === "number" ? new Date(o.occurredAt).toISOString() : o.occurredAt,
       agent: { id: "PUSER01", summary: "Ada Lovelace", type: "user_reference" },
       client: null,
-      data: { id: `PINC-${o.incidentCreatedAt}`, type: "incident", status: o.type.split(".")[1], incident_key: "wk-checkout", created_at: new Date(o.incidentCreatedAt).toISOString(), title: "checkout is failing" },
+      data: {
+        id: `PINC-${o.incidentCreatedAt}`,
+        type: "incident",
+        status: o.type.split(".")[1],
+        incident_key: "wk-checkout",
+        created_at: new Date(o.incidentCreatedAt).toISOString(),
+        title: "checkout is failing",
+        ...(o.service ? { service: { id: o.service, type: "service_reference", summary: o.service } } : {}),
+      },
     },
   });
   return { body, signature: pagerDutySignature(body, SECRET) };
@@ -30,13 +41,22 @@ describe("PagerDuty webhooks act once, only while fresh, and only on their own e
   let h: Harness;
   let base = "";
   let dir: string | undefined;
+  let serviceIds: string | undefined;
   afterEach(async () => {
     await h?.destroy();
     dir = undefined;
+    if (serviceIds) rmSync(serviceIds, { force: true });
+    serviceIds = undefined;
   });
 
   const open = async () => {
-    h = makeHarness({ manifest, secrets: { PAGERDUTY_WEBHOOK_SECRET: SECRET }, realAlerts: true, ...(dir ? { dir } : {}) });
+    h = makeHarness({
+      manifest,
+      secrets: { PAGERDUTY_WEBHOOK_SECRET: SECRET },
+      realAlerts: true,
+      ...(dir ? { dir } : {}),
+      ...(serviceIds ? { options: { env: { WK_PAGERDUTY_SERVICE_IDS_FILE: serviceIds } } } : {}),
+    });
     base = await h.serve();
   };
   const post = async (e: { body: string; signature: string }, webhookId: string) => {
@@ -134,6 +154,26 @@ describe("PagerDuty webhooks act once, only while fresh, and only on their own e
     expect(alert).toMatchObject({ state: "firing", acknowledgedBy: null });
     // Episode 2's own incident still resolves it.
     const own = await post(signedEvent({ id: "E-own", type: "incident.resolved", occurredAt: now, incidentCreatedAt: now - 2 * MINUTE + 1_000 }), "wh-own");
+    expect(own.body.status).toBe("resolved");
+    expect(state()).toBe("inactive");
+  });
+
+  it("an incident with the same key on another PagerDuty service (another project, or anyone with an integration key) changes nothing", async () => {
+    // `wk deploy` wrote the PagerDuty ID of the service the monitor pages.
+    serviceIds = join(tmpdir(), `wk-service-ids-${process.pid}-${Date.now()}.json`);
+    writeFileSync(serviceIds, JSON.stringify({ shop: "PSHOP01" }));
+    await open();
+    const now = Date.now();
+    fire(now - 3 * MINUTE);
+    for (const type of ["incident.acknowledged", "incident.resolved"] as const) {
+      const foreign = await post(signedEvent({ id: `E-foreign-${type}`, type, occurredAt: now - MINUTE, incidentCreatedAt: now - 2 * MINUTE, service: "PMARKETING" }), `wh-${type}`);
+      expect(foreign).toEqual({ status: 200, body: { status: "other-service" } });
+    }
+    expect(state()).toBe("firing");
+    expect(h.store.alertByKey("wk-checkout")!.acknowledgedBy).toBeNull();
+    expect(h.lines.join("\n")).toMatch(/PagerDuty service this alert does not page/);
+    // Its own service's incident still acts.
+    const own = await post(signedEvent({ id: "E-own-service", type: "incident.resolved", occurredAt: now, incidentCreatedAt: now - 3 * MINUTE + 1_000, service: "PSHOP01" }), "wh-own-service");
     expect(own.body.status).toBe("resolved");
     expect(state()).toBe("inactive");
   });

@@ -83,7 +83,7 @@ describe("the log says what happened to an alert, one line per transition and pe
     // Acknowledged in PagerDuty: the runtime's own AlertControl, as the webhook route calls it.
     const control = new StoreAlertControl(runtime.store, manifest, logger);
     const alert = (await runtime.store.readAlert(KEY))!.alert;
-    expect(await control.acknowledge(KEY, "Ada Lovelace", Date.now(), alert.firedAt!)).toBe("applied");
+    expect(await control.acknowledge(KEY, "Ada Lovelace", Date.now(), { openedAt: alert.firedAt! })).toBe("applied");
     await until("the acknowledge to reach PagerDuty", () => pd.events().some((e) => e["event_action"] === "acknowledge"));
     healthy = true;
     await until("the resolve to reach PagerDuty", () => pd.events().some((e) => e["event_action"] === "resolve"));

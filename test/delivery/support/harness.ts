@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import type { Manifest } from "../../../sdk/manifest/schema.js";
-import type { AlertControl, ControlOutcome, NotificationIntent } from "../../../runtime/alerts/intent.js";
+import type { AlertControl, ControlOutcome, IncidentRef, NotificationIntent } from "../../../runtime/alerts/intent.js";
 import { createDelivery, deliverySettingsFromEnv, type DeliveryOptions } from "../../../runtime/notify/index.js";
 import type { DeliveryRecord } from "../../../runtime/notify/delivery-queue.js";
 import type { Diagnose } from "../../../runtime/inbound/emergency-route.js";
@@ -34,12 +34,12 @@ export function secretsOf(values: Record<string, string>): SecretSource {
 export class RecordingAlertControl implements AlertControl {
   readonly calls: { op: "acknowledge" | "resolve"; dedupKey: string; by?: string; at: number; incidentOpenedAt: number }[] = [];
   constructor(private readonly known: Set<string>) {}
-  acknowledge(dedupKey: string, by: string, at: number, incidentOpenedAt: number): ControlOutcome {
-    this.calls.push({ op: "acknowledge", dedupKey, by, at, incidentOpenedAt });
+  acknowledge(dedupKey: string, by: string, at: number, incident: IncidentRef): ControlOutcome {
+    this.calls.push({ op: "acknowledge", dedupKey, by, at, incidentOpenedAt: incident.openedAt });
     return this.known.has(dedupKey) ? "applied" : "not-firing";
   }
-  resolve(dedupKey: string, at: number, _reason: string, incidentOpenedAt: number): ControlOutcome {
-    this.calls.push({ op: "resolve", dedupKey, at, incidentOpenedAt });
+  resolve(dedupKey: string, at: number, _reason: string, incident: IncidentRef): ControlOutcome {
+    this.calls.push({ op: "resolve", dedupKey, at, incidentOpenedAt: incident.openedAt });
     return this.known.has(dedupKey) ? "applied" : "not-firing";
   }
 }
@@ -112,7 +112,7 @@ export function makeHarness(o: {
       registerInboundRoutes(router, {
         manifest: o.manifest,
         store,
-        alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest) : alerts,
+        alerts: o.realAlerts ? new StoreAlertControl(store, o.manifest, undefined, (monitorId) => delivery.pagerDutyServices!(monitorId)) : alerts,
         secret: (name) => o.secrets[name],
         secretValues: () => Object.values(o.secrets).filter((v): v is string => typeof v === "string"),
         logger,

@@ -1,29 +1,51 @@
 import { isIPv4, isIPv6 } from "node:net";
 
-/** At most `limit` attempts per key within a sliding `windowMs`; time is an argument. */
+/** Keys a limiter holds at most: past it the ones idle longest are forgotten first. */
+const MAX_KEYS = 50_000;
+
+/**
+ * At most `limit` attempts per key within a sliding `windowMs`; time is an argument. Keys are kept
+ * in the order of their last attempt, so expired ones are dropped from the front as they expire:
+ * each attempt costs what it drops, however many addresses (IPv6 /64s are cheap) a client uses.
+ */
 export class SlidingWindowLimiter {
   private readonly hits = new Map<string, number[]>();
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
+    private readonly maxKeys = MAX_KEYS,
   ) {}
 
   /** Counts an attempt; returns false (and how long to wait) when the key is over its limit. */
   attempt(key: string, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    this.prune(now);
     const recent = (this.hits.get(key) ?? []).filter((at) => now - at < this.windowMs);
+    // Moved to the back: the map stays ordered by last attempt.
+    this.hits.delete(key);
     if (recent.length >= this.limit) {
       this.hits.set(key, recent);
       return { ok: false, retryAfterMs: this.windowMs - (now - recent[0]!) };
     }
     recent.push(now);
     this.hits.set(key, recent);
-    if (this.hits.size > 10_000) this.prune(now);
+    for (const oldest of this.hits.keys()) {
+      if (this.hits.size <= this.maxKeys) break;
+      this.hits.delete(oldest);
+    }
     return { ok: true };
   }
 
+  /** Keys the limiter holds now (tests, metrics). */
+  get size(): number {
+    return this.hits.size;
+  }
+
   private prune(now: number): void {
-    for (const [key, list] of this.hits) if (list.every((at) => now - at >= this.windowMs)) this.hits.delete(key);
+    for (const [key, list] of this.hits) {
+      if (now - list[list.length - 1]! < this.windowMs) return;
+      this.hits.delete(key);
+    }
   }
 }
 
@@ -33,9 +55,10 @@ export class SlidingWindowLimiter {
  * address for every guess of the emergency password.
  */
 export function rateLimitKey(address: string): string {
-  const bare = address.trim().toLowerCase().replace(/%.*$/, "");
+  const bare = withoutPort(address.trim().toLowerCase()).replace(/%.*$/, "");
   if (isIPv4(bare)) return bare;
-  if (!isIPv6(bare)) return address;
+  // Not an address (a proxy's odd X-Forwarded-For entry): one key for all of them, so varying it gains nothing.
+  if (!isIPv6(bare)) return "not-an-address";
   const mapped = /^(?:0{0,4}:){0,4}:?(?:0{0,4}:)?ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare);
   if (mapped && isIPv4(mapped[1]!)) return mapped[1]!;
   const [head = "", tail] = bare.split("::") as [string, string | undefined];
@@ -44,6 +67,14 @@ export function rateLimitKey(address: string): string {
   const after = tail === undefined ? [] : groups(tail);
   const full = [...before, ...Array<string>(Math.max(0, 8 - before.length - after.length)).fill("0"), ...after];
   return `${full.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
+
+/** A proxy may write the client as `203.0.113.7:51234` or `[2001:db8::1]:51234`: the port is not the client. */
+function withoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(address);
+  return v4 ? v4[1]! : address;
 }
 
 function ipv4Groups(v4: string): string[] {

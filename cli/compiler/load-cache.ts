@@ -5,7 +5,8 @@ import { ENTRY_NAMESPACE, isSdkInput } from "./esbuild-options.js";
 import type { SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { SANDBOX_LOADER } from "./sandbox-entry.js";
-import type { ManifestPart } from "./sandbox-protocol.js";
+import { isUnreached, type ManifestPart } from "./sandbox-protocol.js";
+import type { UnreachedConstruct } from "./unexported.js";
 
 /**
  * The load cache: what each module's load produced (the manifest parts its exports reach), kept
@@ -20,6 +21,8 @@ export interface ModuleRecord {
   inputs: string[];
   /** Hashes into `LoadState.parts`, once per construct (twice for two constructs with one entry). */
   parts: string[];
+  /** Constructs made while it loaded that no export reached: a warm compile reports them again. */
+  unreached: UnreachedConstruct[];
 }
 
 export interface LoadState {
@@ -48,14 +51,14 @@ const ENTRY = "load";
 interface StoredLoadState extends Omit<LoadState, "modules" | "parts"> {
   hashes: string[];
   parts: ManifestPart[];
-  modules: Record<string, { inputs: string[]; parts: number[] }>;
+  modules: Record<string, { inputs: string[]; parts: number[]; unreached: UnreachedConstruct[] }>;
 }
 
 function stored(state: LoadState): StoredLoadState {
   const hashes = Object.keys(state.parts);
   const at = new Map(hashes.map((hash, i) => [hash, i]));
   const modules: StoredLoadState["modules"] = {};
-  for (const [file, record] of Object.entries(state.modules)) modules[file] = { inputs: record.inputs, parts: record.parts.map((hash) => at.get(hash)!) };
+  for (const [file, record] of Object.entries(state.modules)) modules[file] = { inputs: record.inputs, parts: record.parts.map((hash) => at.get(hash)!), unreached: record.unreached };
   return { ...state, hashes, parts: hashes.map((hash) => state.parts[hash]!), modules };
 }
 
@@ -67,14 +70,14 @@ function restored(s: StoredLoadState): LoadState | null {
   s.hashes.forEach((hash, i) => (parts[hash] = s.parts[i]!));
   const modules: Record<string, ModuleRecord> = {};
   for (const [file, record] of Object.entries(s.modules)) {
-    if (!record || !Array.isArray(record.inputs) || !Array.isArray(record.parts)) return null;
+    if (!record || !Array.isArray(record.inputs) || !Array.isArray(record.parts) || !Array.isArray(record.unreached) || !record.unreached.every(isUnreached)) return null;
     const hashes: string[] = [];
     for (const i of record.parts) {
       const hash = s.hashes[i];
       if (!Number.isInteger(i) || hash === undefined) return null;
       hashes.push(hash);
     }
-    modules[file] = { inputs: record.inputs, parts: hashes };
+    modules[file] = { inputs: record.inputs, parts: hashes, unreached: record.unreached };
   }
   const state = { secrets: s.secrets, files: s.files, folders: s.folders, skeleton: s.skeleton, config: s.config, modules, parts };
   return wellFormed(state) ? state : null;
@@ -179,8 +182,8 @@ export function nextState(
     secrets: string[];
     skeleton: Record<string, unknown>;
     config: Record<string, unknown>;
-    /** Loaded files: their inputs and part hashes. */
-    modules: Map<string, { inputs: string[]; parts: string[] }>;
+    /** Loaded files: their inputs, part hashes and dropped constructs. */
+    modules: Map<string, ModuleRecord>;
     /** Every part by hash (cached and loaded). */
     parts: Map<string, ManifestPart>;
   },

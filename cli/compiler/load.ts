@@ -16,6 +16,7 @@ import { sandboxEntry } from "./sandbox-entry.js";
 import type { ManifestPart } from "./sandbox-protocol.js";
 import { loadTimeout, sandboxVerdict } from "./sandbox-verdict.js";
 import type { Diagnostic } from "./types.js";
+import { unexportedDiagnostics, type UnreachedConstruct } from "./unexported.js";
 
 /**
  * The project as loaded, all plain data: the modules ran in the sandboxed child (sandbox.ts),
@@ -109,10 +110,13 @@ export async function loadProject(
   const parts = new Map<string, ManifestPart>();
   const modules: string[][] = plan.fresh.map((file) => records[file]!.parts);
   for (const hashes of modules) for (const hash of hashes) parts.set(hash, plan.state!.parts[hash]!);
+  // What the reused modules dropped is reported again: their records keep it.
+  const unreached: UnreachedConstruct[] = plan.fresh.flatMap((file) => records[file]!.unreached);
   if (!bundle) {
     // Nothing changed since the last clean load: every part comes from the cache.
     const state = plan.state!;
-    return { loaded: { config: state.config as unknown as ProjectConfig, ...assembleManifest(state.skeleton, modules, parts), sources }, diagnostics: [] };
+    const assembled = assembleManifest(state.skeleton, modules, parts);
+    return { loaded: { config: state.config as unknown as ProjectConfig, ...assembled, sources }, diagnostics: unexportedDiagnostics(unreached, assembled.manifest) };
   }
 
   if (!running) return { loaded: null, diagnostics: timeout.diagnostics };
@@ -128,12 +132,20 @@ export async function loadProject(
     return hash;
   });
   const inputs = inputsOf(bundle.metafile, loadedModules.map(([file]) => file), projectDir, sdk);
-  const loaded = new Map(loadedModules.map(([file, indexes]) => [file, { inputs: inputs.get(file) ?? [file], parts: indexes.map((i) => made[i]!) }]));
+  const dropped = result.project.unreached;
+  const loaded = new Map(
+    loadedModules.map(([file, indexes]) => [file, { inputs: inputs.get(file) ?? [file], parts: indexes.map((i) => made[i]!), unreached: dropped.filter((c) => c.module === file) }]),
+  );
   for (const { parts: own } of loaded.values()) modules.push(own);
+  unreached.push(...dropped);
   if (cache && !diagnostics.some((d) => d.severity === "error")) {
     nextState(cache, plan, projectDir, { secrets: [...secrets], skeleton, config: result.config, modules: loaded, parts }, read);
   }
-  return { loaded: { config: result.config as unknown as ProjectConfig, ...assembleManifest(skeleton, modules, parts), sources }, diagnostics };
+  // Decided against the whole manifest: a construct a reloaded module dropped may reach it
+  // through a module whose parts came from the cache.
+  const assembled = assembleManifest(skeleton, modules, parts);
+  diagnostics.push(...unexportedDiagnostics(unreached, assembled.manifest));
+  return { loaded: { config: result.config as unknown as ProjectConfig, ...assembled, sources }, diagnostics };
 }
 
 /** The manifest's lists that hold definitions. */

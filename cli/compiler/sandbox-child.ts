@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { collectConstructs, constructStack, synthesize, type Construct, type ProjectConfig } from "../../sdk/index.js";
+import { listenForConstructs } from "../../sdk/constructs/definition.js";
 import { diagnostic, parseSource, type Location } from "./diagnostic.js";
 import { authorFunctionText, bundleFrameMapper, readBundleMap } from "./evaluate.js";
 import { exportLine, exportProblems } from "./exports.js";
@@ -9,6 +10,7 @@ import { serveSandboxRequest } from "./sandbox-serve.js";
 import type { LoadRequest, LoadResult, ManifestPart, ProjectParts } from "./sandbox-protocol.js";
 import { errorMessage, frameLocator } from "./stack.js";
 import type { Diagnostic } from "./types.js";
+import { unreachedConstructs } from "./unexported.js";
 
 /**
  * The loader that runs inside the sandboxed child. It is bundled into the load bundle together
@@ -47,6 +49,10 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   process.on("unhandledRejection", (error) => escaped.push({ error, during: current, kind: "rejection" }));
   guardProcess();
   guardHost();
+  // Every construct the project makes, with the module loading then: one no export reaches is
+  // reported (unexported.ts). The SDK module is the project's own copy (one per bundle).
+  const made: { construct: Construct; module: string }[] = [];
+  listenForConstructs((construct) => made.push({ construct, module: current }));
 
   const threw = (error: unknown, file: string, code: string): Diagnostic => {
     const where = locate((error as Error | undefined)?.stack) ?? { file, line: 1, column: 1 };
@@ -106,9 +112,9 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   if (mode === "config" || !configLoaded || config === undefined || diagnostics.some((d) => d.severity === "error")) return result;
 
   const roots: [string, unknown][] = [[entry.configFile, config], ...namespaces];
-  const made = projectParts(config as ProjectConfig, roots, locate, authorFunctionText(bundle, bundleMap()));
-  diagnostics.push(...made.diagnostics);
-  return { ...result, project: made.diagnostics.length > 0 ? null : made.project };
+  const parts = projectParts(config as ProjectConfig, roots, made, locate, authorFunctionText(bundle, bundleMap()));
+  diagnostics.push(...parts.diagnostics);
+  return { ...result, project: parts.diagnostics.length > 0 ? null : parts.project };
 }
 
 /** The manifest's lists, in the order the manifest has them. */
@@ -121,6 +127,7 @@ const SECTIONS = ["monitors", "services", "escalationPolicies", "schedules", "te
 function projectParts(
   config: ProjectConfig,
   roots: [string, unknown][],
+  made: readonly { construct: Construct; module: string }[],
   locate: (stack: string | undefined) => Location | null,
   functionText: ((fn: Function) => string) | undefined,
 ): { project: ProjectParts; diagnostics: Diagnostic[] } {
@@ -185,7 +192,8 @@ function projectParts(
     }
     return [file, reached];
   });
-  return { project: { skeleton, parts, modules }, diagnostics };
+  const unreached = unreachedConstructs(made, new Set(index.keys()), locate);
+  return { project: { skeleton, parts, modules, unreached }, diagnostics };
 }
 
 function describeThrow(error: unknown): string {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { SdkLocation } from "./paths.js";
 import type { Diagnostic } from "./types.js";
+import type { UnreachedConstruct } from "./unexported.js";
 
 /**
  * What the compiler and the loader child say to each other over the IPC channel. Every message
@@ -49,6 +50,8 @@ export interface ProjectParts {
   parts: ManifestPart[];
   /** Per file, indexes into `parts` (twice for two constructs with the same entry). */
   modules: [file: string, parts: number[]][];
+  /** Constructs made while loading that no export reached (see unexported.ts). */
+  unreached: UnreachedConstruct[];
 }
 
 /** The plain-data outcome of a load: everything the compiler needs, no live objects. */
@@ -110,7 +113,25 @@ function projectParts(value: unknown): ProjectParts | undefined {
     if (!Array.isArray(module) || module.length !== 2 || typeof module[0] !== "string" || !Array.isArray(module[1])) return undefined;
     for (const i of module[1] as unknown[]) if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= parts.length) return undefined;
   }
-  return { skeleton: value["skeleton"], parts: parts as ManifestPart[], modules: value["modules"] as [string, number[]][] };
+  const unreached = value["unreached"];
+  if (!Array.isArray(unreached) || !unreached.every(isUnreached)) return undefined;
+  return { skeleton: value["skeleton"], parts: parts as ManifestPart[], modules: value["modules"] as [string, number[]][], unreached };
+}
+
+const unreachedShape = z.object({
+  module: z.string(),
+  section: z.string(),
+  kind: z.string(),
+  type: z.string().nullable(),
+  id: z.string(),
+  file: z.string(),
+  line: z.number(),
+  column: z.number().nullable(),
+});
+
+/** True for a dropped construct as the loader describes it (the load cache keeps these too). */
+export function isUnreached(value: unknown): value is UnreachedConstruct {
+  return unreachedShape.safeParse(value).success;
 }
 
 /** True for JSON-shaped values (and `undefined` fields) without cycles. */

@@ -12,7 +12,22 @@ export interface Construct<K extends string = string> {
 
 export function define<T extends Construct>(value: T): T {
   Object.defineProperty(value, SOURCE, { value: new Error().stack ?? "", enumerable: false });
-  return Object.freeze(value);
+  const made = Object.freeze(value);
+  madeListener?.(made);
+  return made;
+}
+
+// The compiler finds constructs through exports, never through this: it only listens so that a
+// construct made and then dropped (never exported) is reported instead of vanishing from the
+// manifest. Only the compiler's sandboxed loader sets it, in a process that is thrown away.
+let madeListener: ((construct: Construct) => void) | undefined;
+
+/** Calls `listener` with each construct made from now on, until the returned function is called. */
+export function listenForConstructs(listener: (construct: Construct) => void): () => void {
+  madeListener = listener;
+  return () => {
+    if (madeListener === listener) madeListener = undefined;
+  };
 }
 
 /** The raw call stack captured when a construct was made (for the compiler's diagnostics). */

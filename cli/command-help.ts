@@ -42,6 +42,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       ["$0 init my-monitoring", "scaffold a project in a new folder"],
       ["$0 init . --from ./watchkeeper-0.1.0.tgz", "depend on a packed tarball instead of this Watchkeeper"],
+      ["$0 init . --force", "add the scaffold to an existing repository, keeping its files"],
     ],
     env: [],
   },

@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         withHelp("init", y)
           .positional("dir", { type: "string", default: ".", describe: "folder to create the project in" })
-          .option("force", { type: "boolean", default: false, describe: "write into a non-empty folder" })
+          .option("force", { type: "boolean", default: false, describe: "add the scaffold to a folder that has files; yours are kept (package.json merged, .gitignore added to, others get the scaffold's copy as NAME.wk-init)" })
           .option("from", {
             type: "string",
             describe: "the watchkeeper dependency to write (a version, or a path to a tarball or folder); default: the Watchkeeper running this command",

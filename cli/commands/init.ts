@@ -1,24 +1,19 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { renderTsconfig } from "../compiler/checker-options.js";
 import { locateSdk } from "../compiler/paths.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { renderScaffold } from "../init/scaffold.js";
 import { shellWord } from "../init/shell-word.js";
+import { applyWrites, planWrites, type FileAction } from "../init/write-plan.js";
 import { visible } from "../plan/render-common.js";
-import { detectWatchkeeperSpec, explicitWatchkeeperSpec, type WatchkeeperSpec } from "../init/watchkeeper-spec.js";
-
-/** Files npm would drop from (or treat specially in) a published package keep another name in the template. */
-const RENAMES: Record<string, string> = { _gitignore: ".gitignore", _npmrc: ".npmrc", _dockerignore: ".dockerignore", _github: ".github" };
+import { detectWatchkeeperSpec, explicitWatchkeeperSpec } from "../init/watchkeeper-spec.js";
 
 /**
  * Where the published runtime image lives (this repository's main workflow pushes it, tagged
  * with the package version); the scaffold's Dockerfile builds FROM it.
  */
 export const RUNTIME_IMAGE = "ghcr.io/watchkeeper/watchkeeper";
-
-/** Template files with `__NAME__` placeholders filled in at init time. */
-const RENDERED = ["Dockerfile"];
 
 interface InitArgs {
   dir?: string;
@@ -30,7 +25,8 @@ interface InitArgs {
 /**
  * `wk init [dir]`: copy the project template, depending on exactly the Watchkeeper that runs
  * (`--from` overrides), with a tsconfig.json equal to the checker's options. Refuses a folder
- * that already has files unless `--force`.
+ * that already has files unless `--force`, and even then writes over none of the user's files
+ * (see init/write-plan.ts): it says per file what it did.
  */
 export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const args = raw as InitArgs;
@@ -38,10 +34,12 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const packageRoot = locateSdk().packageRoot;
   const template = path.join(packageRoot, "templates", "init");
   if (!existsSync(template)) throw new Error(`the project template is missing from this installation (${template})`);
+  let occupied = false;
   if (existsSync(dir)) {
     const present = await readdir(dir);
-    if (present.length > 0 && args.force !== true) {
-      throw new UserError(`${dir} is not empty`, EXIT.usage, "pick an empty or new folder, or pass --force to write the template into this one");
+    occupied = present.length > 0;
+    if (occupied && args.force !== true) {
+      throw new UserError(`${dir} is not empty`, EXIT.usage, "pick an empty or new folder, or pass --force to add the template to this one (your files are kept: package.json is merged, others get the scaffold's copy beside them as NAME.wk-init)");
     }
   }
   const from = typeof args.from === "string" && args.from !== "" ? args.from : null;
@@ -53,56 +51,45 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const watchkeeper = from !== null ? explicitWatchkeeperSpec(from, dir, process.cwd()) : detectWatchkeeperSpec(packageRoot);
   const version = await packageVersion(packageRoot);
 
-  await mkdir(dir, { recursive: true });
-  await cp(template, dir, { recursive: true, force: true });
-  for (const [stored, real] of Object.entries(RENAMES)) {
-    if (!existsSync(path.join(dir, stored))) continue;
-    // Copied over, not renamed: with --force, `.github` may already exist and must be merged into.
-    await cp(path.join(dir, stored), path.join(dir, real), { recursive: true, force: true });
-    await rm(path.join(dir, stored), { recursive: true, force: true });
-  }
-  await writePackageJson(dir, watchkeeper);
-  await writeFile(path.join(dir, "tsconfig.json"), renderTsconfig());
   // A mirror or a fork publishes the runtime image elsewhere; the scaffold builds FROM what it is told.
-  const image = imageArg ?? RUNTIME_IMAGE;
-  const values: Record<string, string> = { WATCHKEEPER_IMAGE: image, WATCHKEEPER_VERSION: version };
-  for (const file of RENDERED) await fillPlaceholders(path.join(dir, file), values);
+  const scaffold = await renderScaffold(template, { dir, watchkeeper, image: imageArg ?? RUNTIME_IMAGE, version });
+  // Everything is decided (and anything in the way refused) before the first write.
+  const actions = await planWrites(dir, scaffold, watchkeeper.spec);
+  await applyWrites(dir, actions);
 
   const relative = path.relative(process.cwd(), dir);
   const shown = relative === "" ? "." : relative.startsWith("..") ? dir : relative;
   process.stdout.write(
-    `created a watchkeeper project in ${visible(shown)}\n` +
+    `${occupied ? `added the watchkeeper scaffold to ${visible(shown)}` : `created a watchkeeper project in ${visible(shown)}`}\n` +
+      (occupied ? report(actions) : "") +
       `watchkeeper dependency: ${visible(watchkeeper.spec)} (${visible(watchkeeper.origin)})\n\n` +
       `next:\n  cd ${shellWord(shown)}\n  npm install\n  npx wk validate\n  npm test\n`,
   );
   return EXIT.ok;
 }
 
+/** One line per file for a folder that had files: what was created, merged, kept or left alone. */
+function report(actions: readonly FileAction[]): string {
+  const lines = actions.map((a) => {
+    switch (a.kind) {
+      case "create":
+        return `  created    ${visible(a.file)}`;
+      case "unchanged":
+        return `  unchanged  ${visible(a.file)}${a.notes && a.notes.length > 0 ? `: ${visible(a.notes.join("; "))}` : ""}`;
+      case "merge":
+        return `  merged     ${visible(a.file)}: ${visible(a.notes.join("; "))}`;
+      case "aside":
+        return `  kept yours ${visible(a.file)} (${a.why}); the scaffold's is ${visible(a.aside)}`;
+    }
+  });
+  const asides = actions.filter((a) => a.kind === "aside").length;
+  const compare = asides > 0 ? `compare each NAME.wk-init with your file, take what you want from it, then delete it\n` : "";
+  return `${lines.join("\n")}\n${compare}`;
+}
+
 async function packageVersion(packageRoot: string): Promise<string> {
   const manifest = JSON.parse(await readFile(path.join(packageRoot, "package.json"), "utf8")) as { version: string };
   return manifest.version;
-}
-
-/** The template's package.json, named after the folder, depending on this Watchkeeper. */
-async function writePackageJson(dir: string, watchkeeper: WatchkeeperSpec): Promise<void> {
-  const file = path.join(dir, "package.json");
-  const manifest = JSON.parse(await readFile(file, "utf8")) as { name: string; dependencies: Record<string, string> };
-  manifest.name = packageName(path.basename(dir)) ?? manifest.name;
-  manifest.dependencies = { ...manifest.dependencies, watchkeeper: watchkeeper.spec };
-  await writeFile(file, `${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-/** A folder name as an npm package name, or null when nothing usable is left of it. */
-function packageName(folder: string): string | null {
-  const name = folder.toLowerCase().replace(/[^a-z0-9._~-]+/g, "-").replace(/^[._-]+|-+$/g, "");
-  return name === "" ? null : name.slice(0, 214);
-}
-
-async function fillPlaceholders(file: string, values: Record<string, string>): Promise<void> {
-  if (!existsSync(file)) return;
-  const text = await readFile(file, "utf8");
-  const filled = text.replace(/__([A-Z_]+)__/g, (whole, name: string) => values[name] ?? whole);
-  await writeFile(file, filled);
 }
 
 /** A `--from` that names a file or folder (npm would read it so), not a version, range or URL. */

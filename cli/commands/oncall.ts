@@ -38,7 +38,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const zone = args.tz ?? at.zone;
   if (zone !== null && !isTimeZone(zone)) throw new UserError(`--tz "${zone}" is not an IANA time zone`, EXIT.usage, "for example Europe/Berlin, America/New_York or UTC");
 
-  const manifest = await projectManifest(resolve(args.project ?? "."), new Date(now));
+  const manifest = await projectManifest(resolve(args.project ?? "."), new Date(now), { json: args.format === "json" });
   const directory = oncallDirectory(manifest);
   const { schedules, services } = select(args, manifest.schedules, manifest.services, directory);
   const report = oncallReport(directory, schedules, services, at.at);

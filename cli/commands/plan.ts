@@ -3,7 +3,7 @@ import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { folderWithin } from "../compiler/compile-cache.js";
 import { compileProject } from "../compiler/index.js";
-import { formatDiagnostics } from "../compiler/format.js";
+import { compileFailureJson, formatDiagnostics } from "../compiler/format.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { planDocument, refuseOverwritingNonPlan, writePlanDocument } from "../plan/plan-document.js";
 import { planProject, type BaseSpec } from "../plan/plan-project.js";
@@ -39,6 +39,8 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   if (!result.ok) {
     process.stderr.write(formatDiagnostics(result.head.diagnostics, { color: process.stderr.isTTY === true }) + "\n");
     process.stderr.write("error: the project does not compile; fix the errors above, then plan again\n");
+    // A pull request's job parses stdout: it gets the diagnostics as JSON, not an empty string.
+    if (format === "json") process.stdout.write(compileFailureJson(result.head.diagnostics));
     return EXIT.findings;
   }
   if (out !== null) await writePlanDocument(out, planDocument(result.plan, result.target.project.name));

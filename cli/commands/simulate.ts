@@ -40,7 +40,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const spreadMs = args.spread === undefined ? 30_000 : positiveDuration(args.spread, "--spread", true);
   if (args.tz !== undefined && !isTimeZone(args.tz)) throw new UserError(`--tz "${args.tz}" is not an IANA time zone`, EXIT.usage, "for example Europe/Berlin, America/New_York or UTC");
 
-  const manifest = await projectManifest(resolve(args.project ?? "."), new Date(now));
+  const manifest = await projectManifest(resolve(args.project ?? "."), new Date(now), { json: args.format === "json" });
   const directory = oncallDirectory(manifest);
   if (args.monitor !== undefined) known(args.monitor, manifest.monitors.map((m) => m.id), "monitor");
   if (args.service !== undefined) known(args.service, manifest.services.map((s) => s.id), "service");

@@ -15,6 +15,7 @@ import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
+import { compileFailureJson } from "../compiler/format.js";
 import { nearIds } from "../near-ids.js";
 
 interface TestArgs {
@@ -59,7 +60,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const outDir = await mkdtemp(join(tmpdir(), "wk-test-"));
   try {
     const compiled = await compileToArtifact(resolve(args.project ?? "."), { outDir });
-    if (!compiled.ok) return EXIT.findings;
+    if (!compiled.ok) {
+      if (args.json === true) process.stdout.write(compileFailureJson(compiled.diagnostics, { monitors: [] }));
+      return EXIT.findings;
+    }
     const { manifest, bundle, missing } = await loadArtifact(outDir);
     if (ids.length === 0) refuseWithoutIds(manifest.monitors, args.json === true);
     const known = manifest.monitors.map((m) => m.id);

@@ -45,6 +45,15 @@ export interface JsonReport {
   artifact?: { dir: string; hash: string } | null;
 }
 
+/**
+ * What a command's `--json` (or `--format json`) prints on stdout when the project does not
+ * compile: the `wk validate --json` report (`ok: false`, every diagnostic, the summary), with the
+ * command's own top-level fields empty, so a CI job parsing stdout gets JSON and the reason.
+ */
+export function compileFailureJson(diagnostics: readonly Diagnostic[], emptyFields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ ...jsonReport(diagnostics), ...emptyFields }, null, 2) + "\n";
+}
+
 export function jsonReport(diagnostics: readonly Diagnostic[], artifact?: JsonReport["artifact"]): JsonReport {
   const sorted = sortDiagnostics(diagnostics).map((d) => ({
     severity: d.severity,

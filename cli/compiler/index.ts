@@ -9,7 +9,7 @@ import { skipTypecheck, startTypechecker } from "./typechecker.js";
 import type { CompileOptions, CompileResult } from "./types.js";
 
 export type { CompileOptions, CompileResult, Diagnostic, Severity } from "./types.js";
-export { formatDiagnostics, jsonReport, type JsonReport } from "./format.js";
+export { compileFailureJson, formatDiagnostics, jsonReport, type JsonReport } from "./format.js";
 export { BUNDLE_FILE, MANIFEST_FILE } from "./artifact-files.js";
 
 /**

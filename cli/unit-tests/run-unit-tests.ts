@@ -7,6 +7,7 @@ import { CodeHost } from "../../runtime/code-host/code-host.js";
 import { hasFunctions } from "../../runtime/code-host/hosted-code.js";
 import { compileToArtifact } from "../compile-first.js";
 import { discover } from "../compiler/discover.js";
+import type { Diagnostic } from "../compiler/types.js";
 import { locateSdk } from "../compiler/paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS } from "../compiler/sandbox.js";
 import { compare, type TimelineRow } from "./compare.js";
@@ -40,7 +41,7 @@ export interface InputProblem {
 }
 
 export type UnitRun =
-  | { kind: "compile-failed" }
+  | { kind: "compile-failed"; diagnostics: Diagnostic[] }
   | { kind: "ran"; files: string[]; reports: TestReport[]; problems: InputProblem[] };
 
 /**
@@ -53,10 +54,10 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
   let codeHost: CodeHost | null = null;
   try {
     const compiled = await compileToArtifact(projectDir, { outDir });
-    if (!compiled.ok) return { kind: "compile-failed" };
+    if (!compiled.ok) return { kind: "compile-failed", diagnostics: compiled.diagnostics };
     const sdk = locateSdk(new URL("../compiler/index.js", import.meta.url).href);
     const found = await discover(projectDir, sdk, workDir);
-    if (!found.ok) return { kind: "compile-failed" };
+    if (!found.ok) return { kind: "compile-failed", diagnostics: found.diagnostics };
     const files = await findTestModules(projectDir, found.discovery.config);
     const problems: InputProblem[] = [];
     const reports: TestReport[] = [];

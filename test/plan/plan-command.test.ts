@@ -95,6 +95,20 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
     }
   });
 
+  test("--format json prints the diagnostics as JSON on stdout, with ok false and exit 1, when the working tree does not compile", async () => {
+    write("monitors/broken.ts", `import { monitor } from "watchkeeper";\nexport const broken = monitor({ id: 42 });\n`);
+    try {
+      const result = await plan({ base: "main", format: "json" });
+      expect(result.code).toBe(1);
+      const json = JSON.parse(result.stdout);
+      expect(json.ok).toBe(false);
+      expect(json.summary.errors).toBeGreaterThan(0);
+      expect(json.diagnostics).toContainEqual(expect.objectContaining({ severity: "error", file: "monitors/broken.ts", line: 2 }));
+    } finally {
+      rmSync(join(dir, "monitors/broken.ts"));
+    }
+  });
+
   test("the git base is not type-checked again: a committed type slip that still loads does not block the plan", async () => {
     write("monitors/typo.ts", `import { check, monitor } from "watchkeeper";\nconst n: string = 5;\nexport const typo = monitor({ id: "typo-check", schedule: "* * * * *", check: check.tcp({ host: "db.example.test", port: 5432 }), summary: String(n) });\n`);
     git("-c", "user.email=t@example.test", "-c", "user.name=t", "add", "-A");

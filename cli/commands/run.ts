@@ -7,6 +7,7 @@ import { runDiagnostics } from "../../runtime/diagnostics/index.js";
 import { diagnoseWith, InboundSettingError, inboundSettingsFromEnv, type InboundSettings } from "../../runtime/inbound/routes.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../runtime/notify/index.js";
 import type { DeliveryDeps, DeliveryService } from "../../runtime/notify/contract.js";
+import { KeyFile, routingKeysVerdict, type RoutingKeysVerdict } from "../../runtime/notify/routing-keys.js";
 import { createSecretSource, MAX_SECRET_FILE_BYTES, type RuntimeSecrets } from "../../runtime/secrets.js";
 import { StateError } from "../../runtime/store/state-error.js";
 import type { ScaleOut } from "../../runtime/scale-out/index.js";
@@ -72,8 +73,13 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     );
   }
   const missing = secrets.missing();
-  if ((args.strictSecrets ?? args["strict-secrets"]) && missing.length > 0) {
+  const strict = (args.strictSecrets ?? args["strict-secrets"]) === true;
+  if (strict && missing.length > 0) {
     throw new UserError(`refusing to start: declared secrets not set: ${missing.join(", ")}`, EXIT.findings, "set them in the environment or as files in WK_SECRETS_DIR");
+  }
+  const routingKeys = routingKeysAtStart(artifact, settings.delivery.routingKeysFile, (env.WK_ROUTING_KEYS_FILE ?? "") !== "");
+  if (routingKeys !== null && (routingKeys.severity === "error" || strict)) {
+    throw new UserError(`refusing to start: ${routingKeys.message}`, EXIT.findings, routingKeys.hint);
   }
   const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
   // The Redis URL whole, and its password alone, are secrets too: an error may quote either (AUTH
@@ -87,6 +93,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
+  if (routingKeys !== null) logger.warn({ file: settings.delivery.routingKeysFile }, `${routingKeys.message} (${routingKeys.hint})`);
   const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger, settings.stalledIntervalMs);
   const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
 
@@ -207,6 +214,16 @@ export interface RunSettings {
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 /** The longest timer Node keeps: a longer one fires at once, so a larger setting would spin. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The routing keys file judged for the services that take their PagerDuty key from it (those
+ * without a `routingKey` secret), before anything starts. Only the file's name and what is wrong
+ * with it are said, never a key.
+ */
+function routingKeysAtStart(artifact: LoadedArtifact, file: string, named: boolean): RoutingKeysVerdict | null {
+  const services = artifact.manifest.services.filter((s) => s.routingKey === null).map((s) => s.id);
+  return routingKeysVerdict(new KeyFile(file).read(), file, services, named);
+}
 
 /**
  * Reads and checks every WK_* setting of `wk run` before anything starts: a value it cannot take

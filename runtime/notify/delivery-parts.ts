@@ -22,12 +22,14 @@ export interface SendTuning {
 /** What both delivery modes build their pipelines from; `stop` aborts in-flight sends. */
 export function deliveryParts(deps: DeliveryDeps, tuning: SendTuning, limiter: RateGate): { parts: PipelineParts; stop: AbortController } {
   const settings: DeliverySettings = { ...DEFAULT_DELIVERY_SETTINGS, ...tuning.settings };
-  const routingKeys = new KeyFile(settings.routingKeysFile);
+  // What turns bad while running is logged by name and reason, never with the file's content.
+  const routingKeys = new KeyFile(settings.routingKeysFile, (problem) => deps.logger.warn({ file: settings.routingKeysFile }, `routing keys file ${problem}`));
+  const serviceIds = new KeyFile(settings.serviceIdsFile, (problem) => deps.logger.warn({ file: settings.serviceIdsFile }, `PagerDuty service IDs file ${problem}`));
   const destinations = new Destinations(deps.manifest, {
     pagerDutyEventsUrl: settings.pagerDutyEventsUrl,
     pagerDutyApiUrl: settings.pagerDutyApiUrl,
     routingKeys,
-    serviceIds: new KeyFile(settings.serviceIdsFile),
+    serviceIds,
     smtpTimeoutMs: settings.smtpTimeoutMs,
   });
   const stop = new AbortController();

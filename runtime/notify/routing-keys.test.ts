@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { KeyFile, MAX_KEY_FILE_BYTES, RoutingKeyHistory } from "./routing-keys.js";
+import { KeyFile, MAX_KEY_FILE_BYTES, RoutingKeyHistory, routingKeysVerdict } from "./routing-keys.js";
 
 let dir: string | null = null;
 afterEach(() => {
@@ -56,5 +56,79 @@ describe("the routing keys file", () => {
     writeFileSync(file, "");
     truncateSync(file, MAX_KEY_FILE_BYTES + 1);
     expect(new KeyFile(file).all()).toEqual([]);
+  });
+
+  it("a FIFO, a folder or a file past the limit is unusable, named as what it is", () => {
+    const base = folder();
+    expect(new KeyFile(base).read()).toEqual({ kind: "unusable", reason: "is a folder, not a file" });
+    const big = join(base, "big.json");
+    writeFileSync(big, "");
+    truncateSync(big, MAX_KEY_FILE_BYTES + 1);
+    expect(new KeyFile(big).read()).toMatchObject({ kind: "unusable", reason: expect.stringMatching(/larger than 4 MiB/) });
+  });
+});
+
+const KEY = "R0UTINGKEY0123456789abcdefABCDEF";
+
+describe("the routing keys file at start-up", () => {
+  const judge = (text: string | null, services: string[], named: boolean) => {
+    const file = join(folder(), "routing-keys.json");
+    if (text !== null) writeFileSync(file, text);
+    return { file, verdict: routingKeysVerdict(new KeyFile(file).read(), file, services, named) };
+  };
+
+  it("refuses a file that is not JSON, naming the file and never quoting its content (the keys)", () => {
+    const { file, verdict } = judge(`{ "payments": "${KEY}", }`, ["payments"], false);
+    expect(verdict).toMatchObject({ severity: "error", message: expect.stringContaining(`the routing keys file ${file} is not valid JSON`) });
+    expect(verdict!.message).toMatch(/service payments takes its PagerDuty routing key from it/);
+    expect(verdict!.hint).toMatch(/wk deploy/);
+    expect(JSON.stringify(verdict)).not.toContain(KEY);
+    // JSON.parse's own message quotes the text: "R0UTING..." is not valid JSON.
+    expect(judge(KEY, ["payments"], false).verdict!.message).not.toContain(KEY.slice(0, 8));
+  });
+
+  it("refuses a file of the wrong shape: an array, or a key that is not a string, naming the entry but not the value", () => {
+    expect(judge(JSON.stringify([KEY]), ["payments"], true).verdict).toMatchObject({ severity: "error", message: expect.stringMatching(/is an array, not a JSON object of service id to key/) });
+    const { verdict } = judge(JSON.stringify({ payments: { key: KEY } }), ["payments"], true);
+    expect(verdict).toMatchObject({ severity: "error", message: expect.stringMatching(/holds an object for "payments", not a key \(a string\)/) });
+    expect(JSON.stringify(verdict)).not.toContain(KEY);
+    expect(judge(JSON.stringify({ payments: "" }), ["payments"], true).verdict!.message).toMatch(/holds an empty key for "payments"/);
+  });
+
+  it("refuses a missing file that WK_ROUTING_KEYS_FILE names; warns when the default one is missing (nothing deployed yet)", () => {
+    const named = judge(null, ["payments", "checkout"], true);
+    expect(named.verdict).toMatchObject({ severity: "error", message: `the routing keys file ${named.file} does not exist: pages to services payments, checkout would wait, unsent, until it does` });
+    expect(judge(null, ["payments"], false).verdict).toMatchObject({ severity: "warning", hint: expect.stringMatching(/--strict-secrets/) });
+  });
+
+  it("names the services whose key the file lacks", () => {
+    const { verdict } = judge(JSON.stringify({ payments: KEY }), ["payments", "checkout"], true);
+    expect(verdict).toMatchObject({ severity: "error", message: expect.stringMatching(/has no key for service checkout: pages to service checkout would wait/) });
+  });
+
+  it("says nothing when no service takes its key from the file and it is missing, and only warns when it is broken", () => {
+    expect(judge(null, [], true).verdict).toBeNull();
+    expect(judge("not json", [], true).verdict).toMatchObject({ severity: "warning", message: expect.stringMatching(/no service takes its key from it/) });
+    expect(judge(JSON.stringify({ payments: KEY }), ["payments"], true).verdict).toBeNull();
+  });
+});
+
+describe("the routing keys file while running", () => {
+  it("keeps the keys it read when the file turns bad, and reports that once per change, without the keys", () => {
+    const file = join(folder(), "routing-keys.json");
+    writeFileSync(file, JSON.stringify({ payments: KEY }));
+    const reports: string[] = [];
+    const keys = new KeyFile(file, (problem) => reports.push(problem));
+    expect(keys.get("payments")).toBe(KEY);
+    writeFileSync(file, `{ "payments": "${KEY}"`);
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    expect(keys.get("payments")).toBe(KEY);
+    expect(keys.get("payments")).toBe(KEY);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/^\S+routing-keys\.json is not valid JSON( \(at character \d+\))?; the 1 key read before stays in use until it is fixed$/);
+    rmSync(file);
+    expect(keys.get("payments")).toBe(KEY);
+    expect(reports[1]).toBe(`${file} is gone; the 1 key read before stays in use until it is fixed`);
+    expect(reports.join("\n")).not.toContain(KEY);
   });
 });

@@ -6,76 +6,91 @@ export const DEFAULT_ROUTING_KEYS_FILE = ".watchkeeper/routing-keys.json";
 export const MAX_KEY_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
+/**
  * Where a routing keys file keeps the keys a rotation replaced, by id, newest first:
  * `{ "payments": "NEW", "$previous": { "payments": ["OLD"] } }`. An older runtime skips it (not a
  * string), and no id can take its name (ids are kebab-case).
  */
 export const PREVIOUS_KEYS_FIELD = "$previous";
 
+/** What a key file holds: values by id, and the values rotations replaced by id, newest first. */
+export interface KeyFileContents {
+  values: Record<string, string>;
+  previous: Record<string, string[]>;
+}
+
+/**
+ * One read of a key file. `reason` says what is wrong in words an operator can act on, and never
+ * quotes the file's content: it holds routing keys.
+ */
+export type KeyFileRead = ({ kind: "read" } & KeyFileContents) | { kind: "missing" } | { kind: "unusable"; reason: string };
+
 /**
  * A JSON file `{ id: value }` written by `wk deploy` (routing keys per service), re-read when it
- * changes so that a deploy does not need a restart. A missing or unreadable file reads as empty,
- * and so does one that is not a regular file (a FIFO would hold the event loop until something
- * wrote to it) or is larger than MAX_KEY_FILE_BYTES. Values a rotation replaced may be kept under
+ * changes so that a deploy does not need a restart. A file that is not a regular file (a FIFO
+ * would hold the event loop until something wrote to it), is larger than MAX_KEY_FILE_BYTES,
+ * cannot be read, is not JSON or not an object of non-empty strings is unusable: `wk run` refuses
+ * to start on one (routingKeysVerdict), and one that turns unusable while running is reported
+ * through `report`, once per change, while the keys last read stay in use, since paging with the
+ * keys of the last good file beats paging nobody. Values a rotation replaced may be kept under
  * PREVIOUS_KEYS_FIELD, so that an incident opened with one can still be resolved with it.
  */
 export class KeyFile {
-  private cached: { mtimeMs: number; values: Record<string, string>; previous: Record<string, string[]> } | null = null;
+  private cached: ({ mtimeMs: number } & KeyFileContents) | null = null;
+  /** The modification time (or absence) last judged unusable, so one bad file is reported once. */
+  private judged: number | "missing" | null = null;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly report: (problem: string) => void = () => {},
+  ) {}
 
   get(id: string): string | undefined {
-    return this.read().values[id];
+    return this.current().values[id];
   }
 
   /** The values a rotation replaced for `id`, newest first. */
   previous(id: string): string[] {
-    return this.read().previous[id] ?? [];
+    return this.current().previous[id] ?? [];
   }
 
   /** What the file holds now: values by id, and the previous ones by id. */
-  contents(): { values: Record<string, string>; previous: Record<string, string[]> } {
-    const { values, previous } = this.read();
+  contents(): KeyFileContents {
+    const { values, previous } = this.current();
     return { values: { ...values }, previous: { ...previous } };
   }
 
   /** Every value, previous ones included, for redaction. */
   all(): string[] {
-    const { values, previous } = this.read();
+    const { values, previous } = this.current();
     return [...Object.values(values), ...Object.values(previous).flat()];
   }
 
-  private read(): { values: Record<string, string>; previous: Record<string, string[]> } {
-    const empty = { values: {}, previous: {} };
-    let mtimeMs: number;
-    try {
-      const stat = statSync(this.path);
-      if (!stat.isFile() || stat.size > MAX_KEY_FILE_BYTES) throw new Error("not a file to read");
-      mtimeMs = stat.mtimeMs;
-    } catch {
-      this.cached = null;
-      return empty;
-    }
-    if (this.cached && this.cached.mtimeMs === mtimeMs) return this.cached;
-    try {
-      const parsed = JSON.parse(readFileSync(this.path, "utf8")) as unknown;
-      const values: Record<string, string> = {};
-      const previous: Record<string, string[]> = {};
-      if (parsed && typeof parsed === "object") {
-        for (const [k, v] of Object.entries(parsed)) if (typeof v === "string" && v !== "") values[k] = v;
-        const kept = (parsed as Record<string, unknown>)[PREVIOUS_KEYS_FIELD];
-        if (kept && typeof kept === "object" && !Array.isArray(kept)) {
-          for (const [k, list] of Object.entries(kept)) {
-            const keys = Array.isArray(list) ? list.filter((v): v is string => typeof v === "string" && v !== "") : [];
-            if (keys.length > 0) previous[k] = keys;
-          }
-        }
-      }
-      this.cached = { mtimeMs, values, previous };
+  /** Reads the file now, without the cache: for start-up, which says what is wrong before anything runs. */
+  read(): KeyFileRead {
+    const stat = statOf(this.path);
+    if (stat.kind !== "file") return stat.kind === "missing" ? { kind: "missing" } : { kind: "unusable", reason: stat.reason };
+    return parseKeyFile(this.path);
+  }
+
+  private current(): KeyFileContents {
+    const stat = statOf(this.path);
+    if (stat.kind === "file" && this.cached?.mtimeMs === stat.mtimeMs) return this.cached;
+    const read: KeyFileRead = stat.kind === "file" ? parseKeyFile(this.path) : stat.kind === "missing" ? { kind: "missing" } : { kind: "unusable", reason: stat.reason };
+    if (read.kind === "read") {
+      this.cached = { mtimeMs: (stat as { mtimeMs: number }).mtimeMs, values: read.values, previous: read.previous };
+      this.judged = null;
       return this.cached;
-    } catch {
-      return empty;
     }
+    const at = stat.kind === "missing" ? "missing" : stat.kind === "file" ? stat.mtimeMs : -1;
+    // A file missing from the start is start-up's to report; a file that turns bad, or goes, is reported here.
+    if ((read.kind === "unusable" || this.cached !== null) && this.judged !== at) {
+      this.judged = at;
+      const kept = Object.keys(this.cached?.values ?? {}).length;
+      const using = kept === 0 ? "no key is in use until it is fixed" : `the ${kept} key${kept === 1 ? "" : "s"} read before stay${kept === 1 ? "s" : ""} in use until it is fixed`;
+      this.report(`${this.path} ${read.kind === "missing" ? "is gone" : read.reason}; ${using}`);
+    }
+    return this.cached ?? { values: {}, previous: {} };
   }
 }
 
@@ -102,4 +117,97 @@ export class RoutingKeyHistory {
   all(): string[] {
     return [...this.bySource.values()].flat();
   }
+}
+
+type FileStat = { kind: "file"; mtimeMs: number } | { kind: "missing" } | { kind: "unusable"; reason: string };
+
+function statOf(path: string): FileStat {
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) return { kind: "unusable", reason: stat.isDirectory() ? "is a folder, not a file" : "is not a regular file (a FIFO, socket or device)" };
+    if (stat.size > MAX_KEY_FILE_BYTES) return { kind: "unusable", reason: `is larger than ${MAX_KEY_FILE_BYTES / 1024 / 1024} MiB (${stat.size} bytes); a deploy writes a few bytes per service` };
+    return { kind: "file", mtimeMs: stat.mtimeMs };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { kind: "missing" };
+    return { kind: "unusable", reason: `cannot be read (${code ?? "error"})` };
+  }
+}
+
+function parseKeyFile(path: string): KeyFileRead {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    return { kind: "unusable", reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    // JSON.parse quotes the text around the error, which here is a routing key: only the position is said.
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    return { kind: "unusable", reason: `is not valid JSON${at === undefined ? "" : ` (at character ${at})`}` };
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return { kind: "unusable", reason: `is ${kindOf(parsed)}, not a JSON object of service id to key` };
+  }
+  const values: Record<string, string> = {};
+  const previous: Record<string, string[]> = {};
+  for (const [id, value] of Object.entries(parsed)) {
+    if (id === PREVIOUS_KEYS_FIELD) {
+      // Old keys are a help for resolving, not needed to page: what is not a list of keys is skipped.
+      if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        for (const [service, list] of Object.entries(value)) {
+          const keys = Array.isArray(list) ? list.filter((k): k is string => typeof k === "string" && k !== "") : [];
+          if (keys.length > 0) previous[service] = keys;
+        }
+      }
+      continue;
+    }
+    if (typeof value !== "string") return { kind: "unusable", reason: `holds ${kindOf(value)} for "${id}", not a key (a string)` };
+    if (value === "") return { kind: "unusable", reason: `holds an empty key for "${id}"` };
+    values[id] = value;
+  }
+  return { kind: "read", values, previous };
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** What `wk run` says about the routing keys file before it starts; null when there is nothing to say. */
+export interface RoutingKeysVerdict {
+  severity: "error" | "warning";
+  message: string;
+  hint: string;
+}
+
+/**
+ * Judges the routing keys file at start-up for the services that take their key from it (those
+ * without a `routingKey` secret). A page to such a service without a key waits, retried, until
+ * the key appears: nobody is paged. So a file that is there but unusable is an error (a mistake to
+ * fix, as an unusable secret file is), and so is a file named by WK_ROUTING_KEYS_FILE (`named`)
+ * that is missing or lacks a service's key: the deployment says where the keys are, and they are
+ * not there. At the default path, a missing file or key is a warning, as a secret not set is:
+ * nothing has been deployed yet (`wk run --project .` on a laptop); `--strict-secrets` refuses it.
+ */
+export function routingKeysVerdict(read: KeyFileRead, file: string, services: readonly string[], named: boolean): RoutingKeysVerdict | null {
+  const redeploy = "wk deploy writes it ({ \"<service id>\": \"<routing key>\" }, --routing-keys-out FILE); deploy again, or point WK_ROUTING_KEYS_FILE at the file it wrote";
+  const who = (ids: readonly string[]) => `${ids.length === 1 ? "service" : "services"} ${ids.join(", ")}`;
+  if (read.kind === "unusable") {
+    if (services.length === 0) return { severity: "warning", message: `the routing keys file ${file} ${read.reason}; no service takes its key from it`, hint: "fix or remove the file" };
+    return { severity: "error", message: `the routing keys file ${file} ${read.reason}; ${who(services)} take${services.length === 1 ? "s" : ""} its PagerDuty routing key from it and could not be paged`, hint: redeploy };
+  }
+  if (services.length === 0) return null;
+  const lacking = read.kind === "missing" ? [...services] : services.filter((id) => read.values[id] === undefined);
+  if (lacking.length === 0) return null;
+  const what = read.kind === "missing" ? `the routing keys file ${file} does not exist` : `the routing keys file ${file} has no key for ${who(lacking)}`;
+  return {
+    severity: named ? "error" : "warning",
+    message: `${what}: pages to ${who(lacking)} would wait, unsent, until ${read.kind === "missing" ? "it does" : "it has"}`,
+    hint: named ? redeploy : `run wk deploy, which writes it, or set WK_ROUTING_KEYS_FILE to the file it wrote; --strict-secrets refuses to start without it`,
+  };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testManifest, testService } from "../delivery/support/manifest.js";
 import { manifestOf, monitorSpec, writeArtifact } from "./support/manifest.js";
 import { waitFor } from "./support/child-process.js";
 
@@ -72,3 +73,71 @@ describe("wk run (the CLI binary)", () => {
     }
   }, 40_000);
 });
+
+/**
+ * A routing keys file that was missing, corrupt or of the wrong shape used to read as "no keys"
+ * without a word: the runtime started, and every page to a service that takes its key from the
+ * file waited, unsent.
+ */
+describe("wk run and the routing keys file", () => {
+  const KEY = "R0UTINGKEY0123456789abcdefABCDEF";
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-bin-keys-"));
+    const manifest = testManifest({ monitors: [monitorSpec({ id: "site", schedule: { kind: "every", every: "1h" }, service: "payments" })], services: [testService("payments")] });
+    await writeArtifact(join(dir, "artifact"), manifest);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** `wk run` in `dir` until it exits, or until it listens (then stopped); its output and exit code. */
+  const run = async (env: Record<string, string>, state: string, flags: string[] = []) => {
+    const proc = spawn(process.execPath, [BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, state), ...flags], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WK_LOG_LEVEL: "info", WK_ROUTING_KEYS_FILE: "", ...env },
+    });
+    let out = "";
+    proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    proc.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    let ended = false;
+    const exited = new Promise<number | null>((r) => proc.once("exit", (code) => ((ended = true), r(code))));
+    await waitFor(() => ended || /listening on/.test(out) || undefined, 20_000, "the listening line or the exit").catch(() => proc.kill("SIGKILL"));
+    if (!ended) proc.kill("SIGTERM");
+    return { code: await exited, out };
+  };
+
+  it("refuses to start on a routing keys file that is not JSON, naming the file, the service and the fix, without quoting a key", async () => {
+    const file = join(dir, "corrupt.json");
+    await writeFile(file, `{ "payments": "${KEY}",`);
+    const { code, out } = await run({ WK_ROUTING_KEYS_FILE: file }, "state-corrupt");
+    expect(code).toBe(1);
+    expect(out).toContain(`refusing to start: the routing keys file ${file} is not valid JSON`);
+    expect(out).toMatch(/service payments takes its PagerDuty routing key from it/);
+    expect(out).toMatch(/hint: wk deploy writes it/);
+    expect(out).not.toContain(KEY.slice(0, 10));
+  }, 40_000);
+
+  it("refuses to start on a file of the wrong shape, and on a file WK_ROUTING_KEYS_FILE names that is not there", async () => {
+    const file = join(dir, "shape.json");
+    await writeFile(file, JSON.stringify([KEY]));
+    const shape = await run({ WK_ROUTING_KEYS_FILE: file }, "state-shape");
+    expect(shape.code).toBe(1);
+    expect(shape.out).toContain(`the routing keys file ${file} is an array, not a JSON object of service id to key`);
+    expect(shape.out).not.toContain(KEY.slice(0, 10));
+    const missing = await run({ WK_ROUTING_KEYS_FILE: join(dir, "nowhere.json") }, "state-missing");
+    expect(missing.code).toBe(1);
+    expect(missing.out).toContain(`the routing keys file ${join(dir, "nowhere.json")} does not exist: pages to service payments would wait, unsent, until it does`);
+  }, 40_000);
+
+  it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
+    const started = await run({}, "state-default");
+    expect(started.code).toBe(0);
+    expect(started.out).toMatch(/"level":"?(warn|40)"?.*the routing keys file \.watchkeeper\/routing-keys\.json does not exist: pages to service payments would wait/);
+    const strict = await run({}, "state-strict", ["--strict-secrets"]);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toContain("refusing to start: the routing keys file .watchkeeper/routing-keys.json does not exist");
+  }, 40_000);
+});
+

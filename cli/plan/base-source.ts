@@ -11,6 +11,7 @@ import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
 import { provideBaseDependencies } from "./base-dependencies.js";
+import { fetchCommand } from "./fetch-hint.js";
 import { checkOutBaseSubmodules } from "./base-submodules.js";
 
 const exec = promisify(execFile);
@@ -68,11 +69,13 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   const top = await git(projectDir, ["rev-parse", "--show-toplevel"]).catch(() => {
     throw new UserError(`--base ${ref}: ${projectDir} is not inside a git repository`, EXIT.findings, "run wk plan inside the repository, or use --base-manifest FILE");
   });
-  const commit = await git(top, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).catch(() => {
+  const commit = await git(top, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).catch(async () => {
+    const remotes = (await git(top, ["remote"]).catch(() => "")).split("\n").filter((r) => r !== "");
+    const fetch = fetchCommand(ref, remotes);
     throw new UserError(
       `the base ref ${JSON.stringify(ref)} does not name a commit in this repository`,
       EXIT.findings,
-      `check the name (git branch -a), fetch it (git fetch origin ${ref}), or in CI check out with full history (fetch-depth: 0)`,
+      `check the name (git branch -a), ${fetch ? `fetch it (${fetch}), ` : ""}or in CI check out with full history (fetch-depth: 0)`,
     );
   });
   const rel = relative(top, await realpath(projectDir));

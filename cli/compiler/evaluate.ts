@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BuildFailure, Message } from "esbuild";
 import { diagnostic } from "./diagnostic.js";
+import { specifierOfEsbuild, unresolvedImportHint } from "./import-hint.js";
 import { OUTSIDE_PROJECT } from "./outside-inputs.js";
 import { parseSourceMap, type BundleSourceMap } from "./source-map.js";
 import type { Diagnostic } from "./types.js";
@@ -81,7 +82,7 @@ export function messageDiagnostic(message: Message): Diagnostic {
     unresolved ? "WK2005" : "WK2004",
     message.text,
     unresolved
-      ? "check the import path (relative imports need the file's extension, `.js` or `.ts`) or install the package"
+      ? unresolvedImportHint(specifierOfEsbuild(message.text))
       : "fix the syntax at this place; `wk validate` reads the same TypeScript your editor does",
     loc ? { file: loc.file.split(path.sep).join("/"), line: loc.line, column: loc.column + 1 } : {},
   );

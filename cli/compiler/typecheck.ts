@@ -6,6 +6,7 @@ import path from "node:path";
 import type { ts as TS } from "ts-morph";
 import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
+import { specifierOfTs2307, unresolvedImportHint } from "./import-hint.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { locateNativeTsc, runNativeTsc, type NativeTsc, type TscDiagnostic } from "./tsc-native.js";
 import type { Diagnostic } from "./types.js";
@@ -93,7 +94,6 @@ function nodeTypesRoot(projectDir: string, sdk: SdkLocation): string | null {
 const HINTS: Record<number, string> = {
   2304: "import it (`import { name } from \"watchkeeper\"` or from the module that exports it) or define it",
   2305: "export it from that module (`export const ...`) or fix the name",
-  2307: "check the import path; relative imports need an extension (`./team.js`)",
   2322: "give the property a value of the expected type; your editor shows the accepted values",
   2353: "remove the property or check its spelling against the factory's props",
   2339: "check the property name; your editor lists the available ones",
@@ -104,7 +104,7 @@ const HINTS: Record<number, string> = {
 function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
-    HINTS[d.code] ??
+    (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";
   if (!d.file) return diagnostic(severity, `TS${d.code}`, d.message, hint);

@@ -5,7 +5,7 @@ import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
-import { sendText, type Router } from "../http/router.js";
+import { sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { refuseCrossOrigin } from "../http/api-auth.js";
 import { clientAddress, header } from "../http/http-io.js";
 import { truncate } from "../notify/redact.js";
@@ -123,7 +123,7 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
     await deps.outbox.enqueue(intent);
     deps.logger.info({ monitor: monitor.id, client }, "emergency reported; page queued");
     sendPage(res, 202, emergencyConfirmation(title, monitor.check.title || monitor.name));
-  });
+  }, { maxBodyBytes: SMALL_BODY_BYTES });
 }
 
 /**

@@ -5,7 +5,7 @@ import { runtimeSettingsOf, type DiagnosticSpec, type Manifest } from "../../sdk
 import type { AlertControl, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
 import { tokenEquals } from "../http/api-auth.js";
-import { sendJson, type Router } from "../http/router.js";
+import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
 import { uptimeWebhookHandler } from "./uptime-webhook.js";
@@ -86,7 +86,9 @@ export interface InboundDeps {
 export function registerInboundRoutes(router: Router, d: InboundDeps): void {
   const webhookMaxAgeMs = durationMs(runtimeSettingsOf(d.manifest).webhookMaxAge);
   router.add("POST", "/webhooks/pagerduty", pagerDutyWebhookHandler({ alerts: d.alerts, ids: d.store, secret: d.secret, logger: d.logger, clock: d.clock, maxAgeMs: webhookMaxAgeMs }));
-  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, secretValues: d.secretValues, logger: d.logger, clock: d.clock }));
+  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, secretValues: d.secretValues, logger: d.logger, clock: d.clock }), {
+    maxBodyBytes: 4 * SMALL_BODY_BYTES,
+  });
   registerEmergencyRoutes(router, {
     manifest: d.manifest,
     outbox: d.store,
@@ -130,7 +132,7 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
     await d.store.recordHeartbeat(id, at);
     sendJson(res, 200, { ok: true, at: new Date(at).toISOString() });
   };
-  router.add("POST", "/heartbeat/:id", heartbeat);
+  router.add("POST", "/heartbeat/:id", heartbeat, { maxBodyBytes: SMALL_BODY_BYTES });
   // Cron jobs often ping with a plain `curl URL`; GET is accepted as well.
   router.add("GET", "/heartbeat/:id", heartbeat);
 }

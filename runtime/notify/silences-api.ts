@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { parseDuration } from "../../sdk/duration.js";
 import { guardRead, guardWrite, type ApiAccess } from "../http/api-auth.js";
-import { sendJson, type Router } from "../http/router.js";
+import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { parseJson } from "../http/http-io.js";
 import type { Silence, Silences } from "./silences.js";
 
@@ -109,6 +109,7 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       );
       sendJson(res, 201, shown);
     }),
+    { maxBodyBytes: SMALL_BODY_BYTES },
   );
 
   router.add(
@@ -125,6 +126,7 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       deps.logger.info({ silence: id, expiredBy: who.expiredBy, comment: who.comment, createdBy: silence.createdBy, matchers: silence.matchers }, "silence expired");
       res.writeHead(204).end();
     }),
+    { maxBodyBytes: SMALL_BODY_BYTES },
   );
 }
 

@@ -39,7 +39,7 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** Connections one remote address (an IPv6 /64 counts as one) may hold at once (default 256). */
   maxConnectionsPerAddress?: number;
-  /** Whether loopback addresses have the per-address bound too (default no: they are this host's own). */
+  /** Whether loopback addresses have the per-address bounds (connections, body bytes) too (default no: they are this host's own). */
   limitLoopback?: boolean;
   /** Body bytes held at once over all requests (default 64 MiB). */
   maxBufferedBodyBytes?: number;
@@ -47,11 +47,17 @@ export interface HttpServerOptions {
   idleTimeoutMs?: number;
 }
 
-/** Body bytes currently held by requests being read or handled. */
+/** Body bytes currently held by requests being read or handled, in all and per client address. */
 interface BodyBudget {
   used: number;
   readonly max: number;
+  /** Bytes held per address (an IPv6 /64 as one); loopback clients are not counted apart unless `limitLoopback`. */
+  readonly byAddress: Map<string, number>;
+  readonly limitLoopback: boolean;
 }
+
+/** The share of the body budget one address may hold: one client cannot make everyone else's webhooks wait. */
+const ADDRESS_SHARE = 1 / 4;
 
 /**
  * A node:http server over the router: runs the router's guards (a Host it does not answer to:
@@ -61,7 +67,7 @@ interface BodyBudget {
  * tokens travel).
  */
 export function createHttpServer(router: Router, logger: Logger, options: HttpServerOptions = {}): Server {
-  const budget: BodyBudget = { used: 0, max: options.maxBufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES };
+  const budget: BodyBudget = { used: 0, max: options.maxBufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES, byAddress: new Map(), limitLoopback: options.limitLoopback === true };
   // Node enforces headersTimeout and requestTimeout only when it checks connections, every 30 s by
   // default: a slow client would hold a socket for up to 40 s instead of the documented 10 s.
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
@@ -123,7 +129,10 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
     res.setHeader("allow", match.allowed.join(", "));
     return sendJson(res, 405, { error: "method not allowed" });
   }
-  const body = await readBody(req, budget);
+  // A GET or HEAD carries no body worth reading: one sent anyway is discarded, never held.
+  const read = method === "GET" || method === "HEAD" ? 0 : Math.min(match.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
+  const remote = req.socket.remoteAddress ?? "";
+  const body = await readBody(req, budget, read, isLoopback(remote) && !budget.limitLoopback ? null : rateLimitKey(remote));
   if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
   if (body === "busy") {
     res.setHeader("retry-after", "1");
@@ -162,19 +171,31 @@ function parseTarget(url: string): string | null {
 }
 
 /**
- * Reads the body, holding its bytes against the server-wide budget; `release` gives them back
- * once the handler is done. Over MAX_BODY_BYTES ("too large") or over the budget ("busy"), what
- * was held is dropped at once and the rest is read and discarded, so the client gets its answer.
+ * Reads the body, holding its bytes against the server-wide budget and the client address's share
+ * of it; `release` gives them back once the handler is done. Over `max` ("too large"; a `max` of 0
+ * discards any body unread) or over the budget or the share ("busy"), what was held is dropped at
+ * once and the rest is read and discarded, so the client gets its answer.
  */
-function readBody(req: IncomingMessage, budget: BodyBudget): Promise<{ data: Buffer; release: () => void } | "too large" | "busy" | "failed"> {
+function readBody(
+  req: IncomingMessage,
+  budget: BodyBudget,
+  max: number,
+  address: string | null,
+): Promise<{ data: Buffer; release: () => void } | "too large" | "busy" | "failed"> {
   return new Promise((resolve) => {
     let chunks: Buffer[] = [];
     let held = 0;
     let refused: "too large" | "busy" | null = null;
-    const release = () => {
-      budget.used -= held;
-      held = 0;
+    const share = budget.max * ADDRESS_SHARE;
+    const hold = (bytes: number) => {
+      held += bytes;
+      budget.used += bytes;
+      if (address === null) return;
+      const now = (budget.byAddress.get(address) ?? 0) + bytes;
+      if (now <= 0) budget.byAddress.delete(address);
+      else budget.byAddress.set(address, now);
     };
+    const release = () => hold(-held);
     let settled = false;
     const settle = (value: Awaited<ReturnType<typeof readBody>>) => {
       if (settled) return;
@@ -183,17 +204,17 @@ function readBody(req: IncomingMessage, budget: BodyBudget): Promise<{ data: Buf
       resolve(value);
     };
     req.on("data", (chunk: Buffer) => {
-      if (refused) return;
-      if (held + chunk.length > MAX_BODY_BYTES) refused = "too large";
+      if (refused || max === 0) return;
+      if (held + chunk.length > max) refused = "too large";
       else if (budget.used + chunk.length > budget.max) refused = "busy";
+      else if (address !== null && (budget.byAddress.get(address) ?? 0) + chunk.length > share) refused = "busy";
       if (refused) {
         chunks = [];
         release();
         return;
       }
       chunks.push(chunk);
-      held += chunk.length;
-      budget.used += chunk.length;
+      hold(chunk.length);
     });
     req.on("end", () => settle(refused ?? { data: Buffer.concat(chunks), release }));
     req.on("error", () => settle("failed"));

@@ -5,7 +5,7 @@ import type { Manifest, StatusPageSpec } from "../../sdk/manifest/schema.js";
 import { apiAccessOf, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress } from "../http/http-io.js";
-import { sendJson, sendText, type Router } from "../http/router.js";
+import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
 import { rateLimitKey, SlidingWindowLimiter } from "../inbound/rate-limit.js";
 import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
@@ -320,13 +320,13 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     }
     res.setHeader("set-cookie", sessionCookie(issueSession(token, now), secureRequest(req, access.publicUrl)));
     res.writeHead(303, { location: next, "cache-control": "no-store" }).end();
-  });
+  }, { maxBodyBytes: SMALL_BODY_BYTES });
   router.add("POST", "/logout", (req, res) => {
     // A page on another site must not sign people out (the answer's Set-Cookie would clear the session).
     if (refuseCrossOrigin(req, access.publicUrl)) return sendPage(res, 403, notFoundPage("Signing out from another site is refused.", null));
     res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl), 0));
     res.writeHead(303, { location: "/login" }).end();
-  });
+  }, { maxBodyBytes: SMALL_BODY_BYTES });
 
   return { events, close: () => events.close() };
 }

@@ -30,7 +30,7 @@ export class StoreAlertControl implements AlertControl {
   private readonly manual: Set<string>;
 
   constructor(
-    private readonly store: AlertStore & Pick<InboundEvents, "recordEmergencyResolved">,
+    private readonly store: AlertStore & Pick<InboundEvents, "recordEmergencyResolved"> & Partial<Pick<InboundEvents, "lastEmergency">>,
     manifest: Manifest,
     /** Each committed transition is logged here, one line each. */
     private readonly logger?: Logger,
@@ -66,7 +66,7 @@ export class StoreAlertControl implements AlertControl {
       const read = await this.store.readAlert(dedupKey);
       if (!read || read.alert.state !== "firing") return { outcome: "not-firing" };
       if (!this.ofItsServices(read.alert.monitorId, incident)) return { outcome: "other-service" };
-      if (!ofCurrentFiring(read.alert, incident.openedAt)) return { outcome: "earlier-episode" };
+      if (!ofCurrentFiring(read.alert, incident.openedAt, await this.pressedAt(read.alert))) return { outcome: "earlier-episode" };
       const t = change(read.alert);
       const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, events: t.events, at });
       if (outcome.kind === "committed") {
@@ -89,13 +89,27 @@ export class StoreAlertControl implements AlertControl {
     return known.size === 0 || known.has(incident.serviceId);
   }
 
+  /**
+   * An emergency's incident is opened at the press, and its alert fires on the manual monitor's
+   * next tick, up to a schedule period later: the press that began this firing dates the episode.
+   */
+  private async pressedAt(alert: Alert): Promise<number | null> {
+    if (!this.manual.has(alert.monitorId) || alert.firedAt === null || !this.store.lastEmergency) return null;
+    const press = await this.store.lastEmergency(alert.monitorId);
+    return press !== null && press.at <= alert.firedAt ? press.at : null;
+  }
+
   private rulesOf(monitorId: string): IntentRules {
     const monitor = this.monitors.get(monitorId);
     return monitor ? { severity: monitor.severity, labels: monitor.labels } : { severity: "critical", labels: {} };
   }
 }
 
-/** Whether an incident opened at `incidentOpenedAt` can be the one this firing alert opened. */
-function ofCurrentFiring(alert: Alert, incidentOpenedAt: number): boolean {
-  return alert.firedAt === null || incidentOpenedAt >= alert.firedAt - EPISODE_SKEW_MS;
+/**
+ * Whether an incident opened at `incidentOpenedAt` can be the one this firing alert opened (for an
+ * emergency, the one its press opened).
+ */
+function ofCurrentFiring(alert: Alert, incidentOpenedAt: number, pressedAt: number | null): boolean {
+  if (alert.firedAt === null) return true;
+  return incidentOpenedAt >= Math.min(alert.firedAt, pressedAt ?? alert.firedAt) - EPISODE_SKEW_MS;
 }

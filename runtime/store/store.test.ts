@@ -97,6 +97,19 @@ describe("SqliteStore", () => {
     ]);
   });
 
+  it("an emergency's incident, opened at the press, acts on the alert its manual monitor fired a tick later", async () => {
+    const MINUTE = 60_000;
+    const manual = monitorSpec({ id: "panic", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Emergency" } });
+    const control = new StoreAlertControl(store, manifestOf([manual]));
+    // Pressed at 10 min; the monitor's minute tick reads the press and fires 55 s later.
+    store.recordEmergency("panic", 10 * MINUTE, "site is down");
+    const t = fire("panic", 10 * MINUTE + 55_000);
+    store.recordEvaluation({ monitorId: "panic", alerts: [t.alert], readVersions: {}, results: [], intents: t.intents, at: 10 * MINUTE + 55_000 });
+    expect(await control.acknowledge("wk-panic", "Ada", 11 * MINUTE, { openedAt: 10 * MINUTE + 300 })).toBe("applied");
+    // An incident from before the press is an earlier episode's still.
+    expect(await control.resolve("wk-panic", 12 * MINUTE, "late", { openedAt: 9 * MINUTE })).toBe("earlier-episode");
+  });
+
   it("ends the emergency when an emergency alert is resolved from PagerDuty, so the manual check stops firing", async () => {
     const t = fire("panic", 1);
     store.recordEmergency("panic", 1, "site is down");

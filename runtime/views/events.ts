@@ -104,7 +104,7 @@ export class EventHub {
    * Opens a stream for this request; `scope` null for the team's pages, `status:<id>` for a public
    * page. `address` is the client's (as the rate limits key it), the socket's when not given.
    */
-  open(req: IncomingMessage, res: ServerResponse, scope: string | null, address = rateLimitKey(req.socket.remoteAddress ?? "")): void {
+  open(req: IncomingMessage, res: ServerResponse, scope: string | null, address = rateLimitKey(req.socket?.remoteAddress ?? "")): void {
     const kind = [...this.clients].filter((c) => (c.scope === null) === (scope === null));
     const max = scope === null ? this.maxClients : this.maxPublicClients;
     const mine = kind.filter((c) => c.address === address).length;

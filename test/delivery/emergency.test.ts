@@ -122,6 +122,21 @@ describe("emergency page", () => {
     expect(mail.raw).toContain("Checkout shows an error page");
   });
 
+  it("a second report while the first one's incident is open reaches PagerDuty as a note on it", async () => {
+    const base = await open([emergencyMonitor("site-on-fire", "Site is on fire", ["pd-incident"])]);
+    h.delivery.start();
+    const before = pd.incidents.size;
+    const press = async (message: string) =>
+      (await fetch(`${base}/emergency`, form({ monitor: "site-on-fire", message, password: PASSWORD, form_token: await formToken(base) }))).status;
+    expect(await press("Checkout shows an error page")).toBe(202);
+    await pd.waitFor(() => pd.incidents.size === before + 1);
+    expect(await press("Now the whole site is down, FIRE in the building")).toBe(202);
+    const incident = [...pd.incidents.values()].at(-1)!;
+    await until(() => (incident.notes ?? []).length === 1, 10_000, "the second report as a note");
+    expect(incident.notes![0]).toContain("Now the whole site is down, FIRE in the building");
+    expect(pd.incidents.size).toBe(before + 1);
+  });
+
   it("refuses a wrong password with 401, and rate limits each client to 5 attempts a minute", async () => {
     const base = await open([emergencyMonitor("shop-down", "Shop is down", ["pd-incident"])]);
     const statuses: number[] = [];

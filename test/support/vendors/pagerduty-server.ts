@@ -57,6 +57,8 @@ export interface FakeIncident {
   service: string;
   from: string;
   created_at: string;
+  /** Notes added through `POST /incidents/:id/notes`, oldest first. */
+  notes?: string[];
 }
 
 /**
@@ -116,7 +118,7 @@ export function eventErrors(body: unknown, schemas: VendorSchemas = vendorSchema
 /**
  * PagerDuty stand-in: Events API v2 (`POST /v2/enqueue`, 202 / 400 / 429 at ~120 events a minute
  * per routing key; incidents scoped to the routing key, see EventIncident) and the REST incidents API (`POST /incidents`, `PUT /incidents/:id`,
- * `GET /incidents`). Bodies and list filters are validated against PagerDuty's published OpenAPI
+ * `POST /incidents/:id/notes`, `GET /incidents`). Bodies and list filters are validated against PagerDuty's published OpenAPI
  * schemas plus the documented limits; headers (Token auth, `From`, the v2 Accept, JSON content
  * type) as the REST API checks them.
  */
@@ -228,6 +230,16 @@ export class PagerDutyServer extends RecordingServer {
       const created: FakeIncident = { id, incident_number: this.incidents.size + 1, incident_key: key, status: "triggered", title: incident.title, service: incident.service.id, from, created_at: new Date(req.at).toISOString() };
       this.incidents.set(id, created);
       return { status: 201, body: { incident: { ...created, type: "incident" } } };
+    }
+    const noted = /^\/incidents\/([^/]+)\/notes$/.exec(req.path);
+    if (req.method === "POST" && noted) {
+      // createIncidentNote: `{ note: { content } }`, the From header checked above; 201 with the note.
+      const content = (req.json as { note?: { content?: unknown } }).note?.content;
+      if (typeof content !== "string" || content.trim() === "") return restError(400, "Invalid Input Provided", 2001, ["Note content must be a non-empty string"]);
+      const found = this.incidents.get(decodeURIComponent(noted[1]!));
+      if (!found) return restError(404, "Not Found", 2100);
+      (found.notes ??= []).push(content);
+      return { status: 201, body: { note: { id: `PN${randomBytes(3).toString("hex").toUpperCase()}`, content, created_at: new Date(req.at).toISOString(), user: { type: "user_reference", summary: from } } } };
     }
     const match = /^\/incidents\/([^/]+)$/.exec(req.path);
     if (req.method === "PUT" && match) {

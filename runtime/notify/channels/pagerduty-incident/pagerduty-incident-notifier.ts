@@ -70,6 +70,13 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
         // retry whose first answer was lost, or a 201 without a usable id. Find it by its key now;
         // failing that, acknowledge and resolve look again. The create is never repeated for it.
         const found = await findOpenIncident({ base, headers, serviceId: service.id }, intent.dedupKey, ctx.signal, ctx.now);
+        // Another emergency report while the first one's incident is open: PagerDuty refuses a
+        // second incident with the key, so the report goes on the open one as a note (retried
+        // whole, lookup included, until it is there).
+        if (intent.details["emergency"] === true) {
+          if (found.kind === "failed") return lookupFailed(found);
+          if (found.kind === "open") return addNote(base, headers, found.id, intent, ctx);
+        }
         return { ...created, ref: found.kind === "open" ? found.id : UNKNOWN_INCIDENT };
       }
       const status = intent.type === "resolve" ? "resolved" : "acknowledged";
@@ -90,6 +97,17 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
       return updated.ok && id !== ctx.previousRef ? { ...updated, ref: id } : updated;
     },
   };
+}
+
+/** The longest note added to an open incident: an emergency report is at most 2,000 characters. */
+const NOTE_LIMIT = 4_000;
+
+async function addNote(base: string, headers: Record<string, string>, id: string, intent: NotificationIntent, ctx: SendContext): Promise<SendResult> {
+  const message = typeof intent.details["message"] === "string" ? intent.details["message"] : intent.summary;
+  const content = truncate(`Another emergency report (${new Date(intent.at).toISOString()}): ${message}`, NOTE_LIMIT);
+  const url = `${base}/incidents/${encodeURIComponent(id)}/notes`;
+  const noted = await sendHttp({ method: "POST", url, headers, body: JSON.stringify({ note: { content } }) }, ctx.signal, ctx.now);
+  return noted.ok ? { ...noted, ref: id } : noted;
 }
 
 function missing(name: string): SendResult {

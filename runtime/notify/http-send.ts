@@ -38,7 +38,7 @@ export async function sendHttp(
   call: HttpCall,
   signal: AbortSignal,
   now: number,
-  classify: (answer: HttpAnswer) => SendResult | null = () => null,
+  classify: (answer: HttpAnswer, now: number) => SendResult | null = () => null,
 ): Promise<SendResult> {
   if (!httpUrl(call.url)) return { ok: false, failure: { retryable: false, reason: "the destination URL is not valid: it must be an http:// or https:// URL" }, status: null, answer: "" };
   const headers = { ...DEFAULT_HEADERS, ...call.headers };
@@ -56,7 +56,7 @@ export async function sendHttp(
   } catch (error) {
     return { ok: false, failure: networkFailure(error, signal), status: null, answer: "" };
   }
-  return classify(answer) ?? classifyHttp(answer, now);
+  return classify(answer, now) ?? classifyHttp(answer, now);
 }
 
 /** The default classification of an HTTP answer. */
@@ -64,7 +64,8 @@ export function classifyHttp(answer: HttpAnswer, now: number): SendResult {
   const { status, body } = answer;
   const text = truncate(body, 2000);
   if (status >= 200 && status < 300) return { ok: true, status, answer: text };
-  const retryAfterMs = parseRetryAfter(answer.headers["retry-after"], now);
+  // PagerDuty's REST API says when its window resets in `ratelimit-reset` (seconds), not Retry-After.
+  const retryAfterMs = parseRetryAfter(answer.headers["retry-after"], now) ?? (status === 429 ? parseRetryAfter(answer.headers["ratelimit-reset"], now) : undefined);
   const detail = truncate(body.replace(/\s+/g, " ").trim(), 200);
   const reason = `HTTP ${status}${detail ? `: ${detail}` : ""}`;
   if (status === 429 || status === 408 || status === 425 || status >= 500) {

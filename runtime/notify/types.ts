@@ -57,6 +57,11 @@ export interface DeliveryFailure {
   reason: string;
   /** The vendor asked us to wait this long (Retry-After). */
   retryAfterMs?: number;
+  /**
+   * The vendor's documents ask for at least this long before a retry when it says nothing itself
+   * (PagerDuty's Events API throttle): held like Retry-After, capped by the backoff's longest wait.
+   */
+  throttleWaitMs?: number;
   /** A secret the destination needs has no value: wait for it rather than fail. */
   missingSecret?: string;
 }

@@ -325,6 +325,14 @@ describe.each(cases)("channel conformance: $name", (c) => {
     }
   });
 
+  it.runIf(c.name.startsWith("PagerDuty Events"))("waits out the Events API's throttle, which carries no Retry-After, as PagerDuty asks (30 s)", async () => {
+    pd.failNext(1, { status: 429, body: { status: "throttle event", message: "Requests for this service are arriving too quickly. Please retry later." } });
+    const result = await send(withIntent());
+    pd.heal();
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true, throttleWaitMs: 30_000 } });
+    expect((result as { failure: { retryAfterMs?: number } }).failure.retryAfterMs).toBeUndefined();
+  });
+
   it("classifies an unavailable vendor as retryable", async () => {
     c.inject("unavailable");
     const result = await send(withIntent());

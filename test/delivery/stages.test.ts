@@ -1,3 +1,4 @@
+import { classifyHttp } from "../../runtime/notify/http-send.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -216,6 +217,21 @@ describe("retry stage", () => {
     expect(a!.outcome).toMatchObject({ kind: "retry", at: NOW + 750 });
     const [b] = await retryStage(deps(fixed({ ok: false, failure: { retryable: true, reason: "HTTP 429", retryAfterMs: 7000 }, status: 429, answer: "" })))(ctx(), [at("channel:ops-slack")]);
     expect(b!.outcome).toMatchObject({ kind: "retry", at: NOW + 7000 });
+  });
+
+  it("waits what the vendor's documents ask after a throttle it says nothing about, within the longest backoff", async () => {
+    const throttled = fixed({ ok: false, failure: { retryable: true, reason: "HTTP 429", throttleWaitMs: 30_000 }, status: 429, answer: "" });
+    const [a] = await retryStage(deps(throttled))(ctx(), [at("channel:ops-slack")]);
+    expect(a!.outcome).toMatchObject({ kind: "retry", at: NOW + 30_000 });
+    const [b] = await retryStage(deps(throttled, { policy: { ...DEFAULT_BACKOFF, initialMs: 50, maxMs: 400 } }))(ctx(), [at("channel:ops-slack")]);
+    expect(b!.outcome).toMatchObject({ kind: "retry", at: NOW + 400 });
+  });
+
+  it("reads PagerDuty's REST throttle from ratelimit-reset when no Retry-After comes", () => {
+    const rest = classifyHttp({ status: 429, headers: { "ratelimit-reset": "20" }, body: "{}" }, NOW);
+    expect(rest).toMatchObject({ ok: false, failure: { retryable: true, retryAfterMs: 20_000 } });
+    expect(classifyHttp({ status: 500, headers: { "ratelimit-reset": "20" }, body: "" }, NOW)).toMatchObject({ ok: false, failure: { retryable: true } });
+    expect((classifyHttp({ status: 500, headers: { "ratelimit-reset": "20" }, body: "" }, NOW) as { failure: { retryAfterMs?: number } }).failure.retryAfterMs).toBeUndefined();
   });
 
   it("fails a non-retryable failure at once and redacts secrets from the reason", async () => {

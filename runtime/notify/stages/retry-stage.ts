@@ -94,11 +94,12 @@ export function retryStage(deps: RetryStageDeps): Stage {
     if (done - item.firstDueAt >= deps.policy.giveUpAfterMs) {
       return { kind: "failed", reason: `gave up after ${item.attempts + 1} attempts: ${reason}`, status: result.status, answer };
     }
-    if (failure.retryAfterMs !== undefined && failure.retryAfterMs > 0) {
+    const waitMs = failure.retryAfterMs ?? (failure.throttleWaitMs !== undefined ? Math.min(failure.throttleWaitMs, deps.policy.maxMs) : undefined);
+    if (waitMs !== undefined && waitMs > 0) {
       // The vendor throttles the whole key, not this one event: every sender waits, on every replica.
-      await deps.limiter.holdOff(rateKey, done + failure.retryAfterMs, done);
+      await deps.limiter.holdOff(rateKey, done + waitMs, done);
     }
-    const delay = retryDelayMs(deps.policy, item.attempts + 1, failure.retryAfterMs, deps.random);
+    const delay = retryDelayMs(deps.policy, item.attempts + 1, waitMs, deps.random);
     return { kind: "retry", at: done + delay, reason, status: result.status, answer };
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp, type HttpAnswer } from "../../http-send.js";
+import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
 import type { MessageContext, Notifier, NotifierKind, SendContext, SendResult } from "../../types.js";
 import { pagerDutyEvent } from "./pagerduty-event.js";
 import { chooseRoutingKey, routingKeyRef, type KnownRoutingKeys } from "./routing-key-ref.js";
@@ -43,7 +43,18 @@ export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string
   };
 }
 
-function classify(answer: HttpAnswer): SendResult | null {
+/**
+ * PagerDuty asks that a 429 from the Events API be retried "preferably with a backoff of a few
+ * minutes" ("3 times with each request being 30 seconds apart"), and sends no Retry-After: without
+ * one the next try waits this long, and the key's other events with it.
+ */
+export const EVENTS_THROTTLE_WAIT_MS = 30_000;
+
+function classify(answer: HttpAnswer, now: number): SendResult | null {
+  if (answer.status === 429) {
+    const result = classifyHttp(answer, now);
+    return result.ok || result.failure.retryAfterMs !== undefined ? result : { ...result, failure: { ...result.failure, throttleWaitMs: EVENTS_THROTTLE_WAIT_MS } };
+  }
   if (answer.status === 400) {
     let detail = answer.body;
     try {

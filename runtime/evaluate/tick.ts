@@ -59,7 +59,20 @@ export interface TickDeps {
  */
 export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps): Promise<NotificationIntent[]> {
   const outcome = await checkOnce(unit, scheduledAt, d);
+  if (cancelledByShutdown(outcome, d)) {
+    d.logger.info({ monitorId: unit.monitor.id, scheduledAt }, "check cancelled because the runtime is stopping; this tick is not evaluated");
+    return [];
+  }
   return evaluateJudged(unit, scheduledAt, d, (active) => judge(unit, outcome, active), outcome);
+}
+
+/**
+ * A check the runtime cut off itself as it stops says nothing about the target: judged, it would
+ * be a check error, and with `onError: "fail"` (or a flaky target's next tick) a page for a
+ * healthy service at every rollout. Such a tick is dropped, as a tick missed while down is.
+ */
+function cancelledByShutdown(outcome: CheckOutcome, d: TickDeps): boolean {
+  return outcome.kind === "error" && outcome.reason === "aborted" && d.context.signal.aborted;
 }
 
 /** Runs the monitor's check for the tick (with its deadline) and counts it; evaluation is separate. */
@@ -80,8 +93,11 @@ export async function checkOnce(unit: MonitorUnit, scheduledAt: number, d: TickD
  */
 export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, outcomes: Record<string, CheckOutcome>): Promise<NotificationIntent[]> {
   const quorum = unit.monitor.quorum ?? (unit.monitor.locations?.length ?? 1);
+  // A location whose replica stopped mid-check reported nothing about the target; when none did, the tick is not evaluated.
+  const reported = Object.entries(outcomes).filter(([, o]) => !(o.kind === "error" && o.reason === "aborted"));
+  if (reported.length === 0 && Object.keys(outcomes).length > 0) return [];
   const judgeAll = async (active: Array<Record<string, string>>) => {
-    const judged = await Promise.all(Object.entries(outcomes).map(async ([location, o]) => [location, await judge(unit, o, active)] as const));
+    const judged = await Promise.all(reported.map(async ([location, o]) => [location, await judge(unit, o, active)] as const));
     return mergeLocations(unit.monitor, Object.fromEntries(judged), quorum);
   };
   return evaluateJudged(unit, scheduledAt, d, judgeAll, null);

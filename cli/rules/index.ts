@@ -3,6 +3,7 @@ import { criticalRoutesToService } from "./critical-routes-to-service.js";
 import { declaredSecrets } from "./declared-secrets.js";
 import { endingLayer } from "./ending-layer.js";
 import { groupWait } from "./group-wait.js";
+import { summaryPlaceholders } from "./summary-placeholders.js";
 import { contactMethods } from "./contact-methods.js";
 import { applyLevels } from "./levels.js";
 import { noProcessEnv } from "./no-process-env.js";
@@ -50,6 +51,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "unused-oncall", description: "every schedule is in a policy and every policy is used by a service", check: unusedOncall },
   { name: "single-rule-policy", description: "an escalation policy has a second rule or loops", check: singleRulePolicy },
   { name: "group-wait", description: "no channel holds an alert's first notification for more than 5 minutes", check: groupWait },
+  { name: "summary-placeholders", description: "a summary template's placeholders are ones the runtime fills in", check: summaryPlaceholders },
 ];
 
 /**

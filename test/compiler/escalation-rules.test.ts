@@ -77,3 +77,19 @@ describe("group-wait", () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe("summary-placeholders", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-summary-placeholders")).result));
+
+  it("warns about a summary placeholder the runtime would send as written, with the nearest one, and accepts every real one", () => {
+    const found = byCode(r, "summary-placeholders");
+    expect(found.map((d) => [d.severity, d.line, d.message])).toEqual([
+      ["warning", 3, 'monitor "typo": its summary\'s {{lables.instance}} is not a placeholder, so it is sent as written'],
+      ["warning", 3, 'monitor "typo": its summary\'s {{nmae}} is not a placeholder, so it is sent as written'],
+    ]);
+    expect(found[0]!.hint).toMatch(/^did you mean \{\{labels\.instance\}\}\?/);
+    expect(found[1]!.hint).toMatch(/^did you mean \{\{name\}\}\?/);
+    expect(r.ok).toBe(true);
+  });
+});

@@ -4,6 +4,7 @@ import { declaredSecrets } from "./declared-secrets.js";
 import { endingLayer } from "./ending-layer.js";
 import { groupWait } from "./group-wait.js";
 import { summaryPlaceholders } from "./summary-placeholders.js";
+import { timeZoneNames } from "./time-zone-names.js";
 import { contactMethods } from "./contact-methods.js";
 import { applyLevels } from "./levels.js";
 import { noProcessEnv } from "./no-process-env.js";
@@ -52,6 +53,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "single-rule-policy", description: "an escalation policy has a second rule or loops", check: singleRulePolicy },
   { name: "group-wait", description: "no channel holds an alert's first notification for more than 5 minutes", check: groupWait },
   { name: "summary-placeholders", description: "a summary template's placeholders are ones the runtime fills in", check: summaryPlaceholders },
+  { name: "time-zone-names", description: "time zones are IANA region names as the database writes them, not abbreviations", check: timeZoneNames },
 ];
 
 /**

@@ -93,3 +93,17 @@ describe("summary-placeholders", () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe("time-zone-names", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-time-zone-names")).result));
+
+  it("warns about an abbreviation (EST is UTC-05:00 all summer too) and a name in the wrong case, and accepts IANA names and UTC", () => {
+    const found = byCode(r, "time-zone-names");
+    expect(found.map((d) => [d.severity, d.line])).toEqual([["warning", 5], ["warning", 6]]);
+    expect(found[0]!.message).toBe('monitor "eastern": time zone "EST" is an abbreviation, which the runtime reads as a fixed offset (UTC-05:00) all year, with no daylight saving time');
+    expect(found[0]!.hint).toContain('"America/New_York"');
+    expect(found[1]!.hint).toBe('write "Europe/Berlin"');
+    expect(r.ok).toBe(true);
+  });
+});

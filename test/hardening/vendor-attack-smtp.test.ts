@@ -162,6 +162,21 @@ describe("SMTP replies decide the retry", () => {
     expect(server.mails.map((m) => m.to)).toEqual([["oncall@example.com"], ["grey@example.org"]]);
   });
 
+  it("a recipient refused with 552 at RCPT TO (too many recipients) is retried, as RFC 5321 asks, not dropped", async () => {
+    let full = true;
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => (address.address.startsWith("b@") && full ? cb(refuse(552, "5.5.3 Too many recipients")) : cb()),
+    });
+    const channel = mailChannel(server.port, { to: ["a@example.com", "b@example.com"] });
+    const notifier = notifierFor(channel);
+    const intent = intentFor("api", "trigger");
+    expect(await sendWith(notifier, channel, intent)).toMatchObject({ ok: false, failure: { retryable: true } });
+    full = false;
+    expect(await sendWith(notifier, channel, intent)).toMatchObject({ ok: true });
+    expect(server.mails.map((m) => m.to)).toEqual([["a@example.com"], ["b@example.com"]]);
+  });
+
   it("every recipient refused, one of them only for now: retried", async () => {
     const server = await serve({
       disabledCommands: ["STARTTLS", "AUTH"],

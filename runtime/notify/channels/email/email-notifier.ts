@@ -123,7 +123,7 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
           info = await abortable(sendSmtp(server, compose(EMAIL_DIAGNOSTICS_SHORT), ctx.signal, live), ctx.signal);
         }
         const refused = refusedRecipients(info.rejectedErrors);
-        const deferred = refused.filter((r) => r.code !== null && r.code < 500);
+        const deferred = refused.filter(deferredAtRcpt);
         const accepted = truncate(String(info.response ?? "accepted"), 2000);
         if (deferred.length > 0) {
           remember(owed, intent.id, deferred.map((r) => r.recipient));
@@ -155,6 +155,14 @@ function remember(owed: Map<string, string[]>, intentId: string, recipients: str
   owed.delete(intentId);
   owed.set(intentId, recipients);
   while (owed.size > PARTIAL_MAX) owed.delete(owed.keys().next().value!);
+}
+
+/**
+ * A recipient refused for now: 4xx, and 552 at RCPT TO, which RFC 5321 (4.5.3.1.10) says a client
+ * "SHOULD treat ... as a temporary, rather than permanent, failure" (too many recipients).
+ */
+function deferredAtRcpt(r: RefusedRecipient): boolean {
+  return r.code !== null && (r.code < 500 || r.code === 552);
 }
 
 function refusedRecipients(errors: SmtpAccepted["rejectedErrors"]): RefusedRecipient[] {
@@ -226,7 +234,7 @@ export function classifySmtp(error: unknown, signal: AbortSignal): DeliveryFailu
   if (code === "ETLS") return { retryable: true, reason: `SMTP STARTTLS failed: ${reply ?? errorMessage(error)}` };
   const refused = refusedRecipients((error as { rejectedErrors?: SmtpAccepted["rejectedErrors"] }).rejectedErrors);
   // Every recipient refused: one deferral among them makes it temporary, whatever the last reply said.
-  if (refused.some((r) => r.code !== null && r.code < 500)) return { retryable: true, reason: `SMTP server deferred ${describeRefused(refused)}` };
+  if (refused.some(deferredAtRcpt)) return { retryable: true, reason: `SMTP server deferred ${describeRefused(refused)}` };
   if (refused.length > 0) return { retryable: false, reason: `SMTP server refused ${describeRefused(refused)}` };
   if (responseCode !== null) {
     const said = reply ?? String(responseCode);

@@ -147,7 +147,7 @@ export async function runPipeline(
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (!code) throw error;
-          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, EXIT.findings, "check that the output folder's parent exists and is writable, or pass --out DIR");
+          throw new UserError(`cannot write the artifact to ${outDir} (${code})`, EXIT.findings, "check that the output folder's parent exists and is writable, or write the artifact elsewhere with `wk compile --out DIR` (and run it with `wk run --artifact DIR`)");
         }
       });
     }

@@ -1,5 +1,6 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
+import { isSecretParamName } from "../../runtime/redact-url.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
 interface Pattern {
@@ -33,6 +34,14 @@ export const SECRET_PATTERNS: Pattern[] = [
   // A password in a URL's userinfo (`https://user:password@host`): the whole URL would reach the
   // manifest and every log line that names the target. A `${...}` part is code, not a literal.
   { what: "a password in a URL", re: /\bhttps?:\/\/[^\s/:@"'`]+:[^\s/@"'`${}]+@/g, shown: (m) => `${m.slice(0, m.indexOf("//") + 2)}…:…@` },
+  // A credential in a query or fragment parameter (`?api_key=…`, `&token=…`): the runtime redacts
+  // it from its own output by the parameter's name, but the plan would print the URL whole.
+  {
+    what: "a credential in a URL parameter",
+    re: /[?&#][A-Za-z0-9_.%-]{1,64}=[^\s&#"'`${}]{8,}/g,
+    shown: (m) => `${m.slice(0, m.indexOf("=") + 1)}…`,
+    accept: (m) => isSecretParamName(m.slice(1, m.indexOf("="))),
+  },
   { what: "a PagerDuty integration key", re: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g, shown: prefix("<32 hex characters>") },
 ];
 

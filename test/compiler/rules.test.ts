@@ -1,3 +1,4 @@
+import { maskCredentials } from "../../cli/rules/no-secret-literals.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CompileResult, Diagnostic } from "../../cli/compiler/index.js";
 import { compileFixture } from "./support.js";
@@ -72,15 +73,23 @@ describe("no-secret-literals", () => {
     expect(line(19)).toMatch(/basic-auth credentials \(Basic …\)/);
     expect(line(20)).toMatch(/GitHub token \(ghp_…\)/);
     expect(line(21)).toBe("");
+    expect(line(22)).toMatch(/a credential in a URL parameter \(&api_key=…\)/);
+    expect(line(23)).toBe("");
     for (const d of found) expect(d).toMatchObject({ file: "monitors/leaky.ts", severity: "error" });
     expect(found.every((d) => (d.column ?? 0) > 1)).toBe(true);
   });
 
   it("never repeats the secret in the diagnostic", () => {
     const text = JSON.stringify(found);
-    for (const secretPart of ["0123456789abcdef0123", "B00000000/XXXX", "1234567890-fake", "IOSFODNN7EXAMPLE", "0123456789ab\"", "y_NbAkKc66ry", "eyJhbGciOiJIUzI1NiJ9", "hunter2pw", "YWRtaW46aHVudGVyMg", "abcdefghijklmnopqrstuvwxyz0123456789"]) {
+    for (const secretPart of ["0123456789abcdef0123", "B00000000/XXXX", "1234567890-fake", "IOSFODNN7EXAMPLE", "0123456789ab\"", "y_NbAkKc66ry", "eyJhbGciOiJIUzI1NiJ9", "hunter2pw", "YWRtaW46aHVudGVyMg", "abcdefghijklmnopqrstuvwxyz0123456789", "k3yv4lu3s3cr3t99"]) {
       expect(text).not.toContain(secretPart);
     }
+  });
+});
+
+describe("what the plan shows of a credential", () => {
+  it("masks a credential in a URL parameter and leaves the rest of the URL as written", () => {
+    expect(maskCredentials("https://api.example.com/v1?page=1234567890&token=abcdefgh12345&sort=asc")).toBe("https://api.example.com/v1?page=1234567890&token=…&sort=asc");
   });
 });
 

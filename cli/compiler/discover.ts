@@ -48,6 +48,18 @@ export interface Discovery {
 
 export type DiscoverResult = { ok: true; discovery: Discovery; diagnostics: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
+/**
+ * Where the project is when it is not where the command looked: `--project` given the config file
+ * itself, or a command run from a folder inside the project (`monitors/`).
+ */
+function projectHint(projectDir: string): string {
+  if (path.basename(projectDir) === CONFIG_FILE && existsSync(projectDir)) return `--project takes the project's folder: pass --project ${path.relative(process.cwd(), path.dirname(projectDir)) || "."}`;
+  for (let dir = path.dirname(projectDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, CONFIG_FILE))) return `the project is ${dir}: run the command there, or pass --project ${path.relative(process.cwd(), dir) || "."}`;
+  }
+  return "run `wk init` to create a project, or pass --project DIR";
+}
+
 /** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
 export async function discover(
   projectDir: string,
@@ -65,7 +77,7 @@ export async function discover(
     return {
       ok: false,
       diagnostics: [
-        diagnostic("error", "WK1001", `no ${CONFIG_FILE} in ${projectDir}`, "run `wk init` to create a project, or pass --project DIR"),
+        diagnostic("error", "WK1001", `no ${CONFIG_FILE} in ${projectDir}`, projectHint(projectDir)),
       ],
     };
   }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../cli/compiler/index.js";
-import { compileFixture } from "./support.js";
+import path from "node:path";
+import { compileProject } from "../../cli/compiler/index.js";
+import { compileFixture, copyFixture, NOW } from "./support.js";
 
 function only(diagnostics: Diagnostic[], code: string | RegExp): Diagnostic[] {
   return diagnostics.filter((d) => (typeof code === "string" ? d.code === code : code.test(d.code)));
@@ -89,6 +91,25 @@ describe("bad input becomes diagnostics with file:line and a hint, and nothing i
     expect(result.ok).toBe(false);
     expect(wrote).toBe(false);
     expect(result.diagnostics[0]!.code).toBe("WK1001");
-    expect(result.diagnostics[0]!.hint).toMatch(/wk init/);
+    // Outside any project (the fixture itself sits inside this repository's example project).
+    const { dir, cleanup } = await copyFixture("missing-config");
+    try {
+      const outside = await compileProject({ projectDir: dir, write: false, now: NOW });
+      expect(outside.diagnostics[0]!.hint).toMatch(/wk init/);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("a folder inside a project, or the config file given as --project, says where the project is", async () => {
+    const { dir, cleanup } = await copyFixture("ok");
+    try {
+      const inside = await compileProject({ projectDir: path.join(dir, "monitors"), write: false, now: NOW });
+      expect(inside.diagnostics[0]).toMatchObject({ code: "WK1001", hint: expect.stringContaining(`the project is ${dir}`) });
+      const file = await compileProject({ projectDir: path.join(dir, "watchkeeper.config.ts"), write: false, now: NOW });
+      expect(file.diagnostics[0]).toMatchObject({ code: "WK1001", hint: expect.stringMatching(/^--project takes the project's folder: pass --project /) });
+    } finally {
+      await cleanup();
+    }
   });
 });

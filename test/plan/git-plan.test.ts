@@ -211,27 +211,6 @@ describe("wk plan against a git ref", () => {
     expect(r.worktrees()).toHaveLength(1);
   });
 
-  test("the hint for a ref that is not fetched yet is a git fetch that works: origin/main from origin's main, a branch into itself", async () => {
-    const upstream = repo();
-    upstream.git("branch", "release");
-    const local = repo();
-    local.git("remote", "add", "origin", upstream.dir);
-    const fetchIn = async (ref: string): Promise<string> => {
-      const error = (await plan(local, ref).catch((e: unknown) => e)) as UserError;
-      expect(error).toBeInstanceOf(UserError);
-      return /fetch it \((git fetch [^)]*)\)/.exec(error.hint ?? "")?.[1] ?? "";
-    };
-    // `git fetch origin origin/main` asks origin for a branch named origin/main, which it has not.
-    const tracking = await fetchIn("origin/main");
-    expect(tracking).toBe("git fetch origin main:refs/remotes/origin/main");
-    const branch = await fetchIn("release");
-    expect(branch).toBe("git fetch origin release:release");
-    // Run as the hint says, and the plan finds both.
-    for (const command of [tracking, branch]) local.git(...command.split(" ").slice(1));
-    expect((await plan(local, "origin/main")).changesPresent).toBe(false);
-    expect((await plan(local, "release")).changesPresent).toBe(false);
-  });
-
   test("a base compiled once is reused by content, and a new commit compiles again", async () => {
     const r = repo();
     const compiled: string[] = [];
@@ -318,27 +297,6 @@ describe("wk plan against a git ref", () => {
     expect(result.ok).toBe(false);
     expect(baseDuringHead).toBe(true);
     expect(r.worktrees()).toHaveLength(1);
-  });
-
-  test("the hint for a ref that is not fetched yet is a git fetch that works: origin/main from origin's main, a branch into itself", async () => {
-    const upstream = repo();
-    upstream.git("branch", "release");
-    const local = repo();
-    local.git("remote", "add", "origin", upstream.dir);
-    const fetchIn = async (ref: string): Promise<string> => {
-      const error = (await plan(local, ref).catch((e: unknown) => e)) as UserError;
-      expect(error).toBeInstanceOf(UserError);
-      return /fetch it \((git fetch [^)]*)\)/.exec(error.hint ?? "")?.[1] ?? "";
-    };
-    // `git fetch origin origin/main` asks origin for a branch named origin/main, which it has not.
-    const tracking = await fetchIn("origin/main");
-    expect(tracking).toBe("git fetch origin main:refs/remotes/origin/main");
-    const branch = await fetchIn("release");
-    expect(branch).toBe("git fetch origin release:release");
-    // Run as the hint says, and the plan finds both.
-    for (const command of [tracking, branch]) local.git(...command.split(" ").slice(1));
-    expect((await plan(local, "origin/main")).changesPresent).toBe(false);
-    expect((await plan(local, "release")).changesPresent).toBe(false);
   });
 
   test("a working tree compile that throws removes the base's checkout, and a base ref that does not resolve is reported only once the working tree compiled", async () => {

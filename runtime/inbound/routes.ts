@@ -86,7 +86,7 @@ export interface InboundDeps {
 export function registerInboundRoutes(router: Router, d: InboundDeps): void {
   const webhookMaxAgeMs = durationMs(runtimeSettingsOf(d.manifest).webhookMaxAge);
   router.add("POST", "/webhooks/pagerduty", pagerDutyWebhookHandler({ alerts: d.alerts, ids: d.store, secret: d.secret, logger: d.logger, clock: d.clock, maxAgeMs: webhookMaxAgeMs }));
-  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, secretValues: d.secretValues, logger: d.logger, clock: d.clock }), {
+  router.add("POST", "/webhooks/uptime/:monitor", uptimeWebhookHandler({ manifest: d.manifest, inbound: d.store, secret: d.secret, secretValues: d.secretValues, logger: d.logger, clock: d.clock, maxAgeMs: webhookMaxAgeMs }), {
     maxBodyBytes: 4 * SMALL_BODY_BYTES,
   });
   registerEmergencyRoutes(router, {

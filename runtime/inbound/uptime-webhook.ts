@@ -7,18 +7,25 @@ import type { Manifest } from "../../sdk/manifest/schema.js";
 import { header, parseJson } from "../http/http-io.js";
 import { redactThenShorten } from "../text/redact.js";
 import { truncate } from "../text/truncate.js";
+import { eventAge } from "./event-age.js";
 import { safeEqual } from "./signature.js";
 
 /** Longest message of an uptime report that is kept. */
 const UPTIME_MESSAGE_MAX = 1000;
 
-/** Reads an up/down report from an uptime service's payload; null when it is not one. */
-export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string } | null {
+/**
+ * Reads an up/down report from an uptime service's payload; null when it is not one. A generic
+ * report may say when it was made (`at`: ISO 8601 or epoch milliseconds); `sentAt` is NaN when
+ * `at` is there but not a time.
+ */
+export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string; sentAt?: number } | null {
   if (!body || typeof body !== "object") return null;
   const b = body as Record<string, unknown>;
   if (format === "generic") {
     if (typeof b["up"] !== "boolean") return null;
-    return { up: b["up"], message: typeof b["message"] === "string" ? b["message"] : b["up"] ? "up" : "down" };
+    const at = b["at"];
+    const sentAt = at === undefined ? undefined : typeof at === "number" && Number.isFinite(at) ? at : typeof at === "string" ? Date.parse(at) : Number.NaN;
+    return { up: b["up"], message: typeof b["message"] === "string" ? b["message"] : b["up"] ? "up" : "down", ...(sentAt !== undefined ? { sentAt } : {}) };
   }
   // NodePing webhooks carry the event as `event` ("up"/"down"), or `result`/`status` in custom bodies.
   const raw = [b["event"], b["result"], b["status"], b["state"]].find((v) => typeof v === "string" || typeof v === "boolean");
@@ -48,6 +55,8 @@ export function uptimeWebhookHandler(deps: {
   secretValues(): string[];
   logger: Logger;
   clock: () => number;
+  /** Reports whose `at` is older than this are not recorded (the manifest's webhookMaxAge). */
+  maxAgeMs: number;
 }): Handler {
   const monitors = monitorsById(deps.manifest);
   // Wrong tokens can come from anyone who reaches the port: one line a minute per monitor.
@@ -64,10 +73,21 @@ export function uptimeWebhookHandler(deps: {
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));
     if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
+    if (report.sentAt !== undefined && Number.isNaN(report.sentAt)) return sendJson(res, 400, { error: "at is not a time: send an ISO 8601 date or epoch milliseconds" });
+    const now = deps.clock();
+    // A report that says when it was made is recorded only when fresh and newer than the last one:
+    // a captured "up" replayed later, or a sender's retry arriving after the next report, cannot
+    // overwrite what is true now. (Without `at` the token is all there is: docs/checks.md.)
+    if (report.sentAt !== undefined) {
+      const age = eventAge(report.sentAt, now, deps.maxAgeMs);
+      if (age.kind === "stale") return sendJson(res, 200, { status: "stale", reason: age.reason.replace("occurred_at", "at") });
+      const last = await deps.inbound.lastUptimeReport(monitor.id);
+      if (last !== null && report.sentAt <= last.at) return sendJson(res, 200, { status: "out-of-order", reason: "a report made at or after this one is already recorded" });
+    }
     // The sender's message is stored and shown: no secret the runtime knows (the check's own token,
     // the API token included) goes in.
     const message = redactThenShorten(report.message, UPTIME_MESSAGE_MAX, deps.secretValues());
-    await deps.inbound.recordUptimeReport(monitor.id, { ...report, message, at: deps.clock() });
+    await deps.inbound.recordUptimeReport(monitor.id, { up: report.up, message, at: report.sentAt !== undefined ? Math.min(report.sentAt, now) : now });
     sendJson(res, 202, { status: "recorded", up: report.up });
   };
 }

@@ -178,6 +178,26 @@ describe("inbound webhooks", () => {
     expect(h.store.lastUptimeReport("uptime-generic")).toMatchObject({ up: false, message: "no" });
   });
 
+  it("records a report that says when it was made only when fresh and newer than the last: a replayed or late report changes nothing", async () => {
+    await open();
+    const send = async (report: Record<string, unknown>) => {
+      const res = await post(`${base}/webhooks/uptime/uptime-generic`, JSON.stringify(report), { authorization: "Bearer uptime-token-123" });
+      return { status: res.status, body: JSON.parse(res.body) as { status: string } };
+    };
+    const now = Date.now();
+    const down = { up: false, message: "HTTP 500", at: new Date(now - 60_000).toISOString() };
+    const up = { up: true, message: "recovered", at: now - 30_000 };
+    expect((await send(down)).body.status).toBe("recorded");
+    // The sender's retry of the "down", arriving after a newer "up", and a captured "up" replayed an hour later.
+    expect((await send(up)).body.status).toBe("recorded");
+    expect(await send(down)).toEqual({ status: 200, body: expect.objectContaining({ status: "out-of-order" }) });
+    expect(h.store.lastUptimeReport("uptime-generic")).toMatchObject({ up: true, message: "recovered" });
+    expect((await send({ up: true, at: now - 3_600_000 })).body.status).toBe("stale");
+    expect((await send({ up: false, at: now + 3_600_000 })).body.status).toBe("stale");
+    expect((await send({ up: false, at: "yesterday-ish" })).status).toBe(400);
+    expect(h.store.lastUptimeReport("uptime-generic")).toMatchObject({ up: true, at: now - 30_000 });
+  });
+
   it("refuses uptime reports with a wrong token, unknown monitors and malformed bodies", async () => {
     await open();
     const body = JSON.stringify({ event: "down" });

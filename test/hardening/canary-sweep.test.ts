@@ -427,6 +427,7 @@ describe("canary sweep findings, one by one", () => {
       secretValues: () => Object.values(values),
       logger: { warn() {} } as never,
       clock: () => 0,
+      maxAgeMs: 600_000,
     });
     const req = { headers: { "x-watchkeeper-token": token }, url: "/webhooks/uptime/uptime-in", socket: {} } as unknown as IncomingMessage;
     const res = { writeHead: () => res, end: () => res } as unknown as ServerResponse;

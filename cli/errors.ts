@@ -24,6 +24,8 @@ export class UserError extends Error {
     message: string,
     readonly exitCode: ExitStatus = EXIT.usage,
     readonly hint?: string,
+    /** The command already printed its JSON answer (the diagnostics) on stdout: nothing more goes there. */
+    readonly answeredInJson = false,
   ) {
     super(message);
     this.name = "UserError";

@@ -219,8 +219,27 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await cli.parseAsync();
   } catch (error) {
-    process.exitCode = reportError(environmentFailure(error) ?? error, writeVisibly);
+    const reported = environmentFailure(error) ?? error;
+    process.exitCode = reportError(reported, writeVisibly);
+    // A job that asked for JSON parses stdout: a refusal (a base that does not compile, a ref that
+    // does not resolve, a bad flag) is JSON there too, not an empty string.
+    if (asksForJson(argv) && reported instanceof UserError && !reported.answeredInJson) process.stdout.write(JSON.stringify(jsonRefusal(reported), null, 2) + "\n");
   }
+}
+
+/** Whether the command line asks for JSON output (`--json`, `--format json`, `--format=json`). */
+function asksForJson(argv: readonly string[]): boolean {
+  return argv.some((arg, i) => arg === "--json" || arg === "--format=json" || (arg === "--format" && argv[i + 1] === "json"));
+}
+
+/** A refusal as JSON: the shape of a failed `wk validate --json` report, with the error itself. */
+function jsonRefusal(error: UserError): Record<string, unknown> {
+  return {
+    ok: false,
+    error: { message: error.message, ...(error.hint ? { hint: error.hint } : {}), exitCode: error.exitCode },
+    diagnostics: [],
+    summary: { errors: 1, warnings: 0, notices: 0 },
+  };
 }
 
 /**

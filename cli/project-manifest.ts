@@ -15,7 +15,7 @@ export async function projectManifest(projectDir: string, now: Date, opts: { jso
     process.stderr.write(text.endsWith("\n") ? text : text + "\n");
     // `--format json`: stdout still carries JSON, with every diagnostic (as `wk validate --json`).
     if (opts.json === true) process.stdout.write(compileFailureJson(result.diagnostics));
-    throw new UserError("the project does not compile; fix the errors above (wk validate shows every finding)", EXIT.findings);
+    throw new UserError("the project does not compile; fix the errors above (wk validate shows every finding)", EXIT.findings, undefined, opts.json === true);
   }
   return result.manifest;
 }

@@ -119,6 +119,7 @@ function refuseWithoutIds(monitors: readonly MonitorSpec[], json: boolean): neve
     monitors.length === 0 ? "name a monitor id to test; this project has no monitors yet" : `name the monitor ids to test; this project has ${monitors.length} (listed above)`,
     EXIT.usage,
     monitors.length === 0 ? "add a monitor under monitors/ (see docs/authoring.md), then wk test ID" : `for example: wk test ${monitors[0]!.id}`,
+    json,
   );
 }
 

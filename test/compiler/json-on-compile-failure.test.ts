@@ -45,4 +45,18 @@ describe("--json when the project does not compile", () => {
     expectFailureReport(await wk(["simulate", "--monitor", "broken", "--at", "2026-03-28T03:12Z", "--project", dir, "--format", "json"]));
     expectFailureReport(await wk(["oncall", "--project", dir, "--format", "json"]));
   });
+
+  it("a refusal before any report (here: a base ref that is not a git repository's) is JSON on stdout too, with the error and its hint", async () => {
+    const ok = await mkdtemp(path.join(tmpdir(), "wk-json-refusal-"));
+    try {
+      await writeFile(path.join(ok, "watchkeeper.config.ts"), `import { config } from "watchkeeper";\nexport default config({ name: "fine" });\n`);
+      const run = await wk(["plan", "--project", ok, "--base", "no-such-ref", "--format", "json"]);
+      expect(run.code).not.toBe(0);
+      const json = JSON.parse(run.stdout) as { ok: boolean; error: { message: string; hint?: string; exitCode: number }; diagnostics: unknown[] };
+      expect(json).toMatchObject({ ok: false, diagnostics: [], error: { exitCode: run.code } });
+      expect(json.error.message).toContain("no-such-ref");
+    } finally {
+      await rm(ok, { recursive: true, force: true });
+    }
+  });
 });

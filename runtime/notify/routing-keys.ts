@@ -190,9 +190,12 @@ export interface RoutingKeysVerdict {
  * without a `routingKey` secret). A page to such a service without a key waits, retried, until
  * the key appears: nobody is paged. So a file that is there but unusable is an error (a mistake to
  * fix, as an unusable secret file is), and so is a file named by WK_ROUTING_KEYS_FILE (`named`)
- * that is missing or lacks a service's key: the deployment says where the keys are, and they are
- * not there. At the default path, a missing file or key is a warning, as a secret not set is:
- * nothing has been deployed yet (`wk run --project .` on a laptop); `--strict-secrets` refuses it.
+ * that is missing: the deployment says where the keys are, and they are not there. A file that
+ * lacks some services' keys is a warning, as a secret not set is: a rollout can bring a new
+ * service's runtime before `wk deploy` has written its key, and refusing would hold every other
+ * change (and the services that have keys) back; the file is re-read when the key arrives. At the
+ * default path a missing file is a warning too: nothing has been deployed yet (`wk run --project .`
+ * on a laptop). `--strict-secrets` refuses every warning.
  */
 export function routingKeysVerdict(read: KeyFileRead, file: string, services: readonly string[], named: boolean): RoutingKeysVerdict | null {
   const redeploy = "wk deploy writes it ({ \"<service id>\": \"<routing key>\" }, --routing-keys-out FILE); deploy again, or point WK_ROUTING_KEYS_FILE at the file it wrote";
@@ -206,8 +209,11 @@ export function routingKeysVerdict(read: KeyFileRead, file: string, services: re
   if (lacking.length === 0) return null;
   const what = read.kind === "missing" ? `the routing keys file ${file} does not exist` : `the routing keys file ${file} has no key for ${who(lacking)}`;
   return {
-    severity: named ? "error" : "warning",
+    severity: named && read.kind === "missing" ? "error" : "warning",
     message: `${what}: pages to ${who(lacking)} would wait, unsent, until ${read.kind === "missing" ? "it does" : "it has"}`,
-    hint: named ? redeploy : `run wk deploy, which writes it, or set WK_ROUTING_KEYS_FILE to the file it wrote; --strict-secrets refuses to start without it`,
+    hint:
+      named && read.kind === "missing"
+        ? redeploy
+        : `run wk deploy, which writes ${read.kind === "missing" ? "it" : "every service's key"}, or set WK_ROUTING_KEYS_FILE to the file it wrote; --strict-secrets refuses to start without ${read.kind === "missing" ? "it" : "them"}`,
   };
 }

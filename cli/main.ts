@@ -287,5 +287,10 @@ function usageError(message: string, argv: string[]): UserError {
   const suggestion = /^Did you mean (\S+)\?$/.exec(message);
   const typed = argv.find((word) => !word.startsWith("-"));
   if (suggestion && typed) return new UserError(`unknown command: ${typed}`, EXIT.usage, `did you mean \`wk ${suggestion[1]}\`? \`wk --help\` lists the commands`);
+  // The two spellings of JSON output: validate, compile and test take --json; plan, simulate and oncall --format json.
+  if (/^Unknown arguments?: .*\bjson\b/.test(message)) return new UserError(message, EXIT.usage, `\`wk ${typed ?? "COMMAND"}\` prints JSON with --format json`);
+  if (/^Unknown arguments?: .*\bformat\b/.test(message) && argv.some((a) => a === "json" || a === "--format=json")) {
+    return new UserError(message, EXIT.usage, `\`wk ${typed ?? "COMMAND"}\` prints JSON with --json`);
+  }
   return new UserError(message.replace(/\n\s*/g, " "), EXIT.usage, "run `wk --help` for usage");
 }

@@ -129,6 +129,16 @@ describe("help is laid out only when asked for", () => {
     expect(typeof internals.getUsageInstance().cacheHelpMessage).toBe("function");
   });
 
+  it("asking for JSON with the other command's spelling names the right one, and stdout is a JSON refusal", async () => {
+    ensureBuild();
+    const simulate = await wk(["simulate", "--at", "2026-01-01T00:00Z", "--monitor", "x", "--json"]);
+    expect(simulate.code).toBe(EXIT.usage);
+    expect(simulate.stderr).toBe("error: Unknown argument: json\nhint: `wk simulate` prints JSON with --format json\n");
+    expect(JSON.parse(simulate.stdout)).toMatchObject({ ok: false, error: { message: "Unknown argument: json", exitCode: EXIT.usage } });
+    const validate = await wk(["validate", "--format", "json"]);
+    expect(validate.stderr).toBe("error: Unknown argument: format\nhint: `wk validate` prints JSON with --json\n");
+  });
+
   it("a usage error is still one line and a hint, and --version still answers", async () => {
     ensureBuild();
     const bad = await wk(["validate", "--bogus"]);

@@ -24,7 +24,7 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Diagno
       "error",
       "WK3001",
       `${subject}: ${issue.message}`,
-      "change the value to what the SDK's types document (your editor shows them)",
+      "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
       entry ? parseSource(entry.source) : {},
     );
   });

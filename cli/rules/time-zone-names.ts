@@ -30,7 +30,8 @@ export function zoneNameProblem(zone: string, now: Date): { message: string; hin
   const names = canonicalNames();
   if (names.size === 0 || names.has(zone.toLowerCase()) && names.get(zone.toLowerCase()) === zone) return null;
   if (/^(UTC|GMT|Etc\/.+)$/.test(zone) || !isTimeZone(zone)) return null;
-  const proper = names.get(zone.toLowerCase());
+  // Intl's list leaves out UTC and GMT themselves.
+  const proper = names.get(zone.toLowerCase()) ?? ["UTC", "GMT"].find((z) => z === zone.toUpperCase());
   if (proper !== undefined) return { message: `time zone "${zone}" is not written as the IANA database writes it`, hint: `write "${proper}"` };
   if (zone.includes("/")) return null;
   const year = now.getUTCFullYear();

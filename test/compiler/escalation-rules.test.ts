@@ -1,3 +1,4 @@
+import { zoneNameProblem } from "../../cli/rules/time-zone-names.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CompileResult, Diagnostic } from "../../cli/compiler/index.js";
 import { compileFixture } from "./support.js";
@@ -104,6 +105,7 @@ describe("time-zone-names", () => {
     expect(found[0]!.message).toBe('monitor "eastern": time zone "EST" is an abbreviation, which the runtime reads as a fixed offset (UTC-05:00) all year, with no daylight saving time');
     expect(found[0]!.hint).toContain('"America/New_York"');
     expect(found[1]!.hint).toBe('write "Europe/Berlin"');
+    expect(zoneNameProblem("Utc", new Date())).toEqual({ message: 'time zone "Utc" is not written as the IANA database writes it', hint: 'write "UTC"' });
     expect(r.ok).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { DEFAULT_PAGERDUTY_API_URL, pagerDutyIncidentNotifier } from "./channels
 import { DEFAULT_PAGERDUTY_EVENTS_URL, pagerDutyNotifier } from "./channels/pagerduty/pagerduty-notifier.js";
 import { slackNotifier } from "./channels/slack/slack-notifier.js";
 import { webhookNotifier } from "./channels/webhook/webhook-notifier.js";
+import { monitorsById } from "../monitors-by-id.js";
 import { RoutingKeyHistory, type KeyFile } from "./routing-keys.js";
 import {
   channelDestinationId,
@@ -75,7 +76,7 @@ export class Destinations {
   /** The PagerDuty service IDs this monitor pages, as far as they are known (DeliveryService.pagerDutyServices). */
   pagerDutyServicesOf(monitorId: string): ReadonlySet<string> {
     const ids = new Set<string>();
-    const monitor = this.manifest.monitors.find((m) => m.id === monitorId);
+    const monitor = monitorsById(this.manifest).get(monitorId);
     if (!monitor) return ids;
     const known = (service: string) => {
       const id = this.config.serviceIds.get(service);

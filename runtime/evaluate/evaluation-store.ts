@@ -43,4 +43,10 @@ export interface EvaluationStore {
    * is unusable (closed), and then nothing of the batch is written.
    */
   recordEvaluations(commits: readonly EvaluationCommit[]): Awaitable<EvaluationOutcome[]>;
+  /**
+   * A promise a batch writer (GroupCommit) waits for before its next write, or null to write now:
+   * SQLite holds commits for a moment while its checkpoint helper copies the last frames of a
+   * grown WAL, so that the next commit starts the WAL over (sqlite/checkpointer.ts).
+   */
+  commitsHeld?(): Promise<void> | null;
 }

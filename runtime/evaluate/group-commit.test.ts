@@ -96,6 +96,32 @@ describe("GroupCommit", () => {
     await expect(commits.recordEvaluation(firing("a"))).rejects.toThrow(/closed/);
   });
 
+  it("waits while the store holds commits, and writes what queued meanwhile together once it lets go", async () => {
+    let release: () => void = () => undefined;
+    let hold: Promise<void> | null = new Promise<void>((r) => (release = r));
+    const held = new GroupCommit(
+      {
+        readAlerts: (id: string) => store.readAlerts(id),
+        recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
+        recordEvaluations: (cs: readonly EvaluationCommit[]) => {
+          batches.push(cs.length);
+          return store.recordEvaluations(cs);
+        },
+        commitsHeld: () => hold,
+      },
+      { maxBatch: 4 },
+    );
+    const first = held.recordEvaluation(firing("a"));
+    await new Promise((r) => setTimeout(r, 20));
+    const later = [held.recordEvaluation(firing("b")), held.recordEvaluation(firing("c"))];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(store.depth()).toBe(0);
+    hold = null;
+    release();
+    expect((await Promise.all([first, ...later])).map((o) => o.kind)).toEqual(["committed", "committed", "committed"]);
+    expect(batches).toEqual([1, 2]);
+  });
+
   describe("with a window for ticks still running", () => {
     const counting = (running: { n: number }) =>
       new GroupCommit(

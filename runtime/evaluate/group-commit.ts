@@ -115,6 +115,8 @@ export class GroupCommit implements EvaluationStore {
   private async write(batch: Waiting[]): Promise<void> {
     let outcomes: EvaluationOutcome[];
     try {
+      const held = this.store.commitsHeld?.();
+      if (held) await held;
       outcomes = await this.store.recordEvaluations(batch.map((w) => w.commit));
     } catch (error) {
       for (const w of batch) w.reject(error);

@@ -103,6 +103,50 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
     }
   });
 
+  it("a writer that never pauses lets the WAL start over only by luck; held a moment now and then, it starts over each time", async () => {
+    const db = openWal();
+    const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: shell!, everyMs: 50, restartFromFrames: 500 });
+    const insert = db.prepare("INSERT INTO t VALUES (randomblob(3000))");
+    const shm = readFileSync.bind(null, join(dir, `${DATABASE_FILE}-shm`));
+    // mxFrame, at byte 16 of the WAL index (native byte order; this machine's is little-endian).
+    const frames = () => shm().readUInt32LE(16);
+    const run = async (honourHolds: boolean, ms: number) => {
+      let last = frames();
+      let restarts = 0;
+      let most = 0;
+      let held = 0;
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        const hold = honourHolds ? c.holdCommits() : null;
+        if (hold) {
+          held++;
+          await hold;
+        }
+        insert.run();
+        const now = frames();
+        if (now < last) restarts++;
+        last = now;
+        most = Math.max(most, now);
+        await new Promise((r) => setImmediate(r));
+      }
+      return { restarts, most, held };
+    };
+    try {
+      await c.ready;
+      const unheld = await run(false, 1_500);
+      const withHolds = await run(true, 1_500);
+      // Every hold but perhaps the last (cut off by the end of the run) lets the WAL start over.
+      expect(withHolds.held).toBeGreaterThan(2);
+      expect(withHolds.restarts).toBeGreaterThanOrEqual(withHolds.held - 1);
+      expect(withHolds.most).toBeLessThan(unheld.most);
+      expect(c.running).toBe(true);
+    } finally {
+      c.stop();
+      db.close();
+      c.release();
+    }
+  });
+
   it("a small store keeps SQLite's own checkpoints, and turns to the helper once its file grows past the size", async () => {
     const store = SqliteStore.open(dir, T, { checkpointsOffLoopFromBytes: 256 * 1024 });
     try {

@@ -22,12 +22,25 @@ export const BEHIND_FRAMES = 16_384;
  * right after a commit lets the next commit start the WAL over. A last resort.
  */
 export const FAR_BEHIND_FRAMES = 262_144;
+/**
+ * WAL frames since it last started over from which commits may be held a moment so that it can
+ * start over (holdCommits): 4,096 frames, one block of the WAL index (32 KB).
+ */
+export const RESTART_FROM_FRAMES = 4_096;
+/** Frames not yet copied up to which a hold is worth it: the helper copies that many in milliseconds. */
+const HOLD_UNCOPIED_FRAMES = 1_024;
+/** The longest commits are held for the helper's pass. */
+export const HOLD_MAX_MS = 100;
 /** The WAL index header's version (SQLite's walformat): anything else is not read. */
 const WAL_INDEX_VERSION = 3_007_000;
 /** The WAL index is in the machine's own byte order. */
 const LITTLE_ENDIAN = endianness() === "LE";
 
 const DONE = "wk-checkpoint-done";
+const HOLD_DONE = "wk-checkpoint-hold-done";
+// One pass while commits are held: it copies the few frames left, and the held commit, finding
+// every frame copied, starts the WAL over.
+const HOLD_REQUEST = `PRAGMA wal_checkpoint(PASSIVE);\nSELECT '${HOLD_DONE}';\n`;
 // Three passes: the runtime commits all the while, so the first pass leaves what was committed
 // while it ran, and the WAL only starts over when a commit begins with every frame copied. Each
 // request ends with a line of its own, so an answer is recognised whatever the pragmas printed
@@ -47,7 +60,14 @@ export interface Checkpointer {
    * first answer. A writer that can wait should: the WAL starts over once the helper catches up.
    */
   behind(): boolean;
-  /** Closes the WAL index file; only once the database connection is closed (see walFrames). */
+  /**
+   * A promise the runtime's next commit should wait for (null: go on now). Given while the WAL has
+   * grown past `restartFromFrames` and the helper has all but caught up: the helper copies the rest,
+   * and the held commit, finding every frame copied, starts the WAL over. At most `maxHoldMs`, at
+   * most once every `everyMs`.
+   */
+  holdCommits(): Promise<void> | null;
+  /** Closes the WAL index file; only once the database connection is closed (see walIndex). */
   release(): void;
   /** The helper's process id (null when it could not start). */
   readonly pid: number | null;
@@ -60,6 +80,8 @@ export interface CheckpointerOptions {
   stallMs?: number;
   behindFrames?: number;
   farBehindFrames?: number;
+  restartFromFrames?: number;
+  maxHoldMs?: number;
   /** Told when the helper is given up on: checkpoints are back on the event loop. */
   onFallback?: (reason: string) => void;
 }
@@ -105,6 +127,8 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   const stallMs = o.stallMs ?? CHECKPOINT_STALL_MS;
   const behindFrames = o.behindFrames ?? BEHIND_FRAMES;
   const farBehindFrames = o.farBehindFrames ?? FAR_BEHIND_FRAMES;
+  const restartFromFrames = o.restartFromFrames ?? RESTART_FROM_FRAMES;
+  const maxHoldMs = o.maxHoldMs ?? HOLD_MAX_MS;
   let child: ChildProcessWithoutNullStreams | null = null;
   let stopped = false;
   let sentAt: number | null = null;
@@ -125,7 +149,15 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   // Frames in the WAL since it last started over: the WAL starts over only when a commit begins
   // with every frame copied, so a helper that keeps copying but never quite catches up still
   // lets it grow. The helper's own answer counts too (a WAL index that cannot be read).
-  const backlog = () => Math.max(behind, shm === null ? 0 : (walFrames(shm, header) ?? 0));
+  const backlog = () => Math.max(behind, shm === null ? 0 : (walIndex(shm, header)?.frames ?? 0));
+  let hold: { done: Promise<void>; release: () => void; timer: NodeJS.Timeout } | null = null;
+  let nextHoldAt = 0;
+  const endHold = () => {
+    if (hold === null) return;
+    clearTimeout(hold.timer);
+    hold.release();
+    hold = null;
+  };
   let markReady: () => void = () => undefined;
   let failReady: (error: Error) => void = () => undefined;
   const ready = new Promise<void>((res, rej) => {
@@ -144,6 +176,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     if (stopped) return;
     stopped = true;
     clearInterval(timer);
+    endHold();
     if (child !== null && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
   };
@@ -179,6 +212,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
         pending = pending.slice(at + 1);
         const row = /^(\d+)\|(-?\d+)\|(-?\d+)$/.exec(line);
         if (row) behind = Math.max(0, Number(row[2]) - Number(row[3]));
+        if (line === HOLD_DONE) endHold();
         if (line === DONE) {
           sentAt = null;
           answered = true;
@@ -210,7 +244,22 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
     },
     // Until its first answer the helper has not caught up with anything: a large file's first
     // prune run would otherwise fill the WAL for seconds.
-    behind: () => !stopped && (!answered || backlog() > behindFrames),
+    // A held commit is the one that starts the WAL over: other writers wait for it too.
+    behind: () => !stopped && (!answered || hold !== null || backlog() > behindFrames),
+    holdCommits: () => {
+      if (hold !== null) return hold.done;
+      if (stopped || child === null || shm === null || !answered) return null;
+      const now = Date.now();
+      if (now < nextHoldAt) return null;
+      const wal = walIndex(shm, header);
+      if (wal === null || wal.frames < restartFromFrames || wal.frames - wal.copied > HOLD_UNCOPIED_FRAMES) return null;
+      nextHoldAt = now + everyMs;
+      let release: () => void = () => undefined;
+      const done = new Promise<void>((res) => (release = res));
+      hold = { done, release, timer: setTimeout(endHold, maxHoldMs) };
+      child.stdin.write(HOLD_REQUEST);
+      return done;
+    },
     release: () => {
       if (shm !== null && !db.open) {
         closeSync(shm);
@@ -222,15 +271,17 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
 }
 
 /**
- * Frames in the WAL since it last started over, from the WAL index's header (SQLite's
- * walformat.html: the header's version at byte 0 and mxFrame at byte 16, in native byte order);
- * null when it cannot be read or is not a header SQLite wrote.
+ * Frames in the WAL since it last started over, and how many of them a checkpoint has copied into
+ * the file, from the WAL index's header (SQLite's walformat.html: the header's version at byte 0
+ * and mxFrame at byte 16, the checkpoint's nBackfill at byte 96 after the header's two copies, in
+ * native byte order); null when it cannot be read or is not a header SQLite wrote. Read without
+ * SQLite's locks: a moment's estimate, which is all its callers need.
  */
-function walFrames(fd: number, buf: Buffer): number | null {
+function walIndex(fd: number, buf: Buffer): { frames: number; copied: number } | null {
   try {
     if (readSync(fd, buf, 0, 100, 0) < 100) return null;
     const u32 = (at: number) => (LITTLE_ENDIAN ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
-    return u32(0) === WAL_INDEX_VERSION ? u32(16) : null;
+    return u32(0) === WAL_INDEX_VERSION ? { frames: u32(16), copied: u32(96) } : null;
   } catch {
     return null;
   }

@@ -517,6 +517,11 @@ export class SqliteStore implements Store {
     return this.checkpointer?.behind() ?? false;
   }
 
+  /** Commits wait a moment while the helper copies a grown WAL's last frames (EvaluationStore). */
+  commitsHeld(): Promise<void> | null {
+    return this.checkpointer?.holdCommits() ?? null;
+  }
+
   /** Whether the checkpoint helper runs (for tests and benchmarks). */
   get checkpointsOffLoop(): boolean {
     return this.checkpointer?.running ?? false;

@@ -107,9 +107,9 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
     const db = openWal();
     const c = startCheckpointer(db, join(dir, DATABASE_FILE), { shell: shell!, everyMs: 50, restartFromFrames: 500 });
     const insert = db.prepare("INSERT INTO t VALUES (randomblob(3000))");
-    const shm = readFileSync.bind(null, join(dir, `${DATABASE_FILE}-shm`));
+    const shmPath = join(dir, `${DATABASE_FILE}-shm`);
     // mxFrame, at byte 16 of the WAL index (native byte order; this machine's is little-endian).
-    const frames = () => shm().readUInt32LE(16);
+    const frames = () => readFileSync(shmPath).readUInt32LE(16);
     const run = async (honourHolds: boolean, ms: number) => {
       let last = frames();
       let restarts = 0;

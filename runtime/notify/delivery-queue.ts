@@ -12,6 +12,8 @@ export interface DeliveryRow {
   attempts: number;
   firstDueAt: number;
   nextAttemptAt: number;
+  /** The recipients an earlier attempt left owed (an email partly accepted); absent: all of them. */
+  owedTo?: string[];
 }
 
 /** A delivery as `/api/deliveries` and tests see it. */

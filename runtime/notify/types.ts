@@ -46,6 +46,8 @@ export interface Notification {
   attempts: number;
   /** When the first attempt was due; bounds how long retries go on. */
   firstDueAt: number;
+  /** The recipients still owed after an attempt that reached only some of them (email); absent: all. */
+  owedTo?: string[];
   /** Set by the retry stage; read by the record stage. */
   outcome: SendOutcome | null;
 }
@@ -64,6 +66,11 @@ export interface DeliveryFailure {
   throttleWaitMs?: number;
   /** A secret the destination needs has no value: wait for it rather than fail. */
   missingSecret?: string;
+  /**
+   * The attempt reached some recipients and not these (an email the server took for the others):
+   * the retry goes to them only, and is stored with the delivery so that a restart knows it too.
+   */
+  owedTo?: string[];
 }
 
 /** What one call to a vendor produced. */
@@ -81,7 +88,7 @@ export type SendResult =
 /** What the retry stage decided for a notification after (or instead of) an attempt. */
 export type SendOutcome =
   | { kind: "sent"; status: number | null; answer: string; ref: string | null; at: number; warning?: string }
-  | { kind: "retry"; at: number; reason: string; status: number | null; answer: string }
+  | { kind: "retry"; at: number; reason: string; status: number | null; answer: string; owedTo?: string[] }
   | { kind: "deferred"; at: number; reason: string }
   | { kind: "failed"; reason: string; status: number | null; answer: string };
 
@@ -98,6 +105,11 @@ export interface SendContext {
   secret(name: string): string | undefined;
   /** The vendor's id from the last successful send for this alert and destination (PagerDuty incident id). */
   previousRef: string | null;
+  /**
+   * The recipients an earlier attempt left owed (the server took the email for the others), as
+   * stored with the delivery; absent when every recipient is owed.
+   */
+  owedTo?: string[];
   now: number;
 }
 

@@ -229,6 +229,23 @@ export function describeStoreConformance(
       expect((await store.recentDeliveries(1))[0]).toMatchObject({ intentId: "wk-a:2", status: "skipped", lastError: "no trigger was sent" });
     }));
 
+    it("keeps the recipients a partly accepted email still owes on the delivery, narrowing only", withStore(async (store) => {
+      await store.enqueue(intent("wk-mail", 1));
+      await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "mail", status: "pending", due: T, reason: null }], T);
+      const head = (await store.dueHeads(T, 10))[0]!;
+      // A first attempt owes every recipient: nothing is stored.
+      expect(head.owedTo).toBeUndefined();
+      const owed = { kind: "retry" as const, reason: "SMTP server deferred b@example.com", status: 451, answer: "250 ok" };
+      await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { ...owed, at: T + 10, owedTo: ["b@example.com", "c@example.com"] }, now: T });
+      expect((await store.dueHeads(T + 10, 10))[0]).toMatchObject({ id: head.id, owedTo: ["b@example.com", "c@example.com"] });
+      // A deferral, and an attempt that reached nobody (the connection failed), owe the same ones.
+      await store.recordOutcome({ id: head.id, attemptsBefore: 1, outcome: { kind: "deferred", at: T + 20, reason: "rate limit" }, now: T + 10 });
+      await store.recordOutcome({ id: head.id, attemptsBefore: 1, outcome: { kind: "retry", at: T + 30, reason: "connection refused", status: null, answer: "" }, now: T + 20 });
+      expect((await store.dueHeads(T + 30, 10))[0]).toMatchObject({ id: head.id, owedTo: ["b@example.com", "c@example.com"] });
+      await store.recordOutcome({ id: head.id, attemptsBefore: 2, outcome: { ...owed, at: T + 40, owedTo: ["c@example.com"] }, now: T + 30 });
+      expect((await store.dueHeads(T + 40, 10))[0]).toMatchObject({ id: head.id, owedTo: ["c@example.com"] });
+    }));
+
     it("gives at most the asked number of due heads of one destination, oldest first, beside the others", withStore(async (store) => {
       for (let n = 0; n < 12; n++) {
         await store.enqueue(intent(`wk-busy-${n}`, 1));

@@ -78,10 +78,17 @@ function notifierFor(channel: ReturnType<typeof mailChannel>): Notifier {
   return notifier;
 }
 
-function sendWith(notifier: Notifier, channel: ReturnType<typeof mailChannel>, intent: NotificationIntent, monitorName?: string): Promise<SendResult> {
+/** One attempt; `owedTo` is what the delivery stored from an earlier, partly accepted attempt. */
+function sendWith(notifier: Notifier, channel: ReturnType<typeof mailChannel>, intent: NotificationIntent, monitorName?: string, owedTo?: string[]): Promise<SendResult> {
   const monitor = testMonitor("api", { channels: ["mail"], ...(monitorName ? { name: monitorName } : {}) });
   const message = { manifest: testManifest({ monitors: [monitor], channels: [channel] }), monitor };
-  return notifier.send(intent, message, { signal: AbortSignal.timeout(5_000), secret: (n) => (n === "SMTP_PASSWORD" ? PASSWORD : undefined), previousRef: null, now: Date.now() });
+  const secret = (n: string) => (n === "SMTP_PASSWORD" ? PASSWORD : undefined);
+  return notifier.send(intent, message, { signal: AbortSignal.timeout(5_000), secret, previousRef: null, ...(owedTo ? { owedTo } : {}), now: Date.now() });
+}
+
+/** The recipients a partly accepted attempt says are still owed. */
+function owedAfter(result: SendResult): string[] | undefined {
+  return result.ok ? undefined : result.failure.owedTo;
 }
 
 function send(port: number, o: Parameters<typeof mailChannel>[1] = {}, intent = intentFor("api", "trigger")): Promise<SendResult> {
@@ -156,8 +163,10 @@ describe("SMTP replies decide the retry", () => {
     expect(first).toMatchObject({ ok: false, failure: { retryable: true } });
     if (first.ok) throw new Error("sent");
     expect(first.failure.reason).toContain("grey@example.org");
+    expect(first.failure.owedTo).toEqual(["grey@example.org"]);
     greylisted = false;
-    const retry = await sendWith(notifier, channel, intent);
+    // A fresh notifier, as after a restart: who is owed comes with the delivery, not from memory.
+    const retry = await sendWith(notifierFor(channel), channel, intent, undefined, owedAfter(first));
     expect(retry).toMatchObject({ ok: true });
     expect(server.mails.map((m) => m.to)).toEqual([["oncall@example.com"], ["grey@example.org"]]);
   });
@@ -171,10 +180,20 @@ describe("SMTP replies decide the retry", () => {
     const channel = mailChannel(server.port, { to: ["a@example.com", "b@example.com"] });
     const notifier = notifierFor(channel);
     const intent = intentFor("api", "trigger");
-    expect(await sendWith(notifier, channel, intent)).toMatchObject({ ok: false, failure: { retryable: true } });
+    const first = await sendWith(notifier, channel, intent);
+    expect(first).toMatchObject({ ok: false, failure: { retryable: true, owedTo: ["b@example.com"] } });
     full = false;
-    expect(await sendWith(notifier, channel, intent)).toMatchObject({ ok: true });
+    expect(await sendWith(notifier, channel, intent, undefined, owedAfter(first))).toMatchObject({ ok: true });
     expect(server.mails.map((m) => m.to)).toEqual([["a@example.com"], ["b@example.com"]]);
+  });
+
+  it("a retry owed to recipients a rollout has since removed from the channel goes only to those still listed", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const channel = mailChannel(server.port, { to: ["a@example.com", "Ops <ops@example.com>"] });
+    const intent = intentFor("api", "trigger");
+    expect(await sendWith(notifierFor(channel), channel, intent, undefined, ["gone@example.com", "ops@example.com"])).toMatchObject({ ok: true });
+    expect(await sendWith(notifierFor(channel), channel, intent, undefined, ["gone@example.com"])).toMatchObject({ ok: true });
+    expect(server.mails.map((m) => m.to)).toEqual([["ops@example.com"]]);
   });
 
   it("every recipient refused, one of them only for now: retried", async () => {

@@ -62,6 +62,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
         signal,
         secret: deps.secret,
         previousRef: previous?.ref ?? null,
+        ...(item.owedTo ? { owedTo: item.owedTo } : {}),
         now,
       });
     } catch (error) {
@@ -100,6 +101,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
       await deps.limiter.holdOff(rateKey, done + waitMs, done);
     }
     const delay = retryDelayMs(deps.policy, item.attempts + 1, waitMs, deps.random);
-    return { kind: "retry", at: done + delay, reason, status: result.status, answer };
+    const retry: SendOutcome = { kind: "retry", at: done + delay, reason, status: result.status, answer };
+    return failure.owedTo ? { ...retry, owedTo: failure.owedTo } : retry;
   }
 }

@@ -12,6 +12,7 @@ import type { NewSilence, Silence, SilenceMatchers, SilenceRecord } from "../../
 import { diagnosticsOf } from "../diagnostics-record.js";
 import type { ChangedMonitors, ChangeFeed } from "../change-feed.js";
 import type { Store } from "../port.js";
+import { owedToRead, owedToWrite } from "../owed-recipients.js";
 import type { RetentionMs } from "../retention.js";
 import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
@@ -313,6 +314,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         attempts: Number(d["attempts"]),
         firstDueAt: Number(d["first"]),
         nextAttemptAt: Number(d["next"]),
+        ...owedToRead(d["owedTo"] as string | undefined),
       },
       status: d["status"] as DeliveryStatus,
       head: d["head"] === true,
@@ -336,7 +338,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         if (d.status !== "pending" || heads.length >= limit) continue;
         const n = taken.get(d.destination) ?? 0;
         taken.set(d.destination, n + 1);
-        if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt });
+        if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt, ...owedToRead(d.owedTo) });
       }
       if (ids.length < limit) break;
     }
@@ -377,7 +379,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         break;
     }
     const sent = outcome.kind === "sent" && logged ? { field: `${logged.dedupKey}\n${logged.destination}`, state: logged.state } : null;
-    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
+    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, owedTo: owedToWrite(outcome), attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
   }
 
   async markSkipped(id: number, attempts: number, reason: string, now: number): Promise<void> {
@@ -719,6 +721,8 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 interface StoredDelivery extends DeliveryRecord {
   intent: NotificationIntent;
   firstDueAt: number;
+  /** The `owedTo` field as stored (JSON), read by owedToRead. */
+  owedTo: string | null;
 }
 
 function toStored(id: number, h: Record<string, string>): StoredDelivery {
@@ -737,11 +741,12 @@ function toStored(id: number, h: Record<string, string>): StoredDelivery {
     vendorStatus: numberOrNull(h["vendorStatus"] ?? null),
     vendorAnswer: h["answer"] ?? null,
     intent: JSON.parse(h["intent"]!) as NotificationIntent,
+    owedTo: h["owedTo"] ?? null,
   };
 }
 
 function toRecord(d: StoredDelivery): DeliveryRecord {
-  const { intent: _intent, firstDueAt: _first, ...record } = d;
+  const { intent: _intent, firstDueAt: _first, owedTo: _owed, ...record } = d;
   return record;
 }
 

@@ -177,11 +177,11 @@ return heads
  */
 export const DELIVERY_STATE = `
 local p, id = ARGV[1], ARGV[2]
-local h = redis.call('HMGET', p .. ':delivery:' .. id, 'intent', 'destination', 'dedupKey', 'status', 'attempts', 'first', 'next', 'claimedUntil')
+local h = redis.call('HMGET', p .. ':delivery:' .. id, 'intent', 'destination', 'dedupKey', 'status', 'attempts', 'first', 'next', 'claimedUntil', 'owedTo')
 if not h[1] then return nil end
 local head = redis.call('LINDEX', p .. ':delivery:lane:' .. h[3] .. '\\n' .. h[2], 0)
 return cjson.encode({ intent = h[1], destination = h[2], status = h[4], attempts = h[5], first = h[6], next = h[7],
-  claimedUntil = h[8] or '', head = (head == id) })
+  claimedUntil = h[8] or '', owedTo = h[9] or '', head = (head == id) })
 `;
 
 /** The head of a lane as { id, next }, or nil. ARGV: prefix, dedup key, destination. */
@@ -253,7 +253,8 @@ return won
  * Writes an attempt's outcome and the attempt itself, ends the claim, moves the lane on when the
  * delivery is finished, and (when sent) updates the notification log. ARGV: prefix, id, JSON {
  * claim, status, attempts, next, now, sentAt, error, vendorStatus, answer, logged: { field, state,
- * resolved }, ref, attempt: { attempt, outcome, vendorStatus, detail } or null (a deferral) }.
+ * resolved }, ref, owedTo (the recipients still owed as JSON, or null to keep what is stored),
+ * attempt: { attempt, outcome, vendorStatus, detail } or null (a deferral) }.
  * `claim` is the token of the caller's claim ("" when it made none). Returns 0, with nothing
  * written, when the delivery is gone or no longer pending, when a caller's claim is no longer the
  * current one, or when a caller without a claim meets another's live claim.
@@ -282,6 +283,8 @@ if c.sentAt ~= cjson.null then redis.call('HSET', k, 'sent', c.sentAt) end
 if c.error ~= cjson.null then redis.call('HSET', k, 'error', c.error) else redis.call('HDEL', k, 'error') end
 if c.vendorStatus ~= cjson.null then redis.call('HSET', k, 'vendorStatus', c.vendorStatus) end
 if c.answer ~= cjson.null then redis.call('HSET', k, 'answer', c.answer) end
+-- Who an email still owes (JSON) only narrows: an attempt that reached nobody leaves it as it is.
+if c.owedTo ~= cjson.null and c.owedTo ~= nil then redis.call('HSET', k, 'owedTo', c.owedTo) end
 local lane = p .. ':delivery:lane:' .. redis.call('HGET', k, 'dedupKey') .. '\\n' .. redis.call('HGET', k, 'destination')
 if c.status == 'pending' then
   redis.call('ZADD', p .. ':delivery:pending', c.next, id)

@@ -2,6 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
+import { owedToRead, owedToWrite } from "../owed-recipients.js";
 import type { RetentionMs } from "../retention.js";
 
 interface RawRow {
@@ -19,6 +20,7 @@ interface RawRow {
   last_error: string | null;
   vendor_status: number | null;
   vendor_answer: string | null;
+  owed_to: string | null;
 }
 
 interface RawAttempt {
@@ -70,7 +72,8 @@ export class SqliteDeliveries {
       update: p(
         `UPDATE delivery_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next, claimed_until = NULL,
            updated_at = @now, sent_at = COALESCE(@sentAt, sent_at), last_error = @error,
-           vendor_status = COALESCE(@vendorStatus, vendor_status), vendor_answer = COALESCE(@answer, vendor_answer)
+           vendor_status = COALESCE(@vendorStatus, vendor_status), vendor_answer = COALESCE(@answer, vendor_answer),
+           owed_to = COALESCE(@owedTo, owed_to)
          WHERE id = @id`,
       ),
       logGet: p(`SELECT last_state, vendor_ref FROM delivery_notify_log WHERE dedup_key = ? AND destination = ?`),
@@ -131,6 +134,7 @@ export class SqliteDeliveries {
       attempts: r.attempts,
       firstDueAt: r.first_due_at,
       nextAttemptAt: r.next_attempt_at,
+      ...owedToRead(r.owed_to),
     }));
   }
 
@@ -154,7 +158,8 @@ export class SqliteDeliveries {
   recordOutcome({ id, attemptsBefore, outcome, now, logged }: AttemptRecord): void {
     const attempt = attemptOfOutcome(outcome, attemptsBefore);
     if (attempt) this.recordAttempt(id, now, attempt);
-    const base = { id, now, sentAt: null as number | null, vendorStatus: null as number | null, answer: null as string | null };
+    const owedTo = owedToWrite(outcome);
+    const base = { id, now, sentAt: null as number | null, vendorStatus: null as number | null, answer: null as string | null, owedTo };
     switch (outcome.kind) {
       case "sent":
         this.s.update!.run({ ...base, status: "sent", attempts: attemptsBefore + 1, next: now, sentAt: outcome.at, error: null, vendorStatus: outcome.status, answer: outcome.answer });
@@ -174,7 +179,7 @@ export class SqliteDeliveries {
 
   markSkipped(id: number, attempts: number, reason: string, now: number): void {
     this.recordAttempt(id, now, skippedAttempt(attempts, reason));
-    this.s.update!.run({ id, status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null });
+    this.s.update!.run({ id, status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, owedTo: null });
   }
 
   lastSent(dedupKey: string, destination: string): { state: string; ref: string | null } | null {

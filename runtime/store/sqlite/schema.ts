@@ -3,7 +3,7 @@ import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from ".
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 /** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
 type Migration = string | { sql: string; then(db: Database): void };
@@ -193,6 +193,9 @@ const MIGRATIONS: Record<number, Migration> = {
   // last read it; NULL: not read yet, nothing of it is pruned), kept on disk instead of in a map
   // the size of the fleet in the runtime's heap.
   8: `ALTER TABLE history_monitors ADD COLUMN kept_floor INTEGER;`,
+  // The recipients an email still owes after the server took it for the others (a JSON array;
+  // NULL: every recipient), on the row so that a restart sends it to them only, not to all again.
+  9: `ALTER TABLE delivery_deliveries ADD COLUMN owed_to TEXT;`,
 };
 
 /** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */

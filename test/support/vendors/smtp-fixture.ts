@@ -20,6 +20,11 @@ export class SmtpFixture {
   mode: SmtpMode = { kind: "ok" };
   /** Messages left before the mode reverts to ok; null keeps it. */
   remaining: number | null = null;
+  /**
+   * Recipients answered at RCPT TO with this code (4xx defers, as greylisting does) while the
+   * others are taken: a message partly accepted.
+   */
+  readonly refuseAtRcpt = new Map<string, number>();
   port = 0;
   private readonly server: SMTPServer;
 
@@ -35,6 +40,11 @@ export class SmtpFixture {
         if (a.username === options.user && a.password === options.password) return callback(null, { user: a.username });
         const error = Object.assign(new Error("Invalid username or password"), { responseCode: 535 });
         callback(error);
+      },
+      onRcptTo: (address, _session, callback) => {
+        const code = this.refuseAtRcpt.get(address.address.toLowerCase());
+        if (code === undefined) return callback();
+        callback(Object.assign(new Error(code < 500 ? "4.2.0 Greylisted, try again later" : "5.1.1 User unknown"), { responseCode: code }));
       },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];

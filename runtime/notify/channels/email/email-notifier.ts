@@ -64,9 +64,6 @@ export function emailHtml(original: NotificationIntent, message: MessageContext,
   ].join("");
 }
 
-/** Intents whose email is waiting for some recipients only; past this, the oldest is forgotten. */
-const PARTIAL_MAX = 1_000;
-
 /** A recipient the server refused at RCPT TO while it took the others. */
 interface RefusedRecipient {
   recipient: string;
@@ -80,13 +77,13 @@ interface RefusedRecipient {
  * workers: sending never blocks checks or other channels, and a reply over the limits in
  * smtp-reply-limit.ts ends the attempt before nodemailer parses it. When the server takes the
  * message for some recipients and defers others (greylisting), the attempt is retried for the
- * deferred ones only, so nobody is dropped and nobody gets it twice.
+ * deferred ones only, so nobody is dropped and nobody gets it twice: the failure names them
+ * (`owedTo`), the store keeps them on the delivery, and the retry's context hands them back, so a
+ * restart between the two attempts changes nothing.
  */
 export function emailNotifier(channel: EmailChannel, options: { timeoutMs: number }): Notifier {
   let smtp: Promise<typeof import("./smtp-transport.js")> | null = null;
   const live = new Set<GuardedSmtpConnection>();
-  /** Recipients still owed the email, by intent id, after a partly accepted attempt. */
-  const owed = new Map<string, string[]>();
   return {
     kind: "email",
     timeoutMs: options.timeoutMs,
@@ -97,7 +94,9 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       if (pass === undefined && channel.smtp.password !== null) return missing(channel.smtp.password.secret);
       // Loaded on the first email: a runtime with no email channel never pays for nodemailer.
       const { sendSmtp } = await (smtp ??= import("./smtp-transport.js"));
-      const to = owed.get(intent.id) ?? channel.to;
+      const to = owedStill(ctx.owedTo, channel.to);
+      // Everyone still owed left the channel in a rollout: nobody is left to send it to.
+      if (to.length === 0) return { ok: true, status: null, answer: "no recipient still owed this email is in the channel any more" };
       try {
         const server = {
           host: channel.smtp.host,
@@ -126,11 +125,10 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
         const deferred = refused.filter(deferredAtRcpt);
         const accepted = truncate(String(info.response ?? "accepted"), 2000);
         if (deferred.length > 0) {
-          remember(owed, intent.id, deferred.map((r) => r.recipient));
           const reason = `SMTP server deferred ${describeRefused(deferred)}; the others have it`;
-          return { ok: false, failure: { retryable: true, reason }, status: deferred[0]!.code, answer: truncate(`${accepted}; ${reason}`, 2000) };
+          const owedTo = deferred.map((r) => r.recipient);
+          return { ok: false, failure: { retryable: true, reason, owedTo }, status: deferred[0]!.code, answer: truncate(`${accepted}; ${reason}`, 2000) };
         }
-        owed.delete(intent.id);
         const note = refused.length > 0 ? `; SMTP server refused ${describeRefused(refused)}` : "";
         return { ok: true, status: 250, answer: truncate(accepted + note, 2000) };
       } catch (error) {
@@ -151,10 +149,15 @@ function refusedAsTooBig(error: unknown): boolean {
   return (error as { code?: unknown }).code === "EMESSAGE" && smtpCode(error) === 552;
 }
 
-function remember(owed: Map<string, string[]>, intentId: string, recipients: string[]): void {
-  owed.delete(intentId);
-  owed.set(intentId, recipients);
-  while (owed.size > PARTIAL_MAX) owed.delete(owed.keys().next().value!);
+/**
+ * Who this attempt sends to: the recipients an earlier attempt left owed that the channel still
+ * lists (a rollout may have removed one since), or the channel's whole list on a first attempt.
+ */
+function owedStill(owedTo: string[] | undefined, to: string[]): string[] {
+  if (!owedTo) return to;
+  // The server names the bare address; the channel may list `Ops <ops@example.com>`.
+  const listed = new Set(to.map((r) => (/<([^<>]+)>\s*$/.exec(r)?.[1] ?? r).trim().toLowerCase()));
+  return owedTo.filter((r) => listed.has(r.trim().toLowerCase()));
 }
 
 /**

@@ -236,13 +236,26 @@ describe("TLS and the password", () => {
   const lan = Object.values(networkInterfaces())
     .flat()
     .find((i): i is NetworkInterfaceInfo => !!i && !i.internal && i.family === "IPv4");
-  it.skipIf(!lan)("the password is never sent in clear to a server across the network that does not offer STARTTLS", async () => {
+  it.skipIf(!lan)("the password is never sent in clear to a server across the network that does not offer STARTTLS; the channel is named with the fix, and not retried", async () => {
     const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true }, lan!.address);
     const result = await send(server.port, { host: lan!.address, password: true });
     expect(server.logins).toEqual([]);
-    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+    expect(server.mails).toEqual([]);
+    expect(result).toMatchObject({ ok: false, failure: { retryable: false } });
     if (result.ok) throw new Error("sent");
-    expect(result.failure.reason).toMatch(/STARTTLS.*only sent over TLS/);
+    expect(result.failure.reason).toMatch(/email channel "mail".*did not offer STARTTLS.*only sent over TLS/);
+    expect(result.failure.reason).toMatch(/secure: true/);
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+  });
+
+  it.skipIf(!lan)("a channel with a password sends nothing in clear across the network when AUTH is stripped along with STARTTLS", async () => {
+    // An attacker on the path who deletes AUTH too would otherwise be handed the alert, unauthenticated and unencrypted, as if delivered.
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] }, lan!.address);
+    const result = await send(server.port, { host: lan!.address, password: true });
+    expect(server.mails).toEqual([]);
+    expect(result).toMatchObject({ ok: false, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/email channel "mail".*did not offer STARTTLS/);
   });
 
   it.each([["PLAIN"], ["LOGIN"]])("a server that offers only AUTH %s gets the password that way, and the mail", async (method) => {

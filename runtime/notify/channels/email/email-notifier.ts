@@ -134,7 +134,7 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       } catch (error) {
         // A reply to AUTH can quote what was sent (the password, or its base64): never kept.
         const answer = (error as { code?: unknown }).code === "EAUTH" ? "" : (smtpReply(error) ?? "");
-        return { ok: false, failure: classifySmtp(error, ctx.signal), status: smtpCode(error), answer };
+        return { ok: false, failure: classifySmtp(error, ctx.signal, channel.id), status: smtpCode(error), answer };
       }
     },
     close() {
@@ -220,14 +220,20 @@ function errorMessage(error: unknown): string {
  * treat their own: 4xx and TLS or connection trouble are temporary, 5xx permanent. The server's
  * reply is quoted, except to AUTH: credentials are never echoed.
  */
-export function classifySmtp(error: unknown, signal: AbortSignal): DeliveryFailure {
+export function classifySmtp(error: unknown, signal: AbortSignal, channelId?: string): DeliveryFailure {
   if (signal.aborted) return { retryable: true, reason: "timed out waiting for the SMTP server" };
   const responseCode = smtpCode(error);
   const code = (error as { code?: unknown }).code;
   const reply = smtpReply(error);
   if (code === OVERSIZED_REPLY) return { retryable: true, reason: "SMTP server sent an oversized reply" };
   if (code === PASSWORD_NEEDS_TLS) {
-    return { retryable: true, reason: "SMTP server did not offer STARTTLS: the password is only sent over TLS (use secure: true on port 465, or a server that offers STARTTLS)" };
+    // Not retried: the server's answer (or the attacker's) will not change by itself, and each
+    // retry would only wait 24 h to fail; the fix is in the channel or the server.
+    const channel = channelId === undefined ? "the email channel" : `email channel "${channelId}"`;
+    return {
+      retryable: false,
+      reason: `${channel}: the SMTP server did not offer STARTTLS and the connection is not TLS, so nothing was sent; the password is only sent over TLS (set smtp.secure: true on port 465, or enable STARTTLS on the server)`,
+    };
   }
   if (code === "EAUTH") {
     return responseCode !== null && responseCode < 500

@@ -78,11 +78,13 @@ function sendOver(
   };
   connection.connect(() => {
     if (settled) return;
+    // nodemailer would log in over a plain connection when STARTTLS is not offered, which is
+    // exactly what an attacker on the path arranges by deleting STARTTLS from the server's answer;
+    // deleting AUTH as well would have it hand the alert over unauthenticated. A channel with a
+    // password expects TLS: without it, nothing is sent, neither the password nor the message.
+    if (server.auth && !connection.secure && !isLoopback(server.host)) return finish(passwordNeedsTls());
     // As nodemailer does: credentials only go to a server that offers AUTH.
     if (server.auth && connection.offersAuth()) {
-      // nodemailer would log in over a plain connection when STARTTLS is not offered, which is
-      // exactly what an attacker on the path arranges by deleting STARTTLS from the server's answer.
-      if (!connection.secure && !isLoopback(server.host)) return finish(passwordNeedsTls());
       connection.login(server.auth, (error) => {
         if (settled) return;
         if (error) return finish(error);

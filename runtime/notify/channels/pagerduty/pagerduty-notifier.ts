@@ -56,14 +56,26 @@ function classify(answer: HttpAnswer, now: number): SendResult | null {
     return result.ok || result.failure.retryAfterMs !== undefined ? result : { ...result, failure: { ...result.failure, throttleWaitMs: EVENTS_THROTTLE_WAIT_MS } };
   }
   if (answer.status === 400) {
-    let detail = answer.body;
-    try {
-      const parsed = JSON.parse(answer.body) as { message?: string; errors?: string[] };
-      detail = [parsed.message, ...(parsed.errors ?? [])].filter(Boolean).join("; ");
-    } catch {
-      // keep the raw answer
-    }
-    return { ok: false, failure: { retryable: false, reason: `PagerDuty rejected the event: ${detail}` }, status: 400, answer: answer.body };
+    return { ok: false, failure: { retryable: false, reason: `PagerDuty rejected the event: ${rejection(answer.body)}` }, status: 400, answer: answer.body };
   }
   return null;
+}
+
+/**
+ * What a 400 says is wrong: PagerDuty's `message` and `errors` (a list of strings), or the body as
+ * it came when something in front of PagerDuty (a proxy) answered instead. A single string in
+ * `errors` is taken whole, not spelled out a character at a time.
+ */
+function rejection(body: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (parsed === null || typeof parsed !== "object") return body;
+  const { message, errors } = parsed as { message?: unknown; errors?: unknown };
+  const listed = Array.isArray(errors) ? errors : [errors];
+  const said = [message, ...listed].filter((part): part is string => typeof part === "string" && part.trim() !== "");
+  return said.length > 0 ? said.join("; ") : body;
 }

@@ -1,0 +1,67 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
+import type { MessageContext, SendContext, SendResult } from "../../runtime/notify/types.js";
+import { intentFor, routingKey } from "../delivery/support/harness.js";
+import { testManifest, testMonitor } from "../delivery/support/manifest.js";
+
+// What the notifiers make of answers a real vendor, or a proxy in front of it, can give: bodies that
+// are not the documented shape, odd status codes. A malformed answer is classified like any other,
+// never thrown (a thrown notifier error is retried for a day, whatever the status said).
+
+const KEY = routingKey("answers");
+
+/** A vendor on loopback that answers every request however the test says. */
+async function vendor(answer: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => answer(req, res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const closes: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closes.splice(0)) await close();
+});
+
+function context(): SendContext {
+  return { signal: AbortSignal.timeout(5_000), secret: () => undefined, previousRef: null, now: Date.now() };
+}
+
+const monitor = testMonitor("api");
+const message: MessageContext = { manifest: testManifest({ monitors: [monitor] }), monitor };
+
+async function pagerDutyAnswered(status: number, body: string, contentType = "application/json"): Promise<SendResult> {
+  const v = await vendor((_req, res) => {
+    res.writeHead(status, { "content-type": contentType });
+    res.end(body);
+  });
+  closes.push(v.close);
+  return pagerDutyNotifier({ kind: "pagerduty", baseUrl: v.url, routingKey: () => ({ key: KEY }) }).send(intentFor("api", "trigger"), message, context());
+}
+
+describe("PagerDuty Events API: a 400 whose body is not the documented shape", () => {
+  it.each([
+    ["errors as an object", `{"status":"invalid event","message":"Event object is invalid","errors":{"routing_key":"is invalid"}}`, /Event object is invalid/],
+    ["errors as a string", `{"status":"invalid event","message":"Event object is invalid","errors":"routing_key is invalid"}`, /Event object is invalid; routing_key is invalid$/],
+    ["a JSON null", `null`, /PagerDuty rejected the event/],
+    ["a JSON number", `400`, /PagerDuty rejected the event/],
+    ["an HTML page from a proxy", `<html><body><h1>400 Bad Request</h1></body></html>`, /400 Bad Request/],
+  ])("%s is still a rejected event, not retried", async (_what, body, reason) => {
+    const result = await pagerDutyAnswered(400, body);
+    expect(result).toMatchObject({ ok: false, status: 400, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/^PagerDuty rejected the event/);
+    expect(result.failure.reason).toMatch(reason);
+    expect(result.failure.reason).not.toMatch(/; .; .; /);
+  });
+});

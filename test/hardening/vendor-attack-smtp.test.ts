@@ -187,6 +187,18 @@ describe("SMTP replies decide the retry", () => {
     expect(server.mails.map((m) => m.to)).toEqual([["a@example.com"], ["b@example.com"]]);
   });
 
+  it("a recipient refused for good next to a deferred one is named in the attempt, not lost behind the deferral", async () => {
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => cb(address.address.startsWith("grey") ? refuse(450, "4.7.1 Greylisted") : address.address.startsWith("gone") ? refuse(550, "5.1.1 User unknown") : undefined),
+    });
+    const result = await send(server.port, { to: ["oncall@example.com", "gone@example.com", "grey@example.org"] });
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true, owedTo: ["grey@example.org"] } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/deferred grey@example\.org.*refused gone@example\.com \(550 5\.1\.1 User unknown\)/);
+    expect(result.answer).toContain("gone@example.com");
+  });
+
   it("a retry owed to recipients a rollout has since removed from the channel goes only to those still listed", async () => {
     const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
     const channel = mailChannel(server.port, { to: ["a@example.com", "Ops <ops@example.com>"] });

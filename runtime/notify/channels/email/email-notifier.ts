@@ -125,7 +125,10 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
         const deferred = refused.filter(deferredAtRcpt);
         const accepted = truncate(String(info.response ?? "accepted"), 2000);
         if (deferred.length > 0) {
-          const reason = `SMTP server deferred ${describeRefused(deferred)}; the others have it`;
+          // Those refused for good are named here, in the attempt that met them: the retry goes to
+          // the deferred ones only and will not hear of them again.
+          const gone = refused.filter((r) => !deferredAtRcpt(r));
+          const reason = `SMTP server deferred ${describeRefused(deferred)}${gone.length > 0 ? `; refused ${describeRefused(gone)}` : ""}; the others have it`;
           const owedTo = deferred.map((r) => r.recipient);
           return { ok: false, failure: { retryable: true, reason, owedTo }, status: deferred[0]!.code, answer: truncate(`${accepted}; ${reason}`, 2000) };
         }

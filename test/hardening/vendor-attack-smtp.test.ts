@@ -208,6 +208,23 @@ describe("SMTP replies decide the retry", () => {
     expect(server.mails.map((m) => m.to)).toEqual([["ops@example.com"]]);
   });
 
+  it.each([["an internationalized domain", "josé@exämple.com"], ["a display name and capitals", "Ops Team <Ops@Example.COM>"]])("a deferred recipient written with %s is owed and sent on retry, not taken for one the channel dropped", async (_what, written) => {
+    let greylisted = true;
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => (address.address !== "oncall@example.com" && greylisted ? cb(refuse(450, "4.7.1 Greylisted")) : cb()),
+    });
+    const channel = mailChannel(server.port, { to: ["oncall@example.com", written] });
+    const intent = intentFor("api", "trigger");
+    const first = await sendWith(notifierFor(channel), channel, intent);
+    expect(first).toMatchObject({ ok: false, failure: { retryable: true } });
+    greylisted = false;
+    expect(await sendWith(notifierFor(channel), channel, intent, undefined, owedAfter(first))).toMatchObject({ ok: true });
+    expect(server.mails).toHaveLength(2);
+    expect(server.mails[1]!.to).toHaveLength(1);
+    expect(server.mails[1]!.to[0]).not.toBe("oncall@example.com");
+  });
+
   it("every recipient refused, one of them only for now: retried", async () => {
     const server = await serve({
       disabledCommands: ["STARTTLS", "AUTH"],

@@ -1,3 +1,4 @@
+import { domainToASCII } from "node:url";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
@@ -158,9 +159,22 @@ function refusedAsTooBig(error: unknown): boolean {
  */
 function owedStill(owedTo: string[] | undefined, to: string[]): string[] {
   if (!owedTo) return to;
-  // The server names the bare address; the channel may list `Ops <ops@example.com>`.
-  const listed = new Set(to.map((r) => (/<([^<>]+)>\s*$/.exec(r)?.[1] ?? r).trim().toLowerCase()));
-  return owedTo.filter((r) => listed.has(r.trim().toLowerCase()));
+  const owed = new Set(owedTo.map(envelopeForm));
+  // The channel's entries as written, so the retry's To header keeps their display names.
+  return to.filter((r) => owed.has(envelopeForm(r)));
+}
+
+/**
+ * A recipient as nodemailer puts it in RCPT TO, where the server names the ones it defers: the
+ * bare address of `Ops <ops@example.com>`, its domain lower-cased and in punycode
+ * (`josé@exämple.com` goes out as `josé@xn--exmple-cua.com`). Compared case-insensitively.
+ */
+function envelopeForm(recipient: string): string {
+  const address = (/<([^<>]*)>\s*$/.exec(recipient)?.[1] ?? recipient).trim();
+  const at = address.lastIndexOf("@");
+  if (at < 0) return address.toLowerCase();
+  const domain = address.slice(at + 1).toLowerCase();
+  return `${address.slice(0, at).toLowerCase()}@${domainToASCII(domain) || domain}`;
 }
 
 /**

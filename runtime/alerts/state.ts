@@ -30,6 +30,12 @@ export interface Alert {
   lastValue: number | null;
   summary: string;
   updatedAt: number;
+  /**
+   * The tick time of the evaluation that last changed this alert (absent in alerts older builds
+   * wrote). An evaluation of an older tick, from a slow or resumed replica writing late, changes
+   * nothing: a stale ok must not resolve a newer firing, nor a stale failure re-fire a resolved one.
+   */
+  evaluatedAt?: number | null;
 }
 
 /** The alerting rules of one monitor, in milliseconds. */

@@ -143,3 +143,17 @@ describe("alert state machine", () => {
     expect(intents.map((i) => i.id)).toEqual(["wk-api:1", "wk-api:2", "wk-api:3", "wk-api:4"]);
   });
 });
+
+describe("a late evaluation of an older tick", () => {
+  it("does not resolve an alert a newer tick fired, nor re-fire one a newer tick resolved", () => {
+    const fired = run(rules(), [[2_000, failing]]).alert;
+    const staleOk = evaluate(fired, ok, 1_000, rules());
+    expect(staleOk.alert).toBe(fired);
+    expect(staleOk.intents).toEqual([]);
+    const resolved = run(rules(), [[3_000, ok]], fired).alert;
+    expect(resolved).toMatchObject({ state: "inactive", evaluatedAt: 3_000 });
+    const staleFailure = evaluate(resolved, failing, 2_500, rules());
+    expect(staleFailure.alert).toBe(resolved);
+    expect(staleFailure.intents).toEqual([]);
+  });
+});

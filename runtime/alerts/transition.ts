@@ -25,6 +25,8 @@ function quiet(alert: Alert): Transition {
  * Pure: the clock is an argument, nothing is read or written outside. Pending never notifies.
  */
 export function evaluate(alert: Alert, observation: Observation, now: number, rules: AlertRules): Transition {
+  // A newer tick already moved this alert: this observation is history, not news.
+  if (isStale(alert, now)) return quiet(alert);
   switch (observation.kind) {
     case "unknown":
       // An errored evaluation the monitor calls unknown says nothing about the target: keep everything.
@@ -39,6 +41,7 @@ export function evaluate(alert: Alert, observation: Observation, now: number, ru
           lastValue: observation.value,
           summary: observation.summary,
           updatedAt: now,
+          evaluatedAt: now,
         },
         observation.details,
         now,
@@ -52,6 +55,7 @@ export function evaluate(alert: Alert, observation: Observation, now: number, ru
           consecutiveFailures: 0,
           lastValue: observation.value,
           updatedAt: now,
+          evaluatedAt: now,
         },
         observation.details,
         now,
@@ -60,6 +64,11 @@ export function evaluate(alert: Alert, observation: Observation, now: number, ru
     default:
       return assertNever(observation);
   }
+}
+
+/** Whether an evaluation of the tick at `at` comes after a newer tick's already changed the alert. */
+export function isStale(alert: Alert, at: number): boolean {
+  return alert.evaluatedAt !== undefined && alert.evaluatedAt !== null && at < alert.evaluatedAt;
 }
 
 function onFailing(alert: Alert, details: Record<string, unknown>, now: number, rules: AlertRules): Transition {

@@ -153,6 +153,37 @@ export function describeStoreConformance(
       expect((await store.recentResults("api")).map((r) => r.at)).toEqual([T]);
     }));
 
+    it("a late evaluation of an older tick never overwrites a newer tick's: a stale ok does not resolve a firing alert", withStore(async (store) => {
+      const key = alertKey("api", {});
+      // The tick at T + 10 fired the alert; a replica that stalled since T writes its ok late.
+      await evaluateOnce(store, "api", failing, T + 10);
+      const read = (await store.readAlert(key))!;
+      expect(read.alert).toMatchObject({ state: "firing", evaluatedAt: T + 10 });
+      const staleOk = { ...read.alert, state: "inactive" as const, activeAt: null, resolvedAt: T, consecutiveFailures: 0, consecutiveSuccesses: 1, updatedAt: T, evaluatedAt: T };
+      const staleIntent = intent(key, read.alert.sequence + 1, "resolve");
+      // Whether or not it read the current version (a write that names no version is checked too).
+      for (const readVersions of [{ [key]: read.version }, {}]) {
+        const outcome = await store.recordEvaluation({ monitorId: "api", alerts: [staleOk], readVersions, results: [result("api", T, true)], intents: [staleIntent], at: T });
+        expect(outcome).toEqual({ kind: "conflict", dedupKeys: [key] });
+      }
+      expect((await store.readAlert(key))!.alert).toMatchObject({ state: "firing", evaluatedAt: T + 10 });
+      expect((await store.undispatched(10)).map((s) => s.intent.type)).toEqual(["trigger"]);
+      // Re-read and re-evaluated, the old tick changes nothing and sends nothing.
+      expect(await evaluateOnce(store, "api", ok, T)).toEqual([]);
+      expect((await store.readAlert(key))!.alert.state).toBe("firing");
+    }));
+
+    it("a late evaluation of an older tick never re-fires an alert a newer tick resolved", withStore(async (store) => {
+      const key = alertKey("api", {});
+      await evaluateOnce(store, "api", failing, T);
+      await evaluateOnce(store, "api", ok, T + 20);
+      expect((await store.readAlert(key))!.alert).toMatchObject({ state: "inactive", evaluatedAt: T + 20 });
+      // The replica that checked the tick at T + 10 and saw it failing writes after the resolve.
+      expect(await evaluateOnce(store, "api", failing, T + 10)).toEqual([]);
+      expect((await store.readAlert(key))!.alert).toMatchObject({ state: "inactive", evaluatedAt: T + 20 });
+      expect((await store.undispatched(10)).map((s) => s.intent.type)).toEqual(["trigger", "resolve"]);
+    }));
+
     it("resolve from outside and an evaluation racing: the alert resolves once", withStore(async (store) => {
       await evaluateOnce(store, "api", failing, T);
       const key = alertKey("api", {});

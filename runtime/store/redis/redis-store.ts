@@ -599,7 +599,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 
   private payloadOf(c: AlertCommit, results: ResultRow[]) {
     return {
-      alerts: c.alerts.map((a) => ({ key: a.dedupKey, monitorId: a.monitorId, state: a.state, updatedAt: String(a.updatedAt), data: JSON.stringify(a) })),
+      alerts: c.alerts.map((a) => ({ key: a.dedupKey, monitorId: a.monitorId, state: a.state, updatedAt: String(a.updatedAt), evaluatedAt: typeof a.evaluatedAt === "number" ? String(a.evaluatedAt) : "", data: JSON.stringify(a) })),
       // An empty object would reach Lua as an empty array; a placeholder key keeps it a map.
       expected: { "\u0000": 0, ...c.readVersions },
       results: results.map((r) => ({ monitorId: r.monitorId, at: String(r.at), json: JSON.stringify({ ...r, error: r.error ?? null }), errored: r.error !== null && r.error !== undefined })),

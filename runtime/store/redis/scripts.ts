@@ -34,7 +34,7 @@ end
 /**
  * Alert changes (checked against the versions read) with their transitions, result rows with
  * their rollups, and intents, all or nothing. ARGV[2]: JSON { alerts: [{ key, monitorId, state,
- * updatedAt, data }], expected: { key: version }, results: [{ monitorId, at, json, errored }], rollups:
+ * updatedAt, evaluatedAt ("" for none), data }], expected: { key: version }, results: [{ monitorId, at, json, errored }], rollups:
  * [{ key, index, start, count, failures, errors, max, bins: [bin, n, ...] }], events: [{ key, at,
  * json }], diagnostics: [{ key, at, json }], intents: [{ id, key, json }], at }. Returns a JSON array of conflicting keys ("[]" when
  * committed). Once committed, publishes the monitors whose alerts changed, whose first result this
@@ -46,8 +46,13 @@ local c = cjson.decode(ARGV[2])
 local conflicts = {}
 for _, a in ipairs(c.alerts) do
   local expected = c.expected[a.key]
-  if expected ~= nil then
-    local v = tonumber(redis.call('HGET', p .. ':alert:' .. a.key, 'v') or '0')
+  local k = p .. ':alert:' .. a.key
+  -- A newer tick's evaluation (field e) is never overwritten by an older one's, versions or not.
+  local stored = tonumber(redis.call('HGET', k, 'e') or '')
+  if stored and a.evaluatedAt ~= '' and tonumber(a.evaluatedAt) < stored then
+    table.insert(conflicts, a.key)
+  elseif expected ~= nil then
+    local v = tonumber(redis.call('HGET', k, 'v') or '0')
     if v ~= tonumber(expected) then table.insert(conflicts, a.key) end
   end
 end
@@ -58,6 +63,7 @@ for _, a in ipairs(c.alerts) do
   if old then redis.call('HINCRBY', p .. ':alerts:states', old, -1) end
   redis.call('HINCRBY', p .. ':alerts:states', a.state, 1)
   redis.call('HSET', k, 'd', a.data, 'm', a.monitorId, 's', a.state, 'u', a.updatedAt)
+  if a.evaluatedAt ~= '' then redis.call('HSET', k, 'e', a.evaluatedAt) end
   redis.call('HINCRBY', k, 'v', 1)
   redis.call('SADD', p .. ':alerts:monitor:' .. a.monitorId, a.key)
   redis.call('SADD', p .. ':alerts:all', a.key)

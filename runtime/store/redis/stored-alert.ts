@@ -46,6 +46,7 @@ export function parseStoredAlert(dedupKey: string, d: string | null, v: string |
     lastValue: timeOrNull(a["lastValue"]),
     summary: typeof a["summary"] === "string" ? a["summary"] : "",
     updatedAt: timeOrNull(a["updatedAt"]) ?? 0,
+    evaluatedAt: timeOrNull(a["evaluatedAt"]),
   };
   return { kind: "alert", read: { alert, version: v === null ? 0 : Number(v) } };
 }

@@ -90,7 +90,7 @@ export class SqliteStore implements Store {
     this.s = {
       alertsOf: p("SELECT data, version FROM alerts WHERE monitor_id = ?"),
       alertByKey: p("SELECT data, version FROM alerts WHERE dedup_key = ?"),
-      versionOf: p("SELECT version FROM alerts WHERE dedup_key = ?"),
+      versionOf: p("SELECT version, json_extract(data, '$.evaluatedAt') AS evaluatedAt FROM alerts WHERE dedup_key = ?"),
       alertStates: p("SELECT state, COUNT(*) AS n FROM alerts GROUP BY state"),
       allAlerts: p("SELECT data FROM alerts ORDER BY monitor_id, dedup_key"),
       upsertAlert: p(
@@ -561,9 +561,10 @@ export class SqliteStore implements Store {
     const out: string[] = [];
     for (const alert of c.alerts) {
       const expected = c.readVersions[alert.dedupKey];
-      if (expected === undefined) continue;
-      const row = this.s.versionOf!.get(alert.dedupKey) as { version: number } | undefined;
-      if ((row?.version ?? 0) !== expected) out.push(alert.dedupKey);
+      const row = this.s.versionOf!.get(alert.dedupKey) as { version: number; evaluatedAt: number | null } | undefined;
+      // A newer tick's evaluation is never overwritten by an older one's, versions or not.
+      if (row && isStale(alert, row.evaluatedAt)) out.push(alert.dedupKey);
+      else if (expected !== undefined && (row?.version ?? 0) !== expected) out.push(alert.dedupKey);
     }
     return out;
   }
@@ -579,6 +580,11 @@ export class SqliteStore implements Store {
     if (info.changes > 0) return Number(info.lastInsertRowid);
     return (this.s.seqOf!.get(intent.id) as { seq: number }).seq;
   }
+}
+
+/** Whether `alert` was evaluated for an older tick than the stored alert's `storedEvaluatedAt`. */
+function isStale(alert: Alert, storedEvaluatedAt: number | null): boolean {
+  return storedEvaluatedAt !== null && typeof alert.evaluatedAt === "number" && alert.evaluatedAt < storedEvaluatedAt;
 }
 
 function versioned(row: { data: string; version: number }): VersionedAlert {

@@ -20,6 +20,7 @@ import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
 import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
+import type { TickClaim } from "./scheduler/tick-claim.js";
 import type { TickScheduler, TickSchedulerFactory } from "./scheduler/tick-scheduler.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
@@ -212,9 +213,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       return redactDiagnostics((await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text);
     },
   };
-  const tick = async (monitorId: string, scheduledAt: number) => {
+  const tick = async (monitorId: string, scheduledAt: number, claim?: TickClaim) => {
     const unit = units.get(monitorId);
-    if (unit) await counted(() => runTick(unit, scheduledAt, tickDeps));
+    if (unit) await counted(() => runTick(unit, scheduledAt, tickDeps, claim));
   };
   const onLag = (ms: number) => {
     metrics.schedulingLag.observe(ms / 1000);
@@ -229,9 +230,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
           const unit = units.get(monitorId);
           return unit ? checkOnce(unit, scheduledAt, tickDeps) : { kind: "error", error: `no monitor ${monitorId}`, durationMs: 0 };
         },
-        evaluateLocations: async (monitorId, scheduledAt, outcomes) => {
+        evaluateLocations: async (monitorId, scheduledAt, outcomes, claim) => {
           const unit = units.get(monitorId);
-          if (unit) await counted(() => runLocatedTick(unit, scheduledAt, tickDeps, outcomes));
+          if (unit) await counted(() => runLocatedTick(unit, scheduledAt, tickDeps, outcomes, claim));
         },
       })
     : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });

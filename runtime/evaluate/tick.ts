@@ -11,6 +11,9 @@ import { evaluate } from "../alerts/transition.js";
 import type { CheckContext, CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "../scheduler/clock.js";
+import type { TickClaim } from "../scheduler/tick-claim.js";
+import type { CommitOutcome } from "../alerts/alert-store.js";
+import type { Awaitable } from "../awaitable.js";
 import type { EvaluationStore, ResultRow } from "./evaluation-store.js";
 import { labelId, observe, vanishedResults, type LabeledObservation } from "./observe.js";
 import { mergeLocations } from "./quorum.js";
@@ -41,6 +44,10 @@ export function monitorUnit(monitor: MonitorSpec, code: MonitorCode | undefined,
 /** Evaluations re-run after a conflicting write before the tick gives up (another replica keeps writing). */
 const CONFLICT_RETRIES = 5;
 
+/** First wait before an outcome that failed to write is written again; doubled up to the cap. */
+const REWRITE_FIRST_MS = 100;
+const REWRITE_MAX_MS = 1_000;
+
 export interface TickDeps {
   store: EvaluationStore;
   runCheck: CheckRunner;
@@ -57,13 +64,13 @@ export interface TickDeps {
  * One tick of one monitor: run the check, judge each label set, advance the alerts and commit
  * alerts, results and intents in one transaction. Returns the intents written.
  */
-export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps): Promise<NotificationIntent[]> {
+export async function runTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, claim?: TickClaim): Promise<NotificationIntent[]> {
   const outcome = await checkOnce(unit, scheduledAt, d);
   if (cancelledByShutdown(outcome, d)) {
     d.logger.info({ monitorId: unit.monitor.id, scheduledAt }, "check cancelled because the runtime is stopping; this tick is not evaluated");
     return [];
   }
-  return evaluateJudged(unit, scheduledAt, d, (active) => judge(unit, outcome, active), outcome);
+  return evaluateJudged(unit, scheduledAt, d, (active) => judge(unit, outcome, active), outcome, claim);
 }
 
 /**
@@ -91,7 +98,7 @@ export async function checkOnce(unit: MonitorUnit, scheduledAt: number, d: TickD
  * Evaluates one tick of a monitor checked from several locations: a label set fails when at least
  * `quorum` locations saw it failing (quorum.ts). Locations that did not report count as not failing.
  */
-export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, outcomes: Record<string, CheckOutcome>): Promise<NotificationIntent[]> {
+export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: TickDeps, outcomes: Record<string, CheckOutcome>, claim?: TickClaim): Promise<NotificationIntent[]> {
   const quorum = unit.monitor.quorum ?? (unit.monitor.locations?.length ?? 1);
   // A location whose replica stopped mid-check reported nothing about the target; when none did, the tick is not evaluated.
   const reported = Object.entries(outcomes).filter(([, o]) => !(o.kind === "error" && o.reason === "aborted"));
@@ -100,7 +107,7 @@ export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: 
     const judged = await Promise.all(reported.map(async ([location, o]) => [location, await judge(unit, o, active)] as const));
     return mergeLocations(unit.monitor, Object.fromEntries(judged), quorum);
   };
-  return evaluateJudged(unit, scheduledAt, d, judgeAll, null);
+  return evaluateJudged(unit, scheduledAt, d, judgeAll, null, claim);
 }
 
 // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
@@ -118,13 +125,23 @@ async function evaluateJudged(
   d: TickDeps,
   judgeAgainst: (active: Array<Record<string, string>>) => Promise<LabeledObservation[]>,
   outcome: CheckOutcome | null,
+  claim?: TickClaim,
 ): Promise<NotificationIntent[]> {
   const { monitor } = unit;
   const kind = monitor.check.kind;
+  // Set when a write failed and was written again: it may have landed all the same.
+  let uncertain: { changed: Alert[]; intents: NotificationIntent[]; events: AlertEvent[] } | null = null;
   // The check ran once; only the evaluation repeats when another writer moved an alert meanwhile.
   for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt++) {
     const read = await d.store.readAlerts(monitor.id);
     const existing = read.map((r) => r.alert);
+    if (uncertain && landed(uncertain.changed, existing, scheduledAt)) {
+      // The write that seemed to fail did commit: evaluating the tick again would count it twice.
+      for (const i of uncertain.intents) d.metrics.alertTransitions.inc({ type: i.type });
+      logAlertEvents(d.logger, uncertain.events);
+      return uncertain.intents;
+    }
+    uncertain = null;
     const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
     const judged = await judgeAgainst(active);
     if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
@@ -138,7 +155,10 @@ async function evaluateJudged(
     try {
       // An alert first written here must still be absent (version 0): two replicas creating it never both win.
       const readVersions = changed.length === 0 && read.length === 0 ? {} : { ...Object.fromEntries(changed.map((a) => [a.dedupKey, 0])), ...versionsOf(read) };
-      const outcome = await d.store.recordEvaluation({ monitorId: monitor.id, alerts: changed, readVersions, results, intents, events, at: d.clock.now() });
+      const commit = { monitorId: monitor.id, alerts: changed, readVersions, results, intents, events, at: d.clock.now() };
+      const written = await writeWhileClaimed(d, monitor.id, scheduledAt, claim, () => d.store.recordEvaluation(commit));
+      if (written.rewritten) uncertain = { changed, intents, events };
+      const outcome = written.outcome;
       committed = outcome.kind === "committed";
       if (!committed) d.logger.debug({ monitorId: monitor.id, attempt }, "alert changed under the evaluation; evaluating again");
     } catch (error) {
@@ -155,6 +175,42 @@ async function evaluateJudged(
   d.metrics.evaluationErrors.inc({ stage: "conflict" });
   d.logger.error({ monitorId: monitor.id }, "the alert kept changing under the evaluation; this tick is left out");
   return [];
+}
+
+/**
+ * Writes an evaluation; when the write fails (Redis unreachable for a moment, a failover) and a
+ * claim on the tick is held, writes it again with backoff for as long as the claim lasts: the
+ * outcome is not lost, the alert still advances and a firing still resolves. Without a claim, or
+ * once the claim would lapse (another replica may take the tick over), the error is thrown.
+ */
+async function writeWhileClaimed(
+  d: TickDeps,
+  monitorId: string,
+  scheduledAt: number,
+  claim: TickClaim | undefined,
+  write: () => Awaitable<CommitOutcome>,
+): Promise<{ outcome: CommitOutcome; rewritten: boolean }> {
+  let waitMs = REWRITE_FIRST_MS;
+  for (let rewrites = 0; ; rewrites++) {
+    try {
+      return { outcome: await write(), rewritten: rewrites > 0 };
+    } catch (error) {
+      if (!claim || d.clock.now() + waitMs >= claim.heldUntil()) throw error;
+      if (rewrites === 0) d.logger.warn({ monitorId, scheduledAt, err: error }, "could not record the evaluation; writing it again while this replica holds the tick");
+      await new Promise<void>((resolve) => d.clock.setTimer(resolve, waitMs));
+      waitMs = Math.min(REWRITE_MAX_MS, waitMs * 2);
+    }
+  }
+}
+
+/** Whether every alert of a write that seemed to fail is stored as written (same tick, same sequence and state). */
+function landed(written: Alert[], stored: Alert[], scheduledAt: number): boolean {
+  if (written.length === 0) return false;
+  const byKey = new Map(stored.map((a) => [a.dedupKey, a]));
+  return written.every((w) => {
+    const s = byKey.get(w.dedupKey);
+    return s !== undefined && s.evaluatedAt === scheduledAt && s.sequence === w.sequence && s.state === w.state;
+  });
 }
 
 function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | null, monitorId: string, kind: string, d: TickDeps): void {

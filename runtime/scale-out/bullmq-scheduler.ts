@@ -5,6 +5,7 @@ import type { Redis } from "ioredis";
 import { Counter, Gauge } from "prom-client";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { deadlineOf } from "../evaluate/run-check.js";
+import type { TickClaim } from "../scheduler/tick-claim.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
 import { abandonBullmq, settlesWithin, whenTrue } from "./bullmq-abandon.js";
 import { reconnectDelay } from "./redis-connection.js";
@@ -74,6 +75,8 @@ class BullmqScheduler implements TickScheduler {
   private readonly redisWarnings: string[] = [];
   private readonly reports: LocationReports;
   private readonly deadlines = new Set<NodeJS.Timeout>();
+  /** How long this replica surely holds each tick job it is running, by queue and job id. */
+  private readonly claims = new Map<string, { until: number }>();
   private readonly m: { checks: Counter<"replica" | "location">; stalled: Counter<"queue">; retried: Counter<"queue">; left: Counter<"reason">; failed: Counter<"queue">; lost: Counter };
 
   constructor(private readonly o: ScaleOutOptions, private readonly d: TickSchedulerDeps) {
@@ -152,6 +155,9 @@ class BullmqScheduler implements TickScheduler {
         settings: { repeatStrategy: strategy },
       });
       worker.on("stalled", () => this.m.stalled.inc({ queue: name }));
+      // A renewed lock extends this replica's claim on the tick; one another replica took ends it.
+      worker.on("locksRenewed", ({ jobIds }) => this.extendClaims(name, jobIds, this.d.clock.now() + this.lockMs - CLAIM_MARGIN_MS));
+      worker.on("lockRenewalFailed", (jobIds) => this.extendClaims(name, jobIds, 0));
       worker.on("failed", (job, error) => {
         this.m.failed.inc({ queue: name });
         this.d.logger.warn({ queue: name, monitorId: job?.data.monitorId, err: error }, "tick job failed; BullMQ retries it once");
@@ -387,14 +393,26 @@ class BullmqScheduler implements TickScheduler {
 
   private async process(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
     this.active++;
+    const id = claimId(queueName, job.id);
+    // The job's lock was taken just now for lockMs: the claim lasts that long unless renewed.
+    const held = { until: this.d.clock.now() + this.lockMs - CLAIM_MARGIN_MS };
+    this.claims.set(id, held);
     try {
-      await this.processTick(queueName, job, token);
+      await this.processTick(queueName, job, token, { heldUntil: () => held.until });
     } finally {
+      this.claims.delete(id);
       this.active--;
     }
   }
 
-  private async processTick(queueName: string, job: Job<TickJobData>, token: string | undefined): Promise<void> {
+  private extendClaims(queueName: string, jobIds: string[], until: number): void {
+    for (const jobId of jobIds) {
+      const held = this.claims.get(claimId(queueName, jobId));
+      if (held) held.until = until;
+    }
+  }
+
+  private async processTick(queueName: string, job: Job<TickJobData>, token: string | undefined, claim: TickClaim): Promise<void> {
     const data = job.data;
     const scheduledAt = data.scheduledAt ?? scheduledAtOf(job.id, job.timestamp);
     const mine = this.fingerprints.get(data.monitorId);
@@ -404,8 +422,8 @@ class BullmqScheduler implements TickScheduler {
     try {
       this.d.onLag(this.d.clock.now() - scheduledAt);
       this.m.checks.inc({ replica: this.registry.self.id, location: data.location ?? this.o.location });
-      if (data.location === null) await this.d.run(data.monitorId, scheduledAt);
-      else await this.runAtLocation(data.monitorId, scheduledAt, data.location);
+      if (data.location === null) await this.d.run(data.monitorId, scheduledAt, claim);
+      else await this.runAtLocation(data.monitorId, scheduledAt, data.location, claim);
     } finally {
       this.slots.release();
     }
@@ -418,14 +436,16 @@ class BullmqScheduler implements TickScheduler {
    * are down or slow counts as not failing), and so does every replica's heartbeat sweep, so a
    * replica that dies before its deadline or in the middle of an evaluation loses no tick.
    */
-  private async runAtLocation(monitorId: string, scheduledAt: number, location: string): Promise<void> {
+  private async runAtLocation(monitorId: string, scheduledAt: number, location: string, claim: TickClaim): Promise<void> {
     const monitor = this.d.manifest.monitors.find((m) => m.id === monitorId)!;
     const expected = locationsOf(monitor).length;
     const outcome = await this.d.check(monitorId, scheduledAt);
     const wait = deadlineOf(monitor) + QUORUM_GRACE_MS;
     const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected, this.d.clock.now() + wait, QUORUM_LEASE_MS);
     if (verdict.kind === "evaluate") {
-      await this.d.evaluateLocations(monitorId, scheduledAt, verdict.outcomes);
+      // The evaluation lease and the job's lock both keep others off this tick: the longer holds.
+      const leased = this.d.clock.now() + QUORUM_LEASE_MS - CLAIM_MARGIN_MS;
+      await this.d.evaluateLocations(monitorId, scheduledAt, verdict.outcomes, { heldUntil: () => Math.max(leased, claim.heldUntil()) });
       await this.reports.finish(monitorId, scheduledAt);
       return;
     }
@@ -438,11 +458,13 @@ class BullmqScheduler implements TickScheduler {
 
   /** A quorum tick past its deadline: evaluated with the reports so far, unless done or under way elsewhere. */
   private async evaluateAtDeadline(monitor: MonitorSpec, scheduledAt: number): Promise<void> {
-    const outcomes = await this.reports.claim(monitor.id, scheduledAt, this.d.clock.now(), QUORUM_LEASE_MS);
+    const claimedAt = this.d.clock.now();
+    const outcomes = await this.reports.claim(monitor.id, scheduledAt, claimedAt, QUORUM_LEASE_MS);
     if (!outcomes) return;
+    const leased = claimedAt + QUORUM_LEASE_MS - CLAIM_MARGIN_MS;
     const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
     if (missing.length > 0) this.d.logger.warn({ monitorId: monitor.id, scheduledAt: new Date(scheduledAt).toISOString(), missing }, "quorum tick evaluated at its deadline without every location's report");
-    await this.d.evaluateLocations(monitor.id, scheduledAt, outcomes);
+    await this.d.evaluateLocations(monitor.id, scheduledAt, outcomes, { heldUntil: () => leased });
     await this.reports.finish(monitor.id, scheduledAt);
   }
 
@@ -517,6 +539,16 @@ class BullmqScheduler implements TickScheduler {
     if (this.logged.size > 1_000) this.logged.clear();
     log();
   }
+}
+
+/**
+ * A claim ends this much before its lock's nominal expiry: the lock was set a round trip before
+ * this replica heard of it, and a write sent at the last moment must still land inside it.
+ */
+const CLAIM_MARGIN_MS = 1_000;
+
+function claimId(queueName: string, jobId: string | undefined): string {
+  return `${queueName}\n${jobId ?? ""}`;
 }
 
 /** A clock further off Redis's than this is warned about. */

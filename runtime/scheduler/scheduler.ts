@@ -1,13 +1,17 @@
 import type { ScheduleSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import type { Clock, TimerHandle } from "./clock.js";
+import type { TickClaim } from "./tick-claim.js";
 import { CronSchedule } from "./cron.js";
 import { DueHeap } from "./due-heap.js";
 import { spreadOffset } from "./spread.js";
 import { WorkQueue } from "./work-queue.js";
 
-/** Runs one monitor's check for the tick scheduled at `scheduledAt` (ms); must settle in bounded time. */
-export type TickRunner = (monitorId: string, scheduledAt: number) => Promise<void>;
+/**
+ * Runs one monitor's check for the tick scheduled at `scheduledAt` (ms); must settle in bounded
+ * time. `claim`, when the scheduler has one, says how long this process alone holds the tick.
+ */
+export type TickRunner = (monitorId: string, scheduledAt: number, claim?: TickClaim) => Promise<void>;
 
 export interface SchedulerOptions {
   clock: Clock;

@@ -3,6 +3,7 @@ import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "./clock.js";
+import type { TickClaim } from "./tick-claim.js";
 import type { TickRunner } from "./scheduler.js";
 
 /**
@@ -56,7 +57,7 @@ export interface TickSchedulerDeps {
   /** Monitors with locations: one location's check for a tick, not yet evaluated. */
   check(monitorId: string, scheduledAt: number): Promise<CheckOutcome>;
   /** Monitors with locations: evaluates a tick from the outcomes its locations reported (quorum). */
-  evaluateLocations(monitorId: string, scheduledAt: number, outcomes: Record<string, CheckOutcome>): Promise<void>;
+  evaluateLocations(monitorId: string, scheduledAt: number, outcomes: Record<string, CheckOutcome>, claim?: TickClaim): Promise<void>;
   clock: Clock;
   logger: Logger;
   metrics: RuntimeMetrics;

@@ -269,13 +269,13 @@ class BullmqScheduler implements TickScheduler {
   }
 
   /**
-   * Liveness and ownership use Redis's clock, but tick times, delivery leases, rate limits and
-   * quorum deadlines use this replica's: a clock off by seconds is said once a minute.
+   * Liveness, ownership, schedule starts and quorum deadlines use Redis's clock, but delivery
+   * leases and rate limits use this replica's: a clock off by seconds is said once a minute.
    */
   private warnOfSkew(skewMs: number): void {
     if (Math.abs(skewMs) < MAX_SKEW_MS) return;
     this.logOnce("skew", () =>
-      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: ticks, delivery leases, rate limits and quorum deadlines use it; keep replicas on NTP`),
+      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: delivery leases and rate limits use it; keep replicas on NTP`),
     );
   }
 
@@ -363,7 +363,8 @@ class BullmqScheduler implements TickScheduler {
 
   /** Owner only: one job scheduler per monitor and queue, and none for monitors the manifest lacks. */
   private async reconcile(): Promise<void> {
-    const now = this.d.clock.now();
+    // On Redis's clock: an owner whose clock is minutes ahead would start every schedule minutes from now.
+    const now = this.d.clock.now() + this.registry.skewMs;
     const wanted = new Map<string, Set<string>>();
     for (const m of this.d.manifest.monitors) {
       for (const name of queuesOf(m)) {
@@ -441,7 +442,7 @@ class BullmqScheduler implements TickScheduler {
     const expected = locationsOf(monitor).length;
     const outcome = await this.d.check(monitorId, scheduledAt);
     const wait = deadlineOf(monitor) + QUORUM_GRACE_MS;
-    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected, this.d.clock.now() + wait, QUORUM_LEASE_MS);
+    const verdict = await this.reports.report(monitorId, scheduledAt, location, outcome, expected, wait, QUORUM_LEASE_MS);
     if (verdict.kind === "evaluate") {
       // The evaluation lease and the job's lock both keep others off this tick: the longer holds.
       const leased = this.d.clock.now() + QUORUM_LEASE_MS - CLAIM_MARGIN_MS;
@@ -459,7 +460,7 @@ class BullmqScheduler implements TickScheduler {
   /** A quorum tick past its deadline: evaluated with the reports so far, unless done or under way elsewhere. */
   private async evaluateAtDeadline(monitor: MonitorSpec, scheduledAt: number): Promise<void> {
     const claimedAt = this.d.clock.now();
-    const outcomes = await this.reports.claim(monitor.id, scheduledAt, claimedAt, QUORUM_LEASE_MS);
+    const outcomes = await this.reports.claim(monitor.id, scheduledAt, QUORUM_LEASE_MS);
     if (!outcomes) return;
     const leased = claimedAt + QUORUM_LEASE_MS - CLAIM_MARGIN_MS;
     const missing = locationsOf(monitor).filter((l) => !(l in outcomes));
@@ -470,7 +471,7 @@ class BullmqScheduler implements TickScheduler {
 
   /** Every heartbeat: quorum ticks past their deadline whose replica died (this manifest's monitors only). */
   private async sweepQuorumTicks(): Promise<void> {
-    for (const tick of await this.reports.due(this.d.clock.now())) {
+    for (const tick of await this.reports.due()) {
       const monitor = this.d.manifest.monitors.find((m) => m.id === tick.monitorId);
       // Another manifest's monitor: its replicas sweep it (or it is forgotten with the reports' TTL).
       if (!monitor || locationsOf(monitor).length === 0) continue;

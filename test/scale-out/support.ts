@@ -41,6 +41,8 @@ export class TickTarget {
   readonly arrivals = new Map<string, number[]>();
   /** Monitors (optionally `id@location`) answering 500. */
   readonly failing = new Set<string>();
+  /** Monitors (optionally `id@location`) answering only after this many ms. */
+  readonly slow = new Map<string, number>();
   private server: Server | null = null;
   port = 0;
 
@@ -58,7 +60,10 @@ export class TickTarget {
       }
       (this.arrivals.get(m) ?? this.arrivals.set(m, []).get(m)!).push(Date.now());
       const fail = this.failing.has(m) || this.failing.has(`${m}@${loc}`);
-      res.writeHead(fail ? 500 : 200).end(fail ? "broken" : "ok");
+      const answer = () => res.writeHead(fail ? 500 : 200).end(fail ? "broken" : "ok");
+      const delay = this.slow.get(m) ?? this.slow.get(`${m}@${loc}`) ?? 0;
+      if (delay > 0) setTimeout(answer, delay);
+      else answer();
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
     this.port = (this.server.address() as { port: number }).port;

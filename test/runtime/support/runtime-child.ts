@@ -13,12 +13,14 @@
  * allocate, which the garbage collector's share of the CPU pays for.
  * WK_CHILD_COMMIT_WINDOW_MS (benchmarks) sets the group commit's window (the runtime's default otherwise).
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
- * WK_CHILD_STALL_MS), as `wk run --redis` does.
+ * WK_CHILD_STALL_MS), as `wk run --redis` does. WK_CHILD_CLOCK_SKEW_MS=N runs it on a clock N ms off
+ * the real one (a replica whose NTP is broken).
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
+import { systemClock } from "../../../runtime/scheduler/clock.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
@@ -51,8 +53,10 @@ const scaleOut = env.WK_CHILD_REDIS
     })
   : null;
 
+const skewMs = Number(env.WK_CHILD_CLOCK_SKEW_MS ?? "0");
 const runtime = await createRuntime({
   manifest: artifact.manifest,
+  ...(skewMs !== 0 ? { clock: { now: () => Date.now() + skewMs, setTimer: systemClock.setTimer } } : {}),
   bundle: artifact.bundle,
   stateDir: env.WK_CHILD_STATE!,
   logger,

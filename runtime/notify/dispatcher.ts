@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { OutboxReader } from "../alerts/intent.js";
 import type { DeliveryQueue, NewDelivery } from "./delivery-queue.js";
+import type { ForeignWork } from "./foreign-work.js";
 import type { Stage, StageContext } from "./pipeline.js";
 import type { Notification } from "./types.js";
 
@@ -19,6 +20,8 @@ export class Dispatcher {
     private readonly pipeline: Stage,
     private readonly logger: Logger,
     private readonly clock: () => number,
+    /** Scale-out: intents of monitors this manifest lacks are left a while to replicas that know them. */
+    private readonly foreign?: ForeignWork,
   ) {}
 
   /** Dispatches up to `limit` intents; returns how many were taken from the outbox. */
@@ -26,6 +29,12 @@ export class Dispatcher {
     const batch = await this.outbox.undispatched(limit);
     for (const stored of batch) {
       const now = this.clock();
+      const why = this.foreign?.whyForeign(stored.intent) ?? null;
+      if (why !== null && this.foreign!.stillLeft(stored.createdAt, now)) {
+        // A newer manifest's monitor (a rollout in progress): its replicas route it as it says.
+        this.logger.debug({ intentId: stored.intent.id, reason: why }, "intent left to a replica whose manifest knows its monitor");
+        continue;
+      }
       const dropped: { item: Notification; reason: string }[] = [];
       const ctx: StageContext = { now, logger: this.logger, drop: (item, reason) => dropped.push({ item, reason }) };
       const initial: Notification = {

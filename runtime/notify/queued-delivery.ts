@@ -8,6 +8,7 @@ import { deliveryParts, type SendTuning } from "./delivery-parts.js";
 import type { DeliveryRow } from "./delivery-queue.js";
 import { registerDeliveryRoutes } from "./delivery-routes.js";
 import { Dispatcher } from "./dispatcher.js";
+import { foreignWork } from "./foreign-work.js";
 import { buildDispatchPipeline, buildSendPipeline } from "./pipeline-builder.js";
 import type { RateGate } from "./rate-limiter.js";
 import { sendDelivery } from "./send-delivery.js";
@@ -50,6 +51,8 @@ export interface QueuedDeliveryOptions extends SendTuning {
   sweepMs?: number;
   /** A head counts as jobless once it has been due this long. Default 10 s. */
   sweepGraceMs?: number;
+  /** How long work for a monitor or destination this manifest lacks is left to replicas that know it (foreign-work.ts; tests shorten it). */
+  foreignWaitMs?: number;
 }
 
 interface DeliveryJob {
@@ -83,11 +86,15 @@ export function deliveryJobId(deliveryId: number): string {
  * missing secret moves the job to delayed without counting an attempt; a failure that is not
  * retryable fails the job. A sweep re-adds jobs for due heads that have none.
  */
+/** How soon a delivery left to a replica that knows it is offered again. */
+const FOREIGN_RETRY_MS = 1_000;
+
 export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDeliveryOptions): DeliveryService {
   const { logger, store, clock } = deps;
   const { parts, stop: abort } = deliveryParts(deps, options, options.limiter);
   const lanes = options.lanes;
   const sendPipeline = buildSendPipeline(parts);
+  const foreign = foreignWork(deps.manifest, (id) => parts.destinations.get(id) !== null, options.foreignWaitMs);
   const maxPerDestination = options.maxPerDestination ?? 4;
   const leaseOf = (destinationId: string): number => {
     if (options.leaseMs !== undefined) return options.leaseMs;
@@ -148,9 +155,17 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     buildDispatchPipeline(parts),
     logger,
     clock,
+    foreign,
   );
 
   const sending = new Map<string, number>();
+  const logLeft = (reason: string) => {
+    const key = `left\n${reason}`;
+    const now = Date.now();
+    if ((errorLogged.get(key) ?? 0) > now - 60_000) return;
+    errorLogged.set(key, now);
+    logger.info({ reason }, "delivery left to a replica whose manifest knows it (a rollout in progress?)");
+  };
   const delay = async (job: Job<DeliveryJob>, token: string | undefined, at: number): Promise<never> => {
     await job.moveToDelayed(Math.max(at, clock() + 1), token);
     throw new DelayedError();
@@ -170,6 +185,12 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     const notBefore = Math.max(state.row.nextAttemptAt, state.claimedUntil ?? 0);
     if (notBefore > now) return delay(job, token, notBefore);
     const destination = state.row.destination;
+    const why = foreign.whyForeign(state.row.intent, destination);
+    if (why !== null && foreign.stillLeft(state.row.firstDueAt, now)) {
+      // Back to delayed for any replica to take: one whose manifest knows it sends it as that says.
+      logLeft(why);
+      return delay(job, token, now + FOREIGN_RETRY_MS);
+    }
     if ((sending.get(destination) ?? 0) >= maxPerDestination) return delay(job, token, now + 100);
     const won = await store.claim([id], now, leaseOf(destination));
     if (won.length === 0) return delay(job, token, now + 1_000);

@@ -43,6 +43,8 @@ export class TickTarget {
   readonly failing = new Set<string>();
   /** Monitors (optionally `id@location`) answering only after this many ms. */
   readonly slow = new Map<string, number>();
+  /** Checks asked and not yet answered, by the pid of the replica that asked. */
+  readonly inFlight = new Map<number, number>();
   private server: Server | null = null;
   port = 0;
 
@@ -60,7 +62,12 @@ export class TickTarget {
       }
       (this.arrivals.get(m) ?? this.arrivals.set(m, []).get(m)!).push(Date.now());
       const fail = this.failing.has(m) || this.failing.has(`${m}@${loc}`);
-      const answer = () => res.writeHead(fail ? 500 : 200).end(fail ? "broken" : "ok");
+      const pid = Number(url.searchParams.get("pid"));
+      this.inFlight.set(pid, (this.inFlight.get(pid) ?? 0) + 1);
+      const answer = () => {
+        this.inFlight.set(pid, (this.inFlight.get(pid) ?? 1) - 1);
+        res.writeHead(fail ? 500 : 200).end(fail ? "broken" : "ok");
+      };
       const delay = this.slow.get(m) ?? this.slow.get(`${m}@${loc}`) ?? 0;
       if (delay > 0) setTimeout(answer, delay);
       else answer();
@@ -78,7 +85,7 @@ export class TickTarget {
 export function hitBundle(ids: string[], port: number): string {
   const entries = ids.map(
     (id) =>
-      `  ${JSON.stringify(id)}: { run: async (ctx) => { const r = await fetch(\`http://127.0.0.1:${port}/hit?m=${id}&t=\${ctx.now.getTime()}&loc=\${process.env.WK_CHILD_LOCATION ?? ""}\`, { signal: ctx.signal }); await r.text(); return { ok: r.ok, message: r.ok ? "ok" : \`status \${r.status} from \${process.env.WK_CHILD_LOCATION ?? "local"}\` }; } },`,
+      `  ${JSON.stringify(id)}: { run: async (ctx) => { const r = await fetch(\`http://127.0.0.1:${port}/hit?m=${id}&t=\${ctx.now.getTime()}&loc=\${process.env.WK_CHILD_LOCATION ?? ""}&pid=\${process.pid}\`, { signal: ctx.signal }); await r.text(); return { ok: r.ok, message: r.ok ? "ok" : \`status \${r.status} from \${process.env.WK_CHILD_LOCATION ?? "local"}\` }; } },`,
   );
   return `export default {\n${entries.join("\n")}\n};\n`;
 }

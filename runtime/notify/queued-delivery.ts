@@ -9,6 +9,7 @@ import type { DeliveryRow } from "./delivery-queue.js";
 import { registerDeliveryRoutes } from "./delivery-routes.js";
 import { Dispatcher } from "./dispatcher.js";
 import { foreignWork } from "./foreign-work.js";
+import { RedisAlignedClock } from "./redis-aligned-clock.js";
 import { buildDispatchPipeline, buildSendPipeline } from "./pipeline-builder.js";
 import type { RateGate } from "./rate-limiter.js";
 import { sendDelivery } from "./send-delivery.js";
@@ -90,8 +91,11 @@ export function deliveryJobId(deliveryId: number): string {
 const FOREIGN_RETRY_MS = 1_000;
 
 export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDeliveryOptions): DeliveryService {
-  const { logger, store, clock } = deps;
-  const { parts, stop: abort } = deliveryParts(deps, options, options.limiter);
+  const { logger, store } = deps;
+  // Every time the delivery side writes or judges is on Redis's clock (redis-aligned-clock.ts).
+  const aligned = new RedisAlignedClock(deps.clock);
+  const clock = aligned.now;
+  const { parts, stop: abort } = deliveryParts({ ...deps, clock }, options, options.limiter);
   const lanes = options.lanes;
   const sendPipeline = buildSendPipeline(parts);
   const foreign = foreignWork(deps.manifest, (id) => parts.destinations.get(id) !== null, options.foreignWaitMs);
@@ -167,7 +171,8 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     logger.info({ reason }, "delivery left to a replica whose manifest knows it (a rollout in progress?)");
   };
   const delay = async (job: Job<DeliveryJob>, token: string | undefined, at: number): Promise<never> => {
-    await job.moveToDelayed(Math.max(at, clock() + 1), token);
+    // BullMQ promotes delayed jobs by the process's own clock: it is told how long from now.
+    await job.moveToDelayed(Date.now() + Math.max(1, at - clock()), token);
     throw new DelayedError();
   };
   const next = async (row: DeliveryRow): Promise<void> => {
@@ -264,6 +269,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
   };
   const sweep = async () => {
     try {
+      await aligned.sync(queueConnection).catch((error: unknown) => logError(error as Error, "reading Redis's clock failed"));
       const heads = await store.dueHeads(clock() - sweepGraceMs, 200);
       await addJobs(heads.map((row) => ({ id: row.id, due: row.nextAttemptAt })));
     } catch (error) {
@@ -277,6 +283,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
     start() {
       if (running) return;
       running = true;
+      void aligned.sync(queueConnection).catch((error: unknown) => logError(error as Error, "reading Redis's clock failed"));
       poll();
       sweepTimer = setTimeout(() => void sweep(), sweepMs);
       workerRun = worker.run().catch((error: unknown) => logger.error({ err: error }, "delivery worker stopped"));

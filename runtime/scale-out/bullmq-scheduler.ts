@@ -269,13 +269,13 @@ class BullmqScheduler implements TickScheduler {
   }
 
   /**
-   * Liveness, ownership, schedule starts and quorum deadlines use Redis's clock, but delivery
-   * leases and rate limits use this replica's: a clock off by seconds is said once a minute.
+   * Liveness, ownership, schedule starts, quorum deadlines and delivery use Redis's clock; tick
+   * lag and the checks' own timing use this replica's: a clock off by seconds is said once a minute.
    */
   private warnOfSkew(skewMs: number): void {
     if (Math.abs(skewMs) < MAX_SKEW_MS) return;
     this.logOnce("skew", () =>
-      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: delivery leases and rate limits use it; keep replicas on NTP`),
+      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: scheduling and delivery follow Redis's, but logs and check times use it; keep replicas on NTP`),
     );
   }
 

@@ -103,6 +103,26 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
     expect(new Set(pd.events().map((e) => e["dedup_key"])).size).toBe(10);
   });
 
+  it("a replica whose clock is 5 minutes ahead still honours another replica's Retry-After and claims", async () => {
+    prefix = testPrefix();
+    pd.failNext(1, { status: 429, body: { status: "throttle event" }, headers: { "retry-after": "2" } });
+    const options = { settings: { pagerDutyEventsUrl: pd.url } };
+    const on = await queuedReplica({ prefix, manifest: manifest(), secrets: { PD_ROUTING_PAYMENTS: KEY }, options });
+    const ahead = await queuedReplica({ prefix, manifest: manifest(), secrets: { PD_ROUTING_PAYMENTS: KEY }, clockSkewMs: 5 * 60_000, options });
+    replicas.push(on, ahead);
+    on.delivery.start();
+    await on.enqueue(intentFor("api", "trigger", { dedupKey: "wk-skew-0" }));
+    const [throttled] = await pd.waitFor((r) => r.some((x) => x.status === 429), 10_000);
+    // Only now does the skewed replica deliver too: most of what follows is its to send.
+    ahead.delivery.start();
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 1; i < 10; i++) await ahead.enqueue(intentFor("api", "trigger", { dedupKey: `wk-skew-${i}` }));
+    await pd.waitFor(() => pd.events().length >= 10, 20_000);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const r of pd.received.slice(1)) expect(r.at - throttled!.at).toBeGreaterThanOrEqual(2_000);
+    expect(pd.events().map((e) => e["dedup_key"]).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `wk-skew-${i}`).sort());
+  });
+
   it("a delivery recorded by a replica that died before adding its job is still sent, once", async () => {
     prefix = testPrefix();
     const dying = await queuedReplica({ prefix, manifest: manifest(), secrets: { PD_ROUTING_PAYMENTS: KEY }, options: { settings: { pagerDutyEventsUrl: pd.url } } });

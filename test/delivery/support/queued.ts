@@ -61,13 +61,15 @@ export async function queuedReplica(o: {
   secrets: Record<string, string>;
   /** The rate limit window (ms) the per-minute limits count over; shortened in tests. */
   rateWindowMs?: number;
+  /** The replica's clock runs this far off the real one (a replica without NTP). */
+  clockSkewMs?: number;
   options?: Partial<Omit<QueuedDeliveryOptions, "redisUrl" | "prefix" | "lanes" | "limiter">>;
 }): Promise<QueuedReplica> {
   const url = o.url ?? TEST_REDIS_URL;
   const store = await RedisStore.connect(url, { prefix: o.prefix });
   const { logger, lines } = captureLogger();
   const delivery = createQueuedDelivery(
-    { manifest: o.manifest, store, secrets: secretsOf(o.secrets), logger, clock: () => Date.now(), registry: new Registry() },
+    { manifest: o.manifest, store, secrets: secretsOf(o.secrets), logger, clock: () => Date.now() + (o.clockSkewMs ?? 0), registry: new Registry() },
     {
       redisUrl: url,
       prefix: o.prefix,

@@ -58,6 +58,16 @@ describe("secret files in WK_SECRETS_DIR", () => {
     expect(s.missing()).toEqual(["NOT_MOUNTED"]);
   });
 
+  it("reads a file a Windows editor saved without its byte order mark, so the secret is what the user typed", async () => {
+    await writeFile(join(dir, "API_KEY"), "\uFEFFkey-123\r\n");
+    await writeFile(join(dir, "ONLY_BOM"), "\uFEFF\n");
+    const s = source(["API_KEY", "ONLY_BOM"]);
+    expect(s.get("API_KEY")).toBe("key-123");
+    expect(s.values()).toEqual(["key-123"]);
+    // A mark and a newline and nothing else is a secret not set, as an empty file is.
+    expect(s.missing()).toEqual(["ONLY_BOM"]);
+  });
+
   it("takes a variable without its one trailing line break, as a file (a value pasted with its newline)", () => {
     const source = createSecretSource({ declared: ["A", "B", "C"], env: { A: "token-a\n", B: "token-b\r\n", C: "\n" }, now: () => 0 });
     expect(source.get("A")).toBe("token-a");

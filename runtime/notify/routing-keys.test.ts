@@ -19,6 +19,14 @@ describe("the routing keys file", () => {
     expect(new KeyFile(file).get("payments")).toBe("R0UTINGKEY");
   });
 
+  it("reads a file a Windows editor saved with a byte order mark, the keys as written", () => {
+    const file = join(folder(), "routing-keys.json");
+    writeFileSync(file, `\uFEFF${JSON.stringify({ payments: "R0UTINGKEY" })}\r\n`);
+    const keys = new KeyFile(file);
+    expect(keys.read()).toEqual({ kind: "read", values: { payments: "R0UTINGKEY" }, previous: {} });
+    expect(keys.get("payments")).toBe("R0UTINGKEY");
+  });
+
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {
     const file = join(folder(), "routing-keys.json");
     writeFileSync(file, JSON.stringify({ payments: "NEWKEY", $previous: { payments: ["OLDKEY", 7, ""], orders: "not a list" } }));

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { withoutByteOrderMark } from "../text/bom.js";
 
 export const DEFAULT_ROUTING_KEYS_FILE = ".watchkeeper/routing-keys.json";
 
@@ -137,7 +138,8 @@ function statOf(path: string): FileStat {
 function parseKeyFile(path: string): KeyFileRead {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // A file saved by a Windows editor starts with a byte order mark, which JSON.parse refuses.
+    text = withoutByteOrderMark(readFileSync(path, "utf8"));
   } catch (error) {
     return { kind: "unusable", reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
   }

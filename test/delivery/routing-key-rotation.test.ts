@@ -82,6 +82,17 @@ describe("a routing key rotated while an alert is open", () => {
     expect(pd.openIncident(NEW, "wk-api")).toBeDefined();
   });
 
+  it("a keys file saved by a Windows editor (with a byte order mark) pages with the key as written, and never logs it", async () => {
+    keysFolder();
+    writeFileSync(keysFile, `\uFEFF${JSON.stringify({ orders: OLD })}\r\n`);
+    const h = open();
+    h.enqueue(intentFor("api", "trigger"));
+    await pd.waitFor(() => pd.events().length === 1);
+    expect(pd.events()[0]).toMatchObject({ event_action: "trigger", routing_key: OLD });
+    expect(pd.openIncident(OLD, "wk-api")).toBeDefined();
+    for (const line of h.lines) expect(line.includes(OLD)).toBe(false);
+  });
+
   it("after a restart, the key the deploy kept as previous still resolves the incident", async () => {
     keysFolder();
     await writeRoutingKeys(keysFile, { orders: OLD });

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { monitorSpec } from "../runtime/support/manifest.js";
 import { startHttpRuntime, type HttpRuntime } from "./support/http-runtime.js";
@@ -71,6 +74,21 @@ describe("mutating APIs are closed by default", () => {
     expect((await create(silence(), { ...json, authorization: `Bearer ${TOKEN}x` })).status).toBe(401);
     expect((await create(silence())).status).toBe(201);
     expect(rt.logs()).not.toContain(TOKEN);
+  });
+
+  it("a token file saved by a Windows editor (with a byte order mark) still authenticates, and the token is never logged", async () => {
+    const secretsDir = await mkdtemp(join(tmpdir(), "wk-token-bom-"));
+    try {
+      await writeFile(join(secretsDir, "WATCHKEEPER_API_TOKEN"), `\uFEFF${TOKEN}\r\n`);
+      rt = await startHttpRuntime({ monitors, secretsDir });
+      expect((await call("/api/alerts", { headers: bearer })).status).toBe(200);
+      // The mark's UTF-8 bytes, as a client that copied the file's bytes would send them: not the token.
+      expect((await call("/api/alerts", { headers: { authorization: `Bearer \xEF\xBB\xBF${TOKEN}` } })).status).toBe(401);
+      expect((await create(silence())).status).toBe(201);
+      expect(rt.logs()).not.toContain(TOKEN);
+    } finally {
+      await rm(secretsDir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a change whose body is not Content-Type: application/json with 415", async () => {

@@ -26,6 +26,8 @@ export async function startHttpRuntime(o: {
   secrets?: string[];
   runtime?: Partial<RuntimeSettings>;
   publicUrl?: string | null;
+  /** A folder of secret files, as WK_SECRETS_DIR names it. */
+  secretsDir?: string;
 }): Promise<HttpRuntime> {
   const dir = await mkdtemp(join(tmpdir(), "wk-http-"));
   await mkdir(join(dir, "state"), { recursive: true });
@@ -35,7 +37,7 @@ export async function startHttpRuntime(o: {
     settings: { ...sealed.settings, publicUrl: o.publicUrl ?? null, runtime: { ...DEFAULT_RUNTIME_SETTINGS, ...o.runtime } },
   };
   const env = { WK_PAGERDUTY_EVENTS_URL: "http://127.0.0.1:9/v2/enqueue", WK_PAGERDUTY_API_URL: "http://127.0.0.1:9", ...o.env };
-  const secrets = createSecretSource({ declared: manifest.secrets, env, now: Date.now });
+  const secrets = createSecretSource({ declared: manifest.secrets, env, dir: o.secretsDir ?? null, now: Date.now });
   let logs = "";
   const destination = new Writable({
     write(chunk, _e, done) {

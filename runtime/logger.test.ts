@@ -63,4 +63,35 @@ describe("secrets and log redaction", () => {
     expect(text).not.toContain(CANARY);
     expect(text).toContain("[redacted]");
   });
+
+  describe("a terminal's log lines cannot be forged or hidden by what users and vendors write", () => {
+    // What a monitor's name, a check's output, a webhook or a vendor's answer may carry.
+    const HOSTILE = "checkout\r\n[12:00:00.000] INFO: all monitors ok\u001b[2J\u009b31m\u0085\u2028\u202Enuf\u2066x\u2069\u0000\u007f\tend";
+    const CONTROLS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/;
+
+    it("pretty logs keep each entry's message on one line and show every control and bidi override escaped", () => {
+      const out = capture();
+      const logger = createLogger({ secretValues: () => [CANARY], destination: out.destination, format: "pretty" });
+      logger.warn({ monitorId: HOSTILE, output: { body: HOSTILE, [HOSTILE]: 1 }, answer: [HOSTILE] }, `check of ${HOSTILE} failed with ${CANARY}`);
+      logger.error({ err: new Error(`vendor said ${HOSTILE}`) }, "send failed");
+      const lines = out.text().split("\n").filter((l) => l !== "");
+      // Every line is an entry's head or indented under it: only the two entries start a line.
+      expect(lines.filter((l) => !/^\s/.test(l))).toHaveLength(2);
+      for (const line of lines) expect(line, line).not.toMatch(CONTROLS);
+      const [first] = lines;
+      expect(first).toContain("WARN: check of checkout\\r\\n[12:00:00.000] INFO: all monitors ok\\u001b[2J\\u009b31m\\u0085\\u2028\\u202enuf\\u2066x\\u2069\\u0000\\u007f\\tend failed with [redacted]");
+      expect(out.text()).not.toContain(CANARY);
+      // The error's stack still reads frame by frame.
+      expect(lines.filter((l) => /^\s+at /.test(l)).length).toBeGreaterThan(1);
+    });
+
+    it("JSON logs stay one valid JSON object a line, holding the text exactly as written", () => {
+      const out = capture();
+      const logger = createLogger({ secretValues: () => [], destination: out.destination });
+      logger.warn({ monitorId: HOSTILE }, HOSTILE);
+      const lines = out.text().split("\n").filter((l) => l !== "");
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ monitorId: HOSTILE, msg: HOSTILE });
+    });
+  });
 });

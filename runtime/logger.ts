@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
 import type { PinoPretty } from "pino-pretty";
 import { redactUrlsIn } from "./redact-url.js";
+import { escapeTerminalControls } from "./text/terminal-text.js";
 
 /** pino-pretty is loaded only for pretty logs: a container's JSON logs do without its 0.5 MB. */
 const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPretty }).PinoPretty;
@@ -61,8 +62,45 @@ export function createLogger(o: LoggerOptions): Logger {
       base: { service: "watchkeeper" },
       timestamp: pino.stdTimeFunctions.isoTime,
       // URL credentials (userinfo, `?api_key=`) are redacted too: they are not declared secrets.
-      hooks: { streamWrite: (line: string) => redactUrlsIn(redactSecrets(line, o.secretValues())) },
+      hooks: {
+        streamWrite: (line: string) => {
+          const redacted = redactUrlsIn(redactSecrets(line, o.secretValues()));
+          return o.format === "pretty" ? forTerminal(redacted) : redacted;
+        },
+      },
     },
     destination,
   );
+}
+
+/**
+ * A redacted JSON log line with every string in it (keys too) escaped for a terminal, for
+ * pino-pretty to lay out. pino-pretty prints the message as it is, keeping line feeds and bidi
+ * overrides and silently dropping other controls, so a monitor name, a check's output or a vendor's
+ * answer could start a line that reads as another log entry, or hide what follows. The JSON line
+ * itself needs none of this: JSON escapes every C0 control, and a log shipper shows what it holds.
+ */
+function forTerminal(line: string): string {
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return `${escapeTerminalControls(line.replace(/\n$/, ""))}\n`;
+  }
+  return `${JSON.stringify(escapedForTerminal(entry, null))}\n`;
+}
+
+/** An error's stack keeps the line breaks between its frames (pino-pretty indents them under the entry); its head is one line. */
+const STACK_FRAME_BREAK = /\n(?=\s+at )/;
+
+function escapedForTerminal(value: unknown, key: string | null): unknown {
+  if (typeof value === "string") {
+    if (key === "stack") return value.split(STACK_FRAME_BREAK).map(escapeTerminalControls).join("\n");
+    return escapeTerminalControls(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => escapedForTerminal(v, null));
+  if (value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[escapeTerminalControls(k)] = escapedForTerminal(v, k);
+  return out;
 }

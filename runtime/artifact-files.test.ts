@@ -1,6 +1,7 @@
+import { constants as bufferConstants } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, rm, symlink, unlink } from "node:fs/promises";
+import { mkdtemp, rm, symlink, truncate, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -62,5 +63,25 @@ describe("an artifact file that is not a regular file is refused at start, never
     await symlink(join(dir, "monitors.mjs"), join(linked, "monitors.mjs"));
     const loaded = await loadArtifact(linked);
     expect(loaded.manifest.monitors.map((m) => m.id)).toEqual(["site"]);
+  });
+});
+
+describe("a manifest.json too large to read is refused at start, naming it", () => {
+  const MAX_MANIFEST_BYTES = bufferConstants.MAX_STRING_LENGTH;
+  it("one byte past the longest string Node can hold: an ArtifactError with the file and its size, before anything is read", async () => {
+    const dir = await artifact();
+    const manifest = join(dir, "manifest.json");
+    // Sparse: half a gigabyte on paper, nothing on disk.
+    await truncate(manifest, MAX_MANIFEST_BYTES + 1);
+    const started = performance.now();
+    const refused = await loadArtifact(dir).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(ArtifactError);
+    expect((refused as Error).message).toContain(`${manifest} is ${MAX_MANIFEST_BYTES + 1} bytes (511 MiB)`);
+    expect((refused as Error).message).toContain("compile the project again");
+    // Refused from its size: reading and decoding it takes seconds and half a gigabyte.
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });

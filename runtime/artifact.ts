@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from "node:buffer";
 import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -105,7 +106,14 @@ function withCompactMonitors(manifest: Manifest): Manifest {
  * before validation builds the checked specs: start-up's peak holds two copies, not three.
  */
 async function readManifestJson(manifestPath: string): Promise<unknown> {
-  const text = (await readArtifactFile(manifestPath, "no compiled artifact there")).toString("utf8");
+  const bytes = await readArtifactFile(manifestPath, "no compiled artifact there", { bytes: MAX_MANIFEST_BYTES, refuse: (size) => manifestTooLarge(manifestPath, size) });
+  let text: string;
+  try {
+    text = bytes.toString("utf8");
+  } catch {
+    // The file grew past the limit after its size was checked.
+    throw manifestTooLarge(manifestPath, bytes.length);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -113,13 +121,30 @@ async function readManifestJson(manifestPath: string): Promise<unknown> {
   }
 }
 
-/** An artifact file's bytes; only a regular file (or a link to one) is read. */
-async function readArtifactFile(path: string, whenMissing: string): Promise<Buffer> {
+/**
+ * The largest manifest.json read: V8's longest string (about 511 MiB), since the manifest is
+ * parsed from one string. Past it Node throws a RangeError while decoding; checked before reading,
+ * a larger file is an ArtifactError naming it, and the half a gigabyte is never read.
+ */
+export const MAX_MANIFEST_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+function manifestTooLarge(path: string, size: number): ArtifactError {
+  const mib = (n: number) => `${Math.floor(n / 1024 / 1024)} MiB`;
+  return new ArtifactError(
+    `${path} is ${size} bytes (${mib(size)}), larger than the ${mib(MAX_MANIFEST_BYTES)} a manifest can be read as (the longest string Node can hold); ` +
+      `\`wk compile\` writes far smaller ones (about 1.2 KB a monitor): compile the project again and deploy that artifact`,
+  );
+}
+
+/** An artifact file's bytes; only a regular file (or a link to one), within `limit` when given, is read. */
+async function readArtifactFile(path: string, whenMissing: string, limit?: { bytes: number; refuse: (size: number) => ArtifactError }): Promise<Buffer> {
   try {
     // Non-blocking, then checked: a FIFO in the file's place would otherwise hold start-up forever, without a word.
     const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      requireFile(path, await file.stat());
+      const s = await file.stat();
+      requireFile(path, s);
+      if (limit !== undefined && s.size > limit.bytes) throw limit.refuse(s.size);
       return await file.readFile();
     } finally {
       await file.close();

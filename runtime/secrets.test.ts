@@ -68,6 +68,19 @@ describe("secret files in WK_SECRETS_DIR", () => {
     expect(s.missing()).toEqual(["ONLY_BOM"]);
   });
 
+  it("a file saved as UTF-16 (Windows PowerShell's `>`) or not UTF-8 is reported, saying how to save it, never quoting it, and counts as not set", async () => {
+    await writeFile(join(dir, "UTF16"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("token-utf16-secret\r\n", "utf16le")]));
+    await writeFile(join(dir, "LATIN1"), Buffer.from("p\u00e4ssword-latin1", "latin1"));
+    const s = source(["UTF16", "LATIN1"]);
+    expect(s.unusableFiles()).toEqual([
+      { name: "UTF16", path: join(dir, "UTF16"), reason: "is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8" },
+      { name: "LATIN1", path: join(dir, "LATIN1"), reason: "is not UTF-8 text; save it as UTF-8" },
+    ]);
+    expect(s.get("UTF16")).toBeUndefined();
+    expect(s.values()).toEqual([]);
+    expect(s.missing()).toEqual(["UTF16", "LATIN1"]);
+  });
+
   it("takes a variable without its one trailing line break, as a file (a value pasted with its newline)", () => {
     const source = createSecretSource({ declared: ["A", "B", "C"], env: { A: "token-a\n", B: "token-b\r\n", C: "\n" }, now: () => 0 });
     expect(source.get("A")).toBe("token-a");

@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { kindOf } from "./file-kind.js";
-import { withoutByteOrderMark } from "./text/bom.js";
+import { textOfFile } from "./text/file-text.js";
 import { API_TOKEN_SECRET } from "./http/api-auth.js";
 import { PAGERDUTY_WEBHOOK_SECRET } from "./inbound/pagerduty-webhook.js";
 import type { SecretSource } from "./notify/contract.js";
@@ -121,9 +121,10 @@ function readSecretFile(path: string): SecretFile {
     let length = 0;
     for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > MAX_SECRET_FILE_BYTES) return { value: undefined, problem: `is larger than ${MAX_SECRET_FILE_BYTES} bytes, too large for a secret` };
-    // Mounted secrets usually end with a newline that is not part of the value, and one saved by a
-    // Windows editor starts with a byte order mark that is not either.
-    const value = withoutByteOrderMark(buffer.toString("utf8", 0, length)).replace(/\r?\n$/, "");
+    const decoded = textOfFile(buffer.subarray(0, length));
+    if ("problem" in decoded) return { value: undefined, problem: decoded.problem };
+    // Mounted secrets usually end with a newline that is not part of the value.
+    const value = decoded.text.replace(/\r?\n$/, "");
     return { value: value === "" ? undefined : value, problem: null };
   } catch (error) {
     return { value: undefined, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };

@@ -69,7 +69,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     throw new UserError(
       `refusing to start: ${unusable.map((u) => `the secret file ${u.path} ${u.reason}`).join("; ")}`,
       EXIT.findings,
-      `a file in WK_SECRETS_DIR holds one secret's value as text (at most ${MAX_SECRET_FILE_BYTES} bytes); replace or remove it`,
+      `a file in WK_SECRETS_DIR holds one secret's value as UTF-8 text (at most ${MAX_SECRET_FILE_BYTES} bytes); replace or remove it`,
     );
   }
   const missing = secrets.missing();

@@ -27,6 +27,16 @@ describe("the routing keys file", () => {
     expect(keys.get("payments")).toBe("R0UTINGKEY");
   });
 
+  it("refuses a file saved as UTF-16 or not UTF-8, saying how to save it and never quoting the keys", () => {
+    const base = folder();
+    const utf16 = join(base, "utf16.json");
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(JSON.stringify({ payments: "R0UTINGKEY" }), "utf16le")]));
+    expect(new KeyFile(utf16).read()).toEqual({ kind: "unusable", reason: "is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8" });
+    const latin1 = join(base, "latin1.json");
+    writeFileSync(latin1, Buffer.from(JSON.stringify({ payments: "R0UTINGKEY\u00e9" }), "latin1"));
+    expect(new KeyFile(latin1).read()).toEqual({ kind: "unusable", reason: "is not UTF-8 text; save it as UTF-8" });
+  });
+
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {
     const file = join(folder(), "routing-keys.json");
     writeFileSync(file, JSON.stringify({ payments: "NEWKEY", $previous: { payments: ["OLDKEY", 7, ""], orders: "not a list" } }));

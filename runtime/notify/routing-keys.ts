@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
-import { withoutByteOrderMark } from "../text/bom.js";
+import { textOfFile } from "../text/file-text.js";
 
 export const DEFAULT_ROUTING_KEYS_FILE = ".watchkeeper/routing-keys.json";
 
@@ -136,13 +136,16 @@ function statOf(path: string): FileStat {
 }
 
 function parseKeyFile(path: string): KeyFileRead {
-  let text: string;
+  let bytes: Buffer;
   try {
-    // A file saved by a Windows editor starts with a byte order mark, which JSON.parse refuses.
-    text = withoutByteOrderMark(readFileSync(path, "utf8"));
+    bytes = readFileSync(path);
   } catch (error) {
     return { kind: "unusable", reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
   }
+  // A file saved by a Windows editor starts with a byte order mark, which JSON.parse refuses; UTF-16 is not read at all.
+  const decoded = textOfFile(bytes);
+  if ("problem" in decoded) return { kind: "unusable", reason: decoded.problem };
+  const text = decoded.text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

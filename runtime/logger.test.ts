@@ -29,6 +29,22 @@ describe("secrets and log redaction", () => {
     expect(out.text().match(/\[redacted\]/g)!.length).toBeGreaterThanOrEqual(4);
   });
 
+  it("keeps every JSON line valid when a secret is a number, a JSON literal or ends in a backslash, and still removes it", () => {
+    const secrets = ["2024", "true", "pa55\\", "quo\"te"];
+    const out = capture();
+    const logger = createLogger({ secretValues: () => secrets, destination: out.destination });
+    logger.info({ durationMs: 12024, ok: true, attempt: 2024 }, "checked");
+    logger.warn({ answer: "denied for pa55\\ and quo\"te" }, "vendor said pa55\\");
+    logger.info({ nested: { list: [2024, true, "x pa55\\"] } }, "nested");
+    const lines = out.text().split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(3);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(parsed[0]).toMatchObject({ durationMs: "[redacted]", ok: "[redacted]", attempt: "[redacted]", msg: "checked" });
+    expect(parsed[1]).toMatchObject({ answer: "denied for [redacted] and [redacted]", msg: "vendor said [redacted]" });
+    expect(parsed[2]).toMatchObject({ nested: { list: ["[redacted]", "[redacted]", "x [redacted]"] } });
+    for (const line of lines) for (const secret of secrets) expect(line).not.toContain(JSON.stringify(secret).slice(1, -1));
+  });
+
   it("reads secrets from the environment first, then from files, and lists the missing by name", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wk-secrets-"));
     try {

@@ -7,15 +7,36 @@ import { escapeTerminalControls } from "./text/terminal-text.js";
 /** pino-pretty is loaded only for pretty logs: a container's JSON logs do without its 0.5 MB. */
 const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPretty }).PinoPretty;
 
-/** Replaces every known secret value (and its JSON- and URL-encoded forms) in a log line. */
+/**
+ * Replaces every known secret value (and its JSON- and URL-encoded forms) in a JSON log line, and
+ * keeps the line valid JSON: inside a string only the text is replaced, and the JSON-escaped form
+ * goes first (a value ending in `\` would otherwise leave half an escape that swallows the closing
+ * quote); outside strings a number or literal holding a secret (an emergency PIN inside
+ * `"durationMs":12024`, a secret that reads `true`) becomes the string "[redacted]", since a bare
+ * [redacted] there would make the whole line unreadable to a log shipper.
+ */
 export function redactSecrets(line: string, values: string[]): string {
-  let out = line;
-  for (const value of values) {
-    // Very short values would mangle ordinary text; secrets are never that short in practice.
-    if (value.length < 4) continue;
-    for (const form of new Set([value, JSON.stringify(value).slice(1, -1), encodeURIComponent(value)])) {
-      if (out.includes(form)) out = out.split(form).join("[redacted]");
-    }
+  // Very short values would mangle ordinary text; secrets are never that short in practice.
+  const forms = [...new Set(values.filter((v) => v.length >= 4).flatMap((v) => [JSON.stringify(v).slice(1, -1), v, encodeURIComponent(v)]))];
+  if (forms.length === 0) return line;
+  const inText = (text: string) => {
+    let out = text;
+    for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
+    return out;
+  };
+  const outsideStrings = (text: string) => text.replace(/[^\s{}[\]:,"]+/g, (token) => (forms.some((f) => token.includes(f)) ? '"[redacted]"' : token));
+  let out = "";
+  let at = 0;
+  while (at < line.length) {
+    const open = line.indexOf('"', at);
+    if (open < 0) return out + outsideStrings(line.slice(at));
+    out += outsideStrings(line.slice(at, open));
+    let close = open + 1;
+    while (close < line.length && line[close] !== '"') close += line[close] === "\\" ? 2 : 1;
+    // Not JSON after all (no closing quote): the rest is redacted as text.
+    if (close >= line.length) return `${out}"${inText(line.slice(open + 1))}`;
+    out += `"${inText(line.slice(open + 1, close))}"`;
+    at = close + 1;
   }
   return out;
 }

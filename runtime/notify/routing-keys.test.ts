@@ -37,6 +37,21 @@ describe("the routing keys file", () => {
     expect(new KeyFile(latin1).read()).toEqual({ kind: "unusable", reason: "is not UTF-8 text; save it as UTF-8" });
   });
 
+  it("a service named like an Object property (`constructor`) has a key only when the file holds one", () => {
+    const base = folder();
+    const file = join(base, "routing-keys.json");
+    writeFileSync(file, JSON.stringify({ payments: "R0UTINGKEY" }));
+    const keys = new KeyFile(file);
+    expect(keys.get("constructor")).toBeUndefined();
+    expect(keys.previous("constructor")).toEqual([]);
+    expect(routingKeysVerdict(keys.read(), file, ["constructor"], false)?.message).toContain("has no key for service constructor");
+    writeFileSync(file, '{ "constructor": "CONSTRUCTORKEY", "__proto__": "PROTOKEY" }');
+    utimesSync(file, new Date(Date.now() + 5_000), new Date(Date.now() + 5_000));
+    expect(keys.get("constructor")).toBe("CONSTRUCTORKEY");
+    expect(keys.previous("constructor")).toEqual([]);
+    expect(keys.all().sort()).toEqual(["CONSTRUCTORKEY", "PROTOKEY"]);
+  });
+
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {
     const file = join(folder(), "routing-keys.json");
     writeFileSync(file, JSON.stringify({ payments: "NEWKEY", $previous: { payments: ["OLDKEY", 7, ""], orders: "not a list" } }));

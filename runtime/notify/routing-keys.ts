@@ -47,18 +47,19 @@ export class KeyFile {
   ) {}
 
   get(id: string): string | undefined {
-    return this.current().values[id];
+    return own(this.current().values, id);
   }
 
   /** The values a rotation replaced for `id`, newest first. */
   previous(id: string): string[] {
-    return this.current().previous[id] ?? [];
+    return own(this.current().previous, id) ?? [];
   }
 
   /** What the file holds now: values by id, and the previous ones by id. */
   contents(): KeyFileContents {
     const { values, previous } = this.current();
-    return { values: { ...values }, previous: { ...previous } };
+    // Copies without a prototype too, so `contents().previous["constructor"]` is no function either.
+    return { values: Object.assign(Object.create(null) as Record<string, string>, values), previous: Object.assign(Object.create(null) as Record<string, string[]>, previous) };
   }
 
   /** Every value, previous ones included, for redaction. */
@@ -157,8 +158,9 @@ function parseKeyFile(path: string): KeyFileRead {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     return { kind: "unusable", reason: `is ${kindOf(parsed)}, not a JSON object of service id to key` };
   }
-  const values: Record<string, string> = {};
-  const previous: Record<string, string[]> = {};
+  // Without a prototype: `constructor` is a valid service id, and must not read as Object's.
+  const values: Record<string, string> = Object.create(null) as Record<string, string>;
+  const previous: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [id, value] of Object.entries(parsed)) {
     if (id === PREVIOUS_KEYS_FIELD) {
       // Old keys are a help for resolving, not needed to page: what is not a list of keys is skipped.
@@ -175,6 +177,14 @@ function parseKeyFile(path: string): KeyFileRead {
     values[id] = value;
   }
   return { kind: "read", values, previous };
+}
+
+/**
+ * An id's own entry: a service may be called `constructor` (a valid kebab-case id), and a lookup
+ * that reached Object.prototype would page with Object itself as the key, or fail every send.
+ */
+function own<T>(record: Record<string, T>, id: string): T | undefined {
+  return Object.hasOwn(record, id) ? record[id] : undefined;
 }
 
 function kindOf(value: unknown): string {
@@ -210,7 +220,7 @@ export function routingKeysVerdict(read: KeyFileRead, file: string, services: re
     return { severity: "error", message: `the routing keys file ${file} ${read.reason}; ${who(services)} take${services.length === 1 ? "s" : ""} its PagerDuty routing key from it and could not be paged`, hint: redeploy };
   }
   if (services.length === 0) return null;
-  const lacking = read.kind === "missing" ? [...services] : services.filter((id) => read.values[id] === undefined);
+  const lacking = read.kind === "missing" ? [...services] : services.filter((id) => own(read.values, id) === undefined);
   if (lacking.length === 0) return null;
   const what = read.kind === "missing" ? `the routing keys file ${file} does not exist` : `the routing keys file ${file} has no key for ${who(lacking)}`;
   return {

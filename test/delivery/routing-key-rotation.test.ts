@@ -110,6 +110,23 @@ describe("a routing key rotated while an alert is open", () => {
     expect(incident(OLD)).toMatchObject({ status: "resolved" });
   });
 
+  it("a service named `constructor` (a valid id, and an Object property) is paged with the key wk deploy wrote for it, and its rotation keeps the old one", async () => {
+    keysFolder();
+    const manifest = testManifest({ monitors: [testMonitor("api", { service: "constructor" })], services: [testService("constructor")] });
+    await writeRoutingKeys(keysFile, { constructor: OLD });
+    const h = open(undefined, { manifest });
+    h.enqueue(intentFor("api", "trigger"));
+    await pd.waitFor(() => pd.events().length === 1);
+    expect(pd.events()[0]).toMatchObject({ event_action: "trigger", routing_key: OLD });
+
+    await writeRoutingKeys(keysFile, { constructor: NEW });
+    expect(JSON.parse(readFileSync(keysFile, "utf8"))).toEqual({ constructor: NEW, $previous: { constructor: [OLD] } });
+    h.enqueue(intentFor("api", "resolve"));
+    await pd.waitFor(() => pd.events().length === 2);
+    expect(pd.events()[1]).toMatchObject({ event_action: "resolve", routing_key: OLD });
+    for (const line of h.lines) expect(line.includes(OLD) || line.includes(NEW)).toBe(false);
+  });
+
   it("a routing key held in a secret that changes while the runtime runs: the resolve goes with the value the trigger used", async () => {
     const secrets: Record<string, string> = { PD_ROUTING_PAYMENTS: OLD };
     const h = makeHarness({ manifest: secretManifest, secrets, options: { env: { WK_PAGERDUTY_EVENTS_URL: pd.url } } });

@@ -42,6 +42,32 @@ describe("connections that stop reading", () => {
   });
 });
 
+describe("request bodies over a route's limit", () => {
+  it("a body whose Content-Length is over the limit is answered 413 at once, without waiting for it, and the connection closes", async () => {
+    let handled = 0;
+    const router = new Router().add("POST", "/ping", (_req, res) => {
+      handled++;
+      sendText(res, 200, "ok");
+    }, { maxBodyBytes: 1024 });
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    const socket = connect(port, "127.0.0.1");
+    sockets.push(socket);
+    socket.on("error", () => undefined);
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    const started = performance.now();
+    // Says ten gigabytes are coming, and sends none of them.
+    socket.write("POST /ping HTTP/1.1\r\nHost: wk\r\nContent-Length: 10000000000\r\n\r\n");
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain("at most 1024 bytes");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(handled).toBe(0);
+  });
+});
+
 async function until(condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i++) {
     if (await condition()) return;

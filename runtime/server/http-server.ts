@@ -131,6 +131,13 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   }
   // A GET or HEAD carries no body worth reading: one sent anyway is discarded, never held.
   const read = method === "GET" || method === "HEAD" ? 0 : Math.min(match.maxBodyBytes ?? MAX_BODY_BYTES, MAX_BODY_BYTES);
+  // A body that says in advance it is too large is refused at once, not read: else the answer waits
+  // for all of it (gigabytes, or the 30 s request timeout when it never comes), and the sender
+  // learns nothing until then. The connection closes: the unread body cannot be told from a next request.
+  if (read > 0 && declaredLength(req) > read) {
+    res.setHeader("connection", "close");
+    return sendJson(res, 413, { error: `request body too large: this route takes at most ${read} bytes` });
+  }
   const remote = req.socket.remoteAddress ?? "";
   const body = await readBody(req, budget, read, isLoopback(remote) && !budget.limitLoopback ? null : rateLimitKey(remote));
   if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
@@ -144,6 +151,12 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   } finally {
     body.release();
   }
+}
+
+/** The Content-Length a request declares; 0 when none (chunked, or no body). Node has refused a malformed or repeated one. */
+function declaredLength(req: IncomingMessage): number {
+  const value = req.headers["content-length"];
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : 0;
 }
 
 function failed(logger: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {

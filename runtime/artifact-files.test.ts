@@ -1,7 +1,7 @@
 import { constants as bufferConstants } from "node:buffer";
 import { execFileSync } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdtemp, rm, symlink, truncate, unlink } from "node:fs/promises";
+import { mkdtemp, readFile, rm, symlink, truncate, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -83,5 +83,24 @@ describe("a manifest.json too large to read is refused at start, naming it", () 
     expect((refused as Error).message).toContain("compile the project again");
     // Refused from its size: reading and decoding it takes seconds and half a gigabyte.
     expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe("a manifest.json re-saved in another encoding", () => {
+  it("one that starts with a UTF-8 byte order mark (re-saved on Windows) loads as written", async () => {
+    const dir = await artifact();
+    const manifest = join(dir, "manifest.json");
+    await writeFile(manifest, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), await readFile(manifest)]));
+    const loaded = await loadArtifact(dir);
+    expect(loaded.manifest.monitors.map((m) => m.id)).toEqual(["site"]);
+  });
+
+  it("one saved as UTF-16 is refused, naming the file and the encoding to use", async () => {
+    const dir = await artifact();
+    const manifest = join(dir, "manifest.json");
+    await writeFile(manifest, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(await readFile(manifest, "utf8"), "utf16le")]));
+    await expect(loadArtifact(dir)).rejects.toThrow(
+      new ArtifactError(`${manifest} is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8; \`wk compile\` writes it as UTF-8: deploy the file it wrote`),
+    );
   });
 });

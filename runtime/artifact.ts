@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundleSha256, parseManifest, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
 import type { MonitorBundle, MonitorCode } from "../sdk/result.js";
+import { textOfFile } from "./text/file-text.js";
 
 /** The artifact could not be used at all: the runtime refuses to start, with this reason. */
 export class ArtifactError extends Error {
@@ -107,13 +108,12 @@ function withCompactMonitors(manifest: Manifest): Manifest {
  */
 async function readManifestJson(manifestPath: string): Promise<unknown> {
   const bytes = await readArtifactFile(manifestPath, "no compiled artifact there", { bytes: MAX_MANIFEST_BYTES, refuse: (size) => manifestTooLarge(manifestPath, size) });
-  let text: string;
-  try {
-    text = bytes.toString("utf8");
-  } catch {
-    // The file grew past the limit after its size was checked.
-    throw manifestTooLarge(manifestPath, bytes.length);
-  }
+  if (bytes.length > MAX_MANIFEST_BYTES) throw manifestTooLarge(manifestPath, bytes.length); // it grew after its size was checked
+  // A copy re-saved on Windows (PowerShell's Set-Content, an editor) starts with a byte order mark,
+  // which JSON.parse refuses; UTF-16 or bytes that are not UTF-8 are said as such, not as a JSON error at character 0.
+  const decoded = textOfFile(bytes);
+  if ("problem" in decoded) throw new ArtifactError(`${manifestPath} ${decoded.problem}; \`wk compile\` writes it as UTF-8: deploy the file it wrote`);
+  const text = decoded.text;
   try {
     return JSON.parse(text);
   } catch (error) {

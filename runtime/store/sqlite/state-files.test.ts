@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StateError } from "../state-error.js";
 import { DATABASE_FILE } from "./open-database.js";
 import { SqliteStore } from "./sqlite-store.js";
-import { LOCK_FILE } from "./state-lock.js";
+import { HOLDER_FILE, LOCK_FILE } from "./state-lock.js";
 
 const T = 1_767_571_200_000;
 
@@ -76,5 +76,24 @@ describe("a state folder holding files the runtime did not make", () => {
     expect(error.message).toContain(`${join(dir, LOCK_FILE)} is not a lock file a watchkeeper runtime made`);
     expect(error.hint).toBe(`it holds no alert state: remove ${join(dir, LOCK_FILE)} and start again; the runtime makes a new one`);
     expect(error.hint).not.toContain("alerts firing now page again");
+  });
+
+  it("a FIFO in place of the lock holder's file does not hold a refused start: it is refused at once, as locked", async () => {
+    const first = SqliteStore.open(dir, T);
+    const fifo = join(dir, HOLDER_FILE);
+    await rm(fifo);
+    execFileSync("mkfifo", [fifo]);
+    // Something writes to it a second later: a blocking read would wait for it.
+    const writer = spawn("sh", ["-c", `sleep 1; echo '{}' > "${fifo}"`], { stdio: "ignore" });
+    try {
+      const started = performance.now();
+      const error = refusal(dir);
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(error.problem).toBe("locked");
+      expect(error.message).toContain("a process that is still starting");
+    } finally {
+      writer.kill("SIGKILL");
+      first.close();
+    }
   });
 });

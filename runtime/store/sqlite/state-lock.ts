@@ -1,5 +1,5 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { accessSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { StateError, stateErrorOf } from "../state-error.js";
@@ -93,12 +93,27 @@ function notALockFile(error: unknown, path: string): StateError | null {
   );
 }
 
+/** Far above what a holder writes (`{"pid":…,"host":…,"since":…}`). */
+const MAX_HOLDER_BYTES = 4096;
+
+/**
+ * Who holds the lock, as its holder wrote it; null when that cannot be told. Read without waiting
+ * and within a bound: the file is only a courtesy for the message, and a FIFO or a link to a device
+ * in its place must not hold the refused start-up forever, nor fill its memory.
+ */
 function readHolder(path: string): LockHolder | null {
+  let fd: number | null = null;
   try {
-    const parsed = JSON.parse(readFileSync(path, "utf8")) as Partial<LockHolder>;
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    if (!fstatSync(fd).isFile()) return null;
+    const buffer = Buffer.alloc(MAX_HOLDER_BYTES);
+    const length = readSync(fd, buffer, 0, MAX_HOLDER_BYTES, 0);
+    const parsed = JSON.parse(buffer.toString("utf8", 0, length)) as Partial<LockHolder>;
     if (typeof parsed.pid === "number" && typeof parsed.host === "string") return { pid: parsed.pid, host: parsed.host, since: String(parsed.since ?? "") };
   } catch {
     // The holder is still starting, or wrote nothing yet: the lock alone is enough to refuse.
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   return null;
 }

@@ -52,6 +52,15 @@ describe("the routing keys file", () => {
     expect(keys.all().sort()).toEqual(["CONSTRUCTORKEY", "PROTOKEY"]);
   });
 
+  it("refuses a key with a space, a line break or another invisible character in it (PagerDuty would refuse every page), naming the entry, never the key", () => {
+    const file = join(folder(), "routing-keys.json");
+    for (const key of ["R0UTINGKEY\n", " R0UTINGKEY", "R0UTING\tKEY", "\uFEFFR0UTINGKEY", "R0UTING\u200BKEY"]) {
+      writeFileSync(file, JSON.stringify({ orders: "GOODKEY", payments: key }));
+      const read = new KeyFile(file).read();
+      expect(read, JSON.stringify(key)).toEqual({ kind: "unusable", reason: 'holds a key for "payments" with a space, line break or other invisible character in it; remove it' });
+    }
+  });
+
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {
     const file = join(folder(), "routing-keys.json");
     writeFileSync(file, JSON.stringify({ payments: "NEWKEY", $previous: { payments: ["OLDKEY", 7, ""], orders: "not a list" } }));

@@ -174,6 +174,9 @@ function parseKeyFile(path: string): KeyFileRead {
     }
     if (typeof value !== "string") return { kind: "unusable", reason: `holds ${kindOf(value)} for "${id}", not a key (a string)` };
     if (value === "") return { kind: "unusable", reason: `holds an empty key for "${id}"` };
+    // A key or a service ID is one word: PagerDuty refuses one with a space or a line break in it
+    // (400, not retried), so the page would be lost after the fact rather than refused here.
+    if (/[\s\p{Cc}\p{Cf}]/u.test(value)) return { kind: "unusable", reason: `holds a key for "${id}" with a space, line break or other invisible character in it; remove it` };
     values[id] = value;
   }
   return { kind: "read", values, previous };

@@ -99,9 +99,13 @@ export class Destinations {
   }
 
   /** A routing key held in a secret: its value now, and the values it had before since start. */
-  private secretKey(secret: (name: string) => string | undefined, name: string): { key: string; previous: string[] } | { missing: string } {
+  private secretKey(secret: (name: string) => string | undefined, name: string): { key: string; previous: string[] } | { missing: string; problem?: string } {
     const key = secret(name);
-    return key ? { key, previous: this.keyHistory.current(`secret:${name}`, key) } : { missing: name };
+    if (!key) return { missing: name };
+    // PagerDuty refuses a key with a space or a line break in it (400, not retried): the page would
+    // be lost. It waits instead, as for a secret not set, and the warning says what to fix.
+    if (/[\s\p{Cc}\p{Cf}]/u.test(key)) return { missing: name, problem: "holds a space, line break or other invisible character; a routing key is one word" };
+    return { key, previous: this.keyHistory.current(`secret:${name}`, key) };
   }
 
   close(): void {

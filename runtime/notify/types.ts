@@ -71,6 +71,8 @@ export interface DeliveryFailure {
    * the retry goes to them only, and is stored with the delivery so that a restart knows it too.
    */
   owedTo?: string[];
+  /** Why `missingSecret` counts as having no value although it is set ("holds a line break ..."). */
+  secretProblem?: string;
 }
 
 /** What one call to a vendor produced. */

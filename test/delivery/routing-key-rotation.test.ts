@@ -141,6 +141,24 @@ describe("a routing key rotated while an alert is open", () => {
     expect(incident(OLD)).toMatchObject({ status: "resolved" });
   });
 
+  it("a routing key secret with a stray space or line break holds the page, with a warning naming the secret, until it is fixed; PagerDuty never gets the bad key", async () => {
+    const secrets: Record<string, string> = { PD_ROUTING_PAYMENTS: `${OLD} \n` };
+    const h = makeHarness({ manifest: secretManifest, secrets, options: { env: { WK_PAGERDUTY_EVENTS_URL: pd.url }, backoff: { initialMs: 50, maxMs: 400, missingSecretWaitMs: 100 } } });
+    harnesses.push(h);
+    h.delivery.start();
+    h.enqueue(intentFor("api", "trigger"));
+    await until(() => h.lines.some((l) => l.includes("delivery waits")), 5_000, "the warning");
+    const warning = JSON.parse(h.lines.find((l) => l.includes("delivery waits"))!) as Record<string, unknown>;
+    expect(warning).toMatchObject({ level: 40, secret: "PD_ROUTING_PAYMENTS" });
+    expect(String(warning["msg"])).toBe("delivery waits: secret PD_ROUTING_PAYMENTS holds a space, line break or other invisible character; a routing key is one word");
+    expect(pd.received).toHaveLength(0);
+
+    secrets["PD_ROUTING_PAYMENTS"] = OLD;
+    await pd.waitFor(() => pd.events().length === 1);
+    expect(pd.events()[0]).toMatchObject({ event_action: "trigger", routing_key: OLD });
+    for (const line of h.lines) expect(line.includes(OLD)).toBe(false);
+  });
+
   it("when the trigger's key is no longer known, the resolve goes with the current key and a warning names the monitor and alert, never a key", async () => {
     keysFolder();
     writeKeys({ orders: OLD });

@@ -86,7 +86,7 @@ export function retryStage(deps: RetryStageDeps): Stage {
       const last = warnedMissing.get(failure.missingSecret) ?? -Infinity;
       if (done - last > 60_000) {
         warnedMissing.set(failure.missingSecret, done);
-        deps.logger.warn({ secret: failure.missingSecret, destination: item.destination.id }, `delivery waits: secret ${failure.missingSecret} is not set`);
+        deps.logger.warn({ secret: failure.missingSecret, destination: item.destination.id }, `delivery waits: secret ${failure.missingSecret} ${failure.secretProblem ?? "is not set"}`);
       }
       return { kind: "deferred", at: done + deps.policy.missingSecretWaitMs, reason };
     }

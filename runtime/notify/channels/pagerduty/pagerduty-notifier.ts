@@ -11,7 +11,7 @@ export const DEFAULT_PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com";
  * Finds the routing key at send time: the current value and the ones rotations replaced, or the
  * name of what is missing.
  */
-export type RoutingKeyLookup = (secret: (name: string) => string | undefined) => KnownRoutingKeys | { missing: string };
+export type RoutingKeyLookup = (secret: (name: string) => string | undefined) => KnownRoutingKeys | { missing: string; problem?: string };
 
 /**
  * PagerDuty Events API v2 (`POST {base}/v2/enqueue`): trigger, acknowledge and resolve with a
@@ -30,7 +30,8 @@ export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const found = options.routingKey(ctx.secret);
       if ("missing" in found) {
-        return { ok: false, failure: { retryable: true, reason: `routing key not available: ${found.missing}`, missingSecret: found.missing }, status: null, answer: "" };
+        const reason = found.problem === undefined ? `routing key not available: ${found.missing}` : `routing key not usable: ${found.missing} ${found.problem}`;
+        return { ok: false, failure: { retryable: true, reason, missingSecret: found.missing, ...(found.problem === undefined ? {} : { secretProblem: found.problem }) }, status: null, answer: "" };
       }
       const chosen = chooseRoutingKey(intent, found, ctx.previousRef);
       const body = JSON.stringify(pagerDutyEvent(intent, message, chosen.key));

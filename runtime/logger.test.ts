@@ -45,6 +45,15 @@ describe("secrets and log redaction", () => {
     for (const line of lines) for (const secret of secrets) expect(line).not.toContain(JSON.stringify(secret).slice(1, -1));
   });
 
+  it("keeps a JSON line valid when a secret matches the inside of an escape (a PIN 0000 and the \\u0000 a NUL is written as)", () => {
+    const out = capture();
+    const logger = createLogger({ secretValues: () => ["0000", "001b"], destination: out.destination });
+    logger.warn({ answer: "nul \u0000 esc \u001b pin 0000 and 001b" }, "vendor answered");
+    const lines = out.text().split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ answer: "nul \u0000 esc \u001b pin [redacted] and [redacted]" });
+  });
+
   it("reads secrets from the environment first, then from files, and lists the missing by name", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wk-secrets-"));
     try {

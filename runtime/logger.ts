@@ -9,9 +9,10 @@ const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pin
 
 /**
  * Replaces every known secret value (and its JSON- and URL-encoded forms) in a JSON log line, and
- * keeps the line valid JSON: inside a string only the text is replaced, and the JSON-escaped form
- * goes first (a value ending in `\` would otherwise leave half an escape that swallows the closing
- * quote); outside strings a number or literal holding a secret (an emergency PIN inside
+ * keeps the line valid JSON: inside a string only the text is replaced, and a string holding
+ * escapes is decoded first and encoded again (a value ending in `\` would otherwise leave half an
+ * escape that swallows the closing quote, and a PIN `0000` would cut the `\u0000` a NUL is written
+ * as); outside strings a number or literal holding a secret (an emergency PIN inside
  * `"durationMs":12024`, a secret that reads `true`) becomes the string "[redacted]", since a bare
  * [redacted] there would make the whole line unreadable to a log shipper.
  */
@@ -24,6 +25,18 @@ export function redactSecrets(line: string, values: string[]): string {
     for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
     return out;
   };
+  /** A string literal's content (between the quotes), redacted. */
+  const inString = (content: string) => {
+    if (!content.includes("\\")) return inText(content);
+    let decoded: string;
+    try {
+      decoded = JSON.parse(`"${content}"`) as string;
+    } catch {
+      return inText(content);
+    }
+    const redacted = inText(decoded);
+    return redacted === decoded ? content : JSON.stringify(redacted).slice(1, -1);
+  };
   const outsideStrings = (text: string) => text.replace(/[^\s{}[\]:,"]+/g, (token) => (forms.some((f) => token.includes(f)) ? '"[redacted]"' : token));
   let out = "";
   let at = 0;
@@ -35,7 +48,7 @@ export function redactSecrets(line: string, values: string[]): string {
     while (close < line.length && line[close] !== '"') close += line[close] === "\\" ? 2 : 1;
     // Not JSON after all (no closing quote): the rest is redacted as text.
     if (close >= line.length) return `${out}"${inText(line.slice(open + 1))}`;
-    out += `"${inText(line.slice(open + 1, close))}"`;
+    out += `"${inString(line.slice(open + 1, close))}"`;
     at = close + 1;
   }
   return out;

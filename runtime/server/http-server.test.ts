@@ -43,6 +43,30 @@ describe("connections that stop reading", () => {
 });
 
 describe("request bodies over a route's limit", () => {
+  it("a body streamed without a Content-Length is answered 413 as soon as it passes the limit, while the sender is still sending", async () => {
+    let handled = 0;
+    const router = new Router().add("POST", "/ping", (_req, res) => {
+      handled++;
+      sendText(res, 200, "ok");
+    }, { maxBodyBytes: 1024 });
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    const socket = connect(port, "127.0.0.1");
+    sockets.push(socket);
+    socket.on("error", () => undefined);
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+    const started = performance.now();
+    socket.write("POST /ping HTTP/1.1\r\nHost: wk\r\nTransfer-Encoding: chunked\r\n\r\n");
+    // 2 KiB now, and the stream never ends.
+    socket.write(`800\r\n${"x".repeat(2048)}\r\n`);
+    await until(async () => answer.length > 0 || performance.now() - started > 3_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toContain("at most 1024 bytes");
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(handled).toBe(0);
+  });
+
   it("a body whose Content-Length is over the limit is answered 413 at once, without waiting for it, and the connection closes", async () => {
     let handled = 0;
     const router = new Router().add("POST", "/ping", (_req, res) => {

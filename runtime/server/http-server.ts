@@ -140,7 +140,10 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   }
   const remote = req.socket.remoteAddress ?? "";
   const body = await readBody(req, budget, read, isLoopback(remote) && !budget.limitLoopback ? null : rateLimitKey(remote));
-  if (body === "too large") return sendJson(res, 413, { error: "request body too large" });
+  // Answered as soon as the body is refused, while the rest may still be coming: the connection
+  // closes, since what is left of the body cannot be told from a next request.
+  if (body === "too large" || body === "busy") res.setHeader("connection", "close");
+  if (body === "too large") return sendJson(res, 413, { error: `request body too large: this route takes at most ${read} bytes` });
   if (body === "busy") {
     res.setHeader("retry-after", "1");
     return sendJson(res, 503, { error: "too many request bodies in flight; try again" });
@@ -186,8 +189,8 @@ function parseTarget(url: string): string | null {
 /**
  * Reads the body, holding its bytes against the server-wide budget and the client address's share
  * of it; `release` gives them back once the handler is done. Over `max` ("too large"; a `max` of 0
- * discards any body unread) or over the budget or the share ("busy"), what was held is dropped at
- * once and the rest is read and discarded, so the client gets its answer.
+ * discards any body unread) or over the budget or the share ("busy"), what was held is dropped and
+ * the refusal settles at once; the rest is read and discarded until the connection closes.
  */
 function readBody(
   req: IncomingMessage,
@@ -223,7 +226,9 @@ function readBody(
       else if (address !== null && (budget.byAddress.get(address) ?? 0) + chunk.length > share) refused = "busy";
       if (refused) {
         chunks = [];
-        release();
+        // Answered now, not once the sender stops: a body streamed without a Content-Length would
+        // otherwise hold the answer, and keep being read, until the request timeout.
+        settle(refused);
         return;
       }
       chunks.push(chunk);

@@ -43,6 +43,24 @@ describe("connections that stop reading", () => {
 });
 
 describe("request bodies over a route's limit", () => {
+  it("a GET that says a body follows is answered at once, the body never waited for nor read", async () => {
+    const router = new Router().add("GET", "/healthz", (_req, res) => sendText(res, 200, "ok"));
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    for (const framing of ["Content-Length: 10000000000", "Transfer-Encoding: chunked"]) {
+      const socket = connect(port, "127.0.0.1");
+      sockets.push(socket);
+      socket.on("error", () => undefined);
+      let answer = "";
+      socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+      const started = performance.now();
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: wk\r\n${framing}\r\n\r\n`);
+      await until(async () => answer.includes("ok") || performance.now() - started > 3_000);
+      expect(answer, framing).toMatch(/^HTTP\/1\.1 200 /);
+      expect(performance.now() - started, framing).toBeLessThan(2_000);
+    }
+  });
+
   it("a body streamed without a Content-Length is answered 413 as soon as it passes the limit, while the sender is still sending", async () => {
     let handled = 0;
     const router = new Router().add("POST", "/ping", (_req, res) => {

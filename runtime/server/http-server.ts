@@ -138,6 +138,13 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
     res.setHeader("connection", "close");
     return sendJson(res, 413, { error: `request body too large: this route takes at most ${read} bytes` });
   }
+  // A GET or HEAD is answered without waiting for a body it sends (never read: up to 30 s of one
+  // that never comes, or gigabytes that do); the connection closes, as after a refused body.
+  if (read === 0 && (declaredLength(req) > 0 || req.headers["transfer-encoding"] !== undefined)) {
+    res.setHeader("connection", "close");
+    await match.handler(req, res, match.params, Buffer.alloc(0));
+    return;
+  }
   const remote = req.socket.remoteAddress ?? "";
   const body = await readBody(req, budget, read, isLoopback(remote) && !budget.limitLoopback ? null : rateLimitKey(remote));
   // Answered as soon as the body is refused, while the rest may still be coming: the connection

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -59,6 +59,18 @@ describe("the routing keys file", () => {
       const read = new KeyFile(file).read();
       expect(read, JSON.stringify(key)).toEqual({ kind: "unusable", reason: 'holds a key for "payments" with a space, line break or other invisible character in it; remove it' });
     }
+  });
+
+  it("never reads past the limit a file that says it is smaller (a /proc file says 0 bytes): it is refused as too large", (ctx) => {
+    // /proc/kallsyms says 0 bytes and holds several MiB on most kernels.
+    let size = 0;
+    try {
+      size = readFileSync("/proc/kallsyms").length;
+    } catch {
+      // not Linux
+    }
+    if (size <= MAX_KEY_FILE_BYTES) return ctx.skip(`needs a /proc/kallsyms over ${MAX_KEY_FILE_BYTES} bytes (this one holds ${size})`);
+    expect(new KeyFile("/proc/kallsyms").read()).toEqual({ kind: "unusable", reason: "is larger than 4 MiB; a deploy writes a few bytes per service" });
   });
 
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {

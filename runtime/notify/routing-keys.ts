@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { textOfFile } from "../text/file-text.js";
 
 export const DEFAULT_ROUTING_KEYS_FILE = ".watchkeeper/routing-keys.json";
@@ -136,13 +136,38 @@ function statOf(path: string): FileStat {
   }
 }
 
-function parseKeyFile(path: string): KeyFileRead {
-  let bytes: Buffer;
+/**
+ * The file's bytes, read without waiting and never past MAX_KEY_FILE_BYTES: what the path names
+ * may have changed since it was looked at (a FIFO put in its place would hold the event loop, and
+ * with it every check and page, until something wrote to it), and the size a file says is not
+ * trusted (`/proc` files say 0; a file may grow while read).
+ */
+function readKeyFileBytes(path: string): { bytes: Buffer } | { reason: string } {
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    return { kind: "unusable", reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+    return { reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
   }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { reason: stat.isDirectory() ? "is a folder, not a file" : "is not a regular file (a FIFO, socket or device)" };
+    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_KEY_FILE_BYTES) return { reason: `is larger than ${MAX_KEY_FILE_BYTES / 1024 / 1024} MiB; a deploy writes a few bytes per service` };
+    return { bytes: buffer.subarray(0, length) };
+  } catch (error) {
+    return { reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseKeyFile(path: string): KeyFileRead {
+  const read = readKeyFileBytes(path);
+  if ("reason" in read) return { kind: "unusable", reason: read.reason };
+  const bytes = read.bytes;
   // A file saved by a Windows editor starts with a byte order mark, which JSON.parse refuses; UTF-16 is not read at all.
   const decoded = textOfFile(bytes);
   if ("problem" in decoded) return { kind: "unusable", reason: decoded.problem };

@@ -15,6 +15,7 @@ import { keepWebAssemblyAtBaseline } from "./wasm-baseline.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
 import { selfBounded, type CheckRunner } from "./evaluate/run-check.js";
+import { API_TOKEN_SECRET } from "./http/api-auth.js";
 import { Router } from "./http/router.js";
 import { createMetrics, type RuntimeMetrics } from "./metrics.js";
 import type { DeliveryFactory, DeliveryService, SecretSource } from "./notify/contract.js";
@@ -133,6 +134,14 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
   for (const name of o.secrets.missing()) {
     logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
+  }
+  // A token no client can send leaves the API closed to every script, with nothing but 401s to say why.
+  const apiToken = o.secrets.get(API_TOKEN_SECRET);
+  if (apiToken !== undefined && !/^[\x21-\x7e]+$/.test(apiToken)) {
+    logger.warn(
+      { secret: API_TOKEN_SECRET },
+      `the API token holds a space, a line break or a character outside printable ASCII, which no client can send as Authorization: Bearer <token>: set ${API_TOKEN_SECRET} to printable ASCII (openssl rand -hex 32)`,
+    );
   }
   // Every secret value known: the declared ones and the runtime's own (its API token, the webhook
   // signing key). Project code could read any of them without asking secret(), so what it returns

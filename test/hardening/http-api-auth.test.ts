@@ -91,6 +91,20 @@ describe("mutating APIs are closed by default", () => {
     }
   });
 
+  it("warns at start, naming the secret and never the token, when the API token holds what no client can send (a space, a character outside ASCII)", async () => {
+    for (const token of ["two words-7f3a", "t\u00f6ken-7f3a-canary"]) {
+      rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: token } });
+      const warning = rt.logs().split("\n").find((l) => l.includes("no client can send"));
+      expect(warning, token).toBeDefined();
+      expect(JSON.parse(warning!)).toMatchObject({ level: 40, secret: "WATCHKEEPER_API_TOKEN" });
+      expect(rt.logs()).not.toContain(token);
+      await rt.stop();
+      rt = null;
+    }
+    rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });
+    expect(rt.logs()).not.toContain("no client can send");
+  });
+
   it("refuses a change whose body is not Content-Type: application/json with 415", async () => {
     rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });
     for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {

@@ -73,6 +73,14 @@ describe("the routing keys file", () => {
     expect(new KeyFile("/proc/kallsyms").read()).toEqual({ kind: "unusable", reason: "is larger than 4 MiB; a deploy writes a few bytes per service" });
   });
 
+  it("calls an empty file (or one of blank lines) empty, not invalid JSON", () => {
+    const file = join(folder(), "routing-keys.json");
+    for (const blank of ["", "\n", " \r\n\t"]) {
+      writeFileSync(file, blank);
+      expect(new KeyFile(file).read(), JSON.stringify(blank)).toEqual({ kind: "unusable", reason: 'is empty (a deploy writes { "<service id>": "<key>" })' });
+    }
+  });
+
   it("keeps the keys a rotation replaced, per service, and lists them for redaction", () => {
     const file = join(folder(), "routing-keys.json");
     writeFileSync(file, JSON.stringify({ payments: "NEWKEY", $previous: { payments: ["OLDKEY", 7, ""], orders: "not a list" } }));

@@ -172,6 +172,9 @@ function parseKeyFile(path: string): KeyFileRead {
   const decoded = textOfFile(bytes);
   if ("problem" in decoded) return { kind: "unusable", reason: decoded.problem };
   const text = decoded.text;
+  // Said as such rather than as JSON that ends too soon: a Secret or ConfigMap created before the
+  // first deploy, or a deploy that failed while writing, leaves exactly this.
+  if (text.trim() === "") return { kind: "unusable", reason: "is empty (a deploy writes { \"<service id>\": \"<key>\" })" };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

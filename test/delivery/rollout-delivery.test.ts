@@ -14,7 +14,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * channel. An old replica that meets either leaves the work (up to a minute) to a replica whose
  * manifest knows it, instead of dropping it, skipping it or sending it with the wrong routing.
  */
-describe.skipIf(!up)("delivery during a rollout (old and new manifests on one Redis)", () => {
+describe.skipIf(!up)("delivery during a rollout (old and new manifests on one Redis)", { timeout: 60_000 }, () => {
   const pd = new PagerDutyServer();
   let prefix = "";
   let replicas: QueuedReplica[] = [];
@@ -57,7 +57,7 @@ describe.skipIf(!up)("delivery during a rollout (old and new manifests on one Re
     expect((await old.store.undispatched(10)).map((s) => s.intent.dedupKey)).toEqual(["wk-checkout"]);
     expect(pd.events()).toEqual([]);
     await replica(v2());
-    await pd.waitFor(() => pd.events().length >= 1, 10_000);
+    await pd.waitFor(() => pd.events().length >= 1, 30_000);
     await sleep(500);
     expect(pd.events().map((e) => [e["dedup_key"], e["routing_key"]])).toEqual([["wk-checkout", KEY]]);
   });
@@ -75,7 +75,9 @@ describe.skipIf(!up)("delivery during a rollout (old and new manifests on one Re
     expect([delivery!.destination, delivery!.status]).toEqual(["channel:pd-new", "pending"]);
     expect(pd.events()).toEqual([]);
     await replica(v2());
-    await pd.waitFor(() => pd.events().length >= 1, 10_000);
+    // The old replica hands the job back once a second and either replica may take it next: the
+    // new one gets it after a few rounds, more on a loaded machine.
+    await pd.waitFor(() => pd.events().length >= 1, 30_000);
     await sleep(500);
     expect(pd.events().map((e) => [e["dedup_key"], e["routing_key"]])).toEqual([["wk-api-new", NEW_KEY]]);
   });

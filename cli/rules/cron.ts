@@ -23,3 +23,30 @@ export function cronProblem(expression: string, timeZone: string, now: Date): st
   if (next === null) return "the expression never fires";
   return null;
 }
+
+/**
+ * Whether a 6-field expression's seconds field matches every second (`*`, `*\/1`, `0-59`, ...).
+ * Such a cron is nearly always a 5-field expression with a seconds field put in front of it by
+ * mistake ("* * * * * *" for "every minute"): the runtime would run the check sixty times a minute
+ * and each tick would skip while the last one still runs. Judged by croner itself, so every
+ * spelling of "all 60 seconds" counts.
+ */
+export function firesEverySecond(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 6) return false;
+  let cron: Cron;
+  try {
+    cron = new Cron(`${fields[0]} 0 0 1 1 *`, { paused: true, timezone: "UTC" });
+  } catch {
+    return false;
+  }
+  // The seconds of one minute the field matches: all 60 means every second.
+  const minute = Date.UTC(2030, 0, 1, 0, 0, 0);
+  let at = new Date(minute - 1);
+  for (let second = 0; second < 60; second++) {
+    const next = cron.nextRun(at);
+    if (next === null || next.getTime() !== minute + second * 1000) return false;
+    at = next;
+  }
+  return true;
+}

@@ -2,7 +2,7 @@ import { parseDuration } from "../../sdk/duration.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
-import { cronProblem } from "./cron.js";
+import { cronProblem, firesEverySecond } from "./cron.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
@@ -59,6 +59,16 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
               "valid-schedules",
               `monitor "${m.id}": cron "${s.expression}" is not valid: ${problem}`,
               'write 5 fields ("*/5 * * * *"), 6 with seconds first ("0 * * * * *"), Quartz style ("0 * * ? * *"), or { every: "30s" }',
+              at,
+            ),
+          );
+        } else if (firesEverySecond(s.expression)) {
+          found.push(
+            diagnostic(
+              "error",
+              "valid-schedules",
+              `monitor "${m.id}": cron "${s.expression}" fires every second (its first field is the seconds, and it matches all 60)`,
+              'for once a minute write 5 fields ("* * * * *") or a fixed second ("0 * * * * *"); to really check every second, say so with { every: "1s" }',
               at,
             ),
           );

@@ -27,6 +27,18 @@ describe("valid-schedules", () => {
     for (const d of found) expect(d.file).toBe("monitors/schedules.ts");
   });
 
+  it("refuses a 6-field cron whose seconds field matches every second, however it is spelled, with the 5-field form as the hint", () => {
+    const found = byCode(r, "valid-schedules");
+    for (const [id, line] of [["every-second", 13], ["every-second-quartz", 14]] as const) {
+      const d = found.find((f) => f.message.includes(`monitor "${id}"`));
+      expect(d?.message).toMatch(/fires every second/);
+      expect(d?.severity).toBe("error");
+      expect(d?.line).toBe(line);
+      expect(d?.hint).toMatch(/"\* \* \* \* \*"/);
+    }
+    expect(messages(found)).not.toMatch(/"six-field-ok"/);
+  });
+
   it("rejects unknown user time zones, non-ISO layer dates and impossible times of day", () => {
     const text = messages(byCode(r, "valid-schedules"));
     expect(text).toMatch(/user "ana": unknown time zone "Europe\/Nowhere"/);

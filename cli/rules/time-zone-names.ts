@@ -2,6 +2,7 @@ import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { isTimeZone, offsetAt } from "../../sdk/oncall/zoned-time.js";
 import type { RuleContext } from "./types.js";
+import { nearIds } from "../near-ids.js";
 
 /** The zone people usually mean by an abbreviation ICU also accepts. */
 const MEANT: Record<string, string> = {
@@ -43,6 +44,17 @@ export function zoneNameProblem(zone: string, now: Date): { message: string; hin
     message: `time zone "${zone}" is an abbreviation, which the runtime reads as ${reads}`,
     hint: `use the region's IANA name${meant ? `, such as "${meant}"` : ' ("Area/City", such as "America/New_York")'}, which follows its daylight saving time`,
   };
+}
+
+/**
+ * The hint for a zone ICU does not know: the IANA names nearest to it ("Europe/Berln" is
+ * "Europe/Berlin"), compared without case, or an example when nothing is near.
+ */
+export function unknownZoneHint(zone: string): string {
+  const names = canonicalNames();
+  const near = nearIds(zone.toLowerCase(), [...names.keys()]).map((lower) => names.get(lower)!);
+  if (near.length > 0) return `did you mean ${near.map((z) => `"${z}"`).join(" or ")}? Time zones are IANA names`;
+  return 'use an IANA time zone name such as "Europe/Berlin" or "America/New_York"';
 }
 
 function hours(offsetMs: number): string {

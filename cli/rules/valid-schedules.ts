@@ -3,6 +3,7 @@ import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { cronProblem, firesEverySecond } from "./cron.js";
+import { unknownZoneHint } from "./time-zone-names.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
@@ -34,7 +35,6 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
   // An entry's verdict depends only on the entry (a cron that fires at all keeps firing: there is
   // no year field), so an entry found clean before is not checked again.
   const checked = (entry: object, check: () => Diagnostic[]) => out.push(...unlessClean(ctx, "valid-schedules", ctx.hashes?.entry(entry), check));
-  const zoneHint = 'use an IANA time zone name such as "Europe/Berlin" or "America/New_York"';
   for (const m of ctx.manifest.monitors) {
     checked(m, () => {
       const s = m.schedule;
@@ -48,7 +48,7 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
       const at = ctx.locate(m);
       if (s.kind === "cron") {
         if (!zoneKnown(s.timezone)) {
-          found.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": unknown time zone "${s.timezone}"`, zoneHint, at));
+          found.push(diagnostic("error", "valid-schedules", `monitor "${m.id}": unknown time zone "${s.timezone}"`, unknownZoneHint(s.timezone), at));
           return found;
         }
         const problem = checkCron(s.expression, s.timezone);
@@ -100,14 +100,14 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
   for (const u of ctx.manifest.users) {
     if (u.timeZone === null) continue;
     const zone = u.timeZone;
-    checked(u, () => (zoneKnown(zone) ? [] : [diagnostic("error", "valid-schedules", `user "${u.id}": unknown time zone "${zone}"`, zoneHint, ctx.locate(u))]));
+    checked(u, () => (zoneKnown(zone) ? [] : [diagnostic("error", "valid-schedules", `user "${u.id}": unknown time zone "${zone}"`, unknownZoneHint(zone), ctx.locate(u))]));
   }
   for (const s of ctx.manifest.schedules) {
     checked(s, () => {
       const found: Diagnostic[] = [];
       const at = ctx.locate(s);
       if (!zoneKnown(s.timeZone)) {
-        found.push(diagnostic("error", "valid-schedules", `schedule "${s.id}": unknown time zone "${s.timeZone}"`, zoneHint, at));
+        found.push(diagnostic("error", "valid-schedules", `schedule "${s.id}": unknown time zone "${s.timeZone}"`, unknownZoneHint(s.timeZone), at));
         return found;
       }
       s.layers.forEach((layer, i) => {

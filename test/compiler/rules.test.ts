@@ -29,7 +29,7 @@ describe("valid-schedules", () => {
 
   it("refuses a 6-field cron whose seconds field matches every second, however it is spelled, with the 5-field form as the hint", () => {
     const found = byCode(r, "valid-schedules");
-    for (const [id, line] of [["every-second", 13], ["every-second-quartz", 14]] as const) {
+    for (const [id, line] of [["every-second", 13], ["every-second-quartz", 15]] as const) {
       const d = found.find((f) => f.message.includes(`monitor "${id}"`));
       expect(d?.message).toMatch(/fires every second/);
       expect(d?.severity).toBe("error");
@@ -37,6 +37,12 @@ describe("valid-schedules", () => {
       expect(d?.hint).toMatch(/"\* \* \* \* \*"/);
     }
     expect(messages(found)).not.toMatch(/"six-field-ok"/);
+  });
+
+  it("names the nearest IANA zone in the hint for a misspelt time zone", () => {
+    const d = byCode(r, "valid-schedules").find((f) => f.message.includes('monitor "typo-zone"'));
+    expect(d?.message).toMatch(/unknown time zone "America\/New_Yrok"/);
+    expect(d?.hint).toMatch(/did you mean "America\/New_York"/);
   });
 
   it("rejects unknown user time zones, non-ISO layer dates and impossible times of day", () => {

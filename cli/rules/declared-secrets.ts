@@ -4,7 +4,8 @@ import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { entries } from "./entries.js";
 import { sha256 } from "../compiler/compile-cache.js";
-import { unlessClean, type RuleContext } from "./types.js";
+import type { RuleContext } from "./types.js";
+import type { Location } from "../compiler/diagnostic.js";
 
 /**
  * Every `secret("NAME")` a definition uses is declared in the config's `secrets`, so the runtime
@@ -41,20 +42,37 @@ export function declaredSecrets(ctx: RuleContext): Diagnostic[] {
   }
   // An entry's verdict depends on it and on the declared names.
   const rule = `declared-secrets ${sha256([...declared].sort().join(" "))}`;
+  // One finding per undeclared name, at its first use, naming every place: a secret shared by
+  // twenty monitors is one fix (one line in the config), not twenty errors to read.
+  const uses = new Map<string, { what: string; at: Location }[]>();
   for (const entry of entries(ctx.manifest)) {
-    const undeclared = () =>
-      secretNames(entry.value)
-        .filter((name) => !declared.has(name))
-        .map((name) =>
-          diagnostic(
-            "error",
-            "declared-secrets",
-            `${entry.noun} "${entry.value.id}" uses secret "${name}", which the config does not declare`,
-            `add "${name}" to \`secrets\` in watchkeeper.config.ts (or fix the name)`,
-            ctx.locate(entry.value),
-          ),
-        );
-    out.push(...unlessClean(ctx, rule, ctx.hashes?.entry(entry.value), undeclared));
+    const input = ctx.hashes?.entry(entry.value);
+    if (input !== undefined && ctx.memo?.clean(rule, input)) continue;
+    const missing = secretNames(entry.value).filter((name) => !declared.has(name));
+    if (missing.length === 0) {
+      if (input !== undefined) ctx.memo?.remember(rule, input);
+      continue;
+    }
+    const at = ctx.locate(entry.value);
+    for (const name of missing) {
+      const list = uses.get(name) ?? [];
+      list.push({ what: `${entry.noun} "${entry.value.id}"`, at });
+      uses.set(name, list);
+    }
+  }
+  for (const [name, places] of uses) {
+    places.sort((a, b) => (a.at.file ?? "").localeCompare(b.at.file ?? "") || (a.at.line ?? 0) - (b.at.line ?? 0) || (a.at.column ?? 0) - (b.at.column ?? 0));
+    const where = (p: { what: string; at: Location }) => `${p.what} (${p.at.file ?? "?"}:${p.at.line ?? "?"})`;
+    const users = places.length === 1 ? places[0]!.what : `${places.length} definitions: ${places.map(where).join(", ")}`;
+    out.push(
+      diagnostic(
+        "error",
+        "declared-secrets",
+        `secret "${name}" is not declared in the config, and is used by ${users}`,
+        `add "${name}" to \`secrets\` in watchkeeper.config.ts (or fix the name${places.length > 1 ? " in each place" : ""})`,
+        places[0]!.at,
+      ),
+    );
   }
   return out;
 }

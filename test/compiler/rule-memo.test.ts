@@ -106,7 +106,7 @@ export const hook = monitor({ id: "hook", schedule: { every: "1m" }, check: { ki
     // The same entry, the secret no longer declared.
     await writeFile(path.join(project, "watchkeeper.config.ts"), config([]));
     const undeclared = (await validate("2026-11-23T00:00:00Z")).filter((d) => d.code === "declared-secrets");
-    expect(undeclared.map((d) => d.message)).toEqual(['monitor "hook" uses secret "HOOK_TOKEN", which the config does not declare']);
+    expect(undeclared.map((d) => d.message)).toEqual(['secret "HOOK_TOKEN" is not declared in the config, and is used by monitor "hook"']);
     // A literal token written into the file that was clean.
     await writeFile(path.join(project, "watchkeeper.config.ts"), config(["HOOK_TOKEN"]));
     await writeFile(path.join(project, "monitors", "checks.ts"), withSecret + 'export const note = "Bearer abcdefghijklmnopqrstuvwxyz0123456789";\nexport const region = process.env.REGION;\n');

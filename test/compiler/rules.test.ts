@@ -69,6 +69,16 @@ describe("declared-secrets", () => {
     expect(messages(found)).not.toContain('"SLACK_WEBHOOK", which');
     expect(messages(found)).toMatch(/"lower_case" is not an environment variable name/);
   });
+
+  it("names a missing secret once, with every definition that uses it, at the first of them", async () => {
+    const { result } = await compileFixture("rule-declared-secrets");
+    const api = byCode(result, "declared-secrets").filter((d) => d.message.includes('"API_TOKEN"'));
+    expect(api).toHaveLength(1);
+    expect(api[0]).toMatchObject({ file: "monitors/alerts.ts", line: 5 });
+    expect(api[0]!.message).toBe(
+      'secret "API_TOKEN" is not declared in the config, and is used by 3 definitions: monitor "api-up" (monitors/alerts.ts:5), monitor "api-slow" (monitors/alerts.ts:12), monitor "api-status" (monitors/alerts.ts:18)',
+    );
+  });
 });
 
 describe("no-secret-literals", () => {

@@ -20,15 +20,30 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Diagno
         : undefined;
     const field = rest.join(".");
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
+    const known = KNOWN_ISSUES.find((k) => k.collection === collection && k.field === field && k.code === issue.code);
     return diagnostic(
       "error",
       "WK3001",
-      `${subject}: ${issue.message}`,
-      "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
+      `${subject}: ${known?.message ?? issue.message}`,
+      known?.hint ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
       entry ? parseSource(entry.source) : {},
     );
   });
 }
+
+/**
+ * Schema issues a new author meets often enough to be told in the field's words, with the fix,
+ * rather than in the schema's ("Too small: expected array to have >=1 items").
+ */
+const KNOWN_ISSUES: { collection: string; field: string; code: string; message: string; hint: string }[] = [
+  {
+    collection: "schedules",
+    field: "layers",
+    code: "too_small",
+    message: "has no layers, so nobody is ever on call on it",
+    hint: 'give it at least one layer: layers: [{ start: "2026-01-05T09:00:00", rotation: "1w", users: [alice, bob] }]',
+  },
+];
 
 /**
  * Entries already found valid, by part hash (see load-cache.ts). An entry's verdict is a function
@@ -44,7 +59,7 @@ export interface SchemaMemo {
 
 const LISTS = ["monitors", "services", "escalationPolicies", "schedules", "teams", "users", "channels", "silences", "statusPages"] as const;
 
-type Issue = { path: PropertyKey[]; message: string };
+type Issue = { path: PropertyKey[]; message: string; code?: string };
 
 function issuesOf(result: { success: boolean; error?: { issues: Issue[] } }): Issue[] {
   return result.success ? [] : (result.error?.issues ?? []);

@@ -10,6 +10,7 @@ import { applyLevels } from "./levels.js";
 import { noProcessEnv } from "./no-process-env.js";
 import { noSecretLiterals } from "./no-secret-literals.js";
 import { oncallCoverage } from "./oncall-coverage.js";
+import { ownerTeams } from "./owner-teams.js";
 import { pagerdutyIncidentFrom } from "./pagerduty-incident-from.js";
 import { pagerdutyIds } from "./pagerduty-ids.js";
 import { pagerdutyLimits } from "./pagerduty-limits.js";
@@ -53,6 +54,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "single-rule-policy", description: "an escalation policy has a second rule or loops", check: singleRulePolicy },
   { name: "group-wait", description: "no channel holds an alert's first notification for more than 5 minutes", check: groupWait },
   { name: "summary-placeholders", description: "a summary template's placeholders are ones the runtime fills in", check: summaryPlaceholders },
+  { name: "owner-teams", description: "a monitor's owner and a service's team are teams with members", check: ownerTeams },
   { name: "time-zone-names", description: "time zones are IANA region names as the database writes them, not abbreviations", check: timeZoneNames },
 ];
 

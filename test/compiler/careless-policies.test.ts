@@ -26,4 +26,34 @@ export const empty = schedule({
     expect(d!.message).toMatch(/no layers, so nobody is ever on call/);
     expect(d!.hint).toMatch(/layers: \[\{ start: .*rotation: .*users: /);
   });
+
+  it("a monitor or service owned by a team with no members, or by a misspelt team id, is a warning naming the team", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { escalationPolicy, service, team, user } from "watchkeeper";
+
+export const alice = user({ id: "alice", name: "Alice", email: "alice@example.com" });
+export const nobody = team({ id: "nobody-team", name: "Nobody", members: [] });
+export const payments = team({ id: "payments", name: "Payments", members: [alice] });
+export const policy = escalationPolicy({ id: "esc", rules: [{ delay: "15m", targets: [alice] }], loops: 1 });
+export const svc = service({ id: "svc", name: "Svc", escalationPolicy: policy, team: nobody });
+`,
+      "monitors/site.ts": `import { check, monitor } from "watchkeeper";
+import { nobody } from "../policies/oncall.js";
+
+export const a = monitor({ id: "a", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), owner: nobody });
+export const b = monitor({ id: "b", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), owner: "paymnets" });
+export const c = monitor({ id: "c", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), owner: "dba@example.com" });
+`,
+    });
+    const found = result.diagnostics.filter((d) => d.code === "owner-teams");
+    const about = (what: string) => found.find((d) => d.message.startsWith(what));
+    expect(about('monitor "a"')).toMatchObject({ severity: "warning", file: "monitors/site.ts", line: 4 });
+    expect(about('monitor "a"')!.message).toMatch(/team "nobody-team", which has no members/);
+    expect(about('service "svc"')).toMatchObject({ severity: "warning", file: "policies/oncall.ts", line: 7 });
+    expect(about('monitor "b"')!.message).toMatch(/owner "paymnets" is not a team/);
+    expect(about('monitor "b"')!.hint).toMatch(/did you mean "payments"/);
+    expect(about('monitor "c"')).toBeUndefined();
+    expect(found).toHaveLength(3);
+  });
 });

@@ -55,6 +55,14 @@ export function exportProblems(namespace: Record<string, unknown>): ExportProble
 function describe(name: string, value: unknown): ExportProblem | null {
   if (value === null || typeof value !== "object" || isConstruct(value) || Array.isArray(value)) return null;
   const record = value as Record<string, unknown>;
+  if (value instanceof Promise || typeof record.then === "function") {
+    const base = name.replace(/\[\d+\]$/, "");
+    return {
+      name,
+      message: `\`${name}\` is a Promise (an async function's result), not a construct; the compiler does not wait for it`,
+      hint: `await it: \`${base === "default" ? "export default" : `export const ${base} =`} await make(...)\` (modules may use top-level await), or make the function that builds it synchronous`,
+    };
+  }
   if (typeof record.kind === "string" && CHECK_KINDS.has(record.kind) && typeof record.id !== "string") {
     return {
       name,

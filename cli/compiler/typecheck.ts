@@ -101,9 +101,17 @@ const HINTS: Record<number, string> = {
   2552: "check the spelling",
 };
 
+/** An async function's result passed where its value belongs: the fix is `await`, not another type. */
+const AWAIT_HINT = "this value is a Promise (an async function's result): `await` it, e.g. `url: await lookupUrl()` (modules may use top-level await)";
+
+function forgotAwait(message: string): boolean {
+  return /^(?:Type|Argument of type) 'Promise<[^]*' is not assignable to|^Type 'Promise<[^]*' is missing the following properties/.test(message);
+}
+
 function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
+    (forgotAwait(d.message) ? AWAIT_HINT : null) ??
     (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";

@@ -17,6 +17,7 @@ import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { schemaDiagnostics, type SchemaMemo } from "./schema-check.js";
+import { placeSchemaFindings } from "./property-location.js";
 import { OUTSIDE_PROJECT } from "./outside-inputs.js";
 import type { MonitorBundle } from "./synthesize.js";
 import type { Typechecker } from "./typechecker.js";
@@ -268,15 +269,15 @@ async function produce(
     return { manifest: null, bundle: null };
   }
 
-  const manifest = await time("validate", () => {
+  const manifest = await time("validate", async () => {
     // Synthesized in the sandbox (getters and proxies ran there); here it is plain data. The
     // content hash (a canonical serialization of the whole manifest) only for a caller that keeps it.
     const sealed = seal ? sealManifest(loaded.manifest) : ({ ...loaded.manifest, hash: "" } as Manifest);
     const memo = schemaMemo(cache, sdk, loaded.partHashes);
-    const schema = schemaDiagnostics(sealed, memo?.memo);
+    const columns = loaded.columns;
+    const schema = await placeSchemaFindings(schemaDiagnostics(sealed, memo?.memo), loaded.sources, columns);
     memo?.save();
     diagnostics.push(...schema);
-    const columns = loaded.columns;
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });
     const rules = ruleMemo(cache, sdk);
     const hashes = {

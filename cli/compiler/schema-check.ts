@@ -4,12 +4,19 @@ import { COLLECTIONS } from "../rules/entries.js";
 import { diagnostic, parseSource } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
 
+/** A schema error, with the entry it is about and the field's path below it (for its property's place). */
+export interface SchemaFinding {
+  diagnostic: Diagnostic;
+  entry: { id: string; source: string } | null;
+  field: PropertyKey[];
+}
+
 /**
  * Checks the synthesized manifest against the `watchkeeper.dev/v1` schema. The types catch most
  * mistakes first; this catches what types cannot (ids that are not kebab-case, durations built
  * at run time, values forced through `as any`), pointing at the definition that holds them.
  */
-export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Diagnostic[] {
+export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): SchemaFinding[] {
   const issues = memo ? issuesByPart(manifest, memo) : issuesOf(manifestSchema.safeParse(manifest));
   return issues.map((issue) => {
     const [collection, index, ...rest] = issue.path;
@@ -21,13 +28,14 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Diagno
     const field = rest.join(".");
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
     const known = KNOWN_ISSUES.find((k) => k.collection === collection && k.field === field && k.code === issue.code);
-    return diagnostic(
+    const found = diagnostic(
       "error",
       "WK3001",
       `${subject}: ${known?.message ?? issue.message}`,
       known?.hint ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
       entry ? parseSource(entry.source) : {},
     );
+    return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
   });
 }
 

@@ -119,7 +119,7 @@ describe("the load cache", () => {
     // schema passed before are not parsed again, and the finding is the same as a cold run's.
     await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('id: "web-latency"', 'id: "Web_Latency"'));
     const schemaWarm = await warm(dir);
-    expect(schemaWarm.diagnostics.find((d) => d.code === "WK3001"), JSON.stringify(schemaWarm.diagnostics, null, 2)).toMatchObject({ file: "monitors/web.ts", line: 6 });
+    expect(schemaWarm.diagnostics.find((d) => d.code === "WK3001"), JSON.stringify(schemaWarm.diagnostics, null, 2)).toMatchObject({ file: "monitors/web.ts", line: 7, column: 3 });
     expect(schemaWarm.diagnostics).toEqual((await cold(dir)).diagnostics);
     await edit(path.join(dir, "monitors", "web.ts"), (t) => t.replace('id: "Web_Latency"', 'id: "web-latency"'));
 

@@ -55,7 +55,7 @@ describe("the runtime's own secrets", () => {
     // The reference is refused where it is written.
     const reference = result.diagnostics.filter((d) => d.code === "WK3001");
     expect(reference).toHaveLength(1);
-    expect(reference[0]).toMatchObject({ file: "monitors/site.ts", line: 3 });
+    expect(reference[0]).toMatchObject({ file: "monitors/site.ts", line: 6 });
     expect(reference[0]!.message).toContain("the secret WATCHKEEPER_API_TOKEN cannot be used");
   }, 60_000);
 

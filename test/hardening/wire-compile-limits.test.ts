@@ -7,7 +7,7 @@ describe("compile-time limits for what goes on the wire", () => {
     const { result, wrote } = await compileFixture("wire-limits");
     const tooLong = result.diagnostics.filter((d) => d.code === "WK3001" && /at most 63 characters/.test(d.message));
     expect(tooLong).toHaveLength(1);
-    expect(tooLong[0]).toMatchObject({ severity: "error", file: "monitors/emergency.ts", line: 10 });
+    expect(tooLong[0]).toMatchObject({ severity: "error", file: "monitors/emergency.ts", line: 11, column: 3 });
     expect(tooLong[0]!.message).toContain("emergency-button-for-the-payments-checkout-and-the-refunds-backoffice");
 
     const from = result.diagnostics.filter((d) => d.code === "pagerduty-incident-from");

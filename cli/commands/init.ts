@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { locateSdk } from "../compiler/paths.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { fromPathProblem } from "../init/from-source.js";
 import { renderScaffold } from "../init/scaffold.js";
 import { shellWord } from "../init/shell-word.js";
 import { applyWrites, planWrites, type FileAction } from "../init/write-plan.js";
@@ -42,10 +43,12 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
       throw new UserError(`${dir} is not empty`, EXIT.usage, "pick an empty or new folder, or pass --force to add the template to this one (your files are kept: package.json is merged, others get the scaffold's copy beside them as NAME.wk-init)");
     }
   }
-  const from = typeof args.from === "string" && args.from !== "" ? args.from : null;
-  if (from !== null && looksLikePath(from) && !existsSync(path.resolve(from.replace(/^file:/, "")))) {
-    throw new UserError(`--from ${from}: no such file or folder`, EXIT.usage, "give a path to a watchkeeper tarball (npm pack) or checkout, or a version such as 0.1.0");
+  if (args.from !== undefined && (typeof args.from !== "string" || args.from.trim() === "")) {
+    throw new UserError("--from needs a value", EXIT.usage, "give a path to a watchkeeper tarball (npm pack) or checkout, or a version such as 0.1.0; leave --from out to use this watchkeeper");
   }
+  const from = typeof args.from === "string" ? args.from : null;
+  const fromProblem = from !== null && looksLikePath(from) ? fromPathProblem(from, process.cwd()) : null;
+  if (fromProblem) throw new UserError(fromProblem.message, EXIT.usage, fromProblem.hint);
   const imageArg = typeof args.image === "string" && args.image !== "" ? args.image : null;
   if (imageArg !== null) refuseBadImage(imageArg);
   const watchkeeper = from !== null ? explicitWatchkeeperSpec(from, dir, process.cwd()) : detectWatchkeeperSpec(packageRoot);

@@ -102,6 +102,37 @@ describe("wk init", () => {
     expect(await readdir(dir)).toEqual(["package.json"]);
     expect(await readFile(path.join(dir, "package.json"), "utf8")).toBe("{ not json");
   });
+
+  it("refuses a --from that is not a watchkeeper tarball or checkout, saying what it is, before writing anything", async () => {
+    const notes = path.join(base, "notes.txt");
+    await writeFile(notes, "hello");
+    const empty = path.join(base, "empty-folder");
+    await mkdir(empty);
+    const other = path.join(base, "other-package");
+    await mkdir(other);
+    await writeFile(path.join(other, "package.json"), JSON.stringify({ name: "left-pad" }));
+    const project = path.join(base, "a-project");
+    await mkdir(project);
+    await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "my-monitors" }));
+    await writeFile(path.join(project, "watchkeeper.config.ts"), "");
+    const cases: [string[], RegExp][] = [
+      [["--from"], /--from needs a value/],
+      [["--from", path.join(base, "missing")], /no such file or folder/],
+      [["--from", notes], /is a file, not a watchkeeper tarball/],
+      [["--from", empty], /no readable package\.json, so it is not a watchkeeper checkout/],
+      [["--from", other], /is the package "left-pad", not watchkeeper/],
+      [["--from", project], /is a watchkeeper project .*not the watchkeeper package/],
+    ];
+    for (const [i, [args, message]] of cases.entries()) {
+      const dir = path.join(base, `bad-from-${i}`);
+      const run = await wk(["init", dir, ...args]);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/hint: /);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(dir)).toBe(false);
+    }
+  });
 });
 
 describe("this repository's own project", () => {

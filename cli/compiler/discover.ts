@@ -3,10 +3,10 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { esbuild } from "./esbuild.js";
 import { glob } from "tinyglobby";
-import { z } from "zod";
 import { EXIT, UserError } from "../errors.js";
 import type { ProjectConfig } from "../../sdk/index.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
+import { configIssues } from "./config-issues.js";
 import { diagnostic } from "./diagnostic.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, isSdkInput } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
@@ -25,19 +25,6 @@ export const DEFAULT_TEST_GLOBS = ["**/*.wktest.ts"];
 export const IGNORE = ["**/node_modules/**", "**/*.d.ts", "**/*.test.ts", "**/*.wktest.ts", "dist/**", "build/**"];
 /** What the `tests` globs never match. */
 export const TEST_IGNORE = ["**/node_modules/**", "**/*.d.ts", "dist/**", "build/**"];
-
-const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
-const configSchema = z.looseObject({
-  name: z.string().min(1, "the project needs a name"),
-  monitors: z.array(z.string().min(1)).optional(),
-  policies: z.array(z.string().min(1)).optional(),
-  tests: z.array(z.string().min(1)).optional(),
-  secrets: z.array(z.string()).optional(),
-  defaults: z
-    .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
-    .optional(),
-  rules: z.record(z.string(), ruleLevel).optional(),
-});
 
 export interface Discovery {
   configFile: string;
@@ -220,23 +207,8 @@ async function loadConfig(projectDir: string, configFile: string, sdk: SdkLocati
       ],
     };
   }
-  const parsed = configSchema.safeParse(exported);
-  if (!parsed.success) {
-    const source = await readFile(configFile, "utf8");
-    return {
-      ok: false,
-      diagnostics: parsed.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? "");
-        return diagnostic(
-          "error",
-          "WK1002",
-          `config ${issue.path.join(".") || "(default export)"}: ${issue.message}`,
-          "the default export must be `config({...})` from \"watchkeeper\"; see docs/compiler.md for the fields",
-          { ...at, line: lineOf(source, new RegExp(`\\b${key || "export default"}\\b`)) },
-        );
-      }),
-    };
-  }
+  const issues = await configIssues(exported, await readFile(configFile, "utf8").catch(() => ""), CONFIG_FILE);
+  if (issues.length > 0) return { ok: false, diagnostics: issues };
   return { ok: true, config: exported as unknown as ProjectConfig, inputs };
 }
 

@@ -1,6 +1,7 @@
 import type { RuleLevel } from "../../sdk/index.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
+import { nearIds } from "../near-ids.js";
 
 /**
  * Applies the config's `rules: { name: level }`: "off" drops a rule's findings, any other level
@@ -16,7 +17,7 @@ export function applyLevels(
   for (const name of Object.keys(levels ?? {})) {
     if (!known.includes(name)) {
       out.push(
-        diagnostic("warning", "WK1005", `unknown rule "${name}" in config.rules`, `known rules: ${known.join(", ")}`, { file: configFile, line: 1 }),
+        diagnostic("warning", "WK1005", `unknown rule "${name}" in config.rules`, nearHint(name, known), { file: configFile, line: 1 }),
       );
     }
   }
@@ -26,4 +27,9 @@ export function applyLevels(
     out.push(level === undefined ? finding : { ...finding, severity: level });
   }
   return out;
+}
+
+function nearHint(name: string, known: readonly string[]): string {
+  const near = nearIds(name, [...known]);
+  return near.length > 0 ? `did you mean "${near[0]}"? Known rules: ${known.join(", ")}` : `known rules: ${known.join(", ")}`;
 }

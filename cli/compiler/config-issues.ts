@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { nearIds } from "../near-ids.js";
+import { diagnostic } from "./diagnostic.js";
+import { propertyPosition } from "./property-location.js";
+import type { Diagnostic } from "./types.js";
+
+const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
+
+/** The config's shape as the compiler needs it; unknown fields are the `knownFields` rule's. */
+export const configSchema = z.looseObject({
+  name: z.string().min(1, "the project needs a name"),
+  monitors: z.array(z.string().min(1)).optional(),
+  policies: z.array(z.string().min(1)).optional(),
+  tests: z.array(z.string().min(1)).optional(),
+  secrets: z.array(z.string()).optional(),
+  defaults: z
+    .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
+    .optional(),
+  rules: z.record(z.string(), ruleLevel).optional(),
+});
+
+/**
+ * Every field `config({...})` takes, by the path of the object that holds it (ProjectConfig in
+ * sdk/constructs/config.ts). A field outside this list is dropped without a word by everything
+ * downstream, so `secretz` or `defaults.timezon` would compile into a project that is not the one
+ * the author wrote.
+ */
+const FIELDS: Record<string, readonly string[]> = {
+  "": ["name", "monitors", "policies", "tests", "secrets", "defaults", "rules", "statusPage", "publicUrl", "runtime", "load"],
+  defaults: ["timezone", "severity", "channels"],
+  statusPage: ["title"],
+  runtime: ["openReads", "maxSilence", "webhookMaxAge", "retention"],
+  "runtime.retention": ["results", "notifications", "silences", "inbound", "resolvedAlerts", "rollups", "minuteRollups"],
+  load: ["timeout"],
+};
+
+/** A problem with one field of the config, before it is placed in the source. */
+interface FieldIssue {
+  path: PropertyKey[];
+  message: string;
+  hint: string;
+}
+
+type ConfigRule = (config: Record<string, unknown>) => FieldIssue[];
+
+const GENERIC_HINT = "see the config's fields in docs/compiler.md; your editor lists them inside `config({ ... })`";
+
+/** The schema's findings, in the field's words, with the nearest valid value for a bad enum value. */
+function schemaIssues(config: unknown): FieldIssue[] {
+  const parsed = configSchema.safeParse(config);
+  if (parsed.success) return [];
+  return parsed.error.issues.map((issue) => {
+    const field = issue.path.map(String).join(".");
+    if (issue.code === "invalid_value") {
+      const values = issue.values.map(String);
+      const got = valueAt(config, issue.path);
+      const near = typeof got === "string" ? nearIds(got, values) : [];
+      return {
+        path: issue.path,
+        message: `${JSON.stringify(got)} is not one of ${values.map((v) => `"${v}"`).join(", ")}`,
+        hint: near.length > 0 ? `did you mean "${near[0]}"?` : `set ${field} to one of ${values.map((v) => `"${v}"`).join(", ")}`,
+      };
+    }
+    if (issue.code === "invalid_type") {
+      return { path: issue.path, message: `expected ${issue.expected}, got ${describe(valueAt(config, issue.path))}`, hint: GENERIC_HINT };
+    }
+    return { path: issue.path, message: issue.message, hint: GENERIC_HINT };
+  });
+}
+
+/** Fields the config does not have, each named with the nearest field it does have. */
+const knownFields: ConfigRule = (config) => {
+  const out: FieldIssue[] = [];
+  for (const [holder, fields] of Object.entries(FIELDS)) {
+    const path = holder === "" ? [] : holder.split(".");
+    const value = valueAt(config, path);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) continue;
+    for (const key of Object.keys(value)) {
+      if (fields.includes(key)) continue;
+      const near = nearIds(key, [...fields]);
+      const where = holder === "" ? "the config" : holder;
+      out.push({
+        path: [...path, key],
+        message: `unknown field "${key}" in ${where}: it is ignored`,
+        hint: near.length > 0 ? `did you mean "${near[0]}"?` : `${where} takes ${fields.map((f) => `"${f}"`).join(", ")}`,
+      });
+    }
+  }
+  return out;
+};
+
+/** The named checks after the schema, in order. */
+const CONFIG_RULES: readonly ConfigRule[] = [knownFields];
+
+/**
+ * Problems with the config's fields as diagnostics at each field's line and column in
+ * `source` (the config file's text): the schema first, then the named rules. Each names the field,
+ * and where a near spelling exists (an unknown field, an enum value), the one meant.
+ */
+export async function configIssues(config: unknown, source: string, file: string): Promise<Diagnostic[]> {
+  const record = config !== null && typeof config === "object" ? (config as Record<string, unknown>) : {};
+  const schema = schemaIssues(config);
+  const issues = [...schema, ...(config !== null && typeof config === "object" ? CONFIG_RULES.flatMap((rule) => rule(record)) : [])];
+  if (issues.length === 0) return [];
+  const { ts } = await import("ts-morph");
+  const call = configCallLine(source);
+  return issues.map((issue) => {
+    const field = issue.path.map(String).join(".");
+    const at = call === null ? null : propertyPosition(ts, file, source, { line: call, column: null }, issue.path);
+    return diagnostic("error", "WK1002", `config${field ? ` ${field}` : ""}: ${issue.message}`, issue.hint, { file, line: at?.line ?? call ?? 1, column: at?.column ?? 1 });
+  });
+}
+
+/** The line of the `config(` call the default export makes, or null. */
+function configCallLine(source: string): number | null {
+  const index = source.search(/\bconfig\s*\(/);
+  return index < 0 ? null : source.slice(0, index).split("\n").length;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}

@@ -269,6 +269,9 @@ async function produce(
     return { manifest: null, bundle: null };
   }
 
+  // Some definitions could not be synthesized (WK4001): the rest are validated, with rules that
+  // trip over a reference to a missing one stepping aside, as after a schema error.
+  const partial = hasErrors(diagnostics);
   const manifest = await time("validate", async () => {
     // Synthesized in the sandbox (getters and proxies ran there); here it is plain data. The
     // content hash (a canonical serialization of the whole manifest) only for a caller that keeps it.
@@ -285,9 +288,9 @@ async function produce(
       entry: (value: object) => loaded.partHashes.get(value),
     };
     const context = { manifest: loaded.manifest, config: loaded.config, sources: loaded.sources, now, locate, hashes, ...(rules ? { memo: rules.memo } : {}) };
-    diagnostics.push(...runRules(context, CONFIG_FILE, schema.length > 0, only));
+    diagnostics.push(...runRules(context, CONFIG_FILE, partial || schema.length > 0, only));
     rules?.save();
-    return schema.length > 0 || !seal ? null : sealed;
+    return partial || schema.length > 0 || !seal ? null : sealed;
   });
   if (!manifest || hasErrors(diagnostics)) {
     await monitorsBundle(null);

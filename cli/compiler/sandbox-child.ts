@@ -114,7 +114,9 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   const roots: [string, unknown][] = [[entry.configFile, config], ...namespaces];
   const parts = projectParts(config as ProjectConfig, roots, made, locate, authorFunctionText(bundle, bundleMap()));
   diagnostics.push(...parts.diagnostics);
-  return { ...result, project: parts.diagnostics.length > 0 ? null : parts.project };
+  // The constructs that synthesized still go on to validation: one malformed schedule must not
+  // hide what is wrong with every other definition (the compiler writes nothing while an error stands).
+  return { ...result, project: parts.project };
 }
 
 /** The manifest's lists, in the order the manifest has them. */

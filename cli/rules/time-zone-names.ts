@@ -53,7 +53,7 @@ export function zoneNameProblem(zone: string, now: Date): { message: string; hin
 export function unknownZoneHint(zone: string): string {
   const names = canonicalNames();
   const near = nearIds(zone.toLowerCase(), [...names.keys()]).map((lower) => names.get(lower)!);
-  if (near.length > 0) return `did you mean ${near.map((z) => `"${z}"`).join(" or ")}? Time zones are IANA names`;
+  if (near.length > 0) return `did you mean "${near[0]}"? Time zones are IANA names`;
   return 'use an IANA time zone name such as "Europe/Berlin" or "America/New_York"';
 }
 

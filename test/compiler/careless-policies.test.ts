@@ -56,4 +56,27 @@ export const c = monitor({ id: "c", schedule: "*/5 * * * *", check: check.tcp({ 
     expect(about('monitor "c"')).toBeUndefined();
     expect(found).toHaveLength(3);
   });
+
+  it("one schedule the SDK cannot read does not hide what is wrong with the other schedules and policies", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { escalationPolicy, schedule, user } from "watchkeeper";
+
+export const alice = user({ id: "alice", name: "Alice", email: "alice@example.com" });
+export const broken = schedule({
+  id: "broken",
+  timeZone: "Europe/Berlin",
+  layers: [{ start: "2026-01-05T09:00:00", rotation: "1w", users: alice as any }],
+});
+export const other = schedule({ id: "other", timeZone: "Europe/Berln", layers: [{ start: "2026-01-05T09:00:00", rotation: "1w", users: [alice] }] });
+export const policy = escalationPolicy({ id: "esc", rules: [{ delay: "0m", targets: [other, broken] }], loops: 1 });
+`,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    const codes = result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}`);
+    expect(codes).toContain("WK4001 policies/oncall.ts:4");
+    expect(codes).toContain("valid-schedules policies/oncall.ts:9");
+    expect(codes).toContain("pagerduty-limits policies/oncall.ts:10");
+  });
 });

@@ -3,6 +3,7 @@ import { manifestSchema, type Manifest } from "../../sdk/manifest/schema.js";
 import { COLLECTIONS } from "../rules/entries.js";
 import { diagnostic, parseSource } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
+import { durationHint } from "./duration-hint.js";
 
 /** A schema error, with the entry it is about and the field's path below it (for its property's place). */
 export interface SchemaFinding {
@@ -32,7 +33,7 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
       "error",
       "WK3001",
       `${subject}: ${known?.message ?? issue.message}`,
-      known?.hint ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
+      known?.hint ?? (entry && issue.message.startsWith("expected a duration") ? durationHint(valueAt(entry, rest)) : null) ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
       entry ? parseSource(entry.source) : {},
     );
     return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
@@ -101,4 +102,13 @@ function elementSchema(name: (typeof LISTS)[number]): z.ZodType {
   let schema: z.ZodType = manifestSchema.shape[name];
   if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
   return (schema as z.ZodArray<z.ZodType>).element;
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }

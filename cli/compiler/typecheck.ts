@@ -6,6 +6,7 @@ import path from "node:path";
 import type { ts as TS } from "ts-morph";
 import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
+import { durationHint } from "./duration-hint.js";
 import { specifierOfTs2307, unresolvedImportHint } from "./import-hint.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { locateNativeTsc, runNativeTsc, type NativeTsc, type TscDiagnostic } from "./tsc-native.js";
@@ -108,10 +109,17 @@ function forgotAwait(message: string): boolean {
   return /^(?:Type|Argument of type) 'Promise<[^]*' is not assignable to|^Type 'Promise<[^]*' is missing the following properties/.test(message);
 }
 
+/** A string literal where the Duration type was expected: the spelling meant, when there is one. */
+function notADuration(message: string): string | null {
+  const match = /^Type '"([^"]*)"' is not assignable to type '`\$\{number\}d` \| `\$\{number\}h` \| `\$\{number\}m` \| `\$\{number\}ms`/.exec(message);
+  return match ? durationHint(match[1]!) : null;
+}
+
 function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
     (forgotAwait(d.message) ? AWAIT_HINT : null) ??
+    notADuration(d.message) ??
     (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";

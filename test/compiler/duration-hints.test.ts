@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { tempProjects } from "./temp-project.js";
+
+/** A duration written the way people say it is answered with the spelling Watchkeeper reads. */
+const compile = tempProjects();
+
+const CONFIG = `import { config } from "watchkeeper";\n\nexport default config({ name: "durations", secrets: [] });\n`;
+
+describe("a mistyped duration", () => {
+  it("a unit word the editor refuses (5min) gets the duration meant in its hint", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";\n\nexport const m = monitor({ id: "m", schedule: { every: "5min" }, check: check.tcp({ host: "db.internal", port: 5432 }) });\n`,
+    });
+    const d = result.diagnostics.find((x) => x.code === "TS2322");
+    expect(d).toMatchObject({ file: "monitors/m.ts", line: 3 });
+    expect(d!.hint).toMatch(/^did you mean "5m"\?/);
+  });
+
+  it("a space the editor lets through (2 m) is a schema error at the property, with the duration meant", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({
+  id: "m",
+  schedule: { every: "1m" },
+  check: check.tcp({ host: "db.internal", port: 5432 }),
+  for: "2 m",
+});
+`,
+    });
+    const d = result.diagnostics.find((x) => x.code === "WK3001");
+    expect(d).toMatchObject({ file: "monitors/m.ts", line: 7, column: 3 });
+    expect(d!.hint).toMatch(/^did you mean "2m"\?/);
+  });
+});

@@ -47,6 +47,19 @@ function projectHint(projectDir: string): string {
   return "run `wk init` to create a project, or pass --project DIR";
 }
 
+/** What is at the project path instead of a project: nothing, a file, or a folder without a config. */
+function missingProject(projectDir: string): string {
+  let stat: fs.Stats | null = null;
+  try {
+    stat = fs.statSync(projectDir);
+  } catch {
+    stat = null;
+  }
+  if (stat === null) return `${projectDir} does not exist, so there is no ${CONFIG_FILE} there`;
+  if (!stat.isDirectory()) return `${projectDir} is a file, not a project folder`;
+  return `no ${CONFIG_FILE} in ${projectDir}`;
+}
+
 /** Reads the project's config and lists its modules. Problems are diagnostics, never throws. */
 export async function discover(
   projectDir: string,
@@ -64,7 +77,7 @@ export async function discover(
     return {
       ok: false,
       diagnostics: [
-        diagnostic("error", "WK1001", `no ${CONFIG_FILE} in ${projectDir}`, projectHint(projectDir)),
+        diagnostic("error", "WK1001", missingProject(projectDir), projectHint(projectDir)),
       ],
     };
   }

@@ -101,13 +101,16 @@ describe("bad input becomes diagnostics with file:line and a hint, and nothing i
     }
   });
 
-  it("a folder inside a project, or the config file given as --project, says where the project is", async () => {
+  it("a folder inside a project, the config file or a path that does not exist given as --project, says what it is and where the project is", async () => {
     const { dir, cleanup } = await copyFixture("ok");
     try {
       const inside = await compileProject({ projectDir: path.join(dir, "monitors"), write: false, now: NOW });
       expect(inside.diagnostics[0]).toMatchObject({ code: "WK1001", hint: expect.stringContaining(`the project is ${dir}`) });
       const file = await compileProject({ projectDir: path.join(dir, "watchkeeper.config.ts"), write: false, now: NOW });
       expect(file.diagnostics[0]).toMatchObject({ code: "WK1001", hint: expect.stringMatching(/^--project takes the project's folder: pass --project /) });
+      expect(file.diagnostics[0]!.message).toMatch(/watchkeeper\.config\.ts is a file, not a project folder$/);
+      const missing = await compileProject({ projectDir: path.join(dir, "monitorz"), write: false, now: NOW });
+      expect(missing.diagnostics[0]).toMatchObject({ code: "WK1001", message: expect.stringMatching(/monitorz does not exist/) });
     } finally {
       await cleanup();
     }

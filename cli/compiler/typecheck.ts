@@ -7,6 +7,7 @@ import type { ts as TS } from "ts-morph";
 import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
 import { durationHint } from "./duration-hint.js";
+import { nearIds } from "../near-ids.js";
 import { specifierOfTs2307, unresolvedImportHint } from "./import-hint.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { locateNativeTsc, runNativeTsc, type NativeTsc, type TscDiagnostic } from "./tsc-native.js";
@@ -100,6 +101,7 @@ const HINTS: Record<number, string> = {
   2339: "check the property name; your editor lists the available ones",
   2741: "add the missing property",
   2552: "check the spelling",
+  2820: "use the spelling the message suggests (values are case-sensitive)",
 };
 
 /** An async function's result passed where its value belongs: the fix is `await`, not another type. */
@@ -115,11 +117,33 @@ function notADuration(message: string): string | null {
   return match ? durationHint(match[1]!) : null;
 }
 
+/** The SDK's named unions of string literals, which TypeScript prints by name and not by value. */
+const NAMED_UNIONS: Record<string, string[]> = {
+  Severity: ["critical", "error", "warning", "info"],
+  RuleLevel: ["error", "warning", "notice", "off"],
+};
+
+/**
+ * A string where one of a few literals was expected ("high" for a severity, "ignore" for
+ * onError): the values it takes, and the nearest one when there is one.
+ */
+function notOneOf(message: string): string | null {
+  const match = /^Type '"([^"]*)"' is not assignable to type '([^']*)'\.?$/.exec(message);
+  if (!match) return null;
+  const parts = match[2]!.split(" | ").filter((p) => p !== "undefined");
+  const values = parts.flatMap((p) => NAMED_UNIONS[p] ?? (/^"[^"]*"$/.test(p) ? [p.slice(1, -1)] : ["\0"]));
+  if (values.length === 0 || values.includes("\0")) return null;
+  const near = nearIds(match[1]!.toLowerCase(), values);
+  const list = values.map((v) => `"${v}"`).join(", ");
+  return near.length > 0 ? `did you mean "${near[0]}"? It takes ${list}` : `use one of ${list}`;
+}
+
 function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
     (forgotAwait(d.message) ? AWAIT_HINT : null) ??
     notADuration(d.message) ??
+    notOneOf(d.message) ??
     (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { tempProjects } from "./temp-project.js";
+
+/** A value outside a small set of literals is answered with the set, and the one meant. */
+const compile = tempProjects();
+
+const CONFIG = `import { config } from "watchkeeper";\n\nexport default config({ name: "literals", secrets: [] });\n`;
+
+describe("a value that is not one of the accepted literals", () => {
+  it("names the values a severity or onError takes, with the nearest, and a wrong case follows TypeScript's suggestion", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({
+  id: "m",
+  schedule: { every: "5m" },
+  check: check.http({ url: "https://a.example.com", method: "get" }),
+  severity: "warn",
+  onError: "ignore",
+});
+`,
+    });
+    const at = (line: number) => result.diagnostics.find((d) => d.file === "monitors/m.ts" && d.line === line);
+    expect(at(7)!.hint).toBe('did you mean "warning"? It takes "critical", "error", "warning", "info"');
+    expect(at(8)!.hint).toBe('use one of "fail", "unknown"');
+    expect(at(6)).toMatchObject({ code: "TS2820" });
+    expect(at(6)!.hint).toMatch(/spelling the message suggests/);
+  });
+});

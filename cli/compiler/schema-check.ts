@@ -28,7 +28,8 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
         : undefined;
     const field = rest.join(".");
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
-    const known = KNOWN_ISSUES.find((k) => k.collection === collection && k.field === field && k.code === issue.code);
+    const pattern = rest.map((p) => (typeof p === "number" ? "*" : String(p))).join(".");
+    const known = KNOWN_ISSUES.find((k) => k.collection === collection && (k.field === field || k.field === pattern) && k.code === issue.code);
     const found = diagnostic(
       "error",
       "WK3001",
@@ -51,6 +52,13 @@ const KNOWN_ISSUES: { collection: string; field: string; code: string; message: 
     code: "too_small",
     message: "has no layers, so nobody is ever on call on it",
     hint: 'give it at least one layer: layers: [{ start: "2026-01-05T09:00:00", rotation: "1w", users: [alice, bob] }]',
+  },
+  {
+    collection: "schedules",
+    field: "layers.*.users",
+    code: "too_small",
+    message: "a layer with no users, so nobody is on call while it is the top layer",
+    hint: "list the people who take turns: users: [alice, bob] (in rotation order), or remove the layer",
   },
 ];
 

@@ -79,4 +79,22 @@ export const policy = escalationPolicy({ id: "esc", rules: [{ delay: "0m", targe
     expect(codes).toContain("valid-schedules policies/oncall.ts:9");
     expect(codes).toContain("pagerduty-limits policies/oncall.ts:10");
   });
+
+  it("a schedule layer with no users is an error at its users property that says nobody is on call in it", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { schedule } from "watchkeeper";
+
+export const rota = schedule({
+  id: "rota",
+  timeZone: "Europe/Berlin",
+  layers: [{ start: "2026-01-05T09:00:00", rotation: "1w", users: [] }],
+});
+`,
+    });
+    const d = result.diagnostics.find((x) => x.code === "WK3001");
+    expect(d).toMatchObject({ severity: "error", file: "policies/oncall.ts", line: 6, column: 60 });
+    expect(d!.message).toMatch(/layers\.0\.users: a layer with no users, so nobody is on call/);
+    expect(d!.hint).toMatch(/users: \[alice, bob\]/);
+  });
 });

@@ -31,5 +31,25 @@ export function uniqueIds(ctx: RuleContext): Diagnostic[] {
       );
     });
   }
+  // PagerDuty keeps one membership per team and user (one Pulumi resource named by both): of a user
+  // listed twice, one entry silently wins, and the role the author reads first may not be it.
+  for (const team of ctx.manifest.teams) {
+    const seen = new Set<string>();
+    for (const member of team.members) {
+      if (!seen.has(member.user)) {
+        seen.add(member.user);
+        continue;
+      }
+      out.push(
+        diagnostic(
+          "error",
+          "unique-ids",
+          `team "${team.id}" lists user "${member.user}" more than once; PagerDuty keeps one membership per user, so only one of the roles would apply`,
+          `list each member once; for a manager, only as { user: ..., role: "manager" }`,
+          ctx.locate(team),
+        ),
+      );
+    }
+  }
   return out;
 }

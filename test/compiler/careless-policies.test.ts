@@ -97,4 +97,19 @@ export const rota = schedule({
     expect(d!.message).toMatch(/layers\.0\.users: a layer with no users, so nobody is on call/);
     expect(d!.hint).toMatch(/users: \[alice, bob\]/);
   });
+
+  it("a user listed twice in a team is an error at the team, since only one of the roles would apply", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { team, user } from "watchkeeper";
+
+export const alice = user({ id: "alice", name: "Alice", email: "alice@example.com" });
+export const ops = team({ id: "ops", name: "Ops", members: [alice, { user: alice, role: "manager" }] });
+`,
+    });
+    const d = result.diagnostics.find((x) => x.code === "unique-ids");
+    expect(d).toMatchObject({ severity: "error", file: "policies/oncall.ts", line: 4 });
+    expect(d!.message).toMatch(/team "ops" lists user "alice" more than once/);
+    expect(d!.hint).toMatch(/list each member once/);
+  });
 });

@@ -22,9 +22,10 @@ export function meantDuration(text: string): string | null {
 /** What to do about a value that is not a duration, with the spelling meant when there is one. */
 export function durationHint(text: unknown): string {
   const rule = 'a duration is a number and a unit with no space: "250ms", "90s", "5m", "4h", "14d", "1w"';
-  if (typeof text !== "string") return `write ${rule}`;
+  const write = 'write a number and a unit with no space: "250ms", "90s", "5m", "4h", "14d", "1w"';
+  if (typeof text !== "string") return write;
   const meant = meantDuration(text);
   if (meant !== null && meant !== text) return `did you mean "${meant}"? (${rule})`;
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(text)) return `add a unit: "${text.trim()}s" or "${text.trim()}m" (${rule})`;
-  return `write ${rule}`;
+  return text.trim().startsWith("-") ? `durations are never negative; ${write}` : write;
 }

@@ -34,4 +34,17 @@ export const m = monitor({
     expect(d).toMatchObject({ file: "monitors/m.ts", line: 7, column: 3 });
     expect(d!.hint).toMatch(/^did you mean "2m"\?/);
   });
+
+  it("a value that reads as no duration at all says how one is written, and a negative one that durations are never negative", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({ id: "m", schedule: { every: "1m" }, check: check.tcp({ host: "db.internal", port: 5432 }), for: "-5m" as any, keepFiringFor: "soon" as any });
+`,
+    });
+    const hints = result.diagnostics.filter((x) => x.code === "WK3001").map((d) => d.hint);
+    expect(hints).toContain('durations are never negative; write a number and a unit with no space: "250ms", "90s", "5m", "4h", "14d", "1w"');
+    expect(hints).toContain('write a number and a unit with no space: "250ms", "90s", "5m", "4h", "14d", "1w"');
+  });
 });

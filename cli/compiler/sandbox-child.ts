@@ -165,7 +165,7 @@ function projectParts(
         diagnostic(
           "error",
           "WK4001",
-          `a definition holds a value the SDK cannot read: ${(error as Error).message}`,
+          `${definitionName(c)} holds a value the SDK cannot read: ${errorMessage(error)}`,
           "look for values forced past the types (`as any`, `as unknown as`) and give them their documented shape",
           at ?? {},
         ),
@@ -196,6 +196,20 @@ function projectParts(
   });
   const unreached = unreachedConstructs(made, new Set(index.keys()), locate);
   return { project: { skeleton, parts, modules, unreached }, diagnostics };
+}
+
+/** `schedule "rota"`, or "a definition" when the construct's kind or id cannot be read. */
+function definitionName(c: Construct): string {
+  try {
+    const kind = (c as { kind?: unknown }).kind;
+    const id = (c as { id?: unknown }).id;
+    const noun = typeof kind === "string" ? kind.replace(/[A-Z]/g, (l) => ` ${l.toLowerCase()}`) : null;
+    if (noun !== null && typeof id === "string" && id.length <= 100) return `${noun} "${id}"`;
+    if (noun !== null) return `a ${noun}`;
+  } catch {
+    // A getter that throws: the generic name stands.
+  }
+  return "a definition";
 }
 
 function describeThrow(error: unknown): string {

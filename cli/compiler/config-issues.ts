@@ -62,7 +62,10 @@ function schemaIssues(config: unknown): FieldIssue[] {
       };
     }
     if (issue.code === "invalid_type") {
-      return { path: issue.path, message: `expected ${issue.expected}, got ${describe(valueAt(config, issue.path))}`, hint: GENERIC_HINT };
+      const got = valueAt(config, issue.path);
+      // One glob or one secret name where a list is taken: the list of that one.
+      const hint = issue.expected === "array" && typeof got === "string" ? `make it a list: ${field}: [${JSON.stringify(got)}]` : GENERIC_HINT;
+      return { path: issue.path, message: `expected ${issue.expected}, got ${describe(got)}`, hint };
     }
     return { path: issue.path, message: issue.message, hint: GENERIC_HINT };
   });

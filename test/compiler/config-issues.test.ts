@@ -43,4 +43,15 @@ export default config({
     const d = result.diagnostics.find((x) => x.code === "WK1005");
     expect(d?.hint).toMatch(/^did you mean "declared-secrets"\?/);
   });
+
+  it("a single string where the config takes a list is told to make it a list of that string", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    const d = result.diagnostics.find((x) => x.code === "WK1002");
+    expect(d).toMatchObject({ file: "watchkeeper.config.ts", line: 3 });
+    expect(d!.message).toBe('config secrets: expected array, got the string "API_TOKEN"');
+    expect(d!.hint).toBe('make it a list: secrets: ["API_TOKEN"]');
+  });
 });

@@ -34,7 +34,9 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
       "error",
       "WK3001",
       `${subject}: ${known?.message ?? issue.message}`,
-      known?.hint ?? (entry && issue.message.startsWith("expected a duration") ? durationHint(valueAt(entry, rest)) : null) ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
+      known?.hint ??
+        (entry && issue.message.startsWith("expected a duration") ? durationHint(valueAt(entry, rest)) : null) ??
+        (entry && field === "id" && issue.message.startsWith("expected a kebab-case id") ? kebabHint(entry.id) : null) ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
       entry ? parseSource(entry.source) : {},
     );
     return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
@@ -119,4 +121,16 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
+}
+
+/** The kebab-case id an author most likely meant ("Payments API" -> "payments-api"). */
+function kebabHint(id: unknown): string {
+  const rule = "ids are lower case letters, digits and dashes, and name the definition in dedup keys and PagerDuty, so pick one and keep it";
+  if (typeof id !== "string") return rule;
+  const meant = id
+    .replace(/([a-z0-9])([A-Z])/g, "$1-$2")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return meant !== "" ? `write id: "${meant}" (${rule})` : rule;
 }

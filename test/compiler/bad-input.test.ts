@@ -27,7 +27,9 @@ function expectReported(compiled: Awaited<ReturnType<typeof compileFixture>>, co
 describe("bad input becomes diagnostics with file:line and a hint, and nothing is written", () => {
   it("a schema problem does not hide rule findings: all are reported together", async () => {
     const compiled = await compileFixture("schema-and-rules");
-    expect(expectReported(compiled, "WK3001", "monitors/db.ts", 4).column).toBe(3);
+    const schema = expectReported(compiled, "WK3001", "monitors/db.ts", 4);
+    expect(schema.column).toBe(3);
+    expect(schema.hint).toMatch(/^write id: "primary-db"/);
     expectReported(compiled, "valid-schedules", "monitors/db.ts", 3);
     expectReported(compiled, "critical-routes-to-service", "monitors/db.ts", 3);
   });

@@ -141,6 +141,20 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
     } else if (end <= start) {
       out.push(diagnostic("error", "valid-schedules", `${s.kind} "${s.id}": ends before it starts`, "move the end after the start", at));
     }
+    // silenceMatches() passes an alert through every empty matcher: with none at all, every alert
+    // of the project would be muted for the window (the runtime's API refuses such a silence too).
+    const { monitors, services, labels } = s.matchers;
+    if (monitors.length + services.length + Object.keys(labels).length === 0) {
+      out.push(
+        diagnostic(
+          "error",
+          "valid-schedules",
+          `${s.kind === "maintenance" ? "maintenance window" : "silence"} "${s.id}" names no monitors, services or labels, so it would mute every alert of the project`,
+          s.kind === "maintenance" ? "list the services under maintenance: services: [checkoutPayments]" : 'name what it mutes: monitors: [apiLatency], services: [checkoutPayments] or labels: { service: "checkout" }',
+          at,
+        ),
+      );
+    }
   }
   return out;
 }

@@ -113,4 +113,20 @@ export const ops = team({ id: "ops", name: "Ops", members: [alice, { user: alice
     expect(d!.message).toMatch(/team "ops" lists user "alice" more than once/);
     expect(d!.hint).toMatch(/list each member once/);
   });
+
+  it("a silence or maintenance window that names nothing to mute is an error, since it would mute every alert", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/quiet.ts": `import { maintenanceWindow, silence } from "watchkeeper";
+
+export const quiet = silence({ id: "quiet", start: "2026-12-24T18:00:00Z", end: "2026-12-26T08:00:00Z", comment: "holidays" });
+export const upgrade = maintenanceWindow({ id: "upgrade", start: "2026-12-05T22:00:00Z", end: "2026-12-06T02:00:00Z", services: [] });
+`,
+    });
+    const found = result.diagnostics.filter((d) => d.code === "valid-schedules");
+    expect(found.find((d) => d.line === 3)).toMatchObject({ severity: "error", file: "policies/quiet.ts" });
+    expect(found.find((d) => d.line === 3)!.message).toMatch(/silence "quiet" names no monitors, services or labels, so it would mute every alert/);
+    expect(found.find((d) => d.line === 4)!.message).toMatch(/maintenance window "upgrade" names no/);
+    expect(found.find((d) => d.line === 4)!.hint).toMatch(/services: \[/);
+  });
 });

@@ -100,7 +100,26 @@ export async function discover(
   } else if (config.monitors && config.monitors.length > 0 && (await listModules(projectDir, config.monitors)).every((f) => tests.has(f))) {
     diagnostics.push(await noMonitorModules(configFile, config.monitors));
   }
+  diagnostics.push(...(await skippedModules(projectDir, config)));
   return { ok: true, discovery: { configFile, config, modules }, diagnostics };
+}
+
+/**
+ * JavaScript (or .mts/.cts) files in monitors/ or policies/ while those folders are read through
+ * the default `*.ts` globs: an author who wrote `api.js` would otherwise see its monitors missing
+ * from the plan without a word. A config that sets its own globs has chosen what is loaded.
+ */
+async function skippedModules(projectDir: string, config: ProjectConfig): Promise<Diagnostic[]> {
+  const folders = [...(config.monitors ? [] : ["monitors"]), ...(config.policies ? [] : ["policies"])];
+  if (folders.length === 0) return [];
+  const found = await glob(
+    folders.map((f) => `${f}/**/*.{js,mjs,cjs,mts,cts,jsx,tsx}`),
+    { cwd: projectDir, ignore: IGNORE, onlyFiles: true, followSymbolicLinks: false },
+  );
+  return found.sort().map((file) => {
+    const renamed = file.replace(/\.[^./]+$/, ".ts");
+    return diagnostic("warning", "WK1006", `${file} is not loaded: only .ts modules under monitors/ and policies/ are`, `rename it to ${renamed} (modules are TypeScript), or set \`monitors\`/\`policies\` in the config`, { file, line: 1, column: 1 });
+  });
 }
 
 /**

@@ -138,12 +138,33 @@ function notOneOf(message: string): string | null {
   return near.length > 0 ? `did you mean "${near[0]}"? It takes ${list}` : `use one of ${list}`;
 }
 
+/** The SDK's constructs, as an author names the variable that holds one. */
+const CONSTRUCT_EXAMPLES: Record<string, string> = {
+  Service: "service: checkoutPayments",
+  Channel: "channels: [opsSlack]",
+  Team: "owner: paymentsTeam",
+  Schedule: "targets: [checkoutWeekly]",
+  User: "users: [alice, bob]",
+  EscalationPolicy: "escalationPolicy: checkoutEscalation",
+  Monitor: "monitors: [apiLatency]",
+};
+
+/** An id written where a construct is expected: references are the objects themselves. */
+function stringReference(message: string): string | null {
+  const match = /^Type '(?:string|"[^"]*")' is not assignable to type '(\w+)(?: \| undefined)?'/.exec(message);
+  const example = match ? CONSTRUCT_EXAMPLES[match[1]!] : undefined;
+  if (!example) return null;
+  const noun = match![1]!.replace(/(?!^)[A-Z]/g, (l) => ` ${l}`).toLowerCase();
+  return `references are the definitions themselves, not their ids: import the ${noun} from the module that exports it and pass it (${example})`;
+}
+
 function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
   const syntax = d.code >= 1000 && d.code < 2000;
   const hint =
     (forgotAwait(d.message) ? AWAIT_HINT : null) ??
     notADuration(d.message) ??
     notOneOf(d.message) ??
+    stringReference(d.message) ??
     (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";

@@ -27,4 +27,22 @@ export const m = monitor({
     expect(at(6)).toMatchObject({ code: "TS2820" });
     expect(at(6)!.hint).toMatch(/spelling the message suggests/);
   });
+
+  it("an id written where a definition is expected says to import the definition and pass it", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({
+  id: "m",
+  schedule: { every: "5m" },
+  check: check.http({ url: "https://a.example.com" }),
+  service: "payments-api",
+});
+`,
+    });
+    const d = result.diagnostics.find((x) => x.file === "monitors/m.ts" && x.line === 7);
+    expect(d?.code).toBe("TS2322");
+    expect(d!.hint).toBe("references are the definitions themselves, not their ids: import the service from the module that exports it and pass it (service: checkoutPayments)");
+  });
 });

@@ -12,12 +12,12 @@ export interface Position {
  * Manifest fields the SDK's props spell differently (synth.ts renames them): a schema error on
  * `rotationTurnLength` is about the `rotation:` the author wrote.
  */
-const PROP_NAMES: Record<string, string[]> = {
-  rotationTurnLength: ["rotation"],
-  rotationVirtualStart: ["handoff"],
-  ackChannels: ["notifyOnAcknowledge"],
-  expression: ["cron"],
-};
+const PROP_NAMES = new Map<string, string[]>([
+  ["rotationTurnLength", ["rotation"]],
+  ["rotationVirtualStart", ["handoff"]],
+  ["ackChannels", ["notifyOnAcknowledge"]],
+  ["expression", ["cron"]],
+]);
 
 /**
  * Where the property a schema error names was written: the construct is the factory call at
@@ -49,7 +49,8 @@ export function propertyPosition(ts: typeof TS, fileName: string, text: string, 
       continue;
     }
     if (!ts.isObjectLiteralExpression(value)) break;
-    const names = [String(segment), ...(PROP_NAMES[String(segment)] ?? [])];
+    // A Map: a field named like an Object.prototype member (`__proto__`) is data here, not a lookup.
+    const names = [String(segment), ...(PROP_NAMES.get(String(segment)) ?? [])];
     const property = value.properties.find((p) => p.name !== undefined && names.includes(propertyName(ts, p.name)));
     if (!property) break;
     found = property;
@@ -89,6 +90,8 @@ function unwrap(ts: typeof TS, node: TS.Node): TS.Node {
 
 function propertyName(ts: typeof TS, name: TS.PropertyName): string {
   if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
+  // `["__proto__"]: ...`, the way to write such a key as data.
+  if (ts.isComputedPropertyName(name) && (ts.isStringLiteral(name.expression) || ts.isNoSubstitutionTemplateLiteral(name.expression))) return name.expression.text;
   return "";
 }
 

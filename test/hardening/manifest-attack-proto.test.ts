@@ -14,7 +14,7 @@ const parseManifest = (json: unknown) => parseAnyManifest(json, { limits: true }
 const compile = tempProjects();
 
 describe("__proto__ as a label or header name", () => {
-  it("is refused at the monitor's line, and nothing is written", async () => {
+  it("is refused at the key's line and column, and nothing is written", async () => {
     const { result, wrote } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "proto" });\n`,
       "monitors/proto.ts": `import { check, monitor } from "watchkeeper";
@@ -29,6 +29,8 @@ export const proto = monitor({ id: "proto", schedule: { every: "1m" }, check: ch
       'monitor "proto" labels.__proto__: __proto__ cannot be a name here; choose another',
     ]);
     for (const d of errors) expect(d).toMatchObject({ file: "monitors/proto.ts", line: 3 });
+    // At the key itself: the schema error's place is found without reading the name as a lookup.
+    expect(errors.map((d) => d.column).sort((a, b) => a! - b!)).toEqual([128, 163]);
   }, 60_000);
 
   it("in a manifest's JSON, is refused by name, not as a hand edit", () => {

@@ -74,5 +74,5 @@ export function runRules(ctx: RuleContext, configFile: string, schemaFailed = fa
       return [];
     }
   });
-  return applyLevels(findings, ctx.config.rules, RULES.map((r) => r.name), configFile);
+  return applyLevels(findings, ctx.config.rules, RULES.map((r) => r.name), configFile, ctx.sources.get(configFile));
 }

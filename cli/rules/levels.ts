@@ -12,12 +12,14 @@ export function applyLevels(
   levels: Record<string, RuleLevel> | undefined,
   known: readonly string[],
   configFile: string,
+  /** The config's source, to point at the rule's own line. */
+  configSource?: string,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const name of Object.keys(levels ?? {})) {
     if (!known.includes(name)) {
       out.push(
-        diagnostic("warning", "WK1005", `unknown rule "${name}" in config.rules`, nearHint(name, known), { file: configFile, line: 1 }),
+        diagnostic("warning", "WK1005", `unknown rule "${name}" in config.rules`, nearHint(name, known), { file: configFile, line: lineOfKey(configSource, name) }),
       );
     }
   }
@@ -32,4 +34,12 @@ export function applyLevels(
 function nearHint(name: string, known: readonly string[]): string {
   const near = nearIds(name, [...known]);
   return near.length > 0 ? `did you mean "${near[0]}"? Known rules: ${known.join(", ")}` : `known rules: ${known.join(", ")}`;
+}
+
+/** The line where `name` is written as a key (quoted or not), or 1. */
+function lineOfKey(source: string | undefined, name: string): number {
+  if (source === undefined) return 1;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const index = source.search(new RegExp(`(["'\`]?)${escaped}\\1\\s*:`));
+  return index < 0 ? 1 : source.slice(0, index).split("\n").length;
 }

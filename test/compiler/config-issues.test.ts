@@ -35,13 +35,14 @@ export default config({
     expect(found).toHaveLength(4);
   });
 
-  it("an unknown rule name in rules is told the rule meant", async () => {
+  it("an unknown rule name in rules is told the rule meant, at its own line", async () => {
     const { result } = await compile({
-      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "rules", rules: { "declared-secret": "off" } });\n`,
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({\n  name: "rules",\n  rules: {\n    "declared-secret": "off",\n  },\n});\n`,
       "monitors/m.ts": MONITOR,
     });
     const d = result.diagnostics.find((x) => x.code === "WK1005");
     expect(d?.hint).toMatch(/^did you mean "declared-secrets"\?/);
+    expect(d).toMatchObject({ file: "watchkeeper.config.ts", line: 6 });
   });
 
   it("a single string where the config takes a list is told to make it a list of that string", async () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { nearIds } from "../near-ids.js";
 import { diagnostic } from "./diagnostic.js";
-import { propertyPosition } from "./property-location.js";
+import { propertyPosition, valueAt } from "./property-location.js";
 import type { Diagnostic } from "./types.js";
 
 const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
@@ -118,15 +118,6 @@ export async function configIssues(config: unknown, source: string, file: string
 function configCallLine(source: string): number | null {
   const index = source.search(/\bconfig\s*\(/);
   return index < 0 ? null : source.slice(0, index).split("\n").length;
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
 
 function describe(value: unknown): string {

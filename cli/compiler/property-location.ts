@@ -116,3 +116,13 @@ export async function placeSchemaFindings(
     return at ? { ...diagnostic, ...at } : diagnostic;
   });
 }
+
+/** The value at a schema issue's path in the value that was checked, or undefined where the path leaves it. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

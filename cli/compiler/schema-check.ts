@@ -4,6 +4,7 @@ import { COLLECTIONS } from "../rules/entries.js";
 import { diagnostic, parseSource } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
 import { durationHint } from "./duration-hint.js";
+import { valueAt } from "./property-location.js";
 
 /** A schema error, with the entry it is about and the field's path below it (for its property's place). */
 export interface SchemaFinding {
@@ -112,15 +113,6 @@ function elementSchema(name: (typeof LISTS)[number]): z.ZodType {
   let schema: z.ZodType = manifestSchema.shape[name];
   if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
   return (schema as z.ZodArray<z.ZodType>).element;
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
 
 /** The kebab-case id an author most likely meant ("Payments API" -> "payments-api"). */

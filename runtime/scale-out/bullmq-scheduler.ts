@@ -364,7 +364,10 @@ class BullmqScheduler implements TickScheduler {
   /** Owner only: one job scheduler per monitor and queue, and none for monitors the manifest lacks. */
   private async reconcile(): Promise<void> {
     // On Redis's clock: an owner whose clock is minutes ahead would start every schedule minutes from now.
-    const now = this.d.clock.now() + this.registry.skewMs;
+    // Only past the warning's threshold: the skew read at a heartbeat includes the call's latency, and
+    // a start moved by that noise past a tick's time would skip the tick.
+    const skewMs = Math.abs(this.registry.skewMs) >= MAX_SKEW_MS ? this.registry.skewMs : 0;
+    const now = this.d.clock.now() + skewMs;
     const wanted = new Map<string, Set<string>>();
     for (const m of this.d.manifest.monitors) {
       for (const name of queuesOf(m)) {

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
-import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
-import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { startChild, waitFor } from "../runtime/support/child-process.js";
+import { geoQuorumFixture } from "./geo-quorum-fixture.js";
+import { redisAnswers, TEST_REDIS_URL } from "./support.js";
 
 const available = await redisAnswers();
 
@@ -15,46 +12,17 @@ const available = await redisAnswers();
  * skewed replica does not find the tick past its deadline and judge it on eu-west's report alone.
  */
 describe.skipIf(!available)("a replica whose clock is minutes off (quorum deadlines)", () => {
-  let dir: string;
-  let script: string;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
-  let redis: Redis;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-skew-"));
-    script = await bundleChild("clock-skew");
-    await target.start();
-    const geo = monitorSpec({
-      id: "geo",
-      schedule: { kind: "every", every: "1s" },
-      check: { kind: "script", timeout: "3s" },
-      code: { condition: false, summary: false, run: true, extract: false },
-      locations: ["eu-west", "us-east"],
-      quorum: 2,
-    });
-    await writeArtifact(join(dir, "artifact"), manifestOf([geo], [], "Test status", { openReads: true }), hitBundle(["geo"], target.port));
-    redis = new Redis(TEST_REDIS_URL);
-  });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    redis?.disconnect();
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
+  const fixture = geoQuorumFixture("clock-skew", "3s");
+  const { target, prefix, children } = fixture;
 
   it("judges every tick on both locations' reports, not early on the skewed replica's alone", async () => {
     target.failing.add("geo@eu-west");
     target.failing.add("geo@us-east");
     target.slow.set("geo@eu-west", 1_500);
     const start = async (location: string, skewMs: number) => {
-      const child = await startChild(script, {
-        WK_CHILD_ARTIFACT: join(dir, "artifact"),
-        WK_CHILD_STATE: join(dir, `state-${location}`),
+      const child = await startChild(fixture.script, {
+        WK_CHILD_ARTIFACT: join(fixture.dir, "artifact"),
+        WK_CHILD_STATE: join(fixture.dir, `state-${location}`),
         WK_CHILD_REDIS: TEST_REDIS_URL,
         WK_CHILD_REDIS_PREFIX: prefix,
         WK_CHILD_LOCATION: location,
@@ -67,15 +35,15 @@ describe.skipIf(!available)("a replica whose clock is minutes off (quorum deadli
       return child;
     };
     const replicas = [await start("eu-west", 5 * 60_000), await start("us-east", 0)];
-    const evaluated = async () => (await redis.zrange(`${prefix}:results:w:geo`, 0, -1)).map((json) => JSON.parse(json) as { at: number; firing: boolean | null });
+    const evaluated = async () => (await fixture.redis.zrange(`${prefix}:results:w:geo`, 0, -1)).map((json) => JSON.parse(json) as { at: number; firing: boolean | null });
     await waitFor(async () => (await evaluated()).length >= 10, 40_000, "ten evaluated ticks").catch(async (error: Error) => {
       const logs = replicas.map((c, i) => `--- replica ${i} stderr (end):\n${c.stderr().slice(-3_000)}`).join("\n");
-      throw new Error(`${error.message}\nkeys: ${(await redis.keys(`${prefix}:*`)).filter((k) => !k.includes(":bull:")).join(" ")}\n${logs}`);
+      throw new Error(`${error.message}\nkeys: ${(await fixture.redis.keys(`${prefix}:*`)).filter((k) => !k.includes(":bull:")).join(" ")}\n${logs}`);
     });
     const ticks = await evaluated();
     // Both locations failed on every tick: a tick judged "not failing" was judged without us-east.
     expect(ticks.filter((t) => t.firing !== true).map((t) => new Date(t.at).toISOString())).toEqual([]);
-    const trigger = JSON.parse((await redis.hget(`${prefix}:outbox:item:1`, "i"))!) as { type: string; summary: string };
+    const trigger = JSON.parse((await fixture.redis.hget(`${prefix}:outbox:item:1`, "i"))!) as { type: string; summary: string };
     expect(trigger.type).toBe("trigger");
     expect(trigger.summary).toContain("(2 of 2, quorum 2)");
     for (const child of replicas) child.proc.kill("SIGTERM");

@@ -1,60 +1,28 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
-import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
-import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { startChild, waitFor } from "../runtime/support/child-process.js";
+import { geoQuorumFixture } from "./geo-quorum-fixture.js";
+import { redisAnswers, TEST_REDIS_URL } from "./support.js";
 
 const available = await redisAnswers();
 
 /** Two replicas in two locations; a monitor checked from both with quorum 2. */
 describe.skipIf(!available)("locations and quorum across replicas (separate processes)", () => {
-  let dir: string;
-  let script: string;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
-  let redis: Redis;
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-quorum-"));
-    script = await bundleChild("quorum");
-    await target.start();
-    const geo = monitorSpec({
-      id: "geo",
-      schedule: { kind: "every", every: "1s" },
-      check: { kind: "script", timeout: "2s" },
-      code: { condition: false, summary: false, run: true, extract: false },
-      locations: ["eu-west", "us-east"],
-      quorum: 2,
-    });
-    await writeArtifact(join(dir, "artifact"), manifestOf([geo], [], "Test status", { openReads: true }), hitBundle(["geo"], target.port));
-    redis = new Redis(TEST_REDIS_URL);
-  });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    redis?.disconnect();
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
+  const fixture = geoQuorumFixture("quorum", "2s");
+  const { target, prefix, children } = fixture;
 
   const intents = async () => {
-    const ids = await redis.hgetall(`${prefix}:outbox:ids`);
+    const ids = await fixture.redis.hgetall(`${prefix}:outbox:ids`);
     return Promise.all(
-      Object.entries(ids).sort(([, a], [, b]) => Number(a) - Number(b)).map(async ([, seq]) => JSON.parse((await redis.hget(`${prefix}:outbox:item:${seq}`, "i"))!) as { type: string; summary: string; details: Record<string, unknown> }),
+      Object.entries(ids).sort(([, a], [, b]) => Number(a) - Number(b)).map(async ([, seq]) => JSON.parse((await fixture.redis.hget(`${prefix}:outbox:item:${seq}`, "i"))!) as { type: string; summary: string; details: Record<string, unknown> }),
     );
   };
 
   it("checks once per location per tick and pages only when both locations see the failure", async () => {
     const start = async (location: string) => {
-      const child = await startChild(script, {
-        WK_CHILD_ARTIFACT: join(dir, "artifact"),
-        WK_CHILD_STATE: join(dir, `state-${location}`),
+      const child = await startChild(fixture.script, {
+        WK_CHILD_ARTIFACT: join(fixture.dir, "artifact"),
+        WK_CHILD_STATE: join(fixture.dir, `state-${location}`),
         WK_CHILD_REDIS: TEST_REDIS_URL,
         WK_CHILD_REDIS_PREFIX: prefix,
         WK_CHILD_LOCATION: location,

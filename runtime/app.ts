@@ -270,6 +270,10 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     retention: retentionOf(settings),
     clock,
     logger: logger.child({ component: "pruner" }),
+    onBatch: (ms, rows) => {
+      metrics.pruneBatch.observe(ms / 1000);
+      metrics.prunedRows.inc(rows);
+    },
   });
 
   const inboundSettings: InboundSettings = { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings };

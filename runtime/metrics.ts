@@ -16,6 +16,8 @@ export interface RuntimeMetrics {
   codeWorkerRestarts: Counter<"reason">;
   evaluationErrors: Counter<"stage">;
   checkErrors: Counter<"monitor" | "reason">;
+  pruneBatch: Histogram;
+  prunedRows: Counter;
 }
 
 /**
@@ -73,6 +75,13 @@ export function createMetrics(read: {
       registers: [registry],
     }),
     evaluationErrors: new Counter({ name: "watchkeeper_evaluation_errors_total", help: "Evaluations that failed inside the runtime (store write, state machine).", labelNames: ["stage"], registers: [registry] }),
+    pruneBatch: new Histogram({
+      name: "watchkeeper_prune_batch_seconds",
+      help: "Time one batch of the background pruner held the event loop (it deletes rows past their retention).",
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    prunedRows: new Counter({ name: "watchkeeper_pruned_rows_total", help: "Stored rows the background pruner deleted as past their retention.", registers: [registry] }),
   };
   new Gauge({
     name: "watchkeeper_alerts",

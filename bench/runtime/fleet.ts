@@ -42,6 +42,8 @@ export interface ChildStats {
   lags: Array<[number, number]>;
   checks: Record<string, number>;
   skipped: Record<string, number>;
+  /** The pruner's batches so far; cumulative counts by batch time, [le in ms, count]. */
+  prune?: { count: number; seconds: number; rows: number; buckets: Array<[number, number]> };
   memory: NodeJS.MemoryUsage;
 }
 
@@ -130,6 +132,17 @@ export interface Window {
   rssSamples: Array<[number, number]>;
   peakRss: number;
   memory: NodeJS.MemoryUsage;
+  /** The pruner in the window: batches, rows deleted, seconds it held the event loop, batches over 10 / 25 / 50 ms. */
+  prune: { batches: number; rows: number; seconds: number; over10: number; over25: number; over50: number };
+}
+
+function pruneDelta(a: ChildStats["prune"], b: ChildStats["prune"]): Window["prune"] {
+  const none = { count: 0, seconds: 0, rows: 0, buckets: [] as Array<[number, number]> };
+  const x = a ?? none;
+  const y = b ?? none;
+  const upTo = (s: typeof x, ms: number) => s.buckets.find(([le]) => Math.abs(le - ms) < 1e-6)?.[1] ?? 0;
+  const over = (ms: number) => y.count - upTo(y, ms) - (x.count - upTo(x, ms));
+  return { batches: y.count - x.count, rows: y.rows - x.rows, seconds: y.seconds - x.seconds, over10: over(10), over25: over(25), over50: over(50) };
 }
 
 /** Measures `seconds` of a running runtime, sampling RSS every `sampleMs`. */
@@ -158,5 +171,6 @@ export async function measure(rt: MeasuredRuntime, seconds: number, sampleMs = 1
     rssSamples,
     peakRss: Math.max(...rssSamples.map(([, r]) => r)),
     memory: b.memory,
+    prune: pruneDelta(a.prune, b.prune),
   };
 }

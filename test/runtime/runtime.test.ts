@@ -122,6 +122,9 @@ describe("runtime (in process, real clock, real targets)", () => {
     expect(metrics).toMatch(/watchkeeper_scheduling_lag_seconds_count [1-9]/);
     expect(metrics).toMatch(/watchkeeper_alerts\{state="firing"\} [1-9]/);
     expect(metrics).toContain("watchkeeper_outbox_depth");
+    // The pruner's first run, at start, timed its batch (nothing was past retention yet).
+    expect(metrics).toMatch(/watchkeeper_prune_batch_seconds_count [1-9]/);
+    expect(metrics).toContain("watchkeeper_pruned_rows_total 0");
     expect(logs).toContain('"secret":"MISSING_TOKEN"');
     expect((await runtime.store.recentResults("broken"))[0]).toMatchObject({ ok: false, firing: true });
   });

@@ -9,8 +9,16 @@ import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
 export const KEPT_PER_MONITOR = 50;
-/** Monitors prune() looks at per call for ones that stopped writing (an index lookup each). */
+/**
+ * Monitors prune() looks at per call for ones that stopped writing, or whose floor it sweeps (an
+ * index lookup each): at most this, and at most twice the call's row limit, so a batch the pruner
+ * made smaller to keep it short (runtime/store/pruner.ts) is not held long by its sweeps.
+ */
 const STALE_PAGE = 500;
+
+function pageFor(limit: number): number {
+  return Math.max(1, Math.min(STALE_PAGE, limit * 2));
+}
 /** How often prune() sweeps the monitors again (stale ones, KEPT_PER_MONITOR floors), a page per call. */
 const MONITOR_SWEEP_EVERY_MS = 5 * 60_000;
 
@@ -214,7 +222,7 @@ export class SqliteHistory {
             ORDER BY r.at DESC LIMIT @limit)`,
       ),
       // A page of the floor sweep: where it ends (undefined: the page runs to the last monitor).
-      floorPageEnd: p(`SELECT monitor_id FROM history_monitors WHERE monitor_id > ? ORDER BY monitor_id LIMIT 1 OFFSET ${STALE_PAGE - 1}`).pluck(),
+      floorPageEnd: p("SELECT monitor_id FROM history_monitors WHERE monitor_id > ? ORDER BY monitor_id LIMIT 1 OFFSET ?").pluck(),
       sweepFloorsTo: p(`UPDATE history_monitors SET kept_floor = ${keptFloor} WHERE monitor_id > ? AND monitor_id <= ?`),
       sweepFloorsToEnd: p(`UPDATE history_monitors SET kept_floor = ${keptFloor} WHERE monitor_id > ?`),
       // A monitor that wrote nothing for the whole window left the manifest (or was renamed): all of
@@ -235,10 +243,10 @@ export class SqliteHistory {
    * One page of the floor sweep, when one is due or in progress (the first at the first prune: the
    * floors an earlier process stored hold until then); true while it goes on.
    */
-  private sweepFloors(now: number): boolean {
+  private sweepFloors(now: number, page: number): boolean {
     const from = this.floorSweep.next(now);
     if (from === null) return false;
-    const end = this.s.floorPageEnd!.get(from) as string | undefined;
+    const end = this.s.floorPageEnd!.get(from, page - 1) as string | undefined;
     if (end === undefined) this.s.sweepFloorsToEnd!.run(from);
     else this.s.sweepFloorsTo!.run(from, end);
     this.floorSweep.moveTo(end ?? null, now);
@@ -566,7 +574,7 @@ export class SqliteHistory {
   prune(now: number, retention: RetentionMs, limit: number): number {
     const cutoff = now - retention.results;
     // Floors again every few minutes, so a monitor that went quiet keeps its newest rows.
-    this.sweepFloors(now);
+    this.sweepFloors(now, pageFor(limit));
     let deleted = this.s.pruneResults!.run({ cutoff, limit }).changes;
     const from = this.staleSweep.next(now);
     if (from !== null) deleted += this.pruneStalePage(from, now, cutoff, limit);
@@ -580,8 +588,9 @@ export class SqliteHistory {
 
   /** One page of the stale-monitor sweep in progress: every result of a monitor with none since `cutoff` goes, `limit` at most. */
   private pruneStalePage(start: string, now: number, cutoff: number, limit: number): number {
-    const page = this.s.staleMonitors!.all(start, STALE_PAGE) as Array<{ monitor_id: string; last: number }>;
-    let cursor: string | null = page.length < STALE_PAGE ? null : page[page.length - 1]!.monitor_id;
+    const size = pageFor(limit);
+    const page = this.s.staleMonitors!.all(start, size) as Array<{ monitor_id: string; last: number }>;
+    let cursor: string | null = page.length < size ? null : page[page.length - 1]!.monitor_id;
     let before = start;
     let budget = limit;
     let deleted = 0;

@@ -82,6 +82,17 @@ if (env.WK_CHILD_MEMORY_STEPS) {
     if (n >= 25) clearInterval(t);
   }, 200);
 }
+/** The pruner's batches so far: how many, the rows they deleted, and cumulative counts by batch time (le in ms). */
+async function pruneStats() {
+  const values = (await runtime.metrics.pruneBatch.get()).values;
+  const rows = (await runtime.metrics.prunedRows.get()).values[0]?.value ?? 0;
+  const buckets: Array<[number, number]> = values
+    .filter((v) => v.metricName?.endsWith("_bucket") && v.labels.le !== "+Inf")
+    .map((v) => [Number(v.labels.le) * 1000, v.value]);
+  const count = values.find((v) => v.metricName?.endsWith("_count"))?.value ?? 0;
+  const seconds = values.find((v) => v.metricName?.endsWith("_sum"))?.value ?? 0;
+  return { count, seconds, rows, buckets };
+}
 async function writeStats(file: string): Promise<void> {
   const counted = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, label: string) => {
     const out: Record<string, number> = {};
@@ -95,6 +106,7 @@ async function writeStats(file: string): Promise<void> {
     lags,
     checks: await counted(runtime.metrics.checksTotal, "result"),
     skipped: await counted(runtime.metrics.ticksSkipped, "reason"),
+    prune: await pruneStats(),
     memory: process.memoryUsage(),
   };
   // A file, written synchronously and renamed: the reader never sees half a snapshot.

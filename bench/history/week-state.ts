@@ -21,10 +21,12 @@
  *
  * Env: WK_BENCH_DIR (parent of the state folders; default a temp dir), WK_BENCH_KEEP=1 (keep them),
  * WK_WEEK_SEED_MINUTES, WK_WEEK_RESULT_HOURS (default 48), WK_WEEK_DAYS (default 7), WK_WEEK_ROUNDS
- * (default 2), WK_WEEK_WARMUP (s, default 20), WK_WEEK_SECONDS (s, default 60), WK_BENCH_PIN=0,
+ * (default 2), WK_WEEK_WARMUP (s, default 30), WK_WEEK_SECONDS (s, default 330: the window holds the
+ * pruner's second run, 300 s after the runtime's start, as well as its first), WK_BENCH_PIN=0,
  * WK_BENCH_OUT (where the markdown goes; default printed only), WK_WEEK_STATE (a state folder kept
  * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check),
- * WK_WEEK_FOLDERS (default `week,empty`; `week` runs the week's folder alone).
+ * WK_WEEK_FOLDERS (default `week,empty`; `week` runs the week's folder alone), WK_WEEK_PRUNE=0 (leave
+ * what expired since the state was last pruned to the runtime's pruner: a restart after downtime).
  */
 import BetterSqlite3 from "better-sqlite3";
 import { statfsSync } from "node:fs";
@@ -49,8 +51,10 @@ const SEED_BUDGET_MS = num("WK_WEEK_SEED_MINUTES", 25) * 60_000;
 const RESULT_HOURS = num("WK_WEEK_RESULT_HOURS", 48);
 const DAYS = num("WK_WEEK_DAYS", 7);
 const ROUNDS = num("WK_WEEK_ROUNDS", 2);
-const WARMUP = num("WK_WEEK_WARMUP", 20);
-const SECONDS = num("WK_WEEK_SECONDS", 60);
+const WARMUP = num("WK_WEEK_WARMUP", 30);
+// The pruner runs at start and every 5 minutes (PRUNE_EVERY_MS): a shorter window would see only
+// the tail of the first run, which has a few seconds' backlog, and never a run of 5 minutes' expiry.
+const SECONDS = num("WK_WEEK_SECONDS", 330);
 const KEEP = process.env.WK_BENCH_KEEP === "1";
 /** Which folders each round runs (a diagnostic run may take the week's alone). */
 const FOLDERS = (process.env.WK_WEEK_FOLDERS ?? "week,empty").split(",");
@@ -384,8 +388,11 @@ try {
 
   const stale = staleQueryAb(week, Date.now() - 48 * HOUR);
   log(`stale-monitor query: every monitor ${f(stale.all)} ms, a page of 500 ${f(stale.page)} ms`);
-  log("pruning the seeded store to its steady state, every batch timed");
-  const prune = pruneAtFullSize(week);
+  // WK_WEEK_PRUNE=0: what expired since the state was last pruned is left to the runtime's pruner,
+  // as after a restart that followed downtime (its first runs then have a backlog to catch up).
+  const skipPrune = process.env.WK_WEEK_PRUNE === "0";
+  if (!skipPrune) log("pruning the seeded store to its steady state, every batch timed");
+  const prune = skipPrune ? [] : pruneAtFullSize(week);
   for (const p of prune) log(`  batches of ${p.size}: ${big(p.deleted)} rows in ${p.batches} batches, ${f(p.busy)} s busy (${f(p.deleted / p.busy, 0)} rows/s); batch p50 ${f(p.p50)} / p99 ${f(p.p99)} / max ${f(p.max)} ms`);
   noteLoad("after pruning");
 

@@ -60,8 +60,10 @@ const PAUSE_FROM_MS = 2;
  * results took p50 4 ms and p99 34-50 ms on a week's state at 10,000 monitors, whose leaves are
  * spread over the disk; well under 1 ms on a small file), so the batch size follows what batches
  * took: it shrinks at once when one runs long and grows back at most twice as large per batch.
+ * On the week's state, 4 ms left no batch over 50 ms in a run of 5 minutes' expiry, where 8 ms left
+ * three (bench/results/history.md); a batch at 4 ms still deletes several times what expires.
  */
-export const BATCH_TARGET_MS = 8;
+export const BATCH_TARGET_MS = 4;
 /** The smallest batch: below it a batch's fixed costs (a statement per table) are most of its time. */
 export const MIN_BATCH = 16;
 
@@ -134,9 +136,13 @@ export class Pruner {
         if (now === null) return total;
         const limit = Math.min(max, this.limits.get(store) ?? max);
         const started = this.stopwatch();
-        const deleted = await store.prune(now, this.o.retention, limit);
+        const pending = store.prune(now, this.o.retention, limit);
+        // Only a store that answers synchronously (SQLite) holds the event loop for the batch's
+        // time; an asynchronous one's time is mostly its round trips (Redis), which hold no tick.
+        const holdsLoop = !(pending instanceof Promise);
+        const deleted = await pending;
         const spent = this.stopwatch() - started;
-        this.limits.set(store, nextBatchSize(limit, spent, max));
+        if (holdsLoop) this.limits.set(store, nextBatchSize(limit, spent, max));
         this.o.onBatch?.(spent, deleted);
         total += deleted;
         if (deleted === 0) break;

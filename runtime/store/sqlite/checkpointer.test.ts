@@ -115,9 +115,11 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
       let restarts = 0;
       let most = 0;
       let held = 0;
+      let restartedAfterHold = 0;
       const end = Date.now() + ms;
       while (Date.now() < end) {
         const hold = honourHolds ? c.holdCommits() : null;
+        const before = frames();
         if (hold) {
           held++;
           await hold;
@@ -125,20 +127,23 @@ describe.skipIf(shell === null)("WAL checkpoints in the sqlite3 shell, off the e
         insert.run();
         const now = frames();
         if (now < last) restarts++;
+        if (hold && now < before) restartedAfterHold++;
         last = now;
         most = Math.max(most, now);
         await new Promise((r) => setImmediate(r));
       }
-      return { restarts, most, held };
+      return { restarts, most, held, restartedAfterHold };
     };
     try {
       await c.ready;
       const unheld = await run(false, 1_500);
       const withHolds = await run(true, 1_500);
-      // Every hold but perhaps the last (cut off by the end of the run) lets the WAL start over.
+      expect(unheld.held).toBe(0);
+      // The commit after a hold starts the WAL over: every time but perhaps once (a hold cut off
+      // at its longest while the helper was slow). How far the WAL grows between holds, or without
+      // them, depends on how quickly the helper is scheduled, so it is not compared.
       expect(withHolds.held).toBeGreaterThan(2);
-      expect(withHolds.restarts).toBeGreaterThanOrEqual(withHolds.held - 1);
-      expect(withHolds.most).toBeLessThan(unheld.most);
+      expect(withHolds.restartedAfterHold).toBeGreaterThanOrEqual(withHolds.held - 1);
       expect(c.running).toBe(true);
     } finally {
       c.stop();

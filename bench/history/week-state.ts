@@ -56,6 +56,8 @@ const WARMUP = num("WK_WEEK_WARMUP", 30);
 // the tail of the first run, which has a few seconds' backlog, and never a run of 5 minutes' expiry.
 const SECONDS = num("WK_WEEK_SECONDS", 330);
 const KEEP = process.env.WK_BENCH_KEEP === "1";
+/** WK_WEEK_STALLS=1: the runtime records what each late tick waited behind (runtime-child's WK_CHILD_STALLS). */
+const STALLS = process.env.WK_WEEK_STALLS === "1";
 /** Which folders each round runs (a diagnostic run may take the week's alone). */
 const FOLDERS = (process.env.WK_WEEK_FOLDERS ?? "week,empty").split(",");
 const SLACK_MS = 5 * 60_000;
@@ -410,7 +412,7 @@ try {
     const state = folder === "week" ? week : join(dir, `empty-${n}`);
     const bytesStart = await folderBytes(state);
     const t0 = Date.now();
-    const rt: MeasuredRuntime = await startRuntime(script, { artifact, state, statsFile: join(dir, `stats-${folder}-${n}.json`), cpus: RUNTIME_CPUS, nodeOptions: runtimeNodeOptions(MONITORS).split(" "), startTimeoutMs: 30 * 60_000 });
+    const rt: MeasuredRuntime = await startRuntime(script, { artifact, state, statsFile: join(dir, `stats-${folder}-${n}.json`), cpus: RUNTIME_CPUS, nodeOptions: runtimeNodeOptions(MONITORS).split(" "), startTimeoutMs: 30 * 60_000, stalls: STALLS });
     const readySeconds = (Date.now() - t0) / 1000;
     const kill = () => rt.child.proc.kill("SIGKILL");
     cleanup.push(kill);
@@ -430,7 +432,7 @@ try {
       const run: Run = { ...w, folder, readySeconds, firstCheckSeconds, hwm: peakRssMb(rt.pid), bytesStart, bytesEnd: 0, helpers, helpersCpuPer1000: (helperCpu / (w.checksPerSecond * w.seconds)) * 1000 };
       await rt.stop();
       run.bytesEnd = await folderBytes(state);
-      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 lag ${w.lagP99} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}`);
+      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 lag ${w.lagP99} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}${STALLS ? `; late ticks: ${lateNote(w)}` : ""}`);
       return run;
     } finally {
       kill();
@@ -482,7 +484,7 @@ ${rows}
 Medians, week / empty: checks/s ${f(m("week", (r) => r.checksPerSecond), 0)} / ${f(m("empty", (r) => r.checksPerSecond), 0)}; p99 lag ${f(m("week", (r) => r.lagP99), 0)} / ${f(m("empty", (r) => r.lagP99), 0)} ms;
 CPU per 1,000 checks ${f(m("week", (r) => r.cpuPer1000), 3)} / ${f(m("empty", (r) => r.cpuPer1000), 3)} s (ratio ${f(m("week", (r) => r.cpuPer1000) / m("empty", (r) => r.cpuPer1000), 2)});
 peak RSS ${f(Math.max(...by("week").map((r) => r.hwm)), 0)} / ${f(Math.max(...by("empty").map((r) => r.hwm)), 0)} MB; start-up to READY ${f(m("week", (r) => r.readySeconds), 2)} / ${f(m("empty", (r) => r.readySeconds), 2)} s.
-Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
+${STALLS ? `\nThe latest ticks of each window and what they waited behind (WK_WEEK_STALLS; synchronous store calls and GC pauses of 10 ms or more, commit holds):\n${runs.map((r) => `- ${r.folder} (${by(r.folder).indexOf(r) + 1}): ${lateNote(r)}`).join("\n")}\n` : ""}Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
 `;
 }
 
@@ -491,6 +493,11 @@ function pruneNote(w: Window): string {
   const p = w.prune;
   if (p.batches === 0) return "no batches";
   return `${big(p.batches)} batches, ${big(p.rows)} rows, ${f(p.seconds)} s; over 10 / 25 / 50 ms: ${p.over10} / ${p.over25} / ${p.over50}`;
+}
+
+/** The window's latest ticks and what each waited behind (WK_WEEK_STALLS). */
+function lateNote(w: Window): string {
+  return (w.lateTicks ?? []).map((t) => `${t.lagMs} ms (${t.behind.join("; ") || "no stall recorded"})`).join(", ") || "none over 30 ms";
 }
 
 function warmupNote(): string {

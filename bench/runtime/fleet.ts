@@ -44,6 +44,8 @@ export interface ChildStats {
   skipped: Record<string, number>;
   /** The pruner's batches so far; cumulative counts by batch time, [le in ms, count]. */
   prune?: { count: number; seconds: number; rows: number; buckets: Array<[number, number]> };
+  /** WK_CHILD_STALLS: [ended at, what, ms, detail]: late ticks, long synchronous store calls, GC pauses, commit holds. */
+  stalls?: Array<[number, string, number, number]>;
   memory: NodeJS.MemoryUsage;
 }
 
@@ -57,7 +59,7 @@ export interface MeasuredRuntime {
 
 export async function startRuntime(
   script: string,
-  o: { artifact: string; state: string; statsFile: string; cpus: string | null; nodeOptions: string[]; concurrency?: number; startTimeoutMs?: number },
+  o: { artifact: string; state: string; statsFile: string; cpus: string | null; nodeOptions: string[]; concurrency?: number; startTimeoutMs?: number; stalls?: boolean },
 ): Promise<MeasuredRuntime> {
   const env = {
     ...RUNTIME_ENV,
@@ -65,6 +67,7 @@ export async function startRuntime(
     WK_CHILD_STATE: o.state,
     WK_CHILD_SPREAD_MS: "10000",
     WK_CHILD_CONCURRENCY: String(o.concurrency ?? 256),
+    ...(o.stalls ? { WK_CHILD_STALLS: "1" } : {}),
     WK_CHILD_STATS: o.statsFile,
     WK_LOG_LEVEL: "warn",
   };
@@ -134,6 +137,31 @@ export interface Window {
   memory: NodeJS.MemoryUsage;
   /** The pruner in the window: batches, rows deleted, seconds it held the event loop, batches over 10 / 25 / 50 ms. */
   prune: { batches: number; rows: number; seconds: number; over10: number; over25: number; over50: number };
+  /** With WK_CHILD_STALLS: the latest ticks of the window, each with what it waited behind (lateTicks). */
+  lateTicks?: LateTick[];
+}
+
+export interface LateTick {
+  lagMs: number;
+  /** The stalls that overlapped its wait, longest first: "commit 64 ms, 212 rows", "hold 100 ms", "gc 31 ms". */
+  behind: string[];
+}
+
+/**
+ * The `n` latest ticks that started between `from` and `to`, each with the stalls that overlapped
+ * its wait (from its scheduled time to its start): a synchronous store call or GC pause that held
+ * the event loop, or a commit hold that held the evaluations queued behind it.
+ */
+export function lateTicks(stalls: Array<[number, string, number, number]>, from: number, to: number, n = 5): LateTick[] {
+  const ticks = stalls.filter(([at, what]) => what === "tick" && at >= from && at <= to).sort((x, y) => y[2] - x[2]).slice(0, n);
+  return ticks.map(([at, , lag]) => {
+    const waitFrom = at - lag;
+    const behind = stalls
+      .filter(([end, what, ms]) => what !== "tick" && end >= waitFrom && end - ms <= at)
+      .sort((x, y) => y[2] - x[2])
+      .map(([, what, ms, detail]) => `${what} ${Math.round(ms)} ms${what === "commit" || what === "prune" ? `, ${detail} rows` : ""}`);
+    return { lagMs: lag, behind };
+  });
 }
 
 function pruneDelta(a: ChildStats["prune"], b: ChildStats["prune"]): Window["prune"] {
@@ -172,5 +200,6 @@ export async function measure(rt: MeasuredRuntime, seconds: number, sampleMs = 1
     peakRss: Math.max(...rssSamples.map(([, r]) => r)),
     memory: b.memory,
     prune: pruneDelta(a.prune, b.prune),
+    ...(b.stalls ? { lateTicks: lateTicks(b.stalls, a.at, b.at) } : {}),
   };
 }

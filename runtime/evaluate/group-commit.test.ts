@@ -7,7 +7,7 @@ import { newAlert } from "../alerts/state.js";
 import { evaluate } from "../alerts/transition.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import type { EvaluationCommit, EvaluationOutcome } from "./evaluation-store.js";
-import { GroupCommit } from "./group-commit.js";
+import { GroupCommit, nextCommitBatch } from "./group-commit.js";
 
 const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
 const T = 1_767_571_200_000;
@@ -166,6 +166,101 @@ describe("GroupCommit", () => {
       await turn();
       expect(store.depth()).toBe(1);
       expect(await queued).toEqual({ kind: "committed" });
+    });
+  });
+
+  describe("batches sized by how long a write holds the event loop", () => {
+    // The real store, on a stopwatch its writes move: each evaluation costs `msPerRow`.
+    const timed = (msPerRow: number, o: { async?: boolean; hold?: () => Promise<void> | null } = {}) => {
+      const clock = { ms: 0 };
+      const grouped = new GroupCommit(
+        {
+          readAlerts: (id: string) => store.readAlerts(id),
+          recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
+          recordEvaluations: (cs: readonly EvaluationCommit[]) => {
+            batches.push(cs.length);
+            clock.ms += cs.length * msPerRow;
+            const outcomes = store.recordEvaluations(cs);
+            return o.async ? Promise.resolve(outcomes) : outcomes;
+          },
+          ...(o.hold ? { commitsHeld: o.hold } : {}),
+        },
+        { maxBatch: 256, targetMs: 10, stopwatch: () => clock.ms },
+      );
+      return grouped;
+    };
+    const many = (grouped: GroupCommit, prefix: string, n: number) => Array.from({ length: n }, (_, i) => grouped.recordEvaluation(firing(`${prefix}${i}`)));
+
+    it("splits what queued behind a slow write into batches that fit the target, and the event loop turns between them", async () => {
+      const grouped = timed(1);
+      await Promise.all(many(grouped, "a", 40));
+      expect(batches).toEqual([40]);
+      expect(grouped.batchLimit).toBe(16);
+      const order: string[] = [];
+      const queued = many(grouped, "b", 40).map((p) => p.then(() => order.push("committed")));
+      setTimeout(() => order.push("timer"), 0);
+      await Promise.all(queued);
+      expect(batches).toEqual([40, 16, 16, 8]);
+      // A tick due meanwhile (a timer) ran before the last evaluations were written.
+      expect(order.indexOf("timer")).toBeGreaterThan(-1);
+      expect(order.indexOf("timer")).toBeLessThan(order.length - 1);
+      expect(store.depth()).toBe(80);
+    });
+
+    it("writes the evaluations queued during a commit hold in batches that fit, once it lets go", async () => {
+      let release: () => void = () => undefined;
+      let hold: Promise<void> | null = null;
+      const grouped = timed(0.5, { hold: () => hold });
+      await Promise.all(many(grouped, "warm", 30));
+      expect(grouped.batchLimit).toBe(20);
+      hold = new Promise<void>((r) => (release = r));
+      const first = grouped.recordEvaluation(firing("first"));
+      await new Promise((r) => setTimeout(r, 10));
+      const later = many(grouped, "held", 60);
+      await new Promise((r) => setTimeout(r, 10));
+      hold = null;
+      release();
+      await Promise.all([first, ...later]);
+      expect(batches).toEqual([30, 1, 20, 20, 20]);
+    });
+
+    it("lets batches grow back, at most doubling, once writes are quick again", async () => {
+      const slow = { msPerRow: 2 };
+      const clock = { ms: 0 };
+      const grouped = new GroupCommit(
+        {
+          readAlerts: (id: string) => store.readAlerts(id),
+          recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
+          recordEvaluations: (cs: readonly EvaluationCommit[]) => {
+            batches.push(cs.length);
+            clock.ms += cs.length * slow.msPerRow;
+            return store.recordEvaluations(cs);
+          },
+        },
+        { maxBatch: 256, targetMs: 10, stopwatch: () => clock.ms },
+      );
+      await Promise.all(many(grouped, "a", 20));
+      expect(grouped.batchLimit).toBe(16);
+      slow.msPerRow = 0.01;
+      await Promise.all(many(grouped, "b", 200));
+      expect(batches).toEqual([20, 16, 32, 64, 88]);
+      expect(grouped.batchLimit).toBe(256);
+    });
+
+    it("keeps the full batch on an asynchronous store (Redis), which holds no tick while it writes", async () => {
+      const grouped = timed(5, { async: true });
+      await Promise.all(many(grouped, "a", 100));
+      expect(batches).toEqual([100]);
+      expect(grouped.batchLimit).toBe(256);
+    });
+
+    it("sizes the next batch: shrinks to what fits after a slow write, grows at most twice, never shrinks after a quick one", () => {
+      expect(nextCommitBatch(256, 100, 50, 10, 256)).toBe(20);
+      expect(nextCommitBatch(256, 100, 500, 10, 256)).toBe(16);
+      expect(nextCommitBatch(4, 4, 500, 10, 4)).toBe(4);
+      expect(nextCommitBatch(16, 10, 1, 10, 256)).toBe(32);
+      expect(nextCommitBatch(200, 5, 2, 10, 256)).toBe(200);
+      expect(nextCommitBatch(200, 200, 0, 10, 256)).toBe(256);
     });
   });
 });

@@ -14,6 +14,17 @@ const DEFAULT_MAX_BATCH = 256;
  */
 export const COMMIT_WINDOW_MS = 10;
 
+/**
+ * How long one synchronous write (SQLite) should hold the event loop. A write's cost per evaluation
+ * grows with the file: on a week of history (25 GB) a cold page costs a 20 ms read, and the
+ * evaluations queued behind a commit hold (sqlite/checkpointer.ts) went in as one batch of 100-250
+ * that held the loop for 50-70 ms, the week's worst tick (bench/results/history.md). Each write is
+ * timed and the next batch sized to fit this, as the pruner's are (store/pruner.ts).
+ */
+export const COMMIT_TARGET_MS = 10;
+/** The smallest batch a slow write shrinks the next one to. */
+const MIN_TIMED_BATCH = 16;
+
 interface Waiting {
   commit: EvaluationCommit;
   resolve(outcome: CommitOutcome): void;
@@ -38,7 +49,11 @@ export class GroupCommit implements EvaluationStore {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private readonly maxBatch: number;
+  /** The next batch's size: maxBatch, or less after a slow synchronous write (targetMs). */
+  private limit: number;
   private readonly windowMs: number;
+  private readonly targetMs: number;
+  private readonly stopwatch: () => number;
   private readonly othersComing: (queued: number) => boolean;
 
   /**
@@ -46,14 +61,26 @@ export class GroupCommit implements EvaluationStore {
    * beside the `queued` ones, or one due to start within the window): only then does a batch wait,
    * up to `windowMs`, for them. Otherwise (a lone tick, a test stepping one tick at a time) it is
    * written at the next turn of the event loop.
+   * A write the store makes synchronously is timed (`stopwatch`, ms): one that took more than
+   * `targetMs` makes the next batch smaller (down to 16), and a quicker one lets it grow back, at
+   * most doubling, up to `maxBatch`. Between batches the event loop turns, so ticks due start on
+   * time. An asynchronous store (Redis) holds no tick while it writes and keeps `maxBatch`.
    */
   constructor(
     private readonly store: EvaluationStore,
-    options: { maxBatch?: number; windowMs?: number; othersComing?: (queued: number) => boolean } = {},
+    options: { maxBatch?: number; windowMs?: number; targetMs?: number; stopwatch?: () => number; othersComing?: (queued: number) => boolean } = {},
   ) {
     this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
+    this.limit = this.maxBatch;
     this.windowMs = Math.max(0, options.windowMs ?? 0);
+    this.targetMs = options.targetMs ?? COMMIT_TARGET_MS;
+    this.stopwatch = options.stopwatch ?? (() => performance.now());
     this.othersComing = options.othersComing ?? (() => false);
+  }
+
+  /** The size the next batch may reach (for tests and benchmarks). */
+  get batchLimit(): number {
+    return this.limit;
   }
 
   readAlerts(monitorId: string): Awaitable<VersionedAlert[]> {
@@ -64,7 +91,7 @@ export class GroupCommit implements EvaluationStore {
   recordEvaluation(commit: EvaluationCommit): Promise<CommitOutcome> {
     return new Promise<CommitOutcome>((resolve, reject) => {
       this.queue.push({ commit, resolve, reject });
-      if (this.queue.length >= this.maxBatch && this.writing === null) void this.flush();
+      if (this.queue.length >= this.limit && this.writing === null) void this.flush();
       else this.schedule();
     });
   }
@@ -84,7 +111,8 @@ export class GroupCommit implements EvaluationStore {
 
   private schedule(): void {
     if (this.writing !== null) return;
-    if (this.windowMs === 0 || !this.othersComing(this.queue.length)) {
+    // A full batch (one left behind by a smaller limit) goes at the next turn: waiting adds nothing.
+    if (this.windowMs === 0 || this.queue.length >= this.limit || !this.othersComing(this.queue.length)) {
       if (this.immediate) return;
       this.immediate = true;
       setImmediate(() => {
@@ -103,7 +131,7 @@ export class GroupCommit implements EvaluationStore {
     if (this.writing !== null) return this.writing;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.queue.splice(0, this.maxBatch);
+    const batch = this.queue.splice(0, this.limit);
     if (batch.length === 0) return Promise.resolve();
     this.writing = this.write(batch).finally(() => {
       this.writing = null;
@@ -117,7 +145,10 @@ export class GroupCommit implements EvaluationStore {
     try {
       const held = this.store.commitsHeld?.();
       if (held) await held;
-      outcomes = await this.store.recordEvaluations(batch.map((w) => w.commit));
+      const started = this.stopwatch();
+      const written = this.store.recordEvaluations(batch.map((w) => w.commit));
+      if (!(written instanceof Promise)) this.limit = nextCommitBatch(this.limit, batch.length, this.stopwatch() - started, this.targetMs, this.maxBatch);
+      outcomes = await written;
     } catch (error) {
       for (const w of batch) w.reject(error);
       return;
@@ -129,4 +160,16 @@ export class GroupCommit implements EvaluationStore {
       else w.resolve(outcome);
     });
   }
+}
+
+/**
+ * The next batch's size after a synchronous write of `rows` evaluations took `spentMs`. A write
+ * over `targetMs` shrinks it to what fits the target at this write's cost per evaluation (at least
+ * 16, or `max`); one within it lets it grow towards what fits, at most doubling, up to `max`, and
+ * never shrinks it: a quick write of a few rows says little about a full batch.
+ */
+export function nextCommitBatch(limit: number, rows: number, spentMs: number, targetMs: number, max: number): number {
+  const fits = Math.floor((rows * targetMs) / Math.max(spentMs, 0.01));
+  if (spentMs > targetMs) return Math.max(Math.min(MIN_TIMED_BATCH, max), Math.min(max, fits));
+  return Math.min(max, Math.max(limit, Math.min(2 * limit, fits)));
 }

@@ -11,12 +11,17 @@
  * WK_CHILD_ALLOC_PROFILE=FILE (benchmarks) runs V8's sampling heap profiler over every allocation,
  * collected or not, from READY to shutdown, and writes it there as a .heapprofile: what the ticks
  * allocate, which the garbage collector's share of the CPU pays for.
+ * WK_CHILD_STALLS=1 (benchmarks, with WK_CHILD_STATS) also records, with their times, every tick that
+ * started 30 ms or more late and every stretch of 10 ms or more the event loop spent in one of the
+ * store's synchronous calls (an evaluation batch, a prune batch, a rollup write) or in a garbage
+ * collection, and every commit hold (sqlite/checkpointer.ts): what a late tick waited behind.
  * WK_CHILD_COMMIT_WINDOW_MS (benchmarks) sets the group commit's window (the runtime's default otherwise).
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
  * WK_CHILD_STALL_MS), as `wk run --redis` does. WK_CHILD_CLOCK_SKEW_MS=N runs it on a clock N ms off
  * the real one (a replica whose NTP is broken).
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { PerformanceObserver, performance } from "node:perf_hooks";
 import { loadArtifact } from "../../../runtime/artifact.js";
 import { createRuntime } from "../../../runtime/app.js";
 import { createLogger } from "../../../runtime/logger.js";
@@ -24,6 +29,7 @@ import { systemClock } from "../../../runtime/scheduler/clock.js";
 import type { DeliveryFactory } from "../../../runtime/notify/contract.js";
 import { createDelivery, deliverySettingsFromEnv } from "../../../runtime/notify/index.js";
 import { createSecretSource } from "../../../runtime/secrets.js";
+import { SqliteStore } from "../../../runtime/store/sqlite/sqlite-store.js";
 
 const env = process.env;
 // WK_CHILD_MEMORY_STEPS=1 (benchmarks): resident memory now and at its highest after each start-up step, on stderr.
@@ -42,6 +48,52 @@ const hold: DeliveryFactory = () => ({ start() {}, async stop() {}, registerRout
 const LAG_BUCKETS = 60_001; // 0..60,000 ms; the last bucket holds everything later
 const lagHistogram = new Uint32Array(LAG_BUCKETS);
 const recordLag = (ms: number) => void lagHistogram[Math.min(LAG_BUCKETS - 1, Math.max(0, Math.round(ms)))]!++;
+
+/** WK_CHILD_STALLS: [ended at (epoch ms), what, ms, detail (rows in the batch, GC kind)]; at most 20,000 kept. */
+const stalls: Array<[number, string, number, number]> = [];
+const noteStall = (what: string, ms: number, detail: number, least: number) => {
+  if (ms >= least && stalls.length < 20_000) stalls.push([Date.now(), what, Math.round(ms * 10) / 10, detail]);
+};
+if (env.WK_CHILD_STALLS) {
+  const timed = <A extends unknown[], R>(what: string, fn: (this: SqliteStore, ...a: A) => R, rows: (a: A, r: R) => number) =>
+    function (this: SqliteStore, ...a: A): R {
+      const t0 = performance.now();
+      const r = fn.apply(this, a);
+      noteStall(what, performance.now() - t0, rows(a, r), 10);
+      return r;
+    };
+  const p = SqliteStore.prototype as unknown as Record<string, unknown>;
+  // Every synchronous call of the store, by name; an evaluation batch and a prune batch with their rows.
+  for (const name of Object.getOwnPropertyNames(SqliteStore.prototype)) {
+    const d = Object.getOwnPropertyDescriptor(SqliteStore.prototype, name);
+    if (name === "constructor" || name === "commitsHeld" || typeof d?.value !== "function") continue;
+    const what = name === "recordEvaluations" ? "commit" : name;
+    p[name] = timed(what, d.value as (this: SqliteStore, ...a: unknown[]) => unknown, (a, r) =>
+      name === "recordEvaluations" ? (a[0] as unknown[]).length : name === "prune" ? (r as number) : 0,
+    );
+  }
+  const loop = { last: performance.now() };
+  // The event loop's own gaps: a 5 ms interval that fires 30 ms or more late was held by something.
+  setInterval(() => {
+    const now = performance.now();
+    noteStall("loop", now - loop.last - 5, 0, 30);
+    loop.last = now;
+  }, 5).unref();
+  const held = SqliteStore.prototype.commitsHeld;
+  SqliteStore.prototype.commitsHeld = function (this: SqliteStore) {
+    const hold = held.call(this);
+    const t0 = performance.now();
+    void hold?.then(() => noteStall("hold", performance.now() - t0, 0, 0));
+    return hold;
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) noteStall("gc", e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, 10);
+  }).observe({ entryTypes: ["gc"] });
+}
+const onLag = (ms: number) => {
+  recordLag(ms);
+  if (ms >= 30) noteStall("tick", ms, 0, 30);
+};
 
 // Imported only for a replica, as `wk run` does: an embedded runtime never loads BullMQ.
 const scaleOut = env.WK_CHILD_REDIS
@@ -68,7 +120,7 @@ const runtime = await createRuntime({
   ...(env.WK_CHILD_DELIVERY === "hold" ? { delivery: hold } : {}),
   ...(env.WK_CHILD_DELIVERY === "full" ? { delivery: ((deps) => createDelivery(deps, { settings: deliverySettingsFromEnv(env) })) satisfies DeliveryFactory } : {}),
   ...(scaleOut ?? {}),
-  ...(env.WK_CHILD_STATS ? { onLag: recordLag } : {}),
+  ...(env.WK_CHILD_STATS ? { onLag: env.WK_CHILD_STALLS ? onLag : recordLag } : {}),
   ...(env.WK_CHILD_COMMIT_WINDOW_MS ? { commitWindowMs: Number(env.WK_CHILD_COMMIT_WINDOW_MS) } : {}),
 });
 step("runtime created");
@@ -107,6 +159,7 @@ async function writeStats(file: string): Promise<void> {
     checks: await counted(runtime.metrics.checksTotal, "result"),
     skipped: await counted(runtime.metrics.ticksSkipped, "reason"),
     prune: await pruneStats(),
+    ...(env.WK_CHILD_STALLS ? { stalls } : {}),
     memory: process.memoryUsage(),
   };
   // A file, written synchronously and renamed: the reader never sees half a snapshot.

@@ -26,7 +26,9 @@
  * WK_BENCH_OUT (where the markdown goes; default printed only), WK_WEEK_STATE (a state folder kept
  * from an earlier run: no seeding, and it is left in place), WK_WEEK_QUICK=0 (skip the timed quick_check),
  * WK_WEEK_FOLDERS (default `week,empty`; `week` runs the week's folder alone), WK_WEEK_PRUNE=0 (leave
- * what expired since the state was last pruned to the runtime's pruner: a restart after downtime).
+ * what expired since the state was last pruned to the runtime's pruner: a restart after downtime),
+ * WK_WEEK_STALLS=1 (the runtime records what each late tick waited behind: long store calls, GC
+ * pauses, commit holds, gaps in the event loop; each window lists its five latest ticks with them).
  */
 import BetterSqlite3 from "better-sqlite3";
 import { statfsSync } from "node:fs";

@@ -17,9 +17,10 @@ export const COMMIT_WINDOW_MS = 10;
 /**
  * How long one synchronous write (SQLite) should hold the event loop. A write's cost per evaluation
  * grows with the file: on a week of history (25 GB) a cold page costs a 20 ms read, and the
- * evaluations queued behind a commit hold (sqlite/checkpointer.ts) went in as one batch of 100-250
- * that held the loop for 50-70 ms, the week's worst tick (bench/results/history.md). Each write is
- * timed and the next batch sized to fit this, as the pruner's are (store/pruner.ts).
+ * evaluations queued behind a commit hold (sqlite/checkpointer.ts) went in as one batch, once 122
+ * of them in 69 ms (bench/results/history.md). Each write is timed and the next batch sized to fit
+ * this, as the pruner's are (store/pruner.ts). A single evaluation that waits on the disk is not
+ * bounded by it.
  */
 export const COMMIT_TARGET_MS = 10;
 /** The smallest batch a slow write shrinks the next one to. */

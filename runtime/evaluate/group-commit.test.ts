@@ -170,8 +170,8 @@ describe("GroupCommit", () => {
   });
 
   describe("batches sized by how long a write holds the event loop", () => {
-    // The real store, on a stopwatch its writes move: each evaluation costs `msPerRow`.
-    const timed = (msPerRow: number, o: { async?: boolean; hold?: () => Promise<void> | null } = {}) => {
+    // The real store, on a stopwatch its writes move: each evaluation costs `cost.msPerRow`.
+    const timed = (cost: { msPerRow: number }, o: { async?: boolean; hold?: () => Promise<void> | null } = {}) => {
       const clock = { ms: 0 };
       const grouped = new GroupCommit(
         {
@@ -179,7 +179,7 @@ describe("GroupCommit", () => {
           recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
           recordEvaluations: (cs: readonly EvaluationCommit[]) => {
             batches.push(cs.length);
-            clock.ms += cs.length * msPerRow;
+            clock.ms += cs.length * cost.msPerRow;
             const outcomes = store.recordEvaluations(cs);
             return o.async ? Promise.resolve(outcomes) : outcomes;
           },
@@ -192,7 +192,7 @@ describe("GroupCommit", () => {
     const many = (grouped: GroupCommit, prefix: string, n: number) => Array.from({ length: n }, (_, i) => grouped.recordEvaluation(firing(`${prefix}${i}`)));
 
     it("splits what queued behind a slow write into batches that fit the target, and the event loop turns between them", async () => {
-      const grouped = timed(1);
+      const grouped = timed({ msPerRow: 1 });
       await Promise.all(many(grouped, "a", 40));
       expect(batches).toEqual([40]);
       expect(grouped.batchLimit).toBe(16);
@@ -210,7 +210,7 @@ describe("GroupCommit", () => {
     it("writes the evaluations queued during a commit hold in batches that fit, once it lets go", async () => {
       let release: () => void = () => undefined;
       let hold: Promise<void> | null = null;
-      const grouped = timed(0.5, { hold: () => hold });
+      const grouped = timed({ msPerRow: 0.5 }, { hold: () => hold });
       await Promise.all(many(grouped, "warm", 30));
       expect(grouped.batchLimit).toBe(20);
       hold = new Promise<void>((r) => (release = r));
@@ -226,19 +226,7 @@ describe("GroupCommit", () => {
 
     it("lets batches grow back, at most doubling, once writes are quick again", async () => {
       const slow = { msPerRow: 2 };
-      const clock = { ms: 0 };
-      const grouped = new GroupCommit(
-        {
-          readAlerts: (id: string) => store.readAlerts(id),
-          recordEvaluation: (c: EvaluationCommit) => store.recordEvaluation(c),
-          recordEvaluations: (cs: readonly EvaluationCommit[]) => {
-            batches.push(cs.length);
-            clock.ms += cs.length * slow.msPerRow;
-            return store.recordEvaluations(cs);
-          },
-        },
-        { maxBatch: 256, targetMs: 10, stopwatch: () => clock.ms },
-      );
+      const grouped = timed(slow);
       await Promise.all(many(grouped, "a", 20));
       expect(grouped.batchLimit).toBe(16);
       slow.msPerRow = 0.01;
@@ -248,7 +236,7 @@ describe("GroupCommit", () => {
     });
 
     it("keeps the full batch on an asynchronous store (Redis), which holds no tick while it writes", async () => {
-      const grouped = timed(5, { async: true });
+      const grouped = timed({ msPerRow: 5 }, { async: true });
       await Promise.all(many(grouped, "a", 100));
       expect(batches).toEqual([100]);
       expect(grouped.batchLimit).toBe(256);

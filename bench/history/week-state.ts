@@ -486,7 +486,7 @@ ${rows}
 Medians, week / empty: checks/s ${f(m("week", (r) => r.checksPerSecond), 0)} / ${f(m("empty", (r) => r.checksPerSecond), 0)}; p99 lag ${f(m("week", (r) => r.lagP99), 0)} / ${f(m("empty", (r) => r.lagP99), 0)} ms;
 CPU per 1,000 checks ${f(m("week", (r) => r.cpuPer1000), 3)} / ${f(m("empty", (r) => r.cpuPer1000), 3)} s (ratio ${f(m("week", (r) => r.cpuPer1000) / m("empty", (r) => r.cpuPer1000), 2)});
 peak RSS ${f(Math.max(...by("week").map((r) => r.hwm)), 0)} / ${f(Math.max(...by("empty").map((r) => r.hwm)), 0)} MB; start-up to READY ${f(m("week", (r) => r.readySeconds), 2)} / ${f(m("empty", (r) => r.readySeconds), 2)} s.
-${STALLS ? `\nThe latest ticks of each window and what they waited behind (WK_WEEK_STALLS; synchronous store calls and GC pauses of 10 ms or more, commit holds):\n${runs.map((r) => `- ${r.folder} (${by(r.folder).indexOf(r) + 1}): ${lateNote(r)}`).join("\n")}\n` : ""}Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
+${STALLS ? `\nThe latest ticks of each window and what they waited behind (WK_WEEK_STALLS; store calls and GC pauses of 10 ms or more, commit holds, event-loop gaps of 30 ms or more):\n${runs.map((r) => `- ${r.folder} (${by(r.folder).indexOf(r) + 1}): ${lateNote(r)}`).join("\n")}\n` : ""}Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
 `;
 }
 

@@ -44,7 +44,7 @@ export interface ChildStats {
   skipped: Record<string, number>;
   /** The pruner's batches so far; cumulative counts by batch time, [le in ms, count]. */
   prune?: { count: number; seconds: number; rows: number; buckets: Array<[number, number]> };
-  /** WK_CHILD_STALLS: [ended at, what, ms, detail]: late ticks, long synchronous store calls, GC pauses, commit holds. */
+  /** WK_CHILD_STALLS: [ended at, what, ms, detail]: late ticks, long store calls, GC pauses, commit holds, event-loop gaps. */
   stalls?: Array<[number, string, number, number]>;
   memory: NodeJS.MemoryUsage;
 }
@@ -149,8 +149,8 @@ export interface LateTick {
 
 /**
  * The `n` latest ticks that started between `from` and `to`, each with the stalls that overlapped
- * its wait (from its scheduled time to its start): a synchronous store call or GC pause that held
- * the event loop, or a commit hold that held the evaluations queued behind it.
+ * its wait (from its scheduled time to its start): a synchronous store call, a GC pause or a gap
+ * that held the event loop, or a commit hold that held the evaluations queued behind it.
  */
 export function lateTicks(stalls: Array<[number, string, number, number]>, from: number, to: number, n = 5): LateTick[] {
   const ticks = stalls.filter(([at, what]) => what === "tick" && at >= from && at <= to).sort((x, y) => y[2] - x[2]).slice(0, n);

@@ -12,9 +12,10 @@
  * collected or not, from READY to shutdown, and writes it there as a .heapprofile: what the ticks
  * allocate, which the garbage collector's share of the CPU pays for.
  * WK_CHILD_STALLS=1 (benchmarks, with WK_CHILD_STATS) also records, with their times, every tick that
- * started 30 ms or more late and every stretch of 10 ms or more the event loop spent in one of the
- * store's synchronous calls (an evaluation batch, a prune batch, a rollup write) or in a garbage
- * collection, and every commit hold (sqlite/checkpointer.ts): what a late tick waited behind.
+ * started 30 ms or more late; every call of the SQLite store that held the event loop 10 ms or more,
+ * by method (an evaluation batch and a prune batch with their rows); every garbage collection of
+ * 10 ms or more; every commit hold (sqlite/checkpointer.ts); and every gap of 30 ms or more in a
+ * 5 ms timer (the event loop held by anything): what a late tick waited behind.
  * WK_CHILD_COMMIT_WINDOW_MS (benchmarks) sets the group commit's window (the runtime's default otherwise).
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
  * WK_CHILD_STALL_MS), as `wk run --redis` does. WK_CHILD_CLOCK_SKEW_MS=N runs it on a clock N ms off
@@ -49,10 +50,13 @@ const LAG_BUCKETS = 60_001; // 0..60,000 ms; the last bucket holds everything la
 const lagHistogram = new Uint32Array(LAG_BUCKETS);
 const recordLag = (ms: number) => void lagHistogram[Math.min(LAG_BUCKETS - 1, Math.max(0, Math.round(ms)))]!++;
 
-/** WK_CHILD_STALLS: [ended at (epoch ms), what, ms, detail (rows in the batch, GC kind)]; at most 20,000 kept. */
+/** WK_CHILD_STALLS: [ended at (epoch ms), what, ms, detail (rows in the batch, GC kind)]; the latest 20,000 kept. */
 const stalls: Array<[number, string, number, number]> = [];
 const noteStall = (what: string, ms: number, detail: number, least: number) => {
-  if (ms >= least && stalls.length < 20_000) stalls.push([Date.now(), what, Math.round(ms * 10) / 10, detail]);
+  if (ms < least) return;
+  // The oldest go: a window is measured after start-up, whose late ticks would otherwise fill the list.
+  if (stalls.length >= 20_000) stalls.shift();
+  stalls.push([Date.now(), what, Math.round(ms * 10) / 10, detail]);
 };
 if (env.WK_CHILD_STALLS) {
   const timed = <A extends unknown[], R>(what: string, fn: (this: SqliteStore, ...a: A) => R, rows: (a: A, r: R) => number) =>

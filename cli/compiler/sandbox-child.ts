@@ -71,6 +71,7 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   }
 
   const namespaces: [string, Record<string, unknown>][] = [];
+  const failed = new Set<string>();
   for (const [file, importModule] of mode === "project" ? entry.modules : []) {
     current = file;
     loading(file);
@@ -79,6 +80,7 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
       namespace = await importModule();
     } catch (error) {
       diagnostics.push(threw(error, file, "WK2001"));
+      failed.add(file);
       continue;
     }
     namespaces.push([file, namespace]);
@@ -109,13 +111,19 @@ async function load(entry: SandboxEntry, request: LoadRequest, loading: (file: s
   const notConfig = configLoaded && config !== undefined && configData === null ? notAConfig(config, entry.configFile, projectDir) : null;
   if (notConfig) diagnostics.push(notConfig);
   const result: LoadResult = { config: configData, configExported: configLoaded && config !== undefined, project: null, diagnostics };
-  if (mode === "config" || !configLoaded || config === undefined || diagnostics.some((d) => d.severity === "error")) return result;
+  // Without the config (it threw, or is not one) there is no project to assemble.
+  if (mode === "config" || configData === null) return result;
 
+  // The modules that loaded go on to validation even when another one threw or exported the
+  // wrong thing: one broken module must not hide what is wrong with the others (the compiler
+  // writes nothing while an error stands). What a module that threw made before it threw is no
+  // one's export, and is not reported as dropped.
   const roots: [string, unknown][] = [[entry.configFile, config], ...namespaces];
-  const parts = projectParts(config as ProjectConfig, roots, made, locate, authorFunctionText(bundle, bundleMap()));
+  const kept = made.filter(({ module }) => !failed.has(module));
+  const parts = projectParts(config as ProjectConfig, roots, kept, locate, authorFunctionText(bundle, bundleMap()));
   diagnostics.push(...parts.diagnostics);
   // The constructs that synthesized still go on to validation: one malformed schedule must not
-  // hide what is wrong with every other definition (the compiler writes nothing while an error stands).
+  // hide what is wrong with every other definition.
   return { ...result, project: parts.project };
 }
 

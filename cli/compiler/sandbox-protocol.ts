@@ -40,9 +40,10 @@ export interface LoadingMessage {
 export type ManifestPart = [section: string, entry: Record<string, unknown>, column: number | null];
 
 /**
- * The manifest in parts (project mode, when every module loaded): each construct synthesized once,
- * and for each file that ran (the config included) the constructs its exports reach. The compiler
- * assembles the manifest from these parts, and keeps each module's parts in the load cache.
+ * The manifest in parts (project mode, when the config loaded): each construct synthesized once,
+ * and for each file that loaded (the config included) the constructs its exports reach; a module
+ * that threw is not among them. The compiler assembles the manifest from these parts, and keeps
+ * each module's parts in the load cache.
  */
 export interface ProjectParts {
   /** The manifest of the config alone: project, secrets, settings, every list empty. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayNameSchema, retentionSchema, runtimeSettingsSchema, withoutLimits } from "../../sdk/manifest/schema.js";
 import { nearIds } from "../near-ids.js";
 import { diagnostic } from "./diagnostic.js";
 import { propertyPosition, valueAt } from "./property-location.js";
@@ -6,7 +7,12 @@ import type { Diagnostic } from "./types.js";
 
 const ruleLevel = z.enum(["error", "warning", "notice", "off"]);
 
-/** The config's shape as the compiler needs it; unknown fields are the `knownFields` rule's. */
+/**
+ * The config's shape as the compiler needs it; unknown fields are the `knownFields` rule's. The
+ * settings the manifest carries are checked with the manifest's own schemas, every field optional:
+ * a value forced past the types (`runtime: { maxSilence: 14 }`) is named here, at its line, rather
+ * than as a manifest path without a place or as a crash of synthesis.
+ */
 export const configSchema = z.looseObject({
   name: z.string().min(1, "the project needs a name"),
   monitors: z.array(z.string().min(1)).optional(),
@@ -14,10 +20,21 @@ export const configSchema = z.looseObject({
   tests: z.array(z.string().min(1)).optional(),
   secrets: z.array(z.string()).optional(),
   defaults: z
-    .looseObject({ timezone: z.string().optional(), severity: z.enum(["critical", "error", "warning", "info"]).optional() })
+    .looseObject({
+      timezone: z.string().optional(),
+      severity: z.enum(["critical", "error", "warning", "info"]).optional(),
+      // What each entry must be is the `defaultChannels` rule's.
+      channels: z.array(z.unknown()).optional(),
+    })
     .optional(),
   rules: z.record(z.string(), ruleLevel).optional(),
+  statusPage: z.looseObject({ title: displayNameSchema.optional() }).optional(),
+  publicUrl: z.string().optional(),
+  runtime: runtimeSettingsSchema.extend({ retention: retentionSchema.partial().optional() }).partial().optional(),
 });
+
+/** Config fields that take a duration: zod's "expected string" says too little about them. */
+const DURATION_FIELD = /^runtime\.(maxSilence|webhookMaxAge|retention\.[^.]+)$/;
 
 /**
  * Every field `config({...})` takes, by the path of the object that holds it (ProjectConfig in
@@ -44,10 +61,13 @@ interface FieldIssue {
 type ConfigRule = (config: Record<string, unknown>) => FieldIssue[];
 
 const GENERIC_HINT = "see the config's fields in docs/compiler.md; your editor lists them inside `config({ ... })`";
+const DURATION_HINT = 'write a duration as a string: a number and a unit (ms, s, m, h, d, w), such as "14d"';
 
 /** The schema's findings, in the field's words, with the nearest valid value for a bad enum value. */
 function schemaIssues(config: unknown): FieldIssue[] {
-  const parsed = configSchema.safeParse(config);
+  // Shapes only: a value past a limit (a retention over ten years) is the manifest schema's to
+  // report, in the same run as the modules' findings; a config issue ends the compile at discovery.
+  const parsed = withoutLimits(() => configSchema.safeParse(config));
   if (parsed.success) return [];
   return parsed.error.issues.map((issue) => {
     const field = issue.path.map(String).join(".");
@@ -63,10 +83,13 @@ function schemaIssues(config: unknown): FieldIssue[] {
     }
     if (issue.code === "invalid_type") {
       const got = valueAt(config, issue.path);
+      if (DURATION_FIELD.test(field)) return { path: issue.path, message: `expected a duration such as "30s", "10m" or "14d", got ${describe(got)}`, hint: DURATION_HINT };
       // One glob or one secret name where a list is taken: the list of that one.
       const hint = issue.expected === "array" && typeof got === "string" ? `make it a list: ${field}: [${JSON.stringify(got)}]` : GENERIC_HINT;
       return { path: issue.path, message: `expected ${issue.expected}, got ${describe(got)}`, hint };
     }
+    const got = valueAt(config, issue.path);
+    if (DURATION_FIELD.test(field)) return { path: issue.path, message: `${issue.message}, got ${describe(got)}`, hint: DURATION_HINT };
     return { path: issue.path, message: issue.message, hint: GENERIC_HINT };
   });
 }
@@ -92,8 +115,30 @@ const knownFields: ConfigRule = (config) => {
   return out;
 };
 
+/**
+ * Every `defaults.channels` entry is a channel construct (`channel.slack({ ... })`): each monitor
+ * notifies them all, and anything else (a channel's id as a string, a monitor) would end the
+ * compile in synthesis instead of being named here.
+ */
+const defaultChannels: ConfigRule = (config) => {
+  const channels = valueAt(config, ["defaults", "channels"]);
+  if (!Array.isArray(channels)) return [];
+  return channels.flatMap((entry, i): FieldIssue[] => {
+    const record = entry !== null && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null;
+    if (record && record["kind"] === "channel" && typeof record["id"] === "string") return [];
+    const what = record && typeof record["kind"] === "string" ? `a ${record["kind"]}` : describe(entry);
+    return [
+      {
+        path: ["defaults", "channels", i],
+        message: `expected a channel, got ${what}`,
+        hint: 'list channels made with the channel factories and imported into the config, such as `channels: [oncallSlack]` for `export const oncallSlack = channel.slack({ id: "oncall-slack", ... })`',
+      },
+    ];
+  });
+};
+
 /** The named checks after the schema, in order. */
-const CONFIG_RULES: readonly ConfigRule[] = [knownFields];
+const CONFIG_RULES: readonly ConfigRule[] = [knownFields, defaultChannels];
 
 /**
  * Problems with the config's fields as diagnostics at each field's line and column in

@@ -55,4 +55,47 @@ export default config({
     expect(d!.message).toBe('config secrets: expected array, got the string "API_TOKEN"');
     expect(d!.hint).toBe('make it a list: secrets: ["API_TOKEN"]');
   });
+
+  it("a runtime setting, a status page title or a default channel of the wrong type is named at its line with what was given and what is expected, all at once", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";
+
+export default config({
+  name: "types",
+  runtime: { openReads: "yes", maxSilence: 14, retention: { results: ["48h"], inbound: "7 days" } },
+  defaults: { channels: ["oncall-slack", 5] },
+  statusPage: { title: 42 },
+} as any);
+`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    const found = result.diagnostics.filter((d) => d.code === "WK1002");
+    const about = (field: string) => found.find((d) => d.message.startsWith(`config ${field}:`));
+    expect(about("runtime.openReads")).toMatchObject({ severity: "error", file: "watchkeeper.config.ts", line: 5, column: 14 });
+    expect(about("runtime.openReads")!.message).toBe('config runtime.openReads: expected boolean, got the string "yes"');
+    expect(about("runtime.maxSilence")!.message).toBe('config runtime.maxSilence: expected a duration such as "30s", "10m" or "14d", got number 14');
+    expect(about("runtime.maxSilence")!.hint).toMatch(/as a string/);
+    expect(about("runtime.retention.results")!.message).toMatch(/expected a duration .*, got an array$/);
+    expect(about("runtime.retention.inbound")!.message).toMatch(/expected a duration such as 90s, 5m or 4h, got the string "7 days"$/);
+    expect(about("defaults.channels.0")).toMatchObject({ line: 6, column: 26 });
+    expect(about("defaults.channels.0")!.message).toBe('config defaults.channels.0: expected a channel, got the string "oncall-slack"');
+    expect(about("defaults.channels.0")!.hint).toMatch(/channel\.slack\(/);
+    expect(about("defaults.channels.1")!.message).toBe("config defaults.channels.1: expected a channel, got number 5");
+    expect(about("statusPage.title")).toMatchObject({ line: 7, column: 17 });
+    expect(about("statusPage.title")!.message).toBe("config statusPage.title: expected string, got number 42");
+    expect(found).toHaveLength(7);
+    // Nothing reaches the load as a crash of the loader, nor as a manifest path without a place.
+    expect(result.diagnostics.filter((d) => d.code !== "WK1002")).toEqual([]);
+  });
+
+  it("a number where the default channels list is expected is told to make it a list", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", defaults: { channels: 5 } } as any);\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(result.diagnostics).toHaveLength(1);
+    expect(result.diagnostics[0]).toMatchObject({ code: "WK1002", file: "watchkeeper.config.ts", line: 3, message: "config defaults.channels: expected array, got number 5" });
+  });
 });

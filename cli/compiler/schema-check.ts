@@ -37,12 +37,24 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
       `${subject}: ${known?.message ?? issue.message}`,
       known?.hint ??
         (entry && issue.message.startsWith("expected a duration") ? durationHint(valueAt(entry, rest)) : null) ??
-        (entry && field === "id" && issue.message.startsWith("expected a kebab-case id") ? kebabHint(entry.id) : null) ?? "change the value as the message says; the SDK's types document each field (a value forced through `as any` or built at run time escapes the editor's check)",
+        (entry && field === "id" && issue.message.startsWith("expected a kebab-case id") ? kebabHint(entry.id) : null) ??
+        (SHAPE_CODES.has(issue.code ?? "") ? FORCED_HINT : VALUE_HINT),
       entry ? parseSource(entry.source) : {},
     );
     return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
   });
 }
+
+/**
+ * Issues the SDK's types already rule out (a number where a string goes, an unknown key): a value
+ * with one got past the type check, so the hint says how. Any other issue (a limit, a format) is
+ * about a value the types allow, and blaming a cast nobody wrote would send the author looking
+ * for one.
+ */
+const SHAPE_CODES = new Set(["invalid_type", "invalid_union", "invalid_value", "invalid_key", "invalid_element", "unrecognized_keys"]);
+const FORCED_HINT =
+  "give the value the shape the message names: the SDK's types rule this one out, so it got past the type check (through `as any`, `as never`, or a value typed `any` such as JSON.parse's result)";
+const VALUE_HINT = "change the value as the message says: the SDK's types cannot check this, so the compile does";
 
 /**
  * Schema issues a new author meets often enough to be told in the field's words, with the fix,

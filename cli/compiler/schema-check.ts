@@ -38,6 +38,7 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
       known?.hint ??
         (entry && issue.message.startsWith("expected a duration") ? durationHint(valueAt(entry, rest)) : null) ??
         (entry && field === "id" && issue.message.startsWith("expected a kebab-case id") ? kebabHint(entry.id) : null) ??
+        (entry && collection === "monitors" && rest.length === 2 && rest[0] === "labels" && issue.message.includes("is not a label name") ? labelNameHint(String(rest[1])) : null) ??
         (SHAPE_CODES.has(issue.code ?? "") ? FORCED_HINT : VALUE_HINT),
       entry ? parseSource(entry.source) : {},
     );
@@ -137,4 +138,14 @@ function kebabHint(id: unknown): string {
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "");
   return meant !== "" ? `write id: "${meant}" (${rule})` : rule;
+}
+
+/** The label name an author most likely meant ("team name" -> "team_name", "__shard" -> "shard"). */
+function labelNameHint(name: string): string {
+  const rule = "label names match [a-zA-Z_][a-zA-Z0-9_]* and do not start with __, as in Prometheus; silences and summaries ({{labels.<name>}}) use the same name";
+  const meant = name
+    .replace(/[^a-zA-Z0-9_]+/g, "_")
+    .replace(/^_+/, "")
+    .replace(/^(?=[0-9])/, "_");
+  return meant !== "" && meant !== "_" ? `write "${meant}" (${rule})` : rule;
 }

@@ -139,6 +139,27 @@ export const labelsSchema = withoutProtoKey(z.record(z.string(), z.string()).sup
 }));
 
 /**
+ * A monitor's label names follow Prometheus' rule: letters, digits and underscores, not starting
+ * with a digit, and not starting with `__` (reserved for internal use, as in Prometheus). Its
+ * alerts carry them beside the labels of PromQL series, which always follow it, and a summary
+ * reaches them only as `{{labels.<name>}}`. Silence matchers are not held to it: they may also
+ * match the labels a script check returns, which are whatever the script says.
+ */
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+export const monitorLabelsSchema = labelsSchema.superRefine((labels, ctx) => {
+  if (!limits.enforced) return;
+  for (const name of Object.keys(labels)) {
+    // The length and control characters are labelsSchema's to report.
+    if (name.length === 0 || name.length > LABEL_NAME_MAX || INVISIBLE_CONTROLS.test(name)) continue;
+    if (!LABEL_NAME_RE.test(name)) {
+      ctx.addIssue({ code: "custom", path: [name], message: `${quoted(name)} is not a label name: label names are letters, digits and underscores, not starting with a digit ([a-zA-Z_][a-zA-Z0-9_]*, Prometheus' rule)` });
+    } else if (name.startsWith("__")) {
+      ctx.addIssue({ code: "custom", path: [name], message: `${quoted(name)} is not a label name: names starting with "__" are reserved (Prometheus' rule)` });
+    }
+  }
+});
+
+/**
  * Request headers the runtime sends: names are HTTP tokens (RFC 9110), literal values have no line
  * breaks, and none is one undici refuses to send. Each of these otherwise compiled clean and then
  * failed as an "invalid header" config error on every tick or every delivery.
@@ -365,7 +386,7 @@ export const monitorSpecSchema = z.object({
   ackChannels: z.array(idSchema),
   /** Monitors muted while this one fires. */
   inhibits: z.array(idSchema),
-  labels: labelsSchema,
+  labels: monitorLabelsSchema,
   summary: z.string(),
   runbook: z.string().nullable(),
   diagnostics: z.array(diagnosticSpecSchema).refine(within((list: unknown[]) => list.length <= DIAGNOSTICS_MAX), `at most ${DIAGNOSTICS_MAX} diagnostics per monitor: they all run on every alert that fires`),

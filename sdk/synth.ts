@@ -200,7 +200,9 @@ export function synthesize(input: SynthInput): Omit<Manifest, "hash"> {
       title: p.title ?? config.statusPage?.title ?? config.name,
       description: p.description ?? null,
       // A monitor given as its id (plain JavaScript) is kept as written; the status-pages rule checks it.
-      groups: p.groups.map((g) => ({ name: g.name, monitors: g.monitors.map((m) => (typeof m === "string" ? m : m.id)) })),
+      // Groups or monitors that are not lists (forced past the types) are kept as written too, so
+      // the schema names the field, what it holds and what it takes, at its line.
+      groups: keptUnlessList(p.groups, (g) => ({ name: g.name, monitors: keptUnlessList(g.monitors, (m) => (typeof m === "string" ? m : m.id)) })),
       source: sourceOf(p),
     }),
   );
@@ -482,4 +484,9 @@ export function monitorCode(m: Monitor): import("./result.js").MonitorCode {
   if (m.check.kind === "script") code.run = m.check.run;
   if (m.check.kind === "httpWindow" && typeof m.check.extract === "function") code.extract = m.check.extract;
   return code;
+}
+
+/** `list` mapped, or, when it is not an array, as it is (for the schema to report). */
+function keptUnlessList<T, U>(list: readonly T[], map: (item: T) => U): U[] {
+  return Array.isArray(list) ? list.map(map) : (list as unknown as U[]);
 }

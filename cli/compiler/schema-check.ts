@@ -22,11 +22,9 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
   const issues = memo ? issuesByPart(manifest, memo) : issuesOf(manifestSchema.safeParse(manifest));
   return issues.map((issue) => {
     const [collection, index, ...rest] = issue.path;
-    const noun = COLLECTIONS.find(([key]) => key === collection)?.[1];
-    const entry =
-      noun !== undefined && typeof index === "number"
-        ? (manifest[collection as (typeof COLLECTIONS)[number][0]][index] as { id: string; source: string } | undefined)
-        : undefined;
+    const noun = PLACED.find(([key]) => key === collection)?.[1];
+    const list = noun !== undefined ? (manifest as unknown as Record<string, unknown>)[String(collection)] : undefined;
+    const entry = Array.isArray(list) && typeof index === "number" ? (list[index] as { id: string; source: string } | undefined) : undefined;
     const field = rest.join(".");
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
     const pattern = rest.map((p) => (typeof p === "number" ? "*" : String(p))).join(".");
@@ -45,6 +43,9 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
     return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
   });
 }
+
+/** The lists whose entries a finding is placed at: the rules' collections, and status pages (a list only some manifests have). */
+const PLACED: readonly (readonly [string, string])[] = [...COLLECTIONS, ["statusPages", "status page"]];
 
 /**
  * Issues the SDK's types already rule out (a number where a string goes, an unknown key): a value

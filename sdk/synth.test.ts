@@ -70,4 +70,20 @@ describe("synthesize", () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(/unsupported manifest apiVersion "watchkeeper.dev\/v2"/);
   });
+
+  it("writes a certificate key minimum only when the monitor sets one, filling the size it leaves out", () => {
+    const withKey = (tlsMinKey?: { rsa?: number; ec?: number } | false) =>
+      synthesize({
+        config: config({ name: "demo" }),
+        constructs: collectConstructs([
+          monitor({ id: "site", schedule: { every: "1m" }, check: check.http({ url: "https://example.com/", expect: { tlsExpiryWithin: "14d", ...(tlsMinKey === undefined ? {} : { tlsMinKey }) } }) }),
+        ]),
+        sourceOf: () => "x.ts:1",
+      });
+    const expectOf = (m: ReturnType<typeof withKey>) => (m.monitors[0]!.check as { expect: Record<string, unknown> }).expect;
+    expect("tlsMinKey" in expectOf(withKey())).toBe(false);
+    expect(expectOf(withKey({ rsa: 3072 })).tlsMinKey).toEqual({ rsa: 3072, ec: 256 });
+    expect(expectOf(withKey(false)).tlsMinKey).toBe(false);
+    expect(parseManifest(sealManifest(withKey({ ec: 384 }))).ok).toBe(true);
+  });
 });

@@ -10,7 +10,7 @@ import type { Diagnostic } from "./constructs/diagnostics.js";
 import type { ContactMethod } from "./constructs/contact-methods.js";
 import type { StatusPage } from "./constructs/status-page.js";
 import { parseDuration } from "./duration.js";
-import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, V1_RETENTION_FIELDS } from "./manifest/constants.js";
+import { API_VERSION, DEFAULT_RUNTIME_SETTINGS, DEFAULT_TLS_MIN_KEY, V1_RETENTION_FIELDS } from "./manifest/constants.js";
 import type { Manifest } from "./manifest/schema.js";
 import { isSecretRef, type Secretish } from "./secret.js";
 
@@ -308,6 +308,13 @@ function bodyText(body: string | Record<string, unknown> | undefined): string | 
   return typeof body === "string" ? body : JSON.stringify(body);
 }
 
+/** Written only when the monitor sets it, so a manifest (and its hash) that says nothing stays as it was. */
+function tlsMinKeySpec(min: { rsa?: number; ec?: number } | false | undefined): { tlsMinKey?: { rsa: number; ec: number } | false } {
+  if (min === undefined) return {};
+  if (min === false) return { tlsMinKey: false };
+  return { tlsMinKey: { rsa: min.rsa ?? DEFAULT_TLS_MIN_KEY.rsa, ec: min.ec ?? DEFAULT_TLS_MIN_KEY.ec } };
+}
+
 function checkSpec(check: Check): Spec<"monitors">["check"] {
   switch (check.kind) {
     case "http": {
@@ -327,6 +334,7 @@ function checkSpec(check: Check): Spec<"monitors">["check"] {
           json: (check.expect?.json ?? []).map((a) => ({ ...a })),
           bodyContains: check.expect?.bodyContains ?? null,
           tlsExpiryWithin: check.expect?.tlsExpiryWithin ?? null,
+          ...tlsMinKeySpec(check.expect?.tlsMinKey),
         },
       };
     }

@@ -40,6 +40,7 @@ export function checkWords(m: MonitorSpec): string {
       if (c.expect.bodyContains !== null) want.push(`a body containing "${c.expect.bodyContains}"`);
       for (const j of c.expect.json) want.push(`JSON ${j.path}${j.equals !== undefined ? ` = ${JSON.stringify(j.equals)}` : j.threshold ? ` ${j.threshold.op} ${j.threshold.value}` : " present"}`);
       if (c.expect.tlsExpiryWithin) want.push(`a TLS certificate valid for more than ${durationWords(c.expect.tlsExpiryWithin)}`);
+      if (c.expect.tlsMinKey) want.push(`a certificate key of at least RSA ${c.expect.tlsMinKey.rsa} or EC ${c.expect.tlsMinKey.ec} bits`);
       return `${c.method} ${redactUrl(c.url)} expecting ${want.join(", ")} (timeout ${durationWords(c.timeout)})`;
     }
     case "httpWindow":

@@ -27,6 +27,12 @@ export interface HttpCheckProps {
     bodyContains?: string;
     /** Fail when the TLS certificate expires within this duration, e.g. "14d". */
     tlsExpiryWithin?: Duration;
+    /**
+     * Fail when the certificate's key is weaker than this, in bits. Judged whenever the certificate
+     * is read (`tlsExpiryWithin` or this set), by default RSA 2048 and EC 256; a DSA key always
+     * fails. `false` accepts any key.
+     */
+    tlsMinKey?: { rsa?: number; ec?: number } | false;
   };
 }
 

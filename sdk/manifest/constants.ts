@@ -5,6 +5,13 @@ import type { RuntimeSettings } from "./schema.js";
 
 export const API_VERSION = "watchkeeper.dev/v1";
 
+/**
+ * The weakest certificate key an HTTP check accepts when the monitor names no minimum: the CA/Browser
+ * Forum Baseline Requirements (6.1.5) floor for publicly trusted certificates, and NIST SP 800-57's
+ * 112-bit security strength (RSA 2048; EC below 256 bits is under 128 bits).
+ */
+export const DEFAULT_TLS_MIN_KEY = { rsa: 2048, ec: 256 } as const;
+
 /** The defaults every runtime setting takes when the project says nothing (docs/security.md). */
 export const DEFAULT_RUNTIME_SETTINGS: RuntimeSettings = {
   openReads: false,

@@ -233,6 +233,11 @@ const jsonAssertionSchema = z.object({
   exists: z.boolean().optional(),
 });
 
+const tlsMinKeySchema = z.object({
+  rsa: z.number().int().min(0),
+  ec: z.number().int().min(0),
+}).strict();
+
 const httpCheckSchema = z.object({
   kind: z.literal("http"),
   url: fetchedUrlSchema(),
@@ -250,6 +255,12 @@ const httpCheckSchema = z.object({
     bodyContains: z.string().nullable(),
     /** Fail when the TLS certificate expires within this duration. */
     tlsExpiryWithin: durationSchema.nullable(),
+    /**
+     * Smallest certificate key accepted, in bits (a DSA key always fails); `false` accepts any key.
+     * Written only when the monitor sets it: absent, the runtime judges the key against
+     * DEFAULT_TLS_MIN_KEY whenever it reads the certificate.
+     */
+    tlsMinKey: z.union([tlsMinKeySchema, z.literal(false)]).optional(),
   }),
 });
 

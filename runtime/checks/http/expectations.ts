@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES, type HttpResponse } from "../shared/http-request.js";
 import { asNumber, jsonPreview, parseJson, readPath } from "../shared/json-path.js";
 import { redactThenShorten } from "../../text/redact.js";
 import type { CertificateInfo } from "./tls-expiry.js";
+import { keyMinimumOf, weakKeyFailure } from "./tls-key.js";
 
 type Expect = CheckSpecOf<"http">["expect"];
 
@@ -54,6 +55,11 @@ export function unmetExpectations(
     const left = cert.validTo.getTime() - now.getTime();
     if (left <= 0) failures.push(`TLS certificate expired on ${cert.validTo.toISOString()}`);
     else if (left < within) failures.push(`TLS certificate expires on ${cert.validTo.toISOString()}, within ${formatMs(within)}`);
+  }
+  const keyMinimum = keyMinimumOf(expect);
+  if (keyMinimum !== null && cert?.key) {
+    const weak = weakKeyFailure(cert.key, keyMinimum);
+    if (weak !== null) failures.push(weak);
   }
   return failures;
 }

@@ -6,7 +6,7 @@ import { Agent } from "undici";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import { CheckError } from "../check-error.js";
 import { checkContext } from "../../../test/support/check-context.js";
-import { selfSignedCert } from "../../../test/support/tls.js";
+import { selfSignedCert, type TestKey } from "../../../test/support/tls.js";
 import { runHttpCheck } from "./http-check.js";
 
 const TOKEN = "canary-9f8e7d6c-secret-token";
@@ -214,8 +214,8 @@ describe("http check", () => {
 });
 
 describe("http check TLS certificate expiry", () => {
-  async function httpsServer(days: number) {
-    const { key, cert } = await selfSignedCert(days);
+  async function httpsServer(days: number, leafKey?: TestKey) {
+    const { key, cert } = await selfSignedCert(days, leafKey);
     const s = createHttpsServer({ key, cert }, (_req, res) => res.end("secure"));
     const port = await listen(s);
     const trusting = new Agent({ connect: { ca: cert } });
@@ -250,6 +250,51 @@ describe("http check TLS certificate expiry", () => {
 
   it("asking for TLS expiry on a plain http URL is a config error", async () => {
     await expect(runHttpCheck(spec("/ok", {}, { tlsExpiryWithin: "14d" }), checkContext())).rejects.toMatchObject({ reason: "config" });
+  });
+
+  it("a trusted certificate with a 1024-bit RSA key fails a certificate check, naming the key and the minimum", async () => {
+    const weak = await httpsServer(400, { rsa: 1024 });
+    try {
+      const [result] = await runHttpCheck(spec(weak.url, {}, { tlsExpiryWithin: "14d" }), checkContext({ dispatcher: weak.trusting }));
+      expect(result!.ok).toBe(false);
+      expect(result!.message).toBe("TLS certificate key is RSA 1024 bits, below the minimum of 2048 bits");
+      expect(result!.details.certificateKey).toBe("RSA 1024 bits");
+    } finally {
+      await weak.close();
+    }
+  });
+
+  it("tlsMinKey sets the minimum, reads the certificate on its own, and false accepts any key", async () => {
+    const weak = await httpsServer(400, { rsa: 1024 });
+    const ec = await httpsServer(400);
+    try {
+      const [lowered] = await runHttpCheck(spec(weak.url, {}, { tlsMinKey: { rsa: 1024, ec: 256 } }), checkContext({ dispatcher: weak.trusting }));
+      expect(lowered!.ok).toBe(true);
+      expect(lowered!.details.certificateKey).toBe("RSA 1024 bits");
+      const [optedOut] = await runHttpCheck(spec(weak.url, {}, { tlsExpiryWithin: "14d", tlsMinKey: false }), checkContext({ dispatcher: weak.trusting }));
+      expect(optedOut!.ok).toBe(true);
+      const [raised] = await runHttpCheck(spec(ec.url, {}, { tlsMinKey: { rsa: 3072, ec: 384 } }), checkContext({ dispatcher: ec.trusting }));
+      expect(raised!.ok).toBe(false);
+      expect(raised!.message).toBe("TLS certificate key is EC 256 bits (prime256v1), below the minimum of 384 bits");
+    } finally {
+      await weak.close();
+      await ec.close();
+    }
+  });
+
+  it("a strong key passes the default minimum", async () => {
+    const strong = await httpsServer(400, { rsa: 2048 });
+    try {
+      const [result] = await runHttpCheck(spec(strong.url, {}, { tlsExpiryWithin: "14d" }), checkContext({ dispatcher: strong.trusting }));
+      expect(result!.ok).toBe(true);
+      expect(result!.details.certificateKey).toBe("RSA 2048 bits");
+    } finally {
+      await strong.close();
+    }
+  });
+
+  it("asking for a key minimum on a plain http URL is a config error", async () => {
+    await expect(runHttpCheck(spec("/ok", {}, { tlsMinKey: { rsa: 2048, ec: 256 } }), checkContext())).rejects.toMatchObject({ reason: "config", message: expect.stringContaining("tlsMinKey needs an https URL") });
   });
 
   it("an untrusted certificate is a TLS error", async () => {

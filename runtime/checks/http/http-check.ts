@@ -9,9 +9,10 @@ import { redactUrl, requestTarget, resolveHeaders, sendRequest, type RequestTarg
 import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
 import { unmetExpectations } from "./expectations.js";
 import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
+import { keyMinimumOf, keyWords } from "./tls-key.js";
 
 /**
- * HTTP check: one request, judged on status, latency, headers, body and TLS expiry.
+ * HTTP check: one request, judged on status, latency, headers, body, TLS expiry and key strength.
  * value = latency in ms (request sent to body read). A target that cannot be reached or does not
  * answer in time throws a classified CheckError; a response that breaks expectations is `ok: false`.
  */
@@ -20,10 +21,11 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
   const headers = resolveHeaders(spec.headers, secrets.secret);
   const { where, timeoutMs, target } = preparedOf(spec);
   const limit = checkDeadline(ctx, timeoutMs, `${spec.method} ${where}`);
-  const wantsTls = spec.expect.tlsExpiryWithin !== null;
+  const wantsTls = spec.expect.tlsExpiryWithin !== null || keyMinimumOf(spec.expect) !== null;
   if (wantsTls && !spec.url.startsWith("https:")) {
     limit.dispose();
-    throw new CheckError("config", `tlsExpiryWithin needs an https URL, got ${where}`);
+    const field = spec.expect.tlsExpiryWithin !== null ? "tlsExpiryWithin" : "tlsMinKey";
+    throw new CheckError("config", `${field} needs an https URL, got ${where}`);
   }
   const readBody = spec.method !== "HEAD" && (spec.expect.json.length > 0 || spec.expect.bodyContains !== null);
   const stopwatch = ctx.stopwatch ?? (() => performance.now());
@@ -58,6 +60,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
           status: res.status,
           latencyMs: rounded,
           ...(cert ? { certificateExpiresAt: cert.validTo.toISOString(), certificateSubject: cert.subject } : {}),
+          ...(cert?.key ? { certificateKey: keyWords(cert.key) } : {}),
           ...(res.truncated ? { bodyTruncated: true } : {}),
           ...(failures.length > 0 ? { failures } : {}),
         },

@@ -1,4 +1,5 @@
 import { connect, type PeerCertificate } from "node:tls";
+import type { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { CheckError } from "../check-error.js";
 import { abortReason } from "../shared/deadline.js";
@@ -7,11 +8,22 @@ export interface CertificateInfo {
   subject: string;
   issuer: string;
   validTo: Date;
+  /** The leaf's public key; null when it is not known (a simulated certificate). */
+  key?: CertificateKey | null;
+}
+
+export interface CertificateKey {
+  /** Node's name for the key's algorithm: `rsa`, `rsa-pss`, `ec`, `dsa`, `ed25519`, ... */
+  type: string;
+  /** Modulus length (RSA, DSA) or curve size (EC); null when node does not say. */
+  bits: number | null;
+  /** The named curve of an EC key. */
+  curve?: string;
 }
 
 /**
  * Reads the certificate a TLS server presents for `url`. Trust is not judged here: the check's
- * HTTP request already verified the chain; this connection only reads `valid_to`.
+ * HTTP request already verified the chain; this connection only reads `valid_to` and the key.
  */
 export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<CertificateInfo> {
   const host = url.hostname.replace(/^\[|\]$/g, "");
@@ -32,13 +44,14 @@ export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<Cert
     const finish = (): void => signal.removeEventListener("abort", onAbort);
     socket.once("secureConnect", () => {
       const cert: PeerCertificate = socket.getPeerCertificate();
+      const key = keyOf(socket.getPeerX509Certificate(), cert);
       socket.end();
       finish();
       if (!cert || !cert.valid_to) {
         reject(new CheckError("tls", `${url.host} presented no certificate`));
         return;
       }
-      resolve({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to) });
+      resolve({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to), key });
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       finish();
@@ -46,6 +59,14 @@ export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<Cert
       reject(new CheckError("tls", `could not read the certificate of ${url.host} (${error.code ?? "TLS error"})`));
     });
   });
+}
+
+function keyOf(x509: X509Certificate | undefined, cert: PeerCertificate): CertificateKey | null {
+  const key = x509?.publicKey;
+  if (!key?.asymmetricKeyType) return null;
+  const details = key.asymmetricKeyDetails ?? {};
+  const bits = details.modulusLength ?? (typeof cert.bits === "number" ? cert.bits : null);
+  return { type: key.asymmetricKeyType, bits, ...(details.namedCurve ? { curve: details.namedCurve } : {}) };
 }
 
 function nameOf(name: PeerCertificate["subject"] | undefined): string {

@@ -42,7 +42,14 @@ export interface SlackChannelProps extends ChannelCommon {
   channel?: string;
 }
 export interface EmailChannelProps extends ChannelCommon {
-  smtp: { host: string; port?: number; secure?: boolean; user?: Secretish; password?: SecretRef };
+  smtp: {
+    host: string;
+    port?: number;
+    /** TLS from the first byte (implicit TLS, port 465); false for a port that speaks plain text then STARTTLS (587, 25). */
+    secure?: boolean;
+    user?: Secretish;
+    password?: SecretRef;
+  };
   from: string;
   to: string | string[];
 }

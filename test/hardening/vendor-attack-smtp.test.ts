@@ -1,9 +1,9 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import type { NotificationIntent } from "../../runtime/alerts/intent.js";
-import { emailNotifier } from "../../runtime/notify/channels/email/email-notifier.js";
+import { classifySmtp, emailNotifier } from "../../runtime/notify/channels/email/email-notifier.js";
 import type { Notifier, SendResult } from "../../runtime/notify/types.js";
 import { intentFor } from "../delivery/support/harness.js";
 import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
@@ -58,15 +58,17 @@ async function serve(options: SMTPServerOptions, host = "127.0.0.1"): Promise<Se
   served.dropConnections = () => {
     for (const connection of (server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) connection._socket.destroy();
   };
+  // A client that hangs up in the middle of a TLS handshake is the server's error to report, not the test's.
+  server.on("error", () => undefined);
   await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   served.port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return served;
 }
 
-function mailChannel(port: number, o: { host?: string; password?: boolean; to?: string[]; from?: string } = {}) {
+function mailChannel(port: number, o: { host?: string; password?: boolean; to?: string[]; from?: string; secure?: boolean } = {}) {
   return testChannel("mail", "email", {
-    smtp: { host: o.host ?? "127.0.0.1", port, secure: false, user: o.password ? "mailer" : null, password: o.password ? { secret: "SMTP_PASSWORD" } : null },
+    smtp: { host: o.host ?? "127.0.0.1", port, secure: o.secure ?? false, user: o.password ? "mailer" : null, password: o.password ? { secret: "SMTP_PASSWORD" } : null },
     from: o.from ?? "watchkeeper@example.com",
     to: o.to ?? ["oncall@example.com"],
   }) as Extract<ReturnType<typeof testChannel>, { kind: "email" }>;
@@ -298,6 +300,77 @@ describe("TLS and the password", () => {
     const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true });
     expect(await send(server.port, { password: true })).toMatchObject({ ok: true });
     expect(server.logins).toEqual([`mailer:${PASSWORD}`]);
+  });
+});
+
+describe("smtp.secure against the port's TLS mode", () => {
+  it("secure: true against a port that speaks plain text then STARTTLS fails at once, not retried, saying to set secure: false", async () => {
+    const server = await serve({ disabledCommands: ["AUTH"] });
+    const result = await send(server.port, { secure: true, password: true });
+    expect(server.mails).toEqual([]);
+    expect(result).toMatchObject({ ok: false, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toBe(
+      `email channel "mail": the SMTP server on port ${server.port} answered in plain text, but smtp.secure: true expects TLS from the first byte, so nothing was sent; ` +
+        "set smtp.secure: false if the server uses STARTTLS on this port (as on 587 and 25), or use its implicit-TLS port (usually 465)",
+    );
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+  });
+
+  it("on port 587 the reason says that port speaks plain text then STARTTLS", () => {
+    const wrongVersion = Object.assign(new Error("ssl3_get_record:wrong version number"), { code: "ESOCKET", reason: "wrong version number", command: "CONN" });
+    const failure = classifySmtp(wrongVersion, new AbortController().signal, "mail", 587);
+    expect(failure).toMatchObject({ retryable: false });
+    expect(failure.reason).toContain("port 587 speaks plain text then STARTTLS: set smtp.secure: false");
+  });
+
+  it("secure: false against an implicit-TLS port fails after the greeting wait, not retried, saying to set secure: true", async () => {
+    const cert = await selfSignedCert(2);
+    const server = await serve({ secure: true, key: cert.key, cert: cert.cert, disabledCommands: ["AUTH"] });
+    const channel = mailChannel(server.port, { password: true });
+    const notifier = emailNotifier(channel, { timeoutMs: 500 });
+    stops.push(async () => notifier.close?.());
+    const monitor = testMonitor("api", { channels: ["mail"] });
+    const result = await notifier.send(intentFor("api", "trigger"), { manifest: testManifest({ monitors: [monitor], channels: [channel] }), monitor }, {
+      signal: AbortSignal.timeout(500),
+      secret: (n) => (n === "SMTP_PASSWORD" ? PASSWORD : undefined),
+      previousRef: null,
+      now: Date.now(),
+    });
+    expect(server.mails).toEqual([]);
+    expect(result).toMatchObject({ ok: false, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toBe(
+      `email channel "mail": the SMTP server on port ${server.port} expects TLS from the first byte (implicit TLS) and sent no greeting on a plain connection, so nothing was sent; set smtp.secure: true`,
+    );
+    expect(JSON.stringify(result)).not.toContain(PASSWORD);
+  });
+
+  it("a server that takes a plain connection and never greets, and speaks no TLS either, stays retryable", async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    stops.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const port = (silent.address() as AddressInfo).port;
+    const channel = mailChannel(port);
+    const notifier = emailNotifier(channel, { timeoutMs: 300 });
+    stops.push(async () => notifier.close?.());
+    const monitor = testMonitor("api", { channels: ["mail"] });
+    const result = await notifier.send(intentFor("api", "trigger"), { manifest: testManifest({ monitors: [monitor], channels: [channel] }), monitor }, {
+      signal: AbortSignal.timeout(300),
+      secret: () => undefined,
+      previousRef: null,
+      now: Date.now(),
+    });
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/accepted the connection but sent no greeting \(if this port expects TLS from the first byte \(as 465 does\), set smtp.secure: true\)/);
   });
 });
 

@@ -7,7 +7,8 @@ import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult
 import type { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
 import { OVERSIZED_REPLY } from "./smtp-reply-limit.js";
 import { PASSWORD_NEEDS_TLS } from "./smtp-tls-policy.js";
-import type { SmtpAccepted } from "./smtp-transport.js";
+import type { SmtpAccepted, SmtpAttemptTrace } from "./smtp-transport.js";
+import { answeredInPlainText, plainTextOnTlsConnection, silentServer, speaksTls, tlsServerOnPlainConnection } from "./smtp-tls-mode.js";
 
 type EmailChannel = Extract<ChannelSpec, { kind: "email" }>;
 
@@ -98,6 +99,7 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       const to = owedStill(ctx.owedTo, channel.to);
       // Everyone still owed left the channel in a rollout: nobody is left to send it to.
       if (to.length === 0) return { ok: true, status: null, answer: "no recipient still owed this email is in the channel any more" };
+      const trace: SmtpAttemptTrace = { silentServer: false };
       try {
         const server = {
           host: channel.smtp.host,
@@ -116,7 +118,7 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
         });
         let info: SmtpAccepted;
         try {
-          info = await abortable(sendSmtp(server, compose(EMAIL_DIAGNOSTICS_MAX), ctx.signal, live), ctx.signal);
+          info = await abortable(sendSmtp(server, compose(EMAIL_DIAGNOSTICS_MAX), ctx.signal, live, trace), ctx.signal);
         } catch (error) {
           if (!refusedAsTooBig(error) || (diagnosticsText(intent)?.length ?? 0) <= EMAIL_DIAGNOSTICS_SHORT) throw error;
           // The server refused the whole message, for every recipient: a shorter one is no duplicate.
@@ -138,7 +140,8 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       } catch (error) {
         // A reply to AUTH can quote what was sent (the password, or its base64): never kept.
         const answer = (error as { code?: unknown }).code === "EAUTH" ? "" : (smtpReply(error) ?? "");
-        return { ok: false, failure: classifySmtp(error, ctx.signal, channel.id), status: smtpCode(error), answer };
+        const failure = trace.silentServer && !channel.smtp.secure ? await silentOnPlain(channel, options.timeoutMs) : classifySmtp(error, ctx.signal, channel.id, channel.smtp.port);
+        return { ok: false, failure, status: smtpCode(error), answer };
       }
     },
     close() {
@@ -146,6 +149,19 @@ export function emailNotifier(channel: EmailChannel, options: { timeoutMs: numbe
       live.clear();
     },
   };
+}
+
+/** Longest wait for the TLS handshake that tells an implicit-TLS port from a server that hangs. */
+const TLS_PROBE_MAX_MS = 3_000;
+
+/**
+ * A server that took a plain connection and never greeted: an implicit-TLS port waits for our
+ * handshake that way, and so does a server too busy to answer. One TLS handshake tells them apart.
+ */
+async function silentOnPlain(channel: EmailChannel, timeoutMs: number): Promise<DeliveryFailure> {
+  const at = { channelId: channel.id, port: channel.smtp.port };
+  const tls = await speaksTls(channel.smtp.host, channel.smtp.port, Math.min(TLS_PROBE_MAX_MS, timeoutMs));
+  return tls ? tlsServerOnPlainConnection(at) : silentServer(at);
 }
 
 /** 552 in answer to the message itself (RFC 5321: exceeded storage allocation; 5.3.4 too big). */
@@ -234,10 +250,12 @@ function errorMessage(error: unknown): string {
 
 /**
  * Classifies an SMTP failure by reply code and nodemailer's error code, the way mail servers
- * treat their own: 4xx and TLS or connection trouble are temporary, 5xx permanent. The server's
- * reply is quoted, except to AUTH: credentials are never echoed.
+ * treat their own: 4xx and TLS or connection trouble are temporary, 5xx permanent, and so is a
+ * `secure: true` met by a server talking plain text (smtp-tls-mode.ts). The server's reply is
+ * quoted, except to AUTH: credentials are never echoed.
  */
-export function classifySmtp(error: unknown, signal: AbortSignal, channelId?: string): DeliveryFailure {
+export function classifySmtp(error: unknown, signal: AbortSignal, channelId?: string, port?: number): DeliveryFailure {
+  if (port !== undefined && answeredInPlainText(error)) return plainTextOnTlsConnection({ channelId, port });
   if (signal.aborted) return { retryable: true, reason: "timed out waiting for the SMTP server" };
   const responseCode = smtpCode(error);
   const code = (error as { code?: unknown }).code;

@@ -6,6 +6,8 @@ import { OVERSIZED_REPLY, ReplySizeGuard } from "./smtp-reply-limit.js";
 interface ConnectionInternals {
   /** The socket's 'data' handler; nodemailer binds it again to the TLS socket after STARTTLS. */
   _onData(chunk: Buffer): void;
+  /** Called once the TCP connection (with `secure`, the TLS handshake) is made, before the greeting. */
+  _onConnect(): void;
   /** Formats the error, emits 'error' once, then closes the connection. */
   _onError(error: Error, code: string, response: false, command: string): void;
   _socket: Socket | false;
@@ -23,9 +25,17 @@ const base = SMTPConnection.prototype as unknown as ConnectionInternals;
 export class GuardedSmtpConnection extends SMTPConnection {
   private readonly replies = new ReplySizeGuard();
   private refused = false;
+  private connected = false;
+  private heard = false;
+
+  _onConnect(): void {
+    this.connected = true;
+    base._onConnect.call(this);
+  }
 
   /** nodemailer reads everything from the server, also after STARTTLS, through this method. */
   _onData(chunk: Buffer): void {
+    this.heard = true;
     if (this.refused) return;
     if (!this.replies.accept(chunk)) {
       this.refused = true;
@@ -35,6 +45,11 @@ export class GuardedSmtpConnection extends SMTPConnection {
       return;
     }
     base._onData.call(this, chunk);
+  }
+
+  /** Whether the server took the connection and has not sent a byte since (no greeting). */
+  silentSinceConnect(): boolean {
+    return this.connected && !this.heard;
   }
 
   /** Whether the server offers AUTH (after STARTTLS, when it did that). */

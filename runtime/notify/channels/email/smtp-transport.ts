@@ -20,17 +20,30 @@ export interface SmtpAccepted {
   rejectedErrors?: { recipient?: string; responseCode?: number; response?: string }[];
 }
 
+/** What an attempt learnt about the server beside its error, for the notifier to classify. */
+export interface SmtpAttemptTrace {
+  /** The server took the connection and said nothing at all before the attempt ended. */
+  silentServer: boolean;
+}
+
 /**
  * Sends one message over its own SMTP connection (as nodemailer's SMTP transport does without a
  * pool): nodemailer composes the message and speaks SMTP, STARTTLS and AUTH; the connection is
  * ours, so replies are size-limited and an aborted attempt drops the connection at once.
- * `live` holds the connections in progress, for the notifier to drop when it closes.
+ * `live` holds the connections in progress, for the notifier to drop when it closes; `trace`
+ * is filled in when the attempt fails.
  */
-export function sendSmtp(server: SmtpServer, message: Mail.Options, signal: AbortSignal, live: Set<GuardedSmtpConnection>): Promise<SmtpAccepted> {
+export function sendSmtp(
+  server: SmtpServer,
+  message: Mail.Options,
+  signal: AbortSignal,
+  live: Set<GuardedSmtpConnection>,
+  trace: SmtpAttemptTrace = { silentServer: false },
+): Promise<SmtpAccepted> {
   const transport = nodemailer.createTransport<SMTPConnection.SentMessageInfo>({
     name: "watchkeeper-smtp",
     version: "1",
-    send: (mail, callback) => sendOver(server, mail, signal, live, callback),
+    send: (mail, callback) => sendOver(server, mail, signal, live, trace, callback),
   });
   return transport.sendMail(message);
 }
@@ -40,6 +53,7 @@ function sendOver(
   mail: MailMessage<SMTPConnection.SentMessageInfo>,
   signal: AbortSignal,
   live: Set<GuardedSmtpConnection>,
+  trace: SmtpAttemptTrace,
   callback: (error: Error | null, info: SMTPConnection.SentMessageInfo) => void,
 ): void {
   if (signal.aborted) return callback(abortError(signal), undefined as never);
@@ -55,6 +69,7 @@ function sendOver(
   const finish = (error: Error | null, info?: SMTPConnection.SentMessageInfo) => {
     if (settled) return;
     settled = true;
+    if (error && connection.silentSinceConnect()) trace.silentServer = true;
     signal.removeEventListener("abort", onAbort);
     live.delete(connection);
     connection.close();

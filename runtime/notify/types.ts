@@ -122,10 +122,12 @@ export interface Notifier {
   readonly timeoutMs?: number;
   send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult>;
   /**
-   * What the vendor counts its rate limit by, when that is not the destination (PagerDuty counts
-   * per routing key, and two services may share one). Never a secret in clear.
+   * What the vendor counts this attempt's requests by, when that is not the destination: PagerDuty
+   * counts Events per routing key (two services may share one, and an alert's later events go
+   * with the key its trigger went with, a rotated-out one included) and REST calls per API key.
+   * Never a secret in clear.
    */
-  rateKey?(secret: (name: string) => string | undefined): string | null;
+  rateKey?(secret: (name: string) => string | undefined, intent: NotificationIntent, previousRef: string | null): string | null;
   /**
    * How many requests to the vendor's rate limit one attempt makes, when more than one (OpsGenie
    * reads the previous request's status before sending). The retry stage takes them all at once.
@@ -139,7 +141,9 @@ export interface Notifier {
 export const DEFAULT_RATE_PER_MINUTE: Record<NotifierKind, number> = {
   pagerduty: 120,
   pagerdutyService: 120,
-  pagerdutyIncident: 900,
+  // PagerDuty's REST API allows 960 requests a minute per account API key, and per user across
+  // that user's API keys (support.pagerduty.com/docs/rest-api-rate-limits).
+  pagerdutyIncident: 960,
   opsgenie: 600,
   slack: 60,
   email: 120,

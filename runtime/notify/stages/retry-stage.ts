@@ -49,8 +49,8 @@ export function retryStage(deps: RetryStageDeps): Stage {
   async function attempt(item: Notification, now: number): Promise<SendOutcome> {
     const notifier = deps.notifierFor(item.destination);
     if (!notifier) return { kind: "failed", reason: `no notifier for ${item.destination.id}`, status: null, answer: "" };
-    const rateKey = notifier.rateKey?.(deps.secret) ?? item.destination.id;
     const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
+    const rateKey = notifier.rateKey?.(deps.secret, item.intent, previous?.ref ?? null) ?? item.destination.id;
     const requests = notifier.requestsPerAttempt?.(item.intent, previous?.ref ?? null, now) ?? 1;
     const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now, requests);
     if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { sendHttp, type HttpAnswer } from "../../http-send.js";
@@ -56,6 +57,14 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
   const base = options.baseUrl.replace(/\/+$/, "");
   return {
     kind: "pagerdutyIncident",
+    // PagerDuty limits REST calls per API key (960 a minute for an account key, and per user across
+    // a user's keys: support.pagerduty.com/docs/rest-api-rate-limits), so channels that share a
+    // token share one bucket.
+    rateKey(secret) {
+      const token = secret(channel.token.secret);
+      return token ? `pagerduty-rest:${createHash("sha256").update(token).digest("hex").slice(0, 16)}` : null;
+    },
+    requestsPerAttempt: (intent, previousRef) => restRequestsPerAttempt(intent, previousRef),
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const token = ctx.secret(channel.token.secret);
       if (!token) return missing(channel.token.secret);
@@ -97,6 +106,17 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
       return updated.ok && id !== ctx.previousRef ? { ...updated, ref: id } : updated;
     },
   };
+}
+
+/**
+ * The REST calls one attempt may make, each counted against the API key's limit before it starts:
+ * a trigger or reminder creates the incident and, when the answer holds no id (a reminder's usually
+ * does not: the incident is open already), looks it up; an emergency report may add a note to it;
+ * an acknowledge or resolve looks the incident up when its id is not known, then updates it.
+ */
+export function restRequestsPerAttempt(intent: NotificationIntent, previousRef: string | null): number {
+  if (intent.type === "trigger" || intent.type === "remind") return intent.details["emergency"] === true ? 3 : 2;
+  return previousRef ? 1 : 2;
 }
 
 /** The longest note added to an open incident: an emergency report is at most 2,000 characters. */

@@ -23,9 +23,13 @@ export function pagerDutyNotifier(options: { kind: NotifierKind; baseUrl: string
   const url = `${options.baseUrl.replace(/\/+$/, "")}/v2/enqueue`;
   return {
     kind: options.kind,
-    rateKey(secret) {
+    // The bucket of the key this event goes with: after a rotation, an alert triggered with the old
+    // key is acknowledged and resolved with it, and PagerDuty counts those against the old key.
+    rateKey(secret, intent, previousRef) {
       const found = options.routingKey(secret);
-      return "key" in found ? `pagerduty:${createHash("sha256").update(found.key).digest("hex").slice(0, 16)}` : null;
+      if (!("key" in found)) return null;
+      const { key } = chooseRoutingKey(intent, found, previousRef);
+      return `pagerduty:${createHash("sha256").update(key).digest("hex").slice(0, 16)}`;
     },
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const found = options.routingKey(ctx.secret);

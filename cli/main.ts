@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import yargs, { type Argv } from "yargs";
 import { withHelp } from "./command-help.js";
 import { dropOutputToClosedPipe, EXIT, reportError, UserError } from "./errors.js";
-import { visible } from "./plan/render-common.js";
+import { visible, visibleJson } from "./visible-text.js";
 import { inScratchFolder } from "./scratch-folder.js";
 import { environmentFailure } from "./system-error.js";
 
@@ -223,7 +223,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = reportError(reported, writeVisibly);
     // A job that asked for JSON parses stdout: a refusal (a base that does not compile, a ref that
     // does not resolve, a bad flag) is JSON there too, not an empty string.
-    if (asksForJson(argv) && reported instanceof UserError && !reported.answeredInJson) process.stdout.write(JSON.stringify(jsonRefusal(reported), null, 2) + "\n");
+    if (asksForJson(argv) && reported instanceof UserError && !reported.answeredInJson) process.stdout.write(visibleJson(JSON.stringify(jsonRefusal(reported), null, 2)) + "\n");
   }
 }
 

@@ -2,6 +2,7 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { BUNDLE_FILE, compileProject, formatDiagnostics, jsonReport, MANIFEST_FILE } from "../compiler/index.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { visibleJson } from "../visible-text.js";
 
 /** `wk compile`: validate, then write manifest.json and monitors.mjs when nothing is wrong. */
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
@@ -13,7 +14,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   });
   const written = result.ok && result.manifest ? { dir: result.outDir, hash: result.manifest.hash } : null;
   if (args.json === true) {
-    process.stdout.write(JSON.stringify(jsonReport(result.diagnostics, written), null, 2) + "\n");
+    process.stdout.write(visibleJson(JSON.stringify(jsonReport(result.diagnostics, written), null, 2)) + "\n");
   } else {
     process.stdout.write(formatDiagnostics(result.diagnostics, { color: process.stdout.isTTY === true }));
     if (written) {

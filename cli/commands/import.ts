@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { lstat, mkdir, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { nearIds } from "../near-ids.js";
-import { visible } from "../plan/render-common.js";
+import { visible } from "../visible-text.js";
 import { EXIT, UserError, type ExitStatus } from "../errors.js";
 import { fileRefusal } from "../system-error.js";
 import { findMonitors, findServices, importSpecifier } from "../import/find-service.js";

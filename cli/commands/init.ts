@@ -7,7 +7,7 @@ import { fromPathProblem } from "../init/from-source.js";
 import { renderScaffold } from "../init/scaffold.js";
 import { shellWord } from "../init/shell-word.js";
 import { applyWrites, planWrites, type FileAction } from "../init/write-plan.js";
-import { visible } from "../plan/render-common.js";
+import { visible } from "../visible-text.js";
 import { detectWatchkeeperSpec, explicitWatchkeeperSpec } from "../init/watchkeeper-spec.js";
 
 /**

@@ -17,6 +17,7 @@ import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { compileToArtifact } from "../compile-first.js";
 import { compileFailureJson } from "../compiler/format.js";
 import { nearIds } from "../near-ids.js";
+import { visibleJson, visibleLine } from "../visible-text.js";
 
 interface TestArgs {
   monitors?: string[];
@@ -97,7 +98,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
       await dispatcher.close();
     }
     const redact = (text: string) => secrets.values().reduce((t, v) => (v.length >= 4 ? t.split(v).join("[redacted]") : t), text);
-    process.stdout.write(redact(args.json ? JSON.stringify({ monitors: reports }, null, 2) + "\n" : reports.map(render).join("\n")));
+    // What the target answered and the project's code returned is redacted, then its controls
+    // spelled out: it is printed in a terminal or a CI log.
+    const shown = (text: string) => visibleLine(redact(text));
+    process.stdout.write(args.json ? visibleJson(redact(JSON.stringify({ monitors: reports }, null, 2))) + "\n" : reports.map((r) => render(r, shown)).join("\n"));
     return reports.some((r) => r.series.some((s) => s.firing === true)) ? EXIT.findings : EXIT.ok;
   } finally {
     await rm(outDir, { recursive: true, force: true });
@@ -112,8 +116,8 @@ function refuseWithoutIds(monitors: readonly MonitorSpec[], json: boolean): neve
   const width = Math.max(0, ...monitors.map((m) => m.id.length));
   process.stdout.write(
     json
-      ? JSON.stringify({ monitors: monitors.map((m) => ({ id: m.id, name: m.name, kind: m.check.kind })) }, null, 2) + "\n"
-      : monitors.map((m) => `${m.id.padEnd(width)}  ${m.name} (${m.check.kind})\n`).join(""),
+      ? visibleJson(JSON.stringify({ monitors: monitors.map((m) => ({ id: m.id, name: m.name, kind: m.check.kind })) }, null, 2)) + "\n"
+      : monitors.map((m) => `${m.id.padEnd(width)}  ${visibleLine(m.name)} (${m.check.kind})\n`).join(""),
   );
   throw new UserError(
     monitors.length === 0 ? "name a monitor id to test; this project has no monitors yet" : `name the monitor ids to test; this project has ${monitors.length} (listed above)`,
@@ -155,20 +159,23 @@ function report(monitor: MonitorSpec, error: string | null, tookMs: number, judg
   };
 }
 
-/** Colors only on a terminal (picocolors alone would also color under CI=true). */
-function render(r: MonitorReport): string {
+/**
+ * Colors only on a terminal (picocolors alone would also color under CI=true). `shown` is applied
+ * to every text the target or the project's code wrote (a check error, a message, labels, a summary).
+ */
+function render(r: MonitorReport, shown: (text: string) => string): string {
   const pc = colors;
   const lines = [`${pc.bold(r.id)} (${r.kind}, ${Math.round(r.durationMs)} ms)`];
-  if (r.error) lines.push(`  check error: ${r.error}`);
+  if (r.error) lines.push(`  check error: ${shown(r.error)}`);
   for (const s of r.series) {
-    const labels = Object.keys(s.labels).length > 0 ? ` ${JSON.stringify(s.labels)}` : "";
-    lines.push(`  result${labels}: ${s.ok ? pc.green("ok") : pc.red("failed")} — ${s.message}`);
+    const labels = Object.keys(s.labels).length > 0 ? ` ${shown(JSON.stringify(s.labels))}` : "";
+    lines.push(`  result${labels}: ${s.ok ? pc.green("ok") : pc.red("failed")} — ${shown(s.message)}`);
     lines.push(`  value: ${s.value === null ? "n/a" : s.value}`);
     const verdict = s.firing === null ? pc.yellow("unknown (errors count as unknown)") : s.firing ? pc.red("firing") : pc.green("not firing");
     lines.push(`  condition: ${verdict}`);
     if (s.alert) {
-      const route = [s.alert.service ? `service ${s.alert.service}` : null, s.alert.channels.length ? `channels ${s.alert.channels.join(", ")}` : null].filter(Boolean).join("; ");
-      lines.push(`  would fire: [${s.alert.severity}] ${s.alert.summary}`);
+      const route = shown([s.alert.service ? `service ${s.alert.service}` : null, s.alert.channels.length ? `channels ${s.alert.channels.join(", ")}` : null].filter(Boolean).join("; "));
+      lines.push(`  would fire: [${s.alert.severity}] ${shown(s.alert.summary)}`);
       lines.push(`    dedup key ${s.alert.dedupKey}${route ? `; ${route}` : ""}${s.alert.delay ? `; ${s.alert.delay}` : ""}`);
     }
   }

@@ -1,6 +1,7 @@
 import pc from "picocolors";
 import { sortDiagnostics, summarize, type DiagnosticSummary } from "./diagnostic.js";
 import type { Diagnostic, Severity } from "./types.js";
+import { visible, visibleJson } from "../visible-text.js";
 
 export interface FormatOptions {
   /** Color the output (only when writing to a terminal). */
@@ -10,7 +11,8 @@ export interface FormatOptions {
 /**
  * Every diagnostic, grouped by file and sorted by line, as `file:line:col  severity  code
  * message` with a `hint:` line under it, then a summary line. Editors and terminals turn the
- * leading location into a link.
+ * leading location into a link. A message quotes what a module holds or printed, so its controls
+ * are spelled out (`visible`).
  */
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions): string {
   const c = pc.createColors(options.color);
@@ -20,9 +22,9 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   for (const d of sortDiagnostics(diagnostics)) {
     if (group !== undefined && d.file !== group) lines.push("");
     group = d.file;
-    const where = d.file === null ? "(project)" : [d.file, d.line, d.column].filter((p) => p !== null).join(":");
-    lines.push(`${c.bold(where)}  ${paint[d.severity](d.severity)}  ${c.dim(d.code)}  ${d.message}`);
-    if (d.hint) lines.push(`  ${c.cyan("hint:")} ${d.hint}`);
+    const where = d.file === null ? "(project)" : visible([d.file, d.line, d.column].filter((p) => p !== null).join(":"));
+    lines.push(`${c.bold(where)}  ${paint[d.severity](d.severity)}  ${c.dim(d.code)}  ${visible(d.message)}`);
+    if (d.hint) lines.push(`  ${c.cyan("hint:")} ${visible(d.hint)}`);
   }
   if (lines.length > 0) lines.push("");
   lines.push(summaryLine(summarize(diagnostics), c));
@@ -51,7 +53,7 @@ export interface JsonReport {
  * command's own top-level fields empty, so a CI job parsing stdout gets JSON and the reason.
  */
 export function compileFailureJson(diagnostics: readonly Diagnostic[], emptyFields: Record<string, unknown> = {}): string {
-  return JSON.stringify({ ...jsonReport(diagnostics), ...emptyFields }, null, 2) + "\n";
+  return visibleJson(JSON.stringify({ ...jsonReport(diagnostics), ...emptyFields }, null, 2)) + "\n";
 }
 
 export function jsonReport(diagnostics: readonly Diagnostic[], artifact?: JsonReport["artifact"]): JsonReport {

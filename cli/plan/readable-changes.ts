@@ -1,4 +1,5 @@
-import { showChange, visible } from "./render-common.js";
+import { showChange } from "./render-common.js";
+import { visible } from "../visible-text.js";
 import { lineDiff } from "./text-diff.js";
 import type { MonitorAction, MonitorChange, PropertyChange, ResourceAction } from "./types.js";
 

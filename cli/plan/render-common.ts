@@ -1,3 +1,4 @@
+import { visible } from "../visible-text.js";
 import type { MonitorAction, MonitorChange, Plan, PropertyChange, ResourceAction, ResourceChange } from "./types.js";
 
 const MAX_VALUE = 160;
@@ -16,23 +17,6 @@ export function showChange(change: PropertyChange): string {
   if (!("before" in change)) return `${path}: ${showValue(change.after)}`;
   if (!("after" in change)) return `${path}: ${showValue(change.before)} -> (removed)`;
   return `${path}: ${showValue(change.before)} -> ${showValue(change.after)}`;
-}
-
-/** Control, format (bidi, zero-width) and separator characters; tab and line feed are kept. */
-const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
-
-/**
- * The author's text with every invisible character spelled out (`\u202e`), as JSON escapes it. A
- * reviewer must see what changes: a zero-width space makes a changed name read as unchanged,
- * bidi controls reorder a line (Trojan Source), and terminal escapes (ESC) can erase lines above
- * them, such as a deletion.
- */
-export function visible(text: string): string {
-  return text.replace(INVISIBLE, (ch) => {
-    if (ch === "\t" || ch === "\n") return ch;
-    const code = ch.codePointAt(0)!;
-    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { clipLine, codeSpan, describeBase, entrySymbol, origin, resourceSymbol, shortType } from "./render-common.js";
+import { visibleLine } from "../visible-text.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import { notificationMarkdownBlock } from "./render-notifications.js";
 import type { Plan } from "./types.js";
@@ -150,7 +151,7 @@ function block(symbol: string, title: string, details: DetailLine[]): string[] {
   const mark = symbol === "-/+" ? "!" : symbol;
   const shown = details.slice(0, MAX_DETAILS).map((d) => detail(mark, d));
   if (details.length > MAX_DETAILS) shown.push(`${mark}     … ${details.length - MAX_DETAILS} more line(s)`);
-  return [`${symbol} ${fence(title)}`, ...shown];
+  return [`${symbol} ${fence(visibleLine(title))}`, ...shown];
 }
 
 function detail(mark: string, d: DetailLine): string {

@@ -1,5 +1,6 @@
 import type { IncidentRequest, MessagePreview, NotificationPreview, PreviewKind } from "./notification-preview.js";
-import { clipLine, codeSpan, visible } from "./render-common.js";
+import { clipLine, codeSpan } from "./render-common.js";
+import { visible, visibleLine } from "../visible-text.js";
 
 /** What each vendor's message is called where a reviewer reads it. */
 export const KIND_TITLE: Record<PreviewKind, string> = {
@@ -35,14 +36,14 @@ export function notificationTextLines(previews: readonly NotificationPreview[]):
   const lines: string[] = [];
   for (const p of previews) {
     if (p.messages.length === 0) {
-      lines.push(`  ${p.monitor}: no destination (sends nothing on trigger)`);
+      lines.push(`  ${visibleLine(p.monitor)}: no destination (sends nothing on trigger)`);
       continue;
     }
-    lines.push(`  ${p.monitor}:`);
-    for (const problem of p.summaryProblems) lines.push(`    summary not previewed${problem.side === "before" ? " (base)" : ""}: ${clipLine(problem.reason, 300)}`);
+    lines.push(`  ${visibleLine(p.monitor)}:`);
+    for (const problem of p.summaryProblems) lines.push(`    summary not previewed${problem.side === "before" ? " (base)" : ""}: ${clipLine(visibleLine(problem.reason), 300)}`);
     for (const m of p.messages) {
       const state = m.after === undefined ? " (no longer sent)" : m.before !== undefined ? " (changed)" : m.changed ? " (new)" : "";
-      lines.push(`    ${KIND_TITLE[m.kind]} ${m.destination}${state}: ${clipLine(headlineOf(m.kind, m.after ?? m.before), 160)}`);
+      lines.push(`    ${KIND_TITLE[m.kind]} ${visibleLine(m.destination)}${state}: ${clipLine(visibleLine(headlineOf(m.kind, m.after ?? m.before)), 160)}`);
     }
   }
   return lines;

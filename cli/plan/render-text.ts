@@ -1,5 +1,6 @@
 import pc from "picocolors";
-import { clipLine, describeBase, visible, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
+import { clipLine, describeBase, entrySymbol, origin, resourceSymbol, shortType, summaryLines } from "./render-common.js";
+import { visible, visibleLine } from "../visible-text.js";
 import { monitorDetails, propertyDetails, type DetailLine } from "./readable-changes.js";
 import { notificationTextLines } from "./render-notifications.js";
 import type { MonitorAction, Plan, ResourceAction } from "./types.js";
@@ -17,25 +18,25 @@ export function renderText(plan: Plan, options: { color: boolean }): string {
   lines.push(...summaryLines(plan), "");
   if (plan.warnings.length > 0) {
     lines.push(c.yellow(c.bold("Warnings:")));
-    for (const w of plan.warnings) lines.push(c.yellow(`  ! ${visible(w.message)} [${w.code}]`));
+    for (const w of plan.warnings) lines.push(c.yellow(`  ! ${visibleLine(w.message)} [${w.code}]`));
     lines.push("");
   }
   if (plan.monitors.length > 0) {
     lines.push(c.bold("Monitors:"));
-    for (const m of plan.monitors) lines.push(...entry(c, m.action, entrySymbol[m.action], `${m.id}${origin(m)}`, monitorDetails(m)));
+    for (const m of plan.monitors) lines.push(...entry(c, m.action, entrySymbol[m.action], visibleLine(`${m.id}${origin(m)}`), monitorDetails(m)));
     lines.push("");
   }
   if (plan.resources.length > 0) {
     lines.push(c.bold("PagerDuty resources:"));
     for (const r of plan.resources) {
       const why = r.action === "replace" ? ` (replaced because ${r.replaceBecause.join(", ")} changed)` : "";
-      lines.push(...entry(c, r.action, resourceSymbol[r.action], `${r.name} ${c.dim(shortType(r.type))}${origin(r)}${why}`, propertyDetails(r.action, r.changes)));
+      lines.push(...entry(c, r.action, resourceSymbol[r.action], `${visibleLine(r.name)} ${c.dim(visibleLine(shortType(r.type)))}${visibleLine(`${origin(r)}${why}`)}`, propertyDetails(r.action, r.changes)));
     }
     lines.push("");
   }
   if (plan.config.length > 0) {
     lines.push(c.bold("Runtime config:"));
-    for (const e of plan.config) lines.push(...entry(c, e.action, entrySymbol[e.action], `${e.kind} ${e.id}`, propertyDetails(e.action, e.changes)));
+    for (const e of plan.config) lines.push(...entry(c, e.action, entrySymbol[e.action], visibleLine(`${e.kind} ${e.id}`), propertyDetails(e.action, e.changes)));
     lines.push("");
   }
   const previews = plan.notifications ?? [];

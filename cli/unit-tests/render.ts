@@ -1,20 +1,22 @@
 import type { InputProblem, TestReport } from "./run-unit-tests.js";
+import { visibleLine } from "../visible-text.js";
 
 type Paint = { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string };
 
 /**
  * The text report: one line per test; for a failing one, its timeline with the expected and
- * actual columns side by side, each row at its expectation's file:line.
+ * actual columns side by side, each row at its expectation's file:line. Names, messages, labels and
+ * notifications are the test modules' text: their controls are spelled out.
  */
 export function renderReports(reports: TestReport[], problems: InputProblem[], pc: Paint): string {
   const out: string[] = [];
   for (const p of problems) {
-    out.push(`${pc.red("error")} ${p.file ?? "(project)"}${p.line ? `:${p.line}` : ""}: ${p.message}`);
-    if (p.hint) out.push(`  hint: ${p.hint}`);
+    out.push(`${pc.red("error")} ${visibleLine(p.file ?? "(project)")}${p.line ? `:${p.line}` : ""}: ${visibleLine(p.message)}`);
+    if (p.hint) out.push(`  hint: ${visibleLine(p.hint)}`);
   }
   for (const r of reports) {
     const mark = r.ok ? pc.green("PASS") : pc.red("FAIL");
-    out.push(`${mark} ${r.name} ${pc.dim(`(${r.file}:${r.line}, ${r.ticks} evaluations, ${r.durationMs} ms)`)}`);
+    out.push(`${mark} ${visibleLine(r.name)} ${pc.dim(`(${visibleLine(r.file)}:${r.line}, ${r.ticks} evaluations, ${r.durationMs} ms)`)}`);
     if (!r.ok) out.push(...timeline(r, r.start, pc));
   }
   const passed = reports.filter((r) => r.ok).length;
@@ -33,13 +35,13 @@ function timeline(r: TestReport, start: number, pc: Paint): string[] {
     } else if (row.actual.notifications.length > 0) {
       actual.push(...row.actual.notifications);
     }
-    return { row, expected, actual };
+    return { row, expected: expected.map(visibleLine), actual: actual.map(visibleLine) };
   });
   const width = Math.max(8, ...cells.flatMap((c) => c.expected.map((l) => l.length)));
   const lines = [`    ${"at".padEnd(10)} ${"labels".padEnd(14)} ${"expected".padEnd(width)}   actual`];
   for (const { row, expected, actual } of cells) {
     const when = offset(row.at - start);
-    const labels = Object.keys(row.labels).length === 0 ? "-" : Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(",");
+    const labels = Object.keys(row.labels).length === 0 ? "-" : visibleLine(Object.entries(row.labels).map(([k, v]) => `${k}=${v}`).join(","));
     const n = Math.max(expected.length, actual.length);
     for (let i = 0; i < n; i++) {
       const left = (expected[i] ?? "").padEnd(width);

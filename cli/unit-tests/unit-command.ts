@@ -2,6 +2,7 @@ import { compileFailureJson } from "../compiler/format.js";
 import { EXIT, type ExitStatus } from "../errors.js";
 import { renderReports } from "./render.js";
 import { runUnitTests } from "./run-unit-tests.js";
+import { visibleJson } from "../visible-text.js";
 
 type Paint = Parameters<typeof renderReports>[2];
 
@@ -19,7 +20,7 @@ export async function runUnitCommand(projectDir: string, json: boolean, pc: Pain
   }
   const ok = run.problems.length === 0 && run.reports.every((r) => r.ok);
   if (json) {
-    process.stdout.write(JSON.stringify({ ok, tests: run.reports, problems: run.problems }, null, 2) + "\n");
+    process.stdout.write(visibleJson(JSON.stringify({ ok, tests: run.reports, problems: run.problems }, null, 2)) + "\n");
   } else {
     process.stdout.write(renderReports(run.reports, run.problems, pc));
   }

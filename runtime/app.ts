@@ -7,7 +7,7 @@ import { CodeHost } from "./code-host/code-host.js";
 import { hasFunctions, hostedCode } from "./code-host/hosted-code.js";
 import { logAlertEvents } from "./alerts/alert-event.js";
 import { createLogChannel } from "./alerts/log-channel.js";
-import { ArtifactError, findMissingExports, type MissingExport } from "./artifact.js";
+import { ArtifactError, codeOf, findMissingExports, type MissingExport } from "./artifact.js";
 import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
 import { COMMIT_WINDOW_MS, GroupCommit } from "./evaluate/group-commit.js";
@@ -171,7 +171,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   for (const m of o.manifest.monitors) {
     const gaps = missing.filter((x) => x.monitorId === m.id);
     const broken = gaps.length === 0 ? null : `monitors.mjs lacks ${gaps.map((g) => `${g.export}()`).join(", ")} for ${m.id}; recompile the project`;
-    const local = bundle[m.id];
+    const local = codeOf(bundle, m.id);
     if (codeHost && local && !broken && hasFunctions(local)) {
       const hosted = hostedCode(codeHost, m, local, declaredSecrets);
       const prepare = async (results: CheckResult[], vanished: CheckResult[]) => withScrubbedSummary(await hosted.prepare(results, vanished), secretValues);

@@ -207,11 +207,20 @@ function requireFile(path: string, s: Stats): void {
 /** The functions a monitor's code may export for the runtime to call. */
 export const CODE_EXPORTS = ["condition", "summary", "run", "extract"] as const;
 
+/**
+ * A monitor's code in the bundle: its own entry only. `constructor` is a valid kebab-case id, and
+ * the bundle is a plain object: a lookup that reached Object.prototype would hand a monitor without
+ * code the function Object as its code.
+ */
+export function codeOf(bundle: MonitorBundle, monitorId: string): MonitorCode | undefined {
+  return Object.hasOwn(bundle, monitorId) ? bundle[monitorId] : undefined;
+}
+
 /** Compares each monitor's code flags with what the bundle exports. */
 export function findMissingExports(monitors: MonitorSpec[], bundle: MonitorBundle): MissingExport[] {
   const missing: MissingExport[] = [];
   for (const m of monitors) {
-    const code = bundle[m.id];
+    const code = codeOf(bundle, m.id);
     for (const name of CODE_EXPORTS) {
       if (m.code[name] && typeof code?.[name] !== "function") missing.push({ monitorId: m.id, export: name });
     }

@@ -6,7 +6,7 @@ import picocolors from "picocolors";
 const colors = picocolors.createColors(process.stdout.isTTY === true && !process.env["NO_COLOR"]);
 import { Agent } from "undici";
 import { alertKey } from "../../runtime/alerts/alert-key.js";
-import { loadArtifact } from "../../runtime/artifact.js";
+import { codeOf, loadArtifact } from "../../runtime/artifact.js";
 import { observe, type LabeledObservation } from "../../runtime/evaluate/observe.js";
 import { runWithDeadline } from "../../runtime/evaluate/run-check.js";
 import { systemClock } from "../../runtime/scheduler/clock.js";
@@ -84,7 +84,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
       for (const id of ids) {
         const monitor = manifest.monitors.find((m) => m.id === id)!;
         const gap = missing.filter((g) => g.monitorId === id);
-        const code = bundle[id];
+        const code = codeOf(bundle, id);
         const now = systemClock.now();
         const outcome = gap.length > 0
           ? { kind: "error" as const, error: `monitors.mjs lacks ${gap.map((g) => g.export).join(", ")}`, durationMs: 0 }

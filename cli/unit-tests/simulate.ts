@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { CodeHost } from "../../runtime/code-host/code-host.js";
+import { codeOf } from "../../runtime/artifact.js";
 import { hasFunctions, hostedCode } from "../../runtime/code-host/hosted-code.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -110,7 +111,7 @@ export async function simulate(test: ParsedTest, manifest: Manifest, bundle: Mon
     const monitors: MonitorSpec[] = [test.monitor, ...test.others.filter((o) => o.id !== test.monitor.id)].sort((a, b) => a.id.localeCompare(b.id));
     const schedules = monitors.map((m) => {
       // The project's functions run in a code worker, as in the runtime: one that loops is stopped and named, and `wk test` ends.
-      const local = bundle[m.id];
+      const local = codeOf(bundle, m.id);
       const hosted = codeHost && local && hasFunctions(local) ? hostedCode(codeHost, m, local, placeholders) : null;
       const unit: MonitorUnit = hosted ? monitorUnit(m, hosted.code, null, hosted.prepare) : monitorUnit(m, local, null);
       const next = nextFunction(m.id, m.schedule, 0);

@@ -204,8 +204,7 @@ export function codeWorkerMain(
       });
       // Which of the functions the runtime calls each monitor exports: the runtime's thread never imports the bundle.
       const exports: Record<string, string[]> = {};
-      for (const id of Object.keys(bundle)) {
-        const code = bundle[id];
+      for (const [id, code] of Object.entries(bundle)) {
         if (code && typeof code === "object") exports[id] = ["condition", "summary", "run", "extract"].filter((name) => typeof code[name] === "function");
       }
       send({ t: "ready", exports, cancelledTimers: cancelled });

@@ -1,8 +1,9 @@
 import type { Database } from "better-sqlite3";
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { accessSync, closeSync, constants, lstatSync, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { StateError } from "../state-error.js";
 
 /** How often the helper is asked to checkpoint; SQLite's own rule (1,000 pages) fires a few times a second at 1,000 results/s. */
 export const CHECKPOINT_EVERY_MS = 1_000;
@@ -139,12 +140,7 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
   let answered = false;
   // Opened once and closed only after the connection (release): closing any descriptor of a file
   // drops every POSIX lock this process holds on it, SQLite's own included.
-  let shm: number | null = null;
-  try {
-    shm = openSync(`${databasePath}-shm`, "r");
-  } catch {
-    shm = null;
-  }
+  let shm = openWalIndex(`${databasePath}-shm`);
   const header = Buffer.alloc(100);
   // Frames in the WAL since it last started over: the WAL starts over only when a commit begins
   // with every frame copied, so a helper that keeps copying but never quite catches up still
@@ -277,6 +273,26 @@ export function startCheckpointer(db: Database, databasePath: string, o: Checkpo
  * native byte order); null when it cannot be read or is not a header SQLite wrote. Read without
  * SQLite's locks: a moment's estimate, which is all its callers need.
  */
+/**
+ * The WAL index opened for reading, or null when it cannot be opened (the helper's own answer is
+ * used then). Opened without waiting: a FIFO put in its place after the state was checked would
+ * otherwise block the open, and the runtime with it, for good. The descriptor, not the name, is
+ * then checked: anything but a regular file is refused with a StateError naming it.
+ */
+export function openWalIndex(path: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return null;
+  }
+  const s = fstatSync(fd);
+  if (s.isFile()) return fd;
+  closeSync(fd);
+  const kind = s.isDirectory() ? "a folder" : s.isFIFO() ? "a FIFO" : s.isSocket() ? "a socket" : "a device";
+  throw new StateError("unusable", `${path} is ${kind}, not a file`, `the state folder holds only the runtime's own files: stop the runtime, move ${path} away, and start it again`);
+}
+
 function walIndex(fd: number, buf: Buffer): { frames: number; copied: number } | null {
   try {
     if (readSync(fd, buf, 0, 100, 0) < 100) return null;

@@ -21,6 +21,7 @@ import { checkInBackground, DATABASE_FILE, ensureStateFolder, FULL_CHECK_BELOW_B
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
+import { StateError } from "../state-error.js";
 
 export interface SqliteStoreOptions {
   /** Webhook event ids are kept at least this long, whatever the `inbound` retention (replay window). */
@@ -73,6 +74,8 @@ export class SqliteStore implements Store {
   private checkpointer: Checkpointer | null = null;
   private readonly checkpointsOffLoopFromBytes: number;
   private readonly sqliteShell: string | null;
+  /** Why checkpoints stay on the event loop for good: the WAL index is not a regular file (said once). */
+  private checkpointerRefused: string | null = null;
   private readonly onNotice: (level: "info" | "warn", message: string) => void;
 
   private constructor(
@@ -144,7 +147,7 @@ export class SqliteStore implements Store {
       const opened = openStateDatabase(stateDir, options.fullCheckBelowBytes);
       const store = new SqliteStore(opened.db, lock, options, now);
       if (opened.deferredCheck) store.deferredCheckOf = stateDir;
-      store.offloadCheckpointsWhenLarge();
+      store.offloadCheckpointsWhenLarge(true);
       return store;
     } catch (error) {
       lock.release();
@@ -532,13 +535,22 @@ export class SqliteStore implements Store {
    * large file each one costs milliseconds of the event loop. Without the shell, or once it is
    * lost, they stay on the event loop, as on a small file.
    */
-  private offloadCheckpointsWhenLarge(): void {
-    if (this.checkpointer !== null || this.sqliteShell === null || !this.db.open) return;
+  private offloadCheckpointsWhenLarge(opening = false): void {
+    if (this.checkpointer !== null || this.sqliteShell === null || this.checkpointerRefused !== null || !this.db.open) return;
     if (sizeOf(this.db.name) < this.checkpointsOffLoopFromBytes) return;
-    this.checkpointer = startCheckpointer(this.db, this.db.name, {
-      shell: this.sqliteShell,
-      onFallback: (reason) => this.onNotice("warn", `WAL checkpoints are back on the event loop: ${reason}`),
-    });
+    try {
+      this.checkpointer = startCheckpointer(this.db, this.db.name, {
+        shell: this.sqliteShell,
+        onFallback: (reason) => this.onNotice("warn", `WAL checkpoints are back on the event loop: ${reason}`),
+      });
+    } catch (error) {
+      // At start a state file that is not a file refuses the start, as openStateDatabase does;
+      // once running, the connection keeps its own checkpoints and the operator is told once.
+      if (opening || !(error instanceof StateError)) throw error;
+      this.checkpointerRefused = error.message;
+      this.onNotice("warn", `WAL checkpoints stay on the event loop: ${error.message}; ${error.hint}`);
+      return;
+    }
     this.onNotice("info", "the state database is large: its WAL checkpoints run in a sqlite3 helper process, off the event loop");
   }
 

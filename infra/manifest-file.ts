@@ -1,5 +1,6 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
+import { textOfFile } from "../sdk/file-text.js";
 import { parseManifest, type ManifestLoadResult } from "../sdk/manifest/index.js";
 
 /**
@@ -38,7 +39,10 @@ type FileText = { ok: true; text: string } | { ok: false; reason: string };
 /**
  * The file's text, from a regular file of at most MANIFEST_FILE_MAX_BYTES. Opened without blocking
  * so a FIFO cannot hang the read; a device (/dev/zero), a folder or a FIFO is refused by its type
- * before anything is read; a file that grows while read is cut at the limit and refused.
+ * before anything is read; a file that grows while read is cut at the limit and refused. Decoded
+ * as the runtime decodes it (`textOfFile`): a UTF-8 byte order mark (a copy re-saved on Windows) is
+ * dropped, UTF-16 and bytes that are not UTF-8 are refused saying so, rather than as a JSON error
+ * at character 0 or a manifest whose names hold U+FFFD.
  */
 async function readRegularFile(path: string): Promise<FileText> {
   let handle;
@@ -60,7 +64,9 @@ async function readRegularFile(path: string): Promise<FileText> {
       length += bytesRead;
     }
     if (length > MANIFEST_FILE_MAX_BYTES) return { ok: false, reason: tooLarge(path) };
-    return { ok: true, text: buffer.toString("utf8", 0, length) };
+    const decoded = textOfFile(buffer.subarray(0, length));
+    if ("problem" in decoded) return { ok: false, reason: `${path} ${decoded.problem}: pass the manifest.json that \`wk compile\` writes, as it wrote it` };
+    return { ok: true, text: decoded.text };
   } catch (error) {
     return { ok: false, reason: `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? "unknown error"}` };
   } finally {

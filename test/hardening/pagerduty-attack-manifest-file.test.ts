@@ -74,4 +74,25 @@ describe("a base manifest file is read within limits and never echoed", () => {
     const loaded = await readManifestFile(file);
     expect(loaded.ok).toBe(true);
   });
+
+  test("a manifest re-saved with a UTF-8 byte order mark loads as the runtime loads it", async () => {
+    const file = join(tempDir(), "manifest.json");
+    writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(canonicalJson(sampleManifest()))]));
+    const loaded = await readManifestFile(file);
+    expect(loaded.ok ? "loaded" : loaded.reason).toBe("loaded");
+  });
+
+  test("a manifest saved as UTF-16, or holding bytes that are not UTF-8, is refused saying so, naming the file and the fix", async () => {
+    const dir = tempDir();
+    const utf16 = join(dir, "utf16.json");
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(canonicalJson(sampleManifest()), "utf16le")]));
+    expect(await reason(utf16)).toBe(`${utf16} is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8: pass the manifest.json that \`wk compile\` writes, as it wrote it`);
+    const latin1 = join(dir, "latin1.json");
+    const manifest = sampleManifest();
+    manifest.monitors[0]!.name = "Caf\u00e9 checkout";
+    writeFileSync(latin1, Buffer.from(canonicalJson(manifest), "latin1"));
+    const why = await reason(latin1);
+    expect(why).toContain(`${latin1} is not UTF-8 text; save it as UTF-8`);
+    expect(why).not.toContain("Caf");
+  });
 });

@@ -29,12 +29,46 @@ const ENTRY_LIMIT_BYTES = 256 * 2 ** 20;
 /** How many per-project folders the user cache keeps (tests and temp checkouts make many). */
 const KEEP_PROJECTS = 100;
 
-export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
+/**
+ * The project's cache, or null (cache off). A WK_CACHE_DIR that cannot be a folder of the cache
+ * (under /proc or /sys, a file, read-only) turns the cache off too, and `warn` says so once: the
+ * user asked for that folder.
+ */
+export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = process.env, warn: (message: string) => void = () => {}): CompileCache | null {
   if (env["WK_CACHE"] === "off" || env["WK_CACHE"] === "0") return null;
+  const chosen = env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : null;
+  let cache: CompileCache | null = null;
   try {
-    return openSealedFolder(env["WK_CACHE_DIR"] ? path.resolve(env["WK_CACHE_DIR"]) : projectCacheDir(projectDir, userCacheRoot(env)), env);
+    cache = openSealedFolder(chosen ?? projectCacheDir(projectDir, userCacheRoot(env)), env);
   } catch {
-    return null;
+    cache = null;
+  }
+  if (cache === null && chosen !== null) warn(`WK_CACHE_DIR ${chosen} cannot hold the compile cache (not a folder that can be made and written): compiling without a cache; point WK_CACHE_DIR at a writable folder, or unset it`);
+  return cache;
+}
+
+/**
+ * `dir` and the folders above it, made one at a time where missing. Not mkdirSync's `recursive`:
+ * on Node 20 it never returns for a path under /proc (`/proc/x/cache`), and WK_CACHE_DIR or
+ * XDG_CACHE_HOME may name one. One level at a time, such a path fails at once (ENOENT).
+ */
+export function makeFolders(dir: string, mode?: number): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const found = statSync(at, { throwIfNoEntry: false });
+    if (found !== undefined) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: "ENOTDIR", path: at });
+      break;
+    }
+    missing.unshift(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const at of missing) {
+    try {
+      mkdirSync(at, mode === undefined ? undefined : { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(at).isDirectory()) throw error;
+    }
   }
 }
 
@@ -46,7 +80,7 @@ export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = pr
 export function openSealedFolder(dir: string, env: NodeJS.ProcessEnv = process.env): CompileCache | null {
   try {
     const secret = macKey(userCacheRoot(env));
-    mkdirSync(dir, { recursive: true });
+    makeFolders(dir);
     return sealedCache(dir, secret);
   } catch {
     return null;
@@ -109,7 +143,7 @@ function prune(projects: string): void {
 function macKey(userRoot: string): Buffer {
   const file = path.join(userRoot, "cache-key");
   if (!existsSync(file)) {
-    mkdirSync(userRoot, { recursive: true, mode: 0o700 });
+    makeFolders(userRoot, 0o700);
     try {
       writeFileSync(file, randomBytes(32).toString("hex"), { flag: "wx", mode: 0o600 });
     } catch (error) {

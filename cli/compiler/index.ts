@@ -21,7 +21,7 @@ export async function compileProject(options: CompileOptions): Promise<CompileRe
   const projectDir = path.resolve(options.projectDir);
   const sdk = locateSdk();
   // A plan's git base is not type-checked, and its temporary checkout gets no cache either.
-  const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir);
+  const cache = options.typecheck === false || options.cache === false ? null : openCompileCache(projectDir, process.env, (message) => process.stderr.write(`warning: ${message}\n`));
   // One read of each project file for the whole compile: both caches and the rules ask for them.
   const files = projectFiles();
   const checker = options.typecheck === false ? skipTypecheck() : startTypechecker(sdk, projectDir, cache, files);

@@ -67,6 +67,16 @@ const FILE_REFUSALS: Record<string, { reason: string; hint: string }> = {
 };
 
 /**
+ * Refusals of mkdir in particular. Folders are made one level at a time (sdk/make-folders.ts), so a
+ * missing folder (ENOENT) is not a missing parent: the file system does not let one be made there
+ * (/proc, /sys).
+ */
+const MKDIR_REFUSALS: Record<string, { reason: string; hint: string }> = {
+  EEXIST: { reason: "a file of that name is in the way", hint: IN_THE_WAY_HINT },
+  ENOENT: { reason: "that file system does not let a folder be made there", hint: "choose a path on a writable file system (not under /proc or /sys)" },
+};
+
+/**
  * The last line of defence at the single exit point: an operating-system refusal that no command
  * classified (a folder that cannot be written, a full disk, a busy port) is still the
  * environment's problem, so it reads as one line and a hint, not as "this is a bug". A missing
@@ -84,7 +94,7 @@ export function environmentFailure(error: unknown): UserError | null {
 export function fileRefusal(error: unknown): (SystemError & { reason: string; hint: string }) | null {
   const e = systemErrorOf(error);
   if (e === null) return null;
-  const words = FILE_REFUSALS[e.code] ?? (e.code === "EEXIST" && e.syscall === "mkdir" ? { reason: "a file of that name is in the way", hint: IN_THE_WAY_HINT } : null);
+  const words = FILE_REFUSALS[e.code] ?? (e.syscall === "mkdir" ? MKDIR_REFUSALS[e.code] : undefined) ?? null;
   return words === null ? null : { ...e, ...words };
 }
 

@@ -1,7 +1,8 @@
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { EXIT, UserError } from "./errors.js";
 import { fileRefusal } from "./system-error.js";
+import { makeFolders } from "../sdk/make-folders.js";
 
 /**
  * Proves, before anything is changed, that a file can be written at `path` (its folder is
@@ -14,7 +15,7 @@ export async function refuseUnwritable(path: string, flag: string, consequence: 
   try {
     const existing = await stat(path).catch(() => null);
     if (existing?.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR", syscall: "open", path });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    makeFolders(dir, 0o700);
     await writeFile(probe, "", { flag: "wx", mode: 0o600 });
     await rm(probe, { force: true });
   } catch (error) {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { lstat, mkdir, open, readFile, writeFile } from "node:fs/promises";
+import { lstat, open, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { nearIds } from "../near-ids.js";
 import { visible } from "../visible-text.js";
@@ -9,6 +9,7 @@ import { findMonitors, findServices, importSpecifier } from "../import/find-serv
 import { generateModule, ownership } from "../import/generate-module.js";
 import { parseRulesFile } from "../import/prometheus-rules.js";
 import { draftModules } from "../import/rule-to-monitor.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /** Prometheus listens here unless told otherwise; `--server` names the real one. */
 export const DEFAULT_SERVER = "http://localhost:9090";
@@ -122,7 +123,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     }
   }
   if (!serverGiven) process.stderr.write(`note: no --server given: the checks query ${DEFAULT_SERVER} (the prometheusServer constant in each module)\n`);
-  await mkdir(outDir, { recursive: true });
+  makeFolders(outDir);
   let count = 0;
   for (const [i, p] of planned.entries()) {
     const state = states[i]!;

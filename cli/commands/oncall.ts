@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { OncallScheduleSpec, ServiceSpec } from "../../sdk/manifest/schema.js";
 import { parseDuration } from "../../sdk/duration.js";
@@ -11,6 +11,7 @@ import { parseInstant } from "../oncall/time.js";
 import { projectManifest } from "../project-manifest.js";
 import { isTimeZone } from "../../sdk/oncall/zoned-time.js";
 import { fileRefusal } from "../system-error.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 interface OncallArgs {
   at?: string;
@@ -81,7 +82,7 @@ function known<T>(id: string, byId: ReadonlyMap<string, T>, kind: string): T {
 
 async function writeFeeds(dir: string, feeds: CalendarFeed[]): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    makeFolders(dir);
     for (const f of feeds) await writeFile(join(dir, f.file), f.text);
   } catch (error) {
     const refusal = fileRefusal(error);

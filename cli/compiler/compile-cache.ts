@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /**
  * The compiler's cache, keyed by content: what a compile learned about inputs it has seen, so
@@ -47,30 +48,6 @@ export function openCompileCache(projectDir: string, env: NodeJS.ProcessEnv = pr
   return cache;
 }
 
-/**
- * `dir` and the folders above it, made one at a time where missing. Not mkdirSync's `recursive`:
- * on Node 20 it never returns for a path under /proc (`/proc/x/cache`), and WK_CACHE_DIR or
- * XDG_CACHE_HOME may name one. One level at a time, such a path fails at once (ENOENT).
- */
-export function makeFolders(dir: string, mode?: number): void {
-  const missing: string[] = [];
-  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    const found = statSync(at, { throwIfNoEntry: false });
-    if (found !== undefined) {
-      if (!found.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: "ENOTDIR", path: at });
-      break;
-    }
-    missing.unshift(at);
-    if (path.dirname(at) === at) break;
-  }
-  for (const at of missing) {
-    try {
-      mkdirSync(at, mode === undefined ? undefined : { mode });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || !statSync(at).isDirectory()) throw error;
-    }
-  }
-}
 
 /**
  * Any folder of entries sealed as the compile cache's are (the plan's cache of git-base compiles):

@@ -1,6 +1,7 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UserError } from "../errors.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /**
  * Writes the artifact next to its destination, then swaps it in with renames, so a reader never
@@ -9,7 +10,7 @@ import { EXIT, UserError } from "../errors.js";
 export async function writeArtifact(outDir: string, files: Record<string, string>): Promise<void> {
   await refuseToReplaceOther(outDir, Object.keys(files));
   const parent = path.dirname(outDir);
-  await mkdir(parent, { recursive: true });
+  makeFolders(parent);
   const suffix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const staging = path.join(parent, `.${path.basename(outDir)}.tmp-${suffix}`);
   const previous = path.join(parent, `.${path.basename(outDir)}.old-${suffix}`);

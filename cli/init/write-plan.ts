@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { lstat, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import { mergePackageJson } from "./package-merge.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /**
  * What `wk init` does with each scaffold file, decided before anything is written. Into a new or
@@ -81,12 +82,12 @@ export async function planWrites(dir: string, scaffold: ReadonlyMap<string, Buff
 
 /** Carries out the plan; nothing the user wrote is replaced (see planWrites). */
 export async function applyWrites(dir: string, actions: readonly FileAction[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  makeFolders(dir);
   for (const action of actions) {
     if (action.kind === "unchanged") continue;
     const file = action.kind === "aside" ? action.aside : action.file;
     const target = path.join(dir, ...file.split("/"));
-    await mkdir(path.dirname(target), { recursive: true });
+    makeFolders(path.dirname(target));
     // An earlier run's `.wk-init` copy (or a link in its place) is replaced, not written through.
     if (action.kind === "aside") await rm(target, { force: true });
     await writeFile(target, action.bytes);

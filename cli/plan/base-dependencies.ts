@@ -5,6 +5,7 @@ import { dirname, join, posix, relative, sep } from "node:path";
 import { promisify } from "node:util";
 import { isInside } from "../compiler/paths.js";
 import { EXIT, UserError } from "../errors.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 const exec = promisify(execFile);
 
@@ -211,7 +212,7 @@ async function linkModules(from: string, to: string, base: BaseCheckout): Promis
   const fromCheckout: string[] = [];
   for (const entry of entries) {
     const link = join(to, entry);
-    await mkdir(dirname(link), { recursive: true });
+    makeFolders(dirname(link));
     const target = inRepo.get(entry);
     if (target === undefined) {
       await symlink(join(from, entry), link);

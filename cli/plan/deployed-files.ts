@@ -1,7 +1,8 @@
-import { mkdir, rename, writeFile, chmod, rm } from "node:fs/promises";
+import { rename, writeFile, chmod, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { KeyFile, PREVIOUS_KEYS_FIELD } from "../../runtime/notify/routing-keys.js";
 import { canonicalJson, type Manifest } from "../../sdk/manifest/index.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /** Files `wk deploy` keeps under the state folder. */
 export const DEPLOYED_MANIFEST_FILE = "deployed-manifest.json";
@@ -36,7 +37,7 @@ export async function writeRoutingKeys(path: string, keys: Record<string, string
   }
   const out: Record<string, unknown> = Object.fromEntries(Object.keys(keys).sort().map((id) => [id, keys[id]]));
   if (Object.keys(previous).length > 0) out[PREVIOUS_KEYS_FIELD] = previous;
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  makeFolders(dirname(path), 0o700);
   const temp = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temp, JSON.stringify(out, null, 2) + "\n", { mode: 0o600, flag: "w" });
@@ -49,7 +50,7 @@ export async function writeRoutingKeys(path: string, keys: Record<string, string
 
 /** Writes the PagerDuty service IDs `{ serviceId: "PXXXXXX" }` (not secret) for the runtime. */
 export async function writeServiceIds(path: string, ids: Record<string, string>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  makeFolders(dirname(path));
   await writeFile(`${path}.tmp`, JSON.stringify(ids, Object.keys(ids).sort(), 2) + "\n");
   await rename(`${path}.tmp`, path);
 }
@@ -57,7 +58,7 @@ export async function writeServiceIds(path: string, ids: Record<string, string>)
 /** Saves the manifest that was just deployed, in canonical form. */
 export async function saveDeployedManifest(stateDir: string, manifest: Manifest): Promise<string> {
   const path = deployedManifestPath(stateDir);
-  await mkdir(stateDir, { recursive: true });
+  makeFolders(stateDir);
   await writeFile(`${path}.tmp`, canonicalJson(manifest) + "\n");
   await rename(`${path}.tmp`, path);
   return path;

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { canonicalJson } from "../../sdk/manifest/index.js";
 import { EXIT, UserError } from "../errors.js";
 import { planToken } from "./token.js";
 import type { Plan, PlanSource } from "./types.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 /**
  * `wk plan --out plan.json`: the reviewed plan, as `wk deploy --plan` reads it back. It names the
@@ -57,7 +58,7 @@ function integrityOf(body: object): string {
 export async function writePlanDocument(path: string, doc: PlanDocument): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     await writeFile(temp, canonicalJson(doc, 2) + "\n");
     await rename(temp, path);
   } catch (error) {

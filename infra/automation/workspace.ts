@@ -1,6 +1,6 @@
-import { mkdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { LocalWorkspaceOptions } from "@pulumi/pulumi/automation/index.js";
+import { makeFolders } from "../../sdk/make-folders.js";
 
 export const PROJECT_NAME = "watchkeeper";
 
@@ -15,9 +15,9 @@ export function backendUrl(env: NodeJS.ProcessEnv, stateDir: string): string {
  */
 export async function workspaceOptions(stateDir: string, env: NodeJS.ProcessEnv, pulumiBin: string): Promise<LocalWorkspaceOptions> {
   const backend = backendUrl(env, stateDir);
-  if (backend.startsWith("file://")) await mkdir(backend.slice("file://".length), { recursive: true });
+  if (backend.startsWith("file://")) makeFolders(backend.slice("file://".length));
   const workDir = join(stateDir, "pulumi-workspace");
-  await mkdir(workDir, { recursive: true });
+  makeFolders(workDir);
   // The Automation API runs ROOT/bin/pulumi; a CLI found elsewhere is taken from PATH as is.
   const binDir = dirname(pulumiBin);
   const root = basename(binDir) === "bin" ? dirname(binDir) : undefined;

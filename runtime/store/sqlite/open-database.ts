@@ -1,11 +1,12 @@
 import BetterSqlite3, { type Database } from "better-sqlite3";
-import { mkdirSync, statSync, type Stats } from "node:fs";
+import { statSync, type Stats } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { setPriority } from "node:os";
 import { migrate } from "./schema.js";
 import { corruptState, StateError, stateErrorOf } from "../state-error.js";
+import { makeFolders } from "../../../sdk/make-folders.js";
 
 export const DATABASE_FILE = "state.db";
 
@@ -341,7 +342,7 @@ export function checkInBackground(stateDir: string, sliceRows: number = CHECK_SL
 /** Creates the state folder when it is missing; a StateError when that is not allowed. */
 export function ensureStateFolder(stateDir: string): void {
   try {
-    mkdirSync(stateDir, { recursive: true });
+    makeFolders(stateDir);
   } catch (error) {
     throw stateErrorOf(error, stateDir) ?? error;
   }

@@ -75,9 +75,41 @@ describe("a close that reaches OpsGenie before its alert exists", () => {
   }, 20_000);
 });
 
+describe("a create OpsGenie accepts and then discards", () => {
+  it("fails its delivery at once with OpsGenie's reason, logged, without waiting for the alert's next request", async () => {
+    const og = await opsgenie({});
+    og.failProcessing(1, "Alert is discarded by alert policy [night mute]");
+    const h = harness(og);
+    h.enqueue(intentFor("api", "trigger"));
+    await until(() => h.deliveries.forAlert("wk-api").some((d) => d.status === "failed"), 10_000, "the discarded create's delivery failed");
+    const [delivery] = h.deliveries.forAlert("wk-api");
+    expect(delivery).toMatchObject({ status: "failed", attempts: 1 });
+    expect(delivery!.lastError).toContain("Create failed at OpsGenie: Alert is discarded by alert policy [night mute]");
+    const logged = h.lines.map((line) => JSON.parse(line) as { msg: string; reason?: string }).find((line) => line.msg === "notification failed, given up");
+    expect(logged?.reason).toContain("Alert is discarded by alert policy [night mute]");
+    expect(h.lines.join("\n")).not.toContain(KEY);
+    // Once: a create OpsGenie discards by policy is discarded again, and is not sent again.
+    expect(og.received.filter((r) => r.method === "POST" && r.path === "/v2/alerts")).toHaveLength(1);
+  }, 20_000);
+
+  it("a create still being processed when the confirmation reads are over counts as sent", async () => {
+    const og = await opsgenie({ create: 60_000 });
+    const result = await opsgenieNotifier(channel(og), { confirmCreateAfterMs: [0, 10] }).send(intentFor("api", "trigger"), { manifest: testManifest({ monitors: [] }), monitor: null }, { signal: AbortSignal.timeout(5_000), secret: () => KEY, previousRef: null, now: Date.now() });
+    expect(result).toMatchObject({ ok: true, status: 202 });
+    expect(og.received.filter((r) => r.method === "GET")).toHaveLength(2);
+  });
+
+  it("a create processed successfully counts as sent after one confirmation read", async () => {
+    const og = await opsgenie({});
+    const result = await opsgenieNotifier(channel(og), { confirmCreateAfterMs: [0, 10] }).send(intentFor("api", "trigger"), { manifest: testManifest({ monitors: [] }), monitor: null }, { signal: AbortSignal.timeout(5_000), secret: () => KEY, previousRef: null, now: Date.now() });
+    expect(result).toMatchObject({ ok: true, status: 202 });
+    expect(og.received.filter((r) => r.method === "GET")).toHaveLength(1);
+  });
+});
+
 describe("the request id of the last request", () => {
-  async function send(og: OpsgenieServer, type: "trigger" | "resolve", previousRef: string | null, now = Date.now()): Promise<SendResult> {
-    const notifier = opsgenieNotifier(channel(og));
+  async function send(og: OpsgenieServer, type: "trigger" | "resolve", previousRef: string | null, now = Date.now(), confirmCreateAfterMs: number[] = []): Promise<SendResult> {
+    const notifier = opsgenieNotifier(channel(og), { confirmCreateAfterMs });
     return notifier.send(intentFor("api", type), { manifest: testManifest({ monitors: [] }), monitor: null }, { signal: AbortSignal.timeout(5_000), secret: () => KEY, previousRef, now });
   }
 
@@ -131,21 +163,41 @@ describe("the request id of the last request", () => {
     }
   });
 
+  it("OpsGenie's throttling window (X-RateLimit-Period-In-Sec) is the wait after a 429 on the status read or the request, when Retry-After is absent", async () => {
+    const throttled = { status: 429, headers: { "x-ratelimit-state": "THROTTLED", "x-ratelimit-period-in-sec": "60" }, body: { message: "You are making too many requests!", took: 0 } };
+    const og = await opsgenie({ create: 60_000 });
+    const trigger = await send(og, "trigger", null);
+    og.failNext(1, throttled);
+    const read = await send(og, "resolve", trigger.ok ? (trigger.ref ?? null) : null);
+    expect(read).toMatchObject({ ok: false, status: 429, failure: { retryable: true, retryAfterMs: 60_000 } });
+    og.failNext(1, throttled);
+    const create = await send(og, "trigger", null);
+    expect(create).toMatchObject({ ok: false, status: 429, failure: { retryable: true, retryAfterMs: 60_000 } });
+  });
+
+  it("a network error on the request-status read holds the close back and is retried", async () => {
+    const og = await opsgenie({});
+    const trigger = await send(og, "trigger", null);
+    await og.stop();
+    const result = await send(og, "resolve", trigger.ok ? (trigger.ref ?? null) : null);
+    expect(result).toMatchObject({ ok: false, status: null, failure: { retryable: true, reason: expect.stringContaining("could not say whether it has processed the previous request") } });
+  });
+
   it("the status read counts against the OpsGenie rate limit: the runtime waits instead of OpsGenie answering 429", async () => {
     const now = Date.now();
-    const og = new OpsgenieServer({ apiKey: KEY, perMinute: 3 });
+    const og = new OpsgenieServer({ apiKey: KEY, perMinute: 4 });
     await og.start();
     cleanups.push(() => og.stop());
     const refs = new Map<string, string>();
     const destination = { id: "channel:og", kind: "channel" as const, channel: channel(og) };
     const stage = retryStage({
-      notifierFor: () => opsgenieNotifier(channel(og)),
+      notifierFor: () => opsgenieNotifier(channel(og), { confirmCreateAfterMs: [0] }),
       messageFor: () => ({ manifest: testManifest({ monitors: [] }), monitor: null }),
       secret: () => KEY,
       secretValues: () => [KEY],
       log: { lastSent: (dedupKey) => (refs.has(dedupKey) ? { state: "trigger", ref: refs.get(dedupKey)! } : null) },
       limiter: new RateLimiter(),
-      ratePerMinute: () => 3,
+      ratePerMinute: () => 4,
       policy: DEFAULT_BACKOFF,
       random: () => 0.5,
       sendTimeoutMs: 5_000,
@@ -154,14 +206,15 @@ describe("the request id of the last request", () => {
       logger: pino({ level: "silent" }),
     });
     const outcomes: string[] = [];
-    // Create, then close (status read + close), then a flapping check's create (status read + create).
+    // Create (create + its confirmation read), then close (status read + close), then a flapping
+    // check's create (status read + create + confirmation read): 7 requests where OpsGenie allows 4.
     for (const type of ["trigger", "resolve", "trigger"] as const) {
       const item: Notification = { intent: intentFor("api", type), destination, notBefore: now, deliveryId: 1, attempts: 0, firstDueAt: now, outcome: null };
       const [out] = await stage({ now, logger: pino({ level: "silent" }), drop: () => {} }, [item]);
       outcomes.push(out!.outcome!.kind);
       if (out!.outcome!.kind === "sent" && out!.outcome!.ref) refs.set("wk-api", out!.outcome!.ref);
     }
-    expect({ outcomes, requests: og.received.length, throttled: og.received.length - og.accepted().length }).toEqual({ outcomes: ["sent", "sent", "deferred"], requests: 3, throttled: 0 });
+    expect({ outcomes, requests: og.received.length, throttled: og.received.length - og.accepted().length }).toEqual({ outcomes: ["sent", "sent", "deferred"], requests: 4, throttled: 0 });
   });
 
   it("an old reference whose status OpsGenie no longer has does not hold the close back", async () => {

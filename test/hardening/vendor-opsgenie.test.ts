@@ -154,7 +154,7 @@ describe("the OpsGenie notifier against the validating fake", () => {
       now: Date.now(),
     });
     expect(result.ok, JSON.stringify(og.rejections())).toBe(true);
-    expect((og.received.at(-1)!.json as { responders: unknown[] }).responders[0]).toEqual({ type: "user", username: "trinity@example.com" });
+    expect((og.received.filter((r) => r.path === "/v2/alerts").at(-1)!.json as { responders: unknown[] }).responders[0]).toEqual({ type: "user", username: "trinity@example.com" });
   });
 
   test("a user responder named by `name` is refused, as OpsGenie's UserRecipient takes `username`", async () => {

@@ -128,7 +128,9 @@ export class OpsgenieServer extends RecordingServer {
       return answer(401, { message: "Could not authenticate" }, ["missing or wrong GenieKey"]);
     }
     if (!this.window.allow(key, req.at)) {
-      return answer(429, { message: "You are making too many requests! To avoid errors, we recommend you limit requests." }, ["rate limited"]);
+      // OpsGenie names the throttled window in headers, not in Retry-After (docs.opsgenie.com/docs/api-rate-limiting).
+      const throttled = answer(429, { message: "You are making too many requests! To avoid errors, we recommend you limit requests." }, ["rate limited"]);
+      return { ...throttled, headers: { "x-ratelimit-state": "THROTTLED", "x-ratelimit-period-in-sec": "60" } };
     }
     const status = /^\/v2\/alerts\/requests\/([^/]+)$/.exec(req.path);
     if (req.method === "GET" && status) return this.requestStatus(decodeURIComponent(status[1]!));

@@ -1,5 +1,7 @@
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseRetryAfter } from "../../backoff.js";
 import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
@@ -20,6 +22,14 @@ export const MESSAGE_MAX = OPSGENIE_LIMITS.message;
  */
 export const PROCESSING_WAIT_MS = 10 * 60_000;
 
+/**
+ * After a create is accepted (202), its status is read this long after the 202, and again this
+ * much later while OpsGenie has not processed it: an alert policy or a disabled integration
+ * discards a create only while processing it, and a page nobody gets must be reported now, not
+ * at the alert's next request.
+ */
+export const CONFIRM_CREATE_AFTER_MS: readonly number[] = [1_000, 2_000];
+
 /** OpsGenie's request ids are UUIDs; anything else in a stored reference is not ours to put in a URL. */
 const REQUEST_ID = /^[A-Za-z0-9-]{1,100}$/;
 
@@ -34,12 +44,15 @@ const REQUEST_ID = /^[A-Za-z0-9-]{1,100}$/;
  * request first asks whether the one before it for the same alias has been processed (Get Request
  * Status); while OpsGenie answers 404 (not processed yet) it is retried later instead of sent.
  */
-export function opsgenieNotifier(channel: OpsgenieChannel): Notifier {
+export function opsgenieNotifier(channel: OpsgenieChannel, options: { confirmCreateAfterMs?: readonly number[] } = {}): Notifier {
   const base = (channel.baseUrl ?? (channel.region === "eu" ? OPSGENIE_EU_URL : OPSGENIE_US_URL)).replace(/\/+$/, "");
+  const confirmAfter = options.confirmCreateAfterMs ?? CONFIRM_CREATE_AFTER_MS;
   return {
     kind: "opsgenie",
-    // The status read is an Alert API request like any other: OpsGenie's limit counts it.
-    requestsPerAttempt: (_intent, previousRef, now) => (statusToRead(previousRef, now) ? 2 : 1),
+    // Status reads are Alert API requests like any other: OpsGenie's limit counts them, the
+    // create's confirmation reads included (taken up front, whether or not all are needed).
+    requestsPerAttempt: (intent, previousRef, now) =>
+      1 + (statusToRead(previousRef, now) ? 1 : 0) + (intent.type === "trigger" || intent.type === "remind" ? confirmAfter.length : 0),
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const key = ctx.secret(channel.apiKey.secret);
       if (!key) {
@@ -54,7 +67,8 @@ export function opsgenieNotifier(channel: OpsgenieChannel): Notifier {
         case "trigger":
         case "remind": {
           const body = JSON.stringify(opsgenieCreateBody(intent, message, channel));
-          return withNote(await sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now)), note);
+          const created = await sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now));
+          return withNote(await confirmCreate(created, base, headers, confirmAfter, ctx), note);
         }
         case "resolve":
         case "acknowledge": {
@@ -82,7 +96,7 @@ function parseRequestRef(ref: string | null): { requestId: string; acceptedAt: n
 /** Classifies as usual, and keeps the request id of an accepted request as the reference. */
 function keepRequestId(now: number): (answer: HttpAnswer) => SendResult | null {
   return (answer) => {
-    const result = classifyHttp(answer, now);
+    const result = classifyOpsgenie(answer, now);
     if (!result.ok) return result;
     const requestId = requestIdOf(answer.body);
     return requestId ? { ...result, ref: requestRef(requestId, now) } : result;
@@ -123,7 +137,7 @@ async function previousRequest(base: string, headers: Record<string, string>, ct
   const previous = statusToRead(ctx.previousRef, ctx.now);
   if (!previous) return { kind: "done" };
   const url = `${base}/v2/alerts/requests/${encodeURIComponent(previous.requestId)}`;
-  const status = await sendHttp({ method: "GET", url, headers }, ctx.signal, ctx.now);
+  const status = await sendHttp({ method: "GET", url, headers }, ctx.signal, ctx.now, classifyOpsgenie);
   if (!status.ok && status.status === 404) {
     return { kind: "processing", result: { ok: false, failure: { retryable: true, reason: "OpsGenie has not yet processed the previous request for this alert" }, status: 404, answer: status.answer } };
   }
@@ -133,6 +147,45 @@ async function previousRequest(base: string, headers: Record<string, string>, ct
   }
   const failed = status.ok ? failedRequest(status.answer) : null;
   return failed ? { kind: "failed", note: failed } : { kind: "done" };
+}
+
+/**
+ * Reads the status of a create OpsGenie has just accepted, after each wait in `confirmAfter`,
+ * until OpsGenie has processed it. Processed and failed (discarded by an alert policy, an
+ * integration disabled meanwhile): the delivery fails, not retryable, with OpsGenie's reason, since
+ * sending it again is discarded again. Processed, or still unknown when the waits are over (404,
+ * 429, 5xx, the attempt's time up, shutdown): the 202 stands, and the alias's next request reads
+ * the status again. A confirmation read never turns an accepted create into a retry that sends it twice.
+ */
+async function confirmCreate(created: SendResult, base: string, headers: Record<string, string>, confirmAfter: readonly number[], ctx: SendContext): Promise<SendResult> {
+  const ref = created.ok ? parseRequestRef(created.ref ?? null) : null;
+  if (!created.ok || !ref) return created;
+  const url = `${base}/v2/alerts/requests/${encodeURIComponent(ref.requestId)}`;
+  for (const waitMs of confirmAfter) {
+    try {
+      await sleep(waitMs, undefined, { signal: ctx.signal });
+    } catch {
+      return created;
+    }
+    const status = await sendHttp({ method: "GET", url, headers }, ctx.signal, ctx.now, classifyOpsgenie);
+    if (!status.ok) continue;
+    const failed = failedRequest(status.answer);
+    if (failed === null) return created;
+    return { ok: false, failure: { retryable: false, reason: `${failed} (OpsGenie accepted the alert with 202, then discarded it)` }, status: created.status, answer: truncate(`${created.answer} (request status: ${status.answer})`, 2000) };
+  }
+  return created;
+}
+
+/**
+ * OpsGenie's default classification, plus its throttling headers: a 429 says which window it
+ * counted over in `X-RateLimit-Period-In-Sec` (OpsGenie, "Rate Limiting"; a minute or a second)
+ * rather than in Retry-After, so that window is the wait when Retry-After is absent.
+ */
+function classifyOpsgenie(answer: HttpAnswer, now: number): SendResult {
+  const result = classifyHttp(answer, now);
+  if (result.ok || answer.status !== 429 || result.failure.retryAfterMs !== undefined) return result;
+  const period = parseRetryAfter(answer.headers["x-ratelimit-period-in-sec"], now);
+  return period === undefined || period === 0 ? result : { ...result, failure: { ...result.failure, retryAfterMs: period } };
 }
 
 /** `Create failed at OpsGenie: <status>` when the status answer says the request failed, else null. */

@@ -20,6 +20,7 @@ import { reachableOnCall } from "./reachable-on-call.js";
 import { runbookUrl } from "./runbook-url.js";
 import { singleResponder } from "./single-responder.js";
 import { singleRulePolicy } from "./single-rule-policy.js";
+import { smtpTlsMode } from "./smtp-tls-mode.js";
 import { statusPages } from "./status-pages.js";
 import type { NamedRule, RuleContext } from "./types.js";
 import { uniqueIds } from "./unique-ids.js";
@@ -53,6 +54,7 @@ export const RULES: readonly NamedRule[] = [
   { name: "unused-oncall", description: "every schedule is in a policy and every policy is used by a service", check: unusedOncall },
   { name: "single-rule-policy", description: "an escalation policy has a second rule or loops", check: singleRulePolicy },
   { name: "group-wait", description: "no channel holds an alert's first notification for more than 5 minutes", check: groupWait },
+  { name: "smtp-tls-mode", description: "an email channel's smtp.secure matches its port's TLS mode (465 implicit TLS; 587, 25, 2525 STARTTLS)", check: smtpTlsMode },
   { name: "summary-placeholders", description: "a summary template's placeholders are ones the runtime fills in", check: summaryPlaceholders },
   { name: "owner-teams", description: "a monitor's owner and a service's team are teams with members", check: ownerTeams },
   { name: "time-zone-names", description: "time zones are IANA region names as the database writes them, not abbreviations", check: timeZoneNames },

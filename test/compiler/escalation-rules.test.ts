@@ -79,6 +79,26 @@ describe("group-wait", () => {
   });
 });
 
+describe("smtp-tls-mode", () => {
+  let r: CompileResult;
+  beforeAll(async () => void (r = (await compileFixture("rule-smtp-tls-mode")).result));
+
+  it("warns about an email channel whose smtp.secure does not match its port's TLS mode, at the channel, with the fix", () => {
+    const found = byCode(r, "smtp-tls-mode");
+    expect(found.map((d) => [d.severity, d.file, d.line])).toEqual([
+      ["warning", "monitors/api.ts", 4],
+      ["warning", "monitors/api.ts", 5],
+      ["warning", "monitors/api.ts", 6],
+    ]);
+    expect(found[0]!.message).toContain('email channel "tls-on-587": smtp.secure: true expects TLS from the first byte, but port 587 speaks plain text then STARTTLS');
+    expect(found[0]!.hint).toMatch(/^set smtp\.secure: false/);
+    expect(found[1]!.message).toContain('email channel "plain-on-465": smtp.secure: false speaks plain text first, but port 465 expects TLS from the first byte');
+    expect(found[1]!.hint).toMatch(/^set smtp\.secure: true/);
+    expect(found[2]!.message).toContain('email channel "tls-on-2525"');
+    expect(r.ok).toBe(true);
+  });
+});
+
 describe("summary-placeholders", () => {
   let r: CompileResult;
   beforeAll(async () => void (r = (await compileFixture("rule-summary-placeholders")).result));

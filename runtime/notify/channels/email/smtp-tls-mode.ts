@@ -8,7 +8,10 @@ import type { DeliveryFailure } from "../../types.js";
 // that: these failures name the mismatch and the fix, and are not retried.
 
 /** Ports that speak plain text, then STARTTLS: submission (587), relay (25), and 2525, their common stand-in. */
-const STARTTLS_PORTS = new Set([25, 587, 2525]);
+export const STARTTLS_PORTS: ReadonlySet<number> = new Set([25, 587, 2525]);
+
+/** The port that speaks TLS from the first byte: submissions (465, RFC 8314). */
+export const IMPLICIT_TLS_PORT = 465;
 
 /** Where the failure happened, as the channel wrote it. */
 export interface SmtpEndpoint {
@@ -41,13 +44,13 @@ export function plainTextOnTlsConnection(at: SmtpEndpoint): DeliveryFailure {
 export function tlsServerOnPlainConnection(at: SmtpEndpoint): DeliveryFailure {
   return {
     retryable: false,
-    reason: `${channelName(at.channelId)}: the SMTP server on port ${at.port} expects TLS from the first byte (implicit TLS) and sent no greeting on a plain connection, so nothing was sent; set smtp.secure: true${at.port === 465 ? " (port 465 is implicit TLS)" : ""}`,
+    reason: `${channelName(at.channelId)}: the SMTP server on port ${at.port} expects TLS from the first byte (implicit TLS) and sent no greeting on a plain connection, so nothing was sent; set smtp.secure: true${at.port === IMPLICIT_TLS_PORT ? ` (port ${IMPLICIT_TLS_PORT} is implicit TLS)` : ""}`,
   };
 }
 
 /** A server that took the connection and said nothing, and does not speak TLS either: maybe only busy. */
 export function silentServer(at: SmtpEndpoint): DeliveryFailure {
-  const hint = at.port === 465 ? "port 465 expects TLS from the first byte: set smtp.secure: true" : "if this port expects TLS from the first byte (as 465 does), set smtp.secure: true";
+  const hint = at.port === IMPLICIT_TLS_PORT ? "port 465 expects TLS from the first byte: set smtp.secure: true" : "if this port expects TLS from the first byte (as 465 does), set smtp.secure: true";
   return { retryable: true, reason: `the SMTP server on port ${at.port} accepted the connection but sent no greeting (${hint})` };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseRulesFile } from "./prometheus-rules.js";
+import { monitorLabelsSchema } from "../../sdk/manifest/schema.js";
 import { camel, draftModules, kebab, ourDuration } from "./rule-to-monitor.js";
 
 describe("ids and names from Prometheus rule names", () => {
@@ -91,5 +92,41 @@ describe("group fields without an equivalent", () => {
       [4, "query_offset"],
     ]);
     expect(module!.monitors[0]!.every).toBe("1m");
+  });
+});
+
+describe("label names a monitor cannot hold", () => {
+  it("a rule's or group's label starting with __ is imported under the name wk validate accepts, with a note naming the rule and both names", () => {
+    const parsed = parseRulesFile(`groups:
+  - name: g
+    labels:
+      __shard: eu-1
+    rules:
+      - alert: DiskFull
+        expr: up == 0
+        labels:
+          __tier: gold
+          __1: one
+          __team: old
+          team: payments
+          __: nothing
+`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [monitor] = draftModules(parsed.groups, "svc")[0]!.monitors;
+    expect(monitor!.labels).toEqual({ _1: "one", shard: "eu-1", team: "payments", tier: "gold" });
+    expect(monitorLabelsSchema.safeParse(monitor!.labels).success).toBe(true);
+    const notes = monitor!.notes.map((n) => [n.at.line, n.message]);
+    expect(notes).toContainEqual([4, 'alert DiskFull: label __shard is imported as shard: a monitor\'s label names cannot start with "__" (reserved, as in Prometheus); silences and summaries ({{labels.shard}}) use the new name']);
+    expect(notes).toContainEqual([9, 'alert DiskFull: label __tier is imported as tier: a monitor\'s label names cannot start with "__" (reserved, as in Prometheus); silences and summaries ({{labels.tier}}) use the new name']);
+    expect(notes).toContainEqual([11, 'alert DiskFull: label __team: "old" is not imported: a monitor\'s label names cannot start with "__" (reserved, as in Prometheus), and team is taken by another label of the rule']);
+    expect(notes).toContainEqual([13, 'alert DiskFull: label __: "nothing" is not imported: a monitor\'s label names cannot start with "__" (reserved, as in Prometheus)']);
+  });
+
+  it("annotation names starting with __ are noted as before: they never become labels", () => {
+    const parsed = parseRulesFile("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          __note: kept out\n");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [monitor] = draftModules(parsed.groups, "svc")[0]!.monitors;
+    expect(monitor!.labels).toEqual({});
+    expect(monitor!.notes.map((n) => n.message)).toEqual(['annotation __note: "kept out" is not imported: monitors carry a summary, a description and a runbook only']);
   });
 });

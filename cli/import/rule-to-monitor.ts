@@ -1,4 +1,4 @@
-import { ID_MAX, NAME_MAX } from "../../sdk/manifest/schema.js";
+import { ID_MAX, isMonitorLabelName, NAME_MAX } from "../../sdk/manifest/schema.js";
 import { asTemplate, asTemplateLiteral, formatsUsed, needsFunction, translateTemplate, type ValueFormat } from "./go-template.js";
 import { promDurationMs, type AlertingRule, type Located, type Position, type RuleGroup } from "./prometheus-rules.js";
 
@@ -96,7 +96,19 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
       notes.push(note(value, `label ${name}: ${JSON.stringify(value.value)} is not imported: Watchkeeper labels are fixed values, not templates`));
       continue;
     }
-    labels[name] = value.value;
+    if (isMonitorLabelName(name)) {
+      labels[name] = value.value;
+      continue;
+    }
+    const renamed = monitorLabelName(name);
+    const why = name.startsWith("__") ? `a monitor's label names cannot start with "__" (reserved, as in Prometheus)` : `a monitor's label names are letters, digits and _, not starting with a digit`;
+    if (renamed === null || renamed === "severity" || merged.has(renamed) || Object.hasOwn(labels, renamed)) {
+      const taken = renamed === null ? "" : `, and ${renamed} is taken by ${renamed === "severity" ? "the severity" : "another label of the rule"}`;
+      notes.push(note(value, `alert ${rule.alert.value}: label ${name}: ${JSON.stringify(value.value)} is not imported: ${why}${taken}`));
+      continue;
+    }
+    labels[renamed] = value.value;
+    notes.push(note(value, `alert ${rule.alert.value}: label ${name} is imported as ${renamed}: ${why}; silences and summaries ({{labels.${renamed}}}) use the new name`));
   }
   const annotations = rule.annotations;
   const summarySource = annotations.get("summary") ?? annotations.get("message") ?? null;
@@ -131,6 +143,19 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
     runbook,
     notes,
   };
+}
+
+/**
+ * A Prometheus label name as a monitor's, the way the compiler's hint writes it (`__shard` ->
+ * `shard`): renamed rather than dropped, so the label still reaches every alert and silences can
+ * still match it. Null when nothing of the name is left.
+ */
+function monitorLabelName(name: string): string | null {
+  const renamed = name
+    .replace(/[^a-zA-Z0-9_]+/g, "_")
+    .replace(/^_+/, "")
+    .replace(/^(?=[0-9])/, "_");
+  return isMonitorLabelName(renamed) ? renamed : null;
 }
 
 /** The characters a monitor's name refuses (the manifest schema's list): C0 and C1 controls, bidi overrides and isolates. */

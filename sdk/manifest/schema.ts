@@ -146,6 +146,12 @@ export const labelsSchema = withoutProtoKey(z.record(z.string(), z.string()).sup
  * match the labels a script check returns, which are whatever the script says.
  */
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Whether a monitor's labels may hold this name: `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`. */
+export function isMonitorLabelName(name: string): boolean {
+  return LABEL_NAME_RE.test(name) && !name.startsWith("__");
+}
+
 export const monitorLabelsSchema = labelsSchema.superRefine((labels, ctx) => {
   if (!limits.enforced) return;
   for (const name of Object.keys(labels)) {

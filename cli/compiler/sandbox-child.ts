@@ -168,16 +168,7 @@ function projectParts(
     try {
       manifest = synthesize({ config: entryConfig, constructs: [c], sourceOf: () => source, ...(functionText ? { functionText } : {}) }) as unknown as Record<string, unknown>;
     } catch (error) {
-      // Types normally make this unreachable; values forced past them (`as any`) land here.
-      diagnostics.push(
-        diagnostic(
-          "error",
-          "WK4001",
-          `${definitionName(c)} holds a value the SDK cannot read: ${errorMessage(error)}`,
-          "look for values forced past the types (`as any`, `as unknown as`) and give them their documented shape",
-          at ?? {},
-        ),
-      );
+      diagnostics.push(diagnostic("error", "WK4001", `${definitionName(c)} holds a value the SDK cannot read: ${errorMessage(error)}`, unreadableHint(error, locate), at ?? {}));
       return -1;
     }
     for (const section of SECTIONS) {
@@ -204,6 +195,26 @@ function projectParts(
   });
   const unreached = unreachedConstructs(made, new Set(index.keys()), locate);
   return { project: { skeleton, parts, modules, unreached }, diagnostics };
+}
+
+/**
+ * What to look for when synthesizing a definition threw. The types rule most causes out, so it is
+ * either a value forced past them (`as any`), which the SDK trips over in its own code, or the
+ * project's own code running as the SDK reads the definition (a getter, a Proxy trap): the thrown
+ * error's stack tells the two apart when it reaches a project file.
+ */
+function unreadableHint(error: unknown, locate: (stack: string | undefined) => Location | null): string {
+  let thrownAt: Location | null = null;
+  try {
+    thrownAt = error instanceof Error ? locate(error.stack) : null;
+  } catch {
+    // A stack that cannot be read says nothing about where the error came from.
+  }
+  if (thrownAt?.file) {
+    const where = `${thrownAt.file}:${thrownAt.line ?? 1}`;
+    return `the project's own code threw at ${where} while the SDK read this definition (a getter or a Proxy runs when it is read): give the definition plain values`;
+  }
+  return "look for a value forced past the types (`as any`, `as unknown as`) and give it its documented shape, or for a getter or a Proxy in the definition that throws when read";
 }
 
 /** `schedule "rota"`, or "a definition" when the construct's kind or id cannot be read. */

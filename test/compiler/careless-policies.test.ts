@@ -77,6 +77,7 @@ export const policy = escalationPolicy({ id: "esc", rules: [{ delay: "0m", targe
     const codes = result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}`);
     expect(codes).toContain("WK4001 policies/oncall.ts:4");
     expect(result.diagnostics.find((d) => d.code === "WK4001")!.message).toMatch(/^schedule "broken" holds a value the SDK cannot read: TypeError: /);
+    expect(result.diagnostics.find((d) => d.code === "WK4001")!.hint).toMatch(/forced past the types \(`as any`/);
     expect(codes).toContain("valid-schedules policies/oncall.ts:9");
     expect(codes).toContain("pagerduty-limits policies/oncall.ts:10");
   });

@@ -36,4 +36,29 @@ export const fine = monitor({ id: "fine", schedule: { every: "1m" }, check: chec
     expect(found[0]).toMatchObject({ code: "WK4001", file: "monitors/hostile.ts", line: 3 });
     expect(found[0]!.message).toContain("ownKeys trap");
   }, 60_000);
+
+  it("a getter that throws while a definition is read gets a hint naming the throwing line, not one about `as any`", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "hostile" });\n`,
+      "monitors/getter.ts": `import { check, monitor } from "watchkeeper";
+
+export const g = monitor({
+  id: "getter",
+  schedule: { every: "1m" },
+  check: check.http({ url: "http://10.0.0.1/" }),
+  labels: {
+    get team(): string {
+      throw new Error("no team yet");
+    },
+  },
+});
+`,
+    });
+    const found = result.diagnostics.filter((d) => d.code === "WK4001");
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ file: "monitors/getter.ts", line: 3 });
+    expect(found[0]!.message).toContain("no team yet");
+    expect(found[0]!.hint).toContain("the project's own code threw at monitors/getter.ts:9");
+    expect(found[0]!.hint).not.toMatch(/as any/);
+  }, 60_000);
 });

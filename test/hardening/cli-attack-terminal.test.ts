@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run as testCommand } from "../../cli/commands/test.js";
 import { formatDiagnostics, compileFailureJson } from "../../cli/compiler/format.js";
 import { diffPlan } from "../../cli/plan/build-plan.js";
@@ -11,6 +11,7 @@ import { renderText } from "../../cli/plan/render-text.js";
 import { renderReports } from "../../cli/unit-tests/render.js";
 import { visibleJson } from "../../cli/visible-text.js";
 import { sampleManifest } from "../infra/sample-manifest.js";
+import { captured } from "../support/stdout.js";
 
 // A monitored target and a pull request's module write text the CLI prints to a terminal or a CI
 // log. An OSC sets the window title, CSI sequences clear the screen or recolour it (the 8-bit CSI
@@ -20,18 +21,6 @@ const HOSTILE = "\u001b]0;owned\u0007\u001b[2J\u009b31m\r\nall monitors ok\u007f
 /** Anything a terminal acts on, line feeds excepted (the CLI's own line structure). */
 const ACTED_ON = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  let out = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await fn(), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe("wk test prints what a target answered, escaped", () => {
   let dir: string;

@@ -2,25 +2,13 @@ import { createServer, type Server } from "node:http";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run as runCommand } from "../../cli/commands/run.js";
 import { run as testCommand } from "../../cli/commands/test.js";
 import { UserError } from "../../cli/errors.js";
 import { manifestOf, monitorSpec, writeArtifact } from "./support/manifest.js";
+import { captured } from "../support/stdout.js";
 
-/** Captures what a command writes to stdout. */
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  let out = "";
-  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await fn(), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe("wk test and wk run (commands in process)", () => {
   let dir: string;

@@ -4,6 +4,9 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ts as TS } from "ts-morph";
+import { channel } from "../../sdk/constructs/channels.js";
+import { check } from "../../sdk/constructs/checks.js";
+import { diagnostic as diagnosticStep } from "../../sdk/constructs/diagnostics.js";
 import { CHECKER_TSCONFIG_OPTIONS } from "./checker-options.js";
 import { diagnostic } from "./diagnostic.js";
 import { durationHint } from "./duration-hint.js";
@@ -138,6 +141,32 @@ function notOneOf(message: string): string | null {
   return near.length > 0 ? `did you mean "${near[0]}"? It takes ${list}` : `use one of ${list}`;
 }
 
+/**
+ * TypeScript's own suggestion for a misspelled property (TS2551 "Did you mean 'status'?", TS2561
+ * "Did you mean to write 'service'?"): the hint names it rather than pointing at the type error.
+ */
+function suggestedProperty(message: string): string | null {
+  const match = /Did you mean (?:to write )?'([^']+)'\?$/.exec(message);
+  return match ? `did you mean \`${match[1]}\`? Property names are spelled as the factory's props spell them` : null;
+}
+
+/** The SDK's factory namespaces, whose members TypeScript prints cut short ("... 6 more ..."). */
+const SDK_NAMESPACES: readonly string[][] = [Object.keys(check), Object.keys(channel), Object.keys(diagnosticStep)];
+
+/**
+ * A property that does not exist, and that TypeScript finds no suggestion for (`check.htpp`: a
+ * swap of two letters is too far for it): the nearest name, and for an SDK namespace all of them.
+ */
+function nearestProperty(message: string): string | null {
+  const match = /^Property '([^']+)' does not exist on type '\{ ([^]*)\}'\.?$/.exec(message);
+  if (!match) return null;
+  const visible = [...match[2]!.matchAll(/(?:^|; )(\w+)\??:/g)].map((m) => m[1]!);
+  const namespace = SDK_NAMESPACES.find((names) => visible.length > 0 && visible.every((v) => names.includes(v)));
+  const near = nearIds(match[1]!, namespace ?? visible);
+  if (near.length === 0) return null;
+  return namespace ? `did you mean \`${near[0]}\`? The available ones are ${namespace.join(", ")}` : `did you mean \`${near[0]}\`?`;
+}
+
 /** The SDK's constructs, as an author names the variable that holds one. */
 const CONSTRUCT_EXAMPLES: Record<string, string> = {
   Service: "service: checkoutPayments",
@@ -165,6 +194,8 @@ function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
     notADuration(d.message) ??
     notOneOf(d.message) ??
     stringReference(d.message) ??
+    (d.code === 2551 || d.code === 2561 ? suggestedProperty(d.message) : null) ??
+    (d.code === 2339 ? nearestProperty(d.message) : null) ??
     (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";

@@ -46,3 +46,32 @@ export const m = monitor({
     expect(d!.hint).toBe("references are the definitions themselves, not their ids: import the service from the module that exports it and pass it (service: checkoutPayments)");
   });
 });
+
+describe("a misspelled property", () => {
+  it("names the property TypeScript suggests, and the nearest check kind when TypeScript has none", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({
+  id: "m",
+  schedule: { every: "5m" },
+  check: check.http({ url: "https://a.example.com", expect: { statuss: 200 } }),
+  serivce: undefined,
+});
+
+export const n = monitor({
+  id: "n",
+  schedule: { every: "5m" },
+  check: check.htpp({ url: "https://a.example.com" }),
+});
+`,
+    });
+    const at = (line: number) => result.diagnostics.find((d) => d.file === "monitors/m.ts" && d.line === line);
+    expect(at(6)).toMatchObject({ code: "TS2561" });
+    expect(at(6)!.hint).toMatch(/^did you mean `status`\?/);
+    expect(at(7)!.hint).toMatch(/^did you mean `service`\?/);
+    expect(at(13)).toMatchObject({ code: "TS2339" });
+    expect(at(13)!.hint).toBe("did you mean `http`? The available ones are http, httpWindow, prometheus, dns, tcp, heartbeat, webhook, script, manual");
+  });
+});

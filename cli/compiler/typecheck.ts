@@ -136,7 +136,9 @@ function notOneOf(message: string): string | null {
   const parts = match[2]!.split(" | ").filter((p) => p !== "undefined");
   const values = parts.flatMap((p) => NAMED_UNIONS[p] ?? (/^"[^"]*"$/.test(p) ? [p.slice(1, -1)] : ["\0"]));
   if (values.length === 0 || values.includes("\0")) return null;
-  const near = nearIds(match[1]!.toLowerCase(), values);
+  // "=>" and "=<" are ">=" and "<=" written backwards; by edit distance ">" would be as near.
+  const backwards = [...match[1]!].reverse().join("");
+  const near = values.includes(backwards) ? [backwards] : nearIds(match[1]!.toLowerCase(), values);
   const list = values.map((v) => `"${v}"`).join(", ");
   return near.length > 0 ? `did you mean "${near[0]}"? It takes ${list}` : `use one of ${list}`;
 }

@@ -75,3 +75,22 @@ export const n = monitor({
     expect(at(13)!.hint).toBe("did you mean `http`? The available ones are http, httpWindow, prometheus, dns, tcp, heartbeat, webhook, script, manual");
   });
 });
+
+describe("a comparison written backwards", () => {
+  it("suggests the operator meant: => is >=", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";
+
+export const m = monitor({
+  id: "m",
+  schedule: { every: "5m" },
+  check: check.http({ url: "https://a.example.com" }),
+  threshold: { op: "=>", value: 500 },
+});
+`,
+    });
+    const d = result.diagnostics.find((x) => x.file === "monitors/m.ts" && x.line === 7);
+    expect(d!.hint).toMatch(/^did you mean ">="\?/);
+  });
+});

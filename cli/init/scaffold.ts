@@ -31,6 +31,7 @@ export async function renderScaffold(template: string, values: ScaffoldValues): 
     let bytes = await readFile(path.join(template, ...stored.split("/")));
     if (RENDERED.has(real)) bytes = Buffer.from(fillPlaceholders(bytes.toString("utf8"), { WATCHKEEPER_IMAGE: values.image, WATCHKEEPER_VERSION: values.version }));
     if (real === "package.json") bytes = Buffer.from(renderPackageJson(bytes.toString("utf8"), values.dir, values.watchkeeper));
+    if (NAMED.has(real)) bytes = Buffer.from(nameProject(bytes.toString("utf8"), values.dir));
     files.set(real, bytes);
   }
   files.set("tsconfig.json", Buffer.from(renderTsconfig()));
@@ -54,6 +55,20 @@ function renderPackageJson(text: string, dir: string, watchkeeper: WatchkeeperSp
   manifest.name = packageName(path.basename(dir)) ?? manifest.name;
   manifest.dependencies = { ...manifest.dependencies, watchkeeper: watchkeeper.spec };
   return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** The template's own name for the project, in the files that show it (the config's `name`, the README's title). */
+const TEMPLATE_NAME = "my-monitors";
+const NAMED = new Set(["watchkeeper.config.ts", "README.md"]);
+
+/**
+ * The project named after its folder wherever the template says `my-monitors`, as package.json is:
+ * one name in the config, the README and the package. The package name's characters
+ * (`[a-z0-9._~-]`) need no quoting in a TypeScript string or a Markdown title.
+ */
+function nameProject(text: string, dir: string): string {
+  const name = packageName(path.basename(dir));
+  return name === null ? text : text.split(`"${TEMPLATE_NAME}"`).join(JSON.stringify(name)).replace(`# ${TEMPLATE_NAME}\n`, `# ${name}\n`);
 }
 
 /** A folder name as an npm package name, or null when nothing usable is left of it. */

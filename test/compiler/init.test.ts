@@ -27,6 +27,10 @@ describe("wk init", () => {
     const compile = await wk(["compile", "--project", dir]);
     expect(compile.code).toBe(0);
     expect((await readdir(path.join(dir, "dist", "watchkeeper"))).sort()).toEqual(["manifest.json", "monitors.mjs"]);
+    // One name for the project, the folder's, in the package, the config (hence the manifest) and the README.
+    expect(JSON.parse(await readFile(path.join(dir, "package.json"), "utf8")).name).toBe("fresh");
+    expect(JSON.parse(await readFile(path.join(dir, "dist", "watchkeeper", "manifest.json"), "utf8")).project.name).toBe("fresh");
+    expect(await readFile(path.join(dir, "README.md"), "utf8")).toMatch(/^# fresh\n/);
   });
 
   it("refuses a folder that already has files, unless forced", async () => {

@@ -7,7 +7,8 @@ import { templateProblem } from "./go-template.js";
  * parsed at the edge into typed groups that remember where each value stood, or refused with every
  * problem at file:line:column. The checks follow Prometheus's own `rulefmt`: unknown fields,
  * a missing or repeated group name, a rule that is both or neither `alert` and `record`, an empty
- * or unparsable `expr`, bad durations, label names and templates.
+ * or unparsable `expr`, bad durations, empty label names and templates. A name Prometheus 3 takes
+ * but a monitor cannot hold (`k8s-cluster`, `__shard`) is left to the drafting, which renames it.
  */
 
 /** A place in the rules file, 1-based. */
@@ -64,7 +65,6 @@ export type ParsedRules = { ok: true; groups: RuleGroup[] } | { ok: false; probl
 
 const GROUP_KEYS = new Set(["name", "interval", "query_offset", "limit", "rules", "labels"]);
 const RULE_KEYS = new Set(["record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations"]);
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** Prometheus's `model.ParseDuration`: units largest first, each at most once. */
 const PROM_DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
@@ -279,7 +279,9 @@ function labelMap(map: YAMLMap, key: string, { problem, at }: Ctx): Map<string, 
   }
   for (const pair of node.items) {
     const name = keyOf(pair);
-    if (!LABEL_NAME.test(name)) problem(pair.key as Node, `${key} name "${name}" is not valid (letters, digits and _, not starting with a digit)`);
+    // Prometheus refuses only an empty name (its UTF-8 rule); a name a monitor cannot hold is
+    // renamed or left out with a note when the rule is drafted, so the rest of the file still imports.
+    if (name === "") problem(pair.key as Node, `${key} name "" is not valid (a name has at least one character)`);
     const value = pair.value as Node | null;
     if (value !== null && (!isScalar(value) || typeof value.value === "object")) {
       problem(value, `${key}.${name} must be a string`);

@@ -122,6 +122,50 @@ describe("label names a monitor cannot hold", () => {
     expect(notes).toContainEqual([13, 'alert DiskFull: label __: "nothing" is not imported: a monitor\'s label names cannot start with "__" (reserved, as in Prometheus)']);
   });
 
+  it("a label name with characters a monitor refuses or a leading digit is imported under the compiler's suggested name, and the file still parses", () => {
+    const parsed = parseRulesFile(`groups:
+  - name: g
+    labels:
+      k8s-cluster: eu-1
+    rules:
+      - alert: DiskFull
+        expr: up == 0
+        labels:
+          team name: payments
+          1st: one
+          owner-team: old
+          owner_team: kept
+          sev-erity: x
+          "\u00e9": accent
+`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [monitor] = draftModules(parsed.groups, "svc")[0]!.monitors;
+    expect(monitor!.labels).toEqual({ _1st: "one", k8s_cluster: "eu-1", owner_team: "kept", sev_erity: "x", team_name: "payments" });
+    expect(monitorLabelsSchema.safeParse(monitor!.labels).success).toBe(true);
+    const why = "a monitor's label names are letters, digits and _, not starting with a digit";
+    const notes = monitor!.notes.map((n) => [n.at.line, n.message]);
+    expect(notes).toContainEqual([4, `alert DiskFull: label k8s-cluster is imported as k8s_cluster: ${why}; silences and summaries ({{labels.k8s_cluster}}) use the new name`]);
+    expect(notes).toContainEqual([9, `alert DiskFull: label team name is imported as team_name: ${why}; silences and summaries ({{labels.team_name}}) use the new name`]);
+    expect(notes).toContainEqual([10, `alert DiskFull: label 1st is imported as _1st: ${why}; silences and summaries ({{labels._1st}}) use the new name`]);
+    expect(notes).toContainEqual([11, `alert DiskFull: label owner-team: "old" is not imported: ${why}, and owner_team is taken by another label of the rule`]);
+    expect(notes).toContainEqual([14, `alert DiskFull: label \u00e9: "accent" is not imported: ${why}`]);
+  });
+
+  it("a label whose new name is severity is not imported, with a note", () => {
+    const parsed = parseRulesFile("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        labels:\n          severity: critical\n          -severity: x\n");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [monitor] = draftModules(parsed.groups, "svc")[0]!.monitors;
+    expect(monitor!.labels).toEqual({});
+    expect(monitor!.notes.map((n) => n.message)).toContainEqual('alert A: label -severity: "x" is not imported: a monitor\'s label names are letters, digits and _, not starting with a digit, and severity is taken by the severity');
+  });
+
+  it("annotation names a monitor could not hold as labels are noted and left out, without stopping the file", () => {
+    const parsed = parseRulesFile("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          dashboard-url: https://grafana/d/1\n");
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const [monitor] = draftModules(parsed.groups, "svc")[0]!.monitors;
+    expect(monitor!.notes.map((n) => n.message)).toEqual(['annotation dashboard-url: "https://grafana/d/1" is not imported: monitors carry a summary, a description and a runbook only']);
+  });
+
   it("annotation names starting with __ are noted as before: they never become labels", () => {
     const parsed = parseRulesFile("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          __note: kept out\n");
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));

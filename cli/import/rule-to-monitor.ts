@@ -101,7 +101,7 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
       continue;
     }
     const renamed = monitorLabelName(name);
-    const why = name.startsWith("__") ? `a monitor's label names cannot start with "__" (reserved, as in Prometheus)` : `a monitor's label names are letters, digits and _, not starting with a digit`;
+    const why = /^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) ? `a monitor's label names cannot start with "__" (reserved, as in Prometheus)` : `a monitor's label names are letters, digits and _, not starting with a digit`;
     if (renamed === null || renamed === "severity" || merged.has(renamed) || Object.hasOwn(labels, renamed)) {
       const taken = renamed === null ? "" : `, and ${renamed} is taken by ${renamed === "severity" ? "the severity" : "another label of the rule"}`;
       notes.push(note(value, `alert ${rule.alert.value}: label ${name}: ${JSON.stringify(value.value)} is not imported: ${why}${taken}`));
@@ -147,7 +147,7 @@ function draftMonitor(rule: AlertingRule, group: RuleGroup, id: string, variable
 
 /**
  * A Prometheus label name as a monitor's, the way the compiler's hint writes it (`__shard` ->
- * `shard`): renamed rather than dropped, so the label still reaches every alert and silences can
+ * `shard`, `k8s-cluster` -> `k8s_cluster`, `1st` -> `_1st`): renamed rather than dropped, so the label still reaches every alert and silences can
  * still match it. Null when nothing of the name is left.
  */
 function monitorLabelName(name: string): string | null {

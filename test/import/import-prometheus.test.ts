@@ -230,6 +230,39 @@ describe("the microservice scenario's alerting rule round-trips", { timeout: 180
   });
 });
 
+describe("label names a monitor cannot hold", { timeout: 120_000 }, () => {
+  test("a rules file with k8s-cluster and team name labels imports whole, with a warning per rename, and compiles", async () => {
+    const project = fixtureProject();
+    const rules = join(project, "labels.yml");
+    writeFileSync(
+      rules,
+      [
+        "groups:",
+        "  - name: nodes",
+        "    rules:",
+        "      - alert: NodeDown",
+        "        expr: up == 0",
+        "        labels:",
+        "          k8s-cluster: eu-1",
+        '          "team name": payments',
+        "      - alert: DiskFull",
+        "        expr: node_filesystem_avail_bytes < 1e9",
+        "",
+      ].join("\n"),
+    );
+    const ran = await importRules({ project, rules });
+    expect(ran.code, ran.stderr).toBe(EXIT.ok);
+    expect(ran.stderr).toMatch(/labels\.yml:7:24: warning: alert NodeDown: label k8s-cluster is imported as k8s_cluster: /m);
+    expect(ran.stderr).toMatch(/labels\.yml:8:24: warning: alert NodeDown: label team name is imported as team_name: /m);
+    const module = readFileSync(join(project, "monitors/imported/nodes.ts"), "utf8");
+    expect(module).toContain("// wk import: labels.yml:7: alert NodeDown: label k8s-cluster is imported as k8s_cluster");
+    const compiled = await compileProject({ projectDir: project, write: false });
+    expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(compiled.manifest!.monitors.find((m) => m.id === "node-down")!.labels).toEqual({ k8s_cluster: "eu-1", team_name: "payments" });
+    expect(compiled.manifest!.monitors.map((m) => m.id).sort()).toEqual(["disk-full", "node-down"]);
+  });
+});
+
 describe("bad rules files: a clear error with file:line, exit 1, nothing written", { timeout: 120_000 }, () => {
   beforeAll(() => ensureBuild());
 
@@ -250,7 +283,7 @@ describe("bad rules files: a clear error with file:line, exit 1, nothing written
         "        for: 5 minutes",
         "      - alert: BadExpr",
         "        expr: sum(rate(x[5m])",
-        "        labels: { bad-name: x }",
+        '        labels: { "": x }',
         "      - alert: Unknown",
         "        expr: up",
         "        severity: page",
@@ -261,7 +294,7 @@ describe("bad rules files: a clear error with file:line, exit 1, nothing written
         /^bad\.yml:4:9: error: a rule is either an alerting rule or a recording rule/m,
         /^bad\.yml:9:14: error: `for: 5 minutes` is not a Prometheus duration/m,
         /^bad\.yml:11:15: error: alert "BadExpr": expr does not parse/m,
-        /^bad\.yml:12:19: error: labels name "bad-name" is not valid/m,
+        /^bad\.yml:12:19: error: labels name "" is not valid/m,
         /^bad\.yml:15:9: error: unknown field "severity" in a rule/m,
         /^bad\.yml:16:\d+: error: group name "a" is repeated \(first at line 2\)/m,
       ],

@@ -3,7 +3,7 @@ import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleSha256, parseManifest, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
+import { bundleSha256, parseManifest, refusedMonitorLabels, type Manifest, type MonitorSpec } from "../sdk/manifest/index.js";
 import type { MonitorBundle, MonitorCode } from "../sdk/result.js";
 import { textOfFile } from "./text/file-text.js";
 
@@ -26,6 +26,11 @@ export interface LoadedArtifact {
   bundle: MonitorBundle;
   /** Monitors that cannot run as compiled; their checks fail, the others run. */
   missing: MissingExport[];
+  /**
+   * Monitor label names an older compiler allowed and the current one refuses: the artifact still
+   * runs, and the runtime says once that the next compile will refuse them (`outdatedLabelsWarning`).
+   */
+  refusedLabels: { monitorId: string; names: string[] }[];
   /** The URL `bundle` was imported from: the runtime's code worker imports the same file (runtime/code-host). */
   bundleUrl: string;
 }
@@ -37,20 +42,35 @@ export interface LoadedArtifact {
  */
 export async function loadArtifact(dir: string, options: { importBundle?: boolean } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, "manifest.json");
-  // With the schema's limits: what the compiler refuses, a hand-edited artifact cannot start with.
-  const parsed = parseManifest(await readManifestJson(manifestPath), { limits: true });
+  // With the schema's limits: what the compiler refuses, a hand-edited artifact cannot start with;
+  // except the rules added since artifacts were deployed, which warn (`refusedLabels`).
+  const parsed = parseManifest(await readManifestJson(manifestPath), { limits: true, compiledBefore: true });
   if (!parsed.ok) throw new ArtifactError(`${manifestPath}: ${parsed.reason}`);
   const manifest = withCompactMonitors(parsed.manifest);
+  const refusedLabels = refusedMonitorLabels(manifest.monitors);
   const bundlePath = join(dir, "monitors.mjs");
   if (manifest.bundle) await requireSealedBundle(bundlePath, manifestPath, manifest.bundle.sha256);
   // Keyed by the bundle's own hash when the manifest records it: a rebuilt bundle under an unchanged manifest is imported afresh.
   const bundleUrl = bundleUrlOf(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
   if (options.importBundle === false) {
     if (!manifest.bundle) await readArtifactFile(bundlePath, `${manifestPath} needs the monitors.mjs compiled with it`);
-    return { manifest, bundle: {}, missing: [], bundleUrl };
+    return { manifest, bundle: {}, missing: [], refusedLabels, bundleUrl };
   }
   const bundle = await importBundle(bundlePath, manifest.bundle?.sha256 ?? manifest.hash);
-  return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle), bundleUrl };
+  return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle), refusedLabels, bundleUrl };
+}
+
+/**
+ * The one start-up warning for an artifact whose monitor labels the compiler now refuses, naming
+ * each monitor and label; null when there are none.
+ */
+export function outdatedLabelsWarning(refused: LoadedArtifact["refusedLabels"]): string | null {
+  if (refused.length === 0) return null;
+  const listed = refused.map((r) => `monitor "${r.monitorId}" (${r.names.map((n) => JSON.stringify(n)).join(", ")})`).join(", ");
+  return (
+    `the artifact's monitor labels break the label name rule ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __): ${listed}; ` +
+    `it runs as compiled, but the next \`wk compile\` refuses these names (rename them as its hint says, and update silences that match them)`
+  );
 }
 
 const EMPTY_ARRAY: readonly never[] = Object.freeze([]);

@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadArtifact, ArtifactError, type LoadedArtifact } from "../../runtime/artifact.js";
+import { loadArtifact, ArtifactError, outdatedLabelsWarning, type LoadedArtifact } from "../../runtime/artifact.js";
 import { createRuntime } from "../../runtime/app.js";
 import { createLogger, logFormatFor } from "../../runtime/logger.js";
 import { runDiagnostics } from "../../runtime/diagnostics/index.js";
@@ -94,6 +94,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   });
   keepPagingThroughStrayErrors(logger);
   if (routingKeys !== null) logger.warn({ file: settings.delivery.routingKeysFile }, `${routingKeys.message} (${routingKeys.hint})`);
+  const outdatedLabels = outdatedLabelsWarning(artifact.refusedLabels);
+  if (outdatedLabels !== null) logger.warn({ monitors: artifact.refusedLabels.map((r) => r.monitorId) }, outdatedLabels);
   const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger, settings.stalledIntervalMs);
   const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
 

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { API_VERSION, manifestSchema, withoutLimits, type Manifest } from "./schema.js";
+import { API_VERSION, asDeployedArtifact, manifestSchema, withoutLimits, type Manifest } from "./schema.js";
 
 export * from "./schema.js";
 
@@ -133,6 +133,12 @@ export interface ParseManifestOptions {
    * fixes it can still run. Default false.
    */
   limits?: boolean;
+  /**
+   * With `limits`: read a deployed artifact, which an older compiler may have written. The rules
+   * added since (monitor label names, `refusedMonitorLabels`) do not refuse it; the runtime warns
+   * instead, and the next compile refuses. Default false: a compile's manifest is held to every rule.
+   */
+  compiledBefore?: boolean;
 }
 
 /**
@@ -152,7 +158,8 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
         `Recompile the project with this version of watchkeeper, or upgrade watchkeeper.`,
     };
   }
-  const parsed = options.limits ? manifestSchema.safeParse(json) : withoutLimits(() => manifestSchema.safeParse(json));
+  const parse = () => manifestSchema.safeParse(json);
+  const parsed = !options.limits ? withoutLimits(parse) : options.compiledBefore ? asDeployedArtifact(parse) : parse();
   if (!parsed.success) {
     const problems = parsed.error.issues
       .slice(0, 5)

@@ -22,8 +22,13 @@ const ID_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  * has deployed (the base of a plan or a deploy) must not refuse a manifest that only breaks a
  * limit, or the deploy that fixes it could never run. Parses are synchronous, so the switch is
  * only ever off inside `withoutLimits`.
+ *
+ * `compiledBefore` is the same idea for a runtime's start: a rule added after artifacts were
+ * compiled and deployed (monitor label names) is held by every compile, but an artifact that an
+ * older compiler wrote still starts, so an image upgrade never stops the process that pages people.
+ * The runtime parses inside `asDeployedArtifact` and warns about what such a rule would refuse.
  */
-const limits = { enforced: true };
+const limits = { enforced: true, compiledBefore: false };
 
 /** Runs a parse of this schema with the limits off (see `limits`). */
 export function withoutLimits<T>(parse: () => T): T {
@@ -32,6 +37,19 @@ export function withoutLimits<T>(parse: () => T): T {
     return parse();
   } finally {
     limits.enforced = true;
+  }
+}
+
+/**
+ * Runs a parse of this schema as a runtime's start reads its artifact: the limits hold, except the
+ * rules added after artifacts were deployed (see `limits`), which the caller reports as warnings.
+ */
+export function asDeployedArtifact<T>(parse: () => T): T {
+  limits.compiledBefore = true;
+  try {
+    return parse();
+  } finally {
+    limits.compiledBefore = false;
   }
 }
 
@@ -153,7 +171,8 @@ export function isMonitorLabelName(name: string): boolean {
 }
 
 export const monitorLabelsSchema = labelsSchema.superRefine((labels, ctx) => {
-  if (!limits.enforced) return;
+  // Older compilers allowed these names: a runtime warns about them (`refusedMonitorLabels`).
+  if (!limits.enforced || limits.compiledBefore) return;
   for (const name of Object.keys(labels)) {
     // The length and control characters are labelsSchema's to report.
     if (name.length === 0 || name.length > LABEL_NAME_MAX || INVISIBLE_CONTROLS.test(name)) continue;
@@ -164,6 +183,14 @@ export const monitorLabelsSchema = labelsSchema.superRefine((labels, ctx) => {
     }
   }
 });
+
+/** The monitors whose labels hold names the compiler now refuses, with those names (an artifact an older compiler wrote). */
+export function refusedMonitorLabels(monitors: readonly { id: string; labels: Record<string, string> }[]): { monitorId: string; names: string[] }[] {
+  return monitors.flatMap((m) => {
+    const names = Object.keys(m.labels).filter((name) => !isMonitorLabelName(name));
+    return names.length > 0 ? [{ monitorId: m.id, names }] : [];
+  });
+}
 
 /**
  * Request headers the runtime sends: names are HTTP tokens (RFC 9110), literal values have no line

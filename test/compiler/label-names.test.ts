@@ -1,5 +1,9 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseManifest } from "../../sdk/manifest/index.js";
+import { schemaDiagnostics } from "../../cli/compiler/schema-check.js";
+import { outdatedLabelsWarning, loadArtifact } from "../../runtime/artifact.js";
+import { manifestHash, parseManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { tempProjects } from "./temp-project.js";
 
 /** Monitor label names follow Prometheus' rule, so every alert's labels can be matched and templated. */
@@ -47,16 +51,42 @@ export const site = monitor({
     expect(result.diagnostics.filter((d) => d.code === "WK3001")).toHaveLength(4);
   });
 
-  it("a hand-edited manifest with such a label name does not start", async () => {
-    const { result } = await compile({
+  it("an artifact an older compiler wrote with such label names still starts, with one warning naming them, while compiling the same manifest refuses them", async () => {
+    const { result, outDir } = await compile({
       "watchkeeper.config.ts": CONFIG,
-      "monitors/site.ts": `import { check, monitor } from "watchkeeper";\n\nexport const site = monitor({ id: "site", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), labels: { team: "payments" } });\n`,
+      "monitors/site.ts": `import { check, monitor } from "watchkeeper";\n\nexport const site = monitor({ id: "site", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), labels: { team: "payments" } });\nexport const db = monitor({ id: "db", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5433 }) });\n`,
     });
     expect(result.ok).toBe(true);
-    const edited = JSON.parse(JSON.stringify(result.manifest));
-    edited.monitors[0].labels = { "team name": "payments" };
-    const parsed = parseManifest(edited, { limits: true });
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.reason).toContain('monitors.0.labels.team name: "team name" is not a label name');
+    // As an older compiler wrote it: the names it allowed, sealed with the content hash.
+    const manifestPath = path.join(outDir, "manifest.json");
+    const { hash: _hash, ...written } = JSON.parse(await readFile(manifestPath, "utf8")) as Manifest;
+    const site = written.monitors.find((m) => m.id === "site")!;
+    site.labels = { team: "payments", "team name": "payments", "k8s-cluster": "eu-1", __shard: "a" };
+    const older = { ...written, hash: manifestHash(written) } as Manifest;
+    await writeFile(manifestPath, JSON.stringify(older));
+
+    // Compile time: the schema check the compiler runs refuses each name, and so does a strict parse.
+    const findings = schemaDiagnostics(older).map((f) => f.diagnostic);
+    expect(findings.filter((d) => d.code === "WK3001").map((d) => d.message).sort()).toEqual([
+      expect.stringMatching(/^monitor "site" labels\.__shard: /),
+      expect.stringMatching(/^monitor "site" labels\.k8s-cluster: /),
+      expect.stringMatching(/^monitor "site" labels\.team name: /),
+    ]);
+    expect(parseManifest(older, { limits: true }).ok).toBe(false);
+
+    // Run time: the same artifact loads, runs its labels as written, and says once what the next compile refuses.
+    const loaded = await loadArtifact(outDir, { importBundle: false });
+    expect(loaded.manifest.monitors.find((m) => m.id === "site")!.labels).toEqual(site.labels);
+    expect(loaded.refusedLabels).toEqual([{ monitorId: "site", names: ["team name", "k8s-cluster", "__shard"] }]);
+    const warning = outdatedLabelsWarning(loaded.refusedLabels);
+    expect(warning).toContain('monitor "site" ("team name", "k8s-cluster", "__shard")');
+    expect(warning).toContain("the next `wk compile` refuses these names");
+    expect(warning).not.toContain('"db"');
+    expect(outdatedLabelsWarning([])).toBeNull();
+
+    // The other limits still hold at a runtime's start.
+    const oversized = { ...written, monitors: written.monitors.map((m) => (m.id === "site" ? { ...m, labels: { ...site.labels, team: "x".repeat(2000) } } : m)) };
+    await writeFile(manifestPath, JSON.stringify({ ...oversized, hash: manifestHash(oversized as Manifest) }));
+    await expect(loadArtifact(outDir, { importBundle: false })).rejects.toThrow(/a label value is at most/);
   });
 });

@@ -101,11 +101,21 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     // What the target answered and the project's code returned is redacted, then its controls
     // spelled out: it is printed in a terminal or a CI log.
     const shown = (text: string) => visibleLine(redact(text));
-    process.stdout.write(args.json ? visibleJson(redact(JSON.stringify({ monitors: reports }, null, 2))) + "\n" : reports.map((r) => render(r, shown)).join("\n"));
+    // JSON redacts each string before it is serialised, as the text does field by field: in the
+    // JSON text a secret holding a quote or a backslash is spelled escaped and would not match.
+    process.stdout.write(args.json ? visibleJson(JSON.stringify({ monitors: redactedStrings(reports, redact) }, null, 2)) + "\n" : reports.map((r) => render(r, shown)).join("\n"));
     return reports.some((r) => r.series.some((s) => s.firing === true)) ? EXIT.findings : EXIT.ok;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
+}
+
+/** The value with `redact` applied to every string in it, object keys included (a result's label names are the check's to choose). */
+function redactedStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactedStrings(item, redact));
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [redact(key), redactedStrings(item, redact)]));
 }
 
 /**

@@ -33,10 +33,10 @@ export function visibleLine(text: string): string {
 const RAW_IN_JSON = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
 
 /**
- * JSON text (as JSON.stringify writes it) with the characters it leaves raw written as `\uXXXX`
- * escapes: the same JSON value, safe to print. They can only occur inside strings, where an
+ * JSON text (as JSON.stringify writes it) with the characters it leaves raw written as `\u`
+ * escapes of four hex digits (`\u202e`; a surrogate pair past U+FFFF): the same JSON value, safe to print. They can only occur inside strings, where an
  * escape means the same character, so the JSON stays valid and parses to what it held.
  */
 export function visibleJson(json: string): string {
-  return json.replace(RAW_IN_JSON, (ch) => [...Array(ch.length).keys()].map((i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, "0")}`).join(""));
+  return json.replace(RAW_IN_JSON, (ch) => Array.from({ length: ch.length }, (_, i) => `\\u${ch.charCodeAt(i).toString(16).padStart(4, "0")}`).join(""));
 }

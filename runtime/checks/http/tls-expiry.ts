@@ -44,7 +44,7 @@ export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<Cert
     const finish = (): void => signal.removeEventListener("abort", onAbort);
     socket.once("secureConnect", () => {
       const cert: PeerCertificate = socket.getPeerCertificate();
-      const key = keyOf(socket.getPeerX509Certificate(), cert);
+      const key = keyOf(socket, cert);
       socket.end();
       finish();
       if (!cert || !cert.valid_to) {
@@ -61,12 +61,21 @@ export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<Cert
   });
 }
 
-function keyOf(x509: X509Certificate | undefined, cert: PeerCertificate): CertificateKey | null {
-  const key = x509?.publicKey;
-  if (!key?.asymmetricKeyType) return null;
-  const details = key.asymmetricKeyDetails ?? {};
-  const bits = details.modulusLength ?? (typeof cert.bits === "number" ? cert.bits : null);
-  return { type: key.asymmetricKeyType, bits, ...(details.namedCurve ? { curve: details.namedCurve } : {}) };
+/**
+ * The leaf's key as node reads it, or null when node cannot: the server chooses the certificate,
+ * and a key node does not support (or a malformed one) throws from `publicKey`. This runs in the
+ * socket's event handler, where a throw would leave the check unanswered until its timeout.
+ */
+export function keyOf(socket: { getPeerX509Certificate(): X509Certificate | undefined }, cert: PeerCertificate): CertificateKey | null {
+  try {
+    const key = socket.getPeerX509Certificate()?.publicKey;
+    if (!key?.asymmetricKeyType) return null;
+    const details = key.asymmetricKeyDetails ?? {};
+    const bits = details.modulusLength ?? (typeof cert?.bits === "number" ? cert.bits : null);
+    return { type: key.asymmetricKeyType, bits, ...(details.namedCurve ? { curve: details.namedCurve } : {}) };
+  } catch {
+    return null;
+  }
 }
 
 function nameOf(name: PeerCertificate["subject"] | undefined): string {

@@ -1,6 +1,9 @@
+import type { X509Certificate } from "node:crypto";
+import type { PeerCertificate } from "node:tls";
 import { describe, expect, it } from "vitest";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import { keyMinimumOf, weakKeyFailure } from "./tls-key.js";
+import { keyOf } from "./tls-expiry.js";
 
 const DEFAULT = { rsa: 2048, ec: 256 };
 
@@ -30,5 +33,14 @@ describe("certificate key strength", () => {
     expect(keyMinimumOf(expectOf({}))).toBeNull();
     expect(keyMinimumOf(expectOf({ tlsExpiryWithin: "14d", tlsMinKey: false }))).toBeNull();
     expect(keyMinimumOf(expectOf({ tlsMinKey: { rsa: 4096, ec: 384 } }))).toEqual({ rsa: 4096, ec: 384 });
+  });
+});
+
+describe("reading the certificate's key", () => {
+  it("a key node cannot read is not known, never a throw in the socket's handler", () => {
+    const unreadable = { get publicKey(): never { throw new Error("unsupported key algorithm"); } } as unknown as X509Certificate;
+    expect(keyOf({ getPeerX509Certificate: () => unreadable }, { bits: 1024 } as PeerCertificate)).toBeNull();
+    expect(keyOf({ getPeerX509Certificate: () => { throw new Error("no certificate"); } }, {} as PeerCertificate)).toBeNull();
+    expect(keyOf({ getPeerX509Certificate: () => undefined }, {} as PeerCertificate)).toBeNull();
   });
 });

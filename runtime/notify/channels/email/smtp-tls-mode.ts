@@ -62,7 +62,14 @@ export function silentServer(at: SmtpEndpoint): DeliveryFailure {
 export function speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
   const name = host.replace(/^\[|\]$/g, "");
   return new Promise((resolve) => {
-    const socket = connect({ host: name, port, servername: isIP(name) ? undefined : name, rejectUnauthorized: false });
+    let socket: ReturnType<typeof connect>;
+    try {
+      socket = connect({ host: name, port, servername: isIP(name) ? undefined : name, rejectUnauthorized: false });
+    } catch {
+      // Options node refuses outright (a host it cannot use): no handshake, so no TLS learnt.
+      resolve(false);
+      return;
+    }
     const done = (answer: boolean) => {
       clearTimeout(timer);
       socket.destroy();

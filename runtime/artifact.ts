@@ -60,13 +60,18 @@ export async function loadArtifact(dir: string, options: { importBundle?: boolea
   return { manifest, bundle, missing: findMissingExports(manifest.monitors, bundle), refusedLabels, bundleUrl };
 }
 
+/** Monitors the outdated-labels warning names; a fleet with thousands of them gets a count for the rest. */
+const OUTDATED_LABELS_LISTED = 10;
+
 /**
  * The one start-up warning for an artifact whose monitor labels the compiler now refuses, naming
- * each monitor and label; null when there are none.
+ * the first ten monitors with their labels and counting the rest; null when there are none.
  */
 export function outdatedLabelsWarning(refused: LoadedArtifact["refusedLabels"]): string | null {
   if (refused.length === 0) return null;
-  const listed = refused.map((r) => `monitor "${r.monitorId}" (${r.names.map((n) => JSON.stringify(n)).join(", ")})`).join(", ");
+  const shown = refused.slice(0, OUTDATED_LABELS_LISTED).map((r) => `monitor "${r.monitorId}" (${r.names.map((n) => JSON.stringify(n)).join(", ")})`);
+  const more = refused.length - shown.length;
+  const listed = shown.join(", ") + (more > 0 ? ` and ${more} more monitor${more === 1 ? "" : "s"} (\`wk validate\` lists them all)` : "");
   return (
     `the artifact's monitor labels break the label name rule ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __): ${listed}; ` +
     `it runs as compiled, but the next \`wk compile\` refuses these names (rename them as its hint says, and update silences that match them)`

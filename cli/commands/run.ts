@@ -95,7 +95,11 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   keepPagingThroughStrayErrors(logger);
   if (routingKeys !== null) logger.warn({ file: settings.delivery.routingKeysFile }, `${routingKeys.message} (${routingKeys.hint})`);
   const outdatedLabels = outdatedLabelsWarning(artifact.refusedLabels);
-  if (outdatedLabels !== null) logger.warn({ monitors: artifact.refusedLabels.map((r) => r.monitorId) }, outdatedLabels);
+  if (outdatedLabels !== null) {
+    // The ids ride along for log search, a hundred at most: the line stays a line at any fleet size.
+    const ids = artifact.refusedLabels.map((r) => r.monitorId);
+    logger.warn({ monitors: ids.slice(0, 100), ...(ids.length > 100 ? { moreMonitors: ids.length - 100 } : {}) }, outdatedLabels);
+  }
   const scaleOut = await scaleOutOf(args, redisUrl, artifact, logger, settings.stalledIntervalMs);
   const queued = scaleOut === null ? null : await queuedDeliveryOf(redisUrl, args["redis-prefix"] ?? "wk");
 

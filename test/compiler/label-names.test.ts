@@ -83,6 +83,13 @@ export const site = monitor({
     expect(warning).toContain("the next `wk compile` refuses these names");
     expect(warning).not.toContain('"db"');
     expect(outdatedLabelsWarning([])).toBeNull();
+    // A fleet with many of them gets ten names and a count, not one line per monitor.
+    const many = Array.from({ length: 2_500 }, (_, i) => ({ monitorId: `m-${i}`, names: ["team name"] }));
+    const long = outdatedLabelsWarning(many)!;
+    expect(long).toContain('monitor "m-9" ("team name") and 2490 more monitors (`wk validate` lists them all)');
+    expect(long).not.toContain('"m-10"');
+    expect(long.length).toBeLessThan(800);
+    expect(outdatedLabelsWarning(many.slice(0, 11))).toContain("and 1 more monitor (");
 
     // The other limits still hold at a runtime's start.
     const oversized = { ...written, monitors: written.monitors.map((m) => (m.id === "site" ? { ...m, labels: { ...site.labels, team: "x".repeat(2000) } } : m)) };

@@ -434,7 +434,7 @@ try {
       const run: Run = { ...w, folder, readySeconds, firstCheckSeconds, hwm: peakRssMb(rt.pid), bytesStart, bytesEnd: 0, helpers, helpersCpuPer1000: (helperCpu / (w.checksPerSecond * w.seconds)) * 1000 };
       await rt.stop();
       run.bytesEnd = await folderBytes(state);
-      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 lag ${w.lagP99} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}${STALLS ? `; late ticks: ${lateNote(w)}` : ""}`);
+      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 / p99.9 / max lag ${w.lagP99} / ${w.lagP999} / ${w.lagMax} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}${STALLS ? `; late ticks: ${lateNote(w)}` : ""}`);
       return run;
     } finally {
       kill();
@@ -467,7 +467,7 @@ function report(s: Seeded, prune: PruneRun[], quick: number, runs: Run[]): strin
   const iso = (t: number) => (Number.isFinite(t) ? new Date(t).toISOString().slice(0, 16).replace("T", " ") : "none");
   const by = (folder: Run["folder"]) => runs.filter((r) => r.folder === folder);
   const row = (r: Run, i: number) =>
-    `| ${r.folder === "week" ? "week" : "empty"} (${i}) | ${f(r.readySeconds, 2)} / ${f(r.firstCheckSeconds, 2)} s | ${f(r.checksPerSecond, 0)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} / ${f(r.lagMax, 0)} ms | ${r.skipped} | ${f(r.cpuPer1000, 3)} | ${f(r.hwm, 0)} MB | ${f(r.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(r.rssSamples[r.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB | ${f(r.memory.heapUsed / 2 ** 20, 1)} MB | ${f(r.bytesStart / 2 ** 20, 0)} -> ${f(r.bytesEnd / 2 ** 20, 0)} MB | ${r.helpers}; ${f(r.helpersCpuPer1000, 3)} s | ${pruneNote(r)} |`;
+    `| ${r.folder === "week" ? "week" : "empty"} (${i}) | ${f(r.readySeconds, 2)} / ${f(r.firstCheckSeconds, 2)} s | ${f(r.checksPerSecond, 0)} | ${f(r.lagP50, 0)} / ${f(r.lagP99, 0)} / ${f(r.lagP999, 0)} / ${f(r.lagMax, 0)} ms | ${r.skipped} | ${f(r.cpuPer1000, 3)} | ${f(r.hwm, 0)} MB | ${f(r.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(r.rssSamples[r.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB | ${f(r.memory.heapUsed / 2 ** 20, 1)} MB | ${f(r.bytesStart / 2 ** 20, 0)} -> ${f(r.bytesEnd / 2 ** 20, 0)} MB | ${r.helpers}; ${f(r.helpersCpuPer1000, 3)} s | ${pruneNote(r)} |`;
   const rows = runs.map((r) => row(r, by(r.folder).indexOf(r) + 1)).join("\n");
   const m = (folder: Run["folder"], k: (r: Run) => number) => median(by(folder).map(k));
   const loadRows = loads.map(([when, l]) => `${when}: ${l.map((x) => x.toFixed(1)).join(", ")}`).join("; ");
@@ -479,7 +479,7 @@ Pruner at full size (in process on the real store, default retention, batch size
 ${prune.map((p) => `batches of ${p.size}: ${big(p.deleted)} rows in ${big(p.batches)} batches, ${f(p.busy)} s busy (${f(p.deleted / p.busy, 0)} rows/s); a batch p50 ${f(p.p50)} / p99 ${f(p.p99)} / max ${f(p.max)} ms`).join("; ")}.
 \`PRAGMA quick_check\` on the seeded file: ${f(quick)} s.
 
-| folder (round) | spawn to READY / first check | checks/s | lag p50 / p99 / max | skipped | CPU-s per 1,000 checks | peak RSS (VmHWM) | RSS first -> last sample | V8 heap used at the end | state folder | child processes: peak RSS; CPU-s per 1,000 checks | pruner in the window |
+| folder (round) | spawn to READY / first check | checks/s | lag p50 / p99 / p99.9 / max | skipped | CPU-s per 1,000 checks | peak RSS (VmHWM) | RSS first -> last sample | V8 heap used at the end | state folder | child processes: peak RSS; CPU-s per 1,000 checks | pruner in the window |
 |---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
@@ -499,7 +499,7 @@ function pruneNote(w: Window): string {
 
 /** The window's latest ticks and what each waited behind (WK_WEEK_STALLS). */
 function lateNote(w: Window): string {
-  return (w.lateTicks ?? []).map((t) => `${t.lagMs} ms (${t.behind.join("; ") || "no stall recorded"})`).join(", ") || "none over 30 ms";
+  return (w.lateTicks ?? []).map((t) => `${t.lagMs} ms at +${f(t.atSeconds, 1)} s (${t.behind.join("; ") || "no stall recorded"})`).join(", ") || "none over 30 ms";
 }
 
 function warmupNote(): string {

@@ -11,7 +11,7 @@ import type { SourceReader } from "./code-sources.js";
 import { baseCacheKey, readCachedBase, writeCachedBase } from "./base-cache.js";
 import { EXIT, UserError } from "../errors.js";
 import { provideBaseDependencies } from "./base-dependencies.js";
-import { fetchCommand } from "./fetch-hint.js";
+import { missingBaseHint } from "./fetch-hint.js";
 import { checkOutBaseSubmodules } from "./base-submodules.js";
 
 const exec = promisify(execFile);
@@ -71,12 +71,7 @@ export async function prepareGitBase(projectDir: string, ref: string, cacheDir: 
   });
   const commit = await git(top, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]).catch(async () => {
     const remotes = (await git(top, ["remote"]).catch(() => "")).split("\n").filter((r) => r !== "");
-    const fetch = fetchCommand(ref, remotes);
-    throw new UserError(
-      `the base ref ${JSON.stringify(ref)} does not name a commit in this repository`,
-      EXIT.findings,
-      `check the name (git branch -a), ${fetch ? `fetch it (${fetch}), ` : ""}or in CI check out with full history (fetch-depth: 0)`,
-    );
+    throw new UserError(`the base ref ${JSON.stringify(ref)} does not name a commit in this repository`, EXIT.findings, missingBaseHint(ref, remotes));
   });
   const rel = relative(top, await realpath(projectDir));
   // The base's sources, for the diff of monitor code: read from the commit, no checkout needed.

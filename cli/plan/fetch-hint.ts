@@ -27,3 +27,24 @@ export function fetchCommand(ref: string, remotes: readonly string[]): string | 
 function word(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * The hint for a `--base REF` that names no commit. A repository with no remote at all (a project
+ * just made with `wk init`, whose `npm run plan` says `--base origin/main`) gets no fetch command,
+ * which would only fail again: it is told what it can compare with today. A remote-tracking name
+ * whose remote this repository lacks names the remotes it has.
+ */
+export function missingBaseHint(ref: string, remotes: readonly string[]): string {
+  const withoutRemote =
+    "compare with the last commit (--base HEAD), or leave out --base to plan everything as new; --base origin/main works once the project is pushed and fetched";
+  const name = ref.replace(/^refs\/remotes\//, "");
+  const slash = name.indexOf("/");
+  const prefix = slash > 0 ? name.slice(0, slash) : null;
+  if (remotes.length === 0) return `this repository has no remote yet: ${withoutRemote}`;
+  // `origin/...` (or any refs/remotes/ name) read as a remote's branch; other slashed names may be local branches (feature/x).
+  if (prefix !== null && !remotes.includes(prefix) && (ref.startsWith("refs/remotes/") || prefix === "origin")) {
+    return `this repository has no remote called ${word(prefix)} (it has ${remotes.map(word).join(", ")}): check the name (git branch -a), or in CI check out with full history (fetch-depth: 0)`;
+  }
+  const fetch = fetchCommand(ref, remotes);
+  return `check the name (git branch -a), ${fetch ? `fetch it (${fetch}), ` : ""}or in CI check out with full history (fetch-depth: 0)`;
+}

@@ -28,7 +28,8 @@
  * WK_WEEK_FOLDERS (default `week,empty`; `week` runs the week's folder alone), WK_WEEK_PRUNE=0 (leave
  * what expired since the state was last pruned to the runtime's pruner: a restart after downtime),
  * WK_WEEK_STALLS=1 (the runtime records what each late tick waited behind: long store calls, GC
- * pauses, commit holds, gaps in the event loop; each window lists its five latest ticks with them).
+ * pauses, commit holds, gaps in the event loop, each gap with the store time and GC time inside it;
+ * each window lists its five latest ticks with them and their time from the window's start).
  */
 import BetterSqlite3 from "better-sqlite3";
 import { statfsSync } from "node:fs";
@@ -434,7 +435,7 @@ try {
       const run: Run = { ...w, folder, readySeconds, firstCheckSeconds, hwm: peakRssMb(rt.pid), bytesStart, bytesEnd: 0, helpers, helpersCpuPer1000: (helperCpu / (w.checksPerSecond * w.seconds)) * 1000 };
       await rt.stop();
       run.bytesEnd = await folderBytes(state);
-      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 / p99.9 / max lag ${w.lagP99} / ${w.lagP999} / ${w.lagMax} ms, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}${STALLS ? `; late ticks: ${lateNote(w)}` : ""}`);
+      log(`  ${folder}: ready ${f(readySeconds, 2)} s, first check ${f(firstCheckSeconds, 2)} s, ${f(w.checksPerSecond, 0)}/s, p99 / p99.9 / max lag ${w.lagP99} / ${w.lagP999} / ${w.lagMax} ms, ${w.majorFaults} major page faults, CPU/1000 ${f(w.cpuPer1000, 3)} s, peak RSS ${f(run.hwm, 0)} MB, heap used ${f(w.memory.heapUsed / 2 ** 20, 1)} MB, helpers ${helpers} (CPU/1000 ${f(run.helpersCpuPer1000, 3)} s), RSS ${f(w.rssSamples[0]?.[1] ?? NaN, 0)} -> ${f(w.rssSamples[w.rssSamples.length - 1]?.[1] ?? NaN, 0)} MB, ${pruneNote(w)}${STALLS ? `; late ticks: ${lateNote(w)}` : ""}`);
       return run;
     } finally {
       kill();
@@ -486,7 +487,9 @@ ${rows}
 Medians, week / empty: checks/s ${f(m("week", (r) => r.checksPerSecond), 0)} / ${f(m("empty", (r) => r.checksPerSecond), 0)}; p99 lag ${f(m("week", (r) => r.lagP99), 0)} / ${f(m("empty", (r) => r.lagP99), 0)} ms;
 CPU per 1,000 checks ${f(m("week", (r) => r.cpuPer1000), 3)} / ${f(m("empty", (r) => r.cpuPer1000), 3)} s (ratio ${f(m("week", (r) => r.cpuPer1000) / m("empty", (r) => r.cpuPer1000), 2)});
 peak RSS ${f(Math.max(...by("week").map((r) => r.hwm)), 0)} / ${f(Math.max(...by("empty").map((r) => r.hwm)), 0)} MB; start-up to READY ${f(m("week", (r) => r.readySeconds), 2)} / ${f(m("empty", (r) => r.readySeconds), 2)} s.
-${STALLS ? `\nThe latest ticks of each window and what they waited behind (WK_WEEK_STALLS; store calls and GC pauses of 10 ms or more, commit holds, event-loop gaps of 30 ms or more):\n${runs.map((r) => `- ${r.folder} (${by(r.folder).indexOf(r) + 1}): ${lateNote(r)}`).join("\n")}\n` : ""}Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
+${STALLS ? `\nThe latest ticks of each window and what they waited behind (WK_WEEK_STALLS; store calls and GC pauses of 10 ms or more, commit holds, event-loop gaps of 30 ms or more):\n${runs.map((r) => `- ${r.folder} (${by(r.folder).indexOf(r) + 1}): ${lateNote(r)}`).join("\n")}\n` : ""}
+The runtime's major page faults in each window: ${runs.map((r) => `${r.folder} (${by(r.folder).indexOf(r) + 1}) ${r.majorFaults}`).join(", ")}.
+Runtime pinned: ${canPin ? "CPU 0, target on CPU 1" : "no"}; node ${process.version}; ${warmupNote()}. Load averages (1, 5, 15 min): ${loadRows}.
 `;
 }
 

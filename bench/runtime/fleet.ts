@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { manifestOf, monitorSpec, writeArtifact } from "../../test/runtime/support/manifest.js";
 import { startChild, type RunningChild } from "../../test/runtime/support/child-process.js";
-import { cpuSeconds, rssMb } from "./proc-stats.js";
+import { cpuSeconds, majorFaults, rssMb } from "./proc-stats.js";
 import { RUNTIME_ENV } from "./settings.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,6 +132,8 @@ export interface Window {
   /** The 99.9th percentile: at 1,000 checks a second, the few hundred latest ticks of a window, a steadier tail than its one worst. */
   lagP999: number;
   lagMax: number;
+  /** The runtime's major page faults in the window: each a read from disk outside any call it made for one. */
+  majorFaults: number;
   skipped: number;
   failed: number;
   rssSamples: Array<[number, number]>;
@@ -163,7 +165,7 @@ export function lateTicks(stalls: Array<[number, string, number, number]>, from:
     const behind = stalls
       .filter(([end, what, ms]) => what !== "tick" && end >= waitFrom && end - ms <= at)
       .sort((x, y) => y[2] - x[2])
-      .map(([, what, ms, detail]) => `${what} ${Math.round(ms)} ms${what === "commit" || what === "prune" ? `, ${detail} rows` : ""}`);
+      .map(([, what, ms, detail]) => (what.startsWith("loop ") ? what : `${what} ${Math.round(ms)} ms${what === "commit" || what === "prune" ? `, ${detail} rows` : ""}`));
     return { lagMs: lag, atSeconds: (at - from) / 1000, behind };
   });
 }
@@ -180,12 +182,14 @@ function pruneDelta(a: ChildStats["prune"], b: ChildStats["prune"]): Window["pru
 /** Measures `seconds` of a running runtime, sampling RSS every `sampleMs`. */
 export async function measure(rt: MeasuredRuntime, seconds: number, sampleMs = 1000): Promise<Window> {
   const a = await rt.snapshot();
+  const faultsBefore = majorFaults(rt.pid);
   const t0 = Date.now();
   const rssSamples: Array<[number, number]> = [];
   while (Date.now() - t0 < seconds * 1000) {
     await sleep(Math.min(sampleMs, seconds * 1000 - (Date.now() - t0)));
     rssSamples.push([(Date.now() - t0) / 1000, rssMb(rt.pid)]);
   }
+  const faults = majorFaults(rt.pid) - faultsBefore;
   const b = await rt.snapshot();
   const elapsed = (b.at - a.at) / 1000;
   const checks = sum(b.checks) - sum(a.checks);
@@ -199,6 +203,7 @@ export async function measure(rt: MeasuredRuntime, seconds: number, sampleMs = 1
     lagP99: histogramQuantile(lags, 0.99),
     lagP999: histogramQuantile(lags, 0.999),
     lagMax: histogramQuantile(lags, 1),
+    majorFaults: faults,
     skipped: sum(b.skipped) - sum(a.skipped),
     failed: (b.checks.failed ?? 0) + (b.checks.error ?? 0) - (a.checks.failed ?? 0) - (a.checks.error ?? 0),
     rssSamples,

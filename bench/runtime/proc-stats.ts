@@ -17,6 +17,15 @@ export function cpuSplitSeconds(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
 
+/**
+ * Major page faults of a process so far (all its threads), from /proc/PID/stat: pages it touched
+ * that had to be read from disk (code of the node binary, a mapped file) while it ran.
+ */
+export function majorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[9]);
+}
+
 /** Peak resident set size in MB (VmHWM), from /proc/PID/status. */
 export function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -15,7 +15,8 @@
  * started 30 ms or more late; every call of the SQLite store that held the event loop 10 ms or more,
  * by method (an evaluation batch and a prune batch with their rows); every garbage collection of
  * 10 ms or more; every commit hold (sqlite/checkpointer.ts); and every gap of 30 ms or more in a
- * 5 ms timer (the event loop held by anything): what a late tick waited behind.
+ * 5 ms timer (the event loop held by anything), with the store's time and calls and the GC pauses
+ * inside the gap: what a late tick waited behind. Each snapshot holds the stalls since the last one.
  * WK_CHILD_COMMIT_WINDOW_MS (benchmarks) sets the group commit's window (the runtime's default otherwise).
  * WK_CHILD_REDIS=URL makes it a scale-out replica (WK_CHILD_REDIS_PREFIX, WK_CHILD_LOCATION,
  * WK_CHILD_STALL_MS), as `wk run --redis` does. WK_CHILD_CLOCK_SKEW_MS=N runs it on a clock N ms off
@@ -58,11 +59,25 @@ const noteStall = (what: string, ms: number, detail: number, least: number) => {
   if (stalls.length >= 20_000) stalls.shift();
   stalls.push([Date.now(), what, Math.round(ms * 10) / 10, detail]);
 };
+/** Store time and calls since the loop's 5 ms interval last ran (outermost calls only), and the gaps whose GC time is summed at a snapshot. */
+const sinceTick = { storeMs: 0, storeCalls: 0, depth: 0 };
+const gcSpans: Array<[number, number]> = [];
+const gapsForGc: Array<[number, number]> = [];
 if (env.WK_CHILD_STALLS) {
   const timed = <A extends unknown[], R>(what: string, fn: (this: SqliteStore, ...a: A) => R, rows: (a: A, r: R) => number) =>
     function (this: SqliteStore, ...a: A): R {
       const t0 = performance.now();
-      const r = fn.apply(this, a);
+      sinceTick.depth++;
+      let r: R;
+      try {
+        r = fn.apply(this, a);
+      } finally {
+        sinceTick.depth--;
+        if (sinceTick.depth === 0) {
+          sinceTick.storeMs += performance.now() - t0;
+          sinceTick.storeCalls++;
+        }
+      }
       noteStall(what, performance.now() - t0, rows(a, r), 10);
       return r;
     };
@@ -78,9 +93,19 @@ if (env.WK_CHILD_STALLS) {
   }
   const loop = { last: performance.now() };
   // The event loop's own gaps: a 5 ms interval that fires 30 ms or more late was held by something.
+  // A gap says what filled it: the store's calls of any length (single ones of 10 ms or more are
+  // recorded apart), and, summed at the next snapshot (GC entries arrive late), the GC pauses.
   setInterval(() => {
     const now = performance.now();
-    noteStall("loop", now - loop.last - 5, 0, 30);
+    const gap = now - loop.last - 5;
+    if (gap >= 30) {
+      noteStall("loop", gap, 0, 30);
+      // Named with what it holds and timed as the gap, so it goes wherever the gap goes.
+      noteStall(`loop store ${Math.round(sinceTick.storeMs)} ms in ${sinceTick.storeCalls} calls`, gap, 0, 0);
+      gapsForGc.push([performance.timeOrigin + loop.last, performance.timeOrigin + now]);
+    }
+    sinceTick.storeMs = 0;
+    sinceTick.storeCalls = 0;
     loop.last = now;
   }, 5).unref();
   const held = SqliteStore.prototype.commitsHeld;
@@ -91,7 +116,11 @@ if (env.WK_CHILD_STALLS) {
     return hold;
   };
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) noteStall("gc", e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, 10);
+    for (const e of list.getEntries()) {
+      noteStall("gc", e.duration, (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0, 10);
+      if (gcSpans.length >= 50_000) gcSpans.splice(0, 25_000);
+      gcSpans.push([performance.timeOrigin + e.startTime, e.duration]);
+    }
   }).observe({ entryTypes: ["gc"] });
 }
 const onLag = (ms: number) => {
@@ -149,6 +178,7 @@ async function pruneStats() {
   const seconds = values.find((v) => v.metricName?.endsWith("_sum"))?.value ?? 0;
   return { count, seconds, rows, buckets };
 }
+let snapshots = 0;
 async function writeStats(file: string): Promise<void> {
   const counted = async (metric: { get(): Promise<{ values: Array<{ labels: Record<string, unknown>; value: number }> }> }, label: string) => {
     const out: Record<string, number> = {};
@@ -157,15 +187,26 @@ async function writeStats(file: string): Promise<void> {
   };
   const lags: Array<[number, number]> = [];
   for (let ms = 0; ms < LAG_BUCKETS; ms++) if (lagHistogram[ms]! > 0) lags.push([ms, lagHistogram[ms]!]);
+  // Each loop gap since the last snapshot gets the GC time that started inside it.
+  for (const [from, to] of gapsForGc.splice(0)) {
+    const inside = gcSpans.filter(([at]) => at >= from && at <= to);
+    if (stalls.length >= 20_000) stalls.shift();
+    const gcMs = inside.reduce((sum, [, ms]) => sum + ms, 0);
+    stalls.push([Math.round(to), `loop gc ${Math.round(gcMs)} ms in ${inside.length} pauses`, Math.round((to - from - 5) * 10) / 10, 0]);
+  }
   const stats = {
     at: Date.now(),
     lags,
     checks: await counted(runtime.metrics.checksTotal, "result"),
     skipped: await counted(runtime.metrics.ticksSkipped, "reason"),
     prune: await pruneStats(),
-    ...(env.WK_CHILD_STALLS ? { stalls } : {}),
+    // Each snapshot carries the stalls since the one before, and the first none: a window is read
+    // from two snapshots, and writing start-up's thousands of entries at the first one held the
+    // event loop some 40 ms at the very start of the window it was measuring.
+    ...(env.WK_CHILD_STALLS ? { stalls: stalls.splice(0).filter(() => snapshots > 0) } : {}),
     memory: process.memoryUsage(),
   };
+  snapshots++;
   // A file, written synchronously and renamed: the reader never sees half a snapshot.
   writeFileSync(`${file}.tmp`, JSON.stringify(stats));
   renameSync(`${file}.tmp`, file);

@@ -40,7 +40,7 @@ export function missingBaseHint(ref: string, remotes: readonly string[]): string
   const name = ref.replace(/^refs\/remotes\//, "");
   const slash = name.indexOf("/");
   const prefix = slash > 0 ? name.slice(0, slash) : null;
-  if (remotes.length === 0) return `this repository has no remote yet: ${withoutRemote}`;
+  if (remotes.length === 0) return `check the name (git branch -a); this repository has no remote yet to fetch it from: ${withoutRemote}`;
   // `origin/...` (or any refs/remotes/ name) read as a remote's branch; other slashed names may be local branches (feature/x).
   if (prefix !== null && !remotes.includes(prefix) && (ref.startsWith("refs/remotes/") || prefix === "origin")) {
     return `this repository has no remote called ${word(prefix)} (it has ${remotes.map(word).join(", ")}): check the name (git branch -a), or in CI check out with full history (fetch-depth: 0)`;

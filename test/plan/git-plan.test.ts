@@ -173,9 +173,15 @@ describe("wk plan against a git ref", () => {
     const error = await plan(r, "no-such-branch").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('"no-such-branch"');
-    expect((error as UserError).hint).toContain("git fetch");
+    // This repository has no remote: no fetch command that would fail again, what to compare with instead.
+    expect((error as UserError).hint).toContain("check the name (git branch -a); this repository has no remote yet");
+    expect((error as UserError).hint).not.toContain("git fetch");
     expect((error as UserError).exitCode).toBe(1);
     expect(r.worktrees()).toHaveLength(1);
+    // With a remote, the fetch that makes the ref resolve.
+    r.git("remote", "add", "origin", "https://git.example.invalid/project.git");
+    const fetchable = await plan(r, "no-such-branch").catch((e: unknown) => e);
+    expect((fetchable as UserError).hint).toContain("git fetch origin no-such-branch:no-such-branch");
   });
 
   test("the hint for a ref that is not fetched yet is a git fetch that works: origin/main from origin's main, a branch into itself", async () => {

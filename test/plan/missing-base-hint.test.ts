@@ -30,7 +30,7 @@ describe("a --base that names no commit", () => {
       (e: unknown) => e as { message: string; hint?: string },
     );
     expect(error?.message).toBe('the base ref "origin/main" does not name a commit in this repository');
-    expect(error?.hint).toContain("this repository has no remote yet");
+    expect(error?.hint).toContain("check the name (git branch -a); this repository has no remote yet");
     expect(error?.hint).toContain("--base HEAD");
     expect(error?.hint).toContain("leave out --base");
     expect(error?.hint).not.toContain("git fetch");

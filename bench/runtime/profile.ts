@@ -4,14 +4,15 @@
  * (V8 heap, external, anonymous native, the node binary, files) every few seconds.
  *   node bench/run-ts.mjs bench/runtime/profile.ts
  * Env: WK_BENCH_MONITORS (10000), WK_BENCH_SECONDS (40), WK_PROFILE (cpu | heap | snapshot | gc | none;
- * gc sums V8's --trace-gc lines by kind over the whole run),
+ * gc sums V8's --trace-gc lines by kind over the whole run; WK_PROFILE_GC_FILE keeps the lines themselves,
+ * and WK_BENCH_NODE_OPTIONS with --trace-gc-nvp makes them one line of fields per collection),
  * WK_PROFILE_DIR (where profiles go), WK_BENCH_NODE_OPTIONS, WK_BENCH_CPUS (e.g. "0"; the target
  * then runs on the other CPU), WK_PROFILE_EVERY (seconds between lines, default 5; fractions allowed),
  * WK_BENCH_STATE (a state folder to run on, such as one `npm run bench:week` kept; left in place),
  * WK_CHILD_ALLOC_PROFILE (a file: every allocation sampled from READY to the end, for
  * bench/runtime/alloc-report.mjs), WK_BENCH_CONCURRENCY (ticks in flight, default the runtime's 256).
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleChild } from "../../test/runtime/support/child-process.js";
@@ -22,6 +23,7 @@ import { runtimeNodeOptions } from "./settings.js";
 const MONITORS = Number(process.env.WK_BENCH_MONITORS ?? 10_000);
 const SECONDS = Number(process.env.WK_BENCH_SECONDS ?? 40);
 const PROFILE = process.env.WK_PROFILE ?? "none";
+const GC_FILE = process.env.WK_PROFILE_GC_FILE ?? null;
 const PROFILE_DIR = process.env.WK_PROFILE_DIR ?? join(process.cwd(), "node_modules/.cache/watchkeeper-profiles");
 const CPUS = process.env.WK_BENCH_CPUS ?? null;
 const EVERY = Number(process.env.WK_PROFILE_EVERY ?? 5);
@@ -67,6 +69,7 @@ try {
   }
   await rt.stop();
   await sleep(100);
+  if (PROFILE === "gc" && GC_FILE) await writeFile(GC_FILE, rt.child.stdout());
   if (PROFILE === "gc") process.stdout.write(gcSummary(rt.child.stdout(), (Date.now() - started) / 1000));
   if (PROFILE !== "none") process.stdout.write(`profile written to ${PROFILE_DIR}\n`);
 } finally {

@@ -6,6 +6,7 @@ import { CheckError, errorExcerpt } from "./check-error.js";
 import type { CheckContext, CheckOutcome } from "./types.js";
 import { onAbort } from "./shared/abort-fanout.js";
 import { CheckStop } from "./shared/check-stop.js";
+import { RunnerContext } from "./runner-context.js";
 import { formatMs } from "./shared/deadline.js";
 import { redactUrlsInText, redactUrlsInValue } from "../redact-url.js";
 import { scrubResult, scrubText, trackSecrets } from "./shared/secret-scrub.js";
@@ -78,16 +79,7 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
       reject(cancelled);
     });
   });
-  const runnerCtx: CheckContext = {
-    ...ctx,
-    monitorId: monitor.id,
-    get signal() {
-      return stop.signal;
-    },
-    stop,
-    signalAbortsBy: started + timeoutMs,
-    secret: secrets.secret,
-  };
+  const runnerCtx = new RunnerContext(ctx, monitor.id, stop, started + timeoutMs, secrets.secret);
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
     // URL credentials are not declared secrets; they are cleaned before a result is stored or shown.

@@ -10,7 +10,9 @@
  * thing in the heap being measured.
  * WK_CHILD_ALLOC_PROFILE=FILE (benchmarks) runs V8's sampling heap profiler over every allocation,
  * collected or not, from READY to shutdown, and writes it there as a .heapprofile: what the ticks
- * allocate, which the garbage collector's share of the CPU pays for.
+ * allocate, which the garbage collector's share of the CPU pays for. With WK_CHILD_ALLOC_SURVIVORS=1
+ * it leaves out what a scavenge collected: what lived long enough to be promoted to the old
+ * generation, whose growth sets how often a mark-compact runs.
  * WK_CHILD_STALLS=1 (benchmarks, with WK_CHILD_STATS) also records, with their times, every tick that
  * started 30 ms or more late; every call of the SQLite store that held the event loop 10 ms or more,
  * by method (an evaluation batch and a prune batch with their rows); every garbage collection of
@@ -220,7 +222,7 @@ async function startAllocationProfile() {
   const { Session } = await import("node:inspector/promises");
   const session = new Session();
   session.connect();
-  await session.post("HeapProfiler.startSampling", { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: env.WK_CHILD_ALLOC_SURVIVORS !== "1" });
   return async () => {
     const { profile } = await session.post("HeapProfiler.stopSampling");
     writeFileSync(env.WK_CHILD_ALLOC_PROFILE!, JSON.stringify(profile));

@@ -12,6 +12,7 @@ import { runDiagnostics } from "./diagnostics/index.js";
 import { erroringMonitors } from "./evaluate/erroring.js";
 import { COMMIT_WINDOW_MS, GroupCommit } from "./evaluate/group-commit.js";
 import { keepWebAssemblyAtBaseline } from "./wasm-baseline.js";
+import { allocateYoungObjectsYoung } from "./pretenuring.js";
 import { checkOnce, monitorUnit, runLocatedTick, runTick, type MonitorUnit, type TickDeps } from "./evaluate/tick.js";
 import { withScrubbedSummary } from "./evaluate/summary.js";
 import { selfBounded, type CheckRunner } from "./evaluate/run-check.js";
@@ -105,6 +106,8 @@ export interface Runtime {
 export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   // Before the first HTTP check compiles undici's parser: no TurboFan compile spike after start-up.
   keepWebAssemblyAtBaseline();
+  // Objects that die within their check stay in the young generation (pretenuring.ts).
+  allocateYoungObjectsYoung();
   const clock = o.clock ?? systemClock;
   const logger = o.logger;
   const checks = o.runCheck ? null : await import("./checks/index.js");

@@ -171,7 +171,9 @@ describe("GroupCommit", () => {
 
   describe("batches sized by how long a write holds the event loop", () => {
     // The real store, on a stopwatch its writes move: each evaluation costs `cost.msPerRow`.
-    const timed = (cost: { msPerRow: number }, o: { async?: boolean; hold?: () => Promise<void> | null } = {}) => {
+    // `busyMs` also holds the thread that long per batch, as a real write does: a timer set before
+    // the batches is then due after the first, whatever the machine's speed.
+    const timed = (cost: { msPerRow: number }, o: { async?: boolean; hold?: () => Promise<void> | null; busyMs?: number } = {}) => {
       const clock = { ms: 0 };
       const grouped = new GroupCommit(
         {
@@ -180,6 +182,7 @@ describe("GroupCommit", () => {
           recordEvaluations: (cs: readonly EvaluationCommit[]) => {
             batches.push(cs.length);
             clock.ms += cs.length * cost.msPerRow;
+            for (const end = performance.now() + (o.busyMs ?? 0); performance.now() < end; );
             const outcomes = store.recordEvaluations(cs);
             return o.async ? Promise.resolve(outcomes) : outcomes;
           },
@@ -192,7 +195,7 @@ describe("GroupCommit", () => {
     const many = (grouped: GroupCommit, prefix: string, n: number) => Array.from({ length: n }, (_, i) => grouped.recordEvaluation(firing(`${prefix}${i}`)));
 
     it("splits what queued behind a slow write into batches that fit the target, and the event loop turns between them", async () => {
-      const grouped = timed({ msPerRow: 1 });
+      const grouped = timed({ msPerRow: 1 }, { busyMs: 3 });
       await Promise.all(many(grouped, "a", 40));
       expect(batches).toEqual([40]);
       expect(grouped.batchLimit).toBe(16);

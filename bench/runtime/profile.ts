@@ -10,9 +10,14 @@
  * then runs on the other CPU), WK_PROFILE_EVERY (seconds between lines, default 5; fractions allowed),
  * WK_BENCH_STATE (a state folder to run on, such as one `npm run bench:week` kept; left in place),
  * WK_CHILD_ALLOC_PROFILE (a file: every allocation sampled from READY to the end, for
- * bench/runtime/alloc-report.mjs), WK_BENCH_CONCURRENCY (ticks in flight, default the runtime's 256).
+ * bench/runtime/alloc-report.mjs; with WK_CHILD_ALLOC_SURVIVORS=1 only what survived a scavenge, and
+ * then, unless WK_BENCH_NODE_OPTIONS says otherwise, a heap that seldom runs a mark-compact: each one
+ * would add the young generation's garbage to the profile), WK_BENCH_CONCURRENCY (ticks in flight,
+ * default the runtime's 256), WK_PROFILE_SNAPSHOTS (with WK_PROFILE=snapshot: how many snapshots,
+ * WK_PROFILE_SNAPSHOT_GAP seconds apart, default 1 and 10; compare two with
+ * bench/runtime/snapshot-diff.mjs).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleChild } from "../../test/runtime/support/child-process.js";
@@ -28,18 +33,26 @@ const PROFILE_DIR = process.env.WK_PROFILE_DIR ?? join(process.cwd(), "node_modu
 const CPUS = process.env.WK_BENCH_CPUS ?? null;
 const EVERY = Number(process.env.WK_PROFILE_EVERY ?? 5);
 const STATE = process.env.WK_BENCH_STATE ?? null;
+const SNAPSHOTS = Number(process.env.WK_PROFILE_SNAPSHOTS ?? 1);
+const SNAPSHOT_GAP = Number(process.env.WK_PROFILE_SNAPSHOT_GAP ?? 10);
+const SURVIVORS = Boolean(process.env.WK_CHILD_ALLOC_PROFILE) && process.env.WK_CHILD_ALLOC_SURVIVORS === "1";
+// Old generation allowed to grow to five times what a mark-compact left: about one mark-compact a
+// minute at 10,000 monitors, against one every 1.4 s with the runtime's settings.
+const SURVIVOR_OPTIONS = "--max-old-space-size=1024 --max-semi-space-size=4 --heap-growing-percent=400";
 const CONCURRENCY = process.env.WK_BENCH_CONCURRENCY === undefined ? undefined : Number(process.env.WK_BENCH_CONCURRENCY);
 if (CONCURRENCY !== undefined && !(Number.isInteger(CONCURRENCY) && CONCURRENCY >= 1)) {
   throw new Error(`WK_BENCH_CONCURRENCY must be a whole number of ticks in flight, 1 or more; got "${process.env.WK_BENCH_CONCURRENCY}"`);
 }
 const nodeOptions = [
-  ...(process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(MONITORS)).split(" ").filter(Boolean),
+  ...(process.env.WK_BENCH_NODE_OPTIONS ?? (SURVIVORS ? SURVIVOR_OPTIONS : runtimeNodeOptions(MONITORS))).split(" ").filter(Boolean),
   ...(PROFILE === "cpu" ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
   ...(PROFILE === "heap" ? ["--heap-prof", `--heap-prof-dir=${PROFILE_DIR}`] : []),
   ...(PROFILE === "snapshot" ? ["--heapsnapshot-signal=SIGHUP", `--diagnostic-dir=${PROFILE_DIR}`] : []),
   ...(PROFILE === "gc" ? ["--trace-gc"] : []),
 ];
 
+// node writes snapshots only into a folder that exists (--diagnostic-dir).
+if (PROFILE !== "none") await mkdir(PROFILE_DIR, { recursive: true });
 const dir = await mkdtemp(join(tmpdir(), "wk-profile-"));
 const target = await startTarget(CPUS === null ? null : CPUS === "0" ? "1" : "0");
 let rt: Awaited<ReturnType<typeof startRuntime>> | null = null;
@@ -64,8 +77,14 @@ try {
   // The runtime child's own memory trace (WK_CHILD_MEMORY_STEPS=1), start-up steps first.
   for (const line of rt.child.stderr().split("\n")) if (line.startsWith("STEP ")) process.stdout.write(`${line}\n`);
   if (PROFILE === "snapshot") {
-    rt.child.proc.kill("SIGHUP");
-    await sleep(15_000);
+    for (let i = 0; i < SNAPSHOTS; i++) {
+      if (i > 0) await sleep(SNAPSHOT_GAP * 1000);
+      const before = await snapshotsIn(PROFILE_DIR);
+      rt.child.proc.kill("SIGHUP");
+      // Writing a snapshot of this heap takes a few seconds, the runtime held meanwhile: the next
+      // signal (or the stop) waits until the file has stopped growing.
+      await snapshotWritten(PROFILE_DIR, before);
+    }
   }
   await rt.stop();
   await sleep(100);
@@ -88,4 +107,22 @@ function gcSummary(out: string, seconds: number): string {
   }
   const lines = [...kinds].map(([kind, k]) => `${kind}: ${k.count} (${(k.count / seconds).toFixed(2)}/s), ${k.ms.toFixed(0)} ms on the main thread (${((k.ms / seconds / 10)).toFixed(1)} % of it)`);
   return `GC over the whole run (start-up included):\n${lines.join("\n")}\n`;
+}
+
+async function snapshotsIn(folder: string): Promise<string[]> {
+  return (await readdir(folder)).filter((f) => f.endsWith(".heapsnapshot"));
+}
+
+async function snapshotWritten(folder: string, before: string[], timeoutMs = 60_000): Promise<void> {
+  const started = Date.now();
+  let last = -1;
+  while (Date.now() - started < timeoutMs) {
+    await sleep(250);
+    const added = (await snapshotsIn(folder)).filter((f) => !before.includes(f));
+    if (added.length === 0) continue;
+    const size = (await stat(join(folder, added[0]!))).size;
+    if (size > 0 && size === last) return;
+    last = size;
+  }
+  throw new Error(`no heap snapshot finished in ${folder} within ${timeoutMs / 1000} s`);
 }

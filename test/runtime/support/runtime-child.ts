@@ -12,7 +12,10 @@
  * collected or not, from READY to shutdown, and writes it there as a .heapprofile: what the ticks
  * allocate, which the garbage collector's share of the CPU pays for. With WK_CHILD_ALLOC_SURVIVORS=1
  * it leaves out what a scavenge collected: what lived long enough to be promoted to the old
- * generation, whose growth sets how often a mark-compact runs.
+ * generation, whose growth sets how often a mark-compact runs. A mark-compact also collects the
+ * young generation's garbage, and V8 counts that as collected by the major GC, so it stays in the
+ * profile: run it where mark-compacts are rare (bench/runtime/profile.ts does) or it shows mostly
+ * that.
  * WK_CHILD_STALLS=1 (benchmarks, with WK_CHILD_STATS) also records, with their times, every tick that
  * started 30 ms or more late; every call of the SQLite store that held the event loop 10 ms or more,
  * by method (an evaluation batch and a prune batch with their rows); every garbage collection of

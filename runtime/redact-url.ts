@@ -115,7 +115,7 @@ export function redactUrlsInValue<T>(value: T, depth = 0): T {
 }
 
 /** Sets an own property, `__proto__` included (an assignment would set the prototype instead). */
-function ownProperty(target: Record<string, unknown>, key: string, value: unknown): void {
+export function ownProperty(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
 }

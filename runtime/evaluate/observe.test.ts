@@ -9,6 +9,18 @@ const result = (over: Partial<CheckResult> = {}): CheckResult => ({
 });
 
 describe("observe", () => {
+  it("gives the observation the result's details with its message and duration, a `__proto__` key kept as data", () => {
+    const m = monitorSpec({ id: "api" });
+    const details = JSON.parse('{"status": 200, "__proto__": {"polluted": true}, "message": "from the check"}') as Record<string, unknown>;
+    const o = observe({ kind: "results", results: [result({ details })] }, m, undefined, [])[0]!.observation;
+    const seen = (o as { details: Record<string, unknown> }).details;
+    expect(seen).toEqual({ ...details, message: "HTTP 200 in 120ms", durationMs: 120 });
+    expect(Object.keys(seen)).toEqual(["status", "__proto__", "message", "durationMs"]);
+    expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
+    expect((seen as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(seen).not.toBe(details);
+  });
+
   it("fires on the check's own failure when there is no threshold or condition", () => {
     const m = monitorSpec({ id: "api" });
     expect(observe({ kind: "results", results: [result({ ok: false })] }, m, undefined, [])[0]!.observation.kind).toBe("failing");

@@ -7,6 +7,7 @@ import { thresholdHolds } from "../../sdk/threshold.js";
 import { errorText, renderSummary, SUMMARY_MAX } from "./summary.js";
 import { truncate } from "../text/truncate.js";
 import { CodeHostError } from "../code-host/code-host.js";
+import { ownProperty } from "../redact-url.js";
 
 /** One label set's verdict for this tick, with the result it came from (recorded in recent results). */
 export interface LabeledObservation {
@@ -145,11 +146,25 @@ function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: Chec
     return { ...failed, labels: result.labels, result: { ...failed.result, labels: result.labels } };
   }
   const summary = renderSummary(monitor, result, code);
-  const details = { ...result.details, message: result.message, durationMs: result.durationMs };
+  const details = detailsOf(result);
   const observation: Observation = firing
     ? { kind: "failing", value: result.value, summary, details }
     : { kind: "ok", value: result.value, summary, details };
   return { labels: result.labels, result, observation, firing };
+}
+
+/**
+ * The result's details with its message and duration, copied key by key: V8 promoted the object a
+ * spread (`{ ...result.details, message, durationMs }`) made to the old generation on every tick
+ * (bench/results/runtime.md), and one built by assignment it does not.
+ */
+function detailsOf(result: CheckResult): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  // A script's details may hold a `__proto__` key (from JSON.parse): kept as data, as a spread keeps it.
+  for (const key of Object.keys(result.details)) ownProperty(details, key, result.details[key]);
+  details["message"] = result.message;
+  details["durationMs"] = result.durationMs;
+  return details;
 }
 
 /**

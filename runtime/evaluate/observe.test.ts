@@ -21,6 +21,12 @@ describe("observe", () => {
     expect(seen).not.toBe(details);
   });
 
+  it("observes a result that carries no details at all, as before", () => {
+    const m = monitorSpec({ id: "api" });
+    const o = observe({ kind: "results", results: [result({ details: null as unknown as Record<string, unknown> })] }, m, undefined, [])[0]!.observation;
+    expect((o as { details: Record<string, unknown> }).details).toEqual({ message: "HTTP 200 in 120ms", durationMs: 120 });
+  });
+
   it("fires on the check's own failure when there is no threshold or condition", () => {
     const m = monitorSpec({ id: "api" });
     expect(observe({ kind: "results", results: [result({ ok: false })] }, m, undefined, [])[0]!.observation.kind).toBe("failing");

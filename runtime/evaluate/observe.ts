@@ -161,7 +161,8 @@ function judge(monitor: MonitorSpec, code: MonitorCode | undefined, result: Chec
 function detailsOf(result: CheckResult): Record<string, unknown> {
   const details: Record<string, unknown> = {};
   // A script's details may hold a `__proto__` key (from JSON.parse): kept as data, as a spread keeps it.
-  for (const key of Object.keys(result.details)) ownProperty(details, key, result.details[key]);
+  // Details missing altogether (a hand-made result) add nothing, as they did to the spread.
+  if (result.details !== null && result.details !== undefined) for (const key of Object.keys(result.details)) ownProperty(details, key, result.details[key]);
   details["message"] = result.message;
   details["durationMs"] = result.durationMs;
   return details;

@@ -5,9 +5,12 @@
  * order), on a simulated clock (10 s a round). A batch whose changed pages do not fit in the page
  * cache (512 KiB: 128 pages; a batch of 256 results touches a leaf of each of the results
  * indexes per monitor) makes SQLite write pages to the WAL before the commit ("spill"); with
- * `cache_spill = OFF` the cache grows for the transaction instead. Prints the median over rounds of
- * the CPU per result (µs), rollup writes after each batch included.
- *   node bench/run-ts.mjs bench/history/batch-ab.ts   (env: WK_BENCH_MONITORS 10000, WK_BENCH_ROUNDS 40)
+ * `cache_spill = OFF` the cache grows for the transaction instead. Prints the CPU per result (µs),
+ * rollup writes after each batch included: the median over rounds (the rounds without minute
+ * closes) and the mean (every sixth round closes every monitor's minute, and the mean counts it).
+ *   node bench/run-ts.mjs bench/history/batch-ab.ts   (env: WK_BENCH_MONITORS 10000, WK_BENCH_ROUNDS 40,
+ *   WK_BENCH_VARIANTS "batch:spill[:noage],...", e.g. "16:on,16:on:noage"; noage drops the rollups' age
+ *   index after the store opens, to price it)
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -23,16 +26,20 @@ interface Variant {
   name: string;
   batch: number;
   spill: boolean;
+  /** "noage": the store without the rollups' age index. */
+  extra: string;
 }
 const VARIANTS: Variant[] = (process.env["WK_BENCH_VARIANTS"] ?? "256:on,256:off,48:on").split(",").map((v) => {
-  const [batch, spill] = v.split(":");
-  return { name: v, batch: Number(batch), spill: spill !== "off" };
+  const [batch, spill, extra = ""] = v.split(":");
+  if (extra !== "" && extra !== "noage") throw new Error(`WK_BENCH_VARIANTS: "${v}" ends in "${extra}"; the only third part is "noage"`);
+  return { name: v, batch: Number(batch), spill: spill !== "off", extra };
 });
 
 const dir = await mkdtemp(join(tmpdir(), "wk-batch-ab-"));
 const stores = VARIANTS.map((v, i) => {
   const store = SqliteStore.open(join(dir, String(i)), T0);
   if (!v.spill) store.db.pragma("cache_spill = OFF");
+  if (v.extra === "noage") store.db.exec("DROP INDEX rollups_age");
   return store;
 });
 let seed = 42;
@@ -72,11 +79,17 @@ try {
   const steady = (xs: number[]) => median(xs.slice(Math.floor(ROUNDS / 4)));
   const base = steady(perResult[0]!);
   console.log(`${MONITORS} monitors, ${ROUNDS} rounds; load average before ${load.map((l) => l.toFixed(1)).join(", ")}, after ${loadavg().map((l) => l.toFixed(1)).join(", ")}`);
-  console.log("| batch | cache spill | CPU per result, median round (µs) | against the first |");
-  console.log("|---|---|---|---|");
+  const mean = (xs: number[]) => {
+    const rounds = xs.slice(Math.floor(ROUNDS / 4));
+    return rounds.reduce((a, b) => a + b, 0) / rounds.length;
+  };
+  const baseMean = mean(perResult[0]!);
+  console.log("| variant | CPU per result, median round (µs) | against the first | mean over rounds (µs) | against the first |");
+  console.log("|---|---|---|---|---|");
   VARIANTS.forEach((v, i) => {
     const us = steady(perResult[i]!);
-    console.log(`| ${v.batch} | ${v.spill ? "on" : "off"} | ${us.toFixed(1)} | ${(us / base).toFixed(3)} |`);
+    const m = mean(perResult[i]!);
+    console.log(`| ${v.name} | ${us.toFixed(1)} | ${(us / base).toFixed(3)} | ${m.toFixed(1)} | ${(m / baseMean).toFixed(3)} |`);
   });
 } finally {
   for (const store of stores) store.close();

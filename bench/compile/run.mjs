@@ -190,8 +190,12 @@ try {
     ...Object.entries(planSteps).map(([step, ms]) => `| ${step} | ${Math.round(ms)} |`),
     "",
   ].join("\n");
-  const notes = path.join(ROOT, "bench/compile/notes.md");
-  const text = report + (existsSync(notes) ? "\n" + readFileSync(notes, "utf8") : "");
+  // The sections written by hand (what each change found) follow the generated tables in the results file
+  // itself, from its first "## " heading on: a new run replaces the tables and keeps them.
+  const results = path.join(ROOT, "bench/results/compile.md");
+  const previous = existsSync(results) ? readFileSync(results, "utf8") : "";
+  const handWritten = previous.search(/^## /m);
+  const text = report + (handWritten >= 0 ? "\n" + previous.slice(handWritten) : "");
   if (process.env.WK_BENCH_WRITE !== "0") writeFileSync(path.join(ROOT, "bench/results/compile.md"), text);
   process.stdout.write(text);
 } finally {

@@ -33,7 +33,7 @@ const MONITORS = num("WK_BENCH_MONITORS", 10_000, 1_000);
 const ROUNDS = num("WK_BENCH_ROUNDS", 3, 1);
 const WARMUP = num("WK_BENCH_WARMUP", 15, 12);
 // Runtime windows (here and SATURATION_SECONDS) of a minute or more: every monitor's rollup minute closes within one period after the
-// minute's end, so the closed minutes are written as a wave once a minute (bench/runtime/notes.md),
+// minute's end, so the closed minutes are written as a wave once a minute (bench/results/runtime.md),
 // and a shorter window holds that wave or not by chance.
 const SECONDS = num("WK_BENCH_SECONDS", 60, 10);
 const SOAK_SECONDS = num("WK_BENCH_SOAK_SECONDS", 180, 10);
@@ -45,6 +45,8 @@ const SATURATION_SECONDS = num("WK_BENCH_SATURATION_SECONDS", 60, 8);
 const CEILING_SECONDS = num("WK_BENCH_CEILING_SECONDS", 15, 3);
 const SIZES = (process.env.WK_BENCH_SIZES ?? (smoke ? "300,1000" : "1000,10000,50000")).split(",").map(Number).filter((n) => n > 0);
 const LAG_LIMIT_MS = 50;
+/** Where the hand-written part of bench/results/runtime.md begins. */
+const NOTES_HEADING = "## Where the time and the memory go";
 const RESULTS = process.env.WK_BENCH_OUT ?? (smoke ? "node_modules/.cache/watchkeeper-bench/runtime-smoke.md" : "bench/results/runtime.md");
 const nodeOptions = (monitors: number) => (process.env.WK_BENCH_NODE_OPTIONS ?? runtimeNodeOptions(monitors)).split(" ").filter(Boolean);
 const canPin = canPinCpus();
@@ -184,8 +186,10 @@ try {
   }
   noteLoad("end");
 
-  // What the profiles showed, kept by hand beside the harness: it explains the numbers above it.
-  const notes = await readFile(join(process.cwd(), "bench/runtime/notes.md"), "utf8").catch(() => "");
+  // What the profiles showed, written by hand in the results file itself below the generated tables (from
+  // NOTES_HEADING on): a new run replaces the tables and keeps it, whatever WK_BENCH_OUT says.
+  const previous = await readFile(join(process.cwd(), "bench/results/runtime.md"), "utf8").catch(() => "");
+  const notes = previous.includes(NOTES_HEADING) ? previous.slice(previous.indexOf(NOTES_HEADING)) : "";
   const md = report({ rounds, probes, best, ceilings, growth, exporterAvailable }, notes ? `\n${notes}` : "");
   await writeFile(RESULTS, md);
   process.stdout.write(md);

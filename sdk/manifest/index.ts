@@ -45,7 +45,7 @@ export function manifestHash(manifest: Omit<Manifest, "hash"> | Manifest): strin
  * Writes exactly `canonicalJson(value, 0)`, piece by piece: the manifest and its lists here, each
  * entry of a list (a monitor, a service) as one piece from JSON.stringify over a key-sorted copy.
  * An entry is a few kilobytes. The first hash of the compile benchmark's manifest (1,000 monitors)
- * took 94-101 ms value by value, 53-69 ms this way (bench/compile/notes.md).
+ * took 94-101 ms value by value, 53-69 ms this way (bench/results/compile.md).
  */
 function writeCanonical(value: unknown, write: (piece: string) => void, depth = 0): void {
   if (depth >= 2 && value !== null && typeof value === "object") {

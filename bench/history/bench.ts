@@ -27,6 +27,7 @@ import type { Clock, TimerHandle } from "../../runtime/scheduler/clock.js";
 import { Pruner } from "../../runtime/store/pruner.js";
 import { retentionOf } from "../../runtime/store/retention.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { handWrittenPart } from "../hand-written.js";
 
 const EVERY_MS = 10_000;
 const HOUR = 3_600_000;
@@ -341,6 +342,9 @@ if (process.argv[2] === "--run") {
   } else {
     for (const config of plan) await one(config);
   }
-  await writeFile(out, report(results, loadBefore));
-  process.stdout.write(report(results, loadBefore));
+  // Everything below the table, from the file's first "## " heading on, is written by hand: kept.
+  const notes = await handWrittenPart("bench/results/history.md", "## ");
+  const md = report(results, loadBefore) + (notes ? `\n${notes}` : "");
+  await writeFile(out, md);
+  process.stdout.write(md);
 }

@@ -17,10 +17,11 @@
  * WK_BENCH_NODE_OPTIONS (node flags for the runtime; default the image's), WK_BENCH_OUT.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { cpus as cpuList, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleChild } from "../../test/runtime/support/child-process.js";
+import { handWrittenPart } from "../hand-written.js";
 import { driveProbes, startBlackbox } from "./blackbox.js";
 import { measureCeiling, type Ceiling } from "./ceiling.js";
 import { measure, sleep, startRuntime, startTarget, writeFleet, type Window } from "./fleet.js";
@@ -188,8 +189,7 @@ try {
 
   // What the profiles showed, written by hand in the results file itself below the generated tables (from
   // NOTES_HEADING on): a new run replaces the tables and keeps it, whatever WK_BENCH_OUT says.
-  const previous = await readFile(join(process.cwd(), "bench/results/runtime.md"), "utf8").catch(() => "");
-  const notes = previous.includes(NOTES_HEADING) ? previous.slice(previous.indexOf(NOTES_HEADING)) : "";
+  const notes = await handWrittenPart(join(process.cwd(), "bench/results/runtime.md"), NOTES_HEADING);
   const md = report({ rounds, probes, best, ceilings, growth, exporterAvailable }, notes ? `\n${notes}` : "");
   await writeFile(RESULTS, md);
   process.stdout.write(md);

@@ -33,6 +33,7 @@ import { evaluate } from "../../runtime/alerts/transition.js";
 import type { ResultRow } from "../../runtime/evaluate/evaluation-store.js";
 import { Silences } from "../../runtime/notify/silences.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { handWrittenPart } from "../hand-written.js";
 import { monitorHistoryFromHours } from "../../runtime/views/history-view.js";
 import { OVERVIEW_PAGE_SIZE, renderOverview, renderOverviewRows, stateCounts, type OverviewQuery } from "../../runtime/views/overview.js";
 import type { DisplayState } from "../../runtime/views/monitor-state.js";
@@ -237,7 +238,9 @@ ${rows.map((r) => `| ${r.n} | ${(r.beforeCpu / 1000).toFixed(1)} | ${(r.pageCpu 
 
 Before, the cost passes 60 CPU s a minute (one core) from the first open page: the runtime could not keep up.
 `;
-    await writeFile(OUT, md);
+    // "## Notes on this run" and what follows it are written by hand: kept.
+    const notes = await handWrittenPart("bench/results/views.md", "## Notes on this run");
+    await writeFile(OUT, md + (notes ? `\n${notes}` : ""));
     console.log(md);
   } finally {
     store.close();

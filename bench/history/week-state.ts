@@ -29,7 +29,9 @@
  * what expired since the state was last pruned to the runtime's pruner: a restart after downtime),
  * WK_WEEK_STALLS=1 (the runtime records what each late tick waited behind: long store calls, GC
  * pauses, commit holds, gaps in the event loop, each gap with the store time and GC time inside it;
- * each window lists its five latest ticks with them and their time from the window's start).
+ * each window lists its five latest ticks with them and their time from the window's start). The
+ * recorder's buffer costs the runtime about 4 MB of RSS (bench/results/history.md): peak RSS to set
+ * beside the runtime benchmark's figure comes from a run without it.
  */
 import BetterSqlite3 from "better-sqlite3";
 import { statfsSync } from "node:fs";

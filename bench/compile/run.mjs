@@ -14,6 +14,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const RUNS = Number(process.env.WK_BENCH_RUNS ?? 5);
 // Fewer rounds are for trying the runner out (WK_BENCH_WRITE=0); a recorded result has 5 or more.
 if (!(RUNS >= 5) && process.env.WK_BENCH_WRITE !== "0") throw new Error("WK_BENCH_RUNS below 5 needs WK_BENCH_WRITE=0");
+// The sections written by hand (what each change found) follow the generated tables in the results file
+// itself, from its first "## " heading on: a new run replaces the tables and keeps them. The rule of
+// bench/hand-written.ts, read before the run: an existing file without such a heading stops it.
+const resultsFile = path.join(ROOT, "bench/results/compile.md");
+const previous = existsSync(resultsFile) ? readFileSync(resultsFile, "utf8") : "";
+const headingAt = previous.search(/^## /m);
+if (previous && headingAt < 0) throw new Error(`${resultsFile} has no "## " heading where its hand-written sections begin: put one back before running this benchmark, or they would be overwritten`);
+const handWritten = headingAt < 0 ? "" : previous.slice(headingAt);
 const work = mkdtempSync(path.join(os.tmpdir(), "wk-bench-compile-"));
 const tree = path.join(work, "tree");
 const cacheDir = path.join(work, "cache");
@@ -190,12 +198,7 @@ try {
     ...Object.entries(planSteps).map(([step, ms]) => `| ${step} | ${Math.round(ms)} |`),
     "",
   ].join("\n");
-  // The sections written by hand (what each change found) follow the generated tables in the results file
-  // itself, from its first "## " heading on: a new run replaces the tables and keeps them.
-  const results = path.join(ROOT, "bench/results/compile.md");
-  const previous = existsSync(results) ? readFileSync(results, "utf8") : "";
-  const handWritten = previous.search(/^## /m);
-  const text = report + (handWritten >= 0 ? "\n" + previous.slice(handWritten) : "");
+  const text = report + (handWritten ? "\n" + handWritten : "");
   if (process.env.WK_BENCH_WRITE !== "0") writeFileSync(path.join(ROOT, "bench/results/compile.md"), text);
   process.stdout.write(text);
 } finally {

@@ -324,6 +324,8 @@ if (process.argv[2] === "--run") {
   process.stdout.write(JSON.stringify(result), () => process.exit(0));
 } else {
   const plan = parsePlan(process.env["WK_BENCH_PLAN"] ?? "10000x1:off,10000x1:on,100x72:on");
+  // Everything below the table, from the file's first "## " heading on, is written by hand: kept (read first).
+  const notes = await handWrittenPart("bench/results/history.md", "## ");
   const out = process.env["WK_BENCH_OUT"] ?? "bench/results/history.md";
   const loadBefore = loadavg();
   const results: RunResult[] = [];
@@ -342,8 +344,6 @@ if (process.argv[2] === "--run") {
   } else {
     for (const config of plan) await one(config);
   }
-  // Everything below the table, from the file's first "## " heading on, is written by hand: kept.
-  const notes = await handWrittenPart("bench/results/history.md", "## ");
   const md = report(results, loadBefore) + (notes ? `\n${notes}` : "");
   await writeFile(out, md);
   process.stdout.write(md);

@@ -59,6 +59,10 @@ const loads: Array<[string, number[]]> = [];
 const noteLoad = (when: string) => loads.push([when, loadavg()]);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+// What the profiles showed, written by hand in the results file itself below the generated tables (from
+// NOTES_HEADING on): a new run replaces the tables and keeps it, whatever WK_BENCH_OUT says. Read before
+// the run, so a file without the heading stops it at once rather than after its 17 minutes.
+const notes = await handWrittenPart(join(process.cwd(), "bench/results/runtime.md"), NOTES_HEADING);
 const dir = await mkdtemp(join(tmpdir(), "wk-bench-"));
 const cleanup: Array<() => unknown> = [];
 noteLoad("start");
@@ -187,9 +191,6 @@ try {
   }
   noteLoad("end");
 
-  // What the profiles showed, written by hand in the results file itself below the generated tables (from
-  // NOTES_HEADING on): a new run replaces the tables and keeps it, whatever WK_BENCH_OUT says.
-  const notes = await handWrittenPart(join(process.cwd(), "bench/results/runtime.md"), NOTES_HEADING);
   const md = report({ rounds, probes, best, ceilings, growth, exporterAvailable }, notes ? `\n${notes}` : "");
   await writeFile(RESULTS, md);
   process.stdout.write(md);

@@ -47,6 +47,8 @@ const RUNS = Math.max(1, Number(process.env["WK_BENCH_RUNS"] ?? 5));
 /** Renders of the "before" path (every monitor's 90 days of hours; minutes each at 10,000 on a loaded machine). */
 const BEFORE_RUNS = Math.max(1, Number(process.env["WK_BENCH_BEFORE_RUNS"] ?? RUNS));
 const OUT = process.env["WK_BENCH_OUT"] ?? "bench/results/views.md";
+/** "## Notes on this run" and what follows it in the results file are written by hand: kept (read before the run). */
+const notes = await handWrittenPart("bench/results/views.md", "## Notes on this run");
 /** Monitors written through the store's commit path; the rest copy their rows. */
 const TEMPLATES = 50;
 /** Open pages the live-update cost is computed for. */
@@ -238,8 +240,6 @@ ${rows.map((r) => `| ${r.n} | ${(r.beforeCpu / 1000).toFixed(1)} | ${(r.pageCpu 
 
 Before, the cost passes 60 CPU s a minute (one core) from the first open page: the runtime could not keep up.
 `;
-    // "## Notes on this run" and what follows it are written by hand: kept.
-    const notes = await handWrittenPart("bench/results/views.md", "## Notes on this run");
     await writeFile(OUT, md + (notes ? `\n${notes}` : ""));
     console.log(md);
   } finally {

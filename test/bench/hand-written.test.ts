@@ -21,14 +21,21 @@ describe("handWrittenPart", () => {
     expect(await handWrittenPart(file, "## ")).toBe("## Where it went\n\nfound\n\n### 2026-12-05\nmore\n");
   });
 
-  it("is empty for a missing file or heading, and whole when the file starts with the heading", async () => {
+  it("is empty for a missing file, and whole when the file starts with the heading", async () => {
     expect(await handWrittenPart(join(dir, "absent.md"), "## ")).toBe("");
     const file = join(dir, "notes.md");
     await writeFile(file, "## Notes\ntext\n");
     expect(await handWrittenPart(file, "## Notes")).toBe("## Notes\ntext\n");
-    expect(await handWrittenPart(file, "## Elsewhere")).toBe("");
+  });
+
+  it("refuses a file it would overwrite sections of: one without the heading, or one it cannot read", async () => {
+    const file = join(dir, "renamed.md");
+    await writeFile(file, "# Bench\n## Elsewhere\ntext\n");
+    await expect(handWrittenPart(file, "## Notes")).rejects.toThrow(/renamed\.md has no line starting with "## Notes"/);
     // A heading named only inside a line is not a heading.
     await writeFile(file, "see ## Notes below\n");
-    expect(await handWrittenPart(file, "## Notes")).toBe("");
+    await expect(handWrittenPart(file, "## Notes")).rejects.toThrow(/no line starting with/);
+    // A folder where the file should be: an error, not an empty part.
+    await expect(handWrittenPart(dir, "## ")).rejects.toThrow(/EISDIR/);
   });
 });

@@ -1,0 +1,77 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { literalsIn, scanLines } from "../../cli/rules/no-secret-literals.js";
+
+// no-secret-literals skips a file whose text no pattern matches anywhere, and scans the lines of the
+// rest. Skipping must never hide a finding: whatever the file holds, the findings are those of the
+// line-by-line scan.
+
+/** Pieces that match a pattern, nearly match one, or sit at a pattern's edge (newlines, word characters). */
+const PIECES = [
+  "-----BEGIN RSA PRIVATE KEY-----",
+  "-----BEGIN PRIVATE KEY-----",
+  "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
+  "hooks.slack.com/services/",
+  "xoxb-1234567890-abcdef",
+  "xoxb-12",
+  "AKIAABCDEFGHIJKLMNOP",
+  "ASIA0123456789ABCDEF",
+  "AKIA",
+  "Token token=abcdefghij0123",
+  "GenieKey 0f0f0f0f-1234-5678-9abc-def012345678",
+  "0f0f0f0f-1234-5678-9abc-def012345678",
+  "Authorization",
+  "api_key",
+  "Bearer abcdefghijklmnopqrstuvwxyz012345",
+  "Bearer ",
+  "Basic dXNlcjpwYXNzd29yZA==",
+  "Basic authentication",
+  "Basic\n",
+  "ghp_0123456789abcdefghijABCDEFGHIJ0123456789",
+  "github_pat_0123456789abcdefghijkl_x",
+  "https://user:hunter22@example.com/",
+  "https://example.com/runbook",
+  "?api_key=0123456789abcdef",
+  "&token=${value}",
+  "#access_token=abcdefgh1234",
+  "0123456789abcdef0123456789abcdef",
+  "0123456789abcdef",
+  "deadbeef",
+  "\n",
+  "\r\n",
+  " ",
+  "\t",
+  "x",
+  "_",
+  "=",
+  "/",
+  '"',
+  "`",
+];
+
+const source = fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string({ maxLength: 6 })), { maxLength: 24 }).map((parts) => parts.join(""));
+
+describe("no-secret-literals: the quick whole-file tests", () => {
+  it("never skip a file the line-by-line scan would flag", () => {
+    fc.assert(
+      fc.property(source, (text) => {
+        expect(literalsIn("monitors/a.ts", text)).toEqual(scanLines("monitors/a.ts", text));
+      }),
+      { numRuns: Number(process.env.WK_PROPERTY_RUNS ?? 2000) },
+    );
+  });
+
+  it("flag a credential parameter in a file with no other sign of one", () => {
+    // A path relative to a base URL kept elsewhere: no "://", no long hex run.
+    const text = `export const path = "/status?access_token=abcdefgh1234";\n`;
+    expect(literalsIn("monitors/a.ts", text)).toEqual([expect.objectContaining({ code: "no-secret-literals", line: 1, column: 29 })]);
+  });
+
+  it("still flag each pattern on a line of its own inside an otherwise clean file", () => {
+    for (const piece of PIECES.filter((p) => scanLines("f.ts", p).length > 0)) {
+      const text = `import { monitor } from "watchkeeper";\nconst runbook = "https://runbooks.example.com/a";\nconst x = "${piece}";\n`;
+      expect(literalsIn("f.ts", text), piece).toEqual(scanLines("f.ts", text));
+      expect(literalsIn("f.ts", text).length, piece).toBeGreaterThan(0);
+    }
+  });
+});

@@ -24,11 +24,17 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
     if (problem === null) ctx.memo?.remember("valid-schedules/cron", key);
     return problem;
   };
-  // The same 6-field expression recurs across monitors, and each verdict is sixty of croner's searches.
+  // The same 6-field expression recurs across monitors, and each verdict is sixty of croner's
+  // searches (and, in a new process, ICU's zone data): judged once per run, and not again while
+  // the memo holds it clean.
   const everySecond = new Map<string, boolean>();
   const firesEachSecond = (expression: string) => {
     let verdict = everySecond.get(expression);
-    if (verdict === undefined) everySecond.set(expression, (verdict = firesEverySecond(expression)));
+    if (verdict === undefined) {
+      verdict = ctx.memo?.clean("valid-schedules/seconds", expression) ? false : firesEverySecond(expression);
+      everySecond.set(expression, verdict);
+      if (!verdict) ctx.memo?.remember("valid-schedules/seconds", expression);
+    }
     return verdict;
   };
   // Time zones and cron expressions recur across entries: a new entry with a known zone and

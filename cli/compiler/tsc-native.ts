@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { EXIT, UserError } from "../errors.js";
 
@@ -71,7 +72,7 @@ export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, sign
   return new Promise((resolve, reject) => {
     execFile(
       tsc.exe,
-      ["--noEmit", "--pretty", "false", "-p", tsconfig],
+      ["--noEmit", ...tscThreads(availableParallelism()), "--pretty", "false", "-p", tsconfig],
       { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true, ...(signal ? { signal } : {}) },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
@@ -82,6 +83,17 @@ export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, sign
       },
     );
   });
+}
+
+/**
+ * The check runs beside esbuild, the module sandbox and the compiler's own work. On two cores
+ * TypeScript 7's checker threads took those cores from them without finishing sooner: on the
+ * benchmark tree `--singleThreaded` checked in the same wall time with two thirds of the CPU, and a
+ * cold `wk compile` ran about 5 % faster (bench/results/compile.md). With more cores to go round,
+ * its own default stands.
+ */
+export function tscThreads(cores: number): string[] {
+  return cores <= 2 ? ["--singleThreaded"] : [];
 }
 
 const AT_FILE = /^(.+)\((\d+),(\d+)\): (error|warning|message) TS(\d+): (.*)$/;

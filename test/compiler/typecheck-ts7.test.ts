@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderTsconfig } from "../../cli/compiler/checker-options.js";
 import { compileProject } from "../../cli/compiler/index.js";
-import { locateNativeTsc, parseTscOutput } from "../../cli/compiler/tsc-native.js";
+import { locateNativeTsc, parseTscOutput, tscThreads } from "../../cli/compiler/tsc-native.js";
 import { NOW, ROOT } from "./support.js";
 
 describe("TypeScript 7 output", () => {
@@ -34,6 +34,27 @@ describe("TypeScript 7 output", () => {
 
 // The editor runs the project's TypeScript 7 over the scaffold's tsconfig.json; `wk validate`
 // runs watchkeeper's over its own options. Both must find the same errors at the same places.
+describe("TypeScript 7's threads", () => {
+  it("runs single-threaded on two cores or fewer, where its threads only take CPU from the rest of the compile", () => {
+    expect(tscThreads(1)).toEqual(["--singleThreaded"]);
+    expect(tscThreads(2)).toEqual(["--singleThreaded"]);
+    expect(tscThreads(4)).toEqual([]);
+  });
+
+  it("accepts the flag and still reports errors single-threaded", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "wk-tsc-threads-"));
+    try {
+      await writeFile(path.join(dir, "a.ts"), "export const n: number = 'x';\n");
+      await writeFile(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, files: ["a.ts"] }));
+      const tsc = locateNativeTsc();
+      const out = await new Promise<string>((resolve) => execFile(tsc.exe, ["--noEmit", ...tscThreads(1), "--pretty", "false", "-p", path.join(dir, "tsconfig.json")], { cwd: dir, encoding: "utf8" }, (_e, stdout) => resolve(stdout)));
+      expect(parseTscOutput(out, dir)).toEqual([expect.objectContaining({ code: 2322, line: 1 })]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the editor and wk validate agree", () => {
   let base: string;
   let project: string;

@@ -23,8 +23,8 @@ export function diffValues(before: unknown, after: unknown, path = ""): Property
   if (after === undefined && isContainer(before)) return diffValues(before, emptyLike(before), path);
   const change: PropertyChange = { path: path || "(value)" };
   // A credential-looking value (a base may hold the token the change removes) is shown cut.
-  if (before !== undefined) change.before = typeof before === "string" ? maskCredentials(before) : before;
-  if (after !== undefined) change.after = typeof after === "string" ? maskCredentials(after) : after;
+  if (before !== undefined) change.before = typeof before === "string" ? maskCredentials(before, path) : before;
+  if (after !== undefined) change.after = typeof after === "string" ? maskCredentials(after, path) : after;
   return [change];
 }
 

@@ -48,12 +48,32 @@ export const SECRET_PATTERNS: Pattern[] = [
 /**
  * Text with every credential-looking part cut to what is safe to show ("Bearer …"). The plan
  * shows a git base's values and code, which may hold the token a pull request removes, or one
- * committed before this rule existed: a plan comment must not repeat it.
+ * committed before this rule existed: a plan comment must not repeat it. A UUID is cut where this
+ * rule flags one: on a line that sets an authorization header or API key, or, for a value shown
+ * on its own, under such a property (`context`, the value's path: `check.headers.X-Api-Key`).
  */
-export function maskCredentials(text: string): string {
+export function maskCredentials(text: string, context = ""): string {
+  // Again until nothing changes: a cut can set a match free that its neighbour hid
+  // (`GenieKey <uuid>AKIA…`: the AWS key id starts at a word boundary only once the UUID is cut).
+  const authContext = AUTH_LINE_RE.test(context);
+  let out = text;
+  for (let pass = 0; pass < 4; pass++) {
+    const next = maskOnce(out, authContext);
+    if (next === out) break;
+    out = next;
+  }
+  return out;
+}
+
+function maskOnce(text: string, authContext: boolean): string {
   let out = text;
   for (const p of SECRET_PATTERNS) out = out.replace(p.re, (match) => (p.accept && !p.accept(match) ? match : p.shown(match)));
-  return out;
+  if (out.search(UUID_RE) < 0) return out;
+  if (authContext) return out.replace(UUID_RE, "<uuid>");
+  return out
+    .split("\n")
+    .map((line) => (AUTH_LINE_RE.test(line) ? line.replace(UUID_RE, "<uuid>") : line))
+    .join("\n");
 }
 
 /** A UUID on a line that sets an authorization header: OpsGenie keys are UUIDs. */

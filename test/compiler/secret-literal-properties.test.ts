@@ -1,10 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { literalsIn, scanLines } from "../../cli/rules/no-secret-literals.js";
+import { diffValues } from "../../cli/plan/property-diff.js";
+import { literalsIn, maskCredentials, scanLines } from "../../cli/rules/no-secret-literals.js";
 
 // no-secret-literals skips a file whose text no pattern matches anywhere, and scans the lines of the
 // rest. Skipping must never hide a finding: whatever the file holds, the findings are those of the
-// line-by-line scan.
+// line-by-line scan. And what the plan shows of a base's values and code (maskCredentials) must
+// hold nothing the rule would flag.
 
 /** Pieces that match a pattern, nearly match one, or sit at a pattern's edge (newlines, word characters). */
 const PIECES = [
@@ -73,5 +75,32 @@ describe("no-secret-literals: the quick whole-file tests", () => {
       expect(literalsIn("f.ts", text), piece).toEqual(scanLines("f.ts", text));
       expect(literalsIn("f.ts", text).length, piece).toBeGreaterThan(0);
     }
+  });
+});
+
+/** A finding on text the mask already cut: a URL's userinfo shown as `…:…`, which still reads as one. */
+const alreadyCut = (text: string, d: { line?: number; column?: number }) => /^https?:\/\/…:…@/.test(text.split("\n")[(d.line ?? 1) - 1]!.slice((d.column ?? 1) - 1));
+
+describe("what the plan shows (maskCredentials)", () => {
+  it("holds nothing the rule would flag, whatever the text", () => {
+    fc.assert(
+      fc.property(source, (text) => {
+        const masked = maskCredentials(text);
+        expect(scanLines("f.ts", masked).filter((d) => !alreadyCut(masked, d))).toEqual([]);
+      }),
+      { numRuns: Number(process.env.WK_PROPERTY_RUNS ?? 2000) },
+    );
+  });
+
+  it("cuts a UUID on a line that sets an API key, as the rule flags it", () => {
+    const uuid = "0f0f0f0f-1234-5678-9abc-def012345678";
+    expect(maskCredentials(`headers: { "X-Api-Key": "${uuid}" }`)).toBe('headers: { "X-Api-Key": "<uuid>" }');
+    expect(maskCredentials(`id: "${uuid}"`)).toBe(`id: "${uuid}"`);
+  });
+
+  it("cuts a UUID shown as a property's value under an API-key header, and keeps one elsewhere", () => {
+    const uuid = "0f0f0f0f-1234-5678-9abc-def012345678";
+    expect(diffValues({ check: { headers: { "X-Api-Key": uuid } } }, { check: { headers: {} } })).toEqual([{ path: "check.headers.X-Api-Key", before: "<uuid>" }]);
+    expect(diffValues({ pagerdutyId: uuid }, {})).toEqual([{ path: "pagerdutyId", before: uuid }]);
   });
 });

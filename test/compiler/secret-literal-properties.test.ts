@@ -79,7 +79,7 @@ describe("no-secret-literals: the quick whole-file tests", () => {
 });
 
 /** A finding on text the mask already cut: a URL's userinfo shown as `…:…`, which still reads as one. */
-const alreadyCut = (text: string, d: { line?: number; column?: number }) => /^https?:\/\/…:…@/.test(text.split("\n")[(d.line ?? 1) - 1]!.slice((d.column ?? 1) - 1));
+const alreadyCut = (text: string, d: { line?: number | null; column?: number | null }) => /^https?:\/\/…:…@/.test(text.split("\n")[(d.line ?? 1) - 1]!.slice((d.column ?? 1) - 1));
 
 describe("what the plan shows (maskCredentials)", () => {
   it("holds nothing the rule would flag, whatever the text", () => {

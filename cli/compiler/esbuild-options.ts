@@ -54,14 +54,20 @@ export function baseBuildOptions(projectDir: string, sdk: SdkLocation): BuildOpt
  * machine, so they are rewritten to a stable name.
  */
 export function normalizeModuleComments(text: string, metafile: Metafile, projectDir: string, sdk: SdkLocation): string {
-  let out = text;
+  const stable = new Map<string, string>();
   for (const input of Object.keys(metafile.inputs)) {
     if (!input.startsWith("..") && !isSdkInput(input, projectDir, sdk)) continue;
     const absolute = path.resolve(projectDir, input);
-    const stable = isInside(sdk.packageRoot, absolute)
-      ? "watchkeeper/" + path.relative(sdk.packageRoot, absolute).split(path.sep).join("/")
-      : "external/" + path.basename(absolute);
-    out = out.split(`\n// ${input}\n`).join(`\n// ${stable}\n`);
+    stable.set(
+      input,
+      isInside(sdk.packageRoot, absolute) ? "watchkeeper/" + path.relative(sdk.packageRoot, absolute).split(path.sep).join("/") : "external/" + path.basename(absolute),
+    );
   }
-  return out;
+  if (stable.size === 0) return text;
+  // One pass over the bundle (a few MB), each `// path` line looked up; the line's own newline is
+  // left for the next comment line to start with.
+  return text.replace(/\n\/\/ ([^\n]+)(?=\n)/g, (line, input: string) => {
+    const name = stable.get(input);
+    return name === undefined ? line : `\n// ${name}`;
+  });
 }

@@ -26,7 +26,14 @@ export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkL
     // The project folder vanished: its files failed to bundle already.
   }
   const checkout = checkoutRoot(real);
+  // Each module imports the same few files (the SDK, its services' modules): judged once per path.
+  const judged = new Map<string, boolean>();
   const allowed = (input: string): boolean => {
+    let verdict = judged.get(input);
+    if (verdict === undefined) judged.set(input, (verdict = allowedPath(input)));
+    return verdict;
+  };
+  const allowedPath = (input: string): boolean => {
     if (isGenerated(input)) return true;
     // esbuild names inputs by their real path, relative to the project.
     const file = path.resolve(projectDir, input);

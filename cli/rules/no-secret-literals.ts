@@ -104,7 +104,7 @@ export function literalsIn(file: string, source: string): Diagnostic[] {
   return anyMatch(source) ? scanLines(file, source) : [];
 }
 
-/** The findings of each line of a file; `literalsIn` runs it only on files the quick tests above pass. */
+/** The findings of each line of a file; `literalsIn` runs it only on a file where some pattern matches. */
 export function scanLines(file: string, source: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   source.split("\n").forEach((text, i) => {

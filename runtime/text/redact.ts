@@ -23,8 +23,23 @@ export function redact(text: string, secrets: Iterable<string>): string {
 function redactForms(text: string, parts: string[]): string {
   if (parts.length === 0) return text;
   let out = text;
-  for (const part of parts) if (out.includes(part)) out = out.split(part).join(REDACTED);
-  return redactCutHeads(out, parts);
+  let replaced = false;
+  for (const part of parts) {
+    if (!out.includes(part)) continue;
+    out = out.split(part).join(REDACTED);
+    replaced = true;
+  }
+  out = redactCutHeads(out, parts);
+  if (!replaced && out === text) return out;
+  // The marker can join with what is around it into a secret again (one made of the marker's own
+  // characters, `d[re` in `dd[re`): again while one is left. If one still is, nothing of the text
+  // is kept: the marker alone, or nothing when the secret is part of the marker itself (`ted]`).
+  for (let pass = 0; pass < 3 && parts.some((part) => out.includes(part)); pass++) {
+    for (const part of parts) if (out.includes(part)) out = out.split(part).join(REDACTED);
+    out = redactCutHeads(out, parts);
+  }
+  if (!parts.some((part) => out.includes(part))) return out;
+  return parts.some((part) => REDACTED.includes(part)) ? "" : REDACTED;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
 import type { PinoPretty } from "pino-pretty";
 import { redactUrlsIn } from "./redact-url.js";
+import { replaceForms } from "./text/redact.js";
 import { escapeTerminalControls } from "./text/terminal-text.js";
 
 /** pino-pretty is loaded only for pretty logs: a container's JSON logs do without its 0.5 MB. */
@@ -20,11 +21,7 @@ export function redactSecrets(line: string, values: string[]): string {
   // Very short values would mangle ordinary text; secrets are never that short in practice.
   const forms = [...new Set(values.filter((v) => v.length >= 4).flatMap((v) => [JSON.stringify(v).slice(1, -1), v, encodeURIComponent(v)]))];
   if (forms.length === 0) return line;
-  const inText = (text: string) => {
-    let out = text;
-    for (const form of forms) if (out.includes(form)) out = out.split(form).join("[redacted]");
-    return out;
-  };
+  const inText = (text: string) => replaceForms(text, forms);
   /** A string literal's content (between the quotes), redacted. */
   const inString = (content: string) => {
     if (!content.includes("\\")) return inText(content);

@@ -21,25 +21,32 @@ export function redact(text: string, secrets: Iterable<string>): string {
 }
 
 function redactForms(text: string, parts: string[]): string {
-  if (parts.length === 0) return text;
+  return parts.length === 0 ? text : replaceForms(text, parts, (out) => redactCutHeads(out, parts));
+}
+
+/**
+ * `text` with every form replaced by the marker, and `after` applied (the cut heads). The marker
+ * can join with what is around it into a form again (one made of the marker's own characters:
+ * `d[re` in `dd[re`), so this runs again while a form was found. A text that still holds one after
+ * that is not kept: the marker alone, or nothing when a form is part of the marker itself (`ted]`).
+ */
+export function replaceForms(text: string, forms: readonly string[], after: (text: string) => string = (t) => t): string {
   let out = text;
-  let replaced = false;
-  for (const part of parts) {
-    if (!out.includes(part)) continue;
-    out = out.split(part).join(REDACTED);
-    replaced = true;
+  for (let pass = 0; pass < 4; pass++) {
+    let found = false;
+    let next = out;
+    for (const form of forms) {
+      if (!next.includes(form)) continue;
+      found = true;
+      next = next.split(form).join(REDACTED);
+    }
+    next = after(next);
+    // No form in it and nothing cut: done (the common case costs one look per form).
+    if (!found && next === out) return out;
+    out = next;
   }
-  out = redactCutHeads(out, parts);
-  if (!replaced && out === text) return out;
-  // The marker can join with what is around it into a secret again (one made of the marker's own
-  // characters, `d[re` in `dd[re`): again while one is left. If one still is, nothing of the text
-  // is kept: the marker alone, or nothing when the secret is part of the marker itself (`ted]`).
-  for (let pass = 0; pass < 3 && parts.some((part) => out.includes(part)); pass++) {
-    for (const part of parts) if (out.includes(part)) out = out.split(part).join(REDACTED);
-    out = redactCutHeads(out, parts);
-  }
-  if (!parts.some((part) => out.includes(part))) return out;
-  return parts.some((part) => REDACTED.includes(part)) ? "" : REDACTED;
+  if (!forms.some((form) => out.includes(form))) return out;
+  return forms.some((form) => REDACTED.includes(form)) ? "" : REDACTED;
 }
 
 /**

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { redactSecrets } from "../../runtime/logger.js";
 import { redact, redactThenShorten } from "../../runtime/text/redact.js";
 
 // Whatever the text and the secrets, what redaction leaves holds none of them: not after the
@@ -18,6 +19,21 @@ describe("redaction leaves no secret behind", () => {
         const text = pieces.map((p) => (typeof p === "number" ? secrets[p % secrets.length]! : p)).join("");
         const outs = [redact(text, secrets), redactThenShorten(text, max, secrets)];
         for (const out of outs) for (const secret of secrets) expect(out).not.toContain(secret);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("in a JSON log line, which stays JSON", () => {
+    fc.assert(
+      fc.property(fc.array(word(4, 8), { minLength: 1, maxLength: 3 }), fc.array(fc.oneof(word(0, 4), fc.constant(0), fc.constant(1)), { maxLength: 8 }), (secrets, pieces) => {
+        const text = pieces.map((p) => (typeof p === "number" ? secrets[p % secrets.length]! : p)).join("");
+        const out = redactSecrets(JSON.stringify({ level: 30, msg: text, err: { message: text } }), secrets);
+        const parsed = JSON.parse(out) as { msg: string; err: { message: string } };
+        for (const secret of secrets) {
+          expect(parsed.msg).not.toContain(secret);
+          expect(parsed.err.message).not.toContain(secret);
+        }
       }),
       { numRuns: RUNS },
     );

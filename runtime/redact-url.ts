@@ -30,9 +30,15 @@ export function isSecretParamName(name: string): boolean {
 export function redactUrl(text: string): string {
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
   let rest = scheme ? text.slice(scheme[0].length) : text;
-  // Userinfo ends at the last `@` before the path: passwords may contain an unescaped `@`.
-  const authorityEnd = rest.search(/[/?#\\]/);
-  const authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
+  // Userinfo ends at the last `@` before the path: passwords may contain an unescaped `@`, and a
+  // backslash (`redis://:pa\ss@host`). Only in a URL WHATWG reads with `\` as `/` (a valid http,
+  // https, ws, wss, ftp or file URL) does a backslash end the authority, so the host shown is the
+  // host asked (`http://evil.example\@good.example` goes to evil.example). A URL it refuses loses
+  // everything up to that `@`.
+  const authorityEnd = rest.search(/[/?#]/);
+  let authority = authorityEnd === -1 ? rest : rest.slice(0, authorityEnd);
+  const backslash = authority.indexOf("\\");
+  if (backslash !== -1 && scheme !== null && /^(?:https?|wss?|ftp|file):\/\/$/i.test(scheme[0]) && URL.canParse(text)) authority = authority.slice(0, backslash);
   const at = authority.lastIndexOf("@");
   if (scheme && at !== -1) rest = rest.slice(at + 1);
   const redacted = (scheme ? scheme[0] : "") + redactParams(rest);

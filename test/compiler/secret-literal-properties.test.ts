@@ -32,6 +32,10 @@ const PIECES = [
   "ghp_0123456789abcdefghijABCDEFGHIJ0123456789",
   "github_pat_0123456789abcdefghijkl_x",
   "https://user:hunter22@example.com/",
+  "postgres://app:s3cretpw@db.internal:5432/app",
+  "redis://:hunter22@cache:6379",
+  "ssh://git@example.com:repo",
+  "jdbc:postgresql://db:5432/app",
   "https://example.com/runbook",
   "?api_key=0123456789abcdef",
   "&token=${value}",
@@ -69,6 +73,15 @@ describe("no-secret-literals: the quick whole-file tests", () => {
     expect(literalsIn("monitors/a.ts", text)).toEqual([expect.objectContaining({ code: "no-secret-literals", line: 1, column: 29 })]);
   });
 
+  it("flag a connection string's password in any scheme, and not a user alone or a port", () => {
+    const flagged = (text: string) => literalsIn("monitors/db.ts", text).map((d) => d.message);
+    expect(flagged(`const url = "postgres://app:s3cretpw@db.internal:5432/app";`)).toEqual(["this looks like a password in a URL (postgres://…:…@) written into the source"]);
+    expect(flagged(`const url = "redis://:hunter22@cache:6379";`)).toHaveLength(1);
+    expect(flagged(`const url = "ssh://git@example.com/repo"; const db = "postgres://db.internal:5432/app";`)).toEqual([]);
+    expect(flagged("const url = `postgres://app:${secret(\"DB_PASSWORD\")}@db/app`;")).toEqual([]);
+    expect(maskCredentials(`url: "redis://:hunter22@cache:6379"`)).toBe(`url: "redis://…:…@cache:6379"`);
+  });
+
   it("still flag each pattern on a line of its own inside an otherwise clean file", () => {
     for (const piece of PIECES.filter((p) => scanLines("f.ts", p).length > 0)) {
       const text = `import { monitor } from "watchkeeper";\nconst runbook = "https://runbooks.example.com/a";\nconst x = "${piece}";\n`;
@@ -79,7 +92,7 @@ describe("no-secret-literals: the quick whole-file tests", () => {
 });
 
 /** A finding on text the mask already cut: a URL's userinfo shown as `…:…`, which still reads as one. */
-const alreadyCut = (text: string, d: { line?: number | null; column?: number | null }) => /^https?:\/\/…:…@/.test(text.split("\n")[(d.line ?? 1) - 1]!.slice((d.column ?? 1) - 1));
+const alreadyCut = (text: string, d: { line?: number | null; column?: number | null }) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\/…:…@/.test(text.split("\n")[(d.line ?? 1) - 1]!.slice((d.column ?? 1) - 1));
 
 describe("what the plan shows (maskCredentials)", () => {
   it("holds nothing the rule would flag, whatever the text", () => {

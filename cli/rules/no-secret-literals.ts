@@ -33,8 +33,10 @@ export const SECRET_PATTERNS: Pattern[] = [
   { what: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g, shown: (m) => m.slice(0, m.startsWith("github_pat_") ? 11 : 4) + "…" },
   // A password in a URL's userinfo (`https://user:password@host`, `postgres://app:pw@db/app`,
   // `redis://:pw@cache`): the whole URL would reach the manifest and every log line that names the
-  // target, or sit in a script check's code. A `${...}` part is code, not a literal.
-  { what: "a password in a URL", re: /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/:@"'`]*:[^\s/@"'`${}]+@/g, shown: (m) => `${m.slice(0, m.indexOf("//") + 2)}…:…@` },
+  // target, or sit in a script check's code. A `${...}` part is code, not a literal. A scheme is at
+  // most 32 characters: unbounded, each start inside a long `a.a.a…` would scan to its end, time in
+  // the square of its length.
+  { what: "a password in a URL", re: /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s/:@"'`]*:[^\s/@"'`${}]+@/g, shown: (m) => `${m.slice(0, m.indexOf("//") + 2)}…:…@` },
   // A credential in a query or fragment parameter (`?api_key=…`, `&token=…`): the runtime redacts
   // it from its own output by the parameter's name, but the plan would print the URL whole.
   {

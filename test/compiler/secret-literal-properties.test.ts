@@ -12,7 +12,7 @@ import { literalsIn, maskCredentials, scanLines } from "../../cli/rules/no-secre
 const PIECES = [
   "-----BEGIN RSA PRIVATE KEY-----",
   "-----BEGIN PRIVATE KEY-----",
-  "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXX",
+  "https://hooks.slack.com/services/T04Q2/B07ZK/hT3kq9Wv2LmN8pRs",
   "hooks.slack.com/services/",
   "xoxb-1234567890-abcdef",
   "xoxb-12",
@@ -115,5 +115,26 @@ describe("what the plan shows (maskCredentials)", () => {
     const uuid = "0f0f0f0f-1234-5678-9abc-def012345678";
     expect(diffValues({ check: { headers: { "X-Api-Key": uuid } } }, { check: { headers: {} } })).toEqual([{ path: "check.headers.X-Api-Key", before: "<uuid>" }]);
     expect(diffValues({ pagerdutyId: uuid }, {})).toEqual([{ path: "pagerdutyId", before: uuid }]);
+  });
+});
+
+describe("no-secret-literals on hostile sources", () => {
+  const N = 200_000;
+  const timed = (f: () => unknown) => {
+    const started = performance.now();
+    f();
+    return performance.now() - started;
+  };
+
+  it("takes time linear in a file's length, so a pull request cannot stall the compile", () => {
+    for (const text of ["a.".repeat(N / 2), "a".repeat(N), "a:".repeat(N / 2), "x://" + "y:".repeat(N / 2), "?a".repeat(N / 2), "a.a://b:".repeat(N / 8)]) {
+      expect(timed(() => literalsIn("monitors/a.ts", text)), text.slice(0, 12)).toBeLessThan(1_000);
+      expect(timed(() => maskCredentials(text)), text.slice(0, 12)).toBeLessThan(1_000);
+    }
+  });
+
+  it("still finds a URL's password after a long run of scheme characters", () => {
+    expect(literalsIn("monitors/a.ts", `const u = "${"a.".repeat(1000)}1-2.https://ops:pw-123@h/";`)).toHaveLength(1);
+    expect(maskCredentials("1-2.postgres://app:pw-123@db/app")).toBe("1-2.postgres://…:…@db/app");
   });
 });

@@ -15,6 +15,15 @@ const nonBlank = z.string().trim().min(1, "must not be blank");
 
 const SILENCE_EXAMPLE = '{ "matchers": { "monitors": ["api-up"] }, "duration": "2h", "comment": "database failover", "createdBy": "ada" }';
 
+/**
+ * Label matchers. JSON.parse keeps a `"__proto__"` key as an own property, but a schema builds its
+ * result by assignment, where that key vanishes: refused here, or the silence would match more.
+ */
+const labelMatchers = z
+  .unknown()
+  .refine((v) => !(typeof v === "object" && v !== null && Object.hasOwn(v, "__proto__")), "__proto__ is not a label name")
+  .pipe(z.record(z.string(), z.string()));
+
 const createSchema = z.object({
   comment: nonBlank,
   createdBy: nonBlank,
@@ -23,11 +32,14 @@ const createSchema = z.object({
   /** ISO date-time, or give `duration`. */
   endsAt: z.string().optional(),
   duration: z.string().optional(),
-  matchers: z.object({
-    monitors: z.array(z.string()).default([]),
-    services: z.array(z.string()).default([]),
-    labels: z.record(z.string(), z.string()).default({}),
-  }),
+  // Strict: a matcher dropped for a misspelt key (`monitor`) would silence every alert the others match.
+  matchers: z
+    .object({
+      monitors: z.array(z.string()).default([]),
+      services: z.array(z.string()).default([]),
+      labels: labelMatchers.default({}),
+    })
+    .strict(),
 });
 
 function view(s: Silence, now: number) {

@@ -60,6 +60,8 @@ interface Client {
   address: string;
   /** Only keys with this prefix matter to the client (`status:<id>` for a public page); null: monitors. */
   scope: string | null;
+  /** Whether the credentials the stream was opened with still hold; absent for a stream anyone may read. */
+  allowed?: () => boolean;
 }
 
 /**
@@ -103,8 +105,10 @@ export class EventHub {
   /**
    * Opens a stream for this request; `scope` null for the team's pages, `status:<id>` for a public
    * page. `address` is the client's (as the rate limits key it), the socket's when not given.
+   * `allowed` is asked before every message and heartbeat: a stream whose reader no longer may
+   * read it (the token rotated, the session expired) is ended, within a heartbeat.
    */
-  open(req: IncomingMessage, res: ServerResponse, scope: string | null, address = rateLimitKey(req.socket?.remoteAddress ?? "")): void {
+  open(req: IncomingMessage, res: ServerResponse, scope: string | null, address = rateLimitKey(req.socket?.remoteAddress ?? ""), allowed?: () => boolean): void {
     const kind = [...this.clients].filter((c) => (c.scope === null) === (scope === null));
     const max = scope === null ? this.maxClients : this.maxPublicClients;
     const mine = kind.filter((c) => c.address === address).length;
@@ -123,7 +127,7 @@ export class EventHub {
     });
     // A reconnecting browser waits this long; the first comment flushes the headers through proxies.
     res.write("retry: 3000\n: connected\n\n");
-    const client: Client = { res, scope, address };
+    const client: Client = { res, scope, address, ...(allowed ? { allowed } : {}) };
     this.clients.add(client);
     const drop = () => {
       this.clients.delete(client);
@@ -213,6 +217,12 @@ export class EventHub {
    */
   private send(c: Client, text: string): void {
     if (c.res.destroyed) return;
+    // Checked when the stream opened, and again now: held open, it would outlive a rotated token.
+    if (c.allowed && !c.allowed()) {
+      this.clients.delete(c);
+      c.res.end();
+      return;
+    }
     if (c.res.writableLength > (this.o.maxBufferedBytes ?? 1024 * 1024)) {
       this.o.logger.info({ buffered: c.res.writableLength }, "live view stream dropped: its reader fell behind");
       c.res.destroy();

@@ -292,7 +292,8 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     }
     const refused = refuseRead(req, access);
     if (refused) return sendJson(res, refused.status, { error: refused.error });
-    events.open(req, res, null, rateLimitKey(clientAddress(req, o.trustProxy === true)));
+    // The same credentials are asked again while the stream is open (a rotated token, an expired session end it).
+    events.open(req, res, null, rateLimitKey(clientAddress(req, o.trustProxy === true)), () => refuseRead(req, access) === null);
   });
 
   router.add("GET", "/login", (req, res) => {

@@ -11,7 +11,7 @@ import { clientAddress, header } from "../http/http-io.js";
 import { truncate } from "../notify/redact.js";
 import { safeEqual } from "./signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
-import { FormTokens } from "./form-token.js";
+import { FormTokens, formKeyOf, type FormKeySource } from "./form-token.js";
 import { rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
 
 /** Runs a monitor's diagnostics and returns their text ("" when it has none). */
@@ -20,7 +20,8 @@ export type Diagnose = (monitor: MonitorSpec, now: number, signal: AbortSignal) 
 export interface EmergencyDeps {
   manifest: Manifest;
   outbox: OutboxWriter;
-  inbound: InboundEvents;
+  /** With a shared form key (Redis), a form any replica served is taken by every other. */
+  inbound: InboundEvents & Partial<FormKeySource>;
   secret(name: string): string | undefined;
   diagnose: Diagnose;
   logger: Logger;
@@ -32,7 +33,7 @@ export interface EmergencyDeps {
   trustProxy: boolean;
   /** `settings.publicUrl`: its origin counts as the runtime's own for the Origin check. */
   publicUrl: string | null;
-  /** Anti-forgery tokens; a fresh random key by default. */
+  /** Anti-forgery tokens; by default keyed by the store's shared form key, else a random key drawn at start-up. */
   formTokens?: FormTokens;
 }
 
@@ -54,17 +55,38 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
   const limiter = new SlidingWindowLimiter(deps.attemptsPerMinute, 60_000);
   // Refusals before the rate limiter, and the limiter's own: one line a minute each, whatever the flood.
   const refusals = new LimitedWarnings(deps.logger, deps.clock);
-  const tokens = deps.formTokens ?? new FormTokens();
+  const own = deps.formTokens ?? new FormTokens();
+  const shared = deps.formTokens ? null : deps.inbound.emergencyFormKey?.bind(deps.inbound) ?? null;
+  let current: { hex: string; tokens: FormTokens } | null = null;
+  /**
+   * The tokens of the store's shared key, read on every use (a Redis that lost its data makes a new
+   * one, and every replica must move to it together); this runtime's own key without one.
+   */
+  const formTokens = async (): Promise<FormTokens> => {
+    if (shared === null) return own;
+    try {
+      const hex = await shared();
+      if (current?.hex === hex) return current.tokens;
+      const key = formKeyOf(hex);
+      if (key === null) throw new Error("the stored form key is not 32 bytes of hex");
+      current = { hex, tokens: new FormTokens(key) };
+      return current.tokens;
+    } catch (error) {
+      refusals.warn("form-key", { err: error }, "emergency page: the shared form key cannot be read; forms served now are taken only by this runtime");
+      return own;
+    }
+  };
 
-  router.add("GET", "/emergency", (_req, res) => {
+  router.add("GET", "/emergency", async (_req, res) => {
     if (manual.length === 0) return sendPage(res, 404, noEmergencyMonitors());
-    sendPage(res, 200, emergencyForm({ monitors: manual, title, formToken: tokens.issue(deps.clock()) }));
+    sendPage(res, 200, emergencyForm({ monitors: manual, title, formToken: (await formTokens()).issue(deps.clock()) }));
   });
 
   router.add("POST", "/emergency", async (req, res, _params, raw) => {
     if (manual.length === 0) return sendPage(res, 404, noEmergencyMonitors());
     const now = deps.clock();
     const client = clientAddress(req, deps.trustProxy);
+    const tokens = await formTokens();
     const fresh = () => tokens.issue(now);
     // Refused before the rate limiter counts it: a foreign page must not lock a colleague out.
     const crossSite = refuseCrossOrigin(req, deps.publicUrl);

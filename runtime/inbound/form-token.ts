@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Awaitable } from "../awaitable.js";
 
 /** How long a served form can be submitted: long enough to type a report, short enough to go stale. */
 export const FORM_TOKEN_TTL_MS = 60 * 60 * 1000;
@@ -36,4 +37,21 @@ export class FormTokens {
   private mac(issuedAt: string): Buffer {
     return createHmac("sha256", this.key).update(`watchkeeper-emergency-form:${issuedAt}`).digest();
   }
+}
+
+/**
+ * The form key every runtime serving the same people shares: scale-out replicas stand behind one
+ * load balancer, and a form one of them served is often posted to another. Made once, at random,
+ * by whichever replica asks first; a store without it (SQLite: one runtime per state folder)
+ * leaves each runtime the key it drew at start-up. Never derived from a password: the tokens are
+ * handed to anyone who opens the page, and would let them guess it offline.
+ */
+export interface FormKeySource {
+  /** 64 hex digits (32 random bytes), the same for every caller of this store. */
+  emergencyFormKey(): Awaitable<string>;
+}
+
+/** A shared key as FormTokens takes it; null when it is not 32 bytes of hex (a key that short would be guessable). */
+export function formKeyOf(hex: string): Buffer | null {
+  return /^[0-9a-f]{64}$/i.test(hex) ? Buffer.from(hex, "hex") : null;
 }

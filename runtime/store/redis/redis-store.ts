@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Redis, type Result } from "ioredis";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
@@ -497,6 +497,17 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 
   async recordEmergencyResolved(monitorId: string, at: number): Promise<void> {
     await this.redis.hset(this.k("emergency-resolutions"), monitorId, String(at));
+  }
+
+  /** The emergency form's key, the same on every replica of this Redis and prefix: made at random by the first to ask. */
+  async emergencyFormKey(): Promise<string> {
+    const key = this.k("emergency-form-key");
+    const held = await this.redis.get(key);
+    if (held !== null) return held;
+    await this.redis.set(key, randomBytes(32).toString("hex"), "NX");
+    const made = await this.redis.get(key);
+    if (made === null) throw new Error(`${key} was removed as it was made`);
+    return made;
   }
 
   async firstWebhookEvent(id: string, now: number): Promise<boolean> {

@@ -43,7 +43,9 @@ export function displayState(monitor: MonitorSpec, alerts: Alert[], latest: Resu
     active.find((s) => s.kind === "maintenance" && silenceMatches(s.matchers, { monitorId: monitor.id, serviceId: monitor.service, labels })) ??
     active.find((s) => s.kind === "silence" && silenceMatches(s.matchers, { monitorId: monitor.id, serviceId: monitor.service, labels })) ??
     null;
-  const under = firing.length > 0 ? `${firing.length} alert${firing.length === 1 ? "" : "s"} firing underneath` : pending.length > 0 ? "pending underneath" : null;
+  // What a silence hides: a check that cannot run too, or customers would read "Operational" for it.
+  const under =
+    firing.length > 0 ? `${firing.length} alert${firing.length === 1 ? "" : "s"} firing underneath` : pending.length > 0 ? "pending underneath" : latest?.error ? "erroring underneath" : null;
   if (muting) {
     return { state: muting.kind === "maintenance" ? "maintenance" : "silenced", since: muting.startsAt, detail: under, muting };
   }

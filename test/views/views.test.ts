@@ -296,3 +296,21 @@ describe("the event stream hub", () => {
     hub.close();
   });
 });
+
+describe("a silence over a check that cannot run", () => {
+  it("still tells customers and the team that nobody can vouch for it: Degraded on the status page, erroring underneath on the overview", async () => {
+    const store = new MemoryViewStore();
+    const erroring = { monitorId: "checkout", at: NOW, ok: false, firing: null, value: null, message: "", labels: {}, durationMs: 1, error: "connect ECONNREFUSED" };
+    store.results.push({ ...erroring, at: NOW - 60_000 }, erroring);
+    store.silences.push({ id: "s1", kind: "silence", origin: "api", comment: "noisy", createdBy: "alan", startsAt: NOW - HOUR, endsAt: NOW + HOUR, matchers: { monitors: ["checkout"], services: [], labels: {} } });
+    const d = deps(store);
+    const m = d.manifest.monitors.find((x) => x.id === "checkout")!;
+    const shown = displayState(m, [], erroring, await d.silences.active(NOW), [erroring]);
+    expect(shown).toMatchObject({ state: "silenced", detail: "erroring underneath" });
+    // A silence mutes notifications; it does not make a check that cannot run look operational.
+    expect(customerState(shown)).toBe("degraded");
+    const page = await renderPublicStatus(d, d.manifest.statusPages![0]!);
+    expect(page).toContain("Some systems are degraded");
+    expect(page).not.toContain("All systems operational");
+  });
+});

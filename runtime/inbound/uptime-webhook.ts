@@ -87,7 +87,10 @@ export function uptimeWebhookHandler(deps: {
     // The sender's message is stored and shown: no secret the runtime knows (the check's own token,
     // the API token included) goes in.
     const message = redactThenShorten(report.message, UPTIME_MESSAGE_MAX, deps.secretValues());
-    await deps.inbound.recordUptimeReport(monitor.id, { up: report.up, message, at: report.sentAt !== undefined ? Math.min(report.sentAt, now) : now });
+    // Kept as the sender wrote it (at most a minute ahead): the next report is compared on the
+    // sender's clock. Clamped to ours, a sender a minute ahead could have an older report replayed
+    // over a newer one made within that minute.
+    await deps.inbound.recordUptimeReport(monitor.id, { up: report.up, message, at: report.sentAt ?? now });
     sendJson(res, 202, { status: "recorded", up: report.up });
   };
 }

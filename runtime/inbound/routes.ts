@@ -4,7 +4,7 @@ import { durationMs } from "../../sdk/duration.js";
 import { runtimeSettingsOf, type DiagnosticSpec, type Manifest } from "../../sdk/manifest/schema.js";
 import type { AlertControl, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
-import { tokenEquals } from "../http/api-auth.js";
+import { refuseCrossOrigin, tokenEquals } from "../http/api-auth.js";
 import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
@@ -119,6 +119,12 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
       return sendJson(res, 404, { error: `no heartbeat monitor ${id}` });
     }
     const tokenName = monitor.check.token?.secret ?? null;
+    // Without a token, a page on another site could ping through every colleague's browser that
+    // opens it (an <img> is enough) and keep a dead job looking alive. Cron jobs send no such headers.
+    if (tokenName === null && refuseCrossOrigin(req, d.manifest.settings.publicUrl)) {
+      unknown.warn(`cross-site:${id}`, { monitorId: id, origin: req.headers.origin ?? null, site: req.headers["sec-fetch-site"] ?? null }, "heartbeat from a page on another site refused");
+      return sendJson(res, 403, { error: "heartbeats are not taken from a page on another site; give the heartbeat a token to ping from a browser" });
+    }
     if (tokenName !== null) {
       const expected = d.secret(tokenName);
       if (expected === undefined) {

@@ -58,9 +58,10 @@ export interface OutboxWriter {
 /**
  * What an acknowledge or resolve from outside did: `applied`; `not-firing` (no alert with that
  * dedup key is firing); `earlier-episode` (the incident was opened before the alert's current
- * firing began, so it belongs to an episode that is over, and nothing changes).
+ * firing began, so it belongs to an episode that is over, and nothing changes); `out-of-order`
+ * (it happened before an acknowledgement-state signal the alert already took, and arrived late).
  */
-export type ControlOutcome = "applied" | "not-firing" | "earlier-episode" | "other-service";
+export type ControlOutcome = "applied" | "not-firing" | "earlier-episode" | "other-service" | "out-of-order";
 
 /** What inbound webhooks may do to alerts (PagerDuty v3 incident.acknowledged / .unacknowledged / .resolved). */
 /** The outside incident an acknowledge or resolve comes from. */

@@ -36,6 +36,13 @@ export interface Alert {
    * nothing: a stale ok must not resolve a newer firing, nor a stale failure re-fire a resolved one.
    */
   evaluatedAt?: number | null;
+  /**
+   * When the latest acknowledgement-state signal from the incident's vendor (acknowledged,
+   * unacknowledged, resolved) happened, on the vendor's clock, whether it changed anything or not
+   * (absent in alerts older builds wrote). Vendors deliver out of order and retry what failed: a
+   * signal older than this arrives late and changes nothing, so it never undoes a newer one.
+   */
+  ackSignalAt?: number | null;
 }
 
 /** The alerting rules of one monitor, in milliseconds. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { alertKey } from "./alert-key.js";
 import type { NotificationIntent } from "./intent.js";
 import { newAlert, type Alert, type AlertRules, type Observation } from "./state.js";
-import { acknowledge, evaluate, resolve, unacknowledge } from "./transition.js";
+import { acknowledge, evaluate, resolve, signal, unacknowledge } from "./transition.js";
 
 /**
  * The state machine against what paging must mean, on random rules and random histories of
@@ -119,6 +119,28 @@ describe("alert state machine, by property", () => {
         expect(afterOk.alert.state).toBe("inactive");
         expect(afterOk.intents.at(-1)?.type).toBe("resolve");
       }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("ends in the acknowledgement state of the latest signal, whatever order the vendor delivers them in", () => {
+    const rules: AlertRules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: 60_000, severity: "critical", labels: {} };
+    const fired = evaluate(newAlert("api", {}, alertKey("api", {}), 0), failing, 0, rules).alert;
+    // Signals happen at distinct times; each is delivered at least once, some again (retries), in any order.
+    const signalsArb = fc.uniqueArray(fc.record({ at: fc.integer({ min: 1, max: 1_000_000 }), ack: fc.boolean() }), { selector: (s) => s.at, minLength: 1, maxLength: 8 });
+    fc.assert(
+      fc.property(
+        signalsArb.chain((signals) => fc.tuple(fc.constant(signals), fc.shuffledSubarray([...signals, ...signals], { minLength: signals.length * 2 }), fc.array(fc.nat(signals.length - 1), { maxLength: 4 }))),
+        ([signals, delivered, retried]) => {
+          let alert = fired;
+          for (const s of [...delivered, ...retried.map((i) => signals[i]!)]) {
+            alert = signal(alert, s.at, (a) => (s.ack ? acknowledge(a, "Ada", s.at, rules) : unacknowledge(a, s.at))).alert;
+          }
+          const latest = signals.reduce((a, b) => (b.at > a.at ? b : a));
+          expect(alert.acknowledgedAt !== null).toBe(latest.ack);
+          expect(alert.ackSignalAt).toBe(latest.at);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -155,6 +155,22 @@ export function resolve(alert: Alert, details: Record<string, unknown>, now: num
   return emit(resolved, "resolve", details, now, rules, by);
 }
 
+/** Whether a signal from the incident's vendor that happened at `at` is older than one the alert already took. */
+export function isLateSignal(alert: Alert, at: number): boolean {
+  return alert.ackSignalAt !== undefined && alert.ackSignalAt !== null && at < alert.ackSignalAt;
+}
+
+/**
+ * Applies an acknowledgement-state signal from the incident's vendor (acknowledge, unacknowledge,
+ * resolve) that happened at `at` on its clock: the alert remembers `at` even when `change` leaves it
+ * as it was (acknowledged twice), so a signal from before it that arrives late is ignored whole.
+ */
+export function signal(alert: Alert, at: number, change: (alert: Alert) => Transition): Transition {
+  if (isLateSignal(alert, at)) return quiet(alert);
+  const t = change(alert);
+  return { ...t, alert: { ...t.alert, ackSignalAt: at } };
+}
+
 /** Marks a firing alert acknowledged and emits an acknowledge intent (ack channels, PagerDuty). */
 export function acknowledge(alert: Alert, by: string, now: number, rules: IntentRules): Transition {
   if (alert.state !== "firing" || alert.acknowledgedAt !== null) return quiet(alert);

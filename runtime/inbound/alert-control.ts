@@ -4,7 +4,7 @@ import { logAlertEvents } from "../alerts/alert-event.js";
 import type { AlertStore } from "../alerts/alert-store.js";
 import type { AlertControl, ControlOutcome, IncidentRef } from "../alerts/intent.js";
 import type { Alert } from "../alerts/state.js";
-import { acknowledge, resolve, unacknowledge, type IntentRules, type Transition } from "../alerts/transition.js";
+import { acknowledge, isLateSignal, resolve, signal, unacknowledge, type IntentRules, type Transition } from "../alerts/transition.js";
 import type { InboundEvents } from "../checks/types.js";
 import { monitorsById } from "../monitors-by-id.js";
 
@@ -21,7 +21,9 @@ export const EPISODE_SKEW_MS = 30_000;
 
 /**
  * Acknowledge and resolve from outside (PagerDuty v3 webhooks): each changes the alert and writes
- * its intent in one store commit, so ack channels and other channels hear about it durably. The
+ * its intent in one store commit, so ack channels and other channels hear about it durably. `at`
+ * is when the vendor says it happened: the alert keeps the latest (transition.signal), and one
+ * from before it, delivered late or retried after a failure, changes nothing. The
  * commit is against the version read; when an evaluation (on this replica or another) moved the
  * alert in between, the change is recomputed from the new state.
  */
@@ -67,7 +69,8 @@ export class StoreAlertControl implements AlertControl {
       if (!read || read.alert.state !== "firing") return { outcome: "not-firing" };
       if (!this.ofItsServices(read.alert.monitorId, incident)) return { outcome: "other-service" };
       if (!ofCurrentFiring(read.alert, incident.openedAt, await this.pressedAt(read.alert))) return { outcome: "earlier-episode" };
-      const t = change(read.alert);
+      if (isLateSignal(read.alert, at)) return { outcome: "out-of-order" };
+      const t = signal(read.alert, at, change);
       const outcome = await this.store.commitAlerts({ alerts: [t.alert], readVersions: { [dedupKey]: read.version }, intents: t.intents, events: t.events, at });
       if (outcome.kind === "committed") {
         if (this.logger) logAlertEvents(this.logger, t.events);

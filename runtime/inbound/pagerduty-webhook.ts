@@ -38,6 +38,13 @@ const ACTED_ON = new Set(["incident.acknowledged", "incident.unacknowledged", "i
 /** What each acted-on event does, in the words of the answer and the log. */
 const DONE: Record<string, string> = { "incident.acknowledged": "acknowledged", "incident.unacknowledged": "unacknowledged", "incident.resolved": "resolved" };
 
+/** Why an outcome other than `applied` did nothing, for the log line. */
+const WHY_NOT: Partial<Record<ControlOutcome, string>> = {
+  "other-service": ": the incident is on a PagerDuty service this alert does not page, so it is not this alert's (not acted on)",
+  // PagerDuty does not deliver in order and retries a 5xx later: a late one must not undo a newer state.
+  "out-of-order": ": it happened before an acknowledgement-state event the alert already took, and arrived late (not acted on)",
+};
+
 export interface PagerDutyWebhookDeps {
   alerts: AlertControl;
   ids: WebhookIdLog;
@@ -53,7 +60,8 @@ export interface PagerDutyWebhookDeps {
  * else (401 and a log line when unsigned or wrong). Only what PagerDuty signs is trusted: events
  * are deduplicated by the body's `event.id` (the `X-Webhook-Id` header is not signed), refused
  * when `occurred_at` is outside the accepted window, and an acknowledge or resolve applies only
- * when the incident was created for the alert's current firing. Every refusal of a signed,
+ * when the incident was created for the alert's current firing and did not happen before an
+ * acknowledgement-state event the alert already took (PagerDuty delivers out of order). Every refusal of a signed,
  * well-formed event answers 200 and does nothing: PagerDuty retries non-2xx answers, and a
  * replay or an old event is not going to become acceptable by being sent again.
  */
@@ -116,7 +124,7 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
     const done = DONE[event.event_type]!;
     // An applied change is logged once, as the alert's transition; only a refusal needs its own line.
     const level = outcome === "applied" ? "debug" : outcome === "other-service" ? "warn" : "info";
-    const why = outcome === "other-service" ? ": the incident is on a PagerDuty service this alert does not page, so it is not this alert's (not acted on)" : "";
+    const why = WHY_NOT[outcome] ?? "";
     deps.logger[level]({ dedupKey, outcome, by, incident: incident.data.id, service: at.serviceId }, `PagerDuty incident ${done}${why}`);
     return sendJson(res, 200, { status: outcome === "applied" ? done : outcome });
   };

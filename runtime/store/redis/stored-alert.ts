@@ -47,6 +47,7 @@ export function parseStoredAlert(dedupKey: string, d: string | null, v: string |
     summary: typeof a["summary"] === "string" ? a["summary"] : "",
     updatedAt: timeOrNull(a["updatedAt"]) ?? 0,
     evaluatedAt: timeOrNull(a["evaluatedAt"]),
+    ackSignalAt: timeOrNull(a["ackSignalAt"]),
   };
   return { kind: "alert", read: { alert, version: v === null ? 0 : Number(v) } };
 }

@@ -58,7 +58,8 @@ export interface PagerDutyWebhookDeps {
 /**
  * `POST /webhooks/pagerduty`: PagerDuty v3 webhooks. The signature is checked before anything
  * else (401 and a log line when unsigned or wrong). Only what PagerDuty signs is trusted: events
- * are deduplicated by the body's `event.id` (the `X-Webhook-Id` header is not signed), refused
+ * are deduplicated by the body's `event.id` (the `X-Webhook-Id` header is not signed; the id is
+ * recorded once the event was acted on, so one lost to a crash is taken on retry), refused
  * when `occurred_at` is outside the accepted window, and an acknowledge or resolve applies only
  * when the incident was created for the alert's current firing and did not happen before an
  * acknowledgement-state event the alert already took (PagerDuty delivers out of order). Every refusal of a signed,
@@ -92,35 +93,38 @@ export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
       deps.logger.warn({ eventId: event.id, eventType: event.event_type, occurredAt: event.occurred_at }, `PagerDuty webhook not acted on: ${age.reason}`);
       return sendJson(res, 200, { status: "stale", reason: age.reason });
     }
-    if (!(await deps.ids.firstWebhookEvent(event.id, now))) {
+    if (await deps.ids.seenWebhookEvent(event.id)) {
       deps.logger.info({ eventId: event.id }, "PagerDuty webhook replay ignored");
       return sendJson(res, 200, { status: "duplicate" });
     }
-    if (!incident) return sendJson(res, 200, { status: "ignored", eventType: event.event_type });
+    if (!incident) {
+      await deps.ids.firstWebhookEvent(event.id, now);
+      return sendJson(res, 200, { status: "ignored", eventType: event.event_type });
+    }
     const dedupKey = incident.data.incident_key ?? null;
-    if (!dedupKey) return sendJson(res, 200, { status: "ignored", reason: "incident has no incident_key" });
+    if (!dedupKey) {
+      await deps.ids.firstWebhookEvent(event.id, now);
+      return sendJson(res, 200, { status: "ignored", reason: "incident has no incident_key" });
+    }
     const at = { openedAt: Date.parse(incident.data.created_at), serviceId: incident.data.service?.id ?? null };
     const by = event.agent?.summary ?? "PagerDuty";
 
     let outcome: ControlOutcome;
-    try {
-      switch (event.event_type) {
-        case "incident.resolved":
-          outcome = await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, at, by);
-          break;
-        case "incident.unacknowledged":
-          // An acknowledgement that timed out (or was taken back): reminders resume.
-          outcome = deps.alerts.unacknowledge ? await deps.alerts.unacknowledge(dedupKey, occurredAt, at) : "not-firing";
-          break;
-        default:
-          // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
-          outcome = await deps.alerts.acknowledge(dedupKey, by, occurredAt, at);
-      }
-    } catch (error) {
-      // Not done, so not remembered: PagerDuty's retry of the 500 gets another go.
-      await deps.ids.forgetWebhookEvent(event.id);
-      throw error;
+    switch (event.event_type) {
+      case "incident.resolved":
+        outcome = await deps.alerts.resolve(dedupKey, occurredAt, `resolved in PagerDuty by ${by}`, at, by);
+        break;
+      case "incident.unacknowledged":
+        // An acknowledgement that timed out (or was taken back): reminders resume.
+        outcome = deps.alerts.unacknowledge ? await deps.alerts.unacknowledge(dedupKey, occurredAt, at) : "not-firing";
+        break;
+      default:
+        // The alert's acknowledge intent (written by AlertControl with the alert change) tells the ack channels.
+        outcome = await deps.alerts.acknowledge(dedupKey, by, occurredAt, at);
     }
+    // Remembered only once the change committed: after a failure (a 500) or a crash in between,
+    // PagerDuty's retry is applied again, which the alert's signal order makes harmless.
+    await deps.ids.firstWebhookEvent(event.id, now);
     const done = DONE[event.event_type]!;
     // An applied change is logged once, as the alert's transition; only a refusal needs its own line.
     const level = outcome === "applied" ? "debug" : outcome === "other-service" ? "warn" : "info";

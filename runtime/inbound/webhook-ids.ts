@@ -7,6 +7,8 @@ import type { Awaitable } from "../awaitable.js";
  * a replay of an event that is still fresh enough act a second time.
  */
 export interface WebhookIdLog {
+  /** Whether the id is recorded (its event was handled). */
+  seenWebhookEvent(id: string): Awaitable<boolean>;
   /** Records the id; false when it was seen before. */
   firstWebhookEvent(id: string, now: number): Awaitable<boolean>;
   /** Forgets an id whose handling failed, so the sender's retry is processed. */

@@ -375,7 +375,9 @@ export function describeStoreConformance(
     }));
 
     it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
+      expect(await store.seenWebhookEvent("evt-1")).toBe(false);
       expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);
+      expect(await store.seenWebhookEvent("evt-1")).toBe(true);
       expect(await store.firstWebhookEvent("evt-1", T + 1)).toBe(false);
       await store.forgetWebhookEvent("evt-1");
       expect(await store.firstWebhookEvent("evt-1", T + 2)).toBe(true);

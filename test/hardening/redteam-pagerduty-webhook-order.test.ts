@@ -123,12 +123,14 @@ afterEach(async () => {
 /** One runtime's webhook route over the store, with a fault that can be armed for its next alert commit. */
 async function runtime(store: Store, now: number) {
   let fault: Fault = null;
+  let reached = () => undefined as void;
   const faulty = new Proxy(store, {
     get(target, prop) {
       const value = Reflect.get(target, prop) as unknown;
       if (prop === "commitAlerts" && fault) {
         const f = fault;
         fault = null;
+        reached();
         return () => (f === "error" ? Promise.reject(new Error("store unavailable")) : new Promise(() => undefined));
       }
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -151,8 +153,10 @@ async function runtime(store: Store, now: number) {
   servers.push(server);
   const base = `http://127.0.0.1:${(await listen(server, 0, "127.0.0.1")).port}`;
   return {
-    arm(f: Fault) {
+    /** Arms the fault; the promise settles when a commit reaches it. */
+    arm(f: Fault): Promise<void> {
       fault = f;
+      return new Promise((resolve) => (reached = resolve));
     },
     async post(e: { body: string; signature: string }, wait = true) {
       const sent = fetch(`${base}/webhooks/pagerduty`, { method: "POST", body: e.body, headers: { "content-type": "application/json", "x-pagerduty-signature": e.signature } });
@@ -189,7 +193,7 @@ for (const [name, make, skip] of [
       await fire(store, now - 9 * MINUTE);
       const rt = await runtime(store, now);
       expect((await rt.post(signedEvent("E-1", "incident.acknowledged", now - 8 * MINUTE, created))).body.status).toBe("acknowledged");
-      rt.arm("error");
+      void rt.arm("error");
       expect((await rt.post(signedEvent("E-2", "incident.unacknowledged", now - 7 * MINUTE, created))).status).toBe(500);
       // Acknowledged again in PagerDuty: the alert already is, so nothing changes but the order.
       expect((await rt.post(signedEvent("E-3", "incident.acknowledged", now - 6 * MINUTE, created))).status).toBe(200);
@@ -237,6 +241,50 @@ for (const [name, make, skip] of [
       expect((await alertOf(store)).acknowledgedAt).toBe(now - 6 * MINUTE);
       expect((await rt.post(signedEvent("E-4", "incident.resolved", now - 5 * MINUTE, created))).body.status).toBe("resolved");
       expect((await alertOf(store)).state).toBe("inactive");
+    });
+  });
+}
+
+for (const [name, make, skip] of [
+  ["SQLite", sqliteBackend, false],
+  ["Redis", redisBackend, !up],
+] as const) {
+  describe.skipIf(skip)(`a runtime that dies while handling a PagerDuty webhook (${name})`, () => {
+    it("takes PagerDuty's retry of the event it never finished, after the restart", async () => {
+      const backend = make();
+      backends.push(backend);
+      const store = await backend.open();
+      const now = Date.now();
+      const created = now - 9 * MINUTE + 1_000;
+      await fire(store, now - 9 * MINUTE);
+      const rt = await runtime(store, now);
+      // The process dies as the alert change is about to commit: the commit never happens.
+      const dying = rt.arm("die");
+      await rt.post(signedEvent("E-ack", "incident.acknowledged", now - 2 * MINUTE, created), false);
+      await dying;
+      const restarted = await backend.open();
+      const retry = await (await runtime(restarted, now)).post(signedEvent("E-ack", "incident.acknowledged", now - 2 * MINUTE, created));
+      expect(retry).toEqual({ status: 200, body: { status: "acknowledged" } });
+      expect(await alertOf(restarted)).toMatchObject({ acknowledgedAt: now - 2 * MINUTE, acknowledgedBy: "Ada Lovelace" });
+      // Done now, and remembered: a replay of it is a duplicate.
+      const replay = await (await runtime(restarted, now)).post(signedEvent("E-ack", "incident.acknowledged", now - 2 * MINUTE, created));
+      expect(replay.body.status).toBe("duplicate");
+    });
+
+    it("a resolve lost to the crash is applied by the retry", async () => {
+      const backend = make();
+      backends.push(backend);
+      const store = await backend.open();
+      const now = Date.now();
+      const created = now - 9 * MINUTE + 1_000;
+      await fire(store, now - 9 * MINUTE);
+      const rt = await runtime(store, now);
+      const dying = rt.arm("die");
+      await rt.post(signedEvent("E-res", "incident.resolved", now - MINUTE, created), false);
+      await dying;
+      const restarted = await backend.open();
+      expect((await (await runtime(restarted, now)).post(signedEvent("E-res", "incident.resolved", now - MINUTE, created))).body.status).toBe("resolved");
+      expect((await alertOf(restarted)).state).toBe("inactive");
     });
   });
 }

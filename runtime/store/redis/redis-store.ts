@@ -510,6 +510,10 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return made;
   }
 
+  async seenWebhookEvent(id: string): Promise<boolean> {
+    return (await this.redis.zscore(this.k("webhook-ids"), id)) !== null;
+  }
+
   async firstWebhookEvent(id: string, now: number): Promise<boolean> {
     return (await this.redis.zadd(this.k("webhook-ids"), "NX", now, id)) === 1;
   }

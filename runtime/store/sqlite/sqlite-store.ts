@@ -420,6 +420,10 @@ export class SqliteStore implements Store {
     return this.silenceRows.byId(id);
   }
 
+  seenWebhookEvent(id: string): boolean {
+    return this.webhookIds.seen(id);
+  }
+
   firstWebhookEvent(id: string, now: number): boolean {
     return this.webhookIds.firstTime(id, now);
   }

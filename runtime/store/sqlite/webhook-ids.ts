@@ -7,10 +7,15 @@ export class SqliteWebhookIds {
   constructor(db: Database) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
+      seen: p(`SELECT 1 FROM delivery_webhook_ids WHERE id = ?`),
       insert: p(`INSERT OR IGNORE INTO delivery_webhook_ids (id, received_at) VALUES (?, ?)`),
       forget: p(`DELETE FROM delivery_webhook_ids WHERE id = ?`),
       prune: p(`DELETE FROM delivery_webhook_ids WHERE id IN (SELECT id FROM delivery_webhook_ids WHERE received_at < ? LIMIT ?)`),
     };
+  }
+
+  seen(id: string): boolean {
+    return this.s.seen!.get(id) !== undefined;
   }
 
   firstTime(id: string, now: number): boolean {

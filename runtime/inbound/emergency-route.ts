@@ -12,7 +12,7 @@ import { truncate } from "../notify/redact.js";
 import { safeEqual } from "./signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
 import { FormTokens, formKeyOf, type FormKeySource } from "./form-token.js";
-import { rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
+import { attemptCounter, rateLimitKey, type SharedAttempts } from "./rate-limit.js";
 
 /** Runs a monitor's diagnostics and returns their text ("" when it has none). */
 export type Diagnose = (monitor: MonitorSpec, now: number, signal: AbortSignal) => Promise<string>;
@@ -20,8 +20,8 @@ export type Diagnose = (monitor: MonitorSpec, now: number, signal: AbortSignal) 
 export interface EmergencyDeps {
   manifest: Manifest;
   outbox: OutboxWriter;
-  /** With a shared form key (Redis), a form any replica served is taken by every other. */
-  inbound: InboundEvents & Partial<FormKeySource>;
+  /** With a shared form key (Redis), a form any replica served is taken by every other; with shared attempts, the limit holds across replicas. */
+  inbound: InboundEvents & Partial<FormKeySource> & Partial<SharedAttempts>;
   secret(name: string): string | undefined;
   diagnose: Diagnose;
   logger: Logger;
@@ -52,7 +52,7 @@ const PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 
 export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): void {
   const manual = deps.manifest.monitors.filter((m) => m.check.kind === "manual");
   const title = `${deps.manifest.settings.statusPage.title} — emergency`;
-  const limiter = new SlidingWindowLimiter(deps.attemptsPerMinute, 60_000);
+  const attempt = attemptCounter("emergency", deps.attemptsPerMinute, deps.inbound);
   // Refusals before the rate limiter, and the limiter's own: one line a minute each, whatever the flood.
   const refusals = new LimitedWarnings(deps.logger, deps.clock);
   const own = deps.formTokens ?? new FormTokens();
@@ -94,8 +94,13 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
       refusals.warn("cross-site", { client, origin: header(req, "origin") ?? null, site: header(req, "sec-fetch-site") ?? null }, "emergency page: cross-site post refused");
       return sendPage(res, 403, emergencyForm({ monitors: manual, title, error: "This form can only be sent from this page.", formToken: fresh() }));
     }
-    const allowed = limiter.attempt(rateLimitKey(client), now);
-    if (!allowed.ok) {
+    const allowed = await attempt(rateLimitKey(client), now);
+    if (allowed.kind === "unavailable") {
+      // Uncounted guesses would be unlimited: no password is checked while the count cannot be kept.
+      refusals.warn("attempts-unavailable", { err: allowed.error }, "emergency page: attempts cannot be counted (the store does not answer); posts are refused");
+      return sendPage(res, 503, emergencyForm({ monitors: manual, title, error: "The emergency page cannot take reports right now. Call the on-call engineer directly.", formToken: fresh() }));
+    }
+    if (allowed.kind === "limited") {
       refusals.warn("rate-limited", { client }, "emergency page rate limited");
       res.setHeader("retry-after", String(Math.ceil(allowed.retryAfterMs / 1000)));
       return sendPage(res, 429, emergencyForm({ monitors: manual, title, error: "Too many attempts. Wait a minute and try again.", formToken: fresh() }));

@@ -49,6 +49,37 @@ export class SlidingWindowLimiter {
   }
 }
 
+/** What counting one attempt said: let through, over the limit (and how long to wait), or not counted at all. */
+export type Counted = { kind: "allowed" } | { kind: "limited"; retryAfterMs: number } | { kind: "unavailable"; error: unknown };
+
+/** A store that counts attempts for every runtime sharing it (the Redis store: every replica). */
+export interface SharedAttempts {
+  /** Counts an attempt of `key` in `scope`, at most `perMinute` in any minute; rejects when the store does not answer. */
+  countAttempt(scope: string, key: string, perMinute: number, now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
+}
+
+/**
+ * Counts password attempts per client, `perMinute` in any minute: in the store when it shares
+ * counts (scale-out replicas behind one load balancer would otherwise each allow the limit, N
+ * times the guesses), else in this runtime's memory. A shared count the store cannot take is
+ * `unavailable`, and the caller refuses the attempt rather than let it through uncounted.
+ */
+export function attemptCounter(scope: string, perMinute: number, store: Partial<SharedAttempts>): (key: string, now: number) => Promise<Counted> {
+  const countedOf = (r: { ok: true } | { ok: false; retryAfterMs: number }): Counted => (r.ok ? { kind: "allowed" } : { kind: "limited", retryAfterMs: r.retryAfterMs });
+  const shared = store.countAttempt?.bind(store);
+  if (!shared) {
+    const local = new SlidingWindowLimiter(perMinute, 60_000);
+    return async (key, now) => countedOf(local.attempt(key, now));
+  }
+  return async (key, now) => {
+    try {
+      return countedOf(await shared(scope, key, perMinute, now));
+    } catch (error) {
+      return { kind: "unavailable", error };
+    }
+  };
+}
+
 /**
  * The key a client's attempts are counted under: an IPv4 address as is (IPv4-mapped IPv6 too), an
  * IPv6 address by its /64 network. One host holds a whole /64 and could otherwise pick a fresh

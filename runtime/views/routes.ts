@@ -7,7 +7,7 @@ import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress } from "../http/http-io.js";
 import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
-import { rateLimitKey, SlidingWindowLimiter } from "../inbound/rate-limit.js";
+import { attemptCounter, rateLimitKey, type SharedAttempts } from "../inbound/rate-limit.js";
 import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
 import { Silences } from "../notify/silences.js";
 import type { Clock } from "../scheduler/clock.js";
@@ -33,7 +33,8 @@ import { monitorsById } from "../monitors-by-id.js";
 
 export interface ViewRouteDeps {
   manifest: Manifest;
-  store: ViewStore & SilenceLog & Partial<SilenceRecords> & Partial<ChangeFeed>;
+  /** With shared attempts (Redis), the sign-in limit holds across every replica. */
+  store: ViewStore & SilenceLog & Partial<SilenceRecords> & Partial<ChangeFeed> & Partial<SharedAttempts>;
   clock: Clock;
   logger: Logger;
   secret(name: string): string | undefined;
@@ -88,7 +89,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   const monitors = monitorsById(o.manifest);
   const statusPages = new Map((o.manifest.statusPages ?? []).map((p) => [p.id, p]));
   const publicMonitors = new Set([...statusPages.values()].flatMap((p) => p.groups.flatMap((g) => g.monitors)));
-  const logins = new SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60_000);
+  const logins = attemptCounter("login", LOGIN_ATTEMPTS_PER_MINUTE, o.store);
   const title = o.manifest.settings.statusPage.title || o.manifest.project.name;
   // Pages read through a rebound name would be the attacker's to read: refused unless the Host is the runtime's.
   const hosts = hostPolicyOf(o.manifest.settings.publicUrl, o.allowedHosts);
@@ -302,7 +303,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     if (!access.token()) return access.openReads ? void res.writeHead(302, { location: next }).end() : sendPage(res, 403, renderClosed());
     sendPage(res, 200, renderLogin(next, null));
   });
-  router.add("POST", "/login", (req, res, _params, raw) => {
+  router.add("POST", "/login", async (req, res, _params, raw) => {
     const token = access.token();
     if (!token) return sendPage(res, 403, renderClosed());
     const crossSite = refuseCrossOrigin(req, access.publicUrl);
@@ -310,8 +311,13 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const form = new URLSearchParams(raw.toString("utf8"));
     const next = safeNext(form.get("next"));
     const now = o.clock.now();
-    const limited = logins.attempt(rateLimitKey(clientAddress(req, o.trustProxy === true)), now);
-    if (!limited.ok) {
+    const limited = await logins(rateLimitKey(clientAddress(req, o.trustProxy === true)), now);
+    if (limited.kind === "unavailable") {
+      // Uncounted guesses would be unlimited: no token is checked while the count cannot be kept.
+      o.logger.error({ err: limited.error }, "views sign-in refused: attempts cannot be counted (the store does not answer)");
+      return sendPage(res, 503, renderLogin(next, "Sign-in cannot be checked right now; try again in a minute."));
+    }
+    if (limited.kind === "limited") {
       res.setHeader("retry-after", String(Math.ceil(limited.retryAfterMs / 1000)));
       return sendPage(res, 429, renderLogin(next, "Too many sign-in attempts; wait a minute."));
     }

@@ -17,7 +17,7 @@ import type { RetentionMs } from "../retention.js";
 import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delivery-lanes.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
-import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
+import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RATE_TAKE, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
 import { parseStoredAlert } from "./stored-alert.js";
 import { byCodeUnits } from "../../text/compare.js";
 
@@ -88,6 +88,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
       if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 0, lua });
     };
     define("wkCommitAlerts", COMMIT_ALERTS);
+    define("wkRateTake", RATE_TAKE);
     define("wkEnqueue", ENQUEUE_INTENT);
     define("wkDispatch", DISPATCH_INTENT);
     define("wkClaim", CLAIM);
@@ -508,6 +509,15 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     const made = await this.redis.get(key);
     if (made === null) throw new Error(`${key} was removed as it was made`);
     return made;
+  }
+
+  /**
+   * Counts a password attempt in Redis (a sliding log per scope and client, as delivery rate
+   * limits are kept), so every replica behind the load balancer holds one limit together.
+   */
+  async countAttempt(scope: string, key: string, perMinute: number, now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+    const waitMs = Number(await this.redis.wkRateTake(this.k("attempts"), `${scope}:${key}`, String(perMinute), "60000", String(now), "1"));
+    return waitMs <= 0 ? { ok: true } : { ok: false, retryAfterMs: waitMs };
   }
 
   async seenWebhookEvent(id: string): Promise<boolean> {

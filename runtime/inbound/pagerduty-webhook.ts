@@ -62,9 +62,9 @@ export interface PagerDutyWebhookDeps {
  * recorded once the event was acted on, so one lost to a crash is taken on retry), refused
  * when `occurred_at` is outside the accepted window, and an acknowledge or resolve applies only
  * when the incident was created for the alert's current firing and did not happen before an
- * acknowledgement-state event the alert already took (PagerDuty delivers out of order). Every refusal of a signed,
- * well-formed event answers 200 and does nothing: PagerDuty retries non-2xx answers, and a
- * replay or an old event is not going to become acceptable by being sent again.
+ * acknowledgement-state event the alert already took (PagerDuty delivers out of order). Every
+ * refusal of a signed, well-formed event answers 200 and does nothing: PagerDuty retries non-2xx
+ * answers, and a replay or an old event is not going to become acceptable by being sent again.
  */
 export function pagerDutyWebhookHandler(deps: PagerDutyWebhookDeps): Handler {
   // Unsigned requests can come from anyone who reaches the port: one line a minute each.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
+import { attemptCounter, rateLimitKey, SlidingWindowLimiter } from "./rate-limit.js";
 
 describe("the key a client's attempts are counted under", () => {
   it("is the address without the port a proxy may write after it", () => {
@@ -32,5 +32,30 @@ describe("a limiter asked by many addresses", () => {
     limiter.attempt("late", 20_000 + 60_000);
     expect(limiter.size).toBe(2);
     expect(limiter.attempt("repeat", 90_003).ok).toBe(true);
+  });
+});
+
+describe("password attempts, counted where the limit holds", () => {
+  it("are counted in this runtime's memory when the store keeps no shared count", async () => {
+    const attempt = attemptCounter("login", 2, {});
+    expect(await attempt("198.51.100.20", 0)).toEqual({ kind: "allowed" });
+    expect(await attempt("198.51.100.20", 1)).toEqual({ kind: "allowed" });
+    expect(await attempt("198.51.100.20", 2)).toEqual({ kind: "limited", retryAfterMs: 59_998 });
+  });
+
+  it("are counted in the store when it keeps a shared count, and refused when it does not answer", async () => {
+    const asked: string[] = [];
+    let answering = true;
+    const attempt = attemptCounter("emergency", 5, {
+      countAttempt: async (scope, key, perMinute) => {
+        if (!answering) throw new Error("Connection is closed.");
+        asked.push(`${scope} ${key} ${perMinute}`);
+        return { ok: false, retryAfterMs: 1_000 };
+      },
+    });
+    expect(await attempt("198.51.100.20", 0)).toEqual({ kind: "limited", retryAfterMs: 1_000 });
+    expect(asked).toEqual(["emergency 198.51.100.20 5"]);
+    answering = false;
+    expect(await attempt("198.51.100.20", 1)).toMatchObject({ kind: "unavailable" });
   });
 });

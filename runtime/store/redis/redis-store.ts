@@ -19,6 +19,7 @@ import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts 
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RATE_TAKE, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
 import { parseStoredAlert } from "./stored-alert.js";
+import { parseStoredIntent } from "../stored-intent.js";
 import { byCodeUnits } from "../../text/compare.js";
 
 /** The default key prefix: every key is `wk:...`. */
@@ -254,14 +255,32 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     const seqs = await this.redis.zrange(this.k("outbox", "pending"), 0, limit - 1);
     if (seqs.length === 0) return [];
     const pipe = this.redis.pipeline();
-    for (const seq of seqs) pipe.hmget(this.k("outbox", "item", seq), "i", "c");
+    for (const seq of seqs) pipe.hmget(this.k("outbox", "item", seq), "i", "c", "id", "k");
     const rows = (await pipe.exec()) ?? [];
     const out: StoredIntent[] = [];
-    rows.forEach(([error, value], n) => {
-      const [json, created] = (value as Array<string | null>) ?? [];
-      if (!error && json) out.push({ seq: Number(seqs[n]), intent: JSON.parse(json) as NotificationIntent, createdAt: Number(created) });
-    });
+    for (const [n, [error, value]] of rows.entries()) {
+      const [json, created, id, dedupKey] = (value as Array<string | null>) ?? [];
+      if (error || !json) continue;
+      const read = parseStoredIntent(json, { id, dedupKey });
+      if (read.kind === "intent") out.push({ seq: Number(seqs[n]), intent: read.intent, createdAt: Number(created) });
+      else await this.setAsideGarbageIntent(Number(seqs[n]), dedupKey ?? null, read.problem);
+    }
     return out;
+  }
+
+  /**
+   * An outbox item that is not an intent Watchkeeper wrote (docs/scale-out.md, "Keys edited by
+   * hand") is marked dispatched with no deliveries and named once: every replica reads the outbox
+   * oldest first, and one unreadable item would otherwise hold back every page queued after it.
+   */
+  private async setAsideGarbageIntent(seq: number, dedupKey: string | null, problem: string): Promise<void> {
+    await this.markDispatched(seq, Date.now());
+    const alert = dedupKey ? ` of the alert ${JSON.stringify(dedupKey.slice(0, 300))}` : "";
+    this.notice(
+      "error",
+      `Redis key ${this.k("outbox", "item", seq)} was not an intent Watchkeeper wrote (${problem}): the notification${alert} it held is not sent, and the outbox goes on with the next one. ` +
+        "If that alert is firing, check its incident at the vendor. Do not edit outbox keys in Redis.",
+    );
   }
 
   async markDispatched(seq: number, at: number): Promise<void> {

@@ -11,6 +11,7 @@ import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceRecord } from "../../notify/silences.js";
 import { diagnosticsOf } from "../diagnostics-record.js";
+import { parseStoredIntent } from "../stored-intent.js";
 import type { ChangedMonitors } from "../change-feed.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
@@ -103,7 +104,7 @@ export class SqliteStore implements Store {
       enqueue: p("INSERT OR IGNORE INTO outbox (id, dedup_key, intent, created_at) VALUES (?, ?, ?, ?)"),
       seqOf: p("SELECT seq FROM outbox WHERE id = ?"),
       dispatchedAt: p("SELECT dispatched_at FROM outbox WHERE seq = ?"),
-      undispatched: p("SELECT seq, intent, created_at FROM outbox WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?"),
+      undispatched: p("SELECT seq, id, dedup_key, intent, created_at FROM outbox WHERE dispatched_at IS NULL ORDER BY seq LIMIT ?"),
       markDispatched: p("UPDATE outbox SET dispatched_at = ? WHERE seq = ? AND dispatched_at IS NULL"),
       depth: p("SELECT COUNT(*) AS n FROM outbox WHERE dispatched_at IS NULL"),
       getHeartbeat: p("SELECT at FROM heartbeats WHERE monitor_id = ?"),
@@ -335,11 +336,21 @@ export class SqliteStore implements Store {
   }
 
   undispatched(limit: number): StoredIntent[] {
-    return (this.s.undispatched!.all(limit) as Array<{ seq: number; intent: string; created_at: number }>).map((r) => ({
-      seq: r.seq,
-      intent: JSON.parse(r.intent) as NotificationIntent,
-      createdAt: r.created_at,
-    }));
+    const out: StoredIntent[] = [];
+    for (const r of this.s.undispatched!.all(limit) as Array<{ seq: number; id: string; dedup_key: string; intent: string; created_at: number }>) {
+      const read = parseStoredIntent(r.intent, { id: r.id, dedupKey: r.dedup_key });
+      if (read.kind === "intent") {
+        out.push({ seq: r.seq, intent: read.intent, createdAt: r.created_at });
+        continue;
+      }
+      // A row edited by hand: one that cannot be read would hold back every page queued after it.
+      this.markDispatched(r.seq, Date.now());
+      this.onNotice(
+        "warn",
+        `outbox row ${r.seq} of state.db was not an intent Watchkeeper wrote (${read.problem}): the notification of the alert ${JSON.stringify(r.dedup_key.slice(0, 300))} it held is not sent, and the outbox goes on with the next one; if that alert is firing, check its incident at the vendor`,
+      );
+    }
+    return out;
   }
 
   markDispatched(seq: number, at: number): void {

@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DeliveryService } from "../../runtime/notify/contract.js";
+import { createQueuedDelivery } from "../../runtime/notify/queued-delivery.js";
+import { RedisRateGate } from "../../runtime/store/redis/rate-gate.js";
+import { RedisStore } from "../../runtime/store/redis/redis-store.js";
+import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { captureLogger, intentFor, routingKey, secretsOf, until } from "../delivery/support/harness.js";
+import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
+import { dropPrefix, redisAnswers, testPrefix, TEST_REDIS_URL } from "../delivery/support/queued.js";
+import { PagerDutyServer } from "../support/vendors/index.js";
+
+const KEY = routingKey("payments");
+
+const plants: Array<[string, string]> = [
+  ["an intent that is not JSON", "{not json"],
+  ["an intent that is JSON but not an object", "42"],
+  ["an intent without its id, dedup key or type", JSON.stringify({ summary: "hand-written" })],
+];
+const up = await redisAnswers();
+
+/**
+ * Someone writes into an outbox item by hand (or another tool writes there): the item can no
+ * longer be read as the intent Watchkeeper wrote. Every replica reads the outbox oldest first, so
+ * one such item must not hold back the pages queued after it, for every monitor, on every replica.
+ */
+describe.skipIf(!up)("a garbage outbox item in Redis", () => {
+  const pd = new PagerDutyServer();
+  let prefix = "";
+  let raw: Redis;
+  let store: RedisStore | null = null;
+  let delivery: DeliveryService | null = null;
+  const notices: string[] = [];
+
+  beforeAll(async () => {
+    await pd.start();
+    raw = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+  afterEach(async () => {
+    await delivery?.stop(2_000);
+    await store?.close();
+    delivery = null;
+    store = null;
+    notices.length = 0;
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    pd.received.length = 0;
+  });
+  afterAll(async () => {
+    raw.disconnect();
+    await pd.stop();
+  });
+
+  for (const [what, garbage] of plants) {
+    it(`${what}: the pages queued after it are still sent, and the item is named once`, async () => {
+      prefix = testPrefix();
+      store = await RedisStore.connect(TEST_REDIS_URL, { prefix, onNotice: (_level, message) => notices.push(message) });
+      const manifest = testManifest({
+        monitors: [testMonitor("api", { service: "payments" }), testMonitor("db", { service: "payments" })],
+        services: [testService("payments", { routingKey: { secret: "PD_ROUTING_PAYMENTS" } })],
+        secrets: ["PD_ROUTING_PAYMENTS"],
+      });
+      const first = await store.enqueue(intentFor("api", "trigger"));
+      await store.enqueue(intentFor("db", "trigger"));
+      await raw.hset(`${prefix}:outbox:item:${first}`, "i", garbage);
+
+      const { logger, lines } = captureLogger();
+      delivery = createQueuedDelivery(
+        { manifest, store, secrets: secretsOf({ PD_ROUTING_PAYMENTS: KEY }), logger, clock: () => Date.now(), registry: new Registry() },
+        {
+          redisUrl: TEST_REDIS_URL,
+          prefix,
+          lanes: store,
+          limiter: new RedisRateGate(store.redis, { prefix }),
+          pollMs: 10,
+          backoff: { initialMs: 50, maxMs: 400 },
+          settings: { pagerDutyEventsUrl: pd.url },
+        },
+      );
+      delivery.start();
+
+      await until(() => pd.events().some((e) => e["dedup_key"] === "wk-db"), 10_000, "the page queued after the garbage item");
+      expect(pd.events().map((e) => e["dedup_key"])).toEqual(["wk-db"]);
+      // Set aside, not read again on every poll: the outbox is empty once the good intent went.
+      await until(() => notices.length > 0, 2_000, "the notice");
+      expect(await store.depth()).toBe(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toContain(`${prefix}:outbox:item:${first}`);
+      expect(lines.filter((l) => /dispatching from the outbox failed/.test(l))).toEqual([]);
+    });
+  }
+});
+
+/** The same in state.db, edited with the sqlite3 shell: the outbox goes on past the row. */
+describe("a garbage outbox row in state.db", () => {
+  for (const [what, garbage] of plants) {
+    it(`${what}: the intents after it are read, the row is named once and not read again`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "wk-garbage-outbox-"));
+      const notices: string[] = [];
+      const store = SqliteStore.open(dir, Date.now(), { onNotice: (_level, message) => notices.push(message) });
+      try {
+        const first = store.enqueue(intentFor("api", "trigger"));
+        const second = intentFor("db", "trigger");
+        store.enqueue(second);
+        store.db.prepare("UPDATE outbox SET intent = ? WHERE seq = ?").run(garbage, first);
+
+        expect(store.undispatched(100).map((s) => s.intent)).toEqual([second]);
+        expect(notices).toHaveLength(1);
+        expect(notices[0]).toContain(`outbox row ${first}`);
+        expect(notices[0]).toContain("wk-api");
+        expect(store.undispatched(100).map((s) => s.intent.id)).toEqual([second.id]);
+        expect(notices).toHaveLength(1);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("an intent an older build wrote without summary, details or times is still read", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wk-garbage-outbox-"));
+    const store = SqliteStore.open(dir, Date.now());
+    try {
+      const intent = intentFor("api", "trigger");
+      const seq = store.enqueue(intent);
+      const { summary: _s, details: _d, at: _a, firedAt: _f, value: _v, ...bare } = intent;
+      store.db.prepare("UPDATE outbox SET intent = ? WHERE seq = ?").run(JSON.stringify(bare), seq);
+      expect(store.undispatched(100).map((s) => s.intent)).toEqual([{ ...bare, summary: "", details: {}, at: 0, firedAt: null, value: null }]);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

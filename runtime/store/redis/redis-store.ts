@@ -464,7 +464,8 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     ((await pipe.exec()) ?? []).forEach(([error, value], n) => {
       const h = value as Record<string, string>;
       if (error || !h || h["ends"] === undefined || Number(h["starts"]) >= until) return;
-      out.push({ ...toSilence(ids[n]!, h), createdAt: Number(h["created"]), expiredAt: numberOrNull(h["expired"] ?? null), expiredBy: h["expiredBy"] ?? null });
+      const silence = this.silenceOf(ids[n]!, h, "silence-record");
+      if (silence) out.push({ ...silence, createdAt: Number(h["created"]), expiredAt: numberOrNull(h["expired"] ?? null), expiredBy: h["expiredBy"] ?? null });
     });
     return out.sort((a, b) => a.createdAt - b.createdAt || byCodeUnits(a.id, b.id));
   }
@@ -475,12 +476,28 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return found
       .filter(([, h]) => h["ends"] !== undefined)
       .sort(([a, ha], [b, hb]) => Number(ha["created"]) - Number(hb["created"]) || byCodeUnits(a, b))
-      .map(([id, h]) => toSilence(id, h));
+      .flatMap(([id, h]) => this.silenceOf(id, h, "silence") ?? []);
   }
 
   async silenceById(id: string): Promise<Silence | null> {
     const h = await this.redis.hgetall(this.k("silence", id));
-    return h["ends"] === undefined ? null : toSilence(id, h);
+    return h["ends"] === undefined ? null : this.silenceOf(id, h, "silence");
+  }
+
+  /**
+   * A silence hash as a silence, or null (named once) when its matchers are not what Watchkeeper
+   * wrote: a silence that cannot be read mutes nothing, rather than failing the silence stage of
+   * every notification (docs/scale-out.md, "Keys edited by hand").
+   */
+  private silenceOf(id: string, h: Record<string, string>, kind: "silence" | "silence-record"): Silence | null {
+    const matchers = parseMatchers(h["matchers"]);
+    if (matchers !== null) return toSilence(id, h, matchers);
+    const name = this.k(kind, id);
+    if (!this.reported.has(name)) {
+      this.reported.add(name);
+      this.notice("error", `Redis key ${name} is not a silence Watchkeeper wrote (its matchers are not an object of monitors, services and labels): it mutes nothing. Expire it (DELETE /api/silences/${id}) or delete the key; do not edit silence keys in Redis.`);
+    }
+    return null;
   }
 
   // --- inbound --------------------------------------------------------------------------------
@@ -794,7 +811,7 @@ function toRecord(d: StoredDelivery): DeliveryRecord {
   return record;
 }
 
-function toSilence(id: string, h: Record<string, string>): Silence {
+function toSilence(id: string, h: Record<string, string>, matchers: SilenceMatchers): Silence {
   return {
     id,
     kind: "silence",
@@ -803,8 +820,24 @@ function toSilence(id: string, h: Record<string, string>): Silence {
     createdBy: h["createdBy"] ?? "",
     startsAt: Number(h["starts"]),
     endsAt: Number(h["ends"]),
-    matchers: JSON.parse(h["matchers"] ?? "{}") as SilenceMatchers,
+    matchers,
   };
+}
+
+/** A silence's stored matchers, or null when they are not `{ monitors, services, labels }` of strings. */
+function parseMatchers(json: string | undefined): SilenceMatchers | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(json ?? "");
+  } catch {
+    return null;
+  }
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return null;
+  const { monitors, services, labels } = m as Record<string, unknown>;
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+  if (!strings(monitors) || !strings(services)) return null;
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels) || !Object.values(labels).every((x) => typeof x === "string")) return null;
+  return { monitors, services, labels: labels as Record<string, string> };
 }
 
 /** Claims held without an outcome that a process remembers; older ones record as if unclaimed. */

@@ -1,13 +1,20 @@
 import type { Redis, Result } from "ioredis";
+import { DEFAULT_BACKOFF, MAX_RETRY_AFTER_MS } from "../../notify/backoff.js";
 import type { RateGate, RateTake } from "../../notify/rate-limiter.js";
 import { RATE_HOLD, RATE_TAKE } from "./scripts.js";
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    wkRateTake(prefix: string, key: string, limit: string, windowMs: string, now: string, requests: string): Result<number, Context>;
+    wkRateTake(prefix: string, key: string, limit: string, windowMs: string, now: string, requests: string, maxHoldMs: string): Result<number, Context>;
     wkRateHold(prefix: string, key: string, until: string, now: string): Result<number, Context>;
   }
 }
+
+/**
+ * The furthest ahead a hold is set: a vendor's Retry-After is held to MAX_RETRY_AFTER_MS, a
+ * throttle without one to the backoff's cap. A hold further ahead was not set by a runtime.
+ */
+const MAX_HOLD_MS = Math.max(MAX_RETRY_AFTER_MS, DEFAULT_BACKOFF.maxMs);
 
 export interface RedisRateGateOptions {
   /** Keys are `${prefix}:rate:...`: the store's prefix, so every replica shares the limit. */
@@ -43,7 +50,7 @@ export class RedisRateGate implements RateGate {
     if (!Number.isFinite(perMinute)) return { ok: true };
     const limit = Math.max(1, Math.floor(perMinute));
     const need = Math.min(Math.max(1, Math.floor(requests)), limit);
-    const waitMs = Number(await this.redis.wkRateTake(this.prefix, key, String(limit), String(this.windowMs), String(now), String(need)));
+    const waitMs = Number(await this.redis.wkRateTake(this.prefix, key, String(limit), String(this.windowMs), String(now), String(need), String(MAX_HOLD_MS)));
     return waitMs <= 0 ? { ok: true } : { ok: false, waitMs };
   }
 

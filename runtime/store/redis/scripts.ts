@@ -202,14 +202,28 @@ return { id, redis.call('HGET', p .. ':delivery:' .. id, 'next') }
  * Takes `requests` sends (all or none) from a destination's shared rate limit: at most `limit` sends
  * in any `window` ms (a sliding log of send times), and none while the vendor asked us to hold off
  * (Retry-After). Returns 0 when taken, else how many ms to wait. ARGV: prefix, rate key, limit,
- * window, now, requests (at most limit; 1 when absent).
+ * window, now, requests (at most limit; 1 when absent), the longest hold a runtime sets (ms). A hold
+ * or send log the runtime did not write (not a number, another type, a hold further ahead than any
+ * it sets) is deleted rather than let it stop every send to the key.
  */
 export const RATE_TAKE = `
 local p, key, limit, window, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local need = tonumber(ARGV[6] or '1')
-local hold = tonumber(redis.call('GET', p .. ':rate:hold:' .. key) or '0')
+local maxHold = tonumber(ARGV[7] or '0')
+local hk = p .. ':rate:hold:' .. key
+local held = redis.pcall('GET', hk)
+local hold = 0
+if held then
+  hold = type(held) == 'string' and tonumber(held) or nil
+  if hold == nil or (maxHold > 0 and hold > now + maxHold) then
+    redis.call('DEL', hk)
+    hold = 0
+  end
+end
 if hold > now then return hold - now end
 local z = p .. ':rate:' .. key
+local zt = redis.call('TYPE', z).ok
+if zt ~= 'zset' and zt ~= 'none' then redis.call('DEL', z) end
 redis.call('ZREMRANGEBYSCORE', z, '-inf', now - window)
 local used = redis.call('ZCARD', z)
 if used + need <= limit then
@@ -229,7 +243,8 @@ return math.max(1, tonumber(freeing[2]) + window - now)
 export const RATE_HOLD = `
 local k = ARGV[1] .. ':rate:hold:' .. ARGV[2]
 local untilAt, now = tonumber(ARGV[3]), tonumber(ARGV[4])
-local cur = tonumber(redis.call('GET', k) or '0')
+local got = redis.pcall('GET', k)
+local cur = type(got) == 'string' and tonumber(got) or 0
 if untilAt > cur and untilAt > now then redis.call('SET', k, ARGV[3], 'PX', math.floor(untilAt - now) + 1) end
 return 1
 `;

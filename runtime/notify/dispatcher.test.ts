@@ -33,7 +33,7 @@ function outbox(intents: NotificationIntent[]) {
 function stages(broken: Set<string>): Stage {
   return async (_ctx, items) => {
     for (const item of items) if (broken.has(item.intent.monitorId)) throw new Error("Command timed out");
-    return items.map((item) => ({ ...item, destination: { id: "pd", kind: "unrouted" as const } }));
+    return items.map((item) => ({ ...item, destination: { id: "pd", kind: "service" as const, serviceId: "payments" } }));
   };
 }
 

@@ -95,6 +95,81 @@ describe.skipIf(!up)("a garbage outbox item in Redis", () => {
   }
 });
 
+/** The same for a delivery key: its lane moves on, and the look for due deliveries goes on past it. */
+describe.skipIf(!up)("a garbage delivery key in Redis", () => {
+  const pd = new PagerDutyServer();
+  let prefix = "";
+  let raw: Redis;
+  let store: RedisStore | null = null;
+  let delivery: DeliveryService | null = null;
+  const notices: string[] = [];
+
+  beforeAll(async () => {
+    await pd.start();
+    raw = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  });
+  afterEach(async () => {
+    await delivery?.stop(2_000);
+    await store?.close();
+    delivery = null;
+    store = null;
+    notices.length = 0;
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    pd.received.length = 0;
+  });
+  afterAll(async () => {
+    raw.disconnect();
+    await pd.stop();
+  });
+
+  for (const [what, garbage] of plants) {
+    it(`${what}: the delivery fails with the reason, named once, and the others are sent`, async () => {
+      prefix = testPrefix();
+      store = await RedisStore.connect(TEST_REDIS_URL, { prefix, onNotice: (_level, message) => notices.push(message) });
+      const manifest = testManifest({
+        monitors: [testMonitor("api", { service: "payments" }), testMonitor("db", { service: "payments" })],
+        services: [testService("payments", { routingKey: { secret: "PD_ROUTING_PAYMENTS" } })],
+        secrets: ["PD_ROUTING_PAYMENTS"],
+      });
+      // Recorded as deliveries already, their jobs not yet added (a replica died between the two).
+      const now = Date.now();
+      for (const intent of [intentFor("api", "trigger"), intentFor("api", "resolve"), intentFor("db", "trigger")]) {
+        const seq = await store.enqueue(intent);
+        await store.dispatchIntentHeads({ seq, intent, createdAt: now }, [{ destination: "service:payments", status: "pending", due: now, reason: null }], now);
+      }
+      const [apiTrigger] = await store.deliveriesForAlert("wk-api");
+      await raw.hset(`${prefix}:delivery:${apiTrigger!.id}`, "intent", garbage);
+
+      const { logger } = captureLogger();
+      delivery = createQueuedDelivery(
+        { manifest, store, secrets: secretsOf({ PD_ROUTING_PAYMENTS: KEY }), logger, clock: () => Date.now(), registry: new Registry() },
+        {
+          redisUrl: TEST_REDIS_URL,
+          prefix,
+          lanes: store,
+          limiter: new RedisRateGate(store.redis, { prefix }),
+          pollMs: 10,
+          sweepMs: 100,
+          sweepGraceMs: 0,
+          backoff: { initialMs: 50, maxMs: 400 },
+          settings: { pagerDutyEventsUrl: pd.url },
+        },
+      );
+      delivery.start();
+
+      await until(() => pd.events().some((e) => e["dedup_key"] === "wk-db"), 10_000, "the other alert's page");
+      await expect.poll(async () => (await store!.deliveriesForAlert("wk-api")).map((d) => [d.type, d.status]), { timeout: 5_000 }).toEqual([["trigger", "failed"], ["resolve", "skipped"]]);
+      expect((await store.deliveriesForAlert("wk-api"))[0]!.lastError).toMatch(/^its stored intent is not what Watchkeeper wrote/);
+      expect(pd.events().map((e) => e["dedup_key"])).toEqual(["wk-db"]);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toContain(`${prefix}:delivery:${apiTrigger!.id}`);
+      // A job that reads it finds nothing to send, and it is not named again.
+      expect(await store.deliveryState(apiTrigger!.id)).toBeNull();
+      expect(notices).toHaveLength(1);
+    });
+  }
+});
+
 /** The same in state.db, edited with the sqlite3 shell: the outbox goes on past the row. */
 describe("a garbage outbox row in state.db", () => {
   for (const [what, garbage] of plants) {

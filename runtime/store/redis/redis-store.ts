@@ -326,10 +326,15 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     if (json === null) return null;
     const d = JSON.parse(json) as Record<string, string | boolean>;
     const claimed = d["claimedUntil"] as string;
+    const read = parseStoredIntent(d["intent"] as string);
+    if (read.kind === "garbage") {
+      if (d["status"] === "pending") await this.setAsideGarbageDelivery(id, Number(d["attempts"]), read.problem);
+      return null;
+    }
     return {
       row: {
         id,
-        intent: JSON.parse(d["intent"] as string) as NotificationIntent,
+        intent: read.intent,
         destination: d["destination"] as string,
         attempts: Number(d["attempts"]),
         firstDueAt: Number(d["first"]),
@@ -356,6 +361,10 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
       const ids = await this.redis.zrangebyscore(this.k("delivery", "heads"), "-inf", now, "LIMIT", offset, limit);
       for (const d of await this.deliveries(ids)) {
         if (d.status !== "pending" || heads.length >= limit) continue;
+        if (d.intent === null) {
+          await this.setAsideGarbageDelivery(d.id, d.attempts, d.intentProblem ?? "");
+          continue;
+        }
         const n = taken.get(d.destination) ?? 0;
         taken.set(d.destination, n + 1);
         if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt, ...owedToRead(d.owedTo) });
@@ -765,6 +774,17 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   }
 
   /**
+   * A delivery whose intent is not what Watchkeeper wrote (docs/scale-out.md, "Keys edited by
+   * hand") cannot be sent: it is recorded as failed, which moves its lane on, and named, rather
+   * than failing every look for due deliveries and its job for good.
+   */
+  private async setAsideGarbageDelivery(id: number, attempts: number, problem: string): Promise<void> {
+    const reason = `its stored intent is not what Watchkeeper wrote (${problem})`;
+    await this.recordOutcome({ id, attemptsBefore: Number.isSafeInteger(attempts) ? attempts : 0, outcome: { kind: "failed", reason, status: null, answer: "" }, now: Date.now() });
+    this.notice("error", `Redis key ${this.k("delivery", id)} was not a delivery Watchkeeper wrote (${problem}): it is recorded as failed and not sent. If its alert is firing, check its incident at the vendor. Do not edit delivery keys in Redis.`);
+  }
+
+  /**
    * Records an outcome under this process's claim of the delivery: a replica that outlived its
    * lease and was replaced by another claimant writes nothing (docs/scale-out.md, "Claim, then send").
    */
@@ -780,13 +800,16 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 }
 
 interface StoredDelivery extends DeliveryRecord {
-  intent: NotificationIntent;
+  /** Null when the stored intent is not what Watchkeeper wrote (`intentProblem` says why). */
+  intent: NotificationIntent | null;
+  intentProblem?: string;
   firstDueAt: number;
   /** The `owedTo` field as stored (JSON), read by owedToRead. */
   owedTo: string | null;
 }
 
 function toStored(id: number, h: Record<string, string>): StoredDelivery {
+  const read = parseStoredIntent(h["intent"]!, { id: h["intentId"] ?? null, dedupKey: h["dedupKey"] ?? null });
   return {
     id,
     intentId: h["intentId"]!,
@@ -801,13 +824,13 @@ function toStored(id: number, h: Record<string, string>): StoredDelivery {
     lastError: h["error"] ?? null,
     vendorStatus: numberOrNull(h["vendorStatus"] ?? null),
     vendorAnswer: h["answer"] ?? null,
-    intent: JSON.parse(h["intent"]!) as NotificationIntent,
+    ...(read.kind === "intent" ? { intent: read.intent } : { intent: null, intentProblem: read.problem }),
     owedTo: h["owedTo"] ?? null,
   };
 }
 
 function toRecord(d: StoredDelivery): DeliveryRecord {
-  const { intent: _intent, firstDueAt: _first, owedTo: _owed, ...record } = d;
+  const { intent: _intent, intentProblem: _problem, firstDueAt: _first, owedTo: _owed, ...record } = d;
   return record;
 }
 

@@ -196,6 +196,35 @@ describe("a garbage outbox row in state.db", () => {
     });
   }
 
+  for (const [what, garbage] of plants) {
+    it(`${what} in a delivery row: it fails with the reason, named once, and the other due deliveries are read`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "wk-garbage-outbox-"));
+      const notices: string[] = [];
+      const store = SqliteStore.open(dir, Date.now(), { onNotice: (_level, message) => notices.push(message) });
+      try {
+        const now = Date.now();
+        for (const intent of [intentFor("api", "trigger"), intentFor("api", "resolve"), intentFor("db", "trigger")]) {
+          const seq = store.enqueue(intent);
+          store.dispatchIntent({ seq, intent, createdAt: now }, [{ destination: "service:payments", status: "pending", due: now, reason: null }], now);
+        }
+        const [apiTrigger] = store.deliveriesForAlert("wk-api");
+        store.db.prepare("UPDATE delivery_deliveries SET intent_json = ? WHERE id = ?").run(garbage, apiTrigger!.id);
+
+        expect(store.dueHeads(now + 1, 100).map((row) => row.intent.dedupKey)).toEqual(["wk-db"]);
+        expect(store.deliveriesForAlert("wk-api").map((d) => [d.type, d.status])).toEqual([["trigger", "failed"], ["resolve", "pending"]]);
+        expect(store.deliveriesForAlert("wk-api")[0]!.lastError).toMatch(/^its stored intent is not what Watchkeeper wrote/);
+        expect(notices).toHaveLength(1);
+        expect(notices[0]).toContain(`delivery ${apiTrigger!.id}`);
+        // Its lane moved on: the resolve behind it is due now.
+        expect(store.dueHeads(now + 1, 100).map((row) => [row.intent.dedupKey, row.intent.type])).toEqual([["wk-api", "resolve"], ["wk-db", "trigger"]]);
+        expect(notices).toHaveLength(1);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
   it("an intent an older build wrote without summary, details or times is still read", () => {
     const dir = mkdtempSync(join(tmpdir(), "wk-garbage-outbox-"));
     const store = SqliteStore.open(dir, Date.now());

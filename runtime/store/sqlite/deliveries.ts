@@ -3,6 +3,7 @@ import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { owedToRead, owedToWrite } from "../owed-recipients.js";
+import { parseStoredIntent } from "../stored-intent.js";
 import type { RetentionMs } from "../retention.js";
 
 interface RawRow {
@@ -126,16 +127,24 @@ export class SqliteDeliveries {
     this.observeAlert(intent);
   }
 
-  dueHeads(now: number, limit: number, perDestination = limit): DeliveryRow[] {
-    return (this.s.heads!.all({ now, limit, perDestination }) as RawRow[]).map((r) => ({
-      id: r.id,
-      intent: JSON.parse(r.intent_json) as NotificationIntent,
-      destination: r.destination,
-      attempts: r.attempts,
-      firstDueAt: r.first_due_at,
-      nextAttemptAt: r.next_attempt_at,
-      ...owedToRead(r.owed_to),
-    }));
+  /** Due lane heads; a row whose intent is not what Watchkeeper wrote goes to `garbage` instead (the caller sets it aside). */
+  dueHeads(now: number, limit: number, perDestination = limit, garbage: (row: { id: number; attempts: number; dedupKey: string }, problem: string) => void = () => undefined): DeliveryRow[] {
+    return (this.s.heads!.all({ now, limit, perDestination }) as RawRow[]).flatMap((r) => {
+      const read = parseStoredIntent(r.intent_json, { id: r.intent_id, dedupKey: r.dedup_key });
+      if (read.kind === "garbage") {
+        garbage({ id: r.id, attempts: r.attempts, dedupKey: r.dedup_key }, read.problem);
+        return [];
+      }
+      return [{
+        id: r.id,
+        intent: read.intent,
+        destination: r.destination,
+        attempts: r.attempts,
+        firstDueAt: r.first_due_at,
+        nextAttemptAt: r.next_attempt_at,
+        ...owedToRead(r.owed_to),
+      }];
+    });
   }
 
   claim(id: number, now: number, leaseMs: number): boolean {

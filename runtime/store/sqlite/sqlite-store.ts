@@ -368,7 +368,15 @@ export class SqliteStore implements Store {
   }
 
   dueHeads(now: number, limit: number, perDestination?: number): DeliveryRow[] {
-    return this.deliveries.dueHeads(now, limit, perDestination);
+    return this.deliveries.dueHeads(now, limit, perDestination, (row, problem) => {
+      // A row edited by hand cannot be sent: failed, its lane moves on, rather than failing every look for due deliveries.
+      const reason = `its stored intent is not what Watchkeeper wrote (${problem})`;
+      this.recordOutcome({ id: row.id, attemptsBefore: row.attempts, outcome: { kind: "failed", reason, status: null, answer: "" }, now });
+      this.onNotice(
+        "warn",
+        `delivery ${row.id} of state.db was not one Watchkeeper wrote (${problem}): the notification of the alert ${JSON.stringify(row.dedupKey.slice(0, 300))} is recorded as failed and not sent; if that alert is firing, check its incident at the vendor`,
+      );
+    });
   }
 
   claim(ids: number[], now: number, leaseMs: number): number[] {

@@ -1,4 +1,4 @@
-import type { InboundEvents, UptimeReport } from "./types.js";
+import { HEARTBEAT_CLOCK_SLACK_MS, type InboundEvents, type UptimeReport } from "./types.js";
 
 /** InboundEvents kept in memory: for tests and `wk test`, where nothing has to survive a restart. */
 export class InMemoryInboundEvents implements InboundEvents {
@@ -12,8 +12,9 @@ export class InMemoryInboundEvents implements InboundEvents {
   }
 
   recordHeartbeat(monitorId: string, at: number): void {
-    // Out-of-order deliveries must not move the last ping backwards.
-    this.heartbeats.set(monitorId, Math.max(at, this.heartbeats.get(monitorId) ?? at));
+    // Out-of-order deliveries must not move the last ping backwards; a clock that ran ahead must not hold it.
+    const last = this.heartbeats.get(monitorId) ?? at;
+    this.heartbeats.set(monitorId, last - at > HEARTBEAT_CLOCK_SLACK_MS ? at : Math.max(at, last));
   }
 
   lastUptimeReport(monitorId: string): UptimeReport | null {

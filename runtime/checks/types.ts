@@ -14,9 +14,18 @@ export interface UptimeReport {
   at: number;
 }
 
+/**
+ * How much earlier than the last ping a new one may be stamped and still be taken as out of order
+ * (requests that overtook each other, replicas a moment apart), leaving the last ping as it is.
+ * Stamped earlier by more, the last ping's time came from a clock that ran ahead (set right since,
+ * or edited by hand): the new ping replaces it, or that time would hide every ping until it passed.
+ */
+export const HEARTBEAT_CLOCK_SLACK_MS = 60_000;
+
 export interface InboundEvents {
   /** When the last heartbeat ping arrived (ms since the epoch), or null. */
   lastHeartbeat(monitorId: string): Awaitable<number | null>;
+  /** Records a ping; never moves the last one back by up to HEARTBEAT_CLOCK_SLACK_MS (out of order). */
   recordHeartbeat(monitorId: string, at: number): Awaitable<void>;
   /** The latest report an uptime service posted for this monitor, or null. */
   lastUptimeReport(monitorId: string): Awaitable<UptimeReport | null>;

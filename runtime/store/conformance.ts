@@ -4,6 +4,7 @@ import { alertKey } from "../alerts/alert-key.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { newAlert, type Alert, type AlertRules } from "../alerts/state.js";
 import { acknowledge, evaluate, resolve, unacknowledge, type Transition } from "../alerts/transition.js";
+import { HEARTBEAT_CLOCK_SLACK_MS } from "../checks/types.js";
 import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { ATTEMPT_DETAIL_MAX } from "./attempt-event.js";
 import { DIAGNOSTICS_RECORD_MAX } from "./diagnostics-record.js";
@@ -381,6 +382,16 @@ export function describeStoreConformance(
       expect(await store.firstWebhookEvent("evt-1", T + 1)).toBe(false);
       await store.forgetWebhookEvent("evt-1");
       expect(await store.firstWebhookEvent("evt-1", T + 2)).toBe(true);
+    }));
+
+    it("a heartbeat stamped by a clock that ran ahead does not hide the pings after the clock was set right", withStore(async (store) => {
+      await store.recordHeartbeat("hb", T + 365 * 86_400_000);
+      await store.recordHeartbeat("hb", T);
+      expect(await store.lastHeartbeat("hb")).toBe(T);
+      // Pings out of order by less than HEARTBEAT_CLOCK_SLACK_MS still never move it back.
+      await store.recordHeartbeat("hb", T + HEARTBEAT_CLOCK_SLACK_MS);
+      await store.recordHeartbeat("hb", T + 1);
+      expect(await store.lastHeartbeat("hb")).toBe(T + HEARTBEAT_CLOCK_SLACK_MS);
     }));
 
     it("records heartbeats (never backwards), uptime reports and emergencies", withStore(async (store) => {

@@ -38,6 +38,19 @@ describe("heartbeat check", () => {
     expect(late!.message).toContain("no ping since start-up at 2026-03-01T10:00:00.000Z");
   });
 
+  it("fails on a last ping stamped further after the tick than the heartbeat's window: its clock ran ahead, and its age is not known", async () => {
+    // Stamped while the runtime's clock ran a day ahead; the clock was set right, and the job has not pinged since.
+    const [result] = await runHeartbeatCheck(spec, ctxAt(at("10:36:00"), new Date("2026-03-02T10:30:00Z")));
+    expect(result!.ok).toBe(false);
+    expect(result!.value).toBeNull();
+    expect(result!.message).toBe(
+      "last ping stamped 2026-03-02T10:30:00.000Z, 23.9h after this check: the clock that stamped it ran ahead, so how old it is is not known; the next ping sets it right",
+    );
+    // A ping stamped a little after the tick (a tick that ran late) is fresh.
+    const [late] = await runHeartbeatCheck(spec, ctxAt(at("10:36:00"), at("10:40:00")));
+    expect(late!).toMatchObject({ ok: true, value: 0 });
+  });
+
   it("uses the tick's time, not the wall clock", async () => {
     const [result] = await runHeartbeatCheck(spec, ctxAt(new Date("2030-01-01T00:00:00Z"), at("10:30:00")));
     expect(result!.ok).toBe(false);

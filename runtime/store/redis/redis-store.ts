@@ -3,7 +3,7 @@ import { Redis, type Result } from "ioredis";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
-import type { UptimeReport } from "../../checks/types.js";
+import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
@@ -47,7 +47,7 @@ declare module "ioredis" {
     wkReplaceGarbageAlert(prefix: string, dedupKey: string, seen: string, d: string, v: string, monitorId: string): Result<string, Context>;
     wkClaim(prefix: string, now: string, until: string, token: string, ...ids: string[]): Result<string[], Context>;
     wkRecordOutcome(prefix: string, id: string, payload: string): Result<number, Context>;
-    wkHeartbeat(prefix: string, monitorId: string, at: string): Result<number, Context>;
+    wkHeartbeat(prefix: string, monitorId: string, at: string, slackMs: string): Result<number, Context>;
     wkExpireSilence(prefix: string, id: string, now: string, expiredBy: string): Result<number, Context>;
     wkPrune(prefix: string, limit: string, cutoffs: string): Result<number, Context>;
     wkPruneHistory(prefix: string, cursor: string, count: string, cutoffs: string): Result<[number, string], Context>;
@@ -516,7 +516,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   }
 
   async recordHeartbeat(monitorId: string, at: number): Promise<void> {
-    await this.redis.wkHeartbeat(this.prefix, monitorId, String(at));
+    await this.redis.wkHeartbeat(this.prefix, monitorId, String(at), String(HEARTBEAT_CLOCK_SLACK_MS));
   }
 
   async lastUptimeReport(monitorId: string): Promise<UptimeReport | null> {

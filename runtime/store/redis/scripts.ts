@@ -330,11 +330,16 @@ end
 return 1
 `;
 
-/** Keeps the later of two heartbeats. ARGV: prefix, monitor id, at. */
+/**
+ * Keeps the later of two heartbeats, unless the stored one is ahead of the new one by more than the
+ * slack (its clock ran ahead, or it is not a number): then the new one. ARGV: prefix, monitor id,
+ * at, slack (ms).
+ */
 export const RECORD_HEARTBEAT = `
 local k = ARGV[1] .. ':heartbeats'
-local cur = redis.call('HGET', k, ARGV[2])
-if not cur or tonumber(cur) < tonumber(ARGV[3]) then redis.call('HSET', k, ARGV[2], ARGV[3]) end
+local cur = tonumber(redis.call('HGET', k, ARGV[2]) or '')
+local at = tonumber(ARGV[3])
+if not cur or cur < at or cur - at > tonumber(ARGV[4]) then redis.call('HSET', k, ARGV[2], ARGV[3]) end
 return 1
 `;
 

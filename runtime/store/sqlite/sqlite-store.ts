@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
-import type { UptimeReport } from "../../checks/types.js";
+import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { atomically } from "./atomically.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
@@ -108,7 +108,10 @@ export class SqliteStore implements Store {
       markDispatched: p("UPDATE outbox SET dispatched_at = ? WHERE seq = ? AND dispatched_at IS NULL"),
       depth: p("SELECT COUNT(*) AS n FROM outbox WHERE dispatched_at IS NULL"),
       getHeartbeat: p("SELECT at FROM heartbeats WHERE monitor_id = ?"),
-      putHeartbeat: p("INSERT INTO heartbeats (monitor_id, at) VALUES (?, ?) ON CONFLICT (monitor_id) DO UPDATE SET at = MAX(at, excluded.at)"),
+      putHeartbeat: p(
+        `INSERT INTO heartbeats (monitor_id, at) VALUES (@monitorId, @at) ON CONFLICT (monitor_id)
+           DO UPDATE SET at = CASE WHEN at - excluded.at > @slack THEN excluded.at ELSE MAX(at, excluded.at) END`,
+      ),
       getUptime: p("SELECT up, message, at FROM uptime_reports WHERE monitor_id = ?"),
       putUptime: p("INSERT OR REPLACE INTO uptime_reports (monitor_id, up, message, at) VALUES (?, ?, ?, ?)"),
       getEmergency: p("SELECT at, message FROM emergencies WHERE monitor_id = ?"),
@@ -460,7 +463,7 @@ export class SqliteStore implements Store {
   }
 
   recordHeartbeat(monitorId: string, at: number): void {
-    this.s.putHeartbeat!.run(monitorId, at);
+    this.s.putHeartbeat!.run({ monitorId, at, slack: HEARTBEAT_CLOCK_SLACK_MS });
   }
 
   lastUptimeReport(monitorId: string): UptimeReport | null {

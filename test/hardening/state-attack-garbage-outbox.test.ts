@@ -240,3 +240,47 @@ describe("a garbage outbox row in state.db", () => {
     }
   });
 });
+
+/**
+ * Results are read by every page (the public status page reads each monitor's newest): one entry
+ * that is not a result Watchkeeper wrote must be left out, not answer every page with a 500.
+ */
+describe.skipIf(!up)("a garbage result in Redis", () => {
+  let raw: Redis;
+  let prefix = "";
+  let store: RedisStore | null = null;
+  const notices: string[] = [];
+  beforeAll(() => void (raw = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 })));
+  afterEach(async () => {
+    await store?.close();
+    store = null;
+    notices.length = 0;
+    await dropPrefix(TEST_REDIS_URL, prefix);
+  });
+  afterAll(() => raw.disconnect());
+
+  const results: Array<[string, string]> = [
+    ["not JSON", "{not json"],
+    ["JSON but not an object", "[1,2]"],
+    ["an object without its time or verdict", JSON.stringify({ message: "hand-written" })],
+  ];
+  for (const [what, garbage] of results) {
+    it(`${what}: left out of the monitor's results, the latest results and a window of them, and named once`, async () => {
+      prefix = testPrefix();
+      store = await RedisStore.connect(TEST_REDIS_URL, { prefix, onNotice: (_level, message) => notices.push(message) });
+      const T = Date.parse("2026-03-01T00:00:00Z");
+      const good = { monitorId: "api", at: T, ok: true, firing: false, value: 12, message: "HTTP 200", labels: {}, durationMs: 12 };
+      await raw.zadd(`${prefix}:results:w:api`, T, JSON.stringify(good));
+      await raw.zadd(`${prefix}:results:w:api`, T + 1, garbage);
+      await raw.hset(`${prefix}:results:latest`, "api", garbage, "db", JSON.stringify({ ...good, monitorId: "db" }));
+
+      expect(await store.recentResults("api")).toEqual([good]);
+      expect(await store.resultsBetween("api", T - 1, T + 10, 10)).toEqual([good]);
+      expect([...(await store.latestResults()).keys()]).toEqual(["db"]);
+      expect(await store.recentResults("api")).toEqual([good]);
+      expect(notices).toHaveLength(2);
+      expect(notices.some((n) => n.includes(`${prefix}:results:w:api`))).toBe(true);
+      expect(notices.some((n) => n.includes(`${prefix}:results:latest`))).toBe(true);
+    });
+  }
+});

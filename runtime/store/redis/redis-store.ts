@@ -19,6 +19,7 @@ import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts 
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RATE_TAKE, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
 import { parseStoredAlert } from "./stored-alert.js";
+import { parseStoredResult } from "./stored-result.js";
 import { parseStoredIntent } from "../stored-intent.js";
 import { byCodeUnits } from "../../text/compare.js";
 
@@ -184,12 +185,32 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   // --- results --------------------------------------------------------------------------------
 
   async recentResults(monitorId: string, limit = RECENT_RESULTS): Promise<ResultRow[]> {
-    return (await this.redis.zrevrange(this.k("results", "w", monitorId), 0, limit - 1)).map((j) => JSON.parse(j) as ResultRow);
+    const key = this.k("results", "w", monitorId);
+    return this.resultsOf(key, monitorId, await this.redis.zrevrange(key, 0, limit - 1));
   }
 
   async latestResults(): Promise<Map<string, ResultRow>> {
-    const raw = await this.redis.hgetall(this.k("results", "latest"));
-    return new Map(Object.entries(raw).map(([m, j]) => [m, JSON.parse(j) as ResultRow]));
+    const key = this.k("results", "latest");
+    const out = new Map<string, ResultRow>();
+    for (const [m, j] of Object.entries(await this.redis.hgetall(key))) for (const row of this.resultsOf(key, m, [j])) out.set(m, row);
+    return out;
+  }
+
+  /**
+   * Stored results as rows; one that is not a result Watchkeeper wrote is left out and its key named
+   * once, rather than answering every page that shows results with a 500.
+   */
+  private resultsOf(key: string, monitorId: string, jsons: string[]): ResultRow[] {
+    const rows: ResultRow[] = [];
+    for (const json of jsons) {
+      const row = parseStoredResult(json, monitorId);
+      if (row !== null) rows.push(row);
+      else if (!this.reported.has(key)) {
+        this.reported.add(key);
+        this.notice("error", `Redis key ${key} holds a result Watchkeeper did not write (not JSON, or without its time or verdict): it is left out of the pages and the API. Do not edit result keys in Redis.`);
+      }
+    }
+    return rows;
   }
 
   // --- history --------------------------------------------------------------------------------
@@ -212,8 +233,8 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   }
 
   async resultsBetween(monitorId: string, since: number, until: number, limit: number): Promise<ResultRow[]> {
-    const rows = await this.redis.zrevrangebyscore(this.k("results", "w", monitorId), `(${until}`, since, "LIMIT", 0, limit);
-    return rows.map((j) => JSON.parse(j) as ResultRow);
+    const key = this.k("results", "w", monitorId);
+    return this.resultsOf(key, monitorId, await this.redis.zrevrangebyscore(key, `(${until}`, since, "LIMIT", 0, limit));
   }
 
   async alertEvents(dedupKey: string): Promise<AlertEvent[]> {

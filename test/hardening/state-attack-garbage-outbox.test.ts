@@ -95,6 +95,27 @@ describe.skipIf(!up)("a garbage outbox item in Redis", () => {
   }
 });
 
+describe.skipIf(!up)("outbox places whose items are gone (evicted, deleted by hand)", () => {
+  it("are dropped from the outbox, so however many there are the intents after them are read", async () => {
+    const prefix = testPrefix();
+    const raw = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const store = await RedisStore.connect(TEST_REDIS_URL, { prefix });
+    try {
+      for (let n = 1; n <= 150; n++) await raw.zadd(`${prefix}:outbox:pending`, -n, `-${n}`);
+      const intent = intentFor("api", "trigger");
+      await store.enqueue(intent);
+      const read: string[] = [];
+      for (let round = 0; round < 3 && read.length === 0; round++) read.push(...(await store.undispatched(100)).map((s) => s.intent.id));
+      expect(read).toEqual([intent.id]);
+      expect(await store.depth()).toBe(1);
+    } finally {
+      await store.close();
+      raw.disconnect();
+      await dropPrefix(TEST_REDIS_URL, prefix);
+    }
+  });
+});
+
 /** The same for a delivery key: its lane moves on, and the look for due deliveries goes on past it. */
 describe.skipIf(!up)("a garbage delivery key in Redis", () => {
   const pd = new PagerDutyServer();

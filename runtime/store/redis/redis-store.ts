@@ -281,7 +281,13 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     const out: StoredIntent[] = [];
     for (const [n, [error, value]] of rows.entries()) {
       const [json, created, id, dedupKey] = (value as Array<string | null>) ?? [];
-      if (error || !json) continue;
+      if (error) continue;
+      if (!json) {
+        // Its item is gone (evicted by a Redis short of memory, deleted by hand): a place in the
+        // outbox with nothing to send, and enough of them at its head would hide every intent.
+        await this.redis.zrem(this.k("outbox", "pending"), seqs[n]!);
+        continue;
+      }
       const read = parseStoredIntent(json, { id, dedupKey });
       if (read.kind === "intent") out.push({ seq: Number(seqs[n]), intent: read.intent, createdAt: Number(created) });
       else await this.setAsideGarbageIntent(Number(seqs[n]), dedupKey ?? null, read.problem);

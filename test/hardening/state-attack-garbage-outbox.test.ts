@@ -305,3 +305,30 @@ describe.skipIf(!up)("a garbage result in Redis", () => {
     });
   }
 });
+
+/** A silence row edited with the sqlite3 shell: it mutes nothing, and the others still do. */
+describe("a garbage silence row in state.db", () => {
+  for (const [what, matchers] of [["not JSON", "{not json"], ["an empty object", "{}"]] as const) {
+    it(`matchers that are ${what}: left out and named once, the other silences read`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "wk-garbage-silence-"));
+      const notices: string[] = [];
+      const store = SqliteStore.open(dir, Date.now(), { onNotice: (_level, message) => notices.push(message) });
+      try {
+        const now = Date.now();
+        const input = { comment: "deploy", createdBy: "ada", startsAt: now - 1_000, endsAt: now + 3_600_000 };
+        const broken = store.addSilence({ ...input, matchers: { monitors: ["api"], services: [], labels: {} } }, now);
+        const kept = store.addSilence({ ...input, matchers: { monitors: ["db"], services: [], labels: {} } }, now);
+        store.db.prepare("UPDATE delivery_silences SET matchers_json = ? WHERE id = ?").run(matchers, broken.id);
+
+        expect(store.currentSilences(now).map((s) => s.id)).toEqual([kept.id]);
+        expect(store.silenceById(broken.id)).toBeNull();
+        expect(store.currentSilences(now).map((s) => s.id)).toEqual([kept.id]);
+        expect(notices).toHaveLength(1);
+        expect(notices[0]).toContain(broken.id);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

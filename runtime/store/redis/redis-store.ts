@@ -20,6 +20,7 @@ import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../laten
 import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RATE_TAKE, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
 import { parseStoredAlert } from "./stored-alert.js";
 import { parseStoredResult } from "./stored-result.js";
+import { parseStoredMatchers } from "../stored-silence.js";
 import { parseStoredIntent } from "../stored-intent.js";
 import { byCodeUnits } from "../../text/compare.js";
 
@@ -526,7 +527,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
    * every notification (docs/scale-out.md, "Keys edited by hand").
    */
   private silenceOf(id: string, h: Record<string, string>, kind: "silence" | "silence-record"): Silence | null {
-    const matchers = parseMatchers(h["matchers"]);
+    const matchers = parseStoredMatchers(h["matchers"]);
     if (matchers !== null) return toSilence(id, h, matchers);
     const name = this.k(kind, id);
     if (!this.reported.has(name)) {
@@ -874,21 +875,6 @@ function toSilence(id: string, h: Record<string, string>, matchers: SilenceMatch
   };
 }
 
-/** A silence's stored matchers, or null when they are not `{ monitors, services, labels }` of strings. */
-function parseMatchers(json: string | undefined): SilenceMatchers | null {
-  let m: unknown;
-  try {
-    m = JSON.parse(json ?? "");
-  } catch {
-    return null;
-  }
-  if (typeof m !== "object" || m === null || Array.isArray(m)) return null;
-  const { monitors, services, labels } = m as Record<string, unknown>;
-  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
-  if (!strings(monitors) || !strings(services)) return null;
-  if (typeof labels !== "object" || labels === null || Array.isArray(labels) || !Object.values(labels).every((x) => typeof x === "string")) return null;
-  return { monitors, services, labels: labels as Record<string, string> };
-}
 
 /** Claims held without an outcome that a process remembers; older ones record as if unclaimed. */
 const MAX_HELD_CLAIMS = 10_000;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Database, Statement } from "better-sqlite3";
-import type { NewSilence, Silence, SilenceMatchers, SilenceRecord } from "../../notify/silences.js";
+import type { NewSilence, Silence, SilenceRecord } from "../../notify/silences.js";
 import type { RetentionMs } from "../retention.js";
+import { parseStoredMatchers } from "../stored-silence.js";
 
 interface SilenceRow {
   id: string;
@@ -25,7 +26,11 @@ interface RecordRow extends SilenceRow {
 export class SqliteSilences {
   private readonly s: Record<string, Statement>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** Told the id of a silence whose matchers cannot be read (a row edited by hand). */
+    private readonly onGarbage: (id: string) => void = () => undefined,
+  ) {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO delivery_silences (id, comment, created_by, created_at, starts_at, ends_at, matchers_json) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -60,21 +65,29 @@ export class SqliteSilences {
   }
 
   records(since: number, until: number): SilenceRecord[] {
-    return (this.s.records!.all(since, until) as RecordRow[]).map((r) => ({
-      ...toSilence(r),
-      createdAt: r.created_at,
-      expiredAt: r.expired_at,
-      expiredBy: r.expired_by,
-    }));
+    return (this.s.records!.all(since, until) as RecordRow[]).flatMap((r) => {
+      const silence = this.toSilence(r);
+      return silence ? [{ ...silence, createdAt: r.created_at, expiredAt: r.expired_at, expiredBy: r.expired_by }] : [];
+    });
   }
 
   current(now: number): Silence[] {
-    return (this.s.current!.all(now) as SilenceRow[]).map(toSilence);
+    return (this.s.current!.all(now) as SilenceRow[]).flatMap((r) => this.toSilence(r) ?? []);
   }
 
   byId(id: string): Silence | null {
     const row = this.s.byId!.get(id) as SilenceRow | undefined;
-    return row ? toSilence(row) : null;
+    return row ? this.toSilence(row) : null;
+  }
+
+  /** A row as a silence; one whose matchers are not what Watchkeeper wrote mutes nothing and is named. */
+  private toSilence(r: SilenceRow): Silence | null {
+    const matchers = parseStoredMatchers(r.matchers_json);
+    if (matchers === null) {
+      this.onGarbage(r.id);
+      return null;
+    }
+    return { id: r.id, kind: "silence", origin: "api", comment: r.comment, createdBy: r.created_by, startsAt: r.starts_at, endsAt: r.ends_at, matchers };
   }
 
   /**
@@ -86,15 +99,3 @@ export class SqliteSilences {
   }
 }
 
-function toSilence(r: SilenceRow): Silence {
-  return {
-    id: r.id,
-    kind: "silence",
-    origin: "api",
-    comment: r.comment,
-    createdBy: r.created_by,
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-    matchers: JSON.parse(r.matchers_json) as SilenceMatchers,
-  };
-}

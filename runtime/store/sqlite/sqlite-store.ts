@@ -129,7 +129,12 @@ export class SqliteStore implements Store {
     };
     this.history = new SqliteHistory(db, options.rollups ?? true, openedAt, options.onBackgroundError);
     this.deliveries = new SqliteDeliveries(db);
-    this.silenceRows = new SqliteSilences(db);
+    const reportedSilences = new Set<string>();
+    this.silenceRows = new SqliteSilences(db, (id) => {
+      if (reportedSilences.has(id)) return;
+      reportedSilences.add(id);
+      this.onNotice("warn", `silence ${id} of state.db is not one Watchkeeper wrote (its matchers are not an object of monitors, services and labels): it mutes nothing; expire it (DELETE /api/silences/${id})`);
+    });
     this.webhookIds = new SqliteWebhookIds(db);
     // The folder's lock is ours: a claim still stored was a dead process's.
     this.deliveries.releaseAllClaims();

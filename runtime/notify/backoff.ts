@@ -4,7 +4,7 @@ export interface BackoffPolicy {
   initialMs: number;
   /** Longest delay between two attempts. */
   maxMs: number;
-  /** Retryable failures stop being retried after this long (the delivery is marked failed). */
+  /** Retryable failures stop being retried this long after the first (the delivery is marked failed). */
   giveUpAfterMs: number;
   /** How long to wait before looking again for a secret that is not set. */
   missingSecretWaitMs: number;

@@ -12,6 +12,8 @@ export interface DeliveryRow {
   attempts: number;
   firstDueAt: number;
   nextAttemptAt: number;
+  /** When its first retryable failure was recorded; absent before one (and on rows of older builds). */
+  firstFailedAt?: number;
   /** The recipients an earlier attempt left owed (an email partly accepted); absent: all of them. */
   owedTo?: string[];
 }

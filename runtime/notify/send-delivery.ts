@@ -41,6 +41,7 @@ export async function sendDelivery(row: DeliveryRow, deps: SendDeliveryDeps): Pr
     deliveryId: row.id,
     attempts: row.attempts,
     firstDueAt: row.firstDueAt,
+    ...(row.firstFailedAt !== undefined ? { firstFailedAt: row.firstFailedAt } : {}),
     ...(row.owedTo ? { owedTo: row.owedTo } : {}),
     outcome: null,
   };

@@ -44,8 +44,14 @@ export interface Notification {
   deliveryId: number | null;
   /** Send attempts made so far. */
   attempts: number;
-  /** When the first attempt was due; bounds how long retries go on. */
+  /** When the first attempt was due. */
   firstDueAt: number;
+  /**
+   * When the first retryable failure was recorded; retries go on for the give-up time from then.
+   * Absent before any: a delivery that waited (a secret not set, a runtime that was down) is not
+   * given up at its first failure.
+   */
+  firstFailedAt?: number;
   /** The recipients still owed after an attempt that reached only some of them (email); absent: all. */
   owedTo?: string[];
   /** Set by the retry stage; read by the record stage. */

@@ -9,6 +9,7 @@ import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { ATTEMPT_DETAIL_MAX } from "./attempt-event.js";
 import { DIAGNOSTICS_RECORD_MAX } from "./diagnostics-record.js";
 import { PERCENTILE_RELATIVE_ERROR } from "./latency-histogram.js";
+import type { DeliveryLanes } from "../notify/delivery-lanes.js";
 import type { Store } from "./port.js";
 import type { RetentionMs } from "./retention.js";
 
@@ -259,6 +260,22 @@ export function describeStoreConformance(
       expect(await store.pendingCount()).toBe(0);
       expect(await store.nextDueAt()).toBeNull();
       expect((await store.recentDeliveries(1))[0]).toMatchObject({ intentId: "wk-a:2", status: "skipped", lastError: "no trigger was sent" });
+    }));
+
+    it("remembers when a delivery first failed, whatever it waited for before, so retries give up a day after that", withStore(async (store) => {
+      await store.enqueue(intent("wk-late", 1));
+      await store.dispatchIntent((await store.undispatched(1))[0]!, [{ destination: "pd", status: "pending", due: T, reason: null }], T);
+      const head = (await store.dueHeads(T, 10))[0]!;
+      expect(head.firstFailedAt).toBeUndefined();
+      // A day waiting for its routing key: deferrals are not failures.
+      await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "deferred", at: T + DAY, reason: "routing key not available" }, now: T });
+      expect((await store.dueHeads(T + DAY, 10))[0]?.firstFailedAt).toBeUndefined();
+      await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "retry", at: T + DAY + 1_000, reason: "HTTP 503", status: 503, answer: "" }, now: T + DAY });
+      await store.recordOutcome({ id: head.id, attemptsBefore: 1, outcome: { kind: "retry", at: T + DAY + 3_000, reason: "HTTP 503", status: 503, answer: "" }, now: T + DAY + 1_000 });
+      expect((await store.dueHeads(T + DAY + 3_000, 10))[0]).toMatchObject({ id: head.id, attempts: 2, firstDueAt: T, firstFailedAt: T + DAY });
+      // And so does a queue job reading it (scale-out).
+      const state = "deliveryState" in store ? await (store as unknown as DeliveryLanes).deliveryState(head.id) : null;
+      if (state) expect(state.row.firstFailedAt).toBe(T + DAY);
     }));
 
     it("keeps the recipients a partly accepted email still owes on the delivery, narrowing only", withStore(async (store) => {

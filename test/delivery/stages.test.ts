@@ -240,9 +240,19 @@ describe("retry stage", () => {
   });
 
   it("gives up on retryable failures after the give-up time", async () => {
-    const item = { ...at("channel:ops-slack"), firstDueAt: NOW - DEFAULT_BACKOFF.giveUpAfterMs, attempts: 40 };
+    const item = { ...at("channel:ops-slack"), firstDueAt: NOW - DEFAULT_BACKOFF.giveUpAfterMs - 1_000, firstFailedAt: NOW - DEFAULT_BACKOFF.giveUpAfterMs, attempts: 40 };
     const [a] = await retryStage(deps(fixed({ ok: false, failure: { retryable: true, reason: "HTTP 503" }, status: 503, answer: "" })))(ctx(), [item]);
     expect(a!.outcome).toMatchObject({ kind: "failed", reason: "gave up after 41 attempts: HTTP 503" });
+  });
+
+  it("counts the give-up time from the first failure, not from when the delivery became due", async () => {
+    // Due a day and more ago: it waited for its routing key to be set, or for a runtime that was down.
+    const waited = { ...at("channel:ops-slack"), firstDueAt: NOW - DEFAULT_BACKOFF.giveUpAfterMs - 3_600_000, attempts: 0 };
+    const unavailable = fixed({ ok: false, failure: { retryable: true, reason: "HTTP 503" }, status: 503, answer: "" });
+    const [a] = await retryStage(deps(unavailable))(ctx(), [waited]);
+    expect(a!.outcome).toMatchObject({ kind: "retry", reason: "HTTP 503" });
+    const [b] = await retryStage(deps(unavailable))(ctx(), [{ ...waited, attempts: 5, firstFailedAt: NOW - 60_000 }]);
+    expect(b!.outcome).toMatchObject({ kind: "retry", reason: "HTTP 503" });
   });
 
   it("defers without an attempt when the destination's rate limit is used up", async () => {

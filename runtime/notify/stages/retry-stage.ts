@@ -92,7 +92,9 @@ export function retryStage(deps: RetryStageDeps): Stage {
     }
     // The record stage logs every outcome, once; nothing here logs it again.
     if (!failure.retryable) return { kind: "failed", reason, status: result.status, answer };
-    if (done - item.firstDueAt >= deps.policy.giveUpAfterMs) {
+    // From the first failure, not from when it became due: one that waited for its secret, or for a
+    // runtime that was down, would otherwise be given up at its first failure, a vendor's blip.
+    if (done - (item.firstFailedAt ?? done) >= deps.policy.giveUpAfterMs) {
       return { kind: "failed", reason: `gave up after ${item.attempts + 1} attempts: ${reason}`, status: result.status, answer };
     }
     const waitMs = failure.retryAfterMs ?? (failure.throttleWaitMs !== undefined ? Math.min(failure.throttleWaitMs, deps.policy.maxMs) : undefined);

@@ -367,6 +367,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         attempts: Number(d["attempts"]),
         firstDueAt: Number(d["first"]),
         nextAttemptAt: Number(d["next"]),
+        ...firstFailedRead(d["firstFailed"] as string | undefined),
         ...owedToRead(d["owedTo"] as string | undefined),
       },
       status: d["status"] as DeliveryStatus,
@@ -395,7 +396,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         }
         const n = taken.get(d.destination) ?? 0;
         taken.set(d.destination, n + 1);
-        if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt, ...owedToRead(d.owedTo) });
+        if (n < perDestination) heads.push({ id: d.id, intent: d.intent, destination: d.destination, attempts: d.attempts, firstDueAt: d.firstDueAt, nextAttemptAt: d.nextAttemptAt, ...firstFailedRead(d.firstFailed), ...owedToRead(d.owedTo) });
       }
       if (ids.length < limit) break;
     }
@@ -436,7 +437,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
         break;
     }
     const sent = outcome.kind === "sent" && logged ? { field: `${logged.dedupKey}\n${logged.destination}`, state: logged.state } : null;
-    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, owedTo: owedToWrite(outcome), attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
+    await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, owedTo: owedToWrite(outcome), failed: outcome.kind === "retry", attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
   }
 
   async markSkipped(id: number, attempts: number, reason: string, now: number): Promise<void> {
@@ -834,6 +835,8 @@ interface StoredDelivery extends DeliveryRecord {
   firstDueAt: number;
   /** The `owedTo` field as stored (JSON), read by owedToRead. */
   owedTo: string | null;
+  /** The `firstFailed` field as stored, read by firstFailedRead. */
+  firstFailed: string | undefined;
 }
 
 function toStored(id: number, h: Record<string, string>): StoredDelivery {
@@ -854,11 +857,18 @@ function toStored(id: number, h: Record<string, string>): StoredDelivery {
     vendorAnswer: h["answer"] ?? null,
     ...(read.kind === "intent" ? { intent: read.intent } : { intent: null, intentProblem: read.problem }),
     owedTo: h["owedTo"] ?? null,
+    firstFailed: h["firstFailed"],
   };
 }
 
+/** The time of a delivery's first retryable failure, as DeliveryRow carries it (absent before one). */
+function firstFailedRead(stored: string | undefined): { firstFailedAt?: number } {
+  const at = stored ? Number(stored) : NaN;
+  return Number.isFinite(at) ? { firstFailedAt: at } : {};
+}
+
 function toRecord(d: StoredDelivery): DeliveryRecord {
-  const { intent: _intent, intentProblem: _problem, firstDueAt: _first, owedTo: _owed, ...record } = d;
+  const { intent: _intent, intentProblem: _problem, firstDueAt: _first, owedTo: _owed, firstFailed: _failed, ...record } = d;
   return record;
 }
 

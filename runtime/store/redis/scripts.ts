@@ -179,15 +179,15 @@ return heads
 
 /**
  * A delivery as a queue job needs it, as JSON { intent, destination, status, attempts, first,
- * next, claimedUntil, head }, or nil when it is gone. ARGV: prefix, id.
+ * next, claimedUntil, owedTo, firstFailed, head }, or nil when it is gone. ARGV: prefix, id.
  */
 export const DELIVERY_STATE = `
 local p, id = ARGV[1], ARGV[2]
-local h = redis.call('HMGET', p .. ':delivery:' .. id, 'intent', 'destination', 'dedupKey', 'status', 'attempts', 'first', 'next', 'claimedUntil', 'owedTo')
+local h = redis.call('HMGET', p .. ':delivery:' .. id, 'intent', 'destination', 'dedupKey', 'status', 'attempts', 'first', 'next', 'claimedUntil', 'owedTo', 'firstFailed')
 if not h[1] then return nil end
 local head = redis.call('LINDEX', p .. ':delivery:lane:' .. h[3] .. '\\n' .. h[2], 0)
 return cjson.encode({ intent = h[1], destination = h[2], status = h[4], attempts = h[5], first = h[6], next = h[7],
-  claimedUntil = h[8] or '', owedTo = h[9] or '', head = (head == id) })
+  claimedUntil = h[8] or '', owedTo = h[9] or '', firstFailed = h[10] or '', head = (head == id) })
 `;
 
 /** The head of a lane as { id, next }, or nil. ARGV: prefix, dedup key, destination. */
@@ -300,6 +300,8 @@ if c.attempt ~= cjson.null and c.attempt ~= nil then
 end
 redis.call('HSET', k, 'status', c.status, 'attempts', c.attempts, 'next', c.next, 'updated', c.now)
 redis.call('HDEL', k, 'claimedUntil', 'claim')
+-- When the first retryable failure was: retries give up a day after it.
+if c.failed then redis.call('HSETNX', k, 'firstFailed', c.now) end
 if c.sentAt ~= cjson.null then redis.call('HSET', k, 'sent', c.sentAt) end
 if c.error ~= cjson.null then redis.call('HSET', k, 'error', c.error) else redis.call('HDEL', k, 'error') end
 if c.vendorStatus ~= cjson.null then redis.call('HSET', k, 'vendorStatus', c.vendorStatus) end

@@ -17,6 +17,7 @@ interface RawRow {
   attempts: number;
   next_attempt_at: number;
   first_due_at: number;
+  first_failed_at: number | null;
   sent_at: number | null;
   last_error: string | null;
   vendor_status: number | null;
@@ -74,7 +75,7 @@ export class SqliteDeliveries {
         `UPDATE delivery_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next, claimed_until = NULL,
            updated_at = @now, sent_at = COALESCE(@sentAt, sent_at), last_error = @error,
            vendor_status = COALESCE(@vendorStatus, vendor_status), vendor_answer = COALESCE(@answer, vendor_answer),
-           owed_to = COALESCE(@owedTo, owed_to)
+           owed_to = COALESCE(@owedTo, owed_to), first_failed_at = COALESCE(first_failed_at, @failedAt)
          WHERE id = @id`,
       ),
       logGet: p(`SELECT last_state, vendor_ref FROM delivery_notify_log WHERE dedup_key = ? AND destination = ?`),
@@ -142,6 +143,7 @@ export class SqliteDeliveries {
         attempts: r.attempts,
         firstDueAt: r.first_due_at,
         nextAttemptAt: r.next_attempt_at,
+        ...(r.first_failed_at !== null ? { firstFailedAt: r.first_failed_at } : {}),
         ...owedToRead(r.owed_to),
       }];
     });
@@ -168,7 +170,7 @@ export class SqliteDeliveries {
     const attempt = attemptOfOutcome(outcome, attemptsBefore);
     if (attempt) this.recordAttempt(id, now, attempt);
     const owedTo = owedToWrite(outcome);
-    const base = { id, now, sentAt: null as number | null, vendorStatus: null as number | null, answer: null as string | null, owedTo };
+    const base = { id, now, sentAt: null as number | null, vendorStatus: null as number | null, answer: null as string | null, owedTo, failedAt: outcome.kind === "retry" ? now : null };
     switch (outcome.kind) {
       case "sent":
         this.s.update!.run({ ...base, status: "sent", attempts: attemptsBefore + 1, next: now, sentAt: outcome.at, error: null, vendorStatus: outcome.status, answer: outcome.answer });
@@ -188,7 +190,7 @@ export class SqliteDeliveries {
 
   markSkipped(id: number, attempts: number, reason: string, now: number): void {
     this.recordAttempt(id, now, skippedAttempt(attempts, reason));
-    this.s.update!.run({ id, status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, owedTo: null });
+    this.s.update!.run({ id, status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, owedTo: null, failedAt: null });
   }
 
   lastSent(dedupKey: string, destination: string): { state: string; ref: string | null } | null {

@@ -3,7 +3,7 @@ import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from ".
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
 type Migration = string | { sql: string; then(db: Database): void };
@@ -196,6 +196,9 @@ const MIGRATIONS: Record<number, Migration> = {
   // The recipients an email still owes after the server took it for the others (a JSON array;
   // NULL: every recipient), on the row so that a restart sends it to them only, not to all again.
   9: `ALTER TABLE delivery_deliveries ADD COLUMN owed_to TEXT;`,
+  // When the first retryable failure was recorded: retries give up a day after it, not a day after
+  // the delivery became due (one that waited for its secret was given up at its first failure).
+  10: `ALTER TABLE delivery_deliveries ADD COLUMN first_failed_at INTEGER;`,
 };
 
 /** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */

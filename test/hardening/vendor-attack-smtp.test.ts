@@ -1,3 +1,4 @@
+import { Resolver } from "node:dns";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
@@ -7,6 +8,7 @@ import { classifySmtp, emailNotifier } from "../../runtime/notify/channels/email
 import type { Notifier, SendResult } from "../../runtime/notify/types.js";
 import { intentFor } from "../delivery/support/harness.js";
 import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
+import { startDnsmasq } from "../support/dnsmasq.js";
 import { selfSignedCert } from "../support/tls.js";
 
 // How the email channel behaves against a real SMTP server (the `smtp-server` package) that
@@ -294,6 +296,31 @@ describe("TLS and the password", () => {
     expect(await send(server.port, { password: true })).toMatchObject({ ok: true });
     expect(server.logins).toEqual([`mailer:${PASSWORD}`]);
     expect(server.mails).toHaveLength(1);
+  });
+
+  it.skipIf(!lan)("a loopback name that DNS answers with an address across the network gets no password in clear: loopback is the address connected to, not the name", async () => {
+    // An attacker on the path answers DNS as well: `*.localhost` (and `localhost`, which nodemailer
+    // asks DNS for first) can be pointed anywhere. Here it points at this host's LAN address.
+    const server = await serve({ disabledCommands: ["STARTTLS"], allowInsecureAuth: true }, lan!.address);
+    const dns = await startDnsmasq([`--host-record=relay.localhost,${lan!.address}`]);
+    // nodemailer asks a resolver of its own (new dns.Resolver()): its questions go to this dnsmasq.
+    const resolve4 = Resolver.prototype.resolve4;
+    const toDnsmasq = new Resolver();
+    toDnsmasq.setServers([dns.address]);
+    Resolver.prototype.resolve4 = function (this: Resolver, ...args: unknown[]) {
+      return (resolve4 as (...a: unknown[]) => void).apply(toDnsmasq, args);
+    } as typeof resolve4;
+    try {
+      const result = await send(server.port, { host: "relay.localhost", password: true });
+      expect(server.logins).toEqual([]);
+      expect(server.mails).toEqual([]);
+      expect(result).toMatchObject({ ok: false, failure: { retryable: false } });
+      if (result.ok) throw new Error("sent");
+      expect(result.failure.reason).toMatch(/did not offer STARTTLS.*only sent over TLS/);
+    } finally {
+      Resolver.prototype.resolve4 = resolve4;
+      await dns.stop();
+    }
   });
 
   it("a relay on loopback still takes the password without TLS", async () => {

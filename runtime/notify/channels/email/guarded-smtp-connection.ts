@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import SMTPConnection from "nodemailer/lib/smtp-connection/index.js";
 import { OVERSIZED_REPLY, ReplySizeGuard } from "./smtp-reply-limit.js";
+import { isLoopback } from "./smtp-tls-policy.js";
 
 /** What this subclass uses of nodemailer 7's SMTPConnection beyond its typed API. */
 interface ConnectionInternals {
@@ -50,6 +51,12 @@ export class GuardedSmtpConnection extends SMTPConnection {
   /** Whether the server took the connection and has not sent a byte since (no greeting). */
   silentSinceConnect(): boolean {
     return this.connected && !this.heard;
+  }
+
+  /** Whether the connection's other end is a loopback address, whatever name led to it. */
+  reachedLoopback(): boolean {
+    const socket = (this as unknown as ConnectionInternals)._socket;
+    return socket ? isLoopback(socket.remoteAddress ?? "") : false;
   }
 
   /** Whether the server offers AUTH (after STARTTLS, when it did that). */

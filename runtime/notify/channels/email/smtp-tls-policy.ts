@@ -4,15 +4,16 @@ import { isIP } from "node:net";
 export const PASSWORD_NEEDS_TLS = "ENOTLS";
 
 /**
- * Whether the host is this machine: a password sent over loopback never crosses a network, so a
- * local relay without TLS keeps working. Every other server gets the password only over TLS
- * (`secure: true`, or STARTTLS), whatever it offers.
+ * Whether the address a connection reached is this machine: a password sent over loopback never
+ * crosses a network, so a local relay without TLS keeps working. Every other server gets the
+ * password only over TLS (`secure: true`, or STARTTLS), whatever it offers. The address, never the
+ * name: `localhost` and `*.localhost` are asked of DNS too (nodemailer asks it first), and an
+ * attacker on the path who strips STARTTLS can answer DNS as well.
  */
-export function isLoopback(host: string): boolean {
-  const name = host.replace(/^\[|\]$/g, "").toLowerCase();
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  if (isIP(name) === 4) return name.startsWith("127.");
-  return name === "::1" || name === "::ffff:127.0.0.1";
+export function isLoopback(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(ip) === 4) return ip.startsWith("127.");
+  return ip === "::1" || /^::ffff:127\./.test(ip);
 }
 
 /** The failure of an attempt that stopped before AUTH on a connection without TLS. */

@@ -3,7 +3,7 @@ import type Mail from "nodemailer/lib/mailer/index.js";
 import type MailMessage from "nodemailer/lib/mailer/mail-message.js";
 import type SMTPConnection from "nodemailer/lib/smtp-connection/index.js";
 import { GuardedSmtpConnection } from "./guarded-smtp-connection.js";
-import { isLoopback, passwordNeedsTls } from "./smtp-tls-policy.js";
+import { passwordNeedsTls } from "./smtp-tls-policy.js";
 
 /** Where and how to reach the SMTP server; one timeout for connecting, the greeting and each read. */
 export interface SmtpServer {
@@ -97,7 +97,7 @@ function sendOver(
     // exactly what an attacker on the path arranges by deleting STARTTLS from the server's answer;
     // deleting AUTH as well would have it hand the alert over unauthenticated. A channel with a
     // password expects TLS: without it, nothing is sent, neither the password nor the message.
-    if (server.auth && !connection.secure && !isLoopback(server.host)) return finish(passwordNeedsTls());
+    if (server.auth && !connection.secure && !connection.reachedLoopback()) return finish(passwordNeedsTls());
     // As nodemailer does: credentials only go to a server that offers AUTH.
     if (server.auth && connection.offersAuth()) {
       connection.login(server.auth, (error) => {

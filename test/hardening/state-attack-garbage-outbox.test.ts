@@ -9,6 +9,10 @@ import { createQueuedDelivery } from "../../runtime/notify/queued-delivery.js";
 import { RedisRateGate } from "../../runtime/store/redis/rate-gate.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
+import { alertKey } from "../../runtime/alerts/alert-key.js";
+import { versionsOf } from "../../runtime/alerts/alert-store.js";
+import { newAlert } from "../../runtime/alerts/state.js";
+import { evaluate } from "../../runtime/alerts/transition.js";
 import { captureLogger, intentFor, routingKey, secretsOf, until } from "../delivery/support/harness.js";
 import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
 import { dropPrefix, redisAnswers, testPrefix, TEST_REDIS_URL } from "../delivery/support/queued.js";
@@ -325,6 +329,56 @@ describe("a garbage silence row in state.db", () => {
         expect(store.currentSilences(now).map((s) => s.id)).toEqual([kept.id]);
         expect(notices).toHaveLength(1);
         expect(notices[0]).toContain(broken.id);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+/**
+ * An alert row of state.db edited by hand: as in Redis (scale-out-attack-garbage-alert), its state
+ * is lost, said once, and the monitor keeps being evaluated: still failing, it fires again under its
+ * dedup key with an intent id the outbox has not seen, so it pages.
+ */
+describe("a garbage alert row in state.db", () => {
+  const rows: Array<[string, string]> = [
+    ["alert data that is not JSON", "{not json"],
+    ["alert data that is JSON but not an object", "42"],
+    ["alert data missing its fields", JSON.stringify({ state: "firing" })],
+  ];
+  for (const [what, garbage] of rows) {
+    it(`${what}: named once, replaced by an inactive alert that keeps its intent sequence, other alerts untouched`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "wk-garbage-alert-"));
+      const notices: string[] = [];
+      const store = SqliteStore.open(dir, Date.now(), { onNotice: (_level, message) => notices.push(message) });
+      try {
+        const T = Date.now();
+        const rules = { forMs: 0, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
+        const fire = (monitorId: string, at: number) => {
+          const read = store.readAlerts(monitorId);
+          const key = alertKey(monitorId, {});
+          const alert = read[0]?.alert ?? newAlert(monitorId, {}, key, at);
+          const t = evaluate(alert, { kind: "failing", value: 503, summary: "down", details: {} }, at, rules);
+          store.commitAlerts({ alerts: [t.alert], readVersions: { [key]: 0, ...versionsOf(read) }, intents: t.intents, at });
+        };
+        fire("api", T);
+        fire("db", T);
+        const before = store.readAlerts("api")[0]!.alert;
+        expect(before.state).toBe("firing");
+        store.db.prepare("UPDATE alerts SET data = ? WHERE dedup_key = ?").run(garbage, alertKey("api", {}));
+
+        const [replaced] = store.readAlerts("api");
+        expect(replaced!.alert).toMatchObject({ dedupKey: alertKey("api", {}), monitorId: "api", state: "inactive", sequence: before.sequence });
+        expect(notices).toHaveLength(1);
+        expect(notices[0]).toContain(alertKey("api", {}));
+        expect(store.allAlerts().map((a) => [a.monitorId, a.state])).toEqual([["api", "inactive"], ["db", "firing"]]);
+        // Still failing: it fires again, and the new trigger is a new intent that is sent.
+        fire("api", T + 1_000);
+        const ids = store.undispatched(100).map((s) => s.intent.id);
+        expect(ids).toContain(`${alertKey("api", {})}:${before.sequence + 1}`);
+        expect(notices).toHaveLength(1);
       } finally {
         store.close();
         rmSync(dir, { recursive: true, force: true });

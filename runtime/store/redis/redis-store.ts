@@ -18,7 +18,7 @@ import type { DeliveryLanes, DeliveryState, LaneHead } from "../../notify/delive
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { rollupBucket, rollupDeltas, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import { CLAIM, COMMIT_ALERTS, DELIVERY_STATE, DISPATCH_INTENT, ENQUEUE_INTENT, EXPIRE_SILENCE, LANE_HEAD, PRUNE, PRUNE_HISTORY, RATE_TAKE, RECORD_HEARTBEAT, RECORD_OUTCOME, REPLACE_GARBAGE_ALERT } from "./scripts.js";
-import { parseStoredAlert } from "./stored-alert.js";
+import { parseStoredAlert } from "../stored-alert.js";
 import { parseStoredResult } from "./stored-result.js";
 import { parseStoredMatchers } from "../stored-silence.js";
 import { parseStoredIntent } from "../stored-intent.js";

@@ -2,7 +2,7 @@ import type { Database, Statement } from "better-sqlite3";
 import { join } from "node:path";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
-import type { Alert } from "../../alerts/state.js";
+import { newAlert, type Alert } from "../../alerts/state.js";
 import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { atomically } from "./atomically.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
@@ -12,6 +12,7 @@ import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceRecord } from "../../notify/silences.js";
 import { diagnosticsOf } from "../diagnostics-record.js";
 import { parseStoredIntent } from "../stored-intent.js";
+import { parseStoredAlert } from "../stored-alert.js";
 import type { ChangedMonitors } from "../change-feed.js";
 import type { Store } from "../port.js";
 import type { RetentionMs } from "../retention.js";
@@ -92,11 +93,11 @@ export class SqliteStore implements Store {
     this.onNotice = options.onNotice ?? (() => undefined);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      alertsOf: p("SELECT data, version FROM alerts WHERE monitor_id = ?"),
-      alertByKey: p("SELECT data, version FROM alerts WHERE dedup_key = ?"),
+      alertsOf: p("SELECT dedup_key, monitor_id, data, version FROM alerts WHERE monitor_id = ?"),
+      alertByKey: p("SELECT dedup_key, monitor_id, data, version FROM alerts WHERE dedup_key = ?"),
       versionOf: p("SELECT version, json_extract(data, '$.evaluatedAt') AS evaluatedAt FROM alerts WHERE dedup_key = ?"),
       alertStates: p("SELECT state, COUNT(*) AS n FROM alerts GROUP BY state"),
-      allAlerts: p("SELECT data FROM alerts ORDER BY monitor_id, dedup_key"),
+      allAlerts: p("SELECT dedup_key, monitor_id, data, version FROM alerts ORDER BY monitor_id, dedup_key"),
       upsertAlert: p(
         "INSERT INTO alerts (dedup_key, monitor_id, state, data, updated_at, version) VALUES (?, ?, ?, ?, ?, 1) " +
           "ON CONFLICT (dedup_key) DO UPDATE SET monitor_id = excluded.monitor_id, state = excluded.state, data = excluded.data, updated_at = excluded.updated_at, version = alerts.version + 1",
@@ -166,14 +167,54 @@ export class SqliteStore implements Store {
 
   readAlerts(monitorId: string): VersionedAlert[] {
     if (this.withoutAlerts.has(monitorId)) return [];
-    const rows = this.s.alertsOf!.all(monitorId) as Array<{ data: string; version: number }>;
+    const rows = this.s.alertsOf!.all(monitorId) as AlertRow[];
     if (rows.length === 0) this.withoutAlerts.add(monitorId);
-    return rows.map(versioned);
+    return rows.flatMap((row) => this.versioned(row) ?? []);
   }
 
   readAlert(dedupKey: string): VersionedAlert | null {
-    const row = this.s.alertByKey!.get(dedupKey) as { data: string; version: number } | undefined;
-    return row ? versioned(row) : null;
+    const row = this.s.alertByKey!.get(dedupKey) as AlertRow | undefined;
+    return row ? this.versioned(row) : null;
+  }
+
+  /**
+   * A row as an alert with its version. A row that is not an alert Watchkeeper wrote (edited by
+   * hand) is a lost alert state, as in Redis (docs/scale-out.md, "Keys edited by hand"): it is
+   * replaced with an inactive alert that keeps the highest intent sequence the outbox holds for it
+   * (so the next page gets a new intent id and is sent), or removed when the outbox holds none,
+   * and said once; its monitor is evaluated again instead of failing every tick.
+   */
+  private versioned(row: AlertRow): VersionedAlert | null {
+    const stored = parseStoredAlert(row.dedup_key, row.data, String(row.version));
+    if (stored.kind === "alert") return stored.read;
+    const problem = stored.kind === "garbage" ? stored.problem : "it has no alert data";
+    return atomically(this.db, (): VersionedAlert | null => {
+      const ids = this.db.prepare("SELECT id, intent FROM outbox WHERE dedup_key = ?").all(row.dedup_key) as Array<{ id: string; intent: string }>;
+      let sequence = 0;
+      let labels: Record<string, string> = {};
+      for (const { id, intent } of ids) {
+        const n = Number(id.slice(row.dedup_key.length + 1));
+        if (!id.startsWith(`${row.dedup_key}:`) || !Number.isSafeInteger(n) || n <= sequence) continue;
+        sequence = n;
+        const read = parseStoredIntent(intent);
+        labels = read.kind === "intent" ? read.intent.labels : {};
+      }
+      this.db.prepare("DELETE FROM delivery_firing WHERE dedup_key = ?").run(row.dedup_key);
+      const lost = `alert ${JSON.stringify(row.dedup_key.slice(0, 300))} of state.db was not one Watchkeeper wrote (${problem}): its state is lost`;
+      if (ids.length === 0) {
+        this.db.prepare("DELETE FROM alerts WHERE dedup_key = ? AND data = ?").run(row.dedup_key, row.data);
+        this.onNotice("warn", `${lost}, and it was removed; a monitor still failing fires again`);
+        return null;
+      }
+      const alert = { ...newAlert(row.monitor_id, labels, row.dedup_key, Date.now()), sequence };
+      const version = row.version + 1;
+      this.db.prepare("UPDATE alerts SET state = 'inactive', data = ?, version = ? WHERE dedup_key = ? AND data = ?").run(JSON.stringify(alert), version, row.dedup_key, row.data);
+      this.onNotice(
+        "warn",
+        `${lost}, and it was replaced with an inactive alert; a monitor still failing fires again under the same dedup key, and if that alert was firing and its check has recovered, resolve its incident at the vendor by hand`,
+      );
+      return { alert, version };
+    });
   }
 
   /**
@@ -294,7 +335,7 @@ export class SqliteStore implements Store {
   }
 
   allAlerts(): Alert[] {
-    return (this.s.allAlerts!.all() as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Alert);
+    return (this.s.allAlerts!.all() as AlertRow[]).flatMap((row) => this.versioned(row)?.alert ?? []);
   }
 
   /** How many alerts are in each state. */
@@ -630,8 +671,12 @@ function isStale(alert: Alert, storedEvaluatedAt: number | null): boolean {
   return storedEvaluatedAt !== null && typeof alert.evaluatedAt === "number" && alert.evaluatedAt < storedEvaluatedAt;
 }
 
-function versioned(row: { data: string; version: number }): VersionedAlert {
-  return { alert: JSON.parse(row.data) as Alert, version: row.version };
+/** A row of the alerts table as the reads select it. */
+interface AlertRow {
+  dedup_key: string;
+  monitor_id: string;
+  data: string;
+  version: number;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { VersionedAlert } from "../../alerts/alert-store.js";
-import type { Alert, AlertState } from "../../alerts/state.js";
+import type { VersionedAlert } from "../alerts/alert-store.js";
+import type { Alert, AlertState } from "../alerts/state.js";
 
 /** What a `{p}:alert:{dedupKey}` hash holds, read back: an alert with its version, or why it is not one. */
 export type StoredAlert = { kind: "alert"; read: VersionedAlert } | { kind: "absent" } | { kind: "garbage"; problem: string };

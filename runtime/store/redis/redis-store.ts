@@ -590,7 +590,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
    * limits are kept), so every replica behind the load balancer holds one limit together.
    */
   async countAttempt(scope: string, key: string, perMinute: number, now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-    const waitMs = Number(await this.redis.wkRateTake(this.k("attempts"), `${scope}:${key}`, String(perMinute), "60000", String(now), "1"));
+    const waitMs = Number(await this.redis.wkRateTake(this.k("attempts"), `${scope}:${key}`, String(perMinute), "60000", String(now), "1", "0"));
     return waitMs <= 0 ? { ok: true } : { ok: false, retryAfterMs: waitMs };
   }
 

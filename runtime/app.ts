@@ -159,6 +159,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     o.bundleUrl && needsCode
       ? new CodeHost({
           bundleUrl: o.bundleUrl,
+          bundleSha256: o.manifest.bundle?.sha256 ?? null,
           logger: logger.child({ component: "code" }),
           ...(o.codeStallMs ? { stallMs: o.codeStallMs } : {}),
           onRestart: (reason) => metrics.codeWorkerRestarts.inc({ reason }),

@@ -66,7 +66,7 @@ export async function runUnitTests(projectDir: string): Promise<UnitRun> {
     // What the code worker stopped (a loop, an exit) is said at the test that ran it.
     const stopped: string[] = [];
     const codeLog = pino({ level: "error" }, { write: (line: string) => stopped.push((JSON.parse(line) as { msg: string }).msg) });
-    codeHost = Object.values(bundle).some(hasFunctions) ? new CodeHost({ bundleUrl, logger: codeLog }) : null;
+    codeHost = Object.values(bundle).some(hasFunctions) ? new CodeHost({ bundleUrl, bundleSha256: manifest.bundle?.sha256 ?? null, logger: codeLog }) : null;
     const loaded = await loadTests(projectDir, files, sdk, workDir, DEFAULT_LOAD_TIMEOUT_MS);
     problems.push(...loaded.problems.map((p) => ({ ...p, hint: null })));
     const metrics = simulationMetrics();

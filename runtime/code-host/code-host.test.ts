@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,13 +65,14 @@ const silent = pino({ level: "silent" });
 let dir: string | undefined;
 const hosts: CodeHost[] = [];
 
-function host(options: { stallMs?: number; heapMb?: number; bundle?: string; callDeadlineMs?: number; logged?: { level: string; lines: string[] } } = {}) {
+function host(options: { stallMs?: number; heapMb?: number; bundle?: string; sealed?: boolean; callDeadlineMs?: number; logged?: { level: string; lines: string[] } } = {}) {
   dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
   writeFileSync(join(dir, "monitors.mjs"), options.bundle ?? BUNDLE);
   const restarts: string[] = [];
   const logged = options.logged;
   const h = new CodeHost({
     bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href,
+    ...(options.sealed ? { bundleSha256: createHash("sha256").update(options.bundle ?? BUNDLE).digest("hex") } : {}),
     logger: logged ? pino({ level: logged.level }, { write: (line: string) => void logged.lines.push(JSON.parse(line).msg) }) : silent,
     stallMs: options.stallMs ?? 400,
     quarantineMs: 60_000,
@@ -254,6 +256,16 @@ describe("the project's code runs in a worker the runtime can end", () => {
     expect(errors.join("\n")).toMatch(/in code monitors\.mjs runs outside any monitor's function/);
     // Nobody is held back: no call's code was running.
     await expect(h.call("pokes", "condition", [{}])).resolves.toBe(true);
+  });
+
+  it("a worker started after monitors.mjs changed on disk runs none of the new code: calls fail, naming the change", async () => {
+    const { h } = host({ sealed: true });
+    await expect(h.call("counts", "condition", [{}])).resolves.toBe(false);
+    // A compile into the same folder (or half a deploy) while the runtime runs; then a stall replaces the worker.
+    writeFileSync(join(dir!, "monitors.mjs"), BUNDLE.replace("calls > 1", "true").replace("r.value > 10", "true"));
+    await h.call("loops-sync", "condition", [{}]).catch(() => undefined);
+    const error = await h.call("healthy", "condition", [{ value: 1 }]).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/monitors\.mjs changed on disk since this runtime started .*restart the runtime on both files of one `wk compile`/);
   });
 
   it("a bundle whose top-level code throws fails calls with the reason, and closes cleanly", async () => {

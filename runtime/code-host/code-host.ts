@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { RUNTIME_SECRET_NAMES } from "../../sdk/reserved-secrets.js";
-import { codeWorkerMain } from "./code-worker.js";
+import { checkSeal, codeWorkerMain } from "./code-worker.js";
 
 /** The project's functions the runtime calls. */
 export type CodeFunction = "condition" | "summary" | "extract" | "run";
@@ -10,6 +10,8 @@ export type CodeFunction = "condition" | "summary" | "extract" | "run";
 export interface CodeHostOptions {
   /** file: URL of `monitors.mjs` (with a version query, so a rebuilt bundle is imported afresh). */
   bundleUrl: string;
+  /** The sha256 the manifest seals the bundle with: every worker imports it only while the file still has it. */
+  bundleSha256?: string | null;
   logger: Logger;
   /** Code that does not return for this long is stopped (default 2 s). */
   stallMs?: number;
@@ -55,7 +57,7 @@ const LOAD_TIMEOUT_MS = 30_000;
 const OUTSIDE_CALLS = -1;
 
 /** The worker's program: its body, called with what a transformed function cannot reach itself. */
-const WORKER_SOURCE = `(${codeWorkerMain.toString()})((url) => import(url), require("node:worker_threads"), require("node:async_hooks"))`;
+const WORKER_SOURCE = `(${codeWorkerMain.toString()})(async (url, sha256) => { (${checkSeal.toString()})(url, sha256, require("node:fs"), require("node:crypto")); return import(url); }, require("node:worker_threads"), require("node:async_hooks"))`;
 
 interface Pending {
   id: number;
@@ -206,7 +208,7 @@ export class CodeHost {
     let loaded = false;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { url: this.o.bundleUrl, shared: slot.buffer, textMax: TEXT_MAX, heartbeatMs: this.heartbeatMs() },
+      workerData: { url: this.o.bundleUrl, sha256: this.o.bundleSha256 ?? null, shared: slot.buffer, textMax: TEXT_MAX, heartbeatMs: this.heartbeatMs() },
       resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? DEFAULT_HEAP_MB },
       stdout: false,
       stderr: false,

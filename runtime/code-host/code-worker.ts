@@ -21,14 +21,14 @@
  * the compiler never runs them either, and code runs only in a monitor's functions.
  */
 export function codeWorkerMain(
-  load: (url: string) => Promise<{ default?: unknown }>,
+  load: (url: string, sha256: string | null) => Promise<{ default?: unknown }>,
   threads: typeof import("node:worker_threads"),
   hooks: typeof import("node:async_hooks"),
 ): void {
   const { parentPort, workerData } = threads;
   const { AsyncLocalStorage, createHook } = hooks;
   const port = parentPort!;
-  const data = workerData as { url: string; shared?: SharedArrayBuffer; textMax: number; heartbeatMs: number };
+  const data = workerData as { url: string; sha256: string | null; shared?: SharedArrayBuffer; textMax: number; heartbeatMs: number };
   const slot = new Int32Array(data.shared!);
   // The bundle can import node:worker_threads and read workerData: the slot is not left there.
   delete data.shared;
@@ -189,7 +189,7 @@ export function codeWorkerMain(
   };
 
   loadTimers = [];
-  load(data.url).then(
+  load(data.url, data.sha256).then(
     (mod: { default?: unknown }) => {
       const cancelled = loadTimers?.length ?? 0;
       for (const { immediate, resource } of loadTimers ?? []) {
@@ -211,4 +211,23 @@ export function codeWorkerMain(
     },
     (error: unknown) => send({ t: "failed", error: describe(error) }),
   );
+}
+
+/**
+ * Throws unless the bundle's bytes are the ones the manifest sealed: the runtime checked the seal
+ * at start, but a worker started later (after a stall, an exit, a failed load) reads the file
+ * again, and a monitors.mjs changed on disk since (a compile into the same folder, half a deploy)
+ * would run under the manifest this runtime started with. Like `codeWorkerMain`, it is sent to the
+ * worker as source, so it gets what it needs as arguments; the import itself stays in that source
+ * (code-host.ts), where no transform of this module can reach it.
+ */
+export function checkSeal(url: string, sha256: string | null, fs: typeof import("node:fs"), crypto: typeof import("node:crypto")): void {
+  if (sha256 === null) return;
+  const actual = crypto.createHash("sha256").update(fs.readFileSync(new URL(url))).digest("hex");
+  if (actual !== sha256) {
+    throw new Error(
+      `monitors.mjs changed on disk since this runtime started (its sha256 is ${actual}, the manifest it runs records ${sha256}); ` +
+        "restart the runtime on both files of one `wk compile`, or put back the monitors.mjs it started with",
+    );
+  }
 }

@@ -33,13 +33,8 @@ export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkL
     if (verdict === undefined) judged.set(input, (verdict = allowedPath(input)));
     return verdict;
   };
-  const allowedPath = (input: string): boolean => {
-    if (isGenerated(input)) return true;
-    // esbuild names inputs by their real path, relative to the project.
-    const file = path.resolve(projectDir, input);
-    if (file.split(path.sep).includes(".git")) return false;
-    return isInside(projectDir, file) || isInside(checkout, file) || isInside(sdk.packageRoot, file) || file.split(path.sep).includes("node_modules");
-  };
+  // esbuild names inputs by their real path, relative to the project.
+  const allowedPath = (input: string): boolean => isGenerated(input) || withinReach(path.resolve(projectDir, input), projectDir, checkout, sdk);
   const diagnostics: Diagnostic[] = [];
   for (const [importer, info] of Object.entries(metafile.inputs)) {
     for (const { path: input, original } of info.imports) {
@@ -59,6 +54,49 @@ export function outsideImports(metafile: Metafile, projectDir: string, sdk: SdkL
     }
   }
   return diagnostics;
+}
+
+/**
+ * Files the type checker read (named as it names them: a link keeps its own name) whose real path
+ * is outside the project, as `outsideImports` judges an import. tsc follows a triple-slash
+ * reference or a type-only import (`typeof import("./x.js")`), which the bundle never sees, through
+ * a link anywhere, and its messages quote what it read (`Cannot find name 'ghp_...'` for a file
+ * holding a bare token) or place it (each NUL of `/proc/self/environ` is an "Invalid character").
+ */
+export function outsideCheckedFiles(files: readonly string[], projectDir: string, sdk: SdkLocation): string[] {
+  const real = (file: string) => {
+    try {
+      return realpathSync(file);
+    } catch {
+      return path.resolve(file);
+    }
+  };
+  const project = real(projectDir);
+  const checkout = checkoutRoot(project);
+  return [...new Set(files)].filter((file) => !withinReach(real(file), project, checkout, sdk));
+}
+
+/** The refusal of a file the type checker read outside the project, at the name the project gives it. */
+export function outsideCheckedDiagnostic(projectDir: string, file: string): Diagnostic {
+  let target = file;
+  try {
+    target = realpathSync(file);
+  } catch {
+    // Gone since the check: the name is all there is.
+  }
+  return diagnostic(
+    "error",
+    OUTSIDE_PROJECT,
+    `${relativePath(projectDir, file)} is outside the project (${relativePath(projectDir, target)}); the type check read it, and its diagnostics are not shown`,
+    "move the file into the project, or install it as a package; a symbolic link to a file elsewhere is refused too",
+    { file: relativePath(projectDir, file), line: 1, column: 1 },
+  );
+}
+
+/** True for a real path a module may use: the project, its checkout, the SDK or a package, never a `.git` folder. */
+function withinReach(file: string, projectDir: string, checkout: string, sdk: SdkLocation): boolean {
+  if (file.split(path.sep).includes(".git")) return false;
+  return isInside(projectDir, file) || isInside(checkout, file) || isInside(sdk.packageRoot, file) || file.split(path.sep).includes("node_modules");
 }
 
 /** The Git checkout (or worktree) that holds the project: the nearest folder up with a `.git`; the project itself outside any. */

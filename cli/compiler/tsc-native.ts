@@ -73,7 +73,7 @@ export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, sign
     execFile(
       tsc.exe,
       ["--noEmit", ...tscThreads(availableParallelism()), "--pretty", "false", "-p", tsconfig],
-      { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true, ...(signal ? { signal } : {}) },
+      { cwd, env: CHECKER_ENV, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true, ...(signal ? { signal } : {}) },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
         const diagnostics = parseTscOutput(stdout, cwd);
@@ -95,6 +95,12 @@ export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, sign
 export function tscThreads(cores: number): string[] {
   return cores <= 2 ? ["--singleThreaded"] : [];
 }
+
+/**
+ * tsc needs no environment, and the CI's (tokens included) would be its `/proc/self/environ`, a
+ * file a project's link can make it read. Windows programs need `SYSTEMROOT`.
+ */
+const CHECKER_ENV: Record<string, string> = process.platform === "win32" && process.env["SYSTEMROOT"] ? { SYSTEMROOT: process.env["SYSTEMROOT"] } : {};
 
 const AT_FILE = /^(.+)\((\d+),(\d+)\): (error|warning|message) TS(\d+): (.*)$/;
 const NO_FILE = /^(error|warning|message) TS(\d+): (.*)$/;

@@ -12,6 +12,7 @@ import { diagnostic } from "./diagnostic.js";
 import { durationHint } from "./duration-hint.js";
 import { nearIds } from "../near-ids.js";
 import { specifierOfTs2307, unresolvedImportHint } from "./import-hint.js";
+import { outsideCheckedDiagnostic, outsideCheckedFiles } from "./outside-inputs.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { locateNativeTsc, runNativeTsc, type NativeTsc, type TscDiagnostic } from "./tsc-native.js";
 import type { Diagnostic } from "./types.js";
@@ -29,7 +30,11 @@ export async function typecheck(projectDir: string, files: string[], sdk: SdkLoc
   try {
     const tsconfig = path.join(dir, "tsconfig.json");
     await writeFile(tsconfig, JSON.stringify({ compilerOptions: checkerTsconfig(projectDir, sdk), files }));
-    return (await runNativeTsc(tsc, tsconfig, projectDir, signal)).map((d) => toDiagnostic(projectDir, d));
+    const found = await runNativeTsc(tsc, tsconfig, projectDir, signal);
+    // Any message may quote what tsc read from a file elsewhere: then the refusal is the report.
+    const outside = outsideCheckedFiles(found.flatMap((d) => (d.file ? [d.file] : [])), projectDir, sdk);
+    if (outside.length > 0) return outside.map((file) => outsideCheckedDiagnostic(projectDir, file));
+    return found.map((d) => toDiagnostic(projectDir, d));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -155,6 +155,47 @@ describe("the bundle holds the project's files and packages, nothing from elsewh
   });
 });
 
+describe("the type checker reads the project's files and packages, and shows nothing from elsewhere", () => {
+  /** A file elsewhere holding a bare token (a mounted secret, a token a CI step wrote), linked into the project as `monitors/token.ts`. */
+  async function linkedToken(dir: string): Promise<void> {
+    const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    await writeFile(path.join(outside, "token"), "ghp_citokenvalue0123456789\n");
+    await symlink(path.join(outside, "token"), path.join(dir, "monitors", "token.ts"));
+  }
+
+  // Neither form reaches the bundle, so only the type checker reads the file.
+  const typeOnly: [string, string][] = [
+    ["a triple-slash reference", '/// <reference path="./token.ts" />\nexport const n = 1;\n'],
+    ["a type-only import", 'export type Token = typeof import("./token.js");\n'],
+  ];
+  for (const [what, source] of typeOnly) {
+    it(`${what} to a link elsewhere is refused, and the file's text is not quoted`, async () => {
+      const dir = await projectWith('"x"', async (dir) => {
+        await linkedToken(dir);
+        await writeFile(path.join(dir, "monitors", "types.ts"), source);
+      });
+      const result = await compile(dir);
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain("ghp_citokenvalue");
+      const refusal = result.diagnostics.find((d) => d.code === "WK2007" && d.file === "monitors/token.ts");
+      expect(refusal, JSON.stringify(result.diagnostics, null, 2)).toBeDefined();
+      expect(refusal!.message).toMatch(/outside the project/);
+    });
+  }
+
+  it("a link to the checker's own environment shows nothing of it (tsc runs with none)", async () => {
+    const dir = await projectWith('"x"', async (dir) => {
+      await mkdir(path.join(dir, "data"));
+      await symlink("/proc/self/environ", path.join(dir, "data", "env.ts"));
+      await writeFile(path.join(dir, "monitors", "types.ts"), '/// <reference path="../data/env.ts" />\nexport const n = 1;\n');
+    });
+    const result = await compile(dir);
+    // Where tsc finds each NUL would give the length of every variable of the CI's environment.
+    expect(result.diagnostics.filter((d) => d.file === "data/env.ts" && d.code !== "WK2007")).toEqual([]);
+  });
+});
+
 describe("modules are listed from the project's own folders", () => {
   it("a link out of the project under monitors/ does not make files elsewhere modules", async () => {
     const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));

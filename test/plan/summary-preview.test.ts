@@ -75,6 +75,8 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
       good: "(r, m) => `${m.name} at ${r.value}`",
       throws: '() => { throw new Error("no summary today"); }',
       loops: "() => { for (;;) {} }",
+      // Returns at once, leaving a loop queued behind it: it must be charged, not the monitors previewed after it.
+      "loops-after-return": '() => { Promise.resolve().then(function spin() { for (;;) {} }); return "returned"; }',
       exits: "() => { process.exit(3); }",
       // Spelled so the compiler's no-process-env rule does not see it: the sandbox must.
       "reads-env": '() => String(process["e" + "nv"]["API_TOKEN"])',
@@ -133,6 +135,7 @@ describe("summary functions in the notification preview", { timeout: 180_000 }, 
     test.each([
       ["throws", /throws: Error: no summary today$/],
       ["loops", /did not return within 500 ms \(an endless loop\?\)$/],
+      ["loops-after-return", /did not finish within 4000 ms and was stopped$/],
       ["exits", /calls process\.exit\(\): a summary function only formats the result into text$/],
       ["reads-env", /reads process\.env\.API_TOKEN: /],
       ["writes", /tries to write /],

@@ -1,6 +1,6 @@
 import { parseDuration } from "../../sdk/duration.js";
 import { diagnostic } from "./diagnostic.js";
-import { DEFAULT_LOAD_TIMEOUT_MS, type SandboxOutcome } from "./sandbox.js";
+import { DEFAULT_LOAD_TIMEOUT_MS, SANDBOX_MEMORY_MB, type SandboxOutcome } from "./sandbox.js";
 import type { LoadResult } from "./sandbox-protocol.js";
 import type { Diagnostic } from "./types.js";
 
@@ -24,6 +24,19 @@ export function sandboxVerdict<R = LoadResult>(outcome: SandboxOutcome<R>, timeo
             "WK2006",
             `loading did not finish within ${formatMs(timeoutMs)}: ${who} was still running (an endless loop, or an await that never settles)${said}`,
             "a module's top level must finish on its own; if the project truly needs longer, raise `load.timeout` in watchkeeper.config.ts",
+            at,
+          ),
+        ],
+      };
+    case "memory":
+      return {
+        result: null,
+        diagnostics: [
+          diagnostic(
+            "error",
+            "WK2006",
+            `loading used more than ${SANDBOX_MEMORY_MB / 1024} GiB of memory and was stopped: ${who} was running${said}`,
+            "a module's top level only defines monitors and policy; look for a loop that keeps allocating (arrays, buffers, strings)",
             at,
           ),
         ],

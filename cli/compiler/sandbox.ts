@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, realpathSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { WrittenBundle } from "./evaluate.js";
@@ -37,6 +37,7 @@ export interface SandboxRun {
 export type SandboxOutcome<R = LoadResult> =
   | { kind: "result"; result: R }
   | { kind: "timeout"; loading: string | null; output: string }
+  | { kind: "memory"; loading: string | null; output: string }
   | { kind: "ended"; loading: string | null; code: number | null; signal: string | null; output: string }
   | { kind: "unreadable"; loading: string | null; output: string };
 
@@ -63,10 +64,12 @@ export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(watch);
       child.kill("SIGKILL");
       resolve(outcome);
     };
     const timer = setTimeout(() => finish({ kind: "timeout", loading, output: shownOutput() }), run.timeoutMs);
+    const watch = watchMemory(child, () => finish({ kind: "memory", loading, output: shownOutput() }));
     child.on("message", (message: unknown) => {
       const m = message as { nonce?: unknown; type?: unknown; file?: unknown };
       if (m?.nonce !== nonce) return;
@@ -81,6 +84,7 @@ export function runSandbox(run: SandboxRun, parse: (message: unknown) => unknown
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(watch);
       reject(new Error(`cannot start the module loader (${process.execPath}): ${error.message}`));
     });
     const request: LoadRequest = {
@@ -300,6 +304,37 @@ function readableTree(dir: string, leftOut: (file: string, name: string) => bool
 
 /** The sandbox's heap limit in MiB. */
 export const SANDBOX_HEAP_MB = 2048;
+
+/**
+ * The sandbox's limit of resident memory in MiB: the heap and 1 GiB more. The heap limit does not
+ * count buffers and typed arrays, which live outside it: a module filling `new Uint8Array(2 ** 28)`
+ * in a loop took the CI machine's memory without ever reaching it.
+ */
+export const SANDBOX_MEMORY_MB = SANDBOX_HEAP_MB + 1024;
+
+/** How often the child's resident memory is read; a module fills memory at a few GB a second. */
+const MEMORY_POLL_MS = 50;
+
+/**
+ * Reads the child's resident memory (Linux's `/proc/<pid>/status`) every MEMORY_POLL_MS and calls
+ * `over` once it passes SANDBOX_MEMORY_MB. Where there is no such file only the heap limit holds.
+ */
+function watchMemory(child: ChildProcess, over: () => void): NodeJS.Timeout {
+  const watch = setInterval(() => {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+    } catch {
+      // Not Linux, or the child is gone ("close" reports that).
+      if (process.platform !== "linux" || child.exitCode !== null || child.signalCode !== null) clearInterval(watch);
+      return;
+    }
+    const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    if (kib > SANDBOX_MEMORY_MB * 1024) over();
+  }, MEMORY_POLL_MS);
+  watch.unref();
+  return watch;
+}
 
 /**
  * Node's permission flags: `--permission` from Node 22.13 and 23.5, `--experimental-permission`

@@ -7,7 +7,7 @@ import type { Manifest } from "../../sdk/manifest/schema.js";
 import { redact } from "../../runtime/text/redact.js";
 import { truncate } from "../../runtime/text/truncate.js";
 import { locateSdk } from "../compiler/paths.js";
-import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, type SandboxOutcome } from "../compiler/sandbox.js";
+import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, SANDBOX_MEMORY_MB, type SandboxOutcome } from "../compiler/sandbox.js";
 import { previewPairs, sampleResult } from "./notification-preview.js";
 import { parseSummaryJobResult, summaryKey, type SummaryCall, type SummaryJob, type SummaryJobResult, type SummaryOutcome } from "./summary-protocol.js";
 import type { MonitorChange } from "./types.js";
@@ -165,6 +165,8 @@ function stopped(outcome: Exclude<SandboxOutcome<unknown>, { kind: "result" }>, 
   switch (outcome.kind) {
     case "timeout":
       return `did not finish within ${timeoutMs} ms and was stopped`;
+    case "memory":
+      return `used more than ${SANDBOX_MEMORY_MB / 1024} GiB of memory and was stopped`;
     case "ended":
       return `ended the sandbox process (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code ?? "unknown"}`})`;
     case "unreadable":

@@ -28,6 +28,14 @@ describe("Prometheus annotation templates", () => {
     expect(asTemplate(t.parts)).toBe("ab lit");
   });
 
+  it("string literals take Go's escapes, and one Go refuses is dropped and reported, never a crash", () => {
+    expect(asTemplate(translateTemplate('{{ "\\x41\\101\\u00e9\\xe2\\x82\\xac\\U0001F600\\a|\\t|\\"" }}').parts)).toBe('AAé€😀\u0007|\t|"');
+    expect(asTemplate(translateTemplate('{{ "a\tb" }}').parts)).toBe("a\tb");
+    for (const bad of ['{{ "\\q" }}', '{{ "\\/" }}', '{{ "\\x4" }}', '{{ "\\400" }}', '{{ "\\uD800" }}', '{{ "\\U00110000" }}']) {
+      expect(translateTemplate(`on ${bad}`).dropped, bad).toEqual([bad]);
+    }
+  });
+
   it("actions without an equivalent are reported: dropped, or the whole template for control flow", () => {
     const dropped = translateTemplate("on {{ $externalLabels.cluster }}: {{ $labels.instance | toUpper }}");
     expect(dropped.dropped).toEqual(["{{ $externalLabels.cluster }}", "{{ $labels.instance | toUpper }}"]);

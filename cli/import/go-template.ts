@@ -160,10 +160,46 @@ function operandOf(text: string): Operand | null {
   m = /^index\s+(?:\$labels|\.Labels)\s+"([a-zA-Z_][a-zA-Z0-9_]*)"$/.exec(text);
   if (m) return { kind: "label", name: m[1]! };
   m = /^"((?:[^"\\]|\\.)*)"$/.exec(text);
-  if (m) return { kind: "text", text: JSON.parse(`"${m[1]}"`) as string };
+  if (m) {
+    const unquoted = goUnquote(m[1]!);
+    return unquoted === null ? null : { kind: "text", text: unquoted };
+  }
   m = /^`([^`]*)`$/.exec(text);
   if (m) return { kind: "text", text: m[1]! };
   return null;
+}
+
+/** Go's escapes in an interpreted string literal, as `strconv.Unquote` reads them; a bare `\\` at the end is left to fail. */
+const GO_ESCAPE = /\\(?:([abfnrtv\\"])|x([0-9a-fA-F]{2})|([0-7]{3})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|[^]?)/g;
+const GO_SIMPLE: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, "\\": 92, '"': 34 };
+
+/**
+ * The text of a Go string literal's body, or null when Go would refuse it (`\\q`, `\\/`, `\\400`, a
+ * surrogate or a code point past U+10FFFF): rules written for Prometheus use Go's escapes, which
+ * JSON does not all know (`\\x41`, `\\a`, a raw tab). `\\x` and octal escapes are bytes, read as
+ * UTF-8 with the text around them, as Go does.
+ */
+function goUnquote(body: string): string | null {
+  const bytes: number[] = [];
+  const utf8 = (text: string) => bytes.push(...new TextEncoder().encode(text));
+  let at = 0;
+  for (const m of body.matchAll(GO_ESCAPE)) {
+    utf8(body.slice(at, m.index));
+    at = m.index + m[0].length;
+    const [, simple, hex, octal, u4, u8] = m;
+    if (simple !== undefined) bytes.push(GO_SIMPLE[simple]!);
+    else if (hex !== undefined || octal !== undefined) {
+      const byte = hex !== undefined ? parseInt(hex, 16) : parseInt(octal!, 8);
+      if (byte > 0xff) return null;
+      bytes.push(byte);
+    } else if (u4 !== undefined || u8 !== undefined) {
+      const code = parseInt((u4 ?? u8)!, 16);
+      if ((code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return null;
+      utf8(String.fromCodePoint(code));
+    } else return null;
+  }
+  utf8(body.slice(at));
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
 function splitPipeline(body: string): string[] | null {

@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, sep } from "node:path";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { isInside } from "../compiler/paths.js";
 import type { CompileResult } from "../compiler/types.js";
 import { baseFromFile, bundleBeside, prepareGitBase, type BaseCompileFn, type CompileFn, type PreparedGitBase } from "./base-source.js";
 import { buildPlan } from "./build-plan.js";
@@ -113,7 +114,7 @@ export async function planProject(options: PlanProjectOptions): Promise<PlanProj
       }),
     );
     const { plan, timings } = await buildPlan({ base: base.manifest, baseSource, target: head.manifest, now: options.now, summaries }, clock);
-    const readHead: SourceReader = (file) => readFile(join(options.projectDir, file), "utf8").catch(() => null);
+    const readHead: SourceReader = (file) => readProjectFile(options.projectDir, file);
     const withCode = { ...plan, monitors: await codeChanges(plan.monitors, base, head.manifest, readHead) };
     return { ok: true, plan: withCode, target: head.manifest, base: base.manifest, timings: { compileHead, compileBase: compileBaseMs, summaries: summariesMs, ...timings } };
   } finally {
@@ -128,6 +129,21 @@ async function codeChanges(monitors: Plan["monitors"], base: LoadedBase, target:
   const pick = (manifest: Manifest) => manifest.monitors.filter((m) => changed.has(m.id));
   const [before, after] = [await readMonitorSources(pick(base.manifest), base.readSource), await readMonitorSources(pick(target), readHead)];
   return withCodeChanges(monitors, base.manifest, target, before, after);
+}
+
+/**
+ * A project file's text for the code diff, or null. The file is named by a monitor's `source`,
+ * which the sandbox child reports and a module there can forge: a path or a link that leads out of
+ * the project (another checkout on the runner), or into its `.git`, is not read.
+ */
+async function readProjectFile(projectDir: string, file: string): Promise<string | null> {
+  try {
+    const [root, real] = await Promise.all([realpath(projectDir), realpath(join(projectDir, file))]);
+    if (!isInside(root, real) || relative(root, real).split(sep).includes(".git")) return null;
+    return await readFile(real, "utf8");
+  } catch {
+    return null;
+  }
 }
 
 function sourceOf(base: BaseSpec, projectDir: string): Omit<Plan["base"], "hash"> {

@@ -170,3 +170,35 @@ describe("wk plan --out over an existing file", () => {
     for (const file of ["earlier.json", "empty", "new.json"]) await expect(refuseOverwritingNonPlan(join(dir, file), file)).resolves.toBeUndefined();
   });
 });
+
+describe("the code diff reads the project's own files", () => {
+  /** A monitor whose condition changed; `source` is where the sandbox child says it was made. */
+  const withCode = (codeHash: string, source: string) =>
+    sampleManifest((d) => {
+      d.monitors[0] = { ...d.monitors[0]!, codeHash, source, code: { condition: true, summary: false, run: false, extract: false } };
+    });
+
+  test("a monitor's source that leads out of the project (forged by a module in the sandbox, or through a link) is not read", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "wk-plan-outside-"));
+    cleanup.push(() => rmSync(outside, { recursive: true, force: true }));
+    const r = new FixtureRepo();
+    cleanup.push(() => r.remove());
+    const id = withCode("a", "monitors/m.ts:1").monitors[0]!.id;
+    const call = (text: string) => `monitor({ id: ${JSON.stringify(id)}, condition: () => ${JSON.stringify(text)} });\n`;
+    mkdirSync(join(r.dir, "monitors"));
+    writeFileSync(join(r.dir, "monitors", "m.ts"), call("base"));
+    r.write(withCode("a", "monitors/m.ts:1"));
+    r.commit("base");
+    // Another checkout on the same runner, holding code the pull request's author must not see.
+    writeFileSync(join(outside, "other.ts"), call("ci-token-value"));
+    symlinkSync(join(outside, "other.ts"), join(r.dir, "monitors", "linked.ts"));
+    for (const source of [`${"../".repeat(20)}${outside.slice(1)}/other.ts:1`, "monitors/linked.ts:1"]) {
+      r.write(withCode("b", source));
+      const result = await planProject({ projectDir: r.dir, base: { kind: "git", ref: "main" }, compile: compileFixture, now });
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.plan.monitors[0]!.changes.map((c) => c.path)).toContain("codeHash");
+      expect(JSON.stringify(result.plan)).not.toContain("ci-token-value");
+    }
+  });
+});

@@ -63,26 +63,37 @@ export interface TscDiagnostic {
   column: number | null;
 }
 
+/** What one run of tsc found, and every file its program read (absolute, as tsc names them). */
+export interface TscRun {
+  diagnostics: TscDiagnostic[];
+  files: string[];
+}
+
 /**
- * Runs `tsc --noEmit --pretty false -p tsconfig` with `cwd` as the current folder and returns its
- * diagnostics. Exit 0 is a clean program, 1 and 2 mean diagnostics; anything else, or output that
- * is not diagnostics, is a broken environment and throws.
+ * Runs `tsc --noEmit --pretty false --listFiles -p tsconfig` with `cwd` as the current folder and
+ * returns its diagnostics and the files it read. Exit 0 is a clean program, 1 and 2 mean
+ * diagnostics; anything else, or output that is not diagnostics, is a broken environment and throws.
  */
-export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, signal?: AbortSignal): Promise<TscDiagnostic[]> {
+export function runNativeTsc(tsc: NativeTsc, tsconfig: string, cwd: string, signal?: AbortSignal): Promise<TscRun> {
   return new Promise((resolve, reject) => {
     execFile(
       tsc.exe,
-      ["--noEmit", ...tscThreads(availableParallelism()), "--pretty", "false", "-p", tsconfig],
+      ["--noEmit", ...tscThreads(availableParallelism()), "--pretty", "false", "--listFiles", "-p", tsconfig],
       { cwd, env: CHECKER_ENV, maxBuffer: 256 * 1024 * 1024, encoding: "utf8", windowsHide: true, ...(signal ? { signal } : {}) },
       (error, stdout, stderr) => {
         const status = error ? (typeof error.code === "number" ? error.code : null) : 0;
         const diagnostics = parseTscOutput(stdout, cwd);
-        if (status === 0 || ((status === 1 || status === 2) && diagnostics.length > 0)) return resolve(diagnostics);
+        if (status === 0 || ((status === 1 || status === 2) && diagnostics.length > 0)) return resolve({ diagnostics, files: listedFiles(stdout) });
         const said = `${stderr}\n${stdout}`.trim().slice(-2_000);
         reject(new Error(`TypeScript 7 (${tsc.exe}) ended without a result (${error?.message ?? `exit ${status}`})${said ? `: ${said}` : ""}`));
       },
     );
   });
+}
+
+/** The files `--listFiles` names: the lines of the output that are absolute paths on their own. */
+export function listedFiles(stdout: string): string[] {
+  return stdout.split(/\r?\n/).filter((line) => line !== "" && path.isAbsolute(line) && !AT_FILE.test(line));
 }
 
 /**

@@ -31,10 +31,11 @@ export async function typecheck(projectDir: string, files: string[], sdk: SdkLoc
     const tsconfig = path.join(dir, "tsconfig.json");
     await writeFile(tsconfig, JSON.stringify({ compilerOptions: checkerTsconfig(projectDir, sdk), files }));
     const found = await runNativeTsc(tsc, tsconfig, projectDir, signal);
-    // Any message may quote what tsc read from a file elsewhere: then the refusal is the report.
-    const outside = outsideCheckedFiles(found.flatMap((d) => (d.file ? [d.file] : [])), projectDir, sdk);
+    // Any message may quote what tsc read from a file elsewhere (a literal type, a JSON's keys):
+    // when its program read one, the refusal is the report.
+    const outside = outsideCheckedFiles([...found.files, ...found.diagnostics.flatMap((d) => (d.file ? [d.file] : []))], projectDir, sdk);
     if (outside.length > 0) return outside.map((file) => outsideCheckedDiagnostic(projectDir, file));
-    return found.map((d) => toDiagnostic(projectDir, d));
+    return found.diagnostics.map((d) => toDiagnostic(projectDir, d));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

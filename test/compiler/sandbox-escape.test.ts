@@ -184,6 +184,21 @@ describe("the type checker reads the project's files and packages, and shows not
     });
   }
 
+  it("a type error in the project cannot quote a clean file elsewhere that only the checker read", async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+    cleanups.push(() => rm(outside, { recursive: true, force: true }));
+    // Another checkout's constant: a file with no error of its own, whose literal type a message would show.
+    await writeFile(path.join(outside, "constants.ts"), 'export const token = "ci-token-value";\n');
+    const dir = await projectWith('"x"', async (dir) => {
+      await symlink(path.join(outside, "constants.ts"), path.join(dir, "monitors", "constants.ts"));
+      await writeFile(path.join(dir, "monitors", "types.ts"), 'type C = typeof import("./constants.js");\nexport const n: number = null as unknown as C["token"];\n');
+    });
+    const result = await compile(dir);
+    expect(result.ok).toBe(false);
+    expect(JSON.stringify(result)).not.toContain("ci-token-value");
+    expect(result.diagnostics.map((d) => [d.code, d.file])).toEqual([["WK2007", "monitors/constants.ts"]]);
+  });
+
   it("a link to the checker's own environment shows nothing of it (tsc runs with none)", async () => {
     const dir = await projectWith('"x"', async (dir) => {
       await mkdir(path.join(dir, "data"));

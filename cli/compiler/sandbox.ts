@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { reservedSecretProblem } from "../../sdk/reserved-secrets.js";
 import type { WrittenBundle } from "./evaluate.js";
 import { isInside, type SdkLocation } from "./paths.js";
 import { parseLoadResult, type LoadMode, type LoadRequest, type LoadResult } from "./sandbox-protocol.js";
@@ -367,11 +368,16 @@ export function permissionFlags(nodeVersion: string, readable: string[]): string
 /**
  * The child's whole environment. Node needs none of it; a module that reads a declared secret
  * from `process.env` gets a placeholder that names it, never the value (and no-process-env flags
- * the read).
+ * the read). A name the runtime reserves (declared, it is only a warning), or one the dynamic
+ * loader reads, gets none: a placeholder is a relative path, and `LD_LIBRARY_PATH=PLACEHOLDER_...`
+ * made the loader take libraries from that folder of the project, native code run before Node's
+ * permission model exists.
  */
 export function placeholderEnv(secrets: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of secrets) if (/^[A-Z][A-Z0-9_]*$/.test(name)) env[name] = `PLACEHOLDER_${name}`;
+  for (const name of secrets) {
+    if (/^[A-Z][A-Z0-9_]*$/.test(name) && !/^(LD|DYLD|OPENSSL)_|^GCONV_PATH$/.test(name) && reservedSecretProblem(name) === null) env[name] = `PLACEHOLDER_${name}`;
+  }
   return env;
 }
 

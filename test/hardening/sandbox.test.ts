@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../cli/compiler/index.js";
-import { permissionFlags, placeholderEnv } from "../../cli/compiler/sandbox.js";
+import { permissionFlags, placeholderEnv, runSandbox } from "../../cli/compiler/sandbox.js";
+import { locateSdk } from "../../cli/compiler/paths.js";
 import { noProcessEnv } from "../../cli/rules/no-process-env.js";
 import type { RuleContext } from "../../cli/rules/index.js";
 import { copyFixture, ROOT, wk, type CliRun } from "../compiler/support.js";
@@ -189,6 +191,34 @@ describe("the loader's sandbox", () => {
 
   it("gets placeholders for declared secrets and nothing else", () => {
     expect(placeholderEnv(["API_TOKEN", "not a name"])).toEqual({ API_TOKEN: "PLACEHOLDER_API_TOKEN" });
+  });
+
+  it("gets no placeholder for a variable that configures the loader, Node or OpenSSL, whatever the config declares", () => {
+    const declared = ["LD_LIBRARY_PATH", "LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "NODE_OPTIONS", "OPENSSL_CONF", "OPENSSL_MODULES", "GCONV_PATH", "SSL_CERT_FILE", "API_TOKEN"];
+    expect(placeholderEnv(declared)).toEqual({ API_TOKEN: "PLACEHOLDER_API_TOKEN" });
+  });
+
+  it("does not load a library from the project's folder named by a declared LD_LIBRARY_PATH", async () => {
+    // A placeholder is a relative path, read from the child's folder (the project) before Node's
+    // permission model exists: a library committed there would run as native code in the child.
+    const dir = await project("ok");
+    await mkdir(path.join(dir, "PLACEHOLDER_LD_LIBRARY_PATH"));
+    for (const lib of ["libdl.so.2", "libstdc++.so.6", "libm.so.6", "libc.so.6"]) await writeFile(path.join(dir, "PLACEHOLDER_LD_LIBRARY_PATH", lib), "not a library");
+    const work = await mkdtemp(path.join(tmpdir(), "wk-sandbox-work-"));
+    cleanups.push(() => rm(work, { recursive: true, force: true }));
+    await writeFile(path.join(work, "load.mjs"), "");
+    const outcome = await runSandbox({
+      mode: "project",
+      projectDir: dir,
+      sdk: locateSdk(),
+      workDir: work,
+      bundle: { file: path.join(work, "load.mjs"), mapFile: null },
+      timeoutMs: 10_000,
+      secrets: ["LD_LIBRARY_PATH"],
+    });
+    expect(outcome.kind).toBe("ended");
+    expect(outcome.kind === "ended" && outcome.output).not.toMatch(/shared librar/);
+    expect(outcome.kind === "ended" && outcome.code).toBe(0);
   });
 });
 

@@ -8,10 +8,11 @@ import type { ProjectConfig } from "../../sdk/index.js";
 import { sha256, treeFingerprint, type CompileCache } from "./compile-cache.js";
 import { configIssues } from "./config-issues.js";
 import { diagnostic } from "./diagnostic.js";
+import { visibleLine } from "../visible-text.js";
 import { baseBuildOptions, ENTRY_NAMESPACE, entryPlugin, isSdkInput } from "./esbuild-options.js";
 import { buildFailureDiagnostics } from "./evaluate.js";
 import { outsideImports } from "./outside-inputs.js";
-import type { SdkLocation } from "./paths.js";
+import { relativePath, type SdkLocation } from "./paths.js";
 import { DEFAULT_LOAD_TIMEOUT_MS, runSandbox, type SandboxSpare } from "./sandbox.js";
 import { sandboxEntry } from "./sandbox-entry.js";
 import { sandboxVerdict } from "./sandbox-verdict.js";
@@ -89,7 +90,9 @@ export async function discover(
   // A test module under monitors/ matches the monitor globs too; it is loaded only by `wk test --unit`.
   const tests = config.tests ? new Set((await glob(config.tests, { cwd: projectDir, ignore: TEST_IGNORE, absolute: true, onlyFiles: true, followSymbolicLinks: false })).map((f) => path.normalize(f))) : new Set<string>();
   const underDefaults = listedUnderDefaults !== null && JSON.stringify(patterns) === JSON.stringify([...DEFAULT_MONITOR_GLOBS, ...DEFAULT_POLICY_GLOBS]);
-  const modules = (underDefaults ? listedUnderDefaults : await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
+  const listed = (underDefaults ? listedUnderDefaults : await listModules(projectDir, patterns)).filter((f) => !tests.has(f));
+  const modules = listed.filter((f) => !INVISIBLE_IN_NAME.test(relativePath(projectDir, f)));
+  for (const file of listed.filter((f) => !modules.includes(f))) diagnostics.push(oddlyNamed(relativePath(projectDir, file)));
   if (modules.length === 0) {
     diagnostics.push(
       diagnostic("warning", "WK1003", `no modules match ${patterns.join(", ")}`, "add monitors under monitors/ or adjust `monitors`/`policies` in the config", {
@@ -102,6 +105,19 @@ export async function discover(
   }
   diagnostics.push(...(await skippedModules(projectDir, config)));
   return { ok: true, discovery: { configFile, config, modules }, diagnostics };
+}
+
+/** Control (a line break, ESC), format (bidi, zero-width) and separator characters. */
+const INVISIBLE_IN_NAME = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A module whose file name holds an invisible character is not loaded: TypeScript prints the name
+ * as it is, so a line break in it ends the diagnostic's line and the rest of the name reads as a
+ * diagnostic of its own (`x\nwatchkeeper.config.ts(1,1): error TS1000: ...`), and a reviewer sees
+ * a name other than the file's.
+ */
+function oddlyNamed(file: string): Diagnostic {
+  return diagnostic("error", "WK1007", `${visibleLine(file)} is not loaded: its name holds a control or invisible character`, "rename the file to letters, digits, dashes and dots (such as monitors/api-latency.ts)", { file, line: 1, column: 1 });
 }
 
 /**

@@ -1,7 +1,7 @@
 import pc from "picocolors";
 import { sortDiagnostics, summarize, type DiagnosticSummary } from "./diagnostic.js";
 import type { Diagnostic, Severity } from "./types.js";
-import { visible, visibleJson } from "../visible-text.js";
+import { visible, visibleJson, visibleLine } from "../visible-text.js";
 
 export interface FormatOptions {
   /** Color the output (only when writing to a terminal). */
@@ -22,7 +22,8 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   for (const d of sortDiagnostics(diagnostics)) {
     if (group !== undefined && d.file !== group) lines.push("");
     group = d.file;
-    const where = d.file === null ? "(project)" : visible([d.file, d.line, d.column].filter((p) => p !== null).join(":"));
+    // A place is one line: a line break in a file's name is spelled, never printed.
+    const where = d.file === null ? "(project)" : visibleLine([d.file, d.line, d.column].filter((p) => p !== null).join(":"));
     lines.push(`${c.bold(where)}  ${paint[d.severity](d.severity)}  ${c.dim(d.code)}  ${visible(d.message)}`);
     if (d.hint) lines.push(`  ${c.cyan("hint:")} ${visible(d.hint)}`);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../cli/compiler/index.js";
 import path from "node:path";
 import { compileProject } from "../../cli/compiler/index.js";
+import { formatDiagnostics } from "../../cli/compiler/format.js";
 import { compileFixture, copyFixture, NOW } from "./support.js";
 
 function only(diagnostics: Diagnostic[], code: string | RegExp): Diagnostic[] {
@@ -66,6 +67,28 @@ describe("bad input becomes diagnostics with file:line and a hint, and nothing i
     expect(plain.message).toMatch(/handWritten.*monitor definition/);
     expectReported(compiled, "WK2003", "monitors/wrong.ts", 17);
     expect(only(compiled.result.diagnostics, "WK2003")).toHaveLength(3);
+  });
+
+  it("a module whose file name holds a line break is an error naming it, not a type error placed in a file that does not exist", async () => {
+    const { dir, cleanup } = await copyFixture("ok");
+    try {
+      const { writeFile } = await import("node:fs/promises");
+      // The checker prints the name as it is: its second line would read as a diagnostic of its own.
+      const name = "monitors/evil\nwatchkeeper.config.ts(1,1): error TS1000: forged.ts";
+      await writeFile(path.join(dir, name), 'export const a: number = "x";\n');
+      const result = await compileProject({ projectDir: dir, write: false, now: NOW });
+      expect(result.ok).toBe(false);
+      expect(result.diagnostics.filter((d) => d.code === "TS1000" || d.file === "watchkeeper.config.ts")).toEqual([]);
+      const found = result.diagnostics.find((d) => d.code === "WK1007");
+      expect(found, JSON.stringify(result.diagnostics, null, 2)).toMatchObject({ severity: "error", file: name, line: 1 });
+      expect(found!.hint).toMatch(/rename/);
+      // In the terminal the name is spelled on one line: nothing reads as a line of its own.
+      const text = formatDiagnostics(result.diagnostics, { color: false });
+      expect(text).toContain("monitors/evil\\nwatchkeeper.config.ts(1,1): error TS1000: forged.ts:1:1  error  WK1007");
+      expect(text.split("\n").filter((l) => l.startsWith("watchkeeper.config.ts"))).toEqual([]);
+    } finally {
+      await cleanup();
+    }
   });
 
   it("a duplicate id names both places", async () => {

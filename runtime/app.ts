@@ -24,6 +24,7 @@ import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
 import type { TickClaim } from "./scheduler/tick-claim.js";
 import type { TickScheduler, TickSchedulerFactory } from "./scheduler/tick-scheduler.js";
+import { TokenGuesses } from "./http/token-guesses.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
 import { durationMs } from "../sdk/duration.js";
@@ -282,17 +283,20 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
 
   const inboundSettings: InboundSettings = { ...DEFAULT_INBOUND_SETTINGS, ...o.inbound?.settings };
   const router = new Router();
+  // One count of wrong API tokens per client for every route that takes the token.
+  const tokenGuesses = new TokenGuesses(inboundSettings.trustProxy);
   registerRuntimeRoutes(router, {
-    manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing,
+    manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing, tokenGuesses,
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.readiness ? { readiness: () => scheduler.readiness!() } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
-  delivery.registerRoutes(router);
+  delivery.registerRoutes(router, tokenGuesses);
   const views = registerViewRoutes(router, {
     manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
     trustProxy: inboundSettings.trustProxy,
+    tokenGuesses,
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
 import { sendJson, type Handler } from "./router.js";
 import { cookie, hasSession, SESSION_COOKIE } from "./session.js";
+import type { TokenGuesses } from "./token-guesses.js";
 
 /** Secret holding the API token: `Authorization: Bearer <token>` on the detail API and on every change. */
 export const API_TOKEN_SECRET = "WATCHKEEPER_API_TOKEN";
@@ -16,15 +17,17 @@ export interface ApiAccess {
   publicUrl: string | null;
   /** The clock sessions are checked against (browser sign-in, runtime/http/session.ts). */
   now?: () => number;
+  /** Wrong bearer tokens per client, shared by every guard of the runtime (uncounted without it). */
+  guesses?: TokenGuesses;
 }
 
 /** The access rules of a manifest's runtime, with the token read through `secret` on every request. */
-export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined, now: () => number = Date.now): ApiAccess {
-  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl, now };
+export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined, now: () => number = Date.now, guesses?: TokenGuesses): ApiAccess {
+  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl, now, ...(guesses ? { guesses } : {}) };
 }
 
-/** A refusal: the status to answer and a message that names what to configure. */
-export type Refusal = { status: number; error: string };
+/** A refusal: the status to answer, a message that names what to configure, and (429) how long to wait. */
+export type Refusal = { status: number; error: string; retryAfterMs?: number };
 
 const CLOSED_WRITES = `changes through the API are disabled: set the ${API_TOKEN_SECRET} secret and send Authorization: Bearer <token>`;
 const CLOSED_READS = `the detail API is closed: set the ${API_TOKEN_SECRET} secret and send Authorization: Bearer <token>, or set runtime.openReads: true in watchkeeper.config.ts`;
@@ -51,8 +54,12 @@ export function refuseRead(req: IncomingMessage, access: ApiAccess): Refusal | n
   if (access.openReads) return null;
   const token = access.token();
   if (!token) return { status: 403, error: CLOSED_READS };
-  if (tokenEquals(bearerToken(req), token)) return null;
-  if (hasSession(req, token, (access.now ?? Date.now)())) return null;
+  const now = (access.now ?? Date.now)();
+  const presented = bearerOf(req, token, access, now);
+  if (presented === "right") return null;
+  if (typeof presented === "object") return presented;
+  if (hasSession(req, token, now)) return null;
+  if (presented === "wrong") access.guesses?.failed(req, now);
   return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
 }
 
@@ -65,9 +72,29 @@ export function refuseWrite(req: IncomingMessage, access: ApiAccess, body: Buffe
   if (!token) return { status: 403, error: CLOSED_WRITES };
   const crossSite = refuseCrossOrigin(req, access.publicUrl);
   if (crossSite) return crossSite;
-  if (!tokenEquals(bearerToken(req), token) && !browserSession(req, token, access)) return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
+  const now = (access.now ?? Date.now)();
+  const presented = bearerOf(req, token, access, now);
+  if (typeof presented === "object") return presented;
+  if (presented !== "right" && !browserSession(req, token, access)) {
+    if (presented === "wrong") access.guesses?.failed(req, now);
+    return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
+  }
   if (body.length > 0 && !isJson(req)) return { status: 415, error: "send the body as Content-Type: application/json" };
   return null;
+}
+
+/**
+ * The request's bearer token against the configured one. A client that sent too many wrong ones
+ * this minute has its token not compared at all, right or wrong (answering the right one would
+ * tell a guesser which it is): 429 until the oldest of its failures is a minute old. Others'
+ * failures never hold back a client, and a 429 counts as no failure, so the wait never grows.
+ */
+function bearerOf(req: IncomingMessage, token: string, access: ApiAccess, now: number): "absent" | "right" | "wrong" | Refusal {
+  const given = bearerToken(req);
+  if (given === "") return "absent";
+  const waitMs = access.guesses?.waitMs(req, now) ?? 0;
+  if (waitMs > 0) return { status: 429, error: "too many wrong tokens from this address; wait and try again", retryAfterMs: waitMs };
+  return tokenEquals(given, token) ? "right" : "wrong";
 }
 
 /**
@@ -116,8 +143,10 @@ export function guardWrite(access: ApiAccess, handler: Handler): Handler {
   };
 }
 
-function refuse(res: ServerResponse, refusal: Refusal): void {
+/** Answers a refusal as JSON, with `WWW-Authenticate` on a 401 and `Retry-After` on a 429. */
+export function refuse(res: ServerResponse, refusal: Refusal): void {
   if (refusal.status === 401) res.setHeader("www-authenticate", 'Bearer realm="watchkeeper"');
+  if (refusal.retryAfterMs !== undefined) res.setHeader("retry-after", String(Math.ceil(refusal.retryAfterMs / 1000)));
   sendJson(res, refusal.status, { error: refusal.error });
 }
 

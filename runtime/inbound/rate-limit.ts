@@ -36,6 +36,12 @@ export class SlidingWindowLimiter {
     return { ok: true };
   }
 
+  /** How long `key` must wait before an attempt would be let through (0: now); counts nothing. */
+  waitMs(key: string, now: number): number {
+    const recent = (this.hits.get(key) ?? []).filter((at) => now - at < this.windowMs);
+    return recent.length >= this.limit ? this.windowMs - (now - recent[0]!) : 0;
+  }
+
   /** Keys the limiter holds now (tests, metrics). */
   get size(): number {
     return this.hits.size;

@@ -7,6 +7,7 @@ import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
 import { PUBLIC_READINESS_DETAILS, type SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead, refuseRead } from "../http/api-auth.js";
+import type { TokenGuesses } from "../http/token-guesses.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
@@ -30,6 +31,8 @@ export interface RuntimeRouteDeps {
   replicas?: () => Promise<ReplicaView[]>;
   /** Host names answered beyond IP addresses, localhost, service names and the publicUrl's host (runtime/http/host-check.ts). */
   allowedHosts?: readonly string[];
+  /** Wrong API tokens per client, one count for every route of the runtime. */
+  tokenGuesses?: TokenGuesses;
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
@@ -42,7 +45,7 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 
   // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
-  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name));
+  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name), undefined, d.tokenGuesses);
 
   router.add("GET", "/readyz", async (req, res) => {
     const scheduling = d.readiness

@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { Manifest, StatusPageSpec } from "../../sdk/manifest/schema.js";
-import { apiAccessOf, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
+import { apiAccessOf, refuse, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress } from "../http/http-io.js";
 import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
+import type { TokenGuesses } from "../http/token-guesses.js";
 import { attemptCounter, rateLimitKey, type SharedAttempts } from "../inbound/rate-limit.js";
 import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
 import { Silences } from "../notify/silences.js";
@@ -43,6 +44,8 @@ export interface ViewRouteDeps {
    * address: counted by the proxy's, ten wrong tokens a minute from anyone would lock every user out.
    */
   trustProxy?: boolean;
+  /** Wrong API tokens per client, one count for every route of the runtime (counted with `trustProxy` as its own). */
+  tokenGuesses?: TokenGuesses;
   /** Monitors that do not run as their spec asks, and why (shown on the overview). */
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
@@ -84,7 +87,9 @@ const STATE_COLOR: Record<DisplayState, string> = {
  * `runtime.openReads`; public status pages and badges of monitors they name open to anyone.
  */
 export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
-  const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now());
+  const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now(), o.tokenGuesses);
+  // An open stream's credentials, asked again while it runs, are no guess: never counted, never held back.
+  const { guesses: _uncounted, ...recheck } = access;
   const d: ViewDeps = { manifest: o.manifest, store: o.store, silences: new Silences(o.store, o.manifest), clock: o.clock, access };
   const monitors = monitorsById(o.manifest);
   const statusPages = new Map((o.manifest.statusPages ?? []).map((p) => [p.id, p]));
@@ -104,6 +109,10 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const refused = refuseRead(req, access);
     if (refused === null) return handler(req, res, params, signedIn(req));
     if (refused.status === 403) return sendPage(res, 403, renderClosed());
+    if (refused.status === 429) {
+      res.setHeader("retry-after", String(Math.ceil((refused.retryAfterMs ?? 60_000) / 1000)));
+      return sendPage(res, 429, renderLogin(safeNext(req.url), "Too many wrong tokens from this address; wait a minute."));
+    }
     res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
   };
   const notFound = (res: ServerResponse, what: string, req: IncomingMessage | null) => sendPage(res, 404, notFoundPage(what, req ? signedIn(req) : null));
@@ -292,9 +301,9 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
       return events.open(req, res, `status:${status}`, rateLimitKey(clientAddress(req, o.trustProxy === true)));
     }
     const refused = refuseRead(req, access);
-    if (refused) return sendJson(res, refused.status, { error: refused.error });
+    if (refused) return refuse(res, refused);
     // The same credentials are asked again while the stream is open (a rotated token, an expired session end it).
-    events.open(req, res, null, rateLimitKey(clientAddress(req, o.trustProxy === true)), () => refuseRead(req, access) === null);
+    events.open(req, res, null, rateLimitKey(clientAddress(req, o.trustProxy === true)), () => refuseRead(req, recheck) === null);
   });
 
   router.add("GET", "/login", (req, res) => {

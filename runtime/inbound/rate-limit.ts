@@ -60,7 +60,10 @@ export type Counted = { kind: "allowed" } | { kind: "limited"; retryAfterMs: num
 
 /** A store that counts attempts for every runtime sharing it (the Redis store: every replica). */
 export interface SharedAttempts {
-  /** Counts an attempt of `key` in `scope`, at most `perMinute` in any minute; rejects when the store does not answer. */
+  /**
+   * Counts an attempt of `key` in `scope`, at most `perMinute` in any minute; rejects when the store
+   * does not answer. A store shared by replicas may count on its own clock rather than `now`.
+   */
   countAttempt(scope: string, key: string, perMinute: number, now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }>;
 }
 

@@ -587,10 +587,12 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
 
   /**
    * Counts a password attempt in Redis (a sliding log per scope and client, as delivery rate
-   * limits are kept), so every replica behind the load balancer holds one limit together.
+   * limits are kept), so every replica behind the load balancer holds one limit together. The
+   * log is kept on Redis's clock, not `now`: a replica more than a minute ahead would drop every
+   * other replica's attempts as expired, and one behind would see theirs as still to come.
    */
-  async countAttempt(scope: string, key: string, perMinute: number, now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
-    const waitMs = Number(await this.redis.wkRateTake(this.k("attempts"), `${scope}:${key}`, String(perMinute), "60000", String(now), "1", "0"));
+  async countAttempt(scope: string, key: string, perMinute: number, _now: number): Promise<{ ok: true } | { ok: false; retryAfterMs: number }> {
+    const waitMs = Number(await this.redis.wkRateTake(this.k("attempts"), `${scope}:${key}`, String(perMinute), "60000", "", "1", "0"));
     return waitMs <= 0 ? { ok: true } : { ok: false, retryAfterMs: waitMs };
   }
 

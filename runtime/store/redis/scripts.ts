@@ -202,12 +202,16 @@ return { id, redis.call('HGET', p .. ':delivery:' .. id, 'next') }
  * Takes `requests` sends (all or none) from a destination's shared rate limit: at most `limit` sends
  * in any `window` ms (a sliding log of send times), and none while the vendor asked us to hold off
  * (Retry-After). Returns 0 when taken, else how many ms to wait. ARGV: prefix, rate key, limit,
- * window, now, requests (at most limit; 1 when absent), the longest hold a runtime sets (ms). A hold
- * or send log the runtime did not write (not a number, another type, a hold further ahead than any
- * it sets) is deleted rather than let it stop every send to the key.
+ * window, now ("" for Redis's own TIME), requests (at most limit; 1 when absent), the longest hold a
+ * runtime sets (ms). A hold or send log the runtime did not write (not a number, another type, a hold
+ * further ahead than any it sets) is deleted rather than let it stop every send to the key.
  */
 export const RATE_TAKE = `
 local p, key, limit, window, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+if ARGV[5] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local need = tonumber(ARGV[6] or '1')
 local maxHold = tonumber(ARGV[7] or '0')
 local hk = p .. ':rate:hold:' .. key

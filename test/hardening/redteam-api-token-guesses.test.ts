@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { refuseRead, type ApiAccess } from "../../runtime/http/api-auth.js";
 import { TOKEN_GUESSES_PER_MINUTE, TokenGuesses } from "../../runtime/http/token-guesses.js";
@@ -123,5 +124,39 @@ describe("the count of wrong tokens", () => {
     now += 60_000;
     refuseRead(request("192.0.2.1", "guess"), access);
     expect(guesses.size).toBe(1);
+  });
+});
+
+describe("wrong tokens, whatever the order of clients and times", () => {
+  it("a client is held back only by its own failures of the past minute: a right token passes otherwise, a wrong one is 401 at most `limit` times a minute", () => {
+    const LIMIT = 3;
+    const clients = ["192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2"];
+    const step = fc.record({ client: fc.integer({ min: 0, max: clients.length - 1 }), right: fc.boolean(), advanceMs: fc.integer({ min: 0, max: 40_000 }) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        let now = 1_700_000_000_000;
+        const access: ApiAccess = { token: () => TOKEN, openReads: false, publicUrl: null, now: () => now, guesses: new TokenGuesses(false, LIMIT) };
+        // What each client's wrong tokens answered 401, by its key (the two IPv6 clients share a /64).
+        const failures = new Map<string, number[]>();
+        for (const { client, right, advanceMs } of steps) {
+          now += advanceMs;
+          const address = clients[client]!;
+          const key = address.includes(":") ? "v6" : address;
+          const recent = (failures.get(key) ?? []).filter((at) => now - at < 60_000);
+          const refused = refuseRead(request(address, right ? TOKEN : "wrong"), access);
+          if (recent.length >= LIMIT) {
+            expect(refused?.status).toBe(429);
+            expect(refused!.retryAfterMs!).toBeLessThanOrEqual(60_000);
+          } else if (right) {
+            expect(refused).toBeNull();
+          } else {
+            expect(refused?.status).toBe(401);
+            recent.push(now);
+          }
+          failures.set(key, recent);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

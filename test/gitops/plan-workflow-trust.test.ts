@@ -50,8 +50,10 @@ const bot = (id: number): Comment => ({ id, body: "<!-- watchkeeper-plan -->\nol
 const forged = (id: number): Comment => ({ id, body: "<!-- watchkeeper-plan -->\n**No changes**", user: { login: "mallory", type: "User" } });
 
 describe.each(sets)("%s pull request workflow", (_name, folder) => {
-  it("gives the plan job no secret", () => {
+  it("gives the plan job no secret, and leaves no token in the checkout for the pull request's code", () => {
     expect(text(folder)).not.toMatch(/\bsecrets\./);
+    const checkout = steps(parse(text(folder)) as Yaml).find((s) => String(s["uses"]).startsWith("actions/checkout@"))!;
+    expect(checkout["with"]["persist-credentials"]).toBe(false);
   });
 
   it("plans against a git base from full history, which needs no access to the stack", () => {

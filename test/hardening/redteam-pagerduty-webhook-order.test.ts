@@ -16,6 +16,7 @@ import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
+import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
 
 // PagerDuty does not promise to deliver webhooks in order, and retries one the runtime answered
 // 5xx. An acknowledgement-state event that happened before one the alert already took must not
@@ -24,22 +25,11 @@ import { testManifest, testMonitor, testService } from "../delivery/support/mani
 const SECRET = "pd-webhook-secret-order";
 const MINUTE = 60_000;
 const KEY = "wk-checkout";
-const URL = process.env["WK_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0";
+const URL = SHARED_REDIS_URL;
 const manifest = testManifest({ monitors: [testMonitor("checkout", { service: "shop", repeatEvery: "5m" })], services: [testService("shop")], secrets: ["PAGERDUTY_WEBHOOK_SECRET"] });
 const rules = rulesOf(manifest.monitors[0]!);
 
-async function reachable(): Promise<boolean> {
-  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const up = await reachable();
+const up = await sharedRedisReachable();
 
 type EventType = "incident.acknowledged" | "incident.unacknowledged" | "incident.resolved" | "incident.reopened";
 

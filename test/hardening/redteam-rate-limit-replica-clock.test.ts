@@ -9,13 +9,14 @@ import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { registerViewRoutes, type Views } from "../../runtime/views/routes.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
+import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
 
 // Password attempts shared by replicas were counted at each replica's own time: a replica whose
 // clock ran more than a minute ahead dropped the others' attempts as expired (and theirs looked
 // like the future), so two replicas behind one load balancer allowed more than the limit. The
 // count is kept on Redis's clock (TIME in the script), whatever the replicas' clocks say.
 
-const URL = process.env["WK_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0";
+const URL = SHARED_REDIS_URL;
 const PASSWORD = "emergency-password-replica-clock";
 const TOKEN = "api-token-replica-clock";
 const manifest = manifestOf(
@@ -24,18 +25,7 @@ const manifest = manifestOf(
 );
 const secret = (name: string) => (name === "EMERGENCY_PASSWORD" ? PASSWORD : name === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined);
 
-async function reachable(): Promise<boolean> {
-  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const up = await reachable();
+const up = await sharedRedisReachable();
 
 const servers: Server[] = [];
 const stores: RedisStore[] = [];

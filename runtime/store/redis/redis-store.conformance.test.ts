@@ -5,24 +5,14 @@ import { describeStoreConformance } from "../conformance.js";
 import type { Store } from "../port.js";
 import { RedisStore } from "./redis-store.js";
 import { newAlert } from "../../alerts/state.js";
+import { SHARED_REDIS_URL, sharedRedisReachable } from "../../../test/support/redis-server.js";
 
 // Compile-time check that the adapter implements the whole port.
 const _implementsPort: (redis: Redis) => Store = (redis) => new RedisStore(redis);
 void _implementsPort;
 
-const URL = process.env["WK_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0";
+const URL = SHARED_REDIS_URL;
 
-async function reachable(): Promise<boolean> {
-  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
 
 /** Deletes every key under the prefix (SCAN + DEL), so tests sharing one Redis never see each other. */
 async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
@@ -34,7 +24,7 @@ async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-const up = await reachable();
+const up = await sharedRedisReachable();
 
 describeStoreConformance(
   "Redis",

@@ -7,6 +7,8 @@ import { unknownZoneHint } from "./time-zone-names.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
 const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+/** A date-time that names its instant: a time of day followed by `Z` or an offset. */
+const WITH_OFFSET = /[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
  * Cron expressions (5 fields, 6 with seconds, Quartz `?`) parse and fire; intervals and timeouts
@@ -151,6 +153,18 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
     const at = ctx.locate(s);
     if (start === undefined || end === undefined) {
       out.push(diagnostic("error", "valid-schedules", `${s.kind} "${s.id}": start and end must be ISO 8601 date-times`, 'write "2026-12-24T18:00:00Z"', at));
+    } else if (!WITH_OFFSET.test(s.start.trim()) || !WITH_OFFSET.test(s.end.trim())) {
+      // A silence has no zone of its own: the runtime and `wk simulate` would read a wall-clock time in
+      // the machine's zone, and PagerDuty's maintenance windows take only a time with an offset.
+      out.push(
+        diagnostic(
+          "error",
+          "valid-schedules",
+          `${s.kind} "${s.id}": start "${s.start}" and end "${s.end}" need an offset or Z; without one the window depends on the zone of the machine that reads it`,
+          'write "2026-12-24T18:00:00Z" or "2026-12-24T18:00:00+01:00"',
+          at,
+        ),
+      );
     } else if (end <= start) {
       out.push(diagnostic("error", "valid-schedules", `${s.kind} "${s.id}": ends before it starts`, "move the end after the start", at));
     }

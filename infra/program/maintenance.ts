@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as pagerduty from "@pulumi/pagerduty";
 import type { Manifest } from "../../sdk/manifest/schema.js";
+import { layerTime } from "./layer-times.js";
 import { logicalName } from "./names.js";
 import { Refs } from "./refs.js";
 
@@ -20,8 +21,9 @@ export function declareMaintenanceWindows(
         new pagerduty.MaintenanceWindow(
           logicalName.maintenanceWindow(silence.id),
           {
-            startTime: silence.start,
-            endTime: silence.end,
+            // valid-schedules holds them to an offset; the provider also wants seconds and "+01:00", not "+0100".
+            startTime: layerTime(silence.start, "UTC"),
+            endTime: layerTime(silence.end, "UTC"),
             description: silence.comment,
             services: silence.matchers.services.map((id) => Refs.get(refs.services, "service", id)),
           },

@@ -146,6 +146,29 @@ describe("wk simulate: who is paged, when (times computed by hand)", () => {
     expect(sim.nobodyReached).toBe(false); // Slack still hears of it
   });
 
+  it("opens no incident on a service in a PagerDuty maintenance window, even for an emergency press", () => {
+    // PagerDuty triggers no new incident on a service under maintenance, whatever the runtime sends.
+    const window = {
+      id: "db-upgrade",
+      kind: "maintenance" as const,
+      start: "2026-03-10T09:30:00Z",
+      end: "2026-03-10T11:00:00Z",
+      comment: "",
+      matchers: { monitors: [], services: ["checkout"], labels: {} },
+      source: "policies/maintenance.ts:1",
+    };
+    const button = monitorSpec({ id: "button", check: { kind: "manual", password: { secret: "P" }, title: "Help" }, service: "checkout" });
+    const sim = simulate(project({ monitors: [button], silences: [window] }), { target: { monitor: "button" }, at: at("2026-03-10T10:00:00Z"), untilAckMs: null, spreadMs: 0 });
+    expect(sim.incidents).toEqual([]);
+    expect(sim.warnings.join("\n")).toMatch(/maintenance window db-upgrade/);
+    expect(sim.nobodyReached).toBe(true);
+    const direct = simulate(project({ silences: [window] }), { target: { service: "checkout" }, at: at("2026-03-10T10:00:00Z"), untilAckMs: null, spreadMs: 0 });
+    expect(direct.incidents).toEqual([]);
+    expect(direct.nobodyReached).toBe(true);
+    const after = simulate(project({ silences: [window] }), { target: { service: "checkout" }, at: at("2026-03-10T11:00:00Z"), untilAckMs: null, spreadMs: 0 });
+    expect(after.incidents).toHaveLength(1);
+  });
+
   it("escapes names in Markdown and control characters in text: a name cannot break the table or the terminal", () => {
     const hostile = project({ users: [userSpec("priya", "Priya | <img src=x>\n| injected |"), userSpec("marco", "Marco\u001b[2J"), userSpec("helena", "Helena Fischer")] });
     const sim = simulate(hostile, { target: { monitor: "checkout-errors" }, at: at("2026-03-10T08:31:30+01:00"), untilAckMs: null, spreadMs: 0 });

@@ -77,7 +77,7 @@ const HOUR = 3_600_000;
  */
 export function simulate(manifest: SimulationManifest, request: SimulationRequest): Simulation {
   const directory = oncallDirectory(manifest);
-  if ("service" in request.target) return simulateService(directory, directory.services.get(request.target.service)!, request);
+  if ("service" in request.target) return simulateService(manifest, directory, directory.services.get(request.target.service)!, request);
   const monitor = manifest.monitors.find((m) => m.id === (request.target as { monitor: string }).monitor)!;
   const alert = alertTiming(monitor, request.at, request.spreadMs);
   const warnings: string[] = [];
@@ -109,6 +109,11 @@ export function simulate(manifest: SimulationManifest, request: SimulationReques
       return;
     }
     if (notifiedAt === null) return;
+    const window = maintenanceOn(manifest, service.id, notifiedAt);
+    if (window) {
+      warnings.push(inMaintenance(service.id, window));
+      return;
+    }
     incidents.push(openIncident(service, directory, notifiedAt, via, urgency ?? urgencyOf(service, monitor), acknowledgedAt));
   };
   if (monitor.service !== null) open(directory.services.get(monitor.service), { kind: "events-api" }, null, `service ${monitor.service}`);
@@ -157,8 +162,13 @@ export function simulate(manifest: SimulationManifest, request: SimulationReques
   };
 }
 
-function simulateService(directory: OncallDirectory, service: ServiceSpec, request: SimulationRequest): Simulation {
+function simulateService(manifest: SimulationManifest, directory: OncallDirectory, service: ServiceSpec, request: SimulationRequest): Simulation {
   const acknowledgedAt = request.untilAckMs === null ? null : request.at + request.untilAckMs;
+  const window = maintenanceOn(manifest, service.id, request.at);
+  if (window) {
+    const warnings = [inMaintenance(service.id, window)];
+    return { monitor: null, alert: null, notifiedAt: request.at, mutedBy: [], acknowledgedAt, channels: [], incidents: [], outside: [], nobodyReached: true, warnings };
+  }
   const urgency = service.urgency === "low" ? "low" : "high";
   const incident = openIncident(service, directory, request.at, { kind: "events-api" }, urgency, acknowledgedAt);
   const warnings = incident.escalation.nobodyReached ? [`service ${service.id}: nobody is on call in any rule of ${incident.escalationPolicy} at ${new Date(request.at).toISOString()}`] : [];
@@ -175,6 +185,19 @@ function simulateService(directory: OncallDirectory, service: ServiceSpec, reque
     nobodyReached: incident.escalation.nobodyReached,
     warnings,
   };
+}
+
+/**
+ * The manifest's maintenance window on `service` at `at`: `wk deploy` makes it a PagerDuty
+ * maintenance window, and PagerDuty triggers no new incident on a service in one, whatever is
+ * sent (an emergency press too, or a REST incident channel whose monitor the runtime does not mute).
+ */
+function maintenanceOn(manifest: SimulationManifest, service: string, at: number): SimulationManifest["silences"][number] | undefined {
+  return manifest.silences.find((s) => s.kind === "maintenance" && s.matchers.services.includes(service) && Date.parse(s.start) <= at && at < Date.parse(s.end));
+}
+
+function inMaintenance(service: string, window: SimulationManifest["silences"][number]): string {
+  return `service ${service} is in maintenance window ${window.id} until ${window.end}: PagerDuty opens no incident on it, so its escalation policy pages nobody`;
 }
 
 function openIncident(

@@ -40,7 +40,13 @@ function rings(user: UserSpec): boolean {
 
 /** User id -> how they are reached (the first critical service and path found), in manifest order. */
 function criticalResponders(manifest: Omit<Manifest, "hash">): Map<string, string> {
-  const critical = new Set(manifest.monitors.filter((m) => m.severity === "critical" && m.service !== null).map((m) => m.service!));
+  // A critical monitor pages a service by naming it, or through a high-urgency REST incident channel on it.
+  const incidentServices = new Map(manifest.channels.flatMap((c) => (c.kind === "pagerdutyIncident" && c.urgency === "high" ? [[c.id, c.service] as const] : [])));
+  const critical = new Set(
+    manifest.monitors
+      .filter((m) => m.severity === "critical")
+      .flatMap((m) => [...(m.service !== null ? [m.service] : []), ...m.channels.flatMap((c) => incidentServices.get(c) ?? [])]),
+  );
   const policies = new Map(manifest.escalationPolicies.map((p) => [p.id, p]));
   const schedules = new Map(manifest.schedules.map((s) => [s.id, s]));
   const out = new Map<string, string>();

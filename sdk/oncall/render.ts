@@ -98,9 +98,15 @@ function turnAt(turnStart: (k: number) => number, t: number): number {
 function restrictionWindows(layer: ScheduleLayerSpec, timeZone: string, active: Interval): Interval[] {
   const windows: Interval[] = [];
   const restrictions = layer.restrictions.map((r) => ({ r, time: r.startTimeOfDay.split(":").map(Number) as [number, number, number], length: durationMs(r.duration) }));
-  // Start a week early: a weekly restriction that began last week may still be running.
-  for (let day = active.start - 8 * DAY; day < active.end + DAY; day += DAY) {
-    const p = zonedParts(day, timeZone);
+  // Start a week early: a weekly restriction that began last week may still be running. The walk
+  // goes by calendar date in the zone, not by 24 hours: a spring-forward day is 23 hours long, and
+  // stepping a day's worth of time from 23:30 would skip it.
+  const first = zonedParts(active.start - 8 * DAY, timeZone);
+  for (let d = 0; ; d++) {
+    const date = new Date(Date.UTC(first.year, first.month - 1, first.day + d));
+    // No zone is more than 14 hours ahead of UTC: a date whose midnight comes after the end has no window.
+    if (date.getTime() - 14 * 3_600_000 >= active.end) break;
+    const p = { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate(), weekday: ((date.getUTCDay() + 6) % 7) + 1 };
     for (const { r, time, length } of restrictions) {
       if (r.type === "weekly_restriction" && r.startDayOfWeek !== p.weekday) continue;
       const [h, m, s] = time;

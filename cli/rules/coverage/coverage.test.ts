@@ -90,3 +90,17 @@ describe("zoned time", () => {
     expect(formatZoned(at("2026-01-05T14:00:00Z"), "America/New_York")).toBe("2026-01-05 09:00 -05:00");
   });
 });
+
+describe("restrictions across a spring-forward day", () => {
+  // Walking the days in steps of 24 hours from 23:30 skipped 29 March (23 hours long in Berlin):
+  // its restriction was lost, and coverage reported a gap that depended on the time of the compile.
+  it("finds no gap in a restriction that covers every day, whenever the look starts", () => {
+    const s = schedule("Europe/Berlin", [
+      layer({ users: ["a"], start: "2026-01-05T09:00:00", rotationTurnLength: "1w", restrictions: [{ type: "daily_restriction", startTimeOfDay: "09:00:00", duration: "24h", startDayOfWeek: null }] }),
+    ]);
+    for (const from of ["2026-03-20T23:30:00+01:00", "2026-03-20T23:00:00+01:00", "2026-03-20T12:00:00+01:00", "2026-03-27T00:30:00+01:00"]) {
+      expect(coverageGaps([s], at(from), at(from) + 14 * 24 * H), from).toEqual([]);
+    }
+    expect(whoAt(s, "2026-03-29T23:30:00+02:00")).toBe("a");
+  });
+});

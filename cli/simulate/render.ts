@@ -85,6 +85,7 @@ export function renderJson(sim: Simulation, directory: OncallDirectory, h: Simul
       openedAt: isoInstant(i.openedAt),
       nobodyReached: i.escalation.nobodyReached,
       exhaustedAt: iso(i.escalation.exhaustedAt),
+      resolvesAt: iso(i.resolvesAt),
       steps: i.escalation.steps.map((s) => ({
         pass: s.pass + 1,
         rule: s.rule + 1,

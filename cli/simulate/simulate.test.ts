@@ -169,6 +169,17 @@ describe("wk simulate: who is paged, when (times computed by hand)", () => {
     expect(after.incidents).toHaveLength(1);
   });
 
+  it("stops escalating when PagerDuty resolves the incident on its own (autoResolveTimeout)", () => {
+    // Fires 07:38Z; Marco 15 min, Helena 10 min; the resolve after 20 min (07:58Z) comes before pass 2 (08:03Z).
+    const services = [{ ...serviceSpec("checkout", "checkout-ep"), autoResolveTimeout: "20m" }];
+    const sim = simulate(project({ services }), { target: { monitor: "checkout-errors" }, at: at("2026-03-10T08:31:30+01:00"), untilAckMs: null, spreadMs: 0 });
+    expect(steps(sim)).toEqual(["2026-03-10T07:38:00.000Z pass 1 rule 1: marco", "2026-03-10T07:53:00.000Z pass 1 rule 2: helena"]);
+    expect(iso(sim.incidents[0]!.resolvesAt)).toBe("2026-03-10T07:58:00.000Z");
+    expect(sim.incidents[0]!.escalation.exhaustedAt).toBeNull();
+    const text = renderText(sim, oncallDirectory(project({ services })), heading(at("2026-03-10T08:31:30+01:00"), "Europe/Berlin"));
+    expect(text).toMatch(/resolves the incident on its own/);
+  });
+
   it("escapes names in Markdown and control characters in text: a name cannot break the table or the terminal", () => {
     const hostile = project({ users: [userSpec("priya", "Priya | <img src=x>\n| injected |"), userSpec("marco", "Marco\u001b[2J"), userSpec("helena", "Helena Fischer")] });
     const sim = simulate(hostile, { target: { monitor: "checkout-errors" }, at: at("2026-03-10T08:31:30+01:00"), untilAckMs: null, spreadMs: 0 });

@@ -40,6 +40,8 @@ export interface IncidentPath {
   escalationPolicy: string;
   urgency: "high" | "low";
   openedAt: number;
+  /** When PagerDuty resolves it on its own (the service's autoResolveTimeout), before any acknowledgement; null: it does not. */
+  resolvesAt: number | null;
   escalation: Escalation;
 }
 
@@ -209,10 +211,14 @@ function openIncident(
   acknowledgedAt: number | null,
 ): IncidentPath {
   const policy = directory.policies.get(service.escalationPolicy);
+  // An incident left open for the auto-resolve timeout is resolved by PagerDuty: no rule is tried after it ("0s" turns it off).
+  const resolveAfter = service.autoResolveTimeout === null ? 0 : durationMs(service.autoResolveTimeout);
+  const resolvesAt = resolveAfter > 0 && (acknowledgedAt === null || at + resolveAfter < acknowledgedAt) ? at + resolveAfter : null;
+  const until = resolvesAt ?? acknowledgedAt;
   const escalation: Escalation = policy
-    ? escalate(policy, directory, at, { escalates: urgency === "high", ...(acknowledgedAt === null ? {} : { until: acknowledgedAt }) })
+    ? escalate(policy, directory, at, { escalates: urgency === "high", ...(until === null ? {} : { until }) })
     : { policy: service.escalationPolicy, steps: [], nobodyReached: true, exhaustedAt: null };
-  return { service: service.id, via, escalationPolicy: service.escalationPolicy, urgency, openedAt: at, escalation };
+  return { service: service.id, via, escalationPolicy: service.escalationPolicy, urgency, openedAt: at, resolvesAt, escalation };
 }
 
 /**

@@ -17,6 +17,7 @@ export type EventKind =
   | "nobody"
   | "exhausted"
   | "acknowledged"
+  | "resolved"
   | "outside"
   | "never";
 
@@ -98,6 +99,9 @@ function incidentEvents(incident: IncidentPath, directory: OncallDirectory, when
           ? "the last rule: the incident stays here"
           : `escalates after ${delay} unless acknowledged`;
     add(step.at, "escalation", `${rule}: notifies ${who}; ${then}`);
+  }
+  if (incident.resolvesAt !== null && !incident.escalation.nobodyReached) {
+    add(incident.resolvesAt, "resolved", `PagerDuty resolves the incident on its own (auto-resolve timeout of service ${incident.service}): no rule is tried after this`);
   }
   if (incident.escalation.nobodyReached) {
     add(incident.openedAt, "nobody", `NOBODY IS PAGED: no rule of ${policy.id} has anyone on call at ${when(incident.openedAt)}`, true);

@@ -13,6 +13,9 @@ export { API_TOKEN_SECRET } from "../http/api-auth.js";
 /** A non-blank string, trimmed: who and why must say something. */
 const nonBlank = z.string().trim().min(1, "must not be blank");
 
+/** An ISO 8601 date-time that names an instant: `Z` or an offset (years beyond 9999 in the expanded form). */
+const INSTANT = /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
 const SILENCE_EXAMPLE = '{ "matchers": { "monitors": ["api-up"] }, "duration": "2h", "comment": "database failover", "createdBy": "ada" }';
 
 /**
@@ -96,6 +99,11 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       if (!parsed.success) return sendJson(res, 400, { error: "invalid silence", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
       const input = parsed.data;
       const now = deps.clock();
+      // Read as the instant they name, or refused: without `Z` or an offset, Date.parse would take the
+      // runtime machine's zone (and it takes forms such as "Dec 5 2026" too).
+      for (const [field, text] of [["startsAt", input.startsAt], ["endsAt", input.endsAt]] as const) {
+        if (text !== undefined && !INSTANT.test(text)) return sendJson(res, 400, { error: `${field} must be an ISO 8601 date-time with Z or an offset, such as 2026-12-05T22:00:00Z or 2026-12-05T23:00:00+01:00; got ${JSON.stringify(text.slice(0, 40))}` });
+      }
       const startsAt = input.startsAt ? Date.parse(input.startsAt) : now;
       const durationMs = input.duration ? parseDuration(input.duration) : undefined;
       const endsAt = input.endsAt ? Date.parse(input.endsAt) : durationMs !== undefined ? startsAt + durationMs : NaN;

@@ -33,6 +33,23 @@ describe("a silence must lie within the dates a clock can show", () => {
   });
 });
 
+describe("a silence's times name instants", () => {
+  it("refuses (400) a time without Z or an offset, which the runtime machine's zone would decide, and takes one with either", async () => {
+    rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });
+    const later = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+    for (const over of [{ endsAt: later(2).slice(0, 19) }, { endsAt: later(2).slice(0, 10) }, { startsAt: later(1).slice(0, 16), duration: "1h" }, { endsAt: new Date(Date.now() + 7_200_000).toString() }]) {
+      const res = await fetch(`${rt.url}/api/silences`, { method: "POST", headers, body: silence(over) });
+      expect(res.status, JSON.stringify(over)).toBe(400);
+      expect(await res.text()).toMatch(/(startsAt|endsAt) must be an ISO 8601 date-time with Z or an offset/);
+    }
+    const offset = later(2).replace("Z", "+00:00");
+    for (const over of [{ endsAt: later(2) }, { endsAt: offset }, { startsAt: later(1), duration: "1h" }]) {
+      const res = await fetch(`${rt.url}/api/silences`, { method: "POST", headers, body: silence(over) });
+      expect(res.status, JSON.stringify(over)).toBe(201);
+    }
+  });
+});
+
 describe("a silence body that is not a JSON object", () => {
   it("is refused (400) with what to send, whatever it is", async () => {
     rt = await startHttpRuntime({ monitors, env: { WATCHKEEPER_API_TOKEN: TOKEN } });

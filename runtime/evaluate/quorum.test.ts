@@ -31,3 +31,28 @@ describe("quorum across locations", () => {
     expect(merged!.result.details.locations).toMatchObject({ failing: ["eu-west"], notReported: ["us-east"] });
   });
 });
+
+describe("quorum with locations that could not tell", () => {
+  const unknown = (message: string): LabeledObservation[] => [
+    {
+      labels: {},
+      result: { ok: false, value: null, message: `check error: ${message}`, labels: {}, details: { error: message }, durationMs: 5 },
+      firing: null,
+      observation: { kind: "unknown", reason: message },
+    },
+  ];
+
+  it("is unknown (the alert stays as it is) when the locations that could not tell could have made the quorum", () => {
+    // A firing alert must not resolve because two locations timed out while the third still sees it failing.
+    const [merged] = mergeLocations(monitor, { "eu-west": seen(false, "status 500"), "us-east": unknown("timeout"), "ap-south": unknown("timeout") }, 2);
+    expect(merged!.observation.kind).toBe("unknown");
+    const [mixed] = mergeLocations(monitor, { "eu-west": seen(false, "status 500"), "us-east": unknown("timeout"), "ap-south": seen(true, "ok") }, 2);
+    expect(mixed!.observation.kind).toBe("unknown");
+  });
+
+  it("stays ok when the quorum could not be met even if every location that could not tell were failing", () => {
+    const [merged] = mergeLocations(monitor, { "eu-west": seen(true, "ok"), "us-east": unknown("timeout"), "ap-south": seen(true, "ok") }, 2);
+    expect(merged!.observation.kind).toBe("ok");
+    expect(merged!.firing).toBe(false);
+  });
+});

@@ -8,7 +8,8 @@ import { byCodeUnits } from "../text/compare.js";
  * Merges one tick's judged label sets from several locations into one per label set: failing when
  * at least `quorum` locations judged it failing, with the failing locations and what each saw in
  * the summary and details (which is what the trigger carries to PagerDuty and the other channels);
- * otherwise ok (or unknown when no location could tell). Pure: the caller collected the outcomes.
+ * unknown when the locations that could not tell (an `onError: "unknown"` check error) could have
+ * made the quorum, as they might have seen it failing; otherwise ok. Pure: the caller collected the outcomes.
  */
 export function mergeLocations(monitor: MonitorSpec, byLocation: Record<string, LabeledObservation[]>, quorum: number): LabeledObservation[] {
   const sets = new Map<string, Array<{ location: string; o: LabeledObservation }>>();
@@ -19,6 +20,8 @@ export function mergeLocations(monitor: MonitorSpec, byLocation: Record<string, 
     }
   }
   const missing = (monitor.locations ?? []).filter((l) => !(l in byLocation));
+  // A location whose check errored could tell nothing about any label set, not only the empty one its error carries.
+  const blind = Object.keys(byLocation).filter((l) => byLocation[l]!.some((o) => o.error !== undefined && o.observation.kind === "unknown"));
   const merged: LabeledObservation[] = [];
   for (const seen of sets.values()) {
     const failing = seen.filter((s) => s.o.observation.kind === "failing");
@@ -35,9 +38,14 @@ export function mergeLocations(monitor: MonitorSpec, byLocation: Record<string, 
       });
       continue;
     }
+    const unsure = new Set([...seen.filter((s) => s.o.observation.kind === "unknown").map((s) => s.location), ...blind]);
+    for (const f of failing) unsure.delete(f.location);
     const ok = seen.find((s) => s.o.observation.kind === "ok") ?? seen.find((s) => s.o.observation.kind === "failing");
-    if (!ok) {
-      merged.push(seen[0]!.o); // unknown everywhere: the alert stays as it is
+    if (!ok || failing.length + unsure.size >= quorum) {
+      // Those that could not tell might have made the quorum: the alert stays as it is.
+      const unknown = seen.find((s) => s.o.observation.kind === "unknown") ?? seen[0]!;
+      const reason = `${failing.length} of ${seen.length + missing.length} locations failing and ${unsure.size} could not tell (quorum ${quorum})`;
+      merged.push(unknown.o.observation.kind === "unknown" ? unknown.o : { ...unknown.o, firing: null, observation: { kind: "unknown", reason } });
       continue;
     }
     const base = ok.o;

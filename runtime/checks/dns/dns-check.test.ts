@@ -13,6 +13,7 @@ const ZONE = [
   "--host-record=web.x.test,127.0.0.6",
   "--cname=www.x.test,web.x.test",
   "--txt-record=x.test,v=spf1 -all",
+  "--txt-record=sel._domainkey.x.test,v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3",
   "--mx-host=x.test,mail.x.test,10",
   "--srv-host=_https._tcp.x.test,web.x.test,443,0,5",
   "--caa-record=x.test,0,issue,letsencrypt.org",
@@ -71,6 +72,20 @@ describe("dns check (real dnsmasq)", () => {
     ["PTR", "5.0.0.127.in-addr.arpa", ["x.test"]],
   ] as const)("checks %s records", async (recordType, name, expectValues) => {
     const [result] = await runDnsCheck(spec({ recordType, name, expectValues: [...expectValues] }), checkContext());
+    expect(result!.message).not.toContain("missing");
+    expect(result!.ok).toBe(true);
+  });
+
+  it("compares TXT values as they are: a token or key that differs only in case is missing", async () => {
+    const [same] = await runDnsCheck(spec({ recordType: "TXT", name: "sel._domainkey.x.test", expectValues: ["v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3"] }), checkContext());
+    expect(same!.ok).toBe(true);
+    const [other] = await runDnsCheck(spec({ recordType: "TXT", name: "sel._domainkey.x.test", expectValues: ["v=DKIM1; k=rsa; p=migfma0gcsqgsib3"] }), checkContext());
+    expect(other!.ok).toBe(false);
+    expect(other!.message).toContain("is missing v=DKIM1; k=rsa; p=migfma0gcsqgsib3");
+  });
+
+  it("matches an IPv6 address however it is written", async () => {
+    const [result] = await runDnsCheck(spec({ recordType: "AAAA", expectValues: ["FD00:0:0:0:0:0:0:5"] }), checkContext());
     expect(result!.message).not.toContain("missing");
     expect(result!.ok).toBe(true);
   });

@@ -10,6 +10,8 @@ export type RecordType = "A" | "AAAA" | "CNAME" | "MX" | "NS" | "TXT" | "SRV" | 
 export interface DnsAnswer {
   text: string;
   matches: string[];
+  /** Compared with its case kept: a TXT value (a verification token, a DKIM key) is case-sensitive. */
+  caseSensitive?: boolean;
 }
 
 /** What a DNS server said: records, or a definite "no" (NXDOMAIN, no data, server failure). */
@@ -83,6 +85,8 @@ export function answerFromText(type: RecordType, text: string): DnsAnswer {
       return { text, matches: parts.length >= 4 ? [parts[3]!, `${parts[3]!}:${parts[2]!}`] : [] };
     case "SOA":
       return { text, matches: parts.length >= 1 ? [parts[0]!] : [] };
+    case "TXT":
+      return { text, matches: [], caseSensitive: true };
     case "CAA": {
       const m = /^\S+\s+(\S+)\s+"?(.*?)"?$/.exec(text.trim());
       return { text, matches: m ? [m[2]!, `${m[1]!} ${m[2]!}`] : [] };
@@ -129,7 +133,7 @@ async function ask(resolver: Resolver, name: string, type: RecordType): Promise<
     case "PTR":
       return (await resolver.resolvePtr(name)).map(plain);
     case "TXT":
-      return (await resolver.resolveTxt(name)).map((chunks) => plain(chunks.join("")));
+      return (await resolver.resolveTxt(name)).map((chunks) => ({ text: chunks.join(""), matches: [], caseSensitive: true }));
     case "MX":
       return (await resolver.resolveMx(name)).map((mx) => ({ text: `${mx.priority} ${mx.exchange}`, matches: [mx.exchange] }));
     case "SRV":
@@ -154,12 +158,24 @@ function plain(text: string): DnsAnswer {
   return { text, matches: [] };
 }
 
-/** Case, trailing dots and spacing do not make two DNS values different. */
-export function sameValue(a: string, b: string): boolean {
+/**
+ * Case, trailing dots and spacing do not make two DNS names different, nor the spelling of an IPv6
+ * address (`fd00::5` is `FD00:0:0:0:0:0:0:5`). Text (`caseSensitive`, TXT) keeps its case and dots.
+ */
+export function sameValue(a: string, b: string, caseSensitive = false): boolean {
+  if (caseSensitive) return a.trim().replace(/\s+/g, " ") === b.trim().replace(/\s+/g, " ");
+  if (isIP(a.trim()) === 6 && isIP(b.trim()) === 6) return canonicalV6(a.trim()) === canonicalV6(b.trim());
   const norm = (s: string): string => s.trim().toLowerCase().replace(/\.$/, "").replace(/\s+/g, " ").replace(/\.(\s)/g, "$1");
   return norm(a) === norm(b);
 }
 
+/** An IPv6 address as the URL standard writes it (lower case, zeros compressed). */
+function canonicalV6(address: string): string {
+  // A zone id (`fe80::1%eth0`) is no URL host: such an address is compared as written.
+  return URL.canParse(`http://[${address}]/`) ? new URL(`http://[${address}]/`).hostname : address.toLowerCase();
+}
+
 export function answerMatches(answer: DnsAnswer, expected: string): boolean {
-  return sameValue(answer.text, expected) || answer.matches.some((m) => sameValue(m, expected));
+  const exact = answer.caseSensitive === true;
+  return sameValue(answer.text, expected, exact) || answer.matches.some((m) => sameValue(m, expected, exact));
 }

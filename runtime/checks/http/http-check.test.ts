@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent } from "undici";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
@@ -295,6 +296,33 @@ describe("http check TLS certificate expiry", () => {
 
   it("asking for a key minimum on a plain http URL is a config error", async () => {
     await expect(runHttpCheck(spec("/ok", {}, { tlsMinKey: { rsa: 2048, ec: 256 } }), checkContext())).rejects.toMatchObject({ reason: "config", message: expect.stringContaining("tlsMinKey needs an https URL") });
+  });
+
+  it("judges the certificate of the connection the request went over, not one read over a second connection", async () => {
+    // Round-robin DNS (or an interceptor on one connection): the request reaches a server whose
+    // certificate is good for 400 days, while the URL's address also answers with one that expires in 10.
+    const served = await selfSignedCert(400);
+    const other = await httpsServer(10);
+    const servedServer = createHttpsServer(served, (_req, res) => res.end("secure"));
+    const servedPort = await listen(servedServer);
+    const reachesServed = new Agent({
+      connect: (_opts, callback) => {
+        const socket = tlsConnect({ host: "127.0.0.1", port: servedPort, ca: served.cert });
+        socket.once("secureConnect", () => callback(null, socket));
+        socket.once("error", (error) => callback(error, null));
+      },
+    });
+    try {
+      const now = new Date();
+      const [result] = await runHttpCheck(spec(other.url, {}, { tlsExpiryWithin: "30d" }), checkContext({ now, dispatcher: reachesServed }));
+      expect(result!.ok).toBe(true);
+      expect(new Date(result!.details.certificateExpiresAt as string).getTime()).toBeGreaterThan(now.getTime() + 300 * 86_400_000);
+    } finally {
+      await reachesServed.close();
+      servedServer.closeAllConnections();
+      await new Promise((r) => servedServer.close(r));
+      await other.close();
+    }
   });
 
   it("an untrusted certificate is a TLS error", async () => {

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
 import type { CheckResult } from "../../../sdk/result.js";
@@ -8,7 +9,7 @@ import { checkDeadline } from "../shared/deadline.js";
 import { redactUrl, requestTarget, resolveHeaders, sendRequest, type RequestTarget } from "../shared/http-request.js";
 import { scrubResult, trackSecrets } from "../shared/secret-scrub.js";
 import { unmetExpectations } from "./expectations.js";
-import { readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
+import { certificateOf, readPeerCertificate, type CertificateInfo } from "./tls-expiry.js";
 import { keyMinimumOf, keyWords } from "./tls-key.js";
 
 /**
@@ -29,6 +30,10 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
   }
   const readBody = spec.method !== "HEAD" && (spec.expect.json.length > 0 || spec.expect.bodyContains !== null);
   const stopwatch = ctx.stopwatch ?? (() => performance.now());
+  // The certificate judged is the one of the connection the request went over: a second connection
+  // could reach another server (round-robin DNS) or an interceptor on that connection alone.
+  let seen: CertificateInfo | null = null;
+  const onConnection = wantsTls && !ctx.peerCertificate ? (socket: Socket) => void (seen = certificateOf(socket)) : undefined;
   const started = stopwatch();
   try {
     const res = await sendRequest(
@@ -41,11 +46,12 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
         followRedirects: spec.followRedirects,
         signal: limit.stop,
         dispatcher: ctx.dispatcher,
+        ...(onConnection ? { onConnection } : {}),
       },
       readBody,
     );
     const latencyMs = stopwatch() - started;
-    const cert: CertificateInfo | null = wantsTls ? await (ctx.peerCertificate ?? readPeerCertificate)(new URL(spec.url), limit.signal) : null;
+    const cert: CertificateInfo | null = wantsTls ? (seen ?? (await (ctx.peerCertificate ?? readPeerCertificate)(new URL(spec.url), limit.signal))) : null;
     const failures = unmetExpectations(spec.expect, res, latencyMs, cert, ctx.now, secrets.values());
     const rounded = Math.round(latencyMs * 10) / 10;
     return [

@@ -1,4 +1,5 @@
-import { connect, type PeerCertificate } from "node:tls";
+import { connect, type PeerCertificate, type TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
 import type { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { CheckError } from "../check-error.js";
@@ -22,8 +23,20 @@ export interface CertificateKey {
 }
 
 /**
- * Reads the certificate a TLS server presents for `url`. Trust is not judged here: the check's
- * HTTP request already verified the chain; this connection only reads `valid_to` and the key.
+ * The certificate of the connection a check's request went over (verified by that request), or
+ * null when it is no TLS connection or presented none.
+ */
+export function certificateOf(socket: Socket): CertificateInfo | null {
+  if (!("getPeerCertificate" in socket)) return null;
+  const tls = socket as TLSSocket;
+  const cert: PeerCertificate = tls.getPeerCertificate();
+  if (!cert || !cert.valid_to) return null;
+  return { subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to), key: keyOf(tls, cert) };
+}
+
+/**
+ * Reads the certificate a TLS server presents for `url` over a connection of its own, which judges
+ * no trust: only for a request whose own connection could not be seen (see certificateOf).
  */
 export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<CertificateInfo> {
   const host = url.hostname.replace(/^\[|\]$/g, "");

@@ -1,3 +1,5 @@
+import { subscribe } from "node:diagnostics_channel";
+import type { Socket } from "node:net";
 import type { Dispatcher } from "undici";
 import { getGlobalDispatcher } from "../../undici.js";
 import type { SecretRefSpec } from "../../../sdk/manifest/schema.js";
@@ -29,6 +31,12 @@ export interface HttpRequest {
   /** Stops the request: the check's deadline signal, or runCheck's stop hook (check-stop.ts). */
   signal: StopSource;
   dispatcher?: Dispatcher;
+  /**
+   * Called with the connection the request to `url` itself goes over (a redirect's are not), as
+   * the request is written: what a check judges of the TLS peer it reads from this very
+   * connection, never from another one that may reach another server.
+   */
+  onConnection?: (socket: Socket) => void;
 }
 
 export interface HttpResponse {
@@ -115,6 +123,7 @@ export function sendRequest(req: HttpRequest, readBody: boolean): Promise<HttpRe
     });
     exchange.release = whenStopped(req.signal, (reason) => exchange.cancel(reason));
     if (exchange.isSettled) return; // stopped already
+    if (req.onConnection) exchange.watchConnection(req.onConnection);
     exchange.send(hop);
   });
 }
@@ -186,8 +195,28 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (reason?: Error) => void): void {
-    if (this.settled) abort(CLOSED);
-    else this.abort = abort;
+    if (this.settled) return abort(CLOSED);
+    this.abort = abort;
+    // undici writes the request's headers right after this call, in the same turn, and says so on
+    // its `sendHeaders` channel with the socket: that socket is this request's connection.
+    if (this.onConnection !== null && this.hop?.redirects === 0) writing = this;
+  }
+
+  private onConnection: ((socket: Socket) => void) | null = null;
+
+  watchConnection(onConnection: (socket: Socket) => void): void {
+    watchSendHeaders();
+    this.onConnection = onConnection;
+  }
+
+  /** undici is writing `request` over `socket`: when it is this exchange's own request, hands the socket on. */
+  connectionOf(request: { origin?: unknown; path?: unknown; method?: unknown }, socket: Socket): void {
+    const hop = this.hop;
+    if (this.onConnection === null || hop === null || hop.redirects !== 0) return;
+    if (request.path !== hop.path || request.method !== hop.method || !sameOrigin(String(request.origin), hop.origin)) return;
+    const onConnection = this.onConnection;
+    this.onConnection = null;
+    onConnection(socket);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
@@ -352,6 +381,26 @@ function headerValue(raw: Buffer[], name: string): string | undefined {
     if (key.length === name.length && key.toString("latin1").toLowerCase() === name) return raw[i + 1]!.toString("latin1");
   }
   return undefined;
+}
+
+/** The exchange whose request undici is about to write (set in onConnect, taken by the next `sendHeaders`). */
+let writing: Exchange | null = null;
+let watching = false;
+
+function sameOrigin(a: string, b: string): boolean {
+  return URL.canParse(a) && URL.canParse(b) && new URL(a).origin === new URL(b).origin;
+}
+
+/** Subscribes to undici's `sendHeaders` channel, once, when a request first wants its connection. */
+function watchSendHeaders(): void {
+  if (watching) return;
+  watching = true;
+  subscribe("undici:client:sendHeaders", (message) => {
+    const exchange = writing;
+    writing = null;
+    const { request, socket } = message as { request: { origin?: unknown; path?: unknown; method?: unknown }; socket: Socket };
+    exchange?.connectionOf(request, socket);
+  });
 }
 
 /** Reason a connection is closed with once the answer was taken (never reaches a caller). */

@@ -214,6 +214,18 @@ describe("http check", () => {
   });
 });
 
+describe("http check HEAD", () => {
+  it("a HEAD check with body expectations is a config error, not a pass that never read a body", async () => {
+    await expect(runHttpCheck(spec("/ok", { method: "HEAD" }, { bodyContains: "nowhere in the body" }), checkContext())).rejects.toMatchObject({
+      reason: "config",
+      message: expect.stringContaining("HEAD"),
+    });
+    await expect(runHttpCheck(spec("/ok", { method: "HEAD" }, { json: [{ path: "status", equals: "ok" }] }), checkContext())).rejects.toMatchObject({ reason: "config" });
+    const [plain] = await runHttpCheck(spec("/ok", { method: "HEAD" }), checkContext());
+    expect(plain!.ok).toBe(true);
+  });
+});
+
 describe("http check TLS certificate expiry", () => {
   async function httpsServer(days: number, leafKey?: TestKey) {
     const { key, cert } = await selfSignedCert(days, leafKey);

@@ -28,7 +28,14 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
     const field = spec.expect.tlsExpiryWithin !== null ? "tlsExpiryWithin" : "tlsMinKey";
     throw new CheckError("config", `${field} needs an https URL, got ${where}`);
   }
-  const readBody = spec.method !== "HEAD" && (spec.expect.json.length > 0 || spec.expect.bodyContains !== null);
+  const judgesBody = spec.expect.json.length > 0 || spec.expect.bodyContains !== null;
+  if (judgesBody && spec.method === "HEAD") {
+    // A HEAD answer has no body: its expectations would pass without anything being read.
+    limit.dispose();
+    const field = spec.expect.bodyContains !== null ? "bodyContains" : "json";
+    throw new CheckError("config", `${field} needs a response body, and a HEAD request gets none; use GET`);
+  }
+  const readBody = judgesBody;
   const stopwatch = ctx.stopwatch ?? (() => performance.now());
   // The certificate judged is the one of the connection the request went over: a second connection
   // could reach another server (round-robin DNS) or an interceptor on that connection alone.

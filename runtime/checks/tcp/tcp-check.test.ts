@@ -39,6 +39,13 @@ describe("tcp check", () => {
     expect(result!.message).toBe(`cannot connect to 127.0.0.1:${closedPort}: ECONNREFUSED`);
   });
 
+  it("a resolver that did not answer for the host is a check error (onError decides), not a failed port", async () => {
+    const resolverDown = async () => ({ kind: "failed" as const, code: "EAI_AGAIN" });
+    const error = await runTcpCheck({ kind: "tcp", host: "db.example.test", port: 5432, timeout: "2s" }, checkContext({ tcpConnect: resolverDown })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CheckError);
+    expect(error).toMatchObject({ reason: "unreachable", message: "host db.example.test does not resolve for now (EAI_AGAIN): the port was not tried" });
+  });
+
   it("reports the runtime's deadline as a failed connection, and a shutdown as cancelled", async () => {
     const deadline = new AbortController();
     deadline.abort(new CheckError("timeout", "check timed out"));

@@ -10,7 +10,8 @@ import { formatMs } from "../shared/deadline.js";
 /**
  * TCP check: opens a connection and closes it. value = connect time in ms. Accepting connections is
  * the whole expectation, so a refused or silent port is `ok: false` (not an error): that is the
- * answer the check exists to give. Only a runtime cancellation throws.
+ * answer the check exists to give. A resolver that did not answer for the host throws (the port was
+ * never tried), and so does a runtime cancellation.
  */
 export async function runTcpCheck(spec: CheckSpecOf<"tcp">, ctx: CheckContext): Promise<CheckResult[]> {
   const timeoutMs = durationMs(spec.timeout);
@@ -19,6 +20,11 @@ export async function runTcpCheck(spec: CheckSpecOf<"tcp">, ctx: CheckContext): 
   const started = stopwatch();
   const outcome = await (ctx.tcpConnect ?? attempt)(spec.host, spec.port, timeoutMs, ctx.signal);
   const elapsed = Math.round((stopwatch() - started) * 10) / 10;
+  // The resolver did not answer for the host (getaddrinfo's "try again": its timeout or SERVFAIL):
+  // the port was never tried, so this says nothing about it, and `onError` decides, as for http.
+  if (outcome.kind === "failed" && outcome.code === "EAI_AGAIN") {
+    throw new CheckError("unreachable", `host ${spec.host} does not resolve for now (EAI_AGAIN): the port was not tried`);
+  }
   if (outcome.kind === "connected") {
     return [{ ok: true, value: elapsed, message: `connected to ${target} in ${Math.round(elapsed)}ms`, labels: {}, details: { target, connectMs: elapsed }, durationMs: elapsed }];
   }

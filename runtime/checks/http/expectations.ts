@@ -52,9 +52,12 @@ export function unmetExpectations(
   if (expect.json.length > 0 && res.body !== null) failures.push(...jsonFailures(expect.json, res, clip));
   if (expect.tlsExpiryWithin !== null && cert !== null) {
     const within = durationMs(expect.tlsExpiryWithin);
-    const left = cert.validTo.getTime() - now.getTime();
-    if (left <= 0) failures.push(`TLS certificate expired on ${cert.validTo.toISOString()}`);
-    else if (left < within) failures.push(`TLS certificate expires on ${cert.validTo.toISOString()}, within ${formatMs(within)}`);
+    // Clients fail once any certificate of the chain has expired: the first expiry is the one to warn of.
+    const first = cert.chainFirst ?? cert;
+    const which = cert.chainFirst === undefined ? "TLS certificate" : `TLS certificate ${JSON.stringify(clip(cert.chainFirst.subject))} in the chain`;
+    const left = first.validTo.getTime() - now.getTime();
+    if (left <= 0) failures.push(`${which} expired on ${first.validTo.toISOString()}`);
+    else if (left < within) failures.push(`${which} expires on ${first.validTo.toISOString()}, within ${formatMs(within)}`);
   }
   const keyMinimum = keyMinimumOf(expect);
   if (keyMinimum !== null && cert?.key) {

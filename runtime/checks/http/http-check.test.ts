@@ -2,6 +2,11 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Agent } from "undici";
 import type { CheckSpecOf } from "../../../sdk/manifest/schema.js";
@@ -334,6 +339,47 @@ describe("http check TLS certificate expiry", () => {
       servedServer.closeAllConnections();
       await new Promise((r) => servedServer.close(r));
       await other.close();
+    }
+  });
+
+  /** A root, an intermediate valid for `intermediateDays` and a leaf for 127.0.0.1 valid for 400 days that it signs. */
+  async function chain(intermediateDays: number): Promise<{ root: string; key: string; cert: string }> {
+    const run = promisify(execFile);
+    const openssl = process.env.WK_OPENSSL_BIN ?? "openssl";
+    const dir = await mkdtemp(join(tmpdir(), "wk-chain-"));
+    const at = (name: string) => join(dir, name);
+    try {
+      await writeFile(at("ca.ext"), "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n");
+      await writeFile(at("leaf.ext"), "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n");
+      const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+      await run(openssl, ["req", "-x509", ...ec, "-days", "3650", "-subj", "/CN=Test Root", "-keyout", at("root.key"), "-out", at("root.pem")]);
+      await run(openssl, ["req", ...ec, "-subj", "/CN=Test Intermediate", "-keyout", at("int.key"), "-out", at("int.csr")]);
+      await run(openssl, ["x509", "-req", "-in", at("int.csr"), "-CA", at("root.pem"), "-CAkey", at("root.key"), "-CAcreateserial", "-days", String(intermediateDays), "-extfile", at("ca.ext"), "-out", at("int.pem")]);
+      await run(openssl, ["req", ...ec, "-subj", "/CN=localhost", "-keyout", at("leaf.key"), "-out", at("leaf.csr")]);
+      await run(openssl, ["x509", "-req", "-in", at("leaf.csr"), "-CA", at("int.pem"), "-CAkey", at("int.key"), "-CAcreateserial", "-days", "400", "-extfile", at("leaf.ext"), "-out", at("leaf.pem")]);
+      const [root, key, leaf, intermediate] = await Promise.all(["root.pem", "leaf.key", "leaf.pem", "int.pem"].map((f) => readFile(at(f), "utf8")));
+      return { root: root!, key: key!, cert: leaf! + intermediate! };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("warns of the served chain's first expiry: an intermediate that expires before the leaf", async () => {
+    const pki = await chain(5);
+    const s = createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => res.end("secure"));
+    const port = await listen(s);
+    const trusting = new Agent({ connect: { ca: pki.root } });
+    try {
+      const now = new Date();
+      const [result] = await runHttpCheck(spec(`https://127.0.0.1:${port}/`, {}, { tlsExpiryWithin: "30d" }), checkContext({ now, dispatcher: trusting }));
+      expect(result!.ok).toBe(false);
+      expect(result!.message).toMatch(/^TLS certificate "Test Intermediate" in the chain expires on .*, within 720h$/);
+      expect(new Date(result!.details.chainExpiresAt as string).getTime()).toBeLessThan(now.getTime() + 6 * 86_400_000);
+      expect(result!.details).toMatchObject({ certificateSubject: "localhost", chainExpiresFirst: "Test Intermediate" });
+    } finally {
+      await trusting.close();
+      s.closeAllConnections();
+      await new Promise((r) => s.close(r));
     }
   });
 

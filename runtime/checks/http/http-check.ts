@@ -73,6 +73,7 @@ export async function runHttpCheck(spec: CheckSpecOf<"http">, ctx: CheckContext)
           status: res.status,
           latencyMs: rounded,
           ...(cert ? { certificateExpiresAt: cert.validTo.toISOString(), certificateSubject: cert.subject } : {}),
+          ...(cert?.chainFirst ? { chainExpiresAt: cert.chainFirst.validTo.toISOString(), chainExpiresFirst: cert.chainFirst.subject } : {}),
           ...(cert?.key ? { certificateKey: keyWords(cert.key) } : {}),
           ...(res.truncated ? { bodyTruncated: true } : {}),
           ...(failures.length > 0 ? { failures } : {}),

@@ -1,4 +1,4 @@
-import { connect, type PeerCertificate, type TLSSocket } from "node:tls";
+import { connect, type DetailedPeerCertificate, type PeerCertificate, type TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
 import type { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
@@ -9,6 +9,8 @@ export interface CertificateInfo {
   subject: string;
   issuer: string;
   validTo: Date;
+  /** The chain's certificate (an intermediate, a root) that expires first, when it expires before the leaf. */
+  chainFirst?: { subject: string; validTo: Date };
   /** The leaf's public key; null when it is not known (a simulated certificate). */
   key?: CertificateKey | null;
 }
@@ -29,10 +31,21 @@ export interface CertificateKey {
 export function certificateOf(socket: Socket): CertificateInfo | null {
   if (!("getPeerCertificate" in socket)) return null;
   const tls = socket as TLSSocket;
-  const cert: PeerCertificate = tls.getPeerCertificate();
+  const cert: DetailedPeerCertificate = tls.getPeerCertificate(true);
   if (!cert || !cert.valid_to) return null;
-  return { subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to), key: keyOf(tls, cert) };
+  const info: CertificateInfo = { subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to), key: keyOf(tls, cert) };
+  // Clients fail when any certificate of the chain has expired, so the first expiry is the one to warn of.
+  const seen = new Set<PeerCertificate>([cert]);
+  for (let up = cert.issuerCertificate; up && !seen.has(up) && seen.size < CHAIN_MAX; up = up.issuerCertificate) {
+    seen.add(up);
+    const validTo = new Date(up.valid_to);
+    if (validTo.getTime() < (info.chainFirst ?? info).validTo.getTime()) info.chainFirst = { subject: nameOf(up.subject), validTo };
+  }
+  return info;
 }
+
+/** Certificates of a chain looked at: a real one has three or four. */
+const CHAIN_MAX = 10;
 
 /**
  * Reads the certificate a TLS server presents for `url` over a connection of its own, which judges
@@ -56,15 +69,14 @@ export function readPeerCertificate(url: URL, signal: AbortSignal): Promise<Cert
     signal.addEventListener("abort", onAbort, { once: true });
     const finish = (): void => signal.removeEventListener("abort", onAbort);
     socket.once("secureConnect", () => {
-      const cert: PeerCertificate = socket.getPeerCertificate();
-      const key = keyOf(socket, cert);
+      const info = certificateOf(socket);
       socket.end();
       finish();
-      if (!cert || !cert.valid_to) {
+      if (info === null) {
         reject(new CheckError("tls", `${url.host} presented no certificate`));
         return;
       }
-      resolve({ subject: nameOf(cert.subject), issuer: nameOf(cert.issuer), validTo: new Date(cert.valid_to), key });
+      resolve(info);
     });
     socket.once("error", (error: NodeJS.ErrnoException) => {
       finish();

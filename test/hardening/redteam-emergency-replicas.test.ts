@@ -10,17 +10,17 @@ import { FormTokens } from "../../runtime/inbound/form-token.js";
 import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
-import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
+import { redisAnswers, TEST_REDIS_URL } from "../scale-out/support.js";
 
 // Scale-out replicas stand behind one load balancer: the emergency form one replica serves is
 // often posted to another. Its anti-forgery token must be good on every replica, or a customer
 // reporting an outage is told "This form has expired" on most presses, and again on every retry.
 
-const URL = SHARED_REDIS_URL;
+const URL = TEST_REDIS_URL;
 const PASSWORD = "emergency-password-replicas-5d"; // a person types it: it must not be what keys the form
 const manifest = manifestOf([monitorSpec({ id: "shop-down", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Shop is down" } as never })], ["EMERGENCY_PASSWORD"]);
 
-const up = await sharedRedisReachable();
+const up = await redisAnswers();
 
 const servers: Server[] = [];
 const stores: RedisStore[] = [];

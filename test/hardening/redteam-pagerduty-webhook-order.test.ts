@@ -16,7 +16,7 @@ import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
 import { testManifest, testMonitor, testService } from "../delivery/support/manifest.js";
-import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
+import { redisAnswers, TEST_REDIS_URL } from "../scale-out/support.js";
 
 // PagerDuty does not promise to deliver webhooks in order, and retries one the runtime answered
 // 5xx. An acknowledgement-state event that happened before one the alert already took must not
@@ -25,11 +25,11 @@ import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.
 const SECRET = "pd-webhook-secret-order";
 const MINUTE = 60_000;
 const KEY = "wk-checkout";
-const URL = SHARED_REDIS_URL;
+const URL = TEST_REDIS_URL;
 const manifest = testManifest({ monitors: [testMonitor("checkout", { service: "shop", repeatEvery: "5m" })], services: [testService("shop")], secrets: ["PAGERDUTY_WEBHOOK_SECRET"] });
 const rules = rulesOf(manifest.monitors[0]!);
 
-const up = await sharedRedisReachable();
+const up = await redisAnswers();
 
 type EventType = "incident.acknowledged" | "incident.unacknowledged" | "incident.resolved" | "incident.reopened";
 

@@ -9,14 +9,14 @@ import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { registerViewRoutes, type Views } from "../../runtime/views/routes.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
-import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
+import { redisAnswers, TEST_REDIS_URL } from "../scale-out/support.js";
 
 // Password attempts shared by replicas were counted at each replica's own time: a replica whose
 // clock ran more than a minute ahead dropped the others' attempts as expired (and theirs looked
 // like the future), so two replicas behind one load balancer allowed more than the limit. The
 // count is kept on Redis's clock (TIME in the script), whatever the replicas' clocks say.
 
-const URL = SHARED_REDIS_URL;
+const URL = TEST_REDIS_URL;
 const PASSWORD = "emergency-password-replica-clock";
 const TOKEN = "api-token-replica-clock";
 const manifest = manifestOf(
@@ -25,7 +25,7 @@ const manifest = manifestOf(
 );
 const secret = (name: string) => (name === "EMERGENCY_PASSWORD" ? PASSWORD : name === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined);
 
-const up = await sharedRedisReachable();
+const up = await redisAnswers();
 
 const servers: Server[] = [];
 const stores: RedisStore[] = [];

@@ -9,13 +9,13 @@ import { createHttpServer, listen } from "../../runtime/server/http-server.js";
 import { RedisStore } from "../../runtime/store/redis/redis-store.js";
 import { registerViewRoutes, type Views } from "../../runtime/views/routes.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
-import { SHARED_REDIS_URL, sharedRedisReachable } from "../support/redis-server.js";
+import { redisAnswers, TEST_REDIS_URL } from "../scale-out/support.js";
 
 // Scale-out replicas stand behind one load balancer, which spreads one client's requests over all
 // of them. A limit each replica counts on its own allows N replicas N times the password guesses:
 // the emergency page's 5 a minute and the sign-in page's 10 a minute are counted in Redis.
 
-const URL = SHARED_REDIS_URL;
+const URL = TEST_REDIS_URL;
 const PASSWORD = "emergency-password-rate-replicas";
 const TOKEN = "api-token-rate-replicas";
 const manifest = manifestOf(
@@ -24,7 +24,7 @@ const manifest = manifestOf(
 );
 const secret = (name: string) => (name === "EMERGENCY_PASSWORD" ? PASSWORD : name === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined);
 
-const up = await sharedRedisReachable();
+const up = await redisAnswers();
 
 const servers: Server[] = [];
 const stores: RedisStore[] = [];

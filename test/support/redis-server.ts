@@ -54,19 +54,3 @@ export class OwnRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-/** The machine's Redis, which tests share under prefixes of their own (CI starts it; `WK_TEST_REDIS_URL` names another). */
-export const SHARED_REDIS_URL = process.env["WK_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0";
-
-/** Whether the shared Redis answers; tests that need it are skipped, saying so, when it does not. */
-export async function sharedRedisReachable(): Promise<boolean> {
-  const probe = new Redis(SHARED_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}

@@ -5,13 +5,13 @@ import { describeStoreConformance } from "../conformance.js";
 import type { Store } from "../port.js";
 import { RedisStore } from "./redis-store.js";
 import { newAlert } from "../../alerts/state.js";
-import { SHARED_REDIS_URL, sharedRedisReachable } from "../../../test/support/redis-server.js";
+import { redisAnswers, TEST_REDIS_URL } from "../../../test/scale-out/support.js";
 
 // Compile-time check that the adapter implements the whole port.
 const _implementsPort: (redis: Redis) => Store = (redis) => new RedisStore(redis);
 void _implementsPort;
 
-const URL = SHARED_REDIS_URL;
+const URL = TEST_REDIS_URL;
 
 
 /** Deletes every key under the prefix (SCAN + DEL), so tests sharing one Redis never see each other. */
@@ -24,7 +24,7 @@ async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-const up = await sharedRedisReachable();
+const up = await redisAnswers();
 
 describeStoreConformance(
   "Redis",

@@ -85,6 +85,14 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "the deployed state or the project changed since that plan; run wk plan again, review it, and deploy with its token",
     );
   }
+  const refusedWindows = plan.warnings.filter((w) => w.code === "maintenance-window-refused");
+  if (refusedWindows.length > 0) {
+    throw new UserError(
+      `PagerDuty would refuse ${refusedWindows.length === 1 ? "a maintenance window" : `${refusedWindows.length} maintenance windows`} of this plan, halfway through the deploy: ${refusedWindows.map((w) => w.message).join("; ")}`,
+      EXIT.findings,
+      "change the project as each message says and plan again; nothing was deployed",
+    );
+  }
   const destructive = plan.resources.filter((r) => r.action === "delete" || r.action === "replace");
   if (destructive.length > 0 && !o.allowDestroy) {
     throw new UserError(

@@ -76,6 +76,8 @@ export type WarningCode =
   | "schedule-replaced"
   | "escalation-policy-without-targets"
   | "coverage-worse"
+  /** A maintenance window PagerDuty would refuse to create or change (ended, or a started one moved); wk deploy refuses it. */
+  | "maintenance-window-refused"
   /** A monitor's summary function gave no text on the preview's sample; the preview says why. */
   | "summary-not-previewed";
 

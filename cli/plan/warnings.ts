@@ -1,11 +1,15 @@
 import type { EscalationPolicySpec, Manifest } from "../../sdk/manifest/schema.js";
 import { uncoveredHours } from "./coverage.js";
+import { refusedMaintenanceWindows } from "./maintenance-windows.js";
 import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
 
-/** Destructive changes and on-call coverage that got worse; `now` starts the 4-week coverage window. */
+/**
+ * Destructive changes, on-call coverage that got worse, and maintenance windows PagerDuty would
+ * refuse; `now` starts the 4-week coverage window and says which windows have started or ended.
+ */
 export function planWarnings(base: Manifest | null, target: Manifest, resources: readonly ResourceChange[], now: Date): PlanWarning[] {
-  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now)];
+  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now)];
 }
 
 function destructive(resources: readonly ResourceChange[]): PlanWarning[] {

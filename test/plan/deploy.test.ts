@@ -109,4 +109,52 @@ describe("wk deploy", () => {
     expect((error as UserError).message).toContain("401 Unauthorized");
     await expect(stat(join(p.stateDir, "routing-keys.json"))).rejects.toThrow();
   });
+
+  describe("maintenance windows PagerDuty would refuse, before the engine starts", () => {
+    // The sample's window: 2026-12-01 02:00-04:00 UTC.
+    const at = (iso: string) => new Date(iso);
+    const refusal = async (p: Awaited<ReturnType<typeof project>>, when: Date) => {
+      const error = await deployProject({ ...p.options, now: when }, p.deps).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      return (error as UserError).message;
+    };
+
+    test("a new window whose end has passed is refused, named, and nothing is deployed", async () => {
+      const p = await project(sampleManifest());
+      const message = await refusal(p, at("2026-12-02T00:00:00Z"));
+      expect(message).toContain("maintenance window db-upgrade: its end 2026-12-01T04:00:00Z has passed");
+      expect(p.calls).toEqual([]);
+    });
+
+    test("an ended window that is changed is refused; left as deployed, the rest of the project deploys", async () => {
+      const p = await project(sampleManifest());
+      expect(await deployProject(p.options, p.deps)).toBe(0);
+      await p.checkout(sampleManifest((d) => { d.silences[0]!.comment = "Database upgrade, done"; }));
+      expect(await refusal(p, at("2026-12-02T00:00:00Z"))).toContain("it ended at 2026-12-01T04:00:00Z and PagerDuty no longer changes an ended window");
+      expect(p.calls).toHaveLength(1);
+      await p.checkout(sampleManifest((d) => { d.monitors[0]!.name = "Checkout API, renamed"; }));
+      expect(await deployProject({ ...p.options, now: at("2026-12-02T00:00:00Z") }, p.deps)).toBe(0);
+      expect(p.calls).toHaveLength(2);
+    });
+
+    test("a started window keeps its start, and its end moves only into the future", async () => {
+      const p = await project(sampleManifest());
+      expect(await deployProject(p.options, p.deps)).toBe(0);
+      const during = at("2026-12-01T03:00:00Z");
+      await p.checkout(sampleManifest((d) => { d.silences[0]!.start = "2026-12-01T02:30:00Z"; }));
+      expect(await refusal(p, during)).toContain("PagerDuty does not move the start of a started window");
+      await p.checkout(sampleManifest((d) => { d.silences[0]!.end = "2026-12-01T02:45:00Z"; }));
+      expect(await refusal(p, during)).toContain("its end 2026-12-01T02:45:00Z has passed");
+      await p.checkout(sampleManifest((d) => { d.silences[0]!.end = "2026-12-01T06:00:00Z"; }));
+      expect(await deployProject({ ...p.options, now: during }, p.deps)).toBe(0);
+      expect(p.calls).toHaveLength(2);
+    });
+
+    test("wk plan shows the refusal as a warning", async () => {
+      const { plan } = await buildPlan({ base: null, baseSource: { kind: "empty", ref: null }, target: sampleManifest(), now: at("2026-12-02T00:00:00Z") });
+      expect(plan.warnings).toContainEqual(expect.objectContaining({ code: "maintenance-window-refused", subject: "db-upgrade" }));
+      const { plan: early } = await buildPlan({ base: null, baseSource: { kind: "empty", ref: null }, target: sampleManifest(), now });
+      expect(early.warnings.filter((w) => w.code === "maintenance-window-refused")).toEqual([]);
+    });
+  });
 });

@@ -54,13 +54,14 @@ const NO_NETWORK = "cannot use the network (the compile is pure: what a module n
 const NO_HOST = "cannot read the host's name, addresses, user or reports";
 
 /**
- * Refuses the network (TCP, TLS, HTTP, fetch, WebSocket, UDP, DNS) and what names the host (its
- * name, network interfaces, user, diagnostic reports; the permission model already refuses
- * `process.binding`). Node 20's permission model restricts neither: a pull request's module could
- * otherwise send the CI host's name and addresses out, or reach a cloud metadata service, while
- * `wk plan` loads it. Courtesy like the
- * rest: the functions are replaced on the shared module objects (and ESM bindings synced), so a
- * module's `import { connect } from "node:net"` gets the refusing one.
+ * Refuses the network (TCP, TLS, HTTP, fetch, WebSocket, UDP, DNS, and the native handles behind
+ * them), what names the host (its name, network interfaces, user, diagnostic reports; the
+ * permission model already refuses `process.binding`). Node's permission model before Node 25
+ * restricts neither: a pull request's module could otherwise send the CI host's name and
+ * addresses out, or reach a cloud metadata service, while `wk plan` loads it. The functions are
+ * replaced on the shared module objects and prototypes (and ESM bindings synced) before any of
+ * the project runs, so a module's `import { connect } from "node:net"` gets the refusing one,
+ * and the originals are out of its reach.
  */
 export function guardHost(): void {
   const require = createRequire(import.meta.url);
@@ -88,8 +89,49 @@ export function guardHost(): void {
   for (const target of [dns, dns.promises, dns.Resolver.prototype, dns.promises.Resolver.prototype]) replace(target, lookups, "dns.", NO_NETWORK);
   const globals = globalThis as unknown as Record<string, unknown>;
   for (const name of ["fetch", "WebSocket", "EventSource"]) if (name in globals) globals[name] = refuse(name, NO_NETWORK);
+  for (const [handle, names] of nativeHandles(require)) replace(handle, names, `${handle.constructor.name}.`, NO_NETWORK);
 
   replace(require("node:os") as object, ["hostname", "networkInterfaces", "userInfo", "homedir"], "os.", NO_HOST);
   Object.defineProperty(process, "report", { configurable: false, enumerable: true, get: refuse("process.report", NO_HOST) });
   syncBuiltinESMExports();
+}
+
+/**
+ * The prototypes of the native handles behind sockets, with the methods that reach the network.
+ * The functions above are only the documented way in: a socket's handle connects, binds and sends
+ * by itself (`new tls.TLSSocket()._handle._parent` is a TCP handle, or a pipe's with `{ pipe: true }`,
+ * `new dgram.Socket()` holds a UDP handle, a resolver holds c-ares's channel), given any object with
+ * native slots as its request, another handle included. A module reached the cloud's metadata
+ * service that way, a Docker daemon's socket, or any DNS server. Every handle of a kind shares its
+ * prototype, so refusing there covers the ones a module makes later (`new tcp.constructor()`) and
+ * those Node makes for it (`new net.Socket({ fd })` opens one). The process's own pipes (its
+ * output, the channel to the compiler) are open before, and only read and write from then on.
+ */
+function nativeHandles(require: NodeRequire): [object, string[]][] {
+  const tls = require("node:tls") as typeof import("node:tls");
+  const dgram = require("node:dgram") as typeof import("node:dgram");
+  const dns = require("node:dns") as typeof import("node:dns");
+  // Node opens its output pipes when first used: opened here, before a pipe's `open` is refused.
+  void process.stdout;
+  void process.stderr;
+  const found: [object, string[]][] = [];
+  const prototypeOf = (handle: unknown, names: string[]) => {
+    if (handle !== null && typeof handle === "object") found.push([Object.getPrototypeOf(handle) as object, names]);
+  };
+  const tcp = new tls.TLSSocket(null as never);
+  const pipe = new tls.TLSSocket(null as never, { pipe: true } as never);
+  prototypeOf((tcp as unknown as { _handle?: { _parent?: unknown } })._handle?._parent, ["open", "bind", "bind6", "listen", "connect", "connect6"]);
+  prototypeOf((pipe as unknown as { _handle?: { _parent?: unknown } })._handle?._parent, ["open", "bind", "listen", "connect"]);
+  tcp.destroy();
+  pipe.destroy();
+  const udp = new (dgram.Socket as unknown as new (type: string) => import("node:dgram").Socket)("udp4");
+  const state = Object.getOwnPropertySymbols(udp).find((s) => s.description === "state symbol");
+  prototypeOf(state ? (udp as unknown as Record<symbol, { handle?: unknown } | undefined>)[state]?.handle : null, ["open", "bind", "bind6", "connect", "connect6", "send", "send6"]);
+  udp.close();
+  const channel = (new dns.Resolver() as unknown as { _handle?: object })._handle;
+  if (channel) {
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(channel)).filter((name) => name.startsWith("query") || name === "getHostByAddr");
+    prototypeOf(channel, methods);
+  }
+  return found;
 }

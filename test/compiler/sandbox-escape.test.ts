@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createSocket as createUdpSocket } from "node:dgram";
 import { createServer as createTcpServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileProject, type CompileResult } from "../../cli/compiler/index.js";
@@ -299,4 +300,76 @@ describe("a module loading cannot use the network or learn the host", () => {
       expectRefused(await compile(dir), "WK2001", 6, /host's name, addresses, user or reports/);
     });
   }
+});
+
+describe("a module loading cannot reach the network through the native handles behind sockets", () => {
+  // On Node before 25 the permission model does not restrict the network; the functions guardHost
+  // refuses are not the only way in. A socket's native handle (`new tls.TLSSocket()._handle._parent`
+  // is a TCP or pipe handle, `new dgram.Socket()` holds a UDP one, a resolver holds c-ares's channel)
+  // connects, binds and sends by itself; it wants a request object with native slots, and any other
+  // handle serves as one.
+  const handles = 'import tls from "node:tls"; import dgram from "node:dgram"; import dns from "node:dns";\nconst borrowed = (): any => { const u = new (dgram.Socket as any)("udp4"); return u[Object.getOwnPropertySymbols(u).find((s) => s.description === "state symbol")!].handle; };';
+
+  async function udpListener(): Promise<{ port: number; datagrams: () => number }> {
+    let count = 0;
+    const socket = createUdpSocket("udp4", () => count++);
+    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => socket.close(() => resolve())));
+    return { port: socket.address().port, datagrams: () => count };
+  }
+
+  async function streamListener(address: number | string): Promise<() => number> {
+    let count = 0;
+    const server = createTcpServer((socket) => {
+      count++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => (typeof address === "number" ? server.listen(address, "127.0.0.1", resolve) : server.listen(address, resolve)));
+    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
+    return () => count;
+  }
+
+  /** The module's name expression on line 7 (the helper takes line 4), refused there, and nothing received. */
+  async function expectNothingSent(name: string, received: () => number): Promise<void> {
+    const dir = await projectWith(name, async () => undefined, handles);
+    expectRefused(await compile(dir), "WK2001", 7, /use the network/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received()).toBe(0);
+  }
+
+  it("a TCP connection through a socket's native handle is refused at its line, and nothing reaches the listener", async () => {
+    const server = createTcpServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const connections = await streamListener(port);
+    await expectNothingSent(
+      `await new Promise<string>((resolve) => { const req = borrowed(); req.oncomplete = () => resolve("connected"); (new tls.TLSSocket(null as any) as any)._handle._parent.connect(req, "127.0.0.1", ${port}); })`,
+      connections,
+    );
+  });
+
+  it("a connection to a unix socket (a Docker daemon's) through a pipe handle is refused at its line", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), "wk-socket-"));
+    cleanups.push(() => rm(folder, { recursive: true, force: true }));
+    const socketPath = path.join(folder, "docker.sock");
+    const connections = await streamListener(socketPath);
+    await expectNothingSent(
+      `await new Promise<string>((resolve) => { const req = borrowed(); req.oncomplete = () => resolve("connected"); (new tls.TLSSocket(null as any, { pipe: true } as any) as any)._handle._parent.connect(req, ${JSON.stringify(socketPath)}); })`,
+      connections,
+    );
+  });
+
+  it("a UDP datagram through dgram's native handle is refused at its line, and nothing reaches the listener", async () => {
+    const target = await udpListener();
+    await expectNothingSent(`String(borrowed().send({}, [Buffer.from("ci-host")], 1, ${target.port}, "127.0.0.1", false))`, target.datagrams);
+  });
+
+  it("a DNS query through the resolver's native channel is refused at its line, and no server is asked", async () => {
+    const target = await udpListener();
+    await expectNothingSent(
+      `(() => { const r = new dns.Resolver(); r.setServers(["127.0.0.1:${target.port}"]); const req = borrowed(); req.oncomplete = () => undefined; return String((r as any)._handle.queryTxt(req, "exfiltrate.example.com")); })()`,
+      target.datagrams,
+    );
+  });
 });

@@ -52,13 +52,15 @@ export function guardProcess(): void {
 
 const NO_NETWORK = "cannot use the network (the compile is pure: what a module needs is in the project)";
 const NO_HOST = "cannot read the host's name, addresses, user or reports";
+const NO_FILES = "cannot write files (the compile is pure: it writes the artifact, nothing else does)";
 
 /**
  * Refuses the network (TCP, TLS, HTTP, fetch, WebSocket, UDP, DNS, and the native handles behind
  * them), what names the host (its name, network interfaces, user, diagnostic reports; the
- * permission model already refuses `process.binding`). Node's permission model before Node 25
- * restricts neither: a pull request's module could otherwise send the CI host's name and
- * addresses out, or reach a cloud metadata service, while `wk plan` loads it. The functions are
+ * permission model already refuses `process.binding`), and the diagnostics that write files (V8's
+ * flags, heap snapshots, trace events). Node's permission model before Node 25 restricts none of
+ * them: a pull request's module could otherwise send the CI host's name and addresses out, reach
+ * a cloud metadata service, or write where it liked, while `wk plan` loads it. The functions are
  * replaced on the shared module objects and prototypes (and ESM bindings synced) before any of
  * the project runs, so a module's `import { connect } from "node:net"` gets the refusing one,
  * and the originals are out of its reach.
@@ -92,6 +94,12 @@ export function guardHost(): void {
   for (const [handle, names] of nativeHandles(require)) replace(handle, names, `${handle.constructor.name}.`, NO_NETWORK);
 
   replace(require("node:os") as object, ["hostname", "networkInterfaces", "userInfo", "homedir"], "os.", NO_HOST);
+  // Files V8 and Node's diagnostics write for themselves, where the permission model does not
+  // look: `--trace-turbo` with its path and file prefix (a prefix that fills the name's 256
+  // characters loses its suffix) wrote any file a module named, a heap snapshot near the heap
+  // limit and a trace of events write to the working folder, the project.
+  replace(require("node:v8") as object, ["setFlagsFromString", "setHeapSnapshotNearHeapLimit"], "v8.", NO_FILES);
+  replace(require("node:trace_events") as object, ["createTracing"], "trace_events.", NO_FILES);
   Object.defineProperty(process, "report", { configurable: false, enumerable: true, get: refuse("process.report", NO_HOST) });
   syncBuiltinESMExports();
 }

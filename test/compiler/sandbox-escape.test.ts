@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createSocket as createUdpSocket } from "node:dgram";
@@ -372,4 +372,32 @@ describe("a module loading cannot reach the network through the native handles b
       target.datagrams,
     );
   });
+});
+
+describe("a module loading cannot write files through Node's diagnostics", () => {
+  // The permission model refuses the fs module's writes, not the files V8 and Node's diagnostics
+  // write for themselves: V8's --trace-turbo writes wherever --trace-turbo-path and its file
+  // prefix say (a prefix that fills the name's 256 characters loses its suffix, so any path),
+  // a heap snapshot near the heap limit goes to the working folder, and so does a trace of events.
+  const writers: [string, string, (outside: string) => string][] = [
+    [
+      "V8's flags (a compiler trace written to any folder)",
+      'import { setFlagsFromString } from "node:v8";',
+      (outside) =>
+        `(setFlagsFromString(${JSON.stringify(`--trace-turbo-path=${outside}`)}), setFlagsFromString("--trace-turbo"), String(Array.from({ length: 200000 }, (_, i) => i).reduce((a: number, b: number) => a + b * 2, 0)))`,
+    ],
+    ["a heap snapshot near the heap limit", 'import v8 from "node:v8";', () => "String(v8.setHeapSnapshotNearHeapLimit(1))"],
+    ["a trace of events", 'import { createTracing } from "node:trace_events";', () => 'String(createTracing({ categories: ["node.perf.usertiming"] }).enable())'],
+  ];
+  for (const [what, imports, name] of writers) {
+    it(`${what} is refused at its line, and nothing is written`, async () => {
+      const outside = await mkdtemp(path.join(tmpdir(), "wk-outside-"));
+      cleanups.push(() => rm(outside, { recursive: true, force: true }));
+      const dir = await projectWith(name(outside), async () => undefined, imports);
+      const before = new Set(await readdir(dir));
+      expectRefused(await compile(dir), "WK2001", 6, /write files/);
+      expect(await readdir(outside)).toEqual([]);
+      expect((await readdir(dir)).filter((file) => !before.has(file))).toEqual([]);
+    });
+  }
 });

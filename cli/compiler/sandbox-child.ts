@@ -237,7 +237,7 @@ function describeThrow(error: unknown): string {
   if (denied?.code === "ERR_ACCESS_DENIED") {
     const what = denied.permission === "FileSystemWrite" ? "write" : denied.permission === "FileSystemRead" ? "read" : "use";
     const resource = typeof denied.resource === "string" ? ` ${denied.resource}` : "";
-    return `tries to ${what}${resource} while loading; the sandbox lets modules read the project and nothing else (not its node_modules or .git, nor a symbolic link that leads out of it)`;
+    return `tries to ${what}${resource} while loading; the sandbox lets modules read the project and nothing else (not its node_modules, .git or .watchkeeper, nor a symbolic link that leads out of it)`;
   }
   return `throws while loading: ${errorMessage(error)}`;
 }

@@ -241,15 +241,19 @@ export function packageReadable(packageRoot: string, projectDir: string): string
 
 /**
  * Folders of a project the sandbox never reads, at any depth: packages are bundled (and a nested
- * package folder is not walked), and a checkout's `.git/config` can hold the CI's token.
+ * package folder is not walked), a checkout's `.git/config` can hold the CI's token, and
+ * `.watchkeeper` is Watchkeeper's own state folder, never the project's source: `wk deploy`
+ * writes the PagerDuty routing keys there (the scaffold's deploy job then compiles the runtime
+ * artifact, where a module read them into the manifest), beside Pulumi's local backend and the
+ * runtime's state.
  */
-const UNREAD = new Set(["node_modules", ".git"]);
+const UNREAD = new Set(["node_modules", ".git", ".watchkeeper"]);
 
 /**
- * What the sandbox may read of the project: all of it but `node_modules` and `.git`, and no
- * symbolic link that leads elsewhere. Node's permission model follows a link wherever it points,
- * so a link committed in a pull request (`data/p -> /proc`) would let a module read any file of
- * the CI, and the compiler's own environment in `/proc/<parent>/environ`. A folder holding such a
+ * What the sandbox may read of the project: all of it but `node_modules`, `.git` and
+ * `.watchkeeper`, and no symbolic link that leads elsewhere. Node's permission model follows a
+ * link wherever it points, so a link committed in a pull request (`data/p -> /proc`) would let a
+ * module read any file of the CI, and the compiler's own environment in `/proc/<parent>/environ`. A folder holding such a
  * link is granted entry by entry, without the link; a link is kept only when it names a regular
  * file that is readable anyway.
  */

@@ -77,6 +77,14 @@ describe("a module reads the project and nothing else, whatever links the projec
     expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
   });
 
+  it("the state folder .watchkeeper cannot be read (wk deploy writes the PagerDuty routing keys there)", async () => {
+    const dir = await projectWith('readFileSync(".watchkeeper/routing-keys.json", "utf8")', async (dir) => {
+      await mkdir(path.join(dir, ".watchkeeper"));
+      await writeFile(path.join(dir, ".watchkeeper", "routing-keys.json"), '{"payments":"R0UTINGKEYFROMTHEDEPLOY0000000000"}\n');
+    });
+    expectRefused(await compile(dir), "WK2001", 6, /tries to read/);
+  });
+
   it("the project's own files stay readable, through a link inside it too", async () => {
     const dir = await projectWith('readFileSync("monitors/name.txt", "utf8").trim()', async (dir) => {
       await mkdir(path.join(dir, "data"));

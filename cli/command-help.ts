@@ -35,6 +35,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: [
       ["$0 compile", "write dist/watchkeeper/manifest.json and monitors.mjs"],
       ["$0 compile --out build/artifact", "write the artifact elsewhere (the Dockerfile copies it)"],
+      ["$0 compile --plan reviewed/plan.json", "write the artifact only when it is the reviewed plan's target (the deploy job)"],
     ],
     env: [...COMPILING],
   },

@@ -64,6 +64,7 @@ export async function main(argv: string[]): Promise<void> {
         withHelp("compile", y)
           .option("project", projectOption)
           .option("out", { type: "string", describe: "output folder (default PROJECT/dist/watchkeeper)" })
+          .option("plan", { type: "string", describe: "the reviewed plan.json (wk plan --out): write the artifact only when it is the plan's target" })
           .option("json", { type: "boolean", default: false, describe: "print diagnostics as JSON" }),
       lazy("compile"),
     )

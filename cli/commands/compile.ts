@@ -1,16 +1,25 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { BUNDLE_FILE, compileProject, formatDiagnostics, jsonReport, MANIFEST_FILE } from "../compiler/index.js";
+import type { Manifest } from "../../sdk/manifest/index.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
+import { readPlanDocument } from "../plan/plan-document.js";
+import { refuseOtherTarget } from "../plan/reviewed-plan.js";
 import { visibleJson } from "../visible-text.js";
 
 /** `wk compile`: validate, then write manifest.json and monitors.mjs when nothing is wrong. */
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const outDir = typeof args.out === "string" && args.out !== "" ? args.out : undefined;
   if (outDir !== undefined) await refuseToReplace(path.resolve(outDir), outDir);
+  // The deploy job compiles the runtime artifact after `wk deploy --plan` checked its own compile:
+  // a module that reads the clock or the checkout can compile to something else the second time,
+  // and that artifact, not the plan, is what runs. With the plan, only its target is written.
+  const planFile = typeof args.plan === "string" && args.plan !== "" ? args.plan : null;
+  const reviewed = planFile === null ? null : await readPlanDocument(path.resolve(planFile));
   const result = await compileProject({
     projectDir: String(args.project ?? "."),
     outDir,
+    ...(reviewed ? { beforeWrite: (manifest: Manifest) => refuseOtherTarget(reviewed, planFile!, manifest.project.name, manifest.hash) } : {}),
   });
   const written = result.ok && result.manifest ? { dir: result.outDir, hash: result.manifest.hash } : null;
   if (args.json === true) {

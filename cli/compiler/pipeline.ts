@@ -141,6 +141,7 @@ export async function runPipeline(
     const { manifest, bundle } = artifact;
 
     if (options.write !== false) {
+      options.beforeWrite?.(manifest);
       await time("write", async () => {
         try {
           // The manifest records the bundle's sha256: the runtime refuses a monitors.mjs from another compile.

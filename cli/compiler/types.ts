@@ -55,6 +55,12 @@ export interface CompileOptions {
   cache?: boolean;
   /** Time limit for loading the project's modules in the sandbox; overrides the config's `load.timeout`. */
   loadTimeoutMs?: number;
+  /**
+   * Called with the sealed manifest of a clean compile before the artifact is written; what it
+   * throws ends the compile with nothing written (`wk compile --plan` refuses a manifest that is
+   * not the reviewed plan's target).
+   */
+  beforeWrite?: (manifest: Manifest) => void;
 }
 
 export interface CompileResult {

@@ -132,7 +132,7 @@ describe("the scaffold's pull-request and deploy workflows", () => {
     expect(comment.with.script).toMatch(/updateComment/);
   });
 
-  it("on merge, deploy exactly the pull request's plan artifact, then build and roll out the runtime", () => {
+  it("on merge, deploy exactly the pull request's plan artifact, then build and roll out the runtime compiled to that plan's target", () => {
     const deploy = workflows(scaffold).get("deploy.yml")!;
     expect(deploy.on.push.branches).toEqual(["main"]);
     expect(deploy.permissions.actions).toBe("read");
@@ -147,7 +147,10 @@ describe("the scaffold's pull-request and deploy workflows", () => {
     expect(all[applyAt]!.run).toContain(`--plan ${download.with.path}/plan.json`);
     const buildAt = at((s) => String(s.uses).startsWith("docker/build-push-action@"));
     const rolloutAt = at((s) => /kubectl apply -k/.test(String(s.run ?? "")));
-    expect(at((s) => /\bwk compile\b/.test(String(s.run ?? "")))).toBeLessThan(buildAt);
+    const compileAt = at((s) => /\bwk compile\b/.test(String(s.run ?? "")));
+    expect(compileAt).toBeLessThan(buildAt);
+    // The runtime artifact is the reviewed plan's target, like the deploy's own compile.
+    expect(all[compileAt]!.run).toContain(`--plan ${download.with.path}/plan.json`);
     expect(applyAt).toBeLessThan(buildAt);
     expect(buildAt).toBeLessThan(rolloutAt);
     expect(all[rolloutAt]!.run).toMatch(/rollout status deployment\/watchkeeper/);

@@ -226,6 +226,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       const signal = AbortSignal.timeout(DIAGNOSTICS_TIMEOUT_MS);
       return redactDiagnostics((await runDiagnostics(monitor.diagnostics, { now: new Date(now), signal, dispatcher })).text);
     },
+    // Replicas share their alerts through the store passed in; the embedded store is this process's alone.
+    soleEvaluator: o.openStore === undefined,
   };
   const tick = async (monitorId: string, scheduledAt: number, claim?: TickClaim) => {
     const unit = units.get(monitorId);

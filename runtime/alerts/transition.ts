@@ -71,6 +71,38 @@ export function isStale(alert: Alert, at: number): boolean {
   return alert.evaluatedAt !== undefined && alert.evaluatedAt !== null && at < alert.evaluatedAt;
 }
 
+/**
+ * How far ahead of the clock an alert's last tick may be before a runtime that alone evaluates its
+ * alerts (embedded, by the state folder's lock) takes it for a wall clock that stepped back (NTP
+ * correcting a fast clock, a VM restored from a snapshot): the scheduler's own threshold.
+ */
+export const CLOCK_STEP_BACK_MS = 1_000;
+
+/** Whether `evaluatedAt` (an alert's last tick) lies further ahead of the clock's reading `clockNow` than a tick can. */
+export function aheadOfClock(evaluatedAt: number | null | undefined, clockNow: number): boolean {
+  return typeof evaluatedAt === "number" && evaluatedAt > clockNow + CLOCK_STEP_BACK_MS;
+}
+
+/**
+ * The alert of a sole evaluator whose clock stepped back since its last tick, as if kept on the
+ * clock as it reads now: its times move back by as much as that tick is ahead of `at`. Kept as they
+ * were, every tick until the clock caught up would be stale (nothing fires or resolves for the
+ * length of the step), and `for`, `keepFiringFor` and reminders would count from a time to come.
+ */
+export function rebased(alert: Alert, at: number): Alert {
+  const by = (alert.evaluatedAt ?? at) - at;
+  if (by <= 0) return alert;
+  const back = (t: number | null) => (t === null ? null : t - by);
+  return {
+    ...alert,
+    activeAt: back(alert.activeAt),
+    firedAt: back(alert.firedAt),
+    lastSentAt: back(alert.lastSentAt),
+    keepFiringSince: back(alert.keepFiringSince),
+    evaluatedAt: at,
+  };
+}
+
 function onFailing(alert: Alert, details: Record<string, unknown>, now: number, rules: AlertRules): Transition {
   switch (alert.state) {
     case "inactive": {

@@ -7,7 +7,7 @@ import { alertKey } from "../alerts/alert-key.js";
 import { versionsOf } from "../alerts/alert-store.js";
 import type { NotificationIntent } from "../alerts/intent.js";
 import { newAlert, rulesOf, type Alert, type AlertRules } from "../alerts/state.js";
-import { evaluate } from "../alerts/transition.js";
+import { aheadOfClock, evaluate, rebased } from "../alerts/transition.js";
 import type { CheckContext, CheckOutcome } from "../checks/types.js";
 import type { RuntimeMetrics } from "../metrics.js";
 import type { Clock } from "../scheduler/clock.js";
@@ -58,6 +58,12 @@ export interface TickDeps {
   context: Omit<CheckContext, "now" | "monitorId" | "code">;
   /** Runs the monitor's diagnostics when its alert fires; the text rides on the trigger intent. */
   diagnose?: (monitor: MonitorSpec, now: number) => Promise<string>;
+  /**
+   * This process alone evaluates the monitors (the embedded runtime, by the state folder's lock):
+   * an alert last evaluated at a tick ahead of the clock was evaluated before the clock stepped
+   * back, not by another writer at a newer tick, and is rebased to the clock (alerts/transition.ts).
+   */
+  soleEvaluator?: boolean;
 }
 
 /**
@@ -167,7 +173,8 @@ async function evaluateJudged(
   // The check ran once; only the evaluation repeats when another writer moved an alert meanwhile.
   for (let attempt = 0; attempt <= CONFLICT_RETRIES; attempt++) {
     const read = await d.store.readAlerts(monitor.id);
-    const existing = read.map((r) => r.alert);
+    const clockNow = d.soleEvaluator ? d.clock.now() : 0;
+    const existing = read.map((r) => (d.soleEvaluator && aheadOfClock(r.alert.evaluatedAt, clockNow) ? rebased(r.alert, scheduledAt) : r.alert));
     if (uncertain && landed(uncertain.changed, existing, scheduledAt)) {
       // The write that seemed to fail did commit: evaluating the tick again would count it twice.
       for (const i of uncertain.intents) d.metrics.alertTransitions.inc({ type: i.type });

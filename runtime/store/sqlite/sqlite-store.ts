@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { AlertCommit, CommitOutcome, VersionedAlert } from "../../alerts/alert-store.js";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import { newAlert, type Alert } from "../../alerts/state.js";
+import { aheadOfClock } from "../../alerts/transition.js";
 import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { atomically } from "./atomically.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
@@ -646,8 +647,10 @@ export class SqliteStore implements Store {
     for (const alert of c.alerts) {
       const expected = c.readVersions[alert.dedupKey];
       const row = this.s.versionOf!.get(alert.dedupKey) as { version: number; evaluatedAt: number | null } | undefined;
-      // A newer tick's evaluation is never overwritten by an older one's, versions or not.
-      if (row && isStale(alert, row.evaluatedAt)) out.push(alert.dedupKey);
+      // A newer tick's evaluation is never overwritten by an older one's, versions or not; a tick
+      // ahead of the clock is not newer but from before the clock stepped back (this runtime alone
+      // writes its alerts), and the evaluation that rebased it is written.
+      if (row && isStale(alert, row.evaluatedAt) && !aheadOfClock(row.evaluatedAt, c.at)) out.push(alert.dedupKey);
       else if (expected !== undefined && (row?.version ?? 0) !== expected) out.push(alert.dedupKey);
     }
     return out;

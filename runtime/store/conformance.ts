@@ -461,6 +461,28 @@ export function describeStoreConformance(
       expect(await store.alertStates()).toEqual({ firing: 1 });
     }));
 
+    it("keeps a resolved alert while a delivery of it is kept, so its next firing's intent ids are new and it is delivered", withStore(async (store) => {
+      await evaluateOnce(store, "late", failing, T);
+      await evaluateOnce(store, "late", ok, T + 1);
+      for (const s of await store.undispatched(10)) await store.dispatchIntent(s, [{ destination: "pd", status: "pending", due: T + 1, reason: null }], T + 1);
+      // The vendor was down: the trigger and then the resolve went out two days after the alert resolved.
+      const sentAt = T + 2 * DAY;
+      for (let i = 0; i < 2; i++) {
+        for (const head of await store.dueHeads(sentAt, 10)) {
+          const state = head.intent.type === "resolve" ? "resolve" : "trigger";
+          await store.recordOutcome({ id: head.id, attemptsBefore: 0, outcome: { kind: "sent", status: 202, answer: "", ref: null, at: sentAt }, now: sentAt, logged: { dedupKey: head.intent.dedupKey, destination: "pd", state } });
+        }
+      }
+      // Past the outbox's and the resolved alert's retention (a day), not yet past the deliveries'.
+      const later = sentAt + DAY / 2;
+      for (let n = await store.prune(later, RETENTION, 10); n > 0; n = await store.prune(later, RETENTION, 10));
+      const fired = await evaluateOnce(store, "late", failing, later);
+      const trigger = (await store.undispatched(10)).find((s) => s.intent.type === "trigger")!;
+      expect(trigger.intent.id).toBe(fired![0]!.id);
+      await store.dispatchIntent(trigger, [{ destination: "pd", status: "pending", due: later, reason: null }], later);
+      expect((await store.dueHeads(later, 10)).map((r) => [r.intent.id, r.intent.at])).toEqual([[trigger.intent.id, later]]);
+    }));
+
     if (options.history === false) return;
     describeHistory(withStore);
   });

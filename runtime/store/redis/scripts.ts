@@ -425,8 +425,9 @@ for _, seq in ipairs(older(p .. ':outbox:dispatched', c.notifications)) do
   n = n + 1
 end
 for _, key in ipairs(older(p .. ':alerts:inactive', c.resolvedAlerts)) do
-  -- While any intent of the alert is stored its row stays: a new row would restart the sequence.
-  if redis.call('HEXISTS', p .. ':outbox:keys', key) == 0 then
+  -- While any intent or delivery of the alert is stored its row stays: a new row would restart the
+  -- sequence, and a delivery still stored under a repeated intent id would swallow the new page.
+  if redis.call('HEXISTS', p .. ':outbox:keys', key) == 0 and redis.call('EXISTS', p .. ':delivery:alert:' .. key) == 0 then
     local k = p .. ':alert:' .. key
     local m = redis.call('HGET', k, 'm')
     if m then redis.call('SREM', p .. ':alerts:monitor:' .. m, key) end

@@ -122,11 +122,15 @@ export class SqliteStore implements Store {
       putEmergencyResolved: p("INSERT OR REPLACE INTO emergency_resolutions (monitor_id, at) VALUES (?, ?)"),
       probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
       pruneOutbox: p("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE dispatched_at IS NOT NULL AND dispatched_at < ? LIMIT ?)"),
-      // While any intent of the alert is still stored its row stays: a new row would restart the
-      // sequence, and a repeated intent id would be taken for the old intent and never sent.
+      // While any intent or delivery of the alert is still stored its row stays: a new row would
+      // restart the sequence, and a repeated intent id would be taken for the old intent and never
+      // sent. A delivery outlives its intent in the outbox when it was sent late (a vendor down for
+      // hours). The status list lets the deliveries' queue index find an alert's rows.
       pruneAlerts: p(
         `DELETE FROM alerts WHERE dedup_key IN (SELECT a.dedup_key FROM alerts a WHERE a.state = 'inactive' AND a.updated_at < ?
-           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key) LIMIT ?)`,
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedup_key = a.dedup_key)
+           AND NOT EXISTS (SELECT 1 FROM delivery_deliveries d WHERE d.status IN ('pending', 'sent', 'failed', 'skipped', 'suppressed') AND d.dedup_key = a.dedup_key)
+           LIMIT ?)`,
       ),
     };
     this.history = new SqliteHistory(db, options.rollups ?? true, openedAt, options.onBackgroundError);

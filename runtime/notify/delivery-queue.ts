@@ -100,6 +100,11 @@ export interface DeliveryQueue {
   markSkipped(id: number, attempts: number, reason: string, now: number): Awaitable<void>;
   /** Earliest time any pending delivery becomes due, or null when nothing is pending. */
   nextDueAt(): Awaitable<number | null>;
+  /**
+   * The embedded store, whose worker runs on this process's clock: moves the times of pending
+   * deliveries last written ahead of `now` (the wall clock stepped back since) back by as much.
+   */
+  afterClockStepBack?(now: number): Awaitable<number>;
   pendingCount(): Awaitable<number>;
   /** Deliveries for one alert, oldest first. */
   deliveriesForAlert(dedupKey: string): Awaitable<DeliveryRecord[]>;

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { CLOCK_STEP_BACK_MS } from "../alerts/transition.js";
 import type { DeliveryQueue, DeliveryRow } from "./delivery-queue.js";
 import type { Destinations } from "./destinations.js";
 import type { Stage } from "./pipeline.js";
@@ -27,6 +28,8 @@ export class Worker {
   private readonly perDestination = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The clock's reading at the last scan (null before the first), to notice it stepping back. */
+  private lastScanAt: number | null = null;
 
   constructor(
     private readonly store: DeliveryQueue,
@@ -62,6 +65,13 @@ export class Worker {
     this.timer = null;
     if (this.stopped) return 0;
     const now = this.clock();
+    // Rows written on a clock that has since stepped back (NTP, a restored VM; or before a restart
+    // on such a clock) would wait for the time it left: a retrying page an hour late.
+    if (this.store.afterClockStepBack && (this.lastScanAt === null || now < this.lastScanAt - CLOCK_STEP_BACK_MS)) {
+      const moved = await this.store.afterClockStepBack(now);
+      if (moved > 0) this.logger.warn({ deliveries: moved }, "the clock stepped back: waiting deliveries are due on the new time");
+    }
+    this.lastScanAt = now;
     const chosen: DeliveryRow[] = [];
     const taking = new Map<string, number>();
     const lanes = new Set<string>();

@@ -1,5 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
+import { CLOCK_STEP_BACK_MS } from "../../alerts/transition.js";
 import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
 import { attemptOfOutcome, skippedAttempt, suppressedAttempt, type AttemptFacts } from "../attempt-event.js";
 import { owedToRead, owedToWrite } from "../owed-recipients.js";
@@ -70,6 +71,13 @@ export class SqliteDeliveries {
           WHERE id = @id AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= @now)`,
       ),
       releaseAll: p(`UPDATE delivery_deliveries SET claimed_until = NULL WHERE claimed_until IS NOT NULL`),
+      // A pending row last written ahead of the clock was written before the clock stepped back:
+      // its times move back by as much, so it waits what it had left to wait, not the step too.
+      rebase: p(
+        `UPDATE delivery_deliveries SET next_attempt_at = next_attempt_at - (updated_at - @now), first_due_at = first_due_at - (updated_at - @now),
+           first_failed_at = first_failed_at - (updated_at - @now), claimed_until = claimed_until - (updated_at - @now), updated_at = @now
+         WHERE status = 'pending' AND updated_at > @now + @slack`,
+      ),
       nextDue: p(`SELECT MIN(next_attempt_at) AS at FROM delivery_deliveries WHERE status = 'pending'`),
       update: p(
         `UPDATE delivery_deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next, claimed_until = NULL,
@@ -160,6 +168,11 @@ export class SqliteDeliveries {
 
   nextDueAt(): number | null {
     return (this.s.nextDue!.get() as { at: number | null }).at;
+  }
+
+  /** Moves the times of pending rows written ahead of `now` (before the clock stepped back) back to it; returns how many moved. */
+  rebaseAfterClockStepBack(now: number): number {
+    return this.s.rebase!.run({ now, slack: CLOCK_STEP_BACK_MS }).changes;
   }
 
   pendingCount(): number {

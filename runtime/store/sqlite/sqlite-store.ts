@@ -449,6 +449,10 @@ export class SqliteStore implements Store {
     return this.deliveries.nextDueAt();
   }
 
+  afterClockStepBack(now: number): number {
+    return atomically(this.db, () => this.deliveries.rebaseAfterClockStepBack(now));
+  }
+
   pendingCount(): number {
     return this.deliveries.pendingCount();
   }

@@ -5,6 +5,7 @@ import type { Stage } from "../pipeline.js";
 import type { Notification } from "../types.js";
 import { isAckOnlyDestination, isEmergency } from "./route-stage.js";
 import { monitorsById } from "../../monitors-by-id.js";
+import { triggerMayHaveReached, type AlertDeliveries } from "../trigger-tried.js";
 
 /** The notification log: what was last sent per (dedup key, destination). */
 export interface NotifyLog {
@@ -24,8 +25,11 @@ export function sentState(type: IntentType): "trigger" | "resolve" | "acknowledg
   }
 }
 
-/** Why this notification must not be sent given what was last sent, or null to send it. */
-export function dedupReason(type: IntentType, last: string | null, ackAudience: boolean, repeatable: boolean): string | null {
+/**
+ * Why this notification must not be sent given what was last sent, or null to send it. `triggerTried`:
+ * a trigger's attempt since the last resolve may have reached the vendor unrecorded (trigger-tried.ts).
+ */
+export function dedupReason(type: IntentType, last: string | null, ackAudience: boolean, repeatable: boolean, triggerTried = false): string | null {
   switch (type) {
     case "trigger":
       if (repeatable) return null;
@@ -33,7 +37,7 @@ export function dedupReason(type: IntentType, last: string | null, ackAudience: 
     case "remind":
       return ackAudience ? "reminders go to responders only" : null;
     case "resolve":
-      return last === "trigger" || last === "acknowledge" ? null : "no trigger was sent for this alert";
+      return last === "trigger" || last === "acknowledge" || triggerTried ? null : "no trigger was sent for this alert";
     case "acknowledge":
       if (last === "acknowledge") return "already acknowledged";
       return ackAudience || last === "trigger" ? null : "no trigger was sent for this alert";
@@ -43,10 +47,10 @@ export function dedupReason(type: IntentType, last: string | null, ackAudience: 
 /**
  * Runs just before sending: never sends the same state twice per (dedup key, destination). A
  * trigger after a trigger is dropped unless it is a reminder or an emergency report; a resolve
- * goes only after a sent trigger. Reads the durable log, so a restart cannot re-page. Of a monitor
+ * goes only after a sent trigger, or one whose attempt was cut off and may have reached the vendor. Reads the durable log, so a restart cannot re-page. Of a monitor
  * that left the manifest (not renamed through `previousIds`), only resolves are sent.
  */
-export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
+export function dedupStage(manifest: Manifest, log: NotifyLog & Partial<AlertDeliveries>): Stage {
   const monitors = monitorsById(manifest);
   const renamed = new Set(manifest.monitors.flatMap((m) => m.previousIds ?? []));
   return async (ctx, items) => {
@@ -61,7 +65,9 @@ export function dedupStage(manifest: Manifest, log: NotifyLog): Stage {
       }
       const last = await log.lastSent(item.intent.dedupKey, item.destination.id);
       const ackAudience = monitor ? isAckOnlyDestination(monitor, item.destination.id) : false;
-      const reason = dedupReason(item.intent.type, last?.state ?? null, ackAudience, isEmergency(item.intent));
+      const unsent = item.intent.type === "resolve" && last?.state !== "trigger" && last?.state !== "acknowledge";
+      const tried = unsent && log.deliveriesForAlert ? triggerMayHaveReached(await log.deliveriesForAlert(item.intent.dedupKey), item.destination.id) : false;
+      const reason = dedupReason(item.intent.type, last?.state ?? null, ackAudience, isEmergency(item.intent), tried);
       if (reason) ctx.drop(item, reason);
       else out.push(item);
     }

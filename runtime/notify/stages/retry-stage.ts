@@ -81,7 +81,9 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const failure = result.failure;
     const reason = clean(failure.reason, 500);
     const answer = clean(result.answer, 2000);
-    if (deps.stopSignal.aborted) return { kind: "deferred", at: done, reason: "shutting down during the attempt" };
+    // An attempt the stop cut off counts: the request may have reached the vendor (a slow answer),
+    // and the alert's resolve is then owed there even if its monitor leaves the manifest (trigger-tried.ts).
+    if (deps.stopSignal.aborted) return { kind: "retry", at: done, reason: "shutting down during the attempt, which may have reached the vendor", status: result.status, answer };
     if (failure.missingSecret) {
       const last = warnedMissing.get(failure.missingSecret) ?? -Infinity;
       if (done - last > 60_000) {

@@ -5,6 +5,7 @@ import type { Stage } from "../pipeline.js";
 import { fanOut } from "../pipeline.js";
 import { channelDestinationId, serviceDestinationId, type Destination, type Notification } from "../types.js";
 import { monitorsById } from "../../monitors-by-id.js";
+import { triggerMayHaveReached, type AlertDeliveries } from "../trigger-tried.js";
 
 /** True for intents raised by a person through the emergency page. */
 export function isEmergency(intent: NotificationIntent): boolean {
@@ -27,14 +28,15 @@ export interface PagedLog {
  * Expands each unrouted intent into one notification per destination: the monitor's service
  * (PagerDuty Events via its routing key), its channels, and its acknowledgement channels for
  * acknowledgements and emergency reports. A resolve or an acknowledgement also goes to every
- * destination still in the manifest where its alert was paged, as `log` says, when the monitor
+ * destination still in the manifest where its alert was paged, as `log` says (or a trigger's
+ * attempt was cut off and may have reached it), when the monitor
  * no longer routes there (its service or channels changed while it fired, or it left the
  * manifest and the rollout closes its alerts): PagerDuty and OpsGenie close an incident only
  * when told so where it was opened, and no incident may be left open that no runtime will ever
  * close. An intent of a renamed monitor's old id routes as the monitor that names it in
  * `previousIds`.
  */
-export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
+export function routeStage(manifest: Manifest, log?: PagedLog & Partial<AlertDeliveries>): Stage {
   const monitors = monitorsById(manifest);
   // An intent written before a rename (`previousIds`) names the old id; the rollout made its
   // alert the new monitor's (runtime/evaluate/rollout.ts), and so does routing.
@@ -51,7 +53,9 @@ export function routeStage(manifest: Manifest, log?: PagedLog): Stage {
     if (!log || (intent.type !== "resolve" && !(acknowledgements && intent.type === "acknowledge"))) return [];
     // One read per destination, all at once (a round trip each on Redis); only resolves and acknowledgements pay it.
     const lasts = await Promise.all(everyDestination.map((destination) => log.lastSent(intent.dedupKey, destination.id)));
-    return everyDestination.filter((_, i) => lasts[i]?.state === "trigger" || lasts[i]?.state === "acknowledge");
+    // A trigger whose attempt was cut off (a kill, a timeout) may have opened an incident there too.
+    const tried = intent.type === "resolve" && log.deliveriesForAlert ? await log.deliveriesForAlert(intent.dedupKey) : [];
+    return everyDestination.filter((d, i) => lasts[i]?.state === "trigger" || lasts[i]?.state === "acknowledge" || triggerMayHaveReached(tried, d.id));
   };
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>

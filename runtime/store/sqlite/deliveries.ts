@@ -70,7 +70,13 @@ export class SqliteDeliveries {
         `UPDATE delivery_deliveries SET claimed_until = @until
           WHERE id = @id AND status = 'pending' AND (claimed_until IS NULL OR claimed_until <= @now)`,
       ),
-      releaseAll: p(`UPDATE delivery_deliveries SET claimed_until = NULL WHERE claimed_until IS NOT NULL`),
+      // A claim left by a dead process was an attempt under way: it counts, for it may have reached
+      // the vendor (the dedup and route stages send the alert's resolve there, trigger-tried.ts).
+      releaseAll: p(
+        `UPDATE delivery_deliveries SET claimed_until = NULL, attempts = attempts + 1,
+           last_error = 'the runtime stopped during an attempt, which may have reached the vendor'
+         WHERE claimed_until IS NOT NULL AND status = 'pending'`,
+      ),
       // A pending row last written ahead of the clock was written before the clock stepped back:
       // its times move back by as much, so it waits what it had left to wait, not the step too.
       rebase: p(
@@ -161,7 +167,7 @@ export class SqliteDeliveries {
     return this.s.claim!.run({ id, now, until: now + leaseMs }).changes > 0;
   }
 
-  /** Ends every claim: with the state folder's lock held, no other worker can own one. */
+  /** Ends every claim, counted as an attempt: with the state folder's lock held, no other worker can own one. */
   releaseAllClaims(): void {
     this.s.releaseAll!.run();
   }

@@ -1,0 +1,24 @@
+import type { Awaitable } from "../awaitable.js";
+import type { DeliveryRecord } from "./delivery-queue.js";
+
+/** An alert's deliveries, oldest first (the store's). */
+export interface AlertDeliveries {
+  deliveriesForAlert(dedupKey: string): Awaitable<DeliveryRecord[]>;
+}
+
+/**
+ * Whether a trigger (or reminder) of the alert may have reached `destination` although the
+ * notification log does not say it was sent there: an attempt was made since the last resolve sent
+ * there (the vendor timed out or failed, or the runtime was killed or stopped mid-request) and none
+ * succeeded. The vendor may have opened an incident that only a resolve closes; a resolve of an
+ * incident that is not open changes nothing at the vendor.
+ */
+export function triggerMayHaveReached(deliveries: readonly DeliveryRecord[], destination: string): boolean {
+  let tried = false;
+  for (const d of deliveries) {
+    if (d.destination !== destination) continue;
+    if (d.type === "resolve" && d.status === "sent") tried = false;
+    else if ((d.type === "trigger" || d.type === "remind") && d.attempts > 0 && d.status !== "sent") tried = true;
+  }
+  return tried;
+}

@@ -43,3 +43,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text.trim()) * 1000 : Date.parse(text) - now;
   return Number.isNaN(ms) ? undefined : Math.round(Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)));
 }
+
+/**
+ * The furthest ahead a rate-limit hold is set: a vendor's Retry-After is held to MAX_RETRY_AFTER_MS, a
+ * throttle without one to the backoff's cap. A hold further ahead was not set on the clock as it
+ * reads now (it stepped back since), or not by a runtime at all.
+ */
+export const MAX_HOLD_MS = Math.max(MAX_RETRY_AFTER_MS, DEFAULT_BACKOFF.maxMs);

@@ -1,4 +1,5 @@
 import type { Awaitable } from "../awaitable.js";
+import { MAX_HOLD_MS } from "./backoff.js";
 
 /** A rate-limit token taken, or how long to wait for one. */
 export type RateTake = { ok: true } | { ok: false; waitMs: number };
@@ -28,8 +29,9 @@ export class RateLimiter implements RateGate {
   /** Takes `requests` tokens if they are available; otherwise returns how long to wait for them. */
   take(key: string, perMinute: number, now: number, requests = 1): RateTake {
     const hold = this.holds.get(key);
+    // A hold further ahead than any vendor asks was set before the clock stepped back: it is over.
     if (hold !== undefined) {
-      if (hold > now) return { ok: false, waitMs: hold - now };
+      if (hold > now && hold - now <= MAX_HOLD_MS) return { ok: false, waitMs: hold - now };
       this.holds.delete(key);
     }
     const capacity = Math.max(1, perMinute);
@@ -47,6 +49,7 @@ export class RateLimiter implements RateGate {
   }
 
   holdOff(key: string, until: number, now: number): void {
-    if (until > now && until > (this.holds.get(key) ?? 0)) this.holds.set(key, until);
+    const held = this.holds.get(key) ?? 0;
+    if (until > now && (until > held || held - now > MAX_HOLD_MS)) this.holds.set(key, until);
   }
 }

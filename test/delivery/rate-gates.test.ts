@@ -24,6 +24,16 @@ function conformance(name: string, gate: () => RateGate) {
       expect(await g.take(key, 3, now + 60_001, 2)).toEqual({ ok: true });
     });
   });
+  describe(`${name}: a vendor's hold and the wall clock stepping back`, () => {
+    it("holds sends for the time the vendor asked, not for the hour the clock stepped back too", async () => {
+      const g = gate();
+      const now = Date.parse("2026-03-01T12:00:00Z");
+      const key = `pd-${name}-${Math.random()}`;
+      await g.holdOff(key, now + 60_000, now);
+      expect((await g.take(key, 100, now + 1_000)).ok).toBe(false);
+      expect(await g.take(key, 100, now + 1_000 - 3_600_000)).toEqual({ ok: true });
+    });
+  });
 }
 
 conformance("in-process", () => new RateLimiter());

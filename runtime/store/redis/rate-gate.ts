@@ -1,5 +1,5 @@
 import type { Redis, Result } from "ioredis";
-import { DEFAULT_BACKOFF, MAX_RETRY_AFTER_MS } from "../../notify/backoff.js";
+import { MAX_HOLD_MS } from "../../notify/backoff.js";
 import type { RateGate, RateTake } from "../../notify/rate-limiter.js";
 import { RATE_HOLD, RATE_TAKE } from "./scripts.js";
 
@@ -9,12 +9,6 @@ declare module "ioredis" {
     wkRateHold(prefix: string, key: string, until: string, now: string): Result<number, Context>;
   }
 }
-
-/**
- * The furthest ahead a hold is set: a vendor's Retry-After is held to MAX_RETRY_AFTER_MS, a
- * throttle without one to the backoff's cap. A hold further ahead was not set by a runtime.
- */
-const MAX_HOLD_MS = Math.max(MAX_RETRY_AFTER_MS, DEFAULT_BACKOFF.maxMs);
 
 export interface RedisRateGateOptions {
   /** Keys are `${prefix}:rate:...`: the store's prefix, so every replica shares the limit. */

@@ -81,6 +81,21 @@ describe("alerts after the wall clock steps back", () => {
     expect(intents()).toEqual(["trigger wk-site:1", "resolve wk-site:2", "trigger wk-site:3"]);
   });
 
+  it("on its schedule: a firing alert resolves within a minute of the clock stepping back an hour", async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-clock-"));
+    clock = new FakeClock(Date.parse("2026-11-23T08:00:00Z"));
+    healthy = false;
+    const r = await start(manifestOf([monitorSpec({ id: "site" })]));
+    await r.start();
+    await clock.advance(10_000);
+    expect((await r.store.alertsOf("site"))[0]).toMatchObject({ state: "firing" });
+
+    clock.step(clock.now() - HOUR);
+    healthy = true;
+    for (let i = 0; i < 6; i++) await clock.advance(10_000);
+    expect((await r.store.alertsOf("site"))[0]).toMatchObject({ state: "inactive", sequence: 2 });
+  });
+
   it("fires a pending alert once its `for` has passed on the new time, not the hour the clock stepped back later", async () => {
     dir = await mkdtemp(join(tmpdir(), "wk-clock-"));
     clock = new FakeClock(Date.parse("2026-11-23T08:00:00Z"));

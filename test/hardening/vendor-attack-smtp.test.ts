@@ -10,6 +10,7 @@ import { intentFor } from "../delivery/support/harness.js";
 import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
 import { startDnsmasq } from "../support/dnsmasq.js";
 import { selfSignedCert } from "../support/tls.js";
+import { bareLineBreakRefusal, hasBareLineBreak } from "../support/vendors/smtp-fixture.js";
 
 // How the email channel behaves against a real SMTP server (the `smtp-server` package) that
 // answers as mail servers do: temporary and permanent refusals, greylisting, TLS, AUTH.
@@ -51,6 +52,7 @@ async function serve(options: SMTPServerOptions, host = "127.0.0.1"): Promise<Se
       stream.on("end", () => {
         // What a server with a size limit does (RFC 1870): the whole message is refused.
         if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return callback(refuse(552, "5.3.4 Message size exceeds fixed limit"));
+        if (hasBareLineBreak(Buffer.concat(chunks).toString("latin1"))) return callback(bareLineBreakRefusal());
         served.mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "", to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
         callback();
       });
@@ -447,6 +449,27 @@ describe("what alert text can do to the message", () => {
     const text = plainPart(raw);
     expect(text).toContain("before\n.\n..\n.");
     expect(text).toContain(long);
+  });
+
+  it("a lone CR in alert text (a progress line in script output) goes out as a line break, so a server that refuses bare CR takes the email", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const intent = intentFor("api", "trigger", { summary: "upload\rstalled", labels: { step: "a\rb" }, details: { diagnostics: "10%\r55%\r\r\nfailed at 55%\r" } });
+    expect(await send(server.port, {}, intent)).toMatchObject({ ok: true });
+    const raw = server.mails[0]!.raw;
+    expect(hasBareLineBreak(raw)).toBe(false);
+    const text = plainPart(raw);
+    expect(text).toContain("10%\n55%\n");
+    expect(text).toContain("failed at 55%");
+  });
+
+  it("control characters in a summary never reach the Subject header raw", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const intent = intentFor("api", "trigger", { summary: "disk\u0000full \u001b[31mred\u001b[0m \u007f\u0008done" });
+    expect(await send(server.port, {}, intent)).toMatchObject({ ok: true });
+    const subject = headersOf(server.mails[0]!.raw).find((h) => h.startsWith("Subject:"))!;
+    expect(subject).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f]/);
+    expect(subject).toContain("disk");
+    expect(subject).toContain("done");
   });
 
   it("non-ASCII recipients, sender names and subjects go out with SMTPUTF8 and arrive as written", async () => {

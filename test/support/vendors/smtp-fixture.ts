@@ -9,6 +9,21 @@ export interface ReceivedMail {
   at: number;
 }
 
+/**
+ * Whether a message holds a CR or LF that is not part of a CRLF. RFC 5321 (2.3.8) forbids a client
+ * to send one, and since SMTP smuggling (CVE-2023-51765) servers refuse it: sendmail 8.18.1 drops
+ * the session with 421 by default (srv_features 'u' and 'g'), chasquid 1.13 aborts the
+ * connection, Postfix has smtpd_forbid_bare_newline. The fakes refuse it as sendmail does.
+ */
+export function hasBareLineBreak(raw: string): boolean {
+  return /\r(?!\n)|(?<!\r)\n/.test(raw);
+}
+
+/** sendmail 8.18.1's answer to a bare CR or LF in DATA. */
+export function bareLineBreakRefusal(): Error {
+  return Object.assign(new Error("4.5.0 Bare carriage return (CR) or line feed (LF) not allowed"), { responseCode: 421 });
+}
+
 export type SmtpMode = { kind: "ok" } | { kind: "reject"; code: number } | { kind: "defer"; code: number } | { kind: "slow"; delayMs: number };
 
 /**
@@ -56,6 +71,7 @@ export class SmtpFixture {
             this.remaining = null;
           }
           const finish = () => {
+            if (hasBareLineBreak(Buffer.concat(chunks).toString("latin1"))) return callback(bareLineBreakRefusal());
             if (mode.kind === "reject" || mode.kind === "defer") {
               return callback(Object.assign(new Error(mode.kind === "reject" ? "Mailbox unavailable" : "Try again later"), { responseCode: mode.code }));
             }

@@ -32,14 +32,28 @@ function forEmail(intent: NotificationIntent, max: number): NotificationIntent {
   return { ...intent, details: { ...intent.details, diagnostics: truncateMarked(text, max) } };
 }
 
-/** The subject line: the headline on one line, within SUBJECT_MAX. */
+/**
+ * The subject line: the headline on one line, within SUBJECT_MAX, without control characters.
+ * nodemailer writes an ASCII subject into the header as it is, and RFC 5322 allows only printable
+ * characters and spaces there: a NUL or an escape sequence from a check's output would go out raw.
+ */
 export function emailSubject(intent: NotificationIntent): string {
-  return truncate(headline(intent).replace(/\s+/g, " "), SUBJECT_MAX);
+  return truncate(headline(intent).replace(/[\x00-\x1f\x7f]/g, " ").replace(/\s+/g, " "), SUBJECT_MAX);
+}
+
+/**
+ * Body text with every CR that does not start a CRLF made a line break. nodemailer turns a lone LF
+ * into CRLF but sends a lone CR as it is (progress lines in script output, `10%\r55%`), which
+ * RFC 5321 (2.3.8) forbids a client to send: since SMTP smuggling, servers refuse it (sendmail
+ * 8.18.1 drops the session with 421 whatever the retry), and the email would never arrive.
+ */
+export function mailLines(text: string): string {
+  return text.replace(/\r\n?/g, "\n");
 }
 
 /** The plain-text part. */
 export function emailText(intent: NotificationIntent, message: MessageContext, diagnosticsMax = EMAIL_DIAGNOSTICS_MAX): string {
-  return plainText(forEmail(intent, diagnosticsMax), message);
+  return mailLines(plainText(forEmail(intent, diagnosticsMax), message));
 }
 
 /** The HTML part: the same facts as the text part, readable in any mail client. */
@@ -55,7 +69,7 @@ export function emailHtml(original: NotificationIntent, message: MessageContext,
   ];
   const reporter = intent.details["message"];
   const diagnostics = diagnosticsText(intent);
-  return [
+  return mailLines([
     `<!doctype html><html lang="en"><body style="font-family:sans-serif">`,
     `<h1 style="font-size:18px">${escapeHtml(headline(intent))}</h1>`,
     `<table>${rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k!)}</th><td>${escapeHtml(v!)}</td></tr>`).join("")}</table>`,
@@ -63,7 +77,7 @@ export function emailHtml(original: NotificationIntent, message: MessageContext,
     alertLinks(intent, message).map((l) => `<p><a href="${escapeHtml(l.href)}">${escapeHtml(l.text)}</a></p>`).join(""),
     diagnostics ? `<h2 style="font-size:16px">Diagnostics</h2><pre>${escapeHtml(diagnostics)}</pre>` : "",
     `</body></html>`,
-  ].join("");
+  ].join(""));
 }
 
 /** A recipient the server refused at RCPT TO while it took the others. */

@@ -1,3 +1,4 @@
+import { basicToken } from "../text/basic-auth.js";
 import { request } from "../undici.js";
 import { parseRetryAfter } from "./backoff.js";
 import { truncate } from "./redact.js";
@@ -40,13 +41,16 @@ export async function sendHttp(
   now: number,
   classify: (answer: HttpAnswer, now: number) => SendResult | null = () => null,
 ): Promise<SendResult> {
-  if (!httpUrl(call.url)) return { ok: false, failure: { retryable: false, reason: "the destination URL is not valid: it must be an http:// or https:// URL" }, status: null, answer: "" };
-  const headers = { ...DEFAULT_HEADERS, ...call.headers };
+  const target = httpUrl(call.url);
+  if (!target) return { ok: false, failure: { retryable: false, reason: "the destination URL is not valid: it must be an http:// or https:// URL" }, status: null, answer: "" };
+  const basic = basicAuthorization(target);
+  const ownAuthorization = Object.keys(call.headers).some((name) => name.toLowerCase() === "authorization");
+  const headers = { ...DEFAULT_HEADERS, ...(basic !== null && !ownAuthorization ? { authorization: basic } : {}), ...call.headers };
   const badHeader = headerProblem(headers);
   if (badHeader) return { ok: false, failure: badHeader, status: null, answer: "" };
   let answer: HttpAnswer;
   try {
-    const response = await request(call.url, {
+    const response = await request(target.href, {
       method: call.method,
       headers,
       body: call.body,
@@ -119,14 +123,28 @@ export function headerProblem(headers: Record<string, string>): DeliveryFailure 
   return null;
 }
 
-/** Whether a URL parses and is http or https: anything else is refused before any request, never retried. */
-function httpUrl(url: string): boolean {
+/** The URL when it parses and is http or https, else null: anything else is refused before any request, never retried. */
+function httpUrl(url: string): URL | null {
   try {
-    const { protocol } = new URL(url);
-    return protocol === "http:" || protocol === "https:";
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/**
+ * The credentials of a URL such as `https://alerts:token@hooks.example.com/in` as HTTP Basic
+ * authentication, taken out of the URL; null when it has none. undici sends only the origin and
+ * the path, so they would be dropped without a word and every page answered 401; curl, browsers
+ * and Go's HTTP client (what receivers are tested with) send them this way.
+ */
+function basicAuthorization(url: URL): string | null {
+  const token = basicToken(url);
+  if (token === null) return null;
+  url.username = "";
+  url.password = "";
+  return `Basic ${token}`;
 }
 
 function networkFailure(error: unknown, signal: AbortSignal): { retryable: boolean; reason: string } {

@@ -1,3 +1,4 @@
+import { basicToken } from "./basic-auth.js";
 import { CUT_MARKER, headWithin, wellFormed } from "./truncate.js";
 
 export const REDACTED = "[redacted]";
@@ -12,9 +13,10 @@ const JSON_NESTING = 3;
 /**
  * Removes secret values from text that may reach logs, results, the API, the store or a vendor.
  * Every form a value travels in is removed (as is, URL-encoded, JSON-escaped up to three levels
- * deep, and a URL secret's path and long path segments, since an answer may echo only those), and
- * so is the head of a value that an earlier cut left behind: a secret prefix of 4 or more
- * characters that ends right before a cut marker (`…`) or at the end of the text.
+ * deep, a URL secret's path and long path segments, since an answer may echo only those, and its
+ * credentials as HTTP Basic authentication sends them), and so is the head of a value that an
+ * earlier cut left behind: a secret prefix of 4 or more characters that ends right before a cut
+ * marker (`…`) or at the end of the text.
  */
 export function redact(text: string, secrets: Iterable<string>): string {
   return redactForms(text, secretForms(secrets));
@@ -88,6 +90,10 @@ export function secretForms(secrets: Iterable<string>): string[] {
         if (url.pathname.length >= 10) forms.add(url.pathname);
         for (const segment of url.pathname.split("/")) if (segment.length >= 10) forms.add(segment);
         if (url.search.length >= 10) forms.add(url.search.slice(1));
+        // Its credentials go as HTTP Basic authentication (notify/http-send.ts), which an answer
+        // that echoes the request's headers gives back in base64.
+        const basic = basicToken(url);
+        if (basic !== null) forms.add(basic);
       } catch {
         // not a URL after all
       }

@@ -11,8 +11,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function receiver(): Promise<WebhookReceiver> {
-  const hook = new WebhookReceiver();
+async function receiver(options: ConstructorParameters<typeof WebhookReceiver>[0] = {}): Promise<WebhookReceiver> {
+  const hook = new WebhookReceiver(options);
   await hook.start();
   cleanups.push(() => hook.stop());
   return hook;
@@ -33,6 +33,38 @@ describe("a receiver that redirects", () => {
     expect(elsewhere.received).toEqual([]);
     expect(result).toMatchObject({ ok: false, status, failure: { retryable: false } });
     expect(JSON.stringify(result)).not.toContain(TOKEN);
+  });
+});
+
+describe("a URL with credentials in it", () => {
+  const send = (url: string, headers: Record<string, string | { secret: string }> = {}) => {
+    const channel = testChannel("hook", "webhook", { url: { secret: "HOOK_URL" }, headers, hmacSecret: null }) as Extract<ReturnType<typeof testChannel>, { kind: "webhook" }>;
+    return webhookNotifier(channel).send(intentFor("api", "trigger"), { manifest: testManifest({ monitors: [] }), monitor: null }, {
+      signal: AbortSignal.timeout(5_000),
+      secret: (name) => (name === "HOOK_URL" ? url : name === "HOOK_TOKEN" ? `Bearer ${TOKEN}` : undefined),
+      previousRef: null,
+      now: Date.now(),
+    });
+  };
+
+  it("sends user:password@ as HTTP Basic authentication, as curl and Go do, instead of dropping it and losing every page to a 401", async () => {
+    const hook = await receiver({ basicAuth: { user: "alerts", password: `p@ss:${TOKEN}` } });
+    const url = new URL(`${hook.url}/alerts`);
+    url.username = "alerts";
+    url.password = `p@ss:${TOKEN}`;
+    const result = await send(url.href);
+    expect(hook.rejections()).toEqual([]);
+    expect(result).toMatchObject({ ok: true, status: 200 });
+    expect(JSON.stringify(result)).not.toContain(TOKEN);
+  });
+
+  it("an Authorization header the channel sets itself wins over the URL's credentials", async () => {
+    const hook = await receiver();
+    const url = new URL(`${hook.url}/alerts`);
+    url.username = "alerts";
+    url.password = "other";
+    expect(await send(url.href, { authorization: { secret: "HOOK_TOKEN" } })).toMatchObject({ ok: true });
+    expect(hook.received[0]!.headers["authorization"]).toBe(`Bearer ${TOKEN}`);
   });
 });
 

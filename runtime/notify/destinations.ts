@@ -16,6 +16,9 @@ import {
   type Notifier,
 } from "./types.js";
 
+/** The length of every PagerDuty Events API v2 routing key (integration key). */
+export const ROUTING_KEY_LENGTH = 32;
+
 /** Where vendors live and how long sends may take; read from the environment at the edge. */
 export interface DestinationConfig {
   pagerDutyEventsUrl: string;
@@ -105,6 +108,9 @@ export class Destinations {
     // PagerDuty refuses a key with a space or a line break in it (400, not retried): the page would
     // be lost. It waits instead, as for a secret not set, and the warning says what to fix.
     if (/[\s\p{Cc}\p{Cf}]/u.test(key)) return { missing: name, problem: "holds a space, line break or other invisible character; a routing key is one word" };
+    // So does any length but 32 ("Length of 'routing_key' is incorrect (should be 32 characters)"):
+    // quotes kept from an .env file, or the integration's whole URL pasted, would lose the page too.
+    if (key.length !== ROUTING_KEY_LENGTH) return { missing: name, problem: `is ${key.length} characters long; a PagerDuty routing key is ${ROUTING_KEY_LENGTH} (quotes or more than the key copied?)` };
     return { key, previous: this.keyHistory.current(`secret:${name}`, key) };
   }
 

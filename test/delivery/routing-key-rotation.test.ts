@@ -159,6 +159,24 @@ describe("a routing key rotated while an alert is open", () => {
     for (const line of h.lines) expect(line.includes(OLD)).toBe(false);
   });
 
+  it("a routing key secret that is not 32 characters (quoted in an .env file) holds the page with a warning saying so, instead of PagerDuty's 400 losing it", async () => {
+    const secrets: Record<string, string> = { PD_ROUTING_PAYMENTS: `"${OLD}"` };
+    const h = makeHarness({ manifest: secretManifest, secrets, options: { env: { WK_PAGERDUTY_EVENTS_URL: pd.url }, backoff: { initialMs: 50, maxMs: 400, missingSecretWaitMs: 100 } } });
+    harnesses.push(h);
+    h.delivery.start();
+    h.enqueue(intentFor("api", "trigger"));
+    await until(() => h.lines.some((l) => l.includes("delivery waits")), 5_000, "the warning");
+    const warning = JSON.parse(h.lines.find((l) => l.includes("delivery waits"))!) as Record<string, unknown>;
+    expect(warning).toMatchObject({ level: 40, secret: "PD_ROUTING_PAYMENTS" });
+    expect(String(warning["msg"])).toBe("delivery waits: secret PD_ROUTING_PAYMENTS is 34 characters long; a PagerDuty routing key is 32 (quotes or more than the key copied?)");
+    expect(pd.received).toHaveLength(0);
+
+    secrets["PD_ROUTING_PAYMENTS"] = OLD;
+    await pd.waitFor(() => pd.events().length === 1);
+    expect(pd.events()[0]).toMatchObject({ event_action: "trigger", routing_key: OLD });
+    for (const line of h.lines) expect(line.includes(OLD)).toBe(false);
+  });
+
   it("when the trigger's key is no longer known, the resolve goes with the current key and a warning names the monitor and alert, never a key", async () => {
     keysFolder();
     writeKeys({ orders: OLD });

@@ -30,12 +30,20 @@ function canary(name: string, plain = false): { name: string; value: string; cor
   return { name, core: c, value: plain ? `cn${name}${c}` : `cn-${name}-${c}+a/b=c&d"e\\f` };
 }
 
+/** A canary as long as a PagerDuty routing key (32 characters): the runtime holds back a key of any other length. */
+function routingKeyCanary(name: string): { name: string; value: string; core: string } {
+  const c = canary(name);
+  const value = `${c.value}${"x".repeat(32)}`.slice(0, 32);
+  if (!value.includes(c.core)) throw new Error(`canary name ${name} is too long for a routing key`);
+  return { ...c, value };
+}
+
 // Secrets that are whole values (headers, tokens, passwords).
 const API_TOKEN = canary("apitoken");
 const PD_WEBHOOK = canary("pdwebhook");
-const SVC_KEY = canary("svckey");
+const SVC_KEY = routingKeyCanary("svckey");
 const FILE_KEY = canary("filekey", true);
-const PD_CHAN_KEY = canary("pdchankey");
+const PD_CHAN_KEY = routingKeyCanary("pdchankey");
 const PDI_TOKEN = canary("pditoken");
 const GENIE = canary("geniekey");
 const HOOK_HEADER = canary("hookheader");

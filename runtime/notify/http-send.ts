@@ -123,7 +123,20 @@ export function headerProblem(headers: Record<string, string>): DeliveryFailure 
   return null;
 }
 
-/** The URL when it parses and is http or https, else null: anything else is refused before any request, never retried. */
+/** What is wrong with a URL held in a secret that does not parse as http(s) (`secretProblem`). */
+export const NOT_AN_HTTP_URL = "is not an http:// or https:// URL";
+
+/**
+ * The failure for a URL secret (a Slack webhook, a webhook channel's URL) whose value is not an
+ * http(s) URL, or null when it is one. The delivery waits for the secret to be fixed, as for one not
+ * set: refused for good, the page would be lost over a value the operator can correct (a secret
+ * file holding the whole `NAME=https://...` line, a URL pasted without its scheme).
+ */
+export function urlSecretFailure(name: string, value: string): DeliveryFailure | null {
+  return httpUrl(value) ? null : { retryable: true, reason: `secret ${name} ${NOT_AN_HTTP_URL}`, missingSecret: name, secretProblem: NOT_AN_HTTP_URL };
+}
+
+/** The URL when it parses and is http or https, else null. */
 function httpUrl(url: string): URL | null {
   try {
     const parsed = new URL(url);

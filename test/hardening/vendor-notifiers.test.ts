@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
 import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
 import { slackNotifier } from "../../runtime/notify/channels/slack/slack-notifier.js";
+import { webhookNotifier } from "../../runtime/notify/channels/webhook/webhook-notifier.js";
 import type { MessageContext, SendContext } from "../../runtime/notify/types.js";
 import type { ChannelSpec } from "../../sdk/manifest/schema.js";
 import { intentFor, routingKey } from "../delivery/support/harness.js";
@@ -71,5 +72,27 @@ describe("a runbook written as prose never costs the page", () => {
     const sent = pd.received.slice(before).at(-1)!.json as { links?: { text: string }[]; payload: { custom_details: Record<string, unknown> } };
     expect((sent.links ?? []).map((l) => l.text)).not.toContain("Runbook");
     expect(sent.payload.custom_details["runbook"]).toBe("ask the shop team, wiki page 'checkout down'");
+  });
+});
+
+describe("a URL secret that holds no URL waits to be fixed, as a routing key with a stray space does", () => {
+  // A secret file holding the whole `.env` line, or a name pasted for the value: refusing for good
+  // would lose the page, while the operator can fix the secret and have it sent.
+  const monitor = testMonitor("checkout");
+  const message = (channels: ChannelSpec[]): MessageContext => ({ manifest: testManifest({ monitors: [monitor], channels }), monitor });
+  const notURLs = [`SLACK_WEBHOOK=${"https://hooks.slack.com/services/T1/B1/token"}`, "hooks.slack.com/services/T1/B1/token", "ftp://hooks.example.com/in"];
+
+  test.each(notURLs)("Slack: %s", async (value) => {
+    const channel = testChannel("sl", "slack", { webhookUrl: { secret: "SLACK" }, channel: null });
+    const result = await slackNotifier(channel as Extract<ChannelSpec, { kind: "slack" }>).send(intentFor("checkout", "trigger"), message([channel]), context({ SLACK: value }));
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true, missingSecret: "SLACK", secretProblem: "is not an http:// or https:// URL" } });
+    expect(JSON.stringify(result)).not.toContain("token");
+  });
+
+  test.each(notURLs)("webhook: %s", async (value) => {
+    const channel = testChannel("hook", "webhook", { url: { secret: "HOOK_URL" }, headers: {}, hmacSecret: null });
+    const result = await webhookNotifier(channel as Extract<ChannelSpec, { kind: "webhook" }>).send(intentFor("checkout", "trigger"), message([channel]), context({ HOOK_URL: value }));
+    expect(result).toMatchObject({ ok: false, failure: { retryable: true, missingSecret: "HOOK_URL", secretProblem: "is not an http:// or https:// URL" } });
+    expect(JSON.stringify(result)).not.toContain("token");
   });
 });

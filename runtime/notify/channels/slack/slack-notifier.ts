@@ -1,6 +1,6 @@
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp } from "../../http-send.js";
+import { sendHttp, urlSecretFailure } from "../../http-send.js";
 import { alertLinks, diagnosticsText, headline } from "../../render.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
@@ -81,13 +81,10 @@ export function slackNotifier(channel: SlackChannel): Notifier {
       if (!webhook) {
         return { ok: false, failure: { retryable: true, reason: `not available: ${channel.webhookUrl.secret}`, missingSecret: channel.webhookUrl.secret }, status: null, answer: "" };
       }
-      let url: string;
-      try {
-        const parsed = new URL(webhook);
-        url = channel.baseUrl ? `${channel.baseUrl.replace(/\/+$/, "")}${parsed.pathname}` : parsed.toString();
-      } catch {
-        return { ok: false, failure: { retryable: false, reason: `secret ${channel.webhookUrl.secret} is not a URL` }, status: null, answer: "" };
-      }
+      const notUrl = urlSecretFailure(channel.webhookUrl.secret, webhook);
+      if (notUrl) return { ok: false, failure: notUrl, status: null, answer: "" };
+      const parsed = new URL(webhook);
+      const url = channel.baseUrl ? `${channel.baseUrl.replace(/\/+$/, "")}${parsed.pathname}` : parsed.toString();
       const body = JSON.stringify(slackMessage(intent, message, channel.channel));
       return sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now);
     },

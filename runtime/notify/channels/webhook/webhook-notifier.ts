@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { field, jsonBytes, shrinkToFit, wellFormedJson } from "../../fit.js";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp } from "../../http-send.js";
+import { sendHttp, urlSecretFailure } from "../../http-send.js";
 import { alertPageUrl } from "../../render.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 
@@ -92,6 +92,9 @@ export function webhookNotifier(channel: WebhookChannel): Notifier {
     async send(intent: NotificationIntent, message: MessageContext, ctx: SendContext): Promise<SendResult> {
       const url = resolve(channel.url, ctx);
       if ("missing" in url) return missing(url.missing);
+      // A literal URL was checked when the project compiled; a secret's is checked here.
+      const notUrl = typeof channel.url === "string" ? null : urlSecretFailure(channel.url.secret, url.value);
+      if (notUrl) return { ok: false, failure: notUrl, status: null, answer: "" };
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(channel.headers)) {
         const resolved = resolve(value, ctx);

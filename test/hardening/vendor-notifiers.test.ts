@@ -62,6 +62,23 @@ describe("the largest alerts go through every vendor fake", () => {
   });
 });
 
+describe("Slack's limit on all the text of a message's blocks", () => {
+  test("an alert whose labels and diagnostics each fill their own block still fits the message's whole (msg_blocks_too_long), and keeps every fact's head", async () => {
+    const monitor = testMonitor("checkout", { runbook: `https://wiki.example.com/runbooks/checkout?${"q".repeat(2_500)}` });
+    const labels = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`label${i}`, `value${i}-${"v".repeat(3_000)}`]));
+    const intent = intentFor("checkout", "trigger", { summary: "s".repeat(500), labels, details: { diagnostics: "d".repeat(10_000) } });
+    const channel = testChannel("sl", "slack", { webhookUrl: { secret: "SLACK" }, channel: null });
+    const manifest = testManifest({ monitors: [monitor], channels: [channel] });
+    const before = slack.received.length;
+    const result = await slackNotifier(channel as Extract<ChannelSpec, { kind: "slack" }>).send(intent, { manifest, monitor }, context({ SLACK: `${slack.url}/services/T1/B1/token` }));
+    expect(result.ok, slack.rejections().join("\n")).toBe(true);
+    const sent = JSON.stringify(slack.received.slice(before).at(-1)!.json);
+    for (let i = 0; i < 6; i++) expect(sent).toContain(`value${i}-vvv`);
+    expect(sent).toContain("ddd");
+    expect(sent).toContain("Runbook");
+  });
+});
+
 describe("a runbook written as prose never costs the page", () => {
   test("PagerDuty accepts the trigger: the runbook rides in custom_details, not as a link", async () => {
     const monitor = testMonitor("checkout", { runbook: "ask the shop team, wiki page 'checkout down'" });

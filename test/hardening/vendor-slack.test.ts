@@ -58,6 +58,7 @@ describe("incoming webhook", () => {
     ["a section with neither text nor fields", { text: "t", blocks: [{ type: "section" }] }, "invalid_blocks", /blocks\[0\]/],
     ["11 section fields", { text: "t", blocks: [{ type: "section", fields: Array.from({ length: 11 }, () => ({ type: "mrkdwn", text: "f" })) }] }, "invalid_blocks", /fields/],
     ["a block type Slack does not know", { text: "t", blocks: [{ type: "banner" }] }, "invalid_blocks", /blocks\[0\]\.type/],
+    ["blocks each within its limit, holding more than 12,000 characters of text in all", { text: "t", blocks: Array.from({ length: 5 }, () => section("s".repeat(2500))) }, "msg_blocks_too_long", /12000/],
     ["no text and no blocks", { username: "bot" }, "no_text", /neither text nor blocks/],
     ["blank text", { text: "  \n" }, "no_text", /neither text nor blocks/],
     ["text that is not a string", { text: 42 }, "invalid_payload", /text: must be string/],

@@ -7,9 +7,24 @@ export const SLACK_TEXT_KEPT = 40_000;
 const MESSAGE = "slack-incoming-webhook.json#/definitions/Message";
 const HAS_CONTENT = "slack-incoming-webhook.json#/definitions/HasContent";
 
+/**
+ * Slack refuses a message whose blocks hold more than about 12,000 characters of text in all, even
+ * when each block is within its own limit: `msg_blocks_too_long`. Slack's engineers put it as
+ * "12,000 text characters with a buffer for block containers" (slackapi/bolt-js#2509, where the
+ * refusal was measured from 13,297 characters); the fake refuses past 12,000.
+ */
+export const SLACK_BLOCKS_TEXT_MAX = 12_000;
+
+/** The characters of text in a message's blocks: every `text` string in them, at any depth. */
+export function blocksTextLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + blocksTextLength(item), 0);
+  if (!value || typeof value !== "object") return 0;
+  return Object.entries(value).reduce((sum: number, [key, item]) => sum + (key === "text" && typeof item === "string" ? [...item].length : blocksTextLength(item)), 0);
+}
+
 /** Why Slack refuses an incoming-webhook body, as its error code and the schema findings. */
 export interface SlackRefusal {
-  code: "invalid_payload" | "no_text" | "invalid_blocks";
+  code: "invalid_payload" | "no_text" | "invalid_blocks" | "msg_blocks_too_long";
   problems: string[];
 }
 
@@ -22,6 +37,8 @@ export function slackRefusal(body: unknown, schemas: VendorSchemas = vendorSchem
     return { code: blocks ? "invalid_blocks" : "invalid_payload", problems: [...new Set(shape.map(describeProblem))] };
   }
   if (schemas.check(HAS_CONTENT)(body).length > 0) return { code: "no_text", problems: ["neither text nor blocks nor attachments"] };
+  const blocksText = blocksTextLength((body as { blocks?: unknown }).blocks);
+  if (blocksText > SLACK_BLOCKS_TEXT_MAX) return { code: "msg_blocks_too_long", problems: [`blocks hold ${blocksText} characters of text, more than ${SLACK_BLOCKS_TEXT_MAX}`] };
   return null;
 }
 

@@ -17,39 +17,73 @@ export const HEADER_MAX = 150;
 /** The top-level `text` (the notification and fallback); Slack cuts it at 40,000, we keep it short. */
 export const TEXT_MAX = 3000;
 
+/**
+ * All the text of a message's blocks together. Slack refuses a message past about 12,000
+ * characters of block text (`msg_blocks_too_long`), even when each block is within its own limit:
+ * "12,000 text characters with a buffer for block containers" (Slack, slackapi/bolt-js#2509).
+ * Six long labels and the diagnostics reach 18,000, so the parts share this budget.
+ */
+export const BLOCKS_TEXT_MAX = 11_000;
+
 /** The incoming-webhook body: Block Kit blocks plus `text` as the notification fallback. */
 export function slackMessage(intent: NotificationIntent, message: MessageContext, channel: string | null): Record<string, unknown> {
+  // plain_text is never parsed for mentions or links, so it is shortened but not escaped.
+  const header = truncate(headline(intent), HEADER_MAX);
+  // A text element holds at most SECTION_MAX characters, and Slack refuses the whole message for
+  // one that is longer: a link that long (a dashboard URL with its whole state in the query) is
+  // left out, and the alert's own page still links to everything.
+  const links = alertLinks(intent, message).flatMap((l) => {
+    const href = slackLinkUrl(l.href);
+    const text = href ? `<${href}|${l.text}>` : "";
+    return href && text.length <= SECTION_MAX ? [{ type: "mrkdwn", text }] : [];
+  });
   // Every piece of alert data is escaped (slackText); only the bold names and our links are markup.
-  const field = (name: string, value: string) => {
-    const title = slackText(name, 200);
-    return { type: "mrkdwn", text: `*${title}*\n${slackText(value, FIELD_MAX - title.length - 3)}` };
-  };
-  const fields = [
-    field("Monitor", message.monitor?.name ?? intent.monitorId),
-    field("Severity", intent.severity),
-    ...(intent.value !== null ? [field("Value", String(intent.value))] : []),
-    ...Object.entries(intent.labels).slice(0, 6).map(([k, v]) => field(k, v)),
+  const facts: [string, string][] = [
+    ["Monitor", message.monitor?.name ?? intent.monitorId],
+    ["Severity", intent.severity],
+    ...(intent.value !== null ? [["Value", String(intent.value)] as [string, string]] : []),
+    ...Object.entries(intent.labels).slice(0, 6),
   ];
-  const blocks: Record<string, unknown>[] = [
-    // plain_text is never parsed for mentions or links, so it is shortened but not escaped.
-    { type: "header", text: { type: "plain_text", text: truncate(headline(intent), HEADER_MAX) } },
-    { type: "section", fields: fields.slice(0, FIELDS_MAX) },
-  ];
-  const links = alertLinks(intent, message);
-  if (links.length > 0) {
-    // A text element holds at most SECTION_MAX characters, and Slack refuses the whole message
-    // for one that is longer: a link that long (a dashboard URL with its whole state in the
-    // query) is left out, and the alert's own page still links to everything.
-    const live = links.flatMap((l) => {
-      const href = slackLinkUrl(l.href);
-      const text = href ? `<${href}|${l.text}>` : "";
-      return href && text.length <= SECTION_MAX ? [{ type: "mrkdwn", text }] : [];
-    });
-    if (live.length > 0) blocks.push({ type: "context", elements: live });
-  }
+  const titles = facts.slice(0, FIELDS_MAX).map(([name]) => slackText(name, 200));
+  const values = facts.slice(0, FIELDS_MAX).map(([, value], i) => slackText(value, FIELD_MAX - titles[i]!.length - 3));
   const diagnostics = diagnosticsText(intent);
-  if (diagnostics) blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + slackText(diagnostics, SECTION_MAX - 6, true) + "```" } });
+  const fullDiagnostics = diagnostics ? slackText(diagnostics, SECTION_MAX - 6, true) : null;
+  // What the header and the links leave is shared by the fields and the diagnostics: each part
+  // that wants less than an even share keeps all of it, the longest are cut to what is left.
+  const fixed = header.length + links.reduce((sum, l) => sum + l.text.length, 0);
+  const wants = [...values.map((v, i) => titles[i]!.length + 3 + v.length), ...(fullDiagnostics === null ? [] : [fullDiagnostics.length + 6])];
+  const share = evenShares(wants, BLOCKS_TEXT_MAX - fixed);
+  const fields = values.map((value, i) => ({
+    type: "mrkdwn",
+    text: `*${titles[i]}*\n${share[i]! >= wants[i]! ? value : slackText(facts[i]![1], Math.max(0, share[i]! - titles[i]!.length - 3))}`,
+  }));
+  const blocks: Record<string, unknown>[] = [
+    { type: "header", text: { type: "plain_text", text: header } },
+    { type: "section", fields },
+  ];
+  if (links.length > 0) blocks.push({ type: "context", elements: links });
+  if (diagnostics && fullDiagnostics !== null) {
+    const room = share[values.length]!;
+    const text = room >= fullDiagnostics.length + 6 ? fullDiagnostics : slackText(diagnostics, Math.max(0, room - 6), true);
+    if (text !== "") blocks.push({ type: "section", text: { type: "mrkdwn", text: "```" + text + "```" } });
+  }
   return { text: slackText(headline(intent), TEXT_MAX), blocks, ...(channel ? { channel: wellFormed(channel) } : {}) };
+}
+
+/**
+ * Splits `room` among parts that want `wants` characters: the smallest wants are met in full, and
+ * what remains is shared evenly by the parts that want more (each gets at least its even share).
+ */
+function evenShares(wants: number[], room: number): number[] {
+  const shares = wants.map(() => 0);
+  let left = Math.max(0, room);
+  let count = wants.length;
+  for (const i of wants.map((_, index) => index).sort((a, b) => wants[a]! - wants[b]!)) {
+    shares[i] = Math.min(wants[i]!, Math.floor(left / count));
+    left -= shares[i]!;
+    count--;
+  }
+  return shares;
 }
 
 /**

@@ -472,6 +472,21 @@ describe("what alert text can do to the message", () => {
     expect(subject).toContain("done");
   });
 
+  it("directional overrides in a summary, a monitor name or an acknowledger reorder neither the subject nor the text part, as they do not the HTML", async () => {
+    const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
+    const channel = mailChannel(server.port);
+    // "kcabdeef" after an RLO reads as "feedback"; the name's override would flip the summary after it.
+    const intent = intentFor("api", "acknowledge", { summary: "Checkout \u202Ekcabdeef\u202C down", acknowledgedBy: "Mallory \u2067\u202E", labels: { job: "\u202Ddb\u2069" } });
+    expect(await sendWith(notifierFor(channel), channel, intent, "Name \u202A\u2066x")).toMatchObject({ ok: true });
+    const raw = server.mails[0]!.raw;
+    const subject = headersOf(raw).find((h) => h.startsWith("Subject:"))!;
+    const decoded = subject.replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, q: string) => Buffer.from(q.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_h, h: string) => String.fromCharCode(parseInt(h, 16))), "latin1").toString("utf8"));
+    expect(decoded).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    expect(decoded).toContain("Checkout kcabdeef down");
+    expect(plainPart(raw)).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+    expect(plainPart(raw)).toContain("Checkout kcabdeef down");
+  });
+
   it("non-ASCII recipients, sender names and subjects go out with SMTPUTF8 and arrive as written", async () => {
     const server = await serve({ disabledCommands: ["STARTTLS", "AUTH"] });
     const intent = intentFor("api", "trigger", { summary: "Überlast in Zürich ✅" });

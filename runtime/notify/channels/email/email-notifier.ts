@@ -1,6 +1,7 @@
 import { domainToASCII } from "node:url";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
+import { withoutDirectionalControls } from "../../../text/bidi.js";
 import { diagnosticsText, escapeHtml, headline, plainText, alertLinks } from "../../render.js";
 import { truncate, truncateMarked } from "../../redact.js";
 import type { DeliveryFailure, MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
@@ -36,9 +37,11 @@ function forEmail(intent: NotificationIntent, max: number): NotificationIntent {
  * The subject line: the headline on one line, within SUBJECT_MAX, without control characters.
  * nodemailer writes an ASCII subject into the header as it is, and RFC 5322 allows only printable
  * characters and spaces there: a NUL or an escape sequence from a check's output would go out raw.
+ * Directional overrides go too, as from the HTML part: one in a summary or an agent's name would
+ * have the subject read as something other than what it says.
  */
 export function emailSubject(intent: NotificationIntent): string {
-  return truncate(headline(intent).replace(/[\x00-\x1f\x7f]/g, " ").replace(/\s+/g, " "), SUBJECT_MAX);
+  return truncate(withoutDirectionalControls(headline(intent)).replace(/[\x00-\x1f\x7f]/g, " ").replace(/\s+/g, " "), SUBJECT_MAX);
 }
 
 /**
@@ -51,9 +54,9 @@ export function mailLines(text: string): string {
   return text.replace(/\r\n?/g, "\n");
 }
 
-/** The plain-text part. */
+/** The plain-text part, in the order it is stored (no directional overrides), as the HTML part. */
 export function emailText(intent: NotificationIntent, message: MessageContext, diagnosticsMax = EMAIL_DIAGNOSTICS_MAX): string {
-  return mailLines(plainText(forEmail(intent, diagnosticsMax), message));
+  return mailLines(withoutDirectionalControls(plainText(forEmail(intent, diagnosticsMax), message)));
 }
 
 /** The HTML part: the same facts as the text part, readable in any mail client. */

@@ -101,8 +101,13 @@ export class Destinations {
     return this.keyHistory.all();
   }
 
-  /** A routing key held in a secret: its value now, and the values it had before since start. */
-  private secretKey(secret: (name: string) => string | undefined, name: string): { key: string; previous: string[] } | { missing: string; problem?: string } {
+  /**
+   * A routing key held in a secret: its value now, and the values it had before since start.
+   * `pagerDutyLength`: the key goes to PagerDuty's Events API, which takes keys of 32 characters
+   * only; a service that takes PagerDuty's events at a channel's `baseUrl` may give keys of another
+   * length.
+   */
+  private secretKey(secret: (name: string) => string | undefined, name: string, pagerDutyLength = true): { key: string; previous: string[] } | { missing: string; problem?: string } {
     const key = secret(name);
     if (!key) return { missing: name };
     // PagerDuty refuses a key with a space or a line break in it (400, not retried): the page would
@@ -110,7 +115,7 @@ export class Destinations {
     if (/[\s\p{Cc}\p{Cf}]/u.test(key)) return { missing: name, problem: "holds a space, line break or other invisible character; a routing key is one word" };
     // So does any length but 32 ("Length of 'routing_key' is incorrect (should be 32 characters)"):
     // quotes kept from an .env file, or the integration's whole URL pasted, would lose the page too.
-    if (key.length !== ROUTING_KEY_LENGTH) return { missing: name, problem: `is ${key.length} characters long; a PagerDuty routing key is ${ROUTING_KEY_LENGTH} (quotes or more than the key copied?)` };
+    if (pagerDutyLength && key.length !== ROUTING_KEY_LENGTH) return { missing: name, problem: `is ${key.length} characters long; a PagerDuty routing key is ${ROUTING_KEY_LENGTH} (quotes or more than the key copied?)` };
     return { key, previous: this.keyHistory.current(`secret:${name}`, key) };
   }
 
@@ -124,7 +129,7 @@ export class Destinations {
         return pagerDutyNotifier({
           kind: "pagerduty",
           baseUrl: channel.baseUrl ?? this.config.pagerDutyEventsUrl,
-          routingKey: (secret) => this.secretKey(secret, channel.routingKey.secret),
+          routingKey: (secret) => this.secretKey(secret, channel.routingKey.secret, isPagerDuty(channel.baseUrl)),
         });
       case "pagerdutyIncident": {
         const known = this.manifest.services.some((s) => s.id === channel.service);
@@ -150,3 +155,14 @@ export class Destinations {
 }
 
 export { DEFAULT_PAGERDUTY_API_URL, DEFAULT_PAGERDUTY_EVENTS_URL };
+
+/** Whether a pagerduty channel's events go to PagerDuty itself: its default, or a pagerduty.com host (the EU region). */
+function isPagerDuty(baseUrl: string | null | undefined): boolean {
+  if (baseUrl == null) return true;
+  try {
+    const host = new URL(baseUrl).hostname.toLowerCase();
+    return host === "pagerduty.com" || host.endsWith(".pagerduty.com");
+  } catch {
+    return true;
+  }
+}

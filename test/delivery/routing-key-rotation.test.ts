@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { writeRoutingKeys } from "../../cli/plan/deployed-files.js";
-import { PagerDutyServer } from "../support/vendors/index.js";
+import { PagerDutyServer, WebhookReceiver } from "../support/vendors/index.js";
 import { intentFor, makeHarness, routingKey, until, type Harness } from "./support/harness.js";
-import { testManifest, testMonitor, testService } from "./support/manifest.js";
+import { testChannel, testManifest, testMonitor, testService } from "./support/manifest.js";
 
 /**
  * PagerDuty scopes an incident to the integration its trigger came in on: a resolve sent with
@@ -175,6 +175,27 @@ describe("a routing key rotated while an alert is open", () => {
     await pd.waitFor(() => pd.events().length === 1);
     expect(pd.events()[0]).toMatchObject({ event_action: "trigger", routing_key: OLD });
     for (const line of h.lines) expect(line.includes(OLD)).toBe(false);
+  });
+
+  it("a pagerduty channel whose baseUrl is another service than PagerDuty sends a key of another length as it is", async () => {
+    const receiver = new WebhookReceiver();
+    await receiver.start();
+    try {
+      const key = "third-party-key-of-forty-characters-0001";
+      const manifest = testManifest({
+        monitors: [testMonitor("api", { channels: ["oncall-tool"] })],
+        channels: [testChannel("oncall-tool", "pagerduty", { routingKey: { secret: "ONCALL_TOOL_KEY" }, baseUrl: receiver.url })],
+        secrets: ["ONCALL_TOOL_KEY"],
+      });
+      const h = makeHarness({ manifest, secrets: { ONCALL_TOOL_KEY: key }, options: { env: { WK_PAGERDUTY_EVENTS_URL: pd.url }, backoff: { initialMs: 50, maxMs: 400, missingSecretWaitMs: 100 } } });
+      harnesses.push(h);
+      h.delivery.start();
+      h.enqueue(intentFor("api", "trigger"));
+      await until(() => receiver.received.length === 1, 5_000, "the event at the other service");
+      expect(receiver.received[0]!.json).toMatchObject({ event_action: "trigger", routing_key: key });
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it("when the trigger's key is no longer known, the resolve goes with the current key and a warning names the monitor and alert, never a key", async () => {

@@ -19,6 +19,9 @@ export interface DeliveryRow {
 }
 
 /** A delivery as `/api/deliveries` and tests see it. */
+/** What a delivery set aside unsent is recorded with: its stored intent could not be read (a row or key edited by hand). */
+export const UNREADABLE_INTENT = "its stored intent is not what Watchkeeper wrote";
+
 export interface DeliveryRecord {
   id: number;
   intentId: string;

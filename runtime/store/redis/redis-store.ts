@@ -5,7 +5,7 @@ import type { NotificationIntent, StoredIntent } from "../../alerts/intent.js";
 import type { Alert } from "../../alerts/state.js";
 import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
-import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, DeliveryStatus, NewDelivery } from "../../notify/delivery-queue.js";
+import { UNREADABLE_INTENT, type AttemptRecord, type DeliveryAttemptEvent, type DeliveryRecord, type DeliveryRow, type DeliveryStatus, type NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceMatchers, SilenceRecord } from "../../notify/silences.js";
@@ -810,7 +810,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
    * than failing every look for due deliveries and its job for good.
    */
   private async setAsideGarbageDelivery(id: number, attempts: number, problem: string): Promise<void> {
-    const reason = `its stored intent is not what Watchkeeper wrote (${problem})`;
+    const reason = `${UNREADABLE_INTENT} (${problem})`;
     await this.recordOutcome({ id, attemptsBefore: Number.isSafeInteger(attempts) ? attempts : 0, outcome: { kind: "failed", reason, status: null, answer: "" }, now: Date.now() });
     this.notice("error", `Redis key ${this.k("delivery", id)} was not a delivery Watchkeeper wrote (${problem}): it is recorded as failed and not sent. If its alert is firing, check its incident at the vendor. Do not edit delivery keys in Redis.`);
   }

@@ -73,7 +73,7 @@ export class SqliteDeliveries {
       // A claim left by a dead process was an attempt under way: it counts, for it may have reached
       // the vendor (the dedup and route stages send the alert's resolve there, trigger-tried.ts).
       releaseAll: p(
-        `UPDATE delivery_deliveries SET claimed_until = NULL, attempts = attempts + 1,
+        `UPDATE delivery_deliveries SET claimed_until = NULL, attempts = attempts + 1, vendor_status = NULL,
            last_error = 'the runtime stopped during an attempt, which may have reached the vendor'
          WHERE claimed_until IS NOT NULL AND status = 'pending'`,
       ),

@@ -7,7 +7,7 @@ import { aheadOfClock } from "../../alerts/transition.js";
 import { HEARTBEAT_CLOCK_SLACK_MS, type UptimeReport } from "../../checks/types.js";
 import { atomically } from "./atomically.js";
 import { RECENT_RESULTS, type EvaluationCommit, type EvaluationOutcome, type ResultRow } from "../../evaluate/evaluation-store.js";
-import type { AttemptRecord, DeliveryAttemptEvent, DeliveryRecord, DeliveryRow, NewDelivery } from "../../notify/delivery-queue.js";
+import { UNREADABLE_INTENT, type AttemptRecord, type DeliveryAttemptEvent, type DeliveryRecord, type DeliveryRow, type NewDelivery } from "../../notify/delivery-queue.js";
 import type { AlertEvent } from "../../alerts/alert-event.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import type { NewSilence, Silence, SilenceRecord } from "../../notify/silences.js";
@@ -424,7 +424,7 @@ export class SqliteStore implements Store {
   dueHeads(now: number, limit: number, perDestination?: number): DeliveryRow[] {
     return this.deliveries.dueHeads(now, limit, perDestination, (row, problem) => {
       // A row edited by hand cannot be sent: failed, its lane moves on, rather than failing every look for due deliveries.
-      const reason = `its stored intent is not what Watchkeeper wrote (${problem})`;
+      const reason = `${UNREADABLE_INTENT} (${problem})`;
       this.recordOutcome({ id: row.id, attemptsBefore: row.attempts, outcome: { kind: "failed", reason, status: null, answer: "" }, now });
       this.onNotice(
         "warn",

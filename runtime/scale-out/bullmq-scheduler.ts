@@ -8,6 +8,7 @@ import { deadlineOf } from "../evaluate/run-check.js";
 import type { TickClaim } from "../scheduler/tick-claim.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
 import { abandonBullmq, settlesWithin, whenTrue } from "./bullmq-abandon.js";
+import { offClockMs } from "./clock-agreement.js";
 import { reconnectDelay } from "./redis-connection.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
@@ -67,6 +68,8 @@ class BullmqScheduler implements TickScheduler {
   private mustReconcile = false;
   private lastBeatOk = 0;
   private lastError: string | null = null;
+  /** How far this process's clock is off the replicas' reference clock (clock-agreement.ts); 0: it takes ticks. */
+  private offClock = 0;
   private closing: Promise<void> | null = null;
   /** Tick jobs this replica is processing now. */
   private active = 0;
@@ -124,14 +127,17 @@ class BullmqScheduler implements TickScheduler {
 
   async init(): Promise<void> {
     await this.checkRedisSettings();
-    const first = await this.registry.beat(this.d.clock.now());
+    const first = await this.registry.beat(this.d.clock.now(), this.d.clock.now);
     ({ owner: this.owner, epoch: this.epoch } = first);
     this.warnOfSkew(first.skewMs);
     this.lastBeatOk = this.d.clock.now();
+    await this.judgeClock();
     this.ownsRollout = this.owner === this.d.manifest.hash;
     const names = new Set([ANYWHERE_QUEUE, locationQueue(this.o.location), ...this.d.manifest.monitors.flatMap(queuesOf)]);
     for (const name of names) this.queue(name);
-    if (this.ownsRollout) await this.reconcile();
+    // BullMQ starts a job scheduler from the process's clock: an owner whose clock is off would start them there.
+    if (this.ownsRollout && this.offClock !== 0) this.mustReconcile = true;
+    else if (this.ownsRollout) await this.reconcile();
     else this.d.logger.info({ owner: this.owner, manifest: this.d.manifest.hash }, "a newer manifest owns the schedules; this replica runs the ticks it agrees on");
     const locations = [...new Set(this.d.manifest.monitors.flatMap(locationsOf))];
     const unserved = await this.registry.unserved(locations, this.d.clock.now());
@@ -153,6 +159,8 @@ class BullmqScheduler implements TickScheduler {
         stalledInterval: this.stalledMs,
         maxStalledCount: 2,
         settings: { repeatStrategy: strategy },
+        // Run by takeTicks() once this replica's clock is known to agree with the others'.
+        autorun: false,
       });
       worker.on("stalled", () => this.m.stalled.inc({ queue: name }));
       // A renewed lock extends this replica's claim on the tick; one another replica took ends it.
@@ -165,6 +173,7 @@ class BullmqScheduler implements TickScheduler {
       worker.on("error", (error) => this.noteError(error));
       this.workers.push(worker);
     }
+    this.takeTicks();
     this.beatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
     this.beatTimer.unref();
   }
@@ -243,6 +252,7 @@ class BullmqScheduler implements TickScheduler {
       ...(this.redisWarnings.length > 0 ? { redisWarnings: this.redisWarnings } : {}),
     };
     if (refused !== null) return { ready: false, reason: `Redis at ${this.o.shownUrl} refuses writes: ${refused}`, publicReason: "Redis refuses writes", details };
+    if (connected && this.offClock !== 0) return { ready: false, reason: offClockReason(this.offClock), publicReason: "this replica's clock is off the other replicas' and Redis's; it takes no ticks", details };
     if (!connected) {
       if (this.lastError !== null && /WRONGPASS|NOAUTH|invalid username-password/i.test(this.lastError)) {
         details.redis = "refusing credentials";
@@ -275,7 +285,37 @@ class BullmqScheduler implements TickScheduler {
   private warnOfSkew(skewMs: number): void {
     if (Math.abs(skewMs) < MAX_SKEW_MS) return;
     this.logOnce("skew", () =>
-      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: scheduling and delivery follow Redis's, but logs and check times use it; keep replicas on NTP`),
+      this.d.logger.warn({ skewMs }, `this replica's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? "behind" : "ahead of"} Redis's: liveness, quorum deadlines and delivery follow Redis's, but logs and check times use it, and from 5 s off the others' it takes no ticks; keep replicas on NTP`),
+    );
+  }
+
+  /**
+   * Measures how far the process's clock (the one BullMQ reads) is ahead of Redis's, publishes it
+   * with the next beat, and judges it against the other live replicas' (clock-agreement.ts).
+   */
+  private async judgeClock(): Promise<void> {
+    const now = this.d.clock.now();
+    const ahead = Date.now() - (now + this.registry.skewMs);
+    this.registry.clockAheadMs = ahead;
+    const others = (await this.registry.replicas(now)).filter((r) => r.id !== this.registry.self.id && typeof r.clockAheadMs === "number").map((r) => r.clockAheadMs!);
+    this.offClock = offClockMs(ahead, others);
+  }
+
+  /**
+   * Runs the tick workers while this replica's clock agrees with the others', and pauses them
+   * while it does not: BullMQ would run every tick it thinks due and schedule the next ones from
+   * this clock (clock-agreement.ts). A tick already running finishes.
+   */
+  private takeTicks(): void {
+    for (const worker of this.workers) {
+      if (this.offClock !== 0) {
+        if (!worker.isPaused()) void worker.pause(true).catch((error: unknown) => this.noteError(error));
+      } else if (worker.isPaused()) worker.resume();
+      else if (!worker.isRunning()) void worker.run().catch((error: unknown) => this.noteError(error));
+    }
+    if (this.offClock === 0) return;
+    this.logOnce("off clock", () =>
+      this.d.logger.error({ offMs: this.offClock }, `${offClockReason(this.offClock)}; fix the clock (NTP) of whichever machine is wrong`),
     );
   }
 
@@ -329,10 +369,12 @@ class BullmqScheduler implements TickScheduler {
 
   private async heartbeat(): Promise<void> {
     try {
-      const { owner, epoch, skewMs } = await this.registry.beat(this.d.clock.now());
+      const { owner, epoch, skewMs } = await this.registry.beat(this.d.clock.now(), this.d.clock.now);
       this.lastBeatOk = this.d.clock.now();
       this.lastError = null;
       this.warnOfSkew(skewMs);
+      await this.judgeClock();
+      if (!this.closing) this.takeTicks();
       const wasOwner = this.owner === this.d.manifest.hash;
       this.owner = owner;
       const lost = this.epoch !== null && epoch !== this.epoch;
@@ -351,7 +393,7 @@ class BullmqScheduler implements TickScheduler {
         this.mustReconcile = true;
       }
       // Until a reconcile completes: one that fails (Redis still coming back) is tried again next beat.
-      if (this.mustReconcile && owner === this.d.manifest.hash) {
+      if (this.mustReconcile && owner === this.d.manifest.hash && this.offClock === 0) {
         await this.reconcile();
         this.mustReconcile = false;
       }
@@ -553,6 +595,12 @@ const CLAIM_MARGIN_MS = 1_000;
 
 function claimId(queueName: string, jobId: string | undefined): string {
   return `${queueName}\n${jobId ?? ""}`;
+}
+
+/** What /readyz and the log say about a replica whose clock is off the reference. */
+function offClockReason(offMs: number): string {
+  const seconds = Math.round(Math.abs(offMs) / 1000);
+  return `this replica's clock is ${seconds} s ${offMs > 0 ? "ahead of" : "behind"} Redis's and the other replicas': it takes no ticks until they agree (BullMQ would run and schedule every monitor's ticks on it)`;
 }
 
 /** A clock further off Redis's than this is warned about. */

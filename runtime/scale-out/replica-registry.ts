@@ -10,6 +10,8 @@ export interface ReplicaInfo {
   host: string;
   pid: number;
   startedAt: string;
+  /** How far this replica's clock is ahead of Redis's (ms), as of its previous beat; absent from older builds. */
+  clockAheadMs?: number;
 }
 
 /**
@@ -95,12 +97,25 @@ export class ReplicaRegistry {
    */
   skewMs = 0;
 
-  /** Beats once; returns the manifest hash that owns the schedules now, the data's epoch, and the clock skew. */
-  async beat(now: number): Promise<{ owner: string | null; epoch: string; skewMs: number }> {
+  /**
+   * How far the clock BullMQ reads (the process's) is ahead of Redis's, as this replica last
+   * judged it: published with each beat, so every replica can tell whose clock is off.
+   */
+  clockAheadMs = 0;
+
+  /**
+   * Beats once; returns the manifest hash that owns the schedules now, the data's epoch, and the
+   * clock skew. `clock` reads this replica's time again when Redis answered: the skew is measured
+   * from the middle of the round trip, and a beat that took longer than a clock may plausibly be
+   * off by (Redis stalled) keeps the last measure instead of reading the stall as skew.
+   */
+  async beat(now: number, clock: () => number = () => now): Promise<{ owner: string | null; epoch: string; skewMs: number }> {
     const s = this.self;
-    const [owner, epoch, redisNow] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), JSON.stringify(s), randomUUID());
-    const skew = Number(redisNow) - now;
-    if (Number.isFinite(skew)) this.skewMs = skew;
+    const info = JSON.stringify({ ...s, clockAheadMs: this.clockAheadMs });
+    const [owner, epoch, redisNow] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), info, randomUUID());
+    const after = clock();
+    const skew = Number(redisNow) - Math.round((now + after) / 2);
+    if (Number.isFinite(skew) && after - now <= MAX_SKEW_ROUND_TRIP_MS) this.skewMs = skew;
     return { owner: owner ?? null, epoch, skewMs: this.skewMs };
   }
 
@@ -131,6 +146,9 @@ export class ReplicaRegistry {
     return locations.filter((_, i) => Number(counts[i]?.[1] ?? 0) === 0);
   }
 }
+
+/** A heartbeat slower than this says nothing about the clocks (Redis stalled, the event loop held). */
+const MAX_SKEW_ROUND_TRIP_MS = 1_000;
 
 /** A registration as stored; one edited by hand into something else is left out rather than failing every replica's /readyz. */
 function parseInfo(text: string | null): ReplicaInfo[] {

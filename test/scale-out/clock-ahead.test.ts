@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
+import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
+import { dropPrefix, hitBundle, redisAnswers, scriptCheck, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+
+const available = await redisAnswers();
+const AHEAD_MS = 60 * 60_000;
+
+/** Node's own clock an hour ahead, as on a machine whose NTP is broken: BullMQ reads it too. */
+const clockAhead = `data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${AHEAD_MS}; const D = Date; globalThis.Date = class extends D { constructor(...a) { if (a.length === 0) super(Date.now()); else super(...a); } static now() { return now() + ${AHEAD_MS}; } };`)}`;
+
+/**
+ * BullMQ reads the process's own clock: a replica whose machine clock is an hour ahead would run
+ * every tick under a tick time an hour ahead and leave the job schedulers there, so the replicas
+ * with the right time would check nothing for an hour once it stopped.
+ */
+describe.skipIf(!available)("a replica whose machine clock is an hour ahead", () => {
+  let dir: string;
+  let script: string;
+  const target = new TickTarget();
+  const prefix = testPrefix();
+  const children: RunningChild[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-clock-ahead-"));
+    script = await bundleChild("clock-ahead");
+    await target.start();
+    const monitors = [monitorSpec({ id: "tock", schedule: { kind: "every", every: "2s" }, ...scriptCheck })];
+    await writeArtifact(join(dir, "artifact"), manifestOf(monitors), hitBundle(["tock"], target.port));
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+    await target.stop();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    await rm(dir, { recursive: true, force: true });
+    if (script) await rm(script, { force: true });
+  });
+
+  const replica = async (name: string, nodeArgs: string[] = []) => {
+    const child = await startChild(
+      script,
+      {
+        WK_CHILD_ARTIFACT: join(dir, "artifact"),
+        WK_CHILD_STATE: join(dir, `state-${name}`),
+        WK_CHILD_REDIS: TEST_REDIS_URL,
+        WK_CHILD_REDIS_PREFIX: prefix,
+        WK_CHILD_STALL_MS: "1000",
+        WK_CHILD_SPREAD_MS: "0",
+        WK_CHILD_DELIVERY: "hold",
+        WK_LOG_LEVEL: "warn",
+      },
+      20_000,
+      nodeArgs,
+    );
+    children.push(child);
+    return child;
+  };
+
+  it("neither moves the monitors' ticks an hour ahead nor leaves the others without ticks when it stops", async () => {
+    const good = await replica("good");
+    await waitFor(() => (target.hits.get("tock")?.size ?? 0) >= 2, 20_000, "the first ticks");
+    const ahead = await replica("ahead", ["--import", clockAhead]);
+    await new Promise((r) => setTimeout(r, 10_000));
+    // It says why it takes no ticks, to anyone's probe.
+    const ready = await fetch(`${ahead.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { reason: string }).reason).toMatch(/clock is off/);
+    ahead.proc.kill("SIGTERM");
+    expect(await ahead.exited).toBe(0);
+    const stoppedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 8_000));
+    const ticks = [...target.hits.get("tock")!.keys()];
+    // No tick time far from the real time (the check sees its tick's time, not an hour later), and
+    // the good replica goes on checking once the other has stopped.
+    expect({
+      future: ticks.filter((t) => t > Date.now() + 60_000).length,
+      afterStop: ticks.filter((t) => t > stoppedAt + 1_000 && t <= Date.now()).length >= 2,
+    }).toEqual({ future: 0, afterStop: true });
+    good.proc.kill("SIGTERM");
+    await good.exited;
+  }, 90_000);
+});

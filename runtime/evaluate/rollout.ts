@@ -71,7 +71,10 @@ async function rollOutOnce(store: AlertStore, manifest: Manifest, now: number): 
       // The removed monitor's severity left with it; a resolve closes whatever the trigger opened.
       { severity: "info", labels: {} },
     );
-    changed.push(t.alert);
+    // Marked as evaluated now: a tick of the removed monitor that an old replica started before
+    // this rollout (a rolling deploy, a slow failing check) is older news and cannot fire it again,
+    // which would leave an incident open that nothing resolves any more.
+    changed.push({ ...t.alert, evaluatedAt: now });
     intents.push(...t.intents);
     events.push(...t.events);
     (alert.state === "firing" ? report.resolved : report.dropped).push(alert.dedupKey);

@@ -75,7 +75,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
    * The token of each delivery this process claimed and has not yet recorded: its outcome carries
    * the token, and the store records it only while that claim is the current one (fencing).
    */
-  private readonly claims = new Map<number, string>();
+  private readonly claims = new Map<number, { token: string; heldUntil: number }>();
   private readonly notice: (level: "warn" | "error", message: string) => void;
   /** Garbage alert keys already reported, so a key that cannot be replaced is reported once. */
   private readonly reported = new Set<string>();
@@ -407,10 +407,12 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   async claim(ids: number[], now: number, leaseMs: number): Promise<number[]> {
     if (ids.length === 0) return [];
     const token = randomUUID();
+    // On this process's own clock: only the time elapsed since the claim counts.
+    const heldUntil = Date.now() + leaseMs - CLAIM_MARGIN_MS;
     const won = (await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), token, ...ids.map(String))).map(Number);
     for (const id of won) {
       this.claims.delete(id);
-      this.claims.set(id, token);
+      this.claims.set(id, { token, heldUntil });
     }
     // Only a process that claims and never records (its sends keep crashing) grows this; keep it bounded.
     for (const id of this.claims.keys()) {
@@ -820,15 +822,43 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
    * lease and was replaced by another claimant writes nothing (docs/scale-out.md, "Claim, then send").
    */
   private async outcome(id: number, c: Record<string, unknown> & { next: number; now: number; sentAt: number | null }): Promise<void> {
-    const claim = this.claims.get(id) ?? "";
+    const held = this.claims.get(id);
+    const claim = held?.token ?? "";
     const payload = { ...c, claim, next: String(c.next), now: String(c.now), sentAt: c.sentAt === null ? null : String(c.sentAt), vendorStatus: c["vendorStatus"] === null ? null : String(c["vendorStatus"]) };
-    const recorded = await this.redis.wkRecordOutcome(this.prefix, String(id), JSON.stringify(payload));
-    if (this.claims.get(id) === claim) this.claims.delete(id);
-    if (Number(recorded) === 0 && claim !== "") {
+    const { recorded, rewritten } = await this.writeWhileClaimed(held?.heldUntil ?? 0, () => this.redis.wkRecordOutcome(this.prefix, String(id), JSON.stringify(payload)));
+    if (this.claims.get(id) === held) this.claims.delete(id);
+    // A rewrite that finds nothing to do: the write that seemed to fail had landed after all.
+    if (Number(recorded) === 0 && claim !== "" && !rewritten) {
       this.notice("warn", `the ${String(c["status"])} outcome of delivery ${id} was not recorded: this replica's claim ended (it outlived its lease, paused or frozen) and another replica took the delivery over or finished it`);
     }
   }
+
+  /**
+   * Writes an outcome; when the write fails (the connection dropped for a moment, a failover) and
+   * this process still holds the delivery's claim, writes it again with backoff until the claim
+   * would end. A send the vendor accepted is then recorded, not left to be sent again when the
+   * lease ends (a second page); past the claim another replica may hold it, and the error is thrown.
+   */
+  private async writeWhileClaimed(heldUntil: number, write: () => Promise<number>): Promise<{ recorded: number; rewritten: boolean }> {
+    let waitMs = REWRITE_FIRST_MS;
+    for (let rewrites = 0; ; rewrites++) {
+      try {
+        return { recorded: await write(), rewritten: rewrites > 0 };
+      } catch (error) {
+        if (Date.now() + waitMs >= heldUntil) throw error;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(REWRITE_MAX_MS, waitMs * 2);
+      }
+    }
+  }
 }
+
+/** How soon a failed outcome write is tried again, and the longest wait between tries. */
+const REWRITE_FIRST_MS = 100;
+const REWRITE_MAX_MS = 1_000;
+
+/** An outcome is written again only while the claim lasts this much longer: the write must land inside it. */
+const CLAIM_MARGIN_MS = 1_000;
 
 interface StoredDelivery extends DeliveryRecord {
   /** Null when the stored intent is not what Watchkeeper wrote (`intentProblem` says why). */

@@ -239,9 +239,15 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
   const concurrency = o.concurrency ?? 256;
   const spreadMs = o.spreadMs ?? 30_000;
+  const rollOutAlerts = async (): Promise<void> => {
+    const rollout = await rollOut(store, o.manifest, clock.now());
+    if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
+    // One line per closed alert, as for every other transition; the summary says why.
+    logAlertEvents(logger.child({ reason: "monitor removed from the manifest" }), rollout.events);
+  };
   const scheduler: TickScheduler = o.scheduling
     ? await o.scheduling({
-        manifest: o.manifest, run: tick, clock, logger, metrics, concurrency, spreadMs, onLag,
+        manifest: o.manifest, run: tick, clock, logger, metrics, concurrency, spreadMs, onLag, rollOut: rollOutAlerts,
         check: async (monitorId, scheduledAt) => {
           const unit = units.get(monitorId);
           return unit ? checkOnce(unit, scheduledAt, tickDeps) : { kind: "error", error: `no monitor ${monitorId}`, durationMs: 0 };
@@ -253,10 +259,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       })
     : embeddedScheduler(o.manifest, { clock, concurrency, spreadMs, run: tick, onLag, metrics, logger });
   if (scheduler.ownsRollout) {
-    const rollout = await rollOut(store, o.manifest, clock.now());
-    if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
-    // One line per closed alert, as for every other transition; the summary says why.
-    logAlertEvents(logger.child({ reason: "monitor removed from the manifest" }), rollout.events);
+    await rollOutAlerts();
   } else {
     logger.info({ manifest: o.manifest.hash }, "another manifest owns the schedules: alert rollout is left to its replicas");
   }

@@ -63,9 +63,13 @@ class BullmqScheduler implements TickScheduler {
   private readonly heartbeatMs: number;
   private beatTimer: NodeJS.Timeout | null = null;
   private owner: string | null = null;
+  /** When the owner last changed (Redis's clock), as the last beat said: a change means ownership moved. */
+  private ownerSince = "";
   /** The data's epoch as this replica last saw it: a change means Redis lost its data. */
   private epoch: string | null = null;
   private mustReconcile = false;
+  /** Set when this replica's manifest became the owner after start-up: its alert rollout is still to run. */
+  private mustRollOut = false;
   private lastBeatOk = 0;
   private lastError: string | null = null;
   /** How far this process's clock is off the replicas' reference clock (clock-agreement.ts); 0: it takes ticks. */
@@ -128,16 +132,18 @@ class BullmqScheduler implements TickScheduler {
   async init(): Promise<void> {
     await this.checkRedisSettings();
     const first = await this.registry.beat(this.d.clock.now(), this.d.clock.now);
-    ({ owner: this.owner, epoch: this.epoch } = first);
+    ({ owner: this.owner, ownerSince: this.ownerSince, epoch: this.epoch } = first);
     this.warnOfSkew(first.skewMs);
     this.lastBeatOk = this.d.clock.now();
     await this.judgeClock();
-    this.ownsRollout = this.owner === this.d.manifest.hash;
+    const owns = this.owner === this.d.manifest.hash;
+    // BullMQ starts a job scheduler from the process's clock, and a rollout marks alerts with this
+    // replica's time: an owner whose clock is off does both once it agrees with the others.
+    this.ownsRollout = owns && this.offClock === 0;
     const names = new Set([ANYWHERE_QUEUE, locationQueue(this.o.location), ...this.d.manifest.monitors.flatMap(queuesOf)]);
     for (const name of names) this.queue(name);
-    // BullMQ starts a job scheduler from the process's clock: an owner whose clock is off would start them there.
-    if (this.ownsRollout && this.offClock !== 0) this.mustReconcile = true;
-    else if (this.ownsRollout) await this.reconcile();
+    if (owns && this.offClock !== 0) this.mustReconcile = this.mustRollOut = true;
+    else if (owns) await this.reconcile();
     else this.d.logger.info({ owner: this.owner, manifest: this.d.manifest.hash }, "a newer manifest owns the schedules; this replica runs the ticks it agrees on");
     const locations = [...new Set(this.d.manifest.monitors.flatMap(locationsOf))];
     const unserved = await this.registry.unserved(locations, this.d.clock.now());
@@ -369,14 +375,17 @@ class BullmqScheduler implements TickScheduler {
 
   private async heartbeat(): Promise<void> {
     try {
-      const { owner, epoch, skewMs } = await this.registry.beat(this.d.clock.now(), this.d.clock.now);
+      const { owner, ownerSince, epoch, skewMs } = await this.registry.beat(this.d.clock.now(), this.d.clock.now);
       this.lastBeatOk = this.d.clock.now();
       this.lastError = null;
       this.warnOfSkew(skewMs);
       await this.judgeClock();
       if (!this.closing) this.takeTicks();
-      const wasOwner = this.owner === this.d.manifest.hash;
+      // Owner since a later time than last seen: another manifest owned the schedules in between,
+      // even if this replica missed the beats that said so (it was slow, Redis was away).
+      const wasOwner = this.owner === this.d.manifest.hash && ownerSince === this.ownerSince;
       this.owner = owner;
+      this.ownerSince = ownerSince;
       const lost = this.epoch !== null && epoch !== this.epoch;
       this.epoch = epoch;
       if (lost) {
@@ -389,14 +398,21 @@ class BullmqScheduler implements TickScheduler {
         this.mustReconcile = true;
       }
       if (!wasOwner && owner === this.d.manifest.hash) {
-        this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them");
+        this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them and rolling alerts out to it");
         this.mustReconcile = true;
+        this.mustRollOut = true;
       }
       // Until a reconcile completes: one that fails (Redis still coming back) is tried again next beat.
       if (this.mustReconcile && owner === this.d.manifest.hash && this.offClock === 0) {
         await this.reconcile();
         this.mustReconcile = false;
       }
+      // Alerts of monitors this manifest lacks (a rollback: the newer version added them) are
+      // resolved, as at start-up; their schedules are gone, so nothing else would ever resolve them.
+      if (this.mustRollOut && owner === this.d.manifest.hash && this.offClock === 0 && this.d.rollOut) {
+        await this.d.rollOut();
+        this.mustRollOut = false;
+      } else if (owner !== this.d.manifest.hash) this.mustRollOut = false;
       if (!this.closing) await this.sweepQuorumTicks();
     } catch (error) {
       this.noteError(error);

@@ -46,6 +46,21 @@ describe.skipIf(!available)("replica registry against keys edited by hand", () =
     expect((await older.beat(now + 2)).owner).toBe("sha256:two");
   });
 
+  it("tells a replica that missed the beats of another manifest's ownership that its own took the schedules anew", async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const older = new ReplicaRegistry(redis, prefix, info("a", "sha256:one"), 10_000);
+    const first = await older.beat(Date.now());
+    const newer = new ReplicaRegistry(redis, prefix, info("b", "sha256:two"), 10_000);
+    expect((await newer.beat(Date.now())).owner).toBe("sha256:two");
+    await newer.leave();
+    await new Promise((r) => setTimeout(r, 5));
+    // `older` never beat while `two` owned the schedules: the owner is its own again, since later.
+    const again = await older.beat(Date.now());
+    expect(again.owner).toBe("sha256:one");
+    expect(Number(again.ownerSince)).toBeGreaterThan(Number(first.ownerSince));
+  });
+
   it("answers the same epoch until Redis loses its data", async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);

@@ -25,7 +25,9 @@ export interface ReplicaInfo {
  * Time is Redis's own (TIME), not the replica's: a replica whose clock is off must not make the
  * others look dead, look dead itself, or win the schedules for an older manifest.
  * ARGV: prefix, replica id, manifest hash, location, (unused: the replica's clock), ttl, info
- * JSON, a new epoch id. Returns { owner hash (nil when none), epoch, Redis's time in ms }.
+ * JSON, a new epoch id. Returns { owner hash (nil when none), epoch, Redis's time in ms, when the
+ * owner became the owner ("" when none) }: a replica that missed the beats in which another manifest
+ * owned the schedules still learns that its own took them anew.
  */
 const HEARTBEAT = `
 local p, id, hash, loc = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -55,7 +57,7 @@ local current = redis.call('HGET', p .. ':manifest:owner', 'hash')
 if current ~= best then
   redis.call('HSET', p .. ':manifest:owner', 'hash', best, 'since', now)
 end
-return { best or false, redis.call('GET', p .. ':epoch'), string.format('%d', now) }
+return { best or false, redis.call('GET', p .. ':epoch'), string.format('%d', now), redis.call('HGET', p .. ':manifest:owner', 'since') or '' }
 `;
 
 /** Removes a replica that stops gracefully, so the others need not wait for its TTL. */
@@ -70,7 +72,7 @@ return 1
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    wkReplicaHeartbeat(...args: string[]): Result<[string | null, string, string], Context>;
+    wkReplicaHeartbeat(...args: string[]): Result<[string | null, string, string, string], Context>;
     wkReplicaLeave(...args: string[]): Result<number, Context>;
   }
 }
@@ -109,14 +111,14 @@ export class ReplicaRegistry {
    * from the middle of the round trip, and a beat that took longer than a clock may plausibly be
    * off by (Redis stalled) keeps the last measure instead of reading the stall as skew.
    */
-  async beat(now: number, clock: () => number = () => now): Promise<{ owner: string | null; epoch: string; skewMs: number }> {
+  async beat(now: number, clock: () => number = () => now): Promise<{ owner: string | null; ownerSince: string; epoch: string; skewMs: number }> {
     const s = this.self;
     const info = JSON.stringify({ ...s, clockAheadMs: this.clockAheadMs });
-    const [owner, epoch, redisNow] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), info, randomUUID());
+    const [owner, epoch, redisNow, ownerSince] = await this.redis.wkReplicaHeartbeat(this.prefix, s.id, s.manifest, s.location, String(now), String(this.ttlMs), info, randomUUID());
     const after = clock();
     const skew = Number(redisNow) - Math.round((now + after) / 2);
     if (Number.isFinite(skew) && after - now <= MAX_SKEW_ROUND_TRIP_MS) this.skewMs = skew;
-    return { owner: owner ?? null, epoch, skewMs: this.skewMs };
+    return { owner: owner ?? null, ownerSince: ownerSince ?? "", epoch, skewMs: this.skewMs };
   }
 
   async leave(): Promise<void> {

@@ -58,6 +58,12 @@ export interface TickSchedulerDeps {
   check(monitorId: string, scheduledAt: number): Promise<CheckOutcome>;
   /** Monitors with locations: evaluates a tick from the outcomes its locations reported (quorum). */
   evaluateLocations(monitorId: string, scheduledAt: number, outcomes: Record<string, CheckOutcome>, claim?: TickClaim): Promise<void>;
+  /**
+   * Rolls the stored alerts out to this manifest (rollout.ts). Scale-out: called again when this
+   * replica's manifest becomes the owner after start-up (a rollback: the newer version's replicas
+   * stopped), so the alerts of monitors only the newer version had are resolved, not left open.
+   */
+  rollOut?(): Promise<void>;
   clock: Clock;
   logger: Logger;
   metrics: RuntimeMetrics;

@@ -78,6 +78,8 @@ class BullmqScheduler implements TickScheduler {
   /** Tick jobs this replica is processing now. */
   private active = 0;
   private readonly logged = new Map<string, number>();
+  /** Hand-off queues this replica has filed in `{p}:handoff-queues` (once each). */
+  private readonly filedHandoffs = new Set<string>();
   /** What is wrong with the Redis settings (eviction, no AOF), found at start. */
   private readonly redisWarnings: string[] = [];
   private readonly reports: LocationReports;
@@ -156,7 +158,9 @@ class BullmqScheduler implements TickScheduler {
   async start(): Promise<void> {
     const strategy = cronStrategy(this.d.spreadMs);
     const own = [ANYWHERE_QUEUE, locationQueue(this.o.location)];
-    for (const name of [...own, ...own.map((q) => handoffQueue(q, this.d.manifest.hash))]) {
+    const handoffs = this.ownHandoffQueues();
+    await this.fileOwnHandoffQueues();
+    for (const name of [...own, ...handoffs]) {
       const worker = new Worker<TickJobData>(name, (job, token) => this.process(name, job, token), {
         connection: { ...schedulerConnection(this.o.redis), maxRetriesPerRequest: null },
         prefix: this.bullPrefix(),
@@ -396,6 +400,9 @@ class BullmqScheduler implements TickScheduler {
           "Redis lost its data (restarted without persistence, flushed, or failed over to a copy without it): the schedules are restored, but alert state, queued notifications and delivery records are gone; alerts still failing page again under the same dedup key, alerts that recovered meanwhile are never resolved: look for open incidents at the vendors",
         );
         this.mustReconcile = true;
+        // The hand-off queues' filing went too: filed again as they are used.
+        this.filedHandoffs.clear();
+        await this.fileOwnHandoffQueues();
       }
       if (!wasOwner && owner === this.d.manifest.hash) {
         this.d.logger.info({ manifest: owner }, "this replica's manifest now owns the schedules; reconciling them and rolling alerts out to it");
@@ -414,6 +421,7 @@ class BullmqScheduler implements TickScheduler {
         this.mustRollOut = false;
       } else if (owner !== this.d.manifest.hash) this.mustRollOut = false;
       if (!this.closing) await this.sweepQuorumTicks();
+      if (!this.closing && owner === this.d.manifest.hash) await this.sweepHandoffQueues();
     } catch (error) {
       this.noteError(error);
     }
@@ -556,7 +564,13 @@ class BullmqScheduler implements TickScheduler {
       return true;
     }
     const base = queueName.includes("--m-") ? queueName.slice(0, queueName.indexOf("--m-")) : queueName;
-    await this.queue(handoffQueue(base, data.manifest)).add(data.monitorId, { ...data, scheduledAt }, {
+    const target = handoffQueue(base, data.manifest);
+    // Filed with its manifest, so that the queue goes once no replica runs that manifest (sweepHandoffQueues).
+    if (!this.filedHandoffs.has(target)) {
+      await this.o.control.hset(this.handoffsKey(), target, data.manifest);
+      this.filedHandoffs.add(target);
+    }
+    await this.queue(target).add(data.monitorId, { ...data, scheduledAt }, {
       jobId: `${data.monitorId}-${data.location ?? "any"}-${scheduledAt}`,
       attempts: 2,
       backoff: { type: "fixed", delay: 1_000 },
@@ -568,6 +582,44 @@ class BullmqScheduler implements TickScheduler {
       this.d.logger.info({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash, reason }, "tick handed to the replicas of the manifest that scheduled it"),
     );
     return true;
+  }
+
+  /**
+   * Owner only, every beat: removes the hand-off queues of manifests no live replica runs. Each
+   * rollout that changes a monitor makes one, and BullMQ keeps a thousand finished jobs and ten
+   * thousand events in each: left alone, years of deploys fill a Redis that may not evict. A tick
+   * still waiting in such a queue had no replica to run it anyway.
+   */
+  private async sweepHandoffQueues(): Promise<void> {
+    const filed = await this.o.control.hgetall(this.handoffsKey());
+    for (const [name, manifest] of Object.entries(filed)) {
+      if (manifest === this.d.manifest.hash || (await this.registry.manifestAlive(manifest, this.d.clock.now()))) {
+        // An obliterate pauses the queue first: one cut short (Redis went away) before its manifest
+        // came back must not leave that manifest's replicas a queue they never take from.
+        if (manifest !== this.d.manifest.hash && (await this.queue(name).isPaused())) await this.queue(name).resume();
+        continue;
+      }
+      await this.queue(name).obliterate({ force: true });
+      await this.queues.get(name)?.close().catch(() => undefined);
+      this.queues.delete(name);
+      this.filedHandoffs.delete(name);
+      await this.o.control.hdel(this.handoffsKey(), name);
+      this.d.logger.info({ queue: name, manifest }, "hand-off queue removed: no replica runs its manifest any more");
+    }
+  }
+
+  /** The hand-off queues this replica's workers read. */
+  private ownHandoffQueues(): string[] {
+    return [ANYWHERE_QUEUE, locationQueue(this.o.location)].map((q) => handoffQueue(q, this.d.manifest.hash));
+  }
+
+  /** A worker leaves keys in its queue even when nothing is handed to it: filed, so they go with the manifest. */
+  private async fileOwnHandoffQueues(): Promise<void> {
+    await this.o.control.hset(this.handoffsKey(), ...this.ownHandoffQueues().flatMap((q) => [q, this.d.manifest.hash]));
+  }
+
+  private handoffsKey(): string {
+    return `${this.o.prefix}:handoff-queues`;
   }
 
   private queue(name: string): Queue<TickJobData> {

@@ -557,10 +557,15 @@ class BullmqScheduler implements TickScheduler {
   private async handOff(queueName: string, job: Job<TickJobData>, scheduledAt: number, mine: string | undefined): Promise<boolean> {
     const data = job.data;
     const reason = mine === undefined ? "monitor not in this replica's manifest" : "monitor defined differently in this replica's manifest";
-    if (!(await this.registry.manifestAlive(data.manifest, this.d.clock.now()))) {
+    // A location's tick needs a replica of that manifest in that location: a deploy rolled out one
+    // region at a time has the new version running elsewhere only, and the hand-off queue of this
+    // location would hold the tick with nobody to read it (the location's checks stop).
+    const now = this.d.clock.now();
+    const served = data.location === null ? await this.registry.manifestAlive(data.manifest, now) : await this.registry.manifestServes(data.manifest, data.location, now);
+    if (!served) {
       if (mine !== undefined) return false;
       this.m.left.inc({ reason: "dropped" });
-      this.d.logger.warn({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash }, "tick dropped: the monitor is not in this manifest and no replica of the manifest that scheduled it is alive");
+      this.d.logger.warn({ monitorId: data.monitorId, jobManifest: data.manifest, manifest: this.d.manifest.hash, location: data.location }, "tick dropped: the monitor is not in this manifest and no replica of the manifest that scheduled it is alive (in the tick's location)");
       return true;
     }
     const base = queueName.includes("--m-") ? queueName.slice(0, queueName.indexOf("--m-")) : queueName;

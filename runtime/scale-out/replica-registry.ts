@@ -139,6 +139,17 @@ export class ReplicaRegistry {
     return (await this.redis.zcount(`${this.prefix}:replicas:manifest:${hash}`, now + this.skewMs, "+inf")) > 0;
   }
 
+  /** Whether a live replica runs this manifest in this location. */
+  async manifestServes(hash: string, location: string, now: number): Promise<boolean> {
+    const since = now + this.skewMs;
+    const [running, there] = await Promise.all([
+      this.redis.zrangebyscore(`${this.prefix}:replicas:manifest:${hash}`, since, "+inf"),
+      this.redis.zrangebyscore(`${this.prefix}:replicas:location:${location}`, since, "+inf"),
+    ]);
+    const inLocation = new Set(there);
+    return running.some((id) => inLocation.has(id));
+  }
+
   /** Of `locations`, those no live replica serves. */
   async unserved(locations: string[], now: number): Promise<string[]> {
     if (locations.length === 0) return [];

@@ -201,6 +201,23 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     sendPage(res, 200, await publicPage(spec), "no-cache");
   });
 
+  // A badge, like a public status page, is asked for by anyone as often as they like (a README on a
+  // busy site, a loop of curl): each kind of badge of a monitor is rendered at most once per
+  // PUBLIC_PAGE_TTL_MS, and asks that come while it renders share the render. A change of the
+  // monitor's state, as the live hub holds it while anyone listens, renders it afresh.
+  const badgeRenders = new Map<string, { at: number; shows: string | undefined; svg: Promise<string> }>();
+  const renderedBadge = (key: string, monitorId: string, render: () => Promise<string>): Promise<string> => {
+    const shows = events.current()?.snapshot.get(monitorId);
+    const now = performance.now();
+    const kept = badgeRenders.get(key);
+    if (kept && now - kept.at < PUBLIC_PAGE_TTL_MS && kept.shows === shows) return kept.svg;
+    const svg = render();
+    badgeRenders.set(key, { at: now, shows, svg });
+    svg.catch(() => {
+      if (badgeRenders.get(key)?.svg === svg) badgeRenders.delete(key);
+    });
+    return svg;
+  };
   router.add("GET", "/badge/:file", async (req, res, params) => {
     const file = params.file!;
     const monitor = file.endsWith(".svg") ? monitors.get(file.slice(0, -4)) : undefined;
@@ -211,24 +228,30 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     const cache = access.openReads ? "open" : team ? "team" : "anonymous";
     if (!isPublic && !team) return sendBadge(res, 403, badge(monitor.id, "private", "#757575"), cache);
     const query = new URL(req.url ?? "/", "http://x").searchParams;
-    const now = o.clock.now();
     if (query.get("type") === "uptime") {
       const window = query.get("window") ?? "30d";
       // Own keys only: `constructor` or `__proto__` would otherwise name Object's and draw "NaN%".
       const key = Object.hasOwn(UPTIME_WINDOWS, window) ? UPTIME_WINDOWS[window] : undefined;
       if (!key) return sendText(res, 400, `window must be one of ${Object.keys(UPTIME_WINDOWS).join(", ")}\n`);
-      const h = await monitorHistory(history(d), monitor.id, now);
-      const value = h.uptime[key];
-      const color = value === null ? "#757575" : value >= 0.999 ? "#2e7d32" : value >= 0.99 ? "#9e9d24" : value >= 0.95 ? "#b26a00" : "#c62828";
-      return sendBadge(res, 200, badge(`uptime ${window}`, percent(value), color), cache);
+      const svg = await renderedBadge(`${monitor.id}\nuptime\n${window}`, monitor.id, async () => {
+        const h = await monitorHistory(history(d), monitor.id, o.clock.now());
+        const value = h.uptime[key];
+        const color = value === null ? "#757575" : value >= 0.999 ? "#2e7d32" : value >= 0.99 ? "#9e9d24" : value >= 0.95 ? "#b26a00" : "#c62828";
+        return badge(`uptime ${window}`, percent(value), color);
+      });
+      return sendBadge(res, 200, svg, cache);
     }
-    const [row] = await monitorRows(d, now, [monitor]);
     // A public badge says what the public page says; the team's badge says the team's state.
-    if (isPublic && !team) {
-      const state = customerState(row!.display);
-      return sendBadge(res, 200, badge(monitor.name, CUSTOMER_LABEL[state], state === "operational" ? "#2e7d32" : state === "outage" ? "#c62828" : state === "maintenance" ? "#6a1b9a" : "#b26a00"), cache);
-    }
-    sendBadge(res, 200, badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]), cache);
+    const audience = isPublic && !team ? "public" : "team";
+    const svg = await renderedBadge(`${monitor.id}\nstatus\n${audience}`, monitor.id, async () => {
+      const [row] = await monitorRows(d, o.clock.now(), [monitor]);
+      if (audience === "public") {
+        const state = customerState(row!.display);
+        return badge(monitor.name, CUSTOMER_LABEL[state], state === "operational" ? "#2e7d32" : state === "outage" ? "#c62828" : state === "maintenance" ? "#6a1b9a" : "#b26a00");
+      }
+      return badge(monitor.name, STATE_LABEL[row!.display.state].toLowerCase(), STATE_COLOR[row!.display.state]);
+    });
+    sendBadge(res, 200, svg, cache);
   });
 
   // What each monitor's key in the live snapshot says, and the status pages that show each monitor.

@@ -112,11 +112,20 @@ function decodeSegment(segment: string): string | null {
   }
 }
 
-/** Every JSON answer passes URL redaction: no route can show a monitor URL's credentials. */
+/**
+ * Every JSON answer passes URL redaction: no route can show a monitor URL's credentials. None is
+ * stored by a cache: what the API answers to a token or a browser session (alerts, vendors'
+ * answers, Redis's host) is the team's, as the pages are, and probes want the state now.
+ */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = redactUrlsIn(JSON.stringify(body));
   // nosniff: an answer that quotes what a client sent (a name, a summary) is never read as a page.
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "x-content-type-options": "nosniff" });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+  });
   res.end(text);
 }
 

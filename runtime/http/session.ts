@@ -32,21 +32,41 @@ function mac(token: string, issuedAt: string): Buffer {
   return createHmac("sha256", key).update(`watchkeeper-session:${issuedAt}`).digest();
 }
 
-/** The value of one cookie of a request, or "" when absent. */
+/** The value of one cookie of a request, or "" when absent (the first, when it is sent several times). */
 export function cookie(req: IncomingMessage, name: string): string {
+  return cookies(req, name)[0] ?? "";
+}
+
+/** The non-empty values a request sends for one cookie name, in the order sent. */
+function cookies(req: IncomingMessage, name: string): string[] {
   const header = req.headers.cookie ?? "";
+  const values: string[] = [];
   for (const pair of header.split(";")) {
     const eq = pair.indexOf("=");
     if (eq < 0) continue;
-    if (pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+    const value = pair.slice(eq + 1).trim();
+    if (pair.slice(0, eq).trim() === name && value !== "") values.push(value);
   }
-  return "";
+  return values;
 }
 
-/** Whether the request carries a valid session for this token. */
+/**
+ * Sessions looked at per request: a browser sends a name once per cookie it holds for the request
+ * (the runtime's own, and ones another site set for the domain at each prefix of the path, six at
+ * most for the deepest page), and a client filling a 16 KB header with them gets no more checks.
+ */
+const SESSIONS_CHECKED = 16;
+
+/**
+ * Whether the request carries a valid session for this token. Every `wk_session` it sends counts,
+ * not only the first: another site of the same domain can set one for the whole domain, or for a
+ * longer path, which browsers send ahead of the runtime's own, and reading only that one would
+ * keep the team signed out.
+ */
 export function hasSession(req: IncomingMessage, token: string, now: number): boolean {
-  const value = cookie(req, SESSION_COOKIE);
-  return value !== "" && verifySession(value, token, now);
+  return cookies(req, SESSION_COOKIE)
+    .slice(0, SESSIONS_CHECKED)
+    .some((value) => verifySession(value, token, now));
 }
 
 /**

@@ -16,6 +16,19 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
   return req.socket.remoteAddress ?? "unknown";
 }
 
+/**
+ * Whether the browser reached the runtime over https: the connection is TLS, or, behind a trusted
+ * proxy, the proxy says so in X-Forwarded-Proto (its last entry, the one the proxy wrote; a client
+ * may have sent the ones before it).
+ */
+export function reachedOverHttps(req: IncomingMessage, trustProxy: boolean): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+  if (!trustProxy) return false;
+  const forwarded = req.headers["x-forwarded-proto"];
+  const entries = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded ?? "").split(",");
+  return entries[entries.length - 1]?.trim().toLowerCase() === "https";
+}
+
 /** Parses a JSON body; null when it is not valid UTF-8 or not valid JSON (both answered 400). */
 export function parseJson(raw: Buffer): unknown {
   try {

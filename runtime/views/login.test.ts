@@ -98,3 +98,24 @@ describe("the sign-in limit behind a trusted proxy", () => {
     expect(limited).toBe(true);
   });
 });
+
+describe("the session cookie behind a TLS proxy", () => {
+  const secure = (res: Response) => /;\s*Secure\b/i.test(res.headers.get("set-cookie") ?? "");
+
+  it("is Secure when the trusted proxy says the browser came over https, though no publicUrl says so", async () => {
+    const base = await start(true);
+    const signedIn = await signIn(base, "/", { "x-forwarded-proto": "https" });
+    expect(signedIn.status).toBe(303);
+    expect(secure(signedIn)).toBe(true);
+    // A proxy that appends to what the client sent: the last entry is the proxy's own.
+    expect(secure(await signIn(base, "/", { "x-forwarded-proto": "http, https" }))).toBe(true);
+    expect(secure(await signIn(base, "/", { "x-forwarded-proto": "https, http" }))).toBe(false);
+    const out = await fetch(`${base}/logout`, { method: "POST", redirect: "manual", headers: { origin: base, "x-forwarded-proto": "https" } });
+    expect(secure(out)).toBe(true);
+  });
+
+  it("without a trusted proxy, a forwarded scheme a client sends changes nothing", async () => {
+    const base = await start(false);
+    expect(secure(await signIn(base, "/", { "x-forwarded-proto": "https" }))).toBe(false);
+  });
+});

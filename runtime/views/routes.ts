@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { Manifest, StatusPageSpec } from "../../sdk/manifest/schema.js";
 import { apiAccessOf, refuse, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
-import { clientAddress } from "../http/http-io.js";
+import { clientAddress, reachedOverHttps } from "../http/http-io.js";
 import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { hasSession, issueSession, sessionCookie } from "../http/session.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
@@ -357,22 +356,26 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
       o.logger.warn({ remote: req.socket.remoteAddress }, "views sign-in refused: wrong token");
       return sendPage(res, 401, renderLogin(next, "That is not the API token."));
     }
-    res.setHeader("set-cookie", sessionCookie(issueSession(token, now), secureRequest(req, access.publicUrl)));
+    res.setHeader("set-cookie", sessionCookie(issueSession(token, now), secureRequest(req, access.publicUrl, o.trustProxy === true)));
     res.writeHead(303, { location: next, "cache-control": "no-store" }).end();
   }, { maxBodyBytes: SMALL_BODY_BYTES });
   router.add("POST", "/logout", (req, res) => {
     // A page on another site must not sign people out (the answer's Set-Cookie would clear the session).
     if (refuseCrossOrigin(req, access.publicUrl)) return sendPage(res, 403, notFoundPage("Signing out from another site is refused.", null));
-    res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl), 0));
+    res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl, o.trustProxy === true), 0));
     res.writeHead(303, { location: "/login" }).end();
   }, { maxBodyBytes: SMALL_BODY_BYTES });
 
   return { events, close: () => events.close() };
 }
 
-/** Secure cookies when the runtime is reached over https: its public URL says so, or the connection is TLS. */
-function secureRequest(req: IncomingMessage, publicUrl: string | null): boolean {
-  return (publicUrl ?? "").toLowerCase().startsWith("https://") || (req.socket as TLSSocket).encrypted === true;
+/**
+ * Secure cookies when the runtime is reached over https: its public URL says so, the connection is
+ * TLS, or the trusted proxy that ended TLS says so (else a session signed in through an ingress
+ * without a publicUrl would go in clear text to any http:// link to the same host).
+ */
+function secureRequest(req: IncomingMessage, publicUrl: string | null, trustProxy: boolean): boolean {
+  return (publicUrl ?? "").toLowerCase().startsWith("https://") || reachedOverHttps(req, trustProxy);
 }
 
 function asset(req: IncomingMessage, res: ServerResponse, body: string, type: string, etag: string): void {

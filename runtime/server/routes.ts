@@ -12,6 +12,7 @@ import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
 import { erroringMonitors } from "../evaluate/erroring.js";
 import type { StateView } from "./state-view.js";
+import { sharedRender } from "./shared-render.js";
 import { worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
 import { monitorsById } from "../monitors-by-id.js";
 
@@ -47,6 +48,8 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
   const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name), undefined, d.tokenGuesses);
 
+  // Every monitor's newest result, read for each probe: anyone may ask, so a flood shares the read.
+  const erroring = sharedRender(async () => erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map())));
   router.add("GET", "/readyz", async (req, res) => {
     const scheduling = d.readiness
       ? await d.readiness().catch((error: unknown): SchedulerReadiness => ({ ready: false, reason: `readiness failed: ${String(error)}`, publicReason: "readiness could not be read", details: {} }))
@@ -69,14 +72,16 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
       brokenMonitors: d.missingExports.map((m) => `${m.monitorId}: bundle lacks ${m.export}()`),
       // Which monitors err is for anyone's probe; why (a target's host, a body's first bytes) is
       // detail, for those who may read the API.
-      erroringMonitors: erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map()))
+      erroringMonitors: (await erroring())
         .filter((m) => monitors.has(m.id))
         .map((m) => (detailed ? m : { id: m.id, at: m.at })),
     });
   });
 
+  // Anyone may scrape, and a scrape renders every monitor's series: a flood shares renders.
+  const metricsText = sharedRender(() => d.metrics.registry.metrics());
   router.add("GET", "/metrics", async (_req, res) => {
-    sendText(res, 200, await d.metrics.registry.metrics(), d.metrics.registry.contentType);
+    sendText(res, 200, await metricsText(), d.metrics.registry.contentType);
   });
 
   router.add("GET", "/api/monitors", guardRead(access, async (_req, res) => {

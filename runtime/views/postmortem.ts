@@ -56,7 +56,7 @@ export function renderPostmortem(r: AlertRecord, manifest: Manifest, silences: A
   lines.push("", "## Who was on call", "");
   lines.push(...onCall(manifest, service, fired ?? started ?? now));
   lines.push("", "## Who acknowledged", "");
-  lines.push(...(acks.length > 0 ? acks.map((e) => `- ${md(e.by ?? "someone")} at ${iso(e.at)}`) : ["- Nobody acknowledged the alert."]));
+  lines.push(...(acks.length > 0 ? acks.map((e) => `- ${mdLead(e.by ?? "someone")} at ${iso(e.at)}`) : ["- Nobody acknowledged the alert."]));
 
   lines.push("", "## Notifications sent", "");
   if (r.attempts.length === 0) lines.push("No notification attempts are recorded.");
@@ -140,6 +140,18 @@ export function md(text: string): string {
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;");
+}
+
+/**
+ * `md` for text that starts a block (a list item's text): there, leading blanks would make an
+ * indented code block, and a leading `1.`, `2)` or `-` a list inside the item, so a name such as
+ * "1. Nobody acknowledged" would read as the draft's own line. Blanks go, the marker is escaped.
+ */
+function mdLead(text: string): string {
+  return md(text)
+    .trimStart()
+    .replace(/^(\d{1,9})([.)])(?=\s|$)/, "$1\\$2")
+    .replace(/^([-=])/, "\\$1");
 }
 
 /** Line breaks (CRLF, LF or a lone CR), with the blanks around them, as one space (split, not a regex that backtracks on long blanks). */

@@ -170,6 +170,26 @@ describe("pages from the history port", () => {
     expect(md).not.toMatch(/<img|<script/);
   });
 
+  it("keeps an acknowledging agent's name from opening a list or a code block at the start of its line in the draft", async () => {
+    const store = new MemoryViewStore();
+    const firedAt = Date.parse("2026-11-25T03:00:00Z");
+    firingCheckout(store, firedAt);
+    // PagerDuty's agent names are whatever each user of the account typed.
+    const names = ["1. Nobody acknowledged the alert", "2) Mallory", "- Mallory", "   -  Mallory", "      Mallory in a code block", "+ Mallory", "= Mallory"];
+    names.forEach((by, i) => store.events.push({ dedupKey: "wk-checkout", monitorId: "checkout", at: firedAt + (i + 1) * 60_000, kind: "acknowledged", by, summary: "" }));
+    const record = (await readAlertRecord(deps(store), "wk-checkout"))!;
+    const md = renderPostmortem(record, project(), [], NOW, null);
+    const section = md.split("## Who acknowledged\n\n")[1]!.split("\n\n")[0]!.split("\n");
+    expect(section).toHaveLength(names.length);
+    for (const line of section) {
+      // Each line is one list item whose text starts with no list marker, no indent for a code block.
+      expect(line).toMatch(/^- \S/);
+      expect(line.slice(2)).not.toMatch(/^(?:\d{1,9}[.)]|[-+*=])(?:\s|$)/);
+    }
+    expect(section[0]).toContain("Nobody acknowledged the alert");
+    expect(section[4]).toContain("Mallory in a code block");
+  });
+
   it("shows the overview with history bars, uptime and a sparkline", async () => {
     const store = new MemoryViewStore();
     for (let t = NOW - 3 * DAY; t < NOW; t += 10 * 60_000) store.results.push({ monitorId: "website", at: t, ok: true, firing: false, value: 1, message: "200", labels: {}, durationMs: 40 + (t % 7), error: null });

@@ -125,6 +125,10 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
       unknown.warn(`cross-site:${id}`, { monitorId: id, origin: req.headers.origin ?? null, site: req.headers["sec-fetch-site"] ?? null }, "heartbeat from a page on another site refused");
       return sendJson(res, 403, { error: "heartbeats are not taken from a page on another site; give the heartbeat a token to ping from a browser" });
     }
+    if (tokenName === null && silentBrowser(req)) {
+      unknown.warn(`silent-browser:${id}`, { monitorId: id }, "heartbeat from a browser that does not say which page sent it refused");
+      return sendJson(res, 403, { error: "heartbeats are not taken from a browser that does not say which page sent the request (over plain http it never does); give the heartbeat a token to ping from a browser" });
+    }
     if (tokenName !== null) {
       const expected = d.secret(tokenName);
       if (expected === undefined) {
@@ -141,6 +145,18 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
   router.add("POST", "/heartbeat/:id", heartbeat, { maxBodyBytes: SMALL_BODY_BYTES });
   // Cron jobs often ping with a plain `curl URL`; GET is accepted as well.
   router.add("GET", "/heartbeat/:id", heartbeat);
+}
+
+/**
+ * A browser's request that says nothing of where it comes from. Browsers send Sec-Fetch-Site only
+ * to https and localhost, and an image or a link sends no Origin: over plain http (the usual way to
+ * reach a runtime inside a network) an <img> on any page a colleague opens looks like a cron job's
+ * GET, but for the User-Agent. Every browser's names AppleWebKit or Gecko; curl, wget, Python, Go
+ * and PowerShell do not, and a page cannot change the one its browser sends.
+ */
+function silentBrowser(req: IncomingMessage): boolean {
+  if (req.headers["sec-fetch-site"] !== undefined || req.headers.origin !== undefined) return false;
+  return /\b(?:AppleWebKit|Gecko)\//.test(req.headers["user-agent"] ?? "");
 }
 
 /**

@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import { chromium } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { monitorSpec } from "../runtime/support/manifest.js";
 import { startHttpRuntime, type HttpRuntime } from "./support/http-runtime.js";
@@ -32,4 +34,41 @@ describe("a heartbeat without a token", () => {
     expect(await ping("GET", { "sec-fetch-site": "none" })).toBe(200);
     expect(await ping("POST", { "sec-fetch-site": "same-origin", origin: rt.url })).toBe(200);
   });
+
+  it("is not taken from a page on another site when the runtime is reached over plain http, where browsers say nothing of where a request comes from", async () => {
+    rt = await startHttpRuntime({ monitors });
+    const port = new URL(rt.url).port;
+    // Fetch Metadata (Sec-Fetch-Site) goes only to https and localhost, and an <img> sends no
+    // Origin: to http://wk.corp.test an image on another site looks like a cron job's GET.
+    const attacker: Server = createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(`<img src="http://wk.corp.test:${port}/heartbeat/nightly-backup" referrerpolicy="no-referrer"><a id="go" href="http://wk.corp.test:${port}/heartbeat/nightly-backup">go</a>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const browser = await chromium.launch({
+      executablePath: process.env["WK_CHROMIUM"] || "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--host-resolver-rules=MAP wk.corp.test 127.0.0.1, MAP attacker.test 127.0.0.1"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://attacker.test:${(attacker.address() as { port: number }).port}/`);
+      await page.click("#go");
+      await page.waitForLoadState();
+      expect(await page.textContent("body")).toContain("give the heartbeat a token");
+      expect(await rt.runtime.store.lastHeartbeat("nightly-backup")).toBeNull();
+    } finally {
+      await browser.close();
+      attacker.close();
+    }
+    const ping = (headers: Record<string, string>) => fetch(`${rt!.url}/heartbeat/nightly-backup`, { headers }).then((r) => r.status);
+    // Scripts and schedulers, whatever they call themselves, still ping.
+    for (const agent of ["curl/8.5.0", "Wget/1.21.4", "python-requests/2.31.0", "Go-http-client/1.1", "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.22631; en-US) PowerShell/7.4.1"]) {
+      expect(await ping({ "user-agent": agent }), agent).toBe(200);
+    }
+    // A browser that says where its request comes from (https, localhost) is judged by that.
+    const chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    expect(await ping({ "user-agent": chrome, "sec-fetch-site": "none" })).toBe(200);
+    expect(await ping({ "user-agent": chrome, "sec-fetch-site": "cross-site" })).toBe(403);
+    expect(await ping({ "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" })).toBe(403);
+  }, 60_000);
 });

@@ -317,6 +317,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     settings: inboundSettings,
     ...(o.inbound?.diagnose ? { diagnose: async (monitor, now, signal) => redactDiagnostics(await o.inbound!.diagnose!(monitor, now, signal)) } : {}),
     onUnknownHeartbeat: () => metrics.heartbeatUnknown.inc(),
+    ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
   });
   const server: Server = createHttpServer(router, logger);
   const drainMs = o.drainTimeoutMs ?? 10_000;

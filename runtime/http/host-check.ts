@@ -84,6 +84,17 @@ export function refuseHost(req: IncomingMessage, path: string, policy: HostPolic
   };
 }
 
+/**
+ * Whether a page that names its origin (`Origin`) sent this request through a Host the runtime
+ * does not answer to. A page on a rebound DNS name is the runtime's own origin to the browser, so
+ * the same-origin checks pass; only the Host still names the attacker's name. Requests no page
+ * sent (curl, cron jobs) carry no Origin and are never refused here.
+ */
+export function fromPageOnForeignHost(req: IncomingMessage, policy: HostPolicy): boolean {
+  const host = req.headers.host;
+  return req.headers.origin !== undefined && host !== undefined && !policy.accepts(host);
+}
+
 function answeredForAnyHost(path: string): boolean {
   const [pathname, query = ""] = path.split("#")[0]!.split("?", 2) as [string, string?];
   const segments = pathname.split("/").filter(Boolean);

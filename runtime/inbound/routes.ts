@@ -5,6 +5,7 @@ import { runtimeSettingsOf, type DiagnosticSpec, type Manifest } from "../../sdk
 import type { AlertControl, OutboxWriter } from "../alerts/intent.js";
 import type { InboundEvents } from "../checks/types.js";
 import { refuseCrossOrigin, tokenEquals } from "../http/api-auth.js";
+import { fromPageOnForeignHost, hostPolicyOf } from "../http/host-check.js";
 import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
@@ -76,6 +77,8 @@ export interface InboundDeps {
   diagnose?: Diagnose;
   /** Counts pings for unknown monitors (`watchkeeper_heartbeat_unknown_total`). */
   onUnknownHeartbeat?: () => void;
+  /** Host names answered beyond IP addresses, localhost, service names and the publicUrl's host (runtime/http/host-check.ts). */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -110,6 +113,7 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
   const monitors = monitorsById(d.manifest);
   // Anyone who reaches the port can ping any id: the metric counts every unknown one, the log one a minute.
   const unknown = new LimitedWarnings(d.logger, d.clock);
+  const hosts = hostPolicyOf(d.manifest.settings.publicUrl, d.allowedHosts);
   const heartbeat = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
     const id = params.id!;
     const monitor = monitors.get(id);
@@ -124,6 +128,13 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
     if (tokenName === null && refuseCrossOrigin(req, d.manifest.settings.publicUrl)) {
       unknown.warn(`cross-site:${id}`, { monitorId: id, origin: req.headers.origin ?? null, site: req.headers["sec-fetch-site"] ?? null }, "heartbeat from a page on another site refused");
       return sendJson(res, 403, { error: "heartbeats are not taken from a page on another site; give the heartbeat a token to ping from a browser" });
+    }
+    // A page on a name its owner re-pointed at this runtime (DNS rebinding) passes the check above.
+    if (tokenName === null && fromPageOnForeignHost(req, hosts)) {
+      unknown.warn(`foreign-host:${id}`, { monitorId: id, host: truncate(String(req.headers.host), 200) }, "heartbeat from a page on a host the runtime does not answer to refused");
+      return sendJson(res, 403, {
+        error: "heartbeats are not taken from a page on a host this runtime does not answer to (a guard against DNS rebinding); give the heartbeat a token, or set settings.publicUrl or WK_ALLOWED_HOSTS to the host",
+      });
     }
     if (tokenName === null && silentBrowser(req)) {
       unknown.warn(`silent-browser:${id}`, { monitorId: id }, "heartbeat from a browser that does not say which page sent it refused");

@@ -71,4 +71,28 @@ describe("a heartbeat without a token", () => {
     expect(await ping({ "user-agent": chrome, "sec-fetch-site": "cross-site" })).toBe(403);
     expect(await ping({ "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0" })).toBe(403);
   }, 60_000);
+
+  it("is not taken from a page on a rebound DNS name, which the browser counts as the runtime's own origin", async () => {
+    rt = await startHttpRuntime({ monitors, publicUrl: "http://wk.corp.test" });
+    const port = new URL(rt.url).port;
+    // --host-resolver-rules plays the attacker's DNS: their name now resolves to the runtime's
+    // address, so their page's script reaches it as same-origin, with their name as Host.
+    const browser = await chromium.launch({
+      executablePath: process.env["WK_CHROMIUM"] || "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--host-resolver-rules=MAP rebind.attacker.test 127.0.0.1, MAP wk.corp.test 127.0.0.1"],
+    });
+    try {
+      const page = await browser.newPage();
+      const ping = () => page.evaluate(async () => [(await fetch("/heartbeat/nightly-backup")).status, (await fetch("/heartbeat/nightly-backup", { method: "POST" })).status]);
+      // The public status page answers any Host: the attacker's page is served by the runtime itself.
+      await page.goto(`http://rebind.attacker.test:${port}/status`);
+      expect(await ping()).toEqual([403, 403]);
+      expect(await rt.runtime.store.lastHeartbeat("nightly-backup")).toBeNull();
+      // Posted from a page of the runtime, by a name it answers to (its publicUrl's host), it counts.
+      await page.goto(`http://wk.corp.test:${port}/status`);
+      expect((await ping())[1]).toBe(200);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

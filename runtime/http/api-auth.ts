@@ -121,8 +121,17 @@ export function refuseCrossOrigin(req: IncomingMessage, publicUrl: string | null
   if (site === "cross-site" || site === "same-site") return { status: 403, error: "cross-site requests are refused" };
   const origin = single(req.headers.origin);
   if (origin === undefined) return null;
-  if (!ownOrigins(req, publicUrl).has(origin.toLowerCase())) return { status: 403, error: "cross-origin requests are refused" };
+  if (!ownOrigins(req, publicUrl).has(originOf(origin))) return { status: 403, error: "cross-origin requests are refused" };
   return null;
+}
+
+/**
+ * An origin as URL serializes it: lower case, without the scheme's default port. A proxy may write
+ * the Host with the port the browser left out (`wk.example.com:443`), which still names the origin
+ * the browser sends as `https://wk.example.com`. Text that is no URL (`null`) stays as it is.
+ */
+function originOf(text: string): string {
+  return URL.canParse(text) ? new URL(text).origin.toLowerCase() : text.toLowerCase();
 }
 
 /** Wraps a handler of the detail API in the read guard. */
@@ -152,17 +161,12 @@ export function refuse(res: ServerResponse, refusal: Refusal): void {
 
 function ownOrigins(req: IncomingMessage, publicUrl: string | null): Set<string> {
   const own = new Set<string>();
-  if (publicUrl) {
-    try {
-      own.add(new URL(publicUrl).origin.toLowerCase());
-    } catch {
-      // a publicUrl that does not parse names no origin
-    }
-  }
+  // A publicUrl that does not parse names no origin.
+  if (publicUrl && URL.canParse(publicUrl)) own.add(originOf(publicUrl));
   const host = single(req.headers.host)?.toLowerCase();
   if (host) {
-    own.add(`http://${host}`);
-    own.add(`https://${host}`);
+    own.add(originOf(`http://${host}`));
+    own.add(originOf(`https://${host}`));
   }
   return own;
 }

@@ -98,6 +98,22 @@ describe("browser sessions", () => {
     expect(refuseWrite(req({ cookie, ...json, origin: "https://evil.example" }), access, Buffer.from("{}"))?.status).toBe(403);
   });
 
+  it("take the runtime's own origin however a proxy writes the Host: with the scheme's default port, in capitals", () => {
+    const access: ApiAccess = { token: () => "token-a", openReads: false, publicUrl: null, now: () => NOW };
+    const cookie = `wk_session=${issueSession("token-a", NOW)}`;
+    const write = (host: string, origin: string) =>
+      refuseWrite({ headers: { host, origin, cookie, "content-type": "application/json" } } as unknown as IncomingMessage, access, Buffer.from("{}"));
+    // nginx's `proxy_set_header Host $host:$server_port` sends the port the browser left out.
+    expect(write("wk.example.com:443", "https://wk.example.com")).toBeNull();
+    expect(write("wk.example.com:80", "http://wk.example.com")).toBeNull();
+    expect(write("WK.Example.com", "https://wk.example.com")).toBeNull();
+    // Still only the runtime's own.
+    expect(write("wk.example.com:443", "https://evil.example")?.status).toBe(403);
+    expect(write("wk.example.com:443", "https://wk.example.com:8443")?.status).toBe(403);
+    expect(write("wk.example.com:80", "http://wk.example.com:8080")?.status).toBe(403);
+    expect(write("wk.example.com", "null")?.status).toBe(403);
+  });
+
   it("return only to paths on this site after sign-in", () => {
     expect(safeNext("/alerts/x")).toBe("/alerts/x");
     for (const bad of ["//evil.example/", "https://evil.example/", "/\\evil", "", null]) expect(safeNext(bad)).toBe("/");

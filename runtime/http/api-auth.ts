@@ -134,6 +134,18 @@ function originOf(text: string): string {
   return URL.canParse(text) ? new URL(text).origin.toLowerCase() : text.toLowerCase();
 }
 
+/**
+ * Whether a browser's navigation came from another site: its `Sec-Fetch-Site` says so (https and
+ * localhost), or, where browsers send none (plain http), its `Referer` names another origin.
+ * A navigation that says nothing is not counted as one.
+ */
+export function navigatedFromAnotherSite(req: IncomingMessage, publicUrl: string | null): boolean {
+  const site = single(req.headers["sec-fetch-site"])?.toLowerCase();
+  if (site !== undefined) return (site === "cross-site" || site === "same-site") && single(req.headers["sec-fetch-mode"])?.toLowerCase() === "navigate";
+  const referer = single(req.headers.referer);
+  return referer !== undefined && URL.canParse(referer) && !ownOrigins(req, publicUrl).has(originOf(referer));
+}
+
 /** Wraps a handler of the detail API in the read guard. */
 export function guardRead(access: ApiAccess, handler: Handler): Handler {
   return (req, res, params, body) => {

@@ -16,6 +16,20 @@ ${error ? html`<p class="banner bad" role="alert" id="login-error">${error}</p>`
   return page({ title: "Sign in", body, head: html`<meta name="robots" content="noindex">` });
 }
 
+/**
+ * A team page asked for by a link on another site (chat, PagerDuty, email): the browser withheld
+ * the SameSite=Strict session cookie from that navigation, but sends it when the runtime's own
+ * page moves on to the same address, so a signed-in engineer lands on the page and a signed-out
+ * one on the sign-in form. A refresh, not a script: the Content-Security-Policy runs none inline.
+ */
+export function renderReturn(path: string): string {
+  return page({
+    title: "Opening",
+    head: html`<meta http-equiv="refresh" content="0; url=${path}"><meta name="robots" content="noindex">`,
+    body: html`<p>Opening <a href="${path}">${path}</a>…</p>`,
+  });
+}
+
 /** The internal views when no token is set and reads are not open: how to open them. */
 export function renderClosed(): string {
   return page({

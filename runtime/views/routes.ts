@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Manifest, StatusPageSpec } from "../../sdk/manifest/schema.js";
-import { apiAccessOf, refuse, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
+import { apiAccessOf, navigatedFromAnotherSite, refuse, refuseCrossOrigin, refuseRead, tokenEquals } from "../http/api-auth.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress, reachedOverHttps } from "../http/http-io.js";
 import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
@@ -20,7 +20,7 @@ import { badge } from "./charts.js";
 import { EventHub, type Snapshot } from "./events.js";
 import { monitorHistory, percent } from "./history-view.js";
 import { badRequestPage, notFoundPage, securityHeaders, sendPage } from "./layout.js";
-import { renderClosed, renderLogin, safeNext } from "./login-page.js";
+import { renderClosed, renderLogin, renderReturn, safeNext } from "./login-page.js";
 import { STATE_LABEL, CUSTOMER_LABEL, customerState, worstCustomerState, type DisplayState } from "./monitor-state.js";
 import { renderMonitorPage } from "./monitor-page.js";
 import { OVERVIEW_ROWS_MAX, parseOverviewQuery, renderOverview, renderOverviewRows, stateCounts, type StateCounts } from "./overview.js";
@@ -112,7 +112,10 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
       res.setHeader("retry-after", String(Math.ceil((refused.retryAfterMs ?? 60_000) / 1000)));
       return sendPage(res, 429, renderLogin(safeNext(req.url), "Too many wrong tokens from this address; wait a minute."));
     }
-    res.writeHead(303, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}`, "cache-control": "no-store" }).end();
+    // A link on another site: the browser kept the session cookie back; from the runtime's own page it sends it.
+    const path = req.url ?? "/";
+    if (safeNext(path) === path && navigatedFromAnotherSite(req, access.publicUrl)) return sendPage(res, 200, renderReturn(path));
+    res.writeHead(303, { location: `/login?next=${encodeURIComponent(path)}`, "cache-control": "no-store" }).end();
   };
   const notFound = (res: ServerResponse, what: string, req: IncomingMessage | null) => sendPage(res, 404, notFoundPage(what, req ? signedIn(req) : null));
 

@@ -563,6 +563,17 @@ function describeHistory(withStore: (fn: (store: Store) => Promise<void>) => () 
     expect(await store.rollups("none", "hour", T, T + DAY)).toEqual([]);
   }));
 
+  it("counts a check error that onError: \"fail\" makes failing as a failure only, and one left unknown as an error only", withStore(async (store) => {
+    // The default onError counts "cannot reach it" as down: one result, one failure, never also left out as an error.
+    await record(store, "api", [{ ...result("api", T + 5_000, false, 30), firing: true, error: "connect ECONNREFUSED" }]);
+    await record(store, "api", [{ ...result("api", T + 15_000, false, 30), firing: null, error: "timeout" }]);
+    await record(store, "api", [result("api", T + 25_000, true, 10)]);
+    for (const width of ["minute", "hour", "day"] as const) {
+      const [bucket] = await store.rollups("api", width, T - DAY, T + DAY);
+      expect([bucket!.count, bucket!.failures, bucket!.errors]).toEqual([3, 1, 1]);
+    }
+  }));
+
   it("keeps per-day rollups (UTC days) with the hours, for the 90-day bars", withStore(async (store) => {
     await record(store, "api", [result("api", T + 5_000, true, 10)]);
     await record(store, "api", [{ ...result("api", T + 5 * HOUR, true, 30), firing: null, error: "timeout" }]);

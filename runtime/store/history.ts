@@ -25,9 +25,9 @@ export interface RollupBucket {
   start: number;
   /** Results in the bucket. */
   count: number;
-  /** Results whose condition held (`firing === true`). */
+  /** Results whose condition held (`firing === true`), check errors that `onError: "fail"` counts as failing included. */
   failures: number;
-  /** Results that could not be evaluated (`error` set, or `firing === null`). */
+  /** Results that could not be evaluated and count neither way (`firing === null`: `onError: "unknown"`). */
   errors: number;
   /** Latency percentiles of `durationMs` over the bucket; null when the bucket has no results. */
   p50: number | null;

@@ -49,6 +49,17 @@ export interface RollupDelta {
 }
 
 /**
+ * Whether a result counts in a bucket's `errors`: it could not be evaluated and its monitor's
+ * `onError: "unknown"` leaves it out of uptime (`firing` null). A check error that the default
+ * `onError: "fail"` makes failing is a failure only: counted in both, it left the denominator of
+ * uptime while staying in its failures, and a day its target refused every connection read
+ * "no data", or below 0 %.
+ */
+export function countsAsError(r: Pick<ResultRow, "firing">): boolean {
+  return r.firing === null;
+}
+
+/**
  * The results of one commit, summed per bucket of the given width (a commit's results share one
  * tick time, so this is one delta, except for a batch that straddles a boundary).
  */
@@ -60,7 +71,7 @@ export function rollupDeltas(results: readonly ResultRow[], widthMs: number): Ro
     if (!d) byStart.set(start, (d = { start, count: 0, failures: 0, errors: 0, maxMs: 0, bins: new Map() }));
     d.count += 1;
     if (r.firing === true) d.failures += 1;
-    if ((r.error !== undefined && r.error !== null) || r.firing === null) d.errors += 1;
+    if (countsAsError(r)) d.errors += 1;
     const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
     if (ms > d.maxMs) d.maxMs = ms;
     const bin = binOf(ms);

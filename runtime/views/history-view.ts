@@ -39,8 +39,9 @@ export interface MonitorHistory {
 }
 
 /**
- * Uptime is the share of evaluated results whose condition did not hold: results that could not
- * be evaluated (check errors) count neither way, since they say nothing about the service.
+ * Uptime is the share of evaluated results whose condition did not hold: results left unknown
+ * (a check error under `onError: "unknown"`) count neither way, since they say nothing about the
+ * service; a check error under the default `onError: "fail"` is downtime, as it pages.
  */
 export function uptimeOf(buckets: RollupBucket[]): number | null {
   let evaluated = 0;
@@ -129,7 +130,9 @@ export function summarize(buckets: RollupBucket[], now: number): MonitorHistory 
     day.failures += b.failures;
     day.errors += b.errors;
   }
-  for (const d of days) d.uptime = d.count - d.errors > 0 ? (d.count - d.errors - d.failures) / (d.count - d.errors) : null;
+  // Buckets written before a check error counted as a failure only (onError: "fail") hold it in
+  // both: such a day reads 0 %, never below.
+  for (const d of days) d.uptime = d.count - d.errors > 0 ? Math.max(0, (d.count - d.errors - d.failures) / (d.count - d.errors)) : null;
   const within = (ms: number) => buckets.filter((b) => b.start >= now - ms);
   return {
     days,

@@ -70,3 +70,32 @@ describe("the overview's history from day rollups", () => {
     }
   });
 });
+
+describe("uptime of a target the check cannot reach", () => {
+  it("counts a check error that onError: \"fail\" makes failing as downtime once: the numbers are the raw results' by hand", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
+    const store = SqliteStore.open(dir);
+    try {
+      const now = Date.parse("2026-12-01T12:00:00Z");
+      const today = Math.floor(now / DAY) * DAY;
+      // Every minute of yesterday: the server refused connections for 23 hours (the default
+      // onError: "fail", so the monitor failed and paged), then answered for the last hour.
+      const yesterday = today - DAY;
+      for (let at = yesterday; at < today; at += 60_000) {
+        const down = at < yesterday + 23 * HOUR;
+        const row: ResultRow = { monitorId: "api", at, ok: !down, firing: down, value: null, message: "", labels: {}, durationMs: 5, error: down ? "connect ECONNREFUSED" : null };
+        store.recordEvaluation({ monitorId: "api", alerts: [], readVersions: {}, results: [row], intents: [], at });
+      }
+      const h = await monitorHistory(store, "api", now);
+      const bar = h.days.find((d) => d.start === yesterday)!;
+      // 1,440 results, 1,380 of them down: 60 / 1,440 up.
+      expect([bar.count, bar.failures]).toEqual([1440, 1380]);
+      expect(bar.uptime).toBeCloseTo(60 / 1440, 12);
+      expect(h.uptime.d7).toBeCloseTo(60 / 1440, 12);
+      expect(h.uptime.d90).toBeCloseTo(60 / 1440, 12);
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

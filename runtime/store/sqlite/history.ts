@@ -4,7 +4,7 @@ import type { ResultRow } from "../../evaluate/evaluation-store.js";
 import type { DiagnosticsRecord } from "../diagnostics-record.js";
 import type { RollupBucket, RollupResolution } from "../history.js";
 import { atomically } from "./atomically.js";
-import { addBinsTo, binOf, decodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
+import { addBinsTo, binOf, countsAsError, decodeBins, rollupBucket, ROLLUP_WIDTH_MS, type Bins } from "../latency-histogram.js";
 import type { RetentionMs } from "../retention.js";
 
 /** How many results per monitor are kept whatever their age. */
@@ -637,7 +637,7 @@ function addResultInto(b: HeldBucket, r: Pick<ResultRow, "firing" | "error" | "d
   const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
   b.count += 1;
   if (r.firing === true) b.failures += 1;
-  if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors += 1;
+  if (countsAsError(r)) b.errors += 1;
   if (ms > b.maxMs) b.maxMs = ms;
   countBin(b.bins, binOf(ms), 1);
 }
@@ -647,7 +647,7 @@ function subtractResult(b: HeldBucket, r: ResultRow): void {
   const ms = Number.isFinite(r.durationMs) && r.durationMs > 0 ? r.durationMs : 0;
   b.count -= 1;
   if (r.firing === true) b.failures -= 1;
-  if ((r.error !== undefined && r.error !== null) || r.firing === null) b.errors -= 1;
+  if (countsAsError(r)) b.errors -= 1;
   countBin(b.bins, binOf(ms), -1);
 }
 

@@ -1,3 +1,4 @@
+import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { Awaitable } from "../awaitable.js";
 import type { HistoryLog, RollupBucket } from "../store/history.js";
 
@@ -11,6 +12,63 @@ export function historyOf(store: object): HistoryLog | null {
   return typeof h.rollups === "function" && typeof h.alertEvents === "function" && typeof h.deliveryAttempts === "function" && typeof h.resultsBetween === "function"
     ? (store as HistoryLog)
     : null;
+}
+
+/** Monitor id -> the ids its history is stored under: its own, then those it was renamed from. */
+const renamesOf = new WeakMap<Manifest, Map<string, string[]>>();
+
+/**
+ * The history port as the views read it: a monitor renamed with `previousIds` keeps its past,
+ * read under its old ids too (the store keeps rows by the id that wrote them), so a rename does
+ * not grey out 90 days of bars on the status page. A bucket both ids wrote (the rollout's minute,
+ * hour and day) adds up their counts; its percentiles are the busier id's.
+ */
+export function withPreviousIds(log: HistoryLog, manifest: Manifest): HistoryLog {
+  let renames = renamesOf.get(manifest);
+  if (!renames) {
+    const live = new Set(manifest.monitors.map((m) => m.id));
+    renames = new Map();
+    for (const m of manifest.monitors) {
+      // The compiler refuses an old id that is still defined; an older manifest is read the same way.
+      const previous = (m.previousIds ?? []).filter((id) => !live.has(id));
+      if (previous.length > 0) renames.set(m.id, [m.id, ...previous]);
+    }
+    renamesOf.set(manifest, renames);
+  }
+  if (renames.size === 0) return log;
+  const idsOf = renames;
+  return {
+    rollups: async (monitorId, resolution, since, until) => {
+      const ids = idsOf.get(monitorId);
+      if (!ids) return log.rollups(monitorId, resolution, since, until);
+      return mergeBuckets((await Promise.all(ids.map((id) => settle(log.rollups(id, resolution, since, until))))).flat());
+    },
+    resultsBetween: async (monitorId, since, until, limit) => {
+      const ids = idsOf.get(monitorId);
+      if (!ids) return log.resultsBetween(monitorId, since, until, limit);
+      const rows = (await Promise.all(ids.map((id) => settle(log.resultsBetween(id, since, until, limit))))).flat();
+      return rows.sort((a, b) => b.at - a.at).slice(0, limit);
+    },
+    alertEvents: (dedupKey) => log.alertEvents(dedupKey),
+    deliveryAttempts: (dedupKey) => log.deliveryAttempts(dedupKey),
+    alertDiagnostics: (dedupKey) => (typeof log.alertDiagnostics === "function" ? log.alertDiagnostics(dedupKey) : null),
+  };
+}
+
+/** Buckets of several ids, one per start, oldest first. */
+function mergeBuckets(buckets: RollupBucket[]): RollupBucket[] {
+  const byStart = new Map<number, RollupBucket>();
+  for (const b of buckets) {
+    const seen = byStart.get(b.start);
+    if (!seen) {
+      byStart.set(b.start, b);
+      continue;
+    }
+    const busier = b.count > seen.count ? b : seen;
+    const max = seen.max === null ? b.max : b.max === null ? seen.max : Math.max(seen.max, b.max);
+    byStart.set(b.start, { start: b.start, count: seen.count + b.count, failures: seen.failures + b.failures, errors: seen.errors + b.errors, p50: busier.p50, p95: busier.p95, p99: busier.p99, max });
+  }
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
 }
 
 /** One day of a monitor's 90-day bar. */

@@ -10,7 +10,7 @@ import type { Clock } from "../scheduler/clock.js";
 import type { StateView } from "../server/state-view.js";
 import type { HistoryLog } from "../store/history.js";
 import { pagingPath } from "./describe.js";
-import { historyOf } from "./history-view.js";
+import { historyOf, withPreviousIds } from "./history-view.js";
 import { displayState, type MonitorDisplay } from "./monitor-state.js";
 
 /** What the views read: the state view, one alert by key, deliveries, and the history port when the store has it. */
@@ -71,8 +71,10 @@ async function readEach(d: ViewDeps, monitors: MonitorSpec[]): Promise<[Alert[],
   return [read.flatMap(([, alerts]) => alerts), latest];
 }
 
+/** The history port, reading a renamed monitor's past under its previous ids too. */
 export function history(d: ViewDeps): HistoryLog | null {
-  return historyOf(d.store);
+  const log = historyOf(d.store);
+  return log && withPreviousIds(log, d.manifest);
 }
 
 /** Silences and maintenance windows in force or scheduled. */

@@ -84,6 +84,32 @@ describe("views over the real store", () => {
     expect(draft).toContain(`- Silence \`${silence.id}\` from 2026-12-01 12:01:00 UTC to 2026-12-01 12:10:00 UTC by Alan: db failover; created 2026-12-01 12:01:00 UTC, matching monitors checkout; expired early at 2026-12-01 12:10:00 UTC by Grace`);
   });
 
+  it("keeps a monitor's history across a rename (previousIds): its bars, uptime and uptime badge read the old id's results too", async () => {
+    // Under its old id "api", a result every hour for 10 days, every 4th failing; renamed at the
+    // last deploy, a result every hour since under "checkout-api", all passing.
+    const renamedAt = now - 2 * DAY;
+    const raw: Array<{ at: number; failing: boolean }> = [];
+    for (let at = renamedAt - 10 * DAY; at < now; at += HOUR) {
+      const id = at < renamedAt ? "api" : "checkout-api";
+      const failing = at < renamedAt && raw.length % 4 === 0;
+      raw.push({ at, failing });
+      store.recordEvaluation({ monitorId: id, alerts: [], readVersions: {}, results: [{ monitorId: id, at, ok: !failing, firing: failing, value: 1, message: "", labels: {}, durationMs: 40, error: null }], intents: [], at });
+    }
+    await start(testManifest({ monitors: [testMonitor("checkout-api", { name: "Checkout API", previousIds: ["api"] })], secrets: ["WATCHKEEPER_API_TOKEN"] }));
+    const shown = (since: number) => {
+      const kept = raw.filter((r) => r.at >= since);
+      return `${(Math.floor((kept.filter((r) => !r.failing).length / kept.length) * 10000) / 100).toFixed(2)}%`;
+    };
+    expect(shown(0)).toBe("79.16%");
+    const page = await (await get("/monitors/checkout-api")).text();
+    expect(page).toContain(`7 d <strong>${shown(now - 7 * DAY)}</strong>`);
+    expect(page).toContain(`90 d <strong>${shown(0)}</strong>`);
+    // UTC days 19 November to 1 December have results; the 11 up to the rename day have failures.
+    expect(page).toContain("90-day history: 13 days with results, 11 with failures");
+    const badge = await (await get("/badge/checkout-api.svg?type=uptime&window=30d")).text();
+    expect(badge).toContain(`uptime 30d: ${shown(0)}`);
+  });
+
   it("pages and filters the overview on the server, with links that work without script", async () => {
     const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
     await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }));

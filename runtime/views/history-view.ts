@@ -114,19 +114,25 @@ export function uptimeOf(buckets: RollupBucket[]): number | null {
 /**
  * A monitor's last 90 days: daily bars and the 90-day uptime from day rollups (90 rows), the last
  * 24 hours (uptime and sparkline) from hour rollups, and the 7- and 30-day windows from the days
- * they cover whole plus the hours of the day they start in. The same numbers as summing hours,
- * from about 130 rows instead of 2,160.
+ * they cover whole plus the hours of the day they start in. The same bars as summing hours, from
+ * about 130 rows instead of 2,160. Each uptime window starts to the minute: the minutes of the hour
+ * it starts in come from minute rollups while they are kept, so a once-a-day check's run 23 h 55
+ * min ago is in the 24 hours (its hour bucket starts before them, and left it out).
  */
 export async function monitorHistory(history: HistoryLog | null, monitorId: string, now: number): Promise<MonitorHistory> {
   if (!history) return summarize([], now);
   const today = Math.floor(now / DAY) * DAY;
   const from = today - (HISTORY_DAYS - 1) * DAY;
   const edge = (ms: number) => Math.ceil((now - ms) / DAY) * DAY;
-  const [stored, lastDay, head7, head30] = await Promise.all([
+  const minutesTo = (ms: number) => settle(history.rollups(monitorId, "minute", now - ms, Math.ceil((now - ms) / HOUR) * HOUR));
+  const [stored, lastDay, head7, head30, first1, first7, first30] = await Promise.all([
     settle(history.rollups(monitorId, "day", from, now + 1)),
     settle(history.rollups(monitorId, "hour", now - DAY, now + 1)),
     settle(history.rollups(monitorId, "hour", now - 7 * DAY, edge(7 * DAY))),
     settle(history.rollups(monitorId, "hour", now - 30 * DAY, edge(30 * DAY))),
+    minutesTo(DAY),
+    minutesTo(7 * DAY),
+    minutesTo(30 * DAY),
   ]);
   let days = stored;
   const firstDay = stored[0]?.start ?? null;
@@ -141,9 +147,9 @@ export async function monitorHistory(history: HistoryLog | null, monitorId: stri
   return {
     days: h.days,
     uptime: {
-      d1: uptimeOf(lastDay),
-      d7: uptimeOf([...head7, ...days.filter((b) => b.start >= edge(7 * DAY))]),
-      d30: uptimeOf([...head30, ...days.filter((b) => b.start >= edge(30 * DAY))]),
+      d1: uptimeOf([...first1, ...lastDay]),
+      d7: uptimeOf([...first7, ...head7, ...days.filter((b) => b.start >= edge(7 * DAY))]),
+      d30: uptimeOf([...first30, ...head30, ...days.filter((b) => b.start >= edge(30 * DAY))]),
       d90: uptimeOf(days),
     },
     latency: lastDay.map((b) => b.p50).filter((v): v is number => v !== null),

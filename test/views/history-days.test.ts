@@ -9,8 +9,14 @@ import { monitorHistory, monitorHistoryFromHours } from "../../runtime/views/his
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/** Uptime over the last `ms` as the raw results say it: unknown results left out, failures down. */
+async function byHand(store: SqliteStore, monitorId: string, now: number, ms: number): Promise<number> {
+  const raw = store.resultsBetween(monitorId, now - ms, now + 1, 1_000_000).filter((r) => r.firing !== null);
+  return raw.filter((r) => r.firing === false).length / raw.length;
+}
+
 describe("the overview's history from day rollups", () => {
-  it.each(["2026-12-01T15:37:00Z", "2026-12-01T00:20:00Z", "2026-12-01T23:59:59Z"])("shows the same bars, uptime windows and sparkline as summing 90 days of hours (at %s)", async (time) => {
+  it.each(["2026-12-01T15:37:00Z", "2026-12-01T00:20:00Z", "2026-12-01T23:59:59Z"])("shows the same bars and sparkline as summing 90 days of hours, and the raw results' uptime over each window (at %s)", async (time) => {
     const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
     const store = SqliteStore.open(dir);
     try {
@@ -29,9 +35,9 @@ describe("the overview's history from day rollups", () => {
         const slow = await monitorHistoryFromHours(store, "api", at);
         expect(fast.days).toEqual(slow.days);
         expect(fast.uptime.d90).toBeCloseTo(slow.uptime.d90!, 12);
-        expect(fast.uptime.d30).toBeCloseTo(slow.uptime.d30!, 12);
-        expect(fast.uptime.d7).toBeCloseTo(slow.uptime.d7!, 12);
-        expect(fast.uptime.d1).toBeCloseTo(slow.uptime.d1!, 12);
+        expect(fast.uptime.d30).toBeCloseTo(await byHand(store, "api", at, 30 * DAY), 12);
+        expect(fast.uptime.d7).toBeCloseTo(await byHand(store, "api", at, 7 * DAY), 12);
+        expect(fast.uptime.d1).toBeCloseTo(await byHand(store, "api", at, DAY), 12);
         expect(fast.latency).toEqual(slow.latency);
         expect(fast.days.filter((d) => d.uptime !== null && d.uptime < 1).length).toBeGreaterThan(80);
       }
@@ -60,7 +66,7 @@ describe("the overview's history from day rollups", () => {
       const slow = await monitorHistoryFromHours(store, "api", now);
       expect(fast.days).toEqual(slow.days);
       expect(fast.uptime.d90).toBeCloseTo(slow.uptime.d90!, 12);
-      expect(fast.uptime.d30).toBeCloseTo(slow.uptime.d30!, 12);
+      expect(fast.uptime.d30).toBeCloseTo(await byHand(store, "api", now, 30 * DAY), 12);
       // A monitor with no day buckets at all reads its hours.
       store.db.prepare("DELETE FROM rollups WHERE width = ?").run(DAY);
       expect((await monitorHistory(store, "api", now)).days).toEqual(slow.days);
@@ -93,6 +99,37 @@ describe("uptime of a target the check cannot reach", () => {
       expect(bar.uptime).toBeCloseTo(60 / 1440, 12);
       expect(h.uptime.d7).toBeCloseTo(60 / 1440, 12);
       expect(h.uptime.d90).toBeCloseTo(60 / 1440, 12);
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("uptime windows of a monitor that runs rarely", () => {
+  it("reads a once-a-day check's run 23 h 55 min ago into the 24 h uptime, and each window from its first minute", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-history-days-"));
+    const store = SqliteStore.open(dir);
+    try {
+      // A cron at 12:15 UTC every day for 40 days; the run 23 h 55 min ago failed, as did the one 6 days 23 h 55 min ago.
+      const now = Date.parse("2026-12-01T12:10:00Z");
+      const raw: Array<{ at: number; failing: boolean }> = [];
+      for (let day = 40; day >= 1; day--) {
+        const at = Date.parse("2026-12-01T12:15:00Z") - day * DAY;
+        const failing = day === 1 || day === 7;
+        raw.push({ at, failing });
+        const row: ResultRow = { monitorId: "backup", at, ok: !failing, firing: failing, value: 1, message: "", labels: {}, durationMs: 900, error: null };
+        store.recordEvaluation({ monitorId: "backup", alerts: [], readVersions: {}, results: [row], intents: [], at });
+      }
+      const byHand = (window: number) => {
+        const kept = raw.filter((r) => r.at >= now - window);
+        return kept.filter((r) => !r.failing).length / kept.length;
+      };
+      const h = await monitorHistory(store, "backup", now);
+      expect(byHand(DAY)).toBe(0);
+      expect(h.uptime.d1).toBe(byHand(DAY));
+      expect(h.uptime.d7).toBeCloseTo(byHand(7 * DAY), 12);
+      expect(h.uptime.d30).toBeCloseTo(byHand(30 * DAY), 12);
     } finally {
       store.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
+import type { ResultRow } from "../evaluate/evaluation-store.js";
 import { redactUrlsInText } from "../redact-url.js";
 import { historyBars, latencyChart } from "./charts.js";
 import { checkWords, conditionWords, pagingPath, scheduleWords } from "./describe.js";
@@ -52,8 +53,18 @@ ${alerts.map((a) => html`<tr><th scope="row"><a href="/alerts/${seg(a.dedupKey)}
 </tbody></table></div>`}</section>
 <section aria-labelledby="res-h"><h2 id="res-h">Recent results</h2>
 ${results.length === 0 ? html`<p class="muted">No results yet.</p>` : html`<div class="table-wrap"><table><thead><tr><th scope="col">Time</th><th scope="col">Result</th><th scope="col">Latency</th><th scope="col">Message</th></tr></thead><tbody>
-${results.map((r) => html`<tr><td>${when(r.at, true)}</td><td>${r.error ? html`<span class="badge s-erroring">error</span>` : r.firing ? html`<span class="badge s-firing">failing</span>` : html`<span class="badge s-ok">ok</span>`}</td><td>${Math.round(r.durationMs)} ms</td><td>${redactUrlsInText(r.error ?? r.message)}</td></tr>`)}
+${results.map((r) => html`<tr><td>${when(r.at, true)}</td><td>${resultBadge(r)}</td><td>${Math.round(r.durationMs)} ms</td><td>${redactUrlsInText(r.error ?? r.message)}</td></tr>`)}
 </tbody></table></div>`}</section>
 <p><a href="/badge/${seg(monitor.id)}.svg">Status badge</a> · <a href="/badge/${seg(monitor.id)}.svg?type=uptime&amp;window=30d">Uptime badge</a></p>`;
   return page({ title: monitor.name, nav: { signedIn }, live: "/events", monitor: monitor.id, body });
+}
+
+/**
+ * A result's word: a tick that could not tell (`firing` null without an error of its own: the
+ * locations that answered fell short of a quorum either way) is unknown, as uptime counts it, not ok.
+ */
+function resultBadge(r: ResultRow) {
+  if (r.error) return html`<span class="badge s-erroring">error</span>`;
+  if (r.firing === null) return html`<span class="badge s-no-data">unknown</span>`;
+  return r.firing ? html`<span class="badge s-firing">failing</span>` : html`<span class="badge s-ok">ok</span>`;
 }

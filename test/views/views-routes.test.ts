@@ -110,6 +110,24 @@ describe("views over the real store", () => {
     expect(badge).toContain(`uptime 30d: ${shown(0)}`);
   });
 
+  it("lists a result whose tick could not tell (locations short of a quorum) as unknown among recent results, never as ok", async () => {
+    const at = now - 60_000;
+    store.recordEvaluation({
+      monitorId: "api",
+      alerts: [],
+      readVersions: {},
+      // One location failing, one that could not tell, quorum 2: the tick is unknown, with no error of its own.
+      results: [{ monitorId: "api", at, ok: false, firing: null, value: null, message: "HTTP 503", labels: {}, durationMs: 12, error: null }],
+      intents: [],
+      at,
+    });
+    await start(testManifest({ monitors: [testMonitor("api")], secrets: ["WATCHKEEPER_API_TOKEN"] }));
+    const page = await (await get("/monitors/api")).text();
+    const recent = page.slice(page.indexOf('id="res-h"'));
+    expect(recent).toContain('<span class="badge s-no-data">unknown</span>');
+    expect(recent).not.toContain('<span class="badge s-ok">ok</span>');
+  });
+
   it("pages and filters the overview on the server, with links that work without script", async () => {
     const monitors = Array.from({ length: 230 }, (_, i) => testMonitor(`m-${String(i).padStart(3, "0")}`, { name: `Monitor ${String(i).padStart(3, "0")}`, labels: { tier: i % 2 === 0 ? "gold" : "bronze" } }));
     await start(testManifest({ monitors, secrets: ["WATCHKEEPER_API_TOKEN"] }));

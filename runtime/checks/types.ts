@@ -84,5 +84,6 @@ export interface CheckContext {
  * series for PromQL), or an error when the check could not produce a result at all.
  */
 export type CheckOutcome =
-  | { kind: "results"; results: CheckResult[] }
+  /** `durationMs`: how long a check that returned no results (an empty PromQL vector) took, when timed. */
+  | { kind: "results"; results: CheckResult[]; durationMs?: number }
   | { kind: "error"; error: string; durationMs: number; reason?: CheckErrorReason };

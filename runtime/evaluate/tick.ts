@@ -92,9 +92,12 @@ function cancelledByShutdown(outcome: CheckOutcome, d: TickDeps): boolean {
 export async function checkOnce(unit: MonitorUnit, scheduledAt: number, d: TickDeps): Promise<CheckOutcome> {
   const { monitor } = unit;
   const kind = monitor.check.kind;
+  const started = performance.now();
   const outcome: CheckOutcome = unit.broken
     ? { kind: "error", error: unit.broken, durationMs: 0, reason: "config" }
     : await runWithDeadline(d.runCheck, monitor, checkContext(d.context, scheduledAt, monitor.id, unit.code), d.clock);
+  // An answer with no series has no result to carry its time; the row that records it does.
+  if (outcome.kind === "results" && outcome.results.length === 0 && outcome.durationMs === undefined) outcome.durationMs = Math.round((performance.now() - started) * 10) / 10;
   recordCheckMetrics(d.metrics, kind, outcome);
   if (outcome.kind === "error") d.logger.warn({ monitorId: monitor.id, kind, error: outcome.error }, "check failed to produce a result");
   return outcome;
@@ -146,7 +149,10 @@ export async function runLocatedTick(unit: MonitorUnit, scheduledAt: number, d: 
     const judged = await Promise.all(reported.map(async ([location, o]) => [location, await judge(unit, o, active)] as const));
     return mergeLocations(unit.monitor, Object.fromEntries(judged), quorum);
   };
-  return evaluateJudged(unit, scheduledAt, d, judgeAll, null, claim);
+  // Every location answered, none with a series: the tick is recorded as the query's clear answer.
+  const answers = reported.map(([, o]) => o);
+  const noSeries = answers.length > 0 && answers.every((o) => o.kind === "results" && o.results.length === 0) ? Math.max(...answers.map((o) => o.durationMs ?? 0)) : null;
+  return evaluateJudged(unit, scheduledAt, d, judgeAll, null, claim, noSeries);
 }
 
 // A monitor that cannot run as compiled fails whatever its onError says: nobody would know otherwise.
@@ -165,6 +171,7 @@ async function evaluateJudged(
   judgeAgainst: (active: Array<Record<string, string>>) => Promise<LabeledObservation[]>,
   outcome: CheckOutcome | null,
   claim?: TickClaim,
+  noSeries: number | null = outcome?.kind === "results" && outcome.results.length === 0 ? outcome.durationMs ?? 0 : null,
 ): Promise<NotificationIntent[]> {
   const { monitor } = unit;
   const kind = monitor.check.kind;
@@ -185,7 +192,7 @@ async function evaluateJudged(
     const active = existing.filter((a) => a.state !== "inactive").map((a) => a.labels);
     const judged = await judgeAgainst(active);
     if (attempt === 0) reportFailure(judged, outcome, monitor.id, kind, d);
-    const { changed, intents, events, results } = advance(unit, judged, existing, scheduledAt);
+    const { changed, intents, events, results } = advance(unit, judged, existing, scheduledAt, noSeries);
     if (d.diagnose && monitor.diagnostics.length > 0 && intents.some((i) => i.type === "trigger")) {
       // Diagnostics describe the moment the alert fires, so they run before the trigger is written.
       const text = await d.diagnose(monitor, scheduledAt).catch((error: unknown) => `diagnostics failed: ${String(error)}`);
@@ -261,8 +268,11 @@ function reportFailure(judged: LabeledObservation[], outcome: CheckOutcome | nul
   if (outcome?.kind !== "error") d.logger.warn({ monitorId, kind, error: failure.message }, "check results could not be evaluated");
 }
 
-/** Runs the state machine over each judged label set: the alerts to write, the intents, the transitions, the result rows. */
-function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number) {
+/**
+ * Runs the state machine over each judged label set: the alerts to write, the intents, the
+ * transitions, the result rows. `noSeries` is the check's time when it answered with no series.
+ */
+function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Alert[], scheduledAt: number, noSeries: number | null) {
   const { monitor } = unit;
   // A monitor without alert rows (every healthy one) builds no lookup tables.
   const byKey = existing.length === 0 ? NO_ALERTS : new Map(existing.map((a) => [a.dedupKey, a]));
@@ -295,6 +305,12 @@ function advance(unit: MonitorUnit, judged: LabeledObservation[], existing: Aler
       durationMs: o.result.durationMs,
       error: o.error ? stored(o.error.message) : null,
     });
+  }
+  if (results.length === 0 && noSeries !== null) {
+    // A query that returned no series (a rule written as Prometheus writes them, `errors > 0.1`)
+    // answered that nothing breaks it. Without a row for it the monitor read "No data yet" or
+    // erroring from its last error, and its history held only the ticks that failed: 0 % uptime.
+    results.push({ monitorId: monitor.id, at: scheduledAt, ok: true, firing: false, value: null, message: "no series returned", labels: {}, durationMs: noSeries, error: null });
   }
   return { changed, intents, events, results };
 }

@@ -17,7 +17,8 @@ function barClass(d: DayBar): string {
 
 /** 90 daily bars, each with its day and uptime as a tooltip, one summary for screen readers. */
 export function historyBars(days: DayBar[]): Html {
-  const bad = days.filter((d) => d.uptime !== null && d.uptime < 0.999).length;
+  // Every day with a failure, also one whose uptime (99.9 % and above) still draws it green.
+  const bad = days.filter((d) => d.uptime !== null && d.failures > 0).length;
   const known = days.filter((d) => d.uptime !== null).length;
   const label = known === 0 ? `${days.length}-day history: no results yet` : `${days.length}-day history: ${known} days with results, ${bad} with failures`;
   const w = 3;

@@ -12,6 +12,7 @@ import { renderAlertPage } from "../../runtime/views/alert-page.js";
 import { EventHub } from "../../runtime/views/events.js";
 import { esc, html } from "../../runtime/views/html.js";
 import { percent, summarize } from "../../runtime/views/history-view.js";
+import { historyBars } from "../../runtime/views/charts.js";
 import { customerState, displayState } from "../../runtime/views/monitor-state.js";
 import { renderOverview } from "../../runtime/views/overview.js";
 import { renderPostmortem } from "../../runtime/views/postmortem.js";
@@ -133,6 +134,16 @@ describe("history", () => {
     expect(percent(0.99999)).toBe("99.99%");
     expect(percent(1)).toBe("100%");
     expect(percent(null)).toBe("—");
+  });
+
+  it("tells screen readers of every day with a failure, also one whose uptime still draws it green", () => {
+    const bucket = (start: number, count: number, failures: number) => ({ start, count, failures, errors: 0, p50: 40, p95: 80, p99: 90, max: 100 });
+    const today = Math.floor(NOW / DAY) * DAY;
+    // One failing check of 1,440 (99.93 %): green, but not a day without failures.
+    const h = summarize([bucket(today - 2 * DAY, 1440, 1), bucket(today - DAY, 1440, 0)], NOW);
+    const svg = historyBars(h.days).text;
+    expect(svg).toContain('class="bar-ok"');
+    expect(svg).toContain("90-day history: 2 days with results, 1 with failures");
   });
 });
 

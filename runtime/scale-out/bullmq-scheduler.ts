@@ -8,11 +8,11 @@ import { deadlineOf } from "../evaluate/run-check.js";
 import type { TickClaim } from "../scheduler/tick-claim.js";
 import type { SchedulerReadiness, TickScheduler, TickSchedulerDeps, TickSchedulerFactory } from "../scheduler/tick-scheduler.js";
 import { abandonBullmq, settlesWithin, whenTrue } from "./bullmq-abandon.js";
-import { offClockMs } from "./clock-agreement.js";
+import { OFF_CLOCK_MS, offClockMs } from "./clock-agreement.js";
 import { reconnectDelay } from "./redis-connection.js";
 import { LocationReports } from "./location-reports.js";
 import { ReplicaRegistry, type ReplicaInfo } from "./replica-registry.js";
-import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, specFingerprint, type TickJobData } from "./schedules.js";
+import { ANYWHERE_QUEUE, cronStrategy, handoffQueue, locationQueue, locationsOf, queuesOf, repeatOf, scheduledAtOf, scheduledTooFarAhead, specFingerprint, type TickJobData } from "./schedules.js";
 
 export interface ScaleOutOptions {
   /** Connection options parsed from the Redis URL (BullMQ opens its own connections with them). */
@@ -434,6 +434,7 @@ class BullmqScheduler implements TickScheduler {
     // a start moved by that noise past a tick's time would skip the tick.
     const skewMs = Math.abs(this.registry.skewMs) >= MAX_SKEW_MS ? this.registry.skewMs : 0;
     const now = this.d.clock.now() + skewMs;
+    await this.resetSchedulesAhead(now);
     const wanted = new Map<string, Set<string>>();
     for (const m of this.d.manifest.monitors) {
       for (const name of queuesOf(m)) {
@@ -457,6 +458,28 @@ class BullmqScheduler implements TickScheduler {
           await queue.removeJobScheduler(id);
           this.d.logger.info({ monitorId: id, queue: name }, "schedule removed: the monitor left the manifest");
         }
+      }
+    }
+  }
+
+  /**
+   * Removes the job schedulers whose next run a replica with a fast clock pushed ahead (before it
+   * was kept from ticks, or while it ran alone), so that the upsert after this starts them again
+   * at the monitor's next tick: BullMQ's upsert keeps a next run it finds, however far ahead.
+   */
+  private async resetSchedulesAhead(now: number): Promise<void> {
+    const byQueue = new Map<string, MonitorSpec[]>();
+    for (const m of this.d.manifest.monitors) for (const name of queuesOf(m)) (byQueue.get(name) ?? byQueue.set(name, []).get(name)!).push(m);
+    for (const [name, monitors] of byQueue) {
+      const next = new Map((await this.queue(name).getJobSchedulers()).map((s) => [s.key, s.next]));
+      for (const m of monitors) {
+        const at = next.get(m.id);
+        if (typeof at !== "number" || !scheduledTooFarAhead(m, this.d.spreadMs, now, at, OFF_CLOCK_MS)) continue;
+        await this.queue(name).removeJobScheduler(m.id);
+        this.d.logger.warn(
+          { monitorId: m.id, queue: name, next: new Date(at).toISOString() },
+          "schedule started again: its next tick was further ahead than the monitor's schedule allows (a replica whose clock ran ahead scheduled it)",
+        );
       }
     }
   }

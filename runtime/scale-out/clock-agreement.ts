@@ -6,7 +6,9 @@
  * So a replica whose clock disagrees with the reference takes no ticks. The reference is the
  * median of Redis's clock and every live replica's, a tie going to Redis's: one replica off is
  * outvoted by Redis and the others, and a Redis whose clock is off is outvoted by replicas that
- * agree with each other.
+ * agree with each other. A replica with no other live replica keeps taking ticks whichever clock is
+ * off (it warns): stopping would leave nothing checked at all, and a replica that joins later with
+ * the right time outvotes it and restarts the schedules it pushed ahead.
  */
 
 /** A replica this far off the reference takes no ticks (ticks of others wait at most about this long for it). */
@@ -26,6 +28,7 @@ export function referenceOffset(replicaOffsets: readonly number[]): number {
 
 /** How far this replica's clock is off the reference (ms, positive: ahead); 0 within OFF_CLOCK_MS. */
 export function offClockMs(ownOffset: number, otherOffsets: readonly number[]): number {
+  if (otherOffsets.length === 0) return 0;
   const off = ownOffset - referenceOffset([ownOffset, ...otherOffsets]);
   return Math.abs(off) < OFF_CLOCK_MS ? 0 : off;
 }

@@ -60,6 +60,19 @@ export function repeatOf(monitor: MonitorSpec, spreadMs: number, now: number): O
   return { pattern: normaliseCron(s.expression), tz: s.timezone };
 }
 
+/**
+ * Whether a job scheduler's next run (`next`, from Redis) lies further ahead than the monitor's
+ * schedule allows at `now`: later than the occurrence after next, plus the clock agreement's
+ * margin. A replica whose machine clock ran ahead made it so, and BullMQ's upsert keeps the next
+ * run it finds, so without a fresh scheduler nothing would check the monitor until that time.
+ */
+export function scheduledTooFarAhead(monitor: MonitorSpec, spreadMs: number, now: number, next: number, marginMs: number): boolean {
+  const following = nextFunction(monitor.id, monitor.schedule, spreadMs);
+  const first = following(now);
+  if (first === null) return false;
+  return next > (following(first) ?? first) + marginMs;
+}
+
 /** BullMQ's repeatStrategy for cron patterns: croner plus the monitor's spread offset (jobs are named by monitor id). */
 export function cronStrategy(spreadMs: number): (millis: number, opts: RepeatOptions, name?: string) => number | undefined {
   const cache = new Map<string, (t: number) => number | null>();

@@ -84,3 +84,67 @@ describe.skipIf(!available)("a replica whose machine clock is an hour ahead", ()
     await good.exited;
   }, 90_000);
 });
+
+/**
+ * A replica alone keeps taking ticks whichever clock is off (stopping it would leave nothing
+ * checked), and so schedules the next ones on its fast clock. A replica with the right time that
+ * takes over must not find every schedule an hour ahead.
+ */
+describe.skipIf(!available)("schedules a lone replica with a fast clock pushed ahead", () => {
+  let dir: string;
+  let script: string;
+  const target = new TickTarget();
+  const prefix = testPrefix();
+  const children: RunningChild[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wk-clock-ahead-alone-"));
+    script = await bundleChild("clock-ahead-alone");
+    await target.start();
+    const monitors = [monitorSpec({ id: "tock", schedule: { kind: "every", every: "2s" }, ...scriptCheck })];
+    await writeArtifact(join(dir, "artifact"), manifestOf(monitors), hitBundle(["tock"], target.port));
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
+    await target.stop();
+    await dropPrefix(TEST_REDIS_URL, prefix);
+    await rm(dir, { recursive: true, force: true });
+    if (script) await rm(script, { force: true });
+  });
+
+  const replica = async (name: string, nodeArgs: string[] = []) => {
+    const child = await startChild(
+      script,
+      {
+        WK_CHILD_ARTIFACT: join(dir, "artifact"),
+        WK_CHILD_STATE: join(dir, `state-${name}`),
+        WK_CHILD_REDIS: TEST_REDIS_URL,
+        WK_CHILD_REDIS_PREFIX: prefix,
+        WK_CHILD_STALL_MS: "1000",
+        WK_CHILD_SPREAD_MS: "0",
+        WK_CHILD_DELIVERY: "hold",
+        WK_LOG_LEVEL: "warn",
+      },
+      20_000,
+      nodeArgs,
+    );
+    children.push(child);
+    return child;
+  };
+
+  it("goes on checking while it is alone, and the replica with the right time that follows it checks at once", async () => {
+    const ahead = await replica("ahead", ["--import", clockAhead]);
+    await waitFor(() => (target.hits.get("tock")?.size ?? 0) >= 2, 20_000, "the lone replica's ticks");
+    ahead.proc.kill("SIGTERM");
+    expect(await ahead.exited).toBe(0);
+    const stoppedAt = Date.now();
+    const good = await replica("good");
+    await new Promise((r) => setTimeout(r, 8_000));
+    const now = Date.now();
+    const onTime = [...target.hits.get("tock")!.keys()].filter((t) => t > stoppedAt && t <= now);
+    expect({ onTime: onTime.length >= 2, restarted: good.stdout().includes("schedule started again") }).toEqual({ onTime: true, restarted: true });
+    good.proc.kill("SIGTERM");
+    await good.exited;
+  }, 90_000);
+});

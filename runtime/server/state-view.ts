@@ -11,6 +11,12 @@ export interface StateView {
   recentResults(monitorId: string, limit?: number): Awaitable<ResultRow[]>;
   /** The newest result of every monitor. */
   latestResults(): Awaitable<Map<string, ResultRow>>;
+  /**
+   * When each monitor whose latest result errored began erroring (the first result of the streak),
+   * kept by the store as results commit, so it holds however long the streak and across restarts.
+   * A monitor that was erroring when the store was upgraded may be missing: its start is not known.
+   */
+  erroringSince(): Awaitable<Map<string, number>>;
   /** True when a write commits: what /readyz reports as "store writable". */
   writable(at: number): Awaitable<boolean>;
 }

@@ -392,6 +392,22 @@ export function describeStoreConformance(
       expect(heard).toHaveLength(6);
     }));
 
+    it("keeps when each monitor's erroring streak began, however many results it runs for, and forgets it when the monitor recovers", withStore(async (store) => {
+      const tick = (monitorId: string, at: number, errors: Array<string | null>) =>
+        store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results: errors.map((error) => ({ ...result(monitorId, at, true), error, firing: error ? null : false })), intents: [], at });
+      await tick("db", T, [null]);
+      // Two label sets in one tick: the streak starts with the first that errored after the last that ran.
+      await tick("db", T + 1, [null, "timeout"]);
+      for (let n = 2; n < 120; n++) await tick("db", T + n, ["timeout"]);
+      await tick("api", T, [null]);
+      expect(Object.fromEntries(await store.erroringSince())).toEqual({ db: T + 1 });
+      await tick("db", T + 200, ["timeout", null]);
+      expect(Object.fromEntries(await store.erroringSince())).toEqual({});
+      await tick("db", T + 201, ["refused"]);
+      await tick("db", T + 202, ["refused"]);
+      expect(Object.fromEntries(await store.erroringSince())).toEqual({ db: T + 201 });
+    }));
+
     it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
       expect(await store.seenWebhookEvent("evt-1")).toBe(false);
       expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);

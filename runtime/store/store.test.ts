@@ -174,6 +174,30 @@ describe("upgrading a state folder to the history schema (migration 5)", () => {
     }
   });
 
+  it("upgrading keeps when a monitor erroring at the upgrade began, from the results kept", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wk-migrate-"));
+    try {
+      const old = new BetterSqlite3(join(dir, "state.db"));
+      migrate(old, 10);
+      const insert = old.prepare("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, 1, 'm', '{}', 5, ?)");
+      insert.run("api", 1000, 1, 0, null);
+      for (let i = 1; i <= 120; i++) insert.run("api", 1000 + i * 30_000, 0, null, "timeout");
+      insert.run("db", 1000, 0, null, "refused");
+      insert.run("db", 2000, 1, 0, null);
+      insert.run("web", 1000, 0, null, "refused");
+      old.prepare("INSERT INTO history_monitors (monitor_id) VALUES ('api'), ('db'), ('web')").run();
+      old.close();
+      const store = SqliteStore.open(dir, 0);
+      try {
+        expect(Object.fromEntries(store.erroringSince())).toEqual({ api: 31_000, web: 1000 });
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("upgrading fills day rollups from the hours kept and records the silences still stored", () => {
     const dir = mkdtempSync(join(tmpdir(), "wk-migrate-"));
     try {

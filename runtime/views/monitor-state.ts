@@ -19,6 +19,12 @@ export const STATE_LABEL: Record<DisplayState, string> = {
 
 export const STATE_ORDER: DisplayState[] = ["firing", "acknowledged", "erroring", "pending", "silenced", "maintenance", "ok", "no-data"];
 
+/** What the store keeps of a monitor's erroring streak, when it knows. */
+export interface ErroringStreak {
+  /** The first result of the streak the latest result belongs to (it errored). */
+  since?: number;
+}
+
 export interface MonitorDisplay {
   state: DisplayState;
   /** When the monitor entered this state, when the record says (null: not known). */
@@ -35,7 +41,15 @@ export interface MonitorDisplay {
  * muted notifications are what the on-call engineer must know about; a check that errors says
  * "erroring" rather than a green that nobody checked.
  */
-export function displayState(monitor: MonitorSpec, alerts: Alert[], latest: ResultRow | null, active: Silence[], recent: ResultRow[] = []): MonitorDisplay {
+export function displayState(
+  monitor: MonitorSpec,
+  alerts: Alert[],
+  latest: ResultRow | null,
+  active: Silence[],
+  recent: ResultRow[] = [],
+  /** What the store keeps of the monitor's erroring streaks (StateView.erroringSince); without it, `recent` says. */
+  streak: ErroringStreak = {},
+): MonitorDisplay {
   const firing = alerts.filter((a) => a.state === "firing");
   const pending = alerts.filter((a) => a.state === "pending");
   const labels = { ...monitor.labels };
@@ -57,7 +71,7 @@ export function displayState(monitor: MonitorSpec, alerts: Alert[], latest: Resu
     }
     return { state: "firing", since: Math.min(...unacked.map((a) => a.firedAt ?? a.updatedAt)), detail: null, muting: null };
   }
-  if (latest?.error) return { state: "erroring", since: erroringSince(recent, latest), detail: null, muting: null };
+  if (latest?.error) return { state: "erroring", since: streak.since !== undefined ? Math.min(streak.since, latest.at) : erroringSince(recent, latest), detail: null, muting: null };
   if (pending.length > 0) return { state: "pending", since: Math.min(...pending.map((a) => a.activeAt ?? a.updatedAt)), detail: null, muting: null };
   if (latest === null && alerts.length === 0) return { state: "no-data", since: null, detail: null, muting: null };
   const resolved = alerts.map((a) => a.resolvedAt).filter((t): t is number => t !== null);

@@ -48,15 +48,18 @@ export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]
   const [[alerts, latest], active] = await Promise.all([few ? readEach(d, only) : Promise.all([d.store.allAlerts(), d.store.latestResults()]), d.silences.active(now)]);
   const byMonitor = new Map<string, Alert[]>();
   for (const a of alerts) byMonitor.set(a.monitorId, [...(byMonitor.get(a.monitorId) ?? []), a]);
-  const erroring = new Set([...latest.values()].filter((r) => r.error).map((r) => r.monitorId));
-  // The erroring streak's start needs recent results, read only for monitors that are erroring.
-  const recent = new Map(await Promise.all([...erroring].map(async (id) => [id, await d.store.recentResults(id, 50)] as const)));
+  // The erroring streak's start is kept by the store (one read for every monitor, so a mass outage
+  // costs no read per monitor); recent results stand in only for a monitor it has none for (one
+  // erroring already when the store began keeping them).
+  const started = await d.store.erroringSince();
+  const unknown = [...latest.values()].filter((r) => r.error && !started.has(r.monitorId)).map((r) => r.monitorId);
+  const recent = new Map(await Promise.all(unknown.map(async (id) => [id, await d.store.recentResults(id, 50)] as const)));
   return (only ?? d.manifest.monitors).map((monitor) => {
     const own = byMonitor.get(monitor.id) ?? [];
     const path = pagingPath(d.manifest, monitor);
     return {
       monitor,
-      display: displayState(monitor, own, latest.get(monitor.id) ?? null, active, recent.get(monitor.id) ?? []),
+      display: displayState(monitor, own, latest.get(monitor.id) ?? null, active, recent.get(monitor.id) ?? [], started.has(monitor.id) ? { since: started.get(monitor.id)! } : {}),
       alerts: own,
       service: path.service,
       team: path.team,

@@ -197,6 +197,15 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return out;
   }
 
+  async erroringSince(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const [m, at] of Object.entries(await this.redis.hgetall(this.k("results", "erroring", "since")))) {
+      const t = Number(at);
+      if (Number.isFinite(t) && t > 0) out.set(m, t);
+    }
+    return out;
+  }
+
   /**
    * Stored results as rows; one that is not a result Watchkeeper wrote is left out and its key named
    * once, rather than answering every page that shows results with a 500.

@@ -78,18 +78,25 @@ for _, d in ipairs(c.diagnostics) do historyPush(p, 'diagnostics', 'diagnosed', 
 local changed = {}
 for _, a in ipairs(c.alerts) do changed[a.monitorId] = true end
 local last = {}
+-- Where each monitor's trailing run of erroring (or of running) results in this commit starts.
+local from = {}
 for _, r in ipairs(c.results) do
   redis.call('ZADD', p .. ':results:w:' .. r.monitorId, r.at, r.json)
   redis.call('HSET', p .. ':results:latest', r.monitorId, r.json)
   if redis.call('ZADD', p .. ':results:monitors', r.at, r.monitorId) == 1 then changed[r.monitorId] = true end
   redis.call('ZADD', p .. ':history:monitors', 0, r.monitorId)
+  if last[r.monitorId] ~= r.errored then from[r.monitorId] = r.at end
   last[r.monitorId] = r.errored
 end
--- A monitor whose latest result starts or stops erroring changes what the views show.
+-- A monitor whose latest result starts or stops erroring changes what the views show; when it
+-- starts, the streak's first result is kept (a monitor erroring before this was kept has none).
 for m, errored in pairs(last) do
   local flipped
   if errored then flipped = redis.call('SADD', p .. ':results:erroring', m) else flipped = redis.call('SREM', p .. ':results:erroring', m) end
-  if flipped == 1 then changed[m] = true end
+  if flipped == 1 then
+    changed[m] = true
+    if errored then redis.call('HSET', p .. ':results:erroring:since', m, from[m]) else redis.call('HDEL', p .. ':results:erroring:since', m) end
+  end
 end
 for _, u in ipairs(c.rollups) do
   local k = p .. ':' .. u.key
@@ -447,6 +454,8 @@ for _, m in ipairs(older(p .. ':results:monitors', c.results)) do
     redis.call('DEL', p .. ':results:' .. m, p .. ':results:w:' .. m)
   end
   redis.call('HDEL', p .. ':results:latest', m)
+  redis.call('SREM', p .. ':results:erroring', m)
+  redis.call('HDEL', p .. ':results:erroring:since', m)
   redis.call('ZREM', p .. ':results:monitors', m)
   n = n + 1
 end

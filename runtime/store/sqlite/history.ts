@@ -185,7 +185,12 @@ export class SqliteHistory {
     this.s = {
       insertResult: p("INSERT INTO results (monitor_id, at, ok, firing, value, message, labels, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       // Written once per monitor, read-only afterwards.
-      addMonitor: p("INSERT OR IGNORE INTO history_monitors (monitor_id) VALUES (?)"),
+      addMonitor: p("INSERT OR IGNORE INTO history_monitors (monitor_id, erroring_since) VALUES (?, 0)"),
+      // Written only when the latest result starts or stops erroring: on other commits each is a
+      // primary-key lookup that changes nothing. A streak whose start is not known (NULL) stays so.
+      startErroring: p("UPDATE history_monitors SET erroring_since = ? WHERE monitor_id = ? AND erroring_since = 0"),
+      stopErroring: p("UPDATE history_monitors SET erroring_since = 0 WHERE monitor_id = ? AND erroring_since IS NOT 0"),
+      erroringSince: p("SELECT monitor_id, erroring_since FROM history_monitors WHERE erroring_since > 0"),
       recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
       resultsBetween: p("SELECT * FROM results WHERE monitor_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?"),
       historyMonitors: p("SELECT monitor_id FROM history_monitors"),
@@ -263,6 +268,17 @@ export class SqliteHistory {
       this.s.addMonitor!.run(monitorId);
       this.stagedListed.push(monitorId);
     }
+    // Where the commit's trailing run of erroring (or of running) results starts: when the latest
+    // result flips, the streak it begins starts there.
+    let errored = false;
+    let from = 0;
+    results.forEach((r, n) => {
+      const e = r.error !== null && r.error !== undefined;
+      if (n === 0 || e !== errored) from = r.at;
+      errored = e;
+    });
+    if (errored) this.s.startErroring!.run(from, monitorId);
+    else this.s.stopErroring!.run(monitorId);
     if (!this.rollupsOn) return;
     for (const r of results) this.addResult(monitorId, r);
   }
@@ -529,6 +545,13 @@ export class SqliteHistory {
   latestResults(): Map<string, ResultRow> {
     const out = new Map<string, ResultRow>();
     for (const raw of this.s.latestResults!.all() as RawResult[]) out.set(raw.monitor_id, toResult(raw));
+    return out;
+  }
+
+  /** When each monitor whose latest result errored began erroring, where that is known. */
+  erroringSince(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.s.erroringSince!.all() as Array<{ monitor_id: string; erroring_since: number }>) out.set(r.monitor_id, r.erroring_since);
     return out;
   }
 

@@ -3,7 +3,7 @@ import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from ".
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 /** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
 type Migration = string | { sql: string; then(db: Database): void };
@@ -199,6 +199,16 @@ const MIGRATIONS: Record<number, Migration> = {
   // When the first retryable failure was recorded: retries give up a day after it, not a day after
   // the delivery became due (one that waited for its secret was given up at its first failure).
   10: `ALTER TABLE delivery_deliveries ADD COLUMN first_failed_at INTEGER;`,
+  // When each monitor's current erroring streak began (its first erroring result; 0: its latest
+  // result did not error; NULL: not known), so the views say "erroring since" from when it really
+  // began, not from the oldest of the few results they could read. Filled once from the results kept.
+  11: `
+    ALTER TABLE history_monitors ADD COLUMN erroring_since INTEGER;
+    UPDATE history_monitors SET erroring_since = COALESCE((
+      SELECT MIN(r.at) FROM results r WHERE r.monitor_id = history_monitors.monitor_id
+        AND r.at > COALESCE((SELECT MAX(o.at) FROM results o WHERE o.monitor_id = history_monitors.monitor_id AND o.error IS NULL), -1)
+    ), 0);
+  `,
 };
 
 /** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */

@@ -359,6 +359,10 @@ export class SqliteStore implements Store {
     return this.history.latestResults();
   }
 
+  erroringSince(): Map<string, number> {
+    return this.history.erroringSince();
+  }
+
   resultsBetween(monitorId: string, since: number, until: number, limit: number): ResultRow[] {
     return this.history.resultsBetween(monitorId, since, until, limit);
   }

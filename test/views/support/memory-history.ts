@@ -34,6 +34,15 @@ export class MemoryViewStore implements ViewStore, HistoryLog, SilenceLog {
     for (const r of [...this.results].sort((a, b) => a.at - b.at)) out.set(r.monitorId, r);
     return out;
   }
+  /** From every result held (a store keeps the streak's start as results commit). */
+  erroringSince(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of [...this.results].sort((a, b) => a.at - b.at)) {
+      if (!r.error) out.delete(r.monitorId);
+      else if (!out.has(r.monitorId)) out.set(r.monitorId, r.at);
+    }
+    return out;
+  }
   writable(): boolean {
     return true;
   }

@@ -66,8 +66,9 @@ export function displayState(
   if (firing.length > 0) {
     const unacked = firing.filter((a) => a.acknowledgedAt === null);
     if (unacked.length === 0) {
-      const first = firing.reduce((a, b) => ((a.acknowledgedAt ?? 0) <= (b.acknowledgedAt ?? 0) ? a : b));
-      return { state: "acknowledged", since: first.acknowledgedAt, detail: first.acknowledgedBy ? `by ${first.acknowledgedBy}` : null, muting: null };
+      // Acknowledged from when the last firing alert was: until then one fired unacknowledged.
+      const last = firing.reduce((a, b) => ((a.acknowledgedAt ?? 0) >= (b.acknowledgedAt ?? 0) ? a : b));
+      return { state: "acknowledged", since: last.acknowledgedAt, detail: last.acknowledgedBy ? `by ${last.acknowledgedBy}` : null, muting: null };
     }
     return { state: "firing", since: Math.min(...unacked.map((a) => a.firedAt ?? a.updatedAt)), detail: null, muting: null };
   }

@@ -163,6 +163,15 @@ describe("monitor state", () => {
     expect(displayState(m, [], erroring, [], [erroring, { ...erroring, at: NOW - 5000 }]).since).toBe(NOW - 5000);
     expect(displayState(m, [], null, []).state).toBe("no-data");
   });
+
+  it("reads acknowledged since the last firing alert was acknowledged, not the first: until then one fired unacknowledged", () => {
+    const m = project().monitors[0]!;
+    const fired = (key: string, firedAt: number, acknowledgedAt: number, acknowledgedBy: string) => ({ ...newAlert("checkout", { key }, key, firedAt), state: "firing" as const, firedAt, acknowledgedAt, acknowledgedBy });
+    // eu fired 2 h ago and Grace took it at once; us fired 30 min ago and Alan took it 10 min ago.
+    const alerts = [fired("wk-eu", NOW - 2 * HOUR, NOW - 2 * HOUR + 60_000, "Grace"), fired("wk-us", NOW - 30 * 60_000, NOW - 10 * 60_000, "Alan")];
+    expect(displayState(m, alerts, null, [])).toMatchObject({ state: "acknowledged", since: NOW - 10 * 60_000, detail: "by Alan" });
+    expect(displayState(m, [...alerts].reverse(), null, [])).toMatchObject({ state: "acknowledged", since: NOW - 10 * 60_000, detail: "by Alan" });
+  });
 });
 
 describe("pages from the history port", () => {

@@ -17,6 +17,11 @@ export interface StateView {
    * A monitor that was erroring when the store was upgraded may be missing: its start is not known.
    */
   erroringSince(): Awaitable<Map<string, number>>;
+  /**
+   * When each monitor whose latest result ran last stopped erroring (the first result that ran after
+   * the streak), kept as erroringSince is; a monitor that never errored since it was kept is missing.
+   */
+  erroringEnded(): Awaitable<Map<string, number>>;
   /** True when a write commits: what /readyz reports as "store writable". */
   writable(at: number): Awaitable<boolean>;
 }

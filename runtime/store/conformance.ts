@@ -408,6 +408,22 @@ export function describeStoreConformance(
       expect(Object.fromEntries(await store.erroringSince())).toEqual({ db: T + 201 });
     }));
 
+    it("keeps when each monitor's last erroring streak ended (its first result that ran), for as long as it runs", withStore(async (store) => {
+      const tick = (monitorId: string, at: number, errors: Array<string | null>) =>
+        store.recordEvaluation({ monitorId, alerts: [], readVersions: {}, results: errors.map((error) => ({ ...result(monitorId, at, true), error, firing: error ? null : false })), intents: [], at });
+      await tick("api", T, [null]);
+      await tick("db", T, ["timeout"]);
+      await tick("db", T + 1, ["timeout"]);
+      expect(Object.fromEntries(await store.erroringEnded())).toEqual({});
+      await tick("db", T + 2, ["timeout", null, null]);
+      for (let n = 3; n < 120; n++) await tick("db", T + n, [null]);
+      expect(Object.fromEntries(await store.erroringEnded())).toEqual({ db: T + 2 });
+      await tick("db", T + 200, ["refused"]);
+      expect(Object.fromEntries(await store.erroringEnded())).toEqual({});
+      await tick("db", T + 201, [null]);
+      expect(Object.fromEntries(await store.erroringEnded())).toEqual({ db: T + 201 });
+    }));
+
     it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
       expect(await store.seenWebhookEvent("evt-1")).toBe(false);
       expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);

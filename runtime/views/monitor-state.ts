@@ -23,6 +23,8 @@ export const STATE_ORDER: DisplayState[] = ["firing", "acknowledged", "erroring"
 export interface ErroringStreak {
   /** The first result of the streak the latest result belongs to (it errored). */
   since?: number;
+  /** The first result that ran after the last streak (the latest result ran). */
+  endedAt?: number;
 }
 
 export interface MonitorDisplay {
@@ -75,8 +77,10 @@ export function displayState(
   if (latest?.error) return { state: "erroring", since: streak.since !== undefined ? Math.min(streak.since, latest.at) : erroringSince(recent, latest), detail: null, muting: null };
   if (pending.length > 0) return { state: "pending", since: Math.min(...pending.map((a) => a.activeAt ?? a.updatedAt)), detail: null, muting: null };
   if (latest === null && alerts.length === 0) return { state: "no-data", since: null, detail: null, muting: null };
-  const resolved = alerts.map((a) => a.resolvedAt).filter((t): t is number => t !== null);
-  return { state: "ok", since: resolved.length > 0 ? Math.max(...resolved) : null, detail: null, muting: null };
+  // OK from the later of its last alert's resolve and the end of its last erroring streak, or a
+  // check that could not run for hours would read OK since a resolve of last week.
+  const ended = [...alerts.map((a) => a.resolvedAt), streak.endedAt ?? null].filter((t): t is number => t !== null);
+  return { state: "ok", since: ended.length > 0 ? Math.max(...ended) : null, detail: null, muting: null };
 }
 
 /** The oldest result of the erroring streak that ends with `latest`. */

@@ -11,7 +11,7 @@ import type { StateView } from "../server/state-view.js";
 import type { HistoryLog } from "../store/history.js";
 import { pagingPath } from "./describe.js";
 import { historyOf, withPreviousIds } from "./history-view.js";
-import { displayState, type MonitorDisplay } from "./monitor-state.js";
+import { displayState, type ErroringStreak, type MonitorDisplay } from "./monitor-state.js";
 
 /** What the views read: the state view, one alert by key, deliveries, and the history port when the store has it. */
 export interface ViewStore extends StateView {
@@ -51,7 +51,7 @@ export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]
   // The erroring streak's start is kept by the store (one read for every monitor, so a mass outage
   // costs no read per monitor); recent results stand in only for a monitor it has none for (one
   // erroring already when the store began keeping them).
-  const started = await d.store.erroringSince();
+  const [started, ended] = await Promise.all([d.store.erroringSince(), d.store.erroringEnded()]);
   const unknown = [...latest.values()].filter((r) => r.error && !started.has(r.monitorId)).map((r) => r.monitorId);
   const recent = new Map(await Promise.all(unknown.map(async (id) => [id, await d.store.recentResults(id, 50)] as const)));
   return (only ?? d.manifest.monitors).map((monitor) => {
@@ -59,12 +59,18 @@ export async function monitorRows(d: ViewDeps, now: number, only?: MonitorSpec[]
     const path = pagingPath(d.manifest, monitor);
     return {
       monitor,
-      display: displayState(monitor, own, latest.get(monitor.id) ?? null, active, recent.get(monitor.id) ?? [], started.has(monitor.id) ? { since: started.get(monitor.id)! } : {}),
+      display: displayState(monitor, own, latest.get(monitor.id) ?? null, active, recent.get(monitor.id) ?? [], streakOf(monitor.id, started, ended)),
       alerts: own,
       service: path.service,
       team: path.team,
     };
   });
+}
+
+function streakOf(id: string, started: Map<string, number>, ended: Map<string, number>): ErroringStreak {
+  const since = started.get(id);
+  const endedAt = ended.get(id);
+  return { ...(since === undefined ? {} : { since }), ...(endedAt === undefined ? {} : { endedAt }) };
 }
 
 async function readEach(d: ViewDeps, monitors: MonitorSpec[]): Promise<[Alert[], Map<string, ResultRow>]> {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { newAlert } from "../../runtime/alerts/state.js";
 import type { ResultRow } from "../../runtime/evaluate/evaluation-store.js";
 import { Silences } from "../../runtime/notify/silences.js";
 import type { Store } from "../../runtime/store/port.js";
@@ -40,6 +41,47 @@ async function erroringShown(store: Store): Promise<Array<[string, number | null
   const one = (await monitorRows(d, NOW, [manifest.monitors[0]!]))[0]!;
   return [all, one].map((r) => [r.display.state, r.display.since]);
 }
+
+/** The erroring streak ends 30 s after NOW; the monitor's last alert resolved an hour before it began. */
+async function recoveredAfterTwoHours(store: Store): Promise<Array<[string, number | null]>> {
+  await erroringForTwoHours(store);
+  const alert = { ...newAlert("checkout", {}, "wk-checkout", STREAK_START - 2 * HOUR), state: "inactive" as const, firedAt: STREAK_START - 2 * HOUR, resolvedAt: STREAK_START - HOUR };
+  await store.commitAlerts({ alerts: [alert], readVersions: {}, intents: [], at: STREAK_START - HOUR });
+  for (let at = NOW + 30_000; at <= NOW + 5 * MINUTE; at += 30_000) {
+    await store.recordEvaluation({ monitorId: "checkout", alerts: [], readVersions: {}, results: [result("checkout", at, null)], intents: [], at });
+  }
+  const d = deps(store);
+  const all = (await monitorRows(d, NOW + 5 * MINUTE)).find((r) => r.monitor.id === "checkout")!;
+  const one = (await monitorRows(d, NOW + 5 * MINUTE, [manifest.monitors[0]!]))[0]!;
+  return [all, one].map((r) => [r.display.state, r.display.since]);
+}
+
+describe("OK since, after a check that could not run for hours", () => {
+  it("embedded: reads the first result that ran after the streak, not the resolve before it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wk-since-"));
+    let store = SqliteStore.open(dir, STREAK_START - HOUR);
+    try {
+      expect(await recoveredAfterTwoHours(store)).toEqual([["ok", NOW + 30_000], ["ok", NOW + 30_000]]);
+      store.close();
+      store = SqliteStore.open(dir, NOW + 5 * MINUTE);
+      expect((await monitorRows(deps(store), NOW + 5 * MINUTE, [manifest.monitors[0]!]))[0]!.display).toMatchObject({ state: "ok", since: NOW + 30_000 });
+    } finally {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!up)("scale-out: reads the first result that ran after the streak, not the resolve before it", async () => {
+    const prefix = testPrefix();
+    const store = await RedisStore.connect(TEST_REDIS_URL, { prefix });
+    try {
+      expect(await recoveredAfterTwoHours(store)).toEqual([["ok", NOW + 30_000], ["ok", NOW + 30_000]]);
+    } finally {
+      await dropPrefix(TEST_REDIS_URL, prefix);
+      await store.close();
+    }
+  });
+});
 
 describe("erroring since, over a streak longer than the results read for a page", () => {
   it("embedded: reads the streak's first erroring result, two hours ago, and again after a restart", async () => {

@@ -197,9 +197,18 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return out;
   }
 
-  async erroringSince(): Promise<Map<string, number>> {
+  erroringSince(): Promise<Map<string, number>> {
+    return this.timesIn(this.k("results", "erroring", "since"));
+  }
+
+  erroringEnded(): Promise<Map<string, number>> {
+    return this.timesIn(this.k("results", "erroring", "ended"));
+  }
+
+  /** A hash of monitor id to a time; a field that is not a time is left out. */
+  private async timesIn(key: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const [m, at] of Object.entries(await this.redis.hgetall(this.k("results", "erroring", "since")))) {
+    for (const [m, at] of Object.entries(await this.redis.hgetall(key))) {
       const t = Number(at);
       if (Number.isFinite(t) && t > 0) out.set(m, t);
     }

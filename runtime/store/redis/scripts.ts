@@ -89,13 +89,20 @@ for _, r in ipairs(c.results) do
   last[r.monitorId] = r.errored
 end
 -- A monitor whose latest result starts or stops erroring changes what the views show; when it
--- starts, the streak's first result is kept (a monitor erroring before this was kept has none).
+-- starts, the streak's first result is kept (a monitor erroring before this was kept has none);
+-- when it ends, the first result that ran after it.
 for m, errored in pairs(last) do
   local flipped
   if errored then flipped = redis.call('SADD', p .. ':results:erroring', m) else flipped = redis.call('SREM', p .. ':results:erroring', m) end
   if flipped == 1 then
     changed[m] = true
-    if errored then redis.call('HSET', p .. ':results:erroring:since', m, from[m]) else redis.call('HDEL', p .. ':results:erroring:since', m) end
+    if errored then
+      redis.call('HSET', p .. ':results:erroring:since', m, from[m])
+      redis.call('HDEL', p .. ':results:erroring:ended', m)
+    else
+      redis.call('HDEL', p .. ':results:erroring:since', m)
+      redis.call('HSET', p .. ':results:erroring:ended', m, from[m])
+    end
   end
 end
 for _, u in ipairs(c.rollups) do
@@ -456,6 +463,7 @@ for _, m in ipairs(older(p .. ':results:monitors', c.results)) do
   redis.call('HDEL', p .. ':results:latest', m)
   redis.call('SREM', p .. ':results:erroring', m)
   redis.call('HDEL', p .. ':results:erroring:since', m)
+  redis.call('HDEL', p .. ':results:erroring:ended', m)
   redis.call('ZREM', p .. ':results:monitors', m)
   n = n + 1
 end

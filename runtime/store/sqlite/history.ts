@@ -189,8 +189,9 @@ export class SqliteHistory {
       // Written only when the latest result starts or stops erroring: on other commits each is a
       // primary-key lookup that changes nothing. A streak whose start is not known (NULL) stays so.
       startErroring: p("UPDATE history_monitors SET erroring_since = ? WHERE monitor_id = ? AND erroring_since = 0"),
-      stopErroring: p("UPDATE history_monitors SET erroring_since = 0 WHERE monitor_id = ? AND erroring_since IS NOT 0"),
+      stopErroring: p("UPDATE history_monitors SET erroring_since = 0, erroring_ended = ? WHERE monitor_id = ? AND erroring_since IS NOT 0"),
       erroringSince: p("SELECT monitor_id, erroring_since FROM history_monitors WHERE erroring_since > 0"),
+      erroringEnded: p("SELECT monitor_id, erroring_ended FROM history_monitors WHERE erroring_since = 0 AND erroring_ended > 0"),
       recentResults: p("SELECT * FROM results WHERE monitor_id = ? ORDER BY at DESC, id DESC LIMIT ?"),
       resultsBetween: p("SELECT * FROM results WHERE monitor_id = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?"),
       historyMonitors: p("SELECT monitor_id FROM history_monitors"),
@@ -278,7 +279,7 @@ export class SqliteHistory {
       errored = e;
     });
     if (errored) this.s.startErroring!.run(from, monitorId);
-    else this.s.stopErroring!.run(monitorId);
+    else this.s.stopErroring!.run(from, monitorId);
     if (!this.rollupsOn) return;
     for (const r of results) this.addResult(monitorId, r);
   }
@@ -552,6 +553,13 @@ export class SqliteHistory {
   erroringSince(): Map<string, number> {
     const out = new Map<string, number>();
     for (const r of this.s.erroringSince!.all() as Array<{ monitor_id: string; erroring_since: number }>) out.set(r.monitor_id, r.erroring_since);
+    return out;
+  }
+
+  /** When each monitor whose latest result ran last stopped erroring (its first result that ran), where that is known. */
+  erroringEnded(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.s.erroringEnded!.all() as Array<{ monitor_id: string; erroring_ended: number }>) out.set(r.monitor_id, r.erroring_ended);
     return out;
   }
 

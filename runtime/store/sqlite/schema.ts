@@ -202,8 +202,10 @@ const MIGRATIONS: Record<number, Migration> = {
   // When each monitor's current erroring streak began (its first erroring result; 0: its latest
   // result did not error; NULL: not known), so the views say "erroring since" from when it really
   // began, not from the oldest of the few results they could read. Filled once from the results kept.
+  // When its last streak ended (the first result that ran after it; NULL: none seen since), for "OK since".
   11: `
     ALTER TABLE history_monitors ADD COLUMN erroring_since INTEGER;
+    ALTER TABLE history_monitors ADD COLUMN erroring_ended INTEGER;
     UPDATE history_monitors SET erroring_since = COALESCE((
       SELECT MIN(r.at) FROM results r WHERE r.monitor_id = history_monitors.monitor_id
         AND r.at > COALESCE((SELECT MAX(o.at) FROM results o WHERE o.monitor_id = history_monitors.monitor_id AND o.error IS NULL), -1)

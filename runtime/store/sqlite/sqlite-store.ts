@@ -363,6 +363,10 @@ export class SqliteStore implements Store {
     return this.history.erroringSince();
   }
 
+  erroringEnded(): Map<string, number> {
+    return this.history.erroringEnded();
+  }
+
   resultsBetween(monitorId: string, since: number, until: number, limit: number): ResultRow[] {
     return this.history.resultsBetween(monitorId, since, until, limit);
   }

@@ -43,6 +43,16 @@ export class MemoryViewStore implements ViewStore, HistoryLog, SilenceLog {
     }
     return out;
   }
+  erroringEnded(): Map<string, number> {
+    const out = new Map<string, number>();
+    const erroring = new Set<string>();
+    for (const r of [...this.results].sort((a, b) => a.at - b.at)) {
+      if (r.error) erroring.add(r.monitorId);
+      else if (erroring.delete(r.monitorId)) out.set(r.monitorId, r.at);
+    }
+    for (const id of erroring) out.delete(id);
+    return out;
+  }
   writable(): boolean {
     return true;
   }

@@ -43,6 +43,11 @@ export interface Alert {
    * signal older than this arrives late and changes nothing, so it never undoes a newer one.
    */
   ackSignalAt?: number | null;
+  /**
+   * When the alert last went from pending back to inactive without firing (absent in alerts older
+   * builds wrote): nothing was sent, but the monitor was not OK until then ("OK since" on the pages).
+   */
+  clearedAt?: number | null;
 }
 
 /** The alerting rules of one monitor, in milliseconds. */

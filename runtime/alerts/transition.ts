@@ -133,7 +133,7 @@ function onOk(alert: Alert, details: Record<string, unknown>, now: number, rules
       return quiet(alert);
     case "pending": {
       // Nothing was sent, so nothing needs resolving: the streak simply ends.
-      const cleared: Alert = { ...alert, state: "inactive", activeAt: null };
+      const cleared: Alert = { ...alert, state: "inactive", activeAt: null, clearedAt: now };
       return { alert: cleared, intents: [], events: [alertEvent(cleared, "cleared", now)] };
     }
     case "firing": {

@@ -424,6 +424,19 @@ export function describeStoreConformance(
       expect(Object.fromEntries(await store.erroringEnded())).toEqual({ db: T + 201 });
     }));
 
+    it("keeps when a pending alert cleared without firing, for the pages' OK since", withStore(async (store) => {
+      const slow = { ...rules, forMs: 60_000 };
+      const key = alertKey("api", {});
+      const step = async (observation: typeof failing | typeof ok, at: number) => {
+        const read = await store.readAlerts("api");
+        const t = evaluate(read.find((r) => r.alert.dedupKey === key)?.alert ?? newAlert("api", {}, key, at), observation, at, slow);
+        await store.recordEvaluation({ monitorId: "api", alerts: [t.alert], readVersions: { [key]: 0, ...versionsOf(read) }, results: [], intents: t.intents, events: t.events, at });
+      };
+      await step(failing, T);
+      await step(ok, T + 1000);
+      expect(await store.alertsOf("api")).toMatchObject([{ state: "inactive", firedAt: null, clearedAt: T + 1000 }]);
+    }));
+
     it("remembers a webhook event id the first time only, and forgets it on request", withStore(async (store) => {
       expect(await store.seenWebhookEvent("evt-1")).toBe(false);
       expect(await store.firstWebhookEvent("evt-1", T)).toBe(true);

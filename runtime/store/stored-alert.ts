@@ -48,6 +48,7 @@ export function parseStoredAlert(dedupKey: string, d: string | null, v: string |
     updatedAt: timeOrNull(a["updatedAt"]) ?? 0,
     evaluatedAt: timeOrNull(a["evaluatedAt"]),
     ackSignalAt: timeOrNull(a["ackSignalAt"]),
+    clearedAt: timeOrNull(a["clearedAt"]),
   };
   return { kind: "alert", read: { alert, version: v === null ? 0 : Number(v) } };
 }

@@ -77,9 +77,10 @@ export function displayState(
   if (latest?.error) return { state: "erroring", since: streak.since !== undefined ? Math.min(streak.since, latest.at) : erroringSince(recent, latest), detail: null, muting: null };
   if (pending.length > 0) return { state: "pending", since: Math.min(...pending.map((a) => a.activeAt ?? a.updatedAt)), detail: null, muting: null };
   if (latest === null && alerts.length === 0) return { state: "no-data", since: null, detail: null, muting: null };
-  // OK from the later of its last alert's resolve and the end of its last erroring streak, or a
-  // check that could not run for hours would read OK since a resolve of last week.
-  const ended = [...alerts.map((a) => a.resolvedAt), streak.endedAt ?? null].filter((t): t is number => t !== null);
+  // OK from the latest of its last alert's resolve, a pending alert clearing without firing, and the
+  // end of its last erroring streak, or a monitor pending or unable to run for hours would read OK
+  // since a resolve of last week.
+  const ended = [...alerts.flatMap((a) => [a.resolvedAt, a.clearedAt ?? null]), streak.endedAt ?? null].filter((t): t is number => t !== null);
   return { state: "ok", since: ended.length > 0 ? Math.max(...ended) : null, detail: null, muting: null };
 }
 

@@ -4,6 +4,7 @@ import pino from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { newAlert } from "../../runtime/alerts/state.js";
+import { evaluate } from "../../runtime/alerts/transition.js";
 import { issueSession, verifySession, sessionCookie, SESSION_TTL_MS } from "../../runtime/http/session.js";
 import { refuseRead, refuseWrite, type ApiAccess } from "../../runtime/http/api-auth.js";
 import { Silences } from "../../runtime/notify/silences.js";
@@ -162,6 +163,19 @@ describe("monitor state", () => {
     const erroring = { monitorId: "checkout", at: NOW, ok: false, firing: null, value: null, message: "", labels: {}, durationMs: 1, error: "boom" };
     expect(displayState(m, [], erroring, [], [erroring, { ...erroring, at: NOW - 5000 }]).since).toBe(NOW - 5000);
     expect(displayState(m, [], null, []).state).toBe("no-data");
+  });
+
+  it("reads OK since a pending alert cleared without firing, not since a resolve before it", () => {
+    const m = project().monitors[0]!;
+    const rules = { forMs: 5 * 60_000, keepFiringForMs: 0, failureThreshold: 1, successThreshold: 1, repeatEveryMs: null, severity: "critical" as const, labels: {} };
+    const resolved = { ...newAlert("checkout", {}, "wk-checkout", NOW - DAY), firedAt: NOW - DAY, resolvedAt: NOW - DAY + HOUR };
+    // Failing for two minutes from an hour ago (short of its 5 min `for`), then passing again.
+    const pending = evaluate(resolved, { kind: "failing", value: 1, summary: "down", details: {} }, NOW - HOUR, rules).alert;
+    const stillPending = evaluate(pending, { kind: "failing", value: 1, summary: "down", details: {} }, NOW - HOUR + 60_000, rules).alert;
+    const cleared = evaluate(stillPending, { kind: "ok", value: 0, summary: "up", details: {} }, NOW - HOUR + 120_000, rules).alert;
+    const latest = { monitorId: "checkout", at: NOW, ok: true, firing: false, value: 0, message: "", labels: {}, durationMs: 1, error: null };
+    expect(displayState(m, [pending], latest, []).state).toBe("pending");
+    expect(displayState(m, [cleared], latest, [])).toMatchObject({ state: "ok", since: NOW - HOUR + 120_000 });
   });
 
   it("reads acknowledged since the last firing alert was acknowledged, not the first: until then one fired unacknowledged", () => {

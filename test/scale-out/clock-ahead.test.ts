@@ -1,13 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../runtime/support/child-process.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
-import { dropPrefix, hitBundle, redisAnswers, scriptCheck, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+import { replicaFleet } from "./replica-fleet.js";
+import { hitBundle, redisAnswers, scriptCheck } from "./support.js";
 
 const available = await redisAnswers();
 const AHEAD_MS = 60 * 60_000;
+
+/** One monitor ticking every 2 s: a script check that tells the target its tick time. */
+const tock = monitorSpec({ id: "tock", schedule: { kind: "every", every: "2s" }, ...scriptCheck });
 
 /** Node's own clock an hour ahead, as on a machine whose NTP is broken: BullMQ reads it too. */
 const clockAhead = `data:text/javascript,${encodeURIComponent(`const now = Date.now; Date.now = () => now() + ${AHEAD_MS}; const D = Date; globalThis.Date = class extends D { constructor(...a) { if (a.length === 0) super(Date.now()); else super(...a); } static now() { return now() + ${AHEAD_MS}; } };`)}`;
@@ -18,47 +20,11 @@ const clockAhead = `data:text/javascript,${encodeURIComponent(`const now = Date.
  * with the right time would check nothing for an hour once it stopped.
  */
 describe.skipIf(!available)("a replica whose machine clock is an hour ahead", () => {
-  let dir: string;
-  let script: string;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-clock-ahead-"));
-    script = await bundleChild("clock-ahead");
-    await target.start();
-    const monitors = [monitorSpec({ id: "tock", schedule: { kind: "every", every: "2s" }, ...scriptCheck })];
-    await writeArtifact(join(dir, "artifact"), manifestOf(monitors), hitBundle(["tock"], target.port));
-  });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
-
-  const replica = async (name: string, nodeArgs: string[] = []) => {
-    const child = await startChild(
-      script,
-      {
-        WK_CHILD_ARTIFACT: join(dir, "artifact"),
-        WK_CHILD_STATE: join(dir, `state-${name}`),
-        WK_CHILD_REDIS: TEST_REDIS_URL,
-        WK_CHILD_REDIS_PREFIX: prefix,
-        WK_CHILD_STALL_MS: "1000",
-        WK_CHILD_SPREAD_MS: "0",
-        WK_CHILD_DELIVERY: "hold",
-        WK_LOG_LEVEL: "warn",
-      },
-      20_000,
-      nodeArgs,
-    );
-    children.push(child);
-    return child;
-  };
+  const fleet = replicaFleet("clock-ahead", (dir, target) =>
+    writeArtifact(join(dir, "artifact"), manifestOf([tock]), hitBundle(["tock"], target.port)),
+  );
+  const { target } = fleet;
+  const replica = (name: string, nodeArgs: string[] = []) => fleet.replica("artifact", name, { nodeArgs });
 
   it("neither moves the monitors' ticks an hour ahead nor leaves the others without ticks when it stops", async () => {
     const good = await replica("good");
@@ -91,47 +57,11 @@ describe.skipIf(!available)("a replica whose machine clock is an hour ahead", ()
  * takes over must not find every schedule an hour ahead.
  */
 describe.skipIf(!available)("schedules a lone replica with a fast clock pushed ahead", () => {
-  let dir: string;
-  let script: string;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-clock-ahead-alone-"));
-    script = await bundleChild("clock-ahead-alone");
-    await target.start();
-    const monitors = [monitorSpec({ id: "tock", schedule: { kind: "every", every: "2s" }, ...scriptCheck })];
-    await writeArtifact(join(dir, "artifact"), manifestOf(monitors), hitBundle(["tock"], target.port));
-  });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
-
-  const replica = async (name: string, nodeArgs: string[] = []) => {
-    const child = await startChild(
-      script,
-      {
-        WK_CHILD_ARTIFACT: join(dir, "artifact"),
-        WK_CHILD_STATE: join(dir, `state-${name}`),
-        WK_CHILD_REDIS: TEST_REDIS_URL,
-        WK_CHILD_REDIS_PREFIX: prefix,
-        WK_CHILD_STALL_MS: "1000",
-        WK_CHILD_SPREAD_MS: "0",
-        WK_CHILD_DELIVERY: "hold",
-        WK_LOG_LEVEL: "warn",
-      },
-      20_000,
-      nodeArgs,
-    );
-    children.push(child);
-    return child;
-  };
+  const fleet = replicaFleet("clock-ahead-alone", (dir, target) =>
+    writeArtifact(join(dir, "artifact"), manifestOf([tock]), hitBundle(["tock"], target.port)),
+  );
+  const { target } = fleet;
+  const replica = (name: string, nodeArgs: string[] = []) => fleet.replica("artifact", name, { nodeArgs });
 
   it("goes on checking while it is alone, and the replica with the right time that follows it checks at once", async () => {
     const ahead = await replica("ahead", ["--import", clockAhead]);

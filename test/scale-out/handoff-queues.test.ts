@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
+import { describe, expect, it } from "vitest";
+import { waitFor } from "../runtime/support/child-process.js";
+import { replicaFleet } from "./replica-fleet.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
-import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+import { hitBundle, redisAnswers } from "./support.js";
 
 const available = await redisAnswers();
 const scripted = (id: string, timeout: string) =>
@@ -17,53 +15,20 @@ const scripted = (id: string, timeout: string) =>
  * queues of manifests no replica runs any more must not stay in Redis.
  */
 describe.skipIf(!available)("hand-off queues across deploys", () => {
-  let dir: string;
-  let script: string;
-  let redis: Redis;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
   const hashes = new Map<string, string>();
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-handoff-"));
-    script = await bundleChild("handoff-queues");
-    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    await target.start();
+  const fleet = replicaFleet("handoff-queues", async (dir, target) => {
     for (const [version, timeout] of [["v1", "2s"], ["v2", "3s"], ["v3", "4s"]] as const) {
       const manifest = manifestOf([scripted("changed", timeout)]);
       hashes.set(version, manifest.hash);
       await writeArtifact(join(dir, version), manifest, hitBundle(["changed"], target.port));
     }
   });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    redis.disconnect();
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
-
-  const replica = async (version: string, name: string) => {
-    const child = await startChild(script, {
-      WK_CHILD_ARTIFACT: join(dir, version),
-      WK_CHILD_STATE: join(dir, `state-${name}`),
-      WK_CHILD_REDIS: TEST_REDIS_URL,
-      WK_CHILD_REDIS_PREFIX: prefix,
-      WK_CHILD_SPREAD_MS: "0",
-      WK_CHILD_STALL_MS: "1000",
-      WK_CHILD_DELIVERY: "hold",
-      WK_LOG_LEVEL: "warn",
-    });
-    children.push(child);
-    return child;
-  };
+  const { prefix } = fleet;
+  const replica = (version: string, name: string) => fleet.replica(version, name);
   /** Keys of hand-off queues, but those of the manifest still running (its replicas read them). */
   const handoffKeys = async (running = "") => {
     const tail = running.replace(/[^A-Za-z0-9]/g, "").slice(-16);
-    return (await redis.keys(`${prefix}:bull:*--m-*`)).filter((k) => running === "" || !k.includes(`--m-${tail}:`));
+    return (await fleet.redis.keys(`${prefix}:bull:*--m-*`)).filter((k) => running === "" || !k.includes(`--m-${tail}:`));
   };
 
   it("removes the hand-off queue of a manifest once no replica runs it", async () => {
@@ -78,7 +43,7 @@ describe.skipIf(!available)("hand-off queues across deploys", () => {
     const v3Hash = hashes.get("v3")!;
     await waitFor(async () => (await handoffKeys(v3Hash)).length === 0, 15_000, "no hand-off queue left").catch(() => undefined);
     expect(await handoffKeys(v3Hash)).toEqual([]);
-    expect(Object.values(await redis.hgetall(`${prefix}:handoff-queues`))).toEqual([v3Hash, v3Hash]);
+    expect(Object.values(await fleet.redis.hgetall(`${prefix}:handoff-queues`))).toEqual([v3Hash, v3Hash]);
     v3.proc.kill("SIGTERM");
     await v3.exited;
   }, 60_000);

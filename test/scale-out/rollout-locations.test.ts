@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
+import { describe, expect, it } from "vitest";
+import { replicaFleet } from "./replica-fleet.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
-import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
+import { hitBundle, redisAnswers } from "./support.js";
 
 const available = await redisAnswers();
 const geo = (timeout: string) =>
@@ -23,46 +20,12 @@ const geo = (timeout: string) =>
  * eu-west still runs v1. A tick of eu-west scheduled by v2 has no v2 replica in eu-west to run it.
  */
 describe.skipIf(!available)("rollout region by region with a quorum monitor", () => {
-  let dir: string;
-  let script: string;
-  let redis: Redis;
-  const target = new TickTarget();
-  const prefix = testPrefix();
-  const children: RunningChild[] = [];
-
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-rollout-locations-"));
-    script = await bundleChild("rollout-locations");
-    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    await target.start();
+  const fleet = replicaFleet("rollout-locations", async (dir, target) => {
     await writeArtifact(join(dir, "v1"), manifestOf([geo("2s")]), hitBundle(["geo"], target.port));
     await writeArtifact(join(dir, "v2"), manifestOf([geo("3s")]), hitBundle(["geo"], target.port));
   });
-
-  afterAll(async () => {
-    for (const c of children) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill("SIGKILL");
-    await target.stop();
-    await dropPrefix(TEST_REDIS_URL, prefix);
-    redis.disconnect();
-    await rm(dir, { recursive: true, force: true });
-    if (script) await rm(script, { force: true });
-  });
-
-  const replica = async (version: string, location: string) => {
-    const child = await startChild(script, {
-      WK_CHILD_ARTIFACT: join(dir, version),
-      WK_CHILD_STATE: join(dir, `state-${version}-${location}`),
-      WK_CHILD_REDIS: TEST_REDIS_URL,
-      WK_CHILD_REDIS_PREFIX: prefix,
-      WK_CHILD_LOCATION: location,
-      WK_CHILD_SPREAD_MS: "0",
-      WK_CHILD_STALL_MS: "1000",
-      WK_CHILD_DELIVERY: "hold",
-      WK_LOG_LEVEL: "warn",
-    });
-    children.push(child);
-    return child;
-  };
+  const { target } = fleet;
+  const replica = (version: string, location: string) => fleet.replica(version, `${version}-${location}`, { env: { WK_CHILD_LOCATION: location } });
 
   it("goes on checking from both regions while they run different versions", async () => {
     const eu = await replica("v1", "eu-west");

@@ -53,7 +53,8 @@ describe("a paused replica's outcome on a delivery another replica is sending", 
 
     const state = await c.deliveryState(id);
     expect(state?.claimedUntil).toBe(T + 20 + 40_000);
-    expect(state?.row.attempts).toBe(0);
+    // A's attempt counts once, when B took over its lapsed claim; its stale retry adds nothing.
+    expect(state?.row.attempts).toBe(1);
     expect(await c.claim([id], T + 1_000, 40_000)).toEqual([]);
     expect(await c.dueHeads(T + 1_000, 10)).toEqual([]);
   });
@@ -67,7 +68,8 @@ describe("a paused replica's outcome on a delivery another replica is sending", 
 
     await b.recordOutcome({ id, attemptsBefore: 0, now: T + 40, outcome: { kind: "retry", at: T + 1_040, reason: "HTTP 500", status: 500, answer: "down" } });
     const [d] = await c.deliveriesForAlert("wk-api");
-    expect([d?.status, d?.attempts, d?.lastError]).toEqual(["pending", 1, "HTTP 500"]);
+    // A's lapsed attempt (counted at B's takeover) and B's.
+    expect([d?.status, d?.attempts, d?.lastError]).toEqual(["pending", 2, "HTTP 500"]);
   });
 
   it("a stale outcome after B recorded its own does not move the lane on or make it claimable early", async () => {
@@ -80,7 +82,7 @@ describe("a paused replica's outcome on a delivery another replica is sending", 
     await a.recordOutcome({ id, attemptsBefore: 0, now: T + 40, outcome: { kind: "retry", at: T + 1_040, reason: "timed out", status: null, answer: "" } });
     expect(await c.claim([id], T + 2_000, 40_000)).toEqual([]);
     const [d] = await c.deliveriesForAlert("wk-api");
-    expect([d?.attempts, d?.lastError, d?.nextAttemptAt]).toEqual([1, "HTTP 429", T + 3_600_000]);
+    expect([d?.attempts, d?.lastError, d?.nextAttemptAt]).toEqual([2, "HTTP 429", T + 3_600_000]);
   });
 
   it("a stale skip from A does not finish what B is sending", async () => {

@@ -73,9 +73,10 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
   private historyCursor = "";
   /**
    * The token of each delivery this process claimed and has not yet recorded: its outcome carries
-   * the token, and the store records it only while that claim is the current one (fencing).
+   * the token, and the store records it only while that claim is the current one (fencing). With
+   * it, the attempts the delivery had when claimed, a dead claimant's attempt counted (CLAIM).
    */
-  private readonly claims = new Map<number, { token: string; heldUntil: number }>();
+  private readonly claims = new Map<number, { token: string; heldUntil: number; attempts: number }>();
   private readonly notice: (level: "warn" | "error", message: string) => void;
   /** Garbage alert keys already reported, so a key that cannot be replaced is reported once. */
   private readonly reported = new Set<string>();
@@ -427,10 +428,13 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     const token = randomUUID();
     // On this process's own clock: only the time elapsed since the claim counts.
     const heldUntil = Date.now() + leaseMs - CLAIM_MARGIN_MS;
-    const won = (await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), token, ...ids.map(String))).map(Number);
-    for (const id of won) {
+    const reply = await this.redis.wkClaim(this.prefix, String(now), String(now + leaseMs), token, ...ids.map(String));
+    const won: number[] = [];
+    for (let n = 0; n + 1 < reply.length; n += 2) {
+      const id = Number(reply[n]);
+      won.push(id);
       this.claims.delete(id);
-      this.claims.set(id, { token, heldUntil });
+      this.claims.set(id, { token, heldUntil, attempts: Number(reply[n + 1]) || 0 });
     }
     // Only a process that claims and never records (its sends keep crashing) grows this; keep it bounded.
     for (const id of this.claims.keys()) {
@@ -440,7 +444,8 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return won;
   }
 
-  async recordOutcome({ id, attemptsBefore, outcome, now, logged }: AttemptRecord): Promise<void> {
+  async recordOutcome({ id, attemptsBefore: read, outcome, now, logged }: AttemptRecord): Promise<void> {
+    const attemptsBefore = this.attemptsBefore(id, read);
     let row: { status: DeliveryStatus; attempts: number; next: number; sentAt: number | null; error: string | null; vendorStatus: number | null; answer: string | null };
     switch (outcome.kind) {
       case "sent":
@@ -460,11 +465,20 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     await this.outcome(id, { ...row, now, logged: sent, ref: outcome.kind === "sent" ? outcome.ref : null, owedTo: owedToWrite(outcome), failed: outcome.kind === "retry", attempt: attemptPayload(attemptOfOutcome(outcome, attemptsBefore)) });
   }
 
-  async markSkipped(id: number, attempts: number, reason: string, now: number): Promise<void> {
+  async markSkipped(id: number, read: number, reason: string, now: number): Promise<void> {
+    const attempts = this.attemptsBefore(id, read);
     await this.outcome(id, {
       status: "skipped", attempts, next: now, now, sentAt: null, error: reason, vendorStatus: null, answer: null, logged: null, ref: null,
       attempt: attemptPayload(skippedAttempt(attempts, reason)),
     });
+  }
+
+  /**
+   * The attempts before this one: the caller read them before its claim, which may have counted
+   * the attempt of a claimant that died mid-send (CLAIM); that attempt is not written away.
+   */
+  private attemptsBefore(id: number, read: number): number {
+    return Math.max(read, this.claims.get(id)?.attempts ?? 0);
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -887,6 +901,8 @@ interface StoredDelivery extends DeliveryRecord {
   owedTo: string | null;
   /** The `firstFailed` field as stored, read by firstFailedRead. */
   firstFailed: string | undefined;
+  /** Whether a claim is on it: an attempt under way, or one a dead replica left. */
+  claimed: boolean;
 }
 
 function toStored(id: number, h: Record<string, string>): StoredDelivery {
@@ -908,6 +924,7 @@ function toStored(id: number, h: Record<string, string>): StoredDelivery {
     ...(read.kind === "intent" ? { intent: read.intent } : { intent: null, intentProblem: read.problem }),
     owedTo: h["owedTo"] ?? null,
     firstFailed: h["firstFailed"],
+    claimed: h["claim"] !== undefined,
   };
 }
 
@@ -917,9 +934,14 @@ function firstFailedRead(stored: string | undefined): { firstFailedAt?: number }
   return Number.isFinite(at) ? { firstFailedAt: at } : {};
 }
 
+/**
+ * A delivery as the pages, the API and the stages read it. A pending one under a claim counts that
+ * attempt, under way or left by a replica that died mid-send, with no answer yet: the rollout that
+ * resolves its alert meanwhile owes the resolve where it may reach (trigger-tried.ts).
+ */
 function toRecord(d: StoredDelivery): DeliveryRecord {
-  const { intent: _intent, intentProblem: _problem, firstDueAt: _first, owedTo: _owed, firstFailed: _failed, ...record } = d;
-  return record;
+  const { intent: _intent, intentProblem: _problem, firstDueAt: _first, owedTo: _owed, firstFailed: _failed, claimed, ...record } = d;
+  return claimed && record.status === "pending" ? { ...record, attempts: record.attempts + 1, vendorStatus: null } : record;
 }
 
 function toSilence(id: string, h: Record<string, string>, matchers: SilenceMatchers): Silence {

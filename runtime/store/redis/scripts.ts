@@ -5,6 +5,9 @@
  * up in Redis travel as strings, so no float formatting ever touches a timestamp.
  */
 
+/** The last error of a delivery whose claim ended without an outcome (the SQLite adapter writes the same). */
+export const LAPSED_CLAIM = "the runtime stopped during an attempt, which may have reached the vendor";
+
 /** Writes one intent into the outbox unless its id is already there; returns its seq. */
 const ENQUEUE = `
 local function enqueue(p, id, key, json, at)
@@ -270,19 +273,30 @@ return 1
 /**
  * Claims lane heads for a lease: a claimed head's due score moves to the lease's end, so no other
  * worker sees it due until then, and the claim's token (`claim`) replaces any earlier claimant's,
- * so only this caller's outcome is recorded (RECORD_OUTCOME). ARGV: prefix, now, until, token,
- * ids... Returns the ids won.
+ * so only this caller's outcome is recorded (RECORD_OUTCOME). A claim still there when it is taken
+ * over ended without an outcome (its replica died or froze mid-send): that attempt is counted, as
+ * the SQLite adapter counts a dead process's claims at open, for it may have reached the vendor
+ * (the dedup and route stages then owe the alert's resolve there, trigger-tried.ts). ARGV: prefix,
+ * now, until, token, ids... Returns each id won followed by its attempts so far.
  */
 export const CLAIM = `
 local p, now, untilAt, token = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local won = {}
 for i = 5, #ARGV do
   local id = ARGV[i]
+  local k = p .. ':delivery:' .. id
   local score = redis.call('ZSCORE', p .. ':delivery:heads', id)
-  if score and tonumber(score) <= now and redis.call('HGET', p .. ':delivery:' .. id, 'status') == 'pending' then
+  if score and tonumber(score) <= now and redis.call('HGET', k, 'status') == 'pending' then
+    local attempts = tonumber(redis.call('HGET', k, 'attempts') or '')
+    if redis.call('HEXISTS', k, 'claim') == 1 and attempts then
+      attempts = attempts + 1
+      redis.call('HSET', k, 'attempts', attempts, 'error', '${LAPSED_CLAIM}')
+      redis.call('HDEL', k, 'vendorStatus')
+    end
     redis.call('ZADD', p .. ':delivery:heads', untilAt, id)
-    redis.call('HSET', p .. ':delivery:' .. id, 'claimedUntil', untilAt, 'claim', token)
+    redis.call('HSET', k, 'claimedUntil', untilAt, 'claim', token)
     table.insert(won, id)
+    table.insert(won, string.format('%d', attempts or 0))
   end
 end
 return won

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UNREADABLE_INTENT, type DeliveryRecord } from "./delivery-queue.js";
-import { triggerMayHaveReached } from "./trigger-tried.js";
+import { triggerMayHaveReached, triggerPending } from "./trigger-tried.js";
 
 const delivery = (fields: Partial<DeliveryRecord>): DeliveryRecord => ({
   id: 1,
@@ -35,5 +35,13 @@ describe("where a trigger that was not recorded as sent may still have opened an
     const resolved = delivery({ id: 2, type: "resolve", status: "sent", sentAt: 1, attempts: 1 });
     expect(triggerMayHaveReached([delivery({}), resolved], "service:payments")).toBe(false);
     expect(triggerMayHaveReached([delivery({})], "channel:slack")).toBe(false);
+  });
+
+  it("counts a trigger still waiting to be sent there, whatever its attempts, as one a resolve must wait behind", () => {
+    expect(triggerPending([delivery({ attempts: 0 })], "service:payments")).toBe(true);
+    expect(triggerPending([delivery({ vendorStatus: 429 })], "service:payments")).toBe(true);
+    expect(triggerPending([delivery({ status: "skipped" })], "service:payments")).toBe(false);
+    expect(triggerPending([delivery({ type: "resolve" })], "service:payments")).toBe(false);
+    expect(triggerPending([delivery({})], "channel:slack")).toBe(false);
   });
 });

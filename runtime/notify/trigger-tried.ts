@@ -24,6 +24,16 @@ export function triggerMayHaveReached(deliveries: readonly DeliveryRecord[], des
   return tried;
 }
 
+/**
+ * Whether a trigger (or reminder) of the alert to `destination` is still waiting to be sent. In a
+ * rolling deploy a replica of the old version, whose manifest still has the monitor, may yet send
+ * it (after a Retry-After, a backoff): a resolve routed there waits behind it in its lane, and the
+ * dedup stage lets it go only if the trigger turns out sent or tried.
+ */
+export function triggerPending(deliveries: readonly DeliveryRecord[], destination: string): boolean {
+  return deliveries.some((d) => d.destination === destination && (d.type === "trigger" || d.type === "remind") && d.status === "pending");
+}
+
 function mayHaveReached(d: DeliveryRecord): boolean {
   if (d.lastError?.startsWith(UNREADABLE_INTENT)) return false;
   return d.vendorStatus === null || d.vendorStatus >= 500;

@@ -5,7 +5,7 @@ import type { Stage } from "../pipeline.js";
 import { fanOut } from "../pipeline.js";
 import { channelDestinationId, serviceDestinationId, type Destination, type Notification } from "../types.js";
 import { monitorsById } from "../../monitors-by-id.js";
-import { triggerMayHaveReached, type AlertDeliveries } from "../trigger-tried.js";
+import { triggerMayHaveReached, triggerPending, type AlertDeliveries } from "../trigger-tried.js";
 
 /** True for intents raised by a person through the emergency page. */
 export function isEmergency(intent: NotificationIntent): boolean {
@@ -55,7 +55,8 @@ export function routeStage(manifest: Manifest, log?: PagedLog & Partial<AlertDel
     const lasts = await Promise.all(everyDestination.map((destination) => log.lastSent(intent.dedupKey, destination.id)));
     // A trigger whose attempt was cut off (a kill, a timeout) may have opened an incident there too.
     const tried = intent.type === "resolve" && log.deliveriesForAlert ? await log.deliveriesForAlert(intent.dedupKey) : [];
-    return everyDestination.filter((d, i) => lasts[i]?.state === "trigger" || lasts[i]?.state === "acknowledge" || triggerMayHaveReached(tried, d.id));
+    // A trigger still waiting there may yet be sent by a replica whose manifest still has the monitor.
+    return everyDestination.filter((d, i) => lasts[i]?.state === "trigger" || lasts[i]?.state === "acknowledge" || triggerMayHaveReached(tried, d.id) || triggerPending(tried, d.id));
   };
 
   const expand = (pick: (monitor: MonitorSpec, intent: NotificationIntent) => Destination[]): Stage =>

@@ -1,14 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealManifest } from "../../sdk/manifest/index.js";
-import { Router } from "../../runtime/http/router.js";
-import { createHttpServer, listen } from "../../runtime/server/http-server.js";
-import { SqliteStore } from "../../runtime/store/sqlite/sqlite-store.js";
-import { registerViewRoutes, type Views } from "../../runtime/views/routes.js";
+import { countedViews } from "../views/support/counted-views.js";
 import { manifestOf, monitorSpec } from "../runtime/support/manifest.js";
 
 const TOKEN = "badge-flood-token";
@@ -20,55 +12,33 @@ const TOKEN = "badge-flood-token";
  * (and its store reads) per ask, or it takes the event loop from the probes and the pages.
  */
 describe("views attack: a flood of badge requests", () => {
-  let dir: string;
-  let store: SqliteStore;
-  let server: Server;
-  let views: Views;
+  let flood: Awaited<ReturnType<typeof countedViews>>;
   let url: string;
-  let storeCalls = 0;
+  const storeCalls = () => flood.calls();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "wk-badge-flood-"));
-    store = SqliteStore.open(dir, Date.now());
-    const counted = new Proxy(store, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (typeof value !== "function") return value;
-        return (...args: unknown[]) => {
-          storeCalls++;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
     const monitors = [monitorSpec({ id: "shop", name: "Shop" }), monitorSpec({ id: "ledger", name: "Ledger" })];
     const { hash: _hash, ...base } = manifestOf(monitors, ["WATCHKEEPER_API_TOKEN"]);
     const manifest = sealManifest({ ...base, statusPages: [{ id: "public", title: "Status", description: null, groups: [{ name: "Shop", monitors: ["shop"] }], source: "status.ts" }] });
-    const router = new Router();
-    const logger = pino({ level: "silent" });
-    views = registerViewRoutes(router, { manifest, store: counted, clock: { now: () => Date.now(), setTimer: () => ({ cancel: () => undefined }) }, logger, secret: (n) => (n === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined) });
-    server = createHttpServer(router, logger);
-    url = `http://127.0.0.1:${(await listen(server, 0, "127.0.0.1")).port}`;
+    flood = await countedViews("badge-flood", manifest, (n) => (n === "WATCHKEEPER_API_TOKEN" ? TOKEN : undefined));
+    url = flood.url;
   });
   afterAll(async () => {
-    views?.close();
-    server?.closeAllConnections();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    store?.close();
-    await rm(dir, { recursive: true, force: true });
+    await flood?.close();
   });
 
   it("200 anonymous asks for a public status or uptime badge cost about one render's reads each, and every one gets the badge", async () => {
     for (const path of ["/badge/shop.svg", "/badge/shop.svg?type=uptime&window=90d"]) {
-      const before = storeCalls;
+      const before = storeCalls();
       const first = await fetch(`${url}${path}`);
       expect(first.status, path).toBe(200);
       const svg = await first.text();
-      const oneRender = storeCalls - before;
+      const oneRender = storeCalls() - before;
       expect(oneRender, path).toBeGreaterThan(0);
-      const flooded = storeCalls;
+      const flooded = storeCalls();
       const answers = await Promise.all(Array.from({ length: 200 }, async () => (await fetch(`${url}${path}`)).text()));
       for (const answer of answers) expect(answer).toBe(svg);
-      expect(storeCalls - flooded, path).toBeLessThanOrEqual(oneRender);
+      expect(storeCalls() - flooded, path).toBeLessThanOrEqual(oneRender);
     }
   });
 
@@ -81,8 +51,8 @@ describe("views attack: a flood of badge requests", () => {
     expect((await fetch(`${url}/badge/ledger.svg`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await fetch(`${url}/badge/ledger.svg`)).status).toBe(403);
     await new Promise((r) => setTimeout(r, 5_200));
-    const again = storeCalls;
+    const again = storeCalls();
     await (await fetch(`${url}/badge/shop.svg`)).text();
-    expect(storeCalls - again).toBeGreaterThan(0);
+    expect(storeCalls() - again).toBeGreaterThan(0);
   }, 20_000);
 });

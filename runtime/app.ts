@@ -24,6 +24,7 @@ import { Scheduler } from "./scheduler/scheduler.js";
 import { systemClock, type Clock } from "./scheduler/clock.js";
 import type { TickClaim } from "./scheduler/tick-claim.js";
 import type { TickScheduler, TickSchedulerFactory } from "./scheduler/tick-scheduler.js";
+import { SignedOutSessions } from "./http/signed-out.js";
 import { TokenGuesses } from "./http/token-guesses.js";
 import { closeServer, createHttpServer, listen } from "./server/http-server.js";
 import { registerRuntimeRoutes } from "./server/routes.js";
@@ -290,18 +291,21 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   const router = new Router();
   // One count of wrong API tokens per client for every route that takes the token.
   const tokenGuesses = new TokenGuesses(inboundSettings.trustProxy);
+  // Sessions signed out, read from the store at start and every few seconds (other replicas' sign-outs).
+  const signedOut = new SignedOutSessions(store, logger.child({ component: "views" }));
   registerRuntimeRoutes(router, {
-    manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing, tokenGuesses,
+    manifest: o.manifest, store, metrics, secrets: o.secrets, clock, logger, missingExports: missing, tokenGuesses, signedOut,
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.readiness ? { readiness: () => scheduler.readiness!() } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
   });
-  delivery.registerRoutes(router, tokenGuesses);
+  delivery.registerRoutes(router, tokenGuesses, signedOut);
   const views = registerViewRoutes(router, {
     manifest: o.manifest, store, clock, logger: logger.child({ component: "views" }), secret: (name) => o.secrets.get(name),
     trustProxy: inboundSettings.trustProxy,
     tokenGuesses,
+    signedOut,
     ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}),
     ...(scheduler.monitorNotes ? { monitorNotes: () => scheduler.monitorNotes!() } : {}),
     ...(scheduler.replicas ? { replicas: () => scheduler.replicas!() } : {}),
@@ -328,6 +332,8 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     metrics,
     router,
     async start() {
+      // Read before the first request, so a session signed out before a restart stays out.
+      await signedOut.start(() => clock.now());
       const addr = await listen(server, o.port, o.host);
       await scheduler.start();
       delivery.start();
@@ -348,6 +354,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         await delivery.stop(drainMs).catch((error: unknown) => logger.error({ err: error }, "delivery did not stop cleanly"));
         // Event streams never end by themselves: close them so the server can.
         views.close();
+        signedOut.close();
         await closeServer(server);
         await pruner.stop();
         await scheduler.close?.().catch((error: unknown) => logger.error({ err: error }, "scheduler did not close cleanly"));

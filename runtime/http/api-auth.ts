@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
 import { sendJson, type Handler } from "./router.js";
 import { cookie, hasSession, SESSION_COOKIE } from "./session.js";
+import type { SignedOutSessions } from "./signed-out.js";
 import type { TokenGuesses } from "./token-guesses.js";
 
 /** Secret holding the API token: `Authorization: Bearer <token>` on the detail API and on every change. */
@@ -19,11 +20,13 @@ export interface ApiAccess {
   now?: () => number;
   /** Wrong bearer tokens per client, shared by every guard of the runtime (uncounted without it). */
   guesses?: TokenGuesses;
+  /** Sessions signed out before they expired: refused wherever their cookie is sent from. */
+  signedOut?: SignedOutSessions;
 }
 
 /** The access rules of a manifest's runtime, with the token read through `secret` on every request. */
-export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined, now: () => number = Date.now, guesses?: TokenGuesses): ApiAccess {
-  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl, now, ...(guesses ? { guesses } : {}) };
+export function apiAccessOf(manifest: Manifest, secret: (name: string) => string | undefined, now: () => number = Date.now, guesses?: TokenGuesses, signedOut?: SignedOutSessions): ApiAccess {
+  return { token: () => secret(API_TOKEN_SECRET), openReads: runtimeSettingsOf(manifest).openReads, publicUrl: manifest.settings.publicUrl, now, ...(guesses ? { guesses } : {}), ...(signedOut ? { signedOut } : {}) };
 }
 
 /** A refusal: the status to answer, a message that names what to configure, and (429) how long to wait. */
@@ -58,7 +61,7 @@ export function refuseRead(req: IncomingMessage, access: ApiAccess): Refusal | n
   const presented = bearerOf(req, token, access, now);
   if (presented === "right") return null;
   if (typeof presented === "object") return presented;
-  if (hasSession(req, token, now)) return null;
+  if (hasSession(req, token, now, access.signedOut)) return null;
   if (presented === "wrong") access.guesses?.failed(req, now);
   return { status: 401, error: "a valid bearer token is required (Authorization: Bearer <token>)" };
 }
@@ -107,7 +110,7 @@ function browserSession(req: IncomingMessage, token: string, access: ApiAccess):
   if (cookie(req, SESSION_COOKIE) === "") return false;
   const site = single(req.headers["sec-fetch-site"])?.toLowerCase();
   if (single(req.headers.origin) === undefined && site !== "same-origin") return false;
-  return hasSession(req, token, (access.now ?? Date.now)());
+  return hasSession(req, token, (access.now ?? Date.now)(), access.signedOut);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import type { SignedOutSessions } from "./signed-out.js";
 
 /** The cookie a browser signs in with (docs/views.md "Signing in"). */
 export const SESSION_COOKIE = "wk_session";
@@ -25,6 +26,12 @@ export function verifySession(value: string, token: string, now: number): boolea
   const expected = mac(token, m[1]!);
   const genuine = given.length === expected.length && timingSafeEqual(given, expected);
   return genuine && issuedAt <= now + 60_000 && now - issuedAt <= SESSION_TTL_MS;
+}
+
+/** When a session was issued (ms), null when the value is no session; says nothing of whether it is genuine. */
+export function sessionIssuedAt(value: string): number | null {
+  const m = /^(\d{1,16})\.[A-Za-z0-9_-]{43}$/.exec(value);
+  return m ? Number(m[1]) : null;
 }
 
 function mac(token: string, issuedAt: string): Buffer {
@@ -61,12 +68,18 @@ const SESSIONS_CHECKED = 16;
  * Whether the request carries a valid session for this token. Every `wk_session` it sends counts,
  * not only the first: another site of the same domain can set one for the whole domain, or for a
  * longer path, which browsers send ahead of the runtime's own, and reading only that one would
- * keep the team signed out.
+ * keep the team signed out. A session signed out (`signedOut`) no longer counts, wherever its
+ * cookie was copied to.
  */
-export function hasSession(req: IncomingMessage, token: string, now: number): boolean {
+export function hasSession(req: IncomingMessage, token: string, now: number, signedOut?: SignedOutSessions): boolean {
+  return sessionsOf(req, token, now).some((value) => !signedOut?.has(value));
+}
+
+/** The genuine, unexpired sessions a request carries (signed out or not). */
+export function sessionsOf(req: IncomingMessage, token: string, now: number): string[] {
   return cookies(req, SESSION_COOKIE)
     .slice(0, SESSIONS_CHECKED)
-    .some((value) => verifySession(value, token, now));
+    .filter((value) => verifySession(value, token, now));
 }
 
 /**

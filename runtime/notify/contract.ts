@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import type { OutboxReader } from "../alerts/intent.js";
 import type { Router } from "../http/router.js";
+import type { SignedOutSessions } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import type { DeliveryQueue } from "./delivery-queue.js";
 import type { SilenceLog } from "./silences.js";
@@ -37,8 +38,11 @@ export interface DeliveryService {
   start(): void;
   /** Stops taking new work and flushes what can be sent within the timeout. */
   stop(timeoutMs: number): Promise<void>;
-  /** Delivery's own API routes: silences and `/api/deliveries`; wrong tokens count in `tokenGuesses` with every other route's. */
-  registerRoutes(router: Router, tokenGuesses?: TokenGuesses): void;
+  /**
+   * Delivery's own API routes: silences and `/api/deliveries`; wrong tokens count in `tokenGuesses`
+   * with every other route's, and sessions in `signedOut` are refused as everywhere else.
+   */
+  registerRoutes(router: Router, tokenGuesses?: TokenGuesses, signedOut?: SignedOutSessions): void;
   /**
    * The PagerDuty service IDs (`P...`) this monitor's alerts page, as far as the runtime knows
    * them (the service IDs file `wk deploy` writes, a REST channel's service); empty when it knows

@@ -1,6 +1,7 @@
 import { runtimeSettingsOf, type Manifest } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import { apiAccessOf, guardRead } from "../http/api-auth.js";
+import type { SignedOutSessions } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import { sendJson, type Router } from "../http/router.js";
 import type { Logger } from "pino";
@@ -12,9 +13,9 @@ import type { Silences } from "./silences.js";
 /** Delivery's API routes in either mode: silences and `/api/deliveries`. */
 export function registerDeliveryRoutes(
   router: Router,
-  deps: { manifest: Manifest; secrets: SecretSource; store: Pick<DeliveryQueue, "deliveriesForAlert" | "recentDeliveries">; silences: Silences; clock: () => number; logger: Logger; tokenGuesses?: TokenGuesses },
+  deps: { manifest: Manifest; secrets: SecretSource; store: Pick<DeliveryQueue, "deliveriesForAlert" | "recentDeliveries">; silences: Silences; clock: () => number; logger: Logger; tokenGuesses?: TokenGuesses; signedOut?: SignedOutSessions },
 ): void {
-  const access = apiAccessOf(deps.manifest, (name: string) => deps.secrets.get(name), undefined, deps.tokenGuesses);
+  const access = apiAccessOf(deps.manifest, (name: string) => deps.secrets.get(name), undefined, deps.tokenGuesses, deps.signedOut);
   const { maxSilence } = runtimeSettingsOf(deps.manifest);
   registerSilenceRoutes(router, { silences: deps.silences, clock: deps.clock, access, maxSilence, maxSilenceMs: durationMs(maxSilence), logger: deps.logger });
   router.add("GET", "/api/deliveries", guardRead(access, async (req, res) => {

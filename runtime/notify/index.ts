@@ -1,4 +1,5 @@
 import type { Router } from "../http/router.js";
+import type { SignedOutSessions } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
 import { deliveryParts, type SendTuning } from "./delivery-parts.js";
@@ -87,8 +88,8 @@ export function createDelivery(deps: DeliveryDeps, options: DeliveryOptions = {}
       destinations.close();
     },
     pagerDutyServices: (monitorId: string) => parts.destinations.pagerDutyServicesOf(monitorId),
-    registerRoutes(router: Router, tokenGuesses?: TokenGuesses) {
-      registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock: deps.clock, logger, ...(tokenGuesses ? { tokenGuesses } : {}) });
+    registerRoutes(router: Router, tokenGuesses?: TokenGuesses, signedOut?: SignedOutSessions) {
+      registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock: deps.clock, logger, ...(tokenGuesses ? { tokenGuesses } : {}), ...(signedOut ? { signedOut } : {}) });
     },
   };
 }

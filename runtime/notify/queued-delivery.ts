@@ -2,6 +2,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker as QueueWorker, type Jo
 import { Redis } from "ioredis";
 import { abandonBullmq, settlesWithin, whenTrue } from "../scale-out/bullmq-abandon.js";
 import type { Router } from "../http/router.js";
+import type { SignedOutSessions } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import type { DeliveryDeps, DeliveryService } from "./contract.js";
 import type { DeliveryLanes, LaneHead } from "./delivery-lanes.js";
@@ -324,8 +325,8 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       parts.destinations.close();
     },
     pagerDutyServices: (monitorId: string) => parts.destinations.pagerDutyServicesOf(monitorId),
-    registerRoutes(router: Router, tokenGuesses?: TokenGuesses) {
-      registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock, logger, ...(tokenGuesses ? { tokenGuesses } : {}) });
+    registerRoutes(router: Router, tokenGuesses?: TokenGuesses, signedOut?: SignedOutSessions) {
+      registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock, logger, ...(tokenGuesses ? { tokenGuesses } : {}), ...(signedOut ? { signedOut } : {}) });
     },
   };
 }

@@ -7,6 +7,7 @@ import type { SecretSource } from "../notify/contract.js";
 import type { Clock } from "../scheduler/clock.js";
 import { PUBLIC_READINESS_DETAILS, type SchedulerReadiness } from "../scheduler/tick-scheduler.js";
 import { apiAccessOf, guardRead, refuseRead } from "../http/api-auth.js";
+import type { SignedOutSessions } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { sendJson, sendText, type Router } from "../http/router.js";
@@ -34,6 +35,8 @@ export interface RuntimeRouteDeps {
   allowedHosts?: readonly string[];
   /** Wrong API tokens per client, one count for every route of the runtime. */
   tokenGuesses?: TokenGuesses;
+  /** Browser sessions signed out, refused on every route that takes a session. */
+  signedOut?: SignedOutSessions;
 }
 
 /** Health, readiness, metrics, the JSON API and the status page. */
@@ -46,7 +49,7 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   router.add("GET", "/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
 
   // The detail API needs the token unless runtime.openReads; sendJson strips URL credentials.
-  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name), undefined, d.tokenGuesses);
+  const access = apiAccessOf(d.manifest, (name) => d.secrets.get(name), undefined, d.tokenGuesses, d.signedOut);
 
   // Every monitor's newest result, read for each probe: anyone may ask, so a flood shares the read.
   const erroring = sharedRender(async () => erroringMonitors(await Promise.resolve(d.store.latestResults()).catch(() => new Map())));

@@ -446,6 +446,15 @@ export function describeStoreConformance(
       expect(await store.firstWebhookEvent("evt-1", T + 2)).toBe(true);
     }));
 
+    it("keeps a signed-out session until it would have expired, and prunes it then", withStore(async (store) => {
+      await store.recordSignOut("session-a", T + 1000);
+      await store.recordSignOut("session-b", T + 5000);
+      expect(await store.signedOutSessions(T)).toEqual(expect.arrayContaining([{ sessionId: "session-a", until: T + 1000 }, { sessionId: "session-b", until: T + 5000 }]));
+      expect(await store.signedOutSessions(T + 2000)).toEqual([{ sessionId: "session-b", until: T + 5000 }]);
+      while ((await store.prune(T + 2000, RETENTION, 1000)) > 0);
+      expect(await store.signedOutSessions(0)).toEqual([{ sessionId: "session-b", until: T + 5000 }]);
+    }));
+
     it("a heartbeat stamped by a clock that ran ahead does not hide the pings after the clock was set right", withStore(async (store) => {
       await store.recordHeartbeat("hb", T + 365 * 86_400_000);
       await store.recordHeartbeat("hb", T);

@@ -12,6 +12,7 @@ import type { StateView } from "../server/state-view.js";
 import type { ChangeFeed } from "./change-feed.js";
 import type { HistoryLog } from "./history.js";
 import type { Prunable } from "./retention.js";
+import type { SignedOutLog } from "../http/signed-out.js";
 
 /** Whether the store can take writes, and letting go of it. */
 export interface StoreLifecycle {
@@ -32,6 +33,7 @@ export interface StoreLifecycle {
  * - inbound/: OutboxWriter, InboundEvents, WebhookIdLog
  * - server/ (health, metrics, status page, JSON API): StateView
  * - views/ (overview, monitor and alert pages, postmortem drafts): HistoryLog
+ * - http/ (browser sessions signed out): SignedOutLog
  * - the pruner: Prunable
  */
 export interface Store
@@ -49,5 +51,6 @@ export interface Store
     ChangeFeed,
     Required<InboundEvents>,
     WebhookIdLog,
+    SignedOutLog,
     Prunable,
     StoreLifecycle {}

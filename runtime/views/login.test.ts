@@ -26,8 +26,8 @@ afterEach(async () => {
   [dir, store, server, views] = [null, null, null, null];
 });
 
-async function start(trustProxy = false): Promise<string> {
-  dir = await mkdtemp(join(tmpdir(), "wk-views-login-"));
+async function start(trustProxy = false, reuseDir = false): Promise<string> {
+  if (!reuseDir || !dir) dir = await mkdtemp(join(tmpdir(), "wk-views-login-"));
   store = SqliteStore.open(dir, Date.now());
   const router = new Router();
   const manifest = manifestOf([monitorSpec({ id: "site" })], ["WATCHKEEPER_API_TOKEN"]);
@@ -73,6 +73,38 @@ describe("signing out", () => {
     const own = await fetch(`${base}/logout`, { method: "POST", redirect: "manual", headers: { origin: base } });
     expect(own.status).toBe(303);
     expect(own.headers.get("set-cookie")).toContain("Max-Age=0");
+  });
+});
+
+describe("signing out ends the session on the server", () => {
+  const sessionOf = (res: Response) => /wk_session=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
+  const overview = (base: string, cookie: string) => fetch(`${base}/`, { redirect: "manual", headers: { cookie: `wk_session=${cookie}` } });
+
+  it("refuses a copy of the cookie taken before the browser signed out, on pages and the live stream", async () => {
+    const base = await start();
+    const copied = sessionOf(await signIn(base, "/"));
+    const other = sessionOf(await signIn(base, "/"));
+    expect((await overview(base, copied)).status).toBe(200);
+    const out = await fetch(`${base}/logout`, { method: "POST", redirect: "manual", headers: { origin: base, cookie: `wk_session=${copied}` } });
+    expect(out.status).toBe(303);
+    const after = await overview(base, copied);
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toBe("/login?next=%2F");
+    expect((await fetch(`${base}/events`, { headers: { cookie: `wk_session=${copied}` } })).status).toBe(401);
+    // Another browser's session of the same team is not signed out with it.
+    expect((await overview(base, other)).status).toBe(200);
+  });
+
+  it("keeps a signed-out session refused after the runtime restarts", async () => {
+    const base = await start();
+    const copied = sessionOf(await signIn(base, "/"));
+    expect((await fetch(`${base}/logout`, { method: "POST", redirect: "manual", headers: { origin: base, cookie: `wk_session=${copied}` } })).status).toBe(303);
+    views?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    store?.close();
+    const again = await start(false, true);
+    expect((await overview(again, copied)).status).toBe(303);
   });
 });
 

@@ -5,7 +5,8 @@ import { apiAccessOf, navigatedFromAnotherSite, refuse, refuseCrossOrigin, refus
 import { hostPolicyOf, refuseHost } from "../http/host-check.js";
 import { clientAddress, reachedOverHttps } from "../http/http-io.js";
 import { sendJson, sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
-import { hasSession, issueSession, sessionCookie } from "../http/session.js";
+import { hasSession, issueSession, sessionCookie, sessionIssuedAt, sessionsOf, SESSION_TTL_MS } from "../http/session.js";
+import { SignedOutSessions, type SignedOutLog } from "../http/signed-out.js";
 import type { TokenGuesses } from "../http/token-guesses.js";
 import { attemptCounter, rateLimitKey, type SharedAttempts } from "../inbound/rate-limit.js";
 import type { Silence, SilenceLog, SilenceRecord, SilenceRecords } from "../notify/silences.js";
@@ -34,7 +35,7 @@ import { monitorsById } from "../monitors-by-id.js";
 export interface ViewRouteDeps {
   manifest: Manifest;
   /** With shared attempts (Redis), the sign-in limit holds across every replica. */
-  store: ViewStore & SilenceLog & Partial<SilenceRecords> & Partial<ChangeFeed> & Partial<SharedAttempts>;
+  store: ViewStore & SilenceLog & Partial<SilenceRecords> & Partial<ChangeFeed> & Partial<SharedAttempts> & Partial<SignedOutLog>;
   clock: Clock;
   logger: Logger;
   secret(name: string): string | undefined;
@@ -45,6 +46,11 @@ export interface ViewRouteDeps {
   trustProxy?: boolean;
   /** Wrong API tokens per client, one count for every route of the runtime (counted with `trustProxy` as its own). */
   tokenGuesses?: TokenGuesses;
+  /**
+   * Sessions signed out, shared with every route that takes a session; without it the views keep
+   * their own over `store` (read from it once, at registration).
+   */
+  signedOut?: SignedOutSessions;
   /** Monitors that do not run as their spec asks, and why (shown on the overview). */
   monitorNotes?: () => Promise<Map<string, string>>;
   /** Scale-out: the replicas sharing the work (listed on the overview; null when Redis does not answer). */
@@ -86,7 +92,9 @@ const STATE_COLOR: Record<DisplayState, string> = {
  * `runtime.openReads`; public status pages and badges of monitors they name open to anyone.
  */
 export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
-  const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now(), o.tokenGuesses);
+  const signedOut = o.signedOut ?? new SignedOutSessions(o.store, o.logger);
+  if (!o.signedOut) void signedOut.refresh(o.clock.now()).catch((err: unknown) => o.logger.warn({ err }, "signed-out sessions could not be read from the store"));
+  const access = apiAccessOf(o.manifest, o.secret, () => o.clock.now(), o.tokenGuesses, signedOut);
   // An open stream's credentials, asked again while it runs, are no guess: never counted, never held back.
   const { guesses: _uncounted, ...recheck } = access;
   const d: ViewDeps = { manifest: o.manifest, store: o.store, silences: new Silences(o.store, o.manifest), clock: o.clock, access };
@@ -101,7 +109,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
 
   const signedIn = (req: IncomingMessage) => {
     const token = access.token();
-    return token ? hasSession(req, token, o.clock.now()) : false;
+    return token ? hasSession(req, token, o.clock.now(), signedOut) : false;
   };
   /** An internal page: open reads, a bearer token or a session; else the sign-in form (or "closed"). */
   const guardPage = (handler: Page) => async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
@@ -362,11 +370,20 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
     res.setHeader("set-cookie", sessionCookie(issueSession(token, now), secureRequest(req, access.publicUrl, o.trustProxy === true)));
     res.writeHead(303, { location: next, "cache-control": "no-store" }).end();
   }, { maxBodyBytes: SMALL_BODY_BYTES });
-  router.add("POST", "/logout", (req, res) => {
+  router.add("POST", "/logout", async (req, res) => {
     // A page on another site must not sign people out (the answer's Set-Cookie would clear the session).
     if (refuseCrossOrigin(req, access.publicUrl)) return sendPage(res, 403, notFoundPage("Signing out from another site is refused.", null));
     res.setHeader("set-cookie", sessionCookie("", secureRequest(req, access.publicUrl, o.trustProxy === true), 0));
-    res.writeHead(303, { location: "/login" }).end();
+    // Clearing the cookie is the browser's part; a copy of it (another browser, a proxy's log) is refused here.
+    const token = access.token();
+    const now = o.clock.now();
+    const sessions = token ? sessionsOf(req, token, now) : [];
+    const recorded = await Promise.all(sessions.map((value) => signedOut.signOut(value, sessionIssuedAt(value)! + SESSION_TTL_MS).then(() => true, (err: unknown) => {
+      o.logger.error({ err }, "views sign-out not recorded in the store: the session is refused by this replica only");
+      return false;
+    })));
+    if (recorded.includes(false)) return sendPage(res, 503, notFoundPage("Signed out of this browser, but the sign-out could not be recorded for every replica; sign out again in a minute.", null));
+    res.writeHead(303, { location: "/login", "cache-control": "no-store" }).end();
   }, { maxBodyBytes: SMALL_BODY_BYTES });
 
   return { events, close: () => events.close() };

@@ -23,6 +23,7 @@ import { parseStoredResult } from "./stored-result.js";
 import { parseStoredMatchers } from "../stored-silence.js";
 import { parseStoredIntent } from "../stored-intent.js";
 import { byCodeUnits } from "../../text/compare.js";
+import type { SignedOut } from "../../http/signed-out.js";
 
 /** The default key prefix: every key is `wk:...`. */
 export const DEFAULT_REDIS_PREFIX = "wk";
@@ -630,6 +631,18 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
     return waitMs <= 0 ? { ok: true } : { ok: false, retryAfterMs: waitMs };
   }
 
+  /** A browser session signed out, in a sorted set by when it would have expired (every replica reads it). */
+  async recordSignOut(sessionId: string, until: number): Promise<void> {
+    await this.redis.zadd(this.k("signed-out"), until, sessionId);
+  }
+
+  async signedOutSessions(now: number): Promise<SignedOut[]> {
+    const flat = await this.redis.zrangebyscore(this.k("signed-out"), now, "+inf", "WITHSCORES");
+    const out: SignedOut[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ sessionId: flat[i]!, until: Number(flat[i + 1]) });
+    return out;
+  }
+
   async seenWebhookEvent(id: string): Promise<boolean> {
     return (await this.redis.zscore(this.k("webhook-ids"), id)) !== null;
   }
@@ -658,6 +671,7 @@ export class RedisStore implements Store, DeliveryLanes, ChangeFeed {
       results: String(now - retention.results),
     };
     let deleted = Number(await this.redis.wkPrune(this.prefix, String(limit), JSON.stringify(cutoffs)));
+    deleted += await this.redis.zremrangebyscore(this.k("signed-out"), "-inf", `(${now}`);
     const history = JSON.stringify({
       results: String(now - retention.results),
       minute: String(now - retention.minuteRollups),

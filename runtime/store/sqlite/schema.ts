@@ -3,7 +3,7 @@ import { decodeBins, encodeBins, mergeBins, ROLLUP_WIDTH_MS, type Bins } from ".
 import { StateError } from "../state-error.js";
 
 /** Bump when the tables change; each step migrates from the version before it. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 /** A step is SQL, or SQL and then code for what SQL cannot do (merging latency bins). */
 type Migration = string | { sql: string; then(db: Database): void };
@@ -211,6 +211,8 @@ const MIGRATIONS: Record<number, Migration> = {
         AND r.at > COALESCE((SELECT MAX(o.at) FROM results o WHERE o.monitor_id = history_monitors.monitor_id AND o.error IS NULL), -1)
     ), 0);
   `,
+  // Browser sessions signed out before they expired (a hash of the cookie), refused until then.
+  12: `CREATE TABLE signed_out_sessions (session_id TEXT PRIMARY KEY, until INTEGER NOT NULL);`,
 };
 
 /** Day buckets from the hour buckets already stored, a monitor at a time (memory stays at one monitor's 90 days). */

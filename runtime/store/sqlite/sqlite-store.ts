@@ -24,6 +24,7 @@ import { checkInBackground, DATABASE_FILE, ensureStateFolder, FULL_CHECK_BELOW_B
 import { SqliteSilences } from "./silences.js";
 import { StateLock } from "./state-lock.js";
 import { SqliteWebhookIds } from "./webhook-ids.js";
+import type { SignedOut } from "../../http/signed-out.js";
 import { StateError } from "../state-error.js";
 
 export interface SqliteStoreOptions {
@@ -120,6 +121,9 @@ export class SqliteStore implements Store {
       putEmergency: p("INSERT OR REPLACE INTO emergencies (monitor_id, at, message) VALUES (?, ?, ?)"),
       getEmergencyResolved: p("SELECT at FROM emergency_resolutions WHERE monitor_id = ?"),
       putEmergencyResolved: p("INSERT OR REPLACE INTO emergency_resolutions (monitor_id, at) VALUES (?, ?)"),
+      putSignedOut: p("INSERT OR REPLACE INTO signed_out_sessions (session_id, until) VALUES (?, ?)"),
+      getSignedOut: p("SELECT session_id AS sessionId, until FROM signed_out_sessions WHERE until >= ?"),
+      pruneSignedOut: p("DELETE FROM signed_out_sessions WHERE session_id IN (SELECT session_id FROM signed_out_sessions WHERE until < ? LIMIT ?)"),
       probe: p("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)"),
       pruneOutbox: p("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE dispatched_at IS NOT NULL AND dispatched_at < ? LIMIT ?)"),
       // While any intent or delivery of the alert is still stored its row stays: a new row would
@@ -554,6 +558,14 @@ export class SqliteStore implements Store {
     this.s.putEmergencyResolved!.run(monitorId, at);
   }
 
+  recordSignOut(sessionId: string, until: number): void {
+    this.s.putSignedOut!.run(sessionId, until);
+  }
+
+  signedOutSessions(now: number): SignedOut[] {
+    return this.s.getSignedOut!.all(now) as SignedOut[];
+  }
+
   /** True when a write commits: what /readyz reports as "store writable". */
   writable(at: number): boolean {
     try {
@@ -580,6 +592,7 @@ export class SqliteStore implements Store {
     deleted += this.webhookIds.prune(now, Math.max(retention.inbound, this.webhookReplayWindowMs), limit);
     deleted += this.s.pruneOutbox!.run(now - retention.notifications, limit).changes;
     deleted += this.s.pruneAlerts!.run(now - retention.resolvedAlerts, limit).changes;
+    deleted += this.s.pruneSignedOut!.run(now, limit).changes;
     deleted += this.history.prune(now, retention, limit);
     return deleted;
   }

@@ -126,7 +126,9 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   if (match === null) return sendJson(res, 404, { error: "not found" });
   if ("malformed" in match) return sendJson(res, 400, { error: match.malformed });
   if ("allowed" in match) {
-    res.setHeader("allow", match.allowed.join(", "));
+    // HEAD is served wherever GET is (the GET handler, without the body), so it is allowed there too.
+    const allowed = match.allowed.includes("GET") ? [...match.allowed, "HEAD"] : match.allowed;
+    res.setHeader("allow", [...new Set(allowed)].join(", "));
     return sendJson(res, 405, { error: "method not allowed" });
   }
   // A GET or HEAD carries no body worth reading: one sent anyway is discarded, never held.

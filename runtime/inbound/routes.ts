@@ -8,6 +8,7 @@ import { refuseCrossOrigin, tokenEquals } from "../http/api-auth.js";
 import { fromPageOnForeignHost, hostPolicyOf } from "../http/host-check.js";
 import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { registerEmergencyRoutes, type Diagnose } from "./emergency-route.js";
+import { HeartbeatPings } from "./heartbeat-pings.js";
 import { pagerDutyWebhookHandler } from "./pagerduty-webhook.js";
 import { uptimeWebhookHandler } from "./uptime-webhook.js";
 import type { WebhookIdLog } from "./webhook-ids.js";
@@ -114,6 +115,7 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
   // Anyone who reaches the port can ping any id: the metric counts every unknown one, the log one a minute.
   const unknown = new LimitedWarnings(d.logger, d.clock);
   const hosts = hostPolicyOf(d.manifest.settings.publicUrl, d.allowedHosts);
+  const pings = new HeartbeatPings();
   const heartbeat = async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => {
     const id = params.id!;
     const monitor = monitors.get(id);
@@ -150,7 +152,13 @@ function registerHeartbeatRoutes(router: Router, d: InboundDeps): void {
       if (!tokenEquals(presentedToken(req), expected)) return sendJson(res, 401, { error: "bad or missing token" });
     }
     const at = d.clock();
-    await d.store.recordHeartbeat(id, at);
+    const taken = pings.take(id, at);
+    if (!taken.limited || taken.stamp) await d.store.recordHeartbeat(id, at);
+    if (taken.limited) {
+      unknown.warn(`limited:${id}`, { monitorId: id }, "heartbeat pinged more often than it may be; answering 429 (the pings still count)");
+      res.setHeader("retry-after", String(Math.ceil(taken.retryAfterMs / 1000)));
+      return sendJson(res, 429, { error: "too many pings for this heartbeat: one per interval is enough; it is kept up to date meanwhile" });
+    }
     sendJson(res, 200, { ok: true, at: new Date(at).toISOString() });
   };
   router.add("POST", "/heartbeat/:id", heartbeat, { maxBodyBytes: SMALL_BODY_BYTES });

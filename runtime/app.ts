@@ -34,6 +34,7 @@ import type { Diagnose } from "./inbound/emergency-route.js";
 import { replayWindowMs } from "./inbound/event-age.js";
 import { DEFAULT_INBOUND_SETTINGS, registerInboundRoutes, type InboundSettings } from "./inbound/routes.js";
 import { rollOut } from "./evaluate/rollout.js";
+import { rerouteOpenAlerts } from "./notify/reroute.js";
 import type { Store } from "./store/port.js";
 import { Pruner } from "./store/pruner.js";
 import { retentionOf } from "./store/retention.js";
@@ -245,6 +246,9 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     if (rollout.carried.length > 0) logger.info({ carried: rollout.carried }, "open alerts of renamed monitors carried over with their dedup keys");
     // One line per closed alert, as for every other transition; the summary says why.
     logAlertEvents(logger.child({ reason: "monitor removed from the manifest" }), rollout.events);
+    // Monitors still firing whose service or channels changed: the new destinations get the incident, the old a resolve.
+    const rerouted = await rerouteOpenAlerts(o.manifest, store, clock.now());
+    for (const r of rerouted.rerouted) logger.info(r, "firing alert rerouted: its monitor's routing changed in this deploy");
   };
   const scheduler: TickScheduler = o.scheduling
     ? await o.scheduling({

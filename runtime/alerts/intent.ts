@@ -27,6 +27,12 @@ export interface NotificationIntent {
   firedAt: number | null;
   /** Who acknowledged, for acknowledge intents coming from PagerDuty webhooks. */
   acknowledgedBy?: string | null;
+  /**
+   * Destination ids this intent goes to and nowhere else, in place of the monitor's routing: a
+   * rollout that changed a firing monitor's routing pages its new destinations and resolves the
+   * ones it no longer routes to (runtime/notify/reroute.ts).
+   */
+  onlyTo?: string[];
 }
 
 /** An intent as read back from the outbox, with its position in the total order. */

@@ -31,6 +31,8 @@ export function foreignWork(manifest: Manifest, knowsDestination: (id: string) =
       const routedBySpec = intent.type === "trigger" || intent.type === "remind";
       if (routedBySpec && !monitors.has(intent.monitorId) && !previous.has(intent.monitorId)) return `monitor ${intent.monitorId} is not in this replica's manifest`;
       if (destinationId !== undefined && !knowsDestination(destinationId)) return `destination ${destinationId} is not in this replica's manifest`;
+      const unknown = intent.onlyTo?.find((id) => !knowsDestination(id));
+      if (unknown !== undefined) return `destination ${unknown} is not in this replica's manifest`;
       return null;
     },
     stillLeft: (since, now) => now - since < waitMs,

@@ -31,6 +31,8 @@ export function parseStoredIntent(json: string, expected: { id?: string | null; 
   if (!TYPES.includes(i["type"] as IntentType)) return { kind: "garbage", problem: `its intent has no known type (${TYPES.join(", ")})` };
   if (!SEVERITIES.includes(i["severity"] as Severity)) return { kind: "garbage", problem: `its intent has no known severity (${SEVERITIES.join(", ")})` };
   if (!isLabels(i["labels"])) return { kind: "garbage", problem: "its intent has no labels object of strings" };
+  // Routing depends on it: read any other way, a resolve meant for one destination would close every incident of the alert.
+  if (i["onlyTo"] !== undefined && !(Array.isArray(i["onlyTo"]) && i["onlyTo"].every((d) => typeof d === "string"))) return { kind: "garbage", problem: "its intent's onlyTo is not a list of destination ids" };
   const intent: NotificationIntent = {
     ...(i as unknown as NotificationIntent),
     summary: typeof i["summary"] === "string" ? i["summary"] : "",

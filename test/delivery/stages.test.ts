@@ -112,6 +112,15 @@ describe("route stage", () => {
     expect(trigger.map((n) => n.destination.id).sort()).toEqual(["channel:ops-slack", "service:web"]);
   });
 
+  it("sends an intent that names its destinations (a deploy's reroute) there only, whatever the monitor routes to", async () => {
+    const resolve = intentFor("site", "resolve", { onlyTo: ["service:payments"] });
+    const out = await routeStage(manifest)(ctx(), [unrouted(resolve)]);
+    expect(out.map((n) => n.destination.id)).toEqual(["service:payments"]);
+    const c = ctx();
+    expect(await routeStage(manifest)(c, [unrouted(intentFor("site", "trigger", { onlyTo: ["channel:gone"] }))])).toEqual([]);
+    expect(c.dropped[0]!.reason).toMatch(/none of the destinations/);
+  });
+
   it("drops intents of monitors that are not in the manifest", async () => {
     const c = ctx();
     expect(await routeStage(manifest)(c, [unrouted(intentFor("ghost", "trigger"))])).toEqual([]);

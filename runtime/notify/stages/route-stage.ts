@@ -87,10 +87,23 @@ export function routeStage(manifest: Manifest, log?: PagedLog & Partial<AlertDel
   );
   const fan = fanOut(byService, byChannel, byAckChannel);
 
-  return async (ctx, items) => {
-    const orphans: Notification[] = [];
-    for (const item of items) {
+  const byId = new Map(everyDestination.map((d) => [d.id, d]));
+
+  return async (ctx, allItems) => {
+    // A rollout's page of a firing alert's new destinations, or resolve of its old ones, goes just there.
+    const pinned: Notification[] = [];
+    const items: Notification[] = [];
+    for (const item of allItems) {
       if (item.destination.kind !== "unrouted") throw new Error("route stage received an already routed notification");
+      if (item.intent.onlyTo === undefined) items.push(item);
+      else {
+        const destinations = item.intent.onlyTo.flatMap((id) => byId.get(id) ?? []);
+        if (destinations.length === 0) ctx.drop(item, "none of the destinations it was meant for is in the manifest");
+        for (const destination of destinations) pinned.push({ ...item, destination });
+      }
+    }
+    const orphans: Notification[] = [...pinned];
+    for (const item of items) {
       if (monitorOf(item.intent.monitorId)) continue;
       const paged = await pagedAt(item.intent, false);
       if (paged.length === 0) ctx.drop(item, `monitor ${item.intent.monitorId} is not in the manifest`);

@@ -38,6 +38,32 @@ describe("alert lifecycle per channel", () => {
     expect(posts().map((r) => r.path)).toEqual(["/v2/alerts", "/v2/alerts/wk-queue/acknowledge", "/v2/alerts/wk-queue/close"]);
   });
 
+  it("OpsGenie: two channels of one monitor in one account each get an alert of their own, and each is closed", async () => {
+    const opsgenie = (id: string, team: string) =>
+      testChannel(id, "opsgenie", { apiKey: { secret: "OG" }, region: "us", responders: [{ type: "team", name: team }], tags: [], baseUrl: og.url });
+    h = makeHarness({
+      manifest: testManifest({
+        monitors: [testMonitor("jobs", { channels: ["og-payments", "og-platform"], severity: "warning" })],
+        channels: [opsgenie("og-payments", "payments"), opsgenie("og-platform", "platform")],
+        secrets: ["OG"],
+      }),
+      secrets: { OG: "og-key" },
+    });
+    const before = og.accepted().filter((r) => r.method === "POST").length;
+    const posts = () => og.accepted().filter((r) => r.method === "POST").length - before;
+    const alerts = () => [...og.alerts.values()].filter((a) => a.alias.startsWith("wk-jobs"));
+    h.delivery.start();
+    h.enqueue(intentFor("jobs", "trigger", { severity: "warning" }));
+    await og.waitFor(() => posts() === 2);
+    // Not one alert created and the other folded into it as a duplicate: each team is paged.
+    expect(alerts().map((a) => [a.status, a.count])).toEqual([["open", 1], ["open", 1]]);
+    // The first channel keeps the dedup key as its alias, as a monitor with one OpsGenie channel does.
+    expect(og.alerts.get("wk-jobs")).toMatchObject({ status: "open" });
+    h.enqueue(intentFor("jobs", "resolve"));
+    await og.waitFor(() => posts() === 4);
+    await og.waitFor(() => alerts().every((a) => a.status === "closed"));
+  });
+
   it("PagerDuty incident: opens an incident and resolves that incident by its id", async () => {
     h = makeHarness({
       manifest: testManifest({

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ChannelSpec, Severity } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { headline, plainText } from "../../render.js";
@@ -44,13 +45,13 @@ export function opsgeniePriority(severity: Severity): "P1" | "P2" | "P3" | "P5" 
 /** A detail key is a name; this keeps one absurd label name from taking the whole details budget. */
 const DETAIL_KEY_MAX = 100;
 
-/** The create body (`POST /v2/alerts`), every field within OpsGenie's limits. */
-export function opsgenieCreateBody(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel): Record<string, unknown> {
+/** The create body (`POST /v2/alerts`), every field within OpsGenie's limits; `alias` from opsgenieAlias. */
+export function opsgenieCreateBody(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel, alias: string = intent.dedupKey): Record<string, unknown> {
   return {
     // OpsGenie refuses a blank message ("Message can not be empty."), whitespace included.
     message: truncate(intent.summary.trim() !== "" ? intent.summary : intent.monitorId, OPSGENIE_LIMITS.message),
-    // Dedup keys are at most 255 characters (alertKey), well inside the alias limit.
-    alias: intent.dedupKey,
+    // Dedup keys are at most 255 characters (alertKey), and a channel's alias adds its id (opsgenieAlias).
+    alias,
     description: truncateMarked(plainText(intent, message), OPSGENIE_LIMITS.description),
     // OpsGenie names a user responder by `username` (opsgenie-oas UserRecipient); `name` is for teams, schedules and escalations.
     // At most 50 responders, each named (a nameless one would cost the alert a 422).
@@ -64,6 +65,28 @@ export function opsgenieCreateBody(intent: NotificationIntent, message: MessageC
     source: "watchkeeper",
     priority: opsgeniePriority(intent.severity),
   };
+}
+
+/**
+ * The alias of the alert a channel opens for an intent. OpsGenie deduplicates on the alias across
+ * the whole account, so two OpsGenie channels of one monitor (two teams' integrations, other
+ * responders) sending the same alias would fold the second team's alert into the first one's,
+ * never paging it, and one's close would close both. The monitor's first OpsGenie channel uses the
+ * dedup key, as a monitor with one OpsGenie channel always has; each further one adds its id
+ * (`<dedup key>:<channel id>`, a hash of the id when that would pass OpsGenie's 512 characters).
+ */
+export function opsgenieChannelAlias(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel): string {
+  const monitor = message.monitor;
+  if (!monitor) return intent.dedupKey;
+  const opsgenieIds = new Set(message.manifest.channels.filter((c) => c.kind === "opsgenie").map((c) => c.id));
+  const first = [...monitor.channels, ...monitor.ackChannels].find((id) => opsgenieIds.has(id));
+  return first === undefined || first === channel.id ? intent.dedupKey : scopedAlias(intent.dedupKey, channel.id);
+}
+
+/** `<dedup key>:<channel id>`, within OpsGenie's alias limit. */
+export function scopedAlias(dedupKey: string, channelId: string): string {
+  const alias = `${dedupKey}:${channelId}`;
+  return alias.length <= OPSGENIE_LIMITS.alias ? alias : `${dedupKey}:${createHash("sha256").update(channelId).digest("hex")}`;
 }
 
 /** The close or acknowledge body (`POST /v2/alerts/{alias}/close|acknowledge`). */

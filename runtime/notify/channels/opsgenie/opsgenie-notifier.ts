@@ -5,7 +5,7 @@ import { parseRetryAfter } from "../../backoff.js";
 import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
-import { OPSGENIE_LIMITS, opsgenieActionBody, opsgenieCreateBody } from "./opsgenie-alert.js";
+import { OPSGENIE_LIMITS, opsgenieActionBody, opsgenieChannelAlias, opsgenieCreateBody, scopedAlias } from "./opsgenie-alert.js";
 
 export { opsgenieCreateBody, opsgenieDetails, opsgeniePriority, OPSGENIE_LIMITS } from "./opsgenie-alert.js";
 
@@ -59,15 +59,17 @@ export function opsgenieNotifier(channel: OpsgenieChannel, options: { confirmCre
         return { ok: false, failure: { retryable: true, reason: `not available: ${channel.apiKey.secret}`, missingSecret: channel.apiKey.secret }, status: null, answer: "" };
       }
       const headers = { authorization: `GenieKey ${key}` };
-      const alias = encodeURIComponent(intent.dedupKey);
+      const chosen = aliasFor(intent, message, channel, ctx.previousRef);
+      const alias = encodeURIComponent(chosen.alias);
+      const keep = keepRequestId(ctx.now, chosen.scoped);
       const previous = await previousRequest(base, headers, ctx);
       if (previous.kind === "processing") return previous.result;
       const note = previous.kind === "failed" ? previous.note : null;
       switch (intent.type) {
         case "trigger":
         case "remind": {
-          const body = JSON.stringify(opsgenieCreateBody(intent, message, channel));
-          const created = await sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now));
+          const body = JSON.stringify(opsgenieCreateBody(intent, message, channel, chosen.alias));
+          const created = await sendHttp({ method: "POST", url: `${base}/v2/alerts`, headers, body }, ctx.signal, ctx.now, keep);
           return withNote(await confirmCreate(created, base, headers, confirmAfter, ctx), note);
         }
         case "resolve":
@@ -75,31 +77,49 @@ export function opsgenieNotifier(channel: OpsgenieChannel, options: { confirmCre
           const action = intent.type === "resolve" ? "close" : "acknowledge";
           const body = JSON.stringify(opsgenieActionBody(intent));
           const url = `${base}/v2/alerts/${alias}/${action}?identifierType=alias`;
-          return withNote(await sendHttp({ method: "POST", url, headers, body }, ctx.signal, ctx.now, keepRequestId(ctx.now)), note);
+          return withNote(await sendHttp({ method: "POST", url, headers, body }, ctx.signal, ctx.now, keep), note);
         }
       }
     },
   };
 }
 
-/** A delivery's reference: OpsGenie's request id and when it was accepted, `<requestId>@<ms>`. */
-export function requestRef(requestId: string, acceptedAt: number): string {
-  return `${requestId}@${acceptedAt}`;
+/**
+ * A delivery's reference: OpsGenie's request id and when it was accepted, `<requestId>@<ms>`, and
+ * `@channel` when the alert's alias is the channel's own (opsgenieChannelAlias), so the alert's
+ * later requests use the alias it was opened with whatever the manifest says by then.
+ */
+export function requestRef(requestId: string, acceptedAt: number, scoped = false): string {
+  return `${requestId}@${acceptedAt}${scoped ? SCOPED_MARK : ""}`;
 }
 
-function parseRequestRef(ref: string | null): { requestId: string; acceptedAt: number } | null {
-  const match = ref ? /^([^@]+)@(\d{1,15})$/.exec(ref) : null;
+const SCOPED_MARK = "@channel";
+
+function parseRequestRef(ref: string | null): { requestId: string; acceptedAt: number; scoped: boolean } | null {
+  const match = ref ? /^([^@]+)@(\d{1,15})(@channel)?$/.exec(ref) : null;
   if (!match || !REQUEST_ID.test(match[1]!)) return null;
-  return { requestId: match[1]!, acceptedAt: Number(match[2]) };
+  return { requestId: match[1]!, acceptedAt: Number(match[2]), scoped: match[3] !== undefined };
+}
+
+/**
+ * The alias this request uses: a trigger opens the alert under the channel's alias as the manifest
+ * gives it now; a reminder, acknowledgement or close follows the alert's earlier request (the
+ * monitor's channels may have changed since, or the monitor left the manifest).
+ */
+function aliasFor(intent: NotificationIntent, message: MessageContext, channel: OpsgenieChannel, previousRef: string | null): { alias: string; scoped: boolean } {
+  const previous = intent.type === "trigger" ? null : parseRequestRef(previousRef);
+  if (previous) return previous.scoped ? { alias: scopedAlias(intent.dedupKey, channel.id), scoped: true } : { alias: intent.dedupKey, scoped: false };
+  const alias = opsgenieChannelAlias(intent, message, channel);
+  return { alias, scoped: alias !== intent.dedupKey };
 }
 
 /** Classifies as usual, and keeps the request id of an accepted request as the reference. */
-function keepRequestId(now: number): (answer: HttpAnswer) => SendResult | null {
+function keepRequestId(now: number, scoped: boolean): (answer: HttpAnswer) => SendResult | null {
   return (answer) => {
     const result = classifyOpsgenie(answer, now);
     if (!result.ok) return result;
     const requestId = requestIdOf(answer.body);
-    return requestId ? { ...result, ref: requestRef(requestId, now) } : result;
+    return requestId ? { ...result, ref: requestRef(requestId, now, scoped) } : result;
   };
 }
 

@@ -382,7 +382,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
       o.logger.error({ err }, "views sign-out not recorded in the store: the session is refused by this replica only");
       return false;
     })));
-    if (recorded.includes(false)) return sendPage(res, 503, notFoundPage("Signed out of this browser, but the sign-out could not be recorded for every replica; sign out again in a minute.", null));
+    if (recorded.includes(false)) return sendPage(res, 503, notFoundPage("Signed out of this browser, but the store did not take the sign-out: a copy of this session may still open the pages on another replica until it expires. Rotate the API token to end every session.", null));
     res.writeHead(303, { location: "/login", "cache-control": "no-store" }).end();
   }, { maxBodyBytes: SMALL_BODY_BYTES });
 

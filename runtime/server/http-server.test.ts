@@ -110,6 +110,28 @@ describe("request bodies over a route's limit", () => {
   });
 });
 
+describe("requests no route can take", () => {
+  it("a CONNECT (a client taking the runtime for a proxy) is answered 405 and closed, not dropped without a word, and the server keeps serving", async () => {
+    const router = new Router().add("GET", "/healthz", (_req, res) => sendText(res, 200, "ok"));
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    for (const target of ["127.0.0.1:6379", "169.254.169.254:80", "/healthz"]) {
+      const socket = connect(port, "127.0.0.1");
+      sockets.push(socket);
+      socket.on("error", () => undefined);
+      let answer = "";
+      socket.on("data", (d: Buffer) => (answer += d.toString("latin1")));
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`);
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      expect(answer, target).toMatch(/^HTTP\/1\.1 405 /);
+      expect(answer, target).toContain("CONNECT");
+      expect(socket.destroyed || socket.readableEnded, target).toBe(true);
+    }
+    expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).text()).toBe("ok");
+  });
+});
+
 async function until(condition: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i++) {
     if (await condition()) return;

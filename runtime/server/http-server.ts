@@ -79,6 +79,10 @@ export function createHttpServer(router: Router, logger: Logger, options: HttpSe
   server.keepAliveTimeout = 5_000;
   server.timeout = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   limitConnections(server, logger, options.maxConnections ?? MAX_CONNECTIONS, options.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS, options.limitLoopback === true);
+  // A CONNECT never reaches the handler, and without a listener node drops the socket without a
+  // word: a client that took the runtime for a proxy learns nothing. It is answered as any method
+  // no route takes.
+  server.on("connect", (_req: IncomingMessage, socket: Socket) => refuseTunnel(socket));
   // Requests node cannot parse (bad request line, oversized headers: 431) never reach the
   // handler; node's own clientError answer (400/431, then close) is what we want.
   return server;
@@ -163,6 +167,24 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
   } finally {
     body.release();
   }
+}
+
+const TUNNEL_REFUSAL = JSON.stringify({ error: "CONNECT is not served: this is not a proxy" });
+
+/** Answers a CONNECT 405 and closes its connection (node hands it over as a bare socket). */
+function refuseTunnel(socket: Socket): void {
+  socket.on("error", () => undefined);
+  socket.end(
+    "HTTP/1.1 405 Method Not Allowed\r\n" +
+      "allow: GET, HEAD, POST, DELETE\r\n" +
+      "content-type: application/json; charset=utf-8\r\n" +
+      `content-length: ${Buffer.byteLength(TUNNEL_REFUSAL)}\r\n` +
+      "x-content-type-options: nosniff\r\n" +
+      "connection: close\r\n\r\n" +
+      TUNNEL_REFUSAL,
+    // Closed once written: a client that keeps its side open must not hold the socket.
+    () => socket.destroy(),
+  );
 }
 
 /** The Content-Length a request declares; 0 when none (chunked, or no body). Node has refused a malformed or repeated one. */

@@ -14,18 +14,34 @@ import { safeEqual } from "./signature.js";
 const UPTIME_MESSAGE_MAX = 1000;
 
 /**
- * Reads an up/down report from an uptime service's payload; null when it is not one. A generic
- * report may say when it was made (`at`: ISO 8601 or epoch milliseconds); `sentAt` is NaN when
- * `at` is there but not a time.
+ * An ISO 8601 (or RFC 3339) date-time that names an instant: `Z` or an offset, `T` or a space
+ * between date and time (years beyond 9999 in the expanded form).
  */
-export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string; sentAt?: number } | null {
+const INSTANT = /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * Epoch milliseconds below this (March 1973) are no report's time, but they are what a sender
+ * writing epoch seconds sends for any date up to the year 5138: read as milliseconds, every report
+ * would be 1970 and dropped as stale with a 200, and the monitor would never go down.
+ */
+const EPOCH_MS_FLOOR = 1e11;
+
+/**
+ * Reads an up/down report from an uptime service's payload; null when it is not one. A generic
+ * report may say when it was made (`at`: ISO 8601 with `Z` or an offset, or epoch milliseconds);
+ * `atError` says why an `at` that is there is not taken as a time.
+ */
+export function parseUptimeReport(format: "nodeping" | "generic", body: unknown): { up: boolean; message: string; sentAt?: number; atError?: string } | null {
   if (!body || typeof body !== "object") return null;
   const b = body as Record<string, unknown>;
   if (format === "generic") {
     if (typeof b["up"] !== "boolean") return null;
-    const at = b["at"];
-    const sentAt = at === undefined ? undefined : typeof at === "number" && Number.isFinite(at) ? at : typeof at === "string" ? Date.parse(at) : Number.NaN;
-    return { up: b["up"], message: typeof b["message"] === "string" ? b["message"] : b["up"] ? "up" : "down", ...(sentAt !== undefined ? { sentAt } : {}) };
+    const at = b["at"] === undefined ? undefined : sentAtOf(b["at"]);
+    return {
+      up: b["up"],
+      message: typeof b["message"] === "string" ? b["message"] : b["up"] ? "up" : "down",
+      ...(typeof at === "number" ? { sentAt: at } : typeof at === "string" ? { atError: at } : {}),
+    };
   }
   // NodePing webhooks carry the event as `event` ("up"/"down"), or `result`/`status` in custom bodies.
   const raw = [b["event"], b["result"], b["status"], b["state"]].find((v) => typeof v === "string" || typeof v === "boolean");
@@ -40,6 +56,20 @@ export function parseUptimeReport(format: "nodeping" | "generic", body: unknown)
   const label = typeof b["label"] === "string" ? b["label"] : null;
   const message = typeof b["message"] === "string" ? b["message"] : `${label ?? "check"} is ${up ? "up" : "down"}`;
   return { up, message: truncate(message, 1000) };
+}
+
+/**
+ * A generic report's `at` as epoch milliseconds, or why it is not a time. A date-time without `Z`
+ * or an offset (or Date.parse's other forms, `Sat Dec 05 2026 ...`) would be read in the runtime
+ * machine's zone, hours off the sender's: refused, as the silences API refuses it.
+ */
+function sentAtOf(at: unknown): number | string {
+  const ms = typeof at === "number" ? at : typeof at === "string" && INSTANT.test(at) ? Date.parse(at) : Number.NaN;
+  if (typeof at === "number" && Number.isFinite(at) && Math.abs(at) < EPOCH_MS_FLOOR) {
+    return `at is ${at}, which reads as a time in 1970: send epoch milliseconds, not seconds (${Math.round(at * 1000)}), or an ISO 8601 date-time with Z or an offset`;
+  }
+  if (!Number.isFinite(ms)) return "at is not a time: send an ISO 8601 date-time with Z or an offset (2026-12-05T22:00:00Z), or epoch milliseconds";
+  return ms;
 }
 
 /**
@@ -73,7 +103,7 @@ export function uptimeWebhookHandler(deps: {
     }
     const report = parseUptimeReport(monitor.check.format, parseJson(raw));
     if (!report) return sendJson(res, 400, { error: `not a ${monitor.check.format} up/down payload` });
-    if (report.sentAt !== undefined && Number.isNaN(report.sentAt)) return sendJson(res, 400, { error: "at is not a time: send an ISO 8601 date or epoch milliseconds" });
+    if (report.atError !== undefined) return sendJson(res, 400, { error: report.atError });
     const now = deps.clock();
     // A report that says when it was made is recorded only when fresh and newer than the last one:
     // a captured "up" replayed later, or a sender's retry arriving after the next report, cannot

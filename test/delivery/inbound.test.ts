@@ -198,6 +198,27 @@ describe("inbound webhooks", () => {
     expect(h.store.lastUptimeReport("uptime-generic")).toMatchObject({ up: true, at: now - 30_000 });
   });
 
+  it("refuses a report whose `at` names no instant: a date-time without Z or an offset, or epoch seconds, is a 400 saying so, never read in the runtime machine's zone or as 1970", async () => {
+    await open();
+    const send = async (at: unknown) => {
+      const res = await post(`${base}/webhooks/uptime/uptime-generic`, JSON.stringify({ up: false, message: "HTTP 500", at }), { authorization: "Bearer uptime-token-123" });
+      return { status: res.status, body: JSON.parse(res.body) as { status?: string; error?: string } };
+    };
+    const now = Date.now();
+    const local = new Date(now - 10_000).toISOString().slice(0, -1);
+    for (const at of [local, local.slice(0, 16), new Date(now).toString(), new Date(now).toUTCString()]) {
+      const answer = await send(at);
+      expect(answer.status, at).toBe(400);
+      expect(answer.body.error, at).toContain("Z or an offset");
+    }
+    const seconds = await send(Math.floor(now / 1000));
+    expect(seconds.status).toBe(400);
+    expect(seconds.body.error).toContain("milliseconds, not seconds");
+    expect(h.store.lastUptimeReport("uptime-generic")).toBeNull();
+    const taken = [new Date(now - 10_000).toISOString(), new Date(now - 8_000).toISOString().replace("T", " "), new Date(now - 5_000).toISOString().replace("Z", "+00:00"), new Date(now - 3_000).toISOString().replace("Z", "+0000"), now - 1_000];
+    for (const at of taken) expect((await send(at)).body.status, String(at)).toBe("recorded");
+  });
+
   it("refuses uptime reports with a wrong token, unknown monitors and malformed bodies", async () => {
     await open();
     const body = JSON.stringify({ event: "down" });

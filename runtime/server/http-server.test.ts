@@ -111,6 +111,26 @@ describe("request bodies over a route's limit", () => {
 });
 
 describe("requests no route can take", () => {
+  it("a method the path does not take is answered 405 with an Allow that lists every method it does take, HEAD wherever GET is (HEAD is answered as GET)", async () => {
+    const router = new Router()
+      .add("GET", "/healthz", (_req, res) => sendText(res, 200, "ok"))
+      .add("POST", "/heartbeat/:id", (_req, res) => sendText(res, 200, "ok"))
+      .add("GET", "/heartbeat/:id", (_req, res) => sendText(res, 200, "ok"))
+      .add("POST", "/webhooks/pagerduty", (_req, res) => sendText(res, 200, "ok"));
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    const allow = async (method: string, path: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+      await res.arrayBuffer();
+      return [res.status, (res.headers.get("allow") ?? "").split(/,\s*/).sort().join(", ")];
+    };
+    expect(await allow("PUT", "/healthz")).toEqual([405, "GET, HEAD"]);
+    expect(await allow("OPTIONS", "/healthz")).toEqual([405, "GET, HEAD"]);
+    expect(await allow("DELETE", "/heartbeat/nightly")).toEqual([405, "GET, HEAD, POST"]);
+    expect(await allow("GET", "/webhooks/pagerduty")).toEqual([405, "POST"]);
+    expect(await allow("HEAD", "/webhooks/pagerduty")).toEqual([405, "POST"]);
+  });
+
   it("a CONNECT (a client taking the runtime for a proxy) is answered 405 and closed, not dropped without a word, and the server keeps serving", async () => {
     const router = new Router().add("GET", "/healthz", (_req, res) => sendText(res, 200, "ok"));
     server = createHttpServer(router, pino({ level: "silent" }));

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from "node:net";
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Agent } from "undici";
 import type { CheckSpecOf, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { runCheck } from "../../runtime/checks/index.js";
@@ -235,6 +235,29 @@ describe("bodies that never end", () => {
     const withCredentials = silentUrl.replace("http://", "http://ops:hunter2-password@");
     const out = await check(monitor(withCredentials, {}, { timeout: "300ms" }));
     expect(out).toMatchObject({ kind: "error", reason: "timeout", error: `check of attack timed out after 300ms (no response from ${silentUrl})` });
+  });
+
+  it("a redirect whose body never ends is followed once 64 KiB of that body are skipped, not waited on until the timeout (and its connection is closed)", async () => {
+    // A redirect's body is never read: like an unread body of an answer, it is drained up to 64 KiB.
+    const endless = await rawServer("endless-redirect", (socket) => {
+      socket.once("data", () => undefined);
+      socket.write("HTTP/1.1 302 Found\r\nLocation: /moved\r\nTransfer-Encoding: chunked\r\n\r\n");
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(`4000\r\n${"x".repeat(0x4000)}\r\n`)), 5);
+    });
+    const target = `${base}/gzip`;
+    const redirecting = await rawServer("endless-redirect-to", (socket) => {
+      socket.write(`HTTP/1.1 302 Found\r\nLocation: ${target}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      const timer = setInterval(() => (socket.destroyed ? clearInterval(timer) : socket.write(`4000\r\n${"x".repeat(0x4000)}\r\n`)), 5);
+    });
+    const started = performance.now();
+    const out = await check(monitor(redirecting, { json: [{ path: "status", equals: "up" }] }, { timeout: "3s" }));
+    expect(out).toMatchObject({ kind: "results", results: [{ ok: true, details: { status: 200 } }] });
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await vi.waitFor(() => expect(closed.get("endless-redirect-to")).toBe(1), { timeout: 2_000 });
+    // A redirect to a place that redirects the same way, for ever, is still the redirect loop it is.
+    const loop = await check(monitor(endless, {}, { timeout: "5s" }));
+    expect(loop).toMatchObject({ kind: "error", reason: "bad-response" });
+    if (loop.kind === "error") expect(loop.error).toContain("redirected more than 10 times");
   });
 
   it("a Content-Length of 100 MB that never arrives ends at the timeout with bounded memory", async () => {

@@ -155,6 +155,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The request in flight, and the one its redirect leads to (set from the redirect's headers to its end). */
   private hop: Hop | null = null;
   private next: Hop | null = null;
+  /** Bytes of the redirect's body skipped so far; past DISCARD_LIMIT_BYTES its connection is closed and `skipped` sent. */
+  private redirectBytes = 0;
+  private skipped: Hop | null = null;
 
   constructor(
     private readonly readBody: boolean,
@@ -182,6 +185,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   send(hop: Hop): void {
     this.hop = hop;
     this.abort = null;
+    this.redirectBytes = 0;
     const { origin, path, method, body } = hop;
     this.dispatcher.dispatch({ origin, path, method, headers: hopHeaders(hop), body: body ?? undefined }, this);
   }
@@ -244,9 +248,26 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.settled) return false;
-    if (this.next !== null) return true; // a redirect's body: skipped, as browsers and undici do
+    if (this.next !== null) return this.skip(chunk);
     if (this.coding !== null) return this.decode(chunk);
     return this.collect(chunk);
+  }
+
+  /**
+   * A redirect's body is skipped, as browsers and undici do, and drained like any unread body: up
+   * to DISCARD_LIMIT_BYTES, then its connection is closed and the redirect followed at once. A
+   * target could otherwise send a body that never ends with its redirect and hold the check, its
+   * answer never looked at, until the timeout.
+   */
+  private skip(chunk: Buffer): boolean {
+    this.redirectBytes += chunk.length;
+    if (this.redirectBytes <= DISCARD_LIMIT_BYTES) return true;
+    this.skipped = this.next;
+    this.next = null;
+    // undici's abort reports the request's end to onError at once, which sends the next request.
+    this.abort?.(CLOSED);
+    if (this.skipped !== null) this.onError(CLOSED);
+    return false;
   }
 
   /** Keeps a chunk of the body (as sent, or as decoded) up to the cap; false once the cap is reached. */
@@ -313,6 +334,17 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onError(error: unknown): void {
     if (this.settled) return;
+    // The redirect whose body was cut off (skip): its connection is closed, the next request goes.
+    const skipped = this.skipped;
+    if (skipped !== null && this.cancelled === null) {
+      this.skipped = null;
+      try {
+        this.send(skipped);
+      } catch (sendError) {
+        this.onError(sendError);
+      }
+      return;
+    }
     // The connection closed after a compressed body's last bytes went to the decoder: it decides.
     if (this.wireDone && this.cancelled === null) return;
     if (this.rawHeaders !== null && !this.readBody) {

@@ -85,6 +85,35 @@ describe("request bodies over a route's limit", () => {
     expect(handled).toBe(0);
   });
 
+  it("a client that asks before sending its body (Expect: 100-continue) is answered 413 or 404 at once, never told to go on with a body that is refused, and 100 Continue when the body is taken", async () => {
+    let handled = 0;
+    const router = new Router().add("POST", "/ping", (_req, res, _params, body) => {
+      handled++;
+      sendText(res, 200, `got ${body.length}`);
+    }, { maxBodyBytes: 1024 });
+    server = createHttpServer(router, pino({ level: "silent" }));
+    const { port } = await listen(server, 0, "127.0.0.1");
+    const ask = async (path: string, length: number, sendBodyOnContinue: boolean) => {
+      const socket = connect(port, "127.0.0.1");
+      sockets.push(socket);
+      socket.on("error", () => undefined);
+      let answer = "";
+      socket.on("data", (d: Buffer) => {
+        answer += d.toString("latin1");
+        if (sendBodyOnContinue && answer.startsWith("HTTP/1.1 100 ")) socket.write("x".repeat(length));
+      });
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: wk\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+      await until(async () => /\r\n\r\n[^]*\S/.test(answer.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, "")) || socket.destroyed);
+      return answer;
+    };
+    expect(await ask("/ping", 5_000_000, false)).toMatch(/^HTTP\/1\.1 413 /);
+    expect(await ask("/nowhere", 5_000_000, false)).toMatch(/^HTTP\/1\.1 404 /);
+    const taken = await ask("/ping", 100, true);
+    expect(taken).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(taken).toContain("got 100");
+    expect(handled).toBe(1);
+  });
+
   it("a body whose Content-Length is over the limit is answered 413 at once, without waiting for it, and the connection closes", async () => {
     let handled = 0;
     const router = new Router().add("POST", "/ping", (_req, res) => {

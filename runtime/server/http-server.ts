@@ -70,9 +70,13 @@ export function createHttpServer(router: Router, logger: Logger, options: HttpSe
   const budget: BodyBudget = { used: 0, max: options.maxBufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES, byAddress: new Map(), limitLoopback: options.limitLoopback === true };
   // Node enforces headersTimeout and requestTimeout only when it checks connections, every 30 s by
   // default: a slow client would hold a socket for up to 40 s instead of the documented 10 s.
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     void handle(router, req, res, budget).catch((error: unknown) => failed(logger, req, res, error));
-  });
+  };
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, serve);
+  // Left to node, `Expect: 100-continue` is answered 100 before any route runs: the client sends a
+  // body that is then refused (413, 404, 405). Handled here, 100 goes out only when the body is read.
+  server.on("checkContinue", serve);
   // Slow clients must not hold sockets forever; the handlers themselves are quick.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
@@ -152,6 +156,7 @@ async function handle(router: Router, req: IncomingMessage, res: ServerResponse,
     return;
   }
   const remote = req.socket.remoteAddress ?? "";
+  if (expectsContinue(req)) res.writeContinue();
   const body = await readBody(req, budget, read, isLoopback(remote) && !budget.limitLoopback ? null : rateLimitKey(remote));
   // Answered as soon as the body is refused, while the rest may still be coming: the connection
   // closes, since what is left of the body cannot be told from a next request.
@@ -185,6 +190,11 @@ function refuseTunnel(socket: Socket): void {
     // Closed once written: a client that keeps its side open must not hold the socket.
     () => socket.destroy(),
   );
+}
+
+/** Whether the client waits for 100 Continue before it sends the body (HTTP/1.1 only, as node asks; any other expectation node has answered 417). */
+function expectsContinue(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1 && req.headers.expect?.toLowerCase() === "100-continue";
 }
 
 /** The Content-Length a request declares; 0 when none (chunked, or no body). Node has refused a malformed or repeated one. */

@@ -125,6 +125,9 @@ export class EventHub {
       "x-accel-buffering": "no",
       connection: "keep-alive",
     });
+    // A HEAD gets what a GET would, headers only: node sends them only with the end, and a stream
+    // kept for it would never answer, and would hold a slot until its connection went idle.
+    if (req.method === "HEAD") return void res.end();
     // A reconnecting browser waits this long; the first comment flushes the headers through proxies.
     res.write("retry: 3000\n: connected\n\n");
     const client: Client = { res, scope, address, ...(allowed ? { allowed } : {}) };

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Manifest } from "../../sdk/manifest/index.js";
+import { sealManifest, type Manifest } from "../../sdk/manifest/index.js";
 import { alertKey } from "../../runtime/alerts/alert-key.js";
 import { newAlert } from "../../runtime/alerts/state.js";
 import { evaluate } from "../../runtime/alerts/transition.js";
@@ -165,6 +165,23 @@ describe("views over the real store", () => {
       expect(res.status, query).toBe(400);
       expect(await res.text(), query).toContain(field);
     }
+  });
+
+  it("answers HEAD on the live streams with their headers at once and holds no stream open for it", async () => {
+    const { hash: _hash, ...unsealed } = testManifest({ monitors: [testMonitor("checkout", { name: "Checkout" })], secrets: ["WATCHKEEPER_API_TOKEN"] });
+    await start(sealManifest({ ...unsealed, statusPages: [{ id: "public", title: "Status", description: null, groups: [{ name: "Checkout", monitors: ["checkout"] }], source: "status.ts" }] }));
+    for (const path of ["/events", "/events?status=public"]) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 5_000);
+      const res = await fetch(`${base}${path}`, { method: "HEAD", headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+      clearTimeout(timer);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type"), path).toContain("text/event-stream");
+      expect(await res.text(), path).toBe("");
+      expect(views.events.size, path).toBe(0);
+    }
+    // And a HEAD that may not read the team's stream is refused as a GET is.
+    expect((await fetch(`${base}/events`, { method: "HEAD" })).status).toBe(401);
   });
 
   it("tells an open page of a transition from the store's change feed, reading only the monitor it touched", async () => {

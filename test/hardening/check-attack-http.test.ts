@@ -88,6 +88,9 @@ beforeAll(async () => {
       case "/bom-json":
         // A UTF-8 byte order mark first, as IIS and .NET send.
         return void res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(HEALTHY)]));
+      case "/overflowing-numbers":
+        // Valid JSON whose numbers no double holds: JSON.parse reads them as Infinity.
+        return void res.writeHead(200, { "content-type": "application/json" }).end('{"status":1e999,"items":[-1e999,2]}');
       case "/deep-json": {
         const depth = 400_000;
         return void res.writeHead(200, { "content-type": "application/json" }).end(`{"status":${"[".repeat(depth)}${"]".repeat(depth)}}`);
@@ -215,6 +218,15 @@ describe("JSON bodies", () => {
     const out = await check(monitor(`${base}/deep-json`, { json: [{ path: "status", equals: "up" }] }));
     expect(out).toMatchObject({ kind: "results", results: [{ ok: false }] });
     if (out.kind === "results") expect(out.results[0]!.message).toMatch(/^JSON status is \[\[\[\[.*, expected "up"$/);
+  });
+
+  it("a number too large for a double is echoed as Infinity, not as the null it is not", async () => {
+    const out = await check(monitor(`${base}/overflowing-numbers`, { json: [{ path: "status", equals: 1 }, { path: "items", equals: null }] }));
+    expect(out).toMatchObject({ kind: "results", results: [{ ok: false }] });
+    if (out.kind === "results") {
+      expect(out.results[0]!.message).toContain("JSON status is Infinity, expected 1");
+      expect(out.results[0]!.message).toContain("JSON items is [-Infinity,2], expected null");
+    }
   });
 });
 

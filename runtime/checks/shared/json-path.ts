@@ -70,6 +70,9 @@ export function jsonPreview(value: unknown, max: number): string {
       if (!full()) out += "}";
     } else if (typeof v === "string") {
       out += JSON.stringify(v.slice(0, max + 1));
+    } else if (typeof v === "number" && !Number.isFinite(v)) {
+      // A number too large for a double (1e999) parses as Infinity; JSON.stringify would show null.
+      out += String(v);
     } else {
       out += JSON.stringify(v) ?? "undefined";
     }

@@ -54,6 +54,28 @@ describe("secrets and log redaction", () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ answer: "nul \u0000 esc \u001b pin [redacted] and [redacted]" });
   });
 
+  it("removes every form the results and the API remove: a webhook URL's path and token, its Basic credentials, a value escaped three times", () => {
+    const slack = "https://hooks.slack.com/services/T0A1B2C3D/B0A1B2C3D/xoxhooktoken77ab";
+    const hook = "https://alerts:hunter2pass@hooks.example.com/in";
+    const quoted = 'pa"ss\\word-9f3';
+    const out = capture();
+    const logger = createLogger({ secretValues: () => [slack, hook, quoted], destination: out.destination });
+    // A vendor or proxy quoting only the request line, only the token, or the Authorization header it got.
+    logger.warn({ answer: "POST /services/T0A1B2C3D/B0A1B2C3D/xoxhooktoken77ab refused" }, "vendor said");
+    logger.warn({ answer: "unknown token xoxhooktoken77ab" }, "vendor said");
+    logger.warn({ answer: `Authorization: Basic ${Buffer.from("alerts:hunter2pass").toString("base64")}` }, "vendor said");
+    // An echoed request inside an echoed answer inside a log field.
+    logger.warn({ answer: JSON.stringify({ body: JSON.stringify({ body: JSON.stringify({ key: quoted }) }) }) }, "vendor said");
+    const lines = out.text().split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(4);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    const text = out.text();
+    expect(text).not.toContain("xoxhooktoken77ab");
+    expect(text).not.toContain("T0A1B2C3D/B0A1B2C3D");
+    expect(text).not.toContain(Buffer.from("alerts:hunter2pass").toString("base64"));
+    expect(text).not.toContain("word-9f3");
+  });
+
   it("reads secrets from the environment first, then from files, and lists the missing by name", async () => {
     const dir = await mkdtemp(join(tmpdir(), "wk-secrets-"));
     try {

@@ -2,14 +2,15 @@ import { createRequire } from "node:module";
 import { pino, type DestinationStream, type Logger } from "pino";
 import type { PinoPretty } from "pino-pretty";
 import { redactUrlsIn } from "./redact-url.js";
-import { replaceForms } from "./text/redact.js";
+import { replaceForms, secretForms } from "./text/redact.js";
 import { escapeTerminalControls } from "./text/terminal-text.js";
 
 /** pino-pretty is loaded only for pretty logs: a container's JSON logs do without its 0.5 MB. */
 const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pino-pretty") as { PinoPretty: typeof PinoPretty }).PinoPretty;
 
 /**
- * Replaces every known secret value (and its JSON- and URL-encoded forms) in a JSON log line, and
+ * Replaces every known secret value, in every form results and answers are scrubbed of (URL- and
+ * JSON-encoded, nested JSON, a URL secret's path and its Basic credentials: secretForms), in a JSON log line, and
  * keeps the line valid JSON: inside a string only the text is replaced, and a string holding
  * escapes is decoded first and encoded again (a value ending in `\` would otherwise leave half an
  * escape that swallows the closing quote, and a PIN `0000` would cut the `\u0000` a NUL is written
@@ -18,8 +19,7 @@ const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pin
  * [redacted] there would make the whole line unreadable to a log shipper.
  */
 export function redactSecrets(line: string, values: string[]): string {
-  // Very short values would mangle ordinary text; secrets are never that short in practice.
-  const forms = [...new Set(values.filter((v) => v.length >= 4).flatMap((v) => [JSON.stringify(v).slice(1, -1), v, encodeURIComponent(v)]))];
+  const forms = formsOf(values);
   if (forms.length === 0) return line;
   const inText = (text: string) => replaceForms(text, forms);
   /** A string literal's content (between the quotes), redacted. */
@@ -49,6 +49,18 @@ export function redactSecrets(line: string, values: string[]): string {
     at = close + 1;
   }
   return out;
+}
+
+/**
+ * The forms of the secrets the last line was redacted of: the values rarely change, and a URL
+ * secret's forms parse it, once per line otherwise.
+ */
+let lastForms: { key: string; forms: string[] } = { key: "", forms: [] };
+
+function formsOf(values: string[]): string[] {
+  const key = JSON.stringify(values);
+  if (key !== lastForms.key) lastForms = { key, forms: secretForms(values) };
+  return lastForms.forms;
 }
 
 export interface LoggerOptions {

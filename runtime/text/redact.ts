@@ -76,6 +76,10 @@ export function secretForms(secrets: Iterable<string>): string[] {
     forms.add(value);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) forms.add(encoded);
+    // Percent escapes as other stacks write them: a form body (URLSearchParams: a space as `+`,
+    // `!'()~` escaped too), and escapes in lower case.
+    forms.add(new URLSearchParams([["", value]]).toString().slice(1));
+    forms.add(encoded.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()));
     // JSON-escaped once per level of nesting: a vendor that answers with the request it refused
     // as a string inside its JSON error (or a log of that answer) escapes the value again.
     for (let level = 0, inner = value; level < JSON_NESTING; level++) {
@@ -84,6 +88,14 @@ export function secretForms(secrets: Iterable<string>): string[] {
       forms.add(escaped);
       inner = escaped;
     }
+    // JSON as other encoders write it: Go escapes `<>&`, PHP escapes `/`, Python every character
+    // outside ASCII (as `\u00e4`). Each once, and all of them together.
+    const json = JSON.stringify(value).slice(1, -1);
+    const go = json.replace(/[<>&]/g, unicodeEscape);
+    const php = json.replace(/\//g, "\\/");
+    const python = json.replace(/[^\x00-\x7f]/g, unicodeEscape);
+    for (const form of [go, php, python, python.replace(/[<>&]/g, unicodeEscape).replace(/\//g, "\\/")]) forms.add(form);
+    for (const form of base64Forms(value)) forms.add(form);
     if (/^https?:\/\//.test(value)) {
       try {
         const url = new URL(value);
@@ -100,6 +112,39 @@ export function secretForms(secrets: Iterable<string>): string[] {
     }
   }
   return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** `\u00e4` for `ä` (a character outside the Basic Multilingual Plane is its two halves, as JSON writes them). */
+function unicodeEscape(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) out += `\\u${text.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return out;
+}
+
+/** Base64 of at least this many characters is matched; shorter runs would match ordinary text. */
+const MIN_BASE64_FORM = 8;
+
+/**
+ * A value in base64 and base64url: whole (a password AUTH LOGIN sends alone), and the part that is
+ * the value's own at each of the three offsets it can start at inside longer base64 (`\0user\0`
+ * before it in AUTH PLAIN, `user:` in Basic authentication): the characters of the 3-byte groups
+ * that hold only the value's bytes, which no neighbour changes.
+ */
+function base64Forms(value: string): string[] {
+  const bytes = Buffer.from(value, "utf8");
+  const out: string[] = [];
+  const add = (chunk: Buffer, padded: boolean) => {
+    for (const text of [chunk.toString("base64"), chunk.toString("base64url")]) {
+      const form = padded ? text : text.replace(/=+$/, "");
+      if (form.length >= MIN_BASE64_FORM) out.push(form);
+    }
+  };
+  add(bytes, true);
+  for (let skip = 0; skip < 3; skip++) {
+    const rest = bytes.subarray(skip);
+    add(rest.subarray(0, rest.length - (rest.length % 3)), false);
+  }
+  return out;
 }
 
 function redactCutHeads(text: string, forms: string[]): string {

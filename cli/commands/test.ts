@@ -11,6 +11,7 @@ import { observe, type LabeledObservation } from "../../runtime/evaluate/observe
 import { runWithDeadline } from "../../runtime/evaluate/run-check.js";
 import { systemClock } from "../../runtime/scheduler/clock.js";
 import { createSecretSource } from "../../runtime/secrets.js";
+import { redact as redactSecrets } from "../../runtime/text/redact.js";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
@@ -97,7 +98,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     } finally {
       await dispatcher.close();
     }
-    const redact = (text: string) => secrets.values().reduce((t, v) => (v.length >= 4 ? t.split(v).join("[redacted]") : t), text);
+    // Every form the runtime removes (URL-encoded, JSON-escaped, base64), and the head of a secret
+    // that a check's quote of a long answer was cut inside of: the check removed only what it sent.
+    const values = secrets.values();
+    const redact = (text: string) => redactSecrets(text, values);
     // What the target answered and the project's code returned is redacted, then its controls
     // spelled out: it is printed in a terminal or a CI log.
     const shown = (text: string) => visibleLine(redact(text));

@@ -21,6 +21,9 @@ describe("wk test --json redacts a secret in a target's answer, even one JSON es
     dir = await mkdtemp(join(tmpdir(), "wk-test-json-"));
     target = createServer((req, res) => {
       const sent = SECRET;
+      // Its configuration page quotes the secret URL-encoded, and far enough into a header that the
+      // check's 80-character quote of it ends inside the secret.
+      if (req.url === "/config") return void res.writeHead(200, { "x-encoded": encodeURIComponent(sent), "x-long": `${"#".repeat(70)}${sent}` }).end("ok");
       res.writeHead(200, { "content-type": "application/json", "x-echo": sent }).end(JSON.stringify({ token: sent }));
     });
     await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
@@ -39,6 +42,8 @@ describe("wk test --json redacts a secret in a target's answer, even one JSON es
       `import { check, monitor } from "watchkeeper";
 export const echo = monitor({ id: "echo", name: "Echo", schedule: { every: "1m" }, severity: "warning", summary: "{{message}}",
   check: check.http({ url: "${base}/", expect: { headers: { "x-echo": "fine" } } }) });
+export const config = monitor({ id: "config", name: "Config", schedule: { every: "1m" }, severity: "warning", summary: "{{message}}",
+  check: check.http({ url: "${base}/config", expect: { headers: { "x-encoded": "fine", "x-long": "fine" } } }) });
 `,
     );
   }, 60_000);
@@ -61,6 +66,17 @@ export const echo = monitor({ id: "echo", name: "Echo", schedule: { every: "1m" 
     const [series] = report.monitors[0]!.series;
     expect(series!.message).toBe('header x-echo is "[redacted]", expected it to contain "fine"');
     expect(series!.alert!.summary).toBe(series!.message);
+  }, 60_000);
+
+  it("redacts it URL-encoded, and the head of it that the check's quote of a long header ends with, in both reports", async () => {
+    for (const json of [true, false]) {
+      const ran = await captured(() => testCommand({ monitors: ["config"], project, json }));
+      expect(ran.code).toBe(1);
+      expect(ran.out).not.toContain(encodeURIComponent(SECRET));
+      expect(ran.out).not.toContain("Bearer%20s3");
+      expect(ran.out).not.toContain("Bearer s3");
+      expect(ran.out).toContain("[redacted]");
+    }
   }, 60_000);
 
   it("redacts it in the text report too", async () => {

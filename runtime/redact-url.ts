@@ -11,8 +11,8 @@ const REDACTED = "[redacted]";
  * Parameter-name words that mark a value as a credential. Matched against the name's words
  * (split on `_ - .` and camelCase) and, for the long ones, anywhere in the name (`xApiToken`).
  */
-const SECRET_WORDS = new Set(["key", "sig", "pass", "pwd", "sid", "jwt", "otp", "code"]);
-const SECRET_PARTS = ["token", "secret", "passw", "passwd", "auth", "signature", "session", "credential", "apikey", "privatekey", "bearer", "cookie"];
+const SECRET_WORDS = new Set(["key", "sig", "pass", "pwd", "pw", "sid", "jwt", "otp", "code", "pin", "psk", "cred", "creds"]);
+const SECRET_PARTS = ["token", "secret", "passw", "passwd", "passphrase", "passcode", "auth", "signature", "session", "credential", "apikey", "privatekey", "bearer", "cookie", "hmac"];
 
 /** Whether a query or fragment parameter of this name holds a credential (case-insensitive). */
 export function isSecretParamName(name: string): boolean {

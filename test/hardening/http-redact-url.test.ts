@@ -19,6 +19,14 @@ describe("URL redaction", () => {
     for (const name of ["page", "q", "from", "to", "limit", "monkey", "x"]) expect(isSecretParamName(name), name).toBe(false);
   });
 
+  it("knows the other names credentials go by: passphrases, passcodes, PINs, HMACs, pre-shared keys, short pw and creds", () => {
+    for (const name of ["passphrase", "db_passphrase", "passcode", "meetingPasscode", "pin", "user_pin", "hmac", "X-Hmac-Sha256", "psk", "wifi_psk", "pw", "admin-pw", "cred", "creds", "userCreds"]) {
+      expect(isSecretParamName(name), name).toBe(true);
+    }
+    expect(redactUrl("https://h/join?meeting=42&passcode=918273&pw=s3cret&hmac=ab12cd")).toBe("https://h/join?meeting=42&passcode=[redacted]&pw=[redacted]&hmac=[redacted]");
+    for (const name of ["pinned", "spin", "shopping", "pwa", "credit", "incredible", "passenger"]) expect(isSecretParamName(name), name).toBe(false);
+  });
+
   it("cleans URLs inside free text and serialised JSON without breaking the JSON", () => {
     const json = JSON.stringify({ message: 'GET https://user:pa55word@host/x?api_key=K3Y&x=1 failed "quoted"\nnext http://h/?token=abc' });
     const out = redactUrlsIn(json);

@@ -2,7 +2,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { declareOnCall } from "../program/oncall.js";
 import { DeployFailure, engineMessage, redact } from "./deploy-failure.js";
-import { backendUrl, PROJECT_NAME, workspaceOptions } from "./workspace.js";
+import { backendSecrets, backendUrl, PROJECT_NAME, shownBackend, workspaceOptions } from "./workspace.js";
 
 export interface DeployStackOptions {
   manifest: Manifest;
@@ -43,16 +43,17 @@ export interface DeployResult {
 export async function deployStack(options: DeployStackOptions): Promise<DeployResult> {
   const { env } = options;
   const backend = backendUrl(env, options.stateDir);
+  const shown = shownBackend(backend);
   const selfManaged = !/^https?:\/\//.test(backend);
   if (selfManaged && !env["PULUMI_CONFIG_PASSPHRASE"] && !env["PULUMI_CONFIG_PASSPHRASE_FILE"]) {
     throw new DeployFailure(
       "config",
-      `the Pulumi backend ${backend} encrypts stack secrets with a passphrase, and none is set`,
+      `the Pulumi backend ${shown} encrypts stack secrets with a passphrase, and none is set`,
       "export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) and keep it: every later deploy needs the same one",
     );
   }
 
-  const secrets = [env["PAGERDUTY_TOKEN"] ?? "", env["PULUMI_CONFIG_PASSPHRASE"] ?? ""].filter(Boolean);
+  const secrets = [env["PAGERDUTY_TOKEN"] ?? "", env["PULUMI_CONFIG_PASSPHRASE"] ?? "", ...backendSecrets(backend)].filter(Boolean);
   let stack: Stack;
   try {
     stack = await LocalWorkspace.createOrSelectStack(
@@ -60,7 +61,7 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
       await workspaceOptions(options.stateDir, env, options.pulumiBin),
     );
   } catch (error) {
-    throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${backend}: ${redact(engineMessage(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
+    throw new DeployFailure("config", `cannot open stack ${options.stackName} on ${shown}: ${redact(engineMessage(error), secrets)}`, "check PULUMI_BACKEND_URL, the passphrase and the stack name (--stack)");
   }
 
   const outputsBefore = await stack.outputs();

@@ -1,7 +1,7 @@
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
 import { DeployFailure, engineMessage, redact } from "./deploy-failure.js";
 import { deployedRecordFromOutputs, stackOutputsOfDeployment, type DeployedRecord } from "./deployed-record.js";
-import { backendUrl, workspaceOptions } from "./workspace.js";
+import { backendSecrets, backendUrl, shownBackend, workspaceOptions } from "./workspace.js";
 
 export interface ReadDeployedOptions {
   stackName: string;
@@ -16,8 +16,8 @@ export interface ReadDeployedOptions {
  * touching PagerDuty. A stack that does not exist yet is `none` (nothing deployed); it is not created.
  */
 export async function readDeployed(options: ReadDeployedOptions): Promise<DeployedRecord> {
-  const secrets = [options.env["PAGERDUTY_TOKEN"] ?? "", options.env["PULUMI_CONFIG_PASSPHRASE"] ?? ""].filter(Boolean);
   const backend = backendUrl(options.env, options.stateDir);
+  const secrets = [options.env["PAGERDUTY_TOKEN"] ?? "", options.env["PULUMI_CONFIG_PASSPHRASE"] ?? "", ...backendSecrets(backend)].filter(Boolean);
   try {
     const workspace = await LocalWorkspace.create(await workspaceOptions(options.stateDir, options.env, options.pulumiBin));
     const stacks = await workspace.listStacks();
@@ -27,7 +27,7 @@ export async function readDeployed(options: ReadDeployedOptions): Promise<Deploy
   } catch (error) {
     throw new DeployFailure(
       "config",
-      `cannot read stack ${options.stackName} on ${backend}: ${redact(engineMessage(error), secrets)}`,
+      `cannot read stack ${options.stackName} on ${shownBackend(backend)}: ${redact(engineMessage(error), secrets)}`,
       "check PULUMI_BACKEND_URL, the passphrase (PULUMI_CONFIG_PASSPHRASE) and the stack name",
     );
   }

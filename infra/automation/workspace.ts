@@ -10,6 +10,45 @@ export function backendUrl(env: NodeJS.ProcessEnv, stateDir: string): string {
 }
 
 /**
+ * The backend URL as a message may show it: without the user and password that a PostgreSQL
+ * backend's URL carries (`postgres://user:password@host/db`). Userinfo ends at the last `@` before
+ * the query: a password may hold `@`, `/` or `#` unescaped. A `file://` backend holds a path, which
+ * may hold an `@`, and never credentials.
+ */
+export function shownBackend(backend: string): string {
+  const userinfo = backendUserinfo(backend);
+  return userinfo === null ? backend : backend.slice(0, userinfo.start) + backend.slice(userinfo.end + 1);
+}
+
+/**
+ * The password of the backend URL, as written and percent-decoded: the engine's own errors may
+ * quote either, and both are redacted from what a deploy prints.
+ */
+export function backendSecrets(backend: string): string[] {
+  const userinfo = backendUserinfo(backend);
+  if (userinfo === null) return [];
+  const text = backend.slice(userinfo.start, userinfo.end);
+  const colon = text.indexOf(":");
+  const password = colon === -1 ? "" : text.slice(colon + 1);
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // a malformed escape: the text as written is what could appear
+  }
+  return [...new Set([password, decoded])].filter((p) => p !== "");
+}
+
+/** Where the userinfo of a backend URL starts, and where its `@` is; null when it has none. */
+function backendUserinfo(backend: string): { start: number; end: number } | null {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(backend)?.[0];
+  if (scheme === undefined || scheme.toLowerCase() === "file://") return null;
+  const query = backend.indexOf("?", scheme.length);
+  const at = backend.lastIndexOf("@", query === -1 ? backend.length : query);
+  return at < scheme.length ? null : { start: scheme.length, end: at };
+}
+
+/**
  * The Automation API workspace both the deploy and the reading of the deployed record use: the same
  * backend, the same project name and a workspace folder under the state folder.
  */

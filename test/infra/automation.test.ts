@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { deployStack } from "../../infra/automation/deploy-stack.js";
 import { DeployFailure } from "../../infra/automation/deploy-failure.js";
+import { readDeployed } from "../../infra/automation/read-deployed.js";
 import { findPulumiCli } from "../../infra/automation/pulumi-cli.js";
 import { sampleManifest } from "./sample-manifest.js";
 
@@ -36,6 +37,38 @@ describe("Automation API settings checks (no engine needed)", () => {
     expect((error as DeployFailure).kind).toBe("config");
     expect((error as DeployFailure).hint).toContain("PULUMI_CONFIG_PASSPHRASE");
     expect(String((error as DeployFailure).message)).not.toContain("pd-secret-canary");
+  });
+});
+
+describe("a backend URL that holds a password (Pulumi's PostgreSQL backend)", () => {
+  const backend = "postgres://pulumi:pg-pass-canary-31@db.internal:5432/state?sslmode=require";
+
+  test("is named without its password when a deploy refuses to start", async () => {
+    const error = await deployStack({
+      manifest: sampleManifest(),
+      stackName: "production",
+      stateDir: await stateDir(),
+      env: { PATH: process.env["PATH"] ?? "", PAGERDUTY_TOKEN: "pd-secret-canary", PULUMI_BACKEND_URL: backend },
+      pulumiBin: "pulumi",
+      expectedBaseHash: null,
+      onOutput: () => {},
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeployFailure);
+    expect((error as DeployFailure).message).toContain("postgres://db.internal:5432/state");
+    expect(`${(error as DeployFailure).message}\n${(error as DeployFailure).hint}`).not.toContain("pg-pass-canary-31");
+  });
+
+  test("is named without its password when the deployed record cannot be read", async () => {
+    const dir = await stateDir();
+    const error = await readDeployed({
+      stackName: "production",
+      stateDir: dir,
+      env: { PATH: process.env["PATH"] ?? "", PULUMI_BACKEND_URL: backend, PULUMI_CONFIG_PASSPHRASE: "passphrase-canary" },
+      pulumiBin: join(dir, "no-pulumi", "bin", "pulumi"),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeployFailure);
+    expect((error as DeployFailure).message).toContain("postgres://db.internal:5432/state");
+    expect(`${(error as DeployFailure).message}\n${(error as DeployFailure).hint}`).not.toContain("pg-pass-canary-31");
   });
 });
 

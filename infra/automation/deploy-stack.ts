@@ -1,7 +1,7 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import type { Manifest } from "../../sdk/manifest/schema.js";
 import { declareOnCall } from "../program/oncall.js";
-import { DeployFailure, engineMessage, redact } from "./deploy-failure.js";
+import { DeployFailure, engineMessage, redact, redactedOutput } from "./deploy-failure.js";
 import { backendSecrets, backendUrl, PROJECT_NAME, shownBackend, workspaceOptions } from "./workspace.js";
 
 export interface DeployStackOptions {
@@ -86,8 +86,9 @@ export async function deployStack(options: DeployStackOptions): Promise<DeployRe
   if (env["PAGERDUTY_SERVICE_REGION"]) await stack.setConfig("pagerduty:serviceRegion", { value: env["PAGERDUTY_SERVICE_REGION"] });
   if (env["PAGERDUTY_API_URL_OVERRIDE"]) await stack.setConfig("pagerduty:apiUrlOverride", { value: env["PAGERDUTY_API_URL_OVERRIDE"] });
 
+  const output = redactedOutput(secrets, options.onOutput);
   try {
-    const result = await stack.up({ onOutput: (text) => options.onOutput(redact(text, secrets)), color: "never" });
+    const result = await stack.up({ onOutput: (text) => output.write(text), color: "never" }).finally(() => output.end());
     const routingKeys = (result.outputs["routingKeys"]?.value ?? {}) as Record<string, string>;
     const serviceIds = (result.outputs["serviceIds"]?.value ?? {}) as Record<string, string>;
     const operations = Object.fromEntries(Object.entries(result.summary.resourceChanges ?? {}).map(([op, n]) => [op, Number(n)]));

@@ -115,3 +115,22 @@ describe("a summary function's text", () => {
     expect(withScrubbedSummary(undefined, () => [canary])).toBeUndefined();
   });
 });
+
+describe("an error a condition or summary function throws", () => {
+  it("is scrubbed of every declared secret before it becomes the check's error or the page's summary", () => {
+    const canary = "canary-thrown-9d2c-never-stored";
+    const failing: CheckResult = { ok: false, value: null, message: "status 500", labels: {}, details: {}, durationMs: 3 };
+    // The function reads the secret behind the runtime's back and throws it (a failed login, say).
+    const summarising = monitorSpec({ id: "api", code: { condition: false, summary: true, run: false, extract: false } });
+    const summary = withScrubbedSummary({ summary: () => { throw new Error(`login as ${canary} refused`); } }, () => [canary]);
+    const [summarised] = observe({ kind: "results", results: [failing] }, summarising, summary, []);
+    expect(JSON.stringify(summarised)).not.toContain(canary);
+    expect(summarised!.observation).toMatchObject({ summary: expect.stringContaining("summary function failed: login as [redacted] refused") });
+
+    const judging = monitorSpec({ id: "api", code: { condition: true, summary: false, run: false, extract: false }, onError: "unknown" });
+    const condition = withScrubbedSummary({ condition: () => { throw new TypeError(`cannot read ${encodeURIComponent(canary)}`); } }, () => [canary]);
+    const [judged] = observe({ kind: "results", results: [failing] }, judging, condition, []);
+    expect(JSON.stringify(judged)).not.toContain("canary-thrown");
+    expect(judged!.observation).toEqual({ kind: "unknown", reason: "condition threw: cannot read [redacted]" });
+  });
+});

@@ -1,5 +1,6 @@
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import type { CheckResult, MonitorCode } from "../../sdk/result.js";
+import { CodeHostError } from "../code-host/code-host.js";
 import { redact } from "../text/redact.js";
 import { CUT_MARKER, truncate } from "../text/truncate.js";
 
@@ -31,20 +32,47 @@ export function renderSummary(monitor: MonitorSpec, result: CheckResult, code: M
 }
 
 /**
- * The monitor's code with its summary function's text scrubbed of every secret value: the function
- * runs in the runtime's process and could read a secret from the environment and page it.
+ * The monitor's code with its summary function's text, and what its summary and condition functions
+ * throw, scrubbed of every secret value: the functions run in the runtime's process (or its code
+ * worker) and could read a secret from the environment and page it, or throw it (a failed login
+ * quoting its password) into the summary's "summary function failed: ..." or the check's error.
  */
 export function withScrubbedSummary(code: MonitorCode | undefined, secretValues: () => string[]): MonitorCode | undefined {
   const summary = code?.summary;
-  if (!code || !summary) return code;
-  return {
-    ...code,
-    summary: (result, context) => {
+  const condition = code?.condition;
+  if (!code || (!summary && !condition)) return code;
+  const scrubbed: MonitorCode = { ...code };
+  if (summary) {
+    scrubbed.summary = (result, context) => {
       const secrets = secretValues();
-      const text = String(summary(result, context));
+      let text: string;
+      try {
+        text = String(summary(result, context));
+      } catch (error) {
+        throw scrubbedError(error, secrets);
+      }
       return secrets.length === 0 ? text : redact(text, secrets);
-    },
-  };
+    };
+  }
+  if (condition) {
+    scrubbed.condition = (result) => {
+      try {
+        return condition(result);
+      } catch (error) {
+        throw scrubbedError(error, secretValues());
+      }
+    };
+  }
+  return scrubbed;
+}
+
+/** What the code threw, as its text reads without any secret; the error itself when it holds none. */
+function scrubbedError(error: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0) return error;
+  const text = errorText(error);
+  const clean = redact(text, secrets);
+  if (clean === text) return error;
+  return error instanceof CodeHostError ? new CodeHostError(clean) : new Error(clean);
 }
 
 /** The most of a filled-in summary whose whitespace is folded before the cut to SUMMARY_MAX. */

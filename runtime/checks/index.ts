@@ -40,10 +40,12 @@ export function checkTimeoutMs(check: CheckSpec): number {
 
 /**
  * The secret values a check's output is scrubbed of: those it read through `secret()`, and for a
- * script check, whose code could read one any other way, every declared secret's value.
+ * check that runs project code (a script, an httpWindow's extract function), which could read one
+ * any other way, every declared secret's value.
  */
 function scrubSecretsOf(monitor: MonitorSpec, ctx: CheckContext, read: string[]): string[] {
-  if (monitor.check.kind !== "script" || !ctx.secretValues) return read;
+  const runsCode = monitor.check.kind === "script" || (monitor.check.kind === "httpWindow" && monitor.check.extract === null);
+  if (!runsCode || !ctx.secretValues) return read;
   return [...new Set([...read, ...ctx.secretValues()])];
 }
 

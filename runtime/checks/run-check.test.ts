@@ -18,6 +18,7 @@ beforeAll(async () => {
       req.socket.once("close", () => hangsClosed++);
       return;
     }
+    if (req.url?.startsWith("/count")) return void res.end('{"count":3}');
     res.end("ok");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -113,6 +114,15 @@ describe("runCheck", () => {
     const throwsIt: MonitorCode = { run: () => { throw new Error(`denied for ${CANARY}`); } };
     const error = await runCheck(script("1s"), checkContext({ code: throwsIt, secrets: { API_TOKEN: CANARY } }));
     expect(error).toMatchObject({ kind: "error", error: "script of probe threw: denied for [redacted]" });
+  });
+
+  it("scrubs every declared secret from what an extract function throws, as from a script's", async () => {
+    // The extract function is project code too: it could read a secret from the environment and throw it.
+    const check: CheckSpec = { kind: "httpWindow", url: `${base}/count?from={{from}}`, method: "GET", headers: {}, body: null, window: "10m", timeFormat: "iso", extract: null, timeout: "2s" };
+    const spec = { ...monitor(check), code: { condition: false, summary: false, run: false, extract: true } };
+    const throwsIt: MonitorCode = { extract: () => { throw new Error(`no count for ${CANARY}`); } };
+    const error = await runCheck(spec, checkContext({ code: throwsIt, secrets: { API_TOKEN: CANARY } }));
+    expect(error).toMatchObject({ kind: "error", reason: "code", error: "extract of probe threw: no count for [redacted]" });
   });
 
   it("a runtime shutdown cancels the check", async () => {

@@ -18,10 +18,11 @@ afterEach(async () => {
 });
 
 /** The emergency routes alone, over stand-in ports, on loopback. */
-async function start(): Promise<{ base: string; queued: NotificationIntent[] }> {
+async function start(): Promise<{ base: string; queued: NotificationIntent[]; recorded: string[] }> {
   const manifest = manifestOf([monitorSpec({ id: "shop-down", check: { kind: "manual", password: { secret: "EMERGENCY_PASSWORD" }, title: "Shop is down" } })], ["EMERGENCY_PASSWORD"]);
   const queued: NotificationIntent[] = [];
-  const inbound = { recordEmergency: () => undefined } as unknown as InboundEvents;
+  const recorded: string[] = [];
+  const inbound = { recordEmergency: (_id: string, _at: number, message: string) => void recorded.push(message) } as unknown as InboundEvents;
   const router = new Router();
   registerEmergencyRoutes(router, {
     manifest,
@@ -38,7 +39,7 @@ async function start(): Promise<{ base: string; queued: NotificationIntent[] }> 
   });
   server = createHttpServer(router, pino({ level: "silent" }));
   const { port } = await listen(server, 0, "127.0.0.1");
-  return { base: `http://127.0.0.1:${port}`, queued };
+  return { base: `http://127.0.0.1:${port}`, queued, recorded };
 }
 
 const post = (base: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -67,5 +68,19 @@ describe("emergency page answers", () => {
       expect(res.headers.get("content-security-policy"), String(res.status)).toContain("frame-ancestors 'none'");
       expect(res.headers.get("cache-control"), String(res.status)).toBe("no-store");
     }
+  });
+});
+
+describe("an emergency report", () => {
+  it("that quotes the password (typed into the wrong box, or pasted with it) pages and is stored without it", async () => {
+    const { base, queued, recorded } = await start();
+    const message = `checkout is down. pw: ${PASSWORD} (${encodeURIComponent(PASSWORD)})`;
+    const res = await post(base, { monitor: "shop-down", message, password: PASSWORD, form_token: await formToken(base) });
+    expect(res.status).toBe(202);
+    expect(queued).toHaveLength(1);
+    expect(JSON.stringify(queued)).not.toContain("4c1e");
+    expect(JSON.stringify(recorded)).not.toContain("4c1e");
+    expect(queued[0]!.details["message"]).toBe("checkout is down. pw: [redacted] ([redacted])");
+    expect(queued[0]!.summary).toBe("Shop is down: checkout is down. pw: [redacted] ([redacted])");
   });
 });

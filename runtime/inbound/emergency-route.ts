@@ -8,7 +8,7 @@ import type { InboundEvents } from "../checks/types.js";
 import { sendText, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { refuseCrossOrigin } from "../http/api-auth.js";
 import { clientAddress, header } from "../http/http-io.js";
-import { truncate } from "../notify/redact.js";
+import { redactThenShorten, truncate } from "../notify/redact.js";
 import { safeEqual } from "./signature.js";
 import { emergencyConfirmation, emergencyForm, noEmergencyMonitors } from "./emergency-page.js";
 import { FormTokens, formKeyOf, type FormKeySource } from "./form-token.js";
@@ -23,6 +23,8 @@ export interface EmergencyDeps {
   /** With a shared form key (Redis), a form any replica served is taken by every other; with shared attempts, the limit holds across replicas. */
   inbound: InboundEvents & Partial<FormKeySource> & Partial<SharedAttempts>;
   secret(name: string): string | undefined;
+  /** Every secret value the runtime knows; the report is stored and paged without them (the password always). */
+  secretValues?(): string[];
   diagnose: Diagnose;
   logger: Logger;
   clock: () => number;
@@ -128,7 +130,9 @@ export function registerEmergencyRoutes(router: Router, deps: EmergencyDeps): vo
       return again(401, "That password is not right.");
     }
 
-    const reported = truncate(message, 2000);
+    // The reporter's text is stored and paged to every channel: a password typed into the wrong box
+    // or pasted along with the report, or any other secret the runtime knows, is not.
+    const reported = redactThenShorten(message, 2000, [expected, ...(deps.secretValues?.() ?? [])]);
     const diagnostics = await runBounded(deps, monitor, now);
     // Recorded right before the trigger is queued, so the manual check's own tick (which reads the
     // press) cannot page ahead of this report and its diagnostics.

@@ -98,6 +98,7 @@ export function registerInboundRoutes(router: Router, d: InboundDeps): void {
     outbox: d.store,
     inbound: d.store,
     secret: d.secret,
+    secretValues: d.secretValues,
     diagnose: d.diagnose ?? (async () => ""),
     logger: d.logger,
     clock: d.clock,

@@ -45,6 +45,21 @@ describe("secrets and log redaction", () => {
     for (const line of lines) for (const secret of secrets) expect(line).not.toContain(JSON.stringify(secret).slice(1, -1));
   });
 
+  it("removes a secret held in a Buffer, which a log line writes as a list of byte values (a client's command arguments, a raw answer)", () => {
+    const out = capture();
+    const logger = createLogger({ secretValues: () => ["tok3n-abcdef"], destination: out.destination });
+    logger.error({ err: Object.assign(new Error("AUTH failed"), { command: { name: "auth", args: [Buffer.from("tok3n-abcdef")] } }) }, "redis said no");
+    logger.warn({ answer: { body: Buffer.from("denied for tok3n-abcdef, try again") }, other: Buffer.from("fine") }, "vendor said");
+    const lines = out.text().split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(2);
+    const bytes = (text: string) => [...Buffer.from(text)].join(",");
+    for (const line of lines) {
+      expect(() => JSON.parse(line)).not.toThrow();
+      expect(line).not.toContain(bytes("tok3n-abcdef"));
+    }
+    expect(JSON.parse(lines[1]!)).toMatchObject({ answer: { body: { type: "Buffer", data: "[redacted]" } }, other: { type: "Buffer", data: [...Buffer.from("fine")] } });
+  });
+
   it("keeps a JSON line valid when a secret matches the inside of an escape (a PIN 0000 and the \\u0000 a NUL is written as)", () => {
     const out = capture();
     const logger = createLogger({ secretValues: () => ["0000", "001b"], destination: out.destination });

@@ -18,10 +18,11 @@ const loadPretty = (): typeof PinoPretty => (createRequire(import.meta.url)("pin
  * `"durationMs":12024`, a secret that reads `true`) becomes the string "[redacted]", since a bare
  * [redacted] there would make the whole line unreadable to a log shipper.
  */
-export function redactSecrets(line: string, values: string[]): string {
+export function redactSecrets(written: string, values: string[]): string {
   const forms = formsOf(values);
-  if (forms.length === 0) return line;
+  if (forms.length === 0) return written;
   const inText = (text: string) => replaceForms(text, forms);
+  const line = redactBuffers(written, forms);
   /** A string literal's content (between the quotes), redacted. */
   const inString = (content: string) => {
     if (!content.includes("\\")) return inText(content);
@@ -49,6 +50,18 @@ export function redactSecrets(line: string, values: string[]): string {
     at = close + 1;
   }
   return out;
+}
+
+/** A Buffer as JSON writes it (its toJSON): the bytes as a list of numbers, which no text search reads. */
+const BUFFER_JSON = /\{"type":"Buffer","data":\[([\d,]*)\]\}/g;
+
+/** A line with the data of every Buffer that holds a secret (read as UTF-8) replaced by "[redacted]". */
+function redactBuffers(line: string, forms: string[]): string {
+  if (!line.includes('"type":"Buffer"')) return line;
+  return line.replace(BUFFER_JSON, (whole, data: string) => {
+    const text = Buffer.from(data === "" ? [] : data.split(",").map(Number)).toString("utf8");
+    return forms.some((form) => text.includes(form)) ? '{"type":"Buffer","data":"[redacted]"}' : whole;
+  });
 }
 
 /**

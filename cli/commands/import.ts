@@ -10,6 +10,7 @@ import { generateModule, ownership } from "../import/generate-module.js";
 import { parseRulesFile } from "../import/prometheus-rules.js";
 import { draftModules } from "../import/rule-to-monitor.js";
 import { makeFolders } from "../../sdk/make-folders.js";
+import { isSecretParamName } from "../../runtime/redact-url.js";
 
 /** Prometheus listens here unless told otherwise; `--server` names the real one. */
 export const DEFAULT_SERVER = "http://localhost:9090";
@@ -47,6 +48,19 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
         `--server ${JSON.stringify(url.href)} carries a user and password`,
         EXIT.usage,
         'give the URL without them; the modules are committed: add headers: { Authorization: secret("PROMETHEUS_AUTHORIZATION") } to the checks instead',
+      );
+    }
+    // So is a token in a parameter (`?api_key=...`, `#access_token=...`), the names the runtime redacts.
+    for (const part of ["query", "fragment"] as const) {
+      const text = part === "query" ? url.search.slice(1) : url.hash.slice(1);
+      const masked = maskedParams(text);
+      if (masked === text) continue;
+      if (part === "query") url.search = masked;
+      else url.hash = masked;
+      throw new UserError(
+        `--server ${JSON.stringify(url.href)} carries a credential in its ${part}`,
+        EXIT.usage,
+        'give the URL without it; the modules are committed: add headers: { Authorization: secret("PROMETHEUS_AUTHORIZATION") } to the checks instead',
       );
     }
   }
@@ -196,4 +210,15 @@ async function readRulesFile(rulesPath: string, shown: string): Promise<string> 
     if (refusal !== null) throw new UserError(`cannot read the rules file ${shown}: ${refusal.reason} (${refusal.code})`, EXIT.findings, refusal.code === "EISDIR" ? "give one rules file (for a folder of them, run the import once per file)" : "check the path, and that this user may read the file");
     throw error;
   }
+}
+
+/** `a=1&api_key=K` as `a=1&api_key=***`: the value of every parameter named like a credential masked. */
+function maskedParams(text: string): string {
+  return text
+    .split("&")
+    .map((pair) => {
+      const eq = pair.indexOf("=");
+      return eq !== -1 && eq < pair.length - 1 && isSecretParamName(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=***` : pair;
+    })
+    .join("&");
 }

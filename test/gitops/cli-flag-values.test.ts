@@ -84,6 +84,18 @@ describe("wk import prometheus --server and --out", () => {
     expect(existsSync(path.join(project, "monitors/imported"))).toBe(false);
   });
 
+  it("a --server with a credential in its query or fragment is refused the same way, naming it masked", async () => {
+    const project = (await fixture).dir;
+    for (const server of ["https://prometheus.example.com/?api_key=s3cretkey-77", "https://prometheus.example.com/api?x=1&access_token=s3cretkey-77", "https://prometheus.example.com/#token=s3cretkey-77"]) {
+      const refused = await refusal({ project, rules: rules(), service: "payments-api", server, out: "monitors/imported" }, importRules);
+      expect(refused.exitCode, server).toBe(EXIT.usage);
+      expect(refused.message).toMatch(/^--server ".*=\*\*\*.*" carries a credential in its (query|fragment)$/);
+      expect(`${refused.message}${refused.hint}`).not.toContain("s3cretkey");
+      expect(refused.hint).toMatch(/headers: \{ Authorization: secret\("PROMETHEUS_AUTHORIZATION"\) \}/);
+      expect(existsSync(path.join(project, "monitors/imported"))).toBe(false);
+    }
+  });
+
   it("an --out outside the project is refused: the compiler would never see the modules", async () => {
     const project = (await fixture).dir;
     const before = await readdir(path.dirname(project));

@@ -72,6 +72,8 @@ export async function workspaceOptions(stateDir: string, env: NodeJS.ProcessEnv,
     workDir,
     pulumiCommand,
     envVars,
-    projectSettings: { name: PROJECT_NAME, runtime: "nodejs", backend: { url: backend } },
+    // The project settings are written to the workspace's Pulumi.yaml: a URL with a password stays
+    // in the CLI's environment only (PULUMI_BACKEND_URL, which it reads before the project's).
+    projectSettings: { name: PROJECT_NAME, runtime: "nodejs", ...(backendUserinfo(backend) === null ? { backend: { url: backend } } : {}) },
   };
 }

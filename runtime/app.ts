@@ -41,7 +41,7 @@ import { retentionOf } from "./store/retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { registerViewRoutes } from "./views/routes.js";
 import { DIAGNOSTICS_RECORD_MAX } from "./store/diagnostics-record.js";
-import { redactThenShorten } from "./text/redact.js";
+import { redact, redactThenShorten } from "./text/redact.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
@@ -168,7 +168,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
           onRestart: (reason) => metrics.codeWorkerRestarts.inc({ reason }),
         })
       : null;
-  const bundle = o.bundle ?? (codeHost ? await exportedBy(codeHost) : {});
+  const bundle = o.bundle ?? (codeHost ? await exportedBy(codeHost, secretValues) : {});
   const missing = findMissingExports(o.manifest.monitors, bundle);
   const declaredSecrets = () => Object.fromEntries(o.manifest.secrets.flatMap((name) => {
     const value = o.secrets.get(name);
@@ -448,13 +448,15 @@ function checkStateInBackground(store: Store, logger: Logger): void {
  * The bundle as its code worker reports it: each exported function is named, and calling one in
  * this thread is a bug (every call goes to the worker). A bundle that does not load refuses the start.
  */
-async function exportedBy(host: CodeHost): Promise<MonitorBundle> {
+async function exportedBy(host: CodeHost, secretValues: () => string[]): Promise<MonitorBundle> {
   let exported: Record<string, string[]>;
   try {
     exported = await host.exports();
   } catch (error) {
     await host.close();
-    throw new ArtifactError((error as Error).message.replace(/^could not be run: /, ""));
+    // The bundle's top level may have thrown a secret it read (the worker's environment holds the
+    // declared ones); the reason is printed where `wk run` refuses to start.
+    throw new ArtifactError(redact((error as Error).message.replace(/^could not be run: /, ""), secretValues()));
   }
   const inWorker = () => {
     throw new Error("the project's code runs in the code worker, not in the runtime's thread");

@@ -102,6 +102,16 @@ export function secretForms(secrets: Iterable<string>): string[] {
         if (url.pathname.length >= 10) forms.add(url.pathname);
         for (const segment of url.pathname.split("/")) if (segment.length >= 10) forms.add(segment);
         if (url.search.length >= 10) forms.add(url.search.slice(1));
+        // Each credential on its own, as a vendor that refuses it may quote it: the password (a
+        // token given as the user name when there is none), and every long query value (a signature).
+        const credential = url.password !== "" ? url.password : url.username;
+        for (const part of [credential, ...url.search.slice(1).split("&").map((pair) => pair.slice(pair.indexOf("=") + 1)).filter((v) => v.length >= MIN_QUERY_VALUE)]) {
+          if (part.length < MIN_SECRET_LENGTH) continue;
+          forms.add(part);
+          const decoded = percentDecoded(part);
+          forms.add(decoded);
+          forms.add(encodeURIComponent(decoded));
+        }
         // Its credentials go as HTTP Basic authentication (notify/http-send.ts), which an answer
         // that echoes the request's headers gives back in base64.
         const basic = basicToken(url);
@@ -112,6 +122,17 @@ export function secretForms(secrets: Iterable<string>): string[] {
     }
   }
   return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/** A query value this long is matched on its own (a signature, a token); shorter ones are versions and flags. */
+const MIN_QUERY_VALUE = 16;
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** `\u00e4` for `ä` (a character outside the Basic Multilingual Plane is its two halves, as JSON writes them). */

@@ -56,3 +56,17 @@ describe("a secret echoed in another encoding", () => {
     expect(redact(text, [SECRET, "hunter22", "0123456789abcdef0123456789abcdef"])).toBe(text);
   });
 });
+
+describe("a URL secret's credentials echoed on their own", () => {
+  it("are removed: the password of its userinfo, a token given as its user name, each long query value", () => {
+    const hook = "https://alerts:hunter2-pw@hooks.example.com/in";
+    const tokenAsUser = "https://ghp_0123456789abcdefXYZ@hooks.example.com/in";
+    const logicApp = "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?api-version=2016-10-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=Zx9vQk1bTq0L3mNpR7sUaWcEd5fGh2iJ";
+    const secrets = [hook, tokenAsUser, logicApp];
+    expect(redact("401: password hunter2-pw is wrong", secrets)).toBe("401: password [redacted] is wrong");
+    expect(redact("401: bad credentials for ghp_0123456789abcdefXYZ", secrets)).toBe("401: bad credentials for [redacted]");
+    expect(redact("The provided signature Zx9vQk1bTq0L3mNpR7sUaWcEd5fGh2iJ is not valid", secrets)).toBe("The provided signature [redacted] is not valid");
+    // What is not a credential stays readable: the host, a short value, the API version.
+    expect(redact("POST hooks.example.com api-version=2016-10-01 sv=1.0", secrets)).toBe("POST hooks.example.com api-version=2016-10-01 sv=1.0");
+  });
+});

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createLogger } from "../logger.js";
 import { CodeHost, CodeHostError } from "./code-host.js";
 
 // The project's code as a compiled monitors.mjs: some monitors behave, others never return, exit
@@ -274,5 +276,40 @@ describe("the project's code runs in a worker the runtime can end", () => {
     expect((error as Error).message).toMatch(/did not load in the code worker: no config/);
     await h.close();
     await expect(h.call("healthy", "condition", [{}])).rejects.toThrow(/the runtime is stopping/);
+  });
+});
+
+describe("what the project's code prints", () => {
+  it("goes through the runtime's log, redacted, never straight to its stdout or stderr", async () => {
+    const canary = "print-canary-7d1a-not-in-logs";
+    const bundle = `export default { prints: { condition: () => { console.log("debug token=" + process.env.PRINT_TOKEN); console.error("failed with", process.env.PRINT_TOKEN); process.stdout.write("partial "); return true; } } };`;
+    dir = mkdtempSync(join(tmpdir(), "wk-code-host-"));
+    writeFileSync(join(dir, "monitors.mjs"), bundle);
+    let logged = "";
+    const destination = new Writable({ write(chunk, _enc, done) { logged += String(chunk); done(); } });
+    const written: string[] = [];
+    const spies = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, "write").mockImplementation(((chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      }) as typeof stream.write),
+    );
+    const before = process.env["PRINT_TOKEN"];
+    process.env["PRINT_TOKEN"] = canary;
+    try {
+      const h = new CodeHost({ bundleUrl: pathToFileURL(join(dir, "monitors.mjs")).href, logger: createLogger({ secretValues: () => [canary], destination }), stallMs: 2_000 });
+      hosts.push(h);
+      await expect(h.call("prints", "condition", [{}])).resolves.toBe(true);
+      await vi.waitFor(() => expect(logged).toContain("failed with [redacted]"), { timeout: 10_000 });
+      await h.close();
+      expect(logged).toContain("debug token=[redacted]");
+      expect(logged).toContain("partial");
+      expect(logged).not.toContain(canary);
+      expect(written.join("")).not.toContain(canary);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      if (before === undefined) delete process.env["PRINT_TOKEN"];
+      else process.env["PRINT_TOKEN"] = before;
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { Readable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { RUNTIME_SECRET_NAMES } from "../../sdk/reserved-secrets.js";
@@ -210,12 +211,16 @@ export class CodeHost {
       eval: true,
       workerData: { url: this.o.bundleUrl, sha256: this.o.bundleSha256 ?? null, shared: slot.buffer, textMax: TEXT_MAX, heartbeatMs: this.heartbeatMs() },
       resourceLimits: { maxOldGenerationSizeMb: this.o.heapMb ?? DEFAULT_HEAP_MB },
-      stdout: false,
-      stderr: false,
+      // What the code prints (a script's debugging console.log) goes through the runtime's log,
+      // which redacts it, not straight to its stdout, where a secret it printed would stay.
+      stdout: true,
+      stderr: true,
       env: projectEnv(process.env),
     });
     // The runtime does not wait for this thread to exit.
     worker.unref();
+    printedTo(this.o.logger, worker.stdout, "stdout");
+    printedTo(this.o.logger, worker.stderr, "stderr");
     this.worker = worker;
     let fail: (error: CodeHostError) => void = () => undefined;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -374,6 +379,39 @@ function formatMs(ms: number): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms % 1000 === 0) return `${ms / 1000} s`;
   return `${ms} ms`;
+}
+
+/** A line the code printed is logged in pieces of at most this many characters. */
+const PRINTED_LINE_MAX = 16 * 1024;
+
+/**
+ * Each line the project's code writes to one of its streams, as a log line of the runtime (info for
+ * stdout, warn for stderr), so the log's redaction applies to it. A line without its end yet is
+ * held until it comes, up to PRINTED_LINE_MAX characters, and whatever is held when the stream ends.
+ */
+function printedTo(logger: Logger, stream: Readable, name: "stdout" | "stderr"): void {
+  let held = "";
+  const log = (line: string) => {
+    if (line === "") return;
+    if (name === "stdout") logger.info({ stream: name }, `the project's code printed: ${line}`);
+    else logger.warn({ stream: name }, `the project's code printed: ${line}`);
+  };
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    held += chunk;
+    for (let end = held.indexOf("\n"); end !== -1; end = held.indexOf("\n")) {
+      log(held.slice(0, end).replace(/\r$/, ""));
+      held = held.slice(end + 1);
+    }
+    while (held.length > PRINTED_LINE_MAX) {
+      log(held.slice(0, PRINTED_LINE_MAX));
+      held = held.slice(PRINTED_LINE_MAX);
+    }
+  });
+  stream.on("end", () => {
+    log(held);
+    held = "";
+  });
 }
 
 /**

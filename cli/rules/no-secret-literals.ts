@@ -30,6 +30,18 @@ export const SECRET_PATTERNS: Pattern[] = [
   { what: "an OpsGenie API key", re: /GenieKey\s+[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g, shown: prefix("GenieKey …") },
   { what: "a bearer token", re: /\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*/g, shown: prefix("Bearer …") },
   { what: "basic-auth credentials", re: /\bBasic\s+[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=])/g, shown: prefix("Basic …"), accept: basicCredentials },
+  { what: "a Discord webhook URL", re: /https:\/\/(?:(?:ptb|canary)\.)?discord(?:app)?\.com\/api\/(?:v\d{1,2}\/)?webhooks\/\d{5,}\/[A-Za-z0-9_-]{20,}/g, shown: prefix("https://discord.com/api/webhooks/…") },
+  {
+    what: "a Microsoft Teams webhook URL",
+    re: /https:\/\/(?:[A-Za-z0-9-]{1,63}\.webhook\.office\.com\/webhookb2|outlook\.office(?:365)?\.com\/webhook)\/[A-Za-z0-9@/_-]{20,}/g,
+    shown: prefix("https://….webhook.office.com/webhookb2/…"),
+  },
+  // `<bot id>:AA<33 characters>`: the id names the bot; what follows the colon is its password.
+  { what: "a Telegram bot token", re: /(?<![0-9])[0-9]{8,10}:AA[A-Za-z0-9_-]{30,}/g, shown: (m) => `${m.slice(0, m.indexOf(":"))}:…` },
+  { what: "a Google API key", re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g, shown: prefix("AIza…") },
+  { what: "a Stripe secret key", re: /\b(?:sk|rk)_live_[0-9A-Za-z]{16,}/g, shown: (m) => m.slice(0, 8) + "…" },
+  { what: "a GitLab token", re: /\bglpat-[0-9A-Za-z_-]{20,}/g, shown: prefix("glpat-…") },
+  { what: "an npm token", re: /\bnpm_[0-9A-Za-z]{36}(?![0-9A-Za-z])/g, shown: prefix("npm_…") },
   { what: "a GitHub token", re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g, shown: (m) => m.slice(0, m.startsWith("github_pat_") ? 11 : 4) + "…" },
   // A password in a URL's userinfo (`https://user:password@host`, `postgres://app:pw@db/app`,
   // `redis://:pw@cache`): the whole URL would reach the manifest and every log line that names the

@@ -103,6 +103,8 @@ export interface Runtime {
   stop(): Promise<void>;
   /** Runs one monitor's tick now (tests, `wk test`-like probes). */
   tickNow(monitorId: string): Promise<void>;
+  /** Every secret value the runtime knows (its secret source's and the routing keys delivery reads), for the log to redact; never log this. */
+  secretValues(): string[];
 }
 
 /** Wires a runtime from its dependencies. Nothing here reads globals: clock, logger and secrets are passed in. */
@@ -152,9 +154,13 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   // Every secret value known: the declared ones and the runtime's own (its API token, the webhook
   // signing key). Project code could read any of them without asking secret(), so what it returns
   // is scrubbed of all of them, as diagnostics are.
+  // And the routing keys delivery reads from the routing keys file, once delivery is built: project
+  // code can read that file as it can read the environment.
+  let deliverySecrets = (): string[] => [];
   const secretValues = () => [
     ...o.manifest.secrets.map((name) => o.secrets.get(name)).filter((v): v is string => v !== undefined),
     ...("values" in o.secrets && typeof o.secrets.values === "function" ? (o.secrets.values as () => string[])() : []),
+    ...deliverySecrets(),
   ];
   // The project's code runs in a worker thread: an endless loop there cannot stop every other monitor.
   const needsCode = o.bundle ? Object.values(o.bundle).some((code) => code && hasFunctions(code)) : o.manifest.monitors.some((m) => Object.values(m.code).some(Boolean));
@@ -279,6 +285,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
         registry: metrics.registry,
       })
     : createLogChannel(store, logger.child({ component: "log-channel" }), clock);
+  if (delivery.secretValues) deliverySecrets = () => delivery.secretValues!();
 
   const pruner = new Pruner({
     stores: [store],
@@ -335,6 +342,7 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
     store,
     metrics,
     router,
+    secretValues,
     async start() {
       // Read before the first request, so a session signed out before a restart stays out.
       await signedOut.start(() => clock.now());

@@ -87,9 +87,11 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   // what project code returns are scrubbed of them like the declared ones.
   const redisSecrets = redisUrl ? [redisUrl, ...urlPassword(redisUrl)] : [];
   const runtimeSecrets: RuntimeSecrets = { ...secrets, values: () => [...secrets.values(), ...redisSecrets] };
+  // Once the runtime is built, the routing keys its delivery reads from the routing keys file too.
+  let runtimeSecretValues = runtimeSecrets.values;
   const logger = createLogger({
     level: settings.logLevel,
-    secretValues: runtimeSecrets.values,
+    secretValues: () => runtimeSecretValues(),
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
@@ -125,6 +127,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     if (error instanceof ArtifactError) throw new UserError(`refusing to start: ${error.message}`, EXIT.findings, "recompile the project with `wk compile` and start the runtime on that artifact");
     throw error;
   });
+  runtimeSecretValues = runtime.secretValues;
 
   const signalled = new Promise<NodeJS.Signals>((done) => {
     process.once("SIGTERM", () => done("SIGTERM"));

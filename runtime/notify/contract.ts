@@ -49,6 +49,11 @@ export interface DeliveryService {
    * none (a channel with a bare routing key).
    */
   pagerDutyServices?(monitorId: string): ReadonlySet<string>;
+  /**
+   * Credentials delivery reads beside the secret source: the routing keys of the routing keys file
+   * `wk deploy` writes, and those replaced since start. Never log this; the runtime redacts them.
+   */
+  secretValues?(): string[];
 }
 
 export type DeliveryFactory = (deps: DeliveryDeps) => DeliveryService;

@@ -325,6 +325,7 @@ export function createQueuedDelivery(deps: DeliveryDeps, options: QueuedDelivery
       parts.destinations.close();
     },
     pagerDutyServices: (monitorId: string) => parts.destinations.pagerDutyServicesOf(monitorId),
+    secretValues: () => [...parts.routingKeys.all(), ...parts.destinations.knownRoutingKeys()],
     registerRoutes(router: Router, tokenGuesses?: TokenGuesses, signedOut?: SignedOutSessions) {
       registerDeliveryRoutes(router, { manifest: deps.manifest, secrets: deps.secrets, store, silences: parts.silences, clock, logger, ...(tokenGuesses ? { tokenGuesses } : {}), ...(signedOut ? { signedOut } : {}) });
     },

@@ -41,7 +41,7 @@ import { retentionOf } from "./store/retention.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { registerViewRoutes } from "./views/routes.js";
 import { DIAGNOSTICS_RECORD_MAX } from "./store/diagnostics-record.js";
-import { redact, redactThenShorten } from "./text/redact.js";
+import { MIN_SECRET_LENGTH, redact, redactThenShorten } from "./text/redact.js";
 
 export interface RuntimeOptions {
   manifest: Manifest;
@@ -142,6 +142,16 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
   metrics.schedulingLag.observe(0); // make the histogram visible before the first tick
   for (const name of o.secrets.missing()) {
     logger.warn({ secret: name }, "declared secret is not set; what needs it waits until it is");
+  }
+  // A value this short cannot be told from ordinary text: it is not redacted anywhere, so say so.
+  for (const name of o.manifest.secrets) {
+    const value = o.secrets.get(name);
+    if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
+      logger.warn(
+        { secret: name },
+        `secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to tell from ordinary text, so it is not redacted from logs, results or pages: give it a longer value`,
+      );
+    }
   }
   // A token no client can send leaves the API closed to every script, with nothing but 401s to say why.
   const apiToken = o.secrets.get(API_TOKEN_SECRET);

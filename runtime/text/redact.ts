@@ -68,8 +68,28 @@ export function redactThenShorten(text: string, max: number, secrets: Iterable<s
   return head + CUT_MARKER;
 }
 
+/**
+ * Forms by the list of secrets they were made of. Every string of every result a check that read a
+ * secret returns is redacted with the same few secrets, and making their forms (base64 at three
+ * offsets, a URL secret parsed) costs several times the search itself: a bounded memo, cleared
+ * when full.
+ */
+const formsMemo = new Map<string, readonly string[]>();
+const FORMS_MEMO_SIZE = 256;
+
 /** Every form of every secret worth matching, longest first so a longer form is never half-replaced. */
 export function secretForms(secrets: Iterable<string>): string[] {
+  const list = [...secrets];
+  const key = JSON.stringify(list);
+  const known = formsMemo.get(key);
+  if (known !== undefined) return known as string[];
+  const forms = formsOf(list);
+  if (formsMemo.size >= FORMS_MEMO_SIZE) formsMemo.clear();
+  formsMemo.set(key, Object.freeze(forms));
+  return forms;
+}
+
+function formsOf(secrets: readonly string[]): string[] {
   const forms = new Set<string>();
   for (const value of secrets) {
     if (value.length < MIN_SECRET_LENGTH) continue;

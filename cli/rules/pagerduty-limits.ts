@@ -19,16 +19,28 @@ const EMAIL_MAX = 100;
 const TEAM_DESCRIPTION_MAX = 1024;
 /** An address PagerDuty takes as a login: one @, no spaces, a dot in the domain. */
 const EMAIL = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
+/**
+ * Stakeholders: PagerDuty never puts one on call, and refuses one on a team ("Attempting to add a
+ * user with the read_only_user role will return a 400 error"), on a schedule layer or as an
+ * escalation target.
+ */
+const STAKEHOLDER_ROLES: ReadonlySet<string> = new Set(["read_only_user"]);
+const STAKEHOLDER_HINT = 'give the user a role that can respond (role: "user", "limited_user" or "admin"), or leave them out';
 
 /**
  * Limits PagerDuty's API (and the provider under @pulumi/pagerduty) enforces, caught before `wk
  * deploy` fails halfway through: escalation delays, loops, targets per rule, layer turn lengths,
- * restriction lengths, service and policy names, time zones, user and team names, user emails.
+ * restriction lengths, service and policy names, time zones, user and team names, user emails,
+ * stakeholders on teams, schedules and escalation rules.
  */
 export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   const err = (message: string, hint: string, entry: { source: string }) =>
     out.push(diagnostic("error", "pagerduty-limits", message, hint, ctx.locate(entry)));
+
+  // Only a created user's role is the project's; an existing user's stays what PagerDuty has.
+  const stakeholders = new Set(ctx.manifest.users.filter((u) => !u.existing && STAKEHOLDER_ROLES.has(u.role)).map((u) => u.id));
+  const stakeholder = (id: string) => `user "${id}" is a stakeholder (role read_only_user), whom PagerDuty`;
 
   for (const p of ctx.manifest.escalationPolicies) {
     const name = `escalation policy "${p.id}"`;
@@ -47,6 +59,9 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
       if (r.targets.length < 1 || r.targets.length > 10) {
         err(`${name} rule ${i + 1} has ${r.targets.length} targets; PagerDuty allows 1 to 10`, "give each rule between 1 and 10 users or schedules", p);
       }
+      for (const t of r.targets) {
+        if (t.type === "user" && stakeholders.has(t.id)) err(`${name} rule ${i + 1}: ${stakeholder(t.id)} cannot make an escalation target`, STAKEHOLDER_HINT, p);
+      }
     });
   }
 
@@ -57,6 +72,9 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
       const name = `schedule "${s.id}" layer ${i + 1}`;
       const turn = parseDuration(layer.rotationTurnLength) ?? 0;
       if (turn < HOUR || turn > YEAR) err(`${name}: rotation ${layer.rotationTurnLength} is outside PagerDuty's 1h to 1 year`, 'use a turn length between "1h" and "52w"', s);
+      for (const id of new Set(layer.users)) {
+        if (stakeholders.has(id)) err(`${name}: ${stakeholder(id)} never puts on call`, STAKEHOLDER_HINT, s);
+      }
       for (const r of layer.restrictions) {
         const length = parseDuration(r.duration) ?? 0;
         const kind = r.type === "daily_restriction" ? "daily" : "weekly";
@@ -99,6 +117,9 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
     if (t.name.trim() === "" || t.name.length > TEAM_NAME_MAX) err(`${name}: name is ${t.name.length} characters; PagerDuty allows 1 to ${TEAM_NAME_MAX}`, `shorten the name to at most ${TEAM_NAME_MAX} characters`, t);
     if (t.description !== null && t.description.length > TEAM_DESCRIPTION_MAX) {
       err(`${name}: description is ${t.description.length} characters; PagerDuty allows at most ${TEAM_DESCRIPTION_MAX}`, "shorten the description, or link to a page that has the rest", t);
+    }
+    for (const member of t.members) {
+      if (stakeholders.has(member.user)) err(`${name}: ${stakeholder(member.user)} refuses as a team member, whatever the team role`, STAKEHOLDER_HINT, t);
     }
   }
   return out;

@@ -1,0 +1,49 @@
+import { describe, expect, test } from "vitest";
+import type { Diagnostic } from "../../cli/compiler/index.js";
+import { tempProjects } from "../compiler/temp-project.js";
+
+/**
+ * What PagerDuty's account refuses about people and names, written so the compiler accepted it
+ * before: each one validated clean and failed `wk deploy` after the merge. The refusal comes at
+ * `wk validate`, at the definition's line, with the fix.
+ */
+const compile = tempProjects();
+
+const CONFIG = `import { config } from "watchkeeper";\n\nexport default config({ name: "accounts", secrets: [] });\n`;
+
+async function findings(policies: string, code: string): Promise<{ found: Diagnostic[]; lineOf: (text: string) => number }> {
+  const { result } = await compile({ "watchkeeper.config.ts": CONFIG, "policies/oncall.ts": policies });
+  return {
+    found: result.diagnostics.filter((d) => d.code === code && d.file === "policies/oncall.ts"),
+    lineOf: (text) => policies.split("\n").findIndex((l) => l.includes(text)) + 1,
+  };
+}
+
+describe("PagerDuty's account refuses it, so wk validate does", () => {
+  test("a stakeholder (read_only_user) on a team, a schedule layer or an escalation rule is an error: PagerDuty never puts one on call or on a team", async () => {
+    const { found, lineOf } = await findings(
+      `import { escalationPolicy, schedule, service, team, user } from "watchkeeper";
+
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com" });
+export const cfo = user({ id: "cfo", name: "Cfo", email: "cfo@example.com", role: "read_only_user" });
+export const board = user({ id: "board", name: "Board", email: "board@example.com", role: "read_only_user" });
+export const crew = team({ id: "crew", name: "Crew", members: [ana, { user: cfo, role: "observer" }] });
+export const rota = schedule({ id: "rota", timeZone: "Europe/Berlin", layers: [{ start: "2026-01-05T09:00:00Z", rotation: "1w", users: [ana, board] }] });
+export const policy = escalationPolicy({ id: "policy", loops: 1, rules: [{ delay: "10m", targets: [rota] }, { delay: "10m", targets: [cfo, ana] }] });
+export const svc = service({ id: "svc", name: "Svc", escalationPolicy: policy });
+`,
+      "pagerduty-limits",
+    );
+    const about = (text: string) => found.filter((d) => d.message.includes(text));
+    expect(about('team "crew"')).toHaveLength(1);
+    expect(about('team "crew"')[0]).toMatchObject({ severity: "error", line: lineOf('id: "crew"') });
+    expect(about('team "crew"')[0]!.message).toMatch(/user "cfo" is a stakeholder \(role read_only_user\)/);
+    expect(about('team "crew"')[0]!.hint).toMatch(/role/);
+    expect(about('schedule "rota"')).toHaveLength(1);
+    expect(about('schedule "rota"')[0]).toMatchObject({ severity: "error", line: lineOf('id: "rota"') });
+    expect(about('schedule "rota"')[0]!.message).toMatch(/user "board"/);
+    expect(about('escalation policy "policy"')).toHaveLength(1);
+    expect(about('escalation policy "policy"')[0]!.message).toMatch(/rule 2.*user "cfo"/);
+    expect(found.filter((d) => d.message.includes('"ana"'))).toEqual([]);
+  }, 120_000);
+});

@@ -122,6 +122,42 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
       if (stakeholders.has(member.user)) err(`${name}: ${stakeholder(member.user)} refuses as a team member, whatever the team role`, STAKEHOLDER_HINT, t);
     }
   }
+  out.push(...sameNames(ctx));
+  return out;
+}
+
+/**
+ * PagerDuty keeps one service, one escalation policy and one team of each name in an account
+ * ("Name has already been taken"), and one user of each email, without regard to case: the second
+ * definition would fail `wk deploy` after the first was made. Reported at the second, naming the first.
+ */
+function sameNames(ctx: RuleContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const check = (noun: string, field: "name" | "email", list: readonly { id: string; source: string; name: string; email?: string }[]) => {
+    const first = new Map<string, string>();
+    for (const entry of list) {
+      const value = field === "email" ? entry.email ?? "" : entry.name;
+      const key = value.trim().toLowerCase();
+      const earlier = first.get(key);
+      if (earlier === undefined) {
+        first.set(key, entry.id);
+        continue;
+      }
+      out.push(
+        diagnostic(
+          "error",
+          "pagerduty-limits",
+          `${noun} "${entry.id}": ${field} ${JSON.stringify(value)} is also the ${field} of ${noun} "${earlier}"; PagerDuty keeps one ${noun} per ${field} (in any case), so \`wk deploy\` would fail`,
+          field === "email" ? "one person is one user: define the user once and use it in both places" : `give the ${noun} a ${field} of its own`,
+          ctx.locate(entry),
+        ),
+      );
+    }
+  };
+  check("service", "name", ctx.manifest.services);
+  check("escalation policy", "name", ctx.manifest.escalationPolicies);
+  check("team", "name", ctx.manifest.teams);
+  check("user", "email", ctx.manifest.users);
   return out;
 }
 

@@ -47,3 +47,38 @@ export const svc = service({ id: "svc", name: "Svc", escalationPolicy: policy })
     expect(found.filter((d) => d.message.includes('"ana"'))).toEqual([]);
   }, 120_000);
 });
+
+describe("PagerDuty keeps one of each name in an account", () => {
+  test("two services, two escalation policies or two teams with one name, or two users with one email, are an error at the second, naming the first", async () => {
+    const { found, lineOf } = await findings(
+      `import { escalationPolicy, schedule, service, team, user } from "watchkeeper";
+
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com" });
+export const bob = user({ id: "bob", name: "Bob", email: "bob@example.com" });
+export const anaAgain = user({ id: "ana-again", name: "Ana B", email: "Ana@Example.com" });
+export const red = team({ id: "red", name: "Payments", members: [ana] });
+export const blue = team({ id: "blue", name: "payments", members: [bob] });
+export const first = escalationPolicy({ id: "first", name: "Primary", loops: 1, rules: [{ delay: "10m", targets: [ana, bob] }] });
+export const second = escalationPolicy({ id: "second", name: "Primary", loops: 1, rules: [{ delay: "10m", targets: [bob, ana] }] });
+export const checkout = service({ id: "checkout", name: "Checkout", escalationPolicy: first });
+export const checkoutEu = service({ id: "checkout-eu", name: "Checkout", escalationPolicy: second });
+export const search = service({ id: "search", name: "Search", escalationPolicy: second });
+`,
+      "pagerduty-limits",
+    );
+    const about = (text: string) => found.filter((d) => d.message.includes(text));
+    expect(about('service "checkout-eu"')).toHaveLength(1);
+    expect(about('service "checkout-eu"')[0]).toMatchObject({ severity: "error", line: lineOf('id: "checkout-eu"') });
+    expect(about('service "checkout-eu"')[0]!.message).toMatch(/"Checkout".*service "checkout"/);
+    expect(about('escalation policy "second"')).toHaveLength(1);
+    expect(about('escalation policy "second"')[0]).toMatchObject({ line: lineOf('id: "second"') });
+    const teams = found.filter((d) => /^team "(red|blue)": name "(P|p)ayments" is also the name of team "(red|blue)"/.test(d.message));
+    expect(teams).toHaveLength(1);
+    expect(about('user "ana-again"')).toHaveLength(1);
+    expect(about('user "ana-again"')[0]).toMatchObject({ line: lineOf('id: "ana-again"') });
+    expect(about('user "ana-again"')[0]!.message).toMatch(/user "ana"/);
+    for (const first of ['service "checkout"', 'escalation policy "first"', 'user "ana"', 'service "search"']) {
+      expect(found.filter((d) => d.message.startsWith(first + ":") || d.message.startsWith(first + " "))).toEqual([]);
+    }
+  }, 120_000);
+});

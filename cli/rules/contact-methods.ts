@@ -13,17 +13,27 @@ const TRUNK_PREFIXES: ReadonlyMap<number, string> = new Map([
 /**
  * Contact methods and notification rules PagerDuty would refuse: a method id used twice in one
  * user, a phone or SMS number without a valid calling code or with other than digits, an email
- * without an @, a number that starts with its country's trunk prefix, and a notification rule
- * naming a method the user does not declare.
+ * without an @, a number that starts with its country's trunk prefix, two methods of one type and
+ * address, a notification rule naming a method the user does not declare, and a rule listed twice.
  */
 export function contactMethods(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const user of ctx.manifest.users) {
     const err = (message: string, hint: string) => out.push(diagnostic("error", "contact-methods", `user "${user.id}": ${message}`, hint, ctx.locate(user)));
     const seen = new Set<string>();
+    const byAddress = new Map<string, string>();
     for (const method of user.contactMethods ?? []) {
       if (seen.has(method.id)) err(`contact method id "${method.id}" is used twice`, "give each of the user's contact methods its own id");
       seen.add(method.id);
+      // PagerDuty keeps one method per type and address; the provider takes the second for the first,
+      // so two resources would own one method (each relabelling it, and a delete of one removing both).
+      const address = `${method.type}\u0000${method.countryCode ?? ""}\u0000${method.type === "email" ? method.address.trim().toLowerCase() : method.address}`;
+      const first = byAddress.get(address);
+      if (first === undefined) byAddress.set(address, method.id);
+      else if (first !== method.id) {
+        const what = method.type === "email" ? "address" : method.type === "push" ? "device address" : "number";
+        err(`${method.type} "${method.id}" has the same ${what} as ${method.type} "${first}"; PagerDuty keeps one contact method per type and ${what}`, `keep one of them (and point its notification rules at "${first}")`);
+      }
       if (method.type === "phone" || method.type === "sms") {
         if (method.countryCode === null || !Number.isInteger(method.countryCode) || method.countryCode < 1 || method.countryCode > 999) {
           err(`${method.type} "${method.id}" needs a calling code of 1 to 3 digits (countryCode), got ${String(method.countryCode)}`, "e.g. countryCode: 49 for Germany, 1 for the US");
@@ -37,7 +47,17 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
       }
       if (method.type === "email" && !/^[^@\s]+@[^@\s]+$/.test(method.address)) err(`email "${method.id}": ${JSON.stringify(method.address)} is not an email address`, "use an address like name@example.com");
     }
+    const rules = new Set<string>();
     for (const rule of user.notificationRules ?? []) {
+      const key = `${rule.urgency} ${rule.contactMethod} ${rule.startDelayInMinutes}`;
+      if (rules.has(key)) {
+        // One PagerDuty rule and one Pulumi resource per urgency, method and delay: a copy would fail the deploy.
+        err(
+          `the ${rule.urgency}-urgency notification rule by "${rule.contactMethod}" after ${rule.startDelayInMinutes} minutes is listed twice`,
+          "list each rule once (a missing startDelay is 0 minutes)",
+        );
+      }
+      rules.add(key);
       if (!seen.has(rule.contactMethod)) {
         err(
           `a ${rule.urgency}-urgency notification rule uses contact method "${rule.contactMethod}", which the user does not declare`,

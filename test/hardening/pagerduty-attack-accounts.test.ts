@@ -82,3 +82,41 @@ export const search = service({ id: "search", name: "Search", escalationPolicy: 
     }
   }, 120_000);
 });
+
+describe("a user's contact methods and notification rules are each one PagerDuty object", () => {
+  test("two notification rules alike (urgency, method, delay) or two contact methods of one type and address are an error at the user", async () => {
+    const { found, lineOf } = await findings(
+      `import { contactMethod, user } from "watchkeeper";
+
+const mobile = contactMethod.sms({ id: "mobile", countryCode: 49, number: "15123456789" });
+const mobileAgain = contactMethod.sms({ id: "mobile-again", countryCode: 49, number: "15123456789", label: "Phone" });
+const voice = contactMethod.phone({ id: "voice", countryCode: 49, number: "15123456789" });
+const work = contactMethod.email({ id: "work", address: "ana@example.com" });
+const office = contactMethod.email({ id: "office", address: "ANA@example.com" });
+export const ana = user({
+  id: "ana",
+  name: "Ana",
+  email: "ana@example.com",
+  contactMethods: [mobile, mobileAgain, voice, work, office],
+  notificationRules: [
+    { contactMethod: mobile, urgency: "high" },
+    { contactMethod: mobile, urgency: "high", startDelay: "0m" },
+    { contactMethod: mobile, urgency: "low" },
+    { contactMethod: voice, urgency: "high", startDelay: "5m" },
+  ],
+});
+`,
+      "contact-methods",
+    );
+    const at = lineOf("export const ana");
+    const rule = found.filter((d) => d.message.includes("notification rule"));
+    expect(rule).toHaveLength(1);
+    expect(rule[0]).toMatchObject({ severity: "error", line: at });
+    expect(rule[0]!.message).toMatch(/high-urgency notification rule by "mobile" after 0 minutes is listed twice/);
+    const same = found.filter((d) => d.message.includes("same"));
+    expect(same).toHaveLength(2);
+    expect(same.some((d) => /sms "mobile(-again)?" has the same number as sms "mobile(-again)?"/.test(d.message))).toBe(true);
+    expect(same.some((d) => /email "(office|work)" has the same address as email "(office|work)"/.test(d.message))).toBe(true);
+    expect(found.filter((d) => d.message.includes('"voice"'))).toEqual([]);
+  }, 120_000);
+});

@@ -14,7 +14,8 @@ const TRUNK_PREFIXES: ReadonlyMap<number, string> = new Map([
  * Contact methods and notification rules PagerDuty would refuse: a method id used twice in one
  * user, a phone or SMS number without a valid calling code or with other than digits, an email
  * without an @, a number that starts with its country's trunk prefix, two methods of one type and
- * address, a notification rule naming a method the user does not declare, and a rule listed twice.
+ * address, a push method (only the mobile app can make one), a notification rule naming a method
+ * the user does not declare, and a rule listed twice.
  */
 export function contactMethods(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -44,6 +45,14 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
           const problem = nationalPrefixProblem(method.type, method.countryCode, method.address);
           if (problem) err(`${method.type} "${method.id}": ${problem}`, `write the number as dialled from abroad after +${method.countryCode}, without the leading ${method.address[0]}`);
         }
+      }
+      if (method.type === "push") {
+        // PagerDuty refuses a push method without the device type ("Device type can't be blank"),
+        // which only the app knows and the provider under @pulumi/pagerduty has no field for.
+        err(
+          `push "${method.id}" cannot be created through PagerDuty's API (it needs the device type the mobile app registers), so \`wk deploy\` would fail`,
+          "leave it out: the PagerDuty app adds the push method when the user signs in on a phone; page them as code by phone or SMS",
+        );
       }
       if (method.type === "email" && !/^[^@\s]+@[^@\s]+$/.test(method.address)) err(`email "${method.id}": ${JSON.stringify(method.address)} is not an email address`, "use an address like name@example.com");
     }

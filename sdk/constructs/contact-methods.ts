@@ -36,8 +36,9 @@ export const contactMethod = {
   /** A phone number for text messages; `number` without the country code. */
   sms: (props: Props<"sms">): ContactMethod => Object.freeze({ type: "sms", ...props }),
   /**
-   * A push notification to the PagerDuty mobile app. The app usually registers this itself when the
-   * user signs in on a phone; declare it to manage it (and the rules that use it) as code.
+   * A push notification to the PagerDuty mobile app. Only the app can make one (PagerDuty needs the
+   * device type it registers when the user signs in on a phone), so `wk validate` refuses it here:
+   * `wk deploy` could not create it.
    */
   push: (props: Props<"push">): ContactMethod => Object.freeze({ type: "push", ...props }),
 };

@@ -120,3 +120,21 @@ export const ana = user({
     expect(found.filter((d) => d.message.includes('"voice"'))).toEqual([]);
   }, 120_000);
 });
+
+describe("a push contact method", () => {
+  test("is an error at the user: PagerDuty creates one only with the device type the app registers, which the provider cannot send", async () => {
+    const { found, lineOf } = await findings(
+      `import { contactMethod, user } from "watchkeeper";
+
+const app = contactMethod.push({ id: "app", address: "ana-phone" });
+const mobile = contactMethod.sms({ id: "mobile", countryCode: 49, number: "15123456789" });
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com", contactMethods: [app, mobile], notificationRules: [{ contactMethod: mobile, urgency: "high" }] });
+`,
+      "contact-methods",
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "error", line: lineOf("export const ana") });
+    expect(found[0]!.message).toMatch(/push "app" cannot be created through PagerDuty's API/);
+    expect(found[0]!.hint).toMatch(/PagerDuty app/);
+  }, 120_000);
+});

@@ -1,5 +1,5 @@
 import { parseDuration } from "../../sdk/duration.js";
-import { isTimeZone } from "../../sdk/oncall/zoned-time.js";
+import { isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import { PAGERDUTY_TIME_ZONES, pagerdutyTimeZone } from "../../infra/program/time-zones.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
@@ -31,7 +31,7 @@ const STAKEHOLDER_HINT = 'give the user a role that can respond (role: "user", "
  * Limits PagerDuty's API (and the provider under @pulumi/pagerduty) enforces, caught before `wk
  * deploy` fails halfway through: escalation delays, loops, targets per rule, layer turn lengths,
  * restriction lengths, service and policy names, time zones, user and team names, user emails,
- * stakeholders on teams, schedules and escalation rules.
+ * stakeholders on teams, schedules and escalation rules, layer times off the whole minute.
  */
 export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -68,10 +68,22 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   for (const s of ctx.manifest.schedules) {
     const zone = zoneProblem(s.timeZone, ctx.now);
     if (zone) err(`schedule "${s.id}": ${zone.message}`, zone.hint, s);
+    // An unknown zone is valid-schedules' error; times in it cannot be read.
+    const knownZone = isTimeZone(s.timeZone);
     s.layers.forEach((layer, i) => {
       const name = `schedule "${s.id}" layer ${i + 1}`;
       const turn = parseDuration(layer.rotationTurnLength) ?? 0;
       if (turn < HOUR || turn > YEAR) err(`${name}: rotation ${layer.rotationTurnLength} is outside PagerDuty's 1h to 1 year`, 'use a turn length between "1h" and "52w"', s);
+      // A hand-off left out is the start: one finding for the one time written.
+      const handoff = layer.rotationVirtualStart === layer.start ? null : layer.rotationVirtualStart;
+      const times: [string, string | null][] = [["start", layer.start], ["end", layer.end], ["handoff", handoff]];
+      for (const [what, text] of times) {
+        // The provider and the API refuse seconds in a layer's times ("set the time to a full minute").
+        const instant = text === null || !knownZone ? undefined : parseZonedDateTime(text, s.timeZone);
+        if (instant !== undefined && instant % MINUTE !== 0) {
+          err(`${name}: ${what} ${JSON.stringify(text)} is not on a whole minute, which PagerDuty refuses for a layer`, 'write the time to the minute, such as "2026-01-05T09:00:00+01:00"', s);
+        }
+      }
       for (const id of new Set(layer.users)) {
         if (stakeholders.has(id)) err(`${name}: ${stakeholder(id)} never puts on call`, STAKEHOLDER_HINT, s);
       }

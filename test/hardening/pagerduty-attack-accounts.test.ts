@@ -138,3 +138,25 @@ export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com", cont
     expect(found[0]!.hint).toMatch(/PagerDuty app/);
   }, 120_000);
 });
+
+describe("schedule layer times", () => {
+  test("a layer's start, end or hand-off off the whole minute is an error: PagerDuty takes layer times to the minute", async () => {
+    const { found, lineOf } = await findings(
+      `import { schedule, user } from "watchkeeper";
+
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com" });
+export const seconds = schedule({ id: "seconds", timeZone: "Europe/Berlin", layers: [{ start: "2026-01-05T09:00:30+01:00", rotation: "1w", users: [ana] }] });
+export const handoff = schedule({ id: "handoff", timeZone: "Europe/Berlin", layers: [{ start: "2026-01-05T09:00:00", handoff: "2026-01-05T09:00:00.250Z", end: "2027-01-05T09:00:00Z", rotation: "1w", users: [ana] }] });
+export const fine = schedule({ id: "fine", timeZone: "Asia/Kolkata", layers: [{ start: "2026-01-05T09:00", end: "2027-01-05T09:00:00+05:30", rotation: "1d", users: [ana] }] });
+`,
+      "pagerduty-limits",
+    );
+    const about = (id: string) => found.filter((d) => d.message.startsWith(`schedule "${id}"`));
+    expect(about("seconds")).toHaveLength(1);
+    expect(about("seconds")[0]).toMatchObject({ severity: "error", line: lineOf('id: "seconds"') });
+    expect(about("seconds").map((d) => d.message).join("\n")).toMatch(/layer 1: start "2026-01-05T09:00:30\+01:00" is not on a whole minute/);
+    expect(about("handoff").map((d) => d.message)).toEqual([expect.stringMatching(/layer 1: handoff "2026-01-05T09:00:00.250Z" is not on a whole minute/)]);
+    expect(about("seconds")[0]!.hint).toMatch(/09:00:00/);
+    expect(about("fine")).toEqual([]);
+  }, 120_000);
+});

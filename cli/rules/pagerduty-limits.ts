@@ -11,6 +11,12 @@ const DAY = 24 * HOUR;
 const YEAR = 365 * DAY;
 const WEEK = 7 * DAY;
 const FORBIDDEN_NAME_CHARS = /[/\\<>&]/;
+/**
+ * What the provider counts as not printable in a service or policy name (Go's unicode.IsPrint):
+ * anything but letters, marks, numbers, punctuation, symbols and the ASCII space, so a no-break
+ * space pasted from a document or a zero-width space is refused.
+ */
+const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
 /** PagerDuty's REST API: user and team names, user emails (at least 6), team descriptions. */
 const USER_NAME_MAX = 100;
 const TEAM_NAME_MAX = 100;
@@ -45,7 +51,7 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   for (const p of ctx.manifest.escalationPolicies) {
     const name = `escalation policy "${p.id}"`;
     const nameProblem = policyNameProblem(p.name);
-    if (nameProblem) err(`${name}: name ${JSON.stringify(p.name)} ${nameProblem}, which PagerDuty rejects`, "rename the policy: no / \\ < > &, not blank, no trailing space", p);
+    if (nameProblem) err(`${name}: name ${JSON.stringify(p.name)} ${nameProblem}, which PagerDuty rejects`, "rename the policy: no / \\ < > &, only visible characters and plain spaces, not blank, no trailing space", p);
     if (!Number.isInteger(p.loops) || p.loops < 0 || p.loops > 9) err(`${name}: loops is ${p.loops}; PagerDuty allows 0 to 9`, "set loops between 0 and 9", p);
     if (p.teams.length > 1) {
       // The API takes a list but refuses more than one; the provider keeps one, so the rest would be dropped unsaid.
@@ -100,8 +106,11 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   }
 
   for (const s of ctx.manifest.services) {
+    const hidden = notPrintable(s.name);
     if (FORBIDDEN_NAME_CHARS.test(s.name)) {
       err(`service "${s.id}": name "${s.name}" contains one of / \\ < > &, which PagerDuty rejects`, "rename the service without those characters", s);
+    } else if (hidden) {
+      err(`service "${s.id}": name ${JSON.stringify(s.name)} holds ${hidden}, which PagerDuty rejects as not printable`, "retype the name with plain spaces and visible characters", s);
     } else if (blankOrTrailingSpace(s.name)) {
       err(`service "${s.id}": name ${JSON.stringify(s.name)} is blank or ends in a space, which PagerDuty rejects`, "give the service a name without trailing spaces", s);
     }
@@ -191,8 +200,16 @@ function groupingTimeoutProblem(type: string, timeout: string): { message: strin
 /** Why PagerDuty refuses an escalation policy's name, or null: the provider's "no special characters" check. */
 function policyNameProblem(name: string): string | null {
   if (FORBIDDEN_NAME_CHARS.test(name)) return "contains one of / \\ < > &";
+  const hidden = notPrintable(name);
+  if (hidden) return `holds ${hidden} (not printable)`;
   if (blankOrTrailingSpace(name)) return "is blank or ends in a space";
   return null;
+}
+
+/** The first character of a name the provider would not print, as "U+00A0", or null. */
+function notPrintable(name: string): string | null {
+  const found = NOT_PRINTABLE.exec(name);
+  return found ? `U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : null;
 }
 
 function blankOrTrailingSpace(name: string): boolean {

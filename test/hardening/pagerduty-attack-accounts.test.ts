@@ -160,3 +160,28 @@ export const fine = schedule({ id: "fine", timeZone: "Asia/Kolkata", layers: [{ 
     expect(about("fine")).toEqual([]);
   }, 120_000);
 });
+
+describe("service and escalation policy names", () => {
+  test("a name holding a character the provider counts as not printable (a no-break space pasted from a document, a zero-width space) is an error", async () => {
+    const { found, lineOf } = await findings(
+      `import { escalationPolicy, service, user } from "watchkeeper";
+
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com" });
+export const bob = user({ id: "bob", name: "Bob", email: "bob@example.com" });
+export const zero = escalationPolicy({ id: "zero", name: "Primary\\u200bon-call", loops: 1, rules: [{ delay: "10m", targets: [ana, bob] }] });
+export const ok = escalationPolicy({ id: "ok", name: "Zahlungen – Bereitschaft (Ü)", loops: 1, rules: [{ delay: "10m", targets: [bob, ana] }] });
+export const nbsp = service({ id: "nbsp", name: "Checkout\\u00a0API", escalationPolicy: ok });
+export const fine = service({ id: "fine", name: "Café API · EU ✓", escalationPolicy: zero });
+`,
+      "pagerduty-limits",
+    );
+    const about = (text: string) => found.filter((d) => d.message.startsWith(text));
+    expect(about('escalation policy "zero"')).toHaveLength(1);
+    expect(about('escalation policy "zero"')[0]).toMatchObject({ severity: "error", line: lineOf('id: "zero"') });
+    expect(about('escalation policy "zero"')[0]!.message).toMatch(/U\+200B/);
+    expect(about('service "nbsp"')).toHaveLength(1);
+    expect(about('service "nbsp"')[0]!.message).toMatch(/U\+00A0/);
+    expect(about('service "fine"')).toEqual([]);
+    expect(about('escalation policy "ok"')).toEqual([]);
+  }, 120_000);
+});

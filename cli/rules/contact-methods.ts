@@ -1,5 +1,6 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
+import { EMAIL } from "./pagerduty-limits.js";
 import type { RuleContext } from "./types.js";
 
 /**
@@ -54,7 +55,10 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
           "leave it out: the PagerDuty app adds the push method when the user signs in on a phone; page them as code by phone or SMS",
         );
       }
-      if (method.type === "email" && !/^[^@\s]+@[^@\s]+$/.test(method.address)) err(`email "${method.id}": ${JSON.stringify(method.address)} is not an email address`, "use an address like name@example.com");
+      // The same shape as a login email: PagerDuty refuses an address without a dotted domain.
+      if (method.type === "email" && !EMAIL.test(method.address)) {
+        err(`email "${method.id}": ${JSON.stringify(method.address)} is not an address PagerDuty accepts (name@domain.tld)`, "use an address like name@example.com");
+      }
     }
     const rules = new Set<string>();
     for (const rule of user.notificationRules ?? []) {

@@ -24,7 +24,7 @@ const EMAIL_MIN = 6;
 const EMAIL_MAX = 100;
 const TEAM_DESCRIPTION_MAX = 1024;
 /** An address PagerDuty takes as a login: one @, no spaces, a dot in the domain. */
-const EMAIL = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
+export const EMAIL = /^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/;
 /**
  * Stakeholders: PagerDuty never puts one on call, and refuses one on a team ("Attempting to add a
  * user with the read_only_user role will return a 400 error"), on a schedule layer or as an

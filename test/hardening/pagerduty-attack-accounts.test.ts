@@ -185,3 +185,29 @@ export const fine = service({ id: "fine", name: "Café API · EU ✓", escalatio
     expect(about('escalation policy "ok"')).toEqual([]);
   }, 120_000);
 });
+
+describe("an email contact method", () => {
+  test("is held to the address PagerDuty takes for a login (name@domain.tld), not only to having an @", async () => {
+    const { found, lineOf } = await findings(
+      `import { contactMethod, user } from "watchkeeper";
+
+export const ana = user({
+  id: "ana",
+  name: "Ana",
+  email: "ana@example.com",
+  contactMethods: [
+    contactMethod.email({ id: "local", address: "oncall@localhost" }),
+    contactMethod.email({ id: "spaced", address: "ana @example.com" }),
+    contactMethod.email({ id: "work", address: "ana.work@example.co.uk" }),
+  ],
+});
+`,
+      "contact-methods",
+    );
+    expect(found.map((d) => d.message)).toEqual([
+      expect.stringMatching(/email "local": "oncall@localhost" is not an address PagerDuty accepts/),
+      expect.stringMatching(/email "spaced": "ana @example.com" is not an address PagerDuty accepts/),
+    ]);
+    expect(found[0]).toMatchObject({ severity: "error", line: lineOf("export const ana") });
+  }, 120_000);
+});

@@ -93,6 +93,15 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "change the project as each message says and plan again; nothing was deployed",
     );
   }
+  // Not a matter of --allow-destroy: the deploy would delete a method the project means to keep.
+  const readded = plan.warnings.filter((w) => w.code === "contact-method-readded");
+  if (readded.length > 0) {
+    throw new UserError(
+      `the deploy would delete ${readded.length === 1 ? "a contact method" : `${readded.length} contact methods`} this plan re-adds under a new id: ${readded.map((w) => w.message).join("; ")}`,
+      EXIT.findings,
+      "change the project as each message says and plan again; nothing was deployed",
+    );
+  }
   const destructive = plan.resources.filter((r) => r.action === "delete" || r.action === "replace");
   if (destructive.length > 0 && !o.allowDestroy) {
     throw new UserError(

@@ -78,6 +78,8 @@ export type WarningCode =
   | "coverage-worse"
   /** A maintenance window PagerDuty would refuse to create or change (ended, or a started one moved); wk deploy refuses it. */
   | "maintenance-window-refused"
+  /** A contact method re-added under a new id, which the deploy would adopt and then delete; wk deploy refuses it. */
+  | "contact-method-readded"
   /** A monitor's summary function gave no text on the preview's sample; the preview says why. */
   | "summary-not-previewed";
 

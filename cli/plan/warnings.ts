@@ -1,15 +1,16 @@
 import type { EscalationPolicySpec, Manifest } from "../../sdk/manifest/schema.js";
 import { uncoveredHours } from "./coverage.js";
 import { refusedMaintenanceWindows } from "./maintenance-windows.js";
+import { readdedContactMethods } from "./readded-contact-methods.js";
 import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
 
 /**
- * Destructive changes, on-call coverage that got worse, and maintenance windows PagerDuty would
- * refuse; `now` starts the 4-week coverage window and says which windows have started or ended.
+ * Destructive changes, on-call coverage that got worse, maintenance windows PagerDuty would
+ * refuse, and contact methods the deploy would delete while re-adding them; `now` starts the 4-week coverage window and says which windows have started or ended.
  */
 export function planWarnings(base: Manifest | null, target: Manifest, resources: readonly ResourceChange[], now: Date): PlanWarning[] {
-  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now)];
+  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources)];
 }
 
 function destructive(resources: readonly ResourceChange[]): PlanWarning[] {

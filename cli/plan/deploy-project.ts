@@ -102,6 +102,14 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "change the project as each message says and plan again; nothing was deployed",
     );
   }
+  const alreadyThere = plan.warnings.filter((w) => w.code === "user-already-in-pagerduty");
+  if (alreadyThere.length > 0) {
+    throw new UserError(
+      `PagerDuty would refuse ${alreadyThere.length === 1 ? "a user" : `${alreadyThere.length} users`} of this plan, halfway through the deploy: ${alreadyThere.map((w) => w.message).join("; ")}`,
+      EXIT.findings,
+      "change the project as each message says and plan again; nothing was deployed",
+    );
+  }
   const destructive = plan.resources.filter((r) => r.action === "delete" || r.action === "replace");
   if (destructive.length > 0 && !o.allowDestroy) {
     throw new UserError(

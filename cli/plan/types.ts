@@ -80,6 +80,8 @@ export type WarningCode =
   | "maintenance-window-refused"
   /** A contact method re-added under a new id, which the deploy would adopt and then delete; wk deploy refuses it. */
   | "contact-method-readded"
+  /** A user looked up by email (existing: true) that the plan creates, which PagerDuty refuses; wk deploy refuses it. */
+  | "user-already-in-pagerduty"
   /** A monitor's summary function gave no text on the preview's sample; the preview says why. */
   | "summary-not-previewed";
 

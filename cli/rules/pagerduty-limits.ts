@@ -37,7 +37,8 @@ const STAKEHOLDER_HINT = 'give the user a role that can respond (role: "user", "
  * Limits PagerDuty's API (and the provider under @pulumi/pagerduty) enforces, caught before `wk
  * deploy` fails halfway through: escalation delays, loops, targets per rule, layer turn lengths,
  * restriction lengths, service and policy names, time zones, user and team names, user emails,
- * stakeholders on teams, schedules and escalation rules, layer times off the whole minute.
+ * stakeholders on teams, schedules and escalation rules, layer times off the whole minute, a
+ * created account owner.
  */
 export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -128,6 +129,10 @@ export function pagerdutyLimits(ctx: RuleContext): Diagnostic[] {
     }
     // An existing user is only looked up by email: its name and zone stay as they are in PagerDuty.
     if (u.existing) continue;
+    if (u.role === "owner") {
+      // The account has one owner, made with the account; the API neither creates nor changes one.
+      err(`${name}: role owner cannot be set through PagerDuty's API, so \`wk deploy\` would fail`, 'the account owner already exists: declare them with existing: true (only looked up), or give a created user role "admin"', u);
+    }
     if (u.name.trim() === "" || u.name.length > USER_NAME_MAX) err(`${name}: name is ${u.name.length} characters; PagerDuty allows 1 to ${USER_NAME_MAX}`, `shorten the name to at most ${USER_NAME_MAX} characters`, u);
     const zone = u.timeZone === null ? null : zoneProblem(u.timeZone, ctx.now);
     if (zone) err(`${name}: ${zone.message}`, zone.hint, u);

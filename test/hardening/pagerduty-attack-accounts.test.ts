@@ -211,3 +211,21 @@ export const ana = user({
     expect(found[0]).toMatchObject({ severity: "error", line: lineOf("export const ana") });
   }, 120_000);
 });
+
+describe("the account owner", () => {
+  test("a created user with role owner is an error (PagerDuty sets no owner through its API); an existing one is only looked up, so it is not", async () => {
+    const { found, lineOf } = await findings(
+      `import { user } from "watchkeeper";
+
+export const boss = user({ id: "boss", name: "Boss", email: "boss@example.com", role: "owner" });
+export const founder = user({ id: "founder", name: "Founder", email: "founder@example.com", role: "owner", existing: true });
+export const admin = user({ id: "admin", name: "Admin", email: "admin@example.com", role: "admin" });
+`,
+      "pagerduty-limits",
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: "error", line: lineOf('id: "boss"') });
+    expect(found[0]!.message).toMatch(/user "boss": role owner/);
+    expect(found[0]!.hint).toMatch(/existing: true/);
+  }, 120_000);
+});

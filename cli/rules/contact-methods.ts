@@ -15,7 +15,7 @@ const TRUNK_PREFIXES: ReadonlyMap<number, string> = new Map([
  * Contact methods and notification rules PagerDuty would refuse: a method id used twice in one
  * user, a phone or SMS number without a valid calling code or with other than digits, an email
  * without an @, a number that starts with its country's trunk prefix, two methods of one type and
- * address, a push method (only the mobile app can make one), a notification rule naming a method
+ * address, a blank label, a push method (only the mobile app can make one), a notification rule naming a method
  * the user does not declare, and a rule listed twice.
  */
 export function contactMethods(ctx: RuleContext): Diagnostic[] {
@@ -47,6 +47,7 @@ export function contactMethods(ctx: RuleContext): Diagnostic[] {
           if (problem) err(`${method.type} "${method.id}": ${problem}`, `write the number as dialled from abroad after +${method.countryCode}, without the leading ${method.address[0]}`);
         }
       }
+      if (method.label.trim() === "") err(`${method.type} "${method.id}" has a blank label, which PagerDuty requires`, 'name the method as PagerDuty shows it, e.g. label: "Mobile", or leave label out to use the id');
       if (method.type === "push") {
         // PagerDuty refuses a push method without the device type ("Device type can't be blank"),
         // which only the app knows and the provider under @pulumi/pagerduty has no field for.

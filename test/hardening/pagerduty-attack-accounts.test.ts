@@ -229,3 +229,29 @@ export const admin = user({ id: "admin", name: "Admin", email: "admin@example.co
     expect(found[0]!.hint).toMatch(/existing: true/);
   }, 120_000);
 });
+
+describe("a contact method's label", () => {
+  test("a blank label is an error: PagerDuty requires one, and the SDK's default (the id) is only used when none is given", async () => {
+    const { found, lineOf } = await findings(
+      `import { contactMethod, user } from "watchkeeper";
+
+export const ana = user({
+  id: "ana",
+  name: "Ana",
+  email: "ana@example.com",
+  contactMethods: [
+    contactMethod.sms({ id: "mobile", countryCode: 49, number: "15123456789", label: "" }),
+    contactMethod.email({ id: "work", address: "ana@example.com", label: "   " }),
+    contactMethod.phone({ id: "desk", countryCode: 49, number: "301234567" }),
+  ],
+});
+`,
+      "contact-methods",
+    );
+    expect(found.map((d) => d.message).sort()).toEqual([
+      expect.stringMatching(/email "work" has a blank label/),
+      expect.stringMatching(/sms "mobile" has a blank label/),
+    ]);
+    expect(found[0]).toMatchObject({ severity: "error", line: lineOf("export const ana") });
+  }, 120_000);
+});

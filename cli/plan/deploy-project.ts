@@ -102,10 +102,10 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "change the project as each message says and plan again; nothing was deployed",
     );
   }
-  const alreadyThere = plan.warnings.filter((w) => w.code === "user-already-in-pagerduty");
+  const alreadyThere = plan.warnings.filter((w) => w.code === "user-already-in-pagerduty" || w.code === "team-member-on-policy");
   if (alreadyThere.length > 0) {
     throw new UserError(
-      `PagerDuty would refuse ${alreadyThere.length === 1 ? "a user" : `${alreadyThere.length} users`} of this plan, halfway through the deploy: ${alreadyThere.map((w) => w.message).join("; ")}`,
+      `PagerDuty would refuse ${alreadyThere.length === 1 ? "a change to a user" : `${alreadyThere.length} changes to users`} of this plan, halfway through the deploy: ${alreadyThere.map((w) => w.message).join("; ")}`,
       EXIT.findings,
       "change the project as each message says and plan again; nothing was deployed",
     );

@@ -3,16 +3,17 @@ import { uncoveredHours } from "./coverage.js";
 import { refusedMaintenanceWindows } from "./maintenance-windows.js";
 import { readdedContactMethods } from "./readded-contact-methods.js";
 import { existingUsersCreated } from "./existing-users.js";
+import { membersStillOnPolicies } from "./team-members.js";
 import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
 
 /**
  * Destructive changes, on-call coverage that got worse, maintenance windows PagerDuty would
- * refuse, contact methods the deploy would delete while re-adding them, and users PagerDuty
- * already has that the deploy would create; `now` starts the 4-week coverage window and says which windows have started or ended.
+ * refuse, contact methods the deploy would delete while re-adding them, users PagerDuty already
+ * has that the deploy would create, and team members it would refuse to remove; `now` starts the 4-week coverage window and says which windows have started or ended.
  */
 export function planWarnings(base: Manifest | null, target: Manifest, resources: readonly ResourceChange[], now: Date): PlanWarning[] {
-  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources), ...existingUsersCreated(base, target, resources)];
+  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources), ...existingUsersCreated(base, target, resources), ...membersStillOnPolicies(base, target, resources)];
 }
 
 function destructive(resources: readonly ResourceChange[]): PlanWarning[] {

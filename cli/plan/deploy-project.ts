@@ -103,6 +103,15 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
     );
   }
   const alreadyThere = plan.warnings.filter((w) => w.code === "user-already-in-pagerduty" || w.code === "team-member-on-policy");
+  // Not a matter of --allow-destroy either: the project asked to keep the account, not to delete it.
+  const released = plan.warnings.filter((w) => w.code === "existing-user-deleted");
+  if (released.length > 0) {
+    throw new UserError(
+      `the deploy would delete ${released.length === 1 ? "a user" : `${released.length} users`} the project now marks existing: ${released.map((w) => w.message).join("; ")}`,
+      EXIT.findings,
+      "change the project as each message says and plan again; nothing was deployed",
+    );
+  }
   if (alreadyThere.length > 0) {
     throw new UserError(
       `PagerDuty would refuse ${alreadyThere.length === 1 ? "a change to a user" : `${alreadyThere.length} changes to users`} of this plan, halfway through the deploy: ${alreadyThere.map((w) => w.message).join("; ")}`,

@@ -82,6 +82,8 @@ export type WarningCode =
   | "contact-method-readded"
   /** A user looked up by email (existing: true) that the plan creates, which PagerDuty refuses; wk deploy refuses it. */
   | "user-already-in-pagerduty"
+  /** A user the stack created, now `existing: true`, which the deploy would delete; wk deploy refuses it. */
+  | "existing-user-deleted"
   /** A user taken off a team whose escalation policy still pages them, which PagerDuty refuses; wk deploy refuses it. */
   | "team-member-on-policy"
   /** A monitor's summary function gave no text on the preview's sample; the preview says why. */

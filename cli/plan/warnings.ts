@@ -2,7 +2,7 @@ import type { EscalationPolicySpec, Manifest } from "../../sdk/manifest/schema.j
 import { uncoveredHours } from "./coverage.js";
 import { refusedMaintenanceWindows } from "./maintenance-windows.js";
 import { readdedContactMethods } from "./readded-contact-methods.js";
-import { existingUsersCreated } from "./existing-users.js";
+import { createdUsersReleased, existingUsersCreated } from "./existing-users.js";
 import { membersStillOnPolicies } from "./team-members.js";
 import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
@@ -10,10 +10,11 @@ import type { PlanWarning, ResourceChange } from "./types.js";
 /**
  * Destructive changes, on-call coverage that got worse, maintenance windows PagerDuty would
  * refuse, contact methods the deploy would delete while re-adding them, users PagerDuty already
- * has that the deploy would create, and team members it would refuse to remove; `now` starts the 4-week coverage window and says which windows have started or ended.
+ * has that the deploy would create, users it would delete though the project now only looks them
+ * up, and team members PagerDuty would refuse to remove; `now` starts the 4-week coverage window and says which windows have started or ended.
  */
 export function planWarnings(base: Manifest | null, target: Manifest, resources: readonly ResourceChange[], now: Date): PlanWarning[] {
-  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources), ...existingUsersCreated(base, target, resources), ...membersStillOnPolicies(base, target, resources)];
+  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources), ...existingUsersCreated(base, target, resources), ...createdUsersReleased(base, target, resources), ...membersStillOnPolicies(base, target, resources)];
 }
 
 function destructive(resources: readonly ResourceChange[]): PlanWarning[] {

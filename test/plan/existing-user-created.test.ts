@@ -43,3 +43,30 @@ describe("an existing user made a created one", () => {
     expect(p.calls).toHaveLength(1);
   });
 });
+
+/**
+ * The other way round: a user this stack created, now marked `existing: true`. The program no
+ * longer declares the account, so the deploy deletes it in PagerDuty (after looking it up by email
+ * for the schedules and the team), and every later deploy fails to find it.
+ */
+describe("a created user made an existing one", () => {
+  const aliceExisting = () => sampleManifest((d) => void (d.users[0]!.existing = true));
+
+  test("wk plan warns that the deploy deletes the account it then looks up", async () => {
+    const { plan } = await buildPlan({ base: sampleManifest(), baseSource: { kind: "file", ref: "deployed.json" }, target: aliceExisting(), now });
+    expect(plan.resources.map((r) => `${r.action} ${r.name}`)).toContain("delete user:alice");
+    const found = plan.warnings.filter((w) => w.code === "existing-user-deleted");
+    expect(found).toEqual([expect.objectContaining({ subject: "alice" })]);
+    expect(found[0]!.message).toMatch(/user alice is now existing: true, but this stack created the account: the deploy deletes it in PagerDuty/);
+  });
+
+  test("wk deploy refuses it before the engine starts, even with --allow-destroy", async () => {
+    const p = await deployFixture(sampleManifest(), dirs);
+    expect(await deployProject({ ...p.options, now }, p.deps)).toBe(0);
+    await p.checkout(aliceExisting());
+    const error = await deployProject({ ...p.options, now, allowDestroy: true }, p.deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/user alice is now existing: true/);
+    expect(p.calls).toHaveLength(1);
+  });
+});

@@ -25,7 +25,7 @@ export function reachableOnCall(ctx: RuleContext): Diagnostic[] {
         "warning",
         "reachable-on-call",
         `user "${user.id}" can be paged for critical service ${via} but has no high-urgency notification rule by phone, SMS or push`,
-        'add a phone, SMS or push contact method and a notification rule for it, e.g. { contactMethod: mobile, urgency: "high" }',
+        'add a phone or SMS contact method and a notification rule for it, e.g. { contactMethod: mobile, urgency: "high" } (a push method is the app\'s own and cannot be declared)',
         ctx.locate(user),
       ),
     );

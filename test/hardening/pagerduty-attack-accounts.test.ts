@@ -255,3 +255,28 @@ export const ana = user({
     expect(found[0]).toMatchObject({ severity: "error", line: lineOf("export const ana") });
   }, 120_000);
 });
+
+describe("reachable-on-call's fix", () => {
+  test("suggests a phone or SMS method, not a push method, which contact-methods refuses", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { contactMethod, escalationPolicy, service, user } from "watchkeeper";
+
+const work = contactMethod.email({ id: "work", address: "ana@example.com" });
+export const ana = user({ id: "ana", name: "Ana", email: "ana@example.com", contactMethods: [work], notificationRules: [{ contactMethod: work, urgency: "high" }] });
+export const bob = user({ id: "bob", name: "Bob", email: "bob@example.com" });
+export const policy = escalationPolicy({ id: "policy", loops: 1, rules: [{ delay: "10m", targets: [ana, bob] }] });
+export const svc = service({ id: "svc", name: "Svc", escalationPolicy: policy });
+`,
+      "monitors/site.ts": `import { check, monitor } from "watchkeeper";
+import { svc } from "../policies/oncall.js";
+
+export const db = monitor({ id: "db", schedule: "*/5 * * * *", check: check.tcp({ host: "db.internal", port: 5432 }), severity: "critical", service: svc });
+`,
+    });
+    const found = result.diagnostics.filter((d) => d.code === "reachable-on-call");
+    expect(found).toHaveLength(1);
+    expect(found[0]!.hint).toMatch(/phone or SMS/);
+    expect(found[0]!.hint).not.toMatch(/SMS or push contact method/);
+  }, 120_000);
+});

@@ -260,8 +260,9 @@ function contactsOf(u: User): Pick<Spec<"users">, "contactMethods" | "notificati
     out.notificationRules = u.notificationRules.map((r) => ({
       contactMethod: r.contactMethod.id,
       urgency: r.urgency,
-      // PagerDuty counts in minutes; an invalid duration becomes -1, which the schema reports.
-      startDelayInMinutes: Math.round((parseDuration(r.startDelay ?? "0m") ?? -60_000) / 60_000),
+      // PagerDuty counts in minutes; an invalid duration becomes -1 and a part of a minute stays a
+      // fraction, which the schema reports instead of rounding "90s" to 2 minutes unsaid.
+      startDelayInMinutes: (parseDuration(r.startDelay ?? "0m") ?? -60_000) / 60_000,
     }));
   }
   return out;

@@ -550,7 +550,8 @@ export const notificationRuleSpecSchema = z.object({
   /** Id of one of the same user's contact methods. */
   contactMethod: idSchema,
   urgency: z.enum(["high", "low"]),
-  startDelayInMinutes: z.number().int().min(0),
+  /** PagerDuty counts the delay in whole minutes. */
+  startDelayInMinutes: z.number().int("startDelay is whole minutes, as PagerDuty counts it (\"2m\", not \"90s\")").min(0),
 });
 
 export const userSpecSchema = z.object({

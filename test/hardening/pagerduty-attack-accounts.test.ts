@@ -280,3 +280,27 @@ export const db = monitor({ id: "db", schedule: "*/5 * * * *", check: check.tcp(
     expect(found[0]!.hint).not.toMatch(/SMS or push contact method/);
   }, 120_000);
 });
+
+describe("a notification rule's start delay", () => {
+  test("that is not whole minutes is an error at the user, not a delay rounded without a word (90s was sent as 2 minutes)", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { contactMethod, user } from "watchkeeper";
+
+const mobile = contactMethod.sms({ id: "mobile", countryCode: 49, number: "15123456789" });
+export const ana = user({
+  id: "ana",
+  name: "Ana",
+  email: "ana@example.com",
+  contactMethods: [mobile],
+  notificationRules: [{ contactMethod: mobile, urgency: "high", startDelay: "90s" }, { contactMethod: mobile, urgency: "low", startDelay: "5m" }],
+});
+`,
+    });
+    expect(result.ok).toBe(false);
+    const found = result.diagnostics.filter((d) => d.severity === "error" && /startDelay/.test(d.message));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toMatch(/whole minutes/);
+    expect(found[0]!.file).toBe("policies/oncall.ts");
+  }, 120_000);
+});

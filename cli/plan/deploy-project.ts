@@ -14,6 +14,7 @@ import { readPlanDocument, type PlanDocument } from "./plan-document.js";
 import { summaryLines } from "./render-common.js";
 import { refuseOtherTarget, refuseStaleBase } from "./reviewed-plan.js";
 import { readStackRecord } from "./stack-record.js";
+import type { WarningCode } from "./types.js";
 
 export interface DeployProjectOptions {
   projectDir: string;
@@ -31,6 +32,18 @@ export interface DeployProjectOptions {
   now: Date;
   env: NodeJS.ProcessEnv;
 }
+
+/**
+ * Plan warnings `wk deploy` refuses before the engine starts, whatever `--allow-destroy` says:
+ * PagerDuty would refuse the change halfway through the up, or the deploy would delete what the
+ * project means to keep. `lead` opens the refusal for `n` findings.
+ */
+const REFUSED_BEFORE_ENGINE: readonly { codes: readonly WarningCode[]; lead: (n: number) => string }[] = [
+  { codes: ["maintenance-window-refused"], lead: (n) => `PagerDuty would refuse ${n === 1 ? "a maintenance window" : `${n} maintenance windows`} of this plan, halfway through the deploy` },
+  { codes: ["user-already-in-pagerduty", "team-member-on-policy"], lead: (n) => `PagerDuty would refuse ${n === 1 ? "a change to a user" : `${n} changes to users`} of this plan, halfway through the deploy` },
+  { codes: ["contact-method-readded"], lead: (n) => `the deploy would delete ${n === 1 ? "a contact method" : `${n} contact methods`} this plan re-adds under a new id` },
+  { codes: ["existing-user-deleted"], lead: (n) => `the deploy would delete ${n === 1 ? "a user" : `${n} users`} the project now marks existing` },
+];
 
 /** The edges `wk deploy` talks to, passed in so the flow reads (and tests) without them. */
 export interface DeployDeps {
@@ -85,39 +98,11 @@ export async function deployProject(o: DeployProjectOptions, deps: DeployDeps): 
       "the deployed state or the project changed since that plan; run wk plan again, review it, and deploy with its token",
     );
   }
-  const refusedWindows = plan.warnings.filter((w) => w.code === "maintenance-window-refused");
-  if (refusedWindows.length > 0) {
-    throw new UserError(
-      `PagerDuty would refuse ${refusedWindows.length === 1 ? "a maintenance window" : `${refusedWindows.length} maintenance windows`} of this plan, halfway through the deploy: ${refusedWindows.map((w) => w.message).join("; ")}`,
-      EXIT.findings,
-      "change the project as each message says and plan again; nothing was deployed",
-    );
-  }
-  // Not a matter of --allow-destroy: the deploy would delete a method the project means to keep.
-  const readded = plan.warnings.filter((w) => w.code === "contact-method-readded");
-  if (readded.length > 0) {
-    throw new UserError(
-      `the deploy would delete ${readded.length === 1 ? "a contact method" : `${readded.length} contact methods`} this plan re-adds under a new id: ${readded.map((w) => w.message).join("; ")}`,
-      EXIT.findings,
-      "change the project as each message says and plan again; nothing was deployed",
-    );
-  }
-  const alreadyThere = plan.warnings.filter((w) => w.code === "user-already-in-pagerduty" || w.code === "team-member-on-policy");
-  // Not a matter of --allow-destroy either: the project asked to keep the account, not to delete it.
-  const released = plan.warnings.filter((w) => w.code === "existing-user-deleted");
-  if (released.length > 0) {
-    throw new UserError(
-      `the deploy would delete ${released.length === 1 ? "a user" : `${released.length} users`} the project now marks existing: ${released.map((w) => w.message).join("; ")}`,
-      EXIT.findings,
-      "change the project as each message says and plan again; nothing was deployed",
-    );
-  }
-  if (alreadyThere.length > 0) {
-    throw new UserError(
-      `PagerDuty would refuse ${alreadyThere.length === 1 ? "a change to a user" : `${alreadyThere.length} changes to users`} of this plan, halfway through the deploy: ${alreadyThere.map((w) => w.message).join("; ")}`,
-      EXIT.findings,
-      "change the project as each message says and plan again; nothing was deployed",
-    );
+  for (const refusal of REFUSED_BEFORE_ENGINE) {
+    const found = plan.warnings.filter((w) => refusal.codes.includes(w.code));
+    if (found.length > 0) {
+      throw new UserError(`${refusal.lead(found.length)}: ${found.map((w) => w.message).join("; ")}`, EXIT.findings, "change the project as each message says and plan again; nothing was deployed");
+    }
   }
   const destructive = plan.resources.filter((r) => r.action === "delete" || r.action === "replace");
   if (destructive.length > 0 && !o.allowDestroy) {

@@ -42,6 +42,7 @@ const REFUSED_BEFORE_ENGINE: readonly { codes: readonly WarningCode[]; lead: (n:
   { codes: ["maintenance-window-refused"], lead: (n) => `PagerDuty would refuse ${n === 1 ? "a maintenance window" : `${n} maintenance windows`} of this plan, halfway through the deploy` },
   { codes: ["user-already-in-pagerduty", "team-member-on-policy"], lead: (n) => `PagerDuty would refuse ${n === 1 ? "a change to a user" : `${n} changes to users`} of this plan, halfway through the deploy` },
   { codes: ["contact-method-readded"], lead: (n) => `the deploy would delete ${n === 1 ? "a contact method" : `${n} contact methods`} this plan re-adds under a new id` },
+  { codes: ["recreated-under-new-id"], lead: (n) => `PagerDuty would refuse ${n === 1 ? "an object" : `${n} objects`} this plan creates under a new id, halfway through the deploy` },
   { codes: ["existing-user-deleted"], lead: (n) => `the deploy would delete ${n === 1 ? "a user" : `${n} users`} the project now marks existing` },
 ];
 

@@ -86,6 +86,8 @@ export type WarningCode =
   | "existing-user-deleted"
   /** A user taken off a team whose escalation policy still pages them, which PagerDuty refuses; wk deploy refuses it. */
   | "team-member-on-policy"
+  /** A user, service, policy or team deleted and created again under a new id with the same name (or email); wk deploy refuses it. */
+  | "recreated-under-new-id"
   /** A monitor's summary function gave no text on the preview's sample; the preview says why. */
   | "summary-not-previewed";
 

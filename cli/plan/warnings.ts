@@ -4,17 +4,28 @@ import { refusedMaintenanceWindows } from "./maintenance-windows.js";
 import { readdedContactMethods } from "./readded-contact-methods.js";
 import { createdUsersReleased, existingUsersCreated } from "./existing-users.js";
 import { membersStillOnPolicies } from "./team-members.js";
+import { recreatedUnderNewIds } from "./recreated.js";
 import type { NotificationPreview } from "./notification-preview.js";
 import type { PlanWarning, ResourceChange } from "./types.js";
 
 /**
- * Destructive changes, on-call coverage that got worse, maintenance windows PagerDuty would
- * refuse, contact methods the deploy would delete while re-adding them, users PagerDuty already
- * has that the deploy would create, users it would delete though the project now only looks them
- * up, and team members PagerDuty would refuse to remove; `now` starts the 4-week coverage window and says which windows have started or ended.
+ * Destructive changes, on-call coverage that got worse, and what PagerDuty would refuse or the
+ * deploy would undo (maintenance windows, re-added contact methods, users switched between created
+ * and existing, team members still paged, objects re-created under a new id); `now` starts the
+ * 4-week coverage window and says which windows have started or ended.
  */
 export function planWarnings(base: Manifest | null, target: Manifest, resources: readonly ResourceChange[], now: Date): PlanWarning[] {
-  return [...destructive(resources), ...emptiedPolicies(base, target), ...coverageWorse(base, target, now), ...refusedMaintenanceWindows(base, target, resources, now), ...readdedContactMethods(base, target, resources), ...existingUsersCreated(base, target, resources), ...createdUsersReleased(base, target, resources), ...membersStillOnPolicies(base, target, resources)];
+  return [
+    ...destructive(resources),
+    ...emptiedPolicies(base, target),
+    ...coverageWorse(base, target, now),
+    ...refusedMaintenanceWindows(base, target, resources, now),
+    ...readdedContactMethods(base, target, resources),
+    ...existingUsersCreated(base, target, resources),
+    ...createdUsersReleased(base, target, resources),
+    ...membersStillOnPolicies(base, target, resources),
+    ...recreatedUnderNewIds(base, target, resources),
+  ];
 }
 
 function destructive(resources: readonly ResourceChange[]): PlanWarning[] {

@@ -57,6 +57,11 @@ export interface ViewRouteDeps {
   replicas?: () => Promise<ReplicaView[]>;
   /** Host names answered beyond IP addresses, localhost, service names and the publicUrl's host (runtime/http/host-check.ts). */
   allowedHosts?: readonly string[];
+  /**
+   * A clock that never steps (ms), for how old a kept public render is: performance.now, which a
+   * wall clock set back cannot make keep a render for good. Tests step it instead of waiting.
+   */
+  monotonic?: () => number;
   /** Tuning for tests: event stream limits, poll interval (stores without a change feed) and batching. */
   events?: { maxClients?: number; maxPublicClients?: number; pollMs?: number; heartbeatMs?: number; batchMs?: number };
 }
@@ -192,10 +197,11 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   // render, so a flood of visitors costs renders of one page, not one each (a flood of 200
   // clients once held /healthz for seconds). A change of what the page shows, as the live hub
   // holds it while anyone listens, renders it afresh at the next ask.
+  const monotonic = o.monotonic ?? (() => performance.now());
   const publicRenders = new Map<string, { at: number; shows: string | undefined; page: Promise<string> }>();
   const publicPage = (spec: StatusPageSpec): Promise<string> => {
     const shows = events.current()?.snapshot.get(`status:${spec.id}`);
-    const now = performance.now();
+    const now = monotonic();
     const kept = publicRenders.get(spec.id);
     if (kept && now - kept.at < PUBLIC_PAGE_TTL_MS && kept.shows === shows) return kept.page;
     const page = renderPublicStatus(d, spec);
@@ -218,7 +224,7 @@ export function registerViewRoutes(router: Router, o: ViewRouteDeps): Views {
   const badgeRenders = new Map<string, { at: number; shows: string | undefined; svg: Promise<string> }>();
   const renderedBadge = (key: string, monitorId: string, render: () => Promise<string>): Promise<string> => {
     const shows = events.current()?.snapshot.get(monitorId);
-    const now = performance.now();
+    const now = monotonic();
     const kept = badgeRenders.get(key);
     if (kept && now - kept.at < PUBLIC_PAGE_TTL_MS && kept.shows === shows) return kept.svg;
     const svg = render();

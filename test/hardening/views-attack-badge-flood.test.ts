@@ -50,9 +50,9 @@ describe("views attack: a flood of badge requests", () => {
     // A private monitor's badge is still refused to the public after the team asked for it.
     expect((await fetch(`${url}/badge/ledger.svg`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
     expect((await fetch(`${url}/badge/ledger.svg`)).status).toBe(403);
-    await new Promise((r) => setTimeout(r, 5_200));
+    flood.elapse(5_200);
     const again = storeCalls();
     await (await fetch(`${url}/badge/shop.svg`)).text();
     expect(storeCalls() - again).toBeGreaterThan(0);
-  }, 20_000);
+  });
 });

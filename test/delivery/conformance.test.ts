@@ -224,7 +224,9 @@ const cases: Case[] = [
         secrets: ["SMTP_PASS"],
       }),
     secrets: () => ({ SMTP_PASS: "smtp-pass-canary-0003" }),
-    env: () => ({ WK_SMTP_TIMEOUT_MS: "800" }),
+    // The send's own signal times the slow server out; the SMTP read timeout stays long enough for
+    // a pause a loaded machine makes while the fake reads a huge message in this process.
+    env: () => ({ WK_SMTP_TIMEOUT_MS: "10000" }),
     canaries: () => ["smtp-pass-canary-0003"],
     inject: (fault) => {
       smtp.failNext(
@@ -256,7 +258,10 @@ afterAll(async () => {
 });
 
 describe.each(cases)("channel conformance: $name", (c) => {
-  const send = async (intent: NotificationIntent, timeoutMs = 5000): Promise<SendResult> => {
+  // Time enough on a loaded machine for what a send does by design: an OpsGenie create waits 1 s,
+  // then 2 s more, to confirm OpsGenie processed it; the fakes validate the body in this process.
+  // A send that should time out passes its own.
+  const send = async (intent: NotificationIntent, timeoutMs = 20_000): Promise<SendResult> => {
     const manifest = c.manifest();
     const env = c.env();
     const destinations = new Destinations(manifest, {

@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { retryDelayMs, parseRetryAfter, DEFAULT_BACKOFF } from "../../runtime/notify/backoff.js";
 import { fanOut, inOrder, route, type Stage, type StageContext } from "../../runtime/notify/pipeline.js";
-import { RateLimiter } from "../../runtime/notify/rate-limiter.js";
+import { RateLimiter, type RateGate } from "../../runtime/notify/rate-limiter.js";
 import { dedupReason, dedupStage } from "../../runtime/notify/stages/dedup-stage.js";
 import { groupStage } from "../../runtime/notify/stages/group-stage.js";
 import { inhibitStage } from "../../runtime/notify/stages/inhibit-stage.js";
@@ -286,6 +286,24 @@ describe("retry stage", () => {
     const [other] = await retryStage(deps(fixed({ ok: true, status: 200, answer: "ok" }), { limiter }))(ctx(), [at("channel:ops-slack")]);
     expect(other!.outcome).toMatchObject({ kind: "deferred", at: NOW + 7000 });
     expect(limiter.take("channel:ops-slack", 600, NOW + 7000)).toEqual({ ok: true });
+  });
+
+  it("takes a rate-limit token at the time of the send, not when the batch began", async () => {
+    // The notification log answers slowly (a loaded Redis): a token counted 2 s early would let the
+    // send after it through 2 s before the window really moved on.
+    let now = NOW;
+    const takes: number[] = [];
+    const limiter: RateGate = {
+      take: (_key, _perMinute, at) => (takes.push(at), takes.length === 1 ? { ok: true } : { ok: false, waitMs: 500 }),
+      holdOff: () => undefined,
+    };
+    const slowLog = { lastSent: () => ((now += 2_000), null) };
+    const stage = retryStage(deps(fixed({ ok: true, status: 200, answer: "ok" }), { limiter, log: slowLog, clock: () => now }));
+    const [sent] = await stage(ctx(), [at("channel:ops-slack")]);
+    expect(sent!.outcome).toMatchObject({ kind: "sent" });
+    const [deferred] = await stage(ctx(), [at("channel:ops-slack")]);
+    expect(takes).toEqual([NOW + 2_000, NOW + 4_000]);
+    expect(deferred!.outcome).toMatchObject({ kind: "deferred", at: NOW + 4_500 });
   });
 
   it("waits for a missing secret instead of failing", async () => {

@@ -52,8 +52,11 @@ export function retryStage(deps: RetryStageDeps): Stage {
     const previous = await deps.log.lastSent(item.intent.dedupKey, item.destination.id);
     const rateKey = notifier.rateKey?.(deps.secret, item.intent, previous?.ref ?? null) ?? item.destination.id;
     const requests = notifier.requestsPerAttempt?.(item.intent, previous?.ref ?? null, now) ?? 1;
-    const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), now, requests);
-    if (!token.ok) return { kind: "deferred", at: now + token.waitMs, reason: "rate limit for this destination" };
+    // The token is counted when the send leaves, not when the batch began: reads of a slow store
+    // since then would otherwise count it early and let a later send through before its window.
+    const takenAt = deps.clock();
+    const token = await deps.limiter.take(rateKey, deps.ratePerMinute(item.destination), takenAt, requests);
+    if (!token.ok) return { kind: "deferred", at: takenAt + token.waitMs, reason: "rate limit for this destination" };
 
     const signal = AbortSignal.any([deps.stopSignal, AbortSignal.timeout(notifier.timeoutMs ?? deps.sendTimeoutMs)]);
     let result: SendResult;

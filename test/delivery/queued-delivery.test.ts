@@ -23,6 +23,8 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
       channels: [testChannel("pd-limited", "pagerduty", { routingKey: { secret: "PD_LIMITED" }, baseUrl: pd.url, rateLimitPerMinute: RATE })],
       secrets: ["PD_ROUTING_PAYMENTS", "PD_LIMITED"],
     });
+  /** The times the replicas' rate gates handed out a token, one entry per request, on the clock they were judged by. */
+  let takes: number[] = [];
   /** Two replicas' delivery services on the same Redis and prefix. */
   const twoReplicas = async () => {
     for (let n = 0; n < 2; n++) {
@@ -32,6 +34,7 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
         secrets: { PD_ROUTING_PAYMENTS: KEY, PD_LIMITED: LIMITED_KEY },
         rateWindowMs: WINDOW_MS,
         options: { settings: { pagerDutyEventsUrl: pd.url } },
+        onTake: (_key, now, requests) => takes.push(...Array.from({ length: requests }, () => now)),
       });
       replicas.push(replica);
       replica.delivery.start();
@@ -48,6 +51,7 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
   afterEach(async () => {
     for (const r of replicas) await r.close();
     replicas = [];
+    takes = [];
     await dropPrefix(TEST_REDIS_URL, prefix);
     pd.heal();
     pd.received.length = 0;
@@ -94,6 +98,9 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
     const [a, b] = await twoReplicas();
     await a.enqueue(intentFor("api", "trigger", { dedupKey: "wk-throttled-0" }));
     const [throttled] = await pd.waitFor((r) => r.some((x) => x.status === 429), 10_000);
+    // The fake has answered; the key is held once a replica has read that answer, which it records
+    // with the attempt. What is sent before then is a send already under way, not one held.
+    await expect.poll(async () => (await a.store.deliveriesForAlert("wk-throttled-0")).some((d) => d.vendorStatus !== null), { timeout: 10_000 }).toBe(true);
     for (let i = 1; i < 10; i++) await (i % 2 === 0 ? a : b).enqueue(intentFor("api", "trigger", { dedupKey: `wk-throttled-${i}` }));
     await pd.waitFor(() => pd.events().length >= 10, 20_000);
     const after = pd.received.slice(1);
@@ -154,10 +161,15 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
     const started = Date.now();
     for (let i = 0; i < 20; i++) await (i % 2 === 0 ? a : b).enqueue(intentFor("limited", "trigger", { dedupKey: `wk-limited-${i}` }));
     await pd.waitFor(() => pd.events().length >= 20, 30_000);
+    // The replicas' gates, together, handed out at most RATE tokens in any window.
+    const taken = [...takes].sort((x, y) => x - y);
+    expect(taken).toHaveLength(20);
+    for (let i = 0; i + RATE < taken.length; i++) expect(taken[i + RATE]! - taken[i]!).toBeGreaterThanOrEqual(WINDOW_MS);
+    // And the vendor saw as much, less the trip from a gate to the vendor: the body built, the request
+    // made and read by the fake, all on one event loop that a loaded machine holds up now and then.
     const times = pd.accepted().map((r) => r.at).sort((x, y) => x - y);
     expect(times).toHaveLength(20);
-    // At most RATE sends in any window (less a few ms for the trip from the limiter to the vendor).
-    for (let i = 0; i + RATE < times.length; i++) expect(times[i + RATE]! - times[i]!).toBeGreaterThanOrEqual(WINDOW_MS - 50);
+    for (let i = 0; i + RATE < times.length; i++) expect(times[i + RATE]! - times[i]!).toBeGreaterThanOrEqual(WINDOW_MS - 250);
     expect(times[times.length - 1]! - started).toBeGreaterThanOrEqual(((20 - RATE) / RATE) * WINDOW_MS - 50);
     expect(new Set(pd.events().map((e) => e["dedup_key"])).size).toBe(20);
     // The vendor answers before the store records the outcome (and the attempt): wait for the record.

@@ -4,6 +4,7 @@ import { Registry } from "prom-client";
 import type { NotificationIntent } from "../../../runtime/alerts/intent.js";
 import type { DeliveryService } from "../../../runtime/notify/contract.js";
 import { createQueuedDelivery, type QueuedDeliveryOptions } from "../../../runtime/notify/queued-delivery.js";
+import type { RateGate } from "../../../runtime/notify/rate-limiter.js";
 import { RedisRateGate } from "../../../runtime/store/redis/rate-gate.js";
 import { RedisStore } from "../../../runtime/store/redis/redis-store.js";
 import type { Manifest } from "../../../sdk/manifest/schema.js";
@@ -64,6 +65,8 @@ export async function queuedReplica(o: {
   /** The replica's clock runs this far off the real one (a replica without NTP). */
   clockSkewMs?: number;
   options?: Partial<Omit<QueuedDeliveryOptions, "redisUrl" | "prefix" | "lanes" | "limiter">>;
+  /** Told of every rate-limit token the replica's gate hands out: the time it was judged at, and how many. */
+  onTake?: (key: string, now: number, requests: number) => void;
 }): Promise<QueuedReplica> {
   const url = o.url ?? TEST_REDIS_URL;
   const store = await RedisStore.connect(url, { prefix: o.prefix });
@@ -74,7 +77,7 @@ export async function queuedReplica(o: {
       redisUrl: url,
       prefix: o.prefix,
       lanes: store,
-      limiter: new RedisRateGate(store.redis, { prefix: o.prefix, windowMs: o.rateWindowMs }),
+      limiter: observedGate(new RedisRateGate(store.redis, { prefix: o.prefix, windowMs: o.rateWindowMs }), o.onTake),
       pollMs: 10,
       backoff: { initialMs: 50, maxMs: 400 },
       ...o.options,
@@ -92,5 +95,18 @@ export async function queuedReplica(o: {
       await delivery.stop(2_000);
       await store.close();
     },
+  };
+}
+
+/** The gate as it is, telling `onTake` of each token it hands out. */
+function observedGate(gate: RateGate, onTake: ((key: string, now: number, requests: number) => void) | undefined): RateGate {
+  if (!onTake) return gate;
+  return {
+    async take(key, perMinute, now, requests = 1) {
+      const token = await gate.take(key, perMinute, now, requests);
+      if (token.ok) onTake(key, now, requests);
+      return token;
+    },
+    holdOff: (key, until, now) => gate.holdOff(key, until, now),
   };
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundleChild, startChild, type RunningChild } from "../runtime/support/child-process.js";
+import { bundleChild, startChild, waitFor, type RunningChild } from "../runtime/support/child-process.js";
 import { manifestOf, monitorSpec, writeArtifact } from "../runtime/support/manifest.js";
 import { dropPrefix, hitBundle, redisAnswers, testPrefix, TickTarget, TEST_REDIS_URL } from "./support.js";
 
@@ -63,22 +63,31 @@ describe.skipIf(!available)("rollout across manifest versions (separate processe
     return child;
   };
   const ticks = (id: string, from: number, to: number) => [...(target.hits.get(id) ?? new Map<number, number>()).entries()].filter(([t]) => t >= from && t <= to);
+  /**
+   * Waits until every tick of each monitor from `from` to `to` has run. A tick is asked for when it
+   * is due, but a loaded machine may run it a second or two late; one that never runs leaves the
+   * wait to time out and the count below to say which.
+   */
+  const ran = (ranges: Array<[id: string, from: number, to: number]>) =>
+    waitFor(() => ranges.every(([id, from, to]) => ticks(id, from, to).length === count(from, to)), 20_000, "every tick to run").catch(() => undefined);
 
   it("hands the schedules to the new manifest without running a tick twice or losing one", async () => {
     const v1 = await Promise.all([replica("v1", "a"), replica("v1", "b")]);
-    await new Promise((r) => setTimeout(r, 4_000));
+    // The old replicas run their schedules for a while before the new one comes.
+    await waitFor(() => ["kept", "dropped", "changed"].every((id) => (target.hits.get(id)?.size ?? 0) >= 2), 20_000, "two ticks of each monitor on v1");
     const v2Start = Date.now();
     const v2 = await replica("v2", "c");
     // v2 owns the schedules once it is ready: it upserts them before it starts its workers.
     const v2Ready = Date.now();
     await new Promise((r) => setTimeout(r, 12_000));
+    const before = up(v2Start - 3_000);
+    const settled = up(v2Ready + 1_000);
+    const last = down(Date.now() - 1_500);
+    await ran([["kept", before, last], ["changed", before, last], ["added", settled, last]]);
     const end = Date.now();
     for (const child of [...v1, v2]) child.proc.kill("SIGTERM");
     await Promise.all([...v1, v2].map((c) => c.exited));
 
-    const before = up(v2Start - 3_000);
-    const settled = up(v2Ready + 1_000);
-    const last = down(end - 1_500);
     // `kept` and `changed` run every tick exactly once, before, during and after the handover.
     for (const id of ["kept", "changed"]) {
       const seen = ticks(id, before, last);
@@ -91,27 +100,30 @@ describe.skipIf(!available)("rollout across manifest versions (separate processe
     // The old replicas say why they did not run the changed monitor's ticks.
     expect(v1.map((c) => c.stdout()).join("")).toContain("tick handed to the replicas of the manifest that scheduled it");
     expect(v1.map((c) => c.stdout()).join("")).not.toContain("tick dropped");
-  }, 60_000);
+  }, 90_000);
 
   it("keeps the new manifest's schedules when it runs alone, and an old replica restarting does not take them back", async () => {
     // The first case left the schedules to v2 and stopped every replica; v2 comes back alone.
+    const startedAt = Date.now();
     const v2 = await replica("v2", "d");
-    await new Promise((r) => setTimeout(r, 3_000));
+    // From its first run of each monitor on, the lone new replica runs every tick.
+    await waitFor(() => ["kept", "changed", "added"].every((id) => ticks(id, startedAt, Infinity).length > 0), 20_000, "the lone replica's first ticks");
     const aloneFrom = up(Date.now());
     await new Promise((r) => setTimeout(r, 5_000));
     // An old replica restarts mid-rollout: it runs what it agrees on, and schedules nothing back.
     const old = await replica("v1", "e");
     await new Promise((r) => setTimeout(r, 6_000));
+    const last = down(Date.now() - 1_500);
+    await ran(["kept", "changed", "added"].map((id) => [id, aloneFrom, last]));
     const end = Date.now();
     for (const child of [v2, old]) child.proc.kill("SIGTERM");
     await Promise.all([v2, old].map((c) => c.exited));
 
-    const last = down(end - 1_500);
     for (const id of ["kept", "changed", "added"]) {
       const seen = ticks(id, aloneFrom, last);
       expect({ id, count: seen.length, repeats: seen.filter(([, n]) => n > 1) }).toEqual({ id, count: count(aloneFrom, last), repeats: [] });
     }
     expect(ticks("dropped", aloneFrom, end)).toEqual([]);
     expect(old.stdout()).toContain("a newer manifest owns the schedules");
-  }, 60_000);
+  }, 90_000);
 });

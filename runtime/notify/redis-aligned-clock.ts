@@ -28,8 +28,14 @@ export class RedisAlignedClock {
     const [seconds, micros] = await redis.time();
     const after = this.local();
     const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const offset = redisMs - Math.round((before + after) / 2);
-    this.offsetMs = Math.abs(offset) < IGNORED_OFFSET_MS ? 0 : offset;
+    // Redis read its clock at some moment of the round trip: the offset is anywhere from `low` to
+    // `high`. An answer a busy event loop held up widens that span; its midpoint would then move a
+    // replica in step with Redis by half the hold-up (600 ms for a 1.2 s stall), and a Retry-After
+    // it writes would end that much early. Only an offset the whole span puts beyond the noise moves it.
+    const low = redisMs - after;
+    const high = redisMs + 1 - before;
+    const inStep = low < IGNORED_OFFSET_MS && high > -IGNORED_OFFSET_MS;
+    this.offsetMs = inStep ? 0 : redisMs - Math.round((before + after) / 2);
     this.syncedAt = after;
   }
 }

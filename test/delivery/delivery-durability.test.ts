@@ -89,6 +89,8 @@ describe("durable delivery to PagerDuty by service", () => {
     // The state machine would not emit it again, but a replayed trigger must still not page twice.
     second.enqueue(intentFor("api", "trigger"));
     await until(() => second.store.depth() === 0);
+    // The replay is recorded as skipped once the delivery stage has judged it.
+    await until(() => second.deliveries.forAlert("wk-api").length === 2 && second.deliveries.forAlert("wk-api").every((d) => d.status !== "pending"), 10_000, "the replay judged");
     await new Promise((r) => setTimeout(r, 200));
     expect(pd.events()).toHaveLength(1);
     expect(second.deliveries.forAlert("wk-api").map((d) => d.status)).toEqual(["sent", "skipped"]);

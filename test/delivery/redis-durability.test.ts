@@ -111,6 +111,7 @@ describe("Redis durability: AOF with fsync on every write", () => {
     expect(pd.events().map((e) => [e["event_action"], e["dedup_key"]])).toEqual([["trigger", alert!.dedupKey]]);
     const [after] = await runtime.store.alertsOf("api");
     expect(after).toMatchObject({ state: "firing", dedupKey: alert!.dedupKey });
-    expect((await runtime.store.deliveriesForAlert(alert!.dedupKey)).map((d) => d.status)).toEqual(["sent"]);
+    // The vendor answers before the runtime records the delivery sent: wait for the record.
+    await expect.poll(async () => (await store.deliveriesForAlert(alert!.dedupKey)).map((d) => d.status), { timeout: 10_000 }).toEqual(["sent"]);
   }, 60_000);
 });

@@ -89,7 +89,7 @@ describe.skipIf(!up)("a garbage outbox item in Redis", () => {
       await until(() => pd.events().some((e) => e["dedup_key"] === "wk-db"), 10_000, "the page queued after the garbage item");
       expect(pd.events().map((e) => e["dedup_key"])).toEqual(["wk-db"]);
       // Set aside, not read again on every poll: the outbox is empty once the good intent went.
-      await until(() => notices.length > 0, 2_000, "the notice");
+      await until(() => notices.length > 0, 10_000, "the notice");
       expect(await store.depth()).toBe(0);
       await new Promise((r) => setTimeout(r, 200));
       expect(notices).toHaveLength(1);

@@ -54,9 +54,9 @@ describe.skipIf(!up)("RedisStore across replicas", () => {
       const alert = { ...newAlert("api", {}, "wk-api", 1000), state: "firing" as const, firedAt: 1000 };
       await other.commitAlerts({ alerts: [alert], readVersions: {}, intents: [], at: 1000 });
       await b.commitAlerts({ alerts: [alert], readVersions: {}, intents: [], at: 1000 });
-      await vi.waitFor(() => expect(heard).toEqual([["api"]]), { timeout: 2_000 });
+      await vi.waitFor(() => expect(heard).toEqual([["api"]]), { timeout: 10_000 });
       await b.addSilence({ comment: "c", createdBy: "ada", startsAt: 0, endsAt: 5000, matchers: { monitors: ["api"], services: [], labels: {} } }, 1000);
-      await vi.waitFor(() => expect(heard).toEqual([["api"], null]), { timeout: 2_000 });
+      await vi.waitFor(() => expect(heard).toEqual([["api"], null]), { timeout: 10_000 });
       stop();
     } finally {
       await dropPrefix(a.redis, prefix);

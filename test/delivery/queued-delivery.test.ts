@@ -69,8 +69,8 @@ describe.skipIf(!up)("delivery across replicas through BullMQ", () => {
     expect(keys).toHaveLength(50);
     expect(new Set(keys).size).toBe(50);
     expect(pd.rejections()).toEqual([]);
-    const sent = (await a.store.recentDeliveries(100)).filter((d) => d.status === "sent");
-    expect(sent).toHaveLength(50);
+    // The vendor answers before the store records the outcome: wait for the records.
+    await expect.poll(async () => (await a.store.recentDeliveries(100)).filter((d) => d.status === "sent").length, { timeout: 10_000 }).toBe(50);
     expect(await a.store.depth()).toBe(0);
   });
 

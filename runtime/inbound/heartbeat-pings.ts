@@ -1,24 +1,28 @@
 import { SlidingWindowLimiter } from "./rate-limit.js";
 
 /**
- * Pings one heartbeat takes in any minute before answering 429. A job pings once per run (twice
- * with a start signal); a fleet of hosts sharing one heartbeat, or a job retrying, stays far below.
+ * Pings one heartbeat writes to the store in any minute. A job pings once per run (twice with a
+ * start signal); a fleet of hosts sharing one heartbeat, or a job retrying, stays far below.
  */
 export const HEARTBEAT_PINGS_PER_MINUTE = 60;
 
 /** Past the limit a ping is still stamped, at most this often: the heartbeat is never staler than this. */
 const STAMP_WHILE_LIMITED_MS = 1_000;
 
-/** What to do with a ping whose token (if any) was right. */
-export type PingTaken = { limited: false } | { limited: true; retryAfterMs: number; stamp: boolean };
+/** What to do with a ping whose token (if any) was right: whether it is written, and whether it was past the limit. */
+export interface PingTaken {
+  stamp: boolean;
+  limited: boolean;
+}
 
 /**
  * Pings per heartbeat, counted in this runtime's memory by monitor id: each heartbeat has its own
  * token, so a token leaked and hammered from the internet is held back alone, never another job
- * behind the same NAT, and wrong tokens (refused before they are counted) use up nothing. Over the
- * limit the sender is told to slow down, but the ping still counts, stamped once a second at most:
- * one ping per interval is all a heartbeat needs, so the limit bounds the store's writes without
- * ever making a live job look dead. Time is an argument.
+ * behind the same NAT, and wrong tokens (refused before they are counted) use up nothing. Past the
+ * limit a ping is still taken and answered as any other, but stamped once a second at most: one
+ * ping per interval is all a heartbeat needs, so the limit bounds the store's writes without ever
+ * making a live job look dead, and a job's `curl --fail` never reads a flood it did not make as its
+ * own failure. Time is an argument.
  */
 export class HeartbeatPings {
   private readonly limiter: SlidingWindowLimiter;
@@ -34,6 +38,6 @@ export class HeartbeatPings {
     const last = this.stamped.get(monitorId);
     const stamp = counted.ok || last === undefined || now - last >= STAMP_WHILE_LIMITED_MS || now < last;
     if (stamp) this.stamped.set(monitorId, now);
-    return counted.ok ? { limited: false } : { limited: true, retryAfterMs: counted.retryAfterMs, stamp };
+    return { stamp, limited: !counted.ok };
   }
 }

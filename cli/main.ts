@@ -22,6 +22,7 @@ const SCRATCH_COMMANDS = new Set(["validate", "compile", "plan", "test", "simula
 function lazy(name: string) {
   return async (args: Record<string, unknown>) => {
     refuseIgnoredWords(args);
+    refuseEmptyValues(args);
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
     process.exitCode = SCRATCH_COMMANDS.has(name) ? await inScratchFolder(() => mod.run(args)) : await mod.run(args);
   };
@@ -41,6 +42,28 @@ function refuseIgnoredWords(args: Record<string, unknown>): void {
     EXIT.usage,
     dashed !== undefined ? `leave out \`--\`; name a path that starts with a dash as ./${dashed}` : "leave out `--`: the command reads its arguments without it",
   );
+}
+
+/** The positional arguments, named as `wk --help` shows them; every other key is an option. */
+const POSITIONALS = new Set(["dir", "monitors", "source", "rules"]);
+
+/**
+ * No option or argument has an empty default, so an empty value was typed: `--plan "$PLAN"` with
+ * the variable unset, or `--out` with its value forgotten. The commands would read it as the flag
+ * left out (compile would write an artifact no reviewed plan checked) or as the current folder
+ * (`--ics ""` writes the feeds among the project's files), so it is refused instead.
+ */
+function refuseEmptyValues(args: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(args)) {
+    if (key === "_" || key === "$0" || /[A-Z]/.test(key)) continue;
+    if (value !== "" && !(Array.isArray(value) && value.includes(""))) continue;
+    const named = POSITIONALS.has(key) ? `the <${key}> argument` : `--${key}`;
+    throw new UserError(
+      `${named} needs a value, got an empty one`,
+      EXIT.usage,
+      `an empty value (an unset shell variable?) is not read as leaving it out: give ${named} a value, or leave ${POSITIONALS.has(key) ? "it" : named} out for the default`,
+    );
+  }
 }
 
 const projectOption = { type: "string", default: ".", describe: "project folder (holds watchkeeper.config.ts)" } as const;

@@ -170,3 +170,29 @@ describe("a modules folder the user cannot read", () => {
     }
   });
 });
+
+describe("a flag given an empty value (an unset shell variable, a value forgotten)", () => {
+  it.each([
+    [["compile", "--plan", ""], "--plan"],
+    [["compile", "--out"], "--out"],
+    [["oncall", "--ics", ""], "--ics"],
+    [["oncall", "--window="], "--window"],
+    [["run", "--state", ""], "--state"],
+    [["validate", "--project", ""], "--project"],
+    [["init", ""], "the <dir> argument"],
+  ] as const)("wk %j is refused (exit 2) before anything is written, never read as the default", async (args, named) => {
+    const cwd = join(scratch, `empty-${args.join("-").replace(/[^a-z-]/g, "")}`);
+    await mkdir(cwd, { recursive: true });
+    const copied = join(cwd, "project");
+    const { cp } = await import("node:fs/promises");
+    await cp(ok, copied, { recursive: true });
+    const before = await entries(copied);
+    const ran = await wk([...args, ...(args[0] === "init" ? [] : args[0] === "validate" ? [] : ["--project", "."])], { cwd: copied, env: { WK_CACHE: "off" } });
+    expect(ran.code, ran.stdout + ran.stderr).toBe(EXIT.usage);
+    const lines = messageLines(ran.stderr);
+    expect(lines[0]).toBe(`error: ${named} needs a value, got an empty one`);
+    expect(lines[1]).toMatch(/^hint: .*leave .* out/);
+    expect(ran.stderr).not.toMatch(/^\s+at /m);
+    expect(await entries(copied)).toEqual(before);
+  });
+});

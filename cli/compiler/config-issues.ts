@@ -61,6 +61,7 @@ interface FieldIssue {
 type ConfigRule = (config: Record<string, unknown>) => FieldIssue[];
 
 const GENERIC_HINT = "see the config's fields in docs/compiler.md; your editor lists them inside `config({ ... })`";
+const NAME_HINT = 'add name: "my-project" (the plan and the pages show it); write the config as `export default config({ name: "my-project", ... })` (import { config } from "watchkeeper") so your editor lists its fields';
 const DURATION_HINT = 'write a duration as a string: a number and a unit (ms, s, m, h, d, w), such as "14d"';
 
 /** The schema's findings, in the field's words, with the nearest valid value for a bad enum value. */
@@ -83,6 +84,8 @@ function schemaIssues(config: unknown): FieldIssue[] {
     }
     if (issue.code === "invalid_type") {
       const got = valueAt(config, issue.path);
+      // The one field the config must have, left out (a plain object exported, or `config({} as any)`).
+      if (got === undefined && field === "name") return { path: issue.path, message: "is missing; the project needs a name", hint: NAME_HINT };
       if (DURATION_FIELD.test(field)) return { path: issue.path, message: `expected a duration such as "30s", "10m" or "14d", got ${describe(got)}`, hint: DURATION_HINT };
       // One glob or one secret name where a list is taken: the list of that one.
       const hint = issue.expected === "array" && typeof got === "string" ? `make it a list: ${field}: [${JSON.stringify(got)}]` : GENERIC_HINT;
@@ -167,6 +170,7 @@ function configCallLine(source: string): number | null {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "nothing (the field is missing)";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value)}`;
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;

@@ -45,6 +45,19 @@ export default config({
     expect(d).toMatchObject({ file: "watchkeeper.config.ts", line: 6 });
   });
 
+  it("a config without a name (a plain object exported) is told the name is missing and how to add it, not \"got undefined undefined\"", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `export default {\n  monitors: ["monitors/**/*.ts"],\n};\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(wrote).toBe(false);
+    const d = result.diagnostics.find((x) => x.code === "WK1002");
+    expect(d).toMatchObject({ file: "watchkeeper.config.ts", line: 1 });
+    expect(d!.message).toBe("config name: is missing; the project needs a name");
+    expect(d!.message).not.toContain("undefined");
+    expect(d!.hint).toBe('add name: "my-project" (the plan and the pages show it); write the config as `export default config({ name: "my-project", ... })` (import { config } from "watchkeeper") so your editor lists its fields');
+  });
+
   it("a single string where the config takes a list is told to make it a list of that string", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,

@@ -113,6 +113,19 @@ describe("summary-placeholders", () => {
     expect(found[1]!.hint).toMatch(/^did you mean \{\{name\}\}\?/);
     expect(r.ok).toBe(true);
   });
+
+  let braces: CompileResult;
+  beforeAll(async () => void (braces = (await compileFixture("rule-summary-braces")).result));
+
+  it("warns about a placeholder whose braces are not two on each side ({{name}, ${labels.x}, {message}}), with the spelling meant, and leaves other braces alone", () => {
+    const found = byCode(braces, "summary-placeholders");
+    expect(found.map((d) => [d.severity, d.line, d.message, d.hint.split(";")[0]])).toEqual([
+      ["warning", 3, 'monitor "braces": its summary\'s "${labels.instance}" is not a placeholder (two braces on each side), so it is sent as written', "write {{labels.instance}}"],
+      ["warning", 3, 'monitor "braces": its summary\'s "{message}}" is not a placeholder (two braces on each side), so it is sent as written', "write {{message}}"],
+      ["warning", 3, 'monitor "braces": its summary\'s "{{name}" is not a placeholder (two braces on each side), so it is sent as written', "write {{name}}"],
+      ["warning", 3, 'monitor "braces": its summary\'s "{{nme}" is not a placeholder (two braces on each side), so it is sent as written', "write {{name}}"],
+    ]);
+  });
 });
 
 describe("time-zone-names", () => {

@@ -279,7 +279,7 @@ async function produce(
     const sealed = seal ? sealManifest(loaded.manifest) : ({ ...loaded.manifest, hash: "" } as Manifest);
     const memo = schemaMemo(cache, sdk, loaded.partHashes);
     const columns = loaded.columns;
-    const schema = await placeSchemaFindings(schemaDiagnostics(sealed, memo?.memo), loaded.sources, columns);
+    const schema = await placeSchemaFindings(schemaDiagnostics(sealed, memo?.memo), loaded.sources, columns, loaded.config.secrets ?? []);
     memo?.save();
     diagnostics.push(...schema);
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });

@@ -105,16 +105,32 @@ export async function placeSchemaFindings(
   findings: readonly SchemaFinding[],
   sources: ReadonlyMap<string, string>,
   columns: ReadonlyMap<string, number>,
+  /** The config's `secrets` as written (the manifest's are sorted, each once). */
+  declared: readonly unknown[] = [],
 ): Promise<Diagnostic[]> {
-  if (!findings.some((f) => f.entry && f.field.length > 0)) return findings.map((f) => f.diagnostic);
+  if (!findings.some((f) => (f.entry && f.field.length > 0) || f.secret !== undefined)) return findings.map((f) => f.diagnostic);
   const { ts } = await import("ts-morph");
-  return findings.map(({ diagnostic, entry, field }) => {
+  return findings.map(({ diagnostic, entry, field, secret }) => {
+    if (secret !== undefined) return { ...diagnostic, ...declaredSecretPosition(ts, sources.get(diagnostic.file ?? ""), diagnostic.file ?? "", secret, declared) };
     if (!entry || field.length === 0 || !diagnostic.file || diagnostic.line === null) return diagnostic;
     const text = sources.get(diagnostic.file);
     if (text === undefined) return diagnostic;
     const at = propertyPosition(ts, diagnostic.file, text, { line: diagnostic.line, column: columns.get(entry.source) ?? null }, field);
     return at ? { ...diagnostic, ...at } : diagnostic;
   });
+}
+
+/**
+ * Where the config names a declared secret: its entry in `secrets: [...]` of the `config(` call,
+ * else the `secrets` property, else the call's line.
+ */
+function declaredSecretPosition(ts: typeof TS, text: string | undefined, file: string, name: string, declared: readonly unknown[]): Position {
+  if (text === undefined) return { line: 1, column: 1 };
+  const index = text.search(/\bconfig\s*\(/);
+  if (index < 0) return { line: 1, column: 1 };
+  const line = text.slice(0, index).split("\n").length;
+  const entry = declared.indexOf(name);
+  return propertyPosition(ts, file, text, { line, column: null }, entry < 0 ? ["secrets"] : ["secrets", entry]) ?? { line, column: 1 };
 }
 
 /** The value at a schema issue's path in the value that was checked, or undefined where the path leaves it. */

@@ -5,12 +5,15 @@ import { diagnostic, parseSource } from "./diagnostic.js";
 import type { Diagnostic } from "./types.js";
 import { durationHint } from "./duration-hint.js";
 import { valueAt } from "./property-location.js";
+import { SECRET_NAME_MAX } from "../../sdk/secret.js";
 
 /** A schema error, with the entry it is about and the field's path below it (for its property's place). */
 export interface SchemaFinding {
   diagnostic: Diagnostic;
   entry: { id: string; source: string } | null;
   field: PropertyKey[];
+  /** For a declared secret name the schema refuses: the name, to find in the config's `secrets`. */
+  secret?: string;
 }
 
 /**
@@ -28,6 +31,7 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
     const field = rest.join(".");
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
     const pattern = rest.map((p) => (typeof p === "number" ? "*" : String(p))).join(".");
+    if (collection === "secrets" && typeof index === "number" && rest.length === 0) return declaredSecretFinding(manifest.secrets[index]);
     const known = KNOWN_ISSUES.find((k) => k.collection === collection && (k.field === field || k.field === pattern) && k.code === issue.code);
     const found = diagnostic(
       "error",
@@ -127,6 +131,26 @@ function elementSchema(name: (typeof LISTS)[number]): z.ZodType {
   let schema: z.ZodType = manifestSchema.shape[name];
   if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
   return (schema as z.ZodArray<z.ZodType>).element;
+}
+
+/**
+ * A declared secret name that is not an environment variable's, in the config's words. The
+ * pipeline places it at the name in the config's `secrets` (placeDeclaredSecrets); it is reported
+ * here, not by a rule, so that no rule level can let the runtime be handed a manifest it refuses.
+ */
+function declaredSecretFinding(name: unknown): SchemaFinding {
+  const text = String(name);
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  const rule = `secret names are environment variable names: UPPER_SNAKE_CASE, at most ${SECRET_NAME_MAX} characters`;
+  const meant = text.trim().replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^[_0-9]+|_+$/g, "").slice(0, SECRET_NAME_MAX);
+  return {
+    diagnostic: diagnostic("error", "WK3001", `declared secret name ${JSON.stringify(shown)} is not an environment variable name`, meant !== "" ? `write ${JSON.stringify(meant)} (${rule})` : `${rule}, such as PAGERDUTY_ROUTING_PAYMENTS`, {
+      file: "watchkeeper.config.ts",
+    }),
+    entry: null,
+    field: [],
+    secret: text,
+  };
 }
 
 /** The kebab-case id an author most likely meant ("Payments API" -> "payments-api"). */

@@ -58,6 +58,30 @@ export default config({
     expect(d!.hint).toBe('add name: "my-project" (the plan and the pages show it); write the config as `export default config({ name: "my-project", ... })` (import { config } from "watchkeeper") so your editor lists its fields');
   });
 
+  it("a declared secret name that is not an environment variable name is named once, at its own place in the list, with the name meant", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({\n  name: "secrets",\n  secrets: ["API_TOKEN", "pagerduty-routing-key",\n    " SPACE"],\n});\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(wrote).toBe(false);
+    const about = result.diagnostics.filter((d) => d.message.includes("pagerduty-routing-key") || d.message.includes(" SPACE"));
+    const rule = "(secret names are environment variable names: UPPER_SNAKE_CASE, at most 128 characters)";
+    expect(about.map((d) => [d.severity, d.code, d.file, d.line, d.column, d.message, d.hint])).toEqual([
+      ["error", "WK3001", "watchkeeper.config.ts", 5, 26, 'declared secret name "pagerduty-routing-key" is not an environment variable name', `write "PAGERDUTY_ROUTING_KEY" ${rule}`],
+      ["error", "WK3001", "watchkeeper.config.ts", 6, 5, 'declared secret name " SPACE" is not an environment variable name', `write "SPACE" ${rule}`],
+    ]);
+  });
+
+  it("a bad secret name cannot be let through by turning the declared-secrets rule off", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "off", secrets: ["api-token"], rules: { "declared-secrets": "off" } });\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    expect(result.diagnostics.filter((d) => d.message.includes('"api-token"'))).toHaveLength(1);
+  });
+
   it("a single string where the config takes a list is told to make it a list of that string", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,

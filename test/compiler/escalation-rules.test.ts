@@ -119,7 +119,7 @@ describe("summary-placeholders", () => {
 
   it("warns about a placeholder whose braces are not two on each side ({{name}, ${labels.x}, {message}}), with the spelling meant, and leaves other braces alone", () => {
     const found = byCode(braces, "summary-placeholders");
-    expect(found.map((d) => [d.severity, d.line, d.message, d.hint.split(";")[0]])).toEqual([
+    expect(found.map((d) => [d.severity, d.line, d.message, d.hint!.split(";")[0]])).toEqual([
       ["warning", 3, 'monitor "braces": its summary\'s "${labels.instance}" is not a placeholder (two braces on each side), so it is sent as written', "write {{labels.instance}}"],
       ["warning", 3, 'monitor "braces": its summary\'s "{message}}" is not a placeholder (two braces on each side), so it is sent as written', "write {{message}}"],
       ["warning", 3, 'monitor "braces": its summary\'s "{{name}" is not a placeholder (two braces on each side), so it is sent as written', "write {{name}}"],

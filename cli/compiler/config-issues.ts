@@ -140,8 +140,42 @@ const defaultChannels: ConfigRule = (config) => {
   });
 };
 
+/**
+ * The module globs stay inside the project: they are read relative to its folder, and a module
+ * outside it cannot be imported anyway (WK2007, once per file). `../**` would list every folder
+ * beside the project, and `/monitors/...`, written as if from the project's root,
+ * a folder of the machine. Refused here, before anything is listed.
+ */
+const globsInside: ConfigRule = (config) =>
+  (["monitors", "policies", "tests"] as const).flatMap((field) => {
+    const globs = valueAt(config, [field]);
+    if (!Array.isArray(globs)) return [];
+    return globs.flatMap((glob, i): FieldIssue[] => {
+      if (typeof glob !== "string") return [];
+      const pattern = glob.startsWith("!") ? glob.slice(1) : glob;
+      const example = field === "tests" ? "monitors/**/*.wktest.ts" : `${field}/**/*.ts`;
+      if (/^([\\/]|[a-zA-Z]:)/.test(pattern)) {
+        const relative = pattern.replace(/^([a-zA-Z]:)?[\\/]+/, "");
+        return [{ path: [field, i], message: `${JSON.stringify(glob)} is an absolute path`, hint: `globs are relative to the project folder: write ${JSON.stringify(relative !== "" ? relative : example)}` }];
+      }
+      if (!reachesOutside(pattern)) return [];
+      return [{ path: [field, i], message: `${JSON.stringify(glob)} reaches outside the project folder`, hint: `globs are relative to the project folder, and only its files are modules: write one such as ${JSON.stringify(example)}` }];
+    });
+  });
+
+/** Whether a relative glob's `..` segments climb above the folder it is read from. */
+function reachesOutside(pattern: string): boolean {
+  let depth = 0;
+  for (const segment of pattern.split(/[\\/]/)) {
+    if (segment === "..") depth -= 1;
+    else if (segment !== "." && segment !== "") depth += 1;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
 /** The named checks after the schema, in order. */
-const CONFIG_RULES: readonly ConfigRule[] = [knownFields, defaultChannels];
+const CONFIG_RULES: readonly ConfigRule[] = [knownFields, defaultChannels, globsInside];
 
 /**
  * Problems with the config's fields as diagnostics at each field's line and column in

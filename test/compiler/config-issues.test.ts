@@ -82,6 +82,21 @@ export default config({
     expect(result.diagnostics.filter((d) => d.message.includes('"api-token"'))).toHaveLength(1);
   });
 
+  it("a module glob that reaches outside the project (../, an absolute path) is refused at its place before anything is listed, with the relative glob meant", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({\n  name: "globs",\n  monitors: ["monitors/**/*.ts", "../**/*.ts"],\n  policies: ["/policies/**/*.ts"],\n  tests: ["./tests/../../x/*.wktest.ts"],\n});\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    // Nothing outside the project was listed or loaded: the only findings are the globs'.
+    expect(result.diagnostics.map((d) => [d.code, d.file, d.line, d.column, d.message, d.hint])).toEqual([
+      ["WK1002", "watchkeeper.config.ts", 5, 34, 'config monitors.1: "../**/*.ts" reaches outside the project folder', "globs are relative to the project folder, and only its files are modules: write one such as \"monitors/**/*.ts\""],
+      ["WK1002", "watchkeeper.config.ts", 6, 14, 'config policies.0: "/policies/**/*.ts" is an absolute path', 'globs are relative to the project folder: write "policies/**/*.ts"'],
+      ["WK1002", "watchkeeper.config.ts", 7, 11, 'config tests.0: "./tests/../../x/*.wktest.ts" reaches outside the project folder', "globs are relative to the project folder, and only its files are modules: write one such as \"monitors/**/*.wktest.ts\""],
+    ]);
+  });
+
   it("a single string where the config takes a list is told to make it a list of that string", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,

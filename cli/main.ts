@@ -4,6 +4,7 @@ import { withHelp } from "./command-help.js";
 import { dropOutputToClosedPipe, EXIT, reportError, UserError } from "./errors.js";
 import { visible, visibleJson } from "./visible-text.js";
 import { inScratchFolder } from "./scratch-folder.js";
+import { distance, nearIds } from "./near-ids.js";
 import { environmentFailure } from "./system-error.js";
 
 /**
@@ -229,7 +230,8 @@ export async function main(argv: string[]): Promise<void> {
     .version(packageVersion())
     .fail((message, error) => {
       if (error) throw error;
-      throw usageError(message, argv);
+      // yargs holds the options of the command it was parsing when it failed.
+      throw usageError(message, argv, knownOptions(cli));
     });
 
   if (!argv.some((arg) => arg === "--help" || arg.startsWith("--help="))) skipHelpLayout(cli);
@@ -306,8 +308,46 @@ function fail(error: unknown): never {
   process.exit();
 }
 
+/** The options of the command yargs was parsing when it failed, as `--help` shows them. */
+function knownOptions(cli: Argv): string[] {
+  const keys = (cli as unknown as { getOptions?: () => { key?: Record<string, unknown> } }).getOptions?.().key ?? {};
+  return Object.keys(keys).filter((key) => !/[A-Z]/.test(key) && key !== "$0" && key.length > 1);
+}
+
+/**
+ * yargs' "Unknown arguments: base-manfest, baseManfest" names each mistyped option twice (its
+ * camelCase alias too) and says nothing of the option meant: named once, as typed, with the
+ * nearest options of the command.
+ */
+function unknownOptions(message: string, argv: string[], known: readonly string[]): UserError | null {
+  const listed = /^Unknown arguments?: (.*)$/s.exec(message);
+  if (!listed) return null;
+  const names = listed[1]!.split(", ");
+  // The camelCase alias yargs adds for each dashed name typed: `baseManfest` for `base-manfest`.
+  const typed = names.filter((name) => !names.some((other) => other !== name && other.includes("-") && camelCase(other) === name));
+  const command = argv.find((word) => !word.startsWith("-"));
+  const near = typed.map((name) => nearestOption(name.toLowerCase(), known)).filter((name): name is string => name !== undefined);
+  const help = command ? `\`wk ${command} --help\` lists its options` : "`wk --help` lists the commands";
+  return new UserError(
+    `Unknown argument${typed.length === 1 ? "" : "s"}: ${typed.join(", ")}`,
+    EXIT.usage,
+    near.length > 0 ? `did you mean ${[...new Set(near)].map((n) => `--${n}`).join(", ")}? ${help}` : help,
+  );
+}
+
+/** The option a mistyped one meant: the fewest edits away (`base-manfest` is `base-manifest`, not `base`), else one holding it. */
+function nearestOption(typed: string, known: readonly string[]): string | undefined {
+  const close = known.map((option) => ({ option, d: distance(typed, option) })).filter((x) => x.d <= Math.max(2, Math.floor(typed.length / 3)));
+  close.sort((a, b) => a.d - b.d || a.option.localeCompare(b.option));
+  return close[0]?.option ?? nearIds(typed, [...known])[0];
+}
+
+function camelCase(name: string): string {
+  return name.replace(/-+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** yargs' complaint as one error line and one hint; its "Did you mean plan?" names what was typed instead. */
-function usageError(message: string, argv: string[]): UserError {
+function usageError(message: string, argv: string[], known: readonly string[] = []): UserError {
   const suggestion = /^Did you mean (\S+)\?$/.exec(message);
   const typed = argv.find((word) => !word.startsWith("-"));
   if (suggestion && typed) return new UserError(`unknown command: ${typed}`, EXIT.usage, `did you mean \`wk ${suggestion[1]}\`? \`wk --help\` lists the commands`);
@@ -316,5 +356,5 @@ function usageError(message: string, argv: string[]): UserError {
   if (/^Unknown arguments?: .*\bformat\b/.test(message) && argv.some((a) => a === "json" || a === "--format=json")) {
     return new UserError(message, EXIT.usage, `\`wk ${typed ?? "COMMAND"}\` prints JSON with --json`);
   }
-  return new UserError(message.replace(/\n\s*/g, " "), EXIT.usage, "run `wk --help` for usage");
+  return unknownOptions(message, argv, known) ?? new UserError(message.replace(/\n\s*/g, " "), EXIT.usage, "run `wk --help` for usage");
 }

@@ -8,7 +8,8 @@ export function nearIds(wanted: string, known: string[]): string[] {
     .map((x) => x.id);
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance: the edits that turn `a` into `b`. */
+export function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];

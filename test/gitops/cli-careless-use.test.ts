@@ -196,3 +196,16 @@ describe("a flag given an empty value (an unset shell variable, a value forgotte
     expect(await entries(copied)).toEqual(before);
   });
 });
+
+describe("a mistyped option", () => {
+  it.each([
+    [["plan", "--base-manfest", "x.json"], "error: Unknown argument: base-manfest", "hint: did you mean --base-manifest? `wk plan --help` lists its options"],
+    [["compile", "--ouT", "out"], "error: Unknown argument: ouT", "hint: did you mean --out? `wk compile --help` lists its options"],
+    [["oncall", "--scedule", "x", "--teem", "y"], "error: Unknown arguments: scedule, teem", "hint: did you mean --schedule, --team? `wk oncall --help` lists its options"],
+    [["validate", "--bogus"], "error: Unknown argument: bogus", "hint: `wk validate --help` lists its options"],
+  ] as const)("wk %j names it once, as typed, with the option meant", async (args, error, hint) => {
+    const ran = await wk([...args], { cwd: ok });
+    expect(ran.code, ran.stderr).toBe(EXIT.usage);
+    expect(messageLines(ran.stderr)).toEqual([error, hint]);
+  });
+});

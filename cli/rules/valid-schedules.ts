@@ -127,7 +127,9 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
       }
       s.layers.forEach((layer, i) => {
         const name = `schedule "${s.id}" layer ${i + 1}`;
-        const dates: [string, string | null][] = [["start", layer.start], ["end", layer.end], ["handoff", layer.rotationVirtualStart]];
+        // A layer without a handoff hands off at its start: a bad start is then reported once, as the start.
+        const handoff = layer.rotationVirtualStart === layer.start ? null : layer.rotationVirtualStart;
+        const dates: [string, string | null][] = [["start", layer.start], ["end", layer.end], ["handoff", handoff]];
         for (const [what, text] of dates) {
           if (text !== null && parseZonedDateTime(text, s.timeZone) === undefined) {
             found.push(diagnostic("error", "valid-schedules", `${name}: ${what} "${text}" is not an ISO 8601 date-time`, 'write "2026-01-05T09:00:00" (schedule time zone) or with an offset "2026-01-05T09:00:00+01:00"', at));

@@ -53,6 +53,11 @@ describe("valid-schedules", () => {
     expect(r.ok).toBe(false);
   });
 
+  it("a layer start that is not a date is one finding: the handoff it stands in for, which the author did not write, is not reported too", () => {
+    const rota = byCode(r, "valid-schedules").filter((d) => d.message.startsWith('schedule "rota" layer 1:') && d.message.includes("ISO 8601"));
+    expect(rota.map((d) => d.message)).toEqual(['schedule "rota" layer 1: start "next monday" is not an ISO 8601 date-time']);
+  });
+
   it("reports a schedule's unknown time zone as a finding, and no rule that places shifts trips over it", () => {
     expect(messages(byCode(r, "valid-schedules"))).toMatch(/schedule "mars-rota": unknown time zone "Mars\/Olympus"/);
     expect(r.diagnostics.filter((d) => d.message.includes("mars-rota") && d.code !== "valid-schedules")).toEqual([]);

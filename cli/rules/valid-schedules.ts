@@ -1,7 +1,7 @@
 import { parseDuration } from "../../sdk/duration.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
-import { isTimeZone, parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
+import { isTimeZone, parseZonedDateTime, pastMonthEnd } from "../../sdk/oncall/zoned-time.js";
 import { cronProblem, firesEverySecond } from "./cron.js";
 import { unknownZoneHint } from "./time-zone-names.js";
 import { unlessClean, type RuleContext } from "./types.js";
@@ -132,7 +132,12 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
         const dates: [string, string | null][] = [["start", layer.start], ["end", layer.end], ["handoff", handoff]];
         for (const [what, text] of dates) {
           if (text !== null && parseZonedDateTime(text, s.timeZone) === undefined) {
-            found.push(diagnostic("error", "valid-schedules", `${name}: ${what} "${text}" is not an ISO 8601 date-time`, 'write "2026-01-05T09:00:00" (schedule time zone) or with an offset "2026-01-05T09:00:00+01:00"', at));
+            const past = pastMonthEnd(text);
+            found.push(
+              past !== null
+                ? diagnostic("error", "valid-schedules", `${name}: ${what} "${text}" is not a date: ${past}`, "fix the day (a date past the month's end is not moved into the next month)", at)
+                : diagnostic("error", "valid-schedules", `${name}: ${what} "${text}" is not an ISO 8601 date-time`, 'write "2026-01-05T09:00:00" (schedule time zone) or with an offset "2026-01-05T09:00:00+01:00"', at),
+            );
           }
         }
         const start = parseZonedDateTime(layer.start, s.timeZone);

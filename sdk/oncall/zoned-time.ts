@@ -140,11 +140,30 @@ export function parseZonedDateTime(text: string, timeZone: string): number | und
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4] ?? "0", m[5] ?? "0", m[6] ?? "0"].map(Number) as [number, number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
+  // February 30 is not moved to March 2, as Date.UTC and Date.parse would: the author mistyped it.
+  if (day > daysInMonth(year, month)) return undefined;
   if (m[7]) {
     const ms = Date.parse(text.trim().replace(" ", "T"));
     return Number.isNaN(ms) ? undefined : ms;
   }
   return zonedInstant(year, month, day, hour, minute, second, timeZone);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * For an ISO 8601 date whose day is past its month's end ("2026-02-30", "2026-04-31"), how long
+ * that month is ("February 2026 has 28 days"); null for any other text.
+ */
+export function pastMonthEnd(text: string): string | null {
+  const m = ISO_RE.exec(text.trim());
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day <= daysInMonth(year, month)) return null;
+  const name = new Date(Date.UTC(year, month - 1, 1)).toLocaleString("en-US", { month: "long", timeZone: "UTC" });
+  return `${name} ${year} has ${daysInMonth(year, month)} days`;
 }
 
 /** `2026-11-23 18:00 +01:00`: how a gap is shown, in the schedule's zone. */

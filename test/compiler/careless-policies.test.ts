@@ -130,4 +130,30 @@ export const upgrade = maintenanceWindow({ id: "upgrade", start: "2026-12-05T22:
     expect(found.find((d) => d.line === 4)!.message).toMatch(/maintenance window "upgrade" names no/);
     expect(found.find((d) => d.line === 4)!.hint).toMatch(/services: \[/);
   });
+
+  it("a date that is not on the calendar (February 30, April 31) is refused, not moved to the next month", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { schedule, user } from "watchkeeper";
+
+export const alice = user({ id: "alice", name: "Alice", email: "alice@example.com" });
+export const rota = schedule({
+  id: "rota",
+  timeZone: "Europe/Berlin",
+  layers: [
+    { start: "2026-02-30T09:00:00", rotation: "1w", users: [alice] },
+    { start: "2026-04-31T09:00:00+02:00", end: "2027-02-29T00:00:00Z", rotation: "1w", users: [alice] },
+  ],
+});
+`,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    const found = result.diagnostics.filter((d) => d.code === "valid-schedules").map((d) => d.message);
+    expect(found).toEqual([
+      'schedule "rota" layer 1: start "2026-02-30T09:00:00" is not a date: February 2026 has 28 days',
+      'schedule "rota" layer 2: end "2027-02-29T00:00:00Z" is not a date: February 2027 has 28 days',
+      'schedule "rota" layer 2: start "2026-04-31T09:00:00+02:00" is not a date: April 2026 has 30 days',
+    ]);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Manifest, MonitorSpec } from "../../sdk/manifest/schema.js";
 import { parseDuration } from "../../sdk/duration.js";
+import { parseZonedDateTime } from "../../sdk/oncall/zoned-time.js";
 import type { DnsRcode, DnsServerAnswer, HttpAnswer } from "../../sdk/index.js";
 import type { LoadedTest } from "./test-protocol.js";
 
@@ -361,8 +362,8 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 
 function parseAbsolute(text: string): number | null {
   if (!ISO_WITH_ZONE.test(text)) return null;
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? null : t;
+  // Date.parse moves February 30 to March 2; the calendar's own reading refuses it.
+  return parseZonedDateTime(text, "UTC") ?? null;
 }
 
 function parseTime(value: unknown, start: number): number | null {

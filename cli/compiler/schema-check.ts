@@ -32,6 +32,16 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
     const subject = entry ? `${noun} "${entry.id}"${field ? ` ${field}` : ""}` : issue.path.join(".") || "manifest";
     const pattern = rest.map((p) => (typeof p === "number" ? "*" : String(p))).join(".");
     if (collection === "secrets" && typeof index === "number" && rest.length === 0) return declaredSecretFinding(manifest.secrets[index]);
+    const fraction = entry && issue.code === "invalid_type" && issue.expected === "int" ? valueAt(entry, rest) : undefined;
+    if (typeof fraction === "number" && Number.isFinite(fraction)) {
+      // The SDK types these as `number`: a fraction is not a value forced past them.
+      const below = Math.floor(fraction);
+      return {
+        diagnostic: diagnostic("error", "WK3001", `${subject}: expected a whole number, got ${fraction}`, `write a whole number, such as ${below} or ${below + 1} (the SDK's types take any number here, so the compile checks it)`, parseSource(entry!.source)),
+        entry: entry!,
+        field: rest,
+      };
+    }
     const known = KNOWN_ISSUES.find((k) => k.collection === collection && (k.field === field || k.field === pattern) && k.code === issue.code);
     const found = diagnostic(
       "error",
@@ -97,7 +107,7 @@ export interface SchemaMemo {
 
 const LISTS = ["monitors", "services", "escalationPolicies", "schedules", "teams", "users", "channels", "silences", "statusPages"] as const;
 
-type Issue = { path: PropertyKey[]; message: string; code?: string };
+type Issue = { path: PropertyKey[]; message: string; code?: string; expected?: string };
 
 function issuesOf(result: { success: boolean; error?: { issues: Issue[] } }): Issue[] {
   return result.success ? [] : (result.error?.issues ?? []);

@@ -21,6 +21,9 @@ type Format = "text" | "markdown" | "json";
 export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
   const projectDir = resolve(String(args["project"] ?? "."));
   const format = (args["format"] ?? "text") as Format;
+  if (args["summary"] === true && format !== "text") {
+    throw new UserError(`--summary prints counts as text; --format ${format} prints the whole plan`, EXIT.usage, `leave out --summary for the whole plan as ${format}, or leave out --format for the counts`);
+  }
   const base = baseSpec(args);
   const out = typeof args["out"] === "string" ? resolve(args["out"]) : null;
   if (out !== null) await refuseOverwritingNonPlan(out, String(args["out"]));
@@ -44,7 +47,7 @@ export async function run(args: Record<string, unknown>): Promise<ExitStatus> {
     return EXIT.findings;
   }
   if (out !== null) await writePlanDocument(out, planDocument(result.plan, result.target.project.name));
-  const summary = args["summary"] === true && format === "text";
+  const summary = args["summary"] === true;
   process.stdout.write(summary ? renderSummary(result.plan) : render(result.plan, format, out === null ? undefined : basename(out)));
   return args["detailed-exitcode"] === true && result.plan.changesPresent ? EXIT.changes : EXIT.ok;
 }

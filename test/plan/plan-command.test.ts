@@ -165,4 +165,14 @@ describe("wk plan (real compiler, real git)", { timeout: 120_000 }, () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).message).toContain('"release-9"');
   });
+
+  test("--summary with --format markdown or json is refused (exit 2) before the compile, not dropped for the whole plan", async () => {
+    for (const format of ["markdown", "json"]) {
+      const error = await plan({ summary: true, format }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).exitCode).toBe(2);
+      expect((error as UserError).message).toBe(`--summary prints counts as text; --format ${format} prints the whole plan`);
+      expect((error as UserError).hint).toBe(`leave out --summary for the whole plan as ${format}, or leave out --format for the counts`);
+    }
+  });
 });

@@ -82,7 +82,7 @@ export function messageDiagnostic(message: Message): Diagnostic {
     unresolved ? "WK2005" : "WK2004",
     message.text,
     unresolved
-      ? unresolvedImportHint(specifierOfEsbuild(message.text))
+      ? unresolvedImportHint(specifierOfEsbuild(message.text), loc?.file ?? null)
       : "fix the syntax at this place; `wk validate` reads the same TypeScript your editor does",
     loc ? { file: loc.file.split(path.sep).join("/"), line: loc.line, column: loc.column + 1 } : {},
   );

@@ -204,7 +204,7 @@ function toDiagnostic(projectDir: string, d: TscDiagnostic): Diagnostic {
     stringReference(d.message) ??
     (d.code === 2551 || d.code === 2561 ? suggestedProperty(d.message) : null) ??
     (d.code === 2339 ? nearestProperty(d.message) : null) ??
-    (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message)) : HINTS[d.code]) ??
+    (d.code === 2307 ? unresolvedImportHint(specifierOfTs2307(d.message), d.file) : HINTS[d.code]) ??
     (syntax ? "fix the syntax at this place" : "fix the type error; `wk validate` checks types like `tsc --noEmit` in strict mode");
   const severity = d.category === "warning" ? "warning" : d.category === "error" ? "error" : "notice";
   if (!d.file) return diagnostic(severity, `TS${d.code}`, d.message, hint);

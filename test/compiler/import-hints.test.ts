@@ -36,4 +36,18 @@ describe("hints for imports that do not resolve", () => {
     expect(d!.hint).toMatch(/no file at this path/);
     expect(d!.hint).not.toMatch(/npm install/);
   });
+
+  it("names the file meant when the path differs only in case (macOS and Windows would find it, Linux CI does not) or is a near spelling", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `export const team = "payments";\n`,
+      "monitors/endpoints.ts": `export const url = "https://example.com";\n`,
+      "monitors/site.ts": `import { check, monitor } from "watchkeeper";\nimport { team } from "../Policies/OnCall.js";\nimport { url } from "./endpoint.js";\n\nexport const site = monitor({ id: "site", schedule: { every: "1m" }, check: check.http({ url }), labels: { team } });\n`,
+    });
+    const unresolved = result.diagnostics.filter((d) => d.code === "TS2307");
+    expect(unresolved.map((d) => [d.line, d.hint])).toEqual([
+      [2, 'did you mean "../policies/oncall.js"? The case differs: macOS and Windows find the file anyway, Linux (and CI) does not'],
+      [3, 'did you mean "./endpoints.js"? No file is at this path'],
+    ]);
+  });
 });

@@ -17,6 +17,7 @@ import { loadCacheKey, planLoad, type LoadPlan } from "./load-cache.js";
 import { relativePath, type SdkLocation } from "./paths.js";
 import { projectFiles, type ProjectFiles } from "./project-files.js";
 import { schemaDiagnostics, type SchemaMemo } from "./schema-check.js";
+import { danglingReferences } from "./references.js";
 import { placeSchemaFindings } from "./property-location.js";
 import { OUTSIDE_PROJECT } from "./outside-inputs.js";
 import type { MonitorBundle } from "./synthesize.js";
@@ -279,7 +280,7 @@ async function produce(
     const sealed = seal ? sealManifest(loaded.manifest) : ({ ...loaded.manifest, hash: "" } as Manifest);
     const memo = schemaMemo(cache, sdk, loaded.partHashes);
     const columns = loaded.columns;
-    const schema = await placeSchemaFindings(schemaDiagnostics(sealed, memo?.memo), loaded.sources, columns, loaded.config.secrets ?? []);
+    const schema = await placeSchemaFindings([...schemaDiagnostics(sealed, memo?.memo), ...(partial ? [] : danglingReferences(sealed))], loaded.sources, columns, loaded.config.secrets ?? []);
     memo?.save();
     diagnostics.push(...schema);
     const locate = (entry: { source: string }) => ({ ...parseSource(entry.source), column: columns.get(entry.source) ?? null });

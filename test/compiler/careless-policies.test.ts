@@ -156,4 +156,34 @@ export const rota = schedule({
       'schedule "rota" layer 2: start "2026-04-31T09:00:00+02:00" is not a date: April 2026 has 30 days',
     ]);
   });
+
+  it("a reference built by hand (as any) to a user, policy or team the project does not define is an error at its place, not a plan that deploy cannot apply", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "policies/oncall.ts": `import { escalationPolicy, schedule, service, team, user } from "watchkeeper";
+
+export const alice = user({ id: "alice", name: "Alice", email: "alice@example.com" });
+export const rota = schedule({ id: "rota", timeZone: "UTC", layers: [{ start: "2026-01-05T09:00:00Z", rotation: "1w", users: [alice] }] });
+export const policy = escalationPolicy({
+  id: "policy",
+  loops: 1,
+  rules: [{ delay: "30m", targets: [rota, { kind: "user", id: "alicee" } as any] }],
+});
+export const svc = service({
+  id: "svc",
+  name: "Svc",
+  escalationPolicy: { kind: "escalationPolicy", id: "policyy" } as any,
+});
+export const ops = team({ id: "ops", name: "Ops", members: [{ kind: "user", id: "bob" } as any] });
+`,
+    });
+    expect(result.ok).toBe(false);
+    expect(wrote).toBe(false);
+    const found = result.diagnostics.filter((d) => d.code === "WK3002");
+    expect(found.map((d) => [d.severity, d.file, d.line, d.message, d.hint])).toEqual([
+      ["error", "policies/oncall.ts", 8, 'escalation policy "policy" rules.0.targets.1: user "alicee" is not defined in the project', 'did you mean "alice"? Pass the definition itself, imported from the module that exports it: a reference built by hand names nothing that wk deploy or the runtime can find'],
+      ["error", "policies/oncall.ts", 13, 'service "svc" escalationPolicy: escalation policy "policyy" is not defined in the project', 'did you mean "policy"? Pass the definition itself, imported from the module that exports it: a reference built by hand names nothing that wk deploy or the runtime can find'],
+      ["error", "policies/oncall.ts", 15, 'team "ops" members.0.user: user "bob" is not defined in the project', "pass the definition itself, imported from the module that exports it: a reference built by hand names nothing that wk deploy or the runtime can find"],
+    ]);
+  });
 });

@@ -326,6 +326,14 @@ function unknownOptions(message: string, argv: string[], known: readonly string[
   // The camelCase alias yargs adds for each dashed name typed: `baseManfest` for `base-manfest`.
   const typed = names.filter((name) => !names.some((other) => other !== name && other.includes("-") && camelCase(other) === name));
   const command = argv.find((word) => !word.startsWith("-"));
+  // `--spread -5s`: a value that starts with a dash is read as short options (-5, -s).
+  const dashed = argv.findIndex((word, i) => i > 0 && /^-\d/.test(word) && argv[i - 1]!.startsWith("--") && !argv[i - 1]!.includes("="));
+  if (dashed > 0) {
+    const word = argv[dashed]!;
+    const flag = argv[dashed - 1]!;
+    const read = word.length <= 3 ? [...word.slice(1)].map((c) => `-${c}`).join(", ") : `-${word.slice(1, 2)}, ...`;
+    return new UserError(`${JSON.stringify(word)} after ${flag} is read as options (${read}), not as its value`, EXIT.usage, `write ${flag}=${word} to give a value that starts with a dash`);
+  }
   const near = typed.map((name) => nearestOption(name.toLowerCase(), known)).filter((name): name is string => name !== undefined);
   const help = command ? `\`wk ${command} --help\` lists its options` : "`wk --help` lists the commands";
   return new UserError(
@@ -337,6 +345,8 @@ function unknownOptions(message: string, argv: string[], known: readonly string[
 
 /** The option a mistyped one meant: the fewest edits away (`base-manfest` is `base-manifest`, not `base`), else one holding it. */
 function nearestOption(typed: string, known: readonly string[]): string | undefined {
+  // One or two letters (`-x`) are near every short option name: no guess.
+  if (typed.length < 3) return undefined;
   const close = known.map((option) => ({ option, d: distance(typed, option) })).filter((x) => x.d <= Math.max(2, Math.floor(typed.length / 3)));
   close.sort((a, b) => a.d - b.d || a.option.localeCompare(b.option));
   return close[0]?.option ?? nearIds(typed, [...known])[0];

@@ -203,6 +203,8 @@ describe("a mistyped option", () => {
     [["compile", "--ouT", "out"], "error: Unknown argument: ouT", "hint: did you mean --out? `wk compile --help` lists its options"],
     [["oncall", "--scedule", "x", "--teem", "y"], "error: Unknown arguments: scedule, teem", "hint: did you mean --schedule, --team? `wk oncall --help` lists its options"],
     [["validate", "--bogus"], "error: Unknown argument: bogus", "hint: `wk validate --help` lists its options"],
+    [["validate", "-x"], "error: Unknown argument: x", "hint: `wk validate --help` lists its options"],
+    [["simulate", "--at", "now", "--monitor", "x", "--spread", "-5s"], 'error: "-5s" after --spread is read as options (-5, -s), not as its value', "hint: write --spread=-5s to give a value that starts with a dash"],
   ] as const)("wk %j names it once, as typed, with the option meant", async (args, error, hint) => {
     const ran = await wk([...args], { cwd: ok });
     expect(ran.code, ran.stderr).toBe(EXIT.usage);

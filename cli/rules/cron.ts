@@ -3,9 +3,13 @@ import { normalizeCron } from "../../sdk/cron.js";
 
 export { normalizeCron };
 
+/** A valid expression whose day never comes: what cronProblem says of it. */
+export const NEVER_FIRES = "the expression never fires";
+
 /** Why a cron expression is unusable, or null when croner accepts it and it fires at some point. */
 export function cronProblem(expression: string, timeZone: string, now: Date): string | null {
   const trimmed = expression.trim();
+  if (trimmed === "") return "the expression is empty";
   if (!trimmed.startsWith("@")) {
     const fields = trimmed.split(/\s+/);
     if (fields.length === 7) return "7 fields (Quartz with a year) are not supported; drop the year field";
@@ -20,7 +24,7 @@ export function cronProblem(expression: string, timeZone: string, now: Date): st
   } catch (error) {
     return (error as Error).message.replace(/^CronPattern: /, "");
   }
-  if (next === null) return "the expression never fires";
+  if (next === null) return NEVER_FIRES;
   return null;
 }
 

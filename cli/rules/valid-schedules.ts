@@ -2,7 +2,7 @@ import { parseDuration } from "../../sdk/duration.js";
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { isTimeZone, parseZonedDateTime, pastMonthEnd } from "../../sdk/oncall/zoned-time.js";
-import { cronProblem, firesEverySecond } from "./cron.js";
+import { cronProblem, firesEverySecond, NEVER_FIRES } from "./cron.js";
 import { unknownZoneHint } from "./time-zone-names.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
@@ -73,7 +73,9 @@ export function validSchedules(ctx: RuleContext): Diagnostic[] {
               "error",
               "valid-schedules",
               `monitor "${m.id}": cron "${s.expression}" is not valid: ${problem}`,
-              'write 5 fields ("*/5 * * * *"), 6 with seconds first ("0 * * * * *"), Quartz style ("0 * * ? * *"), or { every: "30s" }',
+              problem === NEVER_FIRES
+                ? "its day never comes (no month has a February 30, April 31 or the like): name a day every month it names has, or L for the last day of the month"
+                : 'write 5 fields ("*/5 * * * *"), 6 with seconds first ("0 * * * * *"), Quartz style ("0 * * ? * *"), or { every: "30s" }',
               at,
             ),
           );

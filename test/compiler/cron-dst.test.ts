@@ -25,6 +25,10 @@ describe("cron across daylight saving time", () => {
     expect(runs.map((t) => new Date(t).toISOString())).toEqual(["2026-10-25T01:30:00.000Z", "2026-10-26T01:30:00.000Z"]);
   });
 
+  it("an empty expression is called empty, not an expression of one field", () => {
+    expect(cronProblem("  ", zone, new Date("2026-11-23T00:00:00Z"))).toBe("the expression is empty");
+  });
+
   it("a date that never comes (31 February) is refused, with or without a seconds field", () => {
     expect(cronProblem("0 0 31 2 *", zone, new Date("2026-11-23T00:00:00Z"))).toBe("the expression never fires");
     expect(cronProblem("0 0 0 31 2 *", zone, new Date("2026-11-23T00:00:00Z"))).toBe("the expression never fires");

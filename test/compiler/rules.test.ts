@@ -23,6 +23,8 @@ describe("valid-schedules", () => {
     expect(at("misplaced-question")?.message).toMatch(/day-of-month or day-of-week/);
     expect(at("bad-zone")?.message).toMatch(/Mars\/Olympus/);
     expect(at("never-fires")?.message).toMatch(/never fires/);
+    // A valid expression whose day never comes: the fix is the day, not the syntax.
+    expect(at("never-fires")?.hint).toBe("its day never comes (no month has a February 30, April 31 or the like): name a day every month it names has, or L for the last day of the month");
     expect(at("too-fast")?.message).toMatch(/shorter than 1s/);
     for (const d of found) expect(d.file).toBe("monitors/schedules.ts");
   });

@@ -35,6 +35,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   const packageRoot = locateSdk().packageRoot;
   const template = path.join(packageRoot, "templates", "init");
   if (!existsSync(template)) throw new Error(`the project template is missing from this installation (${template})`);
+  refuseInsideModules(dir);
   let occupied = false;
   if (existsSync(dir)) {
     const present = await readdir(dir);
@@ -69,6 +70,28 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
       `next:\n  cd ${shellWord(shown)}\n  npm install\n  npx wk validate\n  npm test\n`,
   );
   return EXIT.ok;
+}
+
+/** The folders a project compiles every module of, by default (DEFAULT_MONITOR_GLOBS and DEFAULT_POLICY_GLOBS). */
+const MODULE_FOLDERS = ["monitors", "policies"];
+
+/**
+ * `wk init` run from inside a project (`cd monitors && wk init team-b`) would put a second project
+ * where the first compiles every .ts file: its config would be a module that exports a config,
+ * and each example definition a duplicate id. Refused before anything is written, naming the
+ * project. A nested project elsewhere (a monorepo's team folder) is left to the author.
+ */
+function refuseInsideModules(dir: string): void {
+  for (let above = path.dirname(dir); above !== path.dirname(above); above = path.dirname(above)) {
+    if (!existsSync(path.join(above, "watchkeeper.config.ts"))) continue;
+    const folder = path.relative(above, dir).split(path.sep)[0]!;
+    if (!MODULE_FOLDERS.includes(folder)) return;
+    throw new UserError(
+      `${dir} is inside the project ${above}, under its ${folder}/ folder: that project would compile the new one's config and modules as its own`,
+      EXIT.usage,
+      `make the new project outside it (such as ${path.join(path.dirname(above), path.basename(dir))}), or add the monitors to ${above}`,
+    );
+  }
 }
 
 /** One line per file for a folder that had files: what was created, merged, kept or left alone. */

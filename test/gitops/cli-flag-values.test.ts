@@ -55,6 +55,23 @@ describe("wk init refuses flag values that would scaffold a project that cannot 
   });
 });
 
+describe("wk init inside a project's modules folder", () => {
+  it("is refused before anything is written, naming the project that would compile the new one's modules as its own", async () => {
+    const outer = path.join(base, "outer");
+    expect(await init({ dir: outer })).toBe(EXIT.ok);
+    for (const [dir, force] of [[path.join(outer, "monitors", "team-b"), false], [path.join(outer, "policies"), true]] as const) {
+      const before = await readdir(path.join(outer, path.relative(outer, dir).split(path.sep)[0]!));
+      const refused = await refusal({ dir, force });
+      expect(refused.exitCode).toBe(EXIT.usage);
+      expect(refused.message).toBe(`${dir} is inside the project ${outer}, under its ${path.relative(outer, dir).split(path.sep)[0]}/ folder: that project would compile the new one's config and modules as its own`);
+      expect(refused.hint).toBe(`make the new project outside it (such as ${path.join(base, path.basename(dir))}), or add the monitors to ${outer}`);
+      expect(await readdir(path.join(outer, path.relative(outer, dir).split(path.sep)[0]!))).toEqual(before);
+    }
+    // Beside the modules folders, a nested project is the author's choice (a monorepo's team folder).
+    expect(await init({ dir: path.join(outer, "teams", "payments") })).toBe(EXIT.ok);
+  });
+});
+
 describe("wk dev --port", () => {
   it("a port it cannot use is refused with what was given and a hint", async () => {
     for (const [port, shown] of [[Number.NaN, "not a number"], [-1, "-1"], [65534, "65534"], [1.5, "1.5"]] as const) {

@@ -17,6 +17,18 @@ describe("a mistyped duration", () => {
     expect(d!.hint).toMatch(/^did you mean "5m"\?/);
   });
 
+  it("a compound duration (1h30m, as Go and Prometheus write it) gets the one-unit duration meant in its hint", async () => {
+    const { result } = await compile({
+      "watchkeeper.config.ts": CONFIG,
+      "monitors/m.ts": `import { check, monitor } from "watchkeeper";\n\nexport const m = monitor({ id: "m", schedule: { every: "1h30m" }, check: check.tcp({ host: "db.internal", port: 5432 }), for: "2m30s" });\n`,
+    });
+    const hints = result.diagnostics.filter((x) => x.code === "TS2322").map((d) => d.hint);
+    expect(hints).toEqual([
+      'did you mean "90m"? (a duration is one number and one unit: "1h30m" is not read; "250ms", "90s", "5m", "4h", "14d", "1w")',
+      'did you mean "150s"? (a duration is one number and one unit: "2m30s" is not read; "250ms", "90s", "5m", "4h", "14d", "1w")',
+    ]);
+  });
+
   it("a space the editor lets through (2 m) is a schema error at the property, with the duration meant", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": CONFIG,

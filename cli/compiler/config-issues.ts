@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { displayNameSchema, retentionSchema, runtimeSettingsSchema, withoutLimits } from "../../sdk/manifest/schema.js";
 import { nearIds } from "../near-ids.js";
+import { isTimeZone } from "../../sdk/oncall/zoned-time.js";
+import { unknownZoneHint } from "../rules/time-zone-names.js";
 import { diagnostic } from "./diagnostic.js";
 import { propertyPosition, valueAt } from "./property-location.js";
 import type { Diagnostic } from "./types.js";
@@ -174,8 +176,19 @@ function reachesOutside(pattern: string): boolean {
   return false;
 }
 
+/**
+ * `defaults.timezone` is the zone of every cron schedule that names none: a zone that does not
+ * exist is named here, at the config's line, and not later at each monitor that takes it (or not
+ * at all while none does).
+ */
+const defaultTimeZone: ConfigRule = (config) => {
+  const zone = valueAt(config, ["defaults", "timezone"]);
+  if (typeof zone !== "string" || isTimeZone(zone)) return [];
+  return [{ path: ["defaults", "timezone"], message: `unknown time zone ${JSON.stringify(zone)}`, hint: unknownZoneHint(zone) }];
+};
+
 /** The named checks after the schema, in order. */
-const CONFIG_RULES: readonly ConfigRule[] = [knownFields, defaultChannels, globsInside];
+const CONFIG_RULES: readonly ConfigRule[] = [knownFields, defaultChannels, globsInside, defaultTimeZone];
 
 /**
  * Problems with the config's fields as diagnostics at each field's line and column in

@@ -97,6 +97,17 @@ export default config({
     ]);
   });
 
+  it("a default time zone that does not exist is named at its place in the config, with the zone meant, even before a cron monitor uses it", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({\n  name: "zones",\n  defaults: { timezone: "Europe/Berln" },\n});\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(wrote).toBe(false);
+    expect(result.diagnostics.map((d) => [d.code, d.file, d.line, d.column, d.message, d.hint])).toEqual([
+      ["WK1002", "watchkeeper.config.ts", 5, 15, 'config defaults.timezone: unknown time zone "Europe/Berln"', 'did you mean "Europe/Berlin"? Time zones are IANA names'],
+    ]);
+  });
+
   it("a single string where the config takes a list is told to make it a list of that string", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,

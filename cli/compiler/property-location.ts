@@ -108,10 +108,15 @@ export async function placeSchemaFindings(
   /** The config's `secrets` as written (the manifest's are sorted, each once). */
   declared: readonly unknown[] = [],
 ): Promise<Diagnostic[]> {
-  if (!findings.some((f) => (f.entry && f.field.length > 0) || f.secret !== undefined)) return findings.map((f) => f.diagnostic);
+  if (!findings.some((f) => (f.entry && f.field.length > 0) || f.secret !== undefined || f.configField !== undefined)) return findings.map((f) => f.diagnostic);
   const { ts } = await import("ts-morph");
-  return findings.map(({ diagnostic, entry, field, secret }) => {
-    if (secret !== undefined) return { ...diagnostic, ...declaredSecretPosition(ts, sources.get(diagnostic.file ?? ""), diagnostic.file ?? "", secret, declared) };
+  return findings.map(({ diagnostic, entry, field, secret, configField }) => {
+    const file = diagnostic.file ?? "";
+    if (secret !== undefined) {
+      const entry = declared.indexOf(secret);
+      return { ...diagnostic, ...configPosition(ts, sources.get(file), file, entry < 0 ? ["secrets"] : ["secrets", entry]) };
+    }
+    if (configField !== undefined) return { ...diagnostic, ...configPosition(ts, sources.get(file), file, configField) };
     if (!entry || field.length === 0 || !diagnostic.file || diagnostic.line === null) return diagnostic;
     const text = sources.get(diagnostic.file);
     if (text === undefined) return diagnostic;
@@ -121,16 +126,15 @@ export async function placeSchemaFindings(
 }
 
 /**
- * Where the config names a declared secret: its entry in `secrets: [...]` of the `config(` call,
- * else the `secrets` property, else the call's line.
+ * Where the config sets a field (a declared secret's entry in `secrets: [...]`, `publicUrl`): the
+ * deepest property of the path the `config(` call spells out, else the call's line.
  */
-function declaredSecretPosition(ts: typeof TS, text: string | undefined, file: string, name: string, declared: readonly unknown[]): Position {
+function configPosition(ts: typeof TS, text: string | undefined, file: string, field: readonly PropertyKey[]): Position {
   if (text === undefined) return { line: 1, column: 1 };
   const index = text.search(/\bconfig\s*\(/);
   if (index < 0) return { line: 1, column: 1 };
   const line = text.slice(0, index).split("\n").length;
-  const entry = declared.indexOf(name);
-  return propertyPosition(ts, file, text, { line, column: null }, entry < 0 ? ["secrets"] : ["secrets", entry]) ?? { line, column: 1 };
+  return propertyPosition(ts, file, text, { line, column: null }, field) ?? { line, column: 1 };
 }
 
 /** The value at a schema issue's path in the value that was checked, or undefined where the path leaves it. */

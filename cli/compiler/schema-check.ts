@@ -14,6 +14,20 @@ export interface SchemaFinding {
   field: PropertyKey[];
   /** For a declared secret name the schema refuses: the name, to find in the config's `secrets`. */
   secret?: string;
+  /** For a manifest setting the config sets: the field's path in `config({ ... })`. */
+  configField?: PropertyKey[];
+}
+
+/**
+ * The config field a manifest setting comes from (sdk/synth.ts): `settings.publicUrl` is
+ * `publicUrl`, `settings.runtime.retention.results` is `runtime.retention.results`, and
+ * `project.name` is `name`. Null for any other path.
+ */
+function configFieldOf(path: PropertyKey[]): PropertyKey[] | null {
+  const [top, ...rest] = path;
+  if (top === "project" && rest[0] === "name") return ["name"];
+  if (top === "settings" && rest.length > 0) return rest;
+  return null;
 }
 
 /**
@@ -54,6 +68,8 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
         (SHAPE_CODES.has(issue.code ?? "") ? FORCED_HINT : VALUE_HINT),
       entry ? parseSource(entry.source) : {},
     );
+    const configField = entry ? null : configFieldOf(issue.path);
+    if (configField !== null) return { diagnostic: { ...found, file: "watchkeeper.config.ts" }, entry: null, field: [], configField };
     return { diagnostic: found, entry: entry ?? null, field: entry ? rest : [] };
   });
 }

@@ -108,6 +108,19 @@ export default config({
     ]);
   });
 
+  it("a config value the manifest's schema refuses (publicUrl without a scheme, a retention past ten years) is placed at its field in the config", async () => {
+    const { result, wrote } = await compile({
+      "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({\n  name: "settings",\n  publicUrl: "wk.example.com/status",\n  runtime: { retention: { results: "4000d" } },\n});\n`,
+      "monitors/m.ts": MONITOR,
+    });
+    expect(wrote).toBe(false);
+    const found = result.diagnostics.filter((d) => d.code === "WK3001");
+    expect(found.map((d) => [d.file, d.line, d.column, d.message.split(":")[0]])).toEqual([
+      ["watchkeeper.config.ts", 5, 3, "settings.publicUrl"],
+      ["watchkeeper.config.ts", 6, 27, "settings.runtime.retention.results"],
+    ]);
+  });
+
   it("a single string where the config takes a list is told to make it a list of that string", async () => {
     const { result } = await compile({
       "watchkeeper.config.ts": `import { config } from "watchkeeper";\n\nexport default config({ name: "lists", secrets: "API_TOKEN" as any });\n`,

@@ -22,7 +22,12 @@ vi.mock("@pulumi/pulumi/automation/index.js", () => {
   return { LocalWorkspace: { createOrSelectStack: async () => stack }, PulumiCommand: { get: async () => ({}) } };
 });
 
+// Files share a worker and its module graph (vitest.config.ts): load the modules afresh, so they
+// take the mock above rather than the real Automation API another file loaded, and drop them again
+// after this file, so no later file gets modules bound to this file's mock.
+vi.resetModules();
 const { deployStack } = await import("../../infra/automation/deploy-stack.js");
+afterAll(() => void vi.resetModules());
 
 const TOKEN = "u+pd-token-canary-5e1f0a";
 const dirs: string[] = [];

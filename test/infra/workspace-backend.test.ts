@@ -6,7 +6,12 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 // No pulumi CLI is needed to see what the workspace would be given.
 vi.mock("@pulumi/pulumi/automation/index.js", () => ({ PulumiCommand: { get: async () => ({}) } }));
 
+// Files share a worker and its module graph (vitest.config.ts): load the modules afresh, so they
+// take the mock above rather than the real Automation API another file loaded, and drop them again
+// after this file, so no later file gets modules bound to this file's mock.
+vi.resetModules();
 const { workspaceOptions } = await import("../../infra/automation/workspace.js");
+afterAll(() => void vi.resetModules());
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -50,8 +50,16 @@ export function schemaDiagnostics(manifest: Manifest, memo?: SchemaMemo): Schema
     if (typeof fraction === "number" && Number.isFinite(fraction)) {
       // The SDK types these as `number`: a fraction is not a value forced past them.
       const below = Math.floor(fraction);
+      // A schema that says what the whole number counts ("startDelay is whole minutes ... ("2m", not "90s")") keeps its words.
+      const own = /expected int/i.test(issue.message) ? null : issue.message;
       return {
-        diagnostic: diagnostic("error", "WK3001", `${subject}: expected a whole number, got ${fraction}`, `write a whole number, such as ${below} or ${below + 1} (the SDK's types take any number here, so the compile checks it)`, parseSource(entry!.source)),
+        diagnostic: diagnostic(
+          "error",
+          "WK3001",
+          own === null ? `${subject}: expected a whole number, got ${fraction}` : `${subject}: ${own}; got ${fraction}`,
+          own === null ? `write a whole number, such as ${below} or ${below + 1} (the SDK's types take any number here, so the compile checks it)` : null,
+          parseSource(entry!.source),
+        ),
         entry: entry!,
         field: rest,
       };

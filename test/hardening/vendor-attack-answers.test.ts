@@ -65,3 +65,21 @@ describe("PagerDuty Events API: a 400 whose body is not the documented shape", (
     expect(result.failure.reason).not.toMatch(/; .; .; /);
   });
 });
+
+describe("PagerDuty Events API: a 2xx that is not what the Events API sends", () => {
+  it.each([
+    ["a proxy's HTML page with 200", 200, `<html><body><h1>Welcome</h1><p>Sign in to continue</p></body></html>`, "text/html"],
+    ["a text body with 202", 202, `accepted`, "text/plain"],
+    ["an empty 200", 200, ``, "text/plain"],
+  ])("%s is not counted as sent: retried, and the reason says so", async (_what, status, body, type) => {
+    const result = await pagerDutyAnswered(status, body, type);
+    expect(result).toMatchObject({ ok: false, status, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/not PagerDuty's Events API answer/);
+  });
+
+  it("PagerDuty's own 202 is sent", async () => {
+    const result = await pagerDutyAnswered(202, `{"status":"success","message":"Event processed","dedup_key":"x"}`);
+    expect(result).toMatchObject({ ok: true, status: 202 });
+  });
+});

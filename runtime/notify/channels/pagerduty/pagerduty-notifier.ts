@@ -15,7 +15,8 @@ export type RoutingKeyLookup = (secret: (name: string) => string | undefined) =>
 
 /**
  * PagerDuty Events API v2 (`POST {base}/v2/enqueue`): trigger, acknowledge and resolve with a
- * stable dedup key. 202 is success; 400 means the event itself is invalid (not retryable); 429
+ * stable dedup key. 202 with PagerDuty's JSON answer is success (a 2xx page from a proxy in front
+ * of it is retried); 400 means the event itself is invalid (not retryable); 429
  * and 5xx are retryable. Each sent event leaves the fingerprint of its routing key as its
  * reference, so the events after a trigger go with the key the trigger went with (chooseRoutingKey).
  */
@@ -63,7 +64,24 @@ function classify(answer: HttpAnswer, now: number): SendResult | null {
   if (answer.status === 400) {
     return { ok: false, failure: { retryable: false, reason: `PagerDuty rejected the event: ${rejection(answer.body)}` }, status: 400, answer: answer.body };
   }
+  if (answer.status >= 200 && answer.status < 300 && !eventsAnswer(answer.body)) {
+    // A proxy or a sign-in page in front of PagerDuty answered, and the event never reached it.
+    // Sent again with the same dedup key, PagerDuty still opens one incident.
+    const result = classifyHttp(answer, now);
+    const reason = `HTTP ${answer.status} that is not PagerDuty's Events API answer (a JSON object): something in front of PagerDuty answered instead`;
+    return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: result.answer };
+  }
   return null;
+}
+
+/** Whether a 2xx body is the Events API's own answer: a JSON object (`{"status":"success",...}`). */
+function eventsAnswer(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }
 
 /**

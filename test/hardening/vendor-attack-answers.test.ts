@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
 import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
 import type { MessageContext, SendContext, SendResult } from "../../runtime/notify/types.js";
 import { intentFor, routingKey } from "../delivery/support/harness.js";
-import { testManifest, testMonitor } from "../delivery/support/manifest.js";
+import type { ChannelSpec } from "../../sdk/manifest/schema.js";
+import { testChannel, testManifest, testMonitor } from "../delivery/support/manifest.js";
 
 // What the notifiers make of answers a real vendor, or a proxy in front of it, can give: bodies that
 // are not the documented shape, odd status codes. A malformed answer is classified like any other,
@@ -80,6 +82,34 @@ describe("PagerDuty Events API: a 2xx that is not what the Events API sends", ()
 
   it("PagerDuty's own 202 is sent", async () => {
     const result = await pagerDutyAnswered(202, `{"status":"success","message":"Event processed","dedup_key":"x"}`);
+    expect(result).toMatchObject({ ok: true, status: 202 });
+  });
+});
+
+describe("OpsGenie: a 2xx that is not what the Alert API sends", () => {
+  async function opsgenieAnswered(status: number, body: string, contentType: string, type: "trigger" | "resolve"): Promise<SendResult> {
+    const v = await vendor((_req, res) => {
+      res.writeHead(status, { "content-type": contentType });
+      res.end(body);
+    });
+    closes.push(v.close);
+    const channel = testChannel("og", "opsgenie", { apiKey: { secret: "OG" }, region: "us", responders: [], tags: [], baseUrl: v.url }) as Extract<ChannelSpec, { kind: "opsgenie" }>;
+    const ctx = { ...context(), secret: (name: string) => (name === "OG" ? "key" : undefined) };
+    return opsgenieNotifier(channel, { confirmCreateAfterMs: [] }).send(intentFor("api", type), { ...message, manifest: testManifest({ monitors: [monitor], channels: [channel] }) }, ctx);
+  }
+
+  it.each([
+    ["a proxy's HTML page with 200 to a create", 200, `<html><body>Sign in</body></html>`, "text/html", "trigger"],
+    ["an empty 202 to a close", 202, ``, "text/plain", "resolve"],
+  ] as const)("%s is not counted as sent: retried, and the reason says so", async (_what, status, body, type, action) => {
+    const result = await opsgenieAnswered(status, body, type, action);
+    expect(result).toMatchObject({ ok: false, status, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/not OpsGenie's answer/);
+  });
+
+  it("OpsGenie's own 202 is sent", async () => {
+    const result = await opsgenieAnswered(202, `{"result":"Request will be processed","took":0.2,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}`, "application/json", "trigger");
     expect(result).toMatchObject({ ok: true, status: 202 });
   });
 });

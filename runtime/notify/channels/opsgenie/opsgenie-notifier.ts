@@ -113,14 +113,32 @@ function aliasFor(intent: NotificationIntent, message: MessageContext, channel: 
   return { alias, scoped: alias !== intent.dedupKey };
 }
 
-/** Classifies as usual, and keeps the request id of an accepted request as the reference. */
+/**
+ * Classifies as usual, and keeps the request id of an accepted request as the reference. A 2xx
+ * whose body is not a JSON object (an HTML sign-in page, a proxy's empty answer) did not come from
+ * OpsGenie, which always answers `{"result":...,"requestId":...}`: the request never reached it, and
+ * is retried (OpsGenie deduplicates a create on its alias) rather than recorded as sent.
+ */
 function keepRequestId(now: number, scoped: boolean): (answer: HttpAnswer) => SendResult | null {
   return (answer) => {
     const result = classifyOpsgenie(answer, now);
     if (!result.ok) return result;
+    if (!jsonObject(answer.body)) {
+      const reason = `HTTP ${answer.status} that is not OpsGenie's answer (a JSON object): something in front of OpsGenie answered instead`;
+      return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: result.answer };
+    }
     const requestId = requestIdOf(answer.body);
     return requestId ? { ...result, ref: requestRef(requestId, now, scoped) } : result;
   };
+}
+
+function jsonObject(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }
 
 function requestIdOf(body: string): string | null {

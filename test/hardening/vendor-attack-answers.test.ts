@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
 import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
+import { slackNotifier } from "../../runtime/notify/channels/slack/slack-notifier.js";
 import type { MessageContext, SendContext, SendResult } from "../../runtime/notify/types.js";
 import { intentFor, routingKey } from "../delivery/support/harness.js";
 import type { ChannelSpec } from "../../sdk/manifest/schema.js";
@@ -111,5 +112,29 @@ describe("OpsGenie: a 2xx that is not what the Alert API sends", () => {
   it("OpsGenie's own 202 is sent", async () => {
     const result = await opsgenieAnswered(202, `{"result":"Request will be processed","took":0.2,"requestId":"43a29c5c-3dbf-4fa4-9c26-f4f71023e120"}`, "application/json", "trigger");
     expect(result).toMatchObject({ ok: true, status: 202 });
+  });
+});
+
+describe("Slack: a 2xx that is not what an incoming webhook sends", () => {
+  async function slackAnswered(status: number, body: string, contentType: string): Promise<SendResult> {
+    const v = await vendor((_req, res) => {
+      res.writeHead(status, { "content-type": contentType });
+      res.end(body);
+    });
+    closes.push(v.close);
+    const channel = testChannel("sl", "slack", { webhookUrl: { secret: "SLACK" }, channel: null }) as Extract<ChannelSpec, { kind: "slack" }>;
+    const ctx = { ...context(), secret: (name: string) => (name === "SLACK" ? `${v.url}/services/T1/B1/token` : undefined) };
+    return slackNotifier(channel).send(intentFor("api", "trigger"), message, ctx);
+  }
+
+  it("a sign-in page's HTML with 200 is not counted as sent: retried, and the reason says so", async () => {
+    const result = await slackAnswered(200, `<!DOCTYPE html><html><body>Sign in to the proxy</body></html>`, "text/html; charset=utf-8");
+    expect(result).toMatchObject({ ok: false, status: 200, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/not Slack's answer/);
+  });
+
+  it("Slack's own ok is sent", async () => {
+    expect(await slackAnswered(200, "ok", "text/html")).toMatchObject({ ok: true, status: 200 });
   });
 });

@@ -1,6 +1,6 @@
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp, urlSecretFailure } from "../../http-send.js";
+import { classifyHttp, sendHttp, urlSecretFailure, type HttpAnswer } from "../../http-send.js";
 import { alertLinks, diagnosticsText, headline } from "../../render.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
@@ -105,7 +105,7 @@ export function slackLinkUrl(raw: string): string | null {
 /**
  * Slack incoming webhook. The webhook URL is the secret; `baseUrl` replaces its origin (proxies,
  * recording servers). Slack answers 429 with Retry-After; 4xx such as `invalid_payload`,
- * `no_service` or `channel_is_archived` are not retryable.
+ * `no_service` or `channel_is_archived` are not retryable; a 2xx HTML page is retried (classifySlack).
  */
 export function slackNotifier(channel: SlackChannel): Notifier {
   return {
@@ -120,7 +120,19 @@ export function slackNotifier(channel: SlackChannel): Notifier {
       const parsed = new URL(webhook);
       const url = channel.baseUrl ? `${channel.baseUrl.replace(/\/+$/, "")}${parsed.pathname}` : parsed.toString();
       const body = JSON.stringify(slackMessage(intent, message, channel.channel));
-      return sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now);
+      return sendHttp({ method: "POST", url, headers: {}, body }, ctx.signal, ctx.now, classifySlack);
     },
   };
+}
+
+/**
+ * Slack answers a posted message with the text `ok` (served as text/html), and refusals with an
+ * error code. A 2xx whose body is an HTML page (a proxy's or a sign-in page in front of Slack) did
+ * not come from Slack: the message never reached the channel, so it is retried, not recorded as sent.
+ */
+function classifySlack(answer: HttpAnswer, now: number): SendResult | null {
+  if (answer.status < 200 || answer.status >= 300 || !answer.body.trimStart().startsWith("<")) return null;
+  const result = classifyHttp(answer, now);
+  const reason = `HTTP ${answer.status} with an HTML page, which is not Slack's answer (ok): something in front of Slack answered instead`;
+  return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: result.answer };
 }

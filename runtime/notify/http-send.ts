@@ -32,7 +32,8 @@ export interface HttpAnswer {
 
 /**
  * Makes the call and classifies the answer where it happens: 2xx ok; 408, 425, 429 and 5xx
- * retryable (Retry-After honoured); any other 4xx is the request's own fault and not retryable;
+ * retryable (Retry-After honoured); any other 4xx is the request's own fault and not retryable, and
+ * so is a 3xx redirect, never followed (its reason says where it points, by origin only);
  * network errors and timeouts are retryable. Reasons never include the URL: it can hold a secret.
  */
 export async function sendHttp(
@@ -75,7 +76,25 @@ export function classifyHttp(answer: HttpAnswer, now: number): SendResult {
   if (status === 429 || status === 408 || status === 425 || status >= 500) {
     return { ok: false, failure: { retryable: true, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) }, status, answer: text };
   }
+  if (status >= 300 && status < 400) return { ok: false, failure: { retryable: false, reason: redirectReason(status, answer.headers["location"]) }, status, answer: text };
   return { ok: false, failure: { retryable: false, reason }, status, answer: text };
+}
+
+/**
+ * Why a redirect was not followed, naming where it points by origin only: the path and query of a
+ * webhook URL can hold its secret. Following it would send the body, its signature and the
+ * channel's headers (an authorization) to an address the manifest never named.
+ */
+function redirectReason(status: number, location: string | string[] | undefined): string {
+  const raw = Array.isArray(location) ? location[0] : location;
+  let origin: string | null = null;
+  try {
+    origin = raw ? new URL(raw).origin : null;
+  } catch {
+    origin = null;
+  }
+  const to = origin && origin !== "null" ? ` to ${origin}` : raw ? " elsewhere on the same host" : "";
+  return `HTTP ${status}: the receiver redirects${to}; redirects are not followed (the alert and the channel's headers would go to an address the channel does not name): set the channel's URL to the address it now uses`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
 import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
 import { slackNotifier } from "../../runtime/notify/channels/slack/slack-notifier.js";
+import { webhookNotifier } from "../../runtime/notify/channels/webhook/webhook-notifier.js";
 import type { MessageContext, SendContext, SendResult } from "../../runtime/notify/types.js";
 import { intentFor, routingKey } from "../delivery/support/harness.js";
 import type { ChannelSpec } from "../../sdk/manifest/schema.js";
@@ -136,5 +137,25 @@ describe("Slack: a 2xx that is not what an incoming webhook sends", () => {
 
   it("Slack's own ok is sent", async () => {
     expect(await slackAnswered(200, "ok", "text/html")).toMatchObject({ ok: true, status: 200 });
+  });
+});
+
+describe("a webhook receiver that redirects", () => {
+  it.each([301, 302, 307, 308])("%i is not followed, not retried, and the reason says it was a redirect and to which host, never the URL", async (status) => {
+    let requests = 0;
+    const v = await vendor((_req, res) => {
+      requests++;
+      res.writeHead(status, { location: "https://moved.example.com/hooks/in?token=s3cr3t-in-query" });
+      res.end("Moved");
+    });
+    closes.push(v.close);
+    const channel = testChannel("wh", "webhook", { url: `${v.url}/in`, headers: { authorization: "Bearer hook-token" }, hmacSecret: null }) as Extract<ChannelSpec, { kind: "webhook" }>;
+    const result = await webhookNotifier(channel).send(intentFor("api", "trigger"), message, context());
+    expect(result).toMatchObject({ ok: false, status, failure: { retryable: false } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/redirect/);
+    expect(result.failure.reason).toContain("https://moved.example.com");
+    expect(result.failure.reason).not.toMatch(/token|hooks\/in/);
+    expect(requests).toBe(1);
   });
 });

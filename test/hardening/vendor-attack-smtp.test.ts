@@ -497,3 +497,32 @@ describe("what alert text can do to the message", () => {
     expect(/^[\x20-\x7e]*$/.test(subject) || /SMTPUTF8/.test(subject)).toBe(true);
   });
 });
+
+describe("SMTP: every recipient refused, some for now and some for good", () => {
+  it("the retry goes to the deferred recipients only, and the one refused for good is named once, not asked again", async () => {
+    let greylisted = true;
+    const asked: string[] = [];
+    const server = await serve({
+      disabledCommands: ["STARTTLS", "AUTH"],
+      onRcptTo: (address, _s, cb) => {
+        asked.push(address.address);
+        if (address.address.startsWith("gone")) return cb(refuse(550, "5.1.1 User unknown"));
+        return cb(address.address.startsWith("grey") && greylisted ? refuse(451, "4.7.1 Greylisted, please try again later") : undefined);
+      },
+    });
+    const channel = mailChannel(server.port, { to: ["gone@example.com", "grey@example.org"] });
+    const notifier = notifierFor(channel);
+    const intent = intentFor("api", "trigger");
+    const first = await sendWith(notifier, channel, intent);
+    expect(first).toMatchObject({ ok: false, failure: { retryable: true } });
+    if (first.ok) throw new Error("sent");
+    expect(first.failure.reason).toContain("gone@example.com");
+    expect(first.failure.reason).toContain("5.1.1 User unknown");
+    expect(first.failure.owedTo).toEqual(["grey@example.org"]);
+    greylisted = false;
+    asked.length = 0;
+    expect(await sendWith(notifier, channel, intent, undefined, owedAfter(first))).toMatchObject({ ok: true });
+    expect(asked).toEqual(["grey@example.org"]);
+    expect(server.mails.map((m) => m.to)).toEqual([["grey@example.org"]]);
+  });
+});

@@ -294,8 +294,14 @@ export function classifySmtp(error: unknown, signal: AbortSignal, channelId?: st
   }
   if (code === "ETLS") return { retryable: true, reason: `SMTP STARTTLS failed: ${reply ?? errorMessage(error)}` };
   const refused = refusedRecipients((error as { rejectedErrors?: SmtpAccepted["rejectedErrors"] }).rejectedErrors);
-  // Every recipient refused: one deferral among them makes it temporary, whatever the last reply said.
-  if (refused.some(deferredAtRcpt)) return { retryable: true, reason: `SMTP server deferred ${describeRefused(refused)}` };
+  // Every recipient refused: one deferral among them makes it temporary, whatever the last reply
+  // said, and the retry goes to the deferred ones only; those refused for good are named now.
+  const deferred = refused.filter(deferredAtRcpt);
+  if (deferred.length > 0) {
+    const gone = refused.filter((r) => !deferredAtRcpt(r));
+    const reason = `SMTP server deferred ${describeRefused(deferred)}${gone.length > 0 ? `; refused ${describeRefused(gone)}` : ""}`;
+    return { retryable: true, reason, owedTo: deferred.map((r) => r.recipient) };
+  }
   if (refused.length > 0) return { retryable: false, reason: `SMTP server refused ${describeRefused(refused)}` };
   if (responseCode !== null) {
     const said = reply ?? String(responseCode);

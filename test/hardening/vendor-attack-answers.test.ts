@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { opsgenieNotifier } from "../../runtime/notify/channels/opsgenie/opsgenie-notifier.js";
 import { pagerDutyNotifier } from "../../runtime/notify/channels/pagerduty/pagerduty-notifier.js";
+import { pagerDutyIncidentNotifier } from "../../runtime/notify/channels/pagerduty-incident/pagerduty-incident-notifier.js";
 import { slackNotifier } from "../../runtime/notify/channels/slack/slack-notifier.js";
 import { webhookNotifier } from "../../runtime/notify/channels/webhook/webhook-notifier.js";
 import type { MessageContext, SendContext, SendResult } from "../../runtime/notify/types.js";
@@ -157,5 +158,25 @@ describe("a webhook receiver that redirects", () => {
     expect(result.failure.reason).toContain("https://moved.example.com");
     expect(result.failure.reason).not.toMatch(/token|hooks\/in/);
     expect(requests).toBe(1);
+  });
+});
+
+describe("PagerDuty REST incidents: a 2xx that is not what the REST API sends", () => {
+  it.each([
+    ["the create", "trigger", null],
+    ["the resolve of a known incident", "resolve", "PABC123"],
+  ] as const)("a proxy's HTML page with 200 to %s is not counted as sent: retried, and the reason says so", async (_what, type, previousRef) => {
+    const v = await vendor((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(`<html><body>Sign in to continue</body></html>`);
+    });
+    closes.push(v.close);
+    const channel = testChannel("pdi", "pagerdutyIncident", { token: { secret: "PD_TOKEN" }, from: "oncall@example.com", service: "PSVC123", urgency: "high" }) as Extract<ChannelSpec, { kind: "pagerdutyIncident" }>;
+    const notifier = pagerDutyIncidentNotifier(channel, { baseUrl: v.url, serviceId: () => ({ id: "PSVC123" }) });
+    const ctx = { ...context(), previousRef, secret: (name: string) => (name === "PD_TOKEN" ? "token" : undefined) };
+    const result = await notifier.send(intentFor("api", type), message, ctx);
+    expect(result).toMatchObject({ ok: false, status: 200, failure: { retryable: true } });
+    if (result.ok) throw new Error("sent");
+    expect(result.failure.reason).toMatch(/not PagerDuty's answer/);
   });
 });

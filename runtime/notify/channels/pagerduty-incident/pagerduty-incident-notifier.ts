@@ -101,7 +101,7 @@ export function pagerDutyIncidentNotifier(channel: IncidentChannel, options: { b
       }
       const body = JSON.stringify({ incident: { type: "incident_reference", status } });
       const url = `${base}/incidents/${encodeURIComponent(id)}`;
-      const updated = await sendHttp({ method: "PUT", url, headers, body }, ctx.signal, ctx.now);
+      const updated = await sendHttp({ method: "PUT", url, headers, body }, ctx.signal, ctx.now, notRestAnswer);
       // An id found by lookup is kept, so the next update for this alert need not look again.
       return updated.ok && id !== ctx.previousRef ? { ...updated, ref: id } : updated;
     },
@@ -126,7 +126,7 @@ async function addNote(base: string, headers: Record<string, string>, id: string
   const message = typeof intent.details["message"] === "string" ? intent.details["message"] : intent.summary;
   const content = truncate(`Another emergency report (${new Date(intent.at).toISOString()}): ${message}`, NOTE_LIMIT);
   const url = `${base}/incidents/${encodeURIComponent(id)}/notes`;
-  const noted = await sendHttp({ method: "POST", url, headers, body: JSON.stringify({ note: { content } }) }, ctx.signal, ctx.now);
+  const noted = await sendHttp({ method: "POST", url, headers, body: JSON.stringify({ note: { content } }) }, ctx.signal, ctx.now, notRestAnswer);
   return noted.ok ? { ...noted, ref: id } : noted;
 }
 
@@ -149,6 +149,8 @@ function incidentId(body: string): string | null {
  * (its id is then looked up by the caller).
  */
 function classifyCreate(answer: HttpAnswer): SendResult | null {
+  const foreign = notRestAnswer(answer);
+  if (foreign) return foreign;
   if (answer.status === 201 || answer.status === 200) {
     return { ok: true, status: answer.status, answer: truncate(answer.body, 2000), ref: incidentId(answer.body) };
   }
@@ -156,4 +158,25 @@ function classifyCreate(answer: HttpAnswer): SendResult | null {
     return { ok: true, status: 400, answer: truncate(answer.body, 2000), ref: null };
   }
   return null;
+}
+
+/**
+ * A 2xx whose body is not a JSON object (an HTML sign-in page, a proxy's empty answer) did not come
+ * from PagerDuty, whose REST API answers every success with one: the request never reached it, so
+ * it is retried (a second create with the key is refused as "already exists", which counts as done)
+ * rather than recorded as sent. Null for any other answer.
+ */
+function notRestAnswer(answer: HttpAnswer): SendResult | null {
+  if (answer.status < 200 || answer.status >= 300 || jsonObject(answer.body)) return null;
+  const reason = `HTTP ${answer.status} that is not PagerDuty's answer (a JSON object): something in front of PagerDuty answered instead`;
+  return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: truncate(answer.body, 2000) };
+}
+
+function jsonObject(body: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
 }

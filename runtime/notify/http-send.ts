@@ -31,6 +31,15 @@ export interface HttpAnswer {
 }
 
 /**
+ * Whether a 2xx body is a page (HTML or XML markup) rather than a JSON API's answer (PagerDuty's,
+ * OpsGenie's): a sign-in page or a proxy's own page in front of the vendor answered, and the request
+ * never reached it. Any other body (JSON, none, a word) is taken at its status, as it always was.
+ */
+export function isMarkupPage(body: string): boolean {
+  return body.trimStart().startsWith("<");
+}
+
+/**
  * Makes the call and classifies the answer where it happens: 2xx ok; 408, 425, 429 and 5xx
  * retryable (Retry-After honoured); any other 4xx is the request's own fault and not retryable, and
  * so is a 3xx redirect, never followed (its reason says where it points, by origin only);

@@ -74,13 +74,21 @@ describe("PagerDuty Events API: a 400 whose body is not the documented shape", (
 describe("PagerDuty Events API: a 2xx that is not what the Events API sends", () => {
   it.each([
     ["a proxy's HTML page with 200", 200, `<html><body><h1>Welcome</h1><p>Sign in to continue</p></body></html>`, "text/html"],
-    ["a text body with 202", 202, `accepted`, "text/plain"],
-    ["an empty 200", 200, ``, "text/plain"],
+    ["a proxy's XHTML page with 202, after white space", 202, `\n  <?xml version="1.0"?><html><body>Gateway</body></html>`, "application/xhtml+xml"],
   ])("%s is not counted as sent: retried, and the reason says so", async (_what, status, body, type) => {
     const result = await pagerDutyAnswered(status, body, type);
     expect(result).toMatchObject({ ok: false, status, failure: { retryable: true } });
     if (result.ok) throw new Error("sent");
     expect(result.failure.reason).toMatch(/not PagerDuty's Events API answer/);
+  });
+
+  // A receiver that is not a page is taken at its status, as before: a fake or gateway that answers
+  // 202 with no body or a word must not be paged again and again.
+  it.each([
+    ["a text body with 202", 202, `accepted`, "text/plain"],
+    ["an empty 202", 202, ``, "text/plain"],
+  ])("%s is sent", async (_what, status, body, type) => {
+    expect(await pagerDutyAnswered(status, body, type)).toMatchObject({ ok: true, status });
   });
 
   it("PagerDuty's own 202 is sent", async () => {
@@ -103,7 +111,7 @@ describe("OpsGenie: a 2xx that is not what the Alert API sends", () => {
 
   it.each([
     ["a proxy's HTML page with 200 to a create", 200, `<html><body>Sign in</body></html>`, "text/html", "trigger"],
-    ["an empty 202 to a close", 202, ``, "text/plain", "resolve"],
+    ["a proxy's page with 202 to a close", 202, `<!DOCTYPE html><html><body>Bad gateway</body></html>`, "text/html", "resolve"],
   ] as const)("%s is not counted as sent: retried, and the reason says so", async (_what, status, body, type, action) => {
     const result = await opsgenieAnswered(status, body, type, action);
     expect(result).toMatchObject({ ok: false, status, failure: { retryable: true } });

@@ -2,7 +2,7 @@ import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseRetryAfter } from "../../backoff.js";
-import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
+import { classifyHttp, isMarkupPage, sendHttp, type HttpAnswer } from "../../http-send.js";
 import { truncate } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
 import { OPSGENIE_LIMITS, opsgenieActionBody, opsgenieChannelAlias, opsgenieCreateBody, scopedAlias } from "./opsgenie-alert.js";
@@ -115,16 +115,16 @@ function aliasFor(intent: NotificationIntent, message: MessageContext, channel: 
 
 /**
  * Classifies as usual, and keeps the request id of an accepted request as the reference. A 2xx
- * whose body is not a JSON object (an HTML sign-in page, a proxy's empty answer) did not come from
- * OpsGenie, which always answers `{"result":...,"requestId":...}`: the request never reached it, and
+ * whose body is a page (an HTML sign-in page, a proxy's own page) did not come from OpsGenie,
+ * which answers `{"result":...,"requestId":...}`: the request never reached it, and
  * is retried (OpsGenie deduplicates a create on its alias) rather than recorded as sent.
  */
 function keepRequestId(now: number, scoped: boolean): (answer: HttpAnswer) => SendResult | null {
   return (answer) => {
     const result = classifyOpsgenie(answer, now);
     if (!result.ok) return result;
-    if (!jsonObject(answer.body)) {
-      const reason = `HTTP ${answer.status} that is not OpsGenie's answer (a JSON object): something in front of OpsGenie answered instead`;
+    if (isMarkupPage(answer.body)) {
+      const reason = `HTTP ${answer.status} that is a page, not OpsGenie's answer: something in front of OpsGenie answered instead`;
       return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: result.answer };
     }
     const requestId = requestIdOf(answer.body);
@@ -132,14 +132,6 @@ function keepRequestId(now: number, scoped: boolean): (answer: HttpAnswer) => Se
   };
 }
 
-function jsonObject(body: string): boolean {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
-  } catch {
-    return false;
-  }
-}
 
 function requestIdOf(body: string): string | null {
   try {

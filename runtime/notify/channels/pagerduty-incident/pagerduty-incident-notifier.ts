@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ChannelSpec } from "../../../../sdk/manifest/schema.js";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { sendHttp, type HttpAnswer } from "../../http-send.js";
+import { isMarkupPage, sendHttp, type HttpAnswer } from "../../http-send.js";
 import { plainText } from "../../render.js";
 import { truncate, truncateMarked } from "../../redact.js";
 import type { MessageContext, Notifier, SendContext, SendResult } from "../../types.js";
@@ -161,22 +161,14 @@ function classifyCreate(answer: HttpAnswer): SendResult | null {
 }
 
 /**
- * A 2xx whose body is not a JSON object (an HTML sign-in page, a proxy's empty answer) did not come
- * from PagerDuty, whose REST API answers every success with one: the request never reached it, so
+ * A 2xx whose body is a page (an HTML sign-in page, a proxy's own page) did not come from
+ * PagerDuty, whose REST API answers every success in JSON: the request never reached it, so
  * it is retried (a second create with the key is refused as "already exists", which counts as done)
  * rather than recorded as sent. Null for any other answer.
  */
 function notRestAnswer(answer: HttpAnswer): SendResult | null {
-  if (answer.status < 200 || answer.status >= 300 || jsonObject(answer.body)) return null;
-  const reason = `HTTP ${answer.status} that is not PagerDuty's answer (a JSON object): something in front of PagerDuty answered instead`;
+  if (answer.status < 200 || answer.status >= 300 || !isMarkupPage(answer.body)) return null;
+  const reason = `HTTP ${answer.status} that is a page, not PagerDuty's answer: something in front of PagerDuty answered instead`;
   return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: truncate(answer.body, 2000) };
 }
 
-function jsonObject(body: string): boolean {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
-  } catch {
-    return false;
-  }
-}

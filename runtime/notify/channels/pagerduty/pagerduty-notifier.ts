@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { NotificationIntent } from "../../../alerts/intent.js";
-import { classifyHttp, sendHttp, type HttpAnswer } from "../../http-send.js";
+import { classifyHttp, isMarkupPage, sendHttp, type HttpAnswer } from "../../http-send.js";
 import type { MessageContext, Notifier, NotifierKind, SendContext, SendResult } from "../../types.js";
 import { pagerDutyEvent } from "./pagerduty-event.js";
 import { chooseRoutingKey, routingKeyRef, type KnownRoutingKeys } from "./routing-key-ref.js";
@@ -64,25 +64,16 @@ function classify(answer: HttpAnswer, now: number): SendResult | null {
   if (answer.status === 400) {
     return { ok: false, failure: { retryable: false, reason: `PagerDuty rejected the event: ${rejection(answer.body)}` }, status: 400, answer: answer.body };
   }
-  if (answer.status >= 200 && answer.status < 300 && !eventsAnswer(answer.body)) {
+  if (answer.status >= 200 && answer.status < 300 && isMarkupPage(answer.body)) {
     // A proxy or a sign-in page in front of PagerDuty answered, and the event never reached it.
     // Sent again with the same dedup key, PagerDuty still opens one incident.
     const result = classifyHttp(answer, now);
-    const reason = `HTTP ${answer.status} that is not PagerDuty's Events API answer (a JSON object): something in front of PagerDuty answered instead`;
+    const reason = `HTTP ${answer.status} that is a page, not PagerDuty's Events API answer: something in front of PagerDuty answered instead`;
     return { ok: false, failure: { retryable: true, reason }, status: answer.status, answer: result.answer };
   }
   return null;
 }
 
-/** Whether a 2xx body is the Events API's own answer: a JSON object (`{"status":"success",...}`). */
-function eventsAnswer(body: string): boolean {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What a 400 says is wrong: PagerDuty's `message` and `errors` (a list of strings), or the body as

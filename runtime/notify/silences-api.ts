@@ -5,6 +5,7 @@ import { parseDuration } from "../../sdk/duration.js";
 import { guardRead, guardWrite, type ApiAccess } from "../http/api-auth.js";
 import { sendJson, SMALL_BODY_BYTES, type Router } from "../http/router.js";
 import { parseJson } from "../http/http-io.js";
+import { redact } from "../text/redact.js";
 import type { Silence, Silences } from "./silences.js";
 
 /** Secret holding the API token; without it, silences cannot be created or expired. */
@@ -45,13 +46,13 @@ const createSchema = z.object({
     .strict(),
 });
 
-function view(s: Silence, now: number) {
+function view(s: Silence, now: number, secrets: readonly string[]) {
   return {
     id: s.id,
     kind: s.kind,
     origin: s.origin,
-    comment: s.comment,
-    createdBy: s.createdBy,
+    comment: redact(s.comment, secrets),
+    createdBy: redact(s.createdBy, secrets),
     startsAt: new Date(s.startsAt).toISOString(),
     endsAt: new Date(s.endsAt).toISOString(),
     active: s.startsAt <= now && now < s.endsAt,
@@ -68,6 +69,12 @@ export interface SilenceRouteDeps {
   /** `runtime.maxSilence` as the project wrote it, for the error message. */
   maxSilence: string;
   logger: Logger;
+  /**
+   * Every secret value the runtime knows (declared secrets, its own, the routing keys): a colleague
+   * who pastes a routing key or token into a silence's reason must not put it on the API, the pages,
+   * the store or the log.
+   */
+  secretValues: () => string[];
 }
 
 /**
@@ -83,7 +90,8 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
     "/api/silences",
     guardRead(deps.access, async (_req, res) => {
       const now = deps.clock();
-      sendJson(res, 200, { silences: (await deps.silences.current(now)).map((s) => view(s, now)) });
+      const secrets = deps.secretValues();
+      sendJson(res, 200, { silences: (await deps.silences.current(now)).map((s) => view(s, now, secrets)) });
     }),
   );
 
@@ -121,8 +129,11 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
       if (monitors.length + services.length + Object.keys(labels).length === 0) {
         return sendJson(res, 400, { error: "a silence needs at least one matcher (monitors, services or labels)" });
       }
-      const silence = await deps.silences.add({ comment: input.comment, createdBy: input.createdBy, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
-      const shown = view(silence, now);
+      // Stored redacted: the record outlives any change of the secret's value.
+      const secrets = deps.secretValues();
+      const text = { comment: redact(input.comment, secrets), createdBy: redact(input.createdBy, secrets) };
+      const silence = await deps.silences.add({ ...text, startsAt, endsAt, matchers: { monitors, services, labels } }, now);
+      const shown = view(silence, now, secrets);
       deps.logger.info(
         { silence: silence.id, createdBy: silence.createdBy, comment: silence.comment, matchers: silence.matchers, startsAt: shown.startsAt, endsAt: shown.endsAt },
         "silence created",
@@ -137,7 +148,7 @@ export function registerSilenceRoutes(router: Router, deps: SilenceRouteDeps): v
     "/api/silences/:id",
     guardWrite(deps.access, async (req, res, params, raw) => {
       const id = params["id"] ?? "";
-      const who = expiry(req, raw);
+      const who = expiry(req, raw, deps.secretValues());
       if (!who.ok) return sendJson(res, 400, { error: who.error });
       const silence = await deps.silences.get(id);
       if (!silence) return sendJson(res, 404, { error: `no silence ${id}` });
@@ -167,10 +178,11 @@ const expirySchema = z.object({ expiredBy: z.string().trim().optional(), comment
  * Naming someone is asked for, not required: a plain `curl -X DELETE` with the token must still be
  * able to lift a silence that is hiding an outage; the log then says that nobody was named.
  */
-function expiry(req: IncomingMessage, raw: Buffer): { ok: true; expiredBy: string; comment: string | null } | { ok: false; error: string } {
+function expiry(req: IncomingMessage, raw: Buffer, secrets: readonly string[]): { ok: true; expiredBy: string; comment: string | null } | { ok: false; error: string } {
   const query = new URL(req.url ?? "/", "http://localhost").searchParams;
   const input = raw.length > 0 ? parseJson(raw) : { expiredBy: query.get("expiredBy") ?? undefined, comment: query.get("comment") ?? undefined };
   const parsed = expirySchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: "the body must be JSON such as { \"expiredBy\": \"name\", \"comment\": \"why\" }" };
-  return { ok: true, expiredBy: parsed.data.expiredBy || UNNAMED_EXPIRER, comment: parsed.data.comment || null };
+  const { expiredBy, comment } = parsed.data;
+  return { ok: true, expiredBy: expiredBy ? redact(expiredBy, secrets) : UNNAMED_EXPIRER, comment: comment ? redact(comment, secrets) : null };
 }

@@ -10,7 +10,7 @@ import { codeOf, loadArtifact } from "../../runtime/artifact.js";
 import { observe, type LabeledObservation } from "../../runtime/evaluate/observe.js";
 import { runWithDeadline } from "../../runtime/evaluate/run-check.js";
 import { systemClock } from "../../runtime/scheduler/clock.js";
-import { createSecretSource } from "../../runtime/secrets.js";
+import { createSecretSource, type RuntimeSecrets } from "../../runtime/secrets.js";
 import { redact as redactSecrets } from "../../runtime/text/redact.js";
 import type { MonitorSpec } from "../../sdk/manifest/schema.js";
 import { durationMs } from "../../sdk/duration.js";
@@ -66,52 +66,88 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
       if (args.json === true) process.stdout.write(compileFailureJson(compiled.diagnostics, { monitors: [] }));
       return EXIT.findings;
     }
-    const { manifest, bundle, missing } = await loadArtifact(outDir);
-    if (ids.length === 0) refuseWithoutIds(manifest.monitors, args.json === true);
-    const known = manifest.monitors.map((m) => m.id);
-    const unknown = ids.filter((id) => !known.includes(id));
-    if (unknown.length > 0) {
-      const near = unknown.map((id) => [id, nearIds(id, known)] as const);
-      const hints = near.filter(([, ids]) => ids.length > 0).map(([id, ids]) => `${id}: did you mean ${ids.join(", ")}?`);
-      if (hints.length < unknown.length) hints.push(known.length === 0 ? "the project has no monitors yet" : `the project's monitors: ${known.slice(0, 8).join(", ")}${known.length > 8 ? ", ..." : ""}`);
-      throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, EXIT.usage, hints.join("\n      "));
-    }
-    const { runCheck } = await import("../../runtime/checks/index.js");
-    const { InMemoryInboundEvents } = await import("../../runtime/checks/index.js");
-    const secrets = createSecretSource({ declared: manifest.secrets, env: process.env, dir: process.env.WK_SECRETS_DIR || null, now: Date.now });
-    const dispatcher = new Agent();
-    const reports: MonitorReport[] = [];
+    // The project's code runs in this process (the runtime runs it in a worker whose output it
+    // redacts): what it prints while loaded and checked reaches a terminal or a CI log, so every
+    // write to stdout and stderr is scrubbed of every declared secret until the report is printed.
+    const secrets = createSecretSource({ declared: compiled.manifest?.secrets ?? [], env: process.env, dir: process.env.WK_SECRETS_DIR || null, now: Date.now });
+    const restore = redactPrinted(() => secrets.values());
     try {
-      for (const id of ids) {
-        const monitor = manifest.monitors.find((m) => m.id === id)!;
-        const gap = missing.filter((g) => g.monitorId === id);
-        const code = codeOf(bundle, id);
-        const now = systemClock.now();
-        const outcome = gap.length > 0
-          ? { kind: "error" as const, error: `monitors.mjs lacks ${gap.map((g) => g.export).join(", ")}`, durationMs: 0 }
-          : await runWithDeadline(runCheck, monitor, {
-              now: new Date(now), startedAt: new Date(now), monitorId: id, code, inbound: new InMemoryInboundEvents(),
-              secret: (name: string) => secrets.get(name), dispatcher, signal: new AbortController().signal,
-            }, systemClock);
-        reports.push(report(monitor, outcome.kind === "error" ? outcome.error : null, outcome.kind === "error" ? outcome.durationMs : Math.max(0, ...outcome.results.map((r) => r.durationMs)), observe(outcome, monitor, code, [])));
-      }
+      return await testMonitors(args, ids, outDir, secrets);
     } finally {
-      await dispatcher.close();
+      restore();
     }
-    // Every form the runtime removes (URL-encoded, JSON-escaped, base64), and the head of a secret
-    // that a check's quote of a long answer was cut inside of: the check removed only what it sent.
-    const values = secrets.values();
-    const redact = (text: string) => redactSecrets(text, values);
-    // What the target answered and the project's code returned is redacted, then its controls
-    // spelled out: it is printed in a terminal or a CI log.
-    const shown = (text: string) => visibleLine(redact(text));
-    // JSON redacts each string before it is serialised, as the text does field by field: in the
-    // JSON text a secret holding a quote or a backslash is spelled escaped and would not match.
-    process.stdout.write(args.json ? visibleJson(JSON.stringify({ monitors: redactedStrings(reports, redact) }, null, 2)) + "\n" : reports.map((r) => render(r, shown)).join("\n"));
-    return reports.some((r) => r.series.some((s) => s.firing === true)) ? EXIT.findings : EXIT.ok;
   } finally {
     await rm(outDir, { recursive: true, force: true });
   }
+}
+
+/** Loads the compiled artifact, runs the named monitors once and prints the report. */
+async function testMonitors(args: TestArgs, ids: string[], outDir: string, secrets: RuntimeSecrets): Promise<ExitStatus> {
+  const { manifest, bundle, missing } = await loadArtifact(outDir);
+  if (ids.length === 0) refuseWithoutIds(manifest.monitors, args.json === true);
+  const known = manifest.monitors.map((m) => m.id);
+  const unknown = ids.filter((id) => !known.includes(id));
+  if (unknown.length > 0) {
+    const near = unknown.map((id) => [id, nearIds(id, known)] as const);
+    const hints = near.filter(([, ids]) => ids.length > 0).map(([id, ids]) => `${id}: did you mean ${ids.join(", ")}?`);
+    if (hints.length < unknown.length) hints.push(known.length === 0 ? "the project has no monitors yet" : `the project's monitors: ${known.slice(0, 8).join(", ")}${known.length > 8 ? ", ..." : ""}`);
+    throw new UserError(`unknown monitor id${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, EXIT.usage, hints.join("\n      "));
+  }
+  const { runCheck } = await import("../../runtime/checks/index.js");
+  const { InMemoryInboundEvents } = await import("../../runtime/checks/index.js");
+  const dispatcher = new Agent();
+  const reports: MonitorReport[] = [];
+  try {
+    for (const id of ids) {
+      const monitor = manifest.monitors.find((m) => m.id === id)!;
+      const gap = missing.filter((g) => g.monitorId === id);
+      const code = codeOf(bundle, id);
+      const now = systemClock.now();
+      const outcome = gap.length > 0
+        ? { kind: "error" as const, error: `monitors.mjs lacks ${gap.map((g) => g.export).join(", ")}`, durationMs: 0 }
+        : await runWithDeadline(runCheck, monitor, {
+            now: new Date(now), startedAt: new Date(now), monitorId: id, code, inbound: new InMemoryInboundEvents(),
+            secret: (name: string) => secrets.get(name), dispatcher, signal: new AbortController().signal,
+          }, systemClock);
+      reports.push(report(monitor, outcome.kind === "error" ? outcome.error : null, outcome.kind === "error" ? outcome.durationMs : Math.max(0, ...outcome.results.map((r) => r.durationMs)), observe(outcome, monitor, code, [])));
+    }
+  } finally {
+    await dispatcher.close();
+  }
+  // Every form the runtime removes (URL-encoded, JSON-escaped, base64), and the head of a secret
+  // that a check's quote of a long answer was cut inside of: the check removed only what it sent.
+  const values = secrets.values();
+  const redact = (text: string) => redactSecrets(text, values);
+  // What the target answered and the project's code returned is redacted, then its controls
+  // spelled out: it is printed in a terminal or a CI log.
+  const shown = (text: string) => visibleLine(redact(text));
+  // JSON redacts each string before it is serialised, as the text does field by field: in the
+  // JSON text a secret holding a quote or a backslash is spelled escaped and would not match.
+  process.stdout.write(args.json ? visibleJson(JSON.stringify({ monitors: redactedStrings(reports, redact) }, null, 2)) + "\n" : reports.map((r) => render(r, shown)).join("\n"));
+  return reports.some((r) => r.series.some((s) => s.firing === true)) ? EXIT.findings : EXIT.ok;
+}
+
+/**
+ * Makes every write to stdout and stderr redacted of `secrets()` (console.log and console.error
+ * write through them); returns what puts the streams back. A write is redacted whole: console
+ * writes a line in one.
+ */
+function redactPrinted(secrets: () => string[]): () => void {
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const write = stream.write;
+    stream.write = function (this: NodeJS.WriteStream, chunk: string | Uint8Array, ...rest: unknown[]): boolean {
+      // A string in another encoding (hex, base64) is not the text it prints: left as it is.
+      const encoding = typeof rest[0] === "string" ? rest[0] : "utf8";
+      const text = typeof chunk !== "string" ? Buffer.from(chunk).toString("utf8") : /^utf-?8$/i.test(encoding) ? chunk : null;
+      const clean = text === null ? null : redactSecrets(text, secrets());
+      if (clean === null || clean === text) return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+      return (write as (...a: unknown[]) => boolean).call(this, clean, ...rest.filter((arg) => typeof arg === "function"));
+    } as typeof stream.write;
+    return () => {
+      stream.write = write;
+    };
+  });
+  return () => restores.forEach((restore) => restore());
 }
 
 /** The value with `redact` applied to every string in it, object keys included (a result's label names are the check's to choose). */

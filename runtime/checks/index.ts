@@ -39,13 +39,19 @@ export function checkTimeoutMs(check: CheckSpec): number {
 }
 
 /**
- * The secret values a check's output is scrubbed of: those it read through `secret()`, and for a
- * check that runs project code (a script, an httpWindow's extract function), which could read one
- * any other way, every declared secret's value.
+ * The secret values a check's output is scrubbed of: those it read through `secret()`, and every
+ * declared secret's value where the output may quote something that could hold one the check never
+ * sent: project code's (a script, an httpWindow's extract function), which could read one any other
+ * way; a Prometheus series' labels, which are the target's; and a failing http or httpWindow
+ * result or a check error, which quote the target's answer (a debug page that prints its
+ * environment). A passing http result holds only the check's own words (status and latency), so
+ * it pays for no secret it did not read.
  */
-function scrubSecretsOf(monitor: MonitorSpec, ctx: CheckContext, read: string[]): string[] {
-  const runsCode = monitor.check.kind === "script" || (monitor.check.kind === "httpWindow" && monitor.check.extract === null);
-  if (!runsCode || !ctx.secretValues) return read;
+function scrubSecretsOf(monitor: MonitorSpec, ctx: CheckContext, read: string[], failing: boolean): string[] {
+  const { kind } = monitor.check;
+  const runsCode = kind === "script" || (kind === "httpWindow" && monitor.check.extract === null);
+  const quotesTarget = kind === "prometheus" || (failing && (kind === "http" || kind === "httpWindow"));
+  if (!(runsCode || quotesTarget) || !ctx.secretValues) return read;
   return [...new Set([...read, ...ctx.secretValues()])];
 }
 
@@ -85,13 +91,15 @@ export async function runCheck(monitor: MonitorSpec, ctx: CheckContext): Promise
   try {
     const results = await Promise.race([dispatch(monitor.check, runnerCtx), cutOff]);
     // URL credentials are not declared secrets; they are cleaned before a result is stored or shown.
-    const scrubWith = scrubSecretsOf(monitor, ctx, secrets.values());
-    return { kind: "results", results: results.map((r: CheckResult) => redactUrlsInValue(scrubResult(r, scrubWith))) };
+    const read = secrets.values();
+    const scrubWith = scrubSecretsOf(monitor, ctx, read, false);
+    const failingWith = results.some((r: CheckResult) => !r.ok) ? scrubSecretsOf(monitor, ctx, read, true) : scrubWith;
+    return { kind: "results", results: results.map((r: CheckResult) => redactUrlsInValue(scrubResult(r, r.ok ? scrubWith : failingWith))) };
   } catch (error) {
     const classified = classify(error, monitor.id);
     return {
       kind: "error",
-      error: redactUrlsInText(scrubText(classified.message, scrubSecretsOf(monitor, ctx, secrets.values()))),
+      error: redactUrlsInText(scrubText(classified.message, scrubSecretsOf(monitor, ctx, secrets.values(), true))),
       reason: classified.reason,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };

@@ -1,6 +1,7 @@
 import { diagnostic } from "../compiler/diagnostic.js";
 import type { Diagnostic } from "../compiler/types.js";
 import { isSecretParamName } from "../../runtime/redact-url.js";
+import { isCredentialHeader } from "../../runtime/text/credential-headers.js";
 import { unlessClean, type RuleContext } from "./types.js";
 
 interface Pattern {
@@ -19,6 +20,11 @@ function basicCredentials(match: string): boolean {
 }
 
 const prefix = (p: string) => () => p;
+
+/** The header name a credential-header match starts with, without its quotes. */
+const headerName = (match: string) => match.slice(0, match.search(/["']?\s*:/)).replace(/^["']/, "");
+/** The literal value a credential-header match ends with, without its quotes. */
+const headerValue = (match: string) => match.slice(match.search(/:\s*["'`]/)).replace(/^:\s*["'`]/, "").slice(0, -1);
 
 /** Credential shapes that leak when committed. Each pattern is anchored on non-secret context. */
 export const SECRET_PATTERNS: Pattern[] = [
@@ -58,6 +64,21 @@ export const SECRET_PATTERNS: Pattern[] = [
     accept: (m) => isSecretParamName(m.slice(1, m.indexOf("="))),
   },
   { what: "a PagerDuty integration key", re: /(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])/g, shown: prefix("<32 hex characters>") },
+  // A literal in a header whose name says it is a credential (`"X-Api-Key": "abc123"`), whatever
+  // the value looks like; a reference (`secret("KEY")`), a template with `${...}` and a string
+  // that code adds to are not literals.
+  {
+    what: "a credential header's value",
+    re: /(?<![A-Za-z0-9_-])(["']?)(?:proxy-authorization|authorization|x-api-key|api-key|x-auth-token|cookie|[A-Za-z0-9_-]{0,60}-(?:token|key|secret))\1\s*:\s*(["'`])(?:(?!\2)[^\\\n$])+\2(?!\s*\+)/gi,
+    shown: (m) => `${m.slice(0, m.length - headerValue(m).length - 1)}…${m.at(-1)}`,
+    // A UUID under an API-key header is the UUID finding's (`<uuid>`), as before this pattern; a
+    // value another pattern already cut (`<uuid>`, `Bearer …`) is cut enough.
+    accept: (m) => {
+      const value = headerValue(m);
+      if (!isCredentialHeader(headerName(m)) || value.trim() === "" || value === "<uuid>" || value.includes("…")) return false;
+      return !(AUTH_LINE_RE.test(m) && WHOLE_UUID_RE.test(value));
+    },
+  },
 ];
 
 /**
@@ -94,6 +115,7 @@ function maskOnce(text: string, authContext: boolean): string {
 /** A UUID on a line that sets an authorization header: OpsGenie keys are UUIDs. */
 const UUID_RE = /[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}/g;
 const AUTH_LINE_RE = /authorization|api[-_]?key|genie/i;
+const WHOLE_UUID_RE = new RegExp(`^${UUID_RE.source}$`);
 
 /**
  * Whether any pattern matches anywhere in the file: running each expression over the file once

@@ -16,6 +16,8 @@ import type { StateView } from "./state-view.js";
 import { sharedRender } from "./shared-render.js";
 import { worstState, type MonitorStatus, type ReplicaView } from "./status-page.js";
 import { monitorsById } from "../monitors-by-id.js";
+import { withoutCredentialValues } from "../text/credential-headers.js";
+import { REDACTED } from "../text/redact.js";
 
 export interface RuntimeRouteDeps {
   manifest: Manifest;
@@ -95,7 +97,7 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
     const monitor = monitors.get(params.id!);
     if (!monitor) return sendJson(res, 404, { error: `no monitor ${params.id}` });
     sendJson(res, 200, {
-      monitor: { ...monitor },
+      monitor: shownMonitor(monitor),
       alerts: await d.store.alertsOf(monitor.id),
       recentResults: await d.store.recentResults(monitor.id),
     });
@@ -108,6 +110,17 @@ export function registerRuntimeRoutes(router: Router, d: RuntimeRouteDeps): void
   }));
 
   // The pages (/, /monitors, /alerts, /silences, /status, badges, /events) are runtime/views.
+}
+
+/**
+ * A monitor as the API shows it: a literal value in a credential header (`X-Api-Key`, `Cookie`; an
+ * artifact compiled before no-secret-literals refused it, or with the rule off) is the marker; a
+ * secret reference names the secret and stays.
+ */
+function shownMonitor(monitor: MonitorSpec): MonitorSpec {
+  const check = monitor.check;
+  if (!("headers" in check)) return { ...monitor };
+  return { ...monitor, check: { ...check, headers: withoutCredentialValues(check.headers, REDACTED) } } as MonitorSpec;
 }
 
 function publicDetails(details: Record<string, unknown>): Record<string, unknown> {

@@ -12,7 +12,8 @@ const LEAKS: Array<[string, string]> = [
   ['headers: { cookie: "session=s3ss10n" },', "s3ss10n"],
   ['headers: { "X-Vault-Token": "hvs.abcd" },', "hvs.abcd"],
   ['headers: { "X-Signing-Secret": "whsec1234" },', "whsec1234"],
-  ['headers: { "X-Partner-Key": "pk-998877" },', "pk-998877"],
+  ['headers: { "X-Partner-Api-Key": "pk-998877" },', "pk-998877"],
+  ['headers: { "X-Amz-Access-Key": "ak-12345" },', "ak-12345"],
 ];
 
 describe("no-secret-literals: a literal value in a credential header", () => {
@@ -37,6 +38,7 @@ describe("no-secret-literals: a literal value in a credential header", () => {
       'headers: { Authorization: "Bearer " + token, "X-Api-Key": `${key}` },',
       'headers: { "x-api-key": "" },',
       'headers: { accept: "application/json", "user-agent": "watchkeeper-probe", "x-request-id": "probe-1" },',
+      'headers: { "Idempotency-Key": "probe-run-1", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "X-Cache-Key": "home" },',
     ].join("\n");
     expect(literalsIn("monitors/api.ts", source)).toEqual([]);
   });

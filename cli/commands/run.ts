@@ -129,10 +129,7 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   });
   runtimeSecretValues = runtime.secretValues;
 
-  const signalled = new Promise<NodeJS.Signals>((done) => {
-    process.once("SIGTERM", () => done("SIGTERM"));
-    process.once("SIGINT", () => done("SIGINT"));
-  });
+  const signalled = stopSignal(logger, settings.drainTimeoutMs);
   // A taken or privileged port is the operator's to fix: one line, and the state lock released.
   const url = await runtime.start().catch(async (error: unknown) => {
     const refusal = listenFailure(error, { port, host });
@@ -148,6 +145,30 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   await runtime.stop();
   logger.flush();
   return EXIT.ok;
+}
+
+/**
+ * The first SIGTERM or SIGINT. A second one while stopping is said and waited out, never Node's
+ * default of ending at once (in-flight checks and delivery cut off); SIGHUP, which ends a process by
+ * default (a closed terminal, an operator expecting a reload), is said and ignored: nothing reloads.
+ */
+function stopSignal(logger: ReturnType<typeof createLogger>, drainTimeoutMs: number): Promise<NodeJS.Signals> {
+  process.on("SIGHUP", () =>
+    logger.warn({ signal: "SIGHUP" }, "SIGHUP ignored: the runtime does not reload (secret files and the routing keys file are re-read on their own); to load another artifact or WK_* settings, restart it (SIGTERM, then start it again)"),
+  );
+  return new Promise((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, `already stopping: in-flight checks, then delivery, get up to ${drainTimeoutMs} ms each (WK_DRAIN_TIMEOUT); SIGKILL ends the process at once`);
+        return;
+      }
+      stopping = true;
+      done(signal);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
 }
 
 /**

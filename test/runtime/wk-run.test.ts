@@ -54,6 +54,25 @@ describe("wk run (the CLI binary)", () => {
     }
   }, 40_000);
 
+  it("keeps running on SIGHUP, saying it does not reload, and a second SIGTERM while stopping does not cut the stop short", async () => {
+    const { proc, url, exited, output } = await startRun("state-hup");
+    try {
+      proc.kill("SIGHUP");
+      await waitFor(() => /SIGHUP ignored/.test(output()) || proc.exitCode !== null || proc.signalCode !== null || undefined, 20_000, "the SIGHUP line or the exit");
+      expect(proc.signalCode).toBeNull();
+      expect(proc.exitCode).toBeNull();
+      expect(output()).toMatch(/SIGHUP ignored: the runtime does not reload/);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      proc.kill("SIGTERM");
+      await waitFor(() => /shutting down/.test(output()) || proc.exitCode !== null || undefined, 20_000, "the stop");
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(output()).toContain('"msg":"watchkeeper runtime stopped"');
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 40_000);
+
   it("loads the parts of undici it uses, never undici's index (fetch, WebSocket, caches: about 7 MB of RSS), nor pino-pretty for JSON logs", async () => {
     // A preload that writes, at exit, every undici and pino-pretty file the process loaded.
     const preload = join(dir, "loaded-files.cjs");

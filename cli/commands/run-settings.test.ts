@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { manifestOf, monitorSpec, writeArtifact } from "../../test/runtime/support/manifest.js";
 import { EXIT, UserError } from "../errors.js";
-import { run, settingsFromEnv, urlPassword } from "./run.js";
+import { nearMissVariables, run, settingsFromEnv, urlPassword } from "./run.js";
 
 /** What `wk run` refuses for each WK_* variable, and the words the refusal must carry. */
 const GARBAGE: Array<[string, string, string]> = [
@@ -114,5 +114,23 @@ describe("the Redis URL's password is redacted on its own too", () => {
     expect(urlPassword("redis://user:plainpass@redis:6379")).toEqual(["plainpass"]);
     expect(urlPassword("redis://redis:6379")).toEqual([]);
     expect(urlPassword("not a url")).toEqual([]);
+  });
+});
+
+describe("nearMissVariables: a WK_* variable wk run does not read, near one it does", () => {
+  it("names the one meant: a letter off, a unit tacked on, the other prefix, the other case", () => {
+    const env = { WK_SECRET_DIR: "/s", WK_DRAIN_TIMEOUT_MS: "10000", WK_REDIS_URL: "redis://r", wk_log_level: "debug", WATCHKEEPER_SPREAD: "0s" };
+    expect(nearMissVariables(env, [])).toEqual([
+      { name: "WATCHKEEPER_SPREAD", meant: "WK_SPREAD" },
+      { name: "WK_DRAIN_TIMEOUT_MS", meant: "WK_DRAIN_TIMEOUT" },
+      { name: "WK_REDIS_URL", meant: "WATCHKEEPER_REDIS_URL" },
+      { name: "WK_SECRET_DIR", meant: "WK_SECRETS_DIR" },
+      { name: "wk_log_level", meant: "WK_LOG_LEVEL" },
+    ]);
+  });
+
+  it("says nothing of the ones it reads, declared secrets, Kubernetes' service links or names near none", () => {
+    const env = { WK_CONCURRENCY: "4", WK_CACHE: "off", WK_SLACK_TOKEN: "x", WK_CONCURENCY: "4", WK_SERVICE_HOST: "10.0.0.1", WK_PORT: "tcp://10.0.0.1:80", WK_REDIS_PORT_6379_TCP_PROTO: "tcp", WK_TEAM_NAME: "sre", PATH: "/bin" };
+    expect(nearMissVariables(env, ["WK_SLACK_TOKEN", "WK_CONCURENCY"])).toEqual([]);
   });
 });

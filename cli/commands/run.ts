@@ -14,6 +14,7 @@ import type { ScaleOut } from "../../runtime/scale-out/index.js";
 import { DEFAULT_LOCATION, isLocationName } from "../../runtime/scale-out/locations.js";
 import { locationsOf } from "../../runtime/scale-out/schedules.js";
 import { parseDuration } from "../../sdk/duration.js";
+import { distance } from "../near-ids.js";
 import { EXIT, type ExitStatus, UserError } from "../errors.js";
 import { listenFailure } from "../system-error.js";
 
@@ -95,6 +96,9 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     format: logFormatFor(env, process.stdout.isTTY === true),
   });
   keepPagingThroughStrayErrors(logger);
+  for (const { name, meant } of nearMissVariables(env, artifact.manifest.secrets)) {
+    logger.warn({ variable: name, meant }, `${name} is not a variable wk run reads, so it is ignored: did you mean ${meant}?`);
+  }
   if (routingKeys !== null) logger.warn({ file: settings.delivery.routingKeysFile }, `${routingKeys.message} (${routingKeys.hint})`);
   const outdatedLabels = outdatedLabelsWarning(artifact.refusedLabels);
   if (outdatedLabels !== null) {
@@ -296,6 +300,48 @@ export function settingsFromEnv(env: Record<string, string | undefined>): RunSet
     delivery: deliverySettingsFromEnv(env),
     inbound,
   };
+}
+
+/**
+ * The variables watchkeeper reads: `wk run`'s, and those of the commands it may run first or that
+ * share an image with it (set beside `wk run`, they are not mistakes).
+ */
+const KNOWN_VARIABLES = [
+  "WK_ALLOWED_HOSTS", "WK_CONCURRENCY", "WK_DELIVERY_LEASE_MARGIN_MS", "WK_DRAIN_TIMEOUT", "WK_EMERGENCY_DIAGNOSTICS_TIMEOUT_MS",
+  "WK_LOG_FORMAT", "WK_LOG_LEVEL", "WK_PAGERDUTY_API_URL", "WK_PAGERDUTY_EVENTS_URL", "WK_PAGERDUTY_SERVICE_IDS_FILE",
+  "WK_ROUTING_KEYS_FILE", "WK_SECRETS_DIR", "WK_SMTP_TIMEOUT_MS", "WK_SPREAD", "WK_STALL_INTERVAL", "WK_TRUST_PROXY",
+  "WATCHKEEPER_REDIS_URL", "WATCHKEEPER_API_TOKEN",
+  "WK_LOAD_TIMEOUT", "WK_CACHE", "WK_CACHE_DIR", "WK_PLAN_CACHE", "WK_PULUMI_BIN",
+];
+
+/** What Kubernetes sets for each Service in the namespace (a Service "wk" gives WK_SERVICE_HOST, WK_PORT_8080_TCP, ...). */
+const SERVICE_LINK = /^(?:WK|WATCHKEEPER)(?:_[A-Z0-9_]*)?_(?:SERVICE_HOST|SERVICE_PORT(?:_[A-Z0-9_]+)?|PORT(?:_\d+_(?:TCP|UDP|SCTP)(?:_(?:ADDR|PORT|PROTO))?)?)$/;
+
+const stemOf = (name: string): string => name.toUpperCase().replace(/^(?:WK|WATCHKEEPER)_/, "");
+
+/**
+ * WK_* and WATCHKEEPER_* variables that watchkeeper does not read but that are a near miss of one
+ * it does (WK_CONCURENCY, WK_REDIS_URL): set, they would be ignored without a word and the runtime
+ * would run on the default. Declared secrets and Kubernetes' service links are not settings.
+ */
+export function nearMissVariables(env: Record<string, string | undefined>, declared: readonly string[]): Array<{ name: string; meant: string }> {
+  const found: Array<{ name: string; meant: string }> = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!/^(?:WK|WATCHKEEPER)_/i.test(name) || KNOWN_VARIABLES.includes(name) || declared.includes(name)) continue;
+    if (SERVICE_LINK.test(name.toUpperCase())) continue;
+    const stem = stemOf(name);
+    const scored = KNOWN_VARIABLES.map((known) => {
+      const k = stemOf(known);
+      // The same words under the other prefix or case, one or two letters off, or a unit tacked on (WK_DRAIN_TIMEOUT_MS).
+      if (k === stem) return { known, d: 0 };
+      const [short, long] = k.length <= stem.length ? [k, stem] : [stem, k];
+      if (short.length >= 5 && (long.startsWith(`${short}_`) || long.endsWith(`_${short}`))) return { known, d: 1 };
+      return { known, d: distance(stem, k) <= (k.length >= 8 ? 2 : 1) ? distance(stem, k) : Infinity };
+    }).filter((x) => x.d < Infinity);
+    const best = scored.sort((a, b) => a.d - b.d)[0];
+    if (best !== undefined) found.push({ name, meant: best.known });
+  }
+  return found;
 }
 
 /** A DNS name as a Host header carries it, without a port: labels of letters, digits and hyphens. */

@@ -24,10 +24,10 @@ describe("wk run (the CLI binary)", () => {
   });
 
   /** `wk run` on the test's artifact with `state` as its state folder; node flags before the binary. */
-  const startRun = async (state: string, nodeArgs: string[] = []) => {
+  const startRun = async (state: string, nodeArgs: string[] = [], env: Record<string, string> = {}) => {
     const proc = spawn(process.execPath, [...nodeArgs, BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, state)], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WK_LOG_LEVEL: "info" },
+      env: { ...process.env, WK_LOG_LEVEL: "info", ...env },
     });
     let out = "";
     proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -68,6 +68,36 @@ describe("wk run (the CLI binary)", () => {
       if (proc.exitCode === null) proc.kill("SIGTERM");
       expect(await exited).toBe(0);
       expect(output()).toContain('"msg":"watchkeeper runtime stopped"');
+    } finally {
+      if (proc.exitCode === null) proc.kill("SIGKILL");
+    }
+  }, 40_000);
+
+  it("names a WK_* or WATCHKEEPER_* variable it does not read that is a near miss of one it does, with the one meant, and stays quiet about Kubernetes' service links and declared secrets", async () => {
+    const { proc, exited, output } = await startRun("state-typos", [], {
+      WK_CONCURENCY: "4",
+      WK_LOG_LEVL: "debug",
+      WK_REDIS_URL: "redis://127.0.0.1:6379/0",
+      WATCHKEEPER_CONCURRENCY: "8",
+      // What Kubernetes sets for a Service named "wk" or "watchkeeper" in the namespace.
+      WK_SERVICE_HOST: "10.0.0.1",
+      WK_SERVICE_PORT: "8080",
+      WK_PORT: "tcp://10.0.0.1:8080",
+      WK_PORT_8080_TCP_ADDR: "10.0.0.1",
+      WATCHKEEPER_SERVICE_PORT_HTTP: "8080",
+      // Declared by the project: its value, not a setting.
+      WK_BIN_TEST_MISSING: "s3cret-value",
+    });
+    try {
+      proc.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      const out = output();
+      expect(out).toMatch(/WK_CONCURENCY is not a variable wk run reads, so it is ignored: did you mean WK_CONCURRENCY\?/);
+      expect(out).toMatch(/WK_LOG_LEVL is not a variable wk run reads, so it is ignored: did you mean WK_LOG_LEVEL\?/);
+      expect(out).toMatch(/WK_REDIS_URL is not a variable wk run reads, so it is ignored: did you mean WATCHKEEPER_REDIS_URL\?/);
+      expect(out).toMatch(/WATCHKEEPER_CONCURRENCY is not a variable wk run reads, so it is ignored: did you mean WK_CONCURRENCY\?/);
+      expect(out).not.toMatch(/(WK|WATCHKEEPER)_(SERVICE|PORT)\w* is not a variable/);
+      expect(out).not.toMatch(/WK_BIN_TEST_MISSING is not a variable/);
     } finally {
       if (proc.exitCode === null) proc.kill("SIGKILL");
     }

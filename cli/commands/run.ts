@@ -82,7 +82,8 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
   if (routingKeys !== null && (routingKeys.severity === "error" || strict)) {
     throw new UserError(`refusing to start: ${routingKeys.message}`, EXIT.findings, routingKeys.hint);
   }
-  const redisUrl = args.redis || env.WATCHKEEPER_REDIS_URL || "";
+  // Space around the URL is never part of it: a line break from a secret file, a space pasted before it.
+  const redisUrl = (args.redis || env.WATCHKEEPER_REDIS_URL || "").trim();
   // The Redis URL whole, and its password alone, are secrets too: an error may quote either (AUTH
   // failures, ioredis's options), and project code can read the command line. Logs, diagnostics and
   // what project code returns are scrubbed of them like the declared ones.

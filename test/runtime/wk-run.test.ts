@@ -180,6 +180,18 @@ describe("wk run and the routing keys file", () => {
     expect(missing.out).toContain(`the routing keys file ${join(dir, "nowhere.json")} does not exist: pages to service payments would wait, unsent, until it does`);
   }, 40_000);
 
+  it("takes a Redis URL with a space before it or a line break after it (pasted, or from a secret file) as the URL, not as an internal error", async () => {
+    const prefix = `wk-url-space-${process.pid}`;
+    const flag = await run({}, "state-redis-space", ["--redis", " redis://127.0.0.1:6379/0", "--redis-prefix", prefix]);
+    expect(flag.out).not.toContain("internal error");
+    expect(flag.out).toContain("listening on");
+    expect(flag.code).toBe(0);
+    const env = await run({ WATCHKEEPER_REDIS_URL: "redis://127.0.0.1:6379/0\n" }, "state-redis-newline", ["--redis-prefix", prefix]);
+    expect(env.out).not.toContain("internal error");
+    expect(env.out).toContain("listening on");
+    expect(env.code).toBe(0);
+  }, 60_000);
+
   it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
     const started = await run({}, "state-default");
     expect(started.code).toBe(0);

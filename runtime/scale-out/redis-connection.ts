@@ -8,9 +8,14 @@ export class RedisConnectError extends Error {
   }
 }
 
+/** A host, with a port and a database or not, and nothing else: `redis:6379`, `10.0.0.5:6379/0`, `[::1]:6379`. */
+const BARE_ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d+)?(?:\/\d*)?$/;
+
 /** `redis://[user:password@]host:port/db` or `rediss://...`, checked and shown without credentials. */
 export function parseRedisUrl(url: string): { options: RedisOptions; shown: string } {
   const shown = redactUrl(url);
+  // HOST:PORT without redis:// would parse as a URL whose scheme is the host name.
+  if (BARE_ADDRESS.test(url)) throw new RedisConnectError(shown, `no scheme; expected redis://${url}`);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -18,6 +23,8 @@ export function parseRedisUrl(url: string): { options: RedisOptions; shown: stri
     throw new RedisConnectError(shown, "not a URL; expected redis://HOST:PORT/DB");
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") throw new RedisConnectError(shown, `unsupported scheme ${parsed.protocol}; expected redis:// or rediss://`);
+  // redis:/HOST:PORT (a slash short) parses with the address as the path, then read as the database.
+  if (parsed.hostname === "") throw new RedisConnectError(shown, "no host; expected redis://HOST:PORT/DB");
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new RedisConnectError(shown, `database ${JSON.stringify(parsed.pathname.slice(1))} is not a number`);
   const options: RedisOptions = {

@@ -192,6 +192,16 @@ describe("wk run and the routing keys file", () => {
     expect(env.code).toBe(0);
   }, 60_000);
 
+  it("refuses a Redis URL without its host or its scheme with the URL's shape, not a complaint about the database", async () => {
+    const slash = await run({}, "state-redis-slash", ["--redis", "redis:/127.0.0.1:6379"]);
+    expect(slash.code).toBe(1);
+    expect(slash.out).toContain("refusing to start: cannot use Redis at redis:/127.0.0.1:6379: no host; expected redis://HOST:PORT/DB");
+    expect(slash.out).not.toContain("is not a number");
+    const bare = await run({}, "state-redis-bare", ["--redis", "localhost:6379"]);
+    expect(bare.code).toBe(1);
+    expect(bare.out).toContain("refusing to start: cannot use Redis at localhost:6379: no scheme; expected redis://localhost:6379");
+  }, 60_000);
+
   it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
     const started = await run({}, "state-default");
     expect(started.code).toBe(0);

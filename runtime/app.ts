@@ -153,6 +153,17 @@ export async function createRuntime(o: RuntimeOptions): Promise<Runtime> {
       );
     }
   }
+  // A key or token with a space or line break around it fails every page or request that sends it
+  // (a vendor refuses the key, a header or URL cannot carry it): named, never quoted, and used as set.
+  for (const name of o.manifest.secrets) {
+    const value = o.secrets.get(name);
+    if (value !== undefined && /^[ \t\r\n]|[ \t\r\n]$/.test(value)) {
+      logger.warn(
+        { secret: name },
+        `secret ${name} starts or ends with a space, a tab or a line break, which a routing key, token or URL does not: it is used as set; remove them from its value (a secret file keeps one final line break out by itself)`,
+      );
+    }
+  }
   // A token no client can send leaves the API closed to every script, with nothing but 401s to say why.
   const apiToken = o.secrets.get(API_TOKEN_SECRET);
   if (apiToken !== undefined && !/^[\x21-\x7e]+$/.test(apiToken)) {

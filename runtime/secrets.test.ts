@@ -90,6 +90,17 @@ describe("secret files in WK_SECRETS_DIR", () => {
     expect(source.missing()).toEqual(["C"]);
   });
 
+  it("counts a value of nothing but spaces, tabs and line breaks as not set, from a variable or a file (a template that rendered nothing)", async () => {
+    await writeFile(join(dir, "FROM_FILE"), "  \n\n");
+    const s = createSecretSource({ declared: ["SPACES", "BREAKS", "FROM_FILE", "REAL"], env: { SPACES: "   ", BREAKS: "\t\n\n", REAL: " pass word " }, dir, now: () => 0 });
+    expect(s.get("SPACES")).toBeUndefined();
+    expect(s.get("BREAKS")).toBeUndefined();
+    expect(s.get("FROM_FILE")).toBeUndefined();
+    expect(s.missing()).toEqual(["SPACES", "BREAKS", "FROM_FILE"]);
+    // Text with spaces around it is a value (the runtime warns about it at start-up).
+    expect(s.get("REAL")).toBe(" pass word ");
+  });
+
   it("checks the runtime's own secrets' files too (the API token), declared or not", async () => {
     await mkdir(join(dir, "WATCHKEEPER_API_TOKEN"));
     expect(source([]).unusableFiles()).toEqual([{ name: "WATCHKEEPER_API_TOKEN", path: join(dir, "WATCHKEEPER_API_TOKEN"), reason: "is a folder, not a file" }]);

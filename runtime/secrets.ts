@@ -71,7 +71,7 @@ export function createSecretSource(o: SecretSourceOptions): RuntimeSecrets {
     // One trailing line break goes, as from a file: `$(cat token)` keeps none, but a value pasted
     // into a manifest or an env file often ends with one, and no header or URL can carry it.
     const value = env !== undefined && env.endsWith("\n") ? env.replace(/\r?\n$/, "") : env;
-    if (value !== undefined && value !== "") return value;
+    if (value !== undefined && !blank(value)) return value;
     return fromFile(name);
   };
 
@@ -85,11 +85,19 @@ export function createSecretSource(o: SecretSourceOptions): RuntimeSecrets {
     unusableFiles: () =>
       known.flatMap((name) => {
         const env = o.env[name];
-        if ((env !== undefined && env !== "") || !o.dir) return [];
+        if ((env !== undefined && !blank(env)) || !o.dir) return [];
         const { problem } = readCached(name);
         return problem === null ? [] : [{ name, path: join(o.dir, name), reason: problem }];
       }),
   };
+}
+
+/**
+ * Nothing but spaces, tabs and line breaks: a template or an env file that rendered no value. No
+ * token, key or URL is that, so it counts as not set (and --strict-secrets refuses it).
+ */
+function blank(value: string): boolean {
+  return /^[ \t\r\n]*$/.test(value);
 }
 
 /** A secret file as read: its value (undefined when absent or empty) or why it cannot be used. */
@@ -125,7 +133,7 @@ function readSecretFile(path: string): SecretFile {
     if ("problem" in decoded) return { value: undefined, problem: decoded.problem };
     // Mounted secrets usually end with a newline that is not part of the value.
     const value = decoded.text.replace(/\r?\n$/, "");
-    return { value: value === "" ? undefined : value, problem: null };
+    return { value: blank(value) ? undefined : value, problem: null };
   } catch (error) {
     return { value: undefined, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
   } finally {

@@ -121,7 +121,7 @@ export async function main(argv: string[]): Promise<void> {
           .option("state", { type: "string", default: ".watchkeeper", describe: "state folder (SQLite)" })
           .option("strict-secrets", { type: "boolean", default: false, describe: "refuse to start when a declared secret is not set" })
           .option("redis", { type: "string", describe: "scale out: share the work with every replica on this Redis (redis://HOST:PORT/DB); or WATCHKEEPER_REDIS_URL" })
-          .option("redis-prefix", { type: "string", default: "wk", describe: "key prefix on Redis: replicas share work exactly when they share Redis and prefix" })
+          .option("redis-prefix", { type: "string", describe: "key prefix on Redis: replicas share work exactly when they share Redis and prefix (default wk)" })
           .option("location", { type: "string", describe: "where this replica probes from, for monitors with locations (default local)" }),
       lazy("run"),
     )

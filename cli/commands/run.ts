@@ -186,6 +186,8 @@ async function scaleOutOf(args: RunArgs, redisUrl: string, artifact: LoadedArtif
   if (!isLocationName(location)) throw new UserError(`--location must be lowercase letters, digits and dashes, got ${JSON.stringify(location)}`, EXIT.usage);
   if (!redisUrl) {
     if (args.location !== undefined) throw new UserError("--location needs --redis: an embedded runtime is the one location `local`", EXIT.usage);
+    // Given alone, the operator meant a replica: running embedded would split the work without a word.
+    if (args["redis-prefix"] !== undefined) throw new UserError("--redis-prefix needs --redis (or WATCHKEEPER_REDIS_URL): without Redis the runtime is embedded and has no keys to prefix", EXIT.usage, "give the Redis URL with --redis or WATCHKEEPER_REDIS_URL, or leave --redis-prefix out to run embedded");
     for (const m of artifact.manifest.monitors) {
       const locations = locationsOf(m).filter((l) => l !== DEFAULT_LOCATION);
       if (locations.length > 0) {

@@ -202,6 +202,16 @@ describe("wk run and the routing keys file", () => {
     expect(bare.out).toContain("refusing to start: cannot use Redis at localhost:6379: no scheme; expected redis://localhost:6379");
   }, 60_000);
 
+  it("refuses --redis-prefix or --location without --redis, instead of running embedded as if they were not given", async () => {
+    const prefix = await run({ WATCHKEEPER_REDIS_URL: "" }, "state-prefix-alone", ["--redis-prefix", "prod"]);
+    expect(prefix.code).toBe(2);
+    expect(prefix.out).toContain("--redis-prefix needs --redis (or WATCHKEEPER_REDIS_URL)");
+    expect(prefix.out).not.toContain("listening on");
+    const location = await run({ WATCHKEEPER_REDIS_URL: "" }, "state-location-alone", ["--location", "eu-west"]);
+    expect(location.code).toBe(2);
+    expect(location.out).toContain("--location needs --redis");
+  }, 60_000);
+
   it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
     const started = await run({}, "state-default");
     expect(started.code).toBe(0);

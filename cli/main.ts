@@ -6,6 +6,7 @@ import { visible, visibleJson } from "./visible-text.js";
 import { inScratchFolder } from "./scratch-folder.js";
 import { distance, nearIds } from "./near-ids.js";
 import { environmentFailure } from "./system-error.js";
+import { redactUrl } from "../runtime/redact-url.js";
 
 /**
  * The CLI entry. Each command's implementation is a plain async function in `commands/NAME.ts`,
@@ -23,6 +24,7 @@ const SCRATCH_COMMANDS = new Set(["validate", "compile", "plan", "test", "simula
 function lazy(name: string) {
   return async (args: Record<string, unknown>) => {
     refuseIgnoredWords(args);
+    refuseRepeatedOptions(args);
     refuseEmptyValues(args);
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
     process.exitCode = SCRATCH_COMMANDS.has(name) ? await inScratchFolder(() => mod.run(args)) : await mod.run(args);
@@ -43,6 +45,20 @@ function refuseIgnoredWords(args: Record<string, unknown>): void {
     EXIT.usage,
     dashed !== undefined ? `leave out \`--\`; name a path that starts with a dash as ./${dashed}` : "leave out `--`: the command reads its arguments without it",
   );
+}
+
+/**
+ * An option given twice (`--state a --state b`: a line pasted under one that was already there)
+ * reaches the command as a list, which no option of a single value takes: it ended in an internal
+ * error, or `--host` listened on an address neither value names. It is refused, naming both
+ * values (URLs without their credentials), rather than one of them picked.
+ */
+function refuseRepeatedOptions(args: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(args)) {
+    if (key === "_" || key === "$0" || /[A-Z]/.test(key) || POSITIONALS.has(key) || !Array.isArray(value)) continue;
+    const values = value.map((v) => visible(JSON.stringify(typeof v === "string" ? redactUrl(v) : v))).join(", ");
+    throw new UserError(`--${key} is given more than once (${values}): give it once`, EXIT.usage, `remove the --${key} you did not mean`);
+  }
 }
 
 /** The positional arguments, named as `wk --help` shows them; every other key is an option. */

@@ -212,6 +212,21 @@ describe("wk run and the routing keys file", () => {
     expect(location.out).toContain("--location needs --redis");
   }, 60_000);
 
+  it("refuses a flag given twice, naming it and both values, instead of an internal error or listening on an address neither names", async () => {
+    const state = await run({}, "state-twice", ["--state", join(dir, "state-a")]);
+    expect(state.code).toBe(2);
+    expect(state.out).toContain(`--state is given more than once (${JSON.stringify(join(dir, "state-twice"))}, ${JSON.stringify(join(dir, "state-a"))}): give it once`);
+    expect(state.out).not.toContain("internal error");
+    const host = await run({}, "state-host-twice", ["--host", "0.0.0.0"]);
+    expect(host.code).toBe(2);
+    expect(host.out).toContain('--host is given more than once ("127.0.0.1", "0.0.0.0")');
+    expect(host.out).not.toContain("listening on");
+    const redis = await run({}, "state-redis-twice", ["--redis", "redis://127.0.0.1:6379/0", "--redis", "redis://:pass-word-1@127.0.0.1:6379/1"]);
+    expect(redis.code).toBe(2);
+    expect(redis.out).toContain("--redis is given more than once");
+    expect(redis.out).not.toContain("pass-word-1");
+  }, 60_000);
+
   it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
     const started = await run({}, "state-default");
     expect(started.code).toBe(0);

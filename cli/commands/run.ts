@@ -1,5 +1,5 @@
 import { statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { loadArtifact, ArtifactError, outdatedLabelsWarning, type LoadedArtifact } from "../../runtime/artifact.js";
 import { createRuntime } from "../../runtime/app.js";
 import { createLogger, logFormatFor } from "../../runtime/logger.js";
@@ -52,6 +52,10 @@ export async function run(raw: Record<string, unknown>): Promise<ExitStatus> {
     artifactDir = compiled.outDir;
   } else {
     artifactDir = resolve(args.artifact ?? "dist/watchkeeper");
+    // The manifest (or the bundle) named instead of the folder holding both: say which folder.
+    if (isFile(artifactDir)) {
+      throw new UserError(`refusing to start: --artifact names the folder of a compiled artifact, and ${artifactDir} is a file: give its folder, ${dirname(artifactDir)}`, EXIT.findings, "the folder holds manifest.json and monitors.mjs, as `wk compile` wrote them");
+    }
   }
 
   let artifact: LoadedArtifact;
@@ -377,6 +381,14 @@ function durationOrThrow(text: string, name: string, example: string, max = Infi
   const ms = parseDuration(text);
   if (ms === undefined || ms > max) throw new UserError(`${name} must be a duration such as ${example}${max < Infinity ? `, at most ${max} ms` : ""}, got ${JSON.stringify(text)}`);
   return ms;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isFolder(path: string): boolean {

@@ -141,8 +141,8 @@ describe("wk run and the routing keys file", () => {
   });
 
   /** `wk run` in `dir` until it exits, or until it listens (then stopped); its output and exit code. */
-  const run = async (env: Record<string, string>, state: string, flags: string[] = []) => {
-    const proc = spawn(process.execPath, [BIN, "run", "--artifact", join(dir, "artifact"), "--port", "0", "--host", "127.0.0.1", "--state", join(dir, state), ...flags], {
+  const run = async (env: Record<string, string>, state: string, flags: string[] = [], artifact = join(dir, "artifact")) => {
+    const proc = spawn(process.execPath, [BIN, "run", "--artifact", artifact, "--port", "0", "--host", "127.0.0.1", "--state", join(dir, state), ...flags], {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, WK_LOG_LEVEL: "info", WK_ROUTING_KEYS_FILE: "", ...env },
@@ -225,6 +225,14 @@ describe("wk run and the routing keys file", () => {
     expect(redis.code).toBe(2);
     expect(redis.out).toContain("--redis is given more than once");
     expect(redis.out).not.toContain("pass-word-1");
+  }, 60_000);
+
+  it("refuses --artifact naming the manifest file rather than its folder with the folder to give, not ENOTDIR", async () => {
+    const manifest = join(dir, "artifact", "manifest.json");
+    const { code, out } = await run({}, "state-artifact-file", [], manifest);
+    expect(code).toBe(1);
+    expect(out).toContain(`refusing to start: --artifact names the folder of a compiled artifact, and ${manifest} is a file: give its folder, ${join(dir, "artifact")}`);
+    expect(out).not.toContain("ENOTDIR");
   }, 60_000);
 
   it("starts with a warning when the default file is not there yet (nothing deployed), and refuses with --strict-secrets", async () => {
